@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+
+	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/spf13/cobra"
+)
+
+// evalOptions are the flags of `lineage eval`.
+type evalOptions struct {
+	data    string
+	against string
+	format  report.Format
+	remote  remoteOptions
+}
+
+// newEvalCommand builds `lineage eval`.
+func newEvalCommand(g *globalOptions) *cobra.Command {
+	o := &evalOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "eval MODEL --data D [--against OTHER]",
+		Short: "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
+		Example: `  lineage eval student.lnm --data digits --against teacher.lnm --format json`,
+		Args: exactArgs(1, "MODEL"),
+		RunE: func(c *cobra.Command, args []string) error { return runEval(c.Context(), c, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.data, "data", "digits", "dataset whose test split is used")
+	f.StringVar(&o.against, "against", "", "another model to measure top-1 agreement with (e.g. the teacher)")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	o.remote.bind(c)
+	return c
+}
+
+// evalReport is the object `lineage eval` prints.
+type evalReport struct {
+	Model string `json:"model"`
+	eval.Metrics
+}
+
+func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) error {
+	sp, err := loadSplit(ctx, o.data)
+	if err != nil {
+		return err
+	}
+	m, closeM, err := o.remote.open(ctx, ref)
+	if err != nil {
+		return err
+	}
+	defer closeM()
+	var other model.Model
+	if o.against != "" {
+		a, closeA, err := o.remote.open(ctx, o.against)
+		if err != nil {
+			return err
+		}
+		defer closeA()
+		other = a
+	}
+	met, err := eval.Evaluate(ctx, m, sp.Test, other)
+	if err != nil {
+		return err
+	}
+	r := evalReport{Model: ref, Metrics: met}
+	var kv report.KV
+	kv.Add("model", report.Text(ref))
+	kv.Add("test samples", report.Int(int64(sp.Test.Len())))
+	kv.Add("parameters", report.Int(int64(met.Params)))
+	kv.Add("test accuracy", report.Float(met.TestAccuracy, 4))
+	kv.Add("test NLL", report.Float(met.NLL, 4))
+	kv.Add("test ECE", report.Float(met.ECE, 4))
+	kv.Add("throughput (samples/s)", report.Float(met.Throughput, 0))
+	if met.Agreement != nil {
+		kv.Add("top-1 agreement with "+o.against, report.Float(*met.Agreement, 4))
+	}
+	if met.TeacherTestAccuracy != nil {
+		kv.Add("test accuracy of "+o.against, report.Float(*met.TeacherTestAccuracy, 4))
+	}
+	return printResult(c.OutOrStdout(), o.format, r, kv)
+}

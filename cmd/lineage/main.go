@@ -1,0 +1,28 @@
+// Command lineage trains and distils models, probes them, and audits
+// suspects for derivation from protected teachers. See the README.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root := newRootCommand()
+	err := root.ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(os.Stderr, err))
+}
+
+// exitCode prints err as one line and maps it to the process exit status.
+func exitCode(w interface{ Write([]byte) (int, error) }, err error) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(w, "lineage: %v\n", err)
+	return codeOf(err)
+}

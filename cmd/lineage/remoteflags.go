@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/spf13/cobra"
+)
+
+// remoteOptions are the flags of every command that takes a model
+// reference: a file, an Open Inference Protocol URL or exec:COMMAND.
+type remoteOptions struct {
+	apiKeyEnv   string
+	concurrency int
+	qps         float64
+	timeout     time.Duration
+	retries     int
+	batchSize   int
+	lenient     bool
+}
+
+func (o *remoteOptions) bind(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.apiKeyEnv, "api-key-env", "", "name of the environment variable holding the API key for a remote model")
+	f.IntVar(&o.concurrency, "concurrency", 0, "requests in flight to a remote model (0: 4)")
+	f.Float64Var(&o.qps, "qps", 0, "client-side limit of requests per second to a remote model (0: none)")
+	f.DurationVar(&o.timeout, "timeout", 0, "timeout of one remote request (0: 30s)")
+	f.IntVar(&o.retries, "retries", 0, "retries of a failed remote request (0: 6, negative: none)")
+	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
+	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
+}
+
+// options resolves the flags into remote.Options, reading the API key from
+// the named environment variable (the key itself never appears in a flag).
+func (o *remoteOptions) options() (remote.Options, error) {
+	opts := remote.Options{
+		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout,
+		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient,
+	}
+	if o.apiKeyEnv != "" {
+		key, ok := os.LookupEnv(o.apiKeyEnv)
+		if !ok || key == "" {
+			return opts, usageError{fmt.Errorf("--api-key-env %s: the environment variable is not set", o.apiKeyEnv)}
+		}
+		opts.APIKey = key
+	}
+	return opts, nil
+}
+
+// open opens a model reference; the returned func releases it.
+func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, func(), error) {
+	opts, err := o.options()
+	if err != nil {
+		return nil, func() {}, err
+	}
+	m, err := remote.Open(ctx, ref, opts)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	return m, func() { m.Close() }, nil
+}

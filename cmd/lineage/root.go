@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses of the lineage command.
+const (
+	exitOK      = 0 // success; for audit: no teacher flagged (or flags without --fail-on-derived)
+	exitError   = 1 // any error: bad input, I/O, a failed check
+	exitUsage   = 2 // wrong flags or arguments
+	exitDerived = 3 // audit --fail-on-derived found a DERIVED verdict
+)
+
+// usageError marks errors in the command line itself.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errDerived is returned by audit --fail-on-derived when a teacher is flagged.
+var errDerived = errors.New("a suspect was found DERIVED")
+
+func codeOf(err error) int {
+	var u usageError
+	switch {
+	case errors.Is(err, errDerived):
+		return exitDerived
+	case errors.As(err, &u):
+		return exitUsage
+	default:
+		return exitError
+	}
+}
+
+// globalOptions are the flags every subcommand shares.
+type globalOptions struct {
+	db string // bbolt database path; "" means $LINEAGE_DB, then lineage.db
+}
+
+// dbPath resolves the database path: the --db flag, then LINEAGE_DB, then
+// lineage.db in the working directory.
+func (g *globalOptions) dbPath() string {
+	if g.db != "" {
+		return g.db
+	}
+	if p := os.Getenv("LINEAGE_DB"); p != "" {
+		return p
+	}
+	return "lineage.db"
+}
+
+// newRootCommand assembles the lineage command tree.
+func newRootCommand() *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "lineage",
+		Short:         "Distil models and audit suspects for derivation from protected teachers",
+		Long:          "lineage answers one question for the owner of a model: was this other model made from mine?\nIt trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", "", "database file (default $LINEAGE_DB or lineage.db)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newTrainCommand(g),
+		newDistillCommand(g),
+		newEvalCommand(g),
+		newDemoCommand(g),
+	)
+	return root
+}

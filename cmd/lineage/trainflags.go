@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/distill"
+	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// trainOptions are the flags train and distill share.
+type trainOptions struct {
+	data        string
+	hidden      string
+	activation  string
+	seed        uint64
+	out         string
+	name        string
+	format      report.Format
+	epochs      int
+	batchSize   int
+	optimizer   string
+	lr          float64
+	momentum    float64
+	weightDecay float64
+	clipNorm    float64
+	schedule    string
+	warmup      int
+	patience    int
+	restoreBest bool
+	checkpoint  string
+	resume      bool
+	logPath     string
+	noProgress  bool
+}
+
+func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
+	f := c.Flags()
+	f.StringVar(&o.data, "data", "digits", "dataset: digits, fashion-mnist, fashion-mnist-small, a .csv file or an IDX images file")
+	f.StringVar(&o.hidden, "hidden", defaultHidden, "hidden layer sizes, comma-separated (e.g. 256,256)")
+	f.StringVar(&o.activation, "activation", "relu", "hidden activation: relu, tanh or gelu")
+	f.Uint64Var(&o.seed, "seed", 1, "random seed (same seed, same bytes)")
+	f.StringVar(&o.out, "out", "", "output model file (.lnm, or .safetensors)")
+	f.StringVar(&o.name, "name", "", "model name recorded in the file (default: the output file's base name)")
+	o.format = report.FormatTable
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.IntVar(&o.epochs, "epochs", 0, "training epochs (0: the default, 40)")
+	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32)")
+	f.StringVar(&o.optimizer, "optimizer", "", "optimizer: adam (default), adamw, sgd, nesterov")
+	f.Float64Var(&o.lr, "lr", 0, "learning rate (0: the optimizer's default)")
+	f.Float64Var(&o.momentum, "momentum", 0, "SGD momentum")
+	f.Float64Var(&o.weightDecay, "weight-decay", 0, "weight decay (L2 for sgd/adam, decoupled for adamw)")
+	f.Float64Var(&o.clipNorm, "clip", 0, "clip gradients to this global norm (0: no clipping)")
+	f.StringVar(&o.schedule, "schedule", "", "learning-rate schedule: cosine (default), constant, step")
+	f.IntVar(&o.warmup, "warmup", 0, "linear warm-up steps")
+	f.IntVar(&o.patience, "patience", 0, "stop when validation accuracy has not improved for this many epochs (0: never)")
+	f.BoolVar(&o.restoreBest, "restore-best", false, "keep the weights of the best validation epoch instead of the last")
+	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file written every epoch (default OUT.ckpt)")
+	f.BoolVar(&o.resume, "resume", false, "resume from the checkpoint if it exists")
+	f.StringVar(&o.logPath, "log", "", "write one JSON line per epoch to this file")
+	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
+}
+
+// parseHidden parses "256,256" into layer sizes; each must be at least 1.
+func parseHidden(s string) ([]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--hidden %q: %q is not a whole number", s, f)}
+		}
+		if n < 1 {
+			return nil, usageError{fmt.Errorf("--hidden %q: hidden layer sizes must be at least 1", s)}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// config builds the distill.Config shared by train and distill.
+func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) {
+	if o.out == "" {
+		return distill.Config{}, usageError{errors.New("--out is required (the model file to write)")}
+	}
+	if err := checkOutExt(o.out); err != nil {
+		return distill.Config{}, err
+	}
+	hidden, err := parseHidden(o.hidden)
+	if err != nil {
+		return distill.Config{}, err
+	}
+	name := o.name
+	if name == "" {
+		name = baseName(o.out)
+	}
+	ckpt := o.checkpoint
+	if ckpt == "" {
+		ckpt = o.out + ".ckpt"
+	}
+	return distill.Config{
+		Train: tr, Val: val, Name: name,
+		Hidden: hidden, Activation: model.Activation(o.activation),
+		Epochs: o.epochs, BatchSize: o.batchSize, Optimizer: o.optimizer, LR: o.lr,
+		Momentum: o.momentum, WeightDecay: o.weightDecay, ClipNorm: o.clipNorm,
+		Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, RestoreBest: o.restoreBest,
+		Seed: o.seed, CheckpointPath: ckpt, Resume: o.resume,
+	}, nil
+}
+
+func checkOutExt(path string) error {
+	switch {
+	case strings.HasSuffix(path, ".lnm"), strings.HasSuffix(path, ".safetensors"):
+		return nil
+	}
+	return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
+}
+
+func baseName(path string) string {
+	b := path
+	if i := strings.LastIndexAny(b, `/\`); i >= 0 {
+		b = b[i+1:]
+	}
+	if i := strings.LastIndex(b, "."); i > 0 {
+		b = b[:i]
+	}
+	return b
+}
+
+// loadSplit loads a dataset by name and splits it the documented way.
+func loadSplit(ctx context.Context, name string) (dataset.Split, error) {
+	d, err := dataset.Load(ctx, name, dataset.LoadOptions{})
+	if err != nil {
+		return dataset.Split{}, err
+	}
+	return d.Split(dataset.SplitOptions{}), nil
+}
+
+// isTerminal reports whether w is a terminal (for progress bars).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// runTraining runs cfg with progress, the JSON-lines log and checkpoints,
+// then saves the model to out. On cancellation the checkpoint is kept and
+// no model file is written.
+func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg distill.Config, desc string) (*distill.Result, error) {
+	var logw *os.File
+	if o.logPath != "" {
+		f, err := os.Create(o.logPath)
+		if err != nil {
+			return nil, fmt.Errorf("open log: %w", err)
+		}
+		defer f.Close()
+		logw = f
+	}
+	epochs := cfg.Epochs
+	if epochs == 0 {
+		epochs = distill.DefaultEpochs
+	}
+	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
+	var logErr error
+	cfg.Progress = func(s distill.EpochStats) {
+		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %.4f", desc, s.Epoch, s.Epochs, s.TrainLoss, s.ValAccuracy))
+		bar.Add(1)
+		if logw != nil && logErr == nil {
+			b, _ := json.Marshal(s)
+			_, logErr = logw.Write(append(b, '\n'))
+		}
+	}
+	res, err := distill.Train(ctx, cfg)
+	bar.Finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted: checkpoint saved to %q; rerun with --resume to continue: %w", cfg.CheckpointPath, err)
+		}
+		return nil, err
+	}
+	if logErr != nil {
+		return nil, fmt.Errorf("write log %q: %w", o.logPath, logErr)
+	}
+	if err := saveModel(o.out, res.Student); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(cfg.CheckpointPath)
+	return res, nil
+}
+
+func saveModel(path string, m *model.MLP) error {
+	if strings.HasSuffix(path, ".safetensors") {
+		return model.SaveSafetensors(path, m)
+	}
+	return model.Save(path, m)
+}
+
+// trainingReport is the result object train and distill print.
+type trainingReport struct {
+	Model               string   `json:"model"`
+	Recipe              string   `json:"recipe"`
+	Epochs              int      `json:"epochs"`
+	Queries             int      `json:"queries,omitempty"`
+	Params              int      `json:"params"`
+	TrainLoss           float64  `json:"train_loss"`
+	ValAccuracy         float64  `json:"val_accuracy"`
+	TestAccuracy        float64  `json:"test_accuracy"`
+	NLL                 float64  `json:"nll"`
+	ECE                 float64  `json:"ece"`
+	Agreement           *float64 `json:"agreement,omitempty"`
+	TeacherTestAccuracy *float64 `json:"teacher_test_accuracy,omitempty"`
+	Hash                string   `json:"hash"`
+	ElapsedS            float64  `json:"elapsed_s"`
+}
+
+func newTrainingReport(out string, res *distill.Result, m eval.Metrics) trainingReport {
+	r := trainingReport{
+		Model: out, Recipe: res.Recipe, Epochs: res.Epochs, Queries: res.Queries,
+		Params: len(res.Student.Theta), TrainLoss: res.TrainLoss, ValAccuracy: res.ValAccuracy,
+		TestAccuracy: m.TestAccuracy, NLL: m.NLL, ECE: m.ECE, Agreement: m.Agreement,
+		TeacherTestAccuracy: m.TeacherTestAccuracy, Hash: res.Student.Info().Hash, ElapsedS: res.Elapsed,
+	}
+	return r
+}
+
+func (r trainingReport) kv() report.KV {
+	var kv report.KV
+	kv.Add("model", report.Text(r.Model))
+	kv.Add("recipe", report.Text(r.Recipe))
+	kv.Add("epochs", report.Int(int64(r.Epochs)))
+	if r.Queries > 0 {
+		kv.Add("teacher queries", report.Int(int64(r.Queries)))
+	}
+	kv.Add("parameters", report.Int(int64(r.Params)))
+	kv.Add("train loss", report.Float(r.TrainLoss, 4))
+	kv.Add("validation accuracy", report.Float(r.ValAccuracy, 4))
+	kv.Add("test accuracy", report.Float(r.TestAccuracy, 4))
+	kv.Add("test NLL", report.Float(r.NLL, 4))
+	kv.Add("test ECE", report.Float(r.ECE, 4))
+	if r.Agreement != nil {
+		kv.Add("top-1 agreement with teacher", report.Float(*r.Agreement, 4))
+	}
+	if r.TeacherTestAccuracy != nil {
+		kv.Add("teacher test accuracy", report.Float(*r.TeacherTestAccuracy, 4))
+	}
+	kv.Add("sha256", report.Text(r.Hash))
+	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 2))
+	return kv
+}
+
+// printResult writes v as one JSON object, or kv in a text format.
+func printResult(w io.Writer, f report.Format, v any, kv report.KV) error {
+	if f == report.FormatJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return report.RenderKV(w, kv, f)
+}

@@ -1,0 +1,229 @@
+package dataset
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// idxBytes encodes x, gzipped when gz.
+func idxBytes(t testing.TB, x *IDX, gz bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if !gz {
+		if err := WriteIDX(&buf, x); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	zw := gzip.NewWriter(&buf)
+	if err := WriteIDX(zw, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestReadIDXErrors(t *testing.T) {
+	good := idxBytes(t, &IDX{Dims: []int{2, 2, 3}, Data: make([]byte, 12)}, false)
+	tests := []struct {
+		name  string
+		input []byte
+		want  string
+		is    error
+	}{
+		{"empty", nil, "truncated header", ErrTruncated},
+		{"short magic", []byte{0, 0, 8}, "truncated header", ErrTruncated},
+		{"wrong magic", []byte{0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 1, 7}, "magic number 0x00000802, want 0x00000803 (images) or 0x00000801 (labels)", ErrMagic},
+		{"float type", []byte{0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0}, "magic number 0x00000d01", ErrMagic},
+		{"text file", []byte("hello world"), "magic number 0x68656c6c", ErrMagic},
+		{"truncated dims", good[:9], "truncated header", ErrTruncated},
+		{"truncated data", good[:len(good)-1], "truncated: 11 of 12 data bytes (dims [2 2 3])", ErrTruncated},
+		{"truncated gzip", idxBytes(t, &IDX{Dims: []int{5}, Data: []byte{1, 2, 3, 4, 5}}, true)[:20], "truncated", ErrTruncated},
+		{"trailing", append(slices.Clone(good), 0), "trailing data after 12 values", nil},
+		{"huge header", []byte{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2}, "header declares more than", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := ReadIDX(bytes.NewReader(tt.input))
+			if err == nil {
+				t.Fatalf("got dims %v, want error %q", x.Dims, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %q, want it to contain %q", err, tt.want)
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Errorf("got %T, want *FormatError", err)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v): got false, want true", tt.is)
+			}
+		})
+	}
+}
+
+func TestWriteIDXErrors(t *testing.T) {
+	for _, x := range []*IDX{
+		{Dims: []int{2, 2}, Data: make([]byte, 4)},
+		{Dims: []int{3}, Data: make([]byte, 2)},
+		{Dims: []int{-1, 1, 1}},
+	} {
+		if err := WriteIDX(&bytes.Buffer{}, x); err == nil {
+			t.Errorf("WriteIDX(dims %v, %d bytes): got nil error, want one", x.Dims, len(x.Data))
+		}
+	}
+}
+
+func FuzzIDXRoundTrip(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6}, uint8(2), uint8(3), false, true)
+	f.Add([]byte{}, uint8(0), uint8(0), true, false)
+	f.Add([]byte{9}, uint8(1), uint8(1), true, true)
+	f.Fuzz(func(t *testing.T, data []byte, rows, cols uint8, gz, images bool) {
+		x := &IDX{Dims: []int{len(data)}, Data: data}
+		if images && rows > 0 && cols > 0 {
+			r, c := int(rows%8)+1, int(cols%8)+1
+			n := len(data) / (r * c)
+			x = &IDX{Dims: []int{n, r, c}, Data: data[:n*r*c]}
+		}
+		got, err := ReadIDX(bytes.NewReader(idxBytes(t, x, gz)))
+		if err != nil {
+			t.Fatalf("ReadIDX(WriteIDX(dims %v)): %v", x.Dims, err)
+		}
+		if !slices.Equal(got.Dims, x.Dims) || !bytes.Equal(got.Data, x.Data) {
+			t.Errorf("round trip: got dims %v %d bytes, want %v %d", got.Dims, len(got.Data), x.Dims, len(x.Data))
+		}
+	})
+}
+
+func FuzzReadIDX(f *testing.F) {
+	f.Add(idxBytes(f, &IDX{Dims: []int{1, 2, 2}, Data: []byte{1, 2, 3, 4}}, false))
+	f.Add(idxBytes(f, &IDX{Dims: []int{3}, Data: []byte{1, 2, 3}}, true))
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 9})
+	f.Fuzz(func(t *testing.T, input []byte) {
+		x, err := ReadIDX(bytes.NewReader(input))
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %T %v, want *FormatError", err, err)
+			}
+			return
+		}
+		enc := idxBytes(t, x, false)
+		if len(input) >= 2 && input[0] == 0x1f && input[1] == 0x8b {
+			again, err := ReadIDX(bytes.NewReader(enc))
+			if err != nil || !bytes.Equal(again.Data, x.Data) || !slices.Equal(again.Dims, x.Dims) {
+				t.Fatalf("re-encoding a gzipped input: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(enc, input) {
+			t.Errorf("WriteIDX(ReadIDX(b)) != b:\n got %x\nwant %x", enc, input)
+		}
+	})
+}
+
+// writeMNIST writes an images/labels pair into dir and returns their paths.
+func writeMNIST(t *testing.T, dir, prefix string, gz bool, imgs, labs *IDX) (string, string) {
+	t.Helper()
+	ext := ""
+	if gz {
+		ext = ".gz"
+	}
+	ip := filepath.Join(dir, prefix+"-images-idx3-ubyte"+ext)
+	lp := filepath.Join(dir, prefix+"-labels-idx1-ubyte"+ext)
+	if err := os.WriteFile(ip, idxBytes(t, imgs, gz), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lp, idxBytes(t, labs, gz), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ip, lp
+}
+
+func TestLoadIDX(t *testing.T) {
+	dir := t.TempDir()
+	imgs := &IDX{Dims: []int{3, 2, 2}, Data: []byte{0, 1, 2, 3, 4, 5, 6, 7, 255, 254, 253, 252}}
+	labs := &IDX{Dims: []int{3}, Data: []byte{2, 0, 2}}
+	for _, gz := range []bool{false, true} {
+		ip, lp := writeMNIST(t, dir, "p", gz, imgs, labs)
+		d, err := LoadIDX(context.Background(), ip, lp)
+		if err != nil {
+			t.Fatalf("LoadIDX(gz=%v): %v", gz, err)
+		}
+		if d.Len() != 3 || d.Dim() != 4 || d.X.Data[8] != 255 || d.X.Data[1] != 1 {
+			t.Errorf("gz=%v: got %d×%d %v, want 3×4 raw bytes", gz, d.Len(), d.Dim(), d.X.Data)
+		}
+		if !slices.Equal(d.Y, []int{2, 0, 2}) || !slices.Equal(d.Labels, []string{"0", "1", "2"}) {
+			t.Errorf("gz=%v: got Y %v labels %q, want [2 0 2] and 0..2", gz, d.Y, d.Labels)
+		}
+	}
+
+	// Mismatched and swapped files.
+	_, lp4 := writeMNIST(t, dir, "four", false, &IDX{Dims: []int{4, 1, 1}, Data: make([]byte, 4)}, &IDX{Dims: []int{4}, Data: make([]byte, 4)})
+	ip3, lp3 := writeMNIST(t, dir, "three", false, imgs, labs)
+	tests := []struct {
+		name, images, labels, want string
+		is                         error
+	}{
+		{"count mismatch", ip3, lp4, "4 labels for 3 images", nil},
+		{"swapped", lp3, ip3, "not an images file", ErrMagic},
+		{"labels as labels", ip3, ip3, "not a labels file", ErrMagic},
+		{"missing", filepath.Join(dir, "nope"), lp3, "no such file", os.ErrNotExist},
+	}
+	for _, tt := range tests {
+		_, err := LoadIDX(context.Background(), tt.images, tt.labels)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
+		}
+		if tt.is != nil && !errors.Is(err, tt.is) {
+			t.Errorf("%s: errors.Is(%v) false", tt.name, tt.is)
+		}
+	}
+
+	// A truncated file is named in the error.
+	raw := idxBytes(t, imgs, false)
+	bad := filepath.Join(dir, "bad-images-idx3-ubyte")
+	if err := os.WriteFile(bad, raw[:len(raw)-3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadIDX(context.Background(), bad, lp3)
+	if fe := (*FormatError)(nil); !errors.As(err, &fe) || fe.File != bad || !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated: got %v, want a *FormatError naming %s wrapping ErrTruncated", err, bad)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := LoadIDX(ctx, ip3, lp3); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v, want context.Canceled", err)
+	}
+}
+
+func BenchmarkReadIDXSmall(b *testing.B) {
+	raw, err := dataFS.ReadFile("data/fashion-mnist-small/train-images-idx3-ubyte.gz")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadIDX(bytes.NewReader(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestReadIDXGzipChecksum(t *testing.T) {
+	raw := idxBytes(t, &IDX{Dims: []int{4}, Data: []byte{1, 2, 3, 4}}, true)
+	raw[len(raw)-8] ^= 0xff // corrupt the CRC-32 in the gzip trailer
+	if _, err := ReadIDX(bytes.NewReader(raw)); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("got %v, want a checksum error", err)
+	}
+}

@@ -1,0 +1,330 @@
+package distill
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+)
+
+// Defaults used when the corresponding Config field is zero. They were tuned
+// on the embedded digits (standard split, seed 1); see doc.go for the
+// figures they give.
+const (
+	DefaultTemperature = 4.0
+	DefaultAlpha       = 0.9
+	DefaultEpochs      = 40
+	DefaultBatchSize   = 32
+	DefaultLR          = 2e-3  // Adam / AdamW
+	DefaultSGDLR       = 5e-2  // SGD
+	DefaultQueryBatch  = 512   // rows per teacher Predict call
+	DefaultMinLRFrac   = 0.01  // cosine floor as a fraction of LR
+	DefaultWarmupFrac  = 0.0   // warm-up steps as a fraction of all steps
+	defaultHiddenUnits = 64    // student hidden layer when Hidden is empty
+	maxTemperature     = 1000. // sanity bound
+)
+
+// ErrConfig is wrapped by every error about an invalid Config.
+var ErrConfig = errors.New("invalid training configuration")
+
+// LabelMismatchError reports a teacher whose output labels differ from the
+// dataset's (different count or names); distillation needs them aligned.
+type LabelMismatchError struct {
+	Teacher, Dataset []string
+}
+
+func (e *LabelMismatchError) Error() string {
+	return fmt.Sprintf("teacher labels %s do not match dataset labels %s (%d vs %d classes)",
+		fmtLabels(e.Teacher), fmtLabels(e.Dataset), len(e.Teacher), len(e.Dataset))
+}
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *LabelMismatchError) Is(target error) bool { return target == ErrConfig }
+
+func fmtLabels(l []string) string {
+	const max = 12
+	if len(l) > max {
+		return "[" + strings.Join(l[:max], " ") + " …]"
+	}
+	return "[" + strings.Join(l, " ") + "]"
+}
+
+// EpochStats is what the Progress callback receives after every epoch (and
+// what Result.History records).
+type EpochStats struct {
+	Epoch       int     `json:"epoch"`  // 1-based
+	Epochs      int     `json:"epochs"` // planned total
+	TrainLoss   float64 `json:"train_loss"`
+	ValAccuracy float64 `json:"val_accuracy"` // 0 without a validation set
+	ValLoss     float64 `json:"val_loss"`     // mean cross-entropy on validation labels; 0 without
+	LR          float64 `json:"lr"`           // learning rate of the epoch's last step
+	Steps       int64   `json:"steps"`        // optimizer steps so far
+	EpochSteps  int     `json:"epoch_steps"`  // steps per epoch
+	Elapsed     float64 `json:"elapsed_s"`    // seconds since Train started (this process)
+}
+
+// Config describes one training run. Its zero value (with Train set) trains
+// a one-hidden-layer student of 64 units on the hard labels; setting Teacher
+// makes it a distillation. Zero numeric fields mean the documented
+// defaults; string fields take the forms of ParseLoss, model.ParseReveal,
+// ParseTransfer, ParseOptimizer and ParseSchedule ("" = their default).
+type Config struct {
+	// Train is the training split: the student's normalisation comes from
+	// it, transfer sets are built from it, and hard-label training (and the
+	// α-mixed hard term) uses its labels. Required.
+	Train *dataset.Dataset `json:"-"`
+	// Val, when it has labels, is evaluated after every epoch (accuracy,
+	// cross-entropy) for the callback, early stopping and RestoreBest.
+	Val *dataset.Dataset `json:"-"`
+	// Teacher, when set, is distilled: it is called only through Predict,
+	// once per transfer row, and its outputs are cached. Nil means hard-label
+	// training on Train's labels (loss, temperature, α, reveal, transfer and
+	// queries are then ignored).
+	Teacher model.Model `json:"-"`
+	// Student, when set, is cloned and trained (its Norm is replaced by
+	// Train's standardisation); nil means model.NewMLP with Hidden and
+	// Activation, initialised from Seed.
+	Student *model.MLP `json:"-"`
+	// Name names the trained model (Result.Student.Name); "" keeps the
+	// Student's name or leaves it empty.
+	Name string `json:"name,omitempty"`
+
+	Hidden     []int            `json:"hidden,omitempty"`     // hidden sizes, each ≥ 1; empty = [64]
+	Activation model.Activation `json:"activation,omitempty"` // "" = relu
+
+	Loss        string  `json:"loss,omitempty"`         // soft term, "" = kl
+	Temperature float64 `json:"temperature,omitempty"`  // > 0; 0 = 4
+	Alpha       float64 `json:"alpha,omitempty"`        // soft weight in [0,1]; 0 = 0.9
+	Reveal      string  `json:"reveal,omitempty"`       // what the teacher reveals, "" = full
+	Transfer    string  `json:"transfer,omitempty"`     // transfer sources, "" = data
+	JitterScale float64 `json:"jitter_scale,omitempty"` // 0 = DefaultJitterScale
+	Queries     int     `json:"queries,omitempty"`      // exact teacher queries; 0 = Transfer.DefaultQueries
+
+	Epochs      int     `json:"epochs,omitempty"`       // 0 = 40
+	BatchSize   int     `json:"batch_size,omitempty"`   // 0 = 32
+	Optimizer   string  `json:"optimizer,omitempty"`    // "" = adam
+	LR          float64 `json:"lr,omitempty"`           // 0 = 2e-3 (adam/adamw), 5e-2 (sgd)
+	Momentum    float64 `json:"momentum,omitempty"`     // SGD momentum; "nesterov" sets 0.9
+	WeightDecay float64 `json:"weight_decay,omitempty"` // L2 (sgd, adam) or decoupled (adamw); 0 = none
+	ClipNorm    float64 `json:"clip_norm,omitempty"`    // global gradient norm bound; 0 = none
+	Schedule    string  `json:"schedule,omitempty"`     // "" = cosine to 1% of LR
+	Warmup      int     `json:"warmup,omitempty"`       // linear warm-up steps; 0 = none
+
+	// Patience > 0 stops training when validation accuracy has not improved
+	// for that many epochs (needs Val). Zero means train all Epochs.
+	Patience int `json:"patience,omitempty"`
+	// RestoreBest makes the returned student the weights of the epoch with
+	// the best validation accuracy. The default (false) returns the LAST
+	// epoch's weights, so that reported figures are not tuned on validation.
+	RestoreBest bool `json:"restore_best,omitempty"`
+
+	// Seed drives initialisation, the transfer set and shuffling; the same
+	// Config and Seed give bit-identical weights.
+	Seed uint64 `json:"seed"`
+	// QueryBatch is the number of rows per teacher Predict call; 0 = 512.
+	QueryBatch int `json:"query_batch,omitempty"`
+
+	// CheckpointPath, when set, receives a checkpoint after every epoch and
+	// on cancellation (written to a temporary file and renamed). It holds the
+	// student, optimizer and RNG state and the cached transfer set and
+	// teacher outputs, so resuming never queries the teacher again.
+	CheckpointPath string `json:"-"`
+	// Resume continues from CheckpointPath when that file exists (a missing
+	// file starts afresh). The checkpoint must come from the same Config,
+	// data and teacher; the result is bit-identical to an uninterrupted run.
+	Resume bool `json:"-"`
+	// Progress, when set, is called after every epoch from Train's
+	// goroutine.
+	Progress func(EpochStats) `json:"-"`
+
+	// stepHook is called after every optimizer step (tests only).
+	stepHook func(step int64)
+}
+
+// plan is a validated Config with defaults applied.
+type plan struct {
+	cfg       Config
+	obj       Objective
+	transfer  Transfer
+	opt       OptimizerConfig
+	sched     Schedule
+	epochs    int
+	batch     int
+	lr        float64
+	hidden    []int
+	act       model.Activation
+	queryRows int
+	distill   bool
+}
+
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrConfig)
+}
+
+// newPlan validates cfg and fills in defaults.
+func newPlan(cfg Config) (*plan, error) {
+	p := &plan{cfg: cfg, distill: cfg.Teacher != nil}
+	tr := cfg.Train
+	if tr == nil || tr.Len() == 0 {
+		return nil, configErr("no training data")
+	}
+	if len(tr.Labels) == 0 {
+		return nil, configErr("training data %q has no class labels", tr.Name)
+	}
+	if !p.distill && tr.Y == nil {
+		return nil, configErr("hard-label training needs labelled data, %q is unlabelled", tr.Name)
+	}
+	for _, h := range cfg.Hidden {
+		if h < 1 {
+			return nil, configErr("hidden layer sizes must be at least 1, got %v", cfg.Hidden)
+		}
+	}
+	p.hidden = cfg.Hidden
+	if len(p.hidden) == 0 {
+		p.hidden = []int{defaultHiddenUnits}
+	}
+	act, err := model.ParseActivation(string(cfg.Activation))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	p.act = act
+	if s := cfg.Student; s != nil {
+		if err := s.Validate(); err != nil {
+			return nil, configErr("student: %v", err)
+		}
+		if s.Sizes[0] != tr.Dim() {
+			return nil, configErr("student takes %d inputs, data has %d features", s.Sizes[0], tr.Dim())
+		}
+		if !slices.Equal(s.Labels, tr.Labels) {
+			return nil, configErr("student labels %s do not match dataset labels %s", fmtLabels(s.Labels), fmtLabels(tr.Labels))
+		}
+	}
+
+	T := cfg.Temperature
+	if T == 0 {
+		T = DefaultTemperature
+	}
+	if !(T > 0 && T <= maxTemperature) {
+		return nil, configErr("temperature must be > 0 (and at most %g), got %g", maxTemperature, cfg.Temperature)
+	}
+	alpha := cfg.Alpha
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
+	if !(alpha >= 0 && alpha <= 1) {
+		return nil, configErr("alpha must lie in [0,1], got %g", cfg.Alpha)
+	}
+	loss, err := ParseLoss(cfg.Loss)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	rv, err := model.ParseReveal(cfg.Reveal)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	p.obj = Objective{Loss: loss, Temperature: T, Alpha: alpha, Reveal: rv}
+	if p.transfer, err = ParseTransfer(cfg.Transfer); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.JitterScale < 0 || math.IsNaN(cfg.JitterScale) {
+		return nil, configErr("jitter scale must be ≥ 0, got %g", cfg.JitterScale)
+	}
+	p.transfer.JitterScale = cfg.JitterScale
+	if cfg.Queries < 0 {
+		return nil, configErr("queries must be ≥ 0, got %d", cfg.Queries)
+	}
+	if p.distill {
+		info := cfg.Teacher.Info()
+		if info.InputSize != 0 && info.InputSize != tr.Dim() {
+			return nil, configErr("teacher takes %d inputs, data has %d features", info.InputSize, tr.Dim())
+		}
+		if !slices.Equal(info.Labels, tr.Labels) {
+			return nil, &LabelMismatchError{Teacher: slices.Clone(info.Labels), Dataset: slices.Clone(tr.Labels)}
+		}
+	}
+
+	p.epochs, p.batch, p.queryRows = cfg.Epochs, cfg.BatchSize, cfg.QueryBatch
+	if p.epochs == 0 {
+		p.epochs = DefaultEpochs
+	}
+	if p.batch == 0 {
+		p.batch = DefaultBatchSize
+	}
+	if p.queryRows == 0 {
+		p.queryRows = DefaultQueryBatch
+	}
+	if p.epochs < 0 || p.batch < 0 || p.queryRows < 0 || cfg.Patience < 0 || cfg.Warmup < 0 {
+		return nil, configErr("epochs, batch size, query batch, patience and warm-up must be ≥ 0")
+	}
+
+	if p.opt, err = ParseOptimizer(cfg.Optimizer); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.Momentum != 0 {
+		p.opt.Momentum = cfg.Momentum
+	}
+	p.opt.WeightDecay = cfg.WeightDecay
+	if err := p.opt.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	p.lr = cfg.LR
+	if p.lr == 0 {
+		p.lr = DefaultLR
+		if p.opt.Kind == SGD {
+			p.lr = DefaultSGDLR
+		}
+	}
+	if !(p.lr > 0) || math.IsInf(p.lr, 0) {
+		return nil, configErr("learning rate must be > 0, got %g", cfg.LR)
+	}
+	if cfg.ClipNorm < 0 || math.IsNaN(cfg.ClipNorm) {
+		return nil, configErr("clip norm must be ≥ 0, got %g", cfg.ClipNorm)
+	}
+	if p.sched, err = ParseSchedule(cfg.Schedule); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	p.sched.Base = p.lr
+	p.sched.Warmup = cfg.Warmup
+	if p.sched.Kind == Cosine {
+		p.sched.Min = p.lr * DefaultMinLRFrac
+	}
+	return p, nil
+}
+
+// rows returns the number of training rows per epoch given the transfer set.
+func (p *plan) stepsPerEpoch(rows int) int { return (rows + p.batch - 1) / p.batch }
+
+// recipe is a one-line human-readable summary of the run's settings.
+func (p *plan) recipe(queries int) string {
+	var b strings.Builder
+	hid := make([]string, len(p.hidden))
+	for i, h := range p.hidden {
+		hid[i] = fmt.Sprint(h)
+	}
+	if p.cfg.Student != nil {
+		hid = hid[:0]
+		for _, h := range p.cfg.Student.Sizes[1 : len(p.cfg.Student.Sizes)-1] {
+			hid = append(hid, fmt.Sprint(h))
+		}
+	}
+	if p.distill {
+		fmt.Fprintf(&b, "distill loss=%s T=%g alpha=%g reveal=%s transfer=%s queries=%d ",
+			p.obj.Loss, p.obj.Temperature, p.obj.Alpha, p.obj.Reveal, p.transfer, queries)
+	} else {
+		b.WriteString("train loss=ce(labels) ")
+	}
+	fmt.Fprintf(&b, "hidden=%s act=%s epochs=%d batch=%d opt=%s lr=%g sched=%s",
+		strings.Join(hid, ","), p.act, p.epochs, p.batch, p.opt.Kind, p.lr, p.sched.Kind)
+	if p.opt.WeightDecay > 0 {
+		fmt.Fprintf(&b, " wd=%g", p.opt.WeightDecay)
+	}
+	if p.cfg.ClipNorm > 0 {
+		fmt.Fprintf(&b, " clip=%g", p.cfg.ClipNorm)
+	}
+	fmt.Fprintf(&b, " seed=%d", p.cfg.Seed)
+	return b.String()
+}

@@ -1,0 +1,181 @@
+package distill
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// loop runs the remaining epochs.
+func (r *run) loop(ctx context.Context) error {
+	p := r.p
+	n, d := r.x.Rows, r.x.Cols
+	c := len(r.student.Labels)
+	steps := p.stepsPerEpoch(n)
+	sched := p.sched
+	sched.Total = p.epochs * steps
+	theta := r.student.Theta
+	grad := make([]float32, len(theta))
+	perm := make([]int, n)
+	bx := make([]float32, p.batch*d)
+	dl := make([]float32, p.batch*c)
+	var bt []float32
+	if r.tgt.Data != nil {
+		bt = make([]float32, p.batch*c)
+	}
+	var bl []int
+	if r.labels != nil {
+		bl = make([]int, p.batch)
+	}
+	var tape model.Tape
+	var ws Workspace
+
+	for epoch := r.st.Epoch; epoch < p.epochs && !r.st.Done; epoch++ {
+		r.st.EpochRNG, _ = r.pcg.MarshalBinary()
+		for i := range perm {
+			perm[i] = i
+		}
+		r.rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var lr float64
+		for b := r.st.Batch; b < steps; b++ {
+			if err := ctx.Err(); err != nil {
+				r.st.Batch = b
+				if cerr := r.checkpoint(); cerr != nil {
+					return fmt.Errorf("training interrupted in epoch %d (%w); saving checkpoint failed: %w", epoch+1, err, cerr)
+				}
+				return fmt.Errorf("training interrupted in epoch %d: %w", epoch+1, err)
+			}
+			idx := perm[b*p.batch : min((b+1)*p.batch, n)]
+			m := len(idx)
+			for k, i := range idx {
+				copy(bx[k*d:(k+1)*d], r.x.Data[i*r.x.Stride:i*r.x.Stride+d])
+				if bt != nil {
+					copy(bt[k*c:(k+1)*c], r.tgt.Data[i*r.tgt.Stride:i*r.tgt.Stride+c])
+				}
+				if bl != nil {
+					bl[k] = r.labels[i]
+				}
+			}
+			xb := blas32.General{Rows: m, Cols: d, Stride: d, Data: bx[:m*d]}
+			db := blas32.General{Rows: m, Cols: c, Stride: c, Data: dl[:m*c]}
+			tb := blas32.General{Rows: m, Cols: c, Stride: c}
+			if bt != nil {
+				tb.Data = bt[:m*c]
+			}
+			var lb []int
+			if bl != nil {
+				lb = bl[:m]
+			}
+			logits := r.student.Forward(&tape, xb)
+			loss := p.obj.Batch(db, logits, tb, lb, &ws)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("epoch %d step %d: loss %g: %w", epoch+1, r.opt.Steps()+1, loss, ErrDiverged)
+			}
+			clear(grad)
+			r.student.Backward(&tape, db, grad, blas32.General{})
+			ClipGlobalNorm(grad, p.cfg.ClipNorm)
+			lr = sched.LR(int(r.opt.Steps()))
+			r.opt.Step(theta, grad, lr)
+			r.st.EpochLoss += loss * float64(m)
+			r.st.EpochRows += m
+			if p.cfg.stepHook != nil {
+				p.cfg.stepHook(r.opt.Steps())
+			}
+		}
+		stats := EpochStats{
+			Epoch: epoch + 1, Epochs: p.epochs, TrainLoss: r.st.EpochLoss / float64(max(r.st.EpochRows, 1)),
+			LR: lr, Steps: r.opt.Steps(), EpochSteps: steps,
+		}
+		if v := p.cfg.Val; v != nil && v.Y != nil && v.Len() > 0 {
+			stats.ValAccuracy, stats.ValLoss = evalLogits(r.student, &tape, v.X, v.Y)
+			if stats.ValAccuracy > r.st.BestVal || r.st.BestEpoch == 0 {
+				r.st.BestVal, r.st.BestEpoch, r.st.SinceBest = stats.ValAccuracy, epoch+1, 0
+				if p.cfg.RestoreBest {
+					r.best = append(r.best[:0], theta...)
+				}
+			} else {
+				r.st.SinceBest++
+				if p.cfg.Patience > 0 && r.st.SinceBest >= p.cfg.Patience {
+					r.st.Done = true
+				}
+			}
+		}
+		stats.Elapsed = r.elapsedNow()
+		r.st.History = append(r.st.History, stats)
+		r.st.Epoch, r.st.Batch, r.st.EpochLoss, r.st.EpochRows = epoch+1, 0, 0, 0
+		r.st.EpochRNG, _ = r.pcg.MarshalBinary()
+		if err := r.checkpoint(); err != nil {
+			return err
+		}
+		if p.cfg.Progress != nil {
+			p.cfg.Progress(stats)
+		}
+	}
+	return nil
+}
+
+// evalLogits returns the accuracy and mean cross-entropy of m on (x, y).
+func evalLogits(m *model.MLP, t *model.Tape, x blas32.General, y []int) (acc, ce float64) {
+	const chunk = 512
+	correct := 0
+	for r0 := 0; r0 < x.Rows; r0 += chunk {
+		n := min(chunk, x.Rows-r0)
+		in := blas32.General{Rows: n, Cols: x.Cols, Stride: x.Stride, Data: x.Data[r0*x.Stride : (r0+n-1)*x.Stride+x.Cols]}
+		logits := m.Forward(t, in)
+		for i := 0; i < n; i++ {
+			row := logits.Data[i*logits.Stride : i*logits.Stride+logits.Cols]
+			best := argmax32(row)
+			if best == y[r0+i] {
+				correct++
+			}
+			mx := float64(row[best])
+			var s float64
+			for _, v := range row {
+				s += math.Exp(float64(v) - mx)
+			}
+			ce += mx + math.Log(s) - float64(row[y[r0+i]])
+		}
+	}
+	return float64(correct) / float64(x.Rows), ce / float64(x.Rows)
+}
+
+// finish applies RestoreBest, fills in provenance and builds the Result.
+func (r *run) finish() *Result {
+	p, cfg := r.p, r.p.cfg
+	res := &Result{
+		Student: r.student, Epochs: r.st.Epoch, BestEpoch: r.st.BestEpoch, Steps: r.opt.Steps(),
+		Queries: r.st.Queries, BestValAccuracy: r.st.BestVal, StoppedEarly: r.st.Done && r.st.Epoch < p.epochs,
+		History: r.st.History, Recipe: p.recipe(r.st.Queries),
+	}
+	if h := r.st.History; len(h) > 0 {
+		res.TrainLoss, res.ValAccuracy = h[len(h)-1].TrainLoss, h[len(h)-1].ValAccuracy
+	}
+	if cfg.RestoreBest && len(r.best) == len(r.student.Theta) {
+		copy(r.student.Theta, r.best)
+		res.RestoredBest = true
+	}
+	tr := cfg.Train
+	prov := model.Provenance{
+		Dataset: tr.Name, DatasetHash: tr.Hash, Seed: cfg.Seed, Epochs: r.st.Epoch,
+		Recipe: res.Recipe, LineageVersion: r.student.Prov.LineageVersion,
+	}
+	if p.distill {
+		info := cfg.Teacher.Info()
+		prov.Teacher = info.Name
+		if prov.Teacher == "" {
+			prov.Teacher = info.Source
+		}
+		prov.TeacherHash = info.Hash
+		prov.Loss = p.obj.Loss.String()
+		prov.Temperature, prov.Alpha = p.obj.Temperature, p.obj.Alpha
+		prov.Reveal, prov.Transfer, prov.Queries = p.obj.Reveal.String(), p.transfer.String(), r.st.Queries
+	} else {
+		prov.Loss = "ce"
+	}
+	r.student.Prov = prov
+	res.Elapsed = r.elapsedNow()
+	return res
+}

@@ -1,0 +1,219 @@
+package distill
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+)
+
+func randRow(rng *rand.Rand, c int, scale float64) []float32 {
+	z := make([]float32, c)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64() * scale)
+	}
+	return z
+}
+
+func softmaxRow(z []float32) []float32 {
+	q := make([]float64, len(z))
+	softmax64(q, z, 1)
+	p := make([]float32, len(z))
+	for i := range q {
+		p[i] = float32(q[i])
+	}
+	return p
+}
+
+// TestObjectiveGradient checks every loss's analytic gradient against a
+// central finite difference, over temperatures, reveal modes and labels.
+func TestObjectiveGradient(t *testing.T) {
+	losses := []string{"kl", "rkl", "jsd:0.5", "jsd:0.1", "jsd:0.9", "tv", "mse", "ce"}
+	temps := []float64{1, 2, 4}
+	reveals := []string{"full", "topk:1", "topk:3", "label"}
+	labels := []int{-1, 2}
+	const c = 7
+	rng := rand.New(rand.NewPCG(1, 2))
+	ws := new(Workspace)
+	for _, ls := range losses {
+		loss, err := ParseLoss(ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, T := range temps {
+			for _, rs := range reveals {
+				rv, err := model.ParseReveal(rs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, y := range labels {
+					name := fmt.Sprintf("%s/T=%g/%s/y=%d", ls, T, rs, y)
+					t.Run(name, func(t *testing.T) {
+						o := Objective{Loss: loss, Temperature: T, Alpha: 0.7, Reveal: rv}
+						teacher := make([]float32, c)
+						rv.Apply(teacher, softmaxRow(randRow(rng, c, 2)))
+						z := randRow(rng, c, 1.5)
+						grad := make([]float32, c)
+						o.Row(grad, z, teacher, y, ws)
+						scratch := make([]float32, c)
+						for i := range z {
+							orig := z[i]
+							z[i] = orig + 1e-3
+							hi := float64(z[i])
+							fp := o.Row(scratch, z, teacher, y, ws)
+							z[i] = orig - 1e-3
+							lo := float64(z[i])
+							fm := o.Row(scratch, z, teacher, y, ws)
+							z[i] = orig
+							want := (fp - fm) / (hi - lo)
+							got := float64(grad[i])
+							tol := 2e-3 * math.Max(1, math.Abs(want))
+							if loss.Kind == TV {
+								tol = 5e-3 * T * T // subgradient: kinks are rare but FD is coarse
+							}
+							if math.Abs(got-want) > tol {
+								t.Errorf("∂L/∂z[%d] = %.6g, finite difference %.6g (tol %.2g)", i, got, want, tol)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestHardLabelGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	z := randRow(rng, 5, 1)
+	g := make([]float32, 5)
+	v := Objective{}.Row(g, z, nil, 3, nil)
+	p := softmaxRow(z)
+	if want := -math.Log(float64(p[3])); math.Abs(v-want) > 1e-5 {
+		t.Errorf("CE = %v, want %v", v, want)
+	}
+	for i := range g {
+		want := float64(p[i])
+		if i == 3 {
+			want--
+		}
+		if math.Abs(float64(g[i])-want) > 1e-5 {
+			t.Errorf("grad[%d] = %v, want %v", i, g[i], want)
+		}
+	}
+}
+
+// TestKLMatchesHinton checks the closed form T·(q_T − p_T) and the value
+// T²·KL for full reveal.
+func TestKLMatchesHinton(t *testing.T) {
+	z := []float32{1, -0.5, 2, 0}
+	teacher := []float32{0.1, 0.2, 0.6, 0.1}
+	const T = 3
+	o := Objective{Loss: Loss{Kind: KL}, Temperature: T}
+	g := make([]float32, 4)
+	v := o.Row(g, z, teacher, -1, nil)
+	q := make([]float64, 4)
+	softmax64(q, z, T)
+	p := make([]float64, 4)
+	temper(p, teacher, T)
+	var kl float64
+	for i := range p {
+		kl += p[i] * math.Log(p[i]/q[i])
+		if want := T * (q[i] - p[i]); math.Abs(float64(g[i])-want) > 1e-6 {
+			t.Errorf("grad[%d] = %v, want %v", i, g[i], want)
+		}
+	}
+	if want := T * T * kl; math.Abs(v-want) > 1e-9 {
+		t.Errorf("value = %v, want %v", v, want)
+	}
+}
+
+// TestJSDLimits checks the documented convention: β→0 gives KL(P‖Q) and
+// β→1 gives KL(Q‖P).
+func TestJSDLimits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 5; trial++ {
+		z := randRow(rng, 6, 1)
+		teacher := softmaxRow(randRow(rng, 6, 1))
+		g := make([]float32, 6)
+		kl := Objective{Loss: Loss{Kind: KL}}.Row(g, z, teacher, -1, nil)
+		rkl := Objective{Loss: Loss{Kind: ReverseKL}}.Row(g, z, teacher, -1, nil)
+		tests := []struct {
+			beta float64
+			want float64
+		}{{1e-4, kl}, {1 - 1e-4, rkl}}
+		for _, tt := range tests {
+			got := Objective{Loss: Loss{Kind: JSD, Beta: tt.beta}}.Row(g, z, teacher, -1, nil)
+			if math.Abs(got-tt.want) > 1e-3*math.Max(1, tt.want) {
+				t.Errorf("trial %d: JSD_%g = %.6g, want %.6g", trial, tt.beta, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestTopKBuckets checks the K+1 bucket comparison: a student whose bucket
+// masses equal the teacher's has zero loss even if it differs in the tail.
+func TestTopKBuckets(t *testing.T) {
+	full := []float32{0.5, 0.2, 0.1, 0.1, 0.1}
+	rv := model.Reveal{Mode: model.RevealTopK, K: 2}
+	teacher := make([]float32, 5)
+	rv.Apply(teacher, full)
+	// Student: same top-2, tail mass 0.3 distributed unevenly.
+	stud := []float32{0.5, 0.2, 0.25, 0.04, 0.01}
+	z := make([]float32, 5)
+	for i, p := range stud {
+		z[i] = float32(math.Log(float64(p)))
+	}
+	o := Objective{Loss: Loss{Kind: KL}, Temperature: 1, Reveal: rv}
+	g := make([]float32, 5)
+	if v := o.Row(g, z, teacher, -1, nil); math.Abs(v) > 1e-6 {
+		t.Errorf("top-2 KL = %v, want 0", v)
+	}
+	full2 := Objective{Loss: Loss{Kind: KL}, Temperature: 1}
+	if v := full2.Row(g, z, teacher, -1, nil); v < 1e-3 {
+		t.Errorf("full KL = %v, want > 0 (tails differ)", v)
+	}
+}
+
+func TestParseLoss(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Loss
+		wantErr bool
+	}{
+		{"kl", Loss{Kind: KL}, false},
+		{"", Loss{Kind: KL}, false},
+		{"rkl", Loss{Kind: ReverseKL}, false},
+		{"jsd", Loss{Kind: JSD, Beta: 0.5}, false},
+		{"jsd:0.25", Loss{Kind: JSD, Beta: 0.25}, false},
+		{"tv", Loss{Kind: TV}, false},
+		{"mse", Loss{Kind: MSE}, false},
+		{"ce", Loss{Kind: CE}, false},
+		{"jsd:0", Loss{}, true},
+		{"jsd:1", Loss{}, true},
+		{"jsd:x", Loss{}, true},
+		{"kl:2", Loss{}, true},
+		{"hinge", Loss{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseLoss(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseLoss(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseLoss(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+		if err == nil {
+			back, err := ParseLoss(got.String())
+			if err != nil || back != got {
+				t.Errorf("ParseLoss(%q.String()=%q) = %+v, %v", tt.in, got.String(), back, err)
+			}
+		}
+	}
+	if _, err := ParseLoss("hinge"); !errors.Is(err, ErrUnknownLoss) {
+		t.Errorf("ParseLoss(hinge) error %v does not wrap ErrUnknownLoss", err)
+	}
+}

@@ -1,0 +1,250 @@
+package distill
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// RNG streams: each use of randomness has its own PCG stream of the seed so
+// that, e.g., changing the transfer set does not change the initialisation.
+const (
+	streamInit     = 0x696e6974 // "init"
+	streamTransfer = 0x78666572 // "xfer"
+	streamShuffle  = 0x73687566 // "shuf"
+)
+
+// ErrDiverged is returned when the training loss becomes NaN or infinite.
+var ErrDiverged = errors.New("training diverged")
+
+// Result is the outcome of Train. Student is the trained model (with Norm
+// and Prov filled in); the other fields are JSON-friendly figures about the
+// run. ValAccuracy and BestValAccuracy are 0 without a labelled validation
+// set.
+type Result struct {
+	Student         *model.MLP   `json:"-"`
+	Epochs          int          `json:"epochs"`     // epochs completed
+	BestEpoch       int          `json:"best_epoch"` // 1-based epoch of best validation accuracy; 0 without Val
+	Steps           int64        `json:"steps"`      // optimizer steps
+	Queries         int          `json:"queries"`    // teacher rows queried (0 for hard-label training)
+	TrainLoss       float64      `json:"train_loss"` // mean loss of the last epoch
+	ValAccuracy     float64      `json:"val_accuracy"`
+	BestValAccuracy float64      `json:"best_val_accuracy"`
+	StoppedEarly    bool         `json:"stopped_early,omitempty"`
+	RestoredBest    bool         `json:"restored_best,omitempty"`
+	Resumed         bool         `json:"resumed,omitempty"`
+	Recipe          string       `json:"recipe"`
+	Elapsed         float64      `json:"elapsed_s"`
+	History         []EpochStats `json:"history"`
+}
+
+// run is the mutable state of one Train call.
+type run struct {
+	p       *plan
+	student *model.MLP
+	opt     *Optimizer
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	x, tgt  blas32.General // transfer inputs and revealed teacher outputs (tgt.Data nil: hard labels)
+	labels  []int          // per transfer row, −1 for none; nil for none at all
+	st      ckptState
+	best    []float32
+	hash    string
+	start   time.Time
+	elapsed float64 // seconds before this process (resume)
+}
+
+// Train trains cfg's student (see Config) and returns it with figures
+// about the run. It is deterministic: the same Config, data, teacher and
+// Seed give bit-identical weights, with or without an interruption and
+// Resume in between. When ctx is cancelled Train saves a checkpoint (if
+// CheckpointPath is set) and returns an error wrapping ctx.Err(); a
+// cancellation while the teacher is being queried saves nothing.
+func Train(ctx context.Context, cfg Config) (*Result, error) {
+	p, err := newPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{p: p, start: time.Now(), hash: configHash(cfg)}
+	resumed := false
+	if cfg.Resume && cfg.CheckpointPath != "" {
+		c, ok, err := loadCheckpoint(cfg.CheckpointPath)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if err := r.restore(c); err != nil {
+				return nil, err
+			}
+			resumed = true
+		}
+	}
+	if !resumed {
+		if err := r.init(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.loop(ctx); err != nil {
+		return nil, err
+	}
+	res := r.finish()
+	res.Resumed = resumed
+	return res, nil
+}
+
+// configHash identifies the run for checkpoint compatibility.
+func configHash(cfg Config) string {
+	h := sha256.New()
+	j, _ := json.Marshal(cfg) // only plain fields are tagged for JSON
+	h.Write(j)
+	for _, d := range []*dataset.Dataset{cfg.Train, cfg.Val} {
+		if d != nil {
+			fmt.Fprintf(h, "|%s", d.Hash)
+		} else {
+			h.Write([]byte("|-"))
+		}
+	}
+	if cfg.Teacher != nil {
+		info := cfg.Teacher.Info()
+		fmt.Fprintf(h, "|%s|%s|%s", info.Name, info.Source, info.Hash)
+	}
+	if cfg.Student != nil {
+		binary.Write(h, binary.LittleEndian, cfg.Student.Theta)
+		fmt.Fprintf(h, "|%v|%s", cfg.Student.Sizes, cfg.Student.Act)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (r *run) init(ctx context.Context) error {
+	p, cfg := r.p, r.p.cfg
+	tr := cfg.Train
+	if cfg.Student != nil {
+		r.student = cfg.Student.Clone()
+	} else {
+		sizes := append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels))
+		r.student = model.NewMLP(sizes, p.act, slices.Clone(tr.Labels), rand.New(rand.NewPCG(cfg.Seed, streamInit)))
+	}
+	if cfg.Name != "" {
+		r.student.Name = cfg.Name
+	}
+	mean, std := dataset.Standardizer(tr)
+	r.student.Norm = model.Normalization{Mean: mean, Std: std}
+	r.opt = NewOptimizer(p.opt, len(r.student.Theta))
+	r.pcg = rand.NewPCG(cfg.Seed, streamShuffle)
+	r.rng = rand.New(r.pcg)
+	r.st = ckptState{ConfigHash: r.hash}
+	if !p.distill {
+		r.x, r.labels = tr.X, tr.Y
+		return nil
+	}
+	x, labels, err := p.transfer.Generate(rand.New(rand.NewPCG(cfg.Seed, streamTransfer)), tr, cfg.Queries)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r.x, r.labels = x, labels
+	if tr.Y == nil {
+		r.labels = nil
+	}
+	r.tgt, err = queryTeacher(ctx, cfg.Teacher, x, p.queryRows, p.obj.Reveal)
+	if err != nil {
+		return err
+	}
+	r.st.Queries = x.Rows
+	return nil
+}
+
+// queryTeacher runs the teacher over x in batches of rows and returns what
+// the reveal policy shows of its outputs.
+func queryTeacher(ctx context.Context, t model.Model, x blas32.General, rows int, rv model.Reveal) (blas32.General, error) {
+	c := len(t.Info().Labels)
+	out := blas32.General{Rows: x.Rows, Cols: c, Stride: c, Data: make([]float32, x.Rows*c)}
+	for r0 := 0; r0 < x.Rows; r0 += rows {
+		if err := ctx.Err(); err != nil {
+			return blas32.General{}, fmt.Errorf("querying teacher: %w", err)
+		}
+		n := min(rows, x.Rows-r0)
+		in := blas32.General{Rows: n, Cols: x.Cols, Stride: x.Stride, Data: x.Data[r0*x.Stride : (r0+n-1)*x.Stride+x.Cols]}
+		p, err := t.Predict(ctx, in)
+		if err != nil {
+			return blas32.General{}, fmt.Errorf("querying teacher (rows %d-%d): %w", r0, r0+n-1, err)
+		}
+		if p.Rows != n || p.Cols != c {
+			return blas32.General{}, fmt.Errorf("querying teacher: got %d×%d outputs for %d rows of %d classes", p.Rows, p.Cols, n, c)
+		}
+		for i := 0; i < n; i++ {
+			row := p.Data[i*p.Stride : i*p.Stride+c]
+			for _, v := range row {
+				if !(v >= 0) || math.IsInf(float64(v), 0) {
+					return blas32.General{}, fmt.Errorf("querying teacher: row %d has invalid probability %g", r0+i, v)
+				}
+			}
+			rv.Apply(out.Data[(r0+i)*c:(r0+i+1)*c], row)
+		}
+	}
+	return out, nil
+}
+
+func (r *run) restore(c *ckptState) error {
+	p := r.p
+	if c.ConfigHash != r.hash {
+		return fmt.Errorf("checkpoint %s was written by a different configuration, data or teacher: %w", p.cfg.CheckpointPath, ErrCheckpoint)
+	}
+	r.student = c.student
+	r.opt = new(Optimizer)
+	if err := r.opt.UnmarshalBinary(c.opt); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", p.cfg.CheckpointPath, err)
+	}
+	r.pcg = new(rand.PCG)
+	if err := r.pcg.UnmarshalBinary(c.EpochRNG); err != nil {
+		return fmt.Errorf("checkpoint %s: rng: %w", p.cfg.CheckpointPath, errors.Join(ErrCheckpoint, err))
+	}
+	r.rng = rand.New(r.pcg)
+	if p.distill {
+		r.x = blas32.General{Rows: c.XRows, Cols: c.XCols, Stride: c.XCols, Data: c.x}
+		r.tgt = blas32.General{Rows: c.XRows, Cols: c.TCols, Stride: c.TCols, Data: c.tgt}
+		r.labels = c.Labels
+	} else {
+		r.x, r.labels = p.cfg.Train.X, p.cfg.Train.Y
+	}
+	if len(c.bestTheta) > 0 {
+		r.best = c.bestTheta
+	}
+	r.elapsed = c.Elapsed
+	r.st = *c
+	return nil
+}
+
+// checkpoint writes the current state (no-op without CheckpointPath).
+func (r *run) checkpoint() error {
+	path := r.p.cfg.CheckpointPath
+	if path == "" {
+		return nil
+	}
+	c := r.st
+	c.student = r.student
+	c.opt, _ = r.opt.MarshalBinary()
+	c.bestTheta = r.best
+	c.Elapsed = r.elapsedNow()
+	if r.p.distill {
+		c.x, c.tgt, c.Labels = r.x.Data, r.tgt.Data, r.labels
+		c.XRows, c.XCols, c.TCols = r.x.Rows, r.x.Cols, r.tgt.Cols
+	} else {
+		c.x, c.tgt, c.Labels = nil, nil, nil
+		c.XRows, c.XCols, c.TCols = 0, 0, 0
+	}
+	return saveCheckpoint(path, &c)
+}
+
+func (r *run) elapsedNow() float64 { return r.elapsed + time.Since(r.start).Seconds() }

@@ -1,0 +1,20 @@
+// Package fingerprint records a model's output distributions on a probe
+// suite and encodes them compactly.
+//
+// Take queries a model on every probe of a probe.Suite in batches, checks
+// each answer (shape, finite, non-negative, rows summing to 1 within
+// RowSumTolerance) and returns a *Fingerprint whose Hash is the hex SHA-256
+// of its canonical content: the suite hash, the model hash, TopK and the
+// float32 bits of P. Identity fields such as ID, Queries, Elapsed and Meta
+// are not part of the hash.
+//
+// Encode and Decode use a binary format: the 4-byte magic "LNFP", a uint16
+// LE format version (1), a form byte (dense, or sparse with uint16 or
+// uint32 indices), a reserved byte, a uint32 LE metadata length, the JSON
+// metadata, then the probabilities. The dense form stores Rows×Cols float32
+// LE values. The sparse form, used when TopK > 0 and every row really has at
+// most TopK distinct kept entries, stores per row TopK (index, float32 value)
+// pairs in increasing index order followed by the float32 fill value shared
+// by every other entry of the row (the row's tail mass divided by the number
+// of other entries), so decoding reproduces P bit for bit.
+package fingerprint

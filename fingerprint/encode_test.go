@@ -1,0 +1,175 @@
+package fingerprint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+func takeTest(t testing.TB, n, d int, labels []string, k int) *Fingerprint {
+	t.Helper()
+	s := testSuite(n, d, labels, 3)
+	fp, err := Take(context.Background(), softmaxModel("x", d, labels, 5), s, Options{ID: "fp", TopK: k, Meta: map[string]string{"endpoint": "local"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.Elapsed = time.Second
+	return fp
+}
+
+func samePBits(a, b blas32.General) bool {
+	if a.Rows != b.Rows || a.Cols != b.Cols {
+		return false
+	}
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < a.Cols; j++ {
+			if math.Float32bits(a.Data[i*a.Stride+j]) != math.Float32bits(b.Data[i*b.Stride+j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	labels := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	full := takeTest(t, 50, 6, labels, 0)
+	top3 := full.Compact(3)
+	ragged := top3.Clone()
+	ragged.P.Data[9] += 1e-3 // a tail entry no longer equals the fill
+	tests := []struct {
+		name     string
+		fp       *Fingerprint
+		wantForm byte
+	}{
+		{"dense", full, formDense},
+		{"sparse", top3, formSparse16},
+		{"topk not in top-k form falls back to dense", ragged, formDense},
+		{"empty", &Fingerprint{ID: "e"}, formDense},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Encode(tc.fp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b[6] != tc.wantForm {
+				t.Errorf("form = %d, want %d", b[6], tc.wantForm)
+			}
+			got, err := Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !samePBits(got.P, tc.fp.P) {
+				t.Error("P differs after round trip")
+			}
+			if got.ID != tc.fp.ID || got.Hash != tc.fp.Hash || got.TopK != tc.fp.TopK || got.Elapsed != tc.fp.Elapsed || got.Meta["endpoint"] != tc.fp.Meta["endpoint"] {
+				t.Errorf("metadata = %+v, want %+v", got, tc.fp)
+			}
+			b2, _ := Encode(got)
+			if !bytes.Equal(b, b2) {
+				t.Error("re-encoding differs")
+			}
+		})
+	}
+	bd, _ := Encode(full)
+	bs, _ := Encode(top3)
+	if len(bs) >= len(bd)*3/4 {
+		t.Errorf("sparse top-3 of 10 is %d bytes, dense %d: want < 3/4", len(bs), len(bd))
+	}
+	if err := top3.Verify(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good, err := Encode(takeTest(t, 4, 3, abc, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mut := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"text", []byte("hello, this is not a fingerprint at all")},
+		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b })},
+		{"version", mut(func(b []byte) []byte { b[4] = 9; return b })},
+		{"form", mut(func(b []byte) []byte { b[6] = 7; return b })},
+		{"meta length", mut(func(b []byte) []byte { b[11] = 0x7f; return b })},
+		{"truncated", good[:len(good)-1]},
+		{"trailing", append(append([]byte(nil), good...), 0)},
+		{"bad index", mut(func(b []byte) []byte { // first sparse index past the labels
+			n := int(b[8]) | int(b[9])<<8
+			b[headerLen+n] = 0xff
+			return b
+		})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Decode(tc.data); !errors.Is(err, ErrFormat) {
+				t.Errorf("Decode error = %v, want ErrFormat", err)
+			}
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, k := range []int{0, 1, 3} {
+		b, err := Encode(takeTest(f, 5, 3, abc, k))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fp, err := Decode(data)
+		if err != nil {
+			return
+		}
+		b1, err := Encode(fp)
+		if err != nil {
+			t.Fatalf("decoded fingerprint does not encode: %v", err)
+		}
+		fp2, err := Decode(b1)
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if !samePBits(fp.P, fp2.P) {
+			t.Fatal("P changed in round trip")
+		}
+		b2, err := Encode(fp2)
+		if err != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("encoding is not a fixpoint: %v", err)
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	fp := takeTest(b, 1000, 16, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(fp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	fp := takeTest(b, 1000, 16, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 0)
+	data, _ := Encode(fp)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

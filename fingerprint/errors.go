@@ -1,0 +1,62 @@
+package fingerprint
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors callers can test with errors.Is.
+var (
+	// ErrMismatch is wrapped by *MismatchError: the model and the suite do
+	// not fit together.
+	ErrMismatch = errors.New("model and suite do not match")
+	// ErrBadAnswer is wrapped by *AnswerError: the model returned something
+	// that is not a probability distribution.
+	ErrBadAnswer = errors.New("bad model answer")
+	// ErrFormat is wrapped by every Decode error.
+	ErrFormat = errors.New("bad fingerprint encoding")
+	// ErrHash means a fingerprint's stored hash does not match its content.
+	ErrHash = errors.New("fingerprint hash mismatch")
+)
+
+// MismatchError says that a model does not fit a suite. What is "inputs"
+// (Want and Got are feature counts) or "labels" (Want and Got are the label
+// lists joined by ","). Want is the suite's value, Got the model's.
+type MismatchError struct {
+	What  string
+	Model string // model name
+	Suite string // suite name, or a short hash when the suite is unnamed
+	Want  string
+	Got   string
+}
+
+// Error formats the mismatch, for example
+// `model "x" has 784 inputs, suite "acme" has 64`.
+func (e *MismatchError) Error() string {
+	if e.What == "labels" {
+		return fmt.Sprintf("model %q has labels [%s], suite %q has [%s]", e.Model, e.Got, e.Suite, e.Want)
+	}
+	return fmt.Sprintf("model %q has %s %s, suite %q has %s", e.Model, e.Got, e.What, e.Suite, e.Want)
+}
+
+// Unwrap returns ErrMismatch.
+func (e *MismatchError) Unwrap() error { return ErrMismatch }
+
+// AnswerError says that the model's answer for probe Probe is not a valid
+// probability distribution; Problem describes how.
+type AnswerError struct {
+	Model   string
+	Probe   int
+	Problem string
+}
+
+// Error formats the problem naming the model and the probe index.
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("model %q, probe %d: %s", e.Model, e.Probe, e.Problem)
+}
+
+// Unwrap returns ErrBadAnswer.
+func (e *AnswerError) Unwrap() error { return ErrBadAnswer }
+
+func joinLabels(l []string) string { return strings.Join(l, ",") }

@@ -1,0 +1,132 @@
+package fingerprint
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Fingerprint is one model's recorded output distributions on a probe suite.
+// P has one row per probe (in suite order) and one column per label. When
+// TopK is 0 the rows are the full distributions the model revealed; when
+// TopK > 0 only the K largest entries of each row were kept and the rest of
+// the row's mass is spread evenly over the other entries (the same convention
+// as model.Reveal), which is how it is stored compactly.
+type Fingerprint struct {
+	ID      string         `json:"id"`    // user-chosen name, unique in a store
+	Suite   string         `json:"suite"` // suite hash
+	Model   model.Info     `json:"model"`
+	P       blas32.General `json:"-"`
+	TopK    int            `json:"top_k,omitempty"`
+	Queries int            `json:"queries"` // inputs sent to the model
+	Elapsed time.Duration  `json:"elapsed"`
+	// Meta carries free-form provenance such as the endpoint metadata a
+	// remote server reported; nil means none.
+	Meta map[string]string `json:"meta,omitempty"`
+	Hash string            `json:"hash"` // hex SHA-256 of the canonical content
+}
+
+// Len returns the number of probes (rows of P).
+func (fp *Fingerprint) Len() int { return fp.P.Rows }
+
+// Classes returns the number of labels (columns of P).
+func (fp *Fingerprint) Classes() int { return fp.P.Cols }
+
+// Row returns probe i's distribution as a view into P (not a copy).
+// It panics if i is out of range.
+func (fp *Fingerprint) Row(i int) []float32 {
+	if i < 0 || i >= fp.P.Rows {
+		panic(fmt.Sprintf("fingerprint: row %d out of range [0,%d)", i, fp.P.Rows))
+	}
+	return fp.P.Data[i*fp.P.Stride : i*fp.P.Stride+fp.P.Cols]
+}
+
+// ComputeHash returns the hex SHA-256 of the canonical content: the ASCII
+// tag "lineage-fingerprint-v1", the suite hash and the model hash (each as a
+// uint64 LE length and its bytes), rows, cols and TopK as uint64 LE, then
+// every probability's float32 bits LE row by row. It does not modify fp.
+func (fp *Fingerprint) ComputeHash() string {
+	h := sha256.New()
+	var b [8]byte
+	u64 := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	str := func(s string) {
+		u64(uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	h.Write([]byte("lineage-fingerprint-v1"))
+	str(fp.Suite)
+	str(fp.Model.Hash)
+	u64(uint64(fp.P.Rows))
+	u64(uint64(fp.P.Cols))
+	u64(uint64(fp.TopK))
+	row := make([]byte, 4*fp.P.Cols)
+	for i := 0; i < fp.P.Rows; i++ {
+		for j, v := range fp.P.Data[i*fp.P.Stride : i*fp.P.Stride+fp.P.Cols] {
+			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
+		}
+		h.Write(row)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Verify reports whether fp.Hash matches its content; the error wraps
+// ErrHash and names both hashes.
+func (fp *Fingerprint) Verify() error {
+	if got := fp.ComputeHash(); got != fp.Hash {
+		return fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
+	}
+	return nil
+}
+
+// Top1 returns the argmax of every row of fp.P (ties go to the lowest
+// index); a nil fp or an empty P gives an empty slice.
+func Top1(fp *Fingerprint) []int {
+	if fp == nil {
+		return []int{}
+	}
+	out := make([]int, fp.P.Rows)
+	for i := range out {
+		row := fp.P.Data[i*fp.P.Stride : i*fp.P.Stride+fp.P.Cols]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = best
+	}
+	return out
+}
+
+// Clone returns a deep copy of fp (P and Meta are copied).
+func (fp *Fingerprint) Clone() *Fingerprint {
+	c := *fp
+	c.P = blas32.General{Rows: fp.P.Rows, Cols: fp.P.Cols, Stride: fp.P.Cols, Data: make([]float32, fp.P.Rows*fp.P.Cols)}
+	for i := 0; i < fp.P.Rows; i++ {
+		copy(c.P.Data[i*fp.P.Cols:(i+1)*fp.P.Cols], fp.P.Data[i*fp.P.Stride:i*fp.P.Stride+fp.P.Cols])
+	}
+	c.Model.Labels = append([]string(nil), fp.Model.Labels...)
+	if fp.Meta != nil {
+		c.Meta = make(map[string]string, len(fp.Meta))
+		for k, v := range fp.Meta {
+			c.Meta[k] = v
+		}
+	}
+	return &c
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

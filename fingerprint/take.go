@@ -1,0 +1,161 @@
+package fingerprint
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// DefaultBatchSize is the number of probes Take sends per Predict call when
+// Options.BatchSize is 0.
+const DefaultBatchSize = 256
+
+// RowSumTolerance is how far from 1 a returned distribution may sum.
+const RowSumTolerance = 1e-3
+
+// Options tunes Take. The zero value means the defaults.
+type Options struct {
+	// ID is the new fingerprint's ID; empty leaves it for the caller.
+	ID string
+	// BatchSize is the number of probes per Predict call; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+	// TopK, when > 0, compacts the result to the K largest entries per row
+	// (see Compact) before hashing.
+	TopK int
+	// Meta is copied into the fingerprint's Meta; nil means none.
+	Meta map[string]string
+	// Progress, when non-nil, is called after every batch with the number
+	// of probes done and the total.
+	Progress func(done, total int)
+	// Now returns the current time for Elapsed; nil means time.Now.
+	Now func() time.Time
+}
+
+// Take queries m on every probe of s and returns its fingerprint. The model
+// must take s.Dim() inputs and declare exactly the suite's labels (else a
+// *MismatchError); every answer must be a Rows×len(labels) matrix of finite,
+// non-negative rows summing to 1 within RowSumTolerance (else an
+// *AnswerError naming the probe). Cancelling ctx stops between batches.
+func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fingerprint, error) {
+	if m == nil || s == nil {
+		panic("fingerprint: Take needs a model and a suite")
+	}
+	info := m.Info()
+	suiteName := s.Name
+	hash := s.Hash
+	if hash == "" {
+		hash = probe.CanonicalHash(s.X, s.Kinds, s.Labels)
+	}
+	if suiteName == "" {
+		suiteName = short(hash)
+	}
+	if info.InputSize != s.Dim() {
+		return nil, &MismatchError{What: "inputs", Model: info.Name, Suite: suiteName,
+			Want: strconv.Itoa(s.Dim()), Got: strconv.Itoa(info.InputSize)}
+	}
+	if !equalStrings(info.Labels, s.Labels) {
+		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
+			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels)}
+	}
+	if s.Len() == 0 {
+		return nil, fmt.Errorf("fingerprint: suite %q has no probes", suiteName)
+	}
+	bs := opts.BatchSize
+	if bs <= 0 {
+		bs = DefaultBatchSize
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	n, d, c := s.Len(), s.Dim(), len(s.Labels)
+	p := blas32.General{Rows: n, Cols: c, Stride: c, Data: make([]float32, n*c)}
+	start := now()
+	queries := 0
+	for lo := 0; lo < n; lo += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fingerprint of model %q: %w", info.Name, err)
+		}
+		hi := min(lo+bs, n)
+		x := blas32.General{Rows: hi - lo, Cols: d, Stride: s.X.Stride,
+			Data: s.X.Data[lo*s.X.Stride : (hi-1)*s.X.Stride+d]}
+		y, err := m.Predict(ctx, x)
+		queries += hi - lo
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint of model %q, probes %d-%d: %w", info.Name, lo, hi-1, err)
+		}
+		if y.Rows != hi-lo || y.Cols != c || y.Stride < y.Cols || len(y.Data) < (y.Rows-1)*y.Stride+y.Cols {
+			return nil, &AnswerError{Model: info.Name, Probe: lo,
+				Problem: fmt.Sprintf("answer is %d×%d for a batch of %d probes, want %d×%d", y.Rows, y.Cols, hi-lo, hi-lo, c)}
+		}
+		for i := 0; i < y.Rows; i++ {
+			row := y.Data[i*y.Stride : i*y.Stride+c]
+			if err := checkRow(row); err != "" {
+				return nil, &AnswerError{Model: info.Name, Probe: lo + i, Problem: err}
+			}
+			copy(p.Data[(lo+i)*c:], row)
+		}
+		if opts.Progress != nil {
+			opts.Progress(hi, n)
+		}
+	}
+	fp := &Fingerprint{
+		ID:      opts.ID,
+		Suite:   hash,
+		Model:   info,
+		P:       p,
+		Queries: queries,
+		Elapsed: now().Sub(start),
+	}
+	fp.Model.Labels = append([]string(nil), info.Labels...)
+	if opts.Meta != nil {
+		fp.Meta = make(map[string]string, len(opts.Meta))
+		for k, v := range opts.Meta {
+			fp.Meta[k] = v
+		}
+	}
+	if opts.TopK > 0 && opts.TopK < c {
+		fp = fp.Compact(opts.TopK)
+	}
+	fp.Hash = fp.ComputeHash()
+	return fp, nil
+}
+
+// checkRow returns "" when row is a probability distribution, else the
+// problem.
+func checkRow(row []float32) string {
+	var sum float64
+	for j, v := range row {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Sprintf("entry %d is %v", j, v)
+		}
+		if v < 0 {
+			return fmt.Sprintf("entry %d is negative (%g)", j, v)
+		}
+		sum += f
+	}
+	if math.Abs(sum-1) > RowSumTolerance {
+		return fmt.Sprintf("row sums to %.6g, want 1 ± %g", sum, RowSumTolerance)
+	}
+	return ""
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,211 @@
+package fingerprint
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// fakeModel answers with fn(x); calls counts Predict calls.
+type fakeModel struct {
+	info  model.Info
+	fn    func(x blas32.General) blas32.General
+	calls int
+}
+
+func (f *fakeModel) Info() model.Info { return f.info }
+func (f *fakeModel) Predict(_ context.Context, x blas32.General) (blas32.General, error) {
+	f.calls++
+	return f.fn(x), nil
+}
+
+// softmaxModel returns softmax(W x) for a fixed random W: deterministic and
+// input dependent.
+func softmaxModel(name string, d int, labels []string, seed uint64) *fakeModel {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	c := len(labels)
+	w := make([]float64, c*d)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	return &fakeModel{
+		info: model.Info{Name: name, Kind: model.Classifier, InputSize: d, Labels: labels, Hash: "m-" + name},
+		fn: func(x blas32.General) blas32.General {
+			y := blas32.General{Rows: x.Rows, Cols: c, Stride: c, Data: make([]float32, x.Rows*c)}
+			z := make([]float64, c)
+			for i := 0; i < x.Rows; i++ {
+				var sum float64
+				for k := 0; k < c; k++ {
+					var s float64
+					for j := 0; j < d; j++ {
+						s += w[k*d+j] * float64(x.Data[i*x.Stride+j])
+					}
+					z[k] = math.Exp(s)
+					sum += z[k]
+				}
+				for k := range z {
+					y.Data[i*c+k] = float32(z[k] / sum)
+				}
+			}
+			return y
+		},
+	}
+}
+
+func testSuite(n, d int, labels []string, seed uint64) *probe.Suite {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	x := blas32.General{Rows: n, Cols: d, Stride: d, Data: make([]float32, n*d)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	kinds := make([]probe.Kind, n)
+	for i := range kinds {
+		kinds[i] = probe.Noise
+	}
+	return &probe.Suite{Name: "acme", Labels: labels, X: x, Kinds: kinds, Hash: probe.CanonicalHash(x, kinds, labels)}
+}
+
+var abc = []string{"a", "b", "c", "d"}
+
+func TestTake(t *testing.T) {
+	s := testSuite(10, 5, abc, 1)
+	m := softmaxModel("x", 5, abc, 7)
+	var progress [][2]int
+	fp, err := Take(context.Background(), m, s, Options{ID: "t", BatchSize: 3, Progress: func(d, n int) {
+		progress = append(progress, [2]int{d, n})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.calls, 4; got != want {
+		t.Errorf("Predict calls = %d, want %d", got, want)
+	}
+	if got, want := fp.Queries, 10; got != want {
+		t.Errorf("Queries = %d, want %d", got, want)
+	}
+	if got, want := len(progress), 4; got != want || progress[3] != [2]int{10, 10} {
+		t.Errorf("progress = %v, want 4 calls ending at 10/10", progress)
+	}
+	whole := m.fn(s.X)
+	for i := range whole.Data {
+		if fp.P.Data[i] != whole.Data[i] {
+			t.Fatalf("P[%d] = %v, want %v (batched differs from whole)", i, fp.P.Data[i], whole.Data[i])
+		}
+	}
+	if fp.Suite != s.Hash || fp.ID != "t" || fp.Model.Hash != "m-x" {
+		t.Errorf("identity = %q %q %q, want %q t m-x", fp.Suite, fp.ID, fp.Model.Hash, s.Hash)
+	}
+	if err := fp.Verify(); err != nil {
+		t.Error(err)
+	}
+	// The hash depends on content: another model gives another hash.
+	fp2, err := Take(context.Background(), softmaxModel("x", 5, abc, 8), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp2.Hash == fp.Hash {
+		t.Error("different models gave the same hash")
+	}
+	fp.P.Data[3] += 1e-6
+	if err := fp.Verify(); !errors.Is(err, ErrHash) {
+		t.Errorf("Verify after edit = %v, want ErrHash", err)
+	}
+}
+
+func TestTakeErrors(t *testing.T) {
+	s := testSuite(6, 4, abc, 1)
+	constant := func(row []float32) func(x blas32.General) blas32.General {
+		return func(x blas32.General) blas32.General {
+			y := blas32.General{Rows: x.Rows, Cols: len(row), Stride: len(row), Data: make([]float32, x.Rows*len(row))}
+			for i := 0; i < x.Rows; i++ {
+				copy(y.Data[i*len(row):], row)
+			}
+			if x.Rows > 2 { // poison the third probe of the first batch
+				copy(y.Data[2*len(row):], row)
+			}
+			return y
+		}
+	}
+	bad := func(r3 []float32) func(x blas32.General) blas32.General {
+		return func(x blas32.General) blas32.General {
+			y := constant([]float32{.25, .25, .25, .25})(x)
+			if x.Rows > 2 {
+				copy(y.Data[2*4:], r3)
+			}
+			return y
+		}
+	}
+	info := model.Info{Name: "x", InputSize: 4, Labels: abc}
+	tests := []struct {
+		name     string
+		info     model.Info
+		fn       func(x blas32.General) blas32.General
+		want     string
+		sentinel error
+	}{
+		{"inputs", model.Info{Name: "x", InputSize: 784, Labels: abc}, nil,
+			`model "x" has 784 inputs, suite "acme" has 4`, ErrMismatch},
+		{"labels", model.Info{Name: "x", InputSize: 4, Labels: []string{"a", "b"}}, nil,
+			`model "x" has labels [a,b], suite "acme" has [a,b,c,d]`, ErrMismatch},
+		{"nan", info, bad([]float32{float32(math.NaN()), .5, .25, .25}),
+			`model "x", probe 2: entry 0 is NaN`, ErrBadAnswer},
+		{"negative", info, bad([]float32{-.5, .5, .5, .5}),
+			`model "x", probe 2: entry 0 is negative (-0.5)`, ErrBadAnswer},
+		{"sum", info, bad([]float32{.5, .5, .5, .5}),
+			`model "x", probe 2: row sums to 2, want 1 ± 0.001`, ErrBadAnswer},
+		{"shape", info, constant([]float32{.5, .5}),
+			`model "x", probe 0: answer is 6×2 for a batch of 6 probes, want 6×4`, ErrBadAnswer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Take(context.Background(), &fakeModel{info: tc.info, fn: tc.fn}, s, Options{})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error = %v, want %s", err, tc.want)
+			}
+			if !errors.Is(err, tc.sentinel) {
+				t.Errorf("error %v does not wrap %v", err, tc.sentinel)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Take(ctx, softmaxModel("x", 4, abc, 1), s, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Take error = %v, want context.Canceled", err)
+	}
+}
+
+func TestCompactAndTop1(t *testing.T) {
+	fp := &Fingerprint{P: blas32.General{Rows: 2, Cols: 4, Stride: 4, Data: []float32{
+		.5, .1, .3, .1,
+		.2, .2, .4, .2,
+	}}}
+	c := fp.Compact(2)
+	want := []float32{.5, .1, .3, .1, .2, .2, .4, .2}
+	for i, v := range want {
+		if math.Abs(float64(c.P.Data[i]-v)) > 1e-7 {
+			t.Errorf("compact P[%d] = %v, want %v", i, c.P.Data[i], v)
+		}
+	}
+	if c.TopK != 2 || c.Hash != c.ComputeHash() || fp.TopK != 0 {
+		t.Errorf("compact TopK = %d (orig %d), hash ok %v", c.TopK, fp.TopK, c.Hash == c.ComputeHash())
+	}
+	c1 := fp.Compact(1)
+	want1 := []float32{.5, float32(.5 / 3), float32(.5 / 3), float32(.5 / 3), .2, .2, .4, .2}
+	for i, v := range want1 {
+		if math.Abs(float64(c1.P.Data[i]-v)) > 1e-7 {
+			t.Errorf("compact(1) P[%d] = %v, want %v", i, c1.P.Data[i], v)
+		}
+	}
+	if got := Top1(fp); got[0] != 0 || got[1] != 2 {
+		t.Errorf("Top1 = %v, want [0 2]", got)
+	}
+	if got := Top1(nil); len(got) != 0 {
+		t.Errorf("Top1(nil) = %v, want []", got)
+	}
+}

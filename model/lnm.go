@@ -1,0 +1,235 @@
+package model
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// The .lnm format: Magic, uint32 LE FormatVersion, uint32 LE header
+// length, the JSON header, len(Theta) float32 LE, and the SHA-256 of all
+// the preceding bytes.
+const (
+	Magic         = "LNM1\n\x00\x00\x00"
+	FormatVersion = 1
+	// MaxHeaderLen is the largest JSON header Decode accepts (64 MiB).
+	MaxHeaderLen = 64 << 20
+	// MaxParams is the largest parameter count Decode accepts.
+	MaxParams = 1 << 30
+)
+
+// Sentinel errors wrapped by *FormatError; test with errors.Is.
+var (
+	ErrMagic     = errors.New("not a lineage model file")
+	ErrVersion   = errors.New("unsupported format version")
+	ErrChecksum  = errors.New("checksum mismatch")
+	ErrTruncated = errors.New("truncated")
+	ErrHeader    = errors.New("invalid header")
+)
+
+// FormatError reports a malformed model file. Path is the file ("" when
+// decoding a stream), Problem a human-readable description and Err the
+// sentinel (ErrMagic, ErrVersion, ...) or underlying error.
+type FormatError struct {
+	Path    string
+	Problem string
+	Err     error
+}
+
+func (e *FormatError) Error() string {
+	if e.Path == "" {
+		return "model data: " + e.Problem
+	}
+	return fmt.Sprintf("model file %q: %s", e.Path, e.Problem)
+}
+
+// Unwrap returns e.Err.
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// lnmHeader is the JSON header; field order is fixed, so the encoding is
+// deterministic.
+type lnmHeader struct {
+	Name          string        `json:"name"`
+	Sizes         []int         `json:"sizes"`
+	Activation    Activation    `json:"activation"`
+	Labels        []string      `json:"labels"`
+	Normalization Normalization `json:"normalization"`
+	Provenance    Provenance    `json:"provenance"`
+	Params        int           `json:"params"`
+}
+
+// Encode writes m in the .lnm format. The bytes depend only on m's
+// exported fields, so identical models encode identically. It returns an
+// error if m is invalid (see Validate).
+func Encode(w io.Writer, m *MLP) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("encode model %q: %w", m.Name, err)
+	}
+	act, _ := ParseActivation(string(m.Act))
+	hdr, err := json.Marshal(lnmHeader{
+		Name: m.Name, Sizes: m.Sizes, Activation: act, Labels: m.Labels,
+		Normalization: m.Norm, Provenance: m.Prov, Params: len(m.Theta),
+	})
+	if err != nil {
+		return fmt.Errorf("encode model %q: header: %w", m.Name, err)
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 64<<10)
+	var pre [16]byte
+	copy(pre[:], Magic)
+	binary.LittleEndian.PutUint32(pre[8:], FormatVersion)
+	binary.LittleEndian.PutUint32(pre[12:], uint32(len(hdr)))
+	bw.Write(pre[:])
+	bw.Write(hdr)
+	var b [4]byte
+	for _, v := range m.Theta {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+		bw.Write(b[:])
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("encode model %q: %w", m.Name, err)
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("encode model %q: %w", m.Name, err)
+	}
+	return nil
+}
+
+// Decode reads a model in the .lnm format. Malformed input gives a
+// *FormatError wrapping ErrMagic, ErrVersion, ErrTruncated, ErrChecksum or
+// ErrHeader; read errors are returned wrapped.
+func Decode(r io.Reader) (*MLP, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	return decodeBytes("", data)
+}
+
+func decodeBytes(path string, data []byte) (*MLP, error) {
+	bad := func(sentinel error, format string, args ...any) (*MLP, error) {
+		return nil, &FormatError{Path: path, Problem: fmt.Sprintf(format, args...), Err: sentinel}
+	}
+	n := len(data)
+	if n < len(Magic) && bytes.HasPrefix([]byte(Magic), data) {
+		return bad(ErrTruncated, "truncated (%d bytes)", n)
+	}
+	if !bytes.HasPrefix(data, []byte(Magic)) {
+		return bad(ErrMagic, "not a lineage model file (bad magic bytes)")
+	}
+	if n < 16 {
+		return bad(ErrTruncated, "truncated (%d bytes)", n)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != FormatVersion {
+		return bad(ErrVersion, "format version %d is not supported (want %d)", v, FormatVersion)
+	}
+	hlen := uint64(binary.LittleEndian.Uint32(data[12:]))
+	if hlen > MaxHeaderLen {
+		return bad(ErrHeader, "header length %d is absurd (limit %d)", hlen, MaxHeaderLen)
+	}
+	if uint64(n) < 16+hlen+sha256.Size {
+		return bad(ErrTruncated, "truncated (%d bytes, header alone needs %d)", n, 16+hlen+sha256.Size)
+	}
+	var hdr lnmHeader
+	herr := json.Unmarshal(data[16:16+hlen], &hdr)
+	want := int64(-1)
+	if herr == nil {
+		if p := NumParams(hdr.Sizes); p >= 0 && p <= MaxParams {
+			want = int64(16+hlen) + 4*int64(p) + sha256.Size
+		}
+	}
+	if want > int64(n) {
+		return bad(ErrTruncated, "truncated (%d bytes, want %d)", n, want)
+	}
+	body := data[:n-sha256.Size]
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[n-sha256.Size:]) {
+		return bad(ErrChecksum, "checksum mismatch (file is corrupted)")
+	}
+	if herr != nil {
+		return bad(ErrHeader, "invalid JSON header: %v", herr)
+	}
+	if want < 0 {
+		return bad(ErrHeader, "invalid layer sizes %v", hdr.Sizes)
+	}
+	if hdr.Params != NumParams(hdr.Sizes) {
+		return bad(ErrHeader, "header says %d parameters but sizes %v need %d", hdr.Params, hdr.Sizes, NumParams(hdr.Sizes))
+	}
+	if want != int64(n) {
+		return bad(ErrHeader, "size mismatch: %d bytes, header implies %d", n, want)
+	}
+	m := &MLP{
+		Name: hdr.Name, Sizes: hdr.Sizes, Act: hdr.Activation, Labels: hdr.Labels,
+		Norm: hdr.Normalization, Prov: hdr.Provenance, Theta: make([]float32, hdr.Params),
+	}
+	raw := data[16+hlen:]
+	for i := range m.Theta {
+		m.Theta[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	if m.Act == "" {
+		return bad(ErrHeader, "header has no activation")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, &FormatError{Path: path, Problem: "inconsistent header: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrHeader, err)}
+	}
+	return m, nil
+}
+
+// Save writes m to path in the .lnm format. It writes a temporary file in
+// the same directory, syncs it and renames it over path, so path never
+// holds a half-written model; the temporary file is removed on any error.
+func Save(path string, m *MLP) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = Encode(f, m); err != nil {
+		return fmt.Errorf("save model %q: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync() // best effort: make the rename durable
+		d.Close()
+	}
+	return nil
+}
+
+// Load reads a .lnm model file. Malformed files give a *FormatError
+// naming the file and the problem. The model's Info().Source is path.
+func Load(path string) (*MLP, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	m, err := decodeBytes(path, data)
+	if err != nil {
+		return nil, err
+	}
+	m.source = path
+	return m, nil
+}

@@ -1,0 +1,201 @@
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func testModel() *MLP {
+	m := NewMLP([]int{4, 5, 3}, ActGELU, []string{"a", "b", "c"}, testRNG(21))
+	randomize(m, testRNG(22))
+	m.Name = "test"
+	m.Prov = Provenance{Dataset: "digits", Seed: 7, Temperature: 2, Reveal: "topk:2"}
+	return m
+}
+
+func encode(t testing.TB, m *MLP) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	m := testModel()
+	data := encode(t, m)
+	if !bytes.Equal(data, encode(t, m.Clone())) {
+		t.Error("encoding is not deterministic")
+	}
+	if !bytes.HasPrefix(data, []byte(Magic)) {
+		t.Errorf("encoding starts %q, want magic %q", data[:8], Magic)
+	}
+	got, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("Decode(Encode(m)) = %+v, want %+v", got, m)
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.lnm")
+	m := testModel()
+	if err := Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Info().Source != path || got.Info().Hash != m.Info().Hash {
+		t.Errorf("Load: Source %q Hash %q, want %q and %q", got.Info().Source, got.Info().Hash, path, m.Info().Hash)
+	}
+	// Failing saves leave neither a temp file nor a partial model.
+	bad := m.Clone()
+	bad.Theta = bad.Theta[1:]
+	if err := Save(filepath.Join(dir, "bad.lnm"), bad); err == nil {
+		t.Error("Save of an invalid model succeeded")
+	}
+	if err := Save(dir, m); err == nil { // rename onto a directory fails
+		t.Error("Save onto a directory succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v after failed saves, want only m.lnm", names)
+	}
+}
+
+// reseal recomputes the checksum of a modified encoding.
+func reseal(data []byte) []byte {
+	body := data[:len(data)-32]
+	sum := sha256.Sum256(body)
+	return append(append([]byte(nil), body...), sum[:]...)
+}
+
+// withHeader returns the encoding data with old replaced by new in its
+// JSON header, the header length and checksum fixed up.
+func withHeader(data []byte, old, new string) []byte {
+	hlen := binary.LittleEndian.Uint32(data[12:])
+	hdr := string(data[16 : 16+hlen])
+	if !strings.Contains(hdr, old) {
+		panic("withHeader: header lacks " + old)
+	}
+	hdr = strings.Replace(hdr, old, new, 1)
+	out := append([]byte(nil), data[:16]...)
+	binary.LittleEndian.PutUint32(out[12:], uint32(len(hdr)))
+	out = append(out, hdr...)
+	out = append(out, data[16+hlen:]...)
+	return reseal(out)
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good := encode(t, testModel())
+	mod := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	tests := []struct {
+		name     string
+		data     []byte
+		sentinel error
+		problem  string
+	}{
+		{"empty", nil, ErrTruncated, "truncated"},
+		{"magic prefix", good[:5], ErrTruncated, "truncated"},
+		{"wrong magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), ErrMagic, "not a lineage model file"},
+		{"safetensors", []byte("\x10\x00\x00\x00\x00\x00\x00\x00{}"), ErrMagic, "bad magic"},
+		{"wrong version", mod(func(b []byte) []byte { b[8] = 2; return b }), ErrVersion, "format version 2 is not supported"},
+		{"absurd header", mod(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 1<<31); return b }), ErrHeader, "absurd"},
+		{"truncated header", good[:20], ErrTruncated, "truncated"},
+		{"truncated theta", good[:len(good)-40], ErrTruncated, "truncated"},
+		{"truncated checksum", good[:len(good)-1], ErrTruncated, "truncated"},
+		{"bit flip theta", mod(func(b []byte) []byte { b[len(b)-40] ^= 4; return b }), ErrChecksum, "checksum mismatch (file is corrupted)"},
+		{"bit flip header", mod(func(b []byte) []byte { b[20] ^= 1; return b }), ErrChecksum, "checksum mismatch"},
+		{"trailing data", append(append([]byte(nil), good...), 0), ErrChecksum, "checksum mismatch"},
+		{"params mismatch", withHeader(good, `"params":43`, `"params":44`), ErrHeader, "header says 44 parameters"},
+		{"extra theta", mod(func(b []byte) []byte {
+			body := append(b[:len(b)-32:len(b)-32], 0, 0, 0, 0)
+			return reseal(append(body, make([]byte, 32)...))
+		}), ErrHeader, "size mismatch"},
+		{"bad json", mod(func(b []byte) []byte { b[16] = '['; return reseal(b) }), ErrHeader, "invalid JSON header"},
+		{"label count", withHeader(good, `"c"]`, `"c","d"]`), ErrHeader, "4 labels for 3 outputs"},
+		{"no activation", withHeader(good, `"activation":"gelu",`, ``), ErrHeader, "no activation"},
+		{"bad sizes", withHeader(good, `"sizes":[4,5,3]`, `"sizes":[4,-5,3]`), ErrHeader, "invalid layer sizes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeBytes("x.lnm", tc.data)
+			var fe *FormatError
+			if !errors.As(err, &fe) || !errors.Is(err, tc.sentinel) {
+				t.Fatalf("err = %v, want *FormatError wrapping %v", err, tc.sentinel)
+			}
+			if !strings.HasPrefix(err.Error(), `model file "x.lnm": `) || !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("err = %q, want it to name the file and contain %q", err, tc.problem)
+			}
+		})
+	}
+}
+
+func TestLoadChecksumMessage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lnm")
+	data := encode(t, testModel())
+	data[30] ^= 0x10
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	want := `model file "` + path + `": checksum mismatch (file is corrupted)`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load error = %v, want %q", err, want)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	good := encode(f, testModel())
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(encode(f, NewMLP([]int{1, 1}, ActTanh, nil, testRNG(1))))
+	f.Add([]byte(Magic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Decode error %v is not a *FormatError", err)
+			}
+			return
+		}
+		// Decoded models encode, decode back to themselves and
+		// re-encode to identical bytes.
+		again := encode(t, m)
+		m2, err := Decode(bytes.NewReader(again))
+		if err != nil {
+			t.Fatalf("Decode(Encode(m)): %v", err)
+		}
+		if !bytes.Equal(again, encode(t, m2)) {
+			t.Fatalf("encoding is not deterministic")
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	m := NewMLP([]int{64, 256, 256, 10}, ActReLU, nil, testRNG(1))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Encode(&bytes.Buffer{}, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

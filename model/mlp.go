@@ -1,0 +1,313 @@
+package model
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Activation names the hidden-layer non-linearity of an MLP. The empty
+// Activation means ActReLU.
+type Activation string
+
+// The activations an MLP supports.
+const (
+	// ActReLU is max(0, x).
+	ActReLU Activation = "relu"
+	// ActTanh is the hyperbolic tangent.
+	ActTanh Activation = "tanh"
+	// ActGELU is the exact Gaussian error linear unit x·Φ(x) =
+	// ½x(1+erf(x/√2)), the default form of PyTorch's nn.GELU (not the
+	// tanh approximation).
+	ActGELU Activation = "gelu"
+)
+
+// ParseActivation returns the Activation named s ("relu", "tanh" or
+// "gelu"); the empty string means relu.
+func ParseActivation(s string) (Activation, error) {
+	switch Activation(s) {
+	case "", ActReLU:
+		return ActReLU, nil
+	case ActTanh, ActGELU:
+		return Activation(s), nil
+	}
+	return "", fmt.Errorf("activation %q: want relu, tanh or gelu", s)
+}
+
+// Normalization maps raw inputs x to (x-Mean[i])/Std[i] before layer 0.
+// A nil Mean means zero means and a nil Std means unit deviations, so the
+// zero Normalization is the identity.
+type Normalization struct {
+	Mean []float32 `json:"mean,omitempty"`
+	Std  []float32 `json:"std,omitempty"`
+}
+
+// Provenance records how a model was made. Every field is optional; it is
+// stored in the .lnm header and so takes part in the model's Hash. Created
+// is empty by default so that encodings stay deterministic.
+type Provenance struct {
+	Dataset        string  `json:"dataset,omitempty"`
+	DatasetHash    string  `json:"dataset_hash,omitempty"`
+	Teacher        string  `json:"teacher,omitempty"`
+	TeacherHash    string  `json:"teacher_hash,omitempty"`
+	Seed           uint64  `json:"seed,omitempty"`
+	Loss           string  `json:"loss,omitempty"`
+	Temperature    float64 `json:"temperature,omitempty"`
+	Alpha          float64 `json:"alpha,omitempty"`
+	Reveal         string  `json:"reveal,omitempty"`
+	Transfer       string  `json:"transfer,omitempty"`
+	Queries        int     `json:"queries,omitempty"`
+	Epochs         int     `json:"epochs,omitempty"`
+	Recipe         string  `json:"recipe,omitempty"`
+	LineageVersion string  `json:"lineage_version,omitempty"`
+	Created        string  `json:"created,omitempty"`
+}
+
+// MLP is a fully connected network with a softmax output. All parameters
+// live in the one flat slice Theta: layer l's weight W(l) is a
+// Sizes[l+1]×Sizes[l] row-major view (out×in, PyTorch nn.Linear layout)
+// followed by its bias B(l) of length Sizes[l+1], in the order W0, B0, W1,
+// B1, ... Hidden layers apply Act; the last layer's outputs are logits.
+//
+// The zero MLP is not usable; build one with NewMLP, Load or
+// LoadSafetensors, or fill in every field consistently (Validate checks).
+// An MLP is safe for concurrent Predict calls as long as nobody writes to
+// it meanwhile.
+type MLP struct {
+	Name   string
+	Sizes  []int // input, hidden..., output (len(Labels))
+	Act    Activation
+	Labels []string
+	Norm   Normalization
+	Prov   Provenance
+	Theta  []float32
+
+	source string // file the model was loaded from, for Info().Source
+}
+
+// ErrShape is wrapped by errors about matrices of the wrong shape.
+var ErrShape = errors.New("shape mismatch")
+
+// NumParams returns the number of parameters of an MLP with the given
+// layer sizes, or -1 if sizes has fewer than two entries, a non-positive
+// entry, or would overflow.
+func NumParams(sizes []int) int {
+	if len(sizes) < 2 {
+		return -1
+	}
+	n := 0
+	for l := 0; l+1 < len(sizes); l++ {
+		in, out := sizes[l], sizes[l+1]
+		if in <= 0 || out <= 0 || in > math.MaxInt32 || out > math.MaxInt32 {
+			return -1
+		}
+		p := out*in + out
+		if p/out != in+1 || n > math.MaxInt-p {
+			return -1
+		}
+		n += p
+	}
+	return n
+}
+
+// NewMLP returns an MLP with the given layer sizes (input, hidden...,
+// output) and activation, weights drawn from rng with He initialisation
+// (relu, gelu) or Xavier/Glorot (tanh), zero biases. Nil labels mean "0",
+// "1", ... It panics if sizes are invalid, len(labels) differs from the
+// output size, act is unknown or rng is nil.
+func NewMLP(sizes []int, act Activation, labels []string, rng *rand.Rand) *MLP {
+	n := NumParams(sizes)
+	if n < 0 {
+		panic(fmt.Sprintf("model: invalid layer sizes %v", sizes))
+	}
+	act, err := ParseActivation(string(act))
+	if err != nil {
+		panic("model: " + err.Error())
+	}
+	k := sizes[len(sizes)-1]
+	if labels == nil {
+		labels = DefaultLabels(k)
+	}
+	if len(labels) != k {
+		panic(fmt.Sprintf("model: %d labels for %d outputs", len(labels), k))
+	}
+	if rng == nil {
+		panic("model: NewMLP needs a random source")
+	}
+	m := &MLP{
+		Sizes:  append([]int(nil), sizes...),
+		Act:    act,
+		Labels: append([]string(nil), labels...),
+		Theta:  make([]float32, n),
+	}
+	for l := 0; l < m.NumLayers(); l++ {
+		in, out := float64(sizes[l]), float64(sizes[l+1])
+		std := math.Sqrt(2 / in) // He
+		if act == ActTanh {
+			std = math.Sqrt(2 / (in + out)) // Xavier
+		}
+		w := m.W(l).Data
+		for i := range w {
+			w[i] = float32(rng.NormFloat64() * std)
+		}
+	}
+	return m
+}
+
+// DefaultLabels returns the labels "0", "1", ..., strconv.Itoa(k-1).
+func DefaultLabels(k int) []string {
+	labels := make([]string, k)
+	for i := range labels {
+		labels[i] = strconv.Itoa(i)
+	}
+	return labels
+}
+
+// NumLayers returns the number of linear layers, len(Sizes)-1.
+func (m *MLP) NumLayers() int { return len(m.Sizes) - 1 }
+
+// offset returns the index in Theta where layer l's weight starts.
+func (m *MLP) offset(l int) int {
+	off := 0
+	for i := 0; i < l; i++ {
+		off += m.Sizes[i+1]*m.Sizes[i] + m.Sizes[i+1]
+	}
+	return off
+}
+
+// W returns layer l's weight, a Sizes[l+1]×Sizes[l] view into Theta.
+func (m *MLP) W(l int) blas32.General {
+	in, out := m.Sizes[l], m.Sizes[l+1]
+	off := m.offset(l)
+	return blas32.General{Rows: out, Cols: in, Stride: in, Data: m.Theta[off : off+out*in : off+out*in]}
+}
+
+// B returns layer l's bias, a view of length Sizes[l+1] into Theta.
+func (m *MLP) B(l int) []float32 {
+	in, out := m.Sizes[l], m.Sizes[l+1]
+	off := m.offset(l) + out*in
+	return m.Theta[off : off+out : off+out]
+}
+
+// Validate reports whether m's fields are consistent: valid sizes, a
+// known activation, one label per output, len(Theta) matching the sizes
+// and a normalisation of the input size with finite means and positive
+// finite deviations.
+func (m *MLP) Validate() error {
+	n := NumParams(m.Sizes)
+	if n < 0 {
+		return fmt.Errorf("invalid layer sizes %v: %w", m.Sizes, ErrShape)
+	}
+	if _, err := ParseActivation(string(m.Act)); err != nil {
+		return err
+	}
+	if k := m.Sizes[len(m.Sizes)-1]; len(m.Labels) != k {
+		return fmt.Errorf("%d labels for %d outputs: %w", len(m.Labels), k, ErrShape)
+	}
+	if len(m.Theta) != n {
+		return fmt.Errorf("%d parameters, sizes %v need %d: %w", len(m.Theta), m.Sizes, n, ErrShape)
+	}
+	d := m.Sizes[0]
+	if m.Norm.Mean != nil && len(m.Norm.Mean) != d {
+		return fmt.Errorf("normalisation has %d means for %d inputs: %w", len(m.Norm.Mean), d, ErrShape)
+	}
+	if m.Norm.Std != nil && len(m.Norm.Std) != d {
+		return fmt.Errorf("normalisation has %d deviations for %d inputs: %w", len(m.Norm.Std), d, ErrShape)
+	}
+	for i, v := range m.Norm.Mean {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("normalisation mean %d is %v", i, v)
+		}
+	}
+	for i, v := range m.Norm.Std {
+		if !(v > 0) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("normalisation deviation %d is %v, want a positive number", i, v)
+		}
+	}
+	return nil
+}
+
+// Info returns m's metadata: Params is len(Theta) and Hash the hex SHA-256
+// of m's canonical .lnm encoding (empty if m cannot be encoded).
+func (m *MLP) Info() Info {
+	info := Info{
+		Name:   m.Name,
+		Kind:   Classifier,
+		Labels: m.Labels,
+		Params: len(m.Theta),
+		Source: m.source,
+	}
+	if len(m.Sizes) > 0 {
+		info.InputSize = m.Sizes[0]
+	}
+	h := sha256.New()
+	if err := Encode(h, m); err == nil {
+		info.Hash = hex.EncodeToString(h.Sum(nil))
+	}
+	return info
+}
+
+// Clone returns a deep copy of m.
+func (m *MLP) Clone() *MLP {
+	c := *m
+	c.Sizes = append([]int(nil), m.Sizes...)
+	c.Labels = append([]string(nil), m.Labels...)
+	c.Theta = append([]float32(nil), m.Theta...)
+	if m.Norm.Mean != nil {
+		c.Norm.Mean = append([]float32{}, m.Norm.Mean...)
+	}
+	if m.Norm.Std != nil {
+		c.Norm.Std = append([]float32{}, m.Norm.Std...)
+	}
+	return &c
+}
+
+// tapes recycles the tapes of Predict calls; a Tape works for any MLP.
+var tapes = sync.Pool{New: func() any { return new(Tape) }}
+
+// predictChunk is how many rows Predict runs between context checks.
+const predictChunk = 512
+
+// Predict normalises x (raw features, x.Cols == Sizes[0]), runs the
+// network and returns a new x.Rows×len(Labels) matrix of softmax
+// probabilities. It is safe for concurrent use, checks ctx between chunks
+// of rows and returns an error wrapping ErrShape for a wrong x.Cols.
+func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	if err := m.Validate(); err != nil {
+		return blas32.General{}, fmt.Errorf("model %q: %w", m.Name, err)
+	}
+	if x.Cols != m.Sizes[0] {
+		return blas32.General{}, fmt.Errorf("model %q: input has %d features, want %d: %w", m.Name, x.Cols, m.Sizes[0], ErrShape)
+	}
+	k := m.Sizes[len(m.Sizes)-1]
+	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
+	t := tapes.Get().(*Tape)
+	defer tapes.Put(t)
+	for r := 0; r < x.Rows; r += predictChunk {
+		if err := ctx.Err(); err != nil {
+			return blas32.General{}, err
+		}
+		n := min(predictChunk, x.Rows-r)
+		logits := m.Forward(t, rowsView(x, r, n))
+		SoftmaxRows(rowsView(out, r, n), logits)
+	}
+	return out, nil
+}
+
+// rowsView returns rows [r, r+n) of a.
+func rowsView(a blas32.General, r, n int) blas32.General {
+	if n == 0 {
+		return blas32.General{Cols: a.Cols, Stride: a.Stride}
+	}
+	start := r * a.Stride
+	end := start + (n-1)*a.Stride + a.Cols
+	return blas32.General{Rows: n, Cols: a.Cols, Stride: a.Stride, Data: a.Data[start:end]}
+}

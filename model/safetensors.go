@@ -1,0 +1,332 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// safetensors metadata keys written by SaveSafetensors; all values are
+// strings, the structured ones JSON.
+const (
+	stFormat     = "format"        // "lineage-mlp"
+	stName       = "name"          // model name
+	stActivation = "activation"    // "relu" | "tanh" | "gelu"
+	stLabels     = "labels"        // JSON array of strings
+	stNorm       = "normalization" // JSON {"mean":[...],"std":[...]}
+	stProv       = "provenance"    // JSON Provenance
+)
+
+// maxSafetensorsHeader bounds the JSON header LoadSafetensors accepts.
+const maxSafetensorsHeader = 100 << 20
+
+type stTensor struct {
+	Dtype   string   `json:"dtype"`
+	Shape   []int    `json:"shape"`
+	Offsets [2]int64 `json:"data_offsets"`
+}
+
+// EncodeSafetensors returns m in the safetensors format: tensors
+// "layers.{i}.weight" (F32, shape [out, in]) and "layers.{i}.bias" (F32,
+// [out]), stored in Theta order, and a __metadata__ map with the keys
+// format ("lineage-mlp"), name, activation, labels (JSON array),
+// normalization (JSON object) and provenance (JSON object). The header
+// keys are in a fixed order, so the encoding is deterministic.
+func EncodeSafetensors(m *MLP) ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("encode safetensors %q: %w", m.Name, err)
+	}
+	act, _ := ParseActivation(string(m.Act))
+	labels, _ := json.Marshal(m.Labels)
+	norm, err := json.Marshal(m.Norm)
+	if err != nil {
+		return nil, fmt.Errorf("encode safetensors %q: %w", m.Name, err)
+	}
+	prov, err := json.Marshal(m.Prov)
+	if err != nil {
+		return nil, fmt.Errorf("encode safetensors %q: %w", m.Name, err)
+	}
+	meta := [][2]string{ // sorted by key
+		{stActivation, string(act)}, {stFormat, "lineage-mlp"}, {stLabels, string(labels)},
+		{stName, m.Name}, {stNorm, string(norm)}, {stProv, string(prov)},
+	}
+	var h bytes.Buffer
+	h.WriteString(`{"__metadata__":{`)
+	for i, kv := range meta {
+		if i > 0 {
+			h.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv[0])
+		v, _ := json.Marshal(kv[1])
+		h.Write(k)
+		h.WriteByte(':')
+		h.Write(v)
+	}
+	h.WriteByte('}')
+	off := int64(0)
+	for l := 0; l < m.NumLayers(); l++ {
+		in, out := m.Sizes[l], m.Sizes[l+1]
+		for _, t := range []struct {
+			name  string
+			shape []int
+		}{{"weight", []int{out, in}}, {"bias", []int{out}}} {
+			n := int64(4)
+			for _, d := range t.shape {
+				n *= int64(d)
+			}
+			desc, _ := json.Marshal(stTensor{Dtype: "F32", Shape: t.shape, Offsets: [2]int64{off, off + n}})
+			fmt.Fprintf(&h, `,"layers.%d.%s":%s`, l, t.name, desc)
+			off += n
+		}
+	}
+	h.WriteByte('}')
+	for h.Len()%8 != 0 {
+		h.WriteByte(' ')
+	}
+	out := make([]byte, 8, 8+h.Len()+4*len(m.Theta))
+	binary.LittleEndian.PutUint64(out, uint64(h.Len()))
+	out = append(out, h.Bytes()...)
+	for _, v := range m.Theta {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+	}
+	return out, nil
+}
+
+// SaveSafetensors writes m to path in the safetensors format (see
+// EncodeSafetensors), through a temporary file and a rename like Save.
+func SaveSafetensors(path string, m *MLP) (err error) {
+	data, err := EncodeSafetensors(m)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("save safetensors: %w", err)
+	}
+	return nil
+}
+
+// LoadSafetensors reads an MLP from a safetensors file (see
+// DecodeSafetensors). Malformed files give a *FormatError naming the file.
+func LoadSafetensors(path string) (*MLP, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load safetensors: %w", err)
+	}
+	m, err := decodeSafetensors(path, data)
+	if err != nil {
+		return nil, err
+	}
+	m.source = path
+	return m, nil
+}
+
+// DecodeSafetensors reads an MLP from safetensors bytes. It needs the
+// tensors layers.{i}.weight ([out, in]) and layers.{i}.bias ([out]) for
+// i = 0, 1, ... with matching shapes, in F32, F64, F16 or BF16 (converted
+// to float32); other tensors are ignored. The lineage metadata written by
+// EncodeSafetensors is used when present; without it the labels default
+// to "0".."K-1", the activation to relu, the normalisation to the identity
+// and the name to "".
+func DecodeSafetensors(data []byte) (*MLP, error) {
+	return decodeSafetensors("", data)
+}
+
+func decodeSafetensors(path string, data []byte) (*MLP, error) {
+	bad := func(sentinel error, format string, args ...any) (*MLP, error) {
+		return nil, &FormatError{Path: path, Problem: "safetensors: " + fmt.Sprintf(format, args...), Err: sentinel}
+	}
+	if len(data) < 8 {
+		return bad(ErrTruncated, "truncated (%d bytes)", len(data))
+	}
+	hlen := binary.LittleEndian.Uint64(data)
+	if hlen > maxSafetensorsHeader {
+		return bad(ErrHeader, "header length %d is absurd", hlen)
+	}
+	if uint64(len(data)-8) < hlen {
+		return bad(ErrTruncated, "truncated (header needs %d bytes, file has %d)", hlen, len(data)-8)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data[8:8+hlen], &raw); err != nil {
+		return bad(ErrHeader, "invalid JSON header: %v", err)
+	}
+	buf := data[8+hlen:]
+	meta := map[string]string{}
+	if mm, ok := raw["__metadata__"]; ok {
+		if err := json.Unmarshal(mm, &meta); err != nil {
+			return bad(ErrHeader, "invalid __metadata__: %v", err)
+		}
+	}
+	tensor := func(name string) (*stTensor, error) {
+		r, ok := raw[name]
+		if !ok {
+			return nil, nil
+		}
+		var t stTensor
+		if err := json.Unmarshal(r, &t); err != nil {
+			return nil, fmt.Errorf("tensor %s: %v", name, err)
+		}
+		return &t, nil
+	}
+	var sizes []int
+	var ws, bs []*stTensor
+	for l := 0; ; l++ {
+		w, err := tensor(fmt.Sprintf("layers.%d.weight", l))
+		if err != nil {
+			return bad(ErrHeader, "%v", err)
+		}
+		if w == nil {
+			break
+		}
+		b, err := tensor(fmt.Sprintf("layers.%d.bias", l))
+		if err != nil {
+			return bad(ErrHeader, "%v", err)
+		}
+		if b == nil {
+			return bad(ErrHeader, "tensor layers.%d.bias is missing", l)
+		}
+		if len(w.Shape) != 2 || len(b.Shape) != 1 || w.Shape[0] != b.Shape[0] {
+			return bad(ErrHeader, "layer %d has weight shape %v and bias shape %v, want [out, in] and [out]", l, w.Shape, b.Shape)
+		}
+		if l == 0 {
+			sizes = append(sizes, w.Shape[1])
+		} else if w.Shape[1] != sizes[l] {
+			return bad(ErrHeader, "layer %d takes %d inputs but layer %d has %d outputs", l, w.Shape[1], l-1, sizes[l])
+		}
+		sizes = append(sizes, w.Shape[0])
+		ws, bs = append(ws, w), append(bs, b)
+	}
+	if len(ws) == 0 {
+		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)")
+	}
+	np := NumParams(sizes)
+	if np < 0 || np > MaxParams {
+		return bad(ErrHeader, "invalid layer sizes %v", sizes)
+	}
+	m := &MLP{Sizes: sizes, Act: ActReLU, Theta: make([]float32, 0, np)}
+	for l := range ws {
+		for _, t := range []*stTensor{ws[l], bs[l]} {
+			var err error
+			if m.Theta, err = appendTensor(m.Theta, t, buf); err != nil {
+				return bad(ErrHeader, "layer %d: %v", l, err)
+			}
+		}
+	}
+	if err := applyMeta(m, meta); err != nil {
+		return bad(ErrHeader, "metadata: %v", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, &FormatError{Path: path, Problem: "safetensors: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrHeader, err)}
+	}
+	return m, nil
+}
+
+// appendTensor converts tensor t's bytes in buf to float32 and appends them.
+func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
+	n := int64(1)
+	for _, d := range t.Shape {
+		if d < 0 {
+			return nil, fmt.Errorf("negative dimension in shape %v", t.Shape)
+		}
+		n *= int64(d)
+	}
+	width := map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[t.Dtype]
+	if width == 0 {
+		return nil, fmt.Errorf("dtype %s is not supported (want F32, F64, F16 or BF16)", t.Dtype)
+	}
+	lo, hi := t.Offsets[0], t.Offsets[1]
+	if lo < 0 || hi < lo || hi > int64(len(buf)) {
+		return nil, fmt.Errorf("data offsets [%d, %d] outside the %d-byte buffer", lo, hi, len(buf))
+	}
+	if hi-lo != n*width {
+		return nil, fmt.Errorf("data offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", lo, hi, hi-lo, t.Shape, t.Dtype, n*width)
+	}
+	b := buf[lo:hi]
+	for i := int64(0); i < n; i++ {
+		var v float32
+		switch t.Dtype {
+		case "F32":
+			v = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		case "F64":
+			v = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+		case "BF16":
+			v = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+		case "F16":
+			v = halfToFloat(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
+
+// halfToFloat converts an IEEE 754 half-precision value to float32.
+func halfToFloat(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // Inf, NaN
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp == 0: // zero, subnormal
+		v := float32(frac) / (1 << 24)
+		if sign != 0 {
+			v = -v
+		}
+		return v
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
+}
+
+// applyMeta fills m's name, activation, labels, normalisation and
+// provenance from safetensors metadata, leaving defaults for absent keys.
+func applyMeta(m *MLP, meta map[string]string) error {
+	m.Name = meta[stName]
+	act, err := ParseActivation(meta[stActivation])
+	if err != nil {
+		return err
+	}
+	m.Act = act
+	k := m.Sizes[len(m.Sizes)-1]
+	m.Labels = DefaultLabels(k)
+	if s, ok := meta[stLabels]; ok {
+		if err := json.Unmarshal([]byte(s), &m.Labels); err != nil {
+			return fmt.Errorf("labels: %v", err)
+		}
+	}
+	if s, ok := meta[stNorm]; ok {
+		if err := json.Unmarshal([]byte(s), &m.Norm); err != nil {
+			return fmt.Errorf("normalization: %v", err)
+		}
+	}
+	if s, ok := meta[stProv]; ok {
+		if err := json.Unmarshal([]byte(s), &m.Prov); err != nil {
+			return fmt.Errorf("provenance: %v", err)
+		}
+	}
+	return nil
+}

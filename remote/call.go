@@ -1,0 +1,182 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// malformedError marks a response that could not be parsed; such answers
+// are retried.
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return "malformed response: " + e.err.Error() }
+func (e *malformedError) Unwrap() error { return e.err }
+
+func malformed(err error) error { return &malformedError{err} }
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string {
+	if e.msg == "" {
+		return fmt.Sprintf("HTTP %d %s", e.status, http.StatusText(e.status))
+	}
+	return fmt.Sprintf("HTTP %d %s: %s", e.status, http.StatusText(e.status), e.msg)
+}
+
+func (e *statusError) Is(target error) bool {
+	return target == errTooLarge && e.status == http.StatusRequestEntityTooLarge
+}
+
+// call performs one logical request with retries: it sends body (nil for
+// GET) to url and hands a 200 answer to parse. Answers with status 429 or
+// 5xx, connection errors, timeouts and parse errors of type
+// *malformedError are retried with backoff; other failures are returned
+// at once. Every error is an *Error.
+func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse func([]byte) error) error {
+	var last error
+	status := 0
+	attempt := 0
+	for ; attempt <= c.opts.MaxRetries; attempt++ {
+		if attempt > 0 {
+			c.stats.retries.Add(1)
+		}
+		if err := c.limiter.Wait(ctx); err != nil {
+			return &Error{URL: url, Attempts: attempt, Status: status, Err: errors.Join(err, last)}
+		}
+		var retryAfter time.Duration
+		var retry bool
+		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, parse)
+		if last == nil {
+			return nil
+		}
+		c.stats.failures.Add(1)
+		if ctx.Err() != nil {
+			return &Error{URL: url, Attempts: attempt + 1, Status: status, Err: ctx.Err()}
+		}
+		if !retry || attempt == c.opts.MaxRetries {
+			break
+		}
+		wait := c.backoff(attempt)
+		if retryAfter > wait {
+			wait = min(retryAfter, c.opts.MaxRetryAfter)
+		}
+		c.opts.Log.Debug("retrying", "url", url, "attempt", attempt+1, "error", last.Error(), "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &Error{URL: url, Attempts: attempt + 1, Status: status, Err: fmt.Errorf("%w (last failure: %w)", ctx.Err(), last)}
+		case <-t.C:
+		}
+	}
+	return &Error{URL: url, Attempts: min(attempt+1, c.opts.MaxRetries+1), Status: status, Err: last}
+}
+
+// backoff returns the full-jitter wait before retry number attempt+1.
+func (c *HTTPModel) backoff(attempt int) time.Duration {
+	ceil := c.opts.MaxBackoff
+	if attempt < 30 {
+		ceil = min(ceil, c.opts.Backoff<<attempt)
+	}
+	c.rngMu.Lock()
+	defer c.rngMu.Unlock()
+	return time.Duration(c.rng.Int64N(int64(ceil) + 1))
+}
+
+// attempt sends one request. It reports the status, the server's
+// Retry-After, whether a failure is worth retrying, and the failure.
+func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte, parse func([]byte) error) (status int, retryAfter time.Duration, retry bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, url, rd)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("building request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case c.opts.APIKey != "":
+		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
+	case c.ref.User != "":
+		req.SetBasicAuth(c.ref.User, c.ref.Password)
+	}
+	c.stats.requests.Add(1)
+	c.stats.sent.Add(int64(len(body)))
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return 0, 0, true, c.transportError(ctx, rctx, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	c.stats.received.Add(int64(len(data)))
+	if err != nil {
+		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
+	}
+	if int64(len(data)) > c.opts.MaxResponseBytes {
+		return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", c.opts.MaxResponseBytes)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := ""
+		if json.Unmarshal(data, &e) == nil {
+			msg = e.Error
+		} else {
+			msg = string(data[:min(len(data), 200)])
+		}
+		serr := &statusError{status: resp.StatusCode, msg: c.opts.redact(msg)}
+		retryable := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), retryable, serr
+	}
+	if err := parse(data); err != nil {
+		var m *malformedError
+		return resp.StatusCode, 0, errors.As(err, &m), errors.New(c.opts.redact(err.Error()))
+	}
+	return resp.StatusCode, 0, false, nil
+}
+
+// transportError describes a failed round trip without the URL (which the
+// enclosing *Error names) and without anything from the request headers.
+func (c *HTTPModel) transportError(ctx, rctx context.Context, err error) error {
+	if ctx.Err() == nil && rctx.Err() != nil {
+		return fmt.Errorf("timeout after %v", c.opts.Timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop the "Post URL:" prefix
+	}
+	return fmt.Errorf("connection error: %s", c.opts.redact(err.Error()))
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}

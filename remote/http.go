@@ -1,0 +1,277 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// HTTPModel is a model served over the Open Inference Protocol v2 REST
+// API. It is safe for concurrent use.
+type HTTPModel struct {
+	ref        Ref
+	opts       Options
+	info       model.Info
+	inputName  string
+	outputName string
+	client     *http.Client
+	limiter    *serve.Limiter
+	stats      counters
+	nextID     atomic.Int64
+	closed     atomic.Bool
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+}
+
+// OpenHTTP connects to the OIP endpoint ref (http(s)://HOST/v2/models/NAME)
+// and reads its metadata: the input size from the first input's last
+// dimension, the labels from the "labels" parameter (a JSON array, or a
+// string holding one or comma-separated names) or else "0".."K-1" from the
+// output's last dimension.
+func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != RefHTTP {
+		return nil, fmt.Errorf("%w %q: not an http(s) URL", ErrBadRef, StripCredentials(ref))
+	}
+	opts = opts.withDefaults()
+	c := &HTTPModel{
+		ref: r, opts: opts, client: opts.Client,
+		limiter: serve.NewLimiter(opts.QPS, 0),
+		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
+	}
+	if c.client == nil {
+		c.client = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+		}}
+	}
+	var meta serve.ModelMetadata
+	err = c.call(ctx, http.MethodGet, r.Base, nil, func(body []byte) error {
+		if err := json.Unmarshal(body, &meta); err != nil {
+			return malformed(fmt.Errorf("model metadata: %w", err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.setInfo(&meta); err != nil {
+		return nil, &Error{URL: r.Base, Attempts: 1, Err: err}
+	}
+	return c, nil
+}
+
+func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
+	if len(meta.Inputs) == 0 || len(meta.Outputs) == 0 {
+		return errors.New("model metadata lists no inputs or no outputs")
+	}
+	in := meta.Inputs[0]
+	out := meta.Outputs[0]
+	for _, o := range meta.Outputs {
+		if o.Name == serve.OutputName {
+			out = o
+		}
+	}
+	last := func(s []int64) int64 {
+		if len(s) == 0 {
+			return -1
+		}
+		return s[len(s)-1]
+	}
+	d, k := last(in.Shape), last(out.Shape)
+	if d <= 0 {
+		return fmt.Errorf("input %q has shape %v: cannot tell the input size", in.Name, in.Shape)
+	}
+	labels := labelsParam(meta.Parameters["labels"])
+	switch {
+	case labels != nil && k > 0 && int64(len(labels)) != k:
+		return fmt.Errorf("metadata lists %d labels but output %q has shape %v", len(labels), out.Name, out.Shape)
+	case labels == nil && k <= 0:
+		return fmt.Errorf("output %q has shape %v and no labels parameter: cannot tell the label count", out.Name, out.Shape)
+	case labels == nil:
+		labels = model.DefaultLabels(int(k))
+	}
+	name := meta.Name
+	if name == "" {
+		name = c.ref.Model
+	}
+	c.inputName, c.outputName = in.Name, out.Name
+	c.info = model.Info{
+		Name: name, Kind: model.Classifier, InputSize: int(d), Labels: labels,
+		Source: StripCredentials(c.ref.Base),
+	}
+	return nil
+}
+
+// labelsParam reads a labels parameter: a JSON array of strings, or a
+// string holding such an array or comma-separated names.
+func labelsParam(v any) []string {
+	switch v := v.(type) {
+	case []any:
+		out := make([]string, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				s = fmt.Sprint(e)
+			}
+			out[i] = s
+		}
+		return out
+	case string:
+		var out []string
+		if json.Unmarshal([]byte(v), &out) == nil {
+			return out
+		}
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	return nil
+}
+
+// Info returns the model's metadata; Source is the endpoint URL without
+// credentials, Hash and Params are unknown (zero).
+func (c *HTTPModel) Info() model.Info {
+	info := c.info
+	info.Labels = append([]string(nil), info.Labels...)
+	return info
+}
+
+// Stats returns the traffic so far.
+func (c *HTTPModel) Stats() Stats { return c.stats.snapshot() }
+
+// Close makes later Predict calls fail and releases idle connections.
+func (c *HTTPModel) Close() error {
+	c.closed.Store(true)
+	c.client.CloseIdleConnections()
+	return nil
+}
+
+// Predict sends x in batches of Options.BatchSize, up to
+// Options.Concurrency at a time, and returns the validated
+// distributions. A batch the server rejects as too large (413) is split
+// in two and retried.
+func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	if c.closed.Load() {
+		return blas32.General{}, ErrClosed
+	}
+	d, k := c.info.InputSize, len(c.info.Labels)
+	if x.Cols != d {
+		return blas32.General{}, fmt.Errorf("remote %s: input has %d features, want %d", c.info.Source, x.Cols, d)
+	}
+	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.Concurrency)
+	for start := 0; start < x.Rows; start += c.opts.BatchSize {
+		end := min(start+c.opts.BatchSize, x.Rows)
+		g.Go(func() error { return c.predictRange(gctx, x, out, start, end) })
+	}
+	if err := g.Wait(); err != nil {
+		return blas32.General{}, err
+	}
+	return out, nil
+}
+
+// errTooLarge marks a 413 answer.
+var errTooLarge = errors.New("request too large")
+
+// predictRange fills out rows [start, end) from x rows [start, end).
+func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, start, end int) error {
+	d, k := x.Cols, out.Cols
+	n := end - start
+	id := strconv.FormatInt(c.nextID.Add(1), 10)
+	body := make([]byte, 0, 64+n*d*8)
+	body = append(body, `{"id":"`+id+`","inputs":[{"name":`...)
+	name, _ := json.Marshal(c.inputName)
+	body = append(body, name...)
+	body = append(body, `,"datatype":"FP32","shape":[`...)
+	body = strconv.AppendInt(body, int64(n), 10)
+	body = append(body, ',')
+	body = strconv.AppendInt(body, int64(d), 10)
+	body = append(body, `],"data":`...)
+	if x.Stride == d {
+		body = serve.AppendFloats(body, x.Data[start*d:end*d])
+	} else {
+		flat := make([]float32, 0, n*d)
+		for i := start; i < end; i++ {
+			flat = append(flat, x.Data[i*x.Stride:i*x.Stride+d]...)
+		}
+		body = serve.AppendFloats(body, flat)
+	}
+	body = append(body, `}]}`...)
+	dst := out.Data[start*k : end*k]
+	err := c.call(ctx, http.MethodPost, c.ref.Base+"/infer", body, func(resp []byte) error {
+		return c.decodeAnswer(resp, id, dst, n, k)
+	})
+	if errors.Is(err, errTooLarge) && n > 1 {
+		mid := start + n/2
+		if err := c.predictRange(ctx, x, out, start, mid); err != nil {
+			return err
+		}
+		return c.predictRange(ctx, x, out, mid, end)
+	}
+	if err != nil {
+		return err
+	}
+	w, err := checkRows(dst, n, k, start, c.opts.Lenient)
+	if w > 0 {
+		c.stats.warnings.Add(int64(w))
+		c.opts.Log.Warn("renormalised answers", "url", c.info.Source, "rows", w, "first_probe", start)
+	}
+	if err != nil {
+		return &Error{URL: c.info.Source, Attempts: 1, Err: err}
+	}
+	return nil
+}
+
+// decodeAnswer parses an inference response into dst (n×k).
+func (c *HTTPModel) decodeAnswer(body []byte, id string, dst []float32, n, k int) error {
+	var resp serve.InferenceResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return malformed(fmt.Errorf("inference response: %w", err))
+	}
+	if resp.ID != "" && resp.ID != id {
+		return malformed(fmt.Errorf("response id %q for request %q", resp.ID, id))
+	}
+	var t *serve.Tensor
+	for i := range resp.Outputs {
+		if resp.Outputs[i].Name == c.outputName || len(resp.Outputs) == 1 {
+			t = &resp.Outputs[i]
+		}
+	}
+	if t == nil {
+		return fmt.Errorf("response has no output %q", c.outputName)
+	}
+	if !(len(t.Shape) == 2 && t.Shape[0] == int64(n) && t.Shape[1] == int64(k)) &&
+		!(len(t.Shape) == 1 && n == 1 && t.Shape[0] == int64(k)) {
+		return fmt.Errorf("output %q has shape %v, want [%d %d]", t.Name, t.Shape, n, k)
+	}
+	v, err := t.Float32s()
+	if errors.Is(err, serve.ErrNonFinite) {
+		return err
+	}
+	if err != nil {
+		return malformed(err)
+	}
+	copy(dst, v)
+	return nil
+}

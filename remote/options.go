@@ -1,0 +1,193 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+)
+
+// Defaults used when the corresponding Options field is zero.
+const (
+	DefaultBatchSize        = 64
+	DefaultConcurrency      = 4
+	DefaultTimeout          = 30 * time.Second
+	DefaultStartTimeout     = 60 * time.Second
+	DefaultMaxRetries       = 6
+	DefaultBackoff          = 100 * time.Millisecond
+	DefaultMaxBackoff       = 10 * time.Second
+	DefaultMaxRetryAfter    = 60 * time.Second
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// Options configures remote models. The zero Options uses the defaults
+// above, no API key, no client-side rate limit and strict validation.
+type Options struct {
+	// APIKey, when non-empty, is sent as "Authorization: Bearer KEY". It
+	// never appears in errors or logs (server messages echoing it are
+	// redacted).
+	APIKey string
+	// BatchSize is the number of inputs per request; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+	// Concurrency bounds the requests in flight for one Predict (HTTP
+	// only; exec models serialise); 0 means DefaultConcurrency.
+	Concurrency int
+	// QPS limits requests per second across all Predict calls of the model
+	// (token bucket); 0 means unlimited.
+	QPS float64
+	// Timeout bounds each request (one attempt); 0 means DefaultTimeout.
+	Timeout time.Duration
+	// StartTimeout bounds the wait for an exec program's hello line; 0
+	// means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// MaxRetries is how many times a failed request (429, 5xx, connection
+	// error, timeout, malformed JSON) is retried; 0 means
+	// DefaultMaxRetries, negative means never.
+	MaxRetries int
+	// Backoff is the base of the exponential backoff with full jitter (the
+	// n-th retry waits a uniform random time in [0, min(MaxBackoff,
+	// Backoff·2ⁿ)), or longer when the server sends Retry-After, up to
+	// MaxRetryAfter); zeros mean the defaults.
+	Backoff, MaxBackoff, MaxRetryAfter time.Duration
+	// MaxResponseBytes caps one response (and one exec output line); 0
+	// means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Lenient makes answers whose rows have small negative entries or do
+	// not sum to 1 (within 1e-3) be clamped and renormalised, counting a
+	// warning, instead of failing. Non-finite values always fail.
+	Lenient bool
+	// Client is the HTTP client; nil means a new client with default
+	// transport settings.
+	Client *http.Client
+	// Log receives retries (debug) and warnings (warn); nil means none.
+	Log *slog.Logger
+	// Seed seeds the backoff jitter.
+	Seed uint64
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	def(&o.Timeout, DefaultTimeout)
+	def(&o.StartTimeout, DefaultStartTimeout)
+	def(&o.Backoff, DefaultBackoff)
+	def(&o.MaxBackoff, DefaultMaxBackoff)
+	def(&o.MaxRetryAfter, DefaultMaxRetryAfter)
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = DefaultMaxRetries
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// redact removes the API key from a message that may come from a server.
+func (o *Options) redact(s string) string {
+	if o.APIKey == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, o.APIKey, "[REDACTED]")
+}
+
+// Stats counts a remote model's traffic since it was opened.
+type Stats struct {
+	Requests      int64 // requests sent, retries included
+	Retries       int64 // requests that were retries of a failed one
+	Failures      int64 // requests that failed (each retry cause, and final failures)
+	Warnings      int64 // answers repaired under Options.Lenient
+	BytesSent     int64
+	BytesReceived int64
+}
+
+// counters is the atomic form of Stats.
+type counters struct {
+	requests, retries, failures, warnings, sent, received atomic.Int64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Requests: c.requests.Load(), Retries: c.retries.Load(), Failures: c.failures.Load(),
+		Warnings: c.warnings.Load(), BytesSent: c.sent.Load(), BytesReceived: c.received.Load(),
+	}
+}
+
+// Model is a model.Model reached through a network or a child process,
+// with traffic statistics and resources to release.
+type Model interface {
+	model.Model
+	// Stats returns the traffic so far.
+	Stats() Stats
+	// Close releases the model (stops an exec child); Predict fails after.
+	Close() error
+}
+
+// ErrClosed is returned by Predict after Close.
+var ErrClosed = errors.New("remote: model closed")
+
+// Open opens the model named by ref (see ParseRef): an OIP endpoint URL
+// (OpenHTTP), an "exec:" program (OpenExec, whose lifetime ctx bounds) or
+// a model file (model.Open, with zero Stats and a no-op Close).
+func Open(ctx context.Context, ref string, opts Options) (Model, error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	switch r.Kind {
+	case RefHTTP:
+		return OpenHTTP(ctx, ref, opts)
+	case RefExec:
+		return OpenExec(ctx, ref, opts)
+	}
+	m, err := model.Open(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	return local{m}, nil
+}
+
+// local adapts a model.Model to Model.
+type local struct{ model.Model }
+
+func (local) Stats() Stats { return Stats{} }
+func (local) Close() error { return nil }
+
+// Error is a request that failed for good: after its retries, or with a
+// status that is not worth retrying. URL never carries credentials.
+type Error struct {
+	URL      string
+	Attempts int
+	Status   int   // last HTTP status, 0 if none
+	Err      error // the last failure
+}
+
+func (e *Error) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("remote %s: giving up after %d attempts: %v", e.URL, e.Attempts, e.Err)
+	}
+	return fmt.Sprintf("remote %s: %v", e.URL, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }

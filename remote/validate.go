@@ -1,0 +1,64 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrBadAnswer is wrapped by ProbeError.
+var ErrBadAnswer = errors.New("invalid answer")
+
+// SumTolerance is how far from 1 a probability row may sum.
+const SumTolerance = 1e-3
+
+// ProbeError reports an answer row that is not a probability distribution.
+// Index is the row's index in the batch given to Predict.
+type ProbeError struct {
+	Index   int
+	Problem string
+}
+
+func (e *ProbeError) Error() string {
+	return fmt.Sprintf("probe %d: %s", e.Index, e.Problem)
+}
+
+// Unwrap returns ErrBadAnswer.
+func (e *ProbeError) Unwrap() error { return ErrBadAnswer }
+
+// checkRows validates the rows×k row-major p in place: every value finite
+// and non-negative, every row summing to 1 within SumTolerance. Leniently,
+// negative values are clamped to zero and rows renormalised, each repaired
+// row counting one warning. offset is added to row indices in errors.
+func checkRows(p []float32, rows, k, offset int, lenient bool) (warnings int, err error) {
+	for i := range rows {
+		row := p[i*k : (i+1)*k]
+		sum, repaired := 0.0, false
+		for j, v := range row {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return warnings, &ProbeError{offset + i, fmt.Sprintf("non-finite probability %v for label %d", v, j)}
+			}
+			if v < 0 {
+				if !lenient {
+					return warnings, &ProbeError{offset + i, fmt.Sprintf("negative probability %v for label %d", v, j)}
+				}
+				row[j], f, repaired = 0, 0, true
+			}
+			sum += f
+		}
+		if math.Abs(sum-1) > SumTolerance {
+			if !lenient || sum <= 0 {
+				return warnings, &ProbeError{offset + i, fmt.Sprintf("probabilities sum to %.6g, want 1", sum)}
+			}
+			for j := range row {
+				row[j] = float32(float64(row[j]) / sum)
+			}
+			repaired = true
+		}
+		if repaired {
+			warnings++
+		}
+	}
+	return warnings, nil
+}

@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+)
+
+// writeCSV writes the header row and the data rows with encoding/csv; numbers
+// are written in full precision (strconv 'g', -1), empty cells as "".
+func writeCSV(ew *errWriter, t *Table) {
+	if len(t.Columns) == 0 {
+		return
+	}
+	cw := csv.NewWriter(ew)
+	rec := make([]string, len(t.Columns))
+	for j, c := range t.Columns {
+		rec[j] = c.Header()
+	}
+	cw.Write(rec)
+	for i := range t.Rows {
+		for j := range rec {
+			rec[j] = t.cell(i, j).full()
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil && ew.err == nil {
+		ew.err = err
+	}
+}
+
+// appendTableJSON appends t as an indented JSON object
+// {"title", "columns": [{"name", "unit"?}], "rows": [{name: value}], "notes"};
+// indent prefixes every line but the first (for nesting in an array).
+func appendTableJSON(b []byte, t *Table, indent string) []byte {
+	nl := "\n" + indent
+	b = append(b, '{')
+	b = append(b, nl+`  "title": `...)
+	b = appendJSONString(b, t.Title)
+	b = append(b, ","+nl+`  "columns": [`...)
+	for j, c := range t.Columns {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, nl+`    {"name": `...)
+		b = appendJSONString(b, c.Name)
+		if c.Unit != "" {
+			b = append(b, `, "unit": `...)
+			b = appendJSONString(b, c.Unit)
+		}
+		b = append(b, '}')
+	}
+	if len(t.Columns) > 0 {
+		b = append(b, nl+"  "...)
+	}
+	b = append(b, "],"+nl+`  "rows": [`...)
+	for i := range t.Rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, nl+"    {"...)
+		for j, c := range t.Columns {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendJSONString(b, c.Name)
+			b = append(b, ": "...)
+			b = t.cell(i, j).appendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	if len(t.Rows) > 0 {
+		b = append(b, nl+"  "...)
+	}
+	b = append(b, "],"+nl+`  "notes": [`...)
+	for i, n := range t.Notes {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendJSONString(b, n)
+	}
+	b = append(b, "]"+nl+"}"...)
+	return b
+}
+
+// appendJSONString appends s as a JSON string without HTML escaping.
+func appendJSONString(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // cannot fail for a string
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}

@@ -1,0 +1,71 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// Figure is a plot that [WriteFigure] and [SaveFigure] can draw:
+// [NullFigure] and [Matrix]. It is implemented only by this package's types.
+type Figure interface {
+	// build returns the plot and its size.
+	build() (p *plot.Plot, w, h vg.Length, err error)
+}
+
+// WriteFigure draws fig and writes it to w as PNG or SVG. The output is
+// deterministic for a given fig.
+func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
+	if _, err := ParseImageFormat(string(format)); err != nil {
+		return err
+	}
+	p, width, height, err := fig.build()
+	if err != nil {
+		return err
+	}
+	wt, err := p.WriterTo(width, height, string(format))
+	if err != nil {
+		return fmt.Errorf("report: drawing figure: %w", err)
+	}
+	if _, err := wt.WriteTo(w); err != nil {
+		return fmt.Errorf("report: writing %s figure: %w", format, err)
+	}
+	return nil
+}
+
+// SaveFigure draws fig into the file path, in the format named by its
+// extension (.png or .svg). The file is written to a temporary file in the
+// same directory and renamed into place, so path is never left half-written.
+func SaveFigure(path string, fig Figure) (err error) {
+	format, err := ParseImageFormat(filepath.Ext(path))
+	if err != nil {
+		return fmt.Errorf("report: saving figure %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("report: saving figure: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = WriteFigure(f, fig, format); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("report: saving figure %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("report: saving figure %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("report: saving figure %s: %w", path, err)
+	}
+	return nil
+}

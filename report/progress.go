@@ -1,0 +1,64 @@
+package report
+
+import (
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress is a terminal progress bar (github.com/schollz/progressbar/v3).
+// A nil *Progress, and one made with enabled false, does nothing, so callers
+// need no checks. Its methods are safe for concurrent use.
+type Progress struct {
+	bar *progressbar.ProgressBar
+}
+
+// NewProgress returns a progress bar writing to w (normally os.Stderr, and
+// enabled only when that is a terminal) for total steps; total <= 0 shows a
+// spinner with a count instead of a bar. desc is shown before the bar. When
+// enabled is false it returns a no-op Progress and never writes to w.
+func NewProgress(w io.Writer, total int, desc string, enabled bool) *Progress {
+	if !enabled || w == nil {
+		return &Progress{}
+	}
+	if total <= 0 {
+		total = -1
+	}
+	return &Progress{bar: progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("it"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionOnCompletion(func() { _, _ = io.WriteString(w, "\n") }),
+	)}
+}
+
+// Add advances the bar by n steps.
+func (p *Progress) Add(n int) {
+	if p == nil || p.bar == nil {
+		return
+	}
+	_ = p.bar.Add(n) // a failed terminal write is not worth stopping work for
+}
+
+// Describe replaces the text shown before the bar.
+func (p *Progress) Describe(desc string) {
+	if p == nil || p.bar == nil {
+		return
+	}
+	p.bar.Describe(desc)
+}
+
+// Finish fills the bar, ends its line and stops further output; calling it
+// again does nothing.
+func (p *Progress) Finish() {
+	if p == nil || p.bar == nil || p.bar.IsFinished() {
+		return
+	}
+	_ = p.bar.Finish()
+}

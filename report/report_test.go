@@ -1,0 +1,416 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test ./report -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s mismatch\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
+	}
+}
+
+// auditTable is a small table exercising every cell kind, a short row, a
+// unit, NaN/Inf, negative zero and characters that need escaping.
+func auditTable() Table {
+	return Table{
+		Title: "Audit against teacher digits-mlp",
+		Columns: []Column{
+			{Name: "suspect"},
+			{Name: "agreement"},
+			{Name: "p-value"},
+			{Name: "queries"},
+			{Name: "elapsed", Unit: "s"},
+			{Name: "verdict", Align: AlignCenter},
+		},
+		Rows: [][]Cell{
+			{Text("student-kd"), Float(0.98765432, 3), Fmt(1.234567e-7, 'e', 2), Int(2000), Float(1.5, 2), Text("derived")},
+			{Text(`indep "B" | v2`), Float(0.4123, 3), Fmt(0.41, 'g', 3), Int(2000), Float(-0.0001, 2), Text("independent")},
+			{Text("broken"), Float(math.NaN(), 3), Fmt(math.Inf(1), 'g', 3), Int(-1)},
+			{Text("ünïcode"), Cell{}, Float(1.0/3, -1)},
+		},
+		Notes: []string{"p-values are calibrated against 12 negative controls.", "agreement = top-1 match rate"},
+	}
+}
+
+func trainKV() KV {
+	var kv KV
+	kv.Title = "Training result"
+	kv.Add("student", Text("student.lnm")).
+		Add("epochs", Int(20)).
+		Add("final loss", Float(0.0123456, 4)).
+		Add("test accuracy", Float(0.9512, 3)).
+		Add("fidelity", Fmt(math.NaN(), 'g', 3))
+	kv.Notes = []string{"teacher queries cached once"}
+	return kv
+}
+
+var extOf = map[Format]string{FormatTable: "txt", FormatMarkdown: "md", FormatCSV: "csv", FormatJSON: "json"}
+
+func TestRenderGolden(t *testing.T) {
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, auditTable(), f); err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			golden(t, "table."+extOf[f]+".golden", buf.Bytes())
+		})
+	}
+}
+
+func TestRenderAllGolden(t *testing.T) {
+	second := Table{
+		Title:   "Controls",
+		Columns: []Column{{Name: "model"}, {Name: "score"}},
+		Rows:    [][]Cell{{Text("ref-1"), Float(0.12, 2)}, {Text("ref-2"), Float(0.08, 2)}},
+	}
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RenderAll(&buf, []Table{auditTable(), second}, f); err != nil {
+				t.Fatalf("RenderAll: %v", err)
+			}
+			golden(t, "all."+extOf[f]+".golden", buf.Bytes())
+		})
+	}
+}
+
+func TestRenderKVGolden(t *testing.T) {
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RenderKV(&buf, trainKV(), f); err != nil {
+				t.Fatalf("RenderKV: %v", err)
+			}
+			golden(t, "kv."+extOf[f]+".golden", buf.Bytes())
+		})
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Format
+		ok   bool
+	}{
+		{"table", FormatTable, true},
+		{" Markdown ", FormatMarkdown, true},
+		{"md", FormatMarkdown, true},
+		{"CSV", FormatCSV, true},
+		{"json", FormatJSON, true},
+		{"", "", false},
+		{"yaml", "", false},
+	}
+	for _, tt := range tests {
+		got, err := ParseFormat(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseFormat(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrUnknownFormat) {
+				t.Errorf("ParseFormat(%q) error %v does not wrap ErrUnknownFormat", tt.in, err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "table, markdown, csv, json") {
+				t.Errorf("ParseFormat(%q) error %q does not list the valid formats", tt.in, msg)
+			}
+		}
+	}
+	var f Format
+	if err := f.Set("json"); err != nil || f != FormatJSON || f.Type() != "format" {
+		t.Errorf("Set(json): f=%q err=%v", f, err)
+	}
+	if err := Render(&bytes.Buffer{}, Table{}, Format("xml")); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("Render with bad format: err = %v, want ErrUnknownFormat", err)
+	}
+}
+
+func TestParseImageFormat(t *testing.T) {
+	for in, want := range map[string]ImageFormat{"png": ImagePNG, ".SVG": ImageSVG, "pdf": "", "": ""} {
+		got, err := ParseImageFormat(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("ParseImageFormat(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestCellString(t *testing.T) {
+	tests := []struct {
+		c    Cell
+		want string
+	}{
+		{Cell{}, ""},
+		{Text("x"), "x"},
+		{Int(-42), "-42"},
+		{Float(3.14159, 2), "3.14"},
+		{Float(-0.0001, 3), "0.000"},
+		{Float(-0.001, 3), "-0.001"},
+		{Fmt(-1e-9, 'e', 0), "-1e-09"},
+		{Fmt(-0.0, 'e', 1), "0.0e+00"},
+		{Float(1.0/3, -1), "0.3333333333333333"},
+		{Fmt(math.NaN(), 'g', 3), "NaN"},
+		{Float(math.Inf(-1), 2), "-Inf"},
+	}
+	for _, tt := range tests {
+		if got := tt.c.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.c, got, tt.want)
+		}
+	}
+	if v, ok := Int(7).Number(); !ok || v != 7 {
+		t.Errorf("Int(7).Number() = %v, %v", v, ok)
+	}
+	if _, ok := Text("7").Number(); ok {
+		t.Errorf("Text(7).Number() reported a number")
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Errorf("Fmt with verb 'x' did not panic")
+		}
+	}()
+	Fmt(1, 'x', 2)
+}
+
+// TestCSVFullPrecision checks that CSV numbers re-parse to the exact values.
+func TestCSVFullPrecision(t *testing.T) {
+	tb := auditTable()
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatalf("re-reading csv: %v", err)
+	}
+	if len(recs) != len(tb.Rows)+1 {
+		t.Fatalf("got %d records, want %d", len(recs), len(tb.Rows)+1)
+	}
+	if got, want := recs[0][4], "elapsed (s)"; got != want {
+		t.Errorf("header[4] = %q, want %q", got, want)
+	}
+	for i, row := range tb.Rows {
+		for j, c := range row {
+			field := recs[i+1][j]
+			v, isNum := c.Number()
+			if !isNum {
+				if field != c.String() {
+					t.Errorf("row %d col %d = %q, want %q", i, j, field, c.String())
+				}
+				continue
+			}
+			got, err := strconv.ParseFloat(field, 64)
+			if err != nil {
+				t.Errorf("row %d col %d: %v", i, j, err)
+				continue
+			}
+			if got != v && !(math.IsNaN(got) && math.IsNaN(v)) {
+				t.Errorf("row %d col %d re-parsed %v, want %v", i, j, got, v)
+			}
+		}
+	}
+}
+
+func TestJSONShape(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, auditTable(), FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Title   string
+		Columns []struct{ Name, Unit string }
+		Rows    []map[string]any
+		Notes   []string
+	}
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, buf.Bytes())
+	}
+	if got.Title != auditTable().Title || len(got.Columns) != 6 || len(got.Rows) != 4 || len(got.Notes) != 2 {
+		t.Fatalf("got %+v", got)
+	}
+	if got.Columns[4].Unit != "s" {
+		t.Errorf("column 4 unit = %q, want s", got.Columns[4].Unit)
+	}
+	checks := []struct {
+		row  int
+		col  string
+		want any
+	}{
+		{0, "agreement", 0.98765432},
+		{0, "p-value", 1.234567e-7},
+		{0, "queries", 2000.0},
+		{1, "suspect", `indep "B" | v2`},
+		{2, "agreement", nil}, // NaN
+		{2, "p-value", nil},   // +Inf
+		{2, "verdict", nil},   // short row
+		{3, "agreement", nil}, // empty cell
+	}
+	for _, c := range checks {
+		v, ok := got.Rows[c.row][c.col]
+		if !ok || v != c.want {
+			t.Errorf("rows[%d][%q] = %v (present %v), want %v", c.row, c.col, v, ok, c.want)
+		}
+	}
+	// Keys keep column order.
+	s := buf.String()
+	if i, j := strings.Index(s, `"suspect": "student-kd"`), strings.Index(s, `"verdict": "derived"`); i < 0 || j < i {
+		t.Errorf("row keys out of column order:\n%s", s)
+	}
+}
+
+func TestKVJSONOrder(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderKV(&buf, trainKV(), FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(&buf)
+	var keys []string
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		if _, err := dec.Token(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "student,epochs,final loss,test accuracy,fidelity"
+	if got := strings.Join(keys, ","); got != want {
+		t.Errorf("keys = %s, want %s", got, want)
+	}
+}
+
+func TestAutoAlign(t *testing.T) {
+	tb := Table{
+		Columns: []Column{{Name: "n"}, {Name: "mixed"}, {Name: "blank"}, {Name: "forced", Align: AlignLeft}},
+		Rows: [][]Cell{
+			{Int(1), Int(1), {}, Int(1)},
+			{Cell{}, Text("x")},
+		},
+	}
+	want := []Align{AlignRight, AlignLeft, AlignLeft, AlignLeft}
+	for j, w := range want {
+		if got := tb.align(j); got != w {
+			t.Errorf("align(%d) = %d, want %d", j, got, w)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| --: | :---- | :---- | :----- |"; !strings.Contains(buf.String(), want) {
+		t.Errorf("markdown alignment row missing %q:\n%s", want, buf.String())
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := map[string]Table{
+		"long row":  {Columns: []Column{{Name: "a"}}, Rows: [][]Cell{{Int(1), Int(2)}}},
+		"duplicate": {Columns: []Column{{Name: "a"}, {Name: "a"}}},
+	}
+	for name, tb := range tests {
+		for _, f := range Formats() {
+			var buf bytes.Buffer
+			err := Render(&buf, tb, f)
+			if !errors.Is(err, ErrInvalidTable) {
+				t.Errorf("%s/%s: err = %v, want ErrInvalidTable", name, f, err)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("%s/%s: wrote %q for an invalid table", name, f, buf.String())
+			}
+		}
+	}
+	kv := KV{}
+	kv.Add("k", Int(1)).Add("k", Int(2))
+	if err := RenderKV(&bytes.Buffer{}, kv, FormatJSON); !errors.Is(err, ErrInvalidTable) {
+		t.Errorf("duplicate KV key: err = %v, want ErrInvalidTable", err)
+	}
+}
+
+func TestEmptyTable(t *testing.T) {
+	tests := map[Format]string{
+		FormatTable:    "- only a note\n",
+		FormatMarkdown: "- only a note\n",
+		FormatCSV:      "",
+		FormatJSON:     "{\n  \"title\": \"\",\n  \"columns\": [],\n  \"rows\": [],\n  \"notes\": [\"only a note\"]\n}\n",
+	}
+	for f, want := range tests {
+		var buf bytes.Buffer
+		if err := Render(&buf, Table{Notes: []string{"only a note"}}, f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if got := buf.String(); got != want {
+			t.Errorf("%s: got %q, want %q", f, got, want)
+		}
+	}
+}
+
+type failWriter struct{ after int }
+
+var errDisk = errors.New("disk full")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.after <= 0 {
+		return 0, errDisk
+	}
+	w.after--
+	return len(p), nil
+}
+
+func TestWriteError(t *testing.T) {
+	for _, f := range Formats() {
+		if err := Render(&failWriter{}, auditTable(), f); !errors.Is(err, errDisk) {
+			t.Errorf("Render %s: err = %v, want wrapped errDisk", f, err)
+		}
+		if err := RenderAll(&failWriter{after: 1}, []Table{auditTable(), auditTable()}, f); f != FormatJSON && !errors.Is(err, errDisk) {
+			t.Errorf("RenderAll %s: err = %v, want wrapped errDisk", f, err)
+		}
+		if err := RenderKV(&failWriter{}, trainKV(), f); !errors.Is(err, errDisk) {
+			t.Errorf("RenderKV %s: err = %v, want wrapped errDisk", f, err)
+		}
+	}
+}
+
+func BenchmarkRenderTable(b *testing.B) {
+	tb := Table{Title: "bench", Columns: []Column{{Name: "model"}, {Name: "a"}, {Name: "b"}, {Name: "c"}}}
+	for i := range 100 {
+		tb.AddRow(Text("model-"+strconv.Itoa(i)), Float(float64(i)/7, 3), Fmt(float64(i)*1e-5, 'e', 2), Int(int64(i)))
+	}
+	for _, f := range Formats() {
+		b.Run(string(f), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Render(&bytes.Buffer{}, tb, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

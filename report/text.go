@@ -1,0 +1,146 @@
+package report
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// writeASCII writes the table format: the title on its own line, a
+// plain-ASCII grid drawn by tablewriter (never coloured), then "- note" lines.
+func writeASCII(ew *errWriter, t *Table) {
+	if t.Title != "" {
+		ew.WriteString(t.Title + "\n")
+	}
+	if len(t.Columns) > 0 {
+		aligns := make(tw.Alignment, len(t.Columns))
+		header := make([]string, len(t.Columns))
+		for j, c := range t.Columns {
+			header[j] = c.Header()
+			switch t.align(j) {
+			case AlignRight:
+				aligns[j] = tw.AlignRight
+			case AlignCenter:
+				aligns[j] = tw.AlignCenter
+			default:
+				aligns[j] = tw.AlignLeft
+			}
+		}
+		tb := tablewriter.NewTable(ew,
+			tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+			tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+			tablewriter.WithRowAutoWrap(tw.WrapNone),
+			tablewriter.WithTrimSpace(tw.Off),
+			tablewriter.WithAlignment(aligns),
+		)
+		tb.Header(header)
+		for i := range t.Rows {
+			row := make([]string, len(t.Columns)) // tablewriter keeps the slice
+			for j := range row {
+				row[j] = t.cell(i, j).String()
+			}
+			if err := tb.Append(row); err != nil && ew.err == nil {
+				ew.err = err
+			}
+		}
+		if err := tb.Render(); err != nil && ew.err == nil {
+			ew.err = err
+		}
+	}
+	for _, n := range t.Notes {
+		ew.WriteString("- " + n + "\n")
+	}
+}
+
+// writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
+// pipe table with an alignment row (columns padded for readability), and the
+// notes as a list.
+func writeMarkdown(ew *errWriter, t *Table) {
+	if t.Title != "" {
+		ew.WriteString("### " + oneLine(t.Title) + "\n\n")
+	}
+	if n := len(t.Columns); n > 0 {
+		cells := make([][]string, len(t.Rows)+1)
+		widths := make([]int, n)
+		for i := range cells {
+			cells[i] = make([]string, n)
+			for j := range n {
+				var s string
+				if i == 0 {
+					s = t.Columns[j].Header()
+				} else {
+					s = t.cell(i-1, j).String()
+				}
+				s = mdEscape(s)
+				cells[i][j] = s
+				widths[j] = max(widths[j], utf8.RuneCountInString(s), 3)
+			}
+		}
+		aligns := make([]Align, n)
+		for j := range aligns {
+			aligns[j] = t.align(j)
+		}
+		var b strings.Builder
+		for i, r := range cells {
+			mdRow(&b, r, widths, aligns)
+			if i == 0 {
+				b.WriteString("|")
+				for j, w := range widths {
+					dash := strings.Repeat("-", w)
+					switch aligns[j] {
+					case AlignRight:
+						dash = dash[1:] + ":"
+					case AlignCenter:
+						dash = ":" + dash[2:] + ":"
+					default:
+						dash = ":" + dash[1:]
+					}
+					b.WriteString(" " + dash + " |")
+				}
+				b.WriteString("\n")
+			}
+		}
+		ew.WriteString(b.String())
+	}
+	if len(t.Notes) > 0 {
+		if len(t.Columns) > 0 {
+			ew.WriteString("\n")
+		}
+		for _, n := range t.Notes {
+			ew.WriteString("- " + oneLine(n) + "\n")
+		}
+	}
+}
+
+func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
+	b.WriteString("|")
+	for j, s := range r {
+		pad := widths[j] - utf8.RuneCountInString(s)
+		b.WriteString(" ")
+		switch aligns[j] {
+		case AlignRight:
+			b.WriteString(strings.Repeat(" ", pad) + s)
+		case AlignCenter:
+			b.WriteString(strings.Repeat(" ", pad/2) + s + strings.Repeat(" ", pad-pad/2))
+		default:
+			b.WriteString(s + strings.Repeat(" ", pad))
+		}
+		b.WriteString(" |")
+	}
+	b.WriteString("\n")
+}
+
+var mdReplacer = strings.NewReplacer("|", `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+
+// mdEscape makes s safe inside a markdown table cell.
+func mdEscape(s string) string { return mdReplacer.Replace(s) }
+
+var lineReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
+// oneLine replaces line breaks by spaces (titles and notes in line-oriented
+// places).
+func oneLine(s string) string { return lineReplacer.Replace(s) }

@@ -1,0 +1,403 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Defaults used when the corresponding Options field is zero.
+const (
+	DefaultMaxBatch     = 1024
+	DefaultMaxBodyBytes = 32 << 20
+)
+
+// Platform is the platform string the server reports in model metadata.
+const Platform = "lineage"
+
+// Names of the one input and one output tensor the server exposes.
+const (
+	InputName  = "input"
+	OutputName = "probabilities"
+)
+
+// Options configures a Server. The zero Options serves the full
+// distribution to anyone, without rate limit, with the default limits and
+// no access log.
+type Options struct {
+	// Name is the model name in URLs; empty means the model's Info().Name
+	// when it is a valid name ([A-Za-z0-9_.-]+), else "model".
+	Name string
+	// Reveal is what the API reveals of each output distribution (applied
+	// after Temperature, with model.Reveal.Apply's convention); the zero
+	// Reveal reveals everything.
+	Reveal model.Reveal
+	// Temperature re-tempers outputs (p' ∝ p^(1/T)); 0 and 1 leave them.
+	Temperature float64
+	// APIKey, when non-empty, is required as "Authorization: Bearer KEY"
+	// on every endpoint except /v2/health/*; otherwise 401. It is never
+	// logged.
+	APIKey string
+	// RateLimit is the number of inference requests per second allowed
+	// (token bucket, burst max(1, ceil(RateLimit))); beyond it the server
+	// answers 429 with Retry-After. 0 means unlimited.
+	RateLimit float64
+	// MaxBatch is the largest batch one request may carry (413 beyond); 0
+	// means DefaultMaxBatch.
+	MaxBatch int
+	// MaxBodyBytes caps request bodies (413 beyond); 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Log receives one JSON line (log/slog) per request: method, path,
+	// status, duration, batch; nil means no access log.
+	Log io.Writer
+	// Version is reported by GET /v2; empty means "dev".
+	Version string
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// Server is an Open Inference Protocol v2 REST server for one model. It
+// implements http.Handler; use Serve to run it on a listener.
+type Server struct {
+	m       model.Model // wrapped with temperature and reveal
+	info    model.Info  // of the underlying model
+	name    string
+	opts    Options
+	limiter *Limiter
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns a Server for m configured by opts. It fails on an invalid
+// name, reveal or temperature, or a model without labels or input size.
+func New(m model.Model, opts Options) (*Server, error) {
+	info := m.Info()
+	if info.InputSize <= 0 || len(info.Labels) == 0 {
+		return nil, fmt.Errorf("serve: model %q has input size %d and %d labels; need both", info.Name, info.InputSize, len(info.Labels))
+	}
+	name := opts.Name
+	if name == "" {
+		name = info.Name
+		if !validName.MatchString(name) {
+			name = "model"
+		}
+	}
+	if !validName.MatchString(name) {
+		return nil, fmt.Errorf("serve: model name %q: want letters, digits, '_', '.' or '-'", name)
+	}
+	if t := opts.Temperature; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
+		return nil, fmt.Errorf("serve: temperature %v: want a positive finite number", t)
+	}
+	if r := opts.Reveal; r.Mode < model.RevealFull || r.Mode > model.RevealLabel || (r.Mode == model.RevealTopK && r.K < 1) {
+		return nil, fmt.Errorf("serve: invalid reveal %v", r)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	wrapped := m
+	if opts.Temperature != 0 && opts.Temperature != 1 {
+		wrapped = model.WithTemperature(wrapped, opts.Temperature)
+	}
+	wrapped = model.WithReveal(wrapped, opts.Reveal)
+	s := &Server{m: wrapped, info: info, name: name, opts: opts, limiter: NewLimiter(opts.RateLimit, 0)}
+	if opts.Log != nil {
+		s.log = slog.New(slog.NewJSONHandler(opts.Log, nil))
+	}
+	s.routes()
+	return s, nil
+}
+
+// Name returns the model name the server answers to.
+func (s *Server) Name() string { return s.name }
+
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/health/live", s.health("live"))
+	mux.HandleFunc("GET /v2/health/ready", s.health("ready"))
+	mux.HandleFunc("GET /v2", s.auth(s.serverMetadata))
+	mux.HandleFunc("GET /v2/models/{name}", s.auth(s.model(s.modelMetadata)))
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.auth(s.model(s.modelMetadata)))
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.auth(s.model(s.modelReady)))
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.auth(s.model(s.modelReady)))
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.auth(s.model(s.infer)))
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.auth(s.model(s.infer)))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	s.mux = mux
+}
+
+// ServeHTTP implements http.Handler, logging each request when
+// Options.Log is set.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.log == nil {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int("batch", rec.batch),
+		slog.String("remote", r.RemoteAddr),
+	)
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then shuts down
+// gracefully (in-flight requests get up to 10 s to finish). It returns nil
+// after a shutdown caused by ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// recorder captures the status and batch size of a response for the log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	batch  int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func setBatch(w http.ResponseWriter, n int) {
+	if r, ok := w.(*recorder); ok {
+		r.batch = n
+	}
+}
+
+func (s *Server) health(what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{what: true})
+	}
+}
+
+// auth checks the bearer key in constant time.
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	if s.opts.APIKey == "" {
+		return h
+	}
+	want := []byte(s.opts.APIKey)
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="lineage"`)
+			writeError(w, http.StatusUnauthorized, "missing or invalid API key")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// model answers 404 for any name but the served one.
+func (s *Server) model(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if name := r.PathValue("name"); name != s.name {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q", name))
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, ServerMetadata{Name: "lineage", Version: s.opts.Version, Extensions: []string{}})
+}
+
+// Metadata returns the model metadata the server publishes.
+func (s *Server) Metadata() ModelMetadata {
+	return ModelMetadata{
+		Name:     s.name,
+		Versions: []string{"1"},
+		Platform: Platform,
+		Inputs:   []MetadataTensor{{Name: InputName, Datatype: FP32, Shape: []int64{-1, int64(s.info.InputSize)}}},
+		Outputs:  []MetadataTensor{{Name: OutputName, Datatype: FP32, Shape: []int64{-1, int64(len(s.info.Labels))}}},
+		Parameters: map[string]any{
+			"labels":    s.info.Labels,
+			"kind":      string(model.Classifier),
+			"reveal":    s.opts.Reveal.String(),
+			"max_batch": s.opts.MaxBatch,
+		},
+	}
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Metadata())
+}
+
+func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": s.name, "ready": true})
+}
+
+func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.limiter.Allow(); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
+		return
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, s.opts.MaxBodyBytes))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
+		return
+	}
+	id, x, err := DecodeRequest(body, s.info.InputSize)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	setBatch(w, x.Rows)
+	if x.Rows > s.opts.MaxBatch {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch of %d exceeds the limit of %d", x.Rows, s.opts.MaxBatch))
+		return
+	}
+	p, err := s.m.Predict(r.Context(), x)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "prediction failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(EncodeResponse(nil, s.name, id, p))
+}
+
+// DecodeRequest parses an inference request body for a model with
+// inputSize features: one FP32 (or FP64) input of shape [batch,
+// inputSize] (or [inputSize] for a single input), data flat or nested,
+// every value finite. It returns the request id and the batch.
+func DecodeRequest(body []byte, inputSize int) (id string, x blas32.General, err error) {
+	var req InferenceRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		if bytes.Contains(body, []byte("NaN")) || bytes.Contains(body, []byte("Infinity")) {
+			return "", x, fmt.Errorf("malformed request: NaN and Infinity are not JSON: %w", ErrNonFinite)
+		}
+		return "", x, fmt.Errorf("malformed request: %w", err)
+	}
+	if len(req.Inputs) != 1 {
+		return req.ID, x, fmt.Errorf("request has %d inputs, want 1", len(req.Inputs))
+	}
+	for _, o := range req.Outputs {
+		if o.Name != OutputName {
+			return req.ID, x, fmt.Errorf("unknown output %q, want %q", o.Name, OutputName)
+		}
+	}
+	in := &req.Inputs[0]
+	var rows int
+	switch {
+	case len(in.Shape) == 2 && in.Shape[1] == int64(inputSize) && in.Shape[0] >= 0:
+		rows = int(min(in.Shape[0], math.MaxInt32))
+	case len(in.Shape) == 1 && in.Shape[0] == int64(inputSize):
+		rows = 1
+	default:
+		return req.ID, x, fmt.Errorf("input %q has shape %v, want [batch, %d]", in.Name, in.Shape, inputSize)
+	}
+	data, err := in.Float32s()
+	if err != nil {
+		return req.ID, x, err
+	}
+	return req.ID, blas32.General{Rows: rows, Cols: inputSize, Stride: inputSize, Data: data}, nil
+}
+
+// EncodeResponse appends to dst the JSON inference response carrying p as
+// the FP32 output "probabilities" of shape [p.Rows, p.Cols], flat, each
+// value formatted to round-trip exactly.
+func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
+	dst = append(dst, `{"model_name":`...)
+	dst = appendString(dst, modelName)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = appendString(dst, id)
+	}
+	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
+	dst = strconv.AppendInt(dst, int64(p.Rows), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(p.Cols), 10)
+	dst = append(dst, `],"data":`...)
+	if p.Stride == p.Cols || p.Rows == 0 {
+		dst = AppendFloats(dst, p.Data[:p.Rows*p.Cols])
+	} else {
+		flat := make([]float32, 0, p.Rows*p.Cols)
+		for i := 0; i < p.Rows; i++ {
+			flat = append(flat, p.Data[i*p.Stride:i*p.Stride+p.Cols]...)
+		}
+		dst = AppendFloats(dst, flat)
+	}
+	return append(dst, "}]}\n"...)
+}
+
+func appendString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s) // cannot fail for a string
+	return append(dst, b...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, ErrorResponse{Error: msg})
+}

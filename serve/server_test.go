@@ -1,0 +1,276 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+const testKey = "s3cret-key-value"
+
+func testModel() *model.MLP {
+	m := model.NewMLP([]int{4, 8, 3}, model.ActTanh, []string{"cat", "dog", "eel"}, rand.New(rand.NewPCG(1, 2)))
+	m.Name = "tiny"
+	return m
+}
+
+func newTestServer(t *testing.T, opts Options) (*httptest.Server, *bytes.Buffer) {
+	t.Helper()
+	var log bytes.Buffer
+	opts.Log = &log
+	s, err := New(testModel(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts, &log
+}
+
+func do(t *testing.T, method, url, key, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func inferBody(rows [][]float32, datatype string) string {
+	var flat []float32
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	return fmt.Sprintf(`{"id":"req-1","inputs":[{"name":"input","datatype":%q,"shape":[%d,4],"data":%s}]}`,
+		datatype, len(rows), AppendFloats(nil, flat))
+}
+
+func TestStatusCodes(t *testing.T) {
+	ts, log := newTestServer(t, Options{APIKey: testKey, MaxBatch: 2, MaxBodyBytes: 4096})
+	ok := inferBody([][]float32{{1, 2, 3, 4}}, "FP32")
+	tests := []struct {
+		name, method, path, key, body string
+		want                          int
+		wantErr                       string // substring of the {"error"} body
+	}{
+		{"live without key", "GET", "/v2/health/live", "", "", 200, ""},
+		{"ready", "GET", "/v2/health/ready", "", "", 200, ""},
+		{"server metadata", "GET", "/v2", testKey, "", 200, ""},
+		{"metadata", "GET", "/v2/models/tiny", testKey, "", 200, ""},
+		{"model ready", "GET", "/v2/models/tiny/ready", testKey, "", 200, ""},
+		{"versioned metadata", "GET", "/v2/models/tiny/versions/1", testKey, "", 200, ""},
+		{"infer", "POST", "/v2/models/tiny/infer", testKey, ok, 200, ""},
+		{"infer FP64", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}}, "FP64"), 200, ""},
+		{"nested data", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[2,4],"data":[[1,2,3,4],[5,6,7,8]]}]}`, 200, ""},
+		{"no key", "POST", "/v2/models/tiny/infer", "", ok, 401, "API key"},
+		{"wrong key", "POST", "/v2/models/tiny/infer", "s3cret-key-valuf", ok, 401, "API key"},
+		{"metadata without key", "GET", "/v2/models/tiny", "", "", 401, "API key"},
+		{"unknown model", "POST", "/v2/models/other/infer", testKey, ok, 404, "unknown model"},
+		{"unknown path", "GET", "/v3/x", testKey, "", 404, "no such endpoint"},
+		{"malformed JSON", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[`, 400, "malformed"},
+		{"wrong datatype", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}}, "INT32"), 400, "datatype"},
+		{"wrong shape", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,3],"data":[1,2,3]}]}`, 400, "shape"},
+		{"count mismatch", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[2,4],"data":[1,2,3,4]}]}`, 400, "values"},
+		{"NaN", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,NaN,3,4]}]}`, 400, "non-finite"},
+		{"overflow", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,1e39,3,4]}]}`, 400, "non-finite"},
+		{"two inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[]}`, 400, "inputs"},
+		{"batch too large", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}, "FP32"), 413, "batch of 3"},
+		{"body too large", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4` + strings.Repeat(" ", 5000) + `]}]}`, 413, "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, body := do(t, tt.method, ts.URL+tt.path, tt.key, tt.body)
+			if got != tt.want {
+				t.Fatalf("%s %s: status %d, want %d (body %s)", tt.method, tt.path, got, tt.want, body)
+			}
+			if tt.want != 200 {
+				var e ErrorResponse
+				if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, tt.wantErr) {
+					t.Errorf("error body %s: want JSON {\"error\"} containing %q", body, tt.wantErr)
+				}
+			}
+		})
+	}
+	if strings.Contains(log.String(), testKey) {
+		t.Errorf("access log contains the API key")
+	}
+}
+
+func TestInferMatchesModel(t *testing.T) {
+	m := testModel()
+	tests := []struct {
+		name   string
+		reveal string
+		temp   float64
+	}{
+		{"full", "full", 0},
+		{"topk", "topk:1", 0},
+		{"label", "label", 0},
+		{"temperature", "full", 2},
+	}
+	x := blas32.General{Rows: 3, Cols: 4, Stride: 4, Data: []float32{0.1, -2, 3.5, 1e-3, 0, 0, 0, 0, 7, 8, -9, 10}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := model.ParseReveal(tt.reveal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, _ := newTestServer(t, Options{Reveal: r, Temperature: tt.temp})
+			var ref model.Model = m
+			if tt.temp != 0 {
+				ref = model.WithTemperature(ref, tt.temp)
+			}
+			want, err := model.WithReveal(ref, r).Predict(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := [][]float32{x.Data[0:4], x.Data[4:8], x.Data[8:12]}
+			status, _, body := do(t, "POST", ts.URL+"/v2/models/tiny/infer", "", inferBody(rows, "FP32"))
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var resp InferenceResponse
+			if err := json.Unmarshal(body, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if resp.ID != "req-1" || resp.ModelName != "tiny" {
+				t.Errorf("id %q model %q, want req-1 tiny", resp.ID, resp.ModelName)
+			}
+			out := resp.Outputs[0]
+			if out.Name != OutputName || out.Datatype != FP32 || fmt.Sprint(out.Shape) != "[3 3]" {
+				t.Fatalf("output %s %s %v, want probabilities FP32 [3 3]", out.Name, out.Datatype, out.Shape)
+			}
+			got, err := out.Float32s()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i] != want.Data[i] {
+					t.Fatalf("value %d: got %v, want %v (bit-exact)", i, got[i], want.Data[i])
+				}
+			}
+		})
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	ts, _ := newTestServer(t, Options{Reveal: model.Reveal{Mode: model.RevealTopK, K: 2}})
+	_, _, body := do(t, "GET", ts.URL+"/v2/models/tiny", "", "")
+	var md ModelMetadata
+	if err := json.Unmarshal(body, &md); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s %s %s %s %v %s %s %v %v %v", md.Name, md.Platform, md.Inputs[0].Name, md.Inputs[0].Datatype,
+		md.Inputs[0].Shape, md.Outputs[0].Name, md.Outputs[0].Datatype, md.Outputs[0].Shape, md.Parameters["labels"], md.Parameters["reveal"])
+	want := "tiny lineage input FP32 [-1 4] probabilities FP32 [-1 3] [cat dog eel] topk:2"
+	if got != want {
+		t.Errorf("metadata:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	ts, _ := newTestServer(t, Options{RateLimit: 2})
+	body := inferBody([][]float32{{1, 2, 3, 4}}, "FP32")
+	var codes []int
+	var retryAfter string
+	for range 4 {
+		code, h, _ := do(t, "POST", ts.URL+"/v2/models/tiny/infer", "", body)
+		codes = append(codes, code)
+		if code == 429 {
+			retryAfter = h.Get("Retry-After")
+		}
+	}
+	if fmt.Sprint(codes[:2]) != "[200 200]" || codes[3] != 429 {
+		t.Errorf("statuses %v, want [200 200 … 429] (burst 2)", codes)
+	}
+	if s, err := strconv.Atoi(retryAfter); err != nil || s < 1 {
+		t.Errorf("Retry-After %q, want a positive integer", retryAfter)
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	ts, log := newTestServer(t, Options{APIKey: testKey})
+	do(t, "POST", ts.URL+"/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}, {4, 3, 2, 1}}, "FP32"))
+	do(t, "POST", ts.URL+"/v2/models/tiny/infer", "wrong", "{}")
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2:\n%s", len(lines), log)
+	}
+	var first, second map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[1]), &second)
+	got := fmt.Sprint(first["method"], first["path"], first["status"], first["batch"], second["status"])
+	if want := "POST/v2/models/tiny/infer200 2 401"; got != want {
+		t.Errorf("log fields %q, want %q", got, want)
+	}
+	if _, ok := first["duration"]; !ok {
+		t.Errorf("log line has no duration: %s", lines[0])
+	}
+	if strings.Contains(log.String(), testKey) {
+		t.Errorf("access log contains the API key")
+	}
+}
+
+func TestServeShutdown(t *testing.T) {
+	s, err := New(testModel(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	if code, _, _ := do(t, "GET", "http://"+ln.Addr().String()+"/v2/health/live", "", ""); code != 200 {
+		t.Fatalf("live: %d", code)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve after cancel: %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"bad name", Options{Name: "a b"}},
+		{"negative temperature", Options{Temperature: -1}},
+		{"topk 0", Options{Reveal: model.Reveal{Mode: model.RevealTopK}}},
+	}
+	for _, tt := range tests {
+		if _, err := New(testModel(), tt.opts); err == nil {
+			t.Errorf("%s: New succeeded, want an error", tt.name)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Datatypes of the Open Inference Protocol this package reads. Inputs may
+// be FP32 or FP64 (converted to float32); outputs are always FP32.
+const (
+	FP32 = "FP32"
+	FP64 = "FP64"
+)
+
+// ErrNonFinite is wrapped by decoding errors when tensor data holds NaN,
+// an infinity, or a number outside the float32 range.
+var ErrNonFinite = errors.New("non-finite value")
+
+// InferenceRequest is the JSON body of POST /v2/models/{name}/infer.
+type InferenceRequest struct {
+	ID         string          `json:"id,omitempty"`
+	Parameters map[string]any  `json:"parameters,omitempty"`
+	Inputs     []Tensor        `json:"inputs"`
+	Outputs    []RequestOutput `json:"outputs,omitempty"`
+}
+
+// RequestOutput names an output tensor a request asks for.
+type RequestOutput struct {
+	Name       string         `json:"name"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+}
+
+// InferenceResponse is the JSON body answering a successful inference.
+type InferenceResponse struct {
+	ModelName    string         `json:"model_name"`
+	ModelVersion string         `json:"model_version,omitempty"`
+	ID           string         `json:"id,omitempty"`
+	Parameters   map[string]any `json:"parameters,omitempty"`
+	Outputs      []Tensor       `json:"outputs"`
+}
+
+// Tensor is a request input or a response output: a named, typed,
+// shaped array whose Data is row-major JSON, either flat or nested
+// arrays as the protocol allows.
+type Tensor struct {
+	Name       string          `json:"name"`
+	Shape      []int64         `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Parameters map[string]any  `json:"parameters,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// MetadataTensor describes one model input or output in ModelMetadata; a
+// -1 in Shape is a variable dimension.
+type MetadataTensor struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+}
+
+// ModelMetadata is the body of GET /v2/models/{name}.
+type ModelMetadata struct {
+	Name       string           `json:"name"`
+	Versions   []string         `json:"versions,omitempty"`
+	Platform   string           `json:"platform"`
+	Inputs     []MetadataTensor `json:"inputs"`
+	Outputs    []MetadataTensor `json:"outputs"`
+	Parameters map[string]any   `json:"parameters,omitempty"`
+}
+
+// ServerMetadata is the body of GET /v2.
+type ServerMetadata struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Extensions []string `json:"extensions"`
+}
+
+// ErrorResponse is the protocol's error body, sent with every 4xx and 5xx
+// status.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+// Float32s returns t's data as float32s, checking that the datatype is FP32
+// or FP64, that the shape has no negative dimension and that the number of
+// values equals the product of the shape. Nested arrays are flattened in
+// row-major order.
+func (t *Tensor) Float32s() ([]float32, error) {
+	if t.Datatype != FP32 && t.Datatype != FP64 {
+		return nil, fmt.Errorf("tensor %q: datatype %q, want %s", t.Name, t.Datatype, FP32)
+	}
+	n := int64(1)
+	for _, d := range t.Shape {
+		if d < 0 {
+			return nil, fmt.Errorf("tensor %q: negative dimension in shape %v", t.Name, t.Shape)
+		}
+		if d > 0 && n > math.MaxInt32/d {
+			return nil, fmt.Errorf("tensor %q: shape %v too large", t.Name, t.Shape)
+		}
+		n *= d
+	}
+	v, err := ParseFloats(make([]float32, 0, n), t.Data)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	if int64(len(v)) != n {
+		return nil, fmt.Errorf("tensor %q: %d values for shape %v (want %d)", t.Name, len(v), t.Shape, n)
+	}
+	return v, nil
+}
+
+// AppendFloats appends v to dst as a flat JSON array, each value in the
+// shortest decimal form that parses back to the same float32
+// (strconv.FormatFloat(x, 'g', -1, 32)). Non-finite values are written as
+// null, which ParseFloats rejects.
+func AppendFloats(dst []byte, v []float32) []byte {
+	dst = append(dst, '[')
+	for i, x := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			dst = append(dst, "null"...)
+			continue
+		}
+		dst = strconv.AppendFloat(dst, f, 'g', -1, 32)
+	}
+	return append(dst, ']')
+}
+
+// ParseFloats appends to dst the numbers of the JSON value data, which must
+// be a number or an array (arbitrarily nested) of numbers, flattened in
+// order. NaN, Infinity (as some encoders write them), null and numbers
+// beyond the float32 range give an error wrapping ErrNonFinite.
+func ParseFloats(dst []float32, data []byte) ([]float32, error) {
+	depth, i := 0, 0
+	expectValue := true // a value (or '[' or, after '[', ']') may come next
+	afterOpen := false
+	seen := false
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '[':
+			if !expectValue {
+				return dst, fmt.Errorf("unexpected '[' at offset %d", i)
+			}
+			if depth == 0 && seen {
+				return dst, fmt.Errorf("trailing data at offset %d", i)
+			}
+			depth++
+			if depth > 32 {
+				return dst, fmt.Errorf("arrays nested deeper than 32")
+			}
+			seen, afterOpen = true, true
+			i++
+		case c == ']':
+			if depth == 0 || (expectValue && !afterOpen) {
+				return dst, fmt.Errorf("unexpected ']' at offset %d", i)
+			}
+			depth--
+			expectValue, afterOpen = false, false
+			i++
+		case c == ',':
+			if depth == 0 || expectValue {
+				return dst, fmt.Errorf("unexpected ',' at offset %d", i)
+			}
+			expectValue, afterOpen = true, false
+			i++
+		default:
+			if !expectValue || (depth == 0 && seen) {
+				return dst, fmt.Errorf("unexpected %q at offset %d", c, i)
+			}
+			j := i
+			for j < len(data) && !isDelim(data[j]) {
+				j++
+			}
+			tok := data[i:j]
+			v, err := parseNumber(tok)
+			if err != nil {
+				return dst, fmt.Errorf("value %d at offset %d: %w", len(dst), i, err)
+			}
+			dst = append(dst, v)
+			seen, expectValue, afterOpen = true, false, false
+			i = j
+		}
+	}
+	if depth != 0 {
+		return dst, errors.New("unterminated array")
+	}
+	if !seen {
+		return dst, errors.New("no data")
+	}
+	return dst, nil
+}
+
+func isDelim(c byte) bool {
+	return c == ',' || c == ']' || c == '[' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// parseNumber parses one JSON number token as a float32.
+func parseNumber(tok []byte) (float32, error) {
+	switch string(tok) {
+	case "NaN", "Infinity", "-Infinity", "null":
+		return 0, fmt.Errorf("%s: %w", tok, ErrNonFinite)
+	}
+	if !validNumber(tok) {
+		return 0, fmt.Errorf("invalid number %q", truncate(tok, 32))
+	}
+	f, err := strconv.ParseFloat(string(tok), 32)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s: %w", truncate(tok, 32), ErrNonFinite)
+	}
+	return float32(f), nil
+}
+
+// validNumber reports whether tok follows the JSON number grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func validNumber(tok []byte) bool {
+	i, n := 0, len(tok)
+	if i < n && tok[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		s := i
+		for i < n && tok[i] >= '0' && tok[i] <= '9' {
+			i++
+		}
+		return i - s
+	}
+	switch {
+	case i < n && tok[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < n && tok[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < n && (tok[i] == 'e' || tok[i] == 'E') {
+		i++
+		if i < n && (tok[i] == '+' || tok[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == n
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}

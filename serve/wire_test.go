@@ -1,0 +1,156 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+func TestParseFloats(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"[1,2,3]", "[1 2 3]", false},
+		{" [ [1, 2] ,[3,4] ] ", "[1 2 3 4]", false},
+		{"[[[0.5]]]", "[0.5]", false},
+		{"[]", "[]", false},
+		{"7", "[7]", false},
+		{"[-0,1e-3,2E+2,-1.5e-7]", "[-0 0.001 200 -1.5e-07]", false},
+		{"[1,]", "", true},
+		{"[1 2]", "", true},
+		{"[1]]", "", true},
+		{"[[1]", "", true},
+		{"[1][2]", "", true},
+		{"[01]", "", true},
+		{"[1.]", "", true},
+		{"[.5]", "", true},
+		{"[0x10]", "", true},
+		{`["1"]`, "", true},
+		{"[NaN]", "", true},
+		{"[Infinity]", "", true},
+		{"[null]", "", true},
+		{"[3.5e38]", "", true},
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFloats(nil, []byte(tt.in))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseFloats(%q): error %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && fmt.Sprint(got) != tt.want {
+			t.Errorf("ParseFloats(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+	if _, err := ParseFloats(nil, []byte("[1,NaN]")); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("NaN: error %v, want ErrNonFinite", err)
+	}
+}
+
+func TestAppendFloatsRoundTrip(t *testing.T) {
+	v := []float32{0, -0.0, 1, 0.1, 1.0 / 3, math.MaxFloat32, math.SmallestNonzeroFloat32, -2.5e-20, 16777217}
+	got, err := ParseFloats(nil, AppendFloats(nil, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range v {
+		if math.Float32bits(got[i]) != math.Float32bits(v[i]) {
+			t.Errorf("value %d: got %v, want %v", i, got[i], v[i])
+		}
+	}
+}
+
+// FuzzFloats checks that every finite float32 survives AppendFloats then
+// ParseFloats bit for bit.
+func FuzzFloats(f *testing.F) {
+	f.Add(uint32(0x3f800000), uint32(0x80000000))
+	f.Add(uint32(0x00000001), uint32(0x7f7fffff))
+	f.Fuzz(func(t *testing.T, a, b uint32) {
+		v := []float32{math.Float32frombits(a), math.Float32frombits(b)}
+		if math.IsNaN(float64(v[0])) || math.IsInf(float64(v[0]), 0) || math.IsNaN(float64(v[1])) || math.IsInf(float64(v[1]), 0) {
+			return
+		}
+		got, err := ParseFloats(nil, AppendFloats(nil, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range v {
+			if math.Float32bits(got[i]) != math.Float32bits(v[i]) {
+				t.Fatalf("value %d: got %v, want %v", i, got[i], v[i])
+			}
+		}
+	})
+}
+
+// FuzzDecodeRequest feeds arbitrary bodies to DecodeRequest: it must never
+// panic, and any request it accepts must re-encode to one that decodes to
+// the same id and bit-identical batch.
+func FuzzDecodeRequest(f *testing.F) {
+	f.Add([]byte(`{"id":"x","inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"data":[1,2]}]}`))
+	f.Add([]byte(`{"inputs":[{"name":"input","datatype":"FP64","shape":[2,2],"data":[[1,2],[3,4e-3]]}]}`))
+	f.Add([]byte(`{"inputs":[{"name":"input","datatype":"FP32","shape":[2],"data":[1,NaN]}]}`))
+	f.Add([]byte(`{"inputs":[{"shape":[0,2],"datatype":"FP32","data":[]}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		id, x, err := DecodeRequest(body, 2)
+		if err != nil {
+			return
+		}
+		if x.Rows*x.Cols != len(x.Data) || x.Cols != 2 {
+			t.Fatalf("accepted batch %dx%d with %d values", x.Rows, x.Cols, len(x.Data))
+		}
+		re := encodeRequest(id, x)
+		id2, x2, err := DecodeRequest(re, 2)
+		if err != nil {
+			t.Fatalf("re-encoded request %s rejected: %v", re, err)
+		}
+		if id2 != id || x2.Rows != x.Rows {
+			t.Fatalf("round trip: id %q rows %d, want %q %d", id2, x2.Rows, id, x.Rows)
+		}
+		for i := range x.Data {
+			if math.Float32bits(x.Data[i]) != math.Float32bits(x2.Data[i]) {
+				t.Fatalf("value %d: %v became %v", i, x.Data[i], x2.Data[i])
+			}
+		}
+	})
+}
+
+func encodeRequest(id string, x blas32.General) []byte {
+	b := []byte(`{"id":`)
+	b = appendString(b, id)
+	b = fmt.Appendf(b, `,"inputs":[{"name":"input","datatype":"FP32","shape":[%d,%d],"data":`, x.Rows, x.Cols)
+	b = AppendFloats(b, x.Data)
+	return append(b, "}]}"...)
+}
+
+func BenchmarkEncodeResponse(b *testing.B) {
+	p := blas32.General{Rows: 64, Cols: 10, Stride: 10, Data: make([]float32, 640)}
+	for i := range p.Data {
+		p.Data[i] = float32(i%10+1) / 55
+	}
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		buf = EncodeResponse(buf[:0], "m", "1", p)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkDecodeRequest(b *testing.B) {
+	x := blas32.General{Rows: 64, Cols: 64, Stride: 64, Data: make([]float32, 64*64)}
+	for i := range x.Data {
+		x.Data[i] = float32(i%17) / 16
+	}
+	body := encodeRequest("1", x)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, err := DecodeRequest(body, 64); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+// Package store is lineage's persistent registry: a single bbolt file
+// holding protected teachers' probe suites, the fingerprints of teachers,
+// controls and suspects, enrolments, audit records and resumable remote
+// answers.
+//
+// Layout (bucket → key → value):
+//
+//	meta         "format" → "lineage-store", "schema" → uint64 BE version
+//	suites       suite hash → suite encoding (EncodeSuite: JSON + float32 LE X)
+//	suite_names  suite name → suite hash
+//	fingerprints ID → fingerprint.Encode bytes
+//	enrolments   teacher name → Enrolment JSON
+//	audits       audit ID → AuditRecord JSON
+//	answers      job → nested bucket: uint64 BE batch index → raw bytes
+//
+// Every logical unit is written in one bbolt transaction (Store.Update), so
+// a process killed at any point leaves either the whole unit or nothing.
+// Puts are idempotent: putting a record equal in content to the stored one
+// is a no-op, so a killed command can simply be rerun; putting a different
+// record under an existing key fails with ErrExists unless replacing was
+// asked for.
+//
+// Open refuses files that are not lineage stores (ErrNotStore) by checking
+// the bbolt meta pages itself before handing the file to bbolt, returns
+// ErrLocked instead of waiting forever when another process holds the
+// file, and ErrSchema for stores written by a newer lineage. Read-only
+// stores never modify the file.
+package store

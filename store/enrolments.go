@@ -1,0 +1,187 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+)
+
+// PutEnrolment stores e under e.Name. The suite (name or hash; stored as
+// the hash) and every fingerprint it names must already be stored, in the
+// same transaction or before. Putting an enrolment equal to the stored one
+// apart from Created and Report is a no-op; a different one gives
+// ErrExists unless opts.Replace.
+func (t *Tx) PutEnrolment(e *Enrolment, opts PutOptions) error {
+	if err := checkKey("teacher", e.Name); err != nil {
+		return err
+	}
+	c := *e
+	h, err := t.SuiteHash(e.Suite)
+	if err != nil {
+		return fmt.Errorf("enrol %q: %w", e.Name, err)
+	}
+	c.Suite = h
+	if !t.HasFingerprint(e.TeacherFP) {
+		return fmt.Errorf("enrol %q: teacher %w", e.Name, notFound("fingerprint", e.TeacherFP))
+	}
+	for _, ctl := range e.Controls {
+		if err := t.checkControl(e.Name, ctl); err != nil {
+			return err
+		}
+	}
+	b := t.tx.Bucket(bucketEnrol)
+	if old := b.Get([]byte(e.Name)); old != nil && !opts.Replace {
+		var prev Enrolment
+		if json.Unmarshal(old, &prev) == nil && sameEnrolment(&prev, &c) {
+			return nil
+		}
+		return exists("teacher", e.Name, "enrolled with other content")
+	}
+	return t.putJSON(bucketEnrol, e.Name, &c)
+}
+
+func (t *Tx) checkControl(name string, c Control) error {
+	switch c.Role {
+	case RolePositive, RoleNegative, RoleReference:
+	default:
+		return fmt.Errorf("enrol %q: control %q has role %q, want positive, negative or reference", name, c.FP, c.Role)
+	}
+	switch c.Half {
+	case "", HalfSelection, HalfCalibration:
+	default:
+		return fmt.Errorf("enrol %q: control %q has half %q, want selection or calibration", name, c.FP, c.Half)
+	}
+	if !t.HasFingerprint(c.FP) {
+		return fmt.Errorf("enrol %q: control %w", name, notFound("fingerprint", c.FP))
+	}
+	return nil
+}
+
+func sameEnrolment(a, b *Enrolment) bool {
+	return a.Name == b.Name && a.TeacherFP == b.TeacherFP && a.Suite == b.Suite &&
+		reflect.DeepEqual(normInfo(a), normInfo(b)) && slices.Equal(a.Controls, b.Controls)
+}
+
+// normInfo makes nil and empty label lists compare equal.
+func normInfo(e *Enrolment) any {
+	i := e.Teacher
+	if len(i.Labels) == 0 {
+		i.Labels = nil
+	}
+	return i
+}
+
+// Enrolment returns the enrolment of the teacher named name.
+func (t *Tx) Enrolment(name string) (*Enrolment, error) {
+	var e Enrolment
+	if err := t.getJSON(bucketEnrol, "teacher", name, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Enrolments returns every enrolment in name order.
+func (t *Tx) Enrolments() ([]Enrolment, error) {
+	var out []Enrolment
+	err := t.tx.Bucket(bucketEnrol).ForEach(func(k, v []byte) error {
+		var e Enrolment
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("teacher %q: %w: %v", k, ErrCorrupt, err)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// AddReference appends c (its Role forced to RoleReference) to the
+// controls of the enrolment named name. The fingerprint must be stored.
+// Adding a control equal to an existing one is a no-op; a different
+// control with the same fingerprint gives ErrExists.
+func (t *Tx) AddReference(name string, c Control) error {
+	e, err := t.Enrolment(name)
+	if err != nil {
+		return err
+	}
+	c.Role = RoleReference
+	if err := t.checkControl(name, c); err != nil {
+		return err
+	}
+	for _, old := range e.Controls {
+		if old.FP == c.FP {
+			if old == c {
+				return nil
+			}
+			return exists("control", c.FP, "of teacher "+name)
+		}
+	}
+	e.Controls = append(e.Controls, c)
+	return t.putJSON(bucketEnrol, name, e)
+}
+
+// PutAudit stores r under r.ID. The suspect fingerprint and the enrolments
+// named in Against must be stored. Putting a record equal to the stored one
+// apart from Created is a no-op; a different one gives ErrExists unless
+// opts.Replace.
+func (t *Tx) PutAudit(r *AuditRecord, opts PutOptions) error {
+	if err := checkKey("audit", r.ID); err != nil {
+		return err
+	}
+	if !t.HasFingerprint(r.Suspect) {
+		return fmt.Errorf("audit %q: suspect %w", r.ID, notFound("fingerprint", r.Suspect))
+	}
+	for _, a := range r.Against {
+		if t.tx.Bucket(bucketEnrol).Get([]byte(a)) == nil {
+			return fmt.Errorf("audit %q: %w", r.ID, notFound("teacher", a))
+		}
+	}
+	b := t.tx.Bucket(bucketAudits)
+	if old := b.Get([]byte(r.ID)); old != nil && !opts.Replace {
+		var prev AuditRecord
+		if json.Unmarshal(old, &prev) == nil && prev.Suspect == r.Suspect &&
+			slices.Equal(prev.Against, r.Against) && jsonEqual(prev.Result, r.Result) {
+			return nil
+		}
+		return exists("audit", r.ID, "with other content")
+	}
+	return t.putJSON(bucketAudits, r.ID, r)
+}
+
+// Audit returns the audit record with the given ID.
+func (t *Tx) Audit(id string) (*AuditRecord, error) {
+	var r AuditRecord
+	if err := t.getJSON(bucketAudits, "audit", id, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (t *Tx) putJSON(bucket []byte, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("put %s %q: %w", bucket, key, err)
+	}
+	if err := t.tx.Bucket(bucket).Put([]byte(key), b); err != nil {
+		return fmt.Errorf("put %s %q: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (t *Tx) getJSON(bucket []byte, kind, key string, v any) error {
+	b := t.tx.Bucket(bucket).Get([]byte(key))
+	if b == nil {
+		return notFound(kind, key)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s %q: %w: %v", kind, key, ErrCorrupt, err)
+	}
+	return nil
+}
+
+// jsonEqual compares two JSON documents after compaction.
+func jsonEqual(a, b json.RawMessage) bool {
+	ca, err1 := json.Marshal(a)
+	cb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ca) == string(cb)
+}

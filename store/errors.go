@@ -1,0 +1,67 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors callers can test with errors.Is.
+var (
+	// ErrNotFound is wrapped by *NotFoundError.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a different record is already stored under the key.
+	ErrExists = errors.New("already exists")
+	// ErrLocked means another process holds the store open for writing
+	// (or, for a writer, for reading) beyond Options.Timeout.
+	ErrLocked = errors.New("database is locked by another process")
+	// ErrSchema means the store was written by a newer lineage.
+	ErrSchema = errors.New("unsupported store schema")
+	// ErrNotStore means the file is not a lineage store (not bbolt, an
+	// empty or truncated file, or a bbolt file of another program).
+	ErrNotStore = errors.New("not a lineage store")
+	// ErrCorrupt means a record or the bbolt structure is damaged.
+	ErrCorrupt = errors.New("store is corrupted")
+	// ErrInUse is wrapped by *InUseError.
+	ErrInUse = errors.New("in use")
+	// ErrReadOnly means a write was attempted on a read-only store.
+	ErrReadOnly = errors.New("store is read-only")
+)
+
+// NotFoundError says that no record of Kind (a human noun such as
+// "teacher", "suite", "fingerprint", "audit", "answers job") is named Name.
+type NotFoundError struct {
+	Kind string
+	Name string
+}
+
+// Error formats as `teacher "acme" not found`.
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.Kind, e.Name) }
+
+// Is reports whether target is ErrNotFound.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// InUseError says that a record cannot be removed because other records
+// (By, each "type id") refer to it.
+type InUseError struct {
+	Kind string
+	Name string
+	By   []string
+}
+
+// Error formats as `fingerprint "t" is used by enrolment acme`.
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("%s %q is used by %s (force to remove anyway)", e.Kind, e.Name, strings.Join(e.By, ", "))
+}
+
+// Is reports whether target is ErrInUse.
+func (e *InUseError) Is(target error) bool { return target == ErrInUse }
+
+func notFound(kind, name string) error { return &NotFoundError{Kind: kind, Name: name} }
+
+func exists(kind, name, detail string) error {
+	if detail != "" {
+		return fmt.Errorf("%s %q: %w (%s)", kind, name, ErrExists, detail)
+	}
+	return fmt.Errorf("%s %q: %w", kind, name, ErrExists)
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+)
+
+// PutFingerprint stores fp under fp.ID. fp.Hash must match its content
+// (fingerprint.Take sets it). Putting a fingerprint with the same ID and
+// content hash again is a no-op that keeps the stored one (so a rerun after
+// a crash succeeds); a different one gives ErrExists unless opts.Replace.
+func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error {
+	if err := checkKey("fingerprint", fp.ID); err != nil {
+		return err
+	}
+	if err := fp.Verify(); err != nil {
+		return fmt.Errorf("put fingerprint: %w", err)
+	}
+	b := t.tx.Bucket(bucketFPs)
+	if old := b.Get([]byte(fp.ID)); old != nil && !opts.Replace {
+		prev, err := fingerprint.Decode(old)
+		if err == nil && prev.Hash == fp.Hash {
+			return nil
+		}
+		return exists("fingerprint", fp.ID, "with other content")
+	}
+	data, err := fingerprint.Encode(fp)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(fp.ID), data); err != nil {
+		return fmt.Errorf("put fingerprint %q: %w", fp.ID, err)
+	}
+	return nil
+}
+
+// Fingerprint returns the fingerprint with the given ID.
+func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
+	b := t.tx.Bucket(bucketFPs).Get([]byte(id))
+	if b == nil {
+		return nil, notFound("fingerprint", id)
+	}
+	fp, err := fingerprint.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint %q: %w: %w", id, ErrCorrupt, err)
+	}
+	return fp, nil
+}
+
+// HasFingerprint reports whether a fingerprint with the given ID is stored.
+func (t *Tx) HasFingerprint(id string) bool {
+	return t.tx.Bucket(bucketFPs).Get([]byte(id)) != nil
+}
+
+// checkKey validates a user-chosen record key.
+func checkKey(kind, key string) error {
+	if key == "" {
+		return fmt.Errorf("%s has an empty name", kind)
+	}
+	if len(key) > 1024 {
+		return fmt.Errorf("%s name is %d bytes long, at most 1024 allowed", kind, len(key))
+	}
+	return nil
+}

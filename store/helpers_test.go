@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+var ctx = context.Background()
+
+var labels = []string{"cat", "dog", "eel"}
+
+func openTest(t testing.TB, path string, ro bool) *Store {
+	t.Helper()
+	s, err := Open(path, Options{ReadOnly: ro, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newTestSuite(name string, n, d int, seed uint64) *probe.Suite {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	x := blas32.General{Rows: n, Cols: d, Stride: d, Data: make([]float32, n*d)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	kinds := make([]probe.Kind, n)
+	for i := range kinds {
+		kinds[i] = probe.Data
+	}
+	return &probe.Suite{Name: name, Labels: labels, X: x, Kinds: kinds,
+		Generators: []probe.Generator{{Kind: probe.Data, Count: n, Seed: seed, Settings: map[string]float64{"eps": 0.1}}},
+		Hash:       probe.CanonicalHash(x, kinds, labels)}
+}
+
+// newTestFP makes a fingerprint of random distributions on suite s.
+func newTestFP(id string, s *probe.Suite, seed uint64) *fingerprint.Fingerprint {
+	rng := rand.New(rand.NewPCG(seed, 10))
+	c := len(s.Labels)
+	p := blas32.General{Rows: s.Len(), Cols: c, Stride: c, Data: make([]float32, s.Len()*c)}
+	for i := 0; i < s.Len(); i++ {
+		var sum float32
+		for j := 0; j < c; j++ {
+			p.Data[i*c+j] = rng.Float32() + 0.01
+			sum += p.Data[i*c+j]
+		}
+		for j := 0; j < c; j++ {
+			p.Data[i*c+j] /= sum
+		}
+	}
+	fp := &fingerprint.Fingerprint{ID: id, Suite: s.Hash, P: p, Queries: s.Len(), Elapsed: time.Millisecond,
+		Model: model.Info{Name: id, Kind: model.Classifier, InputSize: s.Dim(), Labels: labels, Hash: "h-" + id}}
+	fp.Hash = fp.ComputeHash()
+	return fp
+}
+
+// populate stores a suite, a teacher, two controls, an enrolment "acme",
+// a suspect with an audit, and an answers job.
+func populate(t testing.TB, s *Store) {
+	t.Helper()
+	su := newTestSuite("acme-suite", 20, 4, 1)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		for i, id := range []string{"teacher", "pos", "neg", "suspect"} {
+			if err := tx.PutFingerprint(newTestFP(id, su, uint64(i)), PutOptions{}); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "teacher", Suite: "acme-suite",
+			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels},
+			Controls: []Control{{FP: "pos", Role: RolePositive, Half: HalfSelection, Recipe: "kd T=4"},
+				{FP: "neg", Role: RoleNegative, Half: HalfCalibration}},
+			Report: []byte(`{"auc":0.97}`)}, PutOptions{}); err != nil {
+			return err
+		}
+		if err := tx.PutAudit(&AuditRecord{ID: "case-1", Suspect: "suspect", Against: []string{"acme"},
+			Result: []byte(`{"p":0.001}`)}, PutOptions{}); err != nil {
+			return err
+		}
+		for b := 0; b < 3; b++ {
+			if err := tx.PutAnswers("remote-1", b, []byte{byte(b), 1, 2}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileSum(t testing.TB, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func tempPath(t testing.TB) string { return filepath.Join(t.TempDir(), "case.db") }

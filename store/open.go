@@ -1,0 +1,305 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the store schema this package reads and writes.
+const SchemaVersion = 1
+
+// DefaultTimeout is how long Open waits for another process's lock when
+// Options.Timeout is 0.
+const DefaultTimeout = 2 * time.Second
+
+const formatName = "lineage-store"
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketSuites  = []byte("suites")
+	bucketNames   = []byte("suite_names")
+	bucketFPs     = []byte("fingerprints")
+	bucketEnrol   = []byte("enrolments")
+	bucketAudits  = []byte("audits")
+	bucketAnswers = []byte("answers")
+	allBuckets    = [][]byte{bucketMeta, bucketSuites, bucketNames, bucketFPs, bucketEnrol, bucketAudits, bucketAnswers}
+	keyFormat     = []byte("format")
+	keySchema     = []byte("schema")
+)
+
+// Options tunes Open. The zero value opens read-write, creating the file if
+// needed, and waits DefaultTimeout for a lock.
+type Options struct {
+	// ReadOnly opens without writing anything; the file must exist.
+	ReadOnly bool
+	// Timeout bounds the wait for another process's lock; 0 means
+	// DefaultTimeout, negative means do not wait.
+	Timeout time.Duration
+}
+
+// Store is an open lineage store. Its methods are safe for concurrent use.
+type Store struct {
+	db       *bolt.DB
+	path     string
+	readOnly bool
+}
+
+// Open opens (read-write: creating if missing) the store at path.
+// Errors wrap ErrLocked, ErrNotStore, ErrSchema or fs.ErrNotExist (a missing
+// file opened read-only), with the path in the message, for example
+// `open store "case.db": database is locked by another process`.
+func Open(path string, opts Options) (*Store, error) {
+	wrap := func(err error) error { return fmt.Errorf("open store %q: %w", path, err) }
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
+		timeout = time.Millisecond
+	}
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly:
+		if err := create(path); err != nil {
+			return nil, wrap(err)
+		}
+	case err != nil:
+		return nil, wrap(err)
+	case st.IsDir():
+		return nil, wrap(fmt.Errorf("%w: is a directory", ErrNotStore))
+	}
+	if err := checkHeader(path); err != nil {
+		return nil, wrap(err)
+	}
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, wrap(err)
+	}
+	return s, nil
+}
+
+// openBolt calls bolt.Open, mapping its errors and panics to ours.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: bbolt: %v", ErrNotStore, r)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, o)
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return nil, fmt.Errorf("%w: %v", ErrNotStore, err)
+	}
+	return db, err
+}
+
+// create makes a new, fully initialised store at path atomically: it is
+// built under a temporary name and hard-linked into place, so a killed
+// process never leaves an empty or half-initialised file, and a concurrent
+// creator simply wins.
+func create(path string) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+	defer os.Remove(tmp)
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return initBuckets(tx) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("create: %w", err)
+		}
+	}
+	return nil
+}
+
+func initBuckets(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	m := tx.Bucket(bucketMeta)
+	if m.Get(keyFormat) == nil {
+		if err := m.Put(keyFormat, []byte(formatName)); err != nil {
+			return err
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], SchemaVersion)
+		return m.Put(keySchema, v[:])
+	}
+	return nil
+}
+
+// checkSchema verifies the meta bucket and, for writers, creates buckets a
+// store of an older schema lacks.
+func (s *Store) checkSchema() error {
+	missing := false
+	err := s.view(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if m == nil || !bytes.Equal(m.Get(keyFormat), []byte(formatName)) {
+			return fmt.Errorf("%w: a bbolt file without lineage metadata", ErrNotStore)
+		}
+		v := m.Get(keySchema)
+		if len(v) != 8 {
+			return fmt.Errorf("%w: bad schema version %x", ErrCorrupt, v)
+		}
+		if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
+			return fmt.Errorf("%w: schema version %d is newer than %d (upgrade lineage)", ErrSchema, n, SchemaVersion)
+		}
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				missing = true
+			}
+		}
+		return nil
+	})
+	if err != nil || !missing || s.readOnly {
+		return err
+	}
+	return s.update(initBuckets)
+}
+
+// Path returns the file the store was opened from.
+func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether the store was opened read-only.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Close releases the file and its lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %q: %w", s.path, err)
+	}
+	return nil
+}
+
+// bbolt's meta page layout (bbolt v1.x, internal/common/meta.go): a 16-byte
+// page header, then magic, version, page size, flags (uint32 each), the
+// root bucket (root pgid, sequence), freelist pgid, high-water pgid, txid
+// (uint64 each) and an FNV-64a checksum of the preceding 56 bytes.
+const (
+	boltMagic     = 0xED0CDAED
+	boltVersion   = 2
+	pageHeader    = 16
+	metaSize      = 64
+	noFreelist    = ^uint64(0)
+	minPageSize   = 1024
+	maxPageSize   = 1 << 24
+	firstReadSize = 0x1000
+)
+
+type boltMeta struct {
+	pageSize, root, freelist, pgid, txid uint64
+}
+
+// parseMeta decodes and validates one meta page body; ok is false when it
+// is not a valid bbolt meta page.
+func parseMeta(b []byte) (m boltMeta, ok bool) {
+	if len(b) < metaSize {
+		return m, false
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b[0:]) != boltMagic || le.Uint32(b[4:]) != boltVersion {
+		return m, false
+	}
+	h := fnv.New64a()
+	h.Write(b[:56])
+	if h.Sum64() != le.Uint64(b[56:]) {
+		return m, false
+	}
+	m = boltMeta{pageSize: uint64(le.Uint32(b[8:])), root: le.Uint64(b[16:]), freelist: le.Uint64(b[32:]),
+		pgid: le.Uint64(b[40:]), txid: le.Uint64(b[48:])}
+	ps := m.pageSize
+	if ps < minPageSize || ps > maxPageSize || ps&(ps-1) != 0 {
+		return m, false
+	}
+	if m.pgid < 4 || m.root < 2 || m.root >= m.pgid || (m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid)) {
+		return m, false
+	}
+	return m, true
+}
+
+// checkHeader validates the bbolt meta pages of the file at path without
+// writing to it, so that bbolt is never handed a foreign or truncated file
+// (on which it may panic or fault).
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	if size == 0 {
+		return fmt.Errorf("%w: empty file", ErrNotStore)
+	}
+	buf := make([]byte, firstReadSize)
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	buf = buf[:n]
+	var metas []boltMeta
+	if n >= pageHeader+metaSize {
+		if m, ok := parseMeta(buf[pageHeader:]); ok {
+			metas = append(metas, m)
+		}
+	}
+	// The second meta page sits one page in; try every page size when the
+	// first is unreadable, as bbolt does.
+	for ps := int64(minPageSize); ps <= maxPageSize && ps+pageHeader+metaSize <= size; ps *= 2 {
+		if len(metas) > 0 && uint64(ps) != metas[0].pageSize {
+			continue
+		}
+		b := make([]byte, metaSize)
+		if _, err := f.ReadAt(b, ps+pageHeader); err != nil {
+			break
+		}
+		if m, ok := parseMeta(b); ok && m.pageSize == uint64(ps) {
+			metas = append(metas, m)
+			break
+		}
+	}
+	if len(metas) == 0 {
+		return fmt.Errorf("%w: no valid bbolt meta page", ErrNotStore)
+	}
+	best := metas[0]
+	for _, m := range metas[1:] {
+		if m.txid > best.txid {
+			best = m
+		}
+	}
+	if uint64(size) < best.pgid*best.pageSize {
+		return fmt.Errorf("%w: file is truncated (%d bytes, bbolt expects %d)", ErrNotStore, size, best.pgid*best.pageSize)
+	}
+	return nil
+}

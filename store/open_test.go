@@ -1,0 +1,133 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestOpenFresh(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	if got, err := s.List(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("List of fresh store = %v, %v; want empty", got, err)
+	}
+	s.Close()
+	ro := openTest(t, path, true)
+	if !ro.ReadOnly() {
+		t.Error("ReadOnly() = false, want true")
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read-only open of missing file = %v, want ErrNotExist", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("directory holds %d files after create, want 1 (no temp left)", len(entries))
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	path := tempPath(t)
+	openTest(t, path, false)
+	for _, ro := range []bool{false, true} {
+		start := time.Now()
+		s2, err := Open(path, Options{ReadOnly: ro, Timeout: 150 * time.Millisecond})
+		if err == nil {
+			s2.Close()
+			t.Fatalf("second open (read-only %v) succeeded, want ErrLocked", ro)
+		}
+		if !errors.Is(err, ErrLocked) {
+			t.Errorf("error = %v, want ErrLocked", err)
+		}
+		if want := `open store "` + path + `": database is locked by another process`; err.Error() != want {
+			t.Errorf("error = %q, want %q", err, want)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("locked open took %v, want about the 150ms timeout", d)
+		}
+	}
+}
+
+func TestOpenForeign(t *testing.T) {
+	dir := t.TempDir()
+	random := make([]byte, 16384)
+	for i := range random {
+		random[i] = byte(rand.New(rand.NewPCG(1, 2)).Uint32())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	// A bbolt database of some other program: valid bbolt, no lineage meta.
+	other := filepath.Join(dir, "other.db")
+	db, err := bolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
+	db.Close()
+	// A real store cut short.
+	real := filepath.Join(dir, "real.db")
+	s := openTest(t, real, false)
+	populate(t, s)
+	s.Close()
+	full, _ := os.ReadFile(real)
+
+	files := map[string][]byte{
+		"random.db":    random,
+		"text.db":      []byte("name,score\nalice,3\nbob,4\n"),
+		"empty.db":     {},
+		"truncated.db": full[:3*4096],
+		"onepage.db":   full[:4096],
+	}
+	for name, data := range files {
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	for _, name := range []string{"random.db", "text.db", "empty.db", "truncated.db", "onepage.db", "other.db"} {
+		for _, ro := range []bool{true, false} {
+			path := filepath.Join(dir, name)
+			before := fileSum(t, path)
+			s, err := Open(path, Options{ReadOnly: ro, Timeout: 100 * time.Millisecond})
+			if err == nil {
+				s.Close()
+				t.Errorf("%s (read-only %v): opened, want ErrNotStore", name, ro)
+				continue
+			}
+			if !errors.Is(err, ErrNotStore) {
+				t.Errorf("%s (read-only %v): error = %v, want ErrNotStore", name, ro, err)
+			}
+			if fileSum(t, path) != before {
+				t.Errorf("%s (read-only %v): failed open modified the file", name, ro)
+			}
+		}
+	}
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNotStore) {
+		t.Errorf("directory: error = %v, want ErrNotStore", err)
+	}
+}
+
+func TestOpenNewerSchema(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], SchemaVersion+1)
+		return tx.Bucket(bucketMeta).Put(keySchema, v[:])
+	})
+	db.Close()
+	for _, ro := range []bool{true, false} {
+		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrSchema) {
+			t.Errorf("read-only %v: error = %v, want ErrSchema", ro, err)
+		}
+	}
+}

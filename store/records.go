@@ -1,0 +1,83 @@
+package store
+
+import (
+	"encoding/json"
+
+	"github.com/lineage-audit/lineage/model"
+)
+
+// Control roles.
+const (
+	RolePositive  = "positive"  // a known derivative of the teacher
+	RoleNegative  = "negative"  // an independently trained model
+	RoleReference = "reference" // a model added later as a comparison point
+)
+
+// Calibration halves a control belongs to.
+const (
+	HalfSelection   = "selection"
+	HalfCalibration = "calibration"
+)
+
+// Control is one control model of an enrolment: its fingerprint ID, its
+// role (RolePositive, RoleNegative or RoleReference), the half of the
+// controls it belongs to (HalfSelection, HalfCalibration, or empty for
+// references) and the recipe that made it (free text, may be empty).
+type Control struct {
+	FP     string `json:"fp"`
+	Role   string `json:"role"`
+	Half   string `json:"half,omitempty"`
+	Recipe string `json:"recipe,omitempty"`
+}
+
+// Enrolment is a protected teacher: its fingerprint, the suite (by hash) it
+// was taken on, the controls used to calibrate audits and the enrolment
+// report (opaque JSON owned by package audit; nil means none). Created is a
+// caller-supplied timestamp and may be empty.
+type Enrolment struct {
+	Name      string          `json:"name"`
+	TeacherFP string          `json:"teacher_fp"`
+	Suite     string          `json:"suite"`
+	Teacher   model.Info      `json:"teacher"`
+	Controls  []Control       `json:"controls"`
+	Report    json.RawMessage `json:"report,omitempty"`
+	Created   string          `json:"created,omitempty"`
+}
+
+// AuditRecord is the stored result of auditing the suspect fingerprint
+// Suspect against the enrolments named in Against. Result is opaque JSON
+// owned by package audit; Created is caller-supplied and may be empty.
+type AuditRecord struct {
+	ID      string          `json:"id"`
+	Suspect string          `json:"suspect"`
+	Against []string        `json:"against"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Created string          `json:"created,omitempty"`
+}
+
+// PutOptions tunes the Put methods. The zero value refuses to overwrite a
+// different record.
+type PutOptions struct {
+	// Replace overwrites a different record stored under the same key.
+	Replace bool
+}
+
+// Answer is one stored batch of a resumable remote job.
+type Answer struct {
+	Batch int
+	Data  []byte
+}
+
+// Record types, as used by List, Show, Remove and Export.
+const (
+	TypeSuite       = "suite"
+	TypeFingerprint = "fingerprint"
+	TypeEnrolment   = "enrolment"
+	TypeAudit       = "audit"
+	TypeAnswers     = "answers"
+)
+
+// Types returns the record types in the order List and Export use them.
+func Types() []string {
+	return []string{TypeSuite, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers}
+}

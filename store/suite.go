@@ -1,0 +1,170 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// suiteMagic starts every encoded suite; suiteVersion follows as uint16 LE.
+const (
+	suiteMagic   = "LNST"
+	suiteVersion = 1
+	maxSuiteMeta = 64 << 20
+	maxSuiteDim  = 1 << 30
+)
+
+type suiteHeader struct {
+	probe.Suite
+	Rows int `json:"rows"`
+	Cols int `json:"cols"`
+}
+
+// EncodeSuite returns the stored form of s: the magic "LNST", a uint16 LE
+// version (1), two zero bytes, a uint32 LE length, the JSON metadata (name,
+// labels, kinds, generators, hash, rows, cols) and X as float32 LE row by
+// row.
+func EncodeSuite(s *probe.Suite) ([]byte, error) {
+	x := s.X
+	if x.Rows < 0 || x.Cols < 0 || x.Rows > maxSuiteDim || x.Cols > maxSuiteDim ||
+		(x.Rows > 0 && (x.Stride < x.Cols || len(x.Data) < (x.Rows-1)*x.Stride+x.Cols)) {
+		return nil, fmt.Errorf("encode suite %q: bad matrix %d×%d stride %d", s.Name, x.Rows, x.Cols, x.Stride)
+	}
+	meta, err := json.Marshal(suiteHeader{Suite: *s, Rows: x.Rows, Cols: x.Cols})
+	if err != nil {
+		return nil, fmt.Errorf("encode suite %q: %w", s.Name, err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(12 + len(meta) + 4*x.Rows*x.Cols)
+	buf.WriteString(suiteMagic)
+	var b [4]byte
+	binary.LittleEndian.PutUint16(b[:], suiteVersion)
+	buf.Write(b[:2])
+	buf.Write([]byte{0, 0})
+	binary.LittleEndian.PutUint32(b[:], uint32(len(meta)))
+	buf.Write(b[:])
+	buf.Write(meta)
+	for i := 0; i < x.Rows; i++ {
+		for _, v := range x.Data[i*x.Stride : i*x.Stride+x.Cols] {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			buf.Write(b[:])
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeSuite parses EncodeSuite's output. Malformed input gives an error
+// wrapping ErrCorrupt, never a panic; the hash is not recomputed.
+func DecodeSuite(data []byte) (*probe.Suite, error) {
+	bad := func(format string, args ...any) (*probe.Suite, error) {
+		return nil, fmt.Errorf("decode suite: %w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	if len(data) < 12 || string(data[:4]) != suiteMagic {
+		return bad("missing magic %q", suiteMagic)
+	}
+	if v := binary.LittleEndian.Uint16(data[4:]); v != suiteVersion || data[6] != 0 || data[7] != 0 {
+		return bad("version %d, want %d", v, suiteVersion)
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[8:]))
+	rest := data[12:]
+	if n > maxSuiteMeta || n > uint64(len(rest)) {
+		return bad("metadata length %d exceeds the %d bytes left", n, len(rest))
+	}
+	var h suiteHeader
+	if err := json.Unmarshal(rest[:n], &h); err != nil {
+		return bad("metadata: %v", err)
+	}
+	if h.Rows < 0 || h.Cols < 0 || h.Rows > maxSuiteDim || h.Cols > maxSuiteDim {
+		return bad("bad shape %d×%d", h.Rows, h.Cols)
+	}
+	payload := rest[n:]
+	if want := uint64(h.Rows) * uint64(h.Cols) * 4; uint64(len(payload)) != want {
+		return bad("probe data is %d bytes, want %d", len(payload), want)
+	}
+	s := h.Suite
+	s.X = blas32.General{Rows: h.Rows, Cols: h.Cols, Stride: h.Cols, Data: make([]float32, h.Rows*h.Cols)}
+	for i := range s.X.Data {
+		s.X.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
+	}
+	return &s, nil
+}
+
+// suiteHash returns s's canonical hash, checking s.Hash when it is set.
+func suiteHash(s *probe.Suite) (string, error) {
+	h := probe.CanonicalHash(s.X, s.Kinds, s.Labels)
+	if s.Hash != "" && s.Hash != h {
+		return "", fmt.Errorf("suite %q: stored hash %.12s does not match its probes (%.12s)", s.Name, s.Hash, h)
+	}
+	if len(s.Kinds) != s.X.Rows {
+		return "", fmt.Errorf("suite %q: %d kinds for %d probes", s.Name, len(s.Kinds), s.X.Rows)
+	}
+	return h, nil
+}
+
+// PutSuite stores s under its hash and, when s.Name is set, indexes the
+// name. Suites are immutable: storing the same probes again is a no-op
+// (an extra name is added to the index), while a name already naming a
+// different suite gives ErrExists.
+func (t *Tx) PutSuite(s *probe.Suite) error {
+	h, err := suiteHash(s)
+	if err != nil {
+		return err
+	}
+	names := t.tx.Bucket(bucketNames)
+	if s.Name != "" {
+		if old := names.Get([]byte(s.Name)); old != nil && string(old) != h {
+			return exists("suite", s.Name, fmt.Sprintf("it names suite %.12s, not %.12s", old, h))
+		}
+	}
+	suites := t.tx.Bucket(bucketSuites)
+	if suites.Get([]byte(h)) == nil {
+		c := *s
+		c.Hash = h
+		b, err := EncodeSuite(&c)
+		if err != nil {
+			return err
+		}
+		if err := suites.Put([]byte(h), b); err != nil {
+			return fmt.Errorf("put suite %q: %w", s.Name, err)
+		}
+	}
+	if s.Name != "" {
+		if err := names.Put([]byte(s.Name), []byte(h)); err != nil {
+			return fmt.Errorf("put suite %q: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// Suite returns the suite named ref, or whose hash is ref.
+func (t *Tx) Suite(ref string) (*probe.Suite, error) {
+	h := ref
+	if v := t.tx.Bucket(bucketNames).Get([]byte(ref)); v != nil {
+		h = string(v)
+	}
+	b := t.tx.Bucket(bucketSuites).Get([]byte(h))
+	if b == nil {
+		return nil, notFound("suite", ref)
+	}
+	s, err := DecodeSuite(b)
+	if err != nil {
+		return nil, fmt.Errorf("suite %q: %w", ref, err)
+	}
+	return s, nil
+}
+
+// SuiteHash resolves a suite name or hash to the hash of a stored suite.
+func (t *Tx) SuiteHash(ref string) (string, error) {
+	if v := t.tx.Bucket(bucketNames).Get([]byte(ref)); v != nil {
+		return string(v), nil
+	}
+	if t.tx.Bucket(bucketSuites).Get([]byte(ref)) != nil {
+		return ref, nil
+	}
+	return "", notFound("suite", ref)
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is one store transaction. Its methods may be called only inside the
+// function passed to Store.Update or Store.View; values it returns are
+// copies that stay valid afterwards.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+// Update runs fn in one read-write transaction: either everything fn
+// wrote is committed or, if fn returns an error or the process dies,
+// nothing is. Cancelling ctx before the commit rolls back.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("store %q: %w", s.path, ErrReadOnly)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.update(func(btx *bolt.Tx) error {
+		if err := fn(&Tx{tx: btx}); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+}
+
+// View runs fn in one read-only transaction seeing a consistent snapshot.
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.view(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+}
+
+// update and view run bbolt transactions, turning bbolt panics and memory
+// faults on damaged files into ErrCorrupt errors.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.guard(&err)
+	return s.db.Update(fn)
+}
+
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.guard(&err)
+	return s.db.View(fn)
+}
+
+// guard must be deferred; it turns a panic into an ErrCorrupt error.
+func (s *Store) guard(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("store %q: %w: %v", s.path, ErrCorrupt, r)
+	}
+}
+
