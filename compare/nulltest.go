@@ -184,11 +184,15 @@ func testOne(y []float64, x float64, minNull int) StatResult {
 	scale := r.SD
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}
 	if simUpper {
+		t.Nu = simNu(n)
 		z := make([]float64, n)
 		for i, v := range y {
 			z[i] = (v - r.Mean) / r.SD
 		}
-		lam := fitYJ(z, simLo, simHi)
+		lam := 1.0
+		if !simRaw {
+			lam = fitYJ(z, simLo, simHi)
+		}
 		for i := range z {
 			z[i] = yeoJohnson(z[i], lam)
 		}
@@ -210,6 +214,8 @@ var simUpper = false
 var simLo = 0.0
 var simHi = 2.0
 var simMax = false
+var simNu = func(n int) float64 { return float64(n - 1) }
+var simRaw = false
 
 // upperSD returns the upper semi-deviation of y about mean,
 // sqrt(2·Σ_{y_i>mean}(y_i−mean)²/(n−1)), which estimates the standard

@@ -102,25 +102,27 @@ func simulate(gen nullGen, n, reps int, seed uint64, alphas []float64) (comb []f
 func TestSimExplore(t *testing.T) {
 	alphas := []float64{0.01, 0.05, 0.1}
 	gens := map[string]nullGen{
-		"gauss":       gaussGen(3, 0.5),
-		"bb-mid":      betaBinomGen(2, 5, 300, 1, 6, 40),
 		"bb-skew":     betaBinomGen(0.7, 4, 300, 0.5, 4, 40),
-		"bb-skew-r":   betaBinomGen(4, 0.7, 300, 0.5, 6, 20),
-		"bb-tiny":     betaBinomGen(1, 8, 100, 0.3, 5, 10),
 		"exp": func(rng *rand.Rand) []float64 { return []float64{rng.ExpFloat64()} },
 		"lognorm": func(rng *rand.Rand) []float64 { return []float64{math.Exp(0.5*rng.NormFloat64())} },
 		"gauss1":    gaussGen(1, 0.5),
 		"bbpure-18-2": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 300, betaRand(rng, 18, 2)), 300)} },
 		"bbpure-9-1": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 300, betaRand(rng, 9, 1)), 300)} },
-		"bbpure-4-1-50": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 50, betaRand(rng, 4, 1)), 50)} },
+		"bbpure-4-1": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 300, betaRand(rng, 4, 1)), 300)} },
+		"bbpure-9-1-100": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 100, betaRand(rng, 9, 1)), 100)} },
+		"bbpure-30-1": func(rng *rand.Rand) []float64 { return []float64{logitSim(binom(rng, 300, betaRand(rng, 30, 1)), 300)} },
 	}
-	for _, cfg := range []struct{hi float64; mx bool}{{1, false}, {2, true}} {
 	simUpper = true
-	simHi, simMax = cfg.hi, cfg.mx
-	up := cfg
-	for name, g := range gens {
-		comb, per := simulate(g, 20, 10000, 1, alphas)
-		t.Logf("up=%v %-10s comb=%v per=%v", up, name, comb, per)
-	}
+	simHi = 1
+	for _, cfg := range []struct{raw bool; div float64}{{false, 2}, {false, 3}} {
+		simRaw = cfg.raw
+		d := cfg.div
+		simNu = func(n int) float64 { return float64(n-1)/d }
+		for _, n := range []int{10, 40} {
+		for name, g := range gens {
+			comb, _ := simulate(g, n, 10000, 1, alphas)
+			t.Logf("cfg=%v n=%d %-10s comb=%v", cfg, n, name, comb)
+		}
+		}
 	}
 }

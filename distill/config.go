@@ -19,7 +19,8 @@ const (
 	DefaultAlpha       = 0.9
 	DefaultEpochs      = 40
 	DefaultBatchSize   = 32
-	DefaultLR          = 2e-3  // Adam / AdamW
+	DefaultLR          = 5e-3  // Adam / AdamW
+	DefaultWeightDecay = 1e-3  // L2 (sgd, adam) or decoupled (adamw)
 	DefaultSGDLR       = 5e-2  // SGD
 	DefaultQueryBatch  = 512   // rows per teacher Predict call
 	DefaultMinLRFrac   = 0.01  // cosine floor as a fraction of LR
@@ -107,9 +108,9 @@ type Config struct {
 	Epochs      int     `json:"epochs,omitempty"`       // 0 = 40
 	BatchSize   int     `json:"batch_size,omitempty"`   // 0 = 32
 	Optimizer   string  `json:"optimizer,omitempty"`    // "" = adam
-	LR          float64 `json:"lr,omitempty"`           // 0 = 2e-3 (adam/adamw), 5e-2 (sgd)
+	LR          float64 `json:"lr,omitempty"`           // 0 = 5e-3 (adam/adamw), 5e-2 (sgd)
 	Momentum    float64 `json:"momentum,omitempty"`     // SGD momentum; "nesterov" sets 0.9
-	WeightDecay float64 `json:"weight_decay,omitempty"` // L2 (sgd, adam) or decoupled (adamw); 0 = none
+	WeightDecay float64 `json:"weight_decay,omitempty"` // L2 (sgd, adam) or decoupled (adamw); 0 = 1e-3, < 0 = none
 	ClipNorm    float64 `json:"clip_norm,omitempty"`    // global gradient norm bound; 0 = none
 	Schedule    string  `json:"schedule,omitempty"`     // "" = cosine to 1% of LR
 	Warmup      int     `json:"warmup,omitempty"`       // linear warm-up steps; 0 = none
@@ -267,7 +268,14 @@ func newPlan(cfg Config) (*plan, error) {
 	if cfg.Momentum != 0 {
 		p.opt.Momentum = cfg.Momentum
 	}
-	p.opt.WeightDecay = cfg.WeightDecay
+	switch wd := cfg.WeightDecay; {
+	case wd == 0:
+		p.opt.WeightDecay = DefaultWeightDecay
+	case wd > 0:
+		p.opt.WeightDecay = wd
+	case math.IsNaN(wd):
+		return nil, configErr("weight decay must be a number")
+	}
 	if err := p.opt.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -261,7 +261,7 @@ func (o *Optimizer) UnmarshalBinary(data []byte) error {
 	if hasV {
 		want++
 	}
-	if step < 0 || n > uint64(r.Len()) || uint64(r.Len()) != uint64(want)*4*n {
+	if step < 0 || n > 1<<40 || uint64(r.Len()) != uint64(want)*4*n {
 		return bad("state vectors have the wrong length")
 	}
 	c = c.withDefaults()

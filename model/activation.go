@@ -1,23 +1,32 @@
 package model
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
-// reluForward sets z[i] = max(0, z[i]).
+// bits views a float32 slice as its IEEE 754 bit patterns.
+func bits(f []float32) []int32 {
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
+}
+
+// reluForward sets z[i] = max(0, z[i]) (negative numbers, including -0,
+// become +0; NaN with the sign bit clear stays NaN). It is branch-free:
+// signs of pre-activations are unpredictable.
 func reluForward(z []float32) {
-	for i, v := range z {
-		if v < 0 {
-			z[i] = 0
-		}
+	zb := bits(z)
+	for i, b := range zb {
+		zb[i] = b &^ (b >> 31)
 	}
 }
 
-// reluBackward sets g[i] = 0 where the activation a[i] is not positive.
+// reluBackward sets g[i] = 0 where the activation a[i] is not positive,
+// branch-free.
 func reluBackward(g, a []float32) {
-	a = a[:len(g)]
-	for i, v := range a {
-		if v <= 0 {
-			g[i] = 0
-		}
+	gb, ab := bits(g), bits(a[:len(g)])
+	for i, b := range ab {
+		keep := ^(b >> 31) & (-b >> 31) // all ones iff b > 0
+		gb[i] &= keep
 	}
 }
 

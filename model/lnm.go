@@ -44,6 +44,8 @@ type FormatError struct {
 	Err     error
 }
 
+// Error returns `model file "PATH": PROBLEM` (or `model data: PROBLEM`
+// without a path).
 func (e *FormatError) Error() string {
 	if e.Path == "" {
 		return "model data: " + e.Problem

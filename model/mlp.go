@@ -236,7 +236,9 @@ func (m *MLP) Validate() error {
 }
 
 // Info returns m's metadata: Params is len(Theta) and Hash the hex SHA-256
-// of m's canonical .lnm encoding (empty if m cannot be encoded).
+// of m's canonical .lnm encoding (empty if m cannot be encoded). Each call
+// encodes the model into the hash, so callers on hot paths should keep
+// the result.
 func (m *MLP) Info() Info {
 	info := Info{
 		Name:   m.Name,

@@ -228,6 +228,13 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 	if np < 0 || np > MaxParams {
 		return bad(ErrHeader, "invalid layer sizes %v", sizes)
 	}
+	for l := range ws { // check before allocating what the header claims
+		for _, t := range []*stTensor{ws[l], bs[l]} {
+			if err := checkTensor(t, buf); err != nil {
+				return bad(ErrHeader, "layer %d: %v", l, err)
+			}
+		}
+	}
 	m := &MLP{Sizes: sizes, Act: ActReLU, Theta: make([]float32, 0, np)}
 	for l := range ws {
 		for _, t := range []*stTensor{ws[l], bs[l]} {
@@ -246,27 +253,42 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 	return m, nil
 }
 
-// appendTensor converts tensor t's bytes in buf to float32 and appends them.
-func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
+// checkTensor reports whether t has a supported dtype and data offsets
+// inside buf that match its shape.
+func checkTensor(t *stTensor, buf []byte) error {
 	n := int64(1)
 	for _, d := range t.Shape {
-		if d < 0 {
-			return nil, fmt.Errorf("negative dimension in shape %v", t.Shape)
+		if d < 0 || d > MaxParams {
+			return fmt.Errorf("bad dimension in shape %v", t.Shape)
 		}
 		n *= int64(d)
+		if n > MaxParams {
+			return fmt.Errorf("shape %v is too large", t.Shape)
+		}
 	}
 	width := map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[t.Dtype]
 	if width == 0 {
-		return nil, fmt.Errorf("dtype %s is not supported (want F32, F64, F16 or BF16)", t.Dtype)
+		return fmt.Errorf("dtype %s is not supported (want F32, F64, F16 or BF16)", t.Dtype)
 	}
 	lo, hi := t.Offsets[0], t.Offsets[1]
 	if lo < 0 || hi < lo || hi > int64(len(buf)) {
-		return nil, fmt.Errorf("data offsets [%d, %d] outside the %d-byte buffer", lo, hi, len(buf))
+		return fmt.Errorf("data offsets [%d, %d] outside the %d-byte buffer", lo, hi, len(buf))
 	}
 	if hi-lo != n*width {
-		return nil, fmt.Errorf("data offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", lo, hi, hi-lo, t.Shape, t.Dtype, n*width)
+		return fmt.Errorf("data offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", lo, hi, hi-lo, t.Shape, t.Dtype, n*width)
 	}
-	b := buf[lo:hi]
+	return nil
+}
+
+// appendTensor converts tensor t's bytes in buf (checked by checkTensor)
+// to float32 and appends them.
+func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
+	if err := checkTensor(t, buf); err != nil {
+		return nil, err
+	}
+	width := map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[t.Dtype]
+	b := buf[t.Offsets[0]:t.Offsets[1]]
+	n := int64(len(b)) / width
 	for i := int64(0); i < n; i++ {
 		var v float32
 		switch t.Dtype {

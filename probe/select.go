@@ -119,6 +119,9 @@ func jsDivergence(p, q []float32) float64 {
 // chosen candidate indices (ascending), for slicing control outputs. n ≥
 // cand.Len() keeps every candidate.
 func Select(cand *Suite, teacher blas32.General, pos, neg []blas32.General, n int, opts SelectOptions) (s *Suite, idx []int, err error) {
+	if len(cand.Kinds) != cand.Len() {
+		return nil, nil, fmt.Errorf("probe: candidate suite has %d kinds for %d probes: %w", len(cand.Kinds), cand.Len(), ErrShape)
+	}
 	if teacher.Rows != cand.Len() {
 		return nil, nil, fmt.Errorf("probe: teacher outputs have %d rows for %d candidates: %w", teacher.Rows, cand.Len(), ErrShape)
 	}

@@ -3,6 +3,8 @@ package probe
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
@@ -265,6 +267,43 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, s) {
 			t.Fatalf("round trip changed the suite")
+		}
+	})
+}
+
+// FuzzDecodeFramed fuzzes the header and values behind a valid frame and
+// checksum, which FuzzDecode rarely gets past.
+func FuzzDecodeFramed(f *testing.F) {
+	s := validSuite(f)
+	var buf bytes.Buffer
+	if err := Encode(&buf, s); err != nil {
+		f.Fatal(err)
+	}
+	b := buf.Bytes()
+	hlen := int(binary.LittleEndian.Uint32(b[len(Magic)+4:]))
+	start := len(Magic) + 8
+	f.Add(b[start:start+hlen], b[start+hlen:len(b)-sha256.Size])
+	f.Add([]byte(`{"rows":1,"cols":1,"labels":["a"],"kinds":["data"],"hash":""}`), []byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, hdr, vals []byte) {
+		frame := append([]byte(Magic), 0, 0, 0, 0, 0, 0, 0, 0)
+		binary.LittleEndian.PutUint32(frame[len(Magic):], FormatVersion)
+		binary.LittleEndian.PutUint32(frame[len(Magic)+4:], uint32(len(hdr)))
+		frame = append(append(frame, hdr...), vals...)
+		sum := sha256.Sum256(frame)
+		s, err := Decode(bytes.NewReader(append(frame, sum[:]...)))
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrInvalid", err)
+			}
+			return
+		}
+		var out bytes.Buffer
+		if err := Encode(&out, s); err != nil {
+			t.Fatalf("decoded suite does not encode: %v", err)
+		}
+		again, err := Decode(&out)
+		if err != nil || !reflect.DeepEqual(again, s) {
+			t.Fatalf("round trip changed the suite (%v)", err)
 		}
 	})
 }

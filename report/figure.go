@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Figure is a plot that [WriteFigure] and [SaveFigure] can draw:
@@ -27,11 +28,13 @@ func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(width, height, string(format))
+	c, err := draw.NewFormattedCanvas(width, height, string(format))
 	if err != nil {
 		return fmt.Errorf("report: drawing figure: %w", err)
 	}
-	if _, err := wt.WriteTo(w); err != nil {
+	m := vg.Points(6) // margin, so no glyph touches the edge
+	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
+	if _, err := c.WriteTo(w); err != nil {
 		return fmt.Errorf("report: writing %s figure: %w", format, err)
 	}
 	return nil

@@ -61,4 +61,3 @@ func (s *Store) guard(err *error) {
 		*err = fmt.Errorf("store %q: %w: %v", s.path, ErrCorrupt, r)
 	}
 }
-

@@ -1,0 +1,286 @@
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// Verdict is the outcome of auditing one suspect against one teacher.
+type Verdict string
+
+// The verdicts.
+const (
+	Derived      Verdict = "DERIVED"      // Holm-adjusted p ≤ α
+	NotDerived   Verdict = "NOT_DERIVED"  // p > α and the suite is known to detect derived models
+	Inconclusive Verdict = "INCONCLUSIVE" // the audit cannot decide; Reason says why
+)
+
+// Defaults of Options.
+const (
+	DefaultAlpha     = 0.01
+	DefaultMinNull   = 5  // null models (calibration negatives + references) needed
+	DefaultMinProbes = 30 // probes a suite needs
+	// MinMistakeProbes is the number of teacher-mistake probes a suite needs
+	// before mistake agreement is one of the audit's statistics.
+	MinMistakeProbes = 5
+	// MinPower is the calibration TPR at α below which a non-significant
+	// result is INCONCLUSIVE instead of NOT_DERIVED.
+	MinPower = 0.5
+)
+
+// Options configures Audit. The zero value means the defaults.
+type Options struct {
+	Alpha     float64 // family-wise significance level; 0 means DefaultAlpha
+	MinNull   int     // 0 means DefaultMinNull
+	MinProbes int     // 0 means DefaultMinProbes
+}
+
+func (o Options) withDefaults() Options {
+	if o.Alpha == 0 {
+		o.Alpha = DefaultAlpha
+	}
+	if o.MinNull == 0 {
+		o.MinNull = DefaultMinNull
+	}
+	if o.MinProbes == 0 {
+		o.MinProbes = DefaultMinProbes
+	}
+	return o
+}
+
+// StatEvidence is one statistic of a teacher result: the raw value, its
+// similarity score, the null it was compared with and its p-value.
+type StatEvidence struct {
+	Value float64 `json:"value"`
+	N     int     `json:"n"`
+	compare.StatResult
+}
+
+// Neighbour is the control (or reference) most similar to the suspect.
+type Neighbour struct {
+	FP       string  `json:"fp"`
+	Role     string  `json:"role"`
+	Recipe   string  `json:"recipe,omitempty"`
+	Distance float64 `json:"distance"`
+}
+
+// TeacherResult is the audit of one suspect against one enrolled teacher.
+// PValue is the combined p-value after Holm's correction across all the
+// teachers audited at once; PCombined is before it.
+type TeacherResult struct {
+	Teacher     string                  `json:"teacher"`
+	Suite       string                  `json:"suite"`
+	Verdict     Verdict                 `json:"verdict"`
+	Reason      string                  `json:"reason,omitempty"`
+	PValue      float64                 `json:"p_value"`
+	PCombined   float64                 `json:"p_combined"`
+	Best        string                  `json:"best_statistic,omitempty"`
+	EffectSize  float64                 `json:"effect_size"`
+	Statistics  map[string]StatEvidence `json:"statistics"`
+	PerKind     map[string]float64      `json:"per_kind,omitempty"`
+	Temperature float64                 `json:"fitted_temperature,omitempty"`
+	LabelOnly   bool                    `json:"label_only,omitempty"`
+	NullSize    int                     `json:"null_size"`
+	Nearest     *Neighbour              `json:"nearest_control,omitempty"`
+	// TPR and FPR are the error rates measured on this teacher's
+	// calibration controls at the audit's α (−1 when α is not one of the
+	// enrolment's levels).
+	TPR float64 `json:"calibration_tpr"`
+	FPR float64 `json:"calibration_fpr"`
+}
+
+// Result is the audit of one suspect against several teachers.
+type Result struct {
+	Suspect string          `json:"suspect"`
+	Model   string          `json:"model_hash,omitempty"`
+	Alpha   float64         `json:"alpha"`
+	Results []TeacherResult `json:"results"`
+}
+
+// AnyDerived reports whether some teacher's verdict is DERIVED.
+func (r Result) AnyDerived() bool {
+	for _, t := range r.Results {
+		if t.Verdict == Derived {
+			return true
+		}
+	}
+	return false
+}
+
+// StatisticKeys returns the statistics an audit on s combines: top-1
+// agreement, mean JS divergence after fitting the suspect's temperature
+// (skipped for label-only suspects, whose outputs carry no distribution),
+// and agreement on teacher-mistake probes when the suite has at least
+// MinMistakeProbes of them.
+func StatisticKeys(s *probe.Suite, labelOnly bool) []string {
+	keys := []string{string(compare.StatAgreement)}
+	if !labelOnly {
+		keys = append(keys, string(compare.StatJSTFit))
+	}
+	n := 0
+	for _, k := range s.Kinds {
+		if k == probe.Mistake {
+			n++
+		}
+	}
+	if n >= MinMistakeProbes {
+		keys = append(keys, string(compare.StatMistakeAgreement))
+	}
+	return keys
+}
+
+// similarity returns the similarity vector of fp to the teacher over keys.
+func similarity(teacher, fp *fingerprint.Fingerprint, s *probe.Suite, keys []string) ([]float64, error) {
+	st, err := compare.Compute(teacher.P, fp.P, s.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	return st.Vector(keys)
+}
+
+// ErrSuite is wrapped when a suspect's fingerprint was not taken on the
+// case's suite.
+var ErrSuite = errors.New("fingerprint taken on another suite")
+
+// auditOne audits suspect against one case (before Holm's correction).
+func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResult, error) {
+	tr := TeacherResult{Teacher: c.Enrolment.Name, Suite: c.Suite.Hash, PValue: 1, PCombined: 1, TPR: -1, FPR: -1}
+	var rep EnrolReport
+	if len(c.Enrolment.Report) > 0 {
+		if err := json.Unmarshal(c.Enrolment.Report, &rep); err != nil {
+			return tr, fmt.Errorf("enrolment %q: report: %w", c.Enrolment.Name, err)
+		}
+	}
+	for _, r := range rep.Calibration.Rates {
+		if r.Alpha == o.Alpha {
+			tr.TPR, tr.FPR = r.TPR, r.FPR
+		}
+	}
+	if suspect == nil {
+		tr.Verdict, tr.Reason = Inconclusive, "suspect not fingerprinted on this teacher's suite"
+		return tr, nil
+	}
+	if suspect.Suite != c.Suite.Hash {
+		return tr, fmt.Errorf("suspect %q vs teacher %q: %w", suspect.ID, c.Enrolment.Name, ErrSuite)
+	}
+	st, err := compare.Compute(c.Teacher.P, suspect.P, c.Suite.Kinds)
+	if err != nil {
+		return tr, fmt.Errorf("suspect %q vs teacher %q: %w", suspect.ID, c.Enrolment.Name, err)
+	}
+	tr.LabelOnly, tr.Temperature = st.LabelOnly, st.Temperature
+	tr.PerKind = map[string]float64{}
+	for k, v := range st.Values {
+		tr.PerKind[k] = v.Value
+	}
+	if st.Degenerate != "" {
+		tr.Verdict, tr.Reason = Inconclusive, "degenerate suspect outputs: "+st.Degenerate
+		return tr, nil
+	}
+	if c.Suite.Len() < o.MinProbes {
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("suite too small: %d probes, need %d", c.Suite.Len(), o.MinProbes)
+		return tr, nil
+	}
+	keys := StatisticKeys(c.Suite, st.LabelOnly)
+	x, err := st.Vector(keys)
+	if err != nil {
+		return tr, err
+	}
+	var null, all [][]float64
+	var allCtl []store.Control
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
+			continue
+		}
+		v, err := similarity(c.Teacher, c.Controls[i], c.Suite, keys)
+		if err != nil {
+			return tr, fmt.Errorf("control %s: %w", ctl.FP, err)
+		}
+		all = append(all, v)
+		allCtl = append(allCtl, ctl)
+		if ctl.Role != store.RolePositive {
+			null = append(null, v)
+		}
+	}
+	tr.NullSize = len(null)
+	if len(all) > 0 {
+		names := make([]string, len(all))
+		for i, ctl := range allCtl {
+			names[i] = ctl.FP
+		}
+		nb := compare.Nearest(all, names, x)
+		if nb.Index >= 0 {
+			ctl := allCtl[nb.Index]
+			tr.Nearest = &Neighbour{FP: ctl.FP, Role: ctl.Role, Recipe: ctl.Recipe, Distance: nb.Distance}
+		}
+	}
+	if len(null) < o.MinNull {
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("too few references: %d independent models in the null, need %d (add some with `lineage reference add`)", len(null), o.MinNull)
+		return tr, nil
+	}
+	res, err := compare.Test(null, x, compare.Options{})
+	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
+		return tr, err
+	}
+	tr.Statistics = map[string]StatEvidence{}
+	for j, k := range keys {
+		v := st.Values[k]
+		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, StatResult: res.Stats[j]}
+	}
+	if err != nil {
+		tr.Verdict, tr.Reason = Inconclusive, "the independent models' statistics do not vary: no usable null"
+		return tr, nil
+	}
+	tr.PCombined, tr.PValue = res.P, res.P
+	tr.Best = keys[res.Best]
+	tr.EffectSize = res.Stats[res.Best].Z
+	return tr, nil
+}
+
+// Audit audits one suspect against several teachers. suspects[i] is the
+// suspect's fingerprint on cases[i]'s suite (nil when it has none). The
+// combined p-values are corrected with Holm's step-down method across the
+// teachers, so the chance of any false DERIVED verdict in this audit stays
+// below α.
+func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts Options) (Result, error) {
+	o := opts.withDefaults()
+	out := Result{Suspect: name, Alpha: o.Alpha}
+	ps := make([]float64, len(cases))
+	for i, c := range cases {
+		tr, err := auditOne(c, suspects[i], o)
+		if err != nil {
+			return out, err
+		}
+		if out.Model == "" && suspects[i] != nil {
+			out.Model = suspects[i].Model.Hash
+		}
+		out.Results = append(out.Results, tr)
+		ps[i] = tr.PCombined
+	}
+	adj := make([]float64, len(ps))
+	compare.Holm(adj, ps)
+	for i := range out.Results {
+		tr := &out.Results[i]
+		tr.PValue = adj[i]
+		if tr.Verdict == Inconclusive {
+			continue
+		}
+		switch {
+		case math.IsNaN(tr.PValue):
+			tr.Verdict, tr.Reason = Inconclusive, "no p-value"
+		case tr.PValue <= o.Alpha:
+			tr.Verdict = Derived
+		case tr.TPR >= 0 && tr.TPR < MinPower:
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
+		default:
+			tr.Verdict = NotDerived
+		}
+	}
+	return out, nil
+}

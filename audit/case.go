@@ -1,0 +1,60 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// Case is one enrolled teacher as audits need it: the enrolment record,
+// its suite, the teacher's fingerprint and every control's fingerprint (in
+// Enrolment.Controls order, references included).
+type Case struct {
+	Enrolment *store.Enrolment
+	Suite     *probe.Suite
+	Teacher   *fingerprint.Fingerprint
+	Controls  []*fingerprint.Fingerprint
+}
+
+// LoadCase reads the enrolment called name and everything it refers to.
+func LoadCase(tx *store.Tx, name string) (*Case, error) {
+	e, err := tx.Enrolment(name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Case{Enrolment: e}
+	if c.Suite, err = tx.Suite(e.Suite); err != nil {
+		return nil, fmt.Errorf("enrolment %q: %w", name, err)
+	}
+	if c.Teacher, err = tx.Fingerprint(e.TeacherFP); err != nil {
+		return nil, fmt.Errorf("enrolment %q: %w", name, err)
+	}
+	for _, ctl := range e.Controls {
+		fp, err := tx.Fingerprint(ctl.FP)
+		if err != nil {
+			return nil, fmt.Errorf("enrolment %q: %w", name, err)
+		}
+		c.Controls = append(c.Controls, fp)
+	}
+	return c, nil
+}
+
+// Save stores the case in one transaction: suite, fingerprints and
+// enrolment. Storing an identical case again is a no-op, so an enrolment
+// killed half-way and rerun never leaves duplicates.
+func (c *Case) Save(tx *store.Tx) error {
+	if err := tx.PutSuite(c.Suite); err != nil {
+		return err
+	}
+	if err := tx.PutFingerprint(c.Teacher, store.PutOptions{}); err != nil {
+		return err
+	}
+	for _, fp := range c.Controls {
+		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+			return err
+		}
+	}
+	return tx.PutEnrolment(c.Enrolment, store.PutOptions{})
+}

@@ -1,0 +1,50 @@
+package audit
+
+import "github.com/lineage-audit/lineage/model"
+
+// ControlRecipes returns the control recipes of an enrolment: k derived
+// (positive) and 3k/2 independent (negative) recipes. They are listed in
+// pairs that differ only in seed, so that splitting them alternately gives
+// a selection half and a calibration half with the same families. teacher
+// gives the protected teacher's hidden sizes and activation, used by the
+// hardest negative family: the teacher's own recipe with another seed.
+func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Activation) []Recipe {
+	if k < 2 {
+		k = 2
+	}
+	pos := []Recipe{
+		{Family: "kd-t1", Source: FromTeacher, Temperature: 1, Alpha: 0.9},
+		{Family: "kd-t4-h32", Source: FromTeacher, Hidden: []int{32}, Temperature: 4, Alpha: 0.9},
+		{Family: "kd-t10", Source: FromTeacher, Temperature: 10, Alpha: 0.9},
+		{Family: "extract-mixup-label", Source: FromTeacher, Reveal: "label", Transfer: "mixup", Queries: 3000, Alpha: 1},
+		{Family: "kd-mixup-h128", Source: FromTeacher, Hidden: []int{128}, Transfer: "mixup", Queries: 3000, Temperature: 4, Alpha: 1},
+		{Family: "extract-noise-mixup", Source: FromTeacher, Transfer: "noise,mixup", Queries: 3000, Temperature: 2, Alpha: 1},
+		{Family: "kd-top2-jitter", Source: FromTeacher, Reveal: "topk:2", Transfer: "data,jitter", Queries: 2500, Temperature: 4, Alpha: 1},
+		{Family: "kd-t4-tanh-deep", Source: FromTeacher, Hidden: []int{64, 32}, Activation: "tanh", Temperature: 4, Alpha: 0.9},
+	}
+	neg := []Recipe{
+		{Family: "independent-h64", Source: FromLabels},
+		{Family: "teacher-recipe", Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
+		{Family: "independent-h32-tanh", Source: FromLabels, Hidden: []int{32}, Activation: "tanh"},
+		{Family: "independent-h128-gelu", Source: FromLabels, Hidden: []int{128}, Activation: "gelu"},
+		{Family: "half-data", Source: FromLabels, Half: 1},
+		{Family: "label-smoothing", Source: FromLabels, LabelSmoothing: 0.1},
+		{Family: "student-of-other", Source: FromOther, Temperature: 4, Alpha: 0.9},
+		{Family: "other-extract-mixup-label", Source: FromOther, Reveal: "label", Transfer: "mixup", Queries: 3000, Alpha: 1},
+		{Family: "independent-h64-64", Source: FromLabels, Hidden: []int{64, 64}},
+		{Family: "half-data-2", Source: FromLabels, Half: 2, Hidden: []int{128}},
+		{Family: "other-kd-t10-h32", Source: FromOther, Hidden: []int{32}, Temperature: 10, Alpha: 0.9},
+		{Family: "teacher-recipe-b", Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
+	}
+	var out []Recipe
+	add := func(list []Recipe, n int) {
+		for i := 0; i < n; i++ {
+			r := list[(i/2)%len(list)]
+			r.Seed = jitterSeed(seed, len(out))
+			out = append(out, r)
+		}
+	}
+	add(pos, 2*((k+1)/2))
+	add(neg, 2*((3*k/2+1)/2))
+	return out
+}

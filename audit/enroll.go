@@ -1,0 +1,316 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/distill"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Defaults of EnrollOptions.
+const (
+	DefaultControls  = 16  // positive controls; negatives are 1.5× as many
+	DefaultSuiteSize = 200 // probes kept by conferrable selection
+	DefaultWorkers   = 2   // controls trained at once
+)
+
+// DefaultAlphas are the significance levels at which enrolment measures
+// TPR and FPR.
+var DefaultAlphas = []float64{0.01, 0.05}
+
+// EnrollOptions configures Enroll. The zero value means the defaults.
+type EnrollOptions struct {
+	// Controls is the number of positive controls (negatives: 1.5×); 0
+	// means DefaultControls.
+	Controls int
+	// SuiteSize is the number of probes kept; 0 means DefaultSuiteSize.
+	SuiteSize int
+	// Seed drives every control's training and the probe generators.
+	Seed uint64
+	// Recipes, when non-nil, replaces ControlRecipes' recipes.
+	Recipes []Recipe
+	// Workers bounds the controls trained at once; 0 means DefaultWorkers.
+	Workers int
+	// Candidates configures the candidate probe pool; its zero value means
+	// probe.Build's defaults.
+	Candidates probe.BuildOptions
+	// Progress, when set, is called as work completes with a short
+	// description, the units done and the total.
+	Progress func(desc string, done, total int)
+}
+
+// Enrolled is the result of Enroll: everything that is stored.
+type Enrolled struct {
+	Case
+	Report EnrolReport
+}
+
+// EnrolReport is the enrolment report: the suite's commitment hash and
+// composition and the error rates measured on the calibration half.
+type EnrolReport struct {
+	Name        string                `json:"name"`
+	Teacher     model.Info            `json:"teacher"`
+	Suite       string                `json:"suite"`
+	Probes      int                   `json:"probes"`
+	Composition map[probe.Kind]int    `json:"composition"`
+	Candidates  int                   `json:"candidates"`
+	Positives   int                   `json:"positives"`
+	Negatives   int                   `json:"negatives"`
+	Null        int                   `json:"null_size"`
+	Statistics  []string              `json:"statistics"`
+	Calibration compare.Calibration   `json:"calibration"`
+	Families    map[string]FamilyRate `json:"families,omitempty"`
+	Seed        uint64                `json:"seed"`
+	ElapsedS    float64               `json:"elapsed_s"`
+}
+
+// FamilyRate counts calibration controls of one recipe family flagged at
+// α = 0.01.
+type FamilyRate struct {
+	Role    string `json:"role"`
+	N       int    `json:"n"`
+	Flagged int    `json:"flagged_at_0.01"`
+}
+
+// ErrTeacher is wrapped by errors about an unusable teacher or dataset.
+var ErrTeacher = errors.New("unusable teacher")
+
+// Enroll protects teacher under name: it trains positive controls
+// (students of the teacher made with varied recipes) and negative controls
+// (independent models, including students of a second, independently
+// trained teacher), splits them alternately into a selection half and a
+// calibration half, builds a candidate probe pool from the held-out part of
+// data, keeps the SuiteSize probes that best separate the selection half's
+// positives from its negatives (conferrable selection), fingerprints the
+// teacher and every control on the resulting suite, and measures TPR and
+// FPR on the calibration half, which took no part in choosing probes.
+//
+// data is split the documented way (dataset.SplitOptions{}): controls train
+// on the training split, probes come from validation + test.
+func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.Dataset, opts EnrollOptions) (*Enrolled, error) {
+	start := time.Now()
+	if teacher.Sizes[0] != data.Dim() {
+		return nil, fmt.Errorf("teacher %q takes %d inputs, dataset %q has %d features: %w", teacher.Name, teacher.Sizes[0], data.Name, data.Dim(), ErrTeacher)
+	}
+	if !slices.Equal(teacher.Labels, data.Labels) {
+		return nil, fmt.Errorf("teacher %q labels %v do not match dataset %q labels %v: %w", teacher.Name, teacher.Labels, data.Name, data.Labels, ErrTeacher)
+	}
+	k := opts.Controls
+	if k == 0 {
+		k = DefaultControls
+	}
+	n := opts.SuiteSize
+	if n == 0 {
+		n = DefaultSuiteSize
+	}
+	workers := opts.Workers
+	if workers == 0 {
+		workers = DefaultWorkers
+	}
+	sp := data.Split(dataset.SplitOptions{})
+	held := heldOut(sp)
+	recipes := opts.Recipes
+	if recipes == nil {
+		recipes = ControlRecipes(k, opts.Seed, teacher.Sizes[1:len(teacher.Sizes)-1], teacher.Act)
+	}
+	needOther := slices.ContainsFunc(recipes, func(r Recipe) bool { return r.Source == FromOther })
+	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
+	var done atomic.Int64
+	progress := func(desc string) {
+		if opts.Progress != nil {
+			opts.Progress(desc, int(done.Add(1)), total)
+		}
+	}
+
+	teachers := Teachers{Teacher: teacher}
+	if needOther {
+		other, err := distill.Train(ctx, distill.Config{
+			Train: sp.Train, Hidden: teacher.Sizes[1 : len(teacher.Sizes)-1], Activation: teacher.Act,
+			Seed: jitterSeed(opts.Seed, 1<<20), Name: "other-teacher",
+		})
+		if err != nil {
+			return nil, fmt.Errorf("train the independent teacher: %w", err)
+		}
+		teachers.Other = other.Student
+	}
+	progress("independent teacher")
+
+	models := make([]*model.MLP, len(recipes))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, r := range recipes {
+		g.Go(func() error {
+			m, err := Make(gctx, r, teachers, sp.Train, nil)
+			if err != nil {
+				return err
+			}
+			m.Name = fmt.Sprintf("%s-%s-%02d", name, r.Family, i)
+			models[i] = m
+			progress(r.Family)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("train controls: %w", err)
+	}
+
+	// Candidate pool and everybody's outputs on it.
+	bo := opts.Candidates
+	bo.Name = name
+	if bo.Seed == 0 {
+		bo.Seed = opts.Seed
+	}
+	cand, err := probe.Build(ctx, teacher, held, bo)
+	if err != nil {
+		return nil, fmt.Errorf("build candidate probes: %w", err)
+	}
+	tOut, err := teacher.Predict(ctx, cand.X)
+	if err != nil {
+		return nil, err
+	}
+	var selPos, selNeg []blas32.General
+	halves := make([]string, len(recipes))
+	for i, r := range recipes {
+		halves[i] = store.HalfCalibration
+		if i%2 == 0 {
+			halves[i] = store.HalfSelection
+		}
+		if halves[i] != store.HalfSelection {
+			continue
+		}
+		out, err := models[i].Predict(ctx, cand.X)
+		if err != nil {
+			return nil, err
+		}
+		if r.Derived() {
+			selPos = append(selPos, out)
+		} else {
+			selNeg = append(selNeg, out)
+		}
+	}
+	suite, _, err := probe.Select(cand, tOut, selPos, selNeg, min(n, cand.Len()), probe.SelectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("select probes: %w", err)
+	}
+	suite.Name = name
+
+	// Fingerprints.
+	tfp, err := fingerprint.Take(ctx, teacher, suite, fingerprint.Options{ID: name + "/teacher"})
+	if err != nil {
+		return nil, err
+	}
+	enr := &store.Enrolment{Name: name, TeacherFP: tfp.ID, Suite: suite.Hash, Teacher: teacher.Info()}
+	out := &Enrolled{Case: Case{Suite: suite, Teacher: tfp, Enrolment: enr}}
+	for i, r := range recipes {
+		role := store.RoleNegative
+		if r.Derived() {
+			role = store.RolePositive
+		}
+		fp, err := fingerprint.Take(ctx, models[i], suite, fingerprint.Options{ID: fmt.Sprintf("%s/control-%02d", name, i)})
+		if err != nil {
+			return nil, err
+		}
+		out.Controls = append(out.Controls, fp)
+		enr.Controls = append(enr.Controls, store.Control{FP: fp.ID, Role: role, Half: halves[i], Recipe: r.String()})
+	}
+	progress("probe suite")
+
+	rep, err := calibrationReport(&out.Case, recipes)
+	if err != nil {
+		return nil, err
+	}
+	rep.Name, rep.Teacher, rep.Seed = name, teacher.Info(), opts.Seed
+	rep.Candidates = cand.Len()
+	rep.ElapsedS = time.Since(start).Seconds()
+	out.Report = rep
+	if enr.Report, err = json.Marshal(rep); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// heldOut returns validation + test rows: the data no control trained on.
+func heldOut(sp dataset.Split) *dataset.Dataset {
+	x := blas32.General{Rows: sp.Val.Len() + sp.Test.Len(), Cols: sp.Test.Dim(), Stride: sp.Test.Dim()}
+	x.Data = append(append([]float32(nil), sp.Val.X.Data[:sp.Val.Len()*x.Cols]...), sp.Test.X.Data[:sp.Test.Len()*x.Cols]...)
+	y := append(append([]int(nil), sp.Val.Y...), sp.Test.Y...)
+	d, err := dataset.New(sp.Test.Name+"/held-out", x, y, sp.Test.Labels)
+	if err != nil {
+		panic("audit: held-out data: " + err.Error())
+	}
+	return d
+}
+
+// calibrationReport measures TPR and FPR on the calibration half.
+func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
+	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}}
+	for _, k := range e.Suite.Kinds {
+		rep.Composition[k]++
+	}
+	keys := StatisticKeys(e.Suite, false)
+	rep.Statistics = keys
+	var pos, neg [][]float64
+	var fam []string
+	var roles []string
+	for i, c := range e.Enrolment.Controls {
+		switch c.Role {
+		case store.RolePositive:
+			rep.Positives++
+		case store.RoleNegative:
+			rep.Negatives++
+		}
+		if c.Half != store.HalfCalibration {
+			continue
+		}
+		v, err := similarity(e.Teacher, e.Controls[i], e.Suite, keys)
+		if err != nil {
+			return rep, fmt.Errorf("control %s: %w", c.FP, err)
+		}
+		if c.Role == store.RolePositive {
+			pos = append(pos, v)
+		} else {
+			neg = append(neg, v)
+		}
+		fam = append(fam, recipes[i].Family)
+		roles = append(roles, c.Role)
+	}
+	rep.Null = len(neg)
+	cal, err := compare.Calibrate(pos, neg, DefaultAlphas, compare.Options{})
+	if err != nil {
+		return rep, fmt.Errorf("calibrate: %w", err)
+	}
+	rep.Calibration = cal
+	rep.Families = map[string]FamilyRate{}
+	ip, in := 0, 0
+	for j, f := range fam {
+		fr := rep.Families[f]
+		fr.Role = roles[j]
+		fr.N++
+		var p float64
+		if roles[j] == store.RolePositive {
+			p = cal.PosP[ip]
+			ip++
+		} else {
+			p = cal.NegP[in]
+			in++
+		}
+		if p <= 0.01 {
+			fr.Flagged++
+		}
+		rep.Families[f] = fr
+	}
+	return rep, nil
+}

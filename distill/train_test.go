@@ -1,0 +1,286 @@
+package distill
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+var (
+	digitsOnce    sync.Once
+	digitsSplit   dataset.Split
+	digitsTeacher *model.MLP
+	digitsErr     error
+)
+
+// digits returns the standard split of the embedded digits and a teacher
+// 64-256-256-10 trained on its hard labels with the default settings and
+// seed 1 (trained once per test binary).
+func digits(t testing.TB) (dataset.Split, *model.MLP) {
+	t.Helper()
+	digitsOnce.Do(func() {
+		digitsSplit = dataset.Digits().Split(dataset.SplitOptions{})
+		var res *Result
+		res, digitsErr = Train(context.Background(), Config{
+			Train: digitsSplit.Train, Val: digitsSplit.Val, Hidden: []int{256, 256}, Seed: 1, Name: "teacher",
+		})
+		if digitsErr == nil {
+			digitsTeacher = res.Student
+		}
+	})
+	if digitsErr != nil {
+		t.Fatal(digitsErr)
+	}
+	return digitsSplit, digitsTeacher
+}
+
+// countingModel counts the rows sent to Predict.
+type countingModel struct {
+	model.Model
+	rows atomic.Int64
+}
+
+func (c *countingModel) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	c.rows.Add(int64(x.Rows))
+	return c.Model.Predict(ctx, x)
+}
+
+// TestDigitsQuality checks the tuned defaults reach the documented figures.
+func TestDigitsQuality(t *testing.T) {
+	sp, teacher := digits(t)
+	ctx := context.Background()
+	tm, err := eval.Evaluate(ctx, teacher, sp.Test, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("teacher 64-256-256-10: test accuracy %.4f", tm.TestAccuracy)
+	if tm.TestAccuracy < 0.965 {
+		t.Errorf("teacher test accuracy %.4f, want ≥ 0.965", tm.TestAccuracy)
+	}
+	tests := []struct {
+		name             string
+		cfg              Config
+		minAcc, minAgree float64
+		wantQueries      int
+	}{
+		{"kd-16", Config{Hidden: []int{16}, Temperature: 4, Alpha: 0.9}, 0.95, 0.96, sp.Train.Len()},
+		{"mixup-label-64", Config{Hidden: []int{64}, Transfer: "mixup", Reveal: "label", Queries: 5000}, 0.90, 0, 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.Train, cfg.Val, cfg.Seed = sp.Train, sp.Val, 1
+			ct := &countingModel{Model: teacher}
+			cfg.Teacher = ct
+			res, err := Train(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Queries != tt.wantQueries || int(ct.rows.Load()) != tt.wantQueries {
+				t.Errorf("queries reported %d, counted %d, want %d", res.Queries, ct.rows.Load(), tt.wantQueries)
+			}
+			m, err := eval.Evaluate(ctx, res.Student, sp.Test, teacher)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: test accuracy %.4f, agreement %.4f, params %d, %.1fs", tt.name, m.TestAccuracy, *m.Agreement, m.Params, res.Elapsed)
+			if m.TestAccuracy < tt.minAcc {
+				t.Errorf("test accuracy %.4f, want ≥ %.2f", m.TestAccuracy, tt.minAcc)
+			}
+			if *m.Agreement < tt.minAgree {
+				t.Errorf("agreement %.4f, want ≥ %.2f", *m.Agreement, tt.minAgree)
+			}
+			if p := res.Student.Prov; p.TeacherHash != teacher.Info().Hash || p.DatasetHash != sp.Train.Hash || p.Queries != tt.wantQueries || p.Recipe == "" {
+				t.Errorf("provenance %+v incomplete", p)
+			}
+		})
+	}
+}
+
+func encode(t *testing.T, m *model.MLP) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := model.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func smallConfig(sp dataset.Split, teacher model.Model) Config {
+	return Config{Train: sp.Train, Val: sp.Val, Teacher: teacher, Hidden: []int{16}, Epochs: 4, Seed: 7,
+		Transfer: "data,jitter", Queries: 900}
+}
+
+func TestDeterminism(t *testing.T) {
+	sp, teacher := digits(t)
+	ctx := context.Background()
+	a, err := Train(ctx, smallConfig(sp, teacher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(ctx, smallConfig(sp, teacher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(encode(t, a.Student), encode(t, b.Student)) {
+		t.Error("two runs with the same seed give different model bytes")
+	}
+	cfg := smallConfig(sp, teacher)
+	cfg.Seed = 8
+	c, err := Train(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(encode(t, a.Student), encode(t, c.Student)) {
+		t.Error("different seeds give identical model bytes")
+	}
+}
+
+// TestResume interrupts a run mid-epoch and checks that resuming gives the
+// same bytes as an uninterrupted run without querying the teacher again.
+func TestResume(t *testing.T) {
+	sp, teacher := digits(t)
+	want, err := Train(context.Background(), smallConfig(sp, teacher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopAt := range []int64{1, 40, 57} { // 900 rows / 32 = 29 steps per epoch
+		path := filepath.Join(t.TempDir(), "run.ckpt")
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg := smallConfig(sp, teacher)
+		cfg.CheckpointPath, cfg.Resume = path, true
+		cfg.stepHook = func(s int64) {
+			if s == stopAt {
+				cancel()
+			}
+		}
+		_, err := Train(ctx, cfg)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stop at %d: error %v, want context.Canceled", stopAt, err)
+		}
+		ct := &countingModel{Model: teacher}
+		cfg = smallConfig(sp, ct)
+		cfg.CheckpointPath, cfg.Resume = path, true
+		got, err := Train(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("stop at %d: resume: %v", stopAt, err)
+		}
+		if !got.Resumed || ct.rows.Load() != 0 {
+			t.Errorf("stop at %d: resumed %v, teacher rows queried %d; want true, 0", stopAt, got.Resumed, ct.rows.Load())
+		}
+		if !bytes.Equal(encode(t, got.Student), encode(t, want.Student)) {
+			t.Errorf("stop at %d: resumed run differs from uninterrupted run", stopAt)
+		}
+		if got.Steps != want.Steps || got.Queries != want.Queries || len(got.History) != len(want.History) {
+			t.Errorf("stop at %d: steps %d queries %d epochs %d, want %d %d %d", stopAt,
+				got.Steps, got.Queries, len(got.History), want.Steps, want.Queries, len(want.History))
+		}
+		// A different configuration must not resume from this checkpoint.
+		cfg.Seed++
+		if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("resume with another seed: error %v, want ErrCheckpoint", err)
+		}
+	}
+}
+
+func TestHardLabelEarlyStop(t *testing.T) {
+	sp, _ := digits(t)
+	var calls int
+	res, err := Train(context.Background(), Config{Train: sp.Train, Val: sp.Val, Hidden: []int{8}, Epochs: 50,
+		Patience: 2, RestoreBest: true, Seed: 3, Progress: func(s EpochStats) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != res.Epochs || len(res.History) != res.Epochs {
+		t.Errorf("progress calls %d, history %d, epochs %d; want equal", calls, len(res.History), res.Epochs)
+	}
+	if res.StoppedEarly && res.Epochs-res.BestEpoch != 2 {
+		t.Errorf("stopped at epoch %d with best %d, want patience 2", res.Epochs, res.BestEpoch)
+	}
+	if !res.RestoredBest || res.Queries != 0 {
+		t.Errorf("restored %v queries %d, want true 0", res.RestoredBest, res.Queries)
+	}
+	m, _ := eval.Evaluate(context.Background(), res.Student, sp.Val, nil)
+	if m.TestAccuracy != res.BestValAccuracy {
+		t.Errorf("restored model val accuracy %.4f, want best %.4f", m.TestAccuracy, res.BestValAccuracy)
+	}
+}
+
+// fakeTeacher has configurable metadata and uniform outputs.
+type fakeTeacher struct {
+	in     int
+	labels []string
+}
+
+func (f fakeTeacher) Info() model.Info {
+	return model.Info{Name: "fake", InputSize: f.in, Labels: f.labels}
+}
+func (f fakeTeacher) Predict(_ context.Context, x blas32.General) (blas32.General, error) {
+	c := len(f.labels)
+	out := blas32.General{Rows: x.Rows, Cols: c, Stride: c, Data: make([]float32, x.Rows*c)}
+	for i := range out.Data {
+		out.Data[i] = 1 / float32(c)
+	}
+	return out, nil
+}
+
+func TestConfigErrors(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	good := fakeTeacher{64, dataset.DigitLabels}
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no data", Config{}, "no training data"},
+		{"hidden 0", Config{Hidden: []int{0}}, "hidden layer sizes must be at least 1"},
+		{"temperature", Config{Teacher: good, Temperature: -1}, "temperature must be > 0"},
+		{"alpha", Config{Teacher: good, Alpha: 1.5}, "alpha must lie in [0,1]"},
+		{"loss", Config{Teacher: good, Loss: "hinge"}, "unknown loss"},
+		{"reveal", Config{Teacher: good, Reveal: "topk:0"}, "K must be at least 1"},
+		{"transfer", Config{Teacher: good, Transfer: "data,foo"}, `unknown source "foo"`},
+		{"teacher labels", Config{Teacher: fakeTeacher{64, []string{"a", "b"}}}, "teacher labels [a b] do not match dataset labels [0 1 2 3 4 5 6 7 8 9]"},
+		{"teacher inputs", Config{Teacher: fakeTeacher{10, dataset.DigitLabels}}, "teacher takes 10 inputs, data has 64"},
+		{"optimizer", Config{Optimizer: "rmsprop"}, "want sgd, nesterov, adam or adamw"},
+		{"schedule", Config{Schedule: "linear"}, "want constant, step[:gamma] or cosine"},
+		{"queries", Config{Teacher: good, Queries: -3}, "queries must be ≥ 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			if tt.name != "no data" {
+				cfg.Train = sp.Train
+			}
+			_, err := Train(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
+				t.Errorf("error %v, want one containing %q and wrapping ErrConfig", err, tt.want)
+			}
+		})
+	}
+	var lm *LabelMismatchError
+	_, err := Train(context.Background(), Config{Train: sp.Train, Teacher: fakeTeacher{64, []string{"x"}}})
+	if !errors.As(err, &lm) || len(lm.Teacher) != 1 || len(lm.Dataset) != 10 {
+		t.Errorf("error %v, want *LabelMismatchError with 1 and 10 labels", err)
+	}
+}
+
+func TestCancelDuringQueries(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Train(ctx, Config{Train: sp.Train, Teacher: fakeTeacher{64, dataset.DigitLabels}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,76 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+)
+
+// ThroughputBatch is the batch size Evaluate measures throughput with.
+const ThroughputBatch = 256
+
+// Metrics are a model's figures on a labelled split. Agreement and
+// TeacherTestAccuracy are nil unless Evaluate was given a reference model.
+// Params is 0 when the model does not say (model.Info).
+type Metrics struct {
+	TestAccuracy        float64  `json:"test_accuracy"`
+	NLL                 float64  `json:"nll"`
+	ECE                 float64  `json:"ece"`
+	Params              int      `json:"params"`
+	Throughput          float64  `json:"throughput_samples_per_s"`
+	Agreement           *float64 `json:"agreement,omitempty"`             // top-1 agreement with against
+	TeacherTestAccuracy *float64 `json:"teacher_test_accuracy,omitempty"` // accuracy of against
+	Rows                int      `json:"rows"`
+}
+
+// Evaluate predicts d with m and returns its metrics; when against is not
+// nil it is also run on d for Agreement and TeacherTestAccuracy. d must be
+// labelled and the models' labels must equal d's. Throughput is measured on
+// a separate timed pass of m over d in batches of ThroughputBatch rows.
+func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against model.Model) (Metrics, error) {
+	if d == nil || d.Y == nil {
+		return Metrics{}, fmt.Errorf("evaluate: dataset has no labels")
+	}
+	for _, mm := range []model.Model{m, against} {
+		if mm == nil {
+			continue
+		}
+		info := mm.Info()
+		if !slices.Equal(info.Labels, d.Labels) {
+			return Metrics{}, fmt.Errorf("evaluate: model %q labels %v do not match dataset %q labels %v", info.Name, info.Labels, d.Name, d.Labels)
+		}
+		if info.InputSize != 0 && info.InputSize != d.Dim() {
+			return Metrics{}, fmt.Errorf("evaluate: model %q takes %d inputs, dataset %q has %d features: %w", info.Name, info.InputSize, d.Name, d.Dim(), ErrShape)
+		}
+	}
+	tp, err := Throughput(ctx, m, d.X, ThroughputBatch)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
+	}
+	p, err := m.Predict(ctx, d.X)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
+	}
+	if p.Rows != d.Len() || p.Cols != len(d.Labels) {
+		return Metrics{}, fmt.Errorf("evaluate: model returned %d×%d for %d rows of %d classes: %w", p.Rows, p.Cols, d.Len(), len(d.Labels), ErrShape)
+	}
+	met := Metrics{
+		TestAccuracy: Accuracy(p, d.Y), NLL: NLL(p, d.Y), ECE: ECE(p, d.Y),
+		Params: m.Info().Params, Throughput: tp, Rows: d.Len(),
+	}
+	if against != nil {
+		q, err := against.Predict(ctx, d.X)
+		if err != nil {
+			return Metrics{}, fmt.Errorf("evaluate: reference model: %w", err)
+		}
+		if q.Rows != p.Rows || q.Cols != p.Cols {
+			return Metrics{}, fmt.Errorf("evaluate: reference model returned %d×%d: %w", q.Rows, q.Cols, ErrShape)
+		}
+		ag, ta := Agreement(p, q), Accuracy(q, d.Y)
+		met.Agreement, met.TeacherTestAccuracy = &ag, &ta
+	}
+	return met, nil
+}

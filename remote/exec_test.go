@@ -1,0 +1,195 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+const python = "/usr/bin/python3"
+
+// needPython skips the test unless /usr/bin/python3 can import modules.
+func needPython(t *testing.T, modules ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping Python example in -short mode")
+	}
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("skipping: %s not found", python)
+	}
+	for _, m := range modules {
+		if out, err := exec.Command(python, "-c", "import "+m).CombinedOutput(); err != nil {
+			t.Skipf("skipping: %s cannot import %s: %s", python, m, strings.TrimSpace(string(out)))
+		}
+	}
+}
+
+// digitsAccuracy predicts the first n digits and returns the accuracy.
+func digitsAccuracy(t *testing.T, m Model, n int) float64 {
+	t.Helper()
+	d := dataset.Digits()
+	x := blas32.General{Rows: n, Cols: d.Dim(), Stride: d.X.Stride, Data: d.X.Data[:n*d.X.Stride]}
+	p, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows != n || p.Cols != 10 {
+		t.Fatalf("got %dx%d, want %dx10", p.Rows, p.Cols, n)
+	}
+	correct := 0
+	for i := range n {
+		row := p.Data[i*p.Stride : i*p.Stride+p.Cols]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == d.Y[i] {
+			correct++
+		}
+	}
+	return float64(correct) / float64(n)
+}
+
+func TestExecExamples(t *testing.T) {
+	tests := []struct {
+		script  string
+		modules []string
+		name    string
+	}{
+		{"sklearn_model.py", []string{"sklearn"}, "sklearn-digits-logreg"},
+		{"torch_model.py", []string{"torch", "sklearn"}, "torch-digits-mlp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.script, func(t *testing.T) {
+			t.Parallel()
+			needPython(t, tt.modules...)
+			ref := "exec:" + python + " " + filepath.Join("..", "examples", "exec", tt.script)
+			m, err := Open(context.Background(), ref, Options{BatchSize: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if info := m.Info(); info.Name != tt.name || info.InputSize != 64 || len(info.Labels) != 10 || info.Source != ref {
+				t.Errorf("info %+v, want %s with 64 inputs, 10 labels, source %q", info, tt.name, ref)
+			}
+			if acc := digitsAccuracy(t, m, 200); acc < 0.9 {
+				t.Errorf("accuracy %.3f on 200 training digits, want >= 0.9", acc)
+			}
+			if st := m.Stats(); st.Requests != 4 {
+				t.Errorf("stats %+v, want 4 requests of 50", st)
+			}
+		})
+	}
+}
+
+func TestOIPServerExample(t *testing.T) {
+	t.Parallel()
+	needPython(t, "numpy")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, filepath.Join("..", "examples", "oip_server.py"), "--port", "0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the listening line: %v", err)
+	}
+	base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("first line %q, want \"listening on URL\"", line)
+	}
+	m, err := Open(ctx, base+"/v2/models/digits-softmax", Options{BatchSize: 32, Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); info.InputSize != 64 || fmt.Sprint(info.Labels) != "[0 1 2 3 4 5 6 7 8 9]" {
+		t.Errorf("info %+v, want 64 inputs and labels 0..9 from the output shape", info)
+	}
+	if acc := digitsAccuracy(t, m, 300); acc < 0.9 {
+		t.Errorf("accuracy %.3f, want >= 0.9", acc)
+	}
+}
+
+func TestExecFailures(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	hello := `{"lineage_exec":1,"name":"sh","input_size":2,"labels":["a","b"]}`
+	tests := []struct {
+		name    string
+		script  string
+		openErr string // substring of Open's error, "" when Open succeeds
+		predErr string // substring of Predict's error
+	}{
+		{"exits at once", `echo "boom: no model" >&2; exit 3`, "boom: no model", ""},
+		{"bad hello", `echo '{"lineage_exec":2}'`, "protocol version 2", ""},
+		{"dies on request", `echo '` + hello + `'; read l; echo "crashed hard" >&2; exit 1`, "", "crashed hard"},
+		{"error answer", `echo '` + hello + `'; read l; echo '{"id":1,"error":"cannot do it"}'; read l`, "", "cannot do it"},
+		{"wrong id", `echo '` + hello + `'; read l; echo '{"id":9,"probabilities":[[1,0]]}'; read l`, "", "id 9"},
+		{"bad sum", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[0.5,0.2]]}'; read l`, "", "probe 0"},
+		{"hangs", `echo '` + hello + `'; read l; sleep 10`, "", "no answer within"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ref := "exec:/bin/sh -c '" + strings.ReplaceAll(tt.script, "'", `'"'"'`) + "'"
+			opts := Options{Timeout: 300 * time.Millisecond, StartTimeout: 5 * time.Second}
+			start := time.Now()
+			m, err := Open(context.Background(), ref, opts)
+			if tt.openErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.openErr) {
+					t.Fatalf("Open error %v, want one containing %q", err, tt.openErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			_, err = m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{1, 2}})
+			if err == nil || !strings.Contains(err.Error(), tt.predErr) {
+				t.Fatalf("Predict error %v, want one containing %q", err, tt.predErr)
+			}
+			if time.Since(start) > 4*time.Second {
+				t.Errorf("took %v, want a bounded failure", time.Since(start))
+			}
+		})
+	}
+}
+
+func TestExecCloseKillsChild(t *testing.T) {
+	hello := `{"lineage_exec":1,"name":"sh","input_size":1,"labels":["a"]}`
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := OpenExec(ctx, `exec:/bin/sh -c 'echo '"'"`+hello+`'"'"'; trap "" TERM; sleep 30'`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel() // kills the child
+	select {
+	case <-m.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("child still running 5 s after ctx cancel")
+	}
+	m.Close()
+	if _, err := m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{1}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Predict after Close: %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,361 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+const testKey = "tk-0123456789abcdef"
+
+func testMLP() *model.MLP {
+	m := model.NewMLP([]int{6, 12, 4}, model.ActGELU, []string{"n", "e", "s", "w"}, rand.New(rand.NewPCG(3, 4)))
+	m.Name = "tiny"
+	return m
+}
+
+func randomBatch(rows, cols int, seed uint64) blas32.General {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	x := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float32, rows*cols)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64() * 3)
+	}
+	return x
+}
+
+func serveMLP(t testing.TB, m model.Model, opts serve.Options) *httptest.Server {
+	t.Helper()
+	s, err := serve.New(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func fastOpts() Options {
+	return Options{Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 2 * time.Second}
+}
+
+func assertSame(t *testing.T, got, want blas32.General) {
+	t.Helper()
+	if got.Rows != want.Rows || got.Cols != want.Cols {
+		t.Fatalf("got %dx%d, want %dx%d", got.Rows, got.Cols, want.Rows, want.Cols)
+	}
+	for i := range want.Rows {
+		for j := range want.Cols {
+			if g, w := got.Data[i*got.Stride+j], want.Data[i*want.Stride+j]; g != w {
+				t.Fatalf("probe %d label %d: got %v, want %v (bit-exact)", i, j, g, w)
+			}
+		}
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	m := testMLP()
+	x := randomBatch(23, 6, 1)
+	want, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		sopts serve.Options
+		copts Options
+	}{
+		{"defaults", serve.Options{}, Options{}},
+		{"small batches concurrent", serve.Options{}, Options{BatchSize: 5, Concurrency: 3}},
+		{"with key", serve.Options{APIKey: testKey}, Options{APIKey: testKey, BatchSize: 7}},
+		{"server batch limit splits", serve.Options{MaxBatch: 3}, Options{BatchSize: 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := serveMLP(t, m, tt.sopts)
+			rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", tt.copts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rm.Close()
+			info := rm.Info()
+			if info.InputSize != 6 || fmt.Sprint(info.Labels) != "[n e s w]" || info.Name != "tiny" {
+				t.Errorf("info %+v, want tiny with 6 inputs and labels [n e s w]", info)
+			}
+			got, err := rm.Predict(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSame(t, got, want)
+			if st := rm.Stats(); st.Retries != 0 || st.Requests < 2 || st.BytesReceived == 0 {
+				t.Errorf("stats %+v, want requests>=2, retries 0, bytes>0", st)
+			}
+		})
+	}
+}
+
+// faultSchedule decides the fate of request k deterministically.
+func faultSchedule(seed uint64, k int64) string {
+	u := rand.New(rand.NewPCG(seed, uint64(k))).Float64()
+	switch {
+	case u < 0.20:
+		return "500"
+	case u < 0.30:
+		return "slow"
+	case u < 0.35:
+		return "malformed"
+	}
+	return "ok"
+}
+
+func TestFaultyServer(t *testing.T) {
+	m := testMLP()
+	s, err := serve.New(m, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, faults atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			s.ServeHTTP(w, r)
+			return
+		}
+		fate := faultSchedule(42, n.Add(1))
+		if fate != "ok" {
+			faults.Add(1)
+		}
+		switch fate {
+		case "500":
+			http.Error(w, `{"error":"injected"}`, 500)
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		case "malformed":
+			w.Write([]byte(`{"model_name":"tiny","outputs":[{"name":"probab`))
+		default:
+			s.ServeHTTP(w, r)
+		}
+	}))
+	defer ts.Close()
+	x := randomBatch(400, 6, 2)
+	want, _ := m.Predict(context.Background(), x)
+	opts := fastOpts()
+	opts.Timeout, opts.BatchSize, opts.Concurrency, opts.MaxRetries = 150*time.Millisecond, 10, 4, 12
+	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rm.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSame(t, got, want)
+	st := rm.Stats()
+	if st.Retries != faults.Load() || st.Retries == 0 {
+		t.Errorf("stats %+v: retries %d, want the %d injected faults", st, st.Retries, faults.Load())
+	}
+	t.Logf("%d requests, %d retries", st.Requests, st.Retries)
+}
+
+func TestAlwaysFailing(t *testing.T) {
+	m := testMLP()
+	s, _ := serve.New(m, serve.Options{})
+	var logBuf bytes.Buffer
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			s.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(503)
+		fmt.Fprintf(w, `{"error":"overloaded; you sent %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer ts.Close()
+	opts := fastOpts()
+	opts.MaxRetries, opts.APIKey = 3, testKey
+	opts.Log = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	url := strings.Replace(ts.URL, "http://", "http://alice:pw@", 1) + "/v2/models/tiny"
+	rm, err := Open(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = rm.Predict(context.Background(), randomBatch(3, 6, 3))
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("took %v, want a quick failure", elapsed)
+	}
+	var re *Error
+	if !errors.As(err, &re) || re.Attempts != 4 || re.Status != 503 {
+		t.Fatalf("error %v, want *Error after 4 attempts with status 503", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{ts.URL + "/v2/models/tiny/infer", "503", "overloaded", "4 attempts"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+	for _, secret := range []string{testKey, "alice", ":pw"} {
+		if strings.Contains(msg, secret) || strings.Contains(logBuf.String(), secret) {
+			t.Errorf("secret %q leaked:\nerror %s\nlog %s", secret, msg, logBuf.String())
+		}
+	}
+	if st := rm.Stats(); st.Retries != 3 || st.Failures != 4 {
+		t.Errorf("stats %+v, want 3 retries and 4 failures", st)
+	}
+}
+
+func TestKeyNeverInErrors(t *testing.T) {
+	echo := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":"bad auth %s"}`, r.Header.Get("Authorization"))
+		}
+	}
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	cases := map[string]string{"dead": deadURL, "slow": slow.URL}
+	for _, status := range []int{400, 401, 500} {
+		ts := httptest.NewServer(echo(status))
+		defer ts.Close()
+		cases[fmt.Sprint(status)] = ts.URL
+	}
+	for name, base := range cases {
+		var logBuf bytes.Buffer
+		opts := fastOpts()
+		opts.APIKey, opts.MaxRetries, opts.Timeout = testKey, 1, 100*time.Millisecond
+		opts.Log = slog.New(slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		_, err := Open(context.Background(), base+"/v2/models/m?api_key="+testKey, opts)
+		if err == nil {
+			t.Errorf("%s: Open succeeded, want an error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), testKey) || strings.Contains(logBuf.String(), testKey) {
+			t.Errorf("%s: key leaked:\nerror %v\nlog %s", name, err, logBuf.String())
+		}
+	}
+}
+
+func TestUnauthorizedNotRetried(t *testing.T) {
+	ts := serveMLP(t, testMLP(), serve.Options{APIKey: testKey})
+	_, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	var re *Error
+	if !errors.As(err, &re) || re.Status != 401 || re.Attempts != 1 {
+		t.Fatalf("error %v, want a 401 *Error after 1 attempt", err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	m := testMLP()
+	s, _ := serve.New(m, serve.Options{})
+	var mu sync.Mutex
+	var posts []time.Time
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			posts = append(posts, time.Now())
+			first := len(posts) == 1
+			mu.Unlock()
+			if first {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(429)
+				w.Write([]byte(`{"error":"slow down"}`))
+				return
+			}
+		}
+		s.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomBatch(2, 6, 5)
+	want, _ := m.Predict(context.Background(), x)
+	got, err := rm.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSame(t, got, want)
+	if len(posts) != 2 || posts[1].Sub(posts[0]) < 900*time.Millisecond {
+		t.Errorf("%d posts, gap %v; want 2 posts at least ~1 s apart", len(posts), posts[len(posts)-1].Sub(posts[0]))
+	}
+}
+
+func TestValidation(t *testing.T) {
+	answer := `{"model_name":"m","outputs":[{"name":"probabilities","datatype":"FP32","shape":[3,2],"data":[0.5,0.5,0.3,0.3,0.9,0.1]}]}`
+	meta := `{"name":"m","platform":"x","inputs":[{"name":"in","datatype":"FP32","shape":[-1,1]}],"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,2]}]}`
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w.Write([]byte(meta))
+			return
+		}
+		w.Write([]byte(answer))
+	}))
+	defer ts.Close()
+	x := blas32.General{Rows: 3, Cols: 1, Stride: 1, Data: []float32{1, 2, 3}}
+	strict, err := Open(context.Background(), ts.URL+"/v2/models/m", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(strict.Info().Labels); got != "[0 1]" {
+		t.Errorf("labels %s, want [0 1] from the output shape", got)
+	}
+	_, err = strict.Predict(context.Background(), x)
+	var pe *ProbeError
+	if !errors.As(err, &pe) || pe.Index != 1 || !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("strict: error %v, want a ProbeError for probe 1", err)
+	}
+	opts := fastOpts()
+	opts.Lenient = true
+	lenient, _ := Open(context.Background(), ts.URL+"/v2/models/m", opts)
+	p, err := lenient.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Data[2] != 0.5 || p.Data[3] != 0.5 || lenient.Stats().Warnings != 1 {
+		t.Errorf("lenient: row 1 = %v, warnings %d; want [0.5 0.5] and 1 warning", p.Data[2:4], lenient.Stats().Warnings)
+	}
+}
+
+func TestCheckRows(t *testing.T) {
+	tests := []struct {
+		name    string
+		p       []float32
+		lenient bool
+		wantErr string
+		wantW   int
+	}{
+		{"ok", []float32{0.25, 0.75, 1, 0}, false, "", 0},
+		{"within tolerance", []float32{0.5, 0.5009, 1, 0}, false, "", 0},
+		{"negative", []float32{1.1, -0.1, 1, 0}, false, "probe 10: negative", 0},
+		{"negative lenient", []float32{1.1, -0.1, 1, 0}, true, "", 1},
+		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "probe 11: probabilities sum to 0.9", 0},
+		{"zero row lenient", []float32{1, 0, 0, 0}, true, "probe 11: probabilities sum to 0", 0},
+		{"nan lenient", []float32{1, 0, float32FromBits(0x7fc00000), 0}, true, "probe 11: non-finite", 0},
+	}
+	for _, tt := range tests {
+		w, err := checkRows(tt.p, 2, 2, 10, tt.lenient)
+		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) || w != tt.wantW {
+			t.Errorf("%s: warnings %d error %v; want %d and %q", tt.name, w, err, tt.wantW, tt.wantErr)
+		}
+	}
+}

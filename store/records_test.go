@@ -1,0 +1,170 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestRecords(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	populate(t, s) // rerun after a "crash": every put is a no-op
+
+	su, err := s.Suite(ctx, "acme-suite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := newTestSuite("acme-suite", 20, 4, 1)
+	if su.Hash != want.Hash || !slices.Equal(su.X.Data, want.X.Data) || su.Generators[0].Settings["eps"] != 0.1 {
+		t.Errorf("suite round trip differs: hash %s want %s", su.Hash, want.Hash)
+	}
+	if bh, err := s.Suite(ctx, su.Hash); err != nil || bh.Name != "acme-suite" {
+		t.Errorf("suite by hash = %v, %v", bh, err)
+	}
+	e, err := s.Enrolment(ctx, "acme")
+	if err != nil || e.Suite != su.Hash || len(e.Controls) != 2 {
+		t.Fatalf("enrolment = %+v, %v; want suite stored as hash and 2 controls", e, err)
+	}
+
+	other := newTestSuite("acme-suite", 20, 4, 2)
+	tests := []struct {
+		name string
+		put  func(tx *Tx) error
+		want error
+	}{
+		{"suite name reuse", func(tx *Tx) error { return tx.PutSuite(other) }, ErrExists},
+		{"fingerprint id reuse", func(tx *Tx) error { return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{}) }, ErrExists},
+		{"enrolment missing fp", func(tx *Tx) error {
+			return tx.PutEnrolment(&Enrolment{Name: "b", TeacherFP: "nope", Suite: su.Hash}, PutOptions{})
+		}, ErrNotFound},
+		{"enrolment missing suite", func(tx *Tx) error {
+			return tx.PutEnrolment(&Enrolment{Name: "b", TeacherFP: "teacher", Suite: "zzz"}, PutOptions{})
+		}, ErrNotFound},
+		{"enrolment changed", func(tx *Tx) error {
+			return tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "pos", Suite: su.Hash}, PutOptions{})
+		}, ErrExists},
+		{"audit of unknown teacher", func(tx *Tx) error {
+			return tx.PutAudit(&AuditRecord{ID: "c2", Suspect: "suspect", Against: []string{"zeta"}}, PutOptions{})
+		}, ErrNotFound},
+		{"reference to unknown teacher", func(tx *Tx) error { return tx.AddReference("nobody", Control{FP: "neg"}) }, ErrNotFound},
+		{"reference already a control", func(tx *Tx) error { return tx.AddReference("acme", Control{FP: "neg"}) }, ErrExists},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.Update(ctx, tc.put); !errors.Is(err, tc.want) {
+				t.Errorf("error = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := s.Enrolment(ctx, "zeta"); err == nil || err.Error() != `teacher "zeta" not found` {
+		t.Errorf("missing enrolment error = %v, want teacher \"zeta\" not found", err)
+	}
+	// Replace and references.
+	if err := s.PutFingerprint(ctx, newTestFP("teacher", su, 99), PutOptions{Replace: true}); err != nil {
+		t.Error(err)
+	}
+	if err := s.PutFingerprint(ctx, newTestFP("ref", su, 7), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.AddReference(ctx, "acme", Control{FP: "ref", Recipe: "public"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, _ = s.Enrolment(ctx, "acme")
+	if got := e.Controls[len(e.Controls)-1]; len(e.Controls) != 3 || got.Role != RoleReference {
+		t.Errorf("controls after AddReference = %+v, want 3 with a reference last", e.Controls)
+	}
+}
+
+func TestUpdateAtomic(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	su := newTestSuite("x", 5, 2, 1)
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.PutFingerprint(newTestFP("a", su, 1), PutOptions{}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update error = %v, want boom", err)
+	}
+	if got, _ := s.List(ctx, ""); len(got) != 0 {
+		t.Errorf("after failed Update the store holds %v, want nothing", got)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	var inUse *InUseError
+	if err := s.Remove(ctx, TypeFingerprint, "pos", RemoveOptions{}); !errors.As(err, &inUse) || inUse.By[0] != "enrolment acme" {
+		t.Errorf("remove referenced fp = %v, want InUseError by enrolment acme", err)
+	}
+	if err := s.Remove(ctx, TypeSuite, "acme-suite", RemoveOptions{}); !errors.Is(err, ErrInUse) {
+		t.Errorf("remove referenced suite = %v, want ErrInUse", err)
+	}
+	if err := s.Remove(ctx, TypeAudit, "case-1", RemoveOptions{}); err != nil {
+		t.Error(err)
+	}
+	if err := s.Remove(ctx, TypeAudit, "case-1", RemoveOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second remove = %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(ctx, TypeFingerprint, "pos", RemoveOptions{Force: true}); err != nil {
+		t.Error(err)
+	}
+	r, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) != 1 || r.Problems[0].ID != "acme" {
+		t.Errorf("Verify after forced remove = %+v, want one dangling-fingerprint problem on acme", r.Problems)
+	}
+	if err := s.Remove(ctx, TypeAnswers, "remote-1", RemoveOptions{}); err != nil {
+		t.Error(err)
+	}
+	if err := s.Remove(ctx, "bogus", "x", RemoveOptions{}); err == nil {
+		t.Error("remove of unknown type succeeded")
+	}
+}
+
+func TestAnswers(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	for _, b := range []int{2, 0, 300, 1} {
+		if err := s.PutAnswers(ctx, "a", b, []byte{byte(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutAnswers(ctx, "ab", 0, []byte("other job")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Answers(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []int
+	for _, a := range got {
+		batches = append(batches, a.Batch)
+		if a.Data[0] != byte(a.Batch) {
+			t.Errorf("batch %d data = %v", a.Batch, a.Data)
+		}
+	}
+	if want := []int{0, 1, 2, 300}; !slices.Equal(batches, want) {
+		t.Errorf("batches = %v, want %v", batches, want)
+	}
+	if err := s.DeleteAnswers(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Answers(ctx, "a"); got != nil {
+		t.Errorf("after delete: %v, want nil", got)
+	}
+	if got, _ := s.Answers(ctx, "ab"); len(got) != 1 || !bytes.Equal(got[0].Data, []byte("other job")) {
+		t.Errorf("job ab = %v, want its one batch", got)
+	}
+}
