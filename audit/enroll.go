@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -313,4 +314,19 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		rep.Families[f] = fr
 	}
 	return rep, nil
+}
+
+// CompositionString lists the suite's probe counts per kind, e.g.
+// "200 (adversarial 77, boundary 40, data 20)".
+func (r *EnrolReport) CompositionString() string {
+	kinds := make([]string, 0, len(r.Composition))
+	for k := range r.Composition {
+		kinds = append(kinds, string(k))
+	}
+	slices.Sort(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s %d", k, r.Composition[probe.Kind(k)])
+	}
+	return fmt.Sprintf("%d (%s)", r.Probes, strings.Join(parts, ", "))
 }

@@ -24,7 +24,6 @@ const (
 	DefaultSGDLR       = 5e-2  // SGD
 	DefaultQueryBatch  = 512   // rows per teacher Predict call
 	DefaultMinLRFrac   = 0.01  // cosine floor as a fraction of LR
-	DefaultWarmupFrac  = 0.0   // warm-up steps as a fraction of all steps
 	defaultHiddenUnits = 64    // student hidden layer when Hidden is empty
 	maxTemperature     = 1000. // sanity bound
 )

@@ -16,6 +16,7 @@ const (
 	streamBoundary
 	streamAdversarial
 	streamMistake
+	streamConferrable
 )
 
 // DataProbes returns n held-out rows of d, sampled without replacement and

@@ -19,11 +19,12 @@ const (
 	Boundary    Kind = "boundary"    // mixup segments bisected to the teacher's decision boundary
 	Adversarial Kind = "adversarial" // FGSM/PGD on the teacher's own gradients
 	Mistake     Kind = "mistake"     // held-out inputs the teacher gets wrong
+	Conferrable Kind = "conferrable" // PGD towards inputs only the teacher's students follow
 )
 
 // kindOrder is the canonical order of the known kinds, used wherever the
 // package iterates over kinds.
-var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake}
+var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake, Conferrable}
 
 // Known reports whether k is one of the kinds lineage generates.
 func (k Kind) Known() bool {

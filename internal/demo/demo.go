@@ -1,0 +1,173 @@
+// Package demo runs lineage's whole story on the embedded digits: train a
+// teacher, distil a student, enrol the teacher with controls, make two
+// derived and two independent suspects, and audit all four. The lineage
+// demo command renders what Run returns.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/distill"
+	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// Options configures Run. The zero value means the defaults.
+type Options struct {
+	// Seed drives everything; 0 means 1.
+	Seed uint64
+	// Controls is passed to audit.EnrollOptions; 0 means its default.
+	Controls int
+	// DB is the store the enrolment, fingerprints and audits are written
+	// to; it must be open for writing. Nil keeps everything in memory.
+	DB *store.Store
+	// Progress, when set, receives a short description of each step.
+	Progress func(step string)
+}
+
+// Model is one trained model of the story with its test metrics.
+type Model struct {
+	Name    string       `json:"name"`
+	Recipe  string       `json:"recipe"`
+	Derived bool         `json:"derived"`
+	Metrics eval.Metrics `json:"metrics"`
+}
+
+// Suspect is one audited suspect: the truth and the audit's answer.
+type Suspect struct {
+	Model
+	Audit audit.TeacherResult `json:"audit"`
+}
+
+// Result is everything the demo measured.
+type Result struct {
+	Teacher  Model              `json:"teacher"`
+	Student  Model              `json:"student"`
+	Enrolled *audit.EnrolReport `json:"enrolment"`
+	Suspects []Suspect          `json:"suspects"`
+	ElapsedS float64            `json:"elapsed_s"`
+}
+
+// Correct reports whether every suspect got the verdict its truth calls for.
+func (r *Result) Correct() bool {
+	for _, s := range r.Suspects {
+		want := audit.NotDerived
+		if s.Derived {
+			want = audit.Derived
+		}
+		if s.Audit.Verdict != want {
+			return false
+		}
+	}
+	return true
+}
+
+// Run plays the story.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	seed := opts.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	step := func(s string) {
+		if opts.Progress != nil {
+			opts.Progress(s)
+		}
+	}
+	data := dataset.Digits()
+	sp := data.Split(dataset.SplitOptions{})
+	res := &Result{}
+
+	step("train the teacher (64-256-256-10 on digits)")
+	tr, err := distill.Train(ctx, distill.Config{Train: sp.Train, Val: sp.Val, Hidden: []int{256, 256}, Seed: seed, Name: "teacher"})
+	if err != nil {
+		return nil, fmt.Errorf("train teacher: %w", err)
+	}
+	teacher := tr.Student
+	if res.Teacher, err = describe(ctx, "teacher", tr.Recipe, false, teacher, sp.Test, nil); err != nil {
+		return nil, err
+	}
+
+	step("distil a student (hidden 16, T=4, α=0.9)")
+	st, err := distill.Train(ctx, distill.Config{Train: sp.Train, Val: sp.Val, Teacher: teacher, Hidden: []int{16}, Temperature: 4, Alpha: 0.9, Seed: seed, Name: "student"})
+	if err != nil {
+		return nil, fmt.Errorf("distil student: %w", err)
+	}
+	if res.Student, err = describe(ctx, "student", st.Recipe, true, st.Student, sp.Test, teacher); err != nil {
+		return nil, err
+	}
+
+	step("enrol the teacher as \"acme\": train controls, choose probes, calibrate")
+	enr, err := audit.Enroll(ctx, "acme", teacher, data, audit.EnrollOptions{Seed: seed, Controls: opts.Controls})
+	if err != nil {
+		return nil, fmt.Errorf("enrol: %w", err)
+	}
+	res.Enrolled = &enr.Report
+	if opts.DB != nil {
+		if err := opts.DB.Update(ctx, func(tx *store.Tx) error { return enr.Case.Save(tx) }); err != nil {
+			return nil, err
+		}
+	}
+
+	// Suspects: seeds far from the enrolment's so no control is reused.
+	other, err := distill.Train(ctx, distill.Config{Train: sp.Train, Hidden: []int{128}, Seed: seed + 9000, Name: "rival-teacher"})
+	if err != nil {
+		return nil, err
+	}
+	suspects := []audit.Recipe{
+		{Family: "soft-label-student", Source: audit.FromTeacher, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1001},
+		{Family: "label-only-extraction", Source: audit.FromTeacher, Hidden: []int{64}, Reveal: "label", Transfer: "mixup", Queries: 5000, Alpha: 1, Seed: seed + 1002},
+		{Family: "independent-model", Source: audit.FromLabels, Hidden: []int{64}, Seed: seed + 1003},
+		{Family: "rival-teacher-student", Source: audit.FromOther, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1004},
+	}
+	for _, r := range suspects {
+		step("make and audit suspect " + r.Family)
+		m, err := audit.Make(ctx, r, audit.Teachers{Teacher: teacher, Other: other.Student}, sp.Train, nil)
+		if err != nil {
+			return nil, err
+		}
+		var against model.Model
+		if r.Source != audit.FromLabels {
+			against = teacher
+		}
+		d, err := describe(ctx, r.Family, r.String(), r.Derived(), m, sp.Test, against)
+		if err != nil {
+			return nil, err
+		}
+		fp, err := fingerprint.Take(ctx, m, enr.Suite, fingerprint.Options{ID: r.Family})
+		if err != nil {
+			return nil, err
+		}
+		ar, err := audit.Audit([]*audit.Case{&enr.Case}, []*fingerprint.Fingerprint{fp}, r.Family, audit.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if opts.DB != nil {
+			if err := opts.DB.Update(ctx, func(tx *store.Tx) error {
+				if err := tx.PutFingerprint(fp, store.PutOptions{Replace: true}); err != nil {
+					return err
+				}
+				return putAudit(tx, fp.ID, ar)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		res.Suspects = append(res.Suspects, Suspect{Model: d, Audit: ar.Results[0]})
+	}
+	res.ElapsedS = time.Since(start).Seconds()
+	return res, nil
+}
+
+func describe(ctx context.Context, name, recipe string, derived bool, m *model.MLP, test *dataset.Dataset, against model.Model) (Model, error) {
+	met, err := eval.Evaluate(ctx, m, test, against)
+	if err != nil {
+		return Model{}, err
+	}
+	return Model{Name: name, Recipe: recipe, Derived: derived, Metrics: met}, nil
+}
