@@ -15,7 +15,7 @@ import (
 const DefaultMinNull = 3
 
 // ErrInsufficientNull is wrapped by the error Test returns when no statistic
-// has a usable null (too few null models, or every null similarity equal).
+// has a usable null (too few null models for every statistic).
 var ErrInsufficientNull = errors.New("insufficient null")
 
 // ErrNonFinite is wrapped when a similarity passed to Test is ±Inf (NaN is
@@ -27,7 +27,32 @@ type Options struct {
 	// MinNull is the minimum number of (non-NaN) null similarities a
 	// statistic needs; 0 means DefaultMinNull. Values below 3 are raised to 3.
 	MinNull int
+	// Predictive chooses the null model; the zero value is PredictiveRobust.
+	Predictive Predictive
 }
+
+// Predictive names the predictive distribution Test fits to the null
+// similarities of one statistic.
+type Predictive int
+
+const (
+	// PredictiveRobust (the default) first applies the Yeo–Johnson power
+	// transform to the standardised null similarities, with λ ∈ [0, 1]
+	// fitted by maximum likelihood — λ < 1 shortens a long upper tail, and
+	// λ > 1 (which would lengthen it) is not allowed — and then uses the
+	// Student-t predictive with (n−1)/2 degrees of freedom instead of n−1.
+	// Both changes make p-values larger when the null is Gaussian (measured
+	// rejection rate at α = 0.01 with n = 20: about 0.003 instead of 0.01)
+	// and keep the test valid when the null is right-skewed, as agreement
+	// statistics of independent models are (logit of a beta-binomial: about
+	// 0.01 at α = 0.01 instead of 0.026 with PredictiveGaussian). The cost
+	// fades as n grows (n = 40: about 0.006 at α = 0.01 for a Gaussian null).
+	PredictiveRobust Predictive = iota
+	// PredictiveGaussian is the plain Student-t predictive with n−1 degrees
+	// of freedom on the raw similarities: exact when the null similarities
+	// are i.i.d. Gaussian, anti-conservative when they are right-skewed.
+	PredictiveGaussian
+)
 
 // Method says how a StatResult's P was obtained.
 type Method string
@@ -37,7 +62,8 @@ const (
 	// MethodT is the Student-t predictive p-value (the normal case).
 	MethodT Method = "t-predictive"
 	// MethodEmpirical is used when every null similarity is equal (sd = 0):
-	// P is then the empirical p-value, valid under exchangeability alone.
+	// P is then the empirical p-value, valid under exchangeability alone
+	// and never below 1/(n+1).
 	MethodEmpirical Method = "empirical"
 	// MethodInsufficient marks a statistic with fewer than MinNull null
 	// values or a NaN suspect value; its P is 1 (no evidence), never 0.
@@ -48,6 +74,7 @@ const (
 // similarity; Mean, SD and N describe the null similarities; Z = (X−Mean)/SD
 // is the effect size (0 when SD is 0); P is the p-value (see Test) and
 // PEmpirical = (1 + #{null ≥ X})/(N + 1) the rank-based p-value beside it.
+// Lambda is the Yeo–Johnson parameter used (1 means no transform).
 type StatResult struct {
 	X          float64 `json:"x"`
 	Mean       float64 `json:"mean"`
@@ -57,6 +84,7 @@ type StatResult struct {
 	P          float64 `json:"p"`
 	PEmpirical float64 `json:"p_empirical"`
 	Method     Method  `json:"method"`
+	Lambda     float64 `json:"lambda"`
 }
 
 // Result is Test's verdict on one suspect against one teacher's null.
@@ -78,7 +106,7 @@ type Result struct {
 // statistics in the same order. NaN entries of null are ignored.
 //
 // For each statistic j, with null similarities y_1…y_n of mean ȳ and sample
-// standard deviation s,
+// standard deviation s, the Gaussian predictive p-value is
 //
 //	P_j = 1 − F_{t, n−1}((x − ȳ) / (s·√(1 + 1/n))),
 //
@@ -86,21 +114,29 @@ type Result struct {
 // from the null. If the null similarities are i.i.d. Gaussian this is exact
 // (P(P_j ≤ α) = α for an independent suspect), and unlike a rank test it
 // can go below 1/(n+1), so a clear clone gets a small p-value from a few
-// dozen null models. When s = 0 the empirical p-value is used instead;
+// dozen null models. Real nulls are often right-skewed, which makes it
+// anti-conservative, so by default Test uses the same formula after a
+// skew-reducing transform and with (n−1)/2 degrees of freedom (see
+// PredictiveRobust). When s = 0 the empirical p-value is used instead;
 // when n < MinNull or x is NaN the statistic gives P_j = 1.
 //
 // The combined p-value is Bonferroni's m·min_j P_j (capped at 1). It is
 // valid under any dependence between the statistics, which matters because
 // agreement, JS and mistake agreement of one suspect are strongly
-// correlated; Fisher's or Stouffer's combinations would assume
-// independence and overstate the evidence.
+// correlated; Fisher's or Stouffer's combinations assume independence and
+// would overstate the evidence. m counts every statistic passed, usable or
+// not, so the correction cannot be gamed by dropping statistics after the
+// fact.
 //
 // Test returns an error wrapping ErrShape for ragged input, ErrNonFinite for
-// an infinite similarity, and an error
-// wrapping ErrInsufficientNull (together with the Result, whose P is 1)
-// when no statistic has a usable null.
+// an infinite similarity, and an error wrapping ErrInsufficientNull
+// (together with the Result, whose P is 1) when no statistic has a usable
+// null.
 func Test(null [][]float64, suspect []float64, opts Options) (Result, error) {
 	m := len(suspect)
+	if m == 0 {
+		return Result{}, fmt.Errorf("compare: no statistics: %w", ErrShape)
+	}
 	for i, v := range null {
 		if len(v) != m {
 			return Result{}, fmt.Errorf("compare: null model %d has %d statistics, suspect %d: %w", i, len(v), m, ErrShape)
@@ -116,11 +152,8 @@ func Test(null [][]float64, suspect []float64, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("compare: suspect statistic %d is infinite: %w", j, ErrNonFinite)
 		}
 	}
-	if m == 0 {
-		return Result{}, fmt.Errorf("compare: no statistics: %w", ErrShape)
-	}
 	minNull := max(opts.MinNull, DefaultMinNull)
-	res := Result{Stats: make([]StatResult, m), P: 1}
+	res := Result{Stats: make([]StatResult, m)}
 	col := make([]float64, 0, len(null))
 	usable := 0
 	minP := math.Inf(1)
@@ -131,7 +164,7 @@ func Test(null [][]float64, suspect []float64, opts Options) (Result, error) {
 				col = append(col, v[j])
 			}
 		}
-		r := testOne(col, suspect[j], minNull)
+		r := testOne(col, suspect[j], minNull, opts.Predictive)
 		res.Stats[j] = r
 		if r.Method != MethodInsufficient {
 			usable++
@@ -143,16 +176,18 @@ func Test(null [][]float64, suspect []float64, opts Options) (Result, error) {
 	res.MinP = minP
 	res.P = math.Min(1, float64(m)*minP)
 	if usable == 0 {
-		res.P = 1
-		return res, fmt.Errorf("compare: fewer than %d distinct null similarities for every statistic: %w", minNull, ErrInsufficientNull)
+		return res, fmt.Errorf("compare: fewer than %d null similarities for every statistic: %w", minNull, ErrInsufficientNull)
 	}
 	return res, nil
 }
 
+// robustDFDivisor divides the degrees of freedom of the robust predictive.
+var robustDFDivisor = 2.0
+
 // testOne computes one StatResult from the null similarities y.
-func testOne(y []float64, x float64, minNull int) StatResult {
+func testOne(y []float64, x float64, minNull int, pred Predictive) StatResult {
 	n := len(y)
-	r := StatResult{X: x, N: n, P: 1, PEmpirical: 1, Method: MethodInsufficient}
+	r := StatResult{X: x, N: n, P: 1, PEmpirical: 1, Method: MethodInsufficient, Lambda: 1}
 	if n == 0 {
 		return r
 	}
@@ -181,51 +216,26 @@ func testOne(y []float64, x float64, minNull int) StatResult {
 		return r
 	}
 	r.Z = (x - r.Mean) / r.SD
-	scale := r.SD
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}
-	if simUpper {
-		t.Nu = simNu(n)
-		z := make([]float64, n)
-		for i, v := range y {
-			z[i] = (v - r.Mean) / r.SD
-		}
-		lam := 1.0
-		if !simRaw {
-			lam = fitYJ(z, simLo, simHi)
-		}
-		for i := range z {
-			z[i] = yeoJohnson(z[i], lam)
-		}
-		m2, s2 := stat.MeanStdDev(z, nil)
-		xt := yeoJohnson(r.Z, lam)
-		r.P = t.Survival((xt - m2) / (s2 * math.Sqrt(1+1/float64(n))))
-		if simMax {
-			r.P = math.Max(r.P, t.Survival(r.Z/math.Sqrt(1+1/float64(n))))
-		}
-		r.Method = MethodT
+	r.Method = MethodT
+	inflate := math.Sqrt(1 + 1/float64(n))
+	if pred == PredictiveGaussian {
+		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}
+		r.P = t.Survival(r.Z / inflate)
 		return r
 	}
-	r.P = t.Survival((x - r.Mean) / (scale * math.Sqrt(1+1/float64(n))))
-	r.Method = MethodT
-	return r
-}
-
-var simUpper = false
-var simLo = 0.0
-var simHi = 2.0
-var simMax = false
-var simNu = func(n int) float64 { return float64(n - 1) }
-var simRaw = false
-
-// upperSD returns the upper semi-deviation of y about mean,
-// sqrt(2·Σ_{y_i>mean}(y_i−mean)²/(n−1)), which estimates the standard
-// deviation for a symmetric distribution and exceeds it for a right-skewed one.
-func upperSD(y []float64, mean float64) float64 {
-	var ss float64
-	for _, v := range y {
-		if d := v - mean; d > 0 {
-			ss += d * d
-		}
+	// Robust predictive: Yeo–Johnson on the standardised null with
+	// λ ∈ [0, 1] (only ever shortening the upper tail), then a Student-t
+	// predictive with half the degrees of freedom.
+	z := make([]float64, n)
+	for i, v := range y {
+		z[i] = (v - r.Mean) / r.SD
 	}
-	return math.Sqrt(2 * ss / float64(len(y)-1))
+	r.Lambda = fitYJ(z, 0, 1)
+	for i := range z {
+		z[i] = yeoJohnson(z[i], r.Lambda)
+	}
+	m2, s2 := stat.MeanStdDev(z, nil)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n-1) / robustDFDivisor}
+	r.P = t.Survival((yeoJohnson(r.Z, r.Lambda) - m2) / (s2 * inflate))
+	return r
 }

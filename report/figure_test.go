@@ -101,6 +101,7 @@ func TestFigureErrors(t *testing.T) {
 		{},
 		{Rows: []string{"a", "b"}, Cols: []string{"a"}, Values: [][]float64{{1}}},
 		{Rows: []string{"a"}, Cols: []string{"a", "b"}, Values: [][]float64{{1}}},
+		{Rows: []string{"a"}, Cols: []string{"a", "b"}, Values: [][]float64{{1, math.Inf(1)}}},
 	}
 	for i, m := range bad {
 		if err := WriteFigure(&bytes.Buffer{}, m, ImagePNG); err == nil {

@@ -12,12 +12,25 @@ import (
 // can bind it directly to a flag.
 type Format string
 
-// The text formats.
+// The text formats. Every format writes numbers from [Cell] values; table and
+// markdown use each cell's display precision, CSV and JSON full precision.
 const (
-	FormatTable    Format = "table"    // aligned plain-ASCII table for terminals
-	FormatMarkdown Format = "markdown" // GitHub pipe table, ### title, notes as a list
-	FormatCSV      Format = "csv"      // RFC 4180 via encoding/csv, numbers in full precision
-	FormatJSON     Format = "json"     // indented JSON, numbers as JSON numbers, NaN/Inf as null
+	// FormatTable is a plain-ASCII grid (tablewriter, never coloured) for
+	// terminals: the title on its own line above, each note as a "- note"
+	// line below, numeric columns right-aligned.
+	FormatTable Format = "table"
+	// FormatMarkdown is a GitHub pipe table with an alignment row, preceded
+	// by the title as a "### " heading and followed by the notes as a list.
+	FormatMarkdown Format = "markdown"
+	// FormatCSV is a header row ("Name (Unit)") and the data rows written by
+	// encoding/csv; empty cells are empty fields, NaN and ±Inf are written
+	// as NaN, +Inf, -Inf (strconv.ParseFloat reads them back).
+	FormatCSV Format = "csv"
+	// FormatJSON is an indented object {"title", "columns": [{"name",
+	// "unit"}], "rows": [{name: value, ...}], "notes"} with row keys in
+	// column order, numbers as JSON numbers, and empty, NaN and ±Inf cells
+	// as null.
+	FormatJSON Format = "json"
 )
 
 // ErrUnknownFormat is wrapped by the errors of [ParseFormat] and

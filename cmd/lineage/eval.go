@@ -21,11 +21,11 @@ type evalOptions struct {
 func newEvalCommand(g *globalOptions) *cobra.Command {
 	o := &evalOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:   "eval MODEL --data D [--against OTHER]",
-		Short: "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
+		Use:     "eval MODEL --data D [--against OTHER]",
+		Short:   "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
 		Example: `  lineage eval student.lnm --data digits --against teacher.lnm --format json`,
-		Args: exactArgs(1, "MODEL"),
-		RunE: func(c *cobra.Command, args []string) error { return runEval(c.Context(), c, o, args[0]) },
+		Args:    exactArgs(1, "MODEL"),
+		RunE:    func(c *cobra.Command, args []string) error { return runEval(c.Context(), c, o, args[0]) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.data, "data", "digits", "dataset whose test split is used")

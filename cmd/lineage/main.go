@@ -10,12 +10,16 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run executes the command line in os.Args and returns the exit status;
+// the CLI tests (testscript) call it in-process.
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
-	stop()
-	os.Exit(exitCode(os.Stderr, err))
+	return exitCode(os.Stderr, err)
 }
 
 // exitCode prints err as one line and maps it to the process exit status.

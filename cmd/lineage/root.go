@@ -70,6 +70,13 @@ func newRootCommand() *cobra.Command {
 		newDistillCommand(g),
 		newEvalCommand(g),
 		newDemoCommand(g),
+		newEnrollCommand(g),
+		newReferenceCommand(g),
+		newProbeCommand(g),
+		newAuditCommand(g),
+		newCompareCommand(g),
+		newReportCommand(g),
+		newDBCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,276 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// DetectReport is the result of Detect. The embedded Rates are lineage's
+// own figures (the combined, Holm-adjusted audit p-value); Baseline holds
+// the same figures for mistake agreement alone.
+type DetectReport struct {
+	Experiment string `json:"experiment"` // "detect"
+	Seed       uint64 `json:"seed"`
+	Quick      bool   `json:"quick"`
+	Workers    int    `json:"workers"`
+	Rates
+	Baseline      BaselineReport  `json:"baseline"`
+	Teacher       TeacherSummary  `json:"teacher"`
+	Enrolment     EnrolSummary    `json:"enrolment"`
+	OtherTeachers int             `json:"other_teachers"`
+	Suspects      []SuspectResult `json:"suspects"`
+	WallTimeS     float64         `json:"wall_time_s"`
+}
+
+// Rates are detection figures over all suspects. A suspect is flagged at
+// α when its p-value is ≤ α. TPR is the fraction of positives flagged, FPR
+// the fraction of negatives flagged and FPRUpper its one-sided 95 %
+// Clopper–Pearson upper bound. AUC is the ROC AUC of the score
+// −log10(min p) separating all positives from all negatives (ties count ½).
+// QueriesPerAudit is the number of suspect queries one audit needs.
+type Rates struct {
+	AUC             float64        `json:"auc"`
+	TPR01           float64        `json:"tpr_at_0.01"`
+	TPR05           float64        `json:"tpr_at_0.05"`
+	FPR01           float64        `json:"fpr_at_0.01"`
+	FPR05           float64        `json:"fpr_at_0.05"`
+	FPRUpper01      float64        `json:"fpr_upper95_at_0.01"`
+	FPRUpper05      float64        `json:"fpr_upper95_at_0.05"`
+	Positives       int            `json:"positives"`
+	Negatives       int            `json:"negatives"`
+	QueriesPerAudit int            `json:"queries_per_audit"`
+	Families        []FamilyResult `json:"families"`
+}
+
+// FamilyResult counts one family's suspects flagged at α = 0.01 and 0.05.
+// Rate01 and Rate05 are the flagged fractions: the family's TPR for a
+// positive family, its FPR for a negative one. MeanTestAccuracy is the
+// suspects' mean accuracy on the digits test split as served.
+type FamilyResult struct {
+	Name             string  `json:"name"`
+	Kind             Kind    `json:"kind"`
+	N                int     `json:"n"`
+	Flagged01        int     `json:"flagged_at_0.01"`
+	Flagged05        int     `json:"flagged_at_0.05"`
+	Rate01           float64 `json:"rate_at_0.01"`
+	Rate05           float64 `json:"rate_at_0.05"`
+	MeanTestAccuracy float64 `json:"mean_test_accuracy"`
+	Note             string  `json:"note,omitempty"`
+}
+
+// BaselineReport is the mistake-agreement baseline's figures. Available is
+// false (and Problem says why, every rate then 0) when the suite has too
+// few teacher-mistake probes. Probes is the number of mistake probes it
+// uses, which is also its QueriesPerAudit.
+type BaselineReport struct {
+	Method    string `json:"method"`
+	Available bool   `json:"available"`
+	Problem   string `json:"problem,omitempty"`
+	Probes    int    `json:"probes"`
+	NullSize  int    `json:"null_size"`
+	Rates
+}
+
+// TeacherSummary describes the protected teacher.
+type TeacherSummary struct {
+	Hidden       []int            `json:"hidden"`
+	Activation   model.Activation `json:"activation"`
+	Seed         uint64           `json:"seed"`
+	TestAccuracy float64          `json:"test_accuracy"`
+	Hash         string           `json:"hash"`
+}
+
+// EnrolSummary summarises the enrolment: the suite's commitment hash and
+// composition, the controls and the error rates measured on its
+// calibration half (at α = 0.01 and 0.05).
+type EnrolSummary struct {
+	Suite          string             `json:"suite"`
+	Probes         int                `json:"probes"`
+	Composition    map[probe.Kind]int `json:"composition"`
+	Positives      int                `json:"positives"`
+	Negatives      int                `json:"negatives"`
+	NullSize       int                `json:"null_size"`
+	Statistics     []string           `json:"statistics"`
+	Calibration    []compare.Rate     `json:"calibration"`
+	CalibrationAUC float64            `json:"calibration_auc"`
+	ElapsedS       float64            `json:"elapsed_s"`
+}
+
+// SuspectResult is one audited suspect. P is the audit's combined
+// (Holm-adjusted, here single-teacher) p-value and MinP the smallest
+// per-statistic p-value (the AUC score); BaselineP is the baseline's
+// p-value (1 when the baseline is unavailable).
+type SuspectResult struct {
+	Name         string        `json:"name"`
+	Family       string        `json:"family"`
+	Kind         Kind          `json:"kind"`
+	Recipe       string        `json:"recipe"`
+	Seed         uint64        `json:"seed"`
+	TestAccuracy float64       `json:"test_accuracy"`
+	Queries      int           `json:"queries"`
+	P            float64       `json:"p_value"`
+	MinP         float64       `json:"min_p"`
+	Best         string        `json:"best_statistic,omitempty"`
+	Verdict      audit.Verdict `json:"verdict"`
+	Reason       string        `json:"reason,omitempty"`
+	LabelOnly    bool          `json:"label_only,omitempty"`
+	BaselineP    float64       `json:"baseline_p_value"`
+}
+
+func enrolSummary(e *audit.Enrolled) EnrolSummary {
+	r := e.Report
+	rates := slices.Clone(r.Calibration.Rates)
+	for i := range rates {
+		rates[i].TPR, rates[i].FPR = nanZero(rates[i].TPR), nanZero(rates[i].FPR)
+	}
+	return EnrolSummary{
+		Suite: r.Suite, Probes: r.Probes, Composition: r.Composition,
+		Positives: r.Positives, Negatives: r.Negatives, NullSize: r.Null, Statistics: r.Statistics,
+		Calibration: rates, CalibrationAUC: nanZero(r.Calibration.AUC), ElapsedS: r.ElapsedS,
+	}
+}
+
+// summarize computes the report's rates from the suspects' results.
+func summarize(o DetectOptions, res []SuspectResult, bl *baseline) *DetectReport {
+	rep := &DetectReport{Experiment: "detect", Seed: o.Seed, Quick: o.Quick, Workers: o.Workers, Suspects: res}
+	queries := 0
+	if len(res) > 0 {
+		queries = res[0].Queries
+	}
+	rep.Rates = ComputeRates(o.Families, res, func(s SuspectResult) (p, minP float64) { return s.P, s.MinP })
+	rep.QueriesPerAudit = queries
+	rep.Baseline = BaselineReport{Method: BaselineMethod, Available: bl.ok(), Problem: bl.problem, Probes: bl.probes, NullSize: len(bl.null)}
+	if bl.ok() {
+		rep.Baseline.Rates = ComputeRates(o.Families, res, func(s SuspectResult) (p, minP float64) { return s.BaselineP, s.BaselineP })
+		rep.Baseline.QueriesPerAudit = bl.probes
+	}
+	return rep
+}
+
+// ComputeRates summarises suspects' p-values: pv returns a suspect's
+// decision p-value and its ranking p-value (the AUC score is
+// −log10(minP)). Families gives the order and notes of the per-family
+// rows; families without suspects are left out. Rates that have no
+// suspects to count (for example TPR without positives) are 0.
+func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p, minP float64)) Rates {
+	var r Rates
+	var posScore, negScore, posP, negP []float64
+	byFam := map[string]*FamilyResult{}
+	acc := map[string]float64{}
+	for _, f := range fams {
+		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note}
+	}
+	for _, s := range res {
+		p, minP := pv(s)
+		score := -math.Log10(math.Max(minP, 1e-300))
+		fr := byFam[s.Family]
+		if fr == nil {
+			fr = &FamilyResult{Name: s.Family, Kind: s.Kind}
+			byFam[s.Family] = fr
+			fams = append(fams, Family{Name: s.Family, Kind: s.Kind})
+		}
+		fr.N++
+		acc[s.Family] += s.TestAccuracy
+		if p <= Alphas[0] {
+			fr.Flagged01++
+		}
+		if p <= Alphas[1] {
+			fr.Flagged05++
+		}
+		if s.Kind == Positive {
+			posScore, posP = append(posScore, score), append(posP, p)
+		} else {
+			negScore, negP = append(negScore, score), append(negP, p)
+		}
+	}
+	r.Positives, r.Negatives = len(posP), len(negP)
+	r.TPR01, r.TPR05 = rate(posP, Alphas[0]), rate(posP, Alphas[1])
+	r.FPR01, r.FPR05 = rate(negP, Alphas[0]), rate(negP, Alphas[1])
+	r.FPRUpper01 = clopperUpper(countLE(negP, Alphas[0]), len(negP))
+	r.FPRUpper05 = clopperUpper(countLE(negP, Alphas[1]), len(negP))
+	r.AUC = nanZero(compare.AUC(posScore, negScore))
+	seen := map[string]bool{}
+	for _, f := range fams {
+		fr := byFam[f.Name]
+		if seen[f.Name] || fr.N == 0 {
+			continue
+		}
+		seen[f.Name] = true
+		fr.Rate01 = float64(fr.Flagged01) / float64(fr.N)
+		fr.Rate05 = float64(fr.Flagged05) / float64(fr.N)
+		fr.MeanTestAccuracy = acc[f.Name] / float64(fr.N)
+		r.Families = append(r.Families, *fr)
+	}
+	return r
+}
+
+func countLE(p []float64, a float64) int {
+	n := 0
+	for _, v := range p {
+		if v <= a {
+			n++
+		}
+	}
+	return n
+}
+
+func rate(p []float64, a float64) float64 {
+	if len(p) == 0 {
+		return 0
+	}
+	return float64(countLE(p, a)) / float64(len(p))
+}
+
+// clopperUpper is the one-sided 95 % Clopper–Pearson upper bound for k
+// successes in n trials (1 when n = 0 or k = n).
+func clopperUpper(k, n int) float64 {
+	if n == 0 || k >= n {
+		return 1
+	}
+	return distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}.Quantile(0.95)
+}
+
+func nanZero(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// Shortfalls lists the issue's acceptance criteria the report misses, one
+// line each (empty when all are met): TPR ≥ 0.95 at α = 0.01 in every
+// positive family, FPR ≤ 0.02 overall at α = 0.01 and ≤ 0.05 in every
+// negative family, AUC ≥ 0.99, at most 300 queries per audit, and a TPR
+// at α = 0.01 above the baseline's at an FPR no higher than it.
+func (r *DetectReport) Shortfalls() []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	for _, f := range r.Families {
+		switch {
+		case f.Kind == Positive && f.Rate01 < 0.95:
+			add("positive family %s: TPR %.2f < 0.95 at α=0.01 (%d/%d)", f.Name, f.Rate01, f.Flagged01, f.N)
+		case f.Kind == Negative && f.Rate01 > 0.05:
+			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d)", f.Name, f.Rate01, f.Flagged01, f.N)
+		}
+	}
+	if r.FPR01 > 0.02 {
+		add("overall FPR %.3f > 0.02 at α=0.01", r.FPR01)
+	}
+	if r.AUC < 0.99 {
+		add("AUC %.3f < 0.99", r.AUC)
+	}
+	if r.QueriesPerAudit > 300 {
+		add("%d queries per audit > 300", r.QueriesPerAudit)
+	}
+	if b := r.Baseline; b.Available && !(r.TPR01 > b.TPR01 && r.FPR01 <= b.FPR01) {
+		add("does not beat the baseline: TPR %.3f vs %.3f, FPR %.3f vs %.3f at α=0.01", r.TPR01, b.TPR01, r.FPR01, b.FPR01)
+	}
+	return out
+}

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/model"
+)
+
+// Kind says whether a zoo family derives from the protected teacher.
+type Kind string
+
+// The two kinds of zoo family.
+const (
+	Positive Kind = "positive" // derived from the protected teacher: should be flagged
+	Negative Kind = "negative" // independent of it: should not be flagged
+)
+
+// Family is one family of zoo suspects: N models made with Recipe, each
+// with its own fresh seed (Recipe.Seed is ignored). For FromOther recipes
+// the suspects are spread round-robin over the experiment's extra
+// independent teachers.
+type Family struct {
+	Name   string       `json:"name"`
+	Kind   Kind         `json:"kind"`
+	N      int          `json:"n"`
+	Recipe audit.Recipe `json:"recipe"`
+	// Note says in a few words what the family stands for.
+	Note string `json:"note,omitempty"`
+}
+
+// Default sizes of the zoo.
+const (
+	// DefaultPositivesPerFamily is the number of suspects per positive
+	// family in a full run (14 families: 56 positives).
+	DefaultPositivesPerFamily = 4
+	// DefaultOtherTeachers is the number of extra independent teachers
+	// whose students make the "student-of-other" negatives (full run).
+	DefaultOtherTeachers = 2
+)
+
+// seedBase is added to every seed the zoo draws. The enrolment's control
+// seeds are below 1,000,000 (audit's seed jitter), so zoo models never
+// share a training seed with a control.
+const seedBase = 1_000_000
+
+// Families returns the zoo's suspect families: 14 positive families
+// (soft KD at T = 1, 4, 10; extraction through noise or mixup queries;
+// top-2-only and label-only extraction; distillation followed by
+// fine-tuning, int8 rounding or 50 % pruning; a deeper, narrower student
+// than any control; students served at temperature 0.5 or 2 or as labels
+// only) and 8 negative families (independent models with new seeds, three
+// other architectures, the other half of the data, label smoothing,
+// students of other independent teachers, and the teacher's own recipe
+// with another seed). teacherHidden and teacherAct are the protected
+// teacher's architecture, used by the "teacher-recipe" family. quick gives
+// one suspect per family instead of the full counts (56 positives, 108
+// negatives).
+func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
+	kd := func(t float64) audit.Recipe {
+		return audit.Recipe{Source: audit.FromTeacher, Temperature: t, Alpha: 0.9}
+	}
+	with := func(r audit.Recipe, f func(*audit.Recipe)) audit.Recipe { f(&r); return r }
+	extract := func(transfer, reveal string) audit.Recipe {
+		return audit.Recipe{Source: audit.FromTeacher, Transfer: transfer, Reveal: reveal, Queries: 3000, Temperature: 1, Alpha: 1}
+	}
+	p := DefaultPositivesPerFamily
+	fams := []Family{
+		{Name: "kd-t1", Kind: Positive, N: p, Recipe: kd(1), Note: "soft-label KD at T=1 on the training data"},
+		{Name: "kd-t4", Kind: Positive, N: p, Recipe: kd(4), Note: "soft-label KD at T=4"},
+		{Name: "kd-t10", Kind: Positive, N: p, Recipe: kd(10), Note: "soft-label KD at T=10"},
+		{Name: "extract-noise", Kind: Positive, N: p, Recipe: extract("noise", ""), Note: "extraction: 3000 uniform-noise queries, full probabilities, no labels"},
+		{Name: "extract-mixup", Kind: Positive, N: p, Recipe: extract("mixup", ""), Note: "extraction: 3000 mixup queries, full probabilities, no labels"},
+		{Name: "extract-top2", Kind: Positive, N: p, Recipe: extract("mixup", "topk:2"), Note: "extraction: 3000 mixup queries, teacher reveals its top 2 only"},
+		{Name: "extract-label", Kind: Positive, N: p, Recipe: extract("mixup", "label"), Note: "extraction: 3000 mixup queries, teacher reveals labels only"},
+		{Name: "kd-finetune", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "finetune" }), Note: "KD at T=4, then 5 epochs on true labels (laundering)"},
+		{Name: "kd-int8", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "int8" }), Note: "KD at T=4, weights rounded to int8"},
+		{Name: "kd-prune50", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "prune50" }), Note: "KD at T=4, 50% smallest weights zeroed"},
+		{Name: "kd-deep-narrow", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Hidden = []int{24, 24, 24} }), Note: "KD at T=4 into 24-24-24 relu, an architecture no control has"},
+		{Name: "serve-t0.5", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Serve = "t0.5" }), Note: "KD at T=4, served sharpened (temperature 0.5)"},
+		{Name: "serve-t2", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Serve = "t2" }), Note: "KD at T=4, served flattened (temperature 2)"},
+		{Name: "serve-label", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Serve = "label" }), Note: "KD at T=4, serves labels only"},
+
+		{Name: "independent-seed", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromLabels}, Note: "64-unit relu on true labels, new seeds"},
+		{Name: "arch-h24x3", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{24, 24, 24}}, Note: "24-24-24 relu on true labels (the deep-narrow positives' architecture)"},
+		{Name: "arch-h128-gelu", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Activation: "gelu"}, Note: "128 gelu on true labels"},
+		{Name: "arch-h32-tanh", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32}, Activation: "tanh"}, Note: "32 tanh on true labels"},
+		{Name: "half-data", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Half: 2}, Note: "64 relu on the second half of the training split only"},
+		{Name: "label-smoothing", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, LabelSmoothing: 0.1}, Note: "64 relu on true labels smoothed by 0.1"},
+		{Name: "student-of-other", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromOther, Temperature: 4, Alpha: 0.9}, Note: "KD at T=4 from another independently trained teacher"},
+		{Name: "teacher-recipe", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct}, Note: "the teacher's own recipe with another seed (hardest)"},
+	}
+	for i := range fams {
+		fams[i].Recipe.Family = fams[i].Name
+		if quick {
+			fams[i].N = 1
+		}
+	}
+	return fams
+}
+
+// Suspect is one zoo model to be made: its family and its recipe with the
+// model's own seed. Other is the index of the extra independent teacher a
+// FromOther recipe learns from (0 otherwise).
+type Suspect struct {
+	Name   string
+	Family string
+	Kind   Kind
+	Recipe audit.Recipe
+	Other  int
+}
+
+// Suspects expands families into individual suspects with fresh seeds
+// drawn from seed: every seed is at least 1,000,000 (so disjoint from the
+// enrolment's control seeds) and all are distinct from each other and from
+// reserved (the teachers' seeds). FromOther suspects are assigned to the
+// others extra teachers round-robin (others 0 is treated as 1).
+func Suspects(fams []Family, seed uint64, others int, reserved ...uint64) []Suspect {
+	others = max(others, 1)
+	used := map[uint64]bool{}
+	for _, s := range reserved {
+		used[s] = true
+	}
+	rng := rand.New(rand.NewPCG(seed, streamSuspects))
+	var out []Suspect
+	for _, f := range fams {
+		for j := range f.N {
+			s := Suspect{Name: fmt.Sprintf("%s-%02d", f.Name, j), Family: f.Name, Kind: f.Kind, Recipe: f.Recipe}
+			s.Recipe.Seed = freshSeed(rng, used)
+			if f.Recipe.Source == audit.FromOther {
+				s.Other = j % others
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Random streams of the experiment.
+const (
+	streamTeachers = 0x7a6f6f01 // the protected teacher and the extra teachers
+	streamSuspects = 0x7a6f6f02 // the suspects
+)
+
+// freshSeed draws a seed ≥ seedBase that is not in used and records it.
+func freshSeed(rng *rand.Rand, used map[uint64]bool) uint64 {
+	for {
+		s := seedBase + rng.Uint64N(1<<40)
+		if !used[s] {
+			used[s] = true
+			return s
+		}
+	}
+}

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// auditOptions are the flags of `lineage audit`.
+type auditOptions struct {
+	against       []string
+	alpha         float64
+	failOnDerived bool
+	save          bool
+	dryRun        bool
+	name          string
+	format        report.Format
+	remote        remoteOptions
+}
+
+// newAuditCommand builds `lineage audit`.
+func newAuditCommand(g *globalOptions) *cobra.Command {
+	o := &auditOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "audit FINGERPRINT|MODEL [--against TEACHER ...]",
+		Short: "Audit a suspect against enrolled teachers: verdict, calibrated p-value and evidence",
+		Long: `audit decides, for each enrolled teacher, whether a suspect was derived from it.
+
+The argument is either the ID of a stored fingerprint (see 'lineage probe') or a model
+reference (a file, an OIP URL or exec:COMMAND), which is then fingerprinted on every
+teacher's suite. A stored fingerprint is audited against every teacher whose suite it was
+taken on; other teachers get INCONCLUSIVE ("not fingerprinted on this suite"). --against
+restricts the audit to the teachers named.
+
+For each teacher it compares the suspect's similarity to the teacher (top-1 agreement,
+Jensen–Shannon divergence after fitting the suspect's temperature, agreement on the
+teacher's mistakes) with the same statistics of the teacher's independent controls and
+references (the null), gives a p-value per statistic and one combined p-value per teacher
+(Bonferroni over the statistics, valid however they are correlated), corrects the
+teacher p-values with Holm's method, and gives a verdict: DERIVED (p ≤ α), NOT_DERIVED, or
+INCONCLUSIVE with the reason.
+
+Auditing a stored fingerprint records the result in the database (audit record named after
+the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
+leaves the database untouched (opened read-only). A model audit stores nothing unless
+--save is given, which stores its fingerprints and the audit record.
+
+Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
+error, 3 with --fail-on-derived when some teacher's verdict is DERIVED.`,
+		Example: `  lineage --db case.db audit suspect-1 --format json
+  lineage --db case.db audit vendor.lnm --against acme --fail-on-derived`,
+		Args: exactArgs(1, "FINGERPRINT or MODEL"),
+		RunE: func(c *cobra.Command, args []string) error { return runAudit(c.Context(), c, g, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringSliceVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated)")
+	f.Float64Var(&o.alpha, "alpha", audit.DefaultAlpha, "family-wise significance level of a DERIVED verdict")
+	f.BoolVar(&o.failOnDerived, "fail-on-derived", false, "exit with status 3 when some teacher's verdict is DERIVED")
+	f.BoolVar(&o.save, "save", false, "for a model: store its fingerprints and the audit record")
+	f.BoolVar(&o.dryRun, "dry-run", false, "for a stored fingerprint: do not record the audit (open the database read-only)")
+	f.StringVar(&o.name, "name", "", "for a model: the suspect's name and fingerprint ID (default: the model's base name)")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	o.remote.bind(c)
+	return c
+}
+
+func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditOptions, arg string) error {
+	if !(o.alpha > 0 && o.alpha < 1) {
+		return usageError{fmt.Errorf("--alpha %g: want a level in (0, 1)", o.alpha)}
+	}
+	var (
+		cases  []*audit.Case
+		stored *fingerprint.Fingerprint
+	)
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		if tx.HasFingerprint(arg) {
+			fp, err := tx.Fingerprint(arg)
+			if err != nil {
+				return err
+			}
+			stored = fp
+		}
+		var err error
+		cases, err = loadCases(tx, o.against)
+		return err
+	}); err != nil {
+		return err
+	}
+	var (
+		res      audit.Result
+		suspects []*fingerprint.Fingerprint
+		err      error
+	)
+	if stored != nil {
+		suspects = make([]*fingerprint.Fingerprint, len(cases))
+		for i, cs := range cases {
+			if stored.Suite == cs.Suite.Hash {
+				suspects[i] = stored
+			}
+		}
+		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha})
+	} else {
+		res, suspects, err = auditModel(ctx, o, cases, arg)
+	}
+	if err != nil {
+		return err
+	}
+	if err := saveAudit(ctx, g, o, stored != nil, res, suspects); err != nil {
+		return err
+	}
+	if err := printAudit(c, o.format, res); err != nil {
+		return err
+	}
+	if o.failOnDerived && res.AnyDerived() {
+		return errDerived
+	}
+	return nil
+}
+
+// auditModel fingerprints the model ref on every case's suite and audits
+// it. A suite the model does not fit (other inputs or labels) makes that
+// teacher INCONCLUSIVE, unless it fits none, which is an error.
+func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref string) (audit.Result, []*fingerprint.Fingerprint, error) {
+	r, err := remote.ParseRef(ref)
+	if err != nil {
+		return audit.Result{}, nil, err
+	}
+	if r.Kind == remote.RefFile && !fileExists(r.Path) {
+		return audit.Result{}, nil, fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
+	}
+	name := o.name
+	if name == "" {
+		name = defaultFingerprintID(ref)
+	}
+	m, closeM, err := o.remote.open(ctx, ref)
+	if err != nil {
+		return audit.Result{}, nil, err
+	}
+	defer closeM()
+	suspects := make([]*fingerprint.Fingerprint, len(cases))
+	reasons := map[int]string{}
+	var lastErr error
+	for i, cs := range cases {
+		id := name
+		if len(cases) > 1 {
+			id = name + "@" + cs.Enrolment.Name
+		}
+		fp, err := fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
+		switch {
+		case errors.Is(err, fingerprint.ErrMismatch):
+			reasons[i], lastErr = err.Error(), err
+		case err != nil:
+			return audit.Result{}, nil, err
+		default:
+			suspects[i] = fp
+		}
+	}
+	if len(reasons) == len(cases) {
+		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, lastErr)
+	}
+	res, err := auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
+	return res, suspects, err
+}
+
+// auditCases runs audit.Audit on the cases with a suspect fingerprint
+// (Holm's correction counts only those) and adds an INCONCLUSIVE result for
+// every other case, with reasons[i] as its reason when set. Results keep the
+// order of cases.
+func auditCases(cases []*audit.Case, suspects []*fingerprint.Fingerprint, name string, reasons map[int]string, opts audit.Options) (audit.Result, error) {
+	var in []*audit.Case
+	var fps []*fingerprint.Fingerprint
+	for i, cs := range cases {
+		if suspects[i] != nil {
+			in = append(in, cs)
+			fps = append(fps, suspects[i])
+		}
+	}
+	res, err := audit.Audit(in, fps, name, opts)
+	if err != nil {
+		return res, err
+	}
+	byTeacher := map[string]audit.TeacherResult{}
+	for _, tr := range res.Results {
+		byTeacher[tr.Teacher] = tr
+	}
+	out := res
+	out.Results = nil
+	for i, cs := range cases {
+		if tr, ok := byTeacher[cs.Enrolment.Name]; ok && suspects[i] != nil {
+			out.Results = append(out.Results, tr)
+			continue
+		}
+		one, err := audit.Audit([]*audit.Case{cs}, []*fingerprint.Fingerprint{nil}, name, opts)
+		if err != nil {
+			return res, err
+		}
+		tr := one.Results[0]
+		tr.Reason = "not fingerprinted on this suite"
+		if r := reasons[i]; r != "" {
+			tr.Reason = "does not fit this suite: " + r
+		}
+		out.Results = append(out.Results, tr)
+	}
+	return out, nil
+}
+
+// saveAudit records the audit: always for a stored fingerprint (unless
+// --dry-run), and with --save for a model (its fingerprints too).
+func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP bool, res audit.Result, suspects []*fingerprint.Fingerprint) error {
+	if o.dryRun || (!storedFP && !o.save) {
+		return nil
+	}
+	var first string
+	for _, fp := range suspects {
+		if fp != nil {
+			first = fp.ID
+			break
+		}
+	}
+	if first == "" {
+		return nil // nothing was fingerprinted on any teacher's suite
+	}
+	raw, err := marshalJSON(res)
+	if err != nil {
+		return err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return err
+	}
+	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes()}
+	for _, tr := range res.Results {
+		rec.Against = append(rec.Against, tr.Teacher)
+	}
+	return updateDB(ctx, g, func(tx *store.Tx) error {
+		if !storedFP {
+			for _, fp := range suspects {
+				if fp == nil {
+					continue
+				}
+				if err := tx.PutFingerprint(fp, store.PutOptions{Replace: true}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.PutAudit(rec, store.PutOptions{Replace: true}); err != nil {
+			return fmt.Errorf("record the audit: %w", err)
+		}
+		return nil
+	})
+}
+
+// printAudit writes the audit result in format f: JSON as audit.Result
+// marshals, else a verdict table and, per teacher, the statistics and the
+// per-kind values.
+func printAudit(c *cobra.Command, f report.Format, res audit.Result) error {
+	if f == report.FormatJSON {
+		return writeJSON(c.OutOrStdout(), res)
+	}
+	return report.RenderAll(c.OutOrStdout(), auditTables(res), f)
+}
+
+func auditTables(res audit.Result) []report.Table {
+	v := report.Table{
+		Title: fmt.Sprintf("Audit of %s (α = %g)", res.Suspect, res.Alpha),
+		Columns: []report.Column{{Name: "teacher"}, {Name: "verdict"}, {Name: "p-value (Holm)"}, {Name: "p combined"},
+			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "fitted T"}, {Name: "null size"},
+			{Name: "nearest control"}, {Name: "calibration TPR"}, {Name: "calibration FPR"}},
+	}
+	tables := []report.Table{}
+	for _, tr := range res.Results {
+		near := report.Cell{}
+		if tr.Nearest != nil {
+			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", shortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
+		}
+		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
+			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), report.Float(tr.EffectSize, 2),
+			optFloat(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rate(tr.TPR), rate(tr.FPR))
+		if tr.Reason != "" {
+			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
+		}
+		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
+		}
+		if len(tr.Statistics) > 0 {
+			tables = append(tables, statisticsTable(tr))
+		}
+		if len(tr.PerKind) > 0 {
+			t := perKindTable(tr.PerKind)
+			t.Title = "Per probe kind, " + res.Suspect + " vs " + tr.Teacher
+			tables = append(tables, t)
+		}
+	}
+	v.Notes = append(v.Notes, "p-value: combined over the statistics (Bonferroni), Holm-adjusted across teachers; DERIVED when ≤ α.")
+	return append([]report.Table{v}, tables...)
+}
+
+func statisticsTable(tr audit.TeacherResult) report.Table {
+	t := report.Table{
+		Title: "Statistics vs " + tr.Teacher,
+		Columns: []report.Column{{Name: "statistic"}, {Name: "value"}, {Name: "probes"}, {Name: "similarity"},
+			{Name: "null mean"}, {Name: "null sd"}, {Name: "null n"}, {Name: "z"}, {Name: "p"}, {Name: "p empirical"}, {Name: "method"}},
+	}
+	keys := make([]string, 0, len(tr.Statistics))
+	for k := range tr.Statistics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s := tr.Statistics[k]
+		t.AddRow(report.Text(k), report.Float(s.Value, 4), report.Int(int64(s.N)), report.Float(s.X, 3),
+			report.Float(s.Mean, 3), report.Float(s.SD, 3), report.Int(int64(s.StatResult.N)), report.Float(s.Z, 2),
+			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
+	}
+	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
+	return t
+}
+
+// perKindTable lays out values keyed "stat" or "stat/kind" as rows of probe
+// kinds ("all" first) and columns of statistics.
+func perKindTable(values map[string]float64) report.Table {
+	statSet, kindSet := map[string]bool{}, map[string]bool{}
+	for k := range values {
+		s, kind := compare.ParseKey(k)
+		statSet[string(s)] = true
+		kindSet[string(kind)] = true
+	}
+	order := []string{string(compare.StatAgreement), string(compare.StatJS), string(compare.StatJSTFit), string(compare.StatMistakeAgreement)}
+	var stats, extra []string
+	for _, s := range order {
+		if statSet[s] {
+			stats = append(stats, s)
+		}
+	}
+	for s := range statSet {
+		if !slices.Contains(order, s) {
+			extra = append(extra, s)
+		}
+	}
+	sort.Strings(extra)
+	stats = append(stats, extra...)
+	kinds := make([]string, 0, len(kindSet))
+	for k := range kindSet {
+		if k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	if kindSet[""] {
+		kinds = append([]string{""}, kinds...)
+	}
+	t := report.Table{Columns: []report.Column{{Name: "probes"}}}
+	for _, s := range stats {
+		t.Columns = append(t.Columns, report.Column{Name: s})
+	}
+	for _, k := range kinds {
+		label := k
+		if k == "" {
+			label = "all"
+		}
+		row := []report.Cell{report.Text(label)}
+		for _, s := range stats {
+			if v, ok := values[compare.Key(compare.Stat(s), probe.Kind(k))]; ok {
+				row = append(row, report.Float(v, 4))
+			} else {
+				row = append(row, report.Cell{})
+			}
+		}
+		t.AddRow(row...)
+	}
+	return t
+}
+
+// shortID strips the "TEACHER/" prefix enrolment gives its fingerprints.
+func shortID(id, teacher string) string {
+	return strings.TrimPrefix(id, teacher+"/")
+}
+
+// rate shows a calibration rate, empty when unknown (negative).
+func rate(v float64) report.Cell {
+	if v < 0 {
+		return report.Cell{}
+	}
+	return report.Float(v, 3)
+}
+
+// optFloat shows v, empty when zero (not measured).
+func optFloat(v float64, prec int) report.Cell {
+	if v == 0 {
+		return report.Cell{}
+	}
+	return report.Float(v, prec)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// compareOptions are the flags of `lineage compare`.
+type compareOptions struct {
+	suite  string
+	format report.Format
+	remote remoteOptions
+}
+
+// newCompareCommand builds `lineage compare`.
+func newCompareCommand(g *globalOptions) *cobra.Command {
+	o := &compareOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "compare A B [--suite NAME]",
+		Short: "Show the similarity statistics of two fingerprints side by side, per probe kind",
+		Long: `compare measures how closely B's outputs follow A's on one probe suite: top-1 agreement,
+mean Jensen–Shannon divergence (bits), the divergence after fitting B's temperature, and
+agreement on A's mistakes, over all probes and per probe kind.
+
+A and B are stored fingerprint IDs taken on the same suite, or model references (file,
+OIP URL, exec:COMMAND), which are fingerprinted on --suite (default: the suite of the other
+argument when it is a stored fingerprint) without storing anything. The database is only
+read.`,
+		Example: `  lineage --db case.db compare acme/teacher suspect-1
+  lineage --db case.db compare teacher.lnm student.lnm --suite acme --format json`,
+		Args: exactArgs(2, "A B"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCompare(c.Context(), c, g, o, args[0], args[1])
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.suite, "suite", "", "suite (enrolment name or hash) on which to fingerprint model arguments")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	o.remote.bind(c)
+	return c
+}
+
+// compareReport is what `lineage compare` prints.
+type compareReport struct {
+	A     string `json:"a"`
+	B     string `json:"b"`
+	Suite string `json:"suite"`
+	compare.Stats
+}
+
+func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *compareOptions, a, b string) error {
+	var (
+		fps [2]*fingerprint.Fingerprint
+		s   *probe.Suite
+	)
+	args := [2]string{a, b}
+	err := viewDB(ctx, g, func(tx *store.Tx) error {
+		for i, id := range args {
+			if tx.HasFingerprint(id) {
+				fp, err := tx.Fingerprint(id)
+				if err != nil {
+					return err
+				}
+				fps[i] = fp
+			}
+		}
+		ref := o.suite
+		switch {
+		case fps[0] != nil && fps[1] != nil:
+			if fps[0].Suite != fps[1].Suite {
+				return fmt.Errorf("%s was fingerprinted on suite %.12s and %s on suite %.12s: compare needs fingerprints on the same suite", a, fps[0].Suite, b, fps[1].Suite)
+			}
+			if ref != "" {
+				h, err := tx.SuiteHash(ref)
+				if err != nil {
+					return err
+				}
+				if h != fps[0].Suite {
+					return fmt.Errorf("%s and %s were not fingerprinted on suite %q", a, b, ref)
+				}
+			}
+			ref = fps[0].Suite
+		case ref == "" && fps[0] != nil:
+			ref = fps[0].Suite
+		case ref == "" && fps[1] != nil:
+			ref = fps[1].Suite
+		case ref == "":
+			return usageError{fmt.Errorf("neither %q nor %q is a stored fingerprint: pass --suite to fingerprint the models on", a, b)}
+		}
+		var err error
+		s, err = tx.Suite(ref)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, ref := range args {
+		if fps[i] != nil {
+			if fps[i].Suite != s.Hash {
+				return fmt.Errorf("fingerprint %s was taken on suite %.12s, not on %.12s", ref, fps[i].Suite, s.Hash)
+			}
+			continue
+		}
+		if !isModelRef(ref) {
+			return fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
+		}
+		if fps[i], err = fingerprintModel(ctx, &o.remote, ref, s, defaultFingerprintID(ref), 0); err != nil {
+			return err
+		}
+	}
+	st, err := compare.Compute(fps[0].P, fps[1].P, s.Kinds)
+	if err != nil {
+		return fmt.Errorf("compare %s with %s: %w", a, b, err)
+	}
+	r := compareReport{A: a, B: b, Suite: s.Hash, Stats: st}
+	if o.format == report.FormatJSON {
+		return writeJSON(c.OutOrStdout(), r)
+	}
+	kv := report.KV{Title: fmt.Sprintf("%s vs %s", a, b)}
+	kv.Add("A", report.Text(a))
+	kv.Add("B", report.Text(b))
+	kv.Add("suite", report.Text(s.Hash))
+	kv.Add("probes", report.Int(int64(st.Probes)))
+	kv.Add("classes", report.Int(int64(st.Classes)))
+	kv.Add("B's fitted temperature", report.Float(st.Temperature, 3))
+	kv.Add("B label-only", report.Text(fmt.Sprint(st.LabelOnly)))
+	if st.Degenerate != "" {
+		kv.Add("B degenerate", report.Text(st.Degenerate))
+	}
+	vals := map[string]float64{}
+	for k, v := range st.Values {
+		vals[k] = v.Value
+	}
+	t := perKindTable(vals)
+	t.Title = "Statistics per probe kind"
+	t.Notes = []string{"agreement: fraction of probes with the same top-1 label; js: mean Jensen–Shannon divergence (bits); js_tfit: after fitting B's temperature; mistake_agreement: agreement on A's mistakes."}
+	return report.RenderAll(c.OutOrStdout(), []report.Table{kv.Table(), t}, o.format)
+}
+
+// isModelRef reports whether ref can name a model: an existing file, a URL
+// or an exec: command.
+func isModelRef(ref string) bool {
+	return fileExists(ref) || !isPlainPath(ref)
+}

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// newDBCommand builds `lineage db` and its subcommands.
+func newDBCommand(g *globalOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "db",
+		Short: "Inspect and maintain the database: ls, show, rm, verify, export, import",
+		Long: `db works on the lineage database (--db, $LINEAGE_DB, or lineage.db). ls, show, verify and
+export open it read-only and never modify the file.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return usageError{errors.New("lineage db: want a subcommand (ls, show, rm, verify, export, import)")}
+		},
+	}
+	c.AddCommand(newDBLsCommand(g), newDBShowCommand(g), newDBRmCommand(g), newDBVerifyCommand(g),
+		newDBExportCommand(g), newDBImportCommand(g))
+	return c
+}
+
+// checkType validates a record type argument.
+func checkType(typ string) error {
+	if !slices.Contains(store.Types(), typ) {
+		return usageError{fmt.Errorf("unknown record type %q (want one of %s)", typ, strings.Join(store.Types(), ", "))}
+	}
+	return nil
+}
+
+func newDBLsCommand(g *globalOptions) *cobra.Command {
+	format := report.FormatTable
+	c := &cobra.Command{
+		Use:     "ls [TYPE]",
+		Short:   "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Example: "  lineage --db case.db db ls fingerprint",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("%s: want at most one TYPE, got %d arguments", c.CommandPath(), len(args))}
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			typ := ""
+			if len(args) == 1 {
+				typ = args[0]
+				if err := checkType(typ); err != nil {
+					return err
+				}
+			}
+			return runDBLs(c.Context(), c, g, typ, format)
+		},
+	}
+	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string, f report.Format) error {
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	es, err := db.List(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if f == report.FormatJSON {
+		if es == nil {
+			es = []store.Entry{}
+		}
+		return writeJSON(c.OutOrStdout(), es)
+	}
+	t := report.Table{Title: "Records in " + g.dbPath(),
+		Columns: []report.Column{{Name: "type"}, {Name: "id"}, {Name: "size", Unit: "bytes"}, {Name: "detail"}}}
+	for _, e := range es {
+		t.AddRow(report.Text(e.Type), report.Text(e.ID), report.Int(int64(e.Size)), report.Text(e.Detail))
+	}
+	return report.Render(c.OutOrStdout(), t, f)
+}
+
+func newDBShowCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show [TYPE] ID",
+		Short: "Print one record as JSON (without the probe and probability matrices)",
+		Example: `  lineage --db case.db db show acme
+  lineage --db case.db db show fingerprint suspect-1`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageError{fmt.Errorf("%s: want [TYPE] ID, got %d arguments", c.CommandPath(), len(args))}
+			}
+			if len(args) == 2 {
+				return checkType(args[0])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			typ, id := "", args[0]
+			if len(args) == 2 {
+				typ, id = args[0], args[1]
+			}
+			db, err := openDB(g, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			b, err := db.Show(c.Context(), typ, id)
+			if err != nil {
+				return err
+			}
+			_, err = c.OutOrStdout().Write(append(b, '\n'))
+			return err
+		},
+	}
+}
+
+func newDBRmCommand(g *globalOptions) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "rm TYPE ID [--force]",
+		Short: "Remove one record (refused when others refer to it, unless --force)",
+		Long: `rm removes one record in one transaction. Removing a fingerprint an enrolment or an audit
+refers to, or a suite an enrolment or a fingerprint refers to, is refused unless --force
+(which leaves the referring records dangling; 'db verify' then reports them). Removing an
+enrolment keeps its suite, fingerprints and the audits that name it.`,
+		Example: "  lineage --db case.db db rm fingerprint suspect-1",
+		Args:    exactArgs(2, "TYPE ID"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkType(args[0]); err != nil {
+				return err
+			}
+			db, err := openDB(g, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Remove(c.Context(), args[0], args[1], store.RemoveOptions{Force: force}); err != nil {
+				return err
+			}
+			if err := db.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", args[0], args[1])
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&force, "force", false, "remove even when other records refer to it")
+	return c
+}
+
+// errProblems is returned by db verify when the store is inconsistent.
+var errProblems = errors.New("database has problems")
+
+func newDBVerifyCommand(g *globalOptions) *cobra.Command {
+	format := report.FormatTable
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the database's structure and every record (exit status 1 on any problem)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			db, err := openDB(g, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, err := db.Verify(c.Context())
+			if err != nil {
+				return err
+			}
+			if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, format); err != nil {
+				return err
+			}
+			if !r.OK() {
+				return fmt.Errorf("%s: %w: %d found", g.dbPath(), errProblems, len(r.Problems))
+			}
+			return nil
+		},
+	}
+	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+func printVerify(w io.Writer, path string, r *store.Report, f report.Format) error {
+	if f == report.FormatJSON {
+		return writeJSON(w, struct {
+			OK bool `json:"ok"`
+			*store.Report
+		}{r.OK(), r})
+	}
+	counts := report.Table{Title: "Verified " + path, Columns: []report.Column{{Name: "type"}, {Name: "records"}}}
+	for _, t := range store.Types() {
+		counts.AddRow(report.Text(t), report.Int(int64(r.Counts[t])))
+	}
+	if r.OK() {
+		counts.Notes = []string{"OK: no problems found"}
+		return report.Render(w, counts, f)
+	}
+	probs := report.Table{Title: "Problems", Columns: []report.Column{{Name: "type"}, {Name: "id"}, {Name: "problem"}}}
+	for _, p := range r.Problems {
+		probs.AddRow(report.Text(p.Type), report.Text(p.ID), report.Text(p.Problem))
+	}
+	return report.RenderAll(w, []report.Table{counts, probs}, f)
+}
+
+func newDBExportCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export [FILE|-]",
+		Short: "Write the whole database as JSON lines (to FILE, or standard output)",
+		Long: `export writes every record as one JSON line; 'db import' reads it back exactly. The output
+depends only on the content, so export → import → export gives identical bytes. A FILE is
+written under a temporary name and renamed, so it is never left half-written.`,
+		Example: "  lineage --db case.db db export case.jsonl",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("%s: want at most one FILE, got %d arguments", c.CommandPath(), len(args))}
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			db, err := openDB(g, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if len(args) == 0 || args[0] == "-" {
+				return db.Export(c.Context(), c.OutOrStdout())
+			}
+			return writeFileAtomic(args[0], func(w io.Writer) error { return db.Export(c.Context(), w) })
+		},
+	}
+}
+
+// writeFileAtomic writes path through a temporary file renamed into place.
+func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fn(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func newDBImportCommand(g *globalOptions) *cobra.Command {
+	var merge bool
+	c := &cobra.Command{
+		Use:   "import FILE|- [--merge]",
+		Short: "Read an export into the database (a new or empty one, unless --merge)",
+		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
+every record is added or none is. The target must be new or empty unless --merge, which
+adds the records to an existing database (identical records are skipped; a conflicting
+record fails the whole import).`,
+		Example: "  lineage --db copy.db db import case.jsonl",
+		Args:    exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			var r io.Reader = c.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			db, err := openDB(g, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if !merge {
+				es, err := db.List(c.Context(), "")
+				if err != nil {
+					return err
+				}
+				if len(es) > 0 {
+					return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
+				}
+			}
+			if err := db.Import(c.Context(), r); err != nil {
+				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			if err := db.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", args[0], g.dbPath())
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&merge, "merge", false, "add to a database that already holds records")
+	return c
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// openDB opens the store at g.dbPath(). A read-only open never modifies the
+// file; a missing file opened read-only is reported with a hint instead of
+// being created.
+func openDB(g *globalOptions, readOnly bool) (*store.Store, error) {
+	path := g.dbPath()
+	db, err := store.Open(path, store.Options{ReadOnly: readOnly})
+	if err != nil {
+		if readOnly && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no lineage database at %q (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, fs.ErrNotExist)
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// viewDB runs fn in one read-only transaction of a store opened read-only
+// just for it, so the file is locked as briefly as possible.
+func viewDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(ctx, fn)
+}
+
+// updateDB runs fn in one read-write transaction of a store opened just for
+// it (created when missing).
+func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+	db, err := openDB(g, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Update(ctx, fn); err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// loadCases loads the enrolments named (all of them, in name order, when
+// names is empty). An unknown name is an error listing the enrolled ones.
+func loadCases(tx *store.Tx, names []string) ([]*audit.Case, error) {
+	if len(names) == 0 {
+		es, err := tx.Enrolments()
+		if err != nil {
+			return nil, err
+		}
+		if len(es) == 0 {
+			return nil, errors.New("no teacher is enrolled in this database (run `lineage enroll` first)")
+		}
+		for _, e := range es {
+			names = append(names, e.Name)
+		}
+	}
+	var cases []*audit.Case
+	for _, n := range names {
+		c, err := audit.LoadCase(tx, n)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+			}
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
+
+// enrolledNames lists the enrolled teachers for error messages.
+func enrolledNames(tx *store.Tx) string {
+	es, err := tx.Enrolments()
+	if err != nil || len(es) == 0 {
+		return "none"
+	}
+	n := make([]string, len(es))
+	for i, e := range es {
+		n[i] = e.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+// nanSentinel stands for a NaN or infinite number while marshalling; it is
+// replaced by null in the output. No statistic lineage computes is this
+// close to -MaxFloat64.
+const nanSentinel = -math.MaxFloat64
+
+// marshalJSON marshals v as indented JSON, writing NaN and ±Inf as null
+// (encoding/json refuses them). v is not modified.
+func marshalJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	var uve *json.UnsupportedValueError
+	if err == nil || !errors.As(err, &uve) {
+		return b, err
+	}
+	c := reflect.New(reflect.TypeOf(v)).Elem()
+	c.Set(scrub(reflect.ValueOf(v)))
+	b, err = json.MarshalIndent(c.Interface(), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	s := strconv.FormatFloat(nanSentinel, 'g', -1, 64)
+	return []byte(strings.ReplaceAll(string(b), s, "null")), nil
+}
+
+// scrub returns a deep copy of v with non-finite floats replaced by
+// nanSentinel.
+func scrub(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			n := reflect.New(v.Type()).Elem()
+			n.SetFloat(nanSentinel)
+			return n
+		}
+		return v
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(scrub(v.Elem()))
+		return n
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type()).Elem()
+		n.Set(scrub(v.Elem()))
+		return n
+	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
+		for i := 0; i < v.NumField(); i++ {
+			if n.Field(i).CanSet() {
+				n.Field(i).Set(scrub(v.Field(i)))
+			}
+		}
+		return n
+	case reflect.Slice:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
+			return v
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			n.Index(i).Set(scrub(v.Index(i)))
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			n.SetMapIndex(it.Key(), scrub(it.Value()))
+		}
+		return n
+	}
+	return v
+}
+
+// writeJSON writes v to w as indented JSON followed by a newline (NaN as
+// null).
+func writeJSON(w io.Writer, v any) error {
+	b, err := marshalJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// fileExists reports whether path names an existing regular file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// isPlainPath reports whether ref is a file path rather than a URL or an
+// exec: reference.
+func isPlainPath(ref string) bool {
+	r, err := remote.ParseRef(ref)
+	return err != nil || r.Kind == remote.RefFile
+}

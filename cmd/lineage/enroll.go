@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// enrollOptions are the flags of `lineage enroll`.
+type enrollOptions struct {
+	model      string
+	data       string
+	seed       uint64
+	controls   int
+	suiteSize  int
+	workers    int
+	format     report.Format
+	noProgress bool
+}
+
+// newEnrollCommand builds `lineage enroll`.
+func newEnrollCommand(g *globalOptions) *cobra.Command {
+	o := &enrollOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "enroll NAME --model TEACHER.lnm --data D",
+		Short: "Protect a teacher: train controls, build and commit a probe suite, measure error rates",
+		Long: `enroll protects a teacher model under NAME. It trains positive controls (students of
+the teacher made with varied recipes) and negative controls (independent models, including
+students of another, independently trained teacher), builds a candidate probe pool from
+held-out data, keeps the probes that best separate the two (conferrable selection), and
+fingerprints the teacher and every control on the resulting suite. Half of the controls take
+no part in choosing probes; the true- and false-positive rates printed are measured on them.
+
+The suite hash printed is a commitment: publish it before any dispute, so that nobody can
+claim the suite was tuned afterwards. Everything is stored in one transaction, so an
+interrupted enrolment leaves nothing behind and can simply be run again.
+
+The teacher must be a model file (.lnm or .safetensors): enrolment needs its gradients.`,
+		Example: `  lineage --db case.db enroll acme --model teacher.lnm --data digits --seed 1
+  lineage --db case.db enroll acme --model teacher.lnm --data digits --controls 4 --suite-size 60 --format json`,
+		Args: exactArgs(1, "NAME"),
+		RunE: func(c *cobra.Command, args []string) error { return runEnroll(c.Context(), c, g, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
+	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
+	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
+	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls; negatives are 1.5× as many (0: %d)", audit.DefaultControls))
+	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite (0: %d)", audit.DefaultSuiteSize))
+	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
+	return c
+}
+
+// loadTeacher loads a white-box teacher model file.
+func loadTeacher(ref string) (*model.MLP, error) {
+	if ref == "" {
+		return nil, usageError{errors.New("--model is required (the teacher model file)")}
+	}
+	r, err := remote.ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != remote.RefFile {
+		return nil, fmt.Errorf("enrolment needs white-box access to the teacher (its weights, for adversarial probes and controls): %q is a %s model; pass the teacher's .lnm or .safetensors file", remote.StripCredentials(ref), r.Kind)
+	}
+	if strings.HasSuffix(r.Path, ".safetensors") {
+		return model.LoadSafetensors(r.Path)
+	}
+	return model.Load(r.Path)
+}
+
+func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrollOptions, name string) error {
+	if o.controls < 0 || o.suiteSize < 0 || o.workers < 0 {
+		return usageError{errors.New("--controls, --suite-size and --workers must not be negative")}
+	}
+	teacher, err := loadTeacher(o.model)
+	if err != nil {
+		return err
+	}
+	data, err := dataset.Load(ctx, o.data, dataset.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	if teacher.Sizes[0] != data.Dim() {
+		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", o.model, teacher.Sizes[0], o.data, data.Dim())
+	}
+	if !slices.Equal(teacher.Labels, data.Labels) {
+		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", o.model,
+			strings.Join(teacher.Labels, " "), o.data, strings.Join(data.Labels, " "))
+	}
+	// Refuse an existing name before the long work (and again in the final
+	// transaction, in case another process enrolled it meanwhile).
+	if err := updateDB(ctx, g, func(tx *store.Tx) error { return checkNewEnrolment(tx, name) }); err != nil {
+		return err
+	}
+
+	var (
+		once sync.Once
+		bar  *report.Progress
+	)
+	showBar := !o.noProgress && isTerminal(c.ErrOrStderr())
+	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
+		Progress: func(desc string, done, total int) {
+			once.Do(func() { bar = report.NewProgress(c.ErrOrStderr(), total, "enrol "+name, showBar) })
+			bar.Describe(fmt.Sprintf("enrol %s: %s", name, desc))
+			bar.Add(1)
+		}}
+	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
+	bar.Finish()
+	if err != nil {
+		return fmt.Errorf("enrol %q: %w", name, err)
+	}
+	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+		if err := checkNewEnrolment(tx, name); err != nil {
+			return err
+		}
+		return enr.Save(tx)
+	}); err != nil {
+		return fmt.Errorf("enrol %q: %w", name, err)
+	}
+	if o.format == report.FormatJSON {
+		return writeJSON(c.OutOrStdout(), enr.Report)
+	}
+	return report.RenderKV(c.OutOrStdout(), enrolKV(&enr.Report), o.format)
+}
+
+// checkNewEnrolment fails when name is already enrolled.
+func checkNewEnrolment(tx *store.Tx, name string) error {
+	if _, err := tx.Enrolment(name); err == nil {
+		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with `lineage db rm enrolment %s`)", name, store.ErrExists, name)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// enrolKV is the enrolment report as key/value lines.
+func enrolKV(r *audit.EnrolReport) report.KV {
+	kv := report.KV{Title: "Enrolment of " + r.Name}
+	kv.Add("teacher", report.Text(r.Name))
+	kv.Add("teacher model", report.Text(r.Teacher.Name))
+	kv.Add("teacher sha256", report.Text(r.Teacher.Hash))
+	kv.Add("suite sha256 (publish this hash)", report.Text(r.Suite))
+	kv.Add("probes", report.Int(int64(r.Probes)))
+	kv.Add("composition", report.Text(compositionString(r)))
+	kv.Add("candidate probes", report.Int(int64(r.Candidates)))
+	kv.Add("positive controls", report.Int(int64(r.Positives)))
+	kv.Add("negative controls", report.Int(int64(r.Negatives)))
+	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
+	kv.Add("statistics", report.Text(strings.Join(r.Statistics, ", ")))
+	for _, rate := range r.Calibration.Rates {
+		a := strconv64(rate.Alpha)
+		kv.Add("calibration TPR at α="+a, report.Float(rate.TPR, 3))
+		kv.Add("calibration FPR at α="+a, report.Float(rate.FPR, 3))
+		kv.Add("FPR 95% upper bound at α="+a, report.Float(rate.FPRUpper, 3))
+	}
+	kv.Add("calibration AUC", report.Float(r.Calibration.AUC, 3))
+	kv.Add("seed", report.Int(int64(r.Seed)))
+	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
+	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
+	return kv
+}
+
+// compositionString formats the suite composition as "data 20, noise 5, …"
+// in kind order.
+func compositionString(r *audit.EnrolReport) string {
+	kinds := make([]string, 0, len(r.Composition))
+	for k := range r.Composition {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		for kk, n := range r.Composition {
+			if string(kk) == k {
+				parts[i] = fmt.Sprintf("%s %d", k, n)
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func strconv64(f float64) string { return fmt.Sprintf("%g", f) }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// probeOptions are the flags of `lineage probe`.
+type probeOptions struct {
+	suite   string
+	name    string
+	topK    int
+	replace bool
+	format  report.Format
+	remote  remoteOptions
+}
+
+// newProbeCommand builds `lineage probe`.
+func newProbeCommand(g *globalOptions) *cobra.Command {
+	o := &probeOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "probe MODEL --suite NAME [--name ID]",
+		Short: "Fingerprint a model on a stored probe suite and store the fingerprint",
+		Long: `probe queries MODEL (a model file, an Open Inference Protocol URL or exec:COMMAND) on
+every probe of a stored suite — named by its enrolment or by its hash — and stores the
+model's output distributions as a fingerprint with ID --name (default: the model's base
+name). It prints the number of queries, the time taken and the model's hash. Audit the
+fingerprint later with 'lineage audit ID'.`,
+		Example: `  lineage --db case.db probe suspect.lnm --suite acme --name suspect-1
+  lineage --db case.db probe http://host:8080/v2/models/m --suite acme --name vendor-m --api-key-env VENDOR_KEY`,
+		Args: exactArgs(1, "MODEL"),
+		RunE: func(c *cobra.Command, args []string) error { return runProbe(c.Context(), c, g, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name or a suite hash (required)")
+	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
+	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe (0: all)")
+	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	o.remote.bind(c)
+	return c
+}
+
+// fingerprintModel opens ref with the remote flags, fingerprints it on s and
+// closes it. A remote model's endpoint and traffic go into the fingerprint's
+// Meta.
+func fingerprintModel(ctx context.Context, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
+	m, closeM, err := ro.open(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer closeM()
+	return fingerprintOpened(ctx, m, ref, s, id, topK)
+}
+
+// fingerprintOpened fingerprints an opened model on s.
+func fingerprintOpened(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
+	r, _ := remote.ParseRef(ref)
+	before := m.Stats()
+	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK})
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != remote.RefFile {
+		st := m.Stats()
+		fp.Meta = map[string]string{
+			"remote":   r.Kind.String(),
+			"source":   remote.StripCredentials(m.Info().Source),
+			"requests": strconv.FormatInt(st.Requests-before.Requests, 10),
+			"retries":  strconv.FormatInt(st.Retries-before.Retries, 10),
+			"warnings": strconv.FormatInt(st.Warnings-before.Warnings, 10),
+		}
+	}
+	return fp, nil
+}
+
+// defaultFingerprintID derives a fingerprint ID from a model reference.
+func defaultFingerprintID(ref string) string {
+	r, err := remote.ParseRef(ref)
+	if err != nil {
+		return baseName(ref)
+	}
+	switch r.Kind {
+	case remote.RefHTTP:
+		return r.Model
+	case remote.RefExec:
+		if len(r.Argv) > 0 {
+			return baseName(r.Argv[len(r.Argv)-1])
+		}
+	}
+	return baseName(r.Path)
+}
+
+// probeReport is what `lineage probe` prints.
+type probeReport struct {
+	ID        string            `json:"id"`
+	Suite     string            `json:"suite"`
+	Model     string            `json:"model"`
+	ModelHash string            `json:"model_hash"`
+	Probes    int               `json:"probes"`
+	Queries   int               `json:"queries"`
+	ElapsedS  float64           `json:"elapsed_s"`
+	PerQuery  float64           `json:"ms_per_query"`
+	Hash      string            `json:"fingerprint_hash"`
+	Meta      map[string]string `json:"meta,omitempty"`
+}
+
+func newProbeReport(fp *fingerprint.Fingerprint, ref string) probeReport {
+	r := probeReport{ID: fp.ID, Suite: fp.Suite, Model: ref, ModelHash: fp.Model.Hash, Probes: fp.Len(),
+		Queries: fp.Queries, ElapsedS: fp.Elapsed.Seconds(), Hash: fp.Hash, Meta: fp.Meta}
+	if fp.Queries > 0 {
+		r.PerQuery = float64(fp.Elapsed) / float64(time.Millisecond) / float64(fp.Queries)
+	}
+	return r
+}
+
+func (r probeReport) kv() report.KV {
+	kv := report.KV{Title: "Fingerprint " + r.ID}
+	kv.Add("fingerprint", report.Text(r.ID))
+	kv.Add("model", report.Text(r.Model))
+	kv.Add("model sha256", report.Text(r.ModelHash))
+	kv.Add("suite", report.Text(r.Suite))
+	kv.Add("probes", report.Int(int64(r.Probes)))
+	kv.Add("queries", report.Int(int64(r.Queries)))
+	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
+	kv.Add("ms per query", report.Float(r.PerQuery, 3))
+	kv.Add("fingerprint sha256", report.Text(r.Hash))
+	for _, k := range []string{"remote", "source", "requests", "retries", "warnings"} {
+		if v, ok := r.Meta[k]; ok {
+			kv.Add(k, report.Text(v))
+		}
+	}
+	return kv
+}
+
+func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeOptions, ref string) error {
+	if o.suite == "" {
+		return usageError{errors.New("--suite is required (an enrolment name or a suite hash)")}
+	}
+	if o.topK < 0 {
+		return usageError{errors.New("--top-k must not be negative")}
+	}
+	id := o.name
+	if id == "" {
+		id = defaultFingerprintID(ref)
+	}
+	var s *probe.Suite
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		var err error
+		s, err = tx.Suite(o.suite)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	fp, err := fingerprintModel(ctx, &o.remote, ref, s, id, o.topK)
+	if err != nil {
+		return err
+	}
+	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+		return tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace})
+	}); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("%w; choose another --name, or pass --replace", err)
+		}
+		return err
+	}
+	r := newProbeReport(fp, ref)
+	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// referenceOptions are the flags of `lineage reference add`.
+type referenceOptions struct {
+	model   string
+	teacher string
+	recipe  string
+	format  report.Format
+	remote  remoteOptions
+}
+
+// newReferenceCommand builds `lineage reference` and its subcommand add.
+func newReferenceCommand(g *globalOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "reference",
+		Short: "Manage reference models: independent models that join a teacher's null",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return usageError{errors.New("lineage reference: want a subcommand (add)")}
+		},
+	}
+	o := &referenceOptions{format: report.FormatTable}
+	add := &cobra.Command{
+		Use:   "add NAME --model M --for TEACHER",
+		Short: "Fingerprint an independent model on a teacher's suite and add it to the teacher's null",
+		Long: `reference add fingerprints model M (a file, an OIP URL or exec:COMMAND) on TEACHER's
+suite, stores the fingerprint under ID NAME and adds it to the teacher's controls as a
+reference: a model you know to be independent of the teacher. Later audits compare
+suspects with the negative controls and every reference, so more references mean a
+better-estimated null. Only add models you are sure were not derived from the teacher.`,
+		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
+		Args:    exactArgs(1, "NAME"),
+		RunE:    func(c *cobra.Command, args []string) error { return runReferenceAdd(c.Context(), c, g, o, args[0]) },
+	}
+	f := add.Flags()
+	f.StringVar(&o.model, "model", "", "the independent model (required)")
+	f.StringVar(&o.teacher, "for", "", "the enrolled teacher whose null it joins (required)")
+	f.StringVar(&o.recipe, "recipe", "", "how the model was made, for the record (default: the model reference)")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	o.remote.bind(add)
+	c.AddCommand(add)
+	return c
+}
+
+func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceOptions, id string) error {
+	if o.model == "" || o.teacher == "" {
+		return usageError{errors.New("reference add: --model and --for are required")}
+	}
+	var cs *audit.Case
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		cases, err := loadCases(tx, []string{o.teacher})
+		if err == nil {
+			cs = cases[0]
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	fp, err := fingerprintModel(ctx, &o.remote, o.model, cs.Suite, id, 0)
+	if err != nil {
+		return err
+	}
+	recipe := o.recipe
+	if recipe == "" {
+		recipe = "reference " + defaultFingerprintID(o.model)
+	}
+	var n int
+	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+			return err
+		}
+		if err := tx.AddReference(o.teacher, store.Control{FP: fp.ID, Role: store.RoleReference, Recipe: recipe}); err != nil {
+			return err
+		}
+		e, err := tx.Enrolment(o.teacher)
+		if err != nil {
+			return err
+		}
+		for _, ctl := range e.Controls {
+			if ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration) {
+				n++
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reference add %q: %w", id, err)
+	}
+	r := struct {
+		probeReport
+		Teacher  string `json:"teacher"`
+		NullSize int    `json:"null_size"`
+	}{newProbeReport(fp, o.model), o.teacher, n}
+	kv := r.probeReport.kv()
+	kv.Title = "Reference " + id + " for " + o.teacher
+	kv.Add("teacher", report.Text(o.teacher))
+	kv.Add("null size now", report.Int(int64(n)))
+	return printResult(c.OutOrStdout(), o.format, r, kv)
+}

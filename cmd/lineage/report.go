@@ -1,0 +1,458 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+// reportOptions are the flags of `lineage report`.
+type reportOptions struct {
+	suite     string
+	statistic string
+	plot      string
+	format    report.Format
+}
+
+// newReportCommand builds `lineage report`.
+func newReportCommand(g *globalOptions) *cobra.Command {
+	o := &reportOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "report [--suite NAME] [--plot FILE.png|FILE.svg]",
+		Short: "Summarise enrolled teachers, similarity matrices and the verdicts of audited suspects",
+		Long: `report reads the database (read-only) and prints, for every enrolled teacher (or only the
+one whose suite --suite names):
+  - a summary: suite, probes, controls, null size, calibration TPR/FPR and AUC, suspects
+    audited and flagged;
+  - the similarity matrix of every model fingerprinted on the suite (teacher, controls,
+    references, suspects): top-1 agreement, or mean JS divergence with --statistic js;
+  - the verdict table of every recorded audit (see 'lineage audit').
+With --plot, a figure per teacher shows the null distribution (calibration negatives and
+references), the positive controls and each audited suspect on the audit statistic that most
+often decided; with several teachers the files are named FILE-TEACHER.png.`,
+		Example: `  lineage --db case.db report --format markdown
+  lineage --db case.db report --suite acme --plot null.png`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name or suite hash)")
+	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
+	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+// reportDoc is the JSON form of the report.
+type reportDoc struct {
+	Teachers []teacherSummary `json:"teachers"`
+	Matrices []similarityDoc  `json:"similarity"`
+	Verdicts []verdictRow     `json:"verdicts"`
+	Figures  []string         `json:"figures,omitempty"`
+}
+
+type teacherSummary struct {
+	Teacher    string             `json:"teacher"`
+	Suite      string             `json:"suite"`
+	Probes     int                `json:"probes"`
+	Positives  int                `json:"positives"`
+	Negatives  int                `json:"negatives"`
+	References int                `json:"references"`
+	NullSize   int                `json:"null_size"`
+	Rates      []compare.Rate     `json:"rates"`
+	AUC        float64            `json:"auc"`
+	Audited    int                `json:"suspects_audited"`
+	Derived    int                `json:"suspects_derived"`
+	Comp       map[string]int     `json:"composition"`
+	statistics []string           // the enrolment's statistics
+	fig        report.NullFigure  // filled when plotting
+	sims       map[string]float64 // fingerprint ID → similarity on fig.Statistic
+}
+
+type similarityDoc struct {
+	Teacher   string      `json:"teacher"`
+	Suite     string      `json:"suite"`
+	Statistic string      `json:"statistic"`
+	Models    []modelRole `json:"models"`
+	Values    [][]float64 `json:"values"`
+}
+
+type modelRole struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+}
+
+type verdictRow struct {
+	Suspect    string  `json:"suspect"`
+	Teacher    string  `json:"teacher"`
+	Verdict    string  `json:"verdict"`
+	PValue     float64 `json:"p_value"`
+	Best       string  `json:"best_statistic,omitempty"`
+	EffectSize float64 `json:"effect_size"`
+	Nearest    string  `json:"nearest_control,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
+	x          map[string]float64
+}
+
+func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *reportOptions) error {
+	if o.statistic != "agreement" && o.statistic != "js" {
+		return usageError{fmt.Errorf("--statistic %q: want agreement or js", o.statistic)}
+	}
+	if o.plot != "" {
+		if _, err := report.ParseImageFormat(filepath.Ext(o.plot)); err != nil {
+			return usageError{fmt.Errorf("--plot %q: the file must end in .png or .svg", o.plot)}
+		}
+	}
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fpEntries, err := db.List(ctx, store.TypeFingerprint)
+	if err != nil {
+		return err
+	}
+	auditEntries, err := db.List(ctx, store.TypeAudit)
+	if err != nil {
+		return err
+	}
+	doc := reportDoc{Teachers: []teacherSummary{}, Matrices: []similarityDoc{}, Verdicts: []verdictRow{}}
+	err = db.View(ctx, func(tx *store.Tx) error {
+		var names []string
+		if o.suite != "" {
+			h, err := tx.SuiteHash(o.suite)
+			if err != nil {
+				return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+			}
+			es, err := tx.Enrolments()
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				if e.Suite == h {
+					names = append(names, e.Name)
+				}
+			}
+			if len(names) == 0 {
+				return fmt.Errorf("suite %q belongs to no enrolment", o.suite)
+			}
+		}
+		cases, err := loadCases(tx, names)
+		if err != nil {
+			return err
+		}
+		inReport := map[string]bool{}
+		for _, cs := range cases {
+			inReport[cs.Enrolment.Name] = true
+		}
+		// Verdicts from the audit records.
+		for _, e := range auditEntries {
+			rec, err := tx.Audit(e.ID)
+			if err != nil {
+				return err
+			}
+			var res audit.Result
+			if err := json.Unmarshal(rec.Result, &res); err != nil {
+				return fmt.Errorf("audit %q: %w: %v", e.ID, store.ErrCorrupt, err)
+			}
+			for _, tr := range res.Results {
+				if !inReport[tr.Teacher] {
+					continue
+				}
+				v := verdictRow{Suspect: res.Suspect, Teacher: tr.Teacher, Verdict: string(tr.Verdict), PValue: tr.PValue,
+					Best: tr.Best, EffectSize: tr.EffectSize, Reason: tr.Reason, x: map[string]float64{}}
+				if tr.Nearest != nil {
+					v.Nearest = shortID(tr.Nearest.FP, tr.Teacher) + " (" + tr.Nearest.Role + ")"
+				}
+				for k, s := range tr.Statistics {
+					v.x[k] = s.X
+				}
+				doc.Verdicts = append(doc.Verdicts, v)
+			}
+		}
+		for _, cs := range cases {
+			ts, sim, err := teacherReport(tx, cs, fpEntries, doc.Verdicts, o)
+			if err != nil {
+				return err
+			}
+			doc.Teachers = append(doc.Teachers, ts)
+			doc.Matrices = append(doc.Matrices, sim)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if o.plot != "" {
+		for i := range doc.Teachers {
+			path := o.plot
+			if len(doc.Teachers) > 1 {
+				ext := filepath.Ext(path)
+				path = strings.TrimSuffix(path, ext) + "-" + safeFileName(doc.Teachers[i].Teacher) + ext
+			}
+			if err := report.SaveFigure(path, doc.Teachers[i].fig); err != nil {
+				return err
+			}
+			doc.Figures = append(doc.Figures, path)
+		}
+	}
+	if o.format == report.FormatJSON {
+		return writeJSON(c.OutOrStdout(), doc)
+	}
+	return report.RenderAll(c.OutOrStdout(), reportTables(&doc), o.format)
+}
+
+// teacherReport builds one teacher's summary (with its figure) and the
+// similarity matrix of every model fingerprinted on its suite.
+func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
+	e := cs.Enrolment
+	ts := teacherSummary{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{}}
+	for _, k := range cs.Suite.Kinds {
+		ts.Comp[string(k)]++
+	}
+	var rep audit.EnrolReport
+	if len(e.Report) > 0 {
+		if err := json.Unmarshal(e.Report, &rep); err != nil {
+			return ts, similarityDoc{}, fmt.Errorf("enrolment %q: report: %w: %v", e.Name, store.ErrCorrupt, err)
+		}
+	}
+	ts.Rates, ts.AUC, ts.statistics = rep.Calibration.Rates, rep.Calibration.AUC, rep.Statistics
+	if ts.Rates == nil {
+		ts.Rates = []compare.Rate{}
+	}
+	models := []modelRole{{ID: e.TeacherFP, Role: "teacher"}}
+	fps := []*fingerprint.Fingerprint{cs.Teacher}
+	known := map[string]bool{e.TeacherFP: true}
+	for i, ctl := range e.Controls {
+		switch ctl.Role {
+		case store.RolePositive:
+			ts.Positives++
+		case store.RoleNegative:
+			ts.Negatives++
+		case store.RoleReference:
+			ts.References++
+		}
+		if ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration) {
+			ts.NullSize++
+		}
+		role := ctl.Role
+		if ctl.Half != "" {
+			role += " (" + ctl.Half + ")"
+		}
+		models = append(models, modelRole{ID: ctl.FP, Role: role})
+		fps = append(fps, cs.Controls[i])
+		known[ctl.FP] = true
+	}
+	for _, en := range fpEntries {
+		if known[en.ID] {
+			continue
+		}
+		fp, err := tx.Fingerprint(en.ID)
+		if err != nil {
+			return ts, similarityDoc{}, err
+		}
+		if fp.Suite != e.Suite {
+			continue
+		}
+		models = append(models, modelRole{ID: en.ID, Role: "suspect"})
+		fps = append(fps, fp)
+	}
+	for _, v := range verdicts {
+		if v.Teacher == e.Name {
+			ts.Audited++
+			if v.Verdict == string(audit.Derived) {
+				ts.Derived++
+			}
+		}
+	}
+	// Similarity matrix (symmetric statistics).
+	n := len(fps)
+	vals := make([][]float64, n)
+	for i := range vals {
+		vals[i] = make([]float64, n)
+	}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := pairStat(fps[i], fps[j], o.statistic)
+			vals[i][j], vals[j][i] = v, v
+		}
+	}
+	sim := similarityDoc{Teacher: e.Name, Suite: e.Suite, Statistic: o.statistic, Models: models, Values: vals}
+	if o.plot != "" {
+		fig, err := nullFigure(cs, verdicts)
+		if err != nil {
+			return ts, sim, err
+		}
+		ts.fig = fig
+	}
+	return ts, sim, nil
+}
+
+// pairStat is top-1 agreement or mean JS divergence between two
+// fingerprints on the same suite.
+func pairStat(a, b *fingerprint.Fingerprint, stat string) float64 {
+	if a.P.Rows != b.P.Rows || a.P.Cols != b.P.Cols || a.P.Rows == 0 {
+		return math.NaN()
+	}
+	var sum float64
+	for i := 0; i < a.P.Rows; i++ {
+		if stat == "js" {
+			sum += compare.JSDivergence(a.Row(i), b.Row(i))
+		} else if compare.Top1(a.Row(i)) == compare.Top1(b.Row(i)) {
+			sum++
+		}
+	}
+	return sum / float64(a.P.Rows)
+}
+
+// nullFigure draws the teacher's null on the audit statistic that decided
+// most of its audits (js_tfit, else agreement, when there are none).
+func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error) {
+	keys := audit.StatisticKeys(cs.Suite, false)
+	count := map[string]int{}
+	for _, v := range verdicts {
+		if v.Teacher == cs.Enrolment.Name && v.Best != "" {
+			count[v.Best]++
+		}
+	}
+	stat := keys[0]
+	if len(keys) > 1 {
+		stat = keys[1]
+	}
+	best := 0
+	for _, k := range keys {
+		if count[k] > best {
+			stat, best = k, count[k]
+		}
+	}
+	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat + " similarity (bigger = closer to the teacher)"}
+	for i, ctl := range cs.Enrolment.Controls {
+		inNull := ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration)
+		isPos := ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration
+		if !inNull && !isPos {
+			continue
+		}
+		st, err := compare.Compute(cs.Teacher.P, cs.Controls[i].P, cs.Suite.Kinds)
+		if err != nil {
+			return fig, fmt.Errorf("control %s: %w", ctl.FP, err)
+		}
+		v, err := st.Similarity(stat)
+		if err != nil {
+			v = math.NaN()
+		}
+		if inNull {
+			fig.Null = append(fig.Null, v)
+		} else {
+			fig.Positives = append(fig.Positives, v)
+		}
+	}
+	for _, v := range verdicts {
+		if v.Teacher != cs.Enrolment.Name {
+			continue
+		}
+		x, ok := v.x[stat]
+		if !ok {
+			x = math.NaN()
+		}
+		fig.Suspects = append(fig.Suspects, report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict})
+	}
+	return fig, nil
+}
+
+// safeFileName keeps a teacher name usable in a file name.
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// reportTables lays the report out as tables.
+func reportTables(doc *reportDoc) []report.Table {
+	sum := report.Table{
+		Title: "Enrolled teachers",
+		Columns: []report.Column{{Name: "teacher"}, {Name: "suite"}, {Name: "probes"}, {Name: "positives"}, {Name: "negatives"},
+			{Name: "references"}, {Name: "null size"}, {Name: "TPR@0.01"}, {Name: "FPR@0.01"}, {Name: "TPR@0.05"}, {Name: "FPR@0.05"},
+			{Name: "AUC"}, {Name: "audited"}, {Name: "derived"}},
+	}
+	for _, t := range doc.Teachers {
+		row := []report.Cell{report.Text(t.Teacher), report.Text(shortHash(t.Suite)), report.Int(int64(t.Probes)),
+			report.Int(int64(t.Positives)), report.Int(int64(t.Negatives)), report.Int(int64(t.References)), report.Int(int64(t.NullSize))}
+		for _, a := range []float64{0.01, 0.05} {
+			tpr, fpr := report.Cell{}, report.Cell{}
+			for _, r := range t.Rates {
+				if r.Alpha == a {
+					tpr, fpr = report.Float(r.TPR, 3), report.Float(r.FPR, 3)
+				}
+			}
+			row = append(row, tpr, fpr)
+		}
+		row = append(row, report.Float(t.AUC, 3), report.Int(int64(t.Audited)), report.Int(int64(t.Derived)))
+		sum.AddRow(row...)
+	}
+	tables := []report.Table{sum}
+	for _, m := range doc.Matrices {
+		t := report.Table{
+			Title:   fmt.Sprintf("Similarity on the suite of %s (%s)", m.Teacher, m.Statistic),
+			Columns: []report.Column{{Name: "#"}, {Name: "model", Align: report.AlignLeft}, {Name: "role"}},
+		}
+		for j := range m.Models {
+			t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
+		}
+		for i, mr := range m.Models {
+			row := []report.Cell{report.Int(int64(i + 1)), report.Text(shortID(mr.ID, m.Teacher)), report.Text(mr.Role)}
+			for j := range m.Models {
+				row = append(row, report.Float(m.Values[i][j], 2))
+			}
+			t.AddRow(row...)
+		}
+		if m.Statistic == "js" {
+			t.Notes = []string{"mean Jensen–Shannon divergence in bits (0 = identical outputs)"}
+		} else {
+			t.Notes = []string{"fraction of probes on which the two models' top-1 labels agree"}
+		}
+		tables = append(tables, t)
+	}
+	v := report.Table{
+		Title: "Verdicts of audited suspects",
+		Columns: []report.Column{{Name: "suspect"}, {Name: "teacher"}, {Name: "verdict"}, {Name: "p-value"},
+			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "nearest control"}, {Name: "reason"}},
+	}
+	for _, r := range doc.Verdicts {
+		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
+			report.Text(r.Best), report.Float(r.EffectSize, 2), report.Text(r.Nearest), report.Text(r.Reason))
+	}
+	if len(doc.Verdicts) == 0 {
+		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
+	}
+	tables = append(tables, v)
+	if len(doc.Figures) > 0 {
+		f := report.Table{Title: "Figures", Columns: []report.Column{{Name: "file"}}}
+		for _, p := range doc.Figures {
+			f.AddRow(report.Text(p))
+		}
+		tables = append(tables, f)
+	}
+	return tables
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+

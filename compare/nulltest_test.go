@@ -1,0 +1,139 @@
+package compare
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+)
+
+func col(v ...float64) [][]float64 {
+	out := make([][]float64, len(v))
+	for i, x := range v {
+		out[i] = []float64{x}
+	}
+	return out
+}
+
+func TestTestGaussianHand(t *testing.T) {
+	tests := []struct {
+		name    string
+		null    [][]float64
+		x       float64
+		p, z    float64
+		pEmp    float64
+		comment string
+	}{
+		// mean 3, sd √2.5, t = 3/√(2.5·1.2) = √3 on 4 df: closed form
+		// F₄(t) = ½ + ⅜·t/√(1+t²/4)·(1 − t²/(12(1+t²/4))) → 0.0791512…
+		{"five", col(1, 2, 3, 4, 5), 6, 0.07915121168772891, 3 / math.Sqrt(2.5), 1.0 / 6, ""},
+		// scipy.stats.t.sf((2.4−0.5)/(s·√(1+1/8)), 7) with s = 0.62792…
+		{"eight", col(0.3, 1.1, -0.4, 0.8, 0.2, 1.5, -0.1, 0.6), 2.4, 0.012294778346123756, 1.9 / 0.6279217421667403, 1.0 / 9, ""},
+		// Below the mean: p > ½; empirical counts null values ≥ x (3, 4, 5 and 3).
+		{"low", col(1, 2, 3, 4, 5), 3, 0.5, 0, 4.0 / 6, ""},
+	}
+	for _, tt := range tests {
+		res, err := Test(tt.null, []float64{tt.x}, Options{Predictive: PredictiveGaussian})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		s := res.Stats[0]
+		if !approx(s.P, tt.p, 1e-9) || !approx(s.Z, tt.z, 1e-9) || !approx(s.PEmpirical, tt.pEmp, 1e-12) || s.Method != MethodT {
+			t.Errorf("%s: got p=%v z=%v pEmp=%v method=%s, want p=%v z=%v pEmp=%v t-predictive",
+				tt.name, s.P, s.Z, s.PEmpirical, s.Method, tt.p, tt.z, tt.pEmp)
+		}
+		if res.P != s.P {
+			t.Errorf("%s: combined P = %v with one statistic, want %v", tt.name, res.P, s.P)
+		}
+	}
+}
+
+func TestTestRobust(t *testing.T) {
+	null := col(0.3, 1.1, -0.4, 0.8, 0.2, 1.5, -0.1, 0.6)
+	g, _ := Test(null, []float64{2.4}, Options{Predictive: PredictiveGaussian})
+	r, err := Test(null, []float64{2.4}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Stats[0]
+	if !(s.P > g.P && s.P < 0.5) || s.Lambda < 0 || s.Lambda > 1 || s.Z != g.Stats[0].Z {
+		t.Errorf("robust: p=%v λ=%v z=%v; want gaussian p %v < p < 0.5, λ in [0,1], same z", s.P, s.Lambda, s.Z, g.P)
+	}
+	// A right-skewed null (one large value) gets λ < 1; a clone far out
+	// still gets a p-value far below 1/(n+1).
+	skew := col(0, 0.1, 0.05, 0.2, 0.1, 0.15, 0.3, 0.05, 1.2, 0.1, 0.2, 0.4)
+	r, _ = Test(skew, []float64{8}, Options{})
+	if s := r.Stats[0]; s.Lambda >= 1 || s.P > 0.01 || s.P > s.PEmpirical/10 {
+		t.Errorf("skewed null, far suspect: λ = %v, p = %v; want λ < 1, p < 0.01 and ≪ %v", s.Lambda, s.P, s.PEmpirical)
+	}
+}
+
+func TestTestCombined(t *testing.T) {
+	// Statistic 0 as in "eight", statistic 1 uninformative, statistic 2 NaN
+	// for the suspect: combined = 3·min p (m counts every statistic).
+	base := []float64{0.3, 1.1, -0.4, 0.8, 0.2, 1.5, -0.1, 0.6}
+	null := make([][]float64, len(base))
+	for i, v := range base {
+		null[i] = []float64{v, float64(i), 1 + float64(i%3)}
+	}
+	res, err := Test(null, []float64{2.4, 3.5, math.NaN()}, Options{Predictive: PredictiveGaussian})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 3 * 0.012294778346123756
+	if !approx(res.P, want, 1e-9) || res.Best != 0 || !approx(res.MinP, want/3, 1e-9) {
+		t.Errorf("combined P = %v best %d minP %v, want %v best 0", res.P, res.Best, res.MinP, want)
+	}
+	if m := res.Stats[2].Method; m != MethodInsufficient || res.Stats[2].P != 1 {
+		t.Errorf("NaN suspect statistic: method %s p %v, want insufficient, 1", m, res.Stats[2].P)
+	}
+	if _, err := json.Marshal(res); err != nil {
+		t.Errorf("Result not JSON-encodable: %v", err)
+	}
+	// The cap at 1.
+	res, _ = Test(null, []float64{0, 0, 0}, Options{})
+	if res.P != 1 {
+		t.Errorf("uninformative suspect: combined P = %v, want 1", res.P)
+	}
+}
+
+func TestTestDegenerateNull(t *testing.T) {
+	// Two null models: insufficient, never a p-value of 0.
+	res, err := Test(col(1, 2), []float64{100}, Options{})
+	if !errors.Is(err, ErrInsufficientNull) || res.P != 1 || res.Stats[0].Method != MethodInsufficient {
+		t.Errorf("n=2: err=%v P=%v method=%s, want ErrInsufficientNull, 1, insufficient", err, res.P, res.Stats[0].Method)
+	}
+	// MinNull raises the bar.
+	if _, err := Test(col(1, 2, 3, 4), []float64{9}, Options{MinNull: 5}); !errors.Is(err, ErrInsufficientNull) {
+		t.Errorf("MinNull 5 with 4 nulls: err = %v, want ErrInsufficientNull", err)
+	}
+	// sd = 0: the empirical p-value, 1/(n+1) at best.
+	res, err = Test(col(0.5, 0.5, 0.5, 0.5), []float64{3}, Options{})
+	if err != nil || res.Stats[0].Method != MethodEmpirical || !approx(res.P, 0.2, 1e-12) {
+		t.Errorf("sd=0: err=%v method=%s P=%v, want empirical 0.2", err, res.Stats[0].Method, res.P)
+	}
+	// NaN null entries are skipped.
+	res, _ = Test(col(1, 2, math.NaN(), 3, 4, 5), []float64{6}, Options{Predictive: PredictiveGaussian})
+	if res.Stats[0].N != 5 || !approx(res.P, 0.07915121168772891, 1e-9) {
+		t.Errorf("NaN in null: n=%d P=%v, want 5, 0.0791512", res.Stats[0].N, res.P)
+	}
+}
+
+func TestTestErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		null    [][]float64
+		x       []float64
+		wantErr error
+	}{
+		{"ragged", [][]float64{{1, 2}, {1}}, []float64{1, 2}, ErrShape},
+		{"empty", col(1, 2, 3), nil, ErrShape},
+		{"inf null", col(1, math.Inf(1), 3), []float64{1}, ErrNonFinite},
+		{"inf suspect", col(1, 2, 3), []float64{math.Inf(1)}, ErrNonFinite},
+	}
+	for _, tt := range tests {
+		if _, err := Test(tt.null, tt.x, Options{}); !errors.Is(err, tt.wantErr) {
+			t.Errorf("%s: error = %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+}
