@@ -48,7 +48,7 @@ type DetectOptions struct {
 	Seed uint64
 	// Quick runs a small experiment for tests: a 64-64 teacher, an
 	// enrolment with QuickControls controls and QuickSuiteSize probes, one
-	// extra teacher and one suspect per family.
+	// extra teacher and one suspect in each of QuickFamilies.
 	Quick bool
 	// Workers bounds the models trained at once; 0 means DefaultWorkers.
 	Workers int

@@ -3,17 +3,32 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"flag"
+	"os"
 	"testing"
-	"time"
 )
 
-func TestDetectQuick(t *testing.T) {
-	start := time.Now()
-	rep, err := Detect(context.Background(), DetectOptions{Seed: 1, Quick: true})
+var fullRun = flag.String("bench.full", "", "run the full experiment (seed 1) and write its JSON report to this file")
+
+// TestDetectFull runs the full experiment when -bench.full FILE is given.
+func TestDetectFull(t *testing.T) {
+	if *fullRun == "" {
+		t.Skip("full experiment: pass -bench.full FILE")
+	}
+	rep, err := Detect(context.Background(), DetectOptions{Seed: 1, Progress: func(d string, done, total int) {
+		if done%10 == 0 {
+			t.Logf("%d/%d %s", done, total, d)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.MarshalIndent(rep, "", "  ")
-	t.Logf("%s", b)
-	t.Logf("elapsed %v", time.Since(start))
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*fullRun, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wall time %.0f s", rep.WallTimeS)
 }

@@ -177,6 +177,12 @@ type KDDatasetResult struct {
 	TestRows  int     `json:"test_rows"`
 	Rows      []KDRow `json:"rows"`
 	Runs      []KDRun `json:"runs"`
+	// TeacherTrainAccuracy and TeacherTrainConfidence are the teachers'
+	// accuracy and mean top-1 probability (at T = 1) on the training split,
+	// which is the transfer set, averaged over seeds. A confidence near 1
+	// means the soft targets at T = 1 are almost the hard labels.
+	TeacherTrainAccuracy   float64 `json:"teacher_train_accuracy"`
+	TeacherTrainConfidence float64 `json:"teacher_train_confidence"`
 }
 
 // KDResult is RunKD's outcome.
@@ -243,7 +249,7 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 		dr := KDDatasetResult{Spec: sp, InputDim: d.Dim(), Classes: len(d.Labels),
 			TrainRows: split.Train.Len(), TestRows: split.Test.Len()}
 		for _, seed := range res.Seeds {
-			runs, err := kdSeed(ctx, sp, split, seed, temps, alpha, func(r KDRun) {
+			runs, tacc, tconf, err := kdSeed(ctx, sp, split, seed, temps, alpha, func(r KDRun) {
 				done++
 				if opts.Progress != nil {
 					opts.Progress(r, done, total)
@@ -253,6 +259,8 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 				return nil, fmt.Errorf("kd bench: %s seed %d: %w", sp.Dataset, seed, err)
 			}
 			dr.Runs = append(dr.Runs, runs...)
+			dr.TeacherTrainAccuracy += tacc / float64(seeds)
+			dr.TeacherTrainConfidence += tconf / float64(seeds)
 		}
 		dr.Rows = aggregate(dr.Runs)
 		res.Datasets = append(res.Datasets, dr)
@@ -262,17 +270,26 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 }
 
 // kdSeed trains and evaluates the teacher, the hard-label student and the
-// distilled students of one seed.
-func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, temps []float64, alpha float64, done func(KDRun)) ([]KDRun, error) {
+// distilled students of one seed; it also returns the teacher's accuracy
+// and mean top-1 probability on the training split.
+func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, temps []float64, alpha float64, done func(KDRun)) (runs []KDRun, tacc, tconf float64, err error) {
 	base := distill.Config{Train: split.Train, Epochs: sp.Epochs, BatchSize: sp.BatchSize, Seed: seed}
 	tcfg := base
 	tcfg.Hidden, tcfg.Name = sp.TeacherHidden, "teacher"
 	tres, err := distill.Train(ctx, tcfg)
 	if err != nil {
-		return nil, fmt.Errorf("teacher: %w", err)
+		return nil, 0, 0, fmt.Errorf("teacher: %w", err)
 	}
 	teacher := tres.Student
-	var runs []KDRun
+	p, err := teacher.Predict(ctx, split.Train.X)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("teacher on training data: %w", err)
+	}
+	tacc = eval.Accuracy(p, split.Train.Y)
+	for i := 0; i < p.Rows; i++ {
+		tconf += float64(slices.Max(p.Data[i*p.Stride : i*p.Stride+p.Cols]))
+	}
+	tconf /= float64(p.Rows)
 	add := func(r KDRun, res *distill.Result) error {
 		met, err := eval.Evaluate(ctx, res.Student, split.Test, teacher)
 		if err != nil {
@@ -289,16 +306,16 @@ func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, te
 		return nil
 	}
 	if err := add(KDRun{Model: "teacher", Hidden: sp.TeacherHidden}, tres); err != nil {
-		return nil, fmt.Errorf("teacher: %w", err)
+		return nil, 0, 0, fmt.Errorf("teacher: %w", err)
 	}
 	scfg := base
 	scfg.Hidden, scfg.Name = sp.StudentHidden, "student"
 	sres, err := distill.Train(ctx, scfg)
 	if err != nil {
-		return nil, fmt.Errorf("hard-label student: %w", err)
+		return nil, 0, 0, fmt.Errorf("hard-label student: %w", err)
 	}
 	if err := add(KDRun{Model: "student", Hidden: sp.StudentHidden}, sres); err != nil {
-		return nil, fmt.Errorf("hard-label student: %w", err)
+		return nil, 0, 0, fmt.Errorf("hard-label student: %w", err)
 	}
 	for _, T := range temps {
 		kcfg := scfg
@@ -307,13 +324,13 @@ func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, te
 		kcfg.Name = fmt.Sprintf("kd-T%g", T)
 		kres, err := distill.Train(ctx, kcfg)
 		if err != nil {
-			return nil, fmt.Errorf("student at T=%g: %w", T, err)
+			return nil, 0, 0, fmt.Errorf("student at T=%g: %w", T, err)
 		}
 		if err := add(KDRun{Model: "kd", Hidden: sp.StudentHidden, Temperature: T}, kres); err != nil {
-			return nil, fmt.Errorf("student at T=%g: %w", T, err)
+			return nil, 0, 0, fmt.Errorf("student at T=%g: %w", T, err)
 		}
 	}
-	return runs, nil
+	return runs, tacc, tconf, nil
 }
 
 // aggregate groups runs by Label in first-seen order.
@@ -400,6 +417,7 @@ func (r *KDResult) Tables(split bool) []report.Table {
 			Notes: []string{
 				fmt.Sprintf("Mean ± sample sd over %d seed(s); last-epoch weights, no early stopping or best-epoch selection.", len(r.Seeds)),
 				fmt.Sprintf("Train %d rows, test %d rows; test errors are counts on the test split; agreement is top-1 agreement with the same seed's teacher on the test split.", d.TrainRows, d.TestRows),
+				fmt.Sprintf("Teacher on the training split (= transfer set): accuracy %.4f, mean top-1 probability %.4f.", d.TeacherTrainAccuracy, d.TeacherTrainConfidence),
 				fmt.Sprintf("Machine: %d CPUs, BLAS %s; whole bench wall time %.0f s.", r.CPUs, r.BLAS, r.Elapsed),
 				fmt.Sprintf("KD: Hinton KL at temperature T with the T² factor, α = %g soft + %.3g hard-label cross-entropy, transfer set = training inputs, full teacher distribution; hard-label and KD students share their initial weights per seed.", r.Alpha, 1-r.Alpha),
 			},

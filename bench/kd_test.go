@@ -61,6 +61,9 @@ func TestRunKDQuick(t *testing.T) {
 	if got := d.Rows[0].AccMean; got < 0.93 {
 		t.Errorf("teacher accuracy after %d epochs: got %.4f, want ≥ 0.93", spec.Epochs, got)
 	}
+	if c, a := d.TeacherTrainConfidence, d.TeacherTrainAccuracy; !(c > 0.1 && c <= 1) || !(a >= 0.95 && a <= 1) {
+		t.Errorf("teacher on training data: confidence %g, accuracy %g; want in (0.1,1] and [0.95,1]", c, a)
+	}
 	for _, r := range d.Runs {
 		if r.Epochs != spec.Epochs {
 			t.Errorf("%s trained %d epochs, want %d (last epoch, no early stopping)", r.Label(), r.Epochs, spec.Epochs)

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/model"
@@ -54,9 +55,9 @@ const seedBase = 1_000_000
 // other architectures, the other half of the data, label smoothing,
 // students of other independent teachers, and the teacher's own recipe
 // with another seed). teacherHidden and teacherAct are the protected
-// teacher's architecture, used by the "teacher-recipe" family. quick gives
-// one suspect per family instead of the full counts (56 positives, 108
-// negatives).
+// teacher's architecture, used by the "teacher-recipe" family. quick keeps
+// only QuickFamilies with one suspect each instead of the full counts (56
+// positives, 108 negatives).
 func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
 	kd := func(t float64) audit.Recipe {
 		return audit.Recipe{Source: audit.FromTeacher, Temperature: t, Alpha: 0.9}
@@ -91,13 +92,25 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 		{Name: "student-of-other", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromOther, Temperature: 4, Alpha: 0.9}, Note: "KD at T=4 from another independently trained teacher"},
 		{Name: "teacher-recipe", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct}, Note: "the teacher's own recipe with another seed (hardest)"},
 	}
-	for i := range fams {
-		fams[i].Recipe.Family = fams[i].Name
+	out := fams[:0]
+	for _, f := range fams {
+		f.Recipe.Family = f.Name
 		if quick {
-			fams[i].N = 1
+			if !slices.Contains(QuickFamilies, f.Name) {
+				continue
+			}
+			f.N = 1
 		}
+		out = append(out, f)
 	}
-	return fams
+	return out
+}
+
+// QuickFamilies are the families a quick run keeps, one suspect each: a
+// handful of each kind, including the hardest negative.
+var QuickFamilies = []string{
+	"kd-t4", "extract-label", "kd-finetune", "serve-t2",
+	"independent-seed", "half-data", "student-of-other", "teacher-recipe",
 }
 
 // Suspect is one zoo model to be made: its family and its recipe with the

@@ -188,7 +188,7 @@ func TestLabelOnlyAndDegenerate(t *testing.T) {
 	}{
 		{"fine", mk(2, 2, 0.9, 0.1, 0.2, 0.8), false, ""},
 		{"labels", mk(2, 2, 1, 0, 0, 1), true, ""},
-		{"labels within tol", mk(2, 2, 1 - 5e-7, 5e-7, 0, 1), true, ""},
+		{"labels within tol", mk(2, 2, 1-5e-7, 5e-7, 0, 1), true, ""},
 		{"almost labels", mk(2, 2, 0.999, 0.001, 0, 1), false, ""},
 		{"identical", mk(3, 2, 0.3, 0.7, 0.3, 0.7, 0.3, 0.7), false, ReasonIdentical},
 		{"constant", mk(3, 2, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6), false, ReasonConstant},

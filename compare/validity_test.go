@@ -16,7 +16,7 @@ var validityAlphas = []float64{0.01, 0.05, 0.1}
 
 const (
 	validityNull = 20   // null models per replicate
-	validityReps = 10000 // replicates per scenario
+	validityReps = 3000 // replicates per scenario
 )
 
 // nullGen draws the similarity vector of one independent model.

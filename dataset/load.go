@@ -72,8 +72,27 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Dataset, error) 
 		}
 		return LoadIDX(ctx, name, labels)
 	}
+	if looksLikeIDX(name) {
+		// Named like an IDX file but not one: say what is wrong with it.
+		_, err := readIDXFile(ctx, nil, name)
+		if err == nil {
+			err = fmt.Errorf("not an IDX images file (magic 0x%08x wanted)", IDXImages)
+		}
+		return nil, fmt.Errorf("dataset %q: %w", name, err)
+	}
 	return nil, fmt.Errorf("dataset %q: %w (want %s, a .csv file or an IDX images file)",
 		name, ErrUnknown, strings.Join(Names, ", "))
+}
+
+// looksLikeIDX reports whether path names an existing file whose name
+// suggests the IDX format ("idx" in the name, or ".gz"/".idx" endings).
+func looksLikeIDX(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	lower := strings.ToLower(filepath.Base(path))
+	return strings.Contains(lower, "idx") || strings.HasSuffix(lower, ".gz") || strings.HasSuffix(lower, ".idx")
 }
 
 // loadCSVFile reads a CSV file, gunzipping it when it starts with the gzip

@@ -62,6 +62,17 @@ type ConferrableOptions struct {
 	// negatives predicting it) is at least MinScore; zero means any
 	// score above −1 and a negative value disables the bound.
 	MinScore float64
+	// Folds > 1 cross-fits: the controls are dealt into Folds folds
+	// (control i to fold i mod Folds, positives and negatives separately),
+	// every pair is attacked once per fold with the controls outside that
+	// fold, and each result is scored on the fold's own controls only, so
+	// a probe's score measures how it transfers to controls it was not
+	// optimised against. Zero means 2; 1 attacks and scores with every
+	// control. Folds is capped at the smaller number of controls.
+	Folds int
+	// NormGrad scales each model's input gradient to unit L1 norm per row
+	// before summing, so that no single model dominates the step.
+	NormGrad bool
 	// PerFeature takes the range (for eps and clipping) per feature
 	// instead of the global dataset.Range.
 	PerFeature bool
@@ -106,6 +117,9 @@ func (o ConferrableOptions) withDefaults() ConferrableOptions {
 	}
 	if o.Oversample <= 0 {
 		o.Oversample = 3
+	}
+	if o.Folds <= 0 {
+		o.Folds = 2
 	}
 	if o.Batch <= 0 {
 		o.Batch = 1024
@@ -185,22 +199,35 @@ func ConferrableProbes(ctx context.Context, teacher *model.MLP, pos, neg []*mode
 	order := rng.Perm(d.Len())
 	order = order[:min(len(order), opts.Oversample*n)]
 
-	c := newConferrer(teacher, pos, neg, opts, lo, hi)
-	pairs, err := c.pairs(ctx, d, order, rng)
-	if err != nil {
-		return Batch{}, err
-	}
+	folds := max(1, min(opts.Folds, len(pos), len(neg)))
+	gen.Settings["folds"] = float64(folds)
 	var res []conferResult
 	var start, end float64
-	for b := 0; b < len(pairs); b += opts.Batch {
-		if err := ctx.Err(); err != nil {
-			return Batch{}, err
+	var pairs []conferPair
+	for f := range folds {
+		// Attack with the controls outside fold f, score on fold f.
+		apos, aneg := deal(pos, folds, f, false), deal(neg, folds, f, false)
+		spos, sneg := deal(pos, folds, f, true), deal(neg, folds, f, true)
+		if folds == 1 {
+			spos, sneg = pos, neg
 		}
-		chunk := pairs[b:min(len(pairs), b+opts.Batch)]
-		r, s, e := c.attack(d, chunk)
-		res = append(res, r...)
-		start += s
-		end += e
+		c := newConferrer(teacher, apos, aneg, opts, lo, hi)
+		if f == 0 {
+			var err error
+			if pairs, err = c.pairs(ctx, d, order, rng); err != nil {
+				return Batch{}, err
+			}
+		}
+		for b := 0; b < len(pairs); b += opts.Batch {
+			if err := ctx.Err(); err != nil {
+				return Batch{}, err
+			}
+			chunk := pairs[b:min(len(pairs), b+opts.Batch)]
+			r, s, e := c.attack(d, chunk, spos, sneg)
+			res = append(res, r...)
+			start += s
+			end += e
+		}
 	}
 	hit := 0
 	var kept []conferResult
@@ -240,11 +267,11 @@ func ConferrableProbes(ctx context.Context, teacher *model.MLP, pos, neg []*mode
 		src[i] = r.src
 	}
 	gen.Count = len(out)
-	gen.Settings["tried"] = float64(len(pairs))
+	gen.Settings["tried"] = float64(len(res))
 	gen.Settings["hit"] = float64(hit)
-	if len(pairs) > 0 {
-		gen.Settings["objective_start"] = start / float64(len(pairs))
-		gen.Settings["objective_end"] = end / float64(len(pairs))
+	if len(res) > 0 {
+		gen.Settings["objective_start"] = start / float64(len(res))
+		gen.Settings["objective_end"] = end / float64(len(res))
 	}
 	if len(out) > 0 {
 		gen.Settings["mean_score"] = sum / float64(len(out))
@@ -253,6 +280,18 @@ func ConferrableProbes(ctx context.Context, teacher *model.MLP, pos, neg []*mode
 		gen.Note = fmt.Sprintf("kept %d of %d conferrable probes", len(out), n)
 	}
 	return Batch{X: x, Source: src, Gen: gen}, nil
+}
+
+// deal returns the models of fold f (in) or of every other fold (!in) when
+// ms are dealt into folds round-robin.
+func deal(ms []*model.MLP, folds, f int, in bool) []*model.MLP {
+	var out []*model.MLP
+	for i, m := range ms {
+		if (i%folds == f) == in {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // conferPair is one source row and the class it is attacked towards.
@@ -363,9 +402,9 @@ func (c *conferrer) models() []*model.MLP {
 	return append(append([]*model.MLP{c.teacher}, c.pos...), c.neg...)
 }
 
-// attack runs PGD on the pairs and returns the results and the summed
-// objective before and after.
-func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair) (res []conferResult, start, end float64) {
+// attack runs PGD on the pairs and returns the results, scored on the
+// controls spos and sneg, and the summed objective before and after.
+func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair, spos, sneg []*model.MLP) (res []conferResult, start, end float64) {
 	D, k, n := d.Dim(), c.k, len(pairs)
 	src := make([]int, n)
 	targets := make([]int, n)
@@ -444,8 +483,24 @@ func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair) (res []confer
 			th := c.dTheta[:len(m.Theta)]
 			clear(th)
 			m.Backward(&c.tapes[j], dl, th, dx)
-			for l, v := range dx.Data {
-				grad.Data[l] += v
+			if !c.o.NormGrad {
+				for l, v := range dx.Data {
+					grad.Data[l] += v
+				}
+				continue
+			}
+			for i := 0; i < n; i++ {
+				var l1 float64
+				for _, v := range row(dx, i) {
+					l1 += math.Abs(float64(v))
+				}
+				if l1 == 0 {
+					continue
+				}
+				f := float32(w / l1)
+				for l, v := range row(dx, i) {
+					row(grad, i)[l] += f * v
+				}
 			}
 		}
 		for i := 0; i < n; i++ {
@@ -467,22 +522,24 @@ func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair) (res []confer
 	res = make([]conferResult, n)
 	for i, t := range targets {
 		top, _, _ := top2(row(ps[0], i))
-		var score, soft float64
-		for j := 1; j <= np+nn; j++ {
-			p := row(ps[j], i)
-			agree := 0.0
-			if c1, _, _ := top2(p); c1 == t {
-				agree = 1
-			}
-			if j <= np {
-				score += agree / float64(np)
-				soft += float64(p[t]) / float64(np)
-			} else {
-				score -= agree / float64(nn)
-				soft -= float64(p[t]) / float64(nn)
-			}
+		res[i] = conferResult{src: src[i], x: append([]float32(nil), row(x, i)...), hit: top == t}
+	}
+	// Score on the scoring controls.
+	p := newMatrix(n, k)
+	var tape model.Tape
+	for j, m := range append(append([]*model.MLP{}, spos...), sneg...) {
+		w := 1 / float64(len(spos))
+		if j >= len(spos) {
+			w = -1 / float64(len(sneg))
 		}
-		res[i] = conferResult{src: src[i], x: append([]float32(nil), row(x, i)...), hit: top == t, score: score, soft: soft}
+		probs(m, &tape, x, p)
+		for i, t := range targets {
+			pr := row(p, i)
+			if c1, _, _ := top2(pr); c1 == t {
+				res[i].score += w
+			}
+			res[i].soft += w * float64(pr[t])
+		}
 	}
 	return res, start, end
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/spf13/cobra"
@@ -68,9 +69,12 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		return err
 	}
 	cfg.Teacher = teacher
+	if !(o.temperature > 0) {
+		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
+	}
 	cfg.Temperature = o.temperature
-	if o.temperature == 0 {
-		cfg.Temperature = -1 // make an explicit 0 an error, not "the default"
+	if !(o.alpha > 0 && o.alpha <= 1) {
+		return usageError{fmt.Errorf("--alpha %g: the soft-target weight must be in (0, 1] (use lineage train for hard labels only)", o.alpha)}
 	}
 	cfg.Alpha = o.alpha
 	cfg.Loss = o.loss
