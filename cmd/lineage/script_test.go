@@ -25,6 +25,7 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LINEAGE_DB", "")
+			env.Values["lockdb"] = &heldLock{}
 			return os.WriteFile(filepath.Join(env.WorkDir, "other.csv"), []byte(otherLabelsCSV(90)), 0o644)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -57,16 +58,19 @@ func cmdLockDB(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	db, err := store.Open(ts.MkAbs(args[0]), store.Options{})
 	ts.Check(err)
-	ts.Values["lockdb"] = db
+	ts.Value("lockdb").(*heldLock).db = db
 }
 
+// heldLock keeps the store lockdb opened until unlockdb.
+type heldLock struct{ db *store.Store }
+
 func cmdUnlockDB(ts *testscript.TestScript, neg bool, args []string) {
-	db, ok := ts.Values["lockdb"].(*store.Store)
-	if !ok {
+	h := ts.Value("lockdb").(*heldLock)
+	if h.db == nil {
 		ts.Fatalf("unlockdb without lockdb")
 	}
-	ts.Check(db.Close())
-	delete(ts.Values, "lockdb")
+	ts.Check(h.db.Close())
+	h.db = nil
 }
 
 // cmdCorrupt overwrites 64 bytes of FILE at each OFFSET with 0xA5.
