@@ -58,9 +58,16 @@ func (o Options) withDefaults() Options {
 // StatEvidence is one statistic of a teacher result: the raw value, its
 // similarity score, the null it was compared with and its p-value.
 type StatEvidence struct {
-	Value float64 `json:"value"`
-	N     int     `json:"n"`
-	compare.StatResult
+	Value      float64        `json:"value"`       // the raw statistic (a fraction or a JS divergence)
+	N          int            `json:"n"`           // probes it was measured on
+	Similarity float64        `json:"similarity"`  // the transformed score compared with the null
+	NullMean   float64        `json:"null_mean"`   // mean similarity of the independent models
+	NullSD     float64        `json:"null_sd"`     // their standard deviation
+	NullN      int            `json:"null_n"`      // how many there were
+	Z          float64        `json:"z"`           // (similarity − null mean) / null sd
+	P          float64        `json:"p"`           // p-value of this statistic alone
+	PEmpirical float64        `json:"p_empirical"` // rank-based p-value, (1 + #null ≥ x)/(n + 1)
+	Method     compare.Method `json:"method"`      // how P was computed
 }
 
 // Neighbour is the control (or reference) most similar to the suspect.
@@ -231,7 +238,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	tr.Statistics = map[string]StatEvidence{}
 	for j, k := range keys {
 		v := st.Values[k]
-		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, StatResult: res.Stats[j]}
+		r := res.Stats[j]
+		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
+			NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
 	}
 	if err != nil {
 		tr.Verdict, tr.Reason = Inconclusive, "the independent models' statistics do not vary: no usable null"
@@ -263,11 +272,23 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		out.Results = append(out.Results, tr)
 		ps[i] = tr.PCombined
 	}
-	adj := make([]float64, len(ps))
-	compare.Holm(adj, ps)
+	// Holm's correction runs over the teachers the suspect was actually
+	// tested against; a teacher without a fingerprint adds no test.
+	var tested []int
+	var tp []float64
+	for i, s := range suspects {
+		if s != nil {
+			tested = append(tested, i)
+			tp = append(tp, ps[i])
+		}
+	}
+	adj := make([]float64, len(tp))
+	compare.Holm(adj, tp)
+	for k, i := range tested {
+		out.Results[i].PValue = adj[k]
+	}
 	for i := range out.Results {
 		tr := &out.Results[i]
-		tr.PValue = adj[i]
 		if tr.Verdict == Inconclusive {
 			continue
 		}
@@ -283,4 +304,27 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		}
 	}
 	return out, nil
+}
+
+// MarshalJSON writes NaN and infinite numbers (an unmeasured statistic, a
+// null without spread) as null, which encoding/json cannot do by itself.
+func (s StatEvidence) MarshalJSON() ([]byte, error) {
+	f := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Value      *float64       `json:"value"`
+		N          int            `json:"n"`
+		Similarity *float64       `json:"similarity"`
+		NullMean   *float64       `json:"null_mean"`
+		NullSD     *float64       `json:"null_sd"`
+		NullN      int            `json:"null_n"`
+		Z          *float64       `json:"z"`
+		P          *float64       `json:"p"`
+		PEmpirical *float64       `json:"p_empirical"`
+		Method     compare.Method `json:"method"`
+	}{f(s.Value), s.N, f(s.Similarity), f(s.NullMean), f(s.NullSD), s.NullN, f(s.Z), f(s.P), f(s.PEmpirical), s.Method})
 }

@@ -23,9 +23,10 @@ import (
 
 // Defaults of EnrollOptions.
 const (
-	DefaultControls  = 16  // positive controls; negatives are 1.5× as many
-	DefaultSuiteSize = 200 // probes kept by conferrable selection
-	DefaultWorkers   = 2   // controls trained at once
+	DefaultControls  = 16   // positive controls; negatives are 1.5× as many
+	DefaultSuiteSize = 200  // probes kept by conferrable selection
+	DefaultWorkers   = 2    // controls trained at once
+	DefaultMixup     = 3000 // mixup candidates in the probe pool
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures
@@ -48,6 +49,9 @@ type EnrollOptions struct {
 	// Candidates configures the candidate probe pool; its zero value means
 	// probe.Build's defaults.
 	Candidates probe.BuildOptions
+	// Mixup is the number of mixup candidates added to the pool; 0 means
+	// DefaultMixup, negative means none.
+	Mixup int
 	// Progress, when set, is called as work completes with a short
 	// description, the units done and the total.
 	Progress func(desc string, done, total int)
@@ -85,6 +89,10 @@ type FamilyRate struct {
 	N       int    `json:"n"`
 	Flagged int    `json:"flagged_at_0.01"`
 }
+
+// ErrTooFewControls is wrapped when an enrolment would have too few
+// negative controls to calibrate on.
+var ErrTooFewControls = errors.New("too few controls")
 
 // ErrTeacher is wrapped by errors about an unusable teacher or dataset.
 var ErrTeacher = errors.New("unusable teacher")
@@ -126,6 +134,15 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	recipes := opts.Recipes
 	if recipes == nil {
 		recipes = ControlRecipes(k, opts.Seed, teacher.Sizes[1:len(teacher.Sizes)-1], teacher.Act)
+	}
+	calNeg := 0
+	for i, r := range recipes {
+		if i%2 == 1 && !r.Derived() {
+			calNeg++
+		}
+	}
+	if calNeg < compare.DefaultMinNull+1 {
+		return nil, fmt.Errorf("%w: %d negative controls in the calibration half, need at least %d (raise the number of controls)", ErrTooFewControls, calNeg, compare.DefaultMinNull+1)
 	}
 	needOther := slices.ContainsFunc(recipes, func(r Recipe) bool { return r.Source == FromOther })
 	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
@@ -174,7 +191,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if bo.Seed == 0 {
 		bo.Seed = opts.Seed
 	}
-	cand, err := probe.Build(ctx, teacher, held, bo)
+	cand, err := candidates(ctx, teacher, held, bo, opts.Mixup)
 	if err != nil {
 		return nil, fmt.Errorf("build candidate probes: %w", err)
 	}
@@ -202,7 +219,8 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 			selNeg = append(selNeg, out)
 		}
 	}
-	suite, _, err := probe.Select(cand, tOut, selPos, selNeg, min(n, cand.Len()), probe.SelectOptions{})
+	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10)}
+	suite, _, err := probe.Select(cand, tOut, selPos, selNeg, min(n, cand.Len()), probe.SelectOptions{MinShare: -1, Quota: quota})
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
 	}
@@ -329,4 +347,35 @@ func (r *EnrolReport) CompositionString() string {
 		parts[i] = fmt.Sprintf("%s %d", k, r.Composition[probe.Kind(k)])
 	}
 	return fmt.Sprintf("%d (%s)", r.Probes, strings.Join(parts, ", "))
+}
+
+// candidates builds the candidate probe pool: probe.Build's kinds plus
+// mixup points between held-out samples.
+func candidates(ctx context.Context, teacher *model.MLP, held *dataset.Dataset, bo probe.BuildOptions, mixup int) (*probe.Suite, error) {
+	base, err := probe.Build(ctx, teacher, held, bo)
+	if err != nil {
+		return nil, err
+	}
+	if mixup == 0 {
+		mixup = DefaultMixup
+	}
+	if mixup < 0 {
+		return base, nil
+	}
+	batches := splitBatches(base)
+	batches = append(batches, probe.MixupProbes(held, mixup, bo.Seed^0x5eed))
+	return probe.Finalize(base.Name, base.Labels, batches...)
+}
+
+// splitBatches cuts a suite back into its generators' batches (rows are
+// stored in generator order).
+func splitBatches(s *probe.Suite) []probe.Batch {
+	var out []probe.Batch
+	r := 0
+	for _, g := range s.Generators {
+		x := blas32.General{Rows: g.Count, Cols: s.Dim(), Stride: s.Dim(), Data: s.X.Data[r*s.X.Stride : (r+g.Count)*s.X.Stride]}
+		out = append(out, probe.Batch{X: x, Gen: g})
+		r += g.Count
+	}
+	return out
 }

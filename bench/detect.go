@@ -65,7 +65,8 @@ type DetectOptions struct {
 	// QuickControls and QuickSuiteSize when Quick.
 	Enroll audit.EnrollOptions
 	// Progress, when set, is called as work completes with a short
-	// description, the units done and the (estimated) total.
+	// description, the units done and the (estimated) total. Calls come
+	// from several goroutines but never at the same time.
 	Progress func(desc string, done, total int)
 }
 
@@ -129,14 +130,12 @@ func Detect(ctx context.Context, opts DetectOptions) (*DetectReport, error) {
 		total = 1 + estimateEnrolSteps(o) + o.OtherTeachers + len(suspects)
 	)
 	step := func(desc string, n int) {
-		if o.Progress == nil {
-			return
-		}
 		mu.Lock()
+		defer mu.Unlock()
 		done += n
-		d, t := done, total
-		mu.Unlock()
-		o.Progress(desc, d, t)
+		if o.Progress != nil {
+			o.Progress(desc, done, total)
+		}
 	}
 
 	// 1. The protected teacher and its enrolment.

@@ -70,9 +70,6 @@ type ConferrableOptions struct {
 	// optimised against. Zero means 2; 1 attacks and scores with every
 	// control. Folds is capped at the smaller number of controls.
 	Folds int
-	// NormGrad scales each model's input gradient to unit L1 norm per row
-	// before summing, so that no single model dominates the step.
-	NormGrad bool
 	// PerFeature takes the range (for eps and clipping) per feature
 	// instead of the global dataset.Range.
 	PerFeature bool
@@ -209,7 +206,7 @@ func ConferrableProbes(ctx context.Context, teacher *model.MLP, pos, neg []*mode
 		apos, aneg := deal(pos, folds, f, false), deal(neg, folds, f, false)
 		spos, sneg := deal(pos, folds, f, true), deal(neg, folds, f, true)
 		if folds == 1 {
-			spos, sneg = pos, neg
+			apos, aneg, spos, sneg = pos, neg, pos, neg
 		}
 		c := newConferrer(teacher, apos, aneg, opts, lo, hi)
 		if f == 0 {
@@ -483,24 +480,8 @@ func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair, spos, sneg []
 			th := c.dTheta[:len(m.Theta)]
 			clear(th)
 			m.Backward(&c.tapes[j], dl, th, dx)
-			if !c.o.NormGrad {
-				for l, v := range dx.Data {
-					grad.Data[l] += v
-				}
-				continue
-			}
-			for i := 0; i < n; i++ {
-				var l1 float64
-				for _, v := range row(dx, i) {
-					l1 += math.Abs(float64(v))
-				}
-				if l1 == 0 {
-					continue
-				}
-				f := float32(w / l1)
-				for l, v := range row(dx, i) {
-					row(grad, i)[l] += f * v
-				}
+			for l, v := range dx.Data {
+				grad.Data[l] += v
 			}
 		}
 		for i := 0; i < n; i++ {

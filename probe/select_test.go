@@ -126,14 +126,14 @@ func TestSelectQuotas(t *testing.T) {
 	if want := 12 - (5 - plantedMistakes); inPlant != want {
 		t.Errorf("got %d planted probes, want %d (quota displaces %d)", inPlant, want, 5-plantedMistakes)
 	}
-	// MinShare: every kind gets at least floor(0.2·20) = 4.
-	s, _, err = Select(cand, teacher, pos, neg, 20, SelectOptions{MinShare: 0.2})
+	// MinShare: every kind gets at least floor(0.1·20) = 2.
+	s, _, err = Select(cand, teacher, pos, neg, 20, SelectOptions{MinShare: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range kindOrder {
-		if got := s.Counts()[k]; got < 4 {
-			t.Errorf("MinShare 0.2 of 20: kind %s has %d probes, want ≥ 4", k, got)
+		if got := s.Counts()[k]; got < 2 {
+			t.Errorf("MinShare 0.1 of 20: kind %s has %d probes, want ≥ 2", k, got)
 		}
 	}
 }

@@ -20,11 +20,12 @@ const (
 	Adversarial Kind = "adversarial" // FGSM/PGD on the teacher's own gradients
 	Mistake     Kind = "mistake"     // held-out inputs the teacher gets wrong
 	Conferrable Kind = "conferrable" // PGD towards inputs only the teacher's students follow
+	Mixup       Kind = "mixup"       // random convex combinations of two held-out samples
 )
 
 // kindOrder is the canonical order of the known kinds, used wherever the
 // package iterates over kinds.
-var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake, Conferrable}
+var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake, Conferrable, Mixup}
 
 // Known reports whether k is one of the kinds lineage generates.
 func (k Kind) Known() bool {

@@ -107,7 +107,10 @@ func TestOIPServerExample(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	defer func() {
+		cancel()
+		cmd.Wait()
+	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		t.Fatalf("reading the listening line: %v", err)
@@ -150,7 +153,7 @@ func TestExecFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ref := "exec:/bin/sh -c '" + strings.ReplaceAll(tt.script, "'", `'"'"'`) + "'"
+			ref := "exec:/bin/sh " + writeScript(t, tt.script)
 			opts := Options{Timeout: 300 * time.Millisecond, StartTimeout: 5 * time.Second}
 			start := time.Now()
 			m, err := Open(context.Background(), ref, opts)
@@ -178,7 +181,7 @@ func TestExecFailures(t *testing.T) {
 func TestExecCloseKillsChild(t *testing.T) {
 	hello := `{"lineage_exec":1,"name":"sh","input_size":1,"labels":["a"]}`
 	ctx, cancel := context.WithCancel(context.Background())
-	m, err := OpenExec(ctx, `exec:/bin/sh -c 'echo '"'"`+hello+`'"'"'; trap "" TERM; sleep 30'`, Options{})
+	m, err := OpenExec(ctx, "exec:/bin/sh "+writeScript(t, "echo '"+hello+"'; trap '' TERM; sleep 30"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +195,14 @@ func TestExecCloseKillsChild(t *testing.T) {
 	if _, err := m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{1}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Predict after Close: %v, want ErrClosed", err)
 	}
+}
+
+// writeScript writes a shell script into a temporary directory.
+func writeScript(t *testing.T, script string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "model.sh")
+	if err := os.WriteFile(path, []byte(script+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

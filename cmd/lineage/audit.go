@@ -322,8 +322,8 @@ func statisticsTable(tr audit.TeacherResult) report.Table {
 	sort.Strings(keys)
 	for _, k := range keys {
 		s := tr.Statistics[k]
-		t.AddRow(report.Text(k), report.Float(s.Value, 4), report.Int(int64(s.N)), report.Float(s.X, 3),
-			report.Float(s.Mean, 3), report.Float(s.SD, 3), report.Int(int64(s.StatResult.N)), report.Float(s.Z, 2),
+		t.AddRow(report.Text(k), report.Float(s.Value, 4), report.Int(int64(s.N)), report.Float(s.Similarity, 3),
+			report.Float(s.NullMean, 3), report.Float(s.NullSD, 3), report.Int(int64(s.NullN)), report.Float(s.Z, 2),
 			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
 	}
 	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
@@ -121,6 +122,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		}}
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
+	if errors.Is(err, compare.ErrInsufficientNull) {
+		return fmt.Errorf("enrol %q: too few negative controls to calibrate (raise --controls, to 6 at least): %w", name, err)
+	}
 	if err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}

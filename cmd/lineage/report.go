@@ -176,7 +176,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 					v.Nearest = shortID(tr.Nearest.FP, tr.Teacher) + " (" + tr.Nearest.Role + ")"
 				}
 				for k, s := range tr.Statistics {
-					v.x[k] = s.X
+					v.x[k] = s.Similarity
 				}
 				doc.Verdicts = append(doc.Verdicts, v)
 			}
@@ -455,4 +455,3 @@ func shortHash(h string) string {
 	}
 	return h
 }
-

@@ -77,6 +77,8 @@ func newRootCommand() *cobra.Command {
 		newCompareCommand(g),
 		newReportCommand(g),
 		newDBCommand(g),
+		newBenchCommand(g),
+		newServeCommand(),
 	)
 	return root
 }

@@ -2,7 +2,7 @@
 """A small PyTorch MLP on the digits data served over lineage's exec protocol.
 
 At startup it trains a 64-32-10 ReLU MLP (torch.manual_seed(0),
-full-batch Adam, 200 steps, inputs scaled by 1/16 inside the model) on
+full-batch Adam, 120 steps, inputs scaled by 1/16 inside the model) on
 sklearn's bundled digits, then speaks the exec protocol (remote/doc.go):
 
     lineage audit --suspect 'exec:/usr/bin/python3 examples/exec/torch_model.py' ...
@@ -22,8 +22,8 @@ def main():
     x = torch.tensor(digits.data, dtype=torch.float32) / 16.0
     y = torch.tensor(digits.target, dtype=torch.long)
     net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    for _ in range(200):
+    opt = torch.optim.Adam(net.parameters(), lr=0.02)
+    for _ in range(120):
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(net(x), y)
         loss.backward()

@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/report"
+)
+
+// synthetic returns suspects of two families with the given p-values.
+func synthetic(posP, negP []float64) ([]Family, []SuspectResult) {
+	fams := []Family{{Name: "pos", Kind: Positive}, {Name: "neg", Kind: Negative}}
+	var res []SuspectResult
+	for _, p := range posP {
+		res = append(res, SuspectResult{Family: "pos", Kind: Positive, P: p, MinP: p / 3, BaselineP: 1, TestAccuracy: 0.9, Queries: 200})
+	}
+	for _, p := range negP {
+		res = append(res, SuspectResult{Family: "neg", Kind: Negative, P: p, MinP: p / 3, BaselineP: 1, TestAccuracy: 0.8, Queries: 200})
+	}
+	return fams, res
+}
+
+func TestComputeRates(t *testing.T) {
+	tests := []struct {
+		name         string
+		posP, negP   []float64
+		tpr01, tpr05 float64
+		fpr01, fpr05 float64
+		auc          float64
+		flaggedPos01 int
+		flaggedNeg05 int
+	}{
+		{name: "separated", posP: []float64{1e-5, 0.001, 0.01, 0.03}, negP: []float64{0.2, 0.5, 1, 1},
+			tpr01: 0.75, tpr05: 1, fpr01: 0, fpr05: 0, auc: 1, flaggedPos01: 3, flaggedNeg05: 0},
+		{name: "overlap", posP: []float64{0.001, 0.5}, negP: []float64{0.04, 0.005, 1, 0.5},
+			tpr01: 0.5, tpr05: 0.5, fpr01: 0.25, fpr05: 0.5, auc: (1 + 1 + 1 + 1 + 0 + 0 + 0.5 + 1) / 8, flaggedPos01: 1, flaggedNeg05: 2},
+		{name: "ties at one", posP: []float64{1}, negP: []float64{1},
+			tpr01: 0, tpr05: 0, fpr01: 0, fpr05: 0, auc: 0.5},
+	}
+	for _, tc := range tests {
+		fams, res := synthetic(tc.posP, tc.negP)
+		r := ComputeRates(fams, res, func(s SuspectResult) (float64, float64) { return s.P, s.MinP })
+		near := func(what string, got, want float64) {
+			if math.Abs(got-want) > 1e-12 {
+				t.Errorf("%s: %s = %g, want %g", tc.name, what, got, want)
+			}
+		}
+		near("tpr_at_0.01", r.TPR01, tc.tpr01)
+		near("tpr_at_0.05", r.TPR05, tc.tpr05)
+		near("fpr_at_0.01", r.FPR01, tc.fpr01)
+		near("fpr_at_0.05", r.FPR05, tc.fpr05)
+		near("auc", r.AUC, tc.auc)
+		if len(r.Families) != 2 {
+			t.Fatalf("%s: got %d families, want 2", tc.name, len(r.Families))
+		}
+		if got := r.Families[0]; got.Name != "pos" || got.N != len(tc.posP) || got.Flagged01 != tc.flaggedPos01 {
+			t.Errorf("%s: positive family = %+v, want n=%d flagged_at_0.01=%d", tc.name, got, len(tc.posP), tc.flaggedPos01)
+		}
+		if got := r.Families[1]; got.Name != "neg" || got.N != len(tc.negP) || got.Flagged05 != tc.flaggedNeg05 {
+			t.Errorf("%s: negative family = %+v, want n=%d flagged_at_0.05=%d", tc.name, got, len(tc.negP), tc.flaggedNeg05)
+		}
+		if r.Positives != len(tc.posP) || r.Negatives != len(tc.negP) {
+			t.Errorf("%s: got %d/%d positives/negatives, want %d/%d", tc.name, r.Positives, r.Negatives, len(tc.posP), len(tc.negP))
+		}
+		if r.FPRUpper01 < r.FPR01 || r.FPRUpper01 > 1 {
+			t.Errorf("%s: fpr_upper95_at_0.01 = %g not in [fpr %g, 1]", tc.name, r.FPRUpper01, r.FPR01)
+		}
+	}
+}
+
+func TestComputeRatesSkipsEmptyFamilies(t *testing.T) {
+	fams, res := synthetic([]float64{0.001}, nil)
+	fams = append(fams, Family{Name: "unused", Kind: Negative})
+	r := ComputeRates(fams, res, func(s SuspectResult) (float64, float64) { return s.P, s.MinP })
+	if len(r.Families) != 1 || r.Families[0].Name != "pos" {
+		t.Errorf("got families %+v, want only pos", r.Families)
+	}
+	if r.AUC != 0 || r.FPR01 != 0 {
+		t.Errorf("no negatives: got auc %g fpr %g, want 0 and 0", r.AUC, r.FPR01)
+	}
+}
+
+func syntheticReport() *DetectReport {
+	fams, res := synthetic([]float64{1e-4, 0.02}, []float64{0.3, 0.008, 1})
+	bl := &baseline{probes: 12, null: make([][]float64, 5)}
+	rep := summarize(DetectOptions{Seed: 7, Workers: 2, Families: fams}, res, bl)
+	rep.Enrolment.Suite = "abc"
+	return rep
+}
+
+func TestShortfalls(t *testing.T) {
+	rep := syntheticReport()
+	got := strings.Join(rep.Shortfalls(), "\n")
+	for _, want := range []string{"positive family pos: TPR 0.50", "negative family neg: FPR 0.33", "overall FPR 0.333", "does not beat"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("shortfalls missing %q; got:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "queries") {
+		t.Errorf("200 queries reported as a shortfall:\n%s", got)
+	}
+}
+
+func TestReportJSONContract(t *testing.T) {
+	b, err := json.Marshal(syntheticReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"auc", "tpr_at_0.01", "fpr_at_0.01", "fpr_at_0.05", "queries_per_audit", "families", "baseline", "wall_time_s", "seed", "enrolment"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("report JSON lacks %q", k)
+		}
+	}
+	bl, _ := m["baseline"].(map[string]any)
+	for _, k := range []string{"auc", "tpr_at_0.01", "fpr_at_0.01", "fpr_at_0.05", "queries_per_audit", "families"} {
+		if _, ok := bl[k]; !ok {
+			t.Errorf("baseline JSON lacks %q", k)
+		}
+	}
+	fams, _ := m["families"].([]any)
+	if len(fams) != 2 {
+		t.Fatalf("got %d families, want 2", len(fams))
+	}
+	f0, _ := fams[0].(map[string]any)
+	for _, k := range []string{"name", "kind", "n", "flagged_at_0.01", "flagged_at_0.05"} {
+		if _, ok := f0[k]; !ok {
+			t.Errorf("family JSON lacks %q", k)
+		}
+	}
+	if f0["kind"] != "positive" {
+		t.Errorf("family kind = %v, want positive", f0["kind"])
+	}
+}
+
+func TestTablesRender(t *testing.T) {
+	rep := syntheticReport()
+	for _, f := range report.Formats() {
+		var buf bytes.Buffer
+		if err := report.RenderAll(&buf, rep.Tables(), f); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if !strings.Contains(buf.String(), "neg") {
+			t.Errorf("%s: output lacks the negative family:\n%s", f, buf.String())
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/store"
+)
+
+// runCLI runs the lineage command tree in-process.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	root := newRootCommand()
+	var out, errw bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errw)
+	err := root.Execute()
+	code = exitCode(&errw, err)
+	return out.String(), errw.String(), code
+}
+
+func newStore(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "case.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLockedDatabase(t *testing.T) {
+	path := newStore(t)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, args := range [][]string{{"db", "ls"}, {"db", "rm", "audit", "x"}, {"report"}} {
+		start := time.Now()
+		_, stderr, code := runCLI(t, append([]string{"--db", path}, args...)...)
+		if code != exitError || !strings.Contains(stderr, "database is locked by another process") {
+			t.Errorf("%v on a locked db: exit %d, stderr %q; want 1 and the lock message", args, code, stderr)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%v took %v on a locked db, want a quick failure", args, d)
+		}
+	}
+}
+
+func TestReadOnlyCommandsKeepBytes(t *testing.T) {
+	path := newStore(t)
+	sum := func() [32]byte {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := sum()
+	for _, args := range [][]string{{"db", "ls"}, {"db", "verify"}, {"db", "export"}, {"db", "show", "nothing"}} {
+		runCLI(t, append([]string{"--db", path}, args...)...)
+		if sum() != before {
+			t.Fatalf("%v modified the database", args)
+		}
+	}
+}
+
+func TestDBUsage(t *testing.T) {
+	path := newStore(t)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"db", "ls", "bogus"}, exitUsage, "unknown record type"},
+		{[]string{"db", "rm", "fingerprint"}, exitUsage, "want TYPE ID"},
+		{[]string{"db", "show", "nothing"}, exitError, `record "nothing" not found`},
+		{[]string{"db", "rm", "fingerprint", "nothing"}, exitError, `fingerprint "nothing" not found`},
+		{[]string{"db", "verify"}, exitOK, ""},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runCLI(t, append([]string{"--db", path}, tt.args...)...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.jsonl")
+	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("x\n")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "x\n" {
+		t.Errorf("file holds %q, want %q", b, "x\n")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the file (no temporary left)", len(entries))
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+)
+
+// syncBuffer is a goroutine-safe bytes.Buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.lnm")
+	m := model.NewMLP([]int{3, 2}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	if err := model.Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_SERVE_KEY", "k-123")
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	cmd := newServeCommand()
+	cmd.SetArgs([]string{path, "--addr", "127.0.0.1:0", "--require-key-env", "TEST_SERVE_KEY", "--reveal", "label"})
+	cmd.SetOut(pw)
+	cmd.SetErr(&stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first line: %v (stderr %s)", err, stderr.String())
+	}
+	base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok || strings.HasSuffix(base, ":0") {
+		t.Fatalf("first line %q, want \"listening on http://127.0.0.1:PORT\"", line)
+	}
+	body := `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,3],"data":[1,2,3]}]}`
+	for _, tt := range []struct {
+		key  string
+		want int
+	}{{"", 401}, {"k-123", 200}} {
+		req, _ := http.NewRequest("POST", base+"/v2/models/tiny/infer", strings.NewReader(body))
+		if tt.key != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("key %q: status %d, want %d", tt.key, resp.StatusCode, tt.want)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v after cancel, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+	if log := stderr.String(); !strings.Contains(log, `"status":401`) || strings.Contains(log, "k-123") {
+		t.Errorf("stderr should log the 401 and never the key:\n%s", log)
+	}
+}
+
+func TestServeCommandErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"x.lnm", "--require-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123"},
+		{[]string{"x.lnm", "--reveal", "some"}, "--reveal"},
+		{[]string{"x.lnm", "--temperature", "0"}, "--temperature"},
+		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm"},
+	}
+	for _, tt := range tests {
+		cmd := newServeCommand()
+		cmd.SetArgs(tt.args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("serve %v: error %v, want one mentioning %q", tt.args, err, tt.want)
+		}
+	}
+}
