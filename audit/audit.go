@@ -121,15 +121,25 @@ func (r Result) AnyDerived() bool {
 	return false
 }
 
-// StatisticKeys returns the statistics an audit on s combines: top-1
-// agreement, mean JS divergence after fitting the suspect's temperature
-// (skipped for label-only suspects, whose outputs carry no distribution),
-// and agreement on teacher-mistake probes when the suite has at least
-// MinMistakeProbes of them.
+// StatisticKeys returns the statistics whose p-values an audit combines:
+// soft agreement (the suspect's mean probability, after fitting its
+// temperature, on the teacher's top-1 label) and top-1 agreement. For a
+// label-only suspect the two coincide and only agreement is used. Both are
+// measured on probes chosen because independent models disagree with the
+// teacher there (see probe.SelectIdiosyncratic).
 func StatisticKeys(s *probe.Suite, labelOnly bool) []string {
-	keys := []string{string(compare.StatAgreement)}
+	return []string{string(compare.StatAgreement)}
+}
+
+// InformationalKeys returns further statistics an audit reports with their
+// own p-values but does not combine: mean JS divergence after fitting the
+// suspect's temperature (skipped for label-only suspects) and, when the
+// suite has at least MinMistakeProbes teacher-mistake probes, agreement on
+// them (the mistake-agreement baseline).
+func InformationalKeys(s *probe.Suite, labelOnly bool) []string {
+	var keys []string
 	if !labelOnly {
-		keys = append(keys, string(compare.StatJSTFit))
+		keys = append(keys, string(compare.StatSoftAgreement), string(compare.StatJSTFit))
 	}
 	n := 0
 	for _, k := range s.Kinds {
@@ -195,6 +205,8 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		return tr, nil
 	}
 	keys := StatisticKeys(c.Suite, st.LabelOnly)
+	nComb := len(keys)
+	keys = append(keys, InformationalKeys(c.Suite, st.LabelOnly)...)
 	x, err := st.Vector(keys)
 	if err != nil {
 		return tr, err
@@ -234,6 +246,18 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	res, err := compare.Test(null, x, compare.Options{})
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
 		return tr, err
+	}
+	if err == nil {
+		// The verdict combines only the primary statistics.
+		nullC := make([][]float64, len(null))
+		for i, v := range null {
+			nullC[i] = v[:nComb]
+		}
+		comb, cerr := compare.Test(nullC, x[:nComb], compare.Options{})
+		if cerr != nil && !errors.Is(cerr, compare.ErrInsufficientNull) {
+			return tr, cerr
+		}
+		res.P, res.MinP, res.Best, err = comb.P, comb.MinP, comb.Best, cerr
 	}
 	tr.Statistics = map[string]StatEvidence{}
 	for j, k := range keys {

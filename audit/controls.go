@@ -2,8 +2,13 @@ package audit
 
 import "github.com/lineage-audit/lineage/model"
 
+// NegativesPerPositive is the ratio of negative to positive controls. The
+// null of every audit is the calibration half of the negatives, and its
+// size sets how small a p-value can be: more negatives, more power.
+const NegativesPerPositive = 3
+
 // ControlRecipes returns the control recipes of an enrolment: k derived
-// (positive) and 3k/2 independent (negative) recipes. They are listed in
+// (positive) and NegativesPerPositive·k independent (negative) recipes. They are listed in
 // pairs that differ only in seed, so that splitting them alternately gives
 // a selection half and a calibration half with the same families. teacher
 // gives the protected teacher's hidden sizes and activation, used by the
@@ -34,7 +39,7 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 		{Family: "independent-h64-64", Source: FromLabels, Hidden: []int{64, 64}},
 		{Family: "half-data-2", Source: FromLabels, Half: 2, Hidden: []int{128}},
 		{Family: "other-kd-t10-h32", Source: FromOther, Hidden: []int{32}, Temperature: 10, Alpha: 0.9},
-		{Family: "teacher-recipe-b", Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
+		{Family: "independent-h96", Source: FromLabels, Hidden: []int{96}},
 	}
 	var out []Recipe
 	add := func(list []Recipe, n int) {
@@ -45,6 +50,6 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 		}
 	}
 	add(pos, 2*((k+1)/2))
-	add(neg, 2*((3*k/2+1)/2))
+	add(neg, 2*((NegativesPerPositive*k+1)/2))
 	return out
 }

@@ -24,9 +24,9 @@ import (
 // Defaults of EnrollOptions.
 const (
 	DefaultControls  = 16   // positive controls; negatives are 1.5× as many
-	DefaultSuiteSize = 200  // probes kept by conferrable selection
+	DefaultSuiteSize = 300  // probes kept by conferrable selection
 	DefaultWorkers   = 2    // controls trained at once
-	DefaultMixup     = 3000 // mixup candidates in the probe pool
+	DefaultMixup     = 10000 // mixup candidates in the probe pool
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures
@@ -220,7 +220,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		}
 	}
 	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10)}
-	suite, _, err := probe.Select(cand, tOut, selPos, selNeg, min(n, cand.Len()), probe.SelectOptions{MinShare: -1, Quota: quota})
+	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
 	}

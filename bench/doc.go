@@ -89,8 +89,9 @@
 //     suspects flagged, with a one-sided 95 % Clopper–Pearson upper bound
 //     (fpr_upper95_at_*). For valid p-values the FPR should be near or
 //     below α.
-//   - auc: ROC AUC of the score −log10(min p) (the smallest per-statistic
-//     p-value, the ranking compare.Calibrate uses) over all positives
+//   - auc: ROC AUC of the score −log10(min p) (the smallest p-value of
+//     the statistics the audit combines, audit.StatisticKeys — the ranking
+//     compare.Calibrate uses) over all positives
 //     against all negatives, ties counting one half.
 //   - queries_per_audit: suspect queries one audit needs (the suite size).
 //   - families: per family, n, the counts flagged at 0.01 and 0.05 and

@@ -105,8 +105,9 @@ type EnrolSummary struct {
 
 // SuspectResult is one audited suspect. P is the audit's combined
 // (Holm-adjusted, here single-teacher) p-value and MinP the smallest
-// per-statistic p-value (the AUC score); BaselineP is the baseline's
-// p-value (1 when the baseline is unavailable).
+// p-value of the statistics it combines (audit.StatisticKeys; the AUC
+// score); BaselineP is the baseline's p-value (1 when the baseline is
+// unavailable).
 type SuspectResult struct {
 	Name         string        `json:"name"`
 	Family       string        `json:"family"`

@@ -33,12 +33,18 @@ const (
 	// (probe.Mistake) on which the suspect's top-1 equals the teacher's
 	// wrong top-1: the QuRD/AKH baseline. It equals agreement/mistake.
 	StatMistakeAgreement Stat = "mistake_agreement"
+	// StatSoftAgreement is the mean probability the suspect, rescaled to
+	// the temperature FitTemperature found, gives to the teacher's top-1
+	// label: a graded agreement that counts how firmly the suspect follows
+	// the teacher, not only whether it does. For a label-only suspect it
+	// equals agreement.
+	StatSoftAgreement Stat = "soft_agreement"
 )
 
 // AgreementLike reports whether s is a fraction of agreeing probes (as
 // opposed to a divergence).
 func (s Stat) AgreementLike() bool {
-	return s == StatAgreement || s == StatMistakeAgreement
+	return s == StatAgreement || s == StatMistakeAgreement || s == StatSoftAgreement
 }
 
 // ErrShape is wrapped by errors about mismatched matrix or vector shapes.
@@ -140,7 +146,10 @@ func Similarity(stat Stat, v Value) float64 {
 		if v.N <= 0 || math.IsNaN(v.Value) {
 			return math.NaN()
 		}
-		k := math.Round(math.Min(1, math.Max(0, v.Value)) * float64(v.N))
+		k := math.Min(1, math.Max(0, v.Value)) * float64(v.N)
+		if stat != StatSoftAgreement {
+			k = math.Round(k)
+		}
 		p := (k + 0.5) / (float64(v.N) + 1)
 		return math.Log(p / (1 - p))
 	case stat == StatJS || stat == StatJSTFit:
@@ -191,13 +200,17 @@ func Compute(teacher, suspect blas32.General, kinds []probe.Kind) (Stats, error)
 	inv := 1 / T
 
 	type acc struct {
-		n, agree   int
-		js, jsTfit float64
+		n, agree         int
+		js, jsTfit, soft float64
 	}
+	resc := make([]float32, suspect.Cols)
 	all := acc{}
 	byKind := map[probe.Kind]*acc{}
 	for i := 0; i < teacher.Rows; i++ {
-		agree := Top1(row(teacher, i)) == Top1(row(suspect, i))
+		top := Top1(row(teacher, i))
+		agree := top == Top1(row(suspect, i))
+		Rescale(resc, row(suspect, i), T)
+		soft := float64(resc[top])
 		js := f.rowJS(i, 1)
 		jsT := f.rowJS(i, inv)
 		a := byKind[kinds[i]]
@@ -209,6 +222,7 @@ func Compute(teacher, suspect blas32.General, kinds []probe.Kind) (Stats, error)
 			a.n++
 			a.js += js
 			a.jsTfit += jsT
+			a.soft += soft
 			if agree {
 				a.agree++
 			}
@@ -219,6 +233,7 @@ func Compute(teacher, suspect blas32.General, kinds []probe.Kind) (Stats, error)
 		st.Values[Key(StatAgreement, kind)] = Value{float64(a.agree) / n, a.n}
 		st.Values[Key(StatJS, kind)] = Value{a.js / n, a.n}
 		st.Values[Key(StatJSTFit, kind)] = Value{a.jsTfit / n, a.n}
+		st.Values[Key(StatSoftAgreement, kind)] = Value{a.soft / n, a.n}
 	}
 	put("", &all)
 	for k, a := range byKind {

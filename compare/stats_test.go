@@ -51,6 +51,12 @@ func TestCompute(t *testing.T) {
 		"js_tfit/data":      {-1, 2},
 		"js_tfit/mistake":   {-1, 1},
 		"js_tfit/noise":     {-1, 1},
+		// soft agreement depends on the fitted temperature: checked in
+		// TestSoftAgreement.
+		"soft_agreement":         {-1, 4},
+		"soft_agreement/data":    {-1, 2},
+		"soft_agreement/mistake": {-1, 1},
+		"soft_agreement/noise":   {-1, 1},
 	}
 	if got, w := st.Keys(), sortedKeys(want); !reflect.DeepEqual(got, w) {
 		t.Fatalf("keys = %v, want %v", got, w)
@@ -206,5 +212,33 @@ func TestStatsJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, st) {
 		t.Errorf("JSON round trip:\n got %+v\nwant %+v", back, st)
+	}
+}
+
+func TestSoftAgreement(t *testing.T) {
+	// A label-only suspect: soft agreement equals agreement.
+	teacher := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{0.9, 0.1, 0.2, 0.8, 0.6, 0.4}}
+	hard := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{1, 0, 0, 1, 0, 1}}
+	kinds := []probe.Kind{probe.Data, probe.Data, probe.Data}
+	st, err := Compute(teacher, hard, kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Values["soft_agreement"].Value, st.Values["agreement"].Value; !approx(got, want, 1e-9) {
+		t.Errorf("label-only soft agreement = %v, want agreement %v", got, want)
+	}
+	// The teacher itself: soft agreement is its mean top-1 probability.
+	st, err = Compute(teacher, teacher, kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Values["soft_agreement"].Value, (0.9+0.8+0.6)/3; !approx(got, want, 1e-6) {
+		t.Errorf("self soft agreement = %v, want %v", got, want)
+	}
+	// Similarity keeps the fractional count: more mass, more similar.
+	lo := Similarity(StatSoftAgreement, Value{0.50, 100})
+	hi := Similarity(StatSoftAgreement, Value{0.505, 100})
+	if !(hi > lo) {
+		t.Errorf("Similarity(soft 0.505) = %v, not above Similarity(soft 0.50) = %v", hi, lo)
 	}
 }

@@ -2,7 +2,7 @@
 // model about. An owner builds a suite for a teacher, publishes its Hash
 // before any dispute, and audits suspects on exactly those probes.
 //
-// Five generators each produce a Batch of one Kind, deterministically from
+// The generators each produce a Batch of one Kind, deterministically from
 // an explicit seed (math/rand/v2 PCG), and record their settings in a
 // Generator:
 //
@@ -16,6 +16,12 @@
 //     runner-up class, kept when they flip or nearly flip the teacher.
 //   - MistakeProbes: held-out rows the teacher misclassifies (the QuRD/AKH
 //     baseline signal).
+//   - ConferrableProbes: conferrable adversarial examples (Lukas et al.,
+//     ICLR 2021): PGD on the gradients of the teacher and of control
+//     models (needs *model.MLP controls) towards inputs the teacher's
+//     students label like the teacher and independent models do not,
+//     cross-fitted so each probe is scored on controls it was not
+//     optimised against.
 //
 // Build mixes them into a candidate pool; Finalize concatenates batches into
 // an immutable Suite with its CanonicalHash. Select then keeps the
