@@ -204,36 +204,54 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("suite too small: %d probes, need %d", c.Suite.Len(), o.MinProbes)
 		return tr, nil
 	}
-	keys := StatisticKeys(c.Suite, st.LabelOnly)
-	nComb := len(keys)
-	keys = append(keys, InformationalKeys(c.Suite, st.LabelOnly)...)
-	x, err := st.Vector(keys)
+	disc, err := fitDiscriminant(c, st.LabelOnly)
+	if err != nil {
+		return tr, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
+	}
+	info := InformationalKeys(c.Suite, st.LabelOnly)
+	vector := func(fp *fingerprint.Fingerprint) ([]float64, []float64, error) {
+		p := fp.P
+		if st.LabelOnly {
+			p = oneHot(p)
+		}
+		cst, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
+		if err != nil {
+			return nil, nil, err
+		}
+		f := featureVector(disc.fs, cst, c.Teacher.P, p, c.Suite.Kinds)
+		iv, err := cst.Vector(info)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, append([]float64{disc.Score(f)}, iv...), nil
+	}
+	xf, x, err := vector(suspect)
 	if err != nil {
 		return tr, err
 	}
-	var null, all [][]float64
+	var null, allF [][]float64
 	var allCtl []store.Control
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
 			continue
 		}
-		v, err := similarity(c.Teacher, c.Controls[i], c.Suite, keys)
+		f, v, err := vector(c.Controls[i])
 		if err != nil {
 			return tr, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}
-		all = append(all, v)
+		allF = append(allF, f)
 		allCtl = append(allCtl, ctl)
 		if ctl.Role != store.RolePositive {
 			null = append(null, v)
 		}
 	}
 	tr.NullSize = len(null)
-	if len(all) > 0 {
-		names := make([]string, len(all))
+	if len(allF) > 0 {
+		names := make([]string, len(allF))
 		for i, ctl := range allCtl {
 			names[i] = ctl.FP
 		}
-		nb := compare.Nearest(all, names, x)
+		nb := compare.Nearest(allF, names, xf)
 		if nb.Index >= 0 {
 			ctl := allCtl[nb.Index]
 			tr.Nearest = &Neighbour{FP: ctl.FP, Role: ctl.Role, Recipe: ctl.Recipe, Distance: nb.Distance}
@@ -243,36 +261,32 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("too few references: %d independent models in the null, need %d (add some with `lineage reference add`)", len(null), o.MinNull)
 		return tr, nil
 	}
+	// One p-value per statistic (informational), then the verdict's: the
+	// discriminant score alone, so no multiple-testing correction is due
+	// within a teacher.
 	res, err := compare.Test(null, x, compare.Options{})
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
 		return tr, err
 	}
-	if err == nil {
-		// The verdict combines only the primary statistics.
-		nullC := make([][]float64, len(null))
-		for i, v := range null {
-			nullC[i] = v[:nComb]
-		}
-		comb, cerr := compare.Test(nullC, x[:nComb], compare.Options{})
-		if cerr != nil && !errors.Is(cerr, compare.ErrInsufficientNull) {
-			return tr, cerr
-		}
-		res.P, res.MinP, res.Best, err = comb.P, comb.MinP, comb.Best, cerr
-	}
+	keys := append([]string{StatScore}, info...)
 	tr.Statistics = map[string]StatEvidence{}
 	for j, k := range keys {
-		v := st.Values[k]
 		r := res.Stats[j]
+		v := st.Values[k]
+		if k == StatScore {
+			v = compare.Value{Value: x[0], N: c.Suite.Len()}
+		}
 		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
 			NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
 	}
-	if err != nil {
-		tr.Verdict, tr.Reason = Inconclusive, "the independent models' statistics do not vary: no usable null"
+	score := res.Stats[0]
+	if score.Method == compare.MethodInsufficient {
+		tr.Verdict, tr.Reason = Inconclusive, "the independent models' scores do not vary: no usable null"
 		return tr, nil
 	}
-	tr.PCombined, tr.PValue = res.P, res.P
-	tr.Best = keys[res.Best]
-	tr.EffectSize = res.Stats[res.Best].Z
+	tr.PCombined, tr.PValue = score.P, score.P
+	tr.Best = StatScore
+	tr.EffectSize = score.Z
 	return tr, nil
 }
 

@@ -23,9 +23,9 @@ import (
 
 // Defaults of EnrollOptions.
 const (
-	DefaultControls  = 16   // positive controls; negatives are 1.5× as many
-	DefaultSuiteSize = 300  // probes kept by conferrable selection
-	DefaultWorkers   = 2    // controls trained at once
+	DefaultControls  = 16    // positive controls; negatives are 1.5× as many
+	DefaultSuiteSize = 300   // probes kept by conferrable selection
+	DefaultWorkers   = 2     // controls trained at once
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
 )
 
@@ -66,20 +66,23 @@ type Enrolled struct {
 // EnrolReport is the enrolment report: the suite's commitment hash and
 // composition and the error rates measured on the calibration half.
 type EnrolReport struct {
-	Name        string                `json:"name"`
-	Teacher     model.Info            `json:"teacher"`
-	Suite       string                `json:"suite"`
-	Probes      int                   `json:"probes"`
-	Composition map[probe.Kind]int    `json:"composition"`
-	Candidates  int                   `json:"candidates"`
-	Positives   int                   `json:"positives"`
-	Negatives   int                   `json:"negatives"`
-	Null        int                   `json:"null_size"`
-	Statistics  []string              `json:"statistics"`
-	Calibration compare.Calibration   `json:"calibration"`
-	Families    map[string]FamilyRate `json:"families,omitempty"`
-	Seed        uint64                `json:"seed"`
-	ElapsedS    float64               `json:"elapsed_s"`
+	Name        string             `json:"name"`
+	Teacher     model.Info         `json:"teacher"`
+	Suite       string             `json:"suite"`
+	Probes      int                `json:"probes"`
+	Composition map[probe.Kind]int `json:"composition"`
+	Candidates  int                `json:"candidates"`
+	Positives   int                `json:"positives"`
+	Negatives   int                `json:"negatives"`
+	Null        int                `json:"null_size"`
+	Statistics  []string           `json:"statistics"`
+	// Discriminant is the rule, fitted on the selection half, that turns a
+	// suspect's similarity features into the score audits test.
+	Discriminant *Discriminant         `json:"discriminant,omitempty"`
+	Calibration  compare.Calibration   `json:"calibration"`
+	Families     map[string]FamilyRate `json:"families,omitempty"`
+	Seed         uint64                `json:"seed"`
+	ElapsedS     float64               `json:"elapsed_s"`
 }
 
 // FamilyRate counts calibration controls of one recipe family flagged at
@@ -219,7 +222,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 			selNeg = append(selNeg, out)
 		}
 	}
-	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10)}
+	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10), probe.Data: n / 6}
 	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
@@ -279,8 +282,12 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	for _, k := range e.Suite.Kinds {
 		rep.Composition[k]++
 	}
-	keys := StatisticKeys(e.Suite, false)
-	rep.Statistics = keys
+	disc, err := fitDiscriminant(e, false)
+	if err != nil {
+		return rep, err
+	}
+	rep.Statistics = []string{StatScore}
+	rep.Discriminant = disc
 	var pos, neg [][]float64
 	var fam []string
 	var roles []string
@@ -294,10 +301,11 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		if c.Half != store.HalfCalibration {
 			continue
 		}
-		v, err := similarity(e.Teacher, e.Controls[i], e.Suite, keys)
+		f, err := controlFeatures(e, disc.fs, e.Controls[i], false)
 		if err != nil {
 			return rep, fmt.Errorf("control %s: %w", c.FP, err)
 		}
+		v := []float64{disc.Score(f)}
 		if c.Role == store.RolePositive {
 			pos = append(pos, v)
 		} else {

@@ -23,9 +23,8 @@ const (
 	// EnrolmentName is the name the zoo teacher is enrolled under.
 	EnrolmentName = "zoo-teacher"
 	// QuickControls and QuickSuiteSize are the enrolment options of a
-	// quick run. Six positive controls give ten negatives, five of them in
-	// the calibration half: the smallest null audit accepts (leave-one-out
-	// calibration needs at least four).
+	// quick run: enough calibration negatives for audit's smallest null
+	// (the calibration half holds half the negatives).
 	QuickControls  = 6
 	QuickSuiteSize = 60
 )

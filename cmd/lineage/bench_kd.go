@@ -37,9 +37,10 @@ temperature (α=0.9, transfer = training inputs, full distribution), then
 reports test accuracy (mean ± sd), test errors, agreement with the teacher,
 parameters and training time. Figures are from the last epoch.
 
-digits: 64-256-256-10 teacher, 64-16-10 student, 40 epochs (~1 min).
+digits: 64-256-256-10 teacher, 64-16-10 student, 40 epochs (~20 s).
 fashion-mnist: 784-512-512-10 teacher, 784-32-10 student, 12 epochs, batch 128
-(~15-25 min on 2 cores; build with -tags openblas for speed).`,
+(~13 min on 2 cores with -tags openblas; results: docs/kd-bench.md).
+Not run in CI.`,
 		Example: `  lineage bench kd --data digits --seeds 3 --format markdown
   go run -tags openblas ./cmd/lineage bench kd --data digits,fashion-mnist --seeds 3 --format markdown`,
 		Args: exactArgs(0, "no arguments"),

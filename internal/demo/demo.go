@@ -84,8 +84,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	sp := data.Split(dataset.SplitOptions{})
 	res := &Result{}
 
-	step("train the teacher (64-256-256-10 on digits)")
-	tr, err := distill.Train(ctx, distill.Config{Train: sp.Train, Val: sp.Val, Hidden: []int{256, 256}, Seed: seed, Name: "teacher"})
+	step("train the teacher (64-128-10 on digits)")
+	tr, err := distill.Train(ctx, distill.Config{Train: sp.Train, Val: sp.Val, Hidden: []int{128}, Seed: seed, Name: "teacher"})
 	if err != nil {
 		return nil, fmt.Errorf("train teacher: %w", err)
 	}

@@ -1,0 +1,242 @@
+package audit
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/mat"
+)
+
+// StatScore is the name of the combined statistic an audit tests: a linear
+// discriminant of several similarity features (see Discriminant).
+const StatScore = "lineage_score"
+
+// minKindProbes is the number of probes of a kind a suite needs before the
+// per-kind features of that kind are used.
+const minKindProbes = 5
+
+// shrinkage pulls the discriminant's pooled covariance towards a multiple
+// of the identity (Ledoit–Wolf style), which keeps it stable when there
+// are few controls per feature.
+const shrinkage = 0.3
+
+// feature is one similarity feature of a suspect: a statistic restricted
+// to a kind of probe, on Similarity's scale (bigger = more similar).
+type feature struct {
+	key       string     // compare key, or "logcorr/KIND"
+	kind      probe.Kind // "" for all probes
+	labelSafe bool       // meaningful for a label-only suspect
+}
+
+// features lists the features a suite supports: agreement on each kind with
+// at least minKindProbes probes, soft agreement on mixup and data probes,
+// log-probability correlation on data probes (the teacher's "dark
+// knowledge"), and JS divergence after fitting the suspect's temperature.
+// labelOnly keeps only the features a label-only suspect can have.
+func features(s *probe.Suite, labelOnly bool) []feature {
+	counts := s.Counts()
+	var fs []feature
+	for _, k := range []probe.Kind{probe.Mixup, probe.Mistake, probe.Adversarial, probe.Boundary, probe.Conferrable, probe.Data} {
+		if counts[k] >= minKindProbes {
+			fs = append(fs, feature{key: compare.Key(compare.StatAgreement, k), kind: k, labelSafe: true})
+		}
+	}
+	if len(fs) == 0 {
+		fs = append(fs, feature{key: string(compare.StatAgreement), labelSafe: true})
+	}
+	if labelOnly {
+		return fs
+	}
+	for _, k := range []probe.Kind{probe.Mixup, probe.Data} {
+		if counts[k] >= minKindProbes {
+			fs = append(fs, feature{key: compare.Key(compare.StatSoftAgreement, k), kind: k})
+		}
+	}
+	if counts[probe.Data] >= minKindProbes {
+		fs = append(fs, feature{key: "logcorr/data", kind: probe.Data})
+	}
+	fs = append(fs, feature{key: string(compare.StatJSTFit)})
+	return fs
+}
+
+// featureVector returns a suspect's features (NaN where unmeasured).
+func featureVector(fs []feature, st compare.Stats, teacher, suspect blas32.General, kinds []probe.Kind) []float64 {
+	v := make([]float64, len(fs))
+	for i, f := range fs {
+		if f.key == "logcorr/data" {
+			v[i] = logCorrSimilarity(teacher, suspect, kinds, f.kind)
+			continue
+		}
+		s, err := st.Similarity(f.key)
+		if err != nil {
+			s = math.NaN()
+		}
+		v[i] = s
+	}
+	return v
+}
+
+// logCorrSimilarity is atanh of the mean compare.LogCorr over the probes of
+// one kind (Fisher's z scale).
+func logCorrSimilarity(t, s blas32.General, kinds []probe.Kind, k probe.Kind) float64 {
+	var sum float64
+	n := 0
+	for i := 0; i < t.Rows; i++ {
+		if kinds[i] != k {
+			continue
+		}
+		sum += compare.LogCorr(t.Data[i*t.Stride:i*t.Stride+t.Cols], s.Data[i*s.Stride:i*s.Stride+s.Cols])
+		n++
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return math.Atanh(math.Max(-0.999999, math.Min(sum/float64(n), 0.999999)))
+}
+
+// Discriminant turns a feature vector into one score: standardise each
+// feature by the selection controls' mean and standard deviation, then
+// project on W. It is fitted on the selection half only, so the
+// calibration half and every suspect are scored by a rule they took no
+// part in choosing — which is what keeps the p-value valid.
+type Discriminant struct {
+	Features []string  `json:"features"`
+	Mean     []float64 `json:"mean"`
+	SD       []float64 `json:"sd"`
+	W        []float64 `json:"weights"`
+	fs       []feature
+}
+
+// Score returns the discriminant score of a feature vector (NaN features
+// count as the selection mean).
+func (d *Discriminant) Score(v []float64) float64 {
+	var s float64
+	for j, w := range d.W {
+		if math.IsNaN(v[j]) {
+			continue
+		}
+		s += w * (v[j] - d.Mean[j]) / d.SD[j]
+	}
+	return s
+}
+
+// fitDiscriminant fits Fisher's linear discriminant, with shrinkage, of the
+// selection half's positive against its negative controls.
+func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
+	fs := features(c.Suite, labelOnly)
+	var pos, neg [][]float64
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Half != store.HalfSelection {
+			continue
+		}
+		v, err := controlFeatures(c, fs, c.Controls[i], labelOnly)
+		if err != nil {
+			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
+		}
+		if ctl.Role == store.RolePositive {
+			pos = append(pos, v)
+		} else if ctl.Role == store.RoleNegative {
+			neg = append(neg, v)
+		}
+	}
+	if len(pos) < 2 || len(neg) < 2 {
+		return nil, fmt.Errorf("%w: the selection half has %d positive and %d negative controls, need 2 of each", ErrTooFewControls, len(pos), len(neg))
+	}
+	d := &Discriminant{fs: fs}
+	p := len(fs)
+	all := append(append([][]float64{}, pos...), neg...)
+	d.Mean, d.SD = make([]float64, p), make([]float64, p)
+	for j := range fs {
+		d.Features = append(d.Features, fs[j].key)
+		var m, ss float64
+		for _, v := range all {
+			m += v[j]
+		}
+		m /= float64(len(all))
+		for _, v := range all {
+			ss += (v[j] - m) * (v[j] - m)
+		}
+		d.Mean[j], d.SD[j] = m, math.Sqrt(ss/float64(len(all)-1))
+		if !(d.SD[j] > 1e-9) {
+			d.SD[j] = 1
+		}
+	}
+	z := func(set [][]float64) ([][]float64, []float64) {
+		out := make([][]float64, len(set))
+		mean := make([]float64, p)
+		for i, v := range set {
+			out[i] = make([]float64, p)
+			for j := range v {
+				out[i][j] = (v[j] - d.Mean[j]) / d.SD[j]
+				mean[j] += out[i][j] / float64(len(set))
+			}
+		}
+		return out, mean
+	}
+	zp, mp := z(pos)
+	zn, mn := z(neg)
+	S := mat.NewSymDense(p, nil)
+	for _, grp := range []struct {
+		x [][]float64
+		m []float64
+	}{{zp, mp}, {zn, mn}} {
+		for _, v := range grp.x {
+			for a := 0; a < p; a++ {
+				for b := a; b < p; b++ {
+					S.SetSym(a, b, S.At(a, b)+(v[a]-grp.m[a])*(v[b]-grp.m[b]))
+				}
+			}
+		}
+	}
+	var tr float64
+	for a := 0; a < p; a++ {
+		tr += S.At(a, a)
+	}
+	for a := 0; a < p; a++ {
+		for b := a; b < p; b++ {
+			v := (1 - shrinkage) * S.At(a, b)
+			if a == b {
+				v += shrinkage * tr / float64(p)
+			}
+			S.SetSym(a, b, v)
+		}
+	}
+	diff := mat.NewVecDense(p, nil)
+	for j := 0; j < p; j++ {
+		diff.SetVec(j, mp[j]-mn[j])
+	}
+	var w mat.VecDense
+	if err := w.SolveVec(S, diff); err != nil {
+		return nil, fmt.Errorf("fit discriminant: %w", err)
+	}
+	d.W = append([]float64(nil), w.RawVector().Data...)
+	return d, nil
+}
+
+// controlFeatures computes a control's features; for a label-only audit
+// the control's answers are reduced to labels first, as the suspect's were.
+func controlFeatures(c *Case, fs []feature, fp *fingerprint.Fingerprint, labelOnly bool) ([]float64, error) {
+	p := fp.P
+	if labelOnly {
+		p = oneHot(p)
+	}
+	st, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	return featureVector(fs, st, c.Teacher.P, p, c.Suite.Kinds), nil
+}
+
+// oneHot returns p with every row replaced by the one-hot of its argmax.
+func oneHot(p blas32.General) blas32.General {
+	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
+	for i := 0; i < p.Rows; i++ {
+		out.Data[i*p.Cols+compare.Top1(p.Data[i*p.Stride:i*p.Stride+p.Cols])] = 1
+	}
+	return out
+}
