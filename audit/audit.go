@@ -153,15 +153,6 @@ func InformationalKeys(s *probe.Suite, labelOnly bool) []string {
 	return keys
 }
 
-// similarity returns the similarity vector of fp to the teacher over keys.
-func similarity(teacher, fp *fingerprint.Fingerprint, s *probe.Suite, keys []string) ([]float64, error) {
-	st, err := compare.Compute(teacher.P, fp.P, s.Kinds)
-	if err != nil {
-		return nil, err
-	}
-	return st.Vector(keys)
-}
-
 // ErrSuite is wrapped when a suspect's fingerprint was not taken on the
 // case's suite.
 var ErrSuite = errors.New("fingerprint taken on another suite")

@@ -78,7 +78,7 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Dataset, error) 
 		if err == nil {
 			err = fmt.Errorf("not an IDX images file (magic 0x%08x wanted)", IDXImages)
 		}
-		return nil, fmt.Errorf("dataset %q: %w", name, err)
+		return nil, fmt.Errorf("dataset %q: %w: %w", name, ErrUnknown, err)
 	}
 	return nil, fmt.Errorf("dataset %q: %w (want %s, a .csv file or an IDX images file)",
 		name, ErrUnknown, strings.Join(Names, ", "))
