@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-audit/lineage/journal"
+	"github.com/lineage-audit/lineage/remote"
 
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/spf13/cobra"
@@ -69,6 +71,22 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		return err
 	}
 	cfg.Teacher = teacher
+	var jrn *journal.Model
+	if r, err := remote.ParseRef(o.teacher); err == nil && r.Kind != remote.RefFile {
+		// A remote teacher's answers are committed to the database as they
+		// arrive, so a killed distillation never pays for a query twice.
+		db, err := openDB(g, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		job := fmt.Sprintf("distill:%s:%s:transfer=%s:reveal=%s:queries=%d:jitter=%g:seed=%d",
+			remote.StripCredentials(o.teacher), sp.Train.Hash[:16], o.transfer, o.reveal, o.queries, o.jitter, o.seed)
+		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
+			return err
+		}
+		cfg.Teacher = jrn
+	}
 	if !(o.temperature > 0) {
 		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
 	}
@@ -85,6 +103,10 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	res, err := o.runTraining(ctx, c, cfg, "distill")
 	if err != nil {
 		return err
+	}
+	if jrn != nil {
+		asked, replayed := jrn.Counts()
+		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: teacher answered %d queries; %d more were replayed from the journal in %s\n", asked, replayed, g.dbPath())
 	}
 	m, err := eval.Evaluate(ctx, res.Student, sp.Test, teacher)
 	if err != nil {

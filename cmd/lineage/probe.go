@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-audit/lineage/journal"
+	"os"
 	"strconv"
 	"time"
 
@@ -165,7 +167,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	}); err != nil {
 		return err
 	}
-	fp, err := fingerprintModel(ctx, &o.remote, ref, s, id, o.topK)
+	fp, done, err := probeJournaled(ctx, g, &o.remote, ref, s, id, o.topK)
 	if err != nil {
 		return err
 	}
@@ -177,6 +179,58 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		}
 		return err
 	}
+	if err := done(ctx); err != nil {
+		return err
+	}
 	r := newProbeReport(fp, ref)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
 }
+
+// probeJournaled fingerprints ref on s. A remote model's answers are
+// committed to the database batch by batch (package journal), so a probe
+// that is killed resumes where it stopped and asks nothing twice; the
+// journal is dropped once the fingerprint is stored.
+func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, func(context.Context) error, error) {
+	noop := func(context.Context) error { return nil }
+	r, err := remote.ParseRef(ref)
+	if err != nil || r.Kind == remote.RefFile {
+		fp, err := fingerprintModel(ctx, ro, ref, s, id, topK)
+		return fp, noop, err
+	}
+	m, closeM, err := ro.open(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeM()
+	job := "probe:" + s.Hash + ":" + id
+	db, err := openDB(g, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := journal.New(ctx, m, db, job)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	fp, err := fingerprintOpened(ctx, journaled{j, m}, ref, s, id, topK)
+	db.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	if asked, replayed := j.Counts(); replayed > 0 {
+		fmt.Fprintf(os.Stderr, "lineage probe: resumed: %d answers replayed from the journal, %d asked\n", replayed, asked)
+	}
+	done := func(ctx context.Context) error {
+		return updateDB(ctx, g, func(tx *store.Tx) error { return tx.DeleteAnswers(job) })
+	}
+	return fp, done, nil
+}
+
+// journaled is a journal.Model that keeps the remote model's Stats and Close.
+type journaled struct {
+	*journal.Model
+	r remote.Model
+}
+
+func (j journaled) Stats() remote.Stats { return j.r.Stats() }
+func (j journaled) Close() error        { return j.r.Close() }

@@ -1,0 +1,138 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// counting is a model that counts the rows it answers.
+type counting struct {
+	model.Model
+	rows int
+}
+
+func (c *counting) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	c.rows += x.Rows
+	return c.Model.Predict(ctx, x)
+}
+
+func openStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func batches(n, rows, dim int) []blas32.General {
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]blas32.General, n)
+	for i := range out {
+		x := blas32.General{Rows: rows, Cols: dim, Stride: dim, Data: make([]float32, rows*dim)}
+		for j := range x.Data {
+			x.Data[j] = r.Float32()
+		}
+		out[i] = x
+	}
+	return out
+}
+
+func TestResumeNeverAsksTwice(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	xs := batches(5, 7, 4)
+
+	// First run: killed after 3 batches (the store is simply closed).
+	db := openStore(t, path)
+	c := &counting{Model: m}
+	j, err := New(ctx, c, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []blas32.General
+	for _, x := range xs[:3] {
+		p, err := j.Predict(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = append(first, p)
+	}
+	db.Close()
+
+	// Second run: the same job from the start.
+	db = openStore(t, path)
+	defer db.Close()
+	c2 := &counting{Model: m}
+	j2, err := New(ctx, c2, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j2.Stored(), 3; got != want {
+		t.Fatalf("stored batches = %d, want %d", got, want)
+	}
+	for i, x := range xs {
+		p, err := j2.Predict(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := m.Predict(ctx, x)
+		for k := range want.Data {
+			if p.Data[k] != want.Data[k] {
+				t.Fatalf("batch %d entry %d = %v, want %v", i, k, p.Data[k], want.Data[k])
+			}
+		}
+		if i < 3 && fmt.Sprint(p.Data) != fmt.Sprint(first[i].Data) {
+			t.Errorf("batch %d replay differs from the first run", i)
+		}
+	}
+	if got, want := c2.rows, 2*7; got != want {
+		t.Errorf("rerun asked the model %d rows, want %d (only the missing batches)", got, want)
+	}
+	asked, replayed := j2.Counts()
+	if asked != 14 || replayed != 21 {
+		t.Errorf("Counts() = %d asked, %d replayed; want 14, 21", asked, replayed)
+	}
+}
+
+func TestMismatch(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
+	defer db.Close()
+	m := model.NewMLP([]int{4, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	xs := batches(2, 2, 4)
+	j, _ := New(ctx, m, db, "job")
+	if _, err := j.Predict(ctx, xs[0]); err != nil {
+		t.Fatal(err)
+	}
+	j2, _ := New(ctx, m, db, "job")
+	if _, err := j2.Predict(ctx, xs[1]); !errors.Is(err, ErrMismatch) {
+		t.Errorf("Predict with other inputs: err = %v, want ErrMismatch", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	var d [32]byte
+	f.Add(encode(d, blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.25, 0.75}}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := decode(data, d)
+		if err != nil {
+			return
+		}
+		again := encode(d, p)
+		if string(again) != string(data) {
+			t.Fatalf("round trip changed %d bytes into %d", len(data), len(again))
+		}
+	})
+}
