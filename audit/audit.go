@@ -121,14 +121,12 @@ func (r Result) AnyDerived() bool {
 	return false
 }
 
-// StatisticKeys returns the statistics whose p-values an audit combines:
-// soft agreement (the suspect's mean probability, after fitting its
-// temperature, on the teacher's top-1 label) and top-1 agreement. For a
-// label-only suspect the two coincide and only agreement is used. Both are
-// measured on probes chosen because independent models disagree with the
-// teacher there (see probe.SelectIdiosyncratic).
+// StatisticKeys returns the statistics whose p-values decide an audit's
+// verdict: since the discriminant combines every similarity feature into
+// one score before testing, that is StatScore alone, and no correction for
+// several statistics is due within a teacher.
 func StatisticKeys(s *probe.Suite, labelOnly bool) []string {
-	return []string{string(compare.StatAgreement)}
+	return []string{StatScore}
 }
 
 // InformationalKeys returns further statistics an audit reports with their
