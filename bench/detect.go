@@ -281,8 +281,9 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	tr := ar.Results[0]
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
 	// MinP ranges over the statistics the audit combines only (it also
-	// reports informational ones with their own p-values).
-	res.MinP = 1
+	// reports informational ones with their own p-values); when none of
+	// them is reported it is the combined p-value itself.
+	res.MinP = tr.PCombined
 	for _, k := range audit.StatisticKeys(enr.Suite, tr.LabelOnly) {
 		if st, ok := tr.Statistics[k]; ok {
 			res.MinP = math.Min(res.MinP, st.P)

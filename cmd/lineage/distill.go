@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-audit/lineage/journal"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 
 	"github.com/lineage-audit/lineage/eval"
@@ -86,6 +87,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			return err
 		}
 		cfg.Teacher = jrn
+		cfg.QueryBatch = o.remote.journalBatch()
 	}
 	if !(o.temperature > 0) {
 		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
@@ -108,7 +110,13 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		asked, replayed := jrn.Counts()
 		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: teacher answered %d queries; %d more were replayed from the journal in %s\n", asked, replayed, g.dbPath())
 	}
-	m, err := eval.Evaluate(ctx, res.Student, sp.Test, teacher)
+	// The teacher's test accuracy and the agreement cost test-split queries;
+	// a remote teacher is not asked beyond the --queries budget.
+	var against model.Model = teacher
+	if jrn != nil {
+		against = nil
+	}
+	m, err := eval.Evaluate(ctx, res.Student, sp.Test, against)
 	if err != nil {
 		return err
 	}

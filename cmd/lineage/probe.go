@@ -67,9 +67,15 @@ func fingerprintModel(ctx context.Context, ro *remoteOptions, ref string, s *pro
 
 // fingerprintOpened fingerprints an opened model on s.
 func fingerprintOpened(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
+	return fingerprintBatched(ctx, m, ref, s, id, topK, 0)
+}
+
+// fingerprintBatched is fingerprintOpened with batch probes per Predict
+// call (0: the fingerprint package's default).
+func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK, batch int) (*fingerprint.Fingerprint, error) {
 	r, _ := remote.ParseRef(ref)
 	before := m.Stats()
-	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK})
+	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +218,7 @@ func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, re
 		db.Close()
 		return nil, nil, err
 	}
-	fp, err := fingerprintOpened(ctx, journaled{j, m}, ref, s, id, topK)
+	fp, err := fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	db.Close()
 	if err != nil {
 		return nil, nil, err

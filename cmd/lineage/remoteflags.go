@@ -62,3 +62,12 @@ func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, fun
 	}
 	return m, func() { m.Close() }, nil
 }
+
+// journalBatch is the number of inputs per journaled batch: one remote
+// request, so a killed job loses at most the requests in flight.
+func (o *remoteOptions) journalBatch() int {
+	if o.batchSize > 0 {
+		return o.batchSize
+	}
+	return remote.DefaultBatchSize
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lineageCmd returns a command running the lineage binary (the test binary
+// testscript put on PATH) in dir.
+func lineageCmd(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := exec.LookPath("lineage")
+	if err != nil {
+		t.Skipf("lineage binary not on PATH: %v", err)
+	}
+	c := exec.Command(bin, args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), "LINEAGE_DB=")
+	return c
+}
+
+func runOK(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	c := lineageCmd(t, dir, args...)
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		t.Fatalf("lineage %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String() + errb.String()
+}
+
+// killAfter starts the command and SIGKILLs it after d (if still running).
+func killAfter(t *testing.T, c *exec.Cmd, d time.Duration) {
+	t.Helper()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(d)
+	c.Process.Signal(syscall.SIGKILL)
+	c.Wait()
+}
+
+// TestKillResume kills enroll, a remote probe and an API distillation with
+// SIGKILL part-way, reruns them, and checks that they complete, that the
+// database verifies, that the remote teacher is not asked again for answers
+// already stored, and that the results equal uninterrupted runs.
+func TestKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
+
+	// enroll, killed while training controls, then rerun.
+	killAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
+		"--controls", "6", "--suite-size", "60", "--seed", "1"), 1500*time.Millisecond)
+	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
+		"--controls", "6", "--suite-size", "60", "--seed", "1")
+	runOK(t, dir, "--db", "case.db", "db", "verify")
+
+	// A served teacher; the client is throttled so the kill lands mid-way.
+	srv := lineageCmd(t, dir, "serve", "t.lnm", "--addr", "127.0.0.1:0", "--name", "teacher")
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srvLog bytes.Buffer
+	srv.Stderr = &srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	url := base + "/v2/models/teacher"
+	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
+
+	probeArgs := func(name string) []string {
+		return []string{"--db", "case.db", "probe", url, "--suite", "acme", "--name", name,
+			"--remote-batch", "4", "--qps", "4", "--concurrency", "1", "--format", "json"}
+	}
+	killAfter(t, lineageCmd(t, dir, probeArgs("r1")...), 2*time.Second)
+	before := infers()
+	if before == 0 || before >= 15 {
+		t.Fatalf("killed probe made %d requests; want a partial probe of 15", before)
+	}
+	out := runOK(t, dir, probeArgs("r1")...)
+	if !strings.Contains(out, "resumed") {
+		t.Errorf("rerun of the killed probe did not resume:\n%s", out)
+	}
+	if got := infers() - before; got < 15-before || got > 15-before+1 {
+		t.Errorf("rerun asked %d batches, want the %d missing ones (one more if the kill hit an answer before its commit)", got, 15-before)
+	}
+	fresh := runOK(t, dir, probeArgs("r2")...)
+	if h1, h2 := jsonField(t, out, "fingerprint_hash"), jsonField(t, fresh, "fingerprint_hash"); h1 != h2 {
+		t.Errorf("resumed fingerprint %s differs from an uninterrupted one %s", h1, h2)
+	}
+	runOK(t, dir, "--db", "case.db", "db", "verify")
+
+	// API distillation, killed while querying the teacher.
+	dargs := []string{"--db", "case.db", "distill", "--teacher", url, "--data", "digits", "--hidden", "16",
+		"--transfer", "mixup", "--reveal", "label", "--queries", "600", "--epochs", "3", "--seed", "1",
+		"--remote-batch", "20", "--qps", "8", "--concurrency", "1", "--out", "api.lnm"}
+	before = infers()
+	killAfter(t, lineageCmd(t, dir, dargs...), 2*time.Second)
+	asked := infers() - before
+	if asked == 0 || asked >= 30 {
+		t.Fatalf("killed distillation made %d requests; want a partial run of 30", asked)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "api.lnm")); err == nil {
+		t.Fatal("a killed distillation left a model file")
+	}
+	before = infers()
+	out = runOK(t, dir, dargs...)
+	if got := infers() - before; got+asked < 30 || got+asked > 30+1 {
+		t.Errorf("rerun asked %d more requests after %d; the teacher was asked twice for stored answers", got, asked)
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "api.lnm"))
+	os.Remove(filepath.Join(dir, "api.lnm"))
+	runOK(t, dir, dargs...) // answered entirely from the journal
+	second, _ := os.ReadFile(filepath.Join(dir, "api.lnm"))
+	if !bytes.Equal(first, second) {
+		t.Error("the resumed distillation's model differs from a rerun's")
+	}
+	if !strings.Contains(out, "replayed") {
+		t.Errorf("distillation output does not report replayed answers:\n%s", out)
+	}
+	runOK(t, dir, "--db", "case.db", "db", "verify")
+}
+
+func jsonField(t *testing.T, out, key string) string {
+	t.Helper()
+	i := strings.Index(out, "{")
+	j := strings.LastIndex(out, "}")
+	if i < 0 || j < i {
+		t.Fatalf("no JSON object in output:\n%s", out)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out[i:j+1]), &m); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	s, _ := m[key].(string)
+	return s
+}
