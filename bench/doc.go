@@ -109,7 +109,8 @@
 //
 // # Cost
 //
-// A full run trains 1 + 41 (enrolment) + 2 + 164 models: about 4 minutes
-// of wall time and 190 s of CPU on the 2-core reference machine; a quick
-// run about 17 s.
+// A full run trains the teacher, the enrolment's controls, 2 extra teachers
+// and 164 suspects: with audit's defaults of 28 November 2026 (16 + 48
+// controls, 300 probes) about 4.5 minutes of wall time and 280 s of CPU
+// on the 2-core reference machine; a quick run about 20 s.
 package bench

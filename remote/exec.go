@@ -47,18 +47,20 @@ type ExecResponse struct {
 // (see the package documentation). Requests are serialised; it is safe for
 // concurrent use.
 type ExecModel struct {
-	ref     string
-	prog    string
-	opts    Options
-	info    model.Info
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	lines   chan lineResult
-	stderr  *tailWriter
-	stats   counters
-	stop    func() bool
-	done    chan struct{} // closed when the child has been waited for
-	waitErr error
+	ref      string
+	prog     string
+	opts     Options
+	info     model.Info
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	lines    chan lineResult
+	stderr   *tailWriter
+	stats    counters
+	stop     func() bool
+	done     chan struct{} // closed when the child has been waited for
+	killed   chan struct{} // closed once the child has been killed
+	killOnce sync.Once
+	waitErr  error
 
 	mu     sync.Mutex // serialises requests
 	nextID int64
@@ -85,7 +87,7 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	opts = opts.withDefaults()
 	e := &ExecModel{
 		ref: ref, prog: filepath.Base(r.Argv[0]), opts: opts,
-		lines: make(chan lineResult, 1), stderr: newTailWriter(20), done: make(chan struct{}),
+		lines: make(chan lineResult, 1), stderr: newTailWriter(20), done: make(chan struct{}), killed: make(chan struct{}),
 	}
 	e.cmd = exec.Command(r.Argv[0], r.Argv[1:]...)
 	e.cmd.Stderr = e.stderr
@@ -100,8 +102,18 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	if err := e.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("exec %s: %w", e.prog, err)
 	}
-	go e.readLines(stdout)
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
+		e.readLines(stdout)
+	}()
+	go func() {
+		// Wait closes the stdout pipe, so it must not run before every
+		// line the program wrote has been read (os/exec's rule).
+		select {
+		case <-readDone:
+		case <-e.killed:
+		}
 		e.waitErr = e.cmd.Wait()
 		close(e.done)
 	}()
@@ -207,9 +219,12 @@ func (e *ExecModel) fail(what string, err error) error {
 }
 
 func (e *ExecModel) kill() {
-	if e.cmd.Process != nil {
-		e.cmd.Process.Kill()
-	}
+	e.killOnce.Do(func() {
+		if e.cmd.Process != nil {
+			e.cmd.Process.Kill()
+		}
+		close(e.killed)
+	})
 }
 
 // Info returns the metadata from the hello line; Source is the reference.
@@ -235,16 +250,19 @@ func (e *ExecModel) Close() error {
 			e.stop()
 		}
 		e.stdin.Close()
-		select {
-		case <-e.done:
-		case <-time.After(2 * time.Second):
-			e.kill()
-			<-e.done
-		}
 		go func() {
 			for range e.lines { // let the reader goroutine finish
 			}
 		}()
+		select {
+		case <-e.done:
+		case <-time.After(2 * time.Second):
+			e.kill()
+			select {
+			case <-e.done:
+			case <-time.After(2 * time.Second): // a grandchild holds the output open
+			}
+		}
 	})
 	return nil
 }
