@@ -6,7 +6,7 @@ sklearn's bundled load_digits data (64 raw pixel features in 0..16,
 labels "0".."9"), then speaks the protocol documented in
 remote/doc.go and README.md on stdin/stdout:
 
-    lineage audit --suspect 'exec:/usr/bin/python3 examples/exec/sklearn_model.py' ...
+    lineage --db case.db probe "exec:/usr/bin/python3 examples/exec/sklearn_model.py" --suite acme --name sk-1
 
 Only Debian packages are needed (python3-sklearn, python3-numpy).
 """
