@@ -7,7 +7,7 @@ columns then the label; default: scikit-learn's bundled digits.csv.gz,
 or --data PATH) and serves it as model NAME (default "digits-softmax"):
 
     /usr/bin/python3 examples/oip_server.py --port 0
-    lineage audit --suspect http://127.0.0.1:PORT/v2/models/digits-softmax ...
+    lineage --db case.db audit http://127.0.0.1:PORT/v2/models/digits-softmax
 
 The first line on stdout is "listening on http://127.0.0.1:PORT". It
 exists so that lineage's client is tested against an implementation of

@@ -5,7 +5,7 @@ At startup it trains a 64-32-10 ReLU MLP (torch.manual_seed(0),
 full-batch Adam, 120 steps, inputs scaled by 1/16 inside the model) on
 sklearn's bundled digits, then speaks the exec protocol (remote/doc.go):
 
-    lineage audit --suspect 'exec:/usr/bin/python3 examples/exec/torch_model.py' ...
+    lineage --db case.db audit "exec:/usr/bin/python3 examples/exec/torch_model.py"
 """
 import json
 import sys
