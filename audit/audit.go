@@ -193,47 +193,16 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("suite too small: %d probes, need %d", c.Suite.Len(), o.MinProbes)
 		return tr, nil
 	}
-	disc, err := fitDiscriminant(c, st.LabelOnly)
-	if err != nil {
-		return tr, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
-	}
-	info := InformationalKeys(c.Suite, st.LabelOnly)
-	vector := func(fp *fingerprint.Fingerprint) ([]float64, []float64, error) {
-		p := fp.P
-		if st.LabelOnly {
-			p = oneHot(p)
-		}
-		cst, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
-		if err != nil {
-			return nil, nil, err
-		}
-		f := featureVector(disc.fs, cst, c.Teacher.P, p, c.Suite.Kinds)
-		iv, err := cst.Vector(info)
-		if err != nil {
-			return nil, nil, err
-		}
-		return f, append([]float64{disc.Score(f)}, iv...), nil
-	}
-	xf, x, err := vector(suspect)
+	ref, err := c.reference(st.LabelOnly)
 	if err != nil {
 		return tr, err
 	}
-	var null, allF [][]float64
-	var allCtl []store.Control
-	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
-			continue
-		}
-		f, v, err := vector(c.Controls[i])
-		if err != nil {
-			return tr, fmt.Errorf("control %s: %w", ctl.FP, err)
-		}
-		allF = append(allF, f)
-		allCtl = append(allCtl, ctl)
-		if ctl.Role != store.RolePositive {
-			null = append(null, v)
-		}
+	disc, info := ref.disc, ref.info
+	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
+	if err != nil {
+		return tr, err
 	}
+	null, allF, allCtl := ref.null, ref.allF, ref.allCtl
 	tr.NullSize = len(null)
 	if len(allF) > 0 {
 		names := make([]string, len(allF))
@@ -354,4 +323,68 @@ func (s StatEvidence) MarshalJSON() ([]byte, error) {
 		PEmpirical *float64       `json:"p_empirical"`
 		Method     compare.Method `json:"method"`
 	}{f(s.Value), s.N, f(s.Similarity), f(s.NullMean), f(s.NullSD), s.NullN, f(s.Z), f(s.P), f(s.PEmpirical), s.Method})
+}
+
+// reference is what audits against one case share for one kind of suspect
+// (label-only or not): the discriminant, the informational keys and the
+// calibration controls' vectors. Case.reference computes it once.
+type reference struct {
+	disc   *Discriminant
+	info   []string
+	null   [][]float64 // score + informational similarities of the null models
+	allF   [][]float64 // features of every calibration control and reference
+	allCtl []store.Control
+}
+
+// reference returns the case's cached reference for label-only or full
+// suspects, computing it on first use.
+func (c *Case) reference(labelOnly bool) (*reference, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.refs[labelOnly]; r != nil {
+		return r, nil
+	}
+	disc, err := fitDiscriminant(c, labelOnly)
+	if err != nil {
+		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
+	}
+	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly)}
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
+			continue
+		}
+		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
+		if err != nil {
+			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
+		}
+		r.allF = append(r.allF, f)
+		r.allCtl = append(r.allCtl, ctl)
+		if ctl.Role != store.RolePositive {
+			r.null = append(r.null, v)
+		}
+	}
+	if c.refs == nil {
+		c.refs = map[bool]*reference{}
+	}
+	c.refs[labelOnly] = r
+	return r, nil
+}
+
+// vector returns a fingerprint's features and its vector for compare.Test:
+// the discriminant score followed by the informational similarities.
+func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []string, labelOnly bool) ([]float64, []float64, error) {
+	p := fp.P
+	if labelOnly {
+		p = oneHot(p)
+	}
+	cst, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := featureVector(disc.fs, cst, c.Teacher.P, p, c.Suite.Kinds)
+	iv, err := cst.Vector(info)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, append([]float64{disc.Score(f)}, iv...), nil
 }

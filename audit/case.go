@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -16,6 +17,9 @@ type Case struct {
 	Suite     *probe.Suite
 	Teacher   *fingerprint.Fingerprint
 	Controls  []*fingerprint.Fingerprint
+
+	mu   sync.Mutex
+	refs map[bool]*reference // per label-only flag, computed on first audit
 }
 
 // LoadCase reads the enrolment called name and everything it refers to.

@@ -1,0 +1,264 @@
+package audit
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+const (
+	nProbes  = 120
+	nClasses = 5
+)
+
+// synthCase builds a case whose controls are synthetic fingerprints: the
+// teacher's answers are random; an independent model answers the teacher's
+// top-1 label with probability pIndep per probe and a derived one with
+// probability pDerived, otherwise a random other label.
+func synthCase(t *testing.T, rng *rand.Rand, nPos, nNeg int) *Case {
+	t.Helper()
+	kinds := make([]probe.Kind, nProbes)
+	for i := range kinds {
+		switch {
+		case i < 80:
+			kinds[i] = probe.Mixup
+		case i < 100:
+			kinds[i] = probe.Data
+		default:
+			kinds[i] = probe.Mistake
+		}
+	}
+	x := blas32.General{Rows: nProbes, Cols: 2, Stride: 2, Data: make([]float32, 2*nProbes)}
+	labels := model.DefaultLabels(nClasses)
+	s := &probe.Suite{Name: "synth", Labels: labels, X: x, Kinds: kinds}
+	s.Hash = probe.CanonicalHash(s.X, s.Kinds, s.Labels)
+	teacher := randomAnswers(rng)
+	c := &Case{Suite: s, Teacher: &fingerprint.Fingerprint{ID: "t", Suite: s.Hash, P: teacher},
+		Enrolment: &store.Enrolment{Name: "synth", Suite: s.Hash}}
+	add := func(role, half string, p float64) {
+		fp := &fingerprint.Fingerprint{ID: role + half, Suite: s.Hash, P: follow(rng, teacher, p)}
+		c.Controls = append(c.Controls, fp)
+		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: role, Half: half})
+	}
+	for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
+		for range nPos {
+			add(store.RolePositive, half, 0.75+0.1*rng.Float64())
+		}
+		for range nNeg {
+			add(store.RoleNegative, half, 0.35+0.1*rng.Float64())
+		}
+	}
+	return c
+}
+
+func randomAnswers(rng *rand.Rand) blas32.General {
+	p := blas32.General{Rows: nProbes, Cols: nClasses, Stride: nClasses, Data: make([]float32, nProbes*nClasses)}
+	for i := range nProbes {
+		row := p.Data[i*nClasses : (i+1)*nClasses]
+		var sum float32
+		for j := range row {
+			row[j] = rng.Float32() + 0.05
+			sum += row[j]
+		}
+		for j := range row {
+			row[j] /= sum
+		}
+	}
+	return p
+}
+
+// follow returns answers whose top-1 equals the teacher's with
+// probability p on each probe, as soft distributions.
+func follow(rng *rand.Rand, teacher blas32.General, p float64) blas32.General {
+	out := randomAnswers(rng)
+	for i := range nProbes {
+		trow := teacher.Data[i*nClasses : (i+1)*nClasses]
+		row := out.Data[i*nClasses : (i+1)*nClasses]
+		top := argmax(trow)
+		target := top
+		if rng.Float64() >= p {
+			target = (top + 1 + rng.IntN(nClasses-1)) % nClasses
+		}
+		for j := range row {
+			row[j] *= 0.3
+		}
+		row[target] += 0.7
+	}
+	return out
+}
+
+func argmax(r []float32) int {
+	b := 0
+	for j, v := range r {
+		if v > r[b] {
+			b = j
+		}
+	}
+	return b
+}
+
+func TestAuditVerdicts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	tests := []struct {
+		name    string
+		suspect blas32.General
+		want    Verdict
+	}{
+		{"copy", follow(rng, c.Teacher.P, 0.9), Derived},
+		{"independent", follow(rng, c.Teacher.P, 0.4), NotDerived},
+		{"label-only copy", oneHot(follow(rng, c.Teacher.P, 0.9)), Derived},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fp := &fingerprint.Fingerprint{ID: tt.name, Suite: c.Suite.Hash, P: tt.suspect}
+			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, tt.name, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Results[0]
+			if got.Verdict != tt.want {
+				t.Errorf("verdict = %s (p %.3g, reason %q), want %s", got.Verdict, got.PValue, got.Reason, tt.want)
+			}
+			if got.Statistics[StatScore].P != got.PValue {
+				t.Errorf("p_value %g is not the lineage_score's p %g for a single teacher", got.PValue, got.Statistics[StatScore].P)
+			}
+		})
+	}
+}
+
+func TestAuditInconclusive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := synthCase(t, rng, 4, 3) // 3 calibration negatives: below DefaultMinNull
+	fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.9)}
+	res, err := Audit([]*Case{c, c}, []*fingerprint.Fingerprint{fp, nil}, "s", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.Results {
+		if r.Verdict != Inconclusive || r.Reason == "" {
+			t.Errorf("result %d: verdict %s reason %q, want INCONCLUSIVE with a reason", i, r.Verdict, r.Reason)
+		}
+	}
+	other := &fingerprint.Fingerprint{ID: "x", Suite: "another-suite", P: fp.P}
+	if _, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{other}, "x", Options{}); err == nil {
+		t.Error("auditing a fingerprint of another suite: no error")
+	}
+}
+
+// TestNullCalibration audits fresh independent suspects drawn like the
+// negatives and checks that the fraction flagged stays within binomial
+// slack of α.
+func TestNullCalibration(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	c := synthCase(t, rng, 6, 24)
+	const n = 200
+	flagged := map[float64]int{}
+	for range n {
+		fp := &fingerprint.Fingerprint{ID: "n", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.35+0.1*rng.Float64())}
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, "n", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []float64{0.01, 0.05, 0.1} {
+			if res.Results[0].PValue <= a {
+				flagged[a]++
+			}
+		}
+	}
+	for _, a := range []float64{0.01, 0.05, 0.1} {
+		rate := float64(flagged[a]) / n
+		if slack := 3 * math.Sqrt(a*(1-a)/n); rate > a+slack {
+			t.Errorf("α=%g: %d of %d independent suspects flagged (%.3f), above α + 3 sd = %.3f", a, flagged[a], n, rate, a+slack)
+		}
+	}
+}
+
+func TestQuantizeAndPrune(t *testing.T) {
+	m := model.NewMLP([]int{6, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	q := m.Clone()
+	quantize8(q)
+	for l := range q.NumLayers() {
+		w, orig := q.W(l).Data, m.W(l).Data
+		var mx float64
+		for _, v := range orig {
+			mx = math.Max(mx, math.Abs(float64(v)))
+		}
+		levels := map[float32]bool{}
+		for i, v := range w {
+			levels[v] = true
+			if d := math.Abs(float64(v - orig[i])); d > mx/127/2+1e-6 {
+				t.Fatalf("layer %d weight %d moved by %g, more than half a step", l, i, d)
+			}
+		}
+		if len(levels) > 255 {
+			t.Errorf("layer %d has %d levels, want at most 255", l, len(levels))
+		}
+	}
+	p := m.Clone()
+	prune(p, 0.5)
+	for l := range p.NumLayers() {
+		zero := 0
+		for _, v := range p.W(l).Data {
+			if v == 0 {
+				zero++
+			}
+		}
+		if n := len(p.W(l).Data); zero < n/2-1 || zero > n/2+1 {
+			t.Errorf("layer %d: %d of %d weights zero, want half", l, zero, n)
+		}
+	}
+}
+
+func TestSmoothedLabels(t *testing.T) {
+	d := dataset.Digits().Subset([]int{0, 1, 2})
+	s := newSmoothedLabels(d, 0.1)
+	p, err := s.Predict(context.Background(), d.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Len() {
+		row := p.Data[i*10 : (i+1)*10]
+		if got, want := row[d.Y[i]], float32(0.9+0.01); math.Abs(float64(got-want)) > 1e-6 {
+			t.Errorf("row %d: p(label) = %v, want %v", i, got, want)
+		}
+	}
+	noise := blas32.General{Rows: 1, Cols: 64, Stride: 64, Data: make([]float32, 64)}
+	noise.Data[0] = 123
+	if _, err := s.Predict(context.Background(), noise); err == nil {
+		t.Error("a row that is not a training row: no error")
+	}
+}
+
+func TestControlRecipes(t *testing.T) {
+	rs := ControlRecipes(4, 1, []int{128}, model.ActReLU)
+	pos, neg := 0, 0
+	seeds := map[uint64]bool{}
+	for _, r := range rs {
+		if r.Derived() {
+			pos++
+		} else {
+			neg++
+		}
+		seeds[r.Seed] = true
+	}
+	if pos != 4 || neg != 4*NegativesPerPositive {
+		t.Errorf("got %d positive, %d negative recipes; want 4 and %d", pos, neg, 4*NegativesPerPositive)
+	}
+	if len(seeds) != len(rs) {
+		t.Errorf("%d distinct seeds for %d recipes", len(seeds), len(rs))
+	}
+	for i := 0; i+1 < len(rs); i += 2 {
+		if rs[i].Family != rs[i+1].Family {
+			t.Errorf("recipes %d and %d are %s and %s; pairs must share a family so both halves get it", i, i+1, rs[i].Family, rs[i+1].Family)
+		}
+	}
+}

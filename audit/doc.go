@@ -1,0 +1,18 @@
+// Package audit enrols protected teachers and audits suspects against them.
+//
+// Enroll trains the teacher's positive controls (students made with varied
+// recipes) and negative controls (independent models, including students
+// of another, independently trained teacher), splits them into a selection
+// half and a calibration half, chooses a probe suite on which the teacher
+// departs from the consensus of the selection half's independent models,
+// fits a linear discriminant of similarity features on the selection half,
+// and measures the true- and false-positive rates on the calibration half.
+//
+// Audit scores a suspect's fingerprint with that discriminant, compares the
+// score with the calibration negatives (and references) to get a p-value,
+// corrects p-values across teachers with Holm's method, and returns a
+// verdict: DERIVED, NOT_DERIVED or INCONCLUSIVE with the reason.
+//
+// Recipes (Recipe, Make, ControlRecipes) describe how control and zoo
+// models are made; Case is an enrolment as stored.
+package audit
