@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // OptimizerKind names an update rule.
@@ -177,16 +179,55 @@ func (o *Optimizer) Step(params, grad []float32, lr float64) {
 			decay = float32(1 - lr*c.WeightDecay)
 			wd = 0
 		}
-		m, v := o.m[:len(params)], o.v[:len(params)]
-		for i, g := range grad {
-			p := params[i] * decay
-			g += wd * params[i]
-			mi := b1*m[i] + (1-b1)*g
-			vi := b2*v[i] + (1-b2)*g*g
-			m[i], v[i] = mi, vi
-			params[i] = p - stepSize*mi/(float32(math.Sqrt(float64(vi)))*invSqrtBC2+eps)
-		}
+		k := adamKernel{b1: b1, b2: b2, wd: wd, decay: decay, stepSize: stepSize, invSqrtBC2: invSqrtBC2, eps: eps}
+		parallel(len(params), func(lo, hi int) {
+			k.apply(params[lo:hi], grad[lo:hi], o.m[lo:hi], o.v[lo:hi])
+		})
 	}
+}
+
+// adamKernel holds one Adam step's constants.
+type adamKernel struct {
+	b1, b2, wd, decay, stepSize, invSqrtBC2, eps float32
+}
+
+// apply runs the Adam update on one slice of the parameters.
+func (k adamKernel) apply(params, grad, m, v []float32) {
+	m, v, grad = m[:len(params)], v[:len(params)], grad[:len(params)]
+	for i, g := range grad {
+		p := params[i] * k.decay
+		g += k.wd * params[i]
+		mi := k.b1*m[i] + (1-k.b1)*g
+		vi := k.b2*v[i] + (1-k.b2)*g*g
+		m[i], v[i] = mi, vi
+		params[i] = p - k.stepSize*mi/(float32(math.Sqrt(float64(vi)))*k.invSqrtBC2+k.eps)
+	}
+}
+
+// parallelMin is the slice length below which parallel runs on one
+// goroutine: element-wise updates of small models are not worth a fork.
+const parallelMin = 1 << 16
+
+// parallel splits [0, n) into GOMAXPROCS contiguous chunks and runs fn on
+// each concurrently. The update is element-wise, so the result does not
+// depend on the split.
+func parallel(n int, fn func(lo, hi int)) {
+	w := runtime.GOMAXPROCS(0)
+	if n < parallelMin || w < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + w - 1) / w
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
 
 // ClipGlobalNorm scales grad in place so that its Euclidean norm is at most

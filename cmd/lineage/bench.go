@@ -27,6 +27,7 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 	c.AddCommand(
 		newBenchDetectCommand(),
 		newBenchKDCommand(),
+		newBenchServeCommand(),
 	)
 	return c
 }

@@ -1,0 +1,554 @@
+package bench
+
+// This file is the serving-throughput benchmark behind `lineage bench
+// serve` (issue 4, item 6).
+//
+// # The serve benchmark
+//
+// ServeThroughput starts a serve.Server (Open Inference Protocol v2 REST,
+// access log written to io.Discard, so its formatting cost is paid) for a
+// fixed-seed 64-<hidden>-10 relu MLP on a 127.0.0.1 listener in the same
+// process, then, for each concurrency C:
+//
+//  1. the ceiling: C goroutines POST the same pre-encoded inference request
+//     of Batch rows in a loop for Duration over one shared http.Client
+//     (keep-alive, MaxIdleConnsPerHost ≥ C), draining and closing every
+//     body and counting 200 answers. Its requests/s × Batch is the most
+//     probes/s any client could get from the server on this machine;
+//  2. optionally wrk (ServeOptions.WrkPath): wrk -t1 -cC posting the same
+//     body, as an independent ceiling from a C load generator;
+//  3. lineage: remote.OpenHTTP with Concurrency C and BatchSize Batch,
+//     calling Predict on C×Batch×4 rows over and over for Duration;
+//     probes/s is the rows answered (validated distributions) per second.
+//
+// Each measurement runs Repeats times, interleaved (ceiling, wrk, lineage,
+// ceiling, …) so slow drift hits all of them alike, and the report gives
+// the median and the range. Everything shares the machine's cores with the
+// server (wrk is a separate process), which is what a user running an
+// audit against a local `lineage serve` sees.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/serve"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Serve benchmark defaults, used when the corresponding ServeOptions field
+// is zero.
+const (
+	DefaultServeDuration = 3 * time.Second
+	DefaultServeBatch    = 64
+	DefaultServeRepeats  = 3
+)
+
+// DefaultServeConcurrency are the concurrencies ServeThroughput measures
+// when ServeOptions.Concurrency is empty.
+var DefaultServeConcurrency = []int{1, 4, 16}
+
+// DefaultServeHidden is the hidden layer of the served MLP when
+// ServeOptions.Hidden is empty.
+var DefaultServeHidden = []int{64}
+
+// ErrServeOptions is wrapped by ServeThroughput's errors about invalid
+// options.
+var ErrServeOptions = errors.New("invalid serve bench options")
+
+// ServeOptions configures ServeThroughput. The zero value measures
+// concurrencies 1, 4 and 16 with batches of 64 rows, 3 s per measurement,
+// three times each, against a 64-64-10 MLP, without wrk.
+type ServeOptions struct {
+	// Duration is the length of one measurement; 0 means
+	// DefaultServeDuration. wrk runs for whole seconds (at least 1).
+	Duration time.Duration
+	// Batch is the number of rows per request; 0 means DefaultServeBatch.
+	Batch int
+	// Concurrency lists the concurrencies (requests in flight); empty
+	// means DefaultServeConcurrency.
+	Concurrency []int
+	// Hidden are the served MLP's hidden layers; empty means
+	// DefaultServeHidden.
+	Hidden []int
+	// Repeats is the number of runs of every measurement; 0 means
+	// DefaultServeRepeats.
+	Repeats int
+	// WrkPath, when non-empty, is the wrk executable to run as a second
+	// ceiling; empty means no wrk column.
+	WrkPath string
+}
+
+// Measure is one figure measured Repeats times.
+type Measure struct {
+	Median float64   `json:"median"`
+	Min    float64   `json:"min"`
+	Max    float64   `json:"max"`
+	Runs   []float64 `json:"runs"`
+}
+
+// Spread returns (Max − Min) / Median, the relative range of the runs (0
+// for a zero median).
+func (m Measure) Spread() float64 {
+	if m.Median == 0 {
+		return 0
+	}
+	return (m.Max - m.Min) / m.Median
+}
+
+func newMeasure(runs []float64) Measure {
+	s := slices.Clone(runs)
+	slices.Sort(s)
+	m := Measure{Min: s[0], Max: s[len(s)-1], Runs: runs}
+	if n := len(s); n%2 == 1 {
+		m.Median = s[n/2]
+	} else {
+		m.Median = (s[n/2-1] + s[n/2]) / 2
+	}
+	return m
+}
+
+// ServeRow is the figures at one concurrency. Ceiling and Wrk are
+// requests per second (multiply by the batch for probes per second);
+// Lineage is probes per second. Ratio is the lineage median over the
+// ceiling's median in probes; WrkRatio the same against wrk (0 without
+// wrk).
+type ServeRow struct {
+	Concurrency int      `json:"concurrency"`
+	Ceiling     Measure  `json:"ceiling_req_per_s"`
+	Wrk         *Measure `json:"wrk_req_per_s,omitempty"`
+	Lineage     Measure  `json:"lineage_probes_per_s"`
+	Ratio       float64  `json:"ratio"`
+	WrkRatio    float64  `json:"wrk_ratio,omitempty"`
+}
+
+// ServeReport is ServeThroughput's outcome.
+type ServeReport struct {
+	Experiment  string     `json:"experiment"` // "serve"
+	Model       string     `json:"model"`      // e.g. "64-64-10 relu"
+	Batch       int        `json:"batch"`
+	DurationS   float64    `json:"duration_s"` // of one measurement
+	Repeats     int        `json:"repeats"`
+	LineageRows int        `json:"predict_rows_per_concurrency"` // lineage Predict size ÷ C
+	GOMAXPROCS  int        `json:"gomaxprocs"`
+	CPUs        int        `json:"cpus"`
+	Wrk         string     `json:"wrk,omitempty"` // wrk's version line, when run
+	Rows        []ServeRow `json:"rows"`
+	WallTimeS   float64    `json:"wall_time_s"`
+}
+
+// ServeThroughput runs the serve benchmark (see serve.go's file comment).
+// It stops with ctx's error when ctx is cancelled.
+func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, error) {
+	start := time.Now()
+	if opts.Duration == 0 {
+		opts.Duration = DefaultServeDuration
+	}
+	if opts.Batch == 0 {
+		opts.Batch = DefaultServeBatch
+	}
+	if len(opts.Concurrency) == 0 {
+		opts.Concurrency = DefaultServeConcurrency
+	}
+	if len(opts.Hidden) == 0 {
+		opts.Hidden = DefaultServeHidden
+	}
+	if opts.Repeats == 0 {
+		opts.Repeats = DefaultServeRepeats
+	}
+	switch {
+	case opts.Duration < 0:
+		return nil, fmt.Errorf("serve bench: duration must be > 0, got %v: %w", opts.Duration, ErrServeOptions)
+	case opts.Batch < 0:
+		return nil, fmt.Errorf("serve bench: batch must be ≥ 1, got %d: %w", opts.Batch, ErrServeOptions)
+	case opts.Repeats < 0:
+		return nil, fmt.Errorf("serve bench: repeats must be ≥ 1, got %d: %w", opts.Repeats, ErrServeOptions)
+	}
+	for _, c := range opts.Concurrency {
+		if c < 1 {
+			return nil, fmt.Errorf("serve bench: concurrency must be ≥ 1, got %d: %w", c, ErrServeOptions)
+		}
+	}
+	for _, h := range opts.Hidden {
+		if h < 1 {
+			return nil, fmt.Errorf("serve bench: hidden layer sizes must be ≥ 1, got %d: %w", h, ErrServeOptions)
+		}
+	}
+
+	const in, out = 64, 10
+	sizes := append(append([]int{in}, opts.Hidden...), out)
+	m := model.NewMLP(sizes, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	srv, err := serve.New(m, serve.Options{Name: "bench", Log: io.Discard, MaxBatch: max(opts.Batch, serve.DefaultMaxBatch)})
+	if err != nil {
+		return nil, fmt.Errorf("serve bench: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("serve bench: %w", err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln) }()
+	defer func() { stop(); <-served }()
+	url := "http://" + ln.Addr().String() + "/v2/models/bench"
+
+	rng := rand.New(rand.NewPCG(7, 7))
+	maxC := slices.Max(opts.Concurrency)
+	x := blas32.General{Rows: maxC * opts.Batch * 4, Cols: in, Stride: in}
+	x.Data = make([]float32, x.Rows*in)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	body := requestBody(x.Data[:opts.Batch*in], opts.Batch, in)
+
+	rep := &ServeReport{Experiment: "serve", Model: hiddenString(sizes) + " relu", Batch: opts.Batch,
+		DurationS: opts.Duration.Seconds(), Repeats: opts.Repeats, LineageRows: opts.Batch * 4,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU()}
+	var wrk *wrkRunner
+	if opts.WrkPath != "" {
+		wrk, err = newWrkRunner(ctx, opts.WrkPath, url+"/infer", body)
+		if err != nil {
+			return nil, fmt.Errorf("serve bench: %w", err)
+		}
+		defer wrk.close()
+		rep.Wrk = wrk.version
+	}
+	for _, c := range opts.Concurrency {
+		xc := blas32.General{Rows: c * opts.Batch * 4, Cols: in, Stride: in, Data: x.Data[:c*opts.Batch*4*in]}
+		rm, err := remote.OpenHTTP(ctx, url, remote.Options{Concurrency: c, BatchSize: opts.Batch})
+		if err != nil {
+			return nil, fmt.Errorf("serve bench: %w", err)
+		}
+		if err := checkAnswers(ctx, rm, m, xc); err != nil {
+			rm.Close()
+			return nil, fmt.Errorf("serve bench: %w", err)
+		}
+		var ceil, wrkRuns, lin []float64
+		for range opts.Repeats {
+			r, err := loadCeiling(ctx, url+"/infer", body, c, opts.Duration)
+			if err != nil {
+				rm.Close()
+				return nil, fmt.Errorf("serve bench: ceiling at concurrency %d: %w", c, err)
+			}
+			ceil = append(ceil, r)
+			if wrk != nil {
+				r, err := wrk.run(ctx, c, opts.Duration)
+				if err != nil {
+					rm.Close()
+					return nil, fmt.Errorf("serve bench: wrk at concurrency %d: %w", c, err)
+				}
+				wrkRuns = append(wrkRuns, r)
+			}
+			p, err := lineageRate(ctx, rm, xc, opts.Duration)
+			if err != nil {
+				rm.Close()
+				return nil, fmt.Errorf("serve bench: lineage at concurrency %d: %w", c, err)
+			}
+			lin = append(lin, p)
+		}
+		rm.Close()
+		row := ServeRow{Concurrency: c, Ceiling: newMeasure(ceil), Lineage: newMeasure(lin)}
+		row.Ratio = ratio(row.Lineage.Median, row.Ceiling.Median*float64(opts.Batch))
+		if wrk != nil {
+			w := newMeasure(wrkRuns)
+			row.Wrk = &w
+			row.WrkRatio = ratio(row.Lineage.Median, w.Median*float64(opts.Batch))
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	rep.WallTimeS = time.Since(start).Seconds()
+	return rep, nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// requestBody encodes one OIP inference request carrying rows×cols
+// values of data.
+func requestBody(data []float32, rows, cols int) []byte {
+	b := []byte(`{"inputs":[{"name":"` + serve.InputName + `","datatype":"FP32","shape":[`)
+	b = strconv.AppendInt(b, int64(rows), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(cols), 10)
+	b = append(b, `],"data":`...)
+	b = serve.AppendFloats(b, data)
+	return append(b, `}]}`...)
+}
+
+// checkAnswers checks that rm answers x as m does locally, so the figures
+// are about correct answers.
+func checkAnswers(ctx context.Context, rm model.Model, m model.Model, x blas32.General) error {
+	got, err := rm.Predict(ctx, x)
+	if err != nil {
+		return err
+	}
+	want, err := m.Predict(ctx, x)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < want.Rows; i++ {
+		for j := 0; j < want.Cols; j++ {
+			g, w := got.Data[i*got.Stride+j], want.Data[i*want.Stride+j]
+			if math.Abs(float64(g-w)) > 1e-6 {
+				return fmt.Errorf("served answer [%d,%d] = %g, local %g", i, j, g, w)
+			}
+		}
+	}
+	return nil
+}
+
+// loadCeiling posts body to url from c goroutines for d and returns the
+// 200 answers per second. Any other status is an error.
+func loadCeiling(ctx context.Context, url string, body []byte, c int, d time.Duration) (float64, error) {
+	tr := &http.Transport{MaxIdleConns: c + 4, MaxIdleConnsPerHost: c + 4, IdleConnTimeout: 90 * time.Second}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var ok atomic.Int64
+	var firstErr error
+	var once sync.Once
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) { once.Do(func() { firstErr = err; cancel() }) }
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && lctx.Err() == nil {
+				req, err := http.NewRequestWithContext(lctx, http.MethodPost, url, bytes.NewReader(body))
+				if err != nil {
+					fail(err)
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					fail(err)
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					fail(err)
+					return
+				}
+				if resp.StatusCode != http.StatusOK {
+					fail(fmt.Errorf("status %d", resp.StatusCode))
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return 0, firstErr
+	}
+	return float64(ok.Load()) / elapsed.Seconds(), nil
+}
+
+// lineageRate calls rm.Predict(x) until d has passed and returns the rows
+// answered per second.
+func lineageRate(ctx context.Context, rm model.Model, x blas32.General, d time.Duration) (float64, error) {
+	start := time.Now()
+	rows := 0
+	for time.Since(start) < d {
+		if _, err := rm.Predict(ctx, x); err != nil {
+			return 0, err
+		}
+		rows += x.Rows
+	}
+	return float64(rows) / time.Since(start).Seconds(), nil
+}
+
+// wrkRunner runs wrk against one URL with a Lua script posting a body.
+type wrkRunner struct {
+	path, url, dir, script, version string
+}
+
+const wrkScript = `local f = assert(io.open(%q, "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+`
+
+func newWrkRunner(ctx context.Context, path, url string, body []byte) (*wrkRunner, error) {
+	dir, err := os.MkdirTemp("", "lineage-bench-wrk-")
+	if err != nil {
+		return nil, fmt.Errorf("wrk: %w", err)
+	}
+	w := &wrkRunner{path: path, url: url, dir: dir, script: filepath.Join(dir, "post.lua")}
+	bodyPath := filepath.Join(dir, "body.json")
+	if err := os.WriteFile(bodyPath, body, 0o600); err != nil {
+		w.close()
+		return nil, fmt.Errorf("wrk: %w", err)
+	}
+	if err := os.WriteFile(w.script, fmt.Appendf(nil, wrkScript, bodyPath), 0o600); err != nil {
+		w.close()
+		return nil, fmt.Errorf("wrk: %w", err)
+	}
+	// wrk -v prints its version and exits with status 1.
+	v, _ := exec.CommandContext(ctx, path, "-v").CombinedOutput()
+	w.version, _, _ = strings.Cut(strings.TrimSpace(string(v)), "\n")
+	if !strings.HasPrefix(w.version, "wrk") {
+		w.close()
+		return nil, fmt.Errorf("wrk: %s -v printed %q, not a wrk version", path, w.version)
+	}
+	return w, nil
+}
+
+func (w *wrkRunner) close() { os.RemoveAll(w.dir) }
+
+// run runs wrk with one thread and c connections for d rounded up to whole
+// seconds and returns its requests per second. Non-2xx answers or socket
+// errors are an error.
+func (w *wrkRunner) run(ctx context.Context, c int, d time.Duration) (float64, error) {
+	secs := max(1, int(math.Ceil(d.Seconds())))
+	out, err := exec.CommandContext(ctx, w.path, "-t1", "-c"+strconv.Itoa(c), "-d"+strconv.Itoa(secs)+"s",
+		"-s", w.script, w.url).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+	}
+	return parseWrk(out)
+}
+
+// parseWrk reads "Requests/sec: N" from wrk's output, failing when wrk
+// reports non-2xx answers or socket errors.
+func parseWrk(out []byte) (float64, error) {
+	rate := -1.0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "Non-2xx"), strings.HasPrefix(line, "Socket errors"):
+			return 0, fmt.Errorf("wrk reported %q", line)
+		case strings.HasPrefix(line, "Requests/sec:"):
+			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, "Requests/sec:")), 64)
+			if err != nil {
+				return 0, fmt.Errorf("wrk output %q: %w", line, err)
+			}
+			rate = v
+		}
+	}
+	if rate < 0 {
+		return 0, fmt.Errorf("no Requests/sec line in wrk output %q", out)
+	}
+	return rate, nil
+}
+
+// Table returns the report as one table. With split false each median
+// carries its spread in a text cell ("12,345 ±3%", for the table and
+// markdown formats); with split true medians and spreads are separate
+// numeric columns (for CSV).
+func (r *ServeReport) Table(split bool) report.Table {
+	wrk := r.Wrk != ""
+	t := report.Table{
+		Title: fmt.Sprintf("lineage serve throughput on loopback: %s MLP, batch %d", r.Model, r.Batch),
+		Notes: []string{
+			fmt.Sprintf("Median of %d runs of %.3g s each, interleaved; ± is the range (max − min) over the median.", r.Repeats, r.DurationS),
+			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows: encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
+			fmt.Sprintf("Server, load generator and client share the machine: GOMAXPROCS %d, %d CPUs; access log formatted to io.Discard.", r.GOMAXPROCS, r.CPUs),
+		},
+	}
+	if wrk {
+		t.Notes = append(t.Notes, "wrk: "+r.Wrk+", -t1 -cC, same request body (whole seconds).")
+	}
+	pct := func(v float64) string { return "±" + strconv.FormatFloat(100*v, 'f', 0, 64) + "%" }
+	med := func(m Measure, scale float64) string {
+		return fmtThousands(m.Median*scale) + " " + pct(m.Spread())
+	}
+	if split {
+		t.Columns = []report.Column{{Name: "concurrency"},
+			{Name: "ceiling req/s"}, {Name: "ceiling probes/s"}, {Name: "ceiling spread"}}
+		if wrk {
+			t.Columns = append(t.Columns, report.Column{Name: "wrk req/s"}, report.Column{Name: "wrk spread"})
+		}
+		t.Columns = append(t.Columns, report.Column{Name: "lineage probes/s"}, report.Column{Name: "lineage spread"},
+			report.Column{Name: "lineage / ceiling"})
+		if wrk {
+			t.Columns = append(t.Columns, report.Column{Name: "lineage / wrk"})
+		}
+	} else {
+		t.Columns = []report.Column{{Name: "concurrency"},
+			{Name: "ceiling req/s", Align: report.AlignRight}, {Name: "ceiling probes/s", Align: report.AlignRight}}
+		if wrk {
+			t.Columns = append(t.Columns, report.Column{Name: "wrk req/s", Align: report.AlignRight})
+		}
+		t.Columns = append(t.Columns, report.Column{Name: "lineage probes/s", Align: report.AlignRight},
+			report.Column{Name: "lineage / ceiling"})
+		if wrk {
+			t.Columns = append(t.Columns, report.Column{Name: "lineage / wrk"})
+		}
+	}
+	b := float64(r.Batch)
+	for _, row := range r.Rows {
+		cells := []report.Cell{report.Int(int64(row.Concurrency))}
+		if split {
+			cells = append(cells, report.Float(row.Ceiling.Median, 0), report.Float(row.Ceiling.Median*b, 0),
+				report.Float(row.Ceiling.Spread(), 3))
+			if wrk {
+				cells = append(cells, report.Float(row.Wrk.Median, 0), report.Float(row.Wrk.Spread(), 3))
+			}
+			cells = append(cells, report.Float(row.Lineage.Median, 0), report.Float(row.Lineage.Spread(), 3))
+		} else {
+			cells = append(cells, report.Text(med(row.Ceiling, 1)), report.Text(fmtThousands(row.Ceiling.Median*b)))
+			if wrk {
+				cells = append(cells, report.Text(med(*row.Wrk, 1)))
+			}
+			cells = append(cells, report.Text(med(row.Lineage, 1)))
+		}
+		cells = append(cells, report.Float(row.Ratio, 2))
+		if wrk {
+			cells = append(cells, report.Float(row.WrkRatio, 2))
+		}
+		t.AddRow(cells...)
+	}
+	return t
+}
+
+// fmtThousands formats v rounded to an integer with comma separators.
+func fmtThousands(v float64) string {
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

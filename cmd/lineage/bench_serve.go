@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lineage-audit/lineage/bench"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/spf13/cobra"
+)
+
+// benchServeOptions are the flags of `lineage bench serve`.
+type benchServeOptions struct {
+	duration    time.Duration
+	batch       int
+	concurrency string
+	hidden      string
+	repeats     int
+	noWrk       bool
+	format      report.Format
+}
+
+// newBenchServeCommand builds `lineage bench serve`, the serving
+// throughput benchmark (lineage's OIP client against its OIP server on
+// loopback, next to a Go load generator and wrk).
+func newBenchServeCommand() *cobra.Command {
+	o := &benchServeOptions{format: report.FormatTable}
+	c := &cobra.Command{
+		Use:   "serve [--duration 3s] [--batch 64] [--concurrency 1,4,16]",
+		Short: "Serving throughput: lineage's OIP client against lineage serve on loopback, next to a load generator's ceiling",
+		Long: `Starts lineage's OIP server for a fixed-seed 64-64-10 MLP on 127.0.0.1 in this
+process and, at each concurrency C, measures:
+
+  ceiling  a Go load generator: C goroutines re-posting one pre-encoded
+           request of --batch rows over keep-alive connections (req/s, and
+           probes/s = req/s × batch);
+  wrk      the same request from wrk -t1 -cC, when wrk is on PATH;
+  lineage  the remote client (Concurrency C, BatchSize --batch) calling
+           Predict on C×batch×4 rows: probes/s answered and validated.
+
+Each figure is the median of --repeats interleaved runs of --duration, with
+its range. The goal is lineage ≥ 90% of the ceiling. Takes about
+concurrencies × repeats × (2 or 3) × duration (~80 s by default).`,
+		Example: `  lineage bench serve --format markdown
+  lineage bench serve --duration 1s --concurrency 1,4 --format json`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(c *cobra.Command, _ []string) error { return runBenchServe(c.Context(), c, o) },
+	}
+	f := c.Flags()
+	f.DurationVar(&o.duration, "duration", bench.DefaultServeDuration, "length of one measurement")
+	f.IntVar(&o.batch, "batch", bench.DefaultServeBatch, "rows per request")
+	f.StringVar(&o.concurrency, "concurrency", "1,4,16", "concurrencies (requests in flight), comma-separated")
+	f.StringVar(&o.hidden, "hidden", "64", "hidden layers of the served MLP, comma-separated")
+	f.IntVar(&o.repeats, "repeats", bench.DefaultServeRepeats, "runs per measurement (the median is reported)")
+	f.BoolVar(&o.noWrk, "no-wrk", false, "do not run wrk even when it is on PATH")
+	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) error {
+	if o.duration <= 0 {
+		return usageError{fmt.Errorf("--duration must be positive, got %v", o.duration)}
+	}
+	if o.batch < 1 {
+		return usageError{fmt.Errorf("--batch must be at least 1, got %d", o.batch)}
+	}
+	if o.repeats < 1 {
+		return usageError{fmt.Errorf("--repeats must be at least 1, got %d", o.repeats)}
+	}
+	var conc []int
+	for _, s := range strings.Split(o.concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return usageError{fmt.Errorf("--concurrency: %q is not a positive integer", s)}
+		}
+		conc = append(conc, n)
+	}
+	hidden, err := parseLayerSizes(o.hidden)
+	if err != nil {
+		return usageError{fmt.Errorf("--hidden: %w", err)}
+	}
+	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats}
+	if !o.noWrk {
+		if p, err := exec.LookPath("wrk"); err == nil {
+			opts.WrkPath = p
+		}
+	}
+	rep, err := bench.ServeThroughput(ctx, opts)
+	if err != nil {
+		return err
+	}
+	w := c.OutOrStdout()
+	switch o.format {
+	case report.FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case report.FormatCSV:
+		return report.RenderAll(w, []report.Table{rep.Table(true)}, o.format)
+	default:
+		return report.RenderAll(w, []report.Table{rep.Table(false)}, o.format)
+	}
+}
