@@ -202,29 +202,28 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if err != nil {
 		return nil, err
 	}
-	var selNeg []blas32.General
+	var selPos, selNeg []blas32.General
 	halves := make([]string, len(recipes))
-	families := make([]string, len(recipes))
 	for i, r := range recipes {
 		halves[i] = store.HalfCalibration
 		if i%2 == 0 {
 			halves[i] = store.HalfSelection
 		}
-		families[i] = r.Family
-	}
-	consensus := consensusControls(halves, families, recipes)
-	for i := range recipes {
-		if !consensus[i] {
+		if halves[i] != store.HalfSelection {
 			continue
 		}
 		out, err := models[i].Predict(ctx, cand.X)
 		if err != nil {
 			return nil, err
 		}
-		selNeg = append(selNeg, out)
+		if r.Derived() {
+			selPos = append(selPos, out)
+		} else {
+			selNeg = append(selNeg, out)
+		}
 	}
 	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10), probe.Data: n / 6}
-	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, nil, selNeg, min(n, cand.Len()), quota)
+	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
 	}
@@ -385,24 +384,6 @@ func splitBatches(s *probe.Suite) []probe.Batch {
 		x := blas32.General{Rows: g.Count, Cols: s.Dim(), Stride: s.Dim(), Data: s.X.Data[r*s.X.Stride : (r+g.Count)*s.X.Stride]}
 		out = append(out, probe.Batch{X: x, Gen: g})
 		r += g.Count
-	}
-	return out
-}
-
-// consensusControls marks the negative controls of the selection half whose
-// consensus chooses the probes: of each family's selection-half members,
-// the first, third, … occurrence. The others (and the selection half's
-// positives, which take no part in choosing probes) fit the discriminant,
-// so that it learns from features measured on probes chosen without them.
-func consensusControls(halves, families []string, recipes []Recipe) []bool {
-	out := make([]bool, len(halves))
-	seen := map[string]int{}
-	for i := range halves {
-		if halves[i] != store.HalfSelection || recipes[i].Derived() {
-			continue
-		}
-		out[i] = seen[families[i]]%2 == 0
-		seen[families[i]]++
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package audit
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -131,9 +130,8 @@ func (d *Discriminant) Score(v []float64) float64 {
 func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
 	fs := features(c.Suite, labelOnly)
 	var pos, neg [][]float64
-	consensus := c.consensus()
 	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Half != store.HalfSelection || consensus[i] {
+		if ctl.Half != store.HalfSelection {
 			continue
 		}
 		v, err := controlFeatures(c, fs, c.Controls[i], labelOnly)
@@ -241,24 +239,4 @@ func oneHot(p blas32.General) blas32.General {
 		out.Data[i*p.Cols+compare.Top1(p.Data[i*p.Stride:i*p.Stride+p.Cols])] = 1
 	}
 	return out
-}
-
-// consensus marks the selection-half negatives whose consensus chose the
-// probes (see consensusControls), recovering each control's family from
-// the first word of its recipe.
-func (c *Case) consensus() []bool {
-	ctls := c.Enrolment.Controls
-	halves := make([]string, len(ctls))
-	families := make([]string, len(ctls))
-	recipes := make([]Recipe, len(ctls))
-	for i, ctl := range ctls {
-		halves[i] = ctl.Half
-		if f := strings.Fields(ctl.Recipe); len(f) > 0 {
-			families[i] = f[0]
-		}
-		if ctl.Role == store.RolePositive {
-			recipes[i].Source = FromTeacher
-		}
-	}
-	return consensusControls(halves, families, recipes)
 }
