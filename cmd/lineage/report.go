@@ -22,6 +22,7 @@ type reportOptions struct {
 	suite     string
 	statistic string
 	plot      string
+	controls  bool // include the controls in the similarity matrix
 	format    report.Format
 }
 
@@ -49,6 +50,7 @@ often decided; with several teachers the files are named FILE-TEACHER.png.`,
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name or suite hash)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
+	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (there are about a hundred)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
@@ -246,13 +248,16 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdic
 		if ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration) {
 			ts.NullSize++
 		}
+		known[ctl.FP] = true
+		if !o.controls && ctl.Role != store.RoleReference {
+			continue
+		}
 		role := ctl.Role
 		if ctl.Half != "" {
 			role += " (" + ctl.Half + ")"
 		}
 		models = append(models, modelRole{ID: ctl.FP, Role: role})
 		fps = append(fps, cs.Controls[i])
-		known[ctl.FP] = true
 	}
 	for _, en := range fpEntries {
 		if known[en.ID] {
