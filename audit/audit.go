@@ -388,3 +388,22 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 	}
 	return f, append([]float64{disc.Score(f)}, iv...), nil
 }
+
+// ControlScores returns the lineage scores of the calibration half's
+// negative controls and references (the null an audit compares with) and
+// of its positive controls, for figures and reports.
+func (c *Case) ControlScores() (null, pos []float64, err error) {
+	ref, err := c.reference(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, ctl := range ref.allCtl {
+		s := ref.disc.Score(ref.allF[i])
+		if ctl.Role == store.RolePositive {
+			pos = append(pos, s)
+		} else {
+			null = append(null, s)
+		}
+	}
+	return null, pos, nil
+}

@@ -341,25 +341,33 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 			stat, best = k, count[k]
 		}
 	}
-	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat + " similarity (bigger = closer to the teacher)"}
-	for i, ctl := range cs.Enrolment.Controls {
-		inNull := ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration)
-		isPos := ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration
-		if !inNull && !isPos {
-			continue
-		}
-		st, err := compare.Compute(cs.Teacher.P, cs.Controls[i].P, cs.Suite.Kinds)
+	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat + " (bigger = closer to the teacher)"}
+	if stat == audit.StatScore {
+		null, pos, err := cs.ControlScores()
 		if err != nil {
-			return fig, fmt.Errorf("control %s: %w", ctl.FP, err)
+			return fig, err
 		}
-		v, err := st.Similarity(stat)
-		if err != nil {
-			v = math.NaN()
-		}
-		if inNull {
-			fig.Null = append(fig.Null, v)
-		} else {
-			fig.Positives = append(fig.Positives, v)
+		fig.Null, fig.Positives = null, pos
+	} else {
+		for i, ctl := range cs.Enrolment.Controls {
+			inNull := ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration)
+			isPos := ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration
+			if !inNull && !isPos {
+				continue
+			}
+			st, err := compare.Compute(cs.Teacher.P, cs.Controls[i].P, cs.Suite.Kinds)
+			if err != nil {
+				return fig, fmt.Errorf("control %s: %w", ctl.FP, err)
+			}
+			v, err := st.Similarity(stat)
+			if err != nil {
+				v = math.NaN()
+			}
+			if inNull {
+				fig.Null = append(fig.Null, v)
+			} else {
+				fig.Positives = append(fig.Positives, v)
+			}
 		}
 	}
 	for _, v := range verdicts {
