@@ -64,9 +64,9 @@
 // serving wrapper (Recipe.ServeModel) on the enrolment's suite, so it is
 // queried exactly as a remote suspect would be, and audited with
 // audit.Audit against the single enrolled teacher (Holm's correction over
-// one teacher is the identity). Its p-value is the audit's combined
-// p-value (Bonferroni over the audit's statistics against the calibration
-// negatives' null; see audit and compare.Test); the suspect is flagged at
+// one teacher is the identity). Its p-value is the audit's p-value (the
+// lineage score, a discriminant of similarity features, against the
+// calibration negatives' null; see audit and compare.Test); the suspect is flagged at
 // α when p ≤ α, for α = 0.01 and 0.05. The verdict (DERIVED, NOT_DERIVED,
 // INCONCLUSIVE) is recorded per suspect but not used: an INCONCLUSIVE
 // audit counts as not flagged.

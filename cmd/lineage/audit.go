@@ -46,13 +46,14 @@ teacher's suite. A stored fingerprint is audited against every teacher whose sui
 taken on; other teachers get INCONCLUSIVE ("not fingerprinted on this suite"). --against
 restricts the audit to the teachers named.
 
-For each teacher it compares the suspect's similarity to the teacher (top-1 agreement,
-Jensen–Shannon divergence after fitting the suspect's temperature, agreement on the
-teacher's mistakes) with the same statistics of the teacher's independent controls and
-references (the null), gives a p-value per statistic and one combined p-value per teacher
-(Bonferroni over the statistics, valid however they are correlated), corrects the
-teacher p-values with Holm's method, and gives a verdict: DERIVED (p ≤ α), NOT_DERIVED, or
-INCONCLUSIVE with the reason.
+For each teacher it measures the suspect's similarity to the teacher (top-1 agreement per
+probe kind, soft agreement and Jensen–Shannon divergence after fitting the suspect's
+temperature, log-probability correlation on data, agreement on the teacher's mistakes),
+weighs them into one lineage score with the discriminant fitted at enrolment, and compares
+the score with the scores of the teacher's independent calibration controls and references
+(the null): one p-value per teacher, corrected across teachers with Holm's method, and a
+verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
+statistics are shown with their own p-values for explanation.
 
 Auditing a stored fingerprint records the result in the database (audit record named after
 the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
@@ -305,7 +306,7 @@ func auditTables(res audit.Result) []report.Table {
 			tables = append(tables, t)
 		}
 	}
-	v.Notes = append(v.Notes, "p-value: combined over the statistics (Bonferroni), Holm-adjusted across teachers; DERIVED when ≤ α.")
+	v.Notes = append(v.Notes, "p-value: of the lineage score against the independent models, Holm-adjusted across teachers; DERIVED when ≤ α.")
 	return append([]report.Table{v}, tables...)
 }
 
