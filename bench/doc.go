@@ -3,7 +3,10 @@
 // well the auditor tells models derived from a protected teacher from
 // independent ones and whether its p-values mean what they say, and the
 // Hinton-shape distillation experiment behind `lineage bench kd` (RunKD,
-// see kd.go). Experiments train their own models, do no I/O and read no
+// see kd.go), and the serving throughput experiment behind `lineage bench
+// serve` (ServeThroughput, see serve.go: lineage's OIP client against a
+// load generator on loopback). Experiments train their own models, do no
+// file I/O and read no
 // flags; the same options and seed give the same figures on the same
 // build (wall times aside), whatever the number of workers.
 //
