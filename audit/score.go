@@ -206,15 +206,15 @@ func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
 			S.SetSym(a, b, v)
 		}
 	}
-	diff := mat.NewVecDense(p, nil)
+	diff := make([]float64, p)
 	for j := 0; j < p; j++ {
-		diff.SetVec(j, mp[j]-mn[j])
+		diff[j] = mp[j] - mn[j]
 	}
-	var w mat.VecDense
-	if err := w.SolveVec(S, diff); err != nil {
+	w, err := nonNegativeSolve(S, diff)
+	if err != nil {
 		return nil, fmt.Errorf("fit discriminant: %w", err)
 	}
-	d.W = append([]float64(nil), w.RawVector().Data...)
+	d.W = w
 	return d, nil
 }
 
@@ -239,4 +239,55 @@ func oneHot(p blas32.General) blas32.General {
 		out.Data[i*p.Cols+compare.Top1(p.Data[i*p.Stride:i*p.Stride+p.Cols])] = 1
 	}
 	return out
+}
+
+// nonNegativeSolve returns the solution w of S·w = b restricted to w ≥ 0:
+// features whose weight would be negative are dropped (weight 0) and the
+// system is solved again on the rest, until every weight is non-negative.
+// Every feature is a similarity (bigger = closer to the teacher), so
+// non-negative weights make the score monotone: a suspect that is less
+// similar to the teacher on every feature can never score higher — an
+// innocent model that is unusual in an unexpected direction cannot be
+// pushed towards an accusation.
+func nonNegativeSolve(S *mat.SymDense, b []float64) ([]float64, error) {
+	p := len(b)
+	active := make([]bool, p)
+	for j := range active {
+		active[j] = true
+	}
+	w := make([]float64, p)
+	for {
+		var idx []int
+		for j, a := range active {
+			if a {
+				idx = append(idx, j)
+			}
+		}
+		clear(w)
+		if len(idx) == 0 {
+			return w, nil
+		}
+		sub := mat.NewSymDense(len(idx), nil)
+		rhs := mat.NewVecDense(len(idx), nil)
+		for a, ja := range idx {
+			rhs.SetVec(a, b[ja])
+			for c := a; c < len(idx); c++ {
+				sub.SetSym(a, c, S.At(ja, idx[c]))
+			}
+		}
+		var x mat.VecDense
+		if err := x.SolveVec(sub, rhs); err != nil {
+			return nil, err
+		}
+		neg := false
+		for a, ja := range idx {
+			w[ja] = x.AtVec(a)
+			if w[ja] < 0 {
+				active[ja], neg = false, true
+			}
+		}
+		if !neg {
+			return w, nil
+		}
+	}
 }
