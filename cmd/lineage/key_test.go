@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -24,23 +22,8 @@ func TestAPIKeyNeverStored(t *testing.T) {
 	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
 		"--controls", "6", "--suite-size", "60", "--seed", "1")
 
-	srv := lineageCmd(t, dir, "serve", "t.lnm", "--addr", "127.0.0.1:0", "--name", "teacher", "--require-key-env", "SERVE_KEY")
-	srv.Env = append(srv.Env, "SERVE_KEY="+key)
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srvLog bytes.Buffer
-	srv.Stderr = &srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on ")) + "/v2/models/teacher"
+	base, srvLog := startServe(t, dir, []string{"SERVE_KEY=" + key}, "t.lnm", "--name", "teacher", "--require-key-env", "SERVE_KEY")
+	url := base + "/v2/models/teacher"
 
 	var outputs []string
 	run := func(wantOK bool, env string, args ...string) {

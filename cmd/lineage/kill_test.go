@@ -68,22 +68,7 @@ func TestKillResume(t *testing.T) {
 	runOK(t, dir, "--db", "case.db", "db", "verify")
 
 	// A served teacher; the client is throttled so the kill lands mid-way.
-	srv := lineageCmd(t, dir, "serve", "t.lnm", "--addr", "127.0.0.1:0", "--name", "teacher")
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srvLog bytes.Buffer
-	srv.Stderr = &srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	base, srvLog := startServe(t, dir, nil, "t.lnm", "--name", "teacher")
 	url := base + "/v2/models/teacher"
 	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
 
@@ -153,4 +138,28 @@ func jsonField(t *testing.T, out, key string) string {
 	}
 	s, _ := m[key].(string)
 	return s
+}
+
+// startServe runs `lineage serve ARGS --addr 127.0.0.1:0` in dir with the
+// extra environment env, and returns its base URL and its access log; the
+// server is stopped when the test ends.
+func startServe(t *testing.T, dir string, env []string, args ...string) (string, *bytes.Buffer) {
+	t.Helper()
+	srv := lineageCmd(t, dir, append(append([]string{"serve"}, args...), "--addr", "127.0.0.1:0")...)
+	srv.Env = append(srv.Env, env...)
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	srv.Stderr = &log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "listening on ")), &log
 }
