@@ -22,6 +22,10 @@ const (
 	Inconclusive Verdict = "INCONCLUSIVE" // the audit cannot decide; Reason says why
 )
 
+// MethodWorstFamily marks a lineage-score p-value set by the hardest
+// family of independent controls rather than by their pooled mix.
+const MethodWorstFamily compare.Method = "worst-family t"
+
 // Defaults of Options.
 const (
 	DefaultAlpha     = 0.01
@@ -95,7 +99,10 @@ type TeacherResult struct {
 	Temperature float64                 `json:"fitted_temperature,omitempty"`
 	LabelOnly   bool                    `json:"label_only,omitempty"`
 	NullSize    int                     `json:"null_size"`
-	Nearest     *Neighbour              `json:"nearest_control,omitempty"`
+	// NullFamily, when set, is the family of independent controls whose
+	// scores set the p-value (it exceeded the pooled null's).
+	NullFamily string     `json:"null_family,omitempty"`
+	Nearest    *Neighbour `json:"nearest_control,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α (−1 when α is not one of the
 	// enrolment's levels).
@@ -242,6 +249,19 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Verdict, tr.Reason = Inconclusive, "the independent models' scores do not vary: no usable null"
 		return tr, nil
 	}
+	// The verdict's p-value also holds against the hardest single family of
+	// independent models, not only against their mix (see worstFamilyP).
+	scores := make([]float64, len(null))
+	for i, v := range null {
+		scores[i] = v[0]
+	}
+	if pf, worst, ok := worstFamilyP(scores, ref.nullFam, x[0]); ok && pf > score.P {
+		score.P = pf
+		tr.NullFamily = worst
+		ev := tr.Statistics[StatScore]
+		ev.P, ev.Method = pf, MethodWorstFamily
+		tr.Statistics[StatScore] = ev
+	}
 	tr.PCombined, tr.PValue = score.P, score.P
 	tr.Best = StatScore
 	tr.EffectSize = score.Z
@@ -329,11 +349,12 @@ func (s StatEvidence) MarshalJSON() ([]byte, error) {
 // (label-only or not): the discriminant, the informational keys and the
 // calibration controls' vectors. Case.reference computes it once.
 type reference struct {
-	disc   *Discriminant
-	info   []string
-	null   [][]float64 // score + informational similarities of the null models
-	allF   [][]float64 // features of every calibration control and reference
-	allCtl []store.Control
+	disc    *Discriminant
+	info    []string
+	null    [][]float64 // score + informational similarities of the null models
+	nullFam []string    // the recipe family of each null model
+	allF    [][]float64 // features of every calibration control and reference
+	allCtl  []store.Control
 }
 
 // reference returns the case's cached reference for label-only or full
@@ -361,6 +382,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 		r.allCtl = append(r.allCtl, ctl)
 		if ctl.Role != store.RolePositive {
 			r.null = append(r.null, v)
+			r.nullFam = append(r.nullFam, familyOf(ctl))
 		}
 	}
 	if c.refs == nil {

@@ -291,6 +291,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	var pos, neg [][]float64
 	var fam []string
 	var roles []string
+	var negFam []string
 	for i, c := range e.Enrolment.Controls {
 		switch c.Role {
 		case store.RolePositive:
@@ -310,6 +311,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 			pos = append(pos, v)
 		} else {
 			neg = append(neg, v)
+			negFam = append(negFam, familyOf(c))
 		}
 		fam = append(fam, recipes[i].Family)
 		roles = append(roles, c.Role)
@@ -319,6 +321,25 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("calibrate: %w", err)
 	}
+	// Audits also require the p-value against the hardest family of the
+	// null (worstFamilyP); measure the rates with the same rule.
+	negScores := make([]float64, len(neg))
+	for i, v := range neg {
+		negScores[i] = v[0]
+	}
+	for i, v := range pos {
+		if pf, _, ok := worstFamilyP(negScores, negFam, v[0]); ok {
+			cal.PosP[i] = max(cal.PosP[i], pf)
+		}
+	}
+	for i, v := range neg {
+		rest := append(append([]float64{}, negScores[:i]...), negScores[i+1:]...)
+		restFam := append(append([]string{}, negFam[:i]...), negFam[i+1:]...)
+		if pf, _, ok := worstFamilyP(rest, restFam, v[0]); ok {
+			cal.NegP[i] = max(cal.NegP[i], pf)
+		}
+	}
+	cal.Rates = compare.RatesOf(cal.PosP, cal.NegP, DefaultAlphas)
 	rep.Calibration = cal
 	rep.Families = map[string]FamilyRate{}
 	ip, in := 0, 0

@@ -156,3 +156,15 @@ func AUC(pos, neg []float64) float64 {
 	np, nn := float64(len(pos)), float64(len(neg))
 	return (rankSum - np*(np+1)/2) / (np * nn)
 }
+
+// RatesOf returns the Rate at each alpha for given combined p-values of
+// positive and negative controls (a control is flagged when p ≤ alpha), as
+// Calibrate computes them; for callers that compute p-values their own way.
+func RatesOf(posP, negP, alphas []float64) []Rate {
+	out := make([]Rate, 0, len(alphas))
+	for _, a := range alphas {
+		tp, fp := countLE(posP, a), countLE(negP, a)
+		out = append(out, Rate{Alpha: a, TPR: frac(tp, len(posP)), FPR: frac(fp, len(negP)), FPRUpper: clopperUpper(fp, len(negP), 0.95)})
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"math"
+	"strings"
+
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// familyOf names a control's recipe family (the first word of its recipe;
+// references form one family of their own).
+func familyOf(c store.Control) string {
+	if c.Role == store.RoleReference {
+		return "reference"
+	}
+	if f := strings.Fields(c.Recipe); len(f) > 0 {
+		return f[0]
+	}
+	return "unnamed"
+}
+
+// worstFamilyP returns the p-value of score x against the null family whose
+// models score highest, under a one-way model of the null scores: family
+// f's scores are Gaussian with mean μ_f and a common within-family spread
+// σ (pooled over all families, N − F degrees of freedom),
+//
+//	p = max_f 1 − F_{t, N−F}((x − μ_f) / (σ·√(1 + 1/n_f))).
+//
+// The pooled null mixes easy independent models (other architectures,
+// other data) with hard ones (the teacher's own recipe with another seed),
+// so its p-value is too small for a suspect from the hardest family; this
+// one holds for a suspect from any single family. ok is false when there
+// are not at least two degrees of freedom.
+func worstFamilyP(null []float64, fam []string, x float64) (p float64, worst string, ok bool) {
+	sum := map[string]float64{}
+	cnt := map[string]int{}
+	for i, y := range null {
+		if math.IsNaN(y) {
+			continue
+		}
+		sum[fam[i]] += y
+		cnt[fam[i]]++
+	}
+	n := 0
+	for _, c := range cnt {
+		n += c
+	}
+	df := n - len(cnt)
+	if df < 2 {
+		return 1, "", false
+	}
+	var ss float64
+	for i, y := range null {
+		if math.IsNaN(y) {
+			continue
+		}
+		d := y - sum[fam[i]]/float64(cnt[fam[i]])
+		ss += d * d
+	}
+	sd := math.Sqrt(ss / float64(df))
+	if !(sd > 0) {
+		return 1, "", false
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}
+	p = 0
+	for f, c := range cnt {
+		mu := sum[f] / float64(c)
+		pf := 1 - t.CDF((x-mu)/(sd*math.Sqrt(1+1/float64(c))))
+		if pf > p || (pf == p && f < worst) {
+			p, worst = pf, f
+		}
+	}
+	return p, worst, true
+}
