@@ -297,6 +297,9 @@ func auditTables(res audit.Result) []report.Table {
 		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}
+		if tr.NullFamily != "" {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the p-value is set against family %q, the independent controls that score closest to the teacher", tr.Teacher, tr.NullFamily))
+		}
 		if len(tr.Statistics) > 0 {
 			tables = append(tables, statisticsTable(tr))
 		}
