@@ -5,8 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"time"
+
+	"github.com/lineage-audit/lineage/internal/digest"
 
 	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -68,13 +69,7 @@ func (fp *Fingerprint) ComputeHash() string {
 	u64(uint64(fp.P.Rows))
 	u64(uint64(fp.P.Cols))
 	u64(uint64(fp.TopK))
-	row := make([]byte, 4*fp.P.Cols)
-	for i := 0; i < fp.P.Rows; i++ {
-		for j, v := range fp.P.Data[i*fp.P.Stride : i*fp.P.Stride+fp.P.Cols] {
-			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
-		}
-		h.Write(row)
-	}
+	digest.Matrix(h, fp.P)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

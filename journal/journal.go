@@ -22,6 +22,8 @@ import (
 	"math"
 	"sync"
 
+	"github.com/lineage-audit/lineage/internal/digest"
+
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/store"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -111,18 +113,9 @@ func (j *Model) Done(ctx context.Context) error { return j.db.DeleteAnswers(ctx,
 // digestOf hashes the batch's shape and float32 bits.
 func digestOf(x blas32.General) [32]byte {
 	h := sha256.New()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(x.Rows))
-	h.Write(b[:])
-	binary.LittleEndian.PutUint64(b[:], uint64(x.Cols))
-	h.Write(b[:])
-	row := make([]byte, 4*x.Cols)
-	for i := 0; i < x.Rows; i++ {
-		for c, v := range x.Data[i*x.Stride : i*x.Stride+x.Cols] {
-			binary.LittleEndian.PutUint32(row[4*c:], math.Float32bits(v))
-		}
-		h.Write(row)
-	}
+	digest.Uint64(h, uint64(x.Rows))
+	digest.Uint64(h, uint64(x.Cols))
+	digest.Matrix(h, x)
 	var d [32]byte
 	h.Sum(d[:0])
 	return d

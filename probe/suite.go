@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"math"
+
+	"github.com/lineage-audit/lineage/internal/digest"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -82,17 +83,9 @@ func CanonicalHash(x blas32.General, kinds []Kind, labels []string) string {
 	h := sha256.New()
 	var b [8]byte
 	h.Write([]byte("lineage-suite-v1"))
-	binary.LittleEndian.PutUint64(b[:], uint64(x.Rows))
-	h.Write(b[:])
-	binary.LittleEndian.PutUint64(b[:], uint64(x.Cols))
-	h.Write(b[:])
-	row := make([]byte, 4*x.Cols)
-	for i := 0; i < x.Rows; i++ {
-		for j, v := range x.Data[i*x.Stride : i*x.Stride+x.Cols] {
-			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
-		}
-		h.Write(row)
-	}
+	digest.Uint64(h, uint64(x.Rows))
+	digest.Uint64(h, uint64(x.Cols))
+	digest.Matrix(h, x)
 	str := func(s string) {
 		binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
 		h.Write(b[:])

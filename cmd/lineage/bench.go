@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/lineage-audit/lineage/bench"
 	"github.com/lineage-audit/lineage/report"
@@ -82,9 +79,9 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if o.workers < 1 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", o.workers)}
 	}
-	hidden, err := parseLayerSizes(o.teacherHidden)
+	hidden, err := parseLayerSizes("teacher-hidden", o.teacherHidden)
 	if err != nil {
-		return usageError{fmt.Errorf("--teacher-hidden: %w", err)}
+		return err
 	}
 	stderr := c.ErrOrStderr()
 	var bar *report.Progress
@@ -107,25 +104,7 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	}
 	w := c.OutOrStdout()
 	if o.format == report.FormatJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(w, rep)
 	}
 	return report.RenderAll(w, rep.Tables(), o.format)
-}
-
-// parseLayerSizes parses comma-separated positive layer sizes; "" gives nil.
-func parseLayerSizes(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a positive layer size", f)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -111,9 +110,7 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 	w := c.OutOrStdout()
 	switch o.format {
 	case report.FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(w, res)
 	case report.FormatCSV:
 		return report.RenderAll(w, res.Tables(true), o.format)
 	default:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -80,9 +79,9 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 		}
 		conc = append(conc, n)
 	}
-	hidden, err := parseLayerSizes(o.hidden)
+	hidden, err := parseLayerSizes("hidden", o.hidden)
 	if err != nil {
-		return usageError{fmt.Errorf("--hidden: %w", err)}
+		return err
 	}
 	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats}
 	if !o.noWrk {
@@ -97,9 +96,7 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 	w := c.OutOrStdout()
 	switch o.format {
 	case report.FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(w, rep)
 	case report.FormatCSV:
 		return report.RenderAll(w, []report.Table{rep.Table(true)}, o.format)
 	default:

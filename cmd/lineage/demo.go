@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,9 +71,7 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 	}
 	w := c.OutOrStdout()
 	if o.format == report.FormatJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := writeJSON(w, res); err != nil {
 			return err
 		}
 	} else if err := report.RenderAll(w, demoTables(res), o.format); err != nil {

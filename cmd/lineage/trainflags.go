@@ -72,20 +72,18 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 }
 
-// parseHidden parses "256,256" into layer sizes; each must be at least 1.
-func parseHidden(s string) ([]int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+// parseLayerSizes parses the value of flag, comma-separated layer sizes
+// such as "256,256", each a whole number of at least 1; "" gives nil.
+// Errors are usage errors naming the flag.
+func parseLayerSizes(flag, s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--hidden %q: %q is not a whole number", s, f)}
-		}
-		if n < 1 {
-			return nil, usageError{fmt.Errorf("--hidden %q: hidden layer sizes must be at least 1", s)}
+		if err != nil || n < 1 {
+			return nil, usageError{fmt.Errorf("--%s %q: %q is not a positive layer size (a whole number of at least 1)", flag, s, f)}
 		}
 		out = append(out, n)
 	}
@@ -100,7 +98,7 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if err := checkOutExt(o.out); err != nil {
 		return distill.Config{}, err
 	}
-	hidden, err := parseHidden(o.hidden)
+	hidden, err := parseLayerSizes("hidden", o.hidden)
 	if err != nil {
 		return distill.Config{}, err
 	}
@@ -264,9 +262,7 @@ func (r trainingReport) kv() report.KV {
 // printResult writes v as one JSON object, or kv in a text format.
 func printResult(w io.Writer, f report.Format, v any, kv report.KV) error {
 	if f == report.FormatJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return writeJSON(w, v)
 	}
 	return report.RenderKV(w, kv, f)
 }
