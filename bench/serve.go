@@ -11,15 +11,22 @@ package bench
 // process, then, for each concurrency C:
 //
 //  1. the ceiling: C goroutines POST the same pre-encoded inference request
-//     of Batch rows in a loop for Duration over one shared http.Client
-//     (keep-alive, MaxIdleConnsPerHost ≥ C), draining and closing every
-//     body and counting 200 answers. Its requests/s × Batch is the most
-//     probes/s any client could get from the server on this machine;
+//     of Batch rows, in the wire format lineage uses, in a loop for
+//     Duration over one shared http.Client (keep-alive,
+//     MaxIdleConnsPerHost ≥ C), draining and closing every body and
+//     counting 200 answers. Its requests/s × Batch is the most probes/s
+//     any client could get from the server on this machine;
 //  2. optionally wrk (ServeOptions.WrkPath): wrk -t1 -cC posting the same
 //     body, as an independent ceiling from a C load generator;
 //  3. lineage: remote.OpenHTTP with Concurrency C and BatchSize Batch,
 //     calling Predict on C×Batch×4 rows over and over for Duration;
 //     probes/s is the rows answered (validated distributions) per second.
+//
+// All of this runs once per wire format (ServeOptions.Wires): "binary",
+// the binary tensor data extension that lineage serve lists and
+// remote.HTTPModel uses by default (a JSON header, then raw float32
+// bytes), and "json", all-JSON bodies (remote.Options.JSONOnly), which is
+// what a server without the extension gets.
 //
 // Each measurement runs Repeats times, interleaved (ceiling, wrk, lineage,
 // ceiling, …) so slow drift hits all of them alike, and the report gives
@@ -93,7 +100,20 @@ type ServeOptions struct {
 	// WrkPath, when non-empty, is the wrk executable to run as a second
 	// ceiling; empty means no wrk column.
 	WrkPath string
+	// Wires lists the wire formats to measure, "binary" and/or "json";
+	// empty means DefaultServeWires.
+	Wires []string
 }
+
+// The wire formats ServeThroughput measures.
+const (
+	WireBinary = "binary"
+	WireJSON   = "json"
+)
+
+// DefaultServeWires are the wire formats ServeThroughput measures when
+// ServeOptions.Wires is empty.
+var DefaultServeWires = []string{WireBinary, WireJSON}
 
 // Measure is one figure measured Repeats times.
 type Measure struct {
@@ -130,6 +150,7 @@ func newMeasure(runs []float64) Measure {
 // ceiling's median in probes; WrkRatio the same against wrk (0 without
 // wrk).
 type ServeRow struct {
+	Wire        string   `json:"wire"`
 	Concurrency int      `json:"concurrency"`
 	Ceiling     Measure  `json:"ceiling_req_per_s"`
 	Wrk         *Measure `json:"wrk_req_per_s,omitempty"`
@@ -171,6 +192,14 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 	}
 	if opts.Repeats == 0 {
 		opts.Repeats = DefaultServeRepeats
+	}
+	if len(opts.Wires) == 0 {
+		opts.Wires = DefaultServeWires
+	}
+	for _, w := range opts.Wires {
+		if w != WireBinary && w != WireJSON {
+			return nil, fmt.Errorf("serve bench: wire %q: want %s or %s: %w", w, WireBinary, WireJSON, ErrServeOptions)
+		}
 	}
 	switch {
 	case opts.Duration < 0:
@@ -215,65 +244,86 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64())
 	}
-	body := requestBody(x.Data[:opts.Batch*in], opts.Batch, in)
+	batch := blas32.General{Rows: opts.Batch, Cols: in, Stride: in, Data: x.Data[:opts.Batch*in]}
 
 	rep := &ServeReport{Experiment: "serve", Model: hiddenString(sizes) + " relu", Batch: opts.Batch,
 		DurationS: opts.Duration.Seconds(), Repeats: opts.Repeats, LineageRows: opts.Batch * 4,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU()}
+	for _, wire := range opts.Wires {
+		body, headers := requestBody(batch, wire)
+		rows, version, err := serveWire(ctx, opts, m, url, wire, body, headers, x)
+		if err != nil {
+			return nil, fmt.Errorf("serve bench: %s wire: %w", wire, err)
+		}
+		rep.Rows = append(rep.Rows, rows...)
+		rep.Wrk = version
+	}
+	rep.WallTimeS = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// serveWire measures every concurrency for one wire format; it returns
+// the rows and wrk's version (empty without wrk).
+func serveWire(ctx context.Context, opts ServeOptions, m model.Model, url, wire string, body []byte, headers map[string]string, x blas32.General) ([]ServeRow, string, error) {
 	var wrk *wrkRunner
 	if opts.WrkPath != "" {
-		wrk, err = newWrkRunner(ctx, opts.WrkPath, url+"/infer", body)
+		var err error
+		wrk, err = newWrkRunner(ctx, opts.WrkPath, url+"/infer", body, headers)
 		if err != nil {
-			return nil, fmt.Errorf("serve bench: %w", err)
+			return nil, "", err
 		}
 		defer wrk.close()
-		rep.Wrk = wrk.version
 	}
+	var rows []ServeRow
+	in := x.Cols
 	for _, c := range opts.Concurrency {
 		xc := blas32.General{Rows: c * opts.Batch * 4, Cols: in, Stride: in, Data: x.Data[:c*opts.Batch*4*in]}
-		rm, err := remote.OpenHTTP(ctx, url, remote.Options{Concurrency: c, BatchSize: opts.Batch})
+		rm, err := remote.OpenHTTP(ctx, url, remote.Options{Concurrency: c, BatchSize: opts.Batch, JSONOnly: wire == WireJSON})
 		if err != nil {
-			return nil, fmt.Errorf("serve bench: %w", err)
+			return nil, "", err
+		}
+		defer rm.Close()
+		if rm.Binary() != (wire == WireBinary) {
+			return nil, "", fmt.Errorf("client speaks binary %v on the %s wire", rm.Binary(), wire)
 		}
 		if err := checkAnswers(ctx, rm, m, xc); err != nil {
-			rm.Close()
-			return nil, fmt.Errorf("serve bench: %w", err)
+			return nil, "", err
 		}
 		var ceil, wrkRuns, lin []float64
 		for range opts.Repeats {
-			r, err := loadCeiling(ctx, url+"/infer", body, c, opts.Duration)
+			r, err := loadCeiling(ctx, url+"/infer", body, headers, c, opts.Duration)
 			if err != nil {
-				rm.Close()
-				return nil, fmt.Errorf("serve bench: ceiling at concurrency %d: %w", c, err)
+				return nil, "", fmt.Errorf("ceiling at concurrency %d: %w", c, err)
 			}
 			ceil = append(ceil, r)
 			if wrk != nil {
 				r, err := wrk.run(ctx, c, opts.Duration)
 				if err != nil {
-					rm.Close()
-					return nil, fmt.Errorf("serve bench: wrk at concurrency %d: %w", c, err)
+					return nil, "", fmt.Errorf("wrk at concurrency %d: %w", c, err)
 				}
 				wrkRuns = append(wrkRuns, r)
 			}
 			p, err := lineageRate(ctx, rm, xc, opts.Duration)
 			if err != nil {
-				rm.Close()
-				return nil, fmt.Errorf("serve bench: lineage at concurrency %d: %w", c, err)
+				return nil, "", fmt.Errorf("lineage at concurrency %d: %w", c, err)
 			}
 			lin = append(lin, p)
 		}
 		rm.Close()
-		row := ServeRow{Concurrency: c, Ceiling: newMeasure(ceil), Lineage: newMeasure(lin)}
+		row := ServeRow{Wire: wire, Concurrency: c, Ceiling: newMeasure(ceil), Lineage: newMeasure(lin)}
 		row.Ratio = ratio(row.Lineage.Median, row.Ceiling.Median*float64(opts.Batch))
 		if wrk != nil {
 			w := newMeasure(wrkRuns)
 			row.Wrk = &w
 			row.WrkRatio = ratio(row.Lineage.Median, w.Median*float64(opts.Batch))
 		}
-		rep.Rows = append(rep.Rows, row)
+		rows = append(rows, row)
 	}
-	rep.WallTimeS = time.Since(start).Seconds()
-	return rep, nil
+	version := ""
+	if wrk != nil {
+		version = wrk.version
+	}
+	return rows, version, nil
 }
 
 func ratio(a, b float64) float64 {
@@ -283,16 +333,24 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// requestBody encodes one OIP inference request carrying rows×cols
-// values of data.
-func requestBody(data []float32, rows, cols int) []byte {
-	b := []byte(`{"inputs":[{"name":"` + serve.InputName + `","datatype":"FP32","shape":[`)
-	b = strconv.AppendInt(b, int64(rows), 10)
+// requestBody encodes one OIP inference request carrying x the way
+// remote.HTTPModel does on the given wire, and the HTTP headers that go
+// with it.
+func requestBody(x blas32.General, wire string) ([]byte, map[string]string) {
+	b := []byte(`{"id":"1","inputs":[{"name":"` + serve.InputName + `","datatype":"FP32","shape":[`)
+	b = strconv.AppendInt(b, int64(x.Rows), 10)
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(cols), 10)
+	b = strconv.AppendInt(b, int64(x.Cols), 10)
+	if wire == WireBinary {
+		b = append(b, `],"parameters":{"`+serve.ParamBinarySize+`":`...)
+		b = strconv.AppendInt(b, int64(4*x.Rows*x.Cols), 10)
+		b = append(b, `}}],"outputs":[{"name":"`+serve.OutputName+`","parameters":{"`+serve.ParamBinaryData+`":true}}]}`...)
+		n := len(b)
+		return serve.AppendFloat32LE(b, x), map[string]string{"Content-Type": serve.BinaryContentType, serve.HeaderLength: strconv.Itoa(n)}
+	}
 	b = append(b, `],"data":`...)
-	b = serve.AppendFloats(b, data)
-	return append(b, `}]}`...)
+	b = serve.AppendFloats(b, x.Data[:x.Rows*x.Cols])
+	return append(b, `}]}`...), map[string]string{"Content-Type": "application/json"}
 }
 
 // checkAnswers checks that rm answers x as m does locally, so the figures
@@ -319,7 +377,7 @@ func checkAnswers(ctx context.Context, rm model.Model, m model.Model, x blas32.G
 
 // loadCeiling posts body to url from c goroutines for d and returns the
 // 200 answers per second. Any other status is an error.
-func loadCeiling(ctx context.Context, url string, body []byte, c int, d time.Duration) (float64, error) {
+func loadCeiling(ctx context.Context, url string, body []byte, headers map[string]string, c int, d time.Duration) (float64, error) {
 	tr := &http.Transport{MaxIdleConns: c + 4, MaxIdleConnsPerHost: c + 4, IdleConnTimeout: 90 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -340,7 +398,9 @@ func loadCeiling(ctx context.Context, url string, body []byte, c int, d time.Dur
 					fail(err)
 					return
 				}
-				req.Header.Set("Content-Type", "application/json")
+				for k, v := range headers {
+					req.Header.Set(k, v)
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					fail(err)
@@ -395,7 +455,8 @@ func (r *ServeReport) Table(split bool) report.Table {
 		Title: fmt.Sprintf("lineage serve throughput on loopback: %s MLP, batch %d", r.Model, r.Batch),
 		Notes: []string{
 			fmt.Sprintf("Median of %d runs of %.3g s each, interleaved; ± is the range (max − min) over the median.", r.Repeats, r.DurationS),
-			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows: encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
+			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request (the same wire format as lineage's) over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows: encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
+			"Wire binary: the Open Inference Protocol's binary tensor data extension (JSON header + raw float32), which lineage serve lists and lineage's client uses by default; json: all-JSON bodies, what a server without the extension gets.",
 			fmt.Sprintf("Server, load generator and client share the machine: GOMAXPROCS %d, %d CPUs; access log formatted to io.Discard.", r.GOMAXPROCS, r.CPUs),
 		},
 	}
@@ -407,7 +468,7 @@ func (r *ServeReport) Table(split bool) report.Table {
 		return fmtThousands(m.Median*scale) + " " + pct(m.Spread())
 	}
 	if split {
-		t.Columns = []report.Column{{Name: "concurrency"},
+		t.Columns = []report.Column{{Name: "wire"}, {Name: "concurrency"},
 			{Name: "ceiling req/s"}, {Name: "ceiling probes/s"}, {Name: "ceiling spread"}}
 		if wrk {
 			t.Columns = append(t.Columns, report.Column{Name: "wrk req/s"}, report.Column{Name: "wrk spread"})
@@ -418,7 +479,7 @@ func (r *ServeReport) Table(split bool) report.Table {
 			t.Columns = append(t.Columns, report.Column{Name: "lineage / wrk"})
 		}
 	} else {
-		t.Columns = []report.Column{{Name: "concurrency"},
+		t.Columns = []report.Column{{Name: "wire"}, {Name: "concurrency"},
 			{Name: "ceiling req/s", Align: report.AlignRight}, {Name: "ceiling probes/s", Align: report.AlignRight}}
 		if wrk {
 			t.Columns = append(t.Columns, report.Column{Name: "wrk req/s", Align: report.AlignRight})
@@ -431,7 +492,7 @@ func (r *ServeReport) Table(split bool) report.Table {
 	}
 	b := float64(r.Batch)
 	for _, row := range r.Rows {
-		cells := []report.Cell{report.Int(int64(row.Concurrency))}
+		cells := []report.Cell{report.Text(row.Wire), report.Int(int64(row.Concurrency))}
 		if split {
 			cells = append(cells, report.Float(row.Ceiling.Median, 0), report.Float(row.Ceiling.Median*b, 0),
 				report.Float(row.Ceiling.Spread(), 3))

@@ -27,12 +27,15 @@ func TestServeThroughputShort(t *testing.T) {
 	if got, want := rep.Model, "64-8-10 relu"; got != want {
 		t.Errorf("model = %q, want %q", got, want)
 	}
-	if got, want := len(rep.Rows), 2; got != want {
-		t.Fatalf("got %d rows, want %d", got, want)
+	if got, want := len(rep.Rows), 4; got != want {
+		t.Fatalf("got %d rows, want %d (2 wires × 2 concurrencies)", got, want)
 	}
 	for i, row := range rep.Rows {
-		if got, want := row.Concurrency, opts.Concurrency[i]; got != want {
+		if got, want := row.Concurrency, opts.Concurrency[i%2]; got != want {
 			t.Errorf("row %d: concurrency = %d, want %d", i, got, want)
+		}
+		if got, want := row.Wire, DefaultServeWires[i/2]; got != want {
+			t.Errorf("row %d: wire = %q, want %q", i, got, want)
 		}
 		if len(row.Ceiling.Runs) != 1 || len(row.Lineage.Runs) != 1 {
 			t.Errorf("row %d: got %d ceiling and %d lineage runs, want 1 each", i, len(row.Ceiling.Runs), len(row.Lineage.Runs))
@@ -68,6 +71,7 @@ func TestServeThroughputOptions(t *testing.T) {
 		{"zero concurrency", ServeOptions{Concurrency: []int{4, 0}}},
 		{"negative repeats", ServeOptions{Repeats: -2}},
 		{"zero hidden", ServeOptions{Hidden: []int{0}}},
+		{"unknown wire", ServeOptions{Wires: []string{"binary", "xml"}}},
 	}
 	for _, tt := range tests {
 		_, err := ServeThroughput(context.Background(), tt.opts)

@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +27,9 @@ const wrkScript = `local f = assert(io.open(%q, "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "application/json"
 `
 
-func newWrkRunner(ctx context.Context, path, url string, body []byte) (*wrkRunner, error) {
+func newWrkRunner(ctx context.Context, path, url string, body []byte, headers map[string]string) (*wrkRunner, error) {
 	dir, err := os.MkdirTemp("", "lineage-bench-wrk-")
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %w", err)
@@ -39,7 +40,12 @@ func newWrkRunner(ctx context.Context, path, url string, body []byte) (*wrkRunne
 		w.close()
 		return nil, fmt.Errorf("wrk: %w", err)
 	}
-	if err := os.WriteFile(w.script, fmt.Appendf(nil, wrkScript, bodyPath), 0o600); err != nil {
+	script := fmt.Appendf(nil, wrkScript, bodyPath)
+	keys := slices.Sorted(maps.Keys(headers))
+	for _, k := range keys {
+		script = fmt.Appendf(script, "wrk.headers[%q] = %q\n", k, headers[k])
+	}
+	if err := os.WriteFile(w.script, script, 0o600); err != nil {
 		w.close()
 		return nil, fmt.Errorf("wrk: %w", err)
 	}

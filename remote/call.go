@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/lineage-audit/lineage/serve"
 )
 
 // malformedError marks a response that could not be parsed; such answers
@@ -44,7 +46,17 @@ func (e *statusError) Is(target error) bool {
 // 5xx, connection errors, timeouts and parse errors of type
 // *malformedError are retried with backoff; other failures are returned
 // at once. Every error is an *Error.
-func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse func([]byte) error) error {
+func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse parser) error {
+	return c.callWire(ctx, method, url, body, -1, parse)
+}
+
+// parser reads a 200 answer: its headers and body.
+type parser func(h http.Header, body []byte) error
+
+// callWire is call for a body whose first headerLen bytes are a JSON
+// header followed by binary tensor data (serve.HeaderLength); headerLen
+// < 0 means an all-JSON body.
+func (c *HTTPModel) callWire(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) error {
 	var last error
 	status := 0
 	attempt := 0
@@ -57,7 +69,7 @@ func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, p
 		}
 		var retryAfter time.Duration
 		var retry bool
-		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, parse)
+		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, headerLen, parse)
 		if last == nil {
 			return nil
 		}
@@ -97,7 +109,7 @@ func (c *HTTPModel) backoff(attempt int) time.Duration {
 
 // attempt sends one request. It reports the status, the server's
 // Retry-After, whether a failure is worth retrying, and the failure.
-func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte, parse func([]byte) error) (status int, retryAfter time.Duration, retry bool, err error) {
+func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -109,7 +121,11 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 		return 0, 0, false, fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	switch {
+	case body != nil && headerLen >= 0:
+		req.Header.Set("Content-Type", serve.BinaryContentType)
+		req.Header.Set(serve.HeaderLength, strconv.Itoa(headerLen))
+	case body != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	switch {
@@ -125,7 +141,7 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 		return 0, 0, true, c.transportError(ctx, rctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	data, err := readBody(resp, c.opts.MaxResponseBytes+1)
 	c.stats.received.Add(int64(len(data)))
 	if err != nil {
 		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
@@ -147,11 +163,23 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 		retryable := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), retryable, serr
 	}
-	if err := parse(data); err != nil {
+	if err := parse(resp.Header, data); err != nil {
 		var m *malformedError
 		return resp.StatusCode, 0, errors.As(err, &m), errors.New(c.opts.redact(err.Error()))
 	}
 	return resp.StatusCode, 0, false, nil
+}
+
+// readBody reads up to limit bytes of resp's body, in one allocation
+// when the server announced a length within the limit.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, limit)
+	if n := resp.ContentLength; n >= 0 && n < limit {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(r)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(r)
 }
 
 // transportError describes a failed round trip without the URL (which the

@@ -8,8 +8,11 @@
 //
 // # HTTP
 //
-// HTTPModel reads the model metadata once, then sends Predict batches of
-// Options.BatchSize as FP32 tensors, up to Options.Concurrency at a time
+// HTTPModel reads the model metadata once, and the server metadata (GET
+// /v2) to learn whether the server lists the binary tensor data
+// extension; it then sends Predict batches of Options.BatchSize as FP32
+// tensors, as raw little-endian bytes after a JSON header when the server
+// speaks the extension (and Options.JSONOnly is false), else as JSON, up to Options.Concurrency at a time
 // and at most Options.QPS per second. Each request has its own timeout;
 // 429 and 5xx answers, connection errors, timeouts and malformed JSON are
 // retried up to Options.MaxRetries times with exponential backoff and full

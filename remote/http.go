@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type HTTPModel struct {
 	stats      counters
 	nextID     atomic.Int64
 	closed     atomic.Bool
+	binary     bool // speak the binary tensor data extension
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -64,7 +66,7 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 		}}
 	}
 	var meta serve.ModelMetadata
-	err = c.call(ctx, http.MethodGet, r.Base, nil, func(body []byte) error {
+	err = c.call(ctx, http.MethodGet, r.Base, nil, func(_ http.Header, body []byte) error {
 		if err := json.Unmarshal(body, &meta); err != nil {
 			return malformed(fmt.Errorf("model metadata: %w", err))
 		}
@@ -76,8 +78,34 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 	if err := c.setInfo(&meta); err != nil {
 		return nil, &Error{URL: r.Base, Attempts: 1, Err: err}
 	}
+	if !opts.JSONOnly {
+		c.binary = c.speaksBinary(ctx)
+	}
 	return c, nil
 }
+
+// speaksBinary asks the server's metadata (GET /v2) whether it lists the
+// binary tensor data extension. Any failure means no: the client then
+// speaks plain JSON, which every server understands.
+func (c *HTTPModel) speaksBinary(ctx context.Context) bool {
+	root, _, ok := strings.Cut(c.ref.Base, "/v2/models/")
+	if !ok {
+		return false
+	}
+	var meta serve.ServerMetadata
+	err := c.call(ctx, http.MethodGet, root+"/v2", nil, func(_ http.Header, body []byte) error {
+		if err := json.Unmarshal(body, &meta); err != nil {
+			return malformed(fmt.Errorf("server metadata: %w", err))
+		}
+		return nil
+	})
+	return err == nil && slices.Contains(meta.Extensions, serve.BinaryExtension)
+}
+
+// Binary reports whether the client sends and receives tensors with the
+// binary tensor data extension (the server lists it and
+// Options.JSONOnly is false).
+func (c *HTTPModel) Binary() bool { return c.binary }
 
 func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	if len(meta.Inputs) == 0 || len(meta.Outputs) == 0 {
@@ -179,11 +207,28 @@ func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 		return blas32.General{}, fmt.Errorf("remote %s: input has %d features, want %d", c.info.Source, x.Cols, d)
 	}
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
+	// Concurrency workers take batches in order; long-lived workers keep
+	// their grown stacks, where a goroutine per batch would grow a new one
+	// through the HTTP client every time.
+	bs := c.opts.BatchSize
+	batches := (x.Rows + bs - 1) / bs
+	var next atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.opts.Concurrency)
-	for start := 0; start < x.Rows; start += c.opts.BatchSize {
-		end := min(start+c.opts.BatchSize, x.Rows)
-		g.Go(func() error { return c.predictRange(gctx, x, out, start, end) })
+	for range min(c.opts.Concurrency, batches) {
+		g.Go(func() error {
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= batches {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := c.predictRange(gctx, x, out, b*bs, min((b+1)*bs, x.Rows)); err != nil {
+					return err
+				}
+			}
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return blas32.General{}, err
@@ -199,28 +244,11 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	d, k := x.Cols, out.Cols
 	n := end - start
 	id := strconv.FormatInt(c.nextID.Add(1), 10)
-	body := make([]byte, 0, 64+n*d*8)
-	body = append(body, `{"id":"`+id+`","inputs":[{"name":`...)
-	name, _ := json.Marshal(c.inputName)
-	body = append(body, name...)
-	body = append(body, `,"datatype":"FP32","shape":[`...)
-	body = strconv.AppendInt(body, int64(n), 10)
-	body = append(body, ',')
-	body = strconv.AppendInt(body, int64(d), 10)
-	body = append(body, `],"data":`...)
-	if x.Stride == d {
-		body = serve.AppendFloats(body, x.Data[start*d:end*d])
-	} else {
-		flat := make([]float32, 0, n*d)
-		for i := start; i < end; i++ {
-			flat = append(flat, x.Data[i*x.Stride:i*x.Stride+d]...)
-		}
-		body = serve.AppendFloats(body, flat)
-	}
-	body = append(body, `}]}`...)
+	rows := blas32.General{Rows: n, Cols: d, Stride: x.Stride, Data: x.Data[start*x.Stride:]}
+	body, headerLen := c.requestBody(id, rows)
 	dst := out.Data[start*k : end*k]
-	err := c.call(ctx, http.MethodPost, c.ref.Base+"/infer", body, func(resp []byte) error {
-		return c.decodeAnswer(resp, id, dst, n, k)
+	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, headerLen, func(h http.Header, resp []byte) error {
+		return c.decodeAnswer(h, resp, id, dst, n, k)
 	})
 	if errors.Is(err, errTooLarge) && n > 1 {
 		mid := start + n/2
@@ -240,38 +268,5 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	if err != nil {
 		return &Error{URL: c.info.Source, Attempts: 1, Err: err}
 	}
-	return nil
-}
-
-// decodeAnswer parses an inference response into dst (n×k).
-func (c *HTTPModel) decodeAnswer(body []byte, id string, dst []float32, n, k int) error {
-	var resp serve.InferenceResponse
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return malformed(fmt.Errorf("inference response: %w", err))
-	}
-	if resp.ID != "" && resp.ID != id {
-		return malformed(fmt.Errorf("response id %q for request %q", resp.ID, id))
-	}
-	var t *serve.Tensor
-	for i := range resp.Outputs {
-		if resp.Outputs[i].Name == c.outputName || len(resp.Outputs) == 1 {
-			t = &resp.Outputs[i]
-		}
-	}
-	if t == nil {
-		return fmt.Errorf("response has no output %q", c.outputName)
-	}
-	if !(len(t.Shape) == 2 && t.Shape[0] == int64(n) && t.Shape[1] == int64(k)) &&
-		!(len(t.Shape) == 1 && n == 1 && t.Shape[0] == int64(k)) {
-		return fmt.Errorf("output %q has shape %v, want [%d %d]", t.Name, t.Shape, n, k)
-	}
-	v, err := t.Float32s()
-	if errors.Is(err, serve.ErrNonFinite) {
-		return err
-	}
-	if err != nil {
-		return malformed(err)
-	}
-	copy(dst, v)
 	return nil
 }

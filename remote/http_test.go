@@ -82,6 +82,8 @@ func TestRoundTrip(t *testing.T) {
 		{"small batches concurrent", serve.Options{}, Options{BatchSize: 5, Concurrency: 3}},
 		{"with key", serve.Options{APIKey: testKey}, Options{APIKey: testKey, BatchSize: 7}},
 		{"server batch limit splits", serve.Options{MaxBatch: 3}, Options{BatchSize: 10}},
+		{"json only", serve.Options{}, Options{JSONOnly: true, BatchSize: 6}},
+		{"json only with key", serve.Options{APIKey: testKey}, Options{JSONOnly: true, APIKey: testKey}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +93,9 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rm.Close()
+			if got, want := rm.(*HTTPModel).Binary(), !tt.copts.JSONOnly; got != want {
+				t.Errorf("Binary() = %v, want %v (lineage serve lists %s)", got, want, serve.BinaryExtension)
+			}
 			info := rm.Info()
 			if info.InputSize != 6 || fmt.Sprint(info.Labels) != "[n e s w]" || info.Name != "tiny" {
 				t.Errorf("info %+v, want tiny with 6 inputs and labels [n e s w]", info)
@@ -122,6 +127,12 @@ func faultSchedule(seed uint64, k int64) string {
 }
 
 func TestFaultyServer(t *testing.T) {
+	for _, jsonOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json-only=%v", jsonOnly), func(t *testing.T) { testFaultyServer(t, jsonOnly) })
+	}
+}
+
+func testFaultyServer(t *testing.T, jsonOnly bool) {
 	m := testMLP()
 	s, err := serve.New(m, serve.Options{})
 	if err != nil {
@@ -156,6 +167,7 @@ func TestFaultyServer(t *testing.T) {
 	want, _ := m.Predict(context.Background(), x)
 	opts := fastOpts()
 	opts.Timeout, opts.BatchSize, opts.Concurrency, opts.MaxRetries = 150*time.Millisecond, 10, 4, 12
+	opts.JSONOnly = jsonOnly
 	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,11 @@ type Options struct {
 	Client *http.Client
 	// Log receives retries (debug) and warnings (warn); nil means none.
 	Log *slog.Logger
+	// JSONOnly makes HTTP models send and receive plain JSON even when
+	// the server lists the binary tensor data extension (GET /v2), which
+	// they otherwise use: it spares both sides formatting and parsing
+	// decimal numbers. Values are bit-identical either way.
+	JSONOnly bool
 	// Seed seeds the backoff jitter.
 	Seed uint64
 }

@@ -18,4 +18,13 @@
 // Retry-After beyond the rate limit. Floats are written in the shortest
 // form that parses back to the same float32, so clients see exactly the
 // model's outputs.
+//
+// The server also speaks the binary tensor data extension (listed as
+// "binary_tensor_data" by GET /v2): a request with the
+// Inference-Header-Content-Length header carries that many bytes of JSON
+// followed by the input as little-endian FP32 (or FP64) bytes, declared
+// by the input's "binary_data_size" parameter; a request asking for
+// binary output ("binary_data": true on the output, or
+// "binary_data_output": true on the request) gets the same form back.
+// ParseRequest and EncodeBinaryResponse are the codec.
 package serve

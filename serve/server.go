@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -250,7 +249,7 @@ func (s *Server) model(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, ServerMetadata{Name: "lineage", Version: s.opts.Version, Extensions: []string{}})
+	writeJSON(w, http.StatusOK, ServerMetadata{Name: "lineage", Version: s.opts.Version, Extensions: []string{BinaryExtension}})
 }
 
 // Metadata returns the model metadata the server publishes.
@@ -299,11 +298,20 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
 		return
 	}
-	id, x, err := DecodeRequest(body, s.info.InputSize)
+	headerLen := -1
+	if h := r.Header.Get(HeaderLength); h != "" {
+		headerLen, err = strconv.Atoi(h)
+		if err != nil || headerLen < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed request: %s %q is not a length", HeaderLength, h))
+			return
+		}
+	}
+	req, err := ParseRequest(body, headerLen, s.info.InputSize)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	x := req.X
 	setBatch(w, x.Rows)
 	if x.Rows > s.opts.MaxBatch {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch of %d exceeds the limit of %d", x.Rows, s.opts.MaxBatch))
@@ -314,9 +322,18 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "prediction failed")
 		return
 	}
+	if req.BinaryOutput {
+		out, n := EncodeBinaryResponse(make([]byte, 0, 256+4*p.Rows*p.Cols), s.name, req.ID, p)
+		w.Header().Set("Content-Type", BinaryContentType)
+		w.Header().Set(HeaderLength, strconv.Itoa(n))
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(out)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	w.Write(EncodeResponse(nil, s.name, id, p))
+	w.Write(EncodeResponse(nil, s.name, req.ID, p))
 }
 
 // DecodeRequest parses an inference request body for a model with
@@ -324,36 +341,8 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 // inputSize] (or [inputSize] for a single input), data flat or nested,
 // every value finite. It returns the request id and the batch.
 func DecodeRequest(body []byte, inputSize int) (id string, x blas32.General, err error) {
-	var req InferenceRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		if bytes.Contains(body, []byte("NaN")) || bytes.Contains(body, []byte("Infinity")) {
-			return "", x, fmt.Errorf("malformed request: NaN and Infinity are not JSON: %w", ErrNonFinite)
-		}
-		return "", x, fmt.Errorf("malformed request: %w", err)
-	}
-	if len(req.Inputs) != 1 {
-		return req.ID, x, fmt.Errorf("request has %d inputs, want 1", len(req.Inputs))
-	}
-	for _, o := range req.Outputs {
-		if o.Name != OutputName {
-			return req.ID, x, fmt.Errorf("unknown output %q, want %q", o.Name, OutputName)
-		}
-	}
-	in := &req.Inputs[0]
-	var rows int
-	switch {
-	case len(in.Shape) == 2 && in.Shape[1] == int64(inputSize) && in.Shape[0] >= 0:
-		rows = int(min(in.Shape[0], math.MaxInt32))
-	case len(in.Shape) == 1 && in.Shape[0] == int64(inputSize):
-		rows = 1
-	default:
-		return req.ID, x, fmt.Errorf("input %q has shape %v, want [batch, %d]", in.Name, in.Shape, inputSize)
-	}
-	data, err := in.Float32s()
-	if err != nil {
-		return req.ID, x, err
-	}
-	return req.ID, blas32.General{Rows: rows, Cols: inputSize, Stride: inputSize, Data: data}, nil
+	r, err := ParseRequest(body, -1, inputSize)
+	return r.ID, r.X, err
 }
 
 // EncodeResponse appends to dst the JSON inference response carrying p as

@@ -44,13 +44,14 @@ type InferenceResponse struct {
 
 // Tensor is a request input or a response output: a named, typed,
 // shaped array whose Data is row-major JSON, either flat or nested
-// arrays as the protocol allows.
+// arrays as the protocol allows, or empty when the binary tensor data
+// extension carries the values (Parameters["binary_data_size"]).
 type Tensor struct {
 	Name       string          `json:"name"`
 	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
-	Data       json.RawMessage `json:"data"`
+	Data       json.RawMessage `json:"data,omitempty"`
 }
 
 // MetadataTensor describes one model input or output in ModelMetadata; a
@@ -92,15 +93,9 @@ func (t *Tensor) Float32s() ([]float32, error) {
 	if t.Datatype != FP32 && t.Datatype != FP64 {
 		return nil, fmt.Errorf("tensor %q: datatype %q, want %s", t.Name, t.Datatype, FP32)
 	}
-	n := int64(1)
-	for _, d := range t.Shape {
-		if d < 0 {
-			return nil, fmt.Errorf("tensor %q: negative dimension in shape %v", t.Name, t.Shape)
-		}
-		if d > 0 && n > math.MaxInt32/d {
-			return nil, fmt.Errorf("tensor %q: shape %v too large", t.Name, t.Shape)
-		}
-		n *= d
+	n, err := t.elements()
+	if err != nil {
+		return nil, err
 	}
 	v, err := ParseFloats(make([]float32, 0, n), t.Data)
 	if err != nil {

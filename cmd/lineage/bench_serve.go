@@ -21,6 +21,7 @@ type benchServeOptions struct {
 	hidden      string
 	repeats     int
 	noWrk       bool
+	wire        string
 	format      report.Format
 }
 
@@ -33,7 +34,7 @@ func newBenchServeCommand() *cobra.Command {
 		Use:   "serve [--duration 3s] [--batch 64] [--concurrency 1,4,16]",
 		Short: "Serving throughput: lineage's OIP client against lineage serve on loopback, next to a load generator's ceiling",
 		Long: `Starts lineage's OIP server for a fixed-seed 64-64-10 MLP on 127.0.0.1 in this
-process and, at each concurrency C, measures:
+process and, for each wire format and at each concurrency C, measures:
 
   ceiling  a Go load generator: C goroutines re-posting one pre-encoded
            request of --batch rows over keep-alive connections (req/s, and
@@ -42,9 +43,13 @@ process and, at each concurrency C, measures:
   lineage  the remote client (Concurrency C, BatchSize --batch) calling
            Predict on C×batch×4 rows: probes/s answered and validated.
 
-Each figure is the median of --repeats interleaved runs of --duration, with
-its range. The goal is lineage ≥ 90% of the ceiling. Takes about
-concurrencies × repeats × (2 or 3) × duration (~80 s by default).`,
+Wire formats (--wire): binary, the Open Inference Protocol's binary tensor
+data extension (a JSON header, then raw float32 bytes), which lineage serve
+lists and lineage's client then uses; json, all-JSON bodies, what servers
+without the extension get. Each figure is the median of --repeats interleaved
+runs of --duration, with its range. The goal is lineage ≥ 90% of the
+ceiling. Takes about wires × concurrencies × repeats × (2 or 3) × duration
+(~2.5 min by default).`,
 		Example: `  lineage bench serve --format markdown
   lineage bench serve --duration 1s --concurrency 1,4 --format json`,
 		Args: exactArgs(0, "no arguments"),
@@ -57,6 +62,7 @@ concurrencies × repeats × (2 or 3) × duration (~80 s by default).`,
 	f.StringVar(&o.hidden, "hidden", "64", "hidden layers of the served MLP, comma-separated")
 	f.IntVar(&o.repeats, "repeats", bench.DefaultServeRepeats, "runs per measurement (the median is reported)")
 	f.BoolVar(&o.noWrk, "no-wrk", false, "do not run wrk even when it is on PATH")
+	f.StringVar(&o.wire, "wire", "binary,json", "wire formats to measure, comma-separated: binary, json")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
 }
@@ -83,7 +89,15 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 	if err != nil {
 		return err
 	}
-	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats}
+	var wires []string
+	for _, s := range strings.Split(o.wire, ",") {
+		s = strings.TrimSpace(s)
+		if s != bench.WireBinary && s != bench.WireJSON {
+			return usageError{fmt.Errorf("--wire: %q is not binary or json", s)}
+		}
+		wires = append(wires, s)
+	}
+	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats, Wires: wires}
 	if !o.noWrk {
 		if p, err := exec.LookPath("wrk"); err == nil {
 			opts.WrkPath = p

@@ -20,6 +20,7 @@ type remoteOptions struct {
 	retries     int
 	batchSize   int
 	lenient     bool
+	jsonOnly    bool
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -31,6 +32,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.IntVar(&o.retries, "retries", 0, "retries of a failed remote request (0: 6, negative: none)")
 	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
 	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
+	f.BoolVar(&o.jsonOnly, "json-only", false, "speak plain JSON to an OIP server even when it lists the binary tensor data extension")
 }
 
 // options resolves the flags into remote.Options, reading the API key from
@@ -38,7 +40,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 func (o *remoteOptions) options() (remote.Options, error) {
 	opts := remote.Options{
 		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout,
-		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient,
+		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient, JSONOnly: o.jsonOnly,
 	}
 	if o.apiKeyEnv != "" {
 		key, ok := os.LookupEnv(o.apiKeyEnv)

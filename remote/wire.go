@@ -1,0 +1,150 @@
+package remote
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/lineage-audit/lineage/serve"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// requestBody encodes the inference request for the rows of x: all JSON,
+// or (when the server speaks it) a JSON header followed by the rows as
+// little-endian float32 that also asks for a binary answer. It returns
+// the body and the header's length (−1 for all JSON).
+func (c *HTTPModel) requestBody(id string, x blas32.General) ([]byte, int) {
+	n, d := x.Rows, x.Cols
+	name, _ := json.Marshal(c.inputName)
+	size := 64 + n*d*8
+	if c.binary {
+		size = 192 + n*d*4
+	}
+	body := make([]byte, 0, size)
+	body = append(body, `{"id":"`+id+`","inputs":[{"name":`...)
+	body = append(body, name...)
+	body = append(body, `,"datatype":"FP32","shape":[`...)
+	body = strconv.AppendInt(body, int64(n), 10)
+	body = append(body, ',')
+	body = strconv.AppendInt(body, int64(d), 10)
+	if c.binary {
+		out, _ := json.Marshal(c.outputName)
+		body = append(body, `],"parameters":{"`+serve.ParamBinarySize+`":`...)
+		body = strconv.AppendInt(body, int64(4*n*d), 10)
+		body = append(body, `}}],"outputs":[{"name":`...)
+		body = append(body, out...)
+		body = append(body, `,"parameters":{"`+serve.ParamBinaryData+`":true}}]}`...)
+		headerLen := len(body)
+		return serve.AppendFloat32LE(body, x), headerLen
+	}
+	body = append(body, `],"data":`...)
+	if x.Stride == d {
+		body = serve.AppendFloats(body, x.Data[:n*d])
+	} else {
+		flat := make([]float32, 0, n*d)
+		for i := range n {
+			flat = append(flat, x.Data[i*x.Stride:i*x.Stride+d]...)
+		}
+		body = serve.AppendFloats(body, flat)
+	}
+	return append(body, `}]}`...), -1
+}
+
+// decodeAnswer parses an inference response into dst (n×k): all JSON, or
+// a JSON header of the length the serve.HeaderLength header gives
+// followed by binary output data.
+func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []float32, n, k int) error {
+	var bin []byte
+	if hl := h.Get(serve.HeaderLength); hl != "" {
+		l, err := strconv.Atoi(hl)
+		if err != nil || l < 0 || l > len(body) {
+			return malformed(fmt.Errorf("%s %q for a body of %d bytes", serve.HeaderLength, hl, len(body)))
+		}
+		body, bin = body[:l], body[l:]
+	}
+	if bin != nil && len(bin) == 4*n*k && c.outputName == serve.OutputName {
+		// The canonical header of lineage serve's answer: comparing bytes
+		// is exact and much cheaper than parsing JSON.
+		var buf [256]byte
+		if bytes.Equal(body, serve.AppendBinaryResponseHeader(buf[:0], c.info.Name, id, n, k)) {
+			for i := range dst[:n*k] {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[4*i:]))
+			}
+			return nil
+		}
+	}
+	var resp answer
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return malformed(fmt.Errorf("inference response: %w", err))
+	}
+	if resp.ID != "" && resp.ID != id {
+		return malformed(fmt.Errorf("response id %q for request %q", resp.ID, id))
+	}
+	var t *answerTensor
+	off := 0 // t's offset in the binary data
+	for i := range resp.Outputs {
+		if resp.Outputs[i].Name == c.outputName || len(resp.Outputs) == 1 {
+			t = &resp.Outputs[i]
+			break
+		}
+		if f := resp.Outputs[i].Parameters.BinarySize; f != nil && *f >= 0 && *f <= float64(len(bin)) {
+			off += int(*f)
+		}
+	}
+	if t == nil {
+		return fmt.Errorf("response has no output %q", c.outputName)
+	}
+	if !(len(t.Shape) == 2 && t.Shape[0] == int64(n) && t.Shape[1] == int64(k)) &&
+		!(len(t.Shape) == 1 && n == 1 && t.Shape[0] == int64(k)) {
+		return fmt.Errorf("output %q has shape %v, want [%d %d]", t.Name, t.Shape, n, k)
+	}
+	if t.Parameters.BinarySize != nil {
+		size := *t.Parameters.BinarySize
+		if t.Datatype != serve.FP32 || size != float64(4*n*k) || off+4*n*k > len(bin) {
+			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes",
+				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k))
+		}
+		for i := range dst[:n*k] {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[off+4*i:]))
+		}
+		return nil
+	}
+	if t.Datatype != serve.FP32 && t.Datatype != serve.FP64 {
+		return malformed(fmt.Errorf("output %q: datatype %q, want %s", t.Name, t.Datatype, serve.FP32))
+	}
+	v, err := serve.ParseFloats(dst[:0:n*k], t.Data)
+	if err == nil && len(v) != n*k {
+		err = fmt.Errorf("%d values for shape %v (want %d)", len(v), t.Shape, n*k)
+	}
+	if err != nil {
+		err = fmt.Errorf("output %q: %w", t.Name, err)
+		if errors.Is(err, serve.ErrNonFinite) {
+			return err
+		}
+		return malformed(err)
+	}
+	return nil
+}
+
+// answer is the part of an inference response the client reads.
+type answer struct {
+	ID      string         `json:"id"`
+	Outputs []answerTensor `json:"outputs"`
+}
+
+// answerTensor is one output tensor of an answer; Parameters.BinarySize
+// is set when the binary part carries its values.
+type answerTensor struct {
+	Name       string  `json:"name"`
+	Shape      []int64 `json:"shape"`
+	Datatype   string  `json:"datatype"`
+	Parameters struct {
+		BinarySize *float64 `json:"binary_data_size"`
+	} `json:"parameters"`
+	Data json.RawMessage `json:"data"`
+}
