@@ -27,6 +27,9 @@ const (
 	DefaultSuiteSize = 300   // probes kept by conferrable selection
 	DefaultWorkers   = 2     // controls trained at once
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
+	// DefaultConferrable is the share of the suite reserved for
+	// conferrable adversarial probes.
+	DefaultConferrable = 0.4
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures
@@ -52,6 +55,11 @@ type EnrollOptions struct {
 	// Mixup is the number of mixup candidates added to the pool; 0 means
 	// DefaultMixup, negative means none.
 	Mixup int
+	// Conferrable is the number of conferrable adversarial probes
+	// (probe.ConferrableProbes, crafted against the selection half's
+	// controls) added to the pool and reserved in the suite; 0 means
+	// DefaultConferrable·SuiteSize (rounded down), negative means none.
+	Conferrable int
 	// Progress, when set, is called as work completes with a short
 	// description, the units done and the total.
 	Progress func(desc string, done, total int)
@@ -222,7 +230,53 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 			selNeg = append(selNeg, out)
 		}
 	}
-	quota := map[probe.Kind]int{probe.Mistake: min(cand.Counts()[probe.Mistake], n/10), probe.Data: n / 6}
+	nc := opts.Conferrable
+	if nc == 0 {
+		nc = int(DefaultConferrable * float64(n))
+	}
+	if nc > 0 {
+		var posM, negM []*model.MLP
+		for i, r := range recipes {
+			switch {
+			case halves[i] != store.HalfSelection:
+			case r.Derived():
+				posM = append(posM, models[i])
+			default:
+				negM = append(negM, models[i])
+			}
+		}
+		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, probe.ConferrableOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("conferrable probes: %w", err)
+		}
+		if cand, err = probe.Finalize(cand.Name, cand.Labels, append(splitBatches(cand), conf)...); err != nil {
+			return nil, fmt.Errorf("build candidate probes: %w", err)
+		}
+		ct, err := teacher.Predict(ctx, conf.X)
+		if err != nil {
+			return nil, err
+		}
+		tOut = appendRows(tOut, ct)
+		ip, in := 0, 0 // selPos and selNeg follow the selection controls' order
+		for i, r := range recipes {
+			if halves[i] != store.HalfSelection {
+				continue
+			}
+			out, err := models[i].Predict(ctx, conf.X)
+			if err != nil {
+				return nil, err
+			}
+			if r.Derived() {
+				selPos[ip] = appendRows(selPos[ip], out)
+				ip++
+			} else {
+				selNeg[in] = appendRows(selNeg[in], out)
+				in++
+			}
+		}
+	}
+	counts := cand.Counts()
+	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 6, probe.Conferrable: min(counts[probe.Conferrable], nc)}
 	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
@@ -262,6 +316,18 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, err
 	}
 	return out, nil
+}
+
+// appendRows returns the rows of a followed by the rows of b (same
+// columns) in a new matrix.
+func appendRows(a, b blas32.General) blas32.General {
+	out := blas32.General{Rows: a.Rows + b.Rows, Cols: a.Cols, Stride: a.Cols, Data: make([]float32, 0, (a.Rows+b.Rows)*a.Cols)}
+	for _, m := range []blas32.General{a, b} {
+		for i := 0; i < m.Rows; i++ {
+			out.Data = append(out.Data, m.Data[i*m.Stride:i*m.Stride+m.Cols]...)
+		}
+	}
+	return out
 }
 
 // heldOut returns validation + test rows: the data no control trained on.
