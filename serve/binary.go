@@ -185,17 +185,8 @@ func EncodeBinaryResponse(dst []byte, modelName, id string, p blas32.General) ([
 // an answer's header with it byte for byte to skip parsing the header of
 // a lineage server's answer.
 func AppendBinaryResponseHeader(dst []byte, modelName, id string, rows, cols int) []byte {
-	dst = append(dst, `{"model_name":`...)
-	dst = appendString(dst, modelName)
-	if id != "" {
-		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, id)
-	}
-	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
-	dst = strconv.AppendInt(dst, int64(rows), 10)
-	dst = append(dst, ',')
-	dst = strconv.AppendInt(dst, int64(cols), 10)
-	dst = append(dst, `],"parameters":{"`+ParamBinarySize+`":`...)
+	dst = appendResponseStart(dst, modelName, id, rows, cols)
+	dst = append(dst, `,"parameters":{"`+ParamBinarySize+`":`...)
 	dst = strconv.AppendInt(dst, int64(4*rows*cols), 10)
 	return append(dst, "}}]}"...)
 }

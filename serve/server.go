@@ -367,17 +367,8 @@ func DecodeRequest(body []byte, inputSize int) (id string, x blas32.General, err
 // the FP32 output "probabilities" of shape [p.Rows, p.Cols], flat, each
 // value formatted to round-trip exactly.
 func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
-	dst = append(dst, `{"model_name":`...)
-	dst = appendString(dst, modelName)
-	if id != "" {
-		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, id)
-	}
-	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
-	dst = strconv.AppendInt(dst, int64(p.Rows), 10)
-	dst = append(dst, ',')
-	dst = strconv.AppendInt(dst, int64(p.Cols), 10)
-	dst = append(dst, `],"data":`...)
+	dst = appendResponseStart(dst, modelName, id, p.Rows, p.Cols)
+	dst = append(dst, `,"data":`...)
 	if p.Stride == p.Cols || p.Rows == 0 {
 		dst = AppendFloats(dst, p.Data[:p.Rows*p.Cols])
 	} else {
@@ -388,6 +379,23 @@ func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
 		dst = AppendFloats(dst, flat)
 	}
 	return append(dst, "}]}\n"...)
+}
+
+// appendResponseStart appends an inference response up to the end of its
+// output's shape: model name, id (when not empty), and the FP32 output
+// "probabilities" of shape [rows, cols].
+func appendResponseStart(dst []byte, modelName, id string, rows, cols int) []byte {
+	dst = append(dst, `{"model_name":`...)
+	dst = appendString(dst, modelName)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = appendString(dst, id)
+	}
+	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
+	dst = strconv.AppendInt(dst, int64(rows), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(cols), 10)
+	return append(dst, ']')
 }
 
 func appendString(dst []byte, s string) []byte {
