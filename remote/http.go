@@ -16,7 +16,6 @@ import (
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/serve"
-	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -33,7 +32,8 @@ type HTTPModel struct {
 	stats      counters
 	nextID     atomic.Int64
 	closed     atomic.Bool
-	binary     bool // speak the binary tensor data extension
+	binary     bool     // speak the binary tensor data extension
+	workers    *workers // run Predict's batches
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -58,6 +58,7 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 		limiter: serve.NewLimiter(opts.QPS, 0),
 		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
 	}
+	c.workers = newWorkers(opts.Concurrency, c.predictRange)
 	if c.client == nil {
 		c.client = &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -187,16 +188,18 @@ func (c *HTTPModel) Info() model.Info {
 // Stats returns the traffic so far.
 func (c *HTTPModel) Stats() Stats { return c.stats.snapshot() }
 
-// Close makes later Predict calls fail and releases idle connections.
+// Close makes later Predict calls fail, stops the model's workers once
+// their batches are done and releases idle connections.
 func (c *HTTPModel) Close() error {
 	c.closed.Store(true)
+	c.workers.close()
 	c.client.CloseIdleConnections()
 	return nil
 }
 
-// Predict sends x in batches of Options.BatchSize, up to
-// Options.Concurrency at a time, and returns the validated
-// distributions. A batch the server rejects as too large (413) is split
+// Predict sends x in batches of Options.BatchSize, in order, up to
+// Options.Concurrency at a time (across all Predict calls of the model),
+// and returns the validated distributions. A batch the server rejects as too large (413) is split
 // in two and retried.
 func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	if c.closed.Load() {
@@ -207,30 +210,7 @@ func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 		return blas32.General{}, fmt.Errorf("remote %s: input has %d features, want %d", c.info.Source, x.Cols, d)
 	}
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
-	// Concurrency workers take batches in order; long-lived workers keep
-	// their grown stacks, where a goroutine per batch would grow a new one
-	// through the HTTP client every time.
-	bs := c.opts.BatchSize
-	batches := (x.Rows + bs - 1) / bs
-	var next atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	for range min(c.opts.Concurrency, batches) {
-		g.Go(func() error {
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= batches {
-					return nil
-				}
-				if err := gctx.Err(); err != nil {
-					return err
-				}
-				if err := c.predictRange(gctx, x, out, b*bs, min((b+1)*bs, x.Rows)); err != nil {
-					return err
-				}
-			}
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err := c.workers.do(ctx, x, out, c.opts.BatchSize); err != nil {
 		return blas32.General{}, err
 	}
 	return out, nil

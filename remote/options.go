@@ -36,8 +36,9 @@ type Options struct {
 	// BatchSize is the number of inputs per request; 0 means
 	// DefaultBatchSize.
 	BatchSize int
-	// Concurrency bounds the requests in flight for one Predict (HTTP
-	// only; exec models serialise); 0 means DefaultConcurrency.
+	// Concurrency bounds the requests in flight to one HTTP model, across
+	// all its Predict calls (exec models serialise); 0 means
+	// DefaultConcurrency.
 	Concurrency int
 	// QPS limits requests per second across all Predict calls of the model
 	// (token bucket); 0 means unlimited.
