@@ -3,8 +3,11 @@
 // Enroll trains the teacher's positive controls (students made with varied
 // recipes) and negative controls (independent models, including students
 // of another, independently trained teacher), splits them into a selection
-// half and a calibration half, chooses a probe suite on which the teacher
-// departs from the consensus of the selection half's independent models,
+// half and a calibration half, crafts conferrable adversarial probes
+// against the selection half (inputs the teacher's students follow and
+// independent models do not), chooses a probe suite on which the teacher
+// departs from the consensus of the selection half's independent models
+// (reserving 40 % of it for conferrable probes),
 // fits a linear discriminant of similarity features on the selection half,
 // and measures the true- and false-positive rates on the calibration half.
 //
