@@ -66,10 +66,16 @@ func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, fun
 }
 
 // journalBatch is the number of inputs per journaled batch: one remote
-// request, so a killed job loses at most the requests in flight.
+// request per concurrent slot (--remote-batch × --concurrency), so the
+// requests of a batch run in parallel and a killed job loses at most the
+// requests in flight.
 func (o *remoteOptions) journalBatch() int {
-	if o.batchSize > 0 {
-		return o.batchSize
+	bs, c := o.batchSize, o.concurrency
+	if bs <= 0 {
+		bs = remote.DefaultBatchSize
 	}
-	return remote.DefaultBatchSize
+	if c <= 0 {
+		c = remote.DefaultConcurrency
+	}
+	return bs * c
 }
