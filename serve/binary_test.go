@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -185,18 +184,7 @@ func TestServerBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	post := func(body []byte, headerLen string) (int, http.Header, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", BinaryContentType)
-		if headerLen != "" {
-			req.Header.Set(HeaderLength, headerLen)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, b
+		return doWith(t, http.MethodPost, url, map[string]string{"Content-Type": BinaryContentType, HeaderLength: headerLen}, body)
 	}
 	for _, binaryOut := range []bool{true, false} {
 		body, n := binaryRequest("r1", x, binaryOut)

@@ -42,12 +42,22 @@ func newTestServer(t *testing.T, opts Options) (*httptest.Server, *bytes.Buffer)
 
 func do(t *testing.T, method, url, key, body string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	h := map[string]string{}
+	if key != "" {
+		h["Authorization"] = "Bearer " + key
+	}
+	return doWith(t, method, url, h, []byte(body))
+}
+
+// doWith sends body with the headers h and returns the answer.
+func doWith(t *testing.T, method, url string, h map[string]string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	for k, v := range h {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
