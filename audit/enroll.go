@@ -156,7 +156,14 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, fmt.Errorf("%w: %d negative controls in the calibration half, need at least %d (raise the number of controls)", ErrTooFewControls, calNeg, compare.DefaultMinNull+1)
 	}
 	needOther := slices.ContainsFunc(recipes, func(r Recipe) bool { return r.Source == FromOther })
+	nc := opts.Conferrable
+	if nc == 0 {
+		nc = int(DefaultConferrable * float64(n))
+	}
 	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
+	if nc > 0 {
+		total++ // + conferrable probes
+	}
 	var done atomic.Int64
 	progress := func(desc string) {
 		if opts.Progress != nil {
@@ -230,10 +237,6 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 			selNeg = append(selNeg, out)
 		}
 	}
-	nc := opts.Conferrable
-	if nc == 0 {
-		nc = int(DefaultConferrable * float64(n))
-	}
 	if nc > 0 {
 		var posM, negM []*model.MLP
 		for i, r := range recipes {
@@ -249,6 +252,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		if err != nil {
 			return nil, fmt.Errorf("conferrable probes: %w", err)
 		}
+		progress("conferrable probes")
 		if cand, err = probe.Finalize(cand.Name, cand.Labels, append(splitBatches(cand), conf)...); err != nil {
 			return nil, fmt.Errorf("build candidate probes: %w", err)
 		}
