@@ -18,7 +18,7 @@ type Verdict string
 // The verdicts.
 const (
 	Derived      Verdict = "DERIVED"      // Holm-adjusted p ≤ α
-	NotDerived   Verdict = "NOT_DERIVED"  // p > α and the suite is known to detect derived models
+	NotDerived   Verdict = "NOT_DERIVED"  // p > α, the suite detects derived models, and the suspect is not nearest a derived control it misses
 	Inconclusive Verdict = "INCONCLUSIVE" // the audit cannot decide; Reason says why
 )
 
@@ -80,6 +80,9 @@ type Neighbour struct {
 	Role     string  `json:"role"`
 	Recipe   string  `json:"recipe,omitempty"`
 	Distance float64 `json:"distance"`
+	// P is the control's own p-value against the null (set for positive
+	// controls: whether this suite detects that kind of copy).
+	P *float64 `json:"p,omitempty"`
 }
 
 // TeacherResult is the audit of one suspect against one enrolled teacher.
@@ -209,7 +212,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
-	null, allF, allCtl := ref.null, ref.allF, ref.allCtl
+	null, allF, allV, allCtl := ref.null, ref.allF, ref.allV, ref.allCtl
 	tr.NullSize = len(null)
 	if len(allF) > 0 {
 		names := make([]string, len(allF))
@@ -225,6 +228,15 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if len(null) < o.MinNull {
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("too few references: %d independent models in the null, need %d (add some with `lineage reference add`)", len(null), o.MinNull)
 		return tr, nil
+	}
+	if nb := tr.Nearest; nb != nil && nb.Role == store.RolePositive {
+		for i, ctl := range allCtl {
+			if ctl.FP == nb.FP {
+				if p, _, err := ref.verdictP(allV[i]); err == nil && !math.IsNaN(p) {
+					nb.P = &p
+				}
+			}
+		}
 	}
 	// One p-value per statistic (informational), then the verdict's: the
 	// discriminant score alone, so no multiple-testing correction is due
@@ -251,11 +263,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	}
 	// The verdict's p-value also holds against the hardest single family of
 	// independent models, not only against their mix (see worstFamilyP).
-	scores := make([]float64, len(null))
-	for i, v := range null {
-		scores[i] = v[0]
-	}
-	if pf, worst, ok := worstFamilyP(scores, ref.nullFam, x[0]); ok && pf > score.P {
+	if pf, worst, ok := worstFamilyP(ref.nullScores(), ref.nullFam, x[0]); ok && pf > score.P {
 		score.P = pf
 		tr.NullFamily = worst
 		ev := tr.Statistics[StatScore]
@@ -266,6 +274,30 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	tr.Best = StatScore
 	tr.EffectSize = score.Z
 	return tr, nil
+}
+
+// nullScores returns the null models' lineage scores.
+func (r *reference) nullScores() []float64 {
+	scores := make([]float64, len(r.null))
+	for i, v := range r.null {
+		scores[i] = v[0]
+	}
+	return scores
+}
+
+// verdictP returns the p-value an audit gives a model whose vector (score
+// first) is x: the robust predictive p of the score against the null, or
+// the worst family's when larger, with that family's name.
+func (r *reference) verdictP(x []float64) (float64, string, error) {
+	res, err := compare.Test(r.null, x, compare.Options{})
+	if err != nil {
+		return math.NaN(), "", err
+	}
+	p := res.Stats[0].P
+	if pf, worst, ok := worstFamilyP(r.nullScores(), r.nullFam, x[0]); ok && pf > p {
+		return pf, worst, nil
+	}
+	return p, "", nil
 }
 
 // Audit audits one suspect against several teachers. suspects[i] is the
@@ -315,6 +347,8 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 			tr.Verdict = Derived
 		case tr.TPR >= 0 && tr.TPR < MinPower:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
+		case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)
 		default:
 			tr.Verdict = NotDerived
 		}
@@ -354,6 +388,7 @@ type reference struct {
 	null    [][]float64 // score + informational similarities of the null models
 	nullFam []string    // the recipe family of each null model
 	allF    [][]float64 // features of every calibration control and reference
+	allV    [][]float64 // their vectors for compare.Test (score first)
 	allCtl  []store.Control
 }
 
@@ -379,6 +414,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}
 		r.allF = append(r.allF, f)
+		r.allV = append(r.allV, v)
 		r.allCtl = append(r.allCtl, ctl)
 		if ctl.Role != store.RolePositive {
 			r.null = append(r.null, v)

@@ -156,6 +156,48 @@ func TestAuditInconclusive(t *testing.T) {
 	}
 }
 
+// TestAuditNearestUndetected checks that a non-significant suspect that
+// looks like a derived control the suite itself misses is INCONCLUSIVE, not
+// NOT_DERIVED, and that one like an independent control is NOT_DERIVED.
+func TestAuditNearestUndetected(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	weak := &fingerprint.Fingerprint{ID: "weak", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+	c.Controls = append(c.Controls, weak)
+	c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: weak.ID, Role: store.RolePositive,
+		Half: store.HalfCalibration, Recipe: "weak-copy seed=1"})
+	var negative *fingerprint.Fingerprint
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration {
+			negative = c.Controls[i]
+		}
+	}
+	tests := []struct {
+		name     string
+		p        blas32.General
+		want     Verdict
+		nearRole string
+	}{
+		{"like the missed derived control", weak.P, Inconclusive, store.RolePositive},
+		{"like an independent control", negative.P, NotDerived, store.RoleNegative},
+	}
+	for _, tt := range tests {
+		fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: tt.p}
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, "s", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Results[0]
+		if got.Verdict != tt.want || got.Nearest == nil || got.Nearest.Role != tt.nearRole {
+			t.Errorf("%s: verdict %s (p %.3g, reason %q, nearest %+v), want %s nearest a %s control",
+				tt.name, got.Verdict, got.PValue, got.Reason, got.Nearest, tt.want, tt.nearRole)
+		}
+		if tt.want == Inconclusive && (got.Nearest.P == nil || *got.Nearest.P <= 0.01) {
+			t.Errorf("%s: nearest control's p %v, want one above α", tt.name, got.Nearest.P)
+		}
+	}
+}
+
 // TestNullCalibration audits fresh independent suspects drawn like the
 // negatives and checks that the fraction flagged stays within binomial
 // slack of α.
