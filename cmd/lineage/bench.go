@@ -35,6 +35,7 @@ type benchDetectOptions struct {
 	quick         bool
 	workers       int
 	teacherHidden string
+	controls      int
 	format        report.Format
 	noProgress    bool
 }
@@ -70,6 +71,7 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.`,
 	f.BoolVar(&o.quick, "quick", false, "small smoke run: small teacher and enrolment, one suspect in a few families")
 	f.IntVar(&o.workers, "workers", bench.DefaultWorkers, "models trained at once")
 	f.StringVar(&o.teacherHidden, "teacher-hidden", "", "hidden layers of the teacher, comma-separated (default 256,256; 64,64 with --quick)")
+	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: enroll's default)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 	return c
@@ -79,6 +81,9 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if o.workers < 1 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", o.workers)}
 	}
+	if o.controls < 0 {
+		return usageError{fmt.Errorf("--controls must not be negative, got %d", o.controls)}
+	}
 	hidden, err := parseLayerSizes("teacher-hidden", o.teacherHidden)
 	if err != nil {
 		return err
@@ -87,6 +92,7 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	var bar *report.Progress
 	shown := 0
 	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden}
+	opts.Enroll.Controls = o.controls
 	if !o.noProgress && isTerminal(stderr) {
 		opts.Progress = func(desc string, done, total int) {
 			if bar == nil {
