@@ -221,6 +221,12 @@ func TestServerBinary(t *testing.T) {
 			t.Errorf("binary output %v: id %q values %v, want r1 %v", binaryOut, out.ID, got, want.Data)
 		}
 	}
+	// A body beyond preallocLimit is read as it arrives, then parsed.
+	big := blas32.General{Rows: preallocLimit/16 + 1, Cols: 4, Stride: 4, Data: make([]float32, 4*(preallocLimit/16+1))}
+	bigBody, bigN := binaryRequest("big", big, true)
+	if code, _, resp := post(bigBody, strconv.Itoa(bigN)); code != http.StatusRequestEntityTooLarge || !bytes.Contains(resp, []byte("batch of")) {
+		t.Errorf("%d-byte body of %d rows: status %d %s, want 413 for the batch size", len(bigBody), big.Rows, code, resp)
+	}
 	body, n := binaryRequest("r2", x, true)
 	for _, bad := range []struct {
 		body []byte

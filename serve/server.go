@@ -336,12 +336,17 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	w.Write(EncodeResponse(nil, s.name, req.ID, p))
 }
 
+// preallocLimit bounds the buffer readBody allocates on a client's word
+// (its Content-Length) before any data arrives, so that idle connections
+// announcing huge bodies cannot make the server hold much memory.
+const preallocLimit = 4 << 20
+
 // readBody reads r's body up to limit bytes, in one allocation when the
-// client announced its length (io.ReadAll would grow its buffer a dozen
-// times for a 16 KB batch).
+// client announced a length of at most preallocLimit (io.ReadAll would
+// grow its buffer a dozen times for a 16 KB batch).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
-	if n := r.ContentLength; n >= 0 && n <= limit {
+	if n := r.ContentLength; n >= 0 && n <= limit && n <= preallocLimit {
 		buf := make([]byte, n, n+1)
 		if _, err := io.ReadFull(body, buf); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
