@@ -84,7 +84,7 @@ func follow(rng *rand.Rand, teacher blas32.General, p float64) blas32.General {
 	for i := range nProbes {
 		trow := teacher.Data[i*nClasses : (i+1)*nClasses]
 		row := out.Data[i*nClasses : (i+1)*nClasses]
-		top := argmax(trow)
+		top := model.Argmax(trow)
 		target := top
 		if rng.Float64() >= p {
 			target = (top + 1 + rng.IntN(nClasses-1)) % nClasses
@@ -95,16 +95,6 @@ func follow(rng *rand.Rand, teacher blas32.General, p float64) blas32.General {
 		row[target] += 0.7
 	}
 	return out
-}
-
-func argmax(r []float32) int {
-	b := 0
-	for j, v := range r {
-		if v > r[b] {
-			b = j
-		}
-	}
-	return b
 }
 
 func TestAuditVerdicts(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // DetectReport is the result of Detect. The embedded Rates are lineage's
@@ -192,10 +191,10 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		}
 	}
 	r.Positives, r.Negatives = len(posP), len(negP)
-	r.TPR01, r.TPR05 = rate(posP, Alphas[0]), rate(posP, Alphas[1])
-	r.FPR01, r.FPR05 = rate(negP, Alphas[0]), rate(negP, Alphas[1])
-	r.FPRUpper01 = clopperUpper(countLE(negP, Alphas[0]), len(negP))
-	r.FPRUpper05 = clopperUpper(countLE(negP, Alphas[1]), len(negP))
+	rates := compare.RatesOf(posP, negP, Alphas[:2])
+	r.TPR01, r.TPR05 = nanZero(rates[0].TPR), nanZero(rates[1].TPR)
+	r.FPR01, r.FPR05 = nanZero(rates[0].FPR), nanZero(rates[1].FPR)
+	r.FPRUpper01, r.FPRUpper05 = rates[0].FPRUpper, rates[1].FPRUpper
 	r.AUC = nanZero(compare.AUC(posScore, negScore))
 	seen := map[string]bool{}
 	for _, f := range fams {
@@ -210,32 +209,6 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		r.Families = append(r.Families, *fr)
 	}
 	return r
-}
-
-func countLE(p []float64, a float64) int {
-	n := 0
-	for _, v := range p {
-		if v <= a {
-			n++
-		}
-	}
-	return n
-}
-
-func rate(p []float64, a float64) float64 {
-	if len(p) == 0 {
-		return 0
-	}
-	return float64(countLE(p, a)) / float64(len(p))
-}
-
-// clopperUpper is the one-sided 95 % Clopper–Pearson upper bound for k
-// successes in n trials (1 when n = 0 or k = n).
-func clopperUpper(k, n int) float64 {
-	if n == 0 || k >= n {
-		return 1
-	}
-	return distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}.Quantile(0.95)
 }
 
 func nanZero(v float64) float64 {

@@ -127,7 +127,7 @@ func evalLogits(m *model.MLP, t *model.Tape, x blas32.General, y []int) (acc, ce
 		logits := m.Forward(t, in)
 		for i := 0; i < n; i++ {
 			row := logits.Data[i*logits.Stride : i*logits.Stride+logits.Cols]
-			best := argmax32(row)
+			best := model.Argmax(row)
 			if best == y[r0+i] {
 				correct++
 			}

@@ -211,21 +211,11 @@ func temper(dst []float64, p []float32, T float64) {
 	}
 }
 
-func argmax32(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // soft adds a·∂soft/∂z to dst and returns a·soft.
 func (o Objective) soft(dst, logits, teacher []float32, a float64, ws *Workspace) float64 {
 	kind := o.Loss.kind()
 	if o.Reveal.Mode == model.RevealLabel || kind == CE {
-		return crossEntropy(dst, logits, argmax32(teacher), a, ws)
+		return crossEntropy(dst, logits, model.Argmax(teacher), a, ws)
 	}
 	if kind == MSE {
 		return mseLogits(dst, logits, teacher, a)

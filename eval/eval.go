@@ -29,16 +29,6 @@ var ErrShape = errors.New("shape mismatch")
 
 func row(p blas32.General, i int) []float32 { return p.Data[i*p.Stride : i*p.Stride+p.Cols] }
 
-func argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 func checkLabels(p blas32.General, y []int) {
 	if len(y) != p.Rows {
 		panic(fmt.Sprintf("eval: %d labels for %d rows", len(y), p.Rows))
@@ -54,7 +44,7 @@ func Accuracy(p blas32.General, y []int) float64 {
 	}
 	c := 0
 	for i := 0; i < p.Rows; i++ {
-		if argmax(row(p, i)) == y[i] {
+		if model.Argmax(row(p, i)) == y[i] {
 			c++
 		}
 	}
@@ -90,7 +80,7 @@ func ECE(p blas32.General, y []int) float64 {
 	var conf [ECEBins]float64
 	for i := 0; i < p.Rows; i++ {
 		r := row(p, i)
-		k := argmax(r)
+		k := model.Argmax(r)
 		c := float64(r[k])
 		b := min(max(int(c*ECEBins), 0), ECEBins-1)
 		n[b]++
@@ -119,7 +109,7 @@ func Agreement(p, q blas32.General) float64 {
 	}
 	c := 0
 	for i := 0; i < p.Rows; i++ {
-		if argmax(row(p, i)) == argmax(row(q, i)) {
+		if model.Argmax(row(p, i)) == model.Argmax(row(q, i)) {
 			c++
 		}
 	}

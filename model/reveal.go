@@ -82,7 +82,7 @@ func (r Reveal) Apply(dst, p []float32) {
 		if n == 0 {
 			return
 		}
-		best := argmax(p)
+		best := Argmax(p)
 		for i := range dst {
 			dst[i] = 0
 		}
@@ -136,8 +136,9 @@ func (r Reveal) applyTopK(dst, p []float32) {
 	}
 }
 
-// argmax returns the index of the largest element, the lowest on ties.
-func argmax(p []float32) int {
+// Argmax returns the index of the largest element of p, the lowest on
+// ties (0 for an empty p).
+func Argmax(p []float32) int {
 	best := 0
 	for i, v := range p {
 		if v > p[best] {

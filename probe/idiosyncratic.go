@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -42,14 +43,7 @@ func IdiosyncrasyScores(teacher blas32.General, neg []blas32.General) ([]float64
 }
 
 func argmaxRow(m blas32.General, i int) int {
-	row := m.Data[i*m.Stride : i*m.Stride+m.Cols]
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
+	return model.Argmax(m.Data[i*m.Stride : i*m.Stride+m.Cols])
 }
 
 // SelectIdiosyncratic keeps the n candidates with the highest idiosyncrasy
