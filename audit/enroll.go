@@ -213,41 +213,20 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if err != nil {
 		return nil, fmt.Errorf("build candidate probes: %w", err)
 	}
-	tOut, err := teacher.Predict(ctx, cand.X)
-	if err != nil {
-		return nil, err
-	}
-	var selPos, selNeg []blas32.General
 	halves := make([]string, len(recipes))
+	var posM, negM []*model.MLP // the selection half's controls
 	for i, r := range recipes {
 		halves[i] = store.HalfCalibration
 		if i%2 == 0 {
 			halves[i] = store.HalfSelection
-		}
-		if halves[i] != store.HalfSelection {
-			continue
-		}
-		out, err := models[i].Predict(ctx, cand.X)
-		if err != nil {
-			return nil, err
-		}
-		if r.Derived() {
-			selPos = append(selPos, out)
-		} else {
-			selNeg = append(selNeg, out)
-		}
-	}
-	if nc > 0 {
-		var posM, negM []*model.MLP
-		for i, r := range recipes {
-			switch {
-			case halves[i] != store.HalfSelection:
-			case r.Derived():
+			if r.Derived() {
 				posM = append(posM, models[i])
-			default:
+			} else {
 				negM = append(negM, models[i])
 			}
 		}
+	}
+	if nc > 0 {
 		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, probe.ConferrableOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("conferrable probes: %w", err)
@@ -256,28 +235,27 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		if cand, err = probe.Finalize(cand.Name, cand.Labels, append(splitBatches(cand), conf)...); err != nil {
 			return nil, fmt.Errorf("build candidate probes: %w", err)
 		}
-		ct, err := teacher.Predict(ctx, conf.X)
-		if err != nil {
-			return nil, err
-		}
-		tOut = appendRows(tOut, ct)
-		ip, in := 0, 0 // selPos and selNeg follow the selection controls' order
-		for i, r := range recipes {
-			if halves[i] != store.HalfSelection {
-				continue
-			}
-			out, err := models[i].Predict(ctx, conf.X)
-			if err != nil {
+	}
+	tOut, err := teacher.Predict(ctx, cand.X)
+	if err != nil {
+		return nil, err
+	}
+	outputs := func(ms []*model.MLP) ([]blas32.General, error) {
+		outs := make([]blas32.General, len(ms))
+		for i, m := range ms {
+			if outs[i], err = m.Predict(ctx, cand.X); err != nil {
 				return nil, err
 			}
-			if r.Derived() {
-				selPos[ip] = appendRows(selPos[ip], out)
-				ip++
-			} else {
-				selNeg[in] = appendRows(selNeg[in], out)
-				in++
-			}
 		}
+		return outs, nil
+	}
+	selPos, err := outputs(posM)
+	if err != nil {
+		return nil, err
+	}
+	selNeg, err := outputs(negM)
+	if err != nil {
+		return nil, err
 	}
 	counts := cand.Counts()
 	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 6, probe.Conferrable: min(counts[probe.Conferrable], nc)}
@@ -320,18 +298,6 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, err
 	}
 	return out, nil
-}
-
-// appendRows returns the rows of a followed by the rows of b (same
-// columns) in a new matrix.
-func appendRows(a, b blas32.General) blas32.General {
-	out := blas32.General{Rows: a.Rows + b.Rows, Cols: a.Cols, Stride: a.Cols, Data: make([]float32, 0, (a.Rows+b.Rows)*a.Cols)}
-	for _, m := range []blas32.General{a, b} {
-		for i := 0; i < m.Rows; i++ {
-			out.Data = append(out.Data, m.Data[i*m.Stride:i*m.Stride+m.Cols]...)
-		}
-	}
-	return out
 }
 
 // heldOut returns validation + test rows: the data no control trained on.
