@@ -337,20 +337,11 @@ func ratio(a, b float64) float64 {
 // remote.HTTPModel does on the given wire, and the HTTP headers that go
 // with it.
 func requestBody(x blas32.General, wire string) ([]byte, map[string]string) {
-	b := []byte(`{"id":"1","inputs":[{"name":"` + serve.InputName + `","datatype":"FP32","shape":[`)
-	b = strconv.AppendInt(b, int64(x.Rows), 10)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(x.Cols), 10)
+	b, n := serve.EncodeRequest("1", serve.InputName, serve.OutputName, x, wire == WireBinary)
 	if wire == WireBinary {
-		b = append(b, `],"parameters":{"`+serve.ParamBinarySize+`":`...)
-		b = strconv.AppendInt(b, int64(4*x.Rows*x.Cols), 10)
-		b = append(b, `}}],"outputs":[{"name":"`+serve.OutputName+`","parameters":{"`+serve.ParamBinaryData+`":true}}]}`...)
-		n := len(b)
-		return serve.AppendFloat32LE(b, x), map[string]string{"Content-Type": serve.BinaryContentType, serve.HeaderLength: strconv.Itoa(n)}
+		return b, map[string]string{"Content-Type": serve.BinaryContentType, serve.HeaderLength: strconv.Itoa(n)}
 	}
-	b = append(b, `],"data":`...)
-	b = serve.AppendFloats(b, x.Data[:x.Rows*x.Cols])
-	return append(b, `}]}`...), map[string]string{"Content-Type": "application/json"}
+	return b, map[string]string{"Content-Type": "application/json"}
 }
 
 // checkAnswers checks that rm answers x as m does locally, so the figures

@@ -2,11 +2,9 @@ package remote
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -19,40 +17,7 @@ import (
 // little-endian float32 that also asks for a binary answer. It returns
 // the body and the header's length (−1 for all JSON).
 func (c *HTTPModel) requestBody(id string, x blas32.General) ([]byte, int) {
-	n, d := x.Rows, x.Cols
-	name, _ := json.Marshal(c.inputName)
-	size := 64 + n*d*8
-	if c.binary {
-		size = 192 + n*d*4
-	}
-	body := make([]byte, 0, size)
-	body = append(body, `{"id":"`+id+`","inputs":[{"name":`...)
-	body = append(body, name...)
-	body = append(body, `,"datatype":"FP32","shape":[`...)
-	body = strconv.AppendInt(body, int64(n), 10)
-	body = append(body, ',')
-	body = strconv.AppendInt(body, int64(d), 10)
-	if c.binary {
-		out, _ := json.Marshal(c.outputName)
-		body = append(body, `],"parameters":{"`+serve.ParamBinarySize+`":`...)
-		body = strconv.AppendInt(body, int64(4*n*d), 10)
-		body = append(body, `}}],"outputs":[{"name":`...)
-		body = append(body, out...)
-		body = append(body, `,"parameters":{"`+serve.ParamBinaryData+`":true}}]}`...)
-		headerLen := len(body)
-		return serve.AppendFloat32LE(body, x), headerLen
-	}
-	body = append(body, `],"data":`...)
-	if x.Stride == d {
-		body = serve.AppendFloats(body, x.Data[:n*d])
-	} else {
-		flat := make([]float32, 0, n*d)
-		for i := range n {
-			flat = append(flat, x.Data[i*x.Stride:i*x.Stride+d]...)
-		}
-		body = serve.AppendFloats(body, flat)
-	}
-	return append(body, `}]}`...), -1
+	return serve.EncodeRequest(id, c.inputName, c.outputName, x, c.binary)
 }
 
 // decodeAnswer parses an inference response into dst (n×k): all JSON, or
@@ -72,9 +37,7 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 		// is exact and much cheaper than parsing JSON.
 		var buf [256]byte
 		if bytes.Equal(body, serve.AppendBinaryResponseHeader(buf[:0], c.info.Name, id, n, k)) {
-			for i := range dst[:n*k] {
-				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[4*i:]))
-			}
+			serve.ReadFloat32LE(dst[:n*k], bin)
 			return nil
 		}
 	}
@@ -109,9 +72,7 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes",
 				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k))
 		}
-		for i := range dst[:n*k] {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[off+4*i:]))
-		}
+		serve.ReadFloat32LE(dst[:n*k], bin[off:])
 		return nil
 	}
 	if t.Datatype != serve.FP32 && t.Datatype != serve.FP64 {

@@ -228,8 +228,15 @@ func (t *Tensor) BinaryOutput(bin []byte, off int) ([]float32, int, error) {
 		return nil, off, fmt.Errorf("tensor %q: %s %v for shape %v with %d binary bytes at offset %d", t.Name, ParamBinarySize, size, t.Shape, len(bin), off)
 	}
 	out := make([]float32, n)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[off+4*i:]))
-	}
+	ReadFloat32LE(out, bin[off:])
 	return out, off + int(4*n), nil
+}
+
+// ReadFloat32LE fills dst from the little-endian float32 bytes at the
+// start of b, which must hold at least 4·len(dst) bytes; it is the inverse
+// of AppendFloat32LE.
+func ReadFloat32LE(dst []float32, b []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
 }

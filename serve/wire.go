@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Datatypes of the Open Inference Protocol this package reads. Inputs may
@@ -257,4 +259,46 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
+}
+
+// EncodeRequest returns the inference request (with the given id) that
+// carries x as the FP32 input named input. With binary false it is all
+// JSON and headerLen is −1; with binary true it is a JSON header that also
+// asks for the output named output as binary data, followed by x as
+// little-endian float32, and headerLen is the header's length (the value
+// of the HeaderLength HTTP header).
+func EncodeRequest(id, input, output string, x blas32.General, binary bool) (body []byte, headerLen int) {
+	n, d := x.Rows, x.Cols
+	size := 64 + n*d*8
+	if binary {
+		size = 192 + n*d*4
+	}
+	body = make([]byte, 0, size)
+	body = append(body, `{"id":`...)
+	body = appendString(body, id)
+	body = append(body, `,"inputs":[{"name":`...)
+	body = appendString(body, input)
+	body = append(body, `,"datatype":"FP32","shape":[`...)
+	body = strconv.AppendInt(body, int64(n), 10)
+	body = append(body, ',')
+	body = strconv.AppendInt(body, int64(d), 10)
+	if binary {
+		body = append(body, `],"parameters":{"`+ParamBinarySize+`":`...)
+		body = strconv.AppendInt(body, int64(4*n*d), 10)
+		body = append(body, `}}],"outputs":[{"name":`...)
+		body = appendString(body, output)
+		body = append(body, `,"parameters":{"`+ParamBinaryData+`":true}}]}`...)
+		headerLen = len(body)
+		return AppendFloat32LE(body, x), headerLen
+	}
+	body = append(body, `],"data":`...)
+	flat := x.Data[:n*d]
+	if x.Stride != d && n > 0 {
+		flat = make([]float32, 0, n*d)
+		for i := range n {
+			flat = append(flat, x.Data[i*x.Stride:i*x.Stride+d]...)
+		}
+	}
+	body = AppendFloats(body, flat)
+	return append(body, `}]}`...), -1
 }

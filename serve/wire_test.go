@@ -120,11 +120,8 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func encodeRequest(id string, x blas32.General) []byte {
-	b := []byte(`{"id":`)
-	b = appendString(b, id)
-	b = fmt.Appendf(b, `,"inputs":[{"name":"input","datatype":"FP32","shape":[%d,%d],"data":`, x.Rows, x.Cols)
-	b = AppendFloats(b, x.Data)
-	return append(b, "}]}"...)
+	b, _ := EncodeRequest(id, InputName, OutputName, x, false)
+	return b
 }
 
 func BenchmarkEncodeResponse(b *testing.B) {
