@@ -171,15 +171,15 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 }
 
 // readBody reads up to limit bytes of resp's body, in one allocation
-// when the server announced a length within the limit.
+// when the server announced a length within the limit and within 4 MB
+// (beyond that the buffer grows only as bytes arrive).
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	r := io.LimitReader(resp.Body, limit)
-	if n := resp.ContentLength; n >= 0 && n < limit {
-		buf := bytes.NewBuffer(make([]byte, 0, n+1))
-		_, err := buf.ReadFrom(r)
-		return buf.Bytes(), err
+	if n := resp.ContentLength; n >= 0 && n < limit && n <= 4<<20 {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
 	}
-	return io.ReadAll(r)
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // transportError describes a failed round trip without the URL (which the
