@@ -23,7 +23,7 @@ import (
 
 // Defaults of EnrollOptions.
 const (
-	DefaultControls  = 16    // positive controls; negatives are 1.5× as many
+	DefaultControls  = 16    // positive controls; NegativesPerPositive times as many negatives
 	DefaultSuiteSize = 300   // probes kept by conferrable selection
 	DefaultWorkers   = 2     // controls trained at once
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
@@ -38,8 +38,8 @@ var DefaultAlphas = []float64{0.01, 0.05}
 
 // EnrollOptions configures Enroll. The zero value means the defaults.
 type EnrollOptions struct {
-	// Controls is the number of positive controls (negatives: 1.5×); 0
-	// means DefaultControls.
+	// Controls is the number of positive controls (negatives:
+	// NegativesPerPositive times as many); 0 means DefaultControls.
 	Controls int
 	// SuiteSize is the number of probes kept; 0 means DefaultSuiteSize.
 	SuiteSize int

@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -61,4 +62,52 @@ func (p *Progress) Finish() {
 		return
 	}
 	_ = p.bar.Finish()
+}
+
+// Steps is a progress bar for work that reports (description, steps done,
+// total) as it goes, as audit.EnrollOptions.Progress and
+// bench.DetectOptions.Progress do: the bar is made on the first report,
+// when the total is known, titled title, and each report shows
+// "title: description" and advances the bar to the most steps reported
+// done. Reports may come from several goroutines. A nil *Steps, and one
+// made with enabled false, draws nothing.
+type Steps struct {
+	mu      sync.Mutex
+	w       io.Writer
+	title   string
+	enabled bool
+	bar     *Progress
+	shown   int
+}
+
+// NewSteps returns a Steps writing to w (see NewProgress for enabled).
+func NewSteps(w io.Writer, title string, enabled bool) *Steps {
+	return &Steps{w: w, title: title, enabled: enabled}
+}
+
+// Report records that done of total steps are done, the last being desc.
+func (s *Steps) Report(desc string, done, total int) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bar == nil {
+		s.bar = NewProgress(s.w, total, s.title, s.enabled)
+	}
+	s.bar.Describe(s.title + ": " + desc)
+	if done > s.shown {
+		s.bar.Add(done - s.shown)
+		s.shown = done
+	}
+}
+
+// Finish finishes the bar, if one was made.
+func (s *Steps) Finish() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bar.Finish()
 }

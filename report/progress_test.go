@@ -57,3 +57,27 @@ func TestProgressEnabled(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSteps reports out of order from several goroutines: the bar is made
+// on the first report, ends at the total, and shows "title: description".
+func TestSteps(t *testing.T) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) })
+	s := NewSteps(w, "enrol acme", true)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { s.Report("control", 8-i, 8) })
+	}
+	wg.Wait()
+	s.Report("suite", 8, 8)
+	s.Finish()
+	mu.Lock()
+	defer mu.Unlock()
+	if got := buf.String(); !strings.Contains(got, "8/8") || !strings.Contains(got, "enrol acme: ") {
+		t.Errorf("output %q, want the bar at 8/8 titled %q", got, "enrol acme: ")
+	}
+	var none *Steps
+	none.Report("x", 1, 2) // must not panic
+	none.Finish()
+}

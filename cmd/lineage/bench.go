@@ -89,19 +89,12 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 		return err
 	}
 	stderr := c.ErrOrStderr()
-	var bar *report.Progress
-	shown := 0
 	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden}
 	opts.Enroll.Controls = o.controls
+	var bar *report.Steps
 	if !o.noProgress && isTerminal(stderr) {
-		opts.Progress = func(desc string, done, total int) {
-			if bar == nil {
-				bar = report.NewProgress(stderr, total, "bench detect", true)
-			}
-			bar.Describe("bench detect: " + desc)
-			bar.Add(done - shown)
-			shown = done
-		}
+		bar = report.NewSteps(stderr, "bench detect", true)
+		opts.Progress = bar.Report
 	}
 	rep, err := bench.Detect(ctx, opts)
 	bar.Finish()

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -58,7 +57,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
-	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls; negatives are 1.5× as many (0: %d)", audit.DefaultControls))
+	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls; negatives are %d× as many (0: %d)", audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite (0: %d)", audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
@@ -109,17 +108,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		return err
 	}
 
-	var (
-		once sync.Once
-		bar  *report.Progress
-	)
-	showBar := !o.noProgress && isTerminal(c.ErrOrStderr())
+	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
-		Progress: func(desc string, done, total int) {
-			once.Do(func() { bar = report.NewProgress(c.ErrOrStderr(), total, "enrol "+name, showBar) })
-			bar.Describe(fmt.Sprintf("enrol %s: %s", name, desc))
-			bar.Add(1)
-		}}
+		Progress: bar.Report}
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
