@@ -233,6 +233,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		for i, ctl := range allCtl {
 			if ctl.FP == nb.FP {
 				if p, _, err := ref.verdictP(allV[i]); err == nil && !math.IsNaN(p) {
+					if mr, err := c.markTest(c.Controls[controlIndex(c, ctl.FP)]); err == nil && mr != nil {
+						p = combineP(p, mr.P)
+					}
 					nb.P = &p
 				}
 			}
@@ -273,6 +276,18 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	tr.PCombined, tr.PValue = score.P, score.P
 	tr.Best = StatScore
 	tr.EffectSize = score.Z
+	mr, err := c.markTest(suspect)
+	if err != nil {
+		return tr, err
+	}
+	if mr != nil {
+		tr.Statistics[StatWatermark] = markEvidence(mr)
+		tr.PCombined = combineP(score.P, mr.P)
+		tr.PValue = tr.PCombined
+		if mr.P/WatermarkWeight < score.P/(1-WatermarkWeight) {
+			tr.Best, tr.EffectSize = StatWatermark, mr.Z
+		}
+	}
 	return tr, nil
 }
 

@@ -18,8 +18,11 @@ type Case struct {
 	Teacher   *fingerprint.Fingerprint
 	Controls  []*fingerprint.Fingerprint
 
-	mu   sync.Mutex
-	refs map[bool]*reference // per label-only flag, computed on first audit
+	mu       sync.Mutex
+	refs     map[bool]*reference // per label-only flag, computed on first audit
+	markDone bool                // mark has run: markP and markErr are set
+	markP    *markPanel
+	markErr  error
 }
 
 // LoadCase reads the enrolment called name and everything it refers to.

@@ -7,13 +7,17 @@
 // against the selection half (inputs the teacher's students follow and
 // independent models do not), chooses a probe suite on which the teacher
 // departs from the consensus of the selection half's independent models
-// (reserving 40 % of it for conferrable probes),
-// fits a linear discriminant of similarity features on the selection half,
+// (reserving 30 % of it for conferrable probes, and a third for watermark
+// probes: near-ties on mixup segments of the training data, chosen by the
+// teacher alone), fits a linear discriminant of similarity features on the selection half,
 // and measures the true- and false-positive rates on the calibration half.
 //
 // Audit scores a suspect's fingerprint with that discriminant, compares the
 // score with the calibration negatives (and references) to get a p-value,
-// corrects p-values across teachers with Holm's method, and returns a
+// combines it, when the enrolment holds a watermark key, with the exact
+// decoy-key p-value of the label watermark test (package watermark) by a
+// weighted Bonferroni rule (WatermarkWeight), corrects p-values across
+// teachers with Holm's method, and returns a
 // verdict: DERIVED, NOT_DERIVED or INCONCLUSIVE with the reason.
 //
 // Recipes (Recipe, Make, ControlRecipes) describe how control and zoo

@@ -17,6 +17,7 @@ import (
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
+	"github.com/lineage-audit/lineage/watermark"
 	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -29,7 +30,11 @@ const (
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
 	// DefaultConferrable is the share of the suite reserved for
 	// conferrable adversarial probes.
-	DefaultConferrable = 0.4
+	DefaultConferrable = 0.3
+	// DefaultWatermark is the share of the suite reserved for watermark
+	// probes (probe.WatermarkProbes), where audits test for the teacher's
+	// label watermark.
+	DefaultWatermark = 1.0 / 3
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures
@@ -60,6 +65,15 @@ type EnrollOptions struct {
 	// controls) added to the pool and reserved in the suite; 0 means
 	// DefaultConferrable·SuiteSize (rounded down), negative means none.
 	Conferrable int
+	// Watermark is the number of watermark probes, on which audits test
+	// for the label watermark lineage serve puts on the teacher's labels
+	// (package watermark, key watermark.DeriveKey(teacher) unless
+	// WatermarkKey is set); 0 means DefaultWatermark·SuiteSize (rounded
+	// down), negative means no watermark test and no key stored.
+	Watermark int
+	// WatermarkKey, when non-nil, replaces the key derived from the
+	// teacher's weights.
+	WatermarkKey *watermark.Key
 	// Progress, when set, is called as work completes with a short
 	// description, the units done and the total.
 	Progress func(desc string, done, total int)
@@ -160,9 +174,17 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if nc == 0 {
 		nc = int(DefaultConferrable * float64(n))
 	}
+	nw := opts.Watermark
+	if nw == 0 {
+		nw = int(DefaultWatermark * float64(n))
+	}
+	nw = min(nw, n/2)
 	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
 	if nc > 0 {
 		total++ // + conferrable probes
+	}
+	if nw > 0 {
+		total++ // + watermark probes
 	}
 	var done atomic.Int64
 	progress := func(desc string) {
@@ -257,11 +279,25 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if err != nil {
 		return nil, err
 	}
+	// Watermark probes are reserved, not selected: the test's validity
+	// needs them chosen without looking at any model but the teacher.
+	var wm probe.Batch
+	if nw > 0 {
+		if wm, err = probe.WatermarkProbes(ctx, teacher, sp.Train, nw, bo.Seed^0x3a7e); err != nil {
+			return nil, fmt.Errorf("watermark probes: %w", err)
+		}
+		progress("watermark probes")
+	}
 	counts := cand.Counts()
 	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 6, probe.Conferrable: min(counts[probe.Conferrable], nc)}
-	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n, cand.Len()), quota)
+	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n-wm.X.Rows, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
+	}
+	if wm.X.Rows > 0 {
+		if suite, err = probe.Finalize(name, suite.Labels, append(splitBatches(suite), wm)...); err != nil {
+			return nil, fmt.Errorf("select probes: %w", err)
+		}
 	}
 	suite.Name = name
 
@@ -271,6 +307,14 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, err
 	}
 	enr := &store.Enrolment{Name: name, TeacherFP: tfp.ID, Suite: suite.Hash, Teacher: teacher.Info()}
+	if wm.X.Rows > 0 {
+		key := watermark.DeriveKey(teacher)
+		if opts.WatermarkKey != nil {
+			key = *opts.WatermarkKey
+		}
+		text, _ := key.MarshalText()
+		enr.Watermark = &store.Watermark{Key: string(text), Mean: teacher.Norm.Mean, Std: teacher.Norm.Std}
+	}
 	out := &Enrolled{Case: Case{Suite: suite, Teacher: tfp, Enrolment: enr}}
 	for i, r := range recipes {
 		role := store.RoleNegative
@@ -323,8 +367,14 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		return rep, err
 	}
 	rep.Statistics = []string{StatScore}
+	if mp, err := e.mark(); err != nil {
+		return rep, err
+	} else if mp != nil {
+		rep.Statistics = append(rep.Statistics, StatWatermark)
+	}
 	rep.Discriminant = disc
 	var pos, neg [][]float64
+	var posFP, negFP []*fingerprint.Fingerprint
 	var fam []string
 	var roles []string
 	var negFam []string
@@ -345,8 +395,10 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		v := []float64{disc.Score(f)}
 		if c.Role == store.RolePositive {
 			pos = append(pos, v)
+			posFP = append(posFP, e.Controls[i])
 		} else {
 			neg = append(neg, v)
+			negFP = append(negFP, e.Controls[i])
 			negFam = append(negFam, familyOf(c))
 		}
 		fam = append(fam, recipes[i].Family)
@@ -373,6 +425,22 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		restFam := append(append([]string{}, negFam[:i]...), negFam[i+1:]...)
 		if pf, _, ok := worstFamilyP(rest, restFam, v[0]); ok {
 			cal.NegP[i] = max(cal.NegP[i], pf)
+		}
+	}
+	// With a watermark, audits combine the score's p-value with the
+	// watermark test's; so do the rates.
+	for _, side := range []struct {
+		p   []float64
+		fps []*fingerprint.Fingerprint
+	}{{cal.PosP, posFP}, {cal.NegP, negFP}} {
+		for i, fp := range side.fps {
+			mr, err := e.markTest(fp)
+			if err != nil {
+				return rep, err
+			}
+			if mr != nil {
+				side.p[i] = combineP(side.p[i], mr.P)
+			}
 		}
 	}
 	cal.Rates = compare.RatesOf(cal.PosP, cal.NegP, DefaultAlphas)

@@ -11,6 +11,7 @@ import (
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/watermark"
 )
 
 // Source says which teacher, if any, a recipe learns from.
@@ -40,6 +41,10 @@ type Recipe struct {
 	Transfer    string  `json:"transfer,omitempty"`
 	Queries     int     `json:"queries,omitempty"`
 	Epochs      int     `json:"epochs,omitempty"`
+	// Watermark makes the teacher answer with its watermarked labels
+	// (watermark.Serve with the key DeriveKey gives it), as
+	// `lineage serve --reveal label` does by default.
+	Watermark bool `json:"watermark,omitempty"`
 	// Half > 0 trains on only one half (1 or 2) of the training split.
 	Half int `json:"half,omitempty"`
 	// LabelSmoothing > 0 trains on true labels smoothed by this amount.
@@ -78,6 +83,9 @@ func (r Recipe) String() string {
 		}
 		if r.Queries != 0 {
 			fmt.Fprintf(&b, " queries=%d", r.Queries)
+		}
+		if r.Watermark {
+			b.WriteString(" watermarked")
 		}
 	}
 	if r.Half != 0 {
@@ -136,6 +144,13 @@ func Make(ctx context.Context, r Recipe, t Teachers, tr, val *dataset.Dataset) (
 		}
 		if cfg.Teacher == nil {
 			return nil, fmt.Errorf("recipe %s: no %s teacher", r.Family, r.Source)
+		}
+		if r.Watermark {
+			mlp, ok := cfg.Teacher.(*model.MLP)
+			if !ok {
+				return nil, fmt.Errorf("recipe %s: a watermark needs a native teacher model", r.Family)
+			}
+			cfg.Teacher = watermark.Serve(mlp, watermark.ForModel(mlp), watermark.DefaultEpsilon)
 		}
 		cfg.Temperature, cfg.Alpha, cfg.Loss = r.Temperature, r.Alpha, r.Loss
 		cfg.Reveal, cfg.Transfer, cfg.Queries = r.Reveal, r.Transfer, r.Queries

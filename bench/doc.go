@@ -36,13 +36,15 @@
 // saw them. Detect checks this. Models are trained DetectOptions.Workers at
 // a time (errgroup).
 //
-// Positive families (derived from the teacher; 4 suspects each, 56 in all):
+// Positive families (derived from the teacher; 4 suspects each, 60 in all):
 // kd-t1, kd-t4, kd-t10 (soft-label KD at T = 1, 4, 10, α = 0.9, on the
 // training inputs); extract-noise and extract-mixup (3000 synthetic
 // queries, uniform noise or mixup of training rows, full probabilities, no
 // labels: α = 1, T = 1); extract-top2 (mixup queries, the teacher reveals
-// only its top 2 probabilities); extract-label (mixup queries, labels
-// only); kd-finetune (KD at T = 4, then 5 epochs on the true labels);
+// only its top 2 probabilities); extract-label (mixup queries, the
+// teacher's watermarked labels only, as `lineage serve --reveal label`
+// answers by default); extract-label-plain (the same through an unmarked
+// label API, `--watermark off`); kd-finetune (KD at T = 4, then 5 epochs on the true labels);
 // kd-int8 and kd-prune50 (KD at T = 4, then weights rounded to 8 bits, or
 // the smallest half of each weight matrix zeroed); kd-deep-narrow (KD into
 // 24-24-24 relu, an architecture no control has); serve-t0.5, serve-t2 and

@@ -34,7 +34,7 @@ type Family struct {
 // Default sizes of the zoo.
 const (
 	// DefaultPositivesPerFamily is the number of suspects per positive
-	// family in a full run (14 families: 56 positives).
+	// family in a full run (15 families: 60 positives).
 	DefaultPositivesPerFamily = 4
 	// DefaultOtherTeachers is the number of extra independent teachers
 	// whose students make the "student-of-other" negatives (full run).
@@ -56,7 +56,7 @@ const seedBase = 1_000_000
 // students of other independent teachers, and the teacher's own recipe
 // with another seed). teacherHidden and teacherAct are the protected
 // teacher's architecture, used by the "teacher-recipe" family. quick keeps
-// only QuickFamilies with one suspect each instead of the full counts (56
+// only QuickFamilies with one suspect each instead of the full counts (60
 // positives, 108 negatives).
 func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
 	kd := func(t float64) audit.Recipe {
@@ -74,7 +74,8 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 		{Name: "extract-noise", Kind: Positive, N: p, Recipe: extract("noise", ""), Note: "extraction: 3000 uniform-noise queries, full probabilities, no labels"},
 		{Name: "extract-mixup", Kind: Positive, N: p, Recipe: extract("mixup", ""), Note: "extraction: 3000 mixup queries, full probabilities, no labels"},
 		{Name: "extract-top2", Kind: Positive, N: p, Recipe: extract("mixup", "topk:2"), Note: "extraction: 3000 mixup queries, teacher reveals its top 2 only"},
-		{Name: "extract-label", Kind: Positive, N: p, Recipe: extract("mixup", "label"), Note: "extraction: 3000 mixup queries, teacher reveals labels only"},
+		{Name: "extract-label", Kind: Positive, N: p, Recipe: with(extract("mixup", "label"), func(r *audit.Recipe) { r.Watermark = true }), Note: "extraction: 3000 mixup queries, teacher reveals watermarked labels only (lineage serve --reveal label)"},
+		{Name: "extract-label-plain", Kind: Positive, N: p, Recipe: extract("mixup", "label"), Note: "extraction: 3000 mixup queries, teacher reveals its plain argmax only (serve --watermark off)"},
 		{Name: "kd-finetune", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "finetune" }), Note: "KD at T=4, then 5 epochs on true labels (laundering)"},
 		{Name: "kd-int8", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "int8" }), Note: "KD at T=4, weights rounded to int8"},
 		{Name: "kd-prune50", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.After = "prune50" }), Note: "KD at T=4, 50% smallest weights zeroed"},

@@ -125,6 +125,26 @@ func BoundaryProbes(ctx context.Context, teacher model.Model, d *dataset.Dataset
 	return Batch{X: x, Source: kept, Gen: gen}, nil
 }
 
+// WatermarkMargin is the top-2 margin WatermarkProbes bisect to.
+const WatermarkMargin = 0.02
+
+// WatermarkProbes returns up to n points where the teacher's top 2 nearly
+// tie (margin below WatermarkMargin) on mixup segments between rows of
+// train, the data the teacher was trained on: the kind of input a
+// label-only extraction queries, and where a label watermark
+// (package watermark) moves the served boundary. They are BoundaryProbes
+// on other data with a tighter margin, recorded as kind Watermark with
+// the setting "training_data" = 1.
+func WatermarkProbes(ctx context.Context, teacher model.Model, train *dataset.Dataset, n int, seed uint64) (Batch, error) {
+	b, err := BoundaryProbes(ctx, teacher, train, n, seed, BoundaryOptions{Margin: WatermarkMargin})
+	if err != nil {
+		return Batch{}, err
+	}
+	b.Gen.Kind = Watermark
+	b.Gen.Settings["training_data"] = 1
+	return b, nil
+}
+
 // bisect runs the batched bisection for pairs and returns, per pair, the
 // boundary point (nil when the margin was never reached) and the total
 // number of pair-steps evaluated.

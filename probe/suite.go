@@ -22,11 +22,12 @@ const (
 	Mistake     Kind = "mistake"     // held-out inputs the teacher gets wrong
 	Conferrable Kind = "conferrable" // PGD towards inputs only the teacher's students follow
 	Mixup       Kind = "mixup"       // random convex combinations of two held-out samples
+	Watermark   Kind = "watermark"   // boundary points on mixup segments of the teacher's training data, where a label watermark is tested
 )
 
 // kindOrder is the canonical order of the known kinds, used wherever the
 // package iterates over kinds.
-var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake, Conferrable, Mixup}
+var kindOrder = [...]Kind{Data, Noise, Boundary, Adversarial, Mistake, Conferrable, Mixup, Watermark}
 
 // Known reports whether k is one of the kinds lineage generates.
 func (k Kind) Known() bool {

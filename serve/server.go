@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/watermark"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -48,6 +49,14 @@ type Options struct {
 	Reveal model.Reveal
 	// Temperature re-tempers outputs (p' ∝ p^(1/T)); 0 and 1 leave them.
 	Temperature float64
+	// Watermark, when set and Reveal is label-only, makes the server
+	// answer with the marked label (watermark.Serve) instead of the
+	// argmax, so that students extracted through the API can be
+	// recognised. It is not announced in the metadata.
+	Watermark *watermark.Mark
+	// WatermarkEpsilon is the mark's tilt; 0 means
+	// watermark.DefaultEpsilon.
+	WatermarkEpsilon float64
 	// APIKey, when non-empty, is required as "Authorization: Bearer KEY"
 	// on every endpoint except /v2/health/*; otherwise 401. It is never
 	// logged.
@@ -118,6 +127,19 @@ func New(m model.Model, opts Options) (*Server, error) {
 	wrapped := m
 	if opts.Temperature != 0 && opts.Temperature != 1 {
 		wrapped = model.WithTemperature(wrapped, opts.Temperature)
+	}
+	if opts.Watermark != nil && opts.Reveal.Mode == model.RevealLabel {
+		if opts.Watermark.Inputs != info.InputSize || opts.Watermark.Classes != len(info.Labels) {
+			return nil, fmt.Errorf("serve: watermark for %d inputs and %d classes, model has %d and %d", opts.Watermark.Inputs, opts.Watermark.Classes, info.InputSize, len(info.Labels))
+		}
+		eps := opts.WatermarkEpsilon
+		if eps == 0 {
+			eps = watermark.DefaultEpsilon
+		}
+		if !(eps > 0) || math.IsInf(eps, 0) {
+			return nil, fmt.Errorf("serve: watermark epsilon %v: want a positive finite number", eps)
+		}
+		wrapped = watermark.Serve(wrapped, opts.Watermark, eps)
 	}
 	wrapped = model.WithReveal(wrapped, opts.Reveal)
 	s := &Server{m: wrapped, info: info, name: name, opts: opts, limiter: NewLimiter(opts.RateLimit, 0)}

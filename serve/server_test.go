@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/watermark"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -134,11 +135,14 @@ func TestInferMatchesModel(t *testing.T) {
 		name   string
 		reveal string
 		temp   float64
+		mark   bool
 	}{
-		{"full", "full", 0},
-		{"topk", "topk:1", 0},
-		{"label", "label", 0},
-		{"temperature", "full", 2},
+		{"full", "full", 0, false},
+		{"topk", "topk:1", 0, false},
+		{"label", "label", 0, false},
+		{"temperature", "full", 2, false},
+		{"label watermarked", "label", 0, true},
+		{"watermark ignored when revealing everything", "full", 0, true},
 	}
 	x := blas32.General{Rows: 3, Cols: 4, Stride: 4, Data: []float32{0.1, -2, 3.5, 1e-3, 0, 0, 0, 0, 7, 8, -9, 10}}
 	for _, tt := range tests {
@@ -147,11 +151,18 @@ func TestInferMatchesModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ts, _ := newTestServer(t, Options{Reveal: r, Temperature: tt.temp})
+			opts := Options{Reveal: r, Temperature: tt.temp}
 			var ref model.Model = m
 			if tt.temp != 0 {
 				ref = model.WithTemperature(ref, tt.temp)
 			}
+			if tt.mark {
+				opts.Watermark, opts.WatermarkEpsilon = watermark.ForModel(m), 3
+				if r.Mode == model.RevealLabel {
+					ref = watermark.Serve(ref, opts.Watermark, 3)
+				}
+			}
+			ts, _ := newTestServer(t, opts)
 			want, err := model.WithReveal(ref, r).Predict(context.Background(), x)
 			if err != nil {
 				t.Fatal(err)
@@ -182,6 +193,48 @@ func TestInferMatchesModel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWatermarkChangesSomeLabels checks that a marked label API answers
+// with the marked label, which differs from the argmax on some inputs
+// (the near-ties) and not on most, and that it does not announce itself.
+func TestWatermarkChangesSomeLabels(t *testing.T) {
+	m := testModel()
+	mk := watermark.ForModel(m)
+	s, err := New(m, Options{Reveal: model.Reveal{Mode: model.RevealLabel}, Watermark: mk, WatermarkEpsilon: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := blas32.General{Rows: 500, Cols: 4, Stride: 4, Data: make([]float32, 2000)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	got, err := s.m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := m.Predict(context.Background(), x)
+	changed := 0
+	for i := 0; i < x.Rows; i++ {
+		row, p := got.Data[i*3:(i+1)*3], plain.Data[i*3:(i+1)*3]
+		want := mk.Label(x.Data[i*4:(i+1)*4], p, 1)
+		if row[want] != 1 {
+			t.Fatalf("row %d: served %v, want one-hot of the marked label %d", i, row, want)
+		}
+		if want != model.Argmax(p) {
+			changed++
+		}
+	}
+	if changed == 0 || changed > x.Rows/4 {
+		t.Errorf("the mark changed %d of %d labels, want a few", changed, x.Rows)
+	}
+	if md := fmt.Sprint(s.Metadata()); strings.Contains(md, "watermark") {
+		t.Errorf("metadata announces the watermark: %s", md)
+	}
+	if _, err := New(m, Options{Reveal: model.Reveal{Mode: model.RevealLabel}, Watermark: watermark.New(watermark.Key{}, 5, 3, model.Normalization{})}); err == nil {
+		t.Errorf("New with a watermark of another shape: got nil error")
 	}
 }
 

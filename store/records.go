@@ -42,6 +42,18 @@ type Enrolment struct {
 	Controls  []Control       `json:"controls"`
 	Report    json.RawMessage `json:"report,omitempty"`
 	Created   string          `json:"created,omitempty"`
+	// Watermark, when set, is the label watermark audits test for.
+	Watermark *Watermark `json:"watermark,omitempty"`
+}
+
+// Watermark is the label watermark of an enrolment: its secret key (64
+// hex digits, see package watermark) and the input normalisation of the
+// teacher it tilts. Whoever reads it can recognise, and forge, the mark,
+// so a store holding one is as secret as the teacher's weights.
+type Watermark struct {
+	Key  string    `json:"key"`
+	Mean []float32 `json:"mean,omitempty"`
+	Std  []float32 `json:"std,omitempty"`
 }
 
 // AuditRecord is the stored result of auditing the suspect fingerprint

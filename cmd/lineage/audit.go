@@ -298,7 +298,10 @@ func auditTables(res audit.Result) []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}
 		if tr.NullFamily != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the p-value is set against family %q, the independent controls that score closest to the teacher", tr.Teacher, tr.NullFamily))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage score's p-value is set against family %q, the independent controls that score closest to the teacher", tr.Teacher, tr.NullFamily))
+		}
+		if wm, ok := tr.Statistics[audit.StatWatermark]; ok {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_score, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-audit.WatermarkWeight), 1/audit.WatermarkWeight))
 		}
 		if len(tr.Statistics) > 0 {
 			tables = append(tables, statisticsTable(tr))
@@ -309,7 +312,7 @@ func auditTables(res audit.Result) []report.Table {
 			tables = append(tables, t)
 		}
 	}
-	v.Notes = append(v.Notes, "p-value: of the lineage score against the independent models, Holm-adjusted across teachers; DERIVED when ≤ α.")
+	v.Notes = append(v.Notes, "p-value: of the lineage score against the independent models (combined with the label-watermark test when the teacher has one), Holm-adjusted across teachers; DERIVED when ≤ α.")
 	return append([]report.Table{v}, tables...)
 }
 

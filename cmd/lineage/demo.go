@@ -31,7 +31,8 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 it trains a teacher, distils a student from it, enrols the teacher (training positive and
 negative controls, choosing a probe suite and measuring error rates), then makes two
 derived suspects (a soft-label student and a label-only extraction through synthetic
-queries) and two independent ones, audits all four and prints the verdicts.
+queries to the teacher's watermarked label API, as "lineage serve --reveal label" answers)
+and two independent ones, audits all four and prints the verdicts.
 
 With --keep the database is written to --db (default lineage.db) so that
 'lineage report' and 'lineage audit' can be tried on it afterwards; otherwise a

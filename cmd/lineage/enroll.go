@@ -28,6 +28,8 @@ type enrollOptions struct {
 	workers    int
 	format     report.Format
 	noProgress bool
+	markProbes int
+	markKeyEnv string
 }
 
 // newEnrollCommand builds `lineage enroll`.
@@ -47,6 +49,11 @@ The suite hash printed is a commitment: publish it before any dispute, so that n
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
 interrupted enrolment leaves nothing behind and can simply be run again.
 
+A third of the suite are watermark probes: near-ties of the teacher on mixup segments of its
+training data, where audits test for the label watermark "lineage serve --reveal label" puts on
+the teacher's answers (its key is derived from the teacher's weights, or taken from
+--watermark-key-env as for serve). --watermark-probes -1 leaves them out.
+
 The teacher must be a model file (.lnm or .safetensors): enrolment needs its gradients.`,
 		Example: `  lineage --db case.db enroll acme --model teacher.lnm --data digits --seed 1
   lineage --db case.db enroll acme --model teacher.lnm --data digits --controls 4 --suite-size 60 --format json`,
@@ -62,6 +69,8 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
+	f.IntVar(&o.markProbes, "watermark-probes", 0, fmt.Sprintf("probes testing the label watermark (0: %.0f%% of the suite; -1: no watermark test)", 100*audit.DefaultWatermark))
+	f.StringVar(&o.markKeyEnv, "watermark-key-env", "", "take the watermark key (64 hex digits) from this environment variable instead of deriving it from the weights")
 	return c
 }
 
@@ -87,6 +96,13 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if o.controls < 0 || o.suiteSize < 0 || o.workers < 0 {
 		return usageError{errors.New("--controls, --suite-size and --workers must not be negative")}
 	}
+	if o.markProbes < -1 {
+		return usageError{fmt.Errorf("--watermark-probes %d: want -1 (none), 0 (default) or a positive number", o.markProbes)}
+	}
+	markKey, err := watermarkKey(o.markKeyEnv)
+	if err != nil {
+		return err
+	}
 	teacher, err := loadTeacher(o.model)
 	if err != nil {
 		return err
@@ -110,7 +126,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 
 	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
-		Progress: bar.Report}
+		Progress: bar.Report, Watermark: o.markProbes, WatermarkKey: markKey}
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
@@ -167,6 +183,9 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("seed", report.Int(int64(r.Seed)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
 	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
+	if slices.Contains(r.Statistics, audit.StatWatermark) {
+		kv.Notes = append(kv.Notes, "Audits also test for the label watermark `lineage serve --reveal label` puts on this teacher's answers; keep the store as secret as the weights.")
+	}
 	return kv
 }
 

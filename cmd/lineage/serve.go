@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/serve"
+	"github.com/lineage-audit/lineage/watermark"
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +27,9 @@ type serveOptions struct {
 	requireKeyEnv string
 	rateLimit     float64
 	maxBatch      int
+	watermark     string
+	epsilon       float64
+	markKeyEnv    string
 }
 
 // newServeCommand returns "lineage serve MODEL".
@@ -41,7 +46,16 @@ request goes to stderr. SIGINT or SIGTERM shuts down gracefully.
 
 The model answers POST /v2/models/NAME/infer with what --reveal allows:
 the full distribution, the top K probabilities (the rest spread evenly),
-or only the label as a one-hot vector.`,
+or only the label as a one-hot vector.
+
+With --reveal label the server marks its labels (--watermark auto, the
+default, for native model files): where the model nearly ties between two
+classes it answers with the one a secret key favours (package watermark).
+Students extracted through the API learn the mark and "lineage audit"
+tests for it; the key is derived from the model's weights, so "lineage
+enroll" with the same model file knows it without being told. The mark
+changes about 2 % of a digits teacher's labels, all near-ties; use
+--watermark off to serve the plain argmax.`,
 		Example: `  lineage serve teacher.lnm --name teacher --reveal topk:3
   LINEAGE_KEY=s3cret lineage serve teacher.lnm --require-key-env LINEAGE_KEY --rate-limit 50`,
 		Args: cobra.ExactArgs(1),
@@ -59,6 +73,9 @@ or only the label as a one-hot vector.`,
 	f.StringVar(&o.requireKeyEnv, "require-key-env", "", "require the API key held in this environment variable (Authorization: Bearer KEY)")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "inference requests per second allowed (0: unlimited)")
 	f.IntVar(&o.maxBatch, "max-batch", serve.DefaultMaxBatch, "largest batch per request")
+	f.StringVar(&o.watermark, "watermark", "auto", "label watermark with --reveal label: auto (on for native models) or off")
+	f.Float64Var(&o.epsilon, "watermark-epsilon", watermark.DefaultEpsilon, "the label watermark's tilt (larger: easier to detect, more labels changed)")
+	f.StringVar(&o.markKeyEnv, "watermark-key-env", "", "take the watermark key (64 hex digits) from this environment variable instead of deriving it from the weights")
 	return cmd
 }
 
@@ -84,9 +101,26 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 		}
 		key = v
 	}
+	if o.watermark != "auto" && o.watermark != "off" {
+		return fmt.Errorf("--watermark %q: want auto or off", o.watermark)
+	}
+	if !(o.epsilon > 0) || math.IsInf(o.epsilon, 0) {
+		return fmt.Errorf("--watermark-epsilon %v: want a positive number", o.epsilon)
+	}
+	markKey, err := watermarkKey(o.markKeyEnv)
+	if err != nil {
+		return err
+	}
 	m, err := model.Open(ref)
 	if err != nil {
 		return err
+	}
+	var mark *watermark.Mark
+	if mlp, ok := m.(*model.MLP); ok && o.watermark == "auto" && reveal.Mode == model.RevealLabel {
+		mark = watermark.ForModel(mlp)
+		if markKey != nil {
+			mark = watermark.New(*markKey, mark.Inputs, mark.Classes, mark.Norm)
+		}
 	}
 	name := o.name
 	if name == "" {
@@ -101,6 +135,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	srv, err := serve.New(m, serve.Options{
 		Name: name, Reveal: reveal, Temperature: o.temperature, APIKey: key,
 		RateLimit: o.rateLimit, MaxBatch: o.maxBatch, Log: cmd.ErrOrStderr(),
+		Watermark: mark, WatermarkEpsilon: o.epsilon,
 	})
 	if err != nil {
 		return err
@@ -111,8 +146,28 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(cmd.ErrOrStderr(), "serving %s as http://%s/v2/models/%s (reveal %s)\n", ref, ln.Addr(), srv.Name(), reveal)
+	if mark != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "labels carry a watermark (ε %g); --watermark off serves the plain argmax\n", o.epsilon)
+	}
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+// watermarkKey reads a watermark key from the environment variable env;
+// nil when env is empty. The key is never printed.
+func watermarkKey(env string) (*watermark.Key, error) {
+	if env == "" {
+		return nil, nil
+	}
+	v, ok := os.LookupEnv(env)
+	if !ok || v == "" {
+		return nil, fmt.Errorf("--watermark-key-env %s: the environment variable is not set or empty", env)
+	}
+	var k watermark.Key
+	if err := k.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
+		return nil, fmt.Errorf("--watermark-key-env %s: %w", env, err)
+	}
+	return &k, nil
 }

@@ -99,7 +99,12 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--reveal", "some"}, "--reveal"},
 		{[]string{"x.lnm", "--temperature", "0"}, "--temperature"},
 		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm"},
+		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark"},
+		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon"},
+		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123"},
+		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key"},
 	}
+	t.Setenv("LINEAGE_TEST_BAD_MARK_KEY", "not-hex-and-secret")
 	for _, tt := range tests {
 		cmd := newServeCommand()
 		cmd.SetArgs(tt.args)
@@ -108,6 +113,9 @@ func TestServeCommandErrors(t *testing.T) {
 		err := cmd.Execute()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("serve %v: error %v, want one mentioning %q", tt.args, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "not-hex-and-secret") {
+			t.Errorf("serve %v: error %q shows the key", tt.args, err)
 		}
 	}
 }

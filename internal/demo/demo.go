@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	suspects := []audit.Recipe{
 		{Family: "soft-label-student", Source: audit.FromTeacher, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1001},
-		{Family: "label-only-extraction", Source: audit.FromTeacher, Hidden: []int{64}, Reveal: "label", Transfer: "mixup", Queries: 5000, Alpha: 1, Seed: seed + 1002},
+		{Family: "label-only-extraction", Source: audit.FromTeacher, Hidden: []int{64}, Reveal: "label", Watermark: true, Transfer: "mixup", Queries: 5000, Alpha: 1, Seed: seed + 1002},
 		{Family: "independent-model", Source: audit.FromLabels, Hidden: []int{64}, Seed: seed + 1003},
 		{Family: "rival-teacher-student", Source: audit.FromOther, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1004},
 	}

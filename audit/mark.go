@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/lineage-audit/lineage/watermark"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/floats"
+)
+
+// StatWatermark names the label-watermark test in audit results.
+const StatWatermark = "watermark"
+
+// MethodDecoyKeys marks a p-value from the watermark's decoy-key test.
+const MethodDecoyKeys compare.Method = "decoy keys"
+
+// WatermarkWeight is the share of α given to the watermark test when an
+// enrolment has one. The verdict's p-value is the weighted Bonferroni
+// combination
+//
+//	p = min(1, p_score/(1−w), p_watermark/w),
+//
+// valid however the two tests depend on each other: a false DERIVED needs
+// p_score ≤ (1−w)α or p_watermark ≤ wα, which together have chance at most α.
+const WatermarkWeight = 0.2
+
+// combineP returns the weighted Bonferroni combination of the lineage
+// score's p-value and the watermark's.
+func combineP(pScore, pMark float64) float64 {
+	return min(1, pScore/(1-WatermarkWeight), pMark/WatermarkWeight)
+}
+
+// markPanel is a case's watermark test, prepared once.
+type markPanel struct {
+	panel *watermark.Panel
+	rows  []int // suite rows of kind probe.Watermark
+	// sum is the summed lean of the n independent controls and references
+	// (both halves); leans holds each one's, by fingerprint ID, so a
+	// control is tested against the others' mean (leave-one-out).
+	sum   []float64
+	n     int
+	leans map[string][]float64
+}
+
+// mark returns the case's watermark panel, or nil when the enrolment has
+// no watermark or its suite no watermark probes.
+func (c *Case) mark() (*markPanel, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.markDone {
+		return c.markP, c.markErr
+	}
+	c.markDone = true
+	w := c.Enrolment.Watermark
+	if w == nil {
+		return nil, nil
+	}
+	var key watermark.Key
+	if err := key.UnmarshalText([]byte(w.Key)); err != nil {
+		c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
+		return nil, c.markErr
+	}
+	var rows []int
+	for i, k := range c.Suite.Kinds {
+		if k == probe.Watermark {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	D, C := c.Suite.Dim(), len(c.Suite.Labels)
+	if (w.Mean != nil && len(w.Mean) != D) || (w.Std != nil && len(w.Std) != D) {
+		c.markErr = fmt.Errorf("enrolment %q: watermark normalisation has %d/%d values, suite %d inputs", c.Enrolment.Name, len(w.Mean), len(w.Std), D)
+		return nil, c.markErr
+	}
+	mk := watermark.New(key, D, C, model.Normalization{Mean: w.Mean, Std: w.Std})
+	pan, err := watermark.NewPanel(mk, pick(c.Suite.X, rows), pick(c.Teacher.P, rows), 0)
+	if err != nil {
+		c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
+		return nil, c.markErr
+	}
+	mp := &markPanel{panel: pan, rows: rows, sum: make([]float64, len(rows)), leans: map[string][]float64{}}
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive {
+			continue
+		}
+		y, err := pan.Lean(pick(c.Controls[i].P, rows))
+		if err != nil {
+			c.markErr = fmt.Errorf("enrolment %q: watermark: control %s: %w", c.Enrolment.Name, ctl.FP, err)
+			return nil, c.markErr
+		}
+		floats.Add(mp.sum, y)
+		mp.n++
+		mp.leans[ctl.FP] = y
+	}
+	c.markP = mp
+	return c.markP, nil
+}
+
+// center returns the mean lean of the independent controls other than
+// fp (nil when there are none).
+func (mp *markPanel) center(fp *fingerprint.Fingerprint) []float64 {
+	sum, n := mp.sum, mp.n
+	if y, ok := mp.leans[fp.ID]; ok {
+		sum = append([]float64(nil), sum...)
+		floats.Sub(sum, y)
+		n--
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]float64, len(sum))
+	floats.AddScaled(out, 1/float64(n), sum)
+	return out
+}
+
+// pick returns the rows of m listed in rows, copied.
+func pick(m blas32.General, rows []int) blas32.General {
+	out := blas32.General{Rows: len(rows), Cols: m.Cols, Stride: m.Cols, Data: make([]float32, len(rows)*m.Cols)}
+	for k, i := range rows {
+		copy(out.Data[k*m.Cols:(k+1)*m.Cols], m.Data[i*m.Stride:i*m.Stride+m.Cols])
+	}
+	return out
+}
+
+// markTest tests fp's outputs on the watermark probes, centred on
+// the mean lean of the enrolment's independent controls and references
+// (which never saw the marked labels, so the test stays exact); nil when
+// the case has no watermark test.
+func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
+	mp, err := c.mark()
+	if mp == nil || err != nil {
+		return nil, err
+	}
+	r, err := mp.panel.Test(pick(fp.P, mp.rows), mp.center(fp))
+	if err != nil {
+		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
+	}
+	return &r, nil
+}
+
+// markEvidence turns a watermark result into a statistic's evidence.
+func markEvidence(r *watermark.Result) StatEvidence {
+	return StatEvidence{Value: r.Stat, N: r.Probes, Similarity: r.Stat, NullMean: r.Mean, NullSD: r.SD,
+		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: r.P, Method: MethodDecoyKeys}
+}
+
+// controlIndex returns the index in c.Controls of the fingerprint id.
+func controlIndex(c *Case, id string) int {
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.FP == id {
+			return i
+		}
+	}
+	panic("audit: control " + id + " not in its case")
+}

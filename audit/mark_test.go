@@ -1,0 +1,120 @@
+package audit
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/lineage-audit/lineage/watermark"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// markCase turns a synthetic case into one with nMark watermark probes
+// (8 random features each) and a stored watermark key.
+func markCase(t *testing.T, rng *rand.Rand, nMark int) (*Case, *watermark.Mark) {
+	t.Helper()
+	c := synthCase(t, rng, 6, 24)
+	const d = 8
+	s := c.Suite
+	s.X = blas32.General{Rows: nProbes, Cols: d, Stride: d, Data: make([]float32, nProbes*d)}
+	for i := range s.X.Data {
+		s.X.Data[i] = float32(rng.NormFloat64())
+	}
+	for i := range nMark {
+		s.Kinds[i] = probe.Watermark
+	}
+	s.Hash = probe.CanonicalHash(s.X, s.Kinds, s.Labels)
+	c.Enrolment.Suite, c.Teacher.Suite = s.Hash, s.Hash
+	for _, fp := range c.Controls {
+		fp.Suite = s.Hash
+	}
+	mk := watermark.New(watermark.Key{7, 7, 7}, d, nClasses, model.Normalization{})
+	text, _ := mk.Key.MarshalText()
+	c.Enrolment.Watermark = &store.Watermark{Key: string(text)}
+	return c, mk
+}
+
+func TestAuditWatermark(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c, mk := markCase(t, rng, 60)
+	marked := func(p blas32.General) blas32.General {
+		out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
+		for i := range 60 {
+			x := c.Suite.X.Data[i*8 : (i+1)*8]
+			l := mk.Label(x, c.Teacher.P.Data[i*nClasses:(i+1)*nClasses], 5)
+			row := out.Data[i*nClasses : (i+1)*nClasses]
+			for j := range row {
+				row[j] = 0
+			}
+			row[l] = 1
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		suspect  blas32.General
+		want     Verdict
+		wantBest string
+	}{
+		{"independent", follow(rng, c.Teacher.P, 0.4), NotDerived, StatScore},
+		{"independent that learnt the marked labels", marked(follow(rng, c.Teacher.P, 0.4)), Derived, StatWatermark},
+		{"copy", follow(rng, c.Teacher.P, 0.9), Derived, StatScore},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fp := &fingerprint.Fingerprint{ID: tt.name, Suite: c.Suite.Hash, P: tt.suspect}
+			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, tt.name, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Results[0]
+			if got.Verdict != tt.want || got.Best != tt.wantBest {
+				t.Errorf("verdict %s by %s (p %.3g, reason %q), want %s by %s", got.Verdict, got.Best, got.PValue, got.Reason, tt.want, tt.wantBest)
+			}
+			wm, ok := got.Statistics[StatWatermark]
+			if !ok {
+				t.Fatalf("no %q statistic in %v", StatWatermark, got.Statistics)
+			}
+			if want := combineP(got.Statistics[StatScore].P, wm.P); got.PValue != want {
+				t.Errorf("p_value %g, want the weighted Bonferroni combination %g", got.PValue, want)
+			}
+			if wm.Method != MethodDecoyKeys || wm.NullN != watermark.DefaultDecoys {
+				t.Errorf("watermark evidence method %q over %d decoys, want %q over %d", wm.Method, wm.NullN, MethodDecoyKeys, watermark.DefaultDecoys)
+			}
+		})
+	}
+	// Without a stored key there is no watermark test.
+	c.Enrolment.Watermark = nil
+	c2 := &Case{Enrolment: c.Enrolment, Suite: c.Suite, Teacher: c.Teacher, Controls: c.Controls}
+	fp := &fingerprint.Fingerprint{ID: "x", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+	res, err := Audit([]*Case{c2}, []*fingerprint.Fingerprint{fp}, "x", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := res.Results[0].Statistics[StatWatermark]; ok {
+		t.Errorf("watermark statistic reported for an enrolment without a key")
+	}
+	// A malformed key is an error naming the enrolment, not a panic.
+	c3 := &Case{Enrolment: &store.Enrolment{Name: "bad", Suite: c.Suite.Hash, Controls: c.Enrolment.Controls, Watermark: &store.Watermark{Key: "zz"}}, Suite: c.Suite, Teacher: c.Teacher, Controls: c.Controls}
+	if _, err := Audit([]*Case{c3}, []*fingerprint.Fingerprint{fp}, "x", Options{}); err == nil {
+		t.Errorf("audit with a malformed watermark key: got nil error")
+	}
+}
+
+func TestCombineP(t *testing.T) {
+	tests := []struct{ score, mark, want float64 }{
+		{0.006, 0.5, 0.0075},
+		{0.5, 0.002, 0.01},
+		{0.9, 0.9, 1},
+		{0, 0.5, 0},
+	}
+	for _, tt := range tests {
+		if got := combineP(tt.score, tt.mark); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("combineP(%g, %g) = %g, want %g", tt.score, tt.mark, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,252 @@
+package watermark
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// near returns n probes of d features and teacher outputs over c classes
+// whose top 2 nearly tie (the boundary probes the test is meant for).
+func near(rng *rand.Rand, n, d, c int) (x, p blas32.General) {
+	x = blas32.General{Rows: n, Cols: d, Stride: d, Data: make([]float32, n*d)}
+	p = blas32.General{Rows: n, Cols: c, Stride: c, Data: make([]float32, n*c)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	for i := 0; i < n; i++ {
+		a := rng.IntN(c)
+		b := (a + 1 + rng.IntN(c-1)) % c
+		row := p.Data[i*c : (i+1)*c]
+		rest := float32(0.1) / float32(c-2)
+		for j := range row {
+			row[j] = rest
+		}
+		gap := float32(0.02 * rng.Float64())
+		row[a], row[b] = 0.45+gap, 0.45-gap
+	}
+	return x, p
+}
+
+func TestDeriveKey(t *testing.T) {
+	m := model.NewMLP([]int{4, 3, 2}, model.ActReLU, []string{"a", "b"}, rand.New(rand.NewPCG(1, 1)))
+	k1, k2 := DeriveKey(m), DeriveKey(m)
+	if k1 != k2 {
+		t.Fatalf("DeriveKey not deterministic: %x vs %x", k1, k2)
+	}
+	m.Theta[3] = math.Nextafter32(m.Theta[3], 10)
+	if k3 := DeriveKey(m); k3 == k1 {
+		t.Errorf("DeriveKey unchanged by a one-ulp weight change")
+	}
+}
+
+func TestKeyText(t *testing.T) {
+	var k Key
+	for i := range k {
+		k[i] = byte(i * 7)
+	}
+	b, _ := k.MarshalText()
+	var got Key
+	if err := got.UnmarshalText(b); err != nil || got != k {
+		t.Fatalf("round trip: got %x, %v; want %x", got, err, k)
+	}
+	for _, bad := range []string{"", "00", string(b[:63]) + "g", string(b) + "00"} {
+		if err := got.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("UnmarshalText(%q): got nil error, want one", bad)
+		}
+	}
+}
+
+func FuzzKeyText(f *testing.F) {
+	f.Add([]byte("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"))
+	f.Add([]byte("xyz"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var k Key
+		if err := k.UnmarshalText(b); err != nil {
+			return
+		}
+		enc, _ := k.MarshalText()
+		var k2 Key
+		if err := k2.UnmarshalText(enc); err != nil || k2 != k {
+			t.Fatalf("re-decode: got %x, %v; want %x", k2, err, k)
+		}
+	})
+}
+
+func TestLabelAndServe(t *testing.T) {
+	m := model.NewMLP([]int{6, 8, 4}, model.ActTanh, []string{"a", "b", "c", "d"}, rand.New(rand.NewPCG(3, 3)))
+	mk := ForModel(m)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := blas32.General{Rows: 200, Cols: 6, Stride: 6, Data: make([]float32, 1200)}
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	ctx := context.Background()
+	p, err := m.Predict(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Serve(m, mk, 3)
+	q, err := s.Predict(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for i := 0; i < x.Rows; i++ {
+		xi, pi := x.Data[i*6:(i+1)*6], p.Data[i*4:(i+1)*4]
+		if got, want := mk.Label(xi, pi, 0), model.Argmax(pi); got != want {
+			t.Fatalf("row %d: Label with ε=0 = %d, want argmax %d", i, got, want)
+		}
+		want := mk.Label(xi, pi, 3)
+		var sum float32
+		for c, v := range q.Data[i*4 : (i+1)*4] {
+			sum += v
+			if (c == want) != (v == 1) {
+				t.Fatalf("row %d: served %v, want one-hot of %d", i, q.Data[i*4:(i+1)*4], want)
+			}
+		}
+		if sum != 1 {
+			t.Fatalf("row %d: served row sums to %g", i, sum)
+		}
+		if want != model.Argmax(pi) {
+			changed++
+		}
+	}
+	if changed == 0 || changed == x.Rows {
+		t.Errorf("ε=3 changed %d of %d labels, want some but not all", changed, x.Rows)
+	}
+}
+
+// TestPanelNull checks the p-value's validity: suspects whose answers do
+// not depend on the key (each drawn with a fresh key, as the guarantee is
+// over the key's draw) have p ≤ α at most α of the time, within binomial
+// slack.
+func TestPanelNull(t *testing.T) {
+	const trials, decoys = 400, 99
+	rng := rand.New(rand.NewPCG(7, 8))
+	count := map[float64]int{0.01: 0, 0.05: 0, 0.1: 0}
+	for trial := 0; trial < trials; trial++ {
+		x, p := near(rng, 60, 8, 4)
+		var k Key
+		for i := range k {
+			k[i] = byte(rng.Uint32())
+		}
+		mk := New(k, 8, 4, model.Normalization{})
+		pan, err := NewPanel(mk, x, p, decoys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := make([]int, x.Rows)
+		for i := range labels {
+			row := p.Data[i*4 : (i+1)*4]
+			labels[i] = model.Argmax(row)
+			if rng.Float64() < 0.4 { // an independent model: often the runner-up
+				labels[i] = pan.top2[i]
+			}
+		}
+		r, err := pan.Test(oneHot(labels, 4), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for a := range count {
+			if r.P <= a {
+				count[a]++
+			}
+		}
+	}
+	for a, c := range count {
+		// mean + 3 sd of Binomial(trials, a)
+		slack := float64(trials)*a + 3*math.Sqrt(float64(trials)*a*(1-a))
+		if float64(c) > slack {
+			t.Errorf("α=%g: %d of %d null suspects had p ≤ α, want ≤ %.1f", a, c, trials, slack)
+		}
+		if a == 0.1 && c < trials/40 {
+			t.Errorf("α=%g: only %d of %d null p-values ≤ α: the test looks too conservative", a, c, trials)
+		}
+	}
+}
+
+func TestPanelPower(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, p := near(rng, 80, 8, 4)
+	mk := New(Key{1, 2, 3}, 8, 4, model.Normalization{})
+	pan, err := NewPanel(mk, x, p, 199)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := make([]int, x.Rows)
+	for i := range labels {
+		labels[i] = mk.Label(x.Data[i*8:(i+1)*8], p.Data[i*4:(i+1)*4], 1)
+	}
+	r, err := pan.Test(oneHot(labels, 4), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1.0 / 200; r.P != want || r.Z < 4 {
+		t.Errorf("marked suspect: p = %g, z = %.1f; want p = %g, z ≥ 4", r.P, r.Z, want)
+	}
+	if _, err := pan.Test(oneHot(labels[1:], 4), nil); err == nil {
+		t.Errorf("Test with too few labels: got nil error")
+	}
+	if _, err := NewPanel(mk, x, blas32.General{Rows: 1, Cols: 4, Stride: 4, Data: make([]float32, 4)}, 9); err == nil {
+		t.Errorf("NewPanel with mismatched rows: got nil error")
+	}
+}
+
+func BenchmarkPanel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, p := near(rng, 100, 64, 10)
+	mk := New(Key{9}, 64, 10, model.Normalization{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewPanel(mk, x, p, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// oneHot returns labels as one-hot rows over c classes.
+func oneHot(labels []int, c int) blas32.General {
+	m := blas32.General{Rows: len(labels), Cols: c, Stride: c, Data: make([]float32, len(labels)*c)}
+	for i, l := range labels {
+		m.Data[i*c+l] = 1
+	}
+	return m
+}
+
+func TestLean(t *testing.T) {
+	x := blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: []float32{1, 2, 3, 4}}
+	teacher := blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: []float32{0.5, 0.4, 0.1, 0.1, 0.45, 0.45}}
+	pan, err := NewPanel(New(Key{1}, 2, 3, model.Normalization{}), x, teacher, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		out  []float32
+		want []float64
+	}{
+		{"one-hot top-1, runner-up", []float32{1, 0, 0, 0, 0, 1}, []float64{LeanClip, -LeanClip}},
+		{"neither", []float32{0, 0, 1, 1, 0, 0}, []float64{0, 0}},
+		{"soft", []float32{0.5, 0.4, 0.1, 0.2, 0.5, 0.3}, []float64{math.Log(0.500001 / 0.400001), math.Log(0.500001 / 0.300001)}},
+	}
+	for _, tt := range tests {
+		got, err := pan.Lean(blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: tt.out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Abs(got[i]-tt.want[i]) > 1e-5 {
+				t.Errorf("%s: lean %v, want %v", tt.name, got, tt.want)
+				break
+			}
+		}
+	}
+	if _, err := pan.Lean(blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: make([]float32, 4)}); err == nil {
+		t.Errorf("Lean with too few classes: got nil error")
+	}
+}
