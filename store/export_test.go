@@ -35,6 +35,35 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if r, err := b.Verify(ctx); err != nil || !r.OK() {
 		t.Errorf("Verify after import = %+v, %v", r, err)
 	}
+	if !strings.Contains(first.String(), testMarkKey) {
+		t.Errorf("export lacks the watermark key, so import could not restore it")
+	}
+}
+
+// TestShowRedactsWatermarkKey checks that `db show` never prints the
+// watermark key.
+func TestShowRedactsWatermarkKey(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	for _, typ := range []string{"", TypeEnrolment} {
+		out, err := s.Show(ctx, typ, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), testMarkKey) || !strings.Contains(string(out), RedactedKey) {
+			t.Errorf("Show(%q, acme) = %s; want the key redacted", typ, out)
+		}
+	}
+	err := s.View(ctx, func(tx *Tx) error {
+		e, err := tx.Enrolment("acme")
+		if err == nil && e.Watermark.Key != testMarkKey {
+			t.Errorf("stored key %q changed by Show", e.Watermark.Key)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestImportErrors(t *testing.T) {

@@ -83,7 +83,8 @@ func populate(t testing.TB, s *Store) {
 			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels},
 			Controls: []Control{{FP: "pos", Role: RolePositive, Half: HalfSelection, Recipe: "kd T=4"},
 				{FP: "neg", Role: RoleNegative, Half: HalfCalibration}},
-			Report: []byte(`{"auc":0.97}`)}, PutOptions{}); err != nil {
+			Report:    []byte(`{"auc":0.97}`),
+			Watermark: &Watermark{Key: testMarkKey, Mean: []float32{1, 2, 3, 4}}}, PutOptions{}); err != nil {
 			return err
 		}
 		if err := tx.PutAudit(&AuditRecord{ID: "case-1", Suspect: "suspect", Against: []string{"acme"},
@@ -112,3 +113,6 @@ func fileSum(t testing.TB, path string) [32]byte {
 }
 
 func tempPath(t testing.TB) string { return filepath.Join(t.TempDir(), "case.db") }
+
+// testMarkKey is the watermark key populate stores.
+const testMarkKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"

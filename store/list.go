@@ -121,10 +121,14 @@ func (t *Tx) list(typ string) ([]Entry, error) {
 	return out, err
 }
 
+// RedactedKey replaces an enrolment's watermark key in Show's output; the
+// key itself is only in the database and in exports.
+const RedactedKey = "(secret: see db export)"
+
 // Show returns one record as indented JSON. For suites and fingerprints the
 // metadata is shown with the matrix shape instead of the numbers. An empty
 // typ searches enrolments, fingerprints, suites, audits and answers in
-// that order.
+// that order. A watermark key is shown as RedactedKey.
 func (s *Store) Show(ctx context.Context, typ, id string) ([]byte, error) {
 	types := []string{TypeEnrolment, TypeFingerprint, TypeSuite, TypeAudit, TypeAnswers}
 	if typ != "" {
@@ -178,6 +182,11 @@ func (t *Tx) show(typ, id string) (any, error) {
 		e, err := t.Enrolment(id)
 		if err != nil {
 			return nil, err
+		}
+		if e.Watermark != nil {
+			w := *e.Watermark
+			w.Key = RedactedKey
+			e.Watermark = &w
 		}
 		return struct {
 			Type string `json:"type"`
