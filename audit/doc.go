@@ -7,10 +7,10 @@
 // against the selection half (inputs the teacher's students follow and
 // independent models do not), chooses a probe suite on which the teacher
 // departs from the consensus of the selection half's independent models
-// (reserving 30 % of it for conferrable probes, and a third for watermark
-// probes: near-ties on mixup segments of the training data, chosen by the
-// teacher alone), fits a linear discriminant of similarity features on the selection half,
-// and measures the true- and false-positive rates on the calibration half.
+// (reserving 40 % of it for conferrable probes, 10 % for held-out data
+// and a fifth for watermark probes: near-ties on mixup segments of the
+// training data, chosen by the teacher alone), fits a linear discriminant
+// of similarity features on the selection half, and measures the true- and false-positive rates on the calibration half.
 //
 // Audit scores a suspect's fingerprint with that discriminant, compares the
 // score with the calibration negatives (and references) to get a p-value,

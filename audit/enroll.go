@@ -30,11 +30,11 @@ const (
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
 	// DefaultConferrable is the share of the suite reserved for
 	// conferrable adversarial probes.
-	DefaultConferrable = 0.3
+	DefaultConferrable = 0.4
 	// DefaultWatermark is the share of the suite reserved for watermark
 	// probes (probe.WatermarkProbes), where audits test for the teacher's
 	// label watermark.
-	DefaultWatermark = 1.0 / 3
+	DefaultWatermark = 0.2
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures
@@ -289,7 +289,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		progress("watermark probes")
 	}
 	counts := cand.Counts()
-	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 6, probe.Conferrable: min(counts[probe.Conferrable], nc)}
+	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 10, probe.Conferrable: min(counts[probe.Conferrable], nc)}
 	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n-wm.X.Rows, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)

@@ -27,7 +27,7 @@ const MethodDecoyKeys compare.Method = "decoy keys"
 //
 // valid however the two tests depend on each other: a false DERIVED needs
 // p_score ≤ (1−w)α or p_watermark ≤ wα, which together have chance at most α.
-const WatermarkWeight = 0.2
+const WatermarkWeight = 0.1
 
 // combineP returns the weighted Bonferroni combination of the lineage
 // score's p-value and the watermark's.

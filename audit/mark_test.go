@@ -106,10 +106,11 @@ func TestAuditWatermark(t *testing.T) {
 }
 
 func TestCombineP(t *testing.T) {
+	const w = WatermarkWeight
 	tests := []struct{ score, mark, want float64 }{
-		{0.006, 0.5, 0.0075},
-		{0.5, 0.002, 0.01},
-		{0.9, 0.9, 1},
+		{0.006, 0.5, 0.006 / (1 - w)},
+		{0.5, w * 0.002, 0.002},
+		{0.99, 0.99, 1},
 		{0, 0.5, 0},
 	}
 	for _, tt := range tests {

@@ -115,6 +115,26 @@ func TestBoundaryProbesMargin(t *testing.T) {
 	}
 }
 
+func TestWatermarkProbes(t *testing.T) {
+	f := getFixture(t)
+	b, err := WatermarkProbes(context.Background(), f.teacher, f.train, 30, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.X.Rows != 30 || b.Gen.Kind != Watermark || b.Gen.Settings["training_data"] != 1 || b.Gen.Settings["margin"] != WatermarkMargin {
+		t.Fatalf("got %d probes of kind %q, settings %v; want 30 watermark probes on training data with margin %v", b.X.Rows, b.Gen.Kind, b.Gen.Settings, WatermarkMargin)
+	}
+	p := predict(t, f.teacher, b.X)
+	for i := 0; i < p.Rows; i++ {
+		if _, p1, p2 := top2(row(p, i)); float64(p1-p2) >= WatermarkMargin {
+			t.Errorf("probe %d: teacher margin %.4f, want a near-tie below %v", i, p1-p2, WatermarkMargin)
+		}
+	}
+	if !Watermark.Known() {
+		t.Errorf("kind %q is not Known", Watermark)
+	}
+}
+
 func TestBoundaryProbesOneLabel(t *testing.T) {
 	f := getFixture(t)
 	top := argmaxRows(predict(t, f.teacher, f.test.X))

@@ -11,8 +11,8 @@ import (
 )
 
 // DefaultDecoys is the number of decoy keys a Panel compares the real key
-// with; the smallest p-value it can give is 1/(DefaultDecoys+1) = 0.0005.
-const DefaultDecoys = 1999
+// with; the smallest p-value it can give is 1/(DefaultDecoys+1) = 0.0001.
+const DefaultDecoys = 9999
 
 // ErrShape is wrapped by errors about inputs of the wrong shape.
 var ErrShape = errors.New("watermark: shape mismatch")

@@ -49,7 +49,7 @@ The suite hash printed is a commitment: publish it before any dispute, so that n
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
 interrupted enrolment leaves nothing behind and can simply be run again.
 
-A third of the suite are watermark probes: near-ties of the teacher on mixup segments of its
+A fifth of the suite are watermark probes: near-ties of the teacher on mixup segments of its
 training data, where audits test for the label watermark "lineage serve --reveal label" puts on
 the teacher's answers (its key is derived from the teacher's weights, or taken from
 --watermark-key-env as for serve). --watermark-probes -1 leaves them out.
