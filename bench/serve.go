@@ -19,8 +19,12 @@ package bench
 //  2. optionally wrk (ServeOptions.WrkPath): wrk -t1 -cC posting the same
 //     body, as an independent ceiling from a C load generator;
 //  3. lineage: remote.OpenHTTP with Concurrency C and BatchSize Batch,
-//     calling Predict on C×Batch×4 rows over and over for Duration;
-//     probes/s is the rows answered (validated distributions) per second.
+//     called the way `lineage probe` calls it: Predict on C×Batch rows
+//     (one journal batch: one request per concurrent slot) from two
+//     goroutines, so that, as with fingerprint.Options.InFlight = 2, the
+//     next batch's requests go out while the previous batch's last
+//     answers arrive; over and over for Duration. probes/s is the rows
+//     answered (validated distributions) per second.
 //
 // All of this runs once per wire format (ServeOptions.Wires): "binary",
 // the binary tensor data extension that lineage serve lists and
@@ -56,6 +60,7 @@ import (
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/serve"
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -239,7 +244,7 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	maxC := slices.Max(opts.Concurrency)
-	x := blas32.General{Rows: maxC * opts.Batch * 4, Cols: in, Stride: in}
+	x := blas32.General{Rows: maxC * opts.Batch, Cols: in, Stride: in}
 	x.Data = make([]float32, x.Rows*in)
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64())
@@ -247,7 +252,7 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 	batch := blas32.General{Rows: opts.Batch, Cols: in, Stride: in, Data: x.Data[:opts.Batch*in]}
 
 	rep := &ServeReport{Experiment: "serve", Model: hiddenString(sizes) + " relu", Batch: opts.Batch,
-		DurationS: opts.Duration.Seconds(), Repeats: opts.Repeats, LineageRows: opts.Batch * 4,
+		DurationS: opts.Duration.Seconds(), Repeats: opts.Repeats, LineageRows: opts.Batch,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU()}
 	for _, wire := range opts.Wires {
 		body, headers := requestBody(batch, wire)
@@ -277,7 +282,7 @@ func serveWire(ctx context.Context, opts ServeOptions, m model.Model, url, wire 
 	var rows []ServeRow
 	in := x.Cols
 	for _, c := range opts.Concurrency {
-		xc := blas32.General{Rows: c * opts.Batch * 4, Cols: in, Stride: in, Data: x.Data[:c*opts.Batch*4*in]}
+		xc := blas32.General{Rows: c * opts.Batch, Cols: in, Stride: in, Data: x.Data[:c*opts.Batch*in]}
 		rm, err := remote.OpenHTTP(ctx, url, remote.Options{Concurrency: c, BatchSize: opts.Batch, JSONOnly: wire == WireJSON})
 		if err != nil {
 			return nil, "", err
@@ -422,18 +427,31 @@ func loadCeiling(ctx context.Context, url string, body []byte, headers map[strin
 	return float64(ok.Load()) / elapsed.Seconds(), nil
 }
 
-// lineageRate calls rm.Predict(x) until d has passed and returns the rows
-// answered per second.
+// lineageStreams is the number of Predict calls lineageRate keeps in
+// flight: what `lineage probe` does (fingerprint.Options.InFlight).
+const lineageStreams = 2
+
+// lineageRate calls rm.Predict(x) from lineageStreams goroutines until d
+// has passed and returns the rows answered per second.
 func lineageRate(ctx context.Context, rm model.Model, x blas32.General, d time.Duration) (float64, error) {
 	start := time.Now()
-	rows := 0
-	for time.Since(start) < d {
-		if _, err := rm.Predict(ctx, x); err != nil {
-			return 0, err
-		}
-		rows += x.Rows
+	var rows atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range lineageStreams {
+		g.Go(func() error {
+			for time.Since(start) < d {
+				if _, err := rm.Predict(gctx, x); err != nil {
+					return err
+				}
+				rows.Add(int64(x.Rows))
+			}
+			return nil
+		})
 	}
-	return float64(rows) / time.Since(start).Seconds(), nil
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	return float64(rows.Load()) / time.Since(start).Seconds(), nil
 }
 
 // Table returns the report as one table. With split false each median
@@ -446,7 +464,7 @@ func (r *ServeReport) Table(split bool) report.Table {
 		Title: fmt.Sprintf("lineage serve throughput on loopback: %s MLP, batch %d", r.Model, r.Batch),
 		Notes: []string{
 			fmt.Sprintf("Median of %d runs of %.3g s each, interleaved; ± is the range (max − min) over the median.", r.Repeats, r.DurationS),
-			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request (the same wire format as lineage's) over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows: encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
+			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request (the same wire format as lineage's) over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows from two goroutines, as lineage probe does (two journal batches in flight): encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
 			"Wire binary: the Open Inference Protocol's binary tensor data extension (JSON header + raw float32), which lineage serve lists and lineage's client uses by default; json: all-JSON bodies, what a server without the extension gets.",
 			fmt.Sprintf("Server, load generator and client share the machine: GOMAXPROCS %d, %d CPUs; access log formatted to io.Discard.", r.GOMAXPROCS, r.CPUs),
 		},

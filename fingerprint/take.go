@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -31,11 +33,26 @@ type Options struct {
 	TopK int
 	// Meta is copied into the fingerprint's Meta; nil means none.
 	Meta map[string]string
+	// InFlight is the number of Predict calls Take keeps in flight at once;
+	// 0 and 1 mean one at a time. More pipelines the batches of a remote
+	// model (no idle gap while a batch's last answers arrive); a model
+	// whose answers depend on the order of its calls must then implement
+	// BatchPredictor.
+	InFlight int
 	// Progress, when non-nil, is called after every batch with the number
-	// of probes done and the total.
+	// of probes done and the total (from one goroutine at a time).
 	Progress func(done, total int)
 	// Now returns the current time for Elapsed; nil means time.Now.
 	Now func() time.Time
+}
+
+// BatchPredictor is a model that answers batch number k of a sequence
+// (such as a journal.Model, which replays stored batches by number). Take
+// calls PredictBatch with k = the batch's index, so batches may run
+// concurrently (Options.InFlight) without changing which answer belongs to
+// which batch.
+type BatchPredictor interface {
+	PredictBatch(ctx context.Context, k int, x blas32.General) (blas32.General, error)
 }
 
 // Take queries m on every probe of s and returns its fingerprint. The model
@@ -78,34 +95,58 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	n, d, c := s.Len(), s.Dim(), len(s.Labels)
 	p := blas32.General{Rows: n, Cols: c, Stride: c, Data: make([]float32, n*c)}
 	start := now()
-	queries := 0
-	for lo := 0; lo < n; lo += bs {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("fingerprint of model %q: %w", info.Name, err)
-		}
+	bp, numbered := m.(BatchPredictor)
+	var mu sync.Mutex // guards done and Progress calls
+	done := 0
+	batch := func(ctx context.Context, b int) error {
+		lo := b * bs
 		hi := min(lo+bs, n)
 		x := blas32.General{Rows: hi - lo, Cols: d, Stride: s.X.Stride,
 			Data: s.X.Data[lo*s.X.Stride : (hi-1)*s.X.Stride+d]}
-		y, err := m.Predict(ctx, x)
-		queries += hi - lo
+		var y blas32.General
+		var err error
+		if numbered {
+			y, err = bp.PredictBatch(ctx, b, x)
+		} else {
+			y, err = m.Predict(ctx, x)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("fingerprint of model %q, probes %d-%d: %w", info.Name, lo, hi-1, err)
+			return fmt.Errorf("fingerprint of model %q, probes %d-%d: %w", info.Name, lo, hi-1, err)
 		}
 		if y.Rows != hi-lo || y.Cols != c || y.Stride < y.Cols || len(y.Data) < (y.Rows-1)*y.Stride+y.Cols {
-			return nil, &AnswerError{Model: info.Name, Probe: lo,
+			return &AnswerError{Model: info.Name, Probe: lo,
 				Problem: fmt.Sprintf("answer is %d×%d for a batch of %d probes, want %d×%d", y.Rows, y.Cols, hi-lo, hi-lo, c)}
 		}
 		for i := 0; i < y.Rows; i++ {
 			row := y.Data[i*y.Stride : i*y.Stride+c]
 			if err := checkRow(row); err != "" {
-				return nil, &AnswerError{Model: info.Name, Probe: lo + i, Problem: err}
+				return &AnswerError{Model: info.Name, Probe: lo + i, Problem: err}
 			}
 			copy(p.Data[(lo+i)*c:], row)
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += hi - lo
 		if opts.Progress != nil {
-			opts.Progress(hi, n)
+			opts.Progress(done, n)
 		}
+		return nil
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, opts.InFlight))
+	for b := 0; b*bs < n; b++ {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return batch(gctx, b) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fingerprint of model %q: %w", info.Name, err)
+	}
+	queries := n
 	fp := &Fingerprint{
 		ID:      opts.ID,
 		Suite:   hash,

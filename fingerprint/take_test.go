@@ -3,9 +3,13 @@ package fingerprint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
@@ -207,5 +211,58 @@ func TestCompactAndTop1(t *testing.T) {
 	}
 	if got := Top1(nil); len(got) != 0 {
 		t.Errorf("Top1(nil) = %v, want []", got)
+	}
+}
+
+// numberedModel is a BatchPredictor that checks each batch number k gets
+// the rows of batch k, and records the numbers it saw.
+type numberedModel struct {
+	*fakeModel
+	s  *probe.Suite
+	bs int
+	mu sync.Mutex
+	ks []int
+}
+
+func (m *numberedModel) Predict(context.Context, blas32.General) (blas32.General, error) {
+	panic("Predict called on a BatchPredictor")
+}
+
+func (m *numberedModel) PredictBatch(_ context.Context, k int, x blas32.General) (blas32.General, error) {
+	time.Sleep(time.Millisecond) // let batches overlap
+	if got, want := x.Data[0], m.s.X.Data[k*m.bs*m.s.X.Stride]; got != want {
+		return blas32.General{}, fmt.Errorf("batch %d starts with %v, want %v", k, got, want)
+	}
+	m.mu.Lock()
+	m.ks = append(m.ks, k)
+	m.mu.Unlock()
+	return m.fn(x), nil
+}
+
+func TestTakeInFlight(t *testing.T) {
+	s := testSuite(23, 5, abc, 3)
+	want, err := Take(context.Background(), softmaxModel("x", 5, abc, 9), s, Options{BatchSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inFlight := range []int{2, 5} {
+		m := &numberedModel{fakeModel: softmaxModel("x", 5, abc, 9), s: s, bs: 4}
+		last := 0
+		got, err := Take(context.Background(), m, s, Options{BatchSize: 4, InFlight: inFlight, Progress: func(d, n int) {
+			if d <= last || n != 23 {
+				t.Errorf("in flight %d: progress %d/%d after %d", inFlight, d, n, last)
+			}
+			last = d
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Hash != want.Hash {
+			t.Errorf("in flight %d: hash %s, want %s (sequential)", inFlight, got.Hash, want.Hash)
+		}
+		slices.Sort(m.ks)
+		if !slices.Equal(m.ks, []int{0, 1, 2, 3, 4, 5}) || last != 23 {
+			t.Errorf("in flight %d: batch numbers %v, progress ended at %d; want 0..5 once each, 23", inFlight, m.ks, last)
+		}
 	}
 }

@@ -36,14 +36,16 @@ var ErrMismatch = errors.New("journal: inputs differ from the stored batch")
 var ErrCorrupt = errors.New("journal: corrupt stored batch")
 
 // Model is a model.Model whose answers are journaled in a store. Its zero
-// value is not usable; use New. Predict calls are numbered in the order
-// they arrive and must come from one goroutine at a time (they are
-// serialised).
+// value is not usable; use New. Predict numbers its calls in the order they
+// arrive, so Predict calls must come from one goroutine at a time;
+// PredictBatch takes the number from the caller and may run concurrently
+// (batches are then committed in whatever order they finish, and a rerun
+// replays each one by its number).
 type Model struct {
 	m    model.Model
 	db   *store.Store
 	job  string
-	mu   sync.Mutex
+	mu   sync.Mutex // guards next, have and the counts
 	next int
 	have map[int][]byte
 
@@ -67,7 +69,11 @@ func New(ctx context.Context, m model.Model, db *store.Store, job string) (*Mode
 func (j *Model) Info() model.Info { return j.m.Info() }
 
 // Stored returns the number of batches a previous run left.
-func (j *Model) Stored() int { return len(j.have) }
+func (j *Model) Stored() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.have)
+}
 
 // Counts returns how many input rows were sent to the model and how many
 // were answered from the journal so far.
@@ -77,32 +83,45 @@ func (j *Model) Counts() (asked, replayed int) {
 	return j.asked, j.replayed
 }
 
-// Predict answers batch number k (k counting this model's Predict calls
-// from 0): from the journal when batch k is stored with the same inputs,
-// otherwise from the model, committing the answer before returning it.
+// Predict answers batch number k, k counting this model's Predict calls
+// from 0 (see PredictBatch).
 func (j *Model) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	k := j.next
+	j.next++
+	j.mu.Unlock()
+	return j.PredictBatch(ctx, k, x)
+}
+
+// PredictBatch answers batch number k of the job: from the journal when
+// batch k is stored with the same inputs, otherwise from the model,
+// committing the answer before returning it. It is safe for concurrent
+// use with distinct k.
+func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas32.General, error) {
 	digest := digestOf(x)
-	if data, ok := j.have[k]; ok {
+	j.mu.Lock()
+	data, ok := j.have[k]
+	j.mu.Unlock()
+	if ok {
 		p, err := decode(data, digest)
 		if err != nil {
 			return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 		}
-		j.next++
+		j.mu.Lock()
 		j.replayed += x.Rows
+		j.mu.Unlock()
 		return p, nil
 	}
 	p, err := j.m.Predict(ctx, x)
 	if err != nil {
 		return blas32.General{}, err
 	}
+	j.mu.Lock()
 	j.asked += x.Rows
+	j.mu.Unlock()
 	if err := j.db.PutAnswers(ctx, j.job, k, encode(digest, p)); err != nil {
 		return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 	}
-	j.next++
 	return p, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +137,54 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed %d bytes into %d", len(data), len(again))
 		}
 	})
+}
+
+// TestConcurrentBatches commits batches out of order from several
+// goroutines; a rerun replays every one by number and asks nothing.
+func TestConcurrentBatches(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	xs := batches(6, 5, 4)
+	db := openStore(t, path)
+	j, err := New(ctx, m, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]blas32.General, len(xs))
+	var wg sync.WaitGroup
+	for k := len(xs) - 1; k >= 0; k-- { // last batch first
+		if k == 2 {
+			continue // "killed" before batch 2 was asked
+		}
+		wg.Go(func() {
+			p, err := j.PredictBatch(ctx, k, xs[k])
+			if err != nil {
+				t.Error(err)
+			}
+			first[k] = p
+		})
+	}
+	wg.Wait()
+	db.Close()
+
+	db = openStore(t, path)
+	defer db.Close()
+	c := &counting{Model: m}
+	j2, err := New(ctx, c, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, x := range xs {
+		p, err := j2.Predict(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k != 2 && !slices.Equal(p.Data, first[k].Data) {
+			t.Errorf("batch %d: replayed answer differs", k)
+		}
+	}
+	if asked, replayed := j2.Counts(); c.rows != 5 || asked != 5 || replayed != 25 {
+		t.Errorf("rerun asked the model %d rows (counts %d asked, %d replayed), want only batch 2's 5", c.rows, asked, replayed)
+	}
 }

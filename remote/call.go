@@ -47,16 +47,18 @@ func (e *statusError) Is(target error) bool {
 // *malformedError are retried with backoff; other failures are returned
 // at once. Every error is an *Error.
 func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse parser) error {
-	return c.callWire(ctx, method, url, body, -1, parse)
+	return c.callWire(ctx, method, url, body, nil, -1, parse)
 }
 
 // parser reads a 200 answer: its headers and body.
 type parser func(h http.Header, body []byte) error
 
-// callWire is call for a body whose first headerLen bytes are a JSON
-// header followed by binary tensor data (serve.HeaderLength); headerLen
-// < 0 means an all-JSON body.
-func (c *HTTPModel) callWire(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) error {
+// callWire is call for the body body followed by tail (nil for none: the
+// tail lets binary tensor data go out without being copied behind its
+// header), whose first headerLen bytes are a JSON header followed by
+// binary tensor data (serve.HeaderLength); headerLen < 0 means an
+// all-JSON body.
+func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) error {
 	var last error
 	status := 0
 	attempt := 0
@@ -69,7 +71,7 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body []byt
 		}
 		var retryAfter time.Duration
 		var retry bool
-		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, headerLen, parse)
+		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, tail, headerLen, parse)
 		if last == nil {
 			return nil
 		}
@@ -109,16 +111,22 @@ func (c *HTTPModel) backoff(attempt int) time.Duration {
 
 // attempt sends one request. It reports the status, the server's
 // Retry-After, whether a failure is worth retrying, and the failure.
-func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
+func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	if tail != nil {
+		rd = io.MultiReader(rd, bytes.NewReader(tail))
+	}
 	req, err := http.NewRequestWithContext(rctx, method, url, rd)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("building request: %w", err)
+	}
+	if tail != nil {
+		req.ContentLength = int64(len(body) + len(tail))
 	}
 	req.Header.Set("Accept", "application/json")
 	switch {
@@ -135,7 +143,7 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 		req.SetBasicAuth(c.ref.User, c.ref.Password)
 	}
 	c.stats.requests.Add(1)
-	c.stats.sent.Add(int64(len(body)))
+	c.stats.sent.Add(int64(len(body) + len(tail)))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return 0, 0, true, c.transportError(ctx, rctx, err)

@@ -15,9 +15,19 @@ import (
 // requestBody encodes the inference request for the rows of x: all JSON,
 // or (when the server speaks it) a JSON header followed by the rows as
 // little-endian float32 that also asks for a binary answer. It returns
-// the body and the header's length (−1 for all JSON).
-func (c *HTTPModel) requestBody(id string, x blas32.General) ([]byte, int) {
-	return serve.EncodeRequest(id, c.inputName, c.outputName, x, c.binary)
+// the body, a tail that follows it on the wire (x's own memory, uncopied,
+// when x's rows are contiguous on a little-endian host; nil otherwise) and
+// the header's length (−1 for all JSON).
+func (c *HTTPModel) requestBody(id string, x blas32.General) (body, tail []byte, headerLen int) {
+	if c.binary && (x.Stride == x.Cols || x.Rows == 1) {
+		if raw, ok := serve.Float32Bytes(x.Data[:x.Rows*x.Cols]); ok && x.Rows > 0 {
+			var buf [256]byte
+			hdr := serve.AppendRequestHeader(buf[:0], id, c.inputName, c.outputName, x.Rows, x.Cols)
+			return append([]byte(nil), hdr...), raw, len(hdr)
+		}
+	}
+	body, headerLen = serve.EncodeRequest(id, c.inputName, c.outputName, x, c.binary)
+	return body, nil, headerLen
 }
 
 // decodeAnswer parses an inference response into dst (n×k): all JSON, or

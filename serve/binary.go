@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -236,7 +237,28 @@ func (t *Tensor) BinaryOutput(bin []byte, off int) ([]float32, int, error) {
 // start of b, which must hold at least 4·len(dst) bytes; it is the inverse
 // of AppendFloat32LE.
 func ReadFloat32LE(dst []float32, b []byte) {
+	if v, ok := Float32Bytes(dst); ok {
+		copy(v, b[:len(v)])
+		return
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
+}
+
+// littleEndianHost reports whether float32 values are laid out in memory
+// as the little-endian bytes the binary extension uses.
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// Float32Bytes returns the memory of x as bytes, without copying, when the
+// host is little-endian (so the bytes are x's binary tensor data) and
+// false otherwise. The bytes alias x.
+func Float32Bytes(x []float32) ([]byte, bool) {
+	if !littleEndianHost {
+		return nil, false
+	}
+	if len(x) == 0 {
+		return []byte{}, true
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)), true
 }

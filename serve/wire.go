@@ -269,11 +269,12 @@ func truncate(b []byte, n int) string {
 // of the HeaderLength HTTP header).
 func EncodeRequest(id, input, output string, x blas32.General, binary bool) (body []byte, headerLen int) {
 	n, d := x.Rows, x.Cols
-	size := 64 + n*d*8
 	if binary {
-		size = 192 + n*d*4
+		body = AppendRequestHeader(make([]byte, 0, 192+n*d*4), id, input, output, n, d)
+		headerLen = len(body)
+		return AppendFloat32LE(body, x), headerLen
 	}
-	body = make([]byte, 0, size)
+	body = make([]byte, 0, 64+n*d*8)
 	body = append(body, `{"id":`...)
 	body = appendString(body, id)
 	body = append(body, `,"inputs":[{"name":`...)
@@ -282,15 +283,6 @@ func EncodeRequest(id, input, output string, x blas32.General, binary bool) (bod
 	body = strconv.AppendInt(body, int64(n), 10)
 	body = append(body, ',')
 	body = strconv.AppendInt(body, int64(d), 10)
-	if binary {
-		body = append(body, `],"parameters":{"`+ParamBinarySize+`":`...)
-		body = strconv.AppendInt(body, int64(4*n*d), 10)
-		body = append(body, `}}],"outputs":[{"name":`...)
-		body = appendString(body, output)
-		body = append(body, `,"parameters":{"`+ParamBinaryData+`":true}}]}`...)
-		headerLen = len(body)
-		return AppendFloat32LE(body, x), headerLen
-	}
 	body = append(body, `],"data":`...)
 	flat := x.Data[:n*d]
 	if x.Stride != d && n > 0 {
@@ -301,4 +293,24 @@ func EncodeRequest(id, input, output string, x blas32.General, binary bool) (bod
 	}
 	body = AppendFloats(body, flat)
 	return append(body, `}]}`...), -1
+}
+
+// AppendRequestHeader appends the JSON header of a binary inference
+// request for rows×cols FP32 inputs (EncodeRequest's header: the input
+// declares binary_data_size, the output asks for binary_data) to dst. The
+// rows' little-endian bytes follow it on the wire.
+func AppendRequestHeader(dst []byte, id, input, output string, rows, cols int) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, id)
+	dst = append(dst, `,"inputs":[{"name":`...)
+	dst = appendString(dst, input)
+	dst = append(dst, `,"datatype":"FP32","shape":[`...)
+	dst = strconv.AppendInt(dst, int64(rows), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(cols), 10)
+	dst = append(dst, `],"parameters":{"`+ParamBinarySize+`":`...)
+	dst = strconv.AppendInt(dst, int64(4*rows*cols), 10)
+	dst = append(dst, `}}],"outputs":[{"name":`...)
+	dst = appendString(dst, output)
+	return append(dst, `,"parameters":{"`+ParamBinaryData+`":true}}]}`...)
 }

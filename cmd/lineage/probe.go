@@ -75,7 +75,13 @@ func fingerprintOpened(ctx context.Context, m remote.Model, ref string, s *probe
 func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK, batch int) (*fingerprint.Fingerprint, error) {
 	r, _ := remote.ParseRef(ref)
 	before := m.Stats()
-	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch})
+	inFlight := 1
+	if r.Kind != remote.RefFile {
+		// Two batches in flight: the next batch's requests go out while the
+		// last answers of the previous one arrive (and are committed).
+		inFlight = 2
+	}
+	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch, InFlight: inFlight})
 	if err != nil {
 		return nil, err
 	}
