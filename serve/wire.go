@@ -274,15 +274,7 @@ func EncodeRequest(id, input, output string, x blas32.General, binary bool) (bod
 		headerLen = len(body)
 		return AppendFloat32LE(body, x), headerLen
 	}
-	body = make([]byte, 0, 64+n*d*8)
-	body = append(body, `{"id":`...)
-	body = appendString(body, id)
-	body = append(body, `,"inputs":[{"name":`...)
-	body = appendString(body, input)
-	body = append(body, `,"datatype":"FP32","shape":[`...)
-	body = strconv.AppendInt(body, int64(n), 10)
-	body = append(body, ',')
-	body = strconv.AppendInt(body, int64(d), 10)
+	body = appendInputHead(make([]byte, 0, 64+n*d*8), id, input, n, d)
 	body = append(body, `],"data":`...)
 	flat := x.Data[:n*d]
 	if x.Stride != d && n > 0 {
@@ -300,6 +292,17 @@ func EncodeRequest(id, input, output string, x blas32.General, binary bool) (bod
 // declares binary_data_size, the output asks for binary_data) to dst. The
 // rows' little-endian bytes follow it on the wire.
 func AppendRequestHeader(dst []byte, id, input, output string, rows, cols int) []byte {
+	dst = appendInputHead(dst, id, input, rows, cols)
+	dst = append(dst, `],"parameters":{"`+ParamBinarySize+`":`...)
+	dst = strconv.AppendInt(dst, int64(4*rows*cols), 10)
+	dst = append(dst, `}}],"outputs":[{"name":`...)
+	dst = appendString(dst, output)
+	return append(dst, `,"parameters":{"`+ParamBinaryData+`":true}}]}`...)
+}
+
+// appendInputHead appends the start of an inference request, up to the
+// input tensor's shape: {"id":ID,"inputs":[{"name":INPUT,"datatype":"FP32","shape":[ROWS,COLS
+func appendInputHead(dst []byte, id, input string, rows, cols int) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, id)
 	dst = append(dst, `,"inputs":[{"name":`...)
@@ -307,10 +310,5 @@ func AppendRequestHeader(dst []byte, id, input, output string, rows, cols int) [
 	dst = append(dst, `,"datatype":"FP32","shape":[`...)
 	dst = strconv.AppendInt(dst, int64(rows), 10)
 	dst = append(dst, ',')
-	dst = strconv.AppendInt(dst, int64(cols), 10)
-	dst = append(dst, `],"parameters":{"`+ParamBinarySize+`":`...)
-	dst = strconv.AppendInt(dst, int64(4*rows*cols), 10)
-	dst = append(dst, `}}],"outputs":[{"name":`...)
-	dst = appendString(dst, output)
-	return append(dst, `,"parameters":{"`+ParamBinaryData+`":true}}]}`...)
+	return strconv.AppendInt(dst, int64(cols), 10)
 }
