@@ -103,8 +103,11 @@ type EnrolReport struct {
 	Discriminant *Discriminant         `json:"discriminant,omitempty"`
 	Calibration  compare.Calibration   `json:"calibration"`
 	Families     map[string]FamilyRate `json:"families,omitempty"`
-	Seed         uint64                `json:"seed"`
-	ElapsedS     float64               `json:"elapsed_s"`
+	// Watermark, when the enrolment tests for a label watermark, is that
+	// test's own record on the independent controls.
+	Watermark *WatermarkRate `json:"watermark,omitempty"`
+	Seed      uint64         `json:"seed"`
+	ElapsedS  float64        `json:"elapsed_s"`
 }
 
 // FamilyRate counts calibration controls of one recipe family flagged at
@@ -113,6 +116,19 @@ type FamilyRate struct {
 	Role    string `json:"role"`
 	N       int    `json:"n"`
 	Flagged int    `json:"flagged_at_0.01"`
+}
+
+// WatermarkRate is the label-watermark test's record on an enrolment's
+// independent controls, each tested leave-one-out: none of them saw the
+// marked labels, so Flagged (p ≤ WatermarkWeight·α) is a measured false
+// positive count of the test alone.
+type WatermarkRate struct {
+	Probes    int     `json:"probes"`
+	Decoys    int     `json:"decoys"`
+	Negatives int     `json:"negatives"`
+	Alpha     float64 `json:"alpha"` // the test's share of α = 0.01
+	Flagged   int     `json:"flagged"`
+	MinP      float64 `json:"min_p"`
 }
 
 // ErrTooFewControls is wrapped when an enrolment would have too few
@@ -371,6 +387,9 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		return rep, err
 	} else if mp != nil {
 		rep.Statistics = append(rep.Statistics, StatWatermark)
+		if rep.Watermark, err = markRates(e, mp); err != nil {
+			return rep, err
+		}
 	}
 	rep.Discriminant = disc
 	var pos, neg [][]float64

@@ -160,3 +160,25 @@ func controlIndex(c *Case, id string) int {
 	}
 	panic("audit: control " + id + " not in its case")
 }
+
+// markRates tests every independent control of e (both halves) for the
+// watermark, leave-one-out, and counts those flagged at the test's share
+// of α = 0.01.
+func markRates(e *Case, mp *markPanel) (*WatermarkRate, error) {
+	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
+	for i, ctl := range e.Enrolment.Controls {
+		if ctl.Role != store.RoleNegative {
+			continue
+		}
+		res, err := e.markTest(e.Controls[i])
+		if err != nil {
+			return nil, err
+		}
+		r.Negatives++
+		r.MinP = min(r.MinP, res.P)
+		if res.P <= r.Alpha {
+			r.Flagged++
+		}
+	}
+	return r, nil
+}

@@ -87,6 +87,18 @@ func TestAuditWatermark(t *testing.T) {
 			}
 		})
 	}
+	// The test's own record on the independent controls.
+	mp, err := c.mark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates, err := markRates(c, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rates.Negatives != 48 || rates.Probes != 60 || rates.Decoys != watermark.DefaultDecoys || rates.Flagged > 2 || rates.Alpha != WatermarkWeight*DefaultAlpha {
+		t.Errorf("watermark rates %+v, want 48 negatives on 60 probes, %d decoys, at most 2 flagged", *rates, watermark.DefaultDecoys)
+	}
 	// Without a stored key there is no watermark test.
 	c.Enrolment.Watermark = nil
 	c2 := &Case{Enrolment: c.Enrolment, Suite: c.Suite, Teacher: c.Teacher, Controls: c.Controls}

@@ -89,6 +89,9 @@ func NewPanel(mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
 // Len returns the number of probes.
 func (p *Panel) Len() int { return len(p.top1) }
 
+// Decoys returns the number of decoy keys.
+func (p *Panel) Decoys() int { return len(p.diff) - 1 }
+
 // LeanClip bounds a probe's lean: a model's log-odds between the
 // teacher's top-2 classes count up to ±LeanClip, so one confident answer
 // cannot dominate the statistic.

@@ -180,6 +180,10 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 		kv.Add("FPR 95% upper bound at α="+a, report.Float(rate.FPRUpper, 3))
 	}
 	kv.Add("calibration AUC", report.Float(r.Calibration.AUC, 3))
+	if w := r.Watermark; w != nil {
+		kv.Add("watermark test", report.Text(fmt.Sprintf("%d probes, %d decoy keys; %d of %d independent controls at p ≤ %g (smallest p %.2g)",
+			w.Probes, w.Decoys, w.Flagged, w.Negatives, w.Alpha, w.MinP)))
+	}
 	kv.Add("seed", report.Int(int64(r.Seed)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
 	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
