@@ -61,6 +61,18 @@ func synthCase(t *testing.T, rng *rand.Rand, nPos, nNeg int) *Case {
 	return c
 }
 
+// auditSuspect audits the answers p, as the suspect called name, against
+// c alone.
+func auditSuspect(t *testing.T, c *Case, name string, p blas32.General) TeacherResult {
+	t.Helper()
+	fp := &fingerprint.Fingerprint{ID: name, Suite: c.Suite.Hash, P: p}
+	res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, name, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Results[0]
+}
+
 func randomAnswers(rng *rand.Rand) blas32.General {
 	p := blas32.General{Rows: nProbes, Cols: nClasses, Stride: nClasses, Data: make([]float32, nProbes*nClasses)}
 	for i := range nProbes {
@@ -111,12 +123,7 @@ func TestAuditVerdicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fp := &fingerprint.Fingerprint{ID: tt.name, Suite: c.Suite.Hash, P: tt.suspect}
-			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, tt.name, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := res.Results[0]
+			got := auditSuspect(t, c, tt.name, tt.suspect)
 			if got.Verdict != tt.want {
 				t.Errorf("verdict = %s (p %.3g, reason %q), want %s", got.Verdict, got.PValue, got.Reason, tt.want)
 			}

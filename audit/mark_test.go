@@ -66,12 +66,7 @@ func TestAuditWatermark(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fp := &fingerprint.Fingerprint{ID: tt.name, Suite: c.Suite.Hash, P: tt.suspect}
-			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, tt.name, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := res.Results[0]
+			got := auditSuspect(t, c, tt.name, tt.suspect)
 			if got.Verdict != tt.want || got.Best != tt.wantBest {
 				t.Errorf("verdict %s by %s (p %.3g, reason %q), want %s by %s", got.Verdict, got.Best, got.PValue, got.Reason, tt.want, tt.wantBest)
 			}
