@@ -39,12 +39,28 @@ func combineP(pScore, pMark float64) float64 {
 type markPanel struct {
 	panel *watermark.Panel
 	rows  []int // suite rows of kind probe.Watermark
-	// sum is the summed lean of the n independent controls and references
-	// (both halves); leans holds each one's, by fingerprint ID, so a
-	// control is tested against the others' mean (leave-one-out).
+	// soft and hard are the independent controls' and references' leans
+	// (both halves) on their full outputs and on their top-1 labels alone:
+	// a suspect is centred on the kind that matches its own outputs.
+	soft, hard leanSet
+}
+
+// leanSet is the summed lean of n models and each one's, by fingerprint
+// ID, so that a control is tested against the others' mean
+// (leave-one-out).
+type leanSet struct {
 	sum   []float64
 	n     int
 	leans map[string][]float64
+}
+
+func (l *leanSet) add(id string, y []float64) {
+	if l.sum == nil {
+		l.sum, l.leans = make([]float64, len(y)), map[string][]float64{}
+	}
+	floats.Add(l.sum, y)
+	l.n++
+	l.leans[id] = y
 }
 
 // mark returns the case's watermark panel, or nil when the enrolment has
@@ -85,29 +101,35 @@ func (c *Case) mark() (*markPanel, error) {
 		c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 		return nil, c.markErr
 	}
-	mp := &markPanel{panel: pan, rows: rows, sum: make([]float64, len(rows)), leans: map[string][]float64{}}
+	mp := &markPanel{panel: pan, rows: rows}
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Role == store.RolePositive {
 			continue
 		}
-		y, err := pan.Lean(pick(c.Controls[i].P, rows))
+		p := pick(c.Controls[i].P, rows)
+		soft, err := pan.Lean(p)
 		if err != nil {
 			c.markErr = fmt.Errorf("enrolment %q: watermark: control %s: %w", c.Enrolment.Name, ctl.FP, err)
 			return nil, c.markErr
 		}
-		floats.Add(mp.sum, y)
-		mp.n++
-		mp.leans[ctl.FP] = y
+		hard, _ := pan.Lean(oneHot(p))
+		mp.soft.add(ctl.FP, soft)
+		mp.hard.add(ctl.FP, hard)
 	}
 	c.markP = mp
 	return c.markP, nil
 }
 
 // center returns the mean lean of the independent controls other than
-// fp (nil when there are none).
-func (mp *markPanel) center(fp *fingerprint.Fingerprint) []float64 {
-	sum, n := mp.sum, mp.n
-	if y, ok := mp.leans[fp.ID]; ok {
+// fp, on their labels when p (fp's outputs on the watermark probes) holds
+// labels only (nil when there are none).
+func (mp *markPanel) center(fp *fingerprint.Fingerprint, p blas32.General) []float64 {
+	set := &mp.soft
+	if compare.LabelOnly(p) {
+		set = &mp.hard
+	}
+	sum, n := set.sum, set.n
+	if y, ok := set.leans[fp.ID]; ok {
 		sum = append([]float64(nil), sum...)
 		floats.Sub(sum, y)
 		n--
@@ -129,16 +151,17 @@ func pick(m blas32.General, rows []int) blas32.General {
 	return out
 }
 
-// markTest tests fp's outputs on the watermark probes, centred on
-// the mean lean of the enrolment's independent controls and references
-// (which never saw the marked labels, so the test stays exact); nil when
-// the case has no watermark test.
+// markTest tests fp's outputs on the watermark probes, centred on the
+// mean lean of the enrolment's independent controls and references (which
+// never saw the marked labels, so the test stays exact; their labels'
+// lean for a label-only suspect); nil when the case has no watermark test.
 func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
 	mp, err := c.mark()
 	if mp == nil || err != nil {
 		return nil, err
 	}
-	r, err := mp.panel.Test(pick(fp.P, mp.rows), mp.center(fp))
+	p := pick(fp.P, mp.rows)
+	r, err := mp.panel.Test(p, mp.center(fp, p))
 	if err != nil {
 		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}

@@ -63,6 +63,8 @@ func TestAuditWatermark(t *testing.T) {
 		{"independent", follow(rng, c.Teacher.P, 0.4), NotDerived, StatScore},
 		{"independent that learnt the marked labels", marked(follow(rng, c.Teacher.P, 0.4)), Derived, StatWatermark},
 		{"copy", follow(rng, c.Teacher.P, 0.9), Derived, StatScore},
+		{"label-only independent", oneHot(follow(rng, c.Teacher.P, 0.4)), NotDerived, StatScore},
+		{"label-only model that learnt the marked labels", oneHot(marked(follow(rng, c.Teacher.P, 0.4))), Derived, StatWatermark},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

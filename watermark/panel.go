@@ -20,7 +20,7 @@ var ErrShape = errors.New("watermark: shape mismatch")
 // Panel holds what the test needs about one probe set, computed once: for
 // every probe the teacher's top-2 classes and, for the real key and each
 // decoy, the tilt difference g_a − g_b. Testing a suspect is then a pass
-// over the suspect's labels per key.
+// over the suspect's leans per key.
 type Panel struct {
 	top1, top2 []int
 	diff       [][]float64 // [key][probe]; key 0 is the real one
@@ -108,6 +108,9 @@ func (p *Panel) Lean(out blas32.General) ([]float64, error) {
 	}
 	y := make([]float64, out.Rows)
 	for i := range y {
+		if p.top2[i] < 0 {
+			continue // a one-class teacher has no runner-up to lean to
+		}
 		row := out.Data[i*out.Stride : i*out.Stride+out.Cols]
 		v := math.Log(float64(row[p.top1[i]])+1e-6) - math.Log(float64(row[p.top2[i]])+1e-6)
 		y[i] = max(-LeanClip, min(LeanClip, v))

@@ -249,4 +249,13 @@ func TestLean(t *testing.T) {
 	if _, err := pan.Lean(blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: make([]float32, 4)}); err == nil {
 		t.Errorf("Lean with too few classes: got nil error")
 	}
+	// A one-class teacher has no runner-up: every lean is 0, no panic.
+	one := blas32.General{Rows: 2, Cols: 1, Stride: 1, Data: []float32{1, 1}}
+	pan1, err := NewPanel(New(Key{2}, 2, 1, model.Normalization{}), x, one, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y, err := pan1.Lean(one); err != nil || y[0] != 0 || y[1] != 0 {
+		t.Errorf("one class: lean %v, %v; want zeros", y, err)
+	}
 }
