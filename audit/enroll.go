@@ -324,9 +324,11 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	}
 	enr := &store.Enrolment{Name: name, TeacherFP: tfp.ID, Suite: suite.Hash, Teacher: teacher.Info()}
 	if wm.X.Rows > 0 {
-		key := watermark.DeriveKey(teacher)
+		var key watermark.Key
 		if opts.WatermarkKey != nil {
 			key = *opts.WatermarkKey
+		} else {
+			key = watermark.DeriveKey(teacher)
 		}
 		text, _ := key.MarshalText()
 		enr.Watermark = &store.Watermark{Key: string(text), Mean: teacher.Norm.Mean, Std: teacher.Norm.Std}

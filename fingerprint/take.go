@@ -146,13 +146,12 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fingerprint of model %q: %w", info.Name, err)
 	}
-	queries := n
 	fp := &Fingerprint{
 		ID:      opts.ID,
 		Suite:   hash,
 		Model:   info,
 		P:       p,
-		Queries: queries,
+		Queries: n,
 		Elapsed: now().Sub(start),
 	}
 	fp.Model.Labels = append([]string(nil), info.Labels...)

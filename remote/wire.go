@@ -21,9 +21,8 @@ import (
 func (c *HTTPModel) requestBody(id string, x blas32.General) (body, tail []byte, headerLen int) {
 	if c.binary && (x.Stride == x.Cols || x.Rows == 1) {
 		if raw, ok := serve.Float32Bytes(x.Data[:x.Rows*x.Cols]); ok && x.Rows > 0 {
-			var buf [256]byte
-			hdr := serve.AppendRequestHeader(buf[:0], id, c.inputName, c.outputName, x.Rows, x.Cols)
-			return append([]byte(nil), hdr...), raw, len(hdr)
+			hdr := serve.AppendRequestHeader(make([]byte, 0, 256), id, c.inputName, c.outputName, x.Rows, x.Cols)
+			return hdr, raw, len(hdr)
 		}
 	}
 	body, headerLen = serve.EncodeRequest(id, c.inputName, c.outputName, x, c.binary)

@@ -195,6 +195,11 @@ func AppendBinaryResponseHeader(dst []byte, modelName, id string, rows, cols int
 // AppendFloat32LE appends the values of x row by row to dst as
 // little-endian float32 bytes.
 func AppendFloat32LE(dst []byte, x blas32.General) []byte {
+	if x.Stride == x.Cols || x.Rows <= 1 {
+		if b, ok := Float32Bytes(x.Data[:x.Rows*x.Cols]); ok {
+			return append(dst, b...)
+		}
+	}
 	for i := 0; i < x.Rows; i++ {
 		for _, v := range x.Data[i*x.Stride : i*x.Stride+x.Cols] {
 			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(v))

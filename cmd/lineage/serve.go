@@ -117,9 +117,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	}
 	var mark *watermark.Mark
 	if mlp, ok := m.(*model.MLP); ok && o.watermark == "auto" && reveal.Mode == model.RevealLabel {
-		mark = watermark.ForModel(mlp)
-		if markKey != nil {
-			mark = watermark.New(*markKey, mark.Inputs, mark.Classes, mark.Norm)
+		if markKey == nil {
+			mark = watermark.ForModel(mlp)
+		} else {
+			mark = watermark.New(*markKey, mlp.Sizes[0], mlp.Sizes[len(mlp.Sizes)-1], mlp.Norm)
 		}
 	}
 	name := o.name
