@@ -225,9 +225,9 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	n := end - start
 	id := strconv.FormatInt(c.nextID.Add(1), 10)
 	rows := blas32.General{Rows: n, Cols: d, Stride: x.Stride, Data: x.Data[start*x.Stride:]}
-	body, tail, headerLen := c.requestBody(id, rows)
+	body, headerLen := c.requestBody(id, rows)
 	dst := out.Data[start*k : end*k]
-	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, tail, headerLen, func(h http.Header, resp []byte) error {
+	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, headerLen, func(h http.Header, resp []byte) error {
 		return c.decodeAnswer(h, resp, id, dst, n, k)
 	})
 	if errors.Is(err, errTooLarge) && n > 1 {
