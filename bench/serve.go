@@ -32,9 +32,13 @@ package bench
 // bytes), and "json", all-JSON bodies (remote.Options.JSONOnly), which is
 // what a server without the extension gets.
 //
-// Each measurement runs Repeats times, interleaved (ceiling, wrk, lineage,
-// ceiling, …) so slow drift hits all of them alike, and the report gives
-// the median and the range. Everything shares the machine's cores with the
+// Each measurement runs Repeats times, interleaved, lineage always between
+// the two load generators, whose order alternates (ceiling, lineage, wrk;
+// wrk, lineage, ceiling; …), so that neither side of a ratio always goes
+// first (scratch runs on a shared 2-core machine hinted at an order
+// effect of a few per cent). The report gives each figure's median and range, and
+// the ratios as medians of per-repeat ratios (each lineage run over the
+// load generator's run next to it), so slow drift cancels. Everything shares the machine's cores with the
 // server (wrk is a separate process), which is what a user running an
 // audit against a local `lineage serve` sees.
 
@@ -67,9 +71,9 @@ import (
 // Serve benchmark defaults, used when the corresponding ServeOptions field
 // is zero.
 const (
-	DefaultServeDuration = 3 * time.Second
+	DefaultServeDuration = 2 * time.Second
 	DefaultServeBatch    = 64
-	DefaultServeRepeats  = 3
+	DefaultServeRepeats  = 5
 )
 
 // DefaultServeConcurrency are the concurrencies ServeThroughput measures
@@ -85,8 +89,8 @@ var DefaultServeHidden = []int{64}
 var ErrServeOptions = errors.New("invalid serve bench options")
 
 // ServeOptions configures ServeThroughput. The zero value measures
-// concurrencies 1, 4 and 16 with batches of 64 rows, 3 s per measurement,
-// three times each, against a 64-64-10 MLP, without wrk.
+// concurrencies 1, 4 and 16 with batches of 64 rows, 2 s per measurement,
+// five times each, against a 64-64-10 MLP, without wrk.
 type ServeOptions struct {
 	// Duration is the length of one measurement; 0 means
 	// DefaultServeDuration. wrk runs for whole seconds (at least 1).
@@ -151,9 +155,9 @@ func newMeasure(runs []float64) Measure {
 
 // ServeRow is the figures at one concurrency. Ceiling and Wrk are
 // requests per second (multiply by the batch for probes per second);
-// Lineage is probes per second. Ratio is the lineage median over the
-// ceiling's median in probes; WrkRatio the same against wrk (0 without
-// wrk).
+// Lineage is probes per second. Ratio is the median over the repeats of
+// lineage's probes/s over the ceiling's in the same repeat (see
+// pairedRatio); WrkRatio the same against wrk (0 without wrk).
 type ServeRow struct {
 	Wire        string   `json:"wire"`
 	Concurrency int      `json:"concurrency"`
@@ -295,32 +299,51 @@ func serveWire(ctx context.Context, opts ServeOptions, m model.Model, url, wire 
 			return nil, "", err
 		}
 		var ceil, wrkRuns, lin []float64
-		for range opts.Repeats {
+		ceilingRun := func() error {
 			r, err := loadCeiling(ctx, url+"/infer", body, headers, c, opts.Duration)
 			if err != nil {
-				return nil, "", fmt.Errorf("ceiling at concurrency %d: %w", c, err)
+				return fmt.Errorf("ceiling at concurrency %d: %w", c, err)
 			}
 			ceil = append(ceil, r)
-			if wrk != nil {
-				r, err := wrk.run(ctx, c, opts.Duration)
-				if err != nil {
-					return nil, "", fmt.Errorf("wrk at concurrency %d: %w", c, err)
-				}
-				wrkRuns = append(wrkRuns, r)
+			return nil
+		}
+		wrkRun := func() error {
+			if wrk == nil {
+				return nil
+			}
+			r, err := wrk.run(ctx, c, opts.Duration)
+			if err != nil {
+				return fmt.Errorf("wrk at concurrency %d: %w", c, err)
+			}
+			wrkRuns = append(wrkRuns, r)
+			return nil
+		}
+		for i := range opts.Repeats {
+			// lineage runs between the two load generators, whose order
+			// alternates, so neither side of a ratio always goes first.
+			first, last := ceilingRun, wrkRun
+			if i%2 == 1 {
+				first, last = wrkRun, ceilingRun
+			}
+			if err := first(); err != nil {
+				return nil, "", err
 			}
 			p, err := lineageRate(ctx, rm, xc, opts.Duration)
 			if err != nil {
 				return nil, "", fmt.Errorf("lineage at concurrency %d: %w", c, err)
 			}
 			lin = append(lin, p)
+			if err := last(); err != nil {
+				return nil, "", err
+			}
 		}
 		rm.Close()
 		row := ServeRow{Wire: wire, Concurrency: c, Ceiling: newMeasure(ceil), Lineage: newMeasure(lin)}
-		row.Ratio = ratio(row.Lineage.Median, row.Ceiling.Median*float64(opts.Batch))
+		row.Ratio = pairedRatio(lin, ceil, float64(opts.Batch))
 		if wrk != nil {
 			w := newMeasure(wrkRuns)
 			row.Wrk = &w
-			row.WrkRatio = ratio(row.Lineage.Median, w.Median*float64(opts.Batch))
+			row.WrkRatio = pairedRatio(lin, wrkRuns, float64(opts.Batch))
 		}
 		rows = append(rows, row)
 	}
@@ -331,11 +354,21 @@ func serveWire(ctx context.Context, opts ServeOptions, m model.Model, url, wire 
 	return rows, version, nil
 }
 
-func ratio(a, b float64) float64 {
-	if b == 0 {
+// pairedRatio returns the median over runs i of lin[i] / (req[i]·batch):
+// each lineage run against the load generator's run next to it, so slow
+// drift of the machine cancels out of every ratio. Pairs with a zero
+// denominator are skipped; no pairs gives 0.
+func pairedRatio(lin, req []float64, batch float64) float64 {
+	var r []float64
+	for i := range min(len(lin), len(req)) {
+		if d := req[i] * batch; d > 0 {
+			r = append(r, lin[i]/d)
+		}
+	}
+	if len(r) == 0 {
 		return 0
 	}
-	return a / b
+	return newMeasure(r).Median
 }
 
 // requestBody encodes one OIP inference request carrying x the way
@@ -463,7 +496,7 @@ func (r *ServeReport) Table(split bool) report.Table {
 	t := report.Table{
 		Title: fmt.Sprintf("lineage serve throughput on loopback: %s MLP, batch %d", r.Model, r.Batch),
 		Notes: []string{
-			fmt.Sprintf("Median of %d runs of %.3g s each, interleaved; ± is the range (max − min) over the median.", r.Repeats, r.DurationS),
+			fmt.Sprintf("Median of %d runs of %.3g s each, interleaved (lineage between the two load generators, whose order alternates); ± is the range (max − min) over the median. Ratios are medians of per-run ratios (each lineage run over the load generator's run next to it).", r.Repeats, r.DurationS),
 			fmt.Sprintf("Ceiling: a Go load generator, C goroutines re-posting one pre-encoded %d-row request (the same wire format as lineage's) over keep-alive connections, bodies drained unparsed. lineage: remote.OpenHTTP (Concurrency C, BatchSize %d) calling Predict on C×%d rows from two goroutines, as lineage probe does (two journal batches in flight): encodes, decodes and validates every answer.", r.Batch, r.Batch, r.LineageRows),
 			"Wire binary: the Open Inference Protocol's binary tensor data extension (JSON header + raw float32), which lineage serve lists and lineage's client uses by default; json: all-JSON bodies, what a server without the extension gets.",
 			fmt.Sprintf("Server, load generator and client share the machine: GOMAXPROCS %d, %d CPUs; access log formatted to io.Discard.", r.GOMAXPROCS, r.CPUs),

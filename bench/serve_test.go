@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os/exec"
 	"strings"
 	"testing"
@@ -96,6 +97,28 @@ func TestMeasure(t *testing.T) {
 		if m.Median != tt.median || m.Min != tt.min || m.Max != tt.max || m.Spread() != tt.spread {
 			t.Errorf("newMeasure(%v) = median %g min %g max %g spread %g, want %g %g %g %g",
 				tt.runs, m.Median, m.Min, m.Max, m.Spread(), tt.median, tt.min, tt.max, tt.spread)
+		}
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	tests := []struct {
+		name     string
+		lin, req []float64
+		batch    float64
+		want     float64
+	}{
+		// Per-run ratios 0.5, 1, 0.9: the median pairs each lineage run
+		// with its own load-generator run (the ratio of medians would be
+		// 90/100 = 0.9 here too, but 0.5 would drag a mean).
+		{"paired", []float64{50, 90, 90}, []float64{1, 0.9, 1}, 100, 0.9},
+		{"even count", []float64{80, 100}, []float64{1, 1}, 100, 0.9},
+		{"zero denominator skipped", []float64{80, 100}, []float64{0, 1}, 100, 1},
+		{"none", nil, nil, 64, 0},
+	}
+	for _, tt := range tests {
+		if got := pairedRatio(tt.lin, tt.req, tt.batch); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%s: pairedRatio(%v, %v, %g) = %g, want %g", tt.name, tt.lin, tt.req, tt.batch, got, tt.want)
 		}
 	}
 }

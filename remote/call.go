@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,17 +49,19 @@ func (e *statusError) Is(target error) bool {
 // *malformedError are retried with backoff; other failures are returned
 // at once. Every error is an *Error.
 func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse parser) error {
-	return c.callWire(ctx, method, url, body, -1, parse)
+	return c.callWire(ctx, method, url, body, nil, -1, parse)
 }
 
 // parser reads a 200 answer: its headers and body. It must not keep body
 // (or slices of it) after it returns: the buffer is reused.
 type parser func(h http.Header, body []byte) error
 
-// callWire is call for a body whose first headerLen bytes are a JSON
-// header followed by binary tensor data (serve.HeaderLength); headerLen <
-// 0 means an all-JSON body.
-func (c *HTTPModel) callWire(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) error {
+// callWire is call for the body body followed by tail (nil for none: the
+// tail lets binary tensor data go out without being copied behind its
+// header; see joinedBody), whose first headerLen bytes are a JSON header
+// followed by binary tensor data (serve.HeaderLength); headerLen < 0
+// means an all-JSON body.
+func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) error {
 	var last error
 	status := 0
 	attempt := 0
@@ -71,7 +74,7 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body []byt
 		}
 		var retryAfter time.Duration
 		var retry bool
-		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, headerLen, parse)
+		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, tail, headerLen, parse)
 		if last == nil {
 			return nil
 		}
@@ -111,35 +114,35 @@ func (c *HTTPModel) backoff(attempt int) time.Duration {
 
 // attempt sends one request. It reports the status, the server's
 // Retry-After, whether a failure is worth retrying, and the failure.
-func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
+func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body) // a known in-memory reader: see requestBody
-	}
-	req, err := http.NewRequestWithContext(rctx, method, url, rd)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("building request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
+	headers := make([][2]string, 0, 4)
+	headers = append(headers, [2]string{"Accept", "application/json"})
 	switch {
 	case body != nil && headerLen >= 0:
-		req.Header.Set("Content-Type", serve.BinaryContentType)
-		req.Header.Set(serve.HeaderLength, strconv.Itoa(headerLen))
+		headers = append(headers, [2]string{"Content-Type", serve.BinaryContentType},
+			[2]string{serve.HeaderLength, strconv.Itoa(headerLen)})
 	case body != nil:
-		req.Header.Set("Content-Type", "application/json")
+		headers = append(headers, [2]string{"Content-Type", "application/json"})
 	}
 	switch {
 	case c.opts.APIKey != "":
-		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
+		headers = append(headers, [2]string{"Authorization", "Bearer " + c.opts.APIKey})
 	case c.ref.User != "":
-		req.SetBasicAuth(c.ref.User, c.ref.Password)
+		headers = append(headers, [2]string{"Authorization", "Basic " + basicAuth(c.ref.User, c.ref.Password)})
 	}
 	c.stats.requests.Add(1)
-	c.stats.sent.Add(int64(len(body)))
-	resp, err := c.client.Do(req)
+	c.stats.sent.Add(int64(len(body) + len(tail)))
+	resp, err := c.roundTrip(rctx, method, url, body, tail, headers)
 	if err != nil {
+		var be *buildError
+		switch {
+		case errors.As(err, &be):
+			return 0, 0, false, be
+		case errors.Is(err, errAnswerTooLarge):
+			return 0, 0, false, fmt.Errorf("response headers exceed %d bytes", c.direct.maxHeader)
+		}
 		return 0, 0, true, c.transportError(ctx, rctx, err)
 	}
 	defer resp.Body.Close()
@@ -171,6 +174,48 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body []byte
 		return resp.StatusCode, 0, errors.As(err, &m), errors.New(c.opts.redact(err.Error()))
 	}
 	return resp.StatusCode, 0, false, nil
+}
+
+// buildError is a request that could not be built; it is not retried.
+type buildError struct{ err error }
+
+func (e *buildError) Error() string { return "building request: " + e.err.Error() }
+func (e *buildError) Unwrap() error { return e.err }
+
+// roundTrip sends one request, through the direct client when the model
+// has one (see direct) and net/http otherwise, and returns the answer.
+func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string) (*http.Response, error) {
+	if c.direct != nil {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, &buildError{err}
+		}
+		return c.direct.do(ctx, &request{method: method, uri: u.RequestURI(), header: headers,
+			body: body, tail: tail, maxBody: c.opts.MaxResponseBytes})
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	if tail != nil {
+		rd = &joinedBody{body, tail}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return nil, &buildError{err}
+	}
+	if tail != nil {
+		req.ContentLength = int64(len(body) + len(tail))
+	}
+	for _, h := range headers {
+		req.Header.Set(h[0], h[1])
+	}
+	return c.client.Do(req)
+}
+
+// basicAuth is the credentials of HTTP basic authentication.
+func basicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
 
 // readBody reads up to limit bytes of resp's body: into a recycled buffer
@@ -241,4 +286,27 @@ func parseRetryAfter(h string) time.Duration {
 		return max(time.Until(t), 0)
 	}
 	return 0
+}
+
+// joinedBody reads a then b as one stream. Unlike io.MultiReader, one Read
+// fills p across the boundary, so net/http writes a header-plus-rows body
+// in one syscall rather than one per part. (net/http also flushes the
+// HTTP headers on their own before a body of any type but its known
+// in-memory readers: two segments per request, as for a *bytes.Reader of
+// the whole body once that spans the 4 KB write buffer.) Measured on
+// loopback (scratch t18, 2 cores, 8 interleaved 1 s pairs, 3 processes
+// each): lineage/ceiling 0.88–0.97 copying header and rows into one
+// *bytes.Reader, 0.92–0.98 with joinedBody, which also saves the 16 KB
+// copy per 64-row request; io.MultiReader was 0.82–0.89.
+type joinedBody struct{ a, b []byte }
+
+func (r *joinedBody) Read(p []byte) (int, error) {
+	n := copy(p, r.a)
+	r.a = r.a[n:]
+	m := copy(p[n:], r.b)
+	r.b = r.b[m:]
+	if n+m == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n + m, nil
 }

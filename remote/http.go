@@ -34,6 +34,7 @@ type HTTPModel struct {
 	closed     atomic.Bool
 	binary     bool     // speak the binary tensor data extension
 	workers    *workers // run Predict's batches
+	direct     *direct  // plain-http requests without net/http; nil for none
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -59,6 +60,11 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
 	}
 	c.workers = newWorkers(opts.Concurrency, c.predictRange)
+	if validHeaderValue(opts.APIKey) {
+		// A key that cannot be a header value is left to net/http, which
+		// refuses it without echoing it.
+		c.direct = newDirect(r.Base, opts)
+	}
 	if c.client == nil {
 		c.client = &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -194,6 +200,9 @@ func (c *HTTPModel) Close() error {
 	c.closed.Store(true)
 	c.workers.close()
 	c.client.CloseIdleConnections()
+	if c.direct != nil {
+		c.direct.close()
+	}
 	return nil
 }
 
@@ -225,9 +234,9 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	n := end - start
 	id := strconv.FormatInt(c.nextID.Add(1), 10)
 	rows := blas32.General{Rows: n, Cols: d, Stride: x.Stride, Data: x.Data[start*x.Stride:]}
-	body, headerLen := c.requestBody(id, rows)
+	body, tail, headerLen := c.requestBody(id, rows)
 	dst := out.Data[start*k : end*k]
-	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, headerLen, func(h http.Header, resp []byte) error {
+	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, tail, headerLen, func(h http.Header, resp []byte) error {
 		return c.decodeAnswer(h, resp, id, dst, n, k)
 	})
 	if errors.Is(err, errTooLarge) && n > 1 {

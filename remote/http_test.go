@@ -84,6 +84,9 @@ func TestRoundTrip(t *testing.T) {
 		{"server batch limit splits", serve.Options{MaxBatch: 3}, Options{BatchSize: 10}},
 		{"json only", serve.Options{}, Options{JSONOnly: true, BatchSize: 6}},
 		{"json only with key", serve.Options{APIKey: testKey}, Options{JSONOnly: true, APIKey: testKey}},
+		// A client of the caller's takes the net/http path, not direct.
+		{"net/http client", serve.Options{APIKey: testKey}, Options{Client: &http.Client{}, APIKey: testKey, BatchSize: 5, Concurrency: 2}},
+		{"net/http client json", serve.Options{}, Options{Client: &http.Client{}, JSONOnly: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -196,7 +196,7 @@ func AppendBinaryResponseHeader(dst []byte, modelName, id string, rows, cols int
 // little-endian float32 bytes.
 func AppendFloat32LE(dst []byte, x blas32.General) []byte {
 	if x.Stride == x.Cols || x.Rows <= 1 {
-		if b, ok := float32Bytes(x.Data[:x.Rows*x.Cols]); ok {
+		if b, ok := Float32Bytes(x.Data[:x.Rows*x.Cols]); ok {
 			return append(dst, b...)
 		}
 	}
@@ -242,7 +242,7 @@ func (t *Tensor) BinaryOutput(bin []byte, off int) ([]float32, int, error) {
 // start of b, which must hold at least 4·len(dst) bytes; it is the inverse
 // of AppendFloat32LE.
 func ReadFloat32LE(dst []float32, b []byte) {
-	if v, ok := float32Bytes(dst); ok {
+	if v, ok := Float32Bytes(dst); ok {
 		copy(v, b[:len(v)])
 		return
 	}
@@ -255,10 +255,10 @@ func ReadFloat32LE(dst []float32, b []byte) {
 // as the little-endian bytes the binary extension uses.
 var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// float32Bytes returns the memory of x as bytes, without copying, when the
+// Float32Bytes returns the memory of x as bytes, without copying, when the
 // host is little-endian (so the bytes are x's binary tensor data) and
 // false otherwise. The bytes alias x.
-func float32Bytes(x []float32) ([]byte, bool) {
+func Float32Bytes(x []float32) ([]byte, bool) {
 	if !littleEndianHost {
 		return nil, false
 	}

@@ -41,15 +41,17 @@ process and, for each wire format and at each concurrency C, measures:
            probes/s = req/s × batch);
   wrk      the same request from wrk -t1 -cC, when wrk is on PATH;
   lineage  the remote client (Concurrency C, BatchSize --batch) calling
-           Predict on C×batch×4 rows: probes/s answered and validated.
+           Predict on C×batch rows from two goroutines, as lineage probe
+           does: probes/s answered and validated.
 
 Wire formats (--wire): binary, the Open Inference Protocol's binary tensor
 data extension (a JSON header, then raw float32 bytes), which lineage serve
 lists and lineage's client then uses; json, all-JSON bodies, what servers
 without the extension get. Each figure is the median of --repeats interleaved
-runs of --duration, with its range. The goal is lineage ≥ 90% of the
-ceiling. Takes about wires × concurrencies × repeats × (2 or 3) × duration
-(~2.5 min by default).`,
+runs of --duration, with its range; lineage runs between the two load
+generators, whose order alternates, and each ratio is the median of the
+per-run ratios. The goal is lineage ≥ 90% of the ceiling. Takes about
+wires × concurrencies × repeats × (2 or 3) × duration (~3 min by default).`,
 		Example: `  lineage bench serve --format markdown
   lineage bench serve --duration 1s --concurrency 1,4 --format json`,
 		Args: exactArgs(0, "no arguments"),

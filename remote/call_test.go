@@ -1,0 +1,55 @@
+package remote
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"testing/iotest"
+)
+
+func TestJoinedBody(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+	}{
+		{"both", `{"id":"1"}`, "0123456789abcdef"},
+		{"empty tail", `{"id":"1"}`, ""},
+		{"empty head", "", "rows"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := []byte(tt.a + tt.b)
+			if err := iotest.TestReader(&joinedBody{[]byte(tt.a), []byte(tt.b)}, want); err != nil {
+				t.Fatal(err)
+			}
+			// One Read with room for everything returns everything: the
+			// point of joinedBody (io.MultiReader stops at the boundary).
+			if len(want) > 0 {
+				p := make([]byte, 64)
+				n, err := (&joinedBody{[]byte(tt.a), []byte(tt.b)}).Read(p)
+				if err != nil || !bytes.Equal(p[:n], want) {
+					t.Errorf("one Read = %q, %v; want %q, nil", p[:n], err, want)
+				}
+			}
+			got, err := io.ReadAll(iotest.OneByteReader(&joinedBody{[]byte(tt.a), []byte(tt.b)}))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("byte by byte = %q, %v; want %q", got, err, want)
+			}
+		})
+	}
+}
+
+func TestBodyBuffer(t *testing.T) {
+	b := bodyBuffer(100)
+	if len(b) != 100 {
+		t.Fatalf("len(bodyBuffer(100)) = %d, want 100", len(b))
+	}
+	recycle(b)
+	for _, n := range []int{10, 1000, 0} {
+		if got := len(bodyBuffer(n)); got != n {
+			t.Errorf("len(bodyBuffer(%d)) = %d, want %d", n, got, n)
+		}
+	}
+	recycle(nil) // no panic on a nil buffer
+}
