@@ -35,12 +35,13 @@ package bench
 // Each measurement runs Repeats times, interleaved, lineage always between
 // the two load generators, whose order alternates (ceiling, lineage, wrk;
 // wrk, lineage, ceiling; …), so that neither side of a ratio always goes
-// first (scratch runs on a shared 2-core machine hinted at an order
-// effect of a few per cent). The report gives each figure's median and range, and
+// first (scratch runs on a shared 2-core machine hinted at an order effect
+// of a few per cent). The report gives each figure's median and range, and
 // the ratios as medians of per-repeat ratios (each lineage run over the
-// load generator's run next to it), so slow drift cancels. Everything shares the machine's cores with the
-// server (wrk is a separate process), which is what a user running an
-// audit against a local `lineage serve` sees.
+// load generator's run next to it), so slow drift cancels. Everything
+// shares the machine's cores with the server (wrk is a separate process),
+// which is what a user running an audit against a local `lineage serve`
+// sees.
 
 import (
 	"bytes"

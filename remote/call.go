@@ -3,7 +3,6 @@ package remote
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,11 +126,8 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	case body != nil:
 		headers = append(headers, [2]string{"Content-Type", "application/json"})
 	}
-	switch {
-	case c.opts.APIKey != "":
-		headers = append(headers, [2]string{"Authorization", "Bearer " + c.opts.APIKey})
-	case c.ref.User != "":
-		headers = append(headers, [2]string{"Authorization", "Basic " + basicAuth(c.ref.User, c.ref.Password)})
+	if c.auth != "" {
+		headers = append(headers, [2]string{"Authorization", c.auth})
 	}
 	c.stats.requests.Add(1)
 	c.stats.sent.Add(int64(len(body) + len(tail)))
@@ -186,11 +183,11 @@ func (e *buildError) Unwrap() error { return e.err }
 // has one (see direct) and net/http otherwise, and returns the answer.
 func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string) (*http.Response, error) {
 	if c.direct != nil {
-		u, err := url.Parse(rawURL)
-		if err != nil {
-			return nil, &buildError{err}
+		uri, ok := strings.CutPrefix(rawURL, c.direct.origin)
+		if !ok || !strings.HasPrefix(uri, "/") {
+			return nil, &buildError{fmt.Errorf("URL outside %s", c.direct.origin)}
 		}
-		return c.direct.do(ctx, &request{method: method, uri: u.RequestURI(), header: headers,
+		return c.direct.do(ctx, &request{method: method, uri: uri, header: headers,
 			body: body, tail: tail, maxBody: c.opts.MaxResponseBytes})
 	}
 	var rd io.Reader
@@ -211,11 +208,6 @@ func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, 
 		req.Header.Set(h[0], h[1])
 	}
 	return c.client.Do(req)
-}
-
-// basicAuth is the credentials of HTTP basic authentication.
-func basicAuth(user, password string) string {
-	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
 
 // readBody reads up to limit bytes of resp's body: into a recycled buffer

@@ -29,6 +29,7 @@ import (
 // through net/http. It is safe for concurrent use. The zero value is not
 // usable; see newDirect.
 type direct struct {
+	origin    string // scheme://host of every URL it serves
 	addr      string // host:port to dial
 	host      string // Host header
 	maxHeader int64  // cap on one answer's status line and headers
@@ -85,7 +86,7 @@ func newDirect(base string, opts Options) *direct {
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	return &direct{addr: addr, host: u.Host, maxHeader: 1 << 20,
+	return &direct{origin: u.Scheme + "://" + u.Host, addr: addr, host: u.Host, maxHeader: 1 << 20,
 		dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
 }
 

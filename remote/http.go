@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ type HTTPModel struct {
 	binary     bool     // speak the binary tensor data extension
 	workers    *workers // run Predict's batches
 	direct     *direct  // plain-http requests without net/http; nil for none
+	auth       string   // the Authorization header: bearer key, basic credentials or ""
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -60,6 +62,12 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
 	}
 	c.workers = newWorkers(opts.Concurrency, c.predictRange)
+	switch {
+	case opts.APIKey != "":
+		c.auth = "Bearer " + opts.APIKey
+	case r.User != "":
+		c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(r.User+":"+r.Password))
+	}
 	if validHeaderValue(opts.APIKey) {
 		// A key that cannot be a header value is left to net/http, which
 		// refuses it without echoing it.
