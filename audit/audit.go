@@ -454,7 +454,7 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 	if err != nil {
 		return nil, nil, err
 	}
-	f := featureVector(disc.fs, cst, c.Teacher.P, p, c.Suite.Kinds)
+	f := featureVector(c, disc.fs, cst, fp.ID, p)
 	iv, err := cst.Vector(info)
 	if err != nil {
 		return nil, nil, err

@@ -23,6 +23,9 @@ type Case struct {
 	markDone bool                // mark has run: markP and markErr are set
 	markP    *markPanel
 	markErr  error
+
+	contrastOnce sync.Once
+	contrastP    *contrastPanel // nil: no replica contrast (see contrast)
 }
 
 // LoadCase reads the enrolment called name and everything it refers to.

@@ -29,7 +29,7 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 	}
 	neg := []Recipe{
 		{Family: "independent-h64", Source: FromLabels},
-		{Family: "teacher-recipe", Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
+		{Family: ReplicaFamily, Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
 		{Family: "independent-h32-tanh", Source: FromLabels, Hidden: []int{32}, Activation: "tanh"},
 		{Family: "independent-h128-gelu", Source: FromLabels, Hidden: []int{128}, Activation: "gelu"},
 		{Family: "half-data", Source: FromLabels, Half: 1},
@@ -39,7 +39,9 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 		{Family: "independent-h64-64", Source: FromLabels, Hidden: []int{64, 64}},
 		{Family: "half-data-2", Source: FromLabels, Half: 2, Hidden: []int{128}},
 		{Family: "other-kd-t10-h32", Source: FromOther, Hidden: []int{32}, Temperature: 10, Alpha: 0.9},
-		{Family: "independent-h96", Source: FromLabels, Hidden: []int{96}},
+		// The teacher's recipe twice: besides being the hardest negatives,
+		// the selection half's are the replicas of the replica contrast.
+		{Family: ReplicaFamily, Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
 	}
 	var out []Recipe
 	add := func(list []Recipe, n int) {

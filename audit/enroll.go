@@ -30,7 +30,10 @@ const (
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
 	// DefaultConferrable is the share of the suite reserved for
 	// conferrable adversarial probes.
-	DefaultConferrable = 0.4
+	DefaultConferrable = 0.3
+	// DefaultContrast is the share of the suite reserved for mixup probes
+	// drawn at random, unselected, for the replica contrast.
+	DefaultContrast = 0.3
 	// DefaultWatermark is the share of the suite reserved for watermark
 	// probes (probe.WatermarkProbes), where audits test for the teacher's
 	// label watermark.
@@ -71,6 +74,11 @@ type EnrollOptions struct {
 	// WatermarkKey is set); 0 means DefaultWatermark·SuiteSize (rounded
 	// down), negative means no watermark test and no key stored.
 	Watermark int
+	// Contrast is the number of mixup probes drawn at random between
+	// held-out samples and kept without selection, for the replica
+	// contrast (see ReplicaFamily); 0 means DefaultContrast·SuiteSize
+	// (rounded down), negative means none.
+	Contrast int
 	// WatermarkKey, when non-nil, replaces the key derived from the
 	// teacher's weights.
 	WatermarkKey *watermark.Key
@@ -195,6 +203,11 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		nw = int(DefaultWatermark * float64(n))
 	}
 	nw = min(nw, n/2)
+	nr := opts.Contrast
+	if nr == 0 {
+		nr = int(DefaultContrast * float64(n))
+	}
+	nr = max(0, min(nr, n/2))
 	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
 	if nc > 0 {
 		total++ // + conferrable probes
@@ -304,14 +317,27 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		}
 		progress("watermark probes")
 	}
+	// So are the replica contrast's random mixup probes: unselected, so
+	// that no model's answers shaped them.
+	var reserved []probe.Batch
+	if nr > 0 {
+		reserved = append(reserved, probe.MixupProbes(held, nr, bo.Seed^0xc0a7))
+	}
+	if wm.X.Rows > 0 {
+		reserved = append(reserved, wm)
+	}
+	left := n
+	for _, b := range reserved {
+		left -= b.X.Rows
+	}
 	counts := cand.Counts()
-	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/10), probe.Data: n / 10, probe.Conferrable: min(counts[probe.Conferrable], nc)}
-	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(n-wm.X.Rows, cand.Len()), quota)
+	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/20), probe.Data: n / 10, probe.Conferrable: min(counts[probe.Conferrable], nc)}
+	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(left, cand.Len()), quota)
 	if err != nil {
 		return nil, fmt.Errorf("select probes: %w", err)
 	}
-	if wm.X.Rows > 0 {
-		if suite, err = probe.Finalize(name, suite.Labels, append(splitBatches(suite), wm)...); err != nil {
+	if len(reserved) > 0 {
+		if suite, err = probe.Finalize(name, suite.Labels, append(splitBatches(suite), reserved...)...); err != nil {
 			return nil, fmt.Errorf("select probes: %w", err)
 		}
 	}

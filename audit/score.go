@@ -20,7 +20,7 @@ const StatScore = "lineage_score"
 // per-kind features of that kind are used.
 const minKindProbes = 5
 
-// shrinkage pulls the discriminant's pooled covariance towards a multiple
+// shrinkage pulls the discriminant's null covariance towards a multiple
 // of the identity (Ledoit–Wolf style), which keeps it stable when there
 // are few controls per feature.
 const shrinkage = 0.3
@@ -36,9 +36,11 @@ type feature struct {
 // features lists the features a suite supports: agreement on each kind with
 // at least minKindProbes probes, soft agreement on mixup and data probes,
 // log-probability correlation on data probes (the teacher's "dark
-// knowledge"), and JS divergence after fitting the suspect's temperature.
-// labelOnly keeps only the features a label-only suspect can have.
-func features(s *probe.Suite, labelOnly bool) []feature {
+// knowledge"), JS divergence after fitting the suspect's temperature, and
+// the replica contrast when the case has one (see contrastPanel). labelOnly
+// keeps only the features a label-only suspect can have.
+func features(c *Case, labelOnly bool) []feature {
+	s := c.Suite
 	counts := s.Counts()
 	var fs []feature
 	for _, k := range []probe.Kind{probe.Mixup, probe.Mistake, probe.Adversarial, probe.Boundary, probe.Conferrable, probe.Data} {
@@ -48,6 +50,9 @@ func features(s *probe.Suite, labelOnly bool) []feature {
 	}
 	if len(fs) == 0 {
 		fs = append(fs, feature{key: string(compare.StatAgreement), labelSafe: true})
+	}
+	if c.contrast() != nil {
+		fs = append(fs, feature{key: featContrast, labelSafe: true})
 	}
 	if labelOnly {
 		return fs
@@ -64,12 +69,17 @@ func features(s *probe.Suite, labelOnly bool) []feature {
 	return fs
 }
 
-// featureVector returns a suspect's features (NaN where unmeasured).
-func featureVector(fs []feature, st compare.Stats, teacher, suspect blas32.General, kinds []probe.Kind) []float64 {
+// featureVector returns the features of the fingerprint id, whose outputs
+// on c's suite are suspect (NaN where unmeasured).
+func featureVector(c *Case, fs []feature, st compare.Stats, id string, suspect blas32.General) []float64 {
 	v := make([]float64, len(fs))
 	for i, f := range fs {
-		if f.key == "logcorr/data" {
-			v[i] = logCorrSimilarity(teacher, suspect, kinds, f.kind)
+		switch f.key {
+		case "logcorr/data":
+			v[i] = logCorrSimilarity(c.Teacher.P, suspect, c.Suite.Kinds, f.kind)
+			continue
+		case featContrast:
+			v[i] = c.contrast().value(id, suspect)
 			continue
 		}
 		s, err := st.Similarity(f.key)
@@ -125,10 +135,17 @@ func (d *Discriminant) Score(v []float64) float64 {
 	return s
 }
 
-// fitDiscriminant fits Fisher's linear discriminant, with shrinkage, of the
-// selection half's positive against its negative controls.
+// fitDiscriminant fits a linear discriminant, with shrinkage, of the
+// selection half's positive against its negative controls: the weights
+// solve Σ₀·w = μ₊ − μ₀ (restricted to w ≥ 0), where Σ₀ is the covariance
+// of the negatives alone. Fisher's rule would pool the positives' spread
+// into Σ₀; but the positives are a mix of recipes, and a feature that
+// separates most of them from the null by a wide margin (the replica
+// contrast) varies a lot among them, so pooling would shrink its weight
+// for the wrong reason. The score is tested against the null, and the
+// null's spread is what a weight should be measured against.
 func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
-	fs := features(c.Suite, labelOnly)
+	fs := features(c, labelOnly)
 	var pos, neg [][]float64
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Half != store.HalfSelection {
@@ -178,18 +195,13 @@ func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
 		}
 		return out, mean
 	}
-	zp, mp := z(pos)
+	_, mp := z(pos)
 	zn, mn := z(neg)
 	S := mat.NewSymDense(p, nil)
-	for _, grp := range []struct {
-		x [][]float64
-		m []float64
-	}{{zp, mp}, {zn, mn}} {
-		for _, v := range grp.x {
-			for a := 0; a < p; a++ {
-				for b := a; b < p; b++ {
-					S.SetSym(a, b, S.At(a, b)+(v[a]-grp.m[a])*(v[b]-grp.m[b]))
-				}
+	for _, v := range zn {
+		for a := 0; a < p; a++ {
+			for b := a; b < p; b++ {
+				S.SetSym(a, b, S.At(a, b)+(v[a]-mn[a])*(v[b]-mn[b]))
 			}
 		}
 	}
@@ -229,7 +241,7 @@ func controlFeatures(c *Case, fs []feature, fp *fingerprint.Fingerprint, labelOn
 	if err != nil {
 		return nil, err
 	}
-	return featureVector(fs, st, c.Teacher.P, p, c.Suite.Kinds), nil
+	return featureVector(c, fs, st, fp.ID, p), nil
 }
 
 // oneHot returns p with every row replaced by the one-hot of its argmax.

@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// ReplicaFamily is the recipe family of the negative controls that
+// replicate the teacher: its own architecture and training recipe with
+// other seeds. Those of the selection half are the replicas of the
+// replica contrast.
+const ReplicaFamily = "teacher-recipe"
+
+// MinReplicas is the number of replicas an enrolment needs before audits
+// use the replica contrast.
+const MinReplicas = 2
+
+// featContrast names the replica-contrast feature.
+const featContrast = "replica_contrast"
+
+// contrastKinds are the probe kinds the replica contrast is measured on:
+// inputs on or between data points, where models of the task are unsure
+// enough for the order of their runner-up classes to carry a model's own
+// "dark knowledge", and which adversarial search did not tailor to
+// particular models.
+var contrastKinds = []probe.Kind{probe.Mixup, probe.Data, probe.Watermark, probe.Boundary}
+
+// contrastPanel is a case's replica contrast, prepared once: for every
+// contrast probe i the teacher's rank profile ρ(T_i) and the sum of the
+// replicas' profiles, so that
+//
+//	C(S) = (1/n) Σ_i ⟨ρ(S_i), ρ(T_i) − ρ̄_i⟩,   ρ̄_i = mean over replicas of ρ(R_i),
+//
+// the suspect's weighted rank correlation with the teacher minus its mean
+// correlation with the replicas. An independent suspect has no reason to
+// side with the teacher rather than with a replica of it, whatever its own
+// architecture, so C centres near zero for every kind of independent
+// model, while a model distilled from the teacher inherits the teacher's
+// own order of runner-up classes. A replica is measured against the other
+// replicas only (leave-one-out).
+type contrastPanel struct {
+	rows    []int
+	teacher [][]float64            // ρ(T_i)
+	sum     [][]float64            // Σ_r ρ(R_i)
+	n       int                    // replicas
+	own     map[string][][]float64 // each replica's profiles, by fingerprint ID
+}
+
+// contrast returns the case's replica-contrast panel, or nil when the
+// enrolment has fewer than MinReplicas replicas or its suite fewer than
+// minKindProbes contrast probes.
+func (c *Case) contrast() *contrastPanel {
+	c.contrastOnce.Do(func() {
+		var rows []int
+		for i, k := range c.Suite.Kinds {
+			for _, ck := range contrastKinds {
+				if k == ck {
+					rows = append(rows, i)
+					break
+				}
+			}
+		}
+		if len(rows) < minKindProbes {
+			return
+		}
+		var reps []int
+		for i, ctl := range c.Enrolment.Controls {
+			if ctl.Role == store.RoleNegative && ctl.Half == store.HalfSelection && familyOf(ctl) == ReplicaFamily {
+				reps = append(reps, i)
+			}
+		}
+		if len(reps) < MinReplicas {
+			return
+		}
+		cp := &contrastPanel{rows: rows, n: len(reps), own: map[string][][]float64{}}
+		cp.teacher = profiles(c.Teacher.P, rows)
+		cp.sum = make([][]float64, len(rows))
+		for i := range cp.sum {
+			cp.sum[i] = make([]float64, c.Teacher.P.Cols)
+		}
+		for _, r := range reps {
+			pr := profiles(c.Controls[r].P, rows)
+			for i, v := range pr {
+				for j, x := range v {
+					cp.sum[i][j] += x
+				}
+			}
+			cp.own[c.Enrolment.Controls[r].FP] = pr
+		}
+		c.contrastP = cp
+	})
+	return c.contrastP
+}
+
+// profiles returns the rank profiles (compare.RankProfile) of p's rows.
+func profiles(p blas32.General, rows []int) [][]float64 {
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = make([]float64, p.Cols)
+		compare.RankProfile(out[i], p.Data[r*p.Stride:r*p.Stride+p.Cols])
+	}
+	return out
+}
+
+// value returns C for the outputs p of the fingerprint id (see
+// contrastPanel); a replica is contrasted with the others only.
+func (cp *contrastPanel) value(id string, p blas32.General) float64 {
+	own := cp.own[id]
+	n := float64(cp.n)
+	if own != nil {
+		n--
+	}
+	prof := make([]float64, p.Cols)
+	var total float64
+	for i, r := range cp.rows {
+		compare.RankProfile(prof, p.Data[r*p.Stride:r*p.Stride+p.Cols])
+		for j, s := range prof {
+			m := cp.sum[i][j]
+			if own != nil {
+				m -= own[i][j]
+			}
+			total += s * (cp.teacher[i][j] - m/n)
+		}
+	}
+	return total / float64(len(cp.rows))
+}
