@@ -1,0 +1,152 @@
+package audit
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// replicaWorld makes answers on nProbes probes: softmax(task + quirks),
+// where task is shared by every model and quirks are a model's own logit
+// noise; a student mixes the teacher's quirks into its own.
+type replicaWorld struct {
+	rng  *rand.Rand
+	task []float64
+}
+
+func newReplicaWorld(rng *rand.Rand) *replicaWorld {
+	w := &replicaWorld{rng: rng, task: make([]float64, nProbes*nClasses)}
+	for i := range w.task {
+		w.task[i] = 2 * rng.NormFloat64()
+	}
+	return w
+}
+
+func (w *replicaWorld) quirks() []float64 {
+	q := make([]float64, len(w.task))
+	for i := range q {
+		q[i] = w.rng.NormFloat64()
+	}
+	return q
+}
+
+// answers returns softmax((task + Σ_k a_k·q_k)/T) row by row.
+func (w *replicaWorld) answers(T float64, a []float64, qs ...[]float64) blas32.General {
+	p := blas32.General{Rows: nProbes, Cols: nClasses, Stride: nClasses, Data: make([]float32, nProbes*nClasses)}
+	z := make([]float32, nClasses)
+	for i := range nProbes {
+		for j := range nClasses {
+			v := w.task[i*nClasses+j]
+			for k, q := range qs {
+				v += a[k] * q[i*nClasses+j]
+			}
+			z[j] = float32(v / T)
+		}
+		model.Softmax(p.Data[i*nClasses:(i+1)*nClasses], z)
+	}
+	return p
+}
+
+// replicaCase is a case with a teacher, nRep replicas in the selection
+// half and nothing else; every probe is a mixup probe.
+func replicaCase(w *replicaWorld, teacherQ []float64, nRep int) *Case {
+	kinds := make([]probe.Kind, nProbes)
+	for i := range kinds {
+		kinds[i] = probe.Mixup
+	}
+	s := &probe.Suite{Name: "replicas", Labels: model.DefaultLabels(nClasses),
+		X: blas32.General{Rows: nProbes, Cols: 1, Stride: 1, Data: make([]float32, nProbes)}, Kinds: kinds}
+	c := &Case{Suite: s, Teacher: &fingerprint.Fingerprint{ID: "t", P: w.answers(1, []float64{1}, teacherQ)},
+		Enrolment: &store.Enrolment{Name: "replicas"}}
+	for r := range nRep {
+		fp := &fingerprint.Fingerprint{ID: "replica-" + string(rune('a'+r)), P: w.answers(1, []float64{1}, w.quirks())}
+		c.Controls = append(c.Controls, fp)
+		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleNegative,
+			Half: store.HalfSelection, Recipe: ReplicaFamily + " seed=1"})
+	}
+	return c
+}
+
+func TestContrastSeparates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := newReplicaWorld(rng)
+	tq := w.quirks()
+	c := replicaCase(w, tq, 8)
+	cp := c.contrast()
+	if cp == nil {
+		t.Fatal("contrast: got no panel, want one (8 replicas, 120 mixup probes)")
+	}
+	var indep []float64
+	for range 40 {
+		indep = append(indep, cp.value("indep", w.answers(1, []float64{1}, w.quirks())))
+	}
+	var mean, sd float64
+	for _, v := range indep {
+		mean += v / float64(len(indep))
+	}
+	for _, v := range indep {
+		sd += (v - mean) * (v - mean) / float64(len(indep)-1)
+	}
+	sd = math.Sqrt(sd)
+	if math.Abs(mean) > 3*sd/math.Sqrt(float64(len(indep))) {
+		t.Errorf("independent models: mean contrast got %.4f, want 0 ± %.4f", mean, 3*sd/math.Sqrt(float64(len(indep))))
+	}
+	for _, T := range []float64{1, 0.5, 2} {
+		// A student keeps 60 % of the teacher's quirks; it may serve at any temperature.
+		v := cp.value("student", w.answers(T, []float64{0.6, 0.6}, tq, w.quirks()))
+		if z := (v - mean) / sd; z < 4 {
+			t.Errorf("student served at T=%g: contrast z got %.1f, want ≥ 4", T, z)
+		}
+	}
+}
+
+func TestContrastLeaveOneOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	w := newReplicaWorld(rng)
+	c := replicaCase(w, w.quirks(), 4)
+	cp := c.contrast()
+	// The first replica is measured against the other three alone.
+	want := 0.0
+	prof, tp, rp := make([]float64, nClasses), make([]float64, nClasses), make([]float64, nClasses)
+	row := func(p blas32.General, i int) []float32 { return p.Data[i*p.Stride : i*p.Stride+p.Cols] }
+	mean := make([]float64, nClasses)
+	for i := range nProbes {
+		compare.RankProfile(prof, row(c.Controls[0].P, i))
+		compare.RankProfile(tp, row(c.Teacher.P, i))
+		clear(mean)
+		for r := 1; r < 4; r++ {
+			compare.RankProfile(rp, row(c.Controls[r].P, i))
+			for j := range rp {
+				mean[j] += rp[j] / 3
+			}
+		}
+		for j := range prof {
+			want += prof[j] * (tp[j] - mean[j]) / nProbes
+		}
+	}
+	if got := cp.value(c.Controls[0].ID, c.Controls[0].P); math.Abs(got-want) > 1e-9 {
+		t.Errorf("replica: got %.12f, want %.12f (the other replicas' mean)", got, want)
+	}
+}
+
+func TestContrastNeedsReplicas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	w := newReplicaWorld(rng)
+	if cp := replicaCase(w, w.quirks(), MinReplicas-1).contrast(); cp != nil {
+		t.Errorf("%d replica(s): got a panel, want none", MinReplicas-1)
+	}
+	c := replicaCase(w, w.quirks(), 4)
+	for i := range c.Suite.Kinds {
+		c.Suite.Kinds[i] = probe.Conferrable
+	}
+	if cp := c.contrast(); cp != nil {
+		t.Error("no contrast probes: got a panel, want none")
+	}
+}
