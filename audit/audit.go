@@ -454,7 +454,10 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 	if err != nil {
 		return nil, nil, err
 	}
-	f := featureVector(c, disc.fs, cst, fp.ID, p)
+	f, err := featureVector(c, disc.fs, cst, fp.ID, p)
+	if err != nil {
+		return nil, nil, err
+	}
 	iv, err := cst.Vector(info)
 	if err != nil {
 		return nil, nil, err

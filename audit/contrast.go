@@ -46,6 +46,10 @@ type contrastPanel struct {
 	sum     [][]float64            // Σ_r ρ(R_i)
 	n       int                    // replicas
 	own     map[string][][]float64 // each replica's profiles, by fingerprint ID
+	// replicas and ids are the replicas' outputs on the whole suite and
+	// their fingerprint IDs.
+	replicas []blas32.General
+	ids      []string
 }
 
 // contrast returns the case's replica-contrast panel, or nil when the
@@ -88,6 +92,8 @@ func (c *Case) contrast() *contrastPanel {
 				}
 			}
 			cp.own[c.Enrolment.Controls[r].FP] = pr
+			cp.replicas = append(cp.replicas, c.Controls[r].P)
+			cp.ids = append(cp.ids, c.Enrolment.Controls[r].FP)
 		}
 		c.contrastP = cp
 	})

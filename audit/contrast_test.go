@@ -150,3 +150,48 @@ func TestContrastNeedsReplicas(t *testing.T) {
 		t.Error("no contrast probes: got a panel, want none")
 	}
 }
+
+// TestRelativeFeatures checks that with replicas every feature is the
+// suspect's similarity to the teacher minus its mean similarity to the
+// replicas: a copy of the teacher scores above zero on each, a copy of a
+// replica below, and a replica is not compared with itself.
+func TestRelativeFeatures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	w := newReplicaWorld(rng)
+	c := replicaCase(w, w.quirks(), 4)
+	fs := features(c, false)
+	if len(fs) < 2 || fs[len(fs)-1].key != featContrast {
+		t.Fatalf("features: got %v, want agreement features and the replica contrast last", fs)
+	}
+	vec := func(id string, p blas32.General) []float64 {
+		t.Helper()
+		st, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := featureVector(c, fs, st, id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for i, x := range vec("copy-of-teacher", c.Teacher.P) {
+		if !(x > 0) {
+			t.Errorf("copy of the teacher: feature %s got %.3f, want > 0", fs[i].key, x)
+		}
+	}
+	for i, x := range vec("copy-of-replica", c.Controls[0].P) {
+		if !(x < 0) {
+			t.Errorf("copy of a replica: feature %s got %.3f, want < 0", fs[i].key, x)
+		}
+	}
+	// The replica itself is measured against the other three only: like
+	// any independent model, not far below zero.
+	own := vec(c.Controls[0].ID, c.Controls[0].P)
+	cp := vec("copy-of-replica", c.Controls[0].P)
+	for i := range own {
+		if !(own[i] > cp[i]) {
+			t.Errorf("replica leave-one-out: feature %s got %.3f, want above %.3f (compared with itself)", fs[i].key, own[i], cp[i])
+		}
+	}
+}

@@ -30,6 +30,9 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 	neg := []Recipe{
 		{Family: "independent-h64", Source: FromLabels},
 		{Family: ReplicaFamily, Source: FromLabels, Hidden: teacherHidden, Activation: teacherAct},
+		// Depth as well as width: a deep, narrow net's similarities to other
+		// models vary more than a shallow one's.
+		{Family: "independent-h32x3", Source: FromLabels, Hidden: []int{32, 32, 32}},
 		{Family: "independent-h32-tanh", Source: FromLabels, Hidden: []int{32}, Activation: "tanh"},
 		{Family: "independent-h128-gelu", Source: FromLabels, Hidden: []int{128}, Activation: "gelu"},
 		{Family: "half-data", Source: FromLabels, Half: 1},

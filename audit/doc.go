@@ -2,15 +2,23 @@
 //
 // Enroll trains the teacher's positive controls (students made with varied
 // recipes) and negative controls (independent models, including students
-// of another, independently trained teacher), splits them into a selection
-// half and a calibration half, crafts conferrable adversarial probes
-// against the selection half (inputs the teacher's students follow and
-// independent models do not), chooses a probe suite on which the teacher
-// departs from the consensus of the selection half's independent models
-// (reserving 40 % of it for conferrable probes, 10 % for held-out data
-// and a fifth for watermark probes: near-ties on mixup segments of the
-// training data, chosen by the teacher alone), fits a linear discriminant
-// of similarity features on the selection half, and measures the true- and false-positive rates on the calibration half.
+// of another, independently trained teacher, and replicas of the teacher:
+// its own recipe with other seeds), splits them into a selection half and
+// a calibration half, crafts conferrable adversarial probes against the
+// selection half (inputs the teacher's students follow and independent
+// models do not), chooses a probe suite on which the teacher departs from
+// the consensus of the selection half's independent models (reserving 30 %
+// of it for conferrable probes, 30 % for unselected mixup probes, 10 % for
+// held-out data and a fifth for watermark probes: near-ties on mixup
+// segments of the training data, chosen by the teacher alone), fits a
+// linear discriminant of similarity features on the selection half, and
+// measures the true- and false-positive rates on the calibration half.
+//
+// One feature is the replica contrast (ReplicaFamily): how much more the
+// order of a suspect's classes follows the teacher's than it follows the
+// selection half's replicas of the teacher. It cancels what any model of
+// a given architecture shares with the teacher and keeps what a student
+// inherits from this teacher in particular.
 //
 // Audit scores a suspect's fingerprint with that discriminant, compares the
 // score with the calibration negatives (and references) to get a p-value,

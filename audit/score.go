@@ -34,11 +34,12 @@ type feature struct {
 }
 
 // features lists the features a suite supports: agreement on each kind with
-// at least minKindProbes probes, soft agreement on mixup and data probes,
-// log-probability correlation on data probes (the teacher's "dark
-// knowledge"), JS divergence after fitting the suspect's temperature, and
-// the replica contrast when the case has one (see contrastPanel). labelOnly
-// keeps only the features a label-only suspect can have.
+// at least minKindProbes probes, log-probability correlation on data probes
+// (the teacher's "dark knowledge"), and either the replica contrast, when
+// the case has replicas (see contrastPanel), or soft agreement on mixup and
+// data probes and JS divergence after fitting the suspect's temperature.
+// labelOnly keeps only the features a label-only suspect can have
+// (agreement, and the replica contrast of its labels).
 func features(c *Case, labelOnly bool) []feature {
 	s := c.Suite
 	counts := s.Counts()
@@ -57,29 +58,75 @@ func features(c *Case, labelOnly bool) []feature {
 	if labelOnly {
 		return fs
 	}
+	if counts[probe.Data] >= minKindProbes {
+		fs = append(fs, feature{key: "logcorr/data", kind: probe.Data})
+	}
+	if c.contrast() != nil {
+		// Measured against the teacher and its replicas alike, features
+		// that fit the suspect's temperature would favour the teacher:
+		// the temperature is fitted against the teacher alone.
+		return fs
+	}
 	for _, k := range []probe.Kind{probe.Mixup, probe.Data} {
 		if counts[k] >= minKindProbes {
 			fs = append(fs, feature{key: compare.Key(compare.StatSoftAgreement, k), kind: k})
 		}
-	}
-	if counts[probe.Data] >= minKindProbes {
-		fs = append(fs, feature{key: "logcorr/data", kind: probe.Data})
 	}
 	fs = append(fs, feature{key: string(compare.StatJSTFit)})
 	return fs
 }
 
 // featureVector returns the features of the fingerprint id, whose outputs
-// on c's suite are suspect (NaN where unmeasured).
-func featureVector(c *Case, fs []feature, st compare.Stats, id string, suspect blas32.General) []float64 {
+// on c's suite are suspect and whose statistics against the teacher are st
+// (NaN where unmeasured). When the case has replicas of the teacher (see
+// contrastPanel), every feature is relative: the suspect's similarity to
+// the teacher minus its mean similarity to the replicas (all but itself),
+// measured at the temperature fitted against the teacher. What any model
+// of the teacher's architecture shares with the teacher then cancels, and
+// what remains is what the suspect shares with this teacher in particular.
+func featureVector(c *Case, fs []feature, st compare.Stats, id string, suspect blas32.General) ([]float64, error) {
+	v := similarities(c, fs, c.Teacher.P, st, suspect)
+	cp := c.contrast()
+	if cp == nil {
+		return v, nil
+	}
+	sum := make([]float64, len(fs))
+	n := 0
+	for k, rp := range cp.replicas {
+		if cp.ids[k] == id {
+			continue
+		}
+		rst, err := compare.ComputeAt(rp, suspect, c.Suite.Kinds, st.Temperature)
+		if err != nil {
+			return nil, fmt.Errorf("against replica %s: %w", cp.ids[k], err)
+		}
+		for i, x := range similarities(c, fs, rp, rst, suspect) {
+			sum[i] += x
+		}
+		n++
+	}
+	for i, f := range fs {
+		if f.key == featContrast {
+			v[i] = cp.value(id, suspect)
+			continue
+		}
+		v[i] -= sum[i] / float64(n)
+	}
+	return v, nil
+}
+
+// similarities returns the features of suspect against the reference
+// model whose outputs are ref, st being their statistics; the replica
+// contrast is left NaN (featureVector sets it).
+func similarities(c *Case, fs []feature, ref blas32.General, st compare.Stats, suspect blas32.General) []float64 {
 	v := make([]float64, len(fs))
 	for i, f := range fs {
 		switch f.key {
 		case "logcorr/data":
-			v[i] = logCorrSimilarity(c.Teacher.P, suspect, c.Suite.Kinds, f.kind)
+			v[i] = logCorrSimilarity(ref, suspect, c.Suite.Kinds, f.kind)
 			continue
 		case featContrast:
-			v[i] = c.contrast().value(id, suspect)
+			v[i] = math.NaN()
 			continue
 		}
 		s, err := st.Similarity(f.key)
@@ -241,7 +288,7 @@ func controlFeatures(c *Case, fs []feature, fp *fingerprint.Fingerprint, labelOn
 	if err != nil {
 		return nil, err
 	}
-	return featureVector(c, fs, st, fp.ID, p), nil
+	return featureVector(c, fs, st, fp.ID, p)
 }
 
 // oneHot returns p with every row replaced by the one-hot of its argmax.

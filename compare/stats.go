@@ -170,6 +170,16 @@ func Similarity(stat Stat, v Value) float64 {
 // rows, constant prediction) is still measured, with Stats.Degenerate set so
 // the caller can decline a verdict.
 func Compute(teacher, suspect blas32.General, kinds []probe.Kind) (Stats, error) {
+	return ComputeAt(teacher, suspect, kinds, 0)
+}
+
+// ComputeAt is Compute with the suspect's temperature given instead of
+// fitted: T > 0 rescales the suspect by T for js_tfit and soft agreement
+// (Stats.Temperature is T); T ≤ 0 fits it, as Compute does. Comparing one
+// suspect with several references at the temperature fitted against the
+// teacher measures all of them on the same rescaled outputs, and skips the
+// fit, which is most of Compute's cost.
+func ComputeAt(teacher, suspect blas32.General, kinds []probe.Kind, T float64) (Stats, error) {
 	if teacher.Rows != suspect.Rows || teacher.Cols != suspect.Cols {
 		return Stats{}, fmt.Errorf("compare: teacher is %d×%d, suspect %d×%d: %w",
 			teacher.Rows, teacher.Cols, suspect.Rows, suspect.Cols, ErrShape)
@@ -195,7 +205,9 @@ func Compute(teacher, suspect blas32.General, kinds []probe.Kind) (Stats, error)
 	}
 
 	f, _ := newTempObjective(teacher, suspect) // rows validated above
-	T, _ := f.fit()
+	if !(T > 0) {
+		T, _ = f.fit()
+	}
 	st.Temperature = T
 	inv := 1 / T
 

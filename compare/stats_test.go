@@ -242,3 +242,38 @@ func TestSoftAgreement(t *testing.T) {
 		t.Errorf("Similarity(soft 0.505) = %v, not above Similarity(soft 0.50) = %v", hi, lo)
 	}
 }
+
+// TestComputeAt checks that ComputeAt at the temperature Compute fits
+// reproduces Compute, and that a given temperature is used as it is.
+func TestComputeAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	teacher := randMatrix(rng, 50, 6, 3)
+	suspect := randMatrix(rng, 50, 6, 3)
+	kinds := make([]probe.Kind, 50)
+	for i := range kinds {
+		kinds[i] = probe.Mixup
+	}
+	want, err := Compute(teacher, suspect, kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ComputeAt(teacher, suspect, kinds, want.Temperature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range want.Values {
+		if g := got.Values[k]; math.Abs(g.Value-w.Value) > 1e-12 || g.N != w.N {
+			t.Errorf("%s: got %+v, want %+v", k, g, w)
+		}
+	}
+	at2, err := ComputeAt(teacher, suspect, kinds, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at2.Temperature != 2 {
+		t.Errorf("temperature: got %g, want 2", at2.Temperature)
+	}
+	if a, b := at2.Values[Key(StatAgreement, "")], want.Values[Key(StatAgreement, "")]; a != b {
+		t.Errorf("agreement does not depend on the temperature: got %+v, want %+v", a, b)
+	}
+}

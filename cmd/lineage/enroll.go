@@ -40,7 +40,8 @@ func newEnrollCommand(g *globalOptions) *cobra.Command {
 		Short: "Protect a teacher: train controls, build and commit a probe suite, measure error rates",
 		Long: `enroll protects a teacher model under NAME. It trains positive controls (students of
 the teacher made with varied recipes) and negative controls (independent models, including
-students of another, independently trained teacher), builds a candidate probe pool from
+students of another, independently trained teacher and replicas of the teacher: its own
+architecture and recipe with other seeds), builds a candidate probe pool from
 held-out data, keeps the probes that best separate the two (conferrable selection), and
 fingerprints the teacher and every control on the resulting suite. Half of the controls take
 no part in choosing probes; the true- and false-positive rates printed are measured on them.
@@ -48,6 +49,9 @@ no part in choosing probes; the true- and false-positive rates printed are measu
 The suite hash printed is a commitment: publish it before any dispute, so that nobody can
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
 interrupted enrolment leaves nothing behind and can simply be run again.
+
+Three tenths of the suite are mixup probes drawn at random, on which audits measure the replica
+contrast: how much more a suspect's order of classes follows the teacher's than its replicas'.
 
 A fifth of the suite are watermark probes: near-ties of the teacher on mixup segments of its
 training data, where audits test for the label watermark "lineage serve --reveal label" puts on
