@@ -47,13 +47,15 @@ taken on; other teachers get INCONCLUSIVE ("not fingerprinted on this suite"). -
 restricts the audit to the teachers named.
 
 For each teacher it measures the suspect's similarity to the teacher (top-1 agreement per
-probe kind, soft agreement and Jensen–Shannon divergence after fitting the suspect's
-temperature, log-probability correlation on data, agreement on the teacher's mistakes),
-weighs them into one lineage score with the discriminant fitted at enrolment, and compares
+probe kind, log-probability correlation on data, agreement on the teacher's mistakes, and
+the order of the runner-up classes), each relative to the suspect's similarity to the
+teacher's replicas (models built with the teacher's own recipe and another seed), weighs
+them into one lineage score with the discriminant fitted at enrolment, and compares
 the score with the scores of the teacher's independent calibration controls and references
 (the null): one p-value per teacher, corrected across teachers with Holm's method, and a
 verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
-statistics are shown with their own p-values for explanation.
+statistics (also soft agreement and Jensen–Shannon divergence after fitting the suspect's
+temperature) are shown with their own p-values for explanation.
 
 Auditing a stored fingerprint records the result in the database (audit record named after
 the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
