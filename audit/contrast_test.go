@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -194,4 +195,83 @@ func TestRelativeFeatures(t *testing.T) {
 			t.Errorf("replica leave-one-out: feature %s got %.3f, want above %.3f (compared with itself)", fs[i].key, own[i], cp[i])
 		}
 	}
+}
+
+// TestNullCalibrationReplicas audits fresh independent suspects against
+// cases with replicas (so every feature is relative and the replica
+// contrast is scored) and checks that the fraction flagged stays within
+// binomial slack of α. A p-value's promise is over the draw of the
+// enrolment too, so the suspects are spread over ten enrolments. Independent
+// models come in three families: the teacher's recipe, another recipe
+// (weaker quirks), and a sharper model.
+func TestNullCalibrationReplicas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const cases, perCase = 10, 40
+	flagged := map[float64]int{}
+	caught := 0
+	for range cases {
+		w := newReplicaWorld(rng)
+		tq := w.quirks()
+		c := replicaCase(w, tq, 0)
+		indep := func(fam int) blas32.General {
+			switch fam {
+			case 0:
+				return w.answers(1, []float64{1}, w.quirks())
+			case 1:
+				return w.answers(1, []float64{0.7}, w.quirks())
+			default:
+				return w.answers(0.6, []float64{1}, w.quirks())
+			}
+		}
+		student := func() blas32.General { return w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()) }
+		add := func(id, role, half, fam string, p blas32.General) {
+			c.Controls = append(c.Controls, &fingerprint.Fingerprint{ID: id, P: p})
+			c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: id, Role: role, Half: half, Recipe: fam + " seed=1"})
+		}
+		for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
+			for i := range 6 {
+				add(fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", student())
+			}
+			for f, name := range []string{ReplicaFamily, "other-recipe", "sharp"} {
+				for i := range 8 {
+					add(fmt.Sprintf("%s-%s-%d", half, name, i), store.RoleNegative, half, name, indep(f))
+				}
+			}
+		}
+		if c.contrast() == nil {
+			t.Fatal("contrast: got no panel, want one (8 replicas in the selection half)")
+		}
+		audit := func(p blas32.General) float64 {
+			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{{ID: "suspect", P: p}}, "suspect", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Results[0].PValue
+		}
+		for i := range perCase {
+			p := audit(indep(i % 3))
+			for _, a := range []float64{0.01, 0.05, 0.1} {
+				if p <= a {
+					flagged[a]++
+				}
+			}
+		}
+		for range 2 {
+			if audit(student()) <= 0.01 {
+				caught++
+			}
+		}
+	}
+	n := cases * perCase
+	for _, a := range []float64{0.01, 0.05, 0.1} {
+		rate := float64(flagged[a]) / float64(n)
+		if slack := 3 * math.Sqrt(a*(1-a)/float64(n)); rate > a+slack {
+			t.Errorf("α=%g: %d of %d independent suspects flagged (%.3f), above α + 3 sd = %.3f", a, flagged[a], n, rate, a+slack)
+		}
+	}
+	// The test has power too: students of the teacher are flagged.
+	if caught < 2*cases-2 {
+		t.Errorf("students flagged at α=0.01: got %d of %d, want at least %d", caught, 2*cases, 2*cases-2)
+	}
+	t.Logf("independent suspects flagged: %v of %d; students: %d of %d", flagged, n, caught, 2*cases)
 }
