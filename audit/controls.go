@@ -5,7 +5,7 @@ import "github.com/lineage-audit/lineage/model"
 // NegativesPerPositive is the ratio of negative to positive controls. The
 // null of every audit is the calibration half of the negatives, and its
 // size sets how small a p-value can be: more negatives, more power.
-const NegativesPerPositive = 6
+const NegativesPerPositive = 8
 
 // ControlRecipes returns the control recipes of an enrolment: k derived
 // (positive) and NegativesPerPositive·k independent (negative) recipes. They are listed in

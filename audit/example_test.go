@@ -18,5 +18,5 @@ func ExampleControlRecipes() {
 	// kd-t1 true
 	// independent-h64 false
 	// independent-h64 false
-	// 14 recipes
+	// 18 recipes
 }

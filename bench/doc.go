@@ -115,7 +115,8 @@
 // # Cost
 //
 // A full run trains the teacher, the enrolment's controls, 2 extra teachers
-// and 164 suspects: with audit's defaults of 28 November 2026 (16 + 48
-// controls, 300 probes) about 4.5 minutes of wall time and 280 s of CPU
-// on the 2-core reference machine; a quick run about 20 s.
+// and 168 suspects: with audit's defaults of 2 December 2026 (16 + 128
+// controls, 300 probes) about 1.5 minutes of wall time for a 128-unit
+// teacher and 3 minutes for a 256-256 one on the 2-core reference machine;
+// a quick run about 30 s.
 package bench
