@@ -207,8 +207,9 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if nr == 0 {
 		nr = int(DefaultContrast * float64(n))
 	}
-	nr = max(0, min(nr, n/2, n-nw-1)) // leave at least one probe to select
-	total := len(recipes) + 2         // + the other teacher + probes/fingerprints
+	// Leave at least one probe to select.
+	nr = max(0, min(nr, n/2, n-nw-1))
+	total := len(recipes) + 2 // + the other teacher + probes/fingerprints
 	if nc > 0 {
 		total++ // + conferrable probes
 	}
