@@ -209,15 +209,32 @@ func TestNullCalibration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, a := range []float64{0.01, 0.05, 0.1} {
-			if res.Results[0].PValue <= a {
-				flagged[a]++
-			}
+		countFlags(flagged, res.Results[0].PValue)
+	}
+	checkFlagRates(t, flagged, n)
+}
+
+// nullAlphas are the levels at which null-calibration tests count flags.
+var nullAlphas = []float64{0.01, 0.05, 0.1}
+
+// countFlags adds one to flagged[α] for every level in nullAlphas that p
+// reaches.
+func countFlags(flagged map[float64]int, p float64) {
+	for _, a := range nullAlphas {
+		if p <= a {
+			flagged[a]++
 		}
 	}
-	for _, a := range []float64{0.01, 0.05, 0.1} {
-		rate := float64(flagged[a]) / n
-		if slack := 3 * math.Sqrt(a*(1-a)/n); rate > a+slack {
+}
+
+// checkFlagRates fails the test when, at some level α, the fraction of n
+// independent suspects flagged exceeds α by more than three binomial
+// standard deviations.
+func checkFlagRates(t *testing.T, flagged map[float64]int, n int) {
+	t.Helper()
+	for _, a := range nullAlphas {
+		rate := float64(flagged[a]) / float64(n)
+		if slack := 3 * math.Sqrt(a*(1-a)/float64(n)); rate > a+slack {
 			t.Errorf("α=%g: %d of %d independent suspects flagged (%.3f), above α + 3 sd = %.3f", a, flagged[a], n, rate, a+slack)
 		}
 	}

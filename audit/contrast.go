@@ -41,15 +41,18 @@ var contrastKinds = []probe.Kind{probe.Mixup, probe.Data, probe.Watermark, probe
 // own order of runner-up classes. A replica is measured against the other
 // replicas only (leave-one-out).
 type contrastPanel struct {
-	rows    []int
-	teacher [][]float64            // ρ(T_i)
-	sum     [][]float64            // Σ_r ρ(R_i)
-	n       int                    // replicas
-	own     map[string][][]float64 // each replica's profiles, by fingerprint ID
-	// replicas and ids are the replicas' outputs on the whole suite and
-	// their fingerprint IDs.
-	replicas []blas32.General
-	ids      []string
+	rows     []int
+	teacher  [][]float64 // ρ(T_i)
+	sum      [][]float64 // Σ_r ρ(R_i)
+	replicas []replica
+}
+
+// replica is one replica of the teacher: its fingerprint ID, its outputs
+// on the whole suite and its rank profiles on the contrast probes.
+type replica struct {
+	id   string
+	p    blas32.General
+	prof [][]float64
 }
 
 // contrast returns the case's replica-contrast panel, or nil when the
@@ -78,7 +81,7 @@ func (c *Case) contrast() *contrastPanel {
 		if len(reps) < MinReplicas {
 			return
 		}
-		cp := &contrastPanel{rows: rows, n: len(reps), own: map[string][][]float64{}}
+		cp := &contrastPanel{rows: rows}
 		cp.teacher = profiles(c.Teacher.P, rows)
 		cp.sum = make([][]float64, len(rows))
 		for i := range cp.sum {
@@ -91,9 +94,7 @@ func (c *Case) contrast() *contrastPanel {
 					cp.sum[i][j] += x
 				}
 			}
-			cp.own[c.Enrolment.Controls[r].FP] = pr
-			cp.replicas = append(cp.replicas, c.Controls[r].P)
-			cp.ids = append(cp.ids, c.Enrolment.Controls[r].FP)
+			cp.replicas = append(cp.replicas, replica{id: c.Enrolment.Controls[r].FP, p: c.Controls[r].P, prof: pr})
 		}
 		c.contrastP = cp
 	})
@@ -113,8 +114,13 @@ func profiles(p blas32.General, rows []int) [][]float64 {
 // value returns C for the outputs p of the fingerprint id (see
 // contrastPanel); a replica is contrasted with the others only.
 func (cp *contrastPanel) value(id string, p blas32.General) float64 {
-	own := cp.own[id]
-	n := float64(cp.n)
+	var own [][]float64
+	for _, r := range cp.replicas {
+		if r.id == id {
+			own = r.prof
+		}
+	}
+	n := float64(len(cp.replicas))
 	if own != nil {
 		n--
 	}

@@ -249,12 +249,7 @@ func TestNullCalibrationReplicas(t *testing.T) {
 			return res.Results[0].PValue
 		}
 		for i := range perCase {
-			p := audit(indep(i % 3))
-			for _, a := range []float64{0.01, 0.05, 0.1} {
-				if p <= a {
-					flagged[a]++
-				}
-			}
+			countFlags(flagged, audit(indep(i%3)))
 		}
 		for range 2 {
 			if audit(student()) <= 0.01 {
@@ -263,12 +258,7 @@ func TestNullCalibrationReplicas(t *testing.T) {
 		}
 	}
 	n := cases * perCase
-	for _, a := range []float64{0.01, 0.05, 0.1} {
-		rate := float64(flagged[a]) / float64(n)
-		if slack := 3 * math.Sqrt(a*(1-a)/float64(n)); rate > a+slack {
-			t.Errorf("α=%g: %d of %d independent suspects flagged (%.3f), above α + 3 sd = %.3f", a, flagged[a], n, rate, a+slack)
-		}
-	}
+	checkFlagRates(t, flagged, n)
 	// The test has power too: students of the teacher are flagged.
 	if caught < 2*cases-2 {
 		t.Errorf("students flagged at α=0.01: got %d of %d, want at least %d", caught, 2*cases, 2*cases-2)

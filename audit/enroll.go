@@ -327,10 +327,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if wm.X.Rows > 0 {
 		reserved = append(reserved, wm)
 	}
-	left := n
-	for _, b := range reserved {
-		left -= b.X.Rows
-	}
+	left := n - nr - wm.X.Rows
 	counts := cand.Counts()
 	quota := map[probe.Kind]int{probe.Mistake: min(counts[probe.Mistake], n/20), probe.Data: n / 10, probe.Conferrable: min(counts[probe.Conferrable], nc)}
 	suite, _, err := probe.SelectIdiosyncratic(cand, tOut, selPos, selNeg, min(left, cand.Len()), quota)

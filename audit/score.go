@@ -92,15 +92,15 @@ func featureVector(c *Case, fs []feature, st compare.Stats, id string, suspect b
 	}
 	sum := make([]float64, len(fs))
 	n := 0
-	for k, rp := range cp.replicas {
-		if cp.ids[k] == id {
+	for _, r := range cp.replicas {
+		if r.id == id {
 			continue
 		}
-		rst, err := compare.ComputeAt(rp, suspect, c.Suite.Kinds, st.Temperature)
+		rst, err := compare.ComputeAt(r.p, suspect, c.Suite.Kinds, st.Temperature)
 		if err != nil {
-			return nil, fmt.Errorf("against replica %s: %w", cp.ids[k], err)
+			return nil, fmt.Errorf("against replica %s: %w", r.id, err)
 		}
-		for i, x := range similarities(c, fs, rp, rst, suspect) {
+		for i, x := range similarities(c, fs, r.p, rst, suspect) {
 			sum[i] += x
 		}
 		n++
