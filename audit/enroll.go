@@ -409,17 +409,18 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		return rep, err
 	}
 	rep.Statistics = []string{StatScore}
+	var marks []*watermark.Result // the negatives' watermark tests, by control
 	if mp, err := e.mark(); err != nil {
 		return rep, err
 	} else if mp != nil {
 		rep.Statistics = append(rep.Statistics, StatWatermark)
-		if rep.Watermark, err = markRates(e, mp); err != nil {
+		if rep.Watermark, marks, err = markRates(e, mp); err != nil {
 			return rep, err
 		}
 	}
 	rep.Discriminant = disc
 	var pos, neg [][]float64
-	var posFP, negFP []*fingerprint.Fingerprint
+	var posIdx, negIdx []int // the calibration controls' indices in e.Controls
 	var fam []string
 	var roles []string
 	var negFam []string
@@ -440,10 +441,10 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		v := []float64{disc.Score(f)}
 		if c.Role == store.RolePositive {
 			pos = append(pos, v)
-			posFP = append(posFP, e.Controls[i])
+			posIdx = append(posIdx, i)
 		} else {
 			neg = append(neg, v)
-			negFP = append(negFP, e.Controls[i])
+			negIdx = append(negIdx, i)
 			negFam = append(negFam, familyOf(c))
 		}
 		fam = append(fam, recipes[i].Family)
@@ -476,12 +477,18 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	// watermark test's; so do the rates.
 	for _, side := range []struct {
 		p   []float64
-		fps []*fingerprint.Fingerprint
-	}{{cal.PosP, posFP}, {cal.NegP, negFP}} {
-		for i, fp := range side.fps {
-			mr, err := e.markTest(fp)
-			if err != nil {
-				return rep, err
+		idx []int
+	}{{cal.PosP, posIdx}, {cal.NegP, negIdx}} {
+		for i, ci := range side.idx {
+			var mr *watermark.Result
+			if marks != nil {
+				mr = marks[ci]
+			}
+			if mr == nil {
+				var err error
+				if mr, err = e.markTest(e.Controls[ci]); err != nil {
+					return rep, err
+				}
 			}
 			if mr != nil {
 				side.p[i] = combineP(side.p[i], mr.P)

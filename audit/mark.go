@@ -186,22 +186,26 @@ func controlIndex(c *Case, id string) int {
 
 // markRates tests every independent control of e (both halves) for the
 // watermark, leave-one-out, and counts those flagged at the test's share
-// of α = 0.01.
-func markRates(e *Case, mp *markPanel) (*WatermarkRate, error) {
+// of α = 0.01. It also returns each negative control's result at its
+// index in e.Controls (nil for the others), so that the calibration need
+// not test them again.
+func markRates(e *Case, mp *markPanel) (*WatermarkRate, []*watermark.Result, error) {
 	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
+	results := make([]*watermark.Result, len(e.Controls))
 	for i, ctl := range e.Enrolment.Controls {
 		if ctl.Role != store.RoleNegative {
 			continue
 		}
 		res, err := e.markTest(e.Controls[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		results[i] = res
 		r.Negatives++
 		r.MinP = min(r.MinP, res.P)
 		if res.P <= r.Alpha {
 			r.Flagged++
 		}
 	}
-	return r, nil
+	return r, results, nil
 }
