@@ -7,12 +7,12 @@
 // a calibration half, crafts conferrable adversarial probes against the
 // selection half (inputs the teacher's students follow and independent
 // models do not), chooses a probe suite on which the teacher departs from
-// the consensus of the selection half's independent models (reserving 30 %
-// of it for conferrable probes, 30 % for unselected mixup probes, 10 % for
-// held-out data and a fifth for watermark probes: near-ties on mixup
-// segments of the training data, chosen by the teacher alone), fits a
-// linear discriminant of similarity features on the selection half, and
-// measures the true- and false-positive rates on the calibration half.
+// the consensus of the selection half's independent models (reserving a
+// quarter of it for conferrable probes, a quarter for unselected mixup
+// probes, 10 % for held-out data and 30 % for watermark probes: near-ties
+// on mixup segments of the training data, chosen by the teacher alone),
+// fits a linear discriminant of similarity features on the selection half,
+// and measures the true- and false-positive rates on the calibration half.
 //
 // One feature is the replica contrast (ReplicaFamily): how much more the
 // order of a suspect's classes follows the teacher's than it follows the

@@ -30,14 +30,17 @@ const (
 	DefaultMixup     = 10000 // mixup candidates in the probe pool
 	// DefaultConferrable is the share of the suite reserved for
 	// conferrable adversarial probes.
-	DefaultConferrable = 0.3
+	DefaultConferrable = 0.25
 	// DefaultContrast is the share of the suite reserved for mixup probes
 	// drawn at random, unselected, for the replica contrast.
-	DefaultContrast = 0.3
+	DefaultContrast = 0.25
 	// DefaultWatermark is the share of the suite reserved for watermark
 	// probes (probe.WatermarkProbes), where audits test for the teacher's
-	// label watermark.
-	DefaultWatermark = 0.2
+	// label watermark. A label-only extraction's trace is faint, and the
+	// test's z-score grows with the square root of the probes: at 90
+	// probes (and watermark.DefaultEpsilon) most 3,000-query extractions
+	// reach the z ≈ 3.1 an audit needs at α = 0.01, at 60 about half did.
+	DefaultWatermark = 0.3
 )
 
 // DefaultAlphas are the significance levels at which enrolment measures

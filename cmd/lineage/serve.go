@@ -54,8 +54,9 @@ classes it answers with the one a secret key favours (package watermark).
 Students extracted through the API learn the mark and "lineage audit"
 tests for it; the key is derived from the model's weights, so "lineage
 enroll" with the same model file knows it without being told. The mark
-changes about 2 % of a digits teacher's labels, all near-ties; use
---watermark off to serve the plain argmax.`,
+changes about 3 % of a digits teacher's labels, all near-ties
+(--watermark-epsilon 0.5 changes half as many and leaves students half the
+trace); use --watermark off to serve the plain argmax.`,
 		Example: `  lineage serve teacher.lnm --name teacher --reveal topk:3
   LINEAGE_KEY=s3cret lineage serve teacher.lnm --require-key-env LINEAGE_KEY --rate-limit 50`,
 		Args: cobra.ExactArgs(1),
