@@ -51,15 +51,16 @@
 // serve-label (KD at T = 4, served with probabilities re-tempered at 0.5 or
 // 2, or as labels only).
 //
-// Negative families (independent of the teacher; 108 in all):
-// independent-seed (16; 64 relu on the true labels), arch-h24x3,
-// arch-h128-gelu, arch-h32-tanh (12 each; other architectures, one of
-// them the deep-narrow positives' own), half-data (12; the second half of
-// the training split only), label-smoothing (12; smoothing 0.1),
-// student-of-other (16; KD at T = 4 from one of 2 extra teachers trained
-// like the protected one with other seeds: derived, but not from this
-// teacher) and teacher-recipe (16; the teacher's own architecture and
-// training recipe with another seed — the hardest negatives).
+// Negative families (independent of the teacher; 20 each, 160 in all, so
+// that one false flag is a family FPR of 0.05): independent-seed (64 relu
+// on the true labels), arch-h24x3, arch-h128-gelu, arch-h32-tanh (other
+// architectures, one of them the deep-narrow positives' own), half-data
+// (the second half of the training split only), label-smoothing
+// (smoothing 0.1), student-of-other (KD at T = 4 from one of 2 extra
+// teachers trained like the protected one with other seeds: derived, but
+// not from this teacher) and teacher-recipe (the teacher's own
+// architecture and training recipe with another seed — the hardest
+// negatives).
 //
 // A quick run keeps one suspect in each of QuickFamilies and one extra
 // teacher; it is a smoke test of the harness, not a measurement: its null

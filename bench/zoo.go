@@ -36,6 +36,11 @@ const (
 	// DefaultPositivesPerFamily is the number of suspects per positive
 	// family in a full run (15 families: 60 positives).
 	DefaultPositivesPerFamily = 4
+	// DefaultNegativesPerFamily is the number of suspects per negative
+	// family in a full run (8 families: 160 negatives). With 20, a single
+	// false flag is a family FPR of 0.05, so a family can be measured to
+	// be within the 0.05 bound at all; with 12, any flag is 0.083.
+	DefaultNegativesPerFamily = 20
 	// DefaultOtherTeachers is the number of extra independent teachers
 	// whose students make the "student-of-other" negatives (full run).
 	DefaultOtherTeachers = 2
@@ -46,7 +51,7 @@ const (
 // share a training seed with a control.
 const seedBase = 1_000_000
 
-// Families returns the zoo's suspect families: 14 positive families
+// Families returns the zoo's suspect families: 15 positive families
 // (soft KD at T = 1, 4, 10; extraction through noise or mixup queries;
 // top-2-only and label-only extraction; distillation followed by
 // fine-tuning, int8 rounding or 50 % pruning; a deeper, narrower student
@@ -57,7 +62,7 @@ const seedBase = 1_000_000
 // with another seed). teacherHidden and teacherAct are the protected
 // teacher's architecture, used by the "teacher-recipe" family. quick keeps
 // only QuickFamilies with one suspect each instead of the full counts (60
-// positives, 108 negatives).
+// positives, 160 negatives).
 func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
 	kd := func(t float64) audit.Recipe {
 		return audit.Recipe{Source: audit.FromTeacher, Temperature: t, Alpha: 0.9}
@@ -66,7 +71,7 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 	extract := func(transfer, reveal string) audit.Recipe {
 		return audit.Recipe{Source: audit.FromTeacher, Transfer: transfer, Reveal: reveal, Queries: 3000, Temperature: 1, Alpha: 1}
 	}
-	p := DefaultPositivesPerFamily
+	p, q := DefaultPositivesPerFamily, DefaultNegativesPerFamily
 	fams := []Family{
 		{Name: "kd-t1", Kind: Positive, N: p, Recipe: kd(1), Note: "soft-label KD at T=1 on the training data"},
 		{Name: "kd-t4", Kind: Positive, N: p, Recipe: kd(4), Note: "soft-label KD at T=4"},
@@ -84,14 +89,14 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 		{Name: "serve-t2", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Serve = "t2" }), Note: "KD at T=4, served flattened (temperature 2)"},
 		{Name: "serve-label", Kind: Positive, N: p, Recipe: with(kd(4), func(r *audit.Recipe) { r.Serve = "label" }), Note: "KD at T=4, serves labels only"},
 
-		{Name: "independent-seed", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromLabels}, Note: "64-unit relu on true labels, new seeds"},
-		{Name: "arch-h24x3", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{24, 24, 24}}, Note: "24-24-24 relu on true labels (the deep-narrow positives' architecture)"},
-		{Name: "arch-h128-gelu", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Activation: "gelu"}, Note: "128 gelu on true labels"},
-		{Name: "arch-h32-tanh", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32}, Activation: "tanh"}, Note: "32 tanh on true labels"},
-		{Name: "half-data", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, Half: 2}, Note: "64 relu on the second half of the training split only"},
-		{Name: "label-smoothing", Kind: Negative, N: 12, Recipe: audit.Recipe{Source: audit.FromLabels, LabelSmoothing: 0.1}, Note: "64 relu on true labels smoothed by 0.1"},
-		{Name: "student-of-other", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromOther, Temperature: 4, Alpha: 0.9}, Note: "KD at T=4 from another independently trained teacher"},
-		{Name: "teacher-recipe", Kind: Negative, N: 16, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct}, Note: "the teacher's own recipe with another seed (hardest)"},
+		{Name: "independent-seed", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels}, Note: "64-unit relu on true labels, new seeds"},
+		{Name: "arch-h24x3", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{24, 24, 24}}, Note: "24-24-24 relu on true labels (the deep-narrow positives' architecture)"},
+		{Name: "arch-h128-gelu", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Activation: "gelu"}, Note: "128 gelu on true labels"},
+		{Name: "arch-h32-tanh", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32}, Activation: "tanh"}, Note: "32 tanh on true labels"},
+		{Name: "half-data", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Half: 2}, Note: "64 relu on the second half of the training split only"},
+		{Name: "label-smoothing", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, LabelSmoothing: 0.1}, Note: "64 relu on true labels smoothed by 0.1"},
+		{Name: "student-of-other", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromOther, Temperature: 4, Alpha: 0.9}, Note: "KD at T=4 from another independently trained teacher"},
+		{Name: "teacher-recipe", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct}, Note: "the teacher's own recipe with another seed (hardest)"},
 	}
 	out := fams[:0]
 	for _, f := range fams {

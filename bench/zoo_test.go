@@ -99,8 +99,8 @@ func TestSuspectsSeeds(t *testing.T) {
 	if same > 0 {
 		t.Errorf("%d suspects got the same seed under experiment seeds 1 and 2", same)
 	}
-	if others[0] == 0 || others[1] == 0 || others[0]+others[1] != 16 {
-		t.Errorf("student-of-other suspects per extra teacher: got %v, want both of 2 teachers used, 16 in all", others)
+	if want := DefaultNegativesPerFamily; others[0] == 0 || others[1] == 0 || others[0]+others[1] != want {
+		t.Errorf("student-of-other suspects per extra teacher: got %v, want both of 2 teachers used, %d in all", others, want)
 	}
 }
 

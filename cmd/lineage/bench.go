@@ -47,11 +47,11 @@ func newBenchDetectCommand() *cobra.Command {
 		Use:   "detect [--seed 1] [--quick] [--format json]",
 		Short: "Zoo experiment: detection power and calibration of the auditor against derived and independent suspects",
 		Long: `Trains a digits teacher, enrols it (lineage enroll's defaults), then builds
-suspects the enrolment never saw, on fresh seeds: 56 derived ones in 14
+suspects the enrolment never saw, on fresh seeds: 60 derived ones in 15
 families (soft KD at T=1,4,10; extraction through noise or mixup queries;
 top-2-only and label-only extraction; KD then fine-tuning, int8 or 50%
 pruning; a deeper, narrower student; students served at temperature 0.5 or 2
-or as labels only) and 108 independent ones in 8 families (new seeds, other
+or as labels only) and 160 independent ones in 8 families (20 each: new seeds, other
 architectures, the other half of the data, label smoothing, students of other
 independent teachers, the teacher's own recipe with another seed). Every
 suspect is fingerprinted through its serving wrapper on the enrolment's suite
