@@ -50,10 +50,12 @@ The suite hash printed is a commitment: publish it before any dispute, so that n
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
 interrupted enrolment leaves nothing behind and can simply be run again.
 
-Three tenths of the suite are mixup probes drawn at random, on which audits measure the replica
-contrast: how much more a suspect's order of classes follows the teacher's than its replicas'.
+A quarter of the suite are conferrable adversarial probes, crafted so that the selection half's
+positive controls follow the teacher there and its negative controls do not. Another quarter are
+mixup probes drawn at random, on which audits measure the replica contrast: how much more a
+suspect's order of classes follows the teacher's than its replicas'.
 
-A fifth of the suite are watermark probes: near-ties of the teacher on mixup segments of its
+Three tenths of the suite are watermark probes: near-ties of the teacher on mixup segments of its
 training data, where audits test for the label watermark "lineage serve --reveal label" puts on
 the teacher's answers (its key is derived from the teacher's weights, or taken from
 --watermark-key-env as for serve). --watermark-probes -1 leaves them out.
