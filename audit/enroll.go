@@ -412,14 +412,15 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		return rep, err
 	}
 	rep.Statistics = []string{StatScore}
-	var marks []*watermark.Result // the negatives' watermark tests, by control
+	var marks []*watermark.Result // every control's watermark test; nil without one
 	if mp, err := e.mark(); err != nil {
 		return rep, err
 	} else if mp != nil {
 		rep.Statistics = append(rep.Statistics, StatWatermark)
-		if rep.Watermark, marks, err = markRates(e, mp); err != nil {
+		if marks, err = markResults(e); err != nil {
 			return rep, err
 		}
+		rep.Watermark = markRates(e, mp, marks)
 	}
 	rep.Discriminant = disc
 	var pos, neg [][]float64
@@ -483,18 +484,8 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		idx []int
 	}{{cal.PosP, posIdx}, {cal.NegP, negIdx}} {
 		for i, ci := range side.idx {
-			var mr *watermark.Result
 			if marks != nil {
-				mr = marks[ci]
-			}
-			if mr == nil {
-				var err error
-				if mr, err = e.markTest(e.Controls[ci]); err != nil {
-					return rep, err
-				}
-			}
-			if mr != nil {
-				side.p[i] = combineP(side.p[i], mr.P)
+				side.p[i] = combineP(side.p[i], marks[ci].P)
 			}
 		}
 	}

@@ -184,28 +184,38 @@ func controlIndex(c *Case, id string) int {
 	panic("audit: control " + id + " not in its case")
 }
 
-// markRates tests every independent control of e (both halves) for the
-// watermark, leave-one-out, and counts those flagged at the test's share
-// of α = 0.01. It also returns each negative control's result at its
-// index in e.Controls (nil for the others), so that the calibration need
-// not test them again.
-func markRates(e *Case, mp *markPanel) (*WatermarkRate, []*watermark.Result, error) {
-	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
+// markResults tests every control of e for the watermark (each centred
+// leave-one-out, see markTest), in e.Controls order; nil when e has no
+// watermark test.
+func markResults(e *Case) ([]*watermark.Result, error) {
+	mp, err := e.mark()
+	if mp == nil || err != nil {
+		return nil, err
+	}
 	results := make([]*watermark.Result, len(e.Controls))
+	for i, fp := range e.Controls {
+		if results[i], err = e.markTest(fp); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// markRates counts the independent controls of e (both halves) whose
+// watermark results (markResults) are flagged at the test's share of
+// α = 0.01.
+func markRates(e *Case, mp *markPanel, results []*watermark.Result) *WatermarkRate {
+	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
 	for i, ctl := range e.Enrolment.Controls {
 		if ctl.Role != store.RoleNegative {
 			continue
 		}
-		res, err := e.markTest(e.Controls[i])
-		if err != nil {
-			return nil, nil, err
-		}
-		results[i] = res
+		res := results[i]
 		r.Negatives++
 		r.MinP = min(r.MinP, res.P)
 		if res.P <= r.Alpha {
 			r.Flagged++
 		}
 	}
-	return r, results, nil
+	return r
 }
