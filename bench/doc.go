@@ -100,12 +100,18 @@
 //   - auc: ROC AUC of the score −log10(min p) (the smallest p-value of
 //     the statistics the audit combines, audit.StatisticKeys — the ranking
 //     compare.Calibrate uses) over all positives
-//     against all negatives, ties counting one half.
+//     against all negatives, ties counting one half; auc_within_reach: the
+//     same with the positive families that state a limit left out (kd-t1
+//     and extract-label-plain: Family.Limit says why a behavioural audit
+//     of this suite cannot be expected to catch them), every negative
+//     kept. It shows how much of a shortfall in auc those families
+//     explain; the acceptance criteria are checked on auc.
 //   - queries_per_audit: suspect queries one audit needs (the suite size).
 //   - families: per family, n, the counts flagged at 0.01 and 0.05 and
 //     their rates (TPR for a positive family, FPR for a negative one), and
 //     the suspects' mean test accuracy as served (so a family whose copies
-//     are useless, like noise-only extraction, can be recognised).
+//     are useless, like noise-only extraction, can be recognised), and a
+//     positive family's limit when it states one.
 //   - baseline: the same fields for mistake agreement alone.
 //   - teacher, enrolment, suspects (every suspect's recipe, seed, p-values,
 //     verdict), seed, workers and wall_time_s.
@@ -116,7 +122,7 @@
 // # Cost
 //
 // A full run trains the teacher, the enrolment's controls, 2 extra teachers
-// and 168 suspects: with audit's defaults of 2 December 2026 (16 + 128
+// and 220 suspects: with audit's defaults of 2 December 2026 (16 + 128
 // controls, 300 probes) about 1.5 minutes of wall time for a 128-unit
 // teacher and 3 minutes for a 256-256 one on the 2-core reference machine;
 // a quick run about 30 s.

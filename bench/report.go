@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -32,10 +33,13 @@ type DetectReport struct {
 // α when its p-value is ≤ α. TPR is the fraction of positives flagged, FPR
 // the fraction of negatives flagged and FPRUpper its one-sided 95 %
 // Clopper–Pearson upper bound. AUC is the ROC AUC of the score
-// −log10(min p) separating all positives from all negatives (ties count ½).
-// QueriesPerAudit is the number of suspect queries one audit needs.
+// −log10(min p) separating all positives from all negatives (ties count ½);
+// AUCWithinReach is the same with the positive families that have a
+// Family.Limit left out (every negative kept), and equals AUC when no
+// family has one. QueriesPerAudit is the number of suspect queries one audit needs.
 type Rates struct {
 	AUC             float64        `json:"auc"`
+	AUCWithinReach  float64        `json:"auc_within_reach"`
 	TPR01           float64        `json:"tpr_at_0.01"`
 	TPR05           float64        `json:"tpr_at_0.05"`
 	FPR01           float64        `json:"fpr_at_0.01"`
@@ -62,6 +66,7 @@ type FamilyResult struct {
 	Rate05           float64 `json:"rate_at_0.05"`
 	MeanTestAccuracy float64 `json:"mean_test_accuracy"`
 	Note             string  `json:"note,omitempty"`
+	Limit            string  `json:"limit,omitempty"` // see Family.Limit
 }
 
 // BaselineReport is the mistake-agreement baseline's figures. Available is
@@ -161,11 +166,13 @@ func summarize(o DetectOptions, res []SuspectResult, bl *baseline) *DetectReport
 // suspects to count (for example TPR without positives) are 0.
 func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p, minP float64)) Rates {
 	var r Rates
-	var posScore, negScore, posP, negP []float64
+	var posScore, negScore, posP, negP, reachScore []float64
 	byFam := map[string]*FamilyResult{}
 	acc := map[string]float64{}
+	limited := map[string]bool{}
 	for _, f := range fams {
-		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note}
+		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note, Limit: f.Limit}
+		limited[f.Name] = f.Limit != ""
 	}
 	for _, s := range res {
 		p, minP := pv(s)
@@ -186,6 +193,9 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		}
 		if s.Kind == Positive {
 			posScore, posP = append(posScore, score), append(posP, p)
+			if !limited[s.Family] {
+				reachScore = append(reachScore, score)
+			}
 		} else {
 			negScore, negP = append(negScore, score), append(negP, p)
 		}
@@ -196,6 +206,7 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 	r.FPR01, r.FPR05 = nanZero(rates[0].FPR), nanZero(rates[1].FPR)
 	r.FPRUpper01, r.FPRUpper05 = rates[0].FPRUpper, rates[1].FPRUpper
 	r.AUC = nanZero(compare.AUC(posScore, negScore))
+	r.AUCWithinReach = nanZero(compare.AUC(reachScore, negScore))
 	seen := map[string]bool{}
 	for _, f := range fams {
 		fr := byFam[f.Name]
@@ -209,6 +220,18 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		r.Families = append(r.Families, *fr)
 	}
 	return r
+}
+
+// limitedFamilies returns the names of the positive families that have a
+// stated limit (see Family.Limit).
+func (r *Rates) limitedFamilies() []string {
+	var out []string
+	for _, f := range r.Families {
+		if f.Kind == Positive && f.Limit != "" {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 func nanZero(v float64) float64 {
@@ -238,7 +261,11 @@ func (r *DetectReport) Shortfalls() []string {
 		add("overall FPR %.3f > 0.02 at α=0.01", r.FPR01)
 	}
 	if r.AUC < 0.99 {
-		add("AUC %.3f < 0.99", r.AUC)
+		if lim := r.limitedFamilies(); len(lim) > 0 {
+			add("AUC %.3f < 0.99 (%.3f without %s, whose limits are stated)", r.AUC, r.AUCWithinReach, strings.Join(lim, ", "))
+		} else {
+			add("AUC %.3f < 0.99", r.AUC)
+		}
 	}
 	if r.QueriesPerAudit > 300 {
 		add("%d queries per audit > 300", r.QueriesPerAudit)

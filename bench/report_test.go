@@ -83,6 +83,42 @@ func TestComputeRatesSkipsEmptyFamilies(t *testing.T) {
 	}
 }
 
+func TestComputeRatesWithinReach(t *testing.T) {
+	fams, res := synthetic([]float64{1e-4, 1e-3}, []float64{0.2, 0.5})
+	fams = append(fams, Family{Name: "beyond", Kind: Positive, Limit: "stated"})
+	for _, p := range []float64{0.9, 1} {
+		res = append(res, SuspectResult{Family: "beyond", Kind: Positive, P: p, MinP: p})
+	}
+	r := ComputeRates(fams, res, func(s SuspectResult) (float64, float64) { return s.P, s.MinP })
+	// pos's two positives outrank both negatives, beyond's two rank below
+	// them: 4 of the 8 positive–negative pairs are won.
+	if got, want := r.AUC, 0.5; math.Abs(got-want) > 1e-12 {
+		t.Errorf("auc = %g, want %g", got, want)
+	}
+	if got, want := r.AUCWithinReach, 1.0; math.Abs(got-want) > 1e-12 {
+		t.Errorf("auc_within_reach = %g, want %g", got, want)
+	}
+	if got := r.limitedFamilies(); len(got) != 1 || got[0] != "beyond" {
+		t.Errorf("limited families = %v, want [beyond]", got)
+	}
+	fams, res = synthetic([]float64{1e-4, 0.3}, []float64{0.2, 0.5})
+	r = ComputeRates(fams, res, func(s SuspectResult) (float64, float64) { return s.P, s.MinP })
+	if r.AUCWithinReach != r.AUC {
+		t.Errorf("no limited family: auc_within_reach = %g, want auc %g", r.AUCWithinReach, r.AUC)
+	}
+}
+
+func TestShortfallsNameLimitedFamilies(t *testing.T) {
+	fams, res := synthetic([]float64{1e-4, 1e-3}, []float64{0.2, 0.5})
+	fams = append(fams, Family{Name: "beyond", Kind: Positive, Limit: "stated"})
+	res = append(res, SuspectResult{Family: "beyond", Kind: Positive, P: 1, MinP: 1})
+	rep := summarize(DetectOptions{Seed: 7, Workers: 2, Families: fams}, res, &baseline{probes: 12, null: make([][]float64, 5)})
+	got := strings.Join(rep.Shortfalls(), "\n")
+	if want := "(1.000 without beyond, whose limits are stated)"; !strings.Contains(got, want) {
+		t.Errorf("shortfalls missing %q; got:\n%s", want, got)
+	}
+}
+
 func syntheticReport() *DetectReport {
 	fams, res := synthetic([]float64{1e-4, 0.02}, []float64{0.3, 0.008, 1})
 	bl := &baseline{probes: 12, null: make([][]float64, 5)}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lineage-audit/lineage/report"
 )
@@ -24,6 +25,9 @@ func (r *DetectReport) Tables() []report.Table {
 		return report.Float(v, prec)
 	}
 	sum.AddRow(report.Text("AUC"), report.Float(r.AUC, 4), bv(b.AUC, 4))
+	if lim := r.limitedFamilies(); len(lim) > 0 {
+		sum.AddRow(report.Text("AUC without "+strings.Join(lim, ", ")), report.Float(r.AUCWithinReach, 4), bv(b.AUCWithinReach, 4))
+	}
 	sum.AddRow(report.Text("TPR at α=0.01"), report.Float(r.TPR01, 3), bv(b.TPR01, 3))
 	sum.AddRow(report.Text("TPR at α=0.05"), report.Float(r.TPR05, 3), bv(b.TPR05, 3))
 	sum.AddRow(report.Text("FPR at α=0.01"), report.Float(r.FPR01, 3), bv(b.FPR01, 3))
@@ -38,6 +42,11 @@ func (r *DetectReport) Tables() []report.Table {
 	}
 	for _, s := range r.Shortfalls() {
 		sum.Notes = append(sum.Notes, "short of target: "+s)
+	}
+	for _, f := range r.Families {
+		if f.Limit != "" {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("limit of %s: %s", f.Name, f.Limit))
+		}
 	}
 
 	fam := report.Table{

@@ -35,6 +35,9 @@ func TestFamiliesSizes(t *testing.T) {
 			if got, want := f.Recipe.Derived(), f.Kind == Positive; got != want {
 				t.Errorf("family %q (%s): recipe derived = %v", f.Name, f.Kind, got)
 			}
+			if f.Limit != "" && f.Kind != Positive {
+				t.Errorf("family %q (%s) has a limit; only positive families can be beyond reach", f.Name, f.Kind)
+			}
 			if tc.quick && f.N != 1 {
 				t.Errorf("quick family %q: n = %d, want 1", f.Name, f.N)
 			}

@@ -58,7 +58,9 @@ suspect is fingerprinted through its serving wrapper on the enrolment's suite
 and audited; it counts as flagged at α when its combined p-value is ≤ α.
 
 Reports TPR and FPR at α = 0.01 and 0.05 per family and overall, the ROC AUC
-of −log10(min p), queries per audit and wall time — and the same figures for
+of −log10(min p) (also without the two derived families that state why they
+are beyond a behavioural audit's reach: kd-t1 and extract-label-plain),
+queries per audit and wall time — and the same figures for
 the mistake-agreement baseline (QuRD/AKH) calibrated against the same null.
 The full run takes several minutes on 2 cores; --quick is a small smoke run.`,
 		Example: `  lineage bench detect --seed 1 --format json
