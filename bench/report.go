@@ -36,7 +36,8 @@ type DetectReport struct {
 // −log10(min p) separating all positives from all negatives (ties count ½);
 // AUCWithinReach is the same with the positive families that have a
 // Family.Limit left out (every negative kept), and equals AUC when no
-// family has one. QueriesPerAudit is the number of suspect queries one audit needs.
+// family has one. QueriesPerAudit is the number of suspect queries one
+// audit needs.
 type Rates struct {
 	AUC             float64        `json:"auc"`
 	AUCWithinReach  float64        `json:"auc_within_reach"`

@@ -117,6 +117,15 @@ func TestShortfallsNameLimitedFamilies(t *testing.T) {
 	if want := "(1.000 without beyond, whose limits are stated)"; !strings.Contains(got, want) {
 		t.Errorf("shortfalls missing %q; got:\n%s", want, got)
 	}
+	var buf bytes.Buffer
+	if err := report.RenderAll(&buf, rep.Tables(), report.FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"AUC without beyond", "limit of beyond: stated"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("tables missing %q; got:\n%s", want, buf.String())
+		}
+	}
 }
 
 func syntheticReport() *DetectReport {
