@@ -479,14 +479,12 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	}
 	// With a watermark, audits combine the score's p-value with the
 	// watermark test's; so do the rates.
-	for _, side := range []struct {
-		p   []float64
-		idx []int
-	}{{cal.PosP, posIdx}, {cal.NegP, negIdx}} {
-		for i, ci := range side.idx {
-			if marks != nil {
-				side.p[i] = combineP(side.p[i], marks[ci].P)
-			}
+	if marks != nil {
+		for i, ci := range posIdx {
+			cal.PosP[i] = combineP(cal.PosP[i], marks[ci].P)
+		}
+		for i, ci := range negIdx {
+			cal.NegP[i] = combineP(cal.NegP[i], marks[ci].P)
 		}
 	}
 	cal.Rates = compare.RatesOf(cal.PosP, cal.NegP, DefaultAlphas)

@@ -170,10 +170,8 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 	var posScore, negScore, posP, negP, reachScore []float64
 	byFam := map[string]*FamilyResult{}
 	acc := map[string]float64{}
-	limited := map[string]bool{}
 	for _, f := range fams {
 		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note, Limit: f.Limit}
-		limited[f.Name] = f.Limit != ""
 	}
 	for _, s := range res {
 		p, minP := pv(s)
@@ -194,7 +192,7 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		}
 		if s.Kind == Positive {
 			posScore, posP = append(posScore, score), append(posP, p)
-			if !limited[s.Family] {
+			if fr.Limit == "" {
 				reachScore = append(reachScore, score)
 			}
 		} else {
