@@ -110,14 +110,19 @@
 //   - families: per family, n, the counts flagged at 0.01 and 0.05 and
 //     their rates (TPR for a positive family, FPR for a negative one), and
 //     the suspects' mean test accuracy as served (so a family whose copies
-//     are useless, like noise-only extraction, can be recognised), and a
-//     positive family's limit when it states one.
+//     are useless, like noise-only extraction, can be recognised), the
+//     median of their p-values (median_p_value), and a positive family's
+//     limit (beyond reach) or reason (within reach, but weaker) when it
+//     states one.
 //   - baseline: the same fields for mistake agreement alone.
 //   - teacher, enrolment, suspects (every suspect's recipe, seed, p-values,
 //     verdict), seed, workers and wall_time_s.
+//   - shortfalls: the acceptance criteria the figures miss, one line each;
+//     a family that falls short is named with its median p-value and its
+//     limit, its reason, or "no mechanism known".
 //
-// Shortfalls lists the acceptance criteria the figures miss; the
-// harness reports them and does not tune anything to meet them.
+// Shortfalls lists the same lines; the harness reports them and does not
+// tune anything to meet them.
 //
 // # Cost
 //

@@ -27,6 +27,9 @@ type DetectReport struct {
 	OtherTeachers int             `json:"other_teachers"`
 	Suspects      []SuspectResult `json:"suspects"`
 	WallTimeS     float64         `json:"wall_time_s"`
+	// Unmet is Shortfalls as of the run, so that the JSON names every
+	// criterion missed, every family short of its target, and why.
+	Unmet []string `json:"shortfalls"`
 }
 
 // Rates are detection figures over all suspects. A suspect is flagged at
@@ -55,8 +58,11 @@ type Rates struct {
 
 // FamilyResult counts one family's suspects flagged at α = 0.01 and 0.05.
 // Rate01 and Rate05 are the flagged fractions: the family's TPR for a
-// positive family, its FPR for a negative one. MeanTestAccuracy is the
-// suspects' mean accuracy on the digits test split as served.
+// positive family, its FPR for a negative one. MedianP is the median of
+// the suspects' decision p-values (how far a family that falls short is
+// from the threshold). MeanTestAccuracy is the suspects' mean accuracy on
+// the digits test split as served. Limit and Reason are copied from the
+// Family.
 type FamilyResult struct {
 	Name             string  `json:"name"`
 	Kind             Kind    `json:"kind"`
@@ -65,9 +71,11 @@ type FamilyResult struct {
 	Flagged05        int     `json:"flagged_at_0.05"`
 	Rate01           float64 `json:"rate_at_0.01"`
 	Rate05           float64 `json:"rate_at_0.05"`
+	MedianP          float64 `json:"median_p_value"`
 	MeanTestAccuracy float64 `json:"mean_test_accuracy"`
 	Note             string  `json:"note,omitempty"`
-	Limit            string  `json:"limit,omitempty"` // see Family.Limit
+	Limit            string  `json:"limit,omitempty"`
+	Reason           string  `json:"reason,omitempty"`
 }
 
 // BaselineReport is the mistake-agreement baseline's figures. Available is
@@ -157,6 +165,7 @@ func summarize(o DetectOptions, res []SuspectResult, bl *baseline) *DetectReport
 		rep.Baseline.Rates = ComputeRates(o.Families, res, func(s SuspectResult) (p, minP float64) { return s.BaselineP, s.BaselineP })
 		rep.Baseline.QueriesPerAudit = bl.probes
 	}
+	rep.Unmet = rep.Shortfalls()
 	return rep
 }
 
@@ -170,8 +179,9 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 	var posScore, negScore, posP, negP, reachScore []float64
 	byFam := map[string]*FamilyResult{}
 	acc := map[string]float64{}
+	famP := map[string][]float64{}
 	for _, f := range fams {
-		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note, Limit: f.Limit}
+		byFam[f.Name] = &FamilyResult{Name: f.Name, Kind: f.Kind, Note: f.Note, Limit: f.Limit, Reason: f.Reason}
 	}
 	for _, s := range res {
 		p, minP := pv(s)
@@ -184,6 +194,7 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		}
 		fr.N++
 		acc[s.Family] += s.TestAccuracy
+		famP[s.Family] = append(famP[s.Family], p)
 		if p <= Alphas[0] {
 			fr.Flagged01++
 		}
@@ -216,9 +227,22 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		fr.Rate01 = float64(fr.Flagged01) / float64(fr.N)
 		fr.Rate05 = float64(fr.Flagged05) / float64(fr.N)
 		fr.MeanTestAccuracy = acc[f.Name] / float64(fr.N)
+		fr.MedianP = median(famP[f.Name])
 		r.Families = append(r.Families, *fr)
 	}
 	return r
+}
+
+// why says why a positive family may fall short: its stated limit, its
+// reason, or that none is known.
+func (f FamilyResult) why() string {
+	switch {
+	case f.Limit != "":
+		return "limit: " + f.Limit
+	case f.Reason != "":
+		return "why: " + f.Reason
+	}
+	return "why: no mechanism known (a chance miss, or a quick run's small suite)"
 }
 
 // limitedFamilies returns the names of the positive families that have a
@@ -233,6 +257,20 @@ func (r *Rates) limitedFamilies() []string {
 	return out
 }
 
+// median returns the median of x (the mean of the middle two for an even
+// length; 0 for none). It sorts x in place.
+func median(x []float64) float64 {
+	n := len(x)
+	if n == 0 {
+		return 0
+	}
+	slices.Sort(x)
+	if n%2 == 1 {
+		return x[n/2]
+	}
+	return (x[n/2-1] + x[n/2]) / 2
+}
+
 func nanZero(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
@@ -244,16 +282,18 @@ func nanZero(v float64) float64 {
 // line each (empty when all are met): TPR ≥ 0.95 at α = 0.01 in every
 // positive family, FPR ≤ 0.02 overall at α = 0.01 and ≤ 0.05 in every
 // negative family, AUC ≥ 0.99, at most 300 queries per audit, and a TPR
-// at α = 0.01 above the baseline's at an FPR no higher than it.
+// at α = 0.01 above the baseline's at an FPR no higher than it. A family
+// that falls short is named with its median p-value and why: its stated
+// limit or reason, or that no mechanism is known.
 func (r *DetectReport) Shortfalls() []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	for _, f := range r.Families {
 		switch {
 		case f.Kind == Positive && f.Rate01 < 0.95:
-			add("positive family %s: TPR %.2f < 0.95 at α=0.01 (%d/%d)", f.Name, f.Rate01, f.Flagged01, f.N)
+			add("positive family %s: TPR %.2f < 0.95 at α=0.01 (%d/%d, median p %.2g); %s", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.why())
 		case f.Kind == Negative && f.Rate01 > 0.05:
-			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d)", f.Name, f.Rate01, f.Flagged01, f.N)
+			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d, median p %.2g)", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP)
 		}
 	}
 	if r.FPR01 > 0.02 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,10 +122,53 @@ func TestShortfallsNameLimitedFamilies(t *testing.T) {
 	if err := report.RenderAll(&buf, rep.Tables(), report.FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"AUC without beyond", "limit of beyond: stated"} {
+	for _, want := range []string{"AUC without beyond", "positive family beyond: TPR 0.00 < 0.95 at α=0.01 (0/1, median p 1); limit: stated"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("tables missing %q; got:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestShortfallsSayWhy(t *testing.T) {
+	fams, res := synthetic([]float64{1e-4, 1e-3}, []float64{0.2, 0.5})
+	fams = append(fams,
+		Family{Name: "weak", Kind: Positive, Reason: "a narrower view"},
+		Family{Name: "unexplained", Kind: Positive})
+	for _, p := range []float64{0.003, 0.04, 0.2} {
+		res = append(res, SuspectResult{Family: "weak", Kind: Positive, P: p, MinP: p})
+	}
+	for _, p := range []float64{0.001, 0.002, 0.5, 0.02} {
+		res = append(res, SuspectResult{Family: "unexplained", Kind: Positive, P: p, MinP: p})
+	}
+	rep := summarize(DetectOptions{Seed: 7, Workers: 2, Families: fams}, res, &baseline{probes: 12, null: make([][]float64, 5)})
+	tests := []struct {
+		family  string
+		medianP float64
+		line    string
+	}{
+		{"pos", 5.5e-4, ""},
+		{"weak", 0.04, "positive family weak: TPR 0.33 < 0.95 at α=0.01 (1/3, median p 0.04); why: a narrower view"},
+		{"unexplained", 0.011, "positive family unexplained: TPR 0.50 < 0.95 at α=0.01 (2/4, median p 0.011); why: no mechanism known (a chance miss, or a quick run's small suite)"},
+	}
+	got := strings.Join(rep.Shortfalls(), "\n")
+	for _, tc := range tests {
+		i := slices.IndexFunc(rep.Families, func(f FamilyResult) bool { return f.Name == tc.family })
+		if i < 0 {
+			t.Fatalf("family %s missing from the report", tc.family)
+		}
+		if m := rep.Families[i].MedianP; math.Abs(m-tc.medianP) > 1e-12 {
+			t.Errorf("family %s: median p = %g, want %g", tc.family, m, tc.medianP)
+		}
+		if tc.line == "" {
+			if strings.Contains(got, "family "+tc.family+":") {
+				t.Errorf("family %s met its target but is named in the shortfalls:\n%s", tc.family, got)
+			}
+		} else if !strings.Contains(got, tc.line) {
+			t.Errorf("shortfalls missing %q; got:\n%s", tc.line, got)
+		}
+	}
+	if !slices.Equal(rep.Unmet, rep.Shortfalls()) {
+		t.Errorf("report's shortfalls field = %q, want %q", rep.Unmet, rep.Shortfalls())
 	}
 }
 
@@ -158,7 +202,7 @@ func TestReportJSONContract(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"auc", "tpr_at_0.01", "fpr_at_0.01", "fpr_at_0.05", "queries_per_audit", "families", "baseline", "wall_time_s", "seed", "enrolment"} {
+	for _, k := range []string{"auc", "tpr_at_0.01", "fpr_at_0.01", "fpr_at_0.05", "queries_per_audit", "families", "baseline", "wall_time_s", "seed", "enrolment", "shortfalls"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("report JSON lacks %q", k)
 		}
@@ -174,7 +218,7 @@ func TestReportJSONContract(t *testing.T) {
 		t.Fatalf("got %d families, want 2", len(fams))
 	}
 	f0, _ := fams[0].(map[string]any)
-	for _, k := range []string{"name", "kind", "n", "flagged_at_0.01", "flagged_at_0.05"} {
+	for _, k := range []string{"name", "kind", "n", "flagged_at_0.01", "flagged_at_0.05", "median_p_value"} {
 		if _, ok := f0[k]; !ok {
 			t.Errorf("family JSON lacks %q", k)
 		}

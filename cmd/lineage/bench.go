@@ -62,6 +62,8 @@ of −log10(min p) (also without the two derived families that state why they
 are beyond a behavioural audit's reach: kd-t1 and extract-label-plain),
 queries per audit and wall time — and the same figures for
 the mistake-agreement baseline (QuRD/AKH) calibrated against the same null.
+Every acceptance criterion the run misses is listed (shortfalls in the JSON);
+a family that falls short is named with its median p-value and why.
 The full run takes several minutes on 2 cores; --quick is a small smoke run.`,
 		Example: `  lineage bench detect --seed 1 --format json
   lineage bench detect --quick --format markdown`,
