@@ -112,14 +112,16 @@
 //     the suspects' mean test accuracy as served (so a family whose copies
 //     are useless, like noise-only extraction, can be recognised), the
 //     median of their p-values (median_p_value), and a positive family's
-//     limit (beyond reach) or reason (within reach, but weaker) when it
-//     states one.
+//     limit (beyond reach) or a family's reason (a positive one within
+//     reach but weaker, a negative one flagged more than α) when it states
+//     one.
 //   - baseline: the same fields for mistake agreement alone.
 //   - teacher, enrolment, suspects (every suspect's recipe, seed, p-values,
 //     verdict), seed, workers and wall_time_s.
 //   - shortfalls: the acceptance criteria the figures miss, one line each;
-//     a family that falls short is named with its median p-value and its
-//     limit, its reason, or "no mechanism known".
+//     a family that falls short (or, for a negative family, over) is named
+//     with its median p-value and its limit, its reason, or "no mechanism
+//     known".
 //
 // Shortfalls lists the same lines; the harness reports them and does not
 // tune anything to meet them.

@@ -233,8 +233,8 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 	return r
 }
 
-// why says why a positive family may fall short: its stated limit, its
-// reason, or that none is known.
+// why says why a family may fall short: its stated limit, its reason, or
+// that none is known.
 func (f FamilyResult) why() string {
 	switch {
 	case f.Limit != "":
@@ -242,7 +242,7 @@ func (f FamilyResult) why() string {
 	case f.Reason != "":
 		return "why: " + f.Reason
 	}
-	return "why: no mechanism known (a chance miss, or a quick run's small suite)"
+	return "why: no mechanism known (chance, or a quick run's small suite)"
 }
 
 // limitedFamilies returns the names of the positive families that have a
@@ -293,7 +293,7 @@ func (r *DetectReport) Shortfalls() []string {
 		case f.Kind == Positive && f.Rate01 < 0.95:
 			add("positive family %s: TPR %.2f < 0.95 at α=0.01 (%d/%d, median p %.2g); %s", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.why())
 		case f.Kind == Negative && f.Rate01 > 0.05:
-			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d, median p %.2g)", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP)
+			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d, median p %.2g); %s", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.why())
 		}
 	}
 	if r.FPR01 > 0.02 {

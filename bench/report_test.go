@@ -148,7 +148,7 @@ func TestShortfallsSayWhy(t *testing.T) {
 	}{
 		{"pos", 5.5e-4, ""},
 		{"weak", 0.04, "positive family weak: TPR 0.33 < 0.95 at α=0.01 (1/3, median p 0.04); why: a narrower view"},
-		{"unexplained", 0.011, "positive family unexplained: TPR 0.50 < 0.95 at α=0.01 (2/4, median p 0.011); why: no mechanism known (a chance miss, or a quick run's small suite)"},
+		{"unexplained", 0.011, "positive family unexplained: TPR 0.50 < 0.95 at α=0.01 (2/4, median p 0.011); why: no mechanism known (chance, or a quick run's small suite)"},
 	}
 	got := strings.Join(rep.Shortfalls(), "\n")
 	for _, tc := range tests {
@@ -183,7 +183,7 @@ func syntheticReport() *DetectReport {
 func TestShortfalls(t *testing.T) {
 	rep := syntheticReport()
 	got := strings.Join(rep.Shortfalls(), "\n")
-	for _, want := range []string{"positive family pos: TPR 0.50", "negative family neg: FPR 0.33", "overall FPR 0.333", "does not beat"} {
+	for _, want := range []string{"positive family pos: TPR 0.50", "negative family neg: FPR 0.33 > 0.05 at α=0.01 (1/3, median p 0.3); why: no mechanism known", "overall FPR 0.333", "does not beat"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("shortfalls missing %q; got:\n%s", want, got)
 		}
