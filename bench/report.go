@@ -10,6 +10,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // DetectReport is the result of Detect. The embedded Rates are lineage's
@@ -257,6 +258,16 @@ func (r *Rates) limitedFamilies() []string {
 	return out
 }
 
+// binomialTail returns P(X ≥ k) for X ~ Binomial(n, p): how often k or
+// more of n independent models would be flagged at α = p if their p-values
+// were valid.
+func binomialTail(k, n int, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	return distuv.Binomial{N: float64(n), P: p}.Survival(float64(k - 1))
+}
+
 // median returns the median of x (the mean of the middle two for an even
 // length; 0 for none). It sorts x in place.
 func median(x []float64) float64 {
@@ -284,7 +295,8 @@ func nanZero(v float64) float64 {
 // negative family, AUC ≥ 0.99, at most 300 queries per audit, and a TPR
 // at α = 0.01 above the baseline's at an FPR no higher than it. A family
 // that falls short is named with its median p-value and why: its stated
-// limit or reason, or that no mechanism is known.
+// limit or reason, or that no mechanism is known; a negative family over
+// its bound also with the chance of so many flags under valid p-values.
 func (r *DetectReport) Shortfalls() []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
@@ -293,7 +305,8 @@ func (r *DetectReport) Shortfalls() []string {
 		case f.Kind == Positive && f.Rate01 < 0.95:
 			add("positive family %s: TPR %.2f < 0.95 at α=0.01 (%d/%d, median p %.2g); %s", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.why())
 		case f.Kind == Negative && f.Rate01 > 0.05:
-			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d, median p %.2g); %s", f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.why())
+			add("negative family %s: FPR %.2f > 0.05 at α=0.01 (%d/%d, median p %.2g; with valid p-values, %d or more of %d happen with probability %.2g); %s",
+				f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.Flagged01, f.N, binomialTail(f.Flagged01, f.N, Alphas[0]), f.why())
 		}
 	}
 	if r.FPR01 > 0.02 {
