@@ -163,7 +163,7 @@ func TestSimilarity(t *testing.T) {
 	}{
 		{StatAgreement, Value{1, 9}, math.Log(9.5 / 0.5)},           // (9+½)/10 = 0.95
 		{StatAgreement, Value{0, 9}, math.Log(0.5 / 9.5)},           // (0+½)/10 = 0.05
-		{StatAgreement, Value{0.5, 10}, math.Log(5.5 / 5.5)},        // (5+½)/11 = ½
+		{StatAgreement, Value{0.5, 10}, 0},                          // (5+½)/11 = ½: log-odds 0
 		{StatMistakeAgreement, Value{0.25, 3}, math.Log(1.5 / 2.5)}, // k = round(0.75) = 1 → 1.5/4
 		{StatJS, Value{0, 5}, -math.Log(1e-6)},
 		{StatJSTFit, Value{0.1, 5}, -math.Log(0.1 + 1e-6)},

@@ -79,7 +79,7 @@ func (d *Dataset) Split(opts SplitOptions) Split {
 	if sum == 0 {
 		panic("dataset: Split fractions sum to zero")
 	}
-	tr, va, te = tr/sum, va/sum, te/sum
+	va, te = va/sum, te/sum // the training part takes the rest
 
 	// Group rows by class in row order.
 	classes := 1

@@ -109,17 +109,3 @@ func (l Loss) beta() float64 {
 	}
 	return l.Beta
 }
-
-// validate reports whether l is a loss the kernels know.
-func (l Loss) validate() error {
-	switch l.kind() {
-	case KL, ReverseKL, TV, MSE, CE:
-		return nil
-	case JSD:
-		if b := l.beta(); !(b > 0 && b < 1) {
-			return fmt.Errorf("loss %s: β must lie strictly between 0 and 1", l)
-		}
-		return nil
-	}
-	return fmt.Errorf("loss %q: %w", string(l.Kind), ErrUnknownLoss)
-}

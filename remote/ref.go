@@ -61,7 +61,7 @@ func ParseRef(ref string) (Ref, error) {
 			return Ref{}, fmt.Errorf("%w %q: %w", ErrBadRef, ref, err)
 		}
 		if len(argv) == 0 {
-			return Ref{}, fmt.Errorf("%w %q: no command after exec:", ErrBadRef, ref)
+			return Ref{}, fmt.Errorf("%w %q: no command after the exec: prefix", ErrBadRef, ref)
 		}
 		return Ref{Kind: RefExec, Argv: argv}, nil
 	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):

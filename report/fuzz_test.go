@@ -17,7 +17,7 @@ import (
 func FuzzRender(f *testing.F) {
 	f.Add("title", "cell", 0.5, 3)
 	f.Add("", "a|b\n\"c\"", math.Inf(-1), -1)
-	f.Add("ü\x00", "<&>\\", -0.0, 20)
+	f.Add("ü\x00", "<&>\\", math.Copysign(0, -1), 20)
 	f.Fuzz(func(t *testing.T, title, text string, v float64, prec int) {
 		prec = prec%20 - 1 // -1..18: keep formatting cheap
 		if text == "v" {

@@ -171,7 +171,7 @@ func TestCellString(t *testing.T) {
 		{Float(-0.0001, 3), "0.000"},
 		{Float(-0.001, 3), "-0.001"},
 		{Fmt(-1e-9, 'e', 0), "-1e-09"},
-		{Fmt(-0.0, 'e', 1), "0.0e+00"},
+		{Fmt(math.Copysign(0, -1), 'e', 1), "0.0e+00"},
 		{Float(1.0/3, -1), "0.3333333333333333"},
 		{Fmt(math.NaN(), 'g', 3), "NaN"},
 		{Float(math.Inf(-1), 2), "-Inf"},

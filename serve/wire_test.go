@@ -53,7 +53,7 @@ func TestParseFloats(t *testing.T) {
 }
 
 func TestAppendFloatsRoundTrip(t *testing.T) {
-	v := []float32{0, -0.0, 1, 0.1, 1.0 / 3, math.MaxFloat32, math.SmallestNonzeroFloat32, -2.5e-20, 16777217}
+	v := []float32{0, float32(math.Copysign(0, -1)), 1, 0.1, 1.0 / 3, math.MaxFloat32, math.SmallestNonzeroFloat32, -2.5e-20, 16777217}
 	got, err := ParseFloats(nil, AppendFloats(nil, v))
 	if err != nil {
 		t.Fatal(err)

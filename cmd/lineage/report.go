@@ -65,21 +65,20 @@ type reportDoc struct {
 }
 
 type teacherSummary struct {
-	Teacher    string             `json:"teacher"`
-	Suite      string             `json:"suite"`
-	Probes     int                `json:"probes"`
-	Positives  int                `json:"positives"`
-	Negatives  int                `json:"negatives"`
-	References int                `json:"references"`
-	NullSize   int                `json:"null_size"`
-	Rates      []compare.Rate     `json:"rates"`
-	AUC        float64            `json:"auc"`
-	Audited    int                `json:"suspects_audited"`
-	Derived    int                `json:"suspects_derived"`
-	Comp       map[string]int     `json:"composition"`
-	statistics []string           // the enrolment's statistics
-	fig        report.NullFigure  // filled when plotting
-	sims       map[string]float64 // fingerprint ID → similarity on fig.Statistic
+	Teacher    string            `json:"teacher"`
+	Suite      string            `json:"suite"`
+	Probes     int               `json:"probes"`
+	Positives  int               `json:"positives"`
+	Negatives  int               `json:"negatives"`
+	References int               `json:"references"`
+	NullSize   int               `json:"null_size"`
+	Rates      []compare.Rate    `json:"rates"`
+	AUC        float64           `json:"auc"`
+	Audited    int               `json:"suspects_audited"`
+	Derived    int               `json:"suspects_derived"`
+	Comp       map[string]int    `json:"composition"`
+	statistics []string          // the enrolment's statistics
+	fig        report.NullFigure // filled when plotting
 }
 
 type similarityDoc struct {
