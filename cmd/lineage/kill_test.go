@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -141,29 +140,10 @@ func jsonField(t *testing.T, out, key string) string {
 	return s
 }
 
-// lockedBuffer is a bytes.Buffer a running process's output can be copied
-// into while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServe runs `lineage serve ARGS --addr 127.0.0.1:0` in dir with the
 // extra environment env, and returns its base URL and its access log, which
 // grows while the server runs; the server is stopped when the test ends.
-func startServe(t *testing.T, dir string, env []string, args ...string) (string, *lockedBuffer) {
+func startServe(t *testing.T, dir string, env []string, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	srv := lineageCmd(t, dir, append(append([]string{"serve"}, args...), "--addr", "127.0.0.1:0")...)
 	srv.Env = append(srv.Env, env...)
@@ -171,7 +151,7 @@ func startServe(t *testing.T, dir string, env []string, args ...string) (string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := new(lockedBuffer)
+	log := new(syncBuffer)
 	srv.Stderr = log
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
