@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"sync"
+
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
@@ -45,6 +47,9 @@ type contrastPanel struct {
 	teacher  [][]float64 // ρ(T_i)
 	sum      [][]float64 // Σ_r ρ(R_i)
 	replicas []replica
+
+	residualOnce sync.Once
+	res          *residualPanel // see residual
 }
 
 // replica is one replica of the teacher: its fingerprint ID, its outputs

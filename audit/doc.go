@@ -18,7 +18,10 @@
 // order of a suspect's classes follows the teacher's than it follows the
 // selection half's replicas of the teacher. It cancels what any model of
 // a given architecture shares with the teacher and keeps what a student
-// inherits from this teacher in particular.
+// inherits from this teacher in particular. Another is the replica
+// residual: on the same probes, the rank correlation of the suspect's and
+// the teacher's log-probabilities once the replicas' mean is taken out,
+// which reads the amounts the order leaves out.
 //
 // Audit scores a suspect's fingerprint with that discriminant, compares the
 // score with the calibration negatives (and references) to get a p-value,

@@ -35,11 +35,12 @@ type feature struct {
 
 // features lists the features a suite supports: agreement on each kind with
 // at least minKindProbes probes, log-probability correlation on data probes
-// (the teacher's "dark knowledge"), and either the replica contrast, when
-// the case has replicas (see contrastPanel), or soft agreement on mixup and
-// data probes and JS divergence after fitting the suspect's temperature.
-// labelOnly keeps only the features a label-only suspect can have
-// (agreement, and the replica contrast of its labels).
+// (the teacher's "dark knowledge"), and either the replica contrast and the
+// replica residual, when the case has replicas (see contrastPanel and
+// residualValue), or soft agreement on mixup and data probes and JS
+// divergence after fitting the suspect's temperature. labelOnly keeps only
+// the features a label-only suspect can have (agreement, and the replica
+// contrast of its labels).
 func features(c *Case, labelOnly bool) []feature {
 	s := c.Suite
 	counts := s.Counts()
@@ -62,6 +63,7 @@ func features(c *Case, labelOnly bool) []feature {
 		fs = append(fs, feature{key: "logcorr/data", kind: probe.Data})
 	}
 	if c.contrast() != nil {
+		fs = append(fs, feature{key: featResidual})
 		// Measured against the teacher and its replicas alike, features
 		// that fit the suspect's temperature would favour the teacher:
 		// the temperature is fitted against the teacher alone.
@@ -106,8 +108,12 @@ func featureVector(c *Case, fs []feature, st compare.Stats, id string, suspect b
 		n++
 	}
 	for i, f := range fs {
-		if f.key == featContrast {
+		switch f.key {
+		case featContrast:
 			v[i] = cp.value(id, suspect)
+			continue
+		case featResidual:
+			v[i] = cp.residualValue(id, c.Teacher.P, suspect)
 			continue
 		}
 		v[i] -= sum[i] / float64(n)
@@ -125,7 +131,7 @@ func similarities(c *Case, fs []feature, ref blas32.General, st compare.Stats, s
 		case "logcorr/data":
 			v[i] = logCorrSimilarity(ref, suspect, c.Suite.Kinds, f.kind)
 			continue
-		case featContrast:
+		case featContrast, featResidual:
 			v[i] = math.NaN()
 			continue
 		}
