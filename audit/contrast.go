@@ -108,10 +108,16 @@ func (c *Case) contrast() *contrastPanel {
 
 // profiles returns the rank profiles (compare.RankProfile) of p's rows.
 func profiles(p blas32.General, rows []int) [][]float64 {
+	return perRow(p, rows, compare.RankProfile)
+}
+
+// perRow returns f applied to each of p's rows listed in rows, f writing
+// its result into a fresh slice of p.Cols values.
+func perRow(p blas32.General, rows []int, f func(dst []float64, row []float32)) [][]float64 {
 	out := make([][]float64, len(rows))
 	for i, r := range rows {
 		out[i] = make([]float64, p.Cols)
-		compare.RankProfile(out[i], p.Data[r*p.Stride:r*p.Stride+p.Cols])
+		f(out[i], p.Data[r*p.Stride:r*p.Stride+p.Cols])
 	}
 	return out
 }

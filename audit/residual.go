@@ -20,12 +20,7 @@ type residualPanel struct {
 
 // centredLogs returns the centred log-probabilities of p's rows.
 func centredLogs(p blas32.General, rows []int) [][]float64 {
-	out := make([][]float64, len(rows))
-	for i, r := range rows {
-		out[i] = make([]float64, p.Cols)
-		compare.CentredLog(out[i], p.Data[r*p.Stride:r*p.Stride+p.Cols])
-	}
-	return out
+	return perRow(p, rows, compare.CentredLog)
 }
 
 // residual returns the panel's residual data, built on first use.

@@ -8,6 +8,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
 )
 
 // TestResidualSeparates checks the replica residual on simulated answers:
@@ -26,11 +27,7 @@ func TestResidualSeparates(t *testing.T) {
 	for range 40 {
 		indep = append(indep, cp.residualValue("indep", c.Teacher.P, w.answers(1, []float64{1}, w.quirks())))
 	}
-	mean, sd := floats.Sum(indep)/float64(len(indep)), 0.0
-	for _, v := range indep {
-		sd += (v - mean) * (v - mean) / float64(len(indep)-1)
-	}
-	sd = math.Sqrt(sd)
+	mean, sd := stat.MeanStdDev(indep, nil)
 	// The replicas' mean is estimated from 8 models, so its error is in
 	// every residual: independent models correlate weakly, not at all.
 	if mean < -0.05 || mean > 0.25 {
