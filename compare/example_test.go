@@ -34,3 +34,16 @@ func ExampleTest() {
 	// z = 12.0, p = 1.3e-03, empirical p = 0.077
 	// Holm-adjusted: 3.9e-03 0.40 0.06
 }
+
+// ExampleSpearman compares two models' centred log-probabilities on one
+// answer: the rank correlation ignores a serving-time temperature.
+func ExampleSpearman() {
+	p := []float32{0.6, 0.25, 0.1, 0.05}
+	q := make([]float32, len(p))
+	compare.Rescale(q, p, 2) // the same model served flattened
+	a, b := make([]float64, len(p)), make([]float64, len(q))
+	compare.CentredLog(a, p)
+	compare.CentredLog(b, q)
+	fmt.Printf("%.2f\n", compare.Spearman(a, b))
+	// Output: 1.00
+}
