@@ -35,9 +35,7 @@ func (cp *contrastPanel) residual(teacher blas32.General) *residualPanel {
 			cl := centredLogs(r.p, cp.rows)
 			rp.own[r.id] = cl
 			for i, v := range cl {
-				for j, x := range v {
-					rp.sum[i][j] += x
-				}
+				floats.Add(rp.sum[i], v)
 			}
 		}
 		cp.res = rp

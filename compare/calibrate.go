@@ -3,7 +3,6 @@ package compare
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -114,44 +113,17 @@ func AUC(pos, neg []float64) float64 {
 	if len(pos) == 0 || len(neg) == 0 {
 		return math.NaN()
 	}
-	type item struct {
-		v   float64
-		pos bool
-	}
-	all := make([]item, 0, len(pos)+len(neg))
-	for _, v := range pos {
-		all = append(all, item{v, true})
-	}
-	for _, v := range neg {
-		all = append(all, item{v, false})
-	}
-	for _, it := range all {
-		if math.IsNaN(it.v) {
+	all := append(append(make([]float64, 0, len(pos)+len(neg)), pos...), neg...)
+	for _, v := range all {
+		if math.IsNaN(v) {
 			return math.NaN()
 		}
 	}
-	slices.SortFunc(all, func(a, b item) int {
-		switch {
-		case a.v < b.v:
-			return -1
-		case a.v > b.v:
-			return 1
-		}
-		return 0
-	})
+	ranks := make([]float64, len(all))
+	MidRanks(ranks, all)
 	var rankSum float64 // sum of 1-based mid-ranks of the positives
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].v == all[i].v {
-			j++
-		}
-		mid := 0.5 * float64(i+1+j) // mean of ranks i+1 … j
-		for k := i; k < j; k++ {
-			if all[k].pos {
-				rankSum += mid
-			}
-		}
-		i = j
+	for _, r := range ranks[:len(pos)] {
+		rankSum += r + 1
 	}
 	np, nn := float64(len(pos)), float64(len(neg))
 	return (rankSum - np*(np+1)/2) / (np * nn)
