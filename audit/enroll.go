@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,52 +93,6 @@ type EnrollOptions struct {
 type Enrolled struct {
 	Case
 	Report EnrolReport
-}
-
-// EnrolReport is the enrolment report: the suite's commitment hash and
-// composition and the error rates measured on the calibration half.
-type EnrolReport struct {
-	Name        string             `json:"name"`
-	Teacher     model.Info         `json:"teacher"`
-	Suite       string             `json:"suite"`
-	Probes      int                `json:"probes"`
-	Composition map[probe.Kind]int `json:"composition"`
-	Candidates  int                `json:"candidates"`
-	Positives   int                `json:"positives"`
-	Negatives   int                `json:"negatives"`
-	Null        int                `json:"null_size"`
-	Statistics  []string           `json:"statistics"`
-	// Discriminant is the rule, fitted on the selection half, that turns a
-	// suspect's similarity features into the score audits test.
-	Discriminant *Discriminant         `json:"discriminant,omitempty"`
-	Calibration  compare.Calibration   `json:"calibration"`
-	Families     map[string]FamilyRate `json:"families,omitempty"`
-	// Watermark, when the enrolment tests for a label watermark, is that
-	// test's own record on the independent controls.
-	Watermark *WatermarkRate `json:"watermark,omitempty"`
-	Seed      uint64         `json:"seed"`
-	ElapsedS  float64        `json:"elapsed_s"`
-}
-
-// FamilyRate counts calibration controls of one recipe family flagged at
-// α = 0.01.
-type FamilyRate struct {
-	Role    string `json:"role"`
-	N       int    `json:"n"`
-	Flagged int    `json:"flagged_at_0.01"`
-}
-
-// WatermarkRate is the label-watermark test's record on an enrolment's
-// independent controls, each tested leave-one-out: none of them saw the
-// marked labels, so Flagged (p ≤ WatermarkWeight·α) is a measured false
-// positive count of the test alone.
-type WatermarkRate struct {
-	Probes    int     `json:"probes"`
-	Decoys    int     `json:"decoys"`
-	Negatives int     `json:"negatives"`
-	Alpha     float64 `json:"alpha"` // the test's share of α = 0.01
-	Flagged   int     `json:"flagged"`
-	MinP      float64 `json:"min_p"`
 }
 
 // ErrTooFewControls is wrapped when an enrolment would have too few
@@ -399,131 +352,6 @@ func heldOut(sp dataset.Split) *dataset.Dataset {
 		panic("audit: held-out data: " + err.Error())
 	}
 	return d
-}
-
-// calibrationReport measures TPR and FPR on the calibration half.
-func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
-	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}}
-	for _, k := range e.Suite.Kinds {
-		rep.Composition[k]++
-	}
-	disc, err := fitDiscriminant(e, false)
-	if err != nil {
-		return rep, err
-	}
-	rep.Statistics = []string{StatScore}
-	var marks []*watermark.Result // every control's watermark test; nil without one
-	if mp, err := e.mark(); err != nil {
-		return rep, err
-	} else if mp != nil {
-		rep.Statistics = append(rep.Statistics, StatWatermark)
-		if marks, err = markResults(e); err != nil {
-			return rep, err
-		}
-		rep.Watermark = markRates(e, mp, marks)
-	}
-	rep.Discriminant = disc
-	var pos, neg [][]float64
-	var posIdx, negIdx []int // the calibration controls' indices in e.Controls
-	var fam []string
-	var roles []string
-	var negFam []string
-	for i, c := range e.Enrolment.Controls {
-		switch c.Role {
-		case store.RolePositive:
-			rep.Positives++
-		case store.RoleNegative:
-			rep.Negatives++
-		}
-		if c.Half != store.HalfCalibration {
-			continue
-		}
-		f, err := controlFeatures(e, disc.fs, e.Controls[i], false)
-		if err != nil {
-			return rep, fmt.Errorf("control %s: %w", c.FP, err)
-		}
-		v := []float64{disc.Score(f)}
-		if c.Role == store.RolePositive {
-			pos = append(pos, v)
-			posIdx = append(posIdx, i)
-		} else {
-			neg = append(neg, v)
-			negIdx = append(negIdx, i)
-			negFam = append(negFam, familyOf(c))
-		}
-		fam = append(fam, recipes[i].Family)
-		roles = append(roles, c.Role)
-	}
-	rep.Null = len(neg)
-	cal, err := compare.Calibrate(pos, neg, DefaultAlphas, compare.Options{})
-	if err != nil {
-		return rep, fmt.Errorf("calibrate: %w", err)
-	}
-	// Audits also require the p-value against the hardest family of the
-	// null (worstFamilyP); measure the rates with the same rule.
-	negScores := make([]float64, len(neg))
-	for i, v := range neg {
-		negScores[i] = v[0]
-	}
-	for i, v := range pos {
-		if pf, _, ok := worstFamilyP(negScores, negFam, v[0]); ok {
-			cal.PosP[i] = max(cal.PosP[i], pf)
-		}
-	}
-	for i, v := range neg {
-		rest := append(append([]float64{}, negScores[:i]...), negScores[i+1:]...)
-		restFam := append(append([]string{}, negFam[:i]...), negFam[i+1:]...)
-		if pf, _, ok := worstFamilyP(rest, restFam, v[0]); ok {
-			cal.NegP[i] = max(cal.NegP[i], pf)
-		}
-	}
-	// With a watermark, audits combine the score's p-value with the
-	// watermark test's; so do the rates.
-	if marks != nil {
-		for i, ci := range posIdx {
-			cal.PosP[i] = combineP(cal.PosP[i], marks[ci].P)
-		}
-		for i, ci := range negIdx {
-			cal.NegP[i] = combineP(cal.NegP[i], marks[ci].P)
-		}
-	}
-	cal.Rates = compare.RatesOf(cal.PosP, cal.NegP, DefaultAlphas)
-	rep.Calibration = cal
-	rep.Families = map[string]FamilyRate{}
-	ip, in := 0, 0
-	for j, f := range fam {
-		fr := rep.Families[f]
-		fr.Role = roles[j]
-		fr.N++
-		var p float64
-		if roles[j] == store.RolePositive {
-			p = cal.PosP[ip]
-			ip++
-		} else {
-			p = cal.NegP[in]
-			in++
-		}
-		if p <= 0.01 {
-			fr.Flagged++
-		}
-		rep.Families[f] = fr
-	}
-	return rep, nil
-}
-
-// CompositionString lists the suite's probe counts per kind, e.g.
-// "200 (adversarial 77, boundary 40, data 20)".
-func (r *EnrolReport) CompositionString() string {
-	kinds := make([]string, 0, len(r.Composition))
-	for k := range r.Composition {
-		kinds = append(kinds, string(k))
-	}
-	slices.Sort(kinds)
-	parts := make([]string, len(kinds))
-	for i, k := range kinds {
-		parts[i] = fmt.Sprintf("%s %d", k, r.Composition[probe.Kind(k)])
-	}
-	return fmt.Sprintf("%d (%s)", r.Probes, strings.Join(parts, ", "))
 }
 
 // candidates builds the candidate probe pool: probe.Build's kinds plus
