@@ -103,7 +103,8 @@ type TeacherResult struct {
 	LabelOnly   bool                    `json:"label_only,omitempty"`
 	NullSize    int                     `json:"null_size"`
 	// NullFamily, when set, is the family of independent controls whose
-	// scores set the p-value (it exceeded the pooled null's).
+	// values set the lineage test's p-value (it exceeded the pooled
+	// null's).
 	NullFamily string     `json:"null_family,omitempty"`
 	Nearest    *Neighbour `json:"nearest_control,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
@@ -132,11 +133,16 @@ func (r Result) AnyDerived() bool {
 }
 
 // StatisticKeys returns the statistics whose p-values decide an audit's
-// verdict: since the discriminant combines every similarity feature into
-// one score before testing, that is StatScore alone, and no correction for
-// several statistics is due within a teacher.
+// verdict (besides the label watermark, StatWatermark): the discriminant
+// score, which combines every similarity feature, and for a suspect with
+// full outputs the replica residual, tested alone beside it (see
+// ResidualWeight). A result holds the residual only when its enrolment has
+// replicas of the teacher.
 func StatisticKeys(s *probe.Suite, labelOnly bool) []string {
-	return []string{StatScore}
+	if labelOnly {
+		return []string{StatScore}
+	}
+	return []string{StatScore, StatResidual}
 }
 
 // InformationalKeys returns further statistics an audit reports with their
@@ -212,7 +218,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
-	null, allF, allV, allCtl := ref.null, ref.allF, ref.allV, ref.allCtl
+	null, allF, allCtl := ref.null, ref.allF, ref.allCtl
 	tr.NullSize = len(null)
 	if len(allF) > 0 {
 		names := make([]string, len(allF))
@@ -232,7 +238,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if nb := tr.Nearest; nb != nil && nb.Role == store.RolePositive {
 		for i, ctl := range allCtl {
 			if ctl.FP == nb.FP {
-				if p, _, err := ref.verdictP(allV[i]); err == nil && !math.IsNaN(p) {
+				if p, err := ref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
 					if mr, err := c.markTest(c.Controls[controlIndex(c, ctl.FP)]); err == nil && mr != nil {
 						p = combineP(p, mr.P)
 					}
@@ -242,8 +248,8 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		}
 	}
 	// One p-value per statistic (informational), then the verdict's: the
-	// discriminant score alone, so no multiple-testing correction is due
-	// within a teacher.
+	// lineage test of the discriminant score and, beside it, the replica
+	// residual (see decide and ResidualWeight).
 	res, err := compare.Test(null, x, compare.Options{})
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
 		return tr, err
@@ -254,65 +260,61 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		r := res.Stats[j]
 		v := st.Values[k]
 		if k == StatScore {
-			v = compare.Value{Value: x[0], N: c.Suite.Len()}
+			continue
 		}
 		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
 			NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
 	}
-	score := res.Stats[0]
-	if score.Method == compare.MethodInsufficient {
+	dec, err := decide(ref.ds, ref.dnull, ref.nullFam, decisionValues(disc, ref.ds, xf))
+	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
+		return tr, err
+	}
+	for j, s := range ref.ds {
+		r := dec.Stats[j]
+		ev := StatEvidence{Value: r.X, N: c.Suite.Len(), Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
+			NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
+		if s.key == featResidual {
+			ev.N = len(c.contrast().rows)
+		}
+		if dec.Worst[j] != "" {
+			// The p-value also holds against the hardest single family of
+			// independent models, not only against their mix (see
+			// worstFamilyP).
+			ev.Method = MethodWorstFamily
+		}
+		tr.Statistics[s.key] = ev
+	}
+	if dec.Stats[0].Method == compare.MethodInsufficient {
 		tr.Verdict, tr.Reason = Inconclusive, "the independent models' scores do not vary: no usable null"
 		return tr, nil
 	}
-	// The verdict's p-value also holds against the hardest single family of
-	// independent models, not only against their mix (see worstFamilyP).
-	if pf, worst, ok := worstFamilyP(ref.nullScores(), ref.nullFam, x[0]); ok && pf > score.P {
-		score.P = pf
-		tr.NullFamily = worst
-		ev := tr.Statistics[StatScore]
-		ev.P, ev.Method = pf, MethodWorstFamily
-		tr.Statistics[StatScore] = ev
-	}
-	tr.PCombined, tr.PValue = score.P, score.P
-	tr.Best = StatScore
-	tr.EffectSize = score.Z
+	tr.PCombined, tr.PValue = dec.P, dec.P
+	tr.Best = ref.ds[dec.Best].key
+	tr.EffectSize = dec.Stats[dec.Best].Z
+	tr.NullFamily = dec.Worst[dec.Best]
 	mr, err := c.markTest(suspect)
 	if err != nil {
 		return tr, err
 	}
 	if mr != nil {
 		tr.Statistics[StatWatermark] = markEvidence(mr)
-		tr.PCombined = combineP(score.P, mr.P)
+		tr.PCombined = combineP(dec.P, mr.P)
 		tr.PValue = tr.PCombined
-		if mr.P/WatermarkWeight < score.P/(1-WatermarkWeight) {
+		if mr.P/WatermarkWeight < dec.P/(1-WatermarkWeight) {
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
 	return tr, nil
 }
 
-// nullScores returns the null models' lineage scores.
-func (r *reference) nullScores() []float64 {
-	scores := make([]float64, len(r.null))
-	for i, v := range r.null {
-		scores[i] = v[0]
-	}
-	return scores
-}
-
-// verdictP returns the p-value an audit gives a model whose vector (score
-// first) is x: the robust predictive p of the score against the null, or
-// the worst family's when larger, with that family's name.
-func (r *reference) verdictP(x []float64) (float64, string, error) {
-	res, err := compare.Test(r.null, x, compare.Options{})
+// verdictP returns the lineage test's p-value for a model whose decision
+// values are x (see decide).
+func (r *reference) verdictP(x []float64) (float64, error) {
+	d, err := decide(r.ds, r.dnull, r.nullFam, x)
 	if err != nil {
-		return math.NaN(), "", err
+		return math.NaN(), err
 	}
-	p := res.Stats[0].P
-	if pf, worst, ok := worstFamilyP(r.nullScores(), r.nullFam, x[0]); ok && pf > p {
-		return pf, worst, nil
-	}
-	return p, "", nil
+	return d.P, nil
 }
 
 // Audit audits one suspect against several teachers. suspects[i] is the
@@ -403,8 +405,10 @@ type reference struct {
 	null    [][]float64 // score + informational similarities of the null models
 	nullFam []string    // the recipe family of each null model
 	allF    [][]float64 // features of every calibration control and reference
-	allV    [][]float64 // their vectors for compare.Test (score first)
 	allCtl  []store.Control
+	ds      []decisionStat // the statistics the lineage test decides on
+	dnull   [][]float64    // the null models' decision values
+	allD    [][]float64    // every calibration control's and reference's
 }
 
 // reference returns the case's cached reference for label-only or full
@@ -419,7 +423,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
 	}
-	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly)}
+	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc)}
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
 			continue
@@ -428,11 +432,13 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 		if err != nil {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}
+		d := decisionValues(disc, r.ds, f)
 		r.allF = append(r.allF, f)
-		r.allV = append(r.allV, v)
+		r.allD = append(r.allD, d)
 		r.allCtl = append(r.allCtl, ctl)
 		if ctl.Role != store.RolePositive {
 			r.null = append(r.null, v)
+			r.dnull = append(r.dnull, d)
 			r.nullFam = append(r.nullFam, familyOf(ctl))
 		}
 	}
@@ -463,23 +469,4 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 		return nil, nil, err
 	}
 	return f, append([]float64{disc.Score(f)}, iv...), nil
-}
-
-// ControlScores returns the lineage scores of the calibration half's
-// negative controls and references (the null an audit compares with) and
-// of its positive controls, for figures and reports.
-func (c *Case) ControlScores() (null, pos []float64, err error) {
-	ref, err := c.reference(false)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, ctl := range ref.allCtl {
-		s := ref.disc.Score(ref.allF[i])
-		if ctl.Role == store.RolePositive {
-			pos = append(pos, s)
-		} else {
-			null = append(null, s)
-		}
-	}
-	return null, pos, nil
 }

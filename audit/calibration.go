@@ -71,7 +71,10 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Statistics = []string{StatScore}
+	ds := decisionStats(disc)
+	for _, s := range ds {
+		rep.Statistics = append(rep.Statistics, s.key)
+	}
 	var marks []*watermark.Result // every control's watermark test; nil without one
 	if mp, err := e.mark(); err != nil {
 		return rep, err
@@ -83,7 +86,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		rep.Watermark = markRates(e, mp, marks)
 	}
 	rep.Discriminant = disc
-	var pos, neg [][]float64
+	var pos, neg [][]float64 // decision values (decisionValues)
 	var posIdx, negIdx []int // the calibration controls' indices in e.Controls
 	var fam []string
 	var roles []string
@@ -102,7 +105,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("control %s: %w", c.FP, err)
 		}
-		v := []float64{disc.Score(f)}
+		v := decisionValues(disc, ds, f)
 		if c.Role == store.RolePositive {
 			pos = append(pos, v)
 			posIdx = append(posIdx, i)
@@ -115,29 +118,29 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		roles = append(roles, c.Role)
 	}
 	rep.Null = len(neg)
-	cal, err := compare.Calibrate(pos, neg, DefaultAlphas, compare.Options{})
-	if err != nil {
-		return rep, fmt.Errorf("calibrate: %w", err)
-	}
-	// Audits also require the p-value against the hardest family of the
-	// null (worstFamilyP); measure the rates with the same rule.
-	negScores := make([]float64, len(neg))
-	for i, v := range neg {
-		negScores[i] = v[0]
-	}
-	for i, v := range pos {
-		if pf, _, ok := worstFamilyP(negScores, negFam, v[0]); ok {
-			cal.PosP[i] = max(cal.PosP[i], pf)
+	// Each control is tested as audits test a suspect (decide): a positive
+	// against every negative, a negative leave-one-out against the others,
+	// which is exactly what an independent suspect faces.
+	cal := compare.Calibration{PosP: make([]float64, len(pos)), NegP: make([]float64, len(neg))}
+	posRank, negRank := make([]float64, len(pos)), make([]float64, len(neg))
+	for i, x := range pos {
+		d, err := decide(ds, neg, negFam, x)
+		if err != nil {
+			return rep, fmt.Errorf("calibrate: positive control %d: %w", i, err)
 		}
+		cal.PosP[i], posRank[i] = d.P, rankScore(d)
 	}
-	for i, v := range neg {
-		rest := append(append([]float64{}, negScores[:i]...), negScores[i+1:]...)
+	for i, x := range neg {
+		rest := append(append([][]float64{}, neg[:i]...), neg[i+1:]...)
 		restFam := append(append([]string{}, negFam[:i]...), negFam[i+1:]...)
-		if pf, _, ok := worstFamilyP(rest, restFam, v[0]); ok {
-			cal.NegP[i] = max(cal.NegP[i], pf)
+		d, err := decide(ds, rest, restFam, x)
+		if err != nil {
+			return rep, fmt.Errorf("calibrate: negative control %d (leave-one-out): %w", i, err)
 		}
+		cal.NegP[i], negRank[i] = d.P, rankScore(d)
 	}
-	// With a watermark, audits combine the score's p-value with the
+	cal.AUC = compare.AUC(posRank, negRank)
+	// With a watermark, audits combine the lineage test's p-value with the
 	// watermark test's; so do the rates.
 	if marks != nil {
 		for i, ci := range posIdx {

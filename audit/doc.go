@@ -25,7 +25,10 @@
 //
 // Audit scores a suspect's fingerprint with that discriminant, compares the
 // score with the calibration negatives (and references) to get a p-value,
-// combines it, when the enrolment holds a watermark key, with the exact
+// tests the replica residual alone beside it the same way and combines the
+// two by a weighted Bonferroni rule (ResidualWeight) into the lineage
+// test's p-value, combines that, when the enrolment holds a watermark key,
+// with the exact
 // decoy-key p-value of the label watermark test (package watermark) by a
 // weighted Bonferroni rule (WatermarkWeight), corrects p-values across
 // teachers with Holm's method, and returns a

@@ -6,8 +6,12 @@ import (
 	"gonum.org/v1/gonum/floats"
 )
 
+// StatResidual names the replica residual (see residualValue) in audit
+// results, where it is tested on its own beside the discriminant score.
+const StatResidual = "replica_residual"
+
 // featResidual names the replica-residual feature.
-const featResidual = "replica_residual"
+const featResidual = StatResidual
 
 // residualPanel holds what the replica residual needs, prepared once: the
 // teacher's centred log-probabilities (compare.CentredLog) on the contrast

@@ -98,8 +98,9 @@
 //     (fpr_upper95_at_*). For valid p-values the FPR should be near or
 //     below α.
 //   - auc: ROC AUC of the score −log10(min p) (the smallest p-value of
-//     the statistics the audit combines, audit.StatisticKeys — the ranking
-//     compare.Calibrate uses) over all positives
+//     the statistics the audit combines, audit.StatisticKeys, and of the
+//     combined p — the ranking an enrolment's calibration uses) over all
+//     positives
 //     against all negatives, ties counting one half; auc_within_reach: the
 //     same with the positive families that state a limit left out (kd-t1
 //     and extract-label-plain: Family.Limit says why a behavioural audit

@@ -52,7 +52,10 @@ the order of the runner-up classes), each relative to the suspect's similarity t
 teacher's replicas (models built with the teacher's own recipe and another seed), weighs
 them into one lineage score with the discriminant fitted at enrolment, and compares
 the score with the scores of the teacher's independent calibration controls and references
-(the null): one p-value per teacher, corrected across teachers with Holm's method, and a
+(the null); the replica residual (how the suspect's log-probabilities follow the teacher's
+once the replicas' mean is taken out) is compared with the null on its own as well, and the
+two p-values are combined by a weighted Bonferroni rule (with the label watermark's, when the
+teacher has one): one p-value per teacher, corrected across teachers with Holm's method, and a
 verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
 statistics (also soft agreement and Jensen–Shannon divergence after fitting the suspect's
 temperature) are shown with their own p-values for explanation.
@@ -300,10 +303,10 @@ func auditTables(res audit.Result) []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}
 		if tr.NullFamily != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage score's p-value is set against family %q, the independent controls that score closest to the teacher", tr.Teacher, tr.NullFamily))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that come closest to the teacher", tr.Teacher, tr.NullFamily))
 		}
 		if wm, ok := tr.Statistics[audit.StatWatermark]; ok {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_score, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-audit.WatermarkWeight), 1/audit.WatermarkWeight))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-audit.WatermarkWeight), 1/audit.WatermarkWeight))
 		}
 		if len(tr.Statistics) > 0 {
 			tables = append(tables, statisticsTable(tr))
@@ -314,7 +317,7 @@ func auditTables(res audit.Result) []report.Table {
 			tables = append(tables, t)
 		}
 	}
-	v.Notes = append(v.Notes, "p-value: of the lineage score against the independent models (combined with the label-watermark test when the teacher has one), Holm-adjusted across teachers; DERIVED when ≤ α.")
+	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-audit.ResidualWeight), 1/audit.ResidualWeight))
 	return append([]report.Table{v}, tables...)
 }
 

@@ -320,55 +320,28 @@ func pairStat(a, b *fingerprint.Fingerprint, stat string) float64 {
 	return sum / float64(a.P.Rows)
 }
 
-// nullFigure draws the teacher's null on the audit statistic that decided
-// most of its audits (js_tfit, else agreement, when there are none).
+// nullFigure draws the teacher's null on the statistic that decided most of
+// its audits (the lineage score, or the replica residual; the score when
+// there are none).
 func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error) {
-	keys := audit.StatisticKeys(cs.Suite, false)
 	count := map[string]int{}
 	for _, v := range verdicts {
 		if v.Teacher == cs.Enrolment.Name && v.Best != "" {
 			count[v.Best]++
 		}
 	}
-	stat := keys[0]
-	if len(keys) > 1 {
-		stat = keys[1]
-	}
-	best := 0
-	for _, k := range keys {
+	stat, best := audit.StatScore, count[audit.StatScore]
+	for _, k := range audit.StatisticKeys(cs.Suite, false) {
 		if count[k] > best {
 			stat, best = k, count[k]
 		}
 	}
 	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat + " (bigger = closer to the teacher)"}
-	if stat == audit.StatScore {
-		null, pos, err := cs.ControlScores()
-		if err != nil {
-			return fig, err
-		}
-		fig.Null, fig.Positives = null, pos
-	} else {
-		for i, ctl := range cs.Enrolment.Controls {
-			inNull := ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration)
-			isPos := ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration
-			if !inNull && !isPos {
-				continue
-			}
-			st, err := compare.Compute(cs.Teacher.P, cs.Controls[i].P, cs.Suite.Kinds)
-			if err != nil {
-				return fig, fmt.Errorf("control %s: %w", ctl.FP, err)
-			}
-			v, err := st.Similarity(stat)
-			if err != nil {
-				v = math.NaN()
-			}
-			if inNull {
-				fig.Null = append(fig.Null, v)
-			} else {
-				fig.Positives = append(fig.Positives, v)
-			}
-		}
+	null, pos, err := cs.ControlValues(stat)
+	if err != nil {
+		return fig, err
 	}
+	fig.Null, fig.Positives = null, pos
 	for _, v := range verdicts {
 		if v.Teacher != cs.Enrolment.Name {
 			continue
