@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -85,7 +85,8 @@ type EnrollOptions struct {
 	// teacher's weights.
 	WatermarkKey *watermark.Key
 	// Progress, when set, is called as work completes with a short
-	// description, the units done and the total.
+	// description, the units done and the total. Calls come from several
+	// goroutines but one at a time, with done increasing by one each.
 	Progress func(desc string, done, total int)
 }
 
@@ -172,11 +173,20 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if nw > 0 {
 		total++ // + watermark probes
 	}
-	var done atomic.Int64
+	// Controls finish on several goroutines; one lock around the count and
+	// the call keeps the reports in order (done never goes back).
+	var (
+		progressMu sync.Mutex
+		done       int
+	)
 	progress := func(desc string) {
-		if opts.Progress != nil {
-			opts.Progress(desc, int(done.Add(1)), total)
+		if opts.Progress == nil {
+			return
 		}
+		progressMu.Lock()
+		defer progressMu.Unlock()
+		done++
+		opts.Progress(desc, done, total)
 	}
 
 	teachers := Teachers{Teacher: teacher}
