@@ -250,20 +250,17 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	// One p-value per statistic (informational), then the verdict's: the
 	// lineage test of the discriminant score and, beside it, the replica
 	// residual (see decide and ResidualWeight).
-	res, err := compare.Test(null, x, compare.Options{})
-	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
-		return tr, err
-	}
-	keys := append([]string{StatScore}, info...)
 	tr.Statistics = map[string]StatEvidence{}
-	for j, k := range keys {
-		r := res.Stats[j]
-		v := st.Values[k]
-		if k == StatScore {
-			continue
+	if len(info) > 0 {
+		res, err := compare.Test(null, x, compare.Options{})
+		if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
+			return tr, err
 		}
-		tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
-			NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
+		for j, k := range info {
+			r, v := res.Stats[j], st.Values[k]
+			tr.Statistics[k] = StatEvidence{Value: v.Value, N: v.N, Similarity: r.X, NullMean: r.Mean, NullSD: r.SD,
+				NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
+		}
 	}
 	dec, err := decide(ref.ds, ref.dnull, ref.nullFam, decisionValues(disc, ref.ds, xf))
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
@@ -402,7 +399,7 @@ func (s StatEvidence) MarshalJSON() ([]byte, error) {
 type reference struct {
 	disc    *Discriminant
 	info    []string
-	null    [][]float64 // score + informational similarities of the null models
+	null    [][]float64 // informational similarities of the null models
 	nullFam []string    // the recipe family of each null model
 	allF    [][]float64 // features of every calibration control and reference
 	allCtl  []store.Control
@@ -449,8 +446,8 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	return r, nil
 }
 
-// vector returns a fingerprint's features and its vector for compare.Test:
-// the discriminant score followed by the informational similarities.
+// vector returns a fingerprint's features and its informational
+// similarities (info order), the vector for compare.Test.
 func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []string, labelOnly bool) ([]float64, []float64, error) {
 	p := fp.P
 	if labelOnly {
@@ -468,5 +465,5 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, append([]float64{disc.Score(f)}, iv...), nil
+	return f, iv, nil
 }
