@@ -96,6 +96,32 @@ type Enrolled struct {
 	Report EnrolReport
 }
 
+// Upper bounds of EnrollOptions: far beyond any useful enrolment, they keep
+// a mistyped flag from asking for more memory than a machine has.
+const (
+	MaxControls  = 256    // positive controls
+	MaxSuiteSize = 100000 // probes
+	MaxWorkers   = 1024   // controls trained at once
+)
+
+// ErrOptions is wrapped by errors about EnrollOptions out of range.
+var ErrOptions = errors.New("bad enrolment options")
+
+// Check reports options out of range (negative, or above MaxControls,
+// MaxSuiteSize or MaxWorkers); Enroll calls it first, and a command can
+// call it before any other work.
+func (o EnrollOptions) Check() error {
+	for _, c := range []struct {
+		name   string
+		v, max int
+	}{{"controls", o.Controls, MaxControls}, {"suite size", o.SuiteSize, MaxSuiteSize}, {"workers", o.Workers, MaxWorkers}} {
+		if c.v < 0 || c.v > c.max {
+			return fmt.Errorf("%w: %s %d, want 0 (the default) to %d", ErrOptions, c.name, c.v, c.max)
+		}
+	}
+	return nil
+}
+
 // ErrTooFewControls is wrapped when an enrolment would have too few
 // negative controls to calibrate on.
 var ErrTooFewControls = errors.New("too few controls")
@@ -117,6 +143,9 @@ var ErrTeacher = errors.New("unusable teacher")
 // on the training split, probes come from validation + test.
 func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.Dataset, opts EnrollOptions) (*Enrolled, error) {
 	start := time.Now()
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	if teacher.Sizes[0] != data.Dim() {
 		return nil, fmt.Errorf("teacher %q takes %d inputs, dataset %q has %d features: %w", teacher.Name, teacher.Sizes[0], data.Name, data.Dim(), ErrTeacher)
 	}

@@ -23,6 +23,7 @@ const (
 	headerLen  = 4 + 2 + 1 + 1 + 4
 	maxMetaLen = 16 << 20
 	maxDim     = 1 << 30
+	maxCells   = 1 << 28 // outputs per fingerprint: 1 GiB of float32
 )
 
 // header is the JSON metadata of an encoded fingerprint.
@@ -159,6 +160,11 @@ func Decode(data []byte) (*Fingerprint, error) {
 	rows, cols, k := h.Rows, h.Cols, h.TopK
 	if rows < 0 || cols < 0 || rows > maxDim || cols > maxDim {
 		return bad("bad shape %d×%d", rows, cols)
+	}
+	// A sparse payload is small for any shape; the dense matrix it
+	// expands to must still fit in memory.
+	if uint64(rows)*uint64(cols) > maxCells {
+		return bad("shape %d×%d has more than %d outputs", rows, cols, maxCells)
 	}
 	if k < 0 {
 		return bad("negative top-k %d", k)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,25 @@ func TestDecodeErrors(t *testing.T) {
 			return b
 		})},
 	}
+	// A few kilobytes claiming a sparse matrix of 2^42 outputs: refused
+	// before the dense matrix is allocated.
+	huge := func() []byte {
+		n := int(good[8]) | int(good[9])<<8
+		meta := strings.Replace(string(good[headerLen:headerLen+n]), `"rows":4,"cols":4`, `"rows":4096,"cols":1073741824`, 1)
+		meta = strings.Replace(meta, `"top_k":2`, `"top_k":1`, 1)
+		b := append([]byte(nil), good[:headerLen]...)
+		b[6] = formSparse32
+		b[8], b[9], b[10], b[11] = byte(len(meta)), byte(len(meta)>>8), 0, 0
+		b = append(b, meta...)
+		return append(b, make([]byte, 4096*(1*8+4))...)
+	}()
+	if !strings.Contains(string(huge), `"cols":1073741824`) || !strings.Contains(string(huge), `"top_k":1`) {
+		t.Fatalf("test set-up: metadata of the good fingerprint is not as expected: %s", huge[headerLen:200])
+	}
+	tests = append(tests, struct {
+		name string
+		data []byte
+	}{"huge sparse shape", huge})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Decode(tc.data); !errors.Is(err, ErrFormat) {

@@ -11,7 +11,7 @@ import (
 // any earlier data of that batch. Keys are the uint64 BE batch index inside
 // a bucket per job, so batches iterate in order.
 func (t *Tx) PutAnswers(job string, batch int, data []byte) error {
-	if err := checkKey("answers job", job); err != nil {
+	if err := CheckName("answers job", job); err != nil {
 		return err
 	}
 	if batch < 0 {

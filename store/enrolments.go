@@ -13,7 +13,7 @@ import (
 // apart from Created and Report is a no-op; a different one gives
 // ErrExists unless opts.Replace.
 func (t *Tx) PutEnrolment(e *Enrolment, opts PutOptions) error {
-	if err := checkKey("teacher", e.Name); err != nil {
+	if err := CheckName("teacher", e.Name); err != nil {
 		return err
 	}
 	c := *e
@@ -42,6 +42,17 @@ func (t *Tx) PutEnrolment(e *Enrolment, opts PutOptions) error {
 }
 
 func (t *Tx) checkControl(name string, c Control) error {
+	if err := checkRole(name, c); err != nil {
+		return err
+	}
+	if !t.HasFingerprint(c.FP) {
+		return fmt.Errorf("enrol %q: control %w", name, notFound("fingerprint", c.FP))
+	}
+	return nil
+}
+
+// checkRole checks a control's role and half.
+func checkRole(name string, c Control) error {
 	switch c.Role {
 	case RolePositive, RoleNegative, RoleReference:
 	default:
@@ -52,15 +63,13 @@ func (t *Tx) checkControl(name string, c Control) error {
 	default:
 		return fmt.Errorf("enrol %q: control %q has half %q, want selection or calibration", name, c.FP, c.Half)
 	}
-	if !t.HasFingerprint(c.FP) {
-		return fmt.Errorf("enrol %q: control %w", name, notFound("fingerprint", c.FP))
-	}
 	return nil
 }
 
 func sameEnrolment(a, b *Enrolment) bool {
 	return a.Name == b.Name && a.TeacherFP == b.TeacherFP && a.Suite == b.Suite &&
-		reflect.DeepEqual(normInfo(a), normInfo(b)) && slices.Equal(a.Controls, b.Controls)
+		reflect.DeepEqual(normInfo(a), normInfo(b)) && slices.Equal(a.Controls, b.Controls) &&
+		reflect.DeepEqual(a.Watermark, b.Watermark)
 }
 
 // normInfo makes nil and empty label lists compare equal.
@@ -96,7 +105,8 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 }
 
 // AddReference appends c (its Role forced to RoleReference) to the
-// controls of the enrolment named name. The fingerprint must be stored.
+// controls of the enrolment named name. The fingerprint must be stored and
+// must not be the teacher's own.
 // Adding a control equal to an existing one is a no-op; a different
 // control with the same fingerprint gives ErrExists.
 func (t *Tx) AddReference(name string, c Control) error {
@@ -107,6 +117,9 @@ func (t *Tx) AddReference(name string, c Control) error {
 	c.Role = RoleReference
 	if err := t.checkControl(name, c); err != nil {
 		return err
+	}
+	if c.FP == e.TeacherFP {
+		return exists("control", c.FP, "it is the fingerprint of teacher "+name+" itself")
 	}
 	for _, old := range e.Controls {
 		if old.FP == c.FP {
@@ -125,14 +138,20 @@ func (t *Tx) AddReference(name string, c Control) error {
 // apart from Created is a no-op; a different one gives ErrExists unless
 // opts.Replace.
 func (t *Tx) PutAudit(r *AuditRecord, opts PutOptions) error {
-	if err := checkKey("audit", r.ID); err != nil {
+	return t.putAudit(r, opts, true)
+}
+
+// putAudit is PutAudit; an import passes against = false, since an audit
+// outlives the enrolments it names.
+func (t *Tx) putAudit(r *AuditRecord, opts PutOptions, against bool) error {
+	if err := CheckName("audit", r.ID); err != nil {
 		return err
 	}
 	if !t.HasFingerprint(r.Suspect) {
 		return fmt.Errorf("audit %q: suspect %w", r.ID, notFound("fingerprint", r.Suspect))
 	}
 	for _, a := range r.Against {
-		if t.tx.Bucket(bucketEnrol).Get([]byte(a)) == nil {
+		if against && t.tx.Bucket(bucketEnrol).Get([]byte(a)) == nil {
 			return fmt.Errorf("audit %q: %w", r.ID, notFound("teacher", a))
 		}
 	}

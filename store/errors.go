@@ -41,16 +41,23 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e
 // Is reports whether target is ErrNotFound.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
-// InUseError says that a record cannot be removed because other records
-// (By, each "type id") refer to it.
+// InUseError says that a record cannot be removed (or, when Op is
+// "replace", replaced) because other records (By, each "type id") refer
+// to it. An empty Op means "remove".
 type InUseError struct {
 	Kind string
 	Name string
 	By   []string
+	Op   string
 }
 
-// Error formats as `fingerprint "t" is used by enrolment acme`.
+// Error formats as `fingerprint "t" is used by enrolment acme (force to
+// remove anyway)`, or for a replacement `fingerprint "t" is used by
+// enrolment acme and cannot be replaced; choose another name`.
 func (e *InUseError) Error() string {
+	if e.Op == "replace" {
+		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; choose another name", e.Kind, e.Name, strings.Join(e.By, ", "))
+	}
 	return fmt.Sprintf("%s %q is used by %s (force to remove anyway)", e.Kind, e.Name, strings.Join(e.By, ", "))
 }
 

@@ -24,20 +24,25 @@ type line struct {
 	Schema int             `json:"schema,omitempty"`
 	Suite  string          `json:"suite,omitempty"`
 	Batch  *uint64         `json:"batch,omitempty"`
+	Count  *int            `json:"count,omitempty"`
 	Data   []byte          `json:"data,omitempty"`
 	Record json.RawMessage `json:"record,omitempty"`
 }
 
-const typeHeader, typeSuiteName = "store", "suite_name"
+const typeHeader, typeSuiteName, typeEnd = "store", "suite_name", "end"
 
 // Export writes the whole store as JSON lines, one record per line with a
 // "type" field: first {"type":"store",...}, then suites, suite names,
-// fingerprints, enrolments, audits and answers, each sorted by key. The
-// output depends only on the store's content, so exporting, importing into
-// a fresh store and exporting again gives identical bytes.
+// fingerprints, enrolments, audits and answers, each sorted by key, and
+// last {"type":"end","count":N} with the number of records, so that a
+// truncated file is refused on import. The output depends only on the
+// store's content, so exporting, importing into a fresh store and
+// exporting again gives identical bytes.
 func (s *Store) Export(ctx context.Context, w io.Writer) error {
 	bw := bufio.NewWriter(w)
+	records := -1 // the header is not a record
 	emit := func(l line) error {
+		records++
 		b, err := json.Marshal(l)
 		if err != nil {
 			return err
@@ -73,7 +78,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 				return err
 			}
 		}
-		return tx.tx.Bucket(bucketAnswers).ForEachBucket(func(job []byte) error {
+		err := tx.tx.Bucket(bucketAnswers).ForEachBucket(func(job []byte) error {
 			return tx.tx.Bucket(bucketAnswers).Bucket(job).ForEach(func(k, v []byte) error {
 				if len(k) != 8 {
 					return nil
@@ -82,6 +87,11 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 				return emit(line{Type: TypeAnswers, ID: string(job), Batch: &b, Data: v})
 			})
 		})
+		if err != nil {
+			return err
+		}
+		n := records
+		return emit(line{Type: typeEnd, Count: &n})
 	})
 	if err != nil {
 		return fmt.Errorf("export store %q: %w", s.path, err)
@@ -107,8 +117,11 @@ func (e *ImportError) Unwrap() error { return e.Err }
 // Import reads an Export stream into the store in one transaction: either
 // every record is added or, on any error, none is. Records equal to stored
 // ones are skipped; a conflicting record fails with ErrExists. Malformed
-// lines give an *ImportError with the line number. Records may come in any
-// order; they are applied suites first.
+// lines give an *ImportError with the line number. The stream must start
+// with the header line and end with the end line whose count matches, so
+// an empty or truncated export is refused. Records may come in any order;
+// they are applied suites first. Audits may name enrolments the stream
+// lacks (an enrolment removed after its audits keeps them as history).
 func (s *Store) Import(ctx context.Context, r io.Reader) error {
 	type item struct {
 		n int
@@ -116,10 +129,14 @@ func (s *Store) Import(ctx context.Context, r io.Reader) error {
 	}
 	byType := map[string][]item{}
 	br := bufio.NewReader(r)
-	sawHeader := false
-	for n := 1; ; n++ {
+	sawHeader, records, end := false, 0, 0
+	n := 1
+	for ; ; n++ {
 		text, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 {
+			if end > 0 {
+				return &ImportError{Line: n, Err: fmt.Errorf("a record after the end line (line %d)", end)}
+			}
 			var l line
 			dec := json.NewDecoder(bytes.NewReader(text))
 			dec.DisallowUnknownFields()
@@ -134,11 +151,23 @@ func (s *Store) Import(ctx context.Context, r io.Reader) error {
 				if l.Schema > SchemaVersion {
 					return &ImportError{Line: n, Err: fmt.Errorf("%w: schema version %d is newer than %d", ErrSchema, l.Schema, SchemaVersion)}
 				}
+				if sawHeader {
+					return &ImportError{Line: n, Err: errors.New("a second header line")}
+				}
 				sawHeader = true
+			case typeEnd:
+				if !sawHeader {
+					return &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
+				}
+				if l.Count == nil || *l.Count != records {
+					return &ImportError{Line: n, Err: fmt.Errorf("the end line counts %v records, the file holds %d", countOf(l.Count), records)}
+				}
+				end = n
 			case TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers:
 				if !sawHeader {
 					return &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
 				}
+				records++
 				byType[l.Type] = append(byType[l.Type], item{n, l})
 			default:
 				return &ImportError{Line: n, Err: fmt.Errorf("unknown record type %q", l.Type)}
@@ -150,6 +179,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
+	}
+	if end == 0 {
+		return &ImportError{Line: n, Err: errors.New(`missing {"type":"end"} line: the export is empty or truncated`)}
 	}
 	return s.Update(ctx, func(tx *Tx) error {
 		for _, typ := range []string{TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers} {
@@ -218,11 +250,24 @@ func (t *Tx) importLine(l line) error {
 		if a.ID != l.ID {
 			return fmt.Errorf("audit %q: %w: record names %q", l.ID, ErrCorrupt, a.ID)
 		}
-		return t.PutAudit(&a, PutOptions{})
+		return t.putAudit(&a, PutOptions{}, false)
 	default:
 		if l.Batch == nil || *l.Batch > 1<<62 {
 			return fmt.Errorf("answers job %q: missing or bad batch", l.ID)
 		}
+		for b, old := range t.Answers(l.ID) {
+			if b == int(*l.Batch) && !bytes.Equal(old, l.Data) {
+				return exists("answers job", l.ID, fmt.Sprintf("batch %d with other content", b))
+			}
+		}
 		return t.PutAnswers(l.ID, int(*l.Batch), l.Data)
 	}
+}
+
+// countOf formats an end line's count, which may be missing.
+func countOf(n *int) any {
+	if n == nil {
+		return "no"
+	}
+	return *n
 }

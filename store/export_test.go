@@ -3,8 +3,12 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExportImportRoundTrip(t *testing.T) {
@@ -25,7 +29,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if !bytes.Equal(first.Bytes(), second.Bytes()) {
 		t.Errorf("re-export differs:\n%s\nvs\n%s", first.String()[:200], second.String()[:200])
 	}
-	if got, want := strings.Count(first.String(), "\n"), 1+1+1+4+1+1+3; got != want {
+	if got, want := strings.Count(first.String(), "\n"), 1+1+1+4+1+1+3+1; got != want {
 		t.Errorf("export has %d lines, want %d", got, want)
 	}
 	// Importing again is a no-op.
@@ -72,6 +76,9 @@ func TestImportErrors(t *testing.T) {
 	var buf bytes.Buffer
 	a.Export(ctx, &buf)
 	lines := strings.SplitAfter(buf.String(), "\n")
+	lines = lines[:len(lines)-1] // the empty string after the last newline
+	end := func(n int) string { return fmt.Sprintf(`{"type":"end","count":%d}`+"\n", n) }
+	all := strings.Join(lines, "")
 	tests := []struct {
 		name     string
 		input    string
@@ -80,8 +87,15 @@ func TestImportErrors(t *testing.T) {
 		{"malformed", strings.Join(lines[:3], "") + "{not json\n" + strings.Join(lines[3:], ""), 4},
 		{"no header", strings.Join(lines[1:], ""), 1},
 		{"unknown type", lines[0] + `{"type":"spaceship","id":"x"}` + "\n", 2},
-		{"bad fingerprint", lines[0] + `{"type":"fingerprint","id":"x","data":"AAAA"}` + "\n", 2},
-		{"enrolment without its fingerprints", lines[0] + lines[1] + lines[2] + lines[len(lines)-6], 4},
+		{"bad fingerprint", lines[0] + `{"type":"fingerprint","id":"x","data":"AAAA"}` + "\n" + end(1), 2},
+		{"enrolment without its fingerprints", lines[0] + lines[1] + lines[2] + lines[len(lines)-6] + end(3), 4},
+		{"empty file", "", 1},
+		{"truncated", strings.Join(lines[:6], ""), 7},
+		{"end line miscounts", strings.Join(lines[:6], "") + end(6), 7},
+		{"record after the end", all + lines[1], len(lines) + 1},
+		{"second header", lines[0] + lines[0], 2},
+		{"answers batch with other content", all[:len(all)-len(lines[len(lines)-1])] +
+			`{"type":"answers","id":"remote-1","batch":0,"data":"AAAA"}` + "\n" + end(len(lines)-1), len(lines)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +129,23 @@ func TestVerifyFindsDamage(t *testing.T) {
 		if err := tx.tx.Bucket(bucketFPs).Put([]byte("junk"), []byte("junk")); err != nil {
 			return err
 		}
+		// An enrolment under another name, with a control of no role.
+		e, err := tx.Enrolment("acme")
+		if err != nil {
+			return err
+		}
+		e.Controls[0].Role = "bogus"
+		if err := tx.putJSON(bucketEnrol, "acme2", e); err != nil {
+			return err
+		}
+		// A fingerprint of a suite that is not stored.
+		fp := newTestFP("orphan", newTestSuite("", 20, 4, 77), 5)
+		if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketAnswers).Bucket([]byte("remote-1")).Put([]byte("x"), []byte("y")); err != nil {
+			return err
+		}
 		return tx.tx.Bucket(bucketNames).Put([]byte("ghost"), []byte("0000"))
 	})
 	if err != nil {
@@ -128,12 +159,92 @@ func TestVerifyFindsDamage(t *testing.T) {
 	for _, p := range r.Problems {
 		got[p.Type+"/"+p.ID] = true
 	}
-	for _, want := range []string{"fingerprint/neg", "fingerprint/junk", "suite/ghost"} {
-		if !got[want] {
-			t.Errorf("Verify problems %+v miss %s", r.Problems, want)
+	want := []string{"fingerprint/neg", "fingerprint/junk", "suite/ghost", "enrolment/acme2", "fingerprint/orphan", "answers/remote-1"}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("Verify problems %+v miss %s", r.Problems, w)
 		}
 	}
-	if len(r.Problems) != 3 {
-		t.Errorf("Verify found %d problems, want 3: %+v", len(r.Problems), r.Problems)
+	// acme2: stored under another name, and a control of role "bogus".
+	if len(r.Problems) != len(want)+1 {
+		t.Errorf("Verify found %d problems, want %d: %+v", len(r.Problems), len(want)+1, r.Problems)
+	}
+}
+
+// TestVerifyDamagedFile flips bytes all over a store's file: Open or
+// Verify must report the damage (or find none), never crash; bbolt's own
+// check runs in a goroutine where a wild page id is a fatal fault.
+func TestVerifyDamagedFile(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	populate(t, s)
+	s.Close()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := filepath.Join(t.TempDir(), "damaged.db")
+	found := 0
+	for off := 2 * 4096; off < len(good); off += 29 {
+		for _, x := range []byte{0xc7, 0xff} {
+			b := append([]byte(nil), good...)
+			b[off] ^= x
+			if err := os.WriteFile(damaged, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, err := Open(damaged, Options{ReadOnly: true, Timeout: 200 * time.Millisecond})
+			if err != nil {
+				found++
+				continue
+			}
+			r, err := d.Verify(ctx)
+			d.Close()
+			if err != nil || !r.OK() {
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		t.Errorf("no damage reported after flipping bytes all over %d bytes", len(good))
+	}
+}
+
+// TestImportKeepsHistory imports an export taken after an enrolment was
+// removed: its audits name it, and stay (Verify accepts them, so must
+// Import).
+func TestImportKeepsHistory(t *testing.T) {
+	a := openTest(t, tempPath(t), false)
+	populate(t, a)
+	if err := a.Remove(ctx, TypeEnrolment, "acme", RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := a.Verify(ctx); err != nil || !r.OK() {
+		t.Fatalf("Verify after removing the enrolment = %+v, %v", r, err)
+	}
+	var buf bytes.Buffer
+	if err := a.Export(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	b := openTest(t, tempPath(t), false)
+	if err := b.Import(ctx, &buf); err != nil {
+		t.Fatalf("import of a store whose audit outlived its enrolment: %v", err)
+	}
+	if _, err := b.Audit(ctx, "case-1"); err != nil {
+		t.Errorf("audit after import: %v", err)
+	}
+}
+
+// TestImportWatermarkConflict merges an enrolment that differs only in its
+// watermark key: that is a conflict, not the same record.
+func TestImportWatermarkConflict(t *testing.T) {
+	a := openTest(t, tempPath(t), false)
+	populate(t, a)
+	var buf bytes.Buffer
+	if err := a.Export(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(buf.String(), testMarkKey, strings.Repeat("ab", 32), 1)
+	if err := a.Import(ctx, strings.NewReader(other)); !errors.Is(err, ErrExists) {
+		t.Errorf("merging an enrolment with another watermark key: error = %v, want ErrExists", err)
 	}
 }

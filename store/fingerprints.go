@@ -2,6 +2,9 @@ package store
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 )
@@ -10,20 +13,34 @@ import (
 // (fingerprint.Take sets it). Putting a fingerprint with the same ID and
 // content hash again is a no-op that keeps the stored one (so a rerun after
 // a crash succeeds); a different one gives ErrExists unless opts.Replace.
+// A fingerprint an enrolment uses (its teacher or a control) is never
+// replaced by a different one: that gives an *InUseError, since it would
+// change the evidence of every audit against that teacher.
 func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error {
-	if err := checkKey("fingerprint", fp.ID); err != nil {
+	if err := CheckName("fingerprint", fp.ID); err != nil {
 		return err
 	}
 	if err := fp.Verify(); err != nil {
 		return fmt.Errorf("put fingerprint: %w", err)
 	}
 	b := t.tx.Bucket(bucketFPs)
-	if old := b.Get([]byte(fp.ID)); old != nil && !opts.Replace {
+	if old := b.Get([]byte(fp.ID)); old != nil {
 		prev, err := fingerprint.Decode(old)
 		if err == nil && prev.Hash == fp.Hash {
 			return nil
 		}
-		return exists("fingerprint", fp.ID, "with other content")
+		if !opts.Replace {
+			return exists("fingerprint", fp.ID, "with other content")
+		}
+		var users []string
+		for _, u := range t.fingerprintUsers(fp.ID) {
+			if strings.HasPrefix(u, "enrolment ") {
+				users = append(users, u)
+			}
+		}
+		if len(users) > 0 {
+			return &InUseError{Kind: TypeFingerprint, Name: fp.ID, By: users, Op: "replace"}
+		}
 	}
 	data, err := fingerprint.Encode(fp)
 	if err != nil {
@@ -54,12 +71,18 @@ func (t *Tx) HasFingerprint(id string) bool {
 }
 
 // checkKey validates a user-chosen record key.
-func checkKey(kind, key string) error {
+func CheckName(kind, key string) error {
 	if key == "" {
 		return fmt.Errorf("%s has an empty name", kind)
 	}
 	if len(key) > 1024 {
 		return fmt.Errorf("%s name is %d bytes long, at most 1024 allowed", kind, len(key))
+	}
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("%s name %q is not valid UTF-8", kind, key)
+	}
+	if i := strings.IndexFunc(key, unicode.IsControl); i >= 0 {
+		return fmt.Errorf("%s name %q contains a control character", kind, key)
 	}
 	return nil
 }

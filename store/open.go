@@ -79,17 +79,37 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, wrap(err)
 	case st.IsDir():
 		return nil, wrap(fmt.Errorf("%w: is a directory", ErrNotStore))
+	case !st.Mode().IsRegular():
+		return nil, wrap(fmt.Errorf("%w: not a regular file", ErrNotStore))
 	}
 	if err := checkHeader(path); err != nil {
 		return nil, wrap(err)
 	}
-	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	// Vet the file read-only first, even for a writer: bbolt may write
+	// when it opens read-write (a freelist it was not given), and a file
+	// that is not a lineage store must be left exactly as it was.
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: true})
 	if err != nil {
 		return nil, wrap(err)
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
-	if err := s.checkSchema(); err != nil {
+	s := &Store{db: db, path: path, readOnly: true}
+	if err := checkTree(path); err != nil {
 		db.Close()
+		return nil, wrap(err)
+	}
+	if err := s.checkMeta(); err != nil {
+		db.Close()
+		return nil, wrap(err)
+	}
+	if !opts.ReadOnly {
+		db.Close()
+		if s.db, err = openBolt(path, &bolt.Options{Timeout: timeout}); err != nil {
+			return nil, wrap(err)
+		}
+		s.readOnly = false
+	}
+	if err := s.checkBuckets(); err != nil {
+		s.db.Close()
 		return nil, wrap(err)
 	}
 	return s, nil
@@ -156,11 +176,10 @@ func initBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// checkSchema verifies the meta bucket and, for writers, creates buckets a
-// store of an older schema lacks.
-func (s *Store) checkSchema() error {
-	missing := false
-	err := s.view(func(tx *bolt.Tx) error {
+// checkMeta verifies the meta bucket: lineage's format and a schema
+// version this package reads.
+func (s *Store) checkMeta() error {
+	return s.view(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil || !bytes.Equal(m.Get(keyFormat), []byte(formatName)) {
 			return fmt.Errorf("%w: a bbolt file without lineage metadata", ErrNotStore)
@@ -172,14 +191,27 @@ func (s *Store) checkSchema() error {
 		if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
 			return fmt.Errorf("%w: schema version %d is newer than %d (upgrade lineage)", ErrSchema, n, SchemaVersion)
 		}
+		return nil
+	})
+}
+
+// checkBuckets creates, for writers, buckets a store of an older schema
+// lacks; a reader cannot, and reports them.
+func (s *Store) checkBuckets() error {
+	missing := false
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
-			if tx.Bucket(b) == nil {
-				missing = true
+			if tx.Bucket(b) != nil {
+				continue
 			}
+			if s.readOnly {
+				return fmt.Errorf("%w: bucket %q is missing (a command that writes recreates it empty)", ErrCorrupt, b)
+			}
+			missing = true
 		}
 		return nil
 	})
-	if err != nil || !missing || s.readOnly {
+	if err != nil || !missing {
 		return err
 	}
 	return s.update(initBuckets)
@@ -254,18 +286,43 @@ func checkHeader(path string) error {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	_, err = readMeta(f)
+	return err
+}
+
+// checkTree checks the page tree of the file at path (see checkPages). It
+// runs once the file is locked, so no writer can be changing the pages.
+func checkTree(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
+	m, err := readMeta(f)
+	if err != nil {
+		return err
+	}
+	if err := checkPages(f, m); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+// readMeta returns the current (valid, highest txid) meta page of f.
+func readMeta(f *os.File) (boltMeta, error) {
+	var best boltMeta
+	st, err := f.Stat()
+	if err != nil {
+		return best, err
+	}
 	size := st.Size()
 	if size == 0 {
-		return fmt.Errorf("%w: empty file", ErrNotStore)
+		return best, fmt.Errorf("%w: empty file", ErrNotStore)
 	}
 	buf := make([]byte, firstReadSize)
 	n, err := f.ReadAt(buf, 0)
 	if err != nil && err != io.EOF {
-		return err
+		return best, err
 	}
 	buf = buf[:n]
 	var metas []boltMeta
@@ -290,16 +347,16 @@ func checkHeader(path string) error {
 		}
 	}
 	if len(metas) == 0 {
-		return fmt.Errorf("%w: no valid bbolt meta page", ErrNotStore)
+		return best, fmt.Errorf("%w: no valid bbolt meta page", ErrNotStore)
 	}
-	best := metas[0]
+	best = metas[0]
 	for _, m := range metas[1:] {
 		if m.txid > best.txid {
 			best = m
 		}
 	}
 	if uint64(size) < best.pgid*best.pageSize {
-		return fmt.Errorf("%w: file is truncated (%d bytes, bbolt expects %d)", ErrNotStore, size, best.pgid*best.pageSize)
+		return best, fmt.Errorf("%w: file is truncated (%d bytes, bbolt expects %d)", ErrNotStore, size, best.pgid*best.pageSize)
 	}
-	return nil
+	return best, nil
 }

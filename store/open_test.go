@@ -71,6 +71,15 @@ func TestOpenForeign(t *testing.T) {
 	}
 	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
 	db.Close()
+	// The same without a synced freelist, which bbolt writes when it opens
+	// such a file read-write.
+	nofree := filepath.Join(dir, "nofree.db")
+	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
+	db.Close()
 	// A real store cut short.
 	real := filepath.Join(dir, "real.db")
 	s := openTest(t, real, false)
@@ -88,7 +97,7 @@ func TestOpenForeign(t *testing.T) {
 	for name, data := range files {
 		os.WriteFile(filepath.Join(dir, name), data, 0o600)
 	}
-	for _, name := range []string{"random.db", "text.db", "empty.db", "truncated.db", "onepage.db", "other.db"} {
+	for _, name := range []string{"random.db", "text.db", "empty.db", "truncated.db", "onepage.db", "other.db", "nofree.db"} {
 		for _, ro := range []bool{true, false} {
 			path := filepath.Join(dir, name)
 			before := fileSum(t, path)
@@ -108,6 +117,9 @@ func TestOpenForeign(t *testing.T) {
 	}
 	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNotStore) {
 		t.Errorf("directory: error = %v, want ErrNotStore", err)
+	}
+	if _, err := Open("/dev/null", Options{ReadOnly: true}); !errors.Is(err, ErrNotStore) {
+		t.Errorf("/dev/null: error = %v, want ErrNotStore", err)
 	}
 }
 

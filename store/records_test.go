@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/probe"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestRecords(t *testing.T) {
@@ -50,6 +54,13 @@ func TestRecords(t *testing.T) {
 		}, ErrNotFound},
 		{"reference to unknown teacher", func(tx *Tx) error { return tx.AddReference("nobody", Control{FP: "neg"}) }, ErrNotFound},
 		{"reference already a control", func(tx *Tx) error { return tx.AddReference("acme", Control{FP: "neg"}) }, ErrExists},
+		{"reference is the teacher", func(tx *Tx) error { return tx.AddReference("acme", Control{FP: "teacher"}) }, ErrExists},
+		{"replace an enrolment's teacher", func(tx *Tx) error {
+			return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{Replace: true})
+		}, ErrInUse},
+		{"replace an enrolment's control", func(tx *Tx) error {
+			return tx.PutFingerprint(newTestFP("neg", su, 99), PutOptions{Replace: true})
+		}, ErrInUse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +72,8 @@ func TestRecords(t *testing.T) {
 	if _, err := s.Enrolment(ctx, "zeta"); err == nil || err.Error() != `teacher "zeta" not found` {
 		t.Errorf("missing enrolment error = %v, want teacher \"zeta\" not found", err)
 	}
-	// Replace and references.
-	if err := s.PutFingerprint(ctx, newTestFP("teacher", su, 99), PutOptions{Replace: true}); err != nil {
+	// Replace (a fingerprint no enrolment uses) and references.
+	if err := s.PutFingerprint(ctx, newTestFP("suspect", su, 99), PutOptions{Replace: true}); err != nil {
 		t.Error(err)
 	}
 	if err := s.PutFingerprint(ctx, newTestFP("ref", su, 7), PutOptions{}); err != nil {
@@ -166,5 +177,64 @@ func TestAnswers(t *testing.T) {
 	}
 	if got, _ := s.Answers(ctx, "ab"); len(got) != 1 || !bytes.Equal(got[0].Data, []byte("other job")) {
 		t.Errorf("job ab = %v, want its one batch", got)
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // "" for valid
+	}{
+		{"acme/teacher-1", ""},
+		{"ünïcode", ""},
+		{"", `teacher has an empty name`},
+		{"bad\xffname", `teacher name "bad\xffname" is not valid UTF-8`},
+		{"tab\there", `teacher name "tab\there" contains a control character`},
+		{strings.Repeat("x", 1025), "teacher name is 1025 bytes long, at most 1024 allowed"},
+	}
+	for _, tc := range tests {
+		err := CheckName("teacher", tc.name)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("CheckName(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDecodeSuiteKinds refuses a suite whose kinds do not match its probes:
+// the canonical hash length-prefixes kinds and labels but not their
+// counts, so only that check keeps two suites from sharing a hash.
+func TestDecodeSuiteKinds(t *testing.T) {
+	su := newTestSuite("s", 4, 3, 1)
+	su.Kinds = append(su.Kinds, probe.Kind(su.Labels[0]))
+	su.Labels = su.Labels[1:]
+	b, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeSuite(b); err == nil || !strings.Contains(err.Error(), "5 probe kinds for 4 probes") {
+		t.Errorf("DecodeSuite of 5 kinds for 4 probes: error = %v", err)
+	}
+}
+
+// TestOpenMissingBucket opens a store a bucket was deleted from: a reader
+// reports it, a writer recreates it.
+func TestOpenMissingBucket(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	populate(t, s)
+	if err := s.update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketAnswers) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `bucket "answers" is missing`) {
+		t.Errorf("read-only open: error = %v, want the missing bucket named", err)
+	}
+	w := openTest(t, path, false)
+	if r, err := w.Verify(ctx); err != nil || !r.OK() {
+		t.Errorf("Verify after a writer reopened it = %+v, %v", r, err)
 	}
 }

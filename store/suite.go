@@ -87,6 +87,9 @@ func DecodeSuite(data []byte) (*probe.Suite, error) {
 		return bad("probe data is %d bytes, want %d", len(payload), want)
 	}
 	s := h.Suite
+	if len(s.Kinds) != h.Rows {
+		return bad("%d probe kinds for %d probes", len(s.Kinds), h.Rows)
+	}
 	s.X = blas32.General{Rows: h.Rows, Cols: h.Cols, Stride: h.Cols, Data: make([]float32, h.Rows*h.Cols)}
 	for i := range s.X.Data {
 		s.X.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
@@ -117,6 +120,9 @@ func (t *Tx) PutSuite(s *probe.Suite) error {
 	}
 	names := t.tx.Bucket(bucketNames)
 	if s.Name != "" {
+		if err := CheckName("suite", s.Name); err != nil {
+			return err
+		}
 		if old := names.Get([]byte(s.Name)); old != nil && string(old) != h {
 			return exists("suite", s.Name, fmt.Sprintf("it names suite %.12s, not %.12s", old, h))
 		}

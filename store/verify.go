@@ -7,6 +7,7 @@ import (
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Problem is one inconsistency Verify found: the record type (or "bbolt"
@@ -30,13 +31,28 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // Verify checks the store without modifying it: bbolt's own consistency
 // check (pages, freelist, key order), then that every suite decodes and
 // its hash recomputes, every name index entry points at a stored suite,
-// every fingerprint decodes and its hash matches, every enrolment's suite
-// and fingerprints exist, and every audit's suspect exists. Problems go in
-// the Report; the error is for failures to run the check at all.
+// every fingerprint decodes, its hash matches and its suite is stored with
+// as many probes and labels as it has outputs, every enrolment and audit is
+// stored under its own name, every enrolment's suite and fingerprints exist
+// and its controls have valid roles, every audit's suspect exists, and the
+// answers of every job are numbered batches (their content is checked by
+// the job that replays them). Problems go in the Report; the error is for
+// failures to run the check at all.
 func (s *Store) Verify(ctx context.Context) (Report, error) {
 	r := Report{Counts: map[string]int{}, Problems: []Problem{}}
 	bad := func(typ, id, format string, args ...any) {
 		r.Problems = append(r.Problems, Problem{Type: typ, ID: id, Problem: fmt.Sprintf(format, args...)})
+	}
+	// bbolt's Check walks the pages in a goroutine of its own, where a
+	// page id past the end of the file is a fatal memory fault rather than
+	// a panic; walking every bucket here first, under the store's guard,
+	// turns such damage into a problem instead of a crash.
+	if err := s.View(ctx, func(tx *Tx) error { return walk(tx.tx.Cursor()) }); err != nil {
+		if ctx.Err() != nil {
+			return r, err
+		}
+		bad("bbolt", "", "%v", err)
+		return r, nil
 	}
 	err := s.View(ctx, func(tx *Tx) error {
 		for err := range tx.tx.Check() {
@@ -46,6 +62,7 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			return nil // records may be unreadable; stop at structural damage
 		}
 		suites := tx.tx.Bucket(bucketSuites)
+		shapes := map[string][2]int{} // suite hash → probes, labels
 		suites.ForEach(func(k, v []byte) error {
 			r.Counts[TypeSuite]++
 			su, err := DecodeSuite(v)
@@ -55,7 +72,9 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			}
 			if h := probe.CanonicalHash(su.X, su.Kinds, su.Labels); h != string(k) || su.Hash != h {
 				bad(TypeSuite, string(k), "content hashes to %.12s", h)
+				return nil
 			}
+			shapes[string(k)] = [2]int{su.Len(), len(su.Labels)}
 			return ctx.Err()
 		})
 		tx.tx.Bucket(bucketNames).ForEach(func(k, v []byte) error {
@@ -75,6 +94,14 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			default:
 				if err := fp.Verify(); err != nil {
 					bad(TypeFingerprint, string(k), "%v", err)
+					break
+				}
+				sh, ok := shapes[fp.Suite]
+				switch {
+				case suites.Get([]byte(fp.Suite)) == nil:
+					bad(TypeFingerprint, string(k), "suite %.12s is missing", fp.Suite)
+				case ok && (fp.P.Rows != sh[0] || fp.P.Cols != sh[1]):
+					bad(TypeFingerprint, string(k), "%d×%d outputs, but suite %.12s has %d probes and %d labels", fp.P.Rows, fp.P.Cols, fp.Suite, sh[0], sh[1])
 				}
 			}
 			return ctx.Err()
@@ -86,8 +113,16 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				bad(TypeEnrolment, string(k), "undecodable: %v", err)
 				return nil
 			}
+			if e.Name != string(k) {
+				bad(TypeEnrolment, string(k), "stored under %q but its name is %q", k, e.Name)
+			}
 			if suites.Get([]byte(e.Suite)) == nil {
 				bad(TypeEnrolment, string(k), "suite %.12s is missing", e.Suite)
+			}
+			for _, c := range e.Controls {
+				if err := checkRole(e.Name, c); err != nil {
+					bad(TypeEnrolment, string(k), "%v", err)
+				}
 			}
 			fps := []string{e.TeacherFP}
 			for _, c := range e.Controls {
@@ -103,18 +138,50 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 		tx.tx.Bucket(bucketAudits).ForEach(func(k, v []byte) error {
 			r.Counts[TypeAudit]++
 			var a AuditRecord
-			if err := json.Unmarshal(v, &a); err != nil {
+			switch err := json.Unmarshal(v, &a); {
+			case err != nil:
 				bad(TypeAudit, string(k), "undecodable: %v", err)
-			} else if !tx.HasFingerprint(a.Suspect) {
+			case a.ID != string(k):
+				bad(TypeAudit, string(k), "stored under %q but its ID is %q", k, a.ID)
+			case !tx.HasFingerprint(a.Suspect):
 				bad(TypeAudit, string(k), "suspect fingerprint %q is missing", a.Suspect)
 			}
 			return nil
 		})
-		tx.tx.Bucket(bucketAnswers).ForEachBucket(func(k []byte) error {
+		answers := tx.tx.Bucket(bucketAnswers)
+		answers.ForEach(func(k, v []byte) error {
+			if v != nil {
+				bad(TypeAnswers, string(k), "a value where a job's bucket belongs")
+				return nil
+			}
 			r.Counts[TypeAnswers]++
+			answers.Bucket(k).ForEach(func(b, v []byte) error {
+				if len(b) != 8 || v == nil {
+					bad(TypeAnswers, string(k), "entry %x is not a numbered batch", b)
+				}
+				return nil
+			})
 			return nil
 		})
 		return ctx.Err()
 	})
 	return r, err
+}
+
+// walk visits every key of the bucket c iterates and, recursively, of its
+// sub-buckets, touching every page of the tree.
+func walk(c *bolt.Cursor) error {
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v != nil {
+			continue
+		}
+		sub := c.Bucket().Bucket(k)
+		if sub == nil {
+			return fmt.Errorf("%w: key %q is neither a value nor a bucket", ErrCorrupt, k)
+		}
+		if err := walk(sub.Cursor()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -152,6 +152,9 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 	if name == "" {
 		name = defaultFingerprintID(ref)
 	}
+	if err := store.CheckName("suspect", name); err != nil {
+		return audit.Result{}, nil, usageError{fmt.Errorf("--name: %w", err)}
+	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
 		return audit.Result{}, nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,7 +142,7 @@ enrolment keeps its suite, fingerprints and the audits that name it.`,
 			if err := checkType(args[0]); err != nil {
 				return err
 			}
-			db, err := openDB(g, false)
+			db, err := openExistingDB(g)
 			if err != nil {
 				return err
 			}
@@ -242,7 +243,8 @@ written under a temporary name and renamed, so it is never left half-written.`,
 	}
 }
 
-// writeFileAtomic writes path through a temporary file renamed into place.
+// writeFileAtomic writes path through a temporary file renamed into place,
+// readable by its owner only: an export holds the watermark keys.
 func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -257,7 +259,7 @@ func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
 	if err = fn(f); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(0o600); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {
@@ -277,7 +279,7 @@ adds the records to an existing database (identical records are skipped; a confl
 record fails the whole import).`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: func(c *cobra.Command, args []string) (err error) {
 			var r io.Reader = c.InOrStdin()
 			if args[0] != "-" {
 				f, err := os.Open(args[0])
@@ -287,11 +289,20 @@ record fails the whole import).`,
 				defer f.Close()
 				r = f
 			}
+			_, statErr := os.Stat(g.dbPath())
+			created := errors.Is(statErr, fs.ErrNotExist)
 			db, err := openDB(g, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			// A failed import into a new file leaves no file behind.
+			defer func() {
+				if err != nil && created {
+					db.Close()
+					os.Remove(g.dbPath())
+				}
+			}()
 			if !merge {
 				es, err := db.List(c.Context(), "")
 				if err != nil {

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/remote"
@@ -44,10 +45,47 @@ func viewDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) 
 	return db.View(ctx, fn)
 }
 
-// updateDB runs fn in one read-write transaction of a store opened just for
-// it (created when missing).
+// viewDBIfExists is viewDB, except that a missing database is no error
+// (fn does not run): for checks before work that will create it.
+func viewDBIfExists(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+	err := viewDB(ctx, g, fn)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// openExistingDB opens the database read-write, refusing to create it: a
+// command that only changes records (rm, reference add) must not leave a
+// new file behind when its --db is mistyped.
+func openExistingDB(g *globalOptions) (*store.Store, error) {
+	if _, err := os.Stat(g.dbPath()); errors.Is(err, fs.ErrNotExist) {
+		return openDB(g, true) // the read-only open's error names the missing file
+	}
+	return openDB(g, false)
+}
+
+// updateDB runs fn in one read-write transaction of an existing store
+// opened just for it (see openExistingDB).
 func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
-	db, err := openDB(g, false)
+	return updateWith(ctx, g, openExistingDB, fn)
+}
+
+// createDB is updateDB on a store created when missing (an enrolment's).
+// Its write follows minutes of work, so it waits up to commitTimeout for
+// another process's lock rather than store.DefaultTimeout.
+func createDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
+		return store.Open(g.dbPath(), store.Options{Timeout: commitTimeout})
+	}, fn)
+}
+
+// commitTimeout bounds the wait for the lock before storing the result
+// of long work.
+const commitTimeout = time.Minute
+
+func updateWith(ctx context.Context, g *globalOptions, open func(*globalOptions) (*store.Store, error), fn func(tx *store.Tx) error) error {
+	db, err := open(g)
 	if err != nil {
 		return err
 	}

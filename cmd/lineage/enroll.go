@@ -100,8 +100,13 @@ func loadTeacher(ref string) (*model.MLP, error) {
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrollOptions, name string) error {
-	if o.controls < 0 || o.suiteSize < 0 || o.workers < 0 {
-		return usageError{errors.New("--controls, --suite-size and --workers must not be negative")}
+	if err := store.CheckName("teacher", name); err != nil {
+		return usageError{err}
+	}
+	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
+		Watermark: o.markProbes}
+	if err := opts.Check(); err != nil {
+		return usageError{fmt.Errorf("--controls, --suite-size or --workers: %w", err)}
 	}
 	if o.markProbes < -1 {
 		return usageError{fmt.Errorf("--watermark-probes %d: want -1 (none), 0 (default) or a positive number", o.markProbes)}
@@ -126,14 +131,14 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 			strings.Join(teacher.Labels, " "), o.data, strings.Join(data.Labels, " "))
 	}
 	// Refuse an existing name before the long work (and again in the final
-	// transaction, in case another process enrolled it meanwhile).
-	if err := updateDB(ctx, g, func(tx *store.Tx) error { return checkNewEnrolment(tx, name) }); err != nil {
+	// transaction, in case another process enrolled it meanwhile), without
+	// creating the database yet: a failed enrolment leaves no file behind.
+	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error { return checkNewEnrolment(tx, name) }); err != nil {
 		return err
 	}
 
 	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
-	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
-		Progress: bar.Report, Watermark: o.markProbes, WatermarkKey: markKey}
+	opts.Progress, opts.WatermarkKey = bar.Report, markKey
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
@@ -142,7 +147,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
-	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+	if err := createDB(ctx, g, func(tx *store.Tx) error {
 		if err := checkNewEnrolment(tx, name); err != nil {
 			return err
 		}

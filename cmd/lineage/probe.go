@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/lineage-audit/lineage/journal"
@@ -168,6 +170,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if id == "" {
 		id = defaultFingerprintID(ref)
 	}
+	if err := store.CheckName("fingerprint", id); err != nil {
+		return usageError{fmt.Errorf("--name: %w", err)}
+	}
 	var s *probe.Suite
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		var err error
@@ -214,7 +219,14 @@ func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, re
 		return nil, nil, err
 	}
 	defer closeM()
-	job := "probe:" + s.Hash + ":" + id
+	// The job names the endpoint as well as the fingerprint: a rerun
+	// against another server (even one serving a model of the same name)
+	// must not replay these answers as its own.
+	job := "probe:" + s.Hash + ":" + id + ":" + remote.StripCredentials(ref)
+	if len(job) > 1024 {
+		sum := sha256.Sum256([]byte(remote.StripCredentials(ref)))
+		job = "probe:" + s.Hash + ":" + id + ":" + hex.EncodeToString(sum[:8])
+	}
 	db, err := openDB(g, false)
 	if err != nil {
 		return nil, nil, err
