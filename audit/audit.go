@@ -35,7 +35,9 @@ const (
 	// before mistake agreement is one of the audit's statistics.
 	MinMistakeProbes = 5
 	// MinPower is the calibration TPR at α below which a non-significant
-	// result is INCONCLUSIVE instead of NOT_DERIVED.
+	// result is INCONCLUSIVE instead of NOT_DERIVED. The TPR is counted at
+	// the audit's own α from the calibration p-values in the enrolment
+	// report; when it cannot be (no report), the result is INCONCLUSIVE too.
 	MinPower = 0.5
 )
 
@@ -108,8 +110,9 @@ type TeacherResult struct {
 	NullFamily string     `json:"null_family,omitempty"`
 	Nearest    *Neighbour `json:"nearest_control,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
-	// calibration controls at the audit's α (−1 when α is not one of the
-	// enrolment's levels).
+	// calibration controls at the audit's α, counted from their stored
+	// p-values (−1 when the enrolment report has neither those nor a rate
+	// at α; a non-significant suspect is then INCONCLUSIVE).
 	TPR float64 `json:"calibration_tpr"`
 	FPR float64 `json:"calibration_fpr"`
 }
@@ -180,11 +183,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			return tr, fmt.Errorf("enrolment %q: report: %w", c.Enrolment.Name, err)
 		}
 	}
-	for _, r := range rep.Calibration.Rates {
-		if r.Alpha == o.Alpha {
-			tr.TPR, tr.FPR = r.TPR, r.FPR
-		}
-	}
+	tr.TPR, tr.FPR = calibrationRates(rep.Calibration, o.Alpha)
 	if suspect == nil {
 		tr.Verdict, tr.Reason = Inconclusive, "suspect not fingerprinted on this teacher's suite"
 		return tr, nil
@@ -304,6 +303,30 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	return tr, nil
 }
 
+// calibrationRates returns the TPR and FPR the enrolment's calibration
+// controls had at alpha: counted from their stored p-values when the report
+// has them (any alpha), else read from its Rates when one was measured at
+// alpha, else −1 for unknown (also for a role without controls).
+func calibrationRates(cal compare.Calibration, alpha float64) (tpr, fpr float64) {
+	if len(cal.PosP) > 0 || len(cal.NegP) > 0 {
+		r := compare.RatesOf(cal.PosP, cal.NegP, []float64{alpha})[0]
+		return unknownIfNaN(r.TPR), unknownIfNaN(r.FPR)
+	}
+	for _, r := range cal.Rates {
+		if r.Alpha == alpha {
+			return r.TPR, r.FPR
+		}
+	}
+	return -1, -1
+}
+
+func unknownIfNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return -1
+	}
+	return v
+}
+
 // verdictP returns the lineage test's p-value for a model whose decision
 // values are x (see decide).
 func (r *reference) verdictP(x []float64) (float64, error) {
@@ -359,7 +382,11 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 			tr.Verdict, tr.Reason = Inconclusive, "no p-value"
 		case tr.PValue <= o.Alpha:
 			tr.Verdict = Derived
-		case tr.TPR >= 0 && tr.TPR < MinPower:
+		case !(tr.TPR >= 0):
+			// Without a measured detection rate nothing shows that this
+			// suite would have caught a copy: no exoneration.
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's enrolment has no calibration record of detecting derived controls at α=%g", o.Alpha)
+		case tr.TPR < MinPower:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
 		case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)

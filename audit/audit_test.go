@@ -112,6 +112,7 @@ func follow(rng *rand.Rand, teacher blas32.General, p float64) blas32.General {
 func TestAuditVerdicts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
 	tests := []struct {
 		name    string
 		suspect blas32.General
@@ -163,6 +164,7 @@ func TestAuditNearestUndetected(t *testing.T) {
 	c.Controls = append(c.Controls, weak)
 	c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: weak.ID, Role: store.RolePositive,
 		Half: store.HalfCalibration, Recipe: "weak-copy seed=1"})
+	withReport(t, c)
 	var negative *fingerprint.Fingerprint
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration {

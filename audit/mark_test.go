@@ -41,6 +41,7 @@ func markCase(t *testing.T, rng *rand.Rand, nMark int) (*Case, *watermark.Mark) 
 func TestAuditWatermark(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	c, mk := markCase(t, rng, 60)
+	withReport(t, c)
 	marked := func(p blas32.General) blas32.General {
 		out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
 		for i := range 60 {

@@ -1,0 +1,89 @@
+package audit
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+)
+
+// withReport stores the enrolment report calibrationReport measures on c's
+// calibration half, as Enroll does, so that audits know the suite's power.
+func withReport(t *testing.T, c *Case) {
+	t.Helper()
+	rep, err := calibrationReport(c, make([]Recipe, len(c.Controls)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Enrolment.Report, err = json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPowerGuard checks that a non-significant suspect is NOT_DERIVED only
+// when the calibration controls show the suite detecting at least MinPower
+// of derived controls at the audit's own α — at any α, not only at the
+// levels whose rates the report lists — and INCONCLUSIVE when that power is
+// low or unknown.
+func TestPowerGuard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+	neg := []float64{0.3, 0.5, 0.7, 0.9, 1}
+	lowRates := []compare.Rate{{Alpha: 0.01, TPR: 0.2}, {Alpha: 0.05, TPR: 0.3}}
+	highRates := []compare.Rate{{Alpha: 0.01, TPR: 0.9}, {Alpha: 0.05, TPR: 1}}
+	// All six detected at α ≥ 0.005, only one at α = 0.001.
+	steep := []float64{0.0005, 0.004, 0.004, 0.004, 0.004, 0.004}
+	tests := []struct {
+		name    string
+		cal     *compare.Calibration // nil: no report
+		alpha   float64
+		want    Verdict
+		wantTPR float64
+	}{
+		{"no report", nil, 0.01, Inconclusive, -1},
+		{"rates only, at α", &compare.Calibration{Rates: highRates}, 0.01, NotDerived, 0.9},
+		{"rates only, low, at α", &compare.Calibration{Rates: lowRates}, 0.05, Inconclusive, 0.3},
+		{"rates only, not at α", &compare.Calibration{Rates: highRates}, 0.02, Inconclusive, -1},
+		{"low rates only, not at α", &compare.Calibration{Rates: lowRates}, 0.001, Inconclusive, -1},
+		// Stored p-values decide over stale or missing rates.
+		{"p-values, α=0.01", &compare.Calibration{PosP: steep, NegP: neg, Rates: lowRates}, 0.01, NotDerived, 1},
+		{"p-values, α=0.02", &compare.Calibration{PosP: steep, NegP: neg}, 0.02, NotDerived, 1},
+		{"p-values, α=0.001", &compare.Calibration{PosP: steep, NegP: neg, Rates: highRates}, 0.001, Inconclusive, 1.0 / 6},
+		{"p-values, half detected", &compare.Calibration{PosP: []float64{0.001, 0.001, 0.5, 0.5}, NegP: neg}, 0.01, NotDerived, 0.5},
+		{"p-values, a third detected", &compare.Calibration{PosP: []float64{0.001, 0.5, 0.5}, NegP: neg}, 0.01, Inconclusive, 1.0 / 3},
+		{"negatives only", &compare.Calibration{NegP: neg}, 0.01, Inconclusive, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.Enrolment.Report = nil
+			if tt.cal != nil {
+				b, err := json.Marshal(EnrolReport{Calibration: *tt.cal})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Enrolment.Report = b
+			}
+			res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, "s", Options{Alpha: tt.alpha})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Results[0]
+			if r.PValue <= 0.05 {
+				t.Fatalf("the independent suspect has p = %.3g; the test needs one above every α it uses", r.PValue)
+			}
+			if r.Verdict != tt.want || r.TPR != tt.wantTPR {
+				t.Errorf("verdict %s (reason %q), TPR %v; want %s, TPR %v", r.Verdict, r.Reason, r.TPR, tt.want, tt.wantTPR)
+			}
+			if r.Verdict == Inconclusive && !strings.Contains(r.Reason, "derived controls") {
+				t.Errorf("reason %q does not name the suite's power", r.Reason)
+			}
+			if _, err := json.Marshal(res); err != nil {
+				t.Errorf("result does not encode: %v", err)
+			}
+		})
+	}
+}
