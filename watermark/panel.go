@@ -17,6 +17,13 @@ const DefaultDecoys = 9999
 // ErrShape is wrapped by errors about inputs of the wrong shape.
 var ErrShape = errors.New("watermark: shape mismatch")
 
+// ErrNonFinite is wrapped by errors about a NaN or infinite input (probe
+// feature, normalisation, centring value or output) or a negative output.
+// The test refuses them rather than give a p-value: a NaN statistic
+// compares false with every decoy's, which would read as the smallest
+// p-value there is.
+var ErrNonFinite = errors.New("watermark: non-finite or negative value")
+
 // Panel holds what the test needs about one probe set, computed once: for
 // every probe the teacher's top-2 classes and, for the real key and each
 // decoy, the tilt difference g_a − g_b. Testing a suspect is then a pass
@@ -52,7 +59,15 @@ func NewPanel(mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
 	xt := make([]float64, n*D)
 	for i := 0; i < n; i++ {
 		normalize(xt[i*D:(i+1)*D], x.Data[i*x.Stride:i*x.Stride+D], mk.Norm)
+		for _, v := range xt[i*D : (i+1)*D] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: probe %d: normalised feature %v", ErrNonFinite, i, v)
+			}
+		}
 		row := teacher.Data[i*teacher.Stride : i*teacher.Stride+mk.Classes]
+		if err := checkRow(row); err != nil {
+			return nil, fmt.Errorf("%w: teacher output on probe %d", err, i)
+		}
 		a := model.Argmax(row)
 		b := -1
 		for c, v := range row {
@@ -101,7 +116,8 @@ const LeanClip = 1.0
 // the rows of p: per probe log(p_a + 1e-6) − log(p_b + 1e-6), clipped to
 // ±LeanClip, where a and b are the teacher's top-1 and top-2 classes. A
 // one-hot (label-only) answer leans +LeanClip when it is a, −LeanClip when
-// it is b and 0 otherwise.
+// it is b and 0 otherwise. An output row with a NaN, infinite or negative
+// entry gives an error wrapping ErrNonFinite.
 func (p *Panel) Lean(out blas32.General) ([]float64, error) {
 	if out.Rows != p.Len() || (p.Len() > 0 && out.Cols <= max(slices.Max(p.top1), slices.Max(p.top2))) {
 		return nil, fmt.Errorf("%w: %d×%d outputs for %d probes", ErrShape, out.Rows, out.Cols, p.Len())
@@ -112,10 +128,24 @@ func (p *Panel) Lean(out blas32.General) ([]float64, error) {
 			continue // a one-class teacher has no runner-up to lean to
 		}
 		row := out.Data[i*out.Stride : i*out.Stride+out.Cols]
+		if err := checkRow(row); err != nil {
+			return nil, fmt.Errorf("%w: output on probe %d", err, i)
+		}
 		v := math.Log(float64(row[p.top1[i]])+1e-6) - math.Log(float64(row[p.top2[i]])+1e-6)
 		y[i] = max(-LeanClip, min(LeanClip, v))
 	}
 	return y, nil
+}
+
+// checkRow returns an error wrapping ErrNonFinite when an output row has a
+// NaN, infinite or negative entry.
+func checkRow(row []float32) error {
+	for c, v := range row {
+		if !(v >= 0) || math.IsInf(float64(v), 1) {
+			return fmt.Errorf("%w: class %d is %v", ErrNonFinite, c, v)
+		}
+	}
+	return nil
 }
 
 // Test tests a suspect whose outputs on the panel's probes are the rows
@@ -123,7 +153,9 @@ func (p *Panel) Lean(out blas32.General) ([]float64, error) {
 // before the statistic is computed: the mean lean of models known not to
 // have seen the marked labels (independent controls), so that what the
 // suspect shares with every independent model does not count. center must
-// not depend on the key; then the p-value stays exact.
+// not depend on the key; then the p-value stays exact. A NaN or infinite
+// centring value, or an output Lean refuses, gives an error wrapping
+// ErrNonFinite, never a p-value.
 func (p *Panel) Test(out blas32.General, center []float64) (Result, error) {
 	y, err := p.Lean(out)
 	if err != nil {
@@ -131,6 +163,11 @@ func (p *Panel) Test(out blas32.General, center []float64) (Result, error) {
 	}
 	if center != nil && len(center) != len(y) {
 		return Result{}, fmt.Errorf("%w: %d centring values for %d probes", ErrShape, len(center), len(y))
+	}
+	for i, v := range center {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return Result{}, fmt.Errorf("%w: centring value %d is %v", ErrNonFinite, i, v)
+		}
 	}
 	r := Result{Decoys: len(p.diff) - 1}
 	for i, v := range y {
@@ -149,13 +186,18 @@ func (p *Panel) Test(out blas32.General, center []float64) (Result, error) {
 		return s
 	}
 	r.Stat = stat(p.diff[0])
+	if math.IsNaN(r.Stat) || math.IsInf(r.Stat, 0) {
+		// Unreachable with the inputs checked above; kept so that no
+		// future path can turn a NaN into the smallest p-value.
+		return Result{}, fmt.Errorf("%w: statistic %v", ErrNonFinite, r.Stat)
+	}
 	ge := 1
 	var sum, sum2 float64
 	for _, d := range p.diff[1:] {
 		s := stat(d)
 		sum += s
 		sum2 += s * s
-		if s >= r.Stat {
+		if !(s < r.Stat) { // a NaN decoy counts against the suspect
 			ge++
 		}
 	}

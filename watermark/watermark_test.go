@@ -2,6 +2,7 @@ package watermark
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -257,5 +258,72 @@ func TestLean(t *testing.T) {
 	}
 	if y, err := pan1.Lean(one); err != nil || y[0] != 0 || y[1] != 0 {
 		t.Errorf("one class: lean %v, %v; want zeros", y, err)
+	}
+}
+
+// TestNonFinite checks that NaN, infinite or negative inputs give an
+// ErrNonFinite error, never a p-value (a NaN statistic used to beat every
+// decoy and get the smallest p-value, 1/(decoys+1)).
+func TestNonFinite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const d, c, n = 8, 4, 30
+	x, teacher := near(rng, n, d, c)
+	mk := New(Key{1}, d, c, model.Normalization{})
+	pan, err := NewPanel(mk, x, teacher, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uniform := func() blas32.General {
+		out := blas32.General{Rows: n, Cols: c, Stride: c, Data: make([]float32, n*c)}
+		for i := range out.Data {
+			out.Data[i] = 0.25
+		}
+		return out
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	tests := []struct {
+		name   string
+		edit   func(out blas32.General) // changes the suspect's outputs
+		center []float64
+	}{
+		{"NaN outputs", func(o blas32.General) { copy(o.Data[:c], []float32{nan, nan, nan, nan}) }, nil},
+		{"one NaN output", func(o blas32.General) { o.Data[5*c+2] = nan }, nil},
+		{"infinite output", func(o blas32.General) { o.Data[3] = inf }, nil},
+		{"negative probabilities", func(o blas32.General) { copy(o.Data[:c], []float32{-0.5, -0.2, 0.1, 0.4}) }, nil},
+		{"NaN centring value", func(blas32.General) {}, func() []float64 { v := make([]float64, n); v[3] = math.NaN(); return v }()},
+		{"infinite centring value", func(blas32.General) {}, func() []float64 { v := make([]float64, n); v[0] = math.Inf(-1); return v }()},
+	}
+	for _, tt := range tests {
+		out := uniform()
+		tt.edit(out)
+		r, err := pan.Test(out, tt.center)
+		if !errors.Is(err, ErrNonFinite) {
+			t.Errorf("%s: p = %v, err = %v; want an error wrapping ErrNonFinite", tt.name, r.P, err)
+		}
+		if tt.center == nil {
+			if _, err := pan.Lean(out); !errors.Is(err, ErrNonFinite) {
+				t.Errorf("%s: Lean err = %v, want ErrNonFinite", tt.name, err)
+			}
+		}
+	}
+	// The same outputs, finite, test fine: the uniform suspect leans nowhere.
+	if r, err := pan.Test(uniform(), make([]float64, n)); err != nil || r.P != 1 {
+		t.Errorf("uniform suspect: p = %v, err = %v; want p = 1, no error", r.P, err)
+	}
+	// A panel built on non-finite probes or teacher outputs is refused.
+	bad := blas32.General{Rows: n, Cols: d, Stride: d, Data: append([]float32(nil), x.Data...)}
+	bad.Data[7] = nan
+	if _, err := NewPanel(mk, bad, teacher, 9); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("NaN probe feature: err = %v, want ErrNonFinite", err)
+	}
+	nanStd := New(Key{1}, d, c, model.Normalization{Mean: make([]float32, d), Std: []float32{1, 1, nan, 1, 1, 1, 1, 1}})
+	if _, err := NewPanel(nanStd, x, teacher, 9); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("NaN normalisation: err = %v, want ErrNonFinite", err)
+	}
+	badT := blas32.General{Rows: n, Cols: c, Stride: c, Data: append([]float32(nil), teacher.Data...)}
+	badT.Data[c+1] = -0.1
+	if _, err := NewPanel(mk, x, badT, 9); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("negative teacher output: err = %v, want ErrNonFinite", err)
 	}
 }
