@@ -300,6 +300,12 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
+	if math.IsNaN(tr.PCombined) {
+		// Not expected (compare.Test and the watermark test give no NaN
+		// p-values), but Holm would read NaN as 1 and clear the suspect.
+		tr.PCombined, tr.PValue = 1, 1
+		tr.Verdict, tr.Reason = Inconclusive, "no p-value"
+	}
 	return tr, nil
 }
 
@@ -378,8 +384,6 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 			continue
 		}
 		switch {
-		case math.IsNaN(tr.PValue):
-			tr.Verdict, tr.Reason = Inconclusive, "no p-value"
 		case tr.PValue <= o.Alpha:
 			tr.Verdict = Derived
 		case !(tr.TPR >= 0):
