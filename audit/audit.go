@@ -209,6 +209,10 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		return tr, nil
 	}
 	ref, err := c.reference(st.LabelOnly)
+	if errors.Is(err, ErrTooFewControls) {
+		tr.Verdict, tr.Reason = Inconclusive, err.Error()
+		return tr, nil
+	}
 	if err != nil {
 		return tr, err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // withReport stores the enrolment report calibrationReport measures on c's
@@ -85,5 +87,27 @@ func TestPowerGuard(t *testing.T) {
 				t.Errorf("result does not encode: %v", err)
 			}
 		})
+	}
+}
+
+// TestIdenticalNegatives audits against a case whose selection half's
+// independent controls are all the same model: no direction can be fitted
+// from them, and the verdict says so instead of fitting rounding noise.
+func TestIdenticalNegatives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	c := synthCase(t, rng, 6, 24)
+	var first blas32.General
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role != store.RoleNegative || ctl.Half != store.HalfSelection {
+			continue
+		}
+		if first.Data == nil {
+			first = c.Controls[i].P
+		}
+		c.Controls[i].P = first
+	}
+	got := auditSuspect(t, c, "suspect", follow(rng, c.Teacher.P, 0.4))
+	if got.Verdict != Inconclusive || !strings.Contains(got.Reason, "independent controls do not vary") {
+		t.Errorf("verdict = %s (%s), want INCONCLUSIVE because the independent controls do not vary", got.Verdict, got.Reason)
 	}
 }

@@ -208,6 +208,11 @@ func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
 		if err != nil {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}
+		for j, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("control %s: feature %s is %g", ctl.FP, fs[j].key, x)
+			}
+		}
 		if ctl.Role == store.RolePositive {
 			pos = append(pos, v)
 		} else if ctl.Role == store.RoleNegative {
@@ -261,6 +266,11 @@ func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
 	var tr float64
 	for a := 0; a < p; a++ {
 		tr += S.At(a, a)
+	}
+	if !(tr > 1e-9) {
+		// Identical independent controls: any direction would be fitted
+		// to rounding noise.
+		return nil, fmt.Errorf("fit discriminant: %w: the selection half's independent controls do not vary", ErrTooFewControls)
 	}
 	for a := 0; a < p; a++ {
 		for b := a; b < p; b++ {
