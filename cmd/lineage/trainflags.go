@@ -57,7 +57,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	o.format = report.FormatTable
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.IntVar(&o.epochs, "epochs", 0, "training epochs (0: the default, 40)")
-	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32)")
+	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32; more than the rows of an epoch: one batch of them all)")
 	f.StringVar(&o.optimizer, "optimizer", "", "optimizer: adam (default), adamw, sgd, nesterov")
 	f.Float64Var(&o.lr, "lr", 0, "learning rate (0: the optimizer's default)")
 	f.Float64Var(&o.momentum, "momentum", 0, "SGD momentum")
