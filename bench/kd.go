@@ -226,8 +226,8 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 		return nil, fmt.Errorf("kd bench: seeds must be ≥ 1, got %d: %w", seeds, ErrKDOptions)
 	}
 	for _, T := range temps {
-		if !(T > 0) || math.IsInf(T, 0) {
-			return nil, fmt.Errorf("kd bench: temperature must be > 0, got %g: %w", T, ErrKDOptions)
+		if !(T > 0 && T <= distill.MaxTemperature) {
+			return nil, fmt.Errorf("kd bench: temperature must be > 0 and at most %g, got %g: %w", distill.MaxTemperature, T, ErrKDOptions)
 		}
 	}
 	if !(alpha >= 0 && alpha <= 1) {
@@ -238,14 +238,31 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 	for s := 1; s <= seeds; s++ {
 		res.Seeds = append(res.Seeds, uint64(s))
 	}
-	total := len(specs) * seeds * (2 + len(temps))
-	done := 0
-	for _, sp := range specs {
+	// Load every dataset and check every configuration before training
+	// anything, so that a bad last dataset or temperature does not cost
+	// the runs before it.
+	type loaded struct {
+		d     *dataset.Dataset
+		split dataset.Split
+	}
+	data := make([]loaded, len(specs))
+	for i, sp := range specs {
 		d, err := dataset.Load(ctx, sp.Dataset, opts.Load)
 		if err != nil {
 			return nil, fmt.Errorf("kd bench: %w", err)
 		}
-		split := d.Split(dataset.SplitOptions{})
+		data[i] = loaded{d, d.Split(dataset.SplitOptions{})}
+		for _, cfg := range kdConfigs(sp, data[i].split.Train, 1, temps, alpha) {
+			if err := cfg.Validate(); err != nil {
+				return nil, fmt.Errorf("kd bench: %s, %s: %w: %w", sp.Dataset, cfg.Name, ErrKDOptions, err)
+			}
+		}
+	}
+	total := len(specs) * seeds * (2 + len(temps))
+	done := 0
+	for i, sp := range specs {
+		d, split := data[i].d, data[i].split
+		data[i] = loaded{} // let a finished dataset be collected
 		dr := KDDatasetResult{Spec: sp, InputDim: d.Dim(), Classes: len(d.Labels),
 			TrainRows: split.Train.Len(), TestRows: split.Test.Len()}
 		for _, seed := range res.Seeds {
@@ -273,9 +290,8 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 // distilled students of one seed; it also returns the teacher's accuracy
 // and mean top-1 probability on the training split.
 func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, temps []float64, alpha float64, done func(KDRun)) (runs []KDRun, tacc, tconf float64, err error) {
-	base := distill.Config{Train: split.Train, Epochs: sp.Epochs, BatchSize: sp.BatchSize, Seed: seed}
-	tcfg := base
-	tcfg.Hidden, tcfg.Name = sp.TeacherHidden, "teacher"
+	cfgs := kdConfigs(sp, split.Train, seed, temps, alpha)
+	tcfg, scfg, kcfgs := cfgs[0], cfgs[1], cfgs[2:]
 	tres, err := distill.Train(ctx, tcfg)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("teacher: %w", err)
@@ -308,8 +324,6 @@ func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, te
 	if err := add(KDRun{Model: "teacher", Hidden: sp.TeacherHidden}, tres); err != nil {
 		return nil, 0, 0, fmt.Errorf("teacher: %w", err)
 	}
-	scfg := base
-	scfg.Hidden, scfg.Name = sp.StudentHidden, "student"
 	sres, err := distill.Train(ctx, scfg)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("hard-label student: %w", err)
@@ -317,11 +331,9 @@ func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, te
 	if err := add(KDRun{Model: "student", Hidden: sp.StudentHidden}, sres); err != nil {
 		return nil, 0, 0, fmt.Errorf("hard-label student: %w", err)
 	}
-	for _, T := range temps {
-		kcfg := scfg
-		kcfg.Teacher, kcfg.Temperature, kcfg.Alpha = teacher, T, alpha
-		kcfg.Loss, kcfg.Reveal, kcfg.Transfer = "kl", "full", "data"
-		kcfg.Name = fmt.Sprintf("kd-T%g", T)
+	for i, T := range temps {
+		kcfg := kcfgs[i]
+		kcfg.Teacher = teacher
 		kres, err := distill.Train(ctx, kcfg)
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("student at T=%g: %w", T, err)
@@ -331,6 +343,26 @@ func kdSeed(ctx context.Context, sp KDSpec, split dataset.Split, seed uint64, te
 		}
 	}
 	return runs, tacc, tconf, nil
+}
+
+// kdConfigs returns the training configurations of one seed: the
+// teacher's, the hard-label student's and one distillation per
+// temperature (without its Teacher, which the first one trains).
+func kdConfigs(sp KDSpec, train *dataset.Dataset, seed uint64, temps []float64, alpha float64) []distill.Config {
+	base := distill.Config{Train: train, Epochs: sp.Epochs, BatchSize: sp.BatchSize, Seed: seed}
+	tcfg := base
+	tcfg.Hidden, tcfg.Name = sp.TeacherHidden, "teacher"
+	scfg := base
+	scfg.Hidden, scfg.Name = sp.StudentHidden, "student"
+	cfgs := []distill.Config{tcfg, scfg}
+	for _, T := range temps {
+		kcfg := scfg
+		kcfg.Temperature, kcfg.Alpha = T, alpha
+		kcfg.Loss, kcfg.Reveal, kcfg.Transfer = "kl", "full", "data"
+		kcfg.Name = fmt.Sprintf("kd-T%g", T)
+		cfgs = append(cfgs, kcfg)
+	}
+	return cfgs
 }
 
 // aggregate groups runs by Label in first-seen order.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/report"
 )
 
@@ -117,6 +119,9 @@ func TestRunKDErrors(t *testing.T) {
 		{"negative seeds", KDOptions{Seeds: -1}, ErrKDOptions},
 		{"zero temperature", KDOptions{Temperatures: []float64{0}}, ErrKDOptions},
 		{"alpha above one", KDOptions{Alpha: 1.5}, ErrKDOptions},
+		{"temperature above distill's limit", KDOptions{Temperatures: []float64{4, 2000}}, ErrKDOptions},
+		{"bad spec, found before training", KDOptions{Specs: []KDSpec{{Dataset: "digits", TeacherHidden: []int{8}, StudentHidden: []int{4}, Epochs: 1},
+			{Dataset: "digits", TeacherHidden: []int{8}, StudentHidden: []int{4}, Epochs: -1}}, Seeds: 1}, distill.ErrConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := RunKD(ctx, tc.opts); !errors.Is(err, tc.want) {
@@ -126,6 +131,13 @@ func TestRunKDErrors(t *testing.T) {
 	}
 	if _, err := RunKD(ctx, KDOptions{Datasets: []string{"no-such-data"}, Seeds: 1}); err == nil {
 		t.Error("unknown dataset: got nil error")
+	}
+	// A bad dataset after a good one fails before any training.
+	trained := 0
+	_, err := RunKD(ctx, KDOptions{Datasets: []string{"digits", "no-such-data"}, Seeds: 1,
+		Progress: func(KDRun, int, int) { trained++ }})
+	if !errors.Is(err, dataset.ErrUnknown) || trained != 0 {
+		t.Errorf("digits,no-such-data: got %v after %d trained models, want dataset.ErrUnknown before any", err, trained)
 	}
 }
 

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -17,8 +18,9 @@ import (
 type HeaderMode int
 
 // The header modes. The zero value, HeaderAuto, treats the first row as a
-// header when one of its feature cells is not a number, or when the label
-// column is given by name.
+// header when one of its feature cells is not a number at all (NaN,
+// infinities and out-of-range numbers are numbers, and rejected as data),
+// or when the label column is given by name.
 const (
 	HeaderAuto HeaderMode = iota
 	HeaderPresent
@@ -158,7 +160,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 			if j == labelCol {
 				continue
 			}
-			if _, ok := parseCell(cell); !ok {
+			if isWord(cell) {
 				header = true
 				break
 			}
@@ -177,6 +179,9 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	dim := ncol
 	if labelCol >= 0 {
 		dim--
+	}
+	if dim < 1 {
+		return nil, perr(0, 0, nil, "no feature columns (the only column is the label)")
 	}
 	var classIdx map[string]int // fixed labels: name -> class
 	if opts.Labels != nil {
@@ -268,6 +273,13 @@ func parseCell(cell string) (float32, bool) {
 	return float32(v), true
 }
 
+// isWord reports whether a cell is not a number at all (a syntax error, as
+// in a header), rather than NaN, an infinity or out of range.
+func isWord(cell string) bool {
+	_, err := strconv.ParseFloat(strings.TrimSpace(cell), 32)
+	return errors.Is(err, strconv.ErrSyntax)
+}
+
 // lookupLabel maps a label cell to a fixed class: exact name, trimmed name,
 // then integer index.
 func lookupLabel(idx map[string]int, labels []string, cell string) (int, bool) {
@@ -303,7 +315,7 @@ func inferClasses(distinct map[string]int) (labels []string, remap []int) {
 		cs = append(cs, class{s, n, id})
 	}
 	if numeric {
-		slices.SortFunc(cs, func(a, b class) int { return a.num - b.num })
+		slices.SortFunc(cs, func(a, b class) int { return cmp.Compare(a.num, b.num) })
 		// "07" and "7" are the same class once numeric.
 		merged := cs[:0]
 		remap = make([]int, len(cs))

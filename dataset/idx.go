@@ -197,10 +197,26 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 		if lab.Dims[0] != img.Dims[0] {
 			return nil, nil, fmt.Errorf("idx %s: %d labels for %d images in %s", paths[p+1], lab.Dims[0], img.Dims[0], paths[p])
 		}
-		if dd := img.Dims[1] * img.Dims[2]; d < 0 {
+		// Each dimension is below 2^32, so the product fits a uint64; a
+		// header of zero images may declare any size.
+		rows, cols := uint64(img.Dims[1]), uint64(img.Dims[2])
+		if rows == 0 || cols == 0 {
+			return nil, nil, &FormatError{File: paths[p], Problem: fmt.Sprintf("images of %d×%d pixels have no features", rows, cols)}
+		}
+		if rows*cols > maxIDX {
+			return nil, nil, &FormatError{File: paths[p], Problem: fmt.Sprintf("images of %d×%d pixels exceed the limit of %d values", rows, cols, int64(maxIDX))}
+		}
+		if dd := int(rows * cols); d < 0 {
 			d = dd
 		} else if dd != d {
 			return nil, nil, fmt.Errorf("idx %s: %d pixels per image, want %d", paths[p], dd, d)
+		}
+		if names != nil {
+			for i, b := range lab.Data {
+				if int(b) >= len(names) {
+					return nil, nil, &FormatError{File: paths[p+1], Problem: fmt.Sprintf("label %d of image %d is not one of the %d classes", b, i, len(names))}
+				}
+			}
 		}
 		imgs, labs = append(imgs, img), append(labs, lab)
 		total += img.Dims[0]
@@ -227,7 +243,7 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 	}
 	ds, err := New(name, x, y, names)
 	if err != nil {
-		return nil, nil, fmt.Errorf("idx %s: %w", paths[1], err)
+		return nil, nil, fmt.Errorf("idx: %w", err)
 	}
 	return ds, counts, nil
 }

@@ -170,10 +170,16 @@ func TestLoadIDX(t *testing.T) {
 	// Mismatched and swapped files.
 	_, lp4 := writeMNIST(t, dir, "four", false, &IDX{Dims: []int{4, 1, 1}, Data: make([]byte, 4)}, &IDX{Dims: []int{4}, Data: make([]byte, 4)})
 	ip3, lp3 := writeMNIST(t, dir, "three", false, imgs, labs)
+	ip0, lp0 := writeMNIST(t, dir, "empty-wide", false, &IDX{Dims: []int{0, 1<<32 - 1, 1<<32 - 1}}, &IDX{Dims: []int{0}})
+	ipNoPix, lpNoPix := writeMNIST(t, dir, "nopix", false, &IDX{Dims: []int{2, 3, 0}}, &IDX{Dims: []int{2}, Data: []byte{0, 1}})
+	ipBig, lpBig := writeMNIST(t, dir, "big", false, &IDX{Dims: []int{0, 1 << 17, 1 << 18}}, &IDX{Dims: []int{0}})
 	tests := []struct {
 		name, images, labels, want string
 		is                         error
 	}{
+		{"dims overflow", ip0, lp0, ip0 + ": images of 4294967295×4294967295 pixels exceed the limit of 17179869184 values", nil},
+		{"too many pixels", ipBig, lpBig, ipBig + ": images of 131072×262144 pixels exceed the limit of 17179869184 values", nil},
+		{"no pixels", ipNoPix, lpNoPix, ipNoPix + ": images of 3×0 pixels have no features", nil},
 		{"count mismatch", ip3, lp4, "4 labels for 3 images", nil},
 		{"swapped", lp3, ip3, "not an images file", ErrMagic},
 		{"labels as labels", ip3, ip3, "not a labels file", ErrMagic},
@@ -189,13 +195,24 @@ func TestLoadIDX(t *testing.T) {
 		}
 	}
 
+	// A label outside fixed class names names the labels file (the second
+	// pair's here, not the first's).
+	_, _, err := loadIDX(context.Background(), nil, "two", []string{"a", "b", "c"}, ip3, lp3, ip3, lp4)
+	if err == nil || !strings.Contains(err.Error(), "4 labels for 3 images") {
+		t.Errorf("second pair mismatch: got %v", err)
+	}
+	if _, _, err := loadIDX(context.Background(), nil, "two", []string{"a", "b"}, ip3, lp3); err == nil ||
+		err.Error() != lp3+": label 2 of image 0 is not one of the 2 classes" {
+		t.Errorf("label out of classes: got %v, want an error naming %s", err, lp3)
+	}
+
 	// A truncated file is named in the error.
 	raw := idxBytes(t, imgs, false)
 	bad := filepath.Join(dir, "bad-images-idx3-ubyte")
 	if err := os.WriteFile(bad, raw[:len(raw)-3], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadIDX(context.Background(), bad, lp3)
+	_, err = LoadIDX(context.Background(), bad, lp3)
 	if fe := (*FormatError)(nil); !errors.As(err, &fe) || fe.File != bad || !errors.Is(err, ErrTruncated) {
 		t.Errorf("truncated: got %v, want a *FormatError naming %s wrapping ErrTruncated", err, bad)
 	}

@@ -81,10 +81,11 @@ func TestLoadFashionDir(t *testing.T) {
 	if !slices.Equal(d.X.Data, []float32{1, 2, 3, 4, 5, 6, 7, 8}) || d.Labels[9] != "Ankle boot" {
 		t.Errorf("got X %v labels %q", d.X.Data, d.Labels)
 	}
-	// A label beyond the ten classes is rejected.
+	// A label beyond the ten classes is rejected, naming its file (the
+	// test labels, not the training labels).
 	writeMNIST(t, dir, "t10k", true, &IDX{Dims: []int{1, 2, 1}, Data: []byte{7, 8}}, &IDX{Dims: []int{1}, Data: []byte{10}})
-	if _, err := Load(context.Background(), "fashion-mnist", LoadOptions{FashionDir: dir}); err == nil || !strings.Contains(err.Error(), "class 10 out of range") {
-		t.Errorf("label 10: got %v, want a class-out-of-range error", err)
+	if _, err := Load(context.Background(), "fashion-mnist", LoadOptions{FashionDir: dir}); err == nil || !strings.Contains(err.Error(), "t10k-labels-idx1-ubyte.gz: label 10 of image 0 is not one of the 10 classes") {
+		t.Errorf("label 10: got %v, want a class-out-of-range error naming t10k-labels-idx1-ubyte.gz", err)
 	}
 }
 

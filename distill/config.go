@@ -28,6 +28,13 @@ const (
 	maxTemperature     = 1000. // sanity bound
 )
 
+// MaxTemperature is the largest distillation temperature a Config may set.
+const MaxTemperature = maxTemperature
+
+// MaxTransferValues bounds the transfer set a distillation builds: queries
+// times features (1<<30 float32 values, 4 GiB).
+const MaxTransferValues = 1 << 30
+
 // ErrConfig is wrapped by every error about an invalid Config.
 var ErrConfig = errors.New("invalid training configuration")
 
@@ -105,7 +112,7 @@ type Config struct {
 	Queries     int     `json:"queries,omitempty"`      // exact teacher queries; 0 = Transfer.DefaultQueries
 
 	Epochs      int     `json:"epochs,omitempty"`       // 0 = 40
-	BatchSize   int     `json:"batch_size,omitempty"`   // 0 = 32
+	BatchSize   int     `json:"batch_size,omitempty"`   // 0 = 32; larger than the rows per epoch means one full batch
 	Optimizer   string  `json:"optimizer,omitempty"`    // "" = adam
 	LR          float64 `json:"lr,omitempty"`           // 0 = 5e-3 (adam/adamw), 5e-2 (sgd)
 	Momentum    float64 `json:"momentum,omitempty"`     // SGD momentum; "nesterov" sets 0.9
@@ -165,6 +172,13 @@ func configErr(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrConfig)
 }
 
+// Validate reports whether cfg is a valid training configuration, as Train
+// would check it before doing any work. Errors wrap ErrConfig.
+func (cfg Config) Validate() error {
+	_, err := newPlan(cfg)
+	return err
+}
+
 // newPlan validates cfg and fills in defaults.
 func newPlan(cfg Config) (*plan, error) {
 	p := &plan{cfg: cfg, distill: cfg.Teacher != nil}
@@ -172,11 +186,20 @@ func newPlan(cfg Config) (*plan, error) {
 	if tr == nil || tr.Len() == 0 {
 		return nil, configErr("no training data")
 	}
+	if tr.Dim() < 1 {
+		return nil, configErr("training data %q has no features", tr.Name)
+	}
 	if len(tr.Labels) == 0 {
 		return nil, configErr("training data %q has no class labels", tr.Name)
 	}
+	if len(tr.Labels) < 2 {
+		return nil, configErr("training data %q has %d class, training needs at least 2", tr.Name, len(tr.Labels))
+	}
 	if !p.distill && tr.Y == nil {
 		return nil, configErr("hard-label training needs labelled data, %q is unlabelled", tr.Name)
+	}
+	if !p.distill && distinctClasses(tr.Y) < 2 {
+		return nil, configErr("hard-label training needs at least 2 classes among the rows, %q has 1", tr.Name)
 	}
 	for _, h := range cfg.Hidden {
 		if h < 1 {
@@ -186,6 +209,11 @@ func newPlan(cfg Config) (*plan, error) {
 	p.hidden = cfg.Hidden
 	if len(p.hidden) == 0 {
 		p.hidden = []int{defaultHiddenUnits}
+	}
+	if cfg.Student == nil {
+		if err := checkParams(append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels))); err != nil {
+			return nil, err
+		}
 	}
 	act, err := model.ParseActivation(string(cfg.Activation))
 	if err != nil {
@@ -201,6 +229,9 @@ func newPlan(cfg Config) (*plan, error) {
 		}
 		if !slices.Equal(s.Labels, tr.Labels) {
 			return nil, configErr("student labels %s do not match dataset labels %s", fmtLabels(s.Labels), fmtLabels(tr.Labels))
+		}
+		if err := checkParams(s.Sizes); err != nil {
+			return nil, err
 		}
 	}
 
@@ -230,12 +261,24 @@ func newPlan(cfg Config) (*plan, error) {
 	if p.transfer, err = ParseTransfer(cfg.Transfer); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if cfg.JitterScale < 0 || math.IsNaN(cfg.JitterScale) {
-		return nil, configErr("jitter scale must be ≥ 0, got %g", cfg.JitterScale)
+	if !(cfg.JitterScale >= 0) || math.IsInf(cfg.JitterScale, 0) {
+		return nil, configErr("jitter scale must be a finite number ≥ 0, got %g", cfg.JitterScale)
 	}
 	p.transfer.JitterScale = cfg.JitterScale
 	if cfg.Queries < 0 {
 		return nil, configErr("queries must be ≥ 0, got %d", cfg.Queries)
+	}
+	// rows is the number of training rows per epoch: the transfer set of a
+	// distillation, the training split otherwise.
+	rows := tr.Len()
+	if p.distill {
+		rows = cfg.Queries
+		if rows == 0 {
+			rows = p.transfer.DefaultQueries(tr.Len())
+		}
+		if rows > MaxTransferValues/tr.Dim() {
+			return nil, configErr("%d queries of %d features exceed the transfer set limit of %d values", rows, tr.Dim(), MaxTransferValues)
+		}
 	}
 	if p.distill {
 		info := cfg.Teacher.Info()
@@ -260,6 +303,12 @@ func newPlan(cfg Config) (*plan, error) {
 	if p.epochs < 0 || p.batch < 0 || p.queryRows < 0 || cfg.Patience < 0 || cfg.Warmup < 0 {
 		return nil, configErr("epochs, batch size, query batch, patience and warm-up must be ≥ 0")
 	}
+	// A batch larger than the rows of an epoch is one full batch: the
+	// same steps, without buffers sized for rows that do not exist.
+	p.batch = min(p.batch, rows)
+	if steps := p.stepsPerEpoch(rows); p.epochs > math.MaxInt32/steps {
+		return nil, configErr("%d epochs of %d steps is too many steps", p.epochs, steps)
+	}
 
 	if p.opt, err = ParseOptimizer(cfg.Optimizer); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -270,10 +319,10 @@ func newPlan(cfg Config) (*plan, error) {
 	switch wd := cfg.WeightDecay; {
 	case wd == 0:
 		p.opt.WeightDecay = DefaultWeightDecay
+	case math.IsNaN(wd) || math.IsInf(wd, 0):
+		return nil, configErr("weight decay must be a finite number, got %g", wd)
 	case wd > 0:
 		p.opt.WeightDecay = wd
-	case math.IsNaN(wd):
-		return nil, configErr("weight decay must be a number")
 	}
 	if err := p.opt.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -288,8 +337,8 @@ func newPlan(cfg Config) (*plan, error) {
 	if !(p.lr > 0) || math.IsInf(p.lr, 0) {
 		return nil, configErr("learning rate must be > 0, got %g", cfg.LR)
 	}
-	if cfg.ClipNorm < 0 || math.IsNaN(cfg.ClipNorm) {
-		return nil, configErr("clip norm must be ≥ 0, got %g", cfg.ClipNorm)
+	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
+		return nil, configErr("clip norm must be a finite number ≥ 0, got %g", cfg.ClipNorm)
 	}
 	if p.sched, err = ParseSchedule(cfg.Schedule); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -302,7 +351,26 @@ func newPlan(cfg Config) (*plan, error) {
 	return p, nil
 }
 
-// rows returns the number of training rows per epoch given the transfer set.
+// checkParams reports an error unless an MLP with the given layer sizes
+// has at most model.MaxParams parameters (the most a model file holds).
+func checkParams(sizes []int) error {
+	if n := model.NumParams(sizes); n < 0 || n > model.MaxParams {
+		return configErr("a model with layer sizes %v has more than %d parameters", sizes, model.MaxParams)
+	}
+	return nil
+}
+
+// distinctClasses returns the number of distinct values in y, up to 2.
+func distinctClasses(y []int) int {
+	for _, c := range y {
+		if c != y[0] {
+			return 2
+		}
+	}
+	return min(len(y), 1)
+}
+
+// stepsPerEpoch returns the number of optimizer steps per epoch of rows rows.
 func (p *plan) stepsPerEpoch(rows int) int { return (rows + p.batch - 1) / p.batch }
 
 // recipe is a one-line human-readable summary of the run's settings.

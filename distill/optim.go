@@ -84,17 +84,18 @@ func (c OptimizerConfig) validate() error {
 	default:
 		return fmt.Errorf("optimizer %q: want sgd, adam or adamw", c.Kind)
 	}
+	// The conditions are written so that NaN fails them.
 	switch {
-	case c.Momentum < 0 || c.Momentum >= 1:
+	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("optimizer: momentum %g must lie in [0,1)", c.Momentum)
 	case c.Nesterov && (c.Kind != SGD || c.Momentum == 0):
 		return fmt.Errorf("optimizer: nesterov needs sgd with momentum > 0")
-	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
+	case !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1):
 		return fmt.Errorf("optimizer: betas %g, %g must lie in [0,1)", c.Beta1, c.Beta2)
-	case c.WeightDecay < 0:
-		return fmt.Errorf("optimizer: weight decay %g must be ≥ 0", c.WeightDecay)
-	case c.Eps <= 0:
-		return fmt.Errorf("optimizer: eps %g must be > 0", c.Eps)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("optimizer: weight decay %g must be a finite number ≥ 0", c.WeightDecay)
+	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
+		return fmt.Errorf("optimizer: eps %g must be a finite number > 0", c.Eps)
 	}
 	return nil
 }

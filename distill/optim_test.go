@@ -74,6 +74,31 @@ func TestOptimizerFirstSteps(t *testing.T) {
 	}
 }
 
+func TestOptimizerConfigValidate(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	tests := []struct {
+		cfg  OptimizerConfig
+		want string
+	}{
+		{OptimizerConfig{Kind: SGD, Momentum: nan}, "optimizer: momentum NaN must lie in [0,1)"},
+		{OptimizerConfig{Kind: SGD, Momentum: 1}, "optimizer: momentum 1 must lie in [0,1)"},
+		{OptimizerConfig{Kind: Adam, Beta1: nan}, "optimizer: betas NaN, 0.999 must lie in [0,1)"},
+		{OptimizerConfig{Kind: Adam, WeightDecay: inf}, "optimizer: weight decay +Inf must be a finite number ≥ 0"},
+		{OptimizerConfig{Kind: Adam, WeightDecay: nan}, "optimizer: weight decay NaN must be a finite number ≥ 0"},
+		{OptimizerConfig{Kind: Adam, Eps: nan}, "optimizer: eps NaN must be a finite number > 0"},
+		{OptimizerConfig{Kind: SGD, Momentum: 0.9}, ""},
+	}
+	for _, tt := range tests {
+		got := ""
+		if err := tt.cfg.validate(); err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%+v: got %q, want %q", tt.cfg, got, tt.want)
+		}
+	}
+}
+
 func TestClipGlobalNorm(t *testing.T) {
 	g := []float32{3, 4}
 	if n := ClipGlobalNorm(g, 1); n != 5 || math.Abs(float64(g[0])-0.6) > 1e-7 || math.Abs(float64(g[1])-0.8) > 1e-7 {

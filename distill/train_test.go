@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,33 +241,68 @@ func (f fakeTeacher) Predict(_ context.Context, x blas32.General) (blas32.Genera
 func TestConfigErrors(t *testing.T) {
 	sp := dataset.Digits().Split(dataset.SplitOptions{})
 	good := fakeTeacher{64, dataset.DigitLabels}
+	mustData := func(x blas32.General, y []int, labels []string) *dataset.Dataset {
+		d, err := dataset.New("tiny", x, y, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	noFeatures := mustData(blas32.General{Rows: 4}, []int{0, 1, 0, 1}, []string{"0", "1"})
+	oneLabel := mustData(blas32.General{Rows: 2, Cols: 1, Stride: 1, Data: []float32{1, 2}}, []int{0, 0}, []string{"a"})
+	oneClass := mustData(blas32.General{Rows: 2, Cols: 1, Stride: 1, Data: []float32{1, 2}}, []int{0, 0}, []string{"a", "b"})
 	tests := []struct {
-		name string
-		cfg  Config
-		want string
+		name  string
+		cfg   Config
+		train *dataset.Dataset // nil: the digits training split
+		want  string
 	}{
-		{"no data", Config{}, "no training data"},
-		{"hidden 0", Config{Hidden: []int{0}}, "hidden layer sizes must be at least 1"},
-		{"temperature", Config{Teacher: good, Temperature: -1}, "temperature must be > 0"},
-		{"alpha", Config{Teacher: good, Alpha: 1.5}, "alpha must lie in [0,1]"},
-		{"loss", Config{Teacher: good, Loss: "hinge"}, "unknown loss"},
-		{"reveal", Config{Teacher: good, Reveal: "topk:0"}, "K must be at least 1"},
-		{"transfer", Config{Teacher: good, Transfer: "data,foo"}, `unknown source "foo"`},
-		{"teacher labels", Config{Teacher: fakeTeacher{64, []string{"a", "b"}}}, "teacher labels [a b] do not match dataset labels [0 1 2 3 4 5 6 7 8 9]"},
-		{"teacher inputs", Config{Teacher: fakeTeacher{10, dataset.DigitLabels}}, "teacher takes 10 inputs, data has 64"},
-		{"optimizer", Config{Optimizer: "rmsprop"}, "want sgd, nesterov, adam or adamw"},
-		{"schedule", Config{Schedule: "linear"}, "want constant, step[:gamma] or cosine"},
-		{"queries", Config{Teacher: good, Queries: -3}, "queries must be ≥ 0"},
+		{"no data", Config{}, nil, "no training data"},
+		{"no features", Config{}, noFeatures, `training data "tiny" has no features`},
+		{"no features distill", Config{Teacher: fakeTeacher{0, []string{"0", "1"}}}, noFeatures, `training data "tiny" has no features`},
+		{"one label", Config{}, oneLabel, `training data "tiny" has 1 class, training needs at least 2`},
+		{"one class present", Config{}, oneClass, `hard-label training needs at least 2 classes among the rows, "tiny" has 1`},
+		{"hidden too large", Config{Hidden: []int{99999999999}}, nil, "more than 1073741824 parameters"},
+		{"params too many", Config{Hidden: []int{100000000}}, nil, "a model with layer sizes [64 100000000 10] has more than 1073741824 parameters"},
+		{"queries too many", Config{Teacher: good, Queries: 2e9}, nil, "2000000000 queries of 64 features exceed the transfer set limit of 1073741824 values"},
+		{"queries overflow", Config{Teacher: good, Queries: 9e18}, nil, "9000000000000000000 queries of 64 features exceed the transfer set limit"},
+		{"epochs overflow", Config{Epochs: 1 << 62}, nil, "too many steps"},
+		{"momentum NaN", Config{Optimizer: "sgd", Momentum: math.NaN()}, nil, "momentum NaN must lie in [0,1)"},
+		{"weight decay Inf", Config{WeightDecay: math.Inf(1)}, nil, "weight decay must be a finite number, got +Inf"},
+		{"weight decay NaN", Config{WeightDecay: math.NaN()}, nil, "weight decay must be a finite number, got NaN"},
+		{"jitter Inf", Config{Teacher: good, Transfer: "jitter", JitterScale: math.Inf(1)}, nil, "jitter scale must be a finite number ≥ 0, got +Inf"},
+		{"jitter NaN", Config{Teacher: good, JitterScale: math.NaN()}, nil, "jitter scale must be a finite number ≥ 0, got NaN"},
+		{"clip Inf", Config{ClipNorm: math.Inf(1)}, nil, "clip norm must be a finite number ≥ 0, got +Inf"},
+		{"temperature too high", Config{Teacher: good, Temperature: 1e9}, nil, "temperature must be > 0 (and at most 1000), got 1e+09"},
+		{"activation", Config{Activation: "foo"}, nil, `activation "foo": want relu, tanh or gelu`},
+		{"epochs negative", Config{Epochs: -1}, nil, "epochs, batch size, query batch, patience and warm-up must be ≥ 0"},
+		{"hidden 0", Config{Hidden: []int{0}}, nil, "hidden layer sizes must be at least 1"},
+		{"temperature", Config{Teacher: good, Temperature: -1}, nil, "temperature must be > 0"},
+		{"alpha", Config{Teacher: good, Alpha: 1.5}, nil, "alpha must lie in [0,1]"},
+		{"loss", Config{Teacher: good, Loss: "hinge"}, nil, "unknown loss"},
+		{"reveal", Config{Teacher: good, Reveal: "topk:0"}, nil, "K must be at least 1"},
+		{"transfer", Config{Teacher: good, Transfer: "data,foo"}, nil, `unknown source "foo"`},
+		{"teacher labels", Config{Teacher: fakeTeacher{64, []string{"a", "b"}}}, nil, "teacher labels [a b] do not match dataset labels [0 1 2 3 4 5 6 7 8 9]"},
+		{"teacher inputs", Config{Teacher: fakeTeacher{10, dataset.DigitLabels}}, nil, "teacher takes 10 inputs, data has 64"},
+		{"optimizer", Config{Optimizer: "rmsprop"}, nil, "want sgd, nesterov, adam or adamw"},
+		{"schedule", Config{Schedule: "linear"}, nil, "want constant, step[:gamma] or cosine"},
+		{"queries", Config{Teacher: good, Queries: -3}, nil, "queries must be ≥ 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			if tt.name != "no data" {
+			switch {
+			case tt.train != nil:
+				cfg.Train = tt.train
+			case tt.name != "no data":
 				cfg.Train = sp.Train
 			}
 			_, err := Train(context.Background(), cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
 				t.Errorf("error %v, want one containing %q and wrapping ErrConfig", err, tt.want)
+			}
+			if verr := cfg.Validate(); verr == nil || verr.Error() != err.Error() {
+				t.Errorf("Validate: %v, want Train's error %v", verr, err)
 			}
 		})
 	}
@@ -272,6 +310,42 @@ func TestConfigErrors(t *testing.T) {
 	_, err := Train(context.Background(), Config{Train: sp.Train, Teacher: fakeTeacher{64, []string{"x"}}})
 	if !errors.As(err, &lm) || len(lm.Teacher) != 1 || len(lm.Dataset) != 10 {
 		t.Errorf("error %v, want *LabelMismatchError with 1 and 10 labels", err)
+	}
+}
+
+// TestHugeBatchSize pins that a batch size beyond the rows of an epoch is
+// one full batch: the same weights as a batch of exactly the rows, for
+// hard labels and for a distillation with a small query budget.
+func TestHugeBatchSize(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	tests := []struct {
+		name string
+		cfg  Config
+		rows int
+	}{
+		{"hard labels", Config{}, sp.Train.Len()},
+		{"distill", Config{Teacher: fakeTeacher{64, dataset.DigitLabels}, Queries: 100}, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			train := func(batch int) *Result {
+				cfg := tt.cfg
+				cfg.Train, cfg.Hidden, cfg.Epochs, cfg.BatchSize, cfg.Seed = sp.Train, []int{8}, 2, batch, 1
+				res, err := Train(context.Background(), cfg)
+				if err != nil {
+					t.Fatalf("batch %d: %v", batch, err)
+				}
+				return res
+			}
+			got, want := train(math.MaxInt), train(tt.rows)
+			if got.Steps != 2 || !slices.Equal(got.Student.Theta, want.Student.Theta) {
+				t.Errorf("batch MaxInt: %d steps, weights equal %v; want 2 steps and the weights of batch %d",
+					got.Steps, slices.Equal(got.Student.Theta, want.Student.Theta), tt.rows)
+			}
+			if !strings.Contains(got.Recipe, fmt.Sprintf(" batch=%d ", tt.rows)) {
+				t.Errorf("recipe %q, want batch=%d", got.Recipe, tt.rows)
+			}
+		})
 	}
 }
 

@@ -109,8 +109,14 @@ func (t Transfer) Generate(rng *rand.Rand, train *dataset.Dataset, queries int) 
 	if queries < 0 {
 		return blas32.General{}, nil, fmt.Errorf("transfer %s: negative query budget %d: %w", t, queries, ErrTransfer)
 	}
+	if d < 1 {
+		return blas32.General{}, nil, fmt.Errorf("transfer %s: training set has no features: %w", t, ErrTransfer)
+	}
 	if queries == 0 {
 		queries = t.DefaultQueries(n)
+	}
+	if queries > MaxTransferValues/d {
+		return blas32.General{}, nil, fmt.Errorf("transfer %s: %d queries of %d features exceed the limit of %d values: %w", t, queries, d, MaxTransferValues, ErrTransfer)
 	}
 	srcs := t.sources()
 	x := blas32.General{Rows: queries, Cols: d, Stride: d, Data: make([]float32, queries*d)}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func TestTransferGenerate(t *testing.T) {
@@ -70,6 +71,33 @@ func TestTransferGenerate(t *testing.T) {
 		if !found {
 			t.Errorf("data row %d is not a training row with its label", i)
 		}
+	}
+}
+
+func TestTransferGenerateErrors(t *testing.T) {
+	digits := dataset.Digits()
+	noFeatures, err := dataset.New("tiny", blas32.General{Rows: 2}, []int{0, 1}, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		d       *dataset.Dataset
+		queries int
+		want    string
+	}{
+		{"no features", noFeatures, 0, "transfer data: training set has no features: bad transfer set"},
+		{"too many", digits, 2e9, "transfer data: 2000000000 queries of 64 features exceed the limit of 1073741824 values: bad transfer set"},
+		{"overflow", digits, 9e18, "transfer data: 9000000000000000000 queries of 64 features exceed the limit of 1073741824 values: bad transfer set"},
+		{"negative", digits, -1, "transfer data: negative query budget -1: bad transfer set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Transfer{}.Generate(rand.New(rand.NewPCG(1, 1)), tt.d, tt.queries)
+			if err == nil || err.Error() != tt.want || !errors.Is(err, ErrTransfer) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 

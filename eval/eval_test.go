@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 
@@ -101,5 +102,32 @@ func TestEvaluate(t *testing.T) {
 	}
 	if _, err := Evaluate(context.Background(), fixed{pTest, []string{"x", "y", "z"}}, d, nil); err == nil {
 		t.Error("Evaluate with mismatched labels: no error")
+	}
+}
+
+func TestEvaluateErrors(t *testing.T) {
+	labels := []string{"a", "b", "c"}
+	empty, err := dataset.New("none", blas32.General{Cols: 1, Stride: 1}, []int{}, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlabelled, err := dataset.New("raw", blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{1}}, nil, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		d    *dataset.Dataset
+		want string
+		is   error
+	}{
+		{"empty", empty, `evaluate: dataset "none" has no rows: no data rows`, dataset.ErrEmpty},
+		{"unlabelled", unlabelled, "evaluate: dataset has no labels", nil},
+	}
+	for _, tt := range tests {
+		_, err := Evaluate(context.Background(), fixed{pTest, labels}, tt.d, nil)
+		if err == nil || err.Error() != tt.want || (tt.is != nil && !errors.Is(err, tt.is)) {
+			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }

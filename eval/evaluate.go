@@ -28,11 +28,16 @@ type Metrics struct {
 
 // Evaluate predicts d with m and returns its metrics; when against is not
 // nil it is also run on d for Agreement and TeacherTestAccuracy. d must be
-// labelled and the models' labels must equal d's. Throughput is measured on
+// labelled and non-empty (an error wrapping dataset.ErrEmpty otherwise) and
+// the models' labels must equal d's. Throughput is measured on
 // a separate timed pass of m over d in batches of ThroughputBatch rows.
 func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against model.Model) (Metrics, error) {
 	if d == nil || d.Y == nil {
 		return Metrics{}, fmt.Errorf("evaluate: dataset has no labels")
+	}
+	if d.Len() == 0 {
+		// Metrics of no rows would read as a model that is always wrong.
+		return Metrics{}, fmt.Errorf("evaluate: dataset %q has no rows: %w", d.Name, dataset.ErrEmpty)
 	}
 	for _, mm := range []model.Model{m, against} {
 		if mm == nil {

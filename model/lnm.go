@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,6 +25,10 @@ const (
 	MaxHeaderLen = 64 << 20
 	// MaxParams is the largest parameter count Decode accepts.
 	MaxParams = 1 << 30
+	// MaxFileSize is the largest .lnm file Load and Decode read: the
+	// prefix, the largest header, MaxParams float32 values and the
+	// checksum.
+	MaxFileSize = 16 + MaxHeaderLen + 4*MaxParams + sha256.Size
 )
 
 // Sentinel errors wrapped by *FormatError; test with errors.Is.
@@ -33,6 +38,7 @@ var (
 	ErrChecksum  = errors.New("checksum mismatch")
 	ErrTruncated = errors.New("truncated")
 	ErrHeader    = errors.New("invalid header")
+	ErrTooLarge  = errors.New("too large")
 )
 
 // FormatError reports a malformed model file. Path is the file ("" when
@@ -108,12 +114,80 @@ func Encode(w io.Writer, m *MLP) error {
 // Decode reads a model in the .lnm format. Malformed input gives a
 // *FormatError wrapping ErrMagic, ErrVersion, ErrTruncated, ErrChecksum or
 // ErrHeader; read errors are returned wrapped.
-func Decode(r io.Reader) (*MLP, error) {
-	data, err := io.ReadAll(r)
+func Decode(r io.Reader) (*MLP, error) { return decodeLimited(r, MaxFileSize) }
+
+// decodeLimited is Decode reading at most limit bytes.
+func decodeLimited(r io.Reader, limit int64) (*MLP, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("decode model: %w", err)
 	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge("", limit)
+	}
 	return decodeBytes("", data)
+}
+
+// tooLarge is the error for model data over limit bytes.
+func tooLarge(path string, limit int64) error {
+	return &FormatError{Path: path, Problem: fmt.Sprintf("larger than the limit of %d bytes", limit), Err: ErrTooLarge}
+}
+
+// fileKind names the type of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+// readModelFile reads path, which must be a regular file of at most limit
+// bytes: a named pipe or a device such as /dev/zero is refused before it
+// is opened (opening a pipe blocks), and reading stops after limit+1 bytes.
+func readModelFile(path string, limit int64) ([]byte, error) {
+	regular := func(st os.FileInfo) error {
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("%q is %s, not a regular file", path, fileKind(st.Mode()))
+		}
+		if st.Size() > limit {
+			return tooLarge(path, limit)
+		}
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(st); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := regular(st); err != nil { // path was replaced in between
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := b.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(b.Len()) > limit { // the file grew
+		return nil, tooLarge(path, limit)
+	}
+	return b.Bytes(), nil
 }
 
 func decodeBytes(path string, data []byte) (*MLP, error) {
@@ -222,9 +296,11 @@ func Save(path string, m *MLP) (err error) {
 }
 
 // Load reads a .lnm model file. Malformed files give a *FormatError
-// naming the file and the problem. The model's Info().Source is path.
+// naming the file and the problem (wrapping ErrTooLarge for files over
+// MaxFileSize bytes); paths that are not regular files are refused. The
+// model's Info().Source is path.
 func Load(path string) (*MLP, error) {
-	data, err := os.ReadFile(path)
+	data, err := readModelFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}

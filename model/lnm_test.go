@@ -5,11 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func testModel() *MLP {
@@ -106,6 +111,9 @@ func withHeader(data []byte, old, new string) []byte {
 func TestDecodeErrors(t *testing.T) {
 	good := encode(t, testModel())
 	mod := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	m := testModel()
+	m.Norm.Std[2] = 1e-30 // valid; 1e-39 is not
+	smallStd := encode(t, m)
 	tests := []struct {
 		name     string
 		data     []byte
@@ -133,6 +141,17 @@ func TestDecodeErrors(t *testing.T) {
 		{"label count", withHeader(good, `"c"]`, `"c","d"]`), ErrHeader, "4 labels for 3 outputs"},
 		{"no activation", withHeader(good, `"activation":"gelu",`, ``), ErrHeader, "no activation"},
 		{"bad sizes", withHeader(good, `"sizes":[4,5,3]`, `"sizes":[4,-5,3]`), ErrHeader, "invalid layer sizes"},
+		{"NaN weight", mod(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[len(b)-36:], math.Float32bits(float32(math.NaN())))
+			return reseal(b)
+		}), ErrHeader, "inconsistent header: parameter 42 is NaN, want a finite number"},
+		{"Inf weight", mod(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[len(b)-36-4*42:], math.Float32bits(float32(math.Inf(-1))))
+			return reseal(b)
+		}), ErrHeader, "inconsistent header: parameter 0 is -Inf, want a finite number"},
+		{"duplicate labels", withHeader(good, `"c"]`, `"a"]`), ErrHeader, `inconsistent header: label "a" repeated (outputs 0 and 2)`},
+		{"tiny deviation", withHeader(smallStd, `1e-30`, `1e-39`), ErrHeader,
+			"inconsistent header: normalisation deviation 2 is 1e-39, too small: dividing by it overflows float32"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +166,77 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.lnm")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	sub := filepath.Join(dir, "dir.lnm")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		load func(string) (*MLP, error)
+		want string
+	}{
+		{fifo, Load, `load model: "` + fifo + `" is a named pipe, not a regular file`},
+		{fifo, LoadSafetensors, `load safetensors: "` + fifo + `" is a named pipe, not a regular file`},
+		{sub, Load, `load model: "` + sub + `" is a directory, not a regular file`},
+		{"/dev/zero", Load, `load model: "/dev/zero" is a device, not a regular file`},
+	}
+	for _, tt := range tests {
+		if _, err := os.Stat(tt.path); err != nil {
+			continue // no /dev/zero
+		}
+		done := make(chan error, 1)
+		go func() { _, err := tt.load(tt.path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("loading %s did not return", tt.path)
+		}
+	}
+}
+
+func TestReadModelFileLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lnm")
+	data := encode(t, testModel())
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		limit int64
+		want  string
+	}{
+		{int64(len(data)), ""},
+		{int64(len(data)) - 1, `model file "` + path + `": larger than the limit of ` + strconv.Itoa(len(data)-1) + ` bytes`},
+	}
+	for _, tt := range tests {
+		got, err := readModelFile(path, tt.limit)
+		switch {
+		case tt.want == "" && (err != nil || !bytes.Equal(got, data)):
+			t.Errorf("limit %d: got %d bytes, %v; want the file", tt.limit, len(got), err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want || !errors.Is(err, ErrTooLarge)):
+			t.Errorf("limit %d: got %v, want %q wrapping ErrTooLarge", tt.limit, err, tt.want)
+		}
+	}
+	// Decode stops reading a stream after its limit (MaxFileSize).
+	_, err := decodeLimited(io.MultiReader(bytes.NewReader(data), zeros{}), 1<<20)
+	if !errors.Is(err, ErrTooLarge) || err.Error() != "model data: larger than the limit of 1048576 bytes" {
+		t.Errorf("endless stream: got %v, want ErrTooLarge", err)
+	}
+}
+
+// zeros is an endless stream of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestLoadChecksumMessage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lnm")

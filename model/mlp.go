@@ -198,10 +198,33 @@ func (m *MLP) B(l int) []float32 {
 }
 
 // Validate reports whether m's fields are consistent: valid sizes, a
-// known activation, one label per output, len(Theta) matching the sizes
-// and a normalisation of the input size with finite means and positive
-// finite deviations.
+// known activation, one distinct label per output, len(Theta) matching the
+// sizes and finite, and a normalisation of the input size with finite
+// means and positive finite deviations whose reciprocals are finite in
+// float32. Loading a model file runs it; errors about shapes wrap
+// ErrShape.
 func (m *MLP) Validate() error {
+	if err := m.validateShape(); err != nil {
+		return err
+	}
+	seen := make(map[string]int, len(m.Labels))
+	for i, l := range m.Labels {
+		if j, ok := seen[l]; ok {
+			return fmt.Errorf("label %q repeated (outputs %d and %d)", l, j, i)
+		}
+		seen[l] = i
+	}
+	for i, v := range m.Theta {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("parameter %d is %v, want a finite number", i, v)
+		}
+	}
+	return nil
+}
+
+// validateShape is the part of Validate that costs O(inputs + outputs +
+// layers), not O(parameters): Predict runs it on every call.
+func (m *MLP) validateShape() error {
 	n := NumParams(m.Sizes)
 	if n < 0 {
 		return fmt.Errorf("invalid layer sizes %v: %w", m.Sizes, ErrShape)
@@ -230,6 +253,9 @@ func (m *MLP) Validate() error {
 	for i, v := range m.Norm.Std {
 		if !(v > 0) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("normalisation deviation %d is %v, want a positive number", i, v)
+		}
+		if r := float32(1 / float64(v)); math.IsInf(float64(r), 0) {
+			return fmt.Errorf("normalisation deviation %d is %v, too small: dividing by it overflows float32", i, v)
 		}
 	}
 	return nil
@@ -283,7 +309,7 @@ const predictChunk = 512
 // probabilities. It is safe for concurrent use, checks ctx between chunks
 // of rows and returns an error wrapping ErrShape for a wrong x.Cols.
 func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
-	if err := m.Validate(); err != nil {
+	if err := m.validateShape(); err != nil {
 		return blas32.General{}, fmt.Errorf("model %q: %w", m.Name, err)
 	}
 	if x.Cols != m.Sizes[0] {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -144,6 +146,40 @@ func TestPredictErrors(t *testing.T) {
 	bad.Theta = bad.Theta[:5]
 	if _, err := bad.Predict(context.Background(), randMatrix(testRNG(1), 2, 3, 1)); !errors.Is(err, ErrShape) {
 		t.Errorf("short Theta: err = %v, want ErrShape", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		spoil func(m *MLP)
+		want  string
+	}{
+		{"valid", func(m *MLP) {}, ""},
+		{"NaN weight", func(m *MLP) { m.Theta[7] = float32(math.NaN()) }, "parameter 7 is NaN, want a finite number"},
+		{"Inf bias", func(m *MLP) { m.B(1)[0] = float32(math.Inf(1)) }, "parameter 24 is +Inf, want a finite number"},
+		{"duplicate labels", func(m *MLP) { m.Labels = []string{"x", "x"} }, `label "x" repeated (outputs 0 and 1)`},
+		{"tiny deviation", func(m *MLP) { m.Norm.Std = []float32{1, 1e-39, 1} }, "normalisation deviation 1 is 1e-39, too small: dividing by it overflows float32"},
+		{"smallest usable deviation", func(m *MLP) { m.Norm.Std = []float32{1, 3e-39, 1} }, ""},
+		{"zero deviation", func(m *MLP) { m.Norm.Std = []float32{1, 0, 1} }, "normalisation deviation 1 is 0, want a positive number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMLP([]int{3, 4, 2}, ActReLU, nil, testRNG(1))
+			tt.spoil(m)
+			got := ""
+			if err := m.Validate(); err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if tt.want != "" {
+				if err := Encode(io.Discard, m); err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Encode: got %v, want it to refuse the model", err)
+				}
+			}
+		})
 	}
 }
 

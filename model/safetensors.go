@@ -24,6 +24,10 @@ const (
 // maxSafetensorsHeader bounds the JSON header LoadSafetensors accepts.
 const maxSafetensorsHeader = 100 << 20
 
+// MaxSafetensorsSize is the largest safetensors file LoadSafetensors
+// reads: the largest header and MaxParams values of the widest dtype (F64).
+const MaxSafetensorsSize = 8 + maxSafetensorsHeader + 8*MaxParams
+
 type stTensor struct {
 	Dtype   string   `json:"dtype"`
 	Shape   []int    `json:"shape"`
@@ -132,9 +136,11 @@ func SaveSafetensors(path string, m *MLP) (err error) {
 }
 
 // LoadSafetensors reads an MLP from a safetensors file (see
-// DecodeSafetensors). Malformed files give a *FormatError naming the file.
+// DecodeSafetensors). Malformed files give a *FormatError naming the file
+// (wrapping ErrTooLarge for files over MaxSafetensorsSize bytes); paths
+// that are not regular files are refused.
 func LoadSafetensors(path string) (*MLP, error) {
-	data, err := os.ReadFile(path)
+	data, err := readModelFile(path, MaxSafetensorsSize)
 	if err != nil {
 		return nil, fmt.Errorf("load safetensors: %w", err)
 	}

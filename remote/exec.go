@@ -84,6 +84,9 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	if r.Kind != RefExec {
 		return nil, fmt.Errorf("%w %q: not an exec: reference", ErrBadRef, StripCredentials(ref))
 	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts = opts.withDefaults()
 	e := &ExecModel{
 		ref: ref, prog: filepath.Base(r.Argv[0]), opts: opts,

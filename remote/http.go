@@ -55,6 +55,9 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 	if r.Kind != RefHTTP {
 		return nil, fmt.Errorf("%w %q: not an http(s) URL", ErrBadRef, StripCredentials(ref))
 	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts = opts.withDefaults()
 	c := &HTTPModel{
 		ref: r, opts: opts, client: opts.Client,

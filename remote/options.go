@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,7 @@ const (
 
 // Options configures remote models. The zero Options uses the defaults
 // above, no API key, no client-side rate limit and strict validation.
+// OpenHTTP and OpenExec refuse Options that fail Validate.
 type Options struct {
 	// APIKey, when non-empty, is sent as "Authorization: Bearer KEY". It
 	// never appears in errors or logs (server messages echoing it are
@@ -76,6 +78,34 @@ type Options struct {
 	JSONOnly bool
 	// Seed seeds the backoff jitter.
 	Seed uint64
+}
+
+// Validate reports options no remote model accepts: negative sizes,
+// counts or durations, and a negative, NaN or infinite QPS. (Zero means
+// the default everywhere, and negative MaxRetries means none.)
+func (o Options) Validate() error {
+	switch {
+	case o.BatchSize < 0:
+		return fmt.Errorf("remote: batch size %d: want at least 1 (0: %d)", o.BatchSize, DefaultBatchSize)
+	case o.Concurrency < 0:
+		return fmt.Errorf("remote: concurrency %d: want at least 1 (0: %d)", o.Concurrency, DefaultConcurrency)
+	case !(o.QPS >= 0) || math.IsInf(o.QPS, 0):
+		return fmt.Errorf("remote: qps %v: want a finite number ≥ 0 (0: unlimited)", o.QPS)
+	case o.MaxResponseBytes < 0:
+		return fmt.Errorf("remote: max response bytes %d: want at least 1 (0: %d)", o.MaxResponseBytes, DefaultMaxResponseBytes)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"timeout", o.Timeout}, {"start timeout", o.StartTimeout}, {"backoff", o.Backoff},
+		{"max backoff", o.MaxBackoff}, {"max retry-after", o.MaxRetryAfter},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("remote: %s %v: want a positive duration (0: the default)", d.name, d.v)
+		}
+	}
+	return nil
 }
 
 func (o Options) withDefaults() Options {

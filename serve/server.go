@@ -93,7 +93,8 @@ type Server struct {
 }
 
 // New returns a Server for m configured by opts. It fails on an invalid
-// name, reveal or temperature, or a model without labels or input size.
+// name, reveal, temperature, rate limit (negative, NaN or infinite) or
+// max batch (negative), or a model without labels or input size.
 func New(m model.Model, opts Options) (*Server, error) {
 	info := m.Info()
 	if info.InputSize <= 0 || len(info.Labels) == 0 {
@@ -115,7 +116,13 @@ func New(m model.Model, opts Options) (*Server, error) {
 	if r := opts.Reveal; r.Mode < model.RevealFull || r.Mode > model.RevealLabel || (r.Mode == model.RevealTopK && r.K < 1) {
 		return nil, fmt.Errorf("serve: invalid reveal %v", r)
 	}
-	if opts.MaxBatch <= 0 {
+	if r := opts.RateLimit; !(r >= 0) || math.IsInf(r, 0) {
+		return nil, fmt.Errorf("serve: rate limit %v: want a finite number ≥ 0 (0: unlimited)", r)
+	}
+	if opts.MaxBatch < 0 {
+		return nil, fmt.Errorf("serve: max batch %d: want at least 1 (0: %d)", opts.MaxBatch, DefaultMaxBatch)
+	}
+	if opts.MaxBatch == 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}
 	if opts.MaxBodyBytes <= 0 {

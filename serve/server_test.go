@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -326,14 +327,20 @@ func TestNewRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		opts Options
+		want string // "": any error
 	}{
-		{"bad name", Options{Name: "a b"}},
-		{"negative temperature", Options{Temperature: -1}},
-		{"topk 0", Options{Reveal: model.Reveal{Mode: model.RevealTopK}}},
+		{"bad name", Options{Name: "a b"}, ""},
+		{"negative temperature", Options{Temperature: -1}, ""},
+		{"topk 0", Options{Reveal: model.Reveal{Mode: model.RevealTopK}}, ""},
+		{"negative rate limit", Options{RateLimit: -5}, "serve: rate limit -5: want a finite number ≥ 0 (0: unlimited)"},
+		{"NaN rate limit", Options{RateLimit: math.NaN()}, "serve: rate limit NaN: want a finite number ≥ 0 (0: unlimited)"},
+		{"Inf rate limit", Options{RateLimit: math.Inf(1)}, "serve: rate limit +Inf: want a finite number ≥ 0 (0: unlimited)"},
+		{"negative max batch", Options{MaxBatch: -1}, "serve: max batch -1: want at least 1 (0: 1024)"},
 	}
 	for _, tt := range tests {
-		if _, err := New(testModel(), tt.opts); err == nil {
-			t.Errorf("%s: New succeeded, want an error", tt.name)
+		_, err := New(testModel(), tt.opts)
+		if err == nil || (tt.want != "" && err.Error() != tt.want) {
+			t.Errorf("%s: got %v, want an error %q", tt.name, err, tt.want)
 		}
 	}
 }

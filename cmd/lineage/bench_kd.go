@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/lineage-audit/lineage/bench"
+	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
 )
@@ -73,6 +75,9 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		if err != nil || !(T > 0) {
 			return usageError{fmt.Errorf("--temperatures: %q is not a positive number", s)}
 		}
+		if T > distill.MaxTemperature {
+			return usageError{fmt.Errorf("--temperatures: %q is above the largest temperature, %g", s, distill.MaxTemperature)}
+		}
 		temps = append(temps, T)
 	}
 	opts := bench.KDOptions{Seeds: o.seeds, Temperatures: temps, Alpha: o.alpha}
@@ -104,6 +109,9 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 	}
 	res, err := bench.RunKD(ctx, opts)
 	bar.Finish()
+	if errors.Is(err, bench.ErrKDOptions) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}

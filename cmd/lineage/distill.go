@@ -58,7 +58,20 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if o.out == "" {
 		return usageError{errors.New("--out is required (the model file to write)")}
 	}
+	if !(o.temperature > 0) {
+		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
+	}
+	if !(o.alpha > 0 && o.alpha <= 1) {
+		return usageError{fmt.Errorf("--alpha %g: the soft-target weight must be in (0, 1] (use lineage train for hard labels only)", o.alpha)}
+	}
+	if err := o.remote.check(); err != nil {
+		return err
+	}
 	sp, err := loadSplit(ctx, o.data)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.config(sp.Train, sp.Val)
 	if err != nil {
 		return err
 	}
@@ -67,13 +80,28 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		return err
 	}
 	defer closeTeacher()
-	cfg, err := o.config(sp.Train, sp.Val)
-	if err != nil {
+	cfg.Teacher = teacher
+	cfg.Temperature = o.temperature
+	cfg.Alpha = o.alpha
+	cfg.Loss = o.loss
+	cfg.Reveal = o.reveal
+	cfg.Transfer = o.transfer
+	cfg.Queries = o.queries
+	cfg.JitterScale = o.jitter
+	ref, refErr := remote.ParseRef(o.teacher)
+	journaled := refErr == nil && ref.Kind != remote.RefFile
+	if journaled {
+		cfg.QueryBatch = o.remote.journalBatch()
+	}
+	// Every flag is checked before the database is opened (or created).
+	if err := validateConfig(cfg); err != nil {
 		return err
 	}
-	cfg.Teacher = teacher
+	if err := checkTestSplit(sp, o.data); err != nil {
+		return err
+	}
 	var jrn *journal.Model
-	if r, err := remote.ParseRef(o.teacher); err == nil && r.Kind != remote.RefFile {
+	if journaled {
 		// A remote teacher's answers are committed to the database as they
 		// arrive, so a killed distillation never pays for a query twice.
 		db, err := openDB(g, false)
@@ -87,21 +115,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			return err
 		}
 		cfg.Teacher = jrn
-		cfg.QueryBatch = o.remote.journalBatch()
 	}
-	if !(o.temperature > 0) {
-		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
-	}
-	cfg.Temperature = o.temperature
-	if !(o.alpha > 0 && o.alpha <= 1) {
-		return usageError{fmt.Errorf("--alpha %g: the soft-target weight must be in (0, 1] (use lineage train for hard labels only)", o.alpha)}
-	}
-	cfg.Alpha = o.alpha
-	cfg.Loss = o.loss
-	cfg.Reveal = o.reveal
-	cfg.Transfer = o.transfer
-	cfg.Queries = o.queries
-	cfg.JitterScale = o.jitter
 	res, err := o.runTraining(ctx, c, cfg, "distill")
 	if err != nil {
 		return err

@@ -42,8 +42,14 @@ type evalReport struct {
 }
 
 func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) error {
+	if err := o.remote.check(); err != nil {
+		return err
+	}
 	sp, err := loadSplit(ctx, o.data)
 	if err != nil {
+		return err
+	}
+	if err := checkTestSplit(sp, o.data); err != nil {
 		return err
 	}
 	m, closeM, err := o.remote.open(ctx, ref)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -42,6 +43,9 @@ func (o *remoteOptions) options() (remote.Options, error) {
 		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout,
 		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient, JSONOnly: o.jsonOnly,
 	}
+	if err := o.check(); err != nil {
+		return opts, err
+	}
 	if o.apiKeyEnv != "" {
 		key, ok := os.LookupEnv(o.apiKeyEnv)
 		if !ok || key == "" {
@@ -50,6 +54,22 @@ func (o *remoteOptions) options() (remote.Options, error) {
 		opts.APIKey = key
 	}
 	return opts, nil
+}
+
+// check validates the flags (remote.Options.Validate's rules, named by
+// flag) as usage errors.
+func (o *remoteOptions) check() error {
+	switch {
+	case o.concurrency < 0:
+		return usageError{fmt.Errorf("--concurrency %d: want at least 1 (0: %d)", o.concurrency, remote.DefaultConcurrency)}
+	case !(o.qps >= 0) || math.IsInf(o.qps, 0):
+		return usageError{fmt.Errorf("--qps %v: want a number of requests per second ≥ 0 (0: no limit)", o.qps)}
+	case o.timeout < 0:
+		return usageError{fmt.Errorf("--timeout %v: want a positive duration (0: %v)", o.timeout, remote.DefaultTimeout)}
+	case o.batchSize < 0:
+		return usageError{fmt.Errorf("--remote-batch %d: want at least 1 (0: %d)", o.batchSize, remote.DefaultBatchSize)}
+	}
+	return nil
 }
 
 // open opens a model reference; the returned func releases it.

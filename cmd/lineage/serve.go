@@ -59,7 +59,7 @@ changes about 3 % of a digits teacher's labels, all near-ties
 trace); use --watermark off to serve the plain argmax.`,
 		Example: `  lineage serve teacher.lnm --name teacher --reveal topk:3
   LINEAGE_KEY=s3cret lineage serve teacher.lnm --require-key-env LINEAGE_KEY --rate-limit 50`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "MODEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -86,31 +86,34 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	}
 	reveal, err := model.ParseReveal(o.reveal)
 	if err != nil {
-		return fmt.Errorf("--reveal: %w", err)
+		return usageError{fmt.Errorf("--reveal: %w", err)}
 	}
-	if !(o.temperature > 0) {
-		return fmt.Errorf("--temperature %v: want a positive number", o.temperature)
+	if !(o.temperature > 0) || math.IsInf(o.temperature, 0) {
+		return usageError{fmt.Errorf("--temperature %v: want a positive number", o.temperature)}
+	}
+	if !(o.rateLimit >= 0) || math.IsInf(o.rateLimit, 0) {
+		return usageError{fmt.Errorf("--rate-limit %v: want a number of requests per second ≥ 0 (0: unlimited)", o.rateLimit)}
 	}
 	if o.maxBatch < 1 {
-		return fmt.Errorf("--max-batch %d: want at least 1", o.maxBatch)
+		return usageError{fmt.Errorf("--max-batch %d: want at least 1", o.maxBatch)}
 	}
 	var key string
 	if o.requireKeyEnv != "" {
 		v, ok := os.LookupEnv(o.requireKeyEnv)
 		if !ok || v == "" {
-			return fmt.Errorf("--require-key-env %s: the environment variable is not set or empty", o.requireKeyEnv)
+			return usageError{fmt.Errorf("--require-key-env %s: the environment variable is not set or empty", o.requireKeyEnv)}
 		}
 		key = v
 	}
 	if o.watermark != "auto" && o.watermark != "off" {
-		return fmt.Errorf("--watermark %q: want auto or off", o.watermark)
+		return usageError{fmt.Errorf("--watermark %q: want auto or off", o.watermark)}
 	}
 	if !(o.epsilon > 0) || math.IsInf(o.epsilon, 0) {
-		return fmt.Errorf("--watermark-epsilon %v: want a positive number", o.epsilon)
+		return usageError{fmt.Errorf("--watermark-epsilon %v: want a positive number", o.epsilon)}
 	}
 	markKey, err := watermarkKey(o.markKeyEnv)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	m, err := model.Open(ref)
 	if err != nil {

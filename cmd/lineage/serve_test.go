@@ -94,15 +94,22 @@ func TestServeCommandErrors(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"x.lnm", "--require-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123"},
-		{[]string{"x.lnm", "--reveal", "some"}, "--reveal"},
-		{[]string{"x.lnm", "--temperature", "0"}, "--temperature"},
-		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm"},
-		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark"},
-		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon"},
-		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123"},
-		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key"},
+		{[]string{}, "want MODEL, got 0 argument(s)", exitUsage},
+		{[]string{"x.lnm", "--require-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
+		{[]string{"x.lnm", "--reveal", "some"}, "--reveal", exitUsage},
+		{[]string{"x.lnm", "--temperature", "0"}, "--temperature", exitUsage},
+		{[]string{"x.lnm", "--temperature", "-1"}, "--temperature -1: want a positive number", exitUsage},
+		{[]string{"x.lnm", "--temperature", "Inf"}, "--temperature +Inf: want a positive number", exitUsage},
+		{[]string{"x.lnm", "--max-batch", "0"}, "--max-batch 0: want at least 1", exitUsage},
+		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
+		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
+		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm", exitError},
+		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},
+		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon", exitUsage},
+		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
+		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key", exitUsage},
 	}
 	t.Setenv("LINEAGE_TEST_BAD_MARK_KEY", "not-hex-and-secret")
 	for _, tt := range tests {
@@ -116,6 +123,9 @@ func TestServeCommandErrors(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "not-hex-and-secret") {
 			t.Errorf("serve %v: error %q shows the key", tt.args, err)
+		}
+		if got := codeOf(err); got != tt.code {
+			t.Errorf("serve %v: exit status %d, want %d", tt.args, got, tt.code)
 		}
 	}
 }

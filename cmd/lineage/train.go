@@ -35,6 +35,12 @@ func runTrain(ctx context.Context, c *cobra.Command, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := validateConfig(cfg); err != nil {
+		return err
+	}
+	if err := checkTestSplit(sp, o.data); err != nil {
+		return err
+	}
 	res, err := o.runTraining(ctx, c, cfg, "train")
 	if err != nil {
 		return err

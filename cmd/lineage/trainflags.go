@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	o.format = report.FormatTable
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.IntVar(&o.epochs, "epochs", 0, "training epochs (0: the default, 40)")
-	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32)")
+	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32; more than the rows of an epoch: one batch of them all)")
 	f.StringVar(&o.optimizer, "optimizer", "", "optimizer: adam (default), adamw, sgd, nesterov")
 	f.Float64Var(&o.lr, "lr", 0, "learning rate (0: the optimizer's default)")
 	f.Float64Var(&o.momentum, "momentum", 0, "SGD momentum")
@@ -110,6 +111,10 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if ckpt == "" {
 		ckpt = o.out + ".ckpt"
 	}
+	if samePath(ckpt, o.out) {
+		// The checkpoint is removed once the model is saved.
+		return distill.Config{}, usageError{fmt.Errorf("--checkpoint %q is the --out file: the checkpoint is deleted after training, so it must be another file", o.checkpoint)}
+	}
 	return distill.Config{
 		Train: tr, Val: val, Name: name,
 		Hidden: hidden, Activation: model.Activation(o.activation),
@@ -118,6 +123,46 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 		Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, RestoreBest: o.restoreBest,
 		Seed: o.seed, CheckpointPath: ckpt, Resume: o.resume,
 	}, nil
+}
+
+// samePath reports whether a and b name the same file: the same absolute
+// path once cleaned, or the same existing file (a link).
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	ba, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == ba {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// validateConfig checks cfg as distill.Train will, before any work (or a
+// database) is started; an invalid configuration is a usage error.
+func validateConfig(cfg distill.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return configError(err)
+	}
+	return nil
+}
+
+// configError makes errors about the training configuration (flags, and
+// data that cannot be trained on as asked) usage errors.
+func configError(err error) error {
+	if errors.Is(err, distill.ErrConfig) {
+		return usageError{err}
+	}
+	return err
+}
+
+// checkTestSplit fails when the split of data that train, distill and eval
+// report on is empty: its metrics would be zeros.
+func checkTestSplit(sp dataset.Split, data string) error {
+	if sp.Test.Len() == 0 {
+		return fmt.Errorf("test split of %s is empty: %d rows are too few to hold any out for testing", data, sp.Train.Len()+sp.Val.Len())
+	}
+	return nil
 }
 
 func checkOutExt(path string) error {
@@ -187,7 +232,7 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted: checkpoint saved to %q; rerun with --resume to continue: %w", cfg.CheckpointPath, err)
 		}
-		return nil, err
+		return nil, configError(err)
 	}
 	if logErr != nil {
 		return nil, fmt.Errorf("write log %q: %w", o.logPath, logErr)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+)
+
+// runLineage runs the lineage command line args in-process and returns
+// its exit status and stderr.
+func runLineage(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	root := newRootCommand()
+	root.SetArgs(args)
+	var out, errw bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errw)
+	err := root.ExecuteContext(context.Background())
+	code := exitCode(&errw, err)
+	return code, errw.String()
+}
+
+// TestTrainFlagErrors pins the exit status and message of bad training,
+// distillation, evaluation and bench flags and data: flag errors are usage
+// errors (status 2) found before any training or database, bad data files
+// are errors (status 1), and huge batch sizes train.
+func TestTrainFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("LINEAGE_DB", "")
+	write := func(name, content string) {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("onecol.csv", "0\n1\n0\n1\n")
+	write("tiny.csv", "1,a\n2,b\n3,a\n4,b\n")
+	write("nan.csv", "1,nan,a\n2,3,b\n")
+	var oneClass strings.Builder
+	for i := range 20 {
+		oneClass.WriteString(strings.Repeat("1,", 3) + string(rune('0'+i%10)) + ",same\n")
+	}
+	write("oneclass.csv", oneClass.String())
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	if err := model.Save("teacher.lnm", teacher); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo("pipe.lnm", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	url := ts.URL + "/v2/models/teacher"
+
+	train := []string{"train", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress"}
+	dist := []string{"distill", "--teacher", "teacher.lnm", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress", "--out", "s.lnm"}
+	with := func(base []string, more ...string) []string { return append(append([]string(nil), base...), more...) }
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		// Bug 1: a dataset with no features.
+		{"one column", with(train, "--data", "onecol.csv", "--out", "a.lnm"), exitError, "onecol.csv: no feature columns (the only column is the label)"},
+		// Bug 2: models beyond model.MaxParams.
+		{"hidden overflow", with(train, "--hidden", "99999999999", "--out", "a.lnm"), exitUsage, "has more than 1073741824 parameters"},
+		{"hidden too large", with(train, "--hidden", "100000000", "--out", "a.lnm"), exitUsage, "a model with layer sizes [64 100000000 10] has more than 1073741824 parameters"},
+		// Bug 3: huge batch sizes train (one batch per epoch); huge query budgets are refused.
+		{"huge batch", with(train, "--batch-size", "9223372036854775807", "--out", "big-batch.lnm"), exitOK, ""},
+		{"huge batch distill", with(dist, "--batch-size", "100000000000", "--queries", "100"), exitOK, ""},
+		{"queries overflow", with(dist, "--queries", "9000000000000000000"), exitUsage, "9000000000000000000 queries of 64 features exceed the transfer set limit of 1073741824 values"},
+		{"queries too many", with(dist, "--queries", "2000000000"), exitUsage, "2000000000 queries of 64 features exceed the transfer set limit"},
+		// Bug 4: the checkpoint must not be the output.
+		{"checkpoint is out", with(train, "--out", "same.lnm", "--checkpoint", "same.lnm"), exitUsage, `--checkpoint "same.lnm" is the --out file`},
+		{"checkpoint is out, other spelling", with(train, "--out", "same.lnm", "--checkpoint", "./sub/../same.lnm"), exitUsage, `--checkpoint "./sub/../same.lnm" is the --out file`},
+		{"checkpoint is absolute out", with(train, "--out", "same.lnm", "--checkpoint", filepath.Join(dir, "same.lnm")), exitUsage, "is the --out file"},
+		// Bug 5: NaN in the first row is a data error, not a header.
+		{"nan first row", with(train, "--data", "nan.csv", "--out", "a.lnm"), exitError, `nan.csv: line 1, column 2: "nan" is not a number`},
+		// Bug 7: an empty test split and a single class.
+		{"empty test split", with(train, "--data", "tiny.csv", "--out", "a.lnm"), exitError, "test split of tiny.csv is empty"},
+		{"eval empty test split", []string{"eval", "teacher.lnm", "--data", "tiny.csv"}, exitError, "test split of tiny.csv is empty"},
+		{"one class", with(train, "--data", "oneclass.csv", "--out", "a.lnm"), exitUsage, `training data "oneclass.csv/train" has 1 class, training needs at least 2`},
+		// Bug 9: non-finite and negative flags.
+		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
+		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
+		{"jitter Inf", with(dist, "--transfer", "jitter", "--jitter", "Inf"), exitUsage, "jitter scale must be a finite number ≥ 0, got +Inf"},
+		{"remote batch", with(dist, "--remote-batch", "-1"), exitUsage, "--remote-batch -1: want at least 1 (0: 64)"},
+		{"concurrency", with(dist, "--concurrency", "-5"), exitUsage, "--concurrency -5: want at least 1 (0: 4)"},
+		{"qps negative", []string{"eval", "teacher.lnm", "--qps", "-1"}, exitUsage, "--qps -1: want a number of requests per second ≥ 0 (0: no limit)"},
+		{"qps NaN", []string{"eval", "teacher.lnm", "--qps", "NaN"}, exitUsage, "--qps NaN: want a number of requests per second ≥ 0 (0: no limit)"},
+		{"timeout", with(dist, "--timeout", "-1s"), exitUsage, "--timeout -1s: want a positive duration (0: 30s)"},
+		// Bug 10: every training flag error is a usage error.
+		{"epochs", with(train, "--epochs", "-1", "--out", "a.lnm"), exitUsage, "epochs, batch size, query batch, patience and warm-up must be ≥ 0"},
+		{"activation", with(train, "--activation", "foo", "--out", "a.lnm"), exitUsage, `activation "foo": want relu, tanh or gelu`},
+		{"hidden 0", with(train, "--hidden", "0", "--out", "a.lnm"), exitUsage, `--hidden "0"`},
+		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "temperature must be > 0 (and at most 1000), got 1e+09"},
+		{"alpha", with(dist, "--alpha", "2"), exitUsage, "--alpha 2"},
+		// Bug 11: a remote teacher's bad flags leave no database behind.
+		{"remote temperature", with(dist, "--teacher", url, "--temperature", "1e9", "--out", "r.lnm"), exitUsage, "temperature must be > 0 (and at most 1000)"},
+		{"remote loss", with(dist, "--teacher", url, "--loss", "hinge", "--out", "r.lnm"), exitUsage, "unknown loss"},
+		// Bug 12: bench kd checks its flags and datasets before training.
+		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
+		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
+		// Bug 13: a model path that is a pipe is refused, not read forever.
+		{"pipe model", []string{"eval", "pipe.lnm", "--data", "digits"}, exitError, `"pipe.lnm" is a named pipe, not a regular file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if strings.HasPrefix(tt.name, "remote") {
+				args = append([]string{"--db", "remote.db"}, args...)
+			}
+			code, stderr := runLineage(t, args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("lineage %s: status %d, stderr %q; want status %d and %q", strings.Join(args, " "), code, stderr, tt.code, tt.want)
+			}
+			if strings.Contains(stderr, "panic") {
+				t.Errorf("stderr shows a panic: %s", stderr)
+			}
+			if _, err := os.Stat("remote.db"); err == nil {
+				t.Errorf("lineage %s created the database remote.db", strings.Join(args, " "))
+			}
+		})
+	}
+	// The model survives a checkpoint in another spelling of a directory.
+	if _, err := os.Stat("same.lnm"); err == nil {
+		t.Errorf("same.lnm exists: a refused run wrote it")
+	}
+}
