@@ -220,8 +220,10 @@ func newDBExportCommand(g *globalOptions) *cobra.Command {
 		Use:   "export [FILE|-]",
 		Short: "Write the whole database as JSON lines (to FILE, or standard output)",
 		Long: `export writes every record as one JSON line; 'db import' reads it back exactly. The output
-depends only on the content, so export → import → export gives identical bytes. A FILE is
-written under a temporary name and renamed, so it is never left half-written.`,
+depends only on the content, so export → import → export gives identical bytes. The last line
+counts the records, so import refuses a truncated copy. A FILE is written under a temporary
+name and renamed, so it is never left half-written, and is readable by its owner only: it
+holds the enrolments' watermark keys.`,
 		Example: "  lineage --db case.db db export case.jsonl",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
