@@ -119,7 +119,10 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	j.mu.Lock()
 	j.asked += x.Rows
 	j.mu.Unlock()
-	if err := j.db.PutAnswers(ctx, j.job, k, encode(digest, p)); err != nil {
+	// The answer is paid for: commit it even when ctx was cancelled while
+	// the model answered (an interrupt landing then would otherwise lose
+	// it, and the rerun would ask again).
+	if err := j.db.PutAnswers(context.WithoutCancel(ctx), j.job, k, encode(digest, p)); err != nil {
 		return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 	}
 	return p, nil

@@ -188,3 +188,54 @@ func TestConcurrentBatches(t *testing.T) {
 		t.Errorf("rerun asked the model %d rows (counts %d asked, %d replayed), want only batch 2's 5", c.rows, asked, replayed)
 	}
 }
+
+// cancelling is a model that answers and then cancels the job, as an
+// interrupt landing while the answer arrives does.
+type cancelling struct {
+	counting
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	p, err := c.counting.Predict(ctx, x)
+	c.cancel()
+	return p, err
+}
+
+// TestAnsweredThenCancelled: a batch the model answered is committed even
+// when the job's context is cancelled before the commit, so the rerun
+// replays it instead of paying for it again.
+func TestAnsweredThenCancelled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	x := batches(1, 7, 4)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &cancelling{counting: counting{Model: m}, cancel: cancel}
+	db := openStore(t, path)
+	j, err := New(context.Background(), c, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.PredictBatch(ctx, 0, x); err != nil {
+		t.Errorf("PredictBatch with the job cancelled after the answer: %v, want the answer", err)
+	}
+	db.Close()
+
+	db = openStore(t, path)
+	defer db.Close()
+	c2 := &counting{Model: m}
+	j2, err := New(context.Background(), c2, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j2.Stored(), 1; got != want {
+		t.Fatalf("stored batches = %d, want %d (the model answered %d rows)", got, want, c.rows)
+	}
+	if _, err := j2.PredictBatch(context.Background(), 0, x); err != nil {
+		t.Fatal(err)
+	}
+	if c2.rows != 0 {
+		t.Errorf("rerun asked the model %d rows, want 0", c2.rows)
+	}
+}
