@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -127,6 +128,7 @@ func FuzzDecode(f *testing.F) {
 	var d [32]byte
 	f.Add(encode(d, blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.25, 0.75}}))
 	f.Add([]byte{})
+	f.Add(append(d[:], 0, 0, 0, 0x80, 0, 0, 0, 0x80)) // 2³¹×2³¹: 4·rows·cols wraps to 0
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := decode(data, d)
 		if err != nil {
@@ -237,5 +239,42 @@ func TestAnsweredThenCancelled(t *testing.T) {
 	}
 	if c2.rows != 0 {
 		t.Errorf("rerun asked the model %d rows, want 0", c2.rows)
+	}
+}
+
+func TestDecodeCorrupt(t *testing.T) {
+	var d [32]byte
+	head := func(rows, cols uint32, floats int) []byte {
+		b := append([]byte(nil), d[:]...)
+		b = binary.LittleEndian.AppendUint32(b, rows)
+		b = binary.LittleEndian.AppendUint32(b, cols)
+		return append(b, make([]byte, 4*floats)...)
+	}
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"short", d[:20]},
+		{"2^31 by 2^31", head(1<<31, 1<<31, 0)},         // 4·rows·cols wraps to 0 in 64 bits
+		{"2^32-1 by 2^32-1", head(1<<32-1, 1<<32-1, 1)}, // rows·cols wraps to 1 in 64 bits
+		{"2^30 by 4", head(1<<30, 4, 0)},                // 4·rows·cols wraps to 0 in 32 bits
+		{"rows without columns", head(1<<32-1, 0, 0)},
+		{"one float missing", head(2, 3, 5)},
+		{"one float too many", head(2, 3, 7)},
+		{"ragged tail", append(head(1, 1, 1), 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := decode(tt.data, d)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("decode = %d×%d, %v; want ErrCorrupt", p.Rows, p.Cols, err)
+			}
+		})
+	}
+	for _, shape := range [][2]uint32{{0, 0}, {0, 3}, {2, 3}} {
+		p, err := decode(head(shape[0], shape[1], int(shape[0]*shape[1])), d)
+		if err != nil || p.Rows != int(shape[0]) || p.Cols != int(shape[1]) {
+			t.Errorf("decode %d×%d = %d×%d, %v; want it back", shape[0], shape[1], p.Rows, p.Cols, err)
+		}
 	}
 }
