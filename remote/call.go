@@ -101,15 +101,18 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail
 	return &Error{URL: url, Attempts: min(attempt+1, c.opts.MaxRetries+1), Status: status, Err: last}
 }
 
-// backoff returns the full-jitter wait before retry number attempt+1.
+// backoff returns the full-jitter wait before retry number attempt+1: a
+// uniform random time in [0, min(MaxBackoff, Backoff·2^attempt)]. The
+// shift is taken only when it stays within MaxBackoff, so that it cannot
+// overflow.
 func (c *HTTPModel) backoff(attempt int) time.Duration {
-	ceil := c.opts.MaxBackoff
-	if attempt < 30 {
-		ceil = min(ceil, c.opts.Backoff<<attempt)
+	ceil := max(c.opts.MaxBackoff, 0)
+	if b := c.opts.Backoff; b >= 0 && attempt >= 0 && attempt < 63 && b <= ceil>>attempt {
+		ceil = b << attempt
 	}
 	c.rngMu.Lock()
 	defer c.rngMu.Unlock()
-	return time.Duration(c.rng.Int64N(int64(ceil) + 1))
+	return time.Duration(c.rng.Uint64N(uint64(ceil) + 1))
 }
 
 // attempt sends one request. It reports the status, the server's

@@ -3,8 +3,11 @@ package remote
 import (
 	"bytes"
 	"io"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestJoinedBody(t *testing.T) {
@@ -52,4 +55,32 @@ func TestBodyBuffer(t *testing.T) {
 		}
 	}
 	recycle(nil) // no panic on a nil buffer
+}
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		name                string
+		backoff, maxBackoff time.Duration
+	}{
+		{"defaults", DefaultBackoff, DefaultMaxBackoff},
+		{"minute base", time.Minute, time.Hour}, // Backoff<<29 overflowed
+		{"base above ceiling", time.Hour, time.Minute},
+		{"no ceiling", time.Second, math.MaxInt64},
+		{"nanosecond base", 1, math.MaxInt64},
+		{"largest base", math.MaxInt64, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &HTTPModel{opts: Options{Backoff: tt.backoff, MaxBackoff: tt.maxBackoff}.withDefaults(), rng: rand.New(rand.NewPCG(1, 1))}
+			for attempt := range 100 {
+				ceil := tt.maxBackoff
+				if attempt < 63 && tt.backoff <= ceil>>attempt {
+					ceil = tt.backoff << attempt
+				}
+				if got := c.backoff(attempt); got < 0 || got > ceil {
+					t.Fatalf("backoff(%d) = %v, want within [0, %v]", attempt, got, ceil)
+				}
+			}
+		})
+	}
 }
