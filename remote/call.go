@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/serve"
 )
@@ -41,6 +43,38 @@ func (e *statusError) Error() string {
 
 func (e *statusError) Is(target error) bool {
 	return target == errTooLarge && e.status == http.StatusRequestEntityTooLarge
+}
+
+// maxMessage caps the bytes of a server's message quoted in an error.
+const maxMessage = 200
+
+// oneLine makes s, a message from a server or a program, fit in a one-line
+// error: every run of white space and control characters becomes one
+// space, the ends are trimmed, and beyond max bytes the message is cut at
+// a character boundary and ends with "…".
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			gap = b.Len() > 0
+			continue
+		}
+		n := utf8.RuneLen(r) // 3 for the U+FFFD of invalid UTF-8
+		if gap {
+			n++
+		}
+		if b.Len()+n > max {
+			b.WriteString("…")
+			break
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // call performs one logical request with retries: it sends body (nil for
@@ -163,9 +197,10 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		if json.Unmarshal(data, &e) == nil {
 			msg = e.Error
 		} else {
-			msg = string(data[:min(len(data), 200)])
+			msg = string(data) // an HTML error page, say
 		}
-		serr := &statusError{status: resp.StatusCode, msg: c.opts.redact(msg)}
+		// Redacted before it is cut, so that no part of a key survives.
+		serr := &statusError{status: resp.StatusCode, msg: oneLine(c.opts.redact(msg), maxMessage)}
 		retryable := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), retryable, serr
 	}

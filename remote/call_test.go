@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -80,6 +81,33 @@ func TestBackoff(t *testing.T) {
 				if got := c.backoff(attempt); got < 0 || got > ceil {
 					t.Fatalf("backoff(%d) = %v, want within [0, %v]", attempt, got, ceil)
 				}
+			}
+		})
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"plain", "boom", 200, "boom"},
+		{"trailing newline", "boom\n", 200, "boom"},
+		{"html page", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n</html>\r\n", 200,
+			"<html> <head><title>502 Bad Gateway</title></head> <body> </html>"},
+		{"controls and tabs", "\x00a\t\tb\x1b[31mc\x7f", 200, "a b [31mc"},
+		{"unicode line separator", "a\u2028b", 200, "a b"},
+		{"only space", " \r\n\t", 200, ""},
+		{"cut", "abcdefghij", 4, "abcd…"},
+		{"cut at a gap", "abcd efgh", 5, "abcd…"},
+		{"cut at a rune boundary", long, 201, strings.Repeat("é", 100) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := oneLine(tt.in, tt.max); got != tt.want {
+				t.Errorf("oneLine(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -230,6 +231,48 @@ func TestAlwaysFailing(t *testing.T) {
 	}
 	if st := rm.Stats(); st.Retries != 3 || st.Failures != 4 {
 		t.Errorf("stats %+v, want 3 retries and 4 failures", st)
+	}
+}
+
+// TestStatusErrorOneLine: a server's error body, whatever its form, is
+// quoted on the error's one line, redacted, and cut to maxMessage bytes.
+func TestStatusErrorOneLine(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		want                    string // the quoted message
+	}{
+		{"html page", "text/html",
+			"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+			"<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>"},
+		{"http.Error text", "text/plain", "boom\n", "boom"},
+		{"json with newlines", "application/json", `{"error":"line one\nline two\n"}`, "line one line two"},
+		{"long", "text/plain", strings.Repeat("ab ", 100), strings.TrimSpace(strings.Repeat("ab ", 67)) + "…"},
+		{"key across the cut", "text/plain", strings.Repeat("a", 195) + " " + testKey, strings.Repeat("a", 195) + " [RED…"},
+	}
+	for _, via := range []string{"direct", "net/http"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", tt.contentType)
+					w.WriteHeader(http.StatusBadGateway)
+					io.WriteString(w, tt.body)
+				}))
+				defer ts.Close()
+				o := fastOpts()
+				o.MaxRetries, o.APIKey = -1, testKey
+				if via == "net/http" {
+					o.Client = &http.Client{}
+				}
+				_, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/x", o)
+				if err == nil {
+					t.Fatal("OpenHTTP succeeded, want an error")
+				}
+				want := "remote " + ts.URL + "/v2/models/x: HTTP 502 Bad Gateway: " + tt.want
+				if got := err.Error(); got != want {
+					t.Errorf("error\n%q\nwant\n%q", got, want)
+				}
+			})
+		}
 	}
 }
 
