@@ -184,6 +184,9 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	defer recycle(data)
 	c.stats.received.Add(int64(len(data)))
 	if err != nil {
+		if errors.Is(err, errAnswerTooLarge) { // the direct client's cap on the raw body
+			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", c.opts.MaxResponseBytes)
+		}
 		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 	}
 	if int64(len(data)) > c.opts.MaxResponseBytes {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -191,20 +192,21 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 	if len(req.tail) > 0 {
 		bufs = append(bufs, req.tail)
 	}
-	budget := d.maxHeader + req.maxBody
-	c.lim.n = budget
+	c.lim.n = d.maxHeader
 	_, err = bufs.WriteTo(c.conn)
 	if err == nil {
 		resp, err = http.ReadResponse(c.br, nil)
 	}
 	if err != nil {
 		stop()
-		silent = c.lim.n == budget && c.br.Buffered() == 0
+		silent = c.lim.n == d.maxHeader && c.br.Buffered() == 0
 		if ctx.Err() != nil {
 			return nil, silent, ctx.Err()
 		}
 		return nil, silent, err
 	}
+	// The body's own cap, with room for chunk framing and trailers.
+	c.lim.n = req.maxBody + min(d.maxHeader, math.MaxInt64-req.maxBody)
 	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close}
 	return resp, false, nil
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,34 +146,86 @@ func TestDirectCancel(t *testing.T) {
 	}
 }
 
-func TestDirectHeaderLimit(t *testing.T) {
+// rawServer serves hand-written answers: handle runs on each connection
+// it accepts, numbered from 0, and the connection is closed after it.
+func rawServer(t *testing.T, handle func(i int, c net.Conn, br *bufio.Reader)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		bufio.NewReader(c).ReadString('\n')
-		w := bufio.NewWriter(c)
-		w.WriteString("HTTP/1.1 200 OK\r\n")
-		for i := 0; i < 1<<20; i++ { // headers without end
-			if _, err := w.WriteString("X-Pad: " + strings.Repeat("y", 64) + "\r\n"); err != nil {
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
 				return
 			}
+			wg.Go(func() {
+				defer c.Close()
+				handle(i, c, bufio.NewReader(c))
+			})
 		}
-	}()
-	d := newDirect("http://"+ln.Addr().String()+"/v2/models/m", Options{})
-	defer d.close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err = d.do(ctx, &request{method: http.MethodGet, uri: "/v2/models/m", maxBody: 1 << 10})
-	if !errors.Is(err, errAnswerTooLarge) {
-		t.Errorf("do = %v, want errAnswerTooLarge", err)
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// readRequest reads one request and its body off br.
+func readRequest(br *bufio.Reader) error {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, req.Body)
+	return err
+}
+
+func TestDirectAnswers(t *testing.T) {
+	const maxBody = 64 << 20    // the default: the header cap must not borrow from it
+	pad := func(n int) string { // n bytes of header lines
+		return strings.Repeat("X-Pad: "+strings.Repeat("y", 55)+"\r\n", n/64)
+	}
+	tests := []struct {
+		name     string
+		answer   string
+		wantCode int    // 0 when do fails
+		wantBody string // read to its end
+		wantErr  error  // of do, or of reading the body
+	}{
+		{"plain", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", nil},
+		{"headers within the cap", "HTTP/1.1 200 OK\r\n" + pad(900<<10) + "Content-Length: 2\r\n\r\nok", 200, "ok", nil},
+		{"headers over the cap", "HTTP/1.1 200 OK\r\n" + pad(2<<20) + "Content-Length: 2\r\n\r\nok", 0, "", errAnswerTooLarge},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n", 200, "ok", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := rawServer(t, func(_ int, c net.Conn, br *bufio.Reader) {
+				if readRequest(br) == nil {
+					io.WriteString(c, tt.answer)
+					io.Copy(io.Discard, br) // until the client hangs up
+				}
+			})
+			d := newDirect(url+"/v2/models/m", Options{})
+			defer d.close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			resp, err := d.do(ctx, &request{method: http.MethodGet, uri: "/v2/models/m", maxBody: maxBody})
+			if err == nil {
+				defer resp.Body.Close()
+				var body []byte
+				body, err = io.ReadAll(resp.Body)
+				if resp.StatusCode != tt.wantCode || (err == nil && string(body) != tt.wantBody) {
+					t.Errorf("answer %d %q, want %d %q", resp.StatusCode, body, tt.wantCode, tt.wantBody)
+				}
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("error %v, want %v", err, tt.wantErr)
+			}
+		})
 	}
 }
 
