@@ -33,7 +33,7 @@ type direct struct {
 	origin    string // scheme://host of every URL it serves
 	addr      string // host:port to dial
 	host      string // Host header
-	maxHeader int64  // cap on one answer's status line and headers
+	maxHeader int64  // cap on one answer's status lines and headers, 1xx included
 	dialer    net.Dialer
 
 	mu     sync.Mutex
@@ -195,7 +195,7 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 	c.lim.n = d.maxHeader
 	_, err = bufs.WriteTo(c.conn)
 	if err == nil {
-		resp, err = http.ReadResponse(c.br, nil)
+		resp, err = d.readHeader(c)
 	}
 	if err != nil {
 		stop()
@@ -209,6 +209,21 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 	c.lim.n = req.maxBody + min(d.maxHeader, math.MaxInt64-req.maxBody)
 	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close}
 	return resp, false, nil
+}
+
+// readHeader reads an answer's status line and headers, skipping interim
+// 1xx answers (100 Continue, 103 Early Hints; not 101 Switching
+// Protocols, which is final), all within d.maxHeader bytes.
+func (d *direct) readHeader(c *directConn) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+	}
 }
 
 // appendHeader appends req's request line and headers to dst.

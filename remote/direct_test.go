@@ -197,8 +197,14 @@ func TestDirectAnswers(t *testing.T) {
 		wantErr  error  // of do, or of reading the body
 	}{
 		{"plain", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", nil},
+		{"100 Continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", nil},
+		{"100 and 103 first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" +
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", nil},
+		{"101 is final", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n", 101, "", nil},
 		{"headers within the cap", "HTTP/1.1 200 OK\r\n" + pad(900<<10) + "Content-Length: 2\r\n\r\nok", 200, "ok", nil},
 		{"headers over the cap", "HTTP/1.1 200 OK\r\n" + pad(2<<20) + "Content-Length: 2\r\n\r\nok", 0, "", errAnswerTooLarge},
+		{"interim answers over the cap", strings.Repeat("HTTP/1.1 100 Continue\r\n"+pad(64<<10)+"\r\n", 20) +
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, "", errAnswerTooLarge},
 		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n", 200, "ok", nil},
 	}
 	for _, tt := range tests {
