@@ -179,6 +179,12 @@ func staleConn(err error) bool {
 // reads and writes at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
+// earlyAnswerWait bounds the wait for an answer once writing the request
+// failed. A server may answer before it has read the whole request (413
+// for a body over its limit) and close the connection, failing the rest
+// of the write; its answer has then already arrived.
+var earlyAnswerWait = time.Second
+
 // roundTrip sends req on c and reads the answer's status line and
 // headers. On failure, silent reports that not one byte of an answer
 // arrived.
@@ -193,20 +199,34 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 		bufs = append(bufs, req.tail)
 	}
 	c.lim.n = d.maxHeader
-	_, err = bufs.WriteTo(c.conn)
-	if err == nil {
-		resp, err = d.readHeader(c)
+	_, werr := bufs.WriteTo(c.conn)
+	if werr != nil {
+		c.conn.SetReadDeadline(time.Now().Add(earlyAnswerWait))
+		if ctx.Err() != nil {
+			// Cancelled before the deadline above replaced the
+			// cancellation's: restore it.
+			c.conn.SetReadDeadline(aLongTimeAgo)
+		}
 	}
+	resp, err = d.readHeader(c)
 	if err != nil {
 		stop()
 		silent = c.lim.n == d.maxHeader && c.br.Buffered() == 0
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, silent, ctx.Err()
+		case werr != nil:
+			return nil, silent, werr
 		}
 		return nil, silent, err
 	}
 	// The body's own cap, with room for chunk framing and trailers.
 	c.lim.n = req.maxBody + min(d.maxHeader, math.MaxInt64-req.maxBody)
+	if werr != nil {
+		// An early answer: the request was cut short, so the connection
+		// cannot carry another one, whatever the server says.
+		resp.Close = true
+	}
 	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close}
 	return resp, false, nil
 }

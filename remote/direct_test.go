@@ -235,6 +235,46 @@ func TestDirectAnswers(t *testing.T) {
 	}
 }
 
+// TestDirectEarlyAnswer: a server that answers 413 before reading a body
+// over its limit and closes the connection fails the write; the client
+// reads the answer anyway, and does not reuse the connection.
+func TestDirectEarlyAnswer(t *testing.T) {
+	ts, ln := serveCounting(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > 1<<20 {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			io.WriteString(w, `{"error":"too large"}`)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}), nil)
+	d := newDirect(ts.URL+"/v2/models/m", Options{})
+	defer d.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		size     int // of the request body
+		wantCode int
+		wantBody string
+	}{
+		{32 << 20, http.StatusRequestEntityTooLarge, `{"error":"too large"}`}, // far more than the socket buffers hold
+		{10, http.StatusOK, "ok"},
+	} {
+		resp, err := d.do(ctx, &request{method: http.MethodPost, uri: "/v2/models/m/infer", body: make([]byte, tt.size), maxBody: 1 << 10})
+		if err != nil {
+			t.Fatalf("%d-byte body: %v, want an answer", tt.size, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.wantCode || string(body) != tt.wantBody || err != nil {
+			t.Errorf("%d-byte body: answer %d %q, %v; want %d %q", tt.size, resp.StatusCode, body, err, tt.wantCode, tt.wantBody)
+		}
+	}
+	if got := ln.n.Load(); got != 2 {
+		t.Errorf("server accepted %d connections, want 2 (none reused after the early answer)", got)
+	}
+}
+
 func TestNewDirect(t *testing.T) {
 	tests := []struct {
 		base     string

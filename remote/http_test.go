@@ -234,6 +234,43 @@ func TestAlwaysFailing(t *testing.T) {
 	}
 }
 
+// TestEarlyTooLargeSplits: serve answers 413 to a body over its limit
+// before reading it and closes the connection, which fails the rest of
+// the client's write; the client still reads the 413 and splits the batch.
+func TestEarlyTooLargeSplits(t *testing.T) {
+	m := model.NewMLP([]int{20000, 4}, model.ActGELU, []string{"n", "e", "s", "w"}, rand.New(rand.NewPCG(1, 2)))
+	m.Name = "tiny"
+	x := randomBatch(64, 20000, 1) // 5 MB a request, 1.25 MB for 16 rows
+	want, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveMLP(t, m, serve.Options{MaxBodyBytes: 1 << 20})
+	for _, via := range []string{"direct", "net/http"} {
+		t.Run(via, func(t *testing.T) {
+			o := fastOpts()
+			o.Concurrency = 1
+			if via == "net/http" {
+				o.Client = &http.Client{}
+			}
+			rm, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rm.Close()
+			got, err := rm.Predict(context.Background(), x)
+			if err != nil {
+				t.Fatalf("Predict: %v, want the batch split until it fits", err)
+			}
+			assertSame(t, got, want)
+			// 64 → 2×32 → 4×16 → 8×8 rows: 7 refusals, 8 answers.
+			if st := rm.Stats(); st.Failures != 7 || st.Retries != 0 {
+				t.Errorf("stats %+v, want 7 failures (the 413s) and no retries", st)
+			}
+		})
+	}
+}
+
 // TestStatusErrorOneLine: a server's error body, whatever its form, is
 // quoted on the error's one line, redacted, and cut to maxMessage bytes.
 func TestStatusErrorOneLine(t *testing.T) {
