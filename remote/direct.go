@@ -91,16 +91,26 @@ func newDirect(base string, opts Options) *direct {
 		dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
 }
 
-// get returns an idle connection (reused true) or dials a new one.
+// get returns an idle connection (reused true) or dials a new one. An
+// idle connection with anything to read — bytes a server sent past its
+// last answer's end, which would be taken for the next answer, or the end
+// of stream of a server that closed it — is closed instead of reused.
 func (d *direct) get(ctx context.Context) (c *directConn, reused bool, err error) {
-	d.mu.Lock()
-	if n := len(d.idle); n > 0 {
+	for {
+		d.mu.Lock()
+		n := len(d.idle)
+		if n == 0 {
+			d.mu.Unlock()
+			break
+		}
 		c = d.idle[n-1]
 		d.idle = d.idle[:n-1]
 		d.mu.Unlock()
-		return c, true, nil
+		if quiet(c.conn) {
+			return c, true, nil
+		}
+		c.conn.Close()
 	}
-	d.mu.Unlock()
 	conn, err := d.dialer.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
 		return nil, false, err

@@ -275,6 +275,62 @@ func TestDirectEarlyAnswer(t *testing.T) {
 	}
 }
 
+// TestDirectIdleUnread: an idle connection with something to read — bytes
+// past the last answer's Content-Length, or the server's end of stream —
+// is not reused: the next request goes out on a new connection.
+func TestDirectIdleUnread(t *testing.T) {
+	const answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	tests := []struct {
+		name  string
+		after func(c net.Conn) // what the first connection does after its answer
+	}{
+		{"stray bytes", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n") }},
+		{"closed", func(c net.Conn) { c.Close() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			read := make(chan struct{})     // the client has read the first answer
+			after := make(chan struct{}, 1) // the server has done tt.after
+			var conns atomic.Int64
+			url := rawServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+				conns.Add(1)
+				for readRequest(br) == nil {
+					io.WriteString(c, answer)
+					if i == 0 {
+						<-read
+						tt.after(c)
+						after <- struct{}{}
+						io.Copy(io.Discard, br) // and answer nothing more
+						return
+					}
+				}
+			})
+			d := newDirect(url+"/v2/models/m", Options{})
+			defer d.close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for k := range 2 {
+				resp, err := d.do(ctx, &request{method: http.MethodGet, uri: "/v2/models/m", maxBody: 1 << 10})
+				if err != nil {
+					t.Fatalf("request %d: %v", k, err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(body) != "ok" || err != nil {
+					t.Fatalf("request %d: answer %d %q, %v; want 200 \"ok\"", k, resp.StatusCode, body, err)
+				}
+				if k == 0 {
+					close(read)
+					<-after
+				}
+			}
+			if got := conns.Load(); got != 2 {
+				t.Errorf("server accepted %d connections, want 2", got)
+			}
+		})
+	}
+}
+
 func TestNewDirect(t *testing.T) {
 	tests := []struct {
 		base     string
