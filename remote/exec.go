@@ -209,11 +209,12 @@ func (e *ExecModel) exited() error {
 	return errors.New("program exited")
 }
 
-// fail builds an error naming the program, with its last stderr lines.
+// fail builds an error naming the program, with its last stderr lines
+// (on the error's one line).
 func (e *ExecModel) fail(what string, err error) error {
 	msg := fmt.Errorf("exec %s: %s: %w", e.prog, what, err)
 	if tail := e.stderr.String(); tail != "" {
-		return fmt.Errorf("%w\nlast lines of its stderr:\n%s", msg, tail)
+		return fmt.Errorf("%w (last lines of its stderr: %s)", msg, tail)
 	}
 	return msg
 }
@@ -329,7 +330,7 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 		return e.fail(fmt.Sprintf("request %d", id), fmt.Errorf("answer carries id %d", resp.ID))
 	}
 	if resp.Error != "" {
-		return e.fail(fmt.Sprintf("request %d", id), errors.New(e.opts.redact(resp.Error)))
+		return e.fail(fmt.Sprintf("request %d", id), errors.New(oneLine(e.opts.redact(resp.Error), maxMessage)))
 	}
 	dst := out.Data[start*k : end*k]
 	v, err := serve.ParseFloats(dst[:0], resp.Probabilities)
@@ -383,7 +384,9 @@ func (t *tailWriter) push(s string) {
 	}
 }
 
-// String returns the kept lines, an unterminated last line included.
+// String returns the kept lines, an unterminated last line included, on
+// one line: each line's white space and control characters collapsed
+// (see oneLine), the blank ones left out, the rest joined by "; ".
 func (t *tailWriter) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -391,5 +394,11 @@ func (t *tailWriter) String() string {
 	if len(t.part) > 0 {
 		lines = append(lines[:len(lines):len(lines)], string(t.part))
 	}
-	return strings.Join(lines, "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if l = oneLine(l, 3*len(l)); l != "" { // room for a U+FFFD per invalid byte
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -143,9 +143,11 @@ func TestExecFailures(t *testing.T) {
 		predErr string // substring of Predict's error
 	}{
 		{"exits at once", `echo "boom: no model" >&2; exit 3`, "boom: no model", ""},
+		{"several stderr lines", `printf 'first\r\n\n  second\tline\n' >&2; exit 3`, "(last lines of its stderr: first; second line)", ""},
 		{"bad hello", `echo '{"lineage_exec":2}'`, "protocol version 2", ""},
 		{"dies on request", `echo '` + hello + `'; read l; echo "crashed hard" >&2; exit 1`, "", "crashed hard"},
 		{"error answer", `echo '` + hello + `'; read l; echo '{"id":1,"error":"cannot do it"}'; read l`, "", "cannot do it"},
+		{"error answer on lines", `echo '` + hello + `'; read l; printf '%s\n' '{"id":1,"error":"cannot\n\ndo it\n"}'; read l`, "", "cannot do it"},
 		{"wrong id", `echo '` + hello + `'; read l; echo '{"id":9,"probabilities":[[1,0]]}'; read l`, "", "id 9"},
 		{"bad sum", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[0.5,0.2]]}'; read l`, "", "probe 0"},
 		{"hangs", `echo '` + hello + `'; read l; sleep 10`, "", "no answer within"},
@@ -158,8 +160,8 @@ func TestExecFailures(t *testing.T) {
 			start := time.Now()
 			m, err := Open(context.Background(), ref, opts)
 			if tt.openErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.openErr) {
-					t.Fatalf("Open error %v, want one containing %q", err, tt.openErr)
+				if err == nil || !strings.Contains(err.Error(), tt.openErr) || strings.ContainsAny(err.Error(), "\r\n") {
+					t.Fatalf("Open error %q, want one line containing %q", err, tt.openErr)
 				}
 				return
 			}
@@ -168,8 +170,8 @@ func TestExecFailures(t *testing.T) {
 			}
 			defer m.Close()
 			_, err = m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{1, 2}})
-			if err == nil || !strings.Contains(err.Error(), tt.predErr) {
-				t.Fatalf("Predict error %v, want one containing %q", err, tt.predErr)
+			if err == nil || !strings.Contains(err.Error(), tt.predErr) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("Predict error %q, want one line containing %q", err, tt.predErr)
 			}
 			if time.Since(start) > 4*time.Second {
 				t.Errorf("took %v, want a bounded failure", time.Since(start))
