@@ -199,6 +199,110 @@ func TestExecCloseKillsChild(t *testing.T) {
 	}
 }
 
+// stuckHello is the hello line of the programs that stop reading their
+// input: a request of 64 rows of 2,000 inputs is far more than a pipe
+// holds.
+const stuckHello = `{"lineage_exec":1,"name":"sh","input_size":2000,"labels":["a","b"]}`
+
+// TestExecWriteStuck: a program that stops reading its input fails the
+// request at the time limit or when ctx is done, not when the program
+// exits, even when a grandchild holds the pipe open; the model is then
+// broken.
+func TestExecWriteStuck(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	tests := []struct {
+		name    string
+		script  string
+		timeout time.Duration
+		ctx     time.Duration // 0 for none
+		wantErr string        // substring of Predict's error
+		wantIs  error         // or what it wraps
+	}{
+		{"time limit", "exec sleep 5", 100 * time.Millisecond, 0, "input not taken within 100ms", nil},
+		{"time limit, grandchild holds the pipe", "sleep 5", 100 * time.Millisecond, 0, "input not taken within 100ms", nil},
+		{"ctx", "exec sleep 5", time.Minute, 100 * time.Millisecond, "", context.DeadlineExceeded},
+		{"ctx, grandchild holds the pipe", "sleep 5", time.Minute, 100 * time.Millisecond, "", context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+stuckHello+"'; "+tt.script), Options{Timeout: tt.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			ctx := context.Background()
+			if tt.ctx > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctx)
+				defer cancel()
+			}
+			_, err = m.Predict(ctx, randomBatch(64, 2000, 1))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
+				t.Fatalf("Predict error %v, want one containing %q (wrapping %v)", err, tt.wantErr, tt.wantIs)
+			}
+			if _, err := m.Predict(context.Background(), randomBatch(1, 2000, 1)); err == nil || !strings.Contains(err.Error(), "writing request") {
+				t.Errorf("Predict after the failure: %v, want the model broken", err)
+			}
+		})
+	}
+}
+
+// TestExecCloseStuck: Close does not wait for a Predict call blocked
+// writing to a program that stopped reading; the call fails with
+// ErrClosed.
+func TestExecCloseStuck(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+stuckHello+"'; sleep 5"), Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := m.Predict(context.Background(), randomBatch(64, 2000, 1))
+		errc <- err
+	}()
+	for m.Stats().Requests == 0 { // the request is being written
+		time.Sleep(time.Millisecond)
+	}
+	m.Close()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("Predict in flight at Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestExecCancelledBeforeSending: a Predict call whose ctx is done before
+// a request is sent fails without breaking the model.
+func TestExecCancelledBeforeSending(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	hello := `{"lineage_exec":1,"name":"sh","input_size":2,"labels":["a","b"]}`
+	echo := `while read l; do id=${l#*\"id\":}; echo "{\"id\":${id%%,*},\"probabilities\":[[0.5,0.5]]}"; done`
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+hello+"'; "+echo), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	x := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{1, 2}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Predict(ctx, x); !errors.Is(err, context.Canceled) {
+		t.Errorf("Predict with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if got := m.Stats().Requests; got != 0 {
+		t.Errorf("%d requests sent with a cancelled ctx, want 0", got)
+	}
+	p, err := m.Predict(context.Background(), x)
+	if err != nil || p.Data[0] != 0.5 {
+		t.Errorf("Predict after the cancelled call = %v, %v; want [0.5 0.5]", p.Data, err)
+	}
+}
+
 // writeScript writes a shell script into a temporary directory.
 func writeScript(t *testing.T, script string) string {
 	t.Helper()
