@@ -23,8 +23,12 @@ import (
 
 // Defaults used when the corresponding Options field is zero.
 const (
-	DefaultMaxBatch     = 1024
-	DefaultMaxBodyBytes = 32 << 20
+	DefaultMaxBatch          = 1024
+	DefaultMaxBodyBytes      = 32 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
+	DefaultWriteTimeout      = 2 * time.Minute
+	DefaultShutdownTimeout   = 10 * time.Second
 )
 
 // Platform is the platform string the server reports in model metadata.
@@ -76,6 +80,14 @@ type Options struct {
 	Log io.Writer
 	// Version is reported by GET /v2; empty means "dev".
 	Version string
+	// ReadHeaderTimeout, ReadTimeout and WriteTimeout bound, for each
+	// request Serve reads, the request's headers, the whole request
+	// (headers and body) and the time from the end of its headers to the
+	// end of the answer (see http.Server); ShutdownTimeout is the time
+	// Serve gives requests in flight to finish once its ctx is done,
+	// after which it closes their connections. Zeros mean the defaults
+	// above, negative values no limit.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -123,6 +135,22 @@ func New(m model.Model, opts Options) (*Server, error) {
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&opts.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{&opts.ReadTimeout, DefaultReadTimeout},
+		{&opts.WriteTimeout, DefaultWriteTimeout},
+		{&opts.ShutdownTimeout, DefaultShutdownTimeout},
+	} {
+		switch {
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < 0:
+			*d.v = 0 // http.Server's and Serve's "none"
+		}
 	}
 	wrapped := m
 	if opts.Temperature != 0 && opts.Temperature != 1 {
@@ -191,12 +219,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
-// gracefully (in-flight requests get up to 10 s to finish). It returns nil
-// after a shutdown caused by ctx.
+// gracefully: requests in flight get up to Options.ShutdownTimeout to
+// finish, after which their connections are closed. It returns nil after
+// a shutdown caused by ctx in which every request finished.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -207,10 +238,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if s.opts.ShutdownTimeout > 0 {
+		sctx, cancel = context.WithTimeout(sctx, s.opts.ShutdownTimeout)
+	}
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
+		hs.Close() // cut off the requests still in flight
+		return fmt.Errorf("serve: shutdown: requests still in flight after %v, connections closed: %w", s.opts.ShutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
