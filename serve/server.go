@@ -31,6 +31,10 @@ const (
 	DefaultShutdownTimeout   = 10 * time.Second
 )
 
+// modelVersion is the one model version the server serves: the versioned
+// endpoints (/v2/models/NAME/versions/VERSION/…) answer 404 for any other.
+const modelVersion = "1"
+
 // Platform is the platform string the server reports in model metadata.
 const Platform = "lineage"
 
@@ -294,11 +298,16 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// model answers 404 for any name but the served one.
+// model answers 404 for any name but the served one, and for any version
+// but modelVersion.
 func (s *Server) model(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if name := r.PathValue("name"); name != s.name {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q", name))
+			return
+		}
+		if v := r.PathValue("version"); v != "" && v != modelVersion {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("unknown version %q of model %q", v, s.name))
 			return
 		}
 		h(w, r)
@@ -313,7 +322,7 @@ func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Metadata() ModelMetadata {
 	return ModelMetadata{
 		Name:     s.name,
-		Versions: []string{"1"},
+		Versions: []string{modelVersion},
 		Platform: Platform,
 		Inputs:   []MetadataTensor{{Name: InputName, Datatype: FP32, Shape: []int64{-1, int64(s.info.InputSize)}}},
 		Outputs:  []MetadataTensor{{Name: OutputName, Datatype: FP32, Shape: []int64{-1, int64(len(s.info.Labels))}}},
