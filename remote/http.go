@@ -80,6 +80,12 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			c.release()
+		}
+	}()
 	var meta serve.ModelMetadata
 	err = c.call(ctx, http.MethodGet, r.Base, nil, func(_ http.Header, body []byte) error {
 		if err := json.Unmarshal(body, &meta); err != nil {
@@ -96,7 +102,17 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 	if !opts.JSONOnly {
 		c.binary = c.speaksBinary(ctx)
 	}
+	ok = true
 	return c, nil
+}
+
+// release closes the model's idle connections, the net/http client's and
+// the direct client's.
+func (c *HTTPModel) release() {
+	c.client.CloseIdleConnections()
+	if c.direct != nil {
+		c.direct.close()
+	}
 }
 
 // speaksBinary asks the server's metadata (GET /v2) whether it lists the
@@ -207,10 +223,7 @@ func (c *HTTPModel) Stats() Stats { return c.stats.snapshot() }
 func (c *HTTPModel) Close() error {
 	c.closed.Store(true)
 	c.workers.close()
-	c.client.CloseIdleConnections()
-	if c.direct != nil {
-		c.direct.close()
-	}
+	c.release()
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -268,6 +269,54 @@ func TestEarlyTooLargeSplits(t *testing.T) {
 				t.Errorf("stats %+v, want 7 failures (the 413s) and no retries", st)
 			}
 		})
+	}
+}
+
+// TestOpenFailureReleases: an OpenHTTP that fails leaves no connection to
+// the server open.
+func TestOpenFailureReleases(t *testing.T) {
+	tests := []struct {
+		name string
+		meta http.HandlerFunc
+	}{
+		{"metadata refused", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"error":"no"}`, http.StatusBadRequest)
+		}},
+		{"metadata unusable", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"name":"m","inputs":[],"outputs":[]}`)
+		}},
+	}
+	for _, via := range []string{"direct", "net/http"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				var open atomic.Int64
+				ts, _ := serveCounting(t, tt.meta, func(hs *http.Server) {
+					hs.ConnState = func(_ net.Conn, st http.ConnState) {
+						switch st {
+						case http.StateNew:
+							open.Add(1)
+						case http.StateClosed, http.StateHijacked:
+							open.Add(-1)
+						}
+					}
+				})
+				o := fastOpts()
+				o.MaxRetries = -1
+				if via == "net/http" {
+					o.Client = &http.Client{Transport: &http.Transport{}}
+				}
+				if _, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/m", o); err == nil {
+					t.Fatal("OpenHTTP succeeded, want an error")
+				}
+				// The server sees the close after a moment; the deadline
+				// only guards against a hang.
+				for deadline := time.Now().Add(10 * time.Second); open.Load() != 0; time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d connections still open after OpenHTTP failed", open.Load())
+					}
+				}
+			})
+		}
 	}
 }
 
