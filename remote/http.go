@@ -241,6 +241,12 @@ func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 	}
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
 	if err := c.workers.do(ctx, x, out, c.opts.BatchSize); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			var re *Error
+			if !errors.As(err, &re) { // ctx done between batches: name the endpoint
+				err = &Error{URL: c.info.Source, Err: err}
+			}
+		}
 		return blas32.General{}, err
 	}
 	return out, nil

@@ -320,6 +320,24 @@ func TestOpenFailureReleases(t *testing.T) {
 	}
 }
 
+// TestPredictCancelledNamesEndpoint: a Predict call whose ctx is done
+// before its batches are sent fails with an *Error naming the endpoint.
+func TestPredictCancelledNamesEndpoint(t *testing.T) {
+	ts := serveMLP(t, testMLP(), serve.Options{})
+	rm, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = rm.Predict(ctx, randomBatch(3, 6, 1))
+	var re *Error
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &re) || !strings.Contains(err.Error(), ts.URL) {
+		t.Errorf("Predict with a cancelled ctx: %v, want an *Error naming %s and wrapping context.Canceled", err, ts.URL)
+	}
+}
+
 // TestStatusErrorOneLine: a server's error body, whatever its form, is
 // quoted on the error's one line, redacted, and cut to maxMessage bytes.
 func TestStatusErrorOneLine(t *testing.T) {
