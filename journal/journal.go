@@ -119,7 +119,10 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	j.mu.Lock()
 	j.asked += x.Rows
 	j.mu.Unlock()
-	if err := j.db.PutAnswers(ctx, j.job, k, encode(digest, p)); err != nil {
+	// The answer is paid for: commit it even when ctx was cancelled while
+	// the model answered (an interrupt landing then would otherwise lose
+	// it, and the rerun would ask again).
+	if err := j.db.PutAnswers(context.WithoutCancel(ctx), j.job, k, encode(digest, p)); err != nil {
 		return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 	}
 	return p, nil
@@ -163,12 +166,18 @@ func decode(data []byte, want [32]byte) (blas32.General, error) {
 	if !bytes.Equal(data[:32], want[:]) {
 		return blas32.General{}, ErrMismatch
 	}
-	rows := int(binary.LittleEndian.Uint32(data[32:]))
-	cols := int(binary.LittleEndian.Uint32(data[36:]))
-	if rows < 0 || cols < 0 || len(data) != 40+4*rows*cols {
+	rows := binary.LittleEndian.Uint32(data[32:])
+	cols := binary.LittleEndian.Uint32(data[36:])
+	// rows·cols must be exactly the float32s that follow; the product is
+	// taken in 64 bits, where two uint32s cannot overflow, and compared
+	// with the data length before anything is allocated. Rows without
+	// columns answer nothing (and would let rows be any number), and
+	// neither count may exceed an int on any platform.
+	if n := uint64(len(data) - 40); n%4 != 0 || uint64(rows)*uint64(cols) != n/4 ||
+		(rows > 0 && cols == 0) || rows > math.MaxInt32 || cols > math.MaxInt32 {
 		return blas32.General{}, fmt.Errorf("%w: %d×%d in %d bytes", ErrCorrupt, rows, cols, len(data))
 	}
-	p := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float32, rows*cols)}
+	p := blas32.General{Rows: int(rows), Cols: int(cols), Stride: int(cols), Data: make([]float32, (len(data)-40)/4)}
 	for i := range p.Data {
 		p.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[40+4*i:]))
 	}

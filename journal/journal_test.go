@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -127,6 +128,7 @@ func FuzzDecode(f *testing.F) {
 	var d [32]byte
 	f.Add(encode(d, blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.25, 0.75}}))
 	f.Add([]byte{})
+	f.Add(append(d[:], 0, 0, 0, 0x80, 0, 0, 0, 0x80)) // 2³¹×2³¹: 4·rows·cols wraps to 0
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := decode(data, d)
 		if err != nil {
@@ -186,5 +188,93 @@ func TestConcurrentBatches(t *testing.T) {
 	}
 	if asked, replayed := j2.Counts(); c.rows != 5 || asked != 5 || replayed != 25 {
 		t.Errorf("rerun asked the model %d rows (counts %d asked, %d replayed), want only batch 2's 5", c.rows, asked, replayed)
+	}
+}
+
+// cancelling is a model that answers and then cancels the job, as an
+// interrupt landing while the answer arrives does.
+type cancelling struct {
+	counting
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	p, err := c.counting.Predict(ctx, x)
+	c.cancel()
+	return p, err
+}
+
+// TestAnsweredThenCancelled: a batch the model answered is committed even
+// when the job's context is cancelled before the commit, so the rerun
+// replays it instead of paying for it again.
+func TestAnsweredThenCancelled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	x := batches(1, 7, 4)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &cancelling{counting: counting{Model: m}, cancel: cancel}
+	db := openStore(t, path)
+	j, err := New(context.Background(), c, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.PredictBatch(ctx, 0, x); err != nil {
+		t.Errorf("PredictBatch with the job cancelled after the answer: %v, want the answer", err)
+	}
+	db.Close()
+
+	db = openStore(t, path)
+	defer db.Close()
+	c2 := &counting{Model: m}
+	j2, err := New(context.Background(), c2, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j2.Stored(), 1; got != want {
+		t.Fatalf("stored batches = %d, want %d (the model answered %d rows)", got, want, c.rows)
+	}
+	if _, err := j2.PredictBatch(context.Background(), 0, x); err != nil {
+		t.Fatal(err)
+	}
+	if c2.rows != 0 {
+		t.Errorf("rerun asked the model %d rows, want 0", c2.rows)
+	}
+}
+
+func TestDecodeCorrupt(t *testing.T) {
+	var d [32]byte
+	head := func(rows, cols uint32, floats int) []byte {
+		b := append([]byte(nil), d[:]...)
+		b = binary.LittleEndian.AppendUint32(b, rows)
+		b = binary.LittleEndian.AppendUint32(b, cols)
+		return append(b, make([]byte, 4*floats)...)
+	}
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"short", d[:20]},
+		{"2^31 by 2^31", head(1<<31, 1<<31, 0)},         // 4·rows·cols wraps to 0 in 64 bits
+		{"2^32-1 by 2^32-1", head(1<<32-1, 1<<32-1, 1)}, // rows·cols wraps to 1 in 64 bits
+		{"2^30 by 4", head(1<<30, 4, 0)},                // 4·rows·cols wraps to 0 in 32 bits
+		{"rows without columns", head(1<<32-1, 0, 0)},
+		{"one float missing", head(2, 3, 5)},
+		{"one float too many", head(2, 3, 7)},
+		{"ragged tail", append(head(1, 1, 1), 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := decode(tt.data, d)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("decode = %d×%d, %v; want ErrCorrupt", p.Rows, p.Cols, err)
+			}
+		})
+	}
+	for _, shape := range [][2]uint32{{0, 0}, {0, 3}, {2, 3}} {
+		p, err := decode(head(shape[0], shape[1], int(shape[0]*shape[1])), d)
+		if err != nil || p.Rows != int(shape[0]) || p.Cols != int(shape[1]) {
+			t.Errorf("decode %d×%d = %d×%d, %v; want it back", shape[0], shape[1], p.Rows, p.Cols, err)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/serve"
 )
@@ -41,6 +43,38 @@ func (e *statusError) Error() string {
 
 func (e *statusError) Is(target error) bool {
 	return target == errTooLarge && e.status == http.StatusRequestEntityTooLarge
+}
+
+// maxMessage caps the bytes of a server's message quoted in an error.
+const maxMessage = 200
+
+// oneLine makes s, a message from a server or a program, fit in a one-line
+// error: every run of white space and control characters becomes one
+// space, the ends are trimmed, and beyond max bytes the message is cut at
+// a character boundary and ends with "…".
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			gap = b.Len() > 0
+			continue
+		}
+		n := utf8.RuneLen(r) // 3 for the U+FFFD of invalid UTF-8
+		if gap {
+			n++
+		}
+		if b.Len()+n > max {
+			b.WriteString("…")
+			break
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // call performs one logical request with retries: it sends body (nil for
@@ -101,15 +135,18 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail
 	return &Error{URL: url, Attempts: min(attempt+1, c.opts.MaxRetries+1), Status: status, Err: last}
 }
 
-// backoff returns the full-jitter wait before retry number attempt+1.
+// backoff returns the full-jitter wait before retry number attempt+1: a
+// uniform random time in [0, min(MaxBackoff, Backoff·2^attempt)]. The
+// shift is taken only when it stays within MaxBackoff, so that it cannot
+// overflow.
 func (c *HTTPModel) backoff(attempt int) time.Duration {
-	ceil := c.opts.MaxBackoff
-	if attempt < 30 {
-		ceil = min(ceil, c.opts.Backoff<<attempt)
+	ceil := max(c.opts.MaxBackoff, 0)
+	if b := c.opts.Backoff; b >= 0 && attempt >= 0 && attempt < 63 && b <= ceil>>attempt {
+		ceil = b << attempt
 	}
 	c.rngMu.Lock()
 	defer c.rngMu.Unlock()
-	return time.Duration(c.rng.Int64N(int64(ceil) + 1))
+	return time.Duration(c.rng.Uint64N(uint64(ceil) + 1))
 }
 
 // attempt sends one request. It reports the status, the server's
@@ -147,6 +184,9 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	defer recycle(data)
 	c.stats.received.Add(int64(len(data)))
 	if err != nil {
+		if errors.Is(err, errAnswerTooLarge) { // the direct client's cap on the raw body
+			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", c.opts.MaxResponseBytes)
+		}
 		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 	}
 	if int64(len(data)) > c.opts.MaxResponseBytes {
@@ -160,9 +200,10 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		if json.Unmarshal(data, &e) == nil {
 			msg = e.Error
 		} else {
-			msg = string(data[:min(len(data), 200)])
+			msg = string(data) // an HTML error page, say
 		}
-		serr := &statusError{status: resp.StatusCode, msg: c.opts.redact(msg)}
+		// Redacted before it is cut, so that no part of a key survives.
+		serr := &statusError{status: resp.StatusCode, msg: oneLine(c.opts.redact(msg), maxMessage)}
 		retryable := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), retryable, serr
 	}

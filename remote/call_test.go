@@ -3,8 +3,12 @@ package remote
 import (
 	"bytes"
 	"io"
+	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestJoinedBody(t *testing.T) {
@@ -52,4 +56,59 @@ func TestBodyBuffer(t *testing.T) {
 		}
 	}
 	recycle(nil) // no panic on a nil buffer
+}
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		name                string
+		backoff, maxBackoff time.Duration
+	}{
+		{"defaults", DefaultBackoff, DefaultMaxBackoff},
+		{"minute base", time.Minute, time.Hour}, // Backoff<<29 overflowed
+		{"base above ceiling", time.Hour, time.Minute},
+		{"no ceiling", time.Second, math.MaxInt64},
+		{"nanosecond base", 1, math.MaxInt64},
+		{"largest base", math.MaxInt64, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &HTTPModel{opts: Options{Backoff: tt.backoff, MaxBackoff: tt.maxBackoff}.withDefaults(), rng: rand.New(rand.NewPCG(1, 1))}
+			for attempt := range 100 {
+				ceil := tt.maxBackoff
+				if attempt < 63 && tt.backoff <= ceil>>attempt {
+					ceil = tt.backoff << attempt
+				}
+				if got := c.backoff(attempt); got < 0 || got > ceil {
+					t.Fatalf("backoff(%d) = %v, want within [0, %v]", attempt, got, ceil)
+				}
+			}
+		})
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"plain", "boom", 200, "boom"},
+		{"trailing newline", "boom\n", 200, "boom"},
+		{"html page", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n</html>\r\n", 200,
+			"<html> <head><title>502 Bad Gateway</title></head> <body> </html>"},
+		{"controls and tabs", "\x00a\t\tb\x1b[31mc\x7f", 200, "a b [31mc"},
+		{"unicode line separator", "a\u2028b", 200, "a b"},
+		{"only space", " \r\n\t", 200, ""},
+		{"cut", "abcdefghij", 4, "abcd…"},
+		{"cut at a gap", "abcd efgh", 5, "abcd…"},
+		{"cut at a rune boundary", long, 201, strings.Repeat("é", 100) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := oneLine(tt.in, tt.max); got != tt.want {
+				t.Errorf("oneLine(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -32,7 +33,7 @@ type direct struct {
 	origin    string // scheme://host of every URL it serves
 	addr      string // host:port to dial
 	host      string // Host header
-	maxHeader int64  // cap on one answer's status line and headers
+	maxHeader int64  // cap on one answer's status lines and headers, 1xx included
 	dialer    net.Dialer
 
 	mu     sync.Mutex
@@ -90,16 +91,26 @@ func newDirect(base string, opts Options) *direct {
 		dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
 }
 
-// get returns an idle connection (reused true) or dials a new one.
+// get returns an idle connection (reused true) or dials a new one. An
+// idle connection with anything to read — bytes a server sent past its
+// last answer's end, which would be taken for the next answer, or the end
+// of stream of a server that closed it — is closed instead of reused.
 func (d *direct) get(ctx context.Context) (c *directConn, reused bool, err error) {
-	d.mu.Lock()
-	if n := len(d.idle); n > 0 {
+	for {
+		d.mu.Lock()
+		n := len(d.idle)
+		if n == 0 {
+			d.mu.Unlock()
+			break
+		}
 		c = d.idle[n-1]
 		d.idle = d.idle[:n-1]
 		d.mu.Unlock()
-		return c, true, nil
+		if quiet(c.conn) {
+			return c, true, nil
+		}
+		c.conn.Close()
 	}
-	d.mu.Unlock()
 	conn, err := d.dialer.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
 		return nil, false, err
@@ -178,6 +189,12 @@ func staleConn(err error) bool {
 // reads and writes at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
+// earlyAnswerWait bounds the wait for an answer once writing the request
+// failed. A server may answer before it has read the whole request (413
+// for a body over its limit) and close the connection, failing the rest
+// of the write; its answer has then already arrived.
+var earlyAnswerWait = time.Second
+
 // roundTrip sends req on c and reads the answer's status line and
 // headers. On failure, silent reports that not one byte of an answer
 // arrived.
@@ -191,22 +208,52 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 	if len(req.tail) > 0 {
 		bufs = append(bufs, req.tail)
 	}
-	budget := d.maxHeader + req.maxBody
-	c.lim.n = budget
-	_, err = bufs.WriteTo(c.conn)
-	if err == nil {
-		resp, err = http.ReadResponse(c.br, nil)
+	c.lim.n = d.maxHeader
+	_, werr := bufs.WriteTo(c.conn)
+	if werr != nil {
+		c.conn.SetReadDeadline(time.Now().Add(earlyAnswerWait))
+		if ctx.Err() != nil {
+			// Cancelled before the deadline above replaced the
+			// cancellation's: restore it.
+			c.conn.SetReadDeadline(aLongTimeAgo)
+		}
 	}
+	resp, err = d.readHeader(c)
 	if err != nil {
 		stop()
-		silent = c.lim.n == budget && c.br.Buffered() == 0
-		if ctx.Err() != nil {
+		silent = c.lim.n == d.maxHeader && c.br.Buffered() == 0
+		switch {
+		case ctx.Err() != nil:
 			return nil, silent, ctx.Err()
+		case werr != nil:
+			return nil, silent, werr
 		}
 		return nil, silent, err
 	}
+	// The body's own cap, with room for chunk framing and trailers.
+	c.lim.n = req.maxBody + min(d.maxHeader, math.MaxInt64-req.maxBody)
+	if werr != nil {
+		// An early answer: the request was cut short, so the connection
+		// cannot carry another one, whatever the server says.
+		resp.Close = true
+	}
 	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close}
 	return resp, false, nil
+}
+
+// readHeader reads an answer's status line and headers, skipping interim
+// 1xx answers (100 Continue, 103 Early Hints; not 101 Switching
+// Protocols, which is final), all within d.maxHeader bytes.
+func (d *direct) readHeader(c *directConn) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+	}
 }
 
 // appendHeader appends req's request line and headers to dst.

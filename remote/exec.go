@@ -59,6 +59,7 @@ type ExecModel struct {
 	stop     func() bool
 	done     chan struct{} // closed when the child has been waited for
 	killed   chan struct{} // closed once the child has been killed
+	quit     chan struct{} // closed by Close
 	killOnce sync.Once
 	waitErr  error
 
@@ -90,7 +91,8 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	opts = opts.withDefaults()
 	e := &ExecModel{
 		ref: ref, prog: filepath.Base(r.Argv[0]), opts: opts,
-		lines: make(chan lineResult, 1), stderr: newTailWriter(20), done: make(chan struct{}), killed: make(chan struct{}),
+		lines: make(chan lineResult, 1), stderr: newTailWriter(20),
+		done: make(chan struct{}), killed: make(chan struct{}), quit: make(chan struct{}),
 	}
 	e.cmd = exec.Command(r.Argv[0], r.Argv[1:]...)
 	e.cmd.Stderr = e.stderr
@@ -122,7 +124,7 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	}()
 	e.stop = context.AfterFunc(ctx, e.kill)
 
-	line, err := e.readLine(ctx, opts.StartTimeout)
+	line, err := e.readLine(ctx, time.Now(), opts.StartTimeout)
 	if err != nil {
 		e.Close()
 		return nil, e.fail("waiting for the hello line", err)
@@ -181,9 +183,9 @@ func (e *ExecModel) readLines(stdout io.Reader) {
 	}
 }
 
-// readLine waits for the next output line.
-func (e *ExecModel) readLine(ctx context.Context, timeout time.Duration) ([]byte, error) {
-	t := time.NewTimer(timeout)
+// readLine waits for the next output line until timeout after start.
+func (e *ExecModel) readLine(ctx context.Context, start time.Time, timeout time.Duration) ([]byte, error) {
+	t := time.NewTimer(timeout - time.Since(start))
 	defer t.Stop()
 	select {
 	case r, ok := <-e.lines:
@@ -196,6 +198,8 @@ func (e *ExecModel) readLine(ctx context.Context, timeout time.Duration) ([]byte
 		return nil, fmt.Errorf("no answer within %v", timeout)
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-e.quit:
+		return nil, ErrClosed
 	}
 }
 
@@ -212,11 +216,12 @@ func (e *ExecModel) exited() error {
 	return errors.New("program exited")
 }
 
-// fail builds an error naming the program, with its last stderr lines.
+// fail builds an error naming the program, with its last stderr lines
+// (on the error's one line).
 func (e *ExecModel) fail(what string, err error) error {
 	msg := fmt.Errorf("exec %s: %s: %w", e.prog, what, err)
 	if tail := e.stderr.String(); tail != "" {
-		return fmt.Errorf("%w\nlast lines of its stderr:\n%s", msg, tail)
+		return fmt.Errorf("%w (last lines of its stderr: %s)", msg, tail)
 	}
 	return msg
 }
@@ -230,6 +235,14 @@ func (e *ExecModel) kill() {
 	})
 }
 
+// abort kills the program and closes its input, which fails a write
+// blocked on a program that stopped reading it (killing alone does not
+// when a grandchild holds the pipe open).
+func (e *ExecModel) abort() {
+	e.kill()
+	e.stdin.Close()
+}
+
 // Info returns the metadata from the hello line; Source is the reference.
 func (e *ExecModel) Info() model.Info {
 	info := e.info
@@ -241,16 +254,20 @@ func (e *ExecModel) Info() model.Info {
 func (e *ExecModel) Stats() Stats { return e.stats.snapshot() }
 
 // Close closes the program's input, gives it 2 s to exit and then kills
-// it. It is safe to call more than once.
+// it; with a Predict call in flight, which then fails with ErrClosed, it
+// kills the program at once. It is safe to call more than once.
 func (e *ExecModel) Close() error {
 	e.once.Do(func() {
-		e.mu.Lock()
-		if e.broken == nil {
-			e.broken = ErrClosed
-		}
-		e.mu.Unlock()
+		close(e.quit) // Predict calls from now on fail; one waiting for an answer stops
 		if e.stop != nil {
 			e.stop()
+		}
+		if e.mu.TryLock() {
+			e.mu.Unlock()
+		} else {
+			// A Predict call holds the lock, perhaps blocked writing to a
+			// program that stopped reading: its answers are of no use now.
+			e.kill()
 		}
 		e.stdin.Close()
 		go func() {
@@ -271,9 +288,10 @@ func (e *ExecModel) Close() error {
 }
 
 // Predict sends x in batches of Options.BatchSize, one request line at a
-// time, each answer within Options.Timeout, and returns the validated
-// distributions. A timeout or cancellation mid-request kills the program
-// (its answers could no longer be matched to requests).
+// time, each written and answered within Options.Timeout, and returns the
+// validated distributions. A timeout or cancellation mid-request kills the
+// program (its answers could no longer be matched to requests); ctx done
+// before a request is sent fails Predict without harm.
 func (e *ExecModel) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	d, k := e.info.InputSize, len(e.info.Labels)
 	if x.Cols != d {
@@ -281,6 +299,11 @@ func (e *ExecModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	select {
+	case <-e.quit:
+		return blas32.General{}, fmt.Errorf("exec %s: %w", e.prog, ErrClosed)
+	default:
+	}
 	if e.broken != nil {
 		return blas32.General{}, fmt.Errorf("exec %s: %w", e.prog, e.broken)
 	}
@@ -297,6 +320,9 @@ func (e *ExecModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 
 // request exchanges one batch; e.mu is held.
 func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, end int) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("exec %s: %w", e.prog, err) // nothing sent: the program is still in step
+	}
 	d, k, n := x.Cols, out.Cols, end-start
 	e.nextID++
 	id := e.nextID
@@ -310,11 +336,31 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 	buf = append(buf, "]}\n"...)
 	e.stats.requests.Add(1)
 	e.stats.sent.Add(int64(len(buf)))
-	if _, err := e.stdin.Write(buf); err != nil {
+	sent := time.Now()
+	// A program that stops reading its input blocks the write; the time
+	// limit and ctx then abort the program, which fails the write.
+	wctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	stop := context.AfterFunc(wctx, e.abort)
+	_, err := e.stdin.Write(buf)
+	aborted := !stop()
+	cancel()
+	if err != nil || aborted {
+		select {
+		case <-e.quit:
+			err = ErrClosed
+		default:
+			switch {
+			case ctx.Err() != nil:
+				err = ctx.Err()
+			case aborted:
+				err = fmt.Errorf("input not taken within %v", e.opts.Timeout)
+			}
+		}
 		e.broken = fmt.Errorf("writing request: %w", err)
-		return e.fail("writing request", err)
+		e.abort()
+		return e.fail(fmt.Sprintf("writing request %d", id), err)
 	}
-	line, err := e.readLine(ctx, e.opts.Timeout)
+	line, err := e.readLine(ctx, sent, e.opts.Timeout)
 	if err != nil {
 		e.broken = err
 		e.kill()
@@ -332,7 +378,7 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 		return e.fail(fmt.Sprintf("request %d", id), fmt.Errorf("answer carries id %d", resp.ID))
 	}
 	if resp.Error != "" {
-		return e.fail(fmt.Sprintf("request %d", id), errors.New(e.opts.redact(resp.Error)))
+		return e.fail(fmt.Sprintf("request %d", id), errors.New(oneLine(e.opts.redact(resp.Error), maxMessage)))
 	}
 	dst := out.Data[start*k : end*k]
 	v, err := serve.ParseFloats(dst[:0], resp.Probabilities)
@@ -386,7 +432,9 @@ func (t *tailWriter) push(s string) {
 	}
 }
 
-// String returns the kept lines, an unterminated last line included.
+// String returns the kept lines, an unterminated last line included, on
+// one line: each line's white space and control characters collapsed
+// (see oneLine), the blank ones left out, the rest joined by "; ".
 func (t *tailWriter) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -394,5 +442,11 @@ func (t *tailWriter) String() string {
 	if len(t.part) > 0 {
 		lines = append(lines[:len(lines):len(lines)], string(t.part))
 	}
-	return strings.Join(lines, "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if l = oneLine(l, 3*len(l)); l != "" { // room for a U+FFFD per invalid byte
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -143,9 +143,11 @@ func TestExecFailures(t *testing.T) {
 		predErr string // substring of Predict's error
 	}{
 		{"exits at once", `echo "boom: no model" >&2; exit 3`, "boom: no model", ""},
+		{"several stderr lines", `printf 'first\r\n\n  second\tline\n' >&2; exit 3`, "(last lines of its stderr: first; second line)", ""},
 		{"bad hello", `echo '{"lineage_exec":2}'`, "protocol version 2", ""},
 		{"dies on request", `echo '` + hello + `'; read l; echo "crashed hard" >&2; exit 1`, "", "crashed hard"},
 		{"error answer", `echo '` + hello + `'; read l; echo '{"id":1,"error":"cannot do it"}'; read l`, "", "cannot do it"},
+		{"error answer on lines", `echo '` + hello + `'; read l; printf '%s\n' '{"id":1,"error":"cannot\n\ndo it\n"}'; read l`, "", "cannot do it"},
 		{"wrong id", `echo '` + hello + `'; read l; echo '{"id":9,"probabilities":[[1,0]]}'; read l`, "", "id 9"},
 		{"bad sum", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[0.5,0.2]]}'; read l`, "", "probe 0"},
 		{"hangs", `echo '` + hello + `'; read l; sleep 10`, "", "no answer within"},
@@ -158,8 +160,8 @@ func TestExecFailures(t *testing.T) {
 			start := time.Now()
 			m, err := Open(context.Background(), ref, opts)
 			if tt.openErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.openErr) {
-					t.Fatalf("Open error %v, want one containing %q", err, tt.openErr)
+				if err == nil || !strings.Contains(err.Error(), tt.openErr) || strings.ContainsAny(err.Error(), "\r\n") {
+					t.Fatalf("Open error %q, want one line containing %q", err, tt.openErr)
 				}
 				return
 			}
@@ -168,8 +170,8 @@ func TestExecFailures(t *testing.T) {
 			}
 			defer m.Close()
 			_, err = m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{1, 2}})
-			if err == nil || !strings.Contains(err.Error(), tt.predErr) {
-				t.Fatalf("Predict error %v, want one containing %q", err, tt.predErr)
+			if err == nil || !strings.Contains(err.Error(), tt.predErr) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("Predict error %q, want one line containing %q", err, tt.predErr)
 			}
 			if time.Since(start) > 4*time.Second {
 				t.Errorf("took %v, want a bounded failure", time.Since(start))
@@ -194,6 +196,110 @@ func TestExecCloseKillsChild(t *testing.T) {
 	m.Close()
 	if _, err := m.Predict(context.Background(), blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{1}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Predict after Close: %v, want ErrClosed", err)
+	}
+}
+
+// stuckHello is the hello line of the programs that stop reading their
+// input: a request of 64 rows of 2,000 inputs is far more than a pipe
+// holds.
+const stuckHello = `{"lineage_exec":1,"name":"sh","input_size":2000,"labels":["a","b"]}`
+
+// TestExecWriteStuck: a program that stops reading its input fails the
+// request at the time limit or when ctx is done, not when the program
+// exits, even when a grandchild holds the pipe open; the model is then
+// broken.
+func TestExecWriteStuck(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	tests := []struct {
+		name    string
+		script  string
+		timeout time.Duration
+		ctx     time.Duration // 0 for none
+		wantErr string        // substring of Predict's error
+		wantIs  error         // or what it wraps
+	}{
+		{"time limit", "exec sleep 5", 100 * time.Millisecond, 0, "input not taken within 100ms", nil},
+		{"time limit, grandchild holds the pipe", "sleep 5", 100 * time.Millisecond, 0, "input not taken within 100ms", nil},
+		{"ctx", "exec sleep 5", time.Minute, 100 * time.Millisecond, "", context.DeadlineExceeded},
+		{"ctx, grandchild holds the pipe", "sleep 5", time.Minute, 100 * time.Millisecond, "", context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+stuckHello+"'; "+tt.script), Options{Timeout: tt.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			ctx := context.Background()
+			if tt.ctx > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctx)
+				defer cancel()
+			}
+			_, err = m.Predict(ctx, randomBatch(64, 2000, 1))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
+				t.Fatalf("Predict error %v, want one containing %q (wrapping %v)", err, tt.wantErr, tt.wantIs)
+			}
+			if _, err := m.Predict(context.Background(), randomBatch(1, 2000, 1)); err == nil || !strings.Contains(err.Error(), "writing request") {
+				t.Errorf("Predict after the failure: %v, want the model broken", err)
+			}
+		})
+	}
+}
+
+// TestExecCloseStuck: Close does not wait for a Predict call blocked
+// writing to a program that stopped reading; the call fails with
+// ErrClosed.
+func TestExecCloseStuck(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+stuckHello+"'; sleep 5"), Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := m.Predict(context.Background(), randomBatch(64, 2000, 1))
+		errc <- err
+	}()
+	for m.Stats().Requests == 0 { // the request is being written
+		time.Sleep(time.Millisecond)
+	}
+	m.Close()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("Predict in flight at Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestExecCancelledBeforeSending: a Predict call whose ctx is done before
+// a request is sent fails without breaking the model.
+func TestExecCancelledBeforeSending(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	hello := `{"lineage_exec":1,"name":"sh","input_size":2,"labels":["a","b"]}`
+	echo := `while read l; do id=${l#*\"id\":}; echo "{\"id\":${id%%,*},\"probabilities\":[[0.5,0.5]]}"; done`
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+hello+"'; "+echo), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	x := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{1, 2}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Predict(ctx, x); !errors.Is(err, context.Canceled) {
+		t.Errorf("Predict with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if got := m.Stats().Requests; got != 0 {
+		t.Errorf("%d requests sent with a cancelled ctx, want 0", got)
+	}
+	p, err := m.Predict(context.Background(), x)
+	if err != nil || p.Data[0] != 0.5 {
+		t.Errorf("Predict after the cancelled call = %v, %v; want [0.5 0.5]", p.Data, err)
 	}
 }
 

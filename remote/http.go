@@ -83,6 +83,12 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			c.release()
+		}
+	}()
 	var meta serve.ModelMetadata
 	err = c.call(ctx, http.MethodGet, r.Base, nil, func(_ http.Header, body []byte) error {
 		if err := json.Unmarshal(body, &meta); err != nil {
@@ -99,7 +105,17 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 	if !opts.JSONOnly {
 		c.binary = c.speaksBinary(ctx)
 	}
+	ok = true
 	return c, nil
+}
+
+// release closes the model's idle connections, the net/http client's and
+// the direct client's.
+func (c *HTTPModel) release() {
+	c.client.CloseIdleConnections()
+	if c.direct != nil {
+		c.direct.close()
+	}
 }
 
 // speaksBinary asks the server's metadata (GET /v2) whether it lists the
@@ -210,10 +226,7 @@ func (c *HTTPModel) Stats() Stats { return c.stats.snapshot() }
 func (c *HTTPModel) Close() error {
 	c.closed.Store(true)
 	c.workers.close()
-	c.client.CloseIdleConnections()
-	if c.direct != nil {
-		c.direct.close()
-	}
+	c.release()
 	return nil
 }
 
@@ -231,6 +244,12 @@ func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 	}
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
 	if err := c.workers.do(ctx, x, out, c.opts.BatchSize); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			var re *Error
+			if !errors.As(err, &re) { // ctx done between batches: name the endpoint
+				err = &Error{URL: c.info.Source, Err: err}
+			}
+		}
 		return blas32.General{}, err
 	}
 	return out, nil

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -230,6 +232,151 @@ func TestAlwaysFailing(t *testing.T) {
 	}
 	if st := rm.Stats(); st.Retries != 3 || st.Failures != 4 {
 		t.Errorf("stats %+v, want 3 retries and 4 failures", st)
+	}
+}
+
+// TestEarlyTooLargeSplits: serve answers 413 to a body over its limit
+// before reading it and closes the connection, which fails the rest of
+// the client's write; the client still reads the 413 and splits the batch.
+func TestEarlyTooLargeSplits(t *testing.T) {
+	m := model.NewMLP([]int{20000, 4}, model.ActGELU, []string{"n", "e", "s", "w"}, rand.New(rand.NewPCG(1, 2)))
+	m.Name = "tiny"
+	x := randomBatch(64, 20000, 1) // 5 MB a request, 1.25 MB for 16 rows
+	want, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveMLP(t, m, serve.Options{MaxBodyBytes: 1 << 20})
+	for _, via := range []string{"direct", "net/http"} {
+		t.Run(via, func(t *testing.T) {
+			o := fastOpts()
+			o.Concurrency = 1
+			if via == "net/http" {
+				o.Client = &http.Client{}
+			}
+			rm, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rm.Close()
+			got, err := rm.Predict(context.Background(), x)
+			if err != nil {
+				t.Fatalf("Predict: %v, want the batch split until it fits", err)
+			}
+			assertSame(t, got, want)
+			// 64 → 2×32 → 4×16 → 8×8 rows: 7 refusals, 8 answers.
+			if st := rm.Stats(); st.Failures != 7 || st.Retries != 0 {
+				t.Errorf("stats %+v, want 7 failures (the 413s) and no retries", st)
+			}
+		})
+	}
+}
+
+// TestOpenFailureReleases: an OpenHTTP that fails leaves no connection to
+// the server open.
+func TestOpenFailureReleases(t *testing.T) {
+	tests := []struct {
+		name string
+		meta http.HandlerFunc
+	}{
+		{"metadata refused", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"error":"no"}`, http.StatusBadRequest)
+		}},
+		{"metadata unusable", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"name":"m","inputs":[],"outputs":[]}`)
+		}},
+	}
+	for _, via := range []string{"direct", "net/http"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				var open atomic.Int64
+				ts, _ := serveCounting(t, tt.meta, func(hs *http.Server) {
+					hs.ConnState = func(_ net.Conn, st http.ConnState) {
+						switch st {
+						case http.StateNew:
+							open.Add(1)
+						case http.StateClosed, http.StateHijacked:
+							open.Add(-1)
+						}
+					}
+				})
+				o := fastOpts()
+				o.MaxRetries = -1
+				if via == "net/http" {
+					o.Client = &http.Client{Transport: &http.Transport{}}
+				}
+				if _, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/m", o); err == nil {
+					t.Fatal("OpenHTTP succeeded, want an error")
+				}
+				// The server sees the close after a moment; the deadline
+				// only guards against a hang.
+				for deadline := time.Now().Add(10 * time.Second); open.Load() != 0; time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d connections still open after OpenHTTP failed", open.Load())
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPredictCancelledNamesEndpoint: a Predict call whose ctx is done
+// before its batches are sent fails with an *Error naming the endpoint.
+func TestPredictCancelledNamesEndpoint(t *testing.T) {
+	ts := serveMLP(t, testMLP(), serve.Options{})
+	rm, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = rm.Predict(ctx, randomBatch(3, 6, 1))
+	var re *Error
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &re) || !strings.Contains(err.Error(), ts.URL) {
+		t.Errorf("Predict with a cancelled ctx: %v, want an *Error naming %s and wrapping context.Canceled", err, ts.URL)
+	}
+}
+
+// TestStatusErrorOneLine: a server's error body, whatever its form, is
+// quoted on the error's one line, redacted, and cut to maxMessage bytes.
+func TestStatusErrorOneLine(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		want                    string // the quoted message
+	}{
+		{"html page", "text/html",
+			"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+			"<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> </body> </html>"},
+		{"http.Error text", "text/plain", "boom\n", "boom"},
+		{"json with newlines", "application/json", `{"error":"line one\nline two\n"}`, "line one line two"},
+		{"long", "text/plain", strings.Repeat("ab ", 100), strings.TrimSpace(strings.Repeat("ab ", 67)) + "…"},
+		{"key across the cut", "text/plain", strings.Repeat("a", 195) + " " + testKey, strings.Repeat("a", 195) + " [RED…"},
+	}
+	for _, via := range []string{"direct", "net/http"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", tt.contentType)
+					w.WriteHeader(http.StatusBadGateway)
+					io.WriteString(w, tt.body)
+				}))
+				defer ts.Close()
+				o := fastOpts()
+				o.MaxRetries, o.APIKey = -1, testKey
+				if via == "net/http" {
+					o.Client = &http.Client{}
+				}
+				_, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/x", o)
+				if err == nil {
+					t.Fatal("OpenHTTP succeeded, want an error")
+				}
+				want := "remote " + ts.URL + "/v2/models/x: HTTP 502 Bad Gateway: " + tt.want
+				if got := err.Error(); got != want {
+					t.Errorf("error\n%q\nwant\n%q", got, want)
+				}
+			})
+		}
 	}
 }
 

@@ -23,9 +23,17 @@ import (
 
 // Defaults used when the corresponding Options field is zero.
 const (
-	DefaultMaxBatch     = 1024
-	DefaultMaxBodyBytes = 32 << 20
+	DefaultMaxBatch          = 1024
+	DefaultMaxBodyBytes      = 32 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
+	DefaultWriteTimeout      = 2 * time.Minute
+	DefaultShutdownTimeout   = 10 * time.Second
 )
+
+// modelVersion is the one model version the server serves: the versioned
+// endpoints (/v2/models/NAME/versions/VERSION/…) answer 404 for any other.
+const modelVersion = "1"
 
 // Platform is the platform string the server reports in model metadata.
 const Platform = "lineage"
@@ -76,6 +84,14 @@ type Options struct {
 	Log io.Writer
 	// Version is reported by GET /v2; empty means "dev".
 	Version string
+	// ReadHeaderTimeout, ReadTimeout and WriteTimeout bound, for each
+	// request Serve reads, the request's headers, the whole request
+	// (headers and body) and the time from the end of its headers to the
+	// end of the answer (see http.Server); ShutdownTimeout is the time
+	// Serve gives requests in flight to finish once its ctx is done,
+	// after which it closes their connections. Zeros mean the defaults
+	// above, negative values no limit.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -130,6 +146,22 @@ func New(m model.Model, opts Options) (*Server, error) {
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&opts.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{&opts.ReadTimeout, DefaultReadTimeout},
+		{&opts.WriteTimeout, DefaultWriteTimeout},
+		{&opts.ShutdownTimeout, DefaultShutdownTimeout},
+	} {
+		switch {
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < 0:
+			*d.v = 0 // http.Server's and Serve's "none"
+		}
 	}
 	wrapped := m
 	if opts.Temperature != 0 && opts.Temperature != 1 {
@@ -198,12 +230,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
-// gracefully (in-flight requests get up to 10 s to finish). It returns nil
-// after a shutdown caused by ctx.
+// gracefully: requests in flight get up to Options.ShutdownTimeout to
+// finish, after which their connections are closed. It returns nil after
+// a shutdown caused by ctx in which every request finished.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -214,10 +249,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if s.opts.ShutdownTimeout > 0 {
+		sctx, cancel = context.WithTimeout(sctx, s.opts.ShutdownTimeout)
+	}
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
+		hs.Close() // cut off the requests still in flight
+		return fmt.Errorf("serve: shutdown: requests still in flight after %v, connections closed: %w", s.opts.ShutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
@@ -266,11 +305,16 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// model answers 404 for any name but the served one.
+// model answers 404 for any name but the served one, and for any version
+// but modelVersion.
 func (s *Server) model(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if name := r.PathValue("name"); name != s.name {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("unknown model %q", name))
+			return
+		}
+		if v := r.PathValue("version"); v != "" && v != modelVersion {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("unknown version %q of model %q", v, s.name))
 			return
 		}
 		h(w, r)
@@ -285,7 +329,7 @@ func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Metadata() ModelMetadata {
 	return ModelMetadata{
 		Name:     s.name,
-		Versions: []string{"1"},
+		Versions: []string{modelVersion},
 		Platform: Platform,
 		Inputs:   []MetadataTensor{{Name: InputName, Datatype: FP32, Shape: []int64{-1, int64(s.info.InputSize)}}},
 		Outputs:  []MetadataTensor{{Name: OutputName, Datatype: FP32, Shape: []int64{-1, int64(len(s.info.Labels))}}},

@@ -100,6 +100,10 @@ func TestStatusCodes(t *testing.T) {
 		{"wrong key", "POST", "/v2/models/tiny/infer", "s3cret-key-valuf", ok, 401, "API key"},
 		{"metadata without key", "GET", "/v2/models/tiny", "", "", 401, "API key"},
 		{"unknown model", "POST", "/v2/models/other/infer", testKey, ok, 404, "unknown model"},
+		{"versioned infer", "POST", "/v2/models/tiny/versions/1/infer", testKey, ok, 200, ""},
+		{"unknown version infer", "POST", "/v2/models/tiny/versions/7/infer", testKey, ok, 404, "unknown version \"7\""},
+		{"unknown version metadata", "GET", "/v2/models/tiny/versions/2", testKey, "", 404, "unknown version"},
+		{"unknown version ready", "GET", "/v2/models/tiny/versions/01/ready", testKey, "", 404, "unknown version"},
 		{"unknown path", "GET", "/v3/x", testKey, "", 404, "no such endpoint"},
 		{"malformed JSON", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[`, 400, "malformed"},
 		{"wrong datatype", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}}, "INT32"), 400, "datatype"},
@@ -320,6 +324,99 @@ func TestServeShutdown(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+// serveOn runs s.Serve on a new loopback listener until the test ends
+// or the returned cancel is called; Serve's result arrives on the channel.
+func serveOn(t *testing.T, s *Server) (addr string, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		errc <- s.Serve(ctx, ln)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-finished
+	})
+	return ln.Addr().String(), cancel, errc
+}
+
+// TestServeSlowBody: a client that stops sending its body is cut off at
+// ReadTimeout rather than holding its connection, and shutdown is then
+// clean.
+func TestServeSlowBody(t *testing.T) {
+	s, err := New(testModel(), Options{ReadTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, cancel, done := serveOn(t, s)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"inputs\":")
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // against a hang only
+	answer, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading the answer: %v (after %q), want the server to close the connection", err, answer)
+	}
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 400 ")) {
+		t.Errorf("answer %q, want 400", answer)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel: %v, want nil", err)
+	}
+}
+
+// blocking is a model whose Predict never returns until released,
+// whatever its ctx says.
+type blocking struct {
+	model.Model
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blocking) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Model.Predict(context.Background(), x)
+}
+
+// TestServeShutdownTimeout: a request still in flight at
+// ShutdownTimeout has its connection closed and Serve says so.
+func TestServeShutdownTimeout(t *testing.T) {
+	m := &blocking{Model: testModel(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(m.release)
+	s, err := New(m, Options{ShutdownTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, cancel, done := serveOn(t, s)
+	reqErr := make(chan error, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/v2/models/tiny/infer", "application/json", strings.NewReader(inferBody([][]float32{{1, 2, 3, 4}}, "FP32")))
+		if err == nil {
+			resp.Body.Close()
+		}
+		reqErr <- err
+	}()
+	<-m.entered
+	cancel()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "in flight") {
+		t.Errorf("Serve after cancel: %v, want an error naming the requests in flight", err)
+	}
+	if err := <-reqErr; err == nil {
+		t.Error("the request in flight got an answer, want its connection closed")
 	}
 }
 
