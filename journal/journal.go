@@ -43,7 +43,7 @@ var ErrCorrupt = errors.New("journal: corrupt stored batch")
 // replays each one by its number).
 type Model struct {
 	m    model.Model
-	db   *store.Store
+	db   Store
 	job  string
 	mu   sync.Mutex // guards next, have and the counts
 	next int
@@ -52,8 +52,17 @@ type Model struct {
 	asked, replayed int
 }
 
-// New wraps m for job, loading the batches a previous run stored.
-func New(ctx context.Context, m model.Model, db *store.Store, job string) (*Model, error) {
+// Store is where a journal keeps its batches: a *store.Store, or anything
+// with its three methods (for example a store opened for each call, so that
+// other processes can use the database between a long job's batches).
+type Store interface {
+	Answers(ctx context.Context, job string) ([]store.Answer, error)
+	PutAnswers(ctx context.Context, job string, batch int, data []byte) error
+	DeleteAnswers(ctx context.Context, job string) error
+}
+
+// New wraps m for job, loading the batches a previous run stored in db.
+func New(ctx context.Context, m model.Model, db Store, job string) (*Model, error) {
 	ans, err := db.Answers(ctx, job)
 	if err != nil {
 		return nil, fmt.Errorf("journal %q: %w", job, err)

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -240,4 +241,44 @@ func fileExists(path string) bool {
 func isPlainPath(ref string) bool {
 	r, err := remote.ParseRef(ref)
 	return err != nil || r.Kind == remote.RefFile
+}
+
+// dbPerCall is a journal.Store that opens the database for each call and
+// closes it straight after, so that other commands can read or write the
+// database between the batches of a long remote job instead of finding
+// it locked for the whole run. Each call waits up to commitTimeout for the
+// lock: the answers it stores are paid for. The zero value is not usable.
+type dbPerCall struct {
+	g  *globalOptions
+	mu sync.Mutex // one open at a time: flock locks are per open file
+}
+
+func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	db, err := store.Open(d.g.dbPath(), store.Options{Timeout: commitTimeout})
+	if err != nil {
+		return err
+	}
+	if err := fn(db); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
+}
+
+// Answers returns the job's stored batches.
+func (d *dbPerCall) Answers(ctx context.Context, job string) (out []store.Answer, err error) {
+	err = d.with(ctx, func(db *store.Store) error { out, err = db.Answers(ctx, job); return err })
+	return out, err
+}
+
+// PutAnswers stores one batch of the job.
+func (d *dbPerCall) PutAnswers(ctx context.Context, job string, batch int, data []byte) error {
+	return d.with(ctx, func(db *store.Store) error { return db.PutAnswers(ctx, job, batch, data) })
+}
+
+// DeleteAnswers removes the job's batches.
+func (d *dbPerCall) DeleteAnswers(ctx context.Context, job string) error {
+	return d.with(ctx, func(db *store.Store) error { return db.DeleteAnswers(ctx, job) })
 }

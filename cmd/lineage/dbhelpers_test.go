@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/store"
 )
 
 func TestMarshalJSONNonFinite(t *testing.T) {
@@ -43,5 +47,34 @@ func TestMarshalJSONNonFinite(t *testing.T) {
 				t.Errorf("marshalJSON modified its input: P.X = %v", in.P.X)
 			}
 		})
+	}
+}
+
+// TestDBPerCall checks that a long job's journal holds the database only
+// while it reads or writes a batch: between batches another process's
+// writer gets the lock at once.
+func TestDBPerCall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	d := &dbPerCall{g: &globalOptions{db: path}}
+	ctx := context.Background()
+	for b := range 3 {
+		if err := d.PutAnswers(ctx, "job", b, []byte{byte(b)}); err != nil {
+			t.Fatal(err)
+		}
+		other, err := store.Open(path, store.Options{Timeout: -1})
+		if err != nil {
+			t.Fatalf("after batch %d another writer could not open the store: %v", b, err)
+		}
+		other.Close()
+	}
+	got, err := d.Answers(ctx, "job")
+	if err != nil || len(got) != 3 || got[2].Data[0] != 2 {
+		t.Fatalf("Answers = %v, %v; want 3 batches", got, err)
+	}
+	if err := d.DeleteAnswers(ctx, "job"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Answers(ctx, "job"); len(got) != 0 {
+		t.Errorf("after DeleteAnswers: %d batches left", len(got))
 	}
 }

@@ -227,17 +227,11 @@ func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, re
 		sum := sha256.Sum256([]byte(remote.StripCredentials(ref)))
 		job = "probe:" + s.Hash + ":" + id + ":" + hex.EncodeToString(sum[:8])
 	}
-	db, err := openDB(g, false)
+	j, err := journal.New(ctx, m, &dbPerCall{g: g}, job)
 	if err != nil {
-		return nil, nil, err
-	}
-	j, err := journal.New(ctx, m, db, job)
-	if err != nil {
-		db.Close()
 		return nil, nil, err
 	}
 	fp, err := fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
-	db.Close()
 	if err != nil {
 		return nil, nil, err
 	}
