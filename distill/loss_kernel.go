@@ -223,8 +223,11 @@ func (o Objective) soft(dst, logits, teacher []float32, a float64, ws *Workspace
 	c := len(logits)
 	T := o.temperature()
 	ws.q, ws.p, ws.g = growF(ws.q, c), growF(ws.p, c), growF(ws.g, c)
-	softmax64(ws.q, logits, T)
+	lse := softmax64(ws.q, logits, T)
 	temper(ws.p, teacher, T)
+	if kind == KL {
+		return o.klSoft(dst, logits, teacher, lse, T, a, ws)
+	}
 	beta := o.Loss.beta()
 	var v float64
 	if o.Reveal.Mode == model.RevealTopK && o.Reveal.K < c {
@@ -253,6 +256,57 @@ func (o Objective) soft(dst, logits, teacher []float32, a float64, ws *Workspace
 	scale := a * T // a·T²·(1/T)
 	for i, qi := range ws.q {
 		dst[i] += float32(scale * qi * (ws.g[i] - s))
+	}
+	return a * T * T * v
+}
+
+// klSoft adds a·∂(T²·KL)/∂z to dst and returns a·T²·KL(P‖Q), in log space:
+// with buckets b (single classes, or the top-k classes and the tail),
+// P_b the teacher's tempered mass, L_b = logsumexp_{i∈b} z_i/T and
+// lse = logsumexp_i z_i/T (so log Q_b = L_b − lse),
+//
+//	KL = Σ_b P_b·(log P_b − (L_b − lse)),
+//	∂(T²·KL)/∂z_i = T·(q_i − P_b·exp(z_i/T − L_b))   for i in bucket b,
+//
+// which is Hinton's T·(q − p) for single-class buckets. Going through
+// ∂KL/∂Q = −P/Q instead would need Q clamped away from 0, and a class whose
+// student probability underflows would lose its gradient exactly when
+// the student is most wrong about it.
+func (o Objective) klSoft(dst, logits, teacher []float32, lse, T, a float64, ws *Workspace) float64 {
+	c := len(logits)
+	nb := c
+	ws.bucket = growI(ws.bucket, c)
+	if o.Reveal.Mode == model.RevealTopK && o.Reveal.K < c {
+		nb = o.Reveal.K + 1
+		ws.bucket = topKBuckets(ws.bucket, growI(ws.idx, c), teacher, o.Reveal.K)
+	} else {
+		for i := range ws.bucket {
+			ws.bucket[i] = i
+		}
+	}
+	// pb: the teacher's mass per bucket; gb: the bucket's max of z/T,
+	// then its logsumexp; qb: the sum of exp(z/T − max) per bucket.
+	ws.pb, ws.qb, ws.gb = growF(ws.pb, nb), growF(ws.qb, nb), growF(ws.gb, nb)
+	for b := range nb {
+		ws.pb[b], ws.qb[b], ws.gb[b] = 0, 0, math.Inf(-1)
+	}
+	for i, b := range ws.bucket {
+		ws.pb[b] += ws.p[i]
+		ws.gb[b] = math.Max(ws.gb[b], float64(logits[i])/T)
+	}
+	for i, b := range ws.bucket {
+		ws.qb[b] += math.Exp(float64(logits[i])/T - ws.gb[b])
+	}
+	var v float64
+	for b := range nb {
+		ws.gb[b] += math.Log(ws.qb[b])
+		if ws.pb[b] > 0 {
+			v += ws.pb[b] * (math.Log(ws.pb[b]) - (ws.gb[b] - lse))
+		}
+	}
+	for i, b := range ws.bucket {
+		share := math.Exp(float64(logits[i])/T - ws.gb[b]) // q_i / Q_b
+		dst[i] += float32(a * T * (ws.q[i] - ws.pb[b]*share))
 	}
 	return a * T * T * v
 }

@@ -217,3 +217,75 @@ func TestParseLoss(t *testing.T) {
 		t.Errorf("ParseLoss(hinge) error %v does not wrap ErrUnknownLoss", err)
 	}
 }
+
+// TestKLConfidentStudent checks T²·KL and its gradient against the closed
+// form where the student's probability of a class the teacher backs
+// underflows (a logit gap far beyond 69·T): the gradient must still be
+// T·(q − p), not vanish with the clamped probability.
+func TestKLConfidentStudent(t *testing.T) {
+	tests := []struct {
+		name    string
+		z       []float32
+		teacher []float32
+		T       float64
+	}{
+		{"huge logits", []float32{1e4, -1e4, 0}, []float32{0.5, 0.3, 0.2}, 1},
+		{"gap 80", []float32{80, 0, 0}, []float32{0.2, 0.5, 0.3}, 1},
+		{"cold temperature", []float32{5, 0, 0}, []float32{0.4, 0.3, 0.3}, 0.05},
+		{"ordinary", []float32{1, -0.5, 2, 0}, []float32{0.1, 0.2, 0.6, 0.1}, 3},
+	}
+	for _, tc := range tests {
+		o := Objective{Loss: Loss{Kind: KL}, Temperature: tc.T}
+		g := make([]float32, len(tc.z))
+		v := o.Row(g, tc.z, tc.teacher, -1, nil)
+		p := make([]float64, len(tc.z))
+		temper(p, tc.teacher, tc.T)
+		q := make([]float64, len(tc.z))
+		lse := softmax64(q, tc.z, tc.T)
+		var kl float64
+		for i := range p {
+			kl += p[i] * (math.Log(p[i]) - (float64(tc.z[i])/tc.T - lse))
+			if want := tc.T * (q[i] - p[i]); math.Abs(float64(g[i])-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s: grad[%d] = %g, want %g", tc.name, i, g[i], want)
+			}
+		}
+		if want := tc.T * tc.T * kl; math.Abs(v-want) > 1e-9*math.Max(1, want) {
+			t.Errorf("%s: value = %g, want %g", tc.name, v, want)
+		}
+	}
+	// Top-1 reveal: buckets {top class} and {tail}; the tail's gradient is
+	// T·(q_i − P_tail·q_i/Q_tail).
+	o := Objective{Loss: Loss{Kind: KL}, Temperature: 1, Reveal: model.Reveal{Mode: model.RevealTopK, K: 1}}
+	z := []float32{100, 0, 0, 0}
+	teacher := []float32{0.4, 0.2, 0.2, 0.2}
+	g := make([]float32, 4)
+	o.Row(g, z, teacher, -1, nil)
+	want := []float64{0.6, -0.2, -0.2, -0.2}
+	for i := range want {
+		if math.Abs(float64(g[i])-want[i]) > 1e-6 {
+			t.Errorf("top-1, confident student: grad[%d] = %g, want %g", i, g[i], want[i])
+		}
+	}
+}
+
+// TestTemperatureSquared checks that every soft loss is scaled by T² (its
+// gradient by T), as Hinton et al. prescribe so that the soft term's
+// gradients keep their size across temperatures: the loss at T equals T²
+// times the unscaled divergence of the tempered distributions.
+func TestTemperatureSquared(t *testing.T) {
+	z := []float32{1, -0.5, 2, 0}
+	teacher := []float32{0.1, 0.2, 0.6, 0.1}
+	for _, kind := range []LossKind{KL, ReverseKL, JSD, TV} {
+		for _, T := range []float64{0.5, 4} {
+			o := Objective{Loss: Loss{Kind: kind, Beta: 0.5}, Temperature: T}
+			v := o.Row(make([]float32, 4), z, teacher, -1, nil)
+			p, q := make([]float64, 4), make([]float64, 4)
+			temper(p, teacher, T)
+			softmax64(q, z, T)
+			d := divergence(kind, 0.5, make([]float64, 4), p, q)
+			if want := T * T * d; math.Abs(v-want) > 1e-9*math.Max(1, want) {
+				t.Errorf("%s at T=%g: loss = %g, want T²·D = %g", kind, T, v, want)
+			}
+		}
+	}
+}
