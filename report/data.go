@@ -4,25 +4,42 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"strings"
 )
 
 // writeCSV writes the header row and the data rows with encoding/csv; numbers
-// are written in full precision (strconv 'g', -1), empty cells as "".
+// are written in full precision (strconv 'g', -1), empty cells as "". A
+// record whose first field starts with '#' has that field quoted, so that a
+// reader skipping '#' comment lines (see RenderAll) still reads it.
 func writeCSV(ew *errWriter, t *Table) {
 	if len(t.Columns) == 0 {
 		return
 	}
 	cw := csv.NewWriter(ew)
+	write := func(rec []string) {
+		if !strings.HasPrefix(rec[0], "#") {
+			cw.Write(rec)
+			return
+		}
+		cw.Flush()
+		ew.WriteString(`"` + strings.ReplaceAll(rec[0], `"`, `""`) + `"`)
+		if len(rec) == 1 {
+			ew.WriteString("\n")
+			return
+		}
+		ew.WriteString(",")
+		cw.Write(rec[1:])
+	}
 	rec := make([]string, len(t.Columns))
 	for j, c := range t.Columns {
 		rec[j] = c.Header()
 	}
-	cw.Write(rec)
+	write(rec)
 	for i := range t.Rows {
 		for j := range rec {
 			rec[j] = t.cell(i, j).full()
 		}
-		cw.Write(rec)
+		write(rec)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil && ew.err == nil {

@@ -58,8 +58,8 @@ func (m Matrix) build() (*plot.Plot, vg.Length, vg.Length, error) {
 	case h.Min == h.Max:
 		h.Min, h.Max = h.Min-0.5, h.Max+0.5
 	}
-	if math.IsInf(h.Min, 0) || math.IsInf(h.Max, 0) {
-		return nil, 0, 0, fmt.Errorf("report: matrix %q: infinite values cannot be coloured", m.Title)
+	if math.IsInf(h.Min, 0) || math.IsInf(h.Max, 0) || math.IsInf(h.Max-h.Min, 0) {
+		return nil, 0, 0, fmt.Errorf("report: matrix %q: infinite values, or a range too wide to colour", m.Title)
 	}
 
 	p := plot.New()

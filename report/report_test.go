@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -412,5 +413,39 @@ func BenchmarkRenderTable(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCSVHashFields reads RenderAll's CSV back the documented way (split on
+// blank lines, '#' comments): a header or a cell starting with '#' must not
+// be taken for a comment.
+func TestCSVHashFields(t *testing.T) {
+	ts := []Table{
+		{Title: "matrix", Columns: []Column{{Name: "#"}, {Name: "model"}}, Rows: [][]Cell{{Int(1), Text("a")}}},
+		{Title: "verdicts", Columns: []Column{{Name: "suspect"}, {Name: "p"}},
+			Rows: [][]Cell{{Text("#hash"), Float(0.5, 2)}, {Text(`#"q"`), Float(1, 2)}, {Text("plain"), Float(0.1, 2)}}},
+	}
+	var b strings.Builder
+	if err := RenderAll(&b, ts, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(strings.TrimSpace(b.String()), "\n\n")
+	want := [][][]string{
+		{{"#", "model"}, {"1", "a"}},
+		{{"suspect", "p"}, {"#hash", "0.5"}, {`#"q"`, "1"}, {"plain", "0.1"}},
+	}
+	if len(blocks) != len(want) {
+		t.Fatalf("%d blocks, want %d:\n%s", len(blocks), len(want), b.String())
+	}
+	for i, blk := range blocks {
+		r := csv.NewReader(strings.NewReader(blk))
+		r.Comment = '#'
+		got, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("block %d: %v\n%s", i, err, blk)
+		}
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("block %d read back as %q, want %q", i, got, want[i])
+		}
 	}
 }

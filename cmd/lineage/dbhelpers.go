@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,10 +140,14 @@ func enrolledNames(tx *store.Tx) string {
 	return strings.Join(n, ", ")
 }
 
-// nanSentinel stands for a NaN or infinite number while marshalling; it is
-// replaced by null in the output. No statistic lineage computes is this
-// close to -MaxFloat64.
-const nanSentinel = -math.MaxFloat64
+// nanSentinel (nanSentinel32 for float32 fields) stands for a NaN or
+// infinite number while marshalling; it is replaced by null in the output,
+// outside strings. No statistic lineage computes is this close to
+// -MaxFloat64 (or -MaxFloat32).
+const (
+	nanSentinel   = -math.MaxFloat64
+	nanSentinel32 = -math.MaxFloat32
+)
 
 // marshalJSON marshals v as indented JSON, writing NaN and ±Inf as null
 // (encoding/json refuses them). v is not modified.
@@ -158,8 +163,56 @@ func marshalJSON(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := strconv.FormatFloat(nanSentinel, 'g', -1, 64)
-	return []byte(strings.ReplaceAll(string(b), s, "null")), nil
+	return nullSentinels(b), nil
+}
+
+// nullSentinels replaces the number tokens nanSentinel and nanSentinel32
+// in the JSON text b by null, leaving strings alone.
+func nullSentinels(b []byte) []byte {
+	olds := [][]byte{
+		[]byte(strconv.FormatFloat(nanSentinel, 'g', -1, 64)),
+		[]byte(strconv.FormatFloat(nanSentinel32, 'g', -1, 32)),
+	}
+	out := make([]byte, 0, len(b))
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		replaced := false
+		for _, o := range olds {
+			end := i + len(o)
+			if bytes.HasPrefix(b[i:], o) && (end == len(b) || !isNumberByte(b[end])) {
+				out = append(out, "null"...)
+				i = end - 1
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }
 
 // scrub returns a deep copy of v with non-finite floats replaced by
@@ -169,10 +222,20 @@ func scrub(v reflect.Value) reflect.Value {
 	case reflect.Float32, reflect.Float64:
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
 			n := reflect.New(v.Type()).Elem()
-			n.SetFloat(nanSentinel)
+			if v.Kind() == reflect.Float32 {
+				n.SetFloat(nanSentinel32)
+			} else {
+				n.SetFloat(nanSentinel)
+			}
 			return n
 		}
 		return v
+	case reflect.Array:
+		n := reflect.New(v.Type()).Elem()
+		for i := 0; i < v.Len(); i++ {
+			n.Index(i).Set(scrub(v.Index(i)))
+		}
+		return n
 	case reflect.Pointer:
 		if v.IsNil() {
 			return v

@@ -20,6 +20,9 @@ func TestMarshalJSONNonFinite(t *testing.T) {
 		S []float64          `json:"s"`
 		P *inner             `json:"p"`
 		K map[string]float64 `json:"k,omitempty"`
+		F float32            `json:"f"`
+		R [2]float64         `json:"r"`
+		N string             `json:"n"`
 	}
 	tests := []struct {
 		name string
@@ -30,6 +33,11 @@ func TestMarshalJSONNonFinite(t *testing.T) {
 		{"nan", doc{A: math.NaN()}, []string{`"a": null`}},
 		{"nested", doc{M: map[string]inner{"q": {X: math.Inf(1)}}, P: &inner{X: math.Inf(-1)}, S: []float64{math.NaN(), 3}},
 			[]string{`"x": null`, `null,`, `3`}},
+		{"float32", doc{F: float32(math.NaN())}, []string{`"f": null`}},
+		{"array", doc{R: [2]float64{1, math.NaN()}}, []string{"1,\n    null"}},
+		// A string that spells the sentinel stays a string.
+		{"sentinel in a string", doc{A: math.NaN(), N: "-1.7976931348623157e+308"},
+			[]string{`"a": null`, `"n": "-1.7976931348623157e+308"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -196,7 +197,7 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 		kv.Add("watermark test", report.Text(fmt.Sprintf("%d probes, %d decoy keys; %d of %d independent controls at p ≤ %g (smallest p %.2g)",
 			w.Probes, w.Decoys, w.Flagged, w.Negatives, w.Alpha, w.MinP)))
 	}
-	kv.Add("seed", report.Int(int64(r.Seed)))
+	kv.Add("seed", report.Text(strconv.FormatUint(r.Seed, 10)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
 	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
 	if slices.Contains(r.Statistics, audit.StatWatermark) {

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-audit/lineage/journal"
-	"os"
+	"io"
 	"strconv"
 	"time"
 
@@ -184,7 +184,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	}); err != nil {
 		return err
 	}
-	fp, done, err := probeJournaled(ctx, g, &o.remote, ref, s, id, o.topK)
+	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, ref, s, id, o.topK)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // committed to the database batch by batch (package journal), so a probe
 // that is killed resumes where it stopped and asks nothing twice; the
 // journal is dropped once the fingerprint is stored.
-func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, func(context.Context) error, error) {
+func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, func(context.Context) error, error) {
 	noop := func(context.Context) error { return nil }
 	r, err := remote.ParseRef(ref)
 	if err != nil || r.Kind == remote.RefFile {
@@ -236,7 +236,7 @@ func probeJournaled(ctx context.Context, g *globalOptions, ro *remoteOptions, re
 		return nil, nil, err
 	}
 	if asked, replayed := j.Counts(); replayed > 0 {
-		fmt.Fprintf(os.Stderr, "lineage probe: resumed: %d answers replayed from the journal, %d asked\n", replayed, asked)
+		fmt.Fprintf(stderr, "lineage probe: resumed: %d answers replayed from the journal, %d asked\n", replayed, asked)
 	}
 	done := func(ctx context.Context) error {
 		return updateDB(ctx, g, func(tx *store.Tx) error { return tx.DeleteAnswers(job) })

@@ -149,6 +149,11 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 				return fmt.Errorf("suite %q belongs to no enrolment", o.suite)
 			}
 		}
+		if o.suite == "" {
+			if es, err := tx.Enrolments(); err == nil && len(es) == 0 {
+				return nil // an empty database: an empty report
+			}
+		}
 		cases, err := loadCases(tx, names)
 		if err != nil {
 			return err
@@ -196,16 +201,12 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		return err
 	}
 	if o.plot != "" {
+		paths := figurePaths(o.plot, doc.Teachers)
 		for i := range doc.Teachers {
-			path := o.plot
-			if len(doc.Teachers) > 1 {
-				ext := filepath.Ext(path)
-				path = strings.TrimSuffix(path, ext) + "-" + safeFileName(doc.Teachers[i].Teacher) + ext
+			if err := report.SaveFigure(paths[i], doc.Teachers[i].fig); err != nil {
+				return fmt.Errorf("--plot %s: %w", paths[i], err)
 			}
-			if err := report.SaveFigure(path, doc.Teachers[i].fig); err != nil {
-				return err
-			}
-			doc.Figures = append(doc.Figures, path)
+			doc.Figures = append(doc.Figures, paths[i])
 		}
 	}
 	if o.format == report.FormatJSON {
@@ -353,6 +354,30 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 		fig.Suspects = append(fig.Suspects, report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict})
 	}
 	return fig, nil
+}
+
+// figurePaths returns a figure path per teacher: plot itself for one
+// teacher, else plot with "-NAME" before its extension, NAME made safe for
+// a file name; teachers whose safe names collide ("x y", "x_y") get "-2",
+// "-3", … after the name, so no figure overwrites another.
+func figurePaths(plot string, ts []teacherSummary) []string {
+	if len(ts) == 1 {
+		return []string{plot}
+	}
+	ext := filepath.Ext(plot)
+	base := strings.TrimSuffix(plot, ext)
+	used := map[string]bool{} // lower-cased: case-insensitive file systems
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		name := safeFileName(t.Teacher)
+		p := base + "-" + name + ext
+		for n := 2; used[strings.ToLower(p)]; n++ {
+			p = base + "-" + name + "-" + strconv.Itoa(n) + ext
+		}
+		used[strings.ToLower(p)] = true
+		out[i] = p
+	}
+	return out
 }
 
 // safeFileName keeps a teacher name usable in a file name.

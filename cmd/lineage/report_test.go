@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -38,6 +39,29 @@ func TestSafeFileName(t *testing.T) {
 	for _, tt := range tests {
 		if got := safeFileName(tt.in); got != tt.want {
 			t.Errorf("safeFileName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFigurePaths(t *testing.T) {
+	ts := func(names ...string) []teacherSummary {
+		var out []teacherSummary
+		for _, n := range names {
+			out = append(out, teacherSummary{Teacher: n})
+		}
+		return out
+	}
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{[]string{"acme"}, []string{"m.png"}},
+		{[]string{"acme", "x y", "x_y", "X_Y", "x_y-2"}, []string{"m-acme.png", "m-x_y.png", "m-x_y-2.png", "m-X_Y-3.png", "m-x_y-2-2.png"}},
+	}
+	for _, tc := range tests {
+		got := figurePaths("m.png", ts(tc.names...))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("figurePaths(%q) = %q, want %q", tc.names, got, tc.want)
 		}
 	}
 }
