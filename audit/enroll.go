@@ -96,9 +96,12 @@ type Enrolled struct {
 	Report EnrolReport
 }
 
-// Upper bounds of EnrollOptions: far beyond any useful enrolment, they keep
-// a mistyped flag from asking for more memory than a machine has.
+// Bounds of EnrollOptions. MinControls positives give the selection half
+// the two positives (and the negatives) a discriminant needs; the upper
+// bounds, far beyond any useful enrolment, keep a mistyped flag from asking
+// for more memory than a machine has.
 const (
+	MinControls  = 3
 	MaxControls  = 256    // positive controls
 	MaxSuiteSize = 100000 // probes
 	MaxWorkers   = 1024   // controls trained at once
@@ -107,10 +110,13 @@ const (
 // ErrOptions is wrapped by errors about EnrollOptions out of range.
 var ErrOptions = errors.New("bad enrolment options")
 
-// Check reports options out of range (negative, or above MaxControls,
-// MaxSuiteSize or MaxWorkers); Enroll calls it first, and a command can
-// call it before any other work.
+// Check reports options out of range (negative, Controls below
+// MinControls, or above MaxControls, MaxSuiteSize or MaxWorkers); Enroll
+// calls it first, and a command can call it before any other work.
 func (o EnrollOptions) Check() error {
+	if o.Controls > 0 && o.Controls < MinControls {
+		return fmt.Errorf("%w: controls %d, want 0 (the default) or %d to %d", ErrOptions, o.Controls, MinControls, MaxControls)
+	}
 	for _, c := range []struct {
 		name   string
 		v, max int

@@ -51,6 +51,14 @@ func (t *Tx) checkControl(name string, c Control) error {
 	return nil
 }
 
+func controlIDs(cs []Control) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.FP
+	}
+	return out
+}
+
 // checkRole checks a control's role and half.
 func checkRole(name string, c Control) error {
 	switch c.Role {
@@ -106,7 +114,8 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 
 // AddReference appends c (its Role forced to RoleReference) to the
 // controls of the enrolment named name. The fingerprint must be stored and
-// must not be the teacher's own.
+// must not be the teacher's own, nor have the outputs (content hash) of the
+// teacher or of a control already there.
 // Adding a control equal to an existing one is a no-op; a different
 // control with the same fingerprint gives ErrExists.
 func (t *Tx) AddReference(name string, c Control) error {
@@ -127,6 +136,16 @@ func (t *Tx) AddReference(name string, c Control) error {
 				return nil
 			}
 			return exists("control", c.FP, "of teacher "+name)
+		}
+	}
+	// The same model under another name would count twice in the null.
+	fp, err := t.Fingerprint(c.FP)
+	if err != nil {
+		return err
+	}
+	for _, id := range append([]string{e.TeacherFP}, controlIDs(e.Controls)...) {
+		if o, err := t.Fingerprint(id); err == nil && o.Hash == fp.Hash {
+			return exists("control", c.FP, fmt.Sprintf("its outputs are those of %q, already in teacher %s's enrolment", id, name))
 		}
 	}
 	e.Controls = append(e.Controls, c)

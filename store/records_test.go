@@ -55,6 +55,15 @@ func TestRecords(t *testing.T) {
 		{"reference to unknown teacher", func(tx *Tx) error { return tx.AddReference("nobody", Control{FP: "neg"}) }, ErrNotFound},
 		{"reference already a control", func(tx *Tx) error { return tx.AddReference("acme", Control{FP: "neg"}) }, ErrExists},
 		{"reference is the teacher", func(tx *Tx) error { return tx.AddReference("acme", Control{FP: "teacher"}) }, ErrExists},
+		{"reference duplicates a control", func(tx *Tx) error {
+			fp := newTestFP("neg", su, 2) // populate's "neg" outputs under another ID
+			fp.ID, fp.Model.Name = "neg-again", "neg-again"
+			fp.Hash = fp.ComputeHash()
+			if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
+				return err
+			}
+			return tx.AddReference("acme", Control{FP: "neg-again"})
+		}, ErrExists},
 		{"replace an enrolment's teacher", func(tx *Tx) error {
 			return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{Replace: true})
 		}, ErrInUse},

@@ -101,11 +101,12 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		return err
 	}
 	var jrn *journal.Model
+	job := ""
 	if journaled {
 		// A remote teacher's answers are committed to the database as they
 		// arrive, so a killed distillation never pays for a query twice.
 		db := &dbPerCall{g: g}
-		job := fmt.Sprintf("distill:%s:%s:transfer=%s:reveal=%s:queries=%d:jitter=%g:seed=%d",
+		job = fmt.Sprintf("distill:%s:%s:transfer=%s:reveal=%s:queries=%d:jitter=%g:seed=%d",
 			remote.StripCredentials(o.teacher), sp.Train.Hash[:16], o.transfer, o.reveal, o.queries, o.jitter, o.seed)
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
 			return err
@@ -113,6 +114,9 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		cfg.Teacher = jrn
 	}
 	res, err := o.runTraining(ctx, c, cfg, "distill")
+	if errors.Is(err, journal.ErrMismatch) {
+		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+	}
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
-	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls; negatives are %d× as many (0: %d)", audit.NegativesPerPositive, audit.DefaultControls))
+	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d; negatives are %d× as many (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite (0: %d)", audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
@@ -143,7 +143,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
-		return fmt.Errorf("enrol %q: too few negative controls to calibrate (raise --controls, to 6 at least): %w", name, err)
+		return fmt.Errorf("enrol %q: too few negative controls to calibrate (raise --controls): %w", name, err)
 	}
 	if err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
@@ -162,12 +162,21 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	return report.RenderKV(c.OutOrStdout(), enrolKV(&enr.Report), o.format)
 }
 
-// checkNewEnrolment fails when name is already enrolled.
+// checkNewEnrolment fails when name is already enrolled, or when a removed
+// enrolment of that name left its suite name or teacher fingerprint behind
+// (db rm enrolment keeps them, and the new enrolment would collide with
+// them only when it saves, after all the training).
 func checkNewEnrolment(tx *store.Tx, name string) error {
 	if _, err := tx.Enrolment(name); err == nil {
 		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with `lineage db rm enrolment %s`)", name, store.ErrExists, name)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
+	}
+	if _, err := tx.SuiteHash(name); err == nil {
+		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove it with `lineage db rm suite %s --force`)", name, store.ErrExists, name)
+	}
+	if tx.HasFingerprint(name + "/teacher") {
+		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove the fingerprints %s/…)", name, name+"/teacher", store.ErrExists, name)
 	}
 	return nil
 }

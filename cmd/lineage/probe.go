@@ -232,6 +232,9 @@ func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro 
 		return nil, nil, err
 	}
 	fp, err := fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
+	if errors.Is(err, journal.ErrMismatch) {
+		return nil, nil, fmt.Errorf("%w: the interrupted probe used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
