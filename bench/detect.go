@@ -163,6 +163,10 @@ func Detect(ctx context.Context, opts DetectOptions) (*DetectReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: enrol the teacher: %w", err)
 	}
+	// A control may share a seed with no teacher and no suspect.
+	for _, sp := range suspects {
+		used[sp.Recipe.Seed] = true
+	}
 	if err := checkSeeds(enr, used); err != nil {
 		return nil, err
 	}
@@ -289,6 +293,7 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 			res.MinP = math.Min(res.MinP, st.P)
 		}
 	}
+	res.BaselineP = 1 // no baseline: nothing flagged
 	if bl.ok() {
 		if res.BaselineP, err = bl.pValue(fp); err != nil {
 			return res, fmt.Errorf("baseline: %w", err)

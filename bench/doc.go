@@ -84,7 +84,7 @@
 // the teacher misclassifies — tested with compare.Test against the same
 // null (the enrolment's calibration negatives' values of that statistic on
 // the same probes). It needs no extra queries beyond those probes, so its
-// queries per audit is their number (16 in the seed-1 full run). When a
+// queries per audit is their number (15 in the seed-1 full run). When a
 // suite has fewer than audit.MinMistakeProbes mistake probes the baseline
 // is reported as unavailable with the reason, not computed on other
 // inputs: the enrolment keeps no control models, only their fingerprints
@@ -99,8 +99,9 @@
 //     below α.
 //   - auc: ROC AUC of the score −log10(min p) (the smallest p-value of
 //     the statistics the audit combines, audit.StatisticKeys, and of the
-//     combined p — the ranking an enrolment's calibration uses) over all
-//     positives
+//     combined p, which also carries the watermark's; an enrolment's
+//     calibration ranks by the first two only, having no watermark test of
+//     its controls) over all positives
 //     against all negatives, ties counting one half; auc_within_reach: the
 //     same with the positive families that state a limit left out (kd-t1
 //     and extract-label-plain: Family.Limit says why a behavioural audit

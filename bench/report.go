@@ -243,7 +243,7 @@ func (f FamilyResult) why() string {
 	case f.Reason != "":
 		return "why: " + f.Reason
 	}
-	return "why: no mechanism known (chance, or a quick run's small suite)"
+	return "why: no mechanism known (chance, or in a quick run the small suite)"
 }
 
 // limitedFamilies returns the names of the positive families that have a
@@ -309,6 +309,10 @@ func (r *DetectReport) Shortfalls() []string {
 				f.Name, f.Rate01, f.Flagged01, f.N, f.MedianP, f.Flagged01, f.N, binomialTail(f.Flagged01, f.N, Alphas[0]), f.why())
 		}
 	}
+	if over := negativeFamiliesOver(r.Families); over > 0 {
+		add("%d negative famil%s over FPR 0.05 at α=0.01; with valid p-values, some family of the %d would be over with probability %.2g",
+			over, plural(over, "y", "ies"), countKind(r.Families, Negative), someFamilyOver(r.Families))
+	}
 	if r.FPR01 > 0.02 {
 		add("overall FPR %.3f > 0.02 at α=0.01", r.FPR01)
 	}
@@ -326,4 +330,46 @@ func (r *DetectReport) Shortfalls() []string {
 		add("does not beat the baseline: TPR %.3f vs %.3f, FPR %.3f vs %.3f at α=0.01", r.TPR01, b.TPR01, r.FPR01, b.FPR01)
 	}
 	return out
+}
+
+// negativeFamiliesOver counts the negative families flagged more often
+// than 0.05 at α = 0.01.
+func negativeFamiliesOver(fs []FamilyResult) int {
+	n := 0
+	for _, f := range fs {
+		if f.Kind == Negative && f.Rate01 > 0.05 {
+			n++
+		}
+	}
+	return n
+}
+
+func countKind(fs []FamilyResult, k Kind) int {
+	n := 0
+	for _, f := range fs {
+		if f.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// someFamilyOver is the chance, under valid independent p-values, that at
+// least one negative family is flagged more often than 0.05 at α = 0.01:
+// 1 − Π_f P(at most ⌊0.05·N_f⌋ flags of N_f).
+func someFamilyOver(fs []FamilyResult) float64 {
+	none := 1.0
+	for _, f := range fs {
+		if f.Kind == Negative && f.N > 0 {
+			none *= 1 - binomialTail(int(math.Floor(0.05*float64(f.N)))+1, f.N, Alphas[0])
+		}
+	}
+	return 1 - none
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
