@@ -16,3 +16,12 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// subcommandArgs is the Args of a command that only groups subcommands:
+// any argument left over names an unknown subcommand.
+func subcommandArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())}
+	}
+	return nil
+}

@@ -16,7 +16,7 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 		Use:   "bench",
 		Short: "Run lineage's documented, seeded experiments",
 		Long:  "bench runs experiments that measure lineage itself. They train their own models, touch no database and print their figures.",
-		Args:  exactArgs(0, "a subcommand"),
+		Args:  subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return usageError{fmt.Errorf("%s: want a subcommand (see --help)", c.CommandPath())}
 		},

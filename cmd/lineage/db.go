@@ -23,7 +23,7 @@ func newDBCommand(g *globalOptions) *cobra.Command {
 		Short: "Inspect and maintain the database: ls, show, rm, verify, export, import",
 		Long: `db works on the lineage database (--db, $LINEAGE_DB, or lineage.db). ls, show, verify and
 export open it read-only and never modify the file.`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return usageError{errors.New("lineage db: want a subcommand (ls, show, rm, verify, export, import)")}
 		},
@@ -169,7 +169,7 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the database's structure and every record (exit status 1 on any problem)",
-		Args:  cobra.NoArgs,
+		Args:  subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			db, err := openDB(g, true)
 			if err != nil {

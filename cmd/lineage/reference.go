@@ -25,7 +25,7 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reference",
 		Short: "Manage reference models: independent models that join a teacher's null",
-		Args:  cobra.NoArgs,
+		Args:  subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return usageError{errors.New("lineage reference: want a subcommand (add)")}
 		},

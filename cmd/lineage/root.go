@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,8 @@ func codeOf(err error) int {
 		return exitDerived
 	case errors.As(err, &u):
 		return exitUsage
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		return exitUsage // cobra's, for a root command line naming no command
 	default:
 		return exitError
 	}

@@ -142,3 +142,23 @@ func TestTrainFlagErrors(t *testing.T) {
 		t.Errorf("same.lnm exists: a refused run wrote it")
 	}
 }
+
+// TestUnknownCommand checks that naming no known command is a usage error
+// (status 2) at every level, with one line naming it.
+func TestUnknownCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nosuchcmd"}, `unknown command "nosuchcmd" for "lineage"`},
+		{[]string{"db", "nosub"}, `unknown command "nosub" for "lineage db"`},
+		{[]string{"reference", "nosub"}, `unknown command "nosub" for "lineage reference"`},
+		{[]string{"bench", "nosub"}, `unknown command "nosub" for "lineage bench"`},
+	}
+	for _, tc := range tests {
+		code, stderr := runLineage(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("lineage %s: status %d, stderr %q; want %d and one line with %q", strings.Join(tc.args, " "), code, stderr, exitUsage, tc.want)
+		}
+	}
+}
