@@ -313,30 +313,6 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	return tr, nil
 }
 
-// calibrationRates returns the TPR and FPR the enrolment's calibration
-// controls had at alpha: counted from their stored p-values when the report
-// has them (any alpha), else read from its Rates when one was measured at
-// alpha, else −1 for unknown (also for a role without controls).
-func calibrationRates(cal compare.Calibration, alpha float64) (tpr, fpr float64) {
-	if len(cal.PosP) > 0 || len(cal.NegP) > 0 {
-		r := compare.RatesOf(cal.PosP, cal.NegP, []float64{alpha})[0]
-		return unknownIfNaN(r.TPR), unknownIfNaN(r.FPR)
-	}
-	for _, r := range cal.Rates {
-		if r.Alpha == alpha {
-			return r.TPR, r.FPR
-		}
-	}
-	return -1, -1
-}
-
-func unknownIfNaN(v float64) float64 {
-	if math.IsNaN(v) {
-		return -1
-	}
-	return v
-}
-
 // verdictP returns the lineage test's p-value for a model whose decision
 // values are x (see decide).
 func (r *reference) verdictP(x []float64) (float64, error) {
