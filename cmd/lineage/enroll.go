@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -49,7 +50,9 @@ no part in choosing probes; the true- and false-positive rates printed are measu
 
 The suite hash printed is a commitment: publish it before any dispute, so that nobody can
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
-interrupted enrolment leaves nothing behind and can simply be run again.
+interrupted enrolment leaves nothing behind and can simply be run again; run again
+after it completed, with the same teacher, seed, controls and suite size, it prints the stored
+report.
 
 A quarter of the suite are conferrable adversarial probes, crafted so that the selection half's
 positive controls follow the teacher there and its negative controls do not. Another quarter are
@@ -131,6 +134,20 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", o.model,
 			strings.Join(teacher.Labels, " "), o.data, strings.Join(data.Labels, " "))
 	}
+	// A rerun of an enrolment that completed (killed after its commit,
+	// before it printed) finds it stored with this teacher and settings:
+	// there is nothing to do but print its report.
+	var done *audit.EnrolReport
+	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
+		done = sameEnrolment(tx, name, teacher.Info().Hash, opts)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if done != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q is already enrolled with this teacher, seed, controls and suite size (an earlier run completed); its report follows\n", name)
+		return printEnrolReport(c, o.format, done)
+	}
 	// Refuse an existing name before the long work (and again in the final
 	// transaction, in case another process enrolled it meanwhile), without
 	// creating the database yet: a failed enrolment leaves no file behind.
@@ -156,10 +173,40 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	}); err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
-	if o.format == report.FormatJSON {
-		return writeJSON(c.OutOrStdout(), enr.Report)
+	return printEnrolReport(c, o.format, &enr.Report)
+}
+
+// printEnrolReport writes an enrolment report in format f.
+func printEnrolReport(c *cobra.Command, f report.Format, r *audit.EnrolReport) error {
+	if f == report.FormatJSON {
+		return writeJSON(c.OutOrStdout(), r)
 	}
-	return report.RenderKV(c.OutOrStdout(), enrolKV(&enr.Report), o.format)
+	return report.RenderKV(c.OutOrStdout(), enrolKV(r), f)
+}
+
+// sameEnrolment returns the stored report of enrolment name when it was
+// made from the teacher whose hash is teacherHash with opts' seed, number
+// of controls and suite size (the defaults filled in), else nil.
+func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOptions) *audit.EnrolReport {
+	e, err := tx.Enrolment(name)
+	if err != nil || len(e.Report) == 0 {
+		return nil
+	}
+	var rep audit.EnrolReport
+	if json.Unmarshal(e.Report, &rep) != nil {
+		return nil
+	}
+	k, n := opts.Controls, opts.SuiteSize
+	if k == 0 {
+		k = audit.DefaultControls
+	}
+	if n == 0 {
+		n = audit.DefaultSuiteSize
+	}
+	if rep.Teacher.Hash != teacherHash || rep.Seed != opts.Seed || rep.Positives != k || rep.Probes != n {
+		return nil
+	}
+	return &rep
 }
 
 // checkNewEnrolment fails when name is already enrolled, or when a removed
