@@ -63,6 +63,12 @@ func TestDetectQuick(t *testing.T) {
 		if s.Family == "serve-t2" && s.LabelOnly {
 			t.Errorf("suspect %s served at T=2 looks label-only", s.Name)
 		}
+		if s.Family == "serve-label" && !s.LabelOnly {
+			t.Errorf("suspect %s serves labels but was not audited label-only", s.Name)
+		}
+		if !rep.Baseline.Available && s.BaselineP != 1 {
+			t.Errorf("suspect %s: baseline p %g without a baseline, want 1", s.Name, s.BaselineP)
+		}
 	}
 	for _, f := range rep.Families {
 		if f.Flagged01 != flagged[f.Name] || f.N != 1 || f.Flagged05 < f.Flagged01 {

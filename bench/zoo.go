@@ -139,7 +139,7 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 // QuickFamilies are the families a quick run keeps, one suspect each: a
 // handful of each kind, including the hardest negative.
 var QuickFamilies = []string{
-	"kd-t4", "extract-label", "kd-finetune", "serve-t2",
+	"kd-t4", "extract-label", "kd-finetune", "serve-t2", "serve-label",
 	"independent-seed", "half-data", "student-of-other", "teacher-recipe",
 }
 
