@@ -46,3 +46,45 @@ func BenchmarkGetFingerprint(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen opens a store of 2,000 fingerprints of 300 probes × 10
+// labels (about 25 MB: a registry of a dozen enrolments and their
+// suspects), read-only and read-write; Open walks its page tree.
+func BenchmarkOpen(b *testing.B) {
+	path := tempPath(b)
+	s, err := Open(path, Options{Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	su := newTestSuite("bench", 300, 8, 1)
+	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	su.Hash = ""
+	fp := newTestFP("x", su, 1)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		for i := range 2000 {
+			f := *fp
+			f.ID = fmt.Sprint("fp-", i)
+			f.Model.Hash = f.ID
+			f.Hash = f.ComputeHash()
+			if err := tx.PutFingerprint(&f, PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	for _, ro := range []bool{true, false} {
+		b.Run(fmt.Sprint("readonly=", ro), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Open(path, Options{ReadOnly: ro, Timeout: time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+		})
+	}
+}
