@@ -32,13 +32,7 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 		if !opts.Replace {
 			return exists("fingerprint", fp.ID, "with other content")
 		}
-		var users []string
-		for _, u := range t.fingerprintUsers(fp.ID) {
-			if strings.HasPrefix(u, "enrolment ") {
-				users = append(users, u)
-			}
-		}
-		if len(users) > 0 {
+		if users := t.fingerprintEnrolments(fp.ID); len(users) > 0 {
 			return &InUseError{Kind: TypeFingerprint, Name: fp.ID, By: users, Op: "replace"}
 		}
 	}

@@ -306,6 +306,18 @@ func bucketFor(typ string) []byte {
 
 // fingerprintUsers lists the enrolments and audits referring to fp id.
 func (t *Tx) fingerprintUsers(id string) []string {
+	users := t.fingerprintEnrolments(id)
+	t.eachJSON(bucketAudits, func(k []byte, _ *Enrolment, r *AuditRecord) {
+		if r.Suspect == id {
+			users = append(users, "audit "+string(k))
+		}
+	})
+	return users
+}
+
+// fingerprintEnrolments lists the enrolments referring to fp id (as
+// teacher or control), each as "enrolment NAME".
+func (t *Tx) fingerprintEnrolments(id string) []string {
 	var users []string
 	t.eachJSON(bucketEnrol, func(k []byte, e *Enrolment, _ *AuditRecord) {
 		uses := e.TeacherFP == id
@@ -314,11 +326,6 @@ func (t *Tx) fingerprintUsers(id string) []string {
 		}
 		if uses {
 			users = append(users, "enrolment "+string(k))
-		}
-	})
-	t.eachJSON(bucketAudits, func(k []byte, _ *Enrolment, r *AuditRecord) {
-		if r.Suspect == id {
-			users = append(users, "audit "+string(k))
 		}
 	})
 	return users

@@ -7,7 +7,6 @@ import (
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Problem is one inconsistency Verify found: the record type (or "bbolt"
@@ -44,16 +43,8 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 		r.Problems = append(r.Problems, Problem{Type: typ, ID: id, Problem: fmt.Sprintf(format, args...)})
 	}
 	// bbolt's Check walks the pages in a goroutine of its own, where a
-	// page id past the end of the file is a fatal memory fault rather than
-	// a panic; walking every bucket here first, under the store's guard,
-	// turns such damage into a problem instead of a crash.
-	if err := s.View(ctx, func(tx *Tx) error { return walk(tx.tx.Cursor()) }); err != nil {
-		if ctx.Err() != nil {
-			return r, err
-		}
-		bad("bbolt", "", "%v", err)
-		return r, nil
-	}
+	// wild page id is an unrecoverable fault; Open has walked the page tree
+	// already (checkPages), so Check only meets pages known to be sound.
 	err := s.View(ctx, func(tx *Tx) error {
 		for err := range tx.tx.Check() {
 			bad("bbolt", "", "%v", err)
@@ -166,22 +157,4 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 		return ctx.Err()
 	})
 	return r, err
-}
-
-// walk visits every key of the bucket c iterates and, recursively, of its
-// sub-buckets, touching every page of the tree.
-func walk(c *bolt.Cursor) error {
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v != nil {
-			continue
-		}
-		sub := c.Bucket().Bucket(k)
-		if sub == nil {
-			return fmt.Errorf("%w: key %q is neither a value nor a bucket", ErrCorrupt, k)
-		}
-		if err := walk(sub.Cursor()); err != nil {
-			return err
-		}
-	}
-	return nil
 }

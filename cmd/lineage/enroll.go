@@ -136,23 +136,22 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	}
 	// A rerun of an enrolment that completed (killed after its commit,
 	// before it printed) finds it stored with this teacher and settings:
-	// there is nothing to do but print its report.
+	// there is nothing to do but print its report. Any other enrolment of
+	// that name is refused before the long work (and again in the final
+	// transaction, in case another process enrolled it meanwhile), without
+	// creating the database yet: a failed enrolment leaves no file behind.
 	var done *audit.EnrolReport
 	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
-		done = sameEnrolment(tx, name, teacher.Info().Hash, opts)
-		return nil
+		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
+			return nil
+		}
+		return checkNewEnrolment(tx, name)
 	}); err != nil {
 		return err
 	}
 	if done != nil {
 		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q is already enrolled with this teacher, seed, controls and suite size (an earlier run completed); its report follows\n", name)
 		return printEnrolReport(c, o.format, done)
-	}
-	// Refuse an existing name before the long work (and again in the final
-	// transaction, in case another process enrolled it meanwhile), without
-	// creating the database yet: a failed enrolment leaves no file behind.
-	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error { return checkNewEnrolment(tx, name) }); err != nil {
-		return err
 	}
 
 	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
