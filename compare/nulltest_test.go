@@ -112,6 +112,19 @@ func TestTestDegenerateNull(t *testing.T) {
 	if err != nil || res.Stats[0].Method != MethodEmpirical || !approx(res.P, 0.2, 1e-12) {
 		t.Errorf("sd=0: err=%v method=%s P=%v, want empirical 0.2", err, res.Stats[0].Method, res.P)
 	}
+	// Half or more of the null one value: the empirical p-value, whatever
+	// the predictive (a suspect just above the tie is not far in the tail).
+	for _, pred := range []Predictive{PredictiveRobust, PredictiveGaussian} {
+		res, err = Test(col(0, 0, 0, 0, 0, 0, 1.5, 2, 3.5), []float64{4}, Options{Predictive: pred})
+		if err != nil || res.Stats[0].Method != MethodEmpirical || !approx(res.P, 0.1, 1e-12) {
+			t.Errorf("predictive %d, 6 of 9 tied: err=%v method=%s P=%v, want empirical 0.1", pred, err, res.Stats[0].Method, res.P)
+		}
+	}
+	// Fewer than half tied: the predictive as usual.
+	res, err = Test(col(0, 0, 0, 0, 1, 1.5, 2, 3.5, 2.5), []float64{4}, Options{})
+	if err != nil || res.Stats[0].Method != MethodT {
+		t.Errorf("4 of 9 tied: err=%v method=%s, want t-predictive", err, res.Stats[0].Method)
+	}
 	// NaN null entries are skipped.
 	res, _ = Test(col(1, 2, math.NaN(), 3, 4, 5), []float64{6}, Options{Predictive: PredictiveGaussian})
 	if res.Stats[0].N != 5 || !approx(res.P, 0.07915121168772891, 1e-9) {

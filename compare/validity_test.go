@@ -79,6 +79,17 @@ func betaBinomialGen(n int, a, b float64) nullGen {
 	}
 }
 
+// pointMassGen: a statistic most independent models score exactly 0 on
+// (a share frac of them), the others lognormal(0, 1).
+func pointMassGen(frac float64) nullGen {
+	return func(rng *rand.Rand) []float64 {
+		if rng.Float64() < frac {
+			return []float64{0}
+		}
+		return []float64{math.Exp(rng.NormFloat64())}
+	}
+}
+
 // rejectionRates returns, per alpha, the fraction of replicates where an
 // independent suspect got combined p ≤ alpha, and the same per statistic.
 func rejectionRates(gen nullGen, opts Options, seed uint64) (comb []float64, per [][]float64) {
@@ -149,6 +160,8 @@ func TestValidity(t *testing.T) {
 		{"betabinomial-18-2", betaBinomialGen(300, 18, 2), Options{}},
 		{"betabinomial-9-1", betaBinomialGen(300, 9, 1), Options{}},
 		{"betabinomial-4-1-n50", betaBinomialGen(50, 4, 1), Options{}},
+		{"point-mass-95", pointMassGen(0.95), Options{}},
+		{"point-mass-80", pointMassGen(0.8), Options{}},
 	}
 	for _, size := range []struct{ n, reps int }{{validityNull, validityReps}, {validityNull64, validityReps64}} {
 		for k, sc := range scenarios {
