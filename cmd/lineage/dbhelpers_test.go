@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"encoding/json"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -55,6 +59,61 @@ func TestMarshalJSONNonFinite(t *testing.T) {
 				t.Errorf("marshalJSON modified its input: P.X = %v", in.P.X)
 			}
 		})
+	}
+}
+
+// TestAuditRecordRoundTrip checks that a stored audit result decodes to
+// what was stored: numbers that were NaN (an unmeasured statistic, no
+// effect size) come back NaN, not 0, so report does not show them as
+// measured zeros.
+func TestAuditRecordRoundTrip(t *testing.T) {
+	nan := math.NaN()
+	in := audit.Result{Suspect: "s", Alpha: 0.01, Results: []audit.TeacherResult{{
+		Teacher: "acme", Verdict: audit.Inconclusive, PValue: 1, PCombined: 1, EffectSize: nan,
+		Statistics: map[string]audit.StatEvidence{
+			"agreement": {Value: 0.9, N: 300, Similarity: 2.2, NullMean: 1.5, NullSD: 0.25, NullN: 64, Z: 2.8, P: 0.01, PEmpirical: 0.02, Method: compare.MethodT},
+			"mistakes":  {Value: nan, Similarity: nan, NullMean: nan, NullSD: nan, Z: nan, P: 1, PEmpirical: 1, Method: compare.MethodInsufficient},
+		},
+		PerKind: map[string]float64{"data": 0.5, "noise": nan}, Temperature: math.Inf(1), TPR: -1, FPR: nan,
+	}}}
+	b, err := marshalJSON(in)
+	if err != nil {
+		t.Fatalf("marshalJSON: %v", err)
+	}
+	var got audit.Result
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("Unmarshal: %v\n%s", err, b)
+	}
+	tr := got.Results[0]
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"p_value", tr.PValue, 1},
+		{"effect_size", tr.EffectSize, nan},
+		{"fitted_temperature", tr.Temperature, nan}, // ±Inf is written as null too
+		{"calibration_tpr", tr.TPR, -1},
+		{"calibration_fpr", tr.FPR, nan},
+		{"per_kind[data]", tr.PerKind["data"], 0.5},
+		{"per_kind[noise]", tr.PerKind["noise"], nan},
+		{"agreement.similarity", tr.Statistics["agreement"].Similarity, 2.2},
+		{"agreement.z", tr.Statistics["agreement"].Z, 2.8},
+		{"mistakes.similarity", tr.Statistics["mistakes"].Similarity, nan},
+		{"mistakes.null_sd", tr.Statistics["mistakes"].NullSD, nan},
+	}
+	for _, c := range checks {
+		if !same(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if tr.Teacher != "acme" || tr.Verdict != audit.Inconclusive || tr.Statistics["agreement"].NullN != 64 || tr.Statistics["mistakes"].Method != compare.MethodInsufficient {
+		t.Errorf("other fields: got %+v", tr)
+	}
+	// Re-encoding what was decoded gives the same bytes.
+	b2, err := marshalJSON(got)
+	if err != nil || string(b2) != string(b) {
+		t.Errorf("re-encoded:\n%s\nwant\n%s (err %v)", b2, b, err)
 	}
 }
 

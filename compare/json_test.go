@@ -1,0 +1,97 @@
+package compare
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+)
+
+// sameFloat reports whether a and b are equal or both NaN.
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+
+// TestJSONRoundTrip checks that results with NaN (unmeasured) numbers
+// decode to what was encoded: NaN, never a silent 0. A stored enrolment
+// report whose calibration had no positive controls of some kind must not
+// read back as a measured TPR of 0.
+func TestJSONRoundTrip(t *testing.T) {
+	nan := math.NaN()
+	cal := Calibration{
+		PosP:  []float64{0.001, nan},
+		NegP:  []float64{0.5},
+		Rates: []Rate{{Alpha: 0.01, TPR: nan, FPR: 0, FPRUpper: 0.05}, {Alpha: 0.05, TPR: 0.5, FPR: nan, FPRUpper: 0.1}},
+		AUC:   nan,
+	}
+	b, err := json.Marshal(cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Calibration
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	if !sameFloat(got.AUC, nan) || len(got.PosP) != 2 || !sameFloat(got.PosP[1], nan) || got.PosP[0] != 0.001 || len(got.NegP) != 1 {
+		t.Errorf("calibration: got %+v, want %+v", got, cal)
+	}
+	for i, r := range got.Rates {
+		w := cal.Rates[i]
+		if !sameFloat(r.Alpha, w.Alpha) || !sameFloat(r.TPR, w.TPR) || !sameFloat(r.FPR, w.FPR) || !sameFloat(r.FPRUpper, w.FPRUpper) {
+			t.Errorf("rate %d: got %+v, want %+v", i, r, w)
+		}
+	}
+	// nil slices stay nil (an enrolment report without stored p-values).
+	var empty Calibration
+	b, _ = json.Marshal(Calibration{AUC: 0.9})
+	if err := json.Unmarshal(b, &empty); err != nil || empty.PosP != nil || empty.AUC != 0.9 {
+		t.Errorf("Calibration{AUC: 0.9} via %s: got %+v, %v", b, empty, err)
+	}
+
+	sr := StatResult{X: nan, Mean: 0.2, SD: nan, N: 3, Z: nan, P: 1, PEmpirical: 1, Method: MethodInsufficient, Lambda: 1}
+	b, err = json.Marshal(sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gs StatResult
+	if err := json.Unmarshal(b, &gs); err != nil {
+		t.Fatal(err)
+	}
+	if !sameFloat(gs.X, nan) || !sameFloat(gs.SD, nan) || !sameFloat(gs.Z, nan) || gs.Mean != 0.2 || gs.N != 3 || gs.Method != MethodInsufficient || gs.Lambda != 1 {
+		t.Errorf("StatResult via %s: got %+v, want %+v", b, gs, sr)
+	}
+}
+
+// FuzzStatResultJSON round-trips a StatResult through JSON: finite numbers
+// come back exact, non-finite ones as NaN.
+func FuzzStatResultJSON(f *testing.F) {
+	f.Add(1.0, 0.5, 0.1, 3, 2.0, 0.01, 0.05, 0.7)
+	f.Add(math.NaN(), math.Inf(1), 0.0, 0, math.Inf(-1), 1.0, 1.0, 1.0)
+	f.Fuzz(func(t *testing.T, x, mean, sd float64, n int, z, p, pe, lambda float64) {
+		in := StatResult{X: x, Mean: mean, SD: sd, N: n, Z: z, P: p, PEmpirical: pe, Method: MethodT, Lambda: lambda}
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got StatResult
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", b, err)
+		}
+		norm := func(v float64) float64 {
+			if math.IsInf(v, 0) {
+				return math.NaN()
+			}
+			return v
+		}
+		want := StatResult{X: norm(x), Mean: norm(mean), SD: norm(sd), N: n, Z: norm(z), P: norm(p), PEmpirical: norm(pe), Method: MethodT, Lambda: norm(lambda)}
+		gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
+		for i := 0; i < gv.NumField(); i++ {
+			g, w := gv.Field(i), wv.Field(i)
+			if g.Kind() == reflect.Float64 {
+				if !sameFloat(g.Float(), w.Float()) {
+					t.Errorf("field %s: got %v, want %v (via %s)", gv.Type().Field(i).Name, g.Float(), w.Float(), b)
+				}
+			} else if g.Interface() != w.Interface() {
+				t.Errorf("field %s: got %v, want %v", gv.Type().Field(i).Name, g.Interface(), w.Interface())
+			}
+		}
+	})
+}
