@@ -476,6 +476,14 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
 			continue
 		}
+		if !labelOnly && ctl.Role == store.RoleReference && compare.LabelOnly(c.Controls[i].P) {
+			// A reference fingerprinted through a label-only endpoint has
+			// no probabilities to compare with a full-output suspect's:
+			// as a one-hot model among soft ones it would stand for a
+			// population the suspect is not drawn from. It joins the
+			// label-only null only.
+			continue
+		}
 		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
 		if err != nil {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)

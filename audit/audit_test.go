@@ -415,3 +415,34 @@ func colVectors(v []float64) [][]float64 {
 	}
 	return out
 }
+
+// TestLabelOnlyReference checks that a reference fingerprinted through a
+// label-only endpoint joins the null of label-only suspects only: a
+// full-output suspect's audit is the same with or without it, a
+// label-only suspect's null counts it.
+func TestLabelOnlyReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	base := synthCase(t, rng, 6, 24)
+	withReport(t, base)
+	soft := follow(rng, base.Teacher.P, 0.5)
+	labels := oneHot(follow(rng, base.Teacher.P, 0.5))
+	ref := &fingerprint.Fingerprint{ID: "ref", Suite: base.Suite.Hash, P: oneHot(follow(rng, base.Teacher.P, 0.4))}
+	e := *base.Enrolment
+	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...), store.Control{FP: ref.ID, Role: store.RoleReference})
+	withRef := Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
+		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), ref)}
+	for _, tt := range []struct {
+		name      string
+		p         blas32.General
+		wantExtra int
+	}{{"full output", soft, 0}, {"label only", labels, 1}} {
+		without := auditSuspect(t, base, tt.name, tt.p)
+		with := auditSuspect(t, &withRef, tt.name, tt.p)
+		if got := with.NullSize - without.NullSize; got != tt.wantExtra {
+			t.Errorf("%s suspect: null size %d with the label-only reference, %d without; want %d more", tt.name, with.NullSize, without.NullSize, tt.wantExtra)
+		}
+		if tt.wantExtra == 0 && (with.PValue != without.PValue || with.Verdict != without.Verdict) {
+			t.Errorf("%s suspect: p %g (%s) with the label-only reference, %g (%s) without; want the same", tt.name, with.PValue, with.Verdict, without.PValue, without.Verdict)
+		}
+	}
+}

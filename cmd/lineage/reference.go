@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -38,7 +39,9 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 suite, stores the fingerprint under ID NAME and adds it to the teacher's controls as a
 reference: a model you know to be independent of the teacher. Later audits compare
 suspects with the negative controls and every reference, so more references mean a
-better-estimated null. Only add models you are sure were not derived from the teacher.`,
+better-estimated null. Only add models you are sure were not derived from the teacher.
+A reference whose answers are labels only (an endpoint that serves no probabilities)
+joins the null of label-only suspects only.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
 		Args:    exactArgs(1, "NAME"),
 		RunE:    func(c *cobra.Command, args []string) error { return runReferenceAdd(c.Context(), c, g, o, args[0]) },
@@ -98,12 +101,17 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	}
 	r := struct {
 		probeReport
-		Teacher  string `json:"teacher"`
-		NullSize int    `json:"null_size"`
-	}{newProbeReport(fp, o.model), o.teacher, n}
+		Teacher   string `json:"teacher"`
+		NullSize  int    `json:"null_size"`
+		LabelOnly bool   `json:"label_only,omitempty"`
+	}{newProbeReport(fp, o.model), o.teacher, n, compare.LabelOnly(fp.P)}
 	kv := r.probeReport.kv()
 	kv.Title = "Reference " + id + " for " + o.teacher
 	kv.Add("teacher", report.Text(o.teacher))
 	kv.Add("null size now", report.Int(int64(n)))
+	if r.LabelOnly {
+		// audit.Case.reference: a one-hot reference joins label-only nulls only.
+		kv.Add("label only", report.Text("yes: it joins the null of label-only suspects only"))
+	}
 	return printResult(c.OutOrStdout(), o.format, r, kv)
 }
