@@ -63,7 +63,9 @@ temperature) are shown with their own p-values for explanation.
 Auditing a stored fingerprint records the result in the database (audit record named after
 the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
 leaves the database untouched (opened read-only). A model audit stores nothing unless
---save is given, which stores its fingerprints and the audit record.
+--save is given, which stores its fingerprints (ID --name, or NAME@TEACHER with several
+teachers; a stored fingerprint of other content under that ID is an error, not replaced)
+and the audit record.
 
 Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
 error, 3 with --fail-on-derived when some teacher's verdict is DERIVED.`,
@@ -261,7 +263,12 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				if fp == nil {
 					continue
 				}
-				if err := tx.PutFingerprint(fp, store.PutOptions{Replace: true}); err != nil {
+				// The same model's fingerprint again is a no-op; another
+				// model's stored under this ID is not silently replaced.
+				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+					if errors.Is(err, store.ErrExists) {
+						return fmt.Errorf("--save: %w; choose another --name, or remove it with `lineage db rm fingerprint %s`", err, fp.ID)
+					}
 					return err
 				}
 			}

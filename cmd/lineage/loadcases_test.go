@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
@@ -96,5 +98,64 @@ func TestLoadCasesOnce(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestSaveAuditKeepsOtherFingerprint checks that `audit MODEL --save` does
+// not silently replace a stored fingerprint of other content under the
+// suspect's ID (as `probe` does not without --replace), and that saving the
+// same fingerprint again is fine.
+func TestSaveAuditKeepsOtherFingerprint(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	ctx := context.Background()
+	g := &globalOptions{db: path}
+	var teacher *fingerprint.Fingerprint
+	if err := viewDB(ctx, g, func(tx *store.Tx) (err error) {
+		teacher, err = tx.Fingerprint("acme/teacher")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(row int) *fingerprint.Fingerprint {
+		fp := *teacher
+		fp.ID, fp.Model.Hash = "suspect", "h-suspect"
+		fp.P.Data = make([]float32, len(teacher.P.Data))
+		for i := 0; i < fp.P.Rows; i++ {
+			fp.P.Data[i*fp.P.Cols+(i+row)%fp.P.Cols] = 1
+		}
+		fp.Hash = fp.ComputeHash()
+		return &fp
+	}
+	stored, other := mk(0), mk(1)
+	if err := updateDB(ctx, g, func(tx *store.Tx) error { return tx.PutFingerprint(stored, store.PutOptions{}) }); err != nil {
+		t.Fatal(err)
+	}
+	o := &auditOptions{save: true}
+	res := audit.Result{Suspect: "suspect", Results: []audit.TeacherResult{{Teacher: "acme", Suite: teacher.Suite}}}
+	tests := []struct {
+		name    string
+		fp      *fingerprint.Fingerprint
+		wantErr bool
+	}{
+		{"same content", stored, false},
+		{"other content", other, true},
+	}
+	for _, tt := range tests {
+		err := saveAudit(ctx, g, o, false, res, []*fingerprint.Fingerprint{tt.fp})
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: saveAudit error %v, want error %v", tt.name, err, tt.wantErr)
+		}
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			t.Errorf("%s: error %v does not wrap store.ErrExists", tt.name, err)
+		}
+	}
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		got, err := tx.Fingerprint("suspect")
+		if err == nil && got.Hash != stored.Hash {
+			t.Errorf("stored fingerprint replaced: hash %.12s, want %.12s", got.Hash, stored.Hash)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
