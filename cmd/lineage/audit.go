@@ -164,7 +164,7 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 	defer closeM()
 	suspects := make([]*fingerprint.Fingerprint, len(cases))
 	reasons := map[int]string{}
-	var lastErr error
+	var mismatches []error
 	for i, cs := range cases {
 		id := name
 		if len(cases) > 1 {
@@ -173,7 +173,8 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		fp, err := fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
 		switch {
 		case errors.Is(err, fingerprint.ErrMismatch):
-			reasons[i], lastErr = err.Error(), err
+			reasons[i] = err.Error()
+			mismatches = append(mismatches, err)
 		case err != nil:
 			return audit.Result{}, nil, err
 		default:
@@ -181,7 +182,13 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		}
 	}
 	if len(reasons) == len(cases) {
-		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, lastErr)
+		// Every teacher's reason, on one line: with several teachers the
+		// last one alone would hide why the model fits none of the others.
+		msgs := make([]string, len(mismatches))
+		for i, e := range mismatches {
+			msgs[i] = e.Error()
+		}
+		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
 	res, err := auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
 	return res, suspects, err
@@ -427,3 +434,13 @@ func optFloat(v float64, prec int) report.Cell {
 	}
 	return report.Float(v, prec)
 }
+
+// joinedError wraps several errors with one message (errors.Join's has a
+// line per error; lineage prints an error on one line).
+type joinedError struct {
+	errs []error
+	msg  string
+}
+
+func (e joinedError) Error() string   { return e.msg }
+func (e joinedError) Unwrap() []error { return e.errs }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -157,5 +159,32 @@ func TestSaveAuditKeepsOtherFingerprint(t *testing.T) {
 		return err
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuditModelFitsNoTeacher checks that a model that fits none of the
+// teachers' suites is one error on one line naming every teacher's reason,
+// not only the last teacher's.
+func TestAuditModelFitsNoTeacher(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta") // 2 inputs, 3 labels
+	file := filepath.Join(t.TempDir(), "wide.lnm")
+	if err := model.Save(file, model.NewMLP([]int{5, 3}, model.ActReLU, model.DefaultLabels(3), rand.New(rand.NewPCG(1, 2)))); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCommand()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"--db", path, "audit", file})
+	err := root.ExecuteContext(context.Background())
+	if !errors.Is(err, fingerprint.ErrMismatch) {
+		t.Fatalf("audit: error %v, want a mismatch", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{`has 5 inputs, suite "acme" has 2`, `has 5 inputs, suite "beta" has 2`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error %q is not one line", msg)
 	}
 }
