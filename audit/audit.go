@@ -136,6 +136,14 @@ func (r Result) AnyDerived() bool {
 	return false
 }
 
+// Measured reports whether the suspect was measured against this teacher:
+// it had a fingerprint on the teacher's suite, so the result says something
+// about the pair (whatever its verdict). A result without one is
+// INCONCLUSIVE only because the suspect was not fingerprinted on this suite
+// (or does not fit it), and holds no statistic, not even per probe kind;
+// decoded audit records tell the two apart the same way.
+func (t TeacherResult) Measured() bool { return len(t.PerKind) > 0 }
+
 // StatisticKeys returns the statistics whose p-values decide an audit's
 // verdict (besides the label watermark, StatWatermark): the discriminant
 // score, which combines every similarity feature, and for a suspect with

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -443,6 +444,33 @@ func TestLabelOnlyReference(t *testing.T) {
 		}
 		if tt.wantExtra == 0 && (with.PValue != without.PValue || with.Verdict != without.Verdict) {
 			t.Errorf("%s suspect: p %g (%s) with the label-only reference, %g (%s) without; want the same", tt.name, with.PValue, with.Verdict, without.PValue, without.Verdict)
+		}
+	}
+}
+
+// TestMeasured checks that a result says whether the suspect was measured
+// against the teacher (a fingerprint on its suite, whatever the verdict),
+// also once decoded from a stored audit record.
+func TestMeasured(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	c := synthCase(t, rng, 4, 3) // too few negatives: measured, but INCONCLUSIVE
+	fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.9)}
+	res, err := Audit([]*Case{c, c}, []*fingerprint.Fingerprint{fp, nil}, "s", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Result{res, back} {
+		if !r.Results[0].Measured() || r.Results[1].Measured() {
+			t.Errorf("Measured() = %v, %v; want true (fingerprinted, %s), false (not fingerprinted)",
+				r.Results[0].Measured(), r.Results[1].Measured(), r.Results[0].Verdict)
 		}
 	}
 }

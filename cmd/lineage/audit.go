@@ -63,7 +63,9 @@ temperature) are shown with their own p-values for explanation.
 Auditing a stored fingerprint records the result in the database (audit record named after
 the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
 leaves the database untouched (opened read-only). A model audit stores nothing unless
---save is given, which stores its fingerprints and the audit record.
+--save is given, which stores its fingerprints (ID --name, or NAME@TEACHER with several
+teachers; a stored fingerprint of other content under that ID is an error, not replaced)
+and the audit record.
 
 Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
 error, 3 with --fail-on-derived when some teacher's verdict is DERIVED.`,
@@ -162,7 +164,7 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 	defer closeM()
 	suspects := make([]*fingerprint.Fingerprint, len(cases))
 	reasons := map[int]string{}
-	var lastErr error
+	var mismatches []error
 	for i, cs := range cases {
 		id := name
 		if len(cases) > 1 {
@@ -171,7 +173,8 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		fp, err := fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
 		switch {
 		case errors.Is(err, fingerprint.ErrMismatch):
-			reasons[i], lastErr = err.Error(), err
+			reasons[i] = err.Error()
+			mismatches = append(mismatches, err)
 		case err != nil:
 			return audit.Result{}, nil, err
 		default:
@@ -179,7 +182,13 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		}
 	}
 	if len(reasons) == len(cases) {
-		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, lastErr)
+		// Every teacher's reason, on one line: with several teachers the
+		// last one alone would hide why the model fits none of the others.
+		msgs := make([]string, len(mismatches))
+		for i, e := range mismatches {
+			msgs[i] = e.Error()
+		}
+		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
 	res, err := auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
 	return res, suspects, err
@@ -261,7 +270,12 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				if fp == nil {
 					continue
 				}
-				if err := tx.PutFingerprint(fp, store.PutOptions{Replace: true}); err != nil {
+				// The same model's fingerprint again is a no-op; another
+				// model's stored under this ID is not silently replaced.
+				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+					if errors.Is(err, store.ErrExists) {
+						return fmt.Errorf("--save: %w; choose another --name, or remove it with `lineage db rm fingerprint %s`", err, fp.ID)
+					}
 					return err
 				}
 			}
@@ -420,3 +434,13 @@ func optFloat(v float64, prec int) report.Cell {
 	}
 	return report.Float(v, prec)
 }
+
+// joinedError wraps several errors with one message (errors.Join's has a
+// line per error; lineage prints an error on one line).
+type joinedError struct {
+	errs []error
+	msg  string
+}
+
+func (e joinedError) Error() string   { return e.msg }
+func (e joinedError) Unwrap() []error { return e.errs }

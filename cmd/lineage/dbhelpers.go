@@ -99,7 +99,8 @@ func updateWith(ctx context.Context, g *globalOptions, open func(*globalOptions)
 }
 
 // loadCases loads the enrolments named (all of them, in name order, when
-// names is empty). An unknown name is an error listing the enrolled ones.
+// names is empty), each once, in the order first named. An unknown name is
+// an error listing the enrolled ones.
 func loadCases(tx *store.Tx, names []string) ([]*audit.Case, error) {
 	if len(names) == 0 {
 		es, err := tx.Enrolments()
@@ -114,7 +115,14 @@ func loadCases(tx *store.Tx, names []string) ([]*audit.Case, error) {
 		}
 	}
 	var cases []*audit.Case
+	seen := map[string]bool{}
 	for _, n := range names {
+		// A teacher named twice (--against acme,acme) is audited once:
+		// a second copy would count as another test in Holm's correction.
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
 		c, err := audit.LoadCase(tx, n)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {

@@ -38,7 +38,9 @@ one whose suite --suite names):
     audited and flagged;
   - the similarity matrix of every model fingerprinted on the suite (teacher, controls,
     references, suspects): top-1 agreement, or mean JS divergence with --statistic js;
-  - the verdict table of every recorded audit (see 'lineage audit').
+  - the verdict table of every recorded audit (see 'lineage audit'), under the teachers
+    the suspect was fingerprinted for (not those it got INCONCLUSIVE from only for
+    having no fingerprint on their suite).
 With --plot, a figure per teacher shows the null distribution (calibration negatives and
 references), the positive controls and each audited suspect on the audit statistic that most
 often decided; with several teachers the files are named FILE-TEACHER.png.`,
@@ -158,9 +160,9 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if err != nil {
 			return err
 		}
-		inReport := map[string]bool{}
+		suiteOf := map[string]string{} // teacher in the report → its suite
 		for _, cs := range cases {
-			inReport[cs.Enrolment.Name] = true
+			suiteOf[cs.Enrolment.Name] = cs.Suite.Hash
 		}
 		// Verdicts from the audit records.
 		for _, e := range auditEntries {
@@ -173,7 +175,11 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 				return fmt.Errorf("audit %q: %w: %v", e.ID, store.ErrCorrupt, err)
 			}
 			for _, tr := range res.Results {
-				if !inReport[tr.Teacher] {
+				// A teacher the suspect was not fingerprinted for (another
+				// suite, other inputs) was not audited: it gets no row, no
+				// count and no mark in its figure. Nor does a result of an
+				// earlier enrolment of the name on another suite.
+				if s, ok := suiteOf[tr.Teacher]; !ok || tr.Suite != s || !tr.Measured() {
 					continue
 				}
 				v := verdictRow{Suspect: res.Suspect, Teacher: tr.Teacher, Verdict: string(tr.Verdict), PValue: tr.PValue,

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"math"
 	"slices"
 	"testing"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/store"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -62,6 +67,95 @@ func TestFigurePaths(t *testing.T) {
 		got := figurePaths("m.png", ts(tc.names...))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("figurePaths(%q) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
+
+// TestReportUnmeasuredTeachers checks that a recorded audit counts, lists
+// and plots a suspect only under the teachers it was measured against: a
+// teacher whose suite it was not fingerprinted on (INCONCLUSIVE "not
+// fingerprinted on this suite") or a result of an enrolment of that name on
+// another suite gives no verdict row and no "audited" count.
+func TestReportUnmeasuredTeachers(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	ctx := context.Background()
+	g := &globalOptions{db: path}
+	var suites map[string]string
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		suites = map[string]string{}
+		es, err := tx.Enrolments()
+		for _, e := range es {
+			suites[e.Name] = e.Suite
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	measured := func(teacher string, v audit.Verdict) audit.TeacherResult {
+		return audit.TeacherResult{Teacher: teacher, Suite: suites[teacher], Verdict: v, PValue: 0.5, PCombined: 0.5,
+			PerKind: map[string]float64{"agreement": 0.8}, TPR: 1, FPR: 0}
+	}
+	unmeasured := func(teacher string) audit.TeacherResult {
+		return audit.TeacherResult{Teacher: teacher, Suite: suites[teacher], Verdict: audit.Inconclusive, PValue: 1, PCombined: 1,
+			Reason: "not fingerprinted on this suite", TPR: 1, FPR: 0}
+	}
+	stale := measured("beta", audit.Derived)
+	stale.Suite = suites["acme"] // an earlier "beta" enrolled on another suite
+	records := map[string]audit.Result{
+		"on-acme": {Suspect: "on-acme", Alpha: 0.01, Results: []audit.TeacherResult{measured("acme", audit.NotDerived), unmeasured("beta")}},
+		"on-beta": {Suspect: "on-beta", Alpha: 0.01, Results: []audit.TeacherResult{unmeasured("acme"), measured("beta", audit.Derived)}},
+		"stale":   {Suspect: "stale", Alpha: 0.01, Results: []audit.TeacherResult{stale}},
+	}
+	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+		for id, res := range records {
+			raw, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			rec := &store.AuditRecord{ID: id, Suspect: "acme/teacher", Result: raw}
+			if err := tx.PutAudit(rec, store.PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Teachers []struct {
+			Teacher string `json:"teacher"`
+			Audited int    `json:"suspects_audited"`
+			Derived int    `json:"suspects_derived"`
+		} `json:"teachers"`
+		Verdicts []struct {
+			Suspect string `json:"suspect"`
+			Teacher string `json:"teacher"`
+		} `json:"verdicts"`
+	}
+	var out bytes.Buffer
+	root := newRootCommand()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--db", path, "report", "--format", "json"})
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var rows []string
+	for _, v := range doc.Verdicts {
+		rows = append(rows, v.Suspect+"@"+v.Teacher)
+	}
+	slices.Sort(rows)
+	if want := []string{"on-acme@acme", "on-beta@beta"}; !slices.Equal(rows, want) {
+		t.Errorf("verdict rows %q, want %q", rows, want)
+	}
+	for _, ts := range doc.Teachers {
+		if ts.Audited != 1 {
+			t.Errorf("teacher %s: %d suspects audited, want 1", ts.Teacher, ts.Audited)
+		}
+		if want := map[string]int{"acme": 0, "beta": 1}[ts.Teacher]; ts.Derived != want {
+			t.Errorf("teacher %s: %d suspects derived, want %d", ts.Teacher, ts.Derived, want)
 		}
 	}
 }

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// tinyEnrolments stores, in a new database, one enrolment per name: a
+// suite of n random probes and the teacher's fingerprint, no controls.
+func tinyEnrolments(t *testing.T, n int, names ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "case.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	labels := model.DefaultLabels(3)
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		for k, name := range names {
+			rng := rand.New(rand.NewPCG(uint64(k), 1))
+			x := blas32.General{Rows: n, Cols: 2, Stride: 2, Data: make([]float32, 2*n)}
+			for i := range x.Data {
+				x.Data[i] = float32(rng.NormFloat64())
+			}
+			kinds := make([]probe.Kind, n)
+			for i := range kinds {
+				kinds[i] = probe.Data
+			}
+			s := &probe.Suite{Name: name, Labels: labels, X: x, Kinds: kinds, Hash: probe.CanonicalHash(x, kinds, labels)}
+			p := blas32.General{Rows: n, Cols: 3, Stride: 3, Data: make([]float32, 3*n)}
+			for i := 0; i < n; i++ {
+				p.Data[3*i+rng.IntN(3)] = 1
+			}
+			fp := &fingerprint.Fingerprint{ID: name + "/teacher", Suite: s.Hash, P: p, Queries: n,
+				Model: model.Info{Name: name, Kind: model.Classifier, InputSize: 2, Labels: labels, Hash: "h-" + name}}
+			fp.Hash = fp.ComputeHash()
+			if err := tx.PutSuite(s); err != nil {
+				return err
+			}
+			if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+				return err
+			}
+			if err := tx.PutEnrolment(&store.Enrolment{Name: name, Suite: s.Hash, TeacherFP: fp.ID}, store.PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoadCasesOnce checks that a teacher named twice by --against is
+// loaded once: audited twice, it would count as two tests in Holm's
+// correction and double the suspect's p-value.
+func TestLoadCasesOnce(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{"acme", "beta"}},
+		{[]string{"acme", "acme"}, []string{"acme"}},
+		{[]string{"beta", "acme", "beta", "acme"}, []string{"beta", "acme"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		err := viewDB(context.Background(), &globalOptions{db: path}, func(tx *store.Tx) error {
+			cases, err := loadCases(tx, tt.names)
+			for _, c := range cases {
+				got = append(got, c.Enrolment.Name)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("loadCases(%q): %v", tt.names, err)
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("loadCases(%q) = %q, want %q", tt.names, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("loadCases(%q) = %q, want %q", tt.names, got, tt.want)
+				break
+			}
+		}
+	}
+}
+
+// TestSaveAuditKeepsOtherFingerprint checks that `audit MODEL --save` does
+// not silently replace a stored fingerprint of other content under the
+// suspect's ID (as `probe` does not without --replace), and that saving the
+// same fingerprint again is fine.
+func TestSaveAuditKeepsOtherFingerprint(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	ctx := context.Background()
+	g := &globalOptions{db: path}
+	var teacher *fingerprint.Fingerprint
+	if err := viewDB(ctx, g, func(tx *store.Tx) (err error) {
+		teacher, err = tx.Fingerprint("acme/teacher")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(row int) *fingerprint.Fingerprint {
+		fp := *teacher
+		fp.ID, fp.Model.Hash = "suspect", "h-suspect"
+		fp.P.Data = make([]float32, len(teacher.P.Data))
+		for i := 0; i < fp.P.Rows; i++ {
+			fp.P.Data[i*fp.P.Cols+(i+row)%fp.P.Cols] = 1
+		}
+		fp.Hash = fp.ComputeHash()
+		return &fp
+	}
+	stored, other := mk(0), mk(1)
+	if err := updateDB(ctx, g, func(tx *store.Tx) error { return tx.PutFingerprint(stored, store.PutOptions{}) }); err != nil {
+		t.Fatal(err)
+	}
+	o := &auditOptions{save: true}
+	res := audit.Result{Suspect: "suspect", Results: []audit.TeacherResult{{Teacher: "acme", Suite: teacher.Suite}}}
+	tests := []struct {
+		name    string
+		fp      *fingerprint.Fingerprint
+		wantErr bool
+	}{
+		{"same content", stored, false},
+		{"other content", other, true},
+	}
+	for _, tt := range tests {
+		err := saveAudit(ctx, g, o, false, res, []*fingerprint.Fingerprint{tt.fp})
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: saveAudit error %v, want error %v", tt.name, err, tt.wantErr)
+		}
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			t.Errorf("%s: error %v does not wrap store.ErrExists", tt.name, err)
+		}
+	}
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		got, err := tx.Fingerprint("suspect")
+		if err == nil && got.Hash != stored.Hash {
+			t.Errorf("stored fingerprint replaced: hash %.12s, want %.12s", got.Hash, stored.Hash)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditModelFitsNoTeacher checks that a model that fits none of the
+// teachers' suites is one error on one line naming every teacher's reason,
+// not only the last teacher's.
+func TestAuditModelFitsNoTeacher(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta") // 2 inputs, 3 labels
+	file := filepath.Join(t.TempDir(), "wide.lnm")
+	if err := model.Save(file, model.NewMLP([]int{5, 3}, model.ActReLU, model.DefaultLabels(3), rand.New(rand.NewPCG(1, 2)))); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCommand()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"--db", path, "audit", file})
+	err := root.ExecuteContext(context.Background())
+	if !errors.Is(err, fingerprint.ErrMismatch) {
+		t.Fatalf("audit: error %v, want a mismatch", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{`has 5 inputs, suite "acme" has 2`, `has 5 inputs, suite "beta" has 2`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error %q is not one line", msg)
+	}
+}
