@@ -43,8 +43,9 @@ func newAuditCommand(g *globalOptions) *cobra.Command {
 The argument is either the ID of a stored fingerprint (see 'lineage probe') or a model
 reference (a file, an OIP URL or exec:COMMAND), which is then fingerprinted on every
 teacher's suite. A stored fingerprint is audited against every teacher whose suite it was
-taken on; other teachers get INCONCLUSIVE ("not fingerprinted on this suite"). --against
-restricts the audit to the teachers named.
+taken on; other teachers get INCONCLUSIVE ("not fingerprinted on this suite"), and if no
+teacher audited uses its suite that is an error. --against restricts the audit to the
+teachers named.
 
 For each teacher it measures the suspect's similarity to the teacher (top-1 agreement per
 probe kind, log-probability correlation on data, agreement on the teacher's mistakes, and
@@ -55,8 +56,9 @@ the score with the scores of the teacher's independent calibration controls and 
 (the null); the replica residual (how the suspect's log-probabilities follow the teacher's
 once the replicas' mean is taken out) is compared with the null on its own as well, and the
 two p-values are combined by a weighted Bonferroni rule (with the label watermark's, when the
-teacher has one): one p-value per teacher, corrected across teachers with Holm's method, and a
-verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
+teacher has one): one p-value per teacher, corrected with Holm's method across the teachers
+the suspect was fingerprinted for (one INCONCLUSIVE for another reason counts with p = 1,
+which can only make the others' larger), and a verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
 statistics (also soft agreement and Jensen–Shannon divergence after fitting the suspect's
 temperature) are shown with their own p-values for explanation.
 
@@ -91,8 +93,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		return usageError{fmt.Errorf("--alpha %g: want a level in (0, 1)", o.alpha)}
 	}
 	var (
-		cases  []*audit.Case
-		stored *fingerprint.Fingerprint
+		cases   []*audit.Case
+		stored  *fingerprint.Fingerprint
+		onSuite []string // enrolments whose suite the stored fingerprint was taken on
 	)
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		if tx.HasFingerprint(arg) {
@@ -101,6 +104,15 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				return err
 			}
 			stored = fp
+			es, err := tx.Enrolments()
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				if e.Suite == fp.Suite {
+					onSuite = append(onSuite, e.Name)
+				}
+			}
 		}
 		var err error
 		cases, err = loadCases(tx, o.against)
@@ -119,6 +131,15 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			if stored.Suite == cs.Suite.Hash {
 				suspects[i] = stored
 			}
+		}
+		if !slices.ContainsFunc(suspects, func(fp *fingerprint.Fingerprint) bool { return fp != nil }) {
+			// Nothing would be measured: an error, as for a model that
+			// fits no teacher's suite, not a run of INCONCLUSIVE rows.
+			hint := "no enrolled teacher uses that suite"
+			if len(onSuite) > 0 {
+				hint = "it can be audited against " + strings.Join(onSuite, ", ")
+			}
+			return fmt.Errorf("cannot audit %q: %w %.12s, which no teacher audited uses (%s)", arg, audit.ErrSuite, stored.Suite, hint)
 		}
 		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha})
 	} else {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -186,5 +188,35 @@ func TestAuditModelFitsNoTeacher(t *testing.T) {
 	}
 	if strings.Contains(msg, "\n") {
 		t.Errorf("error %q is not one line", msg)
+	}
+}
+
+// TestAuditStoredOnNoTeacherSuite checks that auditing a stored fingerprint
+// against teachers none of whose suites it was taken on is one error line
+// that says which teacher it can be audited against (it was a run of
+// INCONCLUSIVE rows with exit status 0, so --fail-on-derived passed), and
+// that the database is left byte-identical.
+func TestAuditStoredOnNoTeacherSuite(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	sum := func() [32]byte {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := sum()
+	root := newRootCommand()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--against", "beta", "--fail-on-derived"})
+	err := root.ExecuteContext(context.Background())
+	if !errors.Is(err, audit.ErrSuite) {
+		t.Fatalf("audit: error %v, want one wrapping audit.ErrSuite", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "against acme") || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line naming acme", msg)
+	}
+	if sum() != before {
+		t.Error("the database changed")
 	}
 }
