@@ -8,7 +8,6 @@ import (
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/internal/jsonnum"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -90,7 +89,11 @@ type Neighbour struct {
 
 // TeacherResult is the audit of one suspect against one enrolled teacher.
 // PValue is the combined p-value after Holm's correction across all the
-// teachers audited at once; PCombined is before it.
+// teachers audited at once; PCombined is before it. EffectSize is the
+// z-score (standard deviations above the null's mean) of the statistic
+// Best that set the p-value; it is NaN when no statistic was tested (the
+// suspect was not measured on the suite, or the result is INCONCLUSIVE
+// before any test: degenerate outputs, no usable null).
 type TeacherResult struct {
 	Teacher     string                  `json:"teacher"`
 	Suite       string                  `json:"suite"`
@@ -185,7 +188,7 @@ var ErrSuite = errors.New("fingerprint taken on another suite")
 
 // auditOne audits suspect against one case (before Holm's correction).
 func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResult, error) {
-	tr := TeacherResult{Teacher: c.Enrolment.Name, Suite: c.Suite.Hash, PValue: 1, PCombined: 1, TPR: -1, FPR: -1}
+	tr := TeacherResult{Teacher: c.Enrolment.Name, Suite: c.Suite.Hash, PValue: 1, PCombined: 1, EffectSize: math.NaN(), TPR: -1, FPR: -1}
 	var rep EnrolReport
 	if len(c.Enrolment.Report) > 0 {
 		if err := json.Unmarshal(c.Enrolment.Report, &rep); err != nil {
@@ -388,68 +391,6 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		}
 	}
 	return out, nil
-}
-
-type statEvidenceJSON struct {
-	Value      jsonnum.Float  `json:"value"`
-	N          int            `json:"n"`
-	Similarity jsonnum.Float  `json:"similarity"`
-	NullMean   jsonnum.Float  `json:"null_mean"`
-	NullSD     jsonnum.Float  `json:"null_sd"`
-	NullN      int            `json:"null_n"`
-	Z          jsonnum.Float  `json:"z"`
-	P          jsonnum.Float  `json:"p"`
-	PEmpirical jsonnum.Float  `json:"p_empirical"`
-	Method     compare.Method `json:"method"`
-}
-
-// MarshalJSON writes NaN and infinite numbers (an unmeasured statistic, a
-// null without spread) as null, which encoding/json cannot do by itself.
-func (s StatEvidence) MarshalJSON() ([]byte, error) {
-	return json.Marshal(statEvidenceJSON{jsonnum.Float(s.Value), s.N, jsonnum.Float(s.Similarity), jsonnum.Float(s.NullMean),
-		jsonnum.Float(s.NullSD), s.NullN, jsonnum.Float(s.Z), jsonnum.Float(s.P), jsonnum.Float(s.PEmpirical), s.Method})
-}
-
-// UnmarshalJSON reads null numbers back as NaN (not as 0, which would make
-// an unmeasured statistic look measured).
-func (s *StatEvidence) UnmarshalJSON(b []byte) error {
-	var w statEvidenceJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*s = StatEvidence{Value: float64(w.Value), N: w.N, Similarity: float64(w.Similarity), NullMean: float64(w.NullMean),
-		NullSD: float64(w.NullSD), NullN: w.NullN, Z: float64(w.Z), P: float64(w.P), PEmpirical: float64(w.PEmpirical), Method: w.Method}
-	return nil
-}
-
-// UnmarshalJSON decodes a TeacherResult, reading null numbers (NaN or ±Inf
-// when the result was written) back as NaN rather than 0.
-func (t *TeacherResult) UnmarshalJSON(b []byte) error {
-	type plain TeacherResult // no methods: no recursion
-	w := struct {
-		*plain
-		PValue      jsonnum.Float            `json:"p_value"`
-		PCombined   jsonnum.Float            `json:"p_combined"`
-		EffectSize  jsonnum.Float            `json:"effect_size"`
-		PerKind     map[string]jsonnum.Float `json:"per_kind,omitempty"`
-		Temperature jsonnum.Float            `json:"fitted_temperature,omitempty"`
-		TPR         jsonnum.Float            `json:"calibration_tpr"`
-		FPR         jsonnum.Float            `json:"calibration_fpr"`
-	}{plain: (*plain)(t)}
-	*t = TeacherResult{}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	t.PValue, t.PCombined, t.EffectSize = float64(w.PValue), float64(w.PCombined), float64(w.EffectSize)
-	t.Temperature, t.TPR, t.FPR = float64(w.Temperature), float64(w.TPR), float64(w.FPR)
-	t.PerKind = nil
-	if w.PerKind != nil {
-		t.PerKind = make(map[string]float64, len(w.PerKind))
-		for k, v := range w.PerKind {
-			t.PerKind[k] = float64(v)
-		}
-	}
-	return nil
 }
 
 // reference is what audits against one case share for one kind of suspect

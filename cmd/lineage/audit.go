@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -332,7 +333,7 @@ func auditTables(res audit.Result) []report.Table {
 			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", shortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
 		}
 		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
-			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), report.Float(tr.EffectSize, 2),
+			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), measuredFloat(tr.EffectSize, 2),
 			optFloat(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rate(tr.TPR), rate(tr.FPR))
 		if tr.Reason != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
@@ -446,6 +447,14 @@ func rate(v float64) report.Cell {
 		return report.Cell{}
 	}
 	return report.Float(v, 3)
+}
+
+// measuredFloat shows v, empty when NaN (not measured).
+func measuredFloat(v float64, prec int) report.Cell {
+	if math.IsNaN(v) {
+		return report.Cell{}
+	}
+	return report.Float(v, prec)
 }
 
 // optFloat shows v, empty when zero (not measured).

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -218,5 +219,47 @@ func TestAuditStoredOnNoTeacherSuite(t *testing.T) {
 	}
 	if sum() != before {
 		t.Error("the database changed")
+	}
+}
+
+// TestAuditUnmeasuredEffectSize checks that a teacher nothing was tested
+// against (not fingerprinted on its suite, or no usable null) shows no
+// effect size: null in JSON, an empty cell in the table — not a measured
+// z of 0.
+func TestAuditUnmeasuredEffectSize(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	var out strings.Builder
+	root := newRootCommand()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--dry-run", "--format", "json"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Results []struct {
+			Teacher    string   `json:"teacher"`
+			EffectSize *float64 `json:"effect_size"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(res.Results) != 2 {
+		t.Fatalf("got %d results, want 2:\n%s", len(res.Results), out.String())
+	}
+	for _, r := range res.Results {
+		if r.EffectSize != nil {
+			t.Errorf("teacher %s: effect_size %v, want null (nothing tested)", r.Teacher, *r.EffectSize)
+		}
+	}
+	out.Reset()
+	root = newRootCommand()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--dry-run", "--format", "csv"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "NaN") || strings.Contains(out.String(), ",0.00,") {
+		t.Errorf("csv shows a number for an unmeasured effect size:\n%s", out.String())
 	}
 }

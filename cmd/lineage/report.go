@@ -449,7 +449,7 @@ func reportTables(doc *reportDoc) []report.Table {
 	}
 	for _, r := range doc.Verdicts {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
-			report.Text(r.Best), report.Float(r.EffectSize, 2), report.Text(r.Nearest), report.Text(r.Reason))
+			report.Text(r.Best), measuredFloat(r.EffectSize, 2), report.Text(r.Nearest), report.Text(r.Reason))
 	}
 	if len(doc.Verdicts) == 0 {
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
