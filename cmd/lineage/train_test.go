@@ -109,6 +109,8 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"warmup", with(train, "--warmup", "-2", "--out", "a.lnm"), exitUsage, "warm-up must be ≥ 0, got -2"},
 		{"activation", with(train, "--activation", "foo", "--out", "a.lnm"), exitUsage, `activation "foo": want relu, tanh or gelu`},
 		{"hidden 0", with(train, "--hidden", "0", "--out", "a.lnm"), exitUsage, `--hidden "0"`},
+		{"hidden empty", with(train, "--hidden", "", "--out", "a.lnm"), exitUsage, `--hidden "": want at least one layer size`},
+		{"hidden blank distill", with(dist, "--hidden", " "), exitUsage, `--hidden " ": want at least one layer size`},
 		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "temperature must be > 0 (and at most 1000), got 1e+09"},
 		{"alpha", with(dist, "--alpha", "2"), exitUsage, "--alpha 2"},
 		// Bug 11: a remote teacher's bad flags leave no database behind.
