@@ -300,8 +300,13 @@ func newPlan(cfg Config) (*plan, error) {
 	if p.queryRows == 0 {
 		p.queryRows = DefaultQueryBatch
 	}
-	if p.epochs < 0 || p.batch < 0 || p.queryRows < 0 || cfg.Patience < 0 || cfg.Warmup < 0 {
-		return nil, configErr("epochs, batch size, query batch, patience and warm-up must be ≥ 0")
+	for _, c := range []struct {
+		what string
+		n    int
+	}{{"epochs", p.epochs}, {"batch size", p.batch}, {"query batch", p.queryRows}, {"patience", cfg.Patience}, {"warm-up", cfg.Warmup}} {
+		if c.n < 0 {
+			return nil, configErr("%s must be ≥ 0, got %d", c.what, c.n)
+		}
 	}
 	// A batch larger than the rows of an epoch is one full batch: the
 	// same steps, without buffers sized for rows that do not exist.

@@ -51,14 +51,14 @@ type InUseError struct {
 	Op   string
 }
 
-// Error formats as `fingerprint "t" is used by enrolment acme (force to
-// remove anyway)`, or for a replacement `fingerprint "t" is used by
-// enrolment acme and cannot be replaced; choose another name`.
+// Error formats as `fingerprint "t" is used by enrolment acme` (a caller
+// that can force the removal says how), or for a replacement `fingerprint
+// "t" is used by enrolment acme and cannot be replaced; choose another name`.
 func (e *InUseError) Error() string {
 	if e.Op == "replace" {
 		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; choose another name", e.Kind, e.Name, strings.Join(e.By, ", "))
 	}
-	return fmt.Sprintf("%s %q is used by %s (force to remove anyway)", e.Kind, e.Name, strings.Join(e.By, ", "))
+	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, strings.Join(e.By, ", "))
 }
 
 // Is reports whether target is ErrInUse.

@@ -31,7 +31,7 @@ type benchServeOptions struct {
 func newBenchServeCommand() *cobra.Command {
 	o := &benchServeOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:   "serve [--duration 3s] [--batch 64] [--concurrency 1,4,16]",
+		Use:   "serve [--duration 2s] [--batch 64] [--concurrency 1,4,16]",
 		Short: "Serving throughput: lineage's OIP client against lineage serve on loopback, next to a load generator's ceiling",
 		Long: `Starts lineage's OIP server for a fixed-seed 64-64-10 MLP on 127.0.0.1 in this
 process and, for each wire format and at each concurrency C, measures:

@@ -148,6 +148,9 @@ enrolment keeps its suite, fingerprints and the audits that name it.`,
 			}
 			defer db.Close()
 			if err := db.Remove(c.Context(), args[0], args[1], store.RemoveOptions{Force: force}); err != nil {
+				if errors.Is(err, store.ErrInUse) {
+					return fmt.Errorf("%w; pass --force to remove it anyway", err)
+				}
 				return err
 			}
 			if err := db.Close(); err != nil {

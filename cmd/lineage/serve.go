@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/serve"
 	"github.com/lineage-audit/lineage/watermark"
 	"github.com/spf13/cobra"
@@ -114,6 +115,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	markKey, err := watermarkKey(o.markKeyEnv)
 	if err != nil {
 		return usageError{err}
+	}
+	if r, err := remote.ParseRef(ref); err == nil && r.Kind != remote.RefFile {
+		return fmt.Errorf("serve needs the model's weights: %q is a %s model; pass its .lnm or .safetensors file", remote.StripCredentials(ref), r.Kind)
 	}
 	m, err := model.Open(ref)
 	if err != nil {

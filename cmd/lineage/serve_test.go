@@ -106,6 +106,8 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm", exitError},
+		{[]string{"http://user:pw@host:8080/v2/models/m"}, `serve needs the model's weights: "http://host:8080/v2/models/m" is a http model; pass its .lnm or .safetensors file`, exitError},
+		{[]string{"exec:python3 m.py"}, `serve needs the model's weights: "exec:python3 m.py" is a exec model`, exitError},
 		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},
 		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon", exitUsage},
 		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},

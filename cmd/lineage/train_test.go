@@ -105,9 +105,12 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"qps NaN", []string{"eval", "teacher.lnm", "--qps", "NaN"}, exitUsage, "--qps NaN: want a number of requests per second ≥ 0 (0: no limit)"},
 		{"timeout", with(dist, "--timeout", "-1s"), exitUsage, "--timeout -1s: want a positive duration (0: 30s)"},
 		// Bug 10: every training flag error is a usage error.
-		{"epochs", with(train, "--epochs", "-1", "--out", "a.lnm"), exitUsage, "epochs, batch size, query batch, patience and warm-up must be ≥ 0"},
+		{"epochs", with(train, "--epochs", "-1", "--out", "a.lnm"), exitUsage, "epochs must be ≥ 0, got -1"},
+		{"warmup", with(train, "--warmup", "-2", "--out", "a.lnm"), exitUsage, "warm-up must be ≥ 0, got -2"},
 		{"activation", with(train, "--activation", "foo", "--out", "a.lnm"), exitUsage, `activation "foo": want relu, tanh or gelu`},
 		{"hidden 0", with(train, "--hidden", "0", "--out", "a.lnm"), exitUsage, `--hidden "0"`},
+		{"hidden empty", with(train, "--hidden", "", "--out", "a.lnm"), exitUsage, `--hidden "": want at least one layer size`},
+		{"hidden blank distill", with(dist, "--hidden", " "), exitUsage, `--hidden " ": want at least one layer size`},
 		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "temperature must be > 0 (and at most 1000), got 1e+09"},
 		{"alpha", with(dist, "--alpha", "2"), exitUsage, "--alpha 2"},
 		// Bug 11: a remote teacher's bad flags leave no database behind.

@@ -103,6 +103,10 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if err != nil {
 		return distill.Config{}, err
 	}
+	if len(hidden) == 0 {
+		// distill.Config reads no hidden layers as its own default, not the flag's.
+		return distill.Config{}, usageError{fmt.Errorf("--hidden %q: want at least one layer size (e.g. 256,256)", o.hidden)}
+	}
 	name := o.name
 	if name == "" {
 		name = baseName(o.out)
