@@ -26,6 +26,8 @@ var (
 	ErrInUse = errors.New("in use")
 	// ErrReadOnly means a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store is read-only")
+	// ErrAmbiguous means a shortened suite hash matches several suites.
+	ErrAmbiguous = errors.New("ambiguous")
 )
 
 // NotFoundError says that no record of Kind (a human noun such as

@@ -147,30 +147,64 @@ func (t *Tx) PutSuite(s *probe.Suite) error {
 	return nil
 }
 
-// Suite returns the suite named ref, or whose hash is ref.
+// MinSuitePrefix is the fewest hex digits of a suite hash Suite and
+// SuiteHash accept in place of the whole hash (reports print 12).
+const MinSuitePrefix = 8
+
+// Suite returns the suite named ref, or whose hash is ref or starts with
+// ref (at least MinSuitePrefix hex digits, matching one suite only).
 func (t *Tx) Suite(ref string) (*probe.Suite, error) {
-	h := ref
-	if v := t.tx.Bucket(bucketNames).Get([]byte(ref)); v != nil {
-		h = string(v)
+	h, err := t.SuiteHash(ref)
+	if err != nil {
+		return nil, err
 	}
-	b := t.tx.Bucket(bucketSuites).Get([]byte(h))
-	if b == nil {
-		return nil, notFound("suite", ref)
-	}
-	s, err := DecodeSuite(b)
+	s, err := DecodeSuite(t.tx.Bucket(bucketSuites).Get([]byte(h)))
 	if err != nil {
 		return nil, fmt.Errorf("suite %q: %w", ref, err)
 	}
 	return s, nil
 }
 
-// SuiteHash resolves a suite name or hash to the hash of a stored suite.
+// SuiteHash resolves a suite name, hash or hash prefix (as Suite) to the
+// hash of a stored suite. A prefix several suites share is an error
+// wrapping ErrAmbiguous.
 func (t *Tx) SuiteHash(ref string) (string, error) {
 	if v := t.tx.Bucket(bucketNames).Get([]byte(ref)); v != nil {
 		return string(v), nil
 	}
-	if t.tx.Bucket(bucketSuites).Get([]byte(ref)) != nil {
+	suites := t.tx.Bucket(bucketSuites)
+	if suites.Get([]byte(ref)) != nil {
 		return ref, nil
 	}
-	return "", notFound("suite", ref)
+	if len(ref) < MinSuitePrefix || !isHex(ref) {
+		return "", notFound("suite", ref)
+	}
+	var match []string
+	c := suites.Cursor()
+	for k, _ := c.Seek([]byte(ref)); k != nil && bytes.HasPrefix(k, []byte(ref)) && len(match) < 2; k, _ = c.Next() {
+		match = append(match, string(k))
+	}
+	switch len(match) {
+	case 0:
+		return "", notFound("suite", ref)
+	case 1:
+		return match[0], nil
+	}
+	return "", fmt.Errorf("suite %q: %w: several suite hashes start with it; give more digits", ref, ErrAmbiguous)
+}
+
+// HasSuiteName reports whether a suite is stored under the name name
+// (names only: not hashes or their prefixes).
+func (t *Tx) HasSuiteName(name string) bool {
+	return t.tx.Bucket(bucketNames).Get([]byte(name)) != nil
+}
+
+// isHex reports whether s is lower-case hexadecimal digits only.
+func isHex(s string) bool {
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -42,7 +42,7 @@ read.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.suite, "suite", "", "suite (enrolment name or hash) on which to fingerprint model arguments")
+	f.StringVar(&o.suite, "suite", "", "suite (enrolment name, suite hash or its first 8+ digits) on which to fingerprint model arguments")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
 	return c

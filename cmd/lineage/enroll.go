@@ -218,7 +218,7 @@ func checkNewEnrolment(tx *store.Tx, name string) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if _, err := tx.SuiteHash(name); err == nil {
+	if tx.HasSuiteName(name) {
 		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove it with `lineage db rm suite %s --force`)", name, store.ErrExists, name)
 	}
 	if tx.HasFingerprint(name + "/teacher") {

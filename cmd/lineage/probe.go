@@ -46,7 +46,7 @@ fingerprint later with 'lineage audit ID'.`,
 		RunE: func(c *cobra.Command, args []string) error { return runProbe(c.Context(), c, g, o, args[0]) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name or a suite hash (required)")
+	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name, a suite hash or its first 8+ digits (required)")
 	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
 	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe (0: all)")
 	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content")

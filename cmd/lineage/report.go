@@ -50,7 +50,7 @@ often decided; with several teachers the files are named FILE-TEACHER.png.`,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name or suite hash)")
+	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name, suite hash or its first 8+ digits)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
 	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (there are about a hundred)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
