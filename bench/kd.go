@@ -155,7 +155,8 @@ func (r KDRun) Label() string {
 }
 
 // KDRow aggregates the seeds of one model of one dataset: means and sample
-// standard deviations (0 for a single seed).
+// standard deviations (NaN for a single seed, where a spread is not
+// measured: null in JSON, left out of the tables).
 type KDRow struct {
 	Label        string  `json:"model"`
 	Seeds        int     `json:"seeds"`
@@ -397,17 +398,18 @@ func aggregate(runs []KDRun) []KDRow {
 }
 
 // meanSD returns the mean and the sample (n−1) standard deviation of x; the
-// deviation is 0 for fewer than two values.
+// deviation is NaN (undefined) for fewer than two values, the mean NaN for
+// none.
 func meanSD(x []float64) (mean, sd float64) {
 	if len(x) == 0 {
-		return 0, 0
+		return math.NaN(), math.NaN()
 	}
 	for _, v := range x {
 		mean += v
 	}
 	mean /= float64(len(x))
 	if len(x) < 2 {
-		return mean, 0
+		return mean, math.NaN()
 	}
 	var ss float64
 	for _, v := range x {
@@ -493,6 +495,10 @@ func epochsOf(d KDDatasetResult) int {
 	return distill.DefaultEpochs
 }
 
+// pm formats mean ± sd, or the mean alone when sd is NaN (one seed).
 func pm(mean, sd float64) string {
+	if math.IsNaN(sd) {
+		return strconv.FormatFloat(mean, 'f', 4, 64)
+	}
 	return strconv.FormatFloat(mean, 'f', 4, 64) + " ± " + strconv.FormatFloat(sd, 'f', 4, 64)
 }

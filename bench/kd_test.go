@@ -44,8 +44,8 @@ func TestRunKDQuick(t *testing.T) {
 		if row.Params != wantParams[i] {
 			t.Errorf("%s params: got %d, want %d", row.Label, row.Params, wantParams[i])
 		}
-		if row.Seeds != 1 || row.AccSD != 0 {
-			t.Errorf("%s: got seeds %d sd %g, want 1 and 0", row.Label, row.Seeds, row.AccSD)
+		if row.Seeds != 1 || !math.IsNaN(row.AccSD) {
+			t.Errorf("%s: got seeds %d sd %g, want 1 and NaN (no spread from one seed)", row.Label, row.Seeds, row.AccSD)
 		}
 		if row.AccMean < 0 || row.AccMean > 1 || row.AgreeMean < 0 || row.AgreeMean > 1 {
 			t.Errorf("%s: accuracy %g or agreement %g outside [0,1]", row.Label, row.AccMean, row.AgreeMean)
@@ -102,10 +102,13 @@ func TestRunKDQuick(t *testing.T) {
 	if err := report.RenderAll(&buf, res.Tables(false), report.FormatMarkdown); err != nil {
 		t.Fatalf("render markdown: %v", err)
 	}
-	for _, want := range []string{"### digits: teacher 64-256-256-10, student 64-16-10, 8 epochs, seeds 1", "| student 16, KD T=4", " ± 0.0000"} {
+	for _, want := range []string{"### digits: teacher 64-256-256-10, student 64-16-10, 8 epochs, seeds 1", "| student 16, KD T=4", "|        0.9"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, buf.String())
 		}
+	}
+	if strings.Contains(buf.String(), "± 0.0000 ") || strings.Contains(buf.String(), "NaN") {
+		t.Errorf("markdown shows a spread for one seed:\n%s", buf.String())
 	}
 }
 
@@ -146,13 +149,14 @@ func TestMeanSD(t *testing.T) {
 		x        []float64
 		mean, sd float64
 	}{
-		{nil, 0, 0},
-		{[]float64{3}, 3, 0},
+		{nil, math.NaN(), math.NaN()},
+		{[]float64{3}, 3, math.NaN()},
 		{[]float64{1, 2, 3}, 2, 1},
 		{[]float64{0.9, 0.9}, 0.9, 0},
 	} {
 		m, s := meanSD(tc.x)
-		if math.Abs(m-tc.mean) > 1e-12 || math.Abs(s-tc.sd) > 1e-12 {
+		near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12 || math.IsNaN(a) && math.IsNaN(b) }
+		if !near(m, tc.mean) || !near(s, tc.sd) {
 			t.Errorf("meanSD(%v): got %g, %g, want %g, %g", tc.x, m, s, tc.mean, tc.sd)
 		}
 	}
