@@ -284,7 +284,11 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 	}
 	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes()}
 	for _, tr := range res.Results {
-		rec.Against = append(rec.Against, tr.Teacher)
+		// The teachers the suspect was measured against: `db ls audit`
+		// lists them, and an audit says nothing about the others.
+		if tr.Measured() {
+			rec.Against = append(rec.Against, tr.Teacher)
+		}
 	}
 	return updateDB(ctx, g, func(tx *store.Tx) error {
 		if !storedFP {

@@ -263,3 +263,28 @@ func TestAuditUnmeasuredEffectSize(t *testing.T) {
 		t.Errorf("csv shows a number for an unmeasured effect size:\n%s", out.String())
 	}
 }
+
+// TestAuditRecordAgainstMeasured checks that an audit record names only
+// the teachers the suspect was measured against (what `db ls audit`
+// shows), not every teacher the audit listed as not fingerprinted.
+func TestAuditRecordAgainstMeasured(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	root := newRootCommand()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"--db", path, "audit", "acme/teacher"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := viewDB(context.Background(), &globalOptions{db: path}, func(tx *store.Tx) error {
+		rec, err := tx.Audit("acme/teacher")
+		if err != nil {
+			return err
+		}
+		if len(rec.Against) != 1 || rec.Against[0] != "acme" {
+			t.Errorf("record against %q, want [acme]", rec.Against)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
