@@ -9,7 +9,13 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
+
+// FigureDPI is the resolution of PNG figures, in dots per inch: enough to
+// print a figure or zoom into it on a screen (gonum's default, 96, blurs
+// tick labels and cell annotations).
+const FigureDPI = 200
 
 // Figure is a plot that [WriteFigure] and [SaveFigure] can draw:
 // [NullFigure] and [Matrix]. It is implemented only by this package's types.
@@ -21,16 +27,22 @@ type Figure interface {
 // WriteFigure draws fig and writes it to w as PNG or SVG. The output is
 // deterministic for a given fig.
 func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
-	if _, err := ParseImageFormat(string(format)); err != nil {
+	format, err := ParseImageFormat(string(format))
+	if err != nil {
 		return err
 	}
 	p, width, height, err := fig.build()
 	if err != nil {
 		return err
 	}
-	c, err := draw.NewFormattedCanvas(width, height, string(format))
-	if err != nil {
-		return fmt.Errorf("report: drawing figure: %w", err)
+	var c vg.CanvasWriterTo
+	if format == ImagePNG {
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(FigureDPI))}
+	} else {
+		c, err = draw.NewFormattedCanvas(width, height, string(format))
+		if err != nil {
+			return fmt.Errorf("report: drawing figure: %w", err)
+		}
 	}
 	m := vg.Points(6) // margin, so no glyph touches the edge
 	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))

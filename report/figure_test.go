@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 )
 
 func sampleNull() NullFigure {
@@ -148,3 +151,26 @@ func BenchmarkWriteNullPNG(b *testing.B) {
 		}
 	}
 }
+
+func TestFigurePNGResolution(t *testing.T) {
+	for _, format := range []ImageFormat{ImagePNG, "PNG", ".png"} {
+		var buf bytes.Buffer
+		if err := WriteFigure(&buf, sampleNull(), format); err != nil {
+			t.Fatalf("%q: %v", format, err)
+		}
+		cfg, err := png.DecodeConfig(&buf)
+		if err != nil {
+			t.Fatalf("%q: decoding the PNG: %v", format, err)
+		}
+		_, w, h, err := sampleNull().build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantW, wantH := int(math.Ceil(float64(w/vg.Inch)*FigureDPI)), int(math.Ceil(float64(h/vg.Inch)*FigureDPI))
+		if abs(cfg.Width-wantW) > 1 || abs(cfg.Height-wantH) > 1 {
+			t.Errorf("%q: PNG is %d×%d px, want %d×%d (%g dpi)", format, cfg.Width, cfg.Height, wantW, wantH, float64(FigureDPI))
+		}
+	}
+}
+
+func abs(n int) int { return max(n, -n) }
