@@ -37,6 +37,14 @@ func (g grid) Z(c, r int) float64 { return g.m.Values[len(g.m.Rows)-1-r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
+func (m Matrix) layout() (laidOut, error) {
+	p, w, h, err := m.build()
+	if err != nil {
+		return laidOut{}, err
+	}
+	return laidOut{w: w - 2*figureMargin, h: h - 2*figureMargin, draw: plotDrawer(p)}, nil
+}
+
 func (m Matrix) build() (*plot.Plot, vg.Length, vg.Length, error) {
 	if len(m.Rows) == 0 || len(m.Cols) == 0 || len(m.Values) != len(m.Rows) {
 		return nil, 0, 0, fmt.Errorf("report: matrix %q: %d rows, %d columns, %d value rows: %w",
