@@ -19,7 +19,7 @@ import (
 
 func sampleNull() NullFigure {
 	rng := rand.New(rand.NewPCG(1, 2))
-	fig := NullFigure{Teacher: "digits-mlp", Statistic: "top-1 agreement"}
+	fig := NullFigure{Teacher: "digits-mlp", Statistic: "top-1 agreement", Higher: "closer to the teacher", Alpha: 0.01}
 	for range 40 {
 		fig.Null = append(fig.Null, 0.3+0.1*rng.NormFloat64())
 	}
@@ -95,10 +95,27 @@ func TestNullFigureContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The legend and labels are text in the SVG.
-	for _, want := range []string{"digits-mlp", "top-1 agreement", "negative controls (n=40)",
+	for _, want := range []string{"top-1 agreement of suspects against the null of teacher digits-mlp (verdicts at α = 0.01)",
+		"top-1 agreement (higher = closer to the teacher)", "negative controls (n=40)",
 		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestNullFigureTitle(t *testing.T) {
+	for _, tc := range []struct {
+		fig  NullFigure
+		want string
+	}{
+		{NullFigure{}, "Statistic of suspects against the null"},
+		{NullFigure{Teacher: "acme", Statistic: "lineage_score"}, "lineage_score of suspects against the null of teacher acme"},
+		{NullFigure{Teacher: "acme", Statistic: "lineage_score", Alpha: 0.05}, "lineage_score of suspects against the null of teacher acme (verdicts at α = 0.05)"},
+		{NullFigure{Statistic: "s", Alpha: math.NaN()}, "s of suspects against the null"},
+	} {
+		if got := tc.fig.title(); got != tc.want {
+			t.Errorf("title of %+v: %q, want %q", tc.fig, got, tc.want)
 		}
 	}
 }
@@ -239,7 +256,9 @@ func TestFigureTextDoesNotOverlap(t *testing.T) {
 	figs := map[string]Figure{
 		"null":         sampleNull(),
 		"null-crowded": crowdedNull(),
-		"matrix":       sampleMatrix(),
+		"null-long-title": NullFigure{Teacher: "acme-production-classifier-2026-03-retrained-on-the-full-corpus",
+			Statistic: "mean Jensen-Shannon divergence after temperature fit", Alpha: 0.001, Null: []float64{0.1, 0.2}},
+		"matrix": sampleMatrix(),
 	}
 	const slack = 0.5 // points: font extents include some blank
 	for name, fig := range figs {

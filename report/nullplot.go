@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -31,9 +32,14 @@ type Marked struct {
 // gives each suspect's verdict and value. Non-finite values are left out of
 // the strips; a suspect with a non-finite value still gets a legend entry.
 // Empty slices are fine; the zero NullFigure draws empty axes.
+//
+// The title names the statistic, the teacher and α; the x axis label says
+// what a higher value means when Higher is set.
 type NullFigure struct {
-	Teacher   string // shown in the title
-	Statistic string // x axis label; "statistic" when empty
+	Teacher   string  // shown in the title
+	Statistic string  // named in the title and on the x axis; "statistic" when empty
+	Higher    string  // what a higher value means, e.g. "closer to the teacher"; shown on the x axis
+	Alpha     float64 // the significance level of the suspects' verdicts, shown in the title; 0 when unknown
 	Null      []float64
 	Positives []float64
 	Suspects  []Marked
@@ -60,13 +66,10 @@ var (
 
 func (fig NullFigure) layout() (laidOut, error) {
 	p := plot.New()
-	p.Title.Text = "Null distribution"
-	if fig.Teacher != "" {
-		p.Title.Text += " for teacher " + fig.Teacher
-	}
-	p.X.Label.Text = fig.Statistic
-	if p.X.Label.Text == "" {
-		p.X.Label.Text = "statistic"
+	p.Title.Text = fig.title()
+	p.X.Label.Text = cmp.Or(fig.Statistic, "statistic")
+	if fig.Higher != "" {
+		p.X.Label.Text += " (higher = " + fig.Higher + ")"
 	}
 	leg := plot.NewLegend()
 	leg.TextStyle.Font.Size = legendFontSize
@@ -150,11 +153,11 @@ func (fig NullFigure) layout() (laidOut, error) {
 	p.Add(marks)
 
 	// The legend goes under the plot, where it covers nothing; the figure
-	// widens for a legend wider than it.
+	// widens for a legend or a title wider than it.
 	probe := measureCanvas(nullWidth, 4*vg.Inch)
 	legW := leg.Rectangle(probe).Size().X
 	dc := p.DataCanvas(probe)
-	width := max(nullWidth, dc.Min.X+legW)
+	width := max(nullWidth, dc.Min.X+legW, p.Title.TextStyle.Width(p.Title.Text))
 	if width != nullWidth {
 		probe = measureCanvas(width, 4*vg.Inch)
 		dc = p.DataCanvas(probe)
@@ -174,6 +177,19 @@ func (fig NullFigure) layout() (laidOut, error) {
 		lc := draw.Crop(c, p.DataCanvas(pc).Min.X-c.Min.X, 0, 0, -(plotH + legGap))
 		leg.Draw(lc)
 	}}, nil
+}
+
+// title says what the figure shows: the statistic of the suspects against
+// the null of the teacher, and the verdicts' α.
+func (fig NullFigure) title() string {
+	t := cmp.Or(fig.Statistic, "Statistic") + " of suspects against the null"
+	if fig.Teacher != "" {
+		t += " of teacher " + fig.Teacher
+	}
+	if fig.Alpha > 0 && fig.Alpha < 1 {
+		t += fmt.Sprintf(" (verdicts at α = %g)", fig.Alpha)
+	}
+	return t
 }
 
 // suspectMarks draws a vertical line per suspect from the bottom of the
