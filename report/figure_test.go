@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
@@ -100,6 +102,39 @@ func TestNullFigureContent(t *testing.T) {
 		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestMatrixContent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteFigure(&buf, sampleMatrix(), ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	// The colour scale is labelled with the statistic, and says what grey is.
+	for _, want := range []string{"Pairwise agreement", ">top-1 agreement (grey, NaN: no value)<", ">NaN<", ">student-kd<"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	m := sampleMatrix()
+	m.Values[2][3] = 0.4
+	buf.Reset()
+	if err := WriteFigure(&buf, m, ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); !strings.Contains(s, ">top-1 agreement<") || strings.Contains(s, "grey") {
+		t.Errorf("without NaN cells the scale should read just %q", "top-1 agreement")
+	}
+}
+
+func TestCellTextColor(t *testing.T) {
+	cmap := moreland.Kindlmann()
+	cmap.SetMin(0)
+	cmap.SetMax(1)
+	for v, want := range map[float64]color.Color{0: color.White, 0.1: color.White, 0.95: color.Black, 1: color.Black, math.NaN(): color.Black} {
+		if got := cellTextColor(cmap, v); got != want {
+			t.Errorf("text on the colour of %v: %v, want %v", v, got, want)
 		}
 	}
 }
