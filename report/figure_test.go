@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"image/color"
 	"image/png"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/vg"
@@ -329,6 +331,27 @@ func TestNullFigureNamesEverySuspect(t *testing.T) {
 		if finite(m.Value) != drawn[box] {
 			t.Errorf("suspect %s (value %v): box drawn %v", m.Name, m.Value, drawn[box])
 		}
+	}
+}
+
+func TestDenseTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		ts := (denseTicks{}).Ticks(lo, hi)
+		slices.SortFunc(ts, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
+		for _, tk := range ts {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	// The demo's lineage_score axis: gonum labels only 0.00 and 2.50.
+	if got, want := labels(-0.2, 2.6), []string{"0.0", "0.5", "1.0", "1.5", "2.0", "2.5"}; !slices.Equal(got, want) {
+		t.Errorf("ticks on [-0.2, 2.6]: %q, want %q", got, want)
+	}
+	if got := labels(0, 1); len(got) < 3 {
+		t.Errorf("ticks on [0, 1]: %q", got)
 	}
 }
 

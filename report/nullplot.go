@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -67,6 +68,7 @@ var (
 func (fig NullFigure) layout() (laidOut, error) {
 	p := plot.New()
 	p.Title.Text = fig.title()
+	p.X.Tick.Marker = denseTicks{}
 	p.X.Label.Text = cmp.Or(fig.Statistic, "statistic")
 	if fig.Higher != "" {
 		p.X.Label.Text += " (higher = " + fig.Higher + ")"
@@ -311,6 +313,46 @@ func stackLabels(xs, ws []vg.Length, lo, hi, gap vg.Length) (left []vg.Length, l
 		level[i] = l
 	}
 	return left, level
+}
+
+// denseTicks is gonum's default ticker, except that when it would label
+// fewer than four ticks (0.00 and 2.50 alone on an axis from -0.2 to 2.6)
+// it labels every tick, with as many decimals as they need.
+type denseTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (denseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 4 || len(ts) > 12 {
+		return ts
+	}
+	prec := 0
+	for ; prec < 6; prec++ {
+		exact := true
+		for _, t := range ts {
+			r, err := strconv.ParseFloat(strconv.FormatFloat(t.Value, 'f', prec, 64), 64)
+			if err != nil || math.Abs(r-t.Value) > 1e-9*max(1, math.Abs(t.Value)) {
+				exact = false
+				break
+			}
+		}
+		if exact {
+			break
+		}
+	}
+	for i := range ts {
+		ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
+		if ts[i].Label == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
+			ts[i].Label = ts[i].Label[1:]
+		}
+	}
+	return ts
 }
 
 // measureCanvas is a canvas of size w×h that draws nothing, to measure a
