@@ -9,31 +9,61 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
+
+// FigureDPI is the resolution of PNG figures, in dots per inch: enough to
+// print a figure or zoom into it on a screen (gonum's default, 96, blurs
+// tick labels and cell annotations).
+const FigureDPI = 200
 
 // Figure is a plot that [WriteFigure] and [SaveFigure] can draw:
 // [NullFigure] and [Matrix]. It is implemented only by this package's types.
 type Figure interface {
-	// build returns the plot and its size.
-	build() (p *plot.Plot, w, h vg.Length, err error)
+	// layout returns the figure's size inside the margin and the function
+	// that draws it on a canvas of that size.
+	layout() (laidOut, error)
+}
+
+// laidOut is a figure ready to draw: its size without the margin and how to
+// draw it.
+type laidOut struct {
+	w, h vg.Length
+	draw func(c draw.Canvas)
+}
+
+// figureMargin is left blank around every figure, so no glyph touches the
+// edge.
+const figureMargin vg.Length = 6 // points
+
+// plotDrawer draws p on a whole canvas.
+func plotDrawer(p *plot.Plot) func(draw.Canvas) {
+	return func(c draw.Canvas) { p.Draw(c) }
 }
 
 // WriteFigure draws fig and writes it to w as PNG or SVG. The output is
 // deterministic for a given fig.
 func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
-	if _, err := ParseImageFormat(string(format)); err != nil {
-		return err
-	}
-	p, width, height, err := fig.build()
+	format, err := ParseImageFormat(string(format))
 	if err != nil {
 		return err
 	}
-	c, err := draw.NewFormattedCanvas(width, height, string(format))
+	l, err := fig.layout()
 	if err != nil {
-		return fmt.Errorf("report: drawing figure: %w", err)
+		return err
 	}
-	m := vg.Points(6) // margin, so no glyph touches the edge
-	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
+	m := figureMargin
+	width, height := l.w+2*m, l.h+2*m
+	var c vg.CanvasWriterTo
+	if format == ImagePNG {
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(FigureDPI))}
+	} else {
+		c, err = draw.NewFormattedCanvas(width, height, string(format))
+		if err != nil {
+			return fmt.Errorf("report: drawing figure: %w", err)
+		}
+	}
+	l.draw(draw.Crop(draw.New(c), m, -m, m, -m))
 	if _, err := c.WriteTo(w); err != nil {
 		return fmt.Errorf("report: writing %s figure: %w", format, err)
 	}

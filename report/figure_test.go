@@ -2,17 +2,28 @@ package report
 
 import (
 	"bytes"
+	"cmp"
+	"image/color"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
 )
 
 func sampleNull() NullFigure {
 	rng := rand.New(rand.NewPCG(1, 2))
-	fig := NullFigure{Teacher: "digits-mlp", Statistic: "top-1 agreement"}
+	fig := NullFigure{Teacher: "digits-mlp", Statistic: "top-1 agreement", Higher: "closer to the teacher", Alpha: 0.01}
 	for range 40 {
 		fig.Null = append(fig.Null, 0.3+0.1*rng.NormFloat64())
 	}
@@ -88,10 +99,60 @@ func TestNullFigureContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The legend and labels are text in the SVG.
-	for _, want := range []string{"digits-mlp", "top-1 agreement", "negative controls (n=40)",
+	for _, want := range []string{"top-1 agreement of suspects against the null of teacher digits-mlp (verdicts at α = 0.01)",
+		"top-1 agreement (higher = closer to the teacher)", "negative controls (n=40)",
 		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestMatrixContent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteFigure(&buf, sampleMatrix(), ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	// The colour scale is labelled with the statistic, and says what grey is.
+	for _, want := range []string{"Pairwise agreement", ">top-1 agreement (grey, NaN: no value)<", ">NaN<", ">student-kd<"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	m := sampleMatrix()
+	m.Values[2][3] = 0.4
+	buf.Reset()
+	if err := WriteFigure(&buf, m, ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); !strings.Contains(s, ">top-1 agreement<") || strings.Contains(s, "grey") {
+		t.Errorf("without NaN cells the scale should read just %q", "top-1 agreement")
+	}
+}
+
+func TestCellTextColor(t *testing.T) {
+	cmap := moreland.Kindlmann()
+	cmap.SetMin(0)
+	cmap.SetMax(1)
+	for v, want := range map[float64]color.Color{0: color.White, 0.1: color.White, 0.95: color.Black, 1: color.Black, math.NaN(): color.Black} {
+		if got := cellTextColor(cmap, v); got != want {
+			t.Errorf("text on the colour of %v: %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestNullFigureTitle(t *testing.T) {
+	for _, tc := range []struct {
+		fig  NullFigure
+		want string
+	}{
+		{NullFigure{}, "Statistic of suspects against the null"},
+		{NullFigure{Teacher: "acme", Statistic: "lineage_score"}, "lineage_score of suspects against the null of teacher acme"},
+		{NullFigure{Teacher: "acme", Statistic: "lineage_score", Alpha: 0.05}, "lineage_score of suspects against the null of teacher acme (verdicts at α = 0.05)"},
+		{NullFigure{Statistic: "s", Alpha: math.NaN()}, "s of suspects against the null"},
+	} {
+		if got := tc.fig.title(); got != tc.want {
+			t.Errorf("title of %+v: %q, want %q", tc.fig, got, tc.want)
 		}
 	}
 }
@@ -146,5 +207,172 @@ func BenchmarkWriteNullPNG(b *testing.B) {
 		if err := WriteFigure(&bytes.Buffer{}, fig, ImagePNG); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestFigurePNGResolution(t *testing.T) {
+	for _, format := range []ImageFormat{ImagePNG, "PNG", ".png"} {
+		var buf bytes.Buffer
+		if err := WriteFigure(&buf, sampleNull(), format); err != nil {
+			t.Fatalf("%q: %v", format, err)
+		}
+		cfg, err := png.DecodeConfig(&buf)
+		if err != nil {
+			t.Fatalf("%q: decoding the PNG: %v", format, err)
+		}
+		l, err := sampleNull().layout()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h := l.w+2*figureMargin, l.h+2*figureMargin
+		wantW, wantH := int(math.Ceil(float64(w/vg.Inch)*FigureDPI)), int(math.Ceil(float64(h/vg.Inch)*FigureDPI))
+		if abs(cfg.Width-wantW) > 1 || abs(cfg.Height-wantH) > 1 {
+			t.Errorf("%q: PNG is %d×%d px, want %d×%d (%g dpi)", format, cfg.Width, cfg.Height, wantW, wantH, float64(FigureDPI))
+		}
+	}
+}
+
+func abs(n int) int { return max(n, -n) }
+
+// crowdedNull is sampleNull with suspects whose values nearly coincide, a
+// long name and one at the right edge of the axis.
+func crowdedNull() NullFigure {
+	fig := sampleNull()
+	fig.Suspects = append(fig.Suspects,
+		Marked{Name: "a-very-long-suspect-name-that-goes-on-and-on-v2", Value: 0.905, Verdict: "derived"},
+		Marked{Name: "s5", Value: 0.91, Verdict: "derived"},
+		Marked{Name: "edge-right-model", Value: 0.98, Verdict: "derived"},
+		Marked{Name: "low", Value: 0.05, Verdict: "independent"},
+		Marked{Name: "same-as-indep", Value: 0.33, Verdict: "independent"})
+	return fig
+}
+
+// textBox is the extent of a string a figure draws, in canvas units.
+type textBox struct {
+	s   string
+	min vg.Point
+	max vg.Point
+}
+
+// figureTexts draws fig on a recording canvas and returns the figure's size
+// and the boxes of its unrotated strings (rotated tick labels are left out).
+func figureTexts(t *testing.T, fig Figure) (w, h vg.Length, boxes []textBox) {
+	t.Helper()
+	l, err := fig.layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder.Canvas{}
+	l.draw(draw.Canvas{Canvas: rec, Rectangle: vg.Rectangle{Max: vg.Point{X: l.w, Y: l.h}}})
+	var rotated []bool // a stack: is the text drawn now rotated?
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.Push:
+			rotated = append(rotated, len(rotated) > 0 && rotated[len(rotated)-1])
+		case *recorder.Pop:
+			rotated = rotated[:len(rotated)-1]
+		case *recorder.Rotate:
+			if a.Angle != 0 && len(rotated) > 0 {
+				rotated[len(rotated)-1] = true
+			}
+		case *recorder.FillString:
+			if len(rotated) > 0 && rotated[len(rotated)-1] {
+				continue
+			}
+			face := font.DefaultCache.Lookup(a.Font, a.Size)
+			ext := face.Extents()
+			boxes = append(boxes, textBox{s: a.String,
+				min: vg.Point{X: a.Point.X, Y: a.Point.Y - ext.Descent},
+				max: vg.Point{X: a.Point.X + face.Width(a.String), Y: a.Point.Y + ext.Ascent}})
+		}
+	}
+	return l.w, l.h, boxes
+}
+
+func TestFigureTextDoesNotOverlap(t *testing.T) {
+	figs := map[string]Figure{
+		"null":         sampleNull(),
+		"null-crowded": crowdedNull(),
+		"null-long-title": NullFigure{Teacher: "acme-production-classifier-2026-03-retrained-on-the-full-corpus",
+			Statistic: "mean Jensen-Shannon divergence after temperature fit", Alpha: 0.001, Null: []float64{0.1, 0.2}},
+		"matrix": sampleMatrix(),
+	}
+	const slack = 0.5 // points: font extents include some blank
+	for name, fig := range figs {
+		w, h, boxes := figureTexts(t, fig)
+		if len(boxes) < 5 {
+			t.Fatalf("%s: only %d strings drawn", name, len(boxes))
+		}
+		for i, a := range boxes {
+			// gonum draws a title's top a descent above its canvas: the
+			// figure's margin is room for that, not for more.
+			const out = figureMargin / 2
+			if a.min.X < -out || a.min.Y < -out || a.max.X > w+out || a.max.Y > h+out {
+				t.Errorf("%s: %q at %v–%v is outside the %v×%v figure", name, a.s, a.min, a.max, w, h)
+			}
+			for _, b := range boxes[i+1:] {
+				if a.min.X < b.max.X-slack && b.min.X < a.max.X-slack && a.min.Y < b.max.Y-slack && b.min.Y < a.max.Y-slack {
+					t.Errorf("%s: %q (%v–%v) overlaps %q (%v–%v)", name, a.s, a.min, a.max, b.s, b.min, b.max)
+				}
+			}
+		}
+	}
+}
+
+func TestNullFigureNamesEverySuspect(t *testing.T) {
+	fig := crowdedNull()
+	_, _, boxes := figureTexts(t, fig)
+	drawn := map[string]bool{}
+	for _, b := range boxes {
+		drawn[b.s] = true
+	}
+	for _, m := range fig.Suspects {
+		box := shorten(m.Name, maxMarkRunes) + ": " + m.Verdict
+		if finite(m.Value) != drawn[box] {
+			t.Errorf("suspect %s (value %v): box drawn %v", m.Name, m.Value, drawn[box])
+		}
+	}
+}
+
+func TestDenseTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		ts := (denseTicks{}).Ticks(lo, hi)
+		slices.SortFunc(ts, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
+		for _, tk := range ts {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	// The demo's lineage_score axis: gonum labels only 0.00 and 2.50.
+	if got, want := labels(-0.2, 2.6), []string{"0.0", "0.5", "1.0", "1.5", "2.0", "2.5"}; !slices.Equal(got, want) {
+		t.Errorf("ticks on [-0.2, 2.6]: %q, want %q", got, want)
+	}
+	if got := labels(0, 1); len(got) < 3 {
+		t.Errorf("ticks on [0, 1]: %q", got)
+	}
+}
+
+func TestStackLabels(t *testing.T) {
+	xs := []vg.Length{50, 52, 10, 200, 51, 99}
+	ws := []vg.Length{30, 10, 40, 60, 30, 20}
+	left, level := stackLabels(xs, ws, 0, 220, 3)
+	for i := range xs {
+		if left[i] < 0 || left[i]+ws[i] > 220 {
+			t.Errorf("box %d at [%v, %v] is outside [0, 220]", i, left[i], left[i]+ws[i])
+		}
+		if xs[i] >= ws[i]/2 && xs[i]+ws[i]/2 <= 220 && left[i] != xs[i]-ws[i]/2 {
+			t.Errorf("box %d is not centred on %v: left edge %v", i, xs[i], left[i])
+		}
+		for j := range i {
+			if level[i] == level[j] && left[i] < left[j]+ws[j]+3 && left[j] < left[i]+ws[i]+3 {
+				t.Errorf("boxes %d and %d overlap on level %d", i, j, level[i])
+			}
+		}
+	}
+	if want := []int{1, 0, 0, 0, 2, 0}; !slices.Equal(level, want) {
+		t.Errorf("levels %v, want %v", level, want)
 	}
 }

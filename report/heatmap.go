@@ -1,12 +1,14 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -16,7 +18,9 @@ import (
 // Matrix is a heat map figure of a models × models similarity (or distance)
 // matrix: Values[i][j] is the statistic between Rows[i] and Cols[j]. Row 0 is
 // drawn at the top. Cells are annotated with their values when the matrix has
-// at most 256 cells; NaN cells are drawn grey. Values must have len(Rows)
+// at most 256 cells, in black or white, whichever stands out on the cell;
+// NaN cells are drawn grey. A colour scale under the map is labelled with
+// Statistic. Values must have len(Rows)
 // rows of len(Cols) each, and both must be non-empty.
 type Matrix struct {
 	Title     string
@@ -37,20 +41,26 @@ func (g grid) Z(c, r int) float64 { return g.m.Values[len(g.m.Rows)-1-r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-func (m Matrix) build() (*plot.Plot, vg.Length, vg.Length, error) {
+// heatmapBarHeight is the height of the colour scale under a heat map.
+const heatmapBarHeight = 0.9 * vg.Inch
+
+func (m Matrix) layout() (laidOut, error) {
 	if len(m.Rows) == 0 || len(m.Cols) == 0 || len(m.Values) != len(m.Rows) {
-		return nil, 0, 0, fmt.Errorf("report: matrix %q: %d rows, %d columns, %d value rows: %w",
+		return laidOut{}, fmt.Errorf("report: matrix %q: %d rows, %d columns, %d value rows: %w",
 			m.Title, len(m.Rows), len(m.Cols), len(m.Values), errMatrixShape)
 	}
 	for i, r := range m.Values {
 		if len(r) != len(m.Cols) {
-			return nil, 0, 0, fmt.Errorf("report: matrix %q: value row %d has %d entries for %d columns: %w",
+			return laidOut{}, fmt.Errorf("report: matrix %q: value row %d has %d entries for %d columns: %w",
 				m.Title, i, len(r), len(m.Cols), errMatrixShape)
 		}
 	}
 	g := grid{&m}
-	pal := moreland.SmoothBlueRed().Palette(64)
-	h := plotter.NewHeatMap(g, pal)
+	// A sequential map whose luminance rises with the value, so the scale
+	// reads the same in greyscale (a diverging blue–red map has both ends
+	// equally dark).
+	cmap := moreland.Kindlmann()
+	h := plotter.NewHeatMap(g, cmap.Palette(64))
 	h.NaN = color.Gray{Y: 0xc0}
 	switch {
 	case h.Min > h.Max: // no finite value
@@ -59,28 +69,33 @@ func (m Matrix) build() (*plot.Plot, vg.Length, vg.Length, error) {
 		h.Min, h.Max = h.Min-0.5, h.Max+0.5
 	}
 	if math.IsInf(h.Min, 0) || math.IsInf(h.Max, 0) || math.IsInf(h.Max-h.Min, 0) {
-		return nil, 0, 0, fmt.Errorf("report: matrix %q: infinite values, or a range too wide to colour", m.Title)
+		return laidOut{}, fmt.Errorf("report: matrix %q: infinite values, or a range too wide to colour", m.Title)
 	}
+	cmap.SetMin(h.Min)
+	cmap.SetMax(h.Max)
 
 	p := plot.New()
 	p.Title.Text = m.Title
-	p.X.Label.Text = m.Statistic
-	p.Add(h)
+	p.Add(h, cellBorders{cols: len(m.Cols), rows: len(m.Rows)})
 	if len(m.Rows)*len(m.Cols) <= 256 {
 		var labels plotter.XYLabels
+		var colors []color.Color
 		for r := range m.Rows {
 			for c := range m.Cols {
+				v := m.Values[r][c]
 				labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(len(m.Rows) - 1 - r)})
-				labels.Labels = append(labels.Labels, Fmt(m.Values[r][c], 'g', 3).String())
+				labels.Labels = append(labels.Labels, Fmt(v, 'g', 3).String())
+				colors = append(colors, cellTextColor(cmap, v))
 			}
 		}
 		l, err := plotter.NewLabels(labels)
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("report: matrix %q: %w", m.Title, err)
+			return laidOut{}, fmt.Errorf("report: matrix %q: %w", m.Title, err)
 		}
 		for i := range l.TextStyle {
 			l.TextStyle[i].XAlign = draw.XCenter
 			l.TextStyle[i].YAlign = draw.YCenter
+			l.TextStyle[i].Color = colors[i]
 		}
 		p.Add(l)
 	}
@@ -96,6 +111,75 @@ func (m Matrix) build() (*plot.Plot, vg.Length, vg.Length, error) {
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 
+	// The colour scale, under the map and as wide as its cells, says what
+	// the colours (and the statistic) are; grey marks cells with no value.
+	bar := plot.New()
+	bar.Add(&plotter.ColorBar{ColorMap: cmap, Colors: 64})
+	bar.HideY()
+	bar.X.Padding, bar.Y.Padding = 0, 0 // the scale spans exactly the cells
+	bar.X.Min, bar.X.Max = h.Min, h.Max
+	bar.X.Label.Text = cmp.Or(m.Statistic, "value")
+	if hasNaN(m.Values) {
+		bar.X.Label.Text += " (grey, NaN: no value)"
+	}
+
 	side := vg.Length(2+0.5*float64(max(len(m.Rows), len(m.Cols)))) * vg.Inch
-	return p, min(side+vg.Inch, 14*vg.Inch), min(side, 13*vg.Inch), nil
+	w, mapH := min(side+vg.Inch, 14*vg.Inch), min(side, 13*vg.Inch)
+	return laidOut{w: w, h: mapH + heatmapBarHeight, draw: func(c draw.Canvas) {
+		mc := draw.Crop(c, 0, 0, heatmapBarHeight, 0)
+		p.Draw(mc)
+		dc := p.DataCanvas(mc)
+		bc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: dc.Min.X, Y: c.Min.Y},
+			Max: vg.Point{X: dc.Max.X, Y: c.Min.Y + heatmapBarHeight - vg.Length(10)},
+		}}
+		bar.Draw(bc)
+	}}, nil
+}
+
+// cellBorders outlines the cells of a cols×rows heat map, so a cell as
+// light as the page still reads as a cell.
+type cellBorders struct{ cols, rows int }
+
+// Plot implements plot.Plotter.
+func (b cellBorders) Plot(c draw.Canvas, p *plot.Plot) {
+	trx, try := p.Transforms(&c)
+	ls := draw.LineStyle{Color: color.Gray{Y: 0x80}, Width: vg.Points(0.5)}
+	x0, x1 := trx(-0.5), trx(float64(b.cols)-0.5)
+	y0, y1 := try(-0.5), try(float64(b.rows)-0.5)
+	for i := range b.cols + 1 {
+		x := trx(float64(i) - 0.5)
+		c.StrokeLine2(ls, x, y0, x, y1)
+	}
+	for j := range b.rows + 1 {
+		y := try(float64(j) - 0.5)
+		c.StrokeLine2(ls, x0, y, x1, y)
+	}
+}
+
+// cellTextColor returns black or white, whichever stands out more on the
+// colour cmap gives v (black on the grey of a NaN cell).
+func cellTextColor(cmap palette.ColorMap, v float64) color.Color {
+	bg, err := cmap.At(v)
+	if err != nil {
+		return color.Black
+	}
+	r, g, b, _ := bg.RGBA()
+	lum := (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 0xffff
+	if lum < 0.45 {
+		return color.White
+	}
+	return color.Black
+}
+
+// hasNaN reports whether some value is NaN.
+func hasNaN(vals [][]float64) bool {
+	for _, r := range vals {
+		for _, v := range r {
+			if math.IsNaN(v) {
+				return true
+			}
+		}
+	}
+	return false
 }

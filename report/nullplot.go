@@ -1,16 +1,20 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
 )
 
 // Marked is a suspect model's statistic value with its audit verdict, drawn
@@ -24,12 +28,19 @@ type Marked struct {
 // NullFigure shows where suspects fall relative to the null distribution of
 // an audit statistic: Null (negative controls and references) and Positives
 // (known derived models) as jittered dot strips along the statistic's axis,
-// and one labelled vertical line per suspect. Non-finite values are left out
-// of the strips; a suspect with a non-finite value still gets a legend entry.
+// and one vertical line per suspect, its name and verdict in a box above
+// the strips (boxes are stacked so that no two overlap). The legend, under the plot,
+// gives each suspect's verdict and value. Non-finite values are left out of
+// the strips; a suspect with a non-finite value still gets a legend entry.
 // Empty slices are fine; the zero NullFigure draws empty axes.
+//
+// The title names the statistic, the teacher and α; the x axis label says
+// what a higher value means when Higher is set.
 type NullFigure struct {
-	Teacher   string // shown in the title
-	Statistic string // x axis label; "statistic" when empty
+	Teacher   string  // shown in the title
+	Statistic string  // named in the title and on the x axis; "statistic" when empty
+	Higher    string  // what a higher value means, e.g. "closer to the teacher"; shown on the x axis
+	Alpha     float64 // the significance level of the suspects' verdicts, shown in the title; 0 when unknown
 	Null      []float64
 	Positives []float64
 	Suspects  []Marked
@@ -38,23 +49,34 @@ type NullFigure struct {
 // jitterSeed fixes the dot jitter so figures are reproducible.
 const jitterSeed = 0x6c696e65616765
 
+// The null figure's geometry.
+const (
+	nullWidth       = 7 * vg.Inch // the figure's width, unless the legend needs more
+	nullStripHeight = 0.8 * vg.Inch
+	markFontSize    = 9  // points, suspect names above the strips
+	legendFontSize  = 10 // points
+	markPad         = vg.Length(2)
+	markGap         = vg.Length(3)
+	maxMarkRunes    = 32 // longer suspect names are shortened in the boxes (not in the legend)
+)
+
 var (
 	nullColor     = color.RGBA{R: 0x40, G: 0x60, B: 0xa0, A: 0xff}
 	positiveColor = color.RGBA{R: 0xd0, G: 0x30, B: 0x20, A: 0xff}
 )
 
-func (fig NullFigure) build() (*plot.Plot, vg.Length, vg.Length, error) {
+func (fig NullFigure) layout() (laidOut, error) {
 	p := plot.New()
-	p.Title.Text = "Null distribution"
-	if fig.Teacher != "" {
-		p.Title.Text += " for teacher " + fig.Teacher
+	p.Title.Text = fig.title()
+	p.X.Tick.Marker = denseTicks{}
+	p.X.Label.Text = cmp.Or(fig.Statistic, "statistic")
+	if fig.Higher != "" {
+		p.X.Label.Text += " (higher = " + fig.Higher + ")"
 	}
-	p.X.Label.Text = fig.Statistic
-	if p.X.Label.Text == "" {
-		p.X.Label.Text = "statistic"
-	}
-	p.Legend.Top = true
-	p.Legend.Left = false
+	leg := plot.NewLegend()
+	leg.TextStyle.Font.Size = legendFontSize
+	leg.Top, leg.Left = true, true
+	leg.Padding = vg.Points(3) // entries a font's height apart, so descenders do not touch the next line
 
 	rng := rand.New(rand.NewPCG(jitterSeed, 1))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -62,7 +84,7 @@ func (fig NullFigure) build() (*plot.Plot, vg.Length, vg.Length, error) {
 		xys := make(plotter.XYs, 0, len(vals))
 		for _, v := range vals {
 			j := (rng.Float64() - 0.5) * 0.6 // drawn for every value so the jitter of one does not depend on others' finiteness
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if !finite(v) {
 				continue
 			}
 			xys = append(xys, plotter.XY{X: v, Y: row + j})
@@ -77,28 +99,47 @@ func (fig NullFigure) build() (*plot.Plot, vg.Length, vg.Length, error) {
 	if len(fig.Positives) > 0 {
 		rows = append(rows, "positive controls")
 	}
+	p.Add(plotter.NewGrid())
 	if len(nullXY) > 0 {
 		s, err := plotter.NewScatter(nullXY)
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("report: null figure: %w", err)
+			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("negative controls (n=%d)", len(nullXY)), s)
+		leg.Add(fmt.Sprintf("negative controls (n=%d)", len(nullXY)), s)
 	}
 	if len(posXY) > 0 {
 		s, err := plotter.NewScatter(posXY)
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("report: null figure: %w", err)
+			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: positiveColor, Radius: vg.Points(3), Shape: draw.TriangleGlyph{}}
 		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("positive controls (n=%d)", len(posXY)), s)
+		leg.Add(fmt.Sprintf("positive controls (n=%d)", len(posXY)), s)
 	}
 
-	for _, m := range fig.Suspects {
-		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) {
+	marks := &suspectMarks{top: float64(len(rows)) - 0.5, style: p.X.Tick.Label}
+	marks.style.Rotation = 0
+	marks.style.Font.Size = markFontSize
+	marks.style.XAlign, marks.style.YAlign = draw.XLeft, draw.YBottom
+	for k, m := range fig.Suspects {
+		ls := draw.LineStyle{Color: plotutil.Color(k + 2), Width: vg.Points(1.5), Dashes: plotutil.Dashes(k % 4)}
+		text := m.Name
+		if m.Verdict != "" {
+			text += ": " + m.Verdict
+		}
+		text += " (" + fmtValue(m.Value) + ")"
+		leg.Add(text, &plotter.Line{LineStyle: ls})
+		if finite(m.Value) {
 			lo, hi = min(lo, m.Value), max(hi, m.Value)
+			marks.x = append(marks.x, m.Value)
+			name := shorten(m.Name, maxMarkRunes)
+			if m.Verdict != "" {
+				name += ": " + m.Verdict
+			}
+			marks.name = append(marks.name, name)
+			marks.line = append(marks.line, ls)
 		}
 	}
 	if lo > hi { // nothing finite to show
@@ -109,43 +150,228 @@ func (fig NullFigure) build() (*plot.Plot, vg.Length, vg.Length, error) {
 	}
 	pad := (hi - lo) * 0.05
 	p.X.Min, p.X.Max = lo-pad, hi+pad
-	// Room above the strips for suspect labels and the legend.
-	top := float64(len(rows)) - 0.5 + 0.4 + 0.25*float64(min(len(fig.Suspects), 4)) + 0.3*float64(len(fig.Suspects)+2)
-	p.Y.Min, p.Y.Max = -0.5, top
-
-	var labels plotter.XYLabels
-	for k, m := range fig.Suspects {
-		ls := draw.LineStyle{Color: plotutil.Color(k + 2), Width: vg.Points(1.5), Dashes: plotutil.Dashes(k % 4)}
-		text := m.Name
-		if m.Verdict != "" {
-			text += ": " + m.Verdict
-		}
-		text += " (" + fmtValue(m.Value) + ")"
-		line := &plotter.Line{LineStyle: ls}
-		if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) {
-			yl := float64(len(rows)) - 0.5 + 0.1 + 0.25*float64(k%4)
-			line.XYs = plotter.XYs{{X: m.Value, Y: -0.5}, {X: m.Value, Y: yl + 0.15}}
-			p.Add(line)
-			labels.XYs = append(labels.XYs, plotter.XY{X: m.Value, Y: yl})
-			labels.Labels = append(labels.Labels, m.Name)
-		}
-		p.Legend.Add(text, line)
-	}
-	if len(labels.XYs) > 0 {
-		l, err := plotter.NewLabels(labels)
-		if err != nil {
-			return nil, 0, 0, fmt.Errorf("report: null figure: %w", err)
-		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].XAlign = draw.XCenter
-		}
-		p.Add(l)
-	}
-
+	p.Y.Min, p.Y.Max = -0.5, marks.top
 	p.NominalY(rows...)
-	p.Add(plotter.NewGrid())
-	return p, 7 * vg.Inch, vg.Length(3.5+0.15*float64(len(fig.Suspects))) * vg.Inch, nil
+	p.Add(marks)
+
+	// The legend goes under the plot, where it covers nothing; the figure
+	// widens for a legend or a title wider than it.
+	probe := measureCanvas(nullWidth, 4*vg.Inch)
+	legW := leg.Rectangle(probe).Size().X
+	dc := p.DataCanvas(probe)
+	width := max(nullWidth, dc.Min.X+legW, p.Title.TextStyle.Width(p.Title.Text))
+	if width != nullWidth {
+		probe = measureCanvas(width, 4*vg.Inch)
+		dc = p.DataCanvas(probe)
+	}
+	// The data area is the strips and, above them, the band the suspects'
+	// name boxes are stacked in; x positions do not depend on its height.
+	band := marks.band(marks.layout(dc, p))
+	overhead := probe.Rectangle.Size().Y - dc.Rectangle.Size().Y
+	stripsH := nullStripHeight * vg.Length(len(rows))
+	p.Y.Max = marks.top + float64(band/stripsH)*float64(len(rows))
+	legH := leg.Rectangle(probe).Size().Y + leg.TextStyle.FontExtents().Descent // the last entry's descent is drawn below the rectangle
+	legGap := vg.Length(legendFontSize)
+	plotH := overhead + stripsH + band
+	return laidOut{w: width, h: plotH + legGap + legH, draw: func(c draw.Canvas) {
+		pc := draw.Crop(c, 0, 0, legH+legGap, 0)
+		p.Draw(pc)
+		lc := draw.Crop(c, p.DataCanvas(pc).Min.X-c.Min.X, 0, 0, -(plotH + legGap))
+		leg.Draw(lc)
+	}}, nil
 }
+
+// title says what the figure shows: the statistic of the suspects against
+// the null of the teacher, and the verdicts' α.
+func (fig NullFigure) title() string {
+	t := cmp.Or(fig.Statistic, "Statistic") + " of suspects against the null"
+	if fig.Teacher != "" {
+		t += " of teacher " + fig.Teacher
+	}
+	if fig.Alpha > 0 && fig.Alpha < 1 {
+		t += fmt.Sprintf(" (verdicts at α = %g)", fig.Alpha)
+	}
+	return t
+}
+
+// suspectMarks draws a vertical line per suspect from the bottom of the
+// data area up to a box with the suspect's name, the boxes stacked in the
+// band above the strips (whose top is at y = top) so that none overlaps
+// another. Boxes are drawn after every line, so a line passes behind
+// another suspect's box rather than through its text.
+type suspectMarks struct {
+	x     []float64
+	name  []string
+	line  []draw.LineStyle
+	style draw.TextStyle
+	top   float64 // data y of the strips' top
+}
+
+// markBox is where one suspect's name box is drawn, in canvas units.
+type markBox struct {
+	x      vg.Length // the suspect's line
+	left   vg.Length // the box's left edge
+	w      vg.Length
+	level  int // 0 just above the strips
+	levels int // the number of levels in use
+}
+
+// layout places the name boxes on the data canvas c.
+func (s *suspectMarks) layout(c draw.Canvas, p *plot.Plot) []markBox {
+	trx, _ := p.Transforms(&c)
+	xs := make([]vg.Length, len(s.x))
+	ws := make([]vg.Length, len(s.x))
+	for i, v := range s.x {
+		xs[i] = trx(v)
+		ws[i] = s.style.Width(s.name[i]) + 2*markPad
+	}
+	left, level := stackLabels(xs, ws, c.Min.X, c.Max.X, markGap)
+	n := 0
+	for _, l := range level {
+		n = max(n, l+1)
+	}
+	boxes := make([]markBox, len(xs))
+	for i := range xs {
+		boxes[i] = markBox{x: xs[i], left: left[i], w: ws[i], level: level[i], levels: n}
+	}
+	return boxes
+}
+
+// boxHeight is the height of a name box.
+func (s *suspectMarks) boxHeight() vg.Length { return s.style.Height("Xg") + 2*markPad }
+
+// band is the height the boxes need above the strips.
+func (s *suspectMarks) band(boxes []markBox) vg.Length {
+	if len(boxes) == 0 {
+		return markGap
+	}
+	return vg.Length(boxes[0].levels)*(s.boxHeight()+markGap) + markGap
+}
+
+// Plot implements plot.Plotter.
+func (s *suspectMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	boxes := s.layout(c, p)
+	_, try := p.Transforms(&c)
+	base := try(s.top) + markGap
+	bh := s.boxHeight()
+	bottom := func(b markBox) vg.Length { return base + vg.Length(b.level)*(bh+markGap) }
+	for i, b := range boxes {
+		c.StrokeLines(s.line[i], []vg.Point{{X: b.x, Y: c.Min.Y}, {X: b.x, Y: bottom(b)}})
+	}
+	for i, b := range boxes {
+		r := vg.Rectangle{Min: vg.Point{X: b.left, Y: bottom(b)}, Max: vg.Point{X: b.left + b.w, Y: bottom(b) + bh}}
+		c.SetColor(color.White)
+		c.Fill(r.Path())
+		border := s.line[i]
+		border.Width, border.Dashes = vg.Points(0.75), nil
+		c.StrokeLines(border, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}, r.Min})
+		c.FillText(s.style, vg.Point{X: b.left + markPad, Y: r.Min.Y + markPad - s.style.FontExtents().Descent/2}, s.name[i])
+	}
+}
+
+// stackLabels places boxes of widths ws over the positions xs: each box is
+// centred on its x where it fits between lo and hi, else moved inside, and
+// put on the lowest level at which it is at least gap from every box already
+// placed there (in the order of x). It returns each box's left edge and
+// level.
+func stackLabels(xs, ws []vg.Length, lo, hi, gap vg.Length) (left []vg.Length, level []int) {
+	left = make([]vg.Length, len(xs))
+	level = make([]int, len(xs))
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case xs[a] < xs[b]:
+			return -1
+		case xs[a] > xs[b]:
+			return 1
+		}
+		return 0
+	})
+	var placed [][]int // per level, the boxes on it
+	for _, i := range order {
+		left[i] = max(lo, min(xs[i]-ws[i]/2, hi-ws[i]))
+		l := 0
+		for ; l < len(placed); l++ {
+			free := true
+			for _, j := range placed[l] {
+				if left[i] < left[j]+ws[j]+gap && left[j] < left[i]+ws[i]+gap {
+					free = false
+					break
+				}
+			}
+			if free {
+				break
+			}
+		}
+		if l == len(placed) {
+			placed = append(placed, nil)
+		}
+		placed[l] = append(placed[l], i)
+		level[i] = l
+	}
+	return left, level
+}
+
+// denseTicks is gonum's default ticker, except that when it would label
+// fewer than four ticks (0.00 and 2.50 alone on an axis from -0.2 to 2.6)
+// it labels every tick, with as many decimals as they need.
+type denseTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (denseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 4 || len(ts) > 12 {
+		return ts
+	}
+	prec := 0
+	for ; prec < 6; prec++ {
+		exact := true
+		for _, t := range ts {
+			r, err := strconv.ParseFloat(strconv.FormatFloat(t.Value, 'f', prec, 64), 64)
+			if err != nil || math.Abs(r-t.Value) > 1e-9*max(1, math.Abs(t.Value)) {
+				exact = false
+				break
+			}
+		}
+		if exact {
+			break
+		}
+	}
+	for i := range ts {
+		ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
+		if ts[i].Label == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
+			ts[i].Label = ts[i].Label[1:]
+		}
+	}
+	return ts
+}
+
+// measureCanvas is a canvas of size w×h that draws nothing, to measure a
+// plot's layout on.
+func measureCanvas(w, h vg.Length) draw.Canvas {
+	return draw.Canvas{Canvas: &recorder.Canvas{}, Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}
+}
+
+// shorten returns s cut to at most n runes, with an ellipsis when cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // fmtValue formats a statistic value for a legend.
 func fmtValue(v float64) string {

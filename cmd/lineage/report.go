@@ -106,6 +106,7 @@ type verdictRow struct {
 	Nearest    string  `json:"nearest_control,omitempty"`
 	Reason     string  `json:"reason,omitempty"`
 	x          map[string]float64
+	alpha      float64 // the audit's α
 }
 
 func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *reportOptions) error {
@@ -183,7 +184,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 					continue
 				}
 				v := verdictRow{Suspect: res.Suspect, Teacher: tr.Teacher, Verdict: string(tr.Verdict), PValue: tr.PValue,
-					Best: tr.Best, EffectSize: tr.EffectSize, Reason: tr.Reason, x: map[string]float64{}}
+					Best: tr.Best, EffectSize: tr.EffectSize, Reason: tr.Reason, x: map[string]float64{}, alpha: res.Alpha}
 				if tr.Nearest != nil {
 					v.Nearest = shortID(tr.Nearest.FP, tr.Teacher) + " (" + tr.Nearest.Role + ")"
 				}
@@ -343,7 +344,8 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 			stat, best = k, count[k]
 		}
 	}
-	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat + " (bigger = closer to the teacher)"}
+	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat, Higher: "closer to the teacher",
+		Alpha: commonAlpha(cs.Enrolment.Name, verdicts)}
 	null, pos, err := cs.ControlValues(stat)
 	if err != nil {
 		return fig, err
@@ -360,6 +362,22 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 		fig.Suspects = append(fig.Suspects, report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict})
 	}
 	return fig, nil
+}
+
+// commonAlpha returns the α of teacher's verdicts when they all share one,
+// else 0 (the figure then names none).
+func commonAlpha(teacher string, verdicts []verdictRow) float64 {
+	a := 0.0
+	for _, v := range verdicts {
+		if v.Teacher != teacher {
+			continue
+		}
+		if a != 0 && v.alpha != a {
+			return 0
+		}
+		a = v.alpha
+	}
+	return a
 }
 
 // figurePaths returns a figure path per teacher: plot itself for one

@@ -71,6 +71,20 @@ func TestFigurePaths(t *testing.T) {
 	}
 }
 
+func TestCommonAlpha(t *testing.T) {
+	rows := []verdictRow{{Teacher: "acme", alpha: 0.01}, {Teacher: "beta", alpha: 0.05}, {Teacher: "acme", alpha: 0.01}}
+	if got := commonAlpha("acme", rows); got != 0.01 {
+		t.Errorf("acme: α %g, want 0.01", got)
+	}
+	if got := commonAlpha("gamma", rows); got != 0 {
+		t.Errorf("no verdicts: α %g, want 0", got)
+	}
+	rows = append(rows, verdictRow{Teacher: "acme", alpha: 0.05})
+	if got := commonAlpha("acme", rows); got != 0 {
+		t.Errorf("mixed α: %g, want 0", got)
+	}
+}
+
 // TestReportUnmeasuredTeachers checks that a recorded audit counts, lists
 // and plots a suspect only under the teachers it was measured against: a
 // teacher whose suite it was not fingerprinted on (INCONCLUSIVE "not
