@@ -34,6 +34,7 @@ func sampleNull() NullFigure {
 	fig.Suspects = []Marked{
 		{Name: "student-kd", Value: 0.91, Verdict: "derived"},
 		{Name: "indep", Value: 0.33, Verdict: "independent"},
+		{Name: "marked", Value: 0.35, Verdict: "derived", DecidedBy: "watermark"},
 		{Name: "broken", Value: math.NaN(), Verdict: "error"},
 	}
 	return fig
@@ -101,7 +102,8 @@ func TestNullFigureContent(t *testing.T) {
 	// The legend and labels are text in the SVG.
 	for _, want := range []string{"top-1 agreement of suspects against the null of teacher digits-mlp (verdicts at α = 0.01)",
 		"top-1 agreement (higher = closer to the teacher)", "negative controls (n=40)",
-		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)"} {
+		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)",
+		"marked: derived (0.35), decided by watermark"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
 		}

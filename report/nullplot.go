@@ -23,6 +23,9 @@ type Marked struct {
 	Name    string
 	Value   float64
 	Verdict string
+	// DecidedBy, when set, names the statistic the verdict came from if it
+	// is not the one plotted (the legend says so).
+	DecidedBy string
 }
 
 // NullFigure shows where suspects fall relative to the null distribution of
@@ -130,6 +133,9 @@ func (fig NullFigure) layout() (laidOut, error) {
 			text += ": " + m.Verdict
 		}
 		text += " (" + fmtValue(m.Value) + ")"
+		if m.DecidedBy != "" {
+			text += ", decided by " + m.DecidedBy
+		}
 		leg.Add(text, &plotter.Line{LineStyle: ls})
 		if finite(m.Value) {
 			lo, hi = min(lo, m.Value), max(hi, m.Value)

@@ -359,7 +359,11 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 		if !ok {
 			x = math.NaN()
 		}
-		fig.Suspects = append(fig.Suspects, report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict})
+		m := report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict}
+		if v.Best != "" && v.Best != stat {
+			m.DecidedBy = v.Best
+		}
+		fig.Suspects = append(fig.Suspects, m)
 	}
 	return fig, nil
 }
