@@ -22,6 +22,23 @@ func run() int {
 	return exitCode(os.Stderr, err)
 }
 
+// interrupted is the error of a command stopped by SIGINT or SIGTERM. It
+// prints as one line, "interrupted" and what to do next, instead of the
+// chain of wrapped context errors the cancellation left on its way up.
+type interrupted struct {
+	hint string // what to do next ("" for nothing to say)
+	err  error
+}
+
+func (e interrupted) Error() string {
+	if e.hint == "" {
+		return "interrupted"
+	}
+	return "interrupted: " + e.hint
+}
+
+func (e interrupted) Unwrap() error { return e.err }
+
 // exitCode prints err as one line and maps it to the process exit status.
 func exitCode(w interface{ Write([]byte) (int, error) }, err error) int {
 	if err == nil {

@@ -233,8 +233,12 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 	res, err := distill.Train(ctx, cfg)
 	bar.Finish()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted: checkpoint saved to %q; rerun with --resume to continue: %w", cfg.CheckpointPath, err)
+		var ie *distill.InterruptedError
+		if errors.As(err, &ie) {
+			if ie.Checkpoint != "" {
+				return nil, interrupted{fmt.Sprintf("checkpoint saved to %q; rerun with --resume to continue", ie.Checkpoint), err}
+			}
+			return nil, err
 		}
 		return nil, configError(err)
 	}
