@@ -92,6 +92,17 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("no checkpoint: %v", err)
 	}
 
+	// Resumed with --log, the log keeps the epochs before the interruption.
+	targs := []string{"train", "--hidden", "256,256", "--epochs", "25", "--out", "r.lnm", "--log", "r.log", "--resume"}
+	if code, stderr, _ := interruptAfter(t, lineageCmd(t, dir, targs...), 700*time.Millisecond); code != exitError {
+		t.Fatalf("train --log: exit %d (%s), want an interrupted run", code, stderr)
+	}
+	runOK(t, dir, targs...)
+	if b, err := os.ReadFile(filepath.Join(dir, "r.log")); err != nil || strings.Count(string(b), "\n") != 25 ||
+		!strings.HasPrefix(string(b), `{"epoch":1,`) {
+		t.Errorf("log of the interrupted and resumed run: %d lines (%v), want the 25 epochs from 1:\n%.300s", strings.Count(string(b), "\n"), err, b)
+	}
+
 	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
 	code, stderr, took = interruptAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm",
 		"--data", "digits", "--controls", "6", "--suite-size", "60"), 1500*time.Millisecond)
