@@ -43,10 +43,13 @@ func (r *run) loop(ctx context.Context) error {
 		for b := r.st.Batch; b < steps; b++ {
 			if err := ctx.Err(); err != nil {
 				r.st.Batch = b
+				ie := &InterruptedError{Epoch: epoch + 1, Err: err}
 				if cerr := r.checkpoint(); cerr != nil {
-					return fmt.Errorf("training interrupted in epoch %d (%w); saving checkpoint failed: %w", epoch+1, err, cerr)
+					ie.Err = fmt.Errorf("%w; saving checkpoint failed: %w", err, cerr)
+				} else {
+					ie.Checkpoint = p.cfg.CheckpointPath
 				}
-				return fmt.Errorf("training interrupted in epoch %d: %w", epoch+1, err)
+				return ie
 			}
 			idx := perm[b*p.batch : min((b+1)*p.batch, n)]
 			m := len(idx)

@@ -29,6 +29,29 @@ const (
 // ErrDiverged is returned when the training loss becomes NaN or infinite.
 var ErrDiverged = errors.New("training diverged")
 
+// InterruptedError is the error of a Train whose context was cancelled. It
+// wraps the context's error, so errors.Is(err, context.Canceled) holds.
+type InterruptedError struct {
+	// Epoch is the 1-based epoch training stopped in; 0 when it stopped
+	// while the teacher was being queried, before the first epoch.
+	Epoch int
+	// Checkpoint is the checkpoint file written on the way out, from which
+	// Resume continues; "" when none was written (no CheckpointPath, an
+	// interruption while the teacher was queried, or a failed write).
+	Checkpoint string
+	// Err is the context's error (joined with a checkpoint write's).
+	Err error
+}
+
+func (e *InterruptedError) Error() string {
+	if e.Epoch == 0 {
+		return fmt.Sprintf("interrupted while querying the teacher: %v", e.Err)
+	}
+	return fmt.Sprintf("training interrupted in epoch %d: %v", e.Epoch, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Result is the outcome of Train. Student is the trained model (with Norm
 // and Prov filled in); the other fields are JSON-friendly figures about the
 // run. ValAccuracy and BestValAccuracy are 0 without a labelled validation
@@ -70,8 +93,9 @@ type run struct {
 // about the run. It is deterministic: the same Config, data, teacher and
 // Seed give bit-identical weights, with or without an interruption and
 // Resume in between. When ctx is cancelled Train saves a checkpoint (if
-// CheckpointPath is set) and returns an error wrapping ctx.Err(); a
-// cancellation while the teacher is being queried saves nothing.
+// CheckpointPath is set) and returns an *InterruptedError wrapping
+// ctx.Err(), naming the checkpoint it wrote; a cancellation while the
+// teacher is being queried saves nothing.
 func Train(ctx context.Context, cfg Config) (*Result, error) {
 	p, err := newPlan(cfg)
 	if err != nil {
@@ -159,6 +183,9 @@ func (r *run) init(ctx context.Context) error {
 	}
 	r.tgt, err = queryTeacher(ctx, cfg.Teacher, x, p.queryRows, p.obj.Reveal)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return &InterruptedError{Err: cerr}
+		}
 		return err
 	}
 	r.st.Queries = x.Rows

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -171,6 +172,10 @@ func TestResume(t *testing.T) {
 		cancel()
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("stop at %d: error %v, want context.Canceled", stopAt, err)
+		}
+		var ie *InterruptedError
+		if !errors.As(err, &ie) || ie.Checkpoint != path || ie.Epoch != int(stopAt-1)/29+1 {
+			t.Fatalf("stop at %d: error %#v, want an *InterruptedError naming checkpoint %s, epoch %d", stopAt, err, path, int(stopAt-1)/29+1)
 		}
 		ct := &countingModel{Model: teacher}
 		cfg = smallConfig(sp, ct)
@@ -357,8 +362,18 @@ func TestCancelDuringQueries(t *testing.T) {
 	sp := dataset.Digits().Split(dataset.SplitOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Train(ctx, Config{Train: sp.Train, Teacher: fakeTeacher{64, dataset.DigitLabels}})
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	_, err := Train(ctx, Config{Train: sp.Train, Teacher: fakeTeacher{64, dataset.DigitLabels}, CheckpointPath: path})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
+	}
+	// Nothing is saved while the teacher is queried, and the error must
+	// not claim a checkpoint (the CLI told users to --resume from it).
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || ie.Checkpoint != "" || ie.Epoch != 0 {
+		t.Errorf("error %#v, want an *InterruptedError with no checkpoint, epoch 0", err)
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("a checkpoint was written: %v", serr)
 	}
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,5 +248,33 @@ func TestImportWatermarkConflict(t *testing.T) {
 	other := strings.Replace(buf.String(), testMarkKey, strings.Repeat("ab", 32), 1)
 	if err := a.Import(ctx, strings.NewReader(other)); !errors.Is(err, ErrExists) {
 		t.Errorf("merging an enrolment with another watermark key: error = %v, want ErrExists", err)
+	}
+}
+
+// TestImportStopsOnCancel checks that an import reading from a pipe that
+// delivers nothing (db import - with a stalled producer) returns when its
+// context is cancelled, instead of waiting for end of input with the
+// database locked, and stores nothing.
+func TestImportStopsOnCancel(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { // a header, then nothing
+		pw.Write([]byte(`{"type":"store","format":"lineage-store","schema":1}` + "\n"))
+	}()
+	c, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Import(c, pr) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Import = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Import still blocked on its input 5 s after its context was cancelled")
+	}
+	if es, err := s.List(ctx, ""); err != nil || len(es) != 0 {
+		t.Errorf("after a cancelled import: %d records, %v; want none", len(es), err)
 	}
 }

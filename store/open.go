@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -62,6 +63,13 @@ type Store struct {
 // file opened read-only), with the path in the message, for example
 // `open store "case.db": database is locked by another process`.
 func Open(path string, opts Options) (*Store, error) {
+	return OpenContext(context.Background(), path, opts)
+}
+
+// OpenContext is Open, except that it stops waiting for another process's
+// lock as soon as ctx is done, returning an error wrapping ctx.Err():
+// a command waiting up to a minute for the lock stops on Ctrl-C.
+func OpenContext(ctx context.Context, path string, opts Options) (*Store, error) {
 	wrap := func(err error) error { return fmt.Errorf("open store %q: %w", path, err) }
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -88,7 +96,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// Vet the file read-only first, even for a writer: bbolt may write
 	// when it opens read-write (a freelist it was not given), and a file
 	// that is not a lineage store must be left exactly as it was.
-	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: true})
+	db, err := openBolt(ctx, path, timeout, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -103,7 +111,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if !opts.ReadOnly {
 		db.Close()
-		if s.db, err = openBolt(path, &bolt.Options{Timeout: timeout}); err != nil {
+		if s.db, err = openBolt(ctx, path, timeout, &bolt.Options{}); err != nil {
 			return nil, wrap(err)
 		}
 		s.readOnly = false
@@ -115,8 +123,32 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// openBolt calls bolt.Open, mapping its errors and panics to ours.
-func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+// lockPoll is how long one attempt to take the file's lock waits: between
+// attempts openBolt checks its context.
+const lockPoll = 100 * time.Millisecond
+
+// openBolt opens path with bolt.Open, waiting up to timeout for another
+// process's lock (ErrLocked after that) unless ctx is done first.
+func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.Options) (*bolt.DB, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		oo := *o
+		oo.Timeout = max(min(time.Until(deadline), lockPoll), time.Millisecond) // 0 would wait forever
+		db, err := openBoltOnce(path, &oo)
+		if !errors.Is(err, ErrLocked) {
+			return db, err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("waiting for the lock another process holds: %w", cerr)
+		}
+		if !time.Now().Before(deadline) {
+			return nil, err
+		}
+	}
+}
+
+// openBoltOnce calls bolt.Open, mapping its errors and panics to ours.
+func openBoltOnce(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("%w: bbolt: %v", ErrNotStore, r)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -50,6 +51,38 @@ func TestOpenLocked(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("locked open took %v, want about the 150ms timeout", d)
 		}
+	}
+}
+
+// TestOpenContextCancelledWhileLocked checks that a long wait for another
+// process's lock stops when the context is cancelled.
+func TestOpenContextCancelledWhileLocked(t *testing.T) {
+	path := tempPath(t)
+	openTest(t, path, false)
+	for _, ro := range []bool{false, true} {
+		c, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		start := time.Now()
+		s2, err := OpenContext(c, path, Options{ReadOnly: ro, Timeout: time.Minute})
+		cancel()
+		if err == nil {
+			s2.Close()
+			t.Fatalf("second open (read-only %v) succeeded", ro)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error = %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d < 200*time.Millisecond || d > 2*time.Second {
+			t.Errorf("cancelled open took %v, want about 200ms", d)
+		}
+	}
+	// An uncancelled wait still ends with ErrLocked at the timeout.
+	start := time.Now()
+	if _, err := OpenContext(context.Background(), path, Options{Timeout: 250 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		t.Errorf("error = %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond || d > 2*time.Second {
+		t.Errorf("locked open took %v, want about the 250ms timeout", d)
 	}
 }
 

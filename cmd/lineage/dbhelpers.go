@@ -78,7 +78,7 @@ func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 // another process's lock rather than store.DefaultTimeout.
 func createDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
-		return store.Open(g.dbPath(), store.Options{Timeout: commitTimeout})
+		return store.OpenContext(ctx, g.dbPath(), store.Options{Timeout: commitTimeout})
 	}, fn)
 }
 
@@ -87,6 +87,9 @@ func createDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 const commitTimeout = time.Minute
 
 func updateWith(ctx context.Context, g *globalOptions, open func(*globalOptions) (*store.Store, error), fn func(tx *store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err // before open, which would create createDB's file for nothing
+	}
 	db, err := open(g)
 	if err != nil {
 		return err
@@ -318,7 +321,9 @@ func isPlainPath(ref string) bool {
 // closes it straight after, so that other commands can read or write the
 // database between the batches of a long remote job instead of finding
 // it locked for the whole run. Each call waits up to commitTimeout for the
-// lock: the answers it stores are paid for. The zero value is not usable.
+// lock, or until its ctx is done: the answers it stores are paid for, so
+// journal.Model stores them with a ctx that Ctrl-C does not cancel. The
+// zero value is not usable.
 type dbPerCall struct {
 	g  *globalOptions
 	mu sync.Mutex // one open at a time: flock locks are per open file
@@ -327,7 +332,7 @@ type dbPerCall struct {
 func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	db, err := store.Open(d.g.dbPath(), store.Options{Timeout: commitTimeout})
+	db, err := store.OpenContext(ctx, d.g.dbPath(), store.Options{Timeout: commitTimeout})
 	if err != nil {
 		return err
 	}

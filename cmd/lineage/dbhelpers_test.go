@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"encoding/json"
 
@@ -143,5 +146,56 @@ func TestDBPerCall(t *testing.T) {
 	}
 	if got, _ := d.Answers(ctx, "job"); len(got) != 0 {
 		t.Errorf("after DeleteAnswers: %d batches left", len(got))
+	}
+}
+
+// TestLockWaitStopsOnInterrupt checks that the minute-long waits for
+// another process's lock (the journal's, and an enrolment's final commit)
+// end as soon as the command's context is cancelled (Ctrl-C).
+func TestLockWaitStopsOnInterrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	g := &globalOptions{db: path}
+	holder, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	d := &dbPerCall{g: g}
+	for name, call := range map[string]func(context.Context) error{
+		"journal Answers":       func(ctx context.Context) error { _, err := d.Answers(ctx, "job"); return err },
+		"journal DeleteAnswers": func(ctx context.Context) error { return d.DeleteAnswers(ctx, "job") },
+		"createDB":              func(ctx context.Context) error { return createDB(ctx, g, func(*store.Tx) error { return nil }) },
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		start := time.Now()
+		errc := make(chan error, 1)
+		go func() { errc <- call(ctx) }()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: error %v, want context.Canceled", name, err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("%s: returned %v after start, want about 200ms", name, d)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still waiting for the lock 5 s after start (cancelled at 200ms)", name)
+		}
+		cancel()
+	}
+}
+
+// TestCreateDBCancelled checks that an enrolment interrupted just before
+// its commit leaves no database file behind.
+func TestCreateDBCancelled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := createDB(ctx, &globalOptions{db: path}, func(*store.Tx) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("createDB = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a cancelled createDB created the database")
 	}
 }

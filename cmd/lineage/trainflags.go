@@ -69,7 +69,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.BoolVar(&o.restoreBest, "restore-best", false, "keep the weights of the best validation epoch instead of the last")
 	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file written every epoch (default OUT.ckpt)")
 	f.BoolVar(&o.resume, "resume", false, "resume from the checkpoint if it exists")
-	f.StringVar(&o.logPath, "log", "", "write one JSON line per epoch to this file")
+	f.StringVar(&o.logPath, "log", "", "write one JSON line per epoch to this file (appended to when --resume continues from a checkpoint)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 }
 
@@ -209,7 +209,14 @@ func isTerminal(w io.Writer) bool {
 func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg distill.Config, desc string) (*distill.Result, error) {
 	var logw *os.File
 	if o.logPath != "" {
-		f, err := os.Create(o.logPath)
+		// A run resumed from a checkpoint continues the log of the run
+		// it resumes (one line per epoch it completed) instead of
+		// truncating it.
+		flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if cfg.Resume && fileExists(cfg.CheckpointPath) {
+			flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(o.logPath, flag, 0o666)
 		if err != nil {
 			return nil, fmt.Errorf("open log: %w", err)
 		}
@@ -233,8 +240,12 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 	res, err := distill.Train(ctx, cfg)
 	bar.Finish()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted: checkpoint saved to %q; rerun with --resume to continue: %w", cfg.CheckpointPath, err)
+		var ie *distill.InterruptedError
+		if errors.As(err, &ie) {
+			if ie.Checkpoint != "" {
+				return nil, interrupted{fmt.Sprintf("checkpoint saved to %q; rerun with --resume to continue", ie.Checkpoint), err}
+			}
+			return nil, err
 		}
 		return nil, configError(err)
 	}
