@@ -71,7 +71,8 @@ teachers; a stored fingerprint of other content under that ID is an error, not r
 and the audit record.
 
 Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
-error, 3 with --fail-on-derived when some teacher's verdict is DERIVED.`,
+error, 3 with --fail-on-derived when some teacher's verdict is DERIVED, 130 when
+interrupted (Ctrl-C).`,
 		Example: `  lineage --db case.db audit suspect-1 --format json
   lineage --db case.db audit vendor.lnm --against acme --fail-on-derived`,
 		Args: exactArgs(1, "FINGERPRINT or MODEL"),

@@ -32,8 +32,12 @@ func TestAsInterrupted(t *testing.T) {
 		{context.Background(), wrapped, "lineage: " + wrapped.Error() + "\n"},
 	} {
 		var w bytes.Buffer
-		if code := exitCode(&w, asInterrupted(tt.ctx, tt.err)); code != exitError {
-			t.Errorf("%v: exit status %d, want %d", tt.err, code, exitError)
+		want := exitError
+		if strings.HasPrefix(tt.want, "lineage: interrupted") {
+			want = exitInterrupted
+		}
+		if code := exitCode(&w, asInterrupted(tt.ctx, tt.err)); code != want {
+			t.Errorf("%v: exit status %d, want %d", tt.err, code, want)
 		}
 		if w.String() != tt.want {
 			t.Errorf("%v: printed %q, want %q", tt.err, w.String(), tt.want)
@@ -82,8 +86,8 @@ func TestInterrupt(t *testing.T) {
 	dir := t.TempDir()
 
 	code, stderr, took := interruptAfter(t, lineageCmd(t, dir, "train", "--hidden", "256,256", "--epochs", "500", "--out", "m.lnm"), time.Second)
-	if want := "lineage: interrupted: checkpoint saved to \"m.lnm.ckpt\"; rerun with --resume to continue\n"; code != exitError || stderr != want || took > 3*time.Second {
-		t.Errorf("train: exit %d after %v, stderr %q; want %d within 3 s, %q", code, took, stderr, exitError, want)
+	if want := "lineage: interrupted: checkpoint saved to \"m.lnm.ckpt\"; rerun with --resume to continue\n"; code != exitInterrupted || stderr != want || took > 3*time.Second {
+		t.Errorf("train: exit %d after %v, stderr %q; want %d within 3 s, %q", code, took, stderr, exitInterrupted, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "m.lnm")); err == nil {
 		t.Error("an interrupted train wrote its model")
@@ -94,7 +98,7 @@ func TestInterrupt(t *testing.T) {
 
 	// Resumed with --log, the log keeps the epochs before the interruption.
 	targs := []string{"train", "--hidden", "256,256", "--epochs", "25", "--out", "r.lnm", "--log", "r.log", "--resume"}
-	if code, stderr, _ := interruptAfter(t, lineageCmd(t, dir, targs...), 700*time.Millisecond); code != exitError {
+	if code, stderr, _ := interruptAfter(t, lineageCmd(t, dir, targs...), 700*time.Millisecond); code != exitInterrupted {
 		t.Fatalf("train --log: exit %d (%s), want an interrupted run", code, stderr)
 	}
 	runOK(t, dir, targs...)
@@ -106,8 +110,8 @@ func TestInterrupt(t *testing.T) {
 	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
 	code, stderr, took = interruptAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm",
 		"--data", "digits", "--controls", "6", "--suite-size", "60"), 1500*time.Millisecond)
-	if want := "lineage: interrupted\n"; code != exitError || stderr != want || took > 3*time.Second {
-		t.Errorf("enroll: exit %d after %v, stderr %q; want %d within 3 s, %q", code, took, stderr, exitError, want)
+	if want := "lineage: interrupted\n"; code != exitInterrupted || stderr != want || took > 3*time.Second {
+		t.Errorf("enroll: exit %d after %v, stderr %q; want %d within 3 s, %q", code, took, stderr, exitInterrupted, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "case.db")); err == nil {
 		t.Error("an interrupted enrolment left a database")

@@ -14,6 +14,10 @@ const (
 	exitError   = 1 // any error: bad input, I/O, a failed check
 	exitUsage   = 2 // wrong flags or arguments
 	exitDerived = 3 // audit --fail-on-derived found a DERIVED verdict
+	// exitInterrupted is the shell's status for a command stopped by
+	// SIGINT (128 + 2), also used for SIGTERM, so that a script's loop
+	// stops on Ctrl-C instead of going on to the next command.
+	exitInterrupted = 130
 )
 
 // usageError marks errors in the command line itself.
@@ -27,7 +31,10 @@ var errDerived = errors.New("a suspect was found DERIVED")
 
 func codeOf(err error) int {
 	var u usageError
+	var ie interrupted
 	switch {
+	case errors.As(err, &ie):
+		return exitInterrupted
 	case errors.Is(err, errDerived):
 		return exitDerived
 	case errors.As(err, &u):
