@@ -188,15 +188,18 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if err != nil {
 		return err
 	}
+	// The fingerprint is stored and the journal dropped in one
+	// transaction: an interruption between two would leave a journal
+	// whose rerun clashes with the stored fingerprint.
 	if err := updateDB(ctx, g, func(tx *store.Tx) error {
-		return tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace})
+		if err := tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace}); err != nil {
+			return err
+		}
+		return done(tx)
 	}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("%w; choose another --name, or pass --replace", err)
 		}
-		return err
-	}
-	if err := done(ctx); err != nil {
 		return err
 	}
 	r := newProbeReport(fp, ref)
@@ -206,12 +209,13 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // probeJournaled fingerprints ref on s. A remote model's answers are
 // committed to the database batch by batch (package journal), so a probe
 // that is killed resumes where it stopped and asks nothing twice; the
-// journal is dropped once the fingerprint is stored.
-func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, func(context.Context) error, error) {
-	noop := func(context.Context) error { return nil }
+// journal is dropped, by done in the transaction that stores the
+// fingerprint.
+func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
+	noop := func(*store.Tx) error { return nil }
 	r, err := remote.ParseRef(ref)
 	if err != nil || r.Kind == remote.RefFile {
-		fp, err := fingerprintModel(ctx, ro, ref, s, id, topK)
+		fp, err = fingerprintModel(ctx, ro, ref, s, id, topK)
 		return fp, noop, err
 	}
 	m, closeM, err := ro.open(ctx, ref)
@@ -231,7 +235,7 @@ func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro 
 	if err != nil {
 		return nil, nil, err
 	}
-	fp, err := fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
+	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
 		return nil, nil, fmt.Errorf("%w: the interrupted probe used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}
@@ -241,10 +245,7 @@ func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro 
 	if asked, replayed := j.Counts(); replayed > 0 {
 		fmt.Fprintf(stderr, "lineage probe: resumed: %d answers replayed from the journal, %d asked\n", replayed, asked)
 	}
-	done := func(ctx context.Context) error {
-		return updateDB(ctx, g, func(tx *store.Tx) error { return tx.DeleteAnswers(job) })
-	}
-	return fp, done, nil
+	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
 }
 
 // journaled is a journal.Model that keeps the remote model's Stats and Close.
