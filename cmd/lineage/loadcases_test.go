@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,14 +197,7 @@ func TestAuditModelFitsNoTeacher(t *testing.T) {
 // that the database is left byte-identical.
 func TestAuditStoredOnNoTeacherSuite(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme", "beta")
-	sum := func() [32]byte {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sha256.Sum256(b)
-	}
-	before := sum()
+	before := fileSum(t, path)
 	root := newRootCommand()
 	root.SetOut(io.Discard)
 	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--against", "beta", "--fail-on-derived"})
@@ -217,7 +208,7 @@ func TestAuditStoredOnNoTeacherSuite(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "against acme") || strings.Contains(msg, "\n") {
 		t.Errorf("error %q: want one line naming acme", msg)
 	}
-	if sum() != before {
+	if fileSum(t, path) != before {
 		t.Error("the database changed")
 	}
 }
