@@ -56,9 +56,10 @@ report.
 
 A quarter of the suite are conferrable adversarial probes, crafted so that the selection half's
 positive controls follow the teacher there and its negative controls do not. Another quarter are
-mixup probes drawn at random, on which audits measure the replica contrast (how much more a
-suspect's order of classes follows the teacher's than its replicas') and the replica residual
-(whether its log-probabilities, once the replicas' mean is taken out, go with the teacher's).
+mixup probes drawn at random and kept unselected. On them, and on the suite's other mixup, data,
+boundary and watermark probes, audits measure the replica contrast (how much more a suspect's
+order of classes follows the teacher's than its replicas') and the replica residual (whether its
+log-probabilities, once the replicas' mean is taken out, go with the teacher's).
 
 Three tenths of the suite are watermark probes: near-ties of the teacher on mixup segments of its
 training data, where audits test for the label watermark "lineage serve --reveal label" puts on
