@@ -44,7 +44,8 @@ func newEnrollCommand(g *globalOptions) *cobra.Command {
 the teacher made with varied recipes) and negative controls (independent models, including
 students of another, independently trained teacher and replicas of the teacher: its own
 architecture and recipe with other seeds), builds a candidate probe pool from
-held-out data, keeps the probes that best separate the two (conferrable selection), and
+held-out data, keeps the probes where the teacher departs most from the negative controls'
+consensus (with places kept for conferrable, data and teacher-mistake probes), and
 fingerprints the teacher and every control on the resulting suite. Half of the controls take
 no part in choosing probes; the true- and false-positive rates printed are measured on them.
 
@@ -76,7 +77,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
-	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d; negatives are %d× as many (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
+	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite (0: %d)", audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
