@@ -36,14 +36,16 @@ func newReportCommand(g *globalOptions) *cobra.Command {
 one whose suite --suite names):
   - a summary: suite, probes, controls, null size, calibration TPR/FPR and AUC, suspects
     audited and flagged;
-  - the similarity matrix of every model fingerprinted on the suite (teacher, controls,
-    references, suspects): top-1 agreement, or mean JS divergence with --statistic js;
+  - the similarity matrix of the teacher, its references and every suspect fingerprinted on
+    the suite (and with --controls every control): top-1 agreement, or mean JS divergence
+    with --statistic js;
   - the verdict table of every recorded audit (see 'lineage audit'), under the teachers
     the suspect was fingerprinted for (not those it got INCONCLUSIVE from only for
     having no fingerprint on their suite).
-With --plot, a figure per teacher shows the null distribution (calibration negatives and
-references), the positive controls and each audited suspect on the audit statistic that most
-often decided; with several teachers the files are named FILE-TEACHER.png.`,
+With --plot, a figure per teacher shows the null distribution (calibration negatives and the
+references that serve probabilities), the calibration half's positive controls and each audited
+suspect on the lineage score, or on the replica residual when that decided more of the teacher's
+audits than the score did; with several teachers the files are named FILE-TEACHER.png.`,
 		Example: `  lineage --db case.db report --format markdown
   lineage --db case.db report --suite acme --plot null.png`,
 		Args: cobra.NoArgs,
@@ -52,7 +54,7 @@ often decided; with several teachers the files are named FILE-TEACHER.png.`,
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name, suite hash or its first 8+ digits)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
-	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (there are about a hundred)")
+	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (144 with enroll's defaults)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
