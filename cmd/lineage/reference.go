@@ -38,8 +38,10 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 		Long: `reference add fingerprints model M (a file, an OIP URL or exec:COMMAND) on TEACHER's
 suite, stores the fingerprint under ID NAME and adds it to the teacher's controls as a
 reference: a model you know to be independent of the teacher. Later audits compare
-suspects with the negative controls and every reference, so more references mean a
-better-estimated null. Only add models you are sure were not derived from the teacher.
+suspects with the calibration half's negative controls and every reference, so more
+references mean a better-estimated null (the references also count as one family of their
+own, against which the p-value must hold too). Only add models you are sure were not derived
+from the teacher.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
 joins the null of label-only suspects only.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
