@@ -51,7 +51,8 @@ teachers named.
 For each teacher it measures the suspect's similarity to the teacher (top-1 agreement per
 probe kind, log-probability correlation on data, agreement on the teacher's mistakes, and
 the order of the runner-up classes), each relative to the suspect's similarity to the
-teacher's replicas (models built with the teacher's own recipe and another seed), weighs
+teacher's replicas (models built with the teacher's own recipe and another seed; this needs
+two in the selection half, which an enrolment with --controls 3 lacks), weighs
 them into one lineage score with the discriminant fitted at enrolment, and compares
 the score with the scores of the teacher's independent calibration controls and references
 (the null); the replica residual (how the suspect's log-probabilities follow the teacher's
