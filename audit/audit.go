@@ -297,7 +297,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Statistics[s.key] = ev
 	}
 	if dec.Stats[0].Method == compare.MethodInsufficient {
-		tr.Verdict, tr.Reason = Inconclusive, "the independent models' scores do not vary: no usable null"
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("no usable null: the score could not be computed for the suspect or for %d independent models", compare.DefaultMinNull)
 		return tr, nil
 	}
 	tr.PCombined, tr.PValue = dec.P, dec.P

@@ -324,6 +324,23 @@ func TestControlRecipes(t *testing.T) {
 	}
 }
 
+// TestPositiveControls checks that PositiveControls counts the positive
+// recipes ControlRecipes makes (an odd --controls is rounded up), since
+// enroll's rerun check compares it with the stored report.
+func TestPositiveControls(t *testing.T) {
+	for _, k := range []int{1, 2, 3, 4, 5, 16, 17} {
+		pos := 0
+		for _, r := range ControlRecipes(k, 1, []int{128}, model.ActReLU) {
+			if r.Derived() {
+				pos++
+			}
+		}
+		if got := PositiveControls(k); got != pos || got%2 != 0 || got < k {
+			t.Errorf("PositiveControls(%d) = %d; ControlRecipes made %d (want equal, even, ≥ k)", k, got, pos)
+		}
+	}
+}
+
 func TestDiscriminantMonotone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	c := synthCase(t, rng, 6, 24)

@@ -7,8 +7,14 @@ import "github.com/lineage-audit/lineage/model"
 // size sets how small a p-value can be: more negatives, more power.
 const NegativesPerPositive = 8
 
-// ControlRecipes returns the control recipes of an enrolment: k derived
-// (positive) and NegativesPerPositive·k independent (negative) recipes. They are listed in
+// PositiveControls is the number of positive controls ControlRecipes makes
+// for k: k rounded up to an even number (at least 2), since controls come
+// in pairs, one for each half.
+func PositiveControls(k int) int { return 2 * ((max(k, 2) + 1) / 2) }
+
+// ControlRecipes returns the control recipes of an enrolment:
+// PositiveControls(k) derived (positive) and about NegativesPerPositive·k
+// independent (negative) recipes, both rounded up to even. They are listed in
 // pairs that differ only in seed, so that splitting them alternately gives
 // a selection half and a calibration half with the same families. teacher
 // gives the protected teacher's hidden sizes and activation, used by the
@@ -54,7 +60,7 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 			out = append(out, r)
 		}
 	}
-	add(pos, 2*((k+1)/2))
+	add(pos, PositiveControls(k))
 	add(neg, 2*((NegativesPerPositive*k+1)/2))
 	return out
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -140,8 +139,11 @@ var ErrTeacher = errors.New("unusable teacher")
 // (independent models, including students of a second, independently
 // trained teacher), splits them alternately into a selection half and a
 // calibration half, builds a candidate probe pool from the held-out part of
-// data, keeps the SuiteSize probes that best separate the selection half's
-// positives from its negatives (conferrable selection), fingerprints the
+// data and conferrable adversarial probes crafted against the selection
+// half, keeps SuiteSize probes on which the teacher departs most from the
+// consensus of the selection half's negatives (with places reserved for
+// conferrable, data, mistake and watermark probes; see the package
+// documentation), fingerprints the
 // teacher and every control on the resulting suite, and measures TPR and
 // FPR on the calibration half, which took no part in choosing probes.
 //
@@ -182,8 +184,9 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 			calNeg++
 		}
 	}
-	if calNeg < compare.DefaultMinNull+1 {
-		return nil, fmt.Errorf("%w: %d negative controls in the calibration half, need at least %d (raise the number of controls)", ErrTooFewControls, calNeg, compare.DefaultMinNull+1)
+	if calNeg < DefaultMinNull {
+		// Fewer would leave every audit without references INCONCLUSIVE.
+		return nil, fmt.Errorf("%w: %d negative controls in the calibration half, need at least %d (raise the number of controls)", ErrTooFewControls, calNeg, DefaultMinNull)
 	}
 	needOther := slices.ContainsFunc(recipes, func(r Recipe) bool { return r.Source == FromOther })
 	nc := opts.Conferrable

@@ -114,7 +114,7 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 
 		{Name: "independent-seed", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels}, Note: "64-unit relu on true labels, new seeds"},
 		{Name: "arch-h24x3", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{24, 24, 24}}, Note: "24-24-24 relu on true labels (the deep-narrow positives' architecture)",
-			Reason: "deep, narrow independent nets follow a teacher on its conferrable and adversarial probes more than most of the null's controls do; the enrolment's 32-32-32 negatives cut this but did not remove it (the 128-unit teacher of seed 1 flagged 1 of 20 at α = 0.01, p = 0.004, and 3 of 20 at 0.05; docs/design.md)"},
+			Reason: "deep, narrow independent nets follow a teacher on its conferrable and adversarial probes more than most of the null's controls do; the enrolment's 32-32-32 negatives cut this but did not remove it (the 128-unit teacher of seed 1: 0 of 20 at α = 0.01, the lowest p 0.016, and 3 of 20 at 0.05, replayed at the current code on 3 December 2026; docs/design.md)"},
 		{Name: "arch-h128-gelu", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Activation: "gelu"}, Note: "128 gelu on true labels"},
 		{Name: "arch-h32-tanh", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32}, Activation: "tanh"}, Note: "32 tanh on true labels"},
 		{Name: "half-data", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Half: 2}, Note: "64 relu on the second half of the training split only"},

@@ -279,3 +279,39 @@ func TestAuditRecordAgainstMeasured(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSameEnrolmentOddControls checks that rerunning a completed
+// enrolment with an odd --controls (rounded up to even when the controls
+// were made) is recognised as the same enrolment, not a clash.
+func TestSameEnrolmentOddControls(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	ctx := context.Background()
+	g := &globalOptions{db: path}
+	rep := audit.EnrolReport{Name: "acme", Teacher: model.Info{Hash: "h-acme"}, Seed: 7, Positives: 4, Probes: 60}
+	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+		e, err := tx.Enrolment("acme")
+		if err != nil {
+			return err
+		}
+		if e.Report, err = json.Marshal(rep); err != nil {
+			return err
+		}
+		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		controls int
+		want     bool
+	}{{3, true}, {4, true}, {5, false}, {2, false}} {
+		if err := viewDB(ctx, g, func(tx *store.Tx) error {
+			got := sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: tt.controls, SuiteSize: 60, Seed: 7}) != nil
+			if got != tt.want {
+				t.Errorf("--controls %d: same enrolment %v, want %v", tt.controls, got, tt.want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
