@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -35,11 +34,6 @@ type laidOut struct {
 // figureMargin is left blank around every figure, so no glyph touches the
 // edge.
 const figureMargin vg.Length = 6 // points
-
-// plotDrawer draws p on a whole canvas.
-func plotDrawer(p *plot.Plot) func(draw.Canvas) {
-	return func(c draw.Canvas) { p.Draw(c) }
-}
 
 // WriteFigure draws fig and writes it to w as PNG or SVG. The output is
 // deterministic for a given fig.
