@@ -262,6 +262,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Decode(bytes.NewReader(b))
 		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrInvalid", err)
+			}
 			return
 		}
 		var out bytes.Buffer
