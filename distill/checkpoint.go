@@ -137,8 +137,12 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	}
 	c.student, c.opt = stud, secs[1]
 	c.bestTheta, c.x, c.tgt = bytesF32(secs[2]), bytesF32(secs[3]), bytesF32(secs[4])
-	if c.XRows < 0 || c.XCols < 0 || c.TCols < 0 || c.Epoch < 0 || c.Batch < 0 ||
-		len(c.x) != c.XRows*c.XCols || len(c.tgt) != c.XRows*c.TCols ||
+	// rows·cols is compared by division: the product of two header
+	// numbers can overflow and wrap round to the section's length.
+	holds := func(n, rows, cols int) bool {
+		return rows >= 0 && cols >= 0 && (cols == 0 && n == 0 || cols > 0 && n%cols == 0 && n/cols == rows)
+	}
+	if c.Epoch < 0 || c.Batch < 0 || !holds(len(c.x), c.XRows, c.XCols) || !holds(len(c.tgt), c.XRows, c.TCols) ||
 		(c.Labels != nil && len(c.Labels) != c.XRows) ||
 		(len(c.bestTheta) != 0 && len(c.bestTheta) != len(stud.Theta)) {
 		return nil, bad("inconsistent shapes")

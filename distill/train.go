@@ -238,6 +238,22 @@ func (r *run) restore(c *ckptState) error {
 		return fmt.Errorf("checkpoint %s: rng: %w", p.cfg.CheckpointPath, errors.Join(ErrCheckpoint, err))
 	}
 	r.rng = rand.New(r.pcg)
+	// The checksum and configuration hash do not vouch for the shapes of
+	// what the checkpoint holds: check them against the training data
+	// before the loop indexes with them (a mismatched optimizer panicked
+	// in Step, short targets out of range in the batch copy).
+	tr, s := p.cfg.Train, r.student
+	k := s.Sizes[len(s.Sizes)-1]
+	if s.Sizes[0] != tr.Dim() || k != len(tr.Labels) || r.opt.n != len(s.Theta) ||
+		(p.distill && (c.XCols != s.Sizes[0] || c.TCols != k)) {
+		return fmt.Errorf("checkpoint %s: student %v, optimizer for %d parameters and %d×%d inputs with %d targets do not fit %d features and %d classes: %w",
+			p.cfg.CheckpointPath, s.Sizes, r.opt.n, c.XRows, c.XCols, c.TCols, tr.Dim(), len(tr.Labels), ErrCheckpoint)
+	}
+	for i, l := range c.Labels {
+		if l < -1 || l >= k {
+			return fmt.Errorf("checkpoint %s: transfer row %d has label %d of %d classes: %w", p.cfg.CheckpointPath, i, l, k, ErrCheckpoint)
+		}
+	}
 	if p.distill {
 		r.x = blas32.General{Rows: c.XRows, Cols: c.XCols, Stride: c.XCols, Data: c.x}
 		r.tgt = blas32.General{Rows: c.XRows, Cols: c.TCols, Stride: c.TCols, Data: c.tgt}

@@ -202,6 +202,41 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeMismatchedOptimizer resumes from a checkpoint whose checksum
+// and configuration hash are right but whose optimizer state is for 3
+// parameters: Train refuses it with ErrCheckpoint (it used to panic in
+// Optimizer.Step).
+func TestResumeMismatchedOptimizer(t *testing.T) {
+	sp, teacher := digits(t)
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := smallConfig(sp, teacher)
+	cfg.CheckpointPath, cfg.Resume = path, true
+	cfg.stepHook = func(s int64) {
+		if s == 40 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	c, ok, err := loadCheckpoint(path)
+	if !ok || err != nil {
+		t.Fatalf("loadCheckpoint: %v %v", ok, err)
+	}
+	var o Optimizer
+	if err := o.UnmarshalBinary(c.opt); err != nil {
+		t.Fatal(err)
+	}
+	c.opt, _ = NewOptimizer(o.cfg, 3).MarshalBinary()
+	if err := saveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {
+		t.Fatalf("resume with a 3-parameter optimizer: error %v, want ErrCheckpoint", err)
+	}
+}
+
 func TestHardLabelEarlyStop(t *testing.T) {
 	sp, _ := digits(t)
 	var calls int

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
@@ -106,6 +107,24 @@ func TestParseTransferErrors(t *testing.T) {
 		if _, err := ParseTransfer(s); !errors.Is(err, ErrTransfer) {
 			t.Errorf("ParseTransfer(%q) error %v, want ErrTransfer", s, err)
 		}
+	}
+}
+
+// TestCheckpointShapeOverflow writes a checkpoint (valid checksum) whose
+// header claims 2⁶² transfer rows (2³⁰ on 32-bit platforms) of 4 features
+// and 4 targets with no data: 4·2⁶² wraps to 0, which used to pass the
+// shape check and reach make([]int, 2⁶²) in the training loop.
+func TestCheckpointShapeOverflow(t *testing.T) {
+	m := model.NewMLP([]int{4, 2, 4}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	ob, _ := NewOptimizer(OptimizerConfig{Kind: Adam}, len(m.Theta)).MarshalBinary()
+	rng, _ := rand.NewPCG(1, 2).MarshalBinary()
+	c := &ckptState{ConfigHash: "x", EpochRNG: rng, XRows: 1 << (strconv.IntSize - 2), XCols: 4, TCols: 4, student: m, opt: ob}
+	var b bytes.Buffer
+	if err := encodeCheckpoint(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeCheckpoint(b.Bytes()); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("decodeCheckpoint: error %v, want ErrCheckpoint", err)
 	}
 }
 

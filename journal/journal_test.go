@@ -132,6 +132,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := decode(data, d)
 		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrMismatch) {
+				t.Fatalf("error %v wraps neither ErrCorrupt nor ErrMismatch", err)
+			}
 			return
 		}
 		again := encode(d, p)

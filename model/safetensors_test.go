@@ -172,6 +172,10 @@ func FuzzDecodeSafetensors(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := DecodeSafetensors(data)
 		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("DecodeSafetensors error %v is not a *FormatError", err)
+			}
 			return
 		}
 		enc, err := EncodeSafetensors(m)

@@ -146,6 +146,13 @@ func TestValidate(t *testing.T) {
 		{"no rows", func(s *Suite) { s.X.Rows = 0 }, false},
 		{"short data", func(s *Suite) { s.X.Data = s.X.Data[:5] }, false},
 		{"bad counts", func(s *Suite) { s.Generators[0].Count++ }, false},
+		{"counts wrapping round to the rows", func(s *Suite) {
+			g := s.Generators[0]
+			big, rest := g, g
+			big.Count = math.MaxInt
+			rest.Count = s.X.Rows + 2 // MaxInt + MaxInt + rows + 2 wraps to rows
+			s.Generators = []Generator{big, big, rest}
+		}, false},
 		{"changed value", func(s *Suite) { s.X.Data[0]++ }, true},
 		{"changed label", func(s *Suite) { s.Labels[0] = "zz" }, true},
 		{"changed kind", func(s *Suite) { s.Kinds[0] = Mistake }, true},
@@ -255,6 +262,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Decode(bytes.NewReader(b))
 		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrInvalid", err)
+			}
 			return
 		}
 		var out bytes.Buffer

@@ -72,8 +72,10 @@ func Validate(s *Suite) error {
 	}
 	total := 0
 	for _, g := range s.Generators {
-		if g.Count < 0 {
-			return fmt.Errorf("generator %q has count %d: %w", g.Kind, g.Count, ErrInvalid)
+		// Each count is checked against the rows still unclaimed, so the
+		// sum cannot overflow and wrap round to the number of rows.
+		if g.Count < 0 || g.Count > x.Rows-total {
+			return fmt.Errorf("generator %q has count %d, more than the %d probes left of %d: %w", g.Kind, g.Count, max(x.Rows-total, 0), x.Rows, ErrInvalid)
 		}
 		total += g.Count
 	}

@@ -99,7 +99,10 @@ func (t *Tensor) Float32s() ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := ParseFloats(make([]float32, 0, n), t.Data)
+	// Each value takes at least one byte and a delimiter, so the data
+	// cannot hold more than len/2+1 of them: the shape alone, which costs
+	// the client a few bytes, must not size the allocation.
+	v, err := ParseFloats(make([]float32, 0, min(n, int64(len(t.Data)/2+1))), t.Data)
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 	}

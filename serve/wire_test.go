@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -62,6 +63,23 @@ func TestAppendFloatsRoundTrip(t *testing.T) {
 		if math.Float32bits(got[i]) != math.Float32bits(v[i]) {
 			t.Errorf("value %d: got %v, want %v", i, got[i], v[i])
 		}
+	}
+}
+
+// TestDecodeRequestHugeShape sends a shape of 10⁹ rows with one value:
+// the request is refused without allocating for the rows it claims (it
+// used to allocate 7.6 GB before counting the values).
+func TestDecodeRequestHugeShape(t *testing.T) {
+	body := []byte(`{"inputs":[{"name":"input","datatype":"FP32","shape":[1000000000,2],"data":[1]}]}`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := DecodeRequest(body, 2)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("DecodeRequest accepted one value for 10⁹ rows")
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("DecodeRequest of a %d-byte body allocated %d bytes", len(body), n)
 	}
 }
 

@@ -249,6 +249,11 @@ func (t *Tx) importLine(l line) error {
 		if h := probe.CanonicalHash(su.X, su.Kinds, su.Labels); h != l.ID || su.Hash != h {
 			return fmt.Errorf("suite %.12s: %w: content hashes to %.12s", l.ID, ErrCorrupt, h)
 		}
+		// A consistent hash is easy to forge: the suite must also be one
+		// the rest of lineage can use (labels, known kinds, finite values).
+		if err := probe.Validate(su); err != nil {
+			return fmt.Errorf("suite %.12s: %w: %w", l.ID, ErrCorrupt, err)
+		}
 		return putRaw(bucketSuites, "suite", l.Data)
 	case typeSuiteName:
 		if t.tx.Bucket(bucketSuites).Get([]byte(l.Suite)) == nil {

@@ -3,14 +3,19 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/probe"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func TestExportImportRoundTrip(t *testing.T) {
@@ -106,6 +111,44 @@ func TestImportErrors(t *testing.T) {
 			var ie *ImportError
 			if !errors.As(err, &ie) || ie.Line != tc.wantLine {
 				t.Fatalf("error = %v, want ImportError at line %d", err, tc.wantLine)
+			}
+			if got, _ := b.List(ctx, ""); len(got) != 0 {
+				t.Errorf("failed import left %d records, want none", len(got))
+			}
+		})
+	}
+}
+
+// TestImportInvalidSuite imports suites whose ID and hash agree with their
+// contents but that are not valid suites: each is refused with ErrCorrupt
+// (they used to be stored).
+func TestImportInvalidSuite(t *testing.T) {
+	labels := []string{"a", "b"}
+	for _, tc := range []struct {
+		name   string
+		values []float32
+		kind   probe.Kind
+		labels []string
+	}{
+		{"NaN value", []float32{float32(math.NaN()), 1}, probe.Data, labels},
+		{"unknown kind", []float32{0, 1}, "nonsense", labels},
+		{"no labels", []float32{0, 1}, probe.Data, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: tc.values}
+			kinds := []probe.Kind{tc.kind}
+			su := &probe.Suite{X: x, Kinds: kinds, Labels: tc.labels, Hash: probe.CanonicalHash(x, kinds, tc.labels)}
+			data, err := EncodeSuite(su)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, _ := json.Marshal(line{Type: TypeSuite, ID: su.Hash, Data: data})
+			in := fmt.Sprintf(`{"type":"store","format":%q,"schema":%d}`+"\n%s\n"+`{"type":"end","count":1}`+"\n", formatName, SchemaVersion, l)
+			b := openTest(t, tempPath(t), false)
+			err = b.Import(ctx, strings.NewReader(in))
+			var ie *ImportError
+			if !errors.As(err, &ie) || ie.Line != 2 || !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error = %v, want an ImportError at line 2 wrapping ErrCorrupt", err)
 			}
 			if got, _ := b.List(ctx, ""); len(got) != 0 {
 				t.Errorf("failed import left %d records, want none", len(got))
