@@ -258,26 +258,31 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good[:len(good)/2])
 	f.Add(encode(f, NewMLP([]int{1, 1}, ActTanh, nil, testRNG(1))))
 	f.Add([]byte(Magic))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Decode(bytes.NewReader(data))
-		if err != nil {
-			var fe *FormatError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Decode error %v is not a *FormatError", err)
-			}
-			return
+	f.Fuzz(func(t *testing.T, data []byte) { checkDecode(t, data) })
+}
+
+// checkDecode decodes data as a fuzz target does: a refusal must be a
+// *FormatError, and a decoded model must encode, decode back to itself and
+// re-encode to identical bytes. It returns the model, or nil when refused.
+func checkDecode(t *testing.T, data []byte) *MLP {
+	t.Helper()
+	m, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		var fe *FormatError
+		if !errors.As(err, &fe) {
+			t.Fatalf("Decode error %v is not a *FormatError", err)
 		}
-		// Decoded models encode, decode back to themselves and
-		// re-encode to identical bytes.
-		again := encode(t, m)
-		m2, err := Decode(bytes.NewReader(again))
-		if err != nil {
-			t.Fatalf("Decode(Encode(m)): %v", err)
-		}
-		if !bytes.Equal(again, encode(t, m2)) {
-			t.Fatalf("encoding is not deterministic")
-		}
-	})
+		return nil
+	}
+	again := encode(t, m)
+	m2, err := Decode(bytes.NewReader(again))
+	if err != nil {
+		t.Fatalf("Decode(Encode(m)): %v", err)
+	}
+	if !bytes.Equal(again, encode(t, m2)) {
+		t.Fatalf("encoding is not deterministic")
+	}
+	return m
 }
 
 func BenchmarkEncode(b *testing.B) {

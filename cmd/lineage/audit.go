@@ -96,9 +96,8 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		return usageError{fmt.Errorf("--alpha %g: want a level in (0, 1)", o.alpha)}
 	}
 	var (
-		cases   []*audit.Case
-		stored  *fingerprint.Fingerprint
-		onSuite []string // enrolments whose suite the stored fingerprint was taken on
+		cases  []*audit.Case
+		stored *fingerprint.Fingerprint
 	)
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		if tx.HasFingerprint(arg) {
@@ -107,19 +106,17 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				return err
 			}
 			stored = fp
-			es, err := tx.Enrolments()
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				if e.Suite == fp.Suite {
-					onSuite = append(onSuite, e.Name)
-				}
-			}
 		}
 		var err error
-		cases, err = loadCases(tx, o.against)
-		return err
+		if cases, err = loadCases(tx, o.against); err != nil || stored == nil {
+			return err
+		}
+		if slices.ContainsFunc(cases, func(cs *audit.Case) bool { return cs.Suite.Hash == stored.Suite }) {
+			return nil
+		}
+		// Nothing would be measured: an error, as for a model that fits
+		// no teacher's suite, not a run of INCONCLUSIVE rows.
+		return noTeacherOnSuite(tx, arg, stored.Suite)
 	}); err != nil {
 		return err
 	}
@@ -134,15 +131,6 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			if stored.Suite == cs.Suite.Hash {
 				suspects[i] = stored
 			}
-		}
-		if !slices.ContainsFunc(suspects, func(fp *fingerprint.Fingerprint) bool { return fp != nil }) {
-			// Nothing would be measured: an error, as for a model that
-			// fits no teacher's suite, not a run of INCONCLUSIVE rows.
-			hint := "no enrolled teacher uses that suite"
-			if len(onSuite) > 0 {
-				hint = "it can be audited against " + strings.Join(onSuite, ", ")
-			}
-			return fmt.Errorf("cannot audit %q: %w %.12s, which no teacher audited uses (%s)", arg, audit.ErrSuite, stored.Suite, hint)
 		}
 		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha})
 	} else {
@@ -161,6 +149,27 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		return errDerived
 	}
 	return nil
+}
+
+// noTeacherOnSuite is the error for a stored fingerprint, id, taken on
+// suite, which none of the teachers audited uses; it names the enrolments
+// that do.
+func noTeacherOnSuite(tx *store.Tx, id, suite string) error {
+	es, err := tx.Enrolments()
+	if err != nil {
+		return err
+	}
+	var onSuite []string
+	for _, e := range es {
+		if e.Suite == suite {
+			onSuite = append(onSuite, e.Name)
+		}
+	}
+	hint := "no enrolled teacher uses that suite"
+	if len(onSuite) > 0 {
+		hint = "it can be audited against " + strings.Join(onSuite, ", ")
+	}
+	return fmt.Errorf("cannot audit %q: %w %.12s, which no teacher audited uses (%s)", id, audit.ErrSuite, suite, hint)
 }
 
 // auditModel fingerprints the model ref on every case's suite and audits
