@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -462,6 +463,49 @@ func TestLabelOnlyReference(t *testing.T) {
 		if tt.wantExtra == 0 && (with.PValue != without.PValue || with.Verdict != without.Verdict) {
 			t.Errorf("%s suspect: p %g (%s) with the label-only reference, %g (%s) without; want the same", tt.name, with.PValue, with.Verdict, without.PValue, without.Verdict)
 		}
+	}
+}
+
+// TestRoleValues checks that RoleValues splits the null of full-output
+// audits into negative controls and references, leaves label-only
+// references out, and agrees with ControlValues.
+func TestRoleValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	base := synthCase(t, rng, 6, 24)
+	withReport(t, base)
+	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: base.Suite.Hash, P: follow(rng, base.Teacher.P, 0.4)}
+	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: base.Suite.Hash, P: oneHot(follow(rng, base.Teacher.P, 0.4))}
+	e := *base.Enrolment
+	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...),
+		store.Control{FP: soft.ID, Role: store.RoleReference}, store.Control{FP: label.ID, Role: store.RoleReference})
+	c := Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
+		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), soft, label)}
+	by, err := c.RoleValues(StatScore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseBy, err := base.RoleValues(StatScore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(by[store.RoleReference]), 1; got != want {
+		t.Errorf("references: got %d values, want %d (the label-only one left out)", got, want)
+	}
+	if _, ok := baseBy[store.RoleReference]; ok {
+		t.Errorf("no references: got a %q key", store.RoleReference)
+	}
+	if got, want := len(by[store.RoleNegative]), len(baseBy[store.RoleNegative]); got != want || want == 0 {
+		t.Errorf("negatives: got %d values, want %d (> 0)", got, want)
+	}
+	null, pos, err := c.ControlValues(StatScore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(null), len(by[store.RoleNegative])+1; got != want {
+		t.Errorf("ControlValues null: got %d values, want %d", got, want)
+	}
+	if !slices.Equal(pos, by[store.RolePositive]) {
+		t.Errorf("ControlValues positives differ from RoleValues'")
 	}
 }
 

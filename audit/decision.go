@@ -122,26 +122,38 @@ func (c *Case) ControlScores() (null, pos []float64, err error) {
 }
 
 // ControlValues is ControlScores for any statistic of StatisticKeys: the
-// values audits test of the calibration half's null models and positive
-// controls. It returns an error wrapping ErrUnknownStatistic when the
-// case's audits do not test key (the residual needs replicas).
+// values audits test of the calibration half's null models (negative
+// controls and references) and positive controls. It returns an error
+// wrapping ErrUnknownStatistic when the case's audits do not test key (the
+// residual needs replicas).
 func (c *Case) ControlValues(key string) (null, pos []float64, err error) {
-	ref, err := c.reference(false)
+	byRole, err := c.RoleValues(key)
 	if err != nil {
 		return nil, nil, err
 	}
+	null = append(byRole[store.RoleNegative], byRole[store.RoleReference]...)
+	return null, byRole[store.RolePositive], nil
+}
+
+// RoleValues is ControlValues split by role: the values of statistic key
+// for the calibration half's models that audits of full outputs compare
+// with, keyed by store.RolePositive, store.RoleNegative and
+// store.RoleReference (a role with no such model has no key; label-only
+// references, which join only the label-only null, are not among them).
+func (c *Case) RoleValues(key string) (map[string][]float64, error) {
+	ref, err := c.reference(false)
+	if err != nil {
+		return nil, err
+	}
 	j := slices.IndexFunc(ref.ds, func(s decisionStat) bool { return s.key == key })
 	if j < 0 {
-		return nil, nil, fmt.Errorf("enrolment %q: %w: %q", c.Enrolment.Name, ErrUnknownStatistic, key)
+		return nil, fmt.Errorf("enrolment %q: %w: %q", c.Enrolment.Name, ErrUnknownStatistic, key)
 	}
+	out := map[string][]float64{}
 	for i, ctl := range ref.allCtl {
-		if ctl.Role == store.RolePositive {
-			pos = append(pos, ref.allD[i][j])
-		} else {
-			null = append(null, ref.allD[i][j])
-		}
+		out[ctl.Role] = append(out[ctl.Role], ref.allD[i][j])
 	}
-	return null, pos, nil
+	return out, nil
 }
 
 // ErrUnknownStatistic is wrapped when a statistic is not one an

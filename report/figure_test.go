@@ -110,6 +110,27 @@ func TestNullFigureContent(t *testing.T) {
 	}
 }
 
+func TestNullFigureReferences(t *testing.T) {
+	fig := sampleNull()
+	fig.References = []float64{0.55, 0.6, math.NaN()}
+	var buf bytes.Buffer
+	if err := WriteFigure(&buf, fig, ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"references (n=2)", "null (negatives, references)", "negative controls (n=40)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("SVG with references lacks %q", want)
+		}
+	}
+	buf.Reset()
+	if err := WriteFigure(&buf, sampleNull(), ImageSVG); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); strings.Contains(s, "references") {
+		t.Errorf("SVG without references mentions them")
+	}
+}
+
 func TestMatrixContent(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteFigure(&buf, sampleMatrix(), ImageSVG); err != nil {

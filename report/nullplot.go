@@ -29,8 +29,10 @@ type Marked struct {
 }
 
 // NullFigure shows where suspects fall relative to the null distribution of
-// an audit statistic: Null (negative controls and references) and Positives
-// (known derived models) as jittered dot strips along the statistic's axis,
+// an audit statistic: Null (negative controls) and References (independent
+// models the owner added to the null), drawn together in the null's strip
+// with different glyphs, and Positives (known derived models) as jittered
+// dot strips along the statistic's axis,
 // and one vertical line per suspect, its name and verdict in a box above
 // the strips (boxes are stacked so that no two overlap). The legend, under the plot,
 // gives each suspect's verdict and value. Non-finite values are left out of
@@ -40,13 +42,14 @@ type Marked struct {
 // The title names the statistic, the teacher and α; the x axis label says
 // what a higher value means when Higher is set.
 type NullFigure struct {
-	Teacher   string  // shown in the title
-	Statistic string  // named in the title and on the x axis; "statistic" when empty
-	Higher    string  // what a higher value means, e.g. "closer to the teacher"; shown on the x axis
-	Alpha     float64 // the significance level of the suspects' verdicts, shown in the title; 0 when unknown
-	Null      []float64
-	Positives []float64
-	Suspects  []Marked
+	Teacher    string  // shown in the title
+	Statistic  string  // named in the title and on the x axis; "statistic" when empty
+	Higher     string  // what a higher value means, e.g. "closer to the teacher"; shown on the x axis
+	Alpha      float64 // the significance level of the suspects' verdicts, shown in the title; 0 when unknown
+	Null       []float64
+	References []float64
+	Positives  []float64
+	Suspects   []Marked
 }
 
 // jitterSeed fixes the dot jitter so figures are reproducible.
@@ -66,6 +69,7 @@ const (
 var (
 	nullColor     = color.RGBA{R: 0x40, G: 0x60, B: 0xa0, A: 0xff}
 	positiveColor = color.RGBA{R: 0xd0, G: 0x30, B: 0x20, A: 0xff}
+	refColor      = color.RGBA{R: 0x20, G: 0x80, B: 0x40, A: 0xff}
 )
 
 func (fig NullFigure) layout() (laidOut, error) {
@@ -96,9 +100,13 @@ func (fig NullFigure) layout() (laidOut, error) {
 		return xys
 	}
 	nullXY := strip(fig.Null, 0)
+	refXY := strip(fig.References, 0)
 	posXY := strip(fig.Positives, 1)
 
 	rows := []string{"negative controls"}
+	if len(fig.References) > 0 {
+		rows[0] = "null (negatives, references)"
+	}
 	if len(fig.Positives) > 0 {
 		rows = append(rows, "positive controls")
 	}
@@ -111,6 +119,15 @@ func (fig NullFigure) layout() (laidOut, error) {
 		s.GlyphStyle = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 		p.Add(s)
 		leg.Add(fmt.Sprintf("negative controls (n=%d)", len(nullXY)), s)
+	}
+	if len(refXY) > 0 {
+		s, err := plotter.NewScatter(refXY)
+		if err != nil {
+			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
+		p.Add(s)
+		leg.Add(fmt.Sprintf("references (n=%d)", len(refXY)), s)
 	}
 	if len(posXY) > 0 {
 		s, err := plotter.NewScatter(posXY)

@@ -42,9 +42,9 @@ one whose suite --suite names):
   - the verdict table of every recorded audit (see 'lineage audit'), under the teachers
     the suspect was fingerprinted for (not those it got INCONCLUSIVE from only for
     having no fingerprint on their suite).
-With --plot, a figure per teacher shows the null distribution (calibration negatives and the
-references that serve probabilities), the calibration half's positive controls and each audited
-suspect on the lineage score, or on the replica residual when that decided more of the teacher's
+With --plot, a figure per teacher shows the null distribution (calibration negatives and, as
+squares, the references that serve probabilities), the calibration half's positive controls and
+each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
 audits than the score did; with several teachers the files are named FILE-TEACHER.png.`,
 		Example: `  lineage --db case.db report --format markdown
   lineage --db case.db report --suite acme --plot null.png`,
@@ -348,11 +348,11 @@ func nullFigure(cs *audit.Case, verdicts []verdictRow) (report.NullFigure, error
 	}
 	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat, Higher: "closer to the teacher",
 		Alpha: commonAlpha(cs.Enrolment.Name, verdicts)}
-	null, pos, err := cs.ControlValues(stat)
+	byRole, err := cs.RoleValues(stat)
 	if err != nil {
 		return fig, err
 	}
-	fig.Null, fig.Positives = null, pos
+	fig.Null, fig.References, fig.Positives = byRole[store.RoleNegative], byRole[store.RoleReference], byRole[store.RolePositive]
 	for _, v := range verdicts {
 		if v.Teacher != cs.Enrolment.Name {
 			continue
