@@ -22,6 +22,7 @@ type reportOptions struct {
 	suite     string
 	statistic string
 	plot      string
+	matrix    string // --plot-matrix: a heat map of each similarity matrix
 	controls  bool // include the controls in the similarity matrix
 	format    report.Format
 }
@@ -45,9 +46,11 @@ one whose suite --suite names):
 With --plot, a figure per teacher shows the null distribution (calibration negatives and, as
 squares, the references that serve probabilities), the calibration half's positive controls and
 each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
-audits than the score did; with several teachers the files are named FILE-TEACHER.png.`,
+audits than the score did; with several teachers the files are named FILE-TEACHER.png.
+With --plot-matrix, a heat map per teacher draws its similarity matrix (named the same way).`,
 		Example: `  lineage --db case.db report --format markdown
-  lineage --db case.db report --suite acme --plot null.png`,
+  lineage --db case.db report --suite acme --plot null.png
+  lineage --db case.db report --statistic js --plot-matrix similarity.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
 	}
@@ -56,6 +59,7 @@ audits than the score did; with several teachers the files are named FILE-TEACHE
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
 	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (144 with enroll's defaults)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
+	f.StringVar(&o.matrix, "plot-matrix", "", "write a heat map of each teacher's similarity matrix to this .png or .svg file")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
 }
@@ -115,10 +119,16 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.statistic != "agreement" && o.statistic != "js" {
 		return usageError{fmt.Errorf("--statistic %q: want agreement or js", o.statistic)}
 	}
-	if o.plot != "" {
-		if _, err := report.ParseImageFormat(filepath.Ext(o.plot)); err != nil {
-			return usageError{fmt.Errorf("--plot %q: the file must end in .png or .svg", o.plot)}
+	for _, f := range []struct{ flag, path string }{{"--plot", o.plot}, {"--plot-matrix", o.matrix}} {
+		if f.path == "" {
+			continue
 		}
+		if _, err := report.ParseImageFormat(filepath.Ext(f.path)); err != nil {
+			return usageError{fmt.Errorf("%s %q: the file must end in .png or .svg", f.flag, f.path)}
+		}
+	}
+	if o.plot != "" && o.matrix != "" && filepath.Clean(o.plot) == filepath.Clean(o.matrix) {
+		return usageError{fmt.Errorf("--plot and --plot-matrix name the same file %q", o.plot)}
 	}
 	db, err := openDB(g, true)
 	if err != nil {
@@ -218,6 +228,15 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 			doc.Figures = append(doc.Figures, paths[i])
 		}
 	}
+	if o.matrix != "" {
+		paths := figurePaths(o.matrix, doc.Teachers)
+		for i, m := range doc.Matrices {
+			if err := report.SaveFigure(paths[i], matrixFigure(m)); err != nil {
+				return fmt.Errorf("--plot-matrix %s: %w", paths[i], err)
+			}
+			doc.Figures = append(doc.Figures, paths[i])
+		}
+	}
 	if o.format == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), doc)
 	}
@@ -311,6 +330,24 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdic
 		ts.fig = fig
 	}
 	return ts, sim, nil
+}
+
+// matrixFigure draws a similarity matrix as a heat map, its models named
+// as in the table, with their roles.
+func matrixFigure(m similarityDoc) report.Matrix {
+	names := make([]string, len(m.Models))
+	for i, mr := range m.Models {
+		names[i] = shortID(mr.ID, m.Teacher)
+		if names[i] != mr.Role {
+			names[i] += " (" + mr.Role + ")"
+		}
+	}
+	stat := "top-1 agreement"
+	if m.Statistic == "js" {
+		stat = "mean JS divergence (bits)"
+	}
+	return report.Matrix{Title: "Similarity on the suite of " + m.Teacher, Statistic: stat,
+		Rows: names, Cols: names, Values: m.Values}
 }
 
 // pairStat is top-1 agreement or mean JS divergence between two
