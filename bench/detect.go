@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +64,11 @@ type DetectOptions struct {
 	// are always set by Detect); its zero value means audit's defaults, or
 	// QuickControls and QuickSuiteSize when Quick.
 	Enroll audit.EnrollOptions
+	// Data is the dataset the teacher, the controls and the zoo are
+	// trained on (its standard split); nil means the embedded digits
+	// (dataset.Digits). The families' Reason texts were measured on
+	// digits; on other data they say so.
+	Data *dataset.Dataset
 	// Progress, when set, is called as work completes with a short
 	// description, the units done and the (estimated) total. Calls come
 	// from several goroutines but never at the same time.
@@ -93,14 +99,25 @@ func (o DetectOptions) withDefaults() DetectOptions {
 			o.Enroll.SuiteSize = QuickSuiteSize
 		}
 	}
+	if o.Data == nil {
+		o.Data = dataset.Digits()
+	}
 	if o.Families == nil {
 		o.Families = Families(o.Quick, o.TeacherHidden, model.ActReLU)
+		if o.Data.Name != "digits" {
+			o.Families = slices.Clone(o.Families)
+			for i := range o.Families {
+				if r := o.Families[i].Reason; r != "" {
+					o.Families[i].Reason = "measured on digits, not on " + o.Data.Name + ": " + r
+				}
+			}
+		}
 	}
 	return o
 }
 
-// Detect runs the detection experiment: it trains a digits teacher,
-// enrols it with audit.Enroll, trains the zoo's suspects (which the
+// Detect runs the detection experiment: it trains a teacher on opts.Data
+// (digits unless set), enrols it with audit.Enroll, trains the zoo's suspects (which the
 // enrolment never saw, on fresh seeds), fingerprints each through its
 // serving wrapper on the enrolment's suite, audits it against the single
 // enrolled teacher, computes the mistake-agreement baseline beside it, and
@@ -109,7 +126,7 @@ func (o DetectOptions) withDefaults() DetectOptions {
 func Detect(ctx context.Context, opts DetectOptions) (*DetectReport, error) {
 	start := time.Now()
 	o := opts.withDefaults()
-	data := dataset.Digits()
+	data := o.Data
 	sp := data.Split(dataset.SplitOptions{})
 
 	// Seeds: the teachers first, then the suspects, all disjoint.

@@ -19,6 +19,7 @@ import (
 type DetectReport struct {
 	Experiment string `json:"experiment"` // "detect"
 	Seed       uint64 `json:"seed"`
+	Dataset    string `json:"dataset"` // the name of DetectOptions.Data
 	Quick      bool   `json:"quick"`
 	Workers    int    `json:"workers"`
 	Rates
@@ -62,7 +63,7 @@ type Rates struct {
 // positive family, its FPR for a negative one. MedianP is the median of
 // the suspects' decision p-values (how far a family that falls short is
 // from the threshold). MeanTestAccuracy is the suspects' mean accuracy on
-// the digits test split as served. Limit and Reason are copied from the
+// the data's test split as served. Limit and Reason are copied from the
 // Family.
 type FamilyResult struct {
 	Name             string  `json:"name"`
@@ -154,7 +155,10 @@ func enrolSummary(e *audit.Enrolled) EnrolSummary {
 
 // summarize computes the report's rates from the suspects' results.
 func summarize(o DetectOptions, res []SuspectResult, bl *baseline) *DetectReport {
-	rep := &DetectReport{Experiment: "detect", Seed: o.Seed, Quick: o.Quick, Workers: o.Workers, Suspects: res}
+	rep := &DetectReport{Experiment: "detect", Seed: o.Seed, Dataset: "digits", Quick: o.Quick, Workers: o.Workers, Suspects: res}
+	if o.Data != nil {
+		rep.Dataset = o.Data.Name
+	}
 	queries := 0
 	if len(res) > 0 {
 		queries = res[0].Queries

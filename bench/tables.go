@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -35,7 +36,7 @@ func (r *DetectReport) Tables() []report.Table {
 	sum.AddRow(report.Text("FPR 95% upper bound at α=0.01"), report.Float(r.FPRUpper01, 3), bv(b.FPRUpper01, 3))
 	sum.AddRow(report.Text("queries per audit"), report.Int(int64(r.QueriesPerAudit)), bv(float64(b.QueriesPerAudit), 0))
 	sum.Notes = append(sum.Notes,
-		fmt.Sprintf("teacher: hidden %v %s, test accuracy %.4f; suite %s (%d probes)", r.Teacher.Hidden, r.Teacher.Activation, r.Teacher.TestAccuracy, r.Enrolment.Suite, r.Enrolment.Probes),
+		fmt.Sprintf("teacher: %s, hidden %v %s, test accuracy %.4f; suite %s (%d probes)", cmp.Or(r.Dataset, "digits"), r.Teacher.Hidden, r.Teacher.Activation, r.Teacher.TestAccuracy, r.Enrolment.Suite, r.Enrolment.Probes),
 		"baseline: "+b.Method)
 	if !b.Available {
 		sum.Notes = append(sum.Notes, "baseline unavailable: "+b.Problem)

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"github.com/lineage-audit/lineage/dataset"
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -133,4 +134,34 @@ func enrolledWithRecipe(recipe string) *audit.Enrolled {
 	e := &audit.Enrolled{}
 	e.Enrolment = &store.Enrolment{Name: "x", Controls: []store.Control{{FP: "x/control-00", Role: store.RoleNegative, Recipe: recipe}}}
 	return e
+}
+
+// TestFamiliesOtherData checks that on data other than digits the
+// families' reasons, measured on digits, say so, and that the report names
+// the dataset.
+func TestFamiliesOtherData(t *testing.T) {
+	digits := DetectOptions{}.withDefaults()
+	if got := digits.Data.Name; got != "digits" {
+		t.Fatalf("default data: got %q, want digits", got)
+	}
+	d := dataset.Digits()
+	d.Name = "other"
+	other := DetectOptions{Data: d}.withDefaults()
+	n := 0
+	for i, f := range other.Families {
+		want := digits.Families[i].Reason
+		if want != "" {
+			n++
+			want = "measured on digits, not on other: " + want
+		}
+		if f.Reason != want {
+			t.Errorf("family %s: got reason %q, want %q", f.Name, f.Reason, want)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no family has a reason")
+	}
+	if got := summarize(other, nil, &baseline{}).Dataset; got != "other" {
+		t.Errorf("report dataset: got %q, want other", got)
+	}
 }
