@@ -1,10 +1,10 @@
 package bench
 
 import (
-	"github.com/lineage-audit/lineage/dataset"
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/store"
 )
