@@ -50,6 +50,9 @@
 //
 //	{"id":7,"probabilities":[[0.01,0.9,…],[…]]}
 //
+// (exactly as many rows as inputs, each of exactly one value per label;
+// an answer of another shape, a flat array included, fails that Predict
+// call),
 // or an error, which fails that Predict call but keeps the program:
 //
 //	{"id":7,"error":"input 3 has 63 values"}

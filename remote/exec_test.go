@@ -150,6 +150,10 @@ func TestExecFailures(t *testing.T) {
 		{"error answer on lines", `echo '` + hello + `'; read l; printf '%s\n' '{"id":1,"error":"cannot\n\ndo it\n"}'; read l`, "", "cannot do it"},
 		{"wrong id", `echo '` + hello + `'; read l; echo '{"id":9,"probabilities":[[1,0]]}'; read l`, "", "id 9"},
 		{"bad sum", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[0.5,0.2]]}'; read l`, "", "probe 0"},
+		{"too many rows", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[1,0],[0,1]]}'; read l`, "", "request 1: answer has 2 rows for a batch of 1"},
+		{"row too long", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[[0.5,0.25,0.25]]}'; read l`, "", "answer row 0 has 3 values for 2 labels"},
+		{"flat", `echo '` + hello + `'; read l; echo '{"id":1,"probabilities":[0.5,0.5]}'; read l`, "", "answer row 0 is not an array of numbers"},
+		{"no probabilities", `echo '` + hello + `'; read l; echo '{"id":1}'; read l`, "", "answer has no probabilities"},
 		{"hangs", `echo '` + hello + `'; read l; sleep 10`, "", "no answer within"},
 	}
 	for _, tt := range tests {
@@ -300,6 +304,88 @@ func TestExecCancelledBeforeSending(t *testing.T) {
 	p, err := m.Predict(context.Background(), x)
 	if err != nil || p.Data[0] != 0.5 {
 		t.Errorf("Predict after the cancelled call = %v, %v; want [0.5 0.5]", p.Data, err)
+	}
+}
+
+// TestExecAnswerMoreRows: a program answering more rows than the batch
+// has (here 11 for every batch of 10) fails Predict with an error naming
+// the program and the counts, without breaking the model: its next request
+// is answered (and fails the same way).
+func TestExecAnswerMoreRows(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	hello := `{"lineage_exec":1,"name":"eleven","input_size":2,"labels":["a","b"]}`
+	rows := strings.TrimSuffix(strings.Repeat("[0.5,0.5],", 11), ",")
+	eleven := `while read l; do id=${l#*\"id\":}; echo "{\"id\":${id%%,*},\"probabilities\":[` + rows + `]}"; done`
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+hello+"'; "+eleven), Options{BatchSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := range 2 {
+		_, err := m.Predict(context.Background(), randomBatch(20, 2, 1))
+		want := fmt.Sprintf("exec sh: request %d: answer has 11 rows for a batch of 10", i+1)
+		if err == nil || err.Error() != want {
+			t.Fatalf("Predict %d: error %v, want %q", i+1, err, want)
+		}
+	}
+}
+
+// TestParseProbabilities checks the exec answer parser on answers of every
+// shape: only n rows of k numbers are accepted, and nothing is ever
+// written past the n×k values given (guard values follow them).
+func TestParseProbabilities(t *testing.T) {
+	tests := []struct {
+		data    string
+		n, k    int
+		want    []float32 // nil for an error
+		wantErr string
+	}{
+		{`[[0.25,0.75],[1,0]]`, 2, 2, []float32{0.25, 0.75, 1, 0}, ""},
+		{" [ [0.25 , 0.75] ,\t[1,0] ] \n", 2, 2, []float32{0.25, 0.75, 1, 0}, ""},
+		{`[[1]]`, 1, 1, []float32{1}, ""},
+		{`[[1,0],[0,1],[1,0]]`, 2, 2, nil, "answer has 3 rows for a batch of 2"},
+		{`[[1,0]]`, 2, 2, nil, "answer has 1 row for a batch of 2"},
+		{`[]`, 1, 2, nil, "answer has 0 rows for a batch of 1"},
+		// The values of two rows in one: the old parser flattened the
+		// arrays and took this for two rows.
+		{`[[0.5,0.5,0.5,0.5]]`, 2, 2, nil, "answer has 1 row for a batch of 2"},
+		{`[0.5,0.5]`, 1, 2, nil, "answer row 0 is not an array of numbers"},
+		{`[[[0.5,0.5]]]`, 1, 2, nil, "answer row 0 is not an array of numbers"},
+		{`[[0.5,0.5],[1,0,0]]`, 2, 2, nil, "answer row 1 has 3 values for 2 labels"},
+		{`[[0.5,0.5],[]]`, 2, 2, nil, "answer row 1 has 0 values for 2 labels"},
+		{`[[0.5,0.5],[1,"x"]]`, 2, 2, nil, "answer row 1: value 1 at offset 3: invalid number"},
+		{`[[0.5,0.5],[1,NaN]]`, 2, 2, nil, "answer row 1: value 1 at offset 3: NaN: non-finite"},
+		{`[[0.5,0.5]] x`, 1, 2, nil, "trailing data"},
+		{`[[0.5,0.5]`, 1, 2, nil, "want ',' or ']' after row 0"},
+		{`[[0.5,0.5`, 1, 2, nil, "answer row 0 is not terminated"},
+		{`"[[0.5,0.5]]"`, 1, 2, nil, "not an array of rows"},
+		{`null`, 1, 2, nil, "not an array of rows"},
+		{``, 1, 2, nil, "answer has no probabilities"},
+	}
+	const guard = 1234.5
+	for _, tt := range tests {
+		buf := make([]float32, tt.n*tt.k+8)
+		for i := range buf {
+			buf[i] = guard
+		}
+		dst := buf[:tt.n*tt.k] // with room past it, as a batch of a larger answer matrix has
+		err := parseProbabilities(dst, []byte(tt.data), tt.n, tt.k)
+		for i, v := range buf[tt.n*tt.k:] {
+			if v != guard {
+				t.Errorf("%q: value %d past the %d×%d answer overwritten with %v", tt.data, tt.n*tt.k+i, tt.n, tt.k, v)
+			}
+		}
+		if tt.want == nil {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q as %d×%d: error %v, want one containing %q", tt.data, tt.n, tt.k, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(dst) != fmt.Sprint(tt.want) {
+			t.Errorf("%q as %d×%d = %v, %v; want %v", tt.data, tt.n, tt.k, dst, err, tt.want)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package remote
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -37,6 +39,43 @@ func FuzzDecodeAnswer(f *testing.F) {
 			if v != guard {
 				t.Fatalf("value %d past the %d×%d answer overwritten with %v (error %v)", n*k+i, n, k, v, err)
 			}
+		}
+	})
+}
+
+// FuzzExecAnswer feeds arbitrary "probabilities" of an exec answer to
+// parseProbabilities: it must never panic nor write past the n×k values
+// it was given (the rest of the output matrix is the next batches'), even
+// though the slice it gets has room beyond them; and what it accepts is
+// n rows of k numbers each.
+func FuzzExecAnswer(f *testing.F) {
+	f.Add([]byte(`[[0.25,0.75]]`), uint8(1), uint8(2))
+	f.Add([]byte(`[[1,0],[0,1],[0.5,0.5]]`), uint8(2), uint8(2))
+	f.Add([]byte(`[[0.5,0.5,0.5,0.5]]`), uint8(2), uint8(2))
+	f.Add([]byte(`[0.5,0.5]`), uint8(1), uint8(2))
+	f.Add([]byte(` [ [1] , [0] ] `), uint8(2), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, rows, cols uint8) {
+		n, k := int(rows%4)+1, int(cols%4)+1
+		const guard = 1234.5
+		out := make([]float32, n*k+8)
+		for i := range out {
+			out[i] = guard
+		}
+		err := parseProbabilities(out[:n*k], data, n, k)
+		for i, v := range out[n*k:] {
+			if v != guard {
+				t.Fatalf("value %d past the %d×%d answer overwritten with %v (error %v)", n*k+i, n, k, v, err)
+			}
+		}
+		if err != nil {
+			return
+		}
+		var m [][]float64
+		if jerr := json.Unmarshal(data, &m); jerr != nil || len(m) != n || slices.ContainsFunc(m, func(r []float64) bool { return len(r) != k }) {
+			t.Fatalf("accepted %q as %d×%d; encoding/json reads %v (%v)", data, n, k, m, jerr)
+		}
+		if flat, ferr := serve.ParseFloats(nil, data); ferr != nil || !slices.Equal(flat, out[:n*k]) {
+			t.Fatalf("parsed %q as %v; serve.ParseFloats reads %v (%v)", data, out[:n*k], flat, ferr)
 		}
 	})
 }

@@ -26,6 +26,10 @@ const SchemaVersion = 1
 // Options.Timeout is 0.
 const DefaultTimeout = 2 * time.Second
 
+// LockWaitNotice is how long Open waits for another process's lock before
+// it calls Options.OnLockWait.
+const LockWaitNotice = time.Second
+
 const formatName = "lineage-store"
 
 var (
@@ -49,6 +53,10 @@ type Options struct {
 	// Timeout bounds the wait for another process's lock; 0 means
 	// DefaultTimeout, negative means do not wait.
 	Timeout time.Duration
+	// OnLockWait, when set, is called once per Open that has been waiting
+	// LockWaitNotice for another process's lock and waits on, so that a
+	// command can tell its user why it seems stuck. It must not block.
+	OnLockWait func()
 }
 
 // Store is an open lineage store. Its methods are safe for concurrent use.
@@ -96,7 +104,8 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	// Vet the file read-only first, even for a writer: bbolt may write
 	// when it opens read-write (a freelist it was not given), and a file
 	// that is not a lineage store must be left exactly as it was.
-	db, err := openBolt(ctx, path, timeout, &bolt.Options{ReadOnly: true})
+	wait := &lockWait{notice: opts.OnLockWait}
+	db, err := openBolt(ctx, path, timeout, &bolt.Options{ReadOnly: true}, wait)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -111,7 +120,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	}
 	if !opts.ReadOnly {
 		db.Close()
-		if s.db, err = openBolt(ctx, path, timeout, &bolt.Options{}); err != nil {
+		if s.db, err = openBolt(ctx, path, timeout, &bolt.Options{}, wait); err != nil {
 			return nil, wrap(err)
 		}
 		s.readOnly = false
@@ -127,13 +136,34 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 // attempts openBolt checks its context.
 const lockPoll = 100 * time.Millisecond
 
+// lockWait tracks an Open's wait for another process's lock, to call its
+// notice once when the wait has lasted LockWaitNotice.
+type lockWait struct {
+	notice   func()
+	start    time.Time // of the wait; zero before the first failed attempt
+	notified bool
+}
+
+// locked records an attempt to take the lock, begun at tried, that failed.
+func (w *lockWait) locked(tried time.Time) {
+	if w.start.IsZero() {
+		w.start = tried
+	}
+	if w.notice != nil && !w.notified && time.Since(w.start) >= LockWaitNotice {
+		w.notified = true
+		w.notice()
+	}
+}
+
 // openBolt opens path with bolt.Open, waiting up to timeout for another
-// process's lock (ErrLocked after that) unless ctx is done first.
-func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.Options) (*bolt.DB, error) {
+// process's lock (ErrLocked after that) unless ctx is done first; w
+// follows the wait.
+func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.Options, w *lockWait) (*bolt.DB, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		oo := *o
 		oo.Timeout = max(min(time.Until(deadline), lockPoll), time.Millisecond) // 0 would wait forever
+		tried := time.Now()
 		db, err := openBoltOnce(path, &oo)
 		if !errors.Is(err, ErrLocked) {
 			return db, err
@@ -144,6 +174,7 @@ func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.O
 		if !time.Now().Before(deadline) {
 			return nil, err
 		}
+		w.locked(tried) // and wait on
 	}
 }
 

@@ -86,6 +86,58 @@ func TestOpenContextCancelledWhileLocked(t *testing.T) {
 	}
 }
 
+// TestOpenLockWaitNotice checks that Options.OnLockWait is called once,
+// about LockWaitNotice into a wait for another process's lock, and not for
+// shorter waits or none.
+func TestOpenLockWaitNotice(t *testing.T) {
+	tests := []struct {
+		name     string
+		ro       bool
+		timeout  time.Duration
+		release  time.Duration // when the holder lets go (0: never)
+		wantCall bool
+	}{
+		{"writer, locked throughout", false, 2500 * time.Millisecond, 0, true},
+		{"reader, locked throughout", true, 2500 * time.Millisecond, 0, true},
+		{"writer, lock released after 1.5 s", false, time.Minute, 1500 * time.Millisecond, true},
+		{"short wait", false, 500 * time.Millisecond, 0, false},
+		{"lock released after 300ms", false, time.Minute, 300 * time.Millisecond, false},
+		{"no wait", false, time.Minute, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := tempPath(t)
+			holder := openTest(t, path, false)
+			switch {
+			case tt.release < 0:
+				holder.Close()
+			case tt.release > 0:
+				time.AfterFunc(tt.release, func() { holder.Close() })
+			}
+			var calls []time.Duration
+			start := time.Now()
+			s, err := OpenContext(context.Background(), path, Options{ReadOnly: tt.ro, Timeout: tt.timeout,
+				OnLockWait: func() { calls = append(calls, time.Since(start)) }})
+			if err == nil {
+				s.Close()
+			}
+			if (tt.release == 0) != errors.Is(err, ErrLocked) {
+				t.Errorf("open: %v", err)
+			}
+			if !tt.wantCall {
+				if len(calls) > 0 {
+					t.Errorf("OnLockWait called at %v, want no call", calls)
+				}
+				return
+			}
+			if len(calls) != 1 || calls[0] < LockWaitNotice || calls[0] > LockWaitNotice+time.Second {
+				t.Errorf("OnLockWait called at %v, want once at about %v", calls, LockWaitNotice)
+			}
+		})
+	}
+}
+
 func TestOpenForeign(t *testing.T) {
 	dir := t.TempDir()
 	random := make([]byte, 16384)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -69,7 +70,8 @@ the fingerprint, replaced by later audits) so that 'lineage report' can show it;
 leaves the database untouched (opened read-only). A model audit stores nothing unless
 --save is given, which stores its fingerprints (ID --name, or NAME@TEACHER with several
 teachers; a stored fingerprint of other content under that ID is an error, not replaced)
-and the audit record.
+and the audit record. With --save a remote model's answers are committed as they arrive,
+as 'lineage probe' does, so an interrupted audit resumes without asking them again.
 
 Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
 error, 3 with --fail-on-derived when some teacher's verdict is DERIVED, 130 when
@@ -123,6 +125,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	var (
 		res      audit.Result
 		suspects []*fingerprint.Fingerprint
+		dones    []func(*store.Tx) error
 		err      error
 	)
 	if stored != nil {
@@ -134,12 +137,12 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		}
 		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha})
 	} else {
-		res, suspects, err = auditModel(ctx, o, cases, arg)
+		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
 	}
 	if err != nil {
 		return err
 	}
-	if err := saveAudit(ctx, g, o, stored != nil, res, suspects); err != nil {
+	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones); err != nil {
 		return err
 	}
 	if err := printAudit(c, o.format, res); err != nil {
@@ -175,27 +178,34 @@ func noTeacherOnSuite(tx *store.Tx, id, suite string) error {
 // auditModel fingerprints the model ref on every case's suite and audits
 // it. A suite the model does not fit (other inputs or labels) makes that
 // teacher INCONCLUSIVE, unless it fits none, which is an error.
-func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref string) (audit.Result, []*fingerprint.Fingerprint, error) {
+//
+// A remote model whose fingerprints will be saved (--save) is probed as
+// `lineage probe` does, through a journal per suite (fingerprintJournaled),
+// so an interrupted audit resumes without asking again; dones, one per
+// fingerprint taken, drop the journals in the transaction that saves the
+// fingerprints.
+func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *auditOptions, cases []*audit.Case, ref string) (res audit.Result, suspects []*fingerprint.Fingerprint, dones []func(*store.Tx) error, err error) {
 	r, err := remote.ParseRef(ref)
 	if err != nil {
-		return audit.Result{}, nil, err
+		return audit.Result{}, nil, nil, err
 	}
 	if r.Kind == remote.RefFile && !fileExists(r.Path) {
-		return audit.Result{}, nil, fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
+		return audit.Result{}, nil, nil, fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
 	}
 	name := o.name
 	if name == "" {
 		name = defaultFingerprintID(ref)
 	}
 	if err := store.CheckName("suspect", name); err != nil {
-		return audit.Result{}, nil, usageError{fmt.Errorf("--name: %w", err)}
+		return audit.Result{}, nil, nil, usageError{fmt.Errorf("--name: %w", err)}
 	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
-		return audit.Result{}, nil, err
+		return audit.Result{}, nil, nil, err
 	}
 	defer closeM()
-	suspects := make([]*fingerprint.Fingerprint, len(cases))
+	useJournal := r.Kind != remote.RefFile && o.saves(false)
+	suspects = make([]*fingerprint.Fingerprint, len(cases))
 	reasons := map[int]string{}
 	var mismatches []error
 	for i, cs := range cases {
@@ -203,15 +213,22 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		if len(cases) > 1 {
 			id = name + "@" + cs.Enrolment.Name
 		}
-		fp, err := fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
+		var fp *fingerprint.Fingerprint
+		done := noJournal
+		if useJournal {
+			fp, done, err = fingerprintJournaled(ctx, stderr, "audit", g, &o.remote, m, ref, cs.Suite, id, 0)
+		} else {
+			fp, err = fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
+		}
 		switch {
 		case errors.Is(err, fingerprint.ErrMismatch):
 			reasons[i] = err.Error()
 			mismatches = append(mismatches, err)
 		case err != nil:
-			return audit.Result{}, nil, err
+			return audit.Result{}, nil, nil, err
 		default:
 			suspects[i] = fp
+			dones = append(dones, done)
 		}
 	}
 	if len(reasons) == len(cases) {
@@ -221,10 +238,10 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 		for i, e := range mismatches {
 			msgs[i] = e.Error()
 		}
-		return audit.Result{}, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
+		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
-	res, err := auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
-	return res, suspects, err
+	res, err = auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
+	return res, suspects, dones, err
 }
 
 // auditCases runs audit.Audit on the cases with a suspect fingerprint
@@ -269,10 +286,17 @@ func auditCases(cases []*audit.Case, suspects []*fingerprint.Fingerprint, name s
 	return out, nil
 }
 
-// saveAudit records the audit: always for a stored fingerprint (unless
-// --dry-run), and with --save for a model (its fingerprints too).
-func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP bool, res audit.Result, suspects []*fingerprint.Fingerprint) error {
-	if o.dryRun || (!storedFP && !o.save) {
+// saves reports whether the audit is recorded: always for a stored
+// fingerprint (unless --dry-run), and with --save for a model (its
+// fingerprints too).
+func (o *auditOptions) saves(storedFP bool) bool {
+	return !o.dryRun && (storedFP || o.save)
+}
+
+// saveAudit records the audit when o.saves, and calls dones (which drop
+// the journals of the fingerprints taken) in the same transaction.
+func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP bool, res audit.Result, suspects []*fingerprint.Fingerprint, dones []func(*store.Tx) error) error {
+	if !o.saves(storedFP) {
 		return nil
 	}
 	var first string
@@ -319,6 +343,14 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 		}
 		if err := tx.PutAudit(rec, store.PutOptions{Replace: true}); err != nil {
 			return fmt.Errorf("record the audit: %w", err)
+		}
+		// In the transaction that stores the fingerprints: an interruption
+		// between the two would leave a journal whose rerun clashes with
+		// the stored fingerprints.
+		for _, done := range dones {
+			if err := done(tx); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

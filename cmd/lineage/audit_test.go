@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
 )
 
 func TestPerKindTable(t *testing.T) {
@@ -53,5 +58,100 @@ func TestRateCell(t *testing.T) {
 	}
 	if got := rate(0.25).String(); got != "0.250" {
 		t.Errorf("rate(0.25) = %q, want 0.250", got)
+	}
+}
+
+// flakySuspect is an exec model fitting tinyEnrolments' suites (2 inputs,
+// 3 labels) for one-row requests. It appends a line to ok.log in its
+// directory for every answer it gives; while the file "fail" exists there,
+// it answers its third request and those after with an error.
+const flakySuspect = `cd "$(dirname "$0")"
+echo '{"lineage_exec":1,"name":"flaky","input_size":2,"labels":["0","1","2"]}'
+n=0
+while read l; do
+  n=$((n+1))
+  id=${l#*\"id\":}; id=${id%%,*}
+  if [ -e fail ] && [ $n -ge 3 ]; then echo "{\"id\":$id,\"error\":\"quota exceeded\"}"; continue; fi
+  echo x >> ok.log
+  echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"
+done`
+
+// TestAuditSaveRemoteResumes: `audit MODEL --save` of a remote model
+// journals its answers as `probe` does, so a rerun after a failure part-way
+// asks the model only what it did not answer yet; the saved fingerprint
+// and audit record then replace the journal. Without --save the audit
+// stores nothing, not even a journal.
+func TestAuditSaveRemoteResumes(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes
+	dir := t.TempDir()
+	script := filepath.Join(dir, "suspect.sh")
+	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	answers := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "ok.log"))
+		return bytes.Count(b, []byte("\n"))
+	}
+	audit := func(extra ...string) (string, error) {
+		var stderr bytes.Buffer
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(&stderr)
+		root.SetArgs(append([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--name", "suspect",
+			"--remote-batch", "1", "--concurrency", "1"}, extra...))
+		err := root.ExecuteContext(context.Background())
+		return stderr.String(), err
+	}
+
+	before := fileSum(t, path)
+	if _, err := audit(); err != nil {
+		t.Fatal(err)
+	}
+	if fileSum(t, path) != before {
+		t.Error("an audit without --save changed the database")
+	}
+	os.Remove(filepath.Join(dir, "ok.log"))
+
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit("--save"); err == nil || !strings.Contains(err.Error(), "quota exceeded") {
+		t.Fatalf("audit with a failing model: %v, want its error", err)
+	}
+	first := answers()
+	if first != 2 {
+		t.Fatalf("the failing model answered %d probes before its error, want 2", first)
+	}
+	os.Remove(filepath.Join(dir, "fail"))
+	stderr, err := audit("--save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := answers() - first; got != 4-first {
+		t.Errorf("the rerun asked %d probes, want the %d not answered before", got, 4-first)
+	}
+	if want := "lineage audit: resumed fingerprint suspect: 2 answers replayed from the journal, 2 asked\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for typ, want := range map[string]string{store.TypeFingerprint: "acme/teacher suspect", store.TypeAudit: "suspect", store.TypeAnswers: ""} {
+		es, err := db.List(context.Background(), typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, e := range es {
+			ids = append(ids, e.ID)
+		}
+		if got := strings.Join(ids, " "); got != want {
+			t.Errorf("stored %s records: %q, want %q", typ, got, want)
+		}
 	}
 }

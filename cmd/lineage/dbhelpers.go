@@ -21,12 +21,27 @@ import (
 	"github.com/lineage-audit/lineage/store"
 )
 
+// storeOptions are the options of a command's store opens: read-only or
+// not, the wait for another process's lock (0: store.DefaultTimeout) and,
+// when the wait lasts (store.LockWaitNotice), one line on g.stderr saying
+// so: the command would otherwise seem stuck for up to the timeout.
+func (g *globalOptions) storeOptions(readOnly bool, timeout time.Duration) store.Options {
+	o := store.Options{ReadOnly: readOnly, Timeout: timeout}
+	if w := g.stderr; w != nil {
+		path := g.dbPath()
+		o.OnLockWait = func() {
+			fmt.Fprintf(w, "lineage: waiting for the database lock on %s (held by another lineage process)\n", path)
+		}
+	}
+	return o
+}
+
 // openDB opens the store at g.dbPath(). A read-only open never modifies the
 // file; a missing file opened read-only is reported with a hint instead of
 // being created.
 func openDB(g *globalOptions, readOnly bool) (*store.Store, error) {
 	path := g.dbPath()
-	db, err := store.Open(path, store.Options{ReadOnly: readOnly})
+	db, err := store.Open(path, g.storeOptions(readOnly, 0))
 	if err != nil {
 		if readOnly && errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no lineage database at %q (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, fs.ErrNotExist)
@@ -78,7 +93,7 @@ func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 // another process's lock rather than store.DefaultTimeout.
 func createDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
-		return store.OpenContext(ctx, g.dbPath(), store.Options{Timeout: commitTimeout})
+		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, commitTimeout))
 	}, fn)
 }
 
@@ -321,9 +336,9 @@ func isPlainPath(ref string) bool {
 // closes it straight after, so that other commands can read or write the
 // database between the batches of a long remote job instead of finding
 // it locked for the whole run. Each call waits up to commitTimeout for the
-// lock, or until its ctx is done: the answers it stores are paid for, so
-// journal.Model stores them with a ctx that Ctrl-C does not cancel. The
-// zero value is not usable.
+// lock (saying so on g.stderr after store.LockWaitNotice), or until its ctx
+// is done: the answers it stores are paid for, so journal.Model stores them
+// with a ctx that Ctrl-C does not cancel. The zero value is not usable.
 type dbPerCall struct {
 	g  *globalOptions
 	mu sync.Mutex // one open at a time: flock locks are per open file
@@ -332,7 +347,7 @@ type dbPerCall struct {
 func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	db, err := store.OpenContext(ctx, d.g.dbPath(), store.Options{Timeout: commitTimeout})
+	db, err := store.OpenContext(ctx, d.g.dbPath(), d.g.storeOptions(false, commitTimeout))
 	if err != nil {
 		return err
 	}

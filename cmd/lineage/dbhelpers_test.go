@@ -149,6 +149,37 @@ func TestDBPerCall(t *testing.T) {
 	}
 }
 
+// TestLockWaitNotice checks that a remote job's journal, waiting for the
+// lock another process holds on the database, says so on stderr once per
+// wait after about a second (the wait is otherwise silent for up to
+// commitTimeout), and says nothing when it does not wait.
+func TestLockWaitNotice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	var stderr syncBuffer
+	d := &dbPerCall{g: &globalOptions{db: path, stderr: &stderr}}
+	ctx := context.Background()
+	if err := d.PutAnswers(ctx, "job", 0, []byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := stderr.String(); got != "" {
+		t.Fatalf("stderr %q without a wait, want nothing", got)
+	}
+	want := "lineage: waiting for the database lock on " + path + " (held by another lineage process)\n"
+	for b := 1; b <= 2; b++ {
+		holder, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(1500*time.Millisecond, func() { holder.Close() })
+		if err := d.PutAnswers(ctx, "job", b, []byte{byte(b)}); err != nil {
+			t.Fatalf("batch %d: %v", b, err)
+		}
+		if got := stderr.String(); got != strings.Repeat(want, b) {
+			t.Errorf("stderr after %d waits of 1.5 s:\n%s\nwant the line %d times:\n%s", b, got, b, want)
+		}
+	}
+}
+
 // TestLockWaitStopsOnInterrupt checks that the minute-long waits for
 // another process's lock (the journal's, and an enrolment's final commit)
 // end as soon as the command's context is cancelled (Ctrl-C).

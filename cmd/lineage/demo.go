@@ -58,7 +58,11 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.db")
 	}
-	db, err := store.Open(path, store.Options{})
+	opts := store.Options{}
+	if o.keep {
+		opts = g.storeOptions(false, 0) // the user's database, which another process may hold
+	}
+	db, err := store.Open(path, opts)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/store"
 )
 
 func TestAsInterrupted(t *testing.T) {
@@ -48,10 +50,10 @@ func TestAsInterrupted(t *testing.T) {
 	}
 }
 
-// interruptAfter starts c, sends SIGINT after d (and a second one 20 ms
-// later, as an impatient user would), and returns the exit status, what
-// the command wrote to stderr and how long it took to stop after the
-// first signal.
+// interruptAfter starts c, sends SIGINT after d, and returns the exit
+// status, what the command wrote to stderr and how long it took to stop
+// after the signal. (A second SIGINT would force an exit without the
+// clean stop these tests check; TestInterruptTwice tests that.)
 func interruptAfter(t *testing.T, c *exec.Cmd, d time.Duration) (int, string, time.Duration) {
 	t.Helper()
 	var errb bytes.Buffer
@@ -61,8 +63,6 @@ func interruptAfter(t *testing.T, c *exec.Cmd, d time.Duration) (int, string, ti
 	}
 	time.Sleep(d)
 	start := time.Now()
-	c.Process.Signal(syscall.SIGINT)
-	time.Sleep(20 * time.Millisecond)
 	c.Process.Signal(syscall.SIGINT)
 	done := make(chan struct{})
 	go func() { c.Wait(); close(done) }()
@@ -115,5 +115,146 @@ func TestInterrupt(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "case.db")); err == nil {
 		t.Error("an interrupted enrolment left a database")
+	}
+}
+
+// TestWatchSignals: the first signal cancels, the second quits; neither
+// does anything once the command has ended.
+func TestWatchSignals(t *testing.T) {
+	sigs := make(chan os.Signal)
+	cancelled, quit := make(chan struct{}, 2), make(chan struct{}, 2)
+	stop := watchSignals(sigs, func() { cancelled <- struct{}{} }, func() { quit <- struct{}{} })
+	sigs <- syscall.SIGINT
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first signal did not cancel")
+	}
+	if len(quit) > 0 {
+		t.Fatal("the first signal quit")
+	}
+	sigs <- syscall.SIGINT
+	select {
+	case <-quit:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second signal did not quit")
+	}
+	stop()
+	stop() // a second call is harmless
+
+	// Once stopped, signals do nothing.
+	for range 20 {
+		sigs = make(chan os.Signal, 2)
+		stop = watchSignals(sigs, func() { cancelled <- struct{}{} }, func() { quit <- struct{}{} })
+		stop()
+		sigs <- syscall.SIGINT
+		sigs <- syscall.SIGINT
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(cancelled)+len(quit) > 0 {
+		t.Errorf("signals after stop: %d cancels, %d quits; want none", len(cancelled), len(quit))
+	}
+
+	var w bytes.Buffer
+	if code := forceQuit(&w); code != exitInterrupted || w.String() != "lineage: interrupted again, exiting without cleanup\n" {
+		t.Errorf("forceQuit = %d, %q", code, w.String())
+	}
+}
+
+// slowTeacher is an exec model of digits' shape answering uniform
+// distributions to one-row requests. At each request it creates the file
+// "asked" and answers only once the file "go" exists.
+const slowTeacher = `echo '{"lineage_exec":1,"name":"slow","input_size":64,"labels":["0","1","2","3","4","5","6","7","8","9"]}'
+while read l; do
+  : > asked
+  while [ ! -e go ]; do sleep 0.05; done
+  id=${l#*\"id\":}
+  echo "{\"id\":${id%%,*},\"probabilities\":[[0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1]]}"
+done`
+
+// TestInterruptTwice: a remote distillation whose clean stop hangs (its
+// journal waits up to a minute for the database lock to commit an answer
+// already paid for, Ctrl-C or not) keeps running after one SIGINT and
+// exits at once, with status 130 and one line saying so, at the second;
+// the database is left consistent and no other file is written.
+func TestInterruptTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts real processes; skipped with -short")
+	}
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "teacher.sh"), []byte(slowTeacher+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := lineageCmd(t, dir, "--db", "case.db", "distill", "--teacher", "exec:/bin/sh teacher.sh", "--data", "digits",
+		"--hidden", "16", "--queries", "40", "--epochs", "1", "--remote-batch", "1", "--concurrency", "1", "--out", "api.lnm")
+	var stderr syncBuffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { c.Wait(); close(exited) }()
+	defer func() {
+		c.Process.Kill()
+		<-exited
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-exited:
+				t.Fatalf("lineage exited while waiting for %s; stderr:\n%s", what, stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 30 s; stderr:\n%s", what, stderr.String())
+			}
+		}
+	}
+	// The teacher is asked (the journal has been read); hold the database
+	// so that the first answer's commit waits for the lock.
+	waitFor("request to the teacher", func() bool { return fileExists(filepath.Join(dir, "asked")) })
+	holder, err := store.Open(filepath.Join(dir, "case.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("notice of the lock wait", func() bool { return strings.Contains(stderr.String(), "waiting for the database lock") })
+
+	c.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+		t.Fatalf("lineage stopped at the first SIGINT, while committing a paid answer; stderr:\n%s", stderr.String())
+	case <-time.After(time.Second):
+	}
+	start := time.Now()
+	c.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("lineage still running 3 s after the second SIGINT; stderr:\n%s", stderr.String())
+	}
+	took := time.Since(start)
+	want := "lineage: waiting for the database lock on case.db (held by another lineage process)\n" +
+		"lineage: interrupted again, exiting without cleanup\n"
+	if code := c.ProcessState.ExitCode(); code != exitInterrupted || stderr.String() != want || took > time.Second {
+		t.Errorf("exit status %d after %v, stderr:\n%s\nwant %d within a second, stderr:\n%s", code, took, stderr.String(), exitInterrupted, want)
+	}
+
+	holder.Close()
+	runOK(t, dir, "--db", "case.db", "db", "verify")
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "asked case.db go teacher.sh" {
+		t.Errorf("files left: %s; want only the database and the test's", got)
 	}
 }

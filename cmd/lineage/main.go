@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -15,12 +17,70 @@ func main() { os.Exit(run()) }
 
 // run executes the command line in os.Args and returns the exit status;
 // the CLI tests (testscript) call it in-process.
+//
+// The first SIGINT or SIGTERM cancels the command's context: the command
+// stops cleanly (a checkpoint, the journal's last answer). A second one
+// exits at once with exitInterrupted, for a stop that hangs (a lock wait
+// the journal does not give up on Ctrl-C, a server that never answers).
+// That is safe: the database changes only in bbolt transactions, and
+// every other file lineage writes (models, checkpoints, figures, exports)
+// goes to a temporary file renamed into place, so the exit leaves no file
+// half-written, at worst an unused temporary.
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stopWatch := watchSignals(sigs, cancel, func() { os.Exit(forceQuit(os.Stderr)) })
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
+	stopWatch() // from here on the command's own result is reported
 	return exitCode(os.Stderr, asInterrupted(ctx, err))
+}
+
+// watchSignals calls cancel at the first signal on sigs and quit at the
+// second, until the returned stop is called. A quit under way when stop
+// is called keeps stop waiting (quit normally exits the process, so the
+// command's result is never reported after the forced exit's line).
+func watchSignals(sigs <-chan os.Signal, cancel, quit func()) (stop func()) {
+	var mu sync.Mutex // held by stop, and by cancel and quit while they run
+	done := make(chan struct{})
+	go func() {
+		for n := 1; n <= 2; n++ {
+			select {
+			case <-sigs:
+			case <-done:
+				return
+			}
+			mu.Lock()
+			select {
+			case <-done: // the command ended meanwhile
+			default:
+				if n == 1 {
+					cancel()
+				} else {
+					quit()
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			close(done)
+		})
+	}
+}
+
+// forceQuit prints the line of a second interrupt and returns the exit
+// status of the forced exit.
+func forceQuit(w io.Writer) int {
+	fmt.Fprintln(w, "lineage: interrupted again, exiting without cleanup")
+	return exitInterrupted
 }
 
 // interrupted is the error of a command stopped by SIGINT or SIGTERM. It

@@ -206,23 +206,33 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
 }
 
-// probeJournaled fingerprints ref on s. A remote model's answers are
-// committed to the database batch by batch (package journal), so a probe
-// that is killed resumes where it stopped and asks nothing twice; the
-// journal is dropped, by done in the transaction that stores the
-// fingerprint.
+// probeJournaled fingerprints ref on s: a model file directly, a remote
+// model through fingerprintJournaled.
 func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	noop := func(*store.Tx) error { return nil }
-	r, err := remote.ParseRef(ref)
-	if err != nil || r.Kind == remote.RefFile {
+	if isPlainPath(ref) {
 		fp, err = fingerprintModel(ctx, ro, ref, s, id, topK)
-		return fp, noop, err
+		return fp, noJournal, err
 	}
 	m, closeM, err := ro.open(ctx, ref)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer closeM()
+	return fingerprintJournaled(ctx, stderr, "probe", g, ro, m, ref, s, id, topK)
+}
+
+// noJournal is the done func of a fingerprint taken without a journal.
+func noJournal(*store.Tx) error { return nil }
+
+// fingerprintJournaled fingerprints m, the opened remote model ref, on s.
+// Its answers are committed to the database batch by batch (package
+// journal), so a command that is killed resumes where it stopped and asks
+// nothing twice; the journal is dropped by done, which the command calls
+// in the transaction that stores the fingerprint. The job is named by the
+// suite, the fingerprint ID and the endpoint, whichever command (cmd, for
+// messages) takes the fingerprint: `lineage probe` and `lineage audit
+// --save` of the same model under the same ID share their answers.
+func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	// The job names the endpoint as well as the fingerprint: a rerun
 	// against another server (even one serving a model of the same name)
 	// must not replay these answers as its own.
@@ -237,13 +247,13 @@ func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro 
 	}
 	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
-		return nil, nil, fmt.Errorf("%w: the interrupted probe used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if asked, replayed := j.Counts(); replayed > 0 {
-		fmt.Fprintf(stderr, "lineage probe: resumed: %d answers replayed from the journal, %d asked\n", replayed, asked)
+		fmt.Fprintf(stderr, "lineage %s: resumed fingerprint %s: %d answers replayed from the journal, %d asked\n", cmd, id, replayed, asked)
 	}
 	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
 }

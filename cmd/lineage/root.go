@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strings"
 
@@ -46,9 +47,14 @@ func codeOf(err error) int {
 	}
 }
 
-// globalOptions are the flags every subcommand shares.
+// globalOptions are the flags every subcommand shares, and where its
+// notices go.
 type globalOptions struct {
 	db string // bbolt database path; "" means $LINEAGE_DB, then lineage.db
+	// stderr receives the notices of a command that waits (for another
+	// process's database lock); nil for none. The root command sets it to
+	// its error output before a subcommand runs.
+	stderr io.Writer
 }
 
 // dbPath resolves the database path: the --db flag, then LINEAGE_DB, then
@@ -74,6 +80,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", "", "database file (default $LINEAGE_DB or lineage.db)")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { g.stderr = c.ErrOrStderr() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newTrainCommand(g),
