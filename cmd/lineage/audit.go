@@ -325,7 +325,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 			rec.Against = append(rec.Against, tr.Teacher)
 		}
 	}
-	return updateDB(ctx, g, func(tx *store.Tx) error {
+	return commitDB(ctx, g, func(tx *store.Tx) error {
 		if !storedFP {
 			for _, fp := range suspects {
 				if fp == nil {

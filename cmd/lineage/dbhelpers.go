@@ -88,6 +88,19 @@ func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 	return updateWith(ctx, g, openExistingDB, fn)
 }
 
+// commitDB is updateDB for the write that ends long work on an existing
+// store (a probe's fingerprint, an audit's --save, a reference's): like
+// createDB's, it waits up to commitTimeout for another process's lock, so
+// minutes of probing are not lost to a report that happens to be running.
+func commitDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
+		if _, err := os.Stat(g.dbPath()); errors.Is(err, fs.ErrNotExist) {
+			return openDB(g, true) // the read-only open's error names the missing file
+		}
+		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, commitTimeout))
+	}, fn)
+}
+
 // createDB is updateDB on a store created when missing (an enrolment's).
 // Its write follows minutes of work, so it waits up to commitTimeout for
 // another process's lock rather than store.DefaultTimeout.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -196,6 +197,7 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 		"journal Answers":       func(ctx context.Context) error { _, err := d.Answers(ctx, "job"); return err },
 		"journal DeleteAnswers": func(ctx context.Context) error { return d.DeleteAnswers(ctx, "job") },
 		"createDB":              func(ctx context.Context) error { return createDB(ctx, g, func(*store.Tx) error { return nil }) },
+		"commitDB":              func(ctx context.Context) error { return commitDB(ctx, g, func(*store.Tx) error { return nil }) },
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
@@ -214,6 +216,34 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 			t.Fatalf("%s: still waiting for the lock 5 s after start (cancelled at 200ms)", name)
 		}
 		cancel()
+	}
+}
+
+// TestCommitDBWaits checks that the commit after long work (probe, audit
+// --save, reference add) outwaits a lock held for longer than
+// store.DefaultTimeout, where an ordinary open gives up.
+func TestCommitDBWaits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	g := &globalOptions{db: path}
+	if err := createDB(context.Background(), g, func(*store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := store.DefaultTimeout + time.Second
+	time.AfterFunc(hold, func() { holder.Close() })
+	ran := false
+	if err := commitDB(context.Background(), g, func(*store.Tx) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("commitDB with the lock held for %v: err %v, ran %v; want nil, true", hold, err, ran)
+	}
+	missing := &globalOptions{db: filepath.Join(t.TempDir(), "missing.db")}
+	if err := commitDB(context.Background(), missing, func(*store.Tx) error { return nil }); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("commitDB on a missing database: got %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(missing.db); err == nil {
+		t.Error("commitDB created a missing database")
 	}
 }
 

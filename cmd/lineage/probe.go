@@ -191,7 +191,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	// The fingerprint is stored and the journal dropped in one
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.
-	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+	if err := commitDB(ctx, g, func(tx *store.Tx) error {
 		if err := tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace}); err != nil {
 			return err
 		}

@@ -81,7 +81,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		recipe = "reference " + defaultFingerprintID(o.model)
 	}
 	var n int
-	if err := updateDB(ctx, g, func(tx *store.Tx) error {
+	if err := commitDB(ctx, g, func(tx *store.Tx) error {
 		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 			return err
 		}

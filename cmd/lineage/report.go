@@ -23,7 +23,7 @@ type reportOptions struct {
 	statistic string
 	plot      string
 	matrix    string // --plot-matrix: a heat map of each similarity matrix
-	controls  bool // include the controls in the similarity matrix
+	controls  bool   // include the controls in the similarity matrix
 	format    report.Format
 }
 
