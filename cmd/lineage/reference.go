@@ -62,6 +62,11 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	if o.model == "" || o.teacher == "" {
 		return usageError{errors.New("reference add: --model and --for are required")}
 	}
+	// Before the model is queried (a remote one is paid per query), as
+	// probe does: the name would only be refused when stored.
+	if err := store.CheckName("reference", id); err != nil {
+		return usageError{fmt.Errorf("reference add: %w", err)}
+	}
 	var cs *audit.Case
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		cases, err := loadCases(tx, []string{o.teacher})
