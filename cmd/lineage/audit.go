@@ -187,7 +187,7 @@ func auditModel(ctx context.Context, o *auditOptions, cases []*audit.Case, ref s
 	if name == "" {
 		name = defaultFingerprintID(ref)
 	}
-	if err := store.CheckName("suspect", name); err != nil {
+	if err := store.CheckNewName("suspect", name); err != nil {
 		return audit.Result{}, nil, usageError{fmt.Errorf("--name: %w", err)}
 	}
 	m, closeM, err := o.remote.open(ctx, ref)

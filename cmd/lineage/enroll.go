@@ -106,7 +106,7 @@ func loadTeacher(ref string) (*model.MLP, error) {
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrollOptions, name string) error {
-	if err := store.CheckName("teacher", name); err != nil {
+	if err := store.CheckNewName("teacher", name); err != nil {
 		return usageError{err}
 	}
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,

@@ -64,7 +64,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	}
 	// Before the model is queried (a remote one is paid per query), as
 	// probe does: the name would only be refused when stored.
-	if err := store.CheckName("reference", id); err != nil {
+	if err := store.CheckNewName("reference", id); err != nil {
 		return usageError{fmt.Errorf("reference add: %w", err)}
 	}
 	var cs *audit.Case
