@@ -449,3 +449,94 @@ func TestCSVHashFields(t *testing.T) {
 		}
 	}
 }
+
+// gfmCells splits a markdown table row as GitHub does (cmark-gfm): on
+// every pipe not directly after a backslash, then drops the escaping
+// backslash of escaped pipes; the outer pipes give no cell.
+func gfmCells(row string) []string {
+	row = strings.TrimSpace(row)
+	row = strings.TrimPrefix(row, "|")
+	if strings.HasSuffix(row, "|") && !strings.HasSuffix(row, `\|`) {
+		row = row[:len(row)-1]
+	}
+	var cells []string
+	start := 0
+	for i := 0; i < len(row); i++ {
+		if row[i] == '|' && (i == 0 || row[i-1] != '\\') {
+			cells = append(cells, row[start:i])
+			start = i + 1
+		}
+	}
+	cells = append(cells, row[start:])
+	for i, c := range cells {
+		cells[i] = strings.ReplaceAll(strings.TrimSpace(c), `\|`, "|")
+	}
+	return cells
+}
+
+// mdText returns the text a markdown cell shows when it holds no markup:
+// every backslash escape of ASCII punctuation replaced by the character.
+// It reports false when the cell opens markup: one of \ ` * ~ [ ] < & or an
+// underscore outside a word, unescaped.
+func mdText(cell string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(cell); i++ {
+		c := cell[i]
+		if c == '\\' && i+1 < len(cell) && strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", cell[i+1]) >= 0 {
+			b.WriteByte(cell[i+1])
+			i++
+			continue
+		}
+		switch {
+		case strings.IndexByte("\\`*~[]<&", c) >= 0:
+			return "", false
+		case c == '_' && (i == 0 || i == len(cell)-1 || !isAlnum(cell[i-1]) || !isAlnum(cell[i+1])):
+			return "", false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// TestMarkdownLiteralNames checks that names with markdown syntax in them
+// keep the table whole and show as themselves: pipes and the characters
+// that open code, emphasis, links, entities or HTML are escaped (a
+// backslash before a pipe too: "a\|b" was written a\\|b, shown a|b), an
+// underscore inside a word is left alone, and a heading keeps a final '#'.
+func TestMarkdownLiteralNames(t *testing.T) {
+	names := []string{`a\|b`, `x\`, "*star*", "[link](http://x)", "<b>bold</b>", "back`tick", "``", "AT&amp;T",
+		"~~gone~~", "snake_case_name", "_lead", "a__b", "-lead", "中文字", "plain"}
+	tb := Table{Title: "Audit of team #", Columns: []Column{{Name: "suspect"}, {Name: "n"}}}
+	for i, n := range names {
+		tb.AddRow(Text(n), Int(int64(i)))
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if lines[0] != `### Audit of team \#` {
+		t.Errorf("heading %q, want the '#' escaped", lines[0])
+	}
+	rows := lines[4:]
+	if len(rows) != len(names) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(names), buf.String())
+	}
+	for i, r := range rows {
+		cells := gfmCells(r)
+		if len(cells) != 2 {
+			t.Errorf("row %q: %d cells, want 2", r, len(cells))
+			continue
+		}
+		if got, ok := mdText(cells[0]); !ok || got != names[i] {
+			t.Errorf("name %q written %q: shows %q (literal %v)", names[i], cells[0], got, ok)
+		}
+	}
+	if !strings.Contains(buf.String(), "| snake_case_name ") {
+		t.Errorf("an underscore inside a word was escaped:\n%s", buf.String())
+	}
+}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
@@ -61,7 +62,7 @@ func writeASCII(ew *errWriter, t *Table) {
 // notes as a list.
 func writeMarkdown(ew *errWriter, t *Table) {
 	if t.Title != "" {
-		ew.WriteString("### " + oneLine(t.Title) + "\n\n")
+		ew.WriteString("### " + mdHeading(t.Title) + "\n\n")
 	}
 	if n := len(t.Columns); n > 0 {
 		cells := make([][]string, len(t.Rows)+1)
@@ -134,10 +135,60 @@ func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
 	b.WriteString("\n")
 }
 
-var mdReplacer = strings.NewReplacer("|", `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+// mdEscape makes s a literal markdown table cell: a pipe would end the cell
+// and a line break the row, so pipes are escaped and line breaks become
+// <br>; see mdLiteral for the rest.
+func mdEscape(s string) string { return mdLiteral(s, false) }
 
-// mdEscape makes s safe inside a markdown table cell.
-func mdEscape(s string) string { return mdReplacer.Replace(s) }
+// mdHeading makes s a literal markdown heading text: on one line, and a
+// '#' escaped too (a closing run of them would be dropped).
+func mdHeading(s string) string { return mdLiteral(oneLine(s), true) }
+
+// mdLiteral backslash-escapes in s the characters that open inline markdown
+// (\ ` * _ ~ [ ] < &) and pipes, and turns line breaks into <br>, so that a
+// name reads as itself, not as code, emphasis, a link, an entity or HTML;
+// with heading, '#' is escaped too. An underscore between two letters or
+// digits ("replica_residual") is left as it is: it cannot open emphasis.
+// Backslashes are escaped too: with only its pipe escaped, the name a\|b
+// was written a\\|b, which GitHub shows as a|b.
+func mdLiteral(s string, heading bool) string {
+	if !strings.ContainsAny(s, "\\`*_~[]<&|#\r\n") {
+		return s
+	}
+	var b strings.Builder
+	var prev rune
+	for i, r := range s {
+		switch r {
+		case '\r':
+			if !strings.HasPrefix(s[i:], "\r\n") {
+				b.WriteString("<br>")
+			}
+		case '\n':
+			b.WriteString("<br>")
+		case '_':
+			next, _ := utf8.DecodeRuneInString(s[i+1:])
+			if !wordRune(prev) || !wordRune(next) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case '#':
+			if heading {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case '\\', '`', '*', '~', '[', ']', '<', '&', '|':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// wordRune reports whether r is a letter or a digit.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 var lineReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
