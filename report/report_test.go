@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -538,5 +540,30 @@ func TestMarkdownLiteralNames(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "| snake_case_name ") {
 		t.Errorf("an underscore inside a word was escaped:\n%s", buf.String())
+	}
+}
+
+// TestMarkdownWideAlign checks that markdown columns are padded by display
+// width: a CJK character takes two columns, a combining mark none, so the
+// pipes line up in a terminal or editor (they were padded by rune count).
+func TestMarkdownWideAlign(t *testing.T) {
+	tb := Table{Columns: []Column{{Name: "suspect"}, {Name: "n"}}}
+	for i, n := range []string{"中文字模型", "e\u0301t\u00e9", "plain-ascii"} {
+		tb.AddRow(Text(n), Int(int64(i)))
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	width := func(s string) int { return twwidth.WidthWithOptions(s, twwidth.Options{}) }
+	want := width(lines[0])
+	for _, l := range lines {
+		if w := width(l); w != want {
+			t.Errorf("line %q is %d columns wide, the header %d:\n%s", l, w, want, buf.String())
+		}
+	}
+	if want != len("| plain-ascii |   n |") {
+		t.Errorf("header is %d columns wide, want %d:\n%s", want, len("| plain-ascii |   n |"), buf.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -58,8 +59,8 @@ func writeASCII(ew *errWriter, t *Table) {
 }
 
 // writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
-// pipe table with an alignment row (columns padded for readability), and the
-// notes as a list.
+// pipe table with an alignment row (columns padded to one display width for
+// readability, wide characters counting two), and the notes as a list.
 func writeMarkdown(ew *errWriter, t *Table) {
 	if t.Title != "" {
 		ew.WriteString("### " + mdHeading(t.Title) + "\n\n")
@@ -78,7 +79,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 				}
 				s = mdEscape(s)
 				cells[i][j] = s
-				widths[j] = max(widths[j], utf8.RuneCountInString(s), 3)
+				widths[j] = max(widths[j], displayWidth(s), 3)
 			}
 		}
 		aligns := make([]Align, n)
@@ -120,7 +121,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
 	b.WriteString("|")
 	for j, s := range r {
-		pad := widths[j] - utf8.RuneCountInString(s)
+		pad := widths[j] - displayWidth(s)
 		b.WriteString(" ")
 		switch aligns[j] {
 		case AlignRight:
@@ -134,6 +135,12 @@ func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
 	}
 	b.WriteString("\n")
 }
+
+// displayWidth is the number of terminal columns s takes: two for a wide
+// (CJK) character, none for a combining mark. It does not depend on the
+// environment (East Asian ambiguous characters count one), so the markdown
+// output stays the same everywhere.
+func displayWidth(s string) int { return twwidth.WidthWithOptions(s, twwidth.Options{}) }
 
 // mdEscape makes s a literal markdown table cell: a pipe would end the cell
 // and a line break the row, so pipes are escaped and line breaks become
