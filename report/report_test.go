@@ -452,6 +452,34 @@ func TestCSVHashFields(t *testing.T) {
 	}
 }
 
+// TestCSVOneEmptyField reads back a one-column table with an empty cell:
+// encoding/csv writes a record of one empty field as an empty line, which a
+// reader skips (the row was lost) and RenderAll's blank-line separation
+// took for the end of the table.
+func TestCSVOneEmptyField(t *testing.T) {
+	ts := []Table{
+		{Title: "files", Columns: []Column{{Name: "file"}}, Rows: [][]Cell{{Text("a.png")}, {}, {Text("")}, {Text("b.png")}}},
+		{Title: "next", Columns: []Column{{Name: "x"}}, Rows: [][]Cell{{Int(1)}}},
+	}
+	var b strings.Builder
+	if err := RenderAll(&b, ts, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(strings.TrimSpace(b.String()), "\n\n")
+	want := [][][]string{{{"file"}, {"a.png"}, {""}, {""}, {"b.png"}}, {{"x"}, {"1"}}}
+	if len(blocks) != len(want) {
+		t.Fatalf("%d blocks, want %d:\n%s", len(blocks), len(want), b.String())
+	}
+	for i, blk := range blocks {
+		r := csv.NewReader(strings.NewReader(blk))
+		r.Comment = '#'
+		got, err := r.ReadAll()
+		if err != nil || !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("block %d read back as %q (%v), want %q:\n%s", i, got, err, want[i], blk)
+		}
+	}
+}
+
 // gfmCells splits a markdown table row as GitHub does (cmark-gfm): on
 // every pipe not directly after a backslash, then drops the escaping
 // backslash of escaped pipes; the outer pipes give no cell.
