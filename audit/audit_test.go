@@ -483,6 +483,15 @@ func TestLabelOnlyReference(t *testing.T) {
 		if got := with.NullSize - without.NullSize; got != tt.wantExtra {
 			t.Errorf("%s suspect: null size %d with the label-only reference, %d without; want %d more", tt.name, with.NullSize, without.NullSize, tt.wantExtra)
 		}
+		// Case.NullSize, which reference add and report print, counts
+		// the null the audit uses.
+		lo := tt.wantExtra == 1
+		if got := withRef.NullSize(lo); got != with.NullSize {
+			t.Errorf("%s suspect: Case.NullSize(%v) = %d with the reference, the audit's null has %d", tt.name, lo, got, with.NullSize)
+		}
+		if got := base.NullSize(lo); got != without.NullSize {
+			t.Errorf("%s suspect: Case.NullSize(%v) = %d without the reference, the audit's null has %d", tt.name, lo, got, without.NullSize)
+		}
 		if tt.wantExtra == 0 && (with.PValue != without.PValue || with.Verdict != without.Verdict) {
 			t.Errorf("%s suspect: p %g (%s) with the label-only reference, %g (%s) without; want the same", tt.name, with.PValue, with.Verdict, without.PValue, without.Verdict)
 		}
