@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
@@ -593,5 +594,41 @@ func TestMarkdownWideAlign(t *testing.T) {
 	}
 	if want != len("| plain-ascii |   n |") {
 		t.Errorf("header is %d columns wide, want %d:\n%s", want, len("| plain-ascii |   n |"), buf.String())
+	}
+}
+
+// TestHumanFormatsEscapeControls checks that the table and markdown formats
+// never write a control or invisible character (but the line feed): text
+// from a suspect's model file or server, such as its name, could otherwise
+// recolour, move or reorder the auditor's terminal. CSV and JSON keep it.
+func TestHumanFormatsEscapeControls(t *testing.T) {
+	evil := "evil\x1b[31mRED\x1b[0m\u202eright\u200b\tx\r"
+	tb := Table{Title: "Records " + evil, Columns: []Column{{Name: "id"}, {Name: "detail " + evil}},
+		Rows: [][]Cell{{Text("a"), Text("model " + evil)}}, Notes: []string{"note " + evil}}
+	for _, f := range []Format{FormatTable, FormatMarkdown} {
+		var buf bytes.Buffer
+		if err := Render(&buf, tb, f); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf))
+		}); i >= 0 {
+			t.Errorf("%s: raw %q at byte %d:\n%q", f, []rune(out[i:])[0], i, out)
+		}
+		// Markdown escapes the escapes' backslashes but in the notes.
+		if n := strings.Count(out, `\x1b[31mRED`) + strings.Count(out, `\\x1b\[31mRED`); n != 4 {
+			t.Errorf("%s: the escape shown %d times, want 4 (title, header, cell, note):\n%s", f, n, out)
+		}
+		if !strings.Contains(out, `\u202eright\u200b`) && !strings.Contains(out, `\\u202eright\\u200b`) {
+			t.Errorf("%s: invisible characters not shown as escapes:\n%s", f, out)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := csv.NewReader(&buf).ReadAll(); err != nil || len(recs) != 2 || recs[1][1] != "model "+evil {
+		t.Errorf("csv: %q, %v; want the text as it is", recs, err)
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,13 +16,13 @@ import (
 // plain-ASCII grid drawn by tablewriter (never coloured), then "- note" lines.
 func writeASCII(ew *errWriter, t *Table) {
 	if t.Title != "" {
-		ew.WriteString(t.Title + "\n")
+		ew.WriteString(printable(t.Title) + "\n")
 	}
 	if len(t.Columns) > 0 {
 		aligns := make(tw.Alignment, len(t.Columns))
 		header := make([]string, len(t.Columns))
 		for j, c := range t.Columns {
-			header[j] = c.Header()
+			header[j] = printable(c.Header())
 			switch t.align(j) {
 			case AlignRight:
 				aligns[j] = tw.AlignRight
@@ -43,7 +44,7 @@ func writeASCII(ew *errWriter, t *Table) {
 		for i := range t.Rows {
 			row := make([]string, len(t.Columns)) // tablewriter keeps the slice
 			for j := range row {
-				row[j] = t.cell(i, j).String()
+				row[j] = printable(t.cell(i, j).String())
 			}
 			if err := tb.Append(row); err != nil && ew.err == nil {
 				ew.err = err
@@ -54,8 +55,35 @@ func writeASCII(ew *errWriter, t *Table) {
 		}
 	}
 	for _, n := range t.Notes {
-		ew.WriteString("- " + n + "\n")
+		ew.WriteString("- " + printable(n) + "\n")
 	}
+}
+
+// printable returns s with every control character but the line feed, and
+// every invisible one (Unicode formatting characters such as bidirectional
+// overrides, line and paragraph separators), written as its Go escape
+// (\x1b, \t, \u202e): the table and markdown formats are read by people,
+// often on a terminal, and the text they show can come from a suspect's
+// model file or server (its name, its labels), which must not move the
+// cursor, recolour or reorder the screen, nor hide what it holds.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
 }
 
 // writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
@@ -77,7 +105,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 				} else {
 					s = t.cell(i-1, j).String()
 				}
-				s = mdEscape(s)
+				s = mdEscape(printable(s))
 				cells[i][j] = s
 				widths[j] = max(widths[j], displayWidth(s), 3)
 			}
@@ -113,7 +141,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 			ew.WriteString("\n")
 		}
 		for _, n := range t.Notes {
-			ew.WriteString("- " + oneLine(n) + "\n")
+			ew.WriteString("- " + printable(oneLine(n)) + "\n")
 		}
 	}
 }
@@ -149,7 +177,7 @@ func mdEscape(s string) string { return mdLiteral(s, false) }
 
 // mdHeading makes s a literal markdown heading text: on one line, and a
 // '#' escaped too (a closing run of them would be dropped).
-func mdHeading(s string) string { return mdLiteral(oneLine(s), true) }
+func mdHeading(s string) string { return mdLiteral(printable(oneLine(s)), true) }
 
 // mdLiteral backslash-escapes in s the characters that open inline markdown
 // (\ ` * _ ~ [ ] < &) and pipes, and turns line breaks into <br>, so that a
