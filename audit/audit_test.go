@@ -342,6 +342,30 @@ func TestPositiveControls(t *testing.T) {
 	}
 }
 
+// TestFingerprintIDs checks that EnrollOptions.FingerprintIDs names one
+// fingerprint per control ControlRecipes makes, besides the teacher's, as
+// Enroll names them: enroll refuses a name whose IDs are taken with it.
+func TestFingerprintIDs(t *testing.T) {
+	for _, k := range []int{0, 3, 4, 5, 16, 17} {
+		ids := EnrollOptions{Controls: k}.FingerprintIDs("acme")
+		kk := k
+		if kk == 0 {
+			kk = DefaultControls
+		}
+		n := len(ControlRecipes(kk, 1, []int{128}, model.ActReLU))
+		if len(ids) != n+1 || NumControls(kk) != n {
+			t.Errorf("controls %d: %d IDs, NumControls %d; ControlRecipes made %d controls", k, len(ids), NumControls(kk), n)
+			continue
+		}
+		if ids[0] != "acme/teacher" || ids[1] != "acme/control-00" || ids[n] != ControlID("acme", n-1) {
+			t.Errorf("controls %d: IDs %q … %q", k, ids[:2], ids[n])
+		}
+	}
+	if got := (EnrollOptions{Recipes: make([]Recipe, 2)}).FingerprintIDs("b"); len(got) != 3 || got[2] != "b/control-01" {
+		t.Errorf("with two recipes: %q", got)
+	}
+}
+
 func TestDiscriminantMonotone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	c := synthCase(t, rng, 6, 24)
@@ -459,6 +483,15 @@ func TestLabelOnlyReference(t *testing.T) {
 		with := auditSuspect(t, &withRef, tt.name, tt.p)
 		if got := with.NullSize - without.NullSize; got != tt.wantExtra {
 			t.Errorf("%s suspect: null size %d with the label-only reference, %d without; want %d more", tt.name, with.NullSize, without.NullSize, tt.wantExtra)
+		}
+		// Case.NullSize, which reference add and report print, counts
+		// the null the audit uses.
+		lo := tt.wantExtra == 1
+		if got := withRef.NullSize(lo); got != with.NullSize {
+			t.Errorf("%s suspect: Case.NullSize(%v) = %d with the reference, the audit's null has %d", tt.name, lo, got, with.NullSize)
+		}
+		if got := base.NullSize(lo); got != without.NullSize {
+			t.Errorf("%s suspect: Case.NullSize(%v) = %d without the reference, the audit's null has %d", tt.name, lo, got, without.NullSize)
 		}
 		if tt.wantExtra == 0 && (with.PValue != without.PValue || with.Verdict != without.Verdict) {
 			t.Errorf("%s suspect: p %g (%s) with the label-only reference, %g (%s) without; want the same", tt.name, with.PValue, with.Verdict, without.PValue, without.Verdict)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
@@ -49,6 +50,25 @@ func LoadCase(tx *store.Tx, name string) (*Case, error) {
 		c.Controls = append(c.Controls, fp)
 	}
 	return c, nil
+}
+
+// NullSize returns how many independent models the null of an audit
+// against the case holds (what the audit reports as its null size): the
+// calibration half's negative controls and the references, but for a
+// suspect with full outputs (labelOnly false) not the references that
+// answered with labels only, which join the null of label-only suspects
+// only.
+func (c *Case) NullSize(labelOnly bool) int {
+	n := 0
+	for i, ctl := range c.Enrolment.Controls {
+		switch {
+		case ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration:
+			n++
+		case ctl.Role == store.RoleReference && (labelOnly || !compare.LabelOnly(c.Controls[i].P)):
+			n++
+		}
+	}
+	return n
 }
 
 // Save stores the case in one transaction: suite, fingerprints and

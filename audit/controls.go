@@ -12,6 +12,13 @@ const NegativesPerPositive = 8
 // in pairs, one for each half.
 func PositiveControls(k int) int { return 2 * ((max(k, 2) + 1) / 2) }
 
+// NumControls is the number of controls ControlRecipes makes for k, the
+// positive and the negative ones.
+func NumControls(k int) int {
+	k = max(k, 2)
+	return PositiveControls(k) + 2*((NegativesPerPositive*k+1)/2)
+}
+
 // ControlRecipes returns the control recipes of an enrolment:
 // PositiveControls(k) derived (positive) and about NegativesPerPositive·k
 // independent (negative) recipes, both rounded up to even. They are listed in
@@ -61,6 +68,6 @@ func ControlRecipes(k int, seed uint64, teacherHidden []int, teacherAct model.Ac
 		}
 	}
 	add(pos, PositiveControls(k))
-	add(neg, 2*((NegativesPerPositive*k+1)/2))
+	add(neg, NumControls(k)-PositiveControls(k))
 	return out
 }

@@ -127,6 +127,34 @@ func (o EnrollOptions) Check() error {
 	return nil
 }
 
+// TeacherID is the ID Enroll gives the fingerprint of the teacher it
+// enrols under name.
+func TeacherID(name string) string { return name + "/teacher" }
+
+// ControlID is the ID Enroll gives the fingerprint of control i of the
+// teacher it enrols under name.
+func ControlID(name string, i int) string { return fmt.Sprintf("%s/control-%02d", name, i) }
+
+// FingerprintIDs returns the IDs of the fingerprints Enroll stores when it
+// enrols a teacher under name with options o: the teacher's (TeacherID)
+// and one per control (ControlID), so that a caller can refuse a name
+// whose IDs are taken before the training, not when it saves.
+func (o EnrollOptions) FingerprintIDs(name string) []string {
+	n := len(o.Recipes)
+	if o.Recipes == nil {
+		k := o.Controls
+		if k == 0 {
+			k = DefaultControls
+		}
+		n = NumControls(k)
+	}
+	ids := []string{TeacherID(name)}
+	for i := range n {
+		ids = append(ids, ControlID(name, i))
+	}
+	return ids
+}
+
 // ErrTooFewControls is wrapped when an enrolment would have too few
 // negative controls to calibrate on.
 var ErrTooFewControls = errors.New("too few controls")
@@ -346,7 +374,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	suite.Name = name
 
 	// Fingerprints.
-	tfp, err := fingerprint.Take(ctx, teacher, suite, fingerprint.Options{ID: name + "/teacher"})
+	tfp, err := fingerprint.Take(ctx, teacher, suite, fingerprint.Options{ID: TeacherID(name)})
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +395,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		if r.Derived() {
 			role = store.RolePositive
 		}
-		fp, err := fingerprint.Take(ctx, models[i], suite, fingerprint.Options{ID: fmt.Sprintf("%s/control-%02d", name, i)})
+		fp, err := fingerprint.Take(ctx, models[i], suite, fingerprint.Options{ID: ControlID(name, i)})
 		if err != nil {
 			return nil, err
 		}

@@ -10,13 +10,20 @@ import (
 // writeCSV writes the header row and the data rows with encoding/csv; numbers
 // are written in full precision (strconv 'g', -1), empty cells as "". A
 // record whose first field starts with '#' has that field quoted, so that a
-// reader skipping '#' comment lines (see RenderAll) still reads it.
+// reader skipping '#' comment lines (see RenderAll) still reads it, and so
+// does a record of one empty field, which encoding/csv writes as an empty
+// line (skipped by readers, and a table's end in RenderAll).
 func writeCSV(ew *errWriter, t *Table) {
 	if len(t.Columns) == 0 {
 		return
 	}
 	cw := csv.NewWriter(ew)
 	write := func(rec []string) {
+		if len(rec) == 1 && rec[0] == "" {
+			cw.Flush()
+			ew.WriteString(`""` + "\n")
+			return
+		}
 		if !strings.HasPrefix(rec[0], "#") {
 			cw.Write(rec)
 			return

@@ -14,6 +14,10 @@ type Format string
 
 // The text formats. Every format writes numbers from [Cell] values; table and
 // markdown use each cell's display precision, CSV and JSON full precision.
+// Table and markdown, read by people, show control characters other than
+// the line feed and invisible ones (bidirectional overrides, zero-width
+// characters) as Go escapes (\x1b, \u202e); CSV and JSON keep text as it
+// is (JSON escapes control characters).
 const (
 	// FormatTable is a plain-ASCII grid (tablewriter, never coloured) for
 	// terminals: the title on its own line above, each note as a "- note"

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -447,5 +450,185 @@ func TestCSVHashFields(t *testing.T) {
 		if !reflect.DeepEqual(got, want[i]) {
 			t.Errorf("block %d read back as %q, want %q", i, got, want[i])
 		}
+	}
+}
+
+// TestCSVOneEmptyField reads back a one-column table with an empty cell:
+// encoding/csv writes a record of one empty field as an empty line, which a
+// reader skips (the row was lost) and RenderAll's blank-line separation
+// took for the end of the table.
+func TestCSVOneEmptyField(t *testing.T) {
+	ts := []Table{
+		{Title: "files", Columns: []Column{{Name: "file"}}, Rows: [][]Cell{{Text("a.png")}, {}, {Text("")}, {Text("b.png")}}},
+		{Title: "next", Columns: []Column{{Name: "x"}}, Rows: [][]Cell{{Int(1)}}},
+	}
+	var b strings.Builder
+	if err := RenderAll(&b, ts, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(strings.TrimSpace(b.String()), "\n\n")
+	want := [][][]string{{{"file"}, {"a.png"}, {""}, {""}, {"b.png"}}, {{"x"}, {"1"}}}
+	if len(blocks) != len(want) {
+		t.Fatalf("%d blocks, want %d:\n%s", len(blocks), len(want), b.String())
+	}
+	for i, blk := range blocks {
+		r := csv.NewReader(strings.NewReader(blk))
+		r.Comment = '#'
+		got, err := r.ReadAll()
+		if err != nil || !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("block %d read back as %q (%v), want %q:\n%s", i, got, err, want[i], blk)
+		}
+	}
+}
+
+// gfmCells splits a markdown table row as GitHub does (cmark-gfm): on
+// every pipe not directly after a backslash, then drops the escaping
+// backslash of escaped pipes; the outer pipes give no cell.
+func gfmCells(row string) []string {
+	row = strings.TrimSpace(row)
+	row = strings.TrimPrefix(row, "|")
+	if strings.HasSuffix(row, "|") && !strings.HasSuffix(row, `\|`) {
+		row = row[:len(row)-1]
+	}
+	var cells []string
+	start := 0
+	for i := 0; i < len(row); i++ {
+		if row[i] == '|' && (i == 0 || row[i-1] != '\\') {
+			cells = append(cells, row[start:i])
+			start = i + 1
+		}
+	}
+	cells = append(cells, row[start:])
+	for i, c := range cells {
+		cells[i] = strings.ReplaceAll(strings.TrimSpace(c), `\|`, "|")
+	}
+	return cells
+}
+
+// mdText returns the text a markdown cell shows when it holds no markup:
+// every backslash escape of ASCII punctuation replaced by the character.
+// It reports false when the cell opens markup: one of \ ` * ~ [ ] < & or an
+// underscore outside a word, unescaped.
+func mdText(cell string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(cell); i++ {
+		c := cell[i]
+		if c == '\\' && i+1 < len(cell) && strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", cell[i+1]) >= 0 {
+			b.WriteByte(cell[i+1])
+			i++
+			continue
+		}
+		switch {
+		case strings.IndexByte("\\`*~[]<&", c) >= 0:
+			return "", false
+		case c == '_' && (i == 0 || i == len(cell)-1 || !isAlnum(cell[i-1]) || !isAlnum(cell[i+1])):
+			return "", false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// TestMarkdownLiteralNames checks that names with markdown syntax in them
+// keep the table whole and show as themselves: pipes and the characters
+// that open code, emphasis, links, entities or HTML are escaped (a
+// backslash before a pipe too: "a\|b" was written a\\|b, shown a|b), an
+// underscore inside a word is left alone, and a heading keeps a final '#'.
+func TestMarkdownLiteralNames(t *testing.T) {
+	names := []string{`a\|b`, `x\`, "*star*", "[link](http://x)", "<b>bold</b>", "back`tick", "``", "AT&amp;T",
+		"~~gone~~", "snake_case_name", "_lead", "a__b", "-lead", "中文字", "plain"}
+	tb := Table{Title: "Audit of team #", Columns: []Column{{Name: "suspect"}, {Name: "n"}}}
+	for i, n := range names {
+		tb.AddRow(Text(n), Int(int64(i)))
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if lines[0] != `### Audit of team \#` {
+		t.Errorf("heading %q, want the '#' escaped", lines[0])
+	}
+	rows := lines[4:]
+	if len(rows) != len(names) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(names), buf.String())
+	}
+	for i, r := range rows {
+		cells := gfmCells(r)
+		if len(cells) != 2 {
+			t.Errorf("row %q: %d cells, want 2", r, len(cells))
+			continue
+		}
+		if got, ok := mdText(cells[0]); !ok || got != names[i] {
+			t.Errorf("name %q written %q: shows %q (literal %v)", names[i], cells[0], got, ok)
+		}
+	}
+	if !strings.Contains(buf.String(), "| snake_case_name ") {
+		t.Errorf("an underscore inside a word was escaped:\n%s", buf.String())
+	}
+}
+
+// TestMarkdownWideAlign checks that markdown columns are padded by display
+// width: a CJK character takes two columns, a combining mark none, so the
+// pipes line up in a terminal or editor (they were padded by rune count).
+func TestMarkdownWideAlign(t *testing.T) {
+	tb := Table{Columns: []Column{{Name: "suspect"}, {Name: "n"}}}
+	for i, n := range []string{"中文字模型", "e\u0301t\u00e9", "plain-ascii"} {
+		tb.AddRow(Text(n), Int(int64(i)))
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	width := func(s string) int { return twwidth.WidthWithOptions(s, twwidth.Options{}) }
+	want := width(lines[0])
+	for _, l := range lines {
+		if w := width(l); w != want {
+			t.Errorf("line %q is %d columns wide, the header %d:\n%s", l, w, want, buf.String())
+		}
+	}
+	if want != len("| plain-ascii |   n |") {
+		t.Errorf("header is %d columns wide, want %d:\n%s", want, len("| plain-ascii |   n |"), buf.String())
+	}
+}
+
+// TestHumanFormatsEscapeControls checks that the table and markdown formats
+// never write a control or invisible character (but the line feed): text
+// from a suspect's model file or server, such as its name, could otherwise
+// recolour, move or reorder the auditor's terminal. CSV and JSON keep it.
+func TestHumanFormatsEscapeControls(t *testing.T) {
+	evil := "evil\x1b[31mRED\x1b[0m\u202eright\u200b\tx\r"
+	tb := Table{Title: "Records " + evil, Columns: []Column{{Name: "id"}, {Name: "detail " + evil}},
+		Rows: [][]Cell{{Text("a"), Text("model " + evil)}}, Notes: []string{"note " + evil}}
+	for _, f := range []Format{FormatTable, FormatMarkdown} {
+		var buf bytes.Buffer
+		if err := Render(&buf, tb, f); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf))
+		}); i >= 0 {
+			t.Errorf("%s: raw %q at byte %d:\n%q", f, []rune(out[i:])[0], i, out)
+		}
+		// Markdown escapes the escapes' backslashes but in the notes.
+		if n := strings.Count(out, `\x1b[31mRED`) + strings.Count(out, `\\x1b\[31mRED`); n != 4 {
+			t.Errorf("%s: the escape shown %d times, want 4 (title, header, cell, note):\n%s", f, n, out)
+		}
+		if !strings.Contains(out, `\u202eright\u200b`) && !strings.Contains(out, `\\u202eright\\u200b`) {
+			t.Errorf("%s: invisible characters not shown as escapes:\n%s", f, out)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := csv.NewReader(&buf).ReadAll(); err != nil || len(recs) != 2 || recs[1][1] != "model "+evil {
+		t.Errorf("csv: %q, %v; want the text as it is", recs, err)
 	}
 }

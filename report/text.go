@@ -1,10 +1,13 @@
 package report
 
 import (
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -13,13 +16,13 @@ import (
 // plain-ASCII grid drawn by tablewriter (never coloured), then "- note" lines.
 func writeASCII(ew *errWriter, t *Table) {
 	if t.Title != "" {
-		ew.WriteString(t.Title + "\n")
+		ew.WriteString(printable(t.Title) + "\n")
 	}
 	if len(t.Columns) > 0 {
 		aligns := make(tw.Alignment, len(t.Columns))
 		header := make([]string, len(t.Columns))
 		for j, c := range t.Columns {
-			header[j] = c.Header()
+			header[j] = printable(c.Header())
 			switch t.align(j) {
 			case AlignRight:
 				aligns[j] = tw.AlignRight
@@ -41,7 +44,7 @@ func writeASCII(ew *errWriter, t *Table) {
 		for i := range t.Rows {
 			row := make([]string, len(t.Columns)) // tablewriter keeps the slice
 			for j := range row {
-				row[j] = t.cell(i, j).String()
+				row[j] = printable(t.cell(i, j).String())
 			}
 			if err := tb.Append(row); err != nil && ew.err == nil {
 				ew.err = err
@@ -52,16 +55,43 @@ func writeASCII(ew *errWriter, t *Table) {
 		}
 	}
 	for _, n := range t.Notes {
-		ew.WriteString("- " + n + "\n")
+		ew.WriteString("- " + printable(n) + "\n")
 	}
 }
 
+// printable returns s with every control character but the line feed, and
+// every invisible one (Unicode formatting characters such as bidirectional
+// overrides, line and paragraph separators), written as its Go escape
+// (\x1b, \t, \u202e): the table and markdown formats are read by people,
+// often on a terminal, and the text they show can come from a suspect's
+// model file or server (its name, its labels), which must not move the
+// cursor, recolour or reorder the screen, nor hide what it holds.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
+}
+
 // writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
-// pipe table with an alignment row (columns padded for readability), and the
-// notes as a list.
+// pipe table with an alignment row (columns padded to one display width for
+// readability, wide characters counting two), and the notes as a list.
 func writeMarkdown(ew *errWriter, t *Table) {
 	if t.Title != "" {
-		ew.WriteString("### " + oneLine(t.Title) + "\n\n")
+		ew.WriteString("### " + mdHeading(t.Title) + "\n\n")
 	}
 	if n := len(t.Columns); n > 0 {
 		cells := make([][]string, len(t.Rows)+1)
@@ -75,9 +105,9 @@ func writeMarkdown(ew *errWriter, t *Table) {
 				} else {
 					s = t.cell(i-1, j).String()
 				}
-				s = mdEscape(s)
+				s = mdEscape(printable(s))
 				cells[i][j] = s
-				widths[j] = max(widths[j], utf8.RuneCountInString(s), 3)
+				widths[j] = max(widths[j], displayWidth(s), 3)
 			}
 		}
 		aligns := make([]Align, n)
@@ -111,7 +141,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 			ew.WriteString("\n")
 		}
 		for _, n := range t.Notes {
-			ew.WriteString("- " + oneLine(n) + "\n")
+			ew.WriteString("- " + printable(oneLine(n)) + "\n")
 		}
 	}
 }
@@ -119,7 +149,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
 	b.WriteString("|")
 	for j, s := range r {
-		pad := widths[j] - utf8.RuneCountInString(s)
+		pad := widths[j] - displayWidth(s)
 		b.WriteString(" ")
 		switch aligns[j] {
 		case AlignRight:
@@ -134,10 +164,66 @@ func mdRow(b *strings.Builder, r []string, widths []int, aligns []Align) {
 	b.WriteString("\n")
 }
 
-var mdReplacer = strings.NewReplacer("|", `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+// displayWidth is the number of terminal columns s takes: two for a wide
+// (CJK) character, none for a combining mark. It does not depend on the
+// environment (East Asian ambiguous characters count one), so the markdown
+// output stays the same everywhere.
+func displayWidth(s string) int { return twwidth.WidthWithOptions(s, twwidth.Options{}) }
 
-// mdEscape makes s safe inside a markdown table cell.
-func mdEscape(s string) string { return mdReplacer.Replace(s) }
+// mdEscape makes s a literal markdown table cell: a pipe would end the cell
+// and a line break the row, so pipes are escaped and line breaks become
+// <br>; see mdLiteral for the rest.
+func mdEscape(s string) string { return mdLiteral(s, false) }
+
+// mdHeading makes s a literal markdown heading text: on one line, and a
+// '#' escaped too (a closing run of them would be dropped).
+func mdHeading(s string) string { return mdLiteral(printable(oneLine(s)), true) }
+
+// mdLiteral backslash-escapes in s the characters that open inline markdown
+// (\ ` * _ ~ [ ] < &) and pipes, and turns line breaks into <br>, so that a
+// name reads as itself, not as code, emphasis, a link, an entity or HTML;
+// with heading, '#' is escaped too. An underscore between two letters or
+// digits ("replica_residual") is left as it is: it cannot open emphasis.
+// Backslashes are escaped too: with only its pipe escaped, the name a\|b
+// was written a\\|b, which GitHub shows as a|b.
+func mdLiteral(s string, heading bool) string {
+	if !strings.ContainsAny(s, "\\`*_~[]<&|#\r\n") {
+		return s
+	}
+	var b strings.Builder
+	var prev rune
+	for i, r := range s {
+		switch r {
+		case '\r':
+			if !strings.HasPrefix(s[i:], "\r\n") {
+				b.WriteString("<br>")
+			}
+		case '\n':
+			b.WriteString("<br>")
+		case '_':
+			next, _ := utf8.DecodeRuneInString(s[i+1:])
+			if !wordRune(prev) || !wordRune(next) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case '#':
+			if heading {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case '\\', '`', '*', '~', '[', ']', '<', '&', '|':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// wordRune reports whether r is a letter or a digit.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 var lineReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 

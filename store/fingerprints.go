@@ -64,7 +64,10 @@ func (t *Tx) HasFingerprint(id string) bool {
 	return t.tx.Bucket(bucketFPs).Get([]byte(id)) != nil
 }
 
-// checkKey validates a user-chosen record key.
+// CheckName validates the key of a record to be stored (kind names the
+// record in the error): 1 to 1024 bytes of valid UTF-8 without control
+// characters. Every Put checks it, and so does Import. Names chosen on the
+// command line must also pass [CheckNewName].
 func CheckName(kind, key string) error {
 	if key == "" {
 		return fmt.Errorf("%s has an empty name", kind)
@@ -79,4 +82,42 @@ func CheckName(kind, key string) error {
 		return fmt.Errorf("%s name %q contains a control character", kind, key)
 	}
 	return nil
+}
+
+// CheckNewName validates a name being chosen for a new record (a teacher,
+// a fingerprint, a reference, a suspect): [CheckName], and besides
+//   - no leading '-', which a command line reads as a flag (the record
+//     could then be named only after "--");
+//   - no leading or trailing white space, invisible in a table and dropped
+//     from a markdown cell;
+//   - no invisible formatting character (Unicode category Cf: bidirectional
+//     overrides, zero-width characters) nor line or paragraph separator,
+//     which reorder, hide or break the text of a report.
+//
+// Any other character is allowed, '/', '@', ',', '"', '|' and spaces
+// inside included: every output format quotes or escapes them. Records
+// stored under older rules still load and import ([CheckName] only).
+func CheckNewName(kind, name string) error {
+	if err := CheckName(kind, name); err != nil {
+		return err
+	}
+	if strings.HasPrefix(name, "-") {
+		return fmt.Errorf("%s name %q starts with '-', which the command line reads as a flag", kind, name)
+	}
+	first, _ := utf8.DecodeRuneInString(name)
+	last, _ := utf8.DecodeLastRuneInString(name)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return fmt.Errorf("%s name %q starts or ends with white space", kind, name)
+	}
+	if i := strings.IndexFunc(name, invisible); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Errorf("%s name %q contains the invisible character %U", kind, name, r)
+	}
+	return nil
+}
+
+// invisible reports whether r is a formatting character or a line or
+// paragraph separator.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }

@@ -213,6 +213,40 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
+// TestCheckNewName checks the rules for a name chosen on the command line:
+// CheckName's, and no leading '-', no white space at either end, no
+// invisible character; the characters every output format escapes pass.
+func TestCheckNewName(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // "" for valid
+	}{
+		{"acme/teacher-1", ""},
+		{`vendor/model "b", v2 | x@y`, ""},
+		{"中文 模型", ""},
+		{"a-", ""},
+		{"", `fingerprint has an empty name`},
+		{"tab\there", `fingerprint name "tab\there" contains a control character`},
+		{"-lead", `fingerprint name "-lead" starts with '-', which the command line reads as a flag`},
+		{" x", `fingerprint name " x" starts or ends with white space`},
+		{"x\u00a0", `fingerprint name "x\u00a0" starts or ends with white space`},
+		{" ", `fingerprint name " " starts or ends with white space`},
+		{"rtl\u202eevil", `fingerprint name "rtl\u202eevil" contains the invisible character U+202E`},
+		{"zero\u200bwidth", `fingerprint name "zero\u200bwidth" contains the invisible character U+200B`},
+		{"line\u2028sep", `fingerprint name "line\u2028sep" contains the invisible character U+2028`},
+	}
+	for _, tc := range tests {
+		err := CheckNewName("fingerprint", tc.name)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("CheckNewName(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 // TestDecodeSuiteKinds refuses a suite whose kinds do not match its probes:
 // the canonical hash length-prefixes kinds and labels but not their
 // counts, so only that check keeps two suites from sharing a hash.

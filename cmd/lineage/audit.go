@@ -196,7 +196,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	if name == "" {
 		name = defaultFingerprintID(ref)
 	}
-	if err := store.CheckName("suspect", name); err != nil {
+	if err := store.CheckNewName("suspect", name); err != nil {
 		return audit.Result{}, nil, nil, usageError{fmt.Errorf("--name: %w", err)}
 	}
 	m, closeM, err := o.remote.open(ctx, ref)

@@ -52,6 +52,18 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestExitCodeOneLine checks that an error quoting what a suspect sent (a
+// label holding a line break and terminal escapes) still prints as one
+// line with those characters shown as escapes: the label "zero\nlineage:
+// fake line\x1b[2K" printed a second error line and erased it.
+func TestExitCodeOneLine(t *testing.T) {
+	var w bytes.Buffer
+	exitCode(&w, fmt.Errorf("model %q has labels [%s]", "m", "zero\nlineage: fake line\x1b[2K\u202e"))
+	if want := `lineage: model "m" has labels [zero\nlineage: fake line\x1b[2K\u202e]` + "\n"; w.String() != want {
+		t.Errorf("printed %q, want %q", w.String(), want)
+	}
+}
+
 func TestRateCell(t *testing.T) {
 	if !rate(-1).IsEmpty() {
 		t.Errorf("rate(-1) is not empty")

@@ -106,7 +106,7 @@ func loadTeacher(ref string) (*model.MLP, error) {
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrollOptions, name string) error {
-	if err := store.CheckName("teacher", name); err != nil {
+	if err := store.CheckNewName("teacher", name); err != nil {
 		return usageError{err}
 	}
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
@@ -147,7 +147,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
 			return nil
 		}
-		return checkNewEnrolment(tx, name)
+		return checkNewEnrolment(tx, name, opts)
 	}); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
 	if err := createDB(ctx, g, func(tx *store.Tx) error {
-		if err := checkNewEnrolment(tx, name); err != nil {
+		if err := checkNewEnrolment(tx, name, opts); err != nil {
 			return err
 		}
 		return enr.Save(tx)
@@ -210,11 +210,13 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 	return &rep
 }
 
-// checkNewEnrolment fails when name is already enrolled, or when a removed
+// checkNewEnrolment fails when name is already enrolled, when a removed
 // enrolment of that name left its suite name or teacher fingerprint behind
-// (db rm enrolment keeps them, and the new enrolment would collide with
-// them only when it saves, after all the training).
-func checkNewEnrolment(tx *store.Tx, name string) error {
+// (db rm enrolment keeps them), or when a fingerprint is stored under one of
+// the IDs the enrolment gives its controls (NAME/control-NN, which probe
+// --name accepts): the new enrolment would collide with them only when it
+// saves, after all the training.
+func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) error {
 	if _, err := tx.Enrolment(name); err == nil {
 		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with `lineage db rm enrolment %s`)", name, store.ErrExists, name)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -223,8 +225,13 @@ func checkNewEnrolment(tx *store.Tx, name string) error {
 	if tx.HasSuiteName(name) {
 		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove it with `lineage db rm suite %s --force`)", name, store.ErrExists, name)
 	}
-	if tx.HasFingerprint(name + "/teacher") {
-		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove the fingerprints %s/…)", name, name+"/teacher", store.ErrExists, name)
+	if id := audit.TeacherID(name); tx.HasFingerprint(id) {
+		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove the fingerprints %s/…)", name, id, store.ErrExists, name)
+	}
+	for _, id := range opts.FingerprintIDs(name) {
+		if tx.HasFingerprint(id) {
+			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store a control under that ID: %w (choose another name, or remove it with `lineage db rm fingerprint %s`)", name, id, store.ErrExists, id)
+		}
 	}
 	return nil
 }

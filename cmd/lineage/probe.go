@@ -170,7 +170,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if id == "" {
 		id = defaultFingerprintID(ref)
 	}
-	if err := store.CheckName("fingerprint", id); err != nil {
+	if err := store.CheckNewName("fingerprint", id); err != nil {
 		return usageError{fmt.Errorf("--name: %w", err)}
 	}
 	var s *probe.Suite

@@ -62,6 +62,11 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	if o.model == "" || o.teacher == "" {
 		return usageError{errors.New("reference add: --model and --for are required")}
 	}
+	// Before the model is queried (a remote one is paid per query), as
+	// probe does: the name would only be refused when stored.
+	if err := store.CheckNewName("reference", id); err != nil {
+		return usageError{fmt.Errorf("reference add: %w", err)}
+	}
 	var cs *audit.Case
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		cases, err := loadCases(tx, []string{o.teacher})
@@ -80,7 +85,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	if recipe == "" {
 		recipe = "reference " + defaultFingerprintID(o.model)
 	}
-	var n int
+	var full, labelOnly int
 	if err := commitDB(ctx, g, func(tx *store.Tx) error {
 		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 			return err
@@ -88,29 +93,27 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err := tx.AddReference(o.teacher, store.Control{FP: fp.ID, Role: store.RoleReference, Recipe: recipe}); err != nil {
 			return err
 		}
-		e, err := tx.Enrolment(o.teacher)
+		cs, err := audit.LoadCase(tx, o.teacher)
 		if err != nil {
 			return err
 		}
-		for _, ctl := range e.Controls {
-			if ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration) {
-				n++
-			}
-		}
+		full, labelOnly = cs.NullSize(false), cs.NullSize(true)
 		return nil
 	}); err != nil {
 		return fmt.Errorf("reference add %q: %w", id, err)
 	}
 	r := struct {
 		probeReport
-		Teacher   string `json:"teacher"`
-		NullSize  int    `json:"null_size"`
-		LabelOnly bool   `json:"label_only,omitempty"`
-	}{newProbeReport(fp, o.model), o.teacher, n, compare.LabelOnly(fp.P)}
+		Teacher           string `json:"teacher"`
+		NullSize          int    `json:"null_size"`
+		NullSizeLabelOnly int    `json:"null_size_label_only"`
+		LabelOnly         bool   `json:"label_only,omitempty"`
+	}{newProbeReport(fp, o.model), o.teacher, full, labelOnly, compare.LabelOnly(fp.P)}
 	kv := r.probeReport.kv()
 	kv.Title = "Reference " + id + " for " + o.teacher
 	kv.Add("teacher", report.Text(o.teacher))
-	kv.Add("null size now", report.Int(int64(n)))
+	kv.Add("null size now", report.Int(int64(full)))
+	kv.Add("null size now, label-only suspects", report.Int(int64(labelOnly)))
 	if r.LabelOnly {
 		// audit.Case.reference: a one-hot reference joins label-only nulls only.
 		kv.Add("label only", report.Text("yes: it joins the null of label-only suspects only"))

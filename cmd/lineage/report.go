@@ -80,6 +80,7 @@ type teacherSummary struct {
 	Negatives  int               `json:"negatives"`
 	References int               `json:"references"`
 	NullSize   int               `json:"null_size"`
+	NullSizeLO int               `json:"null_size_label_only"`
 	Rates      []compare.Rate    `json:"rates"`
 	AUC        float64           `json:"auc"`
 	Audited    int               `json:"suspects_audited"`
@@ -247,7 +248,8 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 // similarity matrix of every model fingerprinted on its suite.
 func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
 	e := cs.Enrolment
-	ts := teacherSummary{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{}}
+	ts := teacherSummary{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
+		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
 	for _, k := range cs.Suite.Kinds {
 		ts.Comp[string(k)]++
 	}
@@ -272,9 +274,6 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdic
 			ts.Negatives++
 		case store.RoleReference:
 			ts.References++
-		}
-		if ctl.Role == store.RoleReference || (ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration) {
-			ts.NullSize++
 		}
 		known[ctl.FP] = true
 		if !o.controls && ctl.Role != store.RoleReference {
@@ -479,6 +478,9 @@ func reportTables(doc *reportDoc) []report.Table {
 		}
 		row = append(row, report.Float(t.AUC, 3), report.Int(int64(t.Audited)), report.Int(int64(t.Derived)))
 		sum.AddRow(row...)
+		if t.NullSizeLO != t.NullSize {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the null of label-only suspects has %d models: the references that answered with labels only join it, not the null of suspects with full outputs", t.Teacher, t.NullSizeLO))
+		}
 	}
 	tables := []report.Table{sum}
 	for _, m := range doc.Matrices {
