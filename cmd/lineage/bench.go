@@ -17,9 +17,7 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 		Short: "Run lineage's documented, seeded experiments",
 		Long:  "bench runs experiments that measure lineage itself. They train their own models, touch no database and print their figures.",
 		Args:  subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{fmt.Errorf("%s: want a subcommand (see --help)", c.CommandPath())}
-		},
+		RunE:  wantSubcommand,
 	}
 	c.AddCommand(
 		newBenchDetectCommand(),
@@ -67,7 +65,7 @@ a family that falls short is named with its median p-value and why.
 The full run takes several minutes on 2 cores; --quick is a small smoke run.`,
 		Example: `  lineage bench detect --seed 1 --format json
   lineage bench detect --quick --format markdown`,
-		Args: exactArgs(0, "no arguments"),
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runBenchDetect(c.Context(), c, o) },
 	}
 	f := c.Flags()

@@ -24,9 +24,7 @@ func newDBCommand(g *globalOptions) *cobra.Command {
 		Long: `db works on the lineage database (--db, $LINEAGE_DB, or lineage.db). ls, show, verify and
 export open it read-only and never modify the file.`,
 		Args: subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{errors.New("lineage db: want a subcommand (ls, show, rm, verify, export, import)")}
-		},
+		RunE: wantSubcommand,
 	}
 	c.AddCommand(newDBLsCommand(g), newDBShowCommand(g), newDBRmCommand(g), newDBVerifyCommand(g),
 		newDBExportCommand(g), newDBImportCommand(g))
@@ -49,7 +47,7 @@ func newDBLsCommand(g *globalOptions) *cobra.Command {
 		Example: "  lineage --db case.db db ls fingerprint",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageError{fmt.Errorf("%s: want at most one TYPE, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want at most one TYPE, got %s", countArgs(args))
 			}
 			return nil
 		},
@@ -100,7 +98,7 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
   lineage --db case.db db show fingerprint suspect-1`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usageError{fmt.Errorf("%s: want [TYPE] ID, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want [TYPE] ID, got %s", countArgs(args))
 			}
 			if len(args) == 2 {
 				return checkType(args[0])
@@ -172,7 +170,7 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the database's structure and every record (exit status 1 on any problem)",
-		Args:  subcommandArgs,
+		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			db, err := openDB(g, true)
 			if err != nil {
@@ -230,7 +228,7 @@ holds the enrolments' watermark keys.`,
 		Example: "  lineage --db case.db db export case.jsonl",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageError{fmt.Errorf("%s: want at most one FILE, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want at most one FILE, got %s", countArgs(args))
 			}
 			return nil
 		},

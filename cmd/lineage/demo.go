@@ -37,7 +37,7 @@ and two independent ones, audits all four and prints the verdicts.
 With --keep the database is written to --db (default lineage.db) so that
 'lineage report' and 'lineage audit' can be tried on it afterwards; otherwise a
 temporary database is used and removed.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDemo(c.Context(), c, g, o) },
 	}
 	f := c.Flags()

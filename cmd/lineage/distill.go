@@ -34,7 +34,7 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 		Short: "Distil a student from a teacher through its full, top-k or label outputs",
 		Example: `  lineage distill --teacher teacher.lnm --data digits --hidden 16 --temperature 4 --alpha 0.9 --seed 1 --out student.lnm
   lineage distill --teacher teacher.lnm --data digits --hidden 64 --transfer mixup --reveal label --queries 5000 --out extracted.lnm`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDistill(c.Context(), c, g, o) },
 	}
 	o.bind(c, "64")

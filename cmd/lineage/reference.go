@@ -27,9 +27,7 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 		Use:   "reference",
 		Short: "Manage reference models: independent models that join a teacher's null",
 		Args:  subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{errors.New("lineage reference: want a subcommand (add)")}
-		},
+		RunE:  wantSubcommand,
 	}
 	o := &referenceOptions{format: report.FormatTable}
 	add := &cobra.Command{

@@ -48,7 +48,7 @@ suspect on the lineage score, or on the replica residual when that decided more 
 audits than the score did; with several teachers the files are named FILE-TEACHER.png.`,
 		Example: `  lineage --db case.db report --format markdown
   lineage --db case.db report --suite acme --plot null.png`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
 	}
 	f := c.Flags()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -26,21 +27,39 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// commandLineError is the usage error of a command line that does not fit
+// its command: wrong arguments, an unknown subcommand, an unknown or
+// malformed flag. It names the command and points to its help, as in
+// "lineage enroll: want NAME, got 0 arguments (see lineage enroll --help)",
+// and exitCode prints it as it is, without the "lineage: " prefix that
+// would name the command twice.
+type commandLineError struct {
+	cmd string // the command's path, "lineage enroll"
+	err error
+}
+
+func (e commandLineError) Error() string {
+	return fmt.Sprintf("%s: %v (see %s --help)", e.cmd, e.err, e.cmd)
+}
+
+func (e commandLineError) Unwrap() error { return e.err }
+
 // errDerived is returned by audit --fail-on-derived when a teacher is flagged.
 var errDerived = errors.New("a suspect was found DERIVED")
 
 func codeOf(err error) int {
 	var u usageError
+	var cl commandLineError
 	var ie interrupted
 	switch {
 	case errors.As(err, &ie):
 		return exitInterrupted
 	case errors.Is(err, errDerived):
 		return exitDerived
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.As(err, &cl):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "unknown command "):
-		return exitUsage // cobra's, for a root command line naming no command
+		return exitUsage // cobra's, should a command without Args meet one
 	default:
 		return exitError
 	}
@@ -72,9 +91,13 @@ func newRootCommand() *cobra.Command {
 		Long:          "lineage answers one question for the owner of a model: was this other model made from mine?\nIt trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// An unknown command is a one-line usage error (cobra's own is
+		// several lines, with its suggestions); no command prints the help.
+		Args: subcommandArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", "", "database file (default $LINEAGE_DB or lineage.db)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return commandLineError{c.CommandPath(), err} })
 	root.AddCommand(
 		newTrainCommand(g),
 		newDistillCommand(g),
@@ -90,5 +113,31 @@ func newRootCommand() *cobra.Command {
 		newBenchCommand(g),
 		newServeCommand(),
 	)
+	checkBuiltinArgs(root)
 	return root
+}
+
+// checkBuiltinArgs gives cobra's help and completion commands, which it
+// otherwise adds when the command line runs, lineage's argument checks:
+// "lineage help nosuch" and "lineage completion nosuch" are usage errors,
+// not the help printed with status 0.
+func checkBuiltinArgs(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Args = func(c *cobra.Command, args []string) error {
+				if _, rest, err := c.Root().Find(args); err != nil || len(rest) > 0 {
+					return badCommandLine(c, "unknown help topic %q", strings.Join(args, " "))
+				}
+				return nil
+			}
+		case "completion":
+			c.Args, c.RunE = subcommandArgs, wantSubcommand
+			for _, sh := range c.Commands() {
+				sh.Args = noArgs
+			}
+		}
+	}
 }
