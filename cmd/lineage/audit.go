@@ -79,6 +79,7 @@ interrupted (Ctrl-C).`,
 		Args: exactArgs(1, "FINGERPRINT or MODEL"),
 		RunE: func(c *cobra.Command, args []string) error { return runAudit(c.Context(), c, g, o, args[0]) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringSliceVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated)")
 	f.Float64Var(&o.alpha, "alpha", audit.DefaultAlpha, "family-wise significance level of a DERIVED verdict")

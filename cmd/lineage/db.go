@@ -26,6 +26,7 @@ export open it read-only and never modify the file.`,
 		Args: subcommandArgs,
 		RunE: wantSubcommand,
 	}
+	g.bindDB(c, dbUsage)
 	c.AddCommand(newDBLsCommand(g), newDBShowCommand(g), newDBRmCommand(g), newDBVerifyCommand(g),
 		newDBExportCommand(g), newDBImportCommand(g))
 	return c

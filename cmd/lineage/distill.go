@@ -38,6 +38,7 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return runDistill(c.Context(), c, g, o) },
 	}
 	o.bind(c, "64")
+	g.bindDB(c, "database journaling a remote teacher's answers (default $LINEAGE_DB or lineage.db; unused for a model file)")
 	f := c.Flags()
 	f.StringVar(&o.teacher, "teacher", "", "teacher model: a .lnm/.safetensors file, an Open Inference Protocol URL or exec:COMMAND")
 	f.Float64Var(&o.temperature, "temperature", 4, "softmax temperature T of the soft targets (> 0)")

@@ -53,6 +53,7 @@ joins the null of label-only suspects only.`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
 	c.AddCommand(add)
+	g.bindDB(c, dbUsage)
 	return c
 }
 

@@ -51,6 +51,7 @@ audits than the score did; with several teachers the files are named FILE-TEACHE
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name, suite hash or its first 8+ digits)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")

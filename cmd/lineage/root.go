@@ -65,9 +65,22 @@ func codeOf(err error) int {
 	}
 }
 
-// globalOptions are the flags every subcommand shares.
+// globalOptions are the flags shared by several commands: --db, which
+// only the commands that use the database have (see bindDB).
 type globalOptions struct {
 	db string // bbolt database path; "" means $LINEAGE_DB, then lineage.db
+}
+
+// dbUsage is the usage line of --db on the commands that use the database.
+const dbUsage = "database file (default $LINEAGE_DB or lineage.db)"
+
+// bindDB gives c, a command that uses the database, the --db flag with the
+// given usage line, for c and its subcommands. A command without it refuses
+// --db (see dbFlagError) and ignores LINEAGE_DB. The flag is accepted before
+// the command name as well ("lineage --db case.db enroll ..."): cobra finds
+// the command by skipping flags it does not know along with their values.
+func (g *globalOptions) bindDB(c *cobra.Command, usage string) {
+	c.PersistentFlags().StringVar(&g.db, "db", "", usage)
 }
 
 // dbPath resolves the database path: the --db flag, then LINEAGE_DB, then
@@ -86,9 +99,14 @@ func (g *globalOptions) dbPath() string {
 func newRootCommand() *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
-		Use:           "lineage",
-		Short:         "Distil models and audit suspects for derivation from protected teachers",
-		Long:          "lineage answers one question for the owner of a model: was this other model made from mine?\nIt trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.",
+		Use:   "lineage",
+		Short: "Distil models and audit suspects for derivation from protected teachers",
+		Long: `lineage answers one question for the owner of a model: was this other model made from mine?
+It trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.
+
+The commands that use the database (enroll, reference, probe, audit, compare, report, db,
+distill from a remote teacher, demo --keep) take --db FILE, before or after their name
+(default $LINEAGE_DB, then lineage.db); the others refuse --db and ignore LINEAGE_DB.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// An unknown command is a one-line usage error (cobra's own is
@@ -96,12 +114,16 @@ func newRootCommand() *cobra.Command {
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	root.PersistentFlags().StringVar(&g.db, "db", "", "database file (default $LINEAGE_DB or lineage.db)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return commandLineError{c.CommandPath(), err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if e := dbFlagError(c, err); e != nil {
+			return e
+		}
+		return commandLineError{c.CommandPath(), err}
+	})
 	root.AddCommand(
-		newTrainCommand(g),
+		newTrainCommand(),
 		newDistillCommand(g),
-		newEvalCommand(g),
+		newEvalCommand(),
 		newDemoCommand(g),
 		newEnrollCommand(g),
 		newReferenceCommand(g),
@@ -110,11 +132,49 @@ func newRootCommand() *cobra.Command {
 		newCompareCommand(g),
 		newReportCommand(g),
 		newDBCommand(g),
-		newBenchCommand(g),
+		newBenchCommand(),
 		newServeCommand(),
 	)
+	noteNoDB(root)
 	checkBuiltinArgs(root)
 	return root
+}
+
+// dbCommands names the commands that take --db, for the error of one that
+// does not; demo uses it with --keep, distill for a remote teacher's answers.
+var dbCommands = []string{"enroll", "reference", "probe", "audit", "compare", "report", "db", "distill", "demo"}
+
+// dbFlagError is the error of --db given to command c, which has no such
+// flag because it uses no database: it says so rather than "unknown flag"
+// (nil for any other flag error).
+func dbFlagError(c *cobra.Command, err error) error {
+	if err.Error() != "unknown flag: --db" || c.Flags().Lookup("db") != nil {
+		return nil
+	}
+	if c.HasAvailableSubCommands() {
+		return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+	}
+	return badCommandLine(c, "--db: this command uses no database")
+}
+
+// noDBNote is the line that ends the help of lineage's commands that use
+// no database.
+const noDBNote = "It uses no database: it refuses --db and ignores LINEAGE_DB."
+
+// noteNoDB ends the help of every lineage command under c without --db
+// (not cobra's help and completion) with noDBNote.
+func noteNoDB(c *cobra.Command) {
+	for _, s := range c.Commands() {
+		if s.Name() == "help" || s.Name() == "completion" || s.PersistentFlags().Lookup("db") != nil {
+			continue
+		}
+		long := s.Long
+		if long == "" {
+			long = s.Short + "."
+		}
+		s.Long = long + "\n\n" + noDBNote
+		noteNoDB(s)
+	}
 }
 
 // checkBuiltinArgs gives cobra's help and completion commands, which it

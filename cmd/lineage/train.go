@@ -9,7 +9,7 @@ import (
 )
 
 // newTrainCommand builds `lineage train`: a model from hard labels.
-func newTrainCommand(g *globalOptions) *cobra.Command {
+func newTrainCommand() *cobra.Command {
 	o := &trainOptions{}
 	c := &cobra.Command{
 		Use:   "train --data D --hidden H --out MODEL.lnm",
