@@ -280,52 +280,72 @@ func newDBImportCommand(g *globalOptions) *cobra.Command {
 		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
 every record is added or none is. The target must be new or empty unless --merge, which
 adds the records to an existing database (identical records are skipped; a conflicting
-record fails the whole import).`,
+record fails the whole import). The whole input is read and checked before the database is
+opened, and a new database is built under a temporary name and put in place only when the
+import succeeds: a failed import leaves no new file, and an existing database as it was.`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
-		RunE: func(c *cobra.Command, args []string) (err error) {
-			var r io.Reader = c.InOrStdin()
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
-			}
-			_, statErr := os.Stat(g.dbPath())
-			created := errors.Is(statErr, fs.ErrNotExist)
-			db, err := openDB(g, false)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			// A failed import into a new file leaves no file behind.
-			defer func() {
-				if err != nil && created {
-					db.Close()
-					os.Remove(g.dbPath())
-				}
-			}()
-			if !merge {
-				es, err := db.List(c.Context(), "")
-				if err != nil {
-					return err
-				}
-				if len(es) > 0 {
-					return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
-				}
-			}
-			if err := db.Import(c.Context(), r); err != nil {
-				return fmt.Errorf("import %s: %w", args[0], err)
-			}
-			if err := db.Close(); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", args[0], g.dbPath())
-			return nil
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDBImport(c.Context(), c, g, args[0], merge)
 		},
 	}
 	c.Flags().BoolVar(&merge, "merge", false, "add to a database that already holds records")
 	return c
+}
+
+func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name string, merge bool) error {
+	var r io.Reader = c.InOrStdin()
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	recs, err := store.ReadExport(ctx, r)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", name, err)
+	}
+	add := func(db *store.Store) error {
+		if err := db.ImportRecords(ctx, recs); err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+		return nil
+	}
+	// A new database is made whole or not at all; one that exists (or
+	// appeared meanwhile) gets the records in one transaction.
+	path := g.dbPath()
+	err = store.Create(ctx, path, add)
+	if errors.Is(err, fs.ErrExist) {
+		err = importInto(ctx, g, add, merge)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
+	return nil
+}
+
+// importInto runs add, an import in one transaction, on the existing
+// database, which must hold no record unless merge.
+func importInto(ctx context.Context, g *globalOptions, add func(*store.Store) error, merge bool) error {
+	db, err := openDB(g, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if !merge {
+		es, err := db.List(ctx, "")
+		if err != nil {
+			return err
+		}
+		if len(es) > 0 {
+			return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
+		}
+	}
+	if err := add(db); err != nil {
+		return err
+	}
+	return db.Close()
 }
