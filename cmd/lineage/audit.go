@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -294,12 +295,16 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 	if err := json.Compact(&compact, raw); err != nil {
 		return err
 	}
-	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes()}
-	for _, tr := range res.Results {
-		// The teachers the suspect was measured against: `db ls audit`
-		// lists them, and an audit says nothing about the others.
-		if tr.Measured() {
+	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes(),
+		Created: time.Now().UTC().Format(time.RFC3339Nano)}
+	for i, tr := range res.Results {
+		// The teachers the suspect was measured against, and on which of
+		// its fingerprints: `db ls audit` lists them, an audit says nothing
+		// about the others, and the report tells the suspect's
+		// fingerprints from other suspects by them.
+		if tr.Measured() && suspects[i] != nil {
 			rec.Against = append(rec.Against, tr.Teacher)
+			rec.Fingerprints = append(rec.Fingerprints, suspects[i].ID)
 		}
 	}
 	return updateDB(ctx, g, func(tx *store.Tx) error {
