@@ -152,8 +152,9 @@ func (t *Tx) AddReference(name string, c Control) error {
 	return t.putJSON(bucketEnrol, name, e)
 }
 
-// PutAudit stores r under r.ID. The suspect fingerprint and the enrolments
-// named in Against must be stored. Putting a record equal to the stored one
+// PutAudit stores r under r.ID. The suspect fingerprints (Suspect and
+// Fingerprints) and the enrolments named in Against must be stored, and
+// Fingerprints, when set, must pair with Against. Putting a record equal to the stored one
 // apart from Created is a no-op; a different one gives ErrExists unless
 // opts.Replace.
 func (t *Tx) PutAudit(r *AuditRecord, opts PutOptions) error {
@@ -166,8 +167,13 @@ func (t *Tx) putAudit(r *AuditRecord, opts PutOptions, against bool) error {
 	if err := CheckName("audit", r.ID); err != nil {
 		return err
 	}
-	if !t.HasFingerprint(r.Suspect) {
-		return fmt.Errorf("audit %q: suspect %w", r.ID, notFound("fingerprint", r.Suspect))
+	if len(r.Fingerprints) > 0 && len(r.Fingerprints) != len(r.Against) {
+		return fmt.Errorf("audit %q: %d fingerprints for %d teachers", r.ID, len(r.Fingerprints), len(r.Against))
+	}
+	for _, fp := range append([]string{r.Suspect}, r.Fingerprints...) {
+		if !t.HasFingerprint(fp) {
+			return fmt.Errorf("audit %q: suspect %w", r.ID, notFound("fingerprint", fp))
+		}
 	}
 	for _, a := range r.Against {
 		if against && t.tx.Bucket(bucketEnrol).Get([]byte(a)) == nil {
@@ -178,7 +184,8 @@ func (t *Tx) putAudit(r *AuditRecord, opts PutOptions, against bool) error {
 	if old := b.Get([]byte(r.ID)); old != nil && !opts.Replace {
 		var prev AuditRecord
 		if json.Unmarshal(old, &prev) == nil && prev.Suspect == r.Suspect &&
-			slices.Equal(prev.Against, r.Against) && jsonEqual(prev.Result, r.Result) {
+			slices.Equal(prev.Against, r.Against) && slices.Equal(prev.Fingerprints, r.Fingerprints) &&
+			jsonEqual(prev.Result, r.Result) {
 			return nil
 		}
 		return exists("audit", r.ID, "with other content")
@@ -193,6 +200,20 @@ func (t *Tx) Audit(id string) (*AuditRecord, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// Audits returns every audit record, in ID order.
+func (t *Tx) Audits() ([]AuditRecord, error) {
+	var out []AuditRecord
+	err := t.tx.Bucket(bucketAudits).ForEach(func(k, v []byte) error {
+		var r AuditRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("audit %q: %w: %v", k, ErrCorrupt, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
 }
 
 func (t *Tx) putJSON(bucket []byte, key string, v any) error {

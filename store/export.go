@@ -115,78 +115,122 @@ func (e *ImportError) Error() string { return fmt.Sprintf("import line %d: %v", 
 func (e *ImportError) Unwrap() error { return e.Err }
 
 // Import reads an Export stream into the store in one transaction: either
-// every record is added or, on any error, none is. Records equal to stored
-// ones are skipped; a conflicting record fails with ErrExists. Malformed
-// lines give an *ImportError with the line number. The stream must start
-// with the header line and end with the end line whose count matches, so
-// an empty or truncated export is refused. Records may come in any order;
-// they are applied suites first. Audits may name enrolments the stream
-// lacks (an enrolment removed after its audits keeps them as history).
+// every record is added or, on any error, none is. It is ReadExport, then
+// ImportRecords. Records equal to stored ones are skipped; a conflicting
+// record fails with ErrExists. Malformed lines give an *ImportError with
+// the line number. The stream must start with the header line and end with
+// the end line whose count matches, so an empty or truncated export is
+// refused. Records may come in any order; they are applied suites first.
+// Audits may name enrolments the stream lacks (an enrolment removed after
+// its audits keeps them as history).
 func (s *Store) Import(ctx context.Context, r io.Reader) error {
-	type item struct {
-		n int
-		l line
+	x, err := ReadExport(ctx, r)
+	if err != nil {
+		return err
 	}
-	byType := map[string][]item{}
+	return s.ImportRecords(ctx, x)
+}
+
+// Records is an export stream read and checked by ReadExport, to be added
+// to a store with ImportRecords.
+type Records struct {
+	byType map[string][]item
+	n      int
+}
+
+// item is one record line of an export: its line number, the line and, for
+// enrolments and audits, the decoded record.
+type item struct {
+	n     int
+	l     line
+	enrol *Enrolment
+	audit *AuditRecord
+}
+
+// Len returns the number of records.
+func (x *Records) Len() int { return x.n }
+
+// ReadExport reads an Export stream to its end and checks it without any
+// store: the header and end lines and the count, the JSON of every line,
+// and every record on its own (a suite's content against its hash and the
+// rules of a usable suite, a fingerprint's checksum and ID, the names in
+// enrolments and audits, the answers' batch numbers). Errors are
+// *ImportError values naming the line, as for Import. What needs a store
+// (conflicts with stored records, references between records) is checked
+// by ImportRecords.
+func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
+	x := &Records{byType: map[string][]item{}}
 	br := bufio.NewReader(contextReader{ctx, r})
-	sawHeader, records, end := false, 0, 0
+	sawHeader, end := false, 0
 	n := 1
 	for ; ; n++ {
 		text, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 {
 			if end > 0 {
-				return &ImportError{Line: n, Err: fmt.Errorf("a record after the end line (line %d)", end)}
+				return nil, &ImportError{Line: n, Err: fmt.Errorf("a record after the end line (line %d)", end)}
 			}
 			var l line
 			dec := json.NewDecoder(bytes.NewReader(text))
 			dec.DisallowUnknownFields()
 			if derr := dec.Decode(&l); derr != nil {
-				return &ImportError{Line: n, Err: fmt.Errorf("malformed record: %w", derr)}
+				return nil, &ImportError{Line: n, Err: fmt.Errorf("malformed record: %w", derr)}
 			}
 			switch l.Type {
 			case typeHeader:
 				if l.Format != formatName {
-					return &ImportError{Line: n, Err: fmt.Errorf("%w: format %q", ErrNotStore, l.Format)}
+					return nil, &ImportError{Line: n, Err: fmt.Errorf("%w: format %q", ErrNotStore, l.Format)}
 				}
 				if l.Schema > SchemaVersion {
-					return &ImportError{Line: n, Err: fmt.Errorf("%w: schema version %d is newer than %d", ErrSchema, l.Schema, SchemaVersion)}
+					return nil, &ImportError{Line: n, Err: fmt.Errorf("%w: schema version %d is newer than %d", ErrSchema, l.Schema, SchemaVersion)}
 				}
 				if sawHeader {
-					return &ImportError{Line: n, Err: errors.New("a second header line")}
+					return nil, &ImportError{Line: n, Err: errors.New("a second header line")}
 				}
 				sawHeader = true
 			case typeEnd:
 				if !sawHeader {
-					return &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
+					return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
 				}
-				if l.Count == nil || *l.Count != records {
-					return &ImportError{Line: n, Err: fmt.Errorf("the end line counts %v records, the file holds %d", countOf(l.Count), records)}
+				if l.Count == nil || *l.Count != x.n {
+					return nil, &ImportError{Line: n, Err: fmt.Errorf("the end line counts %v records, the file holds %d", countOf(l.Count), x.n)}
 				}
 				end = n
 			case TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers:
 				if !sawHeader {
-					return &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
+					return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
 				}
-				records++
-				byType[l.Type] = append(byType[l.Type], item{n, l})
+				it, cerr := checkLine(n, l)
+				if cerr != nil {
+					return nil, &ImportError{Line: n, Err: cerr}
+				}
+				x.n++
+				x.byType[l.Type] = append(x.byType[l.Type], it)
 			default:
-				return &ImportError{Line: n, Err: fmt.Errorf("unknown record type %q", l.Type)}
+				return nil, &ImportError{Line: n, Err: fmt.Errorf("unknown record type %q", l.Type)}
 			}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
+			return nil, fmt.Errorf("import: %w", err)
 		}
 	}
 	if end == 0 {
-		return &ImportError{Line: n, Err: errors.New(`missing {"type":"end"} line: the export is empty or truncated`)}
+		return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"end"} line: the export is empty or truncated`)}
 	}
+	return x, nil
+}
+
+// ImportRecords adds the records x holds to the store in one transaction:
+// either every record is added or, on any error, none is (the file is then
+// left as it was). Records equal to stored ones are skipped; a conflicting
+// record fails with ErrExists. Errors name the line of the record.
+func (s *Store) ImportRecords(ctx context.Context, x *Records) error {
 	return s.Update(ctx, func(tx *Tx) error {
 		for _, typ := range []string{TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers} {
-			for _, it := range byType[typ] {
-				if err := tx.importLine(it.l); err != nil {
+			for _, it := range x.byType[typ] {
+				if err := tx.importLine(it); err != nil {
 					return &ImportError{Line: it.n, Err: err}
 				}
 			}
@@ -229,7 +273,65 @@ func (c contextReader) Read(p []byte) (int, error) {
 	}
 }
 
-func (t *Tx) importLine(l line) error {
+// checkLine checks the record l, line n of an export, on its own (see
+// ReadExport) and returns it as an item.
+func checkLine(n int, l line) (item, error) {
+	it := item{n: n, l: l}
+	switch l.Type {
+	case TypeSuite:
+		su, err := DecodeSuite(l.Data)
+		if err != nil {
+			return it, err
+		}
+		if h := probe.CanonicalHash(su.X, su.Kinds, su.Labels); h != l.ID || su.Hash != h {
+			return it, fmt.Errorf("suite %.12s: %w: content hashes to %.12s", l.ID, ErrCorrupt, h)
+		}
+		// A consistent hash is easy to forge: the suite must also be one
+		// the rest of lineage can use (labels, known kinds, finite values).
+		if err := probe.Validate(su); err != nil {
+			return it, fmt.Errorf("suite %.12s: %w: %w", l.ID, ErrCorrupt, err)
+		}
+	case TypeFingerprint:
+		fp, err := fingerprint.Decode(l.Data)
+		if err != nil {
+			return it, err
+		}
+		if fp.ID != l.ID {
+			return it, fmt.Errorf("fingerprint %q: %w: its ID is %q", l.ID, ErrCorrupt, fp.ID)
+		}
+		if err := fp.Verify(); err != nil {
+			return it, err
+		}
+	case TypeEnrolment:
+		var e Enrolment
+		if err := json.Unmarshal(l.Record, &e); err != nil {
+			return it, fmt.Errorf("teacher %q: %w", l.ID, err)
+		}
+		if e.Name != l.ID {
+			return it, fmt.Errorf("teacher %q: %w: record names %q", l.ID, ErrCorrupt, e.Name)
+		}
+		it.enrol = &e
+	case TypeAudit:
+		var a AuditRecord
+		if err := json.Unmarshal(l.Record, &a); err != nil {
+			return it, fmt.Errorf("audit %q: %w", l.ID, err)
+		}
+		if a.ID != l.ID {
+			return it, fmt.Errorf("audit %q: %w: record names %q", l.ID, ErrCorrupt, a.ID)
+		}
+		it.audit = &a
+	case TypeAnswers:
+		if l.Batch == nil || *l.Batch > 1<<62 {
+			return it, fmt.Errorf("answers job %q: missing or bad batch", l.ID)
+		}
+	}
+	return it, nil
+}
+
+// importLine stores the record of it, checked by checkLine, unless an
+// equal one is stored.
+func (t *Tx) importLine(it item) error {
+	l := it.l
 	putRaw := func(bucket []byte, kind string, v []byte) error {
 		b := t.tx.Bucket(bucket)
 		if old := b.Get([]byte(l.ID)); old != nil {
@@ -242,18 +344,6 @@ func (t *Tx) importLine(l line) error {
 	}
 	switch l.Type {
 	case TypeSuite:
-		su, err := DecodeSuite(l.Data)
-		if err != nil {
-			return err
-		}
-		if h := probe.CanonicalHash(su.X, su.Kinds, su.Labels); h != l.ID || su.Hash != h {
-			return fmt.Errorf("suite %.12s: %w: content hashes to %.12s", l.ID, ErrCorrupt, h)
-		}
-		// A consistent hash is easy to forge: the suite must also be one
-		// the rest of lineage can use (labels, known kinds, finite values).
-		if err := probe.Validate(su); err != nil {
-			return fmt.Errorf("suite %.12s: %w: %w", l.ID, ErrCorrupt, err)
-		}
 		return putRaw(bucketSuites, "suite", l.Data)
 	case typeSuiteName:
 		if t.tx.Bucket(bucketSuites).Get([]byte(l.Suite)) == nil {
@@ -261,39 +351,12 @@ func (t *Tx) importLine(l line) error {
 		}
 		return putRaw(bucketNames, "suite", []byte(l.Suite))
 	case TypeFingerprint:
-		fp, err := fingerprint.Decode(l.Data)
-		if err != nil {
-			return err
-		}
-		if fp.ID != l.ID {
-			return fmt.Errorf("fingerprint %q: %w: its ID is %q", l.ID, ErrCorrupt, fp.ID)
-		}
-		if err := fp.Verify(); err != nil {
-			return err
-		}
 		return putRaw(bucketFPs, "fingerprint", l.Data)
 	case TypeEnrolment:
-		var e Enrolment
-		if err := json.Unmarshal(l.Record, &e); err != nil {
-			return fmt.Errorf("teacher %q: %w", l.ID, err)
-		}
-		if e.Name != l.ID {
-			return fmt.Errorf("teacher %q: %w: record names %q", l.ID, ErrCorrupt, e.Name)
-		}
-		return t.PutEnrolment(&e, PutOptions{})
+		return t.PutEnrolment(it.enrol, PutOptions{})
 	case TypeAudit:
-		var a AuditRecord
-		if err := json.Unmarshal(l.Record, &a); err != nil {
-			return fmt.Errorf("audit %q: %w", l.ID, err)
-		}
-		if a.ID != l.ID {
-			return fmt.Errorf("audit %q: %w: record names %q", l.ID, ErrCorrupt, a.ID)
-		}
-		return t.putAudit(&a, PutOptions{}, false)
+		return t.putAudit(it.audit, PutOptions{}, false)
 	default:
-		if l.Batch == nil || *l.Batch > 1<<62 {
-			return fmt.Errorf("answers job %q: missing or bad batch", l.ID)
-		}
 		for b, old := range t.Answers(l.ID) {
 			if b == int(*l.Batch) && !bytes.Equal(old, l.Data) {
 				return exists("answers job", l.ID, fmt.Sprintf("batch %d with other content", b))

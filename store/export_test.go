@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -319,5 +320,121 @@ func TestImportStopsOnCancel(t *testing.T) {
 	}
 	if es, err := s.List(ctx, ""); err != nil || len(es) != 0 {
 		t.Errorf("after a cancelled import: %d records, %v; want none", len(es), err)
+	}
+}
+
+// TestReadExportNeedsNoStore checks that the records of an export are
+// checked as they are read, before any store is involved: ReadExport
+// refuses a record that is bad on its own, and ImportRecords adds the
+// records it read to several stores alike.
+func TestReadExportNeedsNoStore(t *testing.T) {
+	a := openTest(t, tempPath(t), false)
+	populate(t, a)
+	var buf bytes.Buffer
+	if err := a.Export(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadExport(ctx, bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := recs.Len(), strings.Count(buf.String(), "\n")-2; got != want {
+		t.Errorf("Len = %d, want %d", got, want)
+	}
+	for range 2 {
+		b := openTest(t, tempPath(t), false)
+		if err := b.ImportRecords(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		var again bytes.Buffer
+		if err := b.Export(ctx, &again); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again.Bytes(), buf.Bytes()) {
+			t.Error("a store given the records ReadExport read exports other bytes")
+		}
+	}
+	bad := strings.Replace(buf.String(), `"type":"audit","id":"case-1","record":{"id":"case-1"`, `"type":"audit","id":"case-1","record":{"id":"case-2"`, 1)
+	if bad == buf.String() {
+		t.Fatal("the export has no audit line to spoil")
+	}
+	if _, err := ReadExport(ctx, strings.NewReader(bad)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("ReadExport of an audit under another ID: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestFailedImportLeavesFile checks that an import that fails in its
+// transaction, after writing records, leaves the store's file
+// byte-identical.
+func TestFailedImportLeavesFile(t *testing.T) {
+	path := tempPath(t)
+	a := openTest(t, path, false)
+	populate(t, a)
+	var buf bytes.Buffer
+	if err := a.Export(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	// Every record renamed (new to the store) but the last answers batch,
+	// which conflicts with the stored one and is applied last.
+	lines := strings.SplitAfter(buf.String(), "\n")
+	lines = lines[:len(lines)-1]
+	var in strings.Builder
+	for i, l := range lines {
+		switch {
+		case i == len(lines)-2:
+			l = strings.Replace(l, `"data":"`, `"data":"AAAA`, 1)
+		case strings.Contains(l, `"type":"answers"`):
+			l = strings.Replace(l, `"id":"remote-1"`, `"id":"remote-2"`, 1)
+		}
+		in.WriteString(l)
+	}
+	before := fileSum(t, path)
+	b := openTest(t, path, false)
+	err := b.Import(ctx, strings.NewReader(in.String()))
+	if !errors.Is(err, ErrExists) {
+		t.Fatalf("Import = %v, want ErrExists", err)
+	}
+	b.Close()
+	if fileSum(t, path) != before {
+		t.Error("a failed import changed the store's file")
+	}
+}
+
+// TestCreate checks that Create puts a store at path only when fn
+// succeeds, and never over an existing file.
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	boom := errors.New("boom")
+	err := Create(ctx, path, func(s *Store) error {
+		populate(t, s)
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Create with a failing fn = %v, want its error", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a failed Create left %d files, want none", len(ents))
+	}
+	if err := Create(ctx, path, func(s *Store) error { populate(t, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, path, true)
+	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
+		t.Errorf("created store: %+v, %v", r, err)
+	}
+	s.Close()
+	before := fileSum(t, path)
+	called := false
+	err = Create(ctx, path, func(*Store) error { called = true; return nil })
+	if !errors.Is(err, fs.ErrExist) || called {
+		t.Errorf("Create over an existing file = %v (fn called: %v), want fs.ErrExist without calling fn", err, called)
+	}
+	if fileSum(t, path) != before {
+		t.Error("Create changed the existing file")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("directory holds %d files, want the store alone", len(ents))
 	}
 }

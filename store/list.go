@@ -308,7 +308,7 @@ func bucketFor(typ string) []byte {
 func (t *Tx) fingerprintUsers(id string) []string {
 	users := t.fingerprintEnrolments(id)
 	t.eachJSON(bucketAudits, func(k []byte, _ *Enrolment, r *AuditRecord) {
-		if r.Suspect == id {
+		if slices.Contains(r.Measured(), id) || r.Suspect == id {
 			users = append(users, "audit "+string(k))
 		}
 	})

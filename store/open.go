@@ -195,27 +195,62 @@ func openBoltOnce(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	return db, err
 }
 
-// create makes a new, fully initialised store at path atomically: it is
-// built under a temporary name and hard-linked into place, so a killed
-// process never leaves an empty or half-initialised file, and a concurrent
-// creator simply wins.
+// create makes a new, fully initialised store at path atomically (see
+// Create); a concurrent creator simply wins.
 func create(path string) error {
+	err := Create(context.Background(), path, func(*Store) error { return nil })
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	return err
+}
+
+// Create makes a new store at path holding what fn puts in it, atomically:
+// the store is built and filled under a temporary name in path's
+// directory, and linked into place only once fn has succeeded, so that a
+// failure of fn, an interrupt or a crash leaves no file at path (a crash
+// may leave the temporary, ".BASE.tmp…"). fn must not close the store.
+// When path exists, or appears while fn runs, Create creates nothing and
+// returns an error wrapping fs.ErrExist; fn's own errors are returned as
+// they are.
+func Create(ctx context.Context, path string, fn func(*Store) error) error {
+	wrap := func(err error) error { return fmt.Errorf("create store %q: %w", path, err) }
+	if _, err := os.Lstat(path); err == nil {
+		return wrap(fs.ErrExist)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return wrap(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		return fmt.Errorf("create: %w", err)
+		return wrap(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error { return initBuckets(tx) })
-	if cerr := db.Close(); err == nil {
-		err = cerr
+	s := &Store{db: db, path: path}
+	if err = s.update(initBuckets); err != nil {
+		err = wrap(err)
+	} else {
+		err = fn(s)
+	}
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = wrap(cerr)
 	}
 	if err != nil {
-		return fmt.Errorf("create: %w", err)
+		return err
 	}
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return wrap(err)
+		}
+		// A file system without hard links: rename, unless path appeared.
+		if _, serr := os.Lstat(path); serr == nil {
+			return wrap(fs.ErrExist)
+		}
 		if err := os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("create: %w", err)
+			return wrap(err)
 		}
 	}
 	return nil

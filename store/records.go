@@ -57,14 +57,29 @@ type Watermark struct {
 }
 
 // AuditRecord is the stored result of auditing the suspect fingerprint
-// Suspect against the enrolments named in Against. Result is opaque JSON
-// owned by package audit; Created is caller-supplied and may be empty.
+// Suspect against the enrolments named in Against. Fingerprints, when set,
+// holds the suspect's fingerprint measured against each teacher of
+// Against, in its order (a suspect audited as a model has one per suite;
+// Suspect is the first); records written before lineage kept them have
+// none. Result is opaque JSON owned by package audit; Created is
+// caller-supplied and may be empty (lineage audit writes the time, in
+// RFC 3339 with nanoseconds, UTC).
 type AuditRecord struct {
-	ID      string          `json:"id"`
-	Suspect string          `json:"suspect"`
-	Against []string        `json:"against"`
-	Result  json.RawMessage `json:"result,omitempty"`
-	Created string          `json:"created,omitempty"`
+	ID           string          `json:"id"`
+	Suspect      string          `json:"suspect"`
+	Against      []string        `json:"against"`
+	Fingerprints []string        `json:"fingerprints,omitempty"`
+	Result       json.RawMessage `json:"result,omitempty"`
+	Created      string          `json:"created,omitempty"`
+}
+
+// Measured returns the fingerprints the audit measured: Fingerprints, or
+// Suspect alone for a record without them.
+func (r *AuditRecord) Measured() []string {
+	if len(r.Fingerprints) > 0 {
+		return r.Fingerprints
+	}
+	return []string{r.Suspect}
 }
 
 // PutOptions tunes the Put methods. The zero value refuses to overwrite a

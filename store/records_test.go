@@ -338,3 +338,44 @@ func TestSuitePrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditFingerprints checks the fingerprints an audit record measured:
+// they must be stored and pair with Against, they are in use while the
+// record refers to them, and Verify reports one that is missing.
+func TestAuditFingerprints(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	rec := func(fps ...string) *AuditRecord {
+		return &AuditRecord{ID: "case-2", Suspect: fps[0], Against: []string{"acme"}, Fingerprints: fps, Result: []byte(`{}`)}
+	}
+	if err := s.PutAudit(ctx, rec("suspect", "nosuch"), PutOptions{}); err == nil || !strings.Contains(err.Error(), "2 fingerprints for 1 teachers") {
+		t.Errorf("PutAudit with more fingerprints than teachers: %v", err)
+	}
+	r := rec("suspect")
+	r.Against, r.Fingerprints = []string{"acme", "acme"}, []string{"suspect", "nosuch"}
+	if err := s.PutAudit(ctx, r, PutOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("PutAudit naming a fingerprint that is not stored: %v, want ErrNotFound", err)
+	}
+	r.Fingerprints = []string{"suspect", "neg"}
+	if err := s.PutAudit(ctx, r, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var inUse *InUseError
+	if err := s.Remove(ctx, TypeFingerprint, "neg", RemoveOptions{}); !errors.As(err, &inUse) || !slices.Contains(inUse.By, "audit case-2") {
+		t.Errorf("removing a fingerprint an audit measured: %v, want it in use by audit case-2", err)
+	}
+	if err := s.Remove(ctx, TypeFingerprint, "neg", RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		found = found || p.Type == TypeAudit && p.ID == "case-2" && strings.Contains(p.Problem, `"neg" is missing`)
+	}
+	if !found {
+		t.Errorf("Verify problems %+v: want audit case-2's missing fingerprint neg", rep.Problems)
+	}
+}

@@ -136,6 +136,13 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				bad(TypeAudit, string(k), "stored under %q but its ID is %q", k, a.ID)
 			case !tx.HasFingerprint(a.Suspect):
 				bad(TypeAudit, string(k), "suspect fingerprint %q is missing", a.Suspect)
+			default:
+				for _, fp := range a.Fingerprints {
+					if !tx.HasFingerprint(fp) {
+						bad(TypeAudit, string(k), "suspect fingerprint %q is missing", fp)
+						break
+					}
+				}
 			}
 			return nil
 		})

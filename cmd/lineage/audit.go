@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -81,6 +82,7 @@ interrupted (Ctrl-C).`,
 		Args: exactArgs(1, "FINGERPRINT or MODEL"),
 		RunE: func(c *cobra.Command, args []string) error { return runAudit(c.Context(), c, g, o, args[0]) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringSliceVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated)")
 	f.Float64Var(&o.alpha, "alpha", audit.DefaultAlpha, "family-wise significance level of a DERIVED verdict")
@@ -317,12 +319,16 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 	if err := json.Compact(&compact, raw); err != nil {
 		return err
 	}
-	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes()}
-	for _, tr := range res.Results {
-		// The teachers the suspect was measured against: `db ls audit`
-		// lists them, and an audit says nothing about the others.
-		if tr.Measured() {
+	rec := &store.AuditRecord{ID: res.Suspect, Suspect: first, Result: compact.Bytes(),
+		Created: time.Now().UTC().Format(time.RFC3339Nano)}
+	for i, tr := range res.Results {
+		// The teachers the suspect was measured against, and on which of
+		// its fingerprints: `db ls audit` lists them, an audit says nothing
+		// about the others, and the report tells the suspect's
+		// fingerprints from other suspects by them.
+		if tr.Measured() && suspects[i] != nil {
 			rec.Against = append(rec.Against, tr.Teacher)
+			rec.Fingerprints = append(rec.Fingerprints, suspects[i].ID)
 		}
 	}
 	return commitDB(ctx, g, func(tx *store.Tx) error {

@@ -12,15 +12,13 @@ import (
 
 // newBenchCommand builds `lineage bench`, the parent of the experiments.
 // Add an experiment by adding its constructor to the AddCommand list.
-func newBenchCommand(g *globalOptions) *cobra.Command {
+func newBenchCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Run lineage's documented, seeded experiments",
-		Long:  "bench runs experiments that measure lineage itself. They train their own models, touch no database and print their figures.",
+		Long:  "bench runs experiments that measure lineage itself. They train their own models and print their figures.",
 		Args:  subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{fmt.Errorf("%s: want a subcommand (see --help)", c.CommandPath())}
-		},
+		RunE:  wantSubcommand,
 	}
 	c.AddCommand(
 		newBenchDetectCommand(),
@@ -73,7 +71,7 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.
 		Example: `  lineage bench detect --seed 1 --format json
   lineage bench detect --quick --format markdown
   lineage bench detect --data fashion-mnist-small --teacher-hidden 128 --format json`,
-		Args: exactArgs(0, "no arguments"),
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runBenchDetect(c.Context(), c, o) },
 	}
 	f := c.Flags()

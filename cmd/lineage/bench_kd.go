@@ -44,7 +44,7 @@ fashion-mnist: 784-512-512-10 teacher, 784-32-10 student, 12 epochs, batch 128
 Not run in CI.`,
 		Example: `  lineage bench kd --data digits --seeds 3 --format markdown
   go run -tags openblas ./cmd/lineage bench kd --data digits,fashion-mnist --seeds 3 --format markdown`,
-		Args: exactArgs(0, "no arguments"),
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runBenchKD(c.Context(), c, o) },
 	}
 	f := c.Flags()

@@ -54,7 +54,7 @@ per-run ratios. The goal is lineage ≥ 90% of the ceiling. Takes about
 wires × concurrencies × repeats × (2 or 3) × duration (~3 min by default).`,
 		Example: `  lineage bench serve --format markdown
   lineage bench serve --duration 1s --concurrency 1,4 --format json`,
-		Args: exactArgs(0, "no arguments"),
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runBenchServe(c.Context(), c, o) },
 	}
 	f := c.Flags()

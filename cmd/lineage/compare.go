@@ -41,6 +41,7 @@ read.`,
 			return runCompare(c.Context(), c, g, o, args[0], args[1])
 		},
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "suite (enrolment name, suite hash or its first 8+ digits) on which to fingerprint model arguments")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")

@@ -24,10 +24,9 @@ func newDBCommand(g *globalOptions) *cobra.Command {
 		Long: `db works on the lineage database (--db, $LINEAGE_DB, or lineage.db). ls, show, verify and
 export open it read-only and never modify the file.`,
 		Args: subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{errors.New("lineage db: want a subcommand (ls, show, rm, verify, export, import)")}
-		},
+		RunE: wantSubcommand,
 	}
+	g.bindDB(c, dbUsage)
 	c.AddCommand(newDBLsCommand(g), newDBShowCommand(g), newDBRmCommand(g), newDBVerifyCommand(g),
 		newDBExportCommand(g), newDBImportCommand(g))
 	return c
@@ -49,7 +48,7 @@ func newDBLsCommand(g *globalOptions) *cobra.Command {
 		Example: "  lineage --db case.db db ls fingerprint",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageError{fmt.Errorf("%s: want at most one TYPE, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want at most one TYPE, got %s", countArgs(args))
 			}
 			return nil
 		},
@@ -100,7 +99,7 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
   lineage --db case.db db show fingerprint suspect-1`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usageError{fmt.Errorf("%s: want [TYPE] ID, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want [TYPE] ID, got %s", countArgs(args))
 			}
 			if len(args) == 2 {
 				return checkType(args[0])
@@ -172,7 +171,7 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the database's structure and every record (exit status 1 on any problem)",
-		Args:  subcommandArgs,
+		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			db, err := openDB(g, true)
 			if err != nil {
@@ -230,7 +229,7 @@ holds the enrolments' watermark keys.`,
 		Example: "  lineage --db case.db db export case.jsonl",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageError{fmt.Errorf("%s: want at most one FILE, got %d arguments", c.CommandPath(), len(args))}
+				return badCommandLine(c, "want at most one FILE, got %s", countArgs(args))
 			}
 			return nil
 		},
@@ -281,52 +280,72 @@ func newDBImportCommand(g *globalOptions) *cobra.Command {
 		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
 every record is added or none is. The target must be new or empty unless --merge, which
 adds the records to an existing database (identical records are skipped; a conflicting
-record fails the whole import).`,
+record fails the whole import). The whole input is read and checked before the database is
+opened, and a new database is built under a temporary name and put in place only when the
+import succeeds: a failed import leaves no new file, and an existing database as it was.`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
-		RunE: func(c *cobra.Command, args []string) (err error) {
-			var r io.Reader = c.InOrStdin()
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
-			}
-			_, statErr := os.Stat(g.dbPath())
-			created := errors.Is(statErr, fs.ErrNotExist)
-			db, err := openDB(g, false)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			// A failed import into a new file leaves no file behind.
-			defer func() {
-				if err != nil && created {
-					db.Close()
-					os.Remove(g.dbPath())
-				}
-			}()
-			if !merge {
-				es, err := db.List(c.Context(), "")
-				if err != nil {
-					return err
-				}
-				if len(es) > 0 {
-					return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
-				}
-			}
-			if err := db.Import(c.Context(), r); err != nil {
-				return fmt.Errorf("import %s: %w", args[0], err)
-			}
-			if err := db.Close(); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", args[0], g.dbPath())
-			return nil
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDBImport(c.Context(), c, g, args[0], merge)
 		},
 	}
 	c.Flags().BoolVar(&merge, "merge", false, "add to a database that already holds records")
 	return c
+}
+
+func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name string, merge bool) error {
+	var r io.Reader = c.InOrStdin()
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	recs, err := store.ReadExport(ctx, r)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", name, err)
+	}
+	add := func(db *store.Store) error {
+		if err := db.ImportRecords(ctx, recs); err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+		return nil
+	}
+	// A new database is made whole or not at all; one that exists (or
+	// appeared meanwhile) gets the records in one transaction.
+	path := g.dbPath()
+	err = store.Create(ctx, path, add)
+	if errors.Is(err, fs.ErrExist) {
+		err = importInto(ctx, g, add, merge)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
+	return nil
+}
+
+// importInto runs add, an import in one transaction, on the existing
+// database, which must hold no record unless merge.
+func importInto(ctx context.Context, g *globalOptions, add func(*store.Store) error, merge bool) error {
+	db, err := openDB(g, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if !merge {
+		es, err := db.List(ctx, "")
+		if err != nil {
+			return err
+		}
+		if len(es) > 0 {
+			return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
+		}
+	}
+	if err := add(db); err != nil {
+		return err
+	}
+	return db.Close()
 }

@@ -34,12 +34,13 @@ derived suspects (a soft-label student and a label-only extraction through synth
 queries to the teacher's watermarked label API, as "lineage serve --reveal label" answers)
 and two independent ones, audits all four and prints the verdicts.
 
-With --keep the database is written to --db (default lineage.db) so that
-'lineage report' and 'lineage audit' can be tried on it afterwards; otherwise a
-temporary database is used and removed.`,
-		Args: cobra.NoArgs,
+With --keep the database is written to --db (default $LINEAGE_DB, then lineage.db) so
+that 'lineage report' and 'lineage audit' can be tried on it afterwards; otherwise a
+temporary database is used and removed, and --db is refused.`,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDemo(c.Context(), c, g, o) },
 	}
+	g.bindDB(c, "database file kept with --keep (default $LINEAGE_DB or lineage.db)")
 	f := c.Flags()
 	f.Uint64Var(&o.seed, "seed", 1, "random seed")
 	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: the default)")
@@ -49,6 +50,9 @@ temporary database is used and removed.`,
 }
 
 func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOptions) error {
+	if g.db != "" && !o.keep {
+		return usageError{fmt.Errorf("--db %s: the demo keeps its database only with --keep (without it, it uses a temporary one)", g.db)}
+	}
 	path := g.dbPath()
 	if !o.keep {
 		dir, err := os.MkdirTemp("", "lineage-demo-")

@@ -34,10 +34,11 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 		Short: "Distil a student from a teacher through its full, top-k or label outputs",
 		Example: `  lineage distill --teacher teacher.lnm --data digits --hidden 16 --temperature 4 --alpha 0.9 --seed 1 --out student.lnm
   lineage distill --teacher teacher.lnm --data digits --hidden 64 --transfer mixup --reveal label --queries 5000 --out extracted.lnm`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDistill(c.Context(), c, g, o) },
 	}
 	o.bind(c, "64")
+	g.bindDB(c, "database journaling a remote teacher's answers (default $LINEAGE_DB or lineage.db; unused for a model file)")
 	f := c.Flags()
 	f.StringVar(&o.teacher, "teacher", "", "teacher model: a .lnm/.safetensors file, an Open Inference Protocol URL or exec:COMMAND")
 	f.Float64Var(&o.temperature, "temperature", 4, "softmax temperature T of the soft targets (> 0)")

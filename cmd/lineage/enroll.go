@@ -73,6 +73,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 		Args: exactArgs(1, "NAME"),
 		RunE: func(c *cobra.Command, args []string) error { return runEnroll(c.Context(), c, g, o, args[0]) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")

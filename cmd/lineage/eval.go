@@ -18,7 +18,7 @@ type evalOptions struct {
 }
 
 // newEvalCommand builds `lineage eval`.
-func newEvalCommand(g *globalOptions) *cobra.Command {
+func newEvalCommand() *cobra.Command {
 	o := &evalOptions{format: report.FormatTable}
 	c := &cobra.Command{
 		Use:     "eval MODEL --data D [--against OTHER]",

@@ -120,11 +120,17 @@ func asInterrupted(ctx context.Context, err error) error {
 }
 
 // exitCode prints err as one line and maps it to the process exit status.
+// The line starts "lineage: ", except for a usage error that names its
+// command ("lineage enroll: want NAME, …"), which is printed as it is.
 func exitCode(w interface{ Write([]byte) (int, error) }, err error) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(w, "lineage: %s\n", errorLine(err.Error()))
+	if cl, ok := err.(commandLineError); ok {
+		fmt.Fprintf(w, "%s\n", errorLine(cl.Error()))
+	} else {
+		fmt.Fprintf(w, "lineage: %s\n", errorLine(err.Error()))
+	}
 	return codeOf(err)
 }
 

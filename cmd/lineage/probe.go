@@ -45,6 +45,7 @@ fingerprint later with 'lineage audit ID'.`,
 		Args: exactArgs(1, "MODEL"),
 		RunE: func(c *cobra.Command, args []string) error { return runProbe(c.Context(), c, g, o, args[0]) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name, a suite hash or its first 8+ digits (required)")
 	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")

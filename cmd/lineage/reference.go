@@ -27,9 +27,7 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 		Use:   "reference",
 		Short: "Manage reference models: independent models that join a teacher's null",
 		Args:  subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError{errors.New("lineage reference: want a subcommand (add)")}
-		},
+		RunE:  wantSubcommand,
 	}
 	o := &referenceOptions{format: report.FormatTable}
 	add := &cobra.Command{
@@ -55,6 +53,7 @@ joins the null of label-only suspects only.`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
 	c.AddCommand(add)
+	g.bindDB(c, dbUsage)
 	return c
 }
 

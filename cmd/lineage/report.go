@@ -40,9 +40,12 @@ one whose suite --suite names):
   - the similarity matrix of the teacher, its references and every suspect fingerprinted on
     the suite (and with --controls every control): top-1 agreement, or mean JS divergence
     with --statistic js;
-  - the verdict table of every recorded audit (see 'lineage audit'), under the teachers
-    the suspect was fingerprinted for (not those it got INCONCLUSIVE from only for
-    having no fingerprint on their suite).
+  - the verdict table of the recorded audits (see 'lineage audit'): one row per suspect per
+    teacher it was fingerprinted for (not those it got INCONCLUSIVE from only for having no
+    fingerprint on their suite), from its latest audit.
+A suspect audited as a model against several teachers is listed under its name, not as its
+fingerprints NAME@TEACHER, however it was audited since (an audit of NAME@TEACHER is one of
+NAME's); in a matrix its row shows the fingerprint its verdict was measured on.
 With --plot, a figure per teacher shows the null distribution (calibration negatives and, as
 squares, the references that serve probabilities), the calibration half's positive controls and
 each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
@@ -51,9 +54,10 @@ With --plot-matrix, a heat map per teacher draws its similarity matrix (named th
 		Example: `  lineage --db case.db report --format markdown
   lineage --db case.db report --suite acme --plot null.png
   lineage --db case.db report --statistic js --plot-matrix similarity.svg`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runReport(c.Context(), c, g, o) },
 	}
+	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name, suite hash or its first 8+ digits)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
@@ -99,21 +103,25 @@ type similarityDoc struct {
 }
 
 type modelRole struct {
-	ID   string `json:"id"`
-	Role string `json:"role"`
+	ID      string   `json:"id"`
+	Role    string   `json:"role"`
+	Suspect string   `json:"suspect,omitempty"` // the suspect's name, for a suspect's fingerprint
+	Also    []string `json:"also,omitempty"`    // the suspect's other fingerprints on the suite
 }
 
 type verdictRow struct {
-	Suspect    string  `json:"suspect"`
-	Teacher    string  `json:"teacher"`
-	Verdict    string  `json:"verdict"`
-	PValue     float64 `json:"p_value"`
-	Best       string  `json:"best_statistic,omitempty"`
-	EffectSize float64 `json:"effect_size"`
-	Nearest    string  `json:"nearest_control,omitempty"`
-	Reason     string  `json:"reason,omitempty"`
-	x          map[string]float64
-	alpha      float64 // the audit's α
+	Suspect     string  `json:"suspect"`
+	Teacher     string  `json:"teacher"`
+	Fingerprint string  `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
+	Audit       string  `json:"audit"`                 // the audit record the verdict comes from
+	Verdict     string  `json:"verdict"`
+	PValue      float64 `json:"p_value"`
+	Best        string  `json:"best_statistic,omitempty"`
+	EffectSize  float64 `json:"effect_size"`
+	Nearest     string  `json:"nearest_control,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+	x           map[string]float64
+	alpha       float64 // the audit's α
 }
 
 func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *reportOptions) error {
@@ -137,10 +145,6 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	}
 	defer db.Close()
 	fpEntries, err := db.List(ctx, store.TypeFingerprint)
-	if err != nil {
-		return err
-	}
-	auditEntries, err := db.List(ctx, store.TypeAudit)
 	if err != nil {
 		return err
 	}
@@ -178,37 +182,27 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		for _, cs := range cases {
 			suiteOf[cs.Enrolment.Name] = cs.Suite.Hash
 		}
-		// Verdicts from the audit records.
-		for _, e := range auditEntries {
-			rec, err := tx.Audit(e.ID)
-			if err != nil {
-				return err
+		// Verdicts from the audit records: one per suspect per teacher it
+		// was measured against (a teacher the suspect was not fingerprinted
+		// for gets no row, no count and no mark in its figure).
+		found, err := audit.ReadFindings(tx, suiteOf)
+		if err != nil {
+			return err
+		}
+		for _, f := range found.List {
+			v := verdictRow{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
+				Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
+				x: map[string]float64{}, alpha: f.Alpha}
+			if f.Nearest != nil {
+				v.Nearest = shortID(f.Nearest.FP, f.Teacher) + " (" + f.Nearest.Role + ")"
 			}
-			var res audit.Result
-			if err := json.Unmarshal(rec.Result, &res); err != nil {
-				return fmt.Errorf("audit %q: %w: %v", e.ID, store.ErrCorrupt, err)
+			for k, s := range f.Statistics {
+				v.x[k] = s.Similarity
 			}
-			for _, tr := range res.Results {
-				// A teacher the suspect was not fingerprinted for (another
-				// suite, other inputs) was not audited: it gets no row, no
-				// count and no mark in its figure. Nor does a result of an
-				// earlier enrolment of the name on another suite.
-				if s, ok := suiteOf[tr.Teacher]; !ok || tr.Suite != s || !tr.Measured() {
-					continue
-				}
-				v := verdictRow{Suspect: res.Suspect, Teacher: tr.Teacher, Verdict: string(tr.Verdict), PValue: tr.PValue,
-					Best: tr.Best, EffectSize: tr.EffectSize, Reason: tr.Reason, x: map[string]float64{}, alpha: res.Alpha}
-				if tr.Nearest != nil {
-					v.Nearest = shortID(tr.Nearest.FP, tr.Teacher) + " (" + tr.Nearest.Role + ")"
-				}
-				for k, s := range tr.Statistics {
-					v.x[k] = s.Similarity
-				}
-				doc.Verdicts = append(doc.Verdicts, v)
-			}
+			doc.Verdicts = append(doc.Verdicts, v)
 		}
 		for _, cs := range cases {
-			ts, sim, err := teacherReport(tx, cs, fpEntries, doc.Verdicts, o)
+			ts, sim, err := teacherReport(tx, cs, fpEntries, found, doc.Verdicts, o)
 			if err != nil {
 				return err
 			}
@@ -245,8 +239,9 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 }
 
 // teacherReport builds one teacher's summary (with its figure) and the
-// similarity matrix of every model fingerprinted on its suite.
-func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
+// similarity matrix of every model fingerprinted on its suite, a suspect
+// once however many of its fingerprints are on the suite.
+func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, found *audit.Findings, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
 	e := cs.Enrolment
 	ts := teacherSummary{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
 		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
@@ -286,6 +281,8 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdic
 		models = append(models, modelRole{ID: ctl.FP, Role: role})
 		fps = append(fps, cs.Controls[i])
 	}
+	onSuite := map[string]*fingerprint.Fingerprint{}
+	var ids []string
 	for _, en := range fpEntries {
 		if known[en.ID] {
 			continue
@@ -297,8 +294,12 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, verdic
 		if fp.Suite != e.Suite {
 			continue
 		}
-		models = append(models, modelRole{ID: en.ID, Role: "suspect"})
-		fps = append(fps, fp)
+		onSuite[en.ID] = fp
+		ids = append(ids, en.ID)
+	}
+	for _, s := range found.Suspects(e.Name, ids) {
+		models = append(models, modelRole{ID: s.Fingerprint, Role: "suspect", Suspect: s.Name, Also: s.Also})
+		fps = append(fps, onSuite[s.Fingerprint])
 	}
 	for _, v := range verdicts {
 		if v.Teacher == e.Name {
@@ -492,7 +493,11 @@ func reportTables(doc *reportDoc) []report.Table {
 			t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
 		}
 		for i, mr := range m.Models {
-			row := []report.Cell{report.Int(int64(i + 1)), report.Text(shortID(mr.ID, m.Teacher)), report.Text(mr.Role)}
+			name := shortID(mr.ID, m.Teacher)
+			if mr.Suspect != "" {
+				name = mr.Suspect
+			}
+			row := []report.Cell{report.Int(int64(i + 1)), report.Text(name), report.Text(mr.Role)}
 			for j := range m.Models {
 				row = append(row, report.Float(m.Values[i][j], 2))
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -27,34 +28,65 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// commandLineError is the usage error of a command line that does not fit
+// its command: wrong arguments, an unknown subcommand, an unknown or
+// malformed flag. It names the command and points to its help, as in
+// "lineage enroll: want NAME, got 0 arguments (see lineage enroll --help)",
+// and exitCode prints it as it is, without the "lineage: " prefix that
+// would name the command twice.
+type commandLineError struct {
+	cmd string // the command's path, "lineage enroll"
+	err error
+}
+
+func (e commandLineError) Error() string {
+	return fmt.Sprintf("%s: %v (see %s --help)", e.cmd, e.err, e.cmd)
+}
+
+func (e commandLineError) Unwrap() error { return e.err }
+
 // errDerived is returned by audit --fail-on-derived when a teacher is flagged.
 var errDerived = errors.New("a suspect was found DERIVED")
 
 func codeOf(err error) int {
 	var u usageError
+	var cl commandLineError
 	var ie interrupted
 	switch {
 	case errors.As(err, &ie):
 		return exitInterrupted
 	case errors.Is(err, errDerived):
 		return exitDerived
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.As(err, &cl):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "unknown command "):
-		return exitUsage // cobra's, for a root command line naming no command
+		return exitUsage // cobra's, should a command without Args meet one
 	default:
 		return exitError
 	}
 }
 
-// globalOptions are the flags every subcommand shares, and where its
-// notices go.
+// globalOptions are the flags shared by several commands (--db, which
+// only the commands that use the database have, see bindDB) and where a
+// command's notices go.
 type globalOptions struct {
 	db string // bbolt database path; "" means $LINEAGE_DB, then lineage.db
 	// stderr receives the notices of a command that waits (for another
 	// process's database lock); nil for none. The root command sets it to
 	// its error output before a subcommand runs.
 	stderr io.Writer
+}
+
+// dbUsage is the usage line of --db on the commands that use the database.
+const dbUsage = "database file (default $LINEAGE_DB or lineage.db)"
+
+// bindDB gives c, a command that uses the database, the --db flag with the
+// given usage line, for c and its subcommands. A command without it refuses
+// --db (see dbFlagError) and ignores LINEAGE_DB. The flag is accepted before
+// the command name as well ("lineage --db case.db enroll ..."): cobra finds
+// the command by skipping flags it does not know along with their values.
+func (g *globalOptions) bindDB(c *cobra.Command, usage string) {
+	c.PersistentFlags().StringVar(&g.db, "db", "", usage)
 }
 
 // dbPath resolves the database path: the --db flag, then LINEAGE_DB, then
@@ -73,19 +105,32 @@ func (g *globalOptions) dbPath() string {
 func newRootCommand() *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
-		Use:           "lineage",
-		Short:         "Distil models and audit suspects for derivation from protected teachers",
-		Long:          "lineage answers one question for the owner of a model: was this other model made from mine?\nIt trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.",
+		Use:   "lineage",
+		Short: "Distil models and audit suspects for derivation from protected teachers",
+		Long: `lineage answers one question for the owner of a model: was this other model made from mine?
+It trains and distils models, probes them, stores fingerprints, and audits suspects with calibrated p-values.
+
+The commands that use the database (enroll, reference, probe, audit, compare, report, db,
+distill from a remote teacher, demo --keep) take --db FILE, before or after their name
+(default $LINEAGE_DB, then lineage.db); the others refuse --db and ignore LINEAGE_DB.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// An unknown command is a one-line usage error (cobra's own is
+		// several lines, with its suggestions); no command prints the help.
+		Args: subcommandArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	root.PersistentFlags().StringVar(&g.db, "db", "", "database file (default $LINEAGE_DB or lineage.db)")
 	root.PersistentPreRun = func(c *cobra.Command, _ []string) { g.stderr = c.ErrOrStderr() }
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if e := dbFlagError(c, err); e != nil {
+			return e
+		}
+		return commandLineError{c.CommandPath(), err}
+	})
 	root.AddCommand(
-		newTrainCommand(g),
+		newTrainCommand(),
 		newDistillCommand(g),
-		newEvalCommand(g),
+		newEvalCommand(),
 		newDemoCommand(g),
 		newEnrollCommand(g),
 		newReferenceCommand(g),
@@ -94,8 +139,72 @@ func newRootCommand() *cobra.Command {
 		newCompareCommand(g),
 		newReportCommand(g),
 		newDBCommand(g),
-		newBenchCommand(g),
+		newBenchCommand(),
 		newServeCommand(),
 	)
+	noteNoDB(root)
+	checkBuiltinArgs(root)
 	return root
+}
+
+// dbCommands names the commands that take --db, for the error of one that
+// does not; demo uses it with --keep, distill for a remote teacher's answers.
+var dbCommands = []string{"enroll", "reference", "probe", "audit", "compare", "report", "db", "distill", "demo"}
+
+// dbFlagError is the error of --db given to command c, which has no such
+// flag because it uses no database: it says so rather than "unknown flag"
+// (nil for any other flag error).
+func dbFlagError(c *cobra.Command, err error) error {
+	if err.Error() != "unknown flag: --db" || c.Flags().Lookup("db") != nil {
+		return nil
+	}
+	if c.HasAvailableSubCommands() {
+		return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+	}
+	return badCommandLine(c, "--db: this command uses no database")
+}
+
+// noDBNote is the line that ends the help of lineage's commands that use
+// no database.
+const noDBNote = "It uses no database: it refuses --db and ignores LINEAGE_DB."
+
+// noteNoDB ends the help of every lineage command under c without --db
+// (not cobra's help and completion) with noDBNote.
+func noteNoDB(c *cobra.Command) {
+	for _, s := range c.Commands() {
+		if s.Name() == "help" || s.Name() == "completion" || s.PersistentFlags().Lookup("db") != nil {
+			continue
+		}
+		long := s.Long
+		if long == "" {
+			long = s.Short + "."
+		}
+		s.Long = long + "\n\n" + noDBNote
+		noteNoDB(s)
+	}
+}
+
+// checkBuiltinArgs gives cobra's help and completion commands, which it
+// otherwise adds when the command line runs, lineage's argument checks:
+// "lineage help nosuch" and "lineage completion nosuch" are usage errors,
+// not the help printed with status 0.
+func checkBuiltinArgs(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Args = func(c *cobra.Command, args []string) error {
+				if _, rest, err := c.Root().Find(args); err != nil || len(rest) > 0 {
+					return badCommandLine(c, "unknown help topic %q", strings.Join(args, " "))
+				}
+				return nil
+			}
+		case "completion":
+			c.Args, c.RunE = subcommandArgs, wantSubcommand
+			for _, sh := range c.Commands() {
+				sh.Args = noArgs
+			}
+		}
+	}
 }

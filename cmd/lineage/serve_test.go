@@ -96,7 +96,7 @@ func TestServeCommandErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "want MODEL, got 0 argument(s)", exitUsage},
+		{[]string{}, "serve: want MODEL, got 0 arguments (see serve --help)", exitUsage},
 		{[]string{"x.lnm", "--require-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
 		{[]string{"x.lnm", "--reveal", "some"}, "--reveal", exitUsage},
 		{[]string{"x.lnm", "--temperature", "0"}, "--temperature", exitUsage},

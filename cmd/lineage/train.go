@@ -9,14 +9,14 @@ import (
 )
 
 // newTrainCommand builds `lineage train`: a model from hard labels.
-func newTrainCommand(g *globalOptions) *cobra.Command {
+func newTrainCommand() *cobra.Command {
 	o := &trainOptions{}
 	c := &cobra.Command{
 		Use:   "train --data D --hidden H --out MODEL.lnm",
 		Short: "Train a model on hard labels (a teacher or an independent model)",
 		Example: `  lineage train --data digits --hidden 256,256 --seed 1 --out teacher.lnm
   lineage train --data fashion-mnist --hidden 512,512 --epochs 20 --out fm.lnm --format json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runTrain(c.Context(), c, o) },
 	}
 	o.bind(c, "256,256")

@@ -153,10 +153,10 @@ func TestUnknownCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"nosuchcmd"}, `unknown command "nosuchcmd" for "lineage"`},
-		{[]string{"db", "nosub"}, `unknown command "nosub" for "lineage db"`},
-		{[]string{"reference", "nosub"}, `unknown command "nosub" for "lineage reference"`},
-		{[]string{"bench", "nosub"}, `unknown command "nosub" for "lineage bench"`},
+		{[]string{"nosuchcmd"}, `lineage: unknown command "nosuchcmd" (see lineage --help)`},
+		{[]string{"db", "nosub"}, `lineage db: unknown command "nosub" (see lineage db --help)`},
+		{[]string{"reference", "nosub"}, `lineage reference: unknown command "nosub" (see lineage reference --help)`},
+		{[]string{"bench", "nosub"}, `lineage bench: unknown command "nosub" (see lineage bench --help)`},
 	}
 	for _, tc := range tests {
 		code, stderr := runLineage(t, tc.args...)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// TestDBFlagOnlyWhereUsed checks that --db is shown in the help of the
+// commands that use the database, and only there, and that every other
+// command refuses it with one line saying why, creating no file.
+func TestDBFlagOnlyWhereUsed(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	dbFlag := regexp.MustCompile(`(?m)^\s+--db string\s`)
+	walkCommands(func(c *cobra.Command) {
+		words := commandArgs(c)
+		if len(words) == 0 {
+			return // the root has --db nowhere; its help names the commands
+		}
+		uses := slices.Contains(dbCommands, words[0])
+		stdout, stderr, code := runCLI(t, append(words, "--help")...)
+		if code != exitOK {
+			t.Errorf("%s --help: status %d, stderr %q", c.CommandPath(), code, stderr)
+			return
+		}
+		if got := dbFlag.MatchString(stdout); got != uses {
+			t.Errorf("%s --help shows --db: %v, want %v", c.CommandPath(), got, uses)
+		}
+		if uses {
+			return
+		}
+		if !strings.Contains(stdout, noDBNote) && words[0] != "help" && words[0] != "completion" {
+			t.Errorf("%s --help does not say that it uses no database", c.CommandPath())
+		}
+		for _, args := range [][]string{append(slices.Clone(words), "--db", "x.db"), append([]string{"--db", "x.db"}, words...)} {
+			_, stderr, code := runCLI(t, args...)
+			want := c.CommandPath() + ": --db: this command uses no database (see " + c.CommandPath() + " --help)\n"
+			if c.HasAvailableSubCommands() {
+				want = c.CommandPath() + ": --db goes with a command that uses the database (" + strings.Join(dbCommands, ", ") + ") (see " + c.CommandPath() + " --help)\n"
+			}
+			if code != exitUsage || stderr != want {
+				t.Errorf("lineage %s: status %d, stderr %q; want %d and %q", strings.Join(args, " "), code, stderr, exitUsage, want)
+			}
+		}
+	})
+	if _, err := os.Stat("x.db"); err == nil {
+		t.Error("a refused --db created the database")
+	}
+	// dbCommands is the list of the commands that have --db.
+	var have []string
+	for _, c := range newRootCommand().Commands() {
+		if c.PersistentFlags().Lookup("db") != nil {
+			have = append(have, c.Name())
+		}
+	}
+	if want := slices.Sorted(slices.Values(dbCommands)); !slices.Equal(have, want) {
+		t.Errorf("commands with --db: %q; dbCommands lists %q", have, want)
+	}
+}
