@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -111,8 +112,14 @@ type TeacherResult struct {
 	// NullFamily, when set, is the family of independent controls whose
 	// values set the lineage test's p-value (it exceeded the pooled
 	// null's).
-	NullFamily string     `json:"null_family,omitempty"`
-	Nearest    *Neighbour `json:"nearest_control,omitempty"`
+	NullFamily string `json:"null_family,omitempty"`
+	// LeftOut names the null models left out of this audit because they
+	// are the suspect itself: a reference or negative control stored under the
+	// suspect's ID, or one whose outputs on the suite are identical to
+	// the suspect's. Compared with itself, a suspect would be its own
+	// null. Empty when none.
+	LeftOut []string   `json:"left_out,omitempty"`
+	Nearest *Neighbour `json:"nearest_control,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α, counted from their stored
 	// p-values (−1 when the enrolment report has neither those nor a rate
@@ -228,6 +235,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
+	ref, tr.LeftOut = ref.without(c, suspect)
 	disc, info := ref.disc, ref.info
 	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
 	if err != nil {
@@ -325,6 +333,65 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	return tr, nil
 }
 
+// without returns r without the calibration models and references that are
+// the suspect itself (its ID, or outputs identical to its own), and their
+// IDs; r itself when there are none. They are left out of the nearest
+// control's candidates too. Positive controls stay: a suspect that is one
+// is nearest to it, and told so.
+func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*reference, []string) {
+	var drop []bool
+	var ids []string
+	for i, ctl := range r.allCtl {
+		if ctl.Role == store.RolePositive {
+			continue
+		}
+		if ctl.FP == suspect.ID || sameOutputs(c.Controls[r.allIdx[i]], suspect) {
+			if drop == nil {
+				drop = make([]bool, len(r.allCtl))
+			}
+			drop[i] = true
+			ids = append(ids, ctl.FP)
+		}
+	}
+	if ids == nil {
+		return r, nil
+	}
+	out := &reference{disc: r.disc, info: r.info, ds: r.ds}
+	k := 0 // index into the null rows (the non-positive models, in order)
+	for i, ctl := range r.allCtl {
+		isNull := ctl.Role != store.RolePositive
+		if !drop[i] {
+			out.allF = append(out.allF, r.allF[i])
+			out.allD = append(out.allD, r.allD[i])
+			out.allCtl = append(out.allCtl, ctl)
+			out.allIdx = append(out.allIdx, r.allIdx[i])
+			if isNull {
+				out.null = append(out.null, r.null[k])
+				out.dnull = append(out.dnull, r.dnull[k])
+				out.nullFam = append(out.nullFam, r.nullFam[k])
+			}
+		}
+		if isNull {
+			k++
+		}
+	}
+	return out, ids
+}
+
+// sameOutputs reports whether two fingerprints hold the same outputs on
+// the same probes.
+func sameOutputs(a, b *fingerprint.Fingerprint) bool {
+	if a == nil || b == nil || a.P.Rows != b.P.Rows || a.P.Cols != b.P.Cols {
+		return false
+	}
+	for i := 0; i < a.P.Rows; i++ {
+		if !slices.Equal(a.Row(i), b.Row(i)) {
+			return false
+		}
+	}
+	return true
+}
+
 // verdictP returns the lineage test's p-value for a model whose decision
 // values are x (see decide).
 func (r *reference) verdictP(x []float64) (float64, error) {
@@ -403,6 +470,7 @@ type reference struct {
 	nullFam []string    // the recipe family of each null model
 	allF    [][]float64 // features of every calibration control and reference
 	allCtl  []store.Control
+	allIdx  []int          // each allCtl entry's index in Case.Controls
 	ds      []decisionStat // the statistics the lineage test decides on
 	dnull   [][]float64    // the null models' decision values
 	allD    [][]float64    // every calibration control's and reference's
@@ -441,6 +509,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 		r.allF = append(r.allF, f)
 		r.allD = append(r.allD, d)
 		r.allCtl = append(r.allCtl, ctl)
+		r.allIdx = append(r.allIdx, i)
 		if ctl.Role != store.RolePositive {
 			r.null = append(r.null, v)
 			r.dnull = append(r.dnull, d)

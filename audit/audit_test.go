@@ -499,6 +499,67 @@ func TestLabelOnlyReference(t *testing.T) {
 	}
 }
 
+// TestAuditLeavesSelfOut checks that a suspect is never part of its own
+// null: a reference or negative control that is the suspect (its ID, or
+// identical outputs under another ID) is left out and named in LeftOut,
+// so a copy added as a "reference" does not clear itself.
+func TestAuditLeavesSelfOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	base := synthCase(t, rng, 6, 24)
+	withReport(t, base)
+	student := follow(rng, base.Teacher.P, 0.9)
+	if got := auditSuspect(t, base, "stud", student); got.Verdict != Derived || len(got.LeftOut) != 0 {
+		t.Fatalf("student before: got %s (p %g), left out %v; want DERIVED, none left out", got.Verdict, got.PValue, got.LeftOut)
+	}
+	ref := &fingerprint.Fingerprint{ID: "stud", Suite: base.Suite.Hash, P: student}
+	e := *base.Enrolment
+	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...), store.Control{FP: ref.ID, Role: store.RoleReference})
+	c := &Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
+		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), ref)}
+	for _, name := range []string{"stud", "same-outputs"} {
+		got := auditSuspect(t, c, name, student)
+		if got.Verdict != Derived || !slices.Equal(got.LeftOut, []string{"stud"}) || got.NullSize != len(c.Enrolment.Controls)-1-countRole(c, store.RolePositive)-countHalf(c, store.HalfSelection, store.RoleNegative) {
+			t.Errorf("%s with itself as a reference: got %s (p %g), null %d, left out %v; want DERIVED, the reference left out", name, got.Verdict, got.PValue, got.NullSize, got.LeftOut)
+		}
+		if got.Nearest != nil && got.Nearest.FP == "stud" {
+			t.Errorf("%s: nearest control is the suspect itself", name)
+		}
+	}
+	other := auditSuspect(t, c, "other", follow(rng, base.Teacher.P, 0.9))
+	if len(other.LeftOut) != 0 {
+		t.Errorf("another student: left out %v, want none", other.LeftOut)
+	}
+	for i, ctl := range base.Enrolment.Controls {
+		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration {
+			got := auditSuspect(t, base, "copy-of-negative", base.Controls[i].P)
+			if !slices.Equal(got.LeftOut, []string{ctl.FP}) {
+				t.Errorf("a negative control's outputs audited: left out %v, want %s", got.LeftOut, ctl.FP)
+			}
+			break
+		}
+	}
+}
+
+func countRole(c *Case, role string) int {
+	n := 0
+	for _, ctl := range c.Enrolment.Controls {
+		if ctl.Role == role {
+			n++
+		}
+	}
+	return n
+}
+
+func countHalf(c *Case, half, role string) int {
+	n := 0
+	for _, ctl := range c.Enrolment.Controls {
+		if ctl.Role == role && ctl.Half == half {
+			n++
+		}
+	}
+	return n
+}
+
 // TestRoleValues checks that RoleValues splits the null of full-output
 // audits into negative controls and references, leaves label-only
 // references out, and agrees with ControlValues.

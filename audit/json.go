@@ -60,6 +60,7 @@ type teacherResultJSON struct {
 	LabelOnly   bool                     `json:"label_only,omitempty"`
 	NullSize    int                      `json:"null_size"`
 	NullFamily  string                   `json:"null_family,omitempty"`
+	LeftOut     []string                 `json:"left_out,omitempty"`
 	Nearest     *Neighbour               `json:"nearest_control,omitempty"`
 	TPR         jsonnum.Float            `json:"calibration_tpr"`
 	FPR         jsonnum.Float            `json:"calibration_fpr"`
@@ -71,7 +72,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 	w := teacherResultJSON{Teacher: t.Teacher, Suite: t.Suite, Verdict: t.Verdict, Reason: t.Reason,
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
-		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, Nearest: t.Nearest,
+		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, Nearest: t.Nearest,
 		TPR: jsonnum.Float(t.TPR), FPR: jsonnum.Float(t.FPR)}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
@@ -92,7 +93,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 	*t = TeacherResult{Teacher: w.Teacher, Suite: w.Suite, Verdict: w.Verdict, Reason: w.Reason,
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
-		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, Nearest: w.Nearest,
+		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, Nearest: w.Nearest,
 		TPR: float64(w.TPR), FPR: float64(w.FPR)}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))

@@ -17,6 +17,7 @@ type referenceOptions struct {
 	model   string
 	teacher string
 	recipe  string
+	force   bool
 	format  report.Format
 	remote  remoteOptions
 }
@@ -39,7 +40,10 @@ reference: a model you know to be independent of the teacher. Later audits compa
 suspects with the calibration half's negative controls and every reference, so more
 references mean a better-estimated null (the references also count as one family of their
 own, against which the p-value must hold too). Only add models you are sure were not derived
-from the teacher.
+from the teacher: reference add audits the model first and refuses it when its p-value
+against the teacher is at most 0.05 (--force adds it anyway), since one derived model among
+the references can clear every copy that resembles it. A suspect is never compared with
+itself: an audit leaves a reference with its name or its outputs out of its null.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
 joins the null of label-only suspects only.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
@@ -50,6 +54,7 @@ joins the null of label-only suspects only.`,
 	f.StringVar(&o.model, "model", "", "the independent model (required)")
 	f.StringVar(&o.teacher, "for", "", "the enrolled teacher whose null it joins (required)")
 	f.StringVar(&o.recipe, "recipe", "", "how the model was made, for the record (default: the model reference)")
+	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
 	c.AddCommand(add)
@@ -79,6 +84,14 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	fp, err := fingerprintModel(ctx, &o.remote, o.model, cs.Suite, id, 0)
 	if err != nil {
 		return err
+	}
+	if !o.force {
+		if _, err := audit.CheckReference(cs, fp); err != nil {
+			if errors.Is(err, audit.ErrDerivedReference) {
+				return fmt.Errorf("reference add %q: %w (pass --force to add it anyway)", id, err)
+			}
+			return fmt.Errorf("reference add %q: %w", id, err)
+		}
 	}
 	recipe := o.recipe
 	if recipe == "" {
