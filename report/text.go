@@ -1,11 +1,11 @@
 package report
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lineage-audit/lineage/internal/visible"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -60,31 +60,12 @@ func writeASCII(ew *errWriter, t *Table) {
 }
 
 // printable returns s with every control character but the line feed, and
-// every invisible one (Unicode formatting characters such as bidirectional
-// overrides, line and paragraph separators), written as its Go escape
-// (\x1b, \t, \u202e): the table and markdown formats are read by people,
-// often on a terminal, and the text they show can come from a suspect's
-// model file or server (its name, its labels), which must not move the
-// cursor, recolour or reorder the screen, nor hide what it holds.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, unprintable) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unprintable(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func unprintable(r rune) bool {
-	return r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
-}
+// every invisible one, written as its Go escape (see visible.String): the
+// table and markdown formats are read by people, often on a terminal, and
+// the text they show can come from a suspect's model file or server (its
+// name, its labels), which must not move the cursor, recolour or reorder
+// the screen, nor hide what it holds.
+func printable(s string) string { return visible.String(s, true) }
 
 // writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
 // pipe table with an alignment row (columns padded to one display width for

@@ -9,11 +9,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
-	"unicode"
+
+	"github.com/lineage-audit/lineage/internal/visible"
 )
 
 func main() { os.Exit(run()) }
@@ -135,26 +134,8 @@ func exitCode(w interface{ Write([]byte) (int, error) }, err error) int {
 }
 
 // errorLine returns msg with line breaks, other control characters and
-// invisible ones (bidirectional overrides, zero-width characters) written as
-// Go escapes (\n, \x1b, \u202e): an error can quote what a suspect's model
-// file or server sent (its labels, say), which must neither add a line that
-// reads like another error nor drive the terminal.
-func errorLine(msg string) string {
-	if !strings.ContainsFunc(msg, unprintableRune) {
-		return msg
-	}
-	var b strings.Builder
-	for _, r := range msg {
-		if unprintableRune(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func unprintableRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-}
+// invisible ones written as Go escapes (see visible.String): an error can
+// quote what a suspect's model file or server sent (its labels, say), which
+// must neither add a line that reads like another error nor drive the
+// terminal.
+func errorLine(msg string) string { return visible.String(msg, false) }

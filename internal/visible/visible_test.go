@@ -1,0 +1,31 @@
+package visible
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestString(t *testing.T) {
+	tests := []struct {
+		in          string
+		keepNewline bool
+		want        string
+	}{
+		{"plain é 漢字", false, "plain é 漢字"},
+		{"a\nb", false, `a\nb`},
+		{"a\nb", true, "a\nb"},
+		{"red\x1b[31m\ttab", true, `red\x1b[31m\ttab`},
+		{"rtl\u202eevil", false, `rtl\u202eevil`},
+		{"zero\u200bwidth\u2028line", true, `zero\u200bwidth\u2028line`},
+	}
+	for _, tt := range tests {
+		if got := String(tt.in, tt.keepNewline); got != tt.want {
+			t.Errorf("String(%q, %v) = %q, want %q", tt.in, tt.keepNewline, got, tt.want)
+		}
+	}
+}
+
+func ExampleString() {
+	fmt.Println(String("model\x1b[2K\nlineage: fake", false))
+	// Output: model\x1b[2K\nlineage: fake
+}
