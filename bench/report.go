@@ -124,20 +124,24 @@ type EnrolSummary struct {
 // score); BaselineP is the baseline's p-value (1 when the baseline is
 // unavailable).
 type SuspectResult struct {
-	Name         string        `json:"name"`
-	Family       string        `json:"family"`
-	Kind         Kind          `json:"kind"`
-	Recipe       string        `json:"recipe"`
-	Seed         uint64        `json:"seed"`
-	TestAccuracy float64       `json:"test_accuracy"`
-	Queries      int           `json:"queries"`
-	P            float64       `json:"p_value"`
-	MinP         float64       `json:"min_p"`
-	Best         string        `json:"best_statistic,omitempty"`
-	Verdict      audit.Verdict `json:"verdict"`
-	Reason       string        `json:"reason,omitempty"`
-	LabelOnly    bool          `json:"label_only,omitempty"`
-	BaselineP    float64       `json:"baseline_p_value"`
+	Name         string  `json:"name"`
+	Family       string  `json:"family"`
+	Kind         Kind    `json:"kind"`
+	Recipe       string  `json:"recipe"`
+	Seed         uint64  `json:"seed"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	Queries      int     `json:"queries"`
+	P            float64 `json:"p_value"`
+	MinP         float64 `json:"min_p"`
+	Best         string  `json:"best_statistic,omitempty"`
+	// NullFamily is the family of independent controls whose values set
+	// the lineage test's p-value, when they did rather than the pooled
+	// null's (audit.TeacherResult.NullFamily); empty otherwise.
+	NullFamily string        `json:"null_family,omitempty"`
+	Verdict    audit.Verdict `json:"verdict"`
+	Reason     string        `json:"reason,omitempty"`
+	LabelOnly  bool          `json:"label_only,omitempty"`
+	BaselineP  float64       `json:"baseline_p_value"`
 }
 
 func enrolSummary(e *audit.Enrolled) EnrolSummary {
