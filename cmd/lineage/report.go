@@ -110,16 +110,16 @@ type modelRole struct {
 }
 
 type verdictRow struct {
-	Suspect     string  `json:"suspect"`
-	Teacher     string  `json:"teacher"`
-	Fingerprint string  `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
-	Audit       string  `json:"audit"`                 // the audit record the verdict comes from
-	Verdict     string  `json:"verdict"`
-	PValue      float64 `json:"p_value"`
-	Best        string  `json:"best_statistic,omitempty"`
-	EffectSize  float64 `json:"effect_size"`
-	Nearest     string  `json:"nearest_control,omitempty"`
-	Reason      string  `json:"reason,omitempty"`
+	Suspect     string           `json:"suspect"`
+	Teacher     string           `json:"teacher"`
+	Fingerprint string           `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
+	Audit       string           `json:"audit"`                 // the audit record the verdict comes from
+	Verdict     string           `json:"verdict"`
+	PValue      float64          `json:"p_value"`
+	Best        string           `json:"best_statistic,omitempty"`
+	EffectSize  float64          `json:"effect_size"`
+	Nearest     *audit.Neighbour `json:"nearest_control,omitempty"` // as in audit's JSON
+	Reason      string           `json:"reason,omitempty"`
 	x           map[string]float64
 	alpha       float64 // the audit's α
 }
@@ -193,9 +193,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 			v := verdictRow{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
 				Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
 				x: map[string]float64{}, alpha: f.Alpha}
-			if f.Nearest != nil {
-				v.Nearest = shortID(f.Nearest.FP, f.Teacher) + " (" + f.Nearest.Role + ")"
-			}
+			v.Nearest = f.Nearest
 			for k, s := range f.Statistics {
 				v.x[k] = s.Similarity
 			}
@@ -330,6 +328,15 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, found 
 		ts.fig = fig
 	}
 	return ts, sim, nil
+}
+
+// nearestCell shows a verdict's nearest control as the table does: its ID
+// without the teacher's prefix, and its role.
+func nearestCell(n *audit.Neighbour, teacher string) report.Cell {
+	if n == nil {
+		return report.Cell{}
+	}
+	return report.Text(shortID(n.FP, teacher) + " (" + n.Role + ")")
 }
 
 // matrixFigure draws a similarity matrix as a heat map, its models named
@@ -517,7 +524,7 @@ func reportTables(doc *reportDoc) []report.Table {
 	}
 	for _, r := range doc.Verdicts {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
-			report.Text(r.Best), measuredFloat(r.EffectSize, 2), report.Text(r.Nearest), report.Text(r.Reason))
+			report.Text(r.Best), measuredFloat(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
 	}
 	if len(doc.Verdicts) == 0 {
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
