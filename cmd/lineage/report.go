@@ -344,7 +344,7 @@ func nearestCell(n *audit.Neighbour, teacher string) report.Cell {
 func matrixFigure(m similarityDoc) report.Matrix {
 	names := make([]string, len(m.Models))
 	for i, mr := range m.Models {
-		names[i] = shortID(mr.ID, m.Teacher)
+		names[i] = matrixName(mr, m.Teacher)
 		if names[i] != mr.Role {
 			names[i] += " (" + mr.Role + ")"
 		}
@@ -355,6 +355,16 @@ func matrixFigure(m similarityDoc) report.Matrix {
 	}
 	return report.Matrix{Title: "Similarity on the suite of " + m.Teacher, Statistic: stat,
 		Rows: names, Cols: names, Values: m.Values}
+}
+
+// matrixName is the name a similarity matrix's table and heat map give
+// model mr of teacher's matrix: the suspect's name for a suspect's
+// fingerprint (s2, not s2@acme), else the ID without the teacher's prefix.
+func matrixName(mr modelRole, teacher string) string {
+	if mr.Suspect != "" {
+		return mr.Suspect
+	}
+	return shortID(mr.ID, teacher)
 }
 
 // pairStat is top-1 agreement or mean JS divergence between two
@@ -500,11 +510,7 @@ func reportTables(doc *reportDoc) []report.Table {
 			t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
 		}
 		for i, mr := range m.Models {
-			name := shortID(mr.ID, m.Teacher)
-			if mr.Suspect != "" {
-				name = mr.Suspect
-			}
-			row := []report.Cell{report.Int(int64(i + 1)), report.Text(name), report.Text(mr.Role)}
+			row := []report.Cell{report.Int(int64(i + 1)), report.Text(matrixName(mr, m.Teacher)), report.Text(mr.Role)}
 			for j := range m.Models {
 				row = append(row, report.Float(m.Values[i][j], 2))
 			}
