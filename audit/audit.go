@@ -114,9 +114,9 @@ type TeacherResult struct {
 	// null's).
 	NullFamily string `json:"null_family,omitempty"`
 	// LeftOut names the null models left out of this audit because they
-	// are the suspect itself: a reference or negative control stored under the
-	// suspect's ID, or one whose outputs on the suite are identical to
-	// the suspect's. Compared with itself, a suspect would be its own
+	// are the suspect itself: a reference or negative control whose outputs
+	// on the suite are identical to the suspect's (a stored one audited by
+	// its ID, or the same model under another name). Compared with itself, a suspect would be its own
 	// null. Empty when none.
 	LeftOut []string   `json:"left_out,omitempty"`
 	Nearest *Neighbour `json:"nearest_control,omitempty"`
@@ -334,9 +334,11 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 }
 
 // without returns r without the calibration models and references that are
-// the suspect itself (its ID, or outputs identical to its own), and their
-// IDs; r itself when there are none. They are left out of the nearest
-// control's candidates too. Positive controls stay: a suspect that is one
+// the suspect itself (outputs identical to its own, as a stored reference
+// audited by its ID has), and their IDs; r itself when there are none. The
+// suspect's name alone decides nothing: `audit MODEL --name X` only labels
+// the model, whatever X is. They are left out of the nearest control's
+// candidates too. Positive controls stay: a suspect that is one
 // is nearest to it, and told so.
 func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*reference, []string) {
 	var drop []bool
@@ -345,7 +347,7 @@ func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*referen
 		if ctl.Role == store.RolePositive {
 			continue
 		}
-		if ctl.FP == suspect.ID || sameOutputs(c.Controls[r.allIdx[i]], suspect) {
+		if sameOutputs(c.Controls[r.allIdx[i]], suspect) {
 			if drop == nil {
 				drop = make([]bool, len(r.allCtl))
 			}

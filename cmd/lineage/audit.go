@@ -395,7 +395,7 @@ func auditTables(res audit.Result) []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}
 		if len(tr.LeftOut) > 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (its name, or identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
 		if tr.NullFamily != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that come closest to the teacher", tr.Teacher, tr.NullFamily))

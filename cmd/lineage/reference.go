@@ -43,7 +43,7 @@ own, against which the p-value must hold too). Only add models you are sure were
 from the teacher: reference add audits the model first and refuses it when its p-value
 against the teacher is at most 0.05 (--force adds it anyway), since one derived model among
 the references can clear every copy that resembles it. A suspect is never compared with
-itself: an audit leaves a reference with its name or its outputs out of its null.
+itself: an audit leaves a reference with the suspect's outputs out of its null.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
 joins the null of label-only suspects only.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
