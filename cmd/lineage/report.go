@@ -212,8 +212,21 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if err != nil {
 		return err
 	}
+	var nullPaths, matrixPaths []string
 	if o.plot != "" {
-		paths := figurePaths(o.plot, doc.Teachers)
+		nullPaths = figurePaths(o.plot, doc.Teachers)
+	}
+	if o.matrix != "" {
+		matrixPaths = figurePaths(o.matrix, doc.Teachers)
+	}
+	// With several teachers the two flags' files are named per teacher,
+	// and with teacher names such as "x" and "a-x" one flag's file can be
+	// the other's: refuse before writing either.
+	if p, ok := sharedPath(nullPaths, matrixPaths); ok {
+		return usageError{fmt.Errorf("--plot and --plot-matrix would both write %q", p)}
+	}
+	if o.plot != "" {
+		paths := nullPaths
 		for i := range doc.Teachers {
 			if err := report.SaveFigure(paths[i], doc.Teachers[i].fig); err != nil {
 				return fmt.Errorf("--plot %s: %w", paths[i], err)
@@ -222,7 +235,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		}
 	}
 	if o.matrix != "" {
-		paths := figurePaths(o.matrix, doc.Teachers)
+		paths := matrixPaths
 		for i, m := range doc.Matrices {
 			if err := report.SaveFigure(paths[i], matrixFigure(m)); err != nil {
 				return fmt.Errorf("--plot-matrix %s: %w", paths[i], err)
@@ -462,6 +475,19 @@ func figurePaths(plot string, ts []teacherSummary) []string {
 		out[i] = p
 	}
 	return out
+}
+
+// sharedPath returns a path of a that b also has (compared as a
+// case-insensitive file system would), if any.
+func sharedPath(a, b []string) (string, bool) {
+	for _, p := range a {
+		for _, q := range b {
+			if strings.EqualFold(filepath.Clean(p), filepath.Clean(q)) {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // safeFileName keeps a teacher name usable in a file name.

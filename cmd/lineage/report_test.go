@@ -71,6 +71,23 @@ func TestFigurePaths(t *testing.T) {
 	}
 }
 
+// TestSharedPath checks that the two figure flags are refused when, named
+// per teacher, they would write one file: teachers "x" and "a-x" with
+// --plot a.png and --plot-matrix a-a.png both give a-a-x.png.
+func TestSharedPath(t *testing.T) {
+	ts := []teacherSummary{{Teacher: "x"}, {Teacher: "a-x"}}
+	null, matrix := figurePaths("a.png", ts), figurePaths("a-a.png", ts)
+	if p, ok := sharedPath(null, matrix); !ok || p != "a-a-x.png" {
+		t.Errorf("sharedPath(%q, %q) = %q, %v; want a-a-x.png, true", null, matrix, p, ok)
+	}
+	if p, ok := sharedPath(figurePaths("n.png", ts), figurePaths("m.png", ts)); ok {
+		t.Errorf("distinct flags: shared %q", p)
+	}
+	if _, ok := sharedPath([]string{"dir/A.PNG"}, []string{"./dir/a.png"}); !ok {
+		t.Error("paths differing in case and ./: not shared")
+	}
+}
+
 func TestCommonAlpha(t *testing.T) {
 	rows := []verdictRow{{Teacher: "acme", alpha: 0.01}, {Teacher: "beta", alpha: 0.05}, {Teacher: "acme", alpha: 0.01}}
 	if got := commonAlpha("acme", rows); got != 0.01 {
