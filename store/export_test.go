@@ -192,6 +192,11 @@ func TestVerifyFindsDamage(t *testing.T) {
 		if err := tx.tx.Bucket(bucketAnswers).Bucket([]byte("remote-1")).Put([]byte("x"), []byte("y")); err != nil {
 			return err
 		}
+		// An audit record whose fingerprints do not pair with its teachers.
+		if err := tx.putJSON(bucketAudits, "unpaired", AuditRecord{ID: "unpaired", Suspect: "neg",
+			Against: []string{"acme"}, Fingerprints: []string{"neg", "neg"}, Result: json.RawMessage("{}")}); err != nil {
+			return err
+		}
 		return tx.tx.Bucket(bucketNames).Put([]byte("ghost"), []byte("0000"))
 	})
 	if err != nil {
@@ -205,7 +210,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 	for _, p := range r.Problems {
 		got[p.Type+"/"+p.ID] = true
 	}
-	want := []string{"fingerprint/neg", "fingerprint/junk", "suite/ghost", "enrolment/acme2", "fingerprint/orphan", "answers/remote-1"}
+	want := []string{"fingerprint/neg", "fingerprint/junk", "suite/ghost", "enrolment/acme2", "fingerprint/orphan", "answers/remote-1", "audit/unpaired"}
 	for _, w := range want {
 		if !got[w] {
 			t.Errorf("Verify problems %+v miss %s", r.Problems, w)

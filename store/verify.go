@@ -136,6 +136,10 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				bad(TypeAudit, string(k), "stored under %q but its ID is %q", k, a.ID)
 			case !tx.HasFingerprint(a.Suspect):
 				bad(TypeAudit, string(k), "suspect fingerprint %q is missing", a.Suspect)
+			case len(a.Fingerprints) > 0 && len(a.Fingerprints) != len(a.Against):
+				// PutAudit refuses such a record; an import or an older
+				// writer must not slip one past verify.
+				bad(TypeAudit, string(k), "%d fingerprints for %d teachers", len(a.Fingerprints), len(a.Against))
 			default:
 				for _, fp := range a.Fingerprints {
 					if !tx.HasFingerprint(fp) {
