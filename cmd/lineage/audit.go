@@ -341,7 +341,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				// model's stored under this ID is not silently replaced.
 				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 					if errors.Is(err, store.ErrExists) {
-						return fmt.Errorf("--save: %w; choose another --name, or remove it with `lineage db rm fingerprint %s`", err, fp.ID)
+						return fmt.Errorf("--save: %w; remove it with `lineage db rm fingerprint %s` and rerun (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err, fp.ID)
 					}
 					return err
 				}

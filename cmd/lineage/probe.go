@@ -199,7 +199,10 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		return done(tx)
 	}); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("%w; choose another --name, or pass --replace", err)
+			// A remote model's answers stay journalled under this name
+			// (the journal is dropped only with the fingerprint stored):
+			// a rerun with --replace asks the model nothing again.
+			return fmt.Errorf("%w; pass --replace to store it over the old one (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err)
 		}
 		return err
 	}
