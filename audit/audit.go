@@ -492,15 +492,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	}
 	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc)}
 	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Half != store.HalfCalibration && ctl.Role != store.RoleReference {
-			continue
-		}
-		if !labelOnly && ctl.Role == store.RoleReference && compare.LabelOnly(c.Controls[i].P) {
-			// A reference fingerprinted through a label-only endpoint has
-			// no probabilities to compare with a full-output suspect's:
-			// as a one-hot model among soft ones it would stand for a
-			// population the suspect is not drawn from. It joins the
-			// label-only null only.
+		if !c.compared(i, labelOnly) {
 			continue
 		}
 		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
@@ -523,6 +515,20 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	}
 	c.refs[labelOnly] = r
 	return r, nil
+}
+
+// compared reports whether control i of the case is one that audits of
+// suspects with label-only (or full) outputs compare with: a calibration
+// control or a reference. A reference fingerprinted through a label-only
+// endpoint has no probabilities to compare with a full-output suspect's:
+// as a one-hot model among soft ones it would stand for a population the
+// suspect is not drawn from, so it joins the label-only null only.
+func (c *Case) compared(i int, labelOnly bool) bool {
+	ctl := c.Enrolment.Controls[i]
+	if ctl.Role == store.RoleReference {
+		return labelOnly || !compare.LabelOnly(c.Controls[i].P)
+	}
+	return ctl.Half == store.HalfCalibration
 }
 
 // vector returns a fingerprint's features and its informational

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
@@ -61,10 +60,7 @@ func LoadCase(tx *store.Tx, name string) (*Case, error) {
 func (c *Case) NullSize(labelOnly bool) int {
 	n := 0
 	for i, ctl := range c.Enrolment.Controls {
-		switch {
-		case ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration:
-			n++
-		case ctl.Role == store.RoleReference && (labelOnly || !compare.LabelOnly(c.Controls[i].P)):
+		if ctl.Role != store.RolePositive && c.compared(i, labelOnly) {
 			n++
 		}
 	}

@@ -76,10 +76,16 @@ func viewDBIfExists(ctx context.Context, g *globalOptions, fn func(tx *store.Tx)
 // command that only changes records (rm, reference add) must not leave a
 // new file behind when its --db is mistyped.
 func openExistingDB(g *globalOptions) (*store.Store, error) {
+	return openExistingWait(context.Background(), g, 0)
+}
+
+// openExistingWait is openExistingDB waiting up to timeout (0:
+// store.DefaultTimeout) for another process's lock, or until ctx is done.
+func openExistingWait(ctx context.Context, g *globalOptions, timeout time.Duration) (*store.Store, error) {
 	if _, err := os.Stat(g.dbPath()); errors.Is(err, fs.ErrNotExist) {
 		return openDB(g, true) // the read-only open's error names the missing file
 	}
-	return openDB(g, false)
+	return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, timeout))
 }
 
 // updateDB runs fn in one read-write transaction of an existing store
@@ -94,10 +100,7 @@ func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 // minutes of probing are not lost to a report that happens to be running.
 func commitDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
-		if _, err := os.Stat(g.dbPath()); errors.Is(err, fs.ErrNotExist) {
-			return openDB(g, true) // the read-only open's error names the missing file
-		}
-		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, commitTimeout))
+		return openExistingWait(ctx, g, commitTimeout)
 	}, fn)
 }
 
