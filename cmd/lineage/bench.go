@@ -35,6 +35,7 @@ type benchDetectOptions struct {
 	workers       int
 	teacherHidden string
 	controls      int
+	otherTeachers int
 	data          string
 	format        report.Format
 	noProgress    bool
@@ -80,6 +81,7 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.
 	f.IntVar(&o.workers, "workers", bench.DefaultWorkers, "models trained at once")
 	f.StringVar(&o.teacherHidden, "teacher-hidden", "", "hidden layers of the teacher, comma-separated (default 256,256; 64,64 with --quick)")
 	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: enroll's default)")
+	f.IntVar(&o.otherTeachers, "other-teachers", 0, "extra independent teachers whose students make the student-of-other negatives (0: 2, 1 with --quick)")
 	f.StringVar(&o.data, "data", "digits", "dataset of the teacher, the controls and the zoo (a built-in name or a CSV/IDX path)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
@@ -93,6 +95,9 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if o.controls < 0 {
 		return usageError{fmt.Errorf("--controls must not be negative, got %d", o.controls)}
 	}
+	if o.otherTeachers < 0 {
+		return usageError{fmt.Errorf("--other-teachers must not be negative, got %d", o.otherTeachers)}
+	}
 	hidden, err := parseLayerSizes("teacher-hidden", o.teacherHidden)
 	if err != nil {
 		return err
@@ -102,7 +107,7 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if err != nil {
 		return err
 	}
-	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden, Data: data}
+	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden, Data: data, OtherTeachers: o.otherTeachers}
 	opts.Enroll.Controls = o.controls
 	var bar *report.Steps
 	if !o.noProgress && isTerminal(stderr) {

@@ -31,6 +31,7 @@ func TestBenchDetectUsage(t *testing.T) {
 		{args: []string{"bench"}, want: "want a subcommand"},
 		{args: []string{"bench", "detect", "extra"}, want: "no arguments"},
 		{args: []string{"bench", "detect", "--workers", "0"}, want: "--workers must be at least 1"},
+		{args: []string{"bench", "detect", "--other-teachers", "-1"}, want: "--other-teachers must not be negative"},
 		{args: []string{"bench", "detect", "--teacher-hidden", "64,x"}, want: "not a positive layer size"},
 		{args: []string{"bench", "detect", "--format", "yaml"}, want: "format"},
 	}
