@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -64,6 +65,10 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	// missing is set while a writer's file lacks buckets (a store of an
+	// older schema): they are added by its first committed transaction,
+	// not at Open, and its read transactions see them empty.
+	missing atomic.Bool
 }
 
 // Open opens (read-write: creating if missing) the store at path.
@@ -293,8 +298,10 @@ func (s *Store) checkMeta() error {
 	})
 }
 
-// checkBuckets creates, for writers, buckets a store of an older schema
-// lacks; a reader cannot, and reports them.
+// checkBuckets looks for buckets a store of an older schema lacks. A
+// reader reports them. A writer notes them (Store.missing) and writes
+// nothing yet: its first committed transaction adds them, in that same
+// transaction, so a command that fails leaves the file as it found it.
 func (s *Store) checkBuckets() error {
 	missing := false
 	err := s.view(func(tx *bolt.Tx) error {
@@ -309,10 +316,8 @@ func (s *Store) checkBuckets() error {
 		}
 		return nil
 	})
-	if err != nil || !missing {
-		return err
-	}
-	return s.update(initBuckets)
+	s.missing.Store(err == nil && missing)
+	return err
 }
 
 // Path returns the file the store was opened from.

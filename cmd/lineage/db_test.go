@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 // runCLI runs the lineage command tree in-process.
@@ -168,5 +169,73 @@ func TestImportReadsBeforeOpening(t *testing.T) {
 		} else if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 			t.Errorf("a failed import into a new database left %d files", len(ents))
 		}
+	}
+}
+
+// storeWithAnswers makes a store holding one answers batch, job → data.
+func storeWithAnswers(t *testing.T, job, data string) string {
+	t.Helper()
+	path := newStore(t)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutAnswers(context.Background(), job, 0, []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestFailedWritesKeepOlderStore runs write commands that fail on a store
+// lacking a bucket, as one of an older schema does: each must leave the
+// file byte-identical (they used to add the bucket when they opened it,
+// before failing). A write that succeeds adds it.
+func TestFailedWritesKeepOlderStore(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	path := storeWithAnswers(t, "job-a", "a")
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("audits")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	export := func(name, job, data string) string {
+		out := filepath.Join(dir, name)
+		if _, stderr, code := runCLI(t, "--db", storeWithAnswers(t, job, data), "db", "export", out); code != 0 {
+			t.Fatalf("export: %s", stderr)
+		}
+		return out
+	}
+	other, conflict := export("other.jsonl", "job-b", "b"), export("conflict.jsonl", "job-a", "not a")
+	before := fileSum(t, path)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"db", "import", other}, "the database holds 1 records; pass --merge"},
+		{[]string{"db", "import", conflict, "--merge"}, "job-a"},
+		{[]string{"db", "rm", "audit", "nothing"}, "not found"},
+	} {
+		_, stderr, code := runCLI(t, append([]string{"--db", path}, tt.args...)...)
+		if code != exitError || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, exitError, tt.want)
+		}
+		if fileSum(t, path) != before {
+			t.Fatalf("%v failed and changed the database", tt.args)
+		}
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "db", "import", other, "--merge"); code != 0 {
+		t.Fatalf("import --merge of new records: exit %d, %s", code, stderr)
+	}
+	if out, stderr, code := runCLI(t, "--db", path, "db", "verify"); code != 0 {
+		t.Errorf("verify after a successful write: exit %d\n%s%s", code, out, stderr)
 	}
 }
