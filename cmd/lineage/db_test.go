@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -237,5 +239,46 @@ func TestFailedWritesKeepOlderStore(t *testing.T) {
 	}
 	if out, stderr, code := runCLI(t, "--db", path, "db", "verify"); code != 0 {
 		t.Errorf("verify after a successful write: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestStaleTempsRemoved leaves beside an export's target and a new
+// database what forced exits of db export and db import leave (temporaries
+// holding data, no lock) and one another process is writing (locked): the
+// next export and import remove the first and keep the second.
+func TestStaleTempsRemoved(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write(".case.jsonl.tmp123", `{"type":"store"`)
+	write(".copy.db.tmp3k9z", strings.Repeat("\x00", 4096))
+	live, err := os.OpenFile(write(".case.jsonl.tmp456", `{"type":"store"}`), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := tmpfile.Lock(live); err != nil {
+		t.Fatal(err)
+	}
+	export := filepath.Join(dir, "case.jsonl")
+	if _, stderr, code := runCLI(t, "--db", storeWithAnswers(t, "job", "a"), "db", "export", export); code != 0 {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--db", filepath.Join(dir, "copy.db"), "db", "import", export); code != 0 {
+		t.Fatalf("import: exit %d, %s", code, stderr)
+	}
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if want := []string{".case.jsonl.tmp456", "case.jsonl", "copy.db"}; !slices.Equal(left, want) {
+		t.Errorf("directory holds %q, want %q", left, want)
 	}
 }
