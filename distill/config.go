@@ -145,8 +145,17 @@ type Config struct {
 	// data and teacher; the result is bit-identical to an uninterrupted run.
 	Resume bool `json:"-"`
 	// Progress, when set, is called after every epoch from Train's
-	// goroutine.
+	// goroutine, once that epoch's checkpoint is written.
 	Progress func(EpochStats) `json:"-"`
+	// OnResume, when set, is called once from Train's goroutine when Train
+	// continues from a checkpoint, before training on, with the epochs the
+	// checkpoint had completed (what Result.History begins with). A
+	// process killed between an epoch's checkpoint and its Progress call
+	// has reported one epoch fewer than the checkpoint holds, so a caller
+	// keeping its own record of the epochs (a log written from Progress)
+	// rebuilds it from history here. An error it returns stops Train
+	// before any training and is returned as it is.
+	OnResume func(history []EpochStats) error `json:"-"`
 
 	// stepHook is called after every optimizer step (tests only).
 	stepHook func(step int64)

@@ -14,8 +14,8 @@
 // Epochs epochs of shuffled mini-batches: forward, loss (Objective),
 // backward, gradient clipping (ClipGlobalNorm), optimizer step (Optimizer)
 // with the learning rate of the Schedule. After every epoch it evaluates
-// the validation split, calls Config.Progress with EpochStats and writes a
-// checkpoint.
+// the validation split, writes a checkpoint and calls Config.Progress with
+// EpochStats.
 //
 // By default the returned student has the LAST epoch's weights (figures
 // are then not tuned on validation); Config.RestoreBest returns the best
@@ -46,7 +46,11 @@
 // It holds the student, optimizer state, the shuffle RNG state, the epoch and
 // batch position, the history and the cached transfer set and teacher
 // outputs, so Config.Resume continues without querying the teacher again and
-// ends with bit-identical weights to an uninterrupted run.
+// ends with bit-identical weights to an uninterrupted run. Progress is
+// called after the epoch's checkpoint, so a process killed in between has
+// reported one epoch fewer than it saved; Config.OnResume hands the resumed
+// run the checkpoint's history, from which a caller's own per-epoch record
+// can be rebuilt.
 //
 // # Defaults
 //

@@ -113,6 +113,11 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 			resumed = true
+			if cfg.OnResume != nil {
+				if err := cfg.OnResume(slices.Clone(r.st.History)); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if !resumed {

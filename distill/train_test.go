@@ -180,9 +180,30 @@ func TestResume(t *testing.T) {
 		ct := &countingModel{Model: teacher}
 		cfg = smallConfig(sp, ct)
 		cfg.CheckpointPath, cfg.Resume = path, true
+		// The checkpoint's history handed to OnResume and the epochs
+		// Progress reports after it are every epoch once, in order.
+		var seen []EpochStats
+		cfg.OnResume = func(h []EpochStats) error {
+			if seen != nil {
+				t.Errorf("stop at %d: OnResume called twice", stopAt)
+			}
+			seen = append([]EpochStats{}, h...)
+			return nil
+		}
+		cfg.Progress = func(s EpochStats) { seen = append(seen, s) }
 		got, err := Train(context.Background(), cfg)
 		if err != nil {
 			t.Fatalf("stop at %d: resume: %v", stopAt, err)
+		}
+		if len(seen) != len(want.History) {
+			t.Errorf("stop at %d: OnResume and Progress reported %d epochs, want %d", stopAt, len(seen), len(want.History))
+		}
+		for i := range min(len(seen), len(want.History)) {
+			g, w := seen[i], want.History[i]
+			g.Elapsed, w.Elapsed = 0, 0
+			if g != w {
+				t.Errorf("stop at %d: epoch %d reported as %+v, want %+v", stopAt, i+1, g, w)
+			}
 		}
 		if !got.Resumed || ct.rows.Load() != 0 {
 			t.Errorf("stop at %d: resumed %v, teacher rows queried %d; want true, 0", stopAt, got.Resumed, ct.rows.Load())
@@ -194,6 +215,14 @@ func TestResume(t *testing.T) {
 			t.Errorf("stop at %d: steps %d queries %d epochs %d, want %d %d %d", stopAt,
 				got.Steps, got.Queries, len(got.History), want.Steps, want.Queries, len(want.History))
 		}
+		// An OnResume error stops the resumed run before it trains.
+		boom := errors.New("boom")
+		cfg.OnResume = func([]EpochStats) error { return boom }
+		cfg.Progress = func(EpochStats) { t.Errorf("stop at %d: trained on after OnResume failed", stopAt) }
+		if _, err := Train(context.Background(), cfg); err != boom {
+			t.Errorf("stop at %d: OnResume failing: error %v, want its error", stopAt, err)
+		}
+		cfg.OnResume, cfg.Progress = nil, nil
 		// A different configuration must not resume from this checkpoint.
 		cfg.Seed++
 		if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {

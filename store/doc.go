@@ -24,5 +24,8 @@
 // the bbolt meta pages itself before handing the file to bbolt, returns
 // ErrLocked instead of waiting forever when another process holds the
 // file, and ErrSchema for stores written by a newer lineage. Read-only
-// stores never modify the file.
+// stores never modify the file. A store of an older schema, lacking
+// buckets, is refused read-only (ErrCorrupt, naming the bucket); a writer
+// reads the buckets as empty and adds them in its first committed
+// transaction, so a command that fails leaves the file byte-identical.
 package store

@@ -11,11 +11,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/probe"
+	bolt "go.etcd.io/bbolt"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -441,5 +444,50 @@ func TestCreate(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("directory holds %d files, want the store alone", len(ents))
+	}
+}
+
+// TestCreateRemovesStaleTemps leaves what forced exits leave beside a
+// store being created (a complete temporary, an empty one) and one a live
+// Create is writing (bbolt's lock held): Create removes the first alone,
+// and its own temporary is safe from another's clean-up while fn runs.
+func TestCreateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	tmp := func(suffix string) string { return filepath.Join(dir, ".new.db.tmp"+suffix) }
+	stale, err := bolt.Open(tmp("stale1"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Close()
+	live, err := bolt.Open(tmp("live2"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := os.WriteFile(tmp("3"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = Create(ctx, path, func(s *Store) error {
+		if got := tmpfile.RemoveStale(dir, tmpfile.Match("new.db")); got != nil {
+			t.Errorf("a clean-up while Create runs removed %q", got)
+		}
+		populate(t, s)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if want := []string{".new.db.tmp3", ".new.db.tmplive2", "new.db"}; !slices.Equal(left, want) {
+		t.Errorf("directory holds %q after Create, want %q", left, want)
+	}
+	s := openTest(t, path, true)
+	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
+		t.Errorf("created store: %+v, %v", r, err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -64,6 +66,10 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	// missing is set while a writer's file lacks buckets (a store of an
+	// older schema): they are added by its first committed transaction,
+	// not at Open, and its read transactions see them empty.
+	missing atomic.Bool
 }
 
 // Open opens (read-write: creating if missing) the store at path.
@@ -208,11 +214,14 @@ func create(path string) error {
 // Create makes a new store at path holding what fn puts in it, atomically:
 // the store is built and filled under a temporary name in path's
 // directory, and linked into place only once fn has succeeded, so that a
-// failure of fn, an interrupt or a crash leaves no file at path (a crash
-// may leave the temporary, ".BASE.tmp…"). fn must not close the store.
-// When path exists, or appears while fn runs, Create creates nothing and
-// returns an error wrapping fs.ErrExist; fn's own errors are returned as
-// they are.
+// failure of fn, an interrupt or a crash leaves no file at path. A forced
+// exit may leave the temporary (".BASE.tmp…"); Create removes those no
+// live process is writing (see internal/tmpfile: bbolt holds its lock on a
+// temporary until after it is linked into place) before it makes its own.
+// fn must not close the store. When path exists, or appears while fn runs,
+// Create creates nothing and returns an error wrapping fs.ErrExist; fn's
+// own errors are returned as they are. (An error closing the store once it
+// is linked into place is returned with the store left there, complete.)
 func Create(ctx context.Context, path string, fn func(*Store) error) error {
 	wrap := func(err error) error { return fmt.Errorf("create store %q: %w", path, err) }
 	if _, err := os.Lstat(path); err == nil {
@@ -223,7 +232,9 @@ func Create(ctx context.Context, path string, fn func(*Store) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	tmpfile.RemoveStale(dir, tmpfile.Match(base))
+	tmp := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -235,12 +246,22 @@ func Create(ctx context.Context, path string, fn func(*Store) error) error {
 	} else {
 		err = fn(s)
 	}
+	if err == nil {
+		// Linked while bbolt still holds its lock on the temporary, so
+		// that another Create never takes it for a stale one; every
+		// transaction is committed and synced, and closing writes nothing.
+		err = link(tmp, path)
+	}
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = wrap(cerr)
 	}
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+// link puts the finished store tmp in place at path, failing with an error
+// wrapping fs.ErrExist when path exists.
+func link(tmp, path string) error {
+	wrap := func(err error) error { return fmt.Errorf("create store %q: %w", path, err) }
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return wrap(err)
@@ -293,8 +314,10 @@ func (s *Store) checkMeta() error {
 	})
 }
 
-// checkBuckets creates, for writers, buckets a store of an older schema
-// lacks; a reader cannot, and reports them.
+// checkBuckets looks for buckets a store of an older schema lacks. A
+// reader reports them. A writer notes them (Store.missing) and writes
+// nothing yet: its first committed transaction adds them, in that same
+// transaction, so a command that fails leaves the file as it found it.
 func (s *Store) checkBuckets() error {
 	missing := false
 	err := s.view(func(tx *bolt.Tx) error {
@@ -309,10 +332,8 @@ func (s *Store) checkBuckets() error {
 		}
 		return nil
 	})
-	if err != nil || !missing {
-		return err
-	}
-	return s.update(initBuckets)
+	s.missing.Store(err == nil && missing)
+	return err
 }
 
 // Path returns the file the store was opened from.

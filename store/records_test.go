@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -263,8 +264,10 @@ func TestDecodeSuiteKinds(t *testing.T) {
 	}
 }
 
-// TestOpenMissingBucket opens a store a bucket was deleted from: a reader
-// reports it, a writer recreates it.
+// TestOpenMissingBucket opens a store a bucket was deleted from, as one of
+// an older schema lacks it: a reader reports it; a writer reads it as
+// empty and leaves the file byte-identical until a write commits, which
+// recreates it.
 func TestOpenMissingBucket(t *testing.T) {
 	path := tempPath(t)
 	s := openTest(t, path, false)
@@ -276,9 +279,52 @@ func TestOpenMissingBucket(t *testing.T) {
 	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `bucket "answers" is missing`) {
 		t.Errorf("read-only open: error = %v, want the missing bucket named", err)
 	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := openTest(t, path, false)
 	if r, err := w.Verify(ctx); err != nil || !r.OK() {
-		t.Errorf("Verify after a writer reopened it = %+v, %v", r, err)
+		t.Errorf("Verify by a writer = %+v, %v", r, err)
+	}
+	if a, err := w.Answers(ctx, "job"); err != nil || a != nil {
+		t.Errorf("Answers by a writer = %v, %v; want none", a, err)
+	}
+	boom := errors.New("boom")
+	if err := w.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutAnswers("job", 0, []byte("x")); err != nil {
+			return err
+		}
+		return boom
+	}); err != boom {
+		t.Errorf("failing Update = %v, want its error", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Error("a writer that committed nothing changed the file")
+	}
+	if ro, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("read-only open after a failed write: error = %v, want the bucket still missing", err)
+		if err == nil {
+			ro.Close()
+		}
+	}
+	w = openTest(t, path, false)
+	if err := w.PutAnswers(ctx, "job", 0, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.PutAnswers(ctx, "job", 1, []byte("y")); err != nil { // after the bucket was added
+		t.Fatal(err)
+	}
+	w.Close()
+	r := openTest(t, path, true)
+	if a, err := r.Answers(ctx, "job"); err != nil || len(a) != 2 {
+		t.Errorf("Answers after a committed write = %v, %v; want 2 batches", a, err)
+	}
+	if rep, err := r.Verify(ctx); err != nil || !rep.OK() {
+		t.Errorf("Verify after a committed write = %+v, %v", rep, err)
 	}
 }
 

@@ -33,7 +33,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
-// View runs fn in one read-only transaction seeing a consistent snapshot.
+// View runs fn in one read-only transaction seeing a consistent snapshot;
+// nothing fn does is ever committed.
 func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -43,16 +44,45 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 
 // update and view run bbolt transactions, turning bbolt panics and memory
 // faults on damaged files into ErrCorrupt errors.
+//
+// On a writer's store that lacks buckets (Store.missing), update adds them
+// in the same transaction as fn's writes, so they are committed with those
+// or not at all, and view runs fn in a read-write transaction that adds
+// them and is rolled back, never committed: fn sees them empty, and the
+// file stays as it is until a write succeeds.
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.guard(&err)
-	return s.db.Update(fn)
+	if !s.missing.Load() {
+		return s.db.Update(fn)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := initBuckets(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		s.missing.Store(false)
+	}
+	return err
 }
 
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.guard(&err)
-	return s.db.View(fn)
+	if !s.missing.Load() {
+		return s.db.View(fn)
+	}
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := initBuckets(tx); err != nil {
+		return err
+	}
+	return fn(tx)
 }
 
 // guard must be deferred; it turns a panic into an ErrCorrupt error.

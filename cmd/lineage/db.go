@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -248,28 +249,43 @@ holds the enrolments' watermark keys.`,
 }
 
 // writeFileAtomic writes path through a temporary file renamed into place,
-// readable by its owner only: an export holds the watermark keys.
+// readable by its owner only: an export holds the watermark keys. The
+// temporary is locked (internal/tmpfile) from before its first byte until
+// it is renamed, so that the stale temporaries of forced exits, which this
+// removes first, are told from those another process is writing.
 func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	tmpfile.RemoveStale(dir, tmpfile.Match(base))
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
 		return err
 	}
+	renamed := false
 	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+		if !renamed {
+			os.Remove(f.Name()) // while still locked
+		}
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
 		}
 	}()
+	if err = tmpfile.Lock(f); err != nil {
+		return err
+	}
 	if err = fn(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(0o600); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
+	if err = f.Sync(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	renamed = true
+	return nil
 }
 
 func newDBImportCommand(g *globalOptions) *cobra.Command {

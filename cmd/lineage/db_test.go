@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 // runCLI runs the lineage command tree in-process.
@@ -168,5 +171,114 @@ func TestImportReadsBeforeOpening(t *testing.T) {
 		} else if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 			t.Errorf("a failed import into a new database left %d files", len(ents))
 		}
+	}
+}
+
+// storeWithAnswers makes a store holding one answers batch, job → data.
+func storeWithAnswers(t *testing.T, job, data string) string {
+	t.Helper()
+	path := newStore(t)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutAnswers(context.Background(), job, 0, []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestFailedWritesKeepOlderStore runs write commands that fail on a store
+// lacking a bucket, as one of an older schema does: each must leave the
+// file byte-identical (they used to add the bucket when they opened it,
+// before failing). A write that succeeds adds it.
+func TestFailedWritesKeepOlderStore(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	path := storeWithAnswers(t, "job-a", "a")
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("audits")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	export := func(name, job, data string) string {
+		out := filepath.Join(dir, name)
+		if _, stderr, code := runCLI(t, "--db", storeWithAnswers(t, job, data), "db", "export", out); code != 0 {
+			t.Fatalf("export: %s", stderr)
+		}
+		return out
+	}
+	other, conflict := export("other.jsonl", "job-b", "b"), export("conflict.jsonl", "job-a", "not a")
+	before := fileSum(t, path)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"db", "import", other}, "the database holds 1 records; pass --merge"},
+		{[]string{"db", "import", conflict, "--merge"}, "job-a"},
+		{[]string{"db", "rm", "audit", "nothing"}, "not found"},
+	} {
+		_, stderr, code := runCLI(t, append([]string{"--db", path}, tt.args...)...)
+		if code != exitError || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, exitError, tt.want)
+		}
+		if fileSum(t, path) != before {
+			t.Fatalf("%v failed and changed the database", tt.args)
+		}
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "db", "import", other, "--merge"); code != 0 {
+		t.Fatalf("import --merge of new records: exit %d, %s", code, stderr)
+	}
+	if out, stderr, code := runCLI(t, "--db", path, "db", "verify"); code != 0 {
+		t.Errorf("verify after a successful write: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestStaleTempsRemoved leaves beside an export's target and a new
+// database what forced exits of db export and db import leave (temporaries
+// holding data, no lock) and one another process is writing (locked): the
+// next export and import remove the first and keep the second.
+func TestStaleTempsRemoved(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write(".case.jsonl.tmp123", `{"type":"store"`)
+	write(".copy.db.tmp3k9z", strings.Repeat("\x00", 4096))
+	live, err := os.OpenFile(write(".case.jsonl.tmp456", `{"type":"store"}`), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := tmpfile.Lock(live); err != nil {
+		t.Fatal(err)
+	}
+	export := filepath.Join(dir, "case.jsonl")
+	if _, stderr, code := runCLI(t, "--db", storeWithAnswers(t, "job", "a"), "db", "export", export); code != 0 {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--db", filepath.Join(dir, "copy.db"), "db", "import", export); code != 0 {
+		t.Fatalf("import: exit %d, %s", code, stderr)
+	}
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if want := []string{".case.jsonl.tmp456", "case.jsonl", "copy.db"}; !slices.Equal(left, want) {
+		t.Errorf("directory holds %q, want %q", left, want)
 	}
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,4 +164,134 @@ func startServe(t *testing.T, dir string, env []string, args ...string) (string,
 		t.Fatalf("serve: %v", err)
 	}
 	return strings.TrimSpace(strings.TrimPrefix(line, "listening on ")), log
+}
+
+// TestKillTrainLog kills train --log with SIGKILL part-way and puts the log
+// in the state a kill between an epoch's checkpoint and its log line
+// leaves (that epoch's line missing, or half written), then resumes: the
+// log must list every epoch once, in order, with the figures of an
+// uninterrupted run. The old resume appended to the log and lost the
+// epoch.
+func TestKillTrainLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	const epochs = 25
+	targs := []string{"train", "--hidden", "256,256", "--epochs", strconv.Itoa(epochs), "--out", "r.lnm",
+		"--log", "r.log", "--resume", "--no-progress"}
+	logPath, ckpt := filepath.Join(dir, "r.log"), filepath.Join(dir, "r.lnm.ckpt")
+	c := lineageCmd(t, dir, targs...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(logPath)
+		if bytes.Count(b, []byte("\n")) >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Process.Signal(syscall.SIGKILL)
+	c.Wait()
+	done := checkpointEpochs(t, ckpt)
+	if done < 2 || done >= epochs {
+		t.Fatalf("the killed run's checkpoint holds %d epochs; want a partial run of %d", done, epochs)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) < done {
+		t.Fatalf("the killed run logged %d epochs, its checkpoint holds %d", len(lines)-1, done)
+	}
+	for _, cut := range []string{"", lines[done-1][:len(lines[done-1])/2]} {
+		// Epoch done's line lost or half written; its checkpoint saved.
+		if err := os.WriteFile(logPath, []byte(strings.Join(lines[:done-1], "")+cut), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		keep, err := os.ReadFile(ckpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOK(t, dir, targs...)
+		checkLog(t, logPath, epochs)
+		if err := os.WriteFile(ckpt, keep, 0o644); err != nil { // for the next cut
+			t.Fatal(err)
+		}
+	}
+	// An uninterrupted run logs the same figures.
+	resumed, _ := os.ReadFile(logPath)
+	fresh := []string{"train", "--hidden", "256,256", "--epochs", strconv.Itoa(epochs), "--out", "f.lnm", "--log", "f.log", "--no-progress"}
+	runOK(t, dir, fresh...)
+	want, _ := os.ReadFile(filepath.Join(dir, "f.log"))
+	if g, w := dropElapsed(t, resumed), dropElapsed(t, want); g != w {
+		t.Errorf("resumed run's log differs from an uninterrupted run's (elapsed_s aside):\n%s\nwant\n%s", g, w)
+	}
+}
+
+// checkpointEpochs reads the number of completed epochs from the header of
+// the training checkpoint at path (distill/checkpoint.go: 8 magic bytes, a
+// uint32 LE header length, the JSON header).
+func checkpointEpochs(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 12 {
+		t.Fatalf("checkpoint %s: %d bytes", path, len(b))
+	}
+	n := int(binary.LittleEndian.Uint32(b[8:12]))
+	var h struct {
+		Epoch int `json:"epoch"`
+	}
+	if 12+n > len(b) || json.Unmarshal(b[12:12+n], &h) != nil {
+		t.Fatalf("checkpoint %s: unreadable header", path)
+	}
+	return h.Epoch
+}
+
+// checkLog checks that the --log file at path holds the lines of epochs
+// 1..n, in order.
+func checkLog(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var s struct {
+			Epoch int `json:"epoch"`
+		}
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		got = append(got, s.Epoch)
+	}
+	for i, e := range got {
+		if e != i+1 || len(got) != n {
+			t.Fatalf("log epochs %v, want 1 to %d once each", got, n)
+		}
+	}
+}
+
+// dropElapsed returns the JSON lines of a --log without their elapsed_s,
+// the one figure that differs between runs.
+func dropElapsed(t *testing.T, b []byte) string {
+	t.Helper()
+	var out strings.Builder
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		delete(m, "elapsed_s")
+		j, _ := json.Marshal(m)
+		out.Write(append(j, '\n'))
+	}
+	return out.String()
 }

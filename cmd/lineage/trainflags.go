@@ -69,7 +69,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.BoolVar(&o.restoreBest, "restore-best", false, "keep the weights of the best validation epoch instead of the last")
 	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file written every epoch (default OUT.ckpt)")
 	f.BoolVar(&o.resume, "resume", false, "resume from the checkpoint if it exists")
-	f.StringVar(&o.logPath, "log", "", "write one JSON line per epoch to this file (appended to when --resume continues from a checkpoint)")
+	f.StringVar(&o.logPath, "log", "", "write one JSON line per epoch to this file (with --resume, rewritten from the checkpoint's epochs, so every epoch appears once)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 }
 
@@ -207,35 +207,29 @@ func isTerminal(w io.Writer) bool {
 // then saves the model to out. On cancellation the checkpoint is kept and
 // no model file is written.
 func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg distill.Config, desc string) (*distill.Result, error) {
-	var logw *os.File
+	var elog *epochLog
 	if o.logPath != "" {
-		// A run resumed from a checkpoint continues the log of the run
-		// it resumes (one line per epoch it completed) instead of
-		// truncating it.
-		flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if cfg.Resume && fileExists(cfg.CheckpointPath) {
-			flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		elog = &epochLog{path: o.logPath}
+		defer elog.close()
+		// A run that resumes from a checkpoint rewrites the log from the
+		// checkpoint's history (OnResume); until then the log of the run
+		// it resumes is left alone, in case the checkpoint is refused.
+		if !cfg.Resume || !fileExists(cfg.CheckpointPath) {
+			if err := elog.start(nil); err != nil {
+				return nil, err
+			}
 		}
-		f, err := os.OpenFile(o.logPath, flag, 0o666)
-		if err != nil {
-			return nil, fmt.Errorf("open log: %w", err)
-		}
-		defer f.Close()
-		logw = f
+		cfg.OnResume = elog.start
 	}
 	epochs := cfg.Epochs
 	if epochs == 0 {
 		epochs = distill.DefaultEpochs
 	}
 	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
-	var logErr error
 	cfg.Progress = func(s distill.EpochStats) {
 		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %.4f", desc, s.Epoch, s.Epochs, s.TrainLoss, s.ValAccuracy))
 		bar.Add(1)
-		if logw != nil && logErr == nil {
-			b, _ := json.Marshal(s)
-			_, logErr = logw.Write(append(b, '\n'))
-		}
+		elog.add(s)
 	}
 	res, err := distill.Train(ctx, cfg)
 	bar.Finish()
@@ -249,14 +243,82 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		}
 		return nil, configError(err)
 	}
-	if logErr != nil {
-		return nil, fmt.Errorf("write log %q: %w", o.logPath, logErr)
+	if err := elog.close(); err != nil {
+		return nil, err
 	}
 	if err := saveModel(o.out, res.Student); err != nil {
 		return nil, err
 	}
 	_ = os.Remove(cfg.CheckpointPath)
 	return res, nil
+}
+
+// epochLog is the --log file: one JSON line per completed epoch, every
+// epoch once and in order. distill.Train checkpoints an epoch before it
+// reports it, so a process killed in between leaves the log an epoch
+// behind its checkpoint; a resumed run therefore rewrites the log from the
+// checkpoint's history instead of appending to what is there.
+type epochLog struct {
+	path string
+	f    *os.File
+	err  error // the first write error; later lines are dropped
+}
+
+// start (re)writes the log: the file is truncated and holds the lines of
+// history, the epochs a resumed checkpoint completed (none for a fresh run).
+func (l *epochLog) start(history []distill.EpochStats) error {
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if l.err != nil {
+		l.f = nil
+		return fmt.Errorf("open log: %w", l.err)
+	}
+	for _, s := range history {
+		l.add(s)
+	}
+	if l.err != nil {
+		return fmt.Errorf("write log %q: %w", l.path, l.err)
+	}
+	return nil
+}
+
+// add appends the line of epoch s; a nil l does nothing. The log is
+// started afresh if a resume that was expected did not happen (the
+// checkpoint disappeared before Train read it).
+func (l *epochLog) add(s distill.EpochStats) {
+	if l == nil || l.err != nil {
+		return
+	}
+	if l.f == nil {
+		if l.start(nil) != nil {
+			return // l.err holds why
+		}
+	}
+	b, err := json.Marshal(s)
+	if err == nil {
+		_, err = l.f.Write(append(b, '\n'))
+	}
+	l.err = err
+}
+
+// close closes the file and returns the first error opening or writing
+// it; a nil l does nothing. It may be called again.
+func (l *epochLog) close() error {
+	if l == nil {
+		return nil
+	}
+	if l.f != nil {
+		if err := l.f.Close(); err != nil && l.err == nil {
+			l.err = err
+		}
+		l.f = nil
+	}
+	if l.err != nil {
+		return fmt.Errorf("write log %q: %w", l.path, l.err)
+	}
+	return nil
 }
 
 func saveModel(path string, m *model.MLP) error {

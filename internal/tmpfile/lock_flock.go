@@ -1,0 +1,47 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package tmpfile
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Lock takes an exclusive advisory lock on f, waiting for another holder
+// (RemoveStale holds one for a moment); closing f releases it. A writer
+// locks its temporary before writing to it and closes it only once the
+// temporary is renamed into place or removed.
+func Lock(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			if err != nil {
+				return fmt.Errorf("lock %s: %w", f.Name(), err)
+			}
+			return nil
+		}
+	}
+}
+
+// removeIfStale removes path when it is a regular file holding data whose
+// lock can be taken at once, and reports whether it did.
+func removeIfStale(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false // a live writer's
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return false
+	}
+	// Remove the file locked, not one put under its name since.
+	if cur, err := os.Lstat(path); err != nil || !os.SameFile(st, cur) {
+		return false
+	}
+	return os.Remove(path) == nil
+}

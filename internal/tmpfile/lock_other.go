@@ -1,0 +1,13 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package tmpfile
+
+import "os"
+
+// Lock does nothing here: this system has no flock, so RemoveStale cannot
+// tell a live writer's temporary from a stale one and removes none.
+func Lock(f *os.File) error { return nil }
+
+// removeIfStale never removes a file where advisory locks are not
+// available.
+func removeIfStale(path string) bool { return false }

@@ -1,0 +1,61 @@
+// Package tmpfile tells the temporary files of interrupted atomic writes
+// from those a live process is still writing, and removes the first.
+//
+// An atomic write builds its output under a temporary name beside the
+// target (".BASE.tmp" and a random suffix of digits and lower-case
+// letters) and renames or links it into place; a forced exit (a second
+// Ctrl-C, SIGKILL, a crash) leaves the temporary behind. A writer that
+// follows this package's protocol holds an exclusive advisory lock (flock)
+// on its temporary from before its first byte until the temporary has
+// been put in place or removed: Lock for a plain file, bbolt's own lock for
+// a database file it opens read-write. RemoveStale removes only temporaries
+// whose lock it can take at once and that hold data, so it never takes
+// the temporary of a live writer: an empty one may be a writer's that has
+// not locked it yet, and is left.
+package tmpfile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Match returns a predicate for the names of target base's temporaries:
+// "." + base + ".tmp" followed by one or more digits or lower-case ASCII
+// letters (os.CreateTemp's "*" and strconv.FormatUint(n, 36) both give
+// such suffixes).
+func Match(base string) func(name string) bool {
+	prefix := "." + base + ".tmp"
+	return func(name string) bool {
+		if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
+			return false
+		}
+		for _, c := range name[len(prefix):] {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// RemoveStale removes the stale temporaries among the files of dir whose
+// names match: regular files that hold data and whose lock no process
+// holds. It is best-effort (a file it cannot open, lock or remove is left)
+// and returns the paths it removed. Where advisory locks are not available
+// it removes nothing.
+func RemoveStale(dir string, match func(name string) bool) []string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !match(e.Name()) {
+			continue
+		}
+		if p := filepath.Join(dir, e.Name()); removeIfStale(p) {
+			removed = append(removed, p)
+		}
+	}
+	return removed
+}
