@@ -123,7 +123,8 @@ type TeacherResult struct {
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α, counted from their stored
 	// p-values (−1 when the enrolment report has neither those nor a rate
-	// at α; a non-significant suspect is then INCONCLUSIVE).
+	// at α, or the rate has no controls to count; a non-significant
+	// suspect is then INCONCLUSIVE). JSON writes an unknown rate as null.
 	TPR float64 `json:"calibration_tpr"`
 	FPR float64 `json:"calibration_fpr"`
 }

@@ -193,7 +193,8 @@ func (r *EnrolReport) CompositionString() string {
 // calibrationRates returns the TPR and FPR the enrolment's calibration
 // controls had at alpha: counted from their stored p-values when the report
 // has them (any alpha), else read from its Rates when one was measured at
-// alpha, else −1 for unknown (also for a role without controls).
+// alpha, else −1 for unknown (also for a role without controls, whose
+// rate is NaN).
 func calibrationRates(cal compare.Calibration, alpha float64) (tpr, fpr float64) {
 	if len(cal.PosP) > 0 || len(cal.NegP) > 0 {
 		r := compare.RatesOf(cal.PosP, cal.NegP, []float64{alpha})[0]
@@ -201,7 +202,7 @@ func calibrationRates(cal compare.Calibration, alpha float64) (tpr, fpr float64)
 	}
 	for _, r := range cal.Rates {
 		if r.Alpha == alpha {
-			return r.TPR, r.FPR
+			return unknownIfNaN(r.TPR), unknownIfNaN(r.FPR)
 		}
 	}
 	return -1, -1

@@ -6,6 +6,7 @@ package audit
 
 import (
 	"encoding/json"
+	"math"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
@@ -67,13 +68,14 @@ type teacherResultJSON struct {
 }
 
 // MarshalJSON writes a TeacherResult with NaN and infinite numbers (no
-// effect size when nothing was tested, say) as null.
+// effect size when nothing was tested, say) as null, and an unknown
+// calibration rate (−1, see [TeacherResult.TPR]) as null too.
 func (t TeacherResult) MarshalJSON() ([]byte, error) {
 	w := teacherResultJSON{Teacher: t.Teacher, Suite: t.Suite, Verdict: t.Verdict, Reason: t.Reason,
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, Nearest: t.Nearest,
-		TPR: jsonnum.Float(t.TPR), FPR: jsonnum.Float(t.FPR)}
+		TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR)}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -84,7 +86,9 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a TeacherResult, reading null numbers (NaN or ±Inf
-// when the result was written) back as NaN rather than 0.
+// when the result was written) back as NaN rather than 0, and a null
+// calibration rate back as −1, unknown. The −1 that older results were
+// written with reads as −1 too, so stored audits keep their meaning.
 func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 	var w teacherResultJSON
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -94,7 +98,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, Nearest: w.Nearest,
-		TPR: float64(w.TPR), FPR: float64(w.FPR)}
+		TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR)}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {
@@ -102,4 +106,22 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// rateJSON is a calibration rate's JSON form: the rate, or null when it is
+// unknown (negative or NaN).
+func rateJSON(v float64) jsonnum.Float {
+	if !(v >= 0) {
+		return jsonnum.Float(math.NaN())
+	}
+	return jsonnum.Float(v)
+}
+
+// rateOfJSON reads a calibration rate back: null (and any negative value,
+// such as the −1 older results were written with) is −1, unknown.
+func rateOfJSON(v jsonnum.Float) float64 {
+	if !(v >= 0) {
+		return -1
+	}
+	return float64(v)
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/compare"
 )
 
 // TestJSONFormsMatch checks that the JSON forms list the same fields, with
@@ -45,7 +47,7 @@ func TestTeacherResultJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("Unmarshal(%s): %v", b, err)
 	}
-	if !math.IsNaN(got.EffectSize) || !math.IsNaN(got.Temperature) || got.PValue != 1 || got.TPR != -1 ||
+	if !math.IsNaN(got.EffectSize) || !math.IsNaN(got.Temperature) || got.PValue != 1 || got.TPR != -1 || got.FPR != -1 ||
 		got.PerKind["data"] != 0.75 || got.Teacher != "acme" || got.Verdict != Inconclusive {
 		t.Errorf("round trip via %s: got %+v", b, got)
 	}
@@ -53,5 +55,103 @@ func TestTeacherResultJSON(t *testing.T) {
 	b, _ = json.Marshal(TeacherResult{EffectSize: 1.5})
 	if s := string(b); !json.Valid(b) || strings.Contains(s, "fitted_temperature") || !strings.Contains(s, `"effect_size":1.5`) {
 		t.Errorf("Marshal(TeacherResult{EffectSize: 1.5}) = %s", s)
+	}
+}
+
+// TestTeacherResultRatesJSON checks that an unknown calibration rate (−1
+// in memory) is written as null, like every other unknown number (it was
+// written as -1), and read back as −1, which the verdict and the audit
+// table take for unknown; a known rate, 0 included, is written as itself;
+// and a result written by an older version, with -1, still reads as −1.
+func TestTeacherResultRatesJSON(t *testing.T) {
+	for _, tt := range []struct {
+		tpr, fpr float64
+		want     string
+	}{
+		{-1, -1, `"calibration_tpr":null,"calibration_fpr":null`},
+		{0.75, 0, `"calibration_tpr":0.75,"calibration_fpr":0`},
+		{1, -1, `"calibration_tpr":1,"calibration_fpr":null`},
+	} {
+		b, err := json.Marshal(TeacherResult{Teacher: "acme", TPR: tt.tpr, FPR: tt.fpr})
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		if !strings.Contains(string(b), tt.want) {
+			t.Errorf("TPR %v, FPR %v: got %s, want it to hold %s", tt.tpr, tt.fpr, b, tt.want)
+		}
+		var got TeacherResult
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", b, err)
+		}
+		if got.TPR != tt.tpr || got.FPR != tt.fpr {
+			t.Errorf("round trip via %s: got TPR %v, FPR %v; want %v, %v", b, got.TPR, got.FPR, tt.tpr, tt.fpr)
+		}
+	}
+	var old TeacherResult
+	if err := json.Unmarshal([]byte(`{"teacher":"acme","calibration_tpr":-1,"calibration_fpr":-1}`), &old); err != nil {
+		t.Fatalf("Unmarshal of an old result: %v", err)
+	}
+	if old.TPR != -1 || old.FPR != -1 {
+		t.Errorf("old result with -1: got TPR %v, FPR %v; want -1, -1", old.TPR, old.FPR)
+	}
+	if b, _ := json.Marshal(old); !strings.Contains(string(b), `"calibration_tpr":null,"calibration_fpr":null`) {
+		t.Errorf("old result re-encoded as %s, want null rates", b)
+	}
+}
+
+// FuzzTeacherResultRatesJSON checks that any calibration rate survives a
+// JSON round trip as the code reads it: a rate ≥ 0 exactly, anything else
+// (unknown) as −1, and that re-encoding the decoded result gives the same
+// bytes.
+func FuzzTeacherResultRatesJSON(f *testing.F) {
+	f.Add(0.5, 0.0)
+	f.Add(-1.0, 1.0)
+	f.Add(math.NaN(), math.Inf(1))
+	f.Add(math.Copysign(0, -1), -0.25)
+	f.Fuzz(func(t *testing.T, tpr, fpr float64) {
+		b, err := json.Marshal(TeacherResult{TPR: tpr, FPR: fpr, EffectSize: math.NaN()})
+		if err != nil {
+			t.Fatalf("Marshal(TPR %v, FPR %v): %v", tpr, fpr, err)
+		}
+		var got TeacherResult
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", b, err)
+		}
+		want := func(v float64) float64 {
+			if !(v >= 0) || math.IsInf(v, 1) {
+				return -1
+			}
+			return v
+		}
+		if got.TPR != want(tpr) || got.FPR != want(fpr) {
+			t.Errorf("TPR %v, FPR %v via %s: got %v, %v; want %v, %v", tpr, fpr, b, got.TPR, got.FPR, want(tpr), want(fpr))
+		}
+		b2, err := json.Marshal(got)
+		if err != nil || string(b2) != string(b) {
+			t.Errorf("re-encoded as %s, want %s (err %v)", b2, b, err)
+		}
+	})
+}
+
+// TestCalibrationRatesUnknown checks that a rate read from an enrolment's
+// stored Rates is −1 when it has no controls to count (NaN), as one counted
+// from stored p-values is: a NaN was passed on as is, written to JSON as
+// null, read back as −1 and shown as "NaN" in the audit table meanwhile.
+func TestCalibrationRatesUnknown(t *testing.T) {
+	nan := math.NaN()
+	for _, tt := range []struct {
+		name             string
+		cal              compare.Calibration
+		wantTPR, wantFPR float64
+	}{
+		{"rates, no positives", compare.Calibration{Rates: []compare.Rate{{Alpha: 0.01, TPR: nan, FPR: 0.25}}}, -1, 0.25},
+		{"rates, no negatives", compare.Calibration{Rates: []compare.Rate{{Alpha: 0.01, TPR: 0.5, FPR: nan}}}, 0.5, -1},
+		{"rates at another alpha", compare.Calibration{Rates: []compare.Rate{{Alpha: 0.05, TPR: 0.5, FPR: 0}}}, -1, -1},
+		{"p-values, no negatives", compare.Calibration{PosP: []float64{0.001, 0.5}}, 0.5, -1},
+	} {
+		tpr, fpr := calibrationRates(tt.cal, 0.01)
+		if tpr != tt.wantTPR || fpr != tt.wantFPR {
+			t.Errorf("%s: got TPR %v, FPR %v; want %v, %v", tt.name, tpr, fpr, tt.wantTPR, tt.wantFPR)
+		}
 	}
 }

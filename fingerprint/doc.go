@@ -8,10 +8,15 @@
 // float32 bits of P. Identity fields such as ID, Queries, Elapsed and Meta
 // are not part of the hash.
 //
+// A Fingerprint's JSON form (what `lineage db show` prints) holds its
+// fields but P, with Elapsed in seconds under "elapsed_s"; JSON written
+// by older versions, with nanoseconds under "elapsed", still reads.
+//
 // Encode and Decode use a binary format: the 4-byte magic "LNFP", a uint16
 // LE format version (1), a form byte (dense, or sparse with uint16 or
 // uint32 indices), a reserved byte, a uint32 LE metadata length, the JSON
-// metadata, then the probabilities. The dense form stores Rows×Cols float32
+// metadata (the fields but P, Elapsed in integer nanoseconds under
+// "elapsed", and the shape as "rows" and "cols"), then the probabilities. The dense form stores Rows×Cols float32
 // LE values. The sparse form, used when TopK > 0 and every row really has at
 // most TopK distinct kept entries, stores per row TopK (index, float32 value)
 // pairs in increasing index order followed by the float32 fill value shared

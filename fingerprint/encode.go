@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 // Format constants of the binary encoding.
@@ -26,11 +29,23 @@ const (
 	maxCells   = 1 << 28 // outputs per fingerprint: 1 GiB of float32
 )
 
-// header is the JSON metadata of an encoded fingerprint.
+// header is the JSON metadata of an encoded fingerprint: Fingerprint's
+// fields in its order, but P, then the matrix shape. Elapsed is written as
+// integer nanoseconds under "elapsed", as format version 1 always has, not
+// as Fingerprint's JSON writes it ("elapsed_s", seconds): stored and
+// exported fingerprints keep their bytes, and a store compares them by
+// their bytes.
 type header struct {
-	Fingerprint
-	Rows int `json:"rows"`
-	Cols int `json:"cols"`
+	ID      string            `json:"id"`
+	Suite   string            `json:"suite"`
+	Model   model.Info        `json:"model"`
+	TopK    int               `json:"top_k,omitempty"`
+	Queries int               `json:"queries"`
+	Elapsed time.Duration     `json:"elapsed"`
+	Meta    map[string]string `json:"meta,omitempty"`
+	Hash    string            `json:"hash"`
+	Rows    int               `json:"rows"`
+	Cols    int               `json:"cols"`
 }
 
 // Encode returns fp's binary encoding (see the package documentation).
@@ -46,7 +61,8 @@ func Encode(fp *Fingerprint) ([]byte, error) {
 	if fp.TopK < 0 {
 		return nil, fmt.Errorf("encode fingerprint %q: negative top-k %d", fp.ID, fp.TopK)
 	}
-	meta, err := json.Marshal(header{Fingerprint: *fp, Rows: rows, Cols: cols})
+	meta, err := json.Marshal(header{ID: fp.ID, Suite: fp.Suite, Model: fp.Model, TopK: fp.TopK, Queries: fp.Queries,
+		Elapsed: fp.Elapsed, Meta: fp.Meta, Hash: fp.Hash, Rows: rows, Cols: cols})
 	if err != nil {
 		return nil, fmt.Errorf("encode fingerprint %q: %w", fp.ID, err)
 	}
@@ -169,7 +185,8 @@ func Decode(data []byte) (*Fingerprint, error) {
 	if k < 0 {
 		return bad("negative top-k %d", k)
 	}
-	fp := h.Fingerprint
+	fp := Fingerprint{ID: h.ID, Suite: h.Suite, Model: h.Model, TopK: h.TopK, Queries: h.Queries,
+		Elapsed: h.Elapsed, Meta: h.Meta, Hash: h.Hash}
 	fp.P.Rows, fp.P.Cols, fp.P.Stride = rows, cols, cols
 	switch form {
 	case formDense:

@@ -26,7 +26,9 @@ type Fingerprint struct {
 	P       blas32.General `json:"-"`
 	TopK    int            `json:"top_k,omitempty"`
 	Queries int            `json:"queries"` // inputs sent to the model
-	Elapsed time.Duration  `json:"elapsed"`
+	// Elapsed is how long Take took. JSON writes it as "elapsed_s", in
+	// seconds (see [Fingerprint.MarshalJSON]).
+	Elapsed time.Duration `json:"-"`
 	// Meta carries free-form provenance such as the endpoint metadata a
 	// remote server reported; nil means none.
 	Meta map[string]string `json:"meta,omitempty"`

@@ -25,6 +25,8 @@ const (
 	FormatTable Format = "table"
 	// FormatMarkdown is a GitHub pipe table with an alignment row, preceded
 	// by the title as a "### " heading and followed by the notes as a list.
+	// Markup characters in the title, the cells and the notes are escaped,
+	// so a name such as a|b*c shows as itself.
 	FormatMarkdown Format = "markdown"
 	// FormatCSV is a header row ("Name (Unit)") and the data rows written by
 	// encoding/csv; empty cells are empty fields, NaN and ±Inf are written

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -630,5 +631,58 @@ func TestHumanFormatsEscapeControls(t *testing.T) {
 	}
 	if recs, err := csv.NewReader(&buf).ReadAll(); err != nil || len(recs) != 2 || recs[1][1] != "model "+evil {
 		t.Errorf("csv: %q, %v; want the text as it is", recs, err)
+	}
+}
+
+// TestMarkdownLiteralNotes checks that the notes under a markdown table are
+// escaped as its cells are: a note holds teacher and model names, so
+// a|b*c, back`tick or [link](x) must show as themselves, and a note that
+// starts like a heading, quote, list or rule must not open one inside its
+// list item. They were written raw.
+func TestMarkdownLiteralNotes(t *testing.T) {
+	names := []string{"a|b*c", `a\|b`, "back`tick", "``", "[link](http://x)", "<b>bold</b>", "AT&amp;T",
+		"~~gone~~", "_lead", "snake_case_name", "plain"}
+	starts := map[string]string{ // a note as a whole: how the list item starts
+		"# heading": `\# heading`,
+		"> quote":   `\> quote`,
+		"- item":    `\- item`,
+		"+ item":    `\+ item`,
+		"---":       `\---`,
+		"1. one":    `1\. one`,
+		"12) two":   `12\) two`,
+		"* star":    `\* star`,
+		"2024 plan": "2024 plan",
+	}
+	tb := Table{Columns: []Column{{Name: "n"}}, Rows: [][]Cell{{Int(1)}}}
+	for _, n := range names {
+		tb.Notes = append(tb.Notes, "teacher "+n+": nearest control "+n)
+	}
+	var order []string
+	for n := range starts {
+		order = append(order, n)
+	}
+	sort.Strings(order)
+	tb.Notes = append(tb.Notes, order...)
+	var buf bytes.Buffer
+	if err := Render(&buf, tb, FormatMarkdown); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	items := lines[len(lines)-len(tb.Notes):]
+	for i, l := range items {
+		item, ok := strings.CutPrefix(l, "- ")
+		if !ok {
+			t.Errorf("note %q written %q, want a list item", tb.Notes[i], l)
+			continue
+		}
+		if i < len(names) {
+			if got, lit := mdText(item); !lit || got != tb.Notes[i] {
+				t.Errorf("note %q written %q: shows %q (literal %v)", tb.Notes[i], item, got, lit)
+			}
+			continue
+		}
+		if want := starts[tb.Notes[i]]; item != want {
+			t.Errorf("note %q written %q, want %q", tb.Notes[i], item, want)
+		}
 	}
 }

@@ -122,7 +122,7 @@ func writeMarkdown(ew *errWriter, t *Table) {
 			ew.WriteString("\n")
 		}
 		for _, n := range t.Notes {
-			ew.WriteString("- " + printable(oneLine(n)) + "\n")
+			ew.WriteString("- " + mdNote(n) + "\n")
 		}
 	}
 }
@@ -159,6 +159,26 @@ func mdEscape(s string) string { return mdLiteral(s, false) }
 // mdHeading makes s a literal markdown heading text: on one line, and a
 // '#' escaped too (a closing run of them would be dropped).
 func mdHeading(s string) string { return mdLiteral(printable(oneLine(s)), true) }
+
+// mdNote makes s the literal text of a markdown list item: on one line,
+// with control and invisible characters shown as escapes and markup
+// escaped as in a cell (notes hold model and teacher names, which may hold
+// any of it), and a start that would open a block inside the item (a
+// heading, a quote, a nested list, a rule) escaped too.
+func mdNote(s string) string {
+	s = mdLiteral(printable(oneLine(s)), false)
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '#', '>', '-', '+', '=':
+		return "\\" + s
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }); i > 0 && (s[i] == '.' || s[i] == ')') {
+		return s[:i] + "\\" + s[i:]
+	}
+	return s
+}
 
 // mdLiteral backslash-escapes in s the characters that open inline markdown
 // (\ ` * _ ~ [ ] < &) and pipes, and turns line breaks into <br>, so that a

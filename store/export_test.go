@@ -491,3 +491,39 @@ func TestCreateRemovesStaleTemps(t *testing.T) {
 		t.Errorf("created store: %+v, %v", r, err)
 	}
 }
+
+// TestImportOldFingerprint checks that an export written before a
+// fingerprint's JSON said "elapsed_s" imports (its fingerprint's metadata
+// holds "elapsed" in nanoseconds), re-exports byte for byte, and shows
+// Elapsed in seconds under "elapsed_s".
+func TestImportOldFingerprint(t *testing.T) {
+	// A fingerprint encoded by the old version: its metadata holds
+	// "elapsed":1500000007.
+	const data = "TE5GUAEAAAAYAQAAeyJpZCI6ImFjbWUvY29udHJvbC0wMSIsInN1aXRlIjoiNWUxNyIsIm1vZGVsIjp7Im5hbWUiOiJtIiwia2luZCI6IiIsImlucHV0X3NpemUiOjAsImxhYmVscyI6WyJhIiwiYiJdLCJwYXJhbXMiOjMsImhhc2giOiJhYiJ9LCJxdWVyaWVzIjoyLCJlbGFwc2VkIjoxNTAwMDAwMDA3LCJtZXRhIjp7ImVuZHBvaW50IjoibG9jYWwifSwiaGFzaCI6IjRmMjM3ODE2OTE5YTZhOTYyMDBjOTFmMWZmOTI3MDI1MjY2ZDI3ZTZlZDZiNWE2Mjg5YzUxNDJkOWQ2ZDY5NDUiLCJyb3dzIjoyLCJjb2xzIjoyfQAAgD4AAEA/AACAPwAAAAA="
+	old := fmt.Sprintf(`{"type":"store","format":%q,"schema":%d}`+"\n"+
+		`{"type":"fingerprint","id":"acme/control-01","data":%q}`+"\n"+
+		`{"type":"end","count":1}`+"\n", formatName, SchemaVersion, data)
+	s := openTest(t, tempPath(t), false)
+	if err := s.Import(ctx, strings.NewReader(old)); err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	var again bytes.Buffer
+	if err := s.Export(ctx, &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != old {
+		t.Errorf("re-export:\n%s\nwant\n%s", again.String(), old)
+	}
+	out, err := s.Show(ctx, TypeFingerprint, "acme/control-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"type": "fingerprint",` + "\n  \"id\": \"acme/control-01\"", `"elapsed_s": 1.500000007,`, `"rows": 2,`, `"cols": 2` + "\n}"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("Show lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), `"elapsed":`) {
+		t.Errorf("Show has the old field in nanoseconds:\n%s", out)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -172,12 +173,7 @@ func (t *Tx) show(typ, id string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return struct {
-			Type string `json:"type"`
-			*fingerprint.Fingerprint
-			Rows int `json:"rows"`
-			Cols int `json:"cols"`
-		}{typ, fp, fp.Len(), fp.Classes()}, nil
+		return fingerprintView(fp)
 	case TypeEnrolment:
 		e, err := t.Enrolment(id)
 		if err != nil {
@@ -213,6 +209,21 @@ func (t *Tx) show(typ, id string) (any, error) {
 		}
 		return map[string]any{"type": typ, "job": id, "batches": batches, "size": size}, nil
 	}
+}
+
+// fingerprintView is fp as Show prints it: {"type": "fingerprint"},
+// then fp's own JSON fields (Elapsed as "elapsed_s", in seconds), then its
+// shape "rows" and "cols". Embedding fp in a struct would not do: its
+// MarshalJSON would be promoted and write fp alone.
+func fingerprintView(fp *fingerprint.Fingerprint) (json.RawMessage, error) {
+	b, err := json.Marshal(fp)
+	if err != nil {
+		return nil, err
+	}
+	fields := bytes.TrimSuffix(bytes.TrimPrefix(b, []byte("{")), []byte("}"))
+	out := fmt.Appendf(nil, `{"type":%q,`, TypeFingerprint)
+	out = append(out, fields...)
+	return fmt.Appendf(out, `,"rows":%d,"cols":%d}`, fp.Len(), fp.Classes()), nil
 }
 
 func isNotFound(err error) bool {

@@ -98,7 +98,7 @@ func TestAuditRecordRoundTrip(t *testing.T) {
 		{"effect_size", tr.EffectSize, nan},
 		{"fitted_temperature", tr.Temperature, nan}, // ±Inf is written as null too
 		{"calibration_tpr", tr.TPR, -1},
-		{"calibration_fpr", tr.FPR, nan},
+		{"calibration_fpr", tr.FPR, -1}, // an unknown rate, NaN or −1, is −1 (written null)
 		{"per_kind[data]", tr.PerKind["data"], 0.5},
 		{"per_kind[noise]", tr.PerKind["noise"], nan},
 		{"agreement.similarity", tr.Statistics["agreement"].Similarity, 2.2},

@@ -39,7 +39,9 @@ one whose suite --suite names):
     audited and flagged;
   - the similarity matrix of the teacher, its references and every suspect fingerprinted on
     the suite (and with --controls every control): top-1 agreement, or mean JS divergence
-    with --statistic js;
+    with --statistic js; when several enrolments share the suite, the others' teachers and
+    references (and with --controls their controls) are in it under their role "of" their
+    enrolment, never as suspects;
   - the verdict table of the recorded audits (see 'lineage audit'): one row per suspect per
     teacher it was fingerprinted for (not those it got INCONCLUSIVE from only for having no
     fingerprint on their suite), from its latest audit.
@@ -103,10 +105,61 @@ type similarityDoc struct {
 }
 
 type modelRole struct {
-	ID      string   `json:"id"`
-	Role    string   `json:"role"`
-	Suspect string   `json:"suspect,omitempty"` // the suspect's name, for a suspect's fingerprint
-	Also    []string `json:"also,omitempty"`    // the suspect's other fingerprints on the suite
+	ID        string   `json:"id"`
+	Role      string   `json:"role"`
+	Enrolment string   `json:"enrolment,omitempty"` // for a teacher or control of another enrolment on the suite, that enrolment
+	Suspect   string   `json:"suspect,omitempty"`   // the suspect's name, for a suspect's fingerprint
+	Also      []string `json:"also,omitempty"`      // the suspect's other fingerprints on the suite
+}
+
+// roleText is mr's role as the table and the heat map show it: with the
+// enrolment it belongs to when that is not the matrix's teacher's
+// ("teacher of beta").
+func roleText(mr modelRole) string {
+	if mr.Enrolment != "" {
+		return mr.Role + " of " + mr.Enrolment
+	}
+	return mr.Role
+}
+
+// enrolledModel is the place of a fingerprint in an enrolment: its
+// teacher's, or a control's (a reference included).
+type enrolledModel struct {
+	enrolment string
+	role      string // "teacher", or the control's role with its half
+	control   bool   // a positive or negative control, shown only with --controls
+}
+
+// enrolledModels maps the fingerprint of every enrolment's teacher and
+// controls to its place; a fingerprint in several enrolments gets its
+// place in the first by name.
+func enrolledModels(tx *store.Tx) (map[string]enrolledModel, error) {
+	es, err := tx.Enrolments()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]enrolledModel{}
+	add := func(fp string, m enrolledModel) {
+		if old, ok := out[fp]; !ok || m.enrolment < old.enrolment {
+			out[fp] = m
+		}
+	}
+	for _, e := range es {
+		add(e.TeacherFP, enrolledModel{enrolment: e.Name, role: "teacher"})
+		for _, ctl := range e.Controls {
+			add(ctl.FP, enrolledModel{enrolment: e.Name, role: controlRole(ctl), control: ctl.Role != store.RoleReference})
+		}
+	}
+	return out, nil
+}
+
+// controlRole is a control's role as a similarity matrix names it: with
+// its half, "positive (calibration)".
+func controlRole(ctl store.Control) string {
+	if ctl.Half != "" {
+		return ctl.Role + " (" + ctl.Half + ")"
+	}
+	return ctl.Role
 }
 
 type verdictRow struct {
@@ -189,6 +242,10 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if err != nil {
 			return err
 		}
+		enrolled, err := enrolledModels(tx)
+		if err != nil {
+			return err
+		}
 		for _, f := range found.List {
 			v := verdictRow{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
 				Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
@@ -200,7 +257,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 			doc.Verdicts = append(doc.Verdicts, v)
 		}
 		for _, cs := range cases {
-			ts, sim, err := teacherReport(tx, cs, fpEntries, found, doc.Verdicts, o)
+			ts, sim, err := teacherReport(tx, cs, fpEntries, enrolled, found, doc.Verdicts, o)
 			if err != nil {
 				return err
 			}
@@ -251,8 +308,10 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 
 // teacherReport builds one teacher's summary (with its figure) and the
 // similarity matrix of every model fingerprinted on its suite, a suspect
-// once however many of its fingerprints are on the suite.
-func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, found *audit.Findings, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
+// once however many of its fingerprints are on the suite. A teacher or
+// control of another enrolment on the suite (enrolled) is shown with its
+// role in that enrolment, as the teacher's own are: never as a suspect.
+func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []verdictRow, o *reportOptions) (teacherSummary, similarityDoc, error) {
 	e := cs.Enrolment
 	ts := teacherSummary{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
 		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
@@ -285,11 +344,7 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, found 
 		if !o.controls && ctl.Role != store.RoleReference {
 			continue
 		}
-		role := ctl.Role
-		if ctl.Half != "" {
-			role += " (" + ctl.Half + ")"
-		}
-		models = append(models, modelRole{ID: ctl.FP, Role: role})
+		models = append(models, modelRole{ID: ctl.FP, Role: controlRole(ctl)})
 		fps = append(fps, cs.Controls[i])
 	}
 	onSuite := map[string]*fingerprint.Fingerprint{}
@@ -303,6 +358,14 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, found 
 			return ts, similarityDoc{}, err
 		}
 		if fp.Suite != e.Suite {
+			continue
+		}
+		if m, ok := enrolled[en.ID]; ok {
+			if m.control && !o.controls {
+				continue
+			}
+			models = append(models, modelRole{ID: en.ID, Role: m.role, Enrolment: m.enrolment})
+			fps = append(fps, fp)
 			continue
 		}
 		onSuite[en.ID] = fp
@@ -358,8 +421,8 @@ func matrixFigure(m similarityDoc) report.Matrix {
 	names := make([]string, len(m.Models))
 	for i, mr := range m.Models {
 		names[i] = matrixName(mr, m.Teacher)
-		if names[i] != mr.Role {
-			names[i] += " (" + mr.Role + ")"
+		if r := roleText(mr); names[i] != r {
+			names[i] += " (" + r + ")"
 		}
 	}
 	stat := "top-1 agreement"
@@ -536,7 +599,7 @@ func reportTables(doc *reportDoc) []report.Table {
 			t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
 		}
 		for i, mr := range m.Models {
-			row := []report.Cell{report.Int(int64(i + 1)), report.Text(matrixName(mr, m.Teacher)), report.Text(mr.Role)}
+			row := []report.Cell{report.Int(int64(i + 1)), report.Text(matrixName(mr, m.Teacher)), report.Text(roleText(mr))}
 			for j := range m.Models {
 				row = append(row, report.Float(m.Values[i][j], 2))
 			}

@@ -193,16 +193,18 @@ func TestReportUnmeasuredTeachers(t *testing.T) {
 
 // TestMatrixFigureNames checks that the heat map of --plot-matrix names its
 // models as the matrix table does: a suspect audited as a model against
-// several teachers by its name, not by its fingerprint NAME@TEACHER.
+// several teachers by its name, not by its fingerprint NAME@TEACHER, and
+// the teacher of another enrolment on the suite with that enrolment.
 func TestMatrixFigureNames(t *testing.T) {
 	m := similarityDoc{Teacher: "acme", Statistic: "agreement", Models: []modelRole{
 		{ID: "acme/teacher", Role: "teacher"},
 		{ID: "acme/ref-1", Role: "reference"},
+		{ID: "beta/teacher", Role: "teacher", Enrolment: "beta"},
 		{ID: "s2@acme", Role: "suspect", Suspect: "s2"},
 		{ID: "suspect-1", Role: "suspect", Suspect: "suspect-1"},
-	}, Values: [][]float64{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}
+	}, Values: [][]float64{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 1}}}
 	fig := matrixFigure(m)
-	want := []string{"teacher", "ref-1 (reference)", "s2 (suspect)", "suspect-1 (suspect)"}
+	want := []string{"teacher", "ref-1 (reference)", "beta/teacher (teacher of beta)", "s2 (suspect)", "suspect-1 (suspect)"}
 	if !slices.Equal(fig.Rows, want) || !slices.Equal(fig.Cols, want) {
 		t.Errorf("heat map rows %q, columns %q; want %q", fig.Rows, fig.Cols, want)
 	}
@@ -216,7 +218,7 @@ func TestMatrixFigureNames(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"teacher", "ref-1", "s2", "suspect-1"}; !slices.Equal(names, want) {
+	if want := []string{"teacher", "ref-1", "beta/teacher", "s2", "suspect-1"}; !slices.Equal(names, want) {
 		t.Errorf("matrix table names %q, want %q", names, want)
 	}
 }
