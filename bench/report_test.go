@@ -122,7 +122,7 @@ func TestShortfallsNameLimitedFamilies(t *testing.T) {
 	if err := report.RenderAll(&buf, rep.Tables(), report.FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"AUC without beyond", "positive family beyond: TPR 0.00 < 0.95 at α=0.01 (0/1, median p 1); limit: stated"} {
+	for _, want := range []string{"AUC without beyond", `positive family beyond: TPR 0.00 \< 0.95 at α=0.01 (0/1, median p 1); limit: stated`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("tables missing %q; got:\n%s", want, buf.String())
 		}
