@@ -10,8 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/model"
 )
 
@@ -150,29 +150,11 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	return c, nil
 }
 
-// writeFileAtomic writes data to path through a temporary file in the
-// same directory and a rename, so path is never half-written.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+// writeFileAtomic writes path through a locked temporary file in the same
+// directory and a rename (tmpfile.Write), so path is never half-written
+// and the temporaries of killed runs are removed by the next write.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if err := tmpfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil

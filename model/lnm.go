@@ -12,7 +12,8 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 )
 
 // The .lnm format: Magic, uint32 LE FormatVersion, uint32 LE header
@@ -258,39 +259,13 @@ func decodeBytes(path string, data []byte) (*MLP, error) {
 	return m, nil
 }
 
-// Save writes m to path in the .lnm format. It writes a temporary file in
-// the same directory, syncs it and renames it over path, so path never
-// holds a half-written model; the temporary file is removed on any error.
-func Save(path string, m *MLP) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = Encode(f, m); err != nil {
+// Save writes m to path in the .lnm format. It writes a locked temporary
+// file in the same directory, syncs it and renames it over path
+// (tmpfile.Write), so path never holds a half-written model; the temporary
+// is removed on any error, and those of killed runs by the next Save.
+func Save(path string, m *MLP) error {
+	if err := tmpfile.Write(path, 0o644, func(w io.Writer) error { return Encode(w, m) }); err != nil {
 		return fmt.Errorf("save model %q: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		d.Sync() // best effort: make the rename durable
-		d.Close()
 	}
 	return nil
 }

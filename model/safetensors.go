@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
+
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 )
 
 // safetensors metadata keys written by SaveSafetensors; all values are
@@ -102,35 +103,17 @@ func EncodeSafetensors(m *MLP) ([]byte, error) {
 
 // SaveSafetensors writes m to path in the safetensors format (see
 // EncodeSafetensors), through a temporary file and a rename like Save.
-func SaveSafetensors(path string, m *MLP) (err error) {
+func SaveSafetensors(path string, m *MLP) error {
 	data, err := EncodeSafetensors(m)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	err = tmpfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save safetensors: %w", err)
+		return fmt.Errorf("save safetensors %q: %w", path, err)
 	}
 	return nil
 }

@@ -3,9 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -65,34 +65,21 @@ func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
 }
 
 // SaveFigure draws fig into the file path, in the format named by its
-// extension (.png or .svg). The file is written to a temporary file in the
-// same directory and renamed into place, so path is never left half-written.
-func SaveFigure(path string, fig Figure) (err error) {
+// extension (.png or .svg). The file is written to a locked temporary file
+// in the same directory and renamed into place (tmpfile.Write), so path is
+// never left half-written.
+func SaveFigure(path string, fig Figure) error {
 	format, err := ParseImageFormat(filepath.Ext(path))
 	if err != nil {
 		return fmt.Errorf("report: saving figure %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: saving figure: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = WriteFigure(f, fig, format); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
+	var drawErr error
+	err = tmpfile.Write(path, 0o644, func(w io.Writer) error {
+		drawErr = WriteFigure(w, fig, format)
+		return drawErr
+	})
+	if err != nil && err != drawErr {
 		return fmt.Errorf("report: saving figure %s: %w", path, err)
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: saving figure %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: saving figure %s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -248,44 +247,11 @@ holds the enrolments' watermark keys.`,
 	}
 }
 
-// writeFileAtomic writes path through a temporary file renamed into place,
-// readable by its owner only: an export holds the watermark keys. The
-// temporary is locked (internal/tmpfile) from before its first byte until
-// it is renamed, so that the stale temporaries of forced exits, which this
-// removes first, are told from those another process is writing.
-func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	tmpfile.RemoveStale(dir, tmpfile.Match(base))
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			os.Remove(f.Name()) // while still locked
-		}
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
-	if err = tmpfile.Lock(f); err != nil {
-		return err
-	}
-	if err = fn(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	renamed = true
-	return nil
+// writeFileAtomic writes path through a locked temporary file renamed
+// into place (tmpfile.Write), readable by its owner only: an export holds
+// the watermark keys.
+func writeFileAtomic(path string, fn func(w io.Writer) error) error {
+	return tmpfile.Write(path, 0o600, fn)
 }
 
 func newDBImportCommand(g *globalOptions) *cobra.Command {
