@@ -16,7 +16,10 @@ import (
 // StatWatermark names the label-watermark test in audit results.
 const StatWatermark = "watermark"
 
-// MethodDecoyKeys marks a p-value from the watermark's decoy-key test.
+// MethodDecoyKeys marks a p-value from the watermark's decoy-key test:
+// the larger of the suspect's rank among the decoy keys and the p-value
+// of its z-score over the decoys against the independent controls' own
+// (markTest).
 const MethodDecoyKeys compare.Method = "decoy keys"
 
 // WatermarkWeight is the share of α given to the watermark test when an
@@ -43,6 +46,10 @@ type markPanel struct {
 	// (both halves) on their full outputs and on their top-1 labels alone:
 	// a suspect is centred on the kind that matches its own outputs.
 	soft, hard leanSet
+	// softZ and hardZ are the same models' key statistics as z-scores over
+	// the decoys (each centred leave-one-out), in soft.ids order: the null
+	// of nullP.
+	softZ, hardZ []float64
 }
 
 // leanSet is the summed lean of n models and each one's, by fingerprint
@@ -52,6 +59,7 @@ type leanSet struct {
 	sum   []float64
 	n     int
 	leans map[string][]float64
+	ids   []string // in the order added
 }
 
 func (l *leanSet) add(id string, y []float64) {
@@ -61,6 +69,7 @@ func (l *leanSet) add(id string, y []float64) {
 	floats.Add(l.sum, y)
 	l.n++
 	l.leans[id] = y
+	l.ids = append(l.ids, id)
 }
 
 // mark returns the case's watermark panel, or nil when the enrolment has
@@ -116,6 +125,24 @@ func (c *Case) mark() (*markPanel, error) {
 		mp.soft.add(ctl.FP, soft)
 		mp.hard.add(ctl.FP, hard)
 	}
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive {
+			continue
+		}
+		fp := c.Controls[i]
+		p := pick(fp.P, rows)
+		for _, q := range []struct {
+			p  blas32.General
+			zs *[]float64
+		}{{p, &mp.softZ}, {oneHot(p), &mp.hardZ}} {
+			r, err := pan.Test(q.p, mp.center(fp, q.p))
+			if err != nil {
+				c.markErr = fmt.Errorf("enrolment %q: watermark: control %s: %w", c.Enrolment.Name, ctl.FP, err)
+				return nil, c.markErr
+			}
+			*q.zs = append(*q.zs, r.Z)
+		}
+	}
 	c.markP = mp
 	return c.markP, nil
 }
@@ -152,9 +179,16 @@ func pick(m blas32.General, rows []int) blas32.General {
 }
 
 // markTest tests fp's outputs on the watermark probes, centred on the
-// mean lean of the enrolment's independent controls and references (which
-// never saw the marked labels, so the test stays exact; their labels'
-// lean for a label-only suspect); nil when the case has no watermark test.
+// mean lean of the enrolment's independent controls and references (their
+// labels' lean for a label-only suspect); nil when the case has no
+// watermark test. Its P is the larger of two p-values. The decoy-key one
+// (watermark.Panel.Test) is exact for one model over the draw of the key,
+// but an enrolment has one key for every model, and independent models'
+// leans vary together: when the key follows a direction they share, many
+// of them get small decoy p-values at once (16 of 128 negative controls
+// at p ≤ 0.01 in one digits enrolment). The other (nullP) compares the
+// suspect's z-score over the decoys with the controls' own under this key,
+// which is what an independent model's is drawn from.
 func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
 	mp, err := c.mark()
 	if mp == nil || err != nil {
@@ -165,7 +199,33 @@ func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
+	r.P = max(r.P, mp.nullP(fp, p, r.Z))
 	return &r, nil
+}
+
+// nullP is the p-value of a suspect's key statistic z (a z-score over the
+// decoys) against the independent controls' and references' own (but
+// fp's, when it is one of them): the Student-t predictive of their mean
+// and spread, which under one key are not 0 and 1 when the models' leans
+// vary together along a direction the key follows. The statistic is a
+// sum over the watermark probes, so nearly Gaussian across models; 1 when
+// there are too few of them.
+func (mp *markPanel) nullP(fp *fingerprint.Fingerprint, p blas32.General, z float64) float64 {
+	set, zs := &mp.soft, mp.softZ
+	if compare.LabelOnly(p) {
+		set, zs = &mp.hard, mp.hardZ
+	}
+	null := make([][]float64, 0, len(zs))
+	for i, id := range set.ids {
+		if id != fp.ID {
+			null = append(null, []float64{zs[i]})
+		}
+	}
+	res, err := compare.Test(null, []float64{z}, compare.Options{Predictive: compare.PredictiveGaussian})
+	if err != nil {
+		return 1
+	}
+	return res.P
 }
 
 // markEvidence turns a watermark result into a statistic's evidence.

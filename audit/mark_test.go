@@ -142,3 +142,63 @@ func TestCombineP(t *testing.T) {
 		}
 	}
 }
+
+// TestWatermarkSharedLean checks the watermark test against an enrolment
+// whose independent controls lean together along the key: an eighth of
+// them (like the models of one kind) follow the marked labels a little on
+// every watermark probe. A new independent model of that kind must not be
+// flagged for what its kind shares, though its decoy-key p-value alone is
+// small (TestAuditWatermark checks that models that learnt the marked
+// labels still are).
+func TestWatermarkSharedLean(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	c, mk := markCase(t, rng, 60)
+	// markOn moves a share w of each watermark probe's mass to the marked
+	// label.
+	markOn := func(p blas32.General, w float32) blas32.General {
+		out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
+		for i := range 60 {
+			x := c.Suite.X.Data[i*8 : (i+1)*8]
+			l := mk.Label(x, c.Teacher.P.Data[i*nClasses:(i+1)*nClasses], 5)
+			row := out.Data[i*nClasses : (i+1)*nClasses]
+			for j := range row {
+				row[j] *= 1 - w
+			}
+			row[l] += w
+		}
+		return out
+	}
+	const kindShare = 0.45
+	k := 0
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role != store.RoleNegative {
+			continue
+		}
+		if k%8 == 0 {
+			c.Controls[i].P = markOn(c.Controls[i].P, kindShare)
+		}
+		k++
+	}
+	withReport(t, c)
+	mp, err := c.mark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoyP := func(p blas32.General) float64 {
+		fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: p}
+		q := pick(p, mp.rows)
+		r, err := mp.panel.Test(q, mp.center(fp, q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.P
+	}
+	kindLike := markOn(follow(rng, c.Teacher.P, 0.4), kindShare)
+	if p := decoyP(kindLike); p > 0.001 {
+		t.Fatalf("set-up: the decoy-key p-value of a model of the leaning kind is %g, want ≤ 0.001 (else this test shows nothing)", p)
+	}
+	got := auditSuspect(t, c, "kind-like", kindLike)
+	if wm := got.Statistics[StatWatermark]; wm.P <= 10*WatermarkWeight*DefaultAlpha || got.Verdict == Derived {
+		t.Errorf("independent model of the leaning kind: watermark p %g, verdict %s; want p > %g and not DERIVED", wm.P, got.Verdict, 10*WatermarkWeight*DefaultAlpha)
+	}
+}
