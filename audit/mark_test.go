@@ -38,23 +38,28 @@ func markCase(t *testing.T, rng *rand.Rand, nMark int) (*Case, *watermark.Mark) 
 	return c, mk
 }
 
+// markLabels returns a copy of the answers p of markCase's case c with a
+// share w of each of its first n (watermark) probes' mass moved to the
+// label mk serves there: w = 1 gives the marked labels themselves.
+func markLabels(c *Case, mk *watermark.Mark, p blas32.General, n int, w float32) blas32.General {
+	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
+	for i := range n {
+		x := c.Suite.X.Data[i*8 : (i+1)*8]
+		l := mk.Label(x, c.Teacher.P.Data[i*nClasses:(i+1)*nClasses], 5)
+		row := out.Data[i*nClasses : (i+1)*nClasses]
+		for j := range row {
+			row[j] *= 1 - w
+		}
+		row[l] += w
+	}
+	return out
+}
+
 func TestAuditWatermark(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	c, mk := markCase(t, rng, 60)
 	withReport(t, c)
-	marked := func(p blas32.General) blas32.General {
-		out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
-		for i := range 60 {
-			x := c.Suite.X.Data[i*8 : (i+1)*8]
-			l := mk.Label(x, c.Teacher.P.Data[i*nClasses:(i+1)*nClasses], 5)
-			row := out.Data[i*nClasses : (i+1)*nClasses]
-			for j := range row {
-				row[j] = 0
-			}
-			row[l] = 1
-		}
-		return out
-	}
+	marked := func(p blas32.General) blas32.General { return markLabels(c, mk, p, 60, 1) }
 	tests := []struct {
 		name     string
 		suspect  blas32.General
@@ -153,21 +158,7 @@ func TestCombineP(t *testing.T) {
 func TestWatermarkSharedLean(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	c, mk := markCase(t, rng, 60)
-	// markOn moves a share w of each watermark probe's mass to the marked
-	// label.
-	markOn := func(p blas32.General, w float32) blas32.General {
-		out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: append([]float32(nil), p.Data...)}
-		for i := range 60 {
-			x := c.Suite.X.Data[i*8 : (i+1)*8]
-			l := mk.Label(x, c.Teacher.P.Data[i*nClasses:(i+1)*nClasses], 5)
-			row := out.Data[i*nClasses : (i+1)*nClasses]
-			for j := range row {
-				row[j] *= 1 - w
-			}
-			row[l] += w
-		}
-		return out
-	}
+	markOn := func(p blas32.General, w float32) blas32.General { return markLabels(c, mk, p, 60, w) }
 	const kindShare = 0.45
 	k := 0
 	for i, ctl := range c.Enrolment.Controls {
