@@ -150,18 +150,15 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	return c, nil
 }
 
-// writeFileAtomic writes path through a locked temporary file in the same
-// directory and a rename (tmpfile.Write), so path is never half-written
-// and the temporaries of killed runs are removed by the next write.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	if err := tmpfile.Write(path, 0o644, write); err != nil {
+// saveCheckpoint writes c to path through a locked temporary file in the
+// same directory and a rename (tmpfile.Write), so path is never
+// half-written and the temporaries of killed runs are removed by the next
+// write.
+func saveCheckpoint(path string, c *ckptState) error {
+	if err := tmpfile.Write(path, 0o644, func(w io.Writer) error { return encodeCheckpoint(w, c) }); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
-}
-
-func saveCheckpoint(path string, c *ckptState) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return encodeCheckpoint(w, c) })
 }
 
 // loadCheckpoint reads path; ok is false when the file does not exist.
