@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Lock takes an exclusive advisory lock on f, waiting for another holder
@@ -25,8 +26,9 @@ func Lock(f *os.File) error {
 }
 
 // removeIfStale removes path when it is a regular file holding data whose
-// lock can be taken at once, and reports whether it did.
-func removeIfStale(path string) bool {
+// lock can be taken at once and that was last modified at least minAge
+// ago, and reports whether it did.
+func removeIfStale(path string, minAge time.Duration) bool {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return false
@@ -36,7 +38,7 @@ func removeIfStale(path string) bool {
 		return false // a live writer's
 	}
 	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || time.Since(st.ModTime()) < minAge {
 		return false
 	}
 	// Remove the file locked, not one put under its name since.

@@ -2,7 +2,10 @@
 
 package tmpfile
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // Lock does nothing here: this system has no flock, so RemoveStale cannot
 // tell a live writer's temporary from a stale one and removes none.
@@ -10,4 +13,4 @@ func Lock(f *os.File) error { return nil }
 
 // removeIfStale never removes a file where advisory locks are not
 // available.
-func removeIfStale(path string) bool { return false }
+func removeIfStale(path string, minAge time.Duration) bool { return false }

@@ -17,20 +17,31 @@ package tmpfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Match returns a predicate for the names of target base's temporaries:
 // "." + base + ".tmp" followed by one or more digits or lower-case ASCII
 // letters (os.CreateTemp's "*" and strconv.FormatUint(n, 36) both give
-// such suffixes).
+// such suffixes), or the legacy form "." + base + ".tmp-" and digits that
+// model files were written under before they followed this protocol
+// (Legacy).
 func Match(base string) func(name string) bool {
 	prefix := "." + base + ".tmp"
 	return func(name string) bool {
 		if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
 			return false
 		}
-		for _, c := range name[len(prefix):] {
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+		suffix, digits := name[len(prefix):], false
+		if suffix[0] == '-' {
+			suffix, digits = suffix[1:], true
+		}
+		if suffix == "" {
+			return false
+		}
+		for _, c := range suffix {
+			if !('0' <= c && c <= '9' || !digits && 'a' <= c && c <= 'z') {
 				return false
 			}
 		}
@@ -38,9 +49,20 @@ func Match(base string) func(name string) bool {
 	}
 }
 
+// LegacyAge is how long a legacy temporary (".BASE.tmp-" and digits) must
+// have gone unmodified before RemoveStale removes it: the versions that
+// wrote those names did not lock them, so a lock free to take does not
+// show that their writer is gone.
+const LegacyAge = time.Hour
+
+// legacy reports whether name is a legacy temporary's (see Match).
+func legacy(name string) bool {
+	return strings.Contains(name, ".tmp-")
+}
+
 // RemoveStale removes the stale temporaries among the files of dir whose
 // names match: regular files that hold data and whose lock no process
-// holds. It is best-effort (a file it cannot open, lock or remove is left)
+// holds (legacy ones also unmodified for LegacyAge). It is best-effort (a file it cannot open, lock or remove is left)
 // and returns the paths it removed. Where advisory locks are not available
 // it removes nothing.
 func RemoveStale(dir string, match func(name string) bool) []string {
@@ -53,7 +75,11 @@ func RemoveStale(dir string, match func(name string) bool) []string {
 		if !e.Type().IsRegular() || !match(e.Name()) {
 			continue
 		}
-		if p := filepath.Join(dir, e.Name()); removeIfStale(p) {
+		minAge := time.Duration(0)
+		if legacy(e.Name()) {
+			minAge = LegacyAge
+		}
+		if p := filepath.Join(dir, e.Name()); removeIfStale(p, minAge) {
 			removed = append(removed, p)
 		}
 	}

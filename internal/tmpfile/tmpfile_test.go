@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestMatch(t *testing.T) {
@@ -19,6 +20,10 @@ func TestMatch(t *testing.T) {
 		{".case.db.tmp", false},
 		{"case.db.tmp123", false},
 		{".case.db.tmp12-3", false},
+		{".case.db.tmp-123", true},
+		{".case.db.tmp-", false},
+		{".case.db.tmp-12a", false},
+		{".case.db.tmp--1", false},
 		{".case.db.tmpABC", false},
 		{".case.db", false},
 		{".other.db.tmp1", false},
@@ -78,5 +83,32 @@ func TestRemoveStale(t *testing.T) {
 	f.Close()
 	if got := RemoveStale(dir, Match("out.jsonl")); !slices.Equal(got, []string{live}) {
 		t.Errorf("after the writer closed it, RemoveStale removed %q, want %q", got, live)
+	}
+}
+
+// TestRemoveStaleLegacy removes a legacy temporary (".BASE.tmp-" and
+// digits, never locked by the versions that wrote it) only once it has
+// gone unmodified for LegacyAge.
+func TestRemoveStaleLegacy(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("no advisory locks here")
+	}
+	dir := t.TempDir()
+	old := filepath.Join(dir, ".m.lnm.tmp-1234")
+	recent := filepath.Join(dir, ".m.lnm.tmp-5678")
+	for _, p := range []string{old, recent} {
+		if err := os.WriteFile(p, []byte("half a model"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-LegacyAge - time.Minute)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if got := RemoveStale(dir, Match("m.lnm")); !slices.Equal(got, []string{old}) {
+		t.Errorf("RemoveStale removed %q, want only %q", got, old)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("the recent legacy temporary: %v, want it kept", err)
 	}
 }
