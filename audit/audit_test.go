@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -48,7 +49,7 @@ func synthCase(t *testing.T, rng *rand.Rand, nPos, nNeg int) *Case {
 	c := &Case{Suite: s, Teacher: &fingerprint.Fingerprint{ID: "t", Suite: s.Hash, P: teacher},
 		Enrolment: &store.Enrolment{Name: "synth", Suite: s.Hash}}
 	add := func(role, half string, p float64) {
-		fp := &fingerprint.Fingerprint{ID: role + half, Suite: s.Hash, P: follow(rng, teacher, p)}
+		fp := &fingerprint.Fingerprint{ID: fmt.Sprintf("%s-%s-%d", role, half, len(c.Controls)), Suite: s.Hash, P: follow(rng, teacher, p)}
 		c.Controls = append(c.Controls, fp)
 		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: role, Half: half})
 	}

@@ -60,6 +60,10 @@ type WatermarkRate struct {
 	Alpha     float64 `json:"alpha"` // the test's share of α = 0.01
 	Flagged   int     `json:"flagged"`
 	MinP      float64 `json:"min_p"`
+	// Whitened lists the kinds of suspects whose leans the test whitens
+	// (chooseWeighing): "outputs" (full-output suspects), "labels"
+	// (label-only ones); empty when it whitens neither.
+	Whitened []string `json:"whitened,omitempty"`
 }
 
 // calibrationReport measures TPR and FPR on the calibration half.

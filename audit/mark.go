@@ -47,9 +47,34 @@ type markPanel struct {
 	// a suspect is centred on the kind that matches its own outputs.
 	soft, hard leanSet
 	// softZ and hardZ are the same models' key statistics as z-scores over
-	// the decoys (each centred leave-one-out), in soft.ids order: the null
-	// of nullP.
+	// the decoys (each centred, and whitened when chosen, leave-one-out),
+	// in soft.ids order: the null of nullP.
 	softZ, hardZ []float64
+	// softW and hardW whiten a suspect's centred lean by the covariance of
+	// all those models' leans, when chooseWeighing chose to (nil: the lean
+	// is tested as it is).
+	softW, hardW *whitener
+}
+
+// weigher returns the whitener for fp's outputs p on the watermark probes
+// when the case whitens leans of p's kind (chooseWeighing): the
+// covariance of the independent controls' and references' leans of that
+// kind, without fp's own when it is one of them (a model must not weigh
+// itself); nil otherwise.
+func (mp *markPanel) weigher(fp *fingerprint.Fingerprint, p blas32.General) watermark.Weigher {
+	set, w := &mp.soft, mp.softW
+	if compare.LabelOnly(p) {
+		set, w = &mp.hard, mp.hardW
+	}
+	if w == nil {
+		return nil
+	}
+	if _, ok := set.leans[fp.ID]; ok {
+		if w = newWhitener(set.others(fp.ID)); w == nil {
+			return nil
+		}
+	}
+	return w
 }
 
 // leanSet is the summed lean of n models and each one's, by fingerprint
@@ -70,6 +95,17 @@ func (l *leanSet) add(id string, y []float64) {
 	l.n++
 	l.leans[id] = y
 	l.ids = append(l.ids, id)
+}
+
+// others returns the leans of the set other than id's, in the order added.
+func (l *leanSet) others(id string) [][]float64 {
+	out := make([][]float64, 0, len(l.ids))
+	for _, k := range l.ids {
+		if k != id {
+			out = append(out, l.leans[k])
+		}
+	}
+	return out
 }
 
 // mark returns the case's watermark panel, or nil when the enrolment has
@@ -125,23 +161,17 @@ func (c *Case) mark() (*markPanel, error) {
 		mp.soft.add(ctl.FP, soft)
 		mp.hard.add(ctl.FP, hard)
 	}
-	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Role == store.RolePositive {
-			continue
+	for _, k := range []struct {
+		set   *leanSet
+		zs    *[]float64
+		whole **whitener
+	}{{&mp.soft, &mp.softZ, &mp.softW}, {&mp.hard, &mp.hardZ, &mp.hardW}} {
+		ch, err := chooseWeighing(pan, k.set)
+		if err != nil {
+			c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
+			return nil, c.markErr
 		}
-		fp := c.Controls[i]
-		p := pick(fp.P, rows)
-		for _, q := range []struct {
-			p  blas32.General
-			zs *[]float64
-		}{{p, &mp.softZ}, {oneHot(p), &mp.hardZ}} {
-			r, err := pan.Test(q.p, mp.center(fp, q.p))
-			if err != nil {
-				c.markErr = fmt.Errorf("enrolment %q: watermark: control %s: %w", c.Enrolment.Name, ctl.FP, err)
-				return nil, c.markErr
-			}
-			*q.zs = append(*q.zs, r.Z)
-		}
+		*k.zs, *k.whole = ch.z, ch.whole
 	}
 	c.markP = mp
 	return c.markP, nil
@@ -151,12 +181,17 @@ func (c *Case) mark() (*markPanel, error) {
 // fp, on their labels when p (fp's outputs on the watermark probes) holds
 // labels only (nil when there are none).
 func (mp *markPanel) center(fp *fingerprint.Fingerprint, p blas32.General) []float64 {
-	set := &mp.soft
 	if compare.LabelOnly(p) {
-		set = &mp.hard
+		return mp.hard.center(fp.ID)
 	}
-	sum, n := set.sum, set.n
-	if y, ok := set.leans[fp.ID]; ok {
+	return mp.soft.center(fp.ID)
+}
+
+// center returns the mean lean of the set's models other than id's (nil
+// when there are none).
+func (l *leanSet) center(id string) []float64 {
+	sum, n := l.sum, l.n
+	if y, ok := l.leans[id]; ok {
 		sum = append([]float64(nil), sum...)
 		floats.Sub(sum, y)
 		n--
@@ -188,14 +223,15 @@ func pick(m blas32.General, rows []int) blas32.General {
 // of them get small decoy p-values at once (16 of 128 negative controls
 // at p ≤ 0.01 in one digits enrolment). The other (nullP) compares the
 // suspect's z-score over the decoys with the controls' own under this key,
-// which is what an independent model's is drawn from.
+// which is what an independent model's is drawn from. Both test the lean
+// whitened when the case chose to (chooseWeighing).
 func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
 	mp, err := c.mark()
 	if mp == nil || err != nil {
 		return nil, err
 	}
 	p := pick(fp.P, mp.rows)
-	r, err := mp.panel.Test(p, mp.center(fp, p))
+	r, err := mp.panel.TestWeighted(p, mp.center(fp, p), mp.weigher(fp, p))
 	if err != nil {
 		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
@@ -266,6 +302,12 @@ func markResults(e *Case) ([]*watermark.Result, error) {
 // α = 0.01.
 func markRates(e *Case, mp *markPanel, results []*watermark.Result) *WatermarkRate {
 	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
+	if mp.softW != nil {
+		r.Whitened = append(r.Whitened, "outputs")
+	}
+	if mp.hardW != nil {
+		r.Whitened = append(r.Whitened, "labels")
+	}
 	for i, ctl := range e.Enrolment.Controls {
 		if ctl.Role != store.RoleNegative {
 			continue

@@ -101,6 +101,13 @@ func NewPanel(mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
 	return p, nil
 }
 
+// Tilt returns the real key's tilt per probe, g_a − g_b for the
+// teacher's top-2 classes a and b (0 where it has no runner-up): how far
+// the marked API (Serve) moves the teacher's log-odds between them at
+// ε = 1, so roughly how a student of its labels leans there more than the
+// teacher does.
+func (p *Panel) Tilt() []float64 { return slices.Clone(p.diff[0]) }
+
 // Len returns the number of probes.
 func (p *Panel) Len() int { return len(p.top1) }
 
@@ -157,9 +164,43 @@ func checkRow(row []float32) error {
 // centring value, or an output Lean refuses, gives an error wrapping
 // ErrNonFinite, never a p-value.
 func (p *Panel) Test(out blas32.General, center []float64) (Result, error) {
+	return p.TestWeighted(out, center, nil)
+}
+
+// Weigher maps a centred lean to the vector the statistic is taken of,
+// S = Σᵢ yᵢ dᵢ: a whitening that counts probes on which models' leans vary
+// together less, say. It must not depend on the key (then the p-value
+// stays exact) and must write only to dst.
+type Weigher interface {
+	Weigh(dst, y []float64)
+}
+
+// TestWeighted is Test with the centred lean passed through w before the
+// statistic (nil w is Test). The statistic of key k is then Σᵢ wᵢ dᵢₖ
+// with w the weighed lean: any fixed linear map of the lean keeps the
+// real key's rank among the decoys uniform for a model that never saw the
+// marked labels. A non-finite weighed value gives an error wrapping
+// ErrNonFinite.
+func (p *Panel) TestWeighted(out blas32.General, center []float64, w Weigher) (Result, error) {
 	y, err := p.Lean(out)
 	if err != nil {
 		return Result{}, err
+	}
+	return p.TestLean(y, center, w)
+}
+
+// TestLean is TestWeighted for a suspect given by its lean (Lean), which
+// it does not change; a lean of the wrong length gives an error wrapping
+// ErrShape, a non-finite one an error wrapping ErrNonFinite.
+func (p *Panel) TestLean(lean, center []float64, w Weigher) (Result, error) {
+	if len(lean) != p.Len() {
+		return Result{}, fmt.Errorf("%w: a lean of %d values for %d probes", ErrShape, len(lean), p.Len())
+	}
+	y := append([]float64(nil), lean...)
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return Result{}, fmt.Errorf("%w: lean %d is %v", ErrNonFinite, i, v)
+		}
 	}
 	if center != nil && len(center) != len(y) {
 		return Result{}, fmt.Errorf("%w: %d centring values for %d probes", ErrShape, len(center), len(y))
@@ -177,6 +218,16 @@ func (p *Panel) Test(out blas32.General, center []float64) (Result, error) {
 		if center != nil {
 			y[i] = v - center[i]
 		}
+	}
+	if w != nil {
+		wy := make([]float64, len(y))
+		w.Weigh(wy, y)
+		for i, v := range wy {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return Result{}, fmt.Errorf("%w: weighed lean %d is %v", ErrNonFinite, i, v)
+			}
+		}
+		y = wy
 	}
 	stat := func(d []float64) float64 {
 		var s float64

@@ -327,3 +327,81 @@ func TestNonFinite(t *testing.T) {
 		t.Errorf("negative teacher output: err = %v, want ErrNonFinite", err)
 	}
 }
+
+// scaleWeigher multiplies a lean by fixed per-probe factors (a stand-in
+// for a whitening: any fixed linear map).
+type scaleWeigher []float64
+
+func (s scaleWeigher) Weigh(dst, y []float64) {
+	for i, v := range y {
+		dst[i] = s[i] * v
+	}
+}
+
+// TestWeighted checks that TestWeighted with the identity is Test, that a
+// fixed weighing keeps the p-value valid over the key's draw, and that a
+// non-finite weighed lean gives ErrNonFinite, never a p-value.
+func TestWeighted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const n, trials, decoys = 60, 300, 99
+	w := make(scaleWeigher, n)
+	for i := range w {
+		w[i] = math.Exp(2 * rng.NormFloat64()) // far from uniform
+	}
+	ones := make(scaleWeigher, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	flagged := map[float64]int{0.01: 0, 0.05: 0, 0.1: 0}
+	for trial := range trials {
+		x, p := near(rng, n, 8, 4)
+		var k Key
+		for i := range k {
+			k[i] = byte(rng.Uint32())
+		}
+		pan, err := NewPanel(New(k, 8, 4, model.Normalization{}), x, p, decoys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := make([]int, n)
+		for i := range labels {
+			labels[i] = pan.top1[i]
+			if rng.Float64() < 0.4 {
+				labels[i] = pan.top2[i]
+			}
+		}
+		out := oneHot(labels, 4)
+		if trial == 0 {
+			plain, err1 := pan.Test(out, nil)
+			same, err2 := pan.TestWeighted(out, nil, ones)
+			if err1 != nil || err2 != nil || plain != same {
+				t.Errorf("identity weighing: got %+v (%v), want Test's %+v (%v)", same, err2, plain, err1)
+			}
+		}
+		r, err := pan.TestWeighted(out, nil, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for a := range flagged {
+			if r.P <= a {
+				flagged[a]++
+			}
+		}
+	}
+	for a, c := range flagged {
+		slack := float64(trials)*a + 3*math.Sqrt(float64(trials)*a*(1-a))
+		if float64(c) > slack {
+			t.Errorf("α=%g: %d of %d weighed null suspects had p ≤ α, want ≤ %.1f", a, c, trials, slack)
+		}
+	}
+	x, p := near(rng, n, 8, 4)
+	pan, err := NewPanel(New(Key{5}, 8, 4, model.Normalization{}), x, p, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append(scaleWeigher(nil), ones...)
+	bad[3] = math.Inf(1)
+	if r, err := pan.TestWeighted(p, nil, bad); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("infinite weighed lean: p = %v, err = %v; want an error wrapping ErrNonFinite", r.P, err)
+	}
+}

@@ -259,8 +259,12 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	}
 	kv.Add("calibration AUC", report.Float(r.Calibration.AUC, 3))
 	if w := r.Watermark; w != nil {
-		kv.Add("watermark test", report.Text(fmt.Sprintf("%d probes, %d decoy keys; %d of %d independent controls at p ≤ %g (smallest p %.2g)",
-			w.Probes, w.Decoys, w.Flagged, w.Negatives, w.Alpha, w.MinP)))
+		whitened := ""
+		if len(w.Whitened) > 0 {
+			whitened = ", leans whitened for " + strings.Join(w.Whitened, " and ")
+		}
+		kv.Add("watermark test", report.Text(fmt.Sprintf("%d probes, %d decoy keys%s; %d of %d independent controls at p ≤ %g (smallest p %.2g)",
+			w.Probes, w.Decoys, whitened, w.Flagged, w.Negatives, w.Alpha, w.MinP)))
 	}
 	kv.Add("seed", report.Text(strconv.FormatUint(r.Seed, 10)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
