@@ -34,7 +34,11 @@
 // other keys, (1 + #{decoys ≥ S}) / (1 + Decoys). A model that never saw
 // the marked labels answers independently of the secret key, so the real
 // key is exchangeable with the decoys and the p-value is exact, whatever
-// the suspect is; ε does not enter the statistic.
+// the suspect is; ε does not enter the statistic. The same holds when
+// the centred lean is first passed through any fixed linear map that does
+// not depend on the key (TestWeighted: lineage whitens it by the
+// independent models' covariance where they lean together along the
+// key's tilt).
 //
 // The mark costs fidelity: with ε = 1 (DefaultEpsilon) a 256-256 digits
 // teacher's served labels differ from its own argmax on 2.8 % of test
