@@ -125,48 +125,58 @@ func TestLabelAndServe(t *testing.T) {
 // TestPanelNull checks the p-value's validity: suspects whose answers do
 // not depend on the key (each drawn with a fresh key, as the guarantee is
 // over the key's draw) have p ≤ α at most α of the time, within binomial
-// slack.
+// slack, tested as they are and through a fixed weighing far from uniform
+// (TestWeighted).
 func TestPanelNull(t *testing.T) {
-	const trials, decoys = 400, 99
+	const n, trials, decoys = 60, 400, 99
 	rng := rand.New(rand.NewPCG(7, 8))
-	count := map[float64]int{0.01: 0, 0.05: 0, 0.1: 0}
-	for trial := 0; trial < trials; trial++ {
-		x, p := near(rng, 60, 8, 4)
-		var k Key
-		for i := range k {
-			k[i] = byte(rng.Uint32())
-		}
-		mk := New(k, 8, 4, model.Normalization{})
-		pan, err := NewPanel(mk, x, p, decoys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		labels := make([]int, x.Rows)
-		for i := range labels {
-			row := p.Data[i*4 : (i+1)*4]
-			labels[i] = model.Argmax(row)
-			if rng.Float64() < 0.4 { // an independent model: often the runner-up
-				labels[i] = pan.top2[i]
-			}
-		}
-		r, err := pan.Test(oneHot(labels, 4), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for a := range count {
-			if r.P <= a {
-				count[a]++
-			}
-		}
+	scales := make(scaleWeigher, n)
+	for i := range scales {
+		scales[i] = math.Exp(2 * rng.NormFloat64())
 	}
-	for a, c := range count {
-		// mean + 3 sd of Binomial(trials, a)
-		slack := float64(trials)*a + 3*math.Sqrt(float64(trials)*a*(1-a))
-		if float64(c) > slack {
-			t.Errorf("α=%g: %d of %d null suspects had p ≤ α, want ≤ %.1f", a, c, trials, slack)
+	for _, tt := range []struct {
+		name string
+		w    Weigher
+	}{{"unweighed", nil}, {"weighed", scales}} {
+		count := map[float64]int{0.01: 0, 0.05: 0, 0.1: 0}
+		for trial := 0; trial < trials; trial++ {
+			x, p := near(rng, n, 8, 4)
+			var k Key
+			for i := range k {
+				k[i] = byte(rng.Uint32())
+			}
+			mk := New(k, 8, 4, model.Normalization{})
+			pan, err := NewPanel(mk, x, p, decoys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels := make([]int, x.Rows)
+			for i := range labels {
+				row := p.Data[i*4 : (i+1)*4]
+				labels[i] = model.Argmax(row)
+				if rng.Float64() < 0.4 { // an independent model: often the runner-up
+					labels[i] = pan.top2[i]
+				}
+			}
+			r, err := pan.TestWeighted(oneHot(labels, 4), nil, tt.w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for a := range count {
+				if r.P <= a {
+					count[a]++
+				}
+			}
 		}
-		if a == 0.1 && c < trials/40 {
-			t.Errorf("α=%g: only %d of %d null p-values ≤ α: the test looks too conservative", a, c, trials)
+		for a, c := range count {
+			// mean + 3 sd of Binomial(trials, a)
+			slack := float64(trials)*a + 3*math.Sqrt(float64(trials)*a*(1-a))
+			if float64(c) > slack {
+				t.Errorf("%s, α=%g: %d of %d null suspects had p ≤ α, want ≤ %.1f", tt.name, a, c, trials, slack)
+			}
+			if a == 0.1 && c < trials/40 {
+				t.Errorf("%s, α=%g: only %d of %d null p-values ≤ α: the test looks too conservative", tt.name, a, c, trials)
+			}
 		}
 	}
 }
@@ -338,66 +348,33 @@ func (s scaleWeigher) Weigh(dst, y []float64) {
 	}
 }
 
-// TestWeighted checks that TestWeighted with the identity is Test, that a
-// fixed weighing keeps the p-value valid over the key's draw, and that a
-// non-finite weighed lean gives ErrNonFinite, never a p-value.
+// TestWeighted checks that TestWeighted with the identity is Test, and
+// that a non-finite weighed lean gives ErrNonFinite, never a p-value
+// (TestPanelNull checks a weighing's validity).
 func TestWeighted(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	const n, trials, decoys = 60, 300, 99
-	w := make(scaleWeigher, n)
-	for i := range w {
-		w[i] = math.Exp(2 * rng.NormFloat64()) // far from uniform
+	const n = 60
+	x, p := near(rng, n, 8, 4)
+	pan, err := NewPanel(New(Key{5}, 8, 4, model.Normalization{}), x, p, 99)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ones := make(scaleWeigher, n)
 	for i := range ones {
 		ones[i] = 1
 	}
-	flagged := map[float64]int{0.01: 0, 0.05: 0, 0.1: 0}
-	for trial := range trials {
-		x, p := near(rng, n, 8, 4)
-		var k Key
-		for i := range k {
-			k[i] = byte(rng.Uint32())
-		}
-		pan, err := NewPanel(New(k, 8, 4, model.Normalization{}), x, p, decoys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		labels := make([]int, n)
-		for i := range labels {
-			labels[i] = pan.top1[i]
-			if rng.Float64() < 0.4 {
-				labels[i] = pan.top2[i]
-			}
-		}
-		out := oneHot(labels, 4)
-		if trial == 0 {
-			plain, err1 := pan.Test(out, nil)
-			same, err2 := pan.TestWeighted(out, nil, ones)
-			if err1 != nil || err2 != nil || plain != same {
-				t.Errorf("identity weighing: got %+v (%v), want Test's %+v (%v)", same, err2, plain, err1)
-			}
-		}
-		r, err := pan.TestWeighted(out, nil, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for a := range flagged {
-			if r.P <= a {
-				flagged[a]++
-			}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = pan.top1[i]
+		if rng.Float64() < 0.4 {
+			labels[i] = pan.top2[i]
 		}
 	}
-	for a, c := range flagged {
-		slack := float64(trials)*a + 3*math.Sqrt(float64(trials)*a*(1-a))
-		if float64(c) > slack {
-			t.Errorf("α=%g: %d of %d weighed null suspects had p ≤ α, want ≤ %.1f", a, c, trials, slack)
-		}
-	}
-	x, p := near(rng, n, 8, 4)
-	pan, err := NewPanel(New(Key{5}, 8, 4, model.Normalization{}), x, p, 9)
-	if err != nil {
-		t.Fatal(err)
+	out := oneHot(labels, 4)
+	plain, err1 := pan.Test(out, nil)
+	same, err2 := pan.TestWeighted(out, nil, ones)
+	if err1 != nil || err2 != nil || plain != same {
+		t.Errorf("identity weighing: got %+v (%v), want Test's %+v (%v)", same, err2, plain, err1)
 	}
 	bad := append(scaleWeigher(nil), ones...)
 	bad[3] = math.Inf(1)
