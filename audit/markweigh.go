@@ -27,7 +27,7 @@ const markCopyShare = 0.2
 // weighing is one way of testing one kind of lean (soft or label-only):
 // whole is the whitener of all the set's leans (nil: leans are tested as
 // they are), z the set's own key statistics under it as z-scores over the
-// decoys (each centred and whitened leave-one-out), in set.ids order, and
+// decoys (each centred, and whitened, leave-one-out), in set.ids order, and
 // power the median standardised trace of chooseWeighing's stand-in copies.
 type weighing struct {
 	whole *whitener
@@ -46,7 +46,8 @@ type weighing struct {
 // trace is the smaller of its z-score over the decoys and its standing
 // among the controls' own z-scores ((z − mean)/sd: the two tests markTest
 // takes the larger p-value of). Whitening is chosen when the stand-ins'
-// median trace is at least markWhitenGain times the unweighed test's;
+// median trace is positive and at least markWhitenGain times the
+// unweighed test's;
 // never with fewer than minWhiten+1 controls, or when the leans of the
 // controls but one do not vary. As the choice depends on no suspect, each
 // weighing's p-values stay what they are: the decoy test exact over the
@@ -100,7 +101,7 @@ outer:
 		}
 		slices.Sort(copies)
 		wg.power = stat.Quantile(0.5, stat.Empirical, copies, nil)
-		if !whiten || wg.power >= markWhitenGain*best.power {
+		if !whiten || wg.power > 0 && wg.power >= markWhitenGain*max(best.power, 0) {
 			best = wg
 		}
 	}

@@ -17,9 +17,8 @@ import (
 // (Ledoit and Wolf, J. Multivariate Anal. 88, 2004, with λ held at least
 // minShrink so that coordinates on which the rows do not vary get a
 // finite weight), which is positive definite whenever m > 0, however few
-// rows there are. dst must
-// be p×p. It returns −1, leaving dst untouched, when m = 0 (every row the
-// same).
+// rows there are. dst must be p×p. It returns −1, leaving dst untouched,
+// when m = 0 (every row the same).
 func shrunkCov(dst *mat.SymDense, x [][]float64) float64 {
 	n, p := len(x), dst.SymmetricDim()
 	mean := make([]float64, p)
