@@ -38,3 +38,28 @@ func TestCompositionString(t *testing.T) {
 		t.Errorf("compositionString = %q, want %q", got, want)
 	}
 }
+
+// TestEnrolKVWatermark checks the enrolment report's watermark line says
+// which suspects' leans the test whitens, and says nothing of it when it
+// whitens none.
+func TestEnrolKVWatermark(t *testing.T) {
+	for _, tt := range []struct {
+		whitened []string
+		want     string
+	}{
+		{nil, "90 probes, 9999 decoy keys; 1 of 128 independent controls at p ≤ 0.001 (smallest p 0.0004)"},
+		{[]string{"outputs", "labels"}, "90 probes, 9999 decoy keys, leans whitened for outputs and labels; 1 of 128 independent controls at p ≤ 0.001 (smallest p 0.0004)"},
+	} {
+		r := &audit.EnrolReport{Composition: map[probe.Kind]int{}, Watermark: &audit.WatermarkRate{
+			Probes: 90, Decoys: 9999, Negatives: 128, Alpha: 0.001, Flagged: 1, MinP: 0.0004, Whitened: tt.whitened}}
+		got := ""
+		for _, p := range enrolKV(r).Pairs {
+			if p.Key == "watermark test" {
+				got = p.Value.String()
+			}
+		}
+		if got != tt.want {
+			t.Errorf("whitened %q: watermark line %q, want %q", tt.whitened, got, tt.want)
+		}
+	}
+}
