@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/lineage-audit/lineage/fingerprint"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -183,4 +185,73 @@ func TestChooseWeighing(t *testing.T) {
 	if got, was := zsd(ch.z), zsd(unw.z); !(got < was) {
 		t.Errorf("controls' z-scores: sd %.2f whitened, %.2f unweighed; want narrower whitened", got, was)
 	}
+}
+
+// TestWhitenedNull checks the whitened watermark test's validity where it
+// is chosen: fresh independent suspects drawn like the controls (leaning
+// together along a direction near the key's tilt) get p ≤ α at most a
+// fraction α of the time, within binomial slack, for α ∈ {0.001, 0.01,
+// 0.05} (the watermark's shares of the levels an audit uses). Here the
+// unweighed decoy test alone flags 31 % of them at α = 0.001.
+func TestWhitenedNull(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	c, _ := markCase(t, rng, 60)
+	mp, err := c.mark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tilt := mp.panel.Tilt()
+	n := len(tilt)
+	u := make([]float64, n)
+	var tn, un float64
+	for _, v := range tilt {
+		tn += v * v
+	}
+	for i := range u {
+		u[i] = tilt[i]/math.Sqrt(tn) + rng.NormFloat64()/math.Sqrt(float64(n))
+		un += u[i] * u[i]
+	}
+	draw := func() []float64 {
+		a := 3 * rng.NormFloat64() / math.Sqrt(un)
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = max(-1, min(1, 0.3+0.2*rng.NormFloat64()+a*u[i]))
+		}
+		return y
+	}
+	set := &leanSet{}
+	for k := range 128 {
+		set.add(fmt.Sprintf("m%d", k), draw())
+	}
+	ch, err := chooseWeighing(mp.panel, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.whole == nil {
+		t.Fatal("set-up: whitening not chosen, so this test would show nothing")
+	}
+	wp := &markPanel{panel: mp.panel, soft: *set, softZ: ch.z, softW: ch.whole}
+	soft := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.6, 0.4}}
+	fp := &fingerprint.Fingerprint{ID: "fresh"}
+	const trials = 1000
+	flagged := map[float64]int{0.001: 0, 0.01: 0, 0.05: 0}
+	for range trials {
+		r, err := mp.panel.TestLean(draw(), set.center(""), ch.whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := max(r.P, wp.nullP(fp, soft, r.Z))
+		for a := range flagged {
+			if p <= a {
+				flagged[a]++
+			}
+		}
+	}
+	for a, got := range flagged {
+		slack := trials*a + 3*math.Sqrt(trials*a*(1-a))
+		if float64(got) > slack {
+			t.Errorf("α=%g: %d of %d fresh independent suspects flagged, want ≤ %.1f", a, got, trials, slack)
+		}
+	}
+	t.Logf("fresh independent suspects flagged at α = 0.001 / 0.01 / 0.05: %d / %d / %d of %d", flagged[0.001], flagged[0.01], flagged[0.05], trials)
 }
