@@ -19,7 +19,7 @@ type Verdict string
 // The verdicts.
 const (
 	Derived      Verdict = "DERIVED"      // Holm-adjusted p ≤ α
-	NotDerived   Verdict = "NOT_DERIVED"  // p > α, the suite detects derived models, and the suspect is not nearest a derived control it misses
+	NotDerived   Verdict = "NOT_DERIVED"  // p > Options.Clear (0.05), the suite detects derived models, and the suspect is not nearest a derived control it misses
 	Inconclusive Verdict = "INCONCLUSIVE" // the audit cannot decide; Reason says why
 )
 
@@ -40,6 +40,13 @@ const (
 	// the audit's own α from the calibration p-values in the enrolment
 	// report; when it cannot be (no report), the result is INCONCLUSIVE too.
 	MinPower = 0.5
+	// DefaultClear is the p-value a suspect that is not significant must
+	// exceed to be cleared (NOT_DERIVED): between α and it the result is
+	// weak evidence of derivation and no evidence of independence, so the
+	// verdict is INCONCLUSIVE. In the zoo most copies the test misses at
+	// α = 0.01 have p in this band (noise-query extraction at 0.016–0.021,
+	// say), while 8 of 800 independent models do.
+	DefaultClear = 0.05
 )
 
 // Options configures Audit. The zero value means the defaults.
@@ -47,6 +54,10 @@ type Options struct {
 	Alpha     float64 // family-wise significance level; 0 means DefaultAlpha
 	MinNull   int     // 0 means DefaultMinNull
 	MinProbes int     // 0 means DefaultMinProbes
+	// Clear is the p-value a non-significant suspect must exceed to be
+	// cleared; 0 means DefaultClear, and a value below Alpha counts as
+	// Alpha (no band).
+	Clear float64
 }
 
 func (o Options) withDefaults() Options {
@@ -59,6 +70,10 @@ func (o Options) withDefaults() Options {
 	if o.MinProbes == 0 {
 		o.MinProbes = DefaultMinProbes
 	}
+	if o.Clear == 0 {
+		o.Clear = DefaultClear
+	}
+	o.Clear = max(o.Clear, o.Alpha)
 	return o
 }
 
@@ -448,6 +463,8 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		switch {
 		case tr.PValue <= o.Alpha:
 			tr.Verdict = Derived
+		case tr.PValue <= o.Clear:
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g, but p = %.2g is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tr.PValue, o.Clear)
 		case !(tr.TPR >= 0):
 			// Without a measured detection rate nothing shows that this
 			// suite would have caught a copy: no exoneration.

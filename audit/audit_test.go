@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -631,6 +632,49 @@ func TestMeasured(t *testing.T) {
 		if !r.Results[0].Measured() || r.Results[1].Measured() {
 			t.Errorf("Measured() = %v, %v; want true (fingerprinted, %s), false (not fingerprinted)",
 				r.Results[0].Measured(), r.Results[1].Measured(), r.Results[0].Verdict)
+		}
+	}
+}
+
+// TestAuditWeakEvidence checks the band between α and Options.Clear: a
+// suspect with p there is INCONCLUSIVE (weak evidence), not cleared, and
+// NOT_DERIVED when the band is closed (Clear at α).
+func TestAuditWeakEvidence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	var fp *fingerprint.Fingerprint
+	for k := 0; k < 200 && fp == nil; k++ {
+		q := 0.45 + 0.3*rng.Float64()
+		cand := &fingerprint.Fingerprint{ID: fmt.Sprintf("s%d", k), Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, q)}
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{cand}, cand.ID, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := res.Results[0].PValue; p > DefaultAlpha && p <= DefaultClear {
+			fp = cand
+		}
+	}
+	if fp == nil {
+		t.Fatal("set-up: no suspect with p in (α, DefaultClear] among 200 drawn")
+	}
+	for _, tt := range []struct {
+		name   string
+		opts   Options
+		want   Verdict
+		reason string
+	}{
+		{"default band", Options{}, Inconclusive, "weak evidence"},
+		{"band closed", Options{Clear: DefaultAlpha}, NotDerived, ""},
+		{"clear below α counts as α", Options{Clear: DefaultAlpha / 10}, NotDerived, ""},
+	} {
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, fp.ID, tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Results[0]
+		if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
+			t.Errorf("%s: verdict %s (p %.3g, reason %q), want %s with a reason containing %q", tt.name, got.Verdict, got.PValue, got.Reason, tt.want, tt.reason)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 type auditOptions struct {
 	against       []string
 	alpha         float64
+	clear         float64
 	failOnDerived bool
 	save          bool
 	dryRun        bool
@@ -86,6 +87,7 @@ interrupted (Ctrl-C).`,
 	f := c.Flags()
 	f.StringSliceVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated)")
 	f.Float64Var(&o.alpha, "alpha", audit.DefaultAlpha, "family-wise significance level of a DERIVED verdict")
+	f.Float64Var(&o.clear, "clear-above", audit.DefaultClear, "p-value a suspect must exceed for a NOT_DERIVED verdict; between --alpha and it the verdict is INCONCLUSIVE (weak evidence); below --alpha it counts as --alpha")
 	f.BoolVar(&o.failOnDerived, "fail-on-derived", false, "exit with status 3 when some teacher's verdict is DERIVED")
 	f.BoolVar(&o.save, "save", false, "for a model: store its fingerprints and the audit record")
 	f.BoolVar(&o.dryRun, "dry-run", false, "for a stored fingerprint: do not record the audit (open the database read-only)")
@@ -98,6 +100,9 @@ interrupted (Ctrl-C).`,
 func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditOptions, arg string) error {
 	if !(o.alpha > 0 && o.alpha < 1) {
 		return usageError{fmt.Errorf("--alpha %g: want a level in (0, 1)", o.alpha)}
+	}
+	if !(o.clear > 0 && o.clear < 1) {
+		return usageError{fmt.Errorf("--clear-above %g: want a p-value in (0, 1)", o.clear)}
 	}
 	var (
 		cases  []*audit.Case
@@ -137,7 +142,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				suspects[i] = stored
 			}
 		}
-		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha})
+		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
 	}
@@ -242,7 +247,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		}
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
-	res, err = auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha})
+	res, err = auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	return res, suspects, dones, err
 }
 
