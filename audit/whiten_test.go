@@ -119,12 +119,14 @@ func TestWhitener(t *testing.T) {
 	}
 }
 
-// TestChooseWeighing checks the choice on independent controls whose
-// leans vary together along a direction close to the key's tilt: there
-// whitening is chosen, and it narrows the spread of the controls' own
-// z-scores under the key, which a suspect's must stand out from.
-func TestChooseWeighing(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 32))
+// leaningModels returns markCase's watermark panel and a source of
+// independent models' leans that vary together along a direction at about
+// 45° to the key's tilt (sd 3 along it, 0.2 elsewhere, clipped like
+// leans): the controls of an enrolment whose key follows a direction they
+// share.
+func leaningModels(t *testing.T, seed uint64) (*markPanel, func() []float64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	c, _ := markCase(t, rng, 60)
 	mp, err := c.mark()
 	if err != nil {
@@ -132,31 +134,34 @@ func TestChooseWeighing(t *testing.T) {
 	}
 	tilt := mp.panel.Tilt()
 	n := len(tilt)
-	// u: a unit direction at about 45° to the tilt.
 	u := make([]float64, n)
-	var tn float64
+	var tn, un float64
 	for _, v := range tilt {
 		tn += v * v
 	}
-	tn = math.Sqrt(tn)
 	for i := range u {
-		u[i] = tilt[i]/tn + rng.NormFloat64()/math.Sqrt(float64(n))
+		u[i] = tilt[i]/math.Sqrt(tn) + rng.NormFloat64()/math.Sqrt(float64(n))
+		un += u[i] * u[i]
 	}
-	var un float64
-	for _, v := range u {
-		un += v * v
-	}
-	for i := range u {
-		u[i] /= math.Sqrt(un)
-	}
-	set := &leanSet{}
-	for k := range 120 {
-		a := 3 * rng.NormFloat64()
+	return mp, func() []float64 {
+		a := 3 * rng.NormFloat64() / math.Sqrt(un)
 		y := make([]float64, n)
 		for i := range y {
-			y[i] = max(-1, min(1, 0.2*rng.NormFloat64()+a*u[i]))
+			y[i] = max(-1, min(1, 0.3+0.2*rng.NormFloat64()+a*u[i]))
 		}
-		set.add(fmt.Sprintf("m%d", k), y)
+		return y
+	}
+}
+
+// leaningControls draws n controls from leaningModels and returns the
+// weighing chooseWeighing picks for them, failing the test unless it
+// whitens (as it must where controls lean together near the key).
+func leaningControls(t *testing.T, seed uint64, n int) (*markPanel, *leanSet, weighing, func() []float64) {
+	t.Helper()
+	mp, draw := leaningModels(t, seed)
+	set := &leanSet{}
+	for k := range n {
+		set.add(fmt.Sprintf("m%d", k), draw())
 	}
 	ch, err := chooseWeighing(mp.panel, set)
 	if err != nil {
@@ -165,6 +170,15 @@ func TestChooseWeighing(t *testing.T) {
 	if ch.whole == nil {
 		t.Fatalf("controls leaning together near the key: the unweighed test was chosen, want whitening")
 	}
+	return mp, set, ch, draw
+}
+
+// TestChooseWeighing checks the choice on independent controls whose
+// leans vary together along a direction close to the key's tilt: there
+// whitening is chosen, and it narrows the spread of the controls' own
+// z-scores under the key, which a suspect's must stand out from.
+func TestChooseWeighing(t *testing.T) {
+	mp, set, ch, _ := leaningControls(t, 31, 120)
 	zsd := func(z []float64) float64 {
 		var s, ss float64
 		for _, v := range z {
@@ -194,42 +208,7 @@ func TestChooseWeighing(t *testing.T) {
 // 0.05} (the watermark's shares of the levels an audit uses). Here the
 // unweighed decoy test alone flags 31 % of them at α = 0.001.
 func TestWhitenedNull(t *testing.T) {
-	rng := rand.New(rand.NewPCG(41, 42))
-	c, _ := markCase(t, rng, 60)
-	mp, err := c.mark()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tilt := mp.panel.Tilt()
-	n := len(tilt)
-	u := make([]float64, n)
-	var tn, un float64
-	for _, v := range tilt {
-		tn += v * v
-	}
-	for i := range u {
-		u[i] = tilt[i]/math.Sqrt(tn) + rng.NormFloat64()/math.Sqrt(float64(n))
-		un += u[i] * u[i]
-	}
-	draw := func() []float64 {
-		a := 3 * rng.NormFloat64() / math.Sqrt(un)
-		y := make([]float64, n)
-		for i := range y {
-			y[i] = max(-1, min(1, 0.3+0.2*rng.NormFloat64()+a*u[i]))
-		}
-		return y
-	}
-	set := &leanSet{}
-	for k := range 128 {
-		set.add(fmt.Sprintf("m%d", k), draw())
-	}
-	ch, err := chooseWeighing(mp.panel, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ch.whole == nil {
-		t.Fatal("set-up: whitening not chosen, so this test would show nothing")
-	}
+	mp, set, ch, draw := leaningControls(t, 41, 128)
 	wp := &markPanel{panel: mp.panel, soft: *set, softZ: ch.z, softW: ch.whole}
 	soft := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.6, 0.4}}
 	fp := &fingerprint.Fingerprint{ID: "fresh"}
