@@ -42,39 +42,41 @@ func combineP(pScore, pMark float64) float64 {
 type markPanel struct {
 	panel *watermark.Panel
 	rows  []int // suite rows of kind probe.Watermark
-	// soft and hard are the independent controls' and references' leans
-	// (both halves) on their full outputs and on their top-1 labels alone:
-	// a suspect is centred on the kind that matches its own outputs.
-	soft, hard leanSet
-	// softZ and hardZ are the same models' key statistics as z-scores over
-	// the decoys (each centred, and whitened when chosen, leave-one-out),
-	// in soft.ids order: the null of nullP.
-	softZ, hardZ []float64
-	// softW and hardW whiten a suspect's centred lean by the covariance of
-	// all those models' leans, when chooseWeighing chose to (nil: the lean
-	// is tested as it is).
-	softW, hardW *whitener
+	// soft and hard test suspects with full outputs and label-only ones:
+	// a suspect is tested against the kind that matches its own outputs.
+	soft, hard markKind
 }
 
-// weigher returns the whitener for fp's outputs p on the watermark probes
-// when the case whitens leans of p's kind (chooseWeighing): the
-// covariance of the independent controls' and references' leans of that
-// kind, without fp's own when it is one of them (a model must not weigh
-// itself); nil otherwise.
-func (mp *markPanel) weigher(fp *fingerprint.Fingerprint, p blas32.General) watermark.Weigher {
-	set, w := &mp.soft, mp.softW
+// markKind is the watermark test of one kind of suspect (full outputs or
+// labels only): the independent controls' and references' leans of that
+// kind (both halves; on their full outputs, or on their top-1 labels
+// alone) and the weighing chooseWeighing picked for them.
+type markKind struct {
+	leans leanSet
+	weighing
+}
+
+// kind returns the test of suspects whose outputs on the watermark
+// probes are p.
+func (mp *markPanel) kind(p blas32.General) *markKind {
 	if compare.LabelOnly(p) {
-		set, w = &mp.hard, mp.hardW
+		return &mp.hard
 	}
-	if w == nil {
+	return &mp.soft
+}
+
+// weigher returns the whitener for the model id when the kind's leans are
+// whitened: the one of the others' leans when id is one of the
+// independent models (a model must not weigh itself), else the one of
+// all; nil when they are tested as they are.
+func (k *markKind) weigher(id string) watermark.Weigher {
+	if k.whole == nil {
 		return nil
 	}
-	if _, ok := set.leans[fp.ID]; ok {
-		if w = newWhitener(set.others(fp.ID)); w == nil {
-			return nil
-		}
+	if w, ok := k.loo[id]; ok {
+		return w
 	}
-	return w
+	return k.whole
 }
 
 // leanSet is the summed lean of n models and each one's, by fingerprint
@@ -158,33 +160,17 @@ func (c *Case) mark() (*markPanel, error) {
 			return nil, c.markErr
 		}
 		hard, _ := pan.Lean(oneHot(p))
-		mp.soft.add(ctl.FP, soft)
-		mp.hard.add(ctl.FP, hard)
+		mp.soft.leans.add(ctl.FP, soft)
+		mp.hard.leans.add(ctl.FP, hard)
 	}
-	for _, k := range []struct {
-		set   *leanSet
-		zs    *[]float64
-		whole **whitener
-	}{{&mp.soft, &mp.softZ, &mp.softW}, {&mp.hard, &mp.hardZ, &mp.hardW}} {
-		ch, err := chooseWeighing(pan, k.set)
-		if err != nil {
+	for _, k := range []*markKind{&mp.soft, &mp.hard} {
+		if k.weighing, err = chooseWeighing(pan, &k.leans); err != nil {
 			c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 			return nil, c.markErr
 		}
-		*k.zs, *k.whole = ch.z, ch.whole
 	}
 	c.markP = mp
 	return c.markP, nil
-}
-
-// center returns the mean lean of the independent controls other than
-// fp, on their labels when p (fp's outputs on the watermark probes) holds
-// labels only (nil when there are none).
-func (mp *markPanel) center(fp *fingerprint.Fingerprint, p blas32.General) []float64 {
-	if compare.LabelOnly(p) {
-		return mp.hard.center(fp.ID)
-	}
-	return mp.soft.center(fp.ID)
 }
 
 // center returns the mean lean of the set's models other than id's (nil
@@ -214,8 +200,8 @@ func pick(m blas32.General, rows []int) blas32.General {
 }
 
 // markTest tests fp's outputs on the watermark probes, centred on the
-// mean lean of the enrolment's independent controls and references (their
-// labels' lean for a label-only suspect); nil when the case has no
+// mean lean of the enrolment's independent controls and references other
+// than fp (their labels' lean for a label-only suspect); nil when the case has no
 // watermark test. Its P is the larger of two p-values. The decoy-key one
 // (watermark.Panel.Test) is exact for one model over the draw of the key,
 // but an enrolment has one key for every model, and independent models'
@@ -231,30 +217,27 @@ func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) 
 		return nil, err
 	}
 	p := pick(fp.P, mp.rows)
-	r, err := mp.panel.TestWeighted(p, mp.center(fp, p), mp.weigher(fp, p))
+	k := mp.kind(p)
+	r, err := mp.panel.TestWeighted(p, k.leans.center(fp.ID), k.weigher(fp.ID))
 	if err != nil {
 		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
-	r.P = max(r.P, mp.nullP(fp, p, r.Z))
+	r.P = max(r.P, k.nullP(fp.ID, r.Z))
 	return &r, nil
 }
 
 // nullP is the p-value of a suspect's key statistic z (a z-score over the
-// decoys) against the independent controls' and references' own (but
-// fp's, when it is one of them): the Student-t predictive of their mean
-// and spread, which under one key are not 0 and 1 when the models' leans
-// vary together along a direction the key follows. The statistic is a
-// sum over the watermark probes, so nearly Gaussian across models; 1 when
-// there are too few of them.
-func (mp *markPanel) nullP(fp *fingerprint.Fingerprint, p blas32.General, z float64) float64 {
-	set, zs := &mp.soft, mp.softZ
-	if compare.LabelOnly(p) {
-		set, zs = &mp.hard, mp.hardZ
-	}
-	null := make([][]float64, 0, len(zs))
-	for i, id := range set.ids {
-		if id != fp.ID {
-			null = append(null, []float64{zs[i]})
+// decoys) against the kind's independent models' own (but id's, when it
+// is one of them): the Student-t predictive of their mean and spread,
+// which under one key are not 0 and 1 when the models' leans vary
+// together along a direction the key follows. The statistic is a sum over
+// the watermark probes, so nearly Gaussian across models; 1 when there
+// are too few of them.
+func (k *markKind) nullP(id string, z float64) float64 {
+	null := make([][]float64, 0, len(k.z))
+	for i, m := range k.leans.ids {
+		if m != id {
+			null = append(null, []float64{k.z[i]})
 		}
 	}
 	res, err := compare.Test(null, []float64{z}, compare.Options{Predictive: compare.PredictiveGaussian})
@@ -302,10 +285,10 @@ func markResults(e *Case) ([]*watermark.Result, error) {
 // α = 0.01.
 func markRates(e *Case, mp *markPanel, results []*watermark.Result) *WatermarkRate {
 	r := &WatermarkRate{Probes: len(mp.rows), Decoys: mp.panel.Decoys(), Alpha: WatermarkWeight * DefaultAlpha, MinP: 1}
-	if mp.softW != nil {
+	if mp.soft.whole != nil {
 		r.Whitened = append(r.Whitened, "outputs")
 	}
-	if mp.hardW != nil {
+	if mp.hard.whole != nil {
 		r.Whitened = append(r.Whitened, "labels")
 	}
 	for i, ctl := range e.Enrolment.Controls {

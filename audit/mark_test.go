@@ -176,9 +176,8 @@ func TestWatermarkSharedLean(t *testing.T) {
 		t.Fatal(err)
 	}
 	decoyP := func(p blas32.General) float64 {
-		fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: p}
 		q := pick(p, mp.rows)
-		r, err := mp.panel.Test(q, mp.center(fp, q))
+		r, err := mp.panel.Test(q, mp.kind(q).leans.center("s"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,11 +26,13 @@ const markCopyShare = 0.2
 
 // weighing is one way of testing one kind of lean (soft or label-only):
 // whole is the whitener of all the set's leans (nil: leans are tested as
-// they are), z the set's own key statistics under it as z-scores over the
-// decoys (each centred, and whitened, leave-one-out), in set.ids order, and
+// they are) and loo, by ID, each model's whitener of the others' leans;
+// z is the set's own key statistics under it as z-scores over the decoys
+// (each centred, and whitened, leave-one-out), in set.ids order, and
 // power the median standardised trace of chooseWeighing's stand-in copies.
 type weighing struct {
 	whole *whitener
+	loo   map[string]*whitener
 	z     []float64
 	power float64
 }
@@ -65,6 +67,7 @@ outer:
 			if wg.whole = newWhitener(set.others("")); wg.whole == nil {
 				break
 			}
+			wg.loo = make(map[string]*whitener, set.n)
 		}
 		copies := make([]float64, 0, set.n)
 		stand := make([]float64, len(tilt))
@@ -76,7 +79,7 @@ outer:
 				if lw == nil {
 					break outer // the others' leans do not vary
 				}
-				w = lw
+				w, wg.loo[id] = lw, lw
 			}
 			lean := set.leans[id]
 			r, err := pan.TestLean(lean, center, w)

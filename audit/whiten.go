@@ -120,7 +120,7 @@ const minWhiten = 8
 // Weigh sets dst to Σ⁻¹y.
 func (w *whitener) Weigh(dst, y []float64) {
 	out := mat.NewVecDense(len(dst), dst)
-	err := w.chol.SolveVecTo(out, mat.NewVecDense(len(y), append([]float64(nil), y...)))
+	err := w.chol.SolveVecTo(out, mat.NewVecDense(len(y), y))
 	var cond mat.Condition
 	if err != nil && !errors.As(err, &cond) {
 		// A successful factorisation solves any right-hand side of its

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/lineage-audit/lineage/fingerprint"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -209,17 +207,15 @@ func TestChooseWeighing(t *testing.T) {
 // unweighed decoy test alone flags 31 % of them at α = 0.001.
 func TestWhitenedNull(t *testing.T) {
 	mp, set, ch, draw := leaningControls(t, 41, 128)
-	wp := &markPanel{panel: mp.panel, soft: *set, softZ: ch.z, softW: ch.whole}
-	soft := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: []float32{0.6, 0.4}}
-	fp := &fingerprint.Fingerprint{ID: "fresh"}
+	k := &markKind{leans: *set, weighing: ch}
 	const trials = 1000
 	flagged := map[float64]int{0.001: 0, 0.01: 0, 0.05: 0}
 	for range trials {
-		r, err := mp.panel.TestLean(draw(), set.center(""), ch.whole)
+		r, err := mp.panel.TestLean(draw(), k.leans.center("fresh"), k.weigher("fresh"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := max(r.P, wp.nullP(fp, soft, r.Z))
+		p := max(r.P, k.nullP("fresh", r.Z))
 		for a := range flagged {
 			if p <= a {
 				flagged[a]++
