@@ -63,9 +63,14 @@ once the replicas' mean is taken out) is compared with the null on its own as we
 two p-values are combined by a weighted Bonferroni rule (with the label watermark's, when the
 teacher has one): one p-value per teacher, corrected with Holm's method across the teachers
 the suspect was fingerprinted for (one INCONCLUSIVE for another reason counts with p = 1,
-which can only make the others' larger), and a verdict: DERIVED (p ≤ α), NOT_DERIVED, or INCONCLUSIVE with the reason. The separate
-statistics (also soft agreement and Jensen–Shannon divergence after fitting the suspect's
-temperature) are shown with their own p-values for explanation.
+which can only make the others' larger), and a verdict: DERIVED when p ≤ α; INCONCLUSIVE
+when α < p ≤ --clear-above (0.05 by default: weak evidence of derivation and none of
+independence), when the audit cannot decide (too few references, degenerate outputs, a
+suite too small), or when a p above both would not clear the suspect (the suite detected
+few of its derived controls, or the suspect is closest to one it missed), with the reason;
+NOT_DERIVED otherwise. The separate statistics (also soft agreement and Jensen–Shannon
+divergence after fitting the suspect's temperature) are shown with their own p-values for
+explanation.
 
 Auditing a stored fingerprint records the result in the database (audit record named after
 the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
