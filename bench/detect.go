@@ -311,6 +311,14 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 			res.MinP = math.Min(res.MinP, st.P)
 		}
 	}
+	for _, k := range append(audit.StatisticKeys(enr.Suite, tr.LabelOnly), audit.StatWatermark) {
+		if st, ok := tr.Statistics[k]; ok {
+			if res.Statistics == nil {
+				res.Statistics = map[string]audit.StatEvidence{}
+			}
+			res.Statistics[k] = st
+		}
+	}
 	res.BaselineP = 1 // no baseline: nothing flagged
 	if bl.ok() {
 		if res.BaselineP, err = bl.pValue(fp); err != nil {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/lineage-audit/lineage/audit"
 )
 
 var fullRun = flag.String("bench.full", "", "run the full experiment (seed 1) and write its JSON report to this file")
@@ -53,6 +55,9 @@ func TestDetectQuick(t *testing.T) {
 		seeds[s.Seed] = true
 		if !(s.P >= 0 && s.P <= 1) || !(s.MinP >= 0 && s.MinP <= s.P) || !(s.BaselineP >= 0 && s.BaselineP <= 1) {
 			t.Errorf("suspect %s: p %g, min p %g, baseline p %g out of range", s.Name, s.P, s.MinP, s.BaselineP)
+		}
+		if st, ok := s.Statistics[audit.StatScore]; !ok || st.P < s.MinP || st.NullN != rep.Enrolment.NullSize {
+			t.Errorf("suspect %s: statistics %v, want the lineage score's evidence (p ≥ min p %g, null of %d)", s.Name, s.Statistics, s.MinP, rep.Enrolment.NullSize)
 		}
 		if s.Queries != rep.QueriesPerAudit {
 			t.Errorf("suspect %s: %d queries, want %d", s.Name, s.Queries, rep.QueriesPerAudit)

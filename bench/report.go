@@ -137,11 +137,15 @@ type SuspectResult struct {
 	// NullFamily is the family of independent controls whose values set
 	// the lineage test's p-value, when they did rather than the pooled
 	// null's (audit.TeacherResult.NullFamily); empty otherwise.
-	NullFamily string        `json:"null_family,omitempty"`
-	Verdict    audit.Verdict `json:"verdict"`
-	Reason     string        `json:"reason,omitempty"`
-	LabelOnly  bool          `json:"label_only,omitempty"`
-	BaselineP  float64       `json:"baseline_p_value"`
+	NullFamily string `json:"null_family,omitempty"`
+	// Statistics is the evidence behind P: the audit's record of each
+	// statistic it combines (audit.StatisticKeys), with the suspect's
+	// value, the null's mean and sd, z and the statistic's own p-value.
+	Statistics map[string]audit.StatEvidence `json:"statistics,omitempty"`
+	Verdict    audit.Verdict                 `json:"verdict"`
+	Reason     string                        `json:"reason,omitempty"`
+	LabelOnly  bool                          `json:"label_only,omitempty"`
+	BaselineP  float64                       `json:"baseline_p_value"`
 }
 
 func enrolSummary(e *audit.Enrolled) EnrolSummary {
