@@ -408,6 +408,12 @@ func (p *plan) recipe(queries int) string {
 	}
 	fmt.Fprintf(&b, "hidden=%s act=%s epochs=%d batch=%d opt=%s lr=%g sched=%s",
 		strings.Join(hid, ","), p.act, p.epochs, p.batch, p.opt.Kind, p.lr, p.sched.Kind)
+	if p.opt.Momentum > 0 {
+		fmt.Fprintf(&b, " momentum=%g", p.opt.Momentum)
+	}
+	if p.opt.Nesterov {
+		b.WriteString(" nesterov")
+	}
 	if p.opt.WeightDecay > 0 {
 		fmt.Fprintf(&b, " wd=%g", p.opt.WeightDecay)
 	}

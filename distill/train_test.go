@@ -441,3 +441,40 @@ func TestCancelDuringQueries(t *testing.T) {
 		t.Errorf("a checkpoint was written: %v", serr)
 	}
 }
+
+// TestRecipeOptimizer pins that the recipe names the optimizer's momentum
+// and Nesterov flag, which change the run: two runs that differ only there
+// must not share a recipe.
+func TestRecipeOptimizer(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	tests := []struct {
+		opt      string
+		momentum float64
+		want     []string
+		wantNot  []string
+	}{
+		{"sgd", 0, []string{" opt=sgd "}, []string{"momentum", "nesterov"}},
+		{"sgd", 0.5, []string{" opt=sgd ", " momentum=0.5"}, []string{"nesterov"}},
+		{"nesterov", 0, []string{" opt=sgd ", " momentum=0.9", " nesterov"}, nil},
+		{"adam", 0, []string{" opt=adam "}, []string{"momentum", "nesterov"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s-%g", tt.opt, tt.momentum), func(t *testing.T) {
+			res, err := Train(context.Background(), Config{Train: sp.Train.Subset([]int{0, 1, 2, 3, 4, 5, 6, 7}), Hidden: []int{4},
+				Epochs: 1, Seed: 1, Optimizer: tt.opt, Momentum: tt.momentum})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.Recipe, w) {
+					t.Errorf("recipe %q, want %q in it", res.Recipe, w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(res.Recipe, w) {
+					t.Errorf("recipe %q, want no %q", res.Recipe, w)
+				}
+			}
+		})
+	}
+}
