@@ -103,6 +103,7 @@ interrupted (Ctrl-C).`,
 }
 
 func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditOptions, arg string) error {
+	start := time.Now()
 	if !(o.alpha > 0 && o.alpha < 1) {
 		return usageError{fmt.Errorf("--alpha %g: want a level in (0, 1)", o.alpha)}
 	}
@@ -154,7 +155,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	if err != nil {
 		return err
 	}
-	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones); err != nil {
+	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones, time.Since(start)); err != nil {
 		return err
 	}
 	if err := printAudit(c, o.format, res); err != nil {
@@ -307,7 +308,7 @@ func (o *auditOptions) saves(storedFP bool) bool {
 
 // saveAudit records the audit when o.saves, and calls dones (which drop
 // the journals of the fingerprints taken) in the same transaction.
-func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP bool, res audit.Result, suspects []*fingerprint.Fingerprint, dones []func(*store.Tx) error) error {
+func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP bool, res audit.Result, suspects []*fingerprint.Fingerprint, dones []func(*store.Tx) error, work time.Duration) error {
 	if !o.saves(storedFP) {
 		return nil
 	}
@@ -341,7 +342,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 			rec.Fingerprints = append(rec.Fingerprints, suspects[i].ID)
 		}
 	}
-	return commitDB(ctx, g, func(tx *store.Tx) error {
+	return commitDB(ctx, g, work, func(tx *store.Tx) error {
 		if !storedFP {
 			for _, fp := range suspects {
 				if fp == nil {

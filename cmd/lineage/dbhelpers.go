@@ -94,28 +94,36 @@ func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error
 	return updateWith(ctx, g, openExistingDB, fn)
 }
 
-// commitDB is updateDB for the write that ends long work on an existing
-// store (a probe's fingerprint, an audit's --save, a reference's): like
-// createDB's, it waits up to commitTimeout for another process's lock, so
-// minutes of probing are not lost to a report that happens to be running.
-func commitDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+// commitDB is updateDB for the write that ends work on an existing store
+// (a probe's fingerprint, an audit's record, a reference's): it waits for
+// another process's lock up to lockWait(work), work being how long the
+// result took to compute, so minutes of probing are not lost to a report
+// that happens to be running, and a write after milliseconds of work
+// fails within seconds as any other would.
+func commitDB(ctx context.Context, g *globalOptions, work time.Duration, fn func(tx *store.Tx) error) error {
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
-		return openExistingWait(ctx, g, commitTimeout)
+		return openExistingWait(ctx, g, lockWait(work))
 	}, fn)
 }
 
-// createDB is updateDB on a store created when missing (an enrolment's).
-// Its write follows minutes of work, so it waits up to commitTimeout for
-// another process's lock rather than store.DefaultTimeout.
-func createDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
+// createDB is commitDB on a store created when missing (an enrolment's).
+func createDB(ctx context.Context, g *globalOptions, work time.Duration, fn func(tx *store.Tx) error) error {
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
-		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, commitTimeout))
+		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, lockWait(work)))
 	}, fn)
 }
 
 // commitTimeout bounds the wait for the lock before storing the result
 // of long work.
 const commitTimeout = time.Minute
+
+// lockWait is how long a write that ends work of the given duration waits
+// for another process's lock: as long as the work took, at least
+// store.DefaultTimeout and at most commitTimeout. A command never waits
+// longer than it would take to redo what it would lose.
+func lockWait(work time.Duration) time.Duration {
+	return min(max(work, store.DefaultTimeout), commitTimeout)
+}
 
 func updateWith(ctx context.Context, g *globalOptions, open func(*globalOptions) (*store.Store, error), fn func(tx *store.Tx) error) error {
 	if err := ctx.Err(); err != nil {

@@ -196,8 +196,8 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 	for name, call := range map[string]func(context.Context) error{
 		"journal Answers":       func(ctx context.Context) error { _, err := d.Answers(ctx, "job"); return err },
 		"journal DeleteAnswers": func(ctx context.Context) error { return d.DeleteAnswers(ctx, "job") },
-		"createDB":              func(ctx context.Context) error { return createDB(ctx, g, func(*store.Tx) error { return nil }) },
-		"commitDB":              func(ctx context.Context) error { return commitDB(ctx, g, func(*store.Tx) error { return nil }) },
+		"createDB":              func(ctx context.Context) error { return createDB(ctx, g, time.Hour, func(*store.Tx) error { return nil }) },
+		"commitDB":              func(ctx context.Context) error { return commitDB(ctx, g, time.Hour, func(*store.Tx) error { return nil }) },
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
@@ -225,7 +225,7 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 func TestCommitDBWaits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "case.db")
 	g := &globalOptions{db: path}
-	if err := createDB(context.Background(), g, func(*store.Tx) error { return nil }); err != nil {
+	if err := createDB(context.Background(), g, 0, func(*store.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	holder, err := store.Open(path, store.Options{})
@@ -235,11 +235,11 @@ func TestCommitDBWaits(t *testing.T) {
 	hold := store.DefaultTimeout + time.Second
 	time.AfterFunc(hold, func() { holder.Close() })
 	ran := false
-	if err := commitDB(context.Background(), g, func(*store.Tx) error { ran = true; return nil }); err != nil || !ran {
+	if err := commitDB(context.Background(), g, time.Minute, func(*store.Tx) error { ran = true; return nil }); err != nil || !ran {
 		t.Errorf("commitDB with the lock held for %v: err %v, ran %v; want nil, true", hold, err, ran)
 	}
 	missing := &globalOptions{db: filepath.Join(t.TempDir(), "missing.db")}
-	if err := commitDB(context.Background(), missing, func(*store.Tx) error { return nil }); !errors.Is(err, fs.ErrNotExist) {
+	if err := commitDB(context.Background(), missing, 0, func(*store.Tx) error { return nil }); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("commitDB on a missing database: got %v, want fs.ErrNotExist", err)
 	}
 	if _, err := os.Stat(missing.db); err == nil {
@@ -253,10 +253,54 @@ func TestCreateDBCancelled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "case.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := createDB(ctx, &globalOptions{db: path}, func(*store.Tx) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := createDB(ctx, &globalOptions{db: path}, 0, func(*store.Tx) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("createDB = %v, want context.Canceled", err)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Error("a cancelled createDB created the database")
+	}
+}
+
+// TestLockWait pins the wait for another process's lock before a commit:
+// as long as the work it would lose, within [store.DefaultTimeout,
+// commitTimeout].
+func TestLockWait(t *testing.T) {
+	tests := []struct{ work, want time.Duration }{
+		{0, store.DefaultTimeout},
+		{5 * time.Millisecond, store.DefaultTimeout},
+		{10 * time.Second, 10 * time.Second},
+		{time.Hour, commitTimeout},
+	}
+	for _, tt := range tests {
+		if got := lockWait(tt.work); got != tt.want {
+			t.Errorf("lockWait(%v) = %v, want %v", tt.work, got, tt.want)
+		}
+	}
+}
+
+// TestCommitDBShortWorkFailsFast checks that a commit after quick work (a
+// local probe, an audit) gives up on a held lock after
+// store.DefaultTimeout, with the "locked" error, instead of waiting a
+// minute.
+func TestCommitDBShortWorkFailsFast(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.db")
+	g := &globalOptions{db: path}
+	if err := createDB(context.Background(), g, 0, func(*store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	errc := make(chan error, 1)
+	go func() { errc <- commitDB(context.Background(), g, time.Millisecond, func(*store.Tx) error { return nil }) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, store.ErrLocked) {
+			t.Errorf("commitDB after 1ms of work with the lock held: %v, want store.ErrLocked", err)
+		}
+	case <-time.After(store.DefaultTimeout + 5*time.Second):
+		t.Fatalf("commitDB after 1ms of work still waiting %v after start", store.DefaultTimeout+5*time.Second)
 	}
 }

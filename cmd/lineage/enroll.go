@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -107,6 +108,7 @@ func loadTeacher(ref string) (*model.MLP, error) {
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrollOptions, name string) error {
+	start := time.Now()
 	if err := store.CheckNewName("teacher", name); err != nil {
 		return usageError{err}
 	}
@@ -167,7 +169,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
-	if err := createDB(ctx, g, func(tx *store.Tx) error {
+	if err := createDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
 		if err := checkNewEnrolment(tx, name, opts); err != nil {
 			return err
 		}

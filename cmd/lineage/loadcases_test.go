@@ -144,7 +144,7 @@ func TestSaveAuditKeepsOtherFingerprint(t *testing.T) {
 		{"other content", other, true},
 	}
 	for _, tt := range tests {
-		err := saveAudit(ctx, g, o, false, res, []*fingerprint.Fingerprint{tt.fp}, nil)
+		err := saveAudit(ctx, g, o, false, res, []*fingerprint.Fingerprint{tt.fp}, nil, 0)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: saveAudit error %v, want error %v", tt.name, err, tt.wantErr)
 		}

@@ -6,10 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/lineage-audit/lineage/journal"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/lineage-audit/lineage/journal"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -161,6 +162,7 @@ func (r probeReport) kv() report.KV {
 }
 
 func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeOptions, ref string) error {
+	start := time.Now()
 	if o.suite == "" {
 		return usageError{errors.New("--suite is required (an enrolment name or a suite hash)")}
 	}
@@ -192,7 +194,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	// The fingerprint is stored and the journal dropped in one
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.
-	if err := commitDB(ctx, g, func(tx *store.Tx) error {
+	if err := commitDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
 		if err := tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace}); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -63,6 +64,7 @@ joins the null of label-only suspects only.`,
 }
 
 func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceOptions, id string) error {
+	start := time.Now()
 	if o.model == "" || o.teacher == "" {
 		return usageError{errors.New("reference add: --model and --for are required")}
 	}
@@ -98,7 +100,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		recipe = "reference " + defaultFingerprintID(o.model)
 	}
 	var full, labelOnly int
-	if err := commitDB(ctx, g, func(tx *store.Tx) error {
+	if err := commitDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
 		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 			return err
 		}
