@@ -196,8 +196,12 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 	for name, call := range map[string]func(context.Context) error{
 		"journal Answers":       func(ctx context.Context) error { _, err := d.Answers(ctx, "job"); return err },
 		"journal DeleteAnswers": func(ctx context.Context) error { return d.DeleteAnswers(ctx, "job") },
-		"createDB":              func(ctx context.Context) error { return createDB(ctx, g, time.Hour, func(*store.Tx) error { return nil }) },
-		"commitDB":              func(ctx context.Context) error { return commitDB(ctx, g, time.Hour, func(*store.Tx) error { return nil }) },
+		"createDB": func(ctx context.Context) error {
+			return createDB(ctx, g, time.Hour, func(*store.Tx) error { return nil })
+		},
+		"commitDB": func(ctx context.Context) error {
+			return commitDB(ctx, g, time.Hour, func(*store.Tx) error { return nil })
+		},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
@@ -294,7 +298,9 @@ func TestCommitDBShortWorkFailsFast(t *testing.T) {
 	}
 	defer holder.Close()
 	errc := make(chan error, 1)
-	go func() { errc <- commitDB(context.Background(), g, time.Millisecond, func(*store.Tx) error { return nil }) }()
+	go func() {
+		errc <- commitDB(context.Background(), g, time.Millisecond, func(*store.Tx) error { return nil })
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, store.ErrLocked) {

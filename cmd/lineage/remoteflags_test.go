@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStartTimeout checks that --start-timeout bounds the wait for an
+// exec: program's hello line (a program that never says hello fails in
+// about that time, not after the minute of the default), and that a
+// negative one is a usage error.
+func TestStartTimeout(t *testing.T) {
+	tests := []struct {
+		flag     string
+		wantCode int
+		wantErr  string
+	}{
+		{"1s", 1, "waiting for the hello line: no answer within 1s"},
+		{"-1s", 2, "--start-timeout -1s: want a positive duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			start := time.Now()
+			_, stderr, code := runCLI(t, "eval", "exec:/bin/sleep 120", "--data", "digits", "--start-timeout", tt.flag)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+			if d := time.Since(start); d > 30*time.Second {
+				t.Errorf("returned after %v, want well under the default minute", d)
+			}
+		})
+	}
+}
