@@ -98,12 +98,16 @@ type Enrolled struct {
 // Bounds of EnrollOptions. MinControls positives give the selection half
 // the two positives (and the negatives) a discriminant needs; the upper
 // bounds, far beyond any useful enrolment, keep a mistyped flag from asking
-// for more memory than a machine has.
+// for more memory or time than a machine has. MaxSuiteSize is about the
+// candidate pool's size (DefaultMixup mixtures and the held-out data),
+// which the selected part of a suite cannot exceed anyway; at 100,000 an
+// enrolment of a 64-input teacher ran for over ten minutes in 7 GB, most
+// of it in the watermark panel of 30,000 probes.
 const (
 	MinControls  = 3
-	MaxControls  = 256    // positive controls
-	MaxSuiteSize = 100000 // probes
-	MaxWorkers   = 1024   // controls trained at once
+	MaxControls  = 256   // positive controls
+	MaxSuiteSize = 10000 // probes
+	MaxWorkers   = 1024  // controls trained at once
 )
 
 // ErrOptions is wrapped by errors about EnrollOptions out of range.

@@ -120,7 +120,10 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	root.PersistentPreRun = func(c *cobra.Command, _ []string) { g.stderr = c.ErrOrStderr() }
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		g.stderr = c.ErrOrStderr()
+		return checkEmptyName(c)
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if e := dbFlagError(c, err); e != nil {
 			return e
@@ -150,6 +153,16 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 // dbCommands names the commands that take --db, for the error of one that
 // does not; demo uses it with --keep, distill for a remote teacher's answers.
 var dbCommands = []string{"enroll", "reference", "probe", "audit", "compare", "report", "db", "distill", "demo"}
+
+// checkEmptyName refuses an explicitly empty --name (probe, audit, train,
+// distill, serve): every such command defaults a name left out, and an
+// empty one given would silently become that default.
+func checkEmptyName(c *cobra.Command) error {
+	if f := c.Flags().Lookup("name"); f != nil && f.Changed && f.Value.String() == "" {
+		return badCommandLine(c, "--name is empty (leave it out for the default)")
+	}
+	return nil
+}
 
 // dbFlagError is the error of --db given to command c, which has no such
 // flag because it uses no database: it says so rather than "unknown flag"

@@ -62,3 +62,33 @@ func TestDBFlagOnlyWhereUsed(t *testing.T) {
 		t.Errorf("commands with --db: %q; dbCommands lists %q", have, want)
 	}
 }
+
+// TestEmptyName checks that every command with --name refuses an empty
+// one given explicitly (it would silently become the default name), with
+// one line and the usage status, before any work.
+func TestEmptyName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	n := 0
+	walkCommands(func(c *cobra.Command) {
+		if c.Flags().Lookup("name") == nil {
+			return
+		}
+		n++
+		args := commandArgs(c)
+		if f := strings.Fields(c.Use); len(f) > 1 && f[1] != strings.ToLower(f[1]) && !strings.HasPrefix(f[1], "-") {
+			args = append(args, "m.lnm") // the command's one argument
+		}
+		args = append(args, "--name", "")
+		_, stderr, code := runCLI(t, args...)
+		want := c.CommandPath() + ": --name is empty (leave it out for the default) (see " + c.CommandPath() + " --help)\n"
+		if code != exitUsage || stderr != want {
+			t.Errorf("lineage %s: status %d, stderr %q; want %d and %q", strings.Join(args, " "), code, stderr, exitUsage, want)
+		}
+	})
+	if n < 5 {
+		t.Errorf("%d commands have --name, want at least 5 (probe, audit, train, distill, serve)", n)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) > 0 {
+		t.Errorf("refused commands left %d files behind", len(entries))
+	}
+}
