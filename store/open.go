@@ -238,6 +238,10 @@ func Create(ctx context.Context, path string, fn func(*Store) error) error {
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary's name means nothing to the user
+		}
 		return wrap(err)
 	}
 	s := &Store{db: db, path: path}

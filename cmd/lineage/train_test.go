@@ -55,6 +55,9 @@ func TestTrainFlagErrors(t *testing.T) {
 	if err := model.Save("teacher.lnm", teacher); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir("adir.lnm", 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Mkfifo("pipe.lnm", 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +122,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 12: bench kd checks its flags and datasets before training.
 		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
+		// Bug 14: an --out that cannot be written is refused before training.
+		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
+		{"out is a directory", with(dist[:len(dist)-2], "--out", "adir.lnm"), exitUsage, `--out "adir.lnm" is a directory`},
 		// Bug 13: a model path that is a pipe is refused, not read forever.
 		{"pipe model", []string{"eval", "pipe.lnm", "--data", "digits"}, exitError, `"pipe.lnm" is a named pipe, not a regular file`},
 	}

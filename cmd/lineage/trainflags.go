@@ -169,12 +169,19 @@ func checkTestSplit(sp dataset.Split, data string) error {
 	return nil
 }
 
+// checkOutExt checks, before any training, that --out can be written: a
+// model file name in a directory that exists, not a directory itself.
 func checkOutExt(path string) error {
-	switch {
-	case strings.HasSuffix(path, ".lnm"), strings.HasSuffix(path, ".safetensors"):
-		return nil
+	if !strings.HasSuffix(path, ".lnm") && !strings.HasSuffix(path, ".safetensors") {
+		return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
 	}
-	return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError{fmt.Errorf("--out %q is a directory", path)}
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError{fmt.Errorf("--out %q: directory %q does not exist", path, filepath.Dir(path))}
+	}
+	return nil
 }
 
 func baseName(path string) string {

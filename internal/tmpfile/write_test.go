@@ -3,10 +3,12 @@ package tmpfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -81,5 +83,30 @@ func TestWrite(t *testing.T) {
 	}
 	if got, want := dirNames(t, dir), []string{".model.lnm.tmp8", "model.lnm"}; !slices.Equal(got, want) {
 		t.Errorf("after a write beside a killed and a live writer's temporaries the directory holds %q, want %q", got, want)
+	}
+}
+
+// TestWriteTargetErrors checks that Write's errors name the path asked
+// for, never the temporary: a missing directory, and a path that is a
+// directory (refused before write runs).
+func TestWriteTargetErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub.lnm"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		want       error
+	}{
+		{"missing directory", filepath.Join(dir, "nosuch", "a.lnm"), fs.ErrNotExist},
+		{"a directory", filepath.Join(dir, "sub.lnm"), syscall.EISDIR},
+	}
+	for _, tt := range tests {
+		ran := false
+		err := Write(tt.path, 0o600, func(io.Writer) error { ran = true; return nil })
+		var pe *os.PathError
+		if !errors.As(err, &pe) || pe.Path != tt.path || !errors.Is(err, tt.want) || ran {
+			t.Errorf("%s: Write = %v (write ran: %v), want a *PathError on %q wrapping %v", tt.name, err, ran, tt.path, tt.want)
+		}
 	}
 }
