@@ -223,19 +223,27 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 	}
 }
 
+// lockedStore creates a store in a temporary directory and opens it for
+// writing, as another process holding its lock would; the caller closes
+// the holder.
+func lockedStore(t *testing.T) (*globalOptions, *store.Store) {
+	t.Helper()
+	g := &globalOptions{db: filepath.Join(t.TempDir(), "case.db")}
+	if err := createDB(context.Background(), g, 0, func(*store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := store.Open(g.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, holder
+}
+
 // TestCommitDBWaits checks that the commit after long work (probe, audit
 // --save, reference add) outwaits a lock held for longer than
 // store.DefaultTimeout, where an ordinary open gives up.
 func TestCommitDBWaits(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "case.db")
-	g := &globalOptions{db: path}
-	if err := createDB(context.Background(), g, 0, func(*store.Tx) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	holder, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, holder := lockedStore(t)
 	hold := store.DefaultTimeout + time.Second
 	time.AfterFunc(hold, func() { holder.Close() })
 	ran := false
@@ -287,15 +295,7 @@ func TestLockWait(t *testing.T) {
 // store.DefaultTimeout, with the "locked" error, instead of waiting a
 // minute.
 func TestCommitDBShortWorkFailsFast(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "case.db")
-	g := &globalOptions{db: path}
-	if err := createDB(context.Background(), g, 0, func(*store.Tx) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	holder, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, holder := lockedStore(t)
 	defer holder.Close()
 	errc := make(chan error, 1)
 	go func() {
