@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,45 +111,66 @@ type modelRole struct {
 	Enrolment string   `json:"enrolment,omitempty"` // for a teacher or control of another enrolment on the suite, that enrolment
 	Suspect   string   `json:"suspect,omitempty"`   // the suspect's name, for a suspect's fingerprint
 	Also      []string `json:"also,omitempty"`      // the suspect's other fingerprints on the suite
+	// Others are the model's places in further enrolments ("reference
+	// of gamma"), when it belongs to several besides the matrix's
+	// teacher's; Role and Enrolment give the first by name.
+	Others []string `json:"other_roles,omitempty"`
 }
 
 // roleText is mr's role as the table and the heat map show it: with the
 // enrolment it belongs to when that is not the matrix's teacher's
-// ("teacher of beta").
+// ("teacher of beta"), and its places in further enrolments
+// ("reference of beta; reference of gamma").
 func roleText(mr modelRole) string {
+	r := mr.Role
 	if mr.Enrolment != "" {
-		return mr.Role + " of " + mr.Enrolment
+		r += " of " + mr.Enrolment
 	}
-	return mr.Role
+	for _, o := range mr.Others {
+		r += "; " + o
+	}
+	return r
 }
 
-// enrolledModel is the place of a fingerprint in an enrolment: its
-// teacher's, or a control's (a reference included).
+// enrolledModel is the place of a fingerprint in the enrolments: its
+// teacher's, or a control's (a reference included), in the first
+// enrolment by name, and its places in the others.
 type enrolledModel struct {
 	enrolment string
-	role      string // "teacher", or the control's role with its half
-	control   bool   // a positive or negative control, shown only with --controls
+	role      string   // "teacher", or the control's role with its half
+	control   bool     // a positive or negative control in every enrolment it is in: shown only with --controls
+	others    []string // "ROLE of NAME" in the further enrolments, in name order
 }
 
 // enrolledModels maps the fingerprint of every enrolment's teacher and
-// controls to its place; a fingerprint in several enrolments gets its
-// place in the first by name.
+// controls to its places (see enrolledModel).
 func enrolledModels(tx *store.Tx) (map[string]enrolledModel, error) {
 	es, err := tx.Enrolments()
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]enrolledModel{}
-	add := func(fp string, m enrolledModel) {
-		if old, ok := out[fp]; !ok || m.enrolment < old.enrolment {
-			out[fp] = m
+	type place struct {
+		enrolment, role string
+		control         bool
+	}
+	all := map[string][]place{}
+	for _, e := range es {
+		all[e.TeacherFP] = append(all[e.TeacherFP], place{e.Name, "teacher", false})
+		for _, ctl := range e.Controls {
+			all[ctl.FP] = append(all[ctl.FP], place{e.Name, controlRole(ctl), ctl.Role != store.RoleReference})
 		}
 	}
-	for _, e := range es {
-		add(e.TeacherFP, enrolledModel{enrolment: e.Name, role: "teacher"})
-		for _, ctl := range e.Controls {
-			add(ctl.FP, enrolledModel{enrolment: e.Name, role: controlRole(ctl), control: ctl.Role != store.RoleReference})
+	out := make(map[string]enrolledModel, len(all))
+	for fp, ps := range all {
+		slices.SortStableFunc(ps, func(a, b place) int { return strings.Compare(a.enrolment, b.enrolment) })
+		m := enrolledModel{enrolment: ps[0].enrolment, role: ps[0].role, control: true}
+		for i, p := range ps {
+			m.control = m.control && p.control
+			if i > 0 {
+				m.others = append(m.others, p.role+" of "+p.enrolment)
+			}
 		}
+		out[fp] = m
 	}
 	return out, nil
 }
@@ -364,7 +386,7 @@ func teacherReport(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enroll
 			if m.control && !o.controls {
 				continue
 			}
-			models = append(models, modelRole{ID: en.ID, Role: m.role, Enrolment: m.enrolment})
+			models = append(models, modelRole{ID: en.ID, Role: m.role, Enrolment: m.enrolment, Others: m.others})
 			fps = append(fps, fp)
 			continue
 		}
