@@ -118,7 +118,21 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		// An unknown command is a one-line usage error (cobra's own is
 		// several lines, with its suggestions); no command prints the help.
 		Args: subcommandArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if c.Flags().Changed("db") {
+				return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+			}
+			return c.Help()
+		},
+	}
+	// A hidden --db of the root alone (not inherited), so that cobra skips
+	// "--db FILE" before an unknown command name and reports that name
+	// ("lineage --db case.db frobnicate": unknown command "frobnicate")
+	// instead of a misplaced --db; a command without a --db of its own
+	// still refuses it (dbFlagError).
+	root.Flags().String("db", "", dbUsage)
+	if err := root.Flags().MarkHidden("db"); err != nil {
+		panic("lineage: " + err.Error())
 	}
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		g.stderr = c.ErrOrStderr()

@@ -163,6 +163,10 @@ func TestUnknownCommand(t *testing.T) {
 		{[]string{"db", "nosub"}, `lineage db: unknown command "nosub" (see lineage db --help)`},
 		{[]string{"reference", "nosub"}, `lineage reference: unknown command "nosub" (see lineage reference --help)`},
 		{[]string{"bench", "nosub"}, `lineage bench: unknown command "nosub" (see lineage bench --help)`},
+		// --db before an unknown command: the command is what is wrong.
+		{[]string{"--db", "case.db", "nosuchcmd"}, `lineage: unknown command "nosuchcmd" (see lineage --help)`},
+		{[]string{"--db", "case.db", "enrol"}, `lineage: unknown command "enrol"; did you mean "enroll"? (see lineage --help)`},
+		{[]string{"--db", "case.db"}, `lineage: --db goes with a command that uses the database (`},
 	}
 	for _, tc := range tests {
 		code, stderr := runLineage(t, tc.args...)
