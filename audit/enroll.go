@@ -408,6 +408,12 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	}
 	progress("probe suite")
 
+	// The watermark panel is the longest step without a context of its
+	// own below (seconds for a suite of thousands of probes): prepared
+	// here, a Ctrl-C stops it; calibrationReport reuses it.
+	if _, err := out.Case.markContext(ctx); err != nil {
+		return nil, err
+	}
 	rep, err := calibrationReport(&out.Case, recipes)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -113,12 +115,23 @@ func (l *leanSet) others(id string) [][]float64 {
 // mark returns the case's watermark panel, or nil when the enrolment has
 // no watermark or its suite no watermark probes.
 func (c *Case) mark() (*markPanel, error) {
+	return c.markContext(context.Background())
+}
+
+// markContext is mark, stopping with ctx's error (not kept: a later call
+// prepares the panel again) when ctx is done while the panel is prepared.
+func (c *Case) markContext(ctx context.Context) (mp *markPanel, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.markDone {
 		return c.markP, c.markErr
 	}
 	c.markDone = true
+	defer func() {
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			c.markDone, c.markErr = false, nil
+		}
+	}()
 	w := c.Enrolment.Watermark
 	if w == nil {
 		return nil, nil
@@ -143,12 +156,15 @@ func (c *Case) mark() (*markPanel, error) {
 		return nil, c.markErr
 	}
 	mk := watermark.New(key, D, C, model.Normalization{Mean: w.Mean, Std: w.Std})
-	pan, err := watermark.NewPanel(mk, pick(c.Suite.X, rows), pick(c.Teacher.P, rows), 0)
+	pan, err := watermark.NewPanelContext(ctx, mk, pick(c.Suite.X, rows), pick(c.Teacher.P, rows), 0)
+	if err != nil && errors.Is(err, ctx.Err()) {
+		return nil, err
+	}
 	if err != nil {
 		c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 		return nil, c.markErr
 	}
-	mp := &markPanel{panel: pan, rows: rows}
+	mp = &markPanel{panel: pan, rows: rows}
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Role == store.RolePositive {
 			continue
@@ -164,6 +180,9 @@ func (c *Case) mark() (*markPanel, error) {
 		mp.hard.leans.add(ctl.FP, hard)
 	}
 	for _, k := range []*markKind{&mp.soft, &mp.hard} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if k.weighing, err = chooseWeighing(pan, &k.leans); err != nil {
 			c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 			return nil, c.markErr

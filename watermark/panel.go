@@ -1,6 +1,7 @@
 package watermark
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -48,6 +49,13 @@ type Result struct {
 // features) whose teacher outputs are teacher (rows of mk.Classes
 // probabilities), with decoys decoy keys (0 means DefaultDecoys).
 func NewPanel(mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
+	return NewPanelContext(context.Background(), mk, x, teacher, decoys)
+}
+
+// NewPanelContext is NewPanel stopping with ctx's error when ctx is done
+// (the panel costs decoys × probes × inputs multiply-adds: seconds for a
+// suite of thousands of watermark probes).
+func NewPanelContext(ctx context.Context, mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
 	if x.Cols != mk.Inputs || teacher.Cols != mk.Classes || x.Rows != teacher.Rows {
 		return nil, fmt.Errorf("%w: probes %d×%d, teacher outputs %d×%d, mark %d inputs %d classes", ErrShape, x.Rows, x.Cols, teacher.Rows, teacher.Cols, mk.Inputs, mk.Classes)
 	}
@@ -79,6 +87,11 @@ func NewPanel(mk *Mark, x, teacher blas32.General, decoys int) (*Panel, error) {
 	}
 	buf := make([]float64, len(mk.w))
 	for k := range p.diff {
+		if k%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		w := mk.w
 		if k > 0 {
 			w = fill(buf, mk.Key.decoy(k), D)

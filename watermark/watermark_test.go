@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
@@ -380,5 +381,29 @@ func TestWeighted(t *testing.T) {
 	bad[3] = math.Inf(1)
 	if r, err := pan.TestWeighted(p, nil, bad); !errors.Is(err, ErrNonFinite) {
 		t.Errorf("infinite weighed lean: p = %v, err = %v; want an error wrapping ErrNonFinite", r.P, err)
+	}
+}
+
+// TestNewPanelContext checks that a done context stops the panel with its
+// error, and that a live one gives NewPanel's panel.
+func TestNewPanelContext(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, p := near(rng, 40, 8, 4)
+	mk := New(Key{1, 2, 3}, 8, 4, model.Normalization{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if pan, err := NewPanelContext(ctx, mk, x, p, 999); pan != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("NewPanelContext with a cancelled context = %v, %v; want nil, context.Canceled", pan, err)
+	}
+	got, err := NewPanelContext(context.Background(), mk, x, p, 999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := NewPanel(mk, x, p, 999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Tilt(), want.Tilt()) || got.Decoys() != want.Decoys() {
+		t.Error("NewPanelContext and NewPanel prepared different panels")
 	}
 }
