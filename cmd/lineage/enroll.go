@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,6 +120,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	}
 	if o.markProbes < -1 {
 		return usageError{fmt.Errorf("--watermark-probes %d: want -1 (none), 0 (default) or a positive number", o.markProbes)}
+	}
+	if n := cmp.Or(o.suiteSize, audit.DefaultSuiteSize); o.markProbes > n/2 {
+		return usageError{fmt.Errorf("--watermark-probes %d: at most half the suite (%d of %d probes)", o.markProbes, n/2, n)}
 	}
 	markKey, err := watermarkKey(o.markKeyEnv)
 	if err != nil {
