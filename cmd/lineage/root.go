@@ -168,12 +168,16 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 // does not; demo uses it with --keep, distill for a remote teacher's answers.
 var dbCommands = []string{"enroll", "reference", "probe", "audit", "compare", "report", "db", "distill", "demo"}
 
-// checkEmptyName refuses an explicitly empty --name (probe, audit, train,
-// distill, serve): every such command defaults a name left out, and an
-// empty one given would silently become that default.
+// checkEmptyName refuses an explicitly empty --name (probe, audit,
+// train, distill, serve) or --db (every command that has one): each such
+// command defaults one left out (a name from the model's, the database
+// from LINEAGE_DB or lineage.db), and an empty one given would silently
+// become that default.
 func checkEmptyName(c *cobra.Command) error {
-	if f := c.Flags().Lookup("name"); f != nil && f.Changed && f.Value.String() == "" {
-		return badCommandLine(c, "--name is empty (leave it out for the default)")
+	for _, name := range []string{"name", "db"} {
+		if f := c.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return badCommandLine(c, "--%s is empty (leave it out for the default)", name)
+		}
 	}
 	return nil
 }
