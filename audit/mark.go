@@ -157,9 +157,6 @@ func (c *Case) markContext(ctx context.Context) (mp *markPanel, err error) {
 	}
 	mk := watermark.New(key, D, C, model.Normalization{Mean: w.Mean, Std: w.Std})
 	pan, err := watermark.NewPanelContext(ctx, mk, pick(c.Suite.X, rows), pick(c.Teacher.P, rows), 0)
-	if err != nil && errors.Is(err, ctx.Err()) {
-		return nil, err
-	}
 	if err != nil {
 		c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 		return nil, c.markErr

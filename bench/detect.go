@@ -303,20 +303,17 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
 	res.NullFamily = tr.NullFamily
 	// MinP ranges over the statistics the audit combines only (it also
-	// reports informational ones with their own p-values); when none of
-	// them is reported it is the combined p-value itself.
+	// reports informational ones with their own p-values), the watermark
+	// aside as before; when none of them is reported it is the combined
+	// p-value itself. Statistics keeps their evidence, the watermark's too.
 	res.MinP = tr.PCombined
-	for _, k := range audit.StatisticKeys(enr.Suite, tr.LabelOnly) {
-		if st, ok := tr.Statistics[k]; ok {
-			res.MinP = math.Min(res.MinP, st.P)
-		}
-	}
+	res.Statistics = map[string]audit.StatEvidence{}
 	for _, k := range append(audit.StatisticKeys(enr.Suite, tr.LabelOnly), audit.StatWatermark) {
 		if st, ok := tr.Statistics[k]; ok {
-			if res.Statistics == nil {
-				res.Statistics = map[string]audit.StatEvidence{}
-			}
 			res.Statistics[k] = st
+			if k != audit.StatWatermark {
+				res.MinP = math.Min(res.MinP, st.P)
+			}
 		}
 	}
 	res.BaselineP = 1 // no baseline: nothing flagged

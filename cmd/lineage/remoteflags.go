@@ -18,7 +18,7 @@ type remoteOptions struct {
 	concurrency int
 	qps         float64
 	timeout     time.Duration
-	start       time.Duration
+	startTO     time.Duration
 	retries     int
 	batchSize   int
 	lenient     bool
@@ -31,7 +31,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.IntVar(&o.concurrency, "concurrency", 0, "requests in flight to a remote model (0: 4)")
 	f.Float64Var(&o.qps, "qps", 0, "client-side limit of requests per second to a remote model (0: none)")
 	f.DurationVar(&o.timeout, "timeout", 0, "timeout of one remote request (0: 30s)")
-	f.DurationVar(&o.start, "start-timeout", 0, "wait for an exec: program's hello line (0: 1m, enough for a Python program to import its libraries)")
+	f.DurationVar(&o.startTO, "start-timeout", 0, "wait for an exec: program's hello line (0: 1m, enough for a Python program to import its libraries)")
 	f.IntVar(&o.retries, "retries", 0, "retries of a failed remote request (0: 6, negative: none)")
 	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
 	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
@@ -42,7 +42,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 // the named environment variable (the key itself never appears in a flag).
 func (o *remoteOptions) options() (remote.Options, error) {
 	opts := remote.Options{
-		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout, StartTimeout: o.start,
+		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout, StartTimeout: o.startTO,
 		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient, JSONOnly: o.jsonOnly,
 	}
 	if err := o.check(); err != nil {
@@ -68,8 +68,8 @@ func (o *remoteOptions) check() error {
 		return usageError{fmt.Errorf("--qps %v: want a number of requests per second ≥ 0 (0: no limit)", o.qps)}
 	case o.timeout < 0:
 		return usageError{fmt.Errorf("--timeout %v: want a positive duration (0: %v)", o.timeout, remote.DefaultTimeout)}
-	case o.start < 0:
-		return usageError{fmt.Errorf("--start-timeout %v: want a positive duration (0: %v)", o.start, remote.DefaultStartTimeout)}
+	case o.startTO < 0:
+		return usageError{fmt.Errorf("--start-timeout %v: want a positive duration (0: %v)", o.startTO, remote.DefaultStartTimeout)}
 	case o.batchSize < 0:
 		return usageError{fmt.Errorf("--remote-batch %d: want at least 1 (0: %d)", o.batchSize, remote.DefaultBatchSize)}
 	}

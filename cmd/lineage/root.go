@@ -120,7 +120,7 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if c.Flags().Changed("db") {
-				return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+				return misplacedDB(c)
 			}
 			return c.Help()
 		},
@@ -136,7 +136,7 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 	}
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		g.stderr = c.ErrOrStderr()
-		return checkEmptyName(c)
+		return checkEmptyFlags(c)
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if e := dbFlagError(c, err); e != nil {
@@ -168,12 +168,19 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 // does not; demo uses it with --keep, distill for a remote teacher's answers.
 var dbCommands = []string{"enroll", "reference", "probe", "audit", "compare", "report", "db", "distill", "demo"}
 
-// checkEmptyName refuses an explicitly empty --name (probe, audit,
+// misplacedDB is the error of --db given to c, a command with
+// subcommands and no --db (the root, bench): --db belongs to the commands
+// that use the database.
+func misplacedDB(c *cobra.Command) error {
+	return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+}
+
+// checkEmptyFlags refuses an explicitly empty --name (probe, audit,
 // train, distill, serve) or --db (every command that has one): each such
 // command defaults one left out (a name from the model's, the database
 // from LINEAGE_DB or lineage.db), and an empty one given would silently
 // become that default.
-func checkEmptyName(c *cobra.Command) error {
+func checkEmptyFlags(c *cobra.Command) error {
 	for _, name := range []string{"name", "db"} {
 		if f := c.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
 			return badCommandLine(c, "--%s is empty (leave it out for the default)", name)
@@ -190,7 +197,7 @@ func dbFlagError(c *cobra.Command, err error) error {
 		return nil
 	}
 	if c.HasAvailableSubCommands() {
-		return badCommandLine(c, "--db goes with a command that uses the database (%s)", strings.Join(dbCommands, ", "))
+		return misplacedDB(c)
 	}
 	return badCommandLine(c, "--db: this command uses no database")
 }

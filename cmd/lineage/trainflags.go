@@ -96,7 +96,7 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if o.out == "" {
 		return distill.Config{}, usageError{errors.New("--out is required (the model file to write)")}
 	}
-	if err := checkOutExt(o.out); err != nil {
+	if err := checkOut(o.out); err != nil {
 		return distill.Config{}, err
 	}
 	hidden, err := parseLayerSizes("hidden", o.hidden)
@@ -169,9 +169,9 @@ func checkTestSplit(sp dataset.Split, data string) error {
 	return nil
 }
 
-// checkOutExt checks, before any training, that --out can be written: a
+// checkOut checks, before any training, that --out can be written: a
 // model file name in a directory that exists, not a directory itself.
-func checkOutExt(path string) error {
+func checkOut(path string) error {
 	if !strings.HasSuffix(path, ".lnm") && !strings.HasSuffix(path, ".safetensors") {
 		return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
 	}
