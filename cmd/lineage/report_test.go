@@ -4,40 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
-	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/store"
-	"gonum.org/v1/gonum/blas/blas32"
 )
-
-func fpOf(rows ...[]float32) *fingerprint.Fingerprint {
-	p := blas32.General{Rows: len(rows), Cols: len(rows[0]), Stride: len(rows[0])}
-	for _, r := range rows {
-		p.Data = append(p.Data, r...)
-	}
-	return &fingerprint.Fingerprint{P: p}
-}
-
-func TestPairStat(t *testing.T) {
-	a := fpOf([]float32{0.9, 0.1}, []float32{0.2, 0.8}, []float32{0.6, 0.4}, []float32{0.5, 0.5})
-	b := fpOf([]float32{0.7, 0.3}, []float32{0.9, 0.1}, []float32{0.6, 0.4}, []float32{0.5, 0.5})
-	if got, want := pairStat(a, b, "agreement"), 0.75; got != want {
-		t.Errorf("agreement = %v, want %v", got, want)
-	}
-	if got := pairStat(a, a, "js"); math.Abs(got) > 1e-9 {
-		t.Errorf("js(a, a) = %v, want 0", got)
-	}
-	if got := pairStat(a, b, "js"); !(got > 0 && got < 1) {
-		t.Errorf("js(a, b) = %v, want in (0, 1)", got)
-	}
-	if got := pairStat(a, fpOf([]float32{1, 0}), "agreement"); !math.IsNaN(got) {
-		t.Errorf("pairStat of different shapes = %v, want NaN", got)
-	}
-}
 
 func TestSafeFileName(t *testing.T) {
 	tests := []struct{ in, want string }{{"acme", "acme"}, {"a/b c:d", "a_b_c_d"}}
@@ -49,10 +22,10 @@ func TestSafeFileName(t *testing.T) {
 }
 
 func TestFigurePaths(t *testing.T) {
-	ts := func(names ...string) []teacherSummary {
-		var out []teacherSummary
+	ts := func(names ...string) []registry.Teacher {
+		var out []registry.Teacher
 		for _, n := range names {
-			out = append(out, teacherSummary{Teacher: n})
+			out = append(out, registry.Teacher{Teacher: n})
 		}
 		return out
 	}
@@ -75,7 +48,7 @@ func TestFigurePaths(t *testing.T) {
 // per teacher, they would write one file: teachers "x" and "a-x" with
 // --plot a.png and --plot-matrix a-a.png both give a-a-x.png.
 func TestSharedPath(t *testing.T) {
-	ts := []teacherSummary{{Teacher: "x"}, {Teacher: "a-x"}}
+	ts := []registry.Teacher{{Teacher: "x"}, {Teacher: "a-x"}}
 	null, matrix := figurePaths("a.png", ts), figurePaths("a-a.png", ts)
 	if p, ok := sharedPath(null, matrix); !ok || p != "a-a-x.png" {
 		t.Errorf("sharedPath(%q, %q) = %q, %v; want a-a-x.png, true", null, matrix, p, ok)
@@ -85,20 +58,6 @@ func TestSharedPath(t *testing.T) {
 	}
 	if _, ok := sharedPath([]string{"dir/A.PNG"}, []string{"./dir/a.png"}); !ok {
 		t.Error("paths differing in case and ./: not shared")
-	}
-}
-
-func TestCommonAlpha(t *testing.T) {
-	rows := []verdictRow{{Teacher: "acme", alpha: 0.01}, {Teacher: "beta", alpha: 0.05}, {Teacher: "acme", alpha: 0.01}}
-	if got := commonAlpha("acme", rows); got != 0.01 {
-		t.Errorf("acme: α %g, want 0.01", got)
-	}
-	if got := commonAlpha("gamma", rows); got != 0 {
-		t.Errorf("no verdicts: α %g, want 0", got)
-	}
-	rows = append(rows, verdictRow{Teacher: "acme", alpha: 0.05})
-	if got := commonAlpha("acme", rows); got != 0 {
-		t.Errorf("mixed α: %g, want 0", got)
 	}
 }
 
@@ -188,37 +147,5 @@ func TestReportUnmeasuredTeachers(t *testing.T) {
 		if want := map[string]int{"acme": 0, "beta": 1}[ts.Teacher]; ts.Derived != want {
 			t.Errorf("teacher %s: %d suspects derived, want %d", ts.Teacher, ts.Derived, want)
 		}
-	}
-}
-
-// TestMatrixFigureNames checks that the heat map of --plot-matrix names its
-// models as the matrix table does: a suspect audited as a model against
-// several teachers by its name, not by its fingerprint NAME@TEACHER, and
-// the teacher of another enrolment on the suite with that enrolment.
-func TestMatrixFigureNames(t *testing.T) {
-	m := similarityDoc{Teacher: "acme", Statistic: "agreement", Models: []modelRole{
-		{ID: "acme/teacher", Role: "teacher"},
-		{ID: "acme/ref-1", Role: "reference"},
-		{ID: "beta/teacher", Role: "teacher", Enrolment: "beta"},
-		{ID: "s2@acme", Role: "suspect", Suspect: "s2"},
-		{ID: "suspect-1", Role: "suspect", Suspect: "suspect-1"},
-	}, Values: [][]float64{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 1}}}
-	fig := matrixFigure(m)
-	want := []string{"teacher", "ref-1 (reference)", "beta/teacher (teacher of beta)", "s2 (suspect)", "suspect-1 (suspect)"}
-	if !slices.Equal(fig.Rows, want) || !slices.Equal(fig.Cols, want) {
-		t.Errorf("heat map rows %q, columns %q; want %q", fig.Rows, fig.Cols, want)
-	}
-	doc := reportDoc{Matrices: []similarityDoc{m}}
-	tables := reportTables(&doc)
-	var names []string
-	for _, tb := range tables {
-		if len(tb.Rows) == len(m.Models) && len(tb.Columns) > 1 && tb.Columns[1].Name == "model" {
-			for i := range tb.Rows {
-				names = append(names, tb.Rows[i][1].String())
-			}
-		}
-	}
-	if want := []string{"teacher", "ref-1", "beta/teacher", "s2", "suspect-1"}; !slices.Equal(names, want) {
-		t.Errorf("matrix table names %q, want %q", names, want)
 	}
 }

@@ -1,0 +1,87 @@
+package registry
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+func fpOf(rows ...[]float32) *fingerprint.Fingerprint {
+	p := blas32.General{Rows: len(rows), Cols: len(rows[0]), Stride: len(rows[0])}
+	for _, r := range rows {
+		p.Data = append(p.Data, r...)
+	}
+	return &fingerprint.Fingerprint{P: p}
+}
+
+func TestPairStat(t *testing.T) {
+	a := fpOf([]float32{0.9, 0.1}, []float32{0.2, 0.8}, []float32{0.6, 0.4}, []float32{0.5, 0.5})
+	b := fpOf([]float32{0.7, 0.3}, []float32{0.9, 0.1}, []float32{0.6, 0.4}, []float32{0.5, 0.5})
+	if got, want := pairStat(a, b, "agreement"), 0.75; got != want {
+		t.Errorf("agreement = %v, want %v", got, want)
+	}
+	if got := pairStat(a, a, "js"); math.Abs(got) > 1e-9 {
+		t.Errorf("js(a, a) = %v, want 0", got)
+	}
+	if got := pairStat(a, b, "js"); !(got > 0 && got < 1) {
+		t.Errorf("js(a, b) = %v, want in (0, 1)", got)
+	}
+	if got := pairStat(a, fpOf([]float32{1, 0}), "agreement"); !math.IsNaN(got) {
+		t.Errorf("pairStat of different shapes = %v, want NaN", got)
+	}
+}
+
+func TestCommonAlpha(t *testing.T) {
+	rows := []Verdict{{Teacher: "acme", alpha: 0.01}, {Teacher: "beta", alpha: 0.05}, {Teacher: "acme", alpha: 0.01}}
+	if got := commonAlpha("acme", rows); got != 0.01 {
+		t.Errorf("acme: α %g, want 0.01", got)
+	}
+	if got := commonAlpha("gamma", rows); got != 0 {
+		t.Errorf("no verdicts: α %g, want 0", got)
+	}
+	rows = append(rows, Verdict{Teacher: "acme", alpha: 0.05})
+	if got := commonAlpha("acme", rows); got != 0 {
+		t.Errorf("mixed α: %g, want 0", got)
+	}
+}
+
+// TestMatrixFigureNames checks that the heat map of --plot-matrix names its
+// models as the matrix table does: a suspect audited as a model against
+// several teachers by its name, not by its fingerprint NAME@TEACHER, and
+// the teacher of another enrolment on the suite with that enrolment.
+func TestMatrixFigureNames(t *testing.T) {
+	m := Matrix{Teacher: "acme", Statistic: "agreement", Models: []ModelRole{
+		{ID: "acme/teacher", Role: "teacher"},
+		{ID: "acme/ref-1", Role: "reference"},
+		{ID: "beta/teacher", Role: "teacher", Enrolment: "beta"},
+		{ID: "s2@acme", Role: "suspect", Suspect: "s2"},
+		{ID: "suspect-1", Role: "suspect", Suspect: "suspect-1"},
+	}, Values: [][]float64{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 1}}}
+	fig := m.Figure()
+	want := []string{"teacher", "ref-1 (reference)", "beta/teacher (teacher of beta)", "s2 (suspect)", "suspect-1 (suspect)"}
+	if !slices.Equal(fig.Rows, want) || !slices.Equal(fig.Cols, want) {
+		t.Errorf("heat map rows %q, columns %q; want %q", fig.Rows, fig.Cols, want)
+	}
+	sum := Summary{Matrices: []Matrix{m}}
+	tables := sum.Tables()
+	var names []string
+	for _, tb := range tables {
+		if len(tb.Rows) == len(m.Models) && len(tb.Columns) > 1 && tb.Columns[1].Name == "model" {
+			for i := range tb.Rows {
+				names = append(names, tb.Rows[i][1].String())
+			}
+		}
+	}
+	if want := []string{"teacher", "ref-1", "beta/teacher", "s2", "suspect-1"}; !slices.Equal(names, want) {
+		t.Errorf("matrix table names %q, want %q", names, want)
+	}
+}
+
+func TestSummarizeUnknownStatistic(t *testing.T) {
+	if _, err := Summarize(nil, nil, nil, Options{Statistic: "cosine"}); err == nil {
+		t.Error("Summarize with statistic cosine: no error, want one")
+	}
+}

@@ -1,0 +1,206 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// Statistics a similarity matrix can show.
+const (
+	StatAgreement = "agreement" // top-1 agreement: the fraction of probes where the two models' labels agree
+	StatJS        = "js"        // mean Jensen–Shannon divergence in bits
+)
+
+// Options says what a summary holds. The zero value means top-1
+// agreement in the matrices, references but no controls in them, and no
+// figures.
+type Options struct {
+	// Statistic is the similarity in the matrices, StatAgreement or
+	// StatJS; "" means StatAgreement.
+	Statistic string
+	// Controls puts every positive and negative control in the matrices
+	// (144 per enrolment with enroll's defaults).
+	Controls bool
+	// Figures builds each teacher's null figure ([Teacher.NullFigure]).
+	Figures bool
+}
+
+// Summary is the summary of a set of enrolments, in JSON as lineage
+// report --format json prints it. A nil or empty Summary has no
+// teachers, matrices or verdicts.
+type Summary struct {
+	Teachers []Teacher `json:"teachers"`
+	Matrices []Matrix  `json:"similarity"`
+	Verdicts []Verdict `json:"verdicts"`
+	// Figures are the files the caller wrote the figures to, if any.
+	Figures []string `json:"figures,omitempty"`
+}
+
+// Teacher summarises one enrolment: its suite and controls, the
+// calibration its enrolment measured, and how many suspects were audited
+// against it and found derived.
+type Teacher struct {
+	Teacher    string         `json:"teacher"`
+	Suite      string         `json:"suite"`
+	Probes     int            `json:"probes"`
+	Positives  int            `json:"positives"`
+	Negatives  int            `json:"negatives"`
+	References int            `json:"references"`
+	NullSize   int            `json:"null_size"`
+	NullSizeLO int            `json:"null_size_label_only"`
+	Rates      []compare.Rate `json:"rates"`
+	AUC        float64        `json:"auc"`
+	Audited    int            `json:"suspects_audited"`
+	Derived    int            `json:"suspects_derived"`
+	Comp       map[string]int `json:"composition"` // probes per kind
+	fig        report.NullFigure
+}
+
+// NullFigure is t's null figure, built when the summary's Options.Figures
+// was set (else the zero figure): the calibration negatives and the
+// references on the statistic that decided most of the teacher's audits,
+// the calibration half's positive controls, and each audited suspect.
+func (t *Teacher) NullFigure() report.NullFigure { return t.fig }
+
+// Summarize builds the summary of cases (enrolments loaded from tx, in
+// the order given) from tx: fps lists the store's fingerprints
+// (store.Store.List of store.TypeFingerprint), those on each case's suite
+// fill its similarity matrix. Verdicts come from the audit records, one
+// per suspect per teacher the suspect was measured against (see
+// audit.ReadFindings). An unknown Options.Statistic is an error.
+func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
+	if o.Statistic == "" {
+		o.Statistic = StatAgreement
+	}
+	if o.Statistic != StatAgreement && o.Statistic != StatJS {
+		return nil, fmt.Errorf("registry: statistic %q: want %s or %s", o.Statistic, StatAgreement, StatJS)
+	}
+	sum := &Summary{Teachers: []Teacher{}, Matrices: []Matrix{}, Verdicts: []Verdict{}}
+	suiteOf := map[string]string{} // teacher in the summary → its suite
+	for _, cs := range cases {
+		suiteOf[cs.Enrolment.Name] = cs.Suite.Hash
+	}
+	// A teacher the suspect was not fingerprinted for gets no row, no
+	// count and no mark in its figure.
+	found, err := audit.ReadFindings(tx, suiteOf)
+	if err != nil {
+		return nil, err
+	}
+	enrolled, err := enrolledModels(tx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range found.List {
+		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
+			Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
+			Nearest: f.Nearest, x: map[string]float64{}, alpha: f.Alpha}
+		for k, s := range f.Statistics {
+			v.x[k] = s.Similarity
+		}
+		sum.Verdicts = append(sum.Verdicts, v)
+	}
+	for _, cs := range cases {
+		ts, sim, err := teacherSummary(tx, cs, fps, enrolled, found, sum.Verdicts, o)
+		if err != nil {
+			return nil, err
+		}
+		sum.Teachers = append(sum.Teachers, ts)
+		sum.Matrices = append(sum.Matrices, sim)
+	}
+	return sum, nil
+}
+
+// teacherSummary builds one teacher's summary (with its figure when o asks
+// for it) and the similarity matrix of every model fingerprinted on its
+// suite, a suspect once however many of its fingerprints are on the
+// suite. A teacher or control of another enrolment on the suite
+// (enrolled) is shown with its role in that enrolment, as the teacher's
+// own are: never as a suspect.
+func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
+	e := cs.Enrolment
+	ts := Teacher{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
+		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
+	for _, k := range cs.Suite.Kinds {
+		ts.Comp[string(k)]++
+	}
+	var rep audit.EnrolReport
+	if len(e.Report) > 0 {
+		if err := json.Unmarshal(e.Report, &rep); err != nil {
+			return ts, Matrix{}, fmt.Errorf("enrolment %q: report: %w: %v", e.Name, store.ErrCorrupt, err)
+		}
+	}
+	ts.Rates, ts.AUC = rep.Calibration.Rates, rep.Calibration.AUC
+	if ts.Rates == nil {
+		ts.Rates = []compare.Rate{}
+	}
+	models := []ModelRole{{ID: e.TeacherFP, Role: "teacher"}}
+	fps := []*fingerprint.Fingerprint{cs.Teacher}
+	known := map[string]bool{e.TeacherFP: true}
+	for i, ctl := range e.Controls {
+		switch ctl.Role {
+		case store.RolePositive:
+			ts.Positives++
+		case store.RoleNegative:
+			ts.Negatives++
+		case store.RoleReference:
+			ts.References++
+		}
+		known[ctl.FP] = true
+		if !o.Controls && ctl.Role != store.RoleReference {
+			continue
+		}
+		models = append(models, ModelRole{ID: ctl.FP, Role: controlRole(ctl)})
+		fps = append(fps, cs.Controls[i])
+	}
+	onSuite := map[string]*fingerprint.Fingerprint{}
+	var ids []string
+	for _, en := range fpEntries {
+		if known[en.ID] {
+			continue
+		}
+		fp, err := tx.Fingerprint(en.ID)
+		if err != nil {
+			return ts, Matrix{}, err
+		}
+		if fp.Suite != e.Suite {
+			continue
+		}
+		if m, ok := enrolled[en.ID]; ok {
+			if m.control && !o.Controls {
+				continue
+			}
+			models = append(models, ModelRole{ID: en.ID, Role: m.role, Enrolment: m.enrolment, Others: m.others})
+			fps = append(fps, fp)
+			continue
+		}
+		onSuite[en.ID] = fp
+		ids = append(ids, en.ID)
+	}
+	for _, s := range found.Suspects(e.Name, ids) {
+		models = append(models, ModelRole{ID: s.Fingerprint, Role: "suspect", Suspect: s.Name, Also: s.Also})
+		fps = append(fps, onSuite[s.Fingerprint])
+	}
+	for _, v := range verdicts {
+		if v.Teacher == e.Name {
+			ts.Audited++
+			if v.Verdict == string(audit.Derived) {
+				ts.Derived++
+			}
+		}
+	}
+	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, Values: similarities(fps, o.Statistic)}
+	if o.Figures {
+		fig, err := nullFigure(cs, verdicts)
+		if err != nil {
+			return ts, sim, err
+		}
+		ts.fig = fig
+	}
+	return ts, sim, nil
+}

@@ -1,0 +1,113 @@
+package registry
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/report"
+)
+
+// Tables lays s out as tables: the enrolled teachers, a similarity matrix
+// per teacher, the verdicts, and the figures' files when there are any.
+func (s *Summary) Tables() []report.Table {
+	sum := report.Table{
+		Title: "Enrolled teachers",
+		Columns: []report.Column{{Name: "teacher"}, {Name: "suite"}, {Name: "probes"}, {Name: "positives"}, {Name: "negatives"},
+			{Name: "references"}, {Name: "null size"}, {Name: "TPR@0.01"}, {Name: "FPR@0.01"}, {Name: "TPR@0.05"}, {Name: "FPR@0.05"},
+			{Name: "AUC"}, {Name: "audited"}, {Name: "derived"}},
+	}
+	for _, t := range s.Teachers {
+		row := []report.Cell{report.Text(t.Teacher), report.Text(shortHash(t.Suite)), report.Int(int64(t.Probes)),
+			report.Int(int64(t.Positives)), report.Int(int64(t.Negatives)), report.Int(int64(t.References)), report.Int(int64(t.NullSize))}
+		for _, a := range []float64{0.01, 0.05} {
+			tpr, fpr := report.Cell{}, report.Cell{}
+			for _, r := range t.Rates {
+				if r.Alpha == a {
+					tpr, fpr = report.Float(r.TPR, 3), report.Float(r.FPR, 3)
+				}
+			}
+			row = append(row, tpr, fpr)
+		}
+		row = append(row, report.Float(t.AUC, 3), report.Int(int64(t.Audited)), report.Int(int64(t.Derived)))
+		sum.AddRow(row...)
+		if t.NullSizeLO != t.NullSize {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the null of label-only suspects has %d models: the references that answered with labels only join it, not the null of suspects with full outputs", t.Teacher, t.NullSizeLO))
+		}
+	}
+	tables := []report.Table{sum}
+	for _, m := range s.Matrices {
+		tables = append(tables, m.table())
+	}
+	v := report.Table{
+		Title: "Verdicts of audited suspects",
+		Columns: []report.Column{{Name: "suspect"}, {Name: "teacher"}, {Name: "verdict"}, {Name: "p-value"},
+			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "nearest control"}, {Name: "reason"}},
+	}
+	for _, r := range s.Verdicts {
+		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
+			report.Text(r.Best), measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
+	}
+	if len(s.Verdicts) == 0 {
+		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
+	}
+	tables = append(tables, v)
+	if len(s.Figures) > 0 {
+		f := report.Table{Title: "Figures", Columns: []report.Column{{Name: "file"}}}
+		for _, p := range s.Figures {
+			f.AddRow(report.Text(p))
+		}
+		tables = append(tables, f)
+	}
+	return tables
+}
+
+// table lays m out: a row per model, numbered, with its name and role.
+func (m Matrix) table() report.Table {
+	t := report.Table{
+		Title:   fmt.Sprintf("Similarity on the suite of %s (%s)", m.Teacher, m.Statistic),
+		Columns: []report.Column{{Name: "#"}, {Name: "model", Align: report.AlignLeft}, {Name: "role"}},
+	}
+	for j := range m.Models {
+		t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
+	}
+	for i, mr := range m.Models {
+		row := []report.Cell{report.Int(int64(i + 1)), report.Text(mr.Name(m.Teacher)), report.Text(mr.RoleText())}
+		for j := range m.Models {
+			row = append(row, report.Float(m.Values[i][j], 2))
+		}
+		t.AddRow(row...)
+	}
+	if m.Statistic == StatJS {
+		t.Notes = []string{"mean Jensen–Shannon divergence in bits (0 = identical outputs)"}
+	} else {
+		t.Notes = []string{"fraction of probes on which the two models' top-1 labels agree"}
+	}
+	return t
+}
+
+// nearestCell shows a verdict's nearest control as the audit table does:
+// its ID without the teacher's prefix, and its role.
+func nearestCell(n *audit.Neighbour, teacher string) report.Cell {
+	if n == nil {
+		return report.Cell{}
+	}
+	return report.Text(shortID(n.FP, teacher) + " (" + n.Role + ")")
+}
+
+// measured shows v, empty when NaN (not measured).
+func measured(v float64, prec int) report.Cell {
+	if math.IsNaN(v) {
+		return report.Cell{}
+	}
+	return report.Float(v, prec)
+}
+
+// shortHash is the first 12 digits of a suite hash.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

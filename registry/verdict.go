@@ -1,0 +1,82 @@
+package registry
+
+import (
+	"math"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// Verdict is the latest recorded verdict of one suspect against one
+// teacher it was measured against.
+type Verdict struct {
+	Suspect     string             `json:"suspect"`
+	Teacher     string             `json:"teacher"`
+	Fingerprint string             `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
+	Audit       string             `json:"audit"`                 // the audit record the verdict comes from
+	Verdict     string             `json:"verdict"`
+	PValue      float64            `json:"p_value"`
+	Best        string             `json:"best_statistic,omitempty"`
+	EffectSize  float64            `json:"effect_size"`
+	Nearest     *audit.Neighbour   `json:"nearest_control,omitempty"` // as in audit's JSON
+	Reason      string             `json:"reason,omitempty"`
+	x           map[string]float64 // the suspect's value of each statistic
+	alpha       float64            // the audit's α
+}
+
+// nullFigure draws the teacher's null on the statistic that decided most of
+// its audits (the lineage score, or the replica residual; the score when
+// there are none).
+func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
+	count := map[string]int{}
+	for _, v := range verdicts {
+		if v.Teacher == cs.Enrolment.Name && v.Best != "" {
+			count[v.Best]++
+		}
+	}
+	stat, best := audit.StatScore, count[audit.StatScore]
+	for _, k := range audit.StatisticKeys(cs.Suite, false) {
+		if count[k] > best {
+			stat, best = k, count[k]
+		}
+	}
+	fig := report.NullFigure{Teacher: cs.Enrolment.Name, Statistic: stat, Higher: "closer to the teacher",
+		Alpha: commonAlpha(cs.Enrolment.Name, verdicts)}
+	byRole, err := cs.RoleValues(stat)
+	if err != nil {
+		return fig, err
+	}
+	fig.Null, fig.References, fig.Positives = byRole[store.RoleNegative], byRole[store.RoleReference], byRole[store.RolePositive]
+	for _, v := range verdicts {
+		if v.Teacher != cs.Enrolment.Name {
+			continue
+		}
+		x, ok := v.x[stat]
+		if !ok {
+			x = math.NaN()
+		}
+		m := report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict}
+		if v.Best != "" && v.Best != stat {
+			m.DecidedBy = v.Best
+		}
+		fig.Suspects = append(fig.Suspects, m)
+	}
+	return fig, nil
+}
+
+// commonAlpha returns the α of teacher's verdicts when they all share one,
+// else 0 (the figure then names none).
+func commonAlpha(teacher string, verdicts []Verdict) float64 {
+	a := 0.0
+	for _, v := range verdicts {
+		if v.Teacher != teacher {
+			continue
+		}
+		if a != 0 && v.alpha != a {
+			return 0
+		}
+		a = v.alpha
+	}
+	return a
+}
