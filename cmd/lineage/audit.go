@@ -7,16 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/lineage-audit/lineage/audit"
-	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -148,7 +144,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				suspects[i] = stored
 			}
 		}
-		res, err = auditCases(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
+		res, err = audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
 	}
@@ -253,50 +249,8 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		}
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
-	res, err = auditCases(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
+	res, err = audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	return res, suspects, dones, err
-}
-
-// auditCases runs audit.Audit on the cases with a suspect fingerprint
-// (Holm's correction counts only those) and adds an INCONCLUSIVE result for
-// every other case, with reasons[i] as its reason when set. Results keep the
-// order of cases.
-func auditCases(cases []*audit.Case, suspects []*fingerprint.Fingerprint, name string, reasons map[int]string, opts audit.Options) (audit.Result, error) {
-	var in []*audit.Case
-	var fps []*fingerprint.Fingerprint
-	for i, cs := range cases {
-		if suspects[i] != nil {
-			in = append(in, cs)
-			fps = append(fps, suspects[i])
-		}
-	}
-	res, err := audit.Audit(in, fps, name, opts)
-	if err != nil {
-		return res, err
-	}
-	byTeacher := map[string]audit.TeacherResult{}
-	for _, tr := range res.Results {
-		byTeacher[tr.Teacher] = tr
-	}
-	out := res
-	out.Results = nil
-	for i, cs := range cases {
-		if tr, ok := byTeacher[cs.Enrolment.Name]; ok && suspects[i] != nil {
-			out.Results = append(out.Results, tr)
-			continue
-		}
-		one, err := audit.Audit([]*audit.Case{cs}, []*fingerprint.Fingerprint{nil}, name, opts)
-		if err != nil {
-			return res, err
-		}
-		tr := one.Results[0]
-		tr.Reason = "not fingerprinted on this suite"
-		if r := reasons[i]; r != "" {
-			tr.Reason = "does not fit this suite: " + r
-		}
-		out.Results = append(out.Results, tr)
-	}
-	return out, nil
 }
 
 // saves reports whether the audit is recorded: always for a stored
@@ -380,156 +334,7 @@ func printAudit(c *cobra.Command, f report.Format, res audit.Result) error {
 	if f == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), res)
 	}
-	return report.RenderAll(c.OutOrStdout(), auditTables(res), f)
-}
-
-func auditTables(res audit.Result) []report.Table {
-	v := report.Table{
-		Title: fmt.Sprintf("Audit of %s (α = %g)", res.Suspect, res.Alpha),
-		Columns: []report.Column{{Name: "teacher"}, {Name: "verdict"}, {Name: "p-value (Holm)"}, {Name: "p combined"},
-			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "fitted T"}, {Name: "null size"},
-			{Name: "nearest control"}, {Name: "calibration TPR"}, {Name: "calibration FPR"}},
-	}
-	tables := []report.Table{}
-	for _, tr := range res.Results {
-		near := report.Cell{}
-		if tr.Nearest != nil {
-			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", shortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
-		}
-		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
-			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), measuredFloat(tr.EffectSize, 2),
-			optFloat(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rate(tr.TPR), rate(tr.FPR))
-		if tr.Reason != "" {
-			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
-		}
-		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
-		}
-		if len(tr.LeftOut) > 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
-		}
-		if tr.NullFamily != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that come closest to the teacher", tr.Teacher, tr.NullFamily))
-		}
-		if wm, ok := tr.Statistics[audit.StatWatermark]; ok {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-audit.WatermarkWeight), 1/audit.WatermarkWeight))
-		}
-		if len(tr.Statistics) > 0 {
-			tables = append(tables, statisticsTable(tr))
-		}
-		if len(tr.PerKind) > 0 {
-			t := perKindTable(tr.PerKind)
-			t.Title = "Per probe kind, " + res.Suspect + " vs " + tr.Teacher
-			tables = append(tables, t)
-		}
-	}
-	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-audit.ResidualWeight), 1/audit.ResidualWeight))
-	return append([]report.Table{v}, tables...)
-}
-
-func statisticsTable(tr audit.TeacherResult) report.Table {
-	t := report.Table{
-		Title: "Statistics vs " + tr.Teacher,
-		Columns: []report.Column{{Name: "statistic"}, {Name: "value"}, {Name: "probes"}, {Name: "similarity"},
-			{Name: "null mean"}, {Name: "null sd"}, {Name: "null n"}, {Name: "z"}, {Name: "p"}, {Name: "p empirical"}, {Name: "method"}},
-	}
-	keys := make([]string, 0, len(tr.Statistics))
-	for k := range tr.Statistics {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		s := tr.Statistics[k]
-		t.AddRow(report.Text(k), report.Float(s.Value, 4), report.Int(int64(s.N)), report.Float(s.Similarity, 3),
-			report.Float(s.NullMean, 3), report.Float(s.NullSD, 3), report.Int(int64(s.NullN)), report.Float(s.Z, 2),
-			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
-	}
-	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
-	return t
-}
-
-// perKindTable lays out values keyed "stat" or "stat/kind" as rows of probe
-// kinds ("all" first) and columns of statistics.
-func perKindTable(values map[string]float64) report.Table {
-	statSet, kindSet := map[string]bool{}, map[string]bool{}
-	for k := range values {
-		s, kind := compare.ParseKey(k)
-		statSet[string(s)] = true
-		kindSet[string(kind)] = true
-	}
-	order := []string{string(compare.StatAgreement), string(compare.StatJS), string(compare.StatJSTFit), string(compare.StatMistakeAgreement)}
-	var stats, extra []string
-	for _, s := range order {
-		if statSet[s] {
-			stats = append(stats, s)
-		}
-	}
-	for s := range statSet {
-		if !slices.Contains(order, s) {
-			extra = append(extra, s)
-		}
-	}
-	sort.Strings(extra)
-	stats = append(stats, extra...)
-	kinds := make([]string, 0, len(kindSet))
-	for k := range kindSet {
-		if k != "" {
-			kinds = append(kinds, k)
-		}
-	}
-	sort.Strings(kinds)
-	if kindSet[""] {
-		kinds = append([]string{""}, kinds...)
-	}
-	t := report.Table{Columns: []report.Column{{Name: "probes"}}}
-	for _, s := range stats {
-		t.Columns = append(t.Columns, report.Column{Name: s})
-	}
-	for _, k := range kinds {
-		label := k
-		if k == "" {
-			label = "all"
-		}
-		row := []report.Cell{report.Text(label)}
-		for _, s := range stats {
-			if v, ok := values[compare.Key(compare.Stat(s), probe.Kind(k))]; ok {
-				row = append(row, report.Float(v, 4))
-			} else {
-				row = append(row, report.Cell{})
-			}
-		}
-		t.AddRow(row...)
-	}
-	return t
-}
-
-// shortID strips the "TEACHER/" prefix enrolment gives its fingerprints.
-func shortID(id, teacher string) string {
-	return strings.TrimPrefix(id, teacher+"/")
-}
-
-// rate shows a calibration rate, empty when unknown (negative).
-func rate(v float64) report.Cell {
-	if v < 0 {
-		return report.Cell{}
-	}
-	return report.Float(v, 3)
-}
-
-// measuredFloat shows v, empty when NaN (not measured).
-func measuredFloat(v float64, prec int) report.Cell {
-	if math.IsNaN(v) {
-		return report.Cell{}
-	}
-	return report.Float(v, prec)
-}
-
-// optFloat shows v, empty when zero (not measured).
-func optFloat(v float64, prec int) report.Cell {
-	if v == 0 {
-		return report.Cell{}
-	}
-	return report.Float(v, prec)
+	return report.RenderAll(c.OutOrStdout(), res.Tables(), f)
 }
 
 // joinedError wraps several errors with one message (errors.Join's has a

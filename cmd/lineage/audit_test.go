@@ -11,24 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 )
-
-func TestPerKindTable(t *testing.T) {
-	tab := perKindTable(map[string]float64{
-		"agreement": 0.9, "js": 0.1, "agreement/noise": 0.5, "js/noise": 0.3,
-		"agreement/data": 1, "js/data": 0, "mistake_agreement": 0.75,
-	})
-	var b bytes.Buffer
-	if err := report.Render(&b, tab, report.FormatCSV); err != nil {
-		t.Fatal(err)
-	}
-	want := "probes,agreement,js,mistake_agreement\nall,0.9,0.1,0.75\ndata,1,0,\nnoise,0.5,0.3,\n"
-	if got := b.String(); got != want {
-		t.Errorf("perKindTable CSV:\ngot  %q\nwant %q", got, want)
-	}
-}
 
 func TestExitCodes(t *testing.T) {
 	tests := []struct {
@@ -61,15 +45,6 @@ func TestExitCodeOneLine(t *testing.T) {
 	exitCode(&w, fmt.Errorf("model %q has labels [%s]", "m", "zero\nlineage: fake line\x1b[2K\u202e"))
 	if want := `lineage: model "m" has labels [zero\nlineage: fake line\x1b[2K\u202e]` + "\n"; w.String() != want {
 		t.Errorf("printed %q, want %q", w.String(), want)
-	}
-}
-
-func TestRateCell(t *testing.T) {
-	if !rate(-1).IsEmpty() {
-		t.Errorf("rate(-1) is not empty")
-	}
-	if got := rate(0.25).String(); got != "0.250" {
-		t.Errorf("rate(0.25) = %q, want 0.250", got)
 	}
 }
 

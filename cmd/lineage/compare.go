@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -143,7 +144,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	for k, v := range st.Values {
 		vals[k] = v.Value
 	}
-	t := perKindTable(vals)
+	t := audit.PerKindTable(vals)
 	t.Title = "Statistics per probe kind"
 	t.Notes = []string{"agreement: fraction of probes with the same top-1 label; js: mean Jensen–Shannon divergence (bits); js_tfit: after fitting B's temperature; mistake_agreement: agreement on A's mistakes."}
 	return report.RenderAll(c.OutOrStdout(), []report.Table{kv.Table(), t}, o.format)

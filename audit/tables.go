@@ -1,0 +1,168 @@
+package audit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/report"
+)
+
+// Tables lays res out for people: the verdict table, with a note per
+// teacher on its reason, nearest control, left-out controls, null family
+// and watermark test, then for each teacher its statistics table and its
+// per-kind values (PerKindTable).
+func (res Result) Tables() []report.Table {
+	v := report.Table{
+		Title: fmt.Sprintf("Audit of %s (α = %g)", res.Suspect, res.Alpha),
+		Columns: []report.Column{{Name: "teacher"}, {Name: "verdict"}, {Name: "p-value (Holm)"}, {Name: "p combined"},
+			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "fitted T"}, {Name: "null size"},
+			{Name: "nearest control"}, {Name: "calibration TPR"}, {Name: "calibration FPR"}},
+	}
+	tables := []report.Table{}
+	for _, tr := range res.Results {
+		near := report.Cell{}
+		if tr.Nearest != nil {
+			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", shortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
+		}
+		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
+			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), measuredCell(tr.EffectSize, 2),
+			optCell(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rateCell(tr.TPR), rateCell(tr.FPR))
+		if tr.Reason != "" {
+			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
+		}
+		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
+		}
+		if len(tr.LeftOut) > 0 {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
+		}
+		if tr.NullFamily != "" {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that come closest to the teacher", tr.Teacher, tr.NullFamily))
+		}
+		if wm, ok := tr.Statistics[StatWatermark]; ok {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-WatermarkWeight), 1/WatermarkWeight))
+		}
+		if len(tr.Statistics) > 0 {
+			tables = append(tables, statisticsTable(tr))
+		}
+		if len(tr.PerKind) > 0 {
+			t := PerKindTable(tr.PerKind)
+			t.Title = "Per probe kind, " + res.Suspect + " vs " + tr.Teacher
+			tables = append(tables, t)
+		}
+	}
+	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-ResidualWeight), 1/ResidualWeight))
+	return append([]report.Table{v}, tables...)
+}
+
+// statisticsTable lays out tr.Statistics, a row per statistic.
+func statisticsTable(tr TeacherResult) report.Table {
+	t := report.Table{
+		Title: "Statistics vs " + tr.Teacher,
+		Columns: []report.Column{{Name: "statistic"}, {Name: "value"}, {Name: "probes"}, {Name: "similarity"},
+			{Name: "null mean"}, {Name: "null sd"}, {Name: "null n"}, {Name: "z"}, {Name: "p"}, {Name: "p empirical"}, {Name: "method"}},
+	}
+	keys := make([]string, 0, len(tr.Statistics))
+	for k := range tr.Statistics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s := tr.Statistics[k]
+		t.AddRow(report.Text(k), report.Float(s.Value, 4), report.Int(int64(s.N)), report.Float(s.Similarity, 3),
+			report.Float(s.NullMean, 3), report.Float(s.NullSD, 3), report.Int(int64(s.NullN)), report.Float(s.Z, 2),
+			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
+	}
+	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
+	return t
+}
+
+// PerKindTable lays out values keyed "stat" or "stat/kind" (compare.Key)
+// as rows of probe kinds ("all" first) and columns of statistics, the
+// common ones first; a missing value is an empty cell.
+func PerKindTable(values map[string]float64) report.Table {
+	statSet, kindSet := map[string]bool{}, map[string]bool{}
+	for k := range values {
+		s, kind := compare.ParseKey(k)
+		statSet[string(s)] = true
+		kindSet[string(kind)] = true
+	}
+	order := []string{string(compare.StatAgreement), string(compare.StatJS), string(compare.StatJSTFit), string(compare.StatMistakeAgreement)}
+	var stats, extra []string
+	for _, s := range order {
+		if statSet[s] {
+			stats = append(stats, s)
+		}
+	}
+	for s := range statSet {
+		if !slices.Contains(order, s) {
+			extra = append(extra, s)
+		}
+	}
+	sort.Strings(extra)
+	stats = append(stats, extra...)
+	kinds := make([]string, 0, len(kindSet))
+	for k := range kindSet {
+		if k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	if kindSet[""] {
+		kinds = append([]string{""}, kinds...)
+	}
+	t := report.Table{Columns: []report.Column{{Name: "probes"}}}
+	for _, s := range stats {
+		t.Columns = append(t.Columns, report.Column{Name: s})
+	}
+	for _, k := range kinds {
+		label := k
+		if k == "" {
+			label = "all"
+		}
+		row := []report.Cell{report.Text(label)}
+		for _, s := range stats {
+			if v, ok := values[compare.Key(compare.Stat(s), probe.Kind(k))]; ok {
+				row = append(row, report.Float(v, 4))
+			} else {
+				row = append(row, report.Cell{})
+			}
+		}
+		t.AddRow(row...)
+	}
+	return t
+}
+
+// shortID strips the "TEACHER/" prefix enrolment gives its fingerprints.
+func shortID(id, teacher string) string {
+	return strings.TrimPrefix(id, teacher+"/")
+}
+
+// rateCell shows a calibration rate, empty when unknown (negative).
+func rateCell(v float64) report.Cell {
+	if v < 0 {
+		return report.Cell{}
+	}
+	return report.Float(v, 3)
+}
+
+// measuredCell shows v, empty when NaN (not measured).
+func measuredCell(v float64, prec int) report.Cell {
+	if math.IsNaN(v) {
+		return report.Cell{}
+	}
+	return report.Float(v, prec)
+}
+
+// optCell shows v, empty when zero (not measured).
+func optCell(v float64, prec int) report.Cell {
+	if v == 0 {
+		return report.Cell{}
+	}
+	return report.Float(v, prec)
+}

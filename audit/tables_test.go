@@ -1,0 +1,32 @@
+package audit
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/lineage-audit/lineage/report"
+)
+
+func TestPerKindTable(t *testing.T) {
+	tab := PerKindTable(map[string]float64{
+		"agreement": 0.9, "js": 0.1, "agreement/noise": 0.5, "js/noise": 0.3,
+		"agreement/data": 1, "js/data": 0, "mistake_agreement": 0.75,
+	})
+	var b bytes.Buffer
+	if err := report.Render(&b, tab, report.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	want := "probes,agreement,js,mistake_agreement\nall,0.9,0.1,0.75\ndata,1,0,\nnoise,0.5,0.3,\n"
+	if got := b.String(); got != want {
+		t.Errorf("PerKindTable CSV:\ngot  %q\nwant %q", got, want)
+	}
+}
+
+func TestRateCell(t *testing.T) {
+	if !rateCell(-1).IsEmpty() {
+		t.Errorf("rateCell(-1) is not empty")
+	}
+	if got := rateCell(0.25).String(); got != "0.250" {
+		t.Errorf("rateCell(0.25) = %q, want 0.250", got)
+	}
+}
