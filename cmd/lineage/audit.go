@@ -13,6 +13,7 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/jsonnum"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -276,7 +277,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 	if first == "" {
 		return nil // nothing was fingerprinted on any teacher's suite
 	}
-	raw, err := marshalJSON(res)
+	raw, err := jsonnum.MarshalIndent(res)
 	if err != nil {
 		return err
 	}

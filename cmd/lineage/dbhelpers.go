@@ -1,22 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
-	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/internal/jsonnum"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -190,152 +186,10 @@ func enrolledNames(tx *store.Tx) string {
 	return strings.Join(n, ", ")
 }
 
-// nanSentinel (nanSentinel32 for float32 fields) stands for a NaN or
-// infinite number while marshalling; it is replaced by null in the output,
-// outside strings. No statistic lineage computes is this close to
-// -MaxFloat64 (or -MaxFloat32).
-const (
-	nanSentinel   = -math.MaxFloat64
-	nanSentinel32 = -math.MaxFloat32
-)
-
-// marshalJSON marshals v as indented JSON, writing NaN and ±Inf as null
-// (encoding/json refuses them). v is not modified.
-func marshalJSON(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	var uve *json.UnsupportedValueError
-	if err == nil || !errors.As(err, &uve) {
-		return b, err
-	}
-	c := reflect.New(reflect.TypeOf(v)).Elem()
-	c.Set(scrub(reflect.ValueOf(v)))
-	b, err = json.MarshalIndent(c.Interface(), "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return nullSentinels(b), nil
-}
-
-// nullSentinels replaces the number tokens nanSentinel and nanSentinel32
-// in the JSON text b by null, leaving strings alone.
-func nullSentinels(b []byte) []byte {
-	olds := [][]byte{
-		[]byte(strconv.FormatFloat(nanSentinel, 'g', -1, 64)),
-		[]byte(strconv.FormatFloat(nanSentinel32, 'g', -1, 32)),
-	}
-	out := make([]byte, 0, len(b))
-	inString, escaped := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			out = append(out, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		if c == '"' {
-			inString = true
-			out = append(out, c)
-			continue
-		}
-		replaced := false
-		for _, o := range olds {
-			end := i + len(o)
-			if bytes.HasPrefix(b[i:], o) && (end == len(b) || !isNumberByte(b[end])) {
-				out = append(out, "null"...)
-				i = end - 1
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-}
-
-// scrub returns a deep copy of v with non-finite floats replaced by
-// nanSentinel.
-func scrub(v reflect.Value) reflect.Value {
-	switch v.Kind() {
-	case reflect.Float32, reflect.Float64:
-		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			n := reflect.New(v.Type()).Elem()
-			if v.Kind() == reflect.Float32 {
-				n.SetFloat(nanSentinel32)
-			} else {
-				n.SetFloat(nanSentinel)
-			}
-			return n
-		}
-		return v
-	case reflect.Array:
-		n := reflect.New(v.Type()).Elem()
-		for i := 0; i < v.Len(); i++ {
-			n.Index(i).Set(scrub(v.Index(i)))
-		}
-		return n
-	case reflect.Pointer:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.New(v.Type().Elem())
-		n.Elem().Set(scrub(v.Elem()))
-		return n
-	case reflect.Interface:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.New(v.Type()).Elem()
-		n.Set(scrub(v.Elem()))
-		return n
-	case reflect.Struct:
-		n := reflect.New(v.Type()).Elem()
-		n.Set(v)
-		for i := 0; i < v.NumField(); i++ {
-			if n.Field(i).CanSet() {
-				n.Field(i).Set(scrub(v.Field(i)))
-			}
-		}
-		return n
-	case reflect.Slice:
-		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
-			return v
-		}
-		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		for i := 0; i < v.Len(); i++ {
-			n.Index(i).Set(scrub(v.Index(i)))
-		}
-		return n
-	case reflect.Map:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.MakeMapWithSize(v.Type(), v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			n.SetMapIndex(it.Key(), scrub(it.Value()))
-		}
-		return n
-	}
-	return v
-}
-
 // writeJSON writes v to w as indented JSON followed by a newline (NaN as
 // null).
 func writeJSON(w io.Writer, v any) error {
-	b, err := marshalJSON(v)
+	b, err := jsonnum.MarshalIndent(v)
 	if err != nil {
 		return err
 	}
