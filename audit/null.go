@@ -1,0 +1,173 @@
+package audit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// reference is what audits against one case share for one kind of suspect
+// (label-only or not): the discriminant, the informational keys and the
+// calibration controls' vectors. Case.reference computes it once.
+type reference struct {
+	disc    *Discriminant
+	info    []string
+	null    [][]float64 // informational similarities of the null models
+	nullFam []string    // the recipe family of each null model
+	allF    [][]float64 // features of every calibration control and reference
+	allCtl  []store.Control
+	allIdx  []int          // each allCtl entry's index in Case.Controls
+	ds      []decisionStat // the statistics the lineage test decides on
+	dnull   [][]float64    // the null models' decision values
+	allD    [][]float64    // every calibration control's and reference's
+}
+
+// reference returns the case's cached reference for label-only or full
+// suspects, computing it on first use.
+func (c *Case) reference(labelOnly bool) (*reference, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.refs[labelOnly]; r != nil {
+		return r, nil
+	}
+	disc, err := fitDiscriminant(c, labelOnly)
+	if err != nil {
+		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
+	}
+	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc)}
+	for i, ctl := range c.Enrolment.Controls {
+		if !c.compared(i, labelOnly) {
+			continue
+		}
+		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
+		if err != nil {
+			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
+		}
+		d := decisionValues(disc, r.ds, f)
+		r.allF = append(r.allF, f)
+		r.allD = append(r.allD, d)
+		r.allCtl = append(r.allCtl, ctl)
+		r.allIdx = append(r.allIdx, i)
+		if ctl.Role != store.RolePositive {
+			r.null = append(r.null, v)
+			r.dnull = append(r.dnull, d)
+			r.nullFam = append(r.nullFam, familyOf(ctl))
+		}
+	}
+	if c.refs == nil {
+		c.refs = map[bool]*reference{}
+	}
+	c.refs[labelOnly] = r
+	return r, nil
+}
+
+// compared reports whether control i of the case is one that audits of
+// suspects with label-only (or full) outputs compare with: a calibration
+// control or a reference. A reference fingerprinted through a label-only
+// endpoint has no probabilities to compare with a full-output suspect's:
+// as a one-hot model among soft ones it would stand for a population the
+// suspect is not drawn from, so it joins the label-only null only.
+func (c *Case) compared(i int, labelOnly bool) bool {
+	ctl := c.Enrolment.Controls[i]
+	if ctl.Role == store.RoleReference {
+		return labelOnly || !compare.LabelOnly(c.Controls[i].P)
+	}
+	return ctl.Half == store.HalfCalibration
+}
+
+// vector returns a fingerprint's features and its informational
+// similarities (info order), the vector for compare.Test.
+func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []string, labelOnly bool) ([]float64, []float64, error) {
+	p := fp.P
+	if labelOnly {
+		p = oneHot(p)
+	}
+	cst, err := compare.Compute(c.Teacher.P, p, c.Suite.Kinds)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := featureVector(c, disc.fs, cst, fp.ID, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	iv, err := cst.Vector(info)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, iv, nil
+}
+
+// without returns r without the calibration models and references that are
+// the suspect itself (outputs identical to its own, as a stored reference
+// audited by its ID has), and their IDs; r itself when there are none. The
+// suspect's name alone decides nothing: `audit MODEL --name X` only labels
+// the model, whatever X is. They are left out of the nearest control's
+// candidates too. Positive controls stay: a suspect that is one
+// is nearest to it, and told so.
+func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*reference, []string) {
+	var drop []bool
+	var ids []string
+	for i, ctl := range r.allCtl {
+		if ctl.Role == store.RolePositive {
+			continue
+		}
+		if sameOutputs(c.Controls[r.allIdx[i]], suspect) {
+			if drop == nil {
+				drop = make([]bool, len(r.allCtl))
+			}
+			drop[i] = true
+			ids = append(ids, ctl.FP)
+		}
+	}
+	if ids == nil {
+		return r, nil
+	}
+	out := &reference{disc: r.disc, info: r.info, ds: r.ds}
+	k := 0 // index into the null rows (the non-positive models, in order)
+	for i, ctl := range r.allCtl {
+		isNull := ctl.Role != store.RolePositive
+		if !drop[i] {
+			out.allF = append(out.allF, r.allF[i])
+			out.allD = append(out.allD, r.allD[i])
+			out.allCtl = append(out.allCtl, ctl)
+			out.allIdx = append(out.allIdx, r.allIdx[i])
+			if isNull {
+				out.null = append(out.null, r.null[k])
+				out.dnull = append(out.dnull, r.dnull[k])
+				out.nullFam = append(out.nullFam, r.nullFam[k])
+			}
+		}
+		if isNull {
+			k++
+		}
+	}
+	return out, ids
+}
+
+// sameOutputs reports whether two fingerprints hold the same outputs on
+// the same probes.
+func sameOutputs(a, b *fingerprint.Fingerprint) bool {
+	if a == nil || b == nil || a.P.Rows != b.P.Rows || a.P.Cols != b.P.Cols {
+		return false
+	}
+	for i := 0; i < a.P.Rows; i++ {
+		if !slices.Equal(a.Row(i), b.Row(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// verdictP returns the lineage test's p-value for a model whose decision
+// values are x (see decide).
+func (r *reference) verdictP(x []float64) (float64, error) {
+	d, err := decide(r.ds, r.dnull, r.nullFam, x)
+	if err != nil {
+		return math.NaN(), err
+	}
+	return d.P, nil
+}
