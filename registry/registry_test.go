@@ -85,3 +85,32 @@ func TestSummarizeUnknownStatistic(t *testing.T) {
 		t.Error("Summarize with statistic cosine: no error, want one")
 	}
 }
+
+func TestSetQValues(t *testing.T) {
+	tests := []struct {
+		name        string
+		pPair, pHol []float64
+		want        []float64
+	}{
+		// BH over m = 4: sorted 0.01, 0.02, 0.03, 0.5 → 0.04, 0.04, 0.04, 0.5.
+		{"bh", []float64{0.03, 0.5, 0.01, 0.02}, []float64{0.06, 1, 0.02, 0.04}, []float64{0.04, 0.5, 0.04, 0.04}},
+		// A record of older lineage without the pair's p-value (0) falls
+		// back on the Holm-adjusted one, never on 0.
+		{"missing pair p", []float64{0, 0.01}, []float64{0.2, 0.02}, []float64{0.2, 0.02}},
+		{"none", nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := make([]Verdict, len(tt.pPair))
+			for i := range vs {
+				vs[i] = Verdict{PValue: tt.pHol[i], pPair: tt.pPair[i]}
+			}
+			setQValues(vs)
+			for i, v := range vs {
+				if math.Abs(v.QValue-tt.want[i]) > 1e-12 {
+					t.Errorf("verdict %d: got q %g, want %g", i, v.QValue, tt.want[i])
+				}
+			}
+		})
+	}
+}

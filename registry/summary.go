@@ -73,7 +73,13 @@ func (t *Teacher) NullFigure() report.NullFigure { return t.fig }
 // (store.Store.List of store.TypeFingerprint), those on each case's suite
 // fill its similarity matrix. Verdicts come from the audit records, one
 // per suspect per teacher the suspect was measured against (see
-// audit.ReadFindings). An unknown Options.Statistic is an error.
+// audit.ReadFindings), each with a Benjamini–Hochberg q-value over all of
+// them: flagging every pair with q ≤ Q keeps the expected share of
+// independent models among those flagged at most Q (for p-values that are
+// independent or positively dependent), the error rate to control when a
+// registry is screened, where Holm's correction within one audit says
+// nothing about the many audits together. An unknown Options.Statistic
+// is an error.
 func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
 	if o.Statistic == "" {
 		o.Statistic = StatAgreement
@@ -99,12 +105,13 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 	for _, f := range found.List {
 		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
 			Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
-			Nearest: f.Nearest, x: map[string]float64{}, alpha: f.Alpha}
+			Nearest: f.Nearest, x: map[string]float64{}, alpha: f.Alpha, pPair: f.PCombined}
 		for k, s := range f.Statistics {
 			v.x[k] = s.Similarity
 		}
 		sum.Verdicts = append(sum.Verdicts, v)
 	}
+	setQValues(sum.Verdicts)
 	for _, cs := range cases {
 		ts, sim, err := teacherSummary(tx, cs, fps, enrolled, found, sum.Verdicts, o)
 		if err != nil {

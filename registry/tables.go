@@ -43,14 +43,16 @@ func (s *Summary) Tables() []report.Table {
 	v := report.Table{
 		Title: "Verdicts of audited suspects",
 		Columns: []report.Column{{Name: "suspect"}, {Name: "teacher"}, {Name: "verdict"}, {Name: "p-value"},
-			{Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "nearest control"}, {Name: "reason"}},
+			{Name: "q-value (BH)"}, {Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "nearest control"}, {Name: "reason"}},
 	}
 	for _, r := range s.Verdicts {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
-			report.Text(r.Best), measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
+			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
 	}
 	if len(s.Verdicts) == 0 {
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
+	} else {
+		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", len(s.Verdicts))}
 	}
 	tables = append(tables, v)
 	if len(s.Figures) > 0 {

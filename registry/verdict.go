@@ -4,12 +4,15 @@ import (
 	"math"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 )
 
 // Verdict is the latest recorded verdict of one suspect against one
-// teacher it was measured against.
+// teacher it was measured against. PValue is the audit's (Holm-adjusted
+// across the teachers of that audit); QValue is the Benjamini–Hochberg
+// q-value over every verdict of the summary (see Summarize).
 type Verdict struct {
 	Suspect     string             `json:"suspect"`
 	Teacher     string             `json:"teacher"`
@@ -17,12 +20,32 @@ type Verdict struct {
 	Audit       string             `json:"audit"`                 // the audit record the verdict comes from
 	Verdict     string             `json:"verdict"`
 	PValue      float64            `json:"p_value"`
+	QValue      float64            `json:"q_value"`
 	Best        string             `json:"best_statistic,omitempty"`
 	EffectSize  float64            `json:"effect_size"`
 	Nearest     *audit.Neighbour   `json:"nearest_control,omitempty"` // as in audit's JSON
 	Reason      string             `json:"reason,omitempty"`
 	x           map[string]float64 // the suspect's value of each statistic
 	alpha       float64            // the audit's α
+	pPair       float64            // the pair's p-value before Holm's correction
+}
+
+// setQValues sets each verdict's QValue: the Benjamini–Hochberg adjusted
+// p-value (compare.BH) of its pair's p-value before Holm's correction,
+// over all of vs. A result of older lineage without that p-value uses the
+// Holm-adjusted one, which is never smaller.
+func setQValues(vs []Verdict) {
+	p := make([]float64, len(vs))
+	for i, v := range vs {
+		p[i] = v.pPair
+		if !(p[i] > 0) {
+			p[i] = v.PValue
+		}
+	}
+	compare.BH(p, p)
+	for i := range vs {
+		vs[i].QValue = p[i]
+	}
 }
 
 // nullFigure draws the teacher's null on the statistic that decided most of

@@ -40,7 +40,9 @@ one whose suite --suite names):
     enrolment, never as suspects;
   - the verdict table of the recorded audits (see 'lineage audit'): one row per suspect per
     teacher it was fingerprinted for (not those it got INCONCLUSIVE from only for having no
-    fingerprint on their suite), from its latest audit.
+    fingerprint on their suite), from its latest audit, with its p-value and a q-value
+    (Benjamini–Hochberg over every pair listed: flagging the pairs with q ≤ Q keeps the
+    expected share of independent models among them at most Q, across the registry).
 A suspect audited as a model against several teachers is listed under its name, not as its
 fingerprints NAME@TEACHER, however it was audited since (an audit of NAME@TEACHER is one of
 NAME's); in a matrix its row shows the fingerprint its verdict was measured on.
