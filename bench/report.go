@@ -42,7 +42,10 @@ type DetectReport struct {
 // AUCWithinReach is the same with the positive families that have a
 // Family.Limit left out (every negative kept), and equals AUC when no
 // family has one. QueriesPerAudit is the number of suspect queries one
-// audit needs.
+// audit needs. BH05 screens every suspect at once: the suspects whose
+// Benjamini–Hochberg q-value (over all of them) is at most 0.05, as
+// lineage report would list them, and the false discovery proportion
+// among them.
 type Rates struct {
 	AUC             float64        `json:"auc"`
 	AUCWithinReach  float64        `json:"auc_within_reach"`
@@ -55,7 +58,46 @@ type Rates struct {
 	Positives       int            `json:"positives"`
 	Negatives       int            `json:"negatives"`
 	QueriesPerAudit int            `json:"queries_per_audit"`
+	BH05            Screening      `json:"bh_screening_at_q0.05"`
 	Families        []FamilyResult `json:"families"`
+}
+
+// Screening counts the discoveries of a Benjamini–Hochberg screen at one
+// q: Discoveries suspects flagged, False of them negatives, FDP their
+// share (0 with no discoveries), TPR the fraction of positives flagged.
+type Screening struct {
+	Q           float64 `json:"q"`
+	Discoveries int     `json:"discoveries"`
+	False       int     `json:"false_discoveries"`
+	FDP         float64 `json:"fdp"`
+	TPR         float64 `json:"tpr"`
+}
+
+// screen runs a Benjamini–Hochberg screen at q over the p-values of pos
+// and neg together.
+func screen(pos, neg []float64, q float64) Screening {
+	all := append(slices.Clone(pos), neg...)
+	compare.BH(all, all)
+	s := Screening{Q: q}
+	tp := 0
+	for i, v := range all {
+		if v > q {
+			continue
+		}
+		s.Discoveries++
+		if i < len(pos) {
+			tp++
+		} else {
+			s.False++
+		}
+	}
+	if s.Discoveries > 0 {
+		s.FDP = float64(s.False) / float64(s.Discoveries)
+	}
+	if len(pos) > 0 {
+		s.TPR = float64(tp) / float64(len(pos))
+	}
+	return s
 }
 
 // FamilyResult counts one family's suspects flagged at α = 0.01 and 0.05.
@@ -230,6 +272,7 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 	r.FPRUpper01, r.FPRUpper05 = rates[0].FPRUpper, rates[1].FPRUpper
 	r.AUC = nanZero(compare.AUC(posScore, negScore))
 	r.AUCWithinReach = nanZero(compare.AUC(reachScore, negScore))
+	r.BH05 = screen(posP, negP, 0.05)
 	seen := map[string]bool{}
 	for _, f := range fams {
 		fr := byFam[f.Name]

@@ -261,3 +261,26 @@ func TestTablesRender(t *testing.T) {
 		}
 	}
 }
+
+func TestScreen(t *testing.T) {
+	tests := []struct {
+		name     string
+		pos, neg []float64
+		want     Screening
+	}{
+		// m = 5, sorted 0.001, 0.004, 0.02 (neg), 0.3, 0.9: BH q 0.005,
+		// 0.01, 0.0333, 0.375, 0.9; three at q ≤ 0.05, one of them false.
+		{"one false", []float64{0.001, 0.004, 0.3}, []float64{0.02, 0.9}, Screening{Q: 0.05, Discoveries: 3, False: 1, FDP: 1.0 / 3, TPR: 2.0 / 3}},
+		{"none", []float64{0.5}, []float64{0.6}, Screening{Q: 0.05}},
+		{"no positives", nil, []float64{0.001}, Screening{Q: 0.05, Discoveries: 1, False: 1, FDP: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := screen(tt.pos, tt.neg, 0.05)
+			if got.Discoveries != tt.want.Discoveries || got.False != tt.want.False ||
+				math.Abs(got.FDP-tt.want.FDP) > 1e-12 || math.Abs(got.TPR-tt.want.TPR) > 1e-12 || got.Q != tt.want.Q {
+				t.Errorf("screen(%v, %v) = %+v, want %+v", tt.pos, tt.neg, got, tt.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,12 @@ func (r *DetectReport) Tables() []report.Table {
 		}
 		return report.Float(v, prec)
 	}
+	bvText := func(ok bool, v string) report.Cell {
+		if !ok {
+			return report.Text("n/a")
+		}
+		return report.Text(v)
+	}
 	sum.AddRow(report.Text("AUC"), report.Float(r.AUC, 4), bv(b.AUC, 4))
 	if lim := r.limitedFamilies(); len(lim) > 0 {
 		sum.AddRow(report.Text("AUC without "+strings.Join(lim, ", ")), report.Float(r.AUCWithinReach, 4), bv(b.AUCWithinReach, 4))
@@ -34,6 +40,10 @@ func (r *DetectReport) Tables() []report.Table {
 	sum.AddRow(report.Text("FPR at α=0.01"), report.Float(r.FPR01, 3), bv(b.FPR01, 3))
 	sum.AddRow(report.Text("FPR at α=0.05"), report.Float(r.FPR05, 3), bv(b.FPR05, 3))
 	sum.AddRow(report.Text("FPR 95% upper bound at α=0.01"), report.Float(r.FPRUpper01, 3), bv(b.FPRUpper01, 3))
+	sum.AddRow(report.Text("BH screen at q=0.05: flagged (false)"), report.Text(fmt.Sprintf("%d (%d)", r.BH05.Discoveries, r.BH05.False)),
+		bvText(b.Available, fmt.Sprintf("%d (%d)", b.BH05.Discoveries, b.BH05.False)))
+	sum.AddRow(report.Text("BH screen at q=0.05: TPR / false discovery share"), report.Text(fmt.Sprintf("%.3f / %.3f", r.BH05.TPR, r.BH05.FDP)),
+		bvText(b.Available, fmt.Sprintf("%.3f / %.3f", b.BH05.TPR, b.BH05.FDP)))
 	sum.AddRow(report.Text("queries per audit"), report.Int(int64(r.QueriesPerAudit)), bv(float64(b.QueriesPerAudit), 0))
 	sum.Notes = append(sum.Notes,
 		fmt.Sprintf("teacher: %s, hidden %v %s, test accuracy %.4f; suite %s (%d probes)", cmp.Or(r.Dataset, "digits"), r.Teacher.Hidden, r.Teacher.Activation, r.Teacher.TestAccuracy, r.Enrolment.Suite, r.Enrolment.Probes),
