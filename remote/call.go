@@ -168,7 +168,27 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	}
 	c.stats.requests.Add(1)
 	c.stats.sent.Add(int64(len(body) + len(tail)))
-	resp, err := c.roundTrip(rctx, method, url, body, tail, headers)
+	// An inference request goes on a connection of its own until the
+	// server has echoed a request's id (see HTTPModel.echo). net/http can
+	// only do that by sending "Connection: close", on which a server that
+	// refuses a request early may reset the connection before its answer
+	// is read; so while the server is unknown, net/http requests go one
+	// at a time on kept-alive connections instead, and the idle ones are
+	// closed once an answer without the id shows the server does not
+	// echo.
+	closeConn := method == http.MethodPost && c.echo.Load() != echoYes
+	if closeConn && c.direct == nil && c.echo.Load() == echoUnknown {
+		c.unknownMu.Lock()
+		defer c.unknownMu.Unlock()
+		if closeConn = c.echo.Load() == echoNo; !closeConn {
+			defer func() {
+				if c.echo.Load() == echoNo {
+					c.client.CloseIdleConnections()
+				}
+			}()
+		}
+	}
+	resp, err := c.roundTrip(rctx, method, url, body, tail, headers, closeConn)
 	if err != nil {
 		var be *buildError
 		switch {
@@ -222,14 +242,16 @@ func (e *buildError) Unwrap() error { return e.err }
 
 // roundTrip sends one request, through the direct client when the model
 // has one (see direct) and net/http otherwise, and returns the answer.
-func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string) (*http.Response, error) {
+// With closeConn the connection carries this request alone (see
+// HTTPModel.echo).
+func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string, closeConn bool) (*http.Response, error) {
 	if c.direct != nil {
 		uri, ok := strings.CutPrefix(rawURL, c.direct.origin)
 		if !ok || !strings.HasPrefix(uri, "/") {
 			return nil, &buildError{fmt.Errorf("URL outside %s", c.direct.origin)}
 		}
 		return c.direct.do(ctx, &request{method: method, uri: uri, header: headers,
-			body: body, tail: tail, maxBody: c.opts.MaxResponseBytes})
+			body: body, tail: tail, maxBody: c.opts.MaxResponseBytes, close: closeConn})
 	}
 	var rd io.Reader
 	if body != nil {
@@ -248,6 +270,7 @@ func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, 
 	for _, h := range headers {
 		req.Header.Set(h[0], h[1])
 	}
+	req.Close = closeConn
 	return c.client.Do(req)
 }
 

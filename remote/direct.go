@@ -152,6 +152,11 @@ type request struct {
 	header      [][2]string // extra headers, in order
 	body, tail  []byte      // the body: body then tail (both may be nil)
 	maxBody     int64       // the most body bytes the answer may have
+	// close: close the connection after the answer, whatever the
+	// server says. (No "Connection: close" header: a server told so may
+	// close a connection at once when it refuses a request early, and
+	// the reset can swallow its answer.)
+	close bool
 }
 
 // do sends req and returns the answer, whose Body must be read and closed
@@ -237,7 +242,7 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, req *request) (re
 		// cannot carry another one, whatever the server says.
 		resp.Close = true
 	}
-	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close}
+	resp.Body = &directBody{ReadCloser: resp.Body, d: d, c: c, stop: stop, keep: !resp.Close && !req.close}
 	return resp, false, nil
 }
 

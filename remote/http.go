@@ -32,11 +32,20 @@ type HTTPModel struct {
 	limiter    *serve.Limiter
 	stats      counters
 	nextID     atomic.Int64
-	closed     atomic.Bool
-	binary     bool     // speak the binary tensor data extension
-	workers    *workers // run Predict's batches
-	direct     *direct  // plain-http requests without net/http; nil for none
-	auth       string   // the Authorization header: bearer key, basic credentials or ""
+	// echo says whether the server echoes a request's id in its answer
+	// (echoUnknown, echoYes, echoNo). Until it has, every request goes
+	// on a connection of its own: on a kept-alive connection an answer
+	// the server sent unasked (a duplicate, a late one) would be read as
+	// the next request's, and without the id nothing would tell.
+	echo atomic.Int32
+	// unknownMu serialises net/http inference requests while echo is
+	// echoUnknown (see attempt).
+	unknownMu sync.Mutex
+	closed    atomic.Bool
+	binary    bool     // speak the binary tensor data extension
+	workers   *workers // run Predict's batches
+	direct    *direct  // plain-http requests without net/http; nil for none
+	auth      string   // the Authorization header: bearer key, basic credentials or ""
 
 	rngMu sync.Mutex
 	rng   *rand.Rand

@@ -29,6 +29,13 @@ func (c *HTTPModel) requestBody(id string, x blas32.General) (body, tail []byte,
 	return body, nil, headerLen
 }
 
+// The states of HTTPModel.echo.
+const (
+	echoUnknown int32 = iota
+	echoYes
+	echoNo
+)
+
 // decodeAnswer parses an inference response into dst (n×k): all JSON, or
 // a JSON header of the length the serve.HeaderLength header gives
 // followed by binary output data.
@@ -46,6 +53,7 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 		// is exact and much cheaper than parsing JSON.
 		var buf [256]byte
 		if bytes.Equal(body, serve.AppendBinaryResponseHeader(buf[:0], c.info.Name, id, n, k)) {
+			c.echo.CompareAndSwap(echoUnknown, echoYes)
 			serve.ReadFloat32LE(dst[:n*k], bin)
 			return nil
 		}
@@ -54,8 +62,16 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return malformed(fmt.Errorf("inference response: %w", err))
 	}
-	if resp.ID != "" && resp.ID != id {
+	switch {
+	case resp.ID != "" && resp.ID != id:
 		return malformed(fmt.Errorf("response id %q for request %q", resp.ID, id))
+	case resp.ID == id:
+		c.echo.CompareAndSwap(echoUnknown, echoYes)
+	case c.echo.Swap(echoNo) == echoYes:
+		// A server that echoed ids answers without one: on a kept-alive
+		// connection this may be an answer to another request. Ask again,
+		// on a connection of its own from now on.
+		return malformed(fmt.Errorf("response without the id of request %q on a kept-alive connection", id))
 	}
 	var t *answerTensor
 	off := 0 // t's offset in the binary data
