@@ -119,9 +119,15 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail
 		if !retry || attempt == c.opts.MaxRetries {
 			break
 		}
+		if retryAfter > c.opts.MaxRetryAfter {
+			// Waiting the most lineage waits, silently, and asking again
+			// would only meet the same answer: say so now.
+			last = fmt.Errorf("%w; the server asks to retry after %v, longer than the %v lineage waits: try again later", last, retryAfter, c.opts.MaxRetryAfter)
+			break
+		}
 		wait := c.backoff(attempt)
 		if retryAfter > wait {
-			wait = min(retryAfter, c.opts.MaxRetryAfter)
+			wait = retryAfter
 		}
 		c.opts.Log.Debug("retrying", "url", url, "attempt", attempt+1, "error", last.Error(), "wait", wait)
 		t := time.NewTimer(wait)

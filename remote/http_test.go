@@ -472,6 +472,37 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
+// TestRetryAfterTooLong checks that a Retry-After beyond MaxRetryAfter
+// fails at once, saying so, instead of waiting the cap again and again in
+// silence (a server asking for a day made a probe wait 6 minutes).
+func TestRetryAfterTooLong(t *testing.T) {
+	s, _ := serve.New(testMLP(), serve.Options{})
+	var posts atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+			w.Header().Set("Retry-After", "86400")
+			w.WriteHeader(429)
+			w.Write([]byte(`{"error":"come back tomorrow"}`))
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	_, err = rm.Predict(context.Background(), randomBatch(2, 6, 5))
+	if err == nil || !strings.Contains(err.Error(), "asks to retry after 24h0m0s, longer than the") {
+		t.Fatalf("Predict error %v, want one naming the 24 h Retry-After", err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: no retry after a Retry-After beyond the cap", n)
+	}
+}
+
 func TestValidation(t *testing.T) {
 	answer := `{"model_name":"m","outputs":[{"name":"probabilities","datatype":"FP32","shape":[3,2],"data":[0.5,0.5,0.3,0.3,0.9,0.1]}]}`
 	meta := `{"name":"m","platform":"x","inputs":[{"name":"in","datatype":"FP32","shape":[-1,1]}],"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,2]}]}`

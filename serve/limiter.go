@@ -56,7 +56,7 @@ func (l *Limiter) Allow() (ok bool, wait time.Duration) {
 		l.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - l.tokens) / l.qps * float64(time.Second))
+	return false, seconds((1 - l.tokens) / l.qps)
 }
 
 // Wait blocks until a token is available and takes it, or returns ctx's
@@ -70,7 +70,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	l.tokens-- // reserve: may go negative, later callers queue behind us
 	wait := time.Duration(0)
 	if l.tokens < 0 {
-		wait = time.Duration(-l.tokens / l.qps * float64(time.Second))
+		wait = seconds(-l.tokens / l.qps)
 	}
 	l.mu.Unlock()
 	if wait == 0 {
@@ -87,4 +87,13 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.mu.Unlock()
 		return ctx.Err()
 	}
+}
+
+// seconds converts s seconds to a Duration, saturating at the longest one
+// (a tiny rate's wait would overflow to a negative Duration, no wait).
+func seconds(s float64) time.Duration {
+	if ns := s * float64(time.Second); ns < float64(math.MaxInt64) {
+		return time.Duration(ns)
+	}
+	return math.MaxInt64
 }

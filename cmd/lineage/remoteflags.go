@@ -11,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// minQPS is the smallest --qps taken: one request a day.
+const minQPS = 1.0 / 86400
+
 // remoteOptions are the flags of every command that takes a model
 // reference: a file, an Open Inference Protocol URL or exec:COMMAND.
 type remoteOptions struct {
@@ -66,6 +69,8 @@ func (o *remoteOptions) check() error {
 		return usageError{fmt.Errorf("--concurrency %d: want at least 1 (0: %d)", o.concurrency, remote.DefaultConcurrency)}
 	case !(o.qps >= 0) || math.IsInf(o.qps, 0):
 		return usageError{fmt.Errorf("--qps %v: want a number of requests per second ≥ 0 (0: no limit)", o.qps)}
+	case o.qps > 0 && o.qps < minQPS:
+		return usageError{fmt.Errorf("--qps %v: below one request a day (%.3g); 0 means no limit", o.qps, minQPS)}
 	case o.timeout < 0:
 		return usageError{fmt.Errorf("--timeout %v: want a positive duration (0: %v)", o.timeout, remote.DefaultTimeout)}
 	case o.startTO < 0:

@@ -32,3 +32,24 @@ func TestStartTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestQPSFlag checks the bounds of --qps: a rate below one request a day
+// (whose wait overflowed to none, an unthrottled run) and a negative one
+// are usage errors naming the flag.
+func TestQPSFlag(t *testing.T) {
+	tests := []struct {
+		qps     string
+		wantErr string
+	}{
+		{"1e-10", "--qps 1e-10: below one request a day"},
+		{"-1", "--qps -1: want a number of requests per second ≥ 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.qps, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "eval", "exec:/bin/true", "--data", "digits", "--qps", tt.qps)
+			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tt.wantErr)
+			}
+		})
+	}
+}
