@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -111,6 +112,10 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 			y, err = m.Predict(ctx, x)
 		}
 		if err != nil {
+			var row interface{ BatchRow() int }
+			if errors.As(err, &row) && row.BatchRow() >= 0 && row.BatchRow() < hi-lo {
+				return fmt.Errorf("fingerprint of model %q, probe %d (in probes %d-%d): %w", info.Name, lo+row.BatchRow(), lo, hi-1, err)
+			}
 			return fmt.Errorf("fingerprint of model %q, probes %d-%d: %w", info.Name, lo, hi-1, err)
 		}
 		if y.Rows != hi-lo || y.Cols != c || y.Stride < y.Cols || len(y.Data) < (y.Rows-1)*y.Stride+y.Cols {

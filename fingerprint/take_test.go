@@ -266,3 +266,36 @@ func TestTakeInFlight(t *testing.T) {
 		}
 	}
 }
+
+// rowError is an answer error naming a row of the batch, as remote's
+// ProbeError does.
+type rowError struct{ row int }
+
+func (e *rowError) Error() string { return fmt.Sprintf("answer row %d: negative probability", e.row) }
+func (e *rowError) BatchRow() int { return e.row }
+
+// rowFailing fails the batch holding probe bad with a rowError.
+type rowFailing struct {
+	fakeModel
+	bad int
+}
+
+func (m *rowFailing) PredictBatch(_ context.Context, b int, x blas32.General) (blas32.General, error) {
+	lo := b * 4
+	if m.bad >= lo && m.bad < lo+x.Rows {
+		return blas32.General{}, &rowError{m.bad - lo}
+	}
+	return m.fn(x), nil
+}
+
+// TestTakeNamesTheProbe checks that an answer error naming a row of a
+// batch is reported with the probe's number in the suite, not the row's
+// in its batch (a helper read "probes 256-299: … probe 3" for probe 259).
+func TestTakeNamesTheProbe(t *testing.T) {
+	s := testSuite(12, 4, abc, 1)
+	m := &rowFailing{fakeModel: *softmaxModel("x", 4, abc, 1), bad: 9}
+	_, err := Take(context.Background(), m, s, Options{BatchSize: 4})
+	if want := `fingerprint of model "x", probe 9 (in probes 8-11): answer row 1: negative probability`; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}

@@ -141,6 +141,8 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 		err = fmt.Errorf("input_size %d", h.InputSize)
 	case len(h.Labels) == 0:
 		err = errors.New("no labels")
+	default:
+		err = checkDescription(h.Name, h.Labels)
 	}
 	if err != nil {
 		e.Close()

@@ -157,3 +157,21 @@ func TestHostileAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestLongMetadataName checks that a model name or label of megabytes in a
+// server's metadata is refused, not stored and printed in every table.
+func TestLongMetadataName(t *testing.T) {
+	long := strings.Repeat("n", 2000)
+	tests := []struct{ meta, want string }{
+		{strings.Replace(hostileMeta, `"name":"m"`, `"name":"`+long+`"`, 1), "metadata: model name is 2000 bytes long, at most 1024 allowed"},
+		{strings.Replace(hostileMeta, `"platform":"x",`, `"platform":"x","parameters":{"labels":["a","`+long+`"]},`, 1), "metadata: label 1 is 2000 bytes long"},
+	}
+	for _, tt := range tests {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.meta) }))
+		_, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/m", fastOpts())
+		ts.Close()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("OpenHTTP error %v, want %q", err, tt.want)
+		}
+	}
+}

@@ -184,6 +184,9 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	if name == "" {
 		name = c.ref.Model
 	}
+	if err := checkDescription(name, labels); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
 	c.inputName, c.outputName = in.Name, out.Name
 	c.info = model.Info{
 		Name: name, Kind: model.Classifier, InputSize: int(d), Labels: labels,

@@ -6,6 +6,30 @@ import (
 	"math"
 )
 
+// MaxNameBytes bounds a model name or label a remote reports, and
+// MaxLabels the number of its labels: a server could otherwise have
+// megabytes stored as a name and printed in every table.
+const (
+	MaxNameBytes = 1024
+	MaxLabels    = 1 << 16
+)
+
+// checkDescription checks the name and labels a remote model reports.
+func checkDescription(name string, labels []string) error {
+	if len(name) > MaxNameBytes {
+		return fmt.Errorf("model name is %d bytes long, at most %d allowed", len(name), MaxNameBytes)
+	}
+	if len(labels) > MaxLabels {
+		return fmt.Errorf("%d labels, at most %d allowed", len(labels), MaxLabels)
+	}
+	for i, l := range labels {
+		if len(l) > MaxNameBytes {
+			return fmt.Errorf("label %d is %d bytes long, at most %d allowed", i, len(l), MaxNameBytes)
+		}
+	}
+	return nil
+}
+
 // ErrBadAnswer is wrapped by ProbeError.
 var ErrBadAnswer = errors.New("invalid answer")
 
@@ -20,8 +44,13 @@ type ProbeError struct {
 }
 
 func (e *ProbeError) Error() string {
-	return fmt.Sprintf("probe %d: %s", e.Index, e.Problem)
+	return fmt.Sprintf("answer row %d: %s", e.Index, e.Problem)
 }
+
+// BatchRow returns Index: the row's index in the batch given to Predict,
+// which a caller that split its probes into batches turns into a probe
+// number (see fingerprint.Take).
+func (e *ProbeError) BatchRow() int { return e.Index }
 
 // Unwrap returns ErrBadAnswer.
 func (e *ProbeError) Unwrap() error { return ErrBadAnswer }
