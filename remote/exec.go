@@ -48,7 +48,8 @@ type ExecResponse struct {
 // concurrent use.
 type ExecModel struct {
 	ref      string
-	prog     string
+	prog     string // the program's base name: the model's name when its hello gives none
+	command  string // the program's base name and arguments, one line, for errors
 	opts     Options
 	info     model.Info
 	cmd      *exec.Cmd
@@ -91,21 +92,22 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	opts = opts.withDefaults()
 	e := &ExecModel{
 		ref: ref, prog: filepath.Base(r.Argv[0]), opts: opts,
-		lines: make(chan lineResult, 1), stderr: newTailWriter(20),
+		command: oneLine(strings.Join(append([]string{filepath.Base(r.Argv[0])}, r.Argv[1:]...), " "), 200),
+		lines:   make(chan lineResult, 1), stderr: newTailWriter(20),
 		done: make(chan struct{}), killed: make(chan struct{}), quit: make(chan struct{}),
 	}
 	e.cmd = exec.Command(r.Argv[0], r.Argv[1:]...)
 	e.cmd.Stderr = e.stderr
 	e.cmd.WaitDelay = 2 * time.Second
 	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
-		return nil, fmt.Errorf("exec %s: %w", e.prog, err)
+		return nil, fmt.Errorf("exec %s: %w", e.command, err)
 	}
 	stdout, err := e.cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("exec %s: %w", e.prog, err)
+		return nil, fmt.Errorf("exec %s: %w", e.command, err)
 	}
 	if err := e.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("exec %s: %w", e.prog, err)
+		return nil, fmt.Errorf("exec %s: %w", e.command, err)
 	}
 	readDone := make(chan struct{})
 	go func() {
@@ -221,7 +223,7 @@ func (e *ExecModel) exited() error {
 // fail builds an error naming the program, with its last stderr lines
 // (on the error's one line).
 func (e *ExecModel) fail(what string, err error) error {
-	msg := fmt.Errorf("exec %s: %s: %w", e.prog, what, err)
+	msg := fmt.Errorf("exec %s: %s: %w", e.command, what, err)
 	if tail := e.stderr.String(); tail != "" {
 		return fmt.Errorf("%w (last lines of its stderr: %s)", msg, tail)
 	}

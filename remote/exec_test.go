@@ -320,14 +320,15 @@ func TestExecAnswerMoreRows(t *testing.T) {
 	hello := `{"lineage_exec":1,"name":"eleven","input_size":2,"labels":["a","b"]}`
 	rows := strings.TrimSuffix(strings.Repeat("[0.5,0.5],", 11), ",")
 	eleven := `while read l; do id=${l#*\"id\":}; echo "{\"id\":${id%%,*},\"probabilities\":[` + rows + `]}"; done`
-	m, err := OpenExec(context.Background(), "exec:/bin/sh "+writeScript(t, "echo '"+hello+"'; "+eleven), Options{BatchSize: 10})
+	script := writeScript(t, "echo '"+hello+"'; "+eleven)
+	m, err := OpenExec(context.Background(), "exec:/bin/sh "+script, Options{BatchSize: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	for i := range 2 {
 		_, err := m.Predict(context.Background(), randomBatch(20, 2, 1))
-		want := fmt.Sprintf("exec sh: request %d: answer has 11 rows for a batch of 10", i+1)
+		want := fmt.Sprintf("exec sh %s: request %d: answer has 11 rows for a batch of 10", script, i+1)
 		if err == nil || err.Error() != want {
 			t.Fatalf("Predict %d: error %v, want %q", i+1, err, want)
 		}

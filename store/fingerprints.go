@@ -46,6 +46,11 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	return nil
 }
 
+// FingerprintEnrolments lists the enrolments whose teacher or control is
+// the fingerprint id, each as "enrolment NAME" (nil when none): such a
+// fingerprint is never replaced by one of other content.
+func (t *Tx) FingerprintEnrolments(id string) []string { return t.fingerprintEnrolments(id) }
+
 // Fingerprint returns the fingerprint with the given ID.
 func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	b := t.tx.Bucket(bucketFPs).Get([]byte(id))

@@ -207,7 +207,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		name = defaultFingerprintID(ref)
 	}
 	if err := store.CheckNewName("suspect", name); err != nil {
-		return audit.Result{}, nil, nil, usageError{fmt.Errorf("--name: %w", err)}
+		return audit.Result{}, nil, nil, usageError{nameError(o.name, ref, err)}
 	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lineage-audit/lineage/journal"
@@ -102,6 +104,15 @@ func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *prob
 	return fp, nil
 }
 
+// nameError is the error for a fingerprint name that CheckNewName
+// refused: the flag's when given, else the name's taken from ref.
+func nameError(flag, ref string, err error) error {
+	if flag != "" {
+		return fmt.Errorf("--name: %w", err)
+	}
+	return fmt.Errorf("the name taken from %s: %w; pass --name", remote.StripCredentials(ref), err)
+}
+
 // defaultFingerprintID derives a fingerprint ID from a model reference.
 func defaultFingerprintID(ref string) string {
 	r, err := remote.ParseRef(ref)
@@ -112,8 +123,16 @@ func defaultFingerprintID(ref string) string {
 	case remote.RefHTTP:
 		return r.Model
 	case remote.RefExec:
+		// The script an interpreter runs ("exec:python3 model.py
+		// --device cpu" is "model"), else the program itself: not the
+		// last argument, which may be a flag or a flag's value.
+		for _, a := range r.Argv[min(1, len(r.Argv)):] {
+			if !strings.HasPrefix(a, "-") && strings.ContainsAny(a, "./") {
+				return baseName(a)
+			}
+		}
 		if len(r.Argv) > 0 {
-			return baseName(r.Argv[len(r.Argv)-1])
+			return baseName(r.Argv[0])
 		}
 	}
 	return baseName(r.Path)
@@ -174,18 +193,35 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		id = defaultFingerprintID(ref)
 	}
 	if err := store.CheckNewName("fingerprint", id); err != nil {
-		return usageError{fmt.Errorf("--name: %w", err)}
+		return usageError{nameError(o.name, ref, err)}
 	}
-	var s *probe.Suite
+	var (
+		s      *probe.Suite
+		stored *fingerprint.Fingerprint
+	)
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		var err error
 		s, err = tx.Suite(o.suite)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
 		}
+		if err != nil || isPlainPath(ref) || !tx.HasFingerprint(id) {
+			return err
+		}
+		// A remote model's answers are paid for: settle a clash with a
+		// stored fingerprint before asking it anything.
+		if users := tx.FingerprintEnrolments(id); len(users) > 0 {
+			return &store.InUseError{Kind: store.TypeFingerprint, Name: id, By: users, Op: "replace"}
+		}
+		if !o.replace {
+			stored, err = tx.Fingerprint(id)
+		}
 		return err
 	}); err != nil {
 		return err
+	}
+	if stored != nil {
+		return probeStored(c, o, stored, s, ref)
 	}
 	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, ref, s, id, o.topK)
 	if err != nil {
@@ -210,6 +246,32 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	}
 	r := newProbeReport(fp, ref)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// probeStored answers a probe of the remote model ref under the ID of the
+// stored fingerprint fp without asking the model again, when fp was taken
+// from ref on suite s: the command completes as its first run did (a rerun
+// after a kill that came once the fingerprint was stored). A fingerprint
+// of another model or suite under that ID is an error, before any query.
+func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string) error {
+	if fp.Suite != s.Hash || fp.Model.Source != remoteSource(ref) {
+		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s); pass --replace to take it anew from %s, or choose another --name",
+			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, remote.StripCredentials(ref))
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again (--replace takes it anew)\n", fp.ID)
+	r := newProbeReport(fp, ref)
+	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// remoteSource is the Source a remote model ref reports in its Info: the
+// endpoint without credentials for a URL, the reference itself for an
+// exec: program.
+func remoteSource(ref string) string {
+	r, err := remote.ParseRef(ref)
+	if err == nil && r.Kind == remote.RefHTTP {
+		return r.Base
+	}
+	return ref
 }
 
 // probeJournaled fingerprints ref on s: a model file directly, a remote
