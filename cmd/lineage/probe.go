@@ -104,6 +104,15 @@ func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *prob
 	return fp, nil
 }
 
+// warnRepaired says on stderr how many answer rows --lenient repaired in
+// taking fp from ref, if any: the fingerprint then holds outputs the model
+// did not give as such.
+func warnRepaired(stderr io.Writer, fp *fingerprint.Fingerprint, ref string) {
+	if n, err := strconv.Atoi(fp.Meta["warnings"]); err == nil && n > 0 {
+		fmt.Fprintf(stderr, "lineage: --lenient repaired %d answer rows of %s that were not probability distributions (negative values set to 0, rows rescaled to sum to 1)\n", n, remote.StripCredentials(ref))
+	}
+}
+
 // nameError is the error for a fingerprint name that CheckNewName
 // refused: the flag's when given, else the name's taken from ref.
 func nameError(flag, ref string, err error) error {
@@ -227,6 +236,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if err != nil {
 		return err
 	}
+	warnRepaired(c.ErrOrStderr(), fp, ref)
 	// The fingerprint is stored and the journal dropped in one
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.

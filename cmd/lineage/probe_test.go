@@ -88,3 +88,27 @@ func TestProbeRemoteStored(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeLenientWarns checks that --lenient says on stderr how many
+// answer rows it repaired (the table's warnings count alone went
+// unnoticed), and that without it such answers fail the probe.
+func TestProbeLenientWarns(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes
+	script := filepath.Join(t.TempDir(), "twice.sh")
+	const twice = `echo '{"lineage_exec":1,"name":"twice","input_size":2,"labels":["0","1","2"]}'
+while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[0.4,0.6,1.0]]}"; done`
+	if err := os.WriteFile(script, []byte(twice+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--remote-batch", "1", "--lenient")
+	if want := "lineage: --lenient repaired 4 answer rows of exec:/bin/sh " + script; code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("--lenient: exit %d, stderr %q; want 0 and %q", code, stderr, want)
+	}
+	_, stderr, code = runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "strict", "--remote-batch", "1")
+	if want := "probabilities sum to 2"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("strict: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
