@@ -3,6 +3,8 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,7 +205,7 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		case errors.Is(err, errAnswerTooLarge):
 			return 0, 0, false, fmt.Errorf("response headers exceed %d bytes", c.direct.maxHeader)
 		}
-		return 0, 0, true, c.transportError(ctx, rctx, err)
+		return 0, 0, !badCertificate(err), c.transportError(ctx, rctx, err)
 	}
 	defer resp.Body.Close()
 	data, err := readBody(resp, c.opts.MaxResponseBytes+1)
@@ -227,6 +229,14 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 			msg = e.Error
 		} else {
 			msg = string(data) // an HTML error page, say
+		}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			// lineage posts its probes to the URL it was given and no
+			// other: a redirect is reported, not followed.
+			msg = "redirects are not followed"
+			if loc := resp.Header.Get("Location"); loc != "" {
+				msg += "; the server points to " + StripCredentials(loc)
+			}
 		}
 		// Redacted before it is cut, so that no part of a key survives.
 		serr := &statusError{status: resp.StatusCode, msg: oneLine(c.opts.redact(msg), maxMessage)}
@@ -371,4 +381,14 @@ func (r *joinedBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n + m, nil
+}
+
+// badCertificate reports whether err is a TLS certificate that failed
+// verification: asking again would fail the same way.
+func badCertificate(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }

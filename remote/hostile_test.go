@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -172,6 +173,27 @@ func TestLongMetadataName(t *testing.T) {
 		ts.Close()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("OpenHTTP error %v, want %q", err, tt.want)
+		}
+	}
+}
+
+// TestRedirectNotFollowed checks that a redirect is reported, naming
+// where it points, through both clients, and not retried.
+func TestRedirectNotFollowed(t *testing.T) {
+	for _, via := range []string{"direct", "net/http"} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://elsewhere.example/v2/models/m", http.StatusFound)
+		}))
+		o := fastOpts()
+		if via == "net/http" {
+			o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		}
+		_, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/m", o)
+		ts.Close()
+		var re *Error
+		if err == nil || !strings.Contains(err.Error(), "redirects are not followed; the server points to http://elsewhere.example/v2/models/m") ||
+			!errors.As(err, &re) || re.Attempts != 1 {
+			t.Errorf("%s: error %v, want one naming the redirect after 1 attempt", via, err)
 		}
 	}
 }

@@ -90,7 +90,12 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 			Proxy:               http.ProxyFromEnvironment,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
-		}}
+		},
+			// As the direct client: probes go to the URL given and no
+			// other (a redirected POST would turn into a GET, or carry an
+			// API key elsewhere); a redirect is an error naming it.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	ok := false
 	defer func() {

@@ -107,6 +107,12 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	if !(o.clear > 0 && o.clear < 1) {
 		return usageError{fmt.Errorf("--clear-above %g: want a p-value in (0, 1)", o.clear)}
 	}
+	if o.dryRun && o.save {
+		return usageError{errors.New("--dry-run and --save contradict each other: --dry-run records nothing")}
+	}
+	if slices.Contains(o.against, "") {
+		return usageError{errors.New("--against: an empty teacher name")}
+	}
 	var (
 		cases  []*audit.Case
 		stored *fingerprint.Fingerprint

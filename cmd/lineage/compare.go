@@ -9,6 +9,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -122,6 +123,8 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 		}
 	}
 	st, err := compare.Compute(fps[0].P, fps[1].P, s.Kinds)
+	// A URL's credentials are never printed.
+	a, b = remote.StripCredentials(a), remote.StripCredentials(b)
 	if err != nil {
 		return fmt.Errorf("compare %s with %s: %w", a, b, err)
 	}

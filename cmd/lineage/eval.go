@@ -5,6 +5,7 @@ import (
 
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
 )
@@ -70,9 +71,9 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	if err != nil {
 		return err
 	}
-	r := evalReport{Model: ref, Metrics: met}
+	r := evalReport{Model: remote.StripCredentials(ref), Metrics: met}
 	var kv report.KV
-	kv.Add("model", report.Text(ref))
+	kv.Add("model", report.Text(r.Model))
 	kv.Add("test samples", report.Int(int64(sp.Test.Len())))
 	kv.Add("parameters", report.Int(int64(met.Params)))
 	kv.Add("test accuracy", report.Float(met.TestAccuracy, 4))

@@ -162,7 +162,7 @@ type probeReport struct {
 }
 
 func newProbeReport(fp *fingerprint.Fingerprint, ref string) probeReport {
-	r := probeReport{ID: fp.ID, Suite: fp.Suite, Model: ref, ModelHash: fp.Model.Hash, Probes: fp.Len(),
+	r := probeReport{ID: fp.ID, Suite: fp.Suite, Model: remote.StripCredentials(ref), ModelHash: fp.Model.Hash, Probes: fp.Len(),
 		Queries: fp.Queries, ElapsedS: fp.Elapsed.Seconds(), Hash: fp.Hash, Meta: fp.Meta}
 	if fp.Queries > 0 {
 		r.PerQuery = float64(fp.Elapsed) / float64(time.Millisecond) / float64(fp.Queries)
