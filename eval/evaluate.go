@@ -51,16 +51,18 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 			return Metrics{}, fmt.Errorf("evaluate: model %q takes %d inputs, dataset %q has %d features: %w", info.Name, info.InputSize, d.Name, d.Dim(), ErrShape)
 		}
 	}
-	tp, err := Throughput(ctx, m, d.X, ThroughputBatch)
-	if err != nil {
-		return Metrics{}, fmt.Errorf("evaluate: %w", err)
-	}
+	// Predictions first: a model that fails, fails there, and its error
+	// is not reported as one of the throughput pass.
 	p, err := m.Predict(ctx, d.X)
 	if err != nil {
 		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if p.Rows != d.Len() || p.Cols != len(d.Labels) {
 		return Metrics{}, fmt.Errorf("evaluate: model returned %d×%d for %d rows of %d classes: %w", p.Rows, p.Cols, d.Len(), len(d.Labels), ErrShape)
+	}
+	tp, err := Throughput(ctx, m, d.X, ThroughputBatch)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
 	met := Metrics{
 		TestAccuracy: Accuracy(p, d.Y), NLL: NLL(p, d.Y), ECE: ECE(p, d.Y),
