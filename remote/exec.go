@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/serve"
@@ -220,11 +221,22 @@ func (e *ExecModel) exited() error {
 	return errors.New("program exited")
 }
 
+// maxStderrTail bounds the bytes of a program's stderr an error quotes.
+const maxStderrTail = 1000
+
 // fail builds an error naming the program, with its last stderr lines
 // (on the error's one line).
 func (e *ExecModel) fail(what string, err error) error {
 	msg := fmt.Errorf("exec %s: %s: %w", e.command, what, err)
 	if tail := e.stderr.String(); tail != "" {
+		if len(tail) > maxStderrTail {
+			// The end says most: keep it, cut at a character boundary.
+			cut := len(tail) - maxStderrTail
+			for cut < len(tail) && !utf8.RuneStart(tail[cut]) {
+				cut++
+			}
+			tail = "…" + tail[cut:]
+		}
 		return fmt.Errorf("%w (last lines of its stderr: %s)", msg, tail)
 	}
 	return msg

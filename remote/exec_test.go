@@ -144,6 +144,7 @@ func TestExecFailures(t *testing.T) {
 	}{
 		{"exits at once", `echo "boom: no model" >&2; exit 3`, "boom: no model", ""},
 		{"several stderr lines", `printf 'first\r\n\n  second\tline\n' >&2; exit 3`, "(last lines of its stderr: first; second line)", ""},
+		{"long stderr", `i=0; while [ $i -lt 20 ]; do printf '%01000d\n' $i >&2; i=$((i+1)); done; echo last words >&2; exit 3`, "0019; last words)", ""},
 		{"bad hello", `echo '{"lineage_exec":2}'`, "protocol version 2", ""},
 		{"long name", `printf '{"lineage_exec":1,"name":"%02000d","input_size":2,"labels":["a","b"]}\n' 0`, "model name is 2000 bytes long, at most 1024 allowed", ""},
 		{"long label", `printf '{"lineage_exec":1,"input_size":2,"labels":["a","%02000d"]}\n' 0`, "label 1 is 2000 bytes long", ""},
@@ -166,8 +167,8 @@ func TestExecFailures(t *testing.T) {
 			start := time.Now()
 			m, err := Open(context.Background(), ref, opts)
 			if tt.openErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.openErr) || strings.ContainsAny(err.Error(), "\r\n") {
-					t.Fatalf("Open error %q, want one line containing %q", err, tt.openErr)
+				if err == nil || !strings.Contains(err.Error(), tt.openErr) || strings.ContainsAny(err.Error(), "\r\n") || len(err.Error()) > 1500 {
+					t.Fatalf("Open error %q, want one line of at most 1,500 bytes containing %q", err, tt.openErr)
 				}
 				return
 			}
