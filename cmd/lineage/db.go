@@ -234,6 +234,11 @@ holds the enrolments' watermark keys.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] != "-" {
+				if err := notTheDB(g, "export FILE", args[0]); err != nil {
+					return err
+				}
+			}
 			db, err := openDB(g, true)
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -250,4 +251,21 @@ func (d *dbPerCall) PutAnswers(ctx context.Context, job string, batch int, data 
 // DeleteAnswers removes the job's batches.
 func (d *dbPerCall) DeleteAnswers(ctx context.Context, job string) error {
 	return d.with(ctx, func(db *store.Store) error { return db.DeleteAnswers(ctx, job) })
+}
+
+// notTheDB refuses path, a file a command is about to write (flag names
+// it), when it is the database itself: writing it into place would replace
+// the store (`db export case.db` with --db case.db did, exit 0).
+func notTheDB(g *globalOptions, flag, path string) error {
+	db := g.dbPath()
+	same := filepath.Clean(path) == filepath.Clean(db)
+	if a, err := os.Stat(path); err == nil {
+		if b, err := os.Stat(db); err == nil {
+			same = os.SameFile(a, b)
+		}
+	}
+	if same {
+		return usageError{fmt.Errorf("%s %q is the database itself", flag, path)}
+	}
+	return nil
 }

@@ -141,6 +141,16 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if p, ok := sharedPath(nullPaths, matrixPaths); ok {
 		return usageError{fmt.Errorf("--plot and --plot-matrix would both write %q", p)}
 	}
+	for _, f := range []struct {
+		flag  string
+		paths []string
+	}{{"--plot", nullPaths}, {"--plot-matrix", matrixPaths}} {
+		for _, p := range f.paths {
+			if err := notTheDB(g, f.flag, p); err != nil {
+				return err
+			}
+		}
+	}
 	if o.plot != "" {
 		paths := nullPaths
 		for i := range doc.Teachers {
