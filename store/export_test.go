@@ -527,3 +527,44 @@ func TestImportOldFingerprint(t *testing.T) {
 		t.Errorf("Show has the old field in nanoseconds:\n%s", out)
 	}
 }
+
+// TestReadsCheckHashes checks that a fingerprint or suite whose content no
+// longer hashes to its stored hash is refused where it is read, as db
+// verify reports it, not used (an audit on a damaged fingerprint gave
+// another p-value, exit 0).
+func TestReadsCheckHashes(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	var suite string
+	err := s.Update(ctx, func(tx *Tx) error {
+		fp, err := tx.Fingerprint("neg")
+		if err != nil {
+			return err
+		}
+		suite = fp.Suite
+		for _, kv := range []struct{ bucket, key []byte }{{bucketFPs, []byte("neg")}, {bucketSuites, []byte(suite)}} {
+			old := tx.tx.Bucket(kv.bucket).Get(kv.key)
+			bad := append([]byte(nil), old...)
+			bad[len(bad)-1] ^= 0x40 // flip a bit of the last number
+			if err := tx.tx.Bucket(kv.bucket).Put(kv.key, bad); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		if _, err := tx.Fingerprint("neg"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `fingerprint "neg"`) {
+			t.Errorf("damaged fingerprint: error %v, want ErrCorrupt naming it", err)
+		}
+		if _, err := tx.Suite(suite); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "hashes to") {
+			t.Errorf("damaged suite: error %v, want ErrCorrupt saying so", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

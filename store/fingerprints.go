@@ -61,6 +61,14 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fingerprint %q: %w: %w", id, ErrCorrupt, err)
 	}
+	// Outputs that no longer hash to the stored hash would change every
+	// audit measured on them without a word (db verify reports the same).
+	if err := fp.Verify(); err != nil {
+		return nil, fmt.Errorf("%w: %w (run `lineage db verify`)", ErrCorrupt, err)
+	}
+	if fp.ID != id {
+		return nil, fmt.Errorf("fingerprint %q: %w: stored under %q but its ID is %q", id, ErrCorrupt, id, fp.ID)
+	}
 	return fp, nil
 }
 

@@ -162,6 +162,12 @@ func (t *Tx) Suite(ref string) (*probe.Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suite %q: %w", ref, err)
 	}
+	// The hash is the suite's published commitment: probes that no
+	// longer hash to it are not that suite, and nothing is measured on
+	// them (db verify reports the same).
+	if got := probe.CanonicalHash(s.X, s.Kinds, s.Labels); got != h || s.Hash != h {
+		return nil, fmt.Errorf("suite %q: %w: its content hashes to %.12s, not to %.12s (run `lineage db verify`)", ref, ErrCorrupt, got, h)
+	}
 	return s, nil
 }
 
