@@ -116,7 +116,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 		return nil, wrap(err)
 	}
 	s := &Store{db: db, path: path, readOnly: true}
-	if err := checkTree(path); err != nil {
+	if err := checkTree(path, !opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, wrap(err)
 	}
@@ -413,9 +413,10 @@ func checkHeader(path string) error {
 	return err
 }
 
-// checkTree checks the page tree of the file at path (see checkPages). It
-// runs once the file is locked, so no writer can be changing the pages.
-func checkTree(path string) error {
+// checkTree checks the page tree of the file at path (see checkPages; for
+// a writer, with writer true, its freelist too). It runs once the file is
+// locked, so no writer can be changing the pages.
+func checkTree(path string, writer bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -425,7 +426,11 @@ func checkTree(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPages(f, m); err != nil {
+	if err := checkPages(f, m, writer); err != nil {
+		if errors.Is(err, errFreelist) {
+			return fmt.Errorf("%w: %v: a write could overwrite data, so this store is only read; "+
+				"`lineage db export` it and `db import` the export into a new file", ErrCorrupt, err)
+		}
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,5 +227,49 @@ func TestOpenNewerSchema(t *testing.T) {
 		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrSchema) {
 			t.Errorf("read-only %v: error = %v, want ErrSchema", ro, err)
 		}
+	}
+}
+
+// TestFreelistInUse checks that a store whose freelist lists a page the
+// tree uses is refused to writers (bbolt would hand the page out for new
+// data: one write after such damage destroyed a store) but still opens
+// read-only, so that it can be exported into a new file.
+func TestFreelistInUse(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	populate(t, s)
+	s.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMeta(f)
+	if err != nil || m.freelist == noFreelist {
+		t.Fatalf("meta %+v, %v: want a freelist page", m, err)
+	}
+	page := make([]byte, m.pageSize)
+	if _, err := f.ReadAt(page, int64(m.freelist*m.pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if n := binary.LittleEndian.Uint16(page[10:]); n == 0 || n == 0xFFFF {
+		t.Fatalf("freelist holds %d ids, want a few", n)
+	}
+	binary.LittleEndian.PutUint64(page[pageHeader:], m.root) // the root page, listed as free
+	if _, err := f.WriteAt(page, int64(m.freelist*m.pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before := fileSum(t, path)
+	if _, err := Open(path, Options{Timeout: 200 * time.Millisecond}); !errors.Is(err, ErrCorrupt) ||
+		!strings.Contains(err.Error(), "is both free and in use") || !strings.Contains(err.Error(), "db export") {
+		t.Errorf("writer Open: %v, want ErrCorrupt naming the page and the way out", err)
+	}
+	r := openTest(t, path, true)
+	if _, err := r.Fingerprint(ctx, "neg"); err != nil {
+		t.Errorf("read-only: %v", err)
+	}
+	r.Close()
+	if fileSum(t, path) != before {
+		t.Error("the refused writer or the reader changed the file")
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -24,6 +25,9 @@ const (
 	maxPageVisited = 1 << 26
 )
 
+// errFreelist marks a freelist that disagrees with the page tree.
+var errFreelist = errors.New("freelist")
+
 // pageWalker checks the page tree of a bbolt file without bbolt, so that
 // a damaged file is reported instead of sending bbolt's cursors (and its
 // own Check, which runs in a goroutine where a memory fault or a runaway
@@ -32,20 +36,40 @@ type pageWalker struct {
 	r    io.ReaderAt
 	m    boltMeta
 	seen map[uint64]bool
+	free []uint64 // the freelist's page ids
 }
 
 // checkPages walks every page reachable from m's root bucket and its
 // freelist: each page must lie below the high-water mark, carry its own
 // id, be of the expected type, keep its elements inside its bytes and be
 // referenced once.
-func checkPages(r io.ReaderAt, m boltMeta) error {
+//
+// For a writer (writer true) the freelist must also agree with the tree:
+// no page listed twice and none both free and in use, since bbolt would
+// hand such a page out for new data and overwrite what is there. A reader
+// does not use the freelist, so such a store can still be read (and
+// exported into a new one).
+func checkPages(r io.ReaderAt, m boltMeta, writer bool) error {
 	w := &pageWalker{r: r, m: m, seen: map[uint64]bool{0: true, 1: true}}
 	if m.freelist != noFreelist {
 		if err := w.freelist(m.freelist); err != nil {
 			return err
 		}
 	}
-	return w.tree(m.root, 0)
+	if err := w.tree(m.root, 0); err != nil || !writer {
+		return err
+	}
+	listed := make(map[uint64]bool, len(w.free))
+	for _, id := range w.free {
+		switch {
+		case listed[id]:
+			return fmt.Errorf("%w: page %d is listed twice", errFreelist, id)
+		case w.seen[id]:
+			return fmt.Errorf("%w: page %d is both free and in use", errFreelist, id)
+		}
+		listed[id] = true
+	}
+	return nil
 }
 
 // page reads page id (with its overflow pages), checking its header.
@@ -99,9 +123,11 @@ func (w *pageWalker) freelist(id uint64) error {
 		return fmt.Errorf("freelist page %d: %d ids do not fit", id, n)
 	}
 	for i := range n {
-		if f := le.Uint64(b[start+8*i:]); f < 2 || f >= w.m.pgid {
+		f := le.Uint64(b[start+8*i:])
+		if f < 2 || f >= w.m.pgid {
 			return fmt.Errorf("freelist page %d: free page id %d outside the file's %d pages", id, f, w.m.pgid)
 		}
+		w.free = append(w.free, f)
 	}
 	return nil
 }
