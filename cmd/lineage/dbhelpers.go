@@ -269,3 +269,27 @@ func notTheDB(g *globalOptions, flag, path string) error {
 	}
 	return nil
 }
+
+// checkWritable checks, before long work that ends by writing the
+// database, that it can be written: the file opened for writing when it
+// exists (nothing is written), else a file created and removed beside
+// where it will be. An enrolment found the database unwritable only after
+// training every control.
+func checkWritable(g *globalOptions) error {
+	path := g.dbPath()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = os.CreateTemp(filepath.Dir(path), ".lineage-check-*")
+		if err == nil {
+			defer os.Remove(f.Name())
+		}
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("database %q cannot be written: %w", path, err)
+	}
+	return f.Close()
+}

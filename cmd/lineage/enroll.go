@@ -158,6 +158,11 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	}); err != nil {
 		return err
 	}
+	if done == nil {
+		if err := checkWritable(g); err != nil {
+			return err
+		}
+	}
 	if done != nil {
 		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q is already enrolled with this teacher, seed, controls and suite size (an earlier run completed); its report follows\n", name)
 		return printEnrolReport(c, o.format, done)

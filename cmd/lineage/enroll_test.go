@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,6 +62,42 @@ func TestEnrolKVWatermark(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("whitened %q: watermark line %q, want %q", tt.whitened, got, tt.want)
+		}
+	}
+}
+
+// TestCheckWritable checks the test enroll makes before training: a
+// database that cannot be written is reported at once, naming it and why
+// (an enrolment found out only after training every control).
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type test struct{ name, db, want string }
+	tests := []test{
+		{"new file", filepath.Join(dir, "new.db"), ""},
+		{"existing file", file, ""},
+		{"under a file", filepath.Join(file, "x.db"), "cannot be written: not a directory"},
+	}
+	if os.Geteuid() != 0 { // permissions do not stop root
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, test{"read-only directory", filepath.Join(ro, "x.db"), "cannot be written: permission denied"})
+	}
+	for _, tt := range tests {
+		err := checkWritable(&globalOptions{db: tt.db})
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: checkWritable = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".lineage-check") || e.Name() == "new.db" {
+			t.Errorf("checkWritable left %s behind", e.Name())
 		}
 	}
 }
