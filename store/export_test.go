@@ -568,3 +568,36 @@ func TestReadsCheckHashes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyDamagedMeta checks that a damaged meta page is a problem Verify
+// names (bbolt then reads the other page's older state, losing the last
+// commit, and verify said OK, or printed bbolt's assertion), whichever of
+// the two it is.
+func TestVerifyDamagedMeta(t *testing.T) {
+	for page := range int64(2) {
+		path := tempPath(t)
+		s := openTest(t, path, false)
+		populate(t, s)
+		s.Close()
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := readMeta(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A byte of the meta's checksum.
+		if _, err := f.WriteAt([]byte{0x5a}, page*int64(m.pageSize)+pageHeader+60); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		r, err := openTest(t, path, true).Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Problem, "one of the two meta pages is damaged") {
+			t.Errorf("meta page %d damaged: problems %+v, want the damaged meta page alone", page, r.Problems)
+		}
+	}
+}

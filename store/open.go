@@ -488,3 +488,29 @@ func readMeta(f *os.File) (boltMeta, error) {
 	}
 	return best, nil
 }
+
+// damagedMeta reports whether one of the two meta pages of the file at
+// path fails its checks, and the transaction the store reads as of (the
+// other page's): bbolt then silently reads the older state when the
+// damaged page was the newer, losing the last commit.
+func damagedMeta(path string) (damaged bool, txid uint64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, 0, err
+	}
+	defer f.Close()
+	best, err := readMeta(f)
+	if err != nil {
+		return false, 0, err
+	}
+	valid := 0
+	for i := range int64(2) {
+		b := make([]byte, metaSize)
+		if _, err := f.ReadAt(b, i*int64(best.pageSize)+pageHeader); err == nil {
+			if _, ok := parseMeta(b); ok {
+				valid++
+			}
+		}
+	}
+	return valid < 2, best.txid, nil
+}
