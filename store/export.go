@@ -45,7 +45,8 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 		records++
 		b, err := json.Marshal(l)
 		if err != nil {
-			return err
+			// A record whose stored JSON is damaged cannot be embedded.
+			return fmt.Errorf("%s %q: %w: %v (run `lineage db verify`)", l.Type, l.ID, ErrCorrupt, err)
 		}
 		bw.Write(b)
 		return bw.WriteByte('\n')

@@ -601,3 +601,19 @@ func TestVerifyDamagedMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestExportDamagedRecord checks that an export meeting a record whose
+// stored JSON is damaged fails naming the record (it named a Go type).
+func TestExportDamagedRecord(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		return tx.tx.Bucket(bucketAudits).Put([]byte("broken"), []byte(`{"id":"broken",g`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Export(ctx, io.Discard)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `audit "broken"`) {
+		t.Errorf("Export: %v, want ErrCorrupt naming audit \"broken\"", err)
+	}
+}
