@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Sentinel errors callers can test with errors.Is.
@@ -58,9 +57,9 @@ type InUseError struct {
 // "t" is used by enrolment acme and cannot be replaced; choose another name`.
 func (e *InUseError) Error() string {
 	if e.Op == "replace" {
-		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; choose another name", e.Kind, e.Name, strings.Join(e.By, ", "))
+		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; choose another name", e.Kind, e.Name, joinUsers(e.By))
 	}
-	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, strings.Join(e.By, ", "))
+	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, joinUsers(e.By))
 }
 
 // Is reports whether target is ErrInUse.

@@ -224,21 +224,21 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 
 // checkNewEnrolment fails when name is already enrolled, when a removed
 // enrolment of that name left its suite name or teacher fingerprint behind
-// (db rm enrolment keeps them), or when a fingerprint is stored under one of
+// (db rm enrolment keeps them; --purge removes them), or when a fingerprint is stored under one of
 // the IDs the enrolment gives its controls (NAME/control-NN, which probe
 // --name accepts): the new enrolment would collide with them only when it
 // saves, after all the training.
 func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) error {
 	if _, err := tx.Enrolment(name); err == nil {
-		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with `lineage db rm enrolment %s`)", name, store.ErrExists, name)
+		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with what it stored: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, name)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if tx.HasSuiteName(name) {
-		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove it with `lineage db rm suite %s --force`)", name, store.ErrExists, name)
+		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, name)
 	}
 	if id := audit.TeacherID(name); tx.HasFingerprint(id) {
-		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove the fingerprints %s/…)", name, id, store.ErrExists, name)
+		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `lineage db rm enrolment %s --purge`)", name, id, store.ErrExists, name)
 	}
 	for _, id := range opts.FingerprintIDs(name) {
 		if tx.HasFingerprint(id) {

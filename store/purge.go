@@ -1,0 +1,102 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Purged says what PurgeEnrolment removed and what it kept.
+type Purged struct {
+	Enrolment    bool     // the enrolment record itself (false when it was gone already)
+	Fingerprints []string // its fingerprints removed
+	Suite        string   // its suite's hash, when the suite was removed
+	SuiteName    bool     // the suite name it registered
+	// Kept are its fingerprints left in place because another enrolment
+	// or an audit refers to them, each as "ID (used by …)".
+	Kept []string
+}
+
+// PurgeEnrolment removes the enrolment name with what it stored and
+// nothing else uses: the fingerprints under its name (NAME/teacher,
+// NAME/control-NN) that no other enrolment or audit refers to, the suite
+// name it registered, and its suite when no other enrolment or fingerprint
+// uses it. It works as well when the enrolment record was removed before
+// (`db rm enrolment` keeps the rest), so that the name can be enrolled
+// again. Nothing to remove at all is an error wrapping ErrNotFound.
+func (s *Store) PurgeEnrolment(ctx context.Context, name string) (Purged, error) {
+	var p Purged
+	err := s.Update(ctx, func(tx *Tx) (err error) {
+		p, err = tx.PurgeEnrolment(name)
+		return err
+	})
+	return p, err
+}
+
+// PurgeEnrolment is Store.PurgeEnrolment within tx.
+func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
+	var p Purged
+	if err := CheckName("teacher", name); err != nil {
+		return p, err
+	}
+	enrol := t.tx.Bucket(bucketEnrol)
+	if enrol.Get([]byte(name)) != nil {
+		if err := enrol.Delete([]byte(name)); err != nil {
+			return p, err
+		}
+		p.Enrolment = true
+	}
+	prefix := []byte(name + "/")
+	var ids []string
+	c := t.tx.Bucket(bucketFPs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k))
+	}
+	for _, id := range ids {
+		if users := t.fingerprintUsers(id); len(users) > 0 {
+			p.Kept = append(p.Kept, id+" (used by "+joinUsers(users)+")")
+			continue
+		}
+		if err := t.tx.Bucket(bucketFPs).Delete([]byte(id)); err != nil {
+			return p, err
+		}
+		p.Fingerprints = append(p.Fingerprints, id)
+	}
+	names := t.tx.Bucket(bucketNames)
+	if h := names.Get([]byte(name)); h != nil {
+		hash := string(h)
+		if err := names.Delete([]byte(name)); err != nil {
+			return p, err
+		}
+		p.SuiteName = true
+		if len(t.suiteUsers(hash)) == 0 && !t.suiteNamed(hash) {
+			if err := t.tx.Bucket(bucketSuites).Delete([]byte(hash)); err != nil {
+				return p, err
+			}
+			p.Suite = hash
+		}
+	}
+	if !p.Enrolment && len(p.Fingerprints) == 0 && !p.SuiteName && len(p.Kept) == 0 {
+		return p, notFound("teacher", name)
+	}
+	return p, nil
+}
+
+// suiteNamed reports whether any suite name still points at hash.
+func (t *Tx) suiteNamed(hash string) bool {
+	found := false
+	t.tx.Bucket(bucketNames).ForEach(func(_, v []byte) error {
+		found = found || string(v) == hash
+		return nil
+	})
+	return found
+}
+
+// joinUsers lists users for a message, the first three and a count.
+func joinUsers(users []string) string {
+	if len(users) <= 3 {
+		return strings.Join(users, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(users[:3], ", "), len(users)-3)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+)
+
+// TestPurgeEnrolment checks what PurgeEnrolment removes: the enrolment,
+// its NAME/ fingerprints unless an audit or another enrolment uses them,
+// its suite name, and its suite once no fingerprint is left on it; and
+// that it finishes the job after a plain Remove of the enrolment.
+func TestPurgeEnrolment(t *testing.T) {
+	su := newTestSuite("", 20, 4, 1)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
+			return err
+		}
+		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref"} {
+			if err := tx.PutFingerprint(newTestFP(id, su, uint64(i)), PutOptions{}); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "acme/teacher", Suite: su.Hash,
+			Teacher:  model.Info{Name: "teacher", InputSize: 4, Labels: labels},
+			Controls: []Control{{FP: "acme/control-00", Role: RolePositive, Half: HalfSelection}, {FP: "acme/control-01", Role: RoleNegative, Half: HalfCalibration}, {FP: "ref", Role: RoleReference}},
+		}, PutOptions{}); err != nil {
+			return err
+		}
+		return tx.PutAudit(&AuditRecord{ID: "a1", Suspect: "acme/audited", Result: []byte(`{}`)}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, TypeEnrolment, "acme", RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PurgeEnrolment(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"acme/control-00", "acme/control-01", "acme/teacher"}; p.Enrolment || !slices.Equal(p.Fingerprints, want) ||
+		!p.SuiteName || p.Suite != "" || len(p.Kept) != 1 {
+		t.Errorf("purge after rm: %+v, want fingerprints %q and the suite name removed, acme/audited kept, the suite kept (ref and the audited one are on it)", p, want)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		for id, want := range map[string]bool{"acme/teacher": false, "acme/audited": true, "ref": true} {
+			if got := tx.HasFingerprint(id); got != want {
+				t.Errorf("fingerprint %s stored: %v, want %v", id, got, want)
+			}
+		}
+		if tx.HasSuiteName("acme") {
+			t.Error("suite name acme kept")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing of acme's is left but what the audit uses.
+	if _, err := s.PurgeEnrolment(ctx, "acme"); err != nil {
+		t.Errorf("second purge with a kept fingerprint: %v", err)
+	}
+	if _, err := s.PurgeEnrolment(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("purge of nothing: %v, want ErrNotFound", err)
+	}
+}
+
+// TestPurgeEnrolmentSuite checks that the suite goes too when nothing else
+// is on it.
+func TestPurgeEnrolmentSuite(t *testing.T) {
+	su := newTestSuite("", 20, 4, 2)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketNames).Put([]byte("beta"), []byte(su.Hash)); err != nil {
+			return err
+		}
+		if err := tx.PutFingerprint(newTestFP("beta/teacher", su, 1), PutOptions{}); err != nil {
+			return err
+		}
+		return tx.PutEnrolment(&Enrolment{Name: "beta", TeacherFP: "beta/teacher", Suite: su.Hash,
+			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PurgeEnrolment(ctx, "beta")
+	if err != nil || !p.Enrolment || p.Suite != su.Hash || len(p.Fingerprints) != 1 {
+		t.Fatalf("purge: %+v, %v; want the enrolment, its fingerprint and its suite removed", p, err)
+	}
+	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeSuite] != 0 {
+		t.Errorf("after purge: verify %+v, %v; want an empty, sound store", r, err)
+	}
+}
