@@ -50,6 +50,7 @@ type Model struct {
 	have map[int][]byte
 
 	asked, replayed int
+	damaged         int // stored batches that failed their checks and were asked again
 }
 
 // Store is where a journal keeps its batches: a *store.Store, or anything
@@ -92,6 +93,14 @@ func (j *Model) Counts() (asked, replayed int) {
 	return j.asked, j.replayed
 }
 
+// Damaged returns how many stored batches failed their checks (a
+// checksum, the layout) and were asked of the model again.
+func (j *Model) Damaged() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.damaged
+}
+
 // Predict answers batch number k, k counting this model's Predict calls
 // from 0 (see PredictBatch).
 func (j *Model) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
@@ -104,7 +113,9 @@ func (j *Model) Predict(ctx context.Context, x blas32.General) (blas32.General, 
 
 // PredictBatch answers batch number k of the job: from the journal when
 // batch k is stored with the same inputs, otherwise from the model,
-// committing the answer before returning it. It is safe for concurrent
+// committing the answer before returning it. A stored batch that fails
+// its checks is asked again and stored over (see Damaged); one stored
+// for other inputs is an error wrapping ErrMismatch. It is safe for concurrent
 // use with distinct k.
 func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas32.General, error) {
 	digest := digestOf(x)
@@ -113,13 +124,20 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	j.mu.Unlock()
 	if ok {
 		p, err := decode(data, digest)
-		if err != nil {
+		switch {
+		case err == nil:
+			j.mu.Lock()
+			j.replayed += x.Rows
+			j.mu.Unlock()
+			return p, nil
+		case !errors.Is(err, ErrCorrupt):
 			return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 		}
+		// A damaged batch is asked again and stored over: replaying it
+		// would put answers the model never gave in the fingerprint.
 		j.mu.Lock()
-		j.replayed += x.Rows
+		j.damaged++
 		j.mu.Unlock()
-		return p, nil
 	}
 	p, err := j.m.Predict(ctx, x)
 	if err != nil {
@@ -153,9 +171,9 @@ func digestOf(x blas32.General) [32]byte {
 }
 
 // encode lays out a stored batch: the input digest, rows and cols as
-// uint32 LE, then the answers as float32 LE.
+// uint32 LE, the answers as float32 LE, then the SHA-256 of all that.
 func encode(digest [32]byte, p blas32.General) []byte {
-	out := make([]byte, 0, 40+4*p.Rows*p.Cols)
+	out := make([]byte, 0, 72+4*p.Rows*p.Cols)
 	out = append(out, digest[:]...)
 	out = binary.LittleEndian.AppendUint32(out, uint32(p.Rows))
 	out = binary.LittleEndian.AppendUint32(out, uint32(p.Cols))
@@ -164,19 +182,29 @@ func encode(digest [32]byte, p blas32.General) []byte {
 			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
 		}
 	}
-	return out
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
 }
 
-// decode reverses encode, checking the digest against want.
+// decode reverses encode, checking the digest against want and the
+// checksum (a batch stored by lineage before the checksum has none, and
+// is taken as it is).
 func decode(data []byte, want [32]byte) (blas32.General, error) {
 	if len(data) < 40 {
 		return blas32.General{}, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
 	}
+	rows := binary.LittleEndian.Uint32(data[32:])
+	cols := binary.LittleEndian.Uint32(data[36:])
+	if n := uint64(rows)*uint64(cols)*4 + 40; n+32 == uint64(len(data)) {
+		body := data[:len(data)-32]
+		if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
+			return blas32.General{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+		}
+		data = body
+	}
 	if !bytes.Equal(data[:32], want[:]) {
 		return blas32.General{}, ErrMismatch
 	}
-	rows := binary.LittleEndian.Uint32(data[32:])
-	cols := binary.LittleEndian.Uint32(data[36:])
 	// rows·cols must be exactly the float32s that follow; the product is
 	// taken in 64 bits, where two uint32s cannot overflow, and compared
 	// with the data length before anything is allocated. Rows without

@@ -124,6 +124,9 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if jrn != nil {
 		asked, replayed := jrn.Counts()
 		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: teacher answered %d queries; %d more were replayed from the journal in %s\n", asked, replayed, g.dbPath())
+		if n := jrn.Damaged(); n > 0 {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %d stored batches of answers were damaged and were asked again\n", n)
+		}
 	}
 	// The teacher's test accuracy and the agreement cost test-split queries;
 	// a remote teacher is not asked beyond the --queries budget.

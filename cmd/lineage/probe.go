@@ -333,6 +333,9 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	if asked, replayed := j.Counts(); replayed > 0 {
 		fmt.Fprintf(stderr, "lineage %s: resumed fingerprint %s: %d answers replayed from the journal, %d asked\n", cmd, id, replayed, asked)
 	}
+	if n := j.Damaged(); n > 0 {
+		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
+	}
 	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
 }
 
