@@ -106,6 +106,9 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("teacher %q: %w: %v", k, ErrCorrupt, err)
 		}
+		if err := checkSeal(&e); err != nil {
+			return fmt.Errorf("teacher %q: %w: %w (run `lineage db verify`)", k, ErrCorrupt, err)
+		}
 		out = append(out, e)
 		return nil
 	})
@@ -210,6 +213,9 @@ func (t *Tx) Audits() ([]AuditRecord, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("audit %q: %w: %v", k, ErrCorrupt, err)
 		}
+		if err := checkSeal(&r); err != nil {
+			return fmt.Errorf("audit %q: %w: %w (run `lineage db verify`)", k, ErrCorrupt, err)
+		}
 		out = append(out, r)
 		return nil
 	})
@@ -217,6 +223,11 @@ func (t *Tx) Audits() ([]AuditRecord, error) {
 }
 
 func (t *Tx) putJSON(bucket []byte, key string, v any) error {
+	if sv, ok := v.(sealed); ok {
+		if err := seal(sv); err != nil {
+			return fmt.Errorf("put %s %q: %w", bucket, key, err)
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("put %s %q: %w", bucket, key, err)
@@ -234,6 +245,11 @@ func (t *Tx) getJSON(bucket []byte, kind, key string, v any) error {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%s %q: %w: %v", kind, key, ErrCorrupt, err)
+	}
+	if sv, ok := v.(sealed); ok {
+		if err := checkSeal(sv); err != nil {
+			return fmt.Errorf("%s %q: %w: %w (run `lineage db verify`)", kind, key, ErrCorrupt, err)
+		}
 	}
 	return nil
 }

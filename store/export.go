@@ -311,6 +311,9 @@ func checkLine(n int, l line) (item, error) {
 		if e.Name != l.ID {
 			return it, fmt.Errorf("teacher %q: %w: record names %q", l.ID, ErrCorrupt, e.Name)
 		}
+		if err := checkSeal(&e); err != nil {
+			return it, fmt.Errorf("teacher %q: %w: %w", l.ID, ErrCorrupt, err)
+		}
 		it.enrol = &e
 	case TypeAudit:
 		var a AuditRecord
@@ -319,6 +322,9 @@ func checkLine(n int, l line) (item, error) {
 		}
 		if a.ID != l.ID {
 			return it, fmt.Errorf("audit %q: %w: record names %q", l.ID, ErrCorrupt, a.ID)
+		}
+		if err := checkSeal(&a); err != nil {
+			return it, fmt.Errorf("audit %q: %w: %w", l.ID, ErrCorrupt, err)
 		}
 		it.audit = &a
 	case TypeAnswers:

@@ -44,6 +44,10 @@ type Enrolment struct {
 	Created   string          `json:"created,omitempty"`
 	// Watermark, when set, is the label watermark audits test for.
 	Watermark *Watermark `json:"watermark,omitempty"`
+	// Checksum is the SHA-256 of the record's JSON with Checksum empty,
+	// set when it is stored (see seal.go); empty in records of older
+	// lineage.
+	Checksum string `json:"checksum,omitempty"`
 }
 
 // Watermark is the label watermark of an enrolment: its secret key (64
@@ -71,6 +75,8 @@ type AuditRecord struct {
 	Fingerprints []string        `json:"fingerprints,omitempty"`
 	Result       json.RawMessage `json:"result,omitempty"`
 	Created      string          `json:"created,omitempty"`
+	// Checksum is as Enrolment's.
+	Checksum string `json:"checksum,omitempty"`
 }
 
 // Measured returns the fingerprints the audit measured: Fingerprints, or

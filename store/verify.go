@@ -117,6 +117,9 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				bad(TypeEnrolment, string(k), "undecodable: %v", err)
 				return nil
 			}
+			if err := checkSeal(&e); err != nil {
+				bad(TypeEnrolment, string(k), "%v", err)
+			}
 			if e.Name != string(k) {
 				bad(TypeEnrolment, string(k), "stored under %q but its name is %q", k, e.Name)
 			}
@@ -145,6 +148,8 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			switch err := json.Unmarshal(v, &a); {
 			case err != nil:
 				bad(TypeAudit, string(k), "undecodable: %v", err)
+			case checkSeal(&a) != nil:
+				bad(TypeAudit, string(k), "%v", errSeal)
 			case a.ID != string(k):
 				bad(TypeAudit, string(k), "stored under %q but its ID is %q", k, a.ID)
 			case !tx.HasFingerprint(a.Suspect):
