@@ -585,18 +585,7 @@ func TestReadsCheckHashes(t *testing.T) {
 // the two it is.
 func TestVerifyDamagedMeta(t *testing.T) {
 	for page := range int64(2) {
-		path := tempPath(t)
-		s := openTest(t, path, false)
-		populate(t, s)
-		s.Close()
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := readMeta(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		path, f, m := populatedFile(t)
 		// A byte of the meta's checksum.
 		if _, err := f.WriteAt([]byte{0x5a}, page*int64(m.pageSize)+pageHeader+60); err != nil {
 			t.Fatal(err)

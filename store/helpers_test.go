@@ -116,3 +116,24 @@ func tempPath(t testing.TB) string { return filepath.Join(t.TempDir(), "case.db"
 
 // testMarkKey is the watermark key populate stores.
 const testMarkKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+// populatedFile makes a populated store, closes it and returns its path,
+// the file opened read-write and its current meta page, for tests that
+// damage the file.
+func populatedFile(t *testing.T) (string, *os.File, boltMeta) {
+	t.Helper()
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	populate(t, s)
+	s.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, err := readMeta(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, f, m
+}

@@ -235,17 +235,9 @@ func TestOpenNewerSchema(t *testing.T) {
 // data: one write after such damage destroyed a store) but still opens
 // read-only, so that it can be exported into a new file.
 func TestFreelistInUse(t *testing.T) {
-	path := tempPath(t)
-	s := openTest(t, path, false)
-	populate(t, s)
-	s.Close()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := readMeta(f)
-	if err != nil || m.freelist == noFreelist {
-		t.Fatalf("meta %+v, %v: want a freelist page", m, err)
+	path, f, m := populatedFile(t)
+	if m.freelist == noFreelist {
+		t.Fatalf("meta %+v: want a freelist page", m)
 	}
 	page := make([]byte, m.pageSize)
 	if _, err := f.ReadAt(page, int64(m.freelist*m.pageSize)); err != nil {

@@ -63,6 +63,21 @@ while read l; do
   echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"
 done`
 
+// flakyScript writes flakySuspect into a new directory and returns the
+// directory, the script and a count of the answers it has given.
+func flakyScript(t *testing.T) (dir, script string, answers func() int) {
+	t.Helper()
+	dir = t.TempDir()
+	script = filepath.Join(dir, "suspect.sh")
+	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, script, func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "ok.log"))
+		return bytes.Count(b, []byte("\n"))
+	}
+}
+
 // TestAuditSaveRemoteResumes: `audit MODEL --save` of a remote model
 // journals its answers as `probe` does, so a rerun after a failure part-way
 // asks the model only what it did not answer yet; the saved fingerprint
@@ -73,15 +88,7 @@ func TestAuditSaveRemoteResumes(t *testing.T) {
 		t.Skip("no /bin/sh")
 	}
 	path := tinyEnrolments(t, 4, "acme") // 4 probes
-	dir := t.TempDir()
-	script := filepath.Join(dir, "suspect.sh")
-	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	answers := func() int {
-		b, _ := os.ReadFile(filepath.Join(dir, "ok.log"))
-		return bytes.Count(b, []byte("\n"))
-	}
+	dir, script, answers := flakyScript(t)
 	audit := func(extra ...string) (string, error) {
 		var stderr bytes.Buffer
 		root := newRootCommand()

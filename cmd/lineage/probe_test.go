@@ -39,15 +39,7 @@ func TestProbeRemoteStored(t *testing.T) {
 		t.Skip("no /bin/sh")
 	}
 	path := tinyEnrolments(t, 4, "acme") // 4 probes
-	dir := t.TempDir()
-	script := filepath.Join(dir, "suspect.sh")
-	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	answers := func() int {
-		b, _ := os.ReadFile(filepath.Join(dir, "ok.log"))
-		return bytes.Count(b, []byte("\n"))
-	}
+	_, script, answers := flakyScript(t)
 	probe := func(ref string, extra ...string) (string, error) {
 		var stderr bytes.Buffer
 		root := newRootCommand()
