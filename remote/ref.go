@@ -64,7 +64,8 @@ func ParseRef(ref string) (Ref, error) {
 			return Ref{}, fmt.Errorf("%w %q: no command after the exec: prefix", ErrBadRef, ref)
 		}
 		return Ref{Kind: RefExec, Argv: argv}, nil
-	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):
+	case hasPrefixFold(ref, "http://") || hasPrefixFold(ref, "https://"):
+		// Schemes are case-insensitive (RFC 3986); url.Parse lowers them.
 		return parseHTTP(ref)
 	case strings.Contains(ref, "://") && !strings.HasPrefix(ref, "file://"):
 		scheme, _, _ := strings.Cut(ref, "://")
@@ -75,6 +76,11 @@ func ParseRef(ref string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w: empty reference", ErrBadRef)
 	}
 	return Ref{Kind: RefFile, Path: path}, nil
+}
+
+// hasPrefixFold reports whether s starts with prefix, ignoring case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func parseHTTP(ref string) (Ref, error) {

@@ -17,6 +17,7 @@ func TestParseRef(t *testing.T) {
 		{"student.lnm", "file student.lnm"},
 		{"file:///tmp/a.safetensors", "file /tmp/a.safetensors"},
 		{"http://h:8080/v2/models/digits", "http http://h:8080/v2/models/digits digits  "},
+		{"HTTP://h:8080/v2/models/digits", "http http://h:8080/v2/models/digits digits  "},
 		{"https://u:p@h/api/v2/models/m/versions/3/?x=1", "http https://h/api/v2/models/m/versions/3 m 3 u"},
 		{"http://h:8080/", "error: /v2/models/NAME"},
 		{"http://h/v2/models/m/infer", "error: /v2/models/NAME"},
