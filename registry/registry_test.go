@@ -3,6 +3,7 @@ package registry
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -112,5 +113,26 @@ func TestSetQValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerdictNotes checks the verdict table's note when nothing is listed:
+// no audit at all, or audit records that measured no teacher listed (a
+// report after db rm enrolment said "no audit recorded yet").
+func TestVerdictNotes(t *testing.T) {
+	tests := []struct {
+		records int
+		want    string
+	}{
+		{0, "no audit recorded yet"},
+		{2, "none of the 2 audit records measured a suspect against a teacher listed here"},
+	}
+	for _, tt := range tests {
+		s := Summary{records: tt.records}
+		tables := s.Tables()
+		v := tables[len(tables)-1]
+		if len(v.Notes) != 1 || !strings.Contains(v.Notes[0], tt.want) {
+			t.Errorf("%d records: notes %q, want %q", tt.records, v.Notes, tt.want)
+		}
 	}
 }

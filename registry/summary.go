@@ -40,6 +40,7 @@ type Summary struct {
 	Verdicts []Verdict `json:"verdicts"`
 	// Figures are the files the caller wrote the figures to, if any.
 	Figures []string `json:"figures,omitempty"`
+	records int // audit records in the store, listed or not
 }
 
 // Teacher summarises one enrolment: its suite and controls, the
@@ -98,6 +99,11 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 	if err != nil {
 		return nil, err
 	}
+	recs, err := tx.Audits()
+	if err != nil {
+		return nil, err
+	}
+	sum.records = len(recs)
 	enrolled, err := enrolledModels(tx)
 	if err != nil {
 		return nil, err

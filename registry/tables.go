@@ -49,9 +49,12 @@ func (s *Summary) Tables() []report.Table {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
 			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
 	}
-	if len(s.Verdicts) == 0 {
+	switch {
+	case len(s.Verdicts) == 0 && s.records > 0:
+		v.Notes = []string{fmt.Sprintf("none of the %d audit records measured a suspect against a teacher listed here (their teachers were removed, enrolled anew on another suite, or left out by --suite)", s.records)}
+	case len(s.Verdicts) == 0:
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
-	} else {
+	default:
 		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", len(s.Verdicts))}
 	}
 	tables = append(tables, v)

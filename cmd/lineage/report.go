@@ -113,16 +113,20 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 				return fmt.Errorf("suite %q belongs to no enrolment", o.suite)
 			}
 		}
+		opts := registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != ""}
 		if o.suite == "" {
 			if es, err := tx.Enrolments(); err == nil && len(es) == 0 {
-				return nil // an empty database: an empty report
+				// No teacher: an empty report (which still says whether
+				// audit records of removed teachers remain).
+				doc, err = registry.Summarize(tx, nil, fpEntries, opts)
+				return err
 			}
 		}
 		cases, err := loadCases(tx, names)
 		if err != nil {
 			return err
 		}
-		doc, err = registry.Summarize(tx, cases, fpEntries, registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != ""})
+		doc, err = registry.Summarize(tx, cases, fpEntries, opts)
 		return err
 	})
 	if err != nil {
