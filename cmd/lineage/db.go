@@ -291,12 +291,45 @@ holds the enrolments' watermark keys.`,
 				return err
 			}
 			defer db.Close()
+			var err2 error
 			if len(args) == 0 || args[0] == "-" {
-				return db.Export(c.Context(), c.OutOrStdout())
+				err2 = db.Export(c.Context(), c.OutOrStdout())
+			} else {
+				err2 = writeFileAtomic(args[0], func(w io.Writer) error { return db.Export(c.Context(), w) })
 			}
-			return writeFileAtomic(args[0], func(w io.Writer) error { return db.Export(c.Context(), w) })
+			if err2 != nil {
+				return err2
+			}
+			return exportProblems(c.Context(), db)
 		},
 	}
+}
+
+// exportProblems is the error for an export, already written, of a store
+// whose records db verify finds fault with (a dangling reference left by
+// rm --force, a damaged record): db import would refuse the export, which
+// is better learnt now than when restoring it. Damage to bbolt's own
+// structures alone is no error: the records exported are sound, and
+// exporting is the way out of it.
+func exportProblems(ctx context.Context, db *store.Store) error {
+	r, err := db.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	n, first := 0, ""
+	for _, p := range r.Problems {
+		if p.Type == "bbolt" {
+			continue
+		}
+		if n == 0 {
+			first = fmt.Sprintf("%s %q: %s", p.Type, p.ID, p.Problem)
+		}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("the export was written, but db import may refuse it: the store has %d record problems (%s; `lineage db verify` lists them all)", n, first)
 }
 
 // writeFileAtomic writes path through a locked temporary file renamed
