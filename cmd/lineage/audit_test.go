@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -24,6 +25,7 @@ func TestExitCodes(t *testing.T) {
 		{usageError{errors.New("bad flag")}, exitUsage},
 		{errDerived, exitDerived},
 		{fmt.Errorf("wrapped: %w", errDerived), exitDerived},
+		{fmt.Errorf("open model: %w \"ftp://h/x\": unsupported scheme", remote.ErrBadRef), exitUsage},
 	}
 	for _, tt := range tests {
 		var w bytes.Buffer

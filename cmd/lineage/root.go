@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/lineage-audit/lineage/remote"
 	"io"
 	"os"
 	"strings"
@@ -59,6 +60,8 @@ func codeOf(err error) int {
 		return exitDerived
 	case errors.As(err, &u), errors.As(err, &cl):
 		return exitUsage
+	case errors.Is(err, remote.ErrBadRef):
+		return exitUsage // a model reference that cannot be read: the command line's
 	case strings.HasPrefix(err.Error(), "unknown command "):
 		return exitUsage // cobra's, should a command without Args meet one
 	default:
