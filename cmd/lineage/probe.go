@@ -327,6 +327,10 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	if errors.Is(err, journal.ErrMismatch) {
 		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		asked, replayed := j.Counts()
+		return nil, nil, interrupted{fmt.Sprintf("%d answers are kept in %s; the same command again resumes without asking for them", asked+replayed, g.dbPath()), err}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
