@@ -40,7 +40,7 @@ type Summary struct {
 	Verdicts []Verdict `json:"verdicts"`
 	// Figures are the files the caller wrote the figures to, if any.
 	Figures []string `json:"figures,omitempty"`
-	records int // audit records in the store, listed or not
+	records int      // audit records in the store, listed or not
 }
 
 // Teacher summarises one enrolment: its suite and controls, the
