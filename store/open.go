@@ -309,8 +309,12 @@ func (s *Store) checkMeta() error {
 		if len(v) != 8 {
 			return fmt.Errorf("%w: bad schema version %x", ErrCorrupt, v)
 		}
-		if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
+		switch n := binary.BigEndian.Uint64(v); {
+		case n > SchemaVersion:
 			return fmt.Errorf("%w: schema version %d is newer than %d (upgrade lineage)", ErrSchema, n, SchemaVersion)
+		case n == 0:
+			// Versions count from 1: lineage never wrote 0.
+			return fmt.Errorf("%w: schema version 0", ErrCorrupt)
 		}
 		return nil
 	})

@@ -209,23 +209,31 @@ func TestOpenForeign(t *testing.T) {
 	}
 }
 
-func TestOpenNewerSchema(t *testing.T) {
-	path := tempPath(t)
-	s := openTest(t, path, false)
-	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Update(func(tx *bolt.Tx) error {
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], SchemaVersion+1)
-		return tx.Bucket(bucketMeta).Put(keySchema, v[:])
-	})
-	db.Close()
-	for _, ro := range []bool{true, false} {
-		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrSchema) {
-			t.Errorf("read-only %v: error = %v, want ErrSchema", ro, err)
+// TestOpenSchemaVersions checks the schema versions Open refuses: a newer
+// one (ErrSchema: upgrade lineage) and 0, which lineage never wrote
+// (ErrCorrupt; it passed every check).
+func TestOpenSchemaVersions(t *testing.T) {
+	for _, tt := range []struct {
+		version uint64
+		want    error
+	}{{SchemaVersion + 1, ErrSchema}, {0, ErrCorrupt}} {
+		path := tempPath(t)
+		s := openTest(t, path, false)
+		s.Close()
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bolt.Tx) error {
+			var v [8]byte
+			binary.BigEndian.PutUint64(v[:], tt.version)
+			return tx.Bucket(bucketMeta).Put(keySchema, v[:])
+		})
+		db.Close()
+		for _, ro := range []bool{true, false} {
+			if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, tt.want) {
+				t.Errorf("schema %d, read-only %v: error = %v, want %v", tt.version, ro, err, tt.want)
+			}
 		}
 	}
 }
