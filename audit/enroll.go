@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,6 +135,11 @@ func (o EnrollOptions) Check() error {
 // TeacherID is the ID Enroll gives the fingerprint of the teacher it
 // enrols under name.
 func TeacherID(name string) string { return name + "/teacher" }
+
+// ShortID is id, a fingerprint ID, without the "TEACHER/" prefix Enroll
+// gives the fingerprints of the teacher it enrols as teacher (the name
+// tables show them by); another ID is returned as it is.
+func ShortID(id, teacher string) string { return strings.TrimPrefix(id, teacher+"/") }
 
 // ControlID is the ID Enroll gives the fingerprint of control i of the
 // teacher it enrols under name.

@@ -34,8 +34,10 @@ type Finding struct {
 type Findings struct {
 	// List has one finding per suspect per teacher the suspect was
 	// measured against, ordered by suspect, then teacher.
-	List  []Finding
-	owner map[string]string // fingerprint ID → suspect name, when not its own ID
+	List []Finding
+	// Records is the number of audit records read, listed or not.
+	Records int
+	owner   map[string]string // fingerprint ID → suspect name, when not its own ID
 }
 
 // ReadFindings reads the audit records of tx and returns the findings on
@@ -81,7 +83,7 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 			}
 		}
 	}
-	v := &Findings{owner: map[string]string{}}
+	v := &Findings{Records: len(recs), owner: map[string]string{}}
 	for fp, c := range claims {
 		v.owner[fp] = c.name
 	}

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -27,10 +26,10 @@ func (res Result) Tables() []report.Table {
 	for _, tr := range res.Results {
 		near := report.Cell{}
 		if tr.Nearest != nil {
-			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", shortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
+			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", ShortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
 		}
 		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
-			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), measuredCell(tr.EffectSize, 2),
+			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), report.Measured(tr.EffectSize, 2),
 			optCell(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rateCell(tr.TPR), rateCell(tr.FPR))
 		if tr.Reason != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
@@ -138,25 +137,12 @@ func PerKindTable(values map[string]float64) report.Table {
 	return t
 }
 
-// shortID strips the "TEACHER/" prefix enrolment gives its fingerprints.
-func shortID(id, teacher string) string {
-	return strings.TrimPrefix(id, teacher+"/")
-}
-
 // rateCell shows a calibration rate, empty when unknown (negative).
 func rateCell(v float64) report.Cell {
 	if v < 0 {
 		return report.Cell{}
 	}
 	return report.Float(v, 3)
-}
-
-// measuredCell shows v, empty when NaN (not measured).
-func measuredCell(v float64, prec int) report.Cell {
-	if math.IsNaN(v) {
-		return report.Cell{}
-	}
-	return report.Float(v, prec)
 }
 
 // optCell shows v, empty when zero (not measured).

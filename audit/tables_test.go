@@ -30,3 +30,17 @@ func TestRateCell(t *testing.T) {
 		t.Errorf("rateCell(0.25) = %q, want 0.250", got)
 	}
 }
+
+func TestShortID(t *testing.T) {
+	tests := []struct{ id, teacher, want string }{
+		{"acme/control-03", "acme", "control-03"},
+		{"acme/teacher", "acme", "teacher"},
+		{"beta/teacher", "acme", "beta/teacher"},
+		{"suspect-1", "acme", "suspect-1"},
+	}
+	for _, tt := range tests {
+		if got := ShortID(tt.id, tt.teacher); got != tt.want {
+			t.Errorf("ShortID(%q, %q) = %q, want %q", tt.id, tt.teacher, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -44,12 +45,7 @@ func (mr ModelRole) Name(teacher string) string {
 	if mr.Suspect != "" {
 		return mr.Suspect
 	}
-	return shortID(mr.ID, teacher)
-}
-
-// shortID strips the "TEACHER/" prefix enrolment gives its fingerprints.
-func shortID(id, teacher string) string {
-	return strings.TrimPrefix(id, teacher+"/")
+	return audit.ShortID(mr.ID, teacher)
 }
 
 // enrolledModel is the place of a fingerprint in the enrolments: its

@@ -99,11 +99,7 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	recs, err := tx.Audits()
-	if err != nil {
-		return nil, err
-	}
-	sum.records = len(recs)
+	sum.records = found.Records
 	enrolled, err := enrolledModels(tx)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -47,7 +46,7 @@ func (s *Summary) Tables() []report.Table {
 	}
 	for _, r := range s.Verdicts {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
-			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
+			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), report.Measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
 	}
 	switch {
 	case len(s.Verdicts) == 0 && s.records > 0:
@@ -98,15 +97,7 @@ func nearestCell(n *audit.Neighbour, teacher string) report.Cell {
 	if n == nil {
 		return report.Cell{}
 	}
-	return report.Text(shortID(n.FP, teacher) + " (" + n.Role + ")")
-}
-
-// measured shows v, empty when NaN (not measured).
-func measured(v float64, prec int) report.Cell {
-	if math.IsNaN(v) {
-		return report.Cell{}
-	}
-	return report.Float(v, prec)
+	return report.Text(audit.ShortID(n.FP, teacher) + " (" + n.Role + ")")
 }
 
 // shortHash is the first 12 digits of a suite hash.

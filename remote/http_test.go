@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -435,19 +436,25 @@ func TestUnauthorizedNotRetried(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	m := testMLP()
-	s, _ := serve.New(m, serve.Options{})
+// retryAfterServer serves m, answering its first refusals inference
+// requests (every one when refusals < 0) with 429 and Retry-After
+// retryAfter instead; posts returns the times of the inference requests.
+func retryAfterServer(t *testing.T, m *model.MLP, retryAfter string, refusals int) (url string, posts func() []time.Time) {
+	t.Helper()
+	s, err := serve.New(m, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
-	var posts []time.Time
+	var at []time.Time
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			mu.Lock()
-			posts = append(posts, time.Now())
-			first := len(posts) == 1
+			at = append(at, time.Now())
+			refuse := refusals < 0 || len(at) <= refusals
 			mu.Unlock()
-			if first {
-				w.Header().Set("Retry-After", "1")
+			if refuse {
+				w.Header().Set("Retry-After", retryAfter)
 				w.WriteHeader(429)
 				w.Write([]byte(`{"error":"slow down"}`))
 				return
@@ -455,8 +462,18 @@ func TestRetryAfter(t *testing.T) {
 		}
 		s.ServeHTTP(w, r)
 	}))
-	defer ts.Close()
-	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	t.Cleanup(ts.Close)
+	return ts.URL, func() []time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(at)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	m := testMLP()
+	url, postTimes := retryAfterServer(t, m, "1", 1)
+	rm, err := Open(context.Background(), url+"/v2/models/tiny", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +484,7 @@ func TestRetryAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSame(t, got, want)
-	if len(posts) != 2 || posts[1].Sub(posts[0]) < 900*time.Millisecond {
+	if posts := postTimes(); len(posts) != 2 || posts[1].Sub(posts[0]) < 900*time.Millisecond {
 		t.Errorf("%d posts, gap %v; want 2 posts at least ~1 s apart", len(posts), posts[len(posts)-1].Sub(posts[0]))
 	}
 }
@@ -476,20 +493,8 @@ func TestRetryAfter(t *testing.T) {
 // fails at once, saying so, instead of waiting the cap again and again in
 // silence (a server asking for a day made a probe wait 6 minutes).
 func TestRetryAfterTooLong(t *testing.T) {
-	s, _ := serve.New(testMLP(), serve.Options{})
-	var posts atomic.Int32
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			posts.Add(1)
-			w.Header().Set("Retry-After", "86400")
-			w.WriteHeader(429)
-			w.Write([]byte(`{"error":"come back tomorrow"}`))
-			return
-		}
-		s.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	url, posts := retryAfterServer(t, testMLP(), "86400", -1)
+	rm, err := Open(context.Background(), url+"/v2/models/tiny", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +503,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "asks to retry after 24h0m0s, longer than the") {
 		t.Fatalf("Predict error %v, want one naming the 24 h Retry-After", err)
 	}
-	if n := posts.Load(); n != 1 {
+	if n := len(posts()); n != 1 {
 		t.Errorf("%d requests, want 1: no retry after a Retry-After beyond the cap", n)
 	}
 }

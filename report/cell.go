@@ -35,6 +35,15 @@ func Text(s string) Cell { return Cell{kind: kindText, text: s} }
 // decimals (prec < 0: the shortest representation that round-trips).
 func Float(v float64, prec int) Cell { return Fmt(v, 'f', prec) }
 
+// Measured returns Float(v, prec), or an empty cell when v is NaN (a
+// statistic that was not measured).
+func Measured(v float64, prec int) Cell {
+	if math.IsNaN(v) {
+		return Cell{}
+	}
+	return Float(v, prec)
+}
+
 // Fmt returns a number cell shown with strconv.FormatFloat(v, verb, prec, 64);
 // verb is 'f', 'e' or 'g'. It panics on any other verb (a programmer error).
 func Fmt(v float64, verb byte, prec int) Cell {

@@ -686,3 +686,12 @@ func TestMarkdownLiteralNotes(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasured(t *testing.T) {
+	if c := Measured(math.NaN(), 2); !c.IsEmpty() {
+		t.Errorf("Measured(NaN) = %q, want an empty cell", c.String())
+	}
+	if got := Measured(1.234, 2).String(); got != "1.23" {
+		t.Errorf("Measured(1.234, 2) = %q, want 1.23", got)
+	}
+}
