@@ -19,8 +19,9 @@ type Purged struct {
 }
 
 // PurgeEnrolment removes the enrolment name with what it stored and
-// nothing else uses: the fingerprints under its name (NAME/teacher,
-// NAME/control-NN) that no other enrolment or audit refers to, the suite
+// nothing else uses: the fingerprints under the IDs an enrolment gives
+// them (NAME/teacher, NAME/control-NN) that no other enrolment or audit
+// refers to (other fingerprints whose IDs start with NAME/ are kept), the suite
 // name it registered, and its suite when no other enrolment or fingerprint
 // uses it. It works as well when the enrolment record was removed before
 // (`db rm enrolment` keeps the rest), so that the name can be enrolled
@@ -51,7 +52,9 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 	var ids []string
 	c := t.tx.Bucket(bucketFPs).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		ids = append(ids, string(k))
+		if enrolmentFP(name, string(k)) {
+			ids = append(ids, string(k))
+		}
 	}
 	for _, id := range ids {
 		if users := t.fingerprintUsers(id); len(users) > 0 {
@@ -81,6 +84,22 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 		return p, notFound("teacher", name)
 	}
 	return p, nil
+}
+
+// enrolmentFP reports whether id is one of the IDs an enrolment of name
+// gives its fingerprints: NAME/teacher or NAME/control-NN. Other
+// fingerprints under NAME/ (a suspect probed with --name NAME/x) are the
+// user's, not the enrolment's.
+func enrolmentFP(name, id string) bool {
+	rest, ok := strings.CutPrefix(id, name+"/")
+	if !ok {
+		return false
+	}
+	if rest == "teacher" {
+		return true
+	}
+	n, ok := strings.CutPrefix(rest, "control-")
+	return ok && len(n) >= 2 && strings.Trim(n, "0123456789") == ""
 }
 
 // suiteNamed reports whether any suite name still points at hash.

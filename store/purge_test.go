@@ -9,9 +9,11 @@ import (
 )
 
 // TestPurgeEnrolment checks what PurgeEnrolment removes: the enrolment,
-// its NAME/ fingerprints unless an audit or another enrolment uses them,
+// its NAME/teacher and NAME/control-NN fingerprints unless an audit or another enrolment uses them,
 // its suite name, and its suite once no fingerprint is left on it; and
-// that it finishes the job after a plain Remove of the enrolment.
+// that it finishes the job after a plain Remove of the enrolment. Other
+// fingerprints under acme/ (a suspect probed as acme/paid) are the user's
+// and stay.
 func TestPurgeEnrolment(t *testing.T) {
 	su := newTestSuite("", 20, 4, 1)
 	s := openTest(t, tempPath(t), false)
@@ -22,7 +24,7 @@ func TestPurgeEnrolment(t *testing.T) {
 		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
 			return err
 		}
-		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref"} {
+		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref", "acme/paid", "acme/control-x", "acme/teacher2"} {
 			if err := tx.PutFingerprint(newTestFP(id, su, uint64(i)), PutOptions{}); err != nil {
 				return err
 			}
@@ -33,7 +35,7 @@ func TestPurgeEnrolment(t *testing.T) {
 		}, PutOptions{}); err != nil {
 			return err
 		}
-		return tx.PutAudit(&AuditRecord{ID: "a1", Suspect: "acme/audited", Result: []byte(`{}`)}, PutOptions{})
+		return tx.PutAudit(&AuditRecord{ID: "a1", Suspect: "acme/control-01", Result: []byte(`{}`)}, PutOptions{})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +47,13 @@ func TestPurgeEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"acme/control-00", "acme/control-01", "acme/teacher"}; p.Enrolment || !slices.Equal(p.Fingerprints, want) ||
+	if want := []string{"acme/control-00", "acme/teacher"}; p.Enrolment || !slices.Equal(p.Fingerprints, want) ||
 		!p.SuiteName || p.Suite != "" || len(p.Kept) != 1 {
-		t.Errorf("purge after rm: %+v, want fingerprints %q and the suite name removed, acme/audited kept, the suite kept (ref and the audited one are on it)", p, want)
+		t.Errorf("purge after rm: %+v, want fingerprints %q and the suite name removed, acme/control-01 (audited) kept, the suite kept (ref and others are on it)", p, want)
 	}
 	err = s.View(ctx, func(tx *Tx) error {
-		for id, want := range map[string]bool{"acme/teacher": false, "acme/audited": true, "ref": true} {
+		for id, want := range map[string]bool{"acme/teacher": false, "acme/control-00": false, "acme/control-01": true, "acme/audited": true, "ref": true,
+			"acme/paid": true, "acme/control-x": true, "acme/teacher2": true} {
 			if got := tx.HasFingerprint(id); got != want {
 				t.Errorf("fingerprint %s stored: %v, want %v", id, got, want)
 			}
