@@ -23,7 +23,8 @@ type referenceOptions struct {
 	remote  remoteOptions
 }
 
-// newReferenceCommand builds `lineage reference` and its subcommand add.
+// newReferenceCommand builds `lineage reference` and its subcommands add,
+// rm and ls.
 func newReferenceCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reference",
@@ -31,6 +32,13 @@ func newReferenceCommand(g *globalOptions) *cobra.Command {
 		Args:  subcommandArgs,
 		RunE:  wantSubcommand,
 	}
+	c.AddCommand(newReferenceAddCommand(g), newReferenceRmCommand(g), newReferenceLsCommand(g))
+	g.bindDB(c, dbUsage)
+	return c
+}
+
+// newReferenceAddCommand builds `lineage reference add`.
+func newReferenceAddCommand(g *globalOptions) *cobra.Command {
 	o := &referenceOptions{format: report.FormatTable}
 	add := &cobra.Command{
 		Use:   "add NAME --model M --for TEACHER",
@@ -46,7 +54,8 @@ against the teacher is at most 0.05 (--force adds it anyway), since one derived 
 the references can clear every copy that resembles it. A suspect is never compared with
 itself: an audit leaves a reference with the suspect's outputs out of its null.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
-joins the null of label-only suspects only.`,
+joins the null of label-only suspects only. 'reference ls' lists a teacher's references and
+'reference rm' takes one out of its null.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
 		Args:    exactArgs(1, "NAME"),
 		RunE:    func(c *cobra.Command, args []string) error { return runReferenceAdd(c.Context(), c, g, o, args[0]) },
@@ -58,9 +67,7 @@ joins the null of label-only suspects only.`,
 	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
-	c.AddCommand(add)
-	g.bindDB(c, dbUsage)
-	return c
+	return add
 }
 
 func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceOptions, id string) error {
