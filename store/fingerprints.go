@@ -77,16 +77,19 @@ func (t *Tx) HasFingerprint(id string) bool {
 	return t.tx.Bucket(bucketFPs).Get([]byte(id)) != nil
 }
 
+// MaxNameBytes is the longest key of a record, in bytes.
+const MaxNameBytes = 1024
+
 // CheckName validates the key of a record to be stored (kind names the
-// record in the error): 1 to 1024 bytes of valid UTF-8 without control
+// record in the error): 1 to MaxNameBytes bytes of valid UTF-8 without control
 // characters. Every Put checks it, and so does Import. Names chosen on the
 // command line must also pass [CheckNewName].
 func CheckName(kind, key string) error {
 	if key == "" {
 		return fmt.Errorf("%s has an empty name", kind)
 	}
-	if len(key) > 1024 {
-		return fmt.Errorf("%s name is %d bytes long, at most 1024 allowed", kind, len(key))
+	if len(key) > MaxNameBytes {
+		return fmt.Errorf("%s name is %d bytes long, at most %d allowed", kind, len(key), MaxNameBytes)
 	}
 	if !utf8.ValidString(key) {
 		return fmt.Errorf("%s name %q is not valid UTF-8", kind, key)

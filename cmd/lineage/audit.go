@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +71,9 @@ divergence after fitting the suspect's temperature) are shown with their own p-v
 explanation.
 
 Auditing a stored fingerprint records the result in the database (audit record named after
-the fingerprint, replaced by later audits) so that 'lineage report' can show it; --dry-run
+the fingerprint, replaced by later audits; an audit restricted by --against that would drop
+another teacher's result from it is recorded beside it, as 'NAME against TEACHER', and the
+report shows the latest result per suspect and teacher) so that 'lineage report' can show it; --dry-run
 leaves the database untouched (opened read-only). A model audit stores nothing unless
 --save is given, which stores its fingerprints (ID --name, or NAME@TEACHER with several
 teachers; a stored fingerprint of other content under that ID is an error, not replaced)
@@ -320,6 +323,11 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				}
 			}
 		}
+		id, err := auditRecordID(tx, res.Suspect, rec.Against)
+		if err != nil {
+			return err
+		}
+		rec.ID = id
 		if err := tx.PutAudit(rec, store.PutOptions{Replace: true}); err != nil {
 			return fmt.Errorf("record the audit: %w", err)
 		}
@@ -333,6 +341,38 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 		}
 		return nil
 	})
+}
+
+// auditRecordID returns the ID an audit of suspect measured against
+// teachers is recorded under: the suspect's name, which a later audit of
+// it replaces, unless the record of that name holds results for teachers
+// this audit leaves out (an audit restricted with --against), which
+// replacing it would drop from the report. Then it is "NAME against
+// T1,T2" (the teachers in order; the report shows the latest result per
+// suspect and teacher across records), or, when that is longer than a
+// name may be, "NAME against" the teachers' SHA-256 prefix.
+func auditRecordID(tx *store.Tx, suspect string, teachers []string) (string, error) {
+	old, err := tx.Audit(suspect)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return suspect, nil
+	case err != nil:
+		return "", err
+	}
+	covered := true
+	for _, t := range old.Against {
+		covered = covered && slices.Contains(teachers, t)
+	}
+	if covered {
+		return suspect, nil
+	}
+	sorted := slices.Sorted(slices.Values(teachers))
+	id := suspect + " against " + strings.Join(sorted, ",")
+	if len(id) > store.MaxNameBytes {
+		sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
+		id = fmt.Sprintf("%s against %x", strings.ToValidUTF8(suspect[:min(len(suspect), store.MaxNameBytes-30)], ""), sum[:6])
+	}
+	return id, nil
 }
 
 // printAudit writes the audit result in format f: JSON as audit.Result
