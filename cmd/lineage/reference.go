@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -54,8 +56,10 @@ against the teacher is at most 0.05 (--force adds it anyway), since one derived 
 the references can clear every copy that resembles it. A suspect is never compared with
 itself: an audit leaves a reference with the suspect's outputs out of its null.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
-joins the null of label-only suspects only. 'reference ls' lists a teacher's references and
-'reference rm' takes one out of its null.`,
+joins the null of label-only suspects only. A remote model's answers are committed as they
+arrive, as 'lineage probe' does: an interrupted or refused reference add keeps them, and the
+same command again asks the model nothing twice. 'reference ls' lists a teacher's references
+and 'reference rm' takes one out of its null.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
 		Args:    exactArgs(1, "NAME"),
 		RunE:    func(c *cobra.Command, args []string) error { return runReferenceAdd(c.Context(), c, g, o, args[0]) },
@@ -80,24 +84,54 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	if err := store.CheckNewName("reference", id); err != nil {
 		return usageError{fmt.Errorf("reference add: %w", err)}
 	}
-	var cs *audit.Case
+	var (
+		cs     *audit.Case
+		stored *fingerprint.Fingerprint
+	)
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		cases, err := loadCases(tx, []string{o.teacher})
-		if err == nil {
-			cs = cases[0]
+		if err != nil {
+			return err
 		}
-		return err
+		cs = cases[0]
+		if isPlainPath(o.model) || !tx.HasFingerprint(id) {
+			return nil
+		}
+		// A remote model's answers are paid for: settle a clash with a
+		// stored fingerprint before asking it anything, and take one
+		// stored from this model on this suite as it is.
+		fp, err := tx.Fingerprint(id)
+		if err != nil {
+			return err
+		}
+		if fp.Suite != cs.Suite.Hash || fp.Model.Source != remoteSource(o.model) {
+			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s); choose another NAME",
+				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite)
+		}
+		stored = fp
+		return nil
 	}); err != nil {
 		return err
 	}
-	fp, err := fingerprintModel(ctx, &o.remote, o.model, cs.Suite, id, 0)
-	if err != nil {
-		return err
+	fp, done := stored, noJournal
+	if stored != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again\n", id)
+	} else {
+		var err error
+		// A remote model's answers are committed as they arrive, as
+		// probe's are: an interrupted or refused reference add keeps them.
+		if fp, done, err = probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, o.model, cs.Suite, id, 0); err != nil {
+			return err
+		}
 	}
 	if !o.force {
 		if _, err := audit.CheckReference(cs, fp); err != nil {
 			if errors.Is(err, audit.ErrDerivedReference) {
-				return fmt.Errorf("reference add %q: %w (pass --force to add it anyway)", id, err)
+				kept := ""
+				if !isPlainPath(o.model) {
+					kept = "; its answers are kept, and the rerun asks the model nothing again"
+				}
+				return fmt.Errorf("reference add %q: %w (pass --force to add it anyway%s)", id, err, kept)
 			}
 			return fmt.Errorf("reference add %q: %w", id, err)
 		}
@@ -112,6 +146,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 			return err
 		}
 		if err := tx.AddReference(o.teacher, store.Control{FP: fp.ID, Role: store.RoleReference, Recipe: recipe}); err != nil {
+			return err
+		}
+		if err := done(tx); err != nil {
 			return err
 		}
 		cs, err := audit.LoadCase(tx, o.teacher)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/store"
 )
 
 // TestReferenceNullSizes adds a reference that answers with labels only
@@ -71,5 +75,69 @@ func TestReferenceNullSizes(t *testing.T) {
 	}
 	if want := (sizes{1, 2, false}); len(doc.Teachers) != 1 || doc.Teachers[0] != want {
 		t.Errorf("report: teachers %+v, want one with %+v", doc.Teachers, want)
+	}
+}
+
+// TestReferenceAddRemoteResumes: reference add of a remote model commits
+// its answers as they arrive, as probe does, so a rerun after a failure
+// part-way asks only what was not answered; a rerun after success asks
+// nothing; and a name taken by another model's fingerprint is refused
+// before the model is asked anything. It used to ask every probe again.
+func TestReferenceAddRemoteResumes(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes
+	dir, script, answers := flakyScript(t)
+	add := func(name string) (string, error) {
+		var stderr bytes.Buffer
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(&stderr)
+		root.SetArgs([]string{"--db", path, "reference", "add", name, "--model", "exec:/bin/sh " + script, "--for", "acme",
+			"--remote-batch", "1", "--concurrency", "1"})
+		err := root.ExecuteContext(context.Background())
+		return stderr.String(), err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := add("vendor"); err == nil || !strings.Contains(err.Error(), "quota exceeded") {
+		t.Fatalf("reference add of a failing model: %v, want its error", err)
+	}
+	if got := answers(); got != 2 {
+		t.Fatalf("the failing model answered %d probes before its error, want 2", got)
+	}
+	os.Remove(filepath.Join(dir, "fail"))
+	stderr, err := add("vendor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(); got != 4 {
+		t.Errorf("after the rerun the model answered %d probes in all, want 4 (the 2 not answered before)", got)
+	}
+	if want := "resumed fingerprint vendor: 2 answers replayed from the journal, 2 asked"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want it to contain %q", stderr, want)
+	}
+	if stderr, err := add("vendor"); err != nil || !strings.Contains(stderr, "it was not asked again") {
+		t.Errorf("reference add again: %v, stderr %q; want success without asking", err, stderr)
+	}
+	before := fileSum(t, path)
+	if _, err := add("acme/teacher"); err == nil || !strings.Contains(err.Error(), `fingerprint "acme/teacher": already exists`) {
+		t.Errorf("reference add under the teacher's fingerprint ID: %v, want a refusal naming it", err)
+	}
+	if got := answers(); got != 4 {
+		t.Errorf("the model answered %d probes in all, want 4: the last two commands must ask nothing", got)
+	}
+	if fileSum(t, path) != before {
+		t.Error("a refused reference add changed the database")
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if es, err := db.List(context.Background(), store.TypeAnswers); err != nil || len(es) != 0 {
+		t.Errorf("journals left: %v, %v; want none once the reference is stored", es, err)
 	}
 }
