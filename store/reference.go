@@ -27,19 +27,9 @@ type RemovedReference struct {
 // rates rest on them.
 func (t *Tx) RemoveReference(teacher, fp string, purge bool) (RemovedReference, error) {
 	var r RemovedReference
-	var es []Enrolment
-	if teacher != "" {
-		e, err := t.Enrolment(teacher)
-		if err != nil {
-			return r, err
-		}
-		es = []Enrolment{*e}
-	} else {
-		all, err := t.Enrolments()
-		if err != nil {
-			return r, err
-		}
-		es = all
+	es, err := t.EnrolmentsOf(teacher)
+	if err != nil {
+		return r, err
 	}
 	for i := range es {
 		e := &es[i]
@@ -73,6 +63,19 @@ func (t *Tx) RemoveReference(teacher, fp string, purge bool) (RemovedReference, 
 	}
 	r.Fingerprint = true
 	return r, nil
+}
+
+// EnrolmentsOf returns the enrolment name, or every enrolment in name
+// order when name is empty.
+func (t *Tx) EnrolmentsOf(name string) ([]Enrolment, error) {
+	if name == "" {
+		return t.Enrolments()
+	}
+	e, err := t.Enrolment(name)
+	if err != nil {
+		return nil, err
+	}
+	return []Enrolment{*e}, nil
 }
 
 // RemoveReference removes a reference in one transaction; see

@@ -53,19 +53,9 @@ func runReferenceLs(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 	}
 	rows := []referenceRow{}
 	err := viewDB(ctx, g, func(tx *store.Tx) error {
-		var es []store.Enrolment
-		if o.teacher != "" {
-			e, err := tx.Enrolment(o.teacher)
-			if err != nil {
-				return err
-			}
-			es = []store.Enrolment{*e}
-		} else {
-			all, err := tx.Enrolments()
-			if err != nil {
-				return err
-			}
-			es = all
+		es, err := tx.EnrolmentsOf(o.teacher)
+		if err != nil {
+			return err
 		}
 		for _, e := range es {
 			for _, ctl := range e.Controls {
