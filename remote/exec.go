@@ -154,7 +154,7 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	if h.Name == "" {
 		h.Name = e.prog
 	}
-	e.info = model.Info{Name: h.Name, Kind: model.Classifier, InputSize: h.InputSize, Labels: h.Labels, Source: ref}
+	e.info = model.Info{Name: h.Name, Kind: model.Classifier, InputSize: h.InputSize, Labels: h.Labels, Source: Identity(ref)}
 	return e, nil
 }
 
@@ -259,7 +259,8 @@ func (e *ExecModel) abort() {
 	e.stdin.Close()
 }
 
-// Info returns the metadata from the hello line; Source is the reference.
+// Info returns the metadata from the hello line; Source is the program's
+// Identity (absolute paths and the working directory).
 func (e *ExecModel) Info() model.Info {
 	info := e.info
 	info.Labels = append([]string(nil), info.Labels...)

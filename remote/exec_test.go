@@ -81,7 +81,7 @@ func TestExecExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if info := m.Info(); info.Name != tt.name || info.InputSize != 64 || len(info.Labels) != 10 || info.Source != ref {
+			if info := m.Info(); info.Name != tt.name || info.InputSize != 64 || len(info.Labels) != 10 || info.Source != Identity(ref) {
 				t.Errorf("info %+v, want %s with 64 inputs, 10 labels, source %q", info, tt.name, ref)
 			}
 			if acc := digitsAccuracy(t, m, 200); acc < 0.9 {

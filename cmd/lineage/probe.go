@@ -264,7 +264,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // after a kill that came once the fingerprint was stored). A fingerprint
 // of another model or suite under that ID is an error, before any query.
 func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string) error {
-	if fp.Suite != s.Hash || fp.Model.Source != remoteSource(ref) {
+	if fp.Suite != s.Hash || fp.Model.Source != remote.Identity(ref) {
 		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s); pass --replace to take it anew from %s, or choose another --name",
 			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, remote.StripCredentials(ref))
 	}
@@ -273,15 +273,20 @@ func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint,
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
 }
 
-// remoteSource is the Source a remote model ref reports in its Info: the
-// endpoint without credentials for a URL, the reference itself for an
-// exec: program.
-func remoteSource(ref string) string {
-	r, err := remote.ParseRef(ref)
-	if err == nil && r.Kind == remote.RefHTTP {
-		return r.Base
+// journalJob names the journal of a remote job: kind, the model's
+// identity (remote.Identity: a rerun against another server, or another
+// program with the same command text, must not replay these answers as
+// its own) and what else sets the answers, joined by colons. When that is
+// longer than a record name may be, the identity is replaced by its
+// SHA-256 prefix.
+func journalJob(kind, ref string, parts ...string) string {
+	id := remote.Identity(ref)
+	job := strings.Join(append([]string{kind, id}, parts...), ":")
+	if len(job) > store.MaxNameBytes {
+		sum := sha256.Sum256([]byte(id))
+		job = strings.Join(append([]string{kind, hex.EncodeToString(sum[:8])}, parts...), ":")
 	}
-	return ref
+	return job
 }
 
 // probeJournaled fingerprints ref on s: a model file directly, a remote
@@ -311,14 +316,7 @@ func noJournal(*store.Tx) error { return nil }
 // messages) takes the fingerprint: `lineage probe` and `lineage audit
 // --save` of the same model under the same ID share their answers.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	// The job names the endpoint as well as the fingerprint: a rerun
-	// against another server (even one serving a model of the same name)
-	// must not replay these answers as its own.
-	job := "probe:" + s.Hash + ":" + id + ":" + remote.StripCredentials(ref)
-	if len(job) > 1024 {
-		sum := sha256.Sum256([]byte(remote.StripCredentials(ref)))
-		job = "probe:" + s.Hash + ":" + id + ":" + hex.EncodeToString(sum[:8])
-	}
+	job := journalJob("probe", ref, s.Hash, id)
 	j, err := journal.New(ctx, m, &dbPerCall{g: g}, job)
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/store"
 )
 
 func TestDefaultFingerprintID(t *testing.T) {
@@ -102,5 +104,76 @@ while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabiliti
 	_, stderr, code = runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "strict", "--remote-batch", "1")
 	if want := "probabilities sum to 2"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("strict: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
+
+// TestProbeExecTwoDirectories: the same exec: command text run from two
+// directories, each beside its own script, is two models. A probe of the
+// second under the first's fingerprint name is refused before it asks
+// anything, and an interrupted probe of the first is not resumed with the
+// second's answers (both used to take the first's answers as the
+// second's: one fingerprint of the wrong model, one mixing the two).
+func TestProbeExecTwoDirectories(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes
+	dirA, _, answersA := flakyScript(t)
+	dirB, _, answersB := flakyScript(t)
+	other := strings.ReplaceAll(flakySuspect, "[[0.2,0.3,0.5]]", "[[0.5,0.3,0.2]]")
+	if err := os.WriteFile(filepath.Join(dirB, "suspect.sh"), []byte(other+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := func(dir, name string) (string, error) {
+		t.Chdir(dir)
+		var stderr bytes.Buffer
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(&stderr)
+		root.SetArgs([]string{"--db", path, "probe", "exec:/bin/sh suspect.sh", "--suite", "acme", "--name", name,
+			"--remote-batch", "1", "--concurrency", "1"})
+		err := root.ExecuteContext(context.Background())
+		return stderr.String(), err
+	}
+	if _, err := probe(dirA, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := probe(dirB, "s"); err == nil || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), dirA) {
+		t.Errorf("probe of the other directory's model under the first's name: %v, want a refusal naming %s", err, dirA)
+	}
+	if n := answersB(); n != 0 {
+		t.Errorf("the refused probe asked the model %d probes, want none", n)
+	}
+
+	if err := os.WriteFile(filepath.Join(dirA, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := probe(dirA, "s2"); err == nil {
+		t.Fatal("probe of the failing model succeeded")
+	}
+	if n := answersA(); n != 4+2 {
+		t.Fatalf("model A answered %d probes, want 4 then 2 before failing", n)
+	}
+	stderr, err := probe(dirB, "s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr, "replayed") || answersB() != 4 {
+		t.Errorf("probe of B after A's interrupted one: stderr %q, B answered %d; want all 4 of B's own, nothing replayed", stderr, answersB())
+	}
+}
+
+// TestJournalJob checks that a journal's name fits a record key however
+// long the model reference (distill's did not, and a teacher behind a
+// 1 KB exec: command was asked again on every run), and still tells two
+// such models apart.
+func TestJournalJob(t *testing.T) {
+	long := "exec:/bin/sh model.sh " + strings.Repeat("x", 1100)
+	a, b := journalJob("distill", long, "h", "seed=1"), journalJob("distill", long+"y", "h", "seed=1")
+	if len(a) > store.MaxNameBytes || store.CheckName("answers", a) != nil || a == b {
+		t.Errorf("journalJob of long references: %q (%d bytes) and %q; want two distinct valid keys", a, len(a), b)
+	}
+	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
+		t.Errorf("journalJob of a URL: got %q, want %q", got, want)
 	}
 }

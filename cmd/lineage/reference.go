@@ -10,6 +10,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -104,7 +105,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err != nil {
 			return err
 		}
-		if fp.Suite != cs.Suite.Hash || fp.Model.Source != remoteSource(o.model) {
+		if fp.Suite != cs.Suite.Hash || fp.Model.Source != remote.Identity(o.model) {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s); choose another NAME",
 				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite)
 		}

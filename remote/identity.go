@@ -1,0 +1,75 @@
+package remote
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Identity returns what tells the model ref names from other models, for
+// deciding whether stored answers are its own: for an OIP endpoint, its
+// URL without credentials, query or trailing slash (Ref.Base); for an
+// exec: program, ExecIdentity of its arguments run from the working
+// directory; for a file, its path. A reference that does not parse is its
+// own identity.
+func Identity(ref string) string {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return StripCredentials(ref)
+	}
+	switch r.Kind {
+	case RefHTTP:
+		return r.Base
+	case RefExec:
+		dir, _ := os.Getwd()
+		return ExecIdentity(r.Argv, dir)
+	}
+	return r.Path
+}
+
+// ExecIdentity returns the identity of the exec: program argv started in
+// directory dir: "exec:" and the program's absolute path (looked up in
+// PATH as os/exec does, when it has no slash), then each argument, made
+// absolute when it names an existing file or directory relative to dir,
+// then " (in DIR)". The same command text run from two directories
+// (python3 model.py beside two different model.py files) is two models;
+// so is one program reached under two names. Arguments holding blanks or
+// quotes are quoted.
+func ExecIdentity(argv []string, dir string) string {
+	if len(argv) == 0 {
+		return "exec:"
+	}
+	parts := make([]string, len(argv))
+	prog := argv[0]
+	if !strings.Contains(prog, "/") {
+		if p, err := exec.LookPath(prog); err == nil {
+			prog = p
+		}
+	}
+	parts[0] = absIn(prog, dir)
+	for i, a := range argv[1:] {
+		parts[i+1] = a
+		if a != "" && !strings.HasPrefix(a, "-") {
+			p := absIn(a, dir)
+			if _, err := os.Stat(p); err == nil {
+				parts[i+1] = p
+			}
+		}
+	}
+	for i, p := range parts {
+		if p == "" || strings.ContainsAny(p, " \t\n'\"\\") {
+			parts[i] = strconv.Quote(p)
+		}
+	}
+	return "exec:" + strings.Join(parts, " ") + " (in " + dir + ")"
+}
+
+// absIn returns path made absolute against dir, cleaned.
+func absIn(path, dir string) string {
+	if filepath.IsAbs(path) || dir == "" {
+		return filepath.Clean(path)
+	}
+	return filepath.Join(dir, path)
+}

@@ -1,0 +1,40 @@
+package remote
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExecIdentity checks that one command text names two models when run
+// from two directories holding two scripts, one model when run twice from
+// one, and that the program is found on PATH and arguments that name no
+// file are kept as written.
+func TestExecIdentity(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, d := range []string{a, b} {
+		if err := os.WriteFile(filepath.Join(d, "model.py"), []byte("# "+d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	argv := []string{"sh", "model.py", "--seed", "7", "no such file", "-x"}
+	ia, ib := ExecIdentity(argv, a), ExecIdentity(argv, b)
+	if ia == ib {
+		t.Errorf("identity in %s and in %s: both %q, want two", a, b, ia)
+	}
+	if again := ExecIdentity(argv, a); again != ia {
+		t.Errorf("identity twice in one directory: %q then %q", ia, again)
+	}
+	for _, want := range []string{filepath.Join(a, "model.py"), " --seed 7 ", `"no such file"`, " -x ", "(in " + a + ")"} {
+		if !strings.Contains(ia, want) {
+			t.Errorf("identity %q does not contain %q", ia, want)
+		}
+	}
+	if !strings.HasPrefix(ia, "exec:/") {
+		t.Errorf("identity %q: want the program's absolute path after exec:", ia)
+	}
+	if got, want := Identity("http://u:secret@host:8080/v2/models/m/?q=1"), "http://host:8080/v2/models/m"; got != want {
+		t.Errorf("Identity of a URL: got %q, want %q", got, want)
+	}
+}
