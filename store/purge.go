@@ -19,9 +19,11 @@ type Purged struct {
 }
 
 // PurgeEnrolment removes the enrolment name with what it stored and
-// nothing else uses: the fingerprints under the IDs an enrolment gives
-// them (NAME/teacher, NAME/control-NN) that no other enrolment or audit
-// refers to (other fingerprints whose IDs start with NAME/ are kept), the suite
+// nothing else uses: its teacher's and controls' fingerprints (those the
+// record lists, under the IDs an enrolment gives them, NAME/teacher and
+// NAME/control-NN; once the record is gone, every fingerprint under such
+// an ID) that no other enrolment or audit refers to (other fingerprints,
+// such as a suspect probed as NAME/x or NAME/control-99, are kept), the suite
 // name it registered, and its suite when no other enrolment or fingerprint
 // uses it. It works as well when the enrolment record was removed before
 // (`db rm enrolment` keeps the rest), so that the name can be enrolled
@@ -41,18 +43,33 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 	if err := CheckName("teacher", name); err != nil {
 		return p, err
 	}
+	// The enrolment's own fingerprints: those its record lists (not its
+	// references, which are the user's), or, once the record is gone,
+	// those under the IDs an enrolment gives them.
+	var own func(id string) bool
 	enrol := t.tx.Bucket(bucketEnrol)
 	if enrol.Get([]byte(name)) != nil {
+		e, err := t.Enrolment(name)
+		if err != nil {
+			return p, err
+		}
+		listed := map[string]bool{e.TeacherFP: true}
+		for _, c := range e.Controls {
+			listed[c.FP] = c.Role != RoleReference
+		}
+		own = func(id string) bool { return listed[id] }
 		if err := enrol.Delete([]byte(name)); err != nil {
 			return p, err
 		}
 		p.Enrolment = true
+	} else {
+		own = func(id string) bool { return enrolmentFP(name, id) }
 	}
 	prefix := []byte(name + "/")
 	var ids []string
 	c := t.tx.Bucket(bucketFPs).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if enrolmentFP(name, string(k)) {
+		if enrolmentFP(name, string(k)) && own(string(k)) {
 			ids = append(ids, string(k))
 		}
 	}

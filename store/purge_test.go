@@ -104,3 +104,45 @@ func TestPurgeEnrolmentSuite(t *testing.T) {
 		t.Errorf("after purge: verify %+v, %v; want an empty, sound store", r, err)
 	}
 }
+
+// TestPurgeEnrolmentListed checks that, while the enrolment record is
+// there, only the fingerprints it lists go: a suspect probed under an ID
+// of the enrolment's pattern it does not use (NAME/control-28 beside 2
+// controls) is the user's, and so is a reference.
+func TestPurgeEnrolmentListed(t *testing.T) {
+	su := newTestSuite("", 20, 4, 4)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/control-28", "acme/ref"} {
+			if err := tx.PutFingerprint(newTestFP(id, su, uint64(20+i)), PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "acme/teacher", Suite: su.Hash,
+			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels},
+			Controls: []Control{{FP: "acme/control-00", Role: RolePositive, Half: HalfSelection},
+				{FP: "acme/control-01", Role: RoleNegative, Half: HalfCalibration}, {FP: "acme/ref", Role: RoleReference}},
+		}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PurgeEnrolment(ctx, "acme")
+	if want := []string{"acme/control-00", "acme/control-01", "acme/teacher"}; err != nil || !slices.Equal(p.Fingerprints, want) || p.Suite != "" {
+		t.Errorf("purge: %+v, %v; want fingerprints %q removed and the suite kept", p, err, want)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		for _, id := range []string{"acme/control-28", "acme/ref"} {
+			if !tx.HasFingerprint(id) {
+				t.Errorf("fingerprint %s removed, want it kept", id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -136,9 +136,10 @@ refers to, or a suite an enrolment or a fingerprint refers to, is refused unless
 (which leaves the referring records dangling; 'db verify' then reports them). Removing an
 enrolment keeps its suite, fingerprints and the audits that name it.
 With --purge, 'rm enrolment NAME' also removes what the enrolment stored and nothing else
-uses: its fingerprints (NAME/teacher, NAME/control-NN) that no other enrolment or audit
-refers to (a fingerprint you stored under another NAME/ ID, such as a suspect probed with
---name NAME/x, stays), its suite name, and its suite when no fingerprint is left on it. It works as well
+uses: its teacher's and controls' fingerprints (NAME/teacher, NAME/control-NN: those the
+record lists, or every one under such an ID once the record is gone) that no other enrolment
+or audit refers to (a fingerprint you stored under another NAME/ ID, such as a suspect probed
+with --name NAME/x, stays, and so do references), its suite name, and its suite when no fingerprint is left on it. It works as well
 after a plain 'rm enrolment NAME', so that NAME can be enrolled again.`,
 		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
 		Args:    exactArgs(2, "TYPE ID"),
