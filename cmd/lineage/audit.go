@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -76,8 +78,9 @@ another teacher's result from it is recorded beside it, as 'NAME against TEACHER
 report shows the latest result per suspect and teacher) so that 'lineage report' can show it; --dry-run
 leaves the database untouched (opened read-only). A model audit stores nothing unless
 --save is given, which stores its fingerprints (ID --name, or NAME@TEACHER with several
-teachers; a stored fingerprint of other content under that ID is an error, not replaced)
-and the audit record. With --save a remote model's answers are committed as they arrive,
+teachers) and the audit record. A fingerprint stored from the same model on the suite under
+that ID is used as it is; one of another model, or an audit record of another model under
+NAME, is an error before the model is asked anything. With --save a remote model's answers are committed as they arrive,
 as 'lineage probe' does, so an interrupted audit resumes without asking them again.
 
 Exit status: 0 when the audit ran (whatever the verdicts), 1 on an error, 2 on a usage
@@ -225,12 +228,29 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	defer closeM()
 	useJournal := r.Kind != remote.RefFile && o.saves(false)
 	suspects = make([]*fingerprint.Fingerprint, len(cases))
+	ids := make([]string, len(cases))
+	for i, cs := range cases {
+		ids[i] = name
+		if len(cases) > 1 {
+			ids[i] = name + "@" + cs.Enrolment.Name
+		}
+	}
+	if o.saves(false) {
+		// What --save will store, settled before the model is asked
+		// anything (a remote model's answers are paid for).
+		if err := viewDB(ctx, g, func(tx *store.Tx) error {
+			return checkSaveNames(tx, ref, m.Info(), name, cases, ids, suspects)
+		}); err != nil {
+			return audit.Result{}, nil, nil, err
+		}
+	}
 	reasons := map[int]string{}
 	var mismatches []error
 	for i, cs := range cases {
-		id := name
-		if len(cases) > 1 {
-			id = name + "@" + cs.Enrolment.Name
+		id := ids[i]
+		if suspects[i] != nil {
+			fmt.Fprintf(stderr, "lineage: fingerprint %q is already stored, taken from this model on %s's suite: it was not asked again\n", id, cs.Enrolment.Name)
+			continue
 		}
 		var fp *fingerprint.Fingerprint
 		done := noJournal
@@ -262,6 +282,54 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	}
 	res, err = audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	return res, suspects, dones, err
+}
+
+// checkSaveNames checks, for audit MODEL --save, the names the audit will
+// store under: a fingerprint stored under ids[i] taken from this model
+// (info, opened from ref) on case i's suite is put in suspects[i], to be
+// used as it is; one of another model or suite is an error, and so is an
+// audit record named name that measured another model (replacing it would
+// drop that model's results, or merge two models into one suspect).
+func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
+	for i, id := range ids {
+		if !tx.HasFingerprint(id) {
+			continue
+		}
+		fp, err := tx.Fingerprint(id)
+		if err != nil {
+			return err
+		}
+		if fp.Suite != cases[i].Suite.Hash || !sameModel(fp, ref, info) {
+			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
+				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, id)
+		}
+		suspects[i] = fp
+	}
+	old, err := tx.Audit(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range old.Measured() {
+		if fp, err := tx.Fingerprint(id); err == nil && !sameModel(fp, ref, info) {
+			return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `lineage db rm audit %s`",
+				name, id, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), name)
+		}
+	}
+	return nil
+}
+
+// sameModel reports whether fp was taken from the model ref, opened with
+// info: for a model file, by the model's hash; for a remote model, by its
+// identity (remote.Identity: the endpoint, or the exec: program, its files
+// and working directory).
+func sameModel(fp *fingerprint.Fingerprint, ref string, info model.Info) bool {
+	if r, err := remote.ParseRef(ref); err == nil && r.Kind == remote.RefFile {
+		return fp.Model.Hash != "" && fp.Model.Hash == info.Hash
+	}
+	return fp.Model.Source == remote.Identity(ref)
 }
 
 // saves reports whether the audit is recorded: always for a stored

@@ -207,3 +207,56 @@ func TestAuditRecordID(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditSaveNames: audit MODEL --save settles its names before asking
+// the model anything. A fingerprint stored from the same model on the
+// suite is used as it is (it was asked again); one of another model is an
+// error, before any query (it was found only when saving, after paying
+// for every answer); and an audit record of another model under the
+// suspect's name is an error (it was replaced, or merged with this
+// model's results into one suspect).
+func TestAuditSaveNames(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	_, script, answers := flakyScript(t)
+	dirB, scriptB, answersB := flakyScript(t)
+	other := strings.ReplaceAll(flakySuspect, "[[0.2,0.3,0.5]]", "[[0.5,0.3,0.2]]")
+	if err := os.WriteFile(filepath.Join(dirB, "suspect.sh"), []byte(other+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		var stderr bytes.Buffer
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(&stderr)
+		root.SetArgs(append(append([]string{"--db", path}, args...), "--remote-batch", "1", "--concurrency", "1"))
+		err := root.ExecuteContext(context.Background())
+		return stderr.String(), err
+	}
+	if _, err := run("probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "vendor"); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := run("audit", "exec:/bin/sh "+script, "--save", "--name", "vendor", "--against", "acme")
+	if err != nil || answers() != 4 || !strings.Contains(stderr, "not asked again") {
+		t.Errorf("audit --save of the probed model: %v, %d answers in all, stderr %q; want success with the 4 the probe asked", err, answers(), stderr)
+	}
+	before := fileSum(t, path)
+	_, err = run("audit", "exec:/bin/sh "+scriptB, "--save", "--name", "vendor", "--against", "acme")
+	if err == nil || !strings.Contains(err.Error(), `--save: fingerprint "vendor": already exists`) || answersB() != 0 {
+		t.Errorf("audit --save of another model under a taken name: %v, %d answers; want a refusal before any query", err, answersB())
+	}
+	// Two teachers: vendor@acme and vendor@beta are free, but the record
+	// "vendor" measured the first model.
+	_, err = run("audit", "exec:/bin/sh "+scriptB, "--save", "--name", "vendor")
+	if err == nil || !strings.Contains(err.Error(), `suspect name "vendor" is taken by the audit record of another model`) || answersB() != 0 {
+		t.Errorf("audit --save of another model under an audited name: %v, %d answers; want a refusal before any query", err, answersB())
+	}
+	if fileSum(t, path) != before {
+		t.Error("a refused audit --save changed the database")
+	}
+	if _, err := run("audit", "exec:/bin/sh "+script, "--save", "--name", "vendor"); err != nil {
+		t.Errorf("audit --save of the first model against both teachers: %v", err)
+	}
+}
