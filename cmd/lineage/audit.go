@@ -391,6 +391,11 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				}
 			}
 		}
+		if storedFP {
+			if err := checkRecordModel(tx, res.Suspect, suspects); err != nil {
+				return err
+			}
+		}
 		id, err := auditRecordID(tx, res.Suspect, rec.Against)
 		if err != nil {
 			return err
@@ -409,6 +414,36 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 		}
 		return nil
 	})
+}
+
+// checkRecordModel fails when the audit record named name holds the
+// results of another model than the stored fingerprint audited (the first
+// of suspects): recording this audit would replace them. A fingerprint
+// the old record measured that is no longer stored cannot tell, and does
+// not count.
+func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerprint) error {
+	old, err := tx.Audit(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(suspects, func(fp *fingerprint.Fingerprint) bool { return fp != nil })
+	if i < 0 {
+		return nil
+	}
+	cur := suspects[i].Model
+	for _, id := range old.Measured() {
+		fp, err := tx.Fingerprint(id)
+		if err != nil || id == suspects[i].ID {
+			continue
+		}
+		if fp.Model.Hash != cur.Hash || fp.Model.Source != cur.Source {
+			return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) and would be replaced; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, id, name)
+		}
+	}
+	return nil
 }
 
 // auditRecordID returns the ID an audit of suspect measured against

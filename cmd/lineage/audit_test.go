@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,7 +232,10 @@ func TestAuditSaveNames(t *testing.T) {
 		root := newRootCommand()
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
-		root.SetArgs(append(append([]string{"--db", path}, args...), "--remote-batch", "1", "--concurrency", "1"))
+		if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "exec:") }) {
+			args = append(args, "--remote-batch", "1", "--concurrency", "1") // one row per request
+		}
+		root.SetArgs(append([]string{"--db", path}, args...))
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
@@ -258,5 +262,23 @@ func TestAuditSaveNames(t *testing.T) {
 	}
 	if _, err := run("audit", "exec:/bin/sh "+script, "--save", "--name", "vendor"); err != nil {
 		t.Errorf("audit --save of the first model against both teachers: %v", err)
+	}
+	// A stored fingerprint named like the record of another model's audit
+	// (vendor@acme, vendor@beta): recording its audit would replace it.
+	if _, err := run("db", "rm", "fingerprint", "vendor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("probe", "exec:/bin/sh "+scriptB, "--suite", "acme", "--name", "vendor"); err != nil {
+		t.Fatal(err)
+	}
+	before = fileSum(t, path)
+	if _, err := run("audit", "vendor"); err == nil || !strings.Contains(err.Error(), `audit record "vendor" holds the results of another model`) {
+		t.Errorf("audit of a stored fingerprint under another model's record name: %v, want a refusal", err)
+	}
+	if fileSum(t, path) != before {
+		t.Error("the refused audit changed the database")
+	}
+	if _, err := run("audit", "vendor", "--dry-run"); err != nil {
+		t.Errorf("audit --dry-run of it: %v", err)
 	}
 }
