@@ -36,7 +36,10 @@ and two independent ones, audits all four and prints the verdicts.
 
 With --keep the database is written to --db (default $LINEAGE_DB, then lineage.db) so
 that 'lineage report' and 'lineage audit' can be tried on it afterwards; otherwise a
-temporary database is used and removed, and --db is refused.`,
+temporary database is used and removed, and --db is refused. A database that already holds
+one of the demo's records (the enrolment acme, its fingerprints, or a suspect's fingerprint
+or audit record: soft-label-student, label-only-extraction, independent-model,
+rival-teacher-student) is refused before any work.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDemo(c.Context(), c, g, o) },
 	}
@@ -65,6 +68,15 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 	opts := store.Options{}
 	if o.keep {
 		opts = g.storeOptions(false, 0) // the user's database, which another process may hold
+		// Before any work: the demo's records must not replace the user's.
+		if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
+			if what := demo.Clash(tx, demo.Options{Controls: o.controls}); what != "" {
+				return fmt.Errorf("demo --keep: %s already holds %s, which the demo would write over; choose another --db", path, what)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	db, err := store.Open(path, opts)
 	if err != nil {

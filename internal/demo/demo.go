@@ -68,6 +68,37 @@ func (r *Result) Correct() bool {
 	return true
 }
 
+// Enrolment is the name the demo enrols its teacher under.
+const Enrolment = "acme"
+
+// SuspectIDs are the IDs of the demo's four suspects, under which Run
+// stores their fingerprints and audit records: a soft-label student, a
+// label-only extraction, an independent model and a student of a rival
+// teacher.
+var SuspectIDs = [4]string{"soft-label-student", "label-only-extraction", "independent-model", "rival-teacher-student"}
+
+// Clash returns the first record of tx that Run with opts would write
+// over or collide with, as "enrolment acme" or "fingerprint ID", or ""
+// when there is none: the enrolment and suite name Enrolment, its
+// fingerprints, and the suspects' fingerprints and audit records.
+func Clash(tx *store.Tx, opts Options) string {
+	if _, err := tx.Enrolment(Enrolment); err == nil || tx.HasSuiteName(Enrolment) {
+		return "enrolment " + Enrolment
+	}
+	ids := audit.EnrollOptions{Controls: opts.Controls}.FingerprintIDs(Enrolment)
+	for _, id := range append(ids, SuspectIDs[:]...) {
+		if tx.HasFingerprint(id) {
+			return "fingerprint " + id
+		}
+	}
+	for _, id := range SuspectIDs {
+		if _, err := tx.Audit(id); err == nil {
+			return "audit " + id
+		}
+	}
+	return ""
+}
+
 // Run plays the story.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
@@ -104,7 +135,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	step("enrol the teacher as \"acme\": train controls, choose probes, calibrate")
-	enr, err := audit.Enroll(ctx, "acme", teacher, data, audit.EnrollOptions{Seed: seed, Controls: opts.Controls})
+	enr, err := audit.Enroll(ctx, Enrolment, teacher, data, audit.EnrollOptions{Seed: seed, Controls: opts.Controls})
 	if err != nil {
 		return nil, fmt.Errorf("enrol: %w", err)
 	}
@@ -121,10 +152,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	suspects := []audit.Recipe{
-		{Family: "soft-label-student", Source: audit.FromTeacher, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1001},
-		{Family: "label-only-extraction", Source: audit.FromTeacher, Hidden: []int{64}, Reveal: "label", Watermark: true, Transfer: "mixup", Queries: 5000, Alpha: 1, Seed: seed + 1002},
-		{Family: "independent-model", Source: audit.FromLabels, Hidden: []int{64}, Seed: seed + 1003},
-		{Family: "rival-teacher-student", Source: audit.FromOther, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1004},
+		{Family: SuspectIDs[0], Source: audit.FromTeacher, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1001},
+		{Family: SuspectIDs[1], Source: audit.FromTeacher, Hidden: []int{64}, Reveal: "label", Watermark: true, Transfer: "mixup", Queries: 5000, Alpha: 1, Seed: seed + 1002},
+		{Family: SuspectIDs[2], Source: audit.FromLabels, Hidden: []int{64}, Seed: seed + 1003},
+		{Family: SuspectIDs[3], Source: audit.FromOther, Hidden: []int{32}, Temperature: 4, Alpha: 0.9, Seed: seed + 1004},
 	}
 	for _, r := range suspects {
 		step("make and audit suspect " + r.Family)
@@ -150,7 +181,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		if opts.DB != nil {
 			if err := opts.DB.Update(ctx, func(tx *store.Tx) error {
-				if err := tx.PutFingerprint(fp, store.PutOptions{Replace: true}); err != nil {
+				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 					return err
 				}
 				return putAudit(tx, fp.ID, ar)

@@ -17,5 +17,5 @@ func putAudit(tx *store.Tx, id string, r audit.Result) error {
 	for i, t := range r.Results {
 		against[i] = t.Teacher
 	}
-	return tx.PutAudit(&store.AuditRecord{ID: id, Suspect: id, Against: against, Result: b}, store.PutOptions{Replace: true})
+	return tx.PutAudit(&store.AuditRecord{ID: id, Suspect: id, Against: against, Result: b}, store.PutOptions{})
 }
