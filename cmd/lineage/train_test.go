@@ -175,3 +175,34 @@ func TestUnknownCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainKeepsCheckpoint: a train or distill without --resume beside
+// the checkpoint of an interrupted run is refused, and the checkpoint
+// kept (the fresh run wrote over it and removed it, losing the
+// interrupted run's training).
+func TestTrainKeepsCheckpoint(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	if code, stderr := runLineage(t, "train", "--data", "digits", "--hidden", "8", "--epochs", "1", "--out", "t.lnm"); code != 0 {
+		t.Fatalf("train the teacher: exit %d, %s", code, stderr)
+	}
+	ckpt := []byte("an interrupted run's checkpoint")
+	for _, args := range [][]string{
+		{"train", "--data", "digits", "--hidden", "8", "--epochs", "1", "--out", "m.lnm"},
+		{"distill", "--teacher", "t.lnm", "--data", "digits", "--hidden", "8", "--epochs", "1", "--out", "m.lnm"},
+	} {
+		if err := os.WriteFile("m.lnm.ckpt", ckpt, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stderr := runLineage(t, args...)
+		if want := `checkpoint "m.lnm.ckpt" holds an interrupted run: pass --resume to continue it`; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("lineage %s beside a checkpoint: exit %d, %q; want exit 1 and %q", args[0], code, stderr, want)
+		}
+		if b, err := os.ReadFile("m.lnm.ckpt"); err != nil || !bytes.Equal(b, ckpt) {
+			t.Errorf("lineage %s: the checkpoint is gone or changed (%v)", args[0], err)
+		}
+		if _, err := os.Stat("m.lnm"); err == nil {
+			t.Errorf("lineage %s wrote the model", args[0])
+		}
+	}
+}

@@ -214,6 +214,11 @@ func isTerminal(w io.Writer) bool {
 // then saves the model to out. On cancellation the checkpoint is kept and
 // no model file is written.
 func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg distill.Config, desc string) (*distill.Result, error) {
+	if !cfg.Resume && fileExists(cfg.CheckpointPath) {
+		// A fresh run would write over it at its first epoch and remove it
+		// at the end: the interrupted run's training would be lost.
+		return nil, fmt.Errorf("checkpoint %q holds an interrupted run: pass --resume to continue it, or remove the file to start afresh", cfg.CheckpointPath)
+	}
 	var elog *epochLog
 	if o.logPath != "" {
 		elog = &epochLog{path: o.logPath}
