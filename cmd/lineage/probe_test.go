@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -62,7 +63,7 @@ func TestProbeRemoteStored(t *testing.T) {
 	}{
 		{"first", ref, []string{"--name", "s"}, "", "", 4},
 		{"again", ref, []string{"--name", "s"}, "", `fingerprint "s" is already stored`, 0},
-		{"another model", ref + " other", []string{"--name", "s"}, `fingerprint "s": already exists (taken from ` + ref + ` on suite`, "", 0},
+		{"another model", ref + " other", []string{"--name", "s"}, `fingerprint "s": already exists (taken from ` + remote.Identity(ref) + ` on suite`, "", 0},
 		{"an enrolment's", ref, []string{"--name", "acme/teacher", "--replace"}, `fingerprint "acme/teacher" is used by enrolment acme`, "", 0},
 		{"replace", ref, []string{"--name", "s", "--replace"}, "", "", 4},
 	}
