@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Sentinel errors callers can test with errors.Is.
@@ -57,7 +59,11 @@ type InUseError struct {
 // "t" is used by enrolment acme and cannot be replaced; choose another name`.
 func (e *InUseError) Error() string {
 	if e.Op == "replace" {
-		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; choose another name", e.Kind, e.Name, joinUsers(e.By))
+		hint := "choose another name"
+		if slices.ContainsFunc(e.By, func(u string) bool { return strings.HasPrefix(u, "audit ") }) {
+			hint += ", or remove the audit records first (lineage db rm audit ID)"
+		}
+		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; %s", e.Kind, e.Name, joinUsers(e.By), hint)
 	}
 	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, joinUsers(e.By))
 }

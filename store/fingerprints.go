@@ -32,7 +32,9 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 		if !opts.Replace {
 			return exists("fingerprint", fp.ID, "with other content")
 		}
-		if users := t.fingerprintEnrolments(fp.ID); len(users) > 0 {
+		// An enrolment's would change its calibration; an audit record's
+		// would keep a verdict reached on other outputs than it names.
+		if users := t.fingerprintUsers(fp.ID); len(users) > 0 {
 			return &InUseError{Kind: TypeFingerprint, Name: fp.ID, By: users, Op: "replace"}
 		}
 	}
@@ -47,9 +49,13 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 }
 
 // FingerprintEnrolments lists the enrolments whose teacher or control is
-// the fingerprint id, each as "enrolment NAME" (nil when none): such a
-// fingerprint is never replaced by one of other content.
+// the fingerprint id, each as "enrolment NAME" (nil when none).
 func (t *Tx) FingerprintEnrolments(id string) []string { return t.fingerprintEnrolments(id) }
+
+// FingerprintUsers lists the enrolments and audit records that refer to
+// the fingerprint id, each as "enrolment NAME" or "audit ID" (nil when
+// none): such a fingerprint is never replaced by one of other content.
+func (t *Tx) FingerprintUsers(id string) []string { return t.fingerprintUsers(id) }
 
 // Fingerprint returns the fingerprint with the given ID.
 func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {

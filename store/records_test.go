@@ -71,6 +71,9 @@ func TestRecords(t *testing.T) {
 		{"replace an enrolment's control", func(tx *Tx) error {
 			return tx.PutFingerprint(newTestFP("neg", su, 99), PutOptions{Replace: true})
 		}, ErrInUse},
+		{"replace an audited fingerprint", func(tx *Tx) error {
+			return tx.PutFingerprint(newTestFP("suspect", su, 99), PutOptions{Replace: true})
+		}, ErrInUse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,8 +85,11 @@ func TestRecords(t *testing.T) {
 	if _, err := s.Enrolment(ctx, "zeta"); err == nil || err.Error() != `teacher "zeta" not found` {
 		t.Errorf("missing enrolment error = %v, want teacher \"zeta\" not found", err)
 	}
-	// Replace (a fingerprint no enrolment uses) and references.
-	if err := s.PutFingerprint(ctx, newTestFP("suspect", su, 99), PutOptions{Replace: true}); err != nil {
+	// Replace (a fingerprint no enrolment or audit uses) and references.
+	if err := s.PutFingerprint(ctx, newTestFP("loose", su, 98), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFingerprint(ctx, newTestFP("loose", su, 99), PutOptions{Replace: true}); err != nil {
 		t.Error(err)
 	}
 	if err := s.PutFingerprint(ctx, newTestFP("ref", su, 7), PutOptions{}); err != nil {

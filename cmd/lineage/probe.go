@@ -53,7 +53,7 @@ fingerprint later with 'lineage audit ID'.`,
 	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name, a suite hash or its first 8+ digits (required)")
 	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
 	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe (0: all)")
-	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content")
+	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content (not one an enrolment or audit record uses)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
 	return c
@@ -219,7 +219,11 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		}
 		// A remote model's answers are paid for: settle a clash with a
 		// stored fingerprint before asking it anything.
-		if users := tx.FingerprintEnrolments(id); len(users) > 0 {
+		users := tx.FingerprintEnrolments(id)
+		if o.replace {
+			users = tx.FingerprintUsers(id)
+		}
+		if len(users) > 0 {
 			return &store.InUseError{Kind: store.TypeFingerprint, Name: id, By: users, Op: "replace"}
 		}
 		if !o.replace {

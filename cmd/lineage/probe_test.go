@@ -82,6 +82,16 @@ func TestProbeRemoteStored(t *testing.T) {
 			t.Errorf("%s: the model gave %d answers, want %d", tt.name, got, tt.wantAnswers)
 		}
 	}
+	// Once audited, s is not replaced: the audit record would keep a
+	// verdict reached on other outputs than the fingerprint it names.
+	if code, stderr := runLineage(t, "--db", path, "audit", "s"); code != 0 {
+		t.Fatalf("audit s: exit %d, %s", code, stderr)
+	}
+	before := answers()
+	_, err := probe(ref, "--name", "s", "--replace")
+	if want := `fingerprint "s" is used by audit s and cannot be replaced; choose another name, or remove the audit records first`; err == nil || !strings.Contains(err.Error(), want) || answers() != before {
+		t.Errorf("--replace of an audited fingerprint: %v, %d answers; want %q before any query", err, answers()-before, want)
+	}
 }
 
 // TestProbeLenientWarns checks that --lenient says on stderr how many
