@@ -70,9 +70,23 @@ done`
 // directory, the script and a count of the answers it has given.
 func flakyScript(t *testing.T) (dir, script string, answers func() int) {
 	t.Helper()
+	return writeFlaky(t, flakySuspect)
+}
+
+// otherFlakyScript is flakyScript for another model: the same script, but
+// answering other probabilities.
+func otherFlakyScript(t *testing.T) (dir, script string, answers func() int) {
+	t.Helper()
+	return writeFlaky(t, strings.ReplaceAll(flakySuspect, "[[0.2,0.3,0.5]]", "[[0.5,0.3,0.2]]"))
+}
+
+// writeFlaky writes src as suspect.sh into a new directory (see
+// flakyScript).
+func writeFlaky(t *testing.T, src string) (dir, script string, answers func() int) {
+	t.Helper()
 	dir = t.TempDir()
 	script = filepath.Join(dir, "suspect.sh")
-	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(src+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir, script, func() int {
@@ -222,11 +236,7 @@ func TestAuditSaveNames(t *testing.T) {
 	}
 	path := tinyEnrolments(t, 4, "acme", "beta")
 	_, script, answers := flakyScript(t)
-	dirB, scriptB, answersB := flakyScript(t)
-	other := strings.ReplaceAll(flakySuspect, "[[0.2,0.3,0.5]]", "[[0.5,0.3,0.2]]")
-	if err := os.WriteFile(filepath.Join(dirB, "suspect.sh"), []byte(other+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, scriptB, answersB := otherFlakyScript(t)
 	run := func(args ...string) (string, error) {
 		var stderr bytes.Buffer
 		root := newRootCommand()

@@ -130,11 +130,7 @@ func TestProbeExecTwoDirectories(t *testing.T) {
 	}
 	path := tinyEnrolments(t, 4, "acme") // 4 probes
 	dirA, _, answersA := flakyScript(t)
-	dirB, _, answersB := flakyScript(t)
-	other := strings.ReplaceAll(flakySuspect, "[[0.2,0.3,0.5]]", "[[0.5,0.3,0.2]]")
-	if err := os.WriteFile(filepath.Join(dirB, "suspect.sh"), []byte(other+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dirB, _, answersB := otherFlakyScript(t)
 	probe := func(dir, name string) (string, error) {
 		t.Chdir(dir)
 		var stderr bytes.Buffer
