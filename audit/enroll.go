@@ -115,7 +115,8 @@ const (
 var ErrOptions = errors.New("bad enrolment options")
 
 // Check reports options out of range (negative, Controls below
-// MinControls, or above MaxControls, MaxSuiteSize or MaxWorkers); Enroll
+// MinControls, SuiteSize below DefaultMinProbes, which audits need, or
+// above MaxControls, MaxSuiteSize or MaxWorkers); Enroll
 // calls it first, and a command can call it before any other work.
 func (o EnrollOptions) Check() error {
 	if o.Controls > 0 && o.Controls < MinControls {
@@ -128,6 +129,12 @@ func (o EnrollOptions) Check() error {
 		if c.v < 0 || c.v > c.max {
 			return fmt.Errorf("%w: %s %d, want 0 (the default) to %d", ErrOptions, c.name, c.v, c.max)
 		}
+	}
+	if o.SuiteSize > 0 && o.SuiteSize < DefaultMinProbes {
+		// Every audit would refuse the suite as too small, after the
+		// enrolment had trained its controls and printed rates for a test
+		// that never runs.
+		return fmt.Errorf("%w: suite size %d, want 0 (the default) or %d to %d: audits need at least %d probes", ErrOptions, o.SuiteSize, DefaultMinProbes, MaxSuiteSize, DefaultMinProbes)
 	}
 	return nil
 }

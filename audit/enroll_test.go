@@ -22,6 +22,8 @@ func TestEnrollOptionsCheck(t *testing.T) {
 		{"suite too large", EnrollOptions{SuiteSize: MaxSuiteSize + 1}, false},
 		{"suite of 100,000", EnrollOptions{SuiteSize: 100000}, false},
 		{"negative suite", EnrollOptions{SuiteSize: -1}, false},
+		{"suite smaller than audits take", EnrollOptions{SuiteSize: DefaultMinProbes - 1}, false},
+		{"smallest suite", EnrollOptions{SuiteSize: DefaultMinProbes}, true},
 		{"negative workers", EnrollOptions{Workers: -1}, false},
 		{"too many workers", EnrollOptions{Workers: MaxWorkers + 1}, false},
 	}
