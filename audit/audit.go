@@ -39,6 +39,14 @@ const (
 	// the audit's own α from the calibration p-values in the enrolment
 	// report; when it cannot be (no report), the result is INCONCLUSIVE too.
 	MinPower = 0.5
+	// MinPowerControls is the number of calibration positives the TPR
+	// behind MinPower must be counted on for a suspect to be cleared: with
+	// the two of an enrolment with --controls 4 (one of them a
+	// temperature-1 student no behavioural test catches), one control's
+	// p-value decided whether every non-significant suspect was cleared,
+	// and real students were (6 of 30 in a measurement over six such
+	// enrolments, none with the default 16 controls).
+	MinPowerControls = 4
 	// DefaultClear is the p-value a suspect that is not significant must
 	// exceed to be cleared (NOT_DERIVED): between α and it the result is
 	// weak evidence of derivation and no evidence of independence, so the
@@ -141,6 +149,10 @@ type TeacherResult struct {
 	// suspect is then INCONCLUSIVE). JSON writes an unknown rate as null.
 	TPR float64 `json:"calibration_tpr"`
 	FPR float64 `json:"calibration_fpr"`
+	// PowerControls is the number of calibration positives TPR was counted
+	// on (0 when unknown: an enrolment report of older lineage that kept
+	// only the rates).
+	PowerControls int `json:"calibration_positives,omitempty"`
 }
 
 // Result is the audit of one suspect against several teachers.
@@ -218,6 +230,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		}
 	}
 	tr.TPR, tr.FPR = calibrationRates(rep.Calibration, o.Alpha)
+	if tr.TPR >= 0 && len(rep.Calibration.PosP) > 0 {
+		tr.PowerControls = len(rep.Calibration.PosP)
+	}
 	if suspect == nil {
 		tr.Verdict, tr.Reason = Inconclusive, "suspect not fingerprinted on this teacher's suite"
 		return tr, nil
@@ -399,6 +414,8 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's enrolment has no calibration record of detecting derived controls at α=%g", o.Alpha)
 		case tr.TPR < MinPower:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
+		case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls)
 		case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)
 		default:

@@ -47,24 +47,25 @@ func (s *StatEvidence) UnmarshalJSON(b []byte) error {
 // teacherResultJSON is TeacherResult's JSON form: the same fields in the
 // same order, its numbers as jsonnum.Float.
 type teacherResultJSON struct {
-	Teacher     string                   `json:"teacher"`
-	Suite       string                   `json:"suite"`
-	Verdict     Verdict                  `json:"verdict"`
-	Reason      string                   `json:"reason,omitempty"`
-	PValue      jsonnum.Float            `json:"p_value"`
-	PCombined   jsonnum.Float            `json:"p_combined"`
-	Best        string                   `json:"best_statistic,omitempty"`
-	EffectSize  jsonnum.Float            `json:"effect_size"`
-	Statistics  map[string]StatEvidence  `json:"statistics"`
-	PerKind     map[string]jsonnum.Float `json:"per_kind,omitempty"`
-	Temperature jsonnum.Float            `json:"fitted_temperature,omitempty"`
-	LabelOnly   bool                     `json:"label_only,omitempty"`
-	NullSize    int                      `json:"null_size"`
-	NullFamily  string                   `json:"null_family,omitempty"`
-	LeftOut     []string                 `json:"left_out,omitempty"`
-	Nearest     *Neighbour               `json:"nearest_control,omitempty"`
-	TPR         jsonnum.Float            `json:"calibration_tpr"`
-	FPR         jsonnum.Float            `json:"calibration_fpr"`
+	Teacher       string                   `json:"teacher"`
+	Suite         string                   `json:"suite"`
+	Verdict       Verdict                  `json:"verdict"`
+	Reason        string                   `json:"reason,omitempty"`
+	PValue        jsonnum.Float            `json:"p_value"`
+	PCombined     jsonnum.Float            `json:"p_combined"`
+	Best          string                   `json:"best_statistic,omitempty"`
+	EffectSize    jsonnum.Float            `json:"effect_size"`
+	Statistics    map[string]StatEvidence  `json:"statistics"`
+	PerKind       map[string]jsonnum.Float `json:"per_kind,omitempty"`
+	Temperature   jsonnum.Float            `json:"fitted_temperature,omitempty"`
+	LabelOnly     bool                     `json:"label_only,omitempty"`
+	NullSize      int                      `json:"null_size"`
+	NullFamily    string                   `json:"null_family,omitempty"`
+	LeftOut       []string                 `json:"left_out,omitempty"`
+	Nearest       *Neighbour               `json:"nearest_control,omitempty"`
+	TPR           jsonnum.Float            `json:"calibration_tpr"`
+	FPR           jsonnum.Float            `json:"calibration_fpr"`
+	PowerControls int                      `json:"calibration_positives,omitempty"`
 }
 
 // MarshalJSON writes a TeacherResult with NaN and infinite numbers (no
@@ -75,7 +76,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, Nearest: t.Nearest,
-		TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR)}
+		TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -98,7 +99,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, Nearest: w.Nearest,
-		TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR)}
+		TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {

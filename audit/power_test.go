@@ -29,7 +29,7 @@ func withReport(t *testing.T, c *Case) {
 // when the calibration controls show the suite detecting at least MinPower
 // of derived controls at the audit's own α — at any α, not only at the
 // levels whose rates the report lists — and INCONCLUSIVE when that power is
-// low or unknown.
+// low or unknown, or counted on fewer than MinPowerControls positives.
 func TestPowerGuard(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	c := synthCase(t, rng, 6, 24)
@@ -57,6 +57,9 @@ func TestPowerGuard(t *testing.T) {
 		{"p-values, α=0.001", &compare.Calibration{PosP: steep, NegP: neg, Rates: highRates}, 0.001, Inconclusive, 1.0 / 6},
 		{"p-values, half detected", &compare.Calibration{PosP: []float64{0.001, 0.001, 0.5, 0.5}, NegP: neg}, 0.01, NotDerived, 0.5},
 		{"p-values, a third detected", &compare.Calibration{PosP: []float64{0.001, 0.5, 0.5}, NegP: neg}, 0.01, Inconclusive, 1.0 / 3},
+		// Power measured on fewer than MinPowerControls positives clears no one.
+		{"p-values, two positives", &compare.Calibration{PosP: []float64{0.001, 0.001}, NegP: neg}, 0.01, Inconclusive, 1},
+		{"p-values, three of three", &compare.Calibration{PosP: []float64{0.001, 0.001, 0.001}, NegP: neg}, 0.01, Inconclusive, 1},
 		{"negatives only", &compare.Calibration{NegP: neg}, 0.01, Inconclusive, -1},
 	}
 	for _, tt := range tests {

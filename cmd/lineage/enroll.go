@@ -81,7 +81,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
 	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
-	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite, at most %d (0: %d)", audit.MaxSuiteSize, audit.DefaultSuiteSize))
+	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite, %d to %d (0: %d)", audit.DefaultMinProbes, audit.MaxSuiteSize, audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
@@ -262,6 +262,8 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("negative controls", report.Int(int64(r.Negatives)))
 	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
 	kv.Add("statistics", report.Text(strings.Join(r.Statistics, ", ")))
+	nPos := len(r.Calibration.PosP)
+	kv.Add("calibration controls (derived / independent)", report.Text(fmt.Sprintf("%d / %d", nPos, len(r.Calibration.NegP))))
 	for _, rate := range r.Calibration.Rates {
 		a := strconv64(rate.Alpha)
 		kv.Add("calibration TPR at α="+a, report.Float(rate.TPR, 3))
@@ -280,6 +282,12 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("seed", report.Text(strconv.FormatUint(r.Seed, 10)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
 	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
+	if !slices.Contains(r.Statistics, audit.StatResidual) {
+		kv.Notes = append(kv.Notes, "This enrolment has fewer than two replicas of the teacher in its selection half (--controls 3): its features are plain similarities to the teacher, with no replica contrast or residual, and with one independent model per family in the calibration half the p-value holds against their pooled mix only, not against the hardest family. Enrol with --controls 8 or more for both.")
+	}
+	if nPos > 0 && nPos < audit.MinPowerControls {
+		kv.Notes = append(kv.Notes, fmt.Sprintf("With %d derived controls in the calibration half, the TPR rests on too few to clear anyone: audits against this teacher say DERIVED or INCONCLUSIVE, never NOT_DERIVED (that needs %d; enrol with --controls %d or more).", nPos, audit.MinPowerControls, 2*audit.MinPowerControls))
+	}
 	if slices.Contains(r.Statistics, audit.StatWatermark) {
 		kv.Notes = append(kv.Notes, "Audits also test for the label watermark `lineage serve --reveal label` puts on this teacher's answers; keep the store as secret as the weights.")
 	}
