@@ -125,8 +125,10 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 			return err
 		}
 	}
+	check := "not run (--force)"
 	if !o.force {
-		if _, err := audit.CheckReference(cs, fp); err != nil {
+		tr, err := audit.CheckReference(cs, fp)
+		if err != nil {
 			if errors.Is(err, audit.ErrDerivedReference) {
 				kept := ""
 				if !isPlainPath(o.model) {
@@ -136,6 +138,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 			}
 			return fmt.Errorf("reference add %q: %w", id, err)
 		}
+		check = fmt.Sprintf("%s, p = %.3g (a reference needs p > %g)", tr.Verdict, tr.PValue, audit.ReferenceAlpha)
 	}
 	recipe := o.recipe
 	if recipe == "" {
@@ -167,12 +170,14 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		NullSize          int    `json:"null_size"`
 		NullSizeLabelOnly int    `json:"null_size_label_only"`
 		LabelOnly         bool   `json:"label_only,omitempty"`
-	}{newProbeReport(fp, o.model), o.teacher, full, labelOnly, compare.LabelOnly(fp.P)}
+		Check             string `json:"check"`
+	}{newProbeReport(fp, o.model), o.teacher, full, labelOnly, compare.LabelOnly(fp.P), check}
 	kv := r.probeReport.kv()
 	kv.Title = "Reference " + id + " for " + o.teacher
 	kv.Add("teacher", report.Text(o.teacher))
 	kv.Add("null size now", report.Int(int64(full)))
 	kv.Add("null size now, label-only suspects", report.Int(int64(labelOnly)))
+	kv.Add("independence check (its audit against the teacher)", report.Text(check))
 	if r.LabelOnly {
 		// audit.Case.reference: a one-hot reference joins label-only nulls only.
 		kv.Add("label only", report.Text("yes: it joins the null of label-only suspects only"))
