@@ -12,7 +12,9 @@ import (
 // deciding whether stored answers are its own: for an OIP endpoint, its
 // URL without credentials, query or trailing slash (Ref.Base); for an
 // exec: program, ExecIdentity of its arguments run from the working
-// directory; for a file, its path. A reference that does not parse is its
+// directory; for a file, its path. (Fingerprints stored before lineage
+// recorded identities hold the exec: command text instead; see
+// SameSource.) A reference that does not parse is its
 // own identity.
 func Identity(ref string) string {
 	r, err := ParseRef(ref)
@@ -32,11 +34,12 @@ func Identity(ref string) string {
 // ExecIdentity returns the identity of the exec: program argv started in
 // directory dir: "exec:" and the program's absolute path (looked up in
 // PATH as os/exec does, when it has no slash), then each argument, made
-// absolute when it names an existing file or directory relative to dir,
-// then " (in DIR)". The same command text run from two directories
-// (python3 model.py beside two different model.py files) is two models;
-// so is one program reached under two names. Arguments holding blanks or
-// quotes are quoted.
+// absolute when it names an existing file or directory relative to dir.
+// The same command text run beside two different scripts (python3
+// model.py in two directories) is two models; the same command with
+// absolute paths is one model from any directory. What the program reads
+// without naming it (python3 -m pkg, files it opens by relative name) is
+// not seen. Arguments holding blanks or quotes are quoted.
 func ExecIdentity(argv []string, dir string) string {
 	if len(argv) == 0 {
 		return "exec:"
@@ -63,7 +66,7 @@ func ExecIdentity(argv []string, dir string) string {
 			parts[i] = strconv.Quote(p)
 		}
 	}
-	return "exec:" + strings.Join(parts, " ") + " (in " + dir + ")"
+	return "exec:" + strings.Join(parts, " ")
 }
 
 // absIn returns path made absolute against dir, cleaned.
@@ -72,4 +75,16 @@ func absIn(path, dir string) string {
 		return filepath.Clean(path)
 	}
 	return filepath.Join(dir, path)
+}
+
+// SameSource reports whether a model's recorded source, source (a
+// fingerprint's Model.Source), is that of ref: its Identity, or for an
+// exec: program the command text itself, which lineage recorded before it
+// recorded identities (such a fingerprint is matched as it was then).
+func SameSource(source, ref string) bool {
+	if source == Identity(ref) {
+		return true
+	}
+	r, err := ParseRef(ref)
+	return err == nil && r.Kind == RefExec && source == ref
 }

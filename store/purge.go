@@ -21,8 +21,9 @@ type Purged struct {
 // PurgeEnrolment removes the enrolment name with what it stored and
 // nothing else uses: its teacher's and controls' fingerprints (those the
 // record lists, under the IDs an enrolment gives them, NAME/teacher and
-// NAME/control-NN; once the record is gone, every fingerprint under such
-// an ID) that no other enrolment or audit refers to (other fingerprints,
+// NAME/control-NN; once the record is gone, those under such IDs whose
+// model is named as enrolment names a control's, NAME-RECIPE-NN) that no
+// other enrolment or audit refers to (other fingerprints,
 // such as a suspect probed as NAME/x or NAME/control-99, are kept), the suite
 // name it registered, and its suite when no other enrolment or fingerprint
 // uses it. It works as well when the enrolment record was removed before
@@ -63,7 +64,18 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 		}
 		p.Enrolment = true
 	} else {
-		own = func(id string) bool { return enrolmentFP(name, id) }
+		// Without the record, a control's fingerprint is known by its
+		// model's name too, which enrolment sets to NAME-RECIPE-NN: a
+		// suspect the user probed as NAME/control-28, kept by a first
+		// purge, is not taken by a second.
+		own = func(id string) bool {
+			n, ok := strings.CutPrefix(id, name+"/control-")
+			if !ok {
+				return true // NAME/teacher
+			}
+			fp, err := t.Fingerprint(id)
+			return err == nil && strings.HasPrefix(fp.Model.Name, name+"-") && strings.HasSuffix(fp.Model.Name, "-"+n)
+		}
 	}
 	prefix := []byte(name + "/")
 	var ids []string

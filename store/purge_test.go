@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
@@ -12,8 +13,9 @@ import (
 // its NAME/teacher and NAME/control-NN fingerprints unless an audit or another enrolment uses them,
 // its suite name, and its suite once no fingerprint is left on it; and
 // that it finishes the job after a plain Remove of the enrolment. Other
-// fingerprints under acme/ (a suspect probed as acme/paid) are the user's
-// and stay.
+// fingerprints under acme/ (a suspect probed as acme/paid, or as
+// acme/control-28, whose model enrolment did not name) are the user's and
+// stay.
 func TestPurgeEnrolment(t *testing.T) {
 	su := newTestSuite("", 20, 4, 1)
 	s := openTest(t, tempPath(t), false)
@@ -24,8 +26,14 @@ func TestPurgeEnrolment(t *testing.T) {
 		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
 			return err
 		}
-		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref", "acme/paid", "acme/control-x", "acme/teacher2"} {
-			if err := tx.PutFingerprint(newTestFP(id, su, uint64(i)), PutOptions{}); err != nil {
+		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref", "acme/paid", "acme/control-x", "acme/teacher2", "acme/control-28"} {
+			fp := newTestFP(id, su, uint64(i))
+			if n, ok := strings.CutPrefix(id, "acme/control-0"); ok {
+				// As enrolment names its controls' models: NAME-RECIPE-NN.
+				fp.Model.Name = "acme-kd-t4-0" + n
+				fp.Hash = fp.ComputeHash()
+			}
+			if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
 				return err
 			}
 		}
@@ -53,7 +61,7 @@ func TestPurgeEnrolment(t *testing.T) {
 	}
 	err = s.View(ctx, func(tx *Tx) error {
 		for id, want := range map[string]bool{"acme/teacher": false, "acme/control-00": false, "acme/control-01": true, "acme/audited": true, "ref": true,
-			"acme/paid": true, "acme/control-x": true, "acme/teacher2": true} {
+			"acme/paid": true, "acme/control-x": true, "acme/teacher2": true, "acme/control-28": true} {
 			if got := tx.HasFingerprint(id); got != want {
 				t.Errorf("fingerprint %s stored: %v, want %v", id, got, want)
 			}
@@ -144,5 +152,9 @@ func TestPurgeEnrolmentListed(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A second purge, without the record, takes it no more than the first.
+	if p, err := s.PurgeEnrolment(ctx, "acme"); err == nil || len(p.Fingerprints) > 0 {
+		t.Errorf("second purge: %+v, %v; want nothing of acme's left (not found) and acme/control-28 kept", p, err)
 	}
 }

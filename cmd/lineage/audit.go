@@ -299,7 +299,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 		if err != nil {
 			return err
 		}
-		if fp.Suite != cases[i].Suite.Hash || !sameModel(fp, ref, info) {
+		if fp.Suite != cases[i].Suite.Hash || !sameModel(fp, ref, info) || fp.TopK != 0 {
 			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
 				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, id)
 		}
@@ -329,7 +329,7 @@ func sameModel(fp *fingerprint.Fingerprint, ref string, info model.Info) bool {
 	if r, err := remote.ParseRef(ref); err == nil && r.Kind == remote.RefFile {
 		return fp.Model.Hash != "" && fp.Model.Hash == info.Hash
 	}
-	return fp.Model.Source == remote.Identity(ref)
+	return remote.SameSource(fp.Model.Source, ref)
 }
 
 // saves reports whether the audit is recorded: always for a stored
@@ -416,6 +416,16 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 	})
 }
 
+// sameInfo reports whether two fingerprints' models are one: by the
+// model's hash when both have one (a model file however its path was
+// spelled), else by their source.
+func sameInfo(a, b model.Info) bool {
+	if a.Hash != "" && b.Hash != "" {
+		return a.Hash == b.Hash
+	}
+	return a.Hash == b.Hash && a.Source == b.Source
+}
+
 // checkRecordModel fails when the audit record named name holds the
 // results of another model than the stored fingerprint audited (the first
 // of suspects): recording this audit would replace them. A fingerprint
@@ -439,8 +449,8 @@ func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerp
 		if err != nil || id == suspects[i].ID {
 			continue
 		}
-		if fp.Model.Hash != cur.Hash || fp.Model.Source != cur.Source {
-			return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) and would be replaced; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, id, name)
+		if !sameInfo(fp.Model, cur) {
+			return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, id, name, name)
 		}
 	}
 	return nil
@@ -464,7 +474,9 @@ func auditRecordID(tx *store.Tx, suspect string, teachers []string) (string, err
 	}
 	covered := true
 	for _, t := range old.Against {
-		covered = covered && slices.Contains(teachers, t)
+		// A teacher removed since holds nothing the report would show.
+		_, gone := tx.Enrolment(t)
+		covered = covered && (slices.Contains(teachers, t) || errors.Is(gone, store.ErrNotFound))
 	}
 	if covered {
 		return suspect, nil

@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 		opts = g.storeOptions(false, 0) // the user's database, which another process may hold
 		// Before any work: the demo's records must not replace the user's.
 		if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
-			if what := demo.Clash(tx, demo.Options{Controls: o.controls}); what != "" {
+			if what := demo.Clash(tx, demo.Options{Seed: o.seed, Controls: o.controls}); what != "" {
 				return fmt.Errorf("demo --keep: %s already holds %s, which the demo would write over; choose another --db", path, what)
 			}
 			return nil

@@ -205,8 +205,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		return usageError{nameError(o.name, ref, err)}
 	}
 	var (
-		s      *probe.Suite
-		stored *fingerprint.Fingerprint
+		s           *probe.Suite
+		stored      *fingerprint.Fingerprint
+		storedUsers []string // what refers to stored
 	)
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		var err error
@@ -228,13 +229,14 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		}
 		if !o.replace {
 			stored, err = tx.Fingerprint(id)
+			storedUsers = tx.FingerprintUsers(id)
 		}
 		return err
 	}); err != nil {
 		return err
 	}
 	if stored != nil {
-		return probeStored(c, o, stored, s, ref)
+		return probeStored(c, o, stored, s, ref, storedUsers)
 	}
 	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, ref, s, id, o.topK)
 	if err != nil {
@@ -267,10 +269,19 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // from ref on suite s: the command completes as its first run did (a rerun
 // after a kill that came once the fingerprint was stored). A fingerprint
 // of another model or suite under that ID is an error, before any query.
-func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string) error {
-	if fp.Suite != s.Hash || fp.Model.Source != remote.Identity(ref) {
-		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s); pass --replace to take it anew from %s, or choose another --name",
-			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, remote.StripCredentials(ref))
+func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string, users []string) error {
+	if fp.Suite != s.Hash || !remote.SameSource(fp.Model.Source, ref) || fp.TopK != o.topK {
+		hint := fmt.Sprintf("pass --replace to take it anew from %s, or choose another --name", remote.Identity(ref))
+		if len(users) > 0 {
+			// --replace would be refused: say so now.
+			hint = fmt.Sprintf("it is used by %s, so choose another --name", strings.Join(users[:min(3, len(users))], ", "))
+		}
+		topK := ""
+		if fp.TopK != o.topK {
+			topK = fmt.Sprintf(", top-%d", fp.TopK)
+		}
+		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s%s); %s",
+			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, topK, hint)
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again (--replace takes it anew)\n", fp.ID)
 	r := newProbeReport(fp, ref)
@@ -282,13 +293,18 @@ func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint,
 // program with the same command text, must not replay these answers as
 // its own) and what else sets the answers, joined by colons. When that is
 // longer than a record name may be, the identity is replaced by its
-// SHA-256 prefix.
+// SHA-256 prefix, and if that is not enough, all but kind.
 func journalJob(kind, ref string, parts ...string) string {
 	id := remote.Identity(ref)
 	job := strings.Join(append([]string{kind, id}, parts...), ":")
 	if len(job) > store.MaxNameBytes {
 		sum := sha256.Sum256([]byte(id))
 		job = strings.Join(append([]string{kind, hex.EncodeToString(sum[:8])}, parts...), ":")
+	}
+	if len(job) > store.MaxNameBytes {
+		// A long fingerprint ID too: the whole of it, hashed.
+		sum := sha256.Sum256([]byte(strings.Join(append([]string{id}, parts...), "\x00")))
+		job = kind + ":" + hex.EncodeToString(sum[:16])
 	}
 	return job
 }

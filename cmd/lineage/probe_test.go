@@ -131,21 +131,22 @@ func TestProbeExecTwoDirectories(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme") // 4 probes
 	dirA, _, answersA := flakyScript(t)
 	dirB, _, answersB := otherFlakyScript(t)
-	probe := func(dir, name string) (string, error) {
+	probeIn := func(dir, ref, name string) (string, error) {
 		t.Chdir(dir)
 		var stderr bytes.Buffer
 		root := newRootCommand()
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
-		root.SetArgs([]string{"--db", path, "probe", "exec:/bin/sh suspect.sh", "--suite", "acme", "--name", name,
+		root.SetArgs([]string{"--db", path, "probe", ref, "--suite", "acme", "--name", name,
 			"--remote-batch", "1", "--concurrency", "1"})
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
-	if _, err := probe(dirA, "s"); err != nil {
+	const rel = "exec:/bin/sh suspect.sh"
+	if _, err := probeIn(dirA, rel, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := probe(dirB, "s"); err == nil || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), dirA) {
+	if _, err := probeIn(dirB, rel, "s"); err == nil || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), dirA) {
 		t.Errorf("probe of the other directory's model under the first's name: %v, want a refusal naming %s", err, dirA)
 	}
 	if n := answersB(); n != 0 {
@@ -155,18 +156,28 @@ func TestProbeExecTwoDirectories(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dirA, "fail"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := probe(dirA, "s2"); err == nil {
+	if _, err := probeIn(dirA, rel, "s2"); err == nil {
 		t.Fatal("probe of the failing model succeeded")
 	}
 	if n := answersA(); n != 4+2 {
 		t.Fatalf("model A answered %d probes, want 4 then 2 before failing", n)
 	}
-	stderr, err := probe(dirB, "s2")
+	stderr, err := probeIn(dirB, rel, "s2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(stderr, "replayed") || answersB() != 4 {
 		t.Errorf("probe of B after A's interrupted one: stderr %q, B answered %d; want all 4 of B's own, nothing replayed", stderr, answersB())
+	}
+	// A command naming its script by absolute path is one model from any
+	// directory: its stored fingerprint is taken as it is.
+	absRef := "exec:/bin/sh " + filepath.Join(dirB, "suspect.sh")
+	if _, err := probeIn(dirA, absRef, "abs"); err != nil {
+		t.Fatal(err)
+	}
+	before := answersB()
+	if stderr, err := probeIn(t.TempDir(), absRef, "abs"); err != nil || !strings.Contains(stderr, "not asked again") || answersB() != before {
+		t.Errorf("the absolute command from another directory: %v, stderr %q, %d answers; want the stored fingerprint, nothing asked", err, stderr, answersB()-before)
 	}
 }
 
@@ -179,6 +190,10 @@ func TestJournalJob(t *testing.T) {
 	a, b := journalJob("distill", long, "h", "seed=1"), journalJob("distill", long+"y", "h", "seed=1")
 	if len(a) > store.MaxNameBytes || store.CheckName("answers", a) != nil || a == b {
 		t.Errorf("journalJob of long references: %q (%d bytes) and %q; want two distinct valid keys", a, len(a), b)
+	}
+	longID := strings.Repeat("n", 1000)
+	if c, d := journalJob("probe", "exec:/bin/sh m.sh", "suite", longID), journalJob("probe", "exec:/bin/sh m.sh", "suite", longID+"x"); len(c) > store.MaxNameBytes || c == d {
+		t.Errorf("journalJob of a 1,000-byte fingerprint ID: %q and %q; want two distinct valid keys", c, d)
 	}
 	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
 		t.Errorf("journalJob of a URL: got %q, want %q", got, want)

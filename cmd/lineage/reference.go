@@ -105,7 +105,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err != nil {
 			return err
 		}
-		if fp.Suite != cs.Suite.Hash || fp.Model.Source != remote.Identity(o.model) {
+		if fp.Suite != cs.Suite.Hash || !remote.SameSource(fp.Model.Source, o.model) || fp.TopK != 0 {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s); choose another NAME",
 				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite)
 		}

@@ -102,7 +102,7 @@ func runReferenceRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 			if t.EarlierAudits == 1 {
 				records = "audit record names"
 			}
-			kv.Add("earlier audits", report.Text(fmt.Sprintf("%d %s %s: their verdicts were reached with %s in the null; audit again to use the new null", t.EarlierAudits, records, t.Teacher, id)))
+			kv.Add("earlier audits", report.Text(fmt.Sprintf("%d %s %s: those recorded while %s was a reference keep the verdicts reached with it in the null; audit again to use the new null", t.EarlierAudits, records, t.Teacher, id)))
 		}
 	}
 	switch {

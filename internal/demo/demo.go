@@ -5,7 +5,9 @@
 package demo
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -80,19 +82,34 @@ var SuspectIDs = [4]string{"soft-label-student", "label-only-extraction", "indep
 // Clash returns the first record of tx that Run with opts would write
 // over or collide with, as "enrolment acme" or "fingerprint ID", or ""
 // when there is none: the enrolment and suite name Enrolment, its
-// fingerprints, and the suspects' fingerprints and audit records.
+// fingerprints, and the suspects' fingerprints and audit records. Records
+// a run with the same seed and controls stored (the demo is
+// deterministic, and storing them again changes nothing) are no clash, so
+// an interrupted demo --keep can be run again.
 func Clash(tx *store.Tx, opts Options) string {
-	if _, err := tx.Enrolment(Enrolment); err == nil || tx.HasSuiteName(Enrolment) {
-		return "enrolment " + Enrolment
+	seed := cmp.Or(opts.Seed, 1)
+	suite := "" // the suite of an earlier run's enrolment, if there is one
+	if e, err := tx.Enrolment(Enrolment); err == nil {
+		var rep audit.EnrolReport
+		k := cmp.Or(opts.Controls, audit.DefaultControls)
+		if json.Unmarshal(e.Report, &rep) != nil || rep.Seed != seed || rep.Positives != audit.PositiveControls(k) || e.Teacher.Name != "teacher" {
+			return "enrolment " + Enrolment
+		}
+		suite = e.Suite
+	} else if tx.HasSuiteName(Enrolment) {
+		return "suite " + Enrolment
 	}
 	ids := audit.EnrollOptions{Controls: opts.Controls}.FingerprintIDs(Enrolment)
 	for _, id := range append(ids, SuspectIDs[:]...) {
-		if tx.HasFingerprint(id) {
+		if !tx.HasFingerprint(id) {
+			continue
+		}
+		if fp, err := tx.Fingerprint(id); err != nil || suite == "" || fp.Suite != suite {
 			return "fingerprint " + id
 		}
 	}
 	for _, id := range SuspectIDs {
-		if _, err := tx.Audit(id); err == nil {
+		if r, err := tx.Audit(id); err == nil && (suite == "" || r.Suspect != id || len(r.Against) != 1 || r.Against[0] != Enrolment) {
 			return "audit " + id
 		}
 	}
