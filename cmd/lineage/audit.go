@@ -323,8 +323,8 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 
 // sameModel reports whether fp was taken from the model ref, opened with
 // info: for a model file, by the model's hash; for a remote model, by its
-// identity (remote.Identity: the endpoint, or the exec: program, its files
-// and working directory).
+// source (remote.SameSource: the endpoint, or the exec: program and the
+// files among its arguments).
 func sameModel(fp *fingerprint.Fingerprint, ref string, info model.Info) bool {
 	if r, err := remote.ParseRef(ref); err == nil && r.Kind == remote.RefFile {
 		return fp.Model.Hash != "" && fp.Model.Hash == info.Hash
