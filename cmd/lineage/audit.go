@@ -285,14 +285,26 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 }
 
 // checkSaveNames checks, for audit MODEL --save, the names the audit will
-// store under: a fingerprint stored under ids[i] taken from this model
-// (info, opened from ref) on case i's suite is put in suspects[i], to be
-// used as it is; one of another model or suite is an error, and so is an
+// store under: a fingerprint stored under ids[i] (or, when none is, under
+// the ID an audit against one teacher or several gave it, NAME or
+// NAME@TEACHER, which then replaces ids[i]) taken from this model (info,
+// opened from ref) on case i's suite is put in suspects[i], to be used as
+// it is; one of another model or suite is an error, and so is an
 // audit record named name that measured another model (replacing it would
 // drop that model's results, or merge two models into one suspect).
 func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
 	for i, id := range ids {
 		if !tx.HasFingerprint(id) {
+			// An earlier audit under this name against one teacher stored
+			// NAME, against several NAME@TEACHER: the same model's answers
+			// on this suite under the other ID serve as well.
+			alt := name
+			if id == name {
+				alt = name + "@" + cases[i].Enrolment.Name
+			}
+			if fp, err := tx.Fingerprint(alt); err == nil && fp.Suite == cases[i].Suite.Hash && sameModel(fp, ref, info) && fp.TopK == 0 {
+				suspects[i], ids[i] = fp, alt
+			}
 			continue
 		}
 		fp, err := tx.Fingerprint(id)

@@ -274,8 +274,9 @@ func TestAuditSaveNames(t *testing.T) {
 		t.Errorf("audit --save of the first model against both teachers: %v", err)
 	}
 	// A stored fingerprint named like the record of another model's audit
-	// (vendor@acme, vendor@beta): recording its audit would replace it.
-	if _, err := run("db", "rm", "fingerprint", "vendor"); err != nil {
+	// (which measured vendor, reused for acme, and vendor@beta): recording
+	// its audit would replace it.
+	if _, err := run("db", "rm", "fingerprint", "vendor", "--force"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := run("probe", "exec:/bin/sh "+scriptB, "--suite", "acme", "--name", "vendor"); err != nil {
@@ -290,5 +291,44 @@ func TestAuditSaveNames(t *testing.T) {
 	}
 	if _, err := run("audit", "vendor", "--dry-run"); err != nil {
 		t.Errorf("audit --dry-run of it: %v", err)
+	}
+}
+
+// TestAuditSaveReusesOtherID: a model audited with --save against two
+// teachers (NAME@TEACHER) and then against one (NAME), or the other way
+// round, is not asked again for a suite it already answered: the stored
+// fingerprint under the other ID serves.
+func TestAuditSaveReusesOtherID(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme", "beta") // 4 probes each
+	_, script, answers := flakyScript(t)
+	audit := func(args ...string) error {
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs(append([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--save", "--remote-batch", "1", "--concurrency", "1"}, args...))
+		return root.ExecuteContext(context.Background())
+	}
+	for _, step := range []struct {
+		args []string
+		want int // answers asked
+	}{
+		{[]string{"--name", "t"}, 8},
+		{[]string{"--name", "t", "--against", "acme"}, 0},
+		{[]string{"--name", "u", "--against", "acme"}, 4},
+		{[]string{"--name", "u"}, 4},
+	} {
+		before := answers()
+		if err := audit(step.args...); err != nil {
+			t.Fatalf("audit %q: %v", step.args, err)
+		}
+		if got := answers() - before; got != step.want {
+			t.Errorf("audit %q asked %d probes, want %d", step.args, got, step.want)
+		}
+	}
+	if code, stderr := runLineage(t, "--db", path, "db", "verify"); code != 0 {
+		t.Errorf("db verify: exit %d, %s", code, stderr)
 	}
 }
