@@ -4,6 +4,7 @@ package audit
 // calibration half (enroll.go).
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -15,6 +16,14 @@ import (
 	"github.com/lineage-audit/lineage/store"
 	"github.com/lineage-audit/lineage/watermark"
 )
+
+// MadeWith reports whether r is the report of an enrolment made with o's
+// seed, number of controls and suite size (their defaults filled in): the
+// same teacher enrolled so again makes the same suite and controls.
+func (r *EnrolReport) MadeWith(o EnrollOptions) bool {
+	k := cmp.Or(o.Controls, DefaultControls)
+	return r.Seed == o.Seed && r.Positives == PositiveControls(k) && r.Probes == cmp.Or(o.SuiteSize, DefaultSuiteSize)
+}
 
 // EnrolReport is the enrolment report: the suite's commitment hash and
 // composition and the error rates measured on the calibration half.

@@ -63,9 +63,9 @@ func (e *InUseError) Error() string {
 		if slices.ContainsFunc(e.By, func(u string) bool { return strings.HasPrefix(u, "audit ") }) {
 			hint += ", or remove the audit records first (lineage db rm audit ID)"
 		}
-		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; %s", e.Kind, e.Name, joinUsers(e.By), hint)
+		return fmt.Sprintf("%s %q is used by %s and cannot be replaced; %s", e.Kind, e.Name, JoinUsers(e.By), hint)
 	}
-	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, joinUsers(e.By))
+	return fmt.Sprintf("%s %q is used by %s", e.Kind, e.Name, JoinUsers(e.By))
 }
 
 // Is reports whether target is ErrInUse.

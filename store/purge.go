@@ -87,7 +87,7 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 	}
 	for _, id := range ids {
 		if users := t.fingerprintUsers(id); len(users) > 0 {
-			p.Kept = append(p.Kept, id+" (used by "+joinUsers(users)+")")
+			p.Kept = append(p.Kept, id+" (used by "+JoinUsers(users)+")")
 			continue
 		}
 		if err := t.tx.Bucket(bucketFPs).Delete([]byte(id)); err != nil {
@@ -141,8 +141,10 @@ func (t *Tx) suiteNamed(hash string) bool {
 	return found
 }
 
-// joinUsers lists users for a message, the first three and a count.
-func joinUsers(users []string) string {
+// JoinUsers lists the users of a record (as InUseError.By or
+// FingerprintUsers give them) for a message: the first three and a count
+// of the rest.
+func JoinUsers(users []string) string {
 	if len(users) <= 3 {
 		return strings.Join(users, ", ")
 	}

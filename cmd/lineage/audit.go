@@ -302,7 +302,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 			if id == name {
 				alt = name + "@" + cases[i].Enrolment.Name
 			}
-			if fp, err := tx.Fingerprint(alt); err == nil && fp.Suite == cases[i].Suite.Hash && sameModel(fp, ref, info) && fp.TopK == 0 {
+			if fp, err := tx.Fingerprint(alt); err == nil && takenFrom(fp, cases[i].Suite.Hash, ref, info, 0) {
 				suspects[i], ids[i] = fp, alt
 			}
 			continue
@@ -311,26 +311,46 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 		if err != nil {
 			return err
 		}
-		if fp.Suite != cases[i].Suite.Hash || !sameModel(fp, ref, info) || fp.TopK != 0 {
+		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0) {
 			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
 				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, id)
 		}
 		suspects[i] = fp
 	}
-	old, err := tx.Audit(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	other, err := otherModelIn(tx, name, func(fp *fingerprint.Fingerprint) bool { return sameModel(fp, ref, info) })
+	if err != nil || other == nil {
 		return err
 	}
+	return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `lineage db rm audit %s`",
+		name, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), name)
+}
+
+// otherModelIn returns the first stored fingerprint the audit record name
+// measured that is not of the model same recognises, or nil (also when
+// there is no such record). A fingerprint no longer stored cannot tell,
+// and does not count.
+func otherModelIn(tx *store.Tx, name string, same func(*fingerprint.Fingerprint) bool) (*fingerprint.Fingerprint, error) {
+	old, err := tx.Audit(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range old.Measured() {
-		if fp, err := tx.Fingerprint(id); err == nil && !sameModel(fp, ref, info) {
-			return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `lineage db rm audit %s`",
-				name, id, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), name)
+		if fp, err := tx.Fingerprint(id); err == nil && !same(fp) {
+			return fp, nil
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// takenFrom reports whether fp was taken from the model ref (opened with
+// info; the zero Info serves for a remote model, known by its source) on
+// suite, at top-k topK: whether a command may use it instead of asking
+// the model again.
+func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int) bool {
+	return fp.Suite == suite && sameModel(fp, ref, info) && fp.TopK == topK
 }
 
 // sameModel reports whether fp was taken from the model ref, opened with
@@ -440,32 +460,18 @@ func sameInfo(a, b model.Info) bool {
 
 // checkRecordModel fails when the audit record named name holds the
 // results of another model than the stored fingerprint audited (the first
-// of suspects): recording this audit would replace them. A fingerprint
-// the old record measured that is no longer stored cannot tell, and does
-// not count.
+// of suspects): recording this audit would replace them.
 func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerprint) error {
-	old, err := tx.Audit(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	i := slices.IndexFunc(suspects, func(fp *fingerprint.Fingerprint) bool { return fp != nil })
 	if i < 0 {
 		return nil
 	}
-	cur := suspects[i].Model
-	for _, id := range old.Measured() {
-		fp, err := tx.Fingerprint(id)
-		if err != nil || id == suspects[i].ID {
-			continue
-		}
-		if !sameInfo(fp.Model, cur) {
-			return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, id, name, name)
-		}
+	cur := suspects[i]
+	other, err := otherModelIn(tx, name, func(fp *fingerprint.Fingerprint) bool { return fp.ID == cur.ID || sameInfo(fp.Model, cur.Model) })
+	if err != nil || other == nil {
+		return err
 	}
-	return nil
+	return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, other.ID, name, name)
 }
 
 // auditRecordID returns the ID an audit of suspect measured against

@@ -209,14 +209,7 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 	if json.Unmarshal(e.Report, &rep) != nil {
 		return nil
 	}
-	k, n := opts.Controls, opts.SuiteSize
-	if k == 0 {
-		k = audit.DefaultControls
-	}
-	if n == 0 {
-		n = audit.DefaultSuiteSize
-	}
-	if rep.Teacher.Hash != teacherHash || rep.Seed != opts.Seed || rep.Positives != audit.PositiveControls(k) || rep.Probes != n {
+	if rep.Teacher.Hash != teacherHash || !rep.MadeWith(opts) {
 		return nil
 	}
 	return &rep

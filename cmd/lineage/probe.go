@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/journal"
+	"github.com/lineage-audit/lineage/model"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -270,11 +271,11 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // after a kill that came once the fingerprint was stored). A fingerprint
 // of another model or suite under that ID is an error, before any query.
 func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string, users []string) error {
-	if fp.Suite != s.Hash || !remote.SameSource(fp.Model.Source, ref) || fp.TopK != o.topK {
+	if !takenFrom(fp, s.Hash, ref, model.Info{}, o.topK) {
 		hint := fmt.Sprintf("pass --replace to take it anew from %s, or choose another --name", remote.Identity(ref))
 		if len(users) > 0 {
 			// --replace would be refused: say so now.
-			hint = fmt.Sprintf("it is used by %s, so choose another --name", strings.Join(users[:min(3, len(users))], ", "))
+			hint = fmt.Sprintf("it is used by %s, so choose another --name", store.JoinUsers(users))
 		}
 		topK := ""
 		if fp.TopK != o.topK {

@@ -10,7 +10,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -105,7 +105,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err != nil {
 			return err
 		}
-		if fp.Suite != cs.Suite.Hash || !remote.SameSource(fp.Model.Source, o.model) || fp.TopK != 0 {
+		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0) {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s); choose another NAME",
 				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/report"
@@ -109,11 +108,7 @@ func runReferenceRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 	case r.FingerprintRemoved:
 		kv.Add("fingerprint", report.Text("removed"))
 	case len(r.KeptFor) > 0:
-		users := strings.Join(r.KeptFor[:min(3, len(r.KeptFor))], ", ")
-		if len(r.KeptFor) > 3 {
-			users += fmt.Sprintf(" and %d more", len(r.KeptFor)-3)
-		}
-		kv.Add("fingerprint", report.Text("kept: used by "+users))
+		kv.Add("fingerprint", report.Text("kept: used by "+store.JoinUsers(r.KeptFor)))
 	default:
 		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with 'lineage db rm fingerprint %s')", id)))
 	}

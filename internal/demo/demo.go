@@ -91,8 +91,7 @@ func Clash(tx *store.Tx, opts Options) string {
 	suite := "" // the suite of an earlier run's enrolment, if there is one
 	if e, err := tx.Enrolment(Enrolment); err == nil {
 		var rep audit.EnrolReport
-		k := cmp.Or(opts.Controls, audit.DefaultControls)
-		if json.Unmarshal(e.Report, &rep) != nil || rep.Seed != seed || rep.Positives != audit.PositiveControls(k) || e.Teacher.Name != "teacher" {
+		if json.Unmarshal(e.Report, &rep) != nil || !rep.MadeWith(audit.EnrollOptions{Seed: seed, Controls: opts.Controls}) || e.Teacher.Name != "teacher" {
 			return "enrolment " + Enrolment
 		}
 		suite = e.Suite
