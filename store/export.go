@@ -48,6 +48,11 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 			// A record whose stored JSON is damaged cannot be embedded.
 			return fmt.Errorf("%s %q: %w: %v (run `lineage db verify`)", l.Type, l.ID, ErrCorrupt, err)
 		}
+		if len(b)+1 > MaxLine {
+			// Import would refuse the line: say so now, not when the
+			// copy is needed.
+			return fmt.Errorf("%s %q: a record of %d MiB is longer than an export line may be (%d MiB)", l.Type, l.ID, len(b)>>20, MaxLine>>20)
+		}
 		bw.Write(b)
 		return bw.WriteByte('\n')
 	}
@@ -161,19 +166,20 @@ func (x *Records) Len() int { return x.n }
 // by ImportRecords.
 func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 	x := &Records{byType: map[string][]item{}}
-	br := bufio.NewReader(contextReader{ctx, r})
+	br := bufio.NewReaderSize(contextReader{ctx, r}, 1<<16)
 	sawHeader, end := false, 0
 	n := 1
 	for ; ; n++ {
-		text, err := br.ReadBytes('\n')
+		text, err := readLine(br, MaxLine)
+		if errors.Is(err, errLongLine) {
+			return nil, &ImportError{Line: n, Err: err}
+		}
 		if len(bytes.TrimSpace(text)) > 0 {
 			if end > 0 {
 				return nil, &ImportError{Line: n, Err: fmt.Errorf("a record after the end line (line %d)", end)}
 			}
-			var l line
-			dec := json.NewDecoder(bytes.NewReader(text))
-			dec.DisallowUnknownFields()
-			if derr := dec.Decode(&l); derr != nil {
+			l, derr := decodeLine(text)
+			if derr != nil {
 				return nil, &ImportError{Line: n, Err: fmt.Errorf("malformed record: %w", derr)}
 			}
 			switch l.Type {
@@ -222,6 +228,70 @@ func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 	}
 	return x, nil
 }
+
+// MaxLine is the longest line, in bytes with its newline, that Export
+// writes and ReadExport reads. The largest record lineage makes at its own
+// limits (a suite of audit.MaxSuiteSize probes of 784 inputs, base64) is
+// about 42 MB; the bound keeps a file that is not an export, or one
+// damaged into a single endless line, from taking the machine's memory
+// before it is refused.
+const MaxLine = 256 << 20
+
+// errLongLine is returned by readLine for a line over its limit.
+var errLongLine = fmt.Errorf("a line longer than %d MiB (no export record is that long)", MaxLine>>20)
+
+// readLine reads one line, its newline included, as ReadBytes does, but
+// stops with errLongLine, having kept no more than max bytes, when the
+// line is longer than max. Like ReadBytes it copies a long line's pieces
+// once and joins them once, so a line takes about twice its length while
+// it is read (growing one slice by appending took four times as much).
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var parts [][]byte
+	n := 0
+	for {
+		frag, err := br.ReadSlice('\n')
+		if n += len(frag); n > max {
+			return nil, errLongLine
+		}
+		if err != bufio.ErrBufferFull {
+			out := make([]byte, 0, n)
+			for _, p := range parts {
+				out = append(out, p...)
+			}
+			return append(out, frag...), err
+		}
+		parts = append(parts, bytes.Clone(frag))
+	}
+}
+
+// decodeLine decodes one export line, refusing fields a line does not
+// have. It checks the field names first with a pass that copies nothing
+// (json.Decoder's DisallowUnknownFields would copy the whole line into the
+// decoder's buffer, a second copy of a record that may be tens of MB).
+func decodeLine(text []byte) (line, error) {
+	var fields map[string]skipJSON
+	if err := json.Unmarshal(text, &fields); err != nil {
+		return line{}, err
+	}
+	for k := range fields {
+		if !lineFields[k] {
+			return line{}, fmt.Errorf("json: unknown field %q", k)
+		}
+	}
+	var l line
+	err := json.Unmarshal(text, &l)
+	return l, err
+}
+
+// lineFields are the JSON names of line's fields.
+var lineFields = map[string]bool{"type": true, "id": true, "format": true, "schema": true,
+	"suite": true, "batch": true, "count": true, "data": true, "record": true}
+
+// skipJSON is any JSON value, decoded into nothing.
+type skipJSON struct{}
+
+// UnmarshalJSON accepts any value.
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // ImportRecords adds the records x holds to the store in one transaction:
 // either every record is added or, on any error, none is (the file is then

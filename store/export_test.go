@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -106,6 +107,9 @@ func TestImportErrors(t *testing.T) {
 		{"end line miscounts", strings.Join(lines[:6], "") + end(6), 7},
 		{"record after the end", all + lines[1], len(lines) + 1},
 		{"second header", lines[0] + lines[0], 2},
+		{"unknown field", lines[0] + `{"type":"suite_name","id":"x","suite":"y","colour":"red"}` + "\n", 2},
+		{"field name in other case", lines[0] + `{"Type":"suite_name","id":"x","suite":"y"}` + "\n", 2},
+		{"not an object", lines[0] + `["suite_name","x"]` + "\n", 2},
 		{"answers batch with other content", all[:len(all)-len(lines[len(lines)-1])] +
 			`{"type":"answers","id":"remote-1","batch":0,"data":"AAAA"}` + "\n" + end(len(lines)-1), len(lines)},
 	}
@@ -675,5 +679,52 @@ func TestSealedRecords(t *testing.T) {
 	}
 	if _, err := u.Enrolment(ctx, "acme"); err != nil {
 		t.Errorf("enrolment without a checksum: %v", err)
+	}
+}
+
+// TestReadLine checks the bounded line reader against lines shorter than,
+// as long as and longer than its limit, across the reader's buffer size.
+func TestReadLine(t *testing.T) {
+	const limit = 40
+	tests := []struct {
+		name  string
+		input string
+		want  []string // lines read before the error, newline included
+		err   error
+	}{
+		{"short lines", "ab\ncd\n", []string{"ab\n", "cd\n"}, io.EOF},
+		{"no final newline", "ab\ncd", []string{"ab\n", "cd"}, io.EOF},
+		{"at the limit", strings.Repeat("x", limit-1) + "\n", []string{strings.Repeat("x", limit-1) + "\n"}, io.EOF},
+		{"over the limit", strings.Repeat("x", limit) + "\n", nil, errLongLine},
+		{"endless line", strings.Repeat("x", 10*limit), nil, errLongLine},
+		{"long line after a short one", "ab\n" + strings.Repeat("x", 3*limit) + "\n", []string{"ab\n"}, errLongLine},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A 16-byte buffer (bufio's minimum) makes every long line
+			// arrive in pieces.
+			br := bufio.NewReaderSize(strings.NewReader(tc.input), 16)
+			var got []string
+			var err error
+			for {
+				var l []byte
+				l, err = readLine(br, limit)
+				if err != nil && err != io.EOF {
+					break
+				}
+				if len(l) > 0 {
+					got = append(got, string(l))
+				}
+				if err != nil {
+					break
+				}
+			}
+			if !errors.Is(err, tc.err) {
+				t.Errorf("error = %v, want %v", err, tc.err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("lines = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -351,7 +351,9 @@ every record is added or none is. The target must be new or empty unless --merge
 adds the records to an existing database (identical records are skipped; a conflicting
 record fails the whole import). The whole input is read and checked before the database is
 opened, and a new database is built under a temporary name and put in place only when the
-import succeeds: a failed import leaves no new file, and an existing database as it was.`,
+import succeeds: a failed import leaves no new file, and an existing database as it was.
+A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
+that), so a file that is not an export cannot take the machine's memory.`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
