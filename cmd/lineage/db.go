@@ -77,6 +77,11 @@ func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string
 	if err != nil {
 		return err
 	}
+	// Output may go to a pipe that blocks (a pager): the lock is let go
+	// first, so that writers are not kept waiting on the reader.
+	if err := db.Close(); err != nil {
+		return err
+	}
 	if f == report.FormatJSON {
 		if es == nil {
 			es = []store.Entry{}
@@ -118,6 +123,9 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			defer db.Close()
 			b, err := db.Show(c.Context(), typ, id)
 			if err != nil {
+				return err
+			}
+			if err := db.Close(); err != nil { // before output (see runDBLs)
 				return err
 			}
 			_, err = c.OutOrStdout().Write(append(b, '\n'))
@@ -229,6 +237,9 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 			defer db.Close()
 			r, err := db.Verify(c.Context())
 			if err != nil {
+				return err
+			}
+			if err := db.Close(); err != nil { // before output (see runDBLs)
 				return err
 			}
 			if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, format); err != nil {

@@ -282,3 +282,53 @@ func TestStaleTempsRemoved(t *testing.T) {
 		t.Errorf("directory holds %q, want %q", left, want)
 	}
 }
+
+// lockProbe is an output writer that, at its first write, tries to open
+// the database for writing: a read-only command still holding its shared
+// lock then makes the open fail.
+type lockProbe struct {
+	path  string
+	tried bool
+	err   error
+}
+
+func (l *lockProbe) Write(p []byte) (int, error) {
+	if !l.tried {
+		l.tried = true
+		db, err := store.Open(l.path, store.Options{Timeout: 100 * time.Millisecond})
+		if err == nil {
+			err = db.Close()
+		}
+		l.err = err
+	}
+	return len(p), nil
+}
+
+// TestReadCommandsUnlockBeforeOutput checks that read-only commands let
+// the database go before they write their output, which may go to a pipe
+// that blocks (`lineage report | less`): a remote probe waiting to journal
+// its paid answers used to wait on the pager, and give up after a minute.
+func TestReadCommandsUnlockBeforeOutput(t *testing.T) {
+	path := storeWithAnswers(t, "job-a", "a")
+	for _, args := range [][]string{
+		{"db", "ls"}, {"db", "show", "answers", "job-a"}, {"db", "verify"}, {"report"}, {"reference", "ls"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			root := newRootCommand()
+			out := &lockProbe{path: path}
+			var errw bytes.Buffer
+			root.SetArgs(append([]string{"--db", path}, args...))
+			root.SetOut(out)
+			root.SetErr(&errw)
+			if err := root.Execute(); err != nil {
+				t.Fatalf("%v: %v (%s)", args, err, errw.String())
+			}
+			if !out.tried {
+				t.Fatalf("%v wrote no output", args)
+			}
+			if out.err != nil {
+				t.Errorf("opening the database for writing during the output of %v: %v, want it free", args, out.err)
+			}
+		})
+	}
+}

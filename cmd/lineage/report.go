@@ -132,6 +132,12 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if err != nil {
 		return err
 	}
+	// The figures and the report may take a while or go to a pipe that
+	// blocks (a pager): the lock is let go first, so that writers are not
+	// kept waiting on the reader.
+	if err := db.Close(); err != nil {
+		return err
+	}
 	var nullPaths, matrixPaths []string
 	if o.plot != "" {
 		nullPaths = figurePaths(o.plot, doc.Teachers)
