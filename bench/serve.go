@@ -96,14 +96,14 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 	switch {
 	case opts.Duration < 0:
 		return nil, fmt.Errorf("serve bench: duration must be > 0, got %v: %w", opts.Duration, ErrServeOptions)
-	case opts.Batch < 0:
-		return nil, fmt.Errorf("serve bench: batch must be ≥ 1, got %d: %w", opts.Batch, ErrServeOptions)
+	case opts.Batch < 0 || opts.Batch > remote.MaxBatchSize:
+		return nil, fmt.Errorf("serve bench: batch must be 1 to %d, got %d: %w", remote.MaxBatchSize, opts.Batch, ErrServeOptions)
 	case opts.Repeats < 0:
 		return nil, fmt.Errorf("serve bench: repeats must be ≥ 1, got %d: %w", opts.Repeats, ErrServeOptions)
 	}
 	for _, c := range opts.Concurrency {
-		if c < 1 {
-			return nil, fmt.Errorf("serve bench: concurrency must be ≥ 1, got %d: %w", c, ErrServeOptions)
+		if c < 1 || c > remote.MaxConcurrency {
+			return nil, fmt.Errorf("serve bench: concurrency must be 1 to %d, got %d: %w", remote.MaxConcurrency, c, ErrServeOptions)
 		}
 	}
 	for _, h := range opts.Hidden {

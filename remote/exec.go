@@ -140,8 +140,8 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	switch {
 	case h.LineageExec != ExecProtocolVersion:
 		err = fmt.Errorf("protocol version %d, want %d", h.LineageExec, ExecProtocolVersion)
-	case h.InputSize <= 0:
-		err = fmt.Errorf("input_size %d", h.InputSize)
+	case h.InputSize <= 0 || h.InputSize > MaxInputSize:
+		err = fmt.Errorf("input_size %d, want 1 to %d", h.InputSize, MaxInputSize)
 	case len(h.Labels) == 0:
 		err = errors.New("no labels")
 	default:

@@ -166,6 +166,12 @@ func TestLongMetadataName(t *testing.T) {
 	tests := []struct{ meta, want string }{
 		{strings.Replace(hostileMeta, `"name":"m"`, `"name":"`+long+`"`, 1), "metadata: model name is 2000 bytes long, at most 1024 allowed"},
 		{strings.Replace(hostileMeta, `"platform":"x",`, `"platform":"x","parameters":{"labels":["a","`+long+`"]},`, 1), "metadata: label 1 is 2000 bytes long"},
+		// Output and input sizes a server claims are checked before
+		// anything of that size is made (2^62 default labels panicked,
+		// 2^40 ran out of memory).
+		{strings.Replace(hostileMeta, `"shape":[-1,2]}]}`, `"shape":[-1,4611686018427387904]}]}`, 1), "4611686018427387904 labels, at most 65536 allowed"},
+		{strings.Replace(hostileMeta, `"shape":[-1,2]}]}`, `"shape":[-1,1099511627776]}]}`, 1), "1099511627776 labels, at most 65536 allowed"},
+		{strings.Replace(hostileMeta, `"shape":[-1,2]}],"outputs"`, `"shape":[-1,1099511627776]}],"outputs"`, 1), "1099511627776 inputs, at most 16777216 allowed"},
 	}
 	for _, tt := range tests {
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.meta) }))

@@ -176,8 +176,13 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	if d <= 0 {
 		return fmt.Errorf("input %q has shape %v: cannot tell the input size", in.Name, in.Shape)
 	}
+	if d > MaxInputSize {
+		return fmt.Errorf("input %q has shape %v: %d inputs, at most %d allowed", in.Name, in.Shape, d, MaxInputSize)
+	}
 	labels := labelsParam(meta.Parameters["labels"])
 	switch {
+	case k > MaxLabels:
+		return fmt.Errorf("output %q has shape %v: %d labels, at most %d allowed", out.Name, out.Shape, k, MaxLabels)
 	case labels != nil && k > 0 && int64(len(labels)) != k:
 		return fmt.Errorf("metadata lists %d labels but output %q has shape %v", len(labels), out.Name, out.Shape)
 	case labels == nil && k <= 0:

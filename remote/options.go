@@ -27,6 +27,15 @@ const (
 	DefaultMaxResponseBytes = 64 << 20
 )
 
+// MaxConcurrency bounds Options.Concurrency (each slot is a goroutine and a
+// connection; a hundred million of them took the machine's memory) and
+// MaxBatchSize bounds Options.BatchSize (a request's inputs are held in
+// memory, and a journaled batch is BatchSize × Concurrency rows).
+const (
+	MaxConcurrency = 1024
+	MaxBatchSize   = 1 << 16
+)
+
 // Options configures remote models. The zero Options uses the defaults
 // above, no API key, no client-side rate limit and strict validation.
 // OpenHTTP and OpenExec refuse Options that fail Validate.
@@ -85,10 +94,10 @@ type Options struct {
 // the default everywhere, and negative MaxRetries means none.)
 func (o Options) Validate() error {
 	switch {
-	case o.BatchSize < 0:
-		return fmt.Errorf("remote: batch size %d: want at least 1 (0: %d)", o.BatchSize, DefaultBatchSize)
-	case o.Concurrency < 0:
-		return fmt.Errorf("remote: concurrency %d: want at least 1 (0: %d)", o.Concurrency, DefaultConcurrency)
+	case o.BatchSize < 0 || o.BatchSize > MaxBatchSize:
+		return fmt.Errorf("remote: batch size %d: want 1 to %d (0: %d)", o.BatchSize, MaxBatchSize, DefaultBatchSize)
+	case o.Concurrency < 0 || o.Concurrency > MaxConcurrency:
+		return fmt.Errorf("remote: concurrency %d: want 1 to %d (0: %d)", o.Concurrency, MaxConcurrency, DefaultConcurrency)
 	case !(o.QPS >= 0) || math.IsInf(o.QPS, 0):
 		return fmt.Errorf("remote: qps %v: want a finite number ≥ 0 (0: unlimited)", o.QPS)
 	case o.MaxResponseBytes < 0:

@@ -15,8 +15,10 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{"zero", Options{}, ""},
 		{"negative retries mean none", Options{MaxRetries: -1}, ""},
-		{"batch", Options{BatchSize: -1}, "remote: batch size -1: want at least 1 (0: 64)"},
-		{"concurrency", Options{Concurrency: -5}, "remote: concurrency -5: want at least 1 (0: 4)"},
+		{"batch", Options{BatchSize: -1}, "remote: batch size -1: want 1 to 65536 (0: 64)"},
+		{"huge batch", Options{BatchSize: 1 << 20}, "remote: batch size 1048576: want 1 to 65536 (0: 64)"},
+		{"concurrency", Options{Concurrency: -5}, "remote: concurrency -5: want 1 to 1024 (0: 4)"},
+		{"huge concurrency", Options{Concurrency: 100000000}, "remote: concurrency 100000000: want 1 to 1024 (0: 4)"},
 		{"qps negative", Options{QPS: -1}, "remote: qps -1: want a finite number ≥ 0 (0: unlimited)"},
 		{"qps NaN", Options{QPS: math.NaN()}, "remote: qps NaN: want a finite number ≥ 0 (0: unlimited)"},
 		{"qps Inf", Options{QPS: math.Inf(1)}, "remote: qps +Inf: want a finite number ≥ 0 (0: unlimited)"},

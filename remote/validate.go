@@ -6,12 +6,15 @@ import (
 	"math"
 )
 
-// MaxNameBytes bounds a model name or label a remote reports, and
-// MaxLabels the number of its labels: a server could otherwise have
-// megabytes stored as a name and printed in every table.
+// MaxNameBytes bounds a model name or label a remote reports, MaxLabels
+// the number of its labels and MaxInputSize the length of its input
+// vector: a server could otherwise have megabytes stored as a name and
+// printed in every table, or make lineage allocate what its metadata
+// claims (a 2^40-class output) before anything else is checked.
 const (
 	MaxNameBytes = 1024
 	MaxLabels    = 1 << 16
+	MaxInputSize = 1 << 24
 )
 
 // checkDescription checks the name and labels a remote model reports.

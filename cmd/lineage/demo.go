@@ -90,6 +90,9 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 	if err != nil {
 		return err
 	}
+	if err := db.Close(); err != nil { // before output, which may block on a pipe
+		return err
+	}
 	w := c.OutOrStdout()
 	if o.format == report.FormatJSON {
 		if err := writeJSON(w, res); err != nil {

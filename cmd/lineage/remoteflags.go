@@ -65,8 +65,8 @@ func (o *remoteOptions) options() (remote.Options, error) {
 // flag) as usage errors.
 func (o *remoteOptions) check() error {
 	switch {
-	case o.concurrency < 0:
-		return usageError{fmt.Errorf("--concurrency %d: want at least 1 (0: %d)", o.concurrency, remote.DefaultConcurrency)}
+	case o.concurrency < 0 || o.concurrency > remote.MaxConcurrency:
+		return usageError{fmt.Errorf("--concurrency %d: want 1 to %d (0: %d)", o.concurrency, remote.MaxConcurrency, remote.DefaultConcurrency)}
 	case !(o.qps >= 0) || math.IsInf(o.qps, 0):
 		return usageError{fmt.Errorf("--qps %v: want a number of requests per second ≥ 0 (0: no limit)", o.qps)}
 	case o.qps > 0 && o.qps < minQPS:
@@ -75,8 +75,8 @@ func (o *remoteOptions) check() error {
 		return usageError{fmt.Errorf("--timeout %v: want a positive duration (0: %v)", o.timeout, remote.DefaultTimeout)}
 	case o.startTO < 0:
 		return usageError{fmt.Errorf("--start-timeout %v: want a positive duration (0: %v)", o.startTO, remote.DefaultStartTimeout)}
-	case o.batchSize < 0:
-		return usageError{fmt.Errorf("--remote-batch %d: want at least 1 (0: %d)", o.batchSize, remote.DefaultBatchSize)}
+	case o.batchSize < 0 || o.batchSize > remote.MaxBatchSize:
+		return usageError{fmt.Errorf("--remote-batch %d: want 1 to %d (0: %d)", o.batchSize, remote.MaxBatchSize, remote.DefaultBatchSize)}
 	}
 	return nil
 }

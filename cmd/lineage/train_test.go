@@ -102,8 +102,11 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
 		{"jitter Inf", with(dist, "--transfer", "jitter", "--jitter", "Inf"), exitUsage, "jitter scale must be a finite number ≥ 0, got +Inf"},
-		{"remote batch", with(dist, "--remote-batch", "-1"), exitUsage, "--remote-batch -1: want at least 1 (0: 64)"},
-		{"concurrency", with(dist, "--concurrency", "-5"), exitUsage, "--concurrency -5: want at least 1 (0: 4)"},
+		{"remote batch", with(dist, "--remote-batch", "-1"), exitUsage, "--remote-batch -1: want 1 to 65536 (0: 64)"},
+		{"concurrency", with(dist, "--concurrency", "-5"), exitUsage, "--concurrency -5: want 1 to 1024 (0: 4)"},
+		// A hundred million workers took the machine's memory.
+		{"huge concurrency", with(dist, "--concurrency", "100000000"), exitUsage, "--concurrency 100000000: want 1 to 1024 (0: 4)"},
+		{"huge remote batch", with(dist, "--remote-batch", "10000000"), exitUsage, "--remote-batch 10000000: want 1 to 65536 (0: 64)"},
 		{"qps negative", []string{"eval", "teacher.lnm", "--qps", "-1"}, exitUsage, "--qps -1: want a number of requests per second ≥ 0 (0: no limit)"},
 		{"qps NaN", []string{"eval", "teacher.lnm", "--qps", "NaN"}, exitUsage, "--qps NaN: want a number of requests per second ≥ 0 (0: no limit)"},
 		{"timeout", with(dist, "--timeout", "-1s"), exitUsage, "--timeout -1s: want a positive duration (0: 30s)"},
