@@ -68,6 +68,12 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if err := o.remote.check(); err != nil {
 		return err
 	}
+	// The database counts as read whether or not this teacher's answers
+	// are journaled there: a store at that path is the user's.
+	reads := append(teacherFiles(o.teacher), dataFile(o.data), namedPath{"--db", g.dbPath()})
+	if err := o.checkApart(reads...); err != nil {
+		return err
+	}
 	sp, err := loadSplit(ctx, o.data)
 	if err != nil {
 		return err
@@ -140,4 +146,25 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	}
 	r := newTrainingReport(o.out, res, m)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// teacherFiles are the files --teacher reads: a model file, or an exec:
+// program and the existing files among its arguments (none for a URL).
+func teacherFiles(ref string) []namedPath {
+	r, err := remote.ParseRef(ref)
+	switch {
+	case err != nil:
+		return nil
+	case r.Kind == remote.RefFile:
+		return []namedPath{{"--teacher", r.Path}}
+	case r.Kind == remote.RefExec:
+		var out []namedPath
+		for _, a := range r.Argv {
+			if fileExists(a) {
+				out = append(out, namedPath{"--teacher", a})
+			}
+		}
+		return out
+	}
+	return nil
 }

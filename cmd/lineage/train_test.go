@@ -209,3 +209,61 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesApart checks that train and distill refuse, before any work, a
+// file to write (--out, --checkpoint, --log) that is a file they read or
+// another they write, and leave every file as it was: --log, opened at the
+// start, used to empty the database, the teacher or the training data.
+func TestWritesApart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	files := map[string]string{"tiny.csv": "1,a\n2,b\n3,a\n4,b\n", "model.sh": "#!/bin/sh\nexit 1\n"}
+	for name, content := range files {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	if err := model.Save("teacher.lnm", teacher); err != nil {
+		t.Fatal(err)
+	}
+	path := newStore(t)
+	sums := map[string][32]byte{}
+	for _, f := range []string{"tiny.csv", "model.sh", "teacher.lnm", path} {
+		sums[f] = fileSum(t, f)
+	}
+	train := []string{"train", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress"}
+	dist := []string{"distill", "--teacher", "teacher.lnm", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress"}
+	with := func(base []string, more ...string) []string { return append(append([]string(nil), base...), more...) }
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"log is the data", with(train, "--data", "tiny.csv", "--out", "a.lnm", "--log", "tiny.csv"), `--log "tiny.csv" is the --data file`},
+		{"log is the teacher", with(dist, "--out", "s.lnm", "--log", "./teacher.lnm"), `--log "./teacher.lnm" is the --teacher file`},
+		{"out is the teacher", with(dist, "--out", "teacher.lnm"), `--out "teacher.lnm" is the --teacher file`},
+		{"log is the database", with(dist, "--db", path, "--out", "s.lnm", "--log", path), "is the --db file"},
+		{"log is an exec teacher's script", with(dist, "--teacher", "exec:/bin/sh model.sh", "--out", "s.lnm", "--log", "model.sh"), `--log "model.sh" is the --teacher file`},
+		{"log is the out", with(train, "--out", "a.lnm", "--log", "a.lnm"), `--log "a.lnm" is the --out file`},
+		{"log is the checkpoint", with(train, "--out", "a.lnm", "--log", "a.lnm.ckpt"), `--log "a.lnm.ckpt" is the --checkpoint file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := runLineage(t, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("lineage %s: status %d, stderr %q; want status %d and %q", strings.Join(tt.args, " "), code, stderr, exitUsage, tt.want)
+			}
+			for f, sum := range sums {
+				if fileSum(t, f) != sum {
+					t.Fatalf("%s changed", f)
+				}
+			}
+			for _, f := range []string{"a.lnm", "s.lnm", "a.lnm.ckpt"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s was written", f)
+				}
+			}
+		})
+	}
+}

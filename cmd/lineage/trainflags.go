@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,6 +128,44 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 		Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, RestoreBest: o.restoreBest,
 		Seed: o.seed, CheckpointPath: ckpt, Resume: o.resume,
 	}, nil
+}
+
+// namedPath is a file a command reads or writes, with the flag naming it.
+type namedPath struct{ flag, path string }
+
+// checkApart refuses, before any work, a file the command writes (--out,
+// the checkpoint, --log) that is another file it writes or one it reads
+// (reads: --data, --teacher, the database): --log, opened for writing at
+// the start, emptied the database, the teacher or the training data it
+// named (exit 1 or even 0, the file gone), and --out replaced them at the
+// end.
+func (o *trainOptions) checkApart(reads ...namedPath) error {
+	ckpt := o.checkpoint
+	if ckpt == "" {
+		ckpt = o.out + ".ckpt"
+	}
+	writes := []namedPath{{"--out", o.out}, {"--checkpoint", ckpt}}
+	if o.logPath != "" {
+		writes = append(writes, namedPath{"--log", o.logPath})
+	}
+	for i, w := range writes {
+		for _, other := range append(slices.Clone(writes[:i]), reads...) {
+			if other.path != "" && samePath(w.path, other.path) {
+				return usageError{fmt.Errorf("%s %q is the %s file: it would be written over; choose another file", w.flag, w.path, other.flag)}
+			}
+		}
+	}
+	return nil
+}
+
+// dataFile is --data as a file the command reads: none for a built-in
+// dataset's name (a file of that name in the working directory is not
+// read).
+func dataFile(data string) namedPath {
+	if slices.Contains(dataset.Names, data) {
+		return namedPath{}
+	}
+	return namedPath{"--data", data}
 }
 
 // samePath reports whether a and b name the same file: the same absolute
