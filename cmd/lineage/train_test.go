@@ -128,6 +128,10 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
 		{"out is a directory", with(dist[:len(dist)-2], "--out", "adir.lnm"), exitUsage, `--out "adir.lnm" is a directory`},
+		// A named pipe (or a device) as --out or the checkpoint was
+		// replaced by a regular file after training.
+		{"out is a pipe", with(train, "--out", "pipe.lnm"), exitUsage, `--out: "pipe.lnm" is a named pipe, not a regular file`},
+		{"checkpoint is a pipe", with(train, "--out", "a.lnm", "--checkpoint", "pipe.lnm"), exitUsage, `--checkpoint: "pipe.lnm" is a named pipe, not a regular file`},
 		// Bug 13: a model path that is a pipe is refused, not read forever.
 		{"pipe model", []string{"eval", "pipe.lnm", "--data", "digits"}, exitError, `"pipe.lnm" is a named pipe, not a regular file`},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
@@ -116,6 +117,9 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if ckpt == "" {
 		ckpt = o.out + ".ckpt"
 	}
+	if err := tmpfile.Check(ckpt); err != nil {
+		return distill.Config{}, usageError{fmt.Errorf("--checkpoint: %w", err)}
+	}
 	if samePath(ckpt, o.out) {
 		// The checkpoint is removed once the model is saved.
 		return distill.Config{}, usageError{fmt.Errorf("--checkpoint %q is the --out file: the checkpoint is deleted after training, so it must be another file", o.checkpoint)}
@@ -216,6 +220,9 @@ func checkOut(path string) error {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usageError{fmt.Errorf("--out %q is a directory", path)}
+	}
+	if err := tmpfile.Check(path); err != nil {
+		return usageError{fmt.Errorf("--out: %w", err)}
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return usageError{fmt.Errorf("--out %q: directory %q does not exist", path, filepath.Dir(path))}

@@ -2,7 +2,9 @@ package tmpfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -18,9 +20,16 @@ import (
 // os package's or write's, unwrapped; those of creating the temporary
 // (a missing or read-only directory) and a path that is a directory are
 // reported on path itself (TargetError), before write runs.
+//
+// A symbolic link is followed: the file it points to is written (and
+// replaced), the link kept. A path that is neither a regular file nor
+// missing — a device such as /dev/null or /dev/full, a named pipe, a
+// socket, a link to a missing file — is refused (NotRegularError) before
+// write runs: renaming over it would replace the device or pipe itself with
+// a regular file, for every program on the machine.
 func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return &os.PathError{Op: "write", Path: path, Err: syscall.EISDIR}
+	if path, err = target(path); err != nil {
+		return err
 	}
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	RemoveStale(dir, Match(base))
@@ -70,4 +79,65 @@ func TargetError(path string, err error) error {
 		return &os.PathError{Op: "create", Path: path, Err: pe.Err}
 	}
 	return err
+}
+
+// Check reports, before long work that ends in Write, the error Write
+// would give for path because of what path is (a device, a named pipe, a
+// directory, a link to a missing file); nil for a regular file, a link to
+// one, or a missing path.
+func Check(path string) error {
+	_, err := target(path)
+	return err
+}
+
+// target returns the file Write replaces for path: path itself when it is
+// missing or a regular file, the file a symbolic link points to, and an
+// error for anything else.
+func target(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return "", &NotRegularError{Path: path, What: "a symbolic link to a missing file"}
+		}
+		if fi, err = os.Stat(real); err != nil {
+			return "", err
+		}
+		path = real
+	}
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		return path, nil
+	case m.IsDir():
+		return "", &os.PathError{Op: "write", Path: path, Err: syscall.EISDIR}
+	case m&fs.ModeNamedPipe != 0:
+		return "", &NotRegularError{Path: path, What: "a named pipe"}
+	case m&fs.ModeSocket != 0:
+		return "", &NotRegularError{Path: path, What: "a socket"}
+	case m&fs.ModeDevice != 0:
+		return "", &NotRegularError{Path: path, What: "a device"}
+	default:
+		return "", &NotRegularError{Path: path, What: "not a regular file"}
+	}
+}
+
+// NotRegularError is returned by Write for a path it will not replace.
+type NotRegularError struct {
+	Path string
+	What string // "a device", "a named pipe", ...
+}
+
+// Error formats as `"/dev/full" is a device, not a regular file: lineage
+// writes its files whole and renames them into place`.
+func (e *NotRegularError) Error() string {
+	if e.What == "not a regular file" {
+		return fmt.Sprintf("%q is not a regular file: lineage writes its files whole and renames them into place", e.Path)
+	}
+	return fmt.Sprintf("%q is %s, not a regular file: lineage writes its files whole and renames them into place", e.Path, e.What)
 }

@@ -110,3 +110,64 @@ func TestWriteTargetErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteNotRegular checks that Write refuses a named pipe and a link to
+// a missing file, leaving them as they were, and that target refuses a
+// device without touching it: renaming over them replaced a device (as
+// root, /dev/full) or a pipe with a regular file.
+func TestWriteNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	dangling := filepath.Join(dir, "dangling.json")
+	if err := os.Symlink(filepath.Join(dir, "missing.json"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, what string }{{fifo, "a named pipe"}, {dangling, "a symbolic link to a missing file"}} {
+		err := Write(tc.path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err })
+		var ne *NotRegularError
+		if !errors.As(err, &ne) || ne.What != tc.what {
+			t.Errorf("Write(%s) = %v, want a NotRegularError saying %q", tc.path, err, tc.what)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe is gone: %v, %v", fi, err)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link is gone: %v, %v", fi, err)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"dangling.json", "out.fifo"}) {
+		t.Errorf("directory holds %v, want only the pipe and the link", got)
+	}
+	if runtime.GOOS == "linux" {
+		var ne *NotRegularError
+		if _, err := target("/dev/null"); !errors.As(err, &ne) || ne.What != "a device" {
+			t.Errorf("target(/dev/null) = %v, want a NotRegularError for a device", err)
+		}
+	}
+}
+
+// TestWriteThroughLink checks that Write follows a symbolic link: the file
+// it points to gets the content, and the link stays a link.
+func TestWriteThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("real.json", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(real); err != nil || string(b) != "new" {
+		t.Errorf("target holds %q (%v), want %q", b, err, "new")
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("link.json is no longer a link: %v, %v", fi, err)
+	}
+}
