@@ -100,6 +100,7 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 	e.cmd = exec.Command(r.Argv[0], r.Argv[1:]...)
 	e.cmd.Stderr = e.stderr
 	e.cmd.WaitDelay = 2 * time.Second
+	ownGroup(e.cmd)
 	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
 		return nil, fmt.Errorf("exec %s: %w", e.command, err)
 	}
@@ -245,7 +246,7 @@ func (e *ExecModel) fail(what string, err error) error {
 func (e *ExecModel) kill() {
 	e.killOnce.Do(func() {
 		if e.cmd.Process != nil {
-			e.cmd.Process.Kill()
+			killGroup(e.cmd.Process)
 		}
 		close(e.killed)
 	})
@@ -299,6 +300,10 @@ func (e *ExecModel) Close() error {
 			case <-e.done:
 			case <-time.After(2 * time.Second): // a grandchild holds the output open
 			}
+		}
+		// What the program started and left behind goes with it.
+		if e.cmd.Process != nil {
+			killGroup(e.cmd.Process)
 		}
 	})
 	return nil

@@ -402,3 +402,45 @@ func writeScript(t *testing.T, script string) string {
 	}
 	return path
 }
+
+// TestExecKillsGrandchild checks that stopping an exec: program also stops
+// what it started: a wrapper script's model process used to outlive both
+// a cancelled ctx and Close.
+func TestExecKillsGrandchild(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	for _, stop := range []string{"cancel", "close"} {
+		t.Run(stop, func(t *testing.T) {
+			hello := `{"lineage_exec":1,"name":"sh","input_size":1,"labels":["a"]}`
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m, err := OpenExec(ctx, "exec:/bin/sh "+writeScript(t, "sleep 30 & echo $! > "+pidFile+"; echo '"+hello+"'; wait"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid := strings.TrimSpace(string(b))
+			if stop == "cancel" {
+				cancel()
+			}
+			m.Close()
+			// Gone, or a zombie waiting for whoever adopted it to reap it.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				st, err := os.ReadFile("/proc/" + pid + "/stat")
+				if err != nil || strings.Contains(string(st), ") Z ") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the program's child %s still runs after %s: %s", pid, stop, st)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
