@@ -151,6 +151,8 @@ type item struct {
 	l     line
 	enrol *Enrolment
 	audit *AuditRecord
+	suite string // a fingerprint's suite and its outputs' shape
+	shape [2]int
 }
 
 // Len returns the number of records.
@@ -299,9 +301,10 @@ func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 // record fails with ErrExists. Errors name the line of the record.
 func (s *Store) ImportRecords(ctx context.Context, x *Records) error {
 	return s.Update(ctx, func(tx *Tx) error {
+		shapes := map[string][2]int{} // of the suites fingerprints use, decoded once
 		for _, typ := range []string{TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers} {
 			for _, it := range x.byType[typ] {
-				if err := tx.importLine(it); err != nil {
+				if err := tx.importLine(it, shapes); err != nil {
 					return &ImportError{Line: it.n, Err: err}
 				}
 			}
@@ -373,6 +376,7 @@ func checkLine(n int, l line) (item, error) {
 		if err := fp.Verify(); err != nil {
 			return it, err
 		}
+		it.suite, it.shape = fp.Suite, [2]int{fp.P.Rows, fp.P.Cols}
 	case TypeEnrolment:
 		var e Enrolment
 		if err := json.Unmarshal(l.Record, &e); err != nil {
@@ -407,7 +411,7 @@ func checkLine(n int, l line) (item, error) {
 
 // importLine stores the record of it, checked by checkLine, unless an
 // equal one is stored.
-func (t *Tx) importLine(it item) error {
+func (t *Tx) importLine(it item, shapes map[string][2]int) error {
 	l := it.l
 	putRaw := func(bucket []byte, kind string, v []byte) error {
 		b := t.tx.Bucket(bucket)
@@ -428,6 +432,24 @@ func (t *Tx) importLine(it item) error {
 		}
 		return putRaw(bucketNames, "suite", []byte(l.Suite))
 	case TypeFingerprint:
+		// The suite must be stored (in the store or the import) and fit
+		// the outputs: db verify would find the fingerprint broken.
+		sh, ok := shapes[it.suite]
+		if !ok {
+			raw := t.tx.Bucket(bucketSuites).Get([]byte(it.suite))
+			if raw == nil {
+				return fmt.Errorf("fingerprint %q: %w", l.ID, notFound("suite", it.suite))
+			}
+			su, err := DecodeSuite(raw)
+			if err != nil {
+				return fmt.Errorf("fingerprint %q: suite %.12s: %w", l.ID, it.suite, err)
+			}
+			sh = [2]int{su.Len(), len(su.Labels)}
+			shapes[it.suite] = sh
+		}
+		if it.shape != sh {
+			return fmt.Errorf("fingerprint %q: %w: %d×%d outputs, but suite %.12s has %d probes and %d labels", l.ID, ErrCorrupt, it.shape[0], it.shape[1], it.suite, sh[0], sh[1])
+		}
 		return putRaw(bucketFPs, "fingerprint", l.Data)
 	case TypeEnrolment:
 		return t.PutEnrolment(it.enrol, PutOptions{})

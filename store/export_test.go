@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/probe"
 	bolt "go.etcd.io/bbolt"
@@ -92,6 +95,13 @@ func TestImportErrors(t *testing.T) {
 	lines = lines[:len(lines)-1] // the empty string after the last newline
 	end := func(n int) string { return fmt.Sprintf(`{"type":"end","count":%d}`+"\n", n) }
 	all := strings.Join(lines, "")
+	fpLine := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, `{"type":"fingerprint"`) {
+			fpLine = l
+			break
+		}
+	}
 	tests := []struct {
 		name     string
 		input    string
@@ -107,6 +117,8 @@ func TestImportErrors(t *testing.T) {
 		{"end line miscounts", strings.Join(lines[:6], "") + end(6), 7},
 		{"record after the end", all + lines[1], len(lines) + 1},
 		{"second header", lines[0] + lines[0], 2},
+		// Imported, it failed db verify.
+		{"fingerprint without its suite", lines[0] + fpLine + end(1), 2},
 		{"unknown field", lines[0] + `{"type":"suite_name","id":"x","suite":"y","colour":"red"}` + "\n", 2},
 		{"field name in other case", lines[0] + `{"Type":"suite_name","id":"x","suite":"y"}` + "\n", 2},
 		{"not an object", lines[0] + `["suite_name","x"]` + "\n", 2},
@@ -514,9 +526,22 @@ func TestImportOldFingerprint(t *testing.T) {
 	// A fingerprint encoded by the old version: its metadata holds
 	// "elapsed":1500000007.
 	const data = "TE5GUAEAAAAYAQAAeyJpZCI6ImFjbWUvY29udHJvbC0wMSIsInN1aXRlIjoiNWUxNyIsIm1vZGVsIjp7Im5hbWUiOiJtIiwia2luZCI6IiIsImlucHV0X3NpemUiOjAsImxhYmVscyI6WyJhIiwiYiJdLCJwYXJhbXMiOjMsImhhc2giOiJhYiJ9LCJxdWVyaWVzIjoyLCJlbGFwc2VkIjoxNTAwMDAwMDA3LCJtZXRhIjp7ImVuZHBvaW50IjoibG9jYWwifSwiaGFzaCI6IjRmMjM3ODE2OTE5YTZhOTYyMDBjOTFmMWZmOTI3MDI1MjY2ZDI3ZTZlZDZiNWE2Mjg5YzUxNDJkOWQ2ZDY5NDUiLCJyb3dzIjoyLCJjb2xzIjoyfQAAgD4AAEA/AACAPwAAAAA="
-	old := fmt.Sprintf(`{"type":"store","format":%q,"schema":%d}`+"\n"+
+	// Its suite ("5e17") was never stored; import needs one that fits,
+	// so the old bytes are given a real suite of 2 probes and labels a, b
+	// (the suite ID and the content hash rewritten in its JSON header, the
+	// rest — "elapsed" in nanoseconds — kept).
+	su := newTestSuite("old", 2, 3, 1)
+	su.Labels = []string{"a", "b"}
+	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
+	fpBytes := oldFingerprintOnSuite(t, data, su.Hash)
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suLine, _ := json.Marshal(line{Type: TypeSuite, ID: su.Hash, Data: suBytes})
+	old := fmt.Sprintf(`{"type":"store","format":%q,"schema":%d}`+"\n"+string(suLine)+"\n"+
 		`{"type":"fingerprint","id":"acme/control-01","data":%q}`+"\n"+
-		`{"type":"end","count":1}`+"\n", formatName, SchemaVersion, data)
+		`{"type":"end","count":2}`+"\n", formatName, SchemaVersion, base64.StdEncoding.EncodeToString(fpBytes))
 	s := openTest(t, tempPath(t), false)
 	if err := s.Import(ctx, strings.NewReader(old)); err != nil {
 		t.Fatalf("Import: %v", err)
@@ -726,5 +751,75 @@ func TestReadLine(t *testing.T) {
 				t.Errorf("lines = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// oldFingerprintOnSuite rewrites an encoded fingerprint (base64 b64) to
+// name suite instead of its own, with its content hash recomputed, keeping
+// every other byte of its JSON header: "LNFP", the version and the header
+// length as uint32 LE, the header, the probabilities.
+func oldFingerprintOnSuite(t *testing.T, b64, suite string) []byte {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := binary.LittleEndian.Uint32(raw[8:])
+	header, rest := string(raw[12:12+n]), raw[12+n:]
+	var meta struct {
+		Suite, Hash string
+	}
+	if err := json.Unmarshal([]byte(header), &meta); err != nil {
+		t.Fatal(err)
+	}
+	build := func(h string) []byte {
+		h = strings.Replace(strings.Replace(h, `"suite":"`+meta.Suite+`"`, `"suite":"`+suite+`"`, 1), `"hash":"`+meta.Hash+`"`, `"hash":"%s"`, 1)
+		return []byte(h)
+	}
+	assemble := func(header []byte) []byte {
+		out := append([]byte(nil), raw[:8]...)
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(header)))
+		return append(append(out, header...), rest...)
+	}
+	tmpl := build(header)
+	fp, err := fingerprint.Decode(assemble([]byte(fmt.Sprintf(string(tmpl), meta.Hash))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return assemble([]byte(fmt.Sprintf(string(tmpl), fp.ComputeHash())))
+}
+
+// TestImportFingerprintShape checks that a fingerprint whose outputs do
+// not fit its suite (another probe count) is refused on import, naming
+// both shapes; imported, it failed db verify.
+func TestImportFingerprintShape(t *testing.T) {
+	su := newTestSuite("s", 5, 3, 1)
+	other := newTestSuite("t", 4, 3, 2)
+	fp := newTestFP("x", other, 1)
+	fp.Suite = su.Hash
+	fp.Hash = fp.ComputeHash()
+	fpBytes, err := fingerprint.Encode(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range []line{
+		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
+		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
+		{Type: TypeFingerprint, ID: "x", Data: fpBytes},
+	} {
+		j, _ := json.Marshal(l)
+		b.Write(append(j, '\n'))
+	}
+	b.WriteString(`{"type":"end","count":2}` + "\n")
+	s := openTest(t, tempPath(t), false)
+	err = s.Import(ctx, strings.NewReader(b.String()))
+	var ie *ImportError
+	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "4×3 outputs, but suite") {
+		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrCorrupt that names the shapes", err)
 	}
 }
