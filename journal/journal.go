@@ -94,7 +94,8 @@ func (j *Model) Counts() (asked, replayed int) {
 }
 
 // Damaged returns how many stored batches failed their checks (a
-// checksum, the layout) and were asked of the model again.
+// checksum, the layout, answers of the right shape that are probability
+// distributions) and were asked of the model again.
 func (j *Model) Damaged() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -124,6 +125,9 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	j.mu.Unlock()
 	if ok {
 		p, err := decode(data, digest)
+		if err == nil {
+			err = j.check(x, p)
+		}
 		switch {
 		case err == nil:
 			j.mu.Lock()
@@ -153,6 +157,34 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 		return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 	}
 	return p, nil
+}
+
+// sumTolerance is how far from 1 a replayed row may sum.
+const sumTolerance = 1e-3
+
+// check reports, as ErrCorrupt, a decoded batch that cannot be the model's
+// answer to x: another shape, or rows that are not probability
+// distributions. A stored batch passed every check when it was asked, so
+// such a batch was damaged or edited (one stored before batches carried a
+// checksum is not otherwise checked); replayed, it failed the job on every
+// rerun, blamed on the model.
+func (j *Model) check(x, p blas32.General) error {
+	if k := len(j.m.Info().Labels); p.Rows != x.Rows || p.Cols != k {
+		return fmt.Errorf("%w: %d×%d answers for %d inputs and %d labels", ErrCorrupt, p.Rows, p.Cols, x.Rows, k)
+	}
+	for i := 0; i < p.Rows; i++ {
+		var sum float64
+		for _, v := range p.Data[i*p.Stride : i*p.Stride+p.Cols] {
+			if !(v >= 0) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%w: row %d holds %v", ErrCorrupt, i, v)
+			}
+			sum += float64(v)
+		}
+		if math.Abs(sum-1) > sumTolerance {
+			return fmt.Errorf("%w: row %d sums to %v", ErrCorrupt, i, sum)
+		}
+	}
+	return nil
 }
 
 // Done removes the job's batches from the store (once its result is saved

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -334,5 +335,54 @@ func TestDamagedBatchAskedAgain(t *testing.T) {
 	ans, _ = db.Answers(ctx, "job")
 	if _, err := decode(ans[1].Data, digestOf(xs[1])); err != nil {
 		t.Errorf("the damaged batch was not stored over: %v", err)
+	}
+}
+
+// TestImpossibleBatchAskedAgain checks that a stored batch without a
+// checksum (as an earlier lineage stored them) that cannot be the model's
+// answer — NaN, a negative entry, a row not summing to 1, another shape —
+// is asked again, not replayed: replayed, it failed the job on every rerun
+// with an error blaming the model.
+func TestImpossibleBatchAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	m := &counting{Model: model.NewMLP([]int{4, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))}
+	x := batches(1, 2, 4)[0]
+	nan := float32(math.NaN())
+	tests := []struct {
+		name       string
+		rows, cols uint32
+		vals       []float32
+	}{
+		{"NaN", 2, 3, []float32{nan, 0.5, 0.5, 0.2, 0.3, 0.5}},
+		{"negative", 2, 3, []float32{-1, 1, 1, 0.2, 0.3, 0.5}},
+		{"sum", 2, 3, []float32{0.5, 0.5, 0.5, 0.2, 0.3, 0.5}},
+		{"shape", 3, 2, []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}},
+		{"empty", 0, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
+			defer db.Close()
+			d := digestOf(x)
+			data := append([]byte(nil), d[:]...)
+			data = binary.LittleEndian.AppendUint32(data, tt.rows)
+			data = binary.LittleEndian.AppendUint32(data, tt.cols)
+			for _, v := range tt.vals {
+				data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
+			}
+			if err := db.PutAnswers(ctx, "job", 0, data); err != nil {
+				t.Fatal(err)
+			}
+			m.rows = 0
+			j, _ := New(ctx, m, db, "job")
+			p, err := j.Predict(ctx, x)
+			if err != nil {
+				t.Fatalf("Predict: %v, want the model's answer", err)
+			}
+			want, _ := m.Model.Predict(ctx, x)
+			if !slices.Equal(p.Data, want.Data) || m.rows != 2 || j.Damaged() != 1 {
+				t.Errorf("got %v (model asked %d rows, %d damaged), want the model's %v, asked again", p.Data, m.rows, j.Damaged(), want.Data)
+			}
+		})
 	}
 }
