@@ -206,6 +206,9 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		if len(rec) != ncol {
 			return nil, perr(line, 0, ErrFieldCount, "%d fields, want %d", len(rec), ncol)
 		}
+		if len(data)+dim > maxCSVValues {
+			return nil, perr(line, 0, nil, "more than %d feature values (%d rows of %d): larger than lineage reads", maxCSVValues, rows+1, dim)
+		}
 		for j, cell := range rec {
 			if j == labelCol {
 				continue
@@ -379,3 +382,6 @@ func WriteCSV(w io.Writer, d *Dataset) error {
 	}
 	return nil
 }
+
+// maxCSVValues is MaxValues, lowered by tests.
+var maxCSVValues = MaxValues

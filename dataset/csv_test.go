@@ -235,3 +235,20 @@ func BenchmarkReadCSV(b *testing.B) {
 		}
 	}
 }
+
+// TestReadCSVTooLarge checks that a file holding more feature values than
+// lineage reads is refused at the row that passes the bound (with the
+// bound lowered to 10 values here; a small gzipped file can hold
+// billions).
+func TestReadCSVTooLarge(t *testing.T) {
+	old := maxCSVValues
+	maxCSVValues = 10
+	defer func() { maxCSVValues = old }()
+	_, err := ReadCSV(strings.NewReader(strings.Repeat("1,2,3,0\n", 4)), CSVOptions{Name: "data.csv"})
+	if want := "data.csv: line 4: more than 10 feature values (4 rows of 3): larger than lineage reads"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if _, err := ReadCSV(strings.NewReader(strings.Repeat("1,2,3,0\n", 3)), CSVOptions{Name: "data.csv"}); err != nil {
+		t.Errorf("9 values: %v, want them read", err)
+	}
+}

@@ -11,6 +11,13 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+// MaxValues bounds the feature values (rows × features) a dataset file may
+// hold: 2^28, a GiB as float32, several times Fashion-MNIST's 55 million
+// and above CIFAR-10's 154 million. Loading takes about ten bytes per
+// value, so a compressed file declaring more (a megabyte of gzip can
+// declare a billion) is refused instead of taking the machine's memory.
+const MaxValues = 1 << 28
+
 // Dataset is a labelled (or unlabelled) table of raw float32 features.
 //
 // X holds one example per row (N rows, D columns, Stride == Cols). Y holds

@@ -50,6 +50,8 @@ func TestReadIDXErrors(t *testing.T) {
 		{"truncated gzip", idxBytes(t, &IDX{Dims: []int{5}, Data: []byte{1, 2, 3, 4, 5}}, true)[:20], "truncated", ErrTruncated},
 		{"trailing", append(slices.Clone(good), 0), "trailing data after 12 values", nil},
 		{"huge header", []byte{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2}, "header declares more than", nil},
+		// 10^6 images of 32×32: a megabyte of gzipped zeros took 9.7 GB.
+		{"header over MaxValues", []byte{0, 0, 8, 3, 0, 0x0f, 0x42, 0x40, 0, 0, 0, 32, 0, 0, 0, 32}, "header declares more than 268435456 values", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,8 +179,8 @@ func TestLoadIDX(t *testing.T) {
 		name, images, labels, want string
 		is                         error
 	}{
-		{"dims overflow", ip0, lp0, ip0 + ": images of 4294967295×4294967295 pixels exceed the limit of 17179869184 values", nil},
-		{"too many pixels", ipBig, lpBig, ipBig + ": images of 131072×262144 pixels exceed the limit of 17179869184 values", nil},
+		{"dims overflow", ip0, lp0, ip0 + ": images of 4294967295×4294967295 pixels exceed the limit of 268435456 values", nil},
+		{"too many pixels", ipBig, lpBig, ipBig + ": images of 131072×262144 pixels exceed the limit of 268435456 values", nil},
 		{"no pixels", ipNoPix, lpNoPix, ipNoPix + ": images of 3×0 pixels have no features", nil},
 		{"count mismatch", ip3, lp4, "4 labels for 3 images", nil},
 		{"swapped", lp3, ip3, "not an images file", ErrMagic},
