@@ -30,6 +30,13 @@ func (t *Tx) PutEnrolment(e *Enrolment, opts PutOptions) error {
 			return err
 		}
 	}
+	su, err := t.Suite(h)
+	if err != nil {
+		return fmt.Errorf("enrol %q: %w", e.Name, err)
+	}
+	if err := checkEnrolmentContent(&c, su.X.Cols); err != nil {
+		return fmt.Errorf("enrol %q: %w", e.Name, err)
+	}
 	b := t.tx.Bucket(bucketEnrol)
 	if old := b.Get([]byte(e.Name)); old != nil && !opts.Replace {
 		var prev Enrolment
@@ -177,6 +184,9 @@ func (t *Tx) putAudit(r *AuditRecord, opts PutOptions, against bool) error {
 		if !t.HasFingerprint(fp) {
 			return fmt.Errorf("audit %q: suspect %w", r.ID, notFound("fingerprint", fp))
 		}
+	}
+	if err := checkAuditContent(r); err != nil {
+		return fmt.Errorf("audit %q: %w", r.ID, err)
 	}
 	for _, a := range r.Against {
 		if against && t.tx.Bucket(bucketEnrol).Get([]byte(a)) == nil {

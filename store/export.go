@@ -158,6 +158,26 @@ type item struct {
 // Len returns the number of records.
 func (x *Records) Len() int { return x.n }
 
+// CheckContent runs report on the report of every enrolment and result on
+// the result of every audit record that x holds, in file order, and
+// returns the first error as an *ImportError naming the record's line.
+// Package store keeps those as opaque JSON; their owner (package audit)
+// checks them, so that an export edited by hand cannot import records
+// that then fail every report.
+func (x *Records) CheckContent(report, result func(json.RawMessage) error) error {
+	for _, it := range x.byType[TypeEnrolment] {
+		if err := report(it.enrol.Report); err != nil {
+			return &ImportError{Line: it.n, Err: fmt.Errorf("teacher %q: %w: %w", it.l.ID, ErrCorrupt, err)}
+		}
+	}
+	for _, it := range x.byType[TypeAudit] {
+		if err := result(it.audit.Result); err != nil {
+			return &ImportError{Line: it.n, Err: fmt.Errorf("audit %q: %w: %w", it.l.ID, ErrCorrupt, err)}
+		}
+	}
+	return nil
+}
+
 // ReadExport reads an Export stream to its end and checks it without any
 // store: the header and end lines and the count, the JSON of every line,
 // and every record on its own (a suite's content against its hash and the
@@ -175,6 +195,10 @@ func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 		text, err := readLine(br, MaxLine)
 		if errors.Is(err, errLongLine) {
 			return nil, &ImportError{Line: n, Err: err}
+		}
+		if n == 1 {
+			// A byte-order mark, added by some editors on the way.
+			text = bytes.TrimPrefix(text, []byte("\ufeff"))
 		}
 		if len(bytes.TrimSpace(text)) > 0 {
 			if end > 0 {

@@ -823,3 +823,25 @@ func TestImportFingerprintShape(t *testing.T) {
 		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrCorrupt that names the shapes", err)
 	}
 }
+
+// TestImportByteOrderMark checks that an export given a UTF-8 byte-order
+// mark on the way (by an editor) imports as the export itself does.
+func TestImportByteOrderMark(t *testing.T) {
+	a := openTest(t, tempPath(t), false)
+	populate(t, a)
+	var buf bytes.Buffer
+	if err := a.Export(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	b := openTest(t, tempPath(t), false)
+	if err := b.Import(ctx, strings.NewReader("\ufeff"+buf.String())); err != nil {
+		t.Fatalf("Import with a byte-order mark: %v", err)
+	}
+	var again bytes.Buffer
+	if err := b.Export(ctx, &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != buf.String() {
+		t.Error("the imported store exports other bytes")
+	}
+}

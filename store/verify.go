@@ -67,6 +67,7 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 		}
 		suites := tx.tx.Bucket(bucketSuites)
 		shapes := map[string][2]int{} // suite hash → probes, labels
+		inputs := map[string]int{}    // suite hash → inputs per probe
 		suites.ForEach(func(k, v []byte) error {
 			r.Counts[TypeSuite]++
 			su, err := DecodeSuite(v)
@@ -79,6 +80,7 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				return nil
 			}
 			shapes[string(k)] = [2]int{su.Len(), len(su.Labels)}
+			inputs[string(k)] = su.X.Cols
 			return ctx.Err()
 		})
 		tx.tx.Bucket(bucketNames).ForEach(func(k, v []byte) error {
@@ -126,6 +128,9 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			if suites.Get([]byte(e.Suite)) == nil {
 				bad(TypeEnrolment, string(k), "suite %.12s is missing", e.Suite)
 			}
+			if err := checkEnrolmentContent(&e, inputs[e.Suite]); err != nil {
+				bad(TypeEnrolment, string(k), "%v", err)
+			}
 			for _, c := range e.Controls {
 				if err := checkRole(e.Name, c); err != nil {
 					bad(TypeEnrolment, string(k), "%v", err)
@@ -158,6 +163,8 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 				// PutAudit refuses such a record; an import or an older
 				// writer must not slip one past verify.
 				bad(TypeAudit, string(k), "%d fingerprints for %d teachers", len(a.Fingerprints), len(a.Against))
+			case checkAuditContent(&a) != nil:
+				bad(TypeAudit, string(k), "%v", checkAuditContent(&a))
 			default:
 				for _, fp := range a.Fingerprints {
 					if !tx.HasFingerprint(fp) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -239,6 +240,17 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// What the audit package owns in the records, their reports
+			// and results, unless the file is damaged (Verify then stops
+			// before the records too).
+			if !slices.ContainsFunc(r.Problems, func(p store.Problem) bool { return p.Type == "bbolt" }) {
+				if err := db.View(c.Context(), func(tx *store.Tx) error {
+					r.Problems = append(r.Problems, audit.CheckRecords(tx)...)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
 			if err := db.Close(); err != nil { // before output (see runDBLs)
 				return err
 			}
@@ -386,6 +398,9 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name s
 		r = f
 	}
 	recs, err := store.ReadExport(ctx, r)
+	if err == nil {
+		err = recs.CheckContent(audit.CheckReport, audit.CheckResult)
+	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -330,5 +331,39 @@ func TestReadCommandsUnlockBeforeOutput(t *testing.T) {
 				t.Errorf("opening the database for writing during the output of %v: %v, want it free", args, out.err)
 			}
 		})
+	}
+}
+
+// TestRecordContentChecked checks that db verify reports an audit record
+// whose result no audit writes (a verdict "PWNED") and that db import
+// refuses the export of that store, naming the line: both used to pass,
+// and report then printed the verdict.
+func TestRecordContentChecked(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &store.AuditRecord{ID: "x", Suspect: "acme/teacher", Against: []string{"acme"},
+		Result: json.RawMessage(`{"alpha":0.01,"results":[{"teacher":"acme","verdict":"PWNED","p_value":0.5}]}`)}
+	if err := db.PutAudit(context.Background(), rec, store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, _, code := runCLI(t, "--db", path, "db", "verify")
+	if code != exitError || !strings.Contains(out, `verdict "PWNED"`) {
+		t.Errorf("db verify: exit %d, output %q; want 1 and the verdict named", code, out)
+	}
+	export := filepath.Join(t.TempDir(), "x.jsonl")
+	if _, stderr, code := runCLI(t, "--db", path, "db", "export", export); code != 0 {
+		t.Fatalf("db export: %s", stderr)
+	}
+	copyDB := filepath.Join(t.TempDir(), "copy.db")
+	_, stderr, code := runCLI(t, "--db", copyDB, "db", "import", export)
+	if code != exitError || !strings.Contains(stderr, `import line 6: audit "x": store is corrupted: result for acme: verdict "PWNED"`) {
+		t.Errorf("db import: exit %d, stderr %q; want 1 naming line 6's verdict", code, stderr)
+	}
+	if _, err := os.Stat(copyDB); err == nil {
+		t.Error("a refused import left a database")
 	}
 }

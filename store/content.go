@@ -1,0 +1,66 @@
+package store
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math"
+)
+
+// checkEnrolmentContent checks what an enrolment holds beyond the records
+// it names, for a suite of inputs inputs per probe (0: not known): a
+// watermark key of 64 hex digits and a normalisation (when set) of one
+// finite mean and one finite, non-negative standard deviation per input; controls that are not the
+// teacher's fingerprint and are listed once; a report that is a JSON
+// object. Records stored before their checksum are read as they are, so
+// these are what keeps one edited by hand (or damaged before it was
+// sealed) from passing import and db verify and then failing every audit.
+func checkEnrolmentContent(e *Enrolment, inputs int) error {
+	if w := e.Watermark; w != nil {
+		if _, err := hex.DecodeString(w.Key); err != nil || len(w.Key) != 64 {
+			return fmt.Errorf("watermark key: want 64 hex digits, got %d characters", len(w.Key))
+		}
+		for _, v := range []struct {
+			name string
+			x    []float32
+		}{{"means", w.Mean}, {"standard deviations", w.Std}} {
+			if inputs > 0 && v.x != nil && len(v.x) != inputs {
+				return fmt.Errorf("watermark normalisation has %d %s for a suite of %d inputs", len(v.x), v.name, inputs)
+			}
+			for i, x := range v.x {
+				if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) || v.name != "means" && f < 0 {
+					return fmt.Errorf("watermark normalisation of input %d: %s %v", i, v.name[:len(v.name)-1], f)
+				}
+			}
+		}
+	}
+	seen := map[string]bool{e.TeacherFP: true}
+	for _, c := range e.Controls {
+		if c.FP == e.TeacherFP {
+			return fmt.Errorf("control %q is the teacher's own fingerprint", c.FP)
+		}
+		if seen[c.FP] {
+			return fmt.Errorf("control %q is listed twice", c.FP)
+		}
+		seen[c.FP] = true
+	}
+	if len(e.Report) > 0 && !isObject(e.Report) {
+		return fmt.Errorf("report is not a JSON object")
+	}
+	return nil
+}
+
+// checkAuditContent checks that an audit record's result, when present,
+// is a JSON object (what it holds is package audit's to check).
+func checkAuditContent(r *AuditRecord) error {
+	if len(r.Result) > 0 && !isObject(r.Result) {
+		return fmt.Errorf("result is not a JSON object")
+	}
+	return nil
+}
+
+// isObject reports whether b, valid JSON, is an object.
+func isObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
