@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -260,7 +260,7 @@ func readIDXFile(ctx context.Context, fsys fs.FS, path string) (*IDX, error) {
 		err error
 	)
 	if fsys == nil {
-		f, err = os.Open(path)
+		f, err = regfile.Open(path)
 	} else {
 		f, err = fsys.Open(path)
 	}

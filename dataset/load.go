@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lineage-audit/lineage/internal/regfile"
 )
 
 // Names lists the built-in dataset names Load accepts.
@@ -62,6 +64,9 @@ func Load(ctx context.Context, name string, opts LoadOptions) (*Dataset, error) 
 	if strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz") {
 		return loadCSVFile(ctx, name, opts.CSV)
 	}
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("dataset: %w", &regfile.Error{Path: name, Mode: st.Mode()})
+	}
 	if isIDXImages(name) {
 		labels := opts.LabelsPath
 		if labels == "" {
@@ -98,7 +103,7 @@ func looksLikeIDX(path string) bool {
 // loadCSVFile reads a CSV file, gunzipping it when it starts with the gzip
 // magic bytes.
 func loadCSVFile(ctx context.Context, path string, opts CSVOptions) (*Dataset, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path) // a named pipe would block the open
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
@@ -138,7 +143,7 @@ func maybeGunzip(r io.Reader) (io.Reader, func(), error) {
 // isIDXImages reports whether path is a readable file starting (after
 // optional gzip) with the IDX images magic number.
 func isIDXImages(path string) bool {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return false
 	}

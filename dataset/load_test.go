@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestLoadBuiltins(t *testing.T) {
@@ -221,6 +223,32 @@ func BenchmarkFashionMNISTSmall(b *testing.B) {
 	for b.Loop() {
 		if _, err := FashionMNISTSmall(context.Background()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestLoadNamedPipe checks that a dataset path that is a named pipe is
+// refused at once, naming it: opening it blocked until a writer came, and
+// an interrupt could not end the wait.
+func TestLoadNamedPipe(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"data.csv", "train-images-idx3-ubyte"} {
+		path := filepath.Join(dir, name)
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			t.Skip("no named pipes:", err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Load(context.Background(), path, LoadOptions{})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if want := `"` + path + `" is a named pipe, not a regular file`; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(%s): %v, want %q", name, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Load(%s) still blocked after 10 s", name)
 		}
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 )
 
@@ -134,28 +134,13 @@ func tooLarge(path string, limit int64) error {
 	return &FormatError{Path: path, Problem: fmt.Sprintf("larger than the limit of %d bytes", limit), Err: ErrTooLarge}
 }
 
-// fileKind names the type of a file that is not regular.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
-}
-
 // readModelFile reads path, which must be a regular file of at most limit
 // bytes: a named pipe or a device such as /dev/zero is refused before it
 // is opened (opening a pipe blocks), and reading stops after limit+1 bytes.
 func readModelFile(path string, limit int64) ([]byte, error) {
 	regular := func(st os.FileInfo) error {
 		if !st.Mode().IsRegular() {
-			return fmt.Errorf("%q is %s, not a regular file", path, fileKind(st.Mode()))
+			return fmt.Errorf("%q is %s, not a regular file", path, regfile.Kind(st.Mode()))
 		}
 		if st.Size() > limit {
 			return tooLarge(path, limit)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/lineage-audit/lineage/internal/regfile"
 )
 
 // Write writes path atomically: it removes the stale temporaries of path
@@ -116,14 +118,8 @@ func target(path string) (string, error) {
 		return path, nil
 	case m.IsDir():
 		return "", &os.PathError{Op: "write", Path: path, Err: syscall.EISDIR}
-	case m&fs.ModeNamedPipe != 0:
-		return "", &NotRegularError{Path: path, What: "a named pipe"}
-	case m&fs.ModeSocket != 0:
-		return "", &NotRegularError{Path: path, What: "a socket"}
-	case m&fs.ModeDevice != 0:
-		return "", &NotRegularError{Path: path, What: "a device"}
 	default:
-		return "", &NotRegularError{Path: path, What: "not a regular file"}
+		return "", &NotRegularError{Path: path, What: regfile.Kind(m)}
 	}
 }
 
@@ -136,8 +132,5 @@ type NotRegularError struct {
 // Error formats as `"/dev/full" is a device, not a regular file: lineage
 // writes its files whole and renames them into place`.
 func (e *NotRegularError) Error() string {
-	if e.What == "not a regular file" {
-		return fmt.Sprintf("%q is not a regular file: lineage writes its files whole and renames them into place", e.Path)
-	}
 	return fmt.Sprintf("%q is %s, not a regular file: lineage writes its files whole and renames them into place", e.Path, e.What)
 }
