@@ -138,6 +138,14 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if err := db.Close(); err != nil {
 		return err
 	}
+	if (o.plot != "" || o.matrix != "") && len(doc.Teachers) == 0 {
+		// A figure asked for and not drawn must not pass for one written.
+		flag := "--plot"
+		if o.plot == "" {
+			flag = "--plot-matrix"
+		}
+		return fmt.Errorf("%s: %s holds no enrolled teacher, so there is no figure to draw", flag, g.dbPath())
+	}
 	var nullPaths, matrixPaths []string
 	if o.plot != "" {
 		nullPaths = figurePaths(o.plot, doc.Teachers)

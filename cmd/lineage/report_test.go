@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -146,6 +149,23 @@ func TestReportUnmeasuredTeachers(t *testing.T) {
 		}
 		if want := map[string]int{"acme": 0, "beta": 1}[ts.Teacher]; ts.Derived != want {
 			t.Errorf("teacher %s: %d suspects derived, want %d", ts.Teacher, ts.Derived, want)
+		}
+	}
+}
+
+// TestReportPlotNoTeacher checks that a figure asked of a database with no
+// enrolled teacher is an error naming the flag: the report used to exit 0
+// without the file.
+func TestReportPlotNoTeacher(t *testing.T) {
+	path := newStore(t)
+	for _, flag := range []string{"--plot", "--plot-matrix"} {
+		fig := filepath.Join(t.TempDir(), "f.png")
+		_, stderr, code := runCLI(t, "--db", path, "report", flag, fig)
+		if code != exitError || !strings.Contains(stderr, flag+": "+path+" holds no enrolled teacher") {
+			t.Errorf("report %s: exit %d, stderr %q; want 1 and the reason", flag, code, stderr)
+		}
+		if _, err := os.Stat(fig); err == nil {
+			t.Errorf("report %s wrote %s", flag, fig)
 		}
 	}
 }
