@@ -46,19 +46,11 @@ type LabelMismatchError struct {
 
 func (e *LabelMismatchError) Error() string {
 	return fmt.Sprintf("teacher labels %s do not match dataset labels %s (%d vs %d classes)",
-		fmtLabels(e.Teacher), fmtLabels(e.Dataset), len(e.Teacher), len(e.Dataset))
+		model.LabelList(e.Teacher), model.LabelList(e.Dataset), len(e.Teacher), len(e.Dataset))
 }
 
 // Is makes errors.Is(err, ErrConfig) true.
 func (e *LabelMismatchError) Is(target error) bool { return target == ErrConfig }
-
-func fmtLabels(l []string) string {
-	const max = 12
-	if len(l) > max {
-		return "[" + strings.Join(l[:max], " ") + " …]"
-	}
-	return "[" + strings.Join(l, " ") + "]"
-}
 
 // EpochStats is what the Progress callback receives after every epoch (and
 // what Result.History records).
@@ -237,7 +229,7 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, configErr("student takes %d inputs, data has %d features", s.Sizes[0], tr.Dim())
 		}
 		if !slices.Equal(s.Labels, tr.Labels) {
-			return nil, configErr("student labels %s do not match dataset labels %s", fmtLabels(s.Labels), fmtLabels(tr.Labels))
+			return nil, configErr("student labels %s do not match dataset labels %s", model.LabelList(s.Labels), model.LabelList(tr.Labels))
 		}
 		if err := checkParams(s.Sizes); err != nil {
 			return nil, err

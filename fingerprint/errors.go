@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 // Sentinel errors callers can test with errors.Is.
@@ -22,7 +24,8 @@ var (
 
 // MismatchError says that a model does not fit a suite. What is "inputs"
 // (Want and Got are feature counts) or "labels" (Want and Got are the label
-// lists joined by ","). Want is the suite's value, Got the model's.
+// lists joined by ",", shortened as joinLabels says). Want is the suite's
+// value, Got the model's.
 type MismatchError struct {
 	What  string
 	Model string // model name
@@ -59,4 +62,7 @@ func (e *AnswerError) Error() string {
 // Unwrap returns ErrBadAnswer.
 func (e *AnswerError) Unwrap() error { return ErrBadAnswer }
 
-func joinLabels(l []string) string { return strings.Join(l, ",") }
+// joinLabels joins labels by "," for a MismatchError, shortened as
+// model.ShortLabels says (the error is one bounded line however many labels
+// a model has, or however long).
+func joinLabels(l []string) string { return strings.Join(model.ShortLabels(l), ",") }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -160,6 +161,31 @@ func NewMLP(sizes []int, act Activation, labels []string, rng *rand.Rand) *MLP {
 		}
 	}
 	return m
+}
+
+// ShortLabels returns labels cut for an error message of one bounded line:
+// at most the first 12, each cut to 32 characters, then "… (N labels)"
+// when there are more. A model may have thousands of labels, or one of a
+// megabyte.
+func ShortLabels(labels []string) []string {
+	const most, width = 12, 32
+	parts := make([]string, 0, min(len(labels), most)+1)
+	for i, l := range labels {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("… (%d labels)", len(labels)))
+			break
+		}
+		if r := []rune(l); len(r) > width {
+			l = string(r[:width]) + "…"
+		}
+		parts = append(parts, l)
+	}
+	return parts
+}
+
+// LabelList formats labels as "[a b c]", shortened as ShortLabels says.
+func LabelList(labels []string) string {
+	return "[" + strings.Join(ShortLabels(labels), " ") + "]"
 }
 
 // DefaultLabels returns the labels "0", "1", ..., strconv.Itoa(k-1).

@@ -252,3 +252,23 @@ func TestCloneAndInfo(t *testing.T) {
 		t.Error("Hash did not change with the weights")
 	}
 }
+
+// TestShortLabels checks that label lists in errors stay one bounded line:
+// at most 12 labels, each at most 32 characters.
+func TestShortLabels(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	tests := []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"a", "b"}, "[a b]"},
+		{nil, "[]"},
+		{DefaultLabels(5000), "[0 1 2 3 4 5 6 7 8 9 10 11 … (5000 labels)]"},
+		{[]string{"a", long}, "[a " + strings.Repeat("x", 32) + "…]"},
+	}
+	for _, tt := range tests {
+		if got := LabelList(tt.labels); got != tt.want {
+			t.Errorf("LabelList(%d labels) = %.80q, want %.80q", len(tt.labels), got, tt.want)
+		}
+	}
+}
