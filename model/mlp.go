@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,7 +289,9 @@ func (m *MLP) validateShape() error {
 }
 
 // Info returns m's metadata: Params is len(Theta) and Hash the hex SHA-256
-// of m's canonical .lnm encoding (empty if m cannot be encoded). Each call
+// of m's canonical .lnm encoding (empty if m cannot be encoded); Name is
+// m.Name or, when that is empty for a model read from a file, the file's
+// base name without its extension. Each call
 // encodes the model into the hash, so callers on hot paths should keep
 // the result.
 func (m *MLP) Info() Info {
@@ -298,6 +301,11 @@ func (m *MLP) Info() Info {
 		Labels: m.Labels,
 		Params: len(m.Theta),
 		Source: m.source,
+	}
+	if info.Name == "" && m.source != "" {
+		// A file without a name in its header is named by its file, not
+		// `model ""` in every error and table.
+		info.Name = strings.TrimSuffix(filepath.Base(m.source), filepath.Ext(m.source))
 	}
 	if len(m.Sizes) > 0 {
 		info.InputSize = m.Sizes[0]

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -270,5 +272,27 @@ func TestShortLabels(t *testing.T) {
 		if got := LabelList(tt.labels); got != tt.want {
 			t.Errorf("LabelList(%d labels) = %.80q, want %.80q", len(tt.labels), got, tt.want)
 		}
+	}
+}
+
+// TestInfoNameFromFile checks that a model file without a name in its
+// header is named by its file (errors said `model ""`), and that the file
+// and its hash are unchanged.
+func TestInfoNameFromFile(t *testing.T) {
+	m := NewMLP([]int{2, 3}, ActReLU, nil, rand.New(rand.NewPCG(1, 2)))
+	m.Name = ""
+	path := filepath.Join(t.TempDir(), "nameless.lnm")
+	if err := Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := got.Info(); info.Name != "nameless" || info.Hash != m.Info().Hash {
+		t.Errorf("Info() = name %q hash %.12s, want %q and the unnamed model's hash %.12s", info.Name, info.Hash, "nameless", m.Info().Hash)
+	}
+	if got.Name != "" {
+		t.Errorf("Name = %q, want it left empty", got.Name)
 	}
 }
