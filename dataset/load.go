@@ -177,7 +177,7 @@ func labelsBeside(images string) (string, error) {
 		tried = append(tried, cand)
 	}
 	if len(tried) == 0 {
-		return "", errors.New("cannot derive a labels file name from the images file name; set LoadOptions.LabelsPath")
+		return "", errors.New(`cannot derive a labels file name from the images file name: name the images as MNIST's are ("train-images-idx3-ubyte"), with the labels beside them ("train-labels-idx1-ubyte")`)
 	}
-	return "", fmt.Errorf("no labels file beside the images (tried %s); set LoadOptions.LabelsPath", strings.Join(tried, ", "))
+	return "", fmt.Errorf("no labels file beside the images (tried %s)", strings.Join(tried, ", "))
 }
