@@ -312,6 +312,14 @@ func newPlan(cfg Config) (*plan, error) {
 	// A batch larger than the rows of an epoch is one full batch: the
 	// same steps, without buffers sized for rows that do not exist.
 	p.batch = min(p.batch, rows)
+	sizes := append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels))
+	if cfg.Student != nil {
+		sizes = cfg.Student.Sizes
+	}
+	if need := TrainBytes(sizes, p.batch); need > MaxTrainBytes {
+		return nil, configErr("training layer sizes %v on batches of %d rows needs about %.1f GB of memory, more than the %d GB lineage allows: use smaller hidden layers or batches",
+			sizes, p.batch, float64(need)/1e9, MaxTrainBytes>>30)
+	}
 	if steps := p.stepsPerEpoch(rows); p.epochs > math.MaxInt32/steps {
 		return nil, configErr("%d epochs of %d steps is too many steps", p.epochs, steps)
 	}
@@ -359,6 +367,37 @@ func newPlan(cfg Config) (*plan, error) {
 
 // checkParams reports an error unless an MLP with the given layer sizes
 // has at most model.MaxParams parameters (the most a model file holds).
+// MaxTrainBytes bounds the memory a training run may need (TrainBytes):
+// 8 GiB. Models up to model.MaxParams can be stored, but training one of
+// a billion parameters would take tens of GB and end in the out-of-memory
+// killer, not in an error.
+const MaxTrainBytes = 8 << 30
+
+// TrainBytes estimates the memory, in bytes, of training a model of layer
+// sizes on batches of batch rows: seven float32 copies of the parameters
+// (weights, gradients, Adam's two moments, the best epoch's weights, a
+// checkpoint's encoding and a spare) and three of the activations (inputs,
+// pre-activations, gradients) of every layer for a batch,
+//
+//	28·P + 12·batch·Σ sizes.
+//
+// It saturates at math.MaxInt64 instead of overflowing.
+func TrainBytes(sizes []int, batch int) int64 {
+	p := model.NumParams(sizes)
+	if p < 0 {
+		return math.MaxInt64
+	}
+	var width int64
+	for _, s := range sizes {
+		width += int64(s)
+	}
+	b := int64(batch)
+	if width > 0 && b > math.MaxInt64/24/width || p > math.MaxInt64/56 {
+		return math.MaxInt64
+	}
+	return 28*int64(p) + 12*b*width
+}
+
 func checkParams(sizes []int) error {
 	if n := model.NumParams(sizes); n < 0 || n > model.MaxParams {
 		return configErr("a model with layer sizes %v has more than %d parameters", sizes, model.MaxParams)
