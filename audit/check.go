@@ -9,34 +9,26 @@ import (
 )
 
 // CheckRecords returns the problems package audit finds in tx's records,
-// beyond those store.Tx.Verify finds: an enrolment report that does not
+// beyond those store.Store.Verify finds: an enrolment report that does not
 // read as an EnrolReport, an audit result that does not read as a Result
 // or holds what no audit writes (a verdict other than DERIVED,
 // NOT_DERIVED and INCONCLUSIVE, a p-value or α outside [0, 1], a result
 // without its teacher). Records stored before lineage sealed them with a
 // checksum are read as they are, so one edited by hand could import and
-// verify clean and then fail every report. Records that do not decode at
-// all are store.Verify's to report and are skipped here; so is everything
-// when the enrolments or audits cannot be listed.
+// verify clean and then fail every report. Records that do not decode,
+// fail their checksum or hold no JSON object there are store.Verify's to
+// report and are skipped here (see store.Tx.EachContent).
 func CheckRecords(tx *store.Tx) []store.Problem {
 	var out []store.Problem
-	bad := func(typ, id, format string, args ...any) {
-		out = append(out, store.Problem{Type: typ, ID: id, Problem: fmt.Sprintf(format, args...)})
-	}
-	if es, err := tx.Enrolments(); err == nil {
-		for _, e := range es {
-			if err := CheckReport(e.Report); err != nil {
-				bad(store.TypeEnrolment, e.Name, "%v", err)
-			}
+	tx.EachContent(func(typ, id string, raw json.RawMessage) {
+		check := CheckResult
+		if typ == store.TypeEnrolment {
+			check = CheckReport
 		}
-	}
-	if rs, err := tx.Audits(); err == nil {
-		for _, r := range rs {
-			if err := CheckResult(r.Result); err != nil {
-				bad(store.TypeAudit, r.ID, "%v", err)
-			}
+		if err := check(raw); err != nil {
+			out = append(out, store.Problem{Type: typ, ID: id, Problem: err.Error()})
 		}
-	}
+	})
 	return out
 }
 

@@ -203,7 +203,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, fmt.Errorf("teacher %q takes %d inputs, dataset %q has %d features: %w", teacher.Name, teacher.Sizes[0], data.Name, data.Dim(), ErrTeacher)
 	}
 	if !slices.Equal(teacher.Labels, data.Labels) {
-		return nil, fmt.Errorf("teacher %q labels %s do not match dataset %q labels %s: %w", teacher.Name, model.LabelList(teacher.Labels), data.Name, model.LabelList(data.Labels), ErrTeacher)
+		return nil, fmt.Errorf("teacher %q labels %s do not match dataset %q labels %s (%s): %w", teacher.Name, model.LabelList(teacher.Labels), data.Name, model.LabelList(data.Labels), model.LabelDiff(teacher.Labels, data.Labels), ErrTeacher)
 	}
 	k := opts.Controls
 	if k == 0 {

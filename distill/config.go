@@ -45,8 +45,8 @@ type LabelMismatchError struct {
 }
 
 func (e *LabelMismatchError) Error() string {
-	return fmt.Sprintf("teacher labels %s do not match dataset labels %s (%d vs %d classes)",
-		model.LabelList(e.Teacher), model.LabelList(e.Dataset), len(e.Teacher), len(e.Dataset))
+	return fmt.Sprintf("teacher labels %s do not match dataset labels %s (%s)",
+		model.LabelList(e.Teacher), model.LabelList(e.Dataset), model.LabelDiff(e.Teacher, e.Dataset))
 }
 
 // Is makes errors.Is(err, ErrConfig) true.
@@ -229,7 +229,7 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, configErr("student takes %d inputs, data has %d features", s.Sizes[0], tr.Dim())
 		}
 		if !slices.Equal(s.Labels, tr.Labels) {
-			return nil, configErr("student labels %s do not match dataset labels %s", model.LabelList(s.Labels), model.LabelList(tr.Labels))
+			return nil, configErr("student labels %s do not match dataset labels %s (%s)", model.LabelList(s.Labels), model.LabelList(tr.Labels), model.LabelDiff(s.Labels, tr.Labels))
 		}
 		if err := checkParams(s.Sizes); err != nil {
 			return nil, err
@@ -365,8 +365,6 @@ func newPlan(cfg Config) (*plan, error) {
 	return p, nil
 }
 
-// checkParams reports an error unless an MLP with the given layer sizes
-// has at most model.MaxParams parameters (the most a model file holds).
 // MaxTrainBytes bounds the memory a training run may need (TrainBytes):
 // 8 GiB. Models up to model.MaxParams can be stored, but training one of
 // a billion parameters would take tens of GB and end in the out-of-memory
@@ -398,6 +396,8 @@ func TrainBytes(sizes []int, batch int) int64 {
 	return 28*int64(p) + 12*b*width
 }
 
+// checkParams reports an error unless an MLP with the given layer sizes
+// has at most model.MaxParams parameters (the most a model file holds).
 func checkParams(sizes []int) error {
 	if n := model.NumParams(sizes); n < 0 || n > model.MaxParams {
 		return configErr("a model with layer sizes %v has more than %d parameters", sizes, model.MaxParams)

@@ -45,7 +45,7 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 		}
 		info := mm.Info()
 		if !slices.Equal(info.Labels, d.Labels) {
-			return Metrics{}, fmt.Errorf("evaluate: model %q labels %s do not match dataset %q labels %s", info.Name, model.LabelList(info.Labels), d.Name, model.LabelList(d.Labels))
+			return Metrics{}, fmt.Errorf("evaluate: model %q labels %s do not match dataset %q labels %s (%s)", info.Name, model.LabelList(info.Labels), d.Name, model.LabelList(d.Labels), model.LabelDiff(info.Labels, d.Labels))
 		}
 		if info.InputSize != 0 && info.InputSize != d.Dim() {
 			return Metrics{}, fmt.Errorf("evaluate: model %q takes %d inputs, dataset %q has %d features: %w", info.Name, info.InputSize, d.Name, d.Dim(), ErrShape)

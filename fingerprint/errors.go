@@ -32,13 +32,18 @@ type MismatchError struct {
 	Suite string // suite name, or a short hash when the suite is unnamed
 	Want  string
 	Got   string
+	Diff  string // for labels: where the lists first differ (model.LabelDiff), or ""
 }
 
 // Error formats the mismatch, for example
 // `model "x" has 784 inputs, suite "acme" has 64`.
 func (e *MismatchError) Error() string {
 	if e.What == "labels" {
-		return fmt.Sprintf("model %q has labels [%s], suite %q has [%s]", e.Model, e.Got, e.Suite, e.Want)
+		msg := fmt.Sprintf("model %q has labels [%s], suite %q has [%s]", e.Model, e.Got, e.Suite, e.Want)
+		if e.Diff != "" {
+			msg += " (" + e.Diff + ")"
+		}
+		return msg
 	}
 	return fmt.Sprintf("model %q has %s %s, suite %q has %s", e.Model, e.Got, e.What, e.Suite, e.Want)
 }

@@ -80,7 +80,7 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	}
 	if !equalStrings(info.Labels, s.Labels) {
 		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
-			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels)}
+			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: model.LabelDiff(info.Labels, s.Labels)}
 	}
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("fingerprint: suite %q has no probes", suiteName)

@@ -156,7 +156,10 @@ func TestTakeErrors(t *testing.T) {
 		{"inputs", model.Info{Name: "x", InputSize: 784, Labels: abc}, nil,
 			`model "x" has 784 inputs, suite "acme" has 4`, ErrMismatch},
 		{"labels", model.Info{Name: "x", InputSize: 4, Labels: []string{"a", "b"}}, nil,
-			`model "x" has labels [a,b], suite "acme" has [a,b,c,d]`, ErrMismatch},
+			`model "x" has labels [a,b], suite "acme" has [a,b,c,d] (2 vs 4 labels)`, ErrMismatch},
+		// Lists alike in their first 12 labels say where they differ.
+		{"labels past the shown ones", model.Info{Name: "x", InputSize: 4, Labels: []string{"a", "b", "c", "e"}}, nil,
+			`model "x" has labels [a,b,c,e], suite "acme" has [a,b,c,d] (label 3 is "e" vs "d")`, ErrMismatch},
 		{"nan", info, bad([]float32{float32(math.NaN()), .5, .25, .25}),
 			`model "x", probe 2: entry 0 is NaN`, ErrBadAnswer},
 		{"negative", info, bad([]float32{-.5, .5, .5, .5}),

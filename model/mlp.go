@@ -184,6 +184,23 @@ func ShortLabels(labels []string) []string {
 	return parts
 }
 
+// LabelDiff says where label lists a and b first differ, for an error
+// whose shortened lists (ShortLabels) may look alike: "5000 vs 4999
+// labels", or `label 537 is "x" vs "y"` (each cut as ShortLabels cuts);
+// "" when they are equal.
+func LabelDiff(a, b []string) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d vs %d labels", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			s := ShortLabels([]string{a[i], b[i]})
+			return fmt.Sprintf("label %d is %q vs %q", i, s[0], s[1])
+		}
+	}
+	return ""
+}
+
 // LabelList formats labels as "[a b c]", shortened as ShortLabels says.
 func LabelList(labels []string) string {
 	return "[" + strings.Join(ShortLabels(labels), " ") + "]"

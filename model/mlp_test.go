@@ -296,3 +296,26 @@ func TestInfoNameFromFile(t *testing.T) {
 		t.Errorf("Name = %q, want it left empty", got.Name)
 	}
 }
+
+// TestLabelDiff checks that LabelDiff names where two lists differ that
+// LabelList shows alike.
+func TestLabelDiff(t *testing.T) {
+	a, b := DefaultLabels(5000), DefaultLabels(5000)
+	b[4000] = "x"
+	if LabelList(a) != LabelList(b) {
+		t.Fatal("the lists were meant to look alike")
+	}
+	tests := []struct {
+		a, b []string
+		want string
+	}{
+		{a, b, `label 4000 is "4000" vs "x"`},
+		{a, a, ""},
+		{a, a[:4999], "5000 vs 4999 labels"},
+	}
+	for _, tt := range tests {
+		if got := LabelDiff(tt.a, tt.b); got != tt.want {
+			t.Errorf("LabelDiff = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,6 +79,16 @@ func TestRecordContent(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkVerifyFinds(t, s, TypeAudit, "case-2", "result is not a JSON object")
+			// Verify has reported it: EachContent does not hand it to
+			// package audit to report again; the sound record it does.
+			var got []string
+			s.View(ctx, func(tx *Tx) error {
+				tx.EachContent(func(typ, id string, _ json.RawMessage) { got = append(got, typ+" "+id) })
+				return nil
+			})
+			if want := []string{"enrolment acme", "audit case-1"}; !slices.Equal(got, want) {
+				t.Errorf("EachContent gave %q, want %q", got, want)
+			}
 		})
 	}
 }
