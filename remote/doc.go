@@ -59,5 +59,10 @@
 //
 // Requests are sent one at a time. When stdin reaches EOF the program
 // should exit; it is killed 2 s after Close, on a timeout, or when the
-// context given to Open is done. See examples/exec for programs in Python.
+// context given to Open is done. It runs in a process group of its own
+// (on Unix): a kill takes everything it started with it, and on Linux so
+// does its own exit, so a wrapper script's model is never left running;
+// it does not receive the terminal's Ctrl-C (lineage stops it), and a
+// program that reads the terminal is stopped by it. See examples/exec for
+// programs in Python.
 package remote

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -64,6 +65,9 @@ type ExecModel struct {
 	quit     chan struct{} // closed by Close
 	killOnce sync.Once
 	waitErr  error
+	// groupGone is set once the program has exited and its group been
+	// killed; from then on only the program itself may be signalled.
+	groupGone atomic.Bool
 
 	mu     sync.Mutex // serialises requests
 	nextID int64
@@ -117,6 +121,14 @@ func OpenExec(ctx context.Context, ref string, opts Options) (*ExecModel, error)
 		e.readLines(stdout)
 	}()
 	go func() {
+		// Once the program has exited, what it left running in its group
+		// is killed, while its unreaped ID still names the group and no
+		// other (a killed ID reused by an unrelated group leader would
+		// take that group down instead).
+		if awaitExit(e.cmd.Process) {
+			killGroup(e.cmd.Process)
+			e.groupGone.Store(true)
+		}
 		// Wait closes the stdout pipe, so it must not run before every
 		// line the program wrote has been read (os/exec's rule).
 		select {
@@ -245,7 +257,11 @@ func (e *ExecModel) fail(what string, err error) error {
 
 func (e *ExecModel) kill() {
 	e.killOnce.Do(func() {
-		if e.cmd.Process != nil {
+		switch {
+		case e.cmd.Process == nil:
+		case e.groupGone.Load():
+			e.cmd.Process.Kill() // the group is gone; the ID may be reaped
+		default:
 			killGroup(e.cmd.Process)
 		}
 		close(e.killed)
@@ -273,7 +289,8 @@ func (e *ExecModel) Stats() Stats { return e.stats.snapshot() }
 
 // Close closes the program's input, gives it 2 s to exit and then kills
 // it; with a Predict call in flight, which then fails with ErrClosed, it
-// kills the program at once. It is safe to call more than once.
+// kills the program at once. Killing it kills its process group (see the
+// package doc). It is safe to call more than once.
 func (e *ExecModel) Close() error {
 	e.once.Do(func() {
 		close(e.quit) // Predict calls from now on fail; one waiting for an answer stops
@@ -300,10 +317,6 @@ func (e *ExecModel) Close() error {
 			case <-e.done:
 			case <-time.After(2 * time.Second): // a grandchild holds the output open
 			}
-		}
-		// What the program started and left behind goes with it.
-		if e.cmd.Process != nil {
-			killGroup(e.cmd.Process)
 		}
 	})
 	return nil

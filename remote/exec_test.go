@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -404,19 +405,28 @@ func writeScript(t *testing.T, script string) string {
 }
 
 // TestExecKillsGrandchild checks that stopping an exec: program also stops
-// what it started: a wrapper script's model process used to outlive both
-// a cancelled ctx and Close.
+// what it started, and so does its own exit: a wrapper script's model
+// process used to outlive both a cancelled ctx and Close.
 func TestExecKillsGrandchild(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc here")
 	}
-	for _, stop := range []string{"cancel", "close"} {
+	for _, stop := range []string{"cancel", "close", "clean exit"} {
 		t.Run(stop, func(t *testing.T) {
+			if stop == "clean exit" && runtime.GOOS != "linux" {
+				t.Skip("what a program leaves when it exits by itself is killed on Linux only")
+			}
 			hello := `{"lineage_exec":1,"name":"sh","input_size":1,"labels":["a"]}`
 			pidFile := filepath.Join(t.TempDir(), "pid")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			m, err := OpenExec(ctx, "exec:/bin/sh "+writeScript(t, "sleep 30 & echo $! > "+pidFile+"; echo '"+hello+"'; wait"), Options{})
+			// "clean exit": the program ends at the end of its input,
+			// leaving its helper behind; the others wait for the helper.
+			end := "wait"
+			if stop == "clean exit" {
+				end = "read line; exit 0"
+			}
+			m, err := OpenExec(ctx, "exec:/bin/sh "+writeScript(t, "sleep 30 > /dev/null & echo $! > "+pidFile+"; echo '"+hello+"'; "+end), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
