@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/internal/regfile"
@@ -98,6 +99,24 @@ func looksLikeIDX(path string) bool {
 	}
 	lower := strings.ToLower(filepath.Base(path))
 	return strings.Contains(lower, "idx") || strings.HasSuffix(lower, ".gz") || strings.HasSuffix(lower, ".idx")
+}
+
+// Files returns the files Load(name, LoadOptions{}) reads: none for a
+// built-in dataset's name, the file for a CSV file, the images file and the
+// labels file beside it for IDX images. A name that names no file gives
+// the name itself (Load will say what is wrong with it).
+func Files(name string) []string {
+	if slices.Contains(Names, name) {
+		return nil
+	}
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz") {
+		return []string{name}
+	}
+	if labels, err := labelsBeside(name); err == nil {
+		return []string{name, labels}
+	}
+	return []string{name}
 }
 
 // loadCSVFile reads a CSV file, gunzipping it when it starts with the gzip

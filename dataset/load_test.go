@@ -252,3 +252,29 @@ func TestLoadNamedPipe(t *testing.T) {
 		}
 	}
 }
+
+// TestFiles checks the files Files says Load reads.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	images := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
+	labels := filepath.Join(dir, "t10k-labels-idx1-ubyte.gz")
+	for _, f := range []string{images, labels} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"digits", nil},
+		{"data.csv", []string{"data.csv"}},
+		{images, []string{images, labels}},
+		{"nosuch", []string{"nosuch"}},
+	}
+	for _, tt := range tests {
+		if got := Files(tt.name); !slices.Equal(got, tt.want) {
+			t.Errorf("Files(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

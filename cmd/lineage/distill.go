@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
@@ -70,7 +72,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	}
 	// The database counts as read whether or not this teacher's answers
 	// are journaled there: a store at that path is the user's.
-	reads := append(teacherFiles(o.teacher), dataFile(o.data), namedPath{"--db", g.dbPath()})
+	reads := append(append(teacherFiles(o.teacher), dataFiles(o.data)...), namedPath{"--db", g.dbPath()})
 	if err := o.checkApart(reads...); err != nil {
 		return err
 	}
@@ -149,7 +151,8 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 }
 
 // teacherFiles are the files --teacher reads: a model file, or an exec:
-// program and the existing files among its arguments (none for a URL).
+// program and the existing files among its arguments, as ARG or
+// --flag=ARG (none for a URL).
 func teacherFiles(ref string) []namedPath {
 	r, err := remote.ParseRef(ref)
 	switch {
@@ -160,6 +163,10 @@ func teacherFiles(ref string) []namedPath {
 	case r.Kind == remote.RefExec:
 		var out []namedPath
 		for _, a := range r.Argv {
+			// An argument may name a file as --weights=w.pt too.
+			if _, v, ok := strings.Cut(a, "="); ok && fileExists(v) {
+				a = v
+			}
 			if fileExists(a) {
 				out = append(out, namedPath{"--teacher", a})
 			}

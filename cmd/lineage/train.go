@@ -27,7 +27,7 @@ func runTrain(ctx context.Context, c *cobra.Command, o *trainOptions) error {
 	if o.out == "" {
 		return usageError{errors.New("--out is required (the model file to write)")}
 	}
-	if err := o.checkApart(dataFile(o.data)); err != nil {
+	if err := o.checkApart(dataFiles(o.data)...); err != nil {
 		return err
 	}
 	sp, err := loadSplit(ctx, o.data)

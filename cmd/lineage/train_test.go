@@ -221,7 +221,8 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 func TestWritesApart(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
-	files := map[string]string{"tiny.csv": "1,a\n2,b\n3,a\n4,b\n", "model.sh": "#!/bin/sh\nexit 1\n"}
+	files := map[string]string{"tiny.csv": "1,a\n2,b\n3,a\n4,b\n", "model.sh": "#!/bin/sh\nexit 1\n",
+		"t-images-idx3-ubyte": "images", "t-labels-idx1-ubyte": "labels"}
 	for name, content := range files {
 		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -233,7 +234,7 @@ func TestWritesApart(t *testing.T) {
 	}
 	path := newStore(t)
 	sums := map[string][32]byte{}
-	for _, f := range []string{"tiny.csv", "model.sh", "teacher.lnm", path} {
+	for _, f := range []string{"tiny.csv", "model.sh", "teacher.lnm", path, "t-images-idx3-ubyte", "t-labels-idx1-ubyte"} {
 		sums[f] = fileSum(t, f)
 	}
 	train := []string{"train", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress"}
@@ -250,6 +251,9 @@ func TestWritesApart(t *testing.T) {
 		{"log is the database", with(dist, "--db", path, "--out", "s.lnm", "--log", path), "is the --db file"},
 		{"log is an exec teacher's script", with(dist, "--teacher", "exec:/bin/sh model.sh", "--out", "s.lnm", "--log", "model.sh"), `--log "model.sh" is the --teacher file`},
 		{"log is the out", with(train, "--out", "a.lnm", "--log", "a.lnm"), `--log "a.lnm" is the --out file`},
+		// IDX images are read with the labels file beside them.
+		{"log is the IDX labels", with(train, "--data", "t-images-idx3-ubyte", "--out", "a.lnm", "--log", "t-labels-idx1-ubyte"), `--log "t-labels-idx1-ubyte" is the --data file`},
+		{"log is an exec teacher's --flag=file", with(dist, "--teacher", "exec:/bin/sh --x=model.sh", "--out", "s.lnm", "--log", "model.sh"), `--log "model.sh" is the --teacher file`},
 		{"log is the checkpoint", with(train, "--out", "a.lnm", "--log", "a.lnm.ckpt"), `--log "a.lnm.ckpt" is the --checkpoint file`},
 	}
 	for _, tt := range tests {

@@ -162,14 +162,15 @@ func (o *trainOptions) checkApart(reads ...namedPath) error {
 	return nil
 }
 
-// dataFile is --data as a file the command reads: none for a built-in
-// dataset's name (a file of that name in the working directory is not
-// read).
-func dataFile(data string) namedPath {
-	if slices.Contains(dataset.Names, data) {
-		return namedPath{}
+// dataFiles are the files --data names that the command reads: none for a
+// built-in dataset's name (a file of that name in the working directory is
+// not read), the labels file beside IDX images as well as the images.
+func dataFiles(data string) []namedPath {
+	var out []namedPath
+	for _, f := range dataset.Files(data) {
+		out = append(out, namedPath{"--data", f})
 	}
-	return namedPath{"--data", data}
+	return out
 }
 
 // samePath reports whether a and b name the same file: the same absolute
