@@ -317,8 +317,8 @@ func newPlan(cfg Config) (*plan, error) {
 		sizes = cfg.Student.Sizes
 	}
 	if need := TrainBytes(sizes, p.batch); need > MaxTrainBytes {
-		return nil, configErr("training layer sizes %v on batches of %d rows needs about %.1f GB of memory, more than the %d GB lineage allows: use smaller hidden layers or batches",
-			sizes, p.batch, float64(need)/1e9, MaxTrainBytes>>30)
+		return nil, configErr("training layer sizes %v on batches of %d rows needs about %.1f GiB of memory, more than the %d GiB lineage allows: use smaller hidden layers or batches",
+			sizes, p.batch, float64(need)/(1<<30), MaxTrainBytes>>30)
 	}
 	if steps := p.stepsPerEpoch(rows); p.epochs > math.MaxInt32/steps {
 		return nil, configErr("%d epochs of %d steps is too many steps", p.epochs, steps)

@@ -333,10 +333,10 @@ func TestConfigErrors(t *testing.T) {
 		{"one class present", Config{}, oneClass, `hard-label training needs at least 2 classes among the rows, "tiny" has 1`},
 		{"hidden too large", Config{Hidden: []int{99999999999}}, nil, "more than 1073741824 parameters"},
 		{"params too many", Config{Hidden: []int{100000000}}, nil, "a model with layer sizes [64 100000000 10] has more than 1073741824 parameters"},
-		// Storable, but training needs about 21 GB: it ended in the
+		// Storable, but training needs about 23 GiB: it ended in the
 		// out-of-memory killer.
-		{"training memory", Config{Hidden: []int{10000000}}, nil, "training layer sizes [64 10000000 10] on batches of 32 rows needs about 24.8 GB of memory, more than the 8 GB lineage allows"},
-		{"training memory of one big batch", Config{Hidden: []int{1000000}, BatchSize: 1 << 30}, nil, "on batches of 1259 rows needs about 17.2 GB"},
+		{"training memory", Config{Hidden: []int{10000000}}, nil, "training layer sizes [64 10000000 10] on batches of 32 rows needs about 23.1 GiB of memory, more than the 8 GiB lineage allows"},
+		{"training memory of one big batch", Config{Hidden: []int{1000000}, BatchSize: 1 << 30}, nil, "on batches of 1259 rows needs about 16.0 GiB"},
 		{"queries too many", Config{Teacher: good, Queries: 2e9}, nil, "2000000000 queries of 64 features exceed the transfer set limit of 1073741824 values"},
 		{"queries overflow", Config{Teacher: good, Queries: 9e18}, nil, "9000000000000000000 queries of 64 features exceed the transfer set limit"},
 		{"epochs overflow", Config{Epochs: 1 << 62}, nil, "too many steps"},

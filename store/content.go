@@ -18,8 +18,11 @@ import (
 // sealed) from passing import and db verify and then failing every audit.
 func checkEnrolmentContent(e *Enrolment, inputs int) error {
 	if w := e.Watermark; w != nil {
-		if _, err := hex.DecodeString(w.Key); err != nil || len(w.Key) != 64 {
+		if len(w.Key) != 64 {
 			return fmt.Errorf("watermark key: want 64 hex digits, got %d characters", len(w.Key))
+		}
+		if _, err := hex.DecodeString(w.Key); err != nil {
+			return fmt.Errorf("watermark key: want 64 hex digits, got other characters")
 		}
 		for _, v := range []struct {
 			name string

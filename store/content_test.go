@@ -23,7 +23,7 @@ func TestRecordContent(t *testing.T) {
 		want string
 	}{
 		{"short key", func(e *Enrolment) { e.Watermark.Key = "zz" }, "watermark key: want 64 hex digits, got 2 characters"},
-		{"key not hex", func(e *Enrolment) { e.Watermark.Key = strings.Repeat("g", 64) }, "watermark key: want 64 hex digits"},
+		{"key not hex", func(e *Enrolment) { e.Watermark.Key = strings.Repeat("g", 64) }, "watermark key: want 64 hex digits, got other characters"},
 		{"mean size", func(e *Enrolment) { e.Watermark.Mean = []float32{1} }, "watermark normalisation has 1 means for a suite of 4 inputs"},
 		{"std NaN", func(e *Enrolment) { e.Watermark.Std = []float32{1, float32(math.NaN()), 1, 1} }, "watermark normalisation of input 1: standard deviation NaN"},
 		{"std negative", func(e *Enrolment) { e.Watermark.Std = []float32{1, 1, -1, 1} }, "watermark normalisation of input 2: standard deviation -1"},

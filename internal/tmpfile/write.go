@@ -106,7 +106,17 @@ func target(path string) (string, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return "", &NotRegularError{Path: path, What: "a symbolic link to a missing file"}
+			// Say why it cannot be followed: /dev/stdout is a link to a
+			// pipe or terminal (/proc/self/fd/1), not to a missing file.
+			switch st, serr := os.Stat(path); {
+			case errors.Is(serr, fs.ErrNotExist):
+				return "", &NotRegularError{Path: path, What: "a symbolic link to a missing file"}
+			case serr != nil:
+				return "", serr
+			case !st.Mode().IsRegular():
+				return "", &NotRegularError{Path: path, What: "a symbolic link to " + regfile.Kind(st.Mode())}
+			}
+			return "", err
 		}
 		if fi, err = os.Stat(real); err != nil {
 			return "", err

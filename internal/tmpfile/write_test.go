@@ -2,6 +2,7 @@ package tmpfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -169,5 +170,29 @@ func TestWriteThroughLink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Errorf("link.json is no longer a link: %v, %v", fi, err)
+	}
+}
+
+// TestWriteLinkToPipe checks the reason given for a link that resolves
+// only through /proc, as /dev/stdout does into a pipe: it is a link to a
+// named pipe, not to a missing file.
+func TestWriteLinkToPipe(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc/self/fd")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	link := filepath.Join(t.TempDir(), "out")
+	if err := os.Symlink(fmt.Sprintf("/proc/self/fd/%d", w.Fd()), link); err != nil {
+		t.Fatal(err)
+	}
+	err = Write(link, 0o644, func(w io.Writer) error { return nil })
+	var ne *NotRegularError
+	if !errors.As(err, &ne) || ne.What != "a symbolic link to a named pipe" {
+		t.Errorf("Write through a link to a pipe: %v, want a NotRegularError for a link to a named pipe", err)
 	}
 }
