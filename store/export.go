@@ -375,6 +375,10 @@ func (c contextReader) Read(p []byte) (int, error) {
 // ReadExport) and returns it as an item.
 func checkLine(n int, l line) (item, error) {
 	it := item{n: n, l: l}
+	if l.ID == "" {
+		// bbolt's own "key required" would name nothing.
+		return it, fmt.Errorf("%s record without an id", l.Type)
+	}
 	switch l.Type {
 	case TypeSuite:
 		su, err := DecodeSuite(l.Data)

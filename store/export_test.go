@@ -122,6 +122,7 @@ func TestImportErrors(t *testing.T) {
 		{"unknown field", lines[0] + `{"type":"suite_name","id":"x","suite":"y","colour":"red"}` + "\n", 2},
 		{"field name in other case", lines[0] + `{"Type":"suite_name","id":"x","suite":"y"}` + "\n", 2},
 		{"not an object", lines[0] + `["suite_name","x"]` + "\n", 2},
+		{"no id", lines[0] + `{"type":"suite_name","suite":"y"}` + "\n", 2},
 		{"answers batch with other content", all[:len(all)-len(lines[len(lines)-1])] +
 			`{"type":"answers","id":"remote-1","batch":0,"data":"AAAA"}` + "\n" + end(len(lines)-1), len(lines)},
 	}
