@@ -124,7 +124,7 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 		}
 		for i := 0; i < y.Rows; i++ {
 			row := y.Data[i*y.Stride : i*y.Stride+c]
-			if err := checkRow(row); err != "" {
+			if err := CheckRow(row); err != "" {
 				return &AnswerError{Model: info.Name, Probe: lo + i, Problem: err}
 			}
 			copy(p.Data[(lo+i)*c:], row)
@@ -173,9 +173,10 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	return fp, nil
 }
 
-// checkRow returns "" when row is a probability distribution, else the
+// CheckRow returns "" when row is a probability distribution (finite,
+// non-negative, summing to 1 within RowSumTolerance), else the
 // problem.
-func checkRow(row []float32) string {
+func CheckRow(row []float32) string {
 	var sum float64
 	for j, v := range row {
 		f := float64(v)

@@ -22,6 +22,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/digest"
 
 	"github.com/lineage-audit/lineage/model"
@@ -42,12 +43,15 @@ var ErrCorrupt = errors.New("journal: corrupt stored batch")
 // (batches are then committed in whatever order they finish, and a rerun
 // replays each one by its number).
 type Model struct {
-	m    model.Model
-	db   Store
-	job  string
-	mu   sync.Mutex // guards next, have and the counts
-	next int
-	have map[int][]byte
+	m   model.Model
+	db  Store
+	job string
+	// labels is the model's label count, the width of every answer
+	// (Info is not free: a local model hashes its weights).
+	labels int
+	mu     sync.Mutex // guards next, have and the counts
+	next   int
+	have   map[int][]byte
 
 	asked, replayed int
 	damaged         int // stored batches that failed their checks and were asked again
@@ -68,7 +72,7 @@ func New(ctx context.Context, m model.Model, db Store, job string) (*Model, erro
 	if err != nil {
 		return nil, fmt.Errorf("journal %q: %w", job, err)
 	}
-	j := &Model{m: m, db: db, job: job, have: make(map[int][]byte, len(ans))}
+	j := &Model{m: m, db: db, job: job, have: make(map[int][]byte, len(ans)), labels: len(m.Info().Labels)}
 	for _, a := range ans {
 		j.have[a.Batch] = a.Data
 	}
@@ -159,9 +163,6 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	return p, nil
 }
 
-// sumTolerance is how far from 1 a replayed row may sum.
-const sumTolerance = 1e-3
-
 // check reports, as ErrCorrupt, a decoded batch that cannot be the model's
 // answer to x: another shape, or rows that are not probability
 // distributions. A stored batch passed every check when it was asked, so
@@ -169,19 +170,12 @@ const sumTolerance = 1e-3
 // checksum is not otherwise checked); replayed, it failed the job on every
 // rerun, blamed on the model.
 func (j *Model) check(x, p blas32.General) error {
-	if k := len(j.m.Info().Labels); p.Rows != x.Rows || p.Cols != k {
-		return fmt.Errorf("%w: %d×%d answers for %d inputs and %d labels", ErrCorrupt, p.Rows, p.Cols, x.Rows, k)
+	if p.Rows != x.Rows || p.Cols != j.labels {
+		return fmt.Errorf("%w: %d×%d answers for %d inputs and %d labels", ErrCorrupt, p.Rows, p.Cols, x.Rows, j.labels)
 	}
 	for i := 0; i < p.Rows; i++ {
-		var sum float64
-		for _, v := range p.Data[i*p.Stride : i*p.Stride+p.Cols] {
-			if !(v >= 0) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%w: row %d holds %v", ErrCorrupt, i, v)
-			}
-			sum += float64(v)
-		}
-		if math.Abs(sum-1) > sumTolerance {
-			return fmt.Errorf("%w: row %d sums to %v", ErrCorrupt, i, sum)
+		if problem := fingerprint.CheckRow(p.Data[i*p.Stride : i*p.Stride+p.Cols]); problem != "" {
+			return fmt.Errorf("%w: row %d: %s", ErrCorrupt, i, problem)
 		}
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
@@ -138,32 +137,17 @@ func tooLarge(path string, limit int64) error {
 // bytes: a named pipe or a device such as /dev/zero is refused before it
 // is opened (opening a pipe blocks), and reading stops after limit+1 bytes.
 func readModelFile(path string, limit int64) ([]byte, error) {
-	regular := func(st os.FileInfo) error {
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("%q is %s, not a regular file", path, regfile.Kind(st.Mode()))
-		}
-		if st.Size() > limit {
-			return tooLarge(path, limit)
-		}
-		return nil
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := regular(st); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err = f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
-	if err := regular(st); err != nil { // path was replaced in between
-		return nil, err
+	if st.Size() > limit {
+		return nil, tooLarge(path, limit)
 	}
 	var b bytes.Buffer
 	b.Grow(int(st.Size()) + bytes.MinRead)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -309,9 +311,16 @@ func decodeLine(text []byte) (line, error) {
 	return l, err
 }
 
-// lineFields are the JSON names of line's fields.
-var lineFields = map[string]bool{"type": true, "id": true, "format": true, "schema": true,
-	"suite": true, "batch": true, "count": true, "data": true, "record": true}
+// lineFields are the JSON names of line's fields, read from its tags.
+var lineFields = func() map[string]bool {
+	t := reflect.TypeFor[line]()
+	m := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = true
+	}
+	return m
+}()
 
 // skipJSON is any JSON value, decoded into nothing.
 type skipJSON struct{}

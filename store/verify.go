@@ -35,9 +35,12 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // stored under its own name, every enrolment's suite and fingerprints exist
 // and its controls have valid roles, every audit's suspect exists, and the
 // answers of every job are numbered batches (their content is checked by
-// the job that replays them). Problems go in the Report; the error is for
-// failures to run the check at all.
-func (s *Store) Verify(ctx context.Context) (Report, error) {
+// the job that replays them). Each of checks then adds the problems it
+// finds in the same transaction (what other packages own in the records,
+// e.g. audit.CheckRecords); like the record checks, they do not run on a
+// file whose pages are damaged. Problems go in the Report; the error is
+// for failures to run the check at all.
+func (s *Store) Verify(ctx context.Context, checks ...func(*Tx) []Problem) (Report, error) {
 	r := Report{Counts: map[string]int{}, Problems: []Problem{}}
 	bad := func(typ, id, format string, args ...any) {
 		r.Problems = append(r.Problems, Problem{Type: typ, ID: id, Problem: fmt.Sprintf(format, args...)})
@@ -190,6 +193,9 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			})
 			return nil
 		})
+		for _, check := range checks {
+			r.Problems = append(r.Problems, check(tx)...)
+		}
 		return ctx.Err()
 	})
 	return r, err

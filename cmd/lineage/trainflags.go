@@ -113,10 +113,7 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	if name == "" {
 		name = baseName(o.out)
 	}
-	ckpt := o.checkpoint
-	if ckpt == "" {
-		ckpt = o.out + ".ckpt"
-	}
+	ckpt := o.checkpointPath()
 	if err := tmpfile.Check(ckpt); err != nil {
 		return distill.Config{}, usageError{fmt.Errorf("--checkpoint: %w", err)}
 	}
@@ -134,6 +131,14 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	}, nil
 }
 
+// checkpointPath is --checkpoint, by default OUT.ckpt.
+func (o *trainOptions) checkpointPath() string {
+	if o.checkpoint == "" {
+		return o.out + ".ckpt"
+	}
+	return o.checkpoint
+}
+
 // namedPath is a file a command reads or writes, with the flag naming it.
 type namedPath struct{ flag, path string }
 
@@ -144,11 +149,7 @@ type namedPath struct{ flag, path string }
 // named (exit 1 or even 0, the file gone), and --out replaced them at the
 // end.
 func (o *trainOptions) checkApart(reads ...namedPath) error {
-	ckpt := o.checkpoint
-	if ckpt == "" {
-		ckpt = o.out + ".ckpt"
-	}
-	writes := []namedPath{{"--out", o.out}, {"--checkpoint", ckpt}}
+	writes := []namedPath{{"--out", o.out}, {"--checkpoint", o.checkpointPath()}}
 	if o.logPath != "" {
 		writes = append(writes, namedPath{"--log", o.logPath})
 	}
