@@ -38,6 +38,25 @@ const MaxTransferValues = 1 << 30
 // ErrConfig is wrapped by every error about an invalid Config.
 var ErrConfig = errors.New("invalid training configuration")
 
+// ErrData is wrapped, beside ErrConfig, by the errors about a Config's
+// training data itself rather than its settings: no rows, no features, no
+// labels, a single class. A command line reports those as a problem of
+// the file, not of its flags.
+var ErrData = errors.New("unusable training data")
+
+// dataError is an error about the training data; it wraps ErrData and
+// ErrConfig, and its message is the problem alone.
+type dataError string
+
+func (e dataError) Error() string { return string(e) }
+
+// Is makes errors.Is(err, ErrData) and errors.Is(err, ErrConfig) true.
+func (e dataError) Is(target error) bool { return target == ErrData || target == ErrConfig }
+
+func dataErr(format string, args ...any) error {
+	return dataError(fmt.Sprintf(format, args...))
+}
+
 // LabelMismatchError reports a teacher whose output labels differ from the
 // dataset's (different count or names); distillation needs them aligned.
 type LabelMismatchError struct {
@@ -185,22 +204,22 @@ func newPlan(cfg Config) (*plan, error) {
 	p := &plan{cfg: cfg, distill: cfg.Teacher != nil}
 	tr := cfg.Train
 	if tr == nil || tr.Len() == 0 {
-		return nil, configErr("no training data")
+		return nil, dataErr("no training data")
 	}
 	if tr.Dim() < 1 {
-		return nil, configErr("training data %q has no features", tr.Name)
+		return nil, dataErr("training data %q has no features", tr.Name)
 	}
 	if len(tr.Labels) == 0 {
-		return nil, configErr("training data %q has no class labels", tr.Name)
+		return nil, dataErr("training data %q has no class labels", tr.Name)
 	}
 	if len(tr.Labels) < 2 {
-		return nil, configErr("training data %q has %d class, training needs at least 2", tr.Name, len(tr.Labels))
+		return nil, dataErr("training data %q has %d class, training needs at least 2", tr.Name, len(tr.Labels))
 	}
 	if !p.distill && tr.Y == nil {
-		return nil, configErr("hard-label training needs labelled data, %q is unlabelled", tr.Name)
+		return nil, dataErr("hard-label training needs labelled data, %q is unlabelled", tr.Name)
 	}
 	if !p.distill && distinctClasses(tr.Y) < 2 {
-		return nil, configErr("hard-label training needs at least 2 classes among the rows, %q has 1", tr.Name)
+		return nil, dataErr("hard-label training needs at least 2 classes among the rows, %q has 1", tr.Name)
 	}
 	for _, h := range cfg.Hidden {
 		if h < 1 {

@@ -383,6 +383,27 @@ func TestConfigErrors(t *testing.T) {
 			}
 		})
 	}
+	// Problems of the data itself wrap ErrData as well; the settings' do not.
+	for _, c := range []struct {
+		name  string
+		train *dataset.Dataset
+		cfg   Config
+		data  bool
+	}{
+		{"no data", nil, Config{}, true},
+		{"no features", noFeatures, Config{}, true},
+		{"one label", oneLabel, Config{}, true},
+		{"one class present", oneClass, Config{}, true},
+		{"epochs negative", sp.Train, Config{Epochs: -1}, false},
+		{"teacher labels", sp.Train, Config{Teacher: fakeTeacher{64, []string{"a", "b"}}}, false},
+	} {
+		cfg := c.cfg
+		cfg.Train = c.train
+		err := cfg.Validate()
+		if got := errors.Is(err, ErrData); got != c.data || !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: error %v wraps ErrData %v, want %v (and ErrConfig)", c.name, err, got, c.data)
+		}
+	}
 	var lm *LabelMismatchError
 	_, err := Train(context.Background(), Config{Train: sp.Train, Teacher: fakeTeacher{64, []string{"x"}}})
 	if !errors.As(err, &lm) || len(lm.Teacher) != 1 || len(lm.Dataset) != 10 {

@@ -263,3 +263,43 @@ func TestCommitDBShortWorkFailsFast(t *testing.T) {
 		t.Fatalf("commitDB after 1ms of work still waiting %v after start", store.DefaultTimeout+5*time.Second)
 	}
 }
+
+// TestPutAnswersOutwaitsLock checks that a remote job's paid answers
+// wait, wait after wait, for a lock another process holds longer than one
+// wait (a reader streaming `db export -` into a pager), and that once the
+// job is interrupted the store gives up after the current wait.
+func TestPutAnswersOutwaitsLock(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	t.Run("running", func(t *testing.T) {
+		g, holder := lockedStore(t)
+		var stderr syncBuffer
+		g.stderr = &stderr
+		d := &dbPerCall{g: g, stop: make(chan struct{}), wait: wait}
+		time.AfterFunc(4*wait, func() { holder.Close() })
+		if err := d.PutAnswers(context.Background(), "job", 0, []byte{7}); err != nil {
+			t.Fatalf("PutAnswers with the lock held for 4 waits: %v, want the batch stored", err)
+		}
+		got, err := d.Answers(context.Background(), "job")
+		if err != nil || len(got) != 1 || got[0].Data[0] != 7 {
+			t.Fatalf("Answers = %v, %v; want the one batch", got, err)
+		}
+		if n := strings.Count(stderr.String(), "lineage: still waiting for the database lock"); n < 2 {
+			t.Errorf("stderr %q: got %d notices of a further wait, want at least 2", stderr.String(), n)
+		}
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		g, holder := lockedStore(t)
+		defer holder.Close()
+		stop := make(chan struct{})
+		close(stop)
+		d := &dbPerCall{g: g, stop: stop, wait: wait}
+		start := time.Now()
+		err := d.PutAnswers(context.Background(), "job", 0, []byte{7})
+		if !errors.Is(err, store.ErrLocked) {
+			t.Fatalf("PutAnswers after the interrupt: %v, want store.ErrLocked", err)
+		}
+		if took := time.Since(start); took > 10*wait {
+			t.Errorf("PutAnswers after the interrupt returned after %v, want one wait (%v)", took, wait)
+		}
+	})
+}

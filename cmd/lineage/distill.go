@@ -114,7 +114,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if journaled {
 		// A remote teacher's answers are committed to the database as they
 		// arrive, so a killed distillation never pays for a query twice.
-		db := &dbPerCall{g: g}
+		db := newDBPerCall(ctx, g)
 		job = journalJob("distill", o.teacher, sp.Train.Hash[:16], "transfer="+o.transfer, "reveal="+o.reveal,
 			fmt.Sprintf("queries=%d:jitter=%g:seed=%d", o.queries, o.jitter, o.seed))
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {

@@ -338,7 +338,7 @@ func noJournal(*store.Tx) error { return nil }
 // --save` of the same model under the same ID share their answers.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	job := journalJob("probe", ref, s.Hash, id)
-	j, err := journal.New(ctx, m, &dbPerCall{g: g}, job)
+	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		return nil, nil, err
 	}

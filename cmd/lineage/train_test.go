@@ -97,7 +97,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 7: an empty test split and a single class.
 		{"empty test split", with(train, "--data", "tiny.csv", "--out", "a.lnm"), exitError, "test split of tiny.csv is empty"},
 		{"eval empty test split", []string{"eval", "teacher.lnm", "--data", "tiny.csv"}, exitError, "test split of tiny.csv is empty"},
-		{"one class", with(train, "--data", "oneclass.csv", "--out", "a.lnm"), exitUsage, `training data "oneclass.csv/train" has 1 class, training needs at least 2`},
+		{"one class", with(train, "--data", "oneclass.csv", "--out", "a.lnm"), exitError, `training data "oneclass.csv/train" has 1 class, training needs at least 2`},
 		// Bug 9: non-finite and negative flags.
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},

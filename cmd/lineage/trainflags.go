@@ -196,10 +196,11 @@ func validateConfig(cfg distill.Config) error {
 	return nil
 }
 
-// configError makes errors about the training configuration (flags, and
-// data that cannot be trained on as asked) usage errors.
+// configError makes errors about the training configuration usage errors;
+// those about the data itself (a single class, no labels) stay errors of
+// the data file.
 func configError(err error) error {
-	if errors.Is(err, distill.ErrConfig) {
+	if errors.Is(err, distill.ErrConfig) && !errors.Is(err, distill.ErrData) {
 		return usageError{err}
 	}
 	return err
