@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,7 +87,7 @@ func oneLine(s string, max int) string {
 // *malformedError are retried with backoff; other failures are returned
 // at once. Every error is an *Error.
 func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse parser) error {
-	return c.callWire(ctx, method, url, body, nil, -1, parse)
+	return c.callWire(ctx, method, url, body, nil, -1, 0, parse)
 }
 
 // parser reads a 200 answer: its headers and body. It must not keep body
@@ -96,8 +98,12 @@ type parser func(h http.Header, body []byte) error
 // tail lets binary tensor data go out without being copied behind its
 // header; see joinedBody), whose first headerLen bytes are a JSON header
 // followed by binary tensor data (serve.HeaderLength); headerLen < 0
-// means an all-JSON body.
-func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) error {
+// means an all-JSON body. limit caps the answer's body (0:
+// Options.MaxResponseBytes).
+func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail []byte, headerLen int, limit int64, parse parser) error {
+	if limit <= 0 || limit > c.opts.MaxResponseBytes {
+		limit = c.opts.MaxResponseBytes
+	}
 	var last error
 	status := 0
 	attempt := 0
@@ -110,7 +116,7 @@ func (c *HTTPModel) callWire(ctx context.Context, method, url string, body, tail
 		}
 		var retryAfter time.Duration
 		var retry bool
-		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, tail, headerLen, parse)
+		status, retryAfter, retry, last = c.attempt(ctx, method, url, body, tail, headerLen, limit, parse)
 		if last == nil {
 			return nil
 		}
@@ -159,7 +165,7 @@ func (c *HTTPModel) backoff(attempt int) time.Duration {
 
 // attempt sends one request. It reports the status, the server's
 // Retry-After, whether a failure is worth retrying, and the failure.
-func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail []byte, headerLen int, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
+func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail []byte, headerLen int, limit int64, parse parser) (status int, retryAfter time.Duration, retry bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	headers := make([][2]string, 0, 4)
@@ -196,7 +202,7 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 			}()
 		}
 	}
-	resp, err := c.roundTrip(rctx, method, url, body, tail, headers, closeConn)
+	resp, err := c.roundTrip(rctx, method, url, body, tail, headers, limit, closeConn)
 	if err != nil {
 		var be *buildError
 		switch {
@@ -208,17 +214,21 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		return 0, 0, !badCertificate(err), c.transportError(ctx, rctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := readBody(resp, c.opts.MaxResponseBytes+1)
+	raw := resp.Body
+	if err := decodeContent(resp); err != nil {
+		return resp.StatusCode, 0, false, err
+	}
+	data, err := readBody(resp, limit+1)
 	defer recycle(data)
 	c.stats.received.Add(int64(len(data)))
 	if err != nil {
 		if errors.Is(err, errAnswerTooLarge) { // the direct client's cap on the raw body
-			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", c.opts.MaxResponseBytes)
+			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", limit)
 		}
 		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 	}
-	if int64(len(data)) > c.opts.MaxResponseBytes {
-		return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", c.opts.MaxResponseBytes)
+	if int64(len(data)) > limit {
+		return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", limit)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -244,10 +254,43 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), retryable, serr
 	}
 	if err := parse(resp.Header, data); err != nil {
+		// A connection that carried a wrong answer (another request's id,
+		// say: a server that sent an answer twice) may carry more of
+		// them: the retry goes on another.
+		if db, ok := raw.(*directBody); ok {
+			db.keep = false
+		}
 		var m *malformedError
 		return resp.StatusCode, 0, errors.As(err, &m), errors.New(c.opts.redact(err.Error()))
 	}
 	return resp.StatusCode, 0, false, nil
+}
+
+// decodeContent makes resp's body its content, undoing a gzip
+// Content-Encoding. net/http undoes the gzip it asks for itself; the
+// direct client asks for none, which HTTP reads as any being acceptable,
+// and a server that compressed its answer then failed with "invalid
+// character '\x1f'", retried. The decoded body is capped by readBody's
+// limit like any other. Another encoding is an error, not retried.
+func decodeContent(resp *http.Response) error {
+	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return fmt.Errorf("response with Content-Encoding %s is not gzip data: %w", enc, err)
+		}
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{zr, resp.Body}
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Encoding")
+		return nil
+	default:
+		return fmt.Errorf("response has Content-Encoding %q, which lineage cannot decode (it reads identity or gzip)", oneLine(enc, maxMessage))
+	}
 }
 
 // buildError is a request that could not be built; it is not retried.
@@ -260,14 +303,14 @@ func (e *buildError) Unwrap() error { return e.err }
 // has one (see direct) and net/http otherwise, and returns the answer.
 // With closeConn the connection carries this request alone (see
 // HTTPModel.echo).
-func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string, closeConn bool) (*http.Response, error) {
+func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, tail []byte, headers [][2]string, limit int64, closeConn bool) (*http.Response, error) {
 	if c.direct != nil {
 		uri, ok := strings.CutPrefix(rawURL, c.direct.origin)
 		if !ok || !strings.HasPrefix(uri, "/") {
 			return nil, &buildError{fmt.Errorf("URL outside %s", c.direct.origin)}
 		}
 		return c.direct.do(ctx, &request{method: method, uri: uri, header: headers,
-			body: body, tail: tail, maxBody: c.opts.MaxResponseBytes, close: closeConn})
+			body: body, tail: tail, maxBody: limit, close: closeConn, fresh: c.unsolicited.Load()})
 	}
 	var rd io.Reader
 	if body != nil {
@@ -351,8 +394,11 @@ func parseRetryAfter(h string) time.Duration {
 	if h == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	// Beyond 292 years a Duration overflows (to a negative wait, which
+	// was taken for none): any such wait, however many digits, is longer
+	// than lineage waits. ParseUint gives MaxUint64 on ErrRange.
+	if s, err := strconv.ParseUint(h, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(s, uint64(math.MaxInt64/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(time.Until(t), 0)

@@ -95,7 +95,10 @@ func newDirect(base string, opts Options) *direct {
 // idle connection with anything to read — bytes a server sent past its
 // last answer's end, which would be taken for the next answer, or the end
 // of stream of a server that closed it — is closed instead of reused.
-func (d *direct) get(ctx context.Context) (c *directConn, reused bool, err error) {
+// Without reuse (the server has sent answers unasked) every idle
+// connection is closed and a new one dialled: an idle one may still
+// receive such an answer after the check.
+func (d *direct) get(ctx context.Context, reuse bool) (c *directConn, reused bool, err error) {
 	for {
 		d.mu.Lock()
 		n := len(d.idle)
@@ -106,7 +109,7 @@ func (d *direct) get(ctx context.Context) (c *directConn, reused bool, err error
 		c = d.idle[n-1]
 		d.idle = d.idle[:n-1]
 		d.mu.Unlock()
-		if quiet(c.conn) {
+		if reuse && quiet(c.conn) {
 			return c, true, nil
 		}
 		c.conn.Close()
@@ -157,6 +160,8 @@ type request struct {
 	// close a connection at once when it refuses a request early, and
 	// the reset can swallow its answer.)
 	close bool
+	// fresh: dial a new connection rather than take an idle one.
+	fresh bool
 }
 
 // do sends req and returns the answer, whose Body must be read and closed
@@ -167,7 +172,7 @@ type request struct {
 // replaced once, at no retry: the server never saw the request.
 func (d *direct) do(ctx context.Context, req *request) (*http.Response, error) {
 	for try := 0; ; try++ {
-		c, reused, err := d.get(ctx)
+		c, reused, err := d.get(ctx, !req.fresh)
 		if err != nil {
 			return nil, err
 		}
@@ -253,6 +258,12 @@ func (d *direct) readHeader(c *directConn) (*http.Response, error) {
 	for {
 		resp, err := http.ReadResponse(c.br, nil)
 		if err != nil {
+			if c.lim.n <= 0 {
+				// The cap cut a header line short, which ReadResponse
+				// reports as malformed (an endless run of 100 Continue
+				// read as `malformed HTTP response "H"`).
+				return nil, errAnswerTooLarge
+			}
 			return nil, err
 		}
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {

@@ -208,6 +208,9 @@ func TestDirectAnswers(t *testing.T) {
 		{"headers over the cap", "HTTP/1.1 200 OK\r\n" + pad(2<<20) + "Content-Length: 2\r\n\r\nok", 0, "", errAnswerTooLarge},
 		{"interim answers over the cap", strings.Repeat("HTTP/1.1 100 Continue\r\n"+pad(64<<10)+"\r\n", 20) +
 			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, "", errAnswerTooLarge},
+		// Bare interim answers: the cap cuts one in the middle of its
+		// status line ("malformed HTTP response "H"", retried).
+		{"endless 100 Continue", strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", (1<<20)/25+10), 0, "", errAnswerTooLarge},
 		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n", 200, "ok", nil},
 	}
 	for _, tt := range tests {

@@ -426,7 +426,7 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 		e.opts.Log.Warn("renormalised answers", "program", e.prog, "rows", w, "first_probe", start)
 	}
 	if err != nil {
-		return fmt.Errorf("exec %s: %w", e.prog, err)
+		return e.fail(fmt.Sprintf("request %d", id), err)
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ type HTTPModel struct {
 	// the server sent unasked (a duplicate, a late one) would be read as
 	// the next request's, and without the id nothing would tell.
 	echo atomic.Int32
+	// unsolicited is set once the server has sent another request's
+	// answer: from then on no request goes on an idle connection, which
+	// may still receive one (see direct.get).
+	unsolicited atomic.Bool
 	// unknownMu serialises net/http inference requests while echo is
 	// echoUnknown (see attempt).
 	unknownMu sync.Mutex
@@ -277,6 +281,17 @@ func (c *HTTPModel) Predict(ctx context.Context, x blas32.General) (blas32.Gener
 	return out, nil
 }
 
+// answerLimit caps the body of an answer of rows distributions over k
+// labels: 1 MiB for the envelope (or an error page) and 64 bytes a value,
+// more than any JSON a server writes for one float, nested or indented.
+// The cap on a whole response, Options.MaxResponseBytes, bounds a bad
+// answer; this one bounds it by what was asked, so that a server sending
+// huge answers cannot make each of up to MaxConcurrency workers hold
+// 64 MiB.
+func answerLimit(rows, k int) int64 {
+	return 1<<20 + 64*int64(rows)*int64(k)
+}
+
 // errTooLarge marks a 413 answer.
 var errTooLarge = errors.New("request too large")
 
@@ -288,7 +303,7 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	rows := blas32.General{Rows: n, Cols: d, Stride: x.Stride, Data: x.Data[start*x.Stride:]}
 	body, tail, headerLen := c.requestBody(id, rows)
 	dst := out.Data[start*k : end*k]
-	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, tail, headerLen, func(h http.Header, resp []byte) error {
+	err := c.callWire(ctx, http.MethodPost, c.ref.Base+"/infer", body, tail, headerLen, answerLimit(n, k), func(h http.Header, resp []byte) error {
 		return c.decodeAnswer(h, resp, id, dst, n, k)
 	})
 	if errors.Is(err, errTooLarge) && n > 1 {

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -491,20 +492,28 @@ func TestRetryAfter(t *testing.T) {
 
 // TestRetryAfterTooLong checks that a Retry-After beyond MaxRetryAfter
 // fails at once, saying so, instead of waiting the cap again and again in
-// silence (a server asking for a day made a probe wait 6 minutes).
+// silence (a server asking for a day made a probe wait 6 minutes), and
+// that one beyond what a Duration holds is no exception (it overflowed to
+// a negative wait, taken for none: retries at full speed).
 func TestRetryAfterTooLong(t *testing.T) {
-	url, posts := retryAfterServer(t, testMLP(), "86400", -1)
-	rm, err := Open(context.Background(), url+"/v2/models/tiny", fastOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rm.Close()
-	_, err = rm.Predict(context.Background(), randomBatch(2, 6, 5))
-	if err == nil || !strings.Contains(err.Error(), "asks to retry after 24h0m0s, longer than the") {
-		t.Fatalf("Predict error %v, want one naming the 24 h Retry-After", err)
-	}
-	if n := len(posts()); n != 1 {
-		t.Errorf("%d requests, want 1: no retry after a Retry-After beyond the cap", n)
+	for _, tt := range []struct{ header, want string }{
+		{"86400", "asks to retry after 24h0m0s, longer than the"},
+		{"10000000000", "asks to retry after 2562047h47m16s, longer than the"},
+		{"99999999999999999999999", "asks to retry after 2562047h47m16s, longer than the"},
+	} {
+		url, posts := retryAfterServer(t, testMLP(), tt.header, -1)
+		rm, err := Open(context.Background(), url+"/v2/models/tiny", fastOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rm.Predict(context.Background(), randomBatch(2, 6, 5))
+		rm.Close()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Retry-After %s: Predict error %v, want one containing %q", tt.header, err, tt.want)
+		}
+		if n := len(posts()); n != 1 {
+			t.Errorf("Retry-After %s: %d requests, want 1: no retry after a Retry-After beyond the cap", tt.header, n)
+		}
 	}
 }
 
@@ -564,6 +573,120 @@ func TestCheckRows(t *testing.T) {
 		w, err := checkRows(tt.p, 2, 2, 10, tt.lenient)
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) || w != tt.wantW {
 			t.Errorf("%s: warnings %d error %v; want %d and %q", tt.name, w, err, tt.wantW, tt.wantErr)
+		}
+	}
+}
+
+// TestContentEncoding checks that an answer compressed with gzip, which a
+// server may send to a client that names no Accept-Encoding (the direct
+// client), is decoded as net/http decodes it, and that an encoding lineage
+// cannot read fails once, naming it, instead of being retried as
+// malformed JSON.
+func TestContentEncoding(t *testing.T) {
+	m := testMLP()
+	s, err := serve.New(m, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ encoding, wantErr string }{
+		{"gzip", ""},
+		{"x-gzip", ""},
+		{"br", `response has Content-Encoding "br", which lineage cannot decode`},
+	} {
+		var posts atomic.Int32
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				s.ServeHTTP(w, r)
+				return
+			}
+			posts.Add(1)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length")
+			w.Header().Set("Content-Encoding", tt.encoding)
+			w.WriteHeader(rec.Code)
+			zw := gzip.NewWriter(w)
+			zw.Write(rec.Body.Bytes())
+			zw.Close()
+		}))
+		rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randomBatch(3, 6, 7)
+		got, err := rm.Predict(context.Background(), x)
+		rm.Close()
+		ts.Close()
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: Predict: %v", tt.encoding, err)
+		case tt.wantErr == "":
+			want, _ := m.Predict(context.Background(), x)
+			assertSame(t, got, want)
+		case err == nil || !strings.Contains(err.Error(), tt.wantErr):
+			t.Errorf("%s: Predict error %v, want one containing %q", tt.encoding, err, tt.wantErr)
+		case posts.Load() != 1:
+			t.Errorf("%s: %d requests, want 1 (an unreadable encoding is not retried)", tt.encoding, posts.Load())
+		}
+	}
+}
+
+// TestAnswerLimit checks that an inference answer is capped by what was
+// asked (answerLimit), not only by Options.MaxResponseBytes: a server
+// sending tens of megabytes for a small batch made every worker hold up
+// to 64 MiB. The padded answer is refused once, naming the cap; an answer
+// within it, however indented, is read.
+func TestAnswerLimit(t *testing.T) {
+	m := testMLP()
+	s, err := serve.New(m, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomBatch(2, 6, 9)
+	limit := answerLimit(x.Rows, len(m.Info().Labels))
+	for _, tt := range []struct {
+		name    string
+		pad     int64
+		wantErr string
+	}{
+		{"indented", limit / 2, ""},
+		{"padded", limit + 1, fmt.Sprintf("response exceeds %d bytes", limit)},
+	} {
+		var posts atomic.Int32
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				s.ServeHTTP(w, r)
+				return
+			}
+			posts.Add(1)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, r)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(bytes.Repeat([]byte(" "), int(tt.pad))) // chunked: no length announced
+			w.Write(rec.Body.Bytes())
+		}))
+		opts := fastOpts()
+		opts.JSONOnly = true // padding goes before the JSON
+		rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rm.Predict(context.Background(), x)
+		rm.Close()
+		ts.Close()
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: Predict: %v", tt.name, err)
+		case tt.wantErr == "":
+			want, _ := m.Predict(context.Background(), x)
+			assertSame(t, got, want)
+		case err == nil || !strings.Contains(err.Error(), tt.wantErr):
+			t.Errorf("%s: Predict error %v, want one containing %q", tt.name, err, tt.wantErr)
+		case posts.Load() != 1:
+			t.Errorf("%s: %d requests, want 1", tt.name, posts.Load())
 		}
 	}
 }

@@ -64,6 +64,11 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 	}
 	switch {
 	case resp.ID != "" && resp.ID != id:
+		// Another request's answer: the server sends answers unasked (an
+		// answer twice, say), so a kept-alive connection may hold more of
+		// them. Ask again, on a connection of its own from now on.
+		c.echo.Store(echoNo)
+		c.unsolicited.Store(true)
 		return malformed(fmt.Errorf("response id %q for request %q", resp.ID, id))
 	case resp.ID == id:
 		c.echo.CompareAndSwap(echoUnknown, echoYes)

@@ -55,6 +55,24 @@ type Request struct {
 // over. Otherwise the rules are DecodeRequest's: one input of shape
 // [batch, inputSize] or [inputSize], every value finite.
 func ParseRequest(body []byte, headerLen, inputSize int) (Request, error) {
+	return parseRequest(body, headerLen, inputSize, 0)
+}
+
+// BatchTooLargeError reports a request whose shape declares more rows than
+// the server takes in one request. The server reports it before it
+// parses the data.
+type BatchTooLargeError struct {
+	Rows, Max int64
+}
+
+func (e *BatchTooLargeError) Error() string {
+	return fmt.Sprintf("batch of %d exceeds the limit of %d", e.Rows, e.Max)
+}
+
+// parseRequest is ParseRequest refusing, when maxRows > 0, a shape of more
+// than maxRows rows before any value is read (*BatchTooLargeError): a
+// 32 MB body of zeros holds 16 million values.
+func parseRequest(body []byte, headerLen, inputSize, maxRows int) (Request, error) {
 	var req InferenceRequest
 	head, bin := body, []byte(nil)
 	if headerLen >= 0 {
@@ -90,6 +108,9 @@ func ParseRequest(body []byte, headerLen, inputSize int) (Request, error) {
 		rows = 1
 	default:
 		return r, fmt.Errorf("input %q has shape %v, want [batch, %d]", in.Name, in.Shape, inputSize)
+	}
+	if maxRows > 0 && in.Shape[0] > int64(maxRows) && len(in.Shape) == 2 {
+		return r, &BatchTooLargeError{Rows: in.Shape[0], Max: int64(maxRows)}
 	}
 	var data []float32
 	var err error
@@ -130,7 +151,10 @@ func (t *Tensor) binaryFloat32s(size any, bin []byte, hasBinary bool) ([]float32
 		return nil, bin, err
 	}
 	f, ok := size.(float64)
-	if !ok || f != math.Trunc(f) || f < 0 || f > float64(len(bin)) {
+	if !ok {
+		return nil, bin, fmt.Errorf("tensor %q: %s %s: want a JSON number", t.Name, ParamBinarySize, truncate(fmt.Appendf(nil, "%#v", size), 40))
+	}
+	if f != math.Trunc(f) || f < 0 || f > float64(len(bin)) {
 		return nil, bin, fmt.Errorf("tensor %q: %s %v: want a whole number of bytes at most the %d binary bytes left", t.Name, ParamBinarySize, size, len(bin))
 	}
 	nb := int(f)

@@ -64,7 +64,7 @@ func TestParseRequestBinary(t *testing.T) {
 		{"leftover", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":8}}]}`, le32(1, 2, 3), "", false, "left over"},
 		{"size does not match shape", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":12}}]}`, le32(1, 2, 3), "", false, "want 8"},
 		{"fractional size", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":7.5}}]}`, le32(1, 2), "", false, "whole number"},
-		{"string size", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":"8"}}]}`, le32(1, 2), "", false, "whole number"},
+		{"string size", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":"8"}}]}`, le32(1, 2), "", false, `binary_data_size "8": want a JSON number`},
 		{"data and size", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"data":[1,2],"parameters":{"binary_data_size":8}}]}`, le32(1, 2), "", false, "both data"},
 		{"NaN", `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":8}}]}`, le32(1, float32(math.NaN())), "", false, "non-finite"},
 		{"fp64 beyond float32", `{"inputs":[{"name":"input","datatype":"FP64","shape":[1,2],"parameters":{"binary_data_size":16}}]}`, le64(1, 1e39), "", false, "non-finite"},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/watermark"
+	"golang.org/x/sync/semaphore"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -106,7 +107,18 @@ type Server struct {
 	limiter *Limiter
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// inFlight bounds the request bodies being read, parsed and
+	// answered at once: bodyBudget times MaxBodyBytes bytes.
+	inFlight *semaphore.Weighted
+	budget   int64
 }
+
+// bodyBudget is how many bodies of the largest size Options.MaxBodyBytes
+// allows the server reads and answers at once; smaller bodies share the
+// budget by size (a 64-row batch is about 40 KB of JSON). Each byte of
+// body costs a few more while it is parsed, so the default 32 MB limit
+// bounds the requests in flight to well under a gigabyte.
+const bodyBudget = 4
 
 // New returns a Server for m configured by opts. It fails on an invalid
 // name, reveal, temperature, rate limit (negative, NaN or infinite) or
@@ -181,7 +193,9 @@ func New(m model.Model, opts Options) (*Server, error) {
 		wrapped = watermark.Serve(wrapped, opts.Watermark, eps)
 	}
 	wrapped = model.WithReveal(wrapped, opts.Reveal)
-	s := &Server{m: wrapped, info: info, name: name, opts: opts, limiter: NewLimiter(opts.RateLimit, 0)}
+	s := &Server{m: wrapped, info: info, name: name, opts: opts, limiter: NewLimiter(opts.RateLimit, 0),
+		budget: min(opts.MaxBodyBytes, math.MaxInt64/bodyBudget) * bodyBudget}
+	s.inFlight = semaphore.NewWeighted(s.budget)
 	if opts.Log != nil {
 		s.log = slog.New(slog.NewJSONHandler(opts.Log, nil))
 	}
@@ -203,6 +217,12 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.auth(s.model(s.modelReady)))
 	mux.HandleFunc("POST /v2/models/{name}/infer", s.auth(s.model(s.infer)))
 	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.auth(s.model(s.infer)))
+	for _, p := range []string{"/v2/models/{name}/infer", "/v2/models/{name}/versions/{version}/infer"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, r.Method+" "+r.URL.Path+": inference takes POST")
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -361,6 +381,20 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, s.opts.MaxBodyBytes))
 		return
 	}
+	// A request holds its body, a copy of its data and the parsed values
+	// until it is answered: without a bound on the bytes in flight, a
+	// few dozen clients sending bodies just under the limit made the
+	// server run out of memory and crash.
+	weight := s.opts.MaxBodyBytes
+	if n := r.ContentLength; n >= 0 {
+		weight = max(n, 1)
+	}
+	weight = min(weight, s.budget)
+	if err := s.inFlight.Acquire(r.Context(), weight); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "request abandoned while waiting for memory: "+err.Error())
+		return
+	}
+	defer s.inFlight.Release(weight)
 	body, err := readBody(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -379,17 +413,18 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req, err := ParseRequest(body, headerLen, s.info.InputSize)
+	req, err := parseRequest(body, headerLen, s.info.InputSize, s.opts.MaxBatch)
+	if tooMany := (*BatchTooLargeError)(nil); errors.As(err, &tooMany) {
+		setBatch(w, int(min(tooMany.Rows, math.MaxInt32)))
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	x := req.X
 	setBatch(w, x.Rows)
-	if x.Rows > s.opts.MaxBatch {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch of %d exceeds the limit of %d", x.Rows, s.opts.MaxBatch))
-		return
-	}
 	p, err := s.m.Predict(r.Context(), x)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "prediction failed")

@@ -113,6 +113,11 @@ func TestStatusCodes(t *testing.T) {
 		{"overflow", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,1e39,3,4]}]}`, 400, "non-finite"},
 		{"two inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[]}`, 400, "inputs"},
 		{"batch too large", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}, "FP32"), 413, "batch of 3"},
+		// The shape is checked before the data is read: a body just under
+		// the limit could hold millions of values.
+		{"batch too large, data unread", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1000000,4],"data":[1,"x"]}]}`, 413, "batch of 1000000 exceeds the limit of 2"},
+		{"infer by GET", "GET", "/v2/models/tiny/infer", testKey, "", 405, "inference takes POST"},
+		{"versioned infer by PUT", "PUT", "/v2/models/tiny/versions/1/infer", testKey, ok, 405, "inference takes POST"},
 		{"body too large", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4` + strings.Repeat(" ", 5000) + `]}]}`, 413, "limit"},
 	}
 	for _, tt := range tests {
@@ -439,5 +444,47 @@ func TestNewRejects(t *testing.T) {
 		if err == nil || (tt.want != "" && err.Error() != tt.want) {
 			t.Errorf("%s: got %v, want an error %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestInFlightBudget checks that the request bodies being read and
+// answered at once are bounded (bodyBudget bodies of the largest size):
+// clients sending bodies just under the limit made the server run out of
+// memory. A request beyond the budget waits for one in flight to finish.
+func TestInFlightBudget(t *testing.T) {
+	const limit = 1000
+	ts, _ := newTestServer(t, Options{MaxBodyBytes: limit})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	// bodyBudget clients announce a body of the largest size and send
+	// half of it.
+	var held []net.Conn
+	for range bodyBudget {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", limit, strings.Repeat(" ", limit/2))
+		held = append(held, c)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server take them in
+	done := make(chan int, 1)
+	go func() {
+		got, _, _ := doWith(t, "POST", ts.URL+"/v2/models/tiny/infer", nil, []byte(inferBody([][]float32{{1, 2, 3, 4}}, "FP32")))
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		t.Fatalf("a request beyond the budget was answered (%d) while %d bodies of the largest size were in flight", got, bodyBudget)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held[0].Close() // one client gives up: its share is released
+	select {
+	case got := <-done:
+		if got != http.StatusOK {
+			t.Errorf("after one client left: status %d, want 200", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting request was not answered 5 s after a client left")
 	}
 }

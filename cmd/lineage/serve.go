@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -98,6 +99,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if o.maxBatch < 1 {
 		return usageError{fmt.Errorf("--max-batch %d: want at least 1", o.maxBatch)}
 	}
+	if err := checkAddr(o.addr); err != nil {
+		return usageError{err}
+	}
 	var key string
 	if o.requireKeyEnv != "" {
 		v, ok := os.LookupEnv(o.requireKeyEnv)
@@ -179,4 +183,18 @@ func watermarkKey(env string) (*watermark.Key, error) {
 		return nil, fmt.Errorf("--watermark-key-env %s: %w", env, err)
 	}
 	return &k, nil
+}
+
+// checkAddr checks that addr is host:port with a port number in 0–65535
+// (or a service name), so that a mistyped --addr is a usage error rather
+// than a failure to listen.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: want host:port: %w", addr, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 64); (err == nil && n > 65535) || errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("--addr %q: port %s is not in 0–65535", addr, port)
+	}
+	return nil
 }

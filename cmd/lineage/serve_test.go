@@ -106,6 +106,8 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm", exitError},
+		{[]string{"x.lnm", "--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": port 99999 is not in 0–65535`, exitUsage},
+		{[]string{"x.lnm", "--addr", "localhost"}, `--addr "localhost": want host:port`, exitUsage},
 		{[]string{"http://user:pw@host:8080/v2/models/m"}, `serve needs the model's weights: "http://host:8080/v2/models/m" is a http model; pass its .lnm or .safetensors file`, exitError},
 		{[]string{"exec:python3 m.py"}, `serve needs the model's weights: "exec:python3 m.py" is a exec model`, exitError},
 		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},
