@@ -90,13 +90,11 @@ func encodeCheckpoint(w io.Writer, c *ckptState) error {
 	binary.LittleEndian.PutUint32(pre[8:], uint32(len(hdr)))
 	for _, b := range append([][]byte{pre[:], hdr}, secs...) {
 		if _, err := mw.Write(b); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+			return err // saveCheckpoint says what was written
 		}
 	}
-	if _, err := w.Write(h.Sum(nil)); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
+	_, err = w.Write(h.Sum(nil))
+	return err
 }
 
 // decodeCheckpoint parses data written by encodeCheckpoint.
@@ -156,7 +154,7 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 // write.
 func saveCheckpoint(path string, c *ckptState) error {
 	if err := tmpfile.Write(path, 0o644, func(w io.Writer) error { return encodeCheckpoint(w, c) }); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
 }

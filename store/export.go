@@ -198,6 +198,11 @@ func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 		if errors.Is(err, errLongLine) {
 			return nil, &ImportError{Line: n, Err: err}
 		}
+		if err != nil && err != io.EOF {
+			// A read that failed (Ctrl-C, a broken pipe) cut the line
+			// short: it is not the file's fault.
+			return nil, fmt.Errorf("import: %w", err)
+		}
 		if n == 1 {
 			// A byte-order mark, added by some editors on the way.
 			text = bytes.TrimPrefix(text, []byte("\ufeff"))
@@ -246,9 +251,6 @@ func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 		}
 		if err == io.EOF {
 			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("import: %w", err)
 		}
 	}
 	if end == 0 {

@@ -246,6 +246,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	}
 	reasons := map[int]string{}
 	var mismatches []error
+	kept := 0 // answers journalled for the suites done
 	for i, cs := range cases {
 		id := ids[i]
 		if suspects[i] != nil {
@@ -255,7 +256,10 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		var fp *fingerprint.Fingerprint
 		done := noJournal
 		if useJournal {
-			fp, done, err = fingerprintJournaled(ctx, stderr, "audit", g, &o.remote, m, ref, cs.Suite, id, 0)
+			fp, done, err = fingerprintJournaled(ctx, stderr, "audit", g, &o.remote, m, ref, cs.Suite, id, 0, kept)
+			if err == nil {
+				kept += cs.Suite.Len()
+			}
 		} else {
 			fp, err = fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
 		}

@@ -123,6 +123,14 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		cfg.Teacher = jrn
 	}
 	res, err := o.runTraining(ctx, c, cfg, "distill")
+	if err != nil && jrn != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Interrupted while the teacher was asked (no checkpoint yet):
+		// say what the journal keeps.
+		if ie := (interrupted{}); !errors.As(err, &ie) || ie.hint == "" {
+			asked, replayed := jrn.Counts()
+			return interrupted{keptHint(asked+replayed, g), err}
+		}
+	}
 	if errors.Is(err, journal.ErrMismatch) {
 		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}

@@ -239,7 +239,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if stored != nil {
 		return probeStored(c, o, stored, s, ref, storedUsers)
 	}
-	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, ref, s, id, o.topK)
+	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), "probe", g, &o.remote, ref, s, id, o.topK)
 	if err != nil {
 		return err
 	}
@@ -310,9 +310,9 @@ func journalJob(kind, ref string, parts ...string) string {
 	return job
 }
 
-// probeJournaled fingerprints ref on s: a model file directly, a remote
-// model through fingerprintJournaled.
-func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
+// probeJournaled fingerprints ref on s for the command cmd (for messages):
+// a model file directly, a remote model through fingerprintJournaled.
+func probeJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	if isPlainPath(ref) {
 		fp, err = fingerprintModel(ctx, ro, ref, s, id, topK)
 		return fp, noJournal, err
@@ -322,7 +322,7 @@ func probeJournaled(ctx context.Context, stderr io.Writer, g *globalOptions, ro 
 		return nil, nil, err
 	}
 	defer closeM()
-	return fingerprintJournaled(ctx, stderr, "probe", g, ro, m, ref, s, id, topK)
+	return fingerprintJournaled(ctx, stderr, cmd, g, ro, m, ref, s, id, topK, 0)
 }
 
 // noJournal is the done func of a fingerprint taken without a journal.
@@ -336,10 +336,17 @@ func noJournal(*store.Tx) error { return nil }
 // suite, the fingerprint ID and the endpoint, whichever command (cmd, for
 // messages) takes the fingerprint: `lineage probe` and `lineage audit
 // --save` of the same model under the same ID share their answers.
-func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
+//
+// kept is the number of answers the command's earlier journals hold (an
+// audit against several teachers journals one fingerprint per suite), so
+// that an interruption counts every answer kept, not this suite's alone.
+func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	job := journalJob("probe", ref, s.Hash, id)
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
+		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return nil, nil, interrupted{keptHint(kept, g), err}
+		}
 		return nil, nil, err
 	}
 	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
@@ -348,7 +355,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		asked, replayed := j.Counts()
-		return nil, nil, interrupted{fmt.Sprintf("%d answers are kept in %s; the same command again resumes without asking for them", asked+replayed, g.dbPath()), err}
+		return nil, nil, interrupted{keptHint(kept+asked+replayed, g), err}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -360,6 +367,15 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
 	}
 	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
+}
+
+// keptHint is what an interrupted remote job says of the n answers its
+// journals keep.
+func keptHint(n int, g *globalOptions) string {
+	if n == 0 {
+		return "no answer was kept; the same command again starts afresh"
+	}
+	return fmt.Sprintf("%d answers are kept in %s; the same command again resumes without asking for them", n, g.dbPath())
 }
 
 // journaled is a journal.Model that keeps the remote model's Stats and Close.

@@ -121,7 +121,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		var err error
 		// A remote model's answers are committed as they arrive, as
 		// probe's are: an interrupted or refused reference add keeps them.
-		if fp, done, err = probeJournaled(ctx, c.ErrOrStderr(), g, &o.remote, o.model, cs.Suite, id, 0); err != nil {
+		if fp, done, err = probeJournaled(ctx, c.ErrOrStderr(), "reference add", g, &o.remote, o.model, cs.Suite, id, 0); err != nil {
 			return err
 		}
 	}

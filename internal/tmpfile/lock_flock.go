@@ -25,9 +25,10 @@ func Lock(f *os.File) error {
 	}
 }
 
-// removeIfStale removes path when it is a regular file holding data whose
-// lock can be taken at once and that was last modified at least minAge
-// ago, and reports whether it did.
+// removeIfStale removes path when it is a regular file whose lock can be
+// taken at once, that was last modified at least minAge ago and that holds
+// data or was last modified at least EmptyAge ago, and reports whether it
+// did.
 func removeIfStale(path string, minAge time.Duration) bool {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -38,7 +39,10 @@ func removeIfStale(path string, minAge time.Duration) bool {
 		return false // a live writer's
 	}
 	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || time.Since(st.ModTime()) < minAge {
+	if st != nil && st.Size() == 0 {
+		minAge = max(minAge, EmptyAge)
+	}
+	if err != nil || !st.Mode().IsRegular() || time.Since(st.ModTime()) < minAge {
 		return false
 	}
 	// Remove the file locked, not one put under its name since.

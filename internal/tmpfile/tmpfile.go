@@ -9,9 +9,10 @@
 // on its temporary from before its first byte until the temporary has
 // been put in place or removed: Lock for a plain file, bbolt's own lock for
 // a database file it opens read-write. RemoveStale removes only temporaries
-// whose lock it can take at once and that hold data, so it never takes
-// the temporary of a live writer: an empty one may be a writer's that has
-// not locked it yet, and is left.
+// whose lock it can take at once and that hold data, or are empty and
+// have not been modified for EmptyAge, so it never takes the temporary of
+// a live writer: an empty one may be a writer's that has created it and
+// not locked it yet, which takes microseconds.
 package tmpfile
 
 import (
@@ -55,14 +56,22 @@ func Match(base string) func(name string) bool {
 // show that their writer is gone.
 const LegacyAge = time.Hour
 
+// EmptyAge is how long an empty temporary whose lock is free must have
+// gone unmodified before RemoveStale removes it: a writer locks its
+// temporary straight after creating it, and a forced exit between the two
+// (or before the first byte was flushed) left an empty temporary that no
+// later write removed.
+const EmptyAge = 10 * time.Second
+
 // legacy reports whether name is a legacy temporary's (see Match).
 func legacy(name string) bool {
 	return strings.Contains(name, ".tmp-")
 }
 
 // RemoveStale removes the stale temporaries among the files of dir whose
-// names match: regular files that hold data and whose lock no process
-// holds (legacy ones also unmodified for LegacyAge). It is best-effort (a file it cannot open, lock or remove is left)
+// names match: regular files whose lock no process holds and that hold
+// data or have been empty for EmptyAge (legacy ones also unmodified for
+// LegacyAge). It is best-effort (a file it cannot open, lock or remove is left)
 // and returns the paths it removed. Where advisory locks are not available
 // it removes nothing.
 func RemoveStale(dir string, match func(name string) bool) []string {

@@ -36,8 +36,8 @@ func TestMatch(t *testing.T) {
 }
 
 // TestRemoveStale removes a temporary left with data and no lock, and
-// keeps a locked one (a live writer's), an empty one (a writer's before
-// its lock), a directory and files of other names.
+// keeps a locked one (a live writer's), a recent empty one (maybe a
+// writer's before its lock), a directory and files of other names.
 func TestRemoveStale(t *testing.T) {
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
 		t.Skip("no advisory locks here")
@@ -83,6 +83,17 @@ func TestRemoveStale(t *testing.T) {
 	f.Close()
 	if got := RemoveStale(dir, Match("out.jsonl")); !slices.Equal(got, []string{live}) {
 		t.Errorf("after the writer closed it, RemoveStale removed %q, want %q", got, live)
+	}
+	// An empty one unmodified for EmptyAge is no writer's between its
+	// creation and its lock: a forced exit left it (a kill -9 before the
+	// first byte was flushed), and it was kept for good.
+	empty := filepath.Join(dir, ".out.jsonl.tmp3")
+	past := time.Now().Add(-EmptyAge - time.Second)
+	if err := os.Chtimes(empty, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if got := RemoveStale(dir, Match("out.jsonl")); !slices.Equal(got, []string{empty}) {
+		t.Errorf("an empty temporary %v old: RemoveStale removed %q, want %q", EmptyAge+time.Second, got, empty)
 	}
 }
 

@@ -51,17 +51,20 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err er
 	if err = Lock(f); err != nil {
 		return err
 	}
-	if err = write(f); err != nil {
+	// Errors name path, not the temporary, whose name means nothing to
+	// the user ("write ./.m.lnm.ckpt.tmp3661767303: no space left on
+	// device").
+	if err = write(targetWriter{f, path}); err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {
-		return err
+		return named(err, path)
 	}
 	if err = f.Sync(); err != nil {
-		return err
+		return named(err, path)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return err
+		return named(err, path)
 	}
 	renamed = true
 	if d, derr := os.Open(dir); derr == nil {
@@ -69,6 +72,31 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err er
 		d.Close()
 	}
 	return nil
+}
+
+// targetWriter writes to the temporary f, naming path in its errors.
+type targetWriter struct {
+	f    *os.File
+	path string
+}
+
+func (w targetWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	return n, named(err, w.path)
+}
+
+// named returns err, an error of an operation on a temporary, as one of
+// the same operation on path.
+func named(err error, path string) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return &os.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return &os.PathError{Op: le.Op, Path: path, Err: le.Err}
+	}
+	return err
 }
 
 // TargetError reports err, an error of creating a temporary beside path,

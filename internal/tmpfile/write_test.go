@@ -196,3 +196,28 @@ func TestWriteLinkToPipe(t *testing.T) {
 		t.Errorf("Write through a link to a pipe: %v, want a NotRegularError for a link to a named pipe", err)
 	}
 }
+
+// TestNamed checks that an error of writing, syncing or renaming the
+// temporary is reported as one of its target: "write
+// ./.m.lnm.ckpt.tmp3661767303: no space left on device" named a file the
+// user never asked for.
+func TestNamed(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&os.PathError{Op: "write", Path: "d/.m.lnm.tmp123", Err: syscall.ENOSPC}, "write d/m.lnm: no space left on device"},
+		{&os.LinkError{Op: "rename", Old: "d/.m.lnm.tmp123", New: "d/m.lnm", Err: syscall.EXDEV}, "rename d/m.lnm: invalid cross-device link"},
+		{errors.New("encode: bad"), "encode: bad"},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		got := named(tt.err, "d/m.lnm")
+		if (got == nil) != (tt.want == "") || (got != nil && got.Error() != tt.want) {
+			t.Errorf("named(%v) = %v, want %q", tt.err, got, tt.want)
+		}
+		if tt.err != nil && !errors.Is(got, errors.Unwrap(tt.err)) && errors.Unwrap(tt.err) != nil {
+			t.Errorf("named(%v) = %v does not wrap %v", tt.err, got, errors.Unwrap(tt.err))
+		}
+	}
+}
