@@ -577,31 +577,61 @@ func TestCheckRows(t *testing.T) {
 	}
 }
 
+// rewrittenAnswers predicts x through a server whose inference answers
+// are lineage serve's rewritten by rewrite (given the recorded answer), and
+// checks the outcome: the model's own answer when wantErr is empty, else an
+// error containing wantErr after exactly one request (not retried).
+func rewrittenAnswers(t *testing.T, name string, opts Options, wantErr string, rewrite func(w http.ResponseWriter, rec *httptest.ResponseRecorder)) {
+	t.Helper()
+	m := testMLP()
+	s, err := serve.New(m, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posts atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			s.ServeHTTP(w, r)
+			return
+		}
+		posts.Add(1)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, r)
+		rewrite(w, rec)
+	}))
+	defer ts.Close()
+	rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	x := randomBatch(3, 6, 7)
+	got, err := rm.Predict(context.Background(), x)
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("%s: Predict: %v", name, err)
+	case wantErr == "":
+		want, _ := m.Predict(context.Background(), x)
+		assertSame(t, got, want)
+	case err == nil || !strings.Contains(err.Error(), wantErr):
+		t.Errorf("%s: Predict error %v, want one containing %q", name, err, wantErr)
+	case posts.Load() != 1:
+		t.Errorf("%s: %d requests, want 1 (not retried)", name, posts.Load())
+	}
+}
+
 // TestContentEncoding checks that an answer compressed with gzip, which a
 // server may send to a client that names no Accept-Encoding (the direct
 // client), is decoded as net/http decodes it, and that an encoding lineage
 // cannot read fails once, naming it, instead of being retried as
 // malformed JSON.
 func TestContentEncoding(t *testing.T) {
-	m := testMLP()
-	s, err := serve.New(m, serve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct{ encoding, wantErr string }{
 		{"gzip", ""},
 		{"x-gzip", ""},
 		{"br", `response has Content-Encoding "br", which lineage cannot decode`},
 	} {
-		var posts atomic.Int32
-		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost {
-				s.ServeHTTP(w, r)
-				return
-			}
-			posts.Add(1)
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, r)
+		rewrittenAnswers(t, tt.encoding, fastOpts(), tt.wantErr, func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 			for k, v := range rec.Header() {
 				w.Header()[k] = v
 			}
@@ -611,26 +641,7 @@ func TestContentEncoding(t *testing.T) {
 			zw := gzip.NewWriter(w)
 			zw.Write(rec.Body.Bytes())
 			zw.Close()
-		}))
-		rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := randomBatch(3, 6, 7)
-		got, err := rm.Predict(context.Background(), x)
-		rm.Close()
-		ts.Close()
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("%s: Predict: %v", tt.encoding, err)
-		case tt.wantErr == "":
-			want, _ := m.Predict(context.Background(), x)
-			assertSame(t, got, want)
-		case err == nil || !strings.Contains(err.Error(), tt.wantErr):
-			t.Errorf("%s: Predict error %v, want one containing %q", tt.encoding, err, tt.wantErr)
-		case posts.Load() != 1:
-			t.Errorf("%s: %d requests, want 1 (an unreadable encoding is not retried)", tt.encoding, posts.Load())
-		}
+		})
 	}
 }
 
@@ -640,13 +651,9 @@ func TestContentEncoding(t *testing.T) {
 // to 64 MiB. The padded answer is refused once, naming the cap; an answer
 // within it, however indented, is read.
 func TestAnswerLimit(t *testing.T) {
-	m := testMLP()
-	s, err := serve.New(m, serve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := randomBatch(2, 6, 9)
-	limit := answerLimit(x.Rows, len(m.Info().Labels))
+	limit := answerLimit(3, len(testMLP().Info().Labels))
+	opts := fastOpts()
+	opts.JSONOnly = true // padding goes before the JSON
 	for _, tt := range []struct {
 		name    string
 		pad     int64
@@ -655,38 +662,10 @@ func TestAnswerLimit(t *testing.T) {
 		{"indented", limit / 2, ""},
 		{"padded", limit + 1, fmt.Sprintf("response exceeds %d bytes", limit)},
 	} {
-		var posts atomic.Int32
-		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost {
-				s.ServeHTTP(w, r)
-				return
-			}
-			posts.Add(1)
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, r)
+		rewrittenAnswers(t, tt.name, opts, tt.wantErr, func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(bytes.Repeat([]byte(" "), int(tt.pad))) // chunked: no length announced
 			w.Write(rec.Body.Bytes())
-		}))
-		opts := fastOpts()
-		opts.JSONOnly = true // padding goes before the JSON
-		rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := rm.Predict(context.Background(), x)
-		rm.Close()
-		ts.Close()
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("%s: Predict: %v", tt.name, err)
-		case tt.wantErr == "":
-			want, _ := m.Predict(context.Background(), x)
-			assertSame(t, got, want)
-		case err == nil || !strings.Contains(err.Error(), tt.wantErr):
-			t.Errorf("%s: Predict error %v, want one containing %q", tt.name, err, tt.wantErr)
-		case posts.Load() != 1:
-			t.Errorf("%s: %d requests, want 1", tt.name, posts.Load())
-		}
+		})
 	}
 }
