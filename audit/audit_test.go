@@ -448,6 +448,13 @@ func TestWorstFamilyP(t *testing.T) {
 	if p, _, _ := worstFamilyP(null, fam, 5); p > 1e-4 {
 		t.Errorf("p of a score far above every family = %g, want tiny", p)
 	}
+	// Far out the p-value stays positive and monotone (1 − CDF gave 0
+	// below about 1e-16).
+	if p1, _, _ := worstFamilyP(null, fam, 10); !(p1 > 0) {
+		t.Errorf("p of a score 28 sds above the hard family = %g, want > 0", p1)
+	} else if p2, _, _ := worstFamilyP(null, fam, 12); !(p2 > 0 && p2 < p1) {
+		t.Errorf("p at 12 = %g, want positive and below p at 10 (%g)", p2, p1)
+	}
 	if _, _, ok := worstFamilyP([]float64{1, 2}, []string{"a", "b"}, 3); ok {
 		t.Error("one model per family: no degrees of freedom, but ok")
 	}

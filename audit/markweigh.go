@@ -51,9 +51,12 @@ type weighing struct {
 // median trace is positive and at least markWhitenGain times the
 // unweighed test's;
 // never with fewer than minWhiten+1 controls, more than maxWhitenProbes
-// watermark probes, or when the leans of the controls but one do not vary. As the choice depends on no suspect, each
-// weighing's p-values stay what they are: the decoy test exact over the
-// key, the controls' test as valid as for a fixed weighing.
+// watermark probes, or when the leans of the controls but one do not vary. The choice depends on no suspect,
+// so the controls' test is as valid as for a fixed weighing; it does look
+// at the real key's tilt, so over random keys the decoy test is exact for
+// each weighing but, taken after the choice between two, only within a
+// factor of two (markTest takes the larger of the two p-values, so the
+// controls' test calibrates it).
 // maxWhitenProbes is the most watermark probes chooseWeighing considers
 // whitening for: a whitener is a Cholesky factorisation of a p×p
 // covariance, one per independent control (leave-one-out) and kind, so

@@ -10,7 +10,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
-	"gonum.org/v1/gonum/stat/distuv"
+	"gonum.org/v1/gonum/mathext"
 )
 
 // DetectReport is the result of Detect. The embedded Rates are lineage's
@@ -320,7 +320,13 @@ func binomialTail(k, n int, p float64) float64 {
 	if k <= 0 {
 		return 1
 	}
-	return distuv.Binomial{N: float64(n), P: p}.Survival(float64(k - 1))
+	if k > n {
+		return 0
+	}
+	// P(X ≥ k) = I_p(k, n − k + 1), the regularised incomplete beta
+	// function: exact in the far tail, where 1 − CDF (distuv's Survival)
+	// gave 1.1e-16 for 20 of 20 at p = 0.01 (1e-40).
+	return mathext.RegIncBeta(float64(k), float64(n-k+1), p)
 }
 
 // median returns the median of x (the mean of the middle two for an even

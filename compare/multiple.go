@@ -15,8 +15,8 @@ import (
 // it across the teachers one suspect is audited against: "is it a copy of
 // any of my m models?" asks m questions, and Holm keeps the chance of any
 // false accusation at α while being uniformly more powerful than
-// Bonferroni. NaN p-values are treated as 1. dst may alias p; it panics if
-// the lengths differ.
+// Bonferroni. NaN p-values are treated as 1, and values outside [0, 1]
+// as the nearer end. dst may alias p; it panics if the lengths differ.
 func Holm(dst, p []float64) {
 	if len(dst) != len(p) {
 		panic("compare: Holm length mismatch")
@@ -42,8 +42,9 @@ func Holm(dst, p []float64) {
 // (the false-discovery rate) at most q when the p-values are independent or
 // positively dependent. lineage uses it when screening many suspects
 // against a registry, where some false leads are acceptable but their
-// proportion must stay bounded. NaN p-values are treated as 1. dst may alias
-// p; it panics if the lengths differ.
+// proportion must stay bounded. NaN p-values are treated as 1, and values
+// outside [0, 1] as the nearer end. dst may alias p; it panics if the
+// lengths differ.
 func BH(dst, p []float64) {
 	if len(dst) != len(p) {
 		panic("compare: BH length mismatch")
@@ -86,9 +87,10 @@ func sortedCopy(p []float64, idx []int) []float64 {
 	return v
 }
 
+// nanOne returns x in [0, 1], NaN as 1.
 func nanOne(x float64) float64 {
 	if math.IsNaN(x) {
 		return 1
 	}
-	return x
+	return min(max(x, 0), 1)
 }

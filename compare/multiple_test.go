@@ -22,6 +22,8 @@ func TestHolmBH(t *testing.T) {
 		{"ties", []float64{0.02, 0.02, 0.02}, []float64{0.06, 0.06, 0.06}, []float64{0.02, 0.02, 0.02}},
 		{"nan is one", []float64{math.NaN(), 0.01}, []float64{1, 0.02}, []float64{1, 0.02}},
 		{"empty", nil, nil, nil},
+		// Out of range: the nearer end (BH gave a negative q for -0.1).
+		{"out of range", []float64{-0.1, 1.5}, []float64{0, 1}, []float64{0, 1}},
 	}
 	for _, tt := range tests {
 		h := make([]float64, len(tt.p))

@@ -292,7 +292,7 @@ func testOne(y []float64, x float64, minNull int, pred Predictive) StatResult {
 	inflate := math.Sqrt(1 + 1/float64(n))
 	if pred == PredictiveGaussian {
 		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}
-		r.P = t.Survival(r.Z / inflate)
+		r.P = max(t.Survival(r.Z/inflate), MinP)
 		return r
 	}
 	// Robust predictive: Yeo–Johnson on the standardised null with
@@ -309,9 +309,14 @@ func testOne(y []float64, x float64, minNull int, pred Predictive) StatResult {
 	}
 	m2, s2 := stat.MeanStdDev(z, nil)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: robustDF(n)}
-	r.P = t.Survival((yeoJohnson(r.Z, r.Lambda) - m2) / (s2 * inflate))
+	r.P = max(t.Survival((yeoJohnson(r.Z, r.Lambda)-m2)/(s2*inflate)), MinP)
 	return r
 }
+
+// MinP is the smallest p-value a parametric test reports: a suspect far
+// beyond its null got exactly 0 from the Student-t tail, which readers of
+// stored results take for a missing value.
+const MinP = 1e-300
 
 // robustDF is the robust predictive's degrees of freedom for n null values.
 func robustDF(n int) float64 {

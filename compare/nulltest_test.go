@@ -66,6 +66,14 @@ func TestTestRobust(t *testing.T) {
 	if s := r.Stats[0]; s.Lambda >= 1 || s.P > 0.01 || s.P > s.PEmpirical/10 {
 		t.Errorf("skewed null, far suspect: λ = %v, p = %v; want λ < 1, p < 0.01 and ≪ %v", s.Lambda, s.P, s.PEmpirical)
 	}
+	// Absurdly far out the tail underflows; the p-value stays MinP, not 0
+	// (which readers of stored results take for a missing value).
+	for _, pred := range []Predictive{PredictiveRobust, PredictiveGaussian} {
+		r, _ = Test(null, []float64{1e300}, Options{Predictive: pred})
+		if s := r.Stats[0]; s.P != MinP {
+			t.Errorf("predictive %v, suspect at 1e300: p = %g, want MinP %g", pred, s.P, MinP)
+		}
+	}
 }
 
 func TestTestCombined(t *testing.T) {

@@ -72,7 +72,7 @@ func bytesF32(b []byte) []float32 {
 func encodeCheckpoint(w io.Writer, c *ckptState) error {
 	var stud bytes.Buffer
 	if err := model.Encode(&stud, c.student); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("student: %w", err)
 	}
 	secs := [][]byte{stud.Bytes(), c.opt, f32bytes(c.bestTheta), f32bytes(c.x), f32bytes(c.tgt)}
 	c.Sections = c.Sections[:0]
@@ -81,7 +81,7 @@ func encodeCheckpoint(w io.Writer, c *ckptState) error {
 	}
 	hdr, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("checkpoint header: %w", err)
+		return fmt.Errorf("header: %w", err)
 	}
 	h := sha256.New()
 	mw := io.MultiWriter(w, h)

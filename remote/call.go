@@ -215,8 +215,17 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	}
 	defer resp.Body.Close()
 	raw := resp.Body
-	if err := decodeContent(resp); err != nil {
-		return resp.StatusCode, 0, false, err
+	if resp.StatusCode == http.StatusOK {
+		// An error answer is judged by its status, whatever its body's
+		// encoding (a 503 page in brotli is still worth a retry).
+		if err := decodeContent(resp); err != nil {
+			var ue *encodingError
+			if errors.As(err, &ue) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) {
+				return resp.StatusCode, 0, false, err
+			}
+			// The gzip header cut short, a timeout or Ctrl-C.
+			return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
+		}
 	}
 	data, err := readBody(resp, limit+1)
 	defer recycle(data)
@@ -271,15 +280,20 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 // direct client asks for none, which HTTP reads as any being acceptable,
 // and a server that compressed its answer then failed with "invalid
 // character '\x1f'", retried. The decoded body is capped by readBody's
-// limit like any other. Another encoding is an error, not retried.
+// limit like any other. Another encoding is an *encodingError; a body
+// that is not gzip wraps gzip.ErrHeader; a failed read is returned as it
+// is.
 func decodeContent(resp *http.Response) error {
 	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		return nil
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
+		if errors.Is(err, gzip.ErrHeader) {
 			return fmt.Errorf("response with Content-Encoding %s is not gzip data: %w", enc, err)
+		}
+		if err != nil {
+			return err
 		}
 		resp.Body = struct {
 			io.Reader
@@ -289,8 +303,16 @@ func decodeContent(resp *http.Response) error {
 		resp.Header.Del("Content-Encoding")
 		return nil
 	default:
-		return fmt.Errorf("response has Content-Encoding %q, which lineage cannot decode (it reads identity or gzip)", oneLine(enc, maxMessage))
+		return &encodingError{enc}
 	}
+}
+
+// encodingError is an answer in a Content-Encoding lineage cannot decode;
+// it is not retried.
+type encodingError struct{ enc string }
+
+func (e *encodingError) Error() string {
+	return fmt.Sprintf("response has Content-Encoding %q, which lineage cannot decode (it reads identity or gzip)", oneLine(e.enc, maxMessage))
 }
 
 // buildError is a request that could not be built; it is not retried.

@@ -645,6 +645,45 @@ func TestContentEncoding(t *testing.T) {
 	}
 }
 
+// TestEncodedErrorRetried checks that an error answer is judged by its
+// status whatever its encoding: a 503 page in an encoding lineage cannot
+// read is retried like any 503, and so is a 200 answer whose gzip body is
+// cut short (both failed at once when decoding came first).
+func TestEncodedErrorRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		first func(w http.ResponseWriter)
+	}{
+		{"503 in br", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Encoding", "br")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte{0x8b, 0x02, 0x80})
+		}},
+		{"gzip cut short", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte{0x1f, 0x8b}) // then the connection ends
+		}},
+	} {
+		var n atomic.Int32
+		rewrittenAnswers(t, tt.name, fastOpts(), "", func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+			if n.Add(1) == 1 {
+				tt.first(w)
+				return
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+		})
+		if n.Load() != 2 {
+			t.Errorf("%s: %d requests, want 2 (the first answer retried)", tt.name, n.Load())
+		}
+	}
+}
+
 // TestAnswerLimit checks that an inference answer is capped by what was
 // asked (answerLimit), not only by Options.MaxResponseBytes: a server
 // sending tens of megabytes for a small batch made every worker hold up

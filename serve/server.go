@@ -113,6 +113,66 @@ type Server struct {
 	budget   int64
 }
 
+// errBusy is a request body refused because the bodies in flight use the
+// server's budget (bodyBudget) for longer than busyWait.
+var errBusy = errors.New("server busy: too many request bytes in flight, retry later")
+
+// busyWait bounds how long a request waits for room in the budget before
+// it is refused (503 with Retry-After): waiting requests hold what they
+// have read, so two could otherwise wait for each other for ever.
+var busyWait = 5 * time.Second
+
+// meterChunk is the most a meteredBody reads, and charges, at a time (less
+// when the whole budget is smaller).
+const meterChunk = 64 << 10
+
+// meteredBody charges the server's budget for a request body: the whole
+// announced length (Content-Length) when its first bytes arrive, or each
+// chunk as it is read when no length was announced; release hands the
+// bytes back once the request is answered. A connection that announces a
+// body and sends nothing holds nothing; a request with a length never
+// waits for room while holding any, so requests cannot wait for each
+// other. A read that finds no room for busyWait fails with errBusy.
+type meteredBody struct {
+	r         io.Reader
+	sem       *semaphore.Weighted
+	announced int64 // Content-Length, at most the budget; -1 for none
+	chunk     int64
+	held      int64
+}
+
+func (b *meteredBody) Read(p []byte) (int, error) {
+	if b.announced >= 0 && b.held > 0 {
+		return b.r.Read(p) // claimed in full
+	}
+	// Charged once read: a connection waiting for bytes that do not come
+	// must hold nothing. What is read before it is charged is at most a
+	// chunk per request.
+	n, err := b.r.Read(p[:min(int64(len(p)), b.chunk)])
+	if n == 0 {
+		return n, err
+	}
+	want := int64(n)
+	if b.announced >= 0 {
+		want = max(b.announced, want)
+	}
+	if !b.sem.TryAcquire(want) {
+		ctx, cancel := context.WithTimeout(context.Background(), busyWait)
+		aerr := b.sem.Acquire(ctx, want)
+		cancel()
+		if aerr != nil {
+			return 0, errBusy
+		}
+	}
+	b.held += want
+	return n, err
+}
+
+func (b *meteredBody) release() {
+	b.sem.Release(b.held)
+	b.held = 0
+}
+
 // bodyBudget is how many bodies of the largest size Options.MaxBodyBytes
 // allows the server reads and answers at once; smaller bodies share the
 // budget by size (a 64-row batch is about 40 KB of JSON). Each byte of
@@ -384,22 +444,21 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	// A request holds its body, a copy of its data and the parsed values
 	// until it is answered: without a bound on the bytes in flight, a
 	// few dozen clients sending bodies just under the limit made the
-	// server run out of memory and crash.
-	weight := s.opts.MaxBodyBytes
-	if n := r.ContentLength; n >= 0 {
-		weight = max(n, 1)
-	}
-	weight = min(weight, s.budget)
-	if err := s.inFlight.Acquire(r.Context(), weight); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "request abandoned while waiting for memory: "+err.Error())
-		return
-	}
-	defer s.inFlight.Release(weight)
+	// server run out of memory and crash. The bytes are charged as they
+	// arrive (a connection that only announces a length holds nothing).
+	mb := &meteredBody{r: r.Body, sem: s.inFlight, announced: min(r.ContentLength, s.budget), chunk: min(meterChunk, s.budget)}
+	defer mb.release()
+	r.Body = io.NopCloser(mb)
 	body, err := readBody(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
+			return
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
 		writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())

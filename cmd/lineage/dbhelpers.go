@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -222,12 +223,15 @@ func isPlainPath(ref string) bool {
 // as long as stop is open: a reader that holds the lock for minutes (`db
 // export - | less`) delays the job instead of costing it a batch. Once
 // stop is closed (the command was interrupted) it gives up after the
-// current wait. A nil stop is never closed. The zero value is not usable.
+// current wait (later calls then wait store.DefaultTimeout at most). A
+// nil stop is never closed. The zero value is not usable.
 type dbPerCall struct {
 	g    *globalOptions
 	stop <-chan struct{}
-	wait time.Duration
-	mu   sync.Mutex // one open at a time: flock locks are per open file
+	// wait and stopWait bound each wait for the lock, before and after
+	// stop closes (0: commitTimeout and store.DefaultTimeout).
+	wait, stopWait time.Duration
+	mu             sync.Mutex // one open at a time: flock locks are per open file
 }
 
 // newDBPerCall returns the journal store of a job whose context is ctx.
@@ -241,6 +245,12 @@ func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) er
 	wait := d.wait
 	if wait == 0 {
 		wait = commitTimeout
+	}
+	if d.stopped() {
+		// Interrupted: the wait under way when Ctrl-C came runs out, and
+		// the batches queued behind it try briefly, so that the command
+		// stops within about one wait, not one per batch in flight.
+		wait = min(wait, cmp.Or(d.stopWait, store.DefaultTimeout))
 	}
 	db, err := store.OpenContext(ctx, d.g.dbPath(), d.g.storeOptions(false, wait))
 	if err != nil {
@@ -278,7 +288,7 @@ func (d *dbPerCall) PutAnswers(ctx context.Context, job string, batch int, data 
 			return err
 		}
 		if w := d.g.stderr; w != nil {
-			fmt.Fprintf(w, "lineage: still waiting for the database lock on %s, holding answers already paid for (Ctrl-C gives them up)\n", d.g.dbPath())
+			fmt.Fprintf(w, "lineage: still waiting for the database lock on %s, holding answers already paid for (Ctrl-C gives them up at the end of this wait)\n", d.g.dbPath())
 		}
 	}
 }

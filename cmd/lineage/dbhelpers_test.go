@@ -302,4 +302,28 @@ func TestPutAnswersOutwaitsLock(t *testing.T) {
 			t.Errorf("PutAnswers after the interrupt returned after %v, want one wait (%v)", took, wait)
 		}
 	})
+	// Batches in flight queue for the store: after the interrupt the
+	// wait under way runs out and the queued ones try briefly, so the
+	// command stops within about one wait, not one per batch (two
+	// batches in flight took two minutes).
+	t.Run("interrupted with batches queued", func(t *testing.T) {
+		g, holder := lockedStore(t)
+		defer holder.Close()
+		stop := make(chan struct{})
+		d := &dbPerCall{g: g, stop: stop, wait: wait, stopWait: 20 * time.Millisecond}
+		time.AfterFunc(wait/3, func() { close(stop) })
+		start := time.Now()
+		errc := make(chan error, 4)
+		for b := range 4 {
+			go func() { errc <- d.PutAnswers(context.Background(), "job", b, []byte{7}) }()
+		}
+		for range 4 {
+			if err := <-errc; !errors.Is(err, store.ErrLocked) {
+				t.Errorf("PutAnswers: %v, want store.ErrLocked", err)
+			}
+		}
+		if took := time.Since(start); took > 2*wait {
+			t.Errorf("4 batches in flight returned %v after the start, want about one wait (%v)", took, wait)
+		}
+	})
 }

@@ -193,7 +193,7 @@ func checkAddr(addr string) error {
 	if err != nil {
 		return fmt.Errorf("--addr %q: want host:port: %w", addr, err)
 	}
-	if n, err := strconv.ParseUint(port, 10, 64); (err == nil && n > 65535) || errors.Is(err, strconv.ErrRange) {
+	if n, err := strconv.Atoi(port); (err == nil && (n < 0 || n > 65535)) || errors.Is(err, strconv.ErrRange) {
 		return fmt.Errorf("--addr %q: port %s is not in 0–65535", addr, port)
 	}
 	return nil

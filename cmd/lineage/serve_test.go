@@ -108,6 +108,7 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm", exitError},
 		{[]string{"x.lnm", "--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": port 99999 is not in 0–65535`, exitUsage},
 		{[]string{"x.lnm", "--addr", "localhost"}, `--addr "localhost": want host:port`, exitUsage},
+		{[]string{"x.lnm", "--addr", "127.0.0.1:-1"}, `--addr "127.0.0.1:-1": port -1 is not in 0–65535`, exitUsage},
 		{[]string{"http://user:pw@host:8080/v2/models/m"}, `serve needs the model's weights: "http://host:8080/v2/models/m" is a http model; pass its .lnm or .safetensors file`, exitError},
 		{[]string{"exec:python3 m.py"}, `serve needs the model's weights: "exec:python3 m.py" is a exec model`, exitError},
 		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},

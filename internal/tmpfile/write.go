@@ -45,11 +45,11 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err er
 			os.Remove(f.Name()) // while still locked
 		}
 		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
+			err = named(cerr, path)
 		}
 	}()
 	if err = Lock(f); err != nil {
-		return err
+		return named(err, path)
 	}
 	// Errors name path, not the temporary, whose name means nothing to
 	// the user ("write ./.m.lnm.ckpt.tmp3661767303: no space left on
