@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/digest"
@@ -55,6 +56,45 @@ type Model struct {
 
 	asked, replayed int
 	damaged         int // stored batches that failed their checks and were asked again
+
+	// Drain is how long a batch the model is already answering may go
+	// on once the caller's ctx is done, so that the requests already sent
+	// (paid for) are answered and committed instead of asked again by
+	// the rerun; 0 stops the model at once. No batch is started after
+	// ctx is done. Set it before the first Predict.
+	Drain time.Duration
+	// OnDrain, when set, is called once, when ctx ends while the model
+	// is answering a batch that Drain lets finish (to say why the
+	// caller does not stop at once).
+	OnDrain   func()
+	drainOnce sync.Once
+}
+
+// drainContext returns the context the model answers a batch under: ctx
+// itself without drain, else one that outlives ctx by drain, calling
+// notice when ctx ends first. stop releases it.
+func drainContext(ctx context.Context, drain time.Duration, notice func()) (c context.Context, stop func()) {
+	if drain <= 0 {
+		return ctx, func() {}
+	}
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stopAfter := context.AfterFunc(ctx, func() {
+		notice()
+		mu.Lock()
+		timer = time.AfterFunc(drain, cancel)
+		mu.Unlock()
+	})
+	return c, func() {
+		stopAfter()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // Store is where a journal keeps its batches: a *store.Store, or anything
@@ -147,8 +187,22 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 		j.damaged++
 		j.mu.Unlock()
 	}
-	p, err := j.m.Predict(ctx, x)
+	if err := ctx.Err(); err != nil {
+		return blas32.General{}, err // nothing asked after the caller stopped
+	}
+	mctx, stop := drainContext(ctx, j.Drain, func() {
+		if j.OnDrain != nil {
+			j.drainOnce.Do(j.OnDrain)
+		}
+	})
+	p, err := j.m.Predict(mctx, x)
+	stop()
 	if err != nil {
+		if j.Drain > 0 && ctx.Err() != nil {
+			// Stopped by the caller: that is what happened, whatever
+			// became of the batch in flight.
+			err = fmt.Errorf("%w (the batch in flight, left up to %v to finish: %v)", ctx.Err(), j.Drain, err)
+		}
 		return blas32.General{}, err
 	}
 	j.mu.Lock()

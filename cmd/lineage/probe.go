@@ -349,6 +349,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		}
 		return nil, nil, err
 	}
+	drainOnInterrupt(j, stderr, cmd)
 	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
 		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
@@ -367,6 +368,20 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
 	}
 	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
+}
+
+// remoteDrain is how long an interrupted remote job lets the batches in
+// flight finish: some of their requests are sent and paid for, and a
+// batch is committed (and never asked again) only whole.
+const remoteDrain = 10 * time.Second
+
+// drainOnInterrupt makes j finish the batches in flight when the command
+// is interrupted (within remoteDrain), saying so on stderr.
+func drainOnInterrupt(j *journal.Model, stderr io.Writer, cmd string) {
+	j.Drain = remoteDrain
+	j.OnDrain = func() {
+		fmt.Fprintf(stderr, "lineage %s: stopping: finishing the batches in flight (up to %v) so that the answers already paid for are kept (Ctrl-C again to exit at once)\n", cmd, remoteDrain)
+	}
 }
 
 // keptHint is what an interrupted remote job says of the n answers its
