@@ -78,21 +78,12 @@ func drainContext(ctx context.Context, drain time.Duration, notice func()) (c co
 		return ctx, func() {}
 	}
 	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var mu sync.Mutex
-	var timer *time.Timer
 	stopAfter := context.AfterFunc(ctx, func() {
 		notice()
-		mu.Lock()
-		timer = time.AfterFunc(drain, cancel)
-		mu.Unlock()
+		time.AfterFunc(drain, cancel) // a cancel after stop does nothing
 	})
 	return c, func() {
 		stopAfter()
-		mu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
 		cancel()
 	}
 }

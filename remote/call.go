@@ -220,7 +220,7 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		// encoding (a 503 page in brotli is still worth a retry).
 		if err := decodeContent(resp); err != nil {
 			var ue *encodingError
-			if errors.As(err, &ue) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) {
+			if errors.As(err, &ue) || errors.Is(err, gzip.ErrHeader) {
 				return resp.StatusCode, 0, false, err
 			}
 			// The gzip header cut short, a timeout or Ctrl-C.

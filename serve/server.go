@@ -118,8 +118,9 @@ type Server struct {
 var errBusy = errors.New("server busy: too many request bytes in flight, retry later")
 
 // busyWait bounds how long a request waits for room in the budget before
-// it is refused (503 with Retry-After): waiting requests hold what they
-// have read, so two could otherwise wait for each other for ever.
+// it is refused (503 with Retry-After): a request without a length holds
+// what it has read while it waits, so two could otherwise wait for each
+// other for ever.
 var busyWait = 5 * time.Second
 
 // meterChunk is the most a meteredBody reads, and charges, at a time (less

@@ -242,10 +242,7 @@ func newDBPerCall(ctx context.Context, g *globalOptions) *dbPerCall {
 func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	wait := d.wait
-	if wait == 0 {
-		wait = commitTimeout
-	}
+	wait := cmp.Or(d.wait, commitTimeout)
 	if d.stopped() {
 		// Interrupted: the wait under way when Ctrl-C came runs out, and
 		// the batches queued behind it try briefly, so that the command
