@@ -65,25 +65,34 @@ type Model struct {
 	Drain time.Duration
 	// OnDrain, when set, is called once, when ctx ends while the model
 	// is answering a batch that Drain lets finish (to say why the
-	// caller does not stop at once).
+	// caller does not stop at once). PredictBatch returns only after
+	// OnDrain has returned. It is called whatever ended ctx (an
+	// interrupt, or the caller stopping its other batches after an
+	// error): OnDrain can look at its own context to tell them apart.
 	OnDrain   func()
 	drainOnce sync.Once
 }
 
 // drainContext returns the context the model answers a batch under: ctx
 // itself without drain, else one that outlives ctx by drain, calling
-// notice when ctx ends first. stop releases it.
+// notice when ctx ends first. stop releases it, and returns only once a
+// notice under way has returned (so that nothing the notice writes comes
+// after the batch's caller has returned).
 func drainContext(ctx context.Context, drain time.Duration, notice func()) (c context.Context, stop func()) {
 	if drain <= 0 {
 		return ctx, func() {}
 	}
 	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	noticed := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
+		defer close(noticed)
 		notice()
 		time.AfterFunc(drain, cancel) // a cancel after stop does nothing
 	})
 	return c, func() {
-		stopAfter()
+		if !stopAfter() { // the notice has started
+			<-noticed
+		}
 		cancel()
 	}
 }

@@ -461,3 +461,31 @@ func TestDrain(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestDrainNoticeReturnsFirst: PredictBatch returns only after an OnDrain
+// under way has returned (a notice printed after the command returned
+// raced with its caller's reads of stderr).
+func TestDrainNoticeReturnsFirst(t *testing.T) {
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
+	defer db.Close()
+	s := &slow{counting: counting{Model: m}, delay: 100 * time.Millisecond}
+	j, err := New(context.Background(), s, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Drain = time.Second
+	var done atomic.Bool
+	j.OnDrain = func() {
+		time.Sleep(300 * time.Millisecond) // outlasts the batch
+		done.Store(true)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := j.PredictBatch(ctx, 0, batches(1, 5, 4)[0]); err != nil {
+		t.Fatalf("PredictBatch: %v, want the answer (drained)", err)
+	}
+	if !done.Load() {
+		t.Error("PredictBatch returned while OnDrain was still running, want after it")
+	}
+}

@@ -120,7 +120,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
 			return err
 		}
-		drainOnInterrupt(jrn, c.ErrOrStderr(), "distill")
+		drainOnInterrupt(ctx, jrn, c.ErrOrStderr(), "distill")
 		cfg.Teacher = jrn
 	}
 	res, err := o.runTraining(ctx, c, cfg, "distill")

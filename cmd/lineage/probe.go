@@ -349,7 +349,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		}
 		return nil, nil, err
 	}
-	drainOnInterrupt(j, stderr, cmd)
+	drainOnInterrupt(ctx, j, stderr, cmd)
 	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
 		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
@@ -375,11 +375,16 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 // batch is committed (and never asked again) only whole.
 const remoteDrain = 10 * time.Second
 
-// drainOnInterrupt makes j finish the batches in flight when the command
-// is interrupted (within remoteDrain), saying so on stderr.
-func drainOnInterrupt(j *journal.Model, stderr io.Writer, cmd string) {
+// drainOnInterrupt makes j finish the batches in flight when the job
+// stops (within remoteDrain), and says so on stderr when the stop is an
+// interrupt, the end of ctx, the command's context (the job also stops
+// its batches when one of them fails; the error says why then).
+func drainOnInterrupt(ctx context.Context, j *journal.Model, stderr io.Writer, cmd string) {
 	j.Drain = remoteDrain
 	j.OnDrain = func() {
+		if ctx.Err() == nil {
+			return
+		}
 		fmt.Fprintf(stderr, "lineage %s: stopping: finishing the batches in flight (up to %v) so that the answers already paid for are kept (Ctrl-C again to exit at once)\n", cmd, remoteDrain)
 	}
 }

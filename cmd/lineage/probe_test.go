@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -197,5 +198,28 @@ func TestJournalJob(t *testing.T) {
 	}
 	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
 		t.Errorf("journalJob of a URL: got %q, want %q", got, want)
+	}
+}
+
+// TestDrainOnInterruptNotice: the "finishing the batches in flight"
+// notice is printed when the command is interrupted, not when a job stops
+// its other batches after one failed (the error says why then).
+func TestDrainOnInterruptNotice(t *testing.T) {
+	for _, interrupted := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		if interrupted {
+			cancel()
+		}
+		var stderr bytes.Buffer
+		j := &journal.Model{}
+		drainOnInterrupt(ctx, j, &stderr, "probe")
+		j.OnDrain()
+		if got := strings.Contains(stderr.String(), "finishing the batches in flight"); got != interrupted {
+			t.Errorf("interrupted %v: stderr %q, want the notice %v", interrupted, stderr.String(), interrupted)
+		}
+		if j.Drain != remoteDrain {
+			t.Errorf("interrupted %v: Drain %v, want %v", interrupted, j.Drain, remoteDrain)
+		}
+		cancel()
 	}
 }
