@@ -44,7 +44,7 @@ func writeCSV(ew *errWriter, t *Table) {
 	write(rec)
 	for i := range t.Rows {
 		for j := range rec {
-			rec[j] = t.cell(i, j).full()
+			rec[j] = csvField(t.cell(i, j))
 		}
 		write(rec)
 	}
@@ -53,6 +53,29 @@ func writeCSV(ew *errWriter, t *Table) {
 		ew.err = err
 	}
 }
+
+// csvField returns c as a CSV field: c.full() for numbers; text on one
+// line (line breaks as spaces: a blank line inside a quoted field ended a
+// table for readers that split the blocks on blank lines), and starting
+// with an apostrophe when a spreadsheet would take it for a formula
+// (formulaStart): a suspect's name such as "=HYPERLINK(…)" must not run
+// when the report is opened. JSON keeps every text exactly.
+func csvField(c Cell) string {
+	s := c.full()
+	if c.kind != kindText {
+		return s
+	}
+	s = oneLine(s)
+	if len(s) > 1 && strings.IndexByte(formulaStart, s[0]) >= 0 {
+		s = "'" + s
+	}
+	return s
+}
+
+// formulaStart holds the first characters that make spreadsheet programs
+// read a CSV field as a formula (OWASP's list, but for the carriage
+// return, which oneLine has replaced).
+const formulaStart = "=+-@\t"
 
 // appendTableJSON appends t as an indented JSON object
 // {"title", "columns": [{"name", "unit"?}], "rows": [{name: value}], "notes"};

@@ -9,9 +9,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -102,7 +105,7 @@ func TestNullFigureContent(t *testing.T) {
 	// The legend and labels are text in the SVG.
 	for _, want := range []string{"top-1 agreement of suspects against the null of teacher digits-mlp (verdicts at α = 0.01)",
 		"top-1 agreement (higher = closer to the teacher)", "negative controls (n=40)",
-		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (NaN)",
+		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (no value)",
 		"marked: derived (0.35), decided by watermark"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
@@ -319,10 +322,17 @@ func TestFigureTextDoesNotOverlap(t *testing.T) {
 		"null-long-title": NullFigure{Teacher: "acme-production-classifier-2026-03-retrained-on-the-full-corpus",
 			Statistic: "mean Jensen-Shannon divergence after temperature fit", Alpha: 0.001, Null: []float64{0.1, 0.2}},
 		"matrix": sampleMatrix(),
+		// Names may be 1,024 bytes: titles are shortened, not as wide
+		// as the name or running off the figure.
+		"null-1000-rune-teacher": NullFigure{Teacher: strings.Repeat("T", 1000), Statistic: "s", Alpha: 0.01, Null: []float64{0.1, 0.2}},
+		"matrix-1000-rune-title": func() Matrix { m := sampleMatrix(); m.Title = strings.Repeat("T", 1000); return m }(),
 	}
 	const slack = 0.5 // points: font extents include some blank
 	for name, fig := range figs {
 		w, h, boxes := figureTexts(t, fig)
+		if w > 16*vg.Inch {
+			t.Errorf("%s: %v wide, want at most 16 in", name, w)
+		}
 		if len(boxes) < 5 {
 			t.Fatalf("%s: only %d strings drawn", name, len(boxes))
 		}
@@ -397,5 +407,59 @@ func TestStackLabels(t *testing.T) {
 	}
 	if want := []int{1, 0, 0, 0, 2, 0}; !slices.Equal(level, want) {
 		t.Errorf("levels %v, want %v", level, want)
+	}
+}
+
+// TestMatrixLongNames: models with long names keep a heat map readable.
+// The full names were the axis labels, and from about 45 runes on they
+// squeezed the map into a corner (the colour scale got a negative width).
+func TestMatrixLongNames(t *testing.T) {
+	for _, n := range []int{45, 120, 1000} {
+		m := sampleMatrix()
+		long := strings.Repeat("x", n-4) + "-end"
+		m.Rows[1], m.Cols[1] = long, long
+		var buf bytes.Buffer
+		if err := WriteFigure(&buf, m, ImageSVG); err != nil {
+			t.Fatal(err)
+		}
+		svg := buf.String()
+		fig := regexp.MustCompile(`<svg width="([0-9.]+)pt"`).FindStringSubmatch(svg)
+		bar := regexp.MustCompile(`<image x="[^"]*" y="[^"]*" width="([-0-9.e]+)"`).FindStringSubmatch(svg)
+		if fig == nil || bar == nil {
+			t.Fatalf("%d runes: SVG without a width or a colour scale", n)
+		}
+		figW, _ := strconv.ParseFloat(fig[1], 64)
+		barW, _ := strconv.ParseFloat(bar[1], 64)
+		if barW < 0.4*figW {
+			t.Errorf("%d runes: the map is %.0f pt wide in a %.0f pt figure, want at least 40%%", n, barW, figW)
+		}
+		if want := ">" + shortenMiddle(long, maxAxisRunes) + "<"; !strings.Contains(svg, want) || !strings.HasSuffix(want, "-end<") {
+			t.Errorf("%d runes: SVG lacks the shortened label %q", n, want)
+		}
+	}
+}
+
+func TestAxisLabels(t *testing.T) {
+	long := func(mid string) string {
+		return "model-" + strings.Repeat("·", 15) + mid + strings.Repeat("·", 15) + "tail"
+	}
+	for _, tt := range []struct {
+		names, want []string
+	}{
+		{[]string{"a", "b"}, []string{"a", "b"}},
+		{[]string{strings.Repeat("a", 24)}, []string{strings.Repeat("a", 24)}},
+		{[]string{strings.Repeat("a", 25)}, []string{strings.Repeat("a", 16) + "…" + strings.Repeat("a", 7)}},
+		{[]string{long("a"), long("a"), long("b")},
+			[]string{"model-··········…···tail", "model-··········…···tail", "model-········…··tail #2"}},
+	} {
+		got := axisLabels(tt.names)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("axisLabels(%q) = %q, want %q", tt.names, got, tt.want)
+		}
+		for _, l := range got {
+			if n := utf8.RuneCountInString(l); n > maxAxisRunes {
+				t.Errorf("axisLabels: %q has %d runes, want at most %d", l, n, maxAxisRunes)
+			}
+		}
 	}
 }

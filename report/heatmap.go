@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -75,7 +77,7 @@ func (m Matrix) layout() (laidOut, error) {
 	cmap.SetMax(h.Max)
 
 	p := plot.New()
-	p.Title.Text = m.Title
+	p.Title.Text = shortenMiddle(m.Title, maxTitleRunes)
 	p.Add(h, cellBorders{cols: len(m.Cols), rows: len(m.Rows)})
 	if len(m.Rows)*len(m.Cols) <= 256 {
 		var labels plotter.XYLabels
@@ -99,10 +101,11 @@ func (m Matrix) layout() (laidOut, error) {
 		}
 		p.Add(l)
 	}
-	p.NominalX(m.Cols...)
-	rev := make([]string, len(m.Rows))
-	for i, r := range m.Rows {
-		rev[len(m.Rows)-1-i] = r
+	cols, rows := axisLabels(m.Cols), axisLabels(m.Rows)
+	p.NominalX(cols...)
+	rev := make([]string, len(rows))
+	for i, r := range rows {
+		rev[len(rows)-1-i] = r
 	}
 	p.NominalY(rev...)
 	p.X.Min, p.X.Max = -0.5, float64(len(m.Cols))-0.5
@@ -123,8 +126,16 @@ func (m Matrix) layout() (laidOut, error) {
 		bar.X.Label.Text += " (grey, NaN: no value)"
 	}
 
-	side := vg.Length(2+0.5*float64(max(len(m.Rows), len(m.Cols)))) * vg.Inch
+	// Room for the cells and for the longest axis label (about 0.08 in a
+	// rune at the tick labels' size, on both axes: rotated by 45° under
+	// the map, level beside it).
+	longest := 0
+	for _, l := range slices.Concat(cols, rows) {
+		longest = max(longest, utf8.RuneCountInString(l))
+	}
+	side := vg.Length(2+0.5*float64(max(len(m.Rows), len(m.Cols)))+0.08*float64(longest)) * vg.Inch
 	w, mapH := min(side+vg.Inch, 14*vg.Inch), min(side, 13*vg.Inch)
+	w = max(w, p.Title.TextStyle.Width(p.Title.Text)+vg.Inch/4)
 	return laidOut{w: w, h: mapH + heatmapBarHeight, draw: func(c draw.Canvas) {
 		mc := draw.Crop(c, 0, 0, heatmapBarHeight, 0)
 		p.Draw(mc)
@@ -135,6 +146,52 @@ func (m Matrix) layout() (laidOut, error) {
 		}}
 		bar.Draw(bc)
 	}}, nil
+}
+
+// maxTitleRunes is the longest title a heat map shows, and
+// maxTitleNameRunes the longest teacher name in a null figure's title:
+// names may be 1,024 bytes long, and the figure grew to the title's width
+// or the title ran off it. Longer ones are shortened in the middle.
+const maxTitleRunes, maxTitleNameRunes = 100, 60
+
+// maxAxisRunes is the longest model name a heat map's axes show; longer
+// names are shortened in the middle (their start and their end tell
+// models apart more often than their start alone). Full names are in the
+// report's tables.
+const maxAxisRunes = 24
+
+// axisLabels returns names shortened to maxAxisRunes runes each (see
+// shortenMiddle), numbering those that come out alike ("#2", "#3"…) so
+// that no two models share an axis label unless their names are equal.
+func axisLabels(names []string) []string {
+	labels := make([]string, len(names))
+	seen := make(map[string]string, len(names)) // label → the name it shows
+	for i, n := range names {
+		l := shortenMiddle(n, maxAxisRunes)
+		for k := 2; ; k++ {
+			if other, ok := seen[l]; !ok || other == n {
+				break
+			}
+			suffix := fmt.Sprintf(" #%d", k)
+			l = shortenMiddle(n, maxAxisRunes-len(suffix)) + suffix
+		}
+		seen[l] = n
+		labels[i] = l
+	}
+	return labels
+}
+
+// shortenMiddle returns s cut to at most n runes by replacing its middle
+// with an ellipsis, keeping about two thirds of what remains from the
+// start and a third from the end.
+func shortenMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	tail := (n - 1) / 3
+	head := n - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
 // cellBorders outlines the cells of a cols×rows heat map, so a cell as

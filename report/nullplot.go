@@ -149,7 +149,11 @@ func (fig NullFigure) layout() (laidOut, error) {
 		if m.Verdict != "" {
 			text += ": " + m.Verdict
 		}
-		text += " (" + fmtValue(m.Value) + ")"
+		if math.IsNaN(m.Value) {
+			text += " (no value)"
+		} else {
+			text += " (" + fmtValue(m.Value) + ")"
+		}
 		if m.DecidedBy != "" {
 			text += ", decided by " + m.DecidedBy
 		}
@@ -209,7 +213,7 @@ func (fig NullFigure) layout() (laidOut, error) {
 func (fig NullFigure) title() string {
 	t := cmp.Or(fig.Statistic, "Statistic") + " of suspects against the null"
 	if fig.Teacher != "" {
-		t += " of teacher " + fig.Teacher
+		t += " of teacher " + shortenMiddle(fig.Teacher, maxTitleNameRunes)
 	}
 	if fig.Alpha > 0 && fig.Alpha < 1 {
 		t += fmt.Sprintf(" (verdicts at α = %g)", fig.Alpha)

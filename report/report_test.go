@@ -629,8 +629,8 @@ func TestHumanFormatsEscapeControls(t *testing.T) {
 	if err := Render(&buf, tb, FormatCSV); err != nil {
 		t.Fatal(err)
 	}
-	if recs, err := csv.NewReader(&buf).ReadAll(); err != nil || len(recs) != 2 || recs[1][1] != "model "+evil {
-		t.Errorf("csv: %q, %v; want the text as it is", recs, err)
+	if recs, err := csv.NewReader(&buf).ReadAll(); err != nil || len(recs) != 2 || recs[1][1] != "model "+strings.TrimSuffix(evil, "\r")+" " {
+		t.Errorf("csv: %q, %v; want the text as it is but for the line break", recs, err)
 	}
 }
 
@@ -693,5 +693,63 @@ func TestMeasured(t *testing.T) {
 	}
 	if got := Measured(1.234, 2).String(); got != "1.23" {
 		t.Errorf("Measured(1.234, 2) = %q, want 1.23", got)
+	}
+}
+
+// TestCSVText: text in CSV is on one line (a blank line inside a quoted
+// field split a table in two for readers of RenderAll's blocks), and a
+// text a spreadsheet would run as a formula starts with an apostrophe.
+func TestCSVText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"fig\n\nure.svg", "fig  ure.svg"},
+		{"a\r\nb\rc", "a b c"},
+		{"=1+2", "'=1+2"},
+		{"+cmd", "'+cmd"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"-", "-"},
+		{"a=b", "a=b"},
+		{"", ""},
+	} {
+		ts := []Table{
+			{Title: "t", Columns: []Column{{Name: "name"}, {Name: "v"}}, Rows: [][]Cell{{Text(tt.in), Float(-0.5, 2)}}},
+			{Title: "next", Columns: []Column{{Name: "x"}}, Rows: [][]Cell{{Int(-1)}}},
+		}
+		var b strings.Builder
+		if err := RenderAll(&b, ts, FormatCSV); err != nil {
+			t.Fatal(err)
+		}
+		blocks := strings.Split(strings.TrimSpace(b.String()), "\n\n")
+		want := [][][]string{{{"name", "v"}, {tt.want, "-0.5"}}, {{"x"}, {"-1"}}}
+		if len(blocks) != len(want) {
+			t.Errorf("%q: %d blocks, want %d:\n%s", tt.in, len(blocks), len(want), b.String())
+			continue
+		}
+		for i, blk := range blocks {
+			r := csv.NewReader(strings.NewReader(blk))
+			r.Comment = '#'
+			got, err := r.ReadAll()
+			if err != nil || !reflect.DeepEqual(got, want[i]) {
+				t.Errorf("%q: block %d read back as %q (%v), want %q", tt.in, i, got, err, want[i])
+			}
+		}
+	}
+}
+
+// TestTableTitleOneLine: a line break in a title or a note is a space in
+// the table format, as in the others (a name holding one printed a line
+// that looked like lineage's own).
+func TestTableTitleOneLine(t *testing.T) {
+	tb := Table{Title: "References in x\nlineage: OK.db", Columns: []Column{{Name: "a"}}, Rows: [][]Cell{{Int(1)}},
+		Notes: []string{"model stu\ndent"}}
+	var b strings.Builder
+	if err := Render(&b, tb, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if lines[0] != "References in x lineage: OK.db" || !strings.Contains(b.String(), "- model stu dent\n") {
+		t.Errorf("table format:\n%s\nwant the title and the note on one line each", b.String())
 	}
 }

@@ -13,10 +13,12 @@ import (
 )
 
 // writeASCII writes the table format: the title on its own line, a
-// plain-ASCII grid drawn by tablewriter (never coloured), then "- note" lines.
+// plain-ASCII grid drawn by tablewriter (never coloured), then "- note" lines
+// (a line break in the title or a note is a space: a name holding one
+// printed a line that looked like lineage's own).
 func writeASCII(ew *errWriter, t *Table) {
 	if t.Title != "" {
-		ew.WriteString(printable(t.Title) + "\n")
+		ew.WriteString(printable(oneLine(t.Title)) + "\n")
 	}
 	if len(t.Columns) > 0 {
 		aligns := make(tw.Alignment, len(t.Columns))
@@ -55,7 +57,7 @@ func writeASCII(ew *errWriter, t *Table) {
 		}
 	}
 	for _, n := range t.Notes {
-		ew.WriteString("- " + printable(n) + "\n")
+		ew.WriteString("- " + printable(oneLine(n)) + "\n")
 	}
 }
 

@@ -138,6 +138,26 @@ func CheckNewName(kind, name string) error {
 	return nil
 }
 
+// JoinNames writes names as a list separated by sep ("," in record keys,
+// ", " in messages), each written as it is unless it holds a comma or a
+// double quote: that one is quoted as CSV quotes a field ("x,y" is written
+// "\"x,y\"", a"b "\"a\"\"b\""), so that a name holding a comma reads as one
+// name and two lists of distinct names never come out alike.
+func JoinNames(names []string, sep string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if strings.ContainsAny(n, `,"`) {
+			b.WriteString(`"` + strings.ReplaceAll(n, `"`, `""`) + `"`)
+			continue
+		}
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
 // invisible reports whether r is a formatting character or a line or
 // paragraph separator.
 func invisible(r rune) bool {

@@ -70,7 +70,7 @@ func (t *Tx) list(typ string) ([]Entry, error) {
 				d = fmt.Sprintf("%d probes × %d inputs, %d labels", su.Len(), su.Dim(), len(su.Labels))
 			}
 			if n := names[string(k)]; len(n) > 0 {
-				d = strings.Join(n, ",") + ": " + d
+				d = JoinNames(n, ",") + ": " + d
 			}
 			add(string(k), len(v), d)
 			return nil
@@ -102,7 +102,7 @@ func (t *Tx) list(typ string) ([]Entry, error) {
 			d := "undecodable"
 			var r AuditRecord
 			if json.Unmarshal(v, &r) == nil {
-				d = fmt.Sprintf("suspect %s against %s", r.Suspect, strings.Join(r.Against, ","))
+				d = fmt.Sprintf("suspect %s against %s", r.Suspect, JoinNames(r.Against, ","))
 			}
 			add(string(k), len(v), d)
 			return nil

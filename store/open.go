@@ -232,7 +232,7 @@ func Create(ctx context.Context, path string, fn func(*Store) error) error {
 	}
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	tmpfile.RemoveStale(dir, tmpfile.Match(base))
-	tmp := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+	tmp := filepath.Join(dir, tmpfile.Prefix(base)+strconv.FormatUint(rand.Uint64(), 36))
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {

@@ -22,7 +22,8 @@ type Purged struct {
 // nothing else uses: its teacher's and controls' fingerprints (those the
 // record lists, under the IDs an enrolment gives them, NAME/teacher and
 // NAME/control-NN; once the record is gone, those under such IDs whose
-// model is named as enrolment names a control's, NAME-RECIPE-NN) that no
+// model is named as enrolment names a control's, NAME-RECIPE-NN, and
+// NAME/teacher when taken on the suite registered under NAME) that no
 // other enrolment or audit refers to (other fingerprints,
 // such as a suspect probed as NAME/x or NAME/control-99, are kept), the suite
 // name it registered, and its suite when no other enrolment or fingerprint
@@ -67,11 +68,16 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 		// Without the record, a control's fingerprint is known by its
 		// model's name too, which enrolment sets to NAME-RECIPE-NN: a
 		// suspect the user probed as NAME/control-28, kept by a first
-		// purge, is not taken by a second.
+		// purge, is not taken by a second. The teacher's is known by its
+		// suite, the one the enrolment registered under NAME: a
+		// fingerprint the user stored as NAME/teacher, with no enrolment
+		// NAME ever, was removed.
+		suite := string(t.tx.Bucket(bucketNames).Get([]byte(name)))
 		own = func(id string) bool {
 			n, ok := strings.CutPrefix(id, name+"/control-")
-			if !ok {
-				return true // NAME/teacher
+			if !ok { // NAME/teacher
+				fp, err := t.Fingerprint(id)
+				return err == nil && suite != "" && fp.Suite == suite
 			}
 			fp, err := t.Fingerprint(id)
 			return err == nil && strings.HasPrefix(fp.Model.Name, name+"-") && strings.HasSuffix(fp.Model.Name, "-"+n)

@@ -158,3 +158,51 @@ func TestPurgeEnrolmentListed(t *testing.T) {
 		t.Errorf("second purge: %+v, %v; want nothing of acme's left (not found) and acme/control-28 kept", p, err)
 	}
 }
+
+// TestPurgeEnrolmentUsersTeacherID: with no enrolment of that name, a
+// fingerprint the user stored as NAME/teacher (probe --name foo/teacher)
+// is not taken for an enrolment's leftover: it was removed by a purge
+// that enrol's message suggested.
+func TestPurgeEnrolmentUsersTeacherID(t *testing.T) {
+	su := newTestSuite("", 20, 4, 3)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(newTestFP("foo/teacher", su, 1), PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.PurgeEnrolment(ctx, "foo"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("purge of foo: %+v, %v; want ErrNotFound", p, err)
+	}
+	// Under a suite name foo pointing elsewhere (an enrolment foo removed
+	// with its teacher's fingerprint, then a probe as foo/teacher on
+	// acme's suite), it is not foo's either.
+	other := newTestSuite("", 20, 4, 4)
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(other); err != nil {
+			return err
+		}
+		return tx.tx.Bucket(bucketNames).Put([]byte("foo"), []byte(other.Hash))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.PurgeEnrolment(ctx, "foo"); err != nil || len(p.Fingerprints) != 0 || !p.SuiteName {
+		t.Errorf("purge of foo's suite name: %+v, %v; want the suite name removed and no fingerprint", p, err)
+	}
+	if err := s.View(ctx, func(tx *Tx) error {
+		if !tx.HasFingerprint("foo/teacher") {
+			t.Error("the user's fingerprint foo/teacher was removed")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

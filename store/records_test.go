@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"os"
 	"slices"
@@ -430,4 +431,41 @@ func TestAuditFingerprints(t *testing.T) {
 	if !found {
 		t.Errorf("Verify problems %+v: want audit case-2's missing fingerprint neg", rep.Problems)
 	}
+}
+
+func TestJoinNames(t *testing.T) {
+	for _, tt := range []struct {
+		names []string
+		sep   string
+		want  string
+	}{
+		{nil, ",", ""},
+		{[]string{"acme"}, ",", "acme"},
+		{[]string{"a", "b"}, ",", "a,b"},
+		{[]string{"a,b"}, ",", `"a,b"`},
+		{[]string{"x", "x,y", "y"}, ", ", `x, "x,y", y`},
+		{[]string{`q"t`, "a b"}, ",", `"q""t",a b`},
+	} {
+		if got := JoinNames(tt.names, tt.sep); got != tt.want {
+			t.Errorf("JoinNames(%q, %q) = %q, want %q", tt.names, tt.sep, got, tt.want)
+		}
+	}
+}
+
+// FuzzJoinNames: a list JoinNames writes with "," reads back, as a CSV
+// record, as the names it was made of (audit --against reads it so).
+func FuzzJoinNames(f *testing.F) {
+	f.Add("a", "b")
+	f.Add("x,y", `q"t`)
+	f.Add(`"`, ",")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if CheckNewName("teacher", a) != nil || CheckNewName("teacher", b) != nil {
+			return
+		}
+		s := JoinNames([]string{a, b}, ",")
+		recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+		if err != nil || len(recs) != 1 || !slices.Equal(recs[0], []string{a, b}) {
+			t.Errorf("JoinNames(%q, %q) = %q, read back as %q (%v)", a, b, s, recs, err)
+		}
+	})
 }

@@ -29,14 +29,19 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 // noArgs is exactArgs for a command that takes no arguments.
 var noArgs = exactArgs(0, "no arguments")
 
+// plural returns "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 // countArgs describes the arguments given: "0 arguments", or their number
 // and the arguments themselves, quoted (the first few), so that a path
 // split by an unquoted space shows as such.
 func countArgs(args []string) string {
-	s := strconv.Itoa(len(args)) + " argument"
-	if len(args) != 1 {
-		s += "s"
-	}
+	s := strconv.Itoa(len(args)) + " argument" + plural(len(args))
 	if len(args) == 0 {
 		return s
 	}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ interrupted (Ctrl-C).`,
 	}
 	g.bindDB(c, dbUsage)
 	f := c.Flags()
-	f.StringSliceVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated)")
+	f.StringArrayVar(&o.against, "against", nil, "audit only against these enrolled teachers (repeatable, or comma-separated; quote a name holding a comma as in CSV)")
 	f.Float64Var(&o.alpha, "alpha", audit.DefaultAlpha, "family-wise significance level of a DERIVED verdict")
 	f.Float64Var(&o.clear, "clear-above", audit.DefaultClear, "p-value a suspect must exceed for a NOT_DERIVED verdict; between --alpha and it the verdict is INCONCLUSIVE (weak evidence); below --alpha it counts as --alpha")
 	f.BoolVar(&o.failOnDerived, "fail-on-derived", false, "exit with status 3 when some teacher's verdict is DERIVED")
@@ -116,9 +117,6 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	if o.dryRun && o.save {
 		return usageError{errors.New("--dry-run and --save contradict each other: --dry-run records nothing")}
 	}
-	if slices.Contains(o.against, "") {
-		return usageError{errors.New("--against: an empty teacher name")}
-	}
 	var (
 		cases  []*audit.Case
 		stored *fingerprint.Fingerprint
@@ -131,8 +129,11 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			}
 			stored = fp
 		}
-		var err error
-		if cases, err = loadCases(tx, o.against); err != nil || stored == nil {
+		against, err := againstNames(tx, o.against)
+		if err != nil {
+			return err
+		}
+		if cases, err = loadCases(tx, against); err != nil || stored == nil {
 			return err
 		}
 		if slices.ContainsFunc(cases, func(cs *audit.Case) bool { return cs.Suite.Hash == stored.Suite }) {
@@ -176,6 +177,43 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	return nil
 }
 
+// againstNames returns the teachers --against names: each value is an
+// enrolled teacher's name, or else a comma-separated list of them, read
+// as a CSV record (so `"x,y",z` names the teachers "x,y" and "z", and a
+// teacher named x,y can also be given as it is).
+func againstNames(tx *store.Tx, values []string) ([]string, error) {
+	var names []string
+	for _, v := range values {
+		if v == "" {
+			return nil, usageError{errors.New("--against: an empty teacher name")}
+		}
+		if _, err := tx.Enrolment(v); !errors.Is(err, store.ErrNotFound) {
+			names = append(names, v) // loadCases reports a damaged one
+			continue
+		}
+		r := csv.NewReader(strings.NewReader(v))
+		r.TrimLeadingSpace = true
+		recs, err := r.ReadAll()
+		if err == nil && len(recs) != 1 {
+			err = errors.New("want one line")
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, usageError{fmt.Errorf("--against %q: %v", v, err)}
+		}
+		for _, n := range recs[0] {
+			if n == "" {
+				return nil, usageError{fmt.Errorf("--against %q: an empty teacher name", v)}
+			}
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
 // noTeacherOnSuite is the error for a stored fingerprint, id, taken on
 // suite, which none of the teachers audited uses; it names the enrolments
 // that do.
@@ -192,7 +230,7 @@ func noTeacherOnSuite(tx *store.Tx, id, suite string) error {
 	}
 	hint := "no enrolled teacher uses that suite"
 	if len(onSuite) > 0 {
-		hint = "it can be audited against " + strings.Join(onSuite, ", ")
+		hint = "it can be audited against " + store.JoinNames(onSuite, ", ")
 	}
 	return fmt.Errorf("cannot audit %q: %w %.12s, which no teacher audited uses (%s)", id, audit.ErrSuite, suite, hint)
 }
@@ -238,6 +276,11 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	if o.saves(false) {
 		// What --save will store, settled before the model is asked
 		// anything (a remote model's answers are paid for).
+		for i, id := range ids {
+			if len(id) > store.MaxNameBytes {
+				return audit.Result{}, nil, nil, usageError{fmt.Errorf("--save: the fingerprint against %.60q would be stored as NAME@TEACHER, %d bytes, at most %d allowed: choose a shorter --name (this one is %d bytes)", cases[i].Enrolment.Name, len(id), store.MaxNameBytes, len(name))}
+			}
+		}
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
 			return checkSaveNames(tx, ref, m.Info(), name, cases, ids, suspects)
 		}); err != nil {
@@ -504,7 +547,7 @@ func auditRecordID(tx *store.Tx, suspect string, teachers []string) (string, err
 		return suspect, nil
 	}
 	sorted := slices.Sorted(slices.Values(teachers))
-	id := suspect + " against " + strings.Join(sorted, ",")
+	id := suspect + " against " + store.JoinNames(sorted, ",")
 	if len(id) > store.MaxNameBytes {
 		sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
 		id = fmt.Sprintf("%s against %x", strings.ToValidUTF8(suspect[:min(len(suspect), store.MaxNameBytes-30)], ""), sum[:6])

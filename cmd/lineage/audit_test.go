@@ -200,7 +200,11 @@ func TestAuditRecordID(t *testing.T) {
 		{"s", []string{"acme", "beta"}, "s"},
 		{"s", []string{"beta", "acme", "gamma"}, "s"},
 		{"s", []string{"beta"}, "s against beta"},
-		{"s", []string{"beta", "a,b"}, "s against a,b,beta"},
+		// A name holding a comma is quoted: the teachers "a,b" and "a",
+		// "b" gave one ID, and the second audit replaced the first.
+		{"s", []string{"beta", "a,b"}, `s against "a,b",beta`},
+		{"s", []string{"beta", "a", "b"}, "s against a,b,beta"},
+		{"s", []string{`q"t`}, `s against "q""t"`},
 		{long[:1000], []string{"acme"}, ""},
 	}
 	err = db.View(context.Background(), func(tx *store.Tx) error {
@@ -330,5 +334,40 @@ func TestAuditSaveReusesOtherID(t *testing.T) {
 	}
 	if code, stderr := runLineage(t, "--db", path, "db", "verify"); code != 0 {
 		t.Errorf("db verify: exit %d, %s", code, stderr)
+	}
+}
+
+// TestLongNamesRefusedFirst: names that pass the naming rules but whose
+// derived IDs (TEACHER/control-NN, NAME@TEACHER) would be longer than a
+// record key allows are refused before any work; they failed after the
+// training, or after every answer was asked for.
+func TestLongNamesRefusedFirst(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	dir, _, answers := flakyScript(t)
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enroll", strings.Repeat("E", 1020), "--model", "missing.lnm", "--data", "digits"},
+			"teacher name is 1020 bytes long: the enrolment would store fingerprint IDs of up to 1032 bytes (NAME/control-100), at most 1024 allowed"},
+		{[]string{"audit", "exec:/bin/sh suspect.sh", "--save", "--name", strings.Repeat("n", 1020)},
+			`--save: the fingerprint against "acme" would be stored as NAME@TEACHER, 1025 bytes, at most 1024 allowed: choose a shorter --name (this one is 1020 bytes)`},
+	} {
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs(append([]string{"--db", path}, tt.args...))
+		err := root.ExecuteContext(context.Background())
+		var ue usageError
+		if !errors.As(err, &ue) || err.Error() != tt.want {
+			t.Errorf("%s: %v, want the usage error %q", tt.args[0], err, tt.want)
+		}
+	}
+	if n := answers(); n != 0 {
+		t.Errorf("the model answered %d probes, want none", n)
 	}
 }

@@ -199,7 +199,7 @@ func printPurged(w io.Writer, name string, p store.Purged) error {
 		parts = append(parts, "enrolment "+name)
 	}
 	if n := len(p.Fingerprints); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d fingerprints", n))
+		parts = append(parts, fmt.Sprintf("%d fingerprint%s", n, plural(n)))
 	}
 	if p.SuiteName {
 		parts = append(parts, "suite name "+name)
@@ -344,7 +344,7 @@ func exportProblems(ctx context.Context, db *store.Store) error {
 	if n == 0 {
 		return nil
 	}
-	return fmt.Errorf("the export was written, but db import may refuse it: the store has %d record problems (%s; `lineage db verify` lists them all)", n, first)
+	return fmt.Errorf("the export was written, but db import may refuse it: the store has %d record problem%s (%s; `lineage db verify` lists them all)", n, plural(n), first)
 }
 
 // writeFileAtomic writes path through a locked temporary file renamed

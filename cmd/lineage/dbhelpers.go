@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -185,7 +184,7 @@ func enrolledNames(tx *store.Tx) string {
 	for i, e := range es {
 		n[i] = e.Name
 	}
-	return strings.Join(n, ", ")
+	return store.JoinNames(n, ", ")
 }
 
 // writeJSON writes v to w as indented JSON followed by a newline (NaN as

@@ -118,6 +118,12 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err := opts.Check(); err != nil {
 		return usageError{fmt.Errorf("--controls, --suite-size or --workers: %w", err)}
 	}
+	// The name passed CheckNewName: only the length of the IDs made from
+	// it can fail (found after the training, when the enrolment was saved).
+	ids := opts.FingerprintIDs(name)
+	if id := slices.MaxFunc(ids, func(a, b string) int { return cmp.Compare(len(a), len(b)) }); len(id) > store.MaxNameBytes {
+		return usageError{fmt.Errorf("teacher name is %d bytes long: the enrolment would store fingerprint IDs of up to %d bytes (NAME%s), at most %d allowed", len(name), len(id), strings.TrimPrefix(id, name), store.MaxNameBytes)}
+	}
 	if o.markProbes < -1 {
 		return usageError{fmt.Errorf("--watermark-probes %d: want -1 (none), 0 (default) or a positive number", o.markProbes)}
 	}
@@ -216,11 +222,12 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 }
 
 // checkNewEnrolment fails when name is already enrolled, when a removed
-// enrolment of that name left its suite name or teacher fingerprint behind
-// (db rm enrolment keeps them; --purge removes them), or when a fingerprint is stored under one of
-// the IDs the enrolment gives its controls (NAME/control-NN, which probe
-// --name accepts): the new enrolment would collide with them only when it
-// saves, after all the training.
+// enrolment of that name left its suite name behind (db rm enrolment keeps
+// it and the fingerprints; --purge removes them), or when a fingerprint is
+// stored under one of the IDs the enrolment gives its teacher and controls
+// (NAME/teacher, NAME/control-NN, which probe --name accepts): the new
+// enrolment would collide with them only when it saves, after all the
+// training.
 func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) error {
 	if _, err := tx.Enrolment(name); err == nil {
 		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with what it stored: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, name)
@@ -230,12 +237,17 @@ func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) erro
 	if tx.HasSuiteName(name) {
 		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, name)
 	}
-	if id := audit.TeacherID(name); tx.HasFingerprint(id) {
-		return fmt.Errorf("teacher %q: fingerprint %q is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `lineage db rm enrolment %s --purge`)", name, id, store.ErrExists, name)
-	}
 	for _, id := range opts.FingerprintIDs(name) {
 		if tx.HasFingerprint(id) {
-			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store a control under that ID: %w (choose another name, or remove it with `lineage db rm fingerprint %s`)", name, id, store.ErrExists, id)
+			// Not said to be an earlier enrolment's: with its suite
+			// name gone (the check above), it is a fingerprint the user
+			// stored under that ID, or one a purge kept because an audit
+			// used it.
+			what := "a control"
+			if id == audit.TeacherID(name) {
+				what = "its teacher's"
+			}
+			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store %s under that ID: %w (choose another name, or remove it with `lineage db rm fingerprint %s`)", name, id, what, store.ErrExists, id)
 		}
 	}
 	return nil

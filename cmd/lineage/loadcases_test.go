@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,43 @@ func TestLoadCasesOnce(t *testing.T) {
 				t.Errorf("loadCases(%q) = %q, want %q", tt.names, got, tt.want)
 				break
 			}
+		}
+	}
+}
+
+// TestAgainstNames: --against takes an enrolled teacher's name whole, else
+// a CSV list of names. It split every value on commas, so a teacher named
+// x,y could not be audited alone (and `"q` was a parse error).
+func TestAgainstNames(t *testing.T) {
+	path := tinyEnrolments(t, 4, "x,y", "x", "y", `a"b`)
+	for _, tt := range []struct {
+		values []string
+		want   []string
+		err    string // a usage error holding this, or "" for none
+	}{
+		{[]string{"x,y"}, []string{"x,y"}, ""},
+		{[]string{"x", "y"}, []string{"x", "y"}, ""},
+		{[]string{"y,x"}, []string{"y", "x"}, ""},
+		{[]string{`"x,y",x`}, []string{"x,y", "x"}, ""},
+		{[]string{"x, y"}, []string{"x", "y"}, ""},
+		{[]string{`a"b`}, []string{`a"b`}, ""},
+		{[]string{`"a""b",x`}, []string{`a"b`, "x"}, ""},
+		{[]string{"unknown"}, []string{"unknown"}, ""}, // loadCases says "not found"
+		{[]string{""}, nil, "an empty teacher name"},
+		{[]string{"x,"}, nil, "an empty teacher name"},
+		{[]string{`"x,y`}, nil, `--against "\"x,y"`},
+	} {
+		var got []string
+		err := viewDB(context.Background(), &globalOptions{db: path}, func(tx *store.Tx) (err error) {
+			got, err = againstNames(tx, tt.values)
+			return err
+		})
+		var ue usageError
+		switch {
+		case tt.err == "" && (err != nil || !slices.Equal(got, tt.want)):
+			t.Errorf("againstNames(%q) = %q, %v; want %q", tt.values, got, err, tt.want)
+		case tt.err != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("againstNames(%q): %v, want a usage error holding %q", tt.values, err, tt.err)
 		}
 	}
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/report"
@@ -49,8 +53,10 @@ NAME's); in a matrix its row shows the fingerprint its verdict was measured on.
 With --plot, a figure per teacher shows the null distribution (calibration negatives and, as
 squares, the references that serve probabilities), the calibration half's positive controls and
 each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
-audits than the score did; with several teachers the files are named FILE-TEACHER.png.
-With --plot-matrix, a heat map per teacher draws its similarity matrix (named the same way).`,
+audits than the score did; with several teachers the files are named FILE-TEACHER.png (a
+teacher name too long for a file name is cut, with a hash of it to keep files apart).
+With --plot-matrix, a heat map per teacher draws its similarity matrix (named the same way;
+names longer than 24 characters are shortened in the middle on its axes).`,
 		Example: `  lineage --db case.db report --format markdown
   lineage --db case.db report --suite acme --plot null.png
   lineage --db case.db report --statistic js --plot-matrix similarity.svg`,
@@ -71,6 +77,10 @@ With --plot-matrix, a heat map per teacher draws its similarity matrix (named th
 func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *reportOptions) error {
 	if o.statistic != "agreement" && o.statistic != "js" {
 		return usageError{fmt.Errorf("--statistic %q: want agreement or js", o.statistic)}
+	}
+	if o.suite == "" && c.Flags().Changed("suite") {
+		// Not "every suite", which is what leaving --suite out means.
+		return usageError{errors.New("--suite: an empty name")}
 	}
 	for _, f := range []struct{ flag, path string }{{"--plot", o.plot}, {"--plot-matrix", o.matrix}} {
 		if f.path == "" {
@@ -205,8 +215,10 @@ func figurePaths(plot string, ts []registry.Teacher) []string {
 	base := strings.TrimSuffix(plot, ext)
 	used := map[string]bool{} // lower-cased: case-insensitive file systems
 	out := make([]string, len(ts))
+	// A teacher name may be 1,024 bytes; a file name at most nameMax.
+	room := nameMax - len(filepath.Base(base)) - len("-") - len(ext) - len("-99")
 	for i, t := range ts {
-		name := safeFileName(t.Teacher)
+		name := fitFileName(safeFileName(t.Teacher), room)
 		p := base + "-" + name + ext
 		for n := 2; used[strings.ToLower(p)]; n++ {
 			p = base + "-" + name + "-" + strconv.Itoa(n) + ext
@@ -228,6 +240,28 @@ func sharedPath(a, b []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// nameMax is the longest file name (path component) in bytes that common
+// file systems take (ext4, XFS, APFS, NTFS in UTF-16 units).
+const nameMax = 255
+
+// fitFileName returns name cut to at most room bytes (on a rune boundary),
+// ending with "~" and 8 hex digits of its SHA-256 when cut, so that long
+// names that share a beginning still get files of their own. When room
+// is too small for that, name is returned whole (the file system's error
+// then names the path).
+func fitFileName(name string, room int) string {
+	const tag = len("~") + 8
+	if len(name) <= room || room <= tag {
+		return name
+	}
+	cut := room - tag
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:cut] + "~" + hex.EncodeToString(sum[:4])
 }
 
 // safeFileName keeps a teacher name usable in a file name.

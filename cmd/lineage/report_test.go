@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/registry"
@@ -44,6 +45,31 @@ func TestFigurePaths(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("figurePaths(%q) = %q, want %q", tc.names, got, tc.want)
 		}
+	}
+}
+
+// TestFigurePathsLongNames: a teacher name may be 1,024 bytes, a file name
+// 255; report --plot failed with "file name too long" after writing the
+// other teachers' figures. Long names are cut, keeping files apart.
+func TestFigurePathsLongNames(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("T", 300)
+	names := []registry.Teacher{{Teacher: "acme"}, {Teacher: long}, {Teacher: long + "x"},
+		{Teacher: strings.Repeat("é", 600)}, {Teacher: strings.Repeat("T", 1024)}}
+	paths := figurePaths(filepath.Join(dir, "null.svg"), names)
+	seen := map[string]bool{}
+	for i, p := range paths {
+		base := filepath.Base(p)
+		if len(base) > nameMax || !utf8.ValidString(base) || !strings.HasSuffix(base, ".svg") || seen[p] {
+			t.Errorf("teacher %d: path %q (%d bytes), want a distinct valid .svg name of at most %d bytes", i, base, len(base), nameMax)
+		}
+		seen[p] = true
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Errorf("teacher %d: %v", i, err)
+		}
+	}
+	if paths[0] != filepath.Join(dir, "null-acme.svg") {
+		t.Errorf("short name: %q, want it whole", paths[0])
 	}
 }
 

@@ -16,20 +16,23 @@
 package tmpfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Match returns a predicate for the names of target base's temporaries:
-// "." + base + ".tmp" followed by one or more digits or lower-case ASCII
+// Prefix(base), "." + base + ".tmp" for most, followed by one or more digits or lower-case ASCII
 // letters (os.CreateTemp's "*" and strconv.FormatUint(n, 36) both give
 // such suffixes), or the legacy form "." + base + ".tmp-" and digits that
 // model files were written under before they followed this protocol
 // (Legacy).
 func Match(base string) func(name string) bool {
-	prefix := "." + base + ".tmp"
+	prefix := Prefix(base)
 	return func(name string) bool {
 		if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
 			return false
@@ -48,6 +51,30 @@ func Match(base string) func(name string) bool {
 		}
 		return true
 	}
+}
+
+// maxName is the longest file name (path component) in bytes common file
+// systems take, and maxSuffix the longest random suffix a temporary's
+// name gets (13 base-36 digits of a uint64; os.CreateTemp's are at most
+// 10 decimal digits).
+const maxName, maxSuffix = 255, 13
+
+// Prefix returns the name of target base's temporaries without their
+// random suffix: "." + base + ".tmp", or, when base is too long for that
+// and a suffix to fit in a file name (a target of 242 bytes or more), the
+// start of base, "~" and 8 hex digits of base's SHA-256 in place of base
+// (a target name of up to 255 bytes could not be written).
+func Prefix(base string) string {
+	prefix := "." + base + ".tmp"
+	if len(prefix)+maxSuffix <= maxName {
+		return prefix
+	}
+	cut := maxName - maxSuffix - len("."+"~12345678"+".tmp")
+	for cut > 0 && !utf8.RuneStart(base[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(base))
+	return "." + base[:cut] + "~" + hex.EncodeToString(sum[:4]) + ".tmp"
 }
 
 // LegacyAge is how long a legacy temporary (".BASE.tmp-" and digits) must

@@ -35,7 +35,7 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err er
 	}
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	RemoveStale(dir, Match(base))
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	f, err := os.CreateTemp(dir, Prefix(base)+"*")
 	if err != nil {
 		return TargetError(path, err)
 	}

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 // dirNames lists the names in dir, sorted.
@@ -219,5 +221,41 @@ func TestNamed(t *testing.T) {
 		if tt.err != nil && !errors.Is(got, errors.Unwrap(tt.err)) && errors.Unwrap(tt.err) != nil {
 			t.Errorf("named(%v) = %v does not wrap %v", tt.err, got, errors.Unwrap(tt.err))
 		}
+	}
+}
+
+// TestWriteLongName: a target whose name is up to 255 bytes long is
+// written, though ".NAME.tmp" and a suffix would not fit in a file name
+// (report --plot named a teacher's figure so, and failed with "file name
+// too long"); its temporaries have a shortened prefix that Match knows,
+// so a stale one is removed.
+func TestWriteLongName(t *testing.T) {
+	dir := t.TempDir()
+	for _, base := range []string{strings.Repeat("a", 241), strings.Repeat("b", 242), strings.Repeat("é", 127) + "x", strings.Repeat("c", 255)} {
+		prefix := Prefix(base)
+		if len(prefix)+maxSuffix > maxName || !utf8.ValidString(prefix) {
+			t.Errorf("Prefix(%d bytes) = %q (%d bytes), want at most %d valid UTF-8", len(base), prefix, len(prefix), maxName-maxSuffix)
+		}
+		path := filepath.Join(dir, base)
+		stale := filepath.Join(dir, prefix+"zzzzzzzzzzzzz")
+		if err := os.WriteFile(stale, []byte("left by a killed writer"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+			t.Errorf("Write to a %d-byte name: %v", len(base), err)
+			continue
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != "x" {
+			t.Errorf("%d-byte name: read %q, %v; want x", len(base), b, err)
+		}
+		if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%d-byte name: the stale temporary %q was not removed (%v)", len(base), filepath.Base(stale), err)
+		}
+	}
+	if got, want := len(dirNames(t, dir)), 4; got != want {
+		t.Errorf("%d files left in the directory, want %d: %q", got, want, dirNames(t, dir))
+	}
+	if p := Prefix("case.db"); p != ".case.db.tmp" {
+		t.Errorf("Prefix(case.db) = %q, want .case.db.tmp", p)
 	}
 }
