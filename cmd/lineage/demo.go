@@ -39,7 +39,9 @@ that 'lineage report' and 'lineage audit' can be tried on it afterwards; otherwi
 temporary database is used and removed, and --db is refused. A database that already holds
 one of the demo's records (the enrolment acme, its fingerprints, or a suspect's fingerprint
 or audit record: soft-label-student, label-only-extraction, independent-model,
-rival-teacher-student) is refused before any work.`,
+rival-teacher-student) is refused before any work, unless those records are the ones an
+earlier demo with the same --seed and --controls stored (the demo is deterministic), so an
+interrupted demo --keep can be run again.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDemo(c.Context(), c, g, o) },
 	}
