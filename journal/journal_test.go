@@ -462,6 +462,20 @@ func TestDrain(t *testing.T) {
 	}
 }
 
+// cancelFirst is a model that, asked a batch, calls cancel (the caller
+// stopping while the batch is answered) and answers after delay.
+type cancelFirst struct {
+	counting
+	cancel context.CancelFunc
+	delay  time.Duration
+}
+
+func (c *cancelFirst) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	c.cancel()
+	time.Sleep(c.delay)
+	return c.counting.Predict(ctx, x)
+}
+
 // TestDrainNoticeReturnsFirst: PredictBatch returns only after an OnDrain
 // under way has returned (a notice printed after the command returned
 // raced with its caller's reads of stderr).
@@ -469,19 +483,18 @@ func TestDrainNoticeReturnsFirst(t *testing.T) {
 	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
 	db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
 	defer db.Close()
-	s := &slow{counting: counting{Model: m}, delay: 100 * time.Millisecond}
-	j, err := New(context.Background(), s, db, "job")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j, err := New(context.Background(), &cancelFirst{counting: counting{Model: m}, cancel: cancel, delay: 50 * time.Millisecond}, db, "job")
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Drain = time.Second
+	j.Drain = time.Minute
 	var done atomic.Bool
 	j.OnDrain = func() {
 		time.Sleep(300 * time.Millisecond) // outlasts the batch
 		done.Store(true)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
 	if _, err := j.PredictBatch(ctx, 0, batches(1, 5, 4)[0]); err != nil {
 		t.Fatalf("PredictBatch: %v, want the answer (drained)", err)
 	}

@@ -59,14 +59,18 @@ func writeCSV(ew *errWriter, t *Table) {
 // table for readers that split the blocks on blank lines), and starting
 // with an apostrophe when a spreadsheet would take it for a formula
 // (formulaStart): a suspect's name such as "=HYPERLINK(…)" must not run
-// when the report is opened. JSON keeps every text exactly.
+// when the report is opened. A text that starts with an apostrophe gets
+// one more, so that a reader gets every one-line text back by dropping
+// one leading apostrophe where there is one (the field '=x is the text
+// =x, and the text '=x is written with two apostrophes). JSON keeps
+// every text exactly.
 func csvField(c Cell) string {
 	s := c.full()
 	if c.kind != kindText {
 		return s
 	}
 	s = oneLine(s)
-	if len(s) > 1 && strings.IndexByte(formulaStart, s[0]) >= 0 {
+	if s != "" && (s[0] == '\'' || len(s) > 1 && strings.IndexByte(formulaStart, s[0]) >= 0) {
 		s = "'" + s
 	}
 	return s

@@ -326,6 +326,11 @@ func TestFigureTextDoesNotOverlap(t *testing.T) {
 		// as the name or running off the figure.
 		"null-1000-rune-teacher": NullFigure{Teacher: strings.Repeat("T", 1000), Statistic: "s", Alpha: 0.01, Null: []float64{0.1, 0.2}},
 		"matrix-1000-rune-title": func() Matrix { m := sampleMatrix(); m.Title = strings.Repeat("T", 1000); return m }(),
+		"null-1000-rune-suspect": func() NullFigure {
+			f := sampleNull()
+			f.Suspects[1].Name = strings.Repeat("S", 1000)
+			return f
+		}(),
 	}
 	const slack = 0.5 // points: font extents include some blank
 	for name, fig := range figs {

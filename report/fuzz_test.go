@@ -84,10 +84,11 @@ func utf8Valid(s string) bool { return utf8.ValidString(s) }
 
 // csvText is what the CSV format writes for the text s: line breaks
 // (\r\n, \n, \r) as spaces, then an apostrophe before a text of two or
-// more bytes that starts with = + - @ or a tab.
+// more bytes that starts with = + - @ or a tab, and before any that starts
+// with an apostrophe.
 func csvText(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	if len(s) > 1 && strings.ContainsAny(s[:1], "=+-@\t") {
+	if strings.HasPrefix(s, "'") || len(s) > 1 && strings.ContainsAny(s[:1], "=+-@\t") {
 		s = "'" + s
 	}
 	return s

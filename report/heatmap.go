@@ -149,7 +149,8 @@ func (m Matrix) layout() (laidOut, error) {
 }
 
 // maxTitleRunes is the longest title a heat map shows, and
-// maxTitleNameRunes the longest teacher name in a null figure's title:
+// maxTitleNameRunes the longest teacher name in a null figure's title or
+// suspect name in its legend:
 // names may be 1,024 bytes long, and the figure grew to the title's width
 // or the title ran off it. Longer ones are shortened in the middle.
 const maxTitleRunes, maxTitleNameRunes = 100, 60

@@ -145,7 +145,7 @@ func (fig NullFigure) layout() (laidOut, error) {
 	marks.style.XAlign, marks.style.YAlign = draw.XLeft, draw.YBottom
 	for k, m := range fig.Suspects {
 		ls := draw.LineStyle{Color: plotutil.Color(k + 2), Width: vg.Points(1.5), Dashes: plotutil.Dashes(k % 4)}
-		text := m.Name
+		text := shortenMiddle(m.Name, maxTitleNameRunes)
 		if m.Verdict != "" {
 			text += ": " + m.Verdict
 		}

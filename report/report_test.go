@@ -711,6 +711,11 @@ func TestCSVText(t *testing.T) {
 		{"\tx", "'\tx"},
 		{"-", "-"},
 		{"a=b", "a=b"},
+		// A leading apostrophe gets one more: dropping one gives the
+		// name back ("'=x" was both "=x" and "'=x").
+		{"'=x", "''=x"},
+		{"'", "''"},
+		{"it's", "it's"},
 		{"", ""},
 	} {
 		ts := []Table{

@@ -26,8 +26,8 @@ type Purged struct {
 // NAME/teacher when taken on the suite registered under NAME) that no
 // other enrolment or audit refers to (other fingerprints,
 // such as a suspect probed as NAME/x or NAME/control-99, are kept), the suite
-// name it registered, and its suite when no other enrolment or fingerprint
-// uses it. It works as well when the enrolment record was removed before
+// name it registered (unless its teacher's fingerprint is kept), and its
+// suite when no other enrolment or fingerprint uses it. It works as well when the enrolment record was removed before
 // (`db rm enrolment` keeps the rest), so that the name can be enrolled
 // again. Nothing to remove at all is an error wrapping ErrNotFound.
 func (s *Store) PurgeEnrolment(ctx context.Context, name string) (Purged, error) {
@@ -91,9 +91,11 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 			ids = append(ids, string(k))
 		}
 	}
+	teacherKept := false
 	for _, id := range ids {
 		if users := t.fingerprintUsers(id); len(users) > 0 {
 			p.Kept = append(p.Kept, id+" (used by "+JoinUsers(users)+")")
+			teacherKept = teacherKept || id == name+"/teacher"
 			continue
 		}
 		if err := t.tx.Bucket(bucketFPs).Delete([]byte(id)); err != nil {
@@ -101,8 +103,11 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 		}
 		p.Fingerprints = append(p.Fingerprints, id)
 	}
+	// The suite name stays while the teacher's fingerprint does: it is
+	// how a later purge, once nothing uses that fingerprint, knows it for
+	// the enrolment's.
 	names := t.tx.Bucket(bucketNames)
-	if h := names.Get([]byte(name)); h != nil {
+	if h := names.Get([]byte(name)); h != nil && !teacherKept {
 		hash := string(h)
 		if err := names.Delete([]byte(name)); err != nil {
 			return p, err

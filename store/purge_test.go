@@ -206,3 +206,41 @@ func TestPurgeEnrolmentUsersTeacherID(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPurgeEnrolmentTwice: a teacher's fingerprint a purge keeps (an
+// audit uses it) is removed by a later purge once nothing uses it; the
+// first purge removed the suite name, by which the second knows it.
+func TestPurgeEnrolmentTwice(t *testing.T) {
+	su := newTestSuite("", 20, 4, 5)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
+			return err
+		}
+		if err := tx.PutFingerprint(newTestFP("acme/teacher", su, 1), PutOptions{}); err != nil {
+			return err
+		}
+		if err := tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "acme/teacher", Suite: su.Hash,
+			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{}); err != nil {
+			return err
+		}
+		return tx.PutAudit(&AuditRecord{ID: "a1", Suspect: "acme/teacher", Result: []byte(`{}`)}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PurgeEnrolment(ctx, "acme")
+	if err != nil || !p.Enrolment || len(p.Kept) != 1 || p.SuiteName {
+		t.Fatalf("first purge: %+v, %v; want the enrolment removed, acme/teacher and the suite name kept", p, err)
+	}
+	if err := s.Remove(ctx, TypeAudit, "a1", RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = s.PurgeEnrolment(ctx, "acme")
+	if err != nil || !slices.Equal(p.Fingerprints, []string{"acme/teacher"}) || !p.SuiteName || p.Suite != su.Hash {
+		t.Errorf("second purge: %+v, %v; want acme/teacher, the suite name and the suite removed", p, err)
+	}
+}

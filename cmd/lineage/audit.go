@@ -259,6 +259,16 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	if err := store.CheckNewName("suspect", name); err != nil {
 		return audit.Result{}, nil, nil, usageError{nameError(o.name, ref, err)}
 	}
+	ids := make([]string, len(cases))
+	for i, cs := range cases {
+		ids[i] = name
+		if len(cases) > 1 {
+			ids[i] = name + "@" + cs.Enrolment.Name
+		}
+		if len(ids[i]) > store.MaxNameBytes && o.saves(false) {
+			return audit.Result{}, nil, nil, usageError{fmt.Errorf("--save: the fingerprint against %.60q would be stored as NAME@TEACHER, %d bytes, at most %d allowed: choose a shorter --name (this one is %d bytes)", cs.Enrolment.Name, len(ids[i]), store.MaxNameBytes, len(name))}
+		}
+	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
 		return audit.Result{}, nil, nil, err
@@ -266,21 +276,9 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	defer closeM()
 	useJournal := r.Kind != remote.RefFile && o.saves(false)
 	suspects = make([]*fingerprint.Fingerprint, len(cases))
-	ids := make([]string, len(cases))
-	for i, cs := range cases {
-		ids[i] = name
-		if len(cases) > 1 {
-			ids[i] = name + "@" + cs.Enrolment.Name
-		}
-	}
 	if o.saves(false) {
 		// What --save will store, settled before the model is asked
 		// anything (a remote model's answers are paid for).
-		for i, id := range ids {
-			if len(id) > store.MaxNameBytes {
-				return audit.Result{}, nil, nil, usageError{fmt.Errorf("--save: the fingerprint against %.60q would be stored as NAME@TEACHER, %d bytes, at most %d allowed: choose a shorter --name (this one is %d bytes)", cases[i].Enrolment.Name, len(id), store.MaxNameBytes, len(name))}
-			}
-		}
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
 			return checkSaveNames(tx, ref, m.Info(), name, cases, ids, suspects)
 		}); err != nil {
@@ -526,9 +524,11 @@ func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerp
 // it replaces, unless the record of that name holds results for teachers
 // this audit leaves out (an audit restricted with --against), which
 // replacing it would drop from the report. Then it is "NAME against
-// T1,T2" (the teachers in order; the report shows the latest result per
-// suspect and teacher across records), or, when that is longer than a
-// name may be, "NAME against" the teachers' SHA-256 prefix.
+// T1,T2" (the teachers in order, a name holding a comma or a quote quoted
+// as store.JoinNames does; the report shows the latest result per suspect
+// and teacher across records), or, when that is longer than a name may be
+// or names a record of other teachers, "NAME against" the teachers'
+// SHA-256 prefix.
 func auditRecordID(tx *store.Tx, suspect string, teachers []string) (string, error) {
 	old, err := tx.Audit(suspect)
 	switch {
@@ -548,7 +548,16 @@ func auditRecordID(tx *store.Tx, suspect string, teachers []string) (string, err
 	}
 	sorted := slices.Sorted(slices.Values(teachers))
 	id := suspect + " against " + store.JoinNames(sorted, ",")
-	if len(id) > store.MaxNameBytes {
+	if legacy := suspect + " against " + strings.Join(sorted, ","); legacy != id {
+		// Recorded before names holding a comma were quoted: the same
+		// teachers' record is replaced, not left beside the new one.
+		if r, err := tx.Audit(legacy); err == nil && slices.Equal(slices.Sorted(slices.Values(r.Against)), sorted) {
+			return legacy, nil
+		}
+	}
+	// A record of other teachers under that ID (one recorded before
+	// quoting, for a teacher named "x,y" where these are x and y) is kept.
+	if r, err := tx.Audit(id); len(id) > store.MaxNameBytes || err == nil && !slices.Equal(slices.Sorted(slices.Values(r.Against)), sorted) {
 		sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
 		id = fmt.Sprintf("%s against %x", strings.ToValidUTF8(suspect[:min(len(suspect), store.MaxNameBytes-30)], ""), sum[:6])
 	}

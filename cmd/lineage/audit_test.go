@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -172,7 +173,7 @@ func TestAuditSaveRemoteResumes(t *testing.T) {
 // leaves out, and then a valid name of at most store.MaxNameBytes bytes
 // however long the suspect's name.
 func TestAuditRecordID(t *testing.T) {
-	path := tinyEnrolments(t, 4, "acme", "beta")
+	path := tinyEnrolments(t, 4, "acme", "beta", "x,y")
 	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -180,13 +181,15 @@ func TestAuditRecordID(t *testing.T) {
 	defer db.Close()
 	long := strings.Repeat("é", 600) // 1,200 bytes: over the limit, cut between runes
 	err = db.Update(context.Background(), func(tx *store.Tx) error {
-		for _, id := range []string{"s", long[:1000]} {
+		for _, id := range []string{"s", long[:1000], "t"} {
 			if err := tx.PutAudit(&store.AuditRecord{ID: id, Suspect: "acme/teacher", Against: []string{"acme", "beta"},
 				Fingerprints: []string{"acme/teacher", "beta/teacher"}, Result: []byte(`{}`)}, store.PutOptions{}); err != nil {
 				return err
 			}
 		}
-		return nil
+		// Recorded before names holding a comma were quoted.
+		return tx.PutAudit(&store.AuditRecord{ID: "t against x,y", Suspect: "acme/teacher", Against: []string{"x,y"},
+			Fingerprints: []string{"x,y/teacher"}, Result: []byte(`{}`)}, store.PutOptions{})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +208,12 @@ func TestAuditRecordID(t *testing.T) {
 		{"s", []string{"beta", "a,b"}, `s against "a,b",beta`},
 		{"s", []string{"beta", "a", "b"}, "s against a,b,beta"},
 		{"s", []string{`q"t`}, `s against "q""t"`},
+		// An old-form record of the same teachers is replaced, not
+		// left beside a new one.
+		{"t", []string{"x,y"}, "t against x,y"},
+		// Teachers x and y would get that record's ID: it is kept.
+		{"t", []string{"x", "y"}, fmt.Sprintf("t against %x", sha256.Sum256([]byte("x\x00y")))[:len("t against ")+12]},
+		{"t", []string{"x,y", "acme"}, `t against acme,"x,y"`},
 		{long[:1000], []string{"acme"}, ""},
 	}
 	err = db.View(context.Background(), func(tx *store.Tx) error {

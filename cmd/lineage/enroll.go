@@ -243,9 +243,9 @@ func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) erro
 			// name gone (the check above), it is a fingerprint the user
 			// stored under that ID, or one a purge kept because an audit
 			// used it.
-			what := "a control"
+			what := "a control's fingerprint"
 			if id == audit.TeacherID(name) {
-				what = "its teacher's"
+				what = "its teacher's fingerprint"
 			}
 			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store %s under that ID: %w (choose another name, or remove it with `lineage db rm fingerprint %s`)", name, id, what, store.ErrExists, id)
 		}

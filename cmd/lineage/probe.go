@@ -376,13 +376,14 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 const remoteDrain = 10 * time.Second
 
 // drainOnInterrupt makes j finish the batches in flight when the job
-// stops (within remoteDrain), and says so on stderr when the stop is an
-// interrupt, the end of ctx, the command's context (the job also stops
-// its batches when one of them fails; the error says why then).
+// stops (within remoteDrain), and says so on stderr: after an interrupt,
+// the end of ctx, the command's context, or when the job stops because
+// one of its batches failed (the error follows once the others are done).
 func drainOnInterrupt(ctx context.Context, j *journal.Model, stderr io.Writer, cmd string) {
 	j.Drain = remoteDrain
 	j.OnDrain = func() {
 		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "lineage %s: a batch failed: finishing the batches in flight (up to %v) so that the answers already paid for are kept\n", cmd, remoteDrain)
 			return
 		}
 		fmt.Fprintf(stderr, "lineage %s: stopping: finishing the batches in flight (up to %v) so that the answers already paid for are kept (Ctrl-C again to exit at once)\n", cmd, remoteDrain)

@@ -201,9 +201,9 @@ func TestJournalJob(t *testing.T) {
 	}
 }
 
-// TestDrainOnInterruptNotice: the "finishing the batches in flight"
-// notice is printed when the command is interrupted, not when a job stops
-// its other batches after one failed (the error says why then).
+// TestDrainOnInterruptNotice: the notice of the batches left to finish
+// says "Ctrl-C again to exit at once" when the command is interrupted,
+// not when the job stops its other batches after one failed.
 func TestDrainOnInterruptNotice(t *testing.T) {
 	for _, interrupted := range []bool{false, true} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -214,8 +214,12 @@ func TestDrainOnInterruptNotice(t *testing.T) {
 		j := &journal.Model{}
 		drainOnInterrupt(ctx, j, &stderr, "probe")
 		j.OnDrain()
-		if got := strings.Contains(stderr.String(), "finishing the batches in flight"); got != interrupted {
-			t.Errorf("interrupted %v: stderr %q, want the notice %v", interrupted, stderr.String(), interrupted)
+		want := "lineage probe: a batch failed: finishing the batches in flight"
+		if interrupted {
+			want = "(Ctrl-C again to exit at once)"
+		}
+		if got := stderr.String(); !strings.Contains(got, want) || strings.Count(got, "\n") != 1 {
+			t.Errorf("interrupted %v: stderr %q, want one line holding %q", interrupted, got, want)
 		}
 		if j.Drain != remoteDrain {
 			t.Errorf("interrupted %v: Drain %v, want %v", interrupted, j.Drain, remoteDrain)

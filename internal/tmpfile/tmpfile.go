@@ -2,8 +2,8 @@
 // from those a live process is still writing, and removes the first.
 //
 // An atomic write builds its output under a temporary name beside the
-// target (".BASE.tmp" and a random suffix of digits and lower-case
-// letters) and renames or links it into place; a forced exit (a second
+// target (".BASE.tmp", shortened for a long BASE, see Prefix, and a
+// random suffix of digits and lower-case letters) and renames or links it into place; a forced exit (a second
 // Ctrl-C, SIGKILL, a crash) leaves the temporary behind. A writer that
 // follows this package's protocol holds an exclusive advisory lock (flock)
 // on its temporary from before its first byte until the temporary has
@@ -26,31 +26,46 @@ import (
 )
 
 // Match returns a predicate for the names of target base's temporaries:
-// Prefix(base), "." + base + ".tmp" for most, followed by one or more digits or lower-case ASCII
-// letters (os.CreateTemp's "*" and strconv.FormatUint(n, 36) both give
-// such suffixes), or the legacy form "." + base + ".tmp-" and digits that
-// model files were written under before they followed this protocol
-// (Legacy).
+// Prefix(base) (for most targets "." + base + ".tmp"), or "." + base +
+// ".tmp" for a long base whose temporaries earlier versions named so,
+// followed by one or more digits or lower-case ASCII letters
+// (os.CreateTemp's "*" and strconv.FormatUint(n, 36) both give such
+// suffixes), or the legacy form "." + base + ".tmp-" and digits that model
+// files were written under before they followed this protocol (Legacy).
 func Match(base string) func(name string) bool {
-	prefix := Prefix(base)
+	prefixes := []string{Prefix(base)}
+	if full := "." + base + ".tmp"; full != prefixes[0] {
+		prefixes = append(prefixes, full)
+	}
 	return func(name string) bool {
-		if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
-			return false
-		}
-		suffix, digits := name[len(prefix):], false
-		if suffix[0] == '-' {
-			suffix, digits = suffix[1:], true
-		}
-		if suffix == "" {
-			return false
-		}
-		for _, c := range suffix {
-			if !('0' <= c && c <= '9' || !digits && 'a' <= c && c <= 'z') {
-				return false
+		for _, prefix := range prefixes {
+			if matchSuffix(name, prefix) {
+				return true
 			}
 		}
-		return true
+		return false
 	}
+}
+
+// matchSuffix reports whether name is prefix followed by a temporary's
+// suffix (see Match).
+func matchSuffix(name, prefix string) bool {
+	if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
+		return false
+	}
+	suffix, digits := name[len(prefix):], false
+	if suffix[0] == '-' {
+		suffix, digits = suffix[1:], true
+	}
+	if suffix == "" {
+		return false
+	}
+	for _, c := range suffix {
+		if !('0' <= c && c <= '9' || !digits && 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // maxName is the longest file name (path component) in bytes common file
@@ -61,7 +76,8 @@ const maxName, maxSuffix = 255, 13
 
 // Prefix returns the name of target base's temporaries without their
 // random suffix: "." + base + ".tmp", or, when base is too long for that
-// and a suffix to fit in a file name (a target of 242 bytes or more), the
+// and the longest suffix to fit in a file name (a target of 238 bytes or
+// more), the
 // start of base, "~" and 8 hex digits of base's SHA-256 in place of base
 // (a target name of up to 255 bytes could not be written).
 func Prefix(base string) string {

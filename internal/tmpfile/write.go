@@ -13,7 +13,7 @@ import (
 )
 
 // Write writes path atomically: it removes the stale temporaries of path
-// (RemoveStale), creates its own (".BASE.tmp" and a random suffix) in
+// (RemoveStale), creates its own (Prefix: ".BASE.tmp" for most, and a random suffix) in
 // path's directory, locks it (Lock), lets write fill it, sets its mode to
 // perm, syncs it and renames it over path, still locked, then syncs the
 // directory (best effort) so the rename is durable. On any error the

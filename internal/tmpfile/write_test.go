@@ -255,7 +255,17 @@ func TestWriteLongName(t *testing.T) {
 	if got, want := len(dirNames(t, dir)), 4; got != want {
 		t.Errorf("%d files left in the directory, want %d: %q", got, want, dirNames(t, dir))
 	}
-	if p := Prefix("case.db"); p != ".case.db.tmp" {
-		t.Errorf("Prefix(case.db) = %q, want .case.db.tmp", p)
+	for _, tt := range []struct {
+		n       int
+		shorter bool
+	}{{7, false}, {237, false}, {238, true}, {255, true}} {
+		base := strings.Repeat("d", tt.n)
+		if full := "." + base + ".tmp"; (Prefix(base) != full) != tt.shorter {
+			t.Errorf("Prefix of a %d-byte name: %q, shortened %v, want %v", tt.n, Prefix(base), !tt.shorter, tt.shorter)
+		}
+		// Temporaries earlier versions named in full are still known.
+		if old := "." + base + ".tmp1234567890"; len(old) <= maxName && !Match(base)(old) {
+			t.Errorf("Match of a %d-byte name misses the full-form temporary", tt.n)
+		}
 	}
 }
