@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
 )
 
 // TestPurgeEnrolment checks what PurgeEnrolment removes: the enrolment,
@@ -83,24 +84,28 @@ func TestPurgeEnrolment(t *testing.T) {
 	}
 }
 
+// putEnrolled stores, in tx, suite su under the name NAME and an enrolment
+// NAME whose teacher's fingerprint is NAME/teacher, without controls.
+func putEnrolled(tx *Tx, name string, su *probe.Suite) error {
+	if err := tx.PutSuite(su); err != nil {
+		return err
+	}
+	if err := tx.tx.Bucket(bucketNames).Put([]byte(name), []byte(su.Hash)); err != nil {
+		return err
+	}
+	if err := tx.PutFingerprint(newTestFP(name+"/teacher", su, 1), PutOptions{}); err != nil {
+		return err
+	}
+	return tx.PutEnrolment(&Enrolment{Name: name, TeacherFP: name + "/teacher", Suite: su.Hash,
+		Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{})
+}
+
 // TestPurgeEnrolmentSuite checks that the suite goes too when nothing else
 // is on it.
 func TestPurgeEnrolmentSuite(t *testing.T) {
 	su := newTestSuite("", 20, 4, 2)
 	s := openTest(t, tempPath(t), false)
-	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketNames).Put([]byte("beta"), []byte(su.Hash)); err != nil {
-			return err
-		}
-		if err := tx.PutFingerprint(newTestFP("beta/teacher", su, 1), PutOptions{}); err != nil {
-			return err
-		}
-		return tx.PutEnrolment(&Enrolment{Name: "beta", TeacherFP: "beta/teacher", Suite: su.Hash,
-			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{})
-	})
+	err := s.Update(ctx, func(tx *Tx) error { return putEnrolled(tx, "beta", su) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,23 +213,13 @@ func TestPurgeEnrolmentUsersTeacherID(t *testing.T) {
 }
 
 // TestPurgeEnrolmentTwice: a teacher's fingerprint a purge keeps (an
-// audit uses it) is removed by a later purge once nothing uses it; the
-// first purge removed the suite name, by which the second knows it.
+// audit uses it) is removed by a later purge once nothing uses it: the
+// first purge keeps the suite name, by which the second knows it.
 func TestPurgeEnrolmentTwice(t *testing.T) {
 	su := newTestSuite("", 20, 4, 5)
 	s := openTest(t, tempPath(t), false)
 	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
-			return err
-		}
-		if err := tx.PutFingerprint(newTestFP("acme/teacher", su, 1), PutOptions{}); err != nil {
-			return err
-		}
-		if err := tx.PutEnrolment(&Enrolment{Name: "acme", TeacherFP: "acme/teacher", Suite: su.Hash,
-			Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{}); err != nil {
+		if err := putEnrolled(tx, "acme", su); err != nil {
 			return err
 		}
 		return tx.PutAudit(&AuditRecord{ID: "a1", Suspect: "acme/teacher", Result: []byte(`{}`)}, PutOptions{})

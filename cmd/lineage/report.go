@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -218,7 +216,7 @@ func figurePaths(plot string, ts []registry.Teacher) []string {
 	// A teacher name may be 1,024 bytes; a file name at most nameMax.
 	room := nameMax - len(filepath.Base(base)) - len("-") - len(ext) - len("-99")
 	for i, t := range ts {
-		name := fitFileName(safeFileName(t.Teacher), room)
+		name := tmpfile.FitName(safeFileName(t.Teacher), room)
 		p := base + "-" + name + ext
 		for n := 2; used[strings.ToLower(p)]; n++ {
 			p = base + "-" + name + "-" + strconv.Itoa(n) + ext
@@ -245,24 +243,6 @@ func sharedPath(a, b []string) (string, bool) {
 // nameMax is the longest file name (path component) in bytes that common
 // file systems take (ext4, XFS, APFS, NTFS in UTF-16 units).
 const nameMax = 255
-
-// fitFileName returns name cut to at most room bytes (on a rune boundary),
-// ending with "~" and 8 hex digits of its SHA-256 when cut, so that long
-// names that share a beginning still get files of their own. When room
-// is too small for that, name is returned whole (the file system's error
-// then names the path).
-func fitFileName(name string, room int) string {
-	const tag = len("~") + 8
-	if len(name) <= room || room <= tag {
-		return name
-	}
-	cut := room - tag
-	for cut > 0 && !utf8.RuneStart(name[cut]) {
-		cut--
-	}
-	sum := sha256.Sum256([]byte(name))
-	return name[:cut] + "~" + hex.EncodeToString(sum[:4])
-}
 
 // safeFileName keeps a teacher name usable in a file name.
 func safeFileName(s string) string {

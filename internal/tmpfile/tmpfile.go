@@ -75,22 +75,28 @@ func matchSuffix(name, prefix string) bool {
 const maxName, maxSuffix = 255, 13
 
 // Prefix returns the name of target base's temporaries without their
-// random suffix: "." + base + ".tmp", or, when base is too long for that
-// and the longest suffix to fit in a file name (a target of 238 bytes or
-// more), the
-// start of base, "~" and 8 hex digits of base's SHA-256 in place of base
-// (a target name of up to 255 bytes could not be written).
+// random suffix: "." + base + ".tmp", with base cut by FitName when the
+// longest suffix would not fit in a file name otherwise (a target of 238
+// bytes or more; a target name of up to 255 bytes could not be written).
 func Prefix(base string) string {
-	prefix := "." + base + ".tmp"
-	if len(prefix)+maxSuffix <= maxName {
-		return prefix
+	return "." + FitName(base, maxName-maxSuffix-len(".")-len(".tmp")) + ".tmp"
+}
+
+// FitName returns name cut to at most room bytes (on a rune boundary),
+// ending with "~" and 8 hex digits of its SHA-256 when cut, so that long
+// names that share a beginning stay apart. When room is too small for
+// that, name is returned whole (the file system's error then names it).
+func FitName(name string, room int) string {
+	const tag = len("~") + 8
+	if len(name) <= room || room <= tag {
+		return name
 	}
-	cut := maxName - maxSuffix - len("."+"~12345678"+".tmp")
-	for cut > 0 && !utf8.RuneStart(base[cut]) {
+	cut := room - tag
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
 		cut--
 	}
-	sum := sha256.Sum256([]byte(base))
-	return "." + base[:cut] + "~" + hex.EncodeToString(sum[:4]) + ".tmp"
+	sum := sha256.Sum256([]byte(name))
+	return name[:cut] + "~" + hex.EncodeToString(sum[:4])
 }
 
 // LegacyAge is how long a legacy temporary (".BASE.tmp-" and digits) must
