@@ -91,7 +91,10 @@ type Options struct {
 	// end of the answer (see http.Server); ShutdownTimeout is the time
 	// Serve gives requests in flight to finish once its ctx is done,
 	// after which it closes their connections. Zeros mean the defaults
-	// above, negative values no limit.
+	// above, negative values no limit. Serve also paces a request body
+	// that announced its length: it must keep within 10 s of an even
+	// pace over ReadTimeout (or of 64 KiB/s when there is none), or the
+	// request is answered 400.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, ShutdownTimeout time.Duration
 }
 
@@ -133,18 +136,46 @@ const meterChunk = 64 << 10
 // bytes back once the request is answered. A connection that announces a
 // body and sends nothing holds nothing; a request with a length never
 // waits for room while holding any, so requests cannot wait for each
-// other. A read that finds no room for busyWait fails with errBusy.
+// other. A read that finds no room for busyWait fails with errBusy. Once a
+// body holds its whole announced length it is paced (see bodyGrace) when
+// setDeadline is set.
 type meteredBody struct {
 	r         io.Reader
 	sem       *semaphore.Weighted
 	announced int64 // Content-Length, at most the budget; -1 for none
 	chunk     int64
 	held      int64
+
+	// setDeadline sets the connection's read deadline; nil means no pacing.
+	setDeadline func(time.Time) error
+	// window is the time, after bodyGrace, the announced body may take to
+	// arrive; limit, when not zero, is the latest deadline (the server's
+	// own for the whole request).
+	window  time.Duration
+	limit   time.Time
+	claimed time.Time // when the announced length was charged
+	read    int64     // bytes read since then
 }
+
+// bodyGrace and minBodyRate pace a body that holds its whole announced
+// length of the server's budget: the read fails (and the request gets 400)
+// unless the body keeps up with a schedule that delivers it evenly over
+// the server's read timeout, or at minBodyRate bytes a second when there is
+// none, with bodyGrace of slack. A client that sent a body's first bytes
+// and stalled held up to a quarter of the budget until the read timeout (a
+// minute); now for bodyGrace, and a client that holds a share for the whole
+// read timeout has to send the body as fast as any client the server can
+// answer in time.
+var (
+	bodyGrace   = 10 * time.Second
+	minBodyRate = 64 << 10
+)
 
 func (b *meteredBody) Read(p []byte) (int, error) {
 	if b.announced >= 0 && b.held > 0 {
-		return b.r.Read(p) // claimed in full
+		n, err := b.r.Read(p) // claimed in full
+		b.pace(n)
+		return n, err
 	}
 	// Charged once read: a connection waiting for bytes that do not come
 	// must hold nothing. What is read before it is charged is at most a
@@ -166,7 +197,37 @@ func (b *meteredBody) Read(p []byte) (int, error) {
 		}
 	}
 	b.held += want
+	if b.announced >= 0 {
+		b.claimed = time.Now()
+		b.pace(n)
+	}
 	return n, err
+}
+
+// pace counts n more bytes of a claimed body and moves the connection's
+// read deadline to when the bytes read so far were due, plus bodyGrace.
+func (b *meteredBody) pace(n int) {
+	b.read += int64(n)
+	if b.setDeadline == nil || b.announced <= 0 {
+		return
+	}
+	due := time.Duration(float64(b.window) * min(1, float64(b.read)/float64(b.announced)))
+	d := b.claimed.Add(bodyGrace + due)
+	if !b.limit.IsZero() && d.After(b.limit) {
+		d = b.limit
+	}
+	b.setDeadline(d)
+}
+
+// unpace puts back the deadline the connection had before pacing (limit,
+// or none), once the body has been read: a paced deadline passing while
+// the request is answered would cancel its context. A body that failed
+// keeps the paced one: the server's clean-up reads what is left of it
+// before answering, and would wait for the old deadline.
+func (b *meteredBody) unpace() {
+	if b.setDeadline != nil && !b.claimed.IsZero() {
+		b.setDeadline(b.limit)
+	}
 }
 
 func (b *meteredBody) release() {
@@ -321,7 +382,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       s.opts.ReadTimeout,
 		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.WithoutCancel(ctx), servedKey{}, true)
+		},
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -345,12 +408,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// servedKey marks the contexts of requests Serve reads.
+type servedKey struct{}
+
 // recorder captures the status and batch size of a response for the log.
 type recorder struct {
 	http.ResponseWriter
 	status int
 	batch  int
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) WriteHeader(code int) {
 	r.status = code
@@ -432,6 +501,7 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	if ok, wait := s.limiter.Allow(); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -448,9 +518,27 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	// server run out of memory and crash. The bytes are charged as they
 	// arrive (a connection that only announces a length holds nothing).
 	mb := &meteredBody{r: r.Body, sem: s.inFlight, announced: min(r.ContentLength, s.budget), chunk: min(meterChunk, s.budget)}
+	if r.Context().Value(servedKey{}) != nil {
+		// Served by Serve, whose connections have the read deadlines
+		// of s.opts: pace the body (a handler mounted elsewhere leaves
+		// its server's deadlines alone).
+		mb.setDeadline = http.NewResponseController(w).SetReadDeadline
+		if rt := s.opts.ReadTimeout; rt > 0 {
+			// The handler starts after the headers, so this is a
+			// little later than the server's own deadline; it is
+			// what the connection gets back once the body is read
+			// (see unpace).
+			mb.window, mb.limit = rt, start.Add(rt)
+		} else {
+			mb.window = time.Duration(float64(max(mb.announced, 0)) / float64(minBodyRate) * float64(time.Second))
+		}
+	}
 	defer mb.release()
 	r.Body = io.NopCloser(mb)
 	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+	if err == nil {
+		mb.unpace()
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		switch {
