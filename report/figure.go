@@ -22,6 +22,10 @@ type Figure interface {
 	// layout returns the figure's size inside the margin and the function
 	// that draws it on a canvas of that size.
 	layout() (laidOut, error)
+	// texts returns the texts the caller gave the figure (names,
+	// titles); mapTexts returns a copy with f applied to each.
+	texts() []string
+	mapTexts(f func(string) string) Figure
 }
 
 // laidOut is a figure ready to draw: its size without the margin and how to
@@ -36,11 +40,15 @@ type laidOut struct {
 const figureMargin vg.Length = 6 // points
 
 // WriteFigure draws fig and writes it to w as PNG or SVG. The output is
-// deterministic for a given fig.
+// deterministic for a given fig. A PNG figure draws the characters its
+// font lacks as '?' (see [Undrawable]).
 func WriteFigure(w io.Writer, fig Figure, format ImageFormat) error {
 	format, err := ParseImageFormat(string(format))
 	if err != nil {
 		return err
+	}
+	if format == ImagePNG {
+		fig = fig.mapTexts(pngTexts(fig))
 	}
 	l, err := fig.layout()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -180,8 +181,8 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.plot != "" {
 		paths := nullPaths
 		for i := range doc.Teachers {
-			if err := report.SaveFigure(paths[i], doc.Teachers[i].NullFigure()); err != nil {
-				return fmt.Errorf("--plot %s: %w", paths[i], err)
+			if err := saveFigure(c.ErrOrStderr(), "--plot", paths[i], doc.Teachers[i].NullFigure()); err != nil {
+				return err
 			}
 			doc.Figures = append(doc.Figures, paths[i])
 		}
@@ -189,8 +190,8 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.matrix != "" {
 		paths := matrixPaths
 		for i, m := range doc.Matrices {
-			if err := report.SaveFigure(paths[i], m.Figure()); err != nil {
-				return fmt.Errorf("--plot-matrix %s: %w", paths[i], err)
+			if err := saveFigure(c.ErrOrStderr(), "--plot-matrix", paths[i], m.Figure()); err != nil {
+				return err
 			}
 			doc.Figures = append(doc.Figures, paths[i])
 		}
@@ -199,6 +200,22 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		return writeJSON(c.OutOrStdout(), doc)
 	}
 	return report.RenderAll(c.OutOrStdout(), doc.Tables(), o.format)
+}
+
+// saveFigure writes fig to path (named by flag in an error) and, for a PNG
+// figure whose names hold characters its font lacks, says on stderr that
+// they are drawn as '?' and that an SVG figure keeps them.
+func saveFigure(stderr io.Writer, flag, path string, fig report.Figure) error {
+	if err := report.SaveFigure(path, fig); err != nil {
+		return fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".png") {
+		if bad := report.Undrawable(fig); len(bad) > 0 {
+			fmt.Fprintf(stderr, "lineage report: %s: the PNG font cannot draw some characters of %d label%s (%q), shown as '?'; an .svg figure keeps them\n",
+				path, len(bad), plural(len(bad)), bad[0])
+		}
+	}
+	return nil
 }
 
 // figurePaths returns a figure path per teacher: plot itself for one
