@@ -18,7 +18,7 @@ type Verdict string
 // The verdicts.
 const (
 	Derived      Verdict = "DERIVED"      // Holm-adjusted p ≤ α
-	NotDerived   Verdict = "NOT_DERIVED"  // p > Options.Clear (0.05), the suite detects derived models, and the suspect is not nearest a derived control it misses
+	NotDerived   Verdict = "NOT_DERIVED"  // p before Holm's correction > Options.Clear (0.05), the suite detects derived models, and the suspect is not nearest a derived control it misses
 	Inconclusive Verdict = "INCONCLUSIVE" // the audit cannot decide; Reason says why
 )
 
@@ -142,11 +142,19 @@ type TeacherResult struct {
 	// null. Empty when none.
 	LeftOut []string   `json:"left_out,omitempty"`
 	Nearest *Neighbour `json:"nearest_control,omitempty"`
+	// Outside, when set, says why the suspect lies outside the population
+	// of independent models the lineage test is calibrated on (see
+	// OutsideP): the test's statistics are reported, but the p-value is
+	// the label watermark's test alone (1 without a watermark), and a
+	// suspect it does not make DERIVED is INCONCLUSIVE.
+	Outside string `json:"outside_null,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α, counted from their stored
 	// p-values (−1 when the enrolment report has neither those nor a rate
 	// at α, or the rate has no controls to count; a non-significant
-	// suspect is then INCONCLUSIVE). JSON writes an unknown rate as null.
+	// suspect is then INCONCLUSIVE). For a label-only suspect they are
+	// measured at the audit on the controls' labels alone (see
+	// labelCalibration). JSON writes an unknown rate as null.
 	TPR float64 `json:"calibration_tpr"`
 	FPR float64 `json:"calibration_fpr"`
 	// PowerControls is the number of calibration positives TPR was counted
@@ -265,6 +273,19 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
+	if st.LabelOnly {
+		// The suite's power on labels alone, not on full outputs (see
+		// labelCalibration).
+		cal, err := c.labelCalibration()
+		if err != nil {
+			return tr, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
+		}
+		tr.TPR, tr.FPR = calibrationRates(cal, o.Alpha)
+		tr.PowerControls = 0
+		if tr.TPR >= 0 {
+			tr.PowerControls = len(cal.PosP)
+		}
+	}
 	ref, tr.LeftOut = ref.without(c, suspect)
 	disc, info := ref.disc, ref.info
 	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
@@ -292,7 +313,13 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		for i, ctl := range allCtl {
 			if ctl.FP == nb.FP {
 				if p, err := ref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
-					if mr, err := c.markTest(c.Controls[controlIndex(c, ctl.FP)]); err == nil && mr != nil {
+					cfp := c.Controls[controlIndex(c, ctl.FP)]
+					if st.LabelOnly {
+						labels := *cfp
+						labels.P = oneHot(labels.P)
+						cfp = &labels
+					}
+					if mr, err := c.markTest(cfp); err == nil && mr != nil {
 						p = combineP(p, mr.P)
 					}
 					nb.P = &p
@@ -354,6 +381,15 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
+	if why, out := outsideNull(ref.agree, agreementSimilarity(c.Teacher.P, suspect.P)); out {
+		tr.Outside = why
+		tr.PCombined, tr.Best, tr.EffectSize, tr.NullFamily = 1, "", math.NaN(), ""
+		if mr != nil {
+			tr.PCombined = math.Min(1, mr.P/WatermarkWeight)
+			tr.Best, tr.EffectSize = StatWatermark, mr.Z
+		}
+		tr.PValue = tr.PCombined
+	}
 	if math.IsNaN(tr.PCombined) {
 		// Not expected (compare.Test and the watermark test give no NaN
 		// p-values), but Holm would read NaN as 1 and clear the suspect.
@@ -406,12 +442,21 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		switch {
 		case tr.PValue <= o.Alpha:
 			tr.Verdict = Derived
+		case tr.Outside != "":
+			tr.Verdict, tr.Reason = Inconclusive, tr.Outside
 		case tr.PValue <= o.Clear:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g, but p = %.2g is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tr.PValue, o.Clear)
+		case tr.PCombined <= o.Clear:
+			// Holm's correction guards against a false DERIVED among
+			// several teachers; a p-value it raised is no evidence of
+			// independence, so clearing goes by the p-value before it.
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g after the correction across %d teachers, but p = %.2g before it is at most %g: weak evidence of derivation, and none of independence", o.Alpha, len(tp), tr.PCombined, o.Clear)
 		case !(tr.TPR >= 0):
 			// Without a measured detection rate nothing shows that this
 			// suite would have caught a copy: no exoneration.
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's enrolment has no calibration record of detecting derived controls at α=%g", o.Alpha)
+		case tr.TPR < MinPower && tr.LabelOnly:
+			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls from their labels alone at α=%g", 100*tr.TPR, o.Alpha)
 		case tr.TPR < MinPower:
 			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
 		case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:

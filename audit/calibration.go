@@ -105,6 +105,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	var fam []string
 	var roles []string
 	var negFam []string
+	var posAgree, negAgree []float64 // top-1 agreement with the teacher (outsideNull)
 	for i, c := range e.Enrolment.Controls {
 		switch c.Role {
 		case store.RolePositive:
@@ -120,13 +121,16 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 			return rep, fmt.Errorf("control %s: %w", c.FP, err)
 		}
 		v := decisionValues(disc, ds, f)
+		a := agreementSimilarity(e.Teacher.P, e.Controls[i].P)
 		if c.Role == store.RolePositive {
 			pos = append(pos, v)
 			posIdx = append(posIdx, i)
+			posAgree = append(posAgree, a)
 		} else {
 			neg = append(neg, v)
 			negIdx = append(negIdx, i)
 			negFam = append(negFam, familyOf(c))
+			negAgree = append(negAgree, a)
 		}
 		fam = append(fam, recipes[i].Family)
 		roles = append(roles, c.Role)
@@ -143,6 +147,9 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 			return rep, fmt.Errorf("calibrate: positive control %d: %w", i, err)
 		}
 		cal.PosP[i], posRank[i] = d.P, rankScore(d)
+		if _, out := outsideNull(negAgree, posAgree[i]); out {
+			cal.PosP[i], posRank[i] = 1, 0 // as audits treat such a suspect
+		}
 	}
 	for i, x := range neg {
 		rest := append(append([][]float64{}, neg[:i]...), neg[i+1:]...)
@@ -152,6 +159,10 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 			return rep, fmt.Errorf("calibrate: negative control %d (leave-one-out): %w", i, err)
 		}
 		cal.NegP[i], negRank[i] = d.P, rankScore(d)
+		restAgree := append(append([]float64{}, negAgree[:i]...), negAgree[i+1:]...)
+		if _, out := outsideNull(restAgree, negAgree[i]); out {
+			cal.NegP[i], negRank[i] = 1, 0
+		}
 	}
 	cal.AUC = compare.AUC(posRank, negRank)
 	// With a watermark, audits combine the lineage test's p-value with the

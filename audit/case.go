@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
@@ -23,6 +24,7 @@ type Case struct {
 	markDone bool                // mark has run: markP and markErr are set
 	markP    *markPanel
 	markErr  error
+	labelCal *compare.Calibration // labelCalibration's, computed on first use
 
 	contrastOnce sync.Once
 	contrastP    *contrastPanel // nil: no replica contrast (see contrast)

@@ -63,6 +63,7 @@ type teacherResultJSON struct {
 	NullFamily    string                   `json:"null_family,omitempty"`
 	LeftOut       []string                 `json:"left_out,omitempty"`
 	Nearest       *Neighbour               `json:"nearest_control,omitempty"`
+	Outside       string                   `json:"outside_null,omitempty"`
 	TPR           jsonnum.Float            `json:"calibration_tpr"`
 	FPR           jsonnum.Float            `json:"calibration_fpr"`
 	PowerControls int                      `json:"calibration_positives,omitempty"`
@@ -76,7 +77,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, Nearest: t.Nearest,
-		TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
+		Outside: t.Outside, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -99,7 +100,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, Nearest: w.Nearest,
-		TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
+		Outside: w.Outside, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {

@@ -18,6 +18,7 @@ type reference struct {
 	info    []string
 	null    [][]float64 // informational similarities of the null models
 	nullFam []string    // the recipe family of each null model
+	agree   []float64   // each null model's top-1 agreement with the teacher (agreementSimilarity)
 	allF    [][]float64 // features of every calibration control and reference
 	allCtl  []store.Control
 	allIdx  []int          // each allCtl entry's index in Case.Controls
@@ -56,6 +57,7 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 			r.null = append(r.null, v)
 			r.dnull = append(r.dnull, d)
 			r.nullFam = append(r.nullFam, familyOf(ctl))
+			r.agree = append(r.agree, agreementSimilarity(c.Teacher.P, c.Controls[i].P))
 		}
 	}
 	if c.refs == nil {
@@ -139,6 +141,7 @@ func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*referen
 				out.null = append(out.null, r.null[k])
 				out.dnull = append(out.dnull, r.dnull[k])
 				out.nullFam = append(out.nullFam, r.nullFam[k])
+				out.agree = append(out.agree, r.agree[k])
 			}
 		}
 		if isNull {

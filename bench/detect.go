@@ -305,13 +305,15 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	// MinP ranges over the statistics the audit combines only (it also
 	// reports informational ones with their own p-values), the watermark
 	// aside as before; when none of them is reported it is the combined
-	// p-value itself. Statistics keeps their evidence, the watermark's too.
+	// p-value itself, and so it is for a suspect outside the null, whose
+	// lineage test is not applied. Statistics keeps their evidence, the
+	// watermark's too.
 	res.MinP = tr.PCombined
 	res.Statistics = map[string]audit.StatEvidence{}
 	for _, k := range append(audit.StatisticKeys(enr.Suite, tr.LabelOnly), audit.StatWatermark) {
 		if st, ok := tr.Statistics[k]; ok {
 			res.Statistics[k] = st
-			if k != audit.StatWatermark {
+			if k != audit.StatWatermark && tr.Outside == "" {
 				res.MinP = math.Min(res.MinP, st.P)
 			}
 		}

@@ -1,0 +1,133 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/store"
+)
+
+func TestOutsideNull(t *testing.T) {
+	null := []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5} // sd 0.187
+	tests := []struct {
+		name string
+		null []float64
+		x    float64
+		want bool
+	}{
+		{"inside", null, 0.25, false},
+		{"above", null, 2, false},
+		{"just below the minimum", null, -0.1, false},
+		{"below the minimum by more than the sd", null, -0.2, true},
+		{"far below", null, -3, true},
+		{"not measured", null, math.NaN(), false},
+		{"too few null models", null[:4], -3, false},
+	}
+	for _, tt := range tests {
+		why, got := outsideNull(tt.null, tt.x)
+		if got != tt.want || (got && !strings.Contains(why, "far less than any of the")) {
+			t.Errorf("%s: outsideNull(x = %g) = %v, %q; want %v", tt.name, tt.x, got, why, tt.want)
+		}
+	}
+}
+
+// TestAuditOutsideNull: a model that follows the teacher's top answer far
+// less often than any independent control is not tested against them (the
+// lineage score, relative to the replicas, can put such a model above the
+// null): INCONCLUSIVE, saying why, with p = 1 when there is no watermark.
+func TestAuditOutsideNull(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	got := auditSuspect(t, c, "untrained", follow(rng, c.Teacher.P, 0.05))
+	if got.Verdict != Inconclusive || got.Outside == "" || got.Reason != got.Outside || got.PValue != 1 {
+		t.Errorf("suspect outside the null: verdict %s, p %g, outside %q, reason %q; want INCONCLUSIVE, p 1 and the reason",
+			got.Verdict, got.PValue, got.Outside, got.Reason)
+	}
+	if _, ok := got.Statistics[StatScore]; !ok {
+		t.Error("the lineage score's evidence is not reported")
+	}
+	b, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back TeacherResult
+	if err := json.Unmarshal(b, &back); err != nil || back.Outside != got.Outside {
+		t.Errorf("JSON round trip: outside %q (err %v), want %q", back.Outside, err, got.Outside)
+	}
+	if in := auditSuspect(t, c, "independent", follow(rng, c.Teacher.P, 0.4)); in.Outside != "" {
+		t.Errorf("an independent model like the null's is outside it: %q", in.Outside)
+	}
+}
+
+// TestAuditClearsBeforeHolm: Holm's correction across teachers raises a
+// p-value to guard against false DERIVED verdicts; a suspect with weak
+// evidence against one teacher (p in (α, Clear] alone) is not cleared by
+// auditing it against a second teacher as well.
+func TestAuditClearsBeforeHolm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c1 := synthCase(t, rng, 6, 24)
+	withReport(t, c1)
+	c2 := synthCase(t, rng, 6, 24)
+	c2.Enrolment.Name = "synth-2"
+	withReport(t, c2)
+	var fp *fingerprint.Fingerprint
+	for k := 0; k < 400 && fp == nil; k++ {
+		cand := &fingerprint.Fingerprint{ID: fmt.Sprintf("s%d", k), Suite: c1.Suite.Hash, P: follow(rng, c1.Teacher.P, 0.45+0.3*rng.Float64())}
+		res, err := Audit([]*Case{c1, c2}, []*fingerprint.Fingerprint{cand, cand}, cand.ID, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := res.Results[0]; r.PCombined > DefaultAlpha && r.PCombined <= DefaultClear && r.PValue > DefaultClear {
+			fp = cand
+		}
+	}
+	if fp == nil {
+		t.Fatal("set-up: no suspect with p in (α, DefaultClear] that Holm's correction over two teachers lifts above it")
+	}
+	res, err := Audit([]*Case{c1, c2}, []*fingerprint.Fingerprint{fp, fp}, fp.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Results[0]; r.Verdict != Inconclusive || !strings.Contains(r.Reason, "before it") {
+		t.Errorf("p %.3g before the correction, %.3g after: verdict %s (reason %q), want INCONCLUSIVE naming the p-value before it",
+			r.PCombined, r.PValue, r.Verdict, r.Reason)
+	}
+}
+
+// TestLabelOnlyPower: a label-only suspect is cleared only on the power
+// the suite has on the controls' labels, not on the full-output power the
+// enrolment report holds.
+func TestLabelOnlyPower(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	// The calibration positives' labels follow the teacher no more than
+	// an independent model's, while the stored report says every one of
+	// them was detected.
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration {
+			c.Controls[i].P = follow(rng, c.Teacher.P, 0.4)
+		}
+	}
+	b, err := json.Marshal(EnrolReport{Calibration: compare.Calibration{
+		PosP: []float64{0.001, 0.001, 0.001, 0.001, 0.001, 0.001}, NegP: []float64{0.5, 0.6, 0.7, 0.8, 0.9}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enrolment.Report = b
+	full := auditSuspect(t, c, "independent", follow(rng, c.Teacher.P, 0.4))
+	if full.Verdict != NotDerived || full.TPR != 1 {
+		t.Fatalf("full-output suspect: verdict %s (reason %q), TPR %v; want NOT_DERIVED on the report's TPR 1", full.Verdict, full.Reason, full.TPR)
+	}
+	got := auditSuspect(t, c, "independent labels", oneHot(follow(rng, c.Teacher.P, 0.4)))
+	if got.Verdict != Inconclusive || got.TPR >= MinPower || got.PowerControls != 6 || !strings.Contains(got.Reason, "labels alone") {
+		t.Errorf("label-only suspect: verdict %s (reason %q), TPR %v on %d controls; want INCONCLUSIVE, the labels' TPR below %v on 6",
+			got.Verdict, got.Reason, got.TPR, got.PowerControls, MinPower)
+	}
+}
