@@ -26,6 +26,9 @@ type Finding struct {
 	Fingerprint string  // the suspect's fingerprint measured
 	Audit       string  // the ID of the audit record it comes from
 	Alpha       float64 // the audit's α
+	// Tested is the number of teachers the audit measured the suspect
+	// against, over which Holm's correction adjusted PValue.
+	Tested int
 	TeacherResult
 }
 
@@ -69,12 +72,18 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 			return nil, fmt.Errorf("audit %q: %w: %v", rec.ID, store.ErrCorrupt, err)
 		}
 		created, _ := time.Parse(time.RFC3339Nano, rec.Created) // the zero time when missing
+		tested := 0
+		for _, tr := range res.Results {
+			if tr.Measured() {
+				tested++
+			}
+		}
 		for _, tr := range res.Results {
 			if s, ok := suites[tr.Teacher]; !ok || tr.Suite != s || !tr.Measured() {
 				continue
 			}
 			r := row{Finding{Suspect: res.Suspect, Fingerprint: measuredFP(tx, rec, res.Suspect, tr.Teacher),
-				Audit: rec.ID, Alpha: res.Alpha, TeacherResult: tr}, res.Suspect, created}
+				Audit: rec.ID, Alpha: res.Alpha, Tested: tested, TeacherResult: tr}, res.Suspect, created}
 			rows = append(rows, r)
 			if r.Fingerprint == r.name+"@"+r.Teacher {
 				if c, ok := claims[r.Fingerprint]; !ok || later(r.created, r.Audit, c.created, c.Audit) {

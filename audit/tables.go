@@ -41,7 +41,7 @@ func (res Result) Tables() []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
 		if tr.NullFamily != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that come closest to the teacher", tr.Teacher, tr.NullFamily))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that score highest on it (the effect size is against the whole null)", tr.Teacher, tr.NullFamily))
 		}
 		if wm, ok := tr.Statistics[StatWatermark]; ok {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-WatermarkWeight), 1/WatermarkWeight))

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -133,6 +134,28 @@ func TestVerdictNotes(t *testing.T) {
 		v := tables[len(tables)-1]
 		if len(v.Notes) != 1 || !strings.Contains(v.Notes[0], tt.want) {
 			t.Errorf("%d records: notes %q, want %q", tt.records, v.Notes, tt.want)
+		}
+	}
+}
+
+func TestHolmNote(t *testing.T) {
+	tests := []struct {
+		name   string
+		tested []int
+		want   string // "" for no note
+	}{
+		{"one size", []int{3, 3}, ""},
+		{"two sizes", []int{1, 3, 3}, "(1 from audits against 1 teacher, 2 from audits against 3 teachers)"},
+	}
+	for _, tt := range tests {
+		s := Summary{records: len(tt.tested)}
+		for i, n := range tt.tested {
+			s.Verdicts = append(s.Verdicts, Verdict{Suspect: fmt.Sprint(i), Teacher: "t", TeachersTested: n})
+		}
+		tables := s.Tables()
+		notes := strings.Join(tables[len(tables)-1].Notes, "\n")
+		if got := strings.Contains(notes, "Holm-adjusted across the teachers"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
+			t.Errorf("%s: notes %q, want the Holm note %q", tt.name, notes, tt.want)
 		}
 	}
 }

@@ -105,7 +105,7 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 		return nil, err
 	}
 	for _, f := range found.List {
-		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue,
+		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue, TeachersTested: f.Tested,
 			Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
 			Nearest: f.Nearest, x: map[string]float64{}, alpha: f.Alpha, pPair: f.PCombined}
 		for k, s := range f.Statistics {

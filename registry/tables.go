@@ -2,7 +2,10 @@ package registry
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/report"
@@ -55,6 +58,9 @@ func (s *Summary) Tables() []report.Table {
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
 	default:
 		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", len(s.Verdicts))}
+		if n := holmNote(s.Verdicts); n != "" {
+			v.Notes = append(v.Notes, n)
+		}
 	}
 	tables = append(tables, v)
 	if len(s.Figures) > 0 {
@@ -106,4 +112,29 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// holmNote says, when the verdicts come from audits against different
+// numbers of teachers, that each p-value is corrected over its own audit's
+// teachers, and how many pairs come from audits of each size: the same
+// evidence gives a smaller p-value in an audit against fewer teachers.
+// It is empty when every audit tested the same number.
+func holmNote(vs []Verdict) string {
+	count := map[int]int{}
+	for _, v := range vs {
+		count[v.TeachersTested]++
+	}
+	if len(count) < 2 {
+		return ""
+	}
+	sizes := slices.Sorted(maps.Keys(count))
+	parts := make([]string, len(sizes))
+	for i, k := range sizes {
+		unit := "teachers"
+		if k == 1 {
+			unit = "teacher"
+		}
+		parts[i] = fmt.Sprintf("%d from audits against %d %s", count[k], k, unit)
+	}
+	return "p-value: Holm-adjusted across the teachers its audit tested the suspect against (" + strings.Join(parts, ", ") + "); the same evidence gives a smaller p-value in an audit against fewer teachers, so compare verdicts of one audit, or audit again against the same teachers (teachers_tested in JSON)"
 }

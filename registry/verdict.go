@@ -14,20 +14,24 @@ import (
 // across the teachers of that audit); QValue is the Benjamini–Hochberg
 // q-value over every verdict of the summary (see Summarize).
 type Verdict struct {
-	Suspect     string             `json:"suspect"`
-	Teacher     string             `json:"teacher"`
-	Fingerprint string             `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
-	Audit       string             `json:"audit"`                 // the audit record the verdict comes from
-	Verdict     string             `json:"verdict"`
-	PValue      float64            `json:"p_value"`
-	QValue      float64            `json:"q_value"`
-	Best        string             `json:"best_statistic,omitempty"`
-	EffectSize  float64            `json:"effect_size"`
-	Nearest     *audit.Neighbour   `json:"nearest_control,omitempty"` // as in audit's JSON
-	Reason      string             `json:"reason,omitempty"`
-	x           map[string]float64 // the suspect's value of each statistic
-	alpha       float64            // the audit's α
-	pPair       float64            // the pair's p-value before Holm's correction
+	Suspect     string  `json:"suspect"`
+	Teacher     string  `json:"teacher"`
+	Fingerprint string  `json:"fingerprint,omitempty"` // the suspect's fingerprint measured
+	Audit       string  `json:"audit"`                 // the audit record the verdict comes from
+	Verdict     string  `json:"verdict"`
+	PValue      float64 `json:"p_value"`
+	// TeachersTested is the number of teachers the audit tested the
+	// suspect against, over which Holm's correction adjusted PValue (0
+	// for none measured).
+	TeachersTested int                `json:"teachers_tested"`
+	QValue         float64            `json:"q_value"`
+	Best           string             `json:"best_statistic,omitempty"`
+	EffectSize     float64            `json:"effect_size"`
+	Nearest        *audit.Neighbour   `json:"nearest_control,omitempty"` // as in audit's JSON
+	Reason         string             `json:"reason,omitempty"`
+	x              map[string]float64 // the suspect's value of each statistic
+	alpha          float64            // the audit's α
+	pPair          float64            // the pair's p-value before Holm's correction
 }
 
 // setQValues sets each verdict's QValue: the Benjamini–Hochberg adjusted

@@ -129,7 +129,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	if !o.force {
 		tr, err := audit.CheckReference(cs, fp)
 		if err != nil {
-			if errors.Is(err, audit.ErrDerivedReference) {
+			if errors.Is(err, audit.ErrDerivedReference) || errors.Is(err, audit.ErrOutsideReference) {
 				kept := ""
 				if !isPlainPath(o.model) {
 					kept = "; its answers are kept, and the rerun asks the model nothing again"
@@ -138,7 +138,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 			}
 			return fmt.Errorf("reference add %q: %w", id, err)
 		}
-		check = fmt.Sprintf("%s, p = %.3g (a reference needs p > %g)", tr.Verdict, tr.PValue, audit.ReferenceAlpha)
+		check = fmt.Sprintf("audited at α = %g: %s, p = %.3g (a reference needs p > %g)", audit.ReferenceAlpha, tr.Verdict, tr.PValue, audit.ReferenceAlpha)
 	}
 	recipe := o.recipe
 	if recipe == "" {
