@@ -52,7 +52,8 @@ const (
 	// weak evidence of derivation and no evidence of independence, so the
 	// verdict is INCONCLUSIVE. In five digits zoo runs 19 of the 67 copies
 	// missed at α = 0.01 had p in this band (noise-query extraction at
-	// 0.016–0.021, say), and 8 of 800 independent models.
+	// 0.016–0.021, say, before the outside-null rule set those aside), and
+	// 8 of 800 independent models.
 	DefaultClear = 0.05
 )
 
@@ -144,7 +145,7 @@ type TeacherResult struct {
 	Nearest *Neighbour `json:"nearest_control,omitempty"`
 	// Outside, when set, says why the suspect lies outside the population
 	// of independent models the lineage test is calibrated on (see
-	// OutsideP): the test's statistics are reported, but the p-value is
+	// outsideNull): the test's statistics are reported, but the p-value is
 	// the label watermark's test alone (1 without a watermark), and a
 	// suspect it does not make DERIVED is INCONCLUSIVE.
 	Outside string `json:"outside_null,omitempty"`

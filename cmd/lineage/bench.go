@@ -59,8 +59,9 @@ suspect is fingerprinted through its serving wrapper on the enrolment's suite
 and audited; it counts as flagged at α when its combined p-value is ≤ α.
 
 Reports TPR and FPR at α = 0.01 and 0.05 per family and overall, the ROC AUC
-of −log10(min p) (also without the two derived families that state why they
-are beyond a behavioural audit's reach: kd-t1 and extract-label-plain),
+of −log10(min p) (also without the derived families that state why they
+are beyond a behavioural audit's reach: kd-t1, extract-noise and
+extract-label-plain),
 queries per audit and wall time — and the same figures for
 the mistake-agreement baseline (QuRD/AKH) calibrated against the same null.
 Every acceptance criterion the run misses is listed (shortfalls in the JSON);
