@@ -238,6 +238,11 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			return tr, fmt.Errorf("enrolment %q: report: %w", c.Enrolment.Name, err)
 		}
 	}
+	if !rep.OutsideRule {
+		// Written before the outside-null rule: its positive controls'
+		// p-values may count copies audits now put outside the null.
+		rep.Calibration.PosP = gateStored(c, rep.Calibration.PosP)
+	}
 	tr.TPR, tr.FPR = calibrationRates(rep.Calibration, o.Alpha)
 	if tr.TPR >= 0 && len(rep.Calibration.PosP) > 0 {
 		tr.PowerControls = len(rep.Calibration.PosP)
@@ -274,9 +279,10 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
-	if st.LabelOnly {
+	if st.LabelOnly && tr.TPR >= 0 {
 		// The suite's power on labels alone, not on full outputs (see
-		// labelCalibration).
+		// labelCalibration); an enrolment without a calibration record
+		// clears no one, whatever the suspect answers.
 		cal, err := c.labelCalibration()
 		if err != nil {
 			return tr, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
@@ -319,6 +325,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 						labels := *cfp
 						labels.P = oneHot(labels.P)
 						cfp = &labels
+					}
+					if _, outside := outsideNull(ref.agree, agreementSimilarity(c.Teacher.P, cfp.P)); outside {
+						p = 1 // as an audit of it would have it
 					}
 					if mr, err := c.markTest(cfp); err == nil && mr != nil {
 						p = combineP(p, mr.P)

@@ -46,8 +46,12 @@ type EnrolReport struct {
 	// Watermark, when the enrolment tests for a label watermark, is that
 	// test's own record on the independent controls.
 	Watermark *WatermarkRate `json:"watermark,omitempty"`
-	Seed      uint64         `json:"seed"`
-	ElapsedS  float64        `json:"elapsed_s"`
+	// OutsideRule is set when Calibration applied the outside-null rule
+	// (see outsideNull) to the controls, as lineage since 5 December 2026
+	// does; audits re-apply it to the positives of an older report.
+	OutsideRule bool    `json:"outside_rule,omitempty"`
+	Seed        uint64  `json:"seed"`
+	ElapsedS    float64 `json:"elapsed_s"`
 }
 
 // FamilyRate counts calibration controls of one recipe family flagged at
@@ -77,7 +81,7 @@ type WatermarkRate struct {
 
 // calibrationReport measures TPR and FPR on the calibration half.
 func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
-	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}}
+	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}, OutsideRule: true}
 	for _, k := range e.Suite.Kinds {
 		rep.Composition[k]++
 	}
@@ -237,4 +241,42 @@ func unknownIfNaN(v float64) float64 {
 		return -1
 	}
 	return v
+}
+
+// gateStored returns the stored calibration p-values pos of c's
+// calibration positives (in Enrolment.Controls order, as
+// calibrationReport stores them) with those of the controls an audit
+// would put outside the null of the calibration negatives set to 1 (not
+// detected), for a report written before the outside-null rule; pos
+// itself when nothing changes or the counts do not match.
+func gateStored(c *Case, pos []float64) []float64 {
+	var negAgree, posAgree []float64
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Half != store.HalfCalibration || i >= len(c.Controls) {
+			continue
+		}
+		a := agreementSimilarity(c.Teacher.P, c.Controls[i].P)
+		switch ctl.Role {
+		case store.RolePositive:
+			posAgree = append(posAgree, a)
+		case store.RoleNegative:
+			negAgree = append(negAgree, a)
+		}
+	}
+	if len(posAgree) != len(pos) {
+		return pos
+	}
+	var out []float64
+	for i, a := range posAgree {
+		if _, outside := outsideNull(negAgree, a); outside && pos[i] != 1 {
+			if out == nil {
+				out = slices.Clone(pos)
+			}
+			out[i] = 1
+		}
+	}
+	if out == nil {
+		return pos
+	}
+	return out
 }

@@ -68,7 +68,7 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 		}
 		mr, err := c.markTest(&fp)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("label-only calibration: %w", err)
 		}
 		if mr != nil {
 			p = combineP(p, mr.P)

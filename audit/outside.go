@@ -34,6 +34,7 @@ import (
 // margin of one standard deviation none, and still the zoo's noise-query
 // students (31–39 %) and every model of the review. The label watermark's
 // test, exact for any model, still applies.
+
 // agreementSimilarity returns the top-1 agreement of p with the teacher's
 // outputs t over all probes, on compare.Similarity's scale.
 func agreementSimilarity(t, p blas32.General) float64 {

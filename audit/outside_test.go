@@ -131,3 +131,57 @@ func TestLabelOnlyPower(t *testing.T) {
 			got.Verdict, got.Reason, got.TPR, got.PowerControls, MinPower)
 	}
 }
+
+// TestOldReportGated: the calibration p-values of a report written before
+// the outside-null rule count a positive control an audit would now put
+// outside the null as detected; audits count it as missed.
+func TestOldReportGated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration {
+			c.Controls[i].P = follow(rng, c.Teacher.P, 0.05) // the first: outside
+			break
+		}
+	}
+	indep := follow(rng, c.Teacher.P, 0.4)
+	for _, tt := range []struct {
+		name    string
+		rule    bool
+		wantTPR float64
+	}{
+		{"report before the rule", false, 5.0 / 6},
+		{"report after the rule", true, 1},
+	} {
+		b, err := json.Marshal(EnrolReport{OutsideRule: tt.rule, Calibration: compare.Calibration{
+			PosP: []float64{0.001, 0.001, 0.001, 0.001, 0.001, 0.001}, NegP: []float64{0.5, 0.6, 0.7, 0.8, 0.9}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Enrolment.Report = b
+		if got := auditSuspect(t, c, "independent", indep); got.TPR != tt.wantTPR {
+			t.Errorf("%s: calibration TPR %v, want %v", tt.name, got.TPR, tt.wantTPR)
+		}
+	}
+}
+
+// TestNearestOutside: the p-value of the nearest derived control, which
+// tells whether the suite catches copies like the suspect, is what an
+// audit of that control gives: 1 when it is outside the null.
+func TestNearestOutside(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	var weak *fingerprint.Fingerprint
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration {
+			weak = c.Controls[i]
+			weak.P = follow(rng, c.Teacher.P, 0.05)
+			break
+		}
+	}
+	got := auditSuspect(t, c, "like the weak control", weak.P)
+	if got.Nearest == nil || got.Nearest.FP != weak.ID || got.Nearest.P == nil || *got.Nearest.P != 1 {
+		t.Errorf("nearest control %+v, want %s with p = 1", got.Nearest, weak.ID)
+	}
+}

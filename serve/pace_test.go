@@ -141,3 +141,43 @@ func TestServePaceEndsWithBody(t *testing.T) {
 		t.Errorf("answer taking 10 times the paced deadline: status %d, want 200", code)
 	}
 }
+
+// TestServeBodyBehindPace: a body that keeps sending but falls more than
+// bodyGrace behind an even pace over the read timeout is cut off (400).
+func TestServeBodyBehindPace(t *testing.T) {
+	setPace(t, 100*time.Millisecond, minBodyRate)
+	s, err := New(testModel(), Options{ReadTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _ := serveOn(t, s)
+	body := strings.Repeat(" ", 900) + inferBody([][]float32{{1, 2, 3, 4}}, "FP32")
+	c := postRaw(t, addr, len(body), body[:10])
+	for i := 10; i < 60; i += 10 {
+		time.Sleep(100 * time.Millisecond) // a hundredth of the body a tenth of the time
+		if _, err := c.Write([]byte(body[i : i+10])); err != nil {
+			break // cut off already
+		}
+	}
+	if code := status(c); code != http.StatusBadRequest {
+		t.Errorf("body behind the pace: status %d, want 400", code)
+	}
+}
+
+// TestHandlerNotPaced: a Server mounted in another http.Server (not run by
+// Serve) leaves that server's deadlines alone: a body slower than the pace
+// is answered.
+func TestHandlerNotPaced(t *testing.T) {
+	setPace(t, 50*time.Millisecond, minBodyRate)
+	ts, _ := newTestServer(t, Options{ReadTimeout: 200 * time.Millisecond})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	small := inferBody([][]float32{{1, 2, 3, 4}}, "FP32")
+	c := postRaw(t, addr, len(small), small[:5])
+	time.Sleep(300 * time.Millisecond) // beyond the pace and Options.ReadTimeout
+	if _, err := c.Write([]byte(small[5:])); err != nil {
+		t.Fatal(err)
+	}
+	if code := status(c); code != http.StatusOK {
+		t.Errorf("handler outside Serve: status %d, want 200", code)
+	}
+}
