@@ -105,7 +105,7 @@ interrupted (Ctrl-C).`,
 	f.Float64Var(&o.clear, "clear-above", audit.DefaultClear, "p-value a suspect must exceed for a NOT_DERIVED verdict; between --alpha and it the verdict is INCONCLUSIVE (weak evidence); below --alpha it counts as --alpha")
 	f.BoolVar(&o.failOnDerived, "fail-on-derived", false, "exit with status 3 when some teacher's verdict is DERIVED")
 	f.BoolVar(&o.save, "save", false, "for a model: store its fingerprints and the audit record")
-	f.BoolVar(&o.dryRun, "dry-run", false, "for a stored fingerprint: do not record the audit (open the database read-only)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "for a stored fingerprint: do not record the audit (open the database read-only); a model file is recorded only with --save, so it changes nothing there")
 	f.StringVar(&o.name, "name", "", "for a model: the suspect's name and fingerprint ID (default: the model's base name)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
