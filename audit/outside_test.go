@@ -185,3 +185,68 @@ func TestNearestOutside(t *testing.T) {
 		t.Errorf("nearest control %+v, want %s with p = 1", got.Nearest, weak.ID)
 	}
 }
+
+// TestLabelCalibrationWalk: labelCalibration tests each calibration
+// negative leave-one-out against the other null models, references
+// included but not counted, even when references sit between negatives in
+// the enrolment's list; recomputed here by fingerprint ID.
+func TestLabelCalibrationWalk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	base := synthCase(t, rng, 6, 24)
+	c := &Case{Suite: base.Suite, Teacher: base.Teacher, Enrolment: &store.Enrolment{Name: "walk", Suite: base.Suite.Hash}}
+	refs := 0
+	for i, ctl := range base.Enrolment.Controls {
+		c.Controls = append(c.Controls, base.Controls[i])
+		c.Enrolment.Controls = append(c.Enrolment.Controls, ctl)
+		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration && i%5 == 0 {
+			fp := &fingerprint.Fingerprint{ID: fmt.Sprintf("ref-%d", refs), Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+			refs++
+			c.Controls = append(c.Controls, fp)
+			c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleReference})
+		}
+	}
+	if refs < 2 {
+		t.Fatalf("set-up: %d references interleaved, want at least 2", refs)
+	}
+	cal, err := c.labelCalibration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.reference(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	for i, ctl := range r.allCtl {
+		if ctl.Role != store.RoleNegative {
+			continue
+		}
+		var null [][]float64
+		var fam []string
+		var agree []float64
+		for j, o := range r.allCtl {
+			if o.Role != store.RolePositive && o.FP != ctl.FP {
+				null = append(null, r.allD[j])
+				fam = append(fam, familyOf(o))
+				agree = append(agree, agreementSimilarity(c.Teacher.P, c.Controls[r.allIdx[j]].P))
+			}
+		}
+		d, err := decide(r.ds, null, fam, r.allD[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := d.P
+		if _, out := outsideNull(agree, agreementSimilarity(c.Teacher.P, c.Controls[r.allIdx[i]].P)); out {
+			p = 1
+		}
+		want = append(want, p)
+	}
+	if len(cal.NegP) != len(want) || len(cal.PosP) != 6 {
+		t.Fatalf("label calibration: %d negatives and %d positives, want %d and 6", len(cal.NegP), len(cal.PosP), len(want))
+	}
+	for i := range want {
+		if cal.NegP[i] != want[i] {
+			t.Errorf("negative %d: p %g, want %g (recomputed by ID)", i, cal.NegP[i], want[i])
+		}
+	}
+}
