@@ -320,11 +320,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		for i, ctl := range allCtl {
 			if ctl.FP == nb.FP {
 				if p, err := ref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
-					cfp := c.Controls[controlIndex(c, ctl.FP)]
+					cfp := c.Controls[ref.allIdx[i]]
 					if st.LabelOnly {
-						labels := *cfp
-						labels.P = oneHot(labels.P)
-						cfp = &labels
+						cfp = labelsOf(cfp)
 					}
 					if _, outside := outsideNull(ref.agree, agreementSimilarity(c.Teacher.P, cfp.P)); outside {
 						p = 1 // as an audit of it would have it
@@ -395,7 +393,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.Outside = why
 		tr.PCombined, tr.Best, tr.EffectSize, tr.NullFamily = 1, "", math.NaN(), ""
 		if mr != nil {
-			tr.PCombined = math.Min(1, mr.P/WatermarkWeight)
+			tr.PCombined = combineP(1, mr.P)
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 		tr.PValue = tr.PCombined

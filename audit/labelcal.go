@@ -35,8 +35,7 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 	var out compare.Calibration
 	k := 0 // index of the next null row
 	for i, ctl := range r.allCtl {
-		fp := *c.Controls[r.allIdx[i]]
-		fp.P = oneHot(fp.P)
+		fp := labelsOf(c.Controls[r.allIdx[i]])
 		var p float64
 		switch ctl.Role {
 		case store.RolePositive:
@@ -52,7 +51,7 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 			null := slices.Delete(slices.Clone(r.dnull), k, k+1)
 			fam := slices.Delete(slices.Clone(r.nullFam), k, k+1)
 			agree := slices.Delete(slices.Clone(r.agree), k, k+1)
-			x := r.allD[i]
+			x, a := r.allD[i], r.agree[k]
 			k++
 			if ctl.Role == store.RoleReference {
 				continue
@@ -62,11 +61,11 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 				return out, fmt.Errorf("label-only calibration: control %s (leave-one-out): %w", ctl.FP, err)
 			}
 			p = d.P
-			if _, outside := outsideNull(agree, agreementSimilarity(c.Teacher.P, fp.P)); outside {
+			if _, outside := outsideNull(agree, a); outside {
 				p = 1
 			}
 		}
-		mr, err := c.markTest(&fp)
+		mr, err := c.markTest(fp)
 		if err != nil {
 			return out, fmt.Errorf("label-only calibration: %w", err)
 		}

@@ -269,16 +269,6 @@ func markEvidence(r *watermark.Result) StatEvidence {
 		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: r.P, Method: MethodDecoyKeys}
 }
 
-// controlIndex returns the index in c.Controls of the fingerprint id.
-func controlIndex(c *Case, id string) int {
-	for i, ctl := range c.Enrolment.Controls {
-		if ctl.FP == id {
-			return i
-		}
-	}
-	panic("audit: control " + id + " not in its case")
-}
-
 // markResults tests every control of e for the watermark (each centred
 // leave-one-out, see markTest), in e.Controls order; nil when e has no
 // watermark test.

@@ -307,6 +307,14 @@ func controlFeatures(c *Case, fs []feature, fp *fingerprint.Fingerprint, labelOn
 	return featureVector(c, fs, st, fp.ID, p)
 }
 
+// labelsOf returns a copy of fp whose outputs are its labels alone (see
+// oneHot), as an API that answers with labels would show them.
+func labelsOf(fp *fingerprint.Fingerprint) *fingerprint.Fingerprint {
+	labels := *fp
+	labels.P = oneHot(fp.P)
+	return &labels
+}
+
 // oneHot returns p with every row replaced by the one-hot of its argmax.
 func oneHot(p blas32.General) blas32.General {
 	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}

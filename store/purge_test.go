@@ -21,10 +21,7 @@ func TestPurgeEnrolment(t *testing.T) {
 	su := newTestSuite("", 20, 4, 1)
 	s := openTest(t, tempPath(t), false)
 	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
+		if err := putNamedSuite(tx, "acme", su); err != nil {
 			return err
 		}
 		for i, id := range []string{"acme/teacher", "acme/control-00", "acme/control-01", "acme/audited", "ref", "acme/paid", "acme/control-x", "acme/teacher2", "acme/control-28"} {
@@ -87,10 +84,7 @@ func TestPurgeEnrolment(t *testing.T) {
 // putEnrolled stores, in tx, suite su under the name NAME and an enrolment
 // NAME whose teacher's fingerprint is NAME/teacher, without controls.
 func putEnrolled(tx *Tx, name string, su *probe.Suite) error {
-	if err := tx.PutSuite(su); err != nil {
-		return err
-	}
-	if err := tx.tx.Bucket(bucketNames).Put([]byte(name), []byte(su.Hash)); err != nil {
+	if err := putNamedSuite(tx, name, su); err != nil {
 		return err
 	}
 	if err := tx.PutFingerprint(newTestFP(name+"/teacher", su, 1), PutOptions{}); err != nil {
@@ -98,6 +92,14 @@ func putEnrolled(tx *Tx, name string, su *probe.Suite) error {
 	}
 	return tx.PutEnrolment(&Enrolment{Name: name, TeacherFP: name + "/teacher", Suite: su.Hash,
 		Teacher: model.Info{Name: "teacher", InputSize: 4, Labels: labels}}, PutOptions{})
+}
+
+// putNamedSuite stores su and registers it under name, as enrolment does.
+func putNamedSuite(tx *Tx, name string, su *probe.Suite) error {
+	if err := tx.PutSuite(su); err != nil {
+		return err
+	}
+	return tx.tx.Bucket(bucketNames).Put([]byte(name), []byte(su.Hash))
 }
 
 // TestPurgeEnrolmentSuite checks that the suite goes too when nothing else
@@ -172,10 +174,7 @@ func TestPurgeEnrolmentUsersTeacherID(t *testing.T) {
 	su := newTestSuite("", 20, 4, 3)
 	s := openTest(t, tempPath(t), false)
 	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketNames).Put([]byte("acme"), []byte(su.Hash)); err != nil {
+		if err := putNamedSuite(tx, "acme", su); err != nil {
 			return err
 		}
 		return tx.PutFingerprint(newTestFP("foo/teacher", su, 1), PutOptions{})
