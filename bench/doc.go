@@ -51,7 +51,7 @@
 // serve-label (KD at T = 4, served with probabilities re-tempered at 0.5 or
 // 2, or as labels only).
 //
-// Negative families (independent of the teacher; 20 each, 160 in all, so
+// Negative families (independent of the teacher; 20 each, 220 in all, so
 // that one false flag is a family FPR of 0.05): independent-seed (64 relu
 // on the true labels), arch-h24x3, arch-h128-gelu, arch-h32-tanh (other
 // architectures, one of them the deep-narrow positives' own), half-data
@@ -60,7 +60,10 @@
 // teachers trained like the protected one with other seeds: derived, but
 // not from this teacher) and teacher-recipe (the teacher's own
 // architecture and training recipe with another seed — the hardest
-// negatives).
+// negatives); and three that ask whether a model that learnt little, or
+// answers with labels only, is mistaken for a copy: under-trained (128
+// relu, 3 epochs of 40), independent-label (64 relu served as labels) and
+// under-trained-label (32-32-32 relu, 2 epochs, served as labels).
 //
 // A quick run keeps one suspect in each of QuickFamilies and one extra
 // teacher; it is a smoke test of the harness, not a measurement: its null

@@ -173,9 +173,12 @@ type SuspectResult struct {
 	Seed         uint64  `json:"seed"`
 	TestAccuracy float64 `json:"test_accuracy"`
 	Queries      int     `json:"queries"`
-	P            float64 `json:"p_value"`
-	MinP         float64 `json:"min_p"`
-	Best         string  `json:"best_statistic,omitempty"`
+	// Agreement is the share of the suite's probes on which the suspect's
+	// top answer is the teacher's (the audit's "agreement" per kind).
+	Agreement float64 `json:"agreement"`
+	P         float64 `json:"p_value"`
+	MinP      float64 `json:"min_p"`
+	Best      string  `json:"best_statistic,omitempty"`
 	// NullFamily is the family of independent controls whose values set
 	// the lineage test's p-value, when they did rather than the pooled
 	// null's (audit.TeacherResult.NullFamily); empty otherwise.

@@ -51,7 +51,7 @@ const (
 	// family in a full run (15 families: 60 positives).
 	DefaultPositivesPerFamily = 4
 	// DefaultNegativesPerFamily is the number of suspects per negative
-	// family in a full run (8 families: 160 negatives). With 20, a single
+	// family in a full run (11 families: 220 negatives). With 20, a single
 	// false flag is a family FPR of 0.05, so a family can be measured to
 	// be within the 0.05 bound at all; with 12, any flag is 0.083.
 	DefaultNegativesPerFamily = 20
@@ -73,10 +73,11 @@ const seedBase = 1_000_000
 // only) and 8 negative families (independent models with new seeds, three
 // other architectures, the other half of the data, label smoothing,
 // students of other independent teachers, and the teacher's own recipe
-// with another seed). teacherHidden and teacherAct are the protected
+// with another seed; under-trained models and models that answer with
+// labels only). teacherHidden and teacherAct are the protected
 // teacher's architecture, used by the "teacher-recipe" family. quick keeps
 // only QuickFamilies with one suspect each instead of the full counts (60
-// positives, 160 negatives).
+// positives, 220 negatives).
 func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
 	kd := func(t float64) audit.Recipe {
 		return audit.Recipe{Source: audit.FromTeacher, Temperature: t, Alpha: 0.9}
@@ -121,6 +122,11 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 		{Name: "label-smoothing", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, LabelSmoothing: 0.1}, Note: "64 relu on true labels smoothed by 0.1"},
 		{Name: "student-of-other", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromOther, Temperature: 4, Alpha: 0.9}, Note: "KD at T=4 from another independently trained teacher"},
 		{Name: "teacher-recipe", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct}, Note: "the teacher's own recipe with another seed (hardest)"},
+		// Appended after the others, so that every earlier suspect keeps
+		// its seed (Suspects draws them in family order).
+		{Name: "under-trained", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Epochs: 3}, Note: "128 relu on true labels, 3 epochs instead of 40"},
+		{Name: "independent-label", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Serve: "label"}, Note: "64 relu on true labels, serves labels only"},
+		{Name: "under-trained-label", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32, 32, 32}, Epochs: 2, Serve: "label"}, Note: "32-32-32 relu on true labels, 2 epochs instead of 40, serves labels only"},
 	}
 	out := fams[:0]
 	for _, f := range fams {

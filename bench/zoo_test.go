@@ -15,7 +15,7 @@ func TestFamiliesSizes(t *testing.T) {
 		minPos, minNeg int
 		wantFams       int
 	}{
-		{quick: false, minPos: 40, minNeg: 100, wantFams: 23},
+		{quick: false, minPos: 40, minNeg: 100, wantFams: 26},
 		{quick: true, minPos: 1, minNeg: 1, wantFams: len(QuickFamilies)},
 	}
 	for _, tc := range tests {
