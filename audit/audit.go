@@ -294,6 +294,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		}
 	}
 	ref, tr.LeftOut = ref.without(c, suspect)
+	agree := agreementSimilarity(c.Teacher.P, suspect.P)
+	base := ref // the null before nullFor, for the nearest control's own audit
+	ref = base.nullFor(agree, "")
 	disc, info := ref.disc, ref.info
 	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
 	if err != nil {
@@ -319,12 +322,14 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if nb := tr.Nearest; nb != nil && nb.Role == store.RolePositive {
 		for i, ctl := range allCtl {
 			if ctl.FP == nb.FP {
-				if p, err := ref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
-					cfp := c.Controls[ref.allIdx[i]]
-					if st.LabelOnly {
-						cfp = labelsOf(cfp)
-					}
-					if _, outside := outsideNull(ref.agree, agreementSimilarity(c.Teacher.P, cfp.P)); outside {
+				cfp := c.Controls[ref.allIdx[i]]
+				if st.LabelOnly {
+					cfp = labelsOf(cfp)
+				}
+				ca := agreementSimilarity(c.Teacher.P, cfp.P)
+				cref := base.nullFor(ca, "")
+				if p, err := cref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
+					if _, outside := outsideNull(cref.agree, ca); outside {
 						p = 1 // as an audit of it would have it
 					}
 					if mr, err := c.markTest(cfp); err == nil && mr != nil {
@@ -389,7 +394,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
-	if why, out := outsideNull(ref.agree, agreementSimilarity(c.Teacher.P, suspect.P)); out {
+	if why, out := outsideNull(ref.agree, agree); out {
 		tr.Outside = why
 		tr.PCombined, tr.Best, tr.EffectSize, tr.NullFamily = 1, "", math.NaN(), ""
 		if mr != nil {

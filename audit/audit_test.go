@@ -304,18 +304,27 @@ func TestSmoothedLabels(t *testing.T) {
 
 func TestControlRecipes(t *testing.T) {
 	rs := ControlRecipes(4, 1, []int{128}, model.ActReLU)
-	pos, neg := 0, 0
+	pos, neg, under := 0, 0, 0
 	seeds := map[uint64]bool{}
-	for _, r := range rs {
-		if r.Derived() {
+	for i, r := range rs {
+		switch {
+		case r.Derived():
 			pos++
-		} else {
+		case r.UnderTrained:
+			under++
+			if r.Epochs == 0 || r.Epochs >= 10 {
+				t.Errorf("under-trained recipe %d (%s) trains %d epochs; want an under-trained model", i, r.Family, r.Epochs)
+			}
+		default:
 			neg++
+			if under > 0 {
+				t.Errorf("recipe %d (%s) follows an under-trained one; they must come last, outside the alternating halves", i, r.Family)
+			}
 		}
 		seeds[r.Seed] = true
 	}
-	if pos != 4 || neg != 4*NegativesPerPositive {
-		t.Errorf("got %d positive, %d negative recipes; want 4 and %d", pos, neg, 4*NegativesPerPositive)
+	if pos != 4 || neg != 4*NegativesPerPositive || under != UnderTrainedControls(4) {
+		t.Errorf("got %d positive, %d negative, %d under-trained recipes; want 4, %d and %d", pos, neg, under, 4*NegativesPerPositive, UnderTrainedControls(4))
 	}
 	if len(seeds) != len(rs) {
 		t.Errorf("%d distinct seeds for %d recipes", len(seeds), len(rs))

@@ -37,7 +37,11 @@ type EnrolReport struct {
 	Positives   int                `json:"positives"`
 	Negatives   int                `json:"negatives"`
 	Null        int                `json:"null_size"`
-	Statistics  []string           `json:"statistics"`
+	// UnderTrained counts the negative controls, among Negatives, that join
+	// only the null of label-only suspects whose agreement with the teacher
+	// is no higher than theirs (store.HalfUnderTrained; see nullFor).
+	UnderTrained int      `json:"under_trained,omitempty"`
+	Statistics   []string `json:"statistics"`
 	// Discriminant is the rule, fitted on the selection half, that turns a
 	// suspect's similarity features into the score audits test.
 	Discriminant *Discriminant         `json:"discriminant,omitempty"`
@@ -85,11 +89,12 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	for _, k := range e.Suite.Kinds {
 		rep.Composition[k]++
 	}
-	disc, err := fitDiscriminant(e, false)
+	// Uncached (not e.reference): the report is computed once.
+	r, err := e.newReference(false)
 	if err != nil {
 		return rep, err
 	}
-	ds := decisionStats(disc)
+	disc, ds := r.disc, r.ds
 	for _, s := range ds {
 		rep.Statistics = append(rep.Statistics, s.key)
 	}
@@ -104,69 +109,54 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		rep.Watermark = markRates(e, mp, marks)
 	}
 	rep.Discriminant = disc
-	var pos, neg [][]float64 // decision values (decisionValues)
-	var posIdx, negIdx []int // the calibration controls' indices in e.Controls
-	var fam []string
-	var roles []string
-	var negFam []string
-	var posAgree, negAgree []float64 // top-1 agreement with the teacher (outsideNull)
-	for i, c := range e.Enrolment.Controls {
+	for _, c := range e.Enrolment.Controls {
 		switch c.Role {
 		case store.RolePositive:
 			rep.Positives++
 		case store.RoleNegative:
 			rep.Negatives++
+			switch c.Half {
+			case store.HalfCalibration:
+				rep.Null++
+			case store.HalfUnderTrained:
+				rep.UnderTrained++
+			}
 		}
-		if c.Half != store.HalfCalibration {
-			continue
+	}
+	// Each control is tested as audits test a suspect (auditOne): a
+	// positive against the null, a negative leave-one-out against the rest
+	// of it, which is exactly what an independent suspect faces; the
+	// under-trained controls are among both the null and the negatives
+	// tested, as nullFor has them for each control's agreement.
+	var cal compare.Calibration
+	var posRank, negRank []float64
+	var posIdx, negIdx []int // the calibration controls' indices in e.Controls
+	var fam, roles []string
+	for i, c := range r.allCtl {
+		if c.Role == store.RoleReference {
+			continue // none at enrolment; references are not the enrolment's to measure
 		}
-		f, err := controlFeatures(e, disc.fs, e.Controls[i], false)
+		a := agreementSimilarity(e.Teacher.P, e.Controls[r.allIdx[i]].P)
+		self := ""
+		if c.Role != store.RolePositive {
+			self = c.FP
+		}
+		rr := r.nullFor(a, self)
+		d, err := decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i])
 		if err != nil {
-			return rep, fmt.Errorf("control %s: %w", c.FP, err)
+			return rep, fmt.Errorf("calibrate: control %s: %w", c.FP, err)
 		}
-		v := decisionValues(disc, ds, f)
-		a := agreementSimilarity(e.Teacher.P, e.Controls[i].P)
+		p, rank := d.P, rankScore(d)
+		if _, out := outsideNull(rr.agree, a); out {
+			p, rank = 1, 0 // as audits treat such a suspect
+		}
 		if c.Role == store.RolePositive {
-			pos = append(pos, v)
-			posIdx = append(posIdx, i)
-			posAgree = append(posAgree, a)
+			cal.PosP, posRank, posIdx = append(cal.PosP, p), append(posRank, rank), append(posIdx, r.allIdx[i])
 		} else {
-			neg = append(neg, v)
-			negIdx = append(negIdx, i)
-			negFam = append(negFam, familyOf(c))
-			negAgree = append(negAgree, a)
+			cal.NegP, negRank, negIdx = append(cal.NegP, p), append(negRank, rank), append(negIdx, r.allIdx[i])
 		}
-		fam = append(fam, recipes[i].Family)
+		fam = append(fam, recipes[r.allIdx[i]].Family)
 		roles = append(roles, c.Role)
-	}
-	rep.Null = len(neg)
-	// Each control is tested as audits test a suspect (decide): a positive
-	// against every negative, a negative leave-one-out against the others,
-	// which is exactly what an independent suspect faces.
-	cal := compare.Calibration{PosP: make([]float64, len(pos)), NegP: make([]float64, len(neg))}
-	posRank, negRank := make([]float64, len(pos)), make([]float64, len(neg))
-	for i, x := range pos {
-		d, err := decide(ds, neg, negFam, x)
-		if err != nil {
-			return rep, fmt.Errorf("calibrate: positive control %d: %w", i, err)
-		}
-		cal.PosP[i], posRank[i] = d.P, rankScore(d)
-		if _, out := outsideNull(negAgree, posAgree[i]); out {
-			cal.PosP[i], posRank[i] = 1, 0 // as audits treat such a suspect
-		}
-	}
-	for i, x := range neg {
-		rest := append(append([][]float64{}, neg[:i]...), neg[i+1:]...)
-		restFam := append(append([]string{}, negFam[:i]...), negFam[i+1:]...)
-		d, err := decide(ds, rest, restFam, x)
-		if err != nil {
-			return rep, fmt.Errorf("calibrate: negative control %d (leave-one-out): %w", i, err)
-		}
-		cal.NegP[i], negRank[i] = d.P, rankScore(d)
-		restAgree := append(append([]float64{}, negAgree[:i]...), negAgree[i+1:]...)
-		if _, out := outsideNull(restAgree, negAgree[i]); out {
-			cal.NegP[i], negRank[i] = 1, 0
-		}
 	}
 	cal.AUC = compare.AUC(posRank, negRank)
 	// With a watermark, audits combine the lineage test's p-value with the

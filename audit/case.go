@@ -58,11 +58,13 @@ func LoadCase(tx *store.Tx, name string) (*Case, error) {
 // calibration half's negative controls and the references, but for a
 // suspect with full outputs (labelOnly false) not the references that
 // answered with labels only, which join the null of label-only suspects
-// only.
+// only. The under-trained controls are not counted: they join the null
+// only of suspects that agree with the teacher no more than they do (see
+// UnderTrainedControls), whose audits report the larger null.
 func (c *Case) NullSize(labelOnly bool) int {
 	n := 0
 	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Role != store.RolePositive && c.compared(i, labelOnly) {
+		if ctl.Role != store.RolePositive && ctl.Half != store.HalfUnderTrained && c.compared(i, labelOnly) {
 			n++
 		}
 	}

@@ -225,7 +225,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	}
 	calNeg := 0
 	for i, r := range recipes {
-		if i%2 == 1 && !r.Derived() {
+		if i%2 == 1 && !r.Derived() && !r.UnderTrained {
 			calNeg++
 		}
 	}
@@ -318,6 +318,10 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	var posM, negM []*model.MLP // the selection half's controls
 	for i, r := range recipes {
 		halves[i] = store.HalfCalibration
+		if r.UnderTrained {
+			halves[i] = store.HalfUnderTrained
+			continue
+		}
 		if i%2 == 0 {
 			halves[i] = store.HalfSelection
 			if r.Derived() {

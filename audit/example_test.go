@@ -12,11 +12,12 @@ func ExampleControlRecipes() {
 	for _, r := range rs[:4] {
 		fmt.Println(r.Family, r.Derived())
 	}
-	fmt.Println(len(rs), "recipes")
+	fmt.Println(len(rs), "recipes,", audit.UnderTrainedControls(2), "of them under-trained:", rs[len(rs)-1])
 	// Output:
 	// kd-t1 true
 	// kd-t1 true
 	// independent-h64 false
 	// independent-h64 false
-	// 18 recipes
+	// 22 recipes, 4 of them under-trained: under-trained-teacher-arch seed=729117 hidden=256,256 act=relu epochs=2
+
 }

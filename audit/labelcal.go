@@ -2,7 +2,6 @@ package audit
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/store"
@@ -33,37 +32,24 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 		return compare.Calibration{}, err
 	}
 	var out compare.Calibration
-	k := 0 // index of the next null row
 	for i, ctl := range r.allCtl {
+		if ctl.Role == store.RoleReference {
+			continue
+		}
 		fp := labelsOf(c.Controls[r.allIdx[i]])
-		var p float64
-		switch ctl.Role {
-		case store.RolePositive:
-			d, err := decide(r.ds, r.dnull, r.nullFam, r.allD[i])
-			if err != nil {
-				return out, fmt.Errorf("label-only calibration: control %s: %w", ctl.FP, err)
-			}
-			p = d.P
-			if _, outside := outsideNull(r.agree, agreementSimilarity(c.Teacher.P, fp.P)); outside {
-				p = 1
-			}
-		default:
-			null := slices.Delete(slices.Clone(r.dnull), k, k+1)
-			fam := slices.Delete(slices.Clone(r.nullFam), k, k+1)
-			agree := slices.Delete(slices.Clone(r.agree), k, k+1)
-			x, a := r.allD[i], r.agree[k]
-			k++
-			if ctl.Role == store.RoleReference {
-				continue
-			}
-			d, err := decide(r.ds, null, fam, x)
-			if err != nil {
-				return out, fmt.Errorf("label-only calibration: control %s (leave-one-out): %w", ctl.FP, err)
-			}
-			p = d.P
-			if _, outside := outsideNull(agree, a); outside {
-				p = 1
-			}
+		a := agreementSimilarity(c.Teacher.P, fp.P)
+		self := "" // a negative is audited leave-one-out
+		if ctl.Role != store.RolePositive {
+			self = ctl.FP
+		}
+		rr := r.nullFor(a, self)
+		d, err := decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i])
+		if err != nil {
+			return out, fmt.Errorf("label-only calibration: control %s: %w", ctl.FP, err)
+		}
+		p := d.P
+		if _, outside := outsideNull(rr.agree, a); outside {
+			p = 1
 		}
 		mr, err := c.markTest(fp)
 		if err != nil {

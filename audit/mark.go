@@ -163,7 +163,9 @@ func (c *Case) markContext(ctx context.Context) (mp *markPanel, err error) {
 	}
 	mp = &markPanel{panel: pan, rows: rows}
 	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Role == store.RolePositive {
+		if ctl.Role == store.RolePositive || ctl.Half == store.HalfUnderTrained {
+			// The watermark's null is the trained controls' leans: the
+			// under-trained ones answer near-ties with no settled lean.
 			continue
 		}
 		p := pick(c.Controls[i].P, rows)

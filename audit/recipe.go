@@ -58,6 +58,11 @@ type Recipe struct {
 	Serve string `json:"serve,omitempty"`
 	// Seed is the model's training seed.
 	Seed uint64 `json:"seed"`
+	// UnderTrained puts an independent control of an enrolment among the
+	// under-trained ones (store.HalfUnderTrained) instead of in one of the
+	// two halves: it joins the null of suspects that agree with the
+	// teacher no more than such models do (see UnderTrainedControls).
+	UnderTrained bool `json:"under_trained,omitempty"`
 }
 
 // Derived reports whether models made by r derive from the protected teacher.
@@ -87,6 +92,9 @@ func (r Recipe) String() string {
 		if r.Watermark {
 			b.WriteString(" watermarked")
 		}
+	}
+	if r.Epochs != 0 {
+		fmt.Fprintf(&b, " epochs=%d", r.Epochs)
 	}
 	if r.Half != 0 {
 		fmt.Fprintf(&b, " half=%d", r.Half)

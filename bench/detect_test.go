@@ -56,8 +56,8 @@ func TestDetectQuick(t *testing.T) {
 		if !(s.P >= 0 && s.P <= 1) || !(s.MinP >= 0 && s.MinP <= s.P) || !(s.BaselineP >= 0 && s.BaselineP <= 1) {
 			t.Errorf("suspect %s: p %g, min p %g, baseline p %g out of range", s.Name, s.P, s.MinP, s.BaselineP)
 		}
-		if st, ok := s.Statistics[audit.StatScore]; !ok || st.P < s.MinP || st.NullN != rep.Enrolment.NullSize {
-			t.Errorf("suspect %s: statistics %v, want the lineage score's evidence (p ≥ min p %g, null of %d)", s.Name, s.Statistics, s.MinP, rep.Enrolment.NullSize)
+		if st, ok := s.Statistics[audit.StatScore]; !ok || st.P < s.MinP || (st.NullN != rep.Enrolment.NullSize && st.NullN != rep.Enrolment.NullSize+rep.Enrolment.UnderTrained) {
+			t.Errorf("suspect %s: statistics %v, want the lineage score's evidence (p ≥ min p %g, null of %d, or %d with the under-trained controls)", s.Name, s.Statistics, s.MinP, rep.Enrolment.NullSize, rep.Enrolment.NullSize+rep.Enrolment.UnderTrained)
 		}
 		if s.Queries != rep.QueriesPerAudit {
 			t.Errorf("suspect %s: %d queries, want %d", s.Name, s.Queries, rep.QueriesPerAudit)

@@ -148,16 +148,19 @@ type TeacherSummary struct {
 // composition, the controls and the error rates measured on its
 // calibration half (at α = 0.01 and 0.05).
 type EnrolSummary struct {
-	Suite          string             `json:"suite"`
-	Probes         int                `json:"probes"`
-	Composition    map[probe.Kind]int `json:"composition"`
-	Positives      int                `json:"positives"`
-	Negatives      int                `json:"negatives"`
-	NullSize       int                `json:"null_size"`
-	Statistics     []string           `json:"statistics"`
-	Calibration    []compare.Rate     `json:"calibration"`
-	CalibrationAUC float64            `json:"calibration_auc"`
-	ElapsedS       float64            `json:"elapsed_s"`
+	Suite       string             `json:"suite"`
+	Probes      int                `json:"probes"`
+	Composition map[probe.Kind]int `json:"composition"`
+	Positives   int                `json:"positives"`
+	Negatives   int                `json:"negatives"`
+	NullSize    int                `json:"null_size"`
+	// UnderTrained is the number of under-trained negative controls, which
+	// join the null of suspects like them (audit.UnderTrainedControls).
+	UnderTrained   int            `json:"under_trained"`
+	Statistics     []string       `json:"statistics"`
+	Calibration    []compare.Rate `json:"calibration"`
+	CalibrationAUC float64        `json:"calibration_auc"`
+	ElapsedS       float64        `json:"elapsed_s"`
 }
 
 // SuspectResult is one audited suspect. P is the audit's combined
@@ -201,7 +204,7 @@ func enrolSummary(e *audit.Enrolled) EnrolSummary {
 	}
 	return EnrolSummary{
 		Suite: r.Suite, Probes: r.Probes, Composition: r.Composition,
-		Positives: r.Positives, Negatives: r.Negatives, NullSize: r.Null, Statistics: r.Statistics,
+		Positives: r.Positives, Negatives: r.Negatives, NullSize: r.Null, UnderTrained: r.UnderTrained, Statistics: r.Statistics,
 		Calibration: rates, CalibrationAUC: nanZero(r.Calibration.AUC), ElapsedS: r.ElapsedS,
 	}
 }

@@ -74,9 +74,9 @@ func checkRole(name string, c Control) error {
 		return fmt.Errorf("enrol %q: control %q has role %q, want positive, negative or reference", name, c.FP, c.Role)
 	}
 	switch c.Half {
-	case "", HalfSelection, HalfCalibration:
+	case "", HalfSelection, HalfCalibration, HalfUnderTrained:
 	default:
-		return fmt.Errorf("enrol %q: control %q has half %q, want selection or calibration", name, c.FP, c.Half)
+		return fmt.Errorf("enrol %q: control %q has half %q, want selection, calibration or under-trained", name, c.FP, c.Half)
 	}
 	return nil
 }

@@ -17,12 +17,17 @@ const (
 const (
 	HalfSelection   = "selection"
 	HalfCalibration = "calibration"
+	// HalfUnderTrained holds under-trained negative controls, which take
+	// no part in choosing probes and join the null only of suspects that
+	// agree with the teacher no more than they do (see
+	// audit.UnderTrainedControls).
+	HalfUnderTrained = "under-trained"
 )
 
 // Control is one control model of an enrolment: its fingerprint ID, its
 // role (RolePositive, RoleNegative or RoleReference), the half of the
-// controls it belongs to (HalfSelection, HalfCalibration, or empty for
-// references) and the recipe that made it (free text, may be empty).
+// controls it belongs to (HalfSelection, HalfCalibration, HalfUnderTrained,
+// or empty for references) and the recipe that made it (free text, may be empty).
 type Control struct {
 	FP     string `json:"fp"`
 	Role   string `json:"role"`

@@ -50,6 +50,10 @@ held-out data, keeps the probes where the teacher departs most from the negative
 consensus (with places kept for conferrable, data and teacher-mistake probes), and
 fingerprints the teacher and every control on the resulting suite. Half of the controls take
 no part in choosing probes; the true- and false-positive rates printed are measured on them.
+A few more negative controls are trained for 2 epochs only: they take no part in choosing
+probes either, and join the null of suspects that agree with the teacher no more than such
+under-trained models do (an independent model that has learnt little otherwise looks closer
+to the teacher than trained ones do).
 
 The suite hash printed is a commitment: publish it before any dispute, so that nobody can
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
@@ -266,6 +270,9 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("positive controls", report.Int(int64(r.Positives)))
 	kv.Add("negative controls", report.Int(int64(r.Negatives)))
 	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
+	if r.UnderTrained > 0 {
+		kv.Add("under-trained negatives (label-only null)", report.Int(int64(r.UnderTrained)))
+	}
 	kv.Add("statistics", report.Text(strings.Join(r.Statistics, ", ")))
 	nPos := len(r.Calibration.PosP)
 	kv.Add("calibration controls (derived / independent)", report.Text(fmt.Sprintf("%d / %d", nPos, len(r.Calibration.NegP))))
