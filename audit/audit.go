@@ -141,8 +141,13 @@ type TeacherResult struct {
 	// on the suite are identical to the suspect's (a stored one audited by
 	// its ID, or the same model under another name). Compared with itself, a suspect would be its own
 	// null. Empty when none.
-	LeftOut []string   `json:"left_out,omitempty"`
-	Nearest *Neighbour `json:"nearest_control,omitempty"`
+	LeftOut []string `json:"left_out,omitempty"`
+	// UnderTrained is the number of the enrolment's under-trained controls
+	// in this audit's null (counted in NullSize): the suspect follows the
+	// teacher's top answer no more often than they do (see nullFor); 0
+	// when it follows it more often, or the enrolment has none.
+	UnderTrained int        `json:"under_trained_in_null,omitempty"`
+	Nearest      *Neighbour `json:"nearest_control,omitempty"`
 	// Outside, when set, says why the suspect lies outside the population
 	// of independent models the lineage test is calibrated on (see
 	// outsideNull): the test's statistics are reported, but the p-value is
@@ -297,6 +302,11 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	agree := agreementSimilarity(c.Teacher.P, suspect.P)
 	base := ref // the null before nullFor, for the nearest control's own audit
 	ref = base.nullFor(agree, "")
+	for _, u := range ref.cond {
+		if u {
+			tr.UnderTrained++
+		}
+	}
 	disc, info := ref.disc, ref.info
 	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
 	if err != nil {

@@ -62,6 +62,7 @@ type teacherResultJSON struct {
 	NullSize      int                      `json:"null_size"`
 	NullFamily    string                   `json:"null_family,omitempty"`
 	LeftOut       []string                 `json:"left_out,omitempty"`
+	UnderTrained  int                      `json:"under_trained_in_null,omitempty"`
 	Nearest       *Neighbour               `json:"nearest_control,omitempty"`
 	Outside       string                   `json:"outside_null,omitempty"`
 	TPR           jsonnum.Float            `json:"calibration_tpr"`
@@ -76,7 +77,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 	w := teacherResultJSON{Teacher: t.Teacher, Suite: t.Suite, Verdict: t.Verdict, Reason: t.Reason,
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
-		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, Nearest: t.Nearest,
+		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, UnderTrained: t.UnderTrained, Nearest: t.Nearest,
 		Outside: t.Outside, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
@@ -99,7 +100,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 	*t = TeacherResult{Teacher: w.Teacher, Suite: w.Suite, Verdict: w.Verdict, Reason: w.Reason,
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
-		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, Nearest: w.Nearest,
+		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, UnderTrained: w.UnderTrained, Nearest: w.Nearest,
 		Outside: w.Outside, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))

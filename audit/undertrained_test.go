@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -59,8 +60,12 @@ func TestUnderTrainedControls(t *testing.T) {
 		if after.Verdict == Derived || after.PValue <= 0.05 {
 			t.Errorf("suspect like the under-trained controls (%s): %s, p %g with them; want not DERIVED, p > 0.05", tt.name, after.Verdict, after.PValue)
 		}
-		if got, want := after.NullSize, before.NullSize+8; got != want {
-			t.Errorf("suspect like the under-trained controls (%s): null of %d, want %d (the trained null and the 8 under-trained controls)", tt.name, got, want)
+		if got, want := after.NullSize, before.NullSize+8; got != want || after.UnderTrained != 8 {
+			t.Errorf("suspect like the under-trained controls (%s): null of %d, %d of them under-trained; want %d, 8 (the trained null and the 8 under-trained controls)", tt.name, got, after.UnderTrained, want)
+		}
+		var back TeacherResult
+		if b, err := json.Marshal(after); err != nil || json.Unmarshal(b, &back) != nil || back.UnderTrained != 8 {
+			t.Errorf("suspect like the under-trained controls (%s): under_trained_in_null %d after a JSON round trip (%v), want 8", tt.name, back.UnderTrained, err)
 		}
 	}
 	for _, lo := range []bool{false, true} {
@@ -76,7 +81,7 @@ func TestUnderTrainedControls(t *testing.T) {
 		{"copy with labels", oneHot(follow(rng, c.Teacher.P, 0.95))},
 	} {
 		b, a := auditSuspect(t, base, tt.name, tt.p), auditSuspect(t, c, tt.name, tt.p)
-		if a.PValue != b.PValue || a.Verdict != b.Verdict || a.NullSize != b.NullSize {
+		if a.PValue != b.PValue || a.Verdict != b.Verdict || a.NullSize != b.NullSize || a.UnderTrained != 0 {
 			t.Errorf("%s: p %g (%s, null %d) with the under-trained controls, %g (%s, null %d) without; want the same", tt.name, a.PValue, a.Verdict, a.NullSize, b.PValue, b.Verdict, b.NullSize)
 		}
 	}
