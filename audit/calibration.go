@@ -136,18 +136,12 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		if c.Role == store.RoleReference {
 			continue // none at enrolment; references are not the enrolment's to measure
 		}
-		a := agreementSimilarity(e.Teacher.P, e.Controls[r.allIdx[i]].P)
-		self := ""
-		if c.Role != store.RolePositive {
-			self = c.FP
-		}
-		rr := r.nullFor(a, self)
-		d, err := decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i])
+		d, outside, err := r.controlTest(i, agreementSimilarity(e.Teacher.P, e.Controls[r.allIdx[i]].P))
 		if err != nil {
 			return rep, fmt.Errorf("calibrate: control %s: %w", c.FP, err)
 		}
 		p, rank := d.P, rankScore(d)
-		if _, out := outsideNull(rr.agree, a); out {
+		if outside {
 			p, rank = 1, 0 // as audits treat such a suspect
 		}
 		if c.Role == store.RolePositive {

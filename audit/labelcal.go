@@ -37,18 +37,12 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 			continue
 		}
 		fp := labelsOf(c.Controls[r.allIdx[i]])
-		a := agreementSimilarity(c.Teacher.P, fp.P)
-		self := "" // a negative is audited leave-one-out
-		if ctl.Role != store.RolePositive {
-			self = ctl.FP
-		}
-		rr := r.nullFor(a, self)
-		d, err := decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i])
+		d, outside, err := r.controlTest(i, agreementSimilarity(c.Teacher.P, fp.P))
 		if err != nil {
 			return out, fmt.Errorf("label-only calibration: control %s: %w", ctl.FP, err)
 		}
 		p := d.P
-		if _, outside := outsideNull(rr.agree, a); outside {
+		if outside {
 			p = 1
 		}
 		mr, err := c.markTest(fp)

@@ -180,6 +180,23 @@ func (r *reference) nullFor(a float64, self string) *reference {
 	})
 }
 
+// controlTest returns the lineage test of model i of r (allCtl order), whose
+// top-1 agreement with the teacher is a, as an audit of it would give it:
+// against the null nullFor has for a, leaving a null model itself out;
+// outside reports whether that audit puts it outside the null (p = 1).
+func (r *reference) controlTest(i int, a float64) (d decision, outside bool, err error) {
+	self := ""
+	if r.allCtl[i].Role != store.RolePositive {
+		self = r.allCtl[i].FP
+	}
+	rr := r.nullFor(a, self)
+	if d, err = decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i]); err != nil {
+		return d, false, err
+	}
+	_, outside = outsideNull(rr.agree, a)
+	return d, outside, nil
+}
+
 // filter returns r without the models for which drop(i, k) is true, i
 // being the model's index in allCtl and k its null row (−1 for a positive
 // control); r itself when drop is true for none.

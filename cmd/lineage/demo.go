@@ -129,7 +129,11 @@ func demoTables(r *demo.Result) []report.Table {
 	}
 	enr.AddRow(report.Text("suite hash (publish it)"), report.Text(e.Suite))
 	enr.AddRow(report.Text("probes"), report.Text(composition(e)))
-	enr.AddRow(report.Text("controls"), report.Text(fmt.Sprintf("%d positive, %d negative (half each for selection and calibration)", e.Positives, e.Negatives)))
+	ctl := fmt.Sprintf("%d positive, %d negative (half each for selection and calibration)", e.Positives, e.Negatives)
+	if e.UnderTrained > 0 {
+		ctl = fmt.Sprintf("%d positive, %d negative (half each for selection and calibration), %d under-trained negative", e.Positives, e.Negatives-e.UnderTrained, e.UnderTrained)
+	}
+	enr.AddRow(report.Text("controls"), report.Text(ctl))
 	for _, rt := range e.Calibration.Rates {
 		enr.AddRow(report.Text(fmt.Sprintf("calibration at α=%g", rt.Alpha)), report.Text(fmt.Sprintf("TPR %.2f, FPR %.2f (95%% upper bound %.2f)", rt.TPR, rt.FPR, rt.FPRUpper)))
 	}
