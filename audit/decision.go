@@ -139,7 +139,9 @@ func (c *Case) ControlValues(key string) (null, pos []float64, err error) {
 // for the calibration half's models that audits of full outputs compare
 // with, keyed by store.RolePositive, store.RoleNegative and
 // store.RoleReference (a role with no such model has no key; label-only
-// references, which join only the label-only null, are not among them).
+// references, which join only the label-only null, are not among them, nor
+// are the under-trained controls, which join the null only of suspects
+// like them).
 func (c *Case) RoleValues(key string) (map[string][]float64, error) {
 	ref, err := c.reference(false)
 	if err != nil {
@@ -151,6 +153,9 @@ func (c *Case) RoleValues(key string) (map[string][]float64, error) {
 	}
 	out := map[string][]float64{}
 	for i, ctl := range ref.allCtl {
+		if ctl.Half == store.HalfUnderTrained {
+			continue // in the null of suspects like them only (nullFor)
+		}
 		out[ctl.Role] = append(out[ctl.Role], ref.allD[i][j])
 	}
 	return out, nil

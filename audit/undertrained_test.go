@@ -68,6 +68,13 @@ func TestUnderTrainedControls(t *testing.T) {
 			t.Errorf("suspect like the under-trained controls (%s): under_trained_in_null %d after a JSON round trip (%v), want 8", tt.name, back.UnderTrained, err)
 		}
 	}
+	by, err := c.RoleValues(StatScore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(by[store.RoleNegative]), base.NullSize(false); got != want {
+		t.Errorf("RoleValues: %d negatives, want %d (the trained null the report's figure draws)", got, want)
+	}
 	for _, lo := range []bool{false, true} {
 		if got, want := c.NullSize(lo), base.NullSize(lo); got != want {
 			t.Errorf("Case.NullSize(%v) = %d, want %d (the trained null: the under-trained controls join it only for suspects like them)", lo, got, want)
