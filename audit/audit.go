@@ -143,9 +143,11 @@ type TeacherResult struct {
 	// null. Empty when none.
 	LeftOut []string `json:"left_out,omitempty"`
 	// UnderTrained is the number of the enrolment's under-trained controls
-	// in this audit's null (counted in NullSize): the suspect follows the
-	// teacher's top answer no more often than they do (see nullFor); 0
-	// when it follows it more often, or the enrolment has none.
+	// in this audit's null (counted in NullSize): the suspect's top-1
+	// agreement with the teacher is not above theirs by more than their
+	// spread (see reference.nullFor), and its p-value is the larger of the
+	// tests with and without them (reference.test); 0 when it agrees more,
+	// or the enrolment has none.
 	UnderTrained int        `json:"under_trained_in_null,omitempty"`
 	Nearest      *Neighbour `json:"nearest_control,omitempty"`
 	// Outside, when set, says why the suspect lies outside the population
@@ -336,10 +338,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 				if st.LabelOnly {
 					cfp = labelsOf(cfp)
 				}
-				ca := agreementSimilarity(c.Teacher.P, cfp.P)
-				cref := base.nullFor(ca, "")
-				if p, err := cref.verdictP(ref.allD[i]); err == nil && !math.IsNaN(p) {
-					if _, outside := outsideNull(cref.agree, ca); outside {
+				d, outside, err := base.test(ref.allD[i], agreementSimilarity(c.Teacher.P, cfp.P), "")
+				if p := d.P; err == nil && !math.IsNaN(p) {
+					if outside {
 						p = 1 // as an audit of it would have it
 					}
 					if mr, err := c.markTest(cfp); err == nil && mr != nil {
@@ -365,9 +366,23 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 				NullN: r.N, Z: r.Z, P: r.P, PEmpirical: r.PEmpirical, Method: r.Method}
 		}
 	}
-	dec, err := decide(ref.ds, ref.dnull, ref.nullFam, decisionValues(disc, ref.ds, xf))
+	// The verdict's test, against the trained null and, when the
+	// under-trained controls are in this suspect's null, against it with
+	// them too, whichever p-value is larger (see reference.test).
+	xd := decisionValues(disc, ref.ds, xf)
+	trained := base.nullFor(math.Inf(1), "")
+	dec, err := decide(trained.ds, trained.dnull, trained.nullFam, xd)
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
 		return tr, err
+	}
+	if tr.UnderTrained > 0 {
+		dw, errw := decide(ref.ds, ref.dnull, ref.nullFam, xd)
+		if errw != nil && !errors.Is(errw, compare.ErrInsufficientNull) {
+			return tr, errw
+		}
+		if dw.P > dec.P {
+			dec, err = dw, errw
+		}
 	}
 	for j, s := range ref.ds {
 		r := dec.Stats[j]
@@ -404,7 +419,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
-	if why, out := outsideNull(ref.agree, agree); out {
+	if why, out := outsideNull(trained.agree, agree); out {
 		tr.Outside = why
 		tr.PCombined, tr.Best, tr.EffectSize, tr.NullFamily = 1, "", math.NaN(), ""
 		if mr != nil {

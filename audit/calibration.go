@@ -18,11 +18,14 @@ import (
 )
 
 // MadeWith reports whether r is the report of an enrolment made with o's
-// seed, number of controls and suite size (their defaults filled in): the
-// same teacher enrolled so again makes the same suite and controls.
+// seed, number of controls and suite size (their defaults filled in) by
+// this version of lineage's recipes: the same teacher enrolled so again
+// makes the same suite and controls. An enrolment made before the
+// under-trained controls (UnderTrainedControls) was not.
 func (r *EnrolReport) MadeWith(o EnrollOptions) bool {
 	k := cmp.Or(o.Controls, DefaultControls)
-	return r.Seed == o.Seed && r.Positives == PositiveControls(k) && r.Probes == cmp.Or(o.SuiteSize, DefaultSuiteSize)
+	return r.Seed == o.Seed && r.Positives == PositiveControls(k) && r.UnderTrained == UnderTrainedControls(k) &&
+		r.Probes == cmp.Or(o.SuiteSize, DefaultSuiteSize)
 }
 
 // EnrolReport is the enrolment report: the suite's commitment hash and
@@ -37,9 +40,10 @@ type EnrolReport struct {
 	Positives   int                `json:"positives"`
 	Negatives   int                `json:"negatives"`
 	Null        int                `json:"null_size"`
-	// UnderTrained counts the negative controls, among Negatives, that join
-	// only the null of label-only suspects whose agreement with the teacher
-	// is no higher than theirs (store.HalfUnderTrained; see nullFor).
+	// UnderTrained counts the negative controls, among Negatives, that are
+	// under-trained (store.HalfUnderTrained): they join the null only of
+	// suspects whose agreement with the teacher is not above theirs (see
+	// reference.nullFor).
 	UnderTrained int      `json:"under_trained,omitempty"`
 	Statistics   []string `json:"statistics"`
 	// Discriminant is the rule, fitted on the selection half, that turns a
@@ -67,8 +71,9 @@ type FamilyRate struct {
 }
 
 // WatermarkRate is the label-watermark test's record on an enrolment's
-// independent controls, each tested leave-one-out: none of them saw the
-// marked labels, so Flagged (p ≤ WatermarkWeight·α) is a measured false
+// independent controls, each tested leave-one-out (the under-trained ones,
+// outside the test's null, out of sample): none of them saw the marked
+// labels, so Flagged (p ≤ WatermarkWeight·α) is a measured false
 // positive count of the test alone.
 type WatermarkRate struct {
 	Probes    int     `json:"probes"`
@@ -83,7 +88,10 @@ type WatermarkRate struct {
 	Whitened []string `json:"whitened,omitempty"`
 }
 
-// calibrationReport measures TPR and FPR on the calibration half.
+// calibrationReport measures TPR and FPR on the calibration half and the
+// under-trained controls. It is for a new enrolment, which has no
+// references: a full-output reference would join the null it tests the
+// controls against.
 func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}, OutsideRule: true}
 	for _, k := range e.Suite.Kinds {

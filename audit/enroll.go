@@ -130,6 +130,11 @@ func (o EnrollOptions) Check() error {
 			return fmt.Errorf("%w: %s %d, want 0 (the default) to %d", ErrOptions, c.name, c.v, c.max)
 		}
 	}
+	for _, r := range o.Recipes {
+		if r.UnderTrained && r.Derived() {
+			return fmt.Errorf("%w: recipe %s is derived from the teacher and marked under-trained; only independent controls can be", ErrOptions, r.Family)
+		}
+	}
 	if o.SuiteSize > 0 && o.SuiteSize < DefaultMinProbes {
 		// Every audit would refuse the suite as too small, after the
 		// enrolment had trained its controls and printed rates for a test

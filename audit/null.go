@@ -181,19 +181,45 @@ func (r *reference) nullFor(a float64, self string) *reference {
 }
 
 // controlTest returns the lineage test of model i of r (allCtl order), whose
-// top-1 agreement with the teacher is a, as an audit of it would give it:
-// against the null nullFor has for a, leaving a null model itself out;
-// outside reports whether that audit puts it outside the null (p = 1).
+// top-1 agreement with the teacher is a, as an audit of it would give it
+// (test), leaving a null model itself out; outside reports whether that
+// audit puts it outside the null (p = 1).
 func (r *reference) controlTest(i int, a float64) (d decision, outside bool, err error) {
 	self := ""
 	if r.allCtl[i].Role != store.RolePositive {
 		self = r.allCtl[i].FP
 	}
-	rr := r.nullFor(a, self)
-	if d, err = decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i]); err != nil {
+	return r.test(r.allD[i], a, self)
+}
+
+// test returns the lineage test of a model with decision values x and
+// top-1 agreement a, without the null model self ("" for none): against
+// the trained null (r without its under-trained controls) and, when
+// nullFor keeps them for a, against the null with them too, whichever
+// p-value is larger. outside reports whether the model is outside the
+// trained null (outsideNull).
+//
+// Why the larger: adding the under-trained controls to the null can lower
+// a p-value as well as raise it (they add degrees of freedom, and a family
+// that scores tightly shrinks the pooled within-family spread the
+// worst-family rule divides by), and their low agreements would widen the
+// outside rule's margin; they are there to hold a suspect like them to its
+// own kind, never to make anyone look more derived.
+func (r *reference) test(x []float64, a float64, self string) (d decision, outside bool, err error) {
+	trained := r.nullFor(math.Inf(1), self)
+	if d, err = decide(trained.ds, trained.dnull, trained.nullFam, x); err != nil {
 		return d, false, err
 	}
-	_, outside = outsideNull(rr.agree, a)
+	_, outside = outsideNull(trained.agree, a)
+	if with := r.nullFor(a, self); len(with.null) > len(trained.null) {
+		dw, err := decide(with.ds, with.dnull, with.nullFam, x)
+		if err != nil {
+			return d, outside, err
+		}
+		if dw.P > d.P {
+			d = dw
+		}
+	}
 	return d, outside, nil
 }
 
@@ -253,14 +279,4 @@ func sameOutputs(a, b *fingerprint.Fingerprint) bool {
 		}
 	}
 	return true
-}
-
-// verdictP returns the lineage test's p-value for a model whose decision
-// values are x (see decide).
-func (r *reference) verdictP(x []float64) (float64, error) {
-	d, err := decide(r.ds, r.dnull, r.nullFam, x)
-	if err != nil {
-		return math.NaN(), err
-	}
-	return d.P, nil
 }

@@ -41,7 +41,7 @@ func (res Result) Tables() []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
 		if tr.UnderTrained > 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the null includes the enrolment's %d under-trained controls: the suspect follows the teacher's top answer no more often than they do", tr.Teacher, tr.UnderTrained))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the null includes the enrolment's %d under-trained controls: the suspect follows the teacher's top answer not much more often than they do, and its p-value is the larger of the tests with and without them", tr.Teacher, tr.UnderTrained))
 		}
 		if tr.Outside != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: outside the null: the lineage test's statistics below are shown but not applied; the p-value is the label watermark's test alone (1 without one)", tr.Teacher))

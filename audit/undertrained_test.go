@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -129,6 +130,61 @@ func TestNullFor(t *testing.T) {
 		}
 		if len(got.null) != len(got.cond) || len(got.null) != len(got.agree) || len(got.null) != len(got.nullFam) || len(got.null) != len(ids)-1 {
 			t.Errorf("nullFor(%g, %q): %d null rows, %d cond, %d agree, %d families for %d null models", tt.a, tt.self, len(got.null), len(got.cond), len(got.agree), len(got.nullFam), len(ids)-1)
+		}
+	}
+}
+
+// TestTestNeverBelowTrained checks reference.test's rule: the under-trained
+// controls can only raise a p-value. Here they score tightly and low, so a
+// null with them has a smaller pooled within-family spread and more degrees
+// of freedom, and on its own would give the suspect a smaller p-value than
+// the trained null does; and their low agreement would pull the outside
+// rule's margin down.
+func TestTestNeverBelowTrained(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := &reference{ds: []decisionStat{{StatScore, 1, -1}}}
+	add := func(fp, fam string, half string, score, agree float64) {
+		r.allCtl = append(r.allCtl, store.Control{FP: fp, Role: store.RoleNegative, Half: half})
+		r.allF = append(r.allF, nil)
+		r.allD = append(r.allD, []float64{score})
+		r.allIdx = append(r.allIdx, len(r.allIdx))
+		r.null = append(r.null, []float64{score})
+		r.dnull = append(r.dnull, []float64{score})
+		r.nullFam = append(r.nullFam, fam)
+		r.agree = append(r.agree, agree)
+		r.cond = append(r.cond, half == store.HalfUnderTrained)
+	}
+	for f := range 4 {
+		for j := range 8 {
+			add(fmt.Sprintf("n%d-%d", f, j), fmt.Sprintf("fam%d", f), store.HalfCalibration, float64(f)*0.3+rng.NormFloat64(), 0.5+0.05*rng.Float64())
+		}
+	}
+	for j := range 12 {
+		add(fmt.Sprintf("u%d", j), "under-trained", store.HalfUnderTrained, 0.5+0.05*rng.NormFloat64(), 0.3+0.05*rng.Float64())
+	}
+	x := []float64{3.2}
+	trained := r.nullFor(math.Inf(1), "")
+	dt, err := decide(trained.ds, trained.dnull, trained.nullFam, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw, err := decide(r.ds, r.dnull, r.nullFam, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(dw.P < dt.P) {
+		t.Fatalf("set-up: p %g with the under-trained controls, %g without; want smaller with them, the case the rule is for", dw.P, dt.P)
+	}
+	for _, a := range []float64{0.2, 0.31} { // below and among the under-trained agreements
+		d, outside, err := r.test(x, a, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.P != dt.P {
+			t.Errorf("test(agreement %g): p %g, want the trained null's %g (the larger)", a, d.P, dt.P)
+		}
+		if _, want := outsideNull(trained.agree, a); outside != want {
+			t.Errorf("test(agreement %g): outside %v, want %v (the trained null's rule)", a, outside, want)
 		}
 	}
 }

@@ -70,7 +70,7 @@ const seedBase = 1_000_000
 // top-2-only and label-only extraction; distillation followed by
 // fine-tuning, int8 rounding or 50 % pruning; a deeper, narrower student
 // than any control; students served at temperature 0.5 or 2 or as labels
-// only) and 8 negative families (independent models with new seeds, three
+// only) and 11 negative families (independent models with new seeds, three
 // other architectures, the other half of the data, label smoothing,
 // students of other independent teachers, and the teacher's own recipe
 // with another seed; under-trained models and models that answer with

@@ -74,7 +74,11 @@ func checkRole(name string, c Control) error {
 		return fmt.Errorf("enrol %q: control %q has role %q, want positive, negative or reference", name, c.FP, c.Role)
 	}
 	switch c.Half {
-	case "", HalfSelection, HalfCalibration, HalfUnderTrained:
+	case "", HalfSelection, HalfCalibration:
+	case HalfUnderTrained:
+		if c.Role != RoleNegative {
+			return fmt.Errorf("enrol %q: control %q is a %s in half %q, which holds negative controls only", name, c.FP, c.Role, c.Half)
+		}
 	default:
 		return fmt.Errorf("enrol %q: control %q has half %q, want selection, calibration or under-trained", name, c.FP, c.Half)
 	}

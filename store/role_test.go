@@ -16,6 +16,7 @@ func TestCheckRole(t *testing.T) {
 		{Control{FP: "a", Role: RoleNegative, Half: HalfCalibration}, ""},
 		{Control{FP: "a", Role: RoleNegative, Half: HalfUnderTrained}, ""},
 		{Control{FP: "a", Role: RoleReference}, ""},
+		{Control{FP: "a", Role: RolePositive, Half: HalfUnderTrained}, `is a positive in half "under-trained", which holds negative controls only`},
 		{Control{FP: "a", Role: RoleNegative, Half: "label-null"}, `has half "label-null", want selection, calibration or under-trained`},
 		{Control{FP: "a", Role: "judge", Half: HalfSelection}, `has role "judge"`},
 	}
