@@ -152,8 +152,9 @@ func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*referen
 // epochs on 45–56 %, students of the teacher with full outputs on
 // 57–79 %). A suspect that follows it more often than every one of them is
 // held to the trained null alone, as before they existed; one that does
-// not is held to them too, and by the worst-family rule to the hardest of
-// their two families. Without the condition the zoo's four T = 4 students
+// not is held to them too (reference.test takes the larger p-value), and
+// by the worst-family rule to the hardest of their two families. Without
+// the condition the zoo's four T = 4 students
 // served as labels went from p = 0.004–0.076 to 0.07–0.76.
 func (r *reference) nullFor(a float64, self string) *reference {
 	var ua []float64 // the under-trained controls' agreements
