@@ -326,18 +326,22 @@ func TestSameEnrolmentOddControls(t *testing.T) {
 	ctx := context.Background()
 	g := &globalOptions{db: path}
 	rep := audit.EnrolReport{Name: "acme", Teacher: model.Info{Hash: "h-acme"}, Seed: 7, Positives: 4, UnderTrained: audit.UnderTrainedControls(4), Probes: 60}
-	if err := updateDB(ctx, g, func(tx *store.Tx) error {
-		e, err := tx.Enrolment("acme")
-		if err != nil {
-			return err
+	putReport := func() {
+		t.Helper()
+		if err := updateDB(ctx, g, func(tx *store.Tx) error {
+			e, err := tx.Enrolment("acme")
+			if err != nil {
+				return err
+			}
+			if e.Report, err = json.Marshal(rep); err != nil {
+				return err
+			}
+			return tx.PutEnrolment(e, store.PutOptions{Replace: true})
+		}); err != nil {
+			t.Fatal(err)
 		}
-		if e.Report, err = json.Marshal(rep); err != nil {
-			return err
-		}
-		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
-	}); err != nil {
-		t.Fatal(err)
 	}
+	putReport()
 	for _, tt := range []struct {
 		controls int
 		want     bool
@@ -355,18 +359,7 @@ func TestSameEnrolmentOddControls(t *testing.T) {
 	// An enrolment made before the under-trained controls is not the one
 	// enroll would make now: it must not be reported as already done.
 	rep.UnderTrained = 0
-	if err := updateDB(ctx, g, func(tx *store.Tx) error {
-		e, err := tx.Enrolment("acme")
-		if err != nil {
-			return err
-		}
-		if e.Report, err = json.Marshal(rep); err != nil {
-			return err
-		}
-		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putReport()
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
 		if sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: 4, SuiteSize: 60, Seed: 7}) != nil {
 			t.Error("an enrolment without under-trained controls: same enrolment true, want false")
