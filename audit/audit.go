@@ -369,20 +369,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	// The verdict's test, against the trained null and, when the
 	// under-trained controls are in this suspect's null, against it with
 	// them too, whichever p-value is larger (see reference.test).
-	xd := decisionValues(disc, ref.ds, xf)
-	trained := base.nullFor(math.Inf(1), "")
-	dec, err := decide(trained.ds, trained.dnull, trained.nullFam, xd)
+	dec, outside, err := base.testWhy(decisionValues(disc, ref.ds, xf), agree, "")
 	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
 		return tr, err
-	}
-	if tr.UnderTrained > 0 {
-		dw, errw := decide(ref.ds, ref.dnull, ref.nullFam, xd)
-		if errw != nil && !errors.Is(errw, compare.ErrInsufficientNull) {
-			return tr, errw
-		}
-		if dw.P > dec.P {
-			dec, err = dw, errw
-		}
 	}
 	for j, s := range ref.ds {
 		r := dec.Stats[j]
@@ -419,8 +408,8 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			tr.Best, tr.EffectSize = StatWatermark, mr.Z
 		}
 	}
-	if why, out := outsideNull(trained.agree, agree); out {
-		tr.Outside = why
+	if outside != "" {
+		tr.Outside = outside
 		tr.PCombined, tr.Best, tr.EffectSize, tr.NullFamily = 1, "", math.NaN(), ""
 		if mr != nil {
 			tr.PCombined = combineP(1, mr.P)

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -207,21 +208,31 @@ func (r *reference) controlTest(i int, a float64) (d decision, outside bool, err
 // outside rule's margin; they are there to hold a suspect like them to its
 // own kind, never to make anyone look more derived.
 func (r *reference) test(x []float64, a float64, self string) (d decision, outside bool, err error) {
+	d, why, err := r.testWhy(x, a, self)
+	return d, why != "", err
+}
+
+// testWhy is test with outsideNull's sentence for a model outside the
+// trained null ("" inside it). Like decide, its error wraps
+// compare.ErrInsufficientNull (with P = 1) when no statistic has a usable
+// null.
+func (r *reference) testWhy(x []float64, a float64, self string) (d decision, why string, err error) {
 	trained := r.nullFor(math.Inf(1), self)
-	if d, err = decide(trained.ds, trained.dnull, trained.nullFam, x); err != nil {
-		return d, false, err
+	d, err = decide(trained.ds, trained.dnull, trained.nullFam, x)
+	if err != nil && !errors.Is(err, compare.ErrInsufficientNull) {
+		return d, "", err
 	}
-	_, outside = outsideNull(trained.agree, a)
+	why, _ = outsideNull(trained.agree, a)
 	if with := r.nullFor(a, self); len(with.null) > len(trained.null) {
-		dw, err := decide(with.ds, with.dnull, with.nullFam, x)
-		if err != nil {
-			return d, outside, err
+		dw, errw := decide(with.ds, with.dnull, with.nullFam, x)
+		if errw != nil && !errors.Is(errw, compare.ErrInsufficientNull) {
+			return d, why, errw
 		}
 		if dw.P > d.P {
-			d = dw
+			d, err = dw, errw
 		}
 	}
-	return d, outside, nil
+	return d, why, err
 }
 
 // filter returns r without the models for which drop(i, k) is true, i
