@@ -50,9 +50,13 @@ func agreementSimilarity(t, p blas32.General) float64 {
 // outsideNull reports whether a model whose top-1 agreement with the
 // teacher (agreementSimilarity) is x lies below every one of the null
 // models' (null) by more than their standard deviation, and if so a
-// sentence saying so. It needs at least DefaultMinNull null models.
+// sentence saying so. It needs at least two null models (a spread), so it
+// applies wherever the lineage test does: an audit's Options.MinNull may
+// be below DefaultMinNull, and a calibration's leave-one-out null of an
+// enrolment with few controls is (it once needed DefaultMinNull, and a
+// calibration half of 5 negatives never applied it to them).
 func outsideNull(null []float64, x float64) (string, bool) {
-	if math.IsNaN(x) || len(null) < DefaultMinNull {
+	if math.IsNaN(x) || len(null) < 2 {
 		return "", false
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)

@@ -27,13 +27,35 @@ func TestOutsideNull(t *testing.T) {
 		{"below the minimum by more than the sd", null, -0.2, true},
 		{"far below", null, -3, true},
 		{"not measured", null, math.NaN(), false},
-		{"too few null models", null[:4], -3, false},
+		{"four null models", null[:4], -3, true},
+		{"one null model: no spread", null[:1], -3, false},
 	}
 	for _, tt := range tests {
 		why, got := outsideNull(tt.null, tt.x)
 		if got != tt.want || (got && !strings.Contains(why, "far less than any of the")) {
 			t.Errorf("%s: outsideNull(x = %g) = %v, %q; want %v", tt.name, tt.x, got, why, tt.want)
 		}
+	}
+}
+
+// TestAuditOutsideNullSmall: the rule applies wherever the test does, so
+// also with fewer null models than DefaultMinNull when Options.MinNull
+// allows that many (it once needed DefaultMinNull whatever the options).
+func TestAuditOutsideNullSmall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 4)
+	withReport(t, c)
+	fp := &fingerprint.Fingerprint{ID: "untrained", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.05)}
+	res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, "untrained", Options{MinNull: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Results[0]
+	if got.NullSize >= DefaultMinNull || got.NullSize < 3 {
+		t.Fatalf("null of %d models; the test needs 3–%d", got.NullSize, DefaultMinNull-1)
+	}
+	if got.Outside == "" || got.PValue != 1 {
+		t.Errorf("suspect outside a null of %d: p %g, outside %q; want p 1 and the reason", got.NullSize, got.PValue, got.Outside)
 	}
 }
 
