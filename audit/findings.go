@@ -29,6 +29,9 @@ type Finding struct {
 	// Tested is the number of teachers the audit measured the suspect
 	// against, over which Holm's correction adjusted PValue.
 	Tested int
+	// Created is when the audit was recorded; the zero time for a record
+	// of older lineage without it.
+	Created time.Time
 	TeacherResult
 }
 
@@ -60,8 +63,7 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 	}
 	type row struct {
 		Finding
-		name    string    // the audit's suspect name
-		created time.Time // the record's
+		name string // the audit's suspect name
 	}
 	var rows []row
 	claims := map[string]row{} // fingerprint → the latest audit that stored it under another name
@@ -83,10 +85,10 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 				continue
 			}
 			r := row{Finding{Suspect: res.Suspect, Fingerprint: measuredFP(tx, rec, res.Suspect, tr.Teacher),
-				Audit: rec.ID, Alpha: res.Alpha, Tested: tested, TeacherResult: tr}, res.Suspect, created}
+				Audit: rec.ID, Alpha: res.Alpha, Tested: tested, Created: created, TeacherResult: tr}, res.Suspect}
 			rows = append(rows, r)
 			if r.Fingerprint == r.name+"@"+r.Teacher {
-				if c, ok := claims[r.Fingerprint]; !ok || later(r.created, r.Audit, c.created, c.Audit) {
+				if c, ok := claims[r.Fingerprint]; !ok || later(r.Created, r.Audit, c.Created, c.Audit) {
 					claims[r.Fingerprint] = r
 				}
 			}
@@ -103,7 +105,7 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 		}
 		k := [2]string{r.Suspect, r.Teacher}
 		b, ok := best[k]
-		if !ok || r.created.After(b.created) || r.created.Equal(b.created) && prefer(r.Suspect, r.Audit, b.Audit) {
+		if !ok || r.Created.After(b.Created) || r.Created.Equal(b.Created) && prefer(r.Suspect, r.Audit, b.Audit) {
 			best[k] = r
 		}
 	}

@@ -117,6 +117,28 @@ func TestSetQValues(t *testing.T) {
 	}
 }
 
+// TestSetQValuesSameModel: a verdict that stands for another's (SameAs) is
+// not one more test in the Benjamini–Hochberg family and takes that
+// verdict's q-value.
+func TestSetQValuesSameModel(t *testing.T) {
+	vs := []Verdict{
+		{Suspect: "a", Teacher: "acme", pPair: 0.01, SameAs: "b"},
+		{Suspect: "b", Teacher: "acme", pPair: 0.02},
+		{Suspect: "c", Teacher: "acme", pPair: 0.5},
+	}
+	setQValues(vs)
+	// BH over m = 2 (b, c): 0.02·2 = 0.04, 0.5.
+	want := []float64{0.04, 0.04, 0.5}
+	for i, v := range vs {
+		if math.Abs(v.QValue-want[i]) > 1e-12 {
+			t.Errorf("verdict %s: got q %g, want %g", v.Suspect, v.QValue, want[i])
+		}
+	}
+	if got := distinct(vs); got != 2 {
+		t.Errorf("distinct = %d, want 2", got)
+	}
+}
+
 // TestVerdictNotes checks the verdict table's note when nothing is listed:
 // no audit at all, or audit records that measured no teacher listed (a
 // report after db rm enrolment said "no audit recorded yet").

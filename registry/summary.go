@@ -57,10 +57,13 @@ type Teacher struct {
 	NullSizeLO int            `json:"null_size_label_only"`
 	Rates      []compare.Rate `json:"rates"`
 	AUC        float64        `json:"auc"`
-	Audited    int            `json:"suspects_audited"`
-	Derived    int            `json:"suspects_derived"`
-	Comp       map[string]int `json:"composition"` // probes per kind
-	fig        report.NullFigure
+	// Audited and Derived count the suspects audited against the teacher
+	// and those found derived, a suspect with another's outputs once
+	// (Verdict.SameAs).
+	Audited int            `json:"suspects_audited"`
+	Derived int            `json:"suspects_derived"`
+	Comp    map[string]int `json:"composition"` // probes per kind
+	fig     report.NullFigure
 }
 
 // NullFigure is t's null figure, built when the summary's Options.Figures
@@ -75,7 +78,8 @@ func (t *Teacher) NullFigure() report.NullFigure { return t.fig }
 // fill its similarity matrix. Verdicts come from the audit records, one
 // per suspect per teacher the suspect was measured against (see
 // audit.ReadFindings), each with a Benjamini–Hochberg q-value over all of
-// them: flagging every pair with q ≤ Q keeps the expected share of
+// them (a suspect whose outputs are another's counts once, see
+// Verdict.SameAs): flagging every pair with q ≤ Q keeps the expected share of
 // independent models among those flagged at most Q (for p-values that are
 // independent or positively dependent), the error rate to control when a
 // registry is screened, where Holm's correction within one audit says
@@ -107,11 +111,14 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 	for _, f := range found.List {
 		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue, TeachersTested: f.Tested,
 			Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Fingerprint: f.Fingerprint, Audit: f.Audit,
-			Nearest: f.Nearest, x: map[string]float64{}, alpha: f.Alpha, pPair: f.PCombined}
+			Nearest: f.Nearest, created: f.Created, x: map[string]float64{}, alpha: f.Alpha, pPair: f.PCombined}
 		for k, s := range f.Statistics {
 			v.x[k] = s.Similarity
 		}
 		sum.Verdicts = append(sum.Verdicts, v)
+	}
+	if err := markSameModels(tx, sum.Verdicts); err != nil {
+		return nil, err
 	}
 	setQValues(sum.Verdicts)
 	for _, cs := range cases {
@@ -196,7 +203,7 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 		fps = append(fps, onSuite[s.Fingerprint])
 	}
 	for _, v := range verdicts {
-		if v.Teacher == e.Name {
+		if v.Teacher == e.Name && v.SameAs == "" {
 			ts.Audited++
 			if v.Verdict == string(audit.Derived) {
 				ts.Derived++

@@ -57,7 +57,8 @@ func (s *Summary) Tables() []report.Table {
 	case len(s.Verdicts) == 0:
 		v.Notes = []string{"no audit recorded yet: run `lineage audit FINGERPRINT`"}
 	default:
-		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", len(s.Verdicts))}
+		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", distinct(s.Verdicts))}
+		v.Notes = append(v.Notes, sameNotes(s.Verdicts)...)
 		if n := holmNote(s.Verdicts); n != "" {
 			v.Notes = append(v.Notes, n)
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"math"
+	"time"
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
@@ -23,32 +24,51 @@ type Verdict struct {
 	// TeachersTested is the number of teachers the audit tested the
 	// suspect against, over which Holm's correction adjusted PValue (0
 	// for none measured).
-	TeachersTested int                `json:"teachers_tested"`
-	QValue         float64            `json:"q_value"`
-	Best           string             `json:"best_statistic,omitempty"`
-	EffectSize     float64            `json:"effect_size"`
-	Nearest        *audit.Neighbour   `json:"nearest_control,omitempty"` // as in audit's JSON
-	Reason         string             `json:"reason,omitempty"`
-	x              map[string]float64 // the suspect's value of each statistic
-	alpha          float64            // the audit's α
-	pPair          float64            // the pair's p-value before Holm's correction
+	TeachersTested int              `json:"teachers_tested"`
+	QValue         float64          `json:"q_value"`
+	Best           string           `json:"best_statistic,omitempty"`
+	EffectSize     float64          `json:"effect_size"`
+	Nearest        *audit.Neighbour `json:"nearest_control,omitempty"` // as in audit's JSON
+	Reason         string           `json:"reason,omitempty"`
+	// SameAs names the suspect whose verdict against the teacher stands
+	// for this one's: its fingerprint holds the same outputs (see
+	// markSameModels). "" when it stands for itself.
+	SameAs  string             `json:"same_as,omitempty"`
+	created time.Time          // when its audit was recorded
+	x       map[string]float64 // the suspect's value of each statistic
+	alpha   float64            // the audit's α
+	pPair   float64            // the pair's p-value before Holm's correction
 }
 
 // setQValues sets each verdict's QValue: the Benjamini–Hochberg adjusted
 // p-value (compare.BH) of its pair's p-value before Holm's correction,
-// over all of vs. A result of older lineage without that p-value uses the
-// Holm-adjusted one, which is never smaller.
+// over the verdicts of vs that stand for themselves (SameAs ""); one that
+// stands for another's takes that one's q-value. A result of older
+// lineage without that p-value uses the Holm-adjusted one, which is never
+// smaller.
 func setQValues(vs []Verdict) {
-	p := make([]float64, len(vs))
+	var p []float64
+	idx := make([]int, len(vs)) // each verdict's index in p
+	at := map[[2]string]int{}   // (suspect, teacher) → its index in p
 	for i, v := range vs {
-		p[i] = v.pPair
-		if !(p[i] > 0) {
-			p[i] = v.PValue
+		if v.SameAs != "" {
+			continue
 		}
+		idx[i] = len(p)
+		at[[2]string{v.Suspect, v.Teacher}] = len(p)
+		x := v.pPair
+		if !(x > 0) {
+			x = v.PValue
+		}
+		p = append(p, x)
 	}
 	compare.BH(p, p)
-	for i := range vs {
-		vs[i].QValue = p[i]
+	for i, v := range vs {
+		j := idx[i]
+		if v.SameAs != "" {
+			j = at[[2]string{v.SameAs, v.Teacher}]
+		}
+		vs[i].QValue = p[j]
 	}
 }
 
