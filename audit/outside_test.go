@@ -214,8 +214,40 @@ func TestNearestOutside(t *testing.T) {
 // the enrolment's list; recomputed here by fingerprint ID.
 func TestLabelCalibrationWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	base := synthCase(t, rng, 6, 24)
-	c := &Case{Suite: base.Suite, Teacher: base.Teacher, Enrolment: &store.Enrolment{Name: "walk", Suite: base.Suite.Hash}}
+	c := interleaveRefs(t, rng, synthCase(t, rng, 6, 24))
+	checkLabelWalk(t, c)
+}
+
+// TestLabelCalibrationWalkWatermark is TestLabelCalibrationWalk with a
+// label watermark: each control's p-value is also combined with the
+// watermark test of its own labels (not a neighbour's), and a positive
+// control that answers with the marked labels is detected by it.
+func TestLabelCalibrationWalkWatermark(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	base, mk := markCase(t, rng, 60)
+	marked := ""
+	for i, ctl := range base.Enrolment.Controls {
+		if ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration {
+			base.Controls[i].P = markLabels(base, mk, base.Controls[i].P, 60, 1)
+			marked = ctl.FP
+			break
+		}
+	}
+	c := interleaveRefs(t, rng, base)
+	pos := checkLabelWalk(t, c)
+	if marked == "" {
+		t.Fatal("set-up: no calibration positive to mark")
+	}
+	if p := pos[marked]; !(p <= 10*0.001) {
+		t.Errorf("positive control %s answering with the marked labels: p %g, want at most 0.01", marked, p)
+	}
+}
+
+// interleaveRefs returns base with references inserted after every fifth
+// control that is a calibration negative (at least two).
+func interleaveRefs(t *testing.T, rng *rand.Rand, base *Case) *Case {
+	t.Helper()
+	c := &Case{Suite: base.Suite, Teacher: base.Teacher, Enrolment: &store.Enrolment{Name: "walk", Suite: base.Suite.Hash, Watermark: base.Enrolment.Watermark}}
 	refs := 0
 	for i, ctl := range base.Enrolment.Controls {
 		c.Controls = append(c.Controls, base.Controls[i])
@@ -230,6 +262,14 @@ func TestLabelCalibrationWalk(t *testing.T) {
 	if refs < 2 {
 		t.Fatalf("set-up: %d references interleaved, want at least 2", refs)
 	}
+	return c
+}
+
+// checkLabelWalk checks c.labelCalibration's negatives against p-values
+// recomputed by fingerprint ID (leave-one-out, outside rule, watermark of
+// the control's own labels) and returns the positives' p-values by ID.
+func checkLabelWalk(t *testing.T, c *Case) map[string]float64 {
+	t.Helper()
 	cal, err := c.labelCalibration()
 	if err != nil {
 		t.Fatal(err)
@@ -238,9 +278,24 @@ func TestLabelCalibrationWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withMark := func(i int, p float64) float64 {
+		mr, err := c.markTest(labelsOf(c.Controls[r.allIdx[i]]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mr != nil {
+			p = combineP(p, mr.P)
+		}
+		return p
+	}
 	var want []float64
+	pos := map[string]float64{}
 	for i, ctl := range r.allCtl {
-		if ctl.Role != store.RoleNegative {
+		switch ctl.Role {
+		case store.RolePositive:
+			pos[ctl.FP] = cal.PosP[len(pos)]
+			continue
+		case store.RoleReference:
 			continue
 		}
 		var null [][]float64
@@ -261,7 +316,7 @@ func TestLabelCalibrationWalk(t *testing.T) {
 		if _, out := outsideNull(agree, agreementSimilarity(c.Teacher.P, c.Controls[r.allIdx[i]].P)); out {
 			p = 1
 		}
-		want = append(want, p)
+		want = append(want, withMark(i, p))
 	}
 	if len(cal.NegP) != len(want) || len(cal.PosP) != 6 {
 		t.Fatalf("label calibration: %d negatives and %d positives, want %d and 6", len(cal.NegP), len(cal.PosP), len(want))
@@ -271,4 +326,5 @@ func TestLabelCalibrationWalk(t *testing.T) {
 			t.Errorf("negative %d: p %g, want %g (recomputed by ID)", i, cal.NegP[i], want[i])
 		}
 	}
+	return pos
 }
