@@ -156,6 +156,9 @@ type TeacherResult struct {
 	// the label watermark's test alone (1 without a watermark), and a
 	// suspect it does not make DERIVED is INCONCLUSIVE.
 	Outside string `json:"outside_null,omitempty"`
+	// Caution, when set, says why a DERIVED verdict rests on the weakest
+	// evidence lineage gives (see labelOnlyCaution); "" for none.
+	Caution string `json:"caution,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α, counted from their stored
 	// p-values (−1 when the enrolment report has neither those nor a rate
@@ -177,6 +180,35 @@ type Result struct {
 	Model   string          `json:"model_hash,omitempty"`
 	Alpha   float64         `json:"alpha"`
 	Results []TeacherResult `json:"results"`
+}
+
+// labelOnlyCaution returns, for a label-only suspect found DERIVED, a
+// sentence saying that the verdict rests on the lineage score alone when
+// the label watermark gives it no support (p above DefaultClear, or no
+// watermark); "" otherwise.
+//
+// Why: labels carry only where the suspect agrees with the teacher's top
+// answer, relative to its replicas. A hunt for false accusations found
+// innocent models unlike every control (trained from the teacher's own
+// initial weights; trained a little more than the under-trained controls)
+// DERIVED through their labels, while no innocent model was DERIVED by
+// the watermark, whose test is exact for any model.
+func labelOnlyCaution(tr *TeacherResult, alpha float64) string {
+	if !tr.LabelOnly {
+		return ""
+	}
+	support := "the teacher has no label watermark"
+	if wm, ok := tr.Statistics[StatWatermark]; ok {
+		if wm.P <= DefaultClear {
+			return ""
+		}
+		support = fmt.Sprintf("the label watermark gives it no support (p = %.2g)", wm.P)
+	}
+	rate := ""
+	if tr.FPR >= 0 {
+		rate = fmt.Sprintf(" (on this teacher's independent controls' labels, %.1f%% were DERIVED at α = %g)", 100*tr.FPR, alpha)
+	}
+	return fmt.Sprintf("DERIVED from the suspect's labels alone, by the lineage score; %s. This is the weakest evidence lineage gives: innocent models unlike every control, such as ones trained from the teacher's own initial weights, can agree with the teacher this way%s", support, rate)
 }
 
 // AnyDerived reports whether some teacher's verdict is DERIVED.
@@ -469,6 +501,7 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		switch {
 		case tr.PValue <= o.Alpha:
 			tr.Verdict = Derived
+			tr.Caution = labelOnlyCaution(tr, o.Alpha)
 		case tr.Outside != "":
 			tr.Verdict, tr.Reason = Inconclusive, tr.Outside
 		case tr.PValue <= o.Clear:

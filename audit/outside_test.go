@@ -11,6 +11,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func TestOutsideNull(t *testing.T) {
@@ -327,4 +328,38 @@ func checkLabelWalk(t *testing.T, c *Case) map[string]float64 {
 		}
 	}
 	return pos
+}
+
+// TestLabelOnlyCaution: a label-only suspect found DERIVED by the lineage
+// score alone carries a caution, one the label watermark supports does
+// not, and neither does a suspect with full outputs.
+func TestLabelOnlyCaution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c, mk := markCase(t, rng, 60)
+	withReport(t, c)
+	copyP := follow(rng, c.Teacher.P, 0.97)
+	tests := []struct {
+		name    string
+		p       blas32.General
+		caution string // a part of the caution; "" for none
+	}{
+		{"full outputs", copyP, ""},
+		{"labels, unmarked", oneHot(copyP), "the label watermark gives it no support"},
+		{"labels, marked", oneHot(markLabels(c, mk, copyP, 60, 1)), ""},
+	}
+	for _, tt := range tests {
+		got := auditSuspect(t, c, tt.name, tt.p)
+		if got.Verdict != Derived {
+			t.Fatalf("%s: verdict %s (p %.3g, reason %q), want DERIVED", tt.name, got.Verdict, got.PValue, got.Reason)
+		}
+		if tt.caution == "" && got.Caution != "" || !strings.Contains(got.Caution, tt.caution) {
+			t.Errorf("%s: caution %q, want %q", tt.name, got.Caution, tt.caution)
+		}
+	}
+	plain := synthCase(t, rng, 6, 24)
+	withReport(t, plain)
+	got := auditSuspect(t, plain, "labels, no watermark", oneHot(follow(rng, plain.Teacher.P, 0.97)))
+	if got.Verdict != Derived || !strings.Contains(got.Caution, "no label watermark") {
+		t.Errorf("labels without a watermark: verdict %s, caution %q, want DERIVED and one saying the teacher has none", got.Verdict, got.Caution)
+	}
 }

@@ -181,3 +181,19 @@ func TestHolmNote(t *testing.T) {
 		}
 	}
 }
+
+func TestReasonCell(t *testing.T) {
+	tests := []struct {
+		v    Verdict
+		want string
+	}{
+		{Verdict{Reason: "not significant"}, "not significant"},
+		{Verdict{Caution: "labels alone"}, "caution: labels alone"},
+		{Verdict{}, ""},
+	}
+	for _, tt := range tests {
+		if got := reasonCell(tt.v); got != tt.want {
+			t.Errorf("reasonCell(%+v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}

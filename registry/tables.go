@@ -49,7 +49,7 @@ func (s *Summary) Tables() []report.Table {
 	}
 	for _, r := range s.Verdicts {
 		v.AddRow(report.Text(r.Suspect), report.Text(r.Teacher), report.Text(r.Verdict), report.Fmt(r.PValue, 'g', 3),
-			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), report.Measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(r.Reason))
+			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), report.Measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(reasonCell(r)))
 	}
 	switch {
 	case len(s.Verdicts) == 0 && s.records > 0:
@@ -138,4 +138,13 @@ func holmNote(vs []Verdict) string {
 		parts[i] = fmt.Sprintf("%d from audits against %d %s", count[k], k, unit)
 	}
 	return "p-value: Holm-adjusted across the teachers its audit tested the suspect against (" + strings.Join(parts, ", ") + "); the same evidence gives a smaller p-value in an audit against fewer teachers, so compare verdicts of one audit, or audit again against the same teachers (teachers_tested in JSON)"
+}
+
+// reasonCell is a verdict's reason, or for a DERIVED one the audit's
+// caution on it, if any.
+func reasonCell(v Verdict) string {
+	if v.Reason == "" && v.Caution != "" {
+		return "caution: " + v.Caution
+	}
+	return v.Reason
 }

@@ -30,6 +30,9 @@ type Verdict struct {
 	EffectSize     float64          `json:"effect_size"`
 	Nearest        *audit.Neighbour `json:"nearest_control,omitempty"` // as in audit's JSON
 	Reason         string           `json:"reason,omitempty"`
+	// Caution is the audit's caution on a DERIVED verdict
+	// (audit.TeacherResult.Caution); "" for none.
+	Caution string `json:"caution,omitempty"`
 	// SameAs names the suspect whose verdict against the teacher stands
 	// for this one's: its fingerprint holds the same outputs (see
 	// markSameModels). "" when it stands for itself.
