@@ -191,8 +191,9 @@ type Result struct {
 // answer, relative to its replicas. A hunt for false accusations found
 // innocent models unlike every control (trained from the teacher's own
 // initial weights; trained a little more than the under-trained controls)
-// DERIVED through their labels, while no innocent model was DERIVED by
-// the watermark, whose test is exact for any model.
+// DERIVED through their labels. The watermark's test is exact over keys
+// for any model, however unlike the controls; the lineage score's holds
+// only for models like them.
 func labelOnlyCaution(tr *TeacherResult, alpha float64) string {
 	if !tr.LabelOnly {
 		return ""
