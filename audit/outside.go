@@ -66,7 +66,7 @@ func outsideNull(null []float64, x float64) (string, bool) {
 	if !(x < lo-stat.StdDev(null, nil)) {
 		return "", false
 	}
-	return fmt.Sprintf("the suspect agrees with the teacher's top answer on %.0f%% of the probes, far less than any of the %d independent models of the null (%.0f–%.0f%%): the lineage test is calibrated on models like those and says nothing about this one, so only the label watermark's test (exact for any model) applies",
+	return fmt.Sprintf("the suspect agrees with the teacher's top answer on %.0f%% of the probes, far less than any of the %d independent models of the null (%.0f–%.0f%%): the lineage test is calibrated on models like those and says nothing about this one, so only the label watermark's test (exact over the draw of the key, for any model) applies",
 		100*agreementFraction(x), len(null), 100*agreementFraction(lo), 100*agreementFraction(hi)), true
 }
 
