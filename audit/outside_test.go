@@ -234,11 +234,10 @@ func TestLabelCalibrationWalkWatermark(t *testing.T) {
 			break
 		}
 	}
-	c := interleaveRefs(t, rng, base)
-	pos := checkLabelWalk(t, c)
 	if marked == "" {
 		t.Fatal("set-up: no calibration positive to mark")
 	}
+	pos := checkLabelWalk(t, interleaveRefs(t, rng, base))
 	if p := pos[marked]; !(p <= 10*0.001) {
 		t.Errorf("positive control %s answering with the marked labels: p %g, want at most 0.01", marked, p)
 	}
