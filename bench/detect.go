@@ -301,7 +301,7 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	}
 	tr := ar.Results[0]
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
-	res.NullFamily = tr.NullFamily
+	res.NullFamily, res.Caution = tr.NullFamily, tr.Caution != ""
 	res.Agreement = tr.PerKind["agreement"]
 	// MinP ranges over the statistics the audit combines only (it also
 	// reports informational ones with their own p-values), the watermark

@@ -119,7 +119,10 @@
 //     median of their p-values (median_p_value), and a positive family's
 //     limit (beyond reach) or a family's reason (a positive one within
 //     reach but weaker, a negative one flagged more than α) when it states
-//     one.
+//     one; cautioned_at_0.01 counts the flagged suspects whose DERIVED
+//     verdict carries the audit's caution (a label-only verdict by the
+//     lineage score without the watermark's support), and each suspect's
+//     caution says whether its does.
 //   - baseline: the same fields for mistake agreement alone.
 //   - teacher, enrolment, suspects (every suspect's recipe, seed, p-values,
 //     verdict), seed, workers and wall_time_s.

@@ -108,11 +108,15 @@ func screen(pos, neg []float64, q float64) Screening {
 // the data's test split as served. Limit and Reason are copied from the
 // Family.
 type FamilyResult struct {
-	Name             string  `json:"name"`
-	Kind             Kind    `json:"kind"`
-	N                int     `json:"n"`
-	Flagged01        int     `json:"flagged_at_0.01"`
-	Flagged05        int     `json:"flagged_at_0.05"`
+	Name      string `json:"name"`
+	Kind      Kind   `json:"kind"`
+	N         int    `json:"n"`
+	Flagged01 int    `json:"flagged_at_0.01"`
+	Flagged05 int    `json:"flagged_at_0.05"`
+	// Cautioned01 counts the suspects flagged at 0.01 whose DERIVED
+	// verdict carries the audit's caution (audit.TeacherResult.Caution: a
+	// label-only verdict by the lineage score alone).
+	Cautioned01      int     `json:"cautioned_at_0.01"`
 	Rate01           float64 `json:"rate_at_0.01"`
 	Rate05           float64 `json:"rate_at_0.05"`
 	MedianP          float64 `json:"median_p_value"`
@@ -192,8 +196,11 @@ type SuspectResult struct {
 	Statistics map[string]audit.StatEvidence `json:"statistics,omitempty"`
 	Verdict    audit.Verdict                 `json:"verdict"`
 	Reason     string                        `json:"reason,omitempty"`
-	LabelOnly  bool                          `json:"label_only,omitempty"`
-	BaselineP  float64                       `json:"baseline_p_value"`
+	// Caution reports whether the suspect's DERIVED verdict carries the
+	// audit's caution (audit.TeacherResult.Caution).
+	Caution   bool    `json:"caution,omitempty"`
+	LabelOnly bool    `json:"label_only,omitempty"`
+	BaselineP float64 `json:"baseline_p_value"`
 }
 
 func enrolSummary(e *audit.Enrolled) EnrolSummary {
@@ -258,6 +265,9 @@ func ComputeRates(fams []Family, res []SuspectResult, pv func(SuspectResult) (p,
 		famP[s.Family] = append(famP[s.Family], p)
 		if p <= Alphas[0] {
 			fr.Flagged01++
+			if s.Caution {
+				fr.Cautioned01++
+			}
 		}
 		if p <= Alphas[1] {
 			fr.Flagged05++

@@ -287,3 +287,22 @@ func TestScreen(t *testing.T) {
 		})
 	}
 }
+
+// TestCautionCounts: a family counts the suspects flagged at 0.01 whose
+// verdict carries the audit's caution, and the summary table says how many
+// of derived and of independent suspects do.
+func TestCautionCounts(t *testing.T) {
+	fams, res := synthetic([]float64{1e-4, 0.005, 0.02}, []float64{0.008, 0.3})
+	res[0].Caution, res[2].Caution, res[3].Caution = true, true, true // res[2]: p 0.02, not flagged
+	rep := summarize(DetectOptions{Seed: 7, Workers: 2, Families: fams}, res, &baseline{probes: 12, null: make([][]float64, 5)})
+	if got := []int{rep.Families[0].Cautioned01, rep.Families[1].Cautioned01}; !slices.Equal(got, []int{1, 1}) {
+		t.Errorf("cautioned at 0.01 per family = %v, want [1 1]", got)
+	}
+	notes := strings.Join(rep.Tables()[0].Notes, "\n")
+	if want := "caution: 2 DERIVED verdicts at α=0.01 rest on a label-only suspect's lineage score without the watermark's support (1 of derived suspects, 1 of independent ones)"; !strings.Contains(notes, want) {
+		t.Errorf("summary notes lack %q:\n%s", want, notes)
+	}
+	if n := syntheticReport().cautionNote(); n != "" {
+		t.Errorf("no caution, note %q; want none", n)
+	}
+}

@@ -54,6 +54,9 @@ func (r *DetectReport) Tables() []report.Table {
 	for _, s := range r.Shortfalls() {
 		sum.Notes = append(sum.Notes, "short of target: "+s)
 	}
+	if n := r.cautionNote(); n != "" {
+		sum.Notes = append(sum.Notes, n)
+	}
 	for _, f := range r.Families {
 		// A limited family that falls short has its limit in its
 		// shortfall line already.
@@ -101,4 +104,22 @@ func quickNote(q bool) string {
 		return " (quick)"
 	}
 	return ""
+}
+
+// cautionNote says how many of the suspects flagged at 0.01 carry the
+// audit's caution on their DERIVED verdict, derived and independent apart;
+// "" when none does.
+func (r *DetectReport) cautionNote() string {
+	var pos, neg int
+	for _, f := range r.Families {
+		if f.Kind == Positive {
+			pos += f.Cautioned01
+		} else {
+			neg += f.Cautioned01
+		}
+	}
+	if pos+neg == 0 {
+		return ""
+	}
+	return fmt.Sprintf("caution: %d DERIVED verdicts at α=0.01 rest on a label-only suspect's lineage score without the watermark's support (%d of derived suspects, %d of independent ones)", pos+neg, pos, neg)
 }
