@@ -28,7 +28,6 @@ func markSameModels(tx *store.Tx, vs []Verdict) error {
 		outputs [sha256.Size]byte
 	}
 	groups := map[key][]int{}
-	var order []key
 	for i, v := range vs {
 		if v.Fingerprint == "" {
 			continue
@@ -46,13 +45,9 @@ func markSameModels(tx *store.Tx, vs []Verdict) error {
 		digest.Matrix(h, fp.P)
 		k := key{teacher: v.Teacher}
 		h.Sum(k.outputs[:0])
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
 		groups[k] = append(groups[k], i)
 	}
-	for _, k := range order {
-		g := groups[k]
+	for _, g := range groups { // each group is settled on its own
 		if len(g) < 2 {
 			continue
 		}

@@ -129,9 +129,9 @@ func demoTables(r *demo.Result) []report.Table {
 	}
 	enr.AddRow(report.Text("suite hash (publish it)"), report.Text(e.Suite))
 	enr.AddRow(report.Text("probes"), report.Text(composition(e)))
-	ctl := fmt.Sprintf("%d positive, %d negative (half each for selection and calibration)", e.Positives, e.Negatives)
+	ctl := fmt.Sprintf("%d positive, %d negative (half each for selection and calibration)", e.Positives, e.Negatives-e.UnderTrained)
 	if e.UnderTrained > 0 {
-		ctl = fmt.Sprintf("%d positive, %d negative (half each for selection and calibration), %d under-trained negative", e.Positives, e.Negatives-e.UnderTrained, e.UnderTrained)
+		ctl += fmt.Sprintf(", %d under-trained negative", e.UnderTrained)
 	}
 	enr.AddRow(report.Text("controls"), report.Text(ctl))
 	for _, rt := range e.Calibration.Rates {
