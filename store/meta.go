@@ -169,3 +169,26 @@ func damagedMeta(path string) (damaged bool, txid uint64, err error) {
 	}
 	return valid < 2, best.txid, nil
 }
+
+// IsDatabase reports whether the file at path begins like a bbolt
+// database (the first meta page's magic number and version), intact or
+// not: commands that write other files use it to refuse writing over a
+// database named by mistake. A missing or unreadable file, one too short
+// to hold a meta page, or anything but a regular file (a named pipe is
+// never opened) is not a database.
+func IsDatabase(path string) bool {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, pageHeader+8)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return false
+	}
+	le := binary.LittleEndian
+	return le.Uint32(b[pageHeader:]) == boltMagic && le.Uint32(b[pageHeader+4:]) == boltVersion
+}

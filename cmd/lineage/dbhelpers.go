@@ -296,7 +296,8 @@ func (d *dbPerCall) DeleteAnswers(ctx context.Context, job string) error {
 
 // notTheDB refuses path, a file a command is about to write (flag names
 // it), when it is the database itself: writing it into place would replace
-// the store (`db export case.db` with --db case.db did, exit 0).
+// the store (`db export case.db` with --db case.db did, exit 0); or when
+// it holds another database (notADatabase).
 func notTheDB(g *globalOptions, flag, path string) error {
 	db := g.dbPath()
 	same := filepath.Clean(path) == filepath.Clean(db)
@@ -307,6 +308,17 @@ func notTheDB(g *globalOptions, flag, path string) error {
 	}
 	if same {
 		return usageError{fmt.Errorf("%s %q is the database itself", flag, path)}
+	}
+	return notADatabase(flag, path)
+}
+
+// notADatabase refuses path, a file a command is about to write (flag
+// names it in the error), when it holds a database (store.IsDatabase):
+// another lineage database, or any bbolt file, named by mistake would be
+// written over with something else.
+func notADatabase(flag, path string) error {
+	if store.IsDatabase(path) {
+		return usageError{fmt.Errorf("%s %q is a database file: it would be written over; choose another file", flag, path)}
 	}
 	return nil
 }

@@ -216,8 +216,10 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 
 // TestWritesApart checks that train and distill refuse, before any work, a
 // file to write (--out, --checkpoint, --log) that is a file they read or
-// another they write, and leave every file as it was: --log, opened at the
-// start, used to empty the database, the teacher or the training data.
+// another they write, or a database, and leave every file as it was:
+// --log, opened at the start, used to empty the database, the teacher or
+// the training data, and train's --log replaced a database named by
+// mistake.
 func TestWritesApart(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
@@ -255,6 +257,10 @@ func TestWritesApart(t *testing.T) {
 		{"log is the IDX labels", with(train, "--data", "t-images-idx3-ubyte", "--out", "a.lnm", "--log", "t-labels-idx1-ubyte"), `--log "t-labels-idx1-ubyte" is the --data file`},
 		{"log is an exec teacher's --flag=file", with(dist, "--teacher", "exec:/bin/sh --x=model.sh", "--out", "s.lnm", "--log", "model.sh"), `--log "model.sh" is the --teacher file`},
 		{"log is the checkpoint", with(train, "--out", "a.lnm", "--log", "a.lnm.ckpt"), `--log "a.lnm.ckpt" is the --checkpoint file`},
+		// train has no database, but must not write over one either.
+		{"train log is a database", with(train, "--out", "a.lnm", "--log", path), "is a database file: it would be written over"},
+		{"train out is a database", with(train, "--out", path), `--out "` + path + `" is a database file`},
+		{"distill log is another database", with(dist, "--out", "s.lnm", "--log", path), "is a database file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

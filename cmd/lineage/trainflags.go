@@ -147,7 +147,8 @@ type namedPath struct{ flag, path string }
 // (reads: --data, --teacher, the database): --log, opened for writing at
 // the start, emptied the database, the teacher or the training data it
 // named (exit 1 or even 0, the file gone), and --out replaced them at the
-// end.
+// end. A written file that holds a database (notADatabase) is refused too:
+// train has no --db, and `train --log case.db` replaced a database.
 func (o *trainOptions) checkApart(reads ...namedPath) error {
 	writes := []namedPath{{"--out", o.out}, {"--checkpoint", o.checkpointPath()}}
 	if o.logPath != "" {
@@ -158,6 +159,9 @@ func (o *trainOptions) checkApart(reads ...namedPath) error {
 			if other.path != "" && samePath(w.path, other.path) {
 				return usageError{fmt.Errorf("%s %q is the %s file: it would be written over; choose another file", w.flag, w.path, other.flag)}
 			}
+		}
+		if err := notADatabase(w.flag, w.path); err != nil {
+			return err
 		}
 	}
 	return nil
