@@ -159,6 +159,10 @@ func (r *run) finish() *Result {
 	if cfg.RestoreBest && len(r.best) == len(r.student.Theta) {
 		copy(r.student.Theta, r.best)
 		res.RestoredBest = true
+		// The figures describe the weights returned: the best epoch's.
+		if b := r.st.BestEpoch; b >= 1 && b <= len(r.st.History) {
+			res.TrainLoss, res.ValAccuracy = r.st.History[b-1].TrainLoss, r.st.History[b-1].ValAccuracy
+		}
 	}
 	tr := cfg.Train
 	prov := model.Provenance{

@@ -58,12 +58,12 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 // set.
 type Result struct {
 	Student         *model.MLP   `json:"-"`
-	Epochs          int          `json:"epochs"`     // epochs completed
-	BestEpoch       int          `json:"best_epoch"` // 1-based epoch of best validation accuracy; 0 without Val
-	Steps           int64        `json:"steps"`      // optimizer steps
-	Queries         int          `json:"queries"`    // teacher rows queried (0 for hard-label training)
-	TrainLoss       float64      `json:"train_loss"` // mean loss of the last epoch
-	ValAccuracy     float64      `json:"val_accuracy"`
+	Epochs          int          `json:"epochs"`       // epochs completed
+	BestEpoch       int          `json:"best_epoch"`   // 1-based epoch of best validation accuracy; 0 without Val
+	Steps           int64        `json:"steps"`        // optimizer steps
+	Queries         int          `json:"queries"`      // teacher rows queried (0 for hard-label training)
+	TrainLoss       float64      `json:"train_loss"`   // mean loss of the returned weights' epoch: the last, or the best when RestoredBest
+	ValAccuracy     float64      `json:"val_accuracy"` // validation accuracy of that epoch
 	BestValAccuracy float64      `json:"best_val_accuracy"`
 	StoppedEarly    bool         `json:"stopped_early,omitempty"`
 	RestoredBest    bool         `json:"restored_best,omitempty"`

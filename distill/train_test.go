@@ -287,6 +287,14 @@ func TestHardLabelEarlyStop(t *testing.T) {
 	if m.TestAccuracy != res.BestValAccuracy {
 		t.Errorf("restored model val accuracy %.4f, want best %.4f", m.TestAccuracy, res.BestValAccuracy)
 	}
+	// The result's figures are the restored epoch's, not the last one's.
+	best := res.History[res.BestEpoch-1]
+	if res.ValAccuracy != best.ValAccuracy || res.TrainLoss != best.TrainLoss {
+		t.Errorf("result val accuracy %.4f, train loss %.4f; want the best epoch's %.4f, %.4f", res.ValAccuracy, res.TrainLoss, best.ValAccuracy, best.TrainLoss)
+	}
+	if res.BestEpoch == res.Epochs {
+		t.Errorf("best epoch is the last (%d): the test cannot tell restored figures from the last epoch's", res.Epochs)
+	}
 }
 
 // fakeTeacher has configurable metadata and uniform outputs.

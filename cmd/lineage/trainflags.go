@@ -398,6 +398,7 @@ type trainingReport struct {
 	Model               string   `json:"model"`
 	Recipe              string   `json:"recipe"`
 	Epochs              int      `json:"epochs"`
+	WeightsEpoch        int      `json:"weights_epoch,omitempty"` // --restore-best: the best validation epoch, whose weights were saved
 	Queries             int      `json:"queries,omitempty"`
 	Params              int      `json:"params"`
 	TrainLoss           float64  `json:"train_loss"`
@@ -418,6 +419,9 @@ func newTrainingReport(out string, res *distill.Result, m eval.Metrics) training
 		TestAccuracy: m.TestAccuracy, NLL: m.NLL, ECE: m.ECE, Agreement: m.Agreement,
 		TeacherTestAccuracy: m.TeacherTestAccuracy, Hash: res.Student.Info().Hash, ElapsedS: res.Elapsed,
 	}
+	if res.RestoredBest {
+		r.WeightsEpoch = res.BestEpoch
+	}
 	return r
 }
 
@@ -426,6 +430,11 @@ func (r trainingReport) kv() report.KV {
 	kv.Add("model", report.Text(r.Model))
 	kv.Add("recipe", report.Text(r.Recipe))
 	kv.Add("epochs", report.Int(int64(r.Epochs)))
+	if r.WeightsEpoch > 0 {
+		// --restore-best: the loss and validation accuracy below are
+		// this epoch's, as are the weights saved.
+		kv.Add("weights of epoch (best validation)", report.Int(int64(r.WeightsEpoch)))
+	}
 	if r.Queries > 0 {
 		kv.Add("teacher queries", report.Int(int64(r.Queries)))
 	}
