@@ -104,7 +104,7 @@ func loadTeacher(ref string) (*model.MLP, error) {
 		return nil, err
 	}
 	if r.Kind != remote.RefFile {
-		return nil, fmt.Errorf("enrolment needs white-box access to the teacher (its weights, for adversarial probes and controls): %q is a %s model; pass the teacher's .lnm or .safetensors file", remote.StripCredentials(ref), r.Kind)
+		return nil, fmt.Errorf("enrolment needs white-box access to the teacher (its weights, for adversarial probes and controls): %q is %s, not a model file; pass the teacher's .lnm or .safetensors file", remote.StripCredentials(ref), remoteKind(r.Kind))
 	}
 	if strings.HasSuffix(r.Path, ".safetensors") {
 		return model.LoadSafetensors(r.Path)

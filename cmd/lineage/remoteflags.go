@@ -108,3 +108,15 @@ func (o *remoteOptions) journalBatch() int {
 	}
 	return bs * c
 }
+
+// remoteKind names what a reference of kind k that is not a model file
+// points to, for errors: "an HTTP endpoint" or "an exec: program".
+func remoteKind(k remote.RefKind) string {
+	switch k {
+	case remote.RefHTTP:
+		return "an HTTP endpoint"
+	case remote.RefExec:
+		return "an exec: program"
+	}
+	return "a " + k.String() + " reference"
+}

@@ -121,7 +121,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 		return usageError{err}
 	}
 	if r, err := remote.ParseRef(ref); err == nil && r.Kind != remote.RefFile {
-		return fmt.Errorf("serve needs the model's weights: %q is a %s model; pass its .lnm or .safetensors file", remote.StripCredentials(ref), r.Kind)
+		return fmt.Errorf("serve needs the model's weights: %q is %s, not a model file; pass its .lnm or .safetensors file", remote.StripCredentials(ref), remoteKind(r.Kind))
 	}
 	m, err := model.Open(ref)
 	if err != nil {
