@@ -66,7 +66,7 @@ names longer than 24 characters are shortened in the middle on its axes).`,
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "only this teacher's suite (enrolment name, suite hash or its first 8+ digits)")
 	f.StringVar(&o.statistic, "statistic", "agreement", "similarity shown in the matrix: agreement or js")
-	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (144 with enroll's defaults)")
+	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (156 with enroll's defaults)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
 	f.StringVar(&o.matrix, "plot-matrix", "", "write a heat map of each teacher's similarity matrix to this .png or .svg file")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
@@ -211,11 +211,25 @@ func saveFigure(stderr io.Writer, flag, path string, fig report.Figure) error {
 	}
 	if strings.EqualFold(filepath.Ext(path), ".png") {
 		if bad := report.Undrawable(fig); len(bad) > 0 {
-			fmt.Fprintf(stderr, "lineage report: %s: the PNG font cannot draw some characters of %d label%s (%q), shown as '?'; an .svg figure keeps them\n",
-				path, len(bad), plural(len(bad)), bad[0])
+			fmt.Fprintf(stderr, "lineage report: %s: the PNG font cannot draw some characters of %d label%s (%s), shown as '?'; an .svg figure keeps them\n",
+				path, len(bad), plural(len(bad)), quoteSome(bad, 3))
 		}
 	}
 	return nil
+}
+
+// quoteSome returns the first n of names quoted and comma-separated, with
+// ", …" when there are more.
+func quoteSome(names []string, n int) string {
+	q := make([]string, 0, min(n, len(names)))
+	for _, s := range names[:min(n, len(names))] {
+		q = append(q, strconv.Quote(s))
+	}
+	out := strings.Join(q, ", ")
+	if len(names) > n {
+		out += ", …"
+	}
+	return out
 }
 
 // figurePaths returns a figure path per teacher: plot itself for one

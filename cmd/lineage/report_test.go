@@ -195,3 +195,22 @@ func TestReportPlotNoTeacher(t *testing.T) {
 		}
 	}
 }
+
+// TestQuoteSome checks the list of labels the PNG warning quotes: every
+// one up to the limit, then an ellipsis (it once said "2 labels" and
+// quoted one).
+func TestQuoteSome(t *testing.T) {
+	for _, tt := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"a"}, `"a"`},
+		{[]string{"a", "b"}, `"a", "b"`},
+		{[]string{"a", "b", "c"}, `"a", "b", "c"`},
+		{[]string{"a", "b", "c", "d"}, `"a", "b", "c", …`},
+	} {
+		if got := quoteSome(tt.names, 3); got != tt.want {
+			t.Errorf("quoteSome(%q, 3) = %s, want %s", tt.names, got, tt.want)
+		}
+	}
+}
