@@ -55,6 +55,15 @@ const (
 	// 0.016–0.021, say, before the outside-null rule set those aside), and
 	// 8 of 800 independent models.
 	DefaultClear = 0.05
+	// CoarseMin is the share of probes (compare.CoarseShare) on which a
+	// suspect's outputs hold exact zeros or ties below the top class at
+	// and above which it is audited on its labels. A copy served with its
+	// probabilities rounded to 1–4 decimals, or with the top-1
+	// probability kept and the rest spread evenly, was cleared
+	// (NOT_DERIVED) on its full outputs while its labels alone made it
+	// DERIVED (an evasion hunt, README); no control answers like that, so
+	// its full-output statistics had no null like it either.
+	CoarseMin = 0.1
 )
 
 // Options configures Audit. The zero value means the defaults.
@@ -156,6 +165,19 @@ type TeacherResult struct {
 	// the label watermark's test alone (1 without a watermark), and a
 	// suspect it does not make DERIVED is INCONCLUSIVE.
 	Outside string `json:"outside_null,omitempty"`
+	// Coarse, when set, says that the suspect's outputs were rounded or
+	// flattened below the top class (compare.CoarseShare at least
+	// CoarseMin) and that it was therefore audited on its labels
+	// (LabelOnly is then true); "" for full-precision outputs.
+	Coarse string `json:"coarse_outputs,omitempty"`
+	// LabelsP, for a suspect with full outputs that was a candidate for
+	// clearing (p above Options.Clear), is the p-value (before Holm's
+	// correction) of the same audit of its labels alone; nil when not
+	// computed. Clearing needs it above Options.Clear too: a copy whose
+	// probabilities below the top class were scrambled or diluted can
+	// still give itself away through its labels, and serving more than
+	// labels must not buy a clearance.
+	LabelsP *float64 `json:"labels_p,omitempty"`
 	// Caution, when set, says why a DERIVED verdict rests on the weakest
 	// evidence lineage gives (see labelOnlyCaution); "" for none.
 	Caution string `json:"caution,omitempty"`
@@ -295,6 +317,17 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	}
 	if suspect.Suite != c.Suite.Hash {
 		return tr, fmt.Errorf("suspect %q vs teacher %q: %w", suspect.ID, c.Enrolment.Name, ErrSuite)
+	}
+	if !compare.LabelOnly(suspect.P) {
+		if share := compare.CoarseShare(suspect.P); share >= CoarseMin {
+			// Rounded or flattened below the top class: the runner-up
+			// order and sizes the full-output features read are gone
+			// or made up, and no control answers like that. Its labels
+			// are what it reveals for certain; audit those, like with
+			// like (see CoarseMin).
+			tr.Coarse = fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
+			suspect = labelsOf(suspect)
+		}
 	}
 	st, err := compare.Compute(c.Teacher.P, suspect.P, c.Suite.Kinds)
 	if err != nil {
@@ -458,6 +491,18 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		tr.PCombined, tr.PValue = 1, 1
 		tr.Verdict, tr.Reason = Inconclusive, "no p-value"
 	}
+	if !tr.LabelOnly && tr.Outside == "" && tr.Verdict == "" && tr.PCombined > o.Clear {
+		// A candidate for clearing: its labels alone must not look
+		// derived either (see TeacherResult.LabelsP).
+		lt, err := auditOne(c, labelsOf(suspect), o)
+		if err != nil {
+			return tr, err
+		}
+		if lt.Verdict == "" && !math.IsNaN(lt.PCombined) {
+			p := lt.PCombined
+			tr.LabelsP = &p
+		}
+	}
 	return tr, nil
 }
 
@@ -497,38 +542,48 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 		out.Results[i].PValue = adj[k]
 	}
 	for i := range out.Results {
-		tr := &out.Results[i]
-		if tr.Verdict == Inconclusive {
-			continue
-		}
-		switch {
-		case tr.PValue <= o.Alpha:
-			tr.Verdict = Derived
-			tr.Caution = labelOnlyCaution(tr, o.Alpha)
-		case tr.Outside != "":
-			tr.Verdict, tr.Reason = Inconclusive, tr.Outside
-		case tr.PValue <= o.Clear:
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g, but p = %.2g is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tr.PValue, o.Clear)
-		case tr.PCombined <= o.Clear:
-			// Holm's correction guards against a false DERIVED among
-			// several teachers; a p-value it raised is no evidence of
-			// independence, so clearing goes by the p-value before it.
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g after the correction across %d teachers, but p = %.2g before it is at most %g: weak evidence of derivation, and none of independence", o.Alpha, len(tp), tr.PCombined, o.Clear)
-		case !(tr.TPR >= 0):
-			// Without a measured detection rate nothing shows that this
-			// suite would have caught a copy: no exoneration.
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's enrolment has no calibration record of detecting derived controls at α=%g", o.Alpha)
-		case tr.TPR < MinPower && tr.LabelOnly:
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls from their labels alone at α=%g", 100*tr.TPR, o.Alpha)
-		case tr.TPR < MinPower:
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
-		case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls-1)
-		case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
-			tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)
-		default:
-			tr.Verdict = NotDerived
-		}
+		settle(&out.Results[i], o, len(tp))
 	}
 	return out, nil
+}
+
+// settle sets the verdict of tr, tested against tested teachers at once
+// (Holm's correction ran over them), from its p-values and calibration:
+// DERIVED at p ≤ α; NOT_DERIVED only when nothing below stands in the
+// way; INCONCLUSIVE, with the reason, otherwise. A verdict already set
+// (INCONCLUSIVE before any test) stays.
+func settle(tr *TeacherResult, o Options, tested int) {
+	if tr.Verdict == Inconclusive {
+		return
+	}
+	switch {
+	case tr.PValue <= o.Alpha:
+		tr.Verdict = Derived
+		tr.Caution = labelOnlyCaution(tr, o.Alpha)
+	case tr.Outside != "":
+		tr.Verdict, tr.Reason = Inconclusive, tr.Outside
+	case tr.PValue <= o.Clear:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g, but p = %.2g is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tr.PValue, o.Clear)
+	case tr.LabelsP != nil && *tr.LabelsP <= o.Clear:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant on its full outputs, but its labels alone give p = %.2g, at most %g: its outputs below the top class may have been altered to hide a copy; weak evidence of derivation, and none of independence", *tr.LabelsP, o.Clear)
+	case tr.PCombined <= o.Clear:
+		// Holm's correction guards against a false DERIVED among
+		// several teachers; a p-value it raised is no evidence of
+		// independence, so clearing goes by the p-value before it.
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g after the correction across %d teachers, but p = %.2g before it is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tested, tr.PCombined, o.Clear)
+	case !(tr.TPR >= 0):
+		// Without a measured detection rate nothing shows that this
+		// suite would have caught a copy: no exoneration.
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's enrolment has no calibration record of detecting derived controls at α=%g", o.Alpha)
+	case tr.TPR < MinPower && tr.LabelOnly:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls from their labels alone at α=%g", 100*tr.TPR, o.Alpha)
+	case tr.TPR < MinPower:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
+	case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls-1)
+	case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)
+	default:
+		tr.Verdict = NotDerived
+	}
 }

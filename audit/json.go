@@ -65,6 +65,8 @@ type teacherResultJSON struct {
 	UnderTrained  int                      `json:"under_trained_in_null,omitempty"`
 	Nearest       *Neighbour               `json:"nearest_control,omitempty"`
 	Outside       string                   `json:"outside_null,omitempty"`
+	Coarse        string                   `json:"coarse_outputs,omitempty"`
+	LabelsP       *float64                 `json:"labels_p,omitempty"`
 	Caution       string                   `json:"caution,omitempty"`
 	TPR           jsonnum.Float            `json:"calibration_tpr"`
 	FPR           jsonnum.Float            `json:"calibration_fpr"`
@@ -79,7 +81,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, UnderTrained: t.UnderTrained, Nearest: t.Nearest,
-		Outside: t.Outside, Caution: t.Caution, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
+		Outside: t.Outside, Caution: t.Caution, Coarse: t.Coarse, LabelsP: t.LabelsP, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -102,7 +104,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, UnderTrained: w.UnderTrained, Nearest: w.Nearest,
-		Outside: w.Outside, Caution: w.Caution, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
+		Outside: w.Outside, Caution: w.Caution, Coarse: w.Coarse, LabelsP: w.LabelsP, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {

@@ -37,6 +37,9 @@ func (res Result) Tables() []report.Table {
 		if tr.Caution != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": caution: "+tr.Caution)
 		}
+		if tr.Coarse != "" {
+			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Coarse)
+		}
 		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}

@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// roundRows returns p with every entry rounded to the given decimals and
+// each row renormalised, as an API that rounds its probabilities serves.
+func roundRows(p blas32.General, decimals int) blas32.General {
+	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
+	f := math.Pow(10, float64(decimals))
+	for i := 0; i < p.Rows; i++ {
+		var s float64
+		row := out.Data[i*p.Cols : (i+1)*p.Cols]
+		for j := range row {
+			row[j] = float32(math.Round(float64(p.Data[i*p.Stride+j])*f) / f)
+			s += float64(row[j])
+		}
+		for j := range row {
+			row[j] = float32(float64(row[j]) / s)
+		}
+	}
+	return out
+}
+
+// TestCoarseOutputsAuditedOnLabels checks that a suspect whose outputs are
+// rounded below the top class is audited exactly as its labels are (an
+// evasion hunt found rounded copies cleared on their full outputs while
+// their labels made them DERIVED), and says so; full-precision outputs
+// are audited as they are.
+func TestCoarseOutputsAuditedOnLabels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	soft := follow(rng, c.Teacher.P, 0.8)
+	rounded := roundRows(soft, 1)
+	got := auditSuspect(t, c, "rounded", rounded)
+	want := auditSuspect(t, c, "labels", oneHot(rounded))
+	if got.Coarse == "" || !got.LabelOnly {
+		t.Errorf("rounded suspect: coarse %q, label-only %v; want a note and true", got.Coarse, got.LabelOnly)
+	}
+	if got.PCombined != want.PCombined || got.Verdict != want.Verdict {
+		t.Errorf("rounded suspect: p %g (%s), its labels: p %g (%s); want the same", got.PCombined, got.Verdict, want.PCombined, want.Verdict)
+	}
+	if full := auditSuspect(t, c, "soft", soft); full.Coarse != "" || full.LabelOnly {
+		t.Errorf("full-precision suspect: coarse %q, label-only %v; want none and false", full.Coarse, full.LabelOnly)
+	}
+}
+
+// TestClearingReadsLabels checks the clearing rule's second look: a
+// full-output suspect that is not significant carries the p-value of its
+// labels' audit (LabelsP), and is NOT_DERIVED only when that p-value is
+// above Options.Clear too; otherwise INCONCLUSIVE, saying why.
+func TestClearingReadsLabels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	seen := 0
+	for i := range 40 {
+		frac := 0.2 + 0.02*float64(i)
+		p := follow(rng, c.Teacher.P, frac)
+		tr := auditSuspect(t, c, "s", p)
+		if tr.PCombined <= DefaultClear || tr.Outside != "" {
+			if tr.LabelsP != nil {
+				t.Errorf("follow %.2f: p %g, outside %q: labels p computed, want nil", frac, tr.PCombined, tr.Outside)
+			}
+			continue
+		}
+		if tr.LabelsP == nil {
+			t.Errorf("follow %.2f: p %g, verdict %s: no labels p", frac, tr.PCombined, tr.Verdict)
+			continue
+		}
+		lab := auditSuspect(t, c, "s", oneHot(p))
+		if *tr.LabelsP != lab.PCombined {
+			t.Errorf("follow %.2f: labels p %g, the labels' audit %g; want the same", frac, *tr.LabelsP, lab.PCombined)
+		}
+		if *tr.LabelsP <= DefaultClear {
+			seen++
+			if tr.Verdict != Inconclusive || !strings.Contains(tr.Reason, "its labels alone give p") {
+				t.Errorf("follow %.2f: labels p %g: verdict %s (%s), want INCONCLUSIVE naming the labels", frac, *tr.LabelsP, tr.Verdict, tr.Reason)
+			}
+		}
+	}
+	t.Logf("%d suspects cleared on full outputs but not on their labels", seen)
+}
+
+// TestSettleLabelsP checks the verdict a not-significant full-output
+// suspect gets from its labels' p-value: NOT_DERIVED above Options.Clear
+// (or when none was computed), INCONCLUSIVE naming the labels at or below
+// it (an evasion hunt saw copies whose probabilities below the top class
+// were scrambled or diluted cleared while their labels made them DERIVED).
+func TestSettleLabelsP(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name    string
+		labelsP *float64
+		want    Verdict
+	}{
+		{"labels not computed", nil, NotDerived},
+		{"labels independent too", pf(0.3), NotDerived},
+		{"labels at the bound", pf(o.Clear), Inconclusive},
+		{"labels look derived", pf(0.004), Inconclusive},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, LabelsP: tt.labelsP}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "its labels alone give p") {
+			t.Errorf("%s: reason %q does not name the labels", tt.name, tr.Reason)
+		}
+	}
+}
