@@ -1,6 +1,10 @@
 package compare
 
-import "gonum.org/v1/gonum/blas/blas32"
+import (
+	"slices"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
 
 // CoarseShare returns the fraction of p's rows that are not full-precision
 // probabilities below the top class: rows holding an exact zero, or two
@@ -17,8 +21,9 @@ func CoarseShare(p blas32.General) float64 {
 		return 0
 	}
 	n := 0
+	buf := make([]float32, 0, p.Cols)
 	for i := 0; i < p.Rows; i++ {
-		if coarseRow(row(p, i)) {
+		if coarseRow(row(p, i), buf) {
 			n++
 		}
 	}
@@ -26,20 +31,24 @@ func CoarseShare(p blas32.General) float64 {
 }
 
 // coarseRow reports whether r holds an exact zero or a tie between two
-// classes other than its top one (Top1).
-func coarseRow(r []float32) bool {
+// classes other than its top one (Top1). buf is scratch space of capacity
+// len(r): the classes below the top are sorted there, so that a tie shows
+// as two neighbours, in O(K log K) for K classes.
+func coarseRow(r, buf []float32) bool {
 	top := Top1(r)
+	rest := buf[:0]
 	for j, v := range r {
 		if v == 0 {
 			return true
 		}
-		if j == top {
-			continue
+		if j != top {
+			rest = append(rest, v)
 		}
-		for k := j + 1; k < len(r); k++ {
-			if k != top && r[k] == v {
-				return true
-			}
+	}
+	slices.Sort(rest)
+	for k := 1; k < len(rest); k++ {
+		if rest[k] == rest[k-1] {
+			return true
 		}
 	}
 	return false
