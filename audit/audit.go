@@ -64,6 +64,17 @@ const (
 	// DERIVED (an evasion hunt, README); no control answers like that, so
 	// its full-output statistics had no null like it either.
 	CoarseMin = 0.1
+	// FloorMin is the mixing floor (compare.MixFloor) at and above which a
+	// suspect is audited on its labels, like a coarse one, if no control
+	// of the enrolment comes within half of it (the teacher's and every
+	// control's floor below half the suspect's): its outputs
+	// never go below a fixed share on any class, as if mixed with a fixed
+	// distribution (p' = 0.7·p + 0.3/K, say), which flattens the runner-up
+	// sizes the full-output statistics read while keeping the labels.
+	// Copies served like that were INCONCLUSIVE or cleared (evasion hunt,
+	// README); every control of a digits enrolment stays below 1e-3
+	// (label-smoothed ones the highest).
+	FloorMin = 0.01
 )
 
 // Options configures Audit. The zero value means the defaults.
@@ -167,7 +178,8 @@ type TeacherResult struct {
 	Outside string `json:"outside_null,omitempty"`
 	// Coarse, when set, says that the suspect's outputs were rounded or
 	// flattened below the top class (compare.CoarseShare at least
-	// CoarseMin) and that it was therefore audited on its labels
+	// CoarseMin), or held above a floor on every class (compare.MixFloor
+	// at least FloorMin), and that it was therefore audited on its labels
 	// (LabelOnly is then true); "" for full-precision outputs.
 	Coarse string `json:"coarse_outputs,omitempty"`
 	// LabelsP, for a suspect with full outputs that was a candidate for
@@ -326,6 +338,12 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			// are what it reveals for certain; audit those, like with
 			// like (see CoarseMin).
 			tr.Coarse = fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
+			suspect = labelsOf(suspect)
+		} else if f := compare.MixFloor(suspect.P); f >= FloorMin && f > 2*c.controlFloor() {
+			// A floor under every class: mixed with a fixed
+			// distribution, which flattens what the full-output
+			// features read (see FloorMin). Its labels are intact.
+			tr.Coarse = fmt.Sprintf("the suspect's outputs never go below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", f)
 			suspect = labelsOf(suspect)
 		}
 	}

@@ -25,6 +25,7 @@ type Case struct {
 	markP    *markPanel
 	markErr  error
 	labelCal *compare.Calibration // labelCalibration's, computed on first use
+	floor    *float64             // controlFloor's, computed on first use
 
 	contrastOnce sync.Once
 	contrastP    *contrastPanel // nil: no replica contrast (see contrast)
@@ -87,4 +88,20 @@ func (c *Case) Save(tx *store.Tx) error {
 		}
 	}
 	return tx.PutEnrolment(c.Enrolment, store.PutOptions{})
+}
+
+// controlFloor returns the largest mixing floor (compare.MixFloor) of the
+// teacher's and the controls' fingerprints: how far above zero this
+// enrolment's own models keep every class. It is computed once.
+func (c *Case) controlFloor() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.floor == nil {
+		f := compare.MixFloor(c.Teacher.P)
+		for _, fp := range c.Controls {
+			f = max(f, compare.MixFloor(fp.P))
+		}
+		c.floor = &f
+	}
+	return *c.floor
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/compare"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -49,6 +50,59 @@ func TestCoarseOutputsAuditedOnLabels(t *testing.T) {
 	}
 	if full := auditSuspect(t, c, "soft", soft); full.Coarse != "" || full.LabelOnly {
 		t.Errorf("full-precision suspect: coarse %q, label-only %v; want none and false", full.Coarse, full.LabelOnly)
+	}
+}
+
+// mixRows returns p mixed with the uniform distribution,
+// (1−eps)·p + eps/K, row by row.
+func mixRows(p blas32.General, eps float64) blas32.General {
+	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
+	for i := 0; i < p.Rows; i++ {
+		for j := 0; j < p.Cols; j++ {
+			out.Data[i*p.Cols+j] = float32((1-eps)*float64(p.Data[i*p.Stride+j]) + eps/float64(p.Cols))
+		}
+	}
+	return out
+}
+
+// TestFloorOutputsAuditedOnLabels checks that a suspect whose outputs were
+// mixed with the uniform distribution (a floor under every class,
+// compare.MixFloor at least FloorMin and over twice the controls' own) is
+// audited exactly as its labels are, and says so, while a mix too slight to
+// clear the controls' floors is audited on its full outputs (an evasion hunt found copies served as 0.7·p + 0.3/K
+// INCONCLUSIVE or cleared while their labels made them DERIVED).
+func TestFloorOutputsAuditedOnLabels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	soft := follow(rng, c.Teacher.P, 0.8)
+	if f := compare.MixFloor(soft); f > 2*c.controlFloor() {
+		t.Fatalf("test suspect's own floor %g, want at most twice the controls' %g", f, c.controlFloor())
+	}
+	for _, tt := range []struct {
+		eps    float64
+		labels bool
+	}{
+		{0.3, true},
+		{0.6, true},
+		{0, false},
+		{0.001, false},
+	} {
+		mixed := mixRows(soft, tt.eps)
+		got := auditSuspect(t, c, "mixed", mixed)
+		if !tt.labels {
+			if got.Coarse != "" || got.LabelOnly {
+				t.Errorf("mixed at %g: coarse %q, label-only %v; want none and false", tt.eps, got.Coarse, got.LabelOnly)
+			}
+			continue
+		}
+		want := auditSuspect(t, c, "labels", oneHot(mixed))
+		if !strings.Contains(got.Coarse, "floor") || !got.LabelOnly {
+			t.Errorf("mixed at %g: coarse %q, label-only %v; want a note on the floor and true", tt.eps, got.Coarse, got.LabelOnly)
+		}
+		if got.PCombined != want.PCombined || got.Verdict != want.Verdict {
+			t.Errorf("mixed at %g: p %g (%s), its labels: p %g (%s); want the same", tt.eps, got.PCombined, got.Verdict, want.PCombined, want.Verdict)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -302,6 +303,9 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	tr := ar.Results[0]
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
 	res.NullFamily, res.Caution = tr.NullFamily, tr.Caution != ""
+	if nb := tr.Nearest; nb != nil {
+		res.Nearest = nb.Role + ":" + strings.Fields(nb.Recipe + " ?")[0]
+	}
 	res.Agreement = tr.PerKind["agreement"]
 	// MinP ranges over the statistics the audit combines only (it also
 	// reports informational ones with their own p-values), the watermark

@@ -190,6 +190,10 @@ type SuspectResult struct {
 	// the lineage test's p-value, when they did rather than the pooled
 	// null's (audit.TeacherResult.NullFamily); empty otherwise.
 	NullFamily string `json:"null_family,omitempty"`
+	// Nearest is the role ("positive" or "negative") and family of the
+	// enrolment control nearest the suspect (audit.TeacherResult.Nearest),
+	// as "positive:kd-t10"; empty when the audit found none.
+	Nearest string `json:"nearest_control,omitempty"`
 	// Statistics is the evidence behind P: the audit's record of each
 	// statistic it combines (audit.StatisticKeys), with the suspect's
 	// value, the null's mean and sd, z and the statistic's own p-value.

@@ -39,3 +39,37 @@ func TestCoarseShare(t *testing.T) {
 		}
 	}
 }
+
+func TestMixFloor(t *testing.T) {
+	mat := func(rows ...[]float32) blas32.General {
+		m := blas32.General{Rows: len(rows), Cols: len(rows[0]), Stride: len(rows[0])}
+		for _, r := range rows {
+			m.Data = append(m.Data, r...)
+		}
+		return m
+	}
+	mix := func(eps float32, r []float32) []float32 {
+		out := make([]float32, len(r))
+		for j, v := range r {
+			out[j] = (1-eps)*v + eps/float32(len(r))
+		}
+		return out
+	}
+	a := []float32{0.9, 0.09, 0.009, 0.001}
+	b := []float32{0.001, 0.009, 0.09, 0.9}
+	for _, tt := range []struct {
+		name string
+		p    blas32.General
+		want float64
+	}{
+		{"one row", mat(a), 1},
+		{"trained outputs", mat(a, b), 0.02},
+		{"uniform mix 0.3", mat(mix(0.3, a), mix(0.3, b)), 0.3 + 0.7*0.02},
+		{"one-hot", mat([]float32{0, 1, 0}, []float32{1, 0, 0}), 0},
+		{"empty", blas32.General{}, 0},
+	} {
+		if got := MixFloor(tt.p); math.Abs(got-tt.want) > 1e-6 {
+			t.Errorf("%s: MixFloor = %g, want %g", tt.name, got, tt.want)
+		}
+	}
+}
