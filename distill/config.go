@@ -113,6 +113,11 @@ type Config struct {
 
 	Hidden     []int            `json:"hidden,omitempty"`     // hidden sizes, each ≥ 1; empty = [64]
 	Activation model.Activation `json:"activation,omitempty"` // "" = relu
+	// Init is how a new student's weights start: "" or "normal" (He for
+	// relu and gelu, Xavier for tanh, zero biases; model.NewMLP), or
+	// "uniform" (PyTorch nn.Linear's default; model.InitUniform). Ignored
+	// when Student is set.
+	Init string `json:"init,omitempty"`
 
 	Loss        string  `json:"loss,omitempty"`         // soft term, "" = kl
 	Temperature float64 `json:"temperature,omitempty"`  // > 0; 0 = 4
@@ -240,6 +245,11 @@ func newPlan(cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	p.act = act
+	switch cfg.Init {
+	case "", "normal", "uniform":
+	default:
+		return nil, configErr("unknown initialisation %q (want normal or uniform)", cfg.Init)
+	}
 	if s := cfg.Student; s != nil {
 		if err := s.Validate(); err != nil {
 			return nil, configErr("student: %v", err)
@@ -469,6 +479,9 @@ func (p *plan) recipe(queries int) string {
 	}
 	if p.cfg.ClipNorm > 0 {
 		fmt.Fprintf(&b, " clip=%g", p.cfg.ClipNorm)
+	}
+	if p.cfg.Init == "uniform" && p.cfg.Student == nil {
+		b.WriteString(" init=uniform")
 	}
 	fmt.Fprintf(&b, " seed=%d", p.cfg.Seed)
 	return b.String()

@@ -163,7 +163,11 @@ func (r *run) init(ctx context.Context) error {
 		r.student = cfg.Student.Clone()
 	} else {
 		sizes := append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels))
-		r.student = model.NewMLP(sizes, p.act, slices.Clone(tr.Labels), rand.New(rand.NewPCG(cfg.Seed, streamInit)))
+		rng := rand.New(rand.NewPCG(cfg.Seed, streamInit))
+		r.student = model.NewMLP(sizes, p.act, slices.Clone(tr.Labels), rng)
+		if cfg.Init == "uniform" {
+			model.InitUniform(r.student, rng)
+		}
 	}
 	if cfg.Name != "" {
 		r.student.Name = cfg.Name

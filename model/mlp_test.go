@@ -319,3 +319,37 @@ func TestLabelDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestInitUniform checks model.InitUniform's draw: every weight and bias
+// of layer l within ±1/√fan_in, biases no longer zero, and the spread of a
+// uniform draw (sd b/√3) to within 10 %.
+func TestInitUniform(t *testing.T) {
+	m := NewMLP([]int{64, 32, 10}, ActTanh, nil, rand.New(rand.NewPCG(1, 2)))
+	InitUniform(m, rand.New(rand.NewPCG(3, 4)))
+	for l := 0; l < m.NumLayers(); l++ {
+		b := 1 / math.Sqrt(float64(m.Sizes[l]))
+		var ss float64
+		w := m.W(l).Data
+		for _, v := range w {
+			if math.Abs(float64(v)) >= b {
+				t.Fatalf("layer %d: weight %g outside ±%g", l, v, b)
+			}
+			ss += float64(v) * float64(v)
+		}
+		if got, want := math.Sqrt(ss/float64(len(w))), b/math.Sqrt(3); math.Abs(got-want) > 0.1*want {
+			t.Errorf("layer %d: weight sd %g, want %g ± 10%%", l, got, want)
+		}
+		zero := 0
+		for _, v := range m.B(l) {
+			if math.Abs(float64(v)) >= b {
+				t.Fatalf("layer %d: bias %g outside ±%g", l, v, b)
+			}
+			if v == 0 {
+				zero++
+			}
+		}
+		if zero > 0 {
+			t.Errorf("layer %d: %d zero biases, want none", l, zero)
+		}
+	}
+}

@@ -101,6 +101,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 9: non-finite and negative flags.
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
+		{"unknown init", with(train, "--init", "zeros", "--out", "a.lnm"), exitUsage, `unknown initialisation "zeros" (want normal or uniform)`},
 		{"jitter Inf", with(dist, "--transfer", "jitter", "--jitter", "Inf"), exitUsage, "jitter scale must be a finite number ≥ 0, got +Inf"},
 		{"remote batch", with(dist, "--remote-batch", "-1"), exitUsage, "--remote-batch -1: want 1 to 65536 (0: 64)"},
 		{"concurrency", with(dist, "--concurrency", "-5"), exitUsage, "--concurrency -5: want 1 to 1024 (0: 4)"},

@@ -27,6 +27,7 @@ type trainOptions struct {
 	data        string
 	hidden      string
 	activation  string
+	init        string
 	seed        uint64
 	out         string
 	name        string
@@ -53,6 +54,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.StringVar(&o.data, "data", "digits", "dataset: digits, fashion-mnist, fashion-mnist-small, a .csv file or an IDX images file")
 	f.StringVar(&o.hidden, "hidden", defaultHidden, "hidden layer sizes, comma-separated (e.g. 256,256)")
 	f.StringVar(&o.activation, "activation", "relu", "hidden activation: relu, tanh or gelu")
+	f.StringVar(&o.init, "init", "", "a new model's initial weights: normal (default: He or Xavier, zero biases) or uniform (PyTorch nn.Linear's default)")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed (same seed, same bytes)")
 	f.StringVar(&o.out, "out", "", "output model file (.lnm, or .safetensors)")
 	f.StringVar(&o.name, "name", "", "model name recorded in the file (default: the output file's base name)")
@@ -123,7 +125,7 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 	}
 	return distill.Config{
 		Train: tr, Val: val, Name: name,
-		Hidden: hidden, Activation: model.Activation(o.activation),
+		Hidden: hidden, Activation: model.Activation(o.activation), Init: o.init,
 		Epochs: o.epochs, BatchSize: o.batchSize, Optimizer: o.optimizer, LR: o.lr,
 		Momentum: o.momentum, WeightDecay: o.weightDecay, ClipNorm: o.clipNorm,
 		Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, RestoreBest: o.restoreBest,
