@@ -108,12 +108,17 @@ func (o Options) withDefaults() Options {
 // StatEvidence is one statistic of a teacher result: the raw value, its
 // similarity score, the null it was compared with and its p-value.
 type StatEvidence struct {
-	Value      float64        `json:"value"`       // the raw statistic (a fraction or a JS divergence)
-	N          int            `json:"n"`           // probes it was measured on
-	Similarity float64        `json:"similarity"`  // the transformed score compared with the null
-	NullMean   float64        `json:"null_mean"`   // mean similarity of the independent models
-	NullSD     float64        `json:"null_sd"`     // their standard deviation
-	NullN      int            `json:"null_n"`      // how many there were
+	Value      float64 `json:"value"`      // the raw statistic (a fraction or a JS divergence)
+	N          int     `json:"n"`          // probes it was measured on
+	Similarity float64 `json:"similarity"` // the transformed score compared with the null
+	NullMean   float64 `json:"null_mean"`  // mean similarity of the independent models
+	NullSD     float64 `json:"null_sd"`    // their standard deviation
+	// NullN is how many independent models the p-value was computed
+	// against. For the verdict's statistics (lineage score, replica
+	// residual) of a suspect whose null includes the under-trained
+	// controls it is the null that gave the larger p-value, which may be
+	// the trained null without them: then it is below NullSize.
+	NullN      int            `json:"null_n"`
 	Z          float64        `json:"z"`           // (similarity − null mean) / null sd
 	P          float64        `json:"p"`           // p-value of this statistic alone
 	PEmpirical float64        `json:"p_empirical"` // rank-based p-value, (1 + #null ≥ x)/(n + 1)
@@ -151,7 +156,10 @@ type TeacherResult struct {
 	PerKind     map[string]float64      `json:"per_kind,omitempty"`
 	Temperature float64                 `json:"fitted_temperature,omitempty"`
 	LabelOnly   bool                    `json:"label_only,omitempty"`
-	NullSize    int                     `json:"null_size"`
+	// NullSize is the number of independent models in the suspect's
+	// null, the under-trained controls included when they joined it
+	// (UnderTrained); a statistic's NullN may be smaller (see StatEvidence).
+	NullSize int `json:"null_size"`
 	// NullFamily, when set, is the family of independent controls whose
 	// values set the lineage test's p-value (it exceeded the pooled
 	// null's).
