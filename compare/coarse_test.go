@@ -55,6 +55,14 @@ func TestMixFloor(t *testing.T) {
 		}
 		return out
 	}
+	mixWith := func(eps float32, p, r []float32) []float32 {
+		out := make([]float32, len(p))
+		for j := range p {
+			out[j] = (1-eps)*p[j] + eps*r[j]
+		}
+		return out
+	}
+	r := []float32{0.5, 0.3, 0.15, 0.05}
 	a := []float32{0.9, 0.09, 0.009, 0.001}
 	b := []float32{0.001, 0.009, 0.09, 0.9}
 	for _, tt := range []struct {
@@ -65,6 +73,7 @@ func TestMixFloor(t *testing.T) {
 		{"one row", mat(a), 1},
 		{"trained outputs", mat(a, b), 0.02},
 		{"uniform mix 0.3", mat(mix(0.3, a), mix(0.3, b)), 0.3 + 0.7*0.02},
+		{"mix 0.2 with a fixed non-uniform r", mat(mixWith(0.2, a, r), mixWith(0.2, b, r)), 0.2 + 0.8*0.02},
 		{"one-hot", mat([]float32{0, 1, 0}, []float32{1, 0, 0}), 0},
 		{"empty", blas32.General{}, 0},
 	} {
