@@ -10,23 +10,40 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+// mapRows returns a copy of p with each row replaced by f(dst, src): dst is
+// the new row, src the old.
+func mapRows(p blas32.General, f func(dst, src []float32)) blas32.General {
+	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
+	for i := 0; i < p.Rows; i++ {
+		f(out.Data[i*p.Cols:(i+1)*p.Cols], p.Data[i*p.Stride:i*p.Stride+p.Cols])
+	}
+	return out
+}
+
 // roundRows returns p with every entry rounded to the given decimals and
 // each row renormalised, as an API that rounds its probabilities serves.
 func roundRows(p blas32.General, decimals int) blas32.General {
-	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
 	f := math.Pow(10, float64(decimals))
-	for i := 0; i < p.Rows; i++ {
+	return mapRows(p, func(dst, src []float32) {
 		var s float64
-		row := out.Data[i*p.Cols : (i+1)*p.Cols]
-		for j := range row {
-			row[j] = float32(math.Round(float64(p.Data[i*p.Stride+j])*f) / f)
-			s += float64(row[j])
+		for j, v := range src {
+			dst[j] = float32(math.Round(float64(v)*f) / f)
+			s += float64(dst[j])
 		}
-		for j := range row {
-			row[j] = float32(float64(row[j]) / s)
+		for j := range dst {
+			dst[j] = float32(float64(dst[j]) / s)
 		}
-	}
-	return out
+	})
+}
+
+// mixRows returns p mixed with the uniform distribution,
+// (1−eps)·p + eps/K, row by row.
+func mixRows(p blas32.General, eps float64) blas32.General {
+	return mapRows(p, func(dst, src []float32) {
+		for j, v := range src {
+			dst[j] = float32((1-eps)*float64(v) + eps/float64(len(src)))
+		}
+	})
 }
 
 // TestCoarseOutputsAuditedOnLabels checks that a suspect whose outputs are
@@ -51,18 +68,6 @@ func TestCoarseOutputsAuditedOnLabels(t *testing.T) {
 	if full := auditSuspect(t, c, "soft", soft); full.Coarse != "" || full.LabelOnly {
 		t.Errorf("full-precision suspect: coarse %q, label-only %v; want none and false", full.Coarse, full.LabelOnly)
 	}
-}
-
-// mixRows returns p mixed with the uniform distribution,
-// (1−eps)·p + eps/K, row by row.
-func mixRows(p blas32.General, eps float64) blas32.General {
-	out := blas32.General{Rows: p.Rows, Cols: p.Cols, Stride: p.Cols, Data: make([]float32, p.Rows*p.Cols)}
-	for i := 0; i < p.Rows; i++ {
-		for j := 0; j < p.Cols; j++ {
-			out.Data[i*p.Cols+j] = float32((1-eps)*float64(p.Data[i*p.Stride+j]) + eps/float64(p.Cols))
-		}
-	}
-	return out
 }
 
 // TestFloorOutputsAuditedOnLabels checks that a suspect whose outputs were
