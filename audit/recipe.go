@@ -41,6 +41,12 @@ type Recipe struct {
 	Transfer    string  `json:"transfer,omitempty"`
 	Queries     int     `json:"queries,omitempty"`
 	Epochs      int     `json:"epochs,omitempty"`
+	// LR, WeightDecay and Init configure the training as the distill.Config
+	// fields of those names do (zero values: its defaults; WeightDecay < 0
+	// means none).
+	LR          float64 `json:"lr,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Init        string  `json:"init,omitempty"`
 	// Watermark makes the teacher answer with its watermarked labels
 	// (watermark.Serve with the key DeriveKey gives it), as
 	// `lineage serve --reveal label` does by default.
@@ -96,6 +102,15 @@ func (r Recipe) String() string {
 	if r.Epochs != 0 {
 		fmt.Fprintf(&b, " epochs=%d", r.Epochs)
 	}
+	if r.LR != 0 {
+		fmt.Fprintf(&b, " lr=%g", r.LR)
+	}
+	if r.WeightDecay != 0 {
+		fmt.Fprintf(&b, " wd=%g", max(r.WeightDecay, 0))
+	}
+	if r.Init != "" {
+		fmt.Fprintf(&b, " init=%s", r.Init)
+	}
 	if r.Half != 0 {
 		fmt.Fprintf(&b, " half=%d", r.Half)
 	}
@@ -140,6 +155,7 @@ func Make(ctx context.Context, r Recipe, t Teachers, tr, val *dataset.Dataset) (
 	cfg := distill.Config{
 		Train: data, Val: val, Name: r.Family,
 		Hidden: r.Hidden, Activation: r.Activation, Epochs: r.Epochs, Seed: r.Seed,
+		LR: r.LR, WeightDecay: r.WeightDecay, Init: r.Init,
 	}
 	switch {
 	case r.LabelSmoothing > 0:

@@ -56,6 +56,9 @@ type DetectOptions struct {
 	// TeacherHidden overrides the protected teacher's hidden layers; nil
 	// means DefaultTeacherHidden (QuickTeacherHidden when Quick).
 	TeacherHidden []int
+	// TeacherActivation is the protected (and the extra) teachers' hidden
+	// activation; "" means relu.
+	TeacherActivation model.Activation
 	// Families overrides the zoo; nil means Families(Quick, …).
 	Families []Family
 	// OtherTeachers is the number of extra independent teachers; 0 means
@@ -74,6 +77,14 @@ type DetectOptions struct {
 	// description, the units done and the (estimated) total. Calls come
 	// from several goroutines but never at the same time.
 	Progress func(desc string, done, total int)
+}
+
+// teacherAct is TeacherActivation, relu when unset.
+func (o DetectOptions) teacherAct() model.Activation {
+	if o.TeacherActivation == "" {
+		return model.ActReLU
+	}
+	return o.TeacherActivation
 }
 
 func (o DetectOptions) withDefaults() DetectOptions {
@@ -104,7 +115,7 @@ func (o DetectOptions) withDefaults() DetectOptions {
 		o.Data = dataset.Digits()
 	}
 	if o.Families == nil {
-		o.Families = Families(o.Quick, o.TeacherHidden, model.ActReLU)
+		o.Families = Families(o.Quick, o.TeacherHidden, o.teacherAct())
 		if o.Data.Name != "digits" {
 			o.Families = slices.Clone(o.Families)
 			for i := range o.Families {
@@ -157,7 +168,7 @@ func Detect(ctx context.Context, opts DetectOptions) (*DetectReport, error) {
 
 	// 1. The protected teacher and its enrolment.
 	tres, err := distill.Train(ctx, distill.Config{
-		Train: sp.Train, Hidden: o.TeacherHidden, Seed: teacherSeed, Name: EnrolmentName,
+		Train: sp.Train, Hidden: o.TeacherHidden, Activation: o.TeacherActivation, Seed: teacherSeed, Name: EnrolmentName,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: train the teacher: %w", err)
@@ -197,7 +208,7 @@ func Detect(ctx context.Context, opts DetectOptions) (*DetectReport, error) {
 	for i, s := range otherSeeds {
 		g.Go(func() error {
 			r, err := distill.Train(gctx, distill.Config{
-				Train: sp.Train, Hidden: o.TeacherHidden, Seed: s, Name: fmt.Sprintf("other-teacher-%d", i),
+				Train: sp.Train, Hidden: o.TeacherHidden, Activation: o.TeacherActivation, Seed: s, Name: fmt.Sprintf("other-teacher-%d", i),
 			})
 			if err != nil {
 				return fmt.Errorf("bench: train extra teacher %d: %w", i, err)
@@ -255,7 +266,7 @@ func estimateEnrolSteps(o DetectOptions) int {
 	if k == 0 {
 		k = audit.DefaultControls
 	}
-	return len(audit.ControlRecipes(k, o.Seed, o.TeacherHidden, model.ActReLU)) + 2
+	return len(audit.ControlRecipes(k, o.Seed, o.TeacherHidden, o.teacherAct())) + 2
 }
 
 // checkSeeds verifies that no zoo model shares a training seed with one of

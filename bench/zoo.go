@@ -127,6 +127,11 @@ func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Fa
 		{Name: "under-trained", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{128}, Epochs: 3}, Note: "128 relu on true labels, 3 epochs instead of 40"},
 		{Name: "independent-label", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Serve: "label"}, Note: "64 relu on true labels, serves labels only"},
 		{Name: "under-trained-label", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: []int{32, 32, 32}, Epochs: 2, Serve: "label"}, Note: "32-32-32 relu on true labels, 2 epochs instead of 40, serves labels only"},
+		// The kind a hunt found falsely accused against a 32-32-32 tanh
+		// teacher, when trained in PyTorch (README, "What lineage cannot
+		// tell"): measured on every teacher the zoo runs.
+		{Name: "teacher-arch-torch", Kind: Negative, N: q, Recipe: audit.Recipe{Source: audit.FromLabels, Hidden: teacherHidden, Activation: teacherAct, LR: 1e-3, WeightDecay: -1, Init: "uniform"},
+			Note: "the teacher's architecture trained as PyTorch's defaults train it: nn.Linear's uniform start, Adam at 1e-3, no weight decay"},
 	}
 	out := fams[:0]
 	for _, f := range fams {

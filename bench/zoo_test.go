@@ -15,7 +15,7 @@ func TestFamiliesSizes(t *testing.T) {
 		minPos, minNeg int
 		wantFams       int
 	}{
-		{quick: false, minPos: 40, minNeg: 100, wantFams: 26},
+		{quick: false, minPos: 40, minNeg: 100, wantFams: 27},
 		{quick: true, minPos: 1, minNeg: 1, wantFams: len(QuickFamilies)},
 	}
 	for _, tc := range tests {
@@ -58,16 +58,19 @@ func TestFamiliesSizes(t *testing.T) {
 }
 
 func TestFamiliesTeacherRecipe(t *testing.T) {
+	seen := 0
 	for _, f := range Families(false, []int{128, 32}, model.ActTanh) {
-		if f.Name != "teacher-recipe" {
+		if f.Name != "teacher-recipe" && f.Name != "teacher-arch-torch" {
 			continue
 		}
+		seen++
 		if len(f.Recipe.Hidden) != 2 || f.Recipe.Hidden[0] != 128 || f.Recipe.Activation != model.ActTanh {
-			t.Errorf("teacher-recipe: got hidden %v act %q, want [128 32] tanh", f.Recipe.Hidden, f.Recipe.Activation)
+			t.Errorf("%s: got hidden %v act %q, want [128 32] tanh", f.Name, f.Recipe.Hidden, f.Recipe.Activation)
 		}
-		return
 	}
-	t.Fatal("no teacher-recipe family")
+	if seen != 2 {
+		t.Fatalf("%d of the families teacher-recipe and teacher-arch-torch, want both", seen)
+	}
 }
 
 func TestSuspectsSeeds(t *testing.T) {

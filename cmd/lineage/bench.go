@@ -6,6 +6,7 @@ import (
 
 	"github.com/lineage-audit/lineage/bench"
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
 )
@@ -30,15 +31,16 @@ func newBenchCommand() *cobra.Command {
 
 // benchDetectOptions are the flags of `lineage bench detect`.
 type benchDetectOptions struct {
-	seed          uint64
-	quick         bool
-	workers       int
-	teacherHidden string
-	controls      int
-	otherTeachers int
-	data          string
-	format        report.Format
-	noProgress    bool
+	seed              uint64
+	quick             bool
+	workers           int
+	teacherHidden     string
+	teacherActivation string
+	controls          int
+	otherTeachers     int
+	data              string
+	format            report.Format
+	noProgress        bool
 }
 
 // newBenchDetectCommand builds `lineage bench detect`, the zoo experiment.
@@ -73,7 +75,8 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.
 --data' takes); the families' reasons were measured on digits and say so.`,
 		Example: `  lineage bench detect --seed 1 --format json
   lineage bench detect --quick --format markdown
-  lineage bench detect --data fashion-mnist-small --teacher-hidden 128 --format json`,
+  lineage bench detect --data fashion-mnist-small --teacher-hidden 128 --format json
+  lineage bench detect --teacher-hidden 32,32,32 --teacher-activation tanh --format json`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runBenchDetect(c.Context(), c, o) },
 	}
@@ -82,6 +85,7 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.
 	f.BoolVar(&o.quick, "quick", false, "small smoke run: small teacher and enrolment, one suspect in a few families")
 	f.IntVar(&o.workers, "workers", bench.DefaultWorkers, "models trained at once")
 	f.StringVar(&o.teacherHidden, "teacher-hidden", "", "hidden layers of the teacher, comma-separated (default 256,256; 64,64 with --quick)")
+	f.StringVar(&o.teacherActivation, "teacher-activation", "relu", "hidden activation of the teacher: relu, tanh or gelu")
 	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: enroll's default)")
 	f.IntVar(&o.otherTeachers, "other-teachers", 0, "extra independent teachers whose students make the student-of-other negatives (0: 2, 1 with --quick)")
 	f.StringVar(&o.data, "data", "digits", "dataset of the teacher, the controls and the zoo (a built-in name or a CSV/IDX path)")
@@ -104,12 +108,16 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if err != nil {
 		return err
 	}
+	act, err := model.ParseActivation(o.teacherActivation)
+	if err != nil {
+		return usageError{fmt.Errorf("--teacher-activation: %w", err)}
+	}
 	stderr := c.ErrOrStderr()
 	data, err := dataset.Load(ctx, o.data, dataset.LoadOptions{})
 	if err != nil {
 		return err
 	}
-	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden, Data: data, OtherTeachers: o.otherTeachers}
+	opts := bench.DetectOptions{Seed: o.seed, Quick: o.quick, Workers: o.workers, TeacherHidden: hidden, TeacherActivation: act, Data: data, OtherTeachers: o.otherTeachers}
 	opts.Enroll.Controls = o.controls
 	var bar *report.Steps
 	if !o.noProgress && isTerminal(stderr) {

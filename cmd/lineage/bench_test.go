@@ -33,6 +33,7 @@ func TestBenchDetectUsage(t *testing.T) {
 		{args: []string{"bench", "detect", "--workers", "0"}, want: "--workers must be at least 1"},
 		{args: []string{"bench", "detect", "--other-teachers", "-1"}, want: "--other-teachers must not be negative"},
 		{args: []string{"bench", "detect", "--teacher-hidden", "64,x"}, want: "not a positive layer size"},
+		{args: []string{"bench", "detect", "--teacher-activation", "sigmoid"}, want: `--teacher-activation: activation "sigmoid": want relu, tanh or gelu`},
 		{args: []string{"bench", "detect", "--format", "yaml"}, want: "format"},
 	}
 	for _, tc := range tests {
