@@ -315,7 +315,11 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
 	res.NullFamily, res.Caution = tr.NullFamily, tr.Caution != ""
 	if nb := tr.Nearest; nb != nil {
-		res.Nearest = nb.Role + ":" + strings.Fields(nb.Recipe + " ?")[0]
+		fam := "unnamed" // a recipe's first word names its family
+		if f := strings.Fields(nb.Recipe); len(f) > 0 {
+			fam = f[0]
+		}
+		res.Nearest = nb.Role + ":" + fam
 	}
 	res.Agreement = tr.PerKind["agreement"]
 	// MinP ranges over the statistics the audit combines only (it also
