@@ -10,6 +10,7 @@ import (
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Verdict is the outcome of auditing one suspect against one teacher.
@@ -338,22 +339,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if suspect.Suite != c.Suite.Hash {
 		return tr, fmt.Errorf("suspect %q vs teacher %q: %w", suspect.ID, c.Enrolment.Name, ErrSuite)
 	}
-	if !compare.LabelOnly(suspect.P) {
-		if share := compare.CoarseShare(suspect.P); share >= CoarseMin {
-			// Rounded or flattened below the top class: the runner-up
-			// order and sizes the full-output features read are gone
-			// or made up, and no control answers like that. Its labels
-			// are what it reveals for certain; audit those, like with
-			// like (see CoarseMin).
-			tr.Coarse = fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
-			suspect = labelsOf(suspect)
-		} else if f := compare.MixFloor(suspect.P); f >= FloorMin && f > 2*c.controlFloor() {
-			// A floor under every class: mixed with a fixed
-			// distribution, which flattens what the full-output
-			// features read (see FloorMin). Its labels are intact.
-			tr.Coarse = fmt.Sprintf("the suspect's outputs never go below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", f)
-			suspect = labelsOf(suspect)
-		}
+	if why := coarseOutputs(c, suspect.P); why != "" {
+		tr.Coarse = why
+		suspect = labelsOf(suspect)
 	}
 	st, err := compare.Compute(c.Teacher.P, suspect.P, c.Suite.Kinds)
 	if err != nil {
@@ -573,6 +561,26 @@ func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts
 	return out, nil
 }
 
+// coarseOutputs says why a suspect with outputs p must be audited on its
+// labels, or returns "" when its full outputs can be read as they are:
+// rounded or flattened below the top class (the runner-up order and sizes
+// the full-output features read are gone or made up; see CoarseMin), or
+// held above a floor on every class, as if mixed with a fixed distribution
+// (see FloorMin). No control answers like either; the labels are what such
+// a suspect reveals for certain, so the audit compares like with like.
+func coarseOutputs(c *Case, p blas32.General) string {
+	if compare.LabelOnly(p) {
+		return ""
+	}
+	if share := compare.CoarseShare(p); share >= CoarseMin {
+		return fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
+	}
+	if f := compare.MixFloor(p); f >= FloorMin && f > 2*c.controlFloor() {
+		return fmt.Sprintf("the suspect's outputs never go below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", f)
+	}
+	return ""
+}
+
 // settle sets the verdict of tr, tested against tested teachers at once
 // (Holm's correction ran over them), from its p-values and calibration:
 // DERIVED at p ≤ α; NOT_DERIVED only when nothing below stands in the
@@ -608,7 +616,7 @@ func settle(tr *TeacherResult, o Options, tested int) {
 	case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls-1)
 	case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
-		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", familyOf(store.Control{Recipe: tr.Nearest.Recipe, Role: tr.Nearest.Role}), *tr.Nearest.P)
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", tr.Nearest.Family(), *tr.Nearest.P)
 	default:
 		tr.Verdict = NotDerived
 	}

@@ -25,9 +25,10 @@ type Case struct {
 	markP    *markPanel
 	markErr  error
 	labelCal *compare.Calibration // labelCalibration's, computed on first use
-	floor    *float64             // controlFloor's, computed on first use
 
 	contrastOnce sync.Once
+	floorOnce    sync.Once
+	floor        float64        // controlFloor's
 	contrastP    *contrastPanel // nil: no replica contrast (see contrast)
 }
 
@@ -94,14 +95,11 @@ func (c *Case) Save(tx *store.Tx) error {
 // teacher's and the controls' fingerprints: how far above zero this
 // enrolment's own models keep every class. It is computed once.
 func (c *Case) controlFloor() float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.floor == nil {
-		f := compare.MixFloor(c.Teacher.P)
+	c.floorOnce.Do(func() {
+		c.floor = compare.MixFloor(c.Teacher.P)
 		for _, fp := range c.Controls {
-			f = max(f, compare.MixFloor(fp.P))
+			c.floor = max(c.floor, compare.MixFloor(fp.P))
 		}
-		c.floor = &f
-	}
-	return *c.floor
+	})
+	return c.floor
 }

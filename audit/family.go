@@ -20,6 +20,12 @@ func familyOf(c store.Control) string {
 	return "unnamed"
 }
 
+// Family names the family of the neighbour's control, as familyOf does
+// for the control itself ("reference" for a reference).
+func (n Neighbour) Family() string {
+	return familyOf(store.Control{Recipe: n.Recipe, Role: n.Role})
+}
+
 // worstFamilyP returns the p-value of score x against the null family whose
 // models score highest, under a one-way model of the null scores: family
 // f's scores are Gaussian with mean μ_f and a common within-family spread

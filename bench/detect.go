@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -79,17 +78,12 @@ type DetectOptions struct {
 	Progress func(desc string, done, total int)
 }
 
-// teacherAct is TeacherActivation, relu when unset.
-func (o DetectOptions) teacherAct() model.Activation {
-	if o.TeacherActivation == "" {
-		return model.ActReLU
-	}
-	return o.TeacherActivation
-}
-
 func (o DetectOptions) withDefaults() DetectOptions {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
+	}
+	if o.TeacherActivation == "" {
+		o.TeacherActivation = model.ActReLU
 	}
 	if o.TeacherHidden == nil {
 		o.TeacherHidden = DefaultTeacherHidden
@@ -115,7 +109,7 @@ func (o DetectOptions) withDefaults() DetectOptions {
 		o.Data = dataset.Digits()
 	}
 	if o.Families == nil {
-		o.Families = Families(o.Quick, o.TeacherHidden, o.teacherAct())
+		o.Families = Families(o.Quick, o.TeacherHidden, o.TeacherActivation)
 		if o.Data.Name != "digits" {
 			o.Families = slices.Clone(o.Families)
 			for i := range o.Families {
@@ -266,7 +260,7 @@ func estimateEnrolSteps(o DetectOptions) int {
 	if k == 0 {
 		k = audit.DefaultControls
 	}
-	return len(audit.ControlRecipes(k, o.Seed, o.TeacherHidden, o.teacherAct())) + 2
+	return len(audit.ControlRecipes(k, o.Seed, o.TeacherHidden, o.TeacherActivation)) + 2
 }
 
 // checkSeeds verifies that no zoo model shares a training seed with one of
@@ -315,11 +309,7 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 	res.P, res.Verdict, res.Reason, res.Best, res.LabelOnly = tr.PValue, tr.Verdict, tr.Reason, tr.Best, tr.LabelOnly
 	res.NullFamily, res.Caution = tr.NullFamily, tr.Caution != ""
 	if nb := tr.Nearest; nb != nil {
-		fam := "unnamed" // a recipe's first word names its family
-		if f := strings.Fields(nb.Recipe); len(f) > 0 {
-			fam = f[0]
-		}
-		res.Nearest = nb.Role + ":" + fam
+		res.Nearest = nb.Role + ":" + nb.Family()
 	}
 	res.Agreement = tr.PerKind["agreement"]
 	// MinP ranges over the statistics the audit combines only (it also
