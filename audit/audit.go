@@ -65,18 +65,29 @@ const (
 	// DERIVED (an evasion hunt, README); no control answers like that, so
 	// its full-output statistics had no null like it either.
 	CoarseMin = 0.1
-	// FloorMin is the mixing floor (compare.MixFloor) at and above which a
-	// suspect is audited on its labels, like a coarse one, if no control
-	// of the enrolment comes within half of it (the teacher's and every
-	// control's floor below half the suspect's): its outputs
-	// never go below a fixed share on any class, as if mixed with a fixed
-	// distribution (p' = 0.7·p + 0.3/K, say), which flattens the runner-up
-	// sizes the full-output statistics read while keeping the labels.
-	// Copies served like that were INCONCLUSIVE or cleared (evasion hunt,
-	// README); every control of a digits enrolment stays below 1e-3
-	// (label-smoothed ones the highest).
+	// FloorMin is the mixing floor (compare.MixFloorTrim) at and above
+	// which a suspect is audited on its labels, like a coarse one, if no
+	// control of the enrolment comes within half of it (the teacher's and
+	// every control's floor, with the same share of probes left out, below
+	// half the suspect's; see floorTrims): its outputs never go below a
+	// fixed share on any class, as if mixed with a fixed distribution
+	// (p' = 0.7·p + 0.3/K, say), which flattens the runner-up sizes the
+	// full-output statistics read while keeping the labels. Copies served
+	// like that were INCONCLUSIVE or cleared (evasion hunt, README); the
+	// controls of a digits enrolment stay below 0.02 (label-smoothed ones
+	// the highest).
 	FloorMin = 0.01
 )
+
+// floorTrims are the shares of the suite's probes that the mixing-floor
+// check leaves out, one check each (compare.MixFloorTrim with k the share
+// of the probes, rounded down): with none left out, one probe served
+// without the floor would hide it (an evasion hunt left the mix off 1 % of
+// the inputs and the copy was INCONCLUSIVE again); each further share
+// makes the floor show unless more of the inputs go unmixed, and each is
+// held against the controls' floor with the same share left out, which
+// grows faster for the label-smoothed ones.
+var floorTrims = [...]float64{0, 0.01, 0.05, 0.1}
 
 // Options configures Audit. The zero value means the defaults.
 type Options struct {
@@ -187,7 +198,7 @@ type TeacherResult struct {
 	Outside string `json:"outside_null,omitempty"`
 	// Coarse, when set, says that the suspect's outputs were rounded or
 	// flattened below the top class (compare.CoarseShare at least
-	// CoarseMin), or held above a floor on every class (compare.MixFloor
+	// CoarseMin), or held above a floor on every class (compare.MixFloorTrim
 	// at least FloorMin), and that it was therefore audited on its labels
 	// (LabelOnly is then true); "" for full-precision outputs.
 	Coarse string `json:"coarse_outputs,omitempty"`
@@ -575,8 +586,15 @@ func coarseOutputs(c *Case, p blas32.General) string {
 	if share := compare.CoarseShare(p); share >= CoarseMin {
 		return fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
 	}
-	if f := compare.MixFloor(p); f >= FloorMin && f > 2*c.controlFloor() {
-		return fmt.Sprintf("the suspect's outputs never go below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", f)
+	for i, share := range floorTrims {
+		k := int(share * float64(p.Rows))
+		if f := compare.MixFloorTrim(p, k); f >= FloorMin && f > 2*c.controlFloor(i) {
+			where := "never go"
+			if k > 0 {
+				where = fmt.Sprintf("on all but %d of the probes do not go", k)
+			}
+			return fmt.Sprintf("the suspect's outputs %s below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", where, f)
+		}
 	}
 	return ""
 }

@@ -28,7 +28,7 @@ type Case struct {
 
 	contrastOnce sync.Once
 	floorOnce    sync.Once
-	floor        float64        // controlFloor's
+	floor        []float64      // controlFloor's, one per floorTrims entry
 	contrastP    *contrastPanel // nil: no replica contrast (see contrast)
 }
 
@@ -91,15 +91,20 @@ func (c *Case) Save(tx *store.Tx) error {
 	return tx.PutEnrolment(c.Enrolment, store.PutOptions{})
 }
 
-// controlFloor returns the largest mixing floor (compare.MixFloor) of the
-// teacher's and the controls' fingerprints: how far above zero this
-// enrolment's own models keep every class. It is computed once.
-func (c *Case) controlFloor() float64 {
+// controlFloor returns the largest mixing floor of the teacher's and the
+// controls' fingerprints with the share trim of the probes left out
+// (compare.MixFloorTrim, see floorTrims): how far above zero this
+// enrolment's own models keep every class. It is computed once per share.
+func (c *Case) controlFloor(trim int) float64 {
 	c.floorOnce.Do(func() {
-		c.floor = compare.MixFloor(c.Teacher.P)
-		for _, fp := range c.Controls {
-			c.floor = max(c.floor, compare.MixFloor(fp.P))
+		c.floor = make([]float64, len(floorTrims))
+		for i, f := range floorTrims {
+			k := int(f * float64(c.Teacher.P.Rows))
+			c.floor[i] = compare.MixFloorTrim(c.Teacher.P, k)
+			for _, fp := range c.Controls {
+				c.floor[i] = max(c.floor[i], compare.MixFloorTrim(fp.P, k))
+			}
 		}
 	})
-	return c.floor
+	return c.floor[trim]
 }

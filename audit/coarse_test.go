@@ -81,32 +81,46 @@ func TestFloorOutputsAuditedOnLabels(t *testing.T) {
 	c := synthCase(t, rng, 6, 24)
 	withReport(t, c)
 	soft := follow(rng, c.Teacher.P, 0.8)
-	if f := compare.MixFloor(soft); f > 2*c.controlFloor() {
-		t.Fatalf("test suspect's own floor %g, want at most twice the controls' %g", f, c.controlFloor())
+	if f := compare.MixFloor(soft); f > 2*c.controlFloor(0) {
+		t.Fatalf("test suspect's own floor %g, want at most twice the controls' %g", f, c.controlFloor(0))
 	}
+	n := soft.Rows
 	for _, tt := range []struct {
 		eps    float64
+		off    int // rows served without the floor
 		labels bool
 	}{
-		{0.3, true},
-		{0.6, true},
-		{0, false},
-		{0.001, false},
+		{0.3, 0, true},
+		{0.6, 0, true},
+		{0.6, 1, true},           // one probe served without the floor
+		{0.6, n / 20, true},      // 5 % of them
+		{0.6, n * 3 / 20, false}, // 15 %: more than any check leaves out
+		{0, 0, false},
+		{0.001, 0, false},
 	} {
 		mixed := mixRows(soft, tt.eps)
+		// The rows left unmixed answer sharply, as a confident model
+		// does: all but their top class near zero, and no two alike.
+		sharp := oneHot(soft)
+		for i := range tt.off {
+			row := mixed.Data[i*mixed.Stride : i*mixed.Stride+mixed.Cols]
+			for j := range row {
+				row[j] = 1e-6*float32(j+1) + 0.99*sharp.Data[i*sharp.Stride+j]
+			}
+		}
 		got := auditSuspect(t, c, "mixed", mixed)
 		if !tt.labels {
 			if got.Coarse != "" || got.LabelOnly {
-				t.Errorf("mixed at %g: coarse %q, label-only %v; want none and false", tt.eps, got.Coarse, got.LabelOnly)
+				t.Errorf("mixed at %g, %d rows off: coarse %q, label-only %v; want none and false", tt.eps, tt.off, got.Coarse, got.LabelOnly)
 			}
 			continue
 		}
 		want := auditSuspect(t, c, "labels", oneHot(mixed))
 		if !strings.Contains(got.Coarse, "floor") || !got.LabelOnly {
-			t.Errorf("mixed at %g: coarse %q, label-only %v; want a note on the floor and true", tt.eps, got.Coarse, got.LabelOnly)
+			t.Errorf("mixed at %g, %d rows off: coarse %q, label-only %v; want a note on the floor and true", tt.eps, tt.off, got.Coarse, got.LabelOnly)
 		}
 		if got.PCombined != want.PCombined || got.Verdict != want.Verdict {
-			t.Errorf("mixed at %g: p %g (%s), its labels: p %g (%s); want the same", tt.eps, got.PCombined, got.Verdict, want.PCombined, want.Verdict)
+			t.Errorf("mixed at %g, %d rows off: p %g (%s), its labels: p %g (%s); want the same", tt.eps, tt.off, got.PCombined, got.Verdict, want.PCombined, want.Verdict)
 		}
 	}
 }

@@ -64,21 +64,41 @@ func coarseRow(r, buf []float32) bool {
 // (uniform, class priors or any other). Serving p' = (1−ε)·p + ε/K in
 // place of a model's p gives ε̂ ≥ ε; a trained classifier's own outputs
 // give nearly 0, since each class is all but ruled out on some probe
-// (below 1e-3 for every control of a digits enrolment, label-smoothed ones
-// included). Such a floor lifts every class the model rules out to the
+// (below 0.02 for every control of a digits enrolment, label-smoothed ones
+// the highest). Such a floor lifts every class the model rules out to the
 // same level, which hides the runner-up sizes the full-output statistics
-// read, and leaves the order of the rest. An empty matrix has ε̂ 0.
-func MixFloor(p blas32.General) float64 {
-	if p.Rows == 0 || p.Cols == 0 {
+// read, and leaves the order of the rest. An empty matrix has ε̂ 0. It is
+// MixFloorTrim with k = 0.
+func MixFloor(p blas32.General) float64 { return MixFloorTrim(p, 0) }
+
+// MixFloorTrim returns the sum over classes of each class's (k+1)-th
+// smallest probability over p's rows,
+//
+//	ε̂_k = Σ_j p_(k+1),j,
+//
+// MixFloor with the k smallest values of every class left out: a floor
+// served on all but k rows (a mix left off a few inputs, so that MixFloor
+// finds nothing) still shows in full. k at or above p.Rows, or an empty
+// matrix, gives 0; a negative k panics.
+func MixFloorTrim(p blas32.General, k int) float64 {
+	if k < 0 {
+		panic("compare: negative trim")
+	}
+	if p.Rows == 0 || p.Cols == 0 || k >= p.Rows {
 		return 0
 	}
 	var sum float64
+	col := make([]float32, p.Rows)
 	for j := 0; j < p.Cols; j++ {
-		m := p.Data[j]
-		for i := 1; i < p.Rows; i++ {
-			m = min(m, p.Data[i*p.Stride+j])
+		for i := range col {
+			col[i] = p.Data[i*p.Stride+j]
 		}
-		sum += float64(m)
+		if k == 0 {
+			sum += float64(slices.Min(col))
+			continue
+		}
+		slices.Sort(col)
+		sum += float64(col[k])
 	}
 	return sum
 }

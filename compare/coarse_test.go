@@ -2,6 +2,7 @@ package compare
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -81,4 +82,57 @@ func TestMixFloor(t *testing.T) {
 			t.Errorf("%s: MixFloor = %g, want %g", tt.name, got, tt.want)
 		}
 	}
+}
+
+// TestMixFloorTrim checks that leaving out the k smallest values of each
+// class finds a floor served on all but k rows, which MixFloor misses.
+func TestMixFloorTrim(t *testing.T) {
+	const n, K = 50, 4
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := blas32.General{Rows: n, Cols: K, Stride: K, Data: make([]float32, n*K)}
+	for i := range n {
+		row := p.Data[i*K : (i+1)*K]
+		var s float32
+		for j := range row {
+			row[j] = float32(math.Exp(8 * rng.NormFloat64()))
+			s += row[j]
+		}
+		for j := range row {
+			row[j] /= s
+		}
+	}
+	const eps = 0.3
+	mixed := blas32.General{Rows: n, Cols: K, Stride: K, Data: make([]float32, n*K)}
+	for i, v := range p.Data {
+		mixed.Data[i] = (1-eps)*v + eps/K
+	}
+	// The floor is left off rows 0–2, which all but rule out classes 1–3.
+	for i := range 3 {
+		copy(mixed.Data[i*K:(i+1)*K], []float32{1 - 3e-6, 1e-6, 1e-6, 1e-6})
+	}
+	for _, tt := range []struct {
+		k       int
+		atLeast float64 // want MixFloorTrim ≥ atLeast
+		below   float64 // and < below
+	}{
+		{0, 0, eps / 2},
+		{2, 0, eps / 2},
+		{3, eps, 1},
+		{10, eps, 1},
+		{n, 0, 1e-12},
+	} {
+		got := MixFloorTrim(mixed, tt.k)
+		if got < tt.atLeast || got >= tt.below {
+			t.Errorf("k %d: MixFloorTrim = %g, want in [%g, %g)", tt.k, got, tt.atLeast, tt.below)
+		}
+	}
+	if got, want := MixFloorTrim(mixed, 0), MixFloor(mixed); got != want {
+		t.Errorf("MixFloorTrim(p, 0) = %g, MixFloor = %g; want the same", got, want)
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("MixFloorTrim with k −1 did not panic")
+		}
+	}()
+	MixFloorTrim(mixed, -1)
 }
