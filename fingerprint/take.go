@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -57,10 +58,14 @@ type BatchPredictor interface {
 }
 
 // Take queries m on every probe of s and returns its fingerprint. The model
-// must take s.Dim() inputs and declare exactly the suite's labels (else a
-// *MismatchError); every answer must be a Rows×len(labels) matrix of finite,
-// non-negative rows summing to 1 within RowSumTolerance (else an
-// *AnswerError naming the probe). Cancelling ctx stops between batches.
+// must take s.Dim() inputs and declare the suite's labels, each once, in
+// the suite's order or any other (else a *MismatchError); every answer
+// must be a Rows×len(labels) matrix of finite, non-negative rows summing
+// to 1 within RowSumTolerance (else an *AnswerError naming the probe).
+// Answers of a model that lists the labels in another order are aligned
+// to the suite's by label name: the fingerprint's columns always follow
+// the suite's labels, and its Model.Labels keeps the model's own order
+// (see Reordered). Cancelling ctx stops between batches.
 func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fingerprint, error) {
 	if m == nil || s == nil {
 		panic("fingerprint: Take needs a model and a suite")
@@ -78,7 +83,8 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 		return nil, &MismatchError{What: "inputs", Model: info.Name, Suite: suiteName,
 			Want: strconv.Itoa(s.Dim()), Got: strconv.Itoa(info.InputSize)}
 	}
-	if !equalStrings(info.Labels, s.Labels) {
+	cols, ok := labelColumns(info.Labels, s.Labels)
+	if !ok {
 		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
 			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: model.LabelDiff(info.Labels, s.Labels)}
 	}
@@ -127,7 +133,13 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 			if err := CheckRow(row); err != "" {
 				return &AnswerError{Model: info.Name, Probe: lo + i, Problem: err}
 			}
-			copy(p.Data[(lo+i)*c:], row)
+			if dst := p.Data[(lo+i)*c : (lo+i+1)*c]; cols == nil {
+				copy(dst, row)
+			} else {
+				for j, v := range row {
+					dst[cols[j]] = v
+				}
+			}
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -194,14 +206,39 @@ func CheckRow(row []float32) string {
 	return ""
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+// labelColumns returns, for each of the model's labels got, the column of
+// the suite's labels want with the same name, or nil when the two lists
+// are equal; ok is false unless got lists want's labels, each once, in
+// some order.
+func labelColumns(got, want []string) (cols []int, ok bool) {
+	if slices.Equal(got, want) {
+		return nil, true
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	if len(got) != len(want) {
+		return nil, false
+	}
+	at := make(map[string]int, len(want))
+	for j, l := range want {
+		if _, dup := at[l]; dup {
+			return nil, false
 		}
+		at[l] = j
 	}
-	return true
+	cols = make([]int, len(got))
+	for j, l := range got {
+		k, found := at[l]
+		if !found {
+			return nil, false
+		}
+		delete(at, l) // a label listed twice is not found the second time
+		cols[j] = k
+	}
+	return cols, true
+}
+
+// Reordered reports whether the model fp was taken from listed the suite's
+// labels want in another order than want, its answers then aligned by
+// label name (see Take).
+func (fp *Fingerprint) Reordered(want []string) bool {
+	return len(fp.Model.Labels) == len(want) && !slices.Equal(fp.Model.Labels, want)
 }

@@ -160,6 +160,10 @@ func TestTakeErrors(t *testing.T) {
 		// Lists alike in their first 12 labels say where they differ.
 		{"labels past the shown ones", model.Info{Name: "x", InputSize: 4, Labels: []string{"a", "b", "c", "e"}}, nil,
 			`model "x" has labels [a,b,c,e], suite "acme" has [a,b,c,d] (label 3 is "e" vs "d")`, ErrMismatch},
+		// The same names in another order are aligned (TestTakeReordered);
+		// a label listed twice is not a reordering.
+		{"label twice", model.Info{Name: "x", InputSize: 4, Labels: []string{"b", "a", "c", "c"}}, nil,
+			`model "x" has labels [b,a,c,c], suite "acme" has [a,b,c,d] (label 0 is "b" vs "a")`, ErrMismatch},
 		{"nan", info, bad([]float32{float32(math.NaN()), .5, .25, .25}),
 			`model "x", probe 2: entry 0 is NaN`, ErrBadAnswer},
 		{"negative", info, bad([]float32{-.5, .5, .5, .5}),
@@ -184,6 +188,50 @@ func TestTakeErrors(t *testing.T) {
 	cancel()
 	if _, err := Take(ctx, softmaxModel("x", 4, abc, 1), s, Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Take error = %v, want context.Canceled", err)
+	}
+}
+
+// TestTakeReordered checks that a model listing the suite's labels in
+// another order is fingerprinted with its answers aligned by label name:
+// the same fingerprint as the same model answering in the suite's order,
+// with the model's own order kept in Model.Labels.
+func TestTakeReordered(t *testing.T) {
+	s := testSuite(20, 4, abc, 3)
+	base := softmaxModel("x", 4, abc, 5)
+	order := []int{2, 0, 3, 1} // the model's column j answers for abc[order[j]]
+	labels := make([]string, len(order))
+	for j, k := range order {
+		labels[j] = abc[k]
+	}
+	shuffled := &fakeModel{info: base.info, fn: func(x blas32.General) blas32.General {
+		y := base.fn(x)
+		out := blas32.General{Rows: y.Rows, Cols: y.Cols, Stride: y.Cols, Data: make([]float32, len(y.Data))}
+		for i := 0; i < y.Rows; i++ {
+			for j, k := range order {
+				out.Data[i*y.Cols+j] = y.Data[i*y.Stride+k]
+			}
+		}
+		return out
+	}}
+	shuffled.info.Labels = labels
+	want, err := Take(context.Background(), base, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bs := range []int{1, 7, 0} {
+		got, err := Take(context.Background(), shuffled, s, Options{BatchSize: bs})
+		if err != nil {
+			t.Fatalf("batch %d: %v", bs, err)
+		}
+		if !slices.Equal(got.P.Data, want.P.Data) || got.Hash != want.Hash {
+			t.Errorf("batch %d: reordered model's fingerprint differs from the model's in the suite's order (hash %s, want %s)", bs, got.Hash, want.Hash)
+		}
+		if !slices.Equal(got.Model.Labels, labels) || !got.Reordered(abc) {
+			t.Errorf("batch %d: Model.Labels %v, Reordered %v; want %v and true", bs, got.Model.Labels, got.Reordered(abc), labels)
+		}
+	}
+	if want.Reordered(abc) {
+		t.Error("a model in the suite's order: Reordered = true, want false")
 	}
 }
 

@@ -317,7 +317,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		case err != nil:
 			return audit.Result{}, nil, nil, err
 		default:
-			warnRepaired(stderr, fp, ref)
+			warnTaken(stderr, fp, ref, cs.Suite.Labels)
 			suspects[i] = fp
 			dones = append(dones, done)
 		}

@@ -121,6 +121,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 		if fps[i], err = fingerprintModel(ctx, &o.remote, ref, s, defaultFingerprintID(ref), 0); err != nil {
 			return err
 		}
+		warnTaken(c.ErrOrStderr(), fps[i], ref, s.Labels)
 	}
 	st, err := compare.Compute(fps[0].P, fps[1].P, s.Kinds)
 	// A URL's credentials are never printed.

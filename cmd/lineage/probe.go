@@ -105,12 +105,16 @@ func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *prob
 	return fp, nil
 }
 
-// warnRepaired says on stderr how many answer rows --lenient repaired in
-// taking fp from ref, if any: the fingerprint then holds outputs the model
-// did not give as such.
-func warnRepaired(stderr io.Writer, fp *fingerprint.Fingerprint, ref string) {
+// warnTaken says on stderr what the fingerprint fp, taken from ref on a
+// suite with the given labels, holds that the model did not answer as
+// such: rows --lenient repaired, or answers aligned to the suite's labels
+// from another order.
+func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels []string) {
 	if n, err := strconv.Atoi(fp.Meta["warnings"]); err == nil && n > 0 {
 		fmt.Fprintf(stderr, "lineage: --lenient repaired %d answer rows of %s that were not probability distributions (negative values set to 0, rows rescaled to sum to 1)\n", n, remote.StripCredentials(ref))
+	}
+	if fp.Reordered(labels) {
+		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))
 	}
 }
 
@@ -243,7 +247,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	if err != nil {
 		return err
 	}
-	warnRepaired(c.ErrOrStderr(), fp, ref)
+	warnTaken(c.ErrOrStderr(), fp, ref, s.Labels)
 	// The fingerprint is stored and the journal dropped in one
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/remote"
@@ -116,6 +118,58 @@ while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabiliti
 	_, stderr, code = runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "strict", "--remote-batch", "1")
 	if want := "probabilities sum to 2"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("strict: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
+
+// TestProbeReorderedLabels checks that a model listing the suite's labels
+// in another order is probed with its answers aligned by label name, and
+// says so on stderr: its fingerprint holds what the same model answering
+// in the suite's order gives (before, such a model was refused as having
+// other labels, and an auditor had to wrap it to reorder its answers).
+func TestProbeReorderedLabels(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes, labels 0 1 2
+	dir := t.TempDir()
+	models := map[string]string{
+		"inorder":   `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"; done`,
+		"reordered": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["2","0","1"]}'` + "\n" + `while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[0.5,0.2,0.3]]}"; done`,
+	}
+	for name, src := range models {
+		script := filepath.Join(dir, name+".sh")
+		if err := os.WriteFile(script, []byte(src+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", name, "--remote-batch", "1")
+		note := "lists the suite's labels in another order ([2 0 1]); its answers were aligned to the suite's ([0 1 2]) by label name"
+		if code != 0 || strings.Contains(stderr, note) != (name == "reordered") {
+			t.Errorf("probe %s: exit %d, stderr %q; want 0 and the note %q only for the reordered model", name, code, stderr, note)
+		}
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(context.Background(), func(tx *store.Tx) error {
+		a, err := tx.Fingerprint("inorder")
+		if err != nil {
+			return err
+		}
+		b, err := tx.Fingerprint("reordered")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(a.P.Data, b.P.Data) {
+			t.Errorf("reordered model's outputs %v, the model in the suite's order %v; want the same", b.P.Data, a.P.Data)
+		}
+		if got := b.Model.Labels; !slices.Equal(got, []string{"2", "0", "1"}) {
+			t.Errorf("reordered model's stored labels %v, want its own order [2 0 1]", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

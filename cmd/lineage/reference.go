@@ -124,6 +124,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if fp, done, err = probeJournaled(ctx, c.ErrOrStderr(), "reference add", g, &o.remote, o.model, cs.Suite, id, 0); err != nil {
 			return err
 		}
+		warnTaken(c.ErrOrStderr(), fp, o.model, cs.Suite.Labels)
 	}
 	check := "not run (--force)"
 	if !o.force {
