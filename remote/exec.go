@@ -420,6 +420,9 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 	if err := parseProbabilities(dst, resp.Probabilities, n, k); err != nil {
 		return e.fail(fmt.Sprintf("request %d", id), err)
 	}
+	if e.opts.Logits {
+		softmaxRows(dst, n, k)
+	}
 	w, err := checkRows(dst, n, k, start, e.opts.Lenient)
 	if w > 0 {
 		e.stats.warnings.Add(int64(w))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -452,5 +453,36 @@ func TestExecKillsGrandchild(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestExecLogits checks Options.Logits on an exec: model answering logits.
+func TestExecLogits(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	hello := `{"lineage_exec":1,"name":"logits","input_size":2,"labels":["a","b"]}`
+	answer := `while read l; do id=${l#*\"id\":}; echo "{\"id\":${id%%,*},\"probabilities\":[[2,0]]}"; done`
+	script := writeScript(t, "echo '"+hello+"'; "+answer)
+	for _, logits := range []bool{true, false} {
+		m, err := OpenExec(context.Background(), "exec:/bin/sh "+script, Options{BatchSize: 1, Logits: logits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Predict(context.Background(), randomBatch(1, 2, 1))
+		m.Close()
+		if !logits {
+			if err == nil || !strings.Contains(err.Error(), "probabilities sum to 2") {
+				t.Errorf("logits read as probabilities: error %v, want a sum of 2 refused", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float32(1 / (1 + math.Exp(-2)))
+		if math.Abs(float64(got.Data[0]-want)) > 1e-6 || math.Abs(float64(got.Data[1]-(1-want))) > 1e-6 {
+			t.Errorf("softmax of [2 0]: got %v, want [%v %v]", got.Data[:2], want, 1-want)
+		}
 	}
 }

@@ -316,6 +316,9 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 	if err != nil {
 		return err
 	}
+	if c.opts.Logits {
+		softmaxRows(dst, n, k)
+	}
 	w, err := checkRows(dst, n, k, start, c.opts.Lenient)
 	if w > 0 {
 		c.stats.warnings.Add(int64(w))

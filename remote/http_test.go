@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -706,5 +707,91 @@ func TestAnswerLimit(t *testing.T) {
 			w.Write(bytes.Repeat([]byte(" "), int(tt.pad))) // chunked: no length announced
 			w.Write(rec.Body.Bytes())
 		})
+	}
+}
+
+// logitModel answers with log-probabilities shifted by a constant per
+// row (logits, as many served classifiers give), for Options.Logits.
+type logitModel struct{ model.Model }
+
+func (l logitModel) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	p, err := l.Model.Predict(ctx, x)
+	if err != nil {
+		return p, err
+	}
+	for i := range p.Rows {
+		for j := range p.Cols {
+			v := &p.Data[i*p.Stride+j]
+			*v = float32(math.Log(float64(*v)) + float64(i%5) - 2)
+		}
+	}
+	return p, nil
+}
+
+// TestLogits checks that a server answering with logits is read through
+// their softmax with Options.Logits (the model's own probabilities,
+// within float32 rounding), and refused without it.
+func TestLogits(t *testing.T) {
+	m := testMLP()
+	ts := serveMLP(t, logitModel{m}, serve.Options{})
+	x := randomBatch(23, 6, 1)
+	want, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fastOpts()
+	opts.Logits = true
+	c, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got, err := c.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want.Data {
+		if d := math.Abs(float64(got.Data[i] - v)); d > 1e-6 {
+			t.Fatalf("entry %d: %v from the logits, the model's probability %v", i, got.Data[i], v)
+		}
+	}
+	c2, err := OpenHTTP(context.Background(), ts.URL+"/v2/models/tiny", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if _, err := c2.Predict(context.Background(), x); err == nil || !strings.Contains(err.Error(), "negative probability") {
+		t.Errorf("logits read as probabilities: error %v, want a negative probability", err)
+	}
+}
+
+func TestSoftmaxRows(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	p := []float32{
+		0, 0, 0, 0,
+		2, 0, -1, 3,
+		1, nan, 0, 0,
+		inf, 0, 0, 0,
+		float32(math.Inf(-1)), 0, 0, 0,
+	}
+	softmaxRows(p, 5, 4)
+	e := []float64{math.Exp(2), 1, math.Exp(-1), math.Exp(3)}
+	s := e[0] + e[1] + e[2] + e[3]
+	want := []float32{
+		0.25, 0.25, 0.25, 0.25,
+		float32(e[0] / s), float32(e[1] / s), float32(e[2] / s), float32(e[3] / s),
+		1, nan, 0, 0, // left for checkRows to refuse
+		1, 0, 0, 0,
+		0, 1.0 / 3, 1.0 / 3, 1.0 / 3,
+	}
+	for i := range want {
+		g, w := p[i], want[i]
+		if math.IsNaN(float64(w)) != math.IsNaN(float64(g)) || math.Abs(float64(g-w)) > 1e-6 {
+			t.Errorf("entry %d (row %d): got %v, want %v", i, i/4, g, w)
+		}
+	}
+	if _, err := checkRows(p, 5, 4, 0, true); err == nil || !strings.Contains(err.Error(), "answer row 2: non-finite") {
+		t.Errorf("checkRows after softmaxRows: %v, want row 2's NaN refused", err)
 	}
 }

@@ -75,6 +75,13 @@ type Options struct {
 	// not sum to 1 (within 1e-3) be clamped and renormalised, counting a
 	// warning, instead of failing. Non-finite values always fail.
 	Lenient bool
+	// Logits says the model answers with logits or log-probabilities, as
+	// many served classifiers do, rather than probabilities: each answer
+	// row is replaced by its softmax (model.Softmax) before it is checked,
+	// so Lenient has nothing left to repair but a row holding NaN, which
+	// still fails. Like the other options it does not apply to a model
+	// file, whose outputs are probabilities already.
+	Logits bool
 	// Client is the HTTP client; nil means a new client with default
 	// transport settings.
 	Client *http.Client

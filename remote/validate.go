@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 // MaxNameBytes bounds a model name or label a remote reports, MaxLabels
@@ -57,6 +60,21 @@ func (e *ProbeError) BatchRow() int { return e.Index }
 
 // Unwrap returns ErrBadAnswer.
 func (e *ProbeError) Unwrap() error { return ErrBadAnswer }
+
+// softmaxRows replaces each row of the rows×k row-major p by its softmax
+// (model.Softmax), for a model answering with logits or log-probabilities
+// (Options.Logits). A row holding NaN is left as it is, for checkRows to
+// refuse; infinite logits are certainty (+Inf) or an impossible class
+// (−Inf), as model.Softmax reads them.
+func softmaxRows(p []float32, rows, k int) {
+	for i := range rows {
+		row := p[i*k : (i+1)*k]
+		if slices.ContainsFunc(row, func(v float32) bool { return math.IsNaN(float64(v)) }) {
+			continue
+		}
+		model.Softmax(row, row)
+	}
+}
 
 // checkRows validates the rows×k row-major p in place: every value finite
 // and non-negative, every row summing to 1 within SumTolerance. Leniently,

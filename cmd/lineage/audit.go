@@ -308,7 +308,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 				kept += cs.Suite.Len()
 			}
 		} else {
-			fp, err = fingerprintOpened(ctx, m, ref, cs.Suite, id, 0)
+			fp, err = fingerprintOpened(ctx, &o.remote, m, ref, cs.Suite, id, 0)
 		}
 		switch {
 		case errors.Is(err, fingerprint.ErrMismatch):

@@ -115,8 +115,12 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		// A remote teacher's answers are committed to the database as they
 		// arrive, so a killed distillation never pays for a query twice.
 		db := newDBPerCall(ctx, g)
-		job = journalJob("distill", o.teacher, sp.Train.Hash[:16], "transfer="+o.transfer, "reveal="+o.reveal,
-			fmt.Sprintf("queries=%d:jitter=%g:seed=%d", o.queries, o.jitter, o.seed))
+		parts := []string{sp.Train.Hash[:16], "transfer=" + o.transfer, "reveal=" + o.reveal,
+			fmt.Sprintf("queries=%d:jitter=%g:seed=%d", o.queries, o.jitter, o.seed)}
+		if o.remote.logits {
+			parts = append(parts, "outputs=logits") // answers are journalled after the softmax
+		}
+		job = journalJob("distill", o.teacher, parts...)
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
 			return err
 		}

@@ -69,17 +69,17 @@ func fingerprintModel(ctx context.Context, ro *remoteOptions, ref string, s *pro
 		return nil, err
 	}
 	defer closeM()
-	return fingerprintOpened(ctx, m, ref, s, id, topK)
+	return fingerprintOpened(ctx, ro, m, ref, s, id, topK)
 }
 
-// fingerprintOpened fingerprints an opened model on s.
-func fingerprintOpened(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
-	return fingerprintBatched(ctx, m, ref, s, id, topK, 0)
+// fingerprintOpened fingerprints a model opened with the flags ro on s.
+func fingerprintOpened(ctx context.Context, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
+	return fingerprintBatched(ctx, ro, m, ref, s, id, topK, 0)
 }
 
 // fingerprintBatched is fingerprintOpened with batch probes per Predict
 // call (0: the fingerprint package's default).
-func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *probe.Suite, id string, topK, batch int) (*fingerprint.Fingerprint, error) {
+func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, batch int) (*fingerprint.Fingerprint, error) {
 	r, _ := remote.ParseRef(ref)
 	before := m.Stats()
 	inFlight := 1
@@ -100,6 +100,9 @@ func fingerprintBatched(ctx context.Context, m remote.Model, ref string, s *prob
 			"requests": strconv.FormatInt(st.Requests-before.Requests, 10),
 			"retries":  strconv.FormatInt(st.Retries-before.Retries, 10),
 			"warnings": strconv.FormatInt(st.Warnings-before.Warnings, 10),
+		}
+		if ro.logits {
+			fp.Meta["outputs"] = "logits (softmax taken by lineage)"
 		}
 	}
 	return fp, nil
@@ -186,7 +189,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{"remote", "source", "requests", "retries", "warnings"} {
+	for _, k := range []string{"remote", "source", "outputs", "requests", "retries", "warnings"} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}
@@ -345,7 +348,14 @@ func noJournal(*store.Tx) error { return nil }
 // audit against several teachers journals one fingerprint per suite), so
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	job := journalJob("probe", ref, s.Hash, id)
+	parts := []string{s.Hash, id}
+	if ro.logits {
+		// Answers are journalled after the softmax: a run without
+		// --logits (and with --lenient) must not replay them, nor this
+		// one its.
+		parts = append(parts, "outputs=logits")
+	}
+	job := journalJob("probe", ref, parts...)
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -354,7 +364,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		return nil, nil, err
 	}
 	drainOnInterrupt(ctx, j, stderr, cmd)
-	fp, err = fingerprintBatched(ctx, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
+	fp, err = fingerprintBatched(ctx, ro, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
 		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,6 +167,54 @@ func TestProbeReorderedLabels(t *testing.T) {
 		}
 		if got := b.Model.Labels; !slices.Equal(got, []string{"2", "0", "1"}) {
 			t.Errorf("reordered model's stored labels %v, want its own order [2 0 1]", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProbeLogits checks --logits: a model answering with logits is
+// probed through their softmax, and its fingerprint says so; without the
+// flag the answers are refused as not probabilities.
+func TestProbeLogits(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes, labels 0 1 2
+	script := filepath.Join(t.TempDir(), "logits.sh")
+	const src = `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'
+while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[1,2,-1]]}"; done`
+	if err := os.WriteFile(script, []byte(src+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := "exec:/bin/sh " + script
+	if _, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "plain", "--remote-batch", "1"); code != 1 || !strings.Contains(stderr, "negative probability") {
+		t.Errorf("logits without --logits: exit %d, stderr %q; want 1 and a negative probability", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "soft", "--remote-batch", "1", "--logits"); code != 0 {
+		t.Fatalf("--logits: exit %d, stderr %q", code, stderr)
+	}
+	out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", "soft")
+	if code != 0 || !strings.Contains(out, `"outputs": "logits (softmax taken by lineage)"`) {
+		t.Errorf("db show of the fingerprint: exit %d, %s; want its outputs named", code, out)
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(context.Background(), func(tx *store.Tx) error {
+		fp, err := tx.Fingerprint("soft")
+		if err != nil {
+			return err
+		}
+		e := []float64{math.E, math.E * math.E, 1 / math.E}
+		s := e[0] + e[1] + e[2]
+		for j, v := range fp.Row(0) {
+			if math.Abs(float64(v)-e[j]/s) > 1e-6 {
+				t.Errorf("probe 0, label %d: %v, want the softmax %v", j, v, e[j]/s)
+			}
 		}
 		return nil
 	}); err != nil {

@@ -26,6 +26,7 @@ type remoteOptions struct {
 	batchSize   int
 	lenient     bool
 	jsonOnly    bool
+	logits      bool
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -38,6 +39,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.IntVar(&o.retries, "retries", 0, "retries of a failed remote request (0: 6, negative: none)")
 	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
 	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
+	f.BoolVar(&o.logits, "logits", false, "a remote model (OIP URL or exec:) answers with logits or log-probabilities: lineage takes their softmax (model files are not affected)")
 	f.BoolVar(&o.jsonOnly, "json-only", false, "speak plain JSON to an OIP server even when it lists the binary tensor data extension")
 }
 
@@ -47,6 +49,7 @@ func (o *remoteOptions) options() (remote.Options, error) {
 	opts := remote.Options{
 		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout, StartTimeout: o.startTO,
 		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient, JSONOnly: o.jsonOnly,
+		Logits: o.logits,
 	}
 	if err := o.check(); err != nil {
 		return opts, err
