@@ -226,6 +226,14 @@ type TeacherResult struct {
 	// on (0 when unknown: an enrolment report of older lineage that kept
 	// only the rates).
 	PowerControls int `json:"calibration_positives,omitempty"`
+	// NotRuledOut, for a NOT_DERIVED suspect, lists the recipe families of
+	// the calibration positives that the suite did not flag at the
+	// audit's α (on their labels alone for a label-only suspect): kinds
+	// of copy that look like independent models to this suite, which the
+	// verdict therefore does not rule out (soft-label distillation at
+	// T = 1, say). Empty when the suite flagged every one, or for other
+	// verdicts.
+	NotRuledOut []string `json:"not_ruled_out,omitempty"`
 }
 
 // Result is the audit of one suspect against several teachers.
@@ -379,6 +387,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if err != nil {
 		return tr, err
 	}
+	posP := rep.Calibration.PosP
 	if st.LabelOnly && tr.TPR >= 0 {
 		// The suite's power on labels alone, not on full outputs (see
 		// labelCalibration); an enrolment without a calibration record
@@ -392,7 +401,10 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		if tr.TPR >= 0 {
 			tr.PowerControls = len(cal.PosP)
 		}
+		posP = cal.PosP
 	}
+	// Kept only if the verdict is NOT_DERIVED (see settle).
+	tr.NotRuledOut = missedFamilies(posP, ref.positiveFamilies(), o.Alpha)
 	ref, tr.LeftOut = ref.without(c, suspect)
 	agree := agreementSimilarity(c.Teacher.P, suspect.P)
 	base := ref // the null before nullFor, for the nearest control's own audit
@@ -603,8 +615,14 @@ func coarseOutputs(c *Case, p blas32.General) string {
 // (Holm's correction ran over them), from its p-values and calibration:
 // DERIVED at p ≤ α; NOT_DERIVED only when nothing below stands in the
 // way; INCONCLUSIVE, with the reason, otherwise. A verdict already set
-// (INCONCLUSIVE before any test) stays.
+// (INCONCLUSIVE before any test) stays. NotRuledOut is kept for a
+// NOT_DERIVED verdict only.
 func settle(tr *TeacherResult, o Options, tested int) {
+	defer func() {
+		if tr.Verdict != NotDerived {
+			tr.NotRuledOut = nil // what a clearance does not rule out
+		}
+	}()
 	if tr.Verdict == Inconclusive {
 		return
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/store"
@@ -18,6 +19,38 @@ func familyOf(c store.Control) string {
 		return f[0]
 	}
 	return "unnamed"
+}
+
+// positiveFamilies returns the recipe families of r's positive controls,
+// in the order calibration (calibrationReport, labelCalibration) lists
+// their p-values.
+func (r *reference) positiveFamilies() []string {
+	var fams []string
+	for _, c := range r.allCtl {
+		if c.Role == store.RolePositive {
+			fams = append(fams, familyOf(c))
+		}
+	}
+	return fams
+}
+
+// missedFamilies returns, sorted and each once, the families fams[i] of
+// the calibration positives whose p-value posP[i] is above alpha: the
+// kinds of copy the suite failed to flag. It returns nil when the two do
+// not line up (a report whose controls lineage cannot pair with its
+// p-values).
+func missedFamilies(posP []float64, fams []string, alpha float64) []string {
+	if len(posP) != len(fams) {
+		return nil
+	}
+	var out []string
+	for i, p := range posP {
+		if !(p <= alpha) && !slices.Contains(out, fams[i]) {
+			out = append(out, fams[i])
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Family names the family of the neighbour's control, as familyOf does

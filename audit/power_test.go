@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,5 +113,69 @@ func TestIdenticalNegatives(t *testing.T) {
 	got := auditSuspect(t, c, "suspect", follow(rng, c.Teacher.P, 0.4))
 	if got.Verdict != Inconclusive || !strings.Contains(got.Reason, "independent controls do not vary") {
 		t.Errorf("verdict = %s (%s), want INCONCLUSIVE because the independent controls do not vary", got.Verdict, got.Reason)
+	}
+}
+
+// TestNotRuledOut checks that a NOT_DERIVED verdict lists the recipe
+// families of the calibration positives the suite did not flag at the
+// audit's α, each once, and that a DERIVED one lists none.
+func TestNotRuledOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := synthCase(t, rng, 6, 24)
+	fams := []string{"kd-t1", "kd-t4", "kd-t1", "extract-label", "kd-t10", "kd-t4"}
+	k := 0
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive && ctl.Half == store.HalfCalibration {
+			c.Enrolment.Controls[i].Recipe = fams[k] + " seed=1"
+			k++
+		}
+	}
+	if k != len(fams) {
+		t.Fatalf("%d calibration positives, want %d", k, len(fams))
+	}
+	b, err := json.Marshal(EnrolReport{Calibration: compare.Calibration{
+		PosP: []float64{0.3, 0.001, 0.02, 0.04, 0.004, 0.001},
+		NegP: []float64{0.3, 0.5, 0.7, 0.9, 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enrolment.Report = b
+	independent := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+	derived := &fingerprint.Fingerprint{ID: "d", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.95)}
+	for _, tt := range []struct {
+		fp    *fingerprint.Fingerprint
+		alpha float64
+		want  Verdict
+		fams  []string
+	}{
+		{independent, 0.01, NotDerived, []string{"extract-label", "kd-t1"}},
+		{independent, 0.03, NotDerived, []string{"extract-label", "kd-t1"}},
+		{independent, 0.05, NotDerived, []string{"kd-t1"}},
+		{derived, 0.01, Derived, nil},
+	} {
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{tt.fp}, tt.fp.ID, Options{Alpha: tt.alpha})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Results[0]
+		if r.Verdict != tt.want || !slices.Equal(r.NotRuledOut, tt.fams) {
+			t.Errorf("%s at α=%g: verdict %s (%s), not ruled out %q; want %s and %q", tt.fp.ID, tt.alpha, r.Verdict, r.Reason, r.NotRuledOut, tt.want, tt.fams)
+		}
+		var back Result
+		if b, err := json.Marshal(res); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.Results[0].NotRuledOut; !slices.Equal(got, tt.fams) {
+			t.Errorf("%s at α=%g: not_ruled_out after a JSON round trip %q, want %q", tt.fp.ID, tt.alpha, got, tt.fams)
+		}
+		if notes := strings.Join(res.Tables()[0].Notes, "\n"); (len(tt.fams) > 0) != strings.Contains(notes, "not ruled out: "+strings.Join(tt.fams, ", ")) {
+			t.Errorf("%s at α=%g: notes %q; want the families not ruled out named only for NOT_DERIVED", tt.fp.ID, tt.alpha, notes)
+		}
+	}
+	if got := missedFamilies([]float64{0.5}, []string{"a", "b"}, 0.01); got != nil {
+		t.Errorf("missedFamilies with p-values and families that do not line up = %q, want nil", got)
 	}
 }

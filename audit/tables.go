@@ -37,6 +37,9 @@ func (res Result) Tables() []report.Table {
 		if tr.Caution != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": caution: "+tr.Caution)
 		}
+		if len(tr.NotRuledOut) > 0 {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: NOT_DERIVED: the suspect behaves like the independent models; copies of kinds this suite failed to flag in calibration look like that too, and are not ruled out: %s", tr.Teacher, strings.Join(tr.NotRuledOut, ", ")))
+		}
 		if tr.Coarse != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Coarse)
 		}
