@@ -189,6 +189,7 @@ func TestReasonCell(t *testing.T) {
 	}{
 		{Verdict{Reason: "not significant"}, "not significant"},
 		{Verdict{Caution: "labels alone"}, "caution: labels alone"},
+		{Verdict{Verdict: "NOT_DERIVED", NotRuledOut: []string{"extract-mixup-label", "kd-t1"}}, "not ruled out: extract-mixup-label, kd-t1"},
 		{Verdict{}, ""},
 	}
 	for _, tt := range tests {

@@ -141,10 +141,16 @@ func holmNote(vs []Verdict) string {
 }
 
 // reasonCell is a verdict's reason, or for a DERIVED one the audit's
-// caution on it, if any.
+// caution on it, or for a NOT_DERIVED one the kinds of copy it does not
+// rule out, if any.
 func reasonCell(v Verdict) string {
-	if v.Reason == "" && v.Caution != "" {
+	switch {
+	case v.Reason != "":
+		return v.Reason
+	case v.Caution != "":
 		return "caution: " + v.Caution
+	case len(v.NotRuledOut) > 0:
+		return "not ruled out: " + strings.Join(v.NotRuledOut, ", ")
 	}
-	return v.Reason
+	return ""
 }

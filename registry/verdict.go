@@ -33,6 +33,9 @@ type Verdict struct {
 	// Caution is the audit's caution on a DERIVED verdict
 	// (audit.TeacherResult.Caution); "" for none.
 	Caution string `json:"caution,omitempty"`
+	// NotRuledOut, for a NOT_DERIVED verdict, lists the kinds of copy it
+	// does not rule out (audit.TeacherResult.NotRuledOut).
+	NotRuledOut []string `json:"not_ruled_out,omitempty"`
 	// SameAs names the suspect whose verdict against the teacher stands
 	// for this one's: its fingerprint holds the same outputs (see
 	// markSameModels). "" when it stands for itself.
