@@ -231,8 +231,10 @@ type TeacherResult struct {
 	// audit's α (on their labels alone for a label-only suspect): kinds
 	// of copy that look like independent models to this suite, which the
 	// verdict therefore does not rule out (soft-label distillation at
-	// T = 1, say). Empty when the suite flagged every one, or for other
-	// verdicts.
+	// T = 1, say). Empty when the suite flagged every one, when the
+	// enrolment report keeps no per-control p-values to pair with the
+	// controls (a report of older lineage that kept only the rates), or
+	// for other verdicts.
 	NotRuledOut []string `json:"not_ruled_out,omitempty"`
 }
 
@@ -601,11 +603,11 @@ func coarseOutputs(c *Case, p blas32.General) string {
 	for i, share := range floorTrims {
 		k := int(share * float64(p.Rows))
 		if f := compare.MixFloorTrim(p, k); f >= FloorMin && f > 2*c.controlFloor(i) {
-			where := "never go"
+			where := ""
 			if k > 0 {
-				where = fmt.Sprintf("on all but %d of the probes do not go", k)
+				where = fmt.Sprintf(" (each class's %d smallest probabilities left out)", k)
 			}
-			return fmt.Sprintf("the suspect's outputs %s below a floor that adds up to %.3g over the classes, as if mixed with a fixed distribution, so it was audited on its labels", where, f)
+			return fmt.Sprintf("the suspect's outputs never go below a floor that adds up to %.3g over the classes%s, as if mixed with a fixed distribution, so it was audited on its labels", f, where)
 		}
 	}
 	return ""

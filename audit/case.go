@@ -92,19 +92,19 @@ func (c *Case) Save(tx *store.Tx) error {
 }
 
 // controlFloor returns the largest mixing floor of the teacher's and the
-// controls' fingerprints with the share trim of the probes left out
-// (compare.MixFloorTrim, see floorTrims): how far above zero this
-// enrolment's own models keep every class. It is computed once per share.
-func (c *Case) controlFloor(trim int) float64 {
+// controls' fingerprints with the share floorTrims[i] of the probes left
+// out (compare.MixFloorTrim): how far above zero this enrolment's own
+// models keep every class. The floors are computed once, for every share.
+func (c *Case) controlFloor(i int) float64 {
 	c.floorOnce.Do(func() {
 		c.floor = make([]float64, len(floorTrims))
-		for i, f := range floorTrims {
+		for j, f := range floorTrims {
 			k := int(f * float64(c.Teacher.P.Rows))
-			c.floor[i] = compare.MixFloorTrim(c.Teacher.P, k)
+			c.floor[j] = compare.MixFloorTrim(c.Teacher.P, k)
 			for _, fp := range c.Controls {
-				c.floor[i] = max(c.floor[i], compare.MixFloorTrim(fp.P, k))
+				c.floor[j] = max(c.floor[j], compare.MixFloorTrim(fp.P, k))
 			}
 		}
 	})
-	return c.floor[trim]
+	return c.floor[i]
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,7 +87,7 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	cols, ok := labelColumns(info.Labels, s.Labels)
 	if !ok {
 		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
-			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: model.LabelDiff(info.Labels, s.Labels)}
+			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: labelsDiff(info.Labels, s.Labels)}
 	}
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("fingerprint: suite %q has no probes", suiteName)
@@ -236,9 +237,38 @@ func labelColumns(got, want []string) (cols []int, ok bool) {
 	return cols, true
 }
 
-// Reordered reports whether the model fp was taken from listed the suite's
-// labels want in another order than want, its answers then aligned by
-// label name (see Take).
+// labelsDiff says how a model's labels got differ from a suite's labels
+// want, for a *MismatchError: for lists of one length, which Take aligns
+// when they hold the same labels, a label got lists twice and the first
+// of want's labels it lacks; for others, model.LabelDiff.
+func labelsDiff(got, want []string) string {
+	if len(got) != len(want) {
+		return model.LabelDiff(got, want)
+	}
+	var parts []string
+	seen := make(map[string]bool, len(got))
+	for _, l := range got {
+		if seen[l] {
+			parts = append(parts, fmt.Sprintf("label %q listed twice", l))
+			break
+		}
+		seen[l] = true
+	}
+	for _, l := range want {
+		if !seen[l] {
+			parts = append(parts, fmt.Sprintf("no label %q", l))
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return model.LabelDiff(got, want)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Reordered reports whether fp's model listed the suite's labels, want,
+// in another order, so that Take aligned its answers to want by label
+// name.
 func (fp *Fingerprint) Reordered(want []string) bool {
 	return len(fp.Model.Labels) == len(want) && !slices.Equal(fp.Model.Labels, want)
 }

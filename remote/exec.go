@@ -421,7 +421,9 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 		return e.fail(fmt.Sprintf("request %d", id), err)
 	}
 	if e.opts.Logits {
-		softmaxRows(dst, n, k)
+		if err := softmaxRows(dst, n, k, start); err != nil {
+			return e.fail(fmt.Sprintf("request %d", id), err)
+		}
 	}
 	w, err := checkRows(dst, n, k, start, e.opts.Lenient)
 	if w > 0 {

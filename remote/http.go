@@ -317,7 +317,9 @@ func (c *HTTPModel) predictRange(ctx context.Context, x, out blas32.General, sta
 		return err
 	}
 	if c.opts.Logits {
-		softmaxRows(dst, n, k)
+		if err := softmaxRows(dst, n, k, start); err != nil {
+			return &Error{URL: c.info.Source, Attempts: 1, Err: err}
+		}
 	}
 	w, err := checkRows(dst, n, k, start, c.opts.Lenient)
 	if w > 0 {

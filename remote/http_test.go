@@ -773,9 +773,12 @@ func TestSoftmaxRows(t *testing.T) {
 		2, 0, -1, 3,
 		1, nan, 0, 0,
 		inf, 0, 0, 0,
-		float32(math.Inf(-1)), 0, 0, 0,
+		-inf, 0, 0, 0,
+		-inf, -inf, -inf, -inf,
 	}
-	softmaxRows(p, 5, 4)
+	if err := softmaxRows(p, 6, 4, 0); err != nil {
+		t.Fatal(err)
+	}
 	e := []float64{math.Exp(2), 1, math.Exp(-1), math.Exp(3)}
 	s := e[0] + e[1] + e[2] + e[3]
 	want := []float32{
@@ -784,14 +787,23 @@ func TestSoftmaxRows(t *testing.T) {
 		1, nan, 0, 0, // left for checkRows to refuse
 		1, 0, 0, 0,
 		0, 1.0 / 3, 1.0 / 3, 1.0 / 3,
+		-inf, -inf, -inf, -inf, // no class possible: left for checkRows to refuse
 	}
 	for i := range want {
 		g, w := p[i], want[i]
-		if math.IsNaN(float64(w)) != math.IsNaN(float64(g)) || math.Abs(float64(g-w)) > 1e-6 {
+		if math.IsNaN(float64(w)) != math.IsNaN(float64(g)) || (g != w && math.Abs(float64(g-w)) > 1e-6) {
 			t.Errorf("entry %d (row %d): got %v, want %v", i, i/4, g, w)
 		}
 	}
-	if _, err := checkRows(p, 5, 4, 0, true); err == nil || !strings.Contains(err.Error(), "answer row 2: non-finite") {
+	if _, err := checkRows(p, 6, 4, 0, true); err == nil || !strings.Contains(err.Error(), "answer row 2: non-finite") {
 		t.Errorf("checkRows after softmaxRows: %v, want row 2's NaN refused", err)
+	}
+	// Probabilities read as logits would be flattened: refused.
+	probs := []float32{0.98, 0.01, 0.01, 0.5, 0.25, 0.25}
+	if err := softmaxRows(probs, 2, 3, 10); err == nil || !strings.Contains(err.Error(), "answer row 10: answers are probabilities already") {
+		t.Errorf("softmaxRows of probabilities: %v, want them refused", err)
+	}
+	if probs[0] != 0.98 {
+		t.Errorf("softmaxRows changed refused answers: %v", probs)
 	}
 }

@@ -63,17 +63,34 @@ func (e *ProbeError) Unwrap() error { return ErrBadAnswer }
 
 // softmaxRows replaces each row of the rows×k row-major p by its softmax
 // (model.Softmax), for a model answering with logits or log-probabilities
-// (Options.Logits). A row holding NaN is left as it is, for checkRows to
-// refuse; infinite logits are certainty (+Inf) or an impossible class
-// (−Inf), as model.Softmax reads them.
-func softmaxRows(p []float32, rows, k int) {
+// (Options.Logits); offset is added to row indices in errors. A row
+// holding NaN, or −Inf everywhere, is left as it is, for checkRows to
+// refuse; +Inf is certainty and −Inf an impossible class, as
+// model.Softmax reads them. Answers that are probabilities already (every
+// row of the batch non-negative and summing to 1) are an error: their
+// softmax would flatten them, silently.
+func softmaxRows(p []float32, rows, k, offset int) error {
+	if rows > 0 && k > 1 {
+		probs := true
+		for i := range rows {
+			if _, err := checkRows(slices.Clone(p[i*k:(i+1)*k]), 1, k, 0, false); err != nil {
+				probs = false
+				break
+			}
+		}
+		if probs {
+			return &ProbeError{offset, fmt.Sprintf("answers are probabilities already, not logits: all %d rows are non-negative and sum to 1", rows)}
+		}
+	}
 	for i := range rows {
 		row := p[i*k : (i+1)*k]
-		if slices.ContainsFunc(row, func(v float32) bool { return math.IsNaN(float64(v)) }) {
+		if slices.ContainsFunc(row, func(v float32) bool { return math.IsNaN(float64(v)) }) ||
+			!slices.ContainsFunc(row, func(v float32) bool { return !math.IsInf(float64(v), -1) }) {
 			continue
 		}
 		model.Softmax(row, row)
 	}
+	return nil
 }
 
 // checkRows validates the rows×k row-major p in place: every value finite

@@ -286,7 +286,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		// What --save will store, settled before the model is asked
 		// anything (a remote model's answers are paid for).
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
-			return checkSaveNames(tx, ref, m.Info(), name, cases, ids, suspects)
+			return checkSaveNames(tx, ref, m.Info(), o.remote.logits, name, cases, ids, suspects)
 		}); err != nil {
 			return audit.Result{}, nil, nil, err
 		}
@@ -343,7 +343,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 // it is; one of another model or suite is an error, and so is an
 // audit record named name that measured another model (replacing it would
 // drop that model's results, or merge two models into one suspect).
-func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
+func checkSaveNames(tx *store.Tx, ref string, info model.Info, logits bool, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
 	for i, id := range ids {
 		if !tx.HasFingerprint(id) {
 			// An earlier audit under this name against one teacher stored
@@ -353,7 +353,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 			if id == name {
 				alt = name + "@" + cases[i].Enrolment.Name
 			}
-			if fp, err := tx.Fingerprint(alt); err == nil && takenFrom(fp, cases[i].Suite.Hash, ref, info, 0) {
+			if fp, err := tx.Fingerprint(alt); err == nil && takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, logits) {
 				suspects[i], ids[i] = fp, alt
 			}
 			continue
@@ -362,9 +362,9 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, name string, case
 		if err != nil {
 			return err
 		}
-		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0) {
-			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
-				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, id)
+		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, logits) {
+			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
+				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, logits), id)
 		}
 		suspects[i] = fp
 	}
@@ -398,10 +398,28 @@ func otherModelIn(tx *store.Tx, name string, same func(*fingerprint.Fingerprint)
 
 // takenFrom reports whether fp was taken from the model ref (opened with
 // info; the zero Info serves for a remote model, known by its source) on
-// suite, at top-k topK: whether a command may use it instead of asking
-// the model again.
-func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int) bool {
-	return fp.Suite == suite && sameModel(fp, ref, info) && fp.TopK == topK
+// suite, at top-k topK, and for a remote model read as logits or not as
+// logits says: whether a command may use it instead of asking the model
+// again.
+func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int, logits bool) bool {
+	if fp.Suite != suite || !sameModel(fp, ref, info) || fp.TopK != topK {
+		return false
+	}
+	return isPlainPath(ref) || (fp.Meta[metaOutputs] == metaLogits) == logits
+}
+
+// outputsNote says, for an error about the stored fingerprint fp of the
+// remote model ref, how its answers were read when that is not how this
+// run (logits) reads them; "" otherwise.
+func outputsNote(fp *fingerprint.Fingerprint, ref string, logits bool) string {
+	stored := fp.Meta[metaOutputs] == metaLogits
+	switch {
+	case isPlainPath(ref) || stored == logits:
+		return ""
+	case stored:
+		return ", its answers read as logits (--logits)"
+	}
+	return ", its answers read as probabilities (without --logits)"
 }
 
 // sameModel reports whether fp was taken from the model ref, opened with

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,13 @@ func fingerprintModel(ctx context.Context, ro *remoteOptions, ref string, s *pro
 	return fingerprintOpened(ctx, ro, m, ref, s, id, topK)
 }
 
+// metaOutputs is the fingerprint Meta key that says how a remote model's
+// answers were read: metaLogits for --logits, absent for probabilities.
+const (
+	metaOutputs = "outputs"
+	metaLogits  = "logits (softmax taken by lineage)"
+)
+
 // fingerprintOpened fingerprints a model opened with the flags ro on s.
 func fingerprintOpened(ctx context.Context, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
 	return fingerprintBatched(ctx, ro, m, ref, s, id, topK, 0)
@@ -102,7 +110,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			"warnings": strconv.FormatInt(st.Warnings-before.Warnings, 10),
 		}
 		if ro.logits {
-			fp.Meta["outputs"] = "logits (softmax taken by lineage)"
+			fp.Meta[metaOutputs] = metaLogits
 		}
 	}
 	return fp, nil
@@ -189,7 +197,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{"remote", "source", "outputs", "requests", "retries", "warnings"} {
+	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings"} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}
@@ -278,7 +286,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 // after a kill that came once the fingerprint was stored). A fingerprint
 // of another model or suite under that ID is an error, before any query.
 func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string, users []string) error {
-	if !takenFrom(fp, s.Hash, ref, model.Info{}, o.topK) {
+	if !takenFrom(fp, s.Hash, ref, model.Info{}, o.topK, o.remote.logits) {
 		hint := fmt.Sprintf("pass --replace to take it anew from %s, or choose another --name", remote.Identity(ref))
 		if len(users) > 0 {
 			// --replace would be refused: say so now.
@@ -288,8 +296,8 @@ func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint,
 		if fp.TopK != o.topK {
 			topK = fmt.Sprintf(", top-%d", fp.TopK)
 		}
-		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s%s); %s",
-			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, topK, hint)
+		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s%s%s); %s",
+			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, topK, outputsNote(fp, ref, o.remote.logits), hint)
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again (--replace takes it anew)\n", fp.ID)
 	r := newProbeReport(fp, ref)
@@ -315,6 +323,27 @@ func journalJob(kind, ref string, parts ...string) string {
 		job = kind + ":" + hex.EncodeToString(sum[:16])
 	}
 	return job
+}
+
+// probeJob names the journal of the fingerprint id of the remote model ref
+// on suite s (see journalJob), the model listing labels and read as logits
+// or not. Answers are journalled as the model gives them: in its order of
+// the labels (fingerprint.Take aligns them to the suite's) and after the
+// softmax of --logits. So a model listing the labels in another order than
+// the suite gets a hash of its order in the name, and --logits a part of
+// its own: a rerun that reads the model otherwise must not have this run's
+// answers replayed as its own. A model read as the suite lists its labels,
+// without --logits, keeps the name older lineage gave.
+func probeJob(ref string, s *probe.Suite, id string, labels []string, logits bool) string {
+	parts := []string{s.Hash, id}
+	if !slices.Equal(labels, s.Labels) {
+		sum := sha256.Sum256([]byte(strings.Join(labels, "\x00")))
+		parts = append(parts, "labels="+hex.EncodeToString(sum[:8]))
+	}
+	if logits {
+		parts = append(parts, "outputs=logits")
+	}
+	return journalJob("probe", ref, parts...)
 }
 
 // probeJournaled fingerprints ref on s for the command cmd (for messages):
@@ -348,14 +377,7 @@ func noJournal(*store.Tx) error { return nil }
 // audit against several teachers journals one fingerprint per suite), so
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	parts := []string{s.Hash, id}
-	if ro.logits {
-		// Answers are journalled after the softmax: a run without
-		// --logits (and with --lenient) must not replay them, nor this
-		// one its.
-		parts = append(parts, "outputs=logits")
-	}
-	job := journalJob("probe", ref, parts...)
+	job := probeJob(ref, s, id, m.Info().Labels, ro.logits)
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {

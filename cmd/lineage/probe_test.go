@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/journal"
+	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -195,6 +196,12 @@ while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabiliti
 	if _, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "soft", "--remote-batch", "1", "--logits"); code != 0 {
 		t.Fatalf("--logits: exit %d, stderr %q", code, stderr)
 	}
+	if _, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "soft", "--remote-batch", "1"); code == 0 || !strings.Contains(stderr, "its answers read as logits (--logits)") {
+		t.Errorf("probe without --logits under the name of one taken with it: exit %d, stderr %q; want a refusal saying how it was read", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "soft", "--remote-batch", "1", "--logits"); code != 0 || !strings.Contains(stderr, "already stored") {
+		t.Errorf("probe with --logits again: exit %d, stderr %q; want the stored fingerprint taken as it is", code, stderr)
+	}
 	out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", "soft")
 	if code != 0 || !strings.Contains(out, `"outputs": "logits (softmax taken by lineage)"`) {
 		t.Errorf("db show of the fingerprint: exit %d, %s; want its outputs named", code, out)
@@ -301,6 +308,31 @@ func TestJournalJob(t *testing.T) {
 	}
 	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
 		t.Errorf("journalJob of a URL: got %q, want %q", got, want)
+	}
+}
+
+// TestProbeJob checks the probe journal's name: the name older lineage
+// gave for a model read as the suite lists its labels, without --logits;
+// another for a model listing the labels in another order, or read as
+// logits, so that a rerun reading the model otherwise replays nothing.
+func TestProbeJob(t *testing.T) {
+	s := &probe.Suite{Hash: "h", Labels: []string{"a", "b", "c"}}
+	const ref = "exec:/bin/sh m.sh"
+	base := probeJob(ref, s, "id", s.Labels, false)
+	if want := journalJob("probe", ref, "h", "id"); base != want {
+		t.Errorf("probeJob of a model in the suite's order = %q, want the old name %q", base, want)
+	}
+	seen := map[string]string{base: "suite's order"}
+	for name, job := range map[string]string{
+		"other order":            probeJob(ref, s, "id", []string{"c", "a", "b"}, false),
+		"another order":          probeJob(ref, s, "id", []string{"b", "a", "c"}, false),
+		"logits":                 probeJob(ref, s, "id", s.Labels, true),
+		"other order and logits": probeJob(ref, s, "id", []string{"c", "a", "b"}, true),
+	} {
+		if other, ok := seen[job]; ok {
+			t.Errorf("%s and %s share the journal %q", name, other, job)
+		}
+		seen[job] = name
 	}
 }
 
