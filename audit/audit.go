@@ -236,7 +236,22 @@ type TeacherResult struct {
 	// controls (a report of older lineage that kept only the rates), or
 	// for other verdicts.
 	NotRuledOut []string `json:"not_ruled_out,omitempty"`
+	// Variation is the largest total-variation distance between two
+	// answers of the suspect to one probe when it was asked again
+	// (fingerprint.Fingerprint.Variation); nil when that was not measured
+	// (a model file, a stored fingerprint of older lineage). Above
+	// MaxVariation the suspect is not cleared.
+	Variation *float64 `json:"answer_variation,omitempty"`
 }
+
+// MaxVariation is the largest total-variation distance between two answers
+// of a suspect to one probe with which it can still be cleared: a model
+// that answers an input differently each time may be a copy with fresh
+// noise on its outputs, which can hide it (an evasion hunt saw a KD copy
+// with Gaussian noise of sd 2 on its logits, at 4 points of accuracy,
+// cleared at p = 0.055, and two more at p 0.021 and 0.048). Floating-point
+// differences between batches of another size stay far below it.
+const MaxVariation = 1e-3
 
 // Result is the audit of one suspect against several teachers.
 type Result struct {
@@ -359,6 +374,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	}
 	if suspect.Suite != c.Suite.Hash {
 		return tr, fmt.Errorf("suspect %q vs teacher %q: %w", suspect.ID, c.Enrolment.Name, ErrSuite)
+	}
+	if v, ok := suspect.Variation(); ok {
+		tr.Variation = &v
 	}
 	if why := coarseOutputs(c, suspect.P); why != "" {
 		tr.Coarse = why
@@ -643,6 +661,8 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		// several teachers; a p-value it raised is no evidence of
 		// independence, so clearing goes by the p-value before it.
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g after the correction across %d teachers, but p = %.2g before it is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tested, tr.PCombined, o.Clear)
+	case tr.Variation != nil && *tr.Variation > MaxVariation:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered the same probe differently when asked again (total variation up to %.2g): noise on its answers may hide a copy, so it is not cleared", *tr.Variation)
 	case !(tr.TPR >= 0):
 		// Without a measured detection rate nothing shows that this
 		// suite would have caught a copy: no exoneration.

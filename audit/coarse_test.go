@@ -190,3 +190,37 @@ func TestSettleLabelsP(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleVariation checks that a suspect that answered a probe
+// differently when asked again is not cleared (an evasion hunt saw a copy
+// with fresh noise on its logits cleared), while one that answered the
+// same way, or whose variation was not measured, is.
+func TestSettleVariation(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name      string
+		variation *float64
+		want      Verdict
+	}{
+		{"not measured", nil, NotDerived},
+		{"the same answers", pf(0), NotDerived},
+		{"batch rounding", pf(1e-6), NotDerived},
+		{"at the bound", pf(MaxVariation), NotDerived},
+		{"noisy answers", pf(0.2), Inconclusive},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Variation: tt.variation}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "answered the same probe differently") {
+			t.Errorf("%s: reason %q does not say the answers varied", tt.name, tr.Reason)
+		}
+	}
+	// A significant suspect is DERIVED, noisy or not.
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Variation: pf(0.2)}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant noisy suspect: verdict %s, want DERIVED", tr.Verdict)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/lineage-audit/lineage/internal/digest"
@@ -33,6 +35,39 @@ type Fingerprint struct {
 	// remote server reported; nil means none.
 	Meta map[string]string `json:"meta,omitempty"`
 	Hash string            `json:"hash"` // hex SHA-256 of the canonical content
+}
+
+// MetaVariation is the Meta key under which a command records how a remote
+// model answered when asked again for some of the suite's probes: the
+// largest total-variation distance between its two answers to one probe
+// (0 for a model that answers an input the same way every time), as a
+// decimal. It is absent when nothing was asked again (a model file, or a
+// fingerprint of older lineage).
+const MetaVariation = "answer_variation"
+
+// Variation returns the largest total-variation distance recorded under
+// MetaVariation, and whether one was (a value that does not parse as a
+// finite number in [0, 1] counts as not recorded).
+func (fp *Fingerprint) Variation() (float64, bool) {
+	v, err := strconv.ParseFloat(fp.Meta[MetaVariation], 64)
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, false
+	}
+	return v, true
+}
+
+// TotalVariation returns ½·Σ_j |p_j − q_j|, the total-variation distance
+// between distributions p and q of one length; it panics if the lengths
+// differ.
+func TotalVariation(p, q []float32) float64 {
+	if len(p) != len(q) {
+		panic(fmt.Sprintf("fingerprint: TotalVariation of lengths %d and %d", len(p), len(q)))
+	}
+	var s float64
+	for j := range p {
+		s += math.Abs(float64(p[j]) - float64(q[j]))
+	}
+	return s / 2
 }
 
 // Len returns the number of probes (rows of P).

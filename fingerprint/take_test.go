@@ -350,3 +350,27 @@ func TestTakeNamesTheProbe(t *testing.T) {
 		t.Errorf("error %v, want %s", err, want)
 	}
 }
+
+func TestVariation(t *testing.T) {
+	for _, tt := range []struct {
+		meta map[string]string
+		want float64
+		ok   bool
+	}{
+		{nil, 0, false},
+		{map[string]string{MetaVariation: "0"}, 0, true},
+		{map[string]string{MetaVariation: "0.25"}, 0.25, true},
+		{map[string]string{MetaVariation: "NaN"}, 0, false},
+		{map[string]string{MetaVariation: "1.5"}, 0, false},
+		{map[string]string{MetaVariation: "-0.1"}, 0, false},
+		{map[string]string{MetaVariation: "x"}, 0, false},
+	} {
+		fp := &Fingerprint{Meta: tt.meta}
+		if got, ok := fp.Variation(); got != tt.want || ok != tt.ok {
+			t.Errorf("Variation of meta %v = %v, %v; want %v, %v", tt.meta, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := TotalVariation([]float32{0.5, 0.5, 0}, []float32{0.25, 0.5, 0.25}); math.Abs(got-0.25) > 1e-9 {
+		t.Errorf("TotalVariation = %v, want 0.25", got)
+	}
+}

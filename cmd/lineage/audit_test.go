@@ -113,7 +113,7 @@ func TestAuditSaveRemoteResumes(t *testing.T) {
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
 		root.SetArgs(append([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--name", "suspect",
-			"--remote-batch", "1", "--concurrency", "1"}, extra...))
+			"--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1"}, extra...))
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
@@ -256,7 +256,7 @@ func TestAuditSaveNames(t *testing.T) {
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
 		if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "exec:") }) {
-			args = append(args, "--remote-batch", "1", "--concurrency", "1") // one row per request
+			args = append(args, "--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1") // one row per request
 		}
 		root.SetArgs(append([]string{"--db", path}, args...))
 		err := root.ExecuteContext(context.Background())
@@ -321,7 +321,7 @@ func TestAuditSaveReusesOtherID(t *testing.T) {
 		root := newRootCommand()
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)
-		root.SetArgs(append([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--save", "--remote-batch", "1", "--concurrency", "1"}, args...))
+		root.SetArgs(append([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--save", "--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1"}, args...))
 		return root.ExecuteContext(context.Background())
 	}
 	for _, step := range []struct {

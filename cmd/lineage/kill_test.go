@@ -76,7 +76,7 @@ func TestKillResume(t *testing.T) {
 
 	probeArgs := func(name string) []string {
 		return []string{"--db", "case.db", "probe", url, "--suite", "acme", "--name", name,
-			"--remote-batch", "4", "--qps", "4", "--concurrency", "1", "--format", "json"}
+			"--ask-again", "-1", "--remote-batch", "4", "--qps", "4", "--concurrency", "1", "--format", "json"}
 	}
 	killAfter(t, lineageCmd(t, dir, probeArgs("r1")...), 2*time.Second)
 	before := infers()

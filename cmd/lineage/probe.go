@@ -15,6 +15,7 @@ import (
 
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -112,8 +113,65 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 		if ro.logits {
 			fp.Meta[metaOutputs] = metaLogits
 		}
+		raw := m
+		if jm, ok := m.(journaled); ok {
+			raw = jm.r // asked afresh: the journal would replay its first answers
+		}
+		if k := ro.recheckProbes(); k > 0 && fp.TopK == 0 {
+			// (A top-k fingerprint's rows were compacted: they are not
+			// the answers to compare.)
+			v, err := recheck(ctx, raw, s, fp, k)
+			if err != nil {
+				return nil, err
+			}
+			fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
+		}
 	}
 	return fp, nil
+}
+
+// defaultAskAgain is how many of a suite's probes a remote model is asked
+// again once its fingerprint is taken, when --ask-again is 0.
+const defaultAskAgain = 8
+
+// recheckProbes returns how many probes --ask-again asks a remote model
+// again: defaultAskAgain for 0, none for a negative value.
+func (o *remoteOptions) recheckProbes() int {
+	if o.askAgain == 0 {
+		return defaultAskAgain
+	}
+	return max(o.askAgain, 0)
+}
+
+// recheck asks the remote model m again for k of the suite's probes,
+// spread over it, and returns the largest total-variation distance
+// between its two answers to one probe (fp holds the first): a model that
+// answers an input differently each time (fresh noise on its outputs, say)
+// cannot be cleared by an audit, since the noise may hide a copy (see
+// audit.MaxVariation). The answers are not journalled: a rerun asks again.
+func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int) (float64, error) {
+	n := s.Len()
+	k = min(k, n)
+	if k == 0 {
+		return 0, nil
+	}
+	sub := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: make([]probe.Kind, k),
+		X: blas32.General{Rows: k, Cols: s.Dim(), Stride: s.Dim(), Data: make([]float32, k*s.Dim())}}
+	rows := make([]int, k)
+	for i := range rows {
+		rows[i] = i * n / k
+		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(rows[i]))
+		sub.Kinds[i] = s.Kinds[rows[i]]
+	}
+	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k})
+	if err != nil {
+		return 0, fmt.Errorf("asking %d probes again: %w", k, err)
+	}
+	var worst float64
+	for i, r := range rows {
+		worst = max(worst, fingerprint.TotalVariation(fp.Row(r), again.Row(i)))
+	}
+	return worst, nil
 }
 
 // warnTaken says on stderr what the fingerprint fp, taken from ref on a
@@ -197,7 +255,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings"} {
+	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}

@@ -53,7 +53,7 @@ func TestProbeRemoteStored(t *testing.T) {
 		root := newRootCommand()
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
-		root.SetArgs(append([]string{"--db", path, "probe", ref, "--suite", "acme", "--remote-batch", "1"}, extra...))
+		root.SetArgs(append([]string{"--db", path, "probe", ref, "--suite", "acme", "--ask-again", "-1", "--remote-batch", "1"}, extra...))
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
@@ -249,7 +249,7 @@ func TestProbeExecTwoDirectories(t *testing.T) {
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
 		root.SetArgs([]string{"--db", path, "probe", ref, "--suite", "acme", "--name", name,
-			"--remote-batch", "1", "--concurrency", "1"})
+			"--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1"})
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
@@ -308,6 +308,44 @@ func TestJournalJob(t *testing.T) {
 	}
 	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
 		t.Errorf("journalJob of a URL: got %q, want %q", got, want)
+	}
+}
+
+// TestProbeAsksAgain checks that a remote model's fingerprint records how
+// its answers varied when some probes were asked again: 0 for a model that
+// answers an input the same way every time, more for one that does not
+// (which an audit then does not clear: TestSettleVariation).
+func TestProbeAsksAgain(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes, labels 0 1 2
+	dir := t.TempDir()
+	models := map[string]string{
+		"steady": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"; done`,
+		// The answer to the n-th row asked: 0.5 to label 0 when n is 1 mod 3.
+		"noisy": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `n=0; while read l; do n=$((n+1)); id=${l#*\"id\":}; id=${id%%,*}; if [ $((n % 3)) = 1 ]; then p="[0.5,0.3,0.2]"; else p="[0.2,0.3,0.5]"; fi; echo "{\"id\":$id,\"probabilities\":[$p]}"; done`,
+	}
+	for name, want := range map[string]string{"steady": "0", "noisy": "0.3"} {
+		script := filepath.Join(dir, name+".sh")
+		if err := os.WriteFile(script, []byte(models[name]+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", name, "--remote-batch", "1"); code != 0 {
+			t.Fatalf("probe %s: exit %d, %s", name, code, stderr)
+		}
+		out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", name)
+		if want := `"answer_variation": "` + want + `"`; code != 0 || !strings.Contains(out, want) {
+			t.Errorf("probe %s: fingerprint %s; want %s", name, out, want)
+		}
+	}
+	// --ask-again -1 asks nothing again, and records nothing.
+	script := filepath.Join(dir, "noisy.sh")
+	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 {
+		t.Fatalf("probe --ask-again -1: exit %d, %s", code, stderr)
+	}
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "once"); strings.Contains(out, "answer_variation") {
+		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation", out)
 	}
 }
 

@@ -95,7 +95,7 @@ func TestReferenceAddRemoteResumes(t *testing.T) {
 		root.SetOut(io.Discard)
 		root.SetErr(&stderr)
 		root.SetArgs([]string{"--db", path, "reference", "add", name, "--model", "exec:/bin/sh " + script, "--for", "acme",
-			"--remote-batch", "1", "--concurrency", "1"})
+			"--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1"})
 		err := root.ExecuteContext(context.Background())
 		return stderr.String(), err
 	}
