@@ -236,6 +236,13 @@ type TeacherResult struct {
 	// controls (a report of older lineage that kept only the rates), or
 	// for other verdicts.
 	NotRuledOut []string `json:"not_ruled_out,omitempty"`
+	// DataP, for a suspect with full outputs that was a candidate for
+	// clearing, is the p-value of its replica contrast on the held-out
+	// data probes alone (see dataContrastP); nil when not computed (no
+	// replicas, too few data probes). Clearing needs it above
+	// Options.Clear too: a server that routes the inputs its copy is
+	// unsure of to another model still answers those with the copy.
+	DataP *float64 `json:"data_probes_p,omitempty"`
 	// Variation is the largest total-variation distance between two
 	// answers of the suspect to one probe when it was asked again
 	// (fingerprint.Fingerprint.Variation); nil when that was not measured
@@ -559,6 +566,13 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 			p := lt.PCombined
 			tr.LabelsP = &p
 		}
+		// Nor may its answers on the held-out data probes side with the
+		// teacher (see dataContrastP).
+		if p, ok, err := c.dataContrastP(base, suspect); err != nil {
+			return tr, err
+		} else if ok {
+			tr.DataP = &p
+		}
 	}
 	return tr, nil
 }
@@ -656,6 +670,8 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g, but p = %.2g is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tr.PValue, o.Clear)
 	case tr.LabelsP != nil && *tr.LabelsP <= o.Clear:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant on its full outputs, but its labels alone give p = %.2g, at most %g: its outputs below the top class may have been altered to hide a copy; weak evidence of derivation, and none of independence", *tr.LabelsP, o.Clear)
+	case tr.DataP != nil && *tr.DataP <= o.Clear:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant on the whole suite, but on the held-out data probes alone it sides with the teacher rather than its replicas (p = %.2g, at most %g): a copy may answer only the inputs it is unsure of with another model; weak evidence of derivation, and none of independence", *tr.DataP, o.Clear)
 	case tr.PCombined <= o.Clear:
 		// Holm's correction guards against a false DERIVED among
 		// several teachers; a p-value it raised is no evidence of

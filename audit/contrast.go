@@ -44,6 +44,7 @@ var contrastKinds = []probe.Kind{probe.Mixup, probe.Data, probe.Watermark, probe
 // replicas only (leave-one-out).
 type contrastPanel struct {
 	rows     []int
+	data     []int       // the indices in rows of the held-out data probes (see dataValue)
 	teacher  [][]float64 // ρ(T_i)
 	sum      [][]float64 // Σ_r ρ(R_i)
 	replicas []replica
@@ -87,6 +88,11 @@ func (c *Case) contrast() *contrastPanel {
 			return
 		}
 		cp := &contrastPanel{rows: rows}
+		for i, r := range rows {
+			if c.Suite.Kinds[r] == probe.Data {
+				cp.data = append(cp.data, i)
+			}
+		}
 		cp.teacher = profiles(c.Teacher.P, rows)
 		cp.sum = make([][]float64, len(rows))
 		for i := range cp.sum {
@@ -125,6 +131,30 @@ func perRow(p blas32.General, rows []int, f func(dst []float64, row []float32)) 
 // value returns C for the outputs p of the fingerprint id (see
 // contrastPanel); a replica is contrasted with the others only.
 func (cp *contrastPanel) value(id string, p blas32.General) float64 {
+	return cp.valueOn(id, p, nil)
+}
+
+// dataValue returns C over the held-out data probes alone: the inputs a
+// model of the task is sure of, which a server routing the inputs its copy
+// is unsure of to another model (the suite's other probes, chosen near the
+// teacher's boundaries) still answers with the copy; a student keeps the
+// teacher's order of runner-up classes there too (see dataContrastP).
+func (cp *contrastPanel) dataValue(id string, p blas32.General) float64 {
+	return cp.valueOn(id, p, cp.data)
+}
+
+// valueOn returns C over the contrast probes rows[i] for i in idx (every
+// contrast probe when idx is nil).
+func (cp *contrastPanel) valueOn(id string, p blas32.General, idx []int) float64 {
+	if idx == nil {
+		idx = make([]int, len(cp.rows))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	if len(idx) == 0 {
+		return 0
+	}
 	var own [][]float64
 	for _, r := range cp.replicas {
 		if r.id == id {
@@ -137,7 +167,8 @@ func (cp *contrastPanel) value(id string, p blas32.General) float64 {
 	}
 	prof := make([]float64, p.Cols)
 	var total float64
-	for i, r := range cp.rows {
+	for _, i := range idx {
+		r := cp.rows[i]
 		compare.RankProfile(prof, p.Data[r*p.Stride:r*p.Stride+p.Cols])
 		for j, s := range prof {
 			m := cp.sum[i][j]
@@ -147,5 +178,5 @@ func (cp *contrastPanel) value(id string, p blas32.General) float64 {
 			total += s * (cp.teacher[i][j] - m/n)
 		}
 	}
-	return total / float64(len(cp.rows))
+	return total / float64(len(idx))
 }

@@ -1,0 +1,66 @@
+package audit
+
+import (
+	"errors"
+
+	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// MinDataProbes is the number of held-out data probes among the contrast
+// probes that dataContrastP needs.
+const MinDataProbes = 10
+
+// dataContrastP returns the p-value of the replica contrast of suspect
+// measured on the held-out data probes alone (contrastPanel.dataValue)
+// against the trained null of r (its independent controls and references,
+// the under-trained ones left out): the larger of the robust predictive
+// p-value (compare.Test) and the hardest family's (worstFamilyP). ok is
+// false when the case has no replica contrast, fewer than MinDataProbes
+// data probes, or too few null models.
+//
+// Why: a server that answers the inputs its copy is unsure of with another
+// model, and the rest with the copy, answers nearly the whole suite (chosen
+// near the teacher's boundaries) with the other model, and was cleared (an
+// evasion hunt: three KD copies routed to a 91 %-accurate model at a top-2
+// gap of 0.9, p 0.18–0.39, at 3 points of accuracy). On the data probes
+// such a server answers with the copy, and a copy there still sides with
+// the teacher rather than its replicas (z 3.1–4.4 against the independent
+// controls, whose largest was 3.0). Audits read it before clearing a
+// suspect (see TeacherResult.DataP), never to find one derived.
+func (c *Case) dataContrastP(r *reference, suspect *fingerprint.Fingerprint) (p float64, ok bool, err error) {
+	cp := c.contrast()
+	if cp == nil || len(cp.data) < MinDataProbes {
+		return 1, false, nil
+	}
+	var null []float64
+	var fam []string
+	for i, ctl := range r.allCtl {
+		if ctl.Role == store.RolePositive || ctl.Half == store.HalfUnderTrained {
+			continue
+		}
+		if compare.LabelOnly(c.Controls[r.allIdx[i]].P) {
+			continue // a label-only reference has no order of runner-up classes
+		}
+		null = append(null, cp.dataValue(ctl.FP, c.Controls[r.allIdx[i]].P))
+		fam = append(fam, familyOf(ctl))
+	}
+	x := cp.dataValue(suspect.ID, suspect.P)
+	rows := make([][]float64, len(null))
+	for i, v := range null {
+		rows[i] = []float64{v}
+	}
+	res, err := compare.Test(rows, []float64{x}, compare.Options{})
+	if errors.Is(err, compare.ErrInsufficientNull) {
+		return 1, false, nil
+	}
+	if err != nil {
+		return 1, false, err
+	}
+	p = res.Stats[0].P
+	if pf, _, okf := worstFamilyP(null, fam, x); okf && pf > p {
+		p = pf
+	}
+	return p, true, nil
+}
