@@ -55,6 +55,13 @@ func (w *replicaWorld) answers(T float64, a []float64, qs ...[]float64) blas32.G
 	return p
 }
 
+// addControl appends to c a control with outputs p, of the recipe family
+// fam.
+func addControl(c *Case, id, role, half, fam string, p blas32.General) {
+	c.Controls = append(c.Controls, &fingerprint.Fingerprint{ID: id, P: p})
+	c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: id, Role: role, Half: half, Recipe: fam + " seed=1"})
+}
+
 // replicaCase is a case with a teacher, nRep replicas in the selection
 // half and nothing else; every probe is a mixup probe.
 func replicaCase(w *replicaWorld, teacherQ []float64, nRep int) *Case {
@@ -226,10 +233,7 @@ func TestNullCalibrationReplicas(t *testing.T) {
 			}
 		}
 		student := func() blas32.General { return w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()) }
-		add := func(id, role, half, fam string, p blas32.General) {
-			c.Controls = append(c.Controls, &fingerprint.Fingerprint{ID: id, P: p})
-			c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: id, Role: role, Half: half, Recipe: fam + " seed=1"})
-		}
+		add := func(id, role, half, fam string, p blas32.General) { addControl(c, id, role, half, fam, p) }
 		for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
 			for i := range 6 {
 				add(fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", student())

@@ -29,10 +29,7 @@ func TestDataProbesGuardClearing(t *testing.T) {
 	}
 	indep := func() blas32.General { return w.answers(1, []float64{1}, w.quirks()) }
 	student := func() blas32.General { return w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()) }
-	add := func(id, role, half, fam string, p blas32.General) {
-		c.Controls = append(c.Controls, &fingerprint.Fingerprint{ID: id, P: p})
-		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: id, Role: role, Half: half, Recipe: fam + " seed=1"})
-	}
+	add := func(id, role, half, fam string, p blas32.General) { addControl(c, id, role, half, fam, p) }
 	for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
 		for i := range 6 {
 			add(fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", student())

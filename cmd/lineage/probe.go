@@ -165,7 +165,7 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 	}
 	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k})
 	if err != nil {
-		return 0, fmt.Errorf("asking %d probes again: %w", k, err)
+		return 0, fmt.Errorf("asking %d probes again to see whether the model answers an input the same way twice (--ask-again -1 skips it): %w", k, err)
 	}
 	var worst float64
 	for i, r := range rows {
