@@ -239,15 +239,16 @@ type TeacherResult struct {
 	// DataP, for a suspect with full outputs that was a candidate for
 	// clearing, is the p-value of its replica contrast on the held-out
 	// data probes alone (see dataContrastP); nil when not computed (no
-	// replicas, too few data probes). Clearing needs it above
+	// replicas, too few data probes or null models). Clearing needs it above
 	// Options.Clear too: a server that routes the inputs its copy is
 	// unsure of to another model still answers those with the copy.
 	DataP *float64 `json:"data_probes_p,omitempty"`
 	// Variation is the largest total-variation distance between two
 	// answers of the suspect to one probe when it was asked again
-	// (fingerprint.Fingerprint.Variation); nil when that was not measured
-	// (a model file, a stored fingerprint of older lineage). Above
-	// MaxVariation the suspect is not cleared.
+	// (fingerprint.Fingerprint.Variation; 1 when asking again failed); nil
+	// when it was not asked again (a model file, a fingerprint of older
+	// lineage or taken with --ask-again -1, and so a stored one reused).
+	// Above MaxVariation the suspect is not cleared.
 	Variation *float64 `json:"answer_variation,omitempty"`
 }
 

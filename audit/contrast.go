@@ -140,6 +140,9 @@ func (cp *contrastPanel) value(id string, p blas32.General) float64 {
 // teacher's boundaries) still answers with the copy; a student keeps the
 // teacher's order of runner-up classes there too (see dataContrastP).
 func (cp *contrastPanel) dataValue(id string, p blas32.General) float64 {
+	if len(cp.data) == 0 {
+		return 0 // (valueOn reads nil as every contrast probe)
+	}
 	return cp.valueOn(id, p, cp.data)
 }
 

@@ -41,17 +41,28 @@ type Fingerprint struct {
 // model answered when asked again for some of the suite's probes: the
 // largest total-variation distance between its two answers to one probe
 // (0 for a model that answers an input the same way every time), as a
-// decimal. It is absent when nothing was asked again (a model file, or a
-// fingerprint of older lineage).
+// decimal, or VariationUnmeasured when asking again failed. It is absent
+// when nothing was asked again (a model file, a fingerprint of older
+// lineage, or one taken with asking again turned off).
 const MetaVariation = "answer_variation"
 
+// VariationUnmeasured is MetaVariation's value when the model could not be
+// asked again.
+const VariationUnmeasured = "unmeasured"
+
 // Variation returns the largest total-variation distance recorded under
-// MetaVariation, and whether one was (a value that does not parse as a
-// finite number in [0, 1] counts as not recorded).
+// MetaVariation, and whether anything is recorded there. A value that is
+// not a number in [0, 1] (VariationUnmeasured, or a damaged record) reads
+// as 1, the most two answers can differ: whoever acts on it must not take
+// the model for one that answers the same way twice.
 func (fp *Fingerprint) Variation() (float64, bool) {
-	v, err := strconv.ParseFloat(fp.Meta[MetaVariation], 64)
-	if err != nil || !(v >= 0 && v <= 1) {
+	s, ok := fp.Meta[MetaVariation]
+	if !ok {
 		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 1, true
 	}
 	return v, true
 }

@@ -358,12 +358,15 @@ func TestVariation(t *testing.T) {
 		ok   bool
 	}{
 		{nil, 0, false},
+		{map[string]string{"remote": "exec"}, 0, false},
 		{map[string]string{MetaVariation: "0"}, 0, true},
 		{map[string]string{MetaVariation: "0.25"}, 0.25, true},
-		{map[string]string{MetaVariation: "NaN"}, 0, false},
-		{map[string]string{MetaVariation: "1.5"}, 0, false},
-		{map[string]string{MetaVariation: "-0.1"}, 0, false},
-		{map[string]string{MetaVariation: "x"}, 0, false},
+		// Anything else reads as the most two answers can differ.
+		{map[string]string{MetaVariation: VariationUnmeasured}, 1, true},
+		{map[string]string{MetaVariation: "NaN"}, 1, true},
+		{map[string]string{MetaVariation: "1.5"}, 1, true},
+		{map[string]string{MetaVariation: "-0.1"}, 1, true},
+		{map[string]string{MetaVariation: ""}, 1, true},
 	} {
 		fp := &Fingerprint{Meta: tt.meta}
 		if got, ok := fp.Variation(); got != tt.want || ok != tt.ok {

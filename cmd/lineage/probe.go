@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/visible"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -102,33 +103,43 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 		return nil, err
 	}
 	if r.Kind != remote.RefFile {
-		st := m.Stats()
-		fp.Meta = map[string]string{
-			"remote":   r.Kind.String(),
-			"source":   remote.StripCredentials(m.Info().Source),
-			"requests": strconv.FormatInt(st.Requests-before.Requests, 10),
-			"retries":  strconv.FormatInt(st.Retries-before.Retries, 10),
-			"warnings": strconv.FormatInt(st.Warnings-before.Warnings, 10),
-		}
-		if ro.logits {
-			fp.Meta[metaOutputs] = metaLogits
-		}
+		fp.Meta = map[string]string{}
+		taken := m.Stats() // warnings count the fingerprint's repaired rows alone
 		raw := m
 		if jm, ok := m.(journaled); ok {
 			raw = jm.r // asked afresh: the journal would replay its first answers
 		}
-		if k := ro.recheckProbes(); k > 0 && fp.TopK == 0 {
-			// (A top-k fingerprint's rows were compacted: they are not
-			// the answers to compare.)
+		if k := ro.recheckProbes(); k > 0 {
 			v, err := recheck(ctx, raw, s, fp, k)
-			if err != nil {
+			switch {
+			case err != nil && ctx.Err() != nil:
 				return nil, err
+			case err != nil:
+				// The answers to the suite stand (an audit without --save
+				// journals none), but the model is not taken for one that
+				// answers the same way twice.
+				fp.Meta[fingerprint.MetaVariation] = fingerprint.VariationUnmeasured
+				fp.Meta[metaAskAgainError] = visible.String(err.Error(), false)
+			default:
+				fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
 			}
-			fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
+		}
+		st := m.Stats() // the requests asking again took included
+		fp.Meta["remote"] = r.Kind.String()
+		fp.Meta["source"] = remote.StripCredentials(m.Info().Source)
+		fp.Meta["requests"] = strconv.FormatInt(st.Requests-before.Requests, 10)
+		fp.Meta["retries"] = strconv.FormatInt(st.Retries-before.Retries, 10)
+		fp.Meta["warnings"] = strconv.FormatInt(taken.Warnings-before.Warnings, 10)
+		if ro.logits {
+			fp.Meta[metaOutputs] = metaLogits
 		}
 	}
 	return fp, nil
 }
+
+// metaAskAgainError is the fingerprint Meta key holding why asking the
+// model again failed (see recheck).
+const metaAskAgainError = "answer_variation_error"
 
 // defaultAskAgain is how many of a suite's probes a remote model is asked
 // again once its fingerprint is taken, when --ask-again is 0.
@@ -163,15 +174,17 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(rows[i]))
 		sub.Kinds[i] = s.Kinds[rows[i]]
 	}
-	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k})
+	// A top-k fingerprint's rows were compacted: the answers asked again
+	// are compacted alike before they are compared.
+	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
 	if err != nil {
-		return 0, fmt.Errorf("asking %d probes again to see whether the model answers an input the same way twice (--ask-again -1 skips it): %w", k, err)
+		return 0, fmt.Errorf("asking %d probes again: %w", k, err)
 	}
 	var worst float64
 	for i, r := range rows {
 		worst = max(worst, fingerprint.TotalVariation(fp.Row(r), again.Row(i)))
 	}
-	return worst, nil
+	return min(worst, 1), nil // rows may sum to 1 ± RowSumTolerance
 }
 
 // warnTaken says on stderr what the fingerprint fp, taken from ref on a
@@ -181,6 +194,9 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels []string) {
 	if n, err := strconv.Atoi(fp.Meta["warnings"]); err == nil && n > 0 {
 		fmt.Fprintf(stderr, "lineage: --lenient repaired %d answer rows of %s that were not probability distributions (negative values set to 0, rows rescaled to sum to 1)\n", n, remote.StripCredentials(ref))
+	}
+	if msg := fp.Meta[metaAskAgainError]; msg != "" {
+		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit will not clear it (--ask-again -1 skips asking again)\n", remote.StripCredentials(ref), msg)
 	}
 	if fp.Reordered(labels) {
 		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))

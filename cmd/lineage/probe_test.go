@@ -339,6 +339,27 @@ func TestProbeAsksAgain(t *testing.T) {
 			t.Errorf("probe %s: fingerprint %s; want %s", name, out, want)
 		}
 	}
+	// A top-k fingerprint is asked again too, its answers compacted alike.
+	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+filepath.Join(dir, "noisy.sh"), "--suite", "acme", "--name", "top2", "--top-k", "2", "--remote-batch", "1"); code != 0 {
+		t.Fatalf("probe --top-k 2: exit %d, %s", code, stderr)
+	}
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "top2"); !strings.Contains(out, `"answer_variation": "0.3"`) {
+		t.Errorf("probe --top-k 2 of the noisy model: fingerprint %s; want answer_variation 0.3", out)
+	}
+	// A model that refuses to be asked again (its 5th row on) keeps its
+	// fingerprint, marked unmeasured, and says so.
+	quota := filepath.Join(dir, "quota.sh")
+	src := `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `n=0; while read l; do n=$((n+1)); id=${l#*\"id\":}; id=${id%%,*}; if [ $n -gt 4 ]; then echo "{\"id\":$id,\"error\":\"quota exceeded\"}"; continue; fi; echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"; done`
+	if err := os.WriteFile(quota, []byte(src+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+quota, "--suite", "acme", "--name", "quota", "--remote-batch", "1", "--retries", "-1")
+	if code != 0 || !strings.Contains(stderr, "quota exceeded") || !strings.Contains(stderr, "an audit will not clear it") {
+		t.Errorf("probe of a model refusing to be asked again: exit %d, stderr %q; want 0 and a warning naming its error", code, stderr)
+	}
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "quota"); !strings.Contains(out, `"answer_variation": "unmeasured"`) {
+		t.Errorf("probe of a model refusing to be asked again: fingerprint %s; want answer_variation unmeasured", out)
+	}
 	// --ask-again -1 asks nothing again, and records nothing.
 	script := filepath.Join(dir, "noisy.sh")
 	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 {
