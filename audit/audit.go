@@ -89,6 +89,11 @@ const (
 // grows faster for the label-smoothed ones.
 var floorTrims = [...]float64{0, 0.01, 0.05, 0.1}
 
+// floorTrim returns how many of each class's smallest probabilities the
+// i-th mixing-floor check leaves out of rows: floorTrims[i] of them,
+// rounded down.
+func floorTrim(i, rows int) int { return int(floorTrims[i] * float64(rows)) }
+
 // Options configures Audit. The zero value means the defaults.
 type Options struct {
 	Alpha     float64 // family-wise significance level; 0 means DefaultAlpha
@@ -633,8 +638,8 @@ func coarseOutputs(c *Case, p blas32.General) string {
 	if share := compare.CoarseShare(p); share >= CoarseMin {
 		return fmt.Sprintf("the suspect's outputs are rounded or flattened below the top class (exact zeros or ties on %.0f%% of the probes), so it was audited on its labels", 100*share)
 	}
-	for i, share := range floorTrims {
-		k := int(share * float64(p.Rows))
+	for i := range floorTrims {
+		k := floorTrim(i, p.Rows)
 		if f := compare.MixFloorTrim(p, k); f >= FloorMin && f > 2*c.controlFloor(i) {
 			where := ""
 			if k > 0 {

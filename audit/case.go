@@ -98,8 +98,8 @@ func (c *Case) Save(tx *store.Tx) error {
 func (c *Case) controlFloor(i int) float64 {
 	c.floorOnce.Do(func() {
 		c.floor = make([]float64, len(floorTrims))
-		for j, f := range floorTrims {
-			k := int(f * float64(c.Teacher.P.Rows))
+		for j := range floorTrims {
+			k := floorTrim(j, c.Teacher.P.Rows)
 			c.floor[j] = compare.MixFloorTrim(c.Teacher.P, k)
 			for _, fp := range c.Controls {
 				c.floor[j] = max(c.floor[j], compare.MixFloorTrim(fp.P, k))

@@ -44,6 +44,7 @@ var contrastKinds = []probe.Kind{probe.Mixup, probe.Data, probe.Watermark, probe
 // replicas only (leave-one-out).
 type contrastPanel struct {
 	rows     []int
+	all      []int       // 0, 1, …, len(rows)−1: every contrast probe (see value)
 	data     []int       // the indices in rows of the held-out data probes (see dataValue)
 	teacher  [][]float64 // ρ(T_i)
 	sum      [][]float64 // Σ_r ρ(R_i)
@@ -87,8 +88,9 @@ func (c *Case) contrast() *contrastPanel {
 		if len(reps) < MinReplicas {
 			return
 		}
-		cp := &contrastPanel{rows: rows}
+		cp := &contrastPanel{rows: rows, all: make([]int, len(rows))}
 		for i, r := range rows {
+			cp.all[i] = i
 			if c.Suite.Kinds[r] == probe.Data {
 				cp.data = append(cp.data, i)
 			}
@@ -131,7 +133,7 @@ func perRow(p blas32.General, rows []int, f func(dst []float64, row []float32)) 
 // value returns C for the outputs p of the fingerprint id (see
 // contrastPanel); a replica is contrasted with the others only.
 func (cp *contrastPanel) value(id string, p blas32.General) float64 {
-	return cp.valueOn(id, p, nil)
+	return cp.valueOn(id, p, cp.all)
 }
 
 // dataValue returns C over the held-out data probes alone: the inputs a
@@ -140,21 +142,12 @@ func (cp *contrastPanel) value(id string, p blas32.General) float64 {
 // teacher's boundaries) still answers with the copy; a student keeps the
 // teacher's order of runner-up classes there too (see dataContrastP).
 func (cp *contrastPanel) dataValue(id string, p blas32.General) float64 {
-	if len(cp.data) == 0 {
-		return 0 // (valueOn reads nil as every contrast probe)
-	}
 	return cp.valueOn(id, p, cp.data)
 }
 
-// valueOn returns C over the contrast probes rows[i] for i in idx (every
-// contrast probe when idx is nil).
+// valueOn returns C over the contrast probes rows[i] for i in idx (0 for
+// none).
 func (cp *contrastPanel) valueOn(id string, p blas32.General, idx []int) float64 {
-	if idx == nil {
-		idx = make([]int, len(cp.rows))
-		for i := range idx {
-			idx[i] = i
-		}
-	}
 	if len(idx) == 0 {
 		return 0
 	}

@@ -39,6 +39,24 @@ func JSDivergence(p, q []float32) float64 {
 	return math.Min(1, math.Max(0, js))
 }
 
+// TotalVariation returns the total-variation distance of the
+// distributions p and q,
+//
+//	TV(p, q) = ½ Σ_i |p_i − q_i|,
+//
+// as given (no normalisation: rows that sum to 1 ± ε may give up to 1 + ε),
+// summed in float64. It panics if the lengths differ.
+func TotalVariation(p, q []float32) float64 {
+	if len(p) != len(q) {
+		panic("compare: TotalVariation length mismatch")
+	}
+	var s float64
+	for i := range p {
+		s += math.Abs(float64(p[i]) - float64(q[i]))
+	}
+	return s / 2
+}
+
 // KLDivergence returns the Kullback–Leibler divergence of q from p in bits:
 //
 //	KL(p ‖ q) = Σ_i p_i log2(p_i/q_i),

@@ -267,3 +267,18 @@ func oneHot(g blas32.General) blas32.General {
 	}
 	return out
 }
+
+func TestTotalVariation(t *testing.T) {
+	for _, tt := range []struct {
+		p, q []float32
+		want float64
+	}{
+		{[]float32{0.5, 0.5, 0}, []float32{0.25, 0.5, 0.25}, 0.25},
+		{[]float32{1, 0}, []float32{0, 1}, 1},
+		{[]float32{0.2, 0.8}, []float32{0.2, 0.8}, 0},
+	} {
+		if got := TotalVariation(tt.p, tt.q); math.Abs(got-tt.want) > 1e-7 {
+			t.Errorf("TotalVariation(%v, %v) = %v, want %v", tt.p, tt.q, got, tt.want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -65,20 +64,6 @@ func (fp *Fingerprint) Variation() (float64, bool) {
 		return 1, true
 	}
 	return v, true
-}
-
-// TotalVariation returns ½·Σ_j |p_j − q_j|, the total-variation distance
-// between distributions p and q of one length; it panics if the lengths
-// differ.
-func TotalVariation(p, q []float32) float64 {
-	if len(p) != len(q) {
-		panic(fmt.Sprintf("fingerprint: TotalVariation of lengths %d and %d", len(p), len(q)))
-	}
-	var s float64
-	for j := range p {
-		s += math.Abs(float64(p[j]) - float64(q[j]))
-	}
-	return s / 2
 }
 
 // Len returns the number of probes (rows of P).

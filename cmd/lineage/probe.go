@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/internal/visible"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
@@ -182,7 +183,7 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 	}
 	var worst float64
 	for i, r := range rows {
-		worst = max(worst, fingerprint.TotalVariation(fp.Row(r), again.Row(i)))
+		worst = max(worst, compare.TotalVariation(fp.Row(r), again.Row(i)))
 	}
 	return min(worst, 1), nil // rows may sum to 1 ± RowSumTolerance
 }
