@@ -224,3 +224,37 @@ func TestSettleVariation(t *testing.T) {
 		t.Errorf("significant noisy suspect: verdict %s, want DERIVED", tr.Verdict)
 	}
 }
+
+// TestSettleNearby checks that a suspect answering points next to probes
+// far from how it answered the probes is not cleared on full outputs,
+// while labels, which may flip at a boundary, are exempt.
+func TestSettleNearby(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name      string
+		nearby    *float64
+		labelOnly bool
+		want      Verdict
+	}{
+		{"not measured", nil, false, NotDerived},
+		{"a smooth network", pf(0.011), false, NotDerived},
+		{"at the bound", pf(MaxNearby), false, NotDerived},
+		{"keyed noise", pf(0.6), false, Inconclusive},
+		{"unmeasured", pf(1), false, Inconclusive},
+		{"a label flipped", pf(1), true, NotDerived},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Variation: pf(0), Nearby: tt.nearby, LabelOnly: tt.labelOnly}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "points next to probes") {
+			t.Errorf("%s: reason %q does not say how points next to probes were answered", tt.name, tr.Reason)
+		}
+	}
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Nearby: pf(0.6)}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant suspect with keyed noise: verdict %s, want DERIVED", tr.Verdict)
+	}
+}

@@ -49,13 +49,32 @@ const MetaVariation = "answer_variation"
 // asked again.
 const VariationUnmeasured = "unmeasured"
 
+// MetaNearby is the Meta key under which a command records how a remote
+// model answered points next to some of the suite's probes (each feature
+// moved by probe.NudgeFraction of its range): the largest total-variation
+// distance between its answer to a probe and to the point next to it, as a
+// decimal, or VariationUnmeasured when asking failed. A trained network
+// answers such a point almost as it answered the probe; noise keyed on the
+// exact input (seeded by a hash of its bytes, so that asking again returns
+// the same answer) does not. It is absent whenever MetaVariation is.
+const MetaNearby = "nearby_variation"
+
 // Variation returns the largest total-variation distance recorded under
 // MetaVariation, and whether anything is recorded there. A value that is
 // not a number in [0, 1] (VariationUnmeasured, or a damaged record) reads
 // as 1, the most two answers can differ: whoever acts on it must not take
 // the model for one that answers the same way twice.
-func (fp *Fingerprint) Variation() (float64, bool) {
-	s, ok := fp.Meta[MetaVariation]
+func (fp *Fingerprint) Variation() (float64, bool) { return fp.metaDistance(MetaVariation) }
+
+// Nearby returns the largest total-variation distance recorded under
+// MetaNearby, and whether anything is recorded there, read as Variation
+// reads its key.
+func (fp *Fingerprint) Nearby() (float64, bool) { return fp.metaDistance(MetaNearby) }
+
+// metaDistance reads a total-variation distance recorded under the Meta
+// key k: 1 for anything but a number in [0, 1].
+func (fp *Fingerprint) metaDistance(k string) (float64, bool) {
+	s, ok := fp.Meta[k]
 	if !ok {
 		return 0, false
 	}

@@ -372,5 +372,20 @@ func TestVariation(t *testing.T) {
 		if got, ok := fp.Variation(); got != tt.want || ok != tt.ok {
 			t.Errorf("Variation of meta %v = %v, %v; want %v, %v", tt.meta, got, ok, tt.want, tt.ok)
 		}
+		// Nearby reads its own key the same way, and not Variation's.
+		near := map[string]string{}
+		for k, v := range tt.meta {
+			if k == MetaVariation {
+				k = MetaNearby
+			}
+			near[k] = v
+		}
+		fp = &Fingerprint{Meta: near}
+		if got, ok := fp.Nearby(); got != tt.want || ok != tt.ok {
+			t.Errorf("Nearby of meta %v = %v, %v; want %v, %v", near, got, ok, tt.want, tt.ok)
+		}
+		if _, ok := fp.Variation(); ok {
+			t.Errorf("Variation of meta %v: recorded; want nothing", near)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			raw = jm.r // asked afresh: the journal would replay its first answers
 		}
 		if k := ro.recheckProbes(); k > 0 {
-			v, err := recheck(ctx, raw, s, fp, k)
+			v, near, err := recheck(ctx, raw, s, fp, k)
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return nil, err
@@ -120,9 +120,11 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 				// journals none), but the model is not taken for one that
 				// answers the same way twice.
 				fp.Meta[fingerprint.MetaVariation] = fingerprint.VariationUnmeasured
+				fp.Meta[fingerprint.MetaNearby] = fingerprint.VariationUnmeasured
 				fp.Meta[metaAskAgainError] = visible.String(err.Error(), false)
 			default:
 				fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
+				fp.Meta[fingerprint.MetaNearby] = strconv.FormatFloat(near, 'g', 4, 64)
 			}
 		}
 		st := m.Stats() // the requests asking again took included
@@ -156,36 +158,50 @@ func (o *remoteOptions) recheckProbes() int {
 }
 
 // recheck asks the remote model m again for k of the suite's probes,
-// spread over it, and returns the largest total-variation distance
-// between its two answers to one probe (fp holds the first): a model that
+// spread over it, then for the points next to them (probe.Suite.Nudged by
+// probe.NudgeFraction), and returns the largest total-variation distance
+// between its two answers to one probe, and between its answers to a probe
+// and to the point next to it (fp holds the first answers). A model that
 // answers an input differently each time (fresh noise on its outputs, say)
-// cannot be cleared by an audit, since the noise may hide a copy (see
-// audit.MaxVariation). The answers are not journalled: a rerun asks again.
-func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int) (float64, error) {
+// has the first above 0; one that keys its noise on the exact input, so
+// that asking again returns the same answer, has the second far above a
+// trained network's. Either may hide a copy, so an audit does not clear
+// such a model (see audit.MaxVariation and audit.MaxNearby). The answers
+// are not journalled: a rerun asks again.
+func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int) (same, near float64, err error) {
 	n := s.Len()
 	k = min(k, n)
 	if k == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
-	sub := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: make([]probe.Kind, k),
-		X: blas32.General{Rows: k, Cols: s.Dim(), Stride: s.Dim(), Data: make([]float32, k*s.Dim())}}
 	rows := make([]int, k)
 	for i := range rows {
 		rows[i] = i * n / k
-		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(rows[i]))
-		sub.Kinds[i] = s.Kinds[rows[i]]
 	}
-	// A top-k fingerprint's rows were compacted: the answers asked again
-	// are compacted alike before they are compared.
-	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
-	if err != nil {
-		return 0, fmt.Errorf("asking %d probes again: %w", k, err)
-	}
-	var worst float64
+	sub := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: make([]probe.Kind, k),
+		X: blas32.General{Rows: k, Cols: s.Dim(), Stride: s.Dim(), Data: make([]float32, k*s.Dim())}}
 	for i, r := range rows {
-		worst = max(worst, compare.TotalVariation(fp.Row(r), again.Row(i)))
+		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(r))
+		sub.Kinds[i] = s.Kinds[r]
 	}
-	return min(worst, 1), nil // rows may sum to 1 ± RowSumTolerance
+	nudged := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: sub.Kinds, X: s.Nudged(rows, probe.NudgeFraction)}
+	for _, q := range []struct {
+		what string
+		x    *probe.Suite
+		dst  *float64
+	}{{"probes again", sub, &same}, {"points next to probes", nudged, &near}} {
+		// A top-k fingerprint's rows were compacted: the answers asked
+		// again are compacted alike before they are compared.
+		again, err := fingerprint.Take(ctx, m, q.x, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
+		if err != nil {
+			return 0, 0, fmt.Errorf("asking %d %s: %w", k, q.what, err)
+		}
+		for i, r := range rows {
+			*q.dst = max(*q.dst, compare.TotalVariation(fp.Row(r), again.Row(i)))
+		}
+		*q.dst = min(*q.dst, 1) // rows may sum to 1 ± RowSumTolerance
+	}
+	return same, near, nil
 }
 
 // warnTaken says on stderr what the fingerprint fp, taken from ref on a
@@ -272,7 +288,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation} {
+	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation, fingerprint.MetaNearby} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}

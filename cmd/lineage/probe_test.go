@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
@@ -325,18 +329,38 @@ func TestProbeAsksAgain(t *testing.T) {
 		"steady": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `while read l; do id=${l#*\"id\":}; id=${id%%,*}; echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"; done`,
 		// The answer to the n-th row asked: 0.5 to label 0 when n is 1 mod 3.
 		"noisy": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `n=0; while read l; do n=$((n+1)); id=${l#*\"id\":}; id=${id%%,*}; if [ $((n % 3)) = 1 ]; then p="[0.5,0.3,0.2]"; else p="[0.2,0.3,0.5]"; fi; echo "{\"id\":$id,\"probabilities\":[$p]}"; done`,
+		// Noise keyed on the exact input: the answer follows a checksum of
+		// the row asked, the same each time it is asked.
+		"keyed": `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `while read l; do id=${l#*\"id\":}; id=${id%%,*}; c=$(printf %s "${l#*\"inputs\":}" | cksum); a=$(( ${c%% *} % 50 )); echo "{\"id\":$id,\"probabilities\":[[0.$((a+10)),0.$((89-a)),0.01]]}"; done`,
 	}
-	for name, want := range map[string]string{"steady": "0", "noisy": "0.3"} {
-		script := filepath.Join(dir, name+".sh")
-		if err := os.WriteFile(script, []byte(models[name]+"\n"), 0o644); err != nil {
+	for _, tt := range []struct {
+		name, same string
+		near       func(float64) bool
+	}{
+		{"steady", "0", func(v float64) bool { return v == 0 }},
+		{"noisy", "0.3", func(float64) bool { return true }},
+		{"keyed", "0", func(v float64) bool { return v > audit.MaxNearby }},
+	} {
+		script := filepath.Join(dir, tt.name+".sh")
+		if err := os.WriteFile(script, []byte(models[tt.name]+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", name, "--remote-batch", "1"); code != 0 {
-			t.Fatalf("probe %s: exit %d, %s", name, code, stderr)
+		if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", tt.name, "--remote-batch", "1"); code != 0 {
+			t.Fatalf("probe %s: exit %d, %s", tt.name, code, stderr)
 		}
-		out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", name)
-		if want := `"answer_variation": "` + want + `"`; code != 0 || !strings.Contains(out, want) {
-			t.Errorf("probe %s: fingerprint %s; want %s", name, out, want)
+		out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", tt.name)
+		if want := `"answer_variation": "` + tt.same + `"`; code != 0 || !strings.Contains(out, want) {
+			t.Errorf("probe %s: fingerprint %s; want %s", tt.name, out, want)
+		}
+		var shown struct {
+			Meta map[string]string `json:"meta"`
+		}
+		if err := json.Unmarshal([]byte(out), &shown); err != nil {
+			t.Fatalf("db show fingerprint %s: %v", tt.name, err)
+		}
+		near, err := strconv.ParseFloat(shown.Meta[fingerprint.MetaNearby], 64)
+		if err != nil || !tt.near(near) {
+			t.Errorf("probe %s: nearby_variation %q", tt.name, shown.Meta[fingerprint.MetaNearby])
 		}
 	}
 	// A top-k fingerprint is asked again too, its answers compacted alike.
@@ -357,7 +381,7 @@ func TestProbeAsksAgain(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "quota exceeded") || !strings.Contains(stderr, "an audit will not clear it") {
 		t.Errorf("probe of a model refusing to be asked again: exit %d, stderr %q; want 0 and a warning naming its error", code, stderr)
 	}
-	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "quota"); !strings.Contains(out, `"answer_variation": "unmeasured"`) {
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "quota"); !strings.Contains(out, `"answer_variation": "unmeasured"`) || !strings.Contains(out, `"nearby_variation": "unmeasured"`) {
 		t.Errorf("probe of a model refusing to be asked again: fingerprint %s; want answer_variation unmeasured", out)
 	}
 	// --ask-again -1 asks nothing again, and records nothing.
@@ -365,8 +389,8 @@ func TestProbeAsksAgain(t *testing.T) {
 	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 {
 		t.Fatalf("probe --ask-again -1: exit %d, %s", code, stderr)
 	}
-	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "once"); strings.Contains(out, "answer_variation") {
-		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation", out)
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "once"); strings.Contains(out, "variation") {
+		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation or nearby_variation", out)
 	}
 }
 
