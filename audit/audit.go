@@ -248,6 +248,12 @@ type TeacherResult struct {
 	// Options.Clear too: a server that routes the inputs its copy is
 	// unsure of to another model still answers those with the copy.
 	DataP *float64 `json:"data_probes_p,omitempty"`
+	// ProbP, for a suspect with full outputs that was a candidate for
+	// clearing, is the p-value of its probability contrast over the whole
+	// suite (see probContrastP); nil when not computed (no replicas or too
+	// few null models). Clearing needs it above Options.Clear too: a copy
+	// blended with a weaker model keeps most of it.
+	ProbP *float64 `json:"prob_contrast_p,omitempty"`
 	// Variation is the largest total-variation distance between two
 	// answers of the suspect to one probe when it was asked again
 	// (fingerprint.Fingerprint.Variation; 1 when asking again failed); nil
@@ -601,6 +607,11 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		} else if ok {
 			tr.DataP = &p
 		}
+		if p, ok, err := c.probContrastP(base, suspect); err != nil {
+			return tr, err
+		} else if ok {
+			tr.ProbP = &p
+		}
 	}
 	return tr, nil
 }
@@ -700,6 +711,8 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant on its full outputs, but its labels alone give p = %.2g, at most %g: its outputs below the top class may have been altered to hide a copy; weak evidence of derivation, and none of independence", *tr.LabelsP, o.Clear)
 	case tr.DataP != nil && *tr.DataP <= o.Clear:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant on the whole suite, but on the held-out data probes alone it sides with the teacher rather than its replicas (p = %.2g, at most %g): a copy may answer only the inputs it is unsure of with another model; weak evidence of derivation, and none of independence", *tr.DataP, o.Clear)
+	case tr.ProbP != nil && *tr.ProbP <= o.Clear:
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant in the order of its classes, but its probabilities side with the teacher rather than its replicas (p = %.2g, at most %g): a copy blended with another model may keep them; weak evidence of derivation, and none of independence", *tr.ProbP, o.Clear)
 	case tr.PCombined <= o.Clear:
 		// Holm's correction guards against a false DERIVED among
 		// several teachers; a p-value it raised is no evidence of

@@ -1,11 +1,7 @@
 package audit
 
 import (
-	"errors"
-
-	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/store"
 )
 
 // MinDataProbes is the number of held-out data probes among the contrast
@@ -34,33 +30,5 @@ func (c *Case) dataContrastP(r *reference, suspect *fingerprint.Fingerprint) (p 
 	if cp == nil || len(cp.data) < MinDataProbes {
 		return 1, false, nil
 	}
-	var null []float64
-	var fam []string
-	for i, ctl := range r.allCtl {
-		if ctl.Role == store.RolePositive || ctl.Half == store.HalfUnderTrained {
-			continue
-		}
-		if compare.LabelOnly(c.Controls[r.allIdx[i]].P) {
-			continue // a label-only reference has no order of runner-up classes
-		}
-		null = append(null, cp.dataValue(ctl.FP, c.Controls[r.allIdx[i]].P))
-		fam = append(fam, familyOf(ctl))
-	}
-	x := cp.dataValue(suspect.ID, suspect.P)
-	rows := make([][]float64, len(null))
-	for i, v := range null {
-		rows[i] = []float64{v}
-	}
-	res, err := compare.Test(rows, []float64{x}, compare.Options{})
-	if errors.Is(err, compare.ErrInsufficientNull) {
-		return 1, false, nil
-	}
-	if err != nil {
-		return 1, false, err
-	}
-	p = res.Stats[0].P
-	if pf, _, okf := worstFamilyP(null, fam, x); okf && pf > p {
-		p = pf
-	}
-	return p, true, nil
+	return c.guardP(r, suspect, cp.dataValue, nil)
 }

@@ -12,6 +12,32 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+// guardCase returns a case whose last nData probes are held-out data
+// probes, with 6 students of the teacher, 12 replicas and 12 independent
+// models of another recipe in each half, and its calibration report; and
+// the world and teacher's quirks it was drawn from.
+func guardCase(t *testing.T, rng *rand.Rand, nData int) (*Case, *replicaWorld, []float64) {
+	t.Helper()
+	w := newReplicaWorld(rng)
+	tq := w.quirks()
+	c := replicaCase(w, tq, 0)
+	for i := nProbes - nData; i < nProbes; i++ {
+		c.Suite.Kinds[i] = probe.Data
+	}
+	for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
+		for i := range 6 {
+			addControl(c, fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()))
+		}
+		for _, name := range []string{ReplicaFamily, "other-recipe"} {
+			for i := range 12 {
+				addControl(c, fmt.Sprintf("%s-%s-%d", half, name, i), store.RoleNegative, half, name, w.answers(1, []float64{1}, w.quirks()))
+			}
+		}
+	}
+	withReport(t, c)
+	return c, w, tq
+}
+
 // TestDataProbesGuardClearing checks the clearing rule's look at the
 // held-out data probes: a server that answers the data probes with a
 // student of the teacher and every other probe with an independent model
@@ -19,28 +45,10 @@ import (
 // while independent models mostly are, and the rule never makes anyone
 // DERIVED.
 func TestDataProbesGuardClearing(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 32))
-	w := newReplicaWorld(rng)
-	tq := w.quirks()
-	c := replicaCase(w, tq, 0)
 	const nData = 12 // the last 12 of the 120 probes are held-out data, as in a real suite (30 of 300)
-	for i := nProbes - nData; i < nProbes; i++ {
-		c.Suite.Kinds[i] = probe.Data
-	}
+	c, w, tq := guardCase(t, rand.New(rand.NewPCG(31, 32)), nData)
 	indep := func() blas32.General { return w.answers(1, []float64{1}, w.quirks()) }
 	student := func() blas32.General { return w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()) }
-	add := func(id, role, half, fam string, p blas32.General) { addControl(c, id, role, half, fam, p) }
-	for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
-		for i := range 6 {
-			add(fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", student())
-		}
-		for _, name := range []string{ReplicaFamily, "other-recipe"} {
-			for i := range 12 {
-				add(fmt.Sprintf("%s-%s-%d", half, name, i), store.RoleNegative, half, name, indep())
-			}
-		}
-	}
-	withReport(t, c)
 	// routed answers the data probes as a student and the rest as an
 	// independent model.
 	routed := func() blas32.General {
