@@ -284,9 +284,9 @@ const MaxVariation = 1e-3
 // noise keyed on the exact input answers the same probe the same way twice
 // but answers the point next to it anew (an evasion hunt saw KD copies
 // with such noise, sd 2 on their logits, at p 0.010–0.013, and nearby
-// distances of 0.86–0.98), where the largest distance over all 300 probes
-// of a suite was 0.011 for 150 trained digits networks of many kinds and
-// 0.002 for six Fashion-MNIST ones.
+// distances of 0.71–0.92), where the largest distance over all 300 probes
+// of a suite was 0.014 for 150 trained digits networks of many kinds and
+// 0.0045 for six Fashion-MNIST ones.
 // Labels are exempt: a label may flip between two points next to each
 // other on a trained network's boundary.
 const MaxNearby = 0.05
@@ -684,6 +684,16 @@ func coarseOutputs(c *Case, p blas32.General) string {
 	return ""
 }
 
+// unmeasuredNote returns what a recorded total variation of 1, the most
+// two answers can differ, may also mean: that asking failed
+// (fingerprint.VariationUnmeasured reads as 1).
+func unmeasuredNote(v float64) string {
+	if v >= 1 {
+		return ", or it could not be asked"
+	}
+	return ""
+}
+
 // settle sets the verdict of tr, tested against tested teachers at once
 // (Holm's correction ran over them), from its p-values and calibration:
 // DERIVED at p ≤ α; NOT_DERIVED only when nothing below stands in the
@@ -719,9 +729,9 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		// independence, so clearing goes by the p-value before it.
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant at α=%g after the correction across %d teachers, but p = %.2g before it is at most %g: weak evidence of derivation, and none of independence", o.Alpha, tested, tr.PCombined, o.Clear)
 	case tr.Variation != nil && *tr.Variation > MaxVariation:
-		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered the same probe differently when asked again (total variation up to %.2g): noise on its answers may hide a copy, so it is not cleared", *tr.Variation)
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered the same probe differently when asked again (total variation up to %.2g%s): noise on its answers may hide a copy, so it is not cleared", *tr.Variation, unmeasuredNote(*tr.Variation))
 	case tr.Nearby != nil && *tr.Nearby > MaxNearby && !tr.LabelOnly:
-		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered points next to probes differently from the probes themselves (total variation up to %.2g, where trained networks move by hundredths): noise keyed on its inputs may hide a copy, so it is not cleared", *tr.Nearby)
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered points next to probes differently from the probes themselves (total variation up to %.2g%s, where trained networks move by hundredths): noise keyed on its inputs may hide a copy, so it is not cleared", *tr.Nearby, unmeasuredNote(*tr.Nearby))
 	case !(tr.TPR >= 0):
 		// Without a measured detection rate nothing shows that this
 		// suite would have caught a copy: no exoneration.

@@ -55,12 +55,22 @@ func TestProbContrast(t *testing.T) {
 			t.Errorf("blend at %g: got %.6g, want %.6g (linear)", share, got, want)
 		}
 	}
-	// A replica is contrasted with the other replicas only.
+	// A replica is contrasted with the other replicas only: its value is
+	// ⟨R0, T − mean of the others⟩, computed here directly.
 	r0 := c.Controls[0]
-	own := f(r0.ID, r0.P)
-	asStranger := f("stranger", r0.P)
-	if own == asStranger {
-		t.Errorf("replica %s: probability contrast %g the same as a stranger with its outputs; want itself left out of the mean", r0.ID, own)
+	var want float64
+	for i := range nProbes {
+		for j := range nClasses {
+			var m float64
+			for _, r := range c.Controls[1:8] {
+				m += float64(r.P.Data[i*nClasses+j])
+			}
+			want += float64(r0.P.Data[i*nClasses+j]) * (float64(c.Teacher.P.Data[i*nClasses+j]) - m/7)
+		}
+	}
+	want /= nProbes
+	if got := f(r0.ID, r0.P); math.Abs(got-want) > 1e-9 {
+		t.Errorf("replica %s: probability contrast %.9g, want %.9g (against the other 7 replicas)", r0.ID, got, want)
 	}
 }
 

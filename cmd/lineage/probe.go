@@ -111,7 +111,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			raw = jm.r // asked afresh: the journal would replay its first answers
 		}
 		if k := ro.recheckProbes(); k > 0 {
-			v, near, err := recheck(ctx, raw, s, fp, k)
+			v, err := recheck(ctx, raw, s, fp, k, false)
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return nil, err
@@ -124,7 +124,18 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 				fp.Meta[metaAskAgainError] = visible.String(err.Error(), false)
 			default:
 				fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
-				fp.Meta[fingerprint.MetaNearby] = strconv.FormatFloat(near, 'g', 4, 64)
+				near, err := recheck(ctx, raw, s, fp, k, true)
+				switch {
+				case err != nil && ctx.Err() != nil:
+					return nil, err
+				case err != nil:
+					// Asking again went well: only the points next to
+					// the probes are unmeasured.
+					fp.Meta[fingerprint.MetaNearby] = fingerprint.VariationUnmeasured
+					fp.Meta[metaNearbyError] = visible.String(err.Error(), false)
+				default:
+					fp.Meta[fingerprint.MetaNearby] = strconv.FormatFloat(near, 'g', 4, 64)
+				}
 			}
 		}
 		st := m.Stats() // the requests asking again took included
@@ -141,8 +152,12 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 }
 
 // metaAskAgainError is the fingerprint Meta key holding why asking the
-// model again failed (see recheck).
-const metaAskAgainError = "answer_variation_error"
+// model again failed, and metaNearbyError why asking it the points next
+// to probes failed after that went well (see recheck).
+const (
+	metaAskAgainError = "answer_variation_error"
+	metaNearbyError   = "nearby_variation_error"
+)
 
 // defaultAskAgain is how many of a suite's probes a remote model is asked
 // again once its fingerprint is taken, when --ask-again is 0.
@@ -158,21 +173,20 @@ func (o *remoteOptions) recheckProbes() int {
 }
 
 // recheck asks the remote model m again for k of the suite's probes,
-// spread over it, then for the points next to them (probe.Suite.Nudged by
-// probe.NudgeFraction), and returns the largest total-variation distance
-// between its two answers to one probe, and between its answers to a probe
-// and to the point next to it (fp holds the first answers). A model that
-// answers an input differently each time (fresh noise on its outputs, say)
-// has the first above 0; one that keys its noise on the exact input, so
-// that asking again returns the same answer, has the second far above a
-// trained network's. Either may hide a copy, so an audit does not clear
-// such a model (see audit.MaxVariation and audit.MaxNearby). The answers
-// are not journalled: a rerun asks again.
-func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int) (same, near float64, err error) {
+// spread over it, or, with nudge, for the points next to them
+// (probe.Suite.Nudged by probe.NudgeFraction), and returns the largest
+// total-variation distance between its answer to a probe (in fp) and the
+// new one. A model that answers an input differently each time (fresh
+// noise on its outputs, say) has the first above 0; one that keys its
+// noise on the exact input, so that asking again returns the same answer,
+// has the second far above a trained network's. Either may hide a copy,
+// so an audit does not clear such a model (see audit.MaxVariation and
+// audit.MaxNearby). The answers are not journalled: a rerun asks again.
+func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int, nudge bool) (float64, error) {
 	n := s.Len()
 	k = min(k, n)
 	if k == 0 {
-		return 0, 0, nil
+		return 0, nil
 	}
 	rows := make([]int, k)
 	for i := range rows {
@@ -184,24 +198,21 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(r))
 		sub.Kinds[i] = s.Kinds[r]
 	}
-	nudged := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: sub.Kinds, X: s.Nudged(rows, probe.NudgeFraction)}
-	for _, q := range []struct {
-		what string
-		x    *probe.Suite
-		dst  *float64
-	}{{"probes again", sub, &same}, {"points next to probes", nudged, &near}} {
-		// A top-k fingerprint's rows were compacted: the answers asked
-		// again are compacted alike before they are compared.
-		again, err := fingerprint.Take(ctx, m, q.x, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
-		if err != nil {
-			return 0, 0, fmt.Errorf("asking %d %s: %w", k, q.what, err)
-		}
-		for i, r := range rows {
-			*q.dst = max(*q.dst, compare.TotalVariation(fp.Row(r), again.Row(i)))
-		}
-		*q.dst = min(*q.dst, 1) // rows may sum to 1 ± RowSumTolerance
+	what := "probes again"
+	if nudge {
+		sub.X, what = s.Nudged(rows, probe.NudgeFraction), "points next to probes"
 	}
-	return same, near, nil
+	// A top-k fingerprint's rows were compacted: the answers asked again
+	// are compacted alike before they are compared.
+	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
+	if err != nil {
+		return 0, fmt.Errorf("asking %d %s: %w", k, what, err)
+	}
+	var worst float64
+	for i, r := range rows {
+		worst = max(worst, compare.TotalVariation(fp.Row(r), again.Row(i)))
+	}
+	return min(worst, 1), nil // rows may sum to 1 ± RowSumTolerance
 }
 
 // warnTaken says on stderr what the fingerprint fp, taken from ref on a
@@ -214,6 +225,9 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 	}
 	if msg := fp.Meta[metaAskAgainError]; msg != "" {
 		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit will not clear it (--ask-again -1 skips asking again)\n", remote.StripCredentials(ref), msg)
+	}
+	if msg := fp.Meta[metaNearbyError]; msg != "" {
+		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit of its full outputs will not clear it (--ask-again -1 skips asking again)\n", remote.StripCredentials(ref), msg)
 	}
 	if fp.Reordered(labels) {
 		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))

@@ -384,6 +384,21 @@ func TestProbeAsksAgain(t *testing.T) {
 	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "quota"); !strings.Contains(out, `"answer_variation": "unmeasured"`) || !strings.Contains(out, `"nearby_variation": "unmeasured"`) {
 		t.Errorf("probe of a model refusing to be asked again: fingerprint %s; want answer_variation unmeasured", out)
 	}
+	// A model that answers the probes again but not the points next to
+	// them (its 9th row on) keeps its answer variation; only the nearby
+	// variation is unmeasured, and the warning says so.
+	late := filepath.Join(dir, "late.sh")
+	src = `echo '{"lineage_exec":1,"name":"m","input_size":2,"labels":["0","1","2"]}'` + "\n" + `n=0; while read l; do n=$((n+1)); id=${l#*\"id\":}; id=${id%%,*}; if [ $n -gt 8 ]; then echo "{\"id\":$id,\"error\":\"quota exceeded\"}"; continue; fi; echo "{\"id\":$id,\"probabilities\":[[0.2,0.3,0.5]]}"; done`
+	if err := os.WriteFile(late, []byte(src+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runCLI(t, "--db", path, "probe", "exec:/bin/sh "+late, "--suite", "acme", "--name", "late", "--remote-batch", "1", "--retries", "-1")
+	if code != 0 || !strings.Contains(stderr, "points next to probes") || !strings.Contains(stderr, "an audit of its full outputs will not clear it") {
+		t.Errorf("probe of a model refusing the points next to probes: exit %d, stderr %q; want 0 and a warning naming them", code, stderr)
+	}
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "late"); !strings.Contains(out, `"answer_variation": "0"`) || !strings.Contains(out, `"nearby_variation": "unmeasured"`) {
+		t.Errorf("probe of a model refusing the points next to probes: fingerprint %s; want answer_variation 0 and nearby_variation unmeasured", out)
+	}
 	// --ask-again -1 asks nothing again, and records nothing.
 	script := filepath.Join(dir, "noisy.sh")
 	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 {
