@@ -607,7 +607,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		} else if ok {
 			tr.DataP = &p
 		}
-		if p, ok, err := c.probContrastP(base, suspect); err != nil {
+		if p, ok, err := c.probContrastP(base, suspect, agree); err != nil {
 			return tr, err
 		} else if ok {
 			tr.ProbP = &p

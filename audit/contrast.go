@@ -52,6 +52,9 @@ type contrastPanel struct {
 
 	residualOnce sync.Once
 	res          *residualPanel // see residual
+
+	probOnce sync.Once
+	probSum  []float64 // Σ_r R_ij over every probe i of the suite, row-major (see probValue)
 }
 
 // replica is one replica of the teacher: its fingerprint ID, its outputs

@@ -37,14 +37,12 @@ func (cp *contrastPanel) probValue(teacher blas32.General, id string, p blas32.G
 	if n <= 0 || p.Rows == 0 {
 		return 0
 	}
+	sum := cp.replicaSum(p.Rows, p.Cols)
 	var total float64
 	for i := range p.Rows {
 		t := teacher.Data[i*teacher.Stride : i*teacher.Stride+teacher.Cols]
 		for j, v := range p.Data[i*p.Stride : i*p.Stride+p.Cols] {
-			var mean float64
-			for _, r := range cp.replicas {
-				mean += float64(r.p.Data[i*r.p.Stride+j])
-			}
+			mean := sum[i*p.Cols+j]
 			if own != nil {
 				mean -= float64(own.Data[i*own.Stride+j])
 			}
@@ -52,6 +50,23 @@ func (cp *contrastPanel) probValue(teacher blas32.General, id string, p blas32.G
 		}
 	}
 	return total / float64(p.Rows)
+}
+
+// replicaSum returns the replicas' outputs summed probe by probe and class
+// by class over the whole suite (rows × cols, row-major), built on first
+// use.
+func (cp *contrastPanel) replicaSum(rows, cols int) []float64 {
+	cp.probOnce.Do(func() {
+		cp.probSum = make([]float64, rows*cols)
+		for _, r := range cp.replicas {
+			for i := range rows {
+				for j := range cols {
+					cp.probSum[i*cols+j] += float64(r.p.Data[i*r.p.Stride+j])
+				}
+			}
+		}
+	})
+	return cp.probSum
 }
 
 // probContrastP returns the p-value of the suspect's probability contrast
@@ -70,7 +85,7 @@ func (cp *contrastPanel) probValue(teacher blas32.General, id string, p blas32.G
 // small probabilities and sets the order of the runner-up classes, but its
 // probabilities still side with the teacher. Under-trained models side
 // with the teacher's probabilities on its suite too, whence the join.
-func (c *Case) probContrastP(r *reference, suspect *fingerprint.Fingerprint) (p float64, ok bool, err error) {
+func (c *Case) probContrastP(r *reference, suspect *fingerprint.Fingerprint, agree float64) (p float64, ok bool, err error) {
 	cp := c.contrast()
 	if cp == nil {
 		return 1, false, nil
@@ -80,7 +95,7 @@ func (c *Case) probContrastP(r *reference, suspect *fingerprint.Fingerprint) (p 
 	if err != nil || !ok {
 		return p, ok, err
 	}
-	joined := c.resembledUnderTrained(r, suspect.P)
+	joined := resembledUnderTrained(r, agree)
 	if len(joined) == 0 {
 		return p, ok, nil
 	}
@@ -95,20 +110,24 @@ func (c *Case) probContrastP(r *reference, suspect *fingerprint.Fingerprint) (p 
 }
 
 // resembledUnderTrained returns the recipe families of r's under-trained
-// controls whose top-1 agreement with the teacher the outputs p do not
-// exceed by more than the family's own spread: a family's largest
-// agreement plus its standard deviation. It is the lineage test's rule
-// (reference.nullFor) applied family by family, so that a suspect is held
-// to the kind of weak model it resembles, not to the best-agreeing of all.
-func (c *Case) resembledUnderTrained(r *reference, p blas32.General) map[string]bool {
+// controls whose top-1 agreement with the teacher (reference.agree) a
+// suspect agreeing a (agreementSimilarity) does not exceed by more than
+// the family's own spread: a family's largest agreement plus its standard
+// deviation. It is the lineage test's rule (reference.nullFor) applied
+// family by family, so that a suspect is held to the kind of weak model it
+// resembles, not to the best-agreeing of all.
+func resembledUnderTrained(r *reference, a float64) map[string]bool {
 	agree := map[string][]float64{}
-	for i, ctl := range r.allCtl {
-		if ctl.Role == store.RolePositive || ctl.Half != store.HalfUnderTrained {
+	k := 0
+	for _, ctl := range r.allCtl {
+		if ctl.Role == store.RolePositive {
 			continue
 		}
-		agree[familyOf(ctl)] = append(agree[familyOf(ctl)], agreementSimilarity(c.Teacher.P, c.Controls[r.allIdx[i]].P))
+		if r.cond[k] {
+			agree[familyOf(ctl)] = append(agree[familyOf(ctl)], r.agree[k])
+		}
+		k++
 	}
-	a := agreementSimilarity(c.Teacher.P, p)
 	joined := map[string]bool{}
 	for fam, v := range agree {
 		sd := 0.0

@@ -104,7 +104,7 @@ func TestProbContrastP(t *testing.T) {
 		t.Fatal(err)
 	}
 	pOf := func(p blas32.General) float64 {
-		v, ok, err := c.probContrastP(ref, &fingerprint.Fingerprint{ID: "suspect", P: p})
+		v, ok, err := c.probContrastP(ref, &fingerprint.Fingerprint{ID: "suspect", P: p}, agreementSimilarity(c.Teacher.P, p))
 		if err != nil || !ok {
 			t.Fatalf("probContrastP: %v, ok %v", err, ok)
 		}
@@ -177,12 +177,12 @@ func agreeing(n, k int) blas32.General {
 // teacher, plus their spread, it does not exceed.
 func TestResembledUnderTrained(t *testing.T) {
 	const n = 100
-	c := &Case{Teacher: &fingerprint.Fingerprint{ID: "t", P: agreeing(n, n)}}
+	teacher := agreeing(n, n)
 	r := &reference{}
 	add := func(id, half, fam string, k int) {
 		r.allCtl = append(r.allCtl, store.Control{FP: id, Role: store.RoleNegative, Half: half, Recipe: fam + " epochs=2"})
-		r.allIdx = append(r.allIdx, len(c.Controls))
-		c.Controls = append(c.Controls, &fingerprint.Fingerprint{ID: id, P: agreeing(n, k)})
+		r.agree = append(r.agree, agreementSimilarity(teacher, agreeing(n, k)))
+		r.cond = append(r.cond, half == store.HalfUnderTrained)
 	}
 	// Family "weak": agreements 0.50, 0.55, 0.60 (sd 0.05, so up to 0.65);
 	// family "less-weak": 0.80, 0.84 (sd ≈ 0.028, up to ≈ 0.868); a trained
@@ -204,7 +204,7 @@ func TestResembledUnderTrained(t *testing.T) {
 		{87, nil},
 		{100, nil},
 	} {
-		got := c.resembledUnderTrained(r, agreeing(n, tt.k))
+		got := resembledUnderTrained(r, agreementSimilarity(teacher, agreeing(n, tt.k)))
 		var names []string
 		for f := range got {
 			names = append(names, f)

@@ -111,31 +111,27 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			raw = jm.r // asked afresh: the journal would replay its first answers
 		}
 		if k := ro.recheckProbes(); k > 0 {
-			v, err := recheck(ctx, raw, s, fp, k, false)
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return nil, err
-			case err != nil:
-				// The answers to the suite stand (an audit without --save
-				// journals none), but the model is not taken for one that
-				// answers the same way twice.
-				fp.Meta[fingerprint.MetaVariation] = fingerprint.VariationUnmeasured
-				fp.Meta[fingerprint.MetaNearby] = fingerprint.VariationUnmeasured
-				fp.Meta[metaAskAgainError] = visible.String(err.Error(), false)
-			default:
-				fp.Meta[fingerprint.MetaVariation] = strconv.FormatFloat(v, 'g', 4, 64)
-				near, err := recheck(ctx, raw, s, fp, k, true)
-				switch {
-				case err != nil && ctx.Err() != nil:
+			// Asked again, then the points next to the probes. The answers
+			// to the suite stand if either fails (an audit without --save
+			// journals none), but what failed, and what was not asked after
+			// it, is unmeasured: the model is not taken for a steady one.
+			steps := []struct {
+				nudge       bool
+				key, errKey string
+			}{{false, fingerprint.MetaVariation, metaAskAgainError}, {true, fingerprint.MetaNearby, metaNearbyError}}
+			for i, step := range steps {
+				v, err := recheck(ctx, raw, s, fp, k, step.nudge)
+				if err != nil && ctx.Err() != nil {
 					return nil, err
-				case err != nil:
-					// Asking again went well: only the points next to
-					// the probes are unmeasured.
-					fp.Meta[fingerprint.MetaNearby] = fingerprint.VariationUnmeasured
-					fp.Meta[metaNearbyError] = visible.String(err.Error(), false)
-				default:
-					fp.Meta[fingerprint.MetaNearby] = strconv.FormatFloat(near, 'g', 4, 64)
 				}
+				if err != nil {
+					for _, later := range steps[i:] {
+						fp.Meta[later.key] = fingerprint.VariationUnmeasured
+					}
+					fp.Meta[step.errKey] = visible.String(err.Error(), false)
+					break
+				}
+				fp.Meta[step.key] = strconv.FormatFloat(v, 'g', 4, 64)
 			}
 		}
 		st := m.Stats() // the requests asking again took included
@@ -192,15 +188,18 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 	for i := range rows {
 		rows[i] = i * n / k
 	}
-	sub := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: make([]probe.Kind, k),
-		X: blas32.General{Rows: k, Cols: s.Dim(), Stride: s.Dim(), Data: make([]float32, k*s.Dim())}}
+	sub := &probe.Suite{Name: s.Name, Labels: s.Labels, Kinds: make([]probe.Kind, k)}
 	for i, r := range rows {
-		copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(r))
 		sub.Kinds[i] = s.Kinds[r]
 	}
 	what := "probes again"
 	if nudge {
 		sub.X, what = s.Nudged(rows, probe.NudgeFraction), "points next to probes"
+	} else {
+		sub.X = blas32.General{Rows: k, Cols: s.Dim(), Stride: s.Dim(), Data: make([]float32, k*s.Dim())}
+		for i, r := range rows {
+			copy(sub.X.Data[i*s.Dim():(i+1)*s.Dim()], s.Row(r))
+		}
 	}
 	// A top-k fingerprint's rows were compacted: the answers asked again
 	// are compacted alike before they are compared.
