@@ -390,6 +390,15 @@ var ErrSuite = errors.New("fingerprint taken on another suite")
 
 // auditOne audits suspect against one case (before Holm's correction).
 func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResult, error) {
+	return auditAs(c, suspect, c.replicaOf(suspect), o)
+}
+
+// auditAs is auditOne with the suspect's replica key self: the ID of the
+// teacher's replica whose outputs are the suspect's, which the replica
+// contrast and the features relative to the replicas leave out, or "" for
+// none (see replicaOf). A suspect's ID is only a label and leaves nothing
+// out by itself.
+func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) (TeacherResult, error) {
 	tr := TeacherResult{Teacher: c.Enrolment.Name, Suite: c.Suite.Hash, PValue: 1, PCombined: 1, EffectSize: math.NaN(), TPR: -1, FPR: -1}
 	var rep EnrolReport
 	if len(c.Enrolment.Report) > 0 {
@@ -476,7 +485,9 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		}
 	}
 	disc, info := ref.disc, ref.info
-	xf, x, err := c.vector(suspect, disc, info, st.LabelOnly)
+	scored := *suspect
+	scored.ID = self
+	xf, x, err := c.vector(&scored, disc, info, st.LabelOnly)
 	if err != nil {
 		return tr, err
 	}
@@ -592,7 +603,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 	if !tr.LabelOnly && tr.Outside == "" && tr.Verdict == "" && tr.PCombined > o.Clear {
 		// A candidate for clearing: its labels alone must not look
 		// derived either (see TeacherResult.LabelsP).
-		lt, err := auditOne(c, labelsOf(suspect), o)
+		lt, err := auditAs(c, labelsOf(suspect), self, o)
 		if err != nil {
 			return tr, err
 		}
@@ -602,12 +613,12 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 		}
 		// Nor may its answers on the held-out data probes side with the
 		// teacher (see dataContrastP).
-		if p, ok, err := c.dataContrastP(base, suspect); err != nil {
+		if p, ok, err := c.dataContrastP(base, &scored); err != nil {
 			return tr, err
 		} else if ok {
 			tr.DataP = &p
 		}
-		if p, ok, err := c.probContrastP(base, suspect, agree); err != nil {
+		if p, ok, err := c.probContrastP(base, &scored, agree); err != nil {
 			return tr, err
 		} else if ok {
 			tr.ProbP = &p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -270,4 +271,49 @@ func TestNullCalibrationReplicas(t *testing.T) {
 		t.Errorf("students flagged at α=0.01: got %d of %d, want at least %d", caught, 2*cases, 2*cases-2)
 	}
 	t.Logf("independent suspects flagged: %v of %d; students: %d of %d", flagged, n, caught, 2*cases)
+}
+
+// TestAuditReplicaByOutputs checks that the replica contrast leaves a
+// replica out by its outputs, not by the suspect's name: a replica audited
+// under another name gets the audit of its own fingerprint, and another
+// model audited under a replica's name gets the audit of any other name.
+func TestAuditReplicaByOutputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	w := newReplicaWorld(rng)
+	tq := w.quirks()
+	c := replicaCase(w, tq, 0)
+	for _, half := range []string{store.HalfSelection, store.HalfCalibration} {
+		for i := range 6 {
+			addControl(c, fmt.Sprintf("%s-student-%d", half, i), store.RolePositive, half, "student", w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()))
+		}
+		for i := range 10 {
+			addControl(c, fmt.Sprintf("%s-replica-%d", half, i), store.RoleNegative, half, ReplicaFamily, w.answers(1, []float64{1}, w.quirks()))
+		}
+	}
+	if c.contrast() == nil {
+		t.Fatal("contrast: got no panel, want one")
+	}
+	audit := func(id string, p blas32.General) TeacherResult {
+		t.Helper()
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{{ID: id, P: p}}, id, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Results[0]
+	}
+	same := func(a, b TeacherResult) bool {
+		return a.PCombined == b.PCombined && a.Verdict == b.Verdict
+	}
+	replica := c.Controls[slices.IndexFunc(c.Controls, func(fp *fingerprint.Fingerprint) bool { return fp.ID == "selection-replica-0" })]
+	own, renamed := audit(replica.ID, replica.P), audit("renamed", replica.P)
+	if !same(own, renamed) {
+		t.Errorf("replica audited as %q: got %s, p %g; want its own audit's %s, p %g",
+			"renamed", renamed.Verdict, renamed.PCombined, own.Verdict, own.PCombined)
+	}
+	other := w.answers(1, []float64{1}, w.quirks())
+	named, plain := audit(replica.ID, other), audit("other", other)
+	if !same(named, plain) {
+		t.Errorf("another model audited as %q: got %s, p %g; want the audit under another name, %s, p %g",
+			replica.ID, named.Verdict, named.PCombined, plain.Verdict, plain.PCombined)
+	}
 }

@@ -236,12 +236,50 @@ func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) 
 	}
 	p := pick(fp.P, mp.rows)
 	k := mp.kind(p)
-	r, err := mp.panel.TestWeighted(p, k.leans.center(fp.ID), k.weigher(fp.ID))
+	self := c.markSelf(fp, k == &mp.hard)
+	r, err := mp.panel.TestWeighted(p, k.leans.center(self), k.weigher(self))
 	if err != nil {
 		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
-	r.P = max(r.P, k.nullP(fp.ID, r.Z))
+	r.P = max(r.P, k.nullP(self, r.Z))
 	return &r, nil
+}
+
+// markSelf returns the ID of the model of the watermark's null (the
+// trained independent controls and references) whose answers on the
+// suite are fp's, its labels when hard (a label-only fp), or "" for none:
+// the model a test of fp leaves out of the null's leans. fp's own ID is
+// only a label, so a model audited under another name is left out, and
+// another model audited under its name is not.
+func (c *Case) markSelf(fp *fingerprint.Fingerprint, hard bool) string {
+	for i, ctl := range c.Enrolment.Controls {
+		if ctl.Role == store.RolePositive || ctl.Half == store.HalfUnderTrained {
+			continue
+		}
+		q := c.Controls[i].P
+		if hard && sameLabels(fp.P, q) || !hard && sameP(fp.P, q) {
+			return ctl.FP
+		}
+	}
+	return ""
+}
+
+// sameLabels reports whether the label-only outputs p are q's labels
+// (oneHot(q)) in the same shape.
+func sameLabels(p, q blas32.General) bool {
+	if p.Rows != q.Rows || p.Cols != q.Cols {
+		return false
+	}
+	for i := 0; i < p.Rows; i++ {
+		pr, qr := p.Data[i*p.Stride:i*p.Stride+p.Cols], q.Data[i*q.Stride:i*q.Stride+q.Cols]
+		t := compare.Top1(qr)
+		for j, v := range pr {
+			if (j == t) != (v == 1) || (j != t && v != 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // nullP is the p-value of a suspect's key statistic z (a z-score over the

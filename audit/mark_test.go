@@ -3,6 +3,7 @@ package audit
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -190,5 +191,43 @@ func TestWatermarkSharedLean(t *testing.T) {
 	got := auditSuspect(t, c, "kind-like", kindLike)
 	if wm := got.Statistics[StatWatermark]; wm.P <= 10*WatermarkWeight*DefaultAlpha || got.Verdict == Derived {
 		t.Errorf("independent model of the leaning kind: watermark p %g, verdict %s; want p > %g and not DERIVED", wm.P, got.Verdict, 10*WatermarkWeight*DefaultAlpha)
+	}
+}
+
+// TestMarkTestLeavesOutByOutputs checks that the watermark test leaves a
+// null model out of its own test by its answers (full or labels), not by
+// the suspect's name.
+func TestMarkTestLeavesOutByOutputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	c, _ := markCase(t, rng, 60)
+	i := slices.IndexFunc(c.Enrolment.Controls, func(ctl store.Control) bool {
+		return ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration
+	})
+	ctl := c.Controls[i]
+	other := follow(rng, c.Teacher.P, 0.4)
+	test := func(id string, p blas32.General) watermark.Result {
+		t.Helper()
+		r, err := c.markTest(&fingerprint.Fingerprint{ID: id, Suite: c.Suite.Hash, P: p})
+		if err != nil || r == nil {
+			t.Fatalf("markTest(%s): %v, %v", id, r, err)
+		}
+		return *r
+	}
+	tests := []struct {
+		name      string
+		got, want watermark.Result
+	}{
+		{"a negative control under another name", test("renamed", ctl.P), test(ctl.ID, ctl.P)},
+		{"its labels under another name", test("renamed", oneHot(ctl.P)), test(ctl.ID, oneHot(ctl.P))},
+		{"another model under the control's name", test(ctl.ID, other), test("other", other)},
+		{"other labels under the control's name", test(ctl.ID, oneHot(other)), test("other", oneHot(other))},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %+v, want %+v", tt.name, tt.got, tt.want)
+		}
+	}
+	if a, b := test(ctl.ID, ctl.P), test(ctl.ID, other); a.P == b.P && a.Z == b.Z {
+		t.Errorf("the control and another model got the same result %+v: the test cannot tell them apart", a)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/store"
+
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -282,13 +284,39 @@ func (r *reference) filter(drop func(i, k int) bool) *reference {
 // sameOutputs reports whether two fingerprints hold the same outputs on
 // the same probes.
 func sameOutputs(a, b *fingerprint.Fingerprint) bool {
-	if a == nil || b == nil || a.P.Rows != b.P.Rows || a.P.Cols != b.P.Cols {
+	return a != nil && b != nil && sameP(a.P, b.P)
+}
+
+// sameP reports whether a and b hold the same values in the same shape.
+func sameP(a, b blas32.General) bool {
+	if a.Rows != b.Rows || a.Cols != b.Cols {
 		return false
 	}
-	for i := 0; i < a.P.Rows; i++ {
-		if !slices.Equal(a.Row(i), b.Row(i)) {
+	for i := 0; i < a.Rows; i++ {
+		if !slices.Equal(a.Data[i*a.Stride:i*a.Stride+a.Cols], b.Data[i*b.Stride:i*b.Stride+b.Cols]) {
 			return false
 		}
 	}
 	return true
+}
+
+// replicaOf returns the ID of the teacher's replica (see contrastPanel)
+// whose outputs on the suite are suspect's, or "" when there is none or
+// suspect is nil: a replica audited as a suspect, under any name, is
+// measured against the other replicas only, as enrolment measured it, and
+// a suspect named as a replica is not.
+func (c *Case) replicaOf(suspect *fingerprint.Fingerprint) string {
+	if suspect == nil || suspect.Suite != c.Suite.Hash {
+		return ""
+	}
+	cp := c.contrast()
+	if cp == nil {
+		return ""
+	}
+	for _, r := range cp.replicas {
+		if sameP(r.p, suspect.P) {
+			return r.id
+		}
+	}
+	return ""
 }
