@@ -267,6 +267,13 @@ type TeacherResult struct {
 	// Variation is. Above MaxNearby a suspect audited on full outputs is
 	// not cleared.
 	Nearby *float64 `json:"nearby_variation,omitempty"`
+	// Remote reports that the suspect's fingerprint was taken from a
+	// remote model (fingerprint.Fingerprint.Remote). A remote suspect
+	// whose answers were not asked again (Variation nil), or, audited on
+	// full outputs, whose points next to probes were not asked (Nearby
+	// nil), is not cleared: nothing shows that a server's noise does not
+	// hide a copy.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // MaxVariation is the largest total-variation distance between two answers
@@ -428,6 +435,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	if v, ok := suspect.Nearby(); ok {
 		tr.Nearby = &v
 	}
+	tr.Remote = suspect.Remote()
 	if why := coarseOutputs(c, suspect.P); why != "" {
 		tr.Coarse = why
 		suspect = labelsOf(suspect)
@@ -743,6 +751,10 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered the same probe differently when asked again (total variation up to %.2g%s): noise on its answers may hide a copy, so it is not cleared", *tr.Variation, unmeasuredNote(*tr.Variation))
 	case tr.Nearby != nil && *tr.Nearby > MaxNearby && !tr.LabelOnly:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered points next to probes differently from the probes themselves (total variation up to %.2g%s, where trained networks move by hundredths): noise keyed on its inputs may hide a copy, so it is not cleared", *tr.Nearby, unmeasuredNote(*tr.Nearby))
+	case tr.Remote && tr.Variation == nil:
+		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model that was not asked again for any probe (a fingerprint of older lineage, or taken with --ask-again -1): noise on its answers may hide a copy, so it is not cleared; fingerprint it again with asking again on (probe --replace)"
+	case tr.Remote && tr.Nearby == nil && !tr.LabelOnly:
+		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model whose answers to points next to probes were not asked (a fingerprint stored before lineage asked them): noise keyed on its inputs may hide a copy, so it is not cleared; fingerprint it again (probe --replace)"
 	case !(tr.TPR >= 0):
 		// Without a measured detection rate nothing shows that this
 		// suite would have caught a copy: no exoneration.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/fingerprint"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -256,5 +257,66 @@ func TestSettleNearby(t *testing.T) {
 	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Nearby: pf(0.6)}
 	if settle(&tr, o, 1); tr.Verdict != Derived {
 		t.Errorf("significant suspect with keyed noise: verdict %s, want DERIVED", tr.Verdict)
+	}
+}
+
+// TestSettleRemoteUnasked checks that a remote suspect is cleared only when
+// it was asked again (and, on full outputs, asked the points next to
+// probes), while a model file, which is read directly, needs neither.
+func TestSettleRemoteUnasked(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name              string
+		remote, labelOnly bool
+		variation, nearby *float64
+		want              Verdict
+		reason            string
+	}{
+		{"a model file", false, false, nil, nil, NotDerived, ""},
+		{"remote, asked again", true, false, pf(0), pf(0.001), NotDerived, ""},
+		{"remote, not asked again", true, false, nil, nil, Inconclusive, "not asked again"},
+		{"remote labels, not asked again", true, true, nil, nil, Inconclusive, "not asked again"},
+		{"remote, no points next to probes", true, false, pf(0), nil, Inconclusive, "points next to probes were not asked"},
+		{"remote labels, no points next to probes", true, true, pf(0), nil, NotDerived, ""},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Remote: tt.remote, LabelOnly: tt.labelOnly,
+			Variation: tt.variation, Nearby: tt.nearby}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want || !strings.Contains(tr.Reason, tt.reason) {
+			t.Errorf("%s: verdict %s (%q), want %s saying %q", tt.name, tr.Verdict, tr.Reason, tt.want, tt.reason)
+		}
+	}
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Remote: true}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant remote suspect not asked again: verdict %s, want DERIVED", tr.Verdict)
+	}
+}
+
+// TestAuditRemoteUnasked checks that an audit reads a remote fingerprint's
+// provenance: an independent model fingerprinted remotely without asking
+// again is not cleared, and the same answers from a model file are.
+func TestAuditRemoteUnasked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	c := synthCase(t, rng, 6, 24)
+	withReport(t, c)
+	p := follow(rng, c.Teacher.P, 0.4)
+	for _, tt := range []struct {
+		name string
+		meta map[string]string
+		want Verdict
+	}{
+		{"a model file", nil, NotDerived},
+		{"remote, not asked again", map[string]string{fingerprint.MetaRemote: "exec"}, Inconclusive},
+		{"remote, asked again", map[string]string{fingerprint.MetaRemote: "exec", fingerprint.MetaVariation: "0", fingerprint.MetaNearby: "0.001"}, NotDerived},
+	} {
+		fp := &fingerprint.Fingerprint{ID: "s", Suite: c.Suite.Hash, P: p, Meta: tt.meta}
+		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{fp}, "s", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Results[0]; got.Verdict != tt.want || got.Remote != (tt.meta != nil) {
+			t.Errorf("%s: verdict %s (%s), remote %v; want %s, remote %v", tt.name, got.Verdict, got.Reason, got.Remote, tt.want, tt.meta != nil)
+		}
 	}
 }

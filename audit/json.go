@@ -76,6 +76,7 @@ type teacherResultJSON struct {
 	ProbP         *float64                 `json:"prob_contrast_p,omitempty"`
 	Variation     *float64                 `json:"answer_variation,omitempty"`
 	Nearby        *float64                 `json:"nearby_variation,omitempty"`
+	Remote        bool                     `json:"remote,omitempty"`
 }
 
 // MarshalJSON writes a TeacherResult with NaN and infinite numbers (no
@@ -87,7 +88,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, UnderTrained: t.UnderTrained, Nearest: t.Nearest,
 		Outside: t.Outside, Caution: t.Caution, Coarse: t.Coarse, LabelsP: t.LabelsP, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls,
-		NotRuledOut: t.NotRuledOut, DataP: t.DataP, ProbP: t.ProbP, Variation: t.Variation, Nearby: t.Nearby}
+		NotRuledOut: t.NotRuledOut, DataP: t.DataP, ProbP: t.ProbP, Variation: t.Variation, Nearby: t.Nearby, Remote: t.Remote}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -111,7 +112,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, UnderTrained: w.UnderTrained, Nearest: w.Nearest,
 		Outside: w.Outside, Caution: w.Caution, Coarse: w.Coarse, LabelsP: w.LabelsP, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls,
-		NotRuledOut: w.NotRuledOut, DataP: w.DataP, ProbP: w.ProbP, Variation: w.Variation, Nearby: w.Nearby}
+		NotRuledOut: w.NotRuledOut, DataP: w.DataP, ProbP: w.ProbP, Variation: w.Variation, Nearby: w.Nearby, Remote: w.Remote}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {

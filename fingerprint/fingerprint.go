@@ -36,6 +36,14 @@ type Fingerprint struct {
 	Hash string            `json:"hash"` // hex SHA-256 of the canonical content
 }
 
+// MetaRemote is the Meta key under which a command records that a
+// fingerprint was taken from a remote model (an endpoint URL or an exec:
+// program), as the kind of reference it was; absent for a model file.
+const MetaRemote = "remote"
+
+// Remote reports whether fp was taken from a remote model (MetaRemote).
+func (fp *Fingerprint) Remote() bool { return fp.Meta[MetaRemote] != "" }
+
 // MetaVariation is the Meta key under which a command records how a remote
 // model answered when asked again for some of the suite's probes: the
 // largest total-variation distance between its two answers to one probe

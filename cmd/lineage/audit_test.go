@@ -145,7 +145,8 @@ func TestAuditSaveRemoteResumes(t *testing.T) {
 	if got := answers() - first; got != 4-first {
 		t.Errorf("the rerun asked %d probes, want the %d not answered before", got, 4-first)
 	}
-	if want := "lineage audit: resumed fingerprint suspect: 2 answers replayed from the journal, 2 asked\n"; stderr != want {
+	if want := "lineage audit: resumed fingerprint suspect: 2 answers replayed from the journal, 2 asked\n" +
+		"lineage: exec:/bin/sh " + filepath.Join(dir, "suspect.sh") + " was not asked again (--ask-again -1), so an audit will not clear it\n"; stderr != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 	db, err := store.Open(path, store.Options{ReadOnly: true})

@@ -135,7 +135,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			}
 		}
 		st := m.Stats() // the requests asking again took included
-		fp.Meta["remote"] = r.Kind.String()
+		fp.Meta[fingerprint.MetaRemote] = r.Kind.String()
 		fp.Meta["source"] = remote.StripCredentials(m.Info().Source)
 		fp.Meta["requests"] = strconv.FormatInt(st.Requests-before.Requests, 10)
 		fp.Meta["retries"] = strconv.FormatInt(st.Retries-before.Retries, 10)
@@ -223,10 +223,13 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 		fmt.Fprintf(stderr, "lineage: --lenient repaired %d answer rows of %s that were not probability distributions (negative values set to 0, rows rescaled to sum to 1)\n", n, remote.StripCredentials(ref))
 	}
 	if msg := fp.Meta[metaAskAgainError]; msg != "" {
-		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit will not clear it (--ask-again -1 skips asking again)\n", remote.StripCredentials(ref), msg)
+		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit will not clear it\n", remote.StripCredentials(ref), msg)
 	}
 	if msg := fp.Meta[metaNearbyError]; msg != "" {
-		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit of its full outputs will not clear it (--ask-again -1 skips asking again)\n", remote.StripCredentials(ref), msg)
+		fmt.Fprintf(stderr, "lineage: %s: %s; its answers to the suite are used, but an audit of its full outputs will not clear it\n", remote.StripCredentials(ref), msg)
+	}
+	if _, asked := fp.Variation(); fp.Remote() && !asked {
+		fmt.Fprintf(stderr, "lineage: %s was not asked again (--ask-again -1), so an audit will not clear it\n", remote.StripCredentials(ref))
 	}
 	if fp.Reordered(labels) {
 		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))
@@ -301,7 +304,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{"remote", "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation, fingerprint.MetaNearby} {
+	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation, fingerprint.MetaNearby} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}

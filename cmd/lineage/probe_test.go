@@ -401,8 +401,8 @@ func TestProbeAsksAgain(t *testing.T) {
 	}
 	// --ask-again -1 asks nothing again, and records nothing.
 	script := filepath.Join(dir, "noisy.sh")
-	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 {
-		t.Fatalf("probe --ask-again -1: exit %d, %s", code, stderr)
+	if _, stderr, code := runCLI(t, "--db", path, "probe", "exec:/bin/sh "+script, "--suite", "acme", "--name", "once", "--remote-batch", "1", "--ask-again", "-1"); code != 0 || !strings.Contains(stderr, "not asked again (--ask-again -1), so an audit will not clear it") {
+		t.Fatalf("probe --ask-again -1: exit %d, stderr %q; want 0 and a warning that an audit will not clear it", code, stderr)
 	}
 	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "once"); strings.Contains(out, "variation") {
 		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation or nearby_variation", out)

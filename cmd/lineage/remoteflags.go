@@ -41,7 +41,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
 	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
 	f.BoolVar(&o.logits, "logits", false, "a remote model (OIP URL or exec:) answers with logits or log-probabilities: lineage takes their softmax (model files are not affected)")
-	f.IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none)")
+	f.IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none, and an audit will not clear it)")
 	f.BoolVar(&o.jsonOnly, "json-only", false, "speak plain JSON to an OIP server even when it lists the binary tensor data extension")
 }
 
