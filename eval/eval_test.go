@@ -84,8 +84,13 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.TestAccuracy != 0.5 || m.Params != 7 || m.Rows != 4 {
-		t.Errorf("metrics = %+v, want accuracy 0.5, params 7, rows 4", m)
+	if m.TestAccuracy != 0.5 || m.Params != 7 || m.Rows != 4 || m.LabelsOnly {
+		t.Errorf("metrics = %+v, want accuracy 0.5, params 7, rows 4, probabilities", m)
+	}
+	// A model that answers with labels alone (the teacher's answers here)
+	// is marked so: its NLL and ECE say nothing of its calibration.
+	if ml, err := Evaluate(context.Background(), teacher, d, nil); err != nil || !ml.LabelsOnly {
+		t.Errorf("labels only: %+v, %v; want LabelsOnly", ml, err)
 	}
 	if m.Agreement == nil || *m.Agreement != 0.5 {
 		t.Errorf("agreement = %v, want 0.5", m.Agreement)

@@ -859,3 +859,32 @@ func TestImportByteOrderMark(t *testing.T) {
 		t.Error("the imported store exports other bytes")
 	}
 }
+
+// TestTypesOf checks that TypesOf lists every record type holding an ID,
+// in the order Show searches them, so that db show can say what it did
+// not show.
+func TestTypesOf(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	err := s.Update(ctx, func(tx *Tx) error {
+		return tx.PutAudit(&AuditRecord{ID: "suspect", Suspect: "suspect", Against: []string{"acme"}, Result: []byte(`{}`)}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id   string
+		want []string
+	}{
+		{"acme", []string{TypeEnrolment}},
+		{"suspect", []string{TypeFingerprint, TypeAudit}},
+		{"acme-suite", []string{TypeSuite}},
+		{"remote-1", []string{TypeAnswers}},
+		{"nothing", nil},
+	} {
+		got, err := s.TypesOf(ctx, tt.id)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("TypesOf(%q) = %v, %v; want %v", tt.id, got, err, tt.want)
+		}
+	}
+}

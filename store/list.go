@@ -131,7 +131,7 @@ const RedactedKey = "(secret: see db export)"
 // typ searches enrolments, fingerprints, suites, audits and answers in
 // that order. A watermark key is shown as RedactedKey.
 func (s *Store) Show(ctx context.Context, typ, id string) ([]byte, error) {
-	types := []string{TypeEnrolment, TypeFingerprint, TypeSuite, TypeAudit, TypeAnswers}
+	types := showOrder
 	if typ != "" {
 		var err error
 		if types, err = selectTypes(typ); err != nil {
@@ -155,6 +155,29 @@ func (s *Store) Show(ctx context.Context, typ, id string) ([]byte, error) {
 		return nil, err
 	}
 	return json.MarshalIndent(v, "", "  ")
+}
+
+// showOrder is the order in which Show searches the record types when
+// none is given.
+var showOrder = []string{TypeEnrolment, TypeFingerprint, TypeSuite, TypeAudit, TypeAnswers}
+
+// TypesOf returns the record types holding a record with the ID id, in the
+// order Show without a type searches them (the first is the one it
+// shows); none when there is no such record.
+func (s *Store) TypesOf(ctx context.Context, id string) ([]string, error) {
+	var out []string
+	err := s.View(ctx, func(tx *Tx) error {
+		for _, ty := range showOrder {
+			_, err := tx.show(ty, id)
+			if err == nil {
+				out = append(out, ty)
+			} else if !isNotFound(err) {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (t *Tx) show(typ, id string) (any, error) {

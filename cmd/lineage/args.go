@@ -68,14 +68,41 @@ func subcommandArgs(c *cobra.Command, args []string) error {
 		// of two suggests "db" for "x".
 		c.SuggestionsMinimumDistance = 1
 	}
-	if s := c.SuggestionsFor(args[0]); len(s) > 0 && !c.DisableSuggestions {
-		slices.Sort(s)
+	if s := suggestions(c, args[0]); len(s) > 0 && !c.DisableSuggestions {
 		for i := range s {
 			s[i] = strconv.Quote(s[i])
 		}
 		return badCommandLine(c, "unknown command %q; did you mean %s?", args[0], strings.Join(s, " or "))
 	}
 	return badCommandLine(c, "unknown command %q", args[0])
+}
+
+// suggestions returns, sorted, the names of c's subcommands that typed
+// means: cobra's suggestions, and the names typed with two neighbouring
+// letters swapped ("trian" for "train"), which cobra's edit distance of
+// one does not reach.
+func suggestions(c *cobra.Command, typed string) []string {
+	s := c.SuggestionsFor(typed)
+	for _, sub := range c.Commands() {
+		if name := sub.Name(); sub.IsAvailableCommand() && !slices.Contains(s, name) && swapped(typed, name) {
+			s = append(s, name)
+		}
+	}
+	slices.Sort(s)
+	return s
+}
+
+// swapped reports whether a is b with two neighbouring bytes swapped.
+func swapped(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
 }
 
 // wantSubcommand is the RunE of a command that only groups subcommands,

@@ -83,6 +83,10 @@ func TestCommandLineErrorExamples(t *testing.T) {
 		{[]string{"train", "x"}, `lineage train: want no arguments, got 1 argument: "x" (see lineage train --help)` + "\n"},
 		{[]string{"dbx"}, `lineage: unknown command "dbx"; did you mean "db"? (see lineage --help)` + "\n"},
 		{[]string{"db"}, "lineage db: want a subcommand: export, import, ls, rm, show, verify (see lineage db --help)\n"},
+		// A misspelt command with the flags meant for it: the command is
+		// what is wrong, letters swapped are suggested too.
+		{[]string{"trian", "--data", "digits"}, `lineage: unknown command "trian"; did you mean "train"? (see lineage --help)` + "\n"},
+		{[]string{"db", "lss", "--format", "csv"}, `lineage db: unknown command "lss"; did you mean "ls"? (see lineage db --help)` + "\n"},
 		{[]string{"enroll", "a", "--controls", "x"}, `lineage enroll: invalid argument "x" for "--controls" flag: strconv.ParseInt: parsing "x": invalid syntax (see lineage enroll --help)` + "\n"},
 		// Errors in a flag's value found by the command keep the one prefix.
 		{[]string{"enroll", "a"}, "lineage: --model is required (the teacher model file)\n"},
@@ -91,6 +95,27 @@ func TestCommandLineErrorExamples(t *testing.T) {
 		code, stderr := runLineage(t, tt.args...)
 		if code != exitUsage || stderr != tt.want {
 			t.Errorf("lineage %s: status %d, stderr %q; want %d and %q", strings.Join(tt.args, " "), code, stderr, exitUsage, tt.want)
+		}
+	}
+}
+
+func TestSwapped(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"trian", "train", true},
+		{"aduit", "audit", true},
+		{"rtain", "train", true},
+		{"trani", "train", true},
+		{"train", "train", false},
+		{"trina", "train", false},
+		{"tarin", "train", true},
+		{"tiarn", "train", false},
+		{"tr", "train", false},
+	} {
+		if got := swapped(tt.a, tt.b); got != tt.want {
+			t.Errorf("swapped(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }

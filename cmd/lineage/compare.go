@@ -30,7 +30,8 @@ func newCompareCommand(g *globalOptions) *cobra.Command {
 		Short: "Show the similarity statistics of two fingerprints side by side, per probe kind",
 		Long: `compare measures how closely B's outputs follow A's on one probe suite: top-1 agreement,
 mean Jensen–Shannon divergence (bits), the divergence after fitting B's temperature, and
-agreement on A's mistakes, over all probes and per probe kind.
+agreement on the suite's mistake probes (held-out inputs its teacher gets wrong), over all
+probes and per probe kind.
 
 A and B are stored fingerprint IDs taken on the same suite, or model references (file,
 OIP URL, exec:COMMAND), which are fingerprinted on --suite (default: the suite of the other
@@ -150,7 +151,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	}
 	t := audit.PerKindTable(vals)
 	t.Title = "Statistics per probe kind"
-	t.Notes = []string{"agreement: fraction of probes with the same top-1 label; js: mean Jensen–Shannon divergence (bits); js_tfit: after fitting B's temperature; mistake_agreement: agreement on A's mistakes."}
+	t.Notes = []string{"agreement: fraction of probes with the same top-1 label; js: mean Jensen–Shannon divergence (bits); js_tfit: after fitting B's temperature; mistake_agreement: agreement on the suite's mistake probes (held-out inputs its teacher gets wrong)."}
 	return report.RenderAll(c.OutOrStdout(), []report.Table{kv.Table(), t}, o.format)
 }
 

@@ -126,13 +126,35 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var others []string // other records under the same ID
+			if typ == "" {
+				types, err := db.TypesOf(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				others = types[min(1, len(types)):]
+			}
 			if err := db.Close(); err != nil { // before output (see runDBLs)
 				return err
 			}
-			_, err = c.OutOrStdout().Write(append(b, '\n'))
-			return err
+			if _, err = c.OutOrStdout().Write(append(b, '\n')); err != nil {
+				return err
+			}
+			for _, ty := range others {
+				fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by db show %s ID\n", id, article(ty), ty, ty)
+			}
+			return nil
 		},
 	}
+}
+
+// article is the indefinite article's ending before the word w: "n" for
+// a vowel, "" otherwise.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "n"
+	}
+	return ""
 }
 
 func newDBRmCommand(g *globalOptions) *cobra.Command {
@@ -270,7 +292,8 @@ func printVerify(w io.Writer, path string, r *store.Report, f report.Format) err
 	}
 	if r.OK() {
 		counts.Notes = []string{"OK: no problems found"}
-		return report.Render(w, counts, f)
+		// RenderAll, so that CSV keeps the title and the note too.
+		return report.RenderAll(w, []report.Table{counts}, f)
 	}
 	probs := report.Table{Title: "Problems", Columns: []report.Column{{Name: "type"}, {Name: "id"}, {Name: "problem"}}}
 	for _, p := range r.Problems {

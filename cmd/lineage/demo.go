@@ -112,7 +112,7 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 func demoTables(r *demo.Result) []report.Table {
 	kd := report.Table{
 		Title:   "Distillation on digits (test split)",
-		Columns: []report.Column{{Name: "model"}, {Name: "params"}, {Name: "test accuracy"}, {Name: "agreement with teacher"}},
+		Columns: []report.Column{{Name: "model"}, {Name: "params"}, {Name: "test accuracy"}, {Name: "agreement with teacher", Align: report.AlignRight}},
 	}
 	for _, m := range append([]demo.Model{r.Teacher, r.Student}, suspectsModels(r)...) {
 		agree := report.Text("")

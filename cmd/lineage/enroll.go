@@ -271,7 +271,7 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("negative controls", report.Int(int64(r.Negatives)))
 	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
 	if r.UnderTrained > 0 {
-		kv.Add("under-trained negatives (in the null of suspects like them)", report.Int(int64(r.UnderTrained)))
+		kv.Add("of these, under-trained (in the null of suspects like them)", report.Int(int64(r.UnderTrained)))
 	}
 	kv.Add("statistics", report.Text(strings.Join(r.Statistics, ", ")))
 	nPos := len(r.Calibration.PosP)

@@ -75,10 +75,19 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	var kv report.KV
 	kv.Add("model", report.Text(r.Model))
 	kv.Add("test samples", report.Int(int64(sp.Test.Len())))
-	kv.Add("parameters", report.Int(int64(met.Params)))
+	if met.Params > 0 {
+		kv.Add("parameters", report.Int(int64(met.Params)))
+	} else {
+		kv.Add("parameters", report.Text("not known (the model does not say)"))
+	}
 	kv.Add("test accuracy", report.Float(met.TestAccuracy, 4))
-	kv.Add("test NLL", report.Float(met.NLL, 4))
-	kv.Add("test ECE", report.Float(met.ECE, 4))
+	if met.LabelsOnly {
+		kv.Add("test NLL", report.Text("n/a (labels only)"))
+		kv.Add("test ECE", report.Text("n/a (labels only)"))
+	} else {
+		kv.Add("test NLL", report.Float(met.NLL, 4))
+		kv.Add("test ECE", report.Float(met.ECE, 4))
+	}
 	kv.Add("throughput (samples/s)", report.Float(met.Throughput, 0))
 	if met.Agreement != nil {
 		kv.Add("top-1 agreement with "+o.against, report.Float(*met.Agreement, 4))

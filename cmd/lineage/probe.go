@@ -119,7 +119,9 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 				nudge       bool
 				key, errKey string
 			}{{false, fingerprint.MetaVariation, metaAskAgainError}, {true, fingerprint.MetaNearby, metaNearbyError}}
+			asked := 0
 			for i, step := range steps {
+				asked += min(k, s.Len())
 				v, err := recheck(ctx, raw, s, fp, k, step.nudge)
 				if err != nil && ctx.Err() != nil {
 					return nil, err
@@ -133,6 +135,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 				}
 				fp.Meta[step.key] = strconv.FormatFloat(v, 'g', 4, 64)
 			}
+			fp.Meta[metaAskedAgain] = strconv.Itoa(asked)
 		}
 		st := m.Stats() // the requests asking again took included
 		fp.Meta[fingerprint.MetaRemote] = r.Kind.String()
@@ -154,6 +157,11 @@ const (
 	metaAskAgainError = "answer_variation_error"
 	metaNearbyError   = "nearby_variation_error"
 )
+
+// metaAskedAgain is the fingerprint Meta key holding how many inputs were
+// sent after the suite's own (its queries): the probes asked again and the
+// points next to them, or asked for before asking failed.
+const metaAskedAgain = "queries_asked_again"
 
 // defaultAskAgain is how many of a suite's probes a remote model is asked
 // again once its fingerprint is taken, when --ask-again is 0.
@@ -297,14 +305,18 @@ func (r probeReport) kv() report.KV {
 	kv := report.KV{Title: "Fingerprint " + r.ID}
 	kv.Add("fingerprint", report.Text(r.ID))
 	kv.Add("model", report.Text(r.Model))
-	kv.Add("model sha256", report.Text(r.ModelHash))
+	if r.ModelHash != "" {
+		kv.Add("model sha256", report.Text(r.ModelHash))
+	} else {
+		kv.Add("model sha256", report.Text("none (a remote model: no file to hash)"))
+	}
 	kv.Add("suite", report.Text(r.Suite))
 	kv.Add("probes", report.Int(int64(r.Probes)))
 	kv.Add("queries", report.Int(int64(r.Queries)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
 	kv.Add("ms per query", report.Float(r.PerQuery, 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, "requests", "retries", "warnings", fingerprint.MetaVariation, fingerprint.MetaNearby} {
+	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}

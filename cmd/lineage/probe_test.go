@@ -352,6 +352,10 @@ func TestProbeAsksAgain(t *testing.T) {
 		if want := `"answer_variation": "` + tt.same + `"`; code != 0 || !strings.Contains(out, want) {
 			t.Errorf("probe %s: fingerprint %s; want %s", tt.name, out, want)
 		}
+		// The suite has 4 probes: each asked again, then the point next to each.
+		if want := `"queries_asked_again": "8"`; !strings.Contains(out, want) {
+			t.Errorf("probe %s: fingerprint %s; want %s", tt.name, out, want)
+		}
 		var shown struct {
 			Meta map[string]string `json:"meta"`
 		}

@@ -142,6 +142,11 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		return checkEmptyFlags(c)
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if args := c.Flags().Args(); c.HasSubCommands() && len(args) > 0 {
+			// "lineage trian --data digits": the command name is what is
+			// wrong, not the flags meant for it.
+			return subcommandArgs(c, args)
+		}
 		if e := dbFlagError(c, err); e != nil {
 			return e
 		}
