@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +84,17 @@ func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string
 	if err := db.Close(); err != nil {
 		return err
 	}
+	// Within a type, IDs in natural order: control-9 before control-10
+	// and control-99 before control-100 (the store keeps byte order).
+	rank := map[string]int{} // the types in the store's order
+	for _, e := range es {
+		if _, ok := rank[e.Type]; !ok {
+			rank[e.Type] = len(rank)
+		}
+	}
+	slices.SortStableFunc(es, func(a, b store.Entry) int {
+		return cmp.Or(cmp.Compare(rank[a.Type], rank[b.Type]), naturalCompare(a.ID, b.ID))
+	})
 	if f == report.FormatJSON {
 		if es == nil {
 			es = []store.Entry{}
@@ -459,3 +471,39 @@ func importInto(ctx context.Context, g *globalOptions, add func(*store.Store) er
 	}
 	return db.Close()
 }
+
+// naturalCompare orders a and b as strings whose runs of digits compare
+// as numbers ("control-9" < "control-10"), ties broken by byte order.
+func naturalCompare(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if isDigit(a[i]) && isDigit(b[j]) {
+			ei, ej := i, j
+			for ei < len(a) && isDigit(a[ei]) {
+				ei++
+			}
+			for ej < len(b) && isDigit(b[ej]) {
+				ej++
+			}
+			x, y := strings.TrimLeft(a[i:ei], "0"), strings.TrimLeft(b[j:ej], "0")
+			if c := cmp.Compare(len(x), len(y)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(x, y); c != 0 {
+				return c
+			}
+			i, j = ei, ej
+			continue
+		}
+		if a[i] != b[j] {
+			return cmp.Compare(a[i], b[j])
+		}
+		i, j = i+1, j+1
+	}
+	if c := cmp.Compare(len(a)-i, len(b)-j); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
