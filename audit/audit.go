@@ -752,9 +752,9 @@ func settle(tr *TeacherResult, o Options, tested int) {
 	case tr.Nearby != nil && *tr.Nearby > MaxNearby && !tr.LabelOnly:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect answered points next to probes differently from the probes themselves (total variation up to %.2g%s, where trained networks move by hundredths): noise keyed on its inputs may hide a copy, so it is not cleared", *tr.Nearby, unmeasuredNote(*tr.Nearby))
 	case tr.Remote && tr.Variation == nil:
-		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model that was not asked again for any probe (a fingerprint of older lineage, or taken with --ask-again -1): noise on its answers may hide a copy, so it is not cleared; fingerprint it again with asking again on (probe --replace)"
+		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model that was not asked again for any probe (a fingerprint of older lineage, or taken with --ask-again -1): noise on its answers may hide a copy, so it is not cleared; fingerprint it again with asking again on (lineage probe MODEL --suite SUITE --name NEW, or --replace while no audit record uses the old one)"
 	case tr.Remote && tr.Nearby == nil && !tr.LabelOnly:
-		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model whose answers to points next to probes were not asked (a fingerprint stored before lineage asked them): noise keyed on its inputs may hide a copy, so it is not cleared; fingerprint it again (probe --replace)"
+		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model whose answers to points next to probes were not asked (a fingerprint stored before lineage asked them): noise keyed on its inputs may hide a copy, so it is not cleared; fingerprint it again (lineage probe MODEL --suite SUITE --name NEW, or --replace while no audit record uses the old one)"
 	case !(tr.TPR >= 0):
 		// Without a measured detection rate nothing shows that this
 		// suite would have caught a copy: no exoneration.

@@ -293,6 +293,7 @@ func TestAuditReplicaByOutputs(t *testing.T) {
 	if c.contrast() == nil {
 		t.Fatal("contrast: got no panel, want one")
 	}
+	withReport(t, c)
 	audit := func(id string, p blas32.General) TeacherResult {
 		t.Helper()
 		res, err := Audit([]*Case{c}, []*fingerprint.Fingerprint{{ID: id, P: p}}, id, Options{})
@@ -310,7 +311,18 @@ func TestAuditReplicaByOutputs(t *testing.T) {
 		t.Errorf("replica audited as %q: got %s, p %g; want its own audit's %s, p %g",
 			"renamed", renamed.Verdict, renamed.PCombined, own.Verdict, own.PCombined)
 	}
+	if own.Verdict != NotDerived {
+		t.Errorf("replica audited: got %s (%s), want NOT_DERIVED", own.Verdict, own.Reason)
+	}
+	// Its labels are the replica's too.
+	labels := &fingerprint.Fingerprint{ID: "renamed", P: oneHot(replica.P)}
+	if got := c.replicaOf(labels); got != replica.ID {
+		t.Errorf("replicaOf(the replica's labels) = %q, want %q", got, replica.ID)
+	}
 	other := w.answers(1, []float64{1}, w.quirks())
+	if got := c.replicaOf(&fingerprint.Fingerprint{ID: replica.ID, P: other}); got != "" {
+		t.Errorf("replicaOf(another model named %s) = %q, want none", replica.ID, got)
+	}
 	named, plain := audit(replica.ID, other), audit("other", other)
 	if !same(named, plain) {
 		t.Errorf("another model audited as %q: got %s, p %g; want the audit under another name, %s, p %g",

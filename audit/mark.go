@@ -247,7 +247,8 @@ func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) 
 
 // markSelf returns the ID of the model of the watermark's null (the
 // trained independent controls and references) whose answers on the
-// suite are fp's, its labels when hard (a label-only fp), or "" for none:
+// suite are fp's, or whose labels are when hard (fp answers the watermark
+// probes with labels), or "" for none:
 // the model a test of fp leaves out of the null's leans. fp's own ID is
 // only a label, so a model audited under another name is left out, and
 // another model audited under its name is not.
@@ -257,26 +258,22 @@ func (c *Case) markSelf(fp *fingerprint.Fingerprint, hard bool) string {
 			continue
 		}
 		q := c.Controls[i].P
-		if hard && sameLabels(fp.P, q) || !hard && sameP(fp.P, q) {
+		if sameP(fp.P, q) || hard && sameLabels(fp.P, q) {
 			return ctl.FP
 		}
 	}
 	return ""
 }
 
-// sameLabels reports whether the label-only outputs p are q's labels
-// (oneHot(q)) in the same shape.
+// sameLabels reports whether the label-only outputs p (see
+// compare.LabelOnly) name q's top class on every row, in the same shape.
 func sameLabels(p, q blas32.General) bool {
 	if p.Rows != q.Rows || p.Cols != q.Cols {
 		return false
 	}
 	for i := 0; i < p.Rows; i++ {
-		pr, qr := p.Data[i*p.Stride:i*p.Stride+p.Cols], q.Data[i*q.Stride:i*q.Stride+q.Cols]
-		t := compare.Top1(qr)
-		for j, v := range pr {
-			if (j == t) != (v == 1) || (j != t && v != 0) {
-				return false
-			}
+		if compare.Top1(p.Data[i*p.Stride:i*p.Stride+p.Cols]) != compare.Top1(q.Data[i*q.Stride:i*q.Stride+q.Cols]) {
+			return false
 		}
 	}
 	return true

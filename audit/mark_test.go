@@ -227,6 +227,19 @@ func TestMarkTestLeavesOutByOutputs(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", tt.name, tt.got, tt.want)
 		}
 	}
+	// A control answering the watermark probes with labels (and the rest
+	// with probabilities) is tested as a label-only model, and is still
+	// itself.
+	hard := c.Controls[slices.IndexFunc(c.Enrolment.Controls, func(ctl store.Control) bool {
+		return ctl.Role == store.RoleNegative && ctl.Half == store.HalfSelection
+	})]
+	hp := blas32.General{Rows: hard.P.Rows, Cols: hard.P.Cols, Stride: hard.P.Cols, Data: append([]float32(nil), hard.P.Data...)}
+	oh := oneHot(hp)
+	copy(hp.Data[:60*hp.Cols], oh.Data[:60*hp.Cols])
+	hard.P = hp
+	if got := c.markSelf(hard, true); got != hard.ID {
+		t.Errorf("markSelf of a control with labels on the watermark probes: %q, want %q", got, hard.ID)
+	}
 	if a, b := test(ctl.ID, ctl.P), test(ctl.ID, other); a.P == b.P && a.Z == b.Z {
 		t.Errorf("the control and another model got the same result %+v: the test cannot tell them apart", a)
 	}

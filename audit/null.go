@@ -131,7 +131,7 @@ func (c *Case) vector(fp *fingerprint.Fingerprint, disc *Discriminant, info []st
 func (r *reference) without(c *Case, suspect *fingerprint.Fingerprint) (*reference, []string) {
 	var ids []string
 	out := r.filter(func(i, _ int) bool {
-		if r.allCtl[i].Role != store.RolePositive && sameOutputs(c.Controls[r.allIdx[i]], suspect) {
+		if r.allCtl[i].Role != store.RolePositive && sameModel(c.Controls[r.allIdx[i]], suspect) {
 			ids = append(ids, r.allCtl[i].FP)
 			return true
 		}
@@ -287,6 +287,13 @@ func sameOutputs(a, b *fingerprint.Fingerprint) bool {
 	return a != nil && b != nil && sameP(a.P, b.P)
 }
 
+// sameModel reports whether the suspect's outputs are the control's, or,
+// for a label-only suspect, the control's labels.
+func sameModel(control, suspect *fingerprint.Fingerprint) bool {
+	return sameOutputs(control, suspect) || suspect != nil && control != nil &&
+		compare.LabelOnly(suspect.P) && sameLabels(suspect.P, control.P)
+}
+
 // sameP reports whether a and b hold the same values in the same shape.
 func sameP(a, b blas32.General) bool {
 	if a.Rows != b.Rows || a.Cols != b.Cols {
@@ -301,7 +308,8 @@ func sameP(a, b blas32.General) bool {
 }
 
 // replicaOf returns the ID of the teacher's replica (see contrastPanel)
-// whose outputs on the suite are suspect's, or "" when there is none or
+// whose outputs on the suite are suspect's (or, for a label-only suspect,
+// whose labels are), or "" when there is none or
 // suspect is nil: a replica audited as a suspect, under any name, is
 // measured against the other replicas only, as enrolment measured it, and
 // a suspect named as a replica is not.
@@ -313,8 +321,9 @@ func (c *Case) replicaOf(suspect *fingerprint.Fingerprint) string {
 	if cp == nil {
 		return ""
 	}
+	labels := compare.LabelOnly(suspect.P)
 	for _, r := range cp.replicas {
-		if sameP(r.p, suspect.P) {
+		if sameP(r.p, suspect.P) || labels && sameLabels(suspect.P, r.p) {
 			return r.id
 		}
 	}

@@ -2,17 +2,23 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/fingerprint"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // PutFingerprint stores fp under fp.ID. fp.Hash must match its content
 // (fingerprint.Take sets it). Putting a fingerprint with the same ID and
 // content hash again is a no-op that keeps the stored one (so a rerun after
-// a crash succeeds); a different one gives ErrExists unless opts.Replace.
+// a crash succeeds), unless opts.Replace and its Meta differ: then the new
+// record is stored, its outputs being the same (a remote model probed
+// again records how it answered when asked again); a different one gives
+// ErrExists unless opts.Replace.
 // A fingerprint an enrolment uses (its teacher or a control) is never
 // replaced by a different one: that gives an *InUseError, since it would
 // change the evidence of every audit against that teacher.
@@ -26,8 +32,11 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	b := t.tx.Bucket(bucketFPs)
 	if old := b.Get([]byte(fp.ID)); old != nil {
 		prev, err := fingerprint.Decode(old)
-		if err == nil && prev.Hash == fp.Hash {
+		if err == nil && prev.Hash == fp.Hash && (!opts.Replace || maps.Equal(prev.Meta, fp.Meta)) {
 			return nil
+		}
+		if err == nil && prev.Hash == fp.Hash {
+			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
 		}
 		if !opts.Replace {
 			return exists("fingerprint", fp.ID, "with other content")
@@ -38,6 +47,11 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 			return &InUseError{Kind: TypeFingerprint, Name: fp.ID, By: users, Op: "replace"}
 		}
 	}
+	return t.putFingerprint(b, fp)
+}
+
+// putFingerprint encodes fp into the fingerprints bucket b.
+func (t *Tx) putFingerprint(b *bolt.Bucket, fp *fingerprint.Fingerprint) error {
 	data, err := fingerprint.Encode(fp)
 	if err != nil {
 		return err

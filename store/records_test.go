@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	bolt "go.etcd.io/bbolt"
 )
@@ -468,4 +470,45 @@ func FuzzJoinNames(f *testing.F) {
 			t.Errorf("JoinNames(%q, %q) = %q, read back as %q (%v)", a, b, s, recs, err)
 		}
 	})
+}
+
+// TestReplaceFingerprintMeta checks that storing a fingerprint with the
+// stored one's outputs but other Meta keeps the stored one, unless
+// Replace: then the new measurements are taken, even for a fingerprint an
+// audit uses, since its outputs, the audit's evidence, are the same.
+func TestReplaceFingerprintMeta(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s) // "suspect" is used by the audit case-1
+	var fp *fingerprint.Fingerprint
+	if err := s.View(ctx, func(tx *Tx) (err error) { fp, err = tx.Fingerprint("suspect"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	measured := *fp
+	measured.Meta = map[string]string{fingerprint.MetaRemote: "http", fingerprint.MetaVariation: "0"}
+	for _, tt := range []struct {
+		replace bool
+		want    map[string]string
+	}{
+		{false, fp.Meta},
+		{true, measured.Meta},
+	} {
+		err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(&measured, PutOptions{Replace: tt.replace}) })
+		if err != nil {
+			t.Fatalf("replace %v: %v", tt.replace, err)
+		}
+		var got *fingerprint.Fingerprint
+		if err := s.View(ctx, func(tx *Tx) (err error) { got, err = tx.Fingerprint("suspect"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got.Meta, tt.want) {
+			t.Errorf("replace %v: stored meta %v, want %v", tt.replace, got.Meta, tt.want)
+		}
+	}
+	// Other outputs are still refused for a fingerprint an audit uses.
+	other := newTestFP("suspect", newTestSuite("acme-suite", 20, 4, 1), 99)
+	err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(other, PutOptions{Replace: true}) })
+	var iu *InUseError
+	if !errors.As(err, &iu) {
+		t.Errorf("replacing an audited fingerprint's outputs: %v, want an InUseError", err)
+	}
 }

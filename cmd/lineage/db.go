@@ -140,11 +140,11 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			}
 			var others []string // other records under the same ID
 			if typ == "" {
-				types, err := db.TypesOf(c.Context(), id)
-				if err != nil {
-					return err
+				// Best effort: a damaged other record does not stop the show
+				// (db verify reports it).
+				if types, err := db.TypesOf(c.Context(), id); err == nil {
+					others = types[min(1, len(types)):]
 				}
-				others = types[min(1, len(types)):]
 			}
 			if err := db.Close(); err != nil { // before output (see runDBLs)
 				return err

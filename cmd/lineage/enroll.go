@@ -269,10 +269,10 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("candidate probes", report.Int(int64(r.Candidates)))
 	kv.Add("positive controls", report.Int(int64(r.Positives)))
 	kv.Add("negative controls", report.Int(int64(r.Negatives)))
-	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
 	if r.UnderTrained > 0 {
 		kv.Add("of these, under-trained (in the null of suspects like them)", report.Int(int64(r.UnderTrained)))
 	}
+	kv.Add("null size (calibration negatives)", report.Int(int64(r.Null)))
 	kv.Add("statistics", report.Text(strings.Join(r.Statistics, ", ")))
 	nPos := len(r.Calibration.PosP)
 	kv.Add("calibration controls (derived / independent)", report.Text(fmt.Sprintf("%d / %d", nPos, len(r.Calibration.NegP))))

@@ -121,7 +121,6 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			}{{false, fingerprint.MetaVariation, metaAskAgainError}, {true, fingerprint.MetaNearby, metaNearbyError}}
 			asked := 0
 			for i, step := range steps {
-				asked += min(k, s.Len())
 				v, err := recheck(ctx, raw, s, fp, k, step.nudge)
 				if err != nil && ctx.Err() != nil {
 					return nil, err
@@ -134,6 +133,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 					break
 				}
 				fp.Meta[step.key] = strconv.FormatFloat(v, 'g', 4, 64)
+				asked += min(k, s.Len())
 			}
 			fp.Meta[metaAskedAgain] = strconv.Itoa(asked)
 		}
@@ -159,8 +159,9 @@ const (
 )
 
 // metaAskedAgain is the fingerprint Meta key holding how many inputs were
-// sent after the suite's own (its queries): the probes asked again and the
-// points next to them, or asked for before asking failed.
+// answered after the suite's own (its queries): the probes asked again
+// and the points next to them. A step that failed is not counted, though
+// some of its inputs may have been sent (requests counts those requests).
 const metaAskedAgain = "queries_asked_again"
 
 // defaultAskAgain is how many of a suite's probes a remote model is asked

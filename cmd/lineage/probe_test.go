@@ -400,8 +400,9 @@ func TestProbeAsksAgain(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "points next to probes") || !strings.Contains(stderr, "an audit of its full outputs will not clear it") {
 		t.Errorf("probe of a model refusing the points next to probes: exit %d, stderr %q; want 0 and a warning naming them", code, stderr)
 	}
-	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "late"); !strings.Contains(out, `"answer_variation": "0"`) || !strings.Contains(out, `"nearby_variation": "unmeasured"`) {
-		t.Errorf("probe of a model refusing the points next to probes: fingerprint %s; want answer_variation 0 and nearby_variation unmeasured", out)
+	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "late"); !strings.Contains(out, `"answer_variation": "0"`) || !strings.Contains(out, `"nearby_variation": "unmeasured"`) ||
+		!strings.Contains(out, `"queries_asked_again": "4"`) {
+		t.Errorf("probe of a model refusing the points next to probes: fingerprint %s; want answer_variation 0, nearby_variation unmeasured, 4 queries asked again", out)
 	}
 	// --ask-again -1 asks nothing again, and records nothing.
 	script := filepath.Join(dir, "noisy.sh")
