@@ -314,8 +314,8 @@ func (r probeReport) kv() report.KV {
 	kv.Add("suite", report.Text(r.Suite))
 	kv.Add("probes", report.Int(int64(r.Probes)))
 	kv.Add("queries", report.Int(int64(r.Queries)))
-	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 3))
-	kv.Add("ms per query", report.Float(r.PerQuery, 3))
+	kv.Add("elapsed (s)", report.Fmt(r.ElapsedS, 'g', 3))
+	kv.Add("ms per query", report.Fmt(r.PerQuery, 'g', 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
 	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby} {
 		if v, ok := r.Meta[k]; ok {
