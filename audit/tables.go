@@ -93,6 +93,9 @@ func statisticsTable(tr TeacherResult) report.Table {
 			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
 	}
 	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
+	if tr.UnderTrained > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("the lineage test (%s, and %s beside it) was run with the %d under-trained controls in the null and without them: its rows are from the run with the larger p-value (null n tells which).", StatScore, featResidual, tr.UnderTrained))
+	}
 	return t
 }
 
