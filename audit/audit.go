@@ -183,8 +183,9 @@ type TeacherResult struct {
 	NullFamily string `json:"null_family,omitempty"`
 	// LeftOut names the null models left out of this audit because they
 	// are the suspect itself: a reference or negative control whose outputs
-	// on the suite are identical to the suspect's (a stored one audited by
-	// its ID, or the same model under another name). Compared with itself, a suspect would be its own
+	// on the suite are identical to the suspect's, or whose labels are a
+	// label-only suspect's (a stored one audited by its ID, or the same
+	// model under another name). Compared with itself, a suspect would be its own
 	// null. Empty when none.
 	LeftOut []string `json:"left_out,omitempty"`
 	// UnderTrained is the number of the enrolment's under-trained controls

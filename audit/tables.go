@@ -47,7 +47,7 @@ func (res Result) Tables() []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
 		}
 		if len(tr.LeftOut) > 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs, or identical labels for a label-only suspect): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
 		if tr.UnderTrained > 0 {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: the null includes the enrolment's %d under-trained controls: the suspect follows the teacher's top answer not much more often than they do, and its p-value is the larger of the tests with and without them", tr.Teacher, tr.UnderTrained))
