@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
-
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // ThroughputBatch is the batch size Evaluate measures throughput with.
@@ -27,7 +26,7 @@ type Metrics struct {
 	TeacherTestAccuracy *float64 `json:"teacher_test_accuracy,omitempty"` // accuracy of against
 	Rows                int      `json:"rows"`
 	// LabelsOnly reports that every answer was a label (one class at
-	// probability 1), as a label-only API gives: NLL then counts only the
+	// probability 1, see compare.LabelOnly), as a label-only API gives: NLL then counts only the
 	// floor's −log NLLFloor per wrong answer and ECE is the error rate,
 	// neither the model's own calibration.
 	LabelsOnly bool `json:"labels_only,omitempty"`
@@ -73,7 +72,7 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 	}
 	met := Metrics{
 		TestAccuracy: Accuracy(p, d.Y), NLL: NLL(p, d.Y), ECE: ECE(p, d.Y),
-		Params: m.Info().Params, Throughput: tp, Rows: d.Len(), LabelsOnly: labelsOnly(p),
+		Params: m.Info().Params, Throughput: tp, Rows: d.Len(), LabelsOnly: compare.LabelOnly(p),
 	}
 	if against != nil {
 		q, err := against.Predict(ctx, d.X)
@@ -87,24 +86,4 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 		met.Agreement, met.TeacherTestAccuracy = &ag, &ta
 	}
 	return met, nil
-}
-
-// labelsOnly reports whether every row of p is one-hot.
-func labelsOnly(p blas32.General) bool {
-	for i := 0; i < p.Rows; i++ {
-		ones := 0
-		for _, v := range p.Data[i*p.Stride : i*p.Stride+p.Cols] {
-			switch v {
-			case 0:
-			case 1:
-				ones++
-			default:
-				return false
-			}
-		}
-		if ones != 1 {
-			return false
-		}
-	}
-	return true
 }

@@ -32,10 +32,10 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	b := t.tx.Bucket(bucketFPs)
 	if old := b.Get([]byte(fp.ID)); old != nil {
 		prev, err := fingerprint.Decode(old)
-		if err == nil && prev.Hash == fp.Hash && (!opts.Replace || maps.Equal(prev.Meta, fp.Meta)) {
-			return nil
-		}
 		if err == nil && prev.Hash == fp.Hash {
+			if !opts.Replace || maps.Equal(prev.Meta, fp.Meta) {
+				return nil
+			}
 			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
 		}
 		if !opts.Replace {
