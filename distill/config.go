@@ -461,8 +461,9 @@ func (p *plan) recipe(queries int) string {
 		}
 	}
 	if p.distill {
-		fmt.Fprintf(&b, "distill loss=%s T=%g alpha=%g reveal=%s transfer=%s queries=%d ",
-			p.obj.Loss, p.obj.Temperature, p.obj.Alpha, p.obj.Reveal, p.transfer, queries)
+		b.WriteString("distill " + p.obj.lossText())
+		fmt.Fprintf(&b, " alpha=%g reveal=%s transfer=%s queries=%d ",
+			p.obj.Alpha, p.obj.Reveal, p.transfer, queries)
 	} else {
 		b.WriteString("train loss=ce(labels) ")
 	}

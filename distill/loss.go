@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 // LossKind names the soft term of a distillation objective: how the
@@ -108,4 +110,18 @@ func (l Loss) beta() float64 {
 		return DefaultJSDBeta
 	}
 	return l.Beta
+}
+
+// lossText describes the loss Row applies to a teacher row, with the
+// temperature where it acts: a label-only teacher is fitted by
+// cross-entropy on its top label whatever Loss says ("loss=ce(teacher
+// labels)"), and ce and mse ignore the temperature.
+func (o Objective) lossText() string {
+	if o.Reveal.Mode == model.RevealLabel {
+		return "loss=ce(teacher labels)"
+	}
+	if k := o.Loss.kind(); k == CE || k == MSE {
+		return "loss=" + o.Loss.String()
+	}
+	return fmt.Sprintf("loss=%s T=%g", o.Loss, o.temperature())
 }

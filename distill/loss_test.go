@@ -289,3 +289,25 @@ func TestTemperatureSquared(t *testing.T) {
 		}
 	}
 }
+
+// TestLossText checks that the recipe line names the loss Row applies and
+// shows the temperature only where it acts.
+func TestLossText(t *testing.T) {
+	cases := []struct {
+		obj  Objective
+		want string
+	}{
+		{Objective{}, "loss=kl T=1"},
+		{Objective{Temperature: 4}, "loss=kl T=4"},
+		{Objective{Loss: Loss{Kind: JSD, Beta: 0.3}, Temperature: 2}, "loss=jsd:0.3 T=2"},
+		{Objective{Loss: Loss{Kind: MSE}, Temperature: 4}, "loss=mse"},
+		{Objective{Loss: Loss{Kind: CE}, Temperature: 4}, "loss=ce"},
+		{Objective{Temperature: 4, Reveal: model.Reveal{Mode: model.RevealLabel}}, "loss=ce(teacher labels)"},
+		{Objective{Loss: Loss{Kind: TV}, Temperature: 4, Reveal: model.Reveal{Mode: model.RevealTopK, K: 2}}, "loss=tv T=4"},
+	}
+	for _, c := range cases {
+		if got := c.obj.lossText(); got != c.want {
+			t.Errorf("%+v: lossText() = %q, want %q", c.obj, got, c.want)
+		}
+	}
+}
