@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
@@ -109,6 +110,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if err := checkTestSplit(sp, o.data); err != nil {
 		return err
 	}
+	warnIgnored(c, o)
 	var jrn *journal.Model
 	job := ""
 	if journaled {
@@ -187,4 +189,31 @@ func teacherFiles(ref string) []namedPath {
 		return out
 	}
 	return nil
+}
+
+// warnIgnored says on standard error which of the flags the user set have
+// no effect on this run: a label-only teacher is fitted by cross-entropy
+// on its top labels whatever --loss and --temperature say, and the ce and
+// mse losses take no temperature. o's flags are valid (validateConfig).
+func warnIgnored(c *cobra.Command, o *distillOptions) {
+	set := c.Flags().Changed
+	if rv, err := model.ParseReveal(o.reveal); err == nil && rv.Mode == model.RevealLabel {
+		var ignored []string
+		for _, f := range []string{"loss", "temperature"} {
+			if set(f) {
+				ignored = append(ignored, "--"+f)
+			}
+		}
+		verb := "has"
+		if len(ignored) > 1 {
+			verb = "have"
+		}
+		if len(ignored) > 0 {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %s %s no effect with --reveal label: the student is fitted to the teacher's labels by cross-entropy\n", strings.Join(ignored, " and "), verb)
+		}
+		return
+	}
+	if l, err := distill.ParseLoss(o.loss); err == nil && (l.Kind == distill.CE || l.Kind == distill.MSE) && set("temperature") {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: --temperature has no effect with --loss %s\n", l)
+	}
 }
