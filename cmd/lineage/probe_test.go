@@ -16,8 +16,6 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/journal"
-	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -296,25 +294,6 @@ func TestProbeExecTwoDirectories(t *testing.T) {
 	}
 }
 
-// TestJournalJob checks that a journal's name fits a record key however
-// long the model reference (distill's did not, and a teacher behind a
-// 1 KB exec: command was asked again on every run), and still tells two
-// such models apart.
-func TestJournalJob(t *testing.T) {
-	long := "exec:/bin/sh model.sh " + strings.Repeat("x", 1100)
-	a, b := journalJob("distill", long, "h", "seed=1"), journalJob("distill", long+"y", "h", "seed=1")
-	if len(a) > store.MaxNameBytes || store.CheckName("answers", a) != nil || a == b {
-		t.Errorf("journalJob of long references: %q (%d bytes) and %q; want two distinct valid keys", a, len(a), b)
-	}
-	longID := strings.Repeat("n", 1000)
-	if c, d := journalJob("probe", "exec:/bin/sh m.sh", "suite", longID), journalJob("probe", "exec:/bin/sh m.sh", "suite", longID+"x"); len(c) > store.MaxNameBytes || c == d {
-		t.Errorf("journalJob of a 1,000-byte fingerprint ID: %q and %q; want two distinct valid keys", c, d)
-	}
-	if got, want := journalJob("probe", "http://u:pw@host/v2/models/m", "suite", "id"), "probe:http://host/v2/models/m:suite:id"; got != want {
-		t.Errorf("journalJob of a URL: got %q, want %q", got, want)
-	}
-}
-
 // TestProbeAsksAgain checks that a remote model's fingerprint records how
 // its answers varied when some probes were asked again: 0 for a model that
 // answers an input the same way every time, more for one that does not
@@ -411,57 +390,5 @@ func TestProbeAsksAgain(t *testing.T) {
 	}
 	if out, _, _ := runCLI(t, "--db", path, "db", "show", "fingerprint", "once"); strings.Contains(out, "variation") {
 		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation or nearby_variation", out)
-	}
-}
-
-// TestProbeJob checks the probe journal's name: the name older lineage
-// gave for a model read as the suite lists its labels, without --logits;
-// another for a model listing the labels in another order, or read as
-// logits, so that a rerun reading the model otherwise replays nothing.
-func TestProbeJob(t *testing.T) {
-	s := &probe.Suite{Hash: "h", Labels: []string{"a", "b", "c"}}
-	const ref = "exec:/bin/sh m.sh"
-	base := probeJob(ref, s, "id", s.Labels, false)
-	if want := journalJob("probe", ref, "h", "id"); base != want {
-		t.Errorf("probeJob of a model in the suite's order = %q, want the old name %q", base, want)
-	}
-	seen := map[string]string{base: "suite's order"}
-	for name, job := range map[string]string{
-		"other order":            probeJob(ref, s, "id", []string{"c", "a", "b"}, false),
-		"another order":          probeJob(ref, s, "id", []string{"b", "a", "c"}, false),
-		"logits":                 probeJob(ref, s, "id", s.Labels, true),
-		"other order and logits": probeJob(ref, s, "id", []string{"c", "a", "b"}, true),
-	} {
-		if other, ok := seen[job]; ok {
-			t.Errorf("%s and %s share the journal %q", name, other, job)
-		}
-		seen[job] = name
-	}
-}
-
-// TestDrainOnInterruptNotice: the notice of the batches left to finish
-// says "Ctrl-C again to exit at once" when the command is interrupted,
-// not when the job stops its other batches after one failed.
-func TestDrainOnInterruptNotice(t *testing.T) {
-	for _, interrupted := range []bool{false, true} {
-		ctx, cancel := context.WithCancel(context.Background())
-		if interrupted {
-			cancel()
-		}
-		var stderr bytes.Buffer
-		j := &journal.Model{}
-		drainOnInterrupt(ctx, j, &stderr, "probe")
-		j.OnDrain()
-		want := "lineage probe: a batch failed: finishing the batches in flight"
-		if interrupted {
-			want = "(Ctrl-C again to exit at once)"
-		}
-		if got := stderr.String(); !strings.Contains(got, want) || strings.Count(got, "\n") != 1 {
-			t.Errorf("interrupted %v: stderr %q, want one line holding %q", interrupted, got, want)
-		}
-		if j.Drain != remoteDrain {
-			t.Errorf("interrupted %v: Drain %v, want %v", interrupted, j.Drain, remoteDrain)
-		}
-		cancel()
 	}
 }

@@ -1,0 +1,136 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSettleLabelsP checks the verdict a not-significant full-output
+// suspect gets from its labels' p-value: NOT_DERIVED above Options.Clear
+// (or when none was computed), INCONCLUSIVE naming the labels at or below
+// it (an evasion hunt saw copies whose probabilities below the top class
+// were scrambled or diluted cleared while their labels made them DERIVED).
+func TestSettleLabelsP(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name    string
+		labelsP *float64
+		want    Verdict
+	}{
+		{"labels not computed", nil, NotDerived},
+		{"labels independent too", pf(0.3), NotDerived},
+		{"labels at the bound", pf(o.Clear), Inconclusive},
+		{"labels look derived", pf(0.004), Inconclusive},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, LabelsP: tt.labelsP}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "its labels alone give p") {
+			t.Errorf("%s: reason %q does not name the labels", tt.name, tr.Reason)
+		}
+	}
+}
+
+// TestSettleVariation checks that a suspect that answered a probe
+// differently when asked again is not cleared (an evasion hunt saw a copy
+// with fresh noise on its logits cleared), while one that answered the
+// same way, or whose variation was not measured, is.
+func TestSettleVariation(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name      string
+		variation *float64
+		want      Verdict
+	}{
+		{"not measured", nil, NotDerived},
+		{"the same answers", pf(0), NotDerived},
+		{"batch rounding", pf(1e-6), NotDerived},
+		{"at the bound", pf(MaxVariation), NotDerived},
+		{"noisy answers", pf(0.2), Inconclusive},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Variation: tt.variation}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "answered the same probe differently") {
+			t.Errorf("%s: reason %q does not say the answers varied", tt.name, tr.Reason)
+		}
+	}
+	// A significant suspect is DERIVED, noisy or not.
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Variation: pf(0.2)}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant noisy suspect: verdict %s, want DERIVED", tr.Verdict)
+	}
+}
+
+// TestSettleNearby checks that a suspect answering points next to probes
+// far from how it answered the probes is not cleared on full outputs,
+// while labels, which may flip at a boundary, are exempt.
+func TestSettleNearby(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name      string
+		nearby    *float64
+		labelOnly bool
+		want      Verdict
+	}{
+		{"not measured", nil, false, NotDerived},
+		{"a smooth network", pf(0.011), false, NotDerived},
+		{"at the bound", pf(MaxNearby), false, NotDerived},
+		{"keyed noise", pf(0.6), false, Inconclusive},
+		{"unmeasured", pf(1), false, Inconclusive},
+		{"a label flipped", pf(1), true, NotDerived},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Variation: pf(0), Nearby: tt.nearby, LabelOnly: tt.labelOnly}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "points next to probes") {
+			t.Errorf("%s: reason %q does not say how points next to probes were answered", tt.name, tr.Reason)
+		}
+	}
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Nearby: pf(0.6)}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant suspect with keyed noise: verdict %s, want DERIVED", tr.Verdict)
+	}
+}
+
+// TestSettleRemoteUnasked checks that a remote suspect is cleared only when
+// it was asked again (and, on full outputs, asked the points next to
+// probes), while a model file, which is read directly, needs neither.
+func TestSettleRemoteUnasked(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name              string
+		remote, labelOnly bool
+		variation, nearby *float64
+		want              Verdict
+		reason            string
+	}{
+		{"a model file", false, false, nil, nil, NotDerived, ""},
+		{"remote, asked again", true, false, pf(0), pf(0.001), NotDerived, ""},
+		{"remote, not asked again", true, false, nil, nil, Inconclusive, "not asked again"},
+		{"remote labels, not asked again", true, true, nil, nil, Inconclusive, "not asked again"},
+		{"remote, no points next to probes", true, false, pf(0), nil, Inconclusive, "points next to probes were not asked"},
+		{"remote labels, no points next to probes", true, true, pf(0), nil, NotDerived, ""},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Remote: tt.remote, LabelOnly: tt.labelOnly,
+			Variation: tt.variation, Nearby: tt.nearby}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want || !strings.Contains(tr.Reason, tt.reason) {
+			t.Errorf("%s: verdict %s (%q), want %s saying %q", tt.name, tr.Verdict, tr.Reason, tt.want, tt.reason)
+		}
+	}
+	tr := TeacherResult{PValue: 0.001, PCombined: 0.001, TPR: 0.75, PowerControls: 8, Remote: true}
+	if settle(&tr, o, 1); tr.Verdict != Derived {
+		t.Errorf("significant remote suspect not asked again: verdict %s, want DERIVED", tr.Verdict)
+	}
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/journal"
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/remote"
+	"github.com/lineage-audit/lineage/store"
+)
+
+// journalJob names the journal of a remote job: kind, the model's
+// identity (remote.Identity: a rerun against another server, or another
+// program with the same command text, must not replay these answers as
+// its own) and what else sets the answers, joined by colons. When that is
+// longer than a record name may be, the identity is replaced by its
+// SHA-256 prefix, and if that is not enough, all but kind.
+func journalJob(kind, ref string, parts ...string) string {
+	id := remote.Identity(ref)
+	job := strings.Join(append([]string{kind, id}, parts...), ":")
+	if len(job) > store.MaxNameBytes {
+		sum := sha256.Sum256([]byte(id))
+		job = strings.Join(append([]string{kind, hex.EncodeToString(sum[:8])}, parts...), ":")
+	}
+	if len(job) > store.MaxNameBytes {
+		// A long fingerprint ID too: the whole of it, hashed.
+		sum := sha256.Sum256([]byte(strings.Join(append([]string{id}, parts...), "\x00")))
+		job = kind + ":" + hex.EncodeToString(sum[:16])
+	}
+	return job
+}
+
+// probeJob names the journal of the fingerprint id of the remote model ref
+// on suite s (see journalJob), the model listing labels and read as logits
+// or not. Answers are journalled as the model gives them: in its order of
+// the labels (fingerprint.Take aligns them to the suite's) and after the
+// softmax of --logits. So a model listing the labels in another order than
+// the suite gets a hash of its order in the name, and --logits a part of
+// its own: a rerun that reads the model otherwise must not have this run's
+// answers replayed as its own. A model read as the suite lists its labels,
+// without --logits, keeps the name older lineage gave.
+func probeJob(ref string, s *probe.Suite, id string, labels []string, logits bool) string {
+	parts := []string{s.Hash, id}
+	if !slices.Equal(labels, s.Labels) {
+		sum := sha256.Sum256([]byte(strings.Join(labels, "\x00")))
+		parts = append(parts, "labels="+hex.EncodeToString(sum[:8]))
+	}
+	if logits {
+		parts = append(parts, "outputs=logits")
+	}
+	return journalJob("probe", ref, parts...)
+}
+
+// probeJournaled fingerprints ref on s for the command cmd (for messages):
+// a model file directly, a remote model through fingerprintJournaled.
+func probeJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, ref string, s *probe.Suite, id string, topK int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
+	if isPlainPath(ref) {
+		fp, err = fingerprintModel(ctx, ro, ref, s, id, topK)
+		return fp, noJournal, err
+	}
+	m, closeM, err := ro.open(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeM()
+	return fingerprintJournaled(ctx, stderr, cmd, g, ro, m, ref, s, id, topK, 0)
+}
+
+// noJournal is the done func of a fingerprint taken without a journal.
+func noJournal(*store.Tx) error { return nil }
+
+// fingerprintJournaled fingerprints m, the opened remote model ref, on s.
+// Its answers are committed to the database batch by batch (package
+// journal), so a command that is killed resumes where it stopped and asks
+// nothing twice; the journal is dropped by done, which the command calls
+// in the transaction that stores the fingerprint. The job is named by the
+// suite, the fingerprint ID and the endpoint, whichever command (cmd, for
+// messages) takes the fingerprint: `lineage probe` and `lineage audit
+// --save` of the same model under the same ID share their answers.
+//
+// kept is the number of answers the command's earlier journals hold (an
+// audit against several teachers journals one fingerprint per suite), so
+// that an interruption counts every answer kept, not this suite's alone.
+func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
+	job := probeJob(ref, s, id, m.Info().Labels, ro.logits)
+	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
+	if err != nil {
+		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return nil, nil, interrupted{keptHint(kept, g), err}
+		}
+		return nil, nil, err
+	}
+	drainOnInterrupt(ctx, j, stderr, cmd)
+	fp, err = fingerprintBatched(ctx, ro, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
+	if errors.Is(err, journal.ErrMismatch) {
+		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		asked, replayed := j.Counts()
+		return nil, nil, interrupted{keptHint(kept+asked+replayed, g), err}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if asked, replayed := j.Counts(); replayed > 0 {
+		fmt.Fprintf(stderr, "lineage %s: resumed fingerprint %s: %d answers replayed from the journal, %d asked\n", cmd, id, replayed, asked)
+	}
+	if n := j.Damaged(); n > 0 {
+		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
+	}
+	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
+}
+
+// remoteDrain is how long an interrupted remote job lets the batches in
+// flight finish: some of their requests are sent and paid for, and a
+// batch is committed (and never asked again) only whole.
+const remoteDrain = 10 * time.Second
+
+// drainOnInterrupt makes j finish the batches in flight when the job
+// stops (within remoteDrain), and says so on stderr: after an interrupt,
+// the end of ctx, the command's context, or when the job stops because
+// one of its batches failed (the error follows once the others are done).
+func drainOnInterrupt(ctx context.Context, j *journal.Model, stderr io.Writer, cmd string) {
+	j.Drain = remoteDrain
+	j.OnDrain = func() {
+		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "lineage %s: a batch failed: finishing the batches in flight (up to %v) so that the answers already paid for are kept\n", cmd, remoteDrain)
+			return
+		}
+		fmt.Fprintf(stderr, "lineage %s: stopping: finishing the batches in flight (up to %v) so that the answers already paid for are kept (Ctrl-C again to exit at once)\n", cmd, remoteDrain)
+	}
+}
+
+// keptHint is what an interrupted remote job says of the n answers its
+// journals keep.
+func keptHint(n int, g *globalOptions) string {
+	if n == 0 {
+		return "no answer was kept; the same command again starts afresh"
+	}
+	return fmt.Sprintf("%d answers are kept in %s; the same command again resumes without asking for them", n, g.dbPath())
+}
+
+// journaled is a journal.Model that keeps the remote model's Stats and Close.
+type journaled struct {
+	*journal.Model
+	r remote.Model
+}
+
+func (j journaled) Stats() remote.Stats { return j.r.Stats() }
+func (j journaled) Close() error        { return j.r.Close() }
