@@ -49,8 +49,8 @@ func (res Result) Tables() []report.Table {
 		if len(tr.LeftOut) > 0 {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs, or identical labels for a label-only suspect): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
-		if tr.UnderTrained > 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: the null includes the enrolment's %d under-trained controls: the suspect follows the teacher's top answer not much more often than they do, and its p-value is the larger of the tests with and without them", tr.Teacher, tr.UnderTrained))
+		if underTrainedSetP(tr) {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: the suspect follows the teacher's top answer not much more often than the enrolment's %d under-trained controls, and the lineage test with them in the null gave a larger p-value than without them: that is the one used", tr.Teacher, tr.UnderTrained))
 		}
 		if tr.Outside != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: outside the null: the lineage test's statistics below are shown but not applied; the p-value is the label watermark's test alone (1 without one)", tr.Teacher))
@@ -72,6 +72,14 @@ func (res Result) Tables() []report.Table {
 	}
 	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-ResidualWeight), 1/ResidualWeight))
 	return append([]report.Table{v}, tables...)
+}
+
+// underTrainedSetP reports whether tr's lineage test was set by the run
+// with the under-trained controls in the null, which then had more models
+// than the trained null alone (see reference.testWhy).
+func underTrainedSetP(tr TeacherResult) bool {
+	s, ok := tr.Statistics[StatScore]
+	return tr.UnderTrained > 0 && ok && s.NullN > tr.NullSize-tr.UnderTrained
 }
 
 // statisticsTable lays out tr.Statistics, a row per statistic.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/report"
@@ -42,5 +43,36 @@ func TestShortID(t *testing.T) {
 		if got := ShortID(tt.id, tt.teacher); got != tt.want {
 			t.Errorf("ShortID(%q, %q) = %q, want %q", tt.id, tt.teacher, got, tt.want)
 		}
+	}
+}
+
+// TestUnderTrainedNote checks that the verdict table mentions the
+// under-trained controls only when the run with them set the p-value.
+func TestUnderTrainedNote(t *testing.T) {
+	tests := []struct {
+		name         string
+		underTrained int
+		scoreNullN   int
+		want         bool
+	}{
+		{"not in the null", 0, 64, false},
+		{"in the null, trained run set p", 12, 64, false},
+		{"in the null, their run set p", 12, 76, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := TeacherResult{Teacher: "acme", Verdict: NotDerived, PValue: 0.5, NullSize: 64 + tt.underTrained, UnderTrained: tt.underTrained,
+				Statistics: map[string]StatEvidence{StatScore: {NullN: tt.scoreNullN}}}
+			v := Result{Suspect: "s", Alpha: 0.01, Results: []TeacherResult{tr}}.Tables()[0]
+			got := false
+			for _, n := range v.Notes {
+				if strings.Contains(n, "under-trained controls, and the lineage test with them") {
+					got = true
+				}
+			}
+			if got != tt.want {
+				t.Errorf("under-trained note shown = %v, want %v; notes: %q", got, tt.want, v.Notes)
+			}
+		})
 	}
 }
