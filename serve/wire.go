@@ -315,3 +315,52 @@ func appendInputHead(dst []byte, id, input string, rows, cols int) []byte {
 	dst = append(dst, ',')
 	return strconv.AppendInt(dst, int64(cols), 10)
 }
+
+// DecodeRequest parses an inference request body for a model with
+// inputSize features: one FP32 (or FP64) input of shape [batch,
+// inputSize] (or [inputSize] for a single input), data flat or nested,
+// every value finite. It returns the request id and the batch.
+func DecodeRequest(body []byte, inputSize int) (id string, x blas32.General, err error) {
+	r, err := ParseRequest(body, -1, inputSize)
+	return r.ID, r.X, err
+}
+
+// EncodeResponse appends to dst the JSON inference response carrying p as
+// the FP32 output "probabilities" of shape [p.Rows, p.Cols], flat, each
+// value formatted to round-trip exactly.
+func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
+	dst = appendResponseStart(dst, modelName, id, p.Rows, p.Cols)
+	dst = append(dst, `,"data":`...)
+	if p.Stride == p.Cols || p.Rows == 0 {
+		dst = AppendFloats(dst, p.Data[:p.Rows*p.Cols])
+	} else {
+		flat := make([]float32, 0, p.Rows*p.Cols)
+		for i := 0; i < p.Rows; i++ {
+			flat = append(flat, p.Data[i*p.Stride:i*p.Stride+p.Cols]...)
+		}
+		dst = AppendFloats(dst, flat)
+	}
+	return append(dst, "}]}\n"...)
+}
+
+// appendResponseStart appends an inference response up to the end of its
+// output's shape: model name, id (when not empty), and the FP32 output
+// "probabilities" of shape [rows, cols].
+func appendResponseStart(dst []byte, modelName, id string, rows, cols int) []byte {
+	dst = append(dst, `{"model_name":`...)
+	dst = appendString(dst, modelName)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = appendString(dst, id)
+	}
+	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
+	dst = strconv.AppendInt(dst, int64(rows), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(cols), 10)
+	return append(dst, ']')
+}
+
+func appendString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s) // cannot fail for a string
+	return append(dst, b...)
+}
