@@ -130,8 +130,8 @@ func New(m model.Model, opts Options) (*Server, error) {
 			name = "model"
 		}
 	}
-	if !validName.MatchString(name) {
-		return nil, fmt.Errorf("serve: model name %q: want letters, digits, '_', '.' or '-'", name)
+	if err := CheckName(name); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	if t := opts.Temperature; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
 		return nil, fmt.Errorf("serve: temperature %v: want a positive finite number", t)
@@ -196,6 +196,15 @@ func New(m model.Model, opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// CheckName returns an error unless name can be a served model's name in
+// URLs: letters, digits, '_', '.' or '-', not empty.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("model name %q: want letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
 }
 
 // Name returns the model name the server answers to.

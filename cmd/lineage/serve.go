@@ -120,6 +120,11 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if err != nil {
 		return usageError{err}
 	}
+	if o.name != "" {
+		if err := serve.CheckName(o.name); err != nil {
+			return usageError{fmt.Errorf("--name: %w", err)}
+		}
+	}
 	if r, err := remote.ParseRef(ref); err == nil && r.Kind != remote.RefFile {
 		return fmt.Errorf("serve needs the model's weights: %q is %s, not a model file; pass its .lnm or .safetensors file", remote.StripCredentials(ref), remoteKind(r.Kind))
 	}
