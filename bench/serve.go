@@ -70,46 +70,9 @@ import (
 // It stops with ctx's error when ctx is cancelled.
 func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, error) {
 	start := time.Now()
-	if opts.Duration == 0 {
-		opts.Duration = DefaultServeDuration
-	}
-	if opts.Batch == 0 {
-		opts.Batch = DefaultServeBatch
-	}
-	if len(opts.Concurrency) == 0 {
-		opts.Concurrency = DefaultServeConcurrency
-	}
-	if len(opts.Hidden) == 0 {
-		opts.Hidden = DefaultServeHidden
-	}
-	if opts.Repeats == 0 {
-		opts.Repeats = DefaultServeRepeats
-	}
-	if len(opts.Wires) == 0 {
-		opts.Wires = DefaultServeWires
-	}
-	for _, w := range opts.Wires {
-		if w != WireBinary && w != WireJSON {
-			return nil, fmt.Errorf("serve bench: wire %q: want %s or %s: %w", w, WireBinary, WireJSON, ErrServeOptions)
-		}
-	}
-	switch {
-	case opts.Duration < 0:
-		return nil, fmt.Errorf("serve bench: duration must be > 0, got %v: %w", opts.Duration, ErrServeOptions)
-	case opts.Batch < 0 || opts.Batch > remote.MaxBatchSize:
-		return nil, fmt.Errorf("serve bench: batch must be 1 to %d, got %d: %w", remote.MaxBatchSize, opts.Batch, ErrServeOptions)
-	case opts.Repeats < 0:
-		return nil, fmt.Errorf("serve bench: repeats must be ≥ 1, got %d: %w", opts.Repeats, ErrServeOptions)
-	}
-	for _, c := range opts.Concurrency {
-		if c < 1 || c > remote.MaxConcurrency {
-			return nil, fmt.Errorf("serve bench: concurrency must be 1 to %d, got %d: %w", remote.MaxConcurrency, c, ErrServeOptions)
-		}
-	}
-	for _, h := range opts.Hidden {
-		if h < 1 {
-			return nil, fmt.Errorf("serve bench: hidden layer sizes must be ≥ 1, got %d: %w", h, ErrServeOptions)
-		}
+	opts = opts.withDefaults()
+	if err := opts.Check(); err != nil {
+		return nil, err
 	}
 
 	const in, out = 64, 10

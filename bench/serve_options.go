@@ -5,7 +5,10 @@ package bench
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/lineage-audit/lineage/remote"
 )
 
 // Serve benchmark defaults, used when the corresponding ServeOptions field
@@ -63,3 +66,59 @@ const (
 // DefaultServeWires are the wire formats ServeThroughput measures when
 // ServeOptions.Wires is empty.
 var DefaultServeWires = []string{WireBinary, WireJSON}
+
+// withDefaults returns o with its zero fields set to the defaults.
+func (o ServeOptions) withDefaults() ServeOptions {
+	if o.Duration == 0 {
+		o.Duration = DefaultServeDuration
+	}
+	if o.Batch == 0 {
+		o.Batch = DefaultServeBatch
+	}
+	if len(o.Concurrency) == 0 {
+		o.Concurrency = DefaultServeConcurrency
+	}
+	if len(o.Hidden) == 0 {
+		o.Hidden = DefaultServeHidden
+	}
+	if o.Repeats == 0 {
+		o.Repeats = DefaultServeRepeats
+	}
+	if len(o.Wires) == 0 {
+		o.Wires = DefaultServeWires
+	}
+	return o
+}
+
+// Check reports options out of range, wrapping ErrServeOptions: a negative
+// duration or repeat count, a batch above remote.MaxBatchSize, a
+// concurrency outside 1 to remote.MaxConcurrency, a hidden layer size
+// below 1, or an unknown wire format (zero fields mean the defaults).
+// ServeThroughput calls it first, and a command can call it before any
+// other work.
+func (o ServeOptions) Check() error {
+	for _, w := range o.Wires {
+		if w != WireBinary && w != WireJSON {
+			return fmt.Errorf("serve bench: wire %q: want %s or %s: %w", w, WireBinary, WireJSON, ErrServeOptions)
+		}
+	}
+	switch {
+	case o.Duration < 0:
+		return fmt.Errorf("serve bench: duration must be > 0, got %v: %w", o.Duration, ErrServeOptions)
+	case o.Batch < 0 || o.Batch > remote.MaxBatchSize:
+		return fmt.Errorf("serve bench: batch must be 1 to %d, got %d: %w", remote.MaxBatchSize, o.Batch, ErrServeOptions)
+	case o.Repeats < 0:
+		return fmt.Errorf("serve bench: repeats must be ≥ 1, got %d: %w", o.Repeats, ErrServeOptions)
+	}
+	for _, c := range o.Concurrency {
+		if c < 1 || c > remote.MaxConcurrency {
+			return fmt.Errorf("serve bench: concurrency must be 1 to %d, got %d: %w", remote.MaxConcurrency, c, ErrServeOptions)
+		}
+	}
+	for _, h := range o.Hidden {
+		if h < 1 {
+			return fmt.Errorf("serve bench: hidden layer sizes must be ≥ 1, got %d: %w", h, ErrServeOptions)
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/bench"
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
@@ -98,11 +99,11 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 	if o.workers < 1 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", o.workers)}
 	}
-	if o.controls < 0 {
-		return usageError{fmt.Errorf("--controls must not be negative, got %d", o.controls)}
-	}
 	if o.otherTeachers < 0 {
 		return usageError{fmt.Errorf("--other-teachers must not be negative, got %d", o.otherTeachers)}
+	}
+	if o.controls != 0 && (o.controls < audit.MinControls || o.controls > audit.MaxControls) {
+		return usageError{fmt.Errorf("--controls must be 0 (enroll's default) or %d to %d, got %d", audit.MinControls, audit.MaxControls, o.controls)}
 	}
 	hidden, err := parseLayerSizes("teacher-hidden", o.teacherHidden)
 	if err != nil {

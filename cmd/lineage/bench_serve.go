@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/bench"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
 )
@@ -73,8 +74,8 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 	if o.duration <= 0 {
 		return usageError{fmt.Errorf("--duration must be positive, got %v", o.duration)}
 	}
-	if o.batch < 1 {
-		return usageError{fmt.Errorf("--batch must be at least 1, got %d", o.batch)}
+	if o.batch < 1 || o.batch > remote.MaxBatchSize {
+		return usageError{fmt.Errorf("--batch must be 1 to %d, got %d", remote.MaxBatchSize, o.batch)}
 	}
 	if o.repeats < 1 {
 		return usageError{fmt.Errorf("--repeats must be at least 1, got %d", o.repeats)}
@@ -84,6 +85,9 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return usageError{fmt.Errorf("--concurrency: %q is not a positive integer", s)}
+		}
+		if n > remote.MaxConcurrency {
+			return usageError{fmt.Errorf("--concurrency: %d is above %d", n, remote.MaxConcurrency)}
 		}
 		conc = append(conc, n)
 	}
@@ -100,6 +104,9 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 		wires = append(wires, s)
 	}
 	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats, Wires: wires}
+	if err := opts.Check(); err != nil {
+		return usageError{err}
+	}
 	if !o.noWrk {
 		if p, err := exec.LookPath("wrk"); err == nil {
 			opts.WrkPath = p

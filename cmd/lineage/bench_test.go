@@ -35,6 +35,12 @@ func TestBenchDetectUsage(t *testing.T) {
 		{args: []string{"bench", "detect", "--teacher-hidden", "64,x"}, want: "not a positive layer size"},
 		{args: []string{"bench", "detect", "--teacher-activation", "sigmoid"}, want: `--teacher-activation: activation "sigmoid": want relu, tanh or gelu`},
 		{args: []string{"bench", "detect", "--format", "yaml"}, want: "format"},
+		{args: []string{"bench", "detect", "--quick", "--controls", "99999"}, want: "--controls must be 0 (enroll's default) or 3 to 256, got 99999"},
+		{args: []string{"bench", "detect", "--quick", "--controls", "2"}, want: "--controls must be 0 (enroll's default) or 3 to 256, got 2"},
+		{args: []string{"bench", "detect", "--controls", "-1"}, want: "got -1"},
+		{args: []string{"bench", "serve", "--batch", "99999999"}, want: "--batch must be 1 to 65536, got 99999999"},
+		{args: []string{"bench", "serve", "--batch", "0"}, want: "--batch must be 1 to 65536, got 0"},
+		{args: []string{"bench", "serve", "--concurrency", "1,100000"}, want: "--concurrency: 100000 is above 1024"},
 	}
 	for _, tc := range tests {
 		_, err := runBenchCLI(t, tc.args...)
