@@ -331,6 +331,9 @@ holds the enrolments' watermark keys.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] == "" {
+				return usageError{errors.New("export FILE: an empty file name (give a path, or - for standard output)")}
+			}
 			if len(args) == 1 && args[0] != "-" {
 				if err := notTheDB(g, "export FILE", args[0]); err != nil {
 					return err
@@ -414,10 +417,16 @@ that), so a file that is not an export cannot take the machine's memory.`,
 
 func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name string, merge bool) error {
 	var r io.Reader = c.InOrStdin()
+	if name == "" {
+		return usageError{errors.New("import FILE: an empty file name (give a path, or - for standard input)")}
+	}
 	if name != "-" {
+		if store.IsDatabase(name) {
+			return usageError{fmt.Errorf("import FILE %q is a database file, not an export (write one with: lineage --db %s db export FILE)", name, name)}
+		}
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
 		r = f
