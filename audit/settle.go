@@ -117,7 +117,7 @@ func settle(tr *TeacherResult, o Options, tested int) {
 	case tr.TPR < MinPower:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite detected only %.0f%% of derived controls at α=%g", 100*tr.TPR, o.Alpha)
 	case tr.PowerControls > 0 && tr.PowerControls < MinPowerControls:
-		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls-1)
+		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but this teacher's suite measured its power on only %d derived controls (%d needed to clear a suspect: enrol with --controls %d or more)", tr.PowerControls, MinPowerControls, 2*MinPowerControls)
 	case tr.Nearest != nil && tr.Nearest.P != nil && *tr.Nearest.P > o.Alpha:
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("not significant, but the suspect is closest to a derived control (%s) that this suite does not detect either (p = %.2g)", tr.Nearest.Family(), *tr.Nearest.P)
 	default:

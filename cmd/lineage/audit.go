@@ -250,7 +250,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		return audit.Result{}, nil, nil, err
 	}
 	if r.Kind == remote.RefFile && !fileExists(r.Path) {
-		return audit.Result{}, nil, nil, fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
+		return audit.Result{}, nil, nil, notFingerprintOrModel(ref)
 	}
 	name := o.name
 	if name == "" {

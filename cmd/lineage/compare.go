@@ -102,7 +102,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 		var err error
 		s, err = tx.Suite(ref)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+			return notFoundHint(tx, ref, err)
 		}
 		return err
 	})
@@ -117,7 +117,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 			continue
 		}
 		if !isModelRef(ref) {
-			return fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
+			return notFingerprintOrModel(ref)
 		}
 		if fps[i], err = fingerprintModel(ctx, &o.remote, ref, s, defaultFingerprintID(ref), 0); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -164,14 +165,36 @@ func loadCases(tx *store.Tx, names []string) ([]*audit.Case, error) {
 		seen[n] = true
 		c, err := audit.LoadCase(tx, n)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
-			}
-			return nil, err
+			return nil, notFoundHint(tx, n, err)
 		}
 		cases = append(cases, c)
 	}
 	return cases, nil
+}
+
+// notFoundHint adds to err, an error looking up the enrolment or suite
+// the user called name, what would help: the enrolled names when name
+// itself was not found (a mistyped name), or, when a record it needs was
+// not found under an enrolled name, that the store is incomplete and how
+// to see why. Other errors are returned as they are.
+func notFoundHint(tx *store.Tx, name string, err error) error {
+	var nf *store.NotFoundError
+	if !errors.As(err, &nf) {
+		return err
+	}
+	enrolled := false
+	if es, lerr := tx.Enrolments(); lerr == nil {
+		for _, e := range es {
+			enrolled = enrolled || e.Name == name
+		}
+	}
+	if !enrolled && nf.Name == name {
+		return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+	}
+	if enrolled {
+		return fmt.Errorf("%w (the store is incomplete: `lineage db verify` lists its problems)", err)
+	}
+	return err
 }
 
 // enrolledNames lists the enrolled teachers for error messages.
@@ -202,6 +225,23 @@ func writeJSON(w io.Writer, v any) error {
 func fileExists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// notFingerprintOrModel is the error for ref, named as a suspect or a
+// model to compare, when it is no stored fingerprint and no regular file:
+// what is at the path when something is (a directory, a named pipe, a link
+// to a missing file), else that it is neither.
+func notFingerprintOrModel(ref string) error {
+	if lst, err := os.Lstat(ref); err == nil {
+		st, err := os.Stat(ref)
+		switch {
+		case err != nil && lst.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%q is not a stored fingerprint, and as a model file it is a symbolic link to a missing file", ref)
+		case err == nil:
+			return fmt.Errorf("%q is not a stored fingerprint, and as a model file it is %s, not a regular file", ref, regfile.Kind(st.Mode()))
+		}
+	}
+	return fmt.Errorf("%q is neither a stored fingerprint nor a model file (see `lineage db ls fingerprint`)", ref)
 }
 
 // isPlainPath reports whether ref is a file path rather than a URL or an

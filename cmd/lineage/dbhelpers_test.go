@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -326,4 +327,31 @@ func TestPutAnswersOutwaitsLock(t *testing.T) {
 			t.Errorf("4 batches in flight returned %v after the start, want about one wait (%v)", took, wait)
 		}
 	})
+}
+
+// TestNotFingerprintOrModel checks that a suspect path that is no regular
+// file is named for what it is.
+func TestNotFingerprintOrModel(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("dir.lnm", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo("pipe.lnm", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "missing"), "dangling.lnm"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ ref, want string }{
+		{"dir.lnm", `"dir.lnm" is not a stored fingerprint, and as a model file it is a directory, not a regular file`},
+		{"pipe.lnm", `"pipe.lnm" is not a stored fingerprint, and as a model file it is a named pipe, not a regular file`},
+		{"dangling.lnm", `"dangling.lnm" is not a stored fingerprint, and as a model file it is a symbolic link to a missing file`},
+		{"missing.lnm", `"missing.lnm" is neither a stored fingerprint nor a model file (see ` + "`lineage db ls fingerprint`)"},
+	}
+	for _, tt := range tests {
+		if got := notFingerprintOrModel(tt.ref).Error(); got != tt.want {
+			t.Errorf("notFingerprintOrModel(%q) = %q, want %q", tt.ref, got, tt.want)
+		}
+	}
 }

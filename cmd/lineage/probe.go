@@ -158,7 +158,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		var err error
 		s, err = tx.Suite(o.suite)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+			return notFoundHint(tx, o.suite, err)
 		}
 		if err != nil || isPlainPath(ref) || !tx.HasFingerprint(id) {
 			return err

@@ -107,7 +107,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if o.suite != "" {
 			h, err := tx.SuiteHash(o.suite)
 			if err != nil {
-				return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
+				return notFoundHint(tx, o.suite, err)
 			}
 			es, err := tx.Enrolments()
 			if err != nil {
