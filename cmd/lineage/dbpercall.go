@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -24,6 +26,14 @@ import (
 // stop is closed (the command was interrupted) it gives up after the
 // current wait (later calls then wait store.DefaultTimeout at most). A
 // nil stop is never closed. The zero value is not usable.
+//
+// A missing database is not created until there is a batch to store: the
+// first PutAnswers creates it holding that batch (store.Create: built
+// under a temporary name and linked into place), so a job that fails
+// before any answer is kept leaves no empty database where there was
+// none, and nothing is ever removed, neither a database that was there
+// before nor one another process creates meanwhile (the batch is then
+// stored in that one).
 type dbPerCall struct {
 	g    *globalOptions
 	stop <-chan struct{}
@@ -38,9 +48,21 @@ func newDBPerCall(ctx context.Context, g *globalOptions) *dbPerCall {
 	return &dbPerCall{g: g, stop: ctx.Done()}
 }
 
-func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) error {
+// with runs fn on the database, opened for it alone. When there is no
+// file at the database's path, it runs missing instead, unless missing
+// returns an error wrapping fs.ErrExist (another process created the
+// database meanwhile): fn then runs on that one.
+func (d *dbPerCall) with(ctx context.Context, missing func(path string) error, fn func(db *store.Store) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	path := d.g.dbPath()
+	// Lstat: a dangling symbolic link is the user's file, to be opened
+	// (and reported) as before, not a missing database.
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := missing(path); !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
 	wait := cmp.Or(d.wait, commitTimeout)
 	if d.stopped() {
 		// Interrupted: the wait under way when Ctrl-C came runs out, and
@@ -48,7 +70,7 @@ func (d *dbPerCall) with(ctx context.Context, fn func(db *store.Store) error) er
 		// stops within about one wait, not one per batch in flight.
 		wait = min(wait, cmp.Or(d.stopWait, store.DefaultTimeout))
 	}
-	db, err := store.OpenContext(ctx, d.g.dbPath(), d.g.storeOptions(false, wait))
+	db, err := store.OpenContext(ctx, path, d.g.storeOptions(false, wait))
 	if err != nil {
 		return err
 	}
@@ -69,17 +91,24 @@ func (d *dbPerCall) stopped() bool {
 	}
 }
 
-// Answers returns the job's stored batches.
+// Answers returns the job's stored batches: none when there is no
+// database yet. A missing database is not created, only checked to be
+// creatable (checkWritable), so that a job whose answers could not be
+// kept fails before it asks for any.
 func (d *dbPerCall) Answers(ctx context.Context, job string) (out []store.Answer, err error) {
-	err = d.with(ctx, func(db *store.Store) error { out, err = db.Answers(ctx, job); return err })
+	noDB := func(string) error { return checkWritable(d.g) }
+	err = d.with(ctx, noDB, func(db *store.Store) error { out, err = db.Answers(ctx, job); return err })
 	return out, err
 }
 
 // PutAnswers stores one batch of the job, waiting for another process's
-// lock for as long as the job is not interrupted.
+// lock for as long as the job is not interrupted. When there is no
+// database yet, it creates one holding the batch.
 func (d *dbPerCall) PutAnswers(ctx context.Context, job string, batch int, data []byte) error {
+	put := func(db *store.Store) error { return db.PutAnswers(ctx, job, batch, data) }
+	create := func(path string) error { return store.Create(ctx, path, put) }
 	for {
-		err := d.with(ctx, func(db *store.Store) error { return db.PutAnswers(ctx, job, batch, data) })
+		err := d.with(ctx, create, put)
 		if !errors.Is(err, store.ErrLocked) || d.stopped() {
 			return err
 		}
@@ -89,7 +118,9 @@ func (d *dbPerCall) PutAnswers(ctx context.Context, job string, batch int, data 
 	}
 }
 
-// DeleteAnswers removes the job's batches.
+// DeleteAnswers removes the job's batches (none without a database,
+// which it does not create).
 func (d *dbPerCall) DeleteAnswers(ctx context.Context, job string) error {
-	return d.with(ctx, func(db *store.Store) error { return db.DeleteAnswers(ctx, job) })
+	noDB := func(string) error { return nil }
+	return d.with(ctx, noDB, func(db *store.Store) error { return db.DeleteAnswers(ctx, job) })
 }

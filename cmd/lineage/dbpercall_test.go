@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +39,77 @@ func TestDBPerCall(t *testing.T) {
 	}
 	if got, _ := d.Answers(ctx, "job"); len(got) != 0 {
 		t.Errorf("after DeleteAnswers: %d batches left", len(got))
+	}
+}
+
+// TestDBPerCallCreatesWithFirstBatch checks that the journal store
+// creates a missing database only to store a batch in it: reading or
+// deleting a job's answers leaves no file (a remote distillation that
+// failed before its first answer left an empty database), a directory
+// that could not hold the database is reported before any answer is
+// asked, and a database another process creates meanwhile gets the batch
+// with what it holds.
+func TestDBPerCallCreatesWithFirstBatch(t *testing.T) {
+	ctx := context.Background()
+	put := func(db *store.Store) error { return db.PutAnswers(ctx, "job", 0, []byte{7}) }
+	tests := []struct {
+		name    string
+		gone    bool // the database's directory does not exist
+		call    func(d *dbPerCall) error
+		want    string   // in the error; "" for none
+		batches []string // jobs with a batch afterwards; nil: no database
+	}{
+		{"Answers", false, func(d *dbPerCall) error {
+			got, err := d.Answers(ctx, "job")
+			if err == nil && len(got) != 0 {
+				return fmt.Errorf("%d batches", len(got))
+			}
+			return err
+		}, "", nil},
+		{"DeleteAnswers", false, func(d *dbPerCall) error { return d.DeleteAnswers(ctx, "job") }, "", nil},
+		{"Answers where it cannot be created", true, func(d *dbPerCall) error {
+			_, err := d.Answers(ctx, "job")
+			return err
+		}, "cannot be written: no such file or directory", nil},
+		{"PutAnswers", false, func(d *dbPerCall) error { return d.PutAnswers(ctx, "job", 0, []byte{7}) }, "", []string{"job"}},
+		{"created by another process meanwhile", false, func(d *dbPerCall) error {
+			return d.with(ctx, func(path string) error {
+				// The other process's database appears after the Lstat.
+				if err := store.Create(ctx, path, func(db *store.Store) error { return db.PutAnswers(ctx, "other", 0, []byte{1}) }); err != nil {
+					return err
+				}
+				return store.Create(ctx, path, put)
+			}, put)
+		}, "", []string{"job", "other"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "case.db")
+			if tt.gone {
+				path = filepath.Join(dir, "gone", "case.db")
+			}
+			err := tt.call(&dbPerCall{g: &globalOptions{db: path}})
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("got error %v, want %q", err, tt.want)
+			}
+			if tt.batches == nil {
+				if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+					t.Errorf("%d files left in the directory (%s first), want none", len(entries), entries[0].Name())
+				}
+				return
+			}
+			db, err := store.Open(path, store.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, job := range tt.batches {
+				if got, err := db.Answers(ctx, job); err != nil || len(got) != 1 {
+					t.Errorf("job %q: %d batches (%v), want 1", job, len(got), err)
+				}
+			}
+		})
 	}
 }
 
