@@ -83,9 +83,10 @@ func oneLine(s string, max int) string {
 
 // call performs one logical request with retries: it sends body (nil for
 // GET) to url and hands a 200 answer to parse. Answers with status 429 or
-// 5xx, connection errors, timeouts and parse errors of type
-// *malformedError are retried with backoff; other failures are returned
-// at once. Every error is an *Error.
+// 5xx, connection errors, timeouts, parse errors of type *malformedError
+// and gzip answers that arrived but do not decode (decodeContent) are
+// retried with backoff; other failures are returned at once. Every error
+// is an *Error.
 func (c *HTTPModel) call(ctx context.Context, method, url string, body []byte, parse parser) error {
 	return c.callWire(ctx, method, url, body, nil, -1, 0, parse)
 }
@@ -220,10 +221,16 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 		// encoding (a 503 page in brotli is still worth a retry).
 		if err := decodeContent(resp); err != nil {
 			var ue *encodingError
-			if errors.As(err, &ue) || errors.Is(err, gzip.ErrHeader) {
+			var me *malformedError
+			switch {
+			case errors.As(err, &ue) || errors.Is(err, gzip.ErrHeader):
 				return resp.StatusCode, 0, false, err
+			case errors.As(err, &me):
+				// The gzip data arrived and does not decode: the
+				// server's fault, retried as any malformed answer.
+				return resp.StatusCode, 0, true, err
 			}
-			// The gzip header cut short, a timeout or Ctrl-C.
+			// The connection failed in the gzip header, a timeout or Ctrl-C.
 			return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 		}
 	}
@@ -233,6 +240,9 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	if err != nil {
 		if errors.Is(err, errAnswerTooLarge) { // the direct client's cap on the raw body
 			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", limit)
+		}
+		if me := (*malformedError)(nil); errors.As(err, &me) {
+			return resp.StatusCode, 0, true, err // gzip data that does not decode
 		}
 		return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 	}
@@ -275,46 +285,6 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 	return resp.StatusCode, 0, false, nil
 }
 
-// decodeContent makes resp's body its content, undoing a gzip
-// Content-Encoding. net/http undoes the gzip it asks for itself; the
-// direct client asks for none, which HTTP reads as any being acceptable,
-// and a server that compressed its answer then failed with "invalid
-// character '\x1f'", retried. The decoded body is capped by readBody's
-// limit like any other. Another encoding is an *encodingError; a body
-// that is not gzip wraps gzip.ErrHeader; a failed read is returned as it
-// is.
-func decodeContent(resp *http.Response) error {
-	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-		return nil
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(resp.Body)
-		if errors.Is(err, gzip.ErrHeader) {
-			return fmt.Errorf("response with Content-Encoding %s is not gzip data: %w", enc, err)
-		}
-		if err != nil {
-			return err
-		}
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{zr, resp.Body}
-		resp.ContentLength = -1
-		resp.Header.Del("Content-Encoding")
-		return nil
-	default:
-		return &encodingError{enc}
-	}
-}
-
-// encodingError is an answer in a Content-Encoding lineage cannot decode;
-// it is not retried.
-type encodingError struct{ enc string }
-
-func (e *encodingError) Error() string {
-	return fmt.Sprintf("response has Content-Encoding %q, which lineage cannot decode (it reads identity or gzip)", oneLine(e.enc, maxMessage))
-}
-
 // buildError is a request that could not be built; it is not retried.
 type buildError struct{ err error }
 
@@ -351,6 +321,11 @@ func (c *HTTPModel) roundTrip(ctx context.Context, method, rawURL string, body, 
 	for _, h := range headers {
 		req.Header.Set(h[0], h[1])
 	}
+	// net/http asks for gzip unless told otherwise and undoes it itself,
+	// reporting gzip data that does not decode as a failed read (taken
+	// for a connection error); asked for here, the answer comes as sent
+	// and decodeContent undoes it, as for the direct client's.
+	req.Header.Set("Accept-Encoding", "gzip")
 	req.Close = closeConn
 	return c.client.Do(req)
 }

@@ -14,9 +14,10 @@
 // tensors, as raw little-endian bytes after a JSON header when the server
 // speaks the extension (and Options.JSONOnly is false), else as JSON, up to Options.Concurrency at a time
 // and at most Options.QPS per second. Each request has its own timeout;
-// 429 and 5xx answers, connection errors, timeouts and malformed JSON are
-// retried up to Options.MaxRetries times with exponential backoff and full
-// jitter, honouring Retry-After. Every answer is validated: right shape,
+// 429 and 5xx answers, connection errors, timeouts and malformed answers
+// (JSON, or gzip data that does not decode) are retried up to
+// Options.MaxRetries times with exponential backoff and full jitter,
+// honouring Retry-After. Every answer is validated: right shape,
 // finite, non-negative, rows summing to 1 within SumTolerance (or, with
 // Options.Lenient, repaired and counted in Stats.Warnings). The API key is
 // sent as a bearer token and never appears in errors or logs; URLs in

@@ -33,6 +33,9 @@ func parseProbabilities(dst []float32, data []byte, n, k int) error {
 	for i, row := range rows {
 		// Capacity k: even a miscounted row could not write past its slots.
 		if _, err := serve.ParseFloats(dst[i*k:i*k:(i+1)*k], row); err != nil {
+			if ve := (*serve.ValueError)(nil); errors.As(err, &ve) {
+				return fmt.Errorf("answer row %d, value %d: %w", i, ve.Index, ve.Err)
+			}
 			return fmt.Errorf("answer row %d: %w", i, err)
 		}
 	}

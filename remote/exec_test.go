@@ -361,8 +361,10 @@ func TestParseProbabilities(t *testing.T) {
 		{`[[[0.5,0.5]]]`, 1, 2, nil, "answer row 0 is not an array of numbers"},
 		{`[[0.5,0.5],[1,0,0]]`, 2, 2, nil, "answer row 1 has 3 values for 2 labels"},
 		{`[[0.5,0.5],[]]`, 2, 2, nil, "answer row 1 has 0 values for 2 labels"},
-		{`[[0.5,0.5],[1,"x"]]`, 2, 2, nil, "answer row 1: value 1 at offset 3: invalid number"},
-		{`[[0.5,0.5],[1,NaN]]`, 2, 2, nil, "answer row 1: value 1 at offset 3: NaN: non-finite"},
+		{`[[0.5,0.5],[1,"x"]]`, 2, 2, nil, `answer row 1, value 1: "x" is not a number`},
+		{`[[0.5,0.5],[1,NaN]]`, 2, 2, nil, "answer row 1, value 1: NaN is not a number"},
+		// Finite as a float64, but no float32: not "non-finite".
+		{`[[0.5,0.5],[1e308,0]]`, 2, 2, nil, "answer row 1, value 0: 1e308 is out of float32 range"},
 		{`[[0.5,0.5]] x`, 1, 2, nil, "trailing data"},
 		{`[[0.5,0.5]`, 1, 2, nil, "want ',' or ']' after row 0"},
 		{`[[0.5,0.5`, 1, 2, nil, "answer row 0 is not terminated"},

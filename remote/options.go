@@ -60,7 +60,7 @@ type Options struct {
 	// means DefaultStartTimeout.
 	StartTimeout time.Duration
 	// MaxRetries is how many times a failed request (429, 5xx, connection
-	// error, timeout, malformed JSON) is retried; 0 means
+	// error, timeout, malformed JSON or gzip data) is retried; 0 means
 	// DefaultMaxRetries, negative means never.
 	MaxRetries int
 	// Backoff is the base of the exponential backoff with full jitter (the

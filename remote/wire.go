@@ -112,6 +112,10 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 	if err == nil && len(v) != n*k {
 		err = fmt.Errorf("%d values for shape %v (want %d)", len(v), t.Shape, n*k)
 	}
+	if ve := (*serve.ValueError)(nil); errors.As(err, &ve) && k > 0 {
+		// The data is n rows of k values, however nested.
+		err = fmt.Errorf("answer row %d, value %d: %w", ve.Index/k, ve.Index%k, ve.Err)
+	}
 	if err != nil {
 		err = fmt.Errorf("output %q: %w", t.Name, err)
 		if errors.Is(err, serve.ErrNonFinite) {

@@ -110,7 +110,7 @@ func TestStatusCodes(t *testing.T) {
 		{"wrong shape", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,3],"data":[1,2,3]}]}`, 400, "shape"},
 		{"count mismatch", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[2,4],"data":[1,2,3,4]}]}`, 400, "values"},
 		{"NaN", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,NaN,3,4]}]}`, 400, "non-finite"},
-		{"overflow", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,1e39,3,4]}]}`, 400, "non-finite"},
+		{"overflow", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,1e39,3,4]}]}`, 400, `tensor "input": value 1: 1e39 is out of float32 range`},
 		{"two inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[]}`, 400, "inputs"},
 		{"batch too large", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}, "FP32"), 413, "batch of 3"},
 		// The shape is checked before the data is read: a body just under

@@ -132,10 +132,33 @@ func AppendFloats(dst []byte, v []float32) []byte {
 	return append(dst, ']')
 }
 
+// ValueError is a ParseFloats error about one number of the data: the
+// Index-th, counting from 0 in row-major order, and what is wrong with it
+// (Err, naming the number as written: `1e+308 is out of float32 range`,
+// `"0.1" is not a number`).
+type ValueError struct {
+	Index int
+	Err   error
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("value %d: %v", e.Index, e.Err) }
+func (e *ValueError) Unwrap() error { return e.Err }
+
+// valueProblem says what is wrong with a number; it wraps kind
+// (ErrNonFinite, or nil) without repeating its text.
+type valueProblem struct {
+	msg  string
+	kind error
+}
+
+func (p *valueProblem) Error() string { return p.msg }
+func (p *valueProblem) Unwrap() error { return p.kind }
+
 // ParseFloats appends to dst the numbers of the JSON value data, which must
 // be a number or an array (arbitrarily nested) of numbers, flattened in
-// order. NaN, Infinity (as some encoders write them), null and numbers
-// beyond the float32 range give an error wrapping ErrNonFinite.
+// order. A token that is not a number is a *ValueError; NaN, Infinity (as
+// some encoders write them), null and numbers beyond the float32 range
+// are too, wrapping ErrNonFinite.
 func ParseFloats(dst []float32, data []byte) ([]float32, error) {
 	depth, i := 0, 0
 	expectValue := true // a value (or '[' or, after '[', ']') may come next
@@ -183,7 +206,7 @@ func ParseFloats(dst []float32, data []byte) ([]float32, error) {
 			tok := data[i:j]
 			v, err := parseNumber(tok)
 			if err != nil {
-				return dst, fmt.Errorf("value %d at offset %d: %w", len(dst), i, err)
+				return dst, &ValueError{Index: len(dst), Err: err}
 			}
 			dst = append(dst, v)
 			seen, expectValue, afterOpen = true, false, false
@@ -203,20 +226,36 @@ func isDelim(c byte) bool {
 	return c == ',' || c == ']' || c == '[' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
-// parseNumber parses one JSON number token as a float32.
+// parseNumber parses one JSON number token as a float32; its error says
+// what is wrong with the token, naming it (see ValueError).
 func parseNumber(tok []byte) (float32, error) {
 	switch string(tok) {
-	case "NaN", "Infinity", "-Infinity", "null":
-		return 0, fmt.Errorf("%s: %w", tok, ErrNonFinite)
+	case "NaN", "null":
+		return 0, &valueProblem{string(tok) + " is not a number", ErrNonFinite}
+	case "Infinity", "-Infinity":
+		return 0, &valueProblem{string(tok) + " is not a finite number", ErrNonFinite}
 	}
 	if !validNumber(tok) {
-		return 0, fmt.Errorf("invalid number %q", truncate(tok, 32))
+		return 0, &valueProblem{showToken(tok) + " is not a number", nil}
 	}
 	f, err := strconv.ParseFloat(string(tok), 32)
 	if err != nil || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%s: %w", truncate(tok, 32), ErrNonFinite)
+		// Finite as a float64 perhaps (1e308), but no float32.
+		return 0, &valueProblem{showToken(tok) + " is out of float32 range", ErrNonFinite}
 	}
 	return float32(f), nil
+}
+
+// showToken is tok for a one-line message: as it is written when it is
+// printable ASCII ("0.1", quotes and all, for a string where a number
+// should be), quoted with Go escapes otherwise; cut after 32 bytes.
+func showToken(tok []byte) string {
+	for _, c := range tok {
+		if c <= ' ' || c > '~' {
+			return fmt.Sprintf("%q", truncate(tok, 32))
+		}
+	}
+	return truncate(tok, 32)
 }
 
 // validNumber reports whether tok follows the JSON number grammar

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -50,6 +51,43 @@ func TestParseFloats(t *testing.T) {
 	}
 	if _, err := ParseFloats(nil, []byte("[1,NaN]")); !errors.Is(err, ErrNonFinite) {
 		t.Errorf("NaN: error %v, want ErrNonFinite", err)
+	}
+}
+
+// TestParseFloatsErrors checks what ParseFloats says of a token that is
+// no float32: which value (counting from 0, however nested) and what is
+// wrong with it, the token shown as written, on one line; it said "value
+// 1 at offset 3: 1e+308: non-finite value" of a finite float64 beyond
+// the float32 range.
+func TestParseFloatsErrors(t *testing.T) {
+	tests := []struct {
+		in        string
+		want      string
+		nonFinite bool // wraps ErrNonFinite
+	}{
+		{"[1,1e308]", "value 1: 1e308 is out of float32 range", true},
+		{"[3.5e38]", "value 0: 3.5e38 is out of float32 range", true},
+		{"[[1],[2,NaN]]", "value 2: NaN is not a number", true},
+		{"[-Infinity]", "value 0: -Infinity is not a finite number", true},
+		{"[0,null]", "value 1: null is not a number", true},
+		{`[0.5,"0.1"]`, `value 1: "0.1" is not a number`, false},
+		{"[0x10]", "value 0: 0x10 is not a number", false},
+		{"[\"a\x1bb\"]", `value 0: "\"a\x1bb\"" is not a number`, false},
+		{"[" + strings.Repeat("9", 40) + "x]", "value 0: " + strings.Repeat("9", 32) + "… is not a number", false},
+	}
+	for _, tt := range tests {
+		_, err := ParseFloats(nil, []byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ParseFloats(%q): got error %v, want %q", tt.in, err, tt.want)
+			continue
+		}
+		var ve *ValueError
+		if !errors.As(err, &ve) {
+			t.Errorf("ParseFloats(%q): got error %T, want a *ValueError", tt.in, err)
+		}
+		if got := errors.Is(err, ErrNonFinite); got != tt.nonFinite {
+			t.Errorf("ParseFloats(%q): got ErrNonFinite %v, want %v", tt.in, got, tt.nonFinite)
+		}
 	}
 }
 

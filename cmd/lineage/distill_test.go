@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+	"github.com/lineage-audit/lineage/store"
 )
 
 // TestDistillIgnoredFlags checks that distill says which flags the user
@@ -46,5 +55,117 @@ func TestDistillIgnoredFlags(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+// dyingTeacher is an exec: teacher for one-row requests (--remote-batch
+// 1) that answers its first two requests and exits on its third.
+const dyingTeacher = `echo '{"lineage_exec":1,"name":"dying","input_size":64,"labels":["0","1","2","3","4","5","6","7","8","9"]}'
+n=0
+while read l; do
+  n=$((n+1))
+  if [ $n -ge 3 ]; then exit 5; fi
+  id=${l#*\"id\":}
+  echo "{\"id\":${id%%,*},\"probabilities\":[[0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1]]}"
+done`
+
+// TestDistillFailureLeavesNoDatabase checks that a remote distillation
+// that fails before any answer is kept leaves no database where there
+// was none (an empty 32 KiB one made a later audit stop saying that
+// there is no database), keeps the answers it had committed, and leaves
+// a database that existed as it was.
+func TestDistillFailureLeavesNoDatabase(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	if err := os.WriteFile("dying.sh", []byte(dyingTeacher+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The metadata is served; every inference fails.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	if err := createDB(context.Background(), &globalOptions{db: "old.db"}, 0, func(*store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	oldSum := fileSum(t, "old.db")
+
+	tests := []struct {
+		name    string
+		db      string
+		teacher string
+		flags   []string
+		want    string // in the one error line
+		batches int    // answers kept in the database; -1: no database
+	}{
+		{"HTTP 500", "http.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error: internal error", -1},
+		{"exec dies in the first batch", "exec.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "4"}, "request 3: program exited: exit status 5", -1},
+		{"exec dies after two batches", "kept.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "1"}, "request 3: program exited: exit status 5", 2},
+		{"database there before", "old.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--db", tt.db, "distill", "--teacher", tt.teacher, "--data", "digits", "--hidden", "4",
+				"--epochs", "1", "--no-progress", "--retries", "-1", "--out", "s.lnm"}, tt.flags...)
+			code, stderr := runLineage(t, args...)
+			if code != exitError || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and one line holding %q", code, stderr, exitError, tt.want)
+			}
+			if fileExists("s.lnm") {
+				t.Error("a failed distillation left its --out file")
+			}
+			_, err := os.Lstat(tt.db)
+			if tt.batches < 0 {
+				if !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a distillation that kept no answer left the database %s (stat: %v), want none", tt.db, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("database %s: %v, want it kept", tt.db, err)
+			}
+			if tt.db == "old.db" && fileSum(t, tt.db) != oldSum {
+				t.Error("the database that was there before was changed")
+			}
+			db, err := store.Open(tt.db, store.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			es, err := db.List(context.Background(), store.TypeAnswers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for _, e := range es {
+				var n int
+				if _, err := fmt.Sscanf(e.Detail, "%d", &n); err != nil {
+					t.Fatalf("answers %q: detail %q", e.ID, e.Detail)
+				}
+				got += n
+			}
+			if got != tt.batches {
+				t.Errorf("the database keeps %d batches of answers, want %d", got, tt.batches)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 3 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left: %s; want only dying.sh, kept.db and old.db", strings.Join(names, " "))
 	}
 }

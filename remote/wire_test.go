@@ -1,0 +1,44 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+)
+
+// TestDecodeAnswerValueErrors checks that a JSON answer holding a value
+// that is no float32 names it by row and value, not by its place in the
+// flattened data and its byte offset ("value 3 at offset 17"), and says
+// what is wrong with it; a value out of range is not retried (the server
+// answers it again), one that is not a number is a malformed answer.
+func TestDecodeAnswerValueErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      string
+		want      string
+		malformed bool
+	}{
+		{"string, flat data", `[0.5,0.5,0.25,"0.75"]`, `output "probabilities": answer row 1, value 1: "0.75" is not a number`, true},
+		{"beyond float32", `[[0.5,0.5],[1e308,0]]`, `output "probabilities": answer row 1, value 0: 1e308 is out of float32 range`, false},
+		{"null", `[[0.5,null],[1,0]]`, `output "probabilities": answer row 0, value 1: null is not a number`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &HTTPModel{outputName: serve.OutputName, info: model.Info{Name: "m"}}
+			body := fmt.Sprintf(`{"outputs":[{"name":"probabilities","datatype":"FP32","shape":[2,2],"data":%s}]}`, tt.data)
+			err := c.decodeAnswer(http.Header{}, []byte(body), "7", make([]float32, 4), 2, 2)
+			if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Fatalf("got error %v, want one ending %q", err, tt.want)
+			}
+			var m *malformedError
+			if got := errors.As(err, &m); got != tt.malformed {
+				t.Errorf("got malformed (retried) %v, want %v", got, tt.malformed)
+			}
+		})
+	}
+}
