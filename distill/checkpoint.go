@@ -140,7 +140,7 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	holds := func(n, rows, cols int) bool {
 		return rows >= 0 && cols >= 0 && (cols == 0 && n == 0 || cols > 0 && n%cols == 0 && n/cols == rows)
 	}
-	if c.Epoch < 0 || c.Batch < 0 || !holds(len(c.x), c.XRows, c.XCols) || !holds(len(c.tgt), c.XRows, c.TCols) ||
+	if !holds(len(c.x), c.XRows, c.XCols) || !holds(len(c.tgt), c.XRows, c.TCols) ||
 		(c.Labels != nil && len(c.Labels) != c.XRows) ||
 		(len(c.bestTheta) != 0 && len(c.bestTheta) != len(stud.Theta)) {
 		return nil, bad("inconsistent shapes")

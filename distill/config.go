@@ -158,7 +158,10 @@ type Config struct {
 	CheckpointPath string `json:"-"`
 	// Resume continues from CheckpointPath when that file exists (a missing
 	// file starts afresh). The checkpoint must come from the same Config,
-	// data and teacher; the result is bit-identical to an uninterrupted run.
+	// data and teacher, and agree with the run and with itself (its
+	// epoch, batch, history, best epoch and optimizer steps as Train
+	// writes them), or Train fails with ErrCheckpoint; the result is
+	// bit-identical to an uninterrupted run.
 	Resume bool `json:"-"`
 	// Progress, when set, is called after every epoch from Train's
 	// goroutine, once that epoch's checkpoint is written.
@@ -186,6 +189,7 @@ type plan struct {
 	sched     Schedule
 	epochs    int
 	batch     int
+	rows      int // training rows per epoch: the transfer set's, or the training split's
 	lr        float64
 	hidden    []int
 	act       model.Activation
@@ -310,6 +314,7 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, configErr("%d queries of %d features exceed the transfer set limit of %d values", rows, tr.Dim(), MaxTransferValues)
 		}
 	}
+	p.rows = rows
 	if p.distill {
 		info := cfg.Teacher.Info()
 		if info.InputSize != 0 && info.InputSize != tr.Dim() {

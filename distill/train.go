@@ -270,6 +270,9 @@ func (r *run) restore(c *ckptState) error {
 	} else {
 		r.x, r.labels = p.cfg.Train.X, p.cfg.Train.Y
 	}
+	if err := r.checkResumed(c); err != nil {
+		return err
+	}
 	if len(c.bestTheta) > 0 {
 		r.best = c.bestTheta
 	}
