@@ -1,7 +1,11 @@
 package distill
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -145,5 +149,84 @@ func TestResumeContradictions(t *testing.T) {
 				t.Errorf("resume: got error %v; want one line starting %q, containing %q and wrapping ErrCheckpoint", err, prefix, tt.want)
 			}
 		})
+	}
+}
+
+// resum returns the checkpoint data with its JSON header and binary
+// sections changed by edit and the lengths and checksum recomputed, as a
+// hand-edited file would be.
+func resum(t *testing.T, data []byte, edit func(hdr map[string]any, secs [][]byte)) []byte {
+	t.Helper()
+	body := data[:len(data)-sha256.Size]
+	hl := binary.LittleEndian.Uint32(body[8:12])
+	var hdr map[string]any
+	if err := json.Unmarshal(body[12:12+hl], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	rest := body[12+hl:]
+	var secs [][]byte
+	for _, n := range hdr["sections"].([]any) {
+		k := int(n.(float64))
+		secs, rest = append(secs, rest[:k]), rest[k:]
+	}
+	edit(hdr, secs)
+	lens := make([]int, len(secs))
+	for i, s := range secs {
+		lens[i] = len(s)
+	}
+	hdr["sections"] = lens
+	hb, err := json.Marshal(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(ckptMagic), binary.LittleEndian.AppendUint32(nil, uint32(len(hb)))...)
+	out = append(append(out, hb...), bytes.Join(secs, nil)...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
+}
+
+// TestResumeUnreadable resumes from a checkpoint with an unreadable
+// field: the error is one line naming the file and the field. A bad
+// epoch_rng and a bad student section used to print errors.Join's two
+// lines ("checkpoint a.lnm.ckpt: rng: bad checkpoint\ninvalid PCG
+// encoding").
+func TestResumeUnreadable(t *testing.T) {
+	sp, _ := digits(t)
+	cfg := Config{Train: sp.Train, Val: sp.Val, Hidden: []int{8}, Epochs: 3, Seed: 5}
+	data := interruptedCheckpoint(t, cfg, func(s int64, _ int) bool { return s == 50 })
+	tests := []struct {
+		name string
+		edit func(hdr map[string]any, secs [][]byte)
+		want string // after "checkpoint PATH: "
+		is   error
+	}{
+		{"epoch_rng", func(h map[string]any, _ [][]byte) { h["epoch_rng"] = "AAAA" }, "epoch_rng: invalid PCG encoding: bad checkpoint", ErrCheckpoint},
+		{"student", func(_ map[string]any, s [][]byte) { s[0] = []byte("junk") }, "student: ", ErrCheckpoint},
+		{"optimizer", func(_ map[string]any, s [][]byte) { s[1] = []byte("junk") }, "optimizer state: bad magic: bad optimizer state", ErrOptimizerState},
+		{"header", func(h map[string]any, _ [][]byte) { h["epoch"] = "one" }, "header: json: cannot unmarshal", ErrCheckpoint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run.ckpt")
+			if err := os.WriteFile(path, resum(t, data, tt.edit), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := cfg
+			cfg.CheckpointPath, cfg.Resume = path, true
+			_, err := Train(context.Background(), cfg)
+			prefix := "checkpoint " + path + ": " + tt.want
+			if err == nil || !strings.HasPrefix(err.Error(), prefix) || strings.Contains(err.Error(), "\n") || !errors.Is(err, tt.is) {
+				t.Errorf("resume: got error %q; want one line starting %q, wrapping %v", err, prefix, tt.is)
+			}
+		})
+	}
+	// The edit alone makes the difference.
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	if err := os.WriteFile(path, resum(t, data, func(map[string]any, [][]byte) {}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.CheckpointPath, cfg.Resume = path, true
+	if _, err := Train(context.Background(), cfg); err != nil {
+		t.Errorf("resume from the re-summed checkpoint: %v", err)
 	}
 }

@@ -244,7 +244,7 @@ func (r *run) restore(c *ckptState) error {
 	}
 	r.pcg = new(rand.PCG)
 	if err := r.pcg.UnmarshalBinary(c.EpochRNG); err != nil {
-		return fmt.Errorf("checkpoint %s: rng: %w", p.cfg.CheckpointPath, errors.Join(ErrCheckpoint, err))
+		return fmt.Errorf("checkpoint %s: epoch_rng: %w: %w", p.cfg.CheckpointPath, err, ErrCheckpoint)
 	}
 	r.rng = rand.New(r.pcg)
 	// The checksum and configuration hash do not vouch for the shapes of
