@@ -118,13 +118,17 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"hidden 0", with(train, "--hidden", "0", "--out", "a.lnm"), exitUsage, `--hidden "0"`},
 		{"hidden empty", with(train, "--hidden", "", "--out", "a.lnm"), exitUsage, `--hidden "": want at least one layer size`},
 		{"hidden blank distill", with(dist, "--hidden", " "), exitUsage, `--hidden " ": want at least one layer size`},
-		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "temperature must be > 0 (and at most 1000), got 1e+09"},
+		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "--temperature 1e+09: want a temperature from 0.001 to 1000"},
+		// 1e-320 passed and training stopped at "loss NaN: training diverged".
+		{"temperature too low", with(dist, "--temperature", "1e-320"), exitUsage, "--temperature 1e-320: want a temperature from 0.001 to 1000"},
+		{"temperature zero", with(dist, "--temperature", "0"), exitUsage, "--temperature 0: want a temperature from 0.001 to 1000"},
 		{"alpha", with(dist, "--alpha", "2"), exitUsage, "--alpha 2"},
 		// Bug 11: a remote teacher's bad flags leave no database behind.
-		{"remote temperature", with(dist, "--teacher", url, "--temperature", "1e9", "--out", "r.lnm"), exitUsage, "temperature must be > 0 (and at most 1000)"},
+		{"remote temperature", with(dist, "--teacher", url, "--temperature", "1e9", "--out", "r.lnm"), exitUsage, "--temperature 1e+09: want a temperature from 0.001 to 1000"},
 		{"remote loss", with(dist, "--teacher", url, "--loss", "hinge", "--out", "r.lnm"), exitUsage, "unknown loss"},
 		// Bug 12: bench kd checks its flags and datasets before training.
 		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
+		{"bench temperatures too low", []string{"bench", "kd", "--temperatures", "4,1e-5", "--data", "digits"}, exitUsage, `--temperatures: "1e-5" is below the smallest temperature, 0.001`},
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
