@@ -51,6 +51,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		oneClass.WriteString(strings.Repeat("1,", 3) + string(rune('0'+i%10)) + ",same\n")
 	}
 	write("oneclass.csv", oneClass.String())
+	// IDX images and labels files of no images (8×8 pixels).
+	write("none-images-idx3-ubyte", "\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x08")
+	write("none-labels-idx1-ubyte", "\x00\x00\x08\x01\x00\x00\x00\x00")
 	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
 	if err := model.Save("teacher.lnm", teacher); err != nil {
 		t.Fatal(err)
@@ -98,6 +101,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"empty test split", with(train, "--data", "tiny.csv", "--out", "a.lnm"), exitError, "test split of tiny.csv is empty"},
 		{"eval empty test split", []string{"eval", "teacher.lnm", "--data", "tiny.csv"}, exitError, "test split of tiny.csv is empty"},
 		{"one class", with(train, "--data", "oneclass.csv", "--out", "a.lnm"), exitError, `training data "oneclass.csv/train" has 1 class, training needs at least 2`},
+		// An IDX file of no images was "no training data", naming no file.
+		{"no images", with(train, "--data", "none-images-idx3-ubyte", "--out", "a.lnm"), exitError, "lineage: none-images-idx3-ubyte: no images\n"},
+		{"eval no images", []string{"eval", "teacher.lnm", "--data", "none-images-idx3-ubyte"}, exitError, "lineage: none-images-idx3-ubyte: no images\n"},
 		// Bug 9: non-finite and negative flags.
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
