@@ -139,6 +139,12 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
 		{"out is a directory", with(dist[:len(dist)-2], "--out", "adir.lnm"), exitUsage, `--out "adir.lnm" is a directory`},
+		// --log and --checkpoint likewise: they failed (exit 1) when the
+		// log was opened, or at the first checkpoint after an epoch.
+		{"log in missing directory", with(train, "--out", "a.lnm", "--log", "nosuch/l.jsonl"), exitUsage, `--log "nosuch/l.jsonl": directory "nosuch" does not exist`},
+		{"log is a directory", with(dist, "--log", "adir.lnm"), exitUsage, `--log "adir.lnm" is a directory`},
+		{"checkpoint in missing directory", with(train, "--out", "a.lnm", "--checkpoint", "nosuch/c.ckpt"), exitUsage, `--checkpoint "nosuch/c.ckpt": directory "nosuch" does not exist`},
+		{"checkpoint is a directory", with(train, "--out", "a.lnm", "--checkpoint", "adir.lnm"), exitUsage, `--checkpoint "adir.lnm" is a directory`},
 		// A named pipe (or a device) as --out or the checkpoint was
 		// replaced by a regular file after training.
 		{"out is a pipe", with(train, "--out", "pipe.lnm"), exitUsage, `--out: "pipe.lnm" is a named pipe, not a regular file`},
