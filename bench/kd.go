@@ -227,8 +227,8 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 		return nil, fmt.Errorf("kd bench: seeds must be ≥ 1, got %d: %w", seeds, ErrKDOptions)
 	}
 	for _, T := range temps {
-		if !(T > 0 && T <= distill.MaxTemperature) {
-			return nil, fmt.Errorf("kd bench: temperature must be > 0 and at most %g, got %g: %w", distill.MaxTemperature, T, ErrKDOptions)
+		if !(T >= distill.MinTemperature && T <= distill.MaxTemperature) {
+			return nil, fmt.Errorf("kd bench: temperature must lie in [%g, %g], got %g: %w", distill.MinTemperature, distill.MaxTemperature, T, ErrKDOptions)
 		}
 	}
 	if !(alpha >= 0 && alpha <= 1) {

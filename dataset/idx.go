@@ -168,7 +168,8 @@ func WriteIDX(w io.Writer, x *IDX) error {
 // dataset: images (magic IDXImages, N×rows×cols) flattened to D = rows·cols
 // raw float32 values 0..255, labels (magic IDXLabels, N bytes) as classes
 // named "0".."K-1" where K is the largest label plus one. The dataset is
-// named after the images file.
+// named after the images file. A file of no images is refused (a
+// *FormatError wrapping ErrEmpty).
 func LoadIDX(ctx context.Context, imagesPath, labelsPath string) (*Dataset, error) {
 	d, _, err := loadIDX(ctx, nil, filepath.Base(imagesPath), nil, imagesPath, labelsPath)
 	return d, err
@@ -207,6 +208,11 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 		}
 		if rows*cols > maxIDX {
 			return nil, nil, &FormatError{File: paths[p], Problem: fmt.Sprintf("images of %d×%d pixels exceed the limit of %d values", rows, cols, int64(maxIDX))}
+		}
+		// A file of no images reached train as "no training data",
+		// naming no file.
+		if img.Dims[0] == 0 {
+			return nil, nil, &FormatError{File: paths[p], Problem: "no images", Err: ErrEmpty}
 		}
 		if dd := int(rows * cols); d < 0 {
 			d = dd

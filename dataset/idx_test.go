@@ -175,6 +175,7 @@ func TestLoadIDX(t *testing.T) {
 	ip0, lp0 := writeMNIST(t, dir, "empty-wide", false, &IDX{Dims: []int{0, 1<<32 - 1, 1<<32 - 1}}, &IDX{Dims: []int{0}})
 	ipNoPix, lpNoPix := writeMNIST(t, dir, "nopix", false, &IDX{Dims: []int{2, 3, 0}}, &IDX{Dims: []int{2}, Data: []byte{0, 1}})
 	ipBig, lpBig := writeMNIST(t, dir, "big", false, &IDX{Dims: []int{0, 1 << 17, 1 << 18}}, &IDX{Dims: []int{0}})
+	ipNone, lpNone := writeMNIST(t, dir, "none", false, &IDX{Dims: []int{0, 28, 28}}, &IDX{Dims: []int{0}})
 	tests := []struct {
 		name, images, labels, want string
 		is                         error
@@ -182,6 +183,8 @@ func TestLoadIDX(t *testing.T) {
 		{"dims overflow", ip0, lp0, ip0 + ": images of 4294967295×4294967295 pixels exceed the limit of 268435456 values", nil},
 		{"too many pixels", ipBig, lpBig, ipBig + ": images of 131072×262144 pixels exceed the limit of 268435456 values", nil},
 		{"no pixels", ipNoPix, lpNoPix, ipNoPix + ": images of 3×0 pixels have no features", nil},
+		// It was "no training data" from train, naming no file.
+		{"no images", ipNone, lpNone, ipNone + ": no images", ErrEmpty},
 		{"count mismatch", ip3, lp4, "4 labels for 3 images", nil},
 		{"swapped", lp3, ip3, "not an images file", ErrMagic},
 		{"labels as labels", ip3, ip3, "not a labels file", ErrMagic},

@@ -99,7 +99,7 @@ func encodeCheckpoint(w io.Writer, c *ckptState) error {
 
 // decodeCheckpoint parses data written by encodeCheckpoint.
 func decodeCheckpoint(data []byte) (*ckptState, error) {
-	bad := func(what string) error { return fmt.Errorf("checkpoint: %s: %w", what, ErrCheckpoint) }
+	bad := func(what string) error { return fmt.Errorf("%s: %w", what, ErrCheckpoint) }
 	if len(data) < 12+sha256.Size || string(data[:8]) != ckptMagic {
 		return nil, bad("not a lineage checkpoint")
 	}
@@ -131,7 +131,7 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	}
 	stud, err := model.Decode(bytes.NewReader(secs[0]))
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: student: %w", errors.Join(ErrCheckpoint, err))
+		return nil, fmt.Errorf("student: %w: %w", err, ErrCheckpoint)
 	}
 	c.student, c.opt = stud, secs[1]
 	c.bestTheta, c.x, c.tgt = bytesF32(secs[2]), bytesF32(secs[3]), bytesF32(secs[4])
@@ -140,7 +140,7 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 	holds := func(n, rows, cols int) bool {
 		return rows >= 0 && cols >= 0 && (cols == 0 && n == 0 || cols > 0 && n%cols == 0 && n/cols == rows)
 	}
-	if c.Epoch < 0 || c.Batch < 0 || !holds(len(c.x), c.XRows, c.XCols) || !holds(len(c.tgt), c.XRows, c.TCols) ||
+	if !holds(len(c.x), c.XRows, c.XCols) || !holds(len(c.tgt), c.XRows, c.TCols) ||
 		(c.Labels != nil && len(c.Labels) != c.XRows) ||
 		(len(c.bestTheta) != 0 && len(c.bestTheta) != len(stud.Theta)) {
 		return nil, bad("inconsistent shapes")
@@ -170,7 +170,7 @@ func loadCheckpoint(path string) (c *ckptState, ok bool, err error) {
 	}
 	c, err = decodeCheckpoint(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", path, err)
+		return nil, false, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return c, true, nil
 }

@@ -244,7 +244,7 @@ func (r *run) restore(c *ckptState) error {
 	}
 	r.pcg = new(rand.PCG)
 	if err := r.pcg.UnmarshalBinary(c.EpochRNG); err != nil {
-		return fmt.Errorf("checkpoint %s: rng: %w", p.cfg.CheckpointPath, errors.Join(ErrCheckpoint, err))
+		return fmt.Errorf("checkpoint %s: epoch_rng: %w: %w", p.cfg.CheckpointPath, err, ErrCheckpoint)
 	}
 	r.rng = rand.New(r.pcg)
 	// The checksum and configuration hash do not vouch for the shapes of
@@ -269,6 +269,9 @@ func (r *run) restore(c *ckptState) error {
 		r.labels = c.Labels
 	} else {
 		r.x, r.labels = p.cfg.Train.X, p.cfg.Train.Y
+	}
+	if err := r.checkResumed(c); err != nil {
+		return err
 	}
 	if len(c.bestTheta) > 0 {
 		r.best = c.bestTheta

@@ -31,6 +31,15 @@ const (
 	DefaultShutdownTimeout   = 10 * time.Second
 )
 
+// MinTemperature is the smallest Temperature (other than 0, "unchanged")
+// a Server re-tempers with, the floor distill.MinTemperature sets for
+// training too. The arithmetic stays finite for any T > 0, but p^(1/T)
+// at T below 0.001 makes every answer one-hot but for near-ties (two
+// probabilities 1% apart differ by a factor of 4e-5 at T = 0.001, and by
+// far more below): a label reveal passed off as full distributions, which
+// Reveal label does openly. T = 1e-320 used to be served that way.
+const MinTemperature = 1e-3
+
 // modelVersion is the one model version the server serves: the versioned
 // endpoints (/v2/models/NAME/versions/VERSION/…) answer 404 for any other.
 const modelVersion = "1"
@@ -56,6 +65,7 @@ type Options struct {
 	// Reveal reveals everything.
 	Reveal model.Reveal
 	// Temperature re-tempers outputs (p' ∝ p^(1/T)); 0 and 1 leave them.
+	// Other values must lie in [MinTemperature, +Inf).
 	Temperature float64
 	// Watermark, when set and Reveal is label-only, makes the server
 	// answer with the marked label (watermark.Serve) instead of the
@@ -133,8 +143,8 @@ func New(m model.Model, opts Options) (*Server, error) {
 	if err := CheckName(name); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	if t := opts.Temperature; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
-		return nil, fmt.Errorf("serve: temperature %v: want a positive finite number", t)
+	if t := opts.Temperature; t != 0 && !(t >= MinTemperature) || math.IsInf(t, 0) {
+		return nil, fmt.Errorf("serve: temperature %v: want a finite number of at least %g (0: unchanged)", t, MinTemperature)
 	}
 	if r := opts.Reveal; r.Mode < model.RevealFull || r.Mode > model.RevealLabel || (r.Mode == model.RevealTopK && r.K < 1) {
 		return nil, fmt.Errorf("serve: invalid reveal %v", r)

@@ -432,7 +432,10 @@ func TestNewRejects(t *testing.T) {
 		want string // "": any error
 	}{
 		{"bad name", Options{Name: "a b"}, ""},
-		{"negative temperature", Options{Temperature: -1}, ""},
+		{"negative temperature", Options{Temperature: -1}, "serve: temperature -1: want a finite number of at least 0.001 (0: unchanged)"},
+		// 1e-320 was served: one-hot answers under a full reveal.
+		{"tiny temperature", Options{Temperature: 1e-320}, "serve: temperature 1e-320: want a finite number of at least 0.001 (0: unchanged)"},
+		{"NaN temperature", Options{Temperature: math.NaN()}, "serve: temperature NaN: want a finite number of at least 0.001 (0: unchanged)"},
 		{"topk 0", Options{Reveal: model.Reveal{Mode: model.RevealTopK}}, ""},
 		{"negative rate limit", Options{RateLimit: -5}, "serve: rate limit -5: want a finite number ≥ 0 (0: unlimited)"},
 		{"NaN rate limit", Options{RateLimit: math.NaN()}, "serve: rate limit NaN: want a finite number ≥ 0 (0: unlimited)"},

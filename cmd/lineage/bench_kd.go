@@ -75,6 +75,9 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		if err != nil || !(T > 0) {
 			return usageError{fmt.Errorf("--temperatures: %q is not a positive number", s)}
 		}
+		if T < distill.MinTemperature {
+			return usageError{fmt.Errorf("--temperatures: %q is below the smallest temperature, %g", s, distill.MinTemperature)}
+		}
 		if T > distill.MaxTemperature {
 			return usageError{fmt.Errorf("--temperatures: %q is above the largest temperature, %g", s, distill.MaxTemperature)}
 		}

@@ -44,7 +44,7 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 	g.bindDB(c, "database journaling a remote teacher's answers (default $LINEAGE_DB or lineage.db; unused for a model file)")
 	f := c.Flags()
 	f.StringVar(&o.teacher, "teacher", "", "teacher model: a .lnm/.safetensors file, an Open Inference Protocol URL or exec:COMMAND")
-	f.Float64Var(&o.temperature, "temperature", 4, "softmax temperature T of the soft targets (> 0)")
+	f.Float64Var(&o.temperature, "temperature", 4, "softmax temperature T of the soft targets (0.001 to 1000)")
 	f.Float64Var(&o.alpha, "alpha", 0.9, "weight of the soft-target term; 1-alpha weighs the hard labels (0..1)")
 	f.StringVar(&o.loss, "loss", "kl", "soft loss: kl, rkl, jsd:BETA, tv, mse or ce")
 	f.StringVar(&o.reveal, "reveal", "full", "what the teacher reveals: full, topk:K or label")
@@ -62,8 +62,8 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if o.out == "" {
 		return usageError{errors.New("--out is required (the model file to write)")}
 	}
-	if !(o.temperature > 0) {
-		return usageError{fmt.Errorf("--temperature %g: the temperature must be > 0", o.temperature)}
+	if !(o.temperature >= distill.MinTemperature && o.temperature <= distill.MaxTemperature) {
+		return usageError{fmt.Errorf("--temperature %g: want a temperature from %g to %g", o.temperature, distill.MinTemperature, distill.MaxTemperature)}
 	}
 	if !(o.alpha > 0 && o.alpha <= 1) {
 		return usageError{fmt.Errorf("--alpha %g: the soft-target weight must be in (0, 1] (use lineage train for hard labels only)", o.alpha)}

@@ -72,7 +72,7 @@ trace); use --watermark off to serve the plain argmax.`,
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&o.name, "name", "", "model name in URLs (default: the file name without extension)")
 	f.StringVar(&o.reveal, "reveal", "full", "what the API reveals: full, topk:K or label")
-	f.Float64Var(&o.temperature, "temperature", 1, "re-temper outputs: p' ∝ p^(1/T)")
+	f.Float64Var(&o.temperature, "temperature", 1, "re-temper outputs: p' ∝ p^(1/T) (T at least 0.001)")
 	f.StringVar(&o.requireKeyEnv, "require-key-env", "", "require the API key held in this environment variable (Authorization: Bearer KEY)")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "inference requests per second allowed (0: unlimited)")
 	f.IntVar(&o.maxBatch, "max-batch", serve.DefaultMaxBatch, "largest batch per request")
@@ -90,8 +90,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if err != nil {
 		return usageError{fmt.Errorf("--reveal: %w", err)}
 	}
-	if !(o.temperature > 0) || math.IsInf(o.temperature, 0) {
-		return usageError{fmt.Errorf("--temperature %v: want a positive number", o.temperature)}
+	if !(o.temperature >= serve.MinTemperature) || math.IsInf(o.temperature, 0) {
+		return usageError{fmt.Errorf("--temperature %v: want a finite number of at least %g", o.temperature, serve.MinTemperature)}
 	}
 	if !(o.rateLimit >= 0) || math.IsInf(o.rateLimit, 0) {
 		return usageError{fmt.Errorf("--rate-limit %v: want a number of requests per second ≥ 0 (0: unlimited)", o.rateLimit)}

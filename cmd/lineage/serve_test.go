@@ -100,8 +100,10 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--require-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
 		{[]string{"x.lnm", "--reveal", "some"}, "--reveal", exitUsage},
 		{[]string{"x.lnm", "--temperature", "0"}, "--temperature", exitUsage},
-		{[]string{"x.lnm", "--temperature", "-1"}, "--temperature -1: want a positive number", exitUsage},
-		{[]string{"x.lnm", "--temperature", "Inf"}, "--temperature +Inf: want a positive number", exitUsage},
+		{[]string{"x.lnm", "--temperature", "-1"}, "--temperature -1: want a finite number of at least 0.001", exitUsage},
+		{[]string{"x.lnm", "--temperature", "Inf"}, "--temperature +Inf: want a finite number of at least 0.001", exitUsage},
+		// 1e-320 was accepted and every answer one-hot.
+		{[]string{"x.lnm", "--temperature", "1e-320"}, "--temperature 1e-320: want a finite number of at least 0.001", exitUsage},
 		{[]string{"x.lnm", "--max-batch", "0"}, "--max-batch 0: want at least 1", exitUsage},
 		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},

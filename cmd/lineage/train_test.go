@@ -51,6 +51,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		oneClass.WriteString(strings.Repeat("1,", 3) + string(rune('0'+i%10)) + ",same\n")
 	}
 	write("oneclass.csv", oneClass.String())
+	// IDX images and labels files of no images (8×8 pixels).
+	write("none-images-idx3-ubyte", "\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x08")
+	write("none-labels-idx1-ubyte", "\x00\x00\x08\x01\x00\x00\x00\x00")
 	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
 	if err := model.Save("teacher.lnm", teacher); err != nil {
 		t.Fatal(err)
@@ -98,6 +101,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"empty test split", with(train, "--data", "tiny.csv", "--out", "a.lnm"), exitError, "test split of tiny.csv is empty"},
 		{"eval empty test split", []string{"eval", "teacher.lnm", "--data", "tiny.csv"}, exitError, "test split of tiny.csv is empty"},
 		{"one class", with(train, "--data", "oneclass.csv", "--out", "a.lnm"), exitError, `training data "oneclass.csv/train" has 1 class, training needs at least 2`},
+		// An IDX file of no images was "no training data", naming no file.
+		{"no images", with(train, "--data", "none-images-idx3-ubyte", "--out", "a.lnm"), exitError, "lineage: none-images-idx3-ubyte: no images\n"},
+		{"eval no images", []string{"eval", "teacher.lnm", "--data", "none-images-idx3-ubyte"}, exitError, "lineage: none-images-idx3-ubyte: no images\n"},
 		// Bug 9: non-finite and negative flags.
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
@@ -118,17 +124,27 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"hidden 0", with(train, "--hidden", "0", "--out", "a.lnm"), exitUsage, `--hidden "0"`},
 		{"hidden empty", with(train, "--hidden", "", "--out", "a.lnm"), exitUsage, `--hidden "": want at least one layer size`},
 		{"hidden blank distill", with(dist, "--hidden", " "), exitUsage, `--hidden " ": want at least one layer size`},
-		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "temperature must be > 0 (and at most 1000), got 1e+09"},
+		{"temperature", with(dist, "--temperature", "1e9"), exitUsage, "--temperature 1e+09: want a temperature from 0.001 to 1000"},
+		// 1e-320 passed and training stopped at "loss NaN: training diverged".
+		{"temperature too low", with(dist, "--temperature", "1e-320"), exitUsage, "--temperature 1e-320: want a temperature from 0.001 to 1000"},
+		{"temperature zero", with(dist, "--temperature", "0"), exitUsage, "--temperature 0: want a temperature from 0.001 to 1000"},
 		{"alpha", with(dist, "--alpha", "2"), exitUsage, "--alpha 2"},
 		// Bug 11: a remote teacher's bad flags leave no database behind.
-		{"remote temperature", with(dist, "--teacher", url, "--temperature", "1e9", "--out", "r.lnm"), exitUsage, "temperature must be > 0 (and at most 1000)"},
+		{"remote temperature", with(dist, "--teacher", url, "--temperature", "1e9", "--out", "r.lnm"), exitUsage, "--temperature 1e+09: want a temperature from 0.001 to 1000"},
 		{"remote loss", with(dist, "--teacher", url, "--loss", "hinge", "--out", "r.lnm"), exitUsage, "unknown loss"},
 		// Bug 12: bench kd checks its flags and datasets before training.
 		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
+		{"bench temperatures too low", []string{"bench", "kd", "--temperatures", "4,1e-5", "--data", "digits"}, exitUsage, `--temperatures: "1e-5" is below the smallest temperature, 0.001`},
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
 		{"out is a directory", with(dist[:len(dist)-2], "--out", "adir.lnm"), exitUsage, `--out "adir.lnm" is a directory`},
+		// --log and --checkpoint likewise: they failed (exit 1) when the
+		// log was opened, or at the first checkpoint after an epoch.
+		{"log in missing directory", with(train, "--out", "a.lnm", "--log", "nosuch/l.jsonl"), exitUsage, `--log "nosuch/l.jsonl": directory "nosuch" does not exist`},
+		{"log is a directory", with(dist, "--log", "adir.lnm"), exitUsage, `--log "adir.lnm" is a directory`},
+		{"checkpoint in missing directory", with(train, "--out", "a.lnm", "--checkpoint", "nosuch/c.ckpt"), exitUsage, `--checkpoint "nosuch/c.ckpt": directory "nosuch" does not exist`},
+		{"checkpoint is a directory", with(train, "--out", "a.lnm", "--checkpoint", "adir.lnm"), exitUsage, `--checkpoint "adir.lnm" is a directory`},
 		// A named pipe (or a device) as --out or the checkpoint was
 		// replaced by a regular file after training.
 		{"out is a pipe", with(train, "--out", "pipe.lnm"), exitUsage, `--out: "pipe.lnm" is a named pipe, not a regular file`},

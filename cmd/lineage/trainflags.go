@@ -116,8 +116,20 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 		name = baseName(o.out)
 	}
 	ckpt := o.checkpointPath()
+	if err := checkDest("--checkpoint", ckpt); err != nil {
+		return distill.Config{}, err
+	}
 	if err := tmpfile.Check(ckpt); err != nil {
 		return distill.Config{}, usageError{fmt.Errorf("--checkpoint: %w", err)}
+	}
+	if o.logPath != "" {
+		// The log is opened (and emptied) when training starts: a log
+		// in a missing directory, or a directory, failed only then, with
+		// exit 1 ("open log: open /nonexist/l.jsonl: no such file or
+		// directory"). It may be a pipe or a device (/dev/stderr).
+		if err := checkDest("--log", o.logPath); err != nil {
+			return distill.Config{}, err
+		}
 	}
 	if samePath(ckpt, o.out) {
 		// The checkpoint is removed once the model is saved.
@@ -227,14 +239,24 @@ func checkOut(path string) error {
 	if !strings.HasSuffix(path, ".lnm") && !strings.HasSuffix(path, ".safetensors") {
 		return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usageError{fmt.Errorf("--out %q is a directory", path)}
+	if err := checkDest("--out", path); err != nil {
+		return err
 	}
 	if err := tmpfile.Check(path); err != nil {
 		return usageError{fmt.Errorf("--out: %w", err)}
 	}
+	return nil
+}
+
+// checkDest checks, before any work, that a file the command writes
+// (flag names it) is not a directory and is in a directory that exists;
+// either is a usage error.
+func checkDest(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
+	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return usageError{fmt.Errorf("--out %q: directory %q does not exist", path, filepath.Dir(path))}
+		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, filepath.Dir(path))}
 	}
 	return nil
 }
