@@ -88,6 +88,10 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if _, err := report.ParseImageFormat(filepath.Ext(f.path)); err != nil {
 			return usageError{fmt.Errorf("%s %q: the file must end in .png or .svg", f.flag, f.path)}
 		}
+		// Per-teacher names (figurePaths) keep the directory.
+		if err := checkDest(f.flag, f.path); err != nil {
+			return err
+		}
 	}
 	if o.plot != "" && o.matrix != "" && filepath.Clean(o.plot) == filepath.Clean(o.matrix) {
 		return usageError{fmt.Errorf("--plot and --plot-matrix name the same file %q", o.plot)}
@@ -176,6 +180,9 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 			if err := notTheDB(g, f.flag, p); err != nil {
 				return err
 			}
+			if err := checkDest(f.flag, p); err != nil {
+				return err
+			}
 		}
 	}
 	if o.plot != "" {
@@ -207,7 +214,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 // they are drawn as '?' and that an SVG figure keeps them.
 func saveFigure(stderr io.Writer, flag, path string, fig report.Figure) error {
 	if err := report.SaveFigure(path, fig); err != nil {
-		return fmt.Errorf("%s %s: %w", flag, path, err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".png") {
 		if bad := report.Undrawable(fig); len(bad) > 0 {
