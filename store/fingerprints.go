@@ -13,7 +13,8 @@ import (
 )
 
 // PutFingerprint stores fp under fp.ID. fp.Hash must match its content
-// (fingerprint.Take sets it). Putting a fingerprint with the same ID and
+// (fingerprint.Take sets it), and its suite must be stored (else an error
+// wrapping ErrNotFound). Putting a fingerprint with the same ID and
 // content hash again is a no-op that keeps the stored one (so a rerun after
 // a crash succeeds), unless opts.Replace and its Meta differ: then the new
 // record is stored, its outputs being the same (a remote model probed
@@ -28,6 +29,12 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	}
 	if err := fp.Verify(); err != nil {
 		return fmt.Errorf("put fingerprint: %w", err)
+	}
+	if t.tx.Bucket(bucketSuites).Get([]byte(fp.Suite)) == nil {
+		// A probe that outlives its enrolment (db rm enrolment --purge
+		// while the model was being asked) would leave a fingerprint db
+		// verify finds broken.
+		return fmt.Errorf("put fingerprint %q: %w (removed while the fingerprint was taken?)", fp.ID, notFound("suite", fmt.Sprintf("%.12s", fp.Suite)))
 	}
 	b := t.tx.Bucket(bucketFPs)
 	if old := b.Get([]byte(fp.ID)); old != nil {

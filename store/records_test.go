@@ -44,6 +44,10 @@ func TestRecords(t *testing.T) {
 	}{
 		{"suite name reuse", func(tx *Tx) error { return tx.PutSuite(other) }, ErrExists},
 		{"fingerprint id reuse", func(tx *Tx) error { return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{}) }, ErrExists},
+		// A probe that outlived its enrolment's purge stored such a one.
+		{"fingerprint of a suite not stored", func(tx *Tx) error {
+			return tx.PutFingerprint(newTestFP("orphan", newTestSuite("", 20, 4, 77), 5), PutOptions{})
+		}, ErrNotFound},
 		{"enrolment missing fp", func(tx *Tx) error {
 			return tx.PutEnrolment(&Enrolment{Name: "b", TeacherFP: "nope", Suite: su.Hash}, PutOptions{})
 		}, ErrNotFound},
