@@ -189,12 +189,21 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
 	if err := createDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
+		// The same enrolment run twice at once: the second to commit
+		// finds the first's, as a rerun would.
+		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
+			return nil
+		}
 		if err := checkNewEnrolment(tx, name, opts); err != nil {
 			return err
 		}
 		return enr.Save(tx)
 	}); err != nil {
 		return fmt.Errorf("enrol %q: %w", name, err)
+	}
+	if done != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q was enrolled with this teacher, seed, controls and suite size by another run meanwhile; its report follows\n", name)
+		return printEnrolReport(c, o.format, done)
 	}
 	return printEnrolReport(c, o.format, &enr.Report)
 }
