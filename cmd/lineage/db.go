@@ -353,7 +353,9 @@ holds the enrolments' watermark keys.`,
 			if err2 != nil {
 				return err2
 			}
-			return exportProblems(c.Context(), db)
+			// The export is in place: a Ctrl-C now must not make the
+			// exit status say it was not (130), so its check runs on.
+			return exportProblems(context.WithoutCancel(c.Context()), db)
 		},
 	}
 }

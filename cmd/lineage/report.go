@@ -188,6 +188,9 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.plot != "" {
 		paths := nullPaths
 		for i := range doc.Teachers {
+			if err := ctx.Err(); err != nil {
+				return err // Ctrl-C: no more figures, and no report
+			}
 			if err := saveFigure(c.ErrOrStderr(), "--plot", paths[i], doc.Teachers[i].NullFigure()); err != nil {
 				return err
 			}
@@ -197,11 +200,17 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.matrix != "" {
 		paths := matrixPaths
 		for i, m := range doc.Matrices {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := saveFigure(c.ErrOrStderr(), "--plot-matrix", paths[i], m.Figure()); err != nil {
 				return err
 			}
 			doc.Figures = append(doc.Figures, paths[i])
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if o.format == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), doc)
