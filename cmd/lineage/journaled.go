@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,6 +114,8 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	}
 	if asked, replayed := j.Counts(); replayed > 0 {
 		fmt.Fprintf(stderr, "lineage %s: resumed fingerprint %s: %d answers replayed from the journal, %d asked\n", cmd, id, replayed, asked)
+		// requests and retries count this run's alone.
+		fp.Meta[metaReplayed] = strconv.Itoa(replayed)
 	}
 	if n := j.Damaged(); n > 0 {
 		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
@@ -157,3 +160,8 @@ type journaled struct {
 
 func (j journaled) Stats() remote.Stats { return j.r.Stats() }
 func (j journaled) Close() error        { return j.r.Close() }
+
+// metaReplayed is the fingerprint Meta key counting the answers a resumed
+// job replayed from its journal, asked by an earlier, interrupted run: the
+// requests and retries recorded beside it are this run's alone.
+const metaReplayed = "queries_replayed"

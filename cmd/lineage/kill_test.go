@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,7 +91,15 @@ func TestKillResume(t *testing.T) {
 	if got := infers() - before; got < 15-before || got > 15-before+1 {
 		t.Errorf("rerun asked %d batches, want the %d missing ones (one more if the kill hit an answer before its commit)", got, 15-before)
 	}
+	// The rerun's requests alone are counted as its own; the answers it
+	// replayed are counted apart.
+	if !regexp.MustCompile(`"queries_replayed": "[1-9][0-9]*"`).MatchString(out) {
+		t.Errorf("resumed probe's meta lacks queries_replayed:\n%s", out)
+	}
 	fresh := runOK(t, dir, probeArgs("r2")...)
+	if strings.Contains(fresh, "queries_replayed") {
+		t.Errorf("an uninterrupted probe's meta has queries_replayed:\n%s", fresh)
+	}
 	if h1, h2 := jsonField(t, out, "fingerprint_hash"), jsonField(t, fresh, "fingerprint_hash"); h1 != h2 {
 		t.Errorf("resumed fingerprint %s differs from an uninterrupted one %s", h1, h2)
 	}
