@@ -234,9 +234,18 @@ func (c *HTTPModel) attempt(ctx context.Context, method, url string, body, tail 
 			return resp.StatusCode, 0, true, c.transportError(ctx, rctx, err)
 		}
 	}
-	data, err := readBody(resp, limit+1)
-	defer recycle(data)
-	c.stats.received.Add(int64(len(data)))
+	// An error answer's body is decoded for its message when it can be
+	// (servers gzip error pages too, since lineage accepts gzip); one
+	// that cannot is no message, and the status alone is reported.
+	var data []byte
+	if resp.StatusCode == http.StatusOK || decodeContent(resp) == nil {
+		data, err = readBody(resp, limit+1)
+		defer recycle(data)
+		c.stats.received.Add(int64(len(data)))
+	}
+	if me := (*malformedError)(nil); err != nil && resp.StatusCode != http.StatusOK && errors.As(err, &me) {
+		data, err = nil, nil // gzip data of an error page that does not decode
+	}
 	if err != nil {
 		if errors.Is(err, errAnswerTooLarge) { // the direct client's cap on the raw body
 			return resp.StatusCode, 0, false, fmt.Errorf("response exceeds %d bytes", limit)

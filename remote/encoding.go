@@ -83,7 +83,10 @@ func (b *gzipBody) Read(p []byte) (int, error) {
 // Encoding enc) arrived but does not decode: err, the decoder's error,
 // says how ("unexpected EOF" as the gzip data ending early).
 func badGzip(enc string, err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	switch {
+	case err == io.EOF: // gzip.NewReader's for no data at all
+		err = errors.New("the gzip data is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		err = errors.New("the gzip data ends early")
 	}
 	return malformed(fmt.Errorf("invalid gzip body (Content-Encoding %s): %w", enc, err))

@@ -49,6 +49,8 @@ func TestInvalidGzip(t *testing.T) {
 			"malformed response: invalid gzip body (Content-Encoding gzip): gzip: invalid checksum"},
 		{"connection cut in the body", func(a []byte) []byte { z := gzipped(a); return z[:len(z)/2] }, true,
 			"connection error: unexpected EOF"},
+		{"empty body", func([]byte) []byte { return nil }, false,
+			"malformed response: invalid gzip body (Content-Encoding gzip): the gzip data is empty"},
 	}
 	clients := []struct {
 		name   string
@@ -125,6 +127,61 @@ func TestInvalidGzip(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestGzipErrorPage checks that an error answer's gzipped body gives its
+// message, through either client (lineage asks for gzip, so servers
+// compress error pages too), and that one that does not decode gives the
+// status alone rather than its bytes.
+func TestGzipErrorPage(t *testing.T) {
+	page := []byte(`{"error":"tensor input: bad shape"}`)
+	tests := []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"gzipped page", gzipped(page), "HTTP 400 Bad Request: tensor input: bad shape"},
+		{"garbled page", []byte("\x1f\x8b\x08garbage"), "HTTP 400 Bad Request"},
+	}
+	clients := []struct {
+		name   string
+		client func() *http.Client
+	}{
+		{"direct", func() *http.Client { return nil }},
+		{"net/http", func() *http.Client { return &http.Client{Transport: &http.Transport{}} }},
+	}
+	s, err := serve.New(testMLP(), serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		for _, tt := range tests {
+			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
+				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method != http.MethodPost {
+						s.ServeHTTP(w, r)
+						return
+					}
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("Content-Encoding", "gzip")
+					w.WriteHeader(http.StatusBadRequest)
+					w.Write(tt.body)
+				}))
+				defer ts.Close()
+				opts := fastOpts()
+				opts.Client = c.client()
+				rm, err := Open(context.Background(), ts.URL+"/v2/models/tiny", opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rm.Close()
+				_, err = rm.Predict(context.Background(), randomBatch(2, 6, 1))
+				if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+					t.Errorf("Predict error %v, want one ending %q", err, tt.want)
+				}
+			})
 		}
 	}
 }
