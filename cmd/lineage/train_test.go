@@ -138,6 +138,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
+		{"out under a file", with(train, "--out", "tiny.csv/a.lnm"), exitUsage, `--out "tiny.csv/a.lnm": "tiny.csv" is not a directory`},
 		{"out is a directory", with(dist[:len(dist)-2], "--out", "adir.lnm"), exitUsage, `--out "adir.lnm" is a directory`},
 		// --log and --checkpoint likewise: they failed (exit 1) when the
 		// log was opened, or at the first checkpoint after an epoch.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,8 +256,14 @@ func checkDest(flag, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, filepath.Dir(path))}
+	dir := filepath.Dir(path)
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, dir)}
+	case err != nil:
+		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, err)}
+	case !fi.IsDir():
+		return usageError{fmt.Errorf("%s %q: %q is not a directory", flag, path, dir)}
 	}
 	return nil
 }
