@@ -23,6 +23,16 @@ func gzipped(b []byte) []byte {
 	return buf.Bytes()
 }
 
+// bothClients are the two ways HTTPModel sends requests: its own direct
+// client (Options.Client nil) and net/http's.
+var bothClients = []struct {
+	name   string
+	client func() *http.Client
+}{
+	{"direct", func() *http.Client { return nil }},
+	{"net/http", func() *http.Client { return &http.Client{Transport: &http.Transport{}} }},
+}
+
 // TestInvalidGzip checks that a 200 answer whose gzip body arrives whole
 // but does not decode is reported as the malformed answer it is, naming
 // the gzip body, and retried as malformed answers are; it was reported as
@@ -52,13 +62,6 @@ func TestInvalidGzip(t *testing.T) {
 		{"empty body", func([]byte) []byte { return nil }, false,
 			"malformed response: invalid gzip body (Content-Encoding gzip): the gzip data is empty"},
 	}
-	clients := []struct {
-		name   string
-		client func() *http.Client
-	}{
-		{"direct", func() *http.Client { return nil }},
-		{"net/http", func() *http.Client { return &http.Client{Transport: &http.Transport{}} }},
-	}
 	m := testMLP()
 	s, err := serve.New(m, serve.Options{})
 	if err != nil {
@@ -69,7 +72,7 @@ func TestInvalidGzip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range clients {
+	for _, c := range bothClients {
 		for _, tt := range tests {
 			for _, always := range []bool{true, false} {
 				name := c.name + "/" + tt.name + "/once"
@@ -145,18 +148,11 @@ func TestGzipErrorPage(t *testing.T) {
 		{"gzipped page", gzipped(page), "HTTP 400 Bad Request: tensor input: bad shape"},
 		{"garbled page", []byte("\x1f\x8b\x08garbage"), "HTTP 400 Bad Request"},
 	}
-	clients := []struct {
-		name   string
-		client func() *http.Client
-	}{
-		{"direct", func() *http.Client { return nil }},
-		{"net/http", func() *http.Client { return &http.Client{Transport: &http.Transport{}} }},
-	}
 	s, err := serve.New(testMLP(), serve.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range clients {
+	for _, c := range bothClients {
 		for _, tt := range tests {
 			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
 				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
