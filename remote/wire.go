@@ -113,8 +113,13 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 		err = fmt.Errorf("%d values for shape %v (want %d)", len(v), t.Shape, n*k)
 	}
 	if ve := (*serve.ValueError)(nil); errors.As(err, &ve) && k > 0 {
-		// The data is n rows of k values, however nested.
-		err = fmt.Errorf("answer row %d, value %d: %w", ve.Index/k, ve.Index%k, ve.Err)
+		// The data is n rows of k values, however nested; a value past
+		// them is counted as such.
+		if ve.Index < n*k {
+			err = fmt.Errorf("answer row %d, value %d: %w", ve.Index/k, ve.Index%k, ve.Err)
+		} else {
+			err = fmt.Errorf("value %d, past the %d of shape %v: %w", ve.Index, n*k, t.Shape, ve.Err)
+		}
 	}
 	if err != nil {
 		err = fmt.Errorf("output %q: %w", t.Name, err)

@@ -26,6 +26,7 @@ func TestDecodeAnswerValueErrors(t *testing.T) {
 		{"string, flat data", `[0.5,0.5,0.25,"0.75"]`, `output "probabilities": answer row 1, value 1: "0.75" is not a number`, true},
 		{"beyond float32", `[[0.5,0.5],[1e308,0]]`, `output "probabilities": answer row 1, value 0: 1e308 is out of float32 range`, false},
 		{"null", `[[0.5,null],[1,0]]`, `output "probabilities": answer row 0, value 1: null is not a number`, false},
+		{"past the shape", `[0.5,0.5,0.25,0.75,"x"]`, `output "probabilities": value 4, past the 4 of shape [2 2]: "x" is not a number`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
