@@ -94,8 +94,7 @@ func (o ServeOptions) withDefaults() ServeOptions {
 // duration or repeat count, a batch above remote.MaxBatchSize, a
 // concurrency outside 1 to remote.MaxConcurrency, a hidden layer size
 // below 1, or an unknown wire format (zero fields mean the defaults).
-// ServeThroughput calls it first, and a command can call it before any
-// other work.
+// ServeThroughput calls it first.
 func (o ServeOptions) Check() error {
 	for _, w := range o.Wires {
 		if w != WireBinary && w != WireJSON {

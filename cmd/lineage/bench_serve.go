@@ -104,9 +104,6 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 		wires = append(wires, s)
 	}
 	opts := bench.ServeOptions{Duration: o.duration, Batch: o.batch, Concurrency: conc, Hidden: hidden, Repeats: o.repeats, Wires: wires}
-	if err := opts.Check(); err != nil {
-		return usageError{err}
-	}
 	if !o.noWrk {
 		if p, err := exec.LookPath("wrk"); err == nil {
 			opts.WrkPath = p

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -180,12 +181,8 @@ func notFoundHint(tx *store.Tx, name string, err error) error {
 	if !errors.As(err, &nf) {
 		return err
 	}
-	enrolled := false
-	if es, lerr := tx.Enrolments(); lerr == nil {
-		for _, e := range es {
-			enrolled = enrolled || e.Name == name
-		}
-	}
+	es, lerr := tx.Enrolments()
+	enrolled := lerr == nil && slices.ContainsFunc(es, func(e store.Enrolment) bool { return e.Name == name })
 	if !enrolled && nf.Name == name {
 		return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
 	}
