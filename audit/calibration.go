@@ -4,7 +4,6 @@ package audit
 // calibration half (enroll.go).
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -17,22 +16,14 @@ import (
 	"github.com/lineage-audit/lineage/watermark"
 )
 
-// MadeWith reports whether r is the report of an enrolment made with o's
-// seed, number of controls and suite size (their defaults filled in) by
-// this version of lineage's recipes: the same teacher enrolled so again
-// makes the same suite and controls. An enrolment made before the
-// under-trained controls (UnderTrainedControls) was not.
-func (r *EnrolReport) MadeWith(o EnrollOptions) bool {
-	k := cmp.Or(o.Controls, DefaultControls)
-	return r.Seed == o.Seed && r.Positives == PositiveControls(k) && r.UnderTrained == UnderTrainedControls(k) &&
-		r.Probes == cmp.Or(o.SuiteSize, DefaultSuiteSize)
-}
-
 // EnrolReport is the enrolment report: the suite's commitment hash and
 // composition and the error rates measured on the calibration half.
 type EnrolReport struct {
-	Name        string             `json:"name"`
-	Teacher     model.Info         `json:"teacher"`
+	Name    string     `json:"name"`
+	Teacher model.Info `json:"teacher"`
+	// Data is the dataset the enrolment was made from; nil in reports of
+	// older lineage.
+	Data        *DataRef           `json:"data,omitempty"`
 	Suite       string             `json:"suite"`
 	Probes      int                `json:"probes"`
 	Composition map[probe.Kind]int `json:"composition"`
@@ -54,6 +45,9 @@ type EnrolReport struct {
 	// Watermark, when the enrolment tests for a label watermark, is that
 	// test's own record on the independent controls.
 	Watermark *WatermarkRate `json:"watermark,omitempty"`
+	// WatermarkProbes is the number of watermark probes the enrolment
+	// asked for (Composition holds those found); 0 when it asked for none.
+	WatermarkProbes int `json:"watermark_probes_asked,omitempty"`
 	// OutsideRule is set when Calibration applied the outside-null rule
 	// (see outsideNull) to the controls, as lineage since 5 December 2026
 	// does; audits re-apply it to the positives of an older report.

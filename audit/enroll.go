@@ -243,11 +243,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if nc == 0 {
 		nc = int(DefaultConferrable * float64(n))
 	}
-	nw := opts.Watermark
-	if nw == 0 {
-		nw = int(DefaultWatermark * float64(n))
-	}
-	nw = min(nw, n/2)
+	nw := opts.watermarkProbes(n)
 	nr := opts.Contrast
 	if nr == 0 {
 		nr = int(DefaultContrast * float64(n))
@@ -441,6 +437,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		return nil, err
 	}
 	rep.Name, rep.Teacher, rep.Seed = name, teacher.Info(), opts.Seed
+	rep.Data, rep.WatermarkProbes = &DataRef{Name: data.Name, Hash: data.Hash}, nw
 	rep.Candidates = cand.Len()
 	rep.ElapsedS = time.Since(start).Seconds()
 	out.Report = rep

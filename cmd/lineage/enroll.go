@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -58,8 +57,8 @@ to the teacher than trained ones do).
 The suite hash printed is a commitment: publish it before any dispute, so that nobody can
 claim the suite was tuned afterwards. Everything is stored in one transaction, so an
 interrupted enrolment leaves nothing behind and can simply be run again; run again
-after it completed, with the same teacher, seed, controls and suite size, it prints the stored
-report.
+after it completed, with the same teacher, data, seed, controls, suite size and watermark,
+it prints the stored report (with any other, it says what differs).
 
 A quarter of the suite are conferrable adversarial probes, crafted so that the selection half's
 positive controls follow the teacher there and its negative controls do not. Another quarter are
@@ -159,12 +158,14 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	// that name is refused before the long work (and again in the final
 	// transaction, in case another process enrolled it meanwhile), without
 	// creating the database yet: a failed enrolment leaves no file behind.
+	opts.WatermarkKey = markKey
 	var done *audit.EnrolReport
 	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
-		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
+		var diff string
+		if done, diff = sameEnrolment(tx, name, teacher, data, opts); done != nil {
 			return nil
 		}
-		return checkNewEnrolment(tx, name, opts)
+		return checkNewEnrolment(tx, name, opts, diff)
 	}); err != nil {
 		return err
 	}
@@ -174,12 +175,12 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		}
 	}
 	if done != nil {
-		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q is already enrolled with this teacher, seed, controls and suite size (an earlier run completed); its report follows\n", name)
+		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q is already enrolled with this teacher, data and settings (an earlier run completed); its report follows\n", name)
 		return printEnrolReport(c, o.format, done)
 	}
 
 	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
-	opts.Progress, opts.WatermarkKey = bar.Report, markKey
+	opts.Progress = bar.Report
 	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
@@ -191,10 +192,11 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err := createDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
 		// The same enrolment run twice at once: the second to commit
 		// finds the first's, as a rerun would.
-		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
+		var diff string
+		if done, diff = sameEnrolment(tx, name, teacher, data, opts); done != nil {
 			return nil
 		}
-		if err := checkNewEnrolment(tx, name, opts); err != nil {
+		if err := checkNewEnrolment(tx, name, opts, diff); err != nil {
 			return err
 		}
 		return enr.Save(tx)
@@ -202,7 +204,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 		return fmt.Errorf("enrol %q: %w", name, err)
 	}
 	if done != nil {
-		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q was enrolled with this teacher, seed, controls and suite size by another run meanwhile; its report follows\n", name)
+		fmt.Fprintf(c.ErrOrStderr(), "lineage enroll: %q was enrolled with this teacher, data and settings by another run meanwhile; its report follows\n", name)
 		return printEnrolReport(c, o.format, done)
 	}
 	return printEnrolReport(c, o.format, &enr.Report)
@@ -216,22 +218,16 @@ func printEnrolReport(c *cobra.Command, f report.Format, r *audit.EnrolReport) e
 	return report.RenderKV(c.OutOrStdout(), enrolKV(r), f)
 }
 
-// sameEnrolment returns the stored report of enrolment name when it was
-// made from the teacher whose hash is teacherHash with opts' seed, number
-// of controls and suite size (the defaults filled in), else nil.
-func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOptions) *audit.EnrolReport {
+// sameEnrolment returns the stored report of enrolment name when
+// enrolling teacher from data with opts would make it again (see
+// audit.Rerun), else nil and, when name is enrolled, the first setting
+// that differs.
+func sameEnrolment(tx *store.Tx, name string, teacher *model.MLP, data *dataset.Dataset, opts audit.EnrollOptions) (*audit.EnrolReport, string) {
 	e, err := tx.Enrolment(name)
-	if err != nil || len(e.Report) == 0 {
-		return nil
+	if err != nil {
+		return nil, ""
 	}
-	var rep audit.EnrolReport
-	if json.Unmarshal(e.Report, &rep) != nil {
-		return nil
-	}
-	if rep.Teacher.Hash != teacherHash || !rep.MadeWith(opts) {
-		return nil
-	}
-	return &rep
+	return audit.Rerun(e, teacher, data, opts)
 }
 
 // checkNewEnrolment fails when name is already enrolled, when a removed
@@ -240,10 +236,11 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 // stored under one of the IDs the enrolment gives its teacher and controls
 // (NAME/teacher, NAME/control-NN, which probe --name accepts): the new
 // enrolment would collide with them only when it saves, after all the
-// training.
-func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions) error {
+// training. diff, when name is enrolled, says how that enrolment differs
+// from this run's (see audit.Rerun).
+func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions, diff string) error {
 	if _, err := tx.Enrolment(name); err == nil {
-		return fmt.Errorf("teacher %q: %w (choose another name, or remove it with what it stored: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, name)
+		return fmt.Errorf("teacher %q: %w: %s (choose another name, or remove it with what it stored: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, diff, name)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -272,6 +269,10 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("teacher", report.Text(r.Name))
 	kv.Add("teacher model", report.Text(r.Teacher.Name))
 	kv.Add("teacher sha256", report.Text(r.Teacher.Hash))
+	if r.Data != nil {
+		kv.Add("dataset", report.Text(r.Data.Name))
+		kv.Add("dataset sha256", report.Text(r.Data.Hash))
+	}
 	kv.Add("suite sha256 (publish this hash)", report.Text(r.Suite))
 	kv.Add("probes", report.Int(int64(r.Probes)))
 	kv.Add("composition", report.Text(compositionString(r)))

@@ -26,7 +26,10 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LINEAGE_DB", "")
 			env.Values["lockdb"] = &heldLock{}
-			return os.WriteFile(filepath.Join(env.WorkDir, "other.csv"), []byte(otherLabelsCSV(90)), 0o644)
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "other.csv"), []byte(randomCSV(90, "a", "b", "c")), 0o644); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(env.WorkDir, "digits10.csv"), []byte(randomCSV(10, "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")), 0o644)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"lockdb":   cmdLockDB,
@@ -36,16 +39,18 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// otherLabelsCSV is a dataset with digits' 64 features but the classes
-// a, b, c: a model trained on it does not fit a digits suite.
-func otherLabelsCSV(n int) string {
+// randomCSV is a dataset of n rows with digits' 64 features, random, and
+// the classes labels in turn. With the classes a, b, c, a model trained
+// on it does not fit a digits suite; with 0–9 it is digits' shape with
+// other contents.
+func randomCSV(n int, labels ...string) string {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		for j := 0; j < 64; j++ {
 			fmt.Fprintf(&b, "%d,", rng.IntN(17))
 		}
-		b.WriteString(string(rune('a'+i%3)) + "\n")
+		b.WriteString(labels[i%len(labels)] + "\n")
 	}
 	return b.String()
 }

@@ -91,7 +91,7 @@ func Clash(tx *store.Tx, opts Options) string {
 	suite := "" // the suite of an earlier run's enrolment, if there is one
 	if e, err := tx.Enrolment(Enrolment); err == nil {
 		var rep audit.EnrolReport
-		if json.Unmarshal(e.Report, &rep) != nil || !rep.MadeWith(audit.EnrollOptions{Seed: seed, Controls: opts.Controls}) || e.Teacher.Name != "teacher" {
+		if json.Unmarshal(e.Report, &rep) != nil || !rep.MadeWith(dataset.Digits(), audit.EnrollOptions{Seed: seed, Controls: opts.Controls}) || e.Teacher.Name != "teacher" {
 			return "enrolment " + Enrolment
 		}
 		suite = e.Suite
