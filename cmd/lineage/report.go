@@ -106,6 +106,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		return err
 	}
 	doc := &registry.Summary{Teachers: []registry.Teacher{}, Matrices: []registry.Matrix{}, Verdicts: []registry.Verdict{}}
+	var nullPaths, matrixPaths []string
 	err = db.View(ctx, func(tx *store.Tx) error {
 		var names []string
 		if o.suite != "" {
@@ -139,6 +140,15 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if err != nil {
 			return err
 		}
+		// The figures' files are checked before the report is computed,
+		// which may take a while.
+		teachers := make([]string, len(cases))
+		for i, cs := range cases {
+			teachers[i] = cs.Enrolment.Name
+		}
+		if nullPaths, matrixPaths, err = figureDests(g, o, teachers); err != nil {
+			return err
+		}
 		doc, err = registry.Summarize(tx, cases, fpEntries, opts)
 		return err
 	})
@@ -158,32 +168,6 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 			flag = "--plot-matrix"
 		}
 		return fmt.Errorf("%s: %s holds no enrolled teacher, so there is no figure to draw", flag, g.dbPath())
-	}
-	var nullPaths, matrixPaths []string
-	if o.plot != "" {
-		nullPaths = figurePaths(o.plot, doc.Teachers)
-	}
-	if o.matrix != "" {
-		matrixPaths = figurePaths(o.matrix, doc.Teachers)
-	}
-	// With several teachers the two flags' files are named per teacher,
-	// and with teacher names such as "x" and "a-x" one flag's file can be
-	// the other's: refuse before writing either.
-	if p, ok := sharedPath(nullPaths, matrixPaths); ok {
-		return usageError{fmt.Errorf("--plot and --plot-matrix would both write %q", p)}
-	}
-	for _, f := range []struct {
-		flag  string
-		paths []string
-	}{{"--plot", nullPaths}, {"--plot-matrix", matrixPaths}} {
-		for _, p := range f.paths {
-			if err := notTheDB(g, f.flag, p); err != nil {
-				return err
-			}
-			if err := checkDest(f.flag, p); err != nil {
-				return err
-			}
-		}
 	}
 	if o.plot != "" {
 		paths := nullPaths
@@ -248,22 +232,54 @@ func quoteSome(names []string, n int) string {
 	return out
 }
 
+// figureDests returns the files --plot and --plot-matrix write for the
+// teachers named (nil for a flag not given), checked: not the database,
+// not both flags', and writable places (see checkDest).
+func figureDests(g *globalOptions, o *reportOptions, teachers []string) (nullPaths, matrixPaths []string, err error) {
+	if o.plot != "" {
+		nullPaths = figurePaths(o.plot, teachers)
+	}
+	if o.matrix != "" {
+		matrixPaths = figurePaths(o.matrix, teachers)
+	}
+	// With several teachers the two flags' files are named per teacher,
+	// and with teacher names such as "x" and "a-x" one flag's file can be
+	// the other's: refuse before writing either.
+	if p, ok := sharedPath(nullPaths, matrixPaths); ok {
+		return nil, nil, usageError{fmt.Errorf("--plot and --plot-matrix would both write %q", p)}
+	}
+	for _, f := range []struct {
+		flag  string
+		paths []string
+	}{{"--plot", nullPaths}, {"--plot-matrix", matrixPaths}} {
+		for _, p := range f.paths {
+			if err := notTheDB(g, f.flag, p); err != nil {
+				return nil, nil, err
+			}
+			if err := checkDest(f.flag, p); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return nullPaths, matrixPaths, nil
+}
+
 // figurePaths returns a figure path per teacher: plot itself for one
 // teacher, else plot with "-NAME" before its extension, NAME made safe for
 // a file name; teachers whose safe names collide ("x y", "x_y") get "-2",
 // "-3", … after the name, so no figure overwrites another.
-func figurePaths(plot string, ts []registry.Teacher) []string {
-	if len(ts) == 1 {
+func figurePaths(plot string, teachers []string) []string {
+	if len(teachers) == 1 {
 		return []string{plot}
 	}
 	ext := filepath.Ext(plot)
 	base := strings.TrimSuffix(plot, ext)
 	used := map[string]bool{} // lower-cased: case-insensitive file systems
-	out := make([]string, len(ts))
+	out := make([]string, len(teachers))
 	// A teacher name may be 1,024 bytes; a file name at most nameMax.
 	room := nameMax - len(filepath.Base(base)) - len("-") - len(ext) - len("-99")
-	for i, t := range ts {
-		name := tmpfile.FitName(safeFileName(t.Teacher), room)
+	for i, t := range teachers {
+		name := tmpfile.FitName(safeFileName(t), room)
 		p := base + "-" + name + ext
 		for n := 2; used[strings.ToLower(p)]; n++ {
 			p = base + "-" + name + "-" + strconv.Itoa(n) + ext

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/audit"
-	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -26,13 +27,6 @@ func TestSafeFileName(t *testing.T) {
 }
 
 func TestFigurePaths(t *testing.T) {
-	ts := func(names ...string) []registry.Teacher {
-		var out []registry.Teacher
-		for _, n := range names {
-			out = append(out, registry.Teacher{Teacher: n})
-		}
-		return out
-	}
 	tests := []struct {
 		names []string
 		want  []string
@@ -41,7 +35,7 @@ func TestFigurePaths(t *testing.T) {
 		{[]string{"acme", "x y", "x_y", "X_Y", "x_y-2"}, []string{"m-acme.png", "m-x_y.png", "m-x_y-2.png", "m-X_Y-3.png", "m-x_y-2-2.png"}},
 	}
 	for _, tc := range tests {
-		got := figurePaths("m.png", ts(tc.names...))
+		got := figurePaths("m.png", tc.names)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("figurePaths(%q) = %q, want %q", tc.names, got, tc.want)
 		}
@@ -54,8 +48,7 @@ func TestFigurePaths(t *testing.T) {
 func TestFigurePathsLongNames(t *testing.T) {
 	dir := t.TempDir()
 	long := strings.Repeat("T", 300)
-	names := []registry.Teacher{{Teacher: "acme"}, {Teacher: long}, {Teacher: long + "x"},
-		{Teacher: strings.Repeat("é", 600)}, {Teacher: strings.Repeat("T", 1024)}}
+	names := []string{"acme", long, long + "x", strings.Repeat("é", 600), strings.Repeat("T", 1024)}
 	paths := figurePaths(filepath.Join(dir, "null.svg"), names)
 	seen := map[string]bool{}
 	for i, p := range paths {
@@ -77,7 +70,7 @@ func TestFigurePathsLongNames(t *testing.T) {
 // per teacher, they would write one file: teachers "x" and "a-x" with
 // --plot a.png and --plot-matrix a-a.png both give a-a-x.png.
 func TestSharedPath(t *testing.T) {
-	ts := []registry.Teacher{{Teacher: "x"}, {Teacher: "a-x"}}
+	ts := []string{"x", "a-x"}
 	null, matrix := figurePaths("a.png", ts), figurePaths("a-a.png", ts)
 	if p, ok := sharedPath(null, matrix); !ok || p != "a-a-x.png" {
 		t.Errorf("sharedPath(%q, %q) = %q, %v; want a-a-x.png, true", null, matrix, p, ok)
@@ -212,5 +205,31 @@ func TestQuoteSome(t *testing.T) {
 		if got := quoteSome(tt.names, 3); got != tt.want {
 			t.Errorf("quoteSome(%q, 3) = %s, want %s", tt.names, got, tt.want)
 		}
+	}
+}
+
+// TestReportFigureDirectory checks that a teacher's figure file that is a
+// directory is a usage error naming it, with no figure written and no
+// report printed.
+func TestReportFigureDirectory(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "beta")
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "null-beta.svg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"--db", path, "report", "--plot", filepath.Join(dir, "null.svg")})
+	err := root.ExecuteContext(context.Background())
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `null-beta.svg" is a directory`) {
+		t.Errorf("report: error %v, want a usage error naming null-beta.svg as a directory", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "null-acme.svg")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("null-acme.svg: %v, want it not written", err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("report printed %d bytes, want none", out.Len())
 	}
 }
