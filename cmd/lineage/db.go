@@ -402,7 +402,8 @@ func newDBImportCommand(g *globalOptions) *cobra.Command {
 		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
 every record is added or none is. The target must be new or empty unless --merge, which
 adds the records to an existing database (identical records are skipped; a conflicting
-record fails the whole import). The whole input is read and checked before the database is
+record fails the whole import); a database that holds exactly the export's records already
+(the same import run again after it completed) is left as it is, and the import succeeds. The whole input is read and checked before the database is
 opened, and a new database is built under a temporary name and put in place only when the
 import succeeds: a failed import leaves no new file, and an existing database as it was.
 A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
@@ -449,36 +450,46 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name s
 	// A new database is made whole or not at all; one that exists (or
 	// appeared meanwhile) gets the records in one transaction.
 	path := g.dbPath()
+	done := false
 	err = store.Create(ctx, path, add)
 	if errors.Is(err, fs.ErrExist) {
-		err = importInto(ctx, g, add, merge)
+		done, err = importInto(ctx, g, recs, add, merge)
 	}
 	if err != nil {
 		return err
+	}
+	if done {
+		fmt.Fprintf(c.ErrOrStderr(), "%s already holds exactly the records of %s (imported before): nothing to do\n", path, name)
+		return nil
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
 	return nil
 }
 
-// importInto runs add, an import in one transaction, on the existing
-// database, which must hold no record unless merge.
-func importInto(ctx context.Context, g *globalOptions, add func(*store.Store) error, merge bool) error {
+// importInto runs add, an import of recs in one transaction, on the
+// existing database, which must hold no record unless merge. A database
+// that holds exactly recs already (the same import run again after it
+// completed) is left as it is, and done is true.
+func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add func(*store.Store) error, merge bool) (done bool, err error) {
 	db, err := openDB(g, false)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer db.Close()
 	if !merge {
 		es, err := db.List(ctx, "")
 		if err != nil {
-			return err
+			return false, err
 		}
 		if len(es) > 0 {
-			return fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
+			if same, err := db.Holds(ctx, recs); err != nil || same {
+				return same, err
+			}
+			return false, fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
 		}
 	}
 	if err := add(db); err != nil {
-		return err
+		return false, err
 	}
-	return db.Close()
+	return false, db.Close()
 }
