@@ -83,7 +83,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.StringVar(&o.model, "model", "", "the teacher model file (.lnm or .safetensors)")
 	f.StringVar(&o.data, "data", "digits", "the teacher's dataset: digits, fashion-mnist, fashion-mnist-small, a .csv or IDX file")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
-	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given, and ¾ as many under-trained ones (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
+	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given, and under-trained ones, ¾ of the positives rounded up to a multiple of 4 (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite, %d to %d (0: %d)", audit.DefaultMinProbes, audit.MaxSuiteSize, audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
