@@ -304,11 +304,13 @@ func truncate(b []byte, n int) string {
 }
 
 // EncodeRequest returns the inference request (with the given id) that
-// carries x as the FP32 input named input. With binary false it is all
-// JSON and headerLen is −1; with binary true it is a JSON header that also
-// asks for the output named output as binary data, followed by x as
-// little-endian float32, and headerLen is the header's length (the value
-// of the HeaderLength HTTP header).
+// carries x as the FP32 input named input and asks for the output named
+// output (a server returns its default outputs to a request that names
+// none: MLServer's scikit-learn runtime the labels, not predict_proba).
+// With binary false it is all JSON and headerLen is −1; with binary true
+// it is a JSON header that asks for the output as binary data, followed
+// by x as little-endian float32, and headerLen is the header's length
+// (the value of the HeaderLength HTTP header).
 func EncodeRequest(id, input, output string, x blas32.General, binary bool) (body []byte, headerLen int) {
 	n, d := x.Rows, x.Cols
 	if binary {
@@ -326,6 +328,8 @@ func EncodeRequest(id, input, output string, x blas32.General, binary bool) (bod
 		}
 	}
 	body = AppendFloats(body, flat)
+	body = append(body, `}],"outputs":[{"name":`...)
+	body = appendString(body, output)
 	return append(body, `}]}`...), -1
 }
 

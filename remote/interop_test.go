@@ -1,0 +1,215 @@
+package remote
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// foreignServer is an OIP server that is not lineage's own, modelled on
+// servers lineage meets in deployments: the model's outputs (in metadata
+// order), the ones it returns to a request that names none, the datatype
+// of its probabilities, and whether it speaks the binary extension.
+type foreignServer struct {
+	m model.Model
+	// outputs: "label" (INT64 [-1], the argmax) or "probs" (the
+	// distribution, named probsName, of datatype probsType).
+	outputs   []string
+	defaults  []string // returned when the request names no output
+	probsName string
+	probsType string // FP32 or FP64
+	binary    bool   // list and speak binary_tensor_data
+}
+
+func (f *foreignServer) start(t *testing.T) *httptest.Server {
+	t.Helper()
+	info := f.m.Info()
+	name := func(o string) string {
+		if o == "probs" {
+			return f.probsName
+		}
+		return o
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reply := func(v any) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(v)
+		}
+		switch r.URL.Path {
+		case "/v2":
+			ext := []string{"classification", "model_repository"}
+			if f.binary {
+				ext = append(ext, serve.BinaryExtension)
+			}
+			reply(map[string]any{"name": "foreign", "version": "1", "extensions": ext})
+			return
+		case "/v2/models/m":
+			var outs []map[string]any
+			for _, o := range f.outputs {
+				if o == "label" {
+					outs = append(outs, map[string]any{"name": "label", "datatype": "INT64", "shape": []int{-1}})
+				} else {
+					outs = append(outs, map[string]any{"name": f.probsName, "datatype": f.probsType, "shape": []int{-1, len(info.Labels)}})
+				}
+			}
+			reply(map[string]any{"name": "m", "platform": "foreign",
+				"inputs":  []map[string]any{{"name": "x", "datatype": "FP32", "shape": []int{-1, info.InputSize}}},
+				"outputs": outs})
+			return
+		case "/v2/models/m/infer":
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		head, bin := body, []byte(nil)
+		if h := r.Header.Get(serve.HeaderLength); h != "" {
+			n, _ := strconv.Atoi(h)
+			head, bin = body[:n], body[n:]
+		}
+		var req struct {
+			ID     string `json:"id"`
+			Inputs []struct {
+				Shape      []int           `json:"shape"`
+				Data       json.RawMessage `json:"data"`
+				Parameters map[string]any  `json:"parameters"`
+			} `json:"inputs"`
+			Outputs []struct {
+				Name       string         `json:"name"`
+				Parameters map[string]any `json:"parameters"`
+			} `json:"outputs"`
+		}
+		if err := json.Unmarshal(head, &req); err != nil || len(req.Inputs) != 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			reply(map[string]string{"error": "bad request"})
+			return
+		}
+		in := req.Inputs[0]
+		var xs []float32
+		if in.Parameters["binary_data_size"] != nil {
+			xs = make([]float32, len(bin)/4)
+			serve.ReadFloat32LE(xs, bin)
+		} else {
+			xs, _ = serve.ParseFloats(nil, in.Data)
+		}
+		n := in.Shape[0]
+		p, err := f.m.Predict(r.Context(), blas32.General{Rows: n, Cols: info.InputSize, Stride: info.InputSize, Data: xs})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		want := f.defaults
+		binOut := map[string]bool{}
+		if len(req.Outputs) > 0 {
+			want = nil
+			for _, o := range req.Outputs {
+				for _, c := range f.outputs {
+					if name(c) == o.Name {
+						want = append(want, c)
+						binOut[c] = o.Parameters["binary_data"] == true
+					}
+				}
+			}
+		}
+		var outs []map[string]any
+		var tail []byte
+		for _, o := range want {
+			t := map[string]any{"name": name(o)}
+			var vals []float64
+			width := 8
+			if o == "label" {
+				t["datatype"], t["shape"] = "INT64", []int{n}
+				for i := range n {
+					vals = append(vals, float64(blas32.Iamax(blas32.Vector{N: p.Cols, Inc: 1, Data: p.Data[i*p.Stride:]})))
+				}
+			} else {
+				t["datatype"], t["shape"] = f.probsType, []int{n, p.Cols}
+				for i := range n {
+					for _, v := range p.Data[i*p.Stride : i*p.Stride+p.Cols] {
+						vals = append(vals, float64(v))
+					}
+				}
+				if f.probsType == "FP32" {
+					width = 4
+				}
+			}
+			if f.binary && binOut[o] {
+				for _, v := range vals {
+					switch {
+					case o == "label":
+						tail = binary.LittleEndian.AppendUint64(tail, uint64(int64(v)))
+					case width == 4:
+						tail = binary.LittleEndian.AppendUint32(tail, math.Float32bits(float32(v)))
+					default:
+						tail = binary.LittleEndian.AppendUint64(tail, math.Float64bits(v))
+					}
+				}
+				t["parameters"] = map[string]any{"binary_data_size": width * len(vals)}
+			} else {
+				t["data"] = vals
+			}
+			outs = append(outs, t)
+		}
+		resp := map[string]any{"model_name": "m", "id": req.ID, "outputs": outs}
+		if tail == nil {
+			reply(resp)
+			return
+		}
+		hdr, _ := json.Marshal(resp)
+		w.Header().Set(serve.HeaderLength, strconv.Itoa(len(hdr)))
+		w.Header().Set("Content-Type", serve.BinaryContentType)
+		w.Write(append(hdr, tail...))
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestForeignServers reads models from servers modelled on real
+// deployments and checks the answers are the model's own, bit for bit.
+func TestForeignServers(t *testing.T) {
+	m := testMLP()
+	x := randomBatch(11, 6, 5)
+	want, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    foreignServer
+	}{
+		// MLServer's scikit-learn runtime returns only predict (the
+		// labels) unless the request names predict_proba; it does not
+		// speak the binary extension.
+		{"mlserver sklearn", foreignServer{outputs: []string{"probs"}, defaults: []string{"label"},
+			probsName: "predict_proba", probsType: "FP64"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.m = m
+			ts := tt.f.start(t)
+			rm, err := Open(context.Background(), ts.URL+"/v2/models/m", fastOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rm.Close()
+			if got := rm.(*HTTPModel).Binary(); got != tt.f.binary {
+				t.Errorf("Binary() = %v, want %v", got, tt.f.binary)
+			}
+			got, err := rm.Predict(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSame(t, got, want)
+		})
+	}
+}
