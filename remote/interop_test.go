@@ -192,6 +192,11 @@ func TestForeignServers(t *testing.T) {
 		// speak the binary extension.
 		{"mlserver sklearn", foreignServer{outputs: []string{"probs"}, defaults: []string{"label"},
 			probsName: "predict_proba", probsType: "FP64"}},
+		// Triton sends an output in the model's datatype, FP64 as 8-byte
+		// doubles when binary data is asked for.
+		{"triton fp64 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP64", binary: true}},
+		{"triton fp32 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP32", binary: true}},
+		{"fp64 json", foreignServer{outputs: []string{"probs"}, defaults: []string{"probs"}, probsName: "out", probsType: "FP64"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

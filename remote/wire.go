@@ -2,9 +2,11 @@ package remote
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -97,12 +99,29 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 		return fmt.Errorf("output %q has shape %v, want [%d %d]", t.Name, t.Shape, n, k)
 	}
 	if t.Parameters.BinarySize != nil {
-		size := *t.Parameters.BinarySize
-		if t.Datatype != serve.FP32 || size != float64(4*n*k) || off+4*n*k > len(bin) {
-			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes",
-				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k))
+		// The values as the server's datatype has them: Triton sends a
+		// model's FP64 output as 8-byte doubles, as JSON servers send
+		// FP64 data (read below).
+		width := 4
+		if t.Datatype == serve.FP64 {
+			width = 8
 		}
-		serve.ReadFloat32LE(dst[:n*k], bin[off:])
+		size := *t.Parameters.BinarySize
+		if (t.Datatype != serve.FP32 && t.Datatype != serve.FP64) || size != float64(width*n*k) || off+width*n*k > len(bin) {
+			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes or FP64 of %d",
+				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k, 8*n*k))
+		}
+		if width == 4 {
+			serve.ReadFloat32LE(dst[:n*k], bin[off:])
+			return nil
+		}
+		for i := range dst[:n*k] {
+			v := math.Float64frombits(binary.LittleEndian.Uint64(bin[off+8*i:]))
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
+				return fmt.Errorf("output %q: answer row %d, value %d: %v is not a finite float32: %w", t.Name, i/k, i%k, v, serve.ErrNonFinite)
+			}
+			dst[i] = float32(v)
+		}
 		return nil
 	}
 	if t.Datatype != serve.FP32 && t.Datatype != serve.FP64 {
