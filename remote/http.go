@@ -164,12 +164,7 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 		return errors.New("model metadata lists no inputs or no outputs")
 	}
 	in := meta.Inputs[0]
-	out := meta.Outputs[0]
-	for _, o := range meta.Outputs {
-		if o.Name == serve.OutputName {
-			out = o
-		}
-	}
+	out := readableOutput(meta.Outputs)
 	last := func(s []int64) int64 {
 		if len(s) == 0 {
 			return -1
@@ -207,6 +202,25 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 		Source: StripCredentials(c.ref.Base),
 	}
 	return nil
+}
+
+// readableOutput picks the output lineage reads among a model's outputs:
+// the one named serve.OutputName, else the first whose datatype lineage
+// reads (FP32 or FP64, or none given), else the first. Classifiers often
+// list a label output first (scikit-learn's ONNX export: output_label,
+// INT64, then output_probability), which holds no distribution.
+func readableOutput(outs []serve.MetadataTensor) serve.MetadataTensor {
+	for _, o := range outs {
+		if o.Name == serve.OutputName {
+			return o
+		}
+	}
+	for _, o := range outs {
+		if o.Datatype == serve.FP32 || o.Datatype == serve.FP64 || o.Datatype == "" {
+			return o
+		}
+	}
+	return outs[0]
 }
 
 // labelsParam reads a labels parameter: a JSON array of strings, or a

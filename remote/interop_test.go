@@ -196,6 +196,12 @@ func TestForeignServers(t *testing.T) {
 		// doubles when binary data is asked for.
 		{"triton fp64 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP64", binary: true}},
 		{"triton fp32 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP32", binary: true}},
+		// scikit-learn's ONNX export (zipmap off), served by Triton:
+		// output_label (INT64) first, then output_probability.
+		{"skl2onnx label first", foreignServer{outputs: []string{"label", "probs"}, defaults: []string{"label", "probs"},
+			probsName: "output_probability", probsType: "FP32", binary: true}},
+		{"label first json", foreignServer{outputs: []string{"label", "probs"}, defaults: []string{"label"},
+			probsName: "predict_proba", probsType: "FP64"}},
 		{"fp64 json", foreignServer{outputs: []string{"probs"}, defaults: []string{"probs"}, probsName: "out", probsType: "FP64"}},
 	}
 	for _, tt := range tests {
