@@ -206,7 +206,7 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 
 // readableOutput picks the output lineage reads among a model's outputs:
 // the one named serve.OutputName, else the first whose datatype lineage
-// reads (FP32 or FP64, or none given), else the first. Classifiers often
+// reads (FP32, FP64 or FP16, or none given), else the first. Classifiers often
 // list a label output first (scikit-learn's ONNX export: output_label,
 // INT64, then output_probability), which holds no distribution.
 func readableOutput(outs []serve.MetadataTensor) serve.MetadataTensor {
@@ -216,7 +216,7 @@ func readableOutput(outs []serve.MetadataTensor) serve.MetadataTensor {
 		}
 	}
 	for _, o := range outs {
-		if o.Datatype == serve.FP32 || o.Datatype == serve.FP64 || o.Datatype == "" {
+		if o.Datatype == serve.FP32 || o.Datatype == serve.FP64 || o.Datatype == fp16 || o.Datatype == "" {
 			return o
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -139,8 +140,11 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 						vals = append(vals, float64(v))
 					}
 				}
-				if f.probsType == "FP32" {
+				switch f.probsType {
+				case "FP32":
 					width = 4
+				case "FP16":
+					width = 2
 				}
 			}
 			if f.binary && binOut[o] {
@@ -148,6 +152,8 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 					switch {
 					case o == "label":
 						tail = binary.LittleEndian.AppendUint64(tail, uint64(int64(v)))
+					case width == 2:
+						tail = binary.LittleEndian.AppendUint16(tail, toHalf(v))
 					case width == 4:
 						tail = binary.LittleEndian.AppendUint32(tail, math.Float32bits(float32(v)))
 					default:
@@ -156,6 +162,11 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 				}
 				t["parameters"] = map[string]any{"binary_data_size": width * len(vals)}
 			} else {
+				if width == 2 {
+					for i, v := range vals {
+						vals[i] = float64(halfToFloat32(toHalf(v)))
+					}
+				}
 				t["data"] = vals
 			}
 			outs = append(outs, t)
@@ -202,6 +213,9 @@ func TestForeignServers(t *testing.T) {
 			probsName: "output_probability", probsType: "FP32", binary: true}},
 		{"label first json", foreignServer{outputs: []string{"label", "probs"}, defaults: []string{"label"},
 			probsName: "predict_proba", probsType: "FP64"}},
+		// A model computing in half precision answers FP16.
+		{"fp16 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP16", binary: true}},
+		{"fp16 json", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP16"}},
 		{"fp64 json", foreignServer{outputs: []string{"probs"}, defaults: []string{"probs"}, probsName: "out", probsType: "FP64"}},
 	}
 	for _, tt := range tests {
@@ -220,7 +234,55 @@ func TestForeignServers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			want := want
+			if tt.f.probsType == "FP16" {
+				want.Data = slices.Clone(want.Data)
+				for i, v := range want.Data {
+					want.Data[i] = halfToFloat32(toHalf(float64(v)))
+				}
+			}
 			assertSame(t, got, want)
 		})
+	}
+}
+
+// toHalf rounds v, a probability in [0, 1], to the nearest half-precision
+// value (ties to even) and returns its bits.
+func toHalf(v float64) uint16 {
+	if v < 0x1p-14 { // subnormal: a multiple of 2⁻²⁴
+		return uint16(math.RoundToEven(v * 0x1p24))
+	}
+	frac, exp := math.Frexp(v) // v = frac·2^exp, frac in [0.5, 1)
+	m := math.RoundToEven((frac*2 - 1) * 1024)
+	e := exp - 1
+	if m == 1024 {
+		m, e = 0, e+1
+	}
+	return uint16(e+15)<<10 | uint16(m)
+}
+
+func TestHalfToFloat32(t *testing.T) {
+	for _, tt := range []struct {
+		h    uint16
+		want float64
+	}{
+		{0x3c00, 1}, {0xbc00, -1}, {0x3800, 0.5}, {0x3555, 0.333251953125}, {0x0001, 0x1p-24},
+		{0x03ff, 1023 * 0x1p-24}, {0x0400, 0x1p-14}, {0x7bff, 65504}, {0x0000, 0},
+		{0x7c00, math.Inf(1)}, {0xfc00, math.Inf(-1)},
+	} {
+		if got := halfToFloat32(tt.h); float64(got) != tt.want {
+			t.Errorf("halfToFloat32(%#04x) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+	if got := halfToFloat32(0x8000); got != 0 || !math.Signbit(float64(got)) {
+		t.Errorf("halfToFloat32(0x8000) = %v, want -0", got)
+	}
+	if got := halfToFloat32(0x7e00); !math.IsNaN(float64(got)) {
+		t.Errorf("halfToFloat32(0x7e00) = %v, want NaN", got)
+	}
+	for _, v := range []float64{1, 0.5, 0.333251953125, 0x1p-24, 0x1p-14, 0.1} {
+		if got := float64(halfToFloat32(toHalf(v))); math.Abs(got-v) > v*0x1p-11 {
+			t.Errorf("toHalf(%v) reads back as %v", v, got)
+		}
 	}
 }

@@ -100,32 +100,36 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 	}
 	if t.Parameters.BinarySize != nil {
 		// The values as the server's datatype has them: Triton sends a
-		// model's FP64 output as 8-byte doubles, as JSON servers send
-		// FP64 data (read below).
-		width := 4
-		if t.Datatype == serve.FP64 {
-			width = 8
-		}
+		// model's FP64 output as 8-byte doubles and an FP16 one as
+		// half-precision floats, as JSON servers send such data (read
+		// below).
+		width := map[string]int{fp16: 2, serve.FP32: 4, serve.FP64: 8}[t.Datatype]
 		size := *t.Parameters.BinarySize
-		if (t.Datatype != serve.FP32 && t.Datatype != serve.FP64) || size != float64(width*n*k) || off+width*n*k > len(bin) {
-			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes or FP64 of %d",
-				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k, 8*n*k))
+		if width == 0 || size != float64(width*n*k) || off+width*n*k > len(bin) {
+			return malformed(fmt.Errorf("output %q: %s %s of %v bytes at offset %d of %d binary bytes, want FP32 of %d bytes (or FP16 of %d, FP64 of %d)",
+				t.Name, serve.ParamBinarySize, t.Datatype, size, off, len(bin), 4*n*k, 2*n*k, 8*n*k))
 		}
-		if width == 4 {
-			serve.ReadFloat32LE(dst[:n*k], bin[off:])
-			return nil
-		}
-		for i := range dst[:n*k] {
-			v := math.Float64frombits(binary.LittleEndian.Uint64(bin[off+8*i:]))
-			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
-				return fmt.Errorf("output %q: answer row %d, value %d: %v is not a finite float32: %w", t.Name, i/k, i%k, v, serve.ErrNonFinite)
+		b := bin[off:]
+		switch width {
+		case 2:
+			for i := range dst[:n*k] {
+				dst[i] = halfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 			}
-			dst[i] = float32(v)
+		case 4:
+			serve.ReadFloat32LE(dst[:n*k], b)
+		case 8:
+			for i := range dst[:n*k] {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+				if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
+					return fmt.Errorf("output %q: answer row %d, value %d: %v is not a finite float32: %w", t.Name, i/k, i%k, v, serve.ErrNonFinite)
+				}
+				dst[i] = float32(v)
+			}
 		}
 		return nil
 	}
-	if t.Datatype != serve.FP32 && t.Datatype != serve.FP64 {
-		return malformed(fmt.Errorf("output %q: datatype %q, want %s", t.Name, t.Datatype, serve.FP32))
+	if t.Datatype != serve.FP32 && t.Datatype != serve.FP64 && t.Datatype != fp16 {
+		return malformed(fmt.Errorf("output %q: datatype %q, want FP32 (or FP16, FP64)", t.Name, t.Datatype))
 	}
 	v, err := serve.ParseFloats(dst[:0:n*k], t.Data)
 	if err == nil && len(v) != n*k {
@@ -166,4 +170,25 @@ type answerTensor struct {
 		BinarySize *float64 `json:"binary_data_size"`
 	} `json:"parameters"`
 	Data json.RawMessage `json:"data"`
+}
+
+// fp16 is the protocol's half-precision datatype, which a server may
+// answer with (a model computing in half precision); its values are read
+// into float32 exactly.
+const fp16 = "FP16"
+
+// halfToFloat32 converts an IEEE 754 half-precision value to float32,
+// exactly (every half is a float32).
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h & 0x3ff)
+	switch exp {
+	case 0: // zero or subnormal: frac·2⁻²⁴
+		f := float32(frac) / (1 << 24)
+		return math.Float32frombits(sign | math.Float32bits(f))
+	case 0x1f: // infinity or NaN
+		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
