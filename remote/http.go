@@ -47,6 +47,7 @@ type HTTPModel struct {
 	unknownMu sync.Mutex
 	closed    atomic.Bool
 	binary    bool     // speak the binary tensor data extension
+	inputFP64 bool     // send inputs as FP64, which the metadata declares
 	workers   *workers // run Predict's batches
 	direct    *direct  // plain-http requests without net/http; nil for none
 	auth      string   // the Authorization header: bearer key, basic credentials or ""
@@ -197,6 +198,7 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 		return fmt.Errorf("metadata: %w", err)
 	}
 	c.inputName, c.outputName = in.Name, out.Name
+	c.inputFP64 = in.Datatype == serve.FP64
 	c.info = model.Info{
 		Name: name, Kind: model.Classifier, InputSize: int(d), Labels: labels,
 		Source: StripCredentials(c.ref.Base),

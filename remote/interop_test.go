@@ -30,6 +30,16 @@ type foreignServer struct {
 	probsName string
 	probsType string // FP32 or FP64
 	binary    bool   // list and speak binary_tensor_data
+	// inputType is the input datatype the metadata declares and the
+	// server requires, as Triton does ("": FP32).
+	inputType string
+}
+
+func (f *foreignServer) inType() string {
+	if f.inputType == "" {
+		return "FP32"
+	}
+	return f.inputType
 }
 
 func (f *foreignServer) start(t *testing.T) *httptest.Server {
@@ -64,7 +74,7 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 				}
 			}
 			reply(map[string]any{"name": "m", "platform": "foreign",
-				"inputs":  []map[string]any{{"name": "x", "datatype": "FP32", "shape": []int{-1, info.InputSize}}},
+				"inputs":  []map[string]any{{"name": "x", "datatype": f.inType(), "shape": []int{-1, info.InputSize}}},
 				"outputs": outs})
 			return
 		case "/v2/models/m/infer":
@@ -81,6 +91,7 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 		var req struct {
 			ID     string `json:"id"`
 			Inputs []struct {
+				Datatype   string          `json:"datatype"`
 				Shape      []int           `json:"shape"`
 				Data       json.RawMessage `json:"data"`
 				Parameters map[string]any  `json:"parameters"`
@@ -96,11 +107,25 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 			return
 		}
 		in := req.Inputs[0]
+		if in.Datatype != f.inType() {
+			w.WriteHeader(http.StatusBadRequest)
+			reply(map[string]string{"error": "inference input 'x' data-type is '" + in.Datatype + "', but model 'm' expects '" + f.inType() + "'"})
+			return
+		}
 		var xs []float32
-		if in.Parameters["binary_data_size"] != nil {
+		switch {
+		case in.Parameters["binary_data_size"] != nil && in.Datatype == "FP64":
+			for i := 0; i+8 <= len(bin); i += 8 {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(bin[i:]))
+				if float64(float32(v)) != v {
+					t.Errorf("FP64 input %v is no float32", v)
+				}
+				xs = append(xs, float32(v))
+			}
+		case in.Parameters["binary_data_size"] != nil:
 			xs = make([]float32, len(bin)/4)
 			serve.ReadFloat32LE(xs, bin)
-		} else {
+		default:
 			xs, _ = serve.ParseFloats(nil, in.Data)
 		}
 		n := in.Shape[0]
@@ -213,6 +238,9 @@ func TestForeignServers(t *testing.T) {
 			probsName: "output_probability", probsType: "FP32", binary: true}},
 		{"label first json", foreignServer{outputs: []string{"label", "probs"}, defaults: []string{"label"},
 			probsName: "predict_proba", probsType: "FP64"}},
+		// A model that takes FP64 input: Triton refuses FP32 for it.
+		{"fp64 input json", foreignServer{outputs: []string{"probs"}, probsName: "out", probsType: "FP64", inputType: "FP64"}},
+		{"fp64 input binary", foreignServer{outputs: []string{"probs"}, probsName: "out", probsType: "FP64", inputType: "FP64", binary: true}},
 		// A model computing in half precision answers FP16.
 		{"fp16 binary", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP16", binary: true}},
 		{"fp16 json", foreignServer{outputs: []string{"probs"}, probsName: "OUTPUT0", probsType: "FP16"}},

@@ -19,8 +19,12 @@ import (
 // little-endian float32 that also asks for a binary answer. It returns
 // the body, a tail that follows it on the wire (x's own memory, uncopied,
 // when x's rows are contiguous on a little-endian host; nil otherwise) and
-// the header's length (−1 for all JSON).
+// the header's length (−1 for all JSON). A model whose metadata declares
+// an FP64 input is sent FP64 (requestBodyFP64).
 func (c *HTTPModel) requestBody(id string, x blas32.General) (body, tail []byte, headerLen int) {
+	if c.inputFP64 {
+		return c.requestBodyFP64(id, x)
+	}
 	if c.binary && (x.Stride == x.Cols || x.Rows == 1) && x.Rows > 0 {
 		if raw, ok := serve.Float32Bytes(x.Data[:x.Rows*x.Cols]); ok {
 			hdr := serve.AppendRequestHeader(make([]byte, 0, 256), id, c.inputName, c.outputName, x.Rows, x.Cols)
@@ -29,6 +33,51 @@ func (c *HTTPModel) requestBody(id string, x blas32.General) (body, tail []byte,
 	}
 	body, headerLen = serve.EncodeRequest(id, c.inputName, c.outputName, x, c.binary)
 	return body, nil, headerLen
+}
+
+// requestBodyFP64 is requestBody for a model that takes FP64 input
+// (Triton refuses any other datatype than the one its model declares):
+// the rows as doubles, each the exact value of its float32, in JSON or as
+// little-endian binary data.
+func (c *HTTPModel) requestBodyFP64(id string, x blas32.General) (body, tail []byte, headerLen int) {
+	n, d := x.Rows, x.Cols
+	in := serve.Tensor{Name: c.inputName, Shape: []int64{int64(n), int64(d)}, Datatype: serve.FP64}
+	out := serve.RequestOutput{Name: c.outputName}
+	var vals []byte
+	if c.binary {
+		vals = make([]byte, 0, 8*n*d)
+		in.Parameters = map[string]any{serve.ParamBinarySize: 8 * n * d}
+		out.Parameters = map[string]any{serve.ParamBinaryData: true}
+	} else {
+		vals = append(make([]byte, 0, 2+n*d*24), '[')
+	}
+	for i := range n {
+		for j, v := range x.Data[i*x.Stride : i*x.Stride+d] {
+			if c.binary {
+				vals = binary.LittleEndian.AppendUint64(vals, math.Float64bits(float64(v)))
+				continue
+			}
+			if i+j > 0 {
+				vals = append(vals, ',')
+			}
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				vals = append(vals, "null"...) // as serve.AppendFloats writes them
+			} else {
+				vals = strconv.AppendFloat(vals, f, 'g', -1, 64)
+			}
+		}
+	}
+	if !c.binary {
+		in.Data = append(vals, ']')
+	}
+	body, err := json.Marshal(serve.InferenceRequest{ID: id, Inputs: []serve.Tensor{in}, Outputs: []serve.RequestOutput{out}})
+	if err != nil { // cannot happen: vals is a valid JSON array
+		panic(err)
+	}
+	if c.binary {
+		return body, vals, len(body)
+	}
+	return body, nil, -1
 }
 
 // The states of HTTPModel.echo.
