@@ -400,6 +400,12 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
 		return
 	}
+	if enc := strings.TrimSpace(r.Header.Get("Content-Encoding")); enc != "" && !strings.EqualFold(enc, "identity") {
+		// Triton's clients can compress requests (gzip, deflate); read
+		// as JSON, such a body failed with "invalid character '\x1f'".
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("request Content-Encoding %q is not supported: send the body uncompressed", oneLineHeader(enc)))
+		return
+	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, s.opts.MaxBodyBytes))
 		return
@@ -482,6 +488,18 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(EncodeResponse(nil, s.name, req.ID, p))
+}
+
+// oneLineHeader is a header value for an error message: at most 40
+// bytes, printable ASCII.
+func oneLineHeader(v string) string {
+	b := []byte(v)
+	for i, c := range b {
+		if c < ' ' || c > '~' {
+			b[i] = '?'
+		}
+	}
+	return truncate(b, 40)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

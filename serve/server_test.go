@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -136,6 +137,26 @@ func TestStatusCodes(t *testing.T) {
 	}
 	if strings.Contains(log.String(), testKey) {
 		t.Errorf("access log contains the API key")
+	}
+}
+
+// TestRequestContentEncoding checks that a compressed request body (as
+// Triton's clients send with request compression on) is refused with
+// 415 naming the encoding, not read as malformed JSON.
+func TestRequestContentEncoding(t *testing.T) {
+	ts, _ := newTestServer(t, Options{})
+	body := inferBody([][]float32{{1, 2, 3, 4}}, "FP32")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body))
+	zw.Close()
+	code, _, b := doWith(t, "POST", ts.URL+"/v2/models/tiny/infer", map[string]string{"Content-Encoding": "gzip"}, gz.Bytes())
+	var e ErrorResponse
+	if code != http.StatusUnsupportedMediaType || json.Unmarshal(b, &e) != nil || !strings.Contains(e.Error, `Content-Encoding "gzip" is not supported`) {
+		t.Errorf("gzip body: status %d, body %s; want 415 naming the encoding", code, b)
+	}
+	if code, _, b := doWith(t, "POST", ts.URL+"/v2/models/tiny/infer", map[string]string{"Content-Encoding": "identity"}, []byte(body)); code != 200 {
+		t.Errorf("identity body: status %d, body %s; want 200", code, b)
 	}
 }
 
