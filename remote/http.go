@@ -162,7 +162,15 @@ func (c *HTTPModel) Binary() bool { return c.binary }
 
 func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	if len(meta.Inputs) == 0 || len(meta.Outputs) == 0 {
-		return errors.New("model metadata lists no inputs or no outputs")
+		var none []string
+		if len(meta.Inputs) == 0 {
+			none = append(none, "inputs")
+		}
+		if len(meta.Outputs) == 0 {
+			none = append(none, "outputs")
+		}
+		// MLServer lists none unless model-settings.json declares them.
+		return fmt.Errorf("model metadata lists no %s: lineage reads the input size and the label count from them", strings.Join(none, " and no "))
 	}
 	in := meta.Inputs[0]
 	out := readableOutput(meta.Outputs)
@@ -175,6 +183,12 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	d, k := last(in.Shape), last(out.Shape)
 	if d <= 0 {
 		return fmt.Errorf("input %q has shape %v: cannot tell the input size", in.Name, in.Shape)
+	}
+	if len(in.Shape) > 2 && slices.ContainsFunc(in.Shape[1:len(in.Shape)-1], func(n int64) bool { return n != 1 }) {
+		// An image-shaped input ([-1 8 8]): lineage sends rows of
+		// features, [batch, features], and the input's last dimension is
+		// not its size.
+		return fmt.Errorf("input %q has shape %v: lineage sends inputs of shape [batch, features] and reads no other input shape", in.Name, in.Shape)
 	}
 	if d > MaxInputSize {
 		return fmt.Errorf("input %q has shape %v: %d inputs, at most %d allowed", in.Name, in.Shape, d, MaxInputSize)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
@@ -312,5 +313,46 @@ func TestHalfToFloat32(t *testing.T) {
 		if got := float64(halfToFloat32(toHalf(v))); math.Abs(got-v) > v*0x1p-11 {
 			t.Errorf("toHalf(%v) reads back as %v", v, got)
 		}
+	}
+}
+
+// TestMetadataRefusals checks that metadata lineage cannot read is
+// refused saying why: an image-shaped input (whose last dimension is not
+// the input size: [-1 8 8] was read as 8 inputs), no outputs listed.
+func TestMetadataRefusals(t *testing.T) {
+	tests := []struct {
+		name, meta, want string
+	}{
+		{"image-shaped input", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,2,3]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]}]}`,
+			`input "x" has shape [-1 2 3]: lineage sends inputs of shape [batch, features] and reads no other input shape`},
+		{"no outputs", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[]}`,
+			"model metadata lists no outputs: lineage reads the input size and the label count from them"},
+		{"neither", `{"name":"m","inputs":[],"outputs":[]}`, "model metadata lists no inputs and no outputs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, tt.meta)
+			}))
+			defer ts.Close()
+			_, err := Open(context.Background(), ts.URL+"/v2/models/m", fastOpts())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	// A batch dimension and single dimensions before the features read
+	// as before.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]}]}`)
+	}))
+	defer ts.Close()
+	rm, err := Open(context.Background(), ts.URL+"/v2/models/m", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	if d := rm.Info().InputSize; d != 6 {
+		t.Errorf("input size %d, want 6", d)
 	}
 }
