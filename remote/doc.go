@@ -11,9 +11,12 @@
 // HTTPModel reads the model metadata once, and the server metadata (GET
 // /v2) to learn whether the server lists the binary tensor data
 // extension; it then sends Predict batches of Options.BatchSize as FP32
-// tensors, as raw little-endian bytes after a JSON header when the server
+// tensors (FP64 when the metadata declares an FP64 input), as raw
+// little-endian bytes after a JSON header when the server
 // speaks the extension (and Options.JSONOnly is false), else as JSON, up to Options.Concurrency at a time
-// and at most Options.QPS per second. Each request has its own timeout;
+// and at most Options.QPS per second. Each request names the output it
+// reads: the one called "probabilities", else the metadata's first FP32,
+// FP64 or FP16 output; its values may come in any of these datatypes. Each request has its own timeout;
 // 429 and 5xx answers, connection errors, timeouts and malformed answers
 // (JSON, or gzip data that does not decode) are retried up to
 // Options.MaxRetries times with exponential backoff and full jitter,
