@@ -37,14 +37,14 @@ func TestPairStat(t *testing.T) {
 }
 
 func TestCommonAlpha(t *testing.T) {
-	rows := []Verdict{{Teacher: "acme", alpha: 0.01}, {Teacher: "beta", alpha: 0.05}, {Teacher: "acme", alpha: 0.01}}
+	rows := []Verdict{{Teacher: "acme", Alpha: 0.01}, {Teacher: "beta", Alpha: 0.05}, {Teacher: "acme", Alpha: 0.01}}
 	if got := commonAlpha("acme", rows); got != 0.01 {
 		t.Errorf("acme: α %g, want 0.01", got)
 	}
 	if got := commonAlpha("gamma", rows); got != 0 {
 		t.Errorf("no verdicts: α %g, want 0", got)
 	}
-	rows = append(rows, Verdict{Teacher: "acme", alpha: 0.05})
+	rows = append(rows, Verdict{Teacher: "acme", Alpha: 0.05})
 	if got := commonAlpha("acme", rows); got != 0 {
 		t.Errorf("mixed α: %g, want 0", got)
 	}
@@ -178,6 +178,33 @@ func TestHolmNote(t *testing.T) {
 		notes := strings.Join(tables[len(tables)-1].Notes, "\n")
 		if got := strings.Contains(notes, "Holm-adjusted across the teachers"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
 			t.Errorf("%s: notes %q, want the Holm note %q", tt.name, notes, tt.want)
+		}
+	}
+}
+
+// TestAlphaNote: verdicts of audits at different --alpha levels are listed
+// side by side, where the same p-value can be DERIVED in one row and
+// INCONCLUSIVE in another; the report said nothing of the levels (a
+// p = 0.038 DERIVED at α = 0.05 sat beside an INCONCLUSIVE at 0.01).
+func TestAlphaNote(t *testing.T) {
+	tests := []struct {
+		name   string
+		alphas []float64
+		want   string // "" for no note
+	}{
+		{"one level", []float64{0.01, 0.01}, ""},
+		{"two levels", []float64{0.05, 0.01, 0.01}, "(2 at α = 0.01, 1 at α = 0.05)"},
+		{"unrecorded", []float64{0, 0.01}, "(1 at an unrecorded α, 1 at α = 0.01)"},
+	}
+	for _, tt := range tests {
+		s := Summary{records: len(tt.alphas)}
+		for i, a := range tt.alphas {
+			s.Verdicts = append(s.Verdicts, Verdict{Suspect: fmt.Sprint(i), Teacher: "t", TeachersTested: 1, Alpha: a})
+		}
+		tables := s.Tables()
+		notes := strings.Join(tables[len(tables)-1].Notes, "\n")
+		if got := strings.Contains(notes, "different significance levels"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
+			t.Errorf("%s: notes %q, want the α note %q", tt.name, notes, tt.want)
 		}
 	}
 }

@@ -62,6 +62,9 @@ func (s *Summary) Tables() []report.Table {
 		if n := holmNote(s.Verdicts); n != "" {
 			v.Notes = append(v.Notes, n)
 		}
+		if n := alphaNote(s.Verdicts); n != "" {
+			v.Notes = append(v.Notes, n)
+		}
 	}
 	tables = append(tables, v)
 	if len(s.Figures) > 0 {
@@ -138,6 +141,30 @@ func holmNote(vs []Verdict) string {
 		parts[i] = fmt.Sprintf("%d from audits against %d %s", count[k], k, unit)
 	}
 	return "p-value: Holm-adjusted across the teachers its audit tested the suspect against (" + strings.Join(parts, ", ") + "); the same evidence gives a smaller p-value in an audit against fewer teachers, so compare verdicts of one audit, or audit again against the same teachers (teachers_tested in JSON)"
+}
+
+// alphaNote says, when the verdicts come from audits at different
+// significance levels (audit --alpha), how many come from each: a verdict
+// is DERIVED when its p-value is at most its own audit's α, so the same
+// p-value can be DERIVED in one row and INCONCLUSIVE in another. It is
+// empty when every audit used the same α.
+func alphaNote(vs []Verdict) string {
+	count := map[float64]int{}
+	for _, v := range vs {
+		count[v.Alpha]++
+	}
+	if len(count) < 2 {
+		return ""
+	}
+	levels := slices.Sorted(maps.Keys(count))
+	parts := make([]string, len(levels))
+	for i, a := range levels {
+		parts[i] = fmt.Sprintf("%d at α = %g", count[a], a)
+		if a == 0 { // a record that does not say
+			parts[i] = fmt.Sprintf("%d at an unrecorded α", count[a])
+		}
+	}
+	return "α: the verdicts come from audits at different significance levels (" + strings.Join(parts, ", ") + "); each is DERIVED when its p-value is at most its own audit's α, so compare verdicts of one level, or audit again at the same --alpha (alpha in JSON)"
 }
 
 // reasonCell is a verdict's reason, or for a DERIVED one the audit's

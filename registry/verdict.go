@@ -21,6 +21,10 @@ type Verdict struct {
 	Audit       string  `json:"audit"`                 // the audit record the verdict comes from
 	Verdict     string  `json:"verdict"`
 	PValue      float64 `json:"p_value"`
+	// Alpha is the significance level of the audit the verdict comes
+	// from: DERIVED means PValue ≤ Alpha, and audits may use different
+	// levels (audit --alpha).
+	Alpha float64 `json:"alpha"`
 	// TeachersTested is the number of teachers the audit tested the
 	// suspect against, over which Holm's correction adjusted PValue (0
 	// for none measured).
@@ -42,7 +46,6 @@ type Verdict struct {
 	SameAs  string             `json:"same_as,omitempty"`
 	created time.Time          // when its audit was recorded
 	x       map[string]float64 // the suspect's value of each statistic
-	alpha   float64            // the audit's α
 	pPair   float64            // the pair's p-value before Holm's correction
 }
 
@@ -126,10 +129,10 @@ func commonAlpha(teacher string, verdicts []Verdict) float64 {
 		if v.Teacher != teacher {
 			continue
 		}
-		if a != 0 && v.alpha != a {
+		if a != 0 && v.Alpha != a {
 			return 0
 		}
-		a = v.alpha
+		a = v.Alpha
 	}
 	return a
 }
