@@ -102,7 +102,13 @@ func statisticsTable(tr TeacherResult) report.Table {
 	}
 	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
 	if tr.UnderTrained > 0 {
-		t.Notes = append(t.Notes, fmt.Sprintf("the lineage test (%s, and %s beside it) was run with the %d under-trained controls in the null and without them: its rows are from the run with the larger p-value (null n tells which).", StatScore, featResidual, tr.UnderTrained))
+		// A label-only suspect, or an enrolment without replicas, has no
+		// replica residual: the note names only the rows shown.
+		rows := StatScore
+		if _, ok := tr.Statistics[featResidual]; ok {
+			rows = fmt.Sprintf("%s, and %s beside it", StatScore, featResidual)
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("the lineage test (%s) was run with the %d under-trained controls in the null and without them: its rows are from the run with the larger p-value (null n tells which).", rows, tr.UnderTrained))
 	}
 	return t
 }

@@ -76,3 +76,24 @@ func TestUnderTrainedNote(t *testing.T) {
 		})
 	}
 }
+
+// TestUnderTrainedStatisticsNote: the statistics table's note on the
+// under-trained controls names the replica residual only when the table
+// has its row; a label-only suspect's table (the score alone) said
+// "lineage_score, and replica_residual beside it" all the same.
+func TestUnderTrainedStatisticsNote(t *testing.T) {
+	for _, residual := range []bool{false, true} {
+		stats := map[string]StatEvidence{StatScore: {NullN: 22}}
+		if residual {
+			stats[featResidual] = StatEvidence{NullN: 22}
+		}
+		tr := TeacherResult{Teacher: "acme", NullSize: 22, UnderTrained: 4, Statistics: stats}
+		notes := strings.Join(statisticsTable(tr).Notes, "\n")
+		if !strings.Contains(notes, "under-trained controls in the null") {
+			t.Fatalf("residual %v: no under-trained note in %q", residual, notes)
+		}
+		if got := strings.Contains(notes, featResidual); got != residual {
+			t.Errorf("residual row %v: note names %s: %v; notes %q", residual, featResidual, got, notes)
+		}
+	}
+}
