@@ -115,6 +115,7 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 		for k, s := range f.Statistics {
 			v.x[k] = s.Similarity
 		}
+		v.FingerprintMissing = f.Fingerprint != "" && !tx.HasFingerprint(f.Fingerprint)
 		sum.Verdicts = append(sum.Verdicts, v)
 	}
 	if err := markSameModels(tx, sum.Verdicts); err != nil {

@@ -59,6 +59,7 @@ func (s *Summary) Tables() []report.Table {
 	default:
 		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", distinct(s.Verdicts))}
 		v.Notes = append(v.Notes, sameNotes(s.Verdicts)...)
+		v.Notes = append(v.Notes, missingNotes(s.Verdicts)...)
 		if n := holmNote(s.Verdicts); n != "" {
 			v.Notes = append(v.Notes, n)
 		}
@@ -141,6 +142,20 @@ func holmNote(vs []Verdict) string {
 		parts[i] = fmt.Sprintf("%d from audits against %d %s", count[k], k, unit)
 	}
 	return "p-value: Holm-adjusted across the teachers its audit tested the suspect against (" + strings.Join(parts, ", ") + "); the same evidence gives a smaller p-value in an audit against fewer teachers, so compare verdicts of one audit, or audit again against the same teachers (teachers_tested in JSON)"
+}
+
+// missingNotes says, for each verdict whose measured fingerprint is no
+// longer stored (db rm fingerprint --force), that the row is its audit
+// record's alone: the suspect is in no similarity matrix, and db verify
+// lists the record as dangling.
+func missingNotes(vs []Verdict) []string {
+	var out []string
+	for _, v := range vs {
+		if v.FingerprintMissing {
+			out = append(out, fmt.Sprintf("%s (against %s): its fingerprint %s is no longer stored (removed with db rm --force), so it is in no similarity matrix; the verdict is that of audit record %s, which `lineage db verify` reports as dangling", v.Suspect, v.Teacher, v.Fingerprint, v.Audit))
+		}
+	}
+	return out
 }
 
 // alphaNote says, when the verdicts come from audits at different

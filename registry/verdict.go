@@ -43,7 +43,12 @@ type Verdict struct {
 	// SameAs names the suspect whose verdict against the teacher stands
 	// for this one's: its fingerprint holds the same outputs (see
 	// markSameModels). "" when it stands for itself.
-	SameAs  string             `json:"same_as,omitempty"`
+	SameAs string `json:"same_as,omitempty"`
+	// FingerprintMissing is set when Fingerprint is no longer stored
+	// (removed with db rm --force): the verdict is its audit record's, and
+	// the suspect is in no similarity matrix.
+	FingerprintMissing bool `json:"fingerprint_missing,omitempty"`
+
 	created time.Time          // when its audit was recorded
 	x       map[string]float64 // the suspect's value of each statistic
 	pPair   float64            // the pair's p-value before Holm's correction

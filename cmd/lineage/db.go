@@ -176,7 +176,8 @@ func newDBRmCommand(g *globalOptions) *cobra.Command {
 		Short: "Remove one record (refused when others refer to it, unless --force)",
 		Long: `rm removes one record in one transaction. Removing a fingerprint an enrolment or an audit
 refers to, or a suite an enrolment or a fingerprint refers to, is refused unless --force
-(which leaves the referring records dangling; 'db verify' then reports them). Removing an
+(which leaves the referring records dangling; 'db verify' then reports them, and 'report' notes a
+verdict whose fingerprint is gone). Removing an
 enrolment keeps its suite, fingerprints and the audits that name it.
 With --purge, 'rm enrolment NAME' also removes what the enrolment stored and nothing else
 uses: its teacher's and controls' fingerprints (NAME/teacher, NAME/control-NN: those the
