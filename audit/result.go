@@ -89,7 +89,8 @@ type TeacherResult struct {
 	// Outside, when set, says why the suspect lies outside the population
 	// of independent models the lineage test is calibrated on (see
 	// outsideNull): the test's statistics are reported, but the p-value is
-	// the label watermark's test alone (1 without a watermark), and a
+	// the label watermark's test alone, at its share of the combination
+	// (min(1, p/WatermarkWeight); 1 without a watermark), and a
 	// suspect it does not make DERIVED is INCONCLUSIVE.
 	Outside string `json:"outside_null,omitempty"`
 	// Coarse, when set, says that the suspect's outputs were rounded or

@@ -49,11 +49,11 @@ func (res Result) Tables() []report.Table {
 		if len(tr.LeftOut) > 0 {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: left out of the null as the suspect itself (identical outputs, or identical labels for a label-only suspect): %s", tr.Teacher, strings.Join(tr.LeftOut, ", ")))
 		}
-		if underTrainedSetP(tr) {
+		if underTrainedSetP(tr) && tr.Outside == "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: the suspect follows the teacher's top answer not much more often than the enrolment's %d under-trained controls, and the lineage test with them in the null gave a larger p-value than without them: that is the one used", tr.Teacher, tr.UnderTrained))
 		}
 		if tr.Outside != "" {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: outside the null: the lineage test's statistics below are shown but not applied; the p-value is the label watermark's test alone (1 without one)", tr.Teacher))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: outside the null: the lineage test's statistics below are shown but not applied; the p-value is the label watermark's test alone, at its share of the combination: min(1, %.3g·p_watermark) (1 without one)", tr.Teacher, 1/WatermarkWeight))
 		}
 		if tr.NullFamily != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that score highest on it (the effect size is against the whole null)", tr.Teacher, tr.NullFamily))

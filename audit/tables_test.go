@@ -97,3 +97,21 @@ func TestUnderTrainedStatisticsNote(t *testing.T) {
 		}
 	}
 }
+
+// TestOutsideNotes: for a suspect outside the null the lineage test is not
+// applied, so no note may say its run with the under-trained controls "is
+// the one used", and the outside note gives the p-value's formula: it
+// said "the watermark's test alone" beside a p-value of 1 for a watermark
+// p of 0.39 (the p-value is min(1, 10·p_watermark)).
+func TestOutsideNotes(t *testing.T) {
+	tr := TeacherResult{Teacher: "acme", Verdict: Inconclusive, PValue: 1, PCombined: 1, NullSize: 21, UnderTrained: 4,
+		Outside:    "the suspect agrees with the teacher's top answer on 7% of the probes",
+		Statistics: map[string]StatEvidence{StatScore: {NullN: 21}, StatWatermark: {P: 0.39, NullN: 9999}}}
+	notes := strings.Join(Result{Suspect: "s", Alpha: 0.01, Results: []TeacherResult{tr}}.Tables()[0].Notes, "\n")
+	if strings.Contains(notes, "that is the one used") {
+		t.Errorf("outside the null, a note says the lineage test's run was used: %q", notes)
+	}
+	if !strings.Contains(notes, "min(1, 10·p_watermark)") {
+		t.Errorf("outside note without the p-value's formula: %q", notes)
+	}
+}
