@@ -219,12 +219,28 @@ func TestAuditSaveNames(t *testing.T) {
 		t.Errorf("audit --save of the first model against both teachers: %v", err)
 	}
 	// A stored fingerprint named like the record of another model's audit
-	// (which measured vendor, reused for acme, and vendor@beta): recording
-	// its audit would replace it.
+	// (which measured vendor, reused for acme, and vendor@beta): probe
+	// refuses to store one, before asking the model anything, and
+	// recording its audit would replace the record.
 	if _, err := run("db", "rm", "fingerprint", "vendor", "--force"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run("probe", "exec:/bin/sh "+scriptB, "--suite", "acme", "--name", "vendor"); err != nil {
+	_, err = run("probe", "exec:/bin/sh "+scriptB, "--suite", "acme", "--name", "vendor")
+	if err == nil || !strings.Contains(err.Error(), `fingerprint "vendor": the name is the suspect name of the audit record of another model`) || answersB() != 0 {
+		t.Errorf("probe of another model under an audited suspect name: %v, %d answers; want a refusal before any query", err, answersB())
+	}
+	// Such a store (older lineage made it) is made here by hand.
+	if _, err := run("probe", "exec:/bin/sh "+scriptB, "--suite", "acme", "--name", "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateDB(context.Background(), &globalOptions{db: path}, func(tx *store.Tx) error {
+		fp, err := tx.Fingerprint("other")
+		if err != nil {
+			return err
+		}
+		fp.ID = "vendor"
+		return tx.PutFingerprint(fp, store.PutOptions{})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	before = fileSum(t, path)

@@ -160,8 +160,18 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundHint(tx, o.suite, err)
 		}
-		if err != nil || isPlainPath(ref) || !tx.HasFingerprint(id) {
+		if err != nil {
 			return err
+		}
+		if !tx.HasFingerprint(id) {
+			if isPlainPath(ref) {
+				return nil // checked when it is stored, with the model's hash
+			}
+			// Not asked anything yet, as for a stored fingerprint below.
+			return checkSuspectName(tx, id, func(fp *fingerprint.Fingerprint) bool { return sameModel(fp, ref, model.Info{}) })
+		}
+		if isPlainPath(ref) {
+			return nil
 		}
 		// A remote model's answers are paid for: settle a clash with a
 		// stored fingerprint before asking it anything.
@@ -192,6 +202,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.
 	if err := commitDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
+		if err := checkSuspectName(tx, fp.ID, func(other *fingerprint.Fingerprint) bool { return sameInfo(other.Model, fp.Model) }); err != nil {
+			return err
+		}
 		if err := tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace}); err != nil {
 			return err
 		}
@@ -207,6 +220,20 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	}
 	r := newProbeReport(fp, ref)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// checkSuspectName fails when id is the suspect name of an audit record
+// that measured another model than the one same recognises (audit MODEL
+// --save --name id stores its fingerprints as id@TEACHER): the report
+// shows a suspect's fingerprints under its name, so a fingerprint id of
+// this model would be taken for that model's.
+func checkSuspectName(tx *store.Tx, id string, same func(*fingerprint.Fingerprint) bool) error {
+	other, err := otherModelIn(tx, id, func(fp *fingerprint.Fingerprint) bool { return fp.ID == id || same(fp) })
+	if err != nil || other == nil {
+		return err
+	}
+	return fmt.Errorf("fingerprint %q: the name is the suspect name of the audit record of another model (fingerprint %q, taken from %s), and the report would show the two as one suspect; choose another --name, or remove the record with `lineage db rm audit %s`",
+		id, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), id)
 }
 
 // probeStored answers a probe of the remote model ref under the ID of the
