@@ -338,6 +338,11 @@ holds the enrolments' watermark keys.`,
 				if err := notTheDB(g, "export FILE", args[0]); err != nil {
 					return err
 				}
+				// As report --plot: a FILE that cannot be written is a
+				// usage error named before the store is read.
+				if err := checkDest("export FILE", args[0]); err != nil {
+					return err
+				}
 			}
 			db, err := openDB(g, true)
 			if err != nil {
