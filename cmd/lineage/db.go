@@ -135,6 +135,11 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			}
 			defer db.Close()
 			b, err := db.Show(c.Context(), typ, id)
+			if typ == "" && errors.Is(err, store.ErrNotFound) && checkType(id) == nil {
+				// `db show fingerprint`: a type without the ID, not a
+				// record named after a type.
+				return usageError{fmt.Errorf("db show %s: want the ID of the %s after its type (see `lineage db ls %s`)", id, id, id)}
+			}
 			if err != nil {
 				return err
 			}
