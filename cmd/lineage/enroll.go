@@ -19,7 +19,6 @@ import (
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
-	"github.com/lineage-audit/lineage/watermark"
 	"github.com/spf13/cobra"
 )
 
@@ -162,7 +161,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	// creating the database yet: a failed enrolment leaves no file behind.
 	var done *audit.EnrolReport
 	if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
-		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts, enrolmentMarkKey(teacher, markKey)); done != nil {
+		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
 			return nil
 		}
 		return checkNewEnrolment(tx, name, opts)
@@ -192,7 +191,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err := createDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
 		// The same enrolment run twice at once: the second to commit
 		// finds the first's, as a rerun would.
-		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts, enrolmentMarkKey(teacher, markKey)); done != nil {
+		if done = sameEnrolment(tx, name, teacher.Info().Hash, opts); done != nil {
 			return nil
 		}
 		if err := checkNewEnrolment(tx, name, opts); err != nil {
@@ -219,11 +218,8 @@ func printEnrolReport(c *cobra.Command, f report.Format, r *audit.EnrolReport) e
 
 // sameEnrolment returns the stored report of enrolment name when it was
 // made from the teacher whose hash is teacherHash with opts' seed, number
-// of controls and suite size (the defaults filled in), and tests for the
-// label watermark this run would, else nil. markKey is the key this run
-// would store (64 hex digits: --watermark-key-env's, or the one derived
-// from the weights).
-func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOptions, markKey string) *audit.EnrolReport {
+// of controls and suite size (the defaults filled in), else nil.
+func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOptions) *audit.EnrolReport {
 	e, err := tx.Enrolment(name)
 	if err != nil || len(e.Report) == 0 {
 		return nil
@@ -235,27 +231,7 @@ func sameEnrolment(tx *store.Tx, name, teacherHash string, opts audit.EnrollOpti
 	if rep.Teacher.Hash != teacherHash || !rep.MadeWith(opts) {
 		return nil
 	}
-	// A rerun with --watermark-probes -1, or with another key, is
-	// another enrolment: taken for this one, it printed the stored report
-	// and exit 0 while audits went on testing the stored key. (A stored
-	// enrolment without a watermark may be one whose teacher gave no
-	// watermark probes: it is not told apart from --watermark-probes -1.)
-	if e.Watermark != nil && (opts.Watermark < 0 || e.Watermark.Key != markKey) {
-		return nil
-	}
 	return &rep
-}
-
-// enrolmentMarkKey is the watermark key, as 64 hex digits, that an
-// enrolment of teacher stores: key when given (--watermark-key-env), else
-// the one derived from the weights.
-func enrolmentMarkKey(teacher *model.MLP, key *watermark.Key) string {
-	k := watermark.DeriveKey(teacher)
-	if key != nil {
-		k = *key
-	}
-	text, _ := k.MarshalText()
-	return string(text)
 }
 
 // checkNewEnrolment fails when name is already enrolled, when a removed

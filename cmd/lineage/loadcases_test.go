@@ -347,7 +347,7 @@ func TestSameEnrolmentOddControls(t *testing.T) {
 		want     bool
 	}{{3, true}, {4, true}, {5, false}, {2, false}} {
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
-			got := sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: tt.controls, SuiteSize: 60, Seed: 7}, "") != nil
+			got := sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: tt.controls, SuiteSize: 60, Seed: 7}) != nil
 			if got != tt.want {
 				t.Errorf("--controls %d: same enrolment %v, want %v", tt.controls, got, tt.want)
 			}
@@ -361,67 +361,11 @@ func TestSameEnrolmentOddControls(t *testing.T) {
 	rep.UnderTrained = 0
 	putReport()
 	if err := viewDB(ctx, g, func(tx *store.Tx) error {
-		if sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: 4, SuiteSize: 60, Seed: 7}, "") != nil {
+		if sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: 4, SuiteSize: 60, Seed: 7}) != nil {
 			t.Error("an enrolment without under-trained controls: same enrolment true, want false")
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestSameEnrolmentWatermark: a rerun of a completed enrolment that would
-// test for another label watermark (--watermark-key-env with another key,
-// or none with --watermark-probes -1) is not the same enrolment; it printed
-// the stored report and exited 0, and audits went on testing the stored key.
-func TestSameEnrolmentWatermark(t *testing.T) {
-	path := tinyEnrolments(t, 4, "acme")
-	ctx := context.Background()
-	g := &globalOptions{db: path}
-	k1, k2 := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
-	rep := audit.EnrolReport{Name: "acme", Teacher: model.Info{Hash: "h-acme"}, Seed: 7, Positives: 4, UnderTrained: audit.UnderTrainedControls(4), Probes: 60}
-	put := func(mark *store.Watermark) {
-		t.Helper()
-		if err := updateDB(ctx, g, func(tx *store.Tx) error {
-			e, err := tx.Enrolment("acme")
-			if err != nil {
-				return err
-			}
-			if e.Report, err = json.Marshal(rep); err != nil {
-				return err
-			}
-			e.Watermark = mark
-			return tx.PutEnrolment(e, store.PutOptions{Replace: true})
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tests := []struct {
-		name   string
-		stored *store.Watermark
-		probes int // --watermark-probes
-		key    string
-		want   bool
-	}{
-		{"same key", &store.Watermark{Key: k1}, 0, k1, true},
-		{"same key, probes given", &store.Watermark{Key: k1}, 18, k1, true},
-		{"another key", &store.Watermark{Key: k1}, 0, k2, false},
-		{"no watermark asked, one stored", &store.Watermark{Key: k1}, -1, k1, false},
-		{"no watermark asked, none stored", nil, -1, k1, true},
-		{"watermark asked, none stored (no probes found, or -1)", nil, 0, k1, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			put(tt.stored)
-			if err := viewDB(ctx, g, func(tx *store.Tx) error {
-				got := sameEnrolment(tx, "acme", "h-acme", audit.EnrollOptions{Controls: 4, SuiteSize: 60, Seed: 7, Watermark: tt.probes}, tt.key) != nil
-				if got != tt.want {
-					t.Errorf("same enrolment %v, want %v", got, tt.want)
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		})
 	}
 }
