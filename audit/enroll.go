@@ -84,9 +84,11 @@ type EnrollOptions struct {
 	// WatermarkKey, when non-nil, replaces the key derived from the
 	// teacher's weights.
 	WatermarkKey *watermark.Key
-	// Progress, when set, is called as work completes with a short
-	// description, the units done and the total. Calls come from several
-	// goroutines but one at a time, with done increasing by one each.
+	// Progress, when set, is called once with done 0 as the work starts
+	// (the first unit, training the independent teacher, takes minutes on
+	// a large dataset), then as work completes with a short description,
+	// the units done and the total. Calls come from several goroutines but
+	// one at a time, with done increasing by one each.
 	Progress func(desc string, done, total int)
 }
 
@@ -273,6 +275,9 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		opts.Progress(desc, done, total)
 	}
 
+	if opts.Progress != nil {
+		opts.Progress("starting", 0, total)
+	}
 	teachers := Teachers{Teacher: teacher}
 	if needOther {
 		other, err := distill.Train(ctx, distill.Config{

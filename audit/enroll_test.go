@@ -1,8 +1,13 @@
 package audit
 
 import (
+	"context"
 	"errors"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // TestEnrollOptionsCheck pins the bounds of EnrollOptions: zero values
@@ -32,5 +37,27 @@ func TestEnrollOptionsCheck(t *testing.T) {
 		if got := err == nil; got != tt.ok || (err != nil && !errors.Is(err, ErrOptions)) {
 			t.Errorf("%s: Check() = %v, want ok %v (errors wrapping ErrOptions)", tt.name, err, tt.ok)
 		}
+	}
+}
+
+// TestEnrollProgressStarts: Progress is first called with done 0, before
+// the independent teacher is trained, so that a progress bar shows at once;
+// it was first called when that teacher was done, minutes into an
+// enrolment on the full Fashion-MNIST, which showed nothing until then.
+func TestEnrollProgressStarts(t *testing.T) {
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls []int
+	opts := EnrollOptions{Controls: 3, SuiteSize: 30, Progress: func(desc string, done, total int) {
+		calls = append(calls, done)
+		cancel() // the first call is all this test needs
+	}}
+	_, err := Enroll(ctx, "acme", teacher, dataset.Digits(), opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Enroll cancelled at its first progress call: %v, want context.Canceled", err)
+	}
+	if len(calls) == 0 || calls[0] != 0 {
+		t.Errorf("progress calls (done) = %v, want the first with done 0", calls)
 	}
 }

@@ -135,6 +135,11 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			}
 			defer db.Close()
 			b, err := db.Show(c.Context(), typ, id)
+			if typ == "" && errors.Is(err, store.ErrNotFound) && checkType(id) == nil {
+				// `db show fingerprint`: a type without the ID, not a
+				// record named after a type.
+				return usageError{fmt.Errorf("db show %s: want the ID of the %s after its type (see `lineage db ls %s`)", id, id, id)}
+			}
 			if err != nil {
 				return err
 			}
@@ -337,6 +342,11 @@ holds the enrolments' watermark keys.`,
 			}
 			if len(args) == 1 && args[0] != "-" {
 				if err := notTheDB(g, "export FILE", args[0]); err != nil {
+					return err
+				}
+				// As report --plot: a FILE that cannot be written is a
+				// usage error named before the store is read.
+				if err := checkDest("export FILE", args[0]); err != nil {
 					return err
 				}
 			}

@@ -146,7 +146,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	}
 	if jrn != nil {
 		asked, replayed := jrn.Counts()
-		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: teacher answered %d queries; %d more were replayed from the journal in %s\n", asked, replayed, g.dbPath())
+		fmt.Fprint(c.ErrOrStderr(), answersNote(asked, replayed, res.Queries, g.dbPath()))
 		if n := jrn.Damaged(); n > 0 {
 			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %d stored batches of answers were damaged and were asked again\n", n)
 		}
@@ -163,6 +163,16 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	}
 	r := newTrainingReport(o.out, res, m)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// answersNote is the line an API distillation prints on where its
+// teacher's answers came from: asked now, replayed from the journal in db,
+// or, for a run resumed from a checkpoint (which caches them), neither.
+func answersNote(asked, replayed, queries int, db string) string {
+	if asked+replayed == 0 && queries > 0 {
+		return fmt.Sprintf("lineage distill: the teacher's %d answers were read from the checkpoint; it was asked nothing\n", queries)
+	}
+	return fmt.Sprintf("lineage distill: teacher answered %d queries; %d more were replayed from the journal in %s\n", asked, replayed, db)
 }
 
 // teacherFiles are the files --teacher reads: a model file, or an exec:

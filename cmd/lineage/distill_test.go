@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
@@ -167,5 +169,48 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("files left: %s; want only dying.sh, kept.db and old.db", strings.Join(names, " "))
+	}
+}
+
+// TestDistillResumedAnswersNote: an API distillation resumed from its
+// checkpoint, which caches the teacher's answers, says they came from
+// there; it said "teacher answered 0 queries; 0 more were replayed from
+// the journal" beside "teacher queries 600" in its table.
+func TestDistillResumedAnswersNote(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	args := []string{"--db", "case.db", "distill", "--teacher", ts.URL + "/v2/models/teacher", "--data", "digits",
+		"--hidden", "4", "--queries", "600", "--epochs", "300", "--no-progress", "--out", "s.lnm"}
+
+	// Interrupted once the first epoch's checkpoint is written.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !fileExists("s.lnm.ckpt") {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	root := newRootCommand()
+	root.SetArgs(args)
+	var out, errw bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errw)
+	if code := exitCode(&errw, root.ExecuteContext(ctx)); code != exitInterrupted || !fileExists("s.lnm.ckpt") {
+		t.Fatalf("exit %d, checkpoint there: %v; want an interrupted run with a checkpoint; stderr:\n%s", code, fileExists("s.lnm.ckpt"), errw.String())
+	}
+
+	code, stderr := runLineage(t, append(args, "--resume")...)
+	if code != exitOK {
+		t.Fatalf("resumed run: exit %d, stderr:\n%s", code, stderr)
+	}
+	if want := "lineage distill: the teacher's 600 answers were read from the checkpoint; it was asked nothing\n"; stderr != want {
+		t.Errorf("resumed run's stderr = %q, want %q", stderr, want)
 	}
 }
