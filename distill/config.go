@@ -334,6 +334,9 @@ func newPlan(cfg Config) (*plan, error) {
 		if !slices.Equal(info.Labels, tr.Labels) {
 			return nil, &LabelMismatchError{Teacher: slices.Clone(info.Labels), Dataset: slices.Clone(tr.Labels)}
 		}
+		if rv.Mode == model.RevealTopK && rv.K >= len(tr.Labels) {
+			return nil, configErr("reveal topk:%d keeps every one of the teacher's %d labels: that is reveal full", rv.K, len(tr.Labels))
+		}
 	}
 
 	p.epochs, p.batch, p.queryRows = cfg.Epochs, cfg.BatchSize, cfg.QueryBatch

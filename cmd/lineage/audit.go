@@ -145,6 +145,15 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	}); err != nil {
 		return err
 	}
+	if stored != nil {
+		// --name and --save are for a model; they were ignored.
+		switch {
+		case c.Flags().Changed("name"):
+			return usageError{fmt.Errorf("--name %q: %q is a stored fingerprint, whose audit is recorded under its own ID (--name names the suspect of a model file or URL)", o.name, arg)}
+		case o.save:
+			return usageError{fmt.Errorf("--save: %q is a stored fingerprint, whose audit is recorded without it (--dry-run records nothing)", arg)}
+		}
+	}
 	var (
 		res      audit.Result
 		suspects []*fingerprint.Fingerprint

@@ -328,3 +328,32 @@ func TestLongNamesRefusedFirst(t *testing.T) {
 		t.Errorf("the model answered %d probes, want none", n)
 	}
 }
+
+// TestAuditStoredIgnoresNoFlag: --name and --save are for a model; given
+// with a stored fingerprint they were silently ignored (the audit was
+// recorded under the fingerprint's ID). They are usage errors now, and
+// the database is left as it was.
+func TestAuditStoredIgnoresNoFlag(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	before := fileSum(t, path)
+	for _, tt := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--name", "x"}, `--name "x": "acme/teacher" is a stored fingerprint`},
+		{[]string{"--save"}, `--save: "acme/teacher" is a stored fingerprint`},
+	} {
+		root := newRootCommand()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs(append([]string{"--db", path, "audit", "acme/teacher"}, tt.flags...))
+		err := root.ExecuteContext(context.Background())
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("audit acme/teacher %v: %v, want a usage error containing %q", tt.flags, err, tt.want)
+		}
+	}
+	if fileSum(t, path) != before {
+		t.Error("a refused audit changed the database")
+	}
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/bench"
-	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
@@ -114,7 +113,7 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 		return usageError{fmt.Errorf("--teacher-activation: %w", err)}
 	}
 	stderr := c.ErrOrStderr()
-	data, err := dataset.Load(ctx, o.data, dataset.LoadOptions{})
+	data, err := loadDataset(ctx, o.data)
 	if err != nil {
 		return err
 	}

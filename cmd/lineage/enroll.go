@@ -141,7 +141,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return err
 	}
-	data, err := dataset.Load(ctx, o.data, dataset.LoadOptions{})
+	data, err := loadDataset(ctx, o.data)
 	if err != nil {
 		return err
 	}

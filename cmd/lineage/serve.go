@@ -132,6 +132,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if err != nil {
 		return err
 	}
+	if n := len(m.Info().Labels); reveal.Mode == model.RevealTopK && n > 0 && reveal.K >= n {
+		return usageError{fmt.Errorf("--reveal topk:%d keeps every one of the model's %d labels: that is --reveal full", reveal.K, n)}
+	}
 	var mark *watermark.Mark
 	if mlp, ok := m.(*model.MLP); ok && o.watermark == "auto" && reveal.Mode == model.RevealLabel {
 		if markKey == nil {

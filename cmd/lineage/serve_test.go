@@ -138,3 +138,22 @@ func TestServeCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRevealAll: --reveal topk:K with K at least the model's number
+// of labels reveals every probability; it was accepted silently.
+func TestServeRevealAll(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.lnm")
+	if err := model.Save(p, model.NewMLP([]int{4, 3, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"topk:3", "topk:20"} {
+		cmd := newServeCommand()
+		cmd.SetArgs([]string{p, "--reveal", k, "--addr", "127.0.0.1:0"})
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if want := "--reveal " + k + " keeps every one of the model's 3 labels"; err == nil || !strings.Contains(err.Error(), want) || codeOf(err) != exitUsage {
+			t.Errorf("serve --reveal %s: %v (exit %d), want a usage error containing %q", k, err, codeOf(err), want)
+		}
+	}
+}

@@ -136,6 +136,15 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
 		{"bench temperatures too low", []string{"bench", "kd", "--temperatures", "4,1e-5", "--data", "digits"}, exitUsage, `--temperatures: "1e-5" is below the smallest temperature, 0.001`},
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitError, `dataset "nosuch": unknown dataset`},
+		// A mistyped --data exited 1, as an unreadable file does.
+		{"unknown data", with(train, "--data", "fashion", "--out", "a.lnm"), exitUsage, `lineage: --data: dataset "fashion": unknown dataset (want digits,`},
+		{"enroll unknown data", []string{"--db", "remote.db", "enroll", "acme", "--model", "teacher.lnm", "--data", "fashion"}, exitUsage, `--data: dataset "fashion": unknown dataset`},
+		// A teacher of other inputs than the data was a usage error (exit
+		// 2) naming neither ("teacher takes 64 inputs, data has 784
+		// features: invalid training configuration").
+		// topk:K of every label is full: it was accepted silently.
+		{"reveal every label", with(dist, "--reveal", "topk:10"), exitUsage, "reveal topk:10 keeps every one of the teacher's 10 labels: that is reveal full"},
+		{"distill teacher of other inputs", with(dist, "--data", "fashion-mnist-small"), exitError, `lineage: teacher "teacher.lnm" takes 64 inputs but dataset "fashion-mnist-small" has 784 features`},
 		// Bug 14: an --out that cannot be written is refused before training.
 		{"out in missing directory", with(train, "--out", "nosuch/a.lnm"), exitUsage, `--out "nosuch/a.lnm": directory "nosuch" does not exist`},
 		{"out under a file", with(train, "--out", "tiny.csv/a.lnm"), exitUsage, `--out "tiny.csv/a.lnm": "tiny.csv" is not a directory`},
