@@ -145,13 +145,34 @@ func evalLogits(m *model.MLP, t *model.Tape, x blas32.General, y []int) (acc, ce
 	return float64(correct) / float64(x.Rows), ce / float64(x.Rows)
 }
 
+// oneHotRows counts the rows of t with a 1 in one column and 0 in every
+// other (none when t has no data: training on hard labels).
+func oneHotRows(t blas32.General) int {
+	n := 0
+	for i := 0; i < t.Rows && t.Data != nil; i++ {
+		ones, zeros := 0, 0
+		for _, v := range t.Data[i*t.Stride : i*t.Stride+t.Cols] {
+			switch v {
+			case 1:
+				ones++
+			case 0:
+				zeros++
+			}
+		}
+		if ones == 1 && zeros == t.Cols-1 {
+			n++
+		}
+	}
+	return n
+}
+
 // finish applies RestoreBest, fills in provenance and builds the Result.
 func (r *run) finish() *Result {
 	p, cfg := r.p, r.p.cfg
 	res := &Result{
 		Student: r.student, Epochs: r.st.Epoch, BestEpoch: r.st.BestEpoch, Steps: r.opt.Steps(),
 		Queries: r.st.Queries, BestValAccuracy: r.st.BestVal, StoppedEarly: r.st.Done && r.st.Epoch < p.epochs,
-		History: r.st.History, Recipe: p.recipe(r.st.Queries),
+		History: r.st.History, Recipe: p.recipe(r.st.Queries), OneHotAnswers: oneHotRows(r.tgt),
 	}
 	if h := r.st.History; len(h) > 0 {
 		res.TrainLoss, res.ValAccuracy = h[len(h)-1].TrainLoss, h[len(h)-1].ValAccuracy

@@ -57,20 +57,25 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 // run. ValAccuracy and BestValAccuracy are 0 without a labelled validation
 // set.
 type Result struct {
-	Student         *model.MLP   `json:"-"`
-	Epochs          int          `json:"epochs"`       // epochs completed
-	BestEpoch       int          `json:"best_epoch"`   // 1-based epoch of best validation accuracy; 0 without Val
-	Steps           int64        `json:"steps"`        // optimizer steps
-	Queries         int          `json:"queries"`      // teacher rows queried (0 for hard-label training)
-	TrainLoss       float64      `json:"train_loss"`   // mean loss of the returned weights' epoch: the last, or the best when RestoredBest
-	ValAccuracy     float64      `json:"val_accuracy"` // validation accuracy of that epoch
-	BestValAccuracy float64      `json:"best_val_accuracy"`
-	StoppedEarly    bool         `json:"stopped_early,omitempty"`
-	RestoredBest    bool         `json:"restored_best,omitempty"`
-	Resumed         bool         `json:"resumed,omitempty"`
-	Recipe          string       `json:"recipe"`
-	Elapsed         float64      `json:"elapsed_s"`
-	History         []EpochStats `json:"history"`
+	Student         *model.MLP `json:"-"`
+	Epochs          int        `json:"epochs"`       // epochs completed
+	BestEpoch       int        `json:"best_epoch"`   // 1-based epoch of best validation accuracy; 0 without Val
+	Steps           int64      `json:"steps"`        // optimizer steps
+	Queries         int        `json:"queries"`      // teacher rows queried (0 for hard-label training)
+	TrainLoss       float64    `json:"train_loss"`   // mean loss of the returned weights' epoch: the last, or the best when RestoredBest
+	ValAccuracy     float64    `json:"val_accuracy"` // validation accuracy of that epoch
+	BestValAccuracy float64    `json:"best_val_accuracy"`
+	StoppedEarly    bool       `json:"stopped_early,omitempty"`
+	RestoredBest    bool       `json:"restored_best,omitempty"`
+	Resumed         bool       `json:"resumed,omitempty"`
+	// OneHotAnswers counts the teacher's answers, as revealed, that put all
+	// their probability on one label: every one of Queries with a
+	// label-only teacher (Reveal label, or an API that answers labels
+	// whatever it is asked), when soft targets teach no more than labels.
+	OneHotAnswers int          `json:"one_hot_answers,omitempty"`
+	Recipe        string       `json:"recipe"`
+	Elapsed       float64      `json:"elapsed_s"`
+	History       []EpochStats `json:"history"`
 }
 
 // run is the mutable state of one Train call.

@@ -542,3 +542,38 @@ func TestInitUniform(t *testing.T) {
 		t.Error("two uniform runs with one seed differ, want the same weights")
 	}
 }
+
+// TestOneHotAnswers checks that Result.OneHotAnswers counts the teacher's
+// one-hot answers: all of them for a teacher that answers labels whatever
+// it is asked (an API serving labels, distilled with Reveal full), none
+// for its probabilities.
+func TestOneHotAnswers(t *testing.T) {
+	sp, teacher := digits(t)
+	for _, tt := range []struct {
+		name    string
+		teacher model.Model
+		all     bool
+	}{
+		{"probabilities", teacher, false},
+		{"labels served", model.WithReveal(teacher, model.Reveal{Mode: model.RevealLabel}), true},
+	} {
+		cfg := smallConfig(sp, tt.teacher)
+		cfg.Epochs = 1
+		res, err := Train(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res.OneHotAnswers, 0; tt.all {
+			want = res.Queries
+			if got != want || want == 0 {
+				t.Errorf("%s: OneHotAnswers %d of %d queries, want all", tt.name, got, res.Queries)
+			}
+		} else if got != want {
+			t.Errorf("%s: OneHotAnswers %d of %d queries, want %d", tt.name, got, res.Queries, want)
+		}
+	}
+	g := blas32.General{Rows: 3, Cols: 3, Stride: 3, Data: []float32{0, 1, 0, 0.5, 0.5, 0, 1, 0, 1e-30}}
+	if got := oneHotRows(g); got != 1 {
+		t.Errorf("oneHotRows = %d, want 1 (rows: one-hot, split, nearly one-hot)", got)
+	}
+}

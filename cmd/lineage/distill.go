@@ -156,6 +156,11 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %d stored batches of answers were damaged and were asked again\n", n)
 		}
 	}
+	if rv, _ := model.ParseReveal(o.reveal); rv.Mode != model.RevealLabel && res.Queries > 0 && res.OneHotAnswers == res.Queries {
+		// A label API asked for probabilities: the recipe says what was
+		// asked, not what came.
+		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: every one of the teacher's %d answers was one-hot (all its probability on one label): it answers labels only (or is saturated), so this was label-only extraction, whatever --reveal %s and the recipe say\n", res.Queries, o.reveal)
+	}
 	// The teacher's test accuracy and the agreement cost test-split queries;
 	// a remote teacher is not asked beyond the --queries budget.
 	var against model.Model = teacher
