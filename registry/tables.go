@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -125,23 +126,34 @@ func shortHash(h string) string {
 // evidence gives a smaller p-value in an audit against fewer teachers.
 // It is empty when every audit tested the same number.
 func holmNote(vs []Verdict) string {
-	count := map[int]int{}
-	for _, v := range vs {
-		count[v.TeachersTested]++
-	}
-	if len(count) < 2 {
-		return ""
-	}
-	sizes := slices.Sorted(maps.Keys(count))
-	parts := make([]string, len(sizes))
-	for i, k := range sizes {
+	parts := countsBy(vs, func(v Verdict) int { return v.TeachersTested }, func(k, n int) string {
 		unit := "teachers"
 		if k == 1 {
 			unit = "teacher"
 		}
-		parts[i] = fmt.Sprintf("%d from audits against %d %s", count[k], k, unit)
+		return fmt.Sprintf("%d from audits against %d %s", n, k, unit)
+	})
+	if parts == nil {
+		return ""
 	}
 	return "p-value: Holm-adjusted across the teachers its audit tested the suspect against (" + strings.Join(parts, ", ") + "); the same evidence gives a smaller p-value in an audit against fewer teachers, so compare verdicts of one audit, or audit again against the same teachers (teachers_tested in JSON)"
+}
+
+// countsBy counts vs by key and describes each key, in increasing order,
+// with its count; nil when all of vs share one key.
+func countsBy[K cmp.Ordered](vs []Verdict, key func(Verdict) K, describe func(k K, n int) string) []string {
+	count := map[K]int{}
+	for _, v := range vs {
+		count[key(v)]++
+	}
+	if len(count) < 2 {
+		return nil
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(count)) {
+		parts = append(parts, describe(k, count[k]))
+	}
+	return parts
 }
 
 // missingNotes says, for each verdict whose measured fingerprint is no
@@ -164,20 +176,14 @@ func missingNotes(vs []Verdict) []string {
 // p-value can be DERIVED in one row and INCONCLUSIVE in another. It is
 // empty when every audit used the same α.
 func alphaNote(vs []Verdict) string {
-	count := map[float64]int{}
-	for _, v := range vs {
-		count[v.Alpha]++
-	}
-	if len(count) < 2 {
-		return ""
-	}
-	levels := slices.Sorted(maps.Keys(count))
-	parts := make([]string, len(levels))
-	for i, a := range levels {
-		parts[i] = fmt.Sprintf("%d at α = %g", count[a], a)
+	parts := countsBy(vs, func(v Verdict) float64 { return v.Alpha }, func(a float64, n int) string {
 		if a == 0 { // a record that does not say
-			parts[i] = fmt.Sprintf("%d at an unrecorded α", count[a])
+			return fmt.Sprintf("%d at an unrecorded α", n)
 		}
+		return fmt.Sprintf("%d at α = %g", n, a)
+	})
+	if parts == nil {
+		return ""
 	}
 	return "α: the verdicts come from audits at different significance levels (" + strings.Join(parts, ", ") + "); each is DERIVED when its p-value is at most its own audit's α, so compare verdicts of one level, or audit again at the same --alpha (alpha in JSON)"
 }
