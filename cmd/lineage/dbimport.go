@@ -1,0 +1,116 @@
+package main
+
+// This file holds `lineage db import`.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+func newDBImportCommand(g *globalOptions) *cobra.Command {
+	var merge bool
+	c := &cobra.Command{
+		Use:   "import FILE|- [--merge]",
+		Short: "Read an export into the database (a new or empty one, unless --merge)",
+		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
+every record is added or none is. The target must be new or empty unless --merge, which
+adds the records to an existing database (identical records are skipped; a conflicting
+record fails the whole import); a database that holds exactly the export's records already
+(the same import run again after it completed) is left as it is, and the import succeeds. The whole input is read and checked before the database is
+opened, and a new database is built under a temporary name and put in place only when the
+import succeeds: a failed import leaves no new file, and an existing database as it was.
+A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
+that), so a file that is not an export cannot take the machine's memory.`,
+		Example: "  lineage --db copy.db db import case.jsonl",
+		Args:    exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDBImport(c.Context(), c, g, args[0], merge)
+		},
+	}
+	c.Flags().BoolVar(&merge, "merge", false, "add to a database that already holds records")
+	return c
+}
+
+func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name string, merge bool) error {
+	var r io.Reader = c.InOrStdin()
+	if name == "" {
+		return usageError{errors.New("import FILE: an empty file name (give a path, or - for standard input)")}
+	}
+	if name != "-" {
+		if store.IsDatabase(name) {
+			return usageError{fmt.Errorf("import FILE %q is a database file, not an export (write one with: lineage --db %s db export FILE)", name, name)}
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	recs, err := store.ReadExport(ctx, r)
+	if err == nil {
+		err = recs.CheckContent(audit.CheckReport, audit.CheckResult)
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", name, err)
+	}
+	add := func(db *store.Store) error {
+		if err := db.ImportRecords(ctx, recs); err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+		return nil
+	}
+	// A new database is made whole or not at all; one that exists (or
+	// appeared meanwhile) gets the records in one transaction.
+	path := g.dbPath()
+	done := false
+	err = store.Create(ctx, path, add)
+	if errors.Is(err, fs.ErrExist) {
+		done, err = importInto(ctx, g, recs, add, merge)
+	}
+	if err != nil {
+		return err
+	}
+	if done {
+		fmt.Fprintf(c.ErrOrStderr(), "%s already holds exactly the records of %s (imported before): nothing to do\n", path, name)
+		return nil
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
+	return nil
+}
+
+// importInto runs add, an import of recs in one transaction, on the
+// existing database, which must hold no record unless merge. A database
+// that holds exactly recs already (the same import run again after it
+// completed) is left as it is, and done is true.
+func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add func(*store.Store) error, merge bool) (done bool, err error) {
+	db, err := openDB(g, false)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	if !merge {
+		es, err := db.List(ctx, "")
+		if err != nil {
+			return false, err
+		}
+		if len(es) > 0 {
+			if same, err := db.Holds(ctx, recs); err != nil || same {
+				return same, err
+			}
+			return false, fmt.Errorf("import into %s: the database holds %d records; pass --merge to add to them", g.dbPath(), len(es))
+		}
+	}
+	if err := add(db); err != nil {
+		return false, err
+	}
+	return false, db.Close()
+}
