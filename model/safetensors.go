@@ -288,15 +288,17 @@ func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
 		case "BF16":
 			v = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
 		case "F16":
-			v = halfToFloat(binary.LittleEndian.Uint16(b[2*i:]))
+			v = HalfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 		dst = append(dst, v)
 	}
 	return dst, nil
 }
 
-// halfToFloat converts an IEEE 754 half-precision value to float32.
-func halfToFloat(h uint16) float32 {
+// HalfToFloat32 converts an IEEE 754 half-precision value to float32,
+// exactly (every half-precision value is a float32): subnormals as
+// frac·2⁻²⁴, infinities and NaNs kept.
+func HalfToFloat32(h uint16) float32 {
 	sign := uint32(h>>15) << 31
 	exp := uint32(h>>10) & 0x1f
 	frac := uint32(h) & 0x3ff

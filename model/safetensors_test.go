@@ -127,7 +127,7 @@ func TestSafetensorsDtypes(t *testing.T) {
 			t.Errorf("%s: Theta = %v, want %v", tc.dtype, m.Theta, want)
 		}
 	}
-	if got := halfToFloat(0x0001); got != float32(math.Ldexp(1, -24)) {
+	if got := HalfToFloat32(0x0001); got != float32(math.Ldexp(1, -24)) {
 		t.Errorf("smallest F16 subnormal = %v, want 2^-24", got)
 	}
 }

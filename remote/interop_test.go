@@ -190,7 +190,7 @@ func (f *foreignServer) start(t *testing.T) *httptest.Server {
 			} else {
 				if width == 2 {
 					for i, v := range vals {
-						vals[i] = float64(halfToFloat32(toHalf(v)))
+						vals[i] = float64(model.HalfToFloat32(toHalf(v)))
 					}
 				}
 				t["data"] = vals
@@ -267,7 +267,7 @@ func TestForeignServers(t *testing.T) {
 			if tt.f.probsType == "FP16" {
 				want.Data = slices.Clone(want.Data)
 				for i, v := range want.Data {
-					want.Data[i] = halfToFloat32(toHalf(float64(v)))
+					want.Data[i] = model.HalfToFloat32(toHalf(float64(v)))
 				}
 			}
 			assertSame(t, got, want)
@@ -299,18 +299,18 @@ func TestHalfToFloat32(t *testing.T) {
 		{0x03ff, 1023 * 0x1p-24}, {0x0400, 0x1p-14}, {0x7bff, 65504}, {0x0000, 0},
 		{0x7c00, math.Inf(1)}, {0xfc00, math.Inf(-1)},
 	} {
-		if got := halfToFloat32(tt.h); float64(got) != tt.want {
-			t.Errorf("halfToFloat32(%#04x) = %v, want %v", tt.h, got, tt.want)
+		if got := model.HalfToFloat32(tt.h); float64(got) != tt.want {
+			t.Errorf("HalfToFloat32(%#04x) = %v, want %v", tt.h, got, tt.want)
 		}
 	}
-	if got := halfToFloat32(0x8000); got != 0 || !math.Signbit(float64(got)) {
-		t.Errorf("halfToFloat32(0x8000) = %v, want -0", got)
+	if got := model.HalfToFloat32(0x8000); got != 0 || !math.Signbit(float64(got)) {
+		t.Errorf("HalfToFloat32(0x8000) = %v, want -0", got)
 	}
-	if got := halfToFloat32(0x7e00); !math.IsNaN(float64(got)) {
-		t.Errorf("halfToFloat32(0x7e00) = %v, want NaN", got)
+	if got := model.HalfToFloat32(0x7e00); !math.IsNaN(float64(got)) {
+		t.Errorf("HalfToFloat32(0x7e00) = %v, want NaN", got)
 	}
 	for _, v := range []float64{1, 0.5, 0.333251953125, 0x1p-24, 0x1p-14, 0.1} {
-		if got := float64(halfToFloat32(toHalf(v))); math.Abs(got-v) > v*0x1p-11 {
+		if got := float64(model.HalfToFloat32(toHalf(v))); math.Abs(got-v) > v*0x1p-11 {
 			t.Errorf("toHalf(%v) reads back as %v", v, got)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/serve"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -162,7 +163,7 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 		switch width {
 		case 2:
 			for i := range dst[:n*k] {
-				dst[i] = halfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+				dst[i] = model.HalfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 			}
 		case 4:
 			serve.ReadFloat32LE(dst[:n*k], b)
@@ -225,19 +226,3 @@ type answerTensor struct {
 // answer with (a model computing in half precision); its values are read
 // into float32 exactly.
 const fp16 = "FP16"
-
-// halfToFloat32 converts an IEEE 754 half-precision value to float32,
-// exactly (every half is a float32).
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h & 0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: frac·2⁻²⁴
-		f := float32(frac) / (1 << 24)
-		return math.Float32frombits(sign | math.Float32bits(f))
-	case 0x1f: // infinity or NaN
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
-}

@@ -1,7 +1,7 @@
 package main
 
 // This file loads the dataset --data names, for every command that has
-// the flag.
+// the flag, and checks that a teacher fits it.
 
 import (
 	"context"
@@ -9,8 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/remote"
 )
 
 // loadSplit loads a dataset by name and splits it the documented way.
@@ -33,4 +37,20 @@ func loadDataset(ctx context.Context, name string) (*dataset.Dataset, error) {
 		}
 	}
 	return d, err
+}
+
+// checkTeacherFits fails, naming both, when the teacher ref (its info)
+// does not take the features of dataset name (d) or does not list its
+// labels in its order, for distill and enroll: an error of the inputs
+// (exit 1), not of the flags.
+func checkTeacherFits(ref string, info model.Info, name string, d *dataset.Dataset) error {
+	ref = remote.StripCredentials(ref)
+	if info.InputSize != 0 && info.InputSize != d.Dim() {
+		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", ref, info.InputSize, name, d.Dim())
+	}
+	if !slices.Equal(info.Labels, d.Labels) {
+		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", ref,
+			strings.Join(info.Labels, " "), name, strings.Join(d.Labels, " "))
+	}
+	return nil
 }

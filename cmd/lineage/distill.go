@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/model"
@@ -173,21 +171,6 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	}
 	r := newTrainingReport(o.out, res, m)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
-}
-
-// checkTeacherFits fails, naming both, when the teacher ref (its info)
-// does not take the features of dataset name (d) or does not list its
-// labels in its order, as enroll and probe say it: an error of the inputs
-// (exit 1), not of the flags.
-func checkTeacherFits(ref string, info model.Info, name string, d *dataset.Dataset) error {
-	ref = remote.StripCredentials(ref)
-	if info.InputSize != 0 && info.InputSize != d.Dim() {
-		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", ref, info.InputSize, name, d.Dim())
-	}
-	if !slices.Equal(info.Labels, d.Labels) {
-		return fmt.Errorf("teacher %q has labels %s but dataset %q has labels %s (%s)", ref, model.LabelList(info.Labels), name, model.LabelList(d.Labels), model.LabelDiff(info.Labels, d.Labels))
-	}
-	return nil
 }
 
 // answersNote is the line an API distillation prints on where its

@@ -145,12 +145,8 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return err
 	}
-	if teacher.Sizes[0] != data.Dim() {
-		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", o.model, teacher.Sizes[0], o.data, data.Dim())
-	}
-	if !slices.Equal(teacher.Labels, data.Labels) {
-		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", o.model,
-			strings.Join(teacher.Labels, " "), o.data, strings.Join(data.Labels, " "))
+	if err := checkTeacherFits(o.model, teacher.Info(), o.data, data); err != nil {
+		return err
 	}
 	// A rerun of an enrolment that completed (killed after its commit,
 	// before it printed) finds it stored with this teacher and settings:
