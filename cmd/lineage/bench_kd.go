@@ -88,6 +88,9 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		if d = strings.TrimSpace(d); d == "" {
 			continue
 		}
+		if err := checkDataName(ctx, d); err != nil {
+			return err
+		}
 		sp := bench.DefaultKDSpec(d)
 		if o.epochs > 0 {
 			sp.Epochs = o.epochs

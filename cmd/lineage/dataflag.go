@@ -39,6 +39,21 @@ func loadDataset(ctx context.Context, name string) (*dataset.Dataset, error) {
 	return d, err
 }
 
+// checkDataName fails with loadDataset's usage error when name is neither
+// a dataset lineage knows nor a file, without loading it: for bench kd,
+// whose datasets bench.RunKD loads, so that a mistyped name there is a
+// usage error (exit 2) as in every other command.
+func checkDataName(ctx context.Context, name string) error {
+	if slices.Contains(dataset.Names, name) {
+		return nil
+	}
+	if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		_, err := loadDataset(ctx, name)
+		return err
+	}
+	return nil
+}
+
 // checkTeacherFits fails, naming both, when the teacher ref (its info)
 // does not take the features of dataset name (d) or does not list its
 // labels in its order, for distill and enroll: an error of the inputs
