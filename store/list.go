@@ -102,7 +102,14 @@ func (t *Tx) list(typ string) ([]Entry, error) {
 			d := "undecodable"
 			var r AuditRecord
 			if json.Unmarshal(v, &r) == nil {
-				d = fmt.Sprintf("suspect %s against %s", r.Suspect, JoinNames(r.Against, ","))
+				// A model audited against several suites was measured
+				// once per suite: name every fingerprint, not the first.
+				// (Suites shared by teachers share a fingerprint.)
+				if m := uniqueNames(r.Measured()); len(m) > 1 {
+					d = fmt.Sprintf("fingerprints %s against %s", JoinNames(m, ","), JoinNames(r.Against, ","))
+				} else {
+					d = fmt.Sprintf("suspect %s against %s", r.Suspect, JoinNames(r.Against, ","))
+				}
 			}
 			add(string(k), len(v), d)
 			return nil
@@ -396,4 +403,16 @@ func (t *Tx) eachJSON(bucket []byte, fn func(k []byte, e *Enrolment, r *AuditRec
 		}
 		return nil
 	})
+}
+
+// uniqueNames returns names without repeats, in the order of their first
+// appearance.
+func uniqueNames(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

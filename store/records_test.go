@@ -419,6 +419,14 @@ func TestAuditFingerprints(t *testing.T) {
 	if err := s.PutAudit(ctx, r, PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// db ls named such an audit by its first fingerprint alone.
+	es, err := s.List(ctx, TypeAudit)
+	if err != nil || len(es) != 2 || es[1].ID != "case-2" {
+		t.Fatalf("List audits: %v, %v; want case-1 and case-2", es, err)
+	}
+	if got, want := es[1].Detail, "fingerprints suspect,neg against acme,acme"; got != want {
+		t.Errorf("List audit detail: got %q, want %q", got, want)
+	}
 	var inUse *InUseError
 	if err := s.Remove(ctx, TypeFingerprint, "neg", RemoveOptions{}); !errors.As(err, &inUse) || !slices.Contains(inUse.By, "audit case-2") {
 		t.Errorf("removing a fingerprint an audit measured: %v, want it in use by audit case-2", err)
