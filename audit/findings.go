@@ -43,7 +43,14 @@ type Findings struct {
 	List []Finding
 	// Records is the number of audit records read, listed or not.
 	Records int
-	owner   map[string]string // fingerprint ID → suspect name, when not its own ID
+	// Unlisted has, in List's order, the latest result per suspect and
+	// teacher that List leaves out because its teacher is not among the
+	// suites asked for, or its suite is not the teacher's present one, and
+	// that List has no finding for: results a report cannot show, because
+	// their teacher was removed or enrolled anew (or left out by the
+	// caller, which tells those apart).
+	Unlisted []Finding
+	owner    map[string]string // fingerprint ID → suspect name, when not its own ID
 }
 
 // ReadFindings reads the audit records of tx and returns the findings on
@@ -63,7 +70,8 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 	}
 	type row struct {
 		Finding
-		name string // the audit's suspect name
+		name   string // the audit's suspect name
+		listed bool   // measured on a suite of suites, its teacher's
 	}
 	var rows []row
 	claims := map[string]row{} // fingerprint → the latest audit that stored it under another name
@@ -81,13 +89,14 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 			}
 		}
 		for _, tr := range res.Results {
-			if s, ok := suites[tr.Teacher]; !ok || tr.Suite != s || !tr.Measured() {
+			if !tr.Measured() {
 				continue
 			}
+			s, ok := suites[tr.Teacher]
 			r := row{Finding{Suspect: res.Suspect, Fingerprint: measuredFP(tx, rec, res.Suspect, tr.Teacher),
-				Audit: rec.ID, Alpha: res.Alpha, Tested: tested, Created: created, TeacherResult: tr}, res.Suspect}
+				Audit: rec.ID, Alpha: res.Alpha, Tested: tested, Created: created, TeacherResult: tr}, res.Suspect, ok && tr.Suite == s}
 			rows = append(rows, r)
-			if r.Fingerprint == r.name+"@"+r.Teacher {
+			if r.listed && r.Fingerprint == r.name+"@"+r.Teacher {
 				if c, ok := claims[r.Fingerprint]; !ok || later(r.Created, r.Audit, c.Created, c.Audit) {
 					claims[r.Fingerprint] = r
 				}
@@ -98,23 +107,39 @@ func ReadFindings(tx *store.Tx, suites map[string]string) (*Findings, error) {
 	for fp, c := range claims {
 		v.owner[fp] = c.name
 	}
-	best := map[[2]string]row{} // (suspect, teacher) → its latest row
+	best := map[[2]string]row{}     // (suspect, teacher) → its latest listed row
+	unlisted := map[[2]string]row{} // the same of the rows not listed
 	for _, r := range rows {
-		if r.Fingerprint != "" {
-			r.Suspect = v.SuspectOf(r.Fingerprint)
+		switch {
+		case r.listed || r.Fingerprint != r.name+"@"+r.Teacher:
+			if r.Fingerprint != "" {
+				r.Suspect = v.SuspectOf(r.Fingerprint)
+			}
+		default: // stored by its audit as NAME@TEACHER: NAME's
+			r.Suspect = r.name
 		}
-		k := [2]string{r.Suspect, r.Teacher}
-		b, ok := best[k]
+		k, in := [2]string{r.Suspect, r.Teacher}, best
+		if !r.listed {
+			in = unlisted
+		}
+		b, ok := in[k]
 		if !ok || r.Created.After(b.Created) || r.Created.Equal(b.Created) && prefer(r.Suspect, r.Audit, b.Audit) {
-			best[k] = r
+			in[k] = r
 		}
 	}
 	for _, r := range best {
 		v.List = append(v.List, r.Finding)
 	}
-	slices.SortFunc(v.List, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(a.Suspect, b.Suspect), cmp.Compare(a.Teacher, b.Teacher))
-	})
+	for k, r := range unlisted {
+		if _, ok := best[k]; !ok {
+			v.Unlisted = append(v.Unlisted, r.Finding)
+		}
+	}
+	for _, l := range [][]Finding{v.List, v.Unlisted} {
+		slices.SortFunc(l, func(a, b Finding) int {
+			return cmp.Or(cmp.Compare(a.Suspect, b.Suspect), cmp.Compare(a.Teacher, b.Teacher))
+		})
+	}
 	return v, nil
 }
 

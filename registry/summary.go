@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/lineage-audit/lineage/audit"
@@ -38,6 +39,11 @@ type Summary struct {
 	Teachers []Teacher `json:"teachers"`
 	Matrices []Matrix  `json:"similarity"`
 	Verdicts []Verdict `json:"verdicts"`
+	// Unlisted are the recorded verdicts against teachers that are no
+	// longer enrolled on the suite they were measured on (see Unlisted):
+	// listed so that removing an enrolment does not make them vanish
+	// without a word. A teacher left out by the caller is not one.
+	Unlisted []Unlisted `json:"unlisted_verdicts,omitempty"`
 	// Figures are the files the caller wrote the figures to, if any.
 	Figures []string `json:"figures,omitempty"`
 	records int      // audit records in the store, listed or not
@@ -117,6 +123,9 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 		}
 		v.FingerprintMissing = f.Fingerprint != "" && !tx.HasFingerprint(f.Fingerprint)
 		sum.Verdicts = append(sum.Verdicts, v)
+	}
+	if sum.Unlisted, err = unlisted(tx, found.Unlisted); err != nil {
+		return nil, err
 	}
 	if err := markSameModels(tx, sum.Verdicts); err != nil {
 		return nil, err
@@ -220,4 +229,26 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 		ts.fig = fig
 	}
 	return ts, sim, nil
+}
+
+// unlisted returns the findings of fs (audit.Findings.Unlisted) whose
+// teacher is no longer enrolled on the suite they were measured on, saying
+// why; one whose teacher is enrolled on it was left out by the caller
+// (report --suite) and is not listed.
+func unlisted(tx *store.Tx, fs []audit.Finding) ([]Unlisted, error) {
+	var out []Unlisted
+	for _, f := range fs {
+		why := "enrolled anew on another suite"
+		e, err := tx.Enrolment(f.Teacher)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			why = "enrolment removed"
+		case err != nil:
+			return nil, err
+		case e.Suite == f.Suite:
+			continue
+		}
+		out = append(out, Unlisted{Suspect: f.Suspect, Teacher: f.Teacher, Audit: f.Audit, Verdict: string(f.Verdict), PValue: f.PValue, Why: why})
+	}
+	return out, nil
 }

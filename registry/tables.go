@@ -53,6 +53,8 @@ func (s *Summary) Tables() []report.Table {
 			report.Fmt(r.QValue, 'g', 3), report.Text(r.Best), report.Measured(r.EffectSize, 2), nearestCell(r.Nearest, r.Teacher), report.Text(reasonCell(r)))
 	}
 	switch {
+	case len(s.Verdicts) == 0 && s.records > 0 && len(s.Unlisted) > 0:
+		v.Notes = []string{fmt.Sprintf("none of the %d audit records measured a suspect against a teacher enrolled here now", s.records)}
 	case len(s.Verdicts) == 0 && s.records > 0:
 		v.Notes = []string{fmt.Sprintf("none of the %d audit records measured a suspect against a teacher listed here (their teachers were removed, enrolled anew on another suite, or left out by --suite)", s.records)}
 	case len(s.Verdicts) == 0:
@@ -68,6 +70,7 @@ func (s *Summary) Tables() []report.Table {
 			v.Notes = append(v.Notes, n)
 		}
 	}
+	v.Notes = append(v.Notes, unlistedNotes(s.Unlisted)...)
 	tables = append(tables, v)
 	if len(s.Figures) > 0 {
 		f := report.Table{Title: "Figures", Columns: []report.Column{{Name: "file"}}}
@@ -166,6 +169,21 @@ func missingNotes(vs []Verdict) []string {
 		if v.FingerprintMissing {
 			out = append(out, fmt.Sprintf("%s (against %s): its fingerprint %s is no longer stored (removed with db rm --force), so it is in no similarity matrix; the verdict is that of audit record %s, which `lineage db verify` reports as dangling", v.Suspect, v.Teacher, v.Fingerprint, v.Audit))
 		}
+	}
+	return out
+}
+
+// unlistedNotes says, for each recorded verdict against a teacher no
+// longer enrolled on its suite, that it is not shown and where it is kept.
+func unlistedNotes(us []Unlisted) []string {
+	var out []string
+	for _, u := range us {
+		why := fmt.Sprintf("enrolment %s was removed", u.Teacher)
+		if u.Why != "enrolment removed" {
+			why = fmt.Sprintf("%s was enrolled anew on another suite", u.Teacher)
+		}
+		out = append(out, fmt.Sprintf("%s (against %s): its verdict is not shown because %s; audit record %s still holds it (%s, p-value %.3g): `lineage db show audit %s`",
+			u.Suspect, u.Teacher, why, u.Audit, u.Verdict, u.PValue, u.Audit))
 	}
 	return out
 }

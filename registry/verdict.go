@@ -54,6 +54,20 @@ type Verdict struct {
 	pPair   float64            // the pair's p-value before Holm's correction
 }
 
+// Unlisted is a recorded verdict a summary cannot show, because the
+// teacher it was measured against is no longer enrolled on that suite:
+// its enrolment was removed (db rm enrolment), or the teacher was enrolled
+// anew on another suite. The audit record still holds it.
+type Unlisted struct {
+	Suspect string  `json:"suspect"`
+	Teacher string  `json:"teacher"`
+	Audit   string  `json:"audit"` // the audit record it comes from
+	Verdict string  `json:"verdict"`
+	PValue  float64 `json:"p_value"`
+	// Why is "enrolment removed" or "enrolled anew on another suite".
+	Why string `json:"why"`
+}
+
 // setQValues sets each verdict's QValue: the Benjamini–Hochberg adjusted
 // p-value (compare.BH) of its pair's p-value before Holm's correction,
 // over the verdicts of vs that stand for themselves (SameAs ""); one that
