@@ -39,12 +39,21 @@ const (
 	ParamBinaryOutput = "binary_data_output"
 )
 
+// ParamClassification, on a requested output, asks (in the classification
+// extension) for the top classes as strings instead of the output: the
+// server refuses it, answering probabilities only.
+const ParamClassification = "classification"
+
 // Request is a decoded inference request. BinaryOutput reports whether
 // the client asked for the output as binary data.
 type Request struct {
 	ID           string
 	X            blas32.General
 	BinaryOutput bool
+	// Single is set when the input had shape [inputSize], one example
+	// without a batch dimension (X has one row): the answer's shape is
+	// then [labels], not [1, labels].
+	Single bool
 }
 
 // ParseRequest parses an inference request body for a model with
@@ -95,6 +104,12 @@ func parseRequest(body []byte, headerLen, inputSize, maxRows int) (Request, erro
 		if o.Name != OutputName {
 			return r, fmt.Errorf("unknown output %q, want %q", o.Name, OutputName)
 		}
+		if _, ok := o.Parameters[ParamClassification]; ok {
+			// The classification extension answers the top classes
+			// as BYTES: answering probabilities instead would be
+			// misread by a client that asked for it.
+			return r, fmt.Errorf("output %q: parameter %q is not supported: the output is the probabilities of every label (the class is their argmax)", o.Name, ParamClassification)
+		}
 		if o.Parameters[ParamBinaryData] == true {
 			r.BinaryOutput = true
 		}
@@ -105,7 +120,7 @@ func parseRequest(body []byte, headerLen, inputSize, maxRows int) (Request, erro
 	case len(in.Shape) == 2 && in.Shape[1] == int64(inputSize) && in.Shape[0] >= 0:
 		rows = int(min(in.Shape[0], math.MaxInt32))
 	case len(in.Shape) == 1 && in.Shape[0] == int64(inputSize):
-		rows = 1
+		rows, r.Single = 1, true
 	default:
 		return r, fmt.Errorf("input %q has shape %v, want [batch, %d]", in.Name, in.Shape, inputSize)
 	}
@@ -199,8 +214,14 @@ func (t *Tensor) elements() (int64, error) {
 // returns the body and the length of its JSON header (the value of the
 // HeaderLength HTTP header).
 func EncodeBinaryResponse(dst []byte, modelName, id string, p blas32.General) ([]byte, int) {
+	return encodeBinaryResponse(dst, modelName, id, p, false)
+}
+
+// encodeBinaryResponse is EncodeBinaryResponse, with the output's shape
+// [p.Cols] when single (see appendResponseStart).
+func encodeBinaryResponse(dst []byte, modelName, id string, p blas32.General, single bool) ([]byte, int) {
 	start := len(dst)
-	dst = AppendBinaryResponseHeader(dst, modelName, id, p.Rows, p.Cols)
+	dst = appendBinaryResponseHeader(dst, modelName, id, p.Rows, p.Cols, single)
 	headerLen := len(dst) - start
 	return AppendFloat32LE(dst, p), headerLen
 }
@@ -210,7 +231,11 @@ func EncodeBinaryResponse(dst []byte, modelName, id string, p blas32.General) ([
 // an answer's header with it byte for byte to skip parsing the header of
 // a lineage server's answer.
 func AppendBinaryResponseHeader(dst []byte, modelName, id string, rows, cols int) []byte {
-	dst = appendResponseStart(dst, modelName, id, rows, cols)
+	return appendBinaryResponseHeader(dst, modelName, id, rows, cols, false)
+}
+
+func appendBinaryResponseHeader(dst []byte, modelName, id string, rows, cols int, single bool) []byte {
+	dst = appendResponseStart(dst, modelName, id, rows, cols, single)
 	dst = append(dst, `,"parameters":{"`+ParamBinarySize+`":`...)
 	dst = strconv.AppendInt(dst, int64(4*rows*cols), 10)
 	return append(dst, "}}]}"...)

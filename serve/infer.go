@@ -100,7 +100,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.BinaryOutput {
-		out, n := EncodeBinaryResponse(make([]byte, 0, 256+4*p.Rows*p.Cols), s.name, req.ID, p)
+		out, n := encodeBinaryResponse(make([]byte, 0, 256+4*p.Rows*p.Cols), s.name, req.ID, p, req.Single)
 		w.Header().Set("Content-Type", BinaryContentType)
 		w.Header().Set(HeaderLength, strconv.Itoa(n))
 		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
@@ -110,7 +110,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	w.Write(EncodeResponse(nil, s.name, req.ID, p))
+	w.Write(encodeResponse(nil, s.name, req.ID, p, req.Single))
 }
 
 // oneLineHeader is a header value for an error message: at most 40

@@ -372,7 +372,13 @@ func DecodeRequest(body []byte, inputSize int) (id string, x blas32.General, err
 // the FP32 output "probabilities" of shape [p.Rows, p.Cols], flat, each
 // value formatted to round-trip exactly.
 func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
-	dst = appendResponseStart(dst, modelName, id, p.Rows, p.Cols)
+	return encodeResponse(dst, modelName, id, p, false)
+}
+
+// encodeResponse is EncodeResponse, with the output's shape [p.Cols] when
+// single (the answer to one input sent without a batch dimension).
+func encodeResponse(dst []byte, modelName, id string, p blas32.General, single bool) []byte {
+	dst = appendResponseStart(dst, modelName, id, p.Rows, p.Cols, single)
 	dst = append(dst, `,"data":`...)
 	if p.Stride == p.Cols || p.Rows == 0 {
 		dst = AppendFloats(dst, p.Data[:p.Rows*p.Cols])
@@ -388,8 +394,10 @@ func EncodeResponse(dst []byte, modelName, id string, p blas32.General) []byte {
 
 // appendResponseStart appends an inference response up to the end of its
 // output's shape: model name, id (when not empty), and the FP32 output
-// "probabilities" of shape [rows, cols].
-func appendResponseStart(dst []byte, modelName, id string, rows, cols int) []byte {
+// "probabilities" of shape [rows, cols], or [cols] when single (one row
+// answering an input sent without a batch dimension, as Triton answers a
+// model without one).
+func appendResponseStart(dst []byte, modelName, id string, rows, cols int, single bool) []byte {
 	dst = append(dst, `{"model_name":`...)
 	dst = appendString(dst, modelName)
 	if id != "" {
@@ -397,8 +405,10 @@ func appendResponseStart(dst []byte, modelName, id string, rows, cols int) []byt
 		dst = appendString(dst, id)
 	}
 	dst = append(dst, `,"outputs":[{"name":"`+OutputName+`","datatype":"FP32","shape":[`...)
-	dst = strconv.AppendInt(dst, int64(rows), 10)
-	dst = append(dst, ',')
+	if !single {
+		dst = strconv.AppendInt(dst, int64(rows), 10)
+		dst = append(dst, ',')
+	}
 	dst = strconv.AppendInt(dst, int64(cols), 10)
 	return append(dst, ']')
 }
