@@ -15,8 +15,10 @@
 // little-endian bytes after a JSON header when the server
 // speaks the extension (and Options.JSONOnly is false), else as JSON, up to Options.Concurrency at a time
 // and at most Options.QPS per second. Each request names the output it
-// reads: the one called "probabilities", else the metadata's first FP32,
-// FP64 or FP16 output; its values may come in any of these datatypes. Each request has its own timeout;
+// reads: Options.Output, else the one called "probabilities", else the
+// metadata's first FP32, FP64 or FP16 output (HTTPModel.ReadableOutputs
+// tells which, and what else it could have read); its values may come in
+// any of these datatypes. Each request has its own timeout;
 // 429 and 5xx answers, connection errors, timeouts and malformed answers
 // (JSON, or gzip data that does not decode) are retried up to
 // Options.MaxRetries times with exponential backoff and full jitter,

@@ -28,10 +28,12 @@ type HTTPModel struct {
 	info       model.Info
 	inputName  string
 	outputName string
-	client     *http.Client
-	limiter    *serve.Limiter
-	stats      counters
-	nextID     atomic.Int64
+	// otherOutputs are the outputs of readable datatypes not read.
+	otherOutputs []string
+	client       *http.Client
+	limiter      *serve.Limiter
+	stats        counters
+	nextID       atomic.Int64
 	// echo says whether the server echoes a request's id in its answer
 	// (echoUnknown, echoYes, echoNo). Until it has, every request goes
 	// on a connection of its own: on a kept-alive connection an answer
@@ -173,7 +175,10 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 		return fmt.Errorf("model metadata lists no %s: lineage reads the input size and the label count from them", strings.Join(none, " and no "))
 	}
 	in := meta.Inputs[0]
-	out := readableOutput(meta.Outputs)
+	out, err := c.chooseOutput(meta.Outputs)
+	if err != nil {
+		return err
+	}
 	last := func(s []int64) int64 {
 		if len(s) == 0 {
 			return -1
@@ -220,6 +225,46 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 	return nil
 }
 
+// chooseOutput picks the output to read among outs: Options.Output when
+// set (an error naming the outputs when outs has none of that name), else
+// readableOutput's. It records the other outputs lineage could have read
+// (see ReadableOutputs).
+func (c *HTTPModel) chooseOutput(outs []serve.MetadataTensor) (serve.MetadataTensor, error) {
+	out := readableOutput(outs)
+	if want := c.opts.Output; want != "" {
+		i := slices.IndexFunc(outs, func(o serve.MetadataTensor) bool { return o.Name == want })
+		if i < 0 {
+			names := make([]string, len(outs))
+			for j, o := range outs {
+				names[j] = strconv.Quote(o.Name)
+			}
+			return out, fmt.Errorf("output %q: the model lists no such output (it lists %s)", want, strings.Join(names, ", "))
+		}
+		out = outs[i]
+	}
+	c.otherOutputs = nil
+	for _, o := range outs {
+		if o.Name != out.Name && readsDatatype(o.Datatype) {
+			c.otherOutputs = append(c.otherOutputs, o.Name)
+		}
+	}
+	return out, nil
+}
+
+// ReadableOutputs returns the output the model is read from and the other
+// outputs its metadata lists in a datatype lineage reads: when there are
+// such others, which output holds the distribution was a choice (see
+// Options.Output), and callers should say which was read.
+func (c *HTTPModel) ReadableOutputs() (read string, others []string) {
+	return c.outputName, slices.Clone(c.otherOutputs)
+}
+
+// readsDatatype reports whether lineage reads an output of datatype dt
+// (FP32, FP64 or FP16, or none given).
+func readsDatatype(dt string) bool {
+	return dt == serve.FP32 || dt == serve.FP64 || dt == fp16 || dt == ""
+}
+
 // readableOutput picks the output lineage reads among a model's outputs:
 // the one named serve.OutputName, else the first whose datatype lineage
 // reads (FP32, FP64 or FP16, or none given), else the first. Classifiers often
@@ -232,7 +277,7 @@ func readableOutput(outs []serve.MetadataTensor) serve.MetadataTensor {
 		}
 	}
 	for _, o := range outs {
-		if o.Datatype == serve.FP32 || o.Datatype == serve.FP64 || o.Datatype == fp16 || o.Datatype == "" {
+		if readsDatatype(o.Datatype) {
 			return o
 		}
 	}

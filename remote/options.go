@@ -92,6 +92,12 @@ type Options struct {
 	// they otherwise use: it spares both sides formatting and parsing
 	// decimal numbers. Values are bit-identical either way.
 	JSONOnly bool
+	// Output names the output of an Open Inference Protocol model to read;
+	// "" means the one called "probabilities", else the first the model's
+	// metadata lists in a datatype lineage reads (see
+	// HTTPModel.ReadableOutputs). A model without that output is refused
+	// at Open. exec: models and files have one answer and ignore it.
+	Output string
 	// Seed seeds the backoff jitter.
 	Seed uint64
 }

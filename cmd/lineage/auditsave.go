@@ -27,7 +27,7 @@ import (
 // it is; one of another model or suite is an error, and so is an
 // audit record named name that measured another model (replacing it would
 // drop that model's results, or merge two models into one suspect).
-func checkSaveNames(tx *store.Tx, ref string, info model.Info, logits bool, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
+func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint) error {
 	for i, id := range ids {
 		if !tx.HasFingerprint(id) {
 			// An earlier audit under this name against one teacher stored
@@ -37,7 +37,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, logits bool, name
 			if id == name {
 				alt = name + "@" + cases[i].Enrolment.Name
 			}
-			if fp, err := tx.Fingerprint(alt); err == nil && takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, logits) {
+			if fp, err := tx.Fingerprint(alt); err == nil && takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, rd) {
 				suspects[i], ids[i] = fp, alt
 			}
 			continue
@@ -46,9 +46,9 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, logits bool, name
 		if err != nil {
 			return err
 		}
-		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, logits) {
+		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, rd) {
 			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
-				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, logits), id)
+				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, rd), id)
 		}
 		suspects[i] = fp
 	}

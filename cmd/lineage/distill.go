@@ -125,6 +125,9 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		if o.remote.logits {
 			parts = append(parts, "outputs=logits") // answers are journalled after the softmax
 		}
+		if read, _, ok := chosenOutput(teacher, &o.remote); ok {
+			parts = append(parts, "output="+read) // another output's answers are not these
+		}
 		job = journalJob("distill", o.teacher, parts...)
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -97,9 +98,49 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 		if ro.logits {
 			fp.Meta[metaOutputs] = metaLogits
 		}
+		if read, others, ok := chosenOutput(raw, ro); ok {
+			fp.Meta[metaOutput] = read
+			if len(others) > 0 {
+				fp.Meta[metaOtherOutputs] = strings.Join(others, ",")
+			}
+			if ro.output != "" {
+				fp.Meta[metaOutputChosen] = "--output"
+			}
+		}
 	}
 	return fp, nil
 }
+
+// chosenOutput returns, when which output of m is read was a choice (an
+// Open Inference Protocol model listing other outputs lineage could read,
+// or --output given), the output read and the others; ok is false, and
+// read "", otherwise.
+func chosenOutput(m remote.Model, ro *remoteOptions) (read string, others []string, ok bool) {
+	if j, isJ := m.(journaled); isJ {
+		m = j.r
+	}
+	h, isHTTP := m.(*remote.HTTPModel)
+	if !isHTTP {
+		return "", nil, false
+	}
+	read, others = h.ReadableOutputs()
+	if len(others) == 0 && ro.output == "" {
+		return "", nil, false
+	}
+	return read, others, true
+}
+
+// metaOutput is the fingerprint Meta key naming the output an Open
+// Inference Protocol model's answers were read from, metaOtherOutputs the
+// other outputs it lists that lineage could have read (comma-separated),
+// and metaOutputChosen says "--output" when that flag chose it (absent for
+// the default choice); they are set only when the output was a choice
+// (--output, or several candidates).
+const (
+	metaOutput       = "output"
+	metaOtherOutputs = "other_outputs"
+	metaOutputChosen = "output_chosen_by"
+)
 
 // metaAskAgainError is the fingerprint Meta key holding why asking the
 // model again failed, and metaNearbyError why asking it the points next
@@ -190,6 +231,9 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 	}
 	if _, asked := fp.Variation(); fp.Remote() && !asked {
 		fmt.Fprintf(stderr, "lineage: %s was not asked again (--ask-again -1), so an audit will not clear it\n", remote.StripCredentials(ref))
+	}
+	if others := fp.Meta[metaOtherOutputs]; others != "" {
+		fmt.Fprintf(stderr, "lineage: %s lists other outputs lineage could read (%s): its answers were read from %q (--output NAME reads another)\n", remote.StripCredentials(ref), others, fp.Meta[metaOutput])
 	}
 	if fp.Reordered(labels) {
 		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))

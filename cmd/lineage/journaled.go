@@ -47,9 +47,11 @@ func journalJob(kind, ref string, parts ...string) string {
 // softmax of --logits. So a model listing the labels in another order than
 // the suite gets a hash of its order in the name, and --logits a part of
 // its own: a rerun that reads the model otherwise must not have this run's
-// answers replayed as its own. A model read as the suite lists its labels,
-// without --logits, keeps the name older lineage gave.
-func probeJob(ref string, s *probe.Suite, id string, labels []string, logits bool) string {
+// answers replayed as its own. output, the output read when that was a
+// choice (see chosenOutput; "" when not), gets a part too. A model read as
+// the suite lists its labels, without --logits and from its one output,
+// keeps the name older lineage gave.
+func probeJob(ref string, s *probe.Suite, id string, labels []string, logits bool, output string) string {
 	parts := []string{s.Hash, id}
 	if !slices.Equal(labels, s.Labels) {
 		sum := sha256.Sum256([]byte(strings.Join(labels, "\x00")))
@@ -57,6 +59,9 @@ func probeJob(ref string, s *probe.Suite, id string, labels []string, logits boo
 	}
 	if logits {
 		parts = append(parts, "outputs=logits")
+	}
+	if output != "" {
+		parts = append(parts, "output="+output)
 	}
 	return journalJob("probe", ref, parts...)
 }
@@ -92,7 +97,8 @@ func noJournal(*store.Tx) error { return nil }
 // audit against several teachers journals one fingerprint per suite), so
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	job := probeJob(ref, s, id, m.Info().Labels, ro.logits)
+	read, _, _ := chosenOutput(m, ro)
+	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, read)
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {

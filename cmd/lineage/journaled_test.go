@@ -33,20 +33,23 @@ func TestJournalJob(t *testing.T) {
 // TestProbeJob checks the probe journal's name: the name older lineage
 // gave for a model read as the suite lists its labels, without --logits;
 // another for a model listing the labels in another order, or read as
-// logits, so that a rerun reading the model otherwise replays nothing.
+// logits, or from an output chosen among several, so that a rerun reading
+// the model otherwise replays nothing.
 func TestProbeJob(t *testing.T) {
 	s := &probe.Suite{Hash: "h", Labels: []string{"a", "b", "c"}}
 	const ref = "exec:/bin/sh m.sh"
-	base := probeJob(ref, s, "id", s.Labels, false)
+	base := probeJob(ref, s, "id", s.Labels, false, "")
 	if want := journalJob("probe", ref, "h", "id"); base != want {
 		t.Errorf("probeJob of a model in the suite's order = %q, want the old name %q", base, want)
 	}
 	seen := map[string]string{base: "suite's order"}
 	for name, job := range map[string]string{
-		"other order":            probeJob(ref, s, "id", []string{"c", "a", "b"}, false),
-		"another order":          probeJob(ref, s, "id", []string{"b", "a", "c"}, false),
-		"logits":                 probeJob(ref, s, "id", s.Labels, true),
-		"other order and logits": probeJob(ref, s, "id", []string{"c", "a", "b"}, true),
+		"other order":            probeJob(ref, s, "id", []string{"c", "a", "b"}, false, ""),
+		"another order":          probeJob(ref, s, "id", []string{"b", "a", "c"}, false, ""),
+		"logits":                 probeJob(ref, s, "id", s.Labels, true, ""),
+		"output":                 probeJob(ref, s, "id", s.Labels, false, "calibrated"),
+		"another output":         probeJob(ref, s, "id", s.Labels, false, "uniform"),
+		"other order and logits": probeJob(ref, s, "id", []string{"c", "a", "b"}, true, ""),
 	} {
 		if other, ok := seen[job]; ok {
 			t.Errorf("%s and %s share the journal %q", name, other, job)

@@ -126,7 +126,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Fmt(r.ElapsedS, 'g', 3))
 	kv.Add("ms per query", report.Fmt(r.PerQuery, 'g', 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby} {
+	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaOutput, metaOtherOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}
@@ -242,7 +242,7 @@ func checkSuspectName(tx *store.Tx, id string, same func(*fingerprint.Fingerprin
 // after a kill that came once the fingerprint was stored). A fingerprint
 // of another model or suite under that ID is an error, before any query.
 func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint, s *probe.Suite, ref string, users []string) error {
-	if !takenFrom(fp, s.Hash, ref, model.Info{}, o.topK, o.remote.logits) {
+	if !takenFrom(fp, s.Hash, ref, model.Info{}, o.topK, o.remote.reading()) {
 		hint := fmt.Sprintf("pass --replace to take it anew from %s, or choose another --name", remote.Identity(ref))
 		if len(users) > 0 {
 			// --replace would be refused: say so now.
@@ -253,7 +253,7 @@ func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint,
 			topK = fmt.Sprintf(", top-%d", fp.TopK)
 		}
 		return fmt.Errorf("fingerprint %q: %w (taken from %s on suite %.12s%s%s); %s",
-			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, topK, outputsNote(fp, ref, o.remote.logits), hint)
+			fp.ID, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, topK, outputsNote(fp, ref, o.remote.reading()), hint)
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again (--replace takes it anew)\n", fp.ID)
 	r := newProbeReport(fp, ref)

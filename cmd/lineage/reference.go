@@ -105,9 +105,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err != nil {
 			return err
 		}
-		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0, o.remote.logits) {
+		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0, o.remote.reading()) {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another NAME",
-				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, outputsNote(fp, o.model, o.remote.logits))
+				id, id, store.ErrExists, cmp.Or(fp.Model.Source, "a model file"), fp.Suite, outputsNote(fp, o.model, o.remote.reading()))
 		}
 		stored = fp
 		return nil

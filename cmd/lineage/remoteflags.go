@@ -28,6 +28,7 @@ type remoteOptions struct {
 	jsonOnly    bool
 	logits      bool
 	askAgain    int
+	output      string
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -43,6 +44,7 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.BoolVar(&o.logits, "logits", false, "a remote model (OIP URL or exec:) answers with logits or log-probabilities: lineage takes their softmax (model files are not affected)")
 	f.IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none, and an audit will not clear it)")
 	f.BoolVar(&o.jsonOnly, "json-only", false, "speak plain JSON to an OIP server even when it lists the binary tensor data extension")
+	f.StringVar(&o.output, "output", "", `the output of an OIP model to read (default: "probabilities", else the first in FP32, FP64 or FP16)`)
 }
 
 // options resolves the flags into remote.Options, reading the API key from
@@ -51,7 +53,7 @@ func (o *remoteOptions) options() (remote.Options, error) {
 	opts := remote.Options{
 		Concurrency: o.concurrency, QPS: o.qps, Timeout: o.timeout, StartTimeout: o.startTO,
 		MaxRetries: o.retries, BatchSize: o.batchSize, Lenient: o.lenient, JSONOnly: o.jsonOnly,
-		Logits: o.logits,
+		Logits: o.logits, Output: o.output,
 	}
 	if err := o.check(); err != nil {
 		return opts, err

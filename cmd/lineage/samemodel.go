@@ -1,35 +1,70 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 )
 
+// reading is how a run reads a remote model's answers: as logits
+// (--logits) or not, and from the output --output names ("" for the
+// default choice).
+type reading struct {
+	logits bool
+	output string
+}
+
+// reading returns how the flags read a remote model's answers.
+func (o *remoteOptions) reading() reading { return reading{o.logits, o.output} }
+
 // takenFrom reports whether fp was taken from the model ref (opened with
 // info; the zero Info serves for a remote model, known by its source) on
-// suite, at top-k topK, and for a remote model read as logits or not as
-// logits says: whether a command may use it instead of asking the model
-// again.
-func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int, logits bool) bool {
+// suite, at top-k topK, and for a remote model read as rd says (logits or
+// not, from the output --output named, or by the default choice): whether
+// a command may use it instead of asking the model again.
+func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int, rd reading) bool {
 	if fp.Suite != suite || !sameModel(fp, ref, info) || fp.TopK != topK {
 		return false
 	}
-	return isPlainPath(ref) || (fp.Meta[metaOutputs] == metaLogits) == logits
+	return isPlainPath(ref) || (fp.Meta[metaOutputs] == metaLogits) == rd.logits && sameOutput(fp, rd.output)
+}
+
+// sameOutput reports whether the remote fingerprint fp was read from the
+// output --output names now (want), or for want "" by the default choice.
+func sameOutput(fp *fingerprint.Fingerprint, want string) bool {
+	if want == "" {
+		return fp.Meta[metaOutputChosen] == ""
+	}
+	return fp.Meta[metaOutput] == want
 }
 
 // outputsNote says, for an error about the stored fingerprint fp of the
 // remote model ref, how its answers were read when that is not how this
-// run (logits) reads them; "" otherwise.
-func outputsNote(fp *fingerprint.Fingerprint, ref string, logits bool) string {
-	stored := fp.Meta[metaOutputs] == metaLogits
-	switch {
-	case isPlainPath(ref) || stored == logits:
+// run (rd) reads them; "" otherwise.
+func outputsNote(fp *fingerprint.Fingerprint, ref string, rd reading) string {
+	if isPlainPath(ref) {
 		return ""
-	case stored:
-		return ", its answers read as logits (--logits)"
 	}
-	return ", its answers read as probabilities (without --logits)"
+	note := ""
+	switch stored := fp.Meta[metaOutputs] == metaLogits; {
+	case stored == rd.logits:
+	case stored:
+		note = ", its answers read as logits (--logits)"
+	default:
+		note = ", its answers read as probabilities (without --logits)"
+	}
+	if !sameOutput(fp, rd.output) {
+		if out := fp.Meta[metaOutput]; fp.Meta[metaOutputChosen] != "" {
+			note += fmt.Sprintf(", from output %q (--output)", out)
+		} else if out != "" {
+			note += fmt.Sprintf(", from output %q (without --output)", out)
+		} else {
+			note += ", without --output"
+		}
+	}
+	return note
 }
 
 // sameModel reports whether fp was taken from the model ref, opened with
