@@ -108,6 +108,20 @@ func TestEvaluate(t *testing.T) {
 	if _, err := Evaluate(context.Background(), fixed{pTest, []string{"x", "y", "z"}}, d, nil); err == nil {
 		t.Error("Evaluate with mismatched labels: no error")
 	}
+	// The same models listing the labels in another order, their columns
+	// rearranged to match, give the same metrics (they were refused).
+	perm := func(f fixed) fixed { // labels c, a, b
+		g := fixed{blas32.General{Rows: f.p.Rows, Cols: 3, Stride: 3, Data: make([]float32, f.p.Rows*3)}, []string{"c", "a", "b"}}
+		for i := 0; i < f.p.Rows; i++ {
+			r := f.p.Data[i*f.p.Stride:]
+			copy(g.p.Data[i*3:], []float32{r[2], r[0], r[1]})
+		}
+		return g
+	}
+	m3, err := Evaluate(context.Background(), perm(fixed{pTest, labels}), d, perm(teacher))
+	if err != nil || m3.TestAccuracy != m.TestAccuracy || m3.NLL != m.NLL || m3.ECE != m.ECE || *m3.Agreement != *m.Agreement || *m3.TeacherTestAccuracy != *m.TeacherTestAccuracy {
+		t.Errorf("labels in another order: %+v, %v; want the metrics %+v", m3, err, m)
+	}
 }
 
 func TestEvaluateErrors(t *testing.T) {

@@ -3,7 +3,6 @@ package eval
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/dataset"
@@ -35,7 +34,9 @@ type Metrics struct {
 // Evaluate predicts d with m and returns its metrics; when against is not
 // nil it is also run on d for Agreement and TeacherTestAccuracy. d must be
 // labelled and non-empty (an error wrapping dataset.ErrEmpty otherwise) and
-// the models' labels must equal d's. Throughput is measured on
+// the models must list d's labels, each once: a model listing them in
+// another order (an API that sorts its class names, say) is read with its
+// answers aligned to d's by label name (model.InLabelOrder). Throughput is measured on
 // a separate timed pass of m over d in batches of ThroughputBatch rows.
 func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against model.Model) (Metrics, error) {
 	if d == nil || d.Y == nil {
@@ -45,14 +46,17 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 		// Metrics of no rows would read as a model that is always wrong.
 		return Metrics{}, fmt.Errorf("evaluate: dataset %q has no rows: %w", d.Name, dataset.ErrEmpty)
 	}
-	for _, mm := range []model.Model{m, against} {
+	for _, mp := range []*model.Model{&m, &against} {
+		mm := *mp
 		if mm == nil {
 			continue
 		}
 		info := mm.Info()
-		if !slices.Equal(info.Labels, d.Labels) {
+		aligned, ok := model.InLabelOrder(mm, d.Labels)
+		if !ok {
 			return Metrics{}, fmt.Errorf("evaluate: model %q labels %s do not match dataset %q labels %s (%s)", info.Name, model.LabelList(info.Labels), d.Name, model.LabelList(d.Labels), model.LabelDiff(info.Labels, d.Labels))
 		}
+		*mp = aligned
 		if info.InputSize != 0 && info.InputSize != d.Dim() {
 			return Metrics{}, fmt.Errorf("evaluate: model %q takes %d inputs, dataset %q has %d features: %w", info.Name, info.InputSize, d.Name, d.Dim(), ErrShape)
 		}

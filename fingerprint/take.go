@@ -84,7 +84,7 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 		return nil, &MismatchError{What: "inputs", Model: info.Name, Suite: suiteName,
 			Want: strconv.Itoa(s.Dim()), Got: strconv.Itoa(info.InputSize)}
 	}
-	cols, ok := labelColumns(info.Labels, s.Labels)
+	cols, ok := model.LabelColumns(info.Labels, s.Labels)
 	if !ok {
 		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
 			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: labelsDiff(info.Labels, s.Labels)}
@@ -205,36 +205,6 @@ func CheckRow(row []float32) string {
 		return fmt.Sprintf("row sums to %.6g, want 1 ± %g", sum, RowSumTolerance)
 	}
 	return ""
-}
-
-// labelColumns returns, for each of the model's labels got, the column of
-// the suite's labels want with the same name, or nil when the two lists
-// are equal; ok is false unless got lists want's labels, each once, in
-// some order.
-func labelColumns(got, want []string) (cols []int, ok bool) {
-	if slices.Equal(got, want) {
-		return nil, true
-	}
-	if len(got) != len(want) {
-		return nil, false
-	}
-	at := make(map[string]int, len(want))
-	for j, l := range want {
-		if _, dup := at[l]; dup {
-			return nil, false
-		}
-		at[l] = j
-	}
-	cols = make([]int, len(got))
-	for j, l := range got {
-		k, found := at[l]
-		if !found {
-			return nil, false
-		}
-		delete(at, l) // a label listed twice is not found the second time
-		cols[j] = k
-	}
-	return cols, true
 }
 
 // labelsDiff says how a model's labels got differ from a suite's labels

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -56,16 +57,27 @@ func checkDataName(ctx context.Context, name string) error {
 
 // checkTeacherFits fails, naming both, when the teacher ref (its info)
 // does not take the features of dataset name (d) or does not list its
-// labels in its order, for distill and enroll: an error of the inputs
-// (exit 1), not of the flags.
-func checkTeacherFits(ref string, info model.Info, name string, d *dataset.Dataset) error {
+// labels (in its order, unless anyOrder), for distill and enroll: an
+// error of the inputs (exit 1), not of the flags.
+func checkTeacherFits(ref string, info model.Info, name string, d *dataset.Dataset, anyOrder bool) error {
 	ref = remote.StripCredentials(ref)
 	if info.InputSize != 0 && info.InputSize != d.Dim() {
 		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", ref, info.InputSize, name, d.Dim())
 	}
-	if !slices.Equal(info.Labels, d.Labels) {
+	if _, ok := model.LabelColumns(info.Labels, d.Labels); !ok || !anyOrder && !slices.Equal(info.Labels, d.Labels) {
 		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", ref,
 			strings.Join(info.Labels, " "), name, strings.Join(d.Labels, " "))
 	}
 	return nil
+}
+
+// warnReordered says on stderr that the model ref lists the labels of
+// what (the dataset, say) in another order, so that its answers are read
+// aligned to them by label name (model.InLabelOrder); nothing when the
+// order is the same or the labels are not the same set.
+func warnReordered(stderr io.Writer, ref string, got []string, what string, want []string) {
+	if cols, ok := model.LabelColumns(got, want); ok && cols != nil {
+		fmt.Fprintf(stderr, "lineage: %s lists the %s's labels in another order (%s); its answers were aligned to the %s's (%s) by label name\n",
+			remote.StripCredentials(ref), what, model.LabelList(got), what, model.LabelList(want))
+	}
 }

@@ -90,10 +90,17 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		return err
 	}
 	defer closeTeacher()
-	if err := checkTeacherFits(o.teacher, teacher.Info(), o.data, sp.Train); err != nil {
+	if err := checkTeacherFits(o.teacher, teacher.Info(), o.data, sp.Train, true); err != nil {
 		return err
 	}
-	cfg.Teacher = teacher
+	// A teacher listing the labels in another order is read with its
+	// answers aligned to the data's by label name (it was refused).
+	inOrder := func(m model.Model) model.Model {
+		a, _ := model.InLabelOrder(m, sp.Train.Labels) // checkTeacherFits checked the labels
+		return a
+	}
+	warnReordered(c.ErrOrStderr(), o.teacher, teacher.Info().Labels, "dataset", sp.Train.Labels)
+	cfg.Teacher = inOrder(teacher)
 	cfg.Temperature = o.temperature
 	cfg.Alpha = o.alpha
 	cfg.Loss = o.loss
@@ -133,7 +140,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			return err
 		}
 		drainOnInterrupt(ctx, jrn, c.ErrOrStderr(), "distill")
-		cfg.Teacher = jrn
+		cfg.Teacher = inOrder(jrn)
 	}
 	res, err := o.runTraining(ctx, c, cfg, "distill")
 	if err != nil && jrn != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {

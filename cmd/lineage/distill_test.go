@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,53 @@ func TestDistillResumedAnswersNote(t *testing.T) {
 	}
 	if want := "lineage distill: the teacher's 600 answers were read from the checkpoint; it was asked nothing\n"; stderr != want {
 		t.Errorf("resumed run's stderr = %q, want %q", stderr, want)
+	}
+}
+
+// TestDistillReorderedTeacher checks that a teacher listing the data's
+// labels in another order (an API that sorts its class names) is
+// distilled with its answers aligned by label name, saying so on stderr:
+// the student is the one the same teacher answering in the data's order
+// gives, weight for weight (such a teacher was refused).
+func TestDistillReorderedTeacher(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	const loop = `while read l; do id=${l#*\"id\":}; id=${id%%%%,*}; echo "{\"id\":$id,\"probabilities\":[[%s]]}"; done`
+	p := "0.02,0.03,0.05,0.1,0.3,0.2,0.1,0.1,0.06,0.04"
+	q := "0.04,0.06,0.1,0.1,0.2,0.3,0.1,0.05,0.03,0.02" // p reversed
+	scripts := map[string]string{
+		"inorder.sh":  `echo '{"lineage_exec":1,"name":"t","input_size":64,"labels":["0","1","2","3","4","5","6","7","8","9"]}'` + "\n" + fmt.Sprintf(loop, p),
+		"reversed.sh": `echo '{"lineage_exec":1,"name":"t","input_size":64,"labels":["9","8","7","6","5","4","3","2","1","0"]}'` + "\n" + fmt.Sprintf(loop, q),
+		"otherset.sh": `echo '{"lineage_exec":1,"name":"t","input_size":64,"labels":["a","1","2","3","4","5","6","7","8","9"]}'` + "\n" + fmt.Sprintf(loop, p),
+	}
+	for name, src := range scripts {
+		if err := os.WriteFile(name, []byte(src+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(script, out string) (int, string) {
+		return runLineage(t, "--db", script+".db", "distill", "--teacher", "exec:/bin/sh "+script, "--data", "digits", "--hidden", "4",
+			"--epochs", "1", "--queries", "40", "--transfer", "mixup", "--remote-batch", "1", "--no-progress", "--seed", "3", "--out", out)
+	}
+	if code, stderr := run("inorder.sh", "a.lnm"); code != 0 || strings.Contains(stderr, "another order") {
+		t.Fatalf("teacher in the data's order: exit %d, stderr %q", code, stderr)
+	}
+	code, stderr := run("reversed.sh", "b.lnm")
+	if note := "lists the dataset's labels in another order ([9 8 7 6 5 4 3 2 1 0]); its answers were aligned to the dataset's ([0 1 2 3 4 5 6 7 8 9]) by label name"; code != 0 || !strings.Contains(stderr, note) {
+		t.Fatalf("reversed teacher: exit %d, stderr %q; want 0 and %q", code, stderr, note)
+	}
+	a, errA := model.Load("a.lnm")
+	b, errB := model.Load("b.lnm")
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if !slices.Equal(a.Theta, b.Theta) || !slices.Equal(a.Labels, b.Labels) {
+		t.Errorf("students of the same teacher in two label orders differ: labels %v and %v", a.Labels, b.Labels)
+	}
+	if code, stderr := run("otherset.sh", "c.lnm"); code != exitError || !strings.Contains(stderr, `has labels [a 1 2 3 4 5 6 7 8 9] but dataset "digits" has labels`) {
+		t.Errorf("teacher of other labels: exit %d, stderr %q; want a refusal naming both", code, stderr)
 	}
 }

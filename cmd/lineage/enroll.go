@@ -145,7 +145,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return err
 	}
-	if err := checkTeacherFits(o.model, teacher.Info(), o.data, data); err != nil {
+	if err := checkTeacherFits(o.model, teacher.Info(), o.data, data, false); err != nil {
 		return err
 	}
 	// A rerun of an enrolment that completed (killed after its commit,

@@ -67,6 +67,10 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 		defer closeA()
 		other = a
 	}
+	warnReordered(c.ErrOrStderr(), ref, m.Info().Labels, "dataset", sp.Test.Labels)
+	if other != nil {
+		warnReordered(c.ErrOrStderr(), o.against, other.Info().Labels, "dataset", sp.Test.Labels)
+	}
 	met, err := eval.Evaluate(ctx, m, sp.Test, other)
 	if err != nil {
 		return err
