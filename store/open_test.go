@@ -151,7 +151,7 @@ func TestOpenForeign(t *testing.T) {
 	}
 	// A bbolt database of some other program: valid bbolt, no lineage meta.
 	other := filepath.Join(dir, "other.db")
-	db, err := bolt.Open(other, 0o600, nil)
+	db, err := bolt.Open(other, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestOpenForeign(t *testing.T) {
 	// The same without a synced freelist, which bbolt writes when it opens
 	// such a file read-write.
 	nofree := filepath.Join(dir, "nofree.db")
-	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true})
+	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestOpenSchemaVersions(t *testing.T) {
 		path := tempPath(t)
 		s := openTest(t, path, false)
 		s.Close()
-		db, err := bolt.Open(path, 0o600, nil)
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
