@@ -61,3 +61,27 @@ func TestEnrollProgressStarts(t *testing.T) {
 		t.Errorf("progress calls (done) = %v, want the first with done 0", calls)
 	}
 }
+
+// TestFingerprintIDs checks that EnrollOptions.FingerprintIDs names one
+// fingerprint per control ControlRecipes makes, besides the teacher's, as
+// Enroll names them: enroll refuses a name whose IDs are taken with it.
+func TestFingerprintIDs(t *testing.T) {
+	for _, k := range []int{0, 3, 4, 5, 16, 17} {
+		ids := EnrollOptions{Controls: k}.FingerprintIDs("acme")
+		kk := k
+		if kk == 0 {
+			kk = DefaultControls
+		}
+		n := len(ControlRecipes(kk, 1, []int{128}, model.ActReLU))
+		if len(ids) != n+1 || NumControls(kk) != n {
+			t.Errorf("controls %d: %d IDs, NumControls %d; ControlRecipes made %d controls", k, len(ids), NumControls(kk), n)
+			continue
+		}
+		if ids[0] != "acme/teacher" || ids[1] != "acme/control-00" || ids[n] != ControlID("acme", n-1) {
+			t.Errorf("controls %d: IDs %q … %q", k, ids[:2], ids[n])
+		}
+	}
+	if got := (EnrollOptions{Recipes: make([]Recipe, 2)}).FingerprintIDs("b"); len(got) != 3 || got[2] != "b/control-01" {
+		t.Errorf("with two recipes: %q", got)
+	}
+}

@@ -155,3 +155,44 @@ func TestCalibrationRatesUnknown(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStatEvidenceJSON round-trips a StatEvidence through JSON: finite
+// numbers come back exact, non-finite ones as NaN, the counts and method
+// unchanged, and re-encoding the decoded value gives the same bytes.
+func FuzzStatEvidenceJSON(f *testing.F) {
+	f.Add(0.8, 200, 1.4, 0.3, 0.1, 24, 11.0, 0.001, 0.04)
+	f.Add(math.NaN(), 0, math.Inf(1), math.Inf(-1), 0.0, 0, math.NaN(), 1.0, 1.0)
+	f.Add(math.Copysign(0, -1), -1, 1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, 1, -3.5, 0.5, 0.5)
+	f.Fuzz(func(t *testing.T, value float64, n int, sim, mean, sd float64, nullN int, z, p, pe float64) {
+		in := StatEvidence{Value: value, N: n, Similarity: sim, NullMean: mean, NullSD: sd, NullN: nullN,
+			Z: z, P: p, PEmpirical: pe, Method: compare.MethodT}
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("Marshal(%+v): %v", in, err)
+		}
+		var got StatEvidence
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", b, err)
+		}
+		want := in
+		for _, v := range []*float64{&want.Value, &want.Similarity, &want.NullMean, &want.NullSD, &want.Z, &want.P, &want.PEmpirical} {
+			if math.IsInf(*v, 0) {
+				*v = math.NaN()
+			}
+		}
+		gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
+		for i := range gv.NumField() {
+			g, w := gv.Field(i), wv.Field(i)
+			if g.Kind() == reflect.Float64 {
+				if gf, wf := g.Float(), w.Float(); gf != wf && !(math.IsNaN(gf) && math.IsNaN(wf)) {
+					t.Errorf("field %s: got %v, want %v (via %s)", gv.Type().Field(i).Name, gf, wf, b)
+				}
+			} else if g.Interface() != w.Interface() {
+				t.Errorf("field %s: got %v, want %v (via %s)", gv.Type().Field(i).Name, g.Interface(), w.Interface(), b)
+			}
+		}
+		if b2, err := json.Marshal(got); err != nil || string(b2) != string(b) {
+			t.Errorf("re-encoded as %s, want %s (err %v)", b2, b, err)
+		}
+	})
+}

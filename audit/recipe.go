@@ -203,7 +203,7 @@ func Make(ctx context.Context, r Recipe, t Teachers, tr, val *dataset.Dataset) (
 	return m, nil
 }
 
-// Serve wraps m with the recipe's serving-time behaviour.
+// ServeModel wraps m with the recipe's serving-time behaviour.
 func (r Recipe) ServeModel(m model.Model) (model.Model, error) {
 	switch r.Serve {
 	case "":

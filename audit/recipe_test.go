@@ -2,10 +2,13 @@ package audit
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // TestRecipeTraining checks that a recipe's learning rate, weight decay
@@ -50,5 +53,41 @@ func TestRecipeTraining(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestQuantizeAndPrune(t *testing.T) {
+	m := model.NewMLP([]int{6, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	q := m.Clone()
+	quantize8(q)
+	for l := range q.NumLayers() {
+		w, orig := q.W(l).Data, m.W(l).Data
+		var mx float64
+		for _, v := range orig {
+			mx = math.Max(mx, math.Abs(float64(v)))
+		}
+		levels := map[float32]bool{}
+		for i, v := range w {
+			levels[v] = true
+			if d := math.Abs(float64(v - orig[i])); d > mx/127/2+1e-6 {
+				t.Fatalf("layer %d weight %d moved by %g, more than half a step", l, i, d)
+			}
+		}
+		if len(levels) > 255 {
+			t.Errorf("layer %d has %d levels, want at most 255", l, len(levels))
+		}
+	}
+	p := m.Clone()
+	prune(p, 0.5)
+	for l := range p.NumLayers() {
+		zero := 0
+		for _, v := range p.W(l).Data {
+			if v == 0 {
+				zero++
+			}
+		}
+		if n := len(p.W(l).Data); zero < n/2-1 || zero > n/2+1 {
+			t.Errorf("layer %d: %d of %d weights zero, want half", l, zero, n)
+		}
 	}
 }

@@ -95,3 +95,54 @@ func FuzzStatResultJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCalibrationJSON round-trips a Calibration, and so its Rates, through
+// JSON: finite numbers come back exact, non-finite ones as NaN, nil
+// p-value lists stay nil, and re-encoding the decoded value gives the same
+// bytes.
+func FuzzCalibrationJSON(f *testing.F) {
+	f.Add(0.01, 0.9, 0.05, 0.2, 0.001, 0.5, 0.95, false)
+	f.Add(0.05, math.NaN(), math.Inf(1), math.Inf(-1), math.NaN(), 0.0, math.NaN(), true)
+	f.Add(math.Copysign(0, -1), 1.0, 0.0, 1.0, 1e-300, math.MaxFloat64, 0.5, false)
+	f.Fuzz(func(t *testing.T, alpha, tpr, fpr, upper, pos, neg, auc float64, nilNeg bool) {
+		in := Calibration{PosP: []float64{pos, neg}, NegP: []float64{neg}, Rates: []Rate{{alpha, tpr, fpr, upper}}, AUC: auc}
+		if nilNeg {
+			in.NegP = nil
+		}
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("Marshal(%+v): %v", in, err)
+		}
+		var got Calibration
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", b, err)
+		}
+		norm := func(v float64) float64 {
+			if math.IsInf(v, 0) {
+				return math.NaN()
+			}
+			return v
+		}
+		sameAll := func(name string, got, want []float64) {
+			if (got == nil) != (want == nil) || len(got) != len(want) {
+				t.Fatalf("%s: got %v, want %v (via %s)", name, got, want, b)
+			}
+			for i := range want {
+				if !sameFloat(got[i], norm(want[i])) {
+					t.Errorf("%s[%d]: got %v, want %v (via %s)", name, i, got[i], norm(want[i]), b)
+				}
+			}
+		}
+		sameAll("PosP", got.PosP, in.PosP)
+		sameAll("NegP", got.NegP, in.NegP)
+		if len(got.Rates) != 1 {
+			t.Fatalf("Rates: got %v, want one (via %s)", got.Rates, b)
+		}
+		r := got.Rates[0]
+		sameAll("Rate", []float64{r.Alpha, r.TPR, r.FPR, r.FPRUpper}, []float64{alpha, tpr, fpr, upper})
+		sameAll("AUC", []float64{got.AUC}, []float64{auc})
+		if b2, err := json.Marshal(got); err != nil || string(b2) != string(b) {
+			t.Errorf("re-encoded as %s, want %s (err %v)", b2, b, err)
+		}
+	})
+}

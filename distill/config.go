@@ -74,6 +74,7 @@ type LabelMismatchError struct {
 	Teacher, Dataset []string
 }
 
+// Error lists both label sets and how they differ.
 func (e *LabelMismatchError) Error() string {
 	return fmt.Sprintf("teacher labels %s do not match dataset labels %s (%s)",
 		model.LabelList(e.Teacher), model.LabelList(e.Dataset), model.LabelDiff(e.Teacher, e.Dataset))

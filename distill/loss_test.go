@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func randRow(rng *rand.Rand, c int, scale float64) []float32 {
@@ -82,6 +83,64 @@ func TestObjectiveGradient(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBatchGradient checks Batch's gradient of the mean loss against a
+// central finite difference of the value it returns, on strided matrices
+// with a row without a label, and for hard-label training (no teacher,
+// every row labelled).
+func TestBatchGradient(t *testing.T) {
+	const n, c, stride = 3, 5, 7
+	for _, tt := range []struct {
+		name, loss string
+		teacher    bool
+	}{{"kl", "kl", true}, {"jsd:0.3", "jsd:0.3", true}, {"mse", "mse", true}, {"hard labels", "kl", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			loss, err := ParseLoss(tt.loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := Objective{Loss: loss, Temperature: 2, Alpha: 0.6}
+			rng := rand.New(rand.NewPCG(5, 6))
+			logits := blas32.General{Rows: n, Cols: c, Stride: stride, Data: make([]float32, n*stride)}
+			var teacher blas32.General
+			if tt.teacher {
+				teacher = blas32.General{Rows: n, Cols: c, Stride: stride, Data: make([]float32, n*stride)}
+			}
+			for r := range n {
+				copy(logits.Data[r*stride:], randRow(rng, c, 1.5))
+				if tt.teacher {
+					copy(teacher.Data[r*stride:], softmaxRow(randRow(rng, c, 2)))
+				}
+			}
+			labels := []int{1, -1, 4}
+			if !tt.teacher {
+				labels[1] = 0
+			}
+			ws := new(Workspace)
+			grad := blas32.General{Rows: n, Cols: c, Stride: stride, Data: make([]float32, n*stride)}
+			o.Batch(grad, logits, teacher, labels, ws)
+			scratch := blas32.General{Rows: n, Cols: c, Stride: stride, Data: make([]float32, n*stride)}
+			for r := range n {
+				for i := range c {
+					z := &logits.Data[r*stride+i]
+					orig := *z
+					*z = orig + 1e-3
+					hi := float64(*z)
+					fp := o.Batch(scratch, logits, teacher, labels, ws)
+					*z = orig - 1e-3
+					lo := float64(*z)
+					fm := o.Batch(scratch, logits, teacher, labels, ws)
+					*z = orig
+					want := (fp - fm) / (hi - lo)
+					got := float64(grad.Data[r*stride+i])
+					if tol := 2e-3 * math.Max(1, math.Abs(want)); math.Abs(got-want) > tol {
+						t.Errorf("∂L/∂z[%d,%d] = %.6g, finite difference %.6g (tol %.2g)", r, i, got, want, tol)
+					}
+				}
+			}
+		})
 	}
 }
 

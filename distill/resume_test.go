@@ -230,3 +230,119 @@ func TestResumeUnreadable(t *testing.T) {
 		t.Errorf("resume from the re-summed checkpoint: %v", err)
 	}
 }
+
+// TestResume interrupts a run mid-epoch and checks that resuming gives the
+// same bytes as an uninterrupted run without querying the teacher again.
+func TestResume(t *testing.T) {
+	sp, teacher := digits(t)
+	want, err := Train(context.Background(), smallConfig(sp, teacher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopAt := range []int64{1, 40, 57} { // 900 rows / 32 = 29 steps per epoch
+		path := filepath.Join(t.TempDir(), "run.ckpt")
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg := smallConfig(sp, teacher)
+		cfg.CheckpointPath, cfg.Resume = path, true
+		cfg.stepHook = func(s int64) {
+			if s == stopAt {
+				cancel()
+			}
+		}
+		_, err := Train(ctx, cfg)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stop at %d: error %v, want context.Canceled", stopAt, err)
+		}
+		var ie *InterruptedError
+		if !errors.As(err, &ie) || ie.Checkpoint != path || ie.Epoch != int(stopAt-1)/29+1 {
+			t.Fatalf("stop at %d: error %#v, want an *InterruptedError naming checkpoint %s, epoch %d", stopAt, err, path, int(stopAt-1)/29+1)
+		}
+		ct := &countingModel{Model: teacher}
+		cfg = smallConfig(sp, ct)
+		cfg.CheckpointPath, cfg.Resume = path, true
+		// The checkpoint's history handed to OnResume and the epochs
+		// Progress reports after it are every epoch once, in order.
+		var seen []EpochStats
+		cfg.OnResume = func(h []EpochStats) error {
+			if seen != nil {
+				t.Errorf("stop at %d: OnResume called twice", stopAt)
+			}
+			seen = append([]EpochStats{}, h...)
+			return nil
+		}
+		cfg.Progress = func(s EpochStats) { seen = append(seen, s) }
+		got, err := Train(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("stop at %d: resume: %v", stopAt, err)
+		}
+		if len(seen) != len(want.History) {
+			t.Errorf("stop at %d: OnResume and Progress reported %d epochs, want %d", stopAt, len(seen), len(want.History))
+		}
+		for i := range min(len(seen), len(want.History)) {
+			g, w := seen[i], want.History[i]
+			g.Elapsed, w.Elapsed = 0, 0
+			if g != w {
+				t.Errorf("stop at %d: epoch %d reported as %+v, want %+v", stopAt, i+1, g, w)
+			}
+		}
+		if !got.Resumed || ct.rows.Load() != 0 {
+			t.Errorf("stop at %d: resumed %v, teacher rows queried %d; want true, 0", stopAt, got.Resumed, ct.rows.Load())
+		}
+		if !bytes.Equal(encode(t, got.Student), encode(t, want.Student)) {
+			t.Errorf("stop at %d: resumed run differs from uninterrupted run", stopAt)
+		}
+		if got.Steps != want.Steps || got.Queries != want.Queries || len(got.History) != len(want.History) {
+			t.Errorf("stop at %d: steps %d queries %d epochs %d, want %d %d %d", stopAt,
+				got.Steps, got.Queries, len(got.History), want.Steps, want.Queries, len(want.History))
+		}
+		// An OnResume error stops the resumed run before it trains.
+		boom := errors.New("boom")
+		cfg.OnResume = func([]EpochStats) error { return boom }
+		cfg.Progress = func(EpochStats) { t.Errorf("stop at %d: trained on after OnResume failed", stopAt) }
+		if _, err := Train(context.Background(), cfg); err != boom {
+			t.Errorf("stop at %d: OnResume failing: error %v, want its error", stopAt, err)
+		}
+		cfg.OnResume, cfg.Progress = nil, nil
+		// A different configuration must not resume from this checkpoint.
+		cfg.Seed++
+		if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("resume with another seed: error %v, want ErrCheckpoint", err)
+		}
+	}
+}
+
+// TestResumeMismatchedOptimizer resumes from a checkpoint whose checksum
+// and configuration hash are right but whose optimizer state is for 3
+// parameters: Train refuses it with ErrCheckpoint (it used to panic in
+// Optimizer.Step).
+func TestResumeMismatchedOptimizer(t *testing.T) {
+	sp, teacher := digits(t)
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := smallConfig(sp, teacher)
+	cfg.CheckpointPath, cfg.Resume = path, true
+	cfg.stepHook = func(s int64) {
+		if s == 40 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	c, ok, err := loadCheckpoint(path)
+	if !ok || err != nil {
+		t.Fatalf("loadCheckpoint: %v %v", ok, err)
+	}
+	var o Optimizer
+	if err := o.UnmarshalBinary(c.opt); err != nil {
+		t.Fatal(err)
+	}
+	c.opt, _ = NewOptimizer(o.cfg, 3).MarshalBinary()
+	if err := saveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {
+		t.Fatalf("resume with a 3-parameter optimizer: error %v, want ErrCheckpoint", err)
+	}
+}

@@ -43,6 +43,8 @@ type InterruptedError struct {
 	Err error
 }
 
+// Error says where training stopped (while querying the teacher, or in
+// which epoch) and why.
 func (e *InterruptedError) Error() string {
 	if e.Epoch == 0 {
 		return fmt.Sprintf("interrupted while querying the teacher: %v", e.Err)
@@ -50,6 +52,7 @@ func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("training interrupted in epoch %d: %v", e.Epoch, e.Err)
 }
 
+// Unwrap returns e.Err.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // Result is the outcome of Train. Student is the trained model (with Norm

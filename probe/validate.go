@@ -29,6 +29,7 @@ type HashError struct {
 	Stored, Computed string
 }
 
+// Error names the stored and the computed hash (their first 12 characters).
 func (e *HashError) Error() string {
 	return fmt.Sprintf("probe suite hash %.12s does not match its contents (%.12s)", e.Stored, e.Computed)
 }

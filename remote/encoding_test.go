@@ -181,3 +181,67 @@ func TestGzipErrorPage(t *testing.T) {
 		}
 	}
 }
+
+// TestContentEncoding checks that an answer compressed with gzip, which a
+// server may send to a client that names no Accept-Encoding (the direct
+// client), is decoded as net/http decodes it, and that an encoding lineage
+// cannot read fails once, naming it, instead of being retried as
+// malformed JSON.
+func TestContentEncoding(t *testing.T) {
+	for _, tt := range []struct{ encoding, wantErr string }{
+		{"gzip", ""},
+		{"x-gzip", ""},
+		{"br", `response has Content-Encoding "br", which lineage cannot decode`},
+	} {
+		rewrittenAnswers(t, tt.encoding, fastOpts(), tt.wantErr, func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length")
+			w.Header().Set("Content-Encoding", tt.encoding)
+			w.WriteHeader(rec.Code)
+			zw := gzip.NewWriter(w)
+			zw.Write(rec.Body.Bytes())
+			zw.Close()
+		})
+	}
+}
+
+// TestEncodedErrorRetried checks that an error answer is judged by its
+// status whatever its encoding: a 503 page in an encoding lineage cannot
+// read is retried like any 503, and so is a 200 answer whose gzip body is
+// cut short (both failed at once when decoding came first).
+func TestEncodedErrorRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		first func(w http.ResponseWriter)
+	}{
+		{"503 in br", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Encoding", "br")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte{0x8b, 0x02, 0x80})
+		}},
+		{"gzip cut short", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte{0x1f, 0x8b}) // then the connection ends
+		}},
+	} {
+		var n atomic.Int32
+		rewrittenAnswers(t, tt.name, fastOpts(), "", func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+			if n.Add(1) == 1 {
+				tt.first(w)
+				return
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+		})
+		if n.Load() != 2 {
+			t.Errorf("%s: %d requests, want 2 (the first answer retried)", tt.name, n.Load())
+		}
+	}
+}

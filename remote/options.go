@@ -241,6 +241,8 @@ type Error struct {
 	Err      error // the last failure
 }
 
+// Error names the URL, the number of attempts when there was more than
+// one, and the last failure.
 func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		return fmt.Sprintf("remote %s: giving up after %d attempts: %v", e.URL, e.Attempts, e.Err)
@@ -248,4 +250,5 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("remote %s: %v", e.URL, e.Err)
 }
 
+// Unwrap returns e.Err, the last failure.
 func (e *Error) Unwrap() error { return e.Err }

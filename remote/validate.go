@@ -49,6 +49,7 @@ type ProbeError struct {
 	Problem string
 }
 
+// Error names the row and its problem.
 func (e *ProbeError) Error() string {
 	return fmt.Sprintf("answer row %d: %s", e.Index, e.Problem)
 }

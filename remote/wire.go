@@ -73,7 +73,7 @@ func (c *HTTPModel) requestBodyFP64(id string, x blas32.General) (body, tail []b
 	}
 	body, err := json.Marshal(serve.InferenceRequest{ID: id, Inputs: []serve.Tensor{in}, Outputs: []serve.RequestOutput{out}})
 	if err != nil { // cannot happen: vals is a valid JSON array
-		panic(err)
+		panic("remote: " + err.Error())
 	}
 	if c.binary {
 		return body, vals, len(body)

@@ -74,6 +74,7 @@ type BatchTooLargeError struct {
 	Rows, Max int64
 }
 
+// Error names the declared rows and the limit.
 func (e *BatchTooLargeError) Error() string {
 	return fmt.Sprintf("batch of %d exceeds the limit of %d", e.Rows, e.Max)
 }

@@ -141,7 +141,10 @@ type ValueError struct {
 	Err   error
 }
 
+// Error names the value's index and its problem.
 func (e *ValueError) Error() string { return fmt.Sprintf("value %d: %v", e.Index, e.Err) }
+
+// Unwrap returns e.Err.
 func (e *ValueError) Unwrap() error { return e.Err }
 
 // valueProblem says what is wrong with a number; it wraps kind

@@ -1,12 +1,15 @@
 package serve
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -170,6 +173,59 @@ func FuzzDecodeRequest(f *testing.F) {
 		for i := range x.Data {
 			if math.Float32bits(x.Data[i]) != math.Float32bits(x2.Data[i]) {
 				t.Fatalf("value %d: %v became %v", i, x.Data[i], x2.Data[i])
+			}
+		}
+	})
+}
+
+// FuzzEncodeResponse round-trips EncodeResponse through encoding/json and
+// ParseFloats, as a client reads it: the model name, id, shape and
+// datatype come back as given, and every finite value (in row-major order,
+// whatever the stride) bit for bit; a non-finite one is written as null.
+func FuzzEncodeResponse(f *testing.F) {
+	f.Add("m", "7", []byte(le32(0.25, 0.75, 1, 0)), uint8(2), uint8(1))
+	f.Add("", "", []byte(le32(1, 0, 0)), uint8(3), uint8(0))
+	f.Add("a \"b\"\n", "\u2028", []byte{}, uint8(1), uint8(2))
+	f.Fuzz(func(t *testing.T, name, id string, raw []byte, cols, pad uint8) {
+		if !utf8.ValidString(name) || !utf8.ValidString(id) {
+			return // encoding/json writes invalid UTF-8 as U+FFFD
+		}
+		k := int(cols%8) + 1
+		stride := k + int(pad%3)
+		rows := len(raw) / 4 / stride
+		p := blas32.General{Rows: rows, Cols: k, Stride: stride, Data: make([]float32, rows*stride)}
+		for i := range p.Data {
+			p.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		body := EncodeResponse(nil, name, id, p)
+		var resp InferenceResponse
+		if err := json.Unmarshal(body, &resp); err != nil {
+			t.Fatalf("EncodeResponse wrote %s: %v", body, err)
+		}
+		if resp.ModelName != name || resp.ID != id || len(resp.Outputs) != 1 {
+			t.Fatalf("%s: got model %q, id %q, %d outputs; want %q, %q, 1", body, resp.ModelName, resp.ID, len(resp.Outputs), name, id)
+		}
+		out := resp.Outputs[0]
+		if out.Name != OutputName || out.Datatype != "FP32" || len(out.Shape) != 2 || out.Shape[0] != int64(rows) || out.Shape[1] != int64(k) {
+			t.Fatalf("output %q %s %v, want %q FP32 [%d %d]", out.Name, out.Datatype, out.Shape, OutputName, rows, k)
+		}
+		var vals []json.RawMessage
+		if err := json.Unmarshal(out.Data, &vals); err != nil || len(vals) != rows*k {
+			t.Fatalf("data %s: %d values, want %d (%v)", out.Data, len(vals), rows*k, err)
+		}
+		for i := range rows {
+			for j := range k {
+				v, tok := p.Data[i*stride+j], vals[i*k+j]
+				if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+					if string(tok) != "null" {
+						t.Errorf("value %d,%d: %v written as %s, want null", i, j, v, tok)
+					}
+					continue
+				}
+				got, err := ParseFloats(nil, tok)
+				if err != nil || len(got) != 1 || math.Float32bits(got[0]) != math.Float32bits(v) {
+					t.Errorf("value %d,%d: %v written as %s, read back as %v (%v)", i, j, v, tok, got, err)
+				}
 			}
 		}
 	})

@@ -10,10 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,9 +18,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/probe"
-	bolt "go.etcd.io/bbolt"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -57,32 +52,6 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(first.String(), testMarkKey) {
 		t.Errorf("export lacks the watermark key, so import could not restore it")
-	}
-}
-
-// TestShowRedactsWatermarkKey checks that `db show` never prints the
-// watermark key.
-func TestShowRedactsWatermarkKey(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s)
-	for _, typ := range []string{"", TypeEnrolment} {
-		out, err := s.Show(ctx, typ, "acme")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(out), testMarkKey) || !strings.Contains(string(out), RedactedKey) {
-			t.Errorf("Show(%q, acme) = %s; want the key redacted", typ, out)
-		}
-	}
-	err := s.View(ctx, func(tx *Tx) error {
-		e, err := tx.Enrolment("acme")
-		if err == nil && e.Watermark.Key != testMarkKey {
-			t.Errorf("stored key %q changed by Show", e.Watermark.Key)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -176,109 +145,6 @@ func TestImportInvalidSuite(t *testing.T) {
 				t.Errorf("failed import left %d records, want none", len(got))
 			}
 		})
-	}
-}
-
-func TestVerifyFindsDamage(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s)
-	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
-		t.Fatalf("Verify of good store = %+v, %v", r, err)
-	}
-	// Damage records behind the API's back.
-	err := s.Update(ctx, func(tx *Tx) error {
-		old := tx.tx.Bucket(bucketFPs).Get([]byte("neg"))
-		bad := append([]byte(nil), old...)
-		bad[len(bad)-1] ^= 0x40 // flip a probability bit: hash mismatch
-		if err := tx.tx.Bucket(bucketFPs).Put([]byte("neg"), bad); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketFPs).Put([]byte("junk"), []byte("junk")); err != nil {
-			return err
-		}
-		// An enrolment under another name, with a control of no role.
-		e, err := tx.Enrolment("acme")
-		if err != nil {
-			return err
-		}
-		e.Controls[0].Role = "bogus"
-		if err := tx.putJSON(bucketEnrol, "acme2", e); err != nil {
-			return err
-		}
-		// A fingerprint of a suite that is not stored (PutFingerprint
-		// refuses it; older lineage, or a race with a purge, did not).
-		fp := newTestFP("orphan", newTestSuite("", 20, 4, 77), 5)
-		if err := tx.putFingerprint(tx.tx.Bucket(bucketFPs), fp); err != nil {
-			return err
-		}
-		if err := tx.tx.Bucket(bucketAnswers).Bucket([]byte("remote-1")).Put([]byte("x"), []byte("y")); err != nil {
-			return err
-		}
-		// An audit record whose fingerprints do not pair with its teachers.
-		if err := tx.putJSON(bucketAudits, "unpaired", AuditRecord{ID: "unpaired", Suspect: "neg",
-			Against: []string{"acme"}, Fingerprints: []string{"neg", "neg"}, Result: json.RawMessage("{}")}); err != nil {
-			return err
-		}
-		return tx.tx.Bucket(bucketNames).Put([]byte("ghost"), []byte("0000"))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, p := range r.Problems {
-		got[p.Type+"/"+p.ID] = true
-	}
-	want := []string{"fingerprint/neg", "fingerprint/junk", "suite/ghost", "enrolment/acme2", "fingerprint/orphan", "answers/remote-1", "audit/unpaired"}
-	for _, w := range want {
-		if !got[w] {
-			t.Errorf("Verify problems %+v miss %s", r.Problems, w)
-		}
-	}
-	// acme2: stored under another name, and a control of role "bogus".
-	if len(r.Problems) != len(want)+1 {
-		t.Errorf("Verify found %d problems, want %d: %+v", len(r.Problems), len(want)+1, r.Problems)
-	}
-}
-
-// TestVerifyDamagedFile flips bytes all over a store's file: Open or
-// Verify must report the damage (or find none), never crash; bbolt's own
-// check runs in a goroutine where a wild page id is a fatal fault.
-func TestVerifyDamagedFile(t *testing.T) {
-	path := tempPath(t)
-	s := openTest(t, path, false)
-	populate(t, s)
-	s.Close()
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	damaged := filepath.Join(t.TempDir(), "damaged.db")
-	found := 0
-	for off := 2 * 4096; off < len(good); off += 29 {
-		for _, x := range []byte{0xc7, 0xff} {
-			b := append([]byte(nil), good...)
-			b[off] ^= x
-			if err := os.WriteFile(damaged, b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			d, err := Open(damaged, Options{ReadOnly: true, Timeout: 200 * time.Millisecond})
-			if err != nil {
-				found++
-				continue
-			}
-			r, err := d.Verify(ctx)
-			d.Close()
-			if err != nil || !r.OK() {
-				found++
-			}
-		}
-	}
-	if found == 0 {
-		t.Errorf("no damage reported after flipping bytes all over %d bytes", len(good))
 	}
 }
 
@@ -450,89 +316,6 @@ func TestFailedImportLeavesFile(t *testing.T) {
 	}
 }
 
-// TestCreate checks that Create puts a store at path only when fn
-// succeeds, and never over an existing file.
-func TestCreate(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "new.db")
-	boom := errors.New("boom")
-	err := Create(ctx, path, func(s *Store) error {
-		populate(t, s)
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Create with a failing fn = %v, want its error", err)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Fatalf("a failed Create left %d files, want none", len(ents))
-	}
-	if err := Create(ctx, path, func(s *Store) error { populate(t, s); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	s := openTest(t, path, true)
-	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
-		t.Errorf("created store: %+v, %v", r, err)
-	}
-	s.Close()
-	before := fileSum(t, path)
-	called := false
-	err = Create(ctx, path, func(*Store) error { called = true; return nil })
-	if !errors.Is(err, fs.ErrExist) || called {
-		t.Errorf("Create over an existing file = %v (fn called: %v), want fs.ErrExist without calling fn", err, called)
-	}
-	if fileSum(t, path) != before {
-		t.Error("Create changed the existing file")
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("directory holds %d files, want the store alone", len(ents))
-	}
-}
-
-// TestCreateRemovesStaleTemps leaves what forced exits leave beside a
-// store being created (a complete temporary, an empty one) and one a live
-// Create is writing (bbolt's lock held): Create removes the first alone,
-// and its own temporary is safe from another's clean-up while fn runs.
-func TestCreateRemovesStaleTemps(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "new.db")
-	tmp := func(suffix string) string { return filepath.Join(dir, ".new.db.tmp"+suffix) }
-	stale, err := bolt.Open(tmp("stale1"), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale.Close()
-	live, err := bolt.Open(tmp("live2"), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Close()
-	if err := os.WriteFile(tmp("3"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	err = Create(ctx, path, func(s *Store) error {
-		if got := tmpfile.RemoveStale(dir, tmpfile.Match("new.db")); got != nil {
-			t.Errorf("a clean-up while Create runs removed %q", got)
-		}
-		populate(t, s)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		left = append(left, e.Name())
-	}
-	if want := []string{".new.db.tmp3", ".new.db.tmplive2", "new.db"}; !slices.Equal(left, want) {
-		t.Errorf("directory holds %q after Create, want %q", left, want)
-	}
-	s := openTest(t, path, true)
-	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
-		t.Errorf("created store: %+v, %v", r, err)
-	}
-}
-
 // TestImportOldFingerprint checks that an export written before a
 // fingerprint's JSON said "elapsed_s" imports (its fingerprint's metadata
 // holds "elapsed" in nanoseconds), re-exports byte for byte, and shows
@@ -623,28 +406,6 @@ func TestReadsCheckHashes(t *testing.T) {
 	}
 }
 
-// TestVerifyDamagedMeta checks that a damaged meta page is a problem Verify
-// names (bbolt then reads the other page's older state, losing the last
-// commit, and verify said OK, or printed bbolt's assertion), whichever of
-// the two it is.
-func TestVerifyDamagedMeta(t *testing.T) {
-	for page := range int64(2) {
-		path, f, m := populatedFile(t)
-		// A byte of the meta's checksum.
-		if _, err := f.WriteAt([]byte{0x5a}, page*int64(m.pageSize)+pageHeader+60); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		r, err := openTest(t, path, true).Verify(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Problem, "one of the two meta pages is damaged") {
-			t.Errorf("meta page %d damaged: problems %+v, want the damaged meta page alone", page, r.Problems)
-		}
-	}
-}
-
 // TestExportDamagedRecord checks that an export meeting a record whose
 // stored JSON is damaged fails naming the record (it named a Go type).
 func TestExportDamagedRecord(t *testing.T) {
@@ -658,67 +419,6 @@ func TestExportDamagedRecord(t *testing.T) {
 	err := s.Export(ctx, io.Discard)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `audit "broken"`) {
 		t.Errorf("Export: %v, want ErrCorrupt naming audit \"broken\"", err)
-	}
-}
-
-// TestSealedRecords checks that an enrolment or audit record edited in
-// place (a control's role turned from positive to negative, a verdict
-// changed) is refused where it is read, reported by Verify and refused by
-// Import, while a record without a checksum (older lineage) is read.
-func TestSealedRecords(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s)
-	var buf bytes.Buffer
-	if err := s.Export(ctx, &buf); err != nil {
-		t.Fatal(err)
-	}
-	err := s.Update(ctx, func(tx *Tx) error {
-		for _, e := range []struct {
-			bucket     []byte
-			key        string
-			old, other string
-		}{{bucketEnrol, "acme", `"role":"positive"`, `"role":"negative"`}, {bucketAudits, "case-1", `"p":0.001`, `"p":0.9`}} {
-			v := string(tx.tx.Bucket(e.bucket).Get([]byte(e.key)))
-			if !strings.Contains(v, e.old) || !strings.Contains(v, `"checksum":"`) {
-				t.Fatalf("%s record %s: want %s and a checksum in it", e.bucket, v, e.old)
-			}
-			if err := tx.tx.Bucket(e.bucket).Put([]byte(e.key), []byte(strings.Replace(v, e.old, e.other, 1))); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Enrolment(ctx, "acme"); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("edited enrolment read: %v, want ErrCorrupt", err)
-	}
-	if _, err := s.Audit(ctx, "case-1"); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("edited audit read: %v, want ErrCorrupt", err)
-	}
-	r, err := s.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, p := range r.Problems {
-		got[p.Type+"/"+p.ID] = strings.Contains(p.Problem, "does not match its checksum")
-	}
-	if !got["enrolment/acme"] || !got["audit/case-1"] || len(r.Problems) != 2 {
-		t.Errorf("Verify problems %+v, want the two edited records", r.Problems)
-	}
-	edited := strings.Replace(buf.String(), `"role":"positive"`, `"role":"negative"`, 1)
-	if err := openTest(t, tempPath(t), false).Import(ctx, strings.NewReader(edited)); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("import of an edited enrolment: %v, want ErrCorrupt", err)
-	}
-	unsealed := regexp.MustCompile(`,"checksum":"[0-9a-f]{64}"`).ReplaceAllString(buf.String(), "")
-	u := openTest(t, tempPath(t), false)
-	if err := u.Import(ctx, strings.NewReader(unsealed)); err != nil {
-		t.Fatalf("import of records without checksums: %v", err)
-	}
-	if _, err := u.Enrolment(ctx, "acme"); err != nil {
-		t.Errorf("enrolment without a checksum: %v", err)
 	}
 }
 
@@ -858,34 +558,5 @@ func TestImportByteOrderMark(t *testing.T) {
 	}
 	if again.String() != buf.String() {
 		t.Error("the imported store exports other bytes")
-	}
-}
-
-// TestTypesOf checks that TypesOf lists every record type holding an ID,
-// in the order Show searches them, so that db show can say what it did
-// not show.
-func TestTypesOf(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s)
-	err := s.Update(ctx, func(tx *Tx) error {
-		return tx.PutAudit(&AuditRecord{ID: "suspect", Suspect: "suspect", Against: []string{"acme"}, Result: []byte(`{}`)}, PutOptions{})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		id   string
-		want []string
-	}{
-		{"acme", []string{TypeEnrolment}},
-		{"suspect", []string{TypeFingerprint, TypeAudit}},
-		{"acme-suite", []string{TypeSuite}},
-		{"remote-1", []string{TypeAnswers}},
-		{"nothing", nil},
-	} {
-		got, err := s.TypesOf(ctx, tt.id)
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("TypesOf(%q) = %v, %v; want %v", tt.id, got, err, tt.want)
-		}
 	}
 }

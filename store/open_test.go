@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -151,7 +154,7 @@ func TestOpenForeign(t *testing.T) {
 	}
 	// A bbolt database of some other program: valid bbolt, no lineage meta.
 	other := filepath.Join(dir, "other.db")
-	db, err := bolt.Open(other, 0o600, nil)
+	db, err := bolt.Open(other, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +163,7 @@ func TestOpenForeign(t *testing.T) {
 	// The same without a synced freelist, which bbolt writes when it opens
 	// such a file read-write.
 	nofree := filepath.Join(dir, "nofree.db")
-	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true})
+	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func TestOpenSchemaVersions(t *testing.T) {
 		path := tempPath(t)
 		s := openTest(t, path, false)
 		s.Close()
-		db, err := bolt.Open(path, 0o600, nil)
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,5 +274,88 @@ func TestFreelistInUse(t *testing.T) {
 	r.Close()
 	if fileSum(t, path) != before {
 		t.Error("the refused writer or the reader changed the file")
+	}
+}
+
+// TestCreate checks that Create puts a store at path only when fn
+// succeeds, and never over an existing file.
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	boom := errors.New("boom")
+	err := Create(ctx, path, func(s *Store) error {
+		populate(t, s)
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Create with a failing fn = %v, want its error", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a failed Create left %d files, want none", len(ents))
+	}
+	if err := Create(ctx, path, func(s *Store) error { populate(t, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, path, true)
+	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
+		t.Errorf("created store: %+v, %v", r, err)
+	}
+	s.Close()
+	before := fileSum(t, path)
+	called := false
+	err = Create(ctx, path, func(*Store) error { called = true; return nil })
+	if !errors.Is(err, fs.ErrExist) || called {
+		t.Errorf("Create over an existing file = %v (fn called: %v), want fs.ErrExist without calling fn", err, called)
+	}
+	if fileSum(t, path) != before {
+		t.Error("Create changed the existing file")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("directory holds %d files, want the store alone", len(ents))
+	}
+}
+
+// TestCreateRemovesStaleTemps leaves what forced exits leave beside a
+// store being created (a complete temporary, an empty one) and one a live
+// Create is writing (bbolt's lock held): Create removes the first alone,
+// and its own temporary is safe from another's clean-up while fn runs.
+func TestCreateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	tmp := func(suffix string) string { return filepath.Join(dir, ".new.db.tmp"+suffix) }
+	stale, err := bolt.Open(tmp("stale1"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Close()
+	live, err := bolt.Open(tmp("live2"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := os.WriteFile(tmp("3"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = Create(ctx, path, func(s *Store) error {
+		if got := tmpfile.RemoveStale(dir, tmpfile.Match("new.db")); got != nil {
+			t.Errorf("a clean-up while Create runs removed %q", got)
+		}
+		populate(t, s)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if want := []string{".new.db.tmp3", ".new.db.tmplive2", "new.db"}; !slices.Equal(left, want) {
+		t.Errorf("directory holds %q after Create, want %q", left, want)
+	}
+	s := openTest(t, path, true)
+	if r, err := s.Verify(ctx); err != nil || !r.OK() || r.Counts[TypeFingerprint] != 4 {
+		t.Errorf("created store: %+v, %v", r, err)
 	}
 }

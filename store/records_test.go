@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"maps"
 	"os"
@@ -464,24 +463,6 @@ func TestJoinNames(t *testing.T) {
 			t.Errorf("JoinNames(%q, %q) = %q, want %q", tt.names, tt.sep, got, tt.want)
 		}
 	}
-}
-
-// FuzzJoinNames: a list JoinNames writes with "," reads back, as a CSV
-// record, as the names it was made of (audit --against reads it so).
-func FuzzJoinNames(f *testing.F) {
-	f.Add("a", "b")
-	f.Add("x,y", `q"t`)
-	f.Add(`"`, ",")
-	f.Fuzz(func(t *testing.T, a, b string) {
-		if CheckNewName("teacher", a) != nil || CheckNewName("teacher", b) != nil {
-			return
-		}
-		s := JoinNames([]string{a, b}, ",")
-		recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
-		if err != nil || len(recs) != 1 || !slices.Equal(recs[0], []string{a, b}) {
-			t.Errorf("JoinNames(%q, %q) = %q, read back as %q (%v)", a, b, s, recs, err)
-		}
-	})
 }
 
 // TestReplaceFingerprintMeta checks that storing a fingerprint with the

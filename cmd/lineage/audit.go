@@ -211,7 +211,7 @@ func againstNames(tx *store.Tx, values []string) ([]string, error) {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return nil, usageError{fmt.Errorf("--against %q: %v", v, err)}
+			return nil, usageError{fmt.Errorf("--against %q: %w", v, err)}
 		}
 		for _, n := range recs[0] {
 			if n == "" {

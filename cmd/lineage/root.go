@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/lineage-audit/lineage/remote"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/spf13/cobra"
 )
 

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+func newDBLsCommand(g *globalOptions) *cobra.Command {
+	format := report.FormatTable
+	c := &cobra.Command{
+		Use:     "ls [TYPE]",
+		Short:   "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Example: "  lineage --db case.db db ls fingerprint",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return badCommandLine(c, "want at most one TYPE, got %s", countArgs(args))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			typ := ""
+			if len(args) == 1 {
+				typ = args[0]
+				if err := checkType(typ); err != nil {
+					return err
+				}
+			}
+			return runDBLs(c.Context(), c, g, typ, format)
+		},
+	}
+	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string, f report.Format) error {
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	es, err := db.List(ctx, typ)
+	if err != nil {
+		return err
+	}
+	// Output may go to a pipe that blocks (a pager): the lock is let go
+	// first, so that writers are not kept waiting on the reader.
+	if err := db.Close(); err != nil {
+		return err
+	}
+	// Within a type, IDs in natural order: control-9 before control-10
+	// and control-99 before control-100 (the store keeps byte order).
+	rank := map[string]int{} // the types in the store's order
+	for _, e := range es {
+		if _, ok := rank[e.Type]; !ok {
+			rank[e.Type] = len(rank)
+		}
+	}
+	slices.SortStableFunc(es, func(a, b store.Entry) int {
+		return cmp.Or(cmp.Compare(rank[a.Type], rank[b.Type]), naturalCompare(a.ID, b.ID))
+	})
+	if f == report.FormatJSON {
+		if es == nil {
+			es = []store.Entry{}
+		}
+		return writeJSON(c.OutOrStdout(), es)
+	}
+	t := report.Table{Title: "Records in " + g.dbPath(),
+		Columns: []report.Column{{Name: "type"}, {Name: "id"}, {Name: "size", Unit: "bytes"}, {Name: "detail"}}}
+	for _, e := range es {
+		t.AddRow(report.Text(e.Type), report.Text(e.ID), report.Int(int64(e.Size)), report.Text(e.Detail))
+	}
+	return report.Render(c.OutOrStdout(), t, f)
+}

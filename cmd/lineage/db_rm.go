@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+func newDBRmCommand(g *globalOptions) *cobra.Command {
+	var force, purge bool
+	c := &cobra.Command{
+		Use:   "rm TYPE ID [--force] | rm enrolment NAME --purge",
+		Short: "Remove one record (refused when others refer to it, unless --force)",
+		Long: `rm removes one record in one transaction. Removing a fingerprint an enrolment or an audit
+refers to, or a suite an enrolment or a fingerprint refers to, is refused unless --force
+(which leaves the referring records dangling; 'db verify' then reports them, and 'report' notes a
+verdict whose fingerprint is gone). Removing an
+enrolment keeps its suite, fingerprints and the audits that name it.
+With --purge, 'rm enrolment NAME' also removes what the enrolment stored and nothing else
+uses: its teacher's and controls' fingerprints (NAME/teacher, NAME/control-NN: those the
+record lists, or every one under such an ID once the record is gone) that no other enrolment
+or audit refers to (a fingerprint you stored under another NAME/ ID, such as a suspect probed
+with --name NAME/x, stays, and so do references), its suite name, and its suite when no fingerprint is left on it. It works as well
+after a plain 'rm enrolment NAME', so that NAME can be enrolled again.`,
+		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
+		Args:    exactArgs(2, "TYPE ID"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkType(args[0]); err != nil {
+				return err
+			}
+			if purge && args[0] != store.TypeEnrolment {
+				return usageError{fmt.Errorf("--purge removes an enrolment with what it stored, not a %s", args[0])}
+			}
+			db, err := openExistingDB(g)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if purge {
+				p, err := db.PurgeEnrolment(c.Context(), args[1])
+				if err != nil {
+					return err
+				}
+				if err := db.Close(); err != nil {
+					return err
+				}
+				return printPurged(c.OutOrStdout(), args[1], p)
+			}
+			if err := db.Remove(c.Context(), args[0], args[1], store.RemoveOptions{Force: force}); err != nil {
+				if errors.Is(err, store.ErrInUse) {
+					return fmt.Errorf("%w; pass --force to remove it anyway", err)
+				}
+				return err
+			}
+			if err := db.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", args[0], args[1])
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&force, "force", false, "remove even when other records refer to it")
+	c.Flags().BoolVar(&purge, "purge", false, "with rm enrolment: also remove the fingerprints, suite name and suite it stored that nothing else uses")
+	return c
+}
+
+// printPurged says what db rm enrolment --purge removed and kept.
+func printPurged(w io.Writer, name string, p store.Purged) error {
+	var parts []string
+	if p.Enrolment {
+		parts = append(parts, "enrolment "+name)
+	}
+	if n := len(p.Fingerprints); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d fingerprint%s", n, plural(n)))
+	}
+	if p.SuiteName {
+		parts = append(parts, "suite name "+name)
+	}
+	if p.Suite != "" {
+		parts = append(parts, "suite "+p.Suite[:min(12, len(p.Suite))])
+	}
+	if len(parts) == 0 {
+		parts = []string{"nothing"}
+	}
+	if _, err := fmt.Fprintf(w, "removed %s\n", strings.Join(parts, ", ")); err != nil {
+		return err
+	}
+	for _, k := range p.Kept {
+		if _, err := fmt.Fprintf(w, "kept fingerprint %s\n", k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
+)
+
+func newDBVerifyCommand(g *globalOptions) *cobra.Command {
+	format := report.FormatTable
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the database's structure and every record (exit status 1 on any problem)",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			db, err := openDB(g, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			// The audit package checks what it owns in the records.
+			r, err := db.Verify(c.Context(), audit.CheckRecords)
+			if err != nil {
+				return err
+			}
+			if err := db.Close(); err != nil { // before output (see runDBLs)
+				return err
+			}
+			if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, format); err != nil {
+				return err
+			}
+			if !r.OK() {
+				return fmt.Errorf("%s: %w: %d found", g.dbPath(), errProblems, len(r.Problems))
+			}
+			return nil
+		},
+	}
+	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	return c
+}
+
+func printVerify(w io.Writer, path string, r *store.Report, f report.Format) error {
+	if f == report.FormatJSON {
+		return writeJSON(w, struct {
+			OK bool `json:"ok"`
+			*store.Report
+		}{r.OK(), r})
+	}
+	counts := report.Table{Title: "Verified " + path, Columns: []report.Column{{Name: "type"}, {Name: "records"}}}
+	for _, t := range store.Types() {
+		counts.AddRow(report.Text(t), report.Int(int64(r.Counts[t])))
+	}
+	if r.OK() {
+		counts.Notes = []string{"OK: no problems found"}
+		// RenderAll, so that CSV keeps the title and the note too.
+		return report.RenderAll(w, []report.Table{counts}, f)
+	}
+	probs := report.Table{Title: "Problems", Columns: []report.Column{{Name: "type"}, {Name: "id"}, {Name: "problem"}}}
+	for _, p := range r.Problems {
+		probs.AddRow(report.Text(p.Type), report.Text(p.ID), report.Text(p.Problem))
+	}
+	return report.RenderAll(w, []report.Table{counts, probs}, f)
+}
