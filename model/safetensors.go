@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 )
@@ -138,7 +140,8 @@ func LoadSafetensors(path string) (*MLP, error) {
 // DecodeSafetensors reads an MLP from safetensors bytes. It needs the
 // tensors layers.{i}.weight ([out, in]) and layers.{i}.bias ([out]) for
 // i = 0, 1, ... with matching shapes, in F32, F64, F16 or BF16 (converted
-// to float32); other tensors are ignored. The lineage metadata written by
+// to float32); a layer tensor after a gap in that numbering is refused
+// (see strayLayer), other tensors are ignored. The lineage metadata written by
 // EncodeSafetensors is used when present; without it the labels default
 // to "0".."K-1", the activation to relu, the normalisation to the identity
 // and the name to "".
@@ -213,6 +216,12 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 	if len(ws) == 0 {
 		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)")
 	}
+	if name, ok := strayLayer(raw, len(ws)); ok {
+		// nn.Sequential numbers its modules, activations included, so
+		// its linear layers are layers.0, layers.2, ...: reading the
+		// first alone would be another model.
+		return bad(ErrHeader, "tensor %s comes after a missing layers.%d.weight (want layers numbered 0, 1, 2, … without gaps: rename an nn.Sequential's linear layers in order)", name, len(ws))
+	}
 	np := NumParams(sizes)
 	if np < 0 || np > MaxParams {
 		return bad(ErrHeader, "invalid layer sizes %v", sizes)
@@ -240,6 +249,27 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 		return nil, &FormatError{Path: path, Problem: "safetensors: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrHeader, err)}
 	}
 	return m, nil
+}
+
+// strayLayer returns the name of a tensor layers.{i}.weight or
+// layers.{i}.bias of raw with i ≥ n, the number of layers read, if there
+// is one (the smallest such name, so the error is the same every time).
+func strayLayer(raw map[string]json.RawMessage, n int) (string, bool) {
+	var stray string
+	for name := range raw {
+		rest, ok := strings.CutPrefix(name, "layers.")
+		if !ok {
+			continue
+		}
+		idx, kind, ok := strings.Cut(rest, ".")
+		if !ok || (kind != "weight" && kind != "bias") {
+			continue
+		}
+		if i, err := strconv.Atoi(idx); err == nil && i >= n && (stray == "" || name < stray) {
+			stray = name
+		}
+	}
+	return stray, stray != ""
 }
 
 // checkTensor reports whether t has a supported dtype and data offsets
