@@ -91,6 +91,9 @@ var (
 	ErrNotNumber = errors.New("not a number")
 	// ErrUnknownLabel means a label cell names none of CSVOptions.Labels.
 	ErrUnknownLabel = errors.New("unknown label")
+	// ErrNoLabel means a label cell is empty while the labels are
+	// inferred from the file.
+	ErrNoLabel = errors.New("empty label")
 )
 
 // ReadCSV reads a dataset from CSV: one example per row, one feature per
@@ -213,10 +216,10 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 			if j == labelCol {
 				continue
 			}
-			v, ok := parseCell(cell)
-			if !ok {
+			v, problem := parseCell(cell)
+			if problem != "" {
 				l, _ := cr.FieldPos(j)
-				return nil, perr(l, j+1, ErrNotNumber, "%q is not a number", cell)
+				return nil, perr(l, j+1, ErrNotNumber, "%q %s", cell, problem)
 			}
 			data = append(data, v)
 		}
@@ -231,6 +234,12 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 				y = append(y, c)
 			} else {
 				cell = strings.TrimSpace(cell)
+				if cell == "" {
+					// A class "" of the rows that lack a label would
+					// add an output to the model.
+					l, _ := cr.FieldPos(labelCol)
+					return nil, perr(l, labelCol+1, ErrNoLabel, "the label is empty (every row needs one)")
+				}
 				id, ok := distinct[cell]
 				if !ok {
 					id = len(distinct)
@@ -267,13 +276,21 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	return d, nil
 }
 
-// parseCell parses a feature cell as a finite float32.
-func parseCell(cell string) (float32, bool) {
+// parseCell parses a feature cell as a finite float32. When it is not
+// one, it returns what is wrong, worded to follow the quoted cell.
+func parseCell(cell string) (float32, string) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(cell), 32)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, "is outside float32's range (magnitudes up to 3.4e38)"
+	case err != nil:
+		return 0, "is not a number"
+	case math.IsNaN(v):
+		return 0, "is NaN, want a finite number"
+	case math.IsInf(v, 0):
+		return 0, "is infinite, want a finite number"
 	}
-	return float32(v), true
+	return float32(v), ""
 }
 
 // isWord reports whether a cell is not a number at all (a syntax error, as
