@@ -91,6 +91,9 @@ var (
 	ErrNotNumber = errors.New("not a number")
 	// ErrUnknownLabel means a label cell names none of CSVOptions.Labels.
 	ErrUnknownLabel = errors.New("unknown label")
+	// ErrTooLong means a row (a record, with any line breaks inside
+	// quotes) holds more bytes than lineage reads.
+	ErrTooLong = errors.New("row too long")
 	// ErrNoLabel means a label cell is empty while the labels are
 	// inferred from the file.
 	ErrNoLabel = errors.New("empty label")
@@ -108,14 +111,24 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	perr := func(line, col int, err error, format string, args ...any) error {
 		return &ParseError{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), Err: err}
 	}
-	cr := csv.NewReader(r)
+	lim := &recordLimiter{r: r, max: maxCSVRecord}
+	cr := csv.NewReader(lim)
 	if opts.Comma != 0 {
 		cr.Comma = opts.Comma
 	}
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	nextLine := 1 // where the next record starts, for a record too long to read
 	read := func() ([]string, error) {
 		rec, err := cr.Read()
+		if errors.Is(err, errRecordTooLong) {
+			return nil, perr(nextLine, 0, ErrTooLong, "a row longer than %d MiB: not a dataset lineage reads", maxCSVRecord>>20)
+		}
+		if err == nil {
+			lim.n = 0
+			l, _ := cr.FieldPos(len(rec) - 1)
+			nextLine = l + 1
+		}
 		if err != nil && err != io.EOF {
 			var ce *csv.ParseError
 			if errors.As(err, &ce) {
@@ -402,3 +415,33 @@ func WriteCSV(w io.Writer, d *Dataset) error {
 
 // maxCSVValues is MaxValues, lowered by tests.
 var maxCSVValues = MaxValues
+
+// maxCSVRecord bounds the bytes of one CSV record, lowered by tests.
+// encoding/csv holds a whole record in memory before lineage can count
+// its values: a 300 MB file of one line took 1.5 GB, and a small gzipped
+// file can hold a line of any length. 64 MiB is thousands of times
+// Fashion-MNIST's rows.
+var maxCSVRecord int64 = 64 << 20
+
+// errRecordTooLong is recordLimiter's error once a record passes its bound.
+var errRecordTooLong = errors.New("csv record too long")
+
+// recordLimiter reads from r and fails with errRecordTooLong once more
+// than max bytes were read since n was last set to 0 (after each record;
+// the csv reader's read-ahead, a few KiB, counts towards the next one).
+type recordLimiter struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n > l.max {
+		return 0, errRecordTooLong
+	}
+	if rem := l.max + 1 - l.n; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	k, err := l.r.Read(p)
+	l.n += int64(k)
+	return k, err
+}

@@ -255,3 +255,37 @@ func TestReadCSVTooLarge(t *testing.T) {
 		t.Errorf("9 values: %v, want them read", err)
 	}
 }
+
+// TestReadCSVRecordTooLong checks that a row longer than maxCSVRecord
+// (lowered to 1 MiB here) is refused as it is read, naming its line,
+// whether it is one line or a quoted field over many, and that rows up
+// to the bound are read (the csv reader's read-ahead of a few KiB counts
+// towards the next row, so a row's bound is only that exact).
+func TestReadCSVRecordTooLong(t *testing.T) {
+	old := maxCSVRecord
+	maxCSVRecord = 1 << 20
+	defer func() { maxCSVRecord = old }()
+	long := strings.Repeat("1", 2<<20)
+	const msg = ": a row longer than 1 MiB: not a dataset lineage reads"
+	tests := []struct {
+		name, input, want string
+	}{
+		{"first line", long + "\n", "data.csv: line 1" + msg},
+		{"third line", "1,2,0\n3,4,1\n" + long + ",0\n", "data.csv: line 3" + msg},
+		{"no line break", "1,2,0\n" + long, "data.csv: line 2" + msg},
+		{"quoted lines", "1,2,0\n\"" + strings.Repeat("1\n", 1<<20) + "\",2,0\n", "data.csv: line 2" + msg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadCSV(strings.NewReader(tt.input), CSVOptions{Name: "data.csv"})
+			if err == nil || err.Error() != tt.want || !errors.Is(err, ErrTooLong) {
+				t.Errorf("error %v, want %q wrapping ErrTooLong", err, tt.want)
+			}
+		})
+	}
+	row := strings.Repeat("1,", 500<<10) + "0\n" // 1000 KiB
+	d, err := ReadCSV(strings.NewReader(strings.Repeat(row, 3)), CSVOptions{Name: "data.csv"})
+	if err != nil || d.Len() != 3 {
+		t.Errorf("3 rows of 1000 KiB: %v, want them read", err)
+	}
+}
