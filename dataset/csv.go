@@ -91,6 +91,8 @@ var (
 	ErrNotNumber = errors.New("not a number")
 	// ErrUnknownLabel means a label cell names none of CSVOptions.Labels.
 	ErrUnknownLabel = errors.New("unknown label")
+	// ErrNotText means the file is not UTF-8 text: UTF-16, or binary.
+	ErrNotText = errors.New("not UTF-8 text")
 	// ErrTooLong means a row (a record, with any line breaks inside
 	// quotes) holds more bytes than lineage reads.
 	ErrTooLong = errors.New("row too long")
@@ -147,6 +149,14 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		return nil, err
 	}
 	rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
+	if strings.HasPrefix(rec[0], "\xff\xfe") || strings.HasPrefix(rec[0], "\xfe\xff") {
+		// Excel's "Unicode text": its cells read as words, the first row
+		// as a header, and the error came on line 2 in escapes.
+		return nil, perr(1, 0, ErrNotText, "UTF-16 text (it starts with a UTF-16 byte-order mark): lineage reads UTF-8 CSV; convert it, e.g. with iconv -f UTF-16 -t UTF-8")
+	}
+	if slices.ContainsFunc(rec, func(c string) bool { return strings.ContainsRune(c, 0) }) {
+		return nil, perr(1, 0, ErrNotText, "a NUL byte: binary data, not CSV text")
+	}
 	ncol := len(rec)
 
 	// Resolve the label column, first without a header.
@@ -197,7 +207,11 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		dim--
 	}
 	if dim < 1 {
-		return nil, perr(0, 0, nil, "no feature columns (the only column is the label)")
+		hint := ""
+		if (opts.Comma == 0 || opts.Comma == ',') && strings.ContainsAny(rec[0], "\t;") {
+			hint = "; its cells are separated by commas, not tabs or semicolons"
+		}
+		return nil, perr(0, 0, nil, "no feature columns (the only column is the label%s)", hint)
 	}
 	var classIdx map[string]int // fixed labels: name -> class
 	if opts.Labels != nil {
