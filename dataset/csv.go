@@ -91,6 +91,14 @@ var (
 	ErrNotNumber = errors.New("not a number")
 	// ErrUnknownLabel means a label cell names none of CSVOptions.Labels.
 	ErrUnknownLabel = errors.New("unknown label")
+	// ErrNotText means the file is not UTF-8 text: UTF-16, or binary.
+	ErrNotText = errors.New("not UTF-8 text")
+	// ErrTooLong means a row (a record, with any line breaks inside
+	// quotes) holds more bytes than lineage reads.
+	ErrTooLong = errors.New("row too long")
+	// ErrNoLabel means a label cell is empty while the labels are
+	// inferred from the file.
+	ErrNoLabel = errors.New("empty label")
 )
 
 // ReadCSV reads a dataset from CSV: one example per row, one feature per
@@ -105,14 +113,24 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	perr := func(line, col int, err error, format string, args ...any) error {
 		return &ParseError{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), Err: err}
 	}
-	cr := csv.NewReader(r)
+	lim := &recordLimiter{r: r, max: maxCSVRecord}
+	cr := csv.NewReader(lim)
 	if opts.Comma != 0 {
 		cr.Comma = opts.Comma
 	}
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	nextLine := 1 // where the next record starts, for a record too long to read
 	read := func() ([]string, error) {
 		rec, err := cr.Read()
+		if errors.Is(err, errRecordTooLong) {
+			return nil, perr(nextLine, 0, ErrTooLong, "a row longer than %d MiB: not a dataset lineage reads", maxCSVRecord>>20)
+		}
+		if err == nil {
+			lim.n = 0
+			l, _ := cr.FieldPos(len(rec) - 1)
+			nextLine = l + 1
+		}
 		if err != nil && err != io.EOF {
 			var ce *csv.ParseError
 			if errors.As(err, &ce) {
@@ -131,6 +149,14 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		return nil, err
 	}
 	rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
+	if strings.HasPrefix(rec[0], "\xff\xfe") || strings.HasPrefix(rec[0], "\xfe\xff") {
+		// Excel's "Unicode text": its cells read as words, the first row
+		// as a header, and the error came on line 2 in escapes.
+		return nil, perr(1, 0, ErrNotText, "UTF-16 text (it starts with a UTF-16 byte-order mark): lineage reads UTF-8 CSV; convert it, e.g. with iconv -f UTF-16 -t UTF-8")
+	}
+	if slices.ContainsFunc(rec, func(c string) bool { return strings.ContainsRune(c, 0) }) {
+		return nil, perr(1, 0, ErrNotText, "a NUL byte: binary data, not CSV text")
+	}
 	ncol := len(rec)
 
 	// Resolve the label column, first without a header.
@@ -181,7 +207,11 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 		dim--
 	}
 	if dim < 1 {
-		return nil, perr(0, 0, nil, "no feature columns (the only column is the label)")
+		hint := ""
+		if (opts.Comma == 0 || opts.Comma == ',') && strings.ContainsAny(rec[0], "\t;") {
+			hint = "; its cells are separated by commas, not tabs or semicolons"
+		}
+		return nil, perr(0, 0, nil, "no feature columns (the only column is the label%s)", hint)
 	}
 	var classIdx map[string]int // fixed labels: name -> class
 	if opts.Labels != nil {
@@ -213,10 +243,10 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 			if j == labelCol {
 				continue
 			}
-			v, ok := parseCell(cell)
-			if !ok {
+			v, problem := parseCell(cell)
+			if problem != "" {
 				l, _ := cr.FieldPos(j)
-				return nil, perr(l, j+1, ErrNotNumber, "%q is not a number", cell)
+				return nil, perr(l, j+1, ErrNotNumber, "%q %s", cell, problem)
 			}
 			data = append(data, v)
 		}
@@ -231,6 +261,12 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 				y = append(y, c)
 			} else {
 				cell = strings.TrimSpace(cell)
+				if cell == "" {
+					// A class "" of the rows that lack a label would
+					// add an output to the model.
+					l, _ := cr.FieldPos(labelCol)
+					return nil, perr(l, labelCol+1, ErrNoLabel, "the label is empty (every row needs one)")
+				}
 				id, ok := distinct[cell]
 				if !ok {
 					id = len(distinct)
@@ -267,13 +303,21 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	return d, nil
 }
 
-// parseCell parses a feature cell as a finite float32.
-func parseCell(cell string) (float32, bool) {
+// parseCell parses a feature cell as a finite float32. When it is not
+// one, it returns what is wrong, worded to follow the quoted cell.
+func parseCell(cell string) (float32, string) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(cell), 32)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, "is outside float32's range (magnitudes up to 3.4e38)"
+	case err != nil:
+		return 0, "is not a number"
+	case math.IsNaN(v):
+		return 0, "is NaN, want a finite number"
+	case math.IsInf(v, 0):
+		return 0, "is infinite, want a finite number"
 	}
-	return float32(v), true
+	return float32(v), ""
 }
 
 // isWord reports whether a cell is not a number at all (a syntax error, as
@@ -385,3 +429,33 @@ func WriteCSV(w io.Writer, d *Dataset) error {
 
 // maxCSVValues is MaxValues, lowered by tests.
 var maxCSVValues = MaxValues
+
+// maxCSVRecord bounds the bytes of one CSV record, lowered by tests.
+// encoding/csv holds a whole record in memory before lineage can count
+// its values: a 300 MB file of one line took 1.5 GB, and a small gzipped
+// file can hold a line of any length. 64 MiB is thousands of times
+// Fashion-MNIST's rows.
+var maxCSVRecord int64 = 64 << 20
+
+// errRecordTooLong is recordLimiter's error once a record passes its bound.
+var errRecordTooLong = errors.New("csv record too long")
+
+// recordLimiter reads from r and fails with errRecordTooLong once more
+// than max bytes were read since n was last set to 0 (after each record;
+// the csv reader's read-ahead, a few KiB, counts towards the next one).
+type recordLimiter struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n > l.max {
+		return 0, errRecordTooLong
+	}
+	if rem := l.max + 1 - l.n; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	k, err := l.r.Read(p)
+	l.n += int64(k)
+	return k, err
+}

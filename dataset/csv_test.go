@@ -28,11 +28,18 @@ func TestReadCSVErrors(t *testing.T) {
 		{"header only", "x,y,label\n", CSVOptions{}, "data.csv: no data rows", ErrEmpty, 0, 0},
 		{"not a number", twelve, CSVOptions{}, `data.csv: line 12, column 3: "abc" is not a number`, ErrNotNumber, 12, 3},
 		{"empty cell", "1,,0\n", CSVOptions{Header: HeaderAbsent}, `data.csv: line 1, column 2: "" is not a number`, ErrNotNumber, 1, 2},
-		{"NaN", "1,2,0\n1,NaN,0\n", CSVOptions{}, `data.csv: line 2, column 2: "NaN" is not a number`, ErrNotNumber, 2, 2},
-		{"overflow", "1,2,0\n1,1e39,0\n", CSVOptions{}, `data.csv: line 2, column 2: "1e39" is not a number`, ErrNotNumber, 2, 2},
-		{"NaN in first row", "1,nan,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "nan" is not a number`, ErrNotNumber, 1, 2},
-		{"Inf in first row", "1,-Inf,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "-Inf" is not a number`, ErrNotNumber, 1, 2},
-		{"overflow in first row", "1,1e39,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "1e39" is not a number`, ErrNotNumber, 1, 2},
+		{"NaN", "1,2,0\n1,NaN,0\n", CSVOptions{}, `data.csv: line 2, column 2: "NaN" is NaN, want a finite number`, ErrNotNumber, 2, 2},
+		{"overflow", "1,2,0\n1,1e39,0\n", CSVOptions{}, `data.csv: line 2, column 2: "1e39" is outside float32's range (magnitudes up to 3.4e38)`, ErrNotNumber, 2, 2},
+		{"NaN in first row", "1,nan,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "nan" is NaN, want a finite number`, ErrNotNumber, 1, 2},
+		{"Inf in first row", "1,-Inf,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "-Inf" is infinite, want a finite number`, ErrNotNumber, 1, 2},
+		{"overflow in first row", "1,1e39,0\n1,2,0\n", CSVOptions{}, `data.csv: line 1, column 2: "1e39" is outside float32's range (magnitudes up to 3.4e38)`, ErrNotNumber, 1, 2},
+		{"empty label", "1,2,a\n3,4,\n5,6,b\n", CSVOptions{}, "data.csv: line 2, column 3: the label is empty (every row needs one)", ErrNoLabel, 2, 3},
+		{"blank label", "x,y,label\n1,2,a\n3,4, \n", CSVOptions{}, "data.csv: line 3, column 3: the label is empty (every row needs one)", ErrNoLabel, 3, 3},
+		{"trailing comma", "1,2,0,\n3,4,1,\n", CSVOptions{}, "data.csv: line 1, column 4: the label is empty (every row needs one)", ErrNoLabel, 1, 4},
+		{"UTF-16", "\xff\xfe1\x00,\x002\x00\n\x00", CSVOptions{}, "data.csv: line 1: UTF-16 text (it starts with a UTF-16 byte-order mark): lineage reads UTF-8 CSV; convert it, e.g. with iconv -f UTF-16 -t UTF-8", ErrNotText, 1, 0},
+		{"UTF-16 big-endian", "\xfe\xff\x001\x00,\x002\x00\n", CSVOptions{}, "data.csv: line 1: UTF-16 text (it starts with a UTF-16 byte-order mark): lineage reads UTF-8 CSV; convert it, e.g. with iconv -f UTF-16 -t UTF-8", ErrNotText, 1, 0},
+		{"binary", "\x93NUMPY\x01\x00v\x00{'descr': '<f4',\n", CSVOptions{}, "data.csv: line 1: a NUL byte: binary data, not CSV text", ErrNotText, 1, 0},
+		{"tab-separated", "1\t2\t0\n3\t4\t1\n", CSVOptions{}, "data.csv: no feature columns (the only column is the label; its cells are separated by commas, not tabs or semicolons)", nil, 0, 0},
 		{"label only", "0\n1\n0\n1\n", CSVOptions{}, "data.csv: no feature columns (the only column is the label)", nil, 0, 0},
 		{"label only with header", "label\n0\n1\n", CSVOptions{Label: "label"}, "data.csv: no feature columns (the only column is the label)", nil, 0, 0},
 		{"ragged short", "1,2,0\n1,0\n", CSVOptions{}, "data.csv: line 2: 2 fields, want 3", ErrFieldCount, 2, 0},
@@ -250,5 +257,39 @@ func TestReadCSVTooLarge(t *testing.T) {
 	}
 	if _, err := ReadCSV(strings.NewReader(strings.Repeat("1,2,3,0\n", 3)), CSVOptions{Name: "data.csv"}); err != nil {
 		t.Errorf("9 values: %v, want them read", err)
+	}
+}
+
+// TestReadCSVRecordTooLong checks that a row longer than maxCSVRecord
+// (lowered to 1 MiB here) is refused as it is read, naming its line,
+// whether it is one line or a quoted field over many, and that rows up
+// to the bound are read (the csv reader's read-ahead of a few KiB counts
+// towards the next row, so a row's bound is only that exact).
+func TestReadCSVRecordTooLong(t *testing.T) {
+	old := maxCSVRecord
+	maxCSVRecord = 1 << 20
+	defer func() { maxCSVRecord = old }()
+	long := strings.Repeat("1", 2<<20)
+	const msg = ": a row longer than 1 MiB: not a dataset lineage reads"
+	tests := []struct {
+		name, input, want string
+	}{
+		{"first line", long + "\n", "data.csv: line 1" + msg},
+		{"third line", "1,2,0\n3,4,1\n" + long + ",0\n", "data.csv: line 3" + msg},
+		{"no line break", "1,2,0\n" + long, "data.csv: line 2" + msg},
+		{"quoted lines", "1,2,0\n\"" + strings.Repeat("1\n", 1<<20) + "\",2,0\n", "data.csv: line 2" + msg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadCSV(strings.NewReader(tt.input), CSVOptions{Name: "data.csv"})
+			if err == nil || err.Error() != tt.want || !errors.Is(err, ErrTooLong) {
+				t.Errorf("error %v, want %q wrapping ErrTooLong", err, tt.want)
+			}
+		})
+	}
+	row := strings.Repeat("1,", 500<<10) + "0\n" // 1000 KiB
+	d, err := ReadCSV(strings.NewReader(strings.Repeat(row, 3)), CSVOptions{Name: "data.csv"})
+	if err != nil || d.Len() != 3 {
+		t.Errorf("3 rows of 1000 KiB: %v, want them read", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
@@ -136,7 +137,10 @@ func tooLarge(path string, limit int64) error {
 // readModelFile reads path, which must be a regular file of at most limit
 // bytes: a named pipe or a device such as /dev/zero is refused before it
 // is opened (opening a pipe blocks), and reading stops after limit+1 bytes.
-func readModelFile(path string, limit int64) ([]byte, error) {
+// Before reading it all, it returns head's error, if any: head checks what
+// the format's first bytes can tell (a wrong file of gigabytes took as
+// much memory and many seconds to be refused for its magic bytes).
+func readModelFile(path string, limit int64, head func(f *os.File, size int64) error) ([]byte, error) {
 	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
@@ -149,6 +153,9 @@ func readModelFile(path string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, tooLarge(path, limit)
 	}
+	if err := head(f, st.Size()); err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	b.Grow(int(st.Size()) + bytes.MinRead)
 	if _, err := b.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
@@ -160,27 +167,65 @@ func readModelFile(path string, limit int64) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// prefixError returns the error of a .lnm file whose first 16 bytes (all
+// of a shorter file) are head, for its magic bytes, version or header
+// length; nil when they are right or head is too short to tell.
+func prefixError(path string, head []byte) error {
+	bad := func(sentinel error, format string, args ...any) error {
+		return &FormatError{Path: path, Problem: fmt.Sprintf(format, args...), Err: sentinel}
+	}
+	if len(head) < len(Magic) && bytes.HasPrefix([]byte(Magic), head) {
+		return nil // truncated, which decodeBytes says
+	}
+	if !bytes.HasPrefix(head, []byte(Magic)) {
+		return bad(ErrMagic, "not a lineage model file (bad magic bytes)")
+	}
+	if len(head) < 16 {
+		return nil
+	}
+	if v := binary.LittleEndian.Uint32(head[8:]); v != FormatVersion {
+		return bad(ErrVersion, "format version %d is not supported (want %d)", v, FormatVersion)
+	}
+	if hlen := binary.LittleEndian.Uint32(head[12:]); hlen > MaxHeaderLen {
+		return bad(ErrHeader, "header length %d is absurd (limit %d)", hlen, MaxHeaderLen)
+	}
+	return nil
+}
+
+// readError is err, readModelFile's, with context, unless it is a
+// *FormatError, which names the file already.
+func readError(context string, err error) error {
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", context, err)
+}
+
+// lnmHead is Load's early check (see readModelFile): prefixError of the
+// file's first 16 bytes.
+func lnmHead(path string) func(f *os.File, size int64) error {
+	return func(f *os.File, size int64) error {
+		head := make([]byte, min(size, 16))
+		if _, err := f.ReadAt(head, 0); err != nil {
+			return err
+		}
+		return prefixError(path, head)
+	}
+}
+
 func decodeBytes(path string, data []byte) (*MLP, error) {
 	bad := func(sentinel error, format string, args ...any) (*MLP, error) {
 		return nil, &FormatError{Path: path, Problem: fmt.Sprintf(format, args...), Err: sentinel}
 	}
 	n := len(data)
-	if n < len(Magic) && bytes.HasPrefix([]byte(Magic), data) {
-		return bad(ErrTruncated, "truncated (%d bytes)", n)
-	}
-	if !bytes.HasPrefix(data, []byte(Magic)) {
-		return bad(ErrMagic, "not a lineage model file (bad magic bytes)")
+	if err := prefixError(path, data[:min(n, 16)]); err != nil {
+		return nil, err
 	}
 	if n < 16 {
 		return bad(ErrTruncated, "truncated (%d bytes)", n)
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != FormatVersion {
-		return bad(ErrVersion, "format version %d is not supported (want %d)", v, FormatVersion)
-	}
 	hlen := uint64(binary.LittleEndian.Uint32(data[12:]))
-	if hlen > MaxHeaderLen {
-		return bad(ErrHeader, "header length %d is absurd (limit %d)", hlen, MaxHeaderLen)
-	}
 	if uint64(n) < 16+hlen+sha256.Size {
 		return bad(ErrTruncated, "truncated (%d bytes, header alone needs %d)", n, 16+hlen+sha256.Size)
 	}
@@ -244,9 +289,9 @@ func Save(path string, m *MLP) error {
 // MaxFileSize bytes); paths that are not regular files are refused. The
 // model's Info().Source is path.
 func Load(path string) (*MLP, error) {
-	data, err := readModelFile(path, MaxFileSize)
+	data, err := readModelFile(path, MaxFileSize, lnmHead(path))
 	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
+		return nil, readError("load model", err)
 	}
 	m, err := decodeBytes(path, data)
 	if err != nil {

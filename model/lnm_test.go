@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -218,7 +219,7 @@ func TestReadModelFileLimit(t *testing.T) {
 		{int64(len(data)) - 1, `model file "` + path + `": larger than the limit of ` + strconv.Itoa(len(data)-1) + ` bytes`},
 	}
 	for _, tt := range tests {
-		got, err := readModelFile(path, tt.limit)
+		got, err := readModelFile(path, tt.limit, lnmHead(path))
 		switch {
 		case tt.want == "" && (err != nil || !bytes.Equal(got, data)):
 			t.Errorf("limit %d: got %d bytes, %v; want the file", tt.limit, len(got), err)
@@ -230,6 +231,55 @@ func TestReadModelFileLimit(t *testing.T) {
 	_, err := decodeLimited(io.MultiReader(bytes.NewReader(data), zeros{}), 1<<20)
 	if !errors.Is(err, ErrTooLarge) || err.Error() != "model data: larger than the limit of 1048576 bytes" {
 		t.Errorf("endless stream: got %v, want ErrTooLarge", err)
+	}
+}
+
+// TestLoadLargeWrongFile checks that a large file that is not a model (a
+// sparse 1 GiB file here) is refused from its first bytes, before it is
+// read (allocating less than 1 MiB): Load took 2 GB and 13 s to refuse a 2 GB file for its magic bytes,
+// LoadSafetensors as long for its header. The messages are those of
+// decoding the whole file.
+func TestLoadLargeWrongFile(t *testing.T) {
+	dir := t.TempDir()
+	hdr := `{"layers.0.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[0,8]}}`
+	tests := []struct {
+		name string
+		head []byte
+		load func(string) (*MLP, error)
+		want string
+	}{
+		{"zeros.lnm", nil, Load, "not a lineage model file (bad magic bytes)"},
+		{"v9.lnm", append([]byte(Magic), 9, 0, 0, 0, 10, 0, 0, 0), Load, "format version 9 is not supported (want 1)"},
+		{"zeros.safetensors", nil, LoadSafetensors, "safetensors: invalid JSON header: unexpected end of JSON input"},
+		{"text.safetensors", []byte("hello, world"), LoadSafetensors, "safetensors: header length 8583909746840200552 is absurd"},
+		{"nobias.safetensors", stFile(hdr, nil), LoadSafetensors, "safetensors: tensor layers.0.bias is missing"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Write(tt.head)
+		if err == nil {
+			err = f.Truncate(1 << 30)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = tt.load(path)
+		runtime.ReadMemStats(&after)
+		if want := `model file "` + path + `": ` + tt.want; err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %q", tt.name, err, want)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: %d bytes allocated to refuse it: the file was read", tt.name, n)
+		}
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 )
@@ -123,9 +126,9 @@ func SaveSafetensors(path string, m *MLP) error {
 // (wrapping ErrTooLarge for files over MaxSafetensorsSize bytes); paths
 // that are not regular files are refused.
 func LoadSafetensors(path string) (*MLP, error) {
-	data, err := readModelFile(path, MaxSafetensorsSize)
+	data, err := readModelFile(path, MaxSafetensorsSize, stHead(path))
 	if err != nil {
-		return nil, fmt.Errorf("load safetensors: %w", err)
+		return nil, readError("load safetensors", err)
 	}
 	m, err := decodeSafetensors(path, data)
 	if err != nil {
@@ -138,7 +141,8 @@ func LoadSafetensors(path string) (*MLP, error) {
 // DecodeSafetensors reads an MLP from safetensors bytes. It needs the
 // tensors layers.{i}.weight ([out, in]) and layers.{i}.bias ([out]) for
 // i = 0, 1, ... with matching shapes, in F32, F64, F16 or BF16 (converted
-// to float32); other tensors are ignored. The lineage metadata written by
+// to float32); a layer tensor after a gap in that numbering is refused
+// (see strayLayer), other tensors are ignored. The lineage metadata written by
 // EncodeSafetensors is used when present; without it the labels default
 // to "0".."K-1", the activation to relu, the normalisation to the identity
 // and the name to "".
@@ -147,27 +151,69 @@ func DecodeSafetensors(data []byte) (*MLP, error) {
 }
 
 func decodeSafetensors(path string, data []byte) (*MLP, error) {
-	bad := func(sentinel error, format string, args ...any) (*MLP, error) {
-		return nil, &FormatError{Path: path, Problem: "safetensors: " + fmt.Sprintf(format, args...), Err: sentinel}
+	p, err := stLayout(path, data, int64(len(data)))
+	if err != nil {
+		return nil, err
 	}
-	if len(data) < 8 {
-		return bad(ErrTruncated, "truncated (%d bytes)", len(data))
+	buf := data[p.data:]
+	m := &MLP{Sizes: p.sizes, Act: ActReLU, Theta: make([]float32, 0, NumParams(p.sizes))}
+	for l := range p.ws {
+		for _, t := range []*stTensor{p.ws[l], p.bs[l]} {
+			var err error
+			if m.Theta, err = appendTensor(m.Theta, t, buf); err != nil {
+				return nil, stError(path, ErrHeader, "layer %d: %v", l, err)
+			}
+		}
 	}
-	hlen := binary.LittleEndian.Uint64(data)
+	if err := applyMeta(m, p.meta); err != nil {
+		return nil, stError(path, ErrHeader, "metadata: %v", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, &FormatError{Path: path, Problem: "safetensors: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrHeader, err)}
+	}
+	return m, nil
+}
+
+// stError is the *FormatError of a malformed safetensors file.
+func stError(path string, sentinel error, format string, args ...any) error {
+	return &FormatError{Path: path, Problem: "safetensors: " + fmt.Sprintf(format, args...), Err: sentinel}
+}
+
+// stPlan is the layout of a safetensors file, read from its header.
+type stPlan struct {
+	data   int64 // where the data buffer starts in the file
+	sizes  []int
+	ws, bs []*stTensor // each layer's weight and bias
+	meta   map[string]string
+}
+
+// stLayout reads the layout of a safetensors file of size bytes from
+// head, the file's first bytes: its 8-byte header length and the header,
+// or the whole file when it is shorter. It checks every layer tensor
+// against the data buffer's length without reading the buffer, so a
+// large file that is not a model of lineage's is refused unread.
+func stLayout(path string, head []byte, size int64) (*stPlan, error) {
+	bad := func(sentinel error, format string, args ...any) (*stPlan, error) {
+		return nil, stError(path, sentinel, format, args...)
+	}
+	if size < 8 {
+		return bad(ErrTruncated, "truncated (%d bytes)", size)
+	}
+	hlen := binary.LittleEndian.Uint64(head)
 	if hlen > maxSafetensorsHeader {
 		return bad(ErrHeader, "header length %d is absurd", hlen)
 	}
-	if uint64(len(data)-8) < hlen {
-		return bad(ErrTruncated, "truncated (header needs %d bytes, file has %d)", hlen, len(data)-8)
+	if uint64(size-8) < hlen {
+		return bad(ErrTruncated, "truncated (header needs %d bytes, file has %d)", hlen, size-8)
 	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data[8:8+hlen], &raw); err != nil {
+	if err := json.Unmarshal(head[8:8+hlen], &raw); err != nil {
 		return bad(ErrHeader, "invalid JSON header: %v", err)
 	}
-	buf := data[8+hlen:]
-	meta := map[string]string{}
+	p := &stPlan{data: 8 + int64(hlen), meta: map[string]string{}}
+	bufLen := size - p.data
 	if mm, ok := raw["__metadata__"]; ok {
-		if err := json.Unmarshal(mm, &meta); err != nil {
+		if err := json.Unmarshal(mm, &p.meta); err != nil {
 			return bad(ErrHeader, "invalid __metadata__: %v", err)
 		}
 	}
@@ -182,8 +228,6 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 		}
 		return &t, nil
 	}
-	var sizes []int
-	var ws, bs []*stTensor
 	for l := 0; ; l++ {
 		w, err := tensor(fmt.Sprintf("layers.%d.weight", l))
 		if err != nil {
@@ -203,48 +247,81 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 			return bad(ErrHeader, "layer %d has weight shape %v and bias shape %v, want [out, in] and [out]", l, w.Shape, b.Shape)
 		}
 		if l == 0 {
-			sizes = append(sizes, w.Shape[1])
-		} else if w.Shape[1] != sizes[l] {
-			return bad(ErrHeader, "layer %d takes %d inputs but layer %d has %d outputs", l, w.Shape[1], l-1, sizes[l])
+			p.sizes = append(p.sizes, w.Shape[1])
+		} else if w.Shape[1] != p.sizes[l] {
+			return bad(ErrHeader, "layer %d takes %d inputs but layer %d has %d outputs", l, w.Shape[1], l-1, p.sizes[l])
 		}
-		sizes = append(sizes, w.Shape[0])
-		ws, bs = append(ws, w), append(bs, b)
+		p.sizes = append(p.sizes, w.Shape[0])
+		p.ws, p.bs = append(p.ws, w), append(p.bs, b)
 	}
-	if len(ws) == 0 {
+	if len(p.ws) == 0 {
 		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)")
 	}
-	np := NumParams(sizes)
-	if np < 0 || np > MaxParams {
-		return bad(ErrHeader, "invalid layer sizes %v", sizes)
+	if name, ok := strayLayer(raw, len(p.ws)); ok {
+		// nn.Sequential numbers its modules, activations included, so
+		// its linear layers are layers.0, layers.2, ...: reading the
+		// first alone would be another model.
+		return bad(ErrHeader, "tensor %s comes after a missing layers.%d.weight (want layers numbered 0, 1, 2, … without gaps: rename an nn.Sequential's linear layers in order)", name, len(p.ws))
 	}
-	for l := range ws { // check before allocating what the header claims
-		for _, t := range []*stTensor{ws[l], bs[l]} {
-			if err := checkTensor(t, buf); err != nil {
+	if np := NumParams(p.sizes); np < 0 || np > MaxParams {
+		return bad(ErrHeader, "invalid layer sizes %v", p.sizes)
+	}
+	for l := range p.ws { // check before allocating what the header claims
+		for _, t := range []*stTensor{p.ws[l], p.bs[l]} {
+			if err := checkTensor(t, bufLen); err != nil {
 				return bad(ErrHeader, "layer %d: %v", l, err)
 			}
 		}
 	}
-	m := &MLP{Sizes: sizes, Act: ActReLU, Theta: make([]float32, 0, np)}
-	for l := range ws {
-		for _, t := range []*stTensor{ws[l], bs[l]} {
-			var err error
-			if m.Theta, err = appendTensor(m.Theta, t, buf); err != nil {
-				return bad(ErrHeader, "layer %d: %v", l, err)
+	return p, nil
+}
+
+// stHead is LoadSafetensors' early check (see readModelFile): the
+// errors of stLayout, from the header alone.
+func stHead(path string) func(f *os.File, size int64) error {
+	return func(f *os.File, size int64) error {
+		if size < 8 {
+			return nil // the whole file is read anyway
+		}
+		head := make([]byte, 8)
+		if _, err := f.ReadAt(head, 0); err != nil {
+			return err
+		}
+		if hlen := binary.LittleEndian.Uint64(head); hlen <= maxSafetensorsHeader && hlen <= uint64(size-8) {
+			head = make([]byte, 8+hlen)
+			if _, err := f.ReadAt(head, 0); err != nil {
+				return err
 			}
 		}
+		_, err := stLayout(path, head, size)
+		return err
 	}
-	if err := applyMeta(m, meta); err != nil {
-		return bad(ErrHeader, "metadata: %v", err)
+}
+
+// strayLayer returns the name of a tensor layers.{i}.weight or
+// layers.{i}.bias of raw with i ≥ n, the number of layers read, if there
+// is one (the smallest such name, so the error is the same every time).
+func strayLayer(raw map[string]json.RawMessage, n int) (string, bool) {
+	var stray string
+	for name := range raw {
+		rest, ok := strings.CutPrefix(name, "layers.")
+		if !ok {
+			continue
+		}
+		idx, kind, ok := strings.Cut(rest, ".")
+		if !ok || (kind != "weight" && kind != "bias") {
+			continue
+		}
+		if i, err := strconv.Atoi(idx); err == nil && i >= n && (stray == "" || name < stray) {
+			stray = name
+		}
 	}
-	if err := m.Validate(); err != nil {
-		return nil, &FormatError{Path: path, Problem: "safetensors: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrHeader, err)}
-	}
-	return m, nil
+	return stray, stray != ""
 }
 
 // checkTensor reports whether t has a supported dtype and data offsets
-// inside buf that match its shape.
-func checkTensor(t *stTensor, buf []byte) error {
+// inside a data buffer of bufLen bytes that match its shape.
+func checkTensor(t *stTensor, bufLen int64) error {
 	n := int64(1)
 	for _, d := range t.Shape {
 		if d < 0 || d > MaxParams {
@@ -260,8 +337,8 @@ func checkTensor(t *stTensor, buf []byte) error {
 		return fmt.Errorf("dtype %s is not supported (want F32, F64, F16 or BF16)", t.Dtype)
 	}
 	lo, hi := t.Offsets[0], t.Offsets[1]
-	if lo < 0 || hi < lo || hi > int64(len(buf)) {
-		return fmt.Errorf("data offsets [%d, %d] outside the %d-byte buffer", lo, hi, len(buf))
+	if lo < 0 || hi < lo || hi > bufLen {
+		return fmt.Errorf("data offsets [%d, %d] outside the %d-byte buffer", lo, hi, bufLen)
 	}
 	if hi-lo != n*width {
 		return fmt.Errorf("data offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", lo, hi, hi-lo, t.Shape, t.Dtype, n*width)
@@ -272,7 +349,7 @@ func checkTensor(t *stTensor, buf []byte) error {
 // appendTensor converts tensor t's bytes in buf (checked by checkTensor)
 // to float32 and appends them.
 func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
-	if err := checkTensor(t, buf); err != nil {
+	if err := checkTensor(t, int64(len(buf))); err != nil {
 		return nil, err
 	}
 	width := map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[t.Dtype]

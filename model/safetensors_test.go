@@ -152,6 +152,8 @@ func TestSafetensorsErrors(t *testing.T) {
 		{"offsets size", stFile("{"+strings.Replace(w, "[0,8]", "[0,4]", 1)+","+b+"}", data), "needs 8"},
 		{"chain", stFile("{"+w+","+b+`,"layers.1.weight":{"dtype":"F32","shape":[1,3],"data_offsets":[0,12]},"layers.1.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "layer 1 takes 3 inputs"},
 		{"bad activation", stFile(`{"__metadata__":{"activation":"swish"},`+w+","+b+"}", data), `activation "swish"`},
+		{"gap", stFile("{"+w+","+b+`,"layers.2.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"layers.2.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.2.bias comes after a missing layers.1.weight"},
+		{"bias without weight", stFile("{"+w+","+b+`,"layers.1.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.1.bias comes after a missing layers.1.weight"},
 		{"labels", stFile(`{"__metadata__":{"labels":"[\"a\"]"},`+w+","+b+"}", data), "1 labels for 2 outputs"},
 	}
 	for _, tc := range tests {
@@ -190,4 +192,19 @@ func FuzzDecodeSafetensors(f *testing.F) {
 			t.Fatal("round trip changed the encoding")
 		}
 	})
+}
+
+// TestSafetensorsIgnoresOtherTensors checks that tensors outside the
+// layers.{i}.weight/bias numbering (an optimizer's state, a buffer) are
+// still ignored now that a gap in the numbering is refused.
+func TestSafetensorsIgnoresOtherTensors(t *testing.T) {
+	hdr := `{"layers.0.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[0,8]},"layers.0.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},` +
+		`"layers.0.scale":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"head.weight":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"layers.x.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	m, err := DecodeSafetensors(stFile(hdr, make([]byte, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.Sizes, []int{1, 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Sizes = %v, want %v", got, want)
+	}
 }

@@ -87,9 +87,7 @@ func OpenHTTP(ctx context.Context, ref string, opts Options) (*HTTPModel, error)
 	case r.User != "":
 		c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(r.User+":"+r.Password))
 	}
-	if validHeaderValue(opts.APIKey) {
-		// A key that cannot be a header value is left to net/http, which
-		// refuses it without echoing it.
+	if validHeaderValue(opts.APIKey) { // always, after Validate; never write a header line the key would break
 		c.direct = newDirect(r.Base, opts)
 	}
 	if c.client == nil {

@@ -116,6 +116,9 @@ func (o Options) Validate() error {
 	case o.MaxResponseBytes < 0:
 		return fmt.Errorf("remote: max response bytes %d: want at least 1 (0: %d)", o.MaxResponseBytes, DefaultMaxResponseBytes)
 	}
+	if err := CheckAPIKey(o.APIKey); err != nil {
+		return fmt.Errorf("remote: %w", err)
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -126,6 +129,17 @@ func (o Options) Validate() error {
 		if d.v < 0 {
 			return fmt.Errorf("remote: %s %v: want a positive duration (0: the default)", d.name, d.v)
 		}
+	}
+	return nil
+}
+
+// CheckAPIKey reports whether key can be sent in an HTTP header: a line
+// break or another control character but a tab cannot (net/http refused
+// such a key as a connection error, retried like one). Its error never
+// holds the key.
+func CheckAPIKey(key string) error {
+	if !validHeaderValue(key) {
+		return errors.New("the API key holds a line break or another control character, which an HTTP header cannot carry")
 	}
 	return nil
 }

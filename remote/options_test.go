@@ -25,6 +25,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"timeout", Options{Timeout: -time.Second}, "remote: timeout -1s: want a positive duration (0: the default)"},
 		{"start timeout", Options{StartTimeout: -time.Second}, "remote: start timeout -1s: want a positive duration (0: the default)"},
 		{"response bytes", Options{MaxResponseBytes: -1}, "remote: max response bytes -1: want at least 1 (0: 67108864)"},
+		{"key with a line break", Options{APIKey: "tk-1\r\nX-Evil: 1"}, "remote: the API key holds a line break or another control character, which an HTTP header cannot carry"},
+		{"key with a tab", Options{APIKey: "tk-1\t"}, ""},
 	}
 	for _, tt := range tests {
 		got := ""

@@ -276,6 +276,23 @@ func TestWriteError(t *testing.T) {
 			t.Errorf("RenderKV %s: err = %v, want wrapped errDisk", f, err)
 		}
 	}
+	// The message names the table and the format once each (it said
+	// "writing table table" and `table ""` for an untitled one).
+	for _, tt := range []struct {
+		title, want string
+	}{
+		{"Records", `report: writing table "Records" as table: disk full`},
+		{"", "report: writing a table as table: disk full"},
+	} {
+		tb := auditTable()
+		tb.Title = tt.title
+		if err := Render(&failWriter{}, tb, FormatTable); err == nil || err.Error() != tt.want {
+			t.Errorf("Render of table %q: err = %v, want %q", tt.title, err, tt.want)
+		}
+	}
+	if err := RenderAll(&failWriter{}, []Table{auditTable(), auditTable()}, FormatCSV); err == nil || err.Error() != "report: writing tables as csv: disk full" {
+		t.Errorf("RenderAll: err = %v, want %q", err, "report: writing tables as csv: disk full")
+	}
 }
 
 func BenchmarkRenderTable(b *testing.B) {

@@ -128,7 +128,10 @@ func Render(w io.Writer, t Table, f Format) error {
 		ew.WriteString("\n")
 	}
 	if ew.err != nil {
-		return fmt.Errorf("report: writing %s table %q: %w", f, t.Title, ew.err)
+		if t.Title == "" {
+			return fmt.Errorf("report: writing a table as %s: %w", f, ew.err)
+		}
+		return fmt.Errorf("report: writing table %q as %s: %w", t.Title, f, ew.err)
 	}
 	return nil
 }
@@ -189,7 +192,7 @@ func RenderAll(w io.Writer, ts []Table, f Format) error {
 		}
 	}
 	if ew.err != nil {
-		return fmt.Errorf("report: writing %s tables: %w", f, ew.err)
+		return fmt.Errorf("report: writing tables as %s: %w", f, ew.err)
 	}
 	return nil
 }

@@ -153,6 +153,9 @@ func New(m model.Model, opts Options) (*Server, error) {
 	if opts.MaxBatch < 0 {
 		return nil, fmt.Errorf("serve: max batch %d: want at least 1 (0: %d)", opts.MaxBatch, DefaultMaxBatch)
 	}
+	if err := CheckAPIKey(opts.APIKey); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	if opts.MaxBatch == 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}
@@ -326,6 +329,23 @@ func (s *Server) health(what string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{what: true})
 	}
+}
+
+// CheckAPIKey reports whether a client can present key in the header
+// "Authorization: Bearer KEY" that auth accepts: a header cannot carry a
+// line break or another control character but a tab, and HTTP drops the
+// white space around a header's value, so with such a key every request
+// was refused. Its error never holds the key.
+func CheckAPIKey(key string) error {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return errors.New("the API key holds a line break or another control character, which an HTTP header cannot carry: every request would be refused")
+		}
+	}
+	if strings.Trim(key, " \t") != key {
+		return errors.New("the API key starts or ends with white space, which HTTP drops from a header's value: every request would be refused")
+	}
+	return nil
 }
 
 // auth checks the bearer key in constant time.

@@ -462,6 +462,15 @@ func TestNewRejects(t *testing.T) {
 		{"NaN rate limit", Options{RateLimit: math.NaN()}, "serve: rate limit NaN: want a finite number ≥ 0 (0: unlimited)"},
 		{"Inf rate limit", Options{RateLimit: math.Inf(1)}, "serve: rate limit +Inf: want a finite number ≥ 0 (0: unlimited)"},
 		{"negative max batch", Options{MaxBatch: -1}, "serve: max batch -1: want at least 1 (0: 1024)"},
+		// With these keys every request was refused (401).
+		{"key with a line break", Options{APIKey: "k1\nk2"}, "serve: the API key holds a line break or another control character, which an HTTP header cannot carry: every request would be refused"},
+		{"key ending in a space", Options{APIKey: "s3cret "}, "serve: the API key starts or ends with white space, which HTTP drops from a header's value: every request would be refused"},
+		{"key starting with a tab", Options{APIKey: "\ts3cret"}, "serve: the API key starts or ends with white space, which HTTP drops from a header's value: every request would be refused"},
+	}
+	for _, k := range []string{"s3cret", "s3 cr\tet"} {
+		if _, err := New(testModel(), Options{APIKey: k}); err != nil {
+			t.Errorf("key %q: %v", k, err)
+		}
 	}
 	for _, tt := range tests {
 		_, err := New(testModel(), tt.opts)

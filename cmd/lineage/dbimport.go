@@ -48,11 +48,14 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name s
 		if store.IsDatabase(name) {
 			return usageError{fmt.Errorf("import FILE %q is a database file, not an export (write one with: lineage --db %s db export FILE)", name, name)}
 		}
-		f, err := os.Open(name)
+		f, err := os.Open(name) // not regfile.Open: <(…) is a named pipe
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return usageError{fmt.Errorf("import FILE %q is a directory", name)}
+		}
 		r = f
 	}
 	recs, err := store.ReadExport(ctx, r)

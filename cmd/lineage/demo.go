@@ -58,6 +58,9 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 	if g.db != "" && !o.keep {
 		return usageError{fmt.Errorf("--db %s: the demo keeps its database only with --keep (without it, it uses a temporary one)", g.db)}
 	}
+	if err := (demo.Options{Controls: o.controls}).Check(); err != nil {
+		return usageError{fmt.Errorf("--controls: %w", err)}
+	}
 	path := g.dbPath()
 	if !o.keep {
 		dir, err := os.MkdirTemp("", "lineage-demo-")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,6 +29,29 @@ func TestDemoKeepClash(t *testing.T) {
 		}
 		if fileSum(t, path) != before {
 			t.Errorf("demo --keep on a store with %s changed it", tt.teacher)
+		}
+	}
+}
+
+// TestDemoControlsRefusedFirst: a --controls the enrolment would refuse
+// is a usage error before any work; the demo trained a teacher and a
+// student first, failed with status 1, and with --keep left a new empty
+// database behind.
+func TestDemoControlsRefusedFirst(t *testing.T) {
+	for _, tt := range []struct {
+		controls, want string
+	}{
+		{"2", "lineage: --controls: bad enrolment options: controls 2, want 0 (the default) or 3 to 256\n"},
+		{"-1", "lineage: --controls: bad enrolment options: controls -1, want 0 (the default) to 256\n"},
+		{"257", "lineage: --controls: bad enrolment options: controls 257, want 0 (the default) to 256\n"},
+	} {
+		path := filepath.Join(t.TempDir(), "demo.db")
+		code, stderr := runLineage(t, "--db", path, "demo", "--keep", "--controls", tt.controls)
+		if code != exitUsage || stderr != tt.want {
+			t.Errorf("demo --controls %s: exit %d, %q; want exit %d, %q", tt.controls, code, stderr, exitUsage, tt.want)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("demo --keep --controls %s left %s behind (stat: %v)", tt.controls, path, err)
 		}
 	}
 }

@@ -63,6 +63,9 @@ func (o *remoteOptions) options() (remote.Options, error) {
 		if !ok || key == "" {
 			return opts, usageError{fmt.Errorf("--api-key-env %s: the environment variable is not set", o.apiKeyEnv)}
 		}
+		if err := remote.CheckAPIKey(key); err != nil {
+			return opts, usageError{fmt.Errorf("--api-key-env %s: %w", o.apiKeyEnv, err)}
+		}
 		opts.APIKey = key
 	}
 	return opts, nil

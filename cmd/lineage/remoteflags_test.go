@@ -53,3 +53,15 @@ func TestQPSFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIKeyFlag checks that a key that cannot be an HTTP header value (a
+// line break in it) is a usage error naming the variable, without the key,
+// before the server is contacted: it was a connection error, retried.
+func TestAPIKeyFlag(t *testing.T) {
+	t.Setenv("LINEAGE_TEST_KEY", "tk-secret\r\nX-Injected: 1")
+	_, stderr, code := runCLI(t, "eval", "http://127.0.0.1:1/v2/models/m", "--data", "digits", "--api-key-env", "LINEAGE_TEST_KEY")
+	want := "lineage: --api-key-env LINEAGE_TEST_KEY: the API key holds a line break or another control character, which an HTTP header cannot carry\n"
+	if code != 2 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 2, %q", code, stderr, want)
+	}
+}

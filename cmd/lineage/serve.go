@@ -108,6 +108,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 		if !ok || v == "" {
 			return usageError{fmt.Errorf("--require-key-env %s: the environment variable is not set or empty", o.requireKeyEnv)}
 		}
+		if err := serve.CheckAPIKey(v); err != nil {
+			return usageError{fmt.Errorf("--require-key-env %s: %w", o.requireKeyEnv, err)}
+		}
 		key = v
 	}
 	if o.watermark != "auto" && o.watermark != "off" {

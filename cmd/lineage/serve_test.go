@@ -119,8 +119,11 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon", exitUsage},
 		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
 		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key", exitUsage},
+		// Every request was refused (401): no client can send such a key.
+		{[]string{"x.lnm", "--require-key-env", "LINEAGE_TEST_SPACED_KEY"}, "--require-key-env LINEAGE_TEST_SPACED_KEY: the API key starts or ends with white space, which HTTP drops from a header's value", exitUsage},
 	}
 	t.Setenv("LINEAGE_TEST_BAD_MARK_KEY", "not-hex-and-secret")
+	t.Setenv("LINEAGE_TEST_SPACED_KEY", "not-hex-and-secret ")
 	for _, tt := range tests {
 		cmd := newServeCommand()
 		cmd.SetArgs(tt.args)

@@ -96,7 +96,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"checkpoint is out, other spelling", with(train, "--out", "same.lnm", "--checkpoint", "./sub/../same.lnm"), exitUsage, `--checkpoint "./sub/../same.lnm" is the --out file`},
 		{"checkpoint is absolute out", with(train, "--out", "same.lnm", "--checkpoint", filepath.Join(dir, "same.lnm")), exitUsage, "is the --out file"},
 		// Bug 5: NaN in the first row is a data error, not a header.
-		{"nan first row", with(train, "--data", "nan.csv", "--out", "a.lnm"), exitError, `nan.csv: line 1, column 2: "nan" is not a number`},
+		{"nan first row", with(train, "--data", "nan.csv", "--out", "a.lnm"), exitError, `nan.csv: line 1, column 2: "nan" is NaN, want a finite number`},
 		// Bug 7: an empty test split and a single class.
 		{"empty test split", with(train, "--data", "tiny.csv", "--out", "a.lnm"), exitError, "test split of tiny.csv is empty"},
 		{"eval empty test split", []string{"eval", "teacher.lnm", "--data", "tiny.csv"}, exitError, "test split of tiny.csv is empty"},

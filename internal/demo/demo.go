@@ -115,8 +115,18 @@ func Clash(tx *store.Tx, opts Options) string {
 	return ""
 }
 
+// Check reports options Run would refuse (Controls out of
+// audit.EnrollOptions' range), so that a command can say so before any
+// work: Run itself trains a teacher and a student before it enrols.
+func (o Options) Check() error {
+	return audit.EnrollOptions{Controls: o.Controls}.Check()
+}
+
 // Run plays the story.
 func Run(ctx context.Context, opts Options) (*Result, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	seed := opts.Seed
 	if seed == 0 {
