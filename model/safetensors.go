@@ -2,12 +2,14 @@ package model
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -273,7 +275,55 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 			}
 		}
 	}
+	if err := checkCoverage(raw, bufLen); err != nil {
+		return bad(ErrHeader, "%v", err)
+	}
 	return p, nil
+}
+
+// checkCoverage checks, as the format's reference implementation does,
+// that the data offsets of every tensor in the header (raw, layers or
+// not) tile the data buffer of bufLen bytes: no two tensors overlap and
+// no byte belongs to none. Bytes after the last tensor (a file with
+// something appended) or a tensor written over another are corruption,
+// not a model.
+func checkCoverage(raw map[string]json.RawMessage, bufLen int64) error {
+	type span struct {
+		name   string
+		lo, hi int64
+	}
+	var spans []span
+	for name, r := range raw {
+		if name == "__metadata__" {
+			continue
+		}
+		var t struct {
+			Offsets *[2]int64 `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(r, &t); err != nil || t.Offsets == nil {
+			return fmt.Errorf("tensor %s has no data_offsets", name)
+		}
+		spans = append(spans, span{name, t.Offsets[0], t.Offsets[1]})
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.lo, b.lo), cmp.Compare(a.hi, b.hi), strings.Compare(a.name, b.name))
+	})
+	at := int64(0)
+	for i, s := range spans {
+		switch {
+		case s.hi < s.lo:
+			return fmt.Errorf("tensor %s has data offsets [%d, %d], which end before they start", s.name, s.lo, s.hi)
+		case s.lo < at:
+			return fmt.Errorf("tensors %s and %s overlap in the data buffer", spans[i-1].name, s.name)
+		case s.lo > at:
+			return fmt.Errorf("bytes %d to %d of the data buffer belong to no tensor", at, s.lo)
+		}
+		at = s.hi
+	}
+	if at != bufLen {
+		return fmt.Errorf("the data buffer has %d bytes after its last tensor (%d bytes, tensors end at %d)", bufLen-at, bufLen, at)
+	}
+	return nil
 }
 
 // stHead is LoadSafetensors' early check (see readModelFile): the

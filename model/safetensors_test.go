@@ -155,6 +155,12 @@ func TestSafetensorsErrors(t *testing.T) {
 		{"gap", stFile("{"+w+","+b+`,"layers.2.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"layers.2.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.2.bias comes after a missing layers.1.weight"},
 		{"bias without weight", stFile("{"+w+","+b+`,"layers.1.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.1.bias comes after a missing layers.1.weight"},
 		{"labels", stFile(`{"__metadata__":{"labels":"[\"a\"]"},`+w+","+b+"}", data), "1 labels for 2 outputs"},
+		// The reference implementation refuses these too: the data
+		// buffer must be tiled by the tensors, whichever they are.
+		{"bytes appended", stFile("{"+w+","+b+"}", make([]byte, 20)), "the data buffer has 4 bytes after its last tensor (20 bytes, tensors end at 16)"},
+		{"overlap", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, data), "overlap in the data buffer"},
+		{"hole", stFile("{"+w+","+strings.Replace(b, "[8,16]", "[12,20]", 1)+"}", make([]byte, 20)), "bytes 8 to 12 of the data buffer belong to no tensor"},
+		{"other tensor without offsets", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1]}}`, data), "tensor extra has no data_offsets"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,8 +205,8 @@ func FuzzDecodeSafetensors(f *testing.F) {
 // still ignored now that a gap in the numbering is refused.
 func TestSafetensorsIgnoresOtherTensors(t *testing.T) {
 	hdr := `{"layers.0.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[0,8]},"layers.0.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},` +
-		`"layers.0.scale":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"head.weight":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"layers.x.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
-	m, err := DecodeSafetensors(stFile(hdr, make([]byte, 16)))
+		`"layers.0.scale":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"head.weight":{"dtype":"I8","shape":[1],"data_offsets":[20,21]},"layers.x.weight":{"dtype":"F32","shape":[1],"data_offsets":[21,25]}}`
+	m, err := DecodeSafetensors(stFile(hdr, make([]byte, 25)))
 	if err != nil {
 		t.Fatal(err)
 	}
