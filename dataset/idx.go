@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/lineage-audit/lineage/internal/regfile"
@@ -244,6 +245,9 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 		counts[i] = len(labs[i].Data)
 	}
 	if names == nil {
+		if err := checkSparseClasses(labs, paths, k); err != nil {
+			return nil, nil, err
+		}
 		names = make([]string, k)
 		for i := range names {
 			names[i] = strconv.Itoa(i)
@@ -254,6 +258,42 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 		return nil, nil, fmt.Errorf("idx: %w", err)
 	}
 	return ds, counts, nil
+}
+
+// checkSparseClasses refuses labels (labs, the labels files of paths,
+// read from every other entry starting at 1) that would name k classes
+// when more than half of them have no image: a stray byte (a label of
+// 250 among ten digits) would add hundreds of outputs to every model
+// trained on them. A class or two without images (EMNIST letters number
+// theirs from 1) is taken.
+func checkSparseClasses(labs []*IDX, paths []string, k int) error {
+	seen := make([]bool, k)
+	for _, l := range labs {
+		for _, b := range l.Data {
+			seen[b] = true
+		}
+	}
+	empty := k - countTrue(seen)
+	if 2*empty <= k {
+		return nil
+	}
+	for i, l := range labs { // the first image of the largest label, to name
+		if j := slices.Index(l.Data, byte(k-1)); j >= 0 {
+			return &FormatError{File: paths[2*i+1], Problem: fmt.Sprintf("label %d of image %d makes %d classes (0 to %d), %d of them without any image: a stray byte? (labels of K classes are 0 to K-1)", k-1, j, k, k-1, empty)}
+		}
+	}
+	return nil
+}
+
+// countTrue returns the number of true values in b.
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
 }
 
 // readIDXFile opens and decodes one IDX file, naming it in errors.

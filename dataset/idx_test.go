@@ -176,6 +176,7 @@ func TestLoadIDX(t *testing.T) {
 	ipNoPix, lpNoPix := writeMNIST(t, dir, "nopix", false, &IDX{Dims: []int{2, 3, 0}}, &IDX{Dims: []int{2}, Data: []byte{0, 1}})
 	ipBig, lpBig := writeMNIST(t, dir, "big", false, &IDX{Dims: []int{0, 1 << 17, 1 << 18}}, &IDX{Dims: []int{0}})
 	ipNone, lpNone := writeMNIST(t, dir, "none", false, &IDX{Dims: []int{0, 28, 28}}, &IDX{Dims: []int{0}})
+	ipStray, lpStray := writeMNIST(t, dir, "stray", false, &IDX{Dims: []int{4, 1, 1}, Data: make([]byte, 4)}, &IDX{Dims: []int{4}, Data: []byte{0, 1, 250, 2}})
 	tests := []struct {
 		name, images, labels, want string
 		is                         error
@@ -186,6 +187,8 @@ func TestLoadIDX(t *testing.T) {
 		// It was "no training data" from train, naming no file.
 		{"no images", ipNone, lpNone, ipNone + ": no images", ErrEmpty},
 		{"count mismatch", ip3, lp4, "4 labels for 3 images", nil},
+		// One stray byte trained models of 251 outputs.
+		{"stray label", ipStray, lpStray, lpStray + ": label 250 of image 2 makes 251 classes (0 to 250), 247 of them without any image: a stray byte?", nil},
 		{"swapped", lp3, ip3, "not an images file", ErrMagic},
 		{"labels as labels", ip3, ip3, "not a labels file", ErrMagic},
 		{"missing", filepath.Join(dir, "nope"), lp3, "no such file", os.ErrNotExist},
@@ -198,6 +201,13 @@ func TestLoadIDX(t *testing.T) {
 		if tt.is != nil && !errors.Is(err, tt.is) {
 			t.Errorf("%s: errors.Is(%v) false", tt.name, tt.is)
 		}
+	}
+
+	// Labels numbered from 1 (EMNIST letters) leave class 0 without
+	// images, which is taken.
+	ip1, lp1 := writeMNIST(t, dir, "from1", false, &IDX{Dims: []int{3, 1, 1}, Data: make([]byte, 3)}, &IDX{Dims: []int{3}, Data: []byte{1, 2, 3}})
+	if d, err := LoadIDX(context.Background(), ip1, lp1); err != nil || len(d.Labels) != 4 {
+		t.Errorf("labels 1 to 3: %v, %v; want 4 classes", d, err)
 	}
 
 	// A label outside fixed class names names the labels file (the second
