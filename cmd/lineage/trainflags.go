@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
@@ -66,7 +67,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.StringVar(&o.optimizer, "optimizer", "", "optimizer: adam (default), adamw, sgd, nesterov")
 	f.Float64Var(&o.lr, "lr", 0, "learning rate (0: the optimizer's default)")
 	f.Float64Var(&o.momentum, "momentum", 0, "SGD momentum")
-	f.Float64Var(&o.weightDecay, "weight-decay", 0, "weight decay (L2 for sgd/adam, decoupled for adamw)")
+	f.Float64Var(&o.weightDecay, "weight-decay", 0, "weight decay (L2 for sgd/adam, decoupled for adamw; 0: 1e-3, negative: none)")
 	f.Float64Var(&o.clipNorm, "clip", 0, "clip gradients to this global norm (0: no clipping)")
 	f.StringVar(&o.schedule, "schedule", "", "learning-rate schedule: cosine (default), constant, step")
 	f.IntVar(&o.warmup, "warmup", 0, "linear warm-up steps")
@@ -250,8 +251,8 @@ func checkOut(path string) error {
 }
 
 // checkDest checks, before any work, that a file the command writes
-// (flag names it) is not a directory and is in a directory that exists;
-// either is a usage error.
+// (flag names it) is not a directory and is in a directory that exists
+// and can be written; each is a usage error.
 func checkDest(flag, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
@@ -264,6 +265,11 @@ func checkDest(flag, path string) error {
 		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, err)}
 	case !fi.IsDir():
 		return usageError{fmt.Errorf("%s %q: %q is not a directory", flag, path, dir)}
+	}
+	// A directory that cannot be written (read-only, or another user's)
+	// was found when the file was written, after the work.
+	if err := tmpfile.Check(path); errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
 	return nil
 }

@@ -113,11 +113,21 @@ func TargetError(path string, err error) error {
 
 // Check reports, before long work that ends in Write, the error Write
 // would give for path because of what path is (a device, a named pipe, a
-// directory, a link to a missing file); nil for a regular file, a link to
-// one, or a missing path.
+// directory, a link to a missing file) or where it is (a directory that
+// does not exist or cannot be written, found by creating and removing a
+// temporary there, as Write would); nil for a regular file, a link to
+// one, or a missing path in a directory Write can write to.
 func Check(path string) error {
-	_, err := target(path)
-	return err
+	path, err := target(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), Prefix(filepath.Base(path))+"*")
+	if err != nil {
+		return TargetError(path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // target returns the file Write replaces for path: path itself when it is

@@ -269,3 +269,30 @@ func TestWriteLongName(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDirectory checks that Check finds a directory Write cannot
+// create its temporary in before any work (a command trained its model,
+// then failed to write it), and leaves nothing behind in one it can.
+func TestCheckDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := Check(filepath.Join(dir, "m.lnm")); err != nil {
+		t.Fatalf("Check in a writable directory: %v", err)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Errorf("Check left %d files behind", len(es))
+	}
+	if err := Check(filepath.Join(dir, "nosuch", "m.lnm")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Check in a missing directory: %v, want fs.ErrNotExist", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Skip("root writes in read-only directories")
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ro, "m.lnm")
+	if err := Check(path); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "create "+path) {
+		t.Errorf("Check in a read-only directory: %v, want a permission error creating %s", err, path)
+	}
+}
