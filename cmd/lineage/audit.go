@@ -167,7 +167,10 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				suspects[i] = stored
 			}
 		}
-		res, err = audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
+		err = interruptible(ctx, func() (err error) {
+			res, err = audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
+			return err
+		})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
 	}
@@ -334,7 +337,10 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		}
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
-	res, err = audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
+	err = interruptible(ctx, func() (err error) {
+		res, err = audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
+		return err
+	})
 	return res, suspects, dones, err
 }
 

@@ -104,7 +104,15 @@ func commitDB(ctx context.Context, g *globalOptions, work time.Duration, fn func
 }
 
 // createDB is commitDB on a store created when missing (an enrolment's).
+// A missing store is created holding what fn stores, atomically
+// (store.Create): opened, it was created empty first, and a kill or
+// error during the commit left that empty store behind, where an
+// interrupted enrolment must leave none.
 func createDB(ctx context.Context, g *globalOptions, work time.Duration, fn func(tx *store.Tx) error) error {
+	err := store.Create(ctx, g.dbPath(), func(db *store.Store) error { return db.Update(ctx, fn) })
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
 	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) {
 		return store.OpenContext(ctx, g.dbPath(), g.storeOptions(false, lockWait(work)))
 	}, fn)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -228,5 +229,44 @@ func TestNotFingerprintOrModel(t *testing.T) {
 		if got := notFingerprintOrModel(tt.ref).Error(); got != tt.want {
 			t.Errorf("notFingerprintOrModel(%q) = %q, want %q", tt.ref, got, tt.want)
 		}
+	}
+}
+
+// TestCreateDBAtomic: a store createDB makes appears only with what fn
+// stored; when fn fails (or the process is killed while it runs) there is
+// none, where an empty store was left. An existing store is updated.
+func TestCreateDBAtomic(t *testing.T) {
+	ctx := context.Background()
+	g := &globalOptions{db: filepath.Join(t.TempDir(), "case.db")}
+	errFn := errors.New("refused")
+	if err := createDB(ctx, g, 0, func(*store.Tx) error { return errFn }); !errors.Is(err, errFn) {
+		t.Fatalf("createDB with fn failing = %v, want fn's error", err)
+	}
+	if _, err := os.Stat(g.db); err == nil {
+		t.Fatal("createDB left a store when fn failed")
+	}
+	put := func(id string) func(tx *store.Tx) error {
+		return func(tx *store.Tx) error {
+			return tx.PutAnswers(id, 0, []byte(id))
+		}
+	}
+	for _, id := range []string{"first", "second"} { // created, then updated
+		if err := createDB(ctx, g, 0, put(id)); err != nil {
+			t.Fatalf("createDB storing %s: %v", id, err)
+		}
+	}
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		for _, id := range []string{"first", "second"} {
+			n := 0
+			for range tx.Answers(id) {
+				n++
+			}
+			if n != 1 {
+				return fmt.Errorf("job %s: %d batches stored, want 1", id, n)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 }

@@ -177,7 +177,13 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 
 	bar := report.NewSteps(c.ErrOrStderr(), "enrol "+name, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	opts.Progress = bar.Report
-	enr, err := audit.Enroll(ctx, name, teacher, data, opts)
+	// Its last step, the calibration, does not watch ctx and takes seconds
+	// on a large suite.
+	var enr *audit.Enrolled
+	err = interruptible(ctx, func() (err error) {
+		enr, err = audit.Enroll(ctx, name, teacher, data, opts)
+		return err
+	})
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {
 		return fmt.Errorf("enrol %q: too few negative controls to calibrate (raise --controls): %w", name, err)

@@ -304,3 +304,68 @@ func dropElapsed(t *testing.T, b []byte) string {
 	}
 	return out.String()
 }
+
+// TestTrainSameOutTwice runs a second train with the --out (and --log) of
+// one still running: it is refused at once, naming the cause, where both
+// ran, the second's model replaced the first's (which printed the hash of
+// a model no longer there) and their epochs interleaved in one log, some
+// lost and one half written. The first, killed, is then resumed over the
+// claim its forced exit left, and its log lists every epoch once.
+func TestTrainSameOutTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	const epochs = 40
+	targs := []string{"train", "--hidden", "256,256", "--epochs", strconv.Itoa(epochs), "--out", "m.lnm",
+		"--log", "m.log", "--resume", "--no-progress"}
+	first := lineageCmd(t, dir, targs...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { first.Wait(); close(exited) }()
+	defer func() { first.Process.Kill(); <-exited }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(dir, "m.log")); bytes.Count(b, []byte("\n")) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first run logged no epoch in 30 s")
+		}
+	}
+	var errb bytes.Buffer
+	second := lineageCmd(t, dir, targs...)
+	second.Stderr = &errb
+	err := second.Run()
+	select {
+	case <-exited:
+		t.Skip("the first run ended before the second started")
+	default:
+	}
+	if code := second.ProcessState.ExitCode(); err == nil || code != exitError ||
+		!strings.Contains(errb.String(), `--out "m.lnm": another process is writing it`) {
+		t.Errorf("second run beside a running one: exit %d, stderr %q; want 1 and the reason", code, errb.String())
+	}
+	first.Process.Signal(syscall.SIGKILL)
+	<-exited
+	runOK(t, dir, targs...)
+	checkLog(t, filepath.Join(dir, "m.log"), epochs)
+	if names := dirNames(t, dir); strings.Join(names, " ") != "m.lnm m.log" {
+		t.Errorf("files left: %q; want the model and its log", names)
+	}
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}

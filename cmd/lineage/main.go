@@ -118,6 +118,23 @@ func asInterrupted(ctx context.Context, err error) error {
 	return err
 }
 
+// interruptible runs fn, computation that holds no lock and changes
+// nothing outside memory (an audit's statistics, an enrolment's
+// calibration), and returns its error, or ctx's as soon as ctx is done:
+// Ctrl-C then stops the command at once rather than when fn ends, which on
+// a large suite can take many seconds. fn's goroutine is abandoned, still
+// running, to the exit that follows.
+func interruptible(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // exitCode prints err as one line and maps it to the process exit status.
 // The line starts "lineage: ", except for a usage error that names its
 // command ("lineage enroll: want NAME, …"), which is printed as it is.

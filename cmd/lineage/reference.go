@@ -128,7 +128,11 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	}
 	check := "not run (--force)"
 	if !o.force {
-		tr, err := audit.CheckReference(cs, fp)
+		var tr audit.TeacherResult
+		err := interruptible(ctx, func() (err error) {
+			tr, err = audit.CheckReference(cs, fp)
+			return err
+		})
 		if err != nil {
 			if errors.Is(err, audit.ErrDerivedReference) || errors.Is(err, audit.ErrOutsideReference) {
 				kept := ""

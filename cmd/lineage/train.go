@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lineage-audit/lineage/eval"
+	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/spf13/cobra"
 )
 
@@ -54,4 +56,17 @@ func runTrain(ctx context.Context, c *cobra.Command, o *trainOptions) error {
 	}
 	r := newTrainingReport(o.out, res, m)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// claimOut claims out, the model file of a training run, for the run
+// (tmpfile.Claim): a second run writing the same file at the same time
+// is refused, where it overwrote the first's checkpoint and model (the
+// first then printed the hash of a model no longer there) and both wrote
+// their epochs into one --log.
+func claimOut(out string) (release func(), err error) {
+	release, err = tmpfile.Claim(out)
+	if errors.Is(err, tmpfile.ErrClaimed) {
+		return nil, fmt.Errorf("--out %q: %w: let that run (another lineage train or distill) end, or choose another --out", out, err)
+	}
+	return release, err
 }

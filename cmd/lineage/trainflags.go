@@ -295,6 +295,11 @@ func isTerminal(w io.Writer) bool {
 // then saves the model to out. On cancellation the checkpoint is kept and
 // no model file is written.
 func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg distill.Config, desc string) (*distill.Result, error) {
+	release, err := claimOut(o.out)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !cfg.Resume && fileExists(cfg.CheckpointPath) {
 		// A fresh run would write over it at its first epoch and remove it
 		// at the end: the interrupted run's training would be lost.

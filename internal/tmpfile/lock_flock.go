@@ -51,3 +51,40 @@ func removeIfStale(path string, minAge time.Duration) bool {
 	}
 	return os.Remove(path) == nil
 }
+
+// Claim takes an exclusive advisory lock on path's claim file (see
+// ClaimName), for a run that writes path over a while, and returns
+// ErrClaimed at once when a live process holds it. release removes the
+// claim file and lets the lock go.
+func Claim(path string) (release func(), err error) {
+	if path, err = target(path); err != nil {
+		return nil, err
+	}
+	name := ClaimName(path)
+	for {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("claim %s: %w", path, err)
+		}
+		for err = syscall.EINTR; err == syscall.EINTR; {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		}
+		if err != nil {
+			f.Close()
+			if err == syscall.EWOULDBLOCK {
+				return nil, ErrClaimed
+			}
+			return nil, fmt.Errorf("claim %s: %w", path, err)
+		}
+		// A stale claim file another writer's RemoveStale removed between
+		// the open and the lock is locked in vain: take the one there now.
+		st, err := f.Stat()
+		if cur, cerr := os.Lstat(name); err == nil && cerr == nil && os.SameFile(st, cur) {
+			return func() {
+				os.Remove(name) // while still locked
+				f.Close()
+			}, nil
+		}
+		f.Close()
+	}
+}
