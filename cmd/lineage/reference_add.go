@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// referenceOptions are the flags of `lineage reference add`.
-type referenceOptions struct {
+// referenceAddOptions are the flags of `lineage reference add`.
+type referenceAddOptions struct {
 	model   string
 	teacher string
 	recipe  string
@@ -28,7 +28,7 @@ type referenceOptions struct {
 
 // newReferenceAddCommand builds `lineage reference add`.
 func newReferenceAddCommand(g *globalOptions) *cobra.Command {
-	o := &referenceOptions{format: report.FormatTable}
+	o := &referenceAddOptions{format: report.FormatTable}
 	add := &cobra.Command{
 		Use:   "add NAME --model M --for TEACHER",
 		Short: "Fingerprint an independent model on a teacher's suite and add it to the teacher's null",
@@ -61,7 +61,7 @@ and 'reference rm' takes one out of its null.`,
 	return add
 }
 
-func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceOptions, id string) error {
+func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceAddOptions, id string) error {
 	start := time.Now()
 	if o.model == "" || o.teacher == "" {
 		return usageError{errors.New("reference add: --model and --for are required")}
