@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -385,120 +384,5 @@ func TestImpossibleBatchAskedAgain(t *testing.T) {
 				t.Errorf("got %v (model asked %d rows, %d damaged), want the model's %v, asked again", p.Data, m.rows, j.Damaged(), want.Data)
 			}
 		})
-	}
-}
-
-// slow is a model whose answer arrives after delay, unless its ctx ends
-// first: a request already sent to a remote model.
-type slow struct {
-	counting
-	delay time.Duration
-}
-
-func (s *slow) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
-	select {
-	case <-time.After(s.delay):
-		return s.counting.Predict(ctx, x)
-	case <-ctx.Done():
-		return blas32.General{}, ctx.Err()
-	}
-}
-
-// TestDrain: with Drain set, a batch the model is answering when the
-// caller stops is answered and committed (its requests are already paid
-// for; the rerun asked for them again), within Drain; no batch starts
-// after the caller stopped; and a batch that does not finish within Drain
-// reports the interruption.
-func TestDrain(t *testing.T) {
-	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
-	xs := batches(2, 5, 4)
-	for _, tt := range []struct {
-		name   string
-		delay  time.Duration
-		drain  time.Duration
-		stored int
-	}{
-		{"answered within the drain", 200 * time.Millisecond, 2 * time.Second, 1},
-		{"not within the drain", 2 * time.Second, 100 * time.Millisecond, 0},
-		{"no drain", 200 * time.Millisecond, 0, 0},
-	} {
-		db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
-		s := &slow{counting: counting{Model: m}, delay: tt.delay}
-		j, err := New(context.Background(), s, db, "job")
-		if err != nil {
-			t.Fatal(err)
-		}
-		j.Drain = tt.drain
-		var notices atomic.Int32
-		j.OnDrain = func() { notices.Add(1) }
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(50*time.Millisecond, cancel)
-		start := time.Now()
-		_, err = j.PredictBatch(ctx, 0, xs[0])
-		took := time.Since(start)
-		switch {
-		case tt.stored == 1 && err != nil:
-			t.Errorf("%s: PredictBatch: %v, want the answer", tt.name, err)
-		case tt.stored == 0 && !errors.Is(err, context.Canceled):
-			t.Errorf("%s: PredictBatch: %v, want context.Canceled", tt.name, err)
-		}
-		if limit := 50*time.Millisecond + max(tt.drain, 0) + time.Second; took > limit {
-			t.Errorf("%s: PredictBatch returned after %v, want within %v", tt.name, took, limit)
-		}
-		if _, err := j.PredictBatch(ctx, 1, xs[1]); !errors.Is(err, context.Canceled) || s.rows > xs[0].Rows {
-			t.Errorf("%s: a batch after the stop: %v, model asked %d rows; want context.Canceled and nothing asked", tt.name, err, s.rows)
-		}
-		if got := j.Stored(); got != 0 {
-			t.Fatalf("Stored counts the batches found at New: %d", got)
-		}
-		ans, err := db.Answers(context.Background(), "job")
-		if err != nil || len(ans) != tt.stored {
-			t.Errorf("%s: %d batches committed (%v), want %d", tt.name, len(ans), err, tt.stored)
-		}
-		if want := int32(min(tt.drain, 1)); notices.Load() != want {
-			t.Errorf("%s: OnDrain called %d times, want %d", tt.name, notices.Load(), want)
-		}
-		db.Close()
-	}
-}
-
-// cancelFirst is a model that, asked a batch, calls cancel (the caller
-// stopping while the batch is answered) and answers after delay.
-type cancelFirst struct {
-	counting
-	cancel context.CancelFunc
-	delay  time.Duration
-}
-
-func (c *cancelFirst) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
-	c.cancel()
-	time.Sleep(c.delay)
-	return c.counting.Predict(ctx, x)
-}
-
-// TestDrainNoticeReturnsFirst: PredictBatch returns only after an OnDrain
-// under way has returned (a notice printed after the command returned
-// raced with its caller's reads of stderr).
-func TestDrainNoticeReturnsFirst(t *testing.T) {
-	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
-	db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
-	defer db.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	j, err := New(context.Background(), &cancelFirst{counting: counting{Model: m}, cancel: cancel, delay: 50 * time.Millisecond}, db, "job")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.Drain = time.Minute
-	var done atomic.Bool
-	j.OnDrain = func() {
-		time.Sleep(300 * time.Millisecond) // outlasts the batch
-		done.Store(true)
-	}
-	if _, err := j.PredictBatch(ctx, 0, batches(1, 5, 4)[0]); err != nil {
-		t.Fatalf("PredictBatch: %v, want the answer (drained)", err)
-	}
-	if !done.Load() {
-		t.Error("PredictBatch returned while OnDrain was still running, want after it")
 	}
 }

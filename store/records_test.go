@@ -3,14 +3,11 @@ package store
 import (
 	"bytes"
 	"errors"
-	"maps"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/lineage-audit/lineage/fingerprint"
-	"github.com/lineage-audit/lineage/probe"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -202,80 +199,6 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
-func TestCheckName(t *testing.T) {
-	tests := []struct {
-		name string
-		want string // "" for valid
-	}{
-		{"acme/teacher-1", ""},
-		{"ünïcode", ""},
-		{"", `teacher has an empty name`},
-		{"bad\xffname", `teacher name "bad\xffname" is not valid UTF-8`},
-		{"tab\there", `teacher name "tab\there" contains a control character`},
-		{strings.Repeat("x", 1025), "teacher name is 1025 bytes long, at most 1024 allowed"},
-	}
-	for _, tc := range tests {
-		err := CheckName("teacher", tc.name)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("CheckName(%q) = %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
-// TestCheckNewName checks the rules for a name chosen on the command line:
-// CheckName's, and no leading '-', no white space at either end, no
-// invisible character; the characters every output format escapes pass.
-func TestCheckNewName(t *testing.T) {
-	tests := []struct {
-		name string
-		want string // "" for valid
-	}{
-		{"acme/teacher-1", ""},
-		{`vendor/model "b", v2 | x@y`, ""},
-		{"中文 模型", ""},
-		{"a-", ""},
-		{"", `fingerprint has an empty name`},
-		{"tab\there", `fingerprint name "tab\there" contains a control character`},
-		{"-lead", `fingerprint name "-lead" starts with '-', which the command line reads as a flag`},
-		{" x", `fingerprint name " x" starts or ends with white space`},
-		{"x\u00a0", `fingerprint name "x\u00a0" starts or ends with white space`},
-		{" ", `fingerprint name " " starts or ends with white space`},
-		{"rtl\u202eevil", `fingerprint name "rtl\u202eevil" contains the invisible character U+202E`},
-		{"zero\u200bwidth", `fingerprint name "zero\u200bwidth" contains the invisible character U+200B`},
-		{"line\u2028sep", `fingerprint name "line\u2028sep" contains the invisible character U+2028`},
-	}
-	for _, tc := range tests {
-		err := CheckNewName("fingerprint", tc.name)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("CheckNewName(%q) = %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
-// TestDecodeSuiteKinds refuses a suite whose kinds do not match its probes:
-// the canonical hash length-prefixes kinds and labels but not their
-// counts, so only that check keeps two suites from sharing a hash.
-func TestDecodeSuiteKinds(t *testing.T) {
-	su := newTestSuite("s", 4, 3, 1)
-	su.Kinds = append(su.Kinds, probe.Kind(su.Labels[0]))
-	su.Labels = su.Labels[1:]
-	b, err := EncodeSuite(su)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := DecodeSuite(b); err == nil || !strings.Contains(err.Error(), "5 probe kinds for 4 probes") {
-		t.Errorf("DecodeSuite of 5 kinds for 4 probes: error = %v", err)
-	}
-}
-
 // TestOpenMissingBucket opens a store a bucket was deleted from, as one of
 // an older schema lacks it: a reader reports it; a writer reads it as
 // empty and leaves the file byte-identical until a write commits, which
@@ -340,63 +263,6 @@ func TestOpenMissingBucket(t *testing.T) {
 	}
 }
 
-// TestSuitePrefix checks that a suite can be named by a prefix of its hash
-// (reports print 12 digits), that a prefix must be long enough and name
-// one suite, and that names are looked up first.
-func TestSuitePrefix(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s)
-	su, err := s.Suite(ctx, "acme-suite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A second key sharing the first 10 digits: SHA-256 will not make one.
-	twin := su.Hash[:10] + strings.Repeat("0", len(su.Hash)-10)
-	if twin == su.Hash {
-		twin = su.Hash[:10] + strings.Repeat("1", len(su.Hash)-10)
-	}
-	if err := s.Update(ctx, func(tx *Tx) error {
-		return tx.tx.Bucket(bucketSuites).Put([]byte(twin), tx.tx.Bucket(bucketSuites).Get([]byte(su.Hash)))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		ref     string
-		want    string // the hash resolved, "" for an error
-		wantErr error
-	}{
-		{"acme-suite", su.Hash, nil},
-		{su.Hash, su.Hash, nil},
-		{su.Hash[:12], su.Hash, nil},
-		{su.Hash[:MinSuitePrefix-1], "", ErrNotFound},
-		{su.Hash[:10], "", ErrAmbiguous},
-		{strings.ToUpper(su.Hash[:12]), "", ErrNotFound},
-		{"ffffffffffff", "", ErrNotFound},
-	}
-	for _, tt := range tests {
-		var got string
-		err := s.View(ctx, func(tx *Tx) (err error) {
-			got, err = tx.SuiteHash(tt.ref)
-			if err == nil {
-				var su2 *probe.Suite
-				if su2, err = tx.Suite(tt.ref); err == nil && su2.Hash != got {
-					t.Errorf("Suite(%q).Hash = %s, SuiteHash %s", tt.ref, su2.Hash, got)
-				}
-			}
-			return err
-		})
-		if tt.wantErr != nil {
-			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("SuiteHash(%q) = %q, %v; want error %v", tt.ref, got, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("SuiteHash(%q) = %q, %v; want %q", tt.ref, got, err, tt.want)
-		}
-	}
-}
-
 // TestAuditFingerprints checks the fingerprints an audit record measured:
 // they must be stored and pair with Against, they are in use while the
 // record refers to them, and Verify reports one that is missing.
@@ -443,65 +309,5 @@ func TestAuditFingerprints(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("Verify problems %+v: want audit case-2's missing fingerprint neg", rep.Problems)
-	}
-}
-
-func TestJoinNames(t *testing.T) {
-	for _, tt := range []struct {
-		names []string
-		sep   string
-		want  string
-	}{
-		{nil, ",", ""},
-		{[]string{"acme"}, ",", "acme"},
-		{[]string{"a", "b"}, ",", "a,b"},
-		{[]string{"a,b"}, ",", `"a,b"`},
-		{[]string{"x", "x,y", "y"}, ", ", `x, "x,y", y`},
-		{[]string{`q"t`, "a b"}, ",", `"q""t",a b`},
-	} {
-		if got := JoinNames(tt.names, tt.sep); got != tt.want {
-			t.Errorf("JoinNames(%q, %q) = %q, want %q", tt.names, tt.sep, got, tt.want)
-		}
-	}
-}
-
-// TestReplaceFingerprintMeta checks that storing a fingerprint with the
-// stored one's outputs but other Meta keeps the stored one, unless
-// Replace: then the new measurements are taken, even for a fingerprint an
-// audit uses, since its outputs, the audit's evidence, are the same.
-func TestReplaceFingerprintMeta(t *testing.T) {
-	s := openTest(t, tempPath(t), false)
-	populate(t, s) // "suspect" is used by the audit case-1
-	var fp *fingerprint.Fingerprint
-	if err := s.View(ctx, func(tx *Tx) (err error) { fp, err = tx.Fingerprint("suspect"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	measured := *fp
-	measured.Meta = map[string]string{fingerprint.MetaRemote: "http", fingerprint.MetaVariation: "0"}
-	for _, tt := range []struct {
-		replace bool
-		want    map[string]string
-	}{
-		{false, fp.Meta},
-		{true, measured.Meta},
-	} {
-		err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(&measured, PutOptions{Replace: tt.replace}) })
-		if err != nil {
-			t.Fatalf("replace %v: %v", tt.replace, err)
-		}
-		var got *fingerprint.Fingerprint
-		if err := s.View(ctx, func(tx *Tx) (err error) { got, err = tx.Fingerprint("suspect"); return err }); err != nil {
-			t.Fatal(err)
-		}
-		if !maps.Equal(got.Meta, tt.want) {
-			t.Errorf("replace %v: stored meta %v, want %v", tt.replace, got.Meta, tt.want)
-		}
-	}
-	// Other outputs are still refused for a fingerprint an audit uses.
-	other := newTestFP("suspect", newTestSuite("acme-suite", 20, 4, 1), 99)
-	err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(other, PutOptions{Replace: true}) })
-	var iu *InUseError
-	if !errors.As(err, &iu) {
-		t.Errorf("replacing an audited fingerprint's outputs: %v, want an InUseError", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newDBExportCommand builds `lineage db export`.
 func newDBExportCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "export [FILE|-]",
@@ -27,39 +28,41 @@ holds the enrolments' watermark keys.`,
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) == 1 && args[0] == "" {
-				return usageError{errors.New("export FILE: an empty file name (give a path, or - for standard output)")}
-			}
-			if len(args) == 1 && args[0] != "-" {
-				if err := notTheDB(g, "export FILE", args[0]); err != nil {
-					return err
-				}
-				// As report --plot: a FILE that cannot be written is a
-				// usage error named before the store is read.
-				if err := checkDest("export FILE", args[0]); err != nil {
-					return err
-				}
-			}
-			db, err := openDB(g, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			var err2 error
-			if len(args) == 0 || args[0] == "-" {
-				err2 = db.Export(c.Context(), c.OutOrStdout())
-			} else {
-				err2 = writeFileAtomic(args[0], func(w io.Writer) error { return db.Export(c.Context(), w) })
-			}
-			if err2 != nil {
-				return err2
-			}
-			// The export is in place: a Ctrl-C now must not make the
-			// exit status say it was not (130), so its check runs on.
-			return exportProblems(context.WithoutCancel(c.Context()), db)
-		},
+		RunE: func(c *cobra.Command, args []string) error { return runDBExport(c.Context(), c, g, args...) },
 	}
+}
+
+func runDBExport(ctx context.Context, c *cobra.Command, g *globalOptions, args ...string) error {
+	if len(args) == 1 && args[0] == "" {
+		return usageError{errors.New("export FILE: an empty file name (give a path, or - for standard output)")}
+	}
+	if len(args) == 1 && args[0] != "-" {
+		if err := notTheDB(g, "export FILE", args[0]); err != nil {
+			return err
+		}
+		// As report --plot: a FILE that cannot be written is a
+		// usage error named before the store is read.
+		if err := checkDest("export FILE", args[0]); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var err2 error
+	if len(args) == 0 || args[0] == "-" {
+		err2 = db.Export(ctx, c.OutOrStdout())
+	} else {
+		err2 = writeFileAtomic(args[0], func(w io.Writer) error { return db.Export(ctx, w) })
+	}
+	if err2 != nil {
+		return err2
+	}
+	// The export is in place: a Ctrl-C now must not make the
+	// exit status say it was not (130), so its check runs on.
+	return exportProblems(context.WithoutCancel(ctx), db)
 }
 
 // exportProblems is the error for an export, already written, of a store

@@ -10,8 +10,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// dbLsOptions are the flags of `lineage db ls`.
+type dbLsOptions struct {
+	format report.Format
+}
+
+// newDBLsCommand builds `lineage db ls`.
 func newDBLsCommand(g *globalOptions) *cobra.Command {
-	format := report.FormatTable
+	o := &dbLsOptions{format: report.FormatTable}
 	c := &cobra.Command{
 		Use:     "ls [TYPE]",
 		Short:   "List the records (suites, fingerprints, enrolments, audits, answers)",
@@ -22,22 +28,20 @@ func newDBLsCommand(g *globalOptions) *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			typ := ""
-			if len(args) == 1 {
-				typ = args[0]
-				if err := checkType(typ); err != nil {
-					return err
-				}
-			}
-			return runDBLs(c.Context(), c, g, typ, format)
-		},
+		RunE: func(c *cobra.Command, args []string) error { return runDBLs(c.Context(), c, g, o, args...) },
 	}
-	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
 }
 
-func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string, f report.Format) error {
+func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbLsOptions, args ...string) error {
+	typ := ""
+	if len(args) == 1 {
+		typ = args[0]
+		if err := checkType(typ); err != nil {
+			return err
+		}
+	}
 	db, err := openDB(g, true)
 	if err != nil {
 		return err
@@ -63,7 +67,7 @@ func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string
 	slices.SortStableFunc(es, func(a, b store.Entry) int {
 		return cmp.Or(cmp.Compare(rank[a.Type], rank[b.Type]), naturalCompare(a.ID, b.ID))
 	})
-	if f == report.FormatJSON {
+	if o.format == report.FormatJSON {
 		if es == nil {
 			es = []store.Entry{}
 		}
@@ -74,5 +78,5 @@ func runDBLs(ctx context.Context, c *cobra.Command, g *globalOptions, typ string
 	for _, e := range es {
 		t.AddRow(report.Text(e.Type), report.Text(e.ID), report.Int(int64(e.Size)), report.Text(e.Detail))
 	}
-	return report.Render(c.OutOrStdout(), t, f)
+	return report.Render(c.OutOrStdout(), t, o.format)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +11,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// dbRmOptions are the flags of `lineage db rm`.
+type dbRmOptions struct {
+	force bool
+	purge bool
+}
+
+// newDBRmCommand builds `lineage db rm`.
 func newDBRmCommand(g *globalOptions) *cobra.Command {
-	var force, purge bool
+	o := &dbRmOptions{}
 	c := &cobra.Command{
 		Use:   "rm TYPE ID [--force] | rm enrolment NAME --purge",
 		Short: "Remove one record (refused when others refer to it, unless --force)",
@@ -28,44 +36,47 @@ with --name NAME/x, stays, and so do references), its suite name, and its suite 
 after a plain 'rm enrolment NAME', so that NAME can be enrolled again.`,
 		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
 		Args:    exactArgs(2, "TYPE ID"),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkType(args[0]); err != nil {
-				return err
-			}
-			if purge && args[0] != store.TypeEnrolment {
-				return usageError{fmt.Errorf("--purge removes an enrolment with what it stored, not a %s", args[0])}
-			}
-			db, err := openExistingDB(g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if purge {
-				p, err := db.PurgeEnrolment(c.Context(), args[1])
-				if err != nil {
-					return err
-				}
-				if err := db.Close(); err != nil {
-					return err
-				}
-				return printPurged(c.OutOrStdout(), args[1], p)
-			}
-			if err := db.Remove(c.Context(), args[0], args[1], store.RemoveOptions{Force: force}); err != nil {
-				if errors.Is(err, store.ErrInUse) {
-					return fmt.Errorf("%w; pass --force to remove it anyway", err)
-				}
-				return err
-			}
-			if err := db.Close(); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", args[0], args[1])
-			return nil
-		},
+		RunE:    func(c *cobra.Command, args []string) error { return runDBRm(c.Context(), c, g, o, args[0], args[1]) },
 	}
-	c.Flags().BoolVar(&force, "force", false, "remove even when other records refer to it")
-	c.Flags().BoolVar(&purge, "purge", false, "with rm enrolment: also remove the fingerprints, suite name and suite it stored that nothing else uses")
+	f := c.Flags()
+	f.BoolVar(&o.force, "force", false, "remove even when other records refer to it")
+	f.BoolVar(&o.purge, "purge", false, "with rm enrolment: also remove the fingerprints, suite name and suite it stored that nothing else uses")
 	return c
+}
+
+func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOptions, typ, id string) error {
+	if err := checkType(typ); err != nil {
+		return err
+	}
+	if o.purge && typ != store.TypeEnrolment {
+		return usageError{fmt.Errorf("--purge removes an enrolment with what it stored, not a %s", typ)}
+	}
+	db, err := openExistingDB(g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if o.purge {
+		p, err := db.PurgeEnrolment(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := db.Close(); err != nil {
+			return err
+		}
+		return printPurged(c.OutOrStdout(), id, p)
+	}
+	if err := db.Remove(ctx, typ, id, store.RemoveOptions{Force: o.force}); err != nil {
+		if errors.Is(err, store.ErrInUse) {
+			return fmt.Errorf("%w; pass --force to remove it anyway", err)
+		}
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", typ, id)
+	return nil
 }
 
 // printPurged says what db rm enrolment --purge removed and kept.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newDBShowCommand builds `lineage db show`.
 func newDBShowCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show [TYPE] ID",
@@ -24,45 +26,47 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			typ, id := "", args[0]
-			if len(args) == 2 {
-				typ, id = args[0], args[1]
-			}
-			db, err := openDB(g, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			b, err := db.Show(c.Context(), typ, id)
-			if typ == "" && errors.Is(err, store.ErrNotFound) && checkType(id) == nil {
-				// `db show fingerprint`: a type without the ID, not a
-				// record named after a type.
-				return usageError{fmt.Errorf("db show %s: want the ID of the %s after its type (see `lineage db ls %s`)", id, id, id)}
-			}
-			if err != nil {
-				return err
-			}
-			var others []string // other records under the same ID
-			if typ == "" {
-				// Best effort: a damaged other record does not stop the show
-				// (db verify reports it).
-				if types, err := db.TypesOf(c.Context(), id); err == nil {
-					others = types[min(1, len(types)):]
-				}
-			}
-			if err := db.Close(); err != nil { // before output (see runDBLs)
-				return err
-			}
-			if _, err = c.OutOrStdout().Write(append(b, '\n')); err != nil {
-				return err
-			}
-			for _, ty := range others {
-				fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by db show %s ID\n", id, article(ty), ty, ty)
-			}
-			return nil
-		},
+		RunE: func(c *cobra.Command, args []string) error { return runDBShow(c.Context(), c, g, args...) },
 	}
+}
+
+func runDBShow(ctx context.Context, c *cobra.Command, g *globalOptions, args ...string) error {
+	typ, id := "", args[0]
+	if len(args) == 2 {
+		typ, id = args[0], args[1]
+	}
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := db.Show(ctx, typ, id)
+	if typ == "" && errors.Is(err, store.ErrNotFound) && checkType(id) == nil {
+		// `db show fingerprint`: a type without the ID, not a
+		// record named after a type.
+		return usageError{fmt.Errorf("db show %s: want the ID of the %s after its type (see `lineage db ls %s`)", id, id, id)}
+	}
+	if err != nil {
+		return err
+	}
+	var others []string // other records under the same ID
+	if typ == "" {
+		// Best effort: a damaged other record does not stop the show
+		// (db verify reports it).
+		if types, err := db.TypesOf(ctx, id); err == nil {
+			others = types[min(1, len(types)):]
+		}
+	}
+	if err := db.Close(); err != nil { // before output (see runDBLs)
+		return err
+	}
+	if _, err = c.OutOrStdout().Write(append(b, '\n')); err != nil {
+		return err
+	}
+	for _, ty := range others {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by db show %s ID\n", id, article(ty), ty, ty)
+	}
+	return nil
 }
 
 // article is the indefinite article's ending before the word w: "n" for

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,75 +101,6 @@ func TestDBUsage(t *testing.T) {
 		_, stderr, code := runCLI(t, append([]string{"--db", path}, tt.args...)...)
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
-		}
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "out.jsonl")
-	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("x\n")); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "x\n" {
-		t.Errorf("file holds %q, want %q", b, "x\n")
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries, want only the file (no temporary left)", len(entries))
-	}
-}
-
-// TestImportReadsBeforeOpening feeds `db import -` through a pipe: while it
-// reads, a new database must not exist yet and an existing one must not be
-// locked; the bad input that follows leaves no new file and the existing
-// one byte-identical.
-func TestImportReadsBeforeOpening(t *testing.T) {
-	t.Setenv("LINEAGE_DB", "")
-	for _, existing := range []bool{false, true} {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "case.db")
-		var before [32]byte
-		if existing {
-			path = newStore(t)
-			dir = filepath.Dir(path)
-			before = fileSum(t, path)
-		}
-		pr, pw := io.Pipe()
-		root := newRootCommand()
-		var out, errw bytes.Buffer
-		root.SetArgs([]string{"--db", path, "db", "import", "-", "--merge"})
-		root.SetIn(pr)
-		root.SetOut(&out)
-		root.SetErr(&errw)
-		errc := make(chan error, 1)
-		go func() { errc <- root.ExecuteContext(context.Background()) }()
-		// Write returns once the import has read the line.
-		if _, err := pw.Write([]byte(`{"type":"store","format":"lineage-store","schema":1}` + "\n")); err != nil {
-			t.Fatal(err)
-		}
-		if existing {
-			db, err := store.Open(path, store.Options{Timeout: -1})
-			if err != nil {
-				t.Errorf("existing database while the import reads its input: %v", err)
-			} else {
-				db.Close()
-			}
-		} else if _, err := os.Stat(path); err == nil {
-			t.Errorf("the import created %s before reading its input", path)
-		}
-		pw.Write([]byte("{not json\n"))
-		pw.Close()
-		err := <-errc
-		code := exitCode(&errw, err)
-		if code != exitError || !strings.Contains(errw.String(), "import -: import line 2: malformed record") {
-			t.Errorf("existing %v: status %d, stderr %q", existing, code, errw.String())
-		}
-		if existing {
-			if fileSum(t, path) != before {
-				t.Error("a failed import changed the existing database")
-			}
-		} else if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-			t.Errorf("a failed import into a new database left %d files", len(ents))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -10,37 +11,45 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// dbVerifyOptions are the flags of `lineage db verify`.
+type dbVerifyOptions struct {
+	format report.Format
+}
+
+// newDBVerifyCommand builds `lineage db verify`.
 func newDBVerifyCommand(g *globalOptions) *cobra.Command {
-	format := report.FormatTable
+	o := &dbVerifyOptions{format: report.FormatTable}
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the database's structure and every record (exit status 1 on any problem)",
 		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(g, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			// The audit package checks what it owns in the records.
-			r, err := db.Verify(c.Context(), audit.CheckRecords)
-			if err != nil {
-				return err
-			}
-			if err := db.Close(); err != nil { // before output (see runDBLs)
-				return err
-			}
-			if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, format); err != nil {
-				return err
-			}
-			if !r.OK() {
-				return fmt.Errorf("%s: %w: %d found", g.dbPath(), errProblems, len(r.Problems))
-			}
-			return nil
-		},
+		RunE:  func(c *cobra.Command, _ []string) error { return runDBVerify(c.Context(), c, g, o) },
 	}
-	c.Flags().Var(&format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
 	return c
+}
+
+func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbVerifyOptions) error {
+	db, err := openDB(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// The audit package checks what it owns in the records.
+	r, err := db.Verify(ctx, audit.CheckRecords)
+	if err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil { // before output (see runDBLs)
+		return err
+	}
+	if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, o.format); err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("%s: %w: %d found", g.dbPath(), errProblems, len(r.Problems))
+	}
+	return nil
 }
 
 func printVerify(w io.Writer, path string, r *store.Report, f report.Format) error {

@@ -15,8 +15,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// dbImportOptions are the flags of `lineage db import`.
+type dbImportOptions struct {
+	merge bool
+}
+
+// newDBImportCommand builds `lineage db import`.
 func newDBImportCommand(g *globalOptions) *cobra.Command {
-	var merge bool
+	o := &dbImportOptions{}
 	c := &cobra.Command{
 		Use:   "import FILE|- [--merge]",
 		Short: "Read an export into the database (a new or empty one, unless --merge)",
@@ -31,15 +37,13 @@ A line longer than 256 MiB is refused as it is read (no record lineage writes is
 that), so a file that is not an export cannot take the machine's memory.`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
-		RunE: func(c *cobra.Command, args []string) error {
-			return runDBImport(c.Context(), c, g, args[0], merge)
-		},
+		RunE:    func(c *cobra.Command, args []string) error { return runDBImport(c.Context(), c, g, o, args[0]) },
 	}
-	c.Flags().BoolVar(&merge, "merge", false, "add to a database that already holds records")
+	c.Flags().BoolVar(&o.merge, "merge", false, "add to a database that already holds records")
 	return c
 }
 
-func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name string, merge bool) error {
+func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbImportOptions, name string) error {
 	var r io.Reader = c.InOrStdin()
 	if name == "" {
 		return usageError{errors.New("import FILE: an empty file name (give a path, or - for standard input)")}
@@ -77,7 +81,7 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, name s
 	done := false
 	err = store.Create(ctx, path, add)
 	if errors.Is(err, fs.ErrExist) {
-		done, err = importInto(ctx, g, recs, add, merge)
+		done, err = importInto(ctx, g, recs, add, o.merge)
 	}
 	if err != nil {
 		return err
