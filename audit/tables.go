@@ -28,9 +28,13 @@ func (res Result) Tables() []report.Table {
 		if tr.Nearest != nil {
 			near = report.Text(fmt.Sprintf("%s (%s, d=%.2f)", ShortID(tr.Nearest.FP, tr.Teacher), tr.Nearest.Role, tr.Nearest.Distance))
 		}
+		temp := optCell(tr.Temperature, 2)
+		if tr.LabelOnly {
+			temp = report.Cell{} // labels have no temperature to fit: the 1 stored is no measurement
+		}
 		v.AddRow(report.Text(tr.Teacher), report.Text(string(tr.Verdict)), report.Fmt(tr.PValue, 'g', 3),
 			report.Fmt(tr.PCombined, 'g', 3), report.Text(tr.Best), report.Measured(tr.EffectSize, 2),
-			optCell(tr.Temperature, 2), report.Int(int64(tr.NullSize)), near, rateCell(tr.TPR), rateCell(tr.FPR))
+			temp, report.Int(int64(tr.NullSize)), near, rateCell(tr.TPR), rateCell(tr.FPR))
 		if tr.Reason != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Reason)
 		}
@@ -42,6 +46,8 @@ func (res Result) Tables() []report.Table {
 		}
 		if tr.Coarse != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": "+tr.Coarse)
+		} else if tr.LabelOnly {
+			v.Notes = append(v.Notes, tr.Teacher+": "+labelOnlyNote)
 		}
 		if tr.Nearest != nil && tr.Nearest.Recipe != "" {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: nearest control %s was made by: %s", tr.Teacher, tr.Nearest.FP, tr.Nearest.Recipe))
@@ -67,12 +73,22 @@ func (res Result) Tables() []report.Table {
 		if len(tr.PerKind) > 0 {
 			t := PerKindTable(tr.PerKind)
 			t.Title = "Per probe kind, " + res.Suspect + " vs " + tr.Teacher
+			t.Notes = []string{PerKindNote("the teacher", "the suspect")}
 			tables = append(tables, t)
 		}
 	}
+	v.Notes = append(v.Notes, columnsNote)
 	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-ResidualWeight), 1/ResidualWeight))
 	return append([]report.Table{v}, tables...)
 }
+
+// labelOnlyNote says what auditing a suspect that answers with labels only
+// means for the table: nothing in its row says so otherwise.
+const labelOnlyNote = "the suspect answered with labels only: it is scored on what labels allow (top-1 agreement per kind of probe and the replica contrast of its labels), its js and soft_agreement values compare one-hot answers, and it has no temperature to fit (fitted T empty)"
+
+// columnsNote defines the verdict table's columns that the README's
+// statistics sections name only in passing.
+const columnsNote = "best statistic: the statistic that set the p-value; effect size (z): its distance above the null's mean in null standard deviations (over the decoy keys for the watermark); nearest control: the control or reference the suspect most resembles, d its Euclidean distance over the score's features, each divided by its spread over those models (a positive one is a known copy, a negative one an independent model)"
 
 // underTrainedSetP reports whether tr's lineage test was set by the run
 // with the under-trained controls in the null, which then had more models
@@ -100,7 +116,21 @@ func statisticsTable(tr TeacherResult) report.Table {
 			report.Float(s.NullMean, 3), report.Float(s.NullSD, 3), report.Int(int64(s.NullN)), report.Float(s.Z, 2),
 			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
 	}
-	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar)."}
+	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar).",
+		"null n: the independent models the row is tested against (for watermark, the decoy keys); z: the suspect's similarity in null standard deviations above the null mean; p: the row's own p-value by its method (t-predictive: a Student-t predictive of the null; worst-family t: the same against the family that scores highest, when larger; decoy keys: the real key's rank among the decoys); p empirical: the rank p-value (1 + null members at least as high)/(null n + 1), for comparison."}
+	var deciding []string
+	decide := []string{StatScore, featResidual, StatWatermark}
+	if tr.Outside != "" {
+		decide = []string{StatWatermark} // outside the null the lineage test is not applied
+	}
+	for _, k := range decide {
+		if _, ok := tr.Statistics[k]; ok {
+			deciding = append(deciding, k)
+		}
+	}
+	if len(deciding) > 0 && len(deciding) < len(keys) {
+		t.Notes = append(t.Notes, fmt.Sprintf("the p-value comes from %s alone (see the p-value note above); the other rows are shown to explain it", andList(deciding)))
+	}
 	if tr.UnderTrained > 0 {
 		// A label-only suspect, or an enrolment without replicas, has no
 		// replica residual: the note names only the rows shown.
@@ -167,6 +197,20 @@ func PerKindTable(values map[string]float64) report.Table {
 		t.AddRow(row...)
 	}
 	return t
+}
+
+// PerKindNote defines PerKindTable's columns for a table of model b
+// against model a (say "the teacher" and "the suspect", or "A" and "B").
+func PerKindNote(a, b string) string {
+	return fmt.Sprintf("agreement: fraction of probes on which %[2]s's top-1 label is %[1]s's; js: mean Jensen–Shannon divergence between their outputs (bits, 0 = identical); js_tfit: the same after fitting %[2]s's temperature; soft_agreement: the mean probability %[2]s, at that temperature, gives %[1]s's top-1 label; mistake_agreement: agreement on the suite's mistake probes (held-out inputs the teacher gets wrong). Rows are kinds of probe, of unequal numbers (the enrolment's composition): a kind with few probes moves in large steps.", a, b)
+}
+
+// andList joins xs as "a", "a and b" or "a, b and c".
+func andList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 // rateCell shows a calibration rate, empty when unknown (negative).

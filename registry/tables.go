@@ -44,8 +44,8 @@ func (s *Summary) Tables() []report.Table {
 		tables = append(tables, m.table())
 	}
 	v := report.Table{
-		Title: "Verdicts of audited suspects",
-		Columns: []report.Column{{Name: "suspect"}, {Name: "teacher"}, {Name: "verdict"}, {Name: "p-value"},
+		Title: verdictsTitle(s.Verdicts),
+		Columns: []report.Column{{Name: "suspect"}, {Name: "teacher"}, {Name: "verdict"}, {Name: "p-value (Holm)"},
 			{Name: "q-value (BH)"}, {Name: "best statistic"}, {Name: "effect size (z)"}, {Name: "nearest control"}, {Name: "reason"}},
 	}
 	for _, r := range s.Verdicts {
@@ -80,6 +80,24 @@ func (s *Summary) Tables() []report.Table {
 		tables = append(tables, f)
 	}
 	return tables
+}
+
+// verdictsTitle titles the verdicts table, with the α of its verdicts when
+// they share one (as the audit table's title gives its own); alphaNote
+// says when they do not.
+func verdictsTitle(vs []Verdict) string {
+	const t = "Verdicts of audited suspects"
+	a := 0.0
+	for i, v := range vs {
+		if v.Alpha <= 0 || (i > 0 && v.Alpha != a) {
+			return t
+		}
+		a = v.Alpha
+	}
+	if a == 0 {
+		return t
+	}
+	return fmt.Sprintf("%s (α = %g)", t, a)
 }
 
 // table lays m out: a row per model, numbered, with its name and role.

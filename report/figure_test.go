@@ -105,8 +105,8 @@ func TestNullFigureContent(t *testing.T) {
 	// The legend and labels are text in the SVG.
 	for _, want := range []string{"top-1 agreement of suspects against the null of teacher digits-mlp (verdicts at α = 0.01)",
 		"top-1 agreement (higher = closer to the teacher)", "negative controls (n=40)",
-		"positive controls (n=8)", "student-kd: derived (0.91)", "broken: error (no value)",
-		"marked: derived (0.35), decided by watermark"} {
+		"positive controls (n=8)", "student-kd: derived, top-1 agreement = 0.9100", "broken: error, no top-1 agreement value",
+		"marked: derived, top-1 agreement = 0.3500 (verdict decided by watermark)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("SVG lacks %q", want)
 		}

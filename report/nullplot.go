@@ -37,6 +37,8 @@ type Marked struct {
 // the strips (boxes are stacked so that no two overlap). The legend, under the plot,
 // gives each suspect's verdict and value. Non-finite values are left out of
 // the strips; a suspect with a non-finite value still gets a legend entry.
+// Each legend entry names the statistic with the suspect's value, so that
+// the value is not mistaken for the verdict's p-value.
 // Empty slices are fine; the zero NullFigure draws empty axes.
 //
 // The title names the statistic, the teacher and α; the x axis label says
@@ -149,13 +151,16 @@ func (fig NullFigure) layout() (laidOut, error) {
 		if m.Verdict != "" {
 			text += ": " + m.Verdict
 		}
+		// The value is named by its statistic, so that it is not read as
+		// the verdict's p-value.
+		stat := cmp.Or(fig.Statistic, "statistic")
 		if math.IsNaN(m.Value) {
-			text += " (no value)"
+			text += ", no " + stat + " value"
 		} else {
-			text += " (" + fmtValue(m.Value) + ")"
+			text += ", " + stat + " = " + fmtValue(m.Value)
 		}
 		if m.DecidedBy != "" {
-			text += ", decided by " + m.DecidedBy
+			text += " (verdict decided by " + m.DecidedBy + ")"
 		}
 		leg.Add(text, &plotter.Line{LineStyle: ls})
 		if finite(m.Value) {
@@ -400,7 +405,8 @@ func shorten(s string, n int) string {
 // finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// fmtValue formats a statistic value for a legend.
+// fmtValue formats a statistic value for a legend, with the four decimals
+// of the audit's statistics table, so that the two show the same number.
 func fmtValue(v float64) string {
-	return Fmt(v, 'g', 4).String()
+	return Fmt(v, 'f', 4).String()
 }

@@ -140,7 +140,9 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	kv.Add("suite", report.Text(s.Hash))
 	kv.Add("probes", report.Int(int64(st.Probes)))
 	kv.Add("classes", report.Int(int64(st.Classes)))
-	kv.Add("B's fitted temperature", report.Float(st.Temperature, 3))
+	if !st.LabelOnly { // labels have no temperature to fit
+		kv.Add("B's temperature fitted to A", report.Float(st.Temperature, 3))
+	}
 	kv.Add("B label-only", report.Text(fmt.Sprint(st.LabelOnly)))
 	if st.Degenerate != "" {
 		kv.Add("B degenerate", report.Text(st.Degenerate))
@@ -151,7 +153,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	}
 	t := audit.PerKindTable(vals)
 	t.Title = "Statistics per probe kind"
-	t.Notes = []string{"agreement: fraction of probes with the same top-1 label; js: mean Jensen–Shannon divergence (bits); js_tfit: after fitting B's temperature; mistake_agreement: agreement on the suite's mistake probes (held-out inputs its teacher gets wrong)."}
+	t.Notes = []string{audit.PerKindNote("A", "B")}
 	return report.RenderAll(c.OutOrStdout(), []report.Table{kv.Table(), t}, o.format)
 }
 
