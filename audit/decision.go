@@ -138,10 +138,10 @@ func (c *Case) ControlValues(key string) (null, pos []float64, err error) {
 // RoleValues is ControlValues split by role: the values of statistic key
 // for the calibration half's models that audits of full outputs compare
 // with, keyed by store.RolePositive, store.RoleNegative and
-// store.RoleReference (a role with no such model has no key; label-only
-// references, which join only the label-only null, are not among them, nor
-// are the under-trained controls, which join the null only of suspects
-// like them).
+// store.RoleReference, and the under-trained controls', which join the
+// null only of suspects like them, keyed by store.HalfUnderTrained (a
+// role with no such model has no key; label-only references, which join
+// only the label-only null, are not among them).
 func (c *Case) RoleValues(key string) (map[string][]float64, error) {
 	ref, err := c.reference(false)
 	if err != nil {
@@ -153,10 +153,11 @@ func (c *Case) RoleValues(key string) (map[string][]float64, error) {
 	}
 	out := map[string][]float64{}
 	for i, ctl := range ref.allCtl {
+		role := ctl.Role
 		if ctl.Half == store.HalfUnderTrained {
-			continue // in the null of suspects like them only (nullFor)
+			role = store.HalfUnderTrained // in the null of suspects like them only (nullFor)
 		}
-		out[ctl.Role] = append(out[ctl.Role], ref.allD[i][j])
+		out[role] = append(out[role], ref.allD[i][j])
 	}
 	return out, nil
 }

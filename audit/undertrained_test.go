@@ -76,6 +76,9 @@ func TestUnderTrainedControls(t *testing.T) {
 	if got, want := len(by[store.RoleNegative]), base.NullSize(false); got != want {
 		t.Errorf("RoleValues: %d negatives, want %d (the trained null the report's figure draws)", got, want)
 	}
+	if got := len(by[store.HalfUnderTrained]); got != 8 {
+		t.Errorf("RoleValues: %d under-trained controls, want 8 (drawn apart in the report's figure)", got)
+	}
 	for _, lo := range []bool{false, true} {
 		if got, want := c.NullSize(lo), base.NullSize(lo); got != want {
 			t.Errorf("Case.NullSize(%v) = %d, want %d (the trained null: the under-trained controls join it only for suspects like them)", lo, got, want)

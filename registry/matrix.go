@@ -20,7 +20,8 @@ type Matrix struct {
 }
 
 // Figure draws m as a heat map, its models named as in the tables, with
-// their roles.
+// their roles; agreement is coloured on its whole 0-to-1 scale, so that
+// the least similar pair shown is not drawn as if it agreed nowhere.
 func (m Matrix) Figure() report.Matrix {
 	names := make([]string, len(m.Models))
 	for i, mr := range m.Models {
@@ -29,12 +30,14 @@ func (m Matrix) Figure() report.Matrix {
 			names[i] += " (" + r + ")"
 		}
 	}
-	stat := "top-1 agreement"
+	f := report.Matrix{Title: "Similarity on the suite of " + m.Teacher, Statistic: "top-1 agreement",
+		Rows: names, Cols: names, Values: m.Values, Range: [2]float64{0, 1}}
 	if m.Statistic == StatJS {
-		stat = "mean JS divergence (bits)"
+		// Divergences between models on one task are a small part of
+		// their 0-to-1-bit range: the values' own span shows them apart.
+		f.Statistic, f.Range = "mean JS divergence (bits)", [2]float64{}
 	}
-	return report.Matrix{Title: "Similarity on the suite of " + m.Teacher, Statistic: stat,
-		Rows: names, Cols: names, Values: m.Values}
+	return f
 }
 
 // similarities returns the symmetric matrix of stat between every pair of

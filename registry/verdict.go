@@ -123,6 +123,7 @@ func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
 		return fig, err
 	}
 	fig.Null, fig.References, fig.Positives = byRole[store.RoleNegative], byRole[store.RoleReference], byRole[store.RolePositive]
+	fig.UnderTrained = byRole[store.HalfUnderTrained]
 	for _, v := range verdicts {
 		if v.Teacher != cs.Enrolment.Name {
 			continue

@@ -30,6 +30,12 @@ type Matrix struct {
 	Rows      []string
 	Cols      []string
 	Values    [][]float64
+	// Range is the span of values the colour scale covers, for a
+	// statistic with natural bounds (agreement: 0 to 1), so that a
+	// middling value is not drawn as the darkest colour because it is
+	// the smallest shown; values outside it take the nearest end's
+	// colour. The zero Range spans the values' own minimum to maximum.
+	Range [2]float64
 }
 
 // errMatrixShape is wrapped when a Matrix's dimensions do not agree.
@@ -62,9 +68,13 @@ func (m Matrix) layout() (laidOut, error) {
 	// reads the same in greyscale (a diverging blue–red map has both ends
 	// equally dark).
 	cmap := moreland.Kindlmann()
-	h := plotter.NewHeatMap(g, cmap.Palette(64))
+	pal := cmap.Palette(64)
+	h := plotter.NewHeatMap(g, pal)
 	h.NaN = color.Gray{Y: 0xc0}
+	h.Underflow, h.Overflow = pal.Colors()[0], pal.Colors()[len(pal.Colors())-1] // outside Range
 	switch {
+	case m.Range[0] < m.Range[1]:
+		h.Min, h.Max = m.Range[0], m.Range[1]
 	case h.Min > h.Max: // no finite value
 		h.Min, h.Max = 0, 1
 	case h.Min == h.Max:
@@ -87,7 +97,7 @@ func (m Matrix) layout() (laidOut, error) {
 				v := m.Values[r][c]
 				labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(len(m.Rows) - 1 - r)})
 				labels.Labels = append(labels.Labels, Fmt(v, 'g', 3).String())
-				colors = append(colors, cellTextColor(cmap, v))
+				colors = append(colors, cellTextColor(cmap, math.Min(math.Max(v, h.Min), h.Max)))
 			}
 		}
 		l, err := plotter.NewLabels(labels)

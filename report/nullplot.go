@@ -51,7 +51,11 @@ type NullFigure struct {
 	Null       []float64
 	References []float64
 	Positives  []float64
-	Suspects   []Marked
+	// UnderTrained are the under-trained negative controls, drawn on the
+	// null's strip apart from it: they join the null only of a suspect
+	// like them, whose p-value they can set (nil: none).
+	UnderTrained []float64
+	Suspects     []Marked
 }
 
 // jitterSeed fixes the dot jitter so figures are reproducible.
@@ -104,6 +108,7 @@ func (fig NullFigure) layout() (laidOut, error) {
 	nullXY := strip(fig.Null, 0)
 	refXY := strip(fig.References, 0)
 	posXY := strip(fig.Positives, 1)
+	underXY := strip(fig.UnderTrained, 0)
 
 	rows := []string{"negative controls"}
 	if len(fig.References) > 0 {
@@ -130,6 +135,15 @@ func (fig NullFigure) layout() (laidOut, error) {
 		s.GlyphStyle = draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
 		p.Add(s)
 		leg.Add(fmt.Sprintf("references (n=%d)", len(refXY)), s)
+	}
+	if len(underXY) > 0 {
+		s, err := plotter.NewScatter(underXY)
+		if err != nil {
+			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}
+		p.Add(s)
+		leg.Add(fmt.Sprintf("under-trained negative controls (n=%d; in the null of suspects like them only)", len(underXY)), s)
 	}
 	if len(posXY) > 0 {
 		s, err := plotter.NewScatter(posXY)
