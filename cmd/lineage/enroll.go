@@ -306,6 +306,10 @@ func enrolKV(r *audit.EnrolReport) report.KV {
 	kv.Add("seed", report.Text(strconv.FormatUint(r.Seed, 10)))
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 1))
 	kv.Notes = append(kv.Notes, "TPR and FPR are measured on the calibration half of the controls, which took no part in choosing the probes.")
+	if nNeg := len(r.Calibration.NegP); r.UnderTrained > 0 && nNeg == r.Null+r.UnderTrained {
+		// "null size 24" beside "3 / 32" read as a contradiction.
+		kv.Notes = append(kv.Notes, fmt.Sprintf("The %d independent calibration controls are the null's %d and the %d under-trained ones, which join the null only of a suspect like them.", nNeg, r.Null, r.UnderTrained))
+	}
 	if !slices.Contains(r.Statistics, audit.StatResidual) {
 		kv.Notes = append(kv.Notes, "This enrolment has fewer than two replicas of the teacher in its selection half (--controls 3): its features are plain similarities to the teacher, with no replica contrast or residual, and with one independent model per family in the calibration half the p-value holds against their pooled mix only, not against the hardest family. Enrol with --controls 8 or more for both.")
 	}

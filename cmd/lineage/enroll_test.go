@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,21 @@ func TestEnrolKVWatermark(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("whitened %q: watermark line %q, want %q", tt.whitened, got, tt.want)
+		}
+	}
+}
+
+// TestEnrolKVNullNote checks the note that reconciles the null size with
+// the calibration's independent controls when under-trained controls
+// join the second (24 beside 32 read as a contradiction), and that it is
+// left out when there are none.
+func TestEnrolKVNullNote(t *testing.T) {
+	const want = "The 32 independent calibration controls are the null's 24 and the 8 under-trained ones, which join the null only of a suspect like them."
+	for _, under := range []int{8, 0} {
+		r := &audit.EnrolReport{Composition: map[probe.Kind]int{}, Null: 24 + 8 - under, UnderTrained: under}
+		r.Calibration.NegP = make([]float64, 32)
+		if got := slices.Contains(enrolKV(r).Notes, want); got != (under > 0) {
+			t.Errorf("%d under-trained: note %v, want %v", under, got, under > 0)
 		}
 	}
 }
