@@ -313,6 +313,8 @@ func checkCoverage(raw map[string]json.RawMessage, bufLen int64) error {
 		switch {
 		case s.hi < s.lo:
 			return fmt.Errorf("tensor %s has data offsets [%d, %d], which end before they start", s.name, s.lo, s.hi)
+		case s.lo < 0 || s.hi > bufLen:
+			return fmt.Errorf("tensor %s has data offsets [%d, %d] outside the buffer of %d bytes", s.name, s.lo, s.hi, bufLen)
 		case s.lo < at:
 			return fmt.Errorf("tensors %s and %s overlap in the data buffer", spans[i-1].name, s.name)
 		case s.lo > at:

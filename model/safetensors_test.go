@@ -161,6 +161,9 @@ func TestSafetensorsErrors(t *testing.T) {
 		{"overlap", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, data), "overlap in the data buffer"},
 		{"hole", stFile("{"+w+","+strings.Replace(b, "[8,16]", "[12,20]", 1)+"}", make([]byte, 20)), "bytes 8 to 12 of the data buffer belong to no tensor"},
 		{"other tensor without offsets", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1]}}`, data), "tensor extra has no data_offsets"},
+		// An ignored tensor's offsets are not checked by checkTensor:
+		// one starting before the buffer was an index out of range.
+		{"other tensor before the buffer", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`, data), "tensor extra has data offsets [-4, 0] outside the buffer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
