@@ -132,7 +132,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		if o.remote.logits {
 			parts = append(parts, "outputs=logits") // answers are journalled after the softmax
 		}
-		if read, _, ok := chosenOutput(teacher, &o.remote); ok {
+		if read := journalOutput(teacher, &o.remote); read != "" {
 			parts = append(parts, "output="+read) // another output's answers are not these
 		}
 		job = journalJob("distill", o.teacher, parts...)

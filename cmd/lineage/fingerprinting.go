@@ -130,6 +130,18 @@ func chosenOutput(m remote.Model, ro *remoteOptions) (read string, others []stri
 	return read, others, true
 }
 
+// journalOutput returns the output to name in the journal of m's answers
+// (probeJob, distill's job): the one read when --output chose it, and ""
+// for the default choice, which is the output older lineage read too: an
+// interrupted run of it keeps its journal's name, and its answers.
+func journalOutput(m remote.Model, ro *remoteOptions) string {
+	if ro.output == "" {
+		return ""
+	}
+	read, _, _ := chosenOutput(m, ro)
+	return read
+}
+
 // metaOutput is the fingerprint Meta key naming the output an Open
 // Inference Protocol model's answers were read from, metaOtherOutputs the
 // other outputs it lists that lineage could have read (comma-separated),

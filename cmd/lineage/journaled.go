@@ -47,9 +47,9 @@ func journalJob(kind, ref string, parts ...string) string {
 // softmax of --logits. So a model listing the labels in another order than
 // the suite gets a hash of its order in the name, and --logits a part of
 // its own: a rerun that reads the model otherwise must not have this run's
-// answers replayed as its own. output, the output read when that was a
-// choice (see chosenOutput; "" when not), gets a part too. A model read as
-// the suite lists its labels, without --logits and from its one output,
+// answers replayed as its own. output, the output --output chose (see
+// journalOutput; "" for the default choice), gets a part too. A model read
+// as the suite lists its labels, without --logits and without --output,
 // keeps the name older lineage gave.
 func probeJob(ref string, s *probe.Suite, id string, labels []string, logits bool, output string) string {
 	parts := []string{s.Hash, id}
@@ -97,8 +97,7 @@ func noJournal(*store.Tx) error { return nil }
 // audit against several teachers journals one fingerprint per suite), so
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
-	read, _, _ := chosenOutput(m, ro)
-	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, read)
+	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, journalOutput(m, ro))
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {

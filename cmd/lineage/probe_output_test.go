@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/probe"
+	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/serve"
 	"github.com/lineage-audit/lineage/store"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -86,5 +88,45 @@ func TestProbeChosenOutput(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJournalOutputDefault checks the journal names of a model listing
+// two probability outputs: read by default (the output older lineage read
+// too), its journal keeps the name older lineage gave, so an interrupted
+// older run's answers are replayed; --output names its journal apart. The
+// default read was named "output=uniform", and older runs' answers lost.
+func TestJournalOutputDefault(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v2":
+			json.NewEncoder(w).Encode(map[string]any{"name": "two", "extensions": []string{}})
+		case "/v2/models/m":
+			outs := []map[string]any{{"name": "uniform", "datatype": "FP32", "shape": []int{-1, 3}}, {"name": "calibrated", "datatype": "FP32", "shape": []int{-1, 3}}}
+			json.NewEncoder(w).Encode(map[string]any{"name": "m", "inputs": []map[string]any{{"name": "x", "datatype": "FP32", "shape": []int{-1, 2}}}, "outputs": outs,
+				"parameters": map[string]any{"labels": []string{"0", "1", "2"}}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	ref := ts.URL + "/v2/models/m"
+	s := &probe.Suite{Hash: "h", Labels: []string{"0", "1", "2"}}
+	old := journalJob("probe", ref, "h", "id")
+	for _, tt := range []struct {
+		output string
+		same   bool
+	}{{"", true}, {"calibrated", false}, {"uniform", false}} {
+		ro := &remoteOptions{output: tt.output}
+		m, err := remote.OpenHTTP(context.Background(), ref, remote.Options{Output: tt.output})
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := probeJob(ref, s, "id", m.Info().Labels, false, journalOutput(m, ro))
+		if (job == old) != tt.same {
+			t.Errorf("--output %q: journal %q; older lineage's %q, want the same: %v", tt.output, job, old, tt.same)
+		}
+		m.Close()
 	}
 }
