@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,5 +65,24 @@ func TestDefaultedMetadataNote(t *testing.T) {
 	_, stderr, _ = runCLI(t, "serve", "nonorm.safetensors", "--addr", "256.0.0.1:1")
 	if !strings.Contains(stderr, want) {
 		t.Errorf("serve without normalization: stderr %q, want the note %q", stderr, want)
+	}
+}
+
+// TestCheckTeacherFitsOrder checks that enroll's refusal of a teacher
+// listing the dataset's labels in another order says that is why.
+func TestCheckTeacherFitsOrder(t *testing.T) {
+	d := dataset.Digits()
+	rev := slices.Clone(dataset.DigitLabels)
+	slices.Reverse(rev)
+	err := checkTeacherFits("t.safetensors", model.Info{InputSize: 64, Labels: rev}, "digits", d, false)
+	if err == nil || !strings.Contains(err.Error(), "the same labels in another order, and enrol takes a teacher in the dataset's order only") {
+		t.Errorf("reversed labels: %v, want the reason", err)
+	}
+	other := append(slices.Clone(dataset.DigitLabels[:9]), "x")
+	if err := checkTeacherFits("t.safetensors", model.Info{InputSize: 64, Labels: other}, "digits", d, false); err == nil || strings.Contains(err.Error(), "another order") {
+		t.Errorf("other labels: %v, want a refusal without the order hint", err)
+	}
+	if err := checkTeacherFits("t.safetensors", model.Info{InputSize: 64, Labels: rev}, "digits", d, true); err != nil {
+		t.Errorf("reversed labels, any order: %v", err)
 	}
 }
