@@ -244,7 +244,7 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 			return bad(ErrHeader, "%v", err)
 		}
 		if b == nil {
-			return bad(ErrHeader, "tensor layers.%d.bias is missing", l)
+			return bad(ErrHeader, "tensor layers.%d.bias is missing (an nn.Linear(bias=False)? write a bias of zeros)", l)
 		}
 		if len(w.Shape) != 2 || len(b.Shape) != 1 || w.Shape[0] != b.Shape[0] {
 			hint := ""
@@ -260,6 +260,9 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 		}
 		p.sizes = append(p.sizes, w.Shape[0])
 		p.ws, p.bs = append(p.ws, w), append(p.bs, b)
+	}
+	if name, ok := batchNormTensor(raw); ok {
+		return bad(ErrHeader, "tensor %s is a batch norm's: lineage reads nn.Linear layers and activations only, so fold the batch norm into the nn.Linear next to it before exporting", name)
 	}
 	if len(p.ws) == 0 {
 		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)%s", missingLayersHint(raw))

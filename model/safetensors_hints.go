@@ -175,3 +175,17 @@ func transposedHint(raw map[string]json.RawMessage) string {
 		}
 	}
 }
+
+// batchNormTensor returns the name of a batch norm's running statistics
+// in raw, if it holds one (the smallest name): such a model has layers
+// lineage cannot read, and reading its linear layers alone, as other
+// tensors are ignored, would be another model.
+func batchNormTensor(raw map[string]json.RawMessage) (string, bool) {
+	var found string
+	for name := range raw {
+		if (strings.HasSuffix(name, ".running_mean") || strings.HasSuffix(name, ".running_var")) && (found == "" || name < found) {
+			found = name
+		}
+	}
+	return found, found != ""
+}

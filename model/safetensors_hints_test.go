@@ -52,6 +52,11 @@ func TestSafetensorsPyTorchHints(t *testing.T) {
 		{"transposed chain", stFile(`{"layers.0.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"layers.0.bias":{"dtype":"F32","shape":[2],"data_offsets":[24,32]},`+
 			`"layers.1.weight":{"dtype":"F32","shape":[3,3],"data_offsets":[32,68]},"layers.1.bias":{"dtype":"F32","shape":[3],"data_offsets":[68,80]}}`, make([]byte, 80)),
 			"layer 1 takes 3 inputs but layer 0 has 2 outputs (saved transposed?"},
+		{"batch norm", stFile(`{"layers.0.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"layers.0.bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},`+
+			`"bn.running_mean":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"bn.running_var":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}`, make([]byte, 16)),
+			"tensor bn.running_mean is a batch norm's: lineage reads nn.Linear layers and activations only, so fold the batch norm"},
+		{"no bias", stFile(`{"layers.0.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]}}`, make([]byte, 4)),
+			"tensor layers.0.bias is missing (an nn.Linear(bias=False)? write a bias of zeros)"},
 		{"zero deviation", torchFile(`"normalization":"{\"mean\":[1,2],\"std\":[3,0]}"`, lineageNames),
 			"normalisation deviation 1 is 0, want a positive number (a feature constant in the training data"},
 	}
