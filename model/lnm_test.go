@@ -252,7 +252,7 @@ func TestLoadLargeWrongFile(t *testing.T) {
 		{"v9.lnm", append([]byte(Magic), 9, 0, 0, 0, 10, 0, 0, 0), Load, "format version 9 is not supported (want 1)"},
 		{"zeros.safetensors", nil, LoadSafetensors, "safetensors: invalid JSON header: unexpected end of JSON input"},
 		{"text.safetensors", []byte("hello, world"), LoadSafetensors, "safetensors: header length 8583909746840200552 is absurd"},
-		{"nobias.safetensors", stFile(hdr, nil), LoadSafetensors, "safetensors: tensor layers.0.bias is missing"},
+		{"nobias.safetensors", stFile(hdr, nil), LoadSafetensors, "safetensors: tensor layers.0.bias is missing (an nn.Linear(bias=False)? write a bias of zeros)"},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(dir, tt.name)

@@ -93,6 +93,9 @@ type MLP struct {
 	Theta  []float32
 
 	source string // file the model was loaded from, for Info().Source
+	// defaulted lists the lineage metadata keys a safetensors file
+	// lacked, whose defaults were used (see DefaultedMetadata).
+	defaulted []string
 }
 
 // ErrShape is wrapped by errors about matrices of the wrong shape.
@@ -295,6 +298,9 @@ func (m *MLP) validateShape() error {
 		}
 	}
 	for i, v := range m.Norm.Std {
+		if v == 0 {
+			return fmt.Errorf("normalisation deviation %d is 0, want a positive number (a feature constant in the training data, such as a blank pixel: give it 1, as lineage does)", i)
+		}
 		if !(v > 0) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("normalisation deviation %d is %v, want a positive number", i, v)
 		}

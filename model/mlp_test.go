@@ -163,7 +163,7 @@ func TestValidate(t *testing.T) {
 		{"duplicate labels", func(m *MLP) { m.Labels = []string{"x", "x"} }, `label "x" repeated (outputs 0 and 1)`},
 		{"tiny deviation", func(m *MLP) { m.Norm.Std = []float32{1, 1e-39, 1} }, "normalisation deviation 1 is 1e-39, too small: dividing by it overflows float32"},
 		{"smallest usable deviation", func(m *MLP) { m.Norm.Std = []float32{1, 3e-39, 1} }, ""},
-		{"zero deviation", func(m *MLP) { m.Norm.Std = []float32{1, 0, 1} }, "normalisation deviation 1 is 0, want a positive number"},
+		{"zero deviation", func(m *MLP) { m.Norm.Std = []float32{1, 0, 1} }, "normalisation deviation 1 is 0, want a positive number (a feature constant in the training data, such as a blank pixel: give it 1, as lineage does)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -147,7 +147,7 @@ func LoadSafetensors(path string) (*MLP, error) {
 // (see strayLayer), other tensors are ignored. The lineage metadata written by
 // EncodeSafetensors is used when present; without it the labels default
 // to "0".."K-1", the activation to relu, the normalisation to the identity
-// and the name to "".
+// and the name to "" (DefaultedMetadata lists the keys defaulted).
 func DecodeSafetensors(data []byte) (*MLP, error) {
 	return decodeSafetensors("", data)
 }
@@ -215,8 +215,9 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 	p := &stPlan{data: 8 + int64(hlen), meta: map[string]string{}}
 	bufLen := size - p.data
 	if mm, ok := raw["__metadata__"]; ok {
-		if err := json.Unmarshal(mm, &p.meta); err != nil {
-			return bad(ErrHeader, "invalid __metadata__: %v", err)
+		var err error
+		if p.meta, err = decodeMeta(mm); err != nil {
+			return bad(ErrHeader, "%v", err)
 		}
 	}
 	tensor := func(name string) (*stTensor, error) {
@@ -243,21 +244,28 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 			return bad(ErrHeader, "%v", err)
 		}
 		if b == nil {
-			return bad(ErrHeader, "tensor layers.%d.bias is missing", l)
+			return bad(ErrHeader, "tensor layers.%d.bias is missing (an nn.Linear(bias=False)? write a bias of zeros)", l)
 		}
 		if len(w.Shape) != 2 || len(b.Shape) != 1 || w.Shape[0] != b.Shape[0] {
-			return bad(ErrHeader, "layer %d has weight shape %v and bias shape %v, want [out, in] and [out]", l, w.Shape, b.Shape)
+			hint := ""
+			if len(w.Shape) == 2 && len(b.Shape) == 1 && w.Shape[1] == b.Shape[0] {
+				hint = transposedWeight
+			}
+			return bad(ErrHeader, "layer %d has weight shape %v and bias shape %v, want [out, in] and [out]%s", l, w.Shape, b.Shape, hint)
 		}
 		if l == 0 {
 			p.sizes = append(p.sizes, w.Shape[1])
 		} else if w.Shape[1] != p.sizes[l] {
-			return bad(ErrHeader, "layer %d takes %d inputs but layer %d has %d outputs", l, w.Shape[1], l-1, p.sizes[l])
+			return bad(ErrHeader, "layer %d takes %d inputs but layer %d has %d outputs%s", l, w.Shape[1], l-1, p.sizes[l], transposedHint(raw))
 		}
 		p.sizes = append(p.sizes, w.Shape[0])
 		p.ws, p.bs = append(p.ws, w), append(p.bs, b)
 	}
+	if name, ok := batchNormTensor(raw); ok {
+		return bad(ErrHeader, "tensor %s is a batch norm's: lineage reads nn.Linear layers and activations only, so fold the batch norm into the nn.Linear next to it before exporting", name)
+	}
 	if len(p.ws) == 0 {
-		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)")
+		return bad(ErrHeader, "no tensor layers.0.weight (want layers.{i}.weight and layers.{i}.bias)%s", missingLayersHint(raw))
 	}
 	if name, ok := strayLayer(raw, len(p.ws)); ok {
 		// nn.Sequential numbers its modules, activations included, so
@@ -444,11 +452,23 @@ func HalfToFloat32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
-// applyMeta fills m's name, activation, labels, normalisation and
-// provenance from safetensors metadata, leaving defaults for absent keys.
+// applyMeta fills m's name, activation (in any case), labels,
+// normalisation and provenance from safetensors metadata, leaving defaults
+// for absent keys (recorded for DefaultedMetadata). A key that stands for
+// one of these under another spelling is refused (see checkMetaKeys).
 func applyMeta(m *MLP, meta map[string]string) error {
+	if err := checkMetaKeys(meta); err != nil {
+		return err
+	}
+	m.defaulted = nil
+	for _, k := range []string{stActivation, stLabels, stNorm} {
+		if _, ok := meta[k]; !ok {
+			m.defaulted = append(m.defaulted, k)
+		}
+	}
 	m.Name = meta[stName]
-	act, err := ParseActivation(meta[stActivation])
+	// PyTorch names its modules ReLU, Tanh and GELU.
+	act, err := ParseActivation(strings.ToLower(meta[stActivation]))
 	if err != nil {
 		return err
 	}
@@ -461,8 +481,10 @@ func applyMeta(m *MLP, meta map[string]string) error {
 		}
 	}
 	if s, ok := meta[stNorm]; ok {
-		if err := json.Unmarshal([]byte(s), &m.Norm); err != nil {
-			return fmt.Errorf("normalization: %v", err)
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields() // a "scale" ignored would feed raw inputs
+		if err := dec.Decode(&m.Norm); err != nil {
+			return fmt.Errorf(`normalization: want {"mean":[…],"std":[…]}, one number per input each, inputs read as (x-mean)/std: %v`, err)
 		}
 	}
 	if s, ok := meta[stProv]; ok {

@@ -246,6 +246,15 @@ type local struct{ model.Model }
 func (local) Stats() Stats { return Stats{} }
 func (local) Close() error { return nil }
 
+// DefaultedMetadata forwards model.MLP.DefaultedMetadata: the lineage
+// metadata keys a safetensors file lacked (nil for other models).
+func (l local) DefaultedMetadata() []string {
+	if d, ok := l.Model.(interface{ DefaultedMetadata() []string }); ok {
+		return d.DefaultedMetadata()
+	}
+	return nil
+}
+
 // Error is a request that failed for good: after its retries, or with a
 // status that is not worth retrying. URL never carries credentials.
 type Error struct {

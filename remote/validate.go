@@ -109,7 +109,7 @@ func checkRows(p []float32, rows, k, offset int, lenient bool) (warnings int, er
 			}
 			if v < 0 {
 				if !lenient {
-					return warnings, &ProbeError{offset + i, fmt.Sprintf("negative probability %v for label %d", v, j)}
+					return warnings, &ProbeError{offset + i, fmt.Sprintf("negative probability %v for label %d (logits or log-probabilities? answer their softmax, or read them with --logits)", v, j)}
 				}
 				row[j], f, repaired = 0, 0, true
 			}

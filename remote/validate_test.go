@@ -59,7 +59,7 @@ func TestCheckRows(t *testing.T) {
 	}{
 		{"ok", []float32{0.25, 0.75, 1, 0}, false, "", 0},
 		{"within tolerance", []float32{0.5, 0.5009, 1, 0}, false, "", 0},
-		{"negative", []float32{1.1, -0.1, 1, 0}, false, "answer row 10: negative", 0},
+		{"negative", []float32{1.1, -0.1, 1, 0}, false, "answer row 10: negative probability -0.1 for label 1 (logits or log-probabilities? answer their softmax, or read them with --logits)", 0},
 		{"negative lenient", []float32{1.1, -0.1, 1, 0}, true, "", 1},
 		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "answer row 11: probabilities sum to 0.9", 0},
 		{"zero row lenient", []float32{1, 0, 0, 0}, true, "answer row 11: probabilities sum to 0", 0},

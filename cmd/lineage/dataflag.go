@@ -65,8 +65,12 @@ func checkTeacherFits(ref string, info model.Info, name string, d *dataset.Datas
 		return fmt.Errorf("teacher %q takes %d inputs but dataset %q has %d features", ref, info.InputSize, name, d.Dim())
 	}
 	if _, ok := model.LabelColumns(info.Labels, d.Labels); !ok || !anyOrder && !slices.Equal(info.Labels, d.Labels) {
-		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]", ref,
-			strings.Join(info.Labels, " "), name, strings.Join(d.Labels, " "))
+		hint := ""
+		if ok { // the same labels in another order, which enroll does not take
+			hint = ": the same labels in another order, and enrol takes a teacher in the dataset's order only (reorder its last layer's rows and its labels to match)"
+		}
+		return fmt.Errorf("teacher %q has labels [%s] but dataset %q has labels [%s]%s", ref,
+			strings.Join(info.Labels, " "), name, strings.Join(d.Labels, " "), hint)
 	}
 	return nil
 }

@@ -141,6 +141,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return err
 	}
+	noteDefaultedMetadata(c.ErrOrStderr(), o.model, teacher)
 	data, err := loadDataset(ctx, o.data)
 	if err != nil {
 		return err

@@ -29,9 +29,12 @@ type remoteOptions struct {
 	logits      bool
 	askAgain    int
 	output      string
+
+	cmd *cobra.Command // the command bound, whose stderr notes go to
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
+	o.cmd = c
 	f := c.Flags()
 	f.StringVar(&o.apiKeyEnv, "api-key-env", "", "name of the environment variable holding the API key for a remote model")
 	f.IntVar(&o.concurrency, "concurrency", 0, "requests in flight to a remote model (0: 4)")
@@ -100,6 +103,9 @@ func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, fun
 	m, err := remote.Open(ctx, ref, opts)
 	if err != nil {
 		return nil, func() {}, err
+	}
+	if o.cmd != nil {
+		noteDefaultedMetadata(o.cmd.ErrOrStderr(), remote.StripCredentials(ref), m)
 	}
 	return m, func() { m.Close() }, nil
 }

@@ -135,6 +135,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if err != nil {
 		return err
 	}
+	noteDefaultedMetadata(cmd.ErrOrStderr(), ref, m)
 	if n := len(m.Info().Labels); reveal.Mode == model.RevealTopK && n > 0 && reveal.K >= n {
 		return usageError{fmt.Errorf("--reveal topk:%d keeps every one of the model's %d labels: that is --reveal full", reveal.K, n)}
 	}

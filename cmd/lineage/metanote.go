@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// defaultedMeta is a model read from a safetensors file that may have
+// lacked some of lineage's metadata (model.MLP.DefaultedMetadata).
+type defaultedMeta interface{ DefaultedMetadata() []string }
+
+// noteDefaultedMetadata writes one line to w when m was read from a
+// safetensors file without some of lineage's metadata keys, naming them
+// and the defaults read in their place: a PyTorch model exported without
+// its "normalization" takes the data's raw inputs and answers wrongly
+// without any error, which only this note shows.
+func noteDefaultedMetadata(w io.Writer, ref string, m any) {
+	d, ok := m.(defaultedMeta)
+	if !ok {
+		return
+	}
+	keys := d.DefaultedMetadata()
+	if len(keys) == 0 {
+		return
+	}
+	what := map[string]string{
+		"activation":    "relu between layers",
+		"labels":        `labels "0", "1", …`,
+		"normalization": "inputs used as they are, not normalised",
+	}
+	var quoted, read []string
+	for _, k := range keys {
+		quoted = append(quoted, fmt.Sprintf("%q", k))
+		read = append(read, what[k])
+	}
+	fmt.Fprintf(w, "lineage: %s has no %s metadata, so it is read with %s: if it was trained otherwise (on scaled or standardised inputs, say), add the metadata (README: \"Models from PyTorch\")\n",
+		ref, strings.Join(quoted, ", "), strings.Join(read, "; "))
+}

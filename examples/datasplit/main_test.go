@@ -1,0 +1,52 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+)
+
+// TestRun checks that the CSV files hold lineage's own split of digits,
+// row for row, and labels.json its labels.
+func TestRun(t *testing.T) {
+	out := t.TempDir()
+	if err := run(t.Context(), "digits", out); err != nil {
+		t.Fatal(err)
+	}
+	s := dataset.Digits().Split(dataset.SplitOptions{})
+	for file, d := range map[string]*dataset.Dataset{"train.csv": s.Train, "val.csv": s.Val, "test.csv": s.Test} {
+		f, err := os.Open(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(recs) != d.Len() {
+			t.Fatalf("%s: %d rows (err %v), want %d", file, len(recs), err, d.Len())
+		}
+		for i, rec := range recs {
+			row := make([]float32, len(rec)-1)
+			for j := range row {
+				v, err := strconv.ParseFloat(rec[j], 32)
+				if err != nil {
+					t.Fatalf("%s row %d: %v", file, i, err)
+				}
+				row[j] = float32(v)
+			}
+			if !slices.Equal(row, d.Row(i)) || rec[len(rec)-1] != strconv.Itoa(d.Y[i]) {
+				t.Fatalf("%s row %d differs from lineage's split", file, i)
+			}
+		}
+	}
+	var labels []string
+	b, err := os.ReadFile(filepath.Join(out, "labels.json"))
+	if err != nil || json.Unmarshal(b, &labels) != nil || !slices.Equal(labels, dataset.DigitLabels) {
+		t.Errorf("labels.json %q (err %v), want %q", b, err, dataset.DigitLabels)
+	}
+}
