@@ -109,6 +109,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	for k, v := range st.Values {
 		tr.PerKind[k] = v.Value
 	}
+	tr.KindProbes = KindProbes(st.Values)
 	if st.Degenerate != "" {
 		tr.Verdict, tr.Reason = Inconclusive, "degenerate suspect outputs: "+st.Degenerate
 		return tr, nil

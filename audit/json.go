@@ -57,6 +57,7 @@ type teacherResultJSON struct {
 	EffectSize    jsonnum.Float            `json:"effect_size"`
 	Statistics    map[string]StatEvidence  `json:"statistics"`
 	PerKind       map[string]jsonnum.Float `json:"per_kind,omitempty"`
+	KindProbes    map[string]int           `json:"probes_per_kind,omitempty"`
 	Temperature   jsonnum.Float            `json:"fitted_temperature,omitempty"`
 	LabelOnly     bool                     `json:"label_only,omitempty"`
 	NullSize      int                      `json:"null_size"`
@@ -85,7 +86,7 @@ type teacherResultJSON struct {
 func (t TeacherResult) MarshalJSON() ([]byte, error) {
 	w := teacherResultJSON{Teacher: t.Teacher, Suite: t.Suite, Verdict: t.Verdict, Reason: t.Reason,
 		PValue: jsonnum.Float(t.PValue), PCombined: jsonnum.Float(t.PCombined), Best: t.Best,
-		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, Temperature: jsonnum.Float(t.Temperature),
+		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, KindProbes: t.KindProbes, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, UnderTrained: t.UnderTrained, Nearest: t.Nearest,
 		Outside: t.Outside, Caution: t.Caution, Coarse: t.Coarse, LabelsP: t.LabelsP, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls,
 		NotRuledOut: t.NotRuledOut, DataP: t.DataP, ProbP: t.ProbP, Variation: t.Variation, Nearby: t.Nearby, Remote: t.Remote}
@@ -109,7 +110,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 	}
 	*t = TeacherResult{Teacher: w.Teacher, Suite: w.Suite, Verdict: w.Verdict, Reason: w.Reason,
 		PValue: float64(w.PValue), PCombined: float64(w.PCombined), Best: w.Best,
-		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, Temperature: float64(w.Temperature),
+		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, KindProbes: w.KindProbes, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, UnderTrained: w.UnderTrained, Nearest: w.Nearest,
 		Outside: w.Outside, Caution: w.Caution, Coarse: w.Coarse, LabelsP: w.LabelsP, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls,
 		NotRuledOut: w.NotRuledOut, DataP: w.DataP, ProbP: w.ProbP, Variation: w.Variation, Nearby: w.Nearby, Remote: w.Remote}

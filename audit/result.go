@@ -51,18 +51,22 @@ type Neighbour struct {
 // suspect was not measured on the suite, or the result is INCONCLUSIVE
 // before any test: degenerate outputs, no usable null).
 type TeacherResult struct {
-	Teacher     string                  `json:"teacher"`
-	Suite       string                  `json:"suite"`
-	Verdict     Verdict                 `json:"verdict"`
-	Reason      string                  `json:"reason,omitempty"`
-	PValue      float64                 `json:"p_value"`
-	PCombined   float64                 `json:"p_combined"`
-	Best        string                  `json:"best_statistic,omitempty"`
-	EffectSize  float64                 `json:"effect_size"`
-	Statistics  map[string]StatEvidence `json:"statistics"`
-	PerKind     map[string]float64      `json:"per_kind,omitempty"`
-	Temperature float64                 `json:"fitted_temperature,omitempty"`
-	LabelOnly   bool                    `json:"label_only,omitempty"`
+	Teacher    string                  `json:"teacher"`
+	Suite      string                  `json:"suite"`
+	Verdict    Verdict                 `json:"verdict"`
+	Reason     string                  `json:"reason,omitempty"`
+	PValue     float64                 `json:"p_value"`
+	PCombined  float64                 `json:"p_combined"`
+	Best       string                  `json:"best_statistic,omitempty"`
+	EffectSize float64                 `json:"effect_size"`
+	Statistics map[string]StatEvidence `json:"statistics"`
+	PerKind    map[string]float64      `json:"per_kind,omitempty"`
+	// KindProbes is the number of probes of each kind PerKind's values
+	// were measured on, "all" for the whole suite (nil in results of
+	// older lineage): a kind of three probes moves in steps of a third.
+	KindProbes  map[string]int `json:"probes_per_kind,omitempty"`
+	Temperature float64        `json:"fitted_temperature,omitempty"`
+	LabelOnly   bool           `json:"label_only,omitempty"`
 	// NullSize is the number of independent models in the suspect's
 	// null, the under-trained controls included when they joined it
 	// (UnderTrained); a statistic's NullN may be smaller (see StatEvidence).

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -71,7 +72,7 @@ func (res Result) Tables() []report.Table {
 			tables = append(tables, statisticsTable(tr))
 		}
 		if len(tr.PerKind) > 0 {
-			t := PerKindTable(tr.PerKind)
+			t := PerKindTable(tr.PerKind, tr.KindProbes)
 			t.Title = "Per probe kind, " + res.Suspect + " vs " + tr.Teacher
 			t.Notes = []string{PerKindNote("the teacher", "the suspect")}
 			tables = append(tables, t)
@@ -143,10 +144,24 @@ func statisticsTable(tr TeacherResult) report.Table {
 	return t
 }
 
+// KindProbes returns the number of probes of each kind values (compare's,
+// keyed by compare.Key) were measured on, read from the agreement's
+// counts, "all" for the whole suite.
+func KindProbes(values map[string]compare.Value) map[string]int {
+	out := map[string]int{}
+	for k, v := range values {
+		if s, kind := compare.ParseKey(k); s == compare.StatAgreement {
+			out[cmp.Or(string(kind), "all")] = v.N
+		}
+	}
+	return out
+}
+
 // PerKindTable lays out values keyed "stat" or "stat/kind" (compare.Key)
 // as rows of probe kinds ("all" first) and columns of statistics, the
-// common ones first; a missing value is an empty cell.
-func PerKindTable(values map[string]float64) report.Table {
+// common ones first; a missing value is an empty cell. With probes (see
+// KindProbes; nil for none) a column n gives each kind's probe count.
+func PerKindTable(values map[string]float64, probes map[string]int) report.Table {
 	statSet, kindSet := map[string]bool{}, map[string]bool{}
 	for k := range values {
 		s, kind := compare.ParseKey(k)
@@ -178,6 +193,9 @@ func PerKindTable(values map[string]float64) report.Table {
 		kinds = append([]string{""}, kinds...)
 	}
 	t := report.Table{Columns: []report.Column{{Name: "probes"}}}
+	if probes != nil {
+		t.Columns = append(t.Columns, report.Column{Name: "n"})
+	}
 	for _, s := range stats {
 		t.Columns = append(t.Columns, report.Column{Name: s})
 	}
@@ -187,6 +205,13 @@ func PerKindTable(values map[string]float64) report.Table {
 			label = "all"
 		}
 		row := []report.Cell{report.Text(label)}
+		if probes != nil {
+			if n, ok := probes[label]; ok {
+				row = append(row, report.Int(int64(n)))
+			} else {
+				row = append(row, report.Cell{})
+			}
+		}
 		for _, s := range stats {
 			if v, ok := values[compare.Key(compare.Stat(s), probe.Kind(k))]; ok {
 				row = append(row, report.Float(v, 4))
@@ -202,7 +227,7 @@ func PerKindTable(values map[string]float64) report.Table {
 // PerKindNote defines PerKindTable's columns for a table of model b
 // against model a (say "the teacher" and "the suspect", or "A" and "B").
 func PerKindNote(a, b string) string {
-	return fmt.Sprintf("agreement: fraction of probes on which %[2]s's top-1 label is %[1]s's; js: mean Jensen–Shannon divergence between their outputs (bits, 0 = identical); js_tfit: the same after fitting %[2]s's temperature; soft_agreement: the mean probability %[2]s, at that temperature, gives %[1]s's top-1 label; mistake_agreement: agreement on the suite's mistake probes (held-out inputs the teacher gets wrong). Rows are kinds of probe, of unequal numbers (the enrolment's composition): a kind with few probes moves in large steps.", a, b)
+	return fmt.Sprintf("agreement: fraction of probes on which %[2]s's top-1 label is %[1]s's; js: mean Jensen–Shannon divergence between their outputs (bits, 0 = identical); js_tfit: the same after fitting %[2]s's temperature; soft_agreement: the mean probability %[2]s, at that temperature, gives %[1]s's top-1 label; mistake_agreement: agreement on the suite's mistake probes (held-out inputs the teacher gets wrong). Rows are kinds of probe, of unequal numbers (n, when shown; the enrolment's composition): a kind with few probes moves in large steps.", a, b)
 }
 
 // andList joins xs as "a", "a and b" or "a, b and c".

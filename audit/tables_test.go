@@ -2,24 +2,43 @@ package audit
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/report"
 )
 
 func TestPerKindTable(t *testing.T) {
-	tab := PerKindTable(map[string]float64{
+	values := map[string]float64{
 		"agreement": 0.9, "js": 0.1, "agreement/noise": 0.5, "js/noise": 0.3,
 		"agreement/data": 1, "js/data": 0, "mistake_agreement": 0.75,
-	})
-	var b bytes.Buffer
-	if err := report.Render(&b, tab, report.FormatCSV); err != nil {
-		t.Fatal(err)
 	}
-	want := "probes,agreement,js,mistake_agreement\nall,0.9,0.1,0.75\ndata,1,0,\nnoise,0.5,0.3,\n"
-	if got := b.String(); got != want {
-		t.Errorf("PerKindTable CSV:\ngot  %q\nwant %q", got, want)
+	for _, tt := range []struct {
+		probes map[string]int
+		want   string
+	}{
+		{nil, "probes,agreement,js,mistake_agreement\nall,0.9,0.1,0.75\ndata,1,0,\nnoise,0.5,0.3,\n"},
+		// Results of older lineage have no counts: no column.
+		{map[string]int{"all": 30, "data": 20, "noise": 10}, "probes,n,agreement,js,mistake_agreement\nall,30,0.9,0.1,0.75\ndata,20,1,0,\nnoise,10,0.5,0.3,\n"},
+	} {
+		var b bytes.Buffer
+		if err := report.Render(&b, PerKindTable(values, tt.probes), report.FormatCSV); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != tt.want {
+			t.Errorf("PerKindTable CSV with probes %v:\ngot  %q\nwant %q", tt.probes, got, tt.want)
+		}
+	}
+}
+
+// TestKindProbes checks that the probe counts per kind are read from the
+// agreement's, "all" for the whole suite.
+func TestKindProbes(t *testing.T) {
+	got := KindProbes(map[string]compare.Value{"agreement": {Value: 0.9, N: 30}, "js": {N: 30}, "agreement/noise": {N: 10}, "js/noise": {N: 10}, "agreement/data": {N: 20}})
+	if want := map[string]int{"all": 30, "noise": 10, "data": 20}; !maps.Equal(got, want) {
+		t.Errorf("KindProbes = %v, want %v", got, want)
 	}
 }
 

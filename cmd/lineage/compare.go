@@ -151,7 +151,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	for k, v := range st.Values {
 		vals[k] = v.Value
 	}
-	t := audit.PerKindTable(vals)
+	t := audit.PerKindTable(vals, audit.KindProbes(st.Values))
 	t.Title = "Statistics per probe kind"
 	t.Notes = []string{audit.PerKindNote("A", "B")}
 	return report.RenderAll(c.OutOrStdout(), []report.Table{kv.Table(), t}, o.format)
