@@ -167,9 +167,8 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 				suspects[i] = stored
 			}
 		}
-		err = interruptible(ctx, func() (err error) {
-			res, err = audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
-			return err
+		res, err = interruptible(ctx, func() (audit.Result, error) {
+			return audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
 		})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
@@ -337,9 +336,8 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		}
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
 	}
-	err = interruptible(ctx, func() (err error) {
-		res, err = audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
-		return err
+	res, err = interruptible(ctx, func() (audit.Result, error) {
+		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	})
 	return res, suspects, dones, err
 }

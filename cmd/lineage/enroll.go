@@ -180,10 +180,8 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	opts.Progress = bar.Report
 	// Its last step, the calibration, does not watch ctx and takes seconds
 	// on a large suite.
-	var enr *audit.Enrolled
-	err = interruptible(ctx, func() (err error) {
-		enr, err = audit.Enroll(ctx, name, teacher, data, opts)
-		return err
+	enr, err := interruptible(ctx, func() (*audit.Enrolled, error) {
+		return audit.Enroll(ctx, name, teacher, data, opts)
 	})
 	bar.Finish()
 	if errors.Is(err, compare.ErrInsufficientNull) {

@@ -275,8 +275,8 @@ func TestInterruptTwice(t *testing.T) {
 func TestInterruptible(t *testing.T) {
 	errFn := errors.New("fn failed")
 	for _, want := range []error{nil, errFn} {
-		if err := interruptible(context.Background(), func() error { return want }); err != want {
-			t.Errorf("interruptible of fn returning %v = %v", want, err)
+		if v, err := interruptible(context.Background(), func() (int, error) { return 7, want }); err != want || v != 7 {
+			t.Errorf("interruptible of fn returning 7, %v = %d, %v", want, v, err)
 		}
 	}
 
@@ -285,11 +285,12 @@ func TestInterruptible(t *testing.T) {
 	defer close(release)
 	result := make(chan error, 1)
 	go func() {
-		result <- interruptible(ctx, func() error {
+		_, err := interruptible(ctx, func() (int, error) {
 			close(started)
 			<-release // computation that does not watch ctx
-			return nil
+			return 7, nil
 		})
+		result <- err
 	}()
 	<-started
 	cancel()

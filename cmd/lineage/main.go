@@ -120,18 +120,28 @@ func asInterrupted(ctx context.Context, err error) error {
 
 // interruptible runs fn, computation that holds no lock and changes
 // nothing outside memory (an audit's statistics, an enrolment's
-// calibration), and returns its error, or ctx's as soon as ctx is done:
-// Ctrl-C then stops the command at once rather than when fn ends, which on
-// a large suite can take many seconds. fn's goroutine is abandoned, still
-// running, to the exit that follows.
-func interruptible(ctx context.Context, fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
+// calibration), and returns its result, or ctx's error as soon as ctx is
+// done: Ctrl-C then stops the command at once rather than when fn ends,
+// which on a large suite can take many seconds. fn's goroutine is
+// abandoned, still running, to the exit that follows; it hands its result
+// over only through the channel, so nothing the caller reads is written
+// by it after interruptible returns.
+func interruptible[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 

@@ -114,10 +114,8 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 	}
 	check := "not run (--force)"
 	if !o.force {
-		var tr audit.TeacherResult
-		err := interruptible(ctx, func() (err error) {
-			tr, err = audit.CheckReference(cs, fp)
-			return err
+		tr, err := interruptible(ctx, func() (audit.TeacherResult, error) {
+			return audit.CheckReference(cs, fp)
 		})
 		if err != nil {
 			if errors.Is(err, audit.ErrDerivedReference) || errors.Is(err, audit.ErrOutsideReference) {

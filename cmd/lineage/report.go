@@ -117,12 +117,12 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		}); err != nil {
 			return err
 		}
-		if err := interruptible(ctx, func() error {
+		if _, err := interruptible(ctx, func() (struct{}, error) {
 			for _, cs := range warm {
 				// An error is left for the report itself to meet.
 				_ = cs.Precompute()
 			}
-			return nil
+			return struct{}{}, nil
 		}); err != nil {
 			return err
 		}
