@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
@@ -129,8 +128,15 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 		// in a missing directory, or a directory, failed only then, with
 		// exit 1 ("open log: open /nonexist/l.jsonl: no such file or
 		// directory"). It may be a pipe or a device (/dev/stderr).
-		if err := checkDest("--log", o.logPath); err != nil {
+		if err := checkDestDir("--log", o.logPath); err != nil {
 			return distill.Config{}, err
+		}
+		if _, err := os.Lstat(o.logPath); errors.Is(err, fs.ErrNotExist) {
+			// Opened in place, an existing log needs no room in its
+			// directory; a new one does.
+			if err := checkWritableDir("--log", o.logPath); err != nil {
+				return distill.Config{}, err
+			}
 		}
 	}
 	if samePath(ckpt, o.out) {
@@ -231,45 +237,6 @@ func configError(err error) error {
 func checkTestSplit(sp dataset.Split, data string) error {
 	if sp.Test.Len() == 0 {
 		return fmt.Errorf("test split of %s is empty: %d rows are too few to hold any out for testing", data, sp.Train.Len()+sp.Val.Len())
-	}
-	return nil
-}
-
-// checkOut checks, before any training, that --out can be written: a
-// model file name in a directory that exists, not a directory itself.
-func checkOut(path string) error {
-	if !strings.HasSuffix(path, ".lnm") && !strings.HasSuffix(path, ".safetensors") {
-		return usageError{fmt.Errorf("--out %q: the model file must end in .lnm or .safetensors", path)}
-	}
-	if err := checkDest("--out", path); err != nil {
-		return err
-	}
-	if err := tmpfile.Check(path); err != nil {
-		return usageError{fmt.Errorf("--out: %w", err)}
-	}
-	return nil
-}
-
-// checkDest checks, before any work, that a file the command writes
-// (flag names it) is not a directory and is in a directory that exists
-// and can be written; each is a usage error.
-func checkDest(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
-	}
-	dir := filepath.Dir(path)
-	switch fi, err := os.Stat(dir); {
-	case errors.Is(err, fs.ErrNotExist):
-		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, dir)}
-	case err != nil:
-		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, err)}
-	case !fi.IsDir():
-		return usageError{fmt.Errorf("%s %q: %q is not a directory", flag, path, dir)}
-	}
-	// A directory that cannot be written (read-only, or another user's)
-	// was found when the file was written, after the work.
-	if err := tmpfile.Check(path); errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-		return usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
 	return nil
 }
