@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,13 +30,14 @@ func main() {
 	data := flag.String("data", "digits", "dataset: a --data name of lineage's (digits, fashion-mnist-small, a .csv file, …)")
 	out := flag.String("out", "split", "directory to write train.csv, val.csv, test.csv and labels.json in")
 	flag.Parse()
-	if err := run(context.Background(), *data, *out); err != nil {
+	if err := run(context.Background(), os.Stdout, *data, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "datasplit:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, name, out string) error {
+// run writes the split of dataset name in directory out and says so on w.
+func run(ctx context.Context, w io.Writer, name, out string) error {
 	d, err := dataset.Load(ctx, name, dataset.LoadOptions{})
 	if err != nil {
 		return err
@@ -59,7 +61,7 @@ func run(ctx context.Context, name, out string) error {
 	if err := os.WriteFile(filepath.Join(out, "labels.json"), append(labels, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write labels: %w", err)
 	}
-	fmt.Printf("%s: %d train, %d validation, %d test rows of %d features in %s\n", name, s.Train.Len(), s.Val.Len(), s.Test.Len(), d.Dim(), out)
+	fmt.Fprintf(w, "%s: %d train, %d validation, %d test rows of %d features in %s\n", name, s.Train.Len(), s.Val.Len(), s.Test.Len(), d.Dim(), out)
 	return nil
 }
 

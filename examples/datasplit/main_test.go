@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +19,7 @@ import (
 // row for row, and labels.json its labels.
 func TestRun(t *testing.T) {
 	out := t.TempDir()
-	if err := run(t.Context(), "digits", out); err != nil {
+	if err := run(t.Context(), io.Discard, "digits", out); err != nil {
 		t.Fatal(err)
 	}
 	s := dataset.Digits().Split(dataset.SplitOptions{})
@@ -49,4 +52,20 @@ func TestRun(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &labels) != nil || !slices.Equal(labels, dataset.DigitLabels) {
 		t.Errorf("labels.json %q (err %v), want %q", b, err, dataset.DigitLabels)
 	}
+}
+
+// Example writes the digits split and reads back its labels file.
+func Example() {
+	out, err := os.MkdirTemp("", "datasplit")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(out)
+	if err := run(context.Background(), io.Discard, "digits", out); err != nil {
+		panic(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "labels.json"))
+	fmt.Print(string(b))
+	// Output:
+	// ["0","1","2","3","4","5","6","7","8","9"]
 }
