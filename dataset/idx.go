@@ -267,13 +267,15 @@ func loadIDX(ctx context.Context, fsys fs.FS, name string, names []string, paths
 // trained on them. A class or two without images (EMNIST letters number
 // theirs from 1) is taken.
 func checkSparseClasses(labs []*IDX, paths []string, k int) error {
-	seen := make([]bool, k)
+	seen, classes := make([]bool, k), 0
 	for _, l := range labs {
 		for _, b := range l.Data {
-			seen[b] = true
+			if !seen[b] {
+				seen[b], classes = true, classes+1
+			}
 		}
 	}
-	empty := k - countTrue(seen)
+	empty := k - classes
 	if 2*empty <= k {
 		return nil
 	}
@@ -283,17 +285,6 @@ func checkSparseClasses(labs []*IDX, paths []string, k int) error {
 		}
 	}
 	return nil
-}
-
-// countTrue returns the number of true values in b.
-func countTrue(b []bool) int {
-	n := 0
-	for _, v := range b {
-		if v {
-			n++
-		}
-	}
-	return n
 }
 
 // readIDXFile opens and decodes one IDX file, naming it in errors.

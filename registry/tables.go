@@ -87,17 +87,10 @@ func (s *Summary) Tables() []report.Table {
 // says when they do not.
 func verdictsTitle(vs []Verdict) string {
 	const t = "Verdicts of audited suspects"
-	a := 0.0
-	for i, v := range vs {
-		if v.Alpha <= 0 || (i > 0 && v.Alpha != a) {
-			return t
-		}
-		a = v.Alpha
+	if a := sharedAlpha(vs, nil); a > 0 {
+		return fmt.Sprintf("%s (α = %g)", t, a)
 	}
-	if a == 0 {
-		return t
-	}
-	return fmt.Sprintf("%s (α = %g)", t, a)
+	return t
 }
 
 // table lays m out: a row per model, numbered, with its name and role.

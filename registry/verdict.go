@@ -144,12 +144,19 @@ func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
 // commonAlpha returns the α of teacher's verdicts when they all share one,
 // else 0 (the figure then names none).
 func commonAlpha(teacher string, verdicts []Verdict) float64 {
+	return sharedAlpha(verdicts, func(v Verdict) bool { return v.Teacher == teacher })
+}
+
+// sharedAlpha returns the α the verdicts of vs that keep selects (every
+// one for a nil keep) share; 0 when there are none, when they differ, or
+// when one's audit recorded none.
+func sharedAlpha(vs []Verdict, keep func(Verdict) bool) float64 {
 	a := 0.0
-	for _, v := range verdicts {
-		if v.Teacher != teacher {
+	for _, v := range vs {
+		if keep != nil && !keep(v) {
 			continue
 		}
-		if a != 0 && v.Alpha != a {
+		if v.Alpha <= 0 || a != 0 && v.Alpha != a {
 			return 0
 		}
 		a = v.Alpha

@@ -10,7 +10,6 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/visible"
-	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -247,7 +246,5 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 	if others := fp.Meta[metaOtherOutputs]; others != "" {
 		fmt.Fprintf(stderr, "lineage: %s lists other outputs lineage could read (%s): its answers were read from %q (--output NAME reads another)\n", remote.StripCredentials(ref), others, fp.Meta[metaOutput])
 	}
-	if fp.Reordered(labels) {
-		fmt.Fprintf(stderr, "lineage: %s lists the suite's labels in another order (%s); its answers were aligned to the suite's (%s) by label name\n", remote.StripCredentials(ref), model.LabelList(fp.Model.Labels), model.LabelList(labels))
-	}
+	warnReordered(stderr, ref, fp.Model.Labels, "suite", labels)
 }
