@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/internal/fifo"
 )
 
 func TestLoadBuiltins(t *testing.T) {
@@ -234,7 +235,7 @@ func TestLoadNamedPipe(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"data.csv", "train-images-idx3-ubyte"} {
 		path := filepath.Join(dir, name)
-		if err := syscall.Mkfifo(path, 0o600); err != nil {
+		if err := fifo.Make(path, 0o600); err != nil {
 			t.Skip("no named pipes:", err)
 		}
 		done := make(chan error, 1)

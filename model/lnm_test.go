@@ -13,9 +13,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/internal/fifo"
 )
 
 func testModel() *MLP {
@@ -170,8 +171,8 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestLoadSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "pipe.lnm")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	pipe := filepath.Join(dir, "pipe.lnm")
+	if err := fifo.Make(pipe, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	sub := filepath.Join(dir, "dir.lnm")
@@ -183,8 +184,8 @@ func TestLoadSpecialFiles(t *testing.T) {
 		load func(string) (*MLP, error)
 		want string
 	}{
-		{fifo, Load, `load model: "` + fifo + `" is a named pipe, not a regular file`},
-		{fifo, LoadSafetensors, `load safetensors: "` + fifo + `" is a named pipe, not a regular file`},
+		{pipe, Load, `load model: "` + pipe + `" is a named pipe, not a regular file`},
+		{pipe, LoadSafetensors, `load safetensors: "` + pipe + `" is a named pipe, not a regular file`},
 		{sub, Load, `load model: "` + sub + `" is a directory, not a regular file`},
 		{"/dev/zero", Load, `load model: "/dev/zero" is a device, not a regular file`},
 	}

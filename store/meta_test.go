@@ -3,8 +3,9 @@ package store
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/lineage-audit/lineage/internal/fifo"
 )
 
 // TestIsDatabase checks which files IsDatabase takes for a database: a
@@ -28,8 +29,8 @@ func TestIsDatabase(t *testing.T) {
 		}
 		return p
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	pipe := filepath.Join(dir, "fifo")
+	if err := fifo.Make(pipe, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -45,7 +46,7 @@ func TestIsDatabase(t *testing.T) {
 		{"empty", write("empty", nil), false},
 		{"directory", dir, false},
 		{"missing", filepath.Join(dir, "none"), false},
-		{"named pipe", fifo, false},
+		{"named pipe", pipe, false},
 	} {
 		if got := IsDatabase(tc.path); got != tc.want {
 			t.Errorf("%s: IsDatabase = %v, want %v", tc.name, got, tc.want)

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
+	"github.com/lineage-audit/lineage/internal/fifo"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -213,7 +213,7 @@ func TestNotFingerprintOrModel(t *testing.T) {
 	if err := os.Mkdir("dir.lnm", 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo("pipe.lnm", 0o600); err != nil {
+	if err := fifo.Make("pipe.lnm", 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(filepath.Join(dir, "missing"), "dangling.lnm"); err != nil {

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/internal/fifo"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/serve"
 )
@@ -61,7 +61,7 @@ func TestTrainFlagErrors(t *testing.T) {
 	if err := os.Mkdir("adir.lnm", 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo("pipe.lnm", 0o600); err != nil {
+	if err := fifo.Make("pipe.lnm", 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/lineage-audit/lineage/internal/fifo"
 )
 
 // TestOpen checks that Open opens a regular file (and one through a
@@ -28,12 +29,12 @@ func TestOpen(t *testing.T) {
 		}
 		f.Close()
 	}
-	fifo := filepath.Join(dir, "pipe.csv")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	pipe := filepath.Join(dir, "pipe.csv")
+	if err := fifo.Make(pipe, 0o600); err != nil {
 		t.Skip("no named pipes:", err)
 	}
 	for _, tc := range []struct{ path, want string }{
-		{fifo, `"` + fifo + `" is a named pipe, not a regular file`},
+		{pipe, `"` + pipe + `" is a named pipe, not a regular file`},
 		{dir, `"` + dir + `" is a directory, not a regular file`},
 	} {
 		_, err := Open(tc.path)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/lineage-audit/lineage/internal/fifo"
 )
 
 // dirNames lists the names in dir, sorted.
@@ -120,22 +122,22 @@ func TestWriteTargetErrors(t *testing.T) {
 // root, /dev/full) or a pipe with a regular file.
 func TestWriteNotRegular(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "out.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	pipe := filepath.Join(dir, "out.fifo")
+	if err := fifo.Make(pipe, 0o600); err != nil {
 		t.Skip("no named pipes here:", err)
 	}
 	dangling := filepath.Join(dir, "dangling.json")
 	if err := os.Symlink(filepath.Join(dir, "missing.json"), dangling); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ path, what string }{{fifo, "a named pipe"}, {dangling, "a symbolic link to a missing file"}} {
+	for _, tc := range []struct{ path, what string }{{pipe, "a named pipe"}, {dangling, "a symbolic link to a missing file"}} {
 		err := Write(tc.path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err })
 		var ne *NotRegularError
 		if !errors.As(err, &ne) || ne.What != tc.what {
 			t.Errorf("Write(%s) = %v, want a NotRegularError saying %q", tc.path, err, tc.what)
 		}
 	}
-	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+	if fi, err := os.Lstat(pipe); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
 		t.Errorf("the named pipe is gone: %v, %v", fi, err)
 	}
 	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
