@@ -96,6 +96,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 		tr.Nearby = &v
 	}
 	tr.Remote = suspect.Remote()
+	tr.Defaulted = suspect.DefaultedMetadata()
 	if why := coarseOutputs(c, suspect.P); why != "" {
 		tr.Coarse = why
 		suspect = labelsOf(suspect)

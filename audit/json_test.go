@@ -38,7 +38,8 @@ func TestJSONFormsMatch(t *testing.T) {
 // alone, as null, and reads back as NaN.
 func TestTeacherResultJSON(t *testing.T) {
 	in := TeacherResult{Teacher: "acme", Verdict: Inconclusive, PValue: 1, PCombined: 1, EffectSize: math.NaN(),
-		PerKind: map[string]float64{"data": 0.75}, KindProbes: map[string]int{"all": 60, "data": 12}, Temperature: math.Inf(1), TPR: -1, FPR: -1}
+		PerKind: map[string]float64{"data": 0.75}, KindProbes: map[string]int{"all": 60, "data": 12}, Temperature: math.Inf(1), TPR: -1, FPR: -1,
+		Defaulted: []string{"labels", "normalization"}}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
@@ -48,7 +49,8 @@ func TestTeacherResultJSON(t *testing.T) {
 		t.Fatalf("Unmarshal(%s): %v", b, err)
 	}
 	if !math.IsNaN(got.EffectSize) || !math.IsNaN(got.Temperature) || got.PValue != 1 || got.TPR != -1 || got.FPR != -1 ||
-		got.PerKind["data"] != 0.75 || got.KindProbes["data"] != 12 || got.KindProbes["all"] != 60 || got.Teacher != "acme" || got.Verdict != Inconclusive {
+		got.PerKind["data"] != 0.75 || got.KindProbes["data"] != 12 || got.KindProbes["all"] != 60 || got.Teacher != "acme" || got.Verdict != Inconclusive ||
+		strings.Join(got.Defaulted, ",") != "labels,normalization" {
 		t.Errorf("round trip via %s: got %+v", b, got)
 	}
 	// Zero temperature is left out, as before.

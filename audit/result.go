@@ -170,6 +170,15 @@ type TeacherResult struct {
 	// nil), is not cleared: nothing shows that a server's noise does not
 	// hide a copy.
 	Remote bool `json:"remote,omitempty"`
+	// Defaulted lists the metadata keys ("activation", "labels",
+	// "normalization") that the suspect's model file lacked, so that
+	// lineage read it with its defaults
+	// (fingerprint.Fingerprint.DefaultedMetadata); nil for none. Such a
+	// suspect is not cleared: a model trained on scaled inputs, or with
+	// another activation or class order, answers wrongly when read with
+	// the defaults, and a copy then looks independent (the README's
+	// "Models from PyTorch").
+	Defaulted []string `json:"defaulted_metadata,omitempty"`
 }
 
 // Result is the audit of one suspect against several teachers.

@@ -1,6 +1,9 @@
 package audit
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // MaxVariation is the largest total-variation distance between two answers
 // of a suspect to one probe with which it can still be cleared: a model
@@ -108,6 +111,8 @@ func settle(tr *TeacherResult, o Options, tested int) {
 		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model that was not asked again for any probe (a fingerprint of older lineage, or taken with --ask-again -1): noise on its answers may hide a copy, so it is not cleared; fingerprint it again with asking again on (lineage probe MODEL --suite SUITE --name NEW, or --replace while no audit record uses the old one)"
 	case tr.Remote && tr.Nearby == nil && !tr.LabelOnly:
 		tr.Verdict, tr.Reason = Inconclusive, "not significant, but the suspect is a remote model whose answers to points next to probes were not asked (a fingerprint stored before lineage asked them): noise keyed on its inputs may hide a copy, so it is not cleared; fingerprint it again (lineage probe MODEL --suite SUITE --name NEW, or --replace while no audit record uses the old one)"
+	case len(tr.Defaulted) > 0:
+		tr.Verdict, tr.Reason = Inconclusive, defaultedReason(tr.Defaulted)
 	case !(tr.TPR >= 0):
 		// Without a measured detection rate nothing shows that this
 		// suite would have caught a copy: no exoneration.
@@ -123,4 +128,14 @@ func settle(tr *TeacherResult, o Options, tested int) {
 	default:
 		tr.Verdict = NotDerived
 	}
+}
+
+// defaultedReason says why a suspect read with defaulted metadata keys is
+// not cleared (see TeacherResult.Defaulted).
+func defaultedReason(keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return fmt.Sprintf("not significant, but the suspect's model file has no %s metadata and was read with lineage's defaults: if it was trained otherwise (on scaled or standardised inputs, another activation, its classes in another order), these are not the answers it gives in use, and a copy read so looks independent; so it is not cleared: add the metadata (README: \"Models from PyTorch\") and audit it again", strings.Join(q, ", "))
 }

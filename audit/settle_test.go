@@ -134,3 +134,35 @@ func TestSettleRemoteUnasked(t *testing.T) {
 		t.Errorf("significant remote suspect not asked again: verdict %s, want DERIVED", tr.Verdict)
 	}
 }
+
+// TestSettleDefaulted checks that a suspect read with defaulted metadata
+// (a safetensors file without "normalization", say, fed raw inputs when it
+// was trained on standardised ones, so that a copy answers like an
+// independent model) is not cleared, while a significant one is DERIVED.
+func TestSettleDefaulted(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, tt := range []struct {
+		name      string
+		defaulted []string
+		p         float64
+		want      Verdict
+	}{
+		{"complete file", nil, 0.4, NotDerived},
+		{"no normalization", []string{"normalization"}, 0.4, Inconclusive},
+		{"no metadata", []string{"activation", "labels", "normalization"}, 0.4, Inconclusive},
+		{"significant anyway", []string{"normalization"}, 0.001, Derived},
+	} {
+		tr := TeacherResult{PValue: tt.p, PCombined: tt.p, TPR: 0.75, PowerControls: 8, Defaulted: tt.defaulted}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive {
+			for _, k := range tt.defaulted {
+				if !strings.Contains(tr.Reason, `"`+k+`"`) || !strings.Contains(tr.Reason, "Models from PyTorch") {
+					t.Errorf("%s: reason %q does not name %q and the README section", tt.name, tr.Reason, k)
+				}
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lineage-audit/lineage/internal/digest"
@@ -91,6 +92,25 @@ func (fp *Fingerprint) metaDistance(k string) (float64, bool) {
 		return 1, true
 	}
 	return v, true
+}
+
+// MetaDefaulted is the Meta key under which a command records the
+// metadata keys ("activation", "labels", "normalization") that the model
+// file lacked, comma-separated, whose defaults lineage read it with
+// (model.MLP.DefaultedMetadata); absent when it lacked none, or was not a
+// file with such metadata. A model trained on scaled inputs and read
+// without its "normalization" answers wrongly without any other sign, so
+// what it says about the model rests on a guess.
+const MetaDefaulted = "defaulted_metadata"
+
+// DefaultedMetadata returns the keys recorded under MetaDefaulted, nil
+// for none.
+func (fp *Fingerprint) DefaultedMetadata() []string {
+	s := fp.Meta[MetaDefaulted]
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // Len returns the number of probes (rows of P).

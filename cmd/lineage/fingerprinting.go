@@ -107,7 +107,30 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			}
 		}
 	}
+	recordDefaulted(fp, m)
 	return fp, nil
+}
+
+// recordDefaulted records in fp's Meta (fingerprint.MetaDefaulted) the
+// metadata keys the model file behind m lacked, so that an audit of the
+// fingerprint, now or from the store later, says its answers rest on
+// lineage's defaults (see noteDefaultedMetadata).
+func recordDefaulted(fp *fingerprint.Fingerprint, m remote.Model) {
+	if j, ok := m.(journaled); ok {
+		m = j.r
+	}
+	d, ok := m.(defaultedMeta)
+	if !ok {
+		return
+	}
+	keys := d.DefaultedMetadata()
+	if len(keys) == 0 {
+		return
+	}
+	if fp.Meta == nil {
+		fp.Meta = map[string]string{}
+	}
+	fp.Meta[fingerprint.MetaDefaulted] = strings.Join(keys, ",")
 }
 
 // chosenOutput returns, when which output of m is read was a choice (an

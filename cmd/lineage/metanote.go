@@ -34,6 +34,6 @@ func noteDefaultedMetadata(w io.Writer, ref string, m any) {
 		quoted = append(quoted, fmt.Sprintf("%q", k))
 		read = append(read, what[k])
 	}
-	fmt.Fprintf(w, "lineage: %s has no %s metadata, so it is read with %s: if it was trained otherwise (on scaled or standardised inputs, say), add the metadata (README: \"Models from PyTorch\")\n",
+	fmt.Fprintf(w, "lineage: %s has no %s metadata, so it is read with %s: if it was trained otherwise (on scaled or standardised inputs, say), add the metadata (README: \"Models from PyTorch\"); an audit does not clear a suspect read so\n",
 		ref, strings.Join(quoted, ", "), strings.Join(read, "; "))
 }

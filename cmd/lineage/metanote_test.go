@@ -86,3 +86,61 @@ func TestCheckTeacherFitsOrder(t *testing.T) {
 		t.Errorf("reversed labels, any order: %v", err)
 	}
 }
+
+// TestDefaultedMetadataRecorded checks that a fingerprint of a safetensors
+// model read without some metadata records the keys
+// (fingerprint.MetaDefaulted), so that an audit of it, then or from the
+// store later, lists them (and does not clear it), and that a complete
+// file's fingerprint records none.
+func TestDefaultedMetadataRecorded(t *testing.T) {
+	t.Chdir(t.TempDir())
+	db := tinyEnrolments(t, 6, "acme")
+	m := model.NewMLP([]int{2, 4, 3}, model.ActReLU, model.DefaultLabels(3), rand.New(rand.NewPCG(3, 4)))
+	if err := model.SaveSafetensors("full.safetensors", m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("bare.safetensors", withoutMeta(t, m, "normalization", "activation"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		file, name string
+		want       []string
+	}{
+		{"full.safetensors", "full", nil},
+		{"bare.safetensors", "bare", []string{"activation", "normalization"}},
+	} {
+		if _, stderr, code := runCLI(t, "--db", db, "probe", tt.file, "--suite", "acme", "--name", tt.name); code != exitOK {
+			t.Fatalf("probe %s: exit %d, stderr %q", tt.file, code, stderr)
+		}
+		out, stderr, code := runCLI(t, "--db", db, "db", "show", "fingerprint", tt.name)
+		if code != exitOK {
+			t.Fatalf("db show %s: exit %d, stderr %q", tt.name, code, stderr)
+		}
+		var fp struct {
+			Meta map[string]string `json:"meta"`
+		}
+		if err := json.Unmarshal([]byte(out), &fp); err != nil {
+			t.Fatalf("db show %s: %v\n%s", tt.name, err, out)
+		}
+		if got, want := fp.Meta["defaulted_metadata"], strings.Join(tt.want, ","); got != want {
+			t.Errorf("%s: meta defaulted_metadata %q, want %q", tt.file, got, want)
+		}
+		for _, ref := range []string{tt.name, tt.file} { // stored, and taken afresh
+			out, stderr, code = runCLI(t, "--db", db, "audit", ref, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("audit %s: exit %d, stderr %q", ref, code, stderr)
+			}
+			var res struct {
+				Results []struct {
+					Defaulted []string `json:"defaulted_metadata"`
+				} `json:"results"`
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 1 {
+				t.Fatalf("audit %s: %v\n%s", ref, err, out)
+			}
+			if got := res.Results[0].Defaulted; !slices.Equal(got, tt.want) {
+				t.Errorf("audit %s: defaulted_metadata %q, want %q", ref, got, tt.want)
+			}
+		}
+	}
+}

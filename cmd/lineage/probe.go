@@ -126,7 +126,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Fmt(r.ElapsedS, 'g', 3))
 	kv.Add("ms per query", report.Fmt(r.PerQuery, 'g', 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaOutput, metaOtherOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby} {
+	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaOutput, metaOtherOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby, fingerprint.MetaDefaulted} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}
