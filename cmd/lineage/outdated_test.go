@@ -13,7 +13,7 @@ import (
 // TestOutdatedEnrolment: audit and reference add refuse an enrolment made
 // by lineage before the under-trained controls (its report counts none and
 // no control is one), saying what to do, before any model is read; report
-// still shows it; the same enrolment with a current report is audited.
+// still shows it, with a note saying so; the same enrolment with a current report is audited.
 func TestOutdatedEnrolment(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -68,8 +68,12 @@ func TestOutdatedEnrolment(t *testing.T) {
 			} else if code != 0 {
 				t.Errorf("audit: got exit %d, stderr %q; want 0", code, stderr)
 			}
-			if _, stderr, code := runCLI(t, "--db", path, "report"); code != 0 {
+			stdout, stderr, code := runCLI(t, "--db", path, "report")
+			if code != 0 {
 				t.Errorf("report: got exit %d, stderr %q; want 0", code, stderr)
+			}
+			if got := strings.Contains(stdout, `audit refuses "acme"`); got != tt.refused {
+				t.Errorf("report: note on the outdated enrolment shown %v, want %v:\n%s", got, tt.refused, stdout)
 			}
 		})
 	}
