@@ -69,7 +69,12 @@ type Teacher struct {
 	Audited int            `json:"suspects_audited"`
 	Derived int            `json:"suspects_derived"`
 	Comp    map[string]int `json:"composition"` // probes per kind
-	fig     report.NullFigure
+	// Outdated, when set, says why audits refuse the enrolment
+	// (audit.CheckCurrent): older lineage made it without something
+	// verdicts now need, so the verdicts recorded against it were reached
+	// without it.
+	Outdated string `json:"outdated,omitempty"`
+	fig      report.NullFigure
 }
 
 // NullFigure is t's null figure, built when the summary's Options.Figures
@@ -162,6 +167,9 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 		}
 	}
 	ts.Rates, ts.AUC = rep.Calibration.Rates, rep.Calibration.AUC
+	if err := audit.CheckCurrent(e); err != nil {
+		ts.Outdated = err.Error()
+	}
 	if ts.Rates == nil {
 		ts.Rates = []compare.Rate{}
 	}

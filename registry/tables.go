@@ -35,6 +35,9 @@ func (s *Summary) Tables() []report.Table {
 		}
 		row = append(row, report.Float(t.AUC, 3), report.Int(int64(t.Audited)), report.Int(int64(t.Derived)))
 		sum.AddRow(row...)
+		if t.Outdated != "" {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("audit refuses %q, and the verdicts recorded against it were reached without under-trained controls: %s", t.Teacher, t.Outdated))
+		}
 		if t.NullSizeLO != t.NullSize {
 			sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the null of label-only suspects has %d models: the references that answered with labels only join it, not the null of suspects with full outputs", t.Teacher, t.NullSizeLO))
 		}

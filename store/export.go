@@ -254,9 +254,23 @@ func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 		}
 	}
 	if end == 0 {
-		return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"end"} line: the export is empty or truncated`)}
+		return nil, &ImportError{Line: n, Err: missingEnd(x.n)}
 	}
 	return x, nil
+}
+
+// missingEnd is the error of an export of n records without its end line.
+// lineage before 3 December 2026 wrote no end line, so one holding
+// records may be such an export, complete: the error says which line
+// makes it importable, for whoever knows it is whole.
+func missingEnd(n int) error {
+	const msg = `missing {"type":"end"} line: the export is empty or truncated`
+	if n == 0 {
+		return errors.New(msg)
+	}
+	return fmt.Errorf(`%s, or was written by lineage before 3 December 2026, which wrote no end line; `+
+		`if it is such an export and whole, add the line {"type":"end","count":%d} at its end and import it again `+
+		`(or, with the store it came from, db export that again)`, msg, n)
 }
 
 // MaxLine is the longest line, in bytes with its newline, that Export

@@ -133,7 +133,10 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		if err != nil {
 			return err
 		}
-		if cases, err = loadCases(tx, against); err != nil || stored == nil {
+		if cases, err = loadCases(tx, against); err != nil {
+			return err
+		}
+		if err := currentCases(cases); err != nil || stored == nil {
 			return err
 		}
 		if slices.ContainsFunc(cases, func(cs *audit.Case) bool { return cs.Suite.Hash == stored.Suite }) {

@@ -145,6 +145,21 @@ func updateWith(ctx context.Context, g *globalOptions, open func(*globalOptions)
 	return db.Close()
 }
 
+// currentCases returns the error of audit.CheckCurrent for the first of
+// cases that older lineage enrolled without what verdicts now need, saying
+// also, when there are others, that --against can leave it out.
+func currentCases(cases []*audit.Case) error {
+	for _, cs := range cases {
+		if err := audit.CheckCurrent(cs.Enrolment); err != nil {
+			if len(cases) > 1 {
+				return fmt.Errorf("%w; or leave it out with --against", err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // loadCases loads the enrolments named (all of them, in name order, when
 // names is empty), each once, in the order first named. An unknown name is
 // an error listing the enrolled ones.

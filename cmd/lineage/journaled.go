@@ -98,6 +98,9 @@ func noJournal(*store.Tx) error { return nil }
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, journalOutput(m, ro))
+	if err := noteOlderJournal(ctx, stderr, cmd, g, s, id); err != nil {
+		return nil, nil, err
+	}
 	j, err := journal.New(ctx, m, newDBPerCall(ctx, g), job)
 	if err != nil {
 		if kept > 0 && ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -170,3 +173,30 @@ func (j journaled) Close() error        { return j.r.Close() }
 // job replayed from its journal, asked by an earlier, interrupted run: the
 // requests and retries recorded beside it are this run's alone.
 const metaReplayed = "queries_replayed"
+
+// olderProbeJob is the name lineage before 3 December 2026 gave the
+// journal of a remote fingerprint id on suite s: without the model's
+// identity, so that its answers cannot be told to be the model's.
+func olderProbeJob(s *probe.Suite, id string) string { return "probe:" + s.Hash + ":" + id }
+
+// noteOlderJournal says on stderr, for the command cmd, when the store
+// holds the journal olderProbeJob names: answers an interrupted run of
+// older lineage paid for, which are not replayed (they might be another
+// model's) and would otherwise stay in the store unseen while the model is
+// asked again.
+func noteOlderJournal(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, s *probe.Suite, id string) error {
+	old := olderProbeJob(s, id)
+	n := 0
+	err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
+		for range tx.Answers(old) {
+			n++
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		return err
+	}
+	fmt.Fprintf(stderr, "lineage %s: %d batches of answers stored by an interrupted run of lineage before 3 December 2026 are not replayed: "+
+		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers '%s'`\n", cmd, n, old)
+	return nil
+}

@@ -81,6 +81,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 			return err
 		}
 		cs = cases[0]
+		if err := currentCases(cases); err != nil {
+			return fmt.Errorf("reference add: %w", err)
+		}
 		if isPlainPath(o.model) || !tx.HasFingerprint(id) {
 			return nil
 		}
