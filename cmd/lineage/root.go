@@ -9,6 +9,7 @@ import (
 
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses of the lineage command.
@@ -187,14 +188,23 @@ func misplacedDB(c *cobra.Command) error {
 // train, distill, serve) or --db (every command that has one): each such
 // command defaults one left out (a name from the model's, the database
 // from LINEAGE_DB or lineage.db), and an empty one given would silently
-// become that default.
+// become that default. It refuses an explicitly empty environment
+// variable name (--api-key-env, --require-key-env, --watermark-key-env)
+// for the same reason: `serve --require-key-env "$VAR"` with VAR unset
+// would serve without a key, and `--api-key-env ""` send none.
 func checkEmptyFlags(c *cobra.Command) error {
 	for _, name := range []string{"name", "db"} {
 		if f := c.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
 			return badCommandLine(c, "--%s is empty (leave it out for the default)", name)
 		}
 	}
-	return nil
+	var err error
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if err == nil && strings.HasSuffix(f.Name, "-env") && f.Value.String() == "" {
+			err = badCommandLine(c, "--%s is empty: want the name of an environment variable (leave the flag out for none)", f.Name)
+		}
+	})
+	return err
 }
 
 // dbFlagError is the error of --db given to command c, which has no such

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // TestDBFlagOnlyWhereUsed checks that --db is shown in the help of the
@@ -87,6 +88,45 @@ func TestEmptyName(t *testing.T) {
 	})
 	if n < 5 {
 		t.Errorf("%d commands have --name, want at least 5 (probe, audit, train, distill, serve)", n)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) > 0 {
+		t.Errorf("refused commands left %d files behind", len(entries))
+	}
+}
+
+// TestEmptyEnvName checks that every flag naming an environment variable
+// (--api-key-env, --require-key-env, --watermark-key-env) refuses an empty
+// name given explicitly, with one line and the usage status, before any
+// work: `serve --require-key-env "$VAR"` with VAR unset served without a
+// key, and `--api-key-env ""` sent none.
+func TestEmptyEnvName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	seen := map[string]bool{}
+	walkCommands(func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if !strings.HasSuffix(f.Name, "-env") {
+				return
+			}
+			seen[f.Name] = true
+			args := commandArgs(c)
+			for _, a := range strings.Fields(c.Use)[1:] { // the command's arguments, before its flags
+				if strings.HasPrefix(a, "-") || strings.HasPrefix(a, "[") {
+					break
+				}
+				args = append(args, "m.lnm")
+			}
+			args = append(args, "--"+f.Name, "")
+			_, stderr, code := runCLI(t, args...)
+			want := c.CommandPath() + ": --" + f.Name + " is empty: want the name of an environment variable (leave the flag out for none) (see " + c.CommandPath() + " --help)\n"
+			if code != exitUsage || stderr != want {
+				t.Errorf("lineage %s: status %d, stderr %q; want %d and %q", strings.Join(args, " "), code, stderr, exitUsage, want)
+			}
+		})
+	})
+	for _, name := range []string{"api-key-env", "require-key-env", "watermark-key-env"} {
+		if !seen[name] {
+			t.Errorf("no command has --%s", name)
+		}
 	}
 	if entries, _ := os.ReadDir("."); len(entries) > 0 {
 		t.Errorf("refused commands left %d files behind", len(entries))
