@@ -30,6 +30,12 @@ type Options struct {
 	Controls bool
 	// Figures builds each teacher's null figure ([Teacher.NullFigure]).
 	Figures bool
+	// Narrow computes, in a matrix of more than MaxMatrixColumns models,
+	// only the values that TablesFor shows in the table and markdown
+	// formats, each model's against the teachers and references (the rest
+	// are NaN): n pairs per such column instead of n² pairs, for a
+	// caller that prints those formats only.
+	Narrow bool
 }
 
 // Summary is the summary of a set of enrolments, in JSON as lineage
@@ -220,7 +226,11 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 			}
 		}
 	}
-	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, Values: similarities(fps, o.Statistic)}
+	var keep func(int) bool
+	if o.Narrow && len(models) > MaxMatrixColumns {
+		keep = func(j int) bool { return models[j].column() }
+	}
+	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, Values: similarities(fps, o.Statistic, keep)}
 	if o.Figures {
 		fig, err := nullFigure(cs, verdicts)
 		if err != nil {

@@ -146,7 +146,11 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if err != nil {
 			return err
 		}
-		opts := registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != ""}
+		// The table and markdown formats show a wide matrix's teacher and
+		// reference columns only: the rest is not computed, unless the
+		// heat map draws it.
+		narrow := (o.format == report.FormatTable || o.format == report.FormatMarkdown) && o.matrix == ""
+		opts := registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != "", Narrow: narrow}
 		if names == nil {
 			// No teacher: an empty report (which still says whether
 			// audit records of removed teachers remain).
@@ -222,7 +226,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.format == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), doc)
 	}
-	return report.RenderAll(c.OutOrStdout(), doc.Tables(), o.format)
+	return report.RenderAll(c.OutOrStdout(), doc.TablesFor(o.format), o.format)
 }
 
 // reportNames returns the enrolments the report covers: those on the
