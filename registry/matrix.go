@@ -51,9 +51,9 @@ func similarities(fps []*fingerprint.Fingerprint, stat string, keep func(int) bo
 	for i := range vals {
 		vals[i] = make([]float64, n)
 	}
-	var labels [][]int
+	var labels [][]int32
 	if stat != StatJS {
-		labels = make([][]int, n)
+		labels = make([][]int32, n)
 		for i, fp := range fps {
 			labels[i] = topLabels(fp)
 		}
@@ -96,17 +96,19 @@ func pairStat(a, b *fingerprint.Fingerprint, stat string) float64 {
 
 // agreement is pairStat's agreement of a and b, whose top-1 labels (see
 // topLabels) are la and lb.
-func agreement(a, b *fingerprint.Fingerprint, la, lb []int) float64 {
+func agreement(a, b *fingerprint.Fingerprint, la, lb []int32) float64 {
 	if !sameShape(a, b) {
 		return math.NaN()
 	}
-	var sum float64
+	lb = lb[:len(la)]
+	n := 0
 	for i, l := range la {
 		if l == lb[i] {
-			sum++
+			n++
 		}
 	}
-	return sum / float64(a.P.Rows)
+	// n counts whole probes: as a float64 it is the sum of ones exactly.
+	return float64(n) / float64(a.P.Rows)
 }
 
 // sameShape reports whether a and b have outputs of one shape, not empty.
@@ -116,10 +118,10 @@ func sameShape(a, b *fingerprint.Fingerprint) bool {
 
 // topLabels returns fp's top-1 label on every probe (compare.Top1: -1 for
 // a row of NaNs).
-func topLabels(fp *fingerprint.Fingerprint) []int {
-	out := make([]int, fp.P.Rows)
+func topLabels(fp *fingerprint.Fingerprint) []int32 {
+	out := make([]int32, fp.P.Rows)
 	for i := range out {
-		out[i] = compare.Top1(fp.Row(i))
+		out[i] = int32(compare.Top1(fp.Row(i)))
 	}
 	return out
 }
