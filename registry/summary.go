@@ -137,8 +137,9 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 		return nil, err
 	}
 	setQValues(sum.Verdicts)
+	fpSuite := map[string]string{} // fingerprint ID → its suite, once decoded
 	for _, cs := range cases {
-		ts, sim, err := teacherSummary(tx, cs, fps, enrolled, found, sum.Verdicts, o)
+		ts, sim, err := teacherSummary(tx, cs, fps, fpSuite, enrolled, found, sum.Verdicts, o)
 		if err != nil {
 			return nil, err
 		}
@@ -153,8 +154,12 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 // suite, a suspect once however many of its fingerprints are on the
 // suite. A teacher or control of another enrolment on the suite
 // (enrolled) is shown with its role in that enrolment, as the teacher's
-// own are: never as a suspect.
-func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
+// own are: never as a suspect. fpSuite, shared by the teachers of a
+// summary, records the suite of every fingerprint decoded, so that the
+// next teacher decodes only those on its suite: a registry holds a
+// fingerprint per suspect per suite, and every teacher decoding (and
+// hashing) every one made the report's cost grow with teachers × suspects.
+func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, fpSuite map[string]string, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
 	e := cs.Enrolment
 	ts := Teacher{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
 		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
@@ -193,13 +198,14 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 	onSuite := map[string]*fingerprint.Fingerprint{}
 	var ids []string
 	for _, en := range fpEntries {
-		if known[en.ID] {
+		if s, ok := fpSuite[en.ID]; known[en.ID] || ok && s != e.Suite {
 			continue
 		}
 		fp, err := tx.Fingerprint(en.ID)
 		if err != nil {
 			return ts, Matrix{}, err
 		}
+		fpSuite[en.ID] = fp.Suite
 		if fp.Suite != e.Suite {
 			continue
 		}
