@@ -17,6 +17,10 @@ type Matrix struct {
 	Statistic string      `json:"statistic"`
 	Models    []ModelRole `json:"models"`
 	Values    [][]float64 `json:"values"`
+	// fps are the models' fingerprints and keep the columns to compute
+	// (nil: all), until Summary.ComputeMatrices fills Values.
+	fps  []*fingerprint.Fingerprint
+	keep func(int) bool
 }
 
 // Figure draws m as a heat map, its models named as in the tables, with

@@ -98,6 +98,20 @@ func (t *Teacher) NullFigure() report.NullFigure { return t.fig }
 // nothing about the many audits together. An unknown Options.Statistic
 // is an error.
 func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
+	sum, err := Read(tx, cases, fps, o)
+	if err != nil {
+		return nil, err
+	}
+	sum.ComputeMatrices()
+	return sum, nil
+}
+
+// Read is Summarize without the similarity matrices' values, which
+// ComputeMatrices then computes from what Read decoded, without tx: a
+// caller can let the store go in between. A registry's matrices hold n²
+// pairs of n suspects, seconds of work at n = 1,000, during which a writer
+// (a probe storing its fingerprint) would wait on the reader and give up.
+func Read(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
 	if o.Statistic == "" {
 		o.Statistic = StatAgreement
 	}
@@ -236,7 +250,7 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, fpSui
 	if o.Narrow && len(models) > MaxMatrixColumns {
 		keep = func(j int) bool { return models[j].column() }
 	}
-	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, Values: similarities(fps, o.Statistic, keep)}
+	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, fps: fps, keep: keep}
 	if o.Figures {
 		fig, err := nullFigure(cs, verdicts)
 		if err != nil {
@@ -267,4 +281,16 @@ func unlisted(tx *store.Tx, fs []audit.Finding) ([]Unlisted, error) {
 		out = append(out, Unlisted{Suspect: f.Suspect, Teacher: f.Teacher, Audit: f.Audit, Verdict: string(f.Verdict), PValue: f.PValue, Why: why})
 	}
 	return out, nil
+}
+
+// ComputeMatrices computes the values of the similarity matrices of a
+// summary Read built (those computed already are left as they are).
+func (s *Summary) ComputeMatrices() {
+	for i := range s.Matrices {
+		m := &s.Matrices[i]
+		if m.Values == nil {
+			m.Values = similarities(m.fps, m.Statistic, m.keep)
+			m.fps, m.keep = nil, nil
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/store"
@@ -85,6 +86,27 @@ func TestReportWideMatrix(t *testing.T) {
 		}
 		if bytes.Contains(b, []byte("NaN: no value")) {
 			t.Errorf("the heat map has cells without a value")
+		}
+	})
+	t.Run("unlocked", func(t *testing.T) {
+		// The matrices, n² pairs of a registry's n suspects, are computed
+		// with the store closed: a writer (a probe storing what it took)
+		// gets the lock at once, and the report is the one it prints
+		// without a writer.
+		want := report("--format", "json")
+		calls := 0
+		reportRead = func() {
+			calls++
+			db, err := store.Open(path, store.Options{Timeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Errorf("writer while report computes its matrices: %v", err)
+				return
+			}
+			db.Close()
+		}
+		defer func() { reportRead = nil }()
+		if got := report("--format", "json"); calls != 1 || got != want {
+			t.Errorf("report with a writer between read and matrices (%d calls) differs from the plain one", calls)
 		}
 	})
 	t.Run("json", func(t *testing.T) {
