@@ -147,13 +147,17 @@ func Read(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Sum
 	if sum.Unlisted, err = unlisted(tx, found.Unlisted); err != nil {
 		return nil, err
 	}
-	if err := markSameModels(tx, sum.Verdicts); err != nil {
+	var suites []string
+	for _, cs := range cases {
+		suites = append(suites, cs.Suite.Hash)
+	}
+	fpc := newFPCache(tx, suites)
+	if err := markSameModels(fpc, sum.Verdicts); err != nil {
 		return nil, err
 	}
 	setQValues(sum.Verdicts)
-	fpSuite := map[string]string{} // fingerprint ID → its suite, once decoded
 	for _, cs := range cases {
-		ts, sim, err := teacherSummary(tx, cs, fps, fpSuite, enrolled, found, sum.Verdicts, o)
+		ts, sim, err := teacherSummary(cs, fps, fpc, enrolled, found, sum.Verdicts, o)
 		if err != nil {
 			return nil, err
 		}
@@ -168,12 +172,13 @@ func Read(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Sum
 // suite, a suspect once however many of its fingerprints are on the
 // suite. A teacher or control of another enrolment on the suite
 // (enrolled) is shown with its role in that enrolment, as the teacher's
-// own are: never as a suspect. fpSuite, shared by the teachers of a
-// summary, records the suite of every fingerprint decoded, so that the
-// next teacher decodes only those on its suite: a registry holds a
-// fingerprint per suspect per suite, and every teacher decoding (and
-// hashing) every one made the report's cost grow with teachers × suspects.
-func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, fpSuite map[string]string, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
+// own are: never as a suspect. fpc, shared by the teachers of a summary,
+// decodes each fingerprint once and knows the suite of every one decoded,
+// so that the next teacher decodes only those on its suite: a registry
+// holds a fingerprint per suspect per suite, and every teacher decoding
+// (and hashing) every one made the report's cost grow with teachers ×
+// suspects.
+func teacherSummary(cs *audit.Case, fpEntries []store.Entry, fpc *fpCache, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
 	e := cs.Enrolment
 	ts := Teacher{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
 		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
@@ -212,14 +217,13 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, fpSui
 	onSuite := map[string]*fingerprint.Fingerprint{}
 	var ids []string
 	for _, en := range fpEntries {
-		if s, ok := fpSuite[en.ID]; known[en.ID] || ok && s != e.Suite {
+		if known[en.ID] || fpc.elsewhere(en.ID, e.Suite) {
 			continue
 		}
-		fp, err := tx.Fingerprint(en.ID)
+		fp, err := fpc.get(en.ID)
 		if err != nil {
 			return ts, Matrix{}, err
 		}
-		fpSuite[en.ID] = fp.Suite
 		if fp.Suite != e.Suite {
 			continue
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -19,7 +20,8 @@ import (
 // registryStore returns a new store holding one enrolment per teacher (a
 // suite of rows random probes over 10 labels and the teacher's fingerprint,
 // no controls) and, on every suite, the fingerprints of suspects models
-// s0, s1, … (IDs NAME@TEACHER), as a store's audits of them leave it.
+// s0, s1, … (IDs NAME@TEACHER) with the record of an audit of each against
+// every teacher, as `audit MODEL --save` leaves them.
 func registryStore(tb testing.TB, teachers []string, rows, suspects int) *store.Store {
 	tb.Helper()
 	db, err := store.Open(filepath.Join(tb.TempDir(), "case.db"), store.Options{})
@@ -66,6 +68,28 @@ func registryStore(tb testing.TB, teachers []string, rows, suspects int) *store.
 				if err := put(fmt.Sprintf("s%d@%s", i, name), fmt.Sprint("h-s", i)); err != nil {
 					return err
 				}
+			}
+		}
+		for i := range suspects {
+			name := fmt.Sprint("s", i)
+			res := audit.Result{Suspect: name, Alpha: 0.01}
+			rec := &store.AuditRecord{ID: name, Suspect: name + "@" + teachers[0], Against: teachers}
+			for _, teacher := range teachers {
+				e, err := tx.Enrolment(teacher)
+				if err != nil {
+					return err
+				}
+				res.Results = append(res.Results, audit.TeacherResult{Teacher: teacher, Suite: e.Suite, Verdict: audit.NotDerived,
+					PValue: 0.5, PCombined: 0.5, PerKind: map[string]float64{"agreement": 0.8}, TPR: 1})
+				rec.Fingerprints = append(rec.Fingerprints, name+"@"+teacher)
+			}
+			raw, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			rec.Result = raw
+			if err := tx.PutAudit(rec, store.PutOptions{}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -116,6 +140,9 @@ func TestSummarizeMatrixModels(t *testing.T) {
 	for _, teachers := range tests {
 		t.Run(fmt.Sprint(len(teachers)), func(t *testing.T) {
 			sum := summarize(t, registryStore(t, teachers, 20, 4), Options{})
+			if want := 4 * len(teachers); len(sum.Verdicts) != want {
+				t.Errorf("%d verdicts, want %d", len(sum.Verdicts), want)
+			}
 			if len(sum.Matrices) != len(teachers) {
 				t.Fatalf("%d matrices, want %d", len(sum.Matrices), len(teachers))
 			}
