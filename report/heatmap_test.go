@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -94,5 +95,43 @@ func TestMatrixManyModels(t *testing.T) {
 				t.Errorf("%d lines drawn for %d models: cell borders %v, want %v", strokes, tt.models, got, tt.borders)
 			}
 		})
+	}
+}
+
+// TestMatrixManyModelsSVG checks that a heat map of cells too small for
+// borders is one image in an SVG, not a path per cell: at 3,000 models the
+// SVG was 820 MB and took 6 GB to write.
+func TestMatrixManyModelsSVG(t *testing.T) {
+	tests := []struct {
+		models int
+		image  bool
+	}{
+		{20, false},
+		{400, true},
+	}
+	for _, tt := range tests {
+		names := make([]string, tt.models)
+		m := Matrix{Title: "Similarity", Statistic: "top-1 agreement", Range: [2]float64{0, 1}}
+		for i := range names {
+			names[i] = fmt.Sprint("m", i)
+			row := make([]float64, tt.models)
+			for j := range row {
+				row[j] = float64((i*7+j*3)%10) / 10
+			}
+			m.Values = append(m.Values, row)
+		}
+		m.Rows, m.Cols = names, names
+		var buf bytes.Buffer
+		if err := WriteFigure(&buf, m, ImageSVG); err != nil {
+			t.Fatal(err)
+		}
+		// The colour scale is an image of its own.
+		if got := strings.Count(buf.String(), "<image") == 2; got != tt.image {
+			t.Errorf("%d models: cells drawn as an image %v, want %v", tt.models, got, tt.image)
+		}
+		// 160,000 cells as paths are tens of megabytes.
+		if tt.image && buf.Len() > 2<<20 {
+			t.Errorf("%d models: SVG of %d bytes, want at most 2 MiB", tt.models, buf.Len())
+		}
 	}
 }
