@@ -38,6 +38,13 @@ func (mr ModelRole) RoleText() string {
 	return r
 }
 
+// column reports whether mr keeps its column when a matrix is too wide to
+// show whole (see TablesFor): a teacher's or a reference's, what the other
+// models' rows are read against.
+func (mr ModelRole) column() bool {
+	return mr.Role == "teacher" || mr.Role == store.RoleReference
+}
+
 // Name is the name the tables and the heat map of teacher's matrix give
 // mr: the suspect's name for a suspect's fingerprint (s2, not s2@acme),
 // else the ID without the teacher's prefix.

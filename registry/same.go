@@ -22,7 +22,7 @@ import (
 // Why outputs and not the model's hash: two names of one endpoint, or a
 // model file copied, have different identities and the same answers, and
 // the answers are all an audit reads.
-func markSameModels(tx *store.Tx, vs []Verdict) error {
+func markSameModels(fpc *fpCache, vs []Verdict) error {
 	type key struct {
 		teacher string
 		outputs [sha256.Size]byte
@@ -32,7 +32,7 @@ func markSameModels(tx *store.Tx, vs []Verdict) error {
 		if v.Fingerprint == "" {
 			continue
 		}
-		fp, err := tx.Fingerprint(v.Fingerprint)
+		fp, err := fpc.get(v.Fingerprint)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

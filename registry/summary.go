@@ -30,6 +30,12 @@ type Options struct {
 	Controls bool
 	// Figures builds each teacher's null figure ([Teacher.NullFigure]).
 	Figures bool
+	// Narrow computes, in a matrix of more than MaxMatrixColumns models,
+	// only the values that TablesFor shows in the table and markdown
+	// formats, each model's against the teachers and references (the rest
+	// are NaN): n pairs per such column instead of n² pairs, for a
+	// caller that prints those formats only.
+	Narrow bool
 }
 
 // Summary is the summary of a set of enrolments, in JSON as lineage
@@ -97,6 +103,20 @@ func (t *Teacher) NullFigure() report.NullFigure { return t.fig }
 // nothing about the many audits together. An unknown Options.Statistic
 // is an error.
 func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
+	sum, err := Read(tx, cases, fps, o)
+	if err != nil {
+		return nil, err
+	}
+	sum.ComputeMatrices()
+	return sum, nil
+}
+
+// Read is Summarize without the similarity matrices' values, which
+// ComputeMatrices then computes from what Read decoded, without tx: a
+// caller can let the store go in between. A registry's matrices hold n²
+// pairs of n suspects, seconds of work at n = 1,000, during which a writer
+// (a probe storing its fingerprint) would wait on the reader and give up.
+func Read(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Summary, error) {
 	if o.Statistic == "" {
 		o.Statistic = StatAgreement
 	}
@@ -132,12 +152,17 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 	if sum.Unlisted, err = unlisted(tx, found.Unlisted); err != nil {
 		return nil, err
 	}
-	if err := markSameModels(tx, sum.Verdicts); err != nil {
+	var suites []string
+	for _, cs := range cases {
+		suites = append(suites, cs.Suite.Hash)
+	}
+	fpc := newFPCache(tx, suites)
+	if err := markSameModels(fpc, sum.Verdicts); err != nil {
 		return nil, err
 	}
 	setQValues(sum.Verdicts)
 	for _, cs := range cases {
-		ts, sim, err := teacherSummary(tx, cs, fps, enrolled, found, sum.Verdicts, o)
+		ts, sim, err := teacherSummary(cs, fps, fpc, enrolled, found, sum.Verdicts, o)
 		if err != nil {
 			return nil, err
 		}
@@ -152,8 +177,13 @@ func Summarize(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) 
 // suite, a suspect once however many of its fingerprints are on the
 // suite. A teacher or control of another enrolment on the suite
 // (enrolled) is shown with its role in that enrolment, as the teacher's
-// own are: never as a suspect.
-func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
+// own are: never as a suspect. fpc, shared by the teachers of a summary,
+// decodes each fingerprint once and knows the suite of every one decoded,
+// so that the next teacher decodes only those on its suite: a registry
+// holds a fingerprint per suspect per suite, and every teacher decoding
+// (and hashing) every one made the report's cost grow with teachers ×
+// suspects.
+func teacherSummary(cs *audit.Case, fpEntries []store.Entry, fpc *fpCache, enrolled map[string]enrolledModel, found *audit.Findings, verdicts []Verdict, o Options) (Teacher, Matrix, error) {
 	e := cs.Enrolment
 	ts := Teacher{Teacher: e.Name, Suite: e.Suite, Probes: cs.Suite.Len(), Comp: map[string]int{}, Rates: []compare.Rate{},
 		NullSize: cs.NullSize(false), NullSizeLO: cs.NullSize(true)}
@@ -195,10 +225,10 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 	onSuite := map[string]*fingerprint.Fingerprint{}
 	var ids []string
 	for _, en := range fpEntries {
-		if known[en.ID] {
+		if known[en.ID] || fpc.elsewhere(en.ID, e.Suite) {
 			continue
 		}
-		fp, err := tx.Fingerprint(en.ID)
+		fp, err := fpc.get(en.ID)
 		if err != nil {
 			return ts, Matrix{}, err
 		}
@@ -228,7 +258,11 @@ func teacherSummary(tx *store.Tx, cs *audit.Case, fpEntries []store.Entry, enrol
 			}
 		}
 	}
-	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, Values: similarities(fps, o.Statistic)}
+	var keep func(int) bool
+	if o.Narrow && len(models) > MaxMatrixColumns {
+		keep = func(j int) bool { return models[j].column() }
+	}
+	sim := Matrix{Teacher: e.Name, Suite: e.Suite, Statistic: o.Statistic, Models: models, fps: fps, keep: keep}
 	if o.Figures {
 		fig, err := nullFigure(cs, verdicts)
 		if err != nil {
@@ -259,4 +293,16 @@ func unlisted(tx *store.Tx, fs []audit.Finding) ([]Unlisted, error) {
 		out = append(out, Unlisted{Suspect: f.Suspect, Teacher: f.Teacher, Audit: f.Audit, Verdict: string(f.Verdict), PValue: f.PValue, Why: why})
 	}
 	return out, nil
+}
+
+// ComputeMatrices computes the values of the similarity matrices of a
+// summary Read built (those computed already are left as they are).
+func (s *Summary) ComputeMatrices() {
+	for i := range s.Matrices {
+		m := &s.Matrices[i]
+		if m.Values == nil {
+			m.Values = similarities(m.fps, m.Statistic, m.keep)
+			m.fps, m.keep = nil, nil
+		}
+	}
 }

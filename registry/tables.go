@@ -14,7 +14,27 @@ import (
 
 // Tables lays s out as tables: the enrolled teachers, a similarity matrix
 // per teacher, the verdicts, and the figures' files when there are any.
-func (s *Summary) Tables() []report.Table {
+// Every matrix is whole; see TablesFor.
+func (s *Summary) Tables() []report.Table { return s.tables(false) }
+
+// MaxMatrixColumns is the most models a similarity matrix shows as columns
+// in the formats read on a screen (see TablesFor): twelve columns of 0.00
+// beside the names fill a terminal's width.
+const MaxMatrixColumns = 12
+
+// TablesFor lays s out as tables for format f: as Tables, but in the table
+// and markdown formats, which people read, a similarity matrix of more than
+// MaxMatrixColumns models keeps a row per model and only the columns of the
+// teachers and references in it (what a suspect's row is read against),
+// saying so in a note; a registry's matrix has a column per suspect, a
+// thousand of them after a year, which no screen shows. CSV and JSON, read
+// by programs, hold every matrix whole.
+func (s *Summary) TablesFor(f report.Format) []report.Table {
+	return s.tables(f == report.FormatTable || f == report.FormatMarkdown)
+}
+
+// tables is Tables, or with narrow TablesFor a format read on a screen.
+func (s *Summary) tables(narrow bool) []report.Table {
 	sum := report.Table{
 		Title: "Enrolled teachers",
 		Columns: []report.Column{{Name: "teacher"}, {Name: "suite"}, {Name: "probes"}, {Name: "positives"}, {Name: "negatives"},
@@ -44,7 +64,7 @@ func (s *Summary) Tables() []report.Table {
 	}
 	tables := []report.Table{sum}
 	for _, m := range s.Matrices {
-		tables = append(tables, m.table())
+		tables = append(tables, m.table(narrow))
 	}
 	v := report.Table{
 		Title: verdictsTitle(s.Verdicts),
@@ -96,18 +116,26 @@ func verdictsTitle(vs []Verdict) string {
 	return t
 }
 
-// table lays m out: a row per model, numbered, with its name and role.
-func (m Matrix) table() report.Table {
+// table lays m out: a row per model, numbered, with its name and role,
+// and a column per model, or with narrow and more than MaxMatrixColumns
+// models a column per teacher and reference only (see TablesFor).
+func (m Matrix) table(narrow bool) report.Table {
 	t := report.Table{
 		Title:   fmt.Sprintf("Similarity on the suite of %s (%s)", m.Teacher, m.Statistic),
 		Columns: []report.Column{{Name: "#"}, {Name: "model", Align: report.AlignLeft}, {Name: "role"}},
 	}
-	for j := range m.Models {
+	cols := make([]int, 0, len(m.Models))
+	for j, mr := range m.Models {
+		if !narrow || len(m.Models) <= MaxMatrixColumns || mr.column() {
+			cols = append(cols, j)
+		}
+	}
+	for _, j := range cols {
 		t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
 	}
 	for i, mr := range m.Models {
 		row := []report.Cell{report.Int(int64(i + 1)), report.Text(mr.Name(m.Teacher)), report.Text(mr.RoleText())}
-		for j := range m.Models {
+		for _, j := range cols {
 			row = append(row, report.Float(m.Values[i][j], 2))
 		}
 		t.AddRow(row...)
@@ -116,6 +144,9 @@ func (m Matrix) table() report.Table {
 		t.Notes = []string{"mean Jensen–Shannon divergence in bits (0 = identical outputs)"}
 	} else {
 		t.Notes = []string{"fraction of probes on which the two models' top-1 labels agree"}
+	}
+	if len(cols) < len(m.Models) {
+		t.Notes = append(t.Notes, fmt.Sprintf("%d models, too many columns to read: only the columns of the teacher and the references are shown (numbered as the rows); --format csv or json writes the whole %d×%d matrix", len(m.Models), len(m.Models), len(m.Models)))
 	}
 	return t
 }

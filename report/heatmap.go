@@ -21,8 +21,10 @@ import (
 // matrix: Values[i][j] is the statistic between Rows[i] and Cols[j]. Row 0 is
 // drawn at the top. Cells are annotated with their values when the matrix has
 // at most 256 cells, in black or white, whichever stands out on the cell;
-// NaN cells are drawn grey. A colour scale under the map is labelled with
-// Statistic. Values must have len(Rows)
+// NaN cells are drawn grey. Cells are outlined unless they are too small
+// for it (they are then drawn as an image, a pixel each), and when the models are too many for every name to be read (a
+// registry's hundreds of suspects) only every k-th is named on the axes.
+// A colour scale under the map is labelled with Statistic. Values must have len(Rows)
 // rows of len(Cols) each, and both must be non-empty.
 type Matrix struct {
 	Title     string
@@ -69,7 +71,7 @@ func (m Matrix) layout() (laidOut, error) {
 	// equally dark).
 	cmap := moreland.Kindlmann()
 	pal := cmap.Palette(64)
-	h := plotter.NewHeatMap(g, pal)
+	h := cornerGlyphs{plotter.NewHeatMap(g, pal)}
 	h.NaN = color.Gray{Y: 0xc0}
 	h.Underflow, h.Overflow = pal.Colors()[0], pal.Colors()[len(pal.Colors())-1] // outside Range
 	switch {
@@ -86,9 +88,36 @@ func (m Matrix) layout() (laidOut, error) {
 	cmap.SetMin(h.Min)
 	cmap.SetMax(h.Max)
 
+	// Room for the cells and for the longest axis label (about 0.08 in a
+	// rune at the tick labels' size, on both axes: rotated by 45° under
+	// the map, level beside it).
+	cols, rows := axisLabels(m.Cols), axisLabels(m.Rows)
+	longest := 0
+	for _, l := range slices.Concat(cols, rows) {
+		longest = max(longest, utf8.RuneCountInString(l))
+	}
+	n := max(len(m.Rows), len(m.Cols))
+	side := vg.Length(2+0.5*float64(n)+0.08*float64(longest)) * vg.Inch
+	w, mapH := min(side+vg.Inch, 14*vg.Inch), min(side, 13*vg.Inch)
+	// A registry's matrix has a row per suspect, a thousand after a year:
+	// the cells are then too small for borders, which would hide their
+	// colours, and only every stride-th model is named, so that the names
+	// do not run into each other.
+	cell := (min(w, mapH) - vg.Length(0.08*float64(longest))*vg.Inch - vg.Inch) / vg.Length(n)
+	stride := labelStride(cell)
+	cols, rows = everyNth(cols, stride), everyNth(rows, stride)
+
 	p := plot.New()
 	p.Title.Text = shortenMiddle(m.Title, maxTitleRunes)
-	p.Add(h, cellBorders{cols: len(m.Cols), rows: len(m.Rows)})
+	p.Add(h)
+	if cell >= minBorderedCell {
+		p.Add(cellBorders{cols: len(m.Cols), rows: len(m.Rows)})
+	} else {
+		// A cell a path of its own: 9 million of them at 3,000 models, an
+		// SVG of 820 MB that took 6 GB to write. Drawn as an image, one
+		// pixel a cell, in the same colours.
+		h.Rasterized = true
+	}
 	if len(m.Rows)*len(m.Cols) <= 256 {
 		var labels plotter.XYLabels
 		var colors []color.Color
@@ -111,7 +140,6 @@ func (m Matrix) layout() (laidOut, error) {
 		}
 		p.Add(l)
 	}
-	cols, rows := axisLabels(m.Cols), axisLabels(m.Rows)
 	p.NominalX(cols...)
 	rev := make([]string, len(rows))
 	for i, r := range rows {
@@ -136,15 +164,6 @@ func (m Matrix) layout() (laidOut, error) {
 		bar.X.Label.Text += " (grey, NaN: no value)"
 	}
 
-	// Room for the cells and for the longest axis label (about 0.08 in a
-	// rune at the tick labels' size, on both axes: rotated by 45° under
-	// the map, level beside it).
-	longest := 0
-	for _, l := range slices.Concat(cols, rows) {
-		longest = max(longest, utf8.RuneCountInString(l))
-	}
-	side := vg.Length(2+0.5*float64(max(len(m.Rows), len(m.Cols)))+0.08*float64(longest)) * vg.Inch
-	w, mapH := min(side+vg.Inch, 14*vg.Inch), min(side, 13*vg.Inch)
 	w = max(w, p.Title.TextStyle.Width(p.Title.Text)+vg.Inch/4)
 	return laidOut{w: w, h: mapH + heatmapBarHeight, draw: func(c draw.Canvas) {
 		mc := draw.Crop(c, 0, 0, heatmapBarHeight, 0)
@@ -203,6 +222,58 @@ func shortenMiddle(s string, n int) string {
 	tail := (n - 1) / 3
 	head := n - 1 - tail
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// minBorderedCell is the smallest heat map cell drawn with a border: the
+// half-point grey lines of smaller cells cover most of their colour.
+const minBorderedCell = vg.Length(4)
+
+// minLabelGap is the least distance between two axis labels' positions on a
+// heat map: a label's height at the tick labels' size, 45° apart under
+// the map (11 points square to the labels).
+const minLabelGap = vg.Length(16)
+
+// labelStride returns k such that naming every k-th model of a heat map
+// whose cells are cell wide keeps the names minLabelGap apart (1: every
+// model).
+func labelStride(cell vg.Length) int {
+	if cell <= 0 {
+		return math.MaxInt
+	}
+	return max(1, int(math.Ceil(float64(minLabelGap/cell))))
+}
+
+// everyNth returns labels with all but every k-th (the first included)
+// blanked.
+func everyNth(labels []string, k int) []string {
+	if k <= 1 {
+		return labels
+	}
+	out := make([]string, len(labels))
+	for i := 0; i < len(labels); i += k {
+		out[i] = labels[i]
+	}
+	return out
+}
+
+// cornerGlyphs is a heat map whose glyph boxes are its corner cells'. The
+// plot pads its axes for the outermost glyph boxes, which these are, every
+// cell's box being alike, so the figure is the same; HeatMap.GlyphBoxes
+// gives one per cell, 9 million at 3,000 models, which the plot asks for
+// at every layout: 16 GB allocated to draw one figure, 2.9 GB resident.
+type cornerGlyphs struct{ *plotter.HeatMap }
+
+// GlyphBoxes implements plot.GlyphBoxer.
+func (h cornerGlyphs) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	c, r := h.GridXYZ.Dims()
+	var out []plot.GlyphBox
+	for _, i := range []int{0, c - 1} {
+		for _, j := range []int{0, r - 1} {
+			out = append(out, plot.GlyphBox{X: p.X.Norm(h.GridXYZ.X(i)), Y: p.Y.Norm(h.GridXYZ.Y(j)),
+				Rectangle: vg.Rectangle{Min: vg.Point{X: -5, Y: -5}, Max: vg.Point{X: 5, Y: 5}}})
+		}
+	}
+	return out
 }
 
 // cellBorders outlines the cells of a cols×rows heat map, so a cell as

@@ -34,7 +34,9 @@ type Marked struct {
 // with different glyphs, and Positives (known derived models) as jittered
 // dot strips along the statistic's axis,
 // and one vertical line per suspect, its name and verdict in a box above
-// the strips (boxes are stacked so that no two overlap). The legend, under the plot,
+// the strips (boxes are stacked so that no two overlap); of more than
+// MaxMarkedSuspects suspects, that many are marked so and the others are
+// dots on a strip of their own. The legend, under the plot,
 // gives each suspect's verdict and value. Non-finite values are left out of
 // the strips; a suspect with a non-finite value still gets a legend entry.
 // Each legend entry names the statistic with the suspect's value, so that
@@ -117,6 +119,12 @@ func (fig NullFigure) layout() (laidOut, error) {
 	if len(fig.Positives) > 0 {
 		rows = append(rows, "positive controls")
 	}
+	shown, others := fig.marked()
+	var othersXY plotter.XYs
+	if len(others) > 0 {
+		othersXY = strip(others, float64(len(rows)))
+		rows = append(rows, "other suspects")
+	}
 	p.Add(plotter.NewGrid())
 	if len(nullXY) > 0 {
 		s, err := plotter.NewScatter(nullXY)
@@ -154,12 +162,22 @@ func (fig NullFigure) layout() (laidOut, error) {
 		p.Add(s)
 		leg.Add(fmt.Sprintf("positive controls (n=%d)", len(posXY)), s)
 	}
+	if len(others) > 0 {
+		s, err := plotter.NewScatter(othersXY)
+		if err != nil {
+			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 0x60}, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+		leg.Add(fmt.Sprintf("%d other suspects, not named (named: DERIVED first, then the closest to the teacher)", len(others)), s)
+	}
 
 	marks := &suspectMarks{top: float64(len(rows)) - 0.5, style: p.X.Tick.Label}
 	marks.style.Rotation = 0
 	marks.style.Font.Size = markFontSize
 	marks.style.XAlign, marks.style.YAlign = draw.XLeft, draw.YBottom
-	for k, m := range fig.Suspects {
+	for k, i := range shown {
+		m := fig.Suspects[i]
 		ls := draw.LineStyle{Color: plotutil.Color(k + 2), Width: vg.Points(1.5), Dashes: plotutil.Dashes(k % 4)}
 		text := shortenMiddle(m.Name, maxTitleNameRunes)
 		if m.Verdict != "" {

@@ -79,6 +79,10 @@ names longer than 24 characters are shortened in the middle on its axes).`,
 // the null figures' statistics, with the store closed.
 var reportPrecomputed func()
 
+// reportRead, when set (by tests), runs once report has read the store and
+// closed it, before it computes the similarity matrices.
+var reportRead func()
+
 func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *reportOptions) error {
 	if o.statistic != "agreement" && o.statistic != "js" {
 		return usageError{fmt.Errorf("--statistic %q: want agreement or js", o.statistic)}
@@ -146,11 +150,15 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if err != nil {
 			return err
 		}
-		opts := registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != ""}
+		// The table and markdown formats show a wide matrix's teacher and
+		// reference columns only: the rest is not computed, unless the
+		// heat map draws it.
+		narrow := (o.format == report.FormatTable || o.format == report.FormatMarkdown) && o.matrix == ""
+		opts := registry.Options{Statistic: o.statistic, Controls: o.controls, Figures: o.plot != "", Narrow: narrow}
 		if names == nil {
 			// No teacher: an empty report (which still says whether
 			// audit records of removed teachers remain).
-			doc, err = registry.Summarize(tx, nil, fpEntries, opts)
+			doc, err = registry.Read(tx, nil, fpEntries, opts)
 			return err
 		}
 		cases, err := loadCases(tx, names)
@@ -172,7 +180,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		if nullPaths, matrixPaths, err = figureDests(g, o, teachers); err != nil {
 			return err
 		}
-		doc, err = registry.Summarize(tx, cases, fpEntries, opts)
+		doc, err = registry.Read(tx, cases, fpEntries, opts)
 		return err
 	})
 	if err != nil {
@@ -182,6 +190,17 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	// blocks (a pager): the lock is let go first, so that writers are not
 	// kept waiting on the reader.
 	if err := db.Close(); err != nil {
+		return err
+	}
+	if reportRead != nil {
+		reportRead()
+	}
+	// n² pairs of a registry's n suspects: computed with the store
+	// closed, and Ctrl-C stops the report meanwhile.
+	if _, err := interruptible(ctx, func() (struct{}, error) {
+		doc.ComputeMatrices()
+		return struct{}{}, nil
+	}); err != nil {
 		return err
 	}
 	if (o.plot != "" || o.matrix != "") && len(doc.Teachers) == 0 {
@@ -222,7 +241,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 	if o.format == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), doc)
 	}
-	return report.RenderAll(c.OutOrStdout(), doc.Tables(), o.format)
+	return report.RenderAll(c.OutOrStdout(), doc.TablesFor(o.format), o.format)
 }
 
 // reportNames returns the enrolments the report covers: those on the
