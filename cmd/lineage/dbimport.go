@@ -117,6 +117,9 @@ func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add 
 		}
 	}
 	if err := add(db); err != nil {
+		if merge && errors.Is(err, store.ErrExists) {
+			err = fmt.Errorf("%w; nothing was imported: --merge adds a record only where the database holds none of that name or an identical one (import into a new --db file instead, or remove the database's record first with lineage db rm)", err)
+		}
 		return false, err
 	}
 	return false, db.Close()

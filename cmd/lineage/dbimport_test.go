@@ -66,3 +66,30 @@ func TestImportReadsBeforeOpening(t *testing.T) {
 		}
 	}
 }
+
+// TestImportMergeConflict checks that db import --merge of a record whose
+// name the database holds with other content (an old export of a teacher
+// enrolled again since) fails in one line that says nothing was imported
+// and what to do, and leaves the database byte-identical.
+func TestImportMergeConflict(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	from := tinyEnrolments(t, 4, "acme")
+	into := tinyEnrolments(t, 6, "acme") // its suite name acme stands for another suite
+	export := filepath.Join(t.TempDir(), "acme.jsonl")
+	if _, stderr, code := runCLI(t, "--db", from, "db", "export", export); code != exitOK {
+		t.Fatalf("db export: exit %d, stderr %q", code, stderr)
+	}
+	before := fileSum(t, into)
+	_, stderr, code := runCLI(t, "--db", into, "db", "import", export, "--merge")
+	for _, want := range []string{`suite "acme": already exists (with other content)`, "nothing was imported", "import into a new --db file instead"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not say %q", stderr, want)
+		}
+	}
+	if code != exitError || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want %d and one line", code, stderr, exitError)
+	}
+	if fileSum(t, into) != before {
+		t.Error("the refused import changed the database")
+	}
+}
