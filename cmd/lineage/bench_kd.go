@@ -114,7 +114,7 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		}
 	}
 	res, err := bench.RunKD(ctx, opts)
-	bar.Finish()
+	bar.End(err)
 	if errors.Is(err, bench.ErrKDOptions) {
 		return usageError{err}
 	}
