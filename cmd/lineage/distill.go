@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/distill"
@@ -221,10 +222,20 @@ func teacherFiles(ref string) []namedPath {
 
 // warnIgnored says on standard error which of the flags the user set have
 // no effect on this run: a label-only teacher is fitted by cross-entropy
-// on its top labels whatever --loss and --temperature say, and the ce and
-// mse losses take no temperature. o's flags are valid (validateConfig).
+// on its top labels whatever --loss and --temperature say, the ce and
+// mse losses take no temperature, --alpha weighs the dataset's labels,
+// which only rows of --transfer data carry, and --jitter scales the
+// jitter source alone. o's flags are valid (validateConfig).
 func warnIgnored(c *cobra.Command, o *distillOptions) {
 	set := c.Flags().Changed
+	if t, err := distill.ParseTransfer(o.transfer); err == nil {
+		if set("alpha") && !slices.Contains(t.Sources, distill.TransferData) {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: --alpha has no effect with --transfer %s: no transfer row carries a dataset label, so every row is fitted to the teacher alone\n", t)
+		}
+		if set("jitter") && !slices.Contains(t.Sources, distill.TransferJitter) {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: --jitter has no effect with --transfer %s: it scales the noise of --transfer jitter only\n", t)
+		}
+	}
 	if rv, err := model.ParseReveal(o.reveal); err == nil && rv.Mode == model.RevealLabel {
 		var ignored []string
 		for _, f := range []string{"loss", "temperature"} {

@@ -44,6 +44,12 @@ func TestDistillIgnoredFlags(t *testing.T) {
 		{"ce, temperature", []string{"--loss", "ce", "--temperature", "2"}, "lineage distill: --temperature has no effect with --loss ce\n"},
 		{"mse, temperature", []string{"--loss", "mse", "--temperature", "2"}, "lineage distill: --temperature has no effect with --loss mse\n"},
 		{"mse, default temperature", []string{"--loss", "mse"}, ""},
+		{"alpha with data", []string{"--alpha", "0.5"}, ""},
+		{"alpha with data and mixup", []string{"--alpha", "0.5", "--transfer", "data,mixup"}, ""},
+		{"alpha without data", []string{"--alpha", "0.5", "--transfer", "mixup,noise"}, "lineage distill: --alpha has no effect with --transfer mixup,noise: no transfer row carries a dataset label, so every row is fitted to the teacher alone\n"},
+		{"label, alpha without data", []string{"--reveal", "label", "--alpha", "0.5", "--transfer", "jitter"}, "lineage distill: --alpha has no effect with --transfer jitter"},
+		{"jitter with jitter", []string{"--jitter", "0.5", "--transfer", "data,jitter"}, ""},
+		{"jitter without jitter", []string{"--jitter", "0.5"}, "lineage distill: --jitter has no effect with --transfer data: it scales the noise of --transfer jitter only\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
