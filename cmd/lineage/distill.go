@@ -155,6 +155,13 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if errors.Is(err, journal.ErrMismatch) {
 		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}
+	if err != nil && jrn != nil && ctx.Err() == nil {
+		// A teacher that failed part-way (a server gone, its retries
+		// spent): say that what it answered is not lost.
+		if asked, replayed := jrn.Counts(); asked+replayed > 0 {
+			return fmt.Errorf("%w; the teacher's %d answers so far are kept in %s: the same command again asks only for the rest", err, asked+replayed, g.dbPath())
+		}
+	}
 	if err != nil {
 		return err
 	}

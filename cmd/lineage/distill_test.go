@@ -81,8 +81,9 @@ done`
 // TestDistillFailureLeavesNoDatabase checks that a remote distillation
 // that fails before any answer is kept leaves no database where there
 // was none (an empty 32 KiB one made a later audit stop saying that
-// there is no database), keeps the answers it had committed, and leaves
-// a database that existed as it was.
+// there is no database), keeps the answers it had committed, saying so
+// (it said only how the teacher failed), and leaves a database that
+// existed as it was.
 func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh")
@@ -117,12 +118,14 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 		teacher string
 		flags   []string
 		want    string // in the one error line
+		kept    string // the end of that line when answers were kept
 		batches int    // answers kept in the database; -1: no database
 	}{
-		{"HTTP 500", "http.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error: internal error", -1},
-		{"exec dies in the first batch", "exec.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "4"}, "request 3: program exited: exit status 5", -1},
-		{"exec dies after two batches", "kept.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "1"}, "request 3: program exited: exit status 5", 2},
-		{"database there before", "old.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error", 0},
+		{"HTTP 500", "http.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error: internal error", "", -1},
+		{"exec dies in the first batch", "exec.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "4"}, "request 3: program exited: exit status 5", "", -1},
+		{"exec dies after two batches", "kept.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "1"}, "request 3: program exited: exit status 5",
+			"; the teacher's 2 answers so far are kept in kept.db: the same command again asks only for the rest\n", 2},
+		{"database there before", "old.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +134,9 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 			code, stderr := runLineage(t, args...)
 			if code != exitError || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and one line holding %q", code, stderr, exitError, tt.want)
+			}
+			if tt.kept != "" && !strings.HasSuffix(stderr, tt.kept) || tt.kept == "" && strings.Contains(stderr, "are kept") {
+				t.Errorf("stderr:\n%s\nwant it to end %q", stderr, tt.kept)
 			}
 			if fileExists("s.lnm") {
 				t.Error("a failed distillation left its --out file")
