@@ -172,10 +172,17 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %d stored batches of answers were damaged and were asked again\n", n)
 		}
 	}
-	if rv, _ := model.ParseReveal(o.reveal); rv.Mode != model.RevealLabel && res.Queries > 0 && res.OneHotAnswers == res.Queries {
+	rv, _ := model.ParseReveal(o.reveal)
+	switch {
+	case rv.Mode != model.RevealLabel && res.Queries > 0 && res.OneHotAnswers == res.Queries:
 		// A label API asked for probabilities: the recipe says what was
 		// asked, not what came.
 		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: every one of the teacher's %d answers was one-hot (all its probability on one label): it answers labels only (or is saturated), so this was label-only extraction, whatever --reveal %s and the recipe say\n", res.Queries, o.reveal)
+	case rv.Mode == model.RevealFull && res.Queries > 0 && res.TopKShaped > 0:
+		// A top-K API asked for its full distribution: the student
+		// learnt the even spread of what it hides as the teacher's.
+		k := res.TopKShaped
+		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: every one of the teacher's %d answers spread one probability evenly over all but at most %d labels, as an API revealing its top %d does (or the teacher is saturated): the student learnt that spread as the teacher's; --reveal topk:%d fits only what is revealed\n", res.Queries, k, k, k)
 	}
 	// The teacher's test accuracy and the agreement cost test-split queries;
 	// a remote teacher is not asked beyond the --queries budget.

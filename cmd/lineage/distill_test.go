@@ -275,3 +275,45 @@ func TestDistillReorderedTeacher(t *testing.T) {
 		t.Errorf("teacher of other labels: exit %d, stderr %q; want a refusal naming both", code, stderr)
 	}
 }
+
+// TestDistillServedRevealNote checks the line on what a served teacher
+// revealed, whatever --reveal asked: top-K answers distilled with
+// --reveal full (their hidden mass spread evenly, which the student
+// learnt as the teacher's without a word) and labels; none for the full
+// distribution or when --reveal already says top-K.
+func TestDistillServedRevealNote(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	teacher := model.NewMLP([]int{64, 8, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	const topKNote = "lineage distill: every one of the teacher's 300 answers spread one probability evenly over all but at most 3 labels, as an API revealing its top 3 does (or the teacher is saturated): the student learnt that spread as the teacher's; --reveal topk:3 fits only what is revealed\n"
+	tests := []struct {
+		name   string
+		served model.Reveal
+		reveal string
+		want   string // "" for no note
+	}{
+		{"full served", model.Reveal{}, "full", ""},
+		{"top 3 served, full asked", model.Reveal{Mode: model.RevealTopK, K: 3}, "full", topKNote},
+		{"top 3 served, top 3 asked", model.Reveal{Mode: model.RevealTopK, K: 3}, "topk:3", ""},
+		{"labels served, full asked", model.Reveal{Mode: model.RevealLabel}, "full", "answers was one-hot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := serve.New(teacher, serve.Options{Name: "teacher", Reveal: tt.served})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			code, stderr := runLineage(t, "--db", "case.db", "distill", "--teacher", ts.URL+"/v2/models/teacher", "--reveal", tt.reveal,
+				"--data", "digits", "--hidden", "4", "--queries", "300", "--epochs", "1", "--no-progress", "--out", "s.lnm")
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			note := strings.Contains(stderr, "answers spread") || strings.Contains(stderr, "answers was one-hot")
+			if tt.want == "" && note || tt.want != "" && !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr:\n%s\nwant %q", stderr, tt.want)
+			}
+		})
+	}
+}
