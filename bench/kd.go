@@ -225,9 +225,15 @@ func RunKD(ctx context.Context, opts KDOptions) (*KDResult, error) {
 	if seeds < 0 {
 		return nil, fmt.Errorf("kd bench: seeds must be ≥ 1, got %d: %w", seeds, ErrKDOptions)
 	}
-	for _, T := range temps {
+	for i, T := range temps {
 		if !(T >= distill.MinTemperature && T <= distill.MaxTemperature) {
 			return nil, fmt.Errorf("kd bench: temperature must lie in [%g, %g], got %g: %w", distill.MinTemperature, distill.MaxTemperature, T, ErrKDOptions)
+		}
+		// A temperature listed twice was trained twice per seed and its
+		// row pooled both runs: a spread over identical runs (± 0) and
+		// twice the samples the notes count.
+		if slices.Contains(temps[:i], T) {
+			return nil, fmt.Errorf("kd bench: temperature %g is listed twice: %w", T, ErrKDOptions)
 		}
 	}
 	if !(alpha >= 0 && alpha <= 1) {

@@ -124,6 +124,7 @@ func TestRunKDErrors(t *testing.T) {
 		{"alpha above one", KDOptions{Alpha: 1.5}, ErrKDOptions},
 		{"temperature above distill's limit", KDOptions{Temperatures: []float64{4, 2000}}, ErrKDOptions},
 		{"temperature below distill's limit", KDOptions{Temperatures: []float64{4, 1e-320}}, ErrKDOptions},
+		{"temperature listed twice", KDOptions{Temperatures: []float64{4, 1, 4}}, ErrKDOptions},
 		{"bad spec, found before training", KDOptions{Specs: []KDSpec{{Dataset: "digits", TeacherHidden: []int{8}, StudentHidden: []int{4}, Epochs: 1},
 			{Dataset: "digits", TeacherHidden: []int{8}, StudentHidden: []int{4}, Epochs: -1}}, Seeds: 1}, distill.ErrConfig},
 	} {

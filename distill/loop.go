@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -166,6 +167,29 @@ func oneHotRows(t blas32.General) int {
 	return n
 }
 
+// topKShape returns the largest K such that every row of t has its
+// smallest value at least twice, outside at most K larger or equal
+// entries: the shape of a top-K API's answers, the mass it hides spread
+// evenly over the other labels, which is then every row's smallest value.
+// It is 0 when t has no rows or a row has its smallest value once.
+func topKShape(t blas32.General) int {
+	k := 0
+	for i := 0; i < t.Rows && t.Data != nil; i++ {
+		row := t.Data[i*t.Stride : i*t.Stride+t.Cols]
+		lo, n := slices.Min(row), 0
+		for _, v := range row {
+			if v == lo {
+				n++
+			}
+		}
+		if n < 2 {
+			return 0
+		}
+		k = max(k, t.Cols-n)
+	}
+	return k
+}
+
 // finish applies RestoreBest, fills in provenance and builds the Result.
 func (r *run) finish() *Result {
 	p, cfg := r.p, r.p.cfg
@@ -173,6 +197,7 @@ func (r *run) finish() *Result {
 		Student: r.student, Epochs: r.st.Epoch, BestEpoch: r.st.BestEpoch, Steps: r.opt.Steps(),
 		Queries: r.st.Queries, BestValAccuracy: r.st.BestVal, StoppedEarly: r.st.Done && r.st.Epoch < p.epochs,
 		History: r.st.History, Recipe: p.recipe(r.st.Queries), OneHotAnswers: oneHotRows(r.tgt),
+		TopKShaped: topKShape(r.tgt),
 	}
 	if h := r.st.History; len(h) > 0 {
 		res.TrainLoss, res.ValAccuracy = h[len(h)-1].TrainLoss, h[len(h)-1].ValAccuracy

@@ -75,10 +75,17 @@ type Result struct {
 	// their probability on one label: every one of Queries with a
 	// label-only teacher (Reveal label, or an API that answers labels
 	// whatever it is asked), when soft targets teach no more than labels.
-	OneHotAnswers int          `json:"one_hot_answers,omitempty"`
-	Recipe        string       `json:"recipe"`
-	Elapsed       float64      `json:"elapsed_s"`
-	History       []EpochStats `json:"history"`
+	OneHotAnswers int `json:"one_hot_answers,omitempty"`
+	// TopKShaped is K when every one of the teacher's answers, as
+	// revealed, gives one probability to at least two labels outside its
+	// K others, as an API revealing its top K spreads the mass it hides
+	// (model.WithReveal): a student of such answers at Reveal full learns
+	// that even spread as the teacher's. 0 when some answer has no such
+	// tail; 1 for one-hot answers (see OneHotAnswers).
+	TopKShaped int          `json:"top_k_shaped,omitempty"`
+	Recipe     string       `json:"recipe"`
+	Elapsed    float64      `json:"elapsed_s"`
+	History    []EpochStats `json:"history"`
 }
 
 // run is the mutable state of one Train call.

@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -12,7 +13,8 @@ import (
 // A nil *Progress, and one made with enabled false, does nothing, so callers
 // need no checks. Its methods are safe for concurrent use.
 type Progress struct {
-	bar *progressbar.ProgressBar
+	bar   *progressbar.ProgressBar
+	ended atomic.Bool // End stopped the bar where it stood
 }
 
 // NewProgress returns a progress bar writing to w (normally os.Stderr, and
@@ -47,6 +49,16 @@ func (p *Progress) Add(n int) {
 	_ = p.bar.Add(n) // a failed terminal write is not worth stopping work for
 }
 
+// Skip takes n steps done before this bar was made (a resumed run's) out
+// of its total, so that its count, percentage, rate and time left are
+// those of the work still to do.
+func (p *Progress) Skip(n int) {
+	if p == nil || p.bar == nil || n <= 0 || p.bar.GetMax() < 0 {
+		return
+	}
+	p.bar.ChangeMax(max(p.bar.GetMax()-n, 0))
+}
+
 // Describe replaces the text shown before the bar.
 func (p *Progress) Describe(desc string) {
 	if p == nil || p.bar == nil {
@@ -62,6 +74,21 @@ func (p *Progress) Finish() {
 		return
 	}
 	_ = p.bar.Finish()
+}
+
+// End ends the bar for work that returned err: a nil err finishes it
+// (Finish), and any other leaves it where it stands and ends its line, so
+// that interrupted or failed work does not read as complete (the count
+// shown is the steps done). Calling End or Finish again does nothing.
+func (p *Progress) End(err error) {
+	if err == nil {
+		p.Finish()
+		return
+	}
+	if p == nil || p.bar == nil || p.bar.IsFinished() || !p.ended.CompareAndSwap(false, true) {
+		return
+	}
+	_ = p.bar.Exit() // ends the line; a later Finish draws nothing
 }
 
 // Steps is a progress bar for work that reports (description, steps done,
@@ -110,4 +137,15 @@ func (s *Steps) Finish() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bar.Finish()
+}
+
+// End ends the bar, if one was made, as Progress.End does: full when err
+// is nil, else where it stands.
+func (s *Steps) End(err error) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bar.End(err)
 }

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestProgressDisabled(t *testing.T) {
@@ -80,4 +83,48 @@ func TestSteps(t *testing.T) {
 	var none *Steps
 	none.Report("x", 1, 2) // must not panic
 	none.Finish()
+}
+
+// TestProgressEnd checks End and Skip: End(nil) fills the bar, End of an
+// error leaves it at the steps done and ends its line, once, and a
+// Finish after it draws nothing; Skip takes steps out of the total.
+func TestProgressEnd(t *testing.T) {
+	tests := []struct {
+		name      string
+		skip, add int
+		err       error
+		want      string // the last count shown
+	}{
+		{"done", 0, 3, nil, "10/10"},
+		{"failed", 0, 3, errors.New("interrupted"), "3/10"},
+		{"resumed, done", 4, 2, nil, "6/6"},
+		{"resumed, failed", 4, 2, errors.New("interrupted"), "2/6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := NewProgress(&buf, 10, "training", true)
+			p.Skip(tt.skip)
+			for range tt.add {
+				p.Add(1)
+				time.Sleep(110 * time.Millisecond) // past the bar's throttle, so that every step is drawn
+			}
+			p.End(tt.err)
+			p.End(tt.err)
+			p.Finish()
+			out := buf.String()
+			counts := regexp.MustCompile(`\((\d+/\d+)`).FindAllStringSubmatch(out, -1)
+			if len(counts) == 0 || counts[len(counts)-1][1] != tt.want {
+				t.Errorf("output %q, want it to end at %s", out, tt.want)
+			}
+			if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+				t.Errorf("output %q, want one line break, at the end", out)
+			}
+		})
+	}
+	var nilP *Progress
+	nilP.End(errors.New("x")) // must not panic
+	nilP.Skip(1)
+	var none *Steps
+	none.End(nil)
 }

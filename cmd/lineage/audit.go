@@ -103,6 +103,7 @@ interrupted (Ctrl-C).`,
 	f.StringVar(&o.name, "name", "", "for a model: the suspect's name and fingerprint ID (default: the model's base name)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
+	o.remote.bindAskAgain(c)
 	return c
 }
 

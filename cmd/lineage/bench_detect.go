@@ -107,7 +107,7 @@ func runBenchDetect(ctx context.Context, c *cobra.Command, o *benchDetectOptions
 		opts.Progress = bar.Report
 	}
 	rep, err := bench.Detect(ctx, opts)
-	bar.Finish()
+	bar.End(err)
 	if err != nil {
 		return err
 	}

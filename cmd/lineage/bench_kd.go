@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,12 +82,19 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		if T > distill.MaxTemperature {
 			return usageError{fmt.Errorf("--temperatures: %q is above the largest temperature, %g", s, distill.MaxTemperature)}
 		}
+		if slices.Contains(temps, T) {
+			return usageError{fmt.Errorf("--temperatures: %q is listed twice", s)}
+		}
 		temps = append(temps, T)
 	}
 	opts := bench.KDOptions{Seeds: o.seeds, Temperatures: temps, Alpha: o.alpha}
 	for _, d := range strings.Split(o.data, ",") {
 		if d = strings.TrimSpace(d); d == "" {
 			continue
+		}
+		if slices.ContainsFunc(opts.Specs, func(sp bench.KDSpec) bool { return sp.Dataset == d }) {
+			// It would be trained and printed twice, the same.
+			return usageError{fmt.Errorf("--data: %q is listed twice", d)}
 		}
 		if err := checkDataName(ctx, d); err != nil {
 			return err
@@ -114,7 +122,7 @@ func runBenchKD(ctx context.Context, c *cobra.Command, o *benchKDOptions) error 
 		}
 	}
 	res, err := bench.RunKD(ctx, opts)
-	bar.Finish()
+	bar.End(err)
 	if errors.Is(err, bench.ErrKDOptions) {
 		return usageError{err}
 	}

@@ -49,6 +49,7 @@ read.`,
 	f.StringVar(&o.suite, "suite", "", "suite (enrolment name, suite hash or its first 8+ digits) on which to fingerprint model arguments")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
+	o.remote.bindAskAgain(c)
 	return c
 }
 

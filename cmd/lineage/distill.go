@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/distill"
@@ -154,6 +155,13 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if errors.Is(err, journal.ErrMismatch) {
 		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
 	}
+	if err != nil && jrn != nil && ctx.Err() == nil {
+		// A teacher that failed part-way (a server gone, its retries
+		// spent): say that what it answered is not lost.
+		if asked, replayed := jrn.Counts(); asked+replayed > 0 {
+			return fmt.Errorf("%w; the teacher's %d answers so far are kept in %s: the same command again asks only for the rest", err, asked+replayed, g.dbPath())
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -164,10 +172,17 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: %d stored batches of answers were damaged and were asked again\n", n)
 		}
 	}
-	if rv, _ := model.ParseReveal(o.reveal); rv.Mode != model.RevealLabel && res.Queries > 0 && res.OneHotAnswers == res.Queries {
+	rv, _ := model.ParseReveal(o.reveal)
+	switch {
+	case rv.Mode != model.RevealLabel && res.Queries > 0 && res.OneHotAnswers == res.Queries:
 		// A label API asked for probabilities: the recipe says what was
 		// asked, not what came.
 		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: every one of the teacher's %d answers was one-hot (all its probability on one label): it answers labels only (or is saturated), so this was label-only extraction, whatever --reveal %s and the recipe say\n", res.Queries, o.reveal)
+	case rv.Mode == model.RevealFull && res.Queries > 0 && res.TopKShaped > 0:
+		// A top-K API asked for its full distribution: the student
+		// learnt the even spread of what it hides as the teacher's.
+		k := res.TopKShaped
+		fmt.Fprintf(c.ErrOrStderr(), "lineage distill: every one of the teacher's %d answers spread one probability evenly over all but at most %d labels, as an API revealing its top %d does (or the teacher is saturated): the student learnt that spread as the teacher's; --reveal topk:%d fits only what is revealed\n", res.Queries, k, k, k)
 	}
 	// The teacher's test accuracy and the agreement cost test-split queries;
 	// a remote teacher is not asked beyond the --queries budget.
@@ -221,10 +236,20 @@ func teacherFiles(ref string) []namedPath {
 
 // warnIgnored says on standard error which of the flags the user set have
 // no effect on this run: a label-only teacher is fitted by cross-entropy
-// on its top labels whatever --loss and --temperature say, and the ce and
-// mse losses take no temperature. o's flags are valid (validateConfig).
+// on its top labels whatever --loss and --temperature say, the ce and
+// mse losses take no temperature, --alpha weighs the dataset's labels,
+// which only rows of --transfer data carry, and --jitter scales the
+// jitter source alone. o's flags are valid (validateConfig).
 func warnIgnored(c *cobra.Command, o *distillOptions) {
 	set := c.Flags().Changed
+	if t, err := distill.ParseTransfer(o.transfer); err == nil {
+		if set("alpha") && !slices.Contains(t.Sources, distill.TransferData) {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: --alpha has no effect with --transfer %s: no transfer row carries a dataset label, so every row is fitted to the teacher alone\n", t)
+		}
+		if set("jitter") && !slices.Contains(t.Sources, distill.TransferJitter) {
+			fmt.Fprintf(c.ErrOrStderr(), "lineage distill: --jitter has no effect with --transfer %s: it scales the noise of --transfer jitter only\n", t)
+		}
+	}
 	if rv, err := model.ParseReveal(o.reveal); err == nil && rv.Mode == model.RevealLabel {
 		var ignored []string
 		for _, f := range []string{"loss", "temperature"} {

@@ -44,6 +44,12 @@ func TestDistillIgnoredFlags(t *testing.T) {
 		{"ce, temperature", []string{"--loss", "ce", "--temperature", "2"}, "lineage distill: --temperature has no effect with --loss ce\n"},
 		{"mse, temperature", []string{"--loss", "mse", "--temperature", "2"}, "lineage distill: --temperature has no effect with --loss mse\n"},
 		{"mse, default temperature", []string{"--loss", "mse"}, ""},
+		{"alpha with data", []string{"--alpha", "0.5"}, ""},
+		{"alpha with data and mixup", []string{"--alpha", "0.5", "--transfer", "data,mixup"}, ""},
+		{"alpha without data", []string{"--alpha", "0.5", "--transfer", "mixup,noise"}, "lineage distill: --alpha has no effect with --transfer mixup,noise: no transfer row carries a dataset label, so every row is fitted to the teacher alone\n"},
+		{"label, alpha without data", []string{"--reveal", "label", "--alpha", "0.5", "--transfer", "jitter"}, "lineage distill: --alpha has no effect with --transfer jitter"},
+		{"jitter with jitter", []string{"--jitter", "0.5", "--transfer", "data,jitter"}, ""},
+		{"jitter without jitter", []string{"--jitter", "0.5"}, "lineage distill: --jitter has no effect with --transfer data: it scales the noise of --transfer jitter only\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,8 +81,9 @@ done`
 // TestDistillFailureLeavesNoDatabase checks that a remote distillation
 // that fails before any answer is kept leaves no database where there
 // was none (an empty 32 KiB one made a later audit stop saying that
-// there is no database), keeps the answers it had committed, and leaves
-// a database that existed as it was.
+// there is no database), keeps the answers it had committed, saying so
+// (it said only how the teacher failed), and leaves a database that
+// existed as it was.
 func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh")
@@ -111,12 +118,14 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 		teacher string
 		flags   []string
 		want    string // in the one error line
+		kept    string // the end of that line when answers were kept
 		batches int    // answers kept in the database; -1: no database
 	}{
-		{"HTTP 500", "http.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error: internal error", -1},
-		{"exec dies in the first batch", "exec.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "4"}, "request 3: program exited: exit status 5", -1},
-		{"exec dies after two batches", "kept.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "1"}, "request 3: program exited: exit status 5", 2},
-		{"database there before", "old.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error", 0},
+		{"HTTP 500", "http.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error: internal error", "", -1},
+		{"exec dies in the first batch", "exec.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "4"}, "request 3: program exited: exit status 5", "", -1},
+		{"exec dies after two batches", "kept.db", "exec:/bin/sh dying.sh", []string{"--remote-batch", "1", "--concurrency", "1"}, "request 3: program exited: exit status 5",
+			"; the teacher's 2 answers so far are kept in kept.db: the same command again asks only for the rest\n", 2},
+		{"database there before", "old.db", ts.URL + "/v2/models/teacher", nil, "HTTP 500 Internal Server Error", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +134,9 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 			code, stderr := runLineage(t, args...)
 			if code != exitError || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and one line holding %q", code, stderr, exitError, tt.want)
+			}
+			if tt.kept != "" && !strings.HasSuffix(stderr, tt.kept) || tt.kept == "" && strings.Contains(stderr, "are kept") {
+				t.Errorf("stderr:\n%s\nwant it to end %q", stderr, tt.kept)
 			}
 			if fileExists("s.lnm") {
 				t.Error("a failed distillation left its --out file")
@@ -261,5 +273,47 @@ func TestDistillReorderedTeacher(t *testing.T) {
 	}
 	if code, stderr := run("otherset.sh", "c.lnm"); code != exitError || !strings.Contains(stderr, `has labels [a 1 2 3 4 5 6 7 8 9] but dataset "digits" has labels`) {
 		t.Errorf("teacher of other labels: exit %d, stderr %q; want a refusal naming both", code, stderr)
+	}
+}
+
+// TestDistillServedRevealNote checks the line on what a served teacher
+// revealed, whatever --reveal asked: top-K answers distilled with
+// --reveal full (their hidden mass spread evenly, which the student
+// learnt as the teacher's without a word) and labels; none for the full
+// distribution or when --reveal already says top-K.
+func TestDistillServedRevealNote(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	teacher := model.NewMLP([]int{64, 8, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	const topKNote = "lineage distill: every one of the teacher's 300 answers spread one probability evenly over all but at most 3 labels, as an API revealing its top 3 does (or the teacher is saturated): the student learnt that spread as the teacher's; --reveal topk:3 fits only what is revealed\n"
+	tests := []struct {
+		name   string
+		served model.Reveal
+		reveal string
+		want   string // "" for no note
+	}{
+		{"full served", model.Reveal{}, "full", ""},
+		{"top 3 served, full asked", model.Reveal{Mode: model.RevealTopK, K: 3}, "full", topKNote},
+		{"top 3 served, top 3 asked", model.Reveal{Mode: model.RevealTopK, K: 3}, "topk:3", ""},
+		{"labels served, full asked", model.Reveal{Mode: model.RevealLabel}, "full", "answers was one-hot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := serve.New(teacher, serve.Options{Name: "teacher", Reveal: tt.served})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			code, stderr := runLineage(t, "--db", "case.db", "distill", "--teacher", ts.URL+"/v2/models/teacher", "--reveal", tt.reveal,
+				"--data", "digits", "--hidden", "4", "--queries", "300", "--epochs", "1", "--no-progress", "--out", "s.lnm")
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			note := strings.Contains(stderr, "answers spread") || strings.Contains(stderr, "answers was one-hot")
+			if tt.want == "" && note || tt.want != "" && !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr:\n%s\nwant %q", stderr, tt.want)
+			}
+		})
 	}
 }

@@ -183,7 +183,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	enr, err := interruptible(ctx, func() (*audit.Enrolled, error) {
 		return audit.Enroll(ctx, name, teacher, data, opts)
 	})
-	bar.Finish()
+	bar.End(err)
 	if errors.Is(err, compare.ErrInsufficientNull) {
 		return fmt.Errorf("enrol %q: too few negative controls to calibrate (raise --controls): %w", name, err)
 	}

@@ -51,6 +51,7 @@ fingerprint later with 'lineage audit ID'.`,
 	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content (not one an enrolment or audit record uses)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
+	o.remote.bindAskAgain(c)
 	return c
 }
 

@@ -58,6 +58,7 @@ and 'reference rm' takes one out of its null.`,
 	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
+	o.remote.bindAskAgain(add)
 	return add
 }
 

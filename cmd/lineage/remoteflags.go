@@ -45,9 +45,15 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 	f.IntVar(&o.batchSize, "remote-batch", 0, "inputs per remote request (0: 64)")
 	f.BoolVar(&o.lenient, "lenient", false, "renormalise remote answers that do not sum to 1 (with a warning) instead of failing")
 	f.BoolVar(&o.logits, "logits", false, "a remote model (OIP URL or exec:) answers with logits or log-probabilities: lineage takes their softmax (model files are not affected)")
-	f.IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none, and an audit will not clear it)")
 	f.BoolVar(&o.jsonOnly, "json-only", false, "speak plain JSON to an OIP server even when it lists the binary tensor data extension")
 	f.StringVar(&o.output, "output", "", `the output of an OIP model to read (default: "probabilities", else the first in FP32, FP64 or FP16)`)
+}
+
+// bindAskAgain adds --ask-again, for the commands that fingerprint a
+// remote model (probe, audit, compare, reference add); eval and distill
+// fingerprint nothing, and took it without effect.
+func (o *remoteOptions) bindAskAgain(c *cobra.Command) {
+	c.Flags().IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none, and an audit will not clear it)")
 }
 
 // options resolves the flags into remote.Options, reading the API key from

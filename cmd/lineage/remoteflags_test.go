@@ -65,3 +65,29 @@ func TestAPIKeyFlag(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 2, %q", code, stderr, want)
 	}
 }
+
+// TestAskAgainFlag checks that --ask-again belongs to the commands that
+// fingerprint a remote model and to no other (eval and distill took it
+// and never used it).
+func TestAskAgainFlag(t *testing.T) {
+	tests := []struct {
+		cmd  []string
+		want bool
+	}{
+		{[]string{"probe"}, true},
+		{[]string{"audit"}, true},
+		{[]string{"compare"}, true},
+		{[]string{"reference", "add"}, true},
+		{[]string{"eval"}, false},
+		{[]string{"distill"}, false},
+	}
+	for _, tt := range tests {
+		c, _, err := newRootCommand().Find(tt.cmd)
+		if err != nil {
+			t.Fatalf("find %v: %v", tt.cmd, err)
+		}
+		if got := c.Flags().Lookup("ask-again") != nil; got != tt.want {
+			t.Errorf("lineage %s has --ask-again: %v, want %v", strings.Join(tt.cmd, " "), got, tt.want)
+		}
+	}
+}

@@ -135,6 +135,8 @@ func TestTrainFlagErrors(t *testing.T) {
 		// Bug 12: bench kd checks its flags and datasets before training.
 		{"bench temperatures", []string{"bench", "kd", "--temperatures", "4,2000", "--data", "digits"}, exitUsage, `--temperatures: "2000" is above the largest temperature, 1000`},
 		{"bench temperatures too low", []string{"bench", "kd", "--temperatures", "4,1e-5", "--data", "digits"}, exitUsage, `--temperatures: "1e-5" is below the smallest temperature, 0.001`},
+		{"bench temperature twice", []string{"bench", "kd", "--temperatures", "4,1,4.0", "--data", "digits"}, exitUsage, `lineage: --temperatures: "4.0" is listed twice`},
+		{"bench dataset twice", []string{"bench", "kd", "--data", "digits, digits", "--seeds", "1", "--no-progress"}, exitUsage, `lineage: --data: "digits" is listed twice`},
 		{"bench datasets", []string{"bench", "kd", "--data", "digits,nosuch", "--seeds", "1", "--no-progress"}, exitUsage, `lineage: --data: dataset "nosuch": unknown dataset`},
 		{"bench missing csv", []string{"bench", "kd", "--data", "digits,nosuch.csv", "--seeds", "1", "--no-progress"}, exitError, `nosuch.csv: no such file or directory`},
 		// A mistyped --data exited 1, as an unreadable file does.

@@ -272,6 +272,11 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		// at the end: the interrupted run's training would be lost.
 		return nil, fmt.Errorf("checkpoint %q holds an interrupted run: pass --resume to continue it, or remove the file to start afresh", cfg.CheckpointPath)
 	}
+	epochs := cfg.Epochs
+	if epochs == 0 {
+		epochs = distill.DefaultEpochs
+	}
+	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	var elog *epochLog
 	if o.logPath != "" {
 		elog = &epochLog{path: o.logPath}
@@ -284,20 +289,22 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 				return nil, err
 			}
 		}
-		cfg.OnResume = elog.start
 	}
-	epochs := cfg.Epochs
-	if epochs == 0 {
-		epochs = distill.DefaultEpochs
+	cfg.OnResume = func(history []distill.EpochStats) error {
+		// The bar counts this run's epochs (its description, all of them).
+		bar.Skip(len(history))
+		if elog == nil {
+			return nil
+		}
+		return elog.start(history)
 	}
-	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	cfg.Progress = func(s distill.EpochStats) {
 		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %.4f", desc, s.Epoch, s.Epochs, s.TrainLoss, s.ValAccuracy))
 		bar.Add(1)
 		elog.add(s)
 	}
 	res, err := distill.Train(ctx, cfg)
-	bar.Finish()
+	bar.End(err) // an interrupted or failed run's bar stays at the epochs done
 	if err != nil {
 		var ie *distill.InterruptedError
 		if errors.As(err, &ie) {
