@@ -116,14 +116,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 // fingerprint, now or from the store later, says its answers rest on
 // lineage's defaults (see noteDefaultedMetadata).
 func recordDefaulted(fp *fingerprint.Fingerprint, m remote.Model) {
-	if j, ok := m.(journaled); ok {
-		m = j.r
-	}
-	d, ok := m.(defaultedMeta)
-	if !ok {
-		return
-	}
-	keys := d.DefaultedMetadata()
+	keys := defaultedKeys(m)
 	if len(keys) == 0 {
 		return
 	}

@@ -16,11 +16,7 @@ type defaultedMeta interface{ DefaultedMetadata() []string }
 // its "normalization" takes the data's raw inputs and answers wrongly
 // without any error, which only this note shows.
 func noteDefaultedMetadata(w io.Writer, ref string, m any) {
-	d, ok := m.(defaultedMeta)
-	if !ok {
-		return
-	}
-	keys := d.DefaultedMetadata()
+	keys := defaultedKeys(m)
 	if len(keys) == 0 {
 		return
 	}
@@ -36,4 +32,17 @@ func noteDefaultedMetadata(w io.Writer, ref string, m any) {
 	}
 	fmt.Fprintf(w, "lineage: %s has no %s metadata, so it is read with %s: if it was trained otherwise (on scaled or standardised inputs, say), add the metadata (README: \"Models from PyTorch\"); an audit does not clear a suspect read so\n",
 		ref, strings.Join(quoted, ", "), strings.Join(read, "; "))
+}
+
+// defaultedKeys returns the metadata keys the model file behind m lacked
+// (model.MLP.DefaultedMetadata), nil for none or for a model of another
+// kind; a journaled remote model is looked through.
+func defaultedKeys(m any) []string {
+	if j, ok := m.(journaled); ok {
+		m = j.r
+	}
+	if d, ok := m.(defaultedMeta); ok {
+		return d.DefaultedMetadata()
+	}
+	return nil
 }

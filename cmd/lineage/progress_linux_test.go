@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,24 +42,6 @@ func openPTY(t *testing.T) (master, tty *os.File) {
 	return m, s
 }
 
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // countLines is the number of lines in file (0 if it cannot be read).
 func countLines(file string) int {
 	b, _ := os.ReadFile(file)
@@ -73,7 +54,7 @@ func countLines(file string) int {
 func trainOnTTY(t *testing.T, log string, stopAt int, args ...string) (string, error) {
 	t.Helper()
 	master, tty := openPTY(t)
-	var shown lockedBuffer
+	var shown syncBuffer
 	copied := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(&shown, master) // ends with an error when the test closes the terminal
