@@ -61,11 +61,20 @@ func assertSame(t *testing.T, got, want blas32.General) {
 	}
 	for i := range want.Rows {
 		for j := range want.Cols {
-			if g, w := got.Data[i*got.Stride+j], want.Data[i*want.Stride+j]; g != w {
-				t.Fatalf("probe %d label %d: got %v, want %v (bit-exact)", i, j, g, w)
+			if g, w := got.Data[i*got.Stride+j], want.Data[i*want.Stride+j]; !near(g, w) {
+				t.Fatalf("probe %d label %d: got %v, want %v (relative tolerance %g)", i, j, g, w, predictTol)
 			}
 		}
 	}
+}
+
+// near reports whether got is want, or within predictTol of it relative
+// to want's magnitude.
+func near(got, want float32) bool {
+	if got == want {
+		return true
+	}
+	return math.Abs(float64(got)-float64(want)) <= predictTol*math.Abs(float64(want))
 }
 
 func TestRoundTrip(t *testing.T) {
