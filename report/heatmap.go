@@ -22,10 +22,11 @@ import (
 // drawn at the top. Cells are annotated with their values when the matrix has
 // at most 256 cells, in black or white, whichever stands out on the cell;
 // NaN cells are drawn grey. Cells are outlined unless they are too small
-// for it (they are then drawn as an image, a pixel each), and when the models are too many for every name to be read (a
-// registry's hundreds of suspects) only every k-th is named on the axes.
-// A colour scale under the map is labelled with Statistic. Values must have len(Rows)
-// rows of len(Cols) each, and both must be non-empty.
+// for it (they are then drawn as an image, a pixel each), and when the
+// models are too many for every name to be read (a registry's hundreds of
+// suspects) only every k-th is named on the axes. A colour scale under the
+// map is labelled with Statistic. Values must have len(Rows) rows of
+// len(Cols) each, and both must be non-empty.
 type Matrix struct {
 	Title     string
 	Statistic string // names the values, shown under the x axis labels
