@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -25,6 +26,10 @@ const SchemaVersion = 1
 // DefaultTimeout is how long Open waits for another process's lock when
 // Options.Timeout is 0.
 const DefaultTimeout = 2 * time.Second
+
+// DefaultReaderTimeout is how long a writer's Open waits, when
+// Options.ReaderTimeout is 0, while readers alone hold the lock.
+const DefaultReaderTimeout = 30 * time.Second
 
 // LockWaitNotice is how long Open waits for another process's lock before
 // it calls Options.OnLockWait.
@@ -53,6 +58,16 @@ type Options struct {
 	// Timeout bounds the wait for another process's lock; 0 means
 	// DefaultTimeout, negative means do not wait.
 	Timeout time.Duration
+	// ReaderTimeout bounds a writer's wait while the lock is held by
+	// readers alone (read-only opens: report, audit, db export), which
+	// let it go once they have read, where a writer may hold it for
+	// minutes: a probe that finishes while a report of a thousand
+	// suspects reads the store waits for that report instead of failing
+	// after Timeout. 0 means DefaultReaderTimeout; it never shortens
+	// Timeout, and a negative Timeout (do not wait) waits for no reader
+	// either. Where the system has no flock (Windows), readers and
+	// writers alike are waited for Timeout.
+	ReaderTimeout time.Duration
 	// OnLockWait, when set, is called once per Open that has been waiting
 	// LockWaitNotice for another process's lock and waits on, so that a
 	// command can tell its user why it seems stuck. It must not block.
@@ -83,11 +98,11 @@ func Open(path string, opts Options) (*Store, error) {
 // a command waiting up to a minute for the lock stops on Ctrl-C.
 func OpenContext(ctx context.Context, path string, opts Options) (*Store, error) {
 	wrap := func(err error) error { return fmt.Errorf("open store %q: %w", path, err) }
-	timeout := opts.Timeout
+	timeout, readers := opts.Timeout, cmp.Or(opts.ReaderTimeout, DefaultReaderTimeout)
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	} else if timeout < 0 {
-		timeout = time.Millisecond
+		timeout, readers = time.Millisecond, 0
 	}
 	st, err := os.Stat(path)
 	switch {
@@ -109,7 +124,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	// when it opens read-write (a freelist it was not given), and a file
 	// that is not a lineage store must be left exactly as it was.
 	wait := &lockWait{notice: opts.OnLockWait}
-	db, err := openBolt(ctx, path, timeout, &bolt.Options{ReadOnly: true}, wait)
+	db, err := openBolt(ctx, path, timeout, 0, &bolt.Options{ReadOnly: true}, wait)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -124,7 +139,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	}
 	if !opts.ReadOnly {
 		db.Close()
-		if s.db, err = openBolt(ctx, path, timeout, &bolt.Options{}, wait); err != nil {
+		if s.db, err = openBolt(ctx, path, timeout, readers, &bolt.Options{}, wait); err != nil {
 			return nil, wrap(err)
 		}
 		s.readOnly = false
@@ -160,10 +175,12 @@ func (w *lockWait) locked(tried time.Time) {
 }
 
 // openBolt opens path with bolt.Open, waiting up to timeout for another
-// process's lock (ErrLocked after that) unless ctx is done first; w
-// follows the wait.
-func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.Options, w *lockWait) (*bolt.DB, error) {
-	deadline := time.Now().Add(timeout)
+// process's lock (ErrLocked after that) unless ctx is done first, and up
+// to readers (when longer) from the first failed attempt while only
+// readers hold it (see Options.ReaderTimeout); w follows the wait.
+func openBolt(ctx context.Context, path string, timeout, readers time.Duration, o *bolt.Options, w *lockWait) (*bolt.DB, error) {
+	start := time.Now()
+	deadline := start.Add(timeout)
 	for {
 		oo := *o
 		oo.Timeout = max(min(time.Until(deadline), lockPoll), time.Millisecond) // 0 would wait forever
@@ -176,7 +193,13 @@ func openBolt(ctx context.Context, path string, timeout time.Duration, o *bolt.O
 			return nil, fmt.Errorf("waiting for the lock another process holds: %w", cerr)
 		}
 		if !time.Now().Before(deadline) {
-			return nil, err
+			// Checked only once the writer's own timeout is spent:
+			// a writer that takes the lock meanwhile ends the wait
+			// at the next failed attempt.
+			if readers <= timeout || !onlyReaders(path) || !time.Now().Before(start.Add(readers)) {
+				return nil, err
+			}
+			deadline = time.Now().Add(lockPoll)
 		}
 		w.locked(tried) // and wait on
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -202,6 +203,29 @@ func TestCommitDBShortWorkFailsFast(t *testing.T) {
 		}
 	case <-time.After(store.DefaultTimeout + 5*time.Second):
 		t.Fatalf("commitDB after 1ms of work still waiting %v after start", store.DefaultTimeout+5*time.Second)
+	}
+}
+
+// TestCommitDBOutwaitsReader checks that a commit after quick work (a
+// local probe) waits for a command that only reads (a report of a
+// thousand suspects reads for seconds) past store.DefaultTimeout, where a
+// writer's lock makes it give up.
+func TestCommitDBOutwaitsReader(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock here: a writer waits store.DefaultTimeout for readers too")
+	}
+	t.Parallel()
+	g, holder := lockedStore(t)
+	holder.Close()
+	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := store.DefaultTimeout + time.Second
+	time.AfterFunc(hold, func() { reader.Close() })
+	ran := false
+	if err := commitDB(context.Background(), g, time.Millisecond, func(*store.Tx) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("commitDB after 1ms of work with a reader holding the lock for %v: err %v, ran %v; want nil, true", hold, err, ran)
 	}
 }
 
