@@ -153,7 +153,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		}
 	}
 	if errors.Is(err, journal.ErrMismatch) {
-		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+		return journalMismatch(err, "the interrupted distillation", job, &o.remote)
 	}
 	if err != nil && jrn != nil && ctx.Err() == nil {
 		// A teacher that failed part-way (a server gone, its retries
