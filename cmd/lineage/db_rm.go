@@ -33,7 +33,9 @@ uses: its teacher's and controls' fingerprints (NAME/teacher, NAME/control-NN: t
 record lists, or every one under such an ID once the record is gone) that no other enrolment
 or audit refers to (a fingerprint you stored under another NAME/ ID, such as a suspect probed
 with --name NAME/x, stays, and so do references), its suite name, and its suite when no fingerprint is left on it. It works as well
-after a plain 'rm enrolment NAME', so that NAME can be enrolled again.`,
+after a plain 'rm enrolment NAME', so that NAME can be enrolled again. A suite removed (by
+--purge or 'rm suite') takes along the answers journalled by interrupted probes on it, which
+no probe could resume.`,
 		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
 		Args:    exactArgs(2, "TYPE ID"),
 		RunE:    func(c *cobra.Command, args []string) error { return runDBRm(c.Context(), c, g, o, args[0], args[1]) },
@@ -56,17 +58,39 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 		return err
 	}
 	defer db.Close()
+	// A suite removed takes the journals of the probes on it along (in
+	// the same transaction): no rerun can resume them.
+	var journals int
 	if o.purge {
-		p, err := db.PurgeEnrolment(ctx, id)
+		var p store.Purged
+		err := db.Update(ctx, func(tx *store.Tx) (err error) {
+			if p, err = tx.PurgeEnrolment(id); err != nil || p.Suite == "" {
+				return err
+			}
+			journals, err = dropSuiteJournals(tx, p.Suite)
+			return err
+		})
 		if err != nil {
 			return err
 		}
 		if err := db.Close(); err != nil {
 			return err
 		}
-		return printPurged(c.OutOrStdout(), id, p)
+		return printPurged(c.OutOrStdout(), id, p, journals)
 	}
-	if err := db.Remove(ctx, typ, id, store.RemoveOptions{Force: o.force}); err != nil {
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		hash := ""
+		if typ == store.TypeSuite {
+			hash, _ = tx.SuiteHash(id) // Remove says what is wrong with id
+		}
+		if err := tx.Remove(typ, id, store.RemoveOptions{Force: o.force}); err != nil || hash == "" {
+			return err
+		}
+		var err error
+		journals, err = dropSuiteJournals(tx, hash)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, store.ErrInUse) {
 			return fmt.Errorf("%w; pass --force to remove it anyway", err)
 		}
@@ -75,12 +99,40 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 	if err := db.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", typ, id)
+	fmt.Fprintf(c.OutOrStdout(), "removed %s %s%s\n", typ, id, journalsRemoved(journals))
 	return nil
 }
 
+// dropSuiteJournals removes the journals of the probes on the suite hash
+// (probeJob and olderProbeJob name the suite's hash between colons) and
+// returns how many it removed. A journal whose whole name was hashed (a
+// fingerprint ID of about a kilobyte) does not show its suite, and stays.
+func dropSuiteJournals(tx *store.Tx, hash string) (int, error) {
+	var drop []string
+	for job := range tx.AnswerJobs() {
+		if rest, ok := strings.CutPrefix(job, "probe:"); ok && strings.Contains(":"+rest+":", ":"+hash+":") {
+			drop = append(drop, job)
+		}
+	}
+	for _, job := range drop {
+		if err := tx.DeleteAnswers(job); err != nil {
+			return 0, err
+		}
+	}
+	return len(drop), nil
+}
+
+// journalsRemoved says, after what rm removed, that it removed n journals
+// of interrupted probes with it ("" for none).
+func journalsRemoved(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", and the answers of %d interrupted probe%s on its suite", n, plural(n))
+}
+
 // printPurged says what db rm enrolment --purge removed and kept.
-func printPurged(w io.Writer, name string, p store.Purged) error {
+func printPurged(w io.Writer, name string, p store.Purged, journals int) error {
 	var parts []string
 	if p.Enrolment {
 		parts = append(parts, "enrolment "+name)
@@ -97,7 +149,7 @@ func printPurged(w io.Writer, name string, p store.Purged) error {
 	if len(parts) == 0 {
 		parts = []string{"nothing"}
 	}
-	if _, err := fmt.Fprintf(w, "removed %s\n", strings.Join(parts, ", ")); err != nil {
+	if _, err := fmt.Fprintf(w, "removed %s%s\n", strings.Join(parts, ", "), journalsRemoved(journals)); err != nil {
 		return err
 	}
 	for _, k := range p.Kept {
