@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/store"
@@ -104,13 +105,11 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 }
 
 // dropSuiteJournals removes the journals of the probes on the suite hash
-// (probeJob and olderProbeJob name the suite's hash between colons) and
-// returns how many it removed. A journal whose whole name was hashed (a
-// fingerprint ID of about a kilobyte) does not show its suite, and stays.
+// (see journalSuites) and returns how many it removed.
 func dropSuiteJournals(tx *store.Tx, hash string) (int, error) {
 	var drop []string
 	for job := range tx.AnswerJobs() {
-		if rest, ok := strings.CutPrefix(job, "probe:"); ok && strings.Contains(":"+rest+":", ":"+hash+":") {
+		if slices.Contains(journalSuites(job), hash) {
 			drop = append(drop, job)
 		}
 	}
@@ -158,4 +157,37 @@ func printPurged(w io.Writer, name string, p store.Purged, journals int) error {
 		}
 	}
 	return nil
+}
+
+// journalSuites returns the suite hashes the name of a probe's journal
+// shows: probeJob and olderProbeJob put the suite's hash between colons.
+// A journal whose whole name was hashed (for a fingerprint ID of about a
+// kilobyte) shows none, nor does a distillation's.
+func journalSuites(job string) []string {
+	rest, ok := strings.CutPrefix(job, "probe:")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(rest, ":") {
+		if len(p) == 64 && strings.Trim(p, "0123456789abcdef") == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// orphanJournals lists the journals of probes on suites the store no
+// longer holds (left by lineage before 7 December 2026, whose purge of a
+// suite kept them): no probe can resume them.
+func orphanJournals(tx *store.Tx) []string {
+	var out []string
+	for job := range tx.AnswerJobs() {
+		suites := journalSuites(job)
+		held := func(h string) bool { got, err := tx.SuiteHash(h); return err == nil && got == h }
+		if len(suites) > 0 && !slices.ContainsFunc(suites, held) {
+			out = append(out, job)
+		}
+	}
+	return out
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/probe"
@@ -80,5 +82,52 @@ func TestRmSuiteTakesJournals(t *testing.T) {
 	}
 	if got, want := jobs(), wantOther[:1]; !slices.Equal(got, want) {
 		t.Errorf("journals after rm suite: %q, want %q", got, want)
+	}
+}
+
+// TestVerifyOrphanJournals checks that db verify names the journals of
+// probes on a suite the store no longer holds (as a purge by older
+// lineage left them), with the command that removes them, and no other,
+// without calling them a problem.
+func TestVerifyOrphanJournals(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "other")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orphan string
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		acme, err := tx.Suite("acme")
+		if err != nil {
+			return err
+		}
+		other, err := tx.Suite("other")
+		if err != nil {
+			return err
+		}
+		orphan = probeJob("http://h:1/v2/models/m", acme, "sus", acme.Labels, false, "")
+		for _, job := range []string{orphan, probeJob("http://h:1/v2/models/m", other, "sus", other.Labels, false, ""), "distill:x:0123456789abcdef"} {
+			if err := tx.PutAnswers(job, 0, []byte("x")); err != nil {
+				return err
+			}
+		}
+		_, err = tx.PurgeEnrolment("acme") // the store alone: the journal stays
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "--db", path, "db", "verify", "--format", "json")
+	var got struct {
+		OK             bool     `json:"ok"`
+		OrphanJournals []string `json:"orphan_journals"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != exitOK || !got.OK || !slices.Equal(got.OrphanJournals, []string{orphan}) {
+		t.Errorf("db verify --format json: exit %d, %+v (%v), stderr %q; want exit 0, ok and orphan_journals [%q]", code, got, err, stderr, orphan)
+	}
+	stdout, _, _ = runCLI(t, "--db", path, "db", "verify")
+	if want := "`lineage db rm answers '" + orphan + "'` removes them"; !strings.Contains(stdout, want) || !strings.Contains(stdout, "OK: no problems found") {
+		t.Errorf("db verify:\n%s\nwant a note containing %q, and OK", stdout, want)
 	}
 }
