@@ -27,9 +27,10 @@ var ErrCheckpoint = errors.New("bad checkpoint")
 // ckptState is everything needed to continue a run exactly.
 type ckptState struct {
 	ConfigHash string       `json:"config_hash"`
-	Epoch      int          `json:"epoch"`      // completed epochs
-	Batch      int          `json:"batch"`      // batches done in epoch Epoch+1
-	EpochLoss  float64      `json:"epoch_loss"` // loss sum (row-weighted) so far in that epoch
+	Config     *ckptConfig  `json:"config,omitempty"` // what the hash hashes; nil in older checkpoints
+	Epoch      int          `json:"epoch"`            // completed epochs
+	Batch      int          `json:"batch"`            // batches done in epoch Epoch+1
+	EpochLoss  float64      `json:"epoch_loss"`       // loss sum (row-weighted) so far in that epoch
 	EpochRows  int          `json:"epoch_rows"`
 	EpochRNG   []byte       `json:"epoch_rng"` // shuffle RNG state at the start of epoch Epoch+1
 	Queries    int          `json:"queries"`

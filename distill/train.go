@@ -100,6 +100,7 @@ type run struct {
 	st      ckptState
 	best    []float32
 	hash    string
+	config  *ckptConfig // what hash hashes, for the checkpoint
 	start   time.Time
 	elapsed float64 // seconds before this process (resume)
 }
@@ -116,7 +117,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{p: p, start: time.Now(), hash: configHash(cfg)}
+	r := &run{p: p, start: time.Now(), hash: configHash(cfg), config: recordConfig(cfg)}
 	resumed := false
 	if cfg.Resume && cfg.CheckpointPath != "" {
 		c, ok, err := loadCheckpoint(cfg.CheckpointPath)
@@ -192,7 +193,7 @@ func (r *run) init(ctx context.Context) error {
 	r.opt = NewOptimizer(p.opt, len(r.student.Theta))
 	r.pcg = rand.NewPCG(cfg.Seed, streamShuffle)
 	r.rng = rand.New(r.pcg)
-	r.st = ckptState{ConfigHash: r.hash}
+	r.st = ckptState{ConfigHash: r.hash, Config: r.config}
 	if !p.distill {
 		r.x, r.labels = tr.X, tr.Y
 		return nil
@@ -250,7 +251,7 @@ func queryTeacher(ctx context.Context, t model.Model, x blas32.General, rows int
 func (r *run) restore(c *ckptState) error {
 	p := r.p
 	if c.ConfigHash != r.hash {
-		return fmt.Errorf("checkpoint %s was written by a different configuration, data or teacher: %w", p.cfg.CheckpointPath, ErrCheckpoint)
+		return &ConfigChangedError{Checkpoint: p.cfg.CheckpointPath, Changes: changes(c.Config, r.config)}
 	}
 	r.student = c.student
 	r.opt = new(Optimizer)
@@ -293,6 +294,7 @@ func (r *run) restore(c *ckptState) error {
 	}
 	r.elapsed = c.Elapsed
 	r.st = *c
+	r.st.Config = r.config // a checkpoint of older lineage has none
 	return nil
 }
 

@@ -141,6 +141,13 @@ func FuzzCheckpoint(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b.Bytes())
+	// And one recording its run's configuration.
+	c.Config = &ckptConfig{Fields: []byte(`{"hidden":[2],"temperature":2,"seed":1}`), Train: "t", Teacher: &teacherID{"n", "s", "h"}}
+	b.Reset()
+	if err := encodeCheckpoint(&b, c); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := decodeCheckpoint(data)
 		if err != nil {

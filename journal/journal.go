@@ -34,6 +34,29 @@ import (
 // ErrMismatch is wrapped when a rerun's batch differs from the stored one.
 var ErrMismatch = errors.New("journal: inputs differ from the stored batch")
 
+// MismatchError is the error of a stored batch whose inputs are not the
+// rerun's: the rerun batches them otherwise (another batch size), or asks
+// other inputs. It wraps ErrMismatch.
+type MismatchError struct {
+	Job   string
+	Batch int // the batch's number in the job
+	// Stored is the number of inputs the stored batch answers, Rows the
+	// number the rerun asks in that batch.
+	Stored, Rows int
+}
+
+// Error names the job and batch, and says how many inputs each run put
+// in it when the counts differ.
+func (e *MismatchError) Error() string {
+	if e.Stored != e.Rows {
+		return fmt.Sprintf("journal %q batch %d: %v: it holds the answers to %d inputs, this run asks %d", e.Job, e.Batch, ErrMismatch, e.Stored, e.Rows)
+	}
+	return fmt.Sprintf("journal %q batch %d: %v", e.Job, e.Batch, ErrMismatch)
+}
+
+// Unwrap returns ErrMismatch.
+func (e *MismatchError) Unwrap() error { return ErrMismatch }
+
 // ErrCorrupt is wrapped when a stored batch cannot be decoded.
 var ErrCorrupt = errors.New("journal: corrupt stored batch")
 
@@ -172,12 +195,16 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 		if err == nil {
 			err = j.check(x, p)
 		}
+		var me *MismatchError
 		switch {
 		case err == nil:
 			j.mu.Lock()
 			j.replayed += x.Rows
 			j.mu.Unlock()
 			return p, nil
+		case errors.As(err, &me):
+			me.Job, me.Batch, me.Rows = j.job, k, x.Rows
+			return blas32.General{}, me
 		case !errors.Is(err, ErrCorrupt):
 			return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 		}
@@ -283,7 +310,7 @@ func decode(data []byte, want [32]byte) (blas32.General, error) {
 		data = body
 	}
 	if !bytes.Equal(data[:32], want[:]) {
-		return blas32.General{}, ErrMismatch
+		return blas32.General{}, &MismatchError{Stored: int(rows)}
 	}
 	// rows·cols must be exactly the float32s that follow; the product is
 	// taken in 64 bits, where two uint32s cannot overflow, and compared

@@ -120,8 +120,18 @@ func TestMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	j2, _ := New(ctx, m, db, "job")
-	if _, err := j2.Predict(ctx, xs[1]); !errors.Is(err, ErrMismatch) {
-		t.Errorf("Predict with other inputs: err = %v, want ErrMismatch", err)
+	_, err := j2.Predict(ctx, xs[1])
+	var me *MismatchError
+	if !errors.As(err, &me) || !errors.Is(err, ErrMismatch) || *me != (MismatchError{"job", 0, 2, 2}) {
+		t.Errorf("Predict with other inputs: err = %v (%+v), want a *MismatchError of job, batch 0, 2 inputs stored and asked", err, me)
+	}
+	// Another batch size: the error says how many inputs each run put
+	// in the batch (the rerun's flags are told apart by them).
+	j3, _ := New(ctx, m, db, "job")
+	_, err = j3.Predict(ctx, batches(1, 3, 4)[0])
+	want := `journal "job" batch 0: journal: inputs differ from the stored batch: it holds the answers to 2 inputs, this run asks 3`
+	if !errors.As(err, &me) || *me != (MismatchError{"job", 0, 2, 3}) || err.Error() != want {
+		t.Errorf("Predict with a batch of 3: err = %v (%+v), want %q", err, me, want)
 	}
 }
 

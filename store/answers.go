@@ -57,3 +57,16 @@ func (t *Tx) DeleteAnswers(job string) error {
 	}
 	return b.DeleteBucket([]byte(job))
 }
+
+// AnswerJobs iterates over the names of the jobs that have stored
+// answers, in key order.
+func (t *Tx) AnswerJobs() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		c := t.tx.Bucket(bucketAnswers).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v == nil && !yield(string(k)) { // a job is a nested bucket
+				return
+			}
+		}
+	}
+}

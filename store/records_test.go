@@ -188,8 +188,21 @@ func TestAnswers(t *testing.T) {
 	if want := []int{0, 1, 2, 300}; !slices.Equal(batches, want) {
 		t.Errorf("batches = %v, want %v", batches, want)
 	}
+	jobs := func() (out []string) {
+		s.View(ctx, func(tx *Tx) error {
+			out = slices.Collect(tx.AnswerJobs())
+			return nil
+		})
+		return out
+	}
+	if got, want := jobs(), []string{"a", "ab"}; !slices.Equal(got, want) {
+		t.Errorf("AnswerJobs = %q, want %q", got, want)
+	}
 	if err := s.DeleteAnswers(ctx, "a"); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := jobs(), []string{"ab"}; !slices.Equal(got, want) {
+		t.Errorf("AnswerJobs after delete = %q, want %q", got, want)
 	}
 	if got, _ := s.Answers(ctx, "a"); got != nil {
 		t.Errorf("after delete: %v, want nil", got)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/store"
@@ -33,7 +34,9 @@ uses: its teacher's and controls' fingerprints (NAME/teacher, NAME/control-NN: t
 record lists, or every one under such an ID once the record is gone) that no other enrolment
 or audit refers to (a fingerprint you stored under another NAME/ ID, such as a suspect probed
 with --name NAME/x, stays, and so do references), its suite name, and its suite when no fingerprint is left on it. It works as well
-after a plain 'rm enrolment NAME', so that NAME can be enrolled again.`,
+after a plain 'rm enrolment NAME', so that NAME can be enrolled again. A suite removed (by
+--purge or 'rm suite') takes along the answers journalled by interrupted probes on it, which
+no probe could resume.`,
 		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
 		Args:    exactArgs(2, "TYPE ID"),
 		RunE:    func(c *cobra.Command, args []string) error { return runDBRm(c.Context(), c, g, o, args[0], args[1]) },
@@ -56,17 +59,39 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 		return err
 	}
 	defer db.Close()
+	// A suite removed takes the journals of the probes on it along (in
+	// the same transaction): no rerun can resume them.
+	var journals int
 	if o.purge {
-		p, err := db.PurgeEnrolment(ctx, id)
+		var p store.Purged
+		err := db.Update(ctx, func(tx *store.Tx) (err error) {
+			if p, err = tx.PurgeEnrolment(id); err != nil || p.Suite == "" {
+				return err
+			}
+			journals, err = dropSuiteJournals(tx, p.Suite)
+			return err
+		})
 		if err != nil {
 			return err
 		}
 		if err := db.Close(); err != nil {
 			return err
 		}
-		return printPurged(c.OutOrStdout(), id, p)
+		return printPurged(c.OutOrStdout(), id, p, journals)
 	}
-	if err := db.Remove(ctx, typ, id, store.RemoveOptions{Force: o.force}); err != nil {
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		hash := ""
+		if typ == store.TypeSuite {
+			hash, _ = tx.SuiteHash(id) // Remove says what is wrong with id
+		}
+		if err := tx.Remove(typ, id, store.RemoveOptions{Force: o.force}); err != nil || hash == "" {
+			return err
+		}
+		var err error
+		journals, err = dropSuiteJournals(tx, hash)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, store.ErrInUse) {
 			return fmt.Errorf("%w; pass --force to remove it anyway", err)
 		}
@@ -75,12 +100,38 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 	if err := db.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "removed %s %s\n", typ, id)
+	fmt.Fprintf(c.OutOrStdout(), "removed %s %s%s\n", typ, id, journalsRemoved(journals))
 	return nil
 }
 
+// dropSuiteJournals removes the journals of the probes on the suite hash
+// (see journalSuites) and returns how many it removed.
+func dropSuiteJournals(tx *store.Tx, hash string) (int, error) {
+	var drop []string
+	for job := range tx.AnswerJobs() {
+		if slices.Contains(journalSuites(job), hash) {
+			drop = append(drop, job)
+		}
+	}
+	for _, job := range drop {
+		if err := tx.DeleteAnswers(job); err != nil {
+			return 0, err
+		}
+	}
+	return len(drop), nil
+}
+
+// journalsRemoved says, after what rm removed, that it removed n journals
+// of interrupted probes with it ("" for none).
+func journalsRemoved(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", and the answers of %d interrupted probe%s on its suite", n, plural(n))
+}
+
 // printPurged says what db rm enrolment --purge removed and kept.
-func printPurged(w io.Writer, name string, p store.Purged) error {
+func printPurged(w io.Writer, name string, p store.Purged, journals int) error {
 	var parts []string
 	if p.Enrolment {
 		parts = append(parts, "enrolment "+name)
@@ -97,7 +148,7 @@ func printPurged(w io.Writer, name string, p store.Purged) error {
 	if len(parts) == 0 {
 		parts = []string{"nothing"}
 	}
-	if _, err := fmt.Fprintf(w, "removed %s\n", strings.Join(parts, ", ")); err != nil {
+	if _, err := fmt.Fprintf(w, "removed %s%s\n", strings.Join(parts, ", "), journalsRemoved(journals)); err != nil {
 		return err
 	}
 	for _, k := range p.Kept {
@@ -106,4 +157,37 @@ func printPurged(w io.Writer, name string, p store.Purged) error {
 		}
 	}
 	return nil
+}
+
+// journalSuites returns the suite hashes the name of a probe's journal
+// shows: probeJob and olderProbeJob put the suite's hash between colons.
+// A journal whose whole name was hashed (for a fingerprint ID of about a
+// kilobyte) shows none, nor does a distillation's.
+func journalSuites(job string) []string {
+	rest, ok := strings.CutPrefix(job, "probe:")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(rest, ":") {
+		if len(p) == 64 && strings.Trim(p, "0123456789abcdef") == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// orphanJournals lists the journals of probes on suites the store no
+// longer holds (left by lineage before 7 December 2026, whose purge of a
+// suite kept them): no probe can resume them.
+func orphanJournals(tx *store.Tx) []string {
+	var out []string
+	for job := range tx.AnswerJobs() {
+		suites := journalSuites(job)
+		held := func(h string) bool { got, err := tx.SuiteHash(h); return err == nil && got == h }
+		if len(suites) > 0 && !slices.ContainsFunc(suites, held) {
+			out = append(out, job)
+		}
+	}
+	return out
 }

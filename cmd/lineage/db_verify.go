@@ -40,10 +40,14 @@ func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbV
 	if err != nil {
 		return err
 	}
+	var orphans []string
+	if err := db.View(ctx, func(tx *store.Tx) error { orphans = orphanJournals(tx); return nil }); err != nil {
+		return err
+	}
 	if err := db.Close(); err != nil { // before output (see runDBLs)
 		return err
 	}
-	if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, o.format); err != nil {
+	if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, orphans, o.format); err != nil {
 		return err
 	}
 	if !r.OK() {
@@ -52,19 +56,26 @@ func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbV
 	return nil
 }
 
-func printVerify(w io.Writer, path string, r *store.Report, f report.Format) error {
+// printVerify prints r, the report of verifying the store at path, and
+// orphans, the journals no probe can resume (orphanJournals): not a
+// problem of the store, but answers kept for nothing.
+func printVerify(w io.Writer, path string, r *store.Report, orphans []string, f report.Format) error {
 	if f == report.FormatJSON {
 		return writeJSON(w, struct {
 			OK bool `json:"ok"`
 			*store.Report
-		}{r.OK(), r})
+			OrphanJournals []string `json:"orphan_journals,omitempty"`
+		}{r.OK(), r, orphans})
 	}
 	counts := report.Table{Title: "Verified " + path, Columns: []report.Column{{Name: "type"}, {Name: "records"}}}
 	for _, t := range store.Types() {
 		counts.AddRow(report.Text(t), report.Int(int64(r.Counts[t])))
 	}
+	for _, j := range orphans {
+		counts.Notes = append(counts.Notes, fmt.Sprintf("an interrupted probe's answers on suite %.12s, which the store no longer holds, are kept for nothing (no probe can resume them): `lineage db rm answers '%s'` removes them", journalSuites(j)[0], j))
+	}
 	if r.OK() {
-		counts.Notes = []string{"OK: no problems found"}
+		counts.Notes = append(counts.Notes, "OK: no problems found")
 		// RenderAll, so that CSV keeps the title and the note too.
 		return report.RenderAll(w, []report.Table{counts}, f)
 	}

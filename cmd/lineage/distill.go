@@ -128,15 +128,11 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		// A remote teacher's answers are committed to the database as they
 		// arrive, so a killed distillation never pays for a query twice.
 		db := newDBPerCall(ctx, g)
-		parts := []string{sp.Train.Hash[:16], "transfer=" + o.transfer, "reveal=" + o.reveal,
-			fmt.Sprintf("queries=%d:jitter=%g:seed=%d", o.queries, o.jitter, o.seed)}
-		if o.remote.logits {
-			parts = append(parts, "outputs=logits") // answers are journalled after the softmax
+		job = distillJob(o, teacher, sp.Train.Hash, "")
+		older := func(reveal string) string { return distillJob(o, teacher, sp.Train.Hash, reveal) }
+		if err := adoptOlderJournal(ctx, c.ErrOrStderr(), g, job, older, len(sp.Train.Labels)); err != nil {
+			return err
 		}
-		if read := journalOutput(teacher, &o.remote); read != "" {
-			parts = append(parts, "output="+read) // another output's answers are not these
-		}
-		job = journalJob("distill", o.teacher, parts...)
 		if jrn, err = journal.New(ctx, teacher, db, job); err != nil {
 			return err
 		}
@@ -153,7 +149,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		}
 	}
 	if errors.Is(err, journal.ErrMismatch) {
-		return fmt.Errorf("%w: the interrupted distillation used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+		return journalMismatch(err, "the interrupted distillation", job, &o.remote)
 	}
 	if err != nil && jrn != nil && ctx.Err() == nil {
 		// A teacher that failed part-way (a server gone, its retries

@@ -36,10 +36,38 @@ func newEvalCommand() *cobra.Command {
 	return c
 }
 
-// evalReport is the object `lineage eval` prints.
+// evalReport is the object `lineage eval` prints: eval.Metrics, except
+// that the NLL and ECE of a model that answers labels only are null, with
+// NoCalibration saying why (as its table says "n/a (labels only)").
 type evalReport struct {
-	Model string `json:"model"`
-	eval.Metrics
+	Model               string   `json:"model"`
+	TestAccuracy        float64  `json:"test_accuracy"`
+	NLL                 *float64 `json:"nll"`
+	ECE                 *float64 `json:"ece"`
+	Params              int      `json:"params"`
+	Throughput          float64  `json:"throughput_samples_per_s"`
+	Agreement           *float64 `json:"agreement,omitempty"`
+	TeacherTestAccuracy *float64 `json:"teacher_test_accuracy,omitempty"`
+	Rows                int      `json:"rows"`
+	LabelsOnly          bool     `json:"labels_only,omitempty"`
+	NoCalibration       string   `json:"no_calibration,omitempty"`
+}
+
+// noCalibration is why eval reports no NLL or ECE for a model that
+// answers labels only.
+const noCalibration = "every answer was a label (all its probability on one class), as a label-only API gives: NLL would count only a floor per wrong answer and ECE would be the error rate, neither a calibration"
+
+// newEvalReport is the report of met, measured on the model ref.
+func newEvalReport(ref string, met eval.Metrics) evalReport {
+	r := evalReport{
+		Model: remote.StripCredentials(ref), TestAccuracy: met.TestAccuracy, NLL: &met.NLL, ECE: &met.ECE,
+		Params: met.Params, Throughput: met.Throughput, Agreement: met.Agreement,
+		TeacherTestAccuracy: met.TeacherTestAccuracy, Rows: met.Rows, LabelsOnly: met.LabelsOnly,
+	}
+	if met.LabelsOnly {
+		r.NLL, r.ECE, r.NoCalibration = nil, nil, noCalibration
+	}
+	return r
 }
 
 func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) error {
@@ -75,7 +103,7 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	if err != nil {
 		return err
 	}
-	r := evalReport{Model: remote.StripCredentials(ref), Metrics: met}
+	r := newEvalReport(ref, met)
 	var kv report.KV
 	kv.Add("model", report.Text(r.Model))
 	kv.Add("test samples", report.Int(int64(sp.Test.Len())))
@@ -85,12 +113,12 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 		kv.Add("parameters", report.Text("not known (the model does not say)"))
 	}
 	kv.Add("test accuracy", report.Float(met.TestAccuracy, 4))
-	if met.LabelsOnly {
+	if r.NLL == nil {
 		kv.Add("test NLL", report.Text("n/a (labels only)"))
 		kv.Add("test ECE", report.Text("n/a (labels only)"))
 	} else {
-		kv.Add("test NLL", report.Float(met.NLL, 4))
-		kv.Add("test ECE", report.Float(met.ECE, 4))
+		kv.Add("test NLL", report.Float(*r.NLL, 4))
+		kv.Add("test ECE", report.Float(*r.ECE, 4))
 	}
 	kv.Add("throughput (samples/s)", report.Float(met.Throughput, 0))
 	if met.Agreement != nil {

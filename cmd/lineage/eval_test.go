@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
 )
 
 // TestEval runs `lineage eval` on a seeded model against another and
@@ -43,8 +45,11 @@ func TestEval(t *testing.T) {
 	if got.Model != "m.lnm" || got.Params != want.Params || got.Rows != want.Rows {
 		t.Errorf("model %q, params %d, rows %d; want m.lnm, %d, %d", got.Model, got.Params, got.Rows, want.Params, want.Rows)
 	}
-	if got.TestAccuracy != want.TestAccuracy || got.NLL != want.NLL || got.ECE != want.ECE {
+	if got.TestAccuracy != want.TestAccuracy || got.NLL == nil || *got.NLL != want.NLL || got.ECE == nil || *got.ECE != want.ECE {
 		t.Errorf("accuracy %v, NLL %v, ECE %v; want %v, %v, %v", got.TestAccuracy, got.NLL, got.ECE, want.TestAccuracy, want.NLL, want.ECE)
+	}
+	if got.LabelsOnly || got.NoCalibration != "" {
+		t.Errorf("labels_only %v, no_calibration %q; want false, none", got.LabelsOnly, got.NoCalibration)
 	}
 	if got.Agreement == nil || *got.Agreement != *want.Agreement || got.TeacherTestAccuracy == nil || *got.TeacherTestAccuracy != *want.TeacherTestAccuracy {
 		t.Errorf("agreement %v, accuracy of other %v; want %v, %v", got.Agreement, got.TeacherTestAccuracy, *want.Agreement, *want.TeacherTestAccuracy)
@@ -58,5 +63,43 @@ func TestEval(t *testing.T) {
 		if !strings.Contains(stdout, row) {
 			t.Errorf("eval table lacks %q:\n%s", row, stdout)
 		}
+	}
+}
+
+// TestEvalLabelsOnly evaluates a model served with labels only: its JSON
+// has null NLL and ECE with the reason, as its table says "n/a (labels
+// only)" (the JSON gave the NLL of one-hot answers, 4.2 on the digits,
+// and their ECE, the error rate, as if they were calibration).
+func TestEvalLabelsOnly(t *testing.T) {
+	m := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	ref := ts.URL + "/v2/models/m"
+	stdout, stderr, code := runCLI(t, "eval", ref, "--data", "digits", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("eval --format json: exit %d, stderr %q", code, stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("eval --format json printed %q: %v", stdout, err)
+	}
+	for _, k := range []string{"nll", "ece"} {
+		if v, ok := got[k]; !ok || v != nil {
+			t.Errorf("%s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	if got["labels_only"] != true || got["no_calibration"] != noCalibration {
+		t.Errorf("labels_only %v, no_calibration %v; want true, %q", got["labels_only"], got["no_calibration"], noCalibration)
+	}
+	if acc, _ := got["test_accuracy"].(float64); !(acc > 0) {
+		t.Errorf("test_accuracy %v, want the model's", got["test_accuracy"])
+	}
+	stdout, _, code = runCLI(t, "eval", ref, "--data", "digits")
+	if code != exitOK || strings.Count(stdout, "n/a (labels only)") != 2 {
+		t.Errorf("eval table: exit %d, want NLL and ECE n/a (labels only):\n%s", code, stdout)
 	}
 }

@@ -111,7 +111,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	drainOnInterrupt(ctx, j, stderr, cmd)
 	fp, err = fingerprintBatched(ctx, ro, journaled{j, m}, ref, s, id, topK, ro.journalBatch())
 	if errors.Is(err, journal.ErrMismatch) {
-		return nil, nil, fmt.Errorf("%w: the interrupted run used another --remote-batch or --concurrency; rerun with those, or discard its answers with `lineage db rm answers '%s'`", err, job)
+		return nil, nil, journalMismatch(err, "the interrupted run", job, ro)
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		asked, replayed := j.Counts()
@@ -129,6 +129,28 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		fmt.Fprintf(stderr, "lineage %s: %d stored batches of answers were damaged and were asked again\n", cmd, n)
 	}
 	return fp, func(tx *store.Tx) error { return tx.DeleteAnswers(job) }, nil
+}
+
+// journalMismatch explains err, a journal's stored batch whose inputs are
+// not this run's (journal.MismatchError) in job, which run (as "the
+// interrupted run") left: its batches are --remote-batch × --concurrency
+// inputs (remoteOptions.journalBatch), and the sizes tell the flags
+// apart from this run's.
+func journalMismatch(err error, run, job string, ro *remoteOptions) error {
+	bs, c := ro.batchSize, ro.concurrency
+	if bs <= 0 {
+		bs = remote.DefaultBatchSize
+	}
+	if c <= 0 {
+		c = remote.DefaultConcurrency
+	}
+	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers '%s'`", job)
+	var me *journal.MismatchError
+	if errors.As(err, &me) && me.Stored != me.Rows && me.Rows == bs*c {
+		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
+			err, run, me.Stored, bs, c, bs*c, me.Stored, discard)
+	}
+	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s", err, run, bs, c, discard)
 }
 
 // remoteDrain is how long an interrupted remote job lets the batches in

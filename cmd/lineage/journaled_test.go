@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -82,5 +83,32 @@ func TestDrainOnInterruptNotice(t *testing.T) {
 			t.Errorf("interrupted %v: Drain %v, want %v", interrupted, j.Drain, remoteDrain)
 		}
 		cancel()
+	}
+}
+
+// TestJournalMismatch checks what a rerun says of a journal batched
+// otherwise: the batch sizes of both runs and the flags that make them
+// (it used to say only "another --remote-batch or --concurrency").
+func TestJournalMismatch(t *testing.T) {
+	tests := []struct {
+		name        string
+		batch, conc int
+		err         error
+		want        string
+	}{
+		{"other batch size", 8, 1, &journal.MismatchError{Job: "j", Batch: 1, Stored: 4, Rows: 8},
+			"; the interrupted run asked batches of --remote-batch × --concurrency = 4 inputs, this one 8 × 1 = 8: rerun with flags whose product is 4, or discard its answers with `lineage db rm answers 'j'`"},
+		{"defaults", 0, 0, &journal.MismatchError{Job: "j", Stored: 64, Rows: 256},
+			"this one 64 × 4 = 256: rerun with flags whose product is 64"},
+		{"same size", 4, 2, &journal.MismatchError{Job: "j", Stored: 8, Rows: 8},
+			": the interrupted run used another --remote-batch or --concurrency (this one: 4 × 2 inputs a batch); rerun with those, or discard"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := journalMismatch(tt.err, "the interrupted run", "j", &remoteOptions{batchSize: tt.batch, concurrency: tt.conc})
+			if !strings.Contains(err.Error(), tt.want) || !errors.Is(err, journal.ErrMismatch) {
+				t.Errorf("got %q, want it to contain %q and wrap journal.ErrMismatch", err, tt.want)
+			}
+		})
 	}
 }

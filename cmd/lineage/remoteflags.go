@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/lineage-audit/lineage/remote"
@@ -30,7 +31,8 @@ type remoteOptions struct {
 	askAgain    int
 	output      string
 
-	cmd *cobra.Command // the command bound, whose stderr notes go to
+	cmd   *cobra.Command  // the command bound, whose stderr notes go to
+	noted map[string]bool // the model files noteNoEffect has spoken of
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -112,8 +114,48 @@ func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, fun
 	}
 	if o.cmd != nil {
 		noteDefaultedMetadata(o.cmd.ErrOrStderr(), remote.StripCredentials(ref), m)
+		o.noteNoEffect(ref)
 	}
 	return m, func() { m.Close() }, nil
+}
+
+// remoteOnly are the flags of remoteOptions that shape the requests to a
+// remote model, or read its answers, and do nothing to a model file.
+var remoteOnly = []string{"api-key-env", "concurrency", "qps", "timeout", "start-timeout", "retries",
+	"remote-batch", "lenient", "json-only", "logits", "output", "ask-again"}
+
+// noteNoEffect says on the command's standard error, once per model file
+// ref, which of the remote flags the user set have no effect on it: it is
+// read in-process, so a --qps or --concurrency meant to spare a server
+// does nothing, and the user should not believe it did.
+func (o *remoteOptions) noteNoEffect(ref string) {
+	r, err := remote.ParseRef(ref)
+	if err != nil || r.Kind != remote.RefFile || o.noted[ref] {
+		return
+	}
+	var set []string
+	for _, f := range remoteOnly {
+		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed {
+			set = append(set, "--"+f)
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	if o.noted == nil {
+		o.noted = map[string]bool{}
+	}
+	o.noted[ref] = true
+	verb, pron := "has", "it applies"
+	if len(set) > 1 {
+		verb, pron = "have", "they apply"
+	}
+	list := strings.Join(set, " and ")
+	if len(set) > 2 {
+		list = strings.Join(set[:len(set)-1], ", ") + " and " + set[len(set)-1]
+	}
+	fmt.Fprintf(o.cmd.ErrOrStderr(), "%s: %s %s no effect on %s, a model file read in-process: %s to a remote model (an Open Inference Protocol URL or exec:) only\n",
+		o.cmd.CommandPath(), list, verb, r.Path, pron)
 }
 
 // journalBatch is the number of inputs per journaled batch: one remote

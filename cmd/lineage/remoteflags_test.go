@@ -1,9 +1,13 @@
 package main
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // TestStartTimeout checks that --start-timeout bounds the wait for an
@@ -89,5 +93,47 @@ func TestAskAgainFlag(t *testing.T) {
 		if got := c.Flags().Lookup("ask-again") != nil; got != tt.want {
 			t.Errorf("lineage %s has --ask-again: %v, want %v", strings.Join(tt.cmd, " "), got, tt.want)
 		}
+	}
+}
+
+// TestRemoteFlagsOnModelFile checks that the remote flags a user set for a
+// model file, which is read in-process, are named on stderr as without
+// effect, once per file (a --qps meant to spare a server was silently
+// ignored), and that a run without them says nothing.
+func TestRemoteFlagsOnModelFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	if err := model.Save("t.lnm", teacher); err != nil {
+		t.Fatal(err)
+	}
+	const tail = ", a model file read in-process: "
+	dist := []string{"distill", "--teacher", "t.lnm", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress", "--queries", "50", "--out", "s.lnm"}
+	tests := []struct {
+		name string
+		args []string
+		want string // "" for no note
+	}{
+		{"distill", dist, ""},
+		{"distill, qps", append(dist[:len(dist):len(dist)], "--qps", "5", "--out", "s2.lnm"),
+			"lineage distill: --qps has no effect on t.lnm" + tail + "it applies to a remote model (an Open Inference Protocol URL or exec:) only\n"},
+		{"distill, qps and concurrency", append(dist[:len(dist):len(dist)], "--qps", "5", "--concurrency", "2", "--out", "s3.lnm"),
+			"lineage distill: --concurrency and --qps have no effect on t.lnm" + tail + "they apply"},
+		{"eval, three", []string{"eval", "t.lnm", "--data", "digits", "--against", "t.lnm", "--concurrency", "2", "--remote-batch", "8", "--logits"},
+			"lineage eval: --concurrency, --remote-batch and --logits have no effect on t.lnm" + tail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := runLineage(t, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+			}
+			if tt.want == "" && strings.Contains(stderr, "no effect") {
+				t.Errorf("stderr = %q, want no note", stderr)
+			}
+			if tt.want != "" && (!strings.Contains(stderr, tt.want) || strings.Count(stderr, "no effect") != 1) {
+				t.Errorf("stderr = %q, want one note containing %q", stderr, tt.want)
+			}
+		})
 	}
 }

@@ -313,7 +313,7 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 			}
 			return nil, err
 		}
-		return nil, configError(err)
+		return nil, configError(resumeChanged(err))
 	}
 	if err := elog.close(); err != nil {
 		return nil, err

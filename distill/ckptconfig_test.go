@@ -1,0 +1,94 @@
+package distill
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestResumeNamesChanges interrupts a distillation, then resumes it with
+// one thing changed: the refusal is a *ConfigChangedError listing exactly
+// what changed, with both values, and wrapping ErrCheckpoint. It used to
+// say only "written by a different configuration, data or teacher".
+func TestResumeNamesChanges(t *testing.T) {
+	sp, teacher := digits(t)
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := smallConfig(sp, teacher)
+	cfg.CheckpointPath, cfg.Resume = path, true
+	cfg.stepHook = func(s int64) {
+		if s == 40 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	cfg.stepHook = nil
+	other := teacher.Clone()
+	other.Theta[0]++
+	otherID := recordConfig(Config{Teacher: other}).Teacher.String()
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   []Change
+	}{
+		{"temperature", func(c *Config) { c.Temperature = 2 }, []Change{{"temperature", "0", "2"}}},
+		{"two flags", func(c *Config) { c.Transfer, c.Hidden = "data", []int{8, 8} },
+			[]Change{{"hidden", "16", "8,8"}, {"transfer", "data,jitter", "data"}}},
+		{"restore best", func(c *Config) { c.RestoreBest = true }, []Change{{"restore_best", "false", "true"}}},
+		{"optimizer", func(c *Config) { c.Optimizer = "sgd" }, []Change{{"optimizer", `""`, "sgd"}}},
+		{"teacher", func(c *Config) { c.Teacher = other },
+			[]Change{{ChangeTeacher, recordConfig(Config{Teacher: teacher}).Teacher.String(), otherID}}},
+		{"no validation", func(c *Config) { c.Val = nil }, []Change{{ChangeVal, short(sp.Val.Hash), `""`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg
+			tt.change(&c)
+			_, err := Train(context.Background(), c)
+			var ce *ConfigChangedError
+			if !errors.As(err, &ce) || !errors.Is(err, ErrCheckpoint) {
+				t.Fatalf("resume: error %v, want a *ConfigChangedError wrapping ErrCheckpoint", err)
+			}
+			if ce.Checkpoint != path || !reflect.DeepEqual(ce.Changes, tt.want) {
+				t.Errorf("resume: got %q, changes %q; want %q, %q", ce.Checkpoint, ce.Changes, path, tt.want)
+			}
+			for _, ch := range tt.want {
+				if want := ch.Field + " was " + ch.Was + ", now " + ch.Now; !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+
+	// A checkpoint of older lineage records no configuration: the
+	// refusal says so much, and lists nothing.
+	c, ok, err := loadCheckpoint(path)
+	if !ok || err != nil {
+		t.Fatalf("loadCheckpoint: %v %v", ok, err)
+	}
+	c.Config = nil
+	if err := saveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	changed := cfg
+	changed.Seed++
+	_, err = Train(context.Background(), changed)
+	var ce *ConfigChangedError
+	if !errors.As(err, &ce) || len(ce.Changes) != 0 ||
+		!strings.Contains(err.Error(), "was written by a different configuration, data or teacher") {
+		t.Errorf("resume from an older checkpoint: error %v, want a *ConfigChangedError without changes", err)
+	}
+	// And it still resumes a run of the same configuration, whose
+	// checkpoints then record it.
+	if _, err := Train(context.Background(), cfg); err != nil {
+		t.Fatalf("resume from an older checkpoint with the same configuration: %v", err)
+	}
+	if c, _, err := loadCheckpoint(path); err != nil || c.Config == nil {
+		t.Errorf("checkpoint of the resumed run: %v, config %v; want one recording its configuration", err, c.Config)
+	}
+}
