@@ -361,10 +361,36 @@ var tapes = sync.Pool{New: func() any { return new(Tape) }}
 // predictChunk is how many rows Predict runs between context checks.
 const predictChunk = 512
 
+// predictTapeBudget bounds the float32 values of the Tape one chunk of
+// Predict fills (64 MiB): a model whose layers are wider than
+// predictTapeBudget/predictChunk values a row in all runs fewer rows at a
+// time (see chunkRows).
+const predictTapeBudget = 1 << 24
+
+// chunkRows is how many rows Predict runs at once on a model of these
+// layer sizes and activation: predictChunk, or fewer (at least one) when
+// that many rows' activations would take more than predictTapeBudget
+// values. A row's activations are bounded by the parameters, which the
+// file holds, but a chunk's are not: a 25 MB safetensors file with a
+// hidden layer of 2²² units (fed by one unit, feeding one) made an audit
+// ask for 4 GiB at once and crash out of memory.
+func chunkRows(sizes []int, act Activation) int {
+	perRow := 0
+	for l, n := range sizes {
+		perRow += n
+		if act == ActGELU && l > 0 && l < len(sizes)-1 {
+			perRow += n // the activations, kept apart from the pre-activations
+		}
+	}
+	return max(1, min(predictChunk, predictTapeBudget/max(perRow, 1)))
+}
+
 // Predict normalises x (raw features, x.Cols == Sizes[0]), runs the
 // network and returns a new x.Rows×len(Labels) matrix of softmax
 // probabilities. It is safe for concurrent use, checks ctx between chunks
-// of rows and returns an error wrapping ErrShape for a wrong x.Cols.
+// of rows (see chunkRows: a chunk's activations take at most 64 MiB,
+// whatever the batch) and returns an error wrapping ErrShape for a wrong
+// x.Cols.
 func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	if err := m.validateShape(); err != nil {
 		return blas32.General{}, fmt.Errorf("model %q: %w", m.Name, err)
@@ -376,11 +402,12 @@ func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, er
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
 	t := tapes.Get().(*Tape)
 	defer tapes.Put(t)
-	for r := 0; r < x.Rows; r += predictChunk {
+	chunk := chunkRows(m.Sizes, m.Act)
+	for r := 0; r < x.Rows; r += chunk {
 		if err := ctx.Err(); err != nil {
 			return blas32.General{}, err
 		}
-		n := min(predictChunk, x.Rows-r)
+		n := min(chunk, x.Rows-r)
 		logits := m.Forward(t, rowsView(x, r, n))
 		SoftmaxRows(rowsView(out, r, n), logits)
 	}
