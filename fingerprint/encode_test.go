@@ -3,8 +3,12 @@ package fingerprint
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +155,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := Decode(data)
+		checkVerifyEncoded(t, data, fp, err)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
 				t.Fatalf("error %v does not wrap ErrFormat", err)
@@ -173,6 +178,79 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding is not a fixpoint: %v", err)
 		}
 	})
+}
+
+// checkVerifyEncoded checks that VerifyEncoded(data) gives what Decode
+// (fp, derr) and then Verify give, P's data apart.
+func checkVerifyEncoded(t *testing.T, data []byte, fp *Fingerprint, derr error) {
+	t.Helper()
+	got, err := VerifyEncoded(data)
+	want := derr
+	if derr == nil {
+		want = fp.Verify()
+	}
+	if (err == nil) != (want == nil) || (err != nil && err.Error() != want.Error()) {
+		t.Fatalf("VerifyEncoded: error %v, want %v (Decode and Verify)", err, want)
+	}
+	if err != nil {
+		return
+	}
+	if got.P.Data != nil || got.P.Rows != fp.P.Rows || got.P.Cols != fp.P.Cols {
+		t.Errorf("VerifyEncoded: P %d×%d with %d values, want %d×%d with none", got.P.Rows, got.P.Cols, len(got.P.Data), fp.P.Rows, fp.P.Cols)
+	}
+	got.P, fp.P = blas32.General{}, blas32.General{}
+	if !reflect.DeepEqual(got, fp) {
+		t.Errorf("VerifyEncoded = %+v, want %+v", got, fp)
+	}
+}
+
+// TestVerifyEncoded checks VerifyEncoded against Decode and Verify on
+// every form of encoding, whole, with the hash broken and with a sparse
+// index out of order.
+func TestVerifyEncoded(t *testing.T) {
+	labels := make([]string, 70000) // over 2^16: 32-bit indices
+	for i := range labels {
+		labels[i] = fmt.Sprint(i)
+	}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		k      int
+	}{{"dense", abc, 0}, {"sparse16", abc, 1}, {"sparse32", labels, 2}} {
+		fp := takeTest(t, 4, 3, tc.labels, tc.k)
+		good, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if form := good[6]; (tc.k == 0) != (form == formDense) {
+			t.Fatalf("%s: encoded in form %d", tc.name, form)
+		}
+		fp.Hash = strings.Repeat("0", 64)
+		badHash, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := [][]byte{good, badHash}
+		if tc.k > 0 { // the first index of the second row after the last label
+			bad := slices.Clone(good)
+			iw := 2 + 2*int(good[6]-formSparse16)
+			at := len(bad) - 3*(tc.k*(iw+4)+4)
+			binary.LittleEndian.PutUint16(bad[at:], 0xffff)
+			if iw == 4 {
+				binary.LittleEndian.PutUint32(bad[at:], 0xffffffff)
+			}
+			cases = append(cases, bad)
+		}
+		for i, data := range cases {
+			t.Run(fmt.Sprint(tc.name, i), func(t *testing.T) {
+				fp, err := Decode(data)
+				checkVerifyEncoded(t, data, fp, err)
+				if _, err := VerifyEncoded(data); (err == nil) != (i == 0) {
+					t.Errorf("VerifyEncoded: error %v, want one for all but the first case", err)
+				}
+			})
+		}
+	}
 }
 
 func BenchmarkEncode(b *testing.B) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,13 @@ func (fp *Fingerprint) Row(i int) []float32 {
 // uint64 LE length and its bytes), rows, cols and TopK as uint64 LE, then
 // every probability's float32 bits LE row by row. It does not modify fp.
 func (fp *Fingerprint) ComputeHash() string {
+	h := fp.hashHead()
+	digest.Matrix(h, fp.P)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashHead returns a SHA-256 of what ComputeHash hashes before the matrix.
+func (fp *Fingerprint) hashHead() hash.Hash {
 	h := sha256.New()
 	var b [8]byte
 	u64 := func(v uint64) {
@@ -149,17 +157,21 @@ func (fp *Fingerprint) ComputeHash() string {
 	u64(uint64(fp.P.Rows))
 	u64(uint64(fp.P.Cols))
 	u64(uint64(fp.TopK))
-	digest.Matrix(h, fp.P)
-	return hex.EncodeToString(h.Sum(nil))
+	return h
 }
 
 // Verify reports whether fp.Hash matches its content; the error wraps
 // ErrHash and names both hashes.
 func (fp *Fingerprint) Verify() error {
 	if got := fp.ComputeHash(); got != fp.Hash {
-		return fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
+		return fp.hashError(got)
 	}
 	return nil
+}
+
+// hashError is Verify's error for content hashing to got.
+func (fp *Fingerprint) hashError(got string) error {
+	return fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
 }
 
 // Top1 returns the argmax of every row of fp.P (ties go to the lowest
