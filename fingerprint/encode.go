@@ -158,12 +158,13 @@ func Decode(data []byte) (*Fingerprint, error) {
 	return &fp, nil
 }
 
-// VerifyEncoded checks an encoded fingerprint as Decode and Verify do,
-// with the same errors, without making its matrix: the Fingerprint it
-// returns has P's Rows and Cols but no Data. It holds one row at a time,
-// where Decode holds the whole matrix, which a sparse encoding of a few
-// kilobytes can make a gigabyte (rows × labels float32 values); a record
-// that is only checked and stored, as db import does, needs no more.
+// VerifyEncoded checks an encoded fingerprint as Decode, Verify and then
+// CheckRows do, with the same errors, without making its matrix: the
+// Fingerprint it returns has P's Rows and Cols but no Data. It holds one
+// row at a time, where Decode holds the whole matrix, which a sparse
+// encoding of a few kilobytes can make a gigabyte (rows × labels float32
+// values); a record that is only checked and stored, as db import does,
+// needs no more.
 func VerifyEncoded(data []byte) (*Fingerprint, error) {
 	e, err := parse(data)
 	if err != nil {
@@ -173,17 +174,24 @@ func VerifyEncoded(data []byte) (*Fingerprint, error) {
 	h := fp.hashHead()
 	buf := make([]float32, fp.P.Cols)
 	row := make([]byte, 4*fp.P.Cols)
-	err = e.eachRow(func(int) []float32 { return buf }, func(r []float32) {
+	var rowErr error // the first row that is not a distribution
+	err = e.eachRow(func(int) []float32 { return buf }, func(i int, r []float32) {
 		for j, v := range r {
 			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
 		}
 		h.Write(row)
+		if rowErr == nil {
+			rowErr = fp.rowError(i, r)
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != fp.Hash {
 		return nil, fp.hashError(got)
+	}
+	if rowErr != nil {
+		return nil, rowErr
 	}
 	return &fp, nil
 }
@@ -273,7 +281,7 @@ func (e *encoded) perRow() uint64 { return uint64(e.fp.TopK)*uint64(e.indexWidth
 // eachRow decodes the payload's rows in order, row i into into(i) (of
 // P.Cols values), calling then with it when then is not nil. A sparse
 // row's indices out of order or range are an error wrapping ErrFormat.
-func (e *encoded) eachRow(into func(i int) []float32, then func(row []float32)) error {
+func (e *encoded) eachRow(into func(i int) []float32, then func(i int, row []float32)) error {
 	rows, cols := e.fp.P.Rows, e.fp.P.Cols
 	for i := 0; i < rows; i++ {
 		row := into(i)
@@ -285,7 +293,7 @@ func (e *encoded) eachRow(into func(i int) []float32, then func(row []float32)) 
 			return err
 		}
 		if then != nil {
-			then(row)
+			then(i, row)
 		}
 	}
 	return nil

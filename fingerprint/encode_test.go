@@ -181,13 +181,16 @@ func FuzzDecode(f *testing.F) {
 }
 
 // checkVerifyEncoded checks that VerifyEncoded(data) gives what Decode
-// (fp, derr) and then Verify give, P's data apart.
+// (fp, derr) and then Verify and CheckRows give, P's data apart.
 func checkVerifyEncoded(t *testing.T, data []byte, fp *Fingerprint, derr error) {
 	t.Helper()
 	got, err := VerifyEncoded(data)
 	want := derr
 	if derr == nil {
 		want = fp.Verify()
+	}
+	if want == nil {
+		want = fp.CheckRows()
 	}
 	if (err == nil) != (want == nil) || (err != nil && err.Error() != want.Error()) {
 		t.Fatalf("VerifyEncoded: error %v, want %v (Decode and Verify)", err, want)
@@ -204,9 +207,9 @@ func checkVerifyEncoded(t *testing.T, data []byte, fp *Fingerprint, derr error) 
 	}
 }
 
-// TestVerifyEncoded checks VerifyEncoded against Decode and Verify on
-// every form of encoding, whole, with the hash broken and with a sparse
-// index out of order.
+// TestVerifyEncoded checks VerifyEncoded against Decode, Verify and
+// CheckRows on every form of encoding, whole, with the hash broken, with
+// a row that is not a distribution and with a sparse index out of order.
 func TestVerifyEncoded(t *testing.T) {
 	labels := make([]string, 70000) // over 2^16: 32-bit indices
 	for i := range labels {
@@ -230,7 +233,18 @@ func TestVerifyEncoded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cases := [][]byte{good, badHash}
+		for j := range fp.P.Cols { // row 1 sums to 3, under a hash that fits
+			fp.P.Data[fp.P.Stride+j] *= 3
+		}
+		fp.Hash = fp.ComputeHash()
+		notDist, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := VerifyEncoded(notDist); !errors.Is(err, ErrRows) || !strings.Contains(err.Error(), "row 1: row sums to 3") {
+			t.Errorf("%s: VerifyEncoded of rows summing to 3: %v, want ErrRows naming row 1", tc.name, err)
+		}
+		cases := [][]byte{good, badHash, notDist}
 		if tc.k > 0 { // the first index of the second row after the last label
 			bad := slices.Clone(good)
 			iw := 2 + 2*int(good[6]-formSparse16)

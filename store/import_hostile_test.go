@@ -81,3 +81,69 @@ func TestImportSparseBomb(t *testing.T) {
 		t.Errorf("Import of a %d-byte export allocated %d MiB, want at most %d MiB", b.Len(), got>>20, limit>>20)
 	}
 }
+
+// TestImportNotDistributions checks that a fingerprint whose rows are not
+// probability distributions, under a hash recomputed to fit, is refused
+// by import naming the row, by PutFingerprint, and when read from a store
+// that holds it: such a record moved an audit from DERIVED to
+// INCONCLUSIVE without a word.
+func TestImportNotDistributions(t *testing.T) {
+	su := newTestSuite("s", 5, 3, 1)
+	fp := newTestFP("x", su, 1)
+	for j := range fp.P.Cols {
+		fp.P.Data[2*fp.P.Stride+j] = float32(math.Pow(float64(fp.P.Data[2*fp.P.Stride+j]), 0.3))
+	}
+	fp.Hash = fp.ComputeHash()
+	fpBytes, err := fingerprint.Encode(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range []line{
+		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
+		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
+		{Type: TypeFingerprint, ID: "x", Data: fpBytes},
+	} {
+		j, _ := json.Marshal(l)
+		b.Write(append(j, '\n'))
+	}
+	b.WriteString(`{"type":"end","count":2}` + "\n")
+	s := openTest(t, tempPath(t), false)
+	err = s.Import(ctx, strings.NewReader(b.String()))
+	var ie *ImportError
+	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, fingerprint.ErrRows) || !strings.Contains(err.Error(), "row 2: row sums to") {
+		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrRows that names row 2", err)
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(fp, PutOptions{})
+	})
+	if !errors.Is(err, fingerprint.ErrRows) {
+		t.Errorf("PutFingerprint = %v, want ErrRows", err)
+	}
+	// Stored as a store written outside lineage would hold it.
+	err = s.Update(ctx, func(tx *Tx) error { return tx.tx.Bucket(bucketFPs).Put([]byte("x"), fpBytes) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		_, err := tx.Fingerprint("x")
+		return err
+	})
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, fingerprint.ErrRows) {
+		t.Errorf("Fingerprint = %v, want ErrCorrupt and ErrRows", err)
+	}
+	r, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK() {
+		t.Error("Verify found nothing wrong with a fingerprint whose rows are not distributions")
+	}
+}
