@@ -67,6 +67,10 @@ func Encode(fp *Fingerprint) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode fingerprint %q: %w", fp.ID, err)
 	}
+	if len(meta) > maxMetaLen {
+		// Decode would refuse it: a record no command could read back.
+		return nil, fmt.Errorf("encode fingerprint %q: metadata of %d bytes (model name, labels, source), at most %d allowed", fp.ID, len(meta), maxMetaLen)
+	}
 	form := byte(formDense)
 	var sparse []byte
 	if k := fp.TopK; k > 0 && k < cols {

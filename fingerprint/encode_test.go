@@ -180,6 +180,26 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// TestEncodeLongMetadata checks that a fingerprint whose metadata Decode
+// would refuse (a model name of 17 MiB) is not encoded: stored, it was a
+// record no command could read, and report failed on the database.
+func TestEncodeLongMetadata(t *testing.T) {
+	fp := takeTest(t, 3, 2, abc, 0)
+	fp.Model.Name = strings.Repeat("n", maxMetaLen+1<<20)
+	if b, err := Encode(fp); err == nil || !strings.Contains(err.Error(), "at most 16777216 allowed") {
+		_, derr := Decode(b)
+		t.Errorf("Encode: error %v, want one saying at most 16777216 bytes of metadata (Decode of it: %v)", err, derr)
+	}
+	fp.Model.Name = strings.Repeat("n", maxMetaLen-1<<20)
+	b, err := Encode(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(b); err != nil {
+		t.Errorf("Decode of metadata under the limit: %v", err)
+	}
+}
+
 // checkVerifyEncoded checks that VerifyEncoded(data) gives what Decode
 // (fp, derr) and then Verify and CheckRows give, P's data apart.
 func checkVerifyEncoded(t *testing.T, data []byte, fp *Fingerprint, derr error) {

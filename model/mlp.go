@@ -109,6 +109,14 @@ var ErrShape = errors.New("shape mismatch")
 // that.
 const MaxLayers = 4096
 
+// MaxNameBytes is the longest model name and the longest label, in bytes,
+// Validate accepts (as package remote accepts from a server). A name
+// comes with the file, from whoever made it, and goes into every
+// fingerprint, whose encoded metadata is bounded: a safetensors file
+// named by 20 MB of metadata made audit --save store a fingerprint that
+// no command could read back, and report then failed on the database.
+const MaxNameBytes = 1024
+
 // NumParams returns the number of parameters of an MLP with the given
 // layer sizes, or -1 if sizes has fewer than two entries, a non-positive
 // entry, or would overflow.
@@ -252,8 +260,9 @@ func (m *MLP) B(l int) []float32 {
 	return m.Theta[off : off+out : off+out]
 }
 
-// Validate reports whether m's fields are consistent: valid sizes, a
-// known activation, one distinct label per output, len(Theta) matching the
+// Validate reports whether m's fields are consistent: valid sizes (at most
+// MaxLayers layers), a known activation, a name and labels of at most
+// MaxNameBytes, one distinct label per output, len(Theta) matching the
 // sizes and finite, and a normalisation of the input size with finite
 // means and positive finite deviations whose reciprocals are finite in
 // float32. Loading a model file runs it; errors about shapes wrap
@@ -262,8 +271,14 @@ func (m *MLP) Validate() error {
 	if err := m.validateShape(); err != nil {
 		return err
 	}
+	if len(m.Name) > MaxNameBytes {
+		return fmt.Errorf("name is %d bytes long, at most %d allowed", len(m.Name), MaxNameBytes)
+	}
 	seen := make(map[string]int, len(m.Labels))
 	for i, l := range m.Labels {
+		if len(l) > MaxNameBytes {
+			return fmt.Errorf("label %d is %d bytes long, at most %d allowed", i, len(l), MaxNameBytes)
+		}
 		if j, ok := seen[l]; ok {
 			return fmt.Errorf("label %q repeated (outputs %d and %d)", l, j, i)
 		}
