@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -65,6 +66,10 @@ func Encode(fp *Fingerprint) ([]byte, error) {
 		Elapsed: fp.Elapsed, Meta: fp.Meta, Hash: fp.Hash, Rows: rows, Cols: cols})
 	if err != nil {
 		return nil, fmt.Errorf("encode fingerprint %q: %w", fp.ID, err)
+	}
+	if len(meta) > maxMetaLen {
+		// Decode would refuse it: a record no command could read back.
+		return nil, fmt.Errorf("encode fingerprint %q: metadata of %d bytes (model name, labels, source), at most %d allowed", fp.ID, len(meta), maxMetaLen)
 	}
 	form := byte(formDense)
 	var sparse []byte
@@ -144,8 +149,70 @@ func encodeSparse(fp *Fingerprint, k int) []byte {
 // wrapping ErrFormat, never a panic. Decode does not check the hash; call
 // Verify for that.
 func Decode(data []byte) (*Fingerprint, error) {
-	bad := func(format string, args ...any) (*Fingerprint, error) {
-		return nil, fmt.Errorf("decode fingerprint: %w: %s", ErrFormat, fmt.Sprintf(format, args...))
+	e, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	fp := e.fp
+	fp.P.Data = make([]float32, fp.P.Rows*fp.P.Cols)
+	err = e.eachRow(func(i int) []float32 { return fp.P.Data[i*fp.P.Cols : (i+1)*fp.P.Cols] }, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &fp, nil
+}
+
+// VerifyEncoded checks an encoded fingerprint as Decode, Verify and then
+// CheckRows do, with the same errors, without making its matrix: the
+// Fingerprint it returns has P's Rows and Cols but no Data. It holds one
+// row at a time, where Decode holds the whole matrix, which a sparse
+// encoding of a few kilobytes can make a gigabyte (rows × labels float32
+// values); a record that is only checked and stored, as db import does,
+// needs no more.
+func VerifyEncoded(data []byte) (*Fingerprint, error) {
+	e, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	fp := e.fp
+	h := fp.hashHead()
+	buf := make([]float32, fp.P.Cols)
+	row := make([]byte, 4*fp.P.Cols)
+	var rowErr error // the first row that is not a distribution
+	err = e.eachRow(func(int) []float32 { return buf }, func(i int, r []float32) {
+		for j, v := range r {
+			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
+		}
+		h.Write(row)
+		if rowErr == nil {
+			rowErr = fp.rowError(i, r)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != fp.Hash {
+		return nil, fp.hashError(got)
+	}
+	if rowErr != nil {
+		return nil, rowErr
+	}
+	return &fp, nil
+}
+
+// encoded is a fingerprint encoding whose header parse has read, with P's
+// shape set but no Data, and its payload, checked for length.
+type encoded struct {
+	fp      Fingerprint
+	form    byte
+	payload []byte
+}
+
+// parse reads the header of an encoded fingerprint and checks that the
+// payload's length fits the shape (see Decode).
+func parse(data []byte) (*encoded, error) {
+	bad := func(format string, args ...any) (*encoded, error) {
+		return nil, formatError(format, args...)
 	}
 	if len(data) < headerLen {
 		return bad("%d bytes is shorter than the %d-byte header", len(data), headerLen)
@@ -185,53 +252,83 @@ func Decode(data []byte) (*Fingerprint, error) {
 	if k < 0 {
 		return bad("negative top-k %d", k)
 	}
-	fp := Fingerprint{ID: h.ID, Suite: h.Suite, Model: h.Model, TopK: h.TopK, Queries: h.Queries,
-		Elapsed: h.Elapsed, Meta: h.Meta, Hash: h.Hash}
-	fp.P.Rows, fp.P.Cols, fp.P.Stride = rows, cols, cols
-	switch form {
-	case formDense:
+	e := &encoded{form: form, payload: payload, fp: Fingerprint{ID: h.ID, Suite: h.Suite, Model: h.Model, TopK: h.TopK, Queries: h.Queries,
+		Elapsed: h.Elapsed, Meta: h.Meta, Hash: h.Hash}}
+	e.fp.P.Rows, e.fp.P.Cols, e.fp.P.Stride = rows, cols, cols
+	if form == formDense {
 		if want := uint64(rows) * uint64(cols) * 4; uint64(len(payload)) != want {
 			return bad("dense payload is %d bytes, want %d", len(payload), want)
 		}
-		fp.P.Data = make([]float32, rows*cols)
-		for i := range fp.P.Data {
-			fp.P.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
-		}
-	default:
-		iw := 2
-		if form == formSparse32 {
-			iw = 4
-		}
-		if k == 0 || k >= cols || (iw == 2) != (cols <= 1<<16) {
-			return bad("sparse form with top-k %d of %d labels and %d-byte indices", k, cols, iw)
-		}
-		per := uint64(k)*uint64(iw+4) + 4
-		if want := uint64(rows) * per; uint64(len(payload)) != want {
-			return bad("sparse payload is %d bytes, want %d", len(payload), want)
-		}
-		fp.P.Data = make([]float32, rows*cols)
-		for i := 0; i < rows; i++ {
-			rec := payload[uint64(i)*per:]
-			row := fp.P.Data[i*cols : (i+1)*cols]
-			fill := math.Float32frombits(binary.LittleEndian.Uint32(rec[per-4:]))
+		return e, nil
+	}
+	iw := e.indexWidth()
+	if k == 0 || k >= cols || (iw == 2) != (cols <= 1<<16) {
+		return bad("sparse form with top-k %d of %d labels and %d-byte indices", k, cols, iw)
+	}
+	if want := uint64(rows) * e.perRow(); uint64(len(payload)) != want {
+		return bad("sparse payload is %d bytes, want %d", len(payload), want)
+	}
+	return e, nil
+}
+
+// indexWidth is the bytes of a label index in a sparse payload.
+func (e *encoded) indexWidth() int {
+	if e.form == formSparse32 {
+		return 4
+	}
+	return 2
+}
+
+// perRow is the bytes of a row in a sparse payload.
+func (e *encoded) perRow() uint64 { return uint64(e.fp.TopK)*uint64(e.indexWidth()+4) + 4 }
+
+// eachRow decodes the payload's rows in order, row i into into(i) (of
+// P.Cols values), calling then with it when then is not nil. A sparse
+// row's indices out of order or range are an error wrapping ErrFormat.
+func (e *encoded) eachRow(into func(i int) []float32, then func(i int, row []float32)) error {
+	rows, cols := e.fp.P.Rows, e.fp.P.Cols
+	for i := 0; i < rows; i++ {
+		row := into(i)
+		if e.form == formDense {
 			for j := range row {
-				row[j] = fill
+				row[j] = math.Float32frombits(binary.LittleEndian.Uint32(e.payload[4*(i*cols+j):]))
 			}
-			prev := -1
-			for e := 0; e < k; e++ {
-				var j int
-				if iw == 2 {
-					j = int(binary.LittleEndian.Uint16(rec[e*(iw+4):]))
-				} else {
-					j = int(binary.LittleEndian.Uint32(rec[e*(iw+4):]))
-				}
-				if j <= prev || j >= cols {
-					return bad("row %d: index %d out of order or range", i, j)
-				}
-				prev = j
-				row[j] = math.Float32frombits(binary.LittleEndian.Uint32(rec[e*(iw+4)+iw:]))
-			}
+		} else if err := e.sparseRow(i, row); err != nil {
+			return err
+		}
+		if then != nil {
+			then(i, row)
 		}
 	}
-	return &fp, nil
+	return nil
+}
+
+// sparseRow decodes row i of a sparse payload into row.
+func (e *encoded) sparseRow(i int, row []float32) error {
+	iw, per, k, cols := e.indexWidth(), e.perRow(), e.fp.TopK, len(row)
+	rec := e.payload[uint64(i)*per:]
+	fill := math.Float32frombits(binary.LittleEndian.Uint32(rec[per-4:]))
+	for j := range row {
+		row[j] = fill
+	}
+	prev := -1
+	for x := 0; x < k; x++ {
+		var j int
+		if iw == 2 {
+			j = int(binary.LittleEndian.Uint16(rec[x*(iw+4):]))
+		} else {
+			j = int(binary.LittleEndian.Uint32(rec[x*(iw+4):]))
+		}
+		if j <= prev || j >= cols {
+			return formatError("row %d: index %d out of order or range", i, j)
+		}
+		prev = j
+		row[j] = math.Float32frombits(binary.LittleEndian.Uint32(rec[x*(iw+4)+iw:]))
+	}
+	return nil
+}
+
+// formatError is a decoding error, wrapping ErrFormat.
+func formatError(format string, args ...any) error {
+	return fmt.Errorf("decode fingerprint: %w: %s", ErrFormat, fmt.Sprintf(format, args...))
 }

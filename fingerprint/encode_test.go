@@ -3,8 +3,12 @@ package fingerprint
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +155,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := Decode(data)
+		checkVerifyEncoded(t, data, fp, err)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
 				t.Fatalf("error %v does not wrap ErrFormat", err)
@@ -173,6 +178,113 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding is not a fixpoint: %v", err)
 		}
 	})
+}
+
+// TestEncodeLongMetadata checks that a fingerprint whose metadata Decode
+// would refuse (a model name of 17 MiB) is not encoded: stored, it was a
+// record no command could read, and report failed on the database.
+func TestEncodeLongMetadata(t *testing.T) {
+	fp := takeTest(t, 3, 2, abc, 0)
+	fp.Model.Name = strings.Repeat("n", maxMetaLen+1<<20)
+	if b, err := Encode(fp); err == nil || !strings.Contains(err.Error(), "at most 16777216 allowed") {
+		_, derr := Decode(b)
+		t.Errorf("Encode: error %v, want one saying at most 16777216 bytes of metadata (Decode of it: %v)", err, derr)
+	}
+	fp.Model.Name = strings.Repeat("n", maxMetaLen-1<<20)
+	b, err := Encode(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(b); err != nil {
+		t.Errorf("Decode of metadata under the limit: %v", err)
+	}
+}
+
+// checkVerifyEncoded checks that VerifyEncoded(data) gives what Decode
+// (fp, derr) and then Verify and CheckRows give, P's data apart.
+func checkVerifyEncoded(t *testing.T, data []byte, fp *Fingerprint, derr error) {
+	t.Helper()
+	got, err := VerifyEncoded(data)
+	want := derr
+	if derr == nil {
+		want = fp.Verify()
+	}
+	if want == nil {
+		want = fp.CheckRows()
+	}
+	if (err == nil) != (want == nil) || (err != nil && err.Error() != want.Error()) {
+		t.Fatalf("VerifyEncoded: error %v, want %v (Decode and Verify)", err, want)
+	}
+	if err != nil {
+		return
+	}
+	if got.P.Data != nil || got.P.Rows != fp.P.Rows || got.P.Cols != fp.P.Cols {
+		t.Errorf("VerifyEncoded: P %d×%d with %d values, want %d×%d with none", got.P.Rows, got.P.Cols, len(got.P.Data), fp.P.Rows, fp.P.Cols)
+	}
+	got.P, fp.P = blas32.General{}, blas32.General{}
+	if !reflect.DeepEqual(got, fp) {
+		t.Errorf("VerifyEncoded = %+v, want %+v", got, fp)
+	}
+}
+
+// TestVerifyEncoded checks VerifyEncoded against Decode, Verify and
+// CheckRows on every form of encoding, whole, with the hash broken, with
+// a row that is not a distribution and with a sparse index out of order.
+func TestVerifyEncoded(t *testing.T) {
+	labels := make([]string, 70000) // over 2^16: 32-bit indices
+	for i := range labels {
+		labels[i] = fmt.Sprint(i)
+	}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		k      int
+	}{{"dense", abc, 0}, {"sparse16", abc, 1}, {"sparse32", labels, 2}} {
+		fp := takeTest(t, 4, 3, tc.labels, tc.k)
+		good, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if form := good[6]; (tc.k == 0) != (form == formDense) {
+			t.Fatalf("%s: encoded in form %d", tc.name, form)
+		}
+		fp.Hash = strings.Repeat("0", 64)
+		badHash, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range fp.P.Cols { // row 1 sums to 3, under a hash that fits
+			fp.P.Data[fp.P.Stride+j] *= 3
+		}
+		fp.Hash = fp.ComputeHash()
+		notDist, err := Encode(fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := VerifyEncoded(notDist); !errors.Is(err, ErrRows) || !strings.Contains(err.Error(), "row 1: row sums to 3") {
+			t.Errorf("%s: VerifyEncoded of rows summing to 3: %v, want ErrRows naming row 1", tc.name, err)
+		}
+		cases := [][]byte{good, badHash, notDist}
+		if tc.k > 0 { // the first index of the second row after the last label
+			bad := slices.Clone(good)
+			iw := 2 + 2*int(good[6]-formSparse16)
+			at := len(bad) - 3*(tc.k*(iw+4)+4)
+			binary.LittleEndian.PutUint16(bad[at:], 0xffff)
+			if iw == 4 {
+				binary.LittleEndian.PutUint32(bad[at:], 0xffffffff)
+			}
+			cases = append(cases, bad)
+		}
+		for i, data := range cases {
+			t.Run(fmt.Sprint(tc.name, i), func(t *testing.T) {
+				fp, err := Decode(data)
+				checkVerifyEncoded(t, data, fp, err)
+				if _, err := VerifyEncoded(data); (err == nil) != (i == 0) {
+					t.Errorf("VerifyEncoded: error %v, want one for all but the first case", err)
+				}
+			})
+		}
+	}
 }
 
 func BenchmarkEncode(b *testing.B) {

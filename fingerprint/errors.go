@@ -20,6 +20,9 @@ var (
 	ErrFormat = errors.New("bad fingerprint encoding")
 	// ErrHash means a fingerprint's stored hash does not match its content.
 	ErrHash = errors.New("fingerprint hash mismatch")
+	// ErrRows means a fingerprint's outputs are not probability
+	// distributions (see CheckRow), as no fingerprint Take makes is.
+	ErrRows = errors.New("fingerprint outputs are not probability distributions")
 )
 
 // MismatchError says that a model does not fit a suite. What is "inputs"

@@ -232,6 +232,10 @@ func decodeBytes(path string, data []byte) (*MLP, error) {
 	var hdr lnmHeader
 	herr := json.Unmarshal(data[16:16+hlen], &hdr)
 	want := int64(-1)
+	if l := len(hdr.Sizes) - 1; herr == nil && l > MaxLayers {
+		// Refused before the sizes are printed in an error or summed.
+		return bad(ErrHeader, "header lists %d layers, at most %d allowed", l, MaxLayers)
+	}
 	if herr == nil {
 		if p := NumParams(hdr.Sizes); p >= 0 && p <= MaxParams {
 			want = int64(16+hlen) + 4*int64(p) + sha256.Size

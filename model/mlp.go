@@ -101,6 +101,22 @@ type MLP struct {
 // ErrShape is wrapped by errors about matrices of the wrong shape.
 var ErrShape = errors.New("shape mismatch")
 
+// MaxLayers is the most layers (weight matrices) an MLP may have; Validate
+// and the decoders refuse deeper ones. No MLP is trained that deep, and
+// each layer costs a fixed overhead per batch whatever its width: a 10 MB
+// .lnm file of a million layers of one unit took 27 s to evaluate on the
+// digits test split and 200 MB of memory, and the format allows 30 times
+// that.
+const MaxLayers = 4096
+
+// MaxNameBytes is the longest model name and the longest label, in bytes,
+// Validate accepts (as package remote accepts from a server). A name
+// comes with the file, from whoever made it, and goes into every
+// fingerprint, whose encoded metadata is bounded: a safetensors file
+// named by 20 MB of metadata made audit --save store a fingerprint that
+// no command could read back, and report then failed on the database.
+const MaxNameBytes = 1024
+
 // NumParams returns the number of parameters of an MLP with the given
 // layer sizes, or -1 if sizes has fewer than two entries, a non-positive
 // entry, or would overflow.
@@ -244,8 +260,9 @@ func (m *MLP) B(l int) []float32 {
 	return m.Theta[off : off+out : off+out]
 }
 
-// Validate reports whether m's fields are consistent: valid sizes, a
-// known activation, one distinct label per output, len(Theta) matching the
+// Validate reports whether m's fields are consistent: valid sizes (at most
+// MaxLayers layers), a known activation, a name and labels of at most
+// MaxNameBytes, one distinct label per output, len(Theta) matching the
 // sizes and finite, and a normalisation of the input size with finite
 // means and positive finite deviations whose reciprocals are finite in
 // float32. Loading a model file runs it; errors about shapes wrap
@@ -254,8 +271,14 @@ func (m *MLP) Validate() error {
 	if err := m.validateShape(); err != nil {
 		return err
 	}
+	if len(m.Name) > MaxNameBytes {
+		return fmt.Errorf("name is %d bytes long, at most %d allowed", len(m.Name), MaxNameBytes)
+	}
 	seen := make(map[string]int, len(m.Labels))
 	for i, l := range m.Labels {
+		if len(l) > MaxNameBytes {
+			return fmt.Errorf("label %d is %d bytes long, at most %d allowed", i, len(l), MaxNameBytes)
+		}
 		if j, ok := seen[l]; ok {
 			return fmt.Errorf("label %q repeated (outputs %d and %d)", l, j, i)
 		}
@@ -272,6 +295,9 @@ func (m *MLP) Validate() error {
 // validateShape is the part of Validate that costs O(inputs + outputs +
 // layers), not O(parameters): Predict runs it on every call.
 func (m *MLP) validateShape() error {
+	if l := len(m.Sizes) - 1; l > MaxLayers {
+		return fmt.Errorf("%d layers, at most %d allowed: %w", l, MaxLayers, ErrShape)
+	}
 	n := NumParams(m.Sizes)
 	if n < 0 {
 		return fmt.Errorf("invalid layer sizes %v: %w", m.Sizes, ErrShape)
@@ -361,10 +387,36 @@ var tapes = sync.Pool{New: func() any { return new(Tape) }}
 // predictChunk is how many rows Predict runs between context checks.
 const predictChunk = 512
 
+// predictTapeBudget bounds the float32 values of the Tape one chunk of
+// Predict fills (64 MiB): a model whose layers are wider than
+// predictTapeBudget/predictChunk values a row in all runs fewer rows at a
+// time (see chunkRows).
+const predictTapeBudget = 1 << 24
+
+// chunkRows is how many rows Predict runs at once on a model of these
+// layer sizes and activation: predictChunk, or fewer (at least one) when
+// that many rows' activations would take more than predictTapeBudget
+// values. A row's activations are bounded by the parameters, which the
+// file holds, but a chunk's are not: a 25 MB safetensors file with a
+// hidden layer of 2²² units (fed by one unit, feeding one) made an audit
+// ask for 4 GiB at once and crash out of memory.
+func chunkRows(sizes []int, act Activation) int {
+	perRow := 0
+	for l, n := range sizes {
+		perRow += n
+		if act == ActGELU && l > 0 && l < len(sizes)-1 {
+			perRow += n // the activations, kept apart from the pre-activations
+		}
+	}
+	return max(1, min(predictChunk, predictTapeBudget/max(perRow, 1)))
+}
+
 // Predict normalises x (raw features, x.Cols == Sizes[0]), runs the
 // network and returns a new x.Rows×len(Labels) matrix of softmax
 // probabilities. It is safe for concurrent use, checks ctx between chunks
-// of rows and returns an error wrapping ErrShape for a wrong x.Cols.
+// of rows (see chunkRows: a chunk's activations take at most 64 MiB,
+// whatever the batch) and returns an error wrapping ErrShape for a wrong
+// x.Cols.
 func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	if err := m.validateShape(); err != nil {
 		return blas32.General{}, fmt.Errorf("model %q: %w", m.Name, err)
@@ -376,11 +428,12 @@ func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, er
 	out := blas32.General{Rows: x.Rows, Cols: k, Stride: k, Data: make([]float32, x.Rows*k)}
 	t := tapes.Get().(*Tape)
 	defer tapes.Put(t)
-	for r := 0; r < x.Rows; r += predictChunk {
+	chunk := chunkRows(m.Sizes, m.Act)
+	for r := 0; r < x.Rows; r += chunk {
 		if err := ctx.Err(); err != nil {
 			return blas32.General{}, err
 		}
-		n := min(predictChunk, x.Rows-r)
+		n := min(chunk, x.Rows-r)
 		logits := m.Forward(t, rowsView(x, r, n))
 		SoftmaxRows(rowsView(out, r, n), logits)
 	}

@@ -232,6 +232,9 @@ func stLayout(path string, head []byte, size int64) (*stPlan, error) {
 		return &t, nil
 	}
 	for l := 0; ; l++ {
+		if l == MaxLayers && raw[fmt.Sprintf("layers.%d.weight", l)] != nil {
+			return bad(ErrHeader, "tensor layers.%d.weight makes more than %d layers, the most lineage reads", l, MaxLayers)
+		}
 		w, err := tensor(fmt.Sprintf("layers.%d.weight", l))
 		if err != nil {
 			return bad(ErrHeader, "%v", err)

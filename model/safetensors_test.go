@@ -155,6 +155,7 @@ func TestSafetensorsErrors(t *testing.T) {
 		{"gap", stFile("{"+w+","+b+`,"layers.2.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"layers.2.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.2.bias comes after a missing layers.1.weight"},
 		{"bias without weight", stFile("{"+w+","+b+`,"layers.1.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data), "tensor layers.1.bias comes after a missing layers.1.weight"},
 		{"labels", stFile(`{"__metadata__":{"labels":"[\"a\"]"},`+w+","+b+"}", data), "1 labels for 2 outputs"},
+		{"long name", stFile(`{"__metadata__":{"name":"`+strings.Repeat("n", 2000)+`"},`+w+","+b+"}", data), "name is 2000 bytes long, at most 1024 allowed"},
 		// The reference implementation refuses these too: the data
 		// buffer must be tiled by the tensors, whichever they are.
 		{"bytes appended", stFile("{"+w+","+b+"}", make([]byte, 20)), "the data buffer has 4 bytes after its last tensor (20 bytes, tensors end at 16)"},

@@ -102,15 +102,18 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 		}
 	}
 	L := m.NumLayers()
+	off := 0 // of layer l's weight in Theta: m.W(l) would sum the layers before it, each time
 	for l := 0; l < L; l++ {
-		out := m.Sizes[l+1]
+		in, out := m.Sizes[l], m.Sizes[l+1]
+		w := mat(m.Theta[off:off+out*in], out, in)
+		b := m.Theta[off+out*in : off+out*in+out]
+		off += out*in + out
 		z := mat(t.z[l], n, out)
-		b := m.B(l)
 		for i := 0; i < n; i++ {
 			copy(z.Data[i*out:(i+1)*out], b)
 		}
 		if n > 0 {
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, t.input(l), m.W(l), 1, z)
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1, t.input(l), w, 1, z)
 		}
 		if l == L-1 {
 			break
@@ -154,6 +157,7 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 	for l := L - 1; l >= 0; l-- {
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		off -= out*in + out
+		w := mat(m.Theta[off:off+out*in], out, in)
 		dW := mat(dTheta[off:off+out*in], out, in)
 		dB := dTheta[off+out*in : off+out*in+out]
 		// dW += gᵀ·A_in, dB += Σ_rows g.
@@ -170,7 +174,7 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 		// dA_in = g·W.
 		t.d[buf] = grow(t.d[buf], n*in)
 		dA := mat(t.d[buf], n, in)
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, g, m.W(l), 0, dA)
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
 		if l > 0 {
 			switch t.act {
 			case ActReLU:

@@ -172,6 +172,20 @@ func (c *HTTPModel) setInfo(meta *serve.ModelMetadata) error {
 		// MLServer lists none unless model-settings.json declares them.
 		return fmt.Errorf("model metadata lists no %s: lineage reads the input size and the label count from them", strings.Join(none, " and no "))
 	}
+	if len(meta.Outputs) > MaxOutputs {
+		return fmt.Errorf("model metadata lists %d outputs, at most %d allowed", len(meta.Outputs), MaxOutputs)
+	}
+	long := func(what string, name string) error {
+		return fmt.Errorf("model metadata: %s's name is %d bytes long, at most %d allowed", what, len(name), MaxNameBytes)
+	}
+	for i, o := range meta.Outputs {
+		if len(o.Name) > MaxNameBytes {
+			return long(fmt.Sprintf("output %d", i), o.Name)
+		}
+	}
+	if n := meta.Inputs[0].Name; len(n) > MaxNameBytes {
+		return long("input 0", n)
+	}
 	in := meta.Inputs[0]
 	out, err := c.chooseOutput(meta.Outputs)
 	if err != nil {

@@ -328,6 +328,13 @@ func TestMetadataRefusals(t *testing.T) {
 		{"no outputs", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[]}`,
 			"model metadata lists no outputs: lineage reads the input size and the label count from them"},
 		{"neither", `{"name":"m","inputs":[],"outputs":[]}`, "model metadata lists no inputs and no outputs"},
+		{"long output name", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]},{"name":"` + strings.Repeat("q", MaxNameBytes+1) + `","datatype":"FP32","shape":[-1,4]}]}`,
+			"model metadata: output 1's name is 1025 bytes long, at most 1024 allowed"},
+		{"long input name", `{"name":"m","inputs":[{"name":"` + strings.Repeat("x", 2<<20) + `","datatype":"FP32","shape":[-1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]}]}`,
+			"model metadata: input 0's name is 2097152 bytes long, at most 1024 allowed"},
+		{"too many outputs", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[` +
+			strings.Repeat(`{"name":"p","datatype":"FP32","shape":[-1,4]},`, MaxOutputs) + `{"name":"p","datatype":"FP32","shape":[-1,4]}]}`,
+			"model metadata lists 257 outputs, at most 256 allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,14 @@ const (
 	MaxInputSize = 1 << 24
 )
 
+// MaxOutputs bounds the outputs an Open Inference Protocol model's
+// metadata may list, each named in at most MaxNameBytes: the outputs
+// lineage could have read are recorded in the fingerprint, whose metadata
+// is bounded (16 MiB), and named in errors. A server listing a million
+// outputs, or one named by megabytes, made a fingerprint that could not
+// be stored after its answers were paid for.
+const MaxOutputs = 256
+
 // checkDescription checks the name and labels a remote model reports.
 func checkDescription(name string, labels []string) error {
 	if len(name) > MaxNameBytes {

@@ -30,6 +30,9 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	if err := fp.Verify(); err != nil {
 		return fmt.Errorf("put fingerprint: %w", err)
 	}
+	if err := fp.CheckRows(); err != nil { // Fingerprint would refuse to read it
+		return fmt.Errorf("put fingerprint: %w", err)
+	}
 	if t.tx.Bucket(bucketSuites).Get([]byte(fp.Suite)) == nil {
 		// A probe that outlives its enrolment (db rm enrolment --purge
 		// while the model was being asked) would leave a fingerprint db
@@ -91,6 +94,11 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	// Outputs that no longer hash to the stored hash would change every
 	// audit measured on them without a word (db verify reports the same).
 	if err := fp.Verify(); err != nil {
+		return nil, fmt.Errorf("%w: %w (run `lineage db verify`)", ErrCorrupt, err)
+	}
+	// A hash is easy to recompute: outputs that are not distributions
+	// would be audited as if they were (db import refuses them too).
+	if err := fp.CheckRows(); err != nil {
 		return nil, fmt.Errorf("%w: %w (run `lineage db verify`)", ErrCorrupt, err)
 	}
 	if fp.ID != id {

@@ -34,7 +34,9 @@ record fails the whole import); a database that holds exactly the export's recor
 opened, and a new database is built under a temporary name and put in place only when the
 import succeeds: a failed import leaves no new file, and an existing database as it was.
 A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
-that), so a file that is not an export cannot take the machine's memory.`,
+that), so a file that is not an export cannot take the machine's memory; nor can a small
+top-k fingerprint record declaring a huge matrix (its hash is checked a row at a time, its
+shape against its suite's).`,
 		Example: "  lineage --db copy.db db import case.jsonl",
 		Args:    exactArgs(1, "FILE"),
 		RunE:    func(c *cobra.Command, args []string) error { return runDBImport(c.Context(), c, g, o, args[0]) },

@@ -33,7 +33,18 @@ func TestReportWideMatrix(t *testing.T) {
 			fp := teacher.Clone()
 			fp.ID = fmt.Sprintf("s%02d", i)
 			fp.Model.Hash = "h-" + fp.ID
-			fp.P.Data[i%len(fp.P.Data)] += 1 // outputs of its own
+			// Outputs of its own, still distributions (a store refuses
+			// others): one entry raised, its row scaled back to sum 1.
+			at := i % len(fp.P.Data)
+			fp.P.Data[at] += 1
+			row := fp.Row(at / fp.P.Stride)
+			var sum float32
+			for _, v := range row {
+				sum += v
+			}
+			for j := range row {
+				row[j] /= sum
+			}
 			fp.Hash = fp.ComputeHash()
 			if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 				return err

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// sparseBomb returns a top-1 fingerprint encoding (sparse, 16-bit
+// indices) of rows×cols outputs on suite, every row the same, with a hash
+// that matches: a few bytes a row that decode to rows·cols float32s.
+func sparseBomb(t *testing.T, id, suite string, rows, cols int) []byte {
+	t.Helper()
+	row := make([]float32, cols)
+	row[0] = 1
+	// Stride 0 repeats the one row: ComputeHash reads row i at i·Stride.
+	fp := fingerprint.Fingerprint{ID: id, Suite: suite, TopK: 1, P: blas32.General{Rows: rows, Cols: cols, Stride: 0, Data: row}}
+	meta, err := json.Marshal(map[string]any{"id": id, "suite": suite, "model": map[string]any{}, "top_k": 1,
+		"queries": rows, "elapsed": 0, "hash": fp.ComputeHash(), "rows": rows, "cols": cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []byte(fingerprint.Magic)
+	out = binary.LittleEndian.AppendUint16(out, fingerprint.Version)
+	out = append(out, 1, 0) // sparse, 16-bit indices; reserved
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(meta)))
+	out = append(out, meta...)
+	for range rows {
+		out = binary.LittleEndian.AppendUint16(out, 0)
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(1))
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(0))
+	}
+	return out
+}
+
+// TestImportSparseBomb checks that an export line of 14 KB holding a
+// sparse fingerprint that declares 1024×65536 outputs (256 MiB of
+// float32) is refused for its shape without the matrix being made:
+// ReadExport decoded it whole to check its hash (db import of a 55 KB
+// file declaring 4096×65536 took 1 GB).
+func TestImportSparseBomb(t *testing.T) {
+	su := newTestSuite("s", 5, 3, 1)
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, cols = 1024, 1 << 16
+	bomb := sparseBomb(t, "x", su.Hash, rows, cols)
+	if _, err := fingerprint.VerifyEncoded(bomb); err != nil {
+		t.Fatalf("the crafted fingerprint is not valid: %v", err)
+	}
+	var b strings.Builder
+	for _, l := range []line{
+		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
+		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
+		{Type: TypeFingerprint, ID: "x", Data: bomb},
+	} {
+		j, _ := json.Marshal(l)
+		b.Write(append(j, '\n'))
+	}
+	b.WriteString(`{"type":"end","count":2}` + "\n")
+	s := openTest(t, tempPath(t), false)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err = s.Import(ctx, strings.NewReader(b.String()))
+	runtime.ReadMemStats(&after)
+	var ie *ImportError
+	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "1024×65536 outputs, but suite") {
+		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrCorrupt that names the shapes", err)
+	}
+	const limit = 64 << 20
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Errorf("Import of a %d-byte export allocated %d MiB, want at most %d MiB", b.Len(), got>>20, limit>>20)
+	}
+}
+
+// TestImportNotDistributions checks that a fingerprint whose rows are not
+// probability distributions, under a hash recomputed to fit, is refused
+// by import naming the row, by PutFingerprint, and when read from a store
+// that holds it: such a record moved an audit from DERIVED to
+// INCONCLUSIVE without a word.
+func TestImportNotDistributions(t *testing.T) {
+	su := newTestSuite("s", 5, 3, 1)
+	fp := newTestFP("x", su, 1)
+	for j := range fp.P.Cols {
+		fp.P.Data[2*fp.P.Stride+j] = float32(math.Pow(float64(fp.P.Data[2*fp.P.Stride+j]), 0.3))
+	}
+	fp.Hash = fp.ComputeHash()
+	fpBytes, err := fingerprint.Encode(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range []line{
+		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
+		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
+		{Type: TypeFingerprint, ID: "x", Data: fpBytes},
+	} {
+		j, _ := json.Marshal(l)
+		b.Write(append(j, '\n'))
+	}
+	b.WriteString(`{"type":"end","count":2}` + "\n")
+	s := openTest(t, tempPath(t), false)
+	err = s.Import(ctx, strings.NewReader(b.String()))
+	var ie *ImportError
+	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, fingerprint.ErrRows) || !strings.Contains(err.Error(), "row 2: row sums to") {
+		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrRows that names row 2", err)
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(fp, PutOptions{})
+	})
+	if !errors.Is(err, fingerprint.ErrRows) {
+		t.Errorf("PutFingerprint = %v, want ErrRows", err)
+	}
+	// Stored as a store written outside lineage would hold it.
+	err = s.Update(ctx, func(tx *Tx) error { return tx.tx.Bucket(bucketFPs).Put([]byte("x"), fpBytes) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		_, err := tx.Fingerprint("x")
+		return err
+	})
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, fingerprint.ErrRows) {
+		t.Errorf("Fingerprint = %v, want ErrCorrupt and ErrRows", err)
+	}
+	r, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK() {
+		t.Error("Verify found nothing wrong with a fingerprint whose rows are not distributions")
+	}
+}
