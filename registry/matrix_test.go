@@ -165,11 +165,12 @@ func TestTablesForWideMatrix(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("columns %v, want %v", got, want)
 			}
-			if len(mt.Rows) != len(m.Models) {
-				t.Errorf("%d rows, want one per model, %d", len(mt.Rows), len(m.Models))
+			rows := mt.AllRows()
+			if len(rows) != len(m.Models) {
+				t.Errorf("%d rows, want one per model, %d", len(rows), len(m.Models))
 			}
 			// Each cell shown is the value of its row and column.
-			for i, row := range mt.Rows {
+			for i, row := range rows {
 				for k, c := range row[3:] {
 					j, _ := strconv.Atoi(want[k])
 					if w := report.Float(m.Values[i][j-1], 2); c != w {

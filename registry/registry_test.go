@@ -71,9 +71,9 @@ func TestMatrixFigureNames(t *testing.T) {
 	tables := sum.Tables()
 	var names []string
 	for _, tb := range tables {
-		if len(tb.Rows) == len(m.Models) && len(tb.Columns) > 1 && tb.Columns[1].Name == "model" {
-			for i := range tb.Rows {
-				names = append(names, tb.Rows[i][1].String())
+		if rows := tb.AllRows(); len(rows) == len(m.Models) && len(tb.Columns) > 1 && tb.Columns[1].Name == "model" {
+			for i := range rows {
+				names = append(names, rows[i][1].String())
 			}
 		}
 	}

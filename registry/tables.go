@@ -133,13 +133,16 @@ func (m Matrix) table(narrow bool) report.Table {
 	for _, j := range cols {
 		t.Columns = append(t.Columns, report.Column{Name: strconv.Itoa(j + 1)})
 	}
-	for i, mr := range m.Models {
-		row := []report.Cell{report.Int(int64(i + 1)), report.Text(mr.Name(m.Teacher)), report.Text(mr.RoleText())}
+	// A registry's matrix has millions of cells: they are made a row at
+	// a time as the row is written (report.RowSource).
+	t.More = report.RowSource{N: len(m.Models), Row: func(i int, row []report.Cell) []report.Cell {
+		mr := m.Models[i]
+		row = append(row[:0], report.Int(int64(i+1)), report.Text(mr.Name(m.Teacher)), report.Text(mr.RoleText()))
 		for _, j := range cols {
 			row = append(row, report.Float(m.Values[i][j], 2))
 		}
-		t.AddRow(row...)
-	}
+		return row
+	}}
 	if m.Statistic == StatJS {
 		t.Notes = []string{"mean Jensen–Shannon divergence in bits (0 = identical outputs)"}
 	} else {

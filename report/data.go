@@ -42,12 +42,16 @@ func writeCSV(ew *errWriter, t *Table) {
 		rec[j] = c.Header()
 	}
 	write(rec)
-	for i := range t.Rows {
+	t.eachRow(func(_ int, r []Cell) bool {
 		for j := range rec {
-			rec[j] = csvField(t.cell(i, j))
+			rec[j] = ""
+			if j < len(r) {
+				rec[j] = csvField(r[j])
+			}
 		}
 		write(rec)
-	}
+		return true
+	})
 	cw.Flush()
 	if err := cw.Error(); err != nil && ew.err == nil {
 		ew.err = err
@@ -81,10 +85,16 @@ func csvField(c Cell) string {
 // return, which oneLine has replaced).
 const formulaStart = "=+-@\t"
 
-// appendTableJSON appends t as an indented JSON object
-// {"title", "columns": [{"name", "unit"?}], "rows": [{name: value}], "notes"};
-// indent prefixes every line but the first (for nesting in an array).
-func appendTableJSON(b []byte, t *Table, indent string) []byte {
+// jsonFlushAt is the size at which writeTableJSON hands its buffer to the
+// writer.
+const jsonFlushAt = 64 << 10
+
+// writeTableJSON appends t to b as an indented JSON object
+// {"title", "columns": [{"name", "unit"?}], "rows": [{name: value}], "notes"},
+// writing b to ew (and starting it anew) whenever it grows past jsonFlushAt,
+// and returns what is left of b to write; indent prefixes every line but the
+// first (for nesting in an array).
+func writeTableJSON(ew *errWriter, b []byte, t *Table, indent string) []byte {
 	nl := "\n" + indent
 	b = append(b, '{')
 	b = append(b, nl+`  "title": `...)
@@ -106,7 +116,7 @@ func appendTableJSON(b []byte, t *Table, indent string) []byte {
 		b = append(b, nl+"  "...)
 	}
 	b = append(b, "],"+nl+`  "rows": [`...)
-	for i := range t.Rows {
+	t.eachRow(func(i int, r []Cell) bool {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -117,11 +127,20 @@ func appendTableJSON(b []byte, t *Table, indent string) []byte {
 			}
 			b = appendJSONString(b, c.Name)
 			b = append(b, ": "...)
-			b = t.cell(i, j).appendJSON(b)
+			var v Cell
+			if j < len(r) {
+				v = r[j]
+			}
+			b = v.appendJSON(b)
 		}
 		b = append(b, '}')
-	}
-	if len(t.Rows) > 0 {
+		if len(b) >= jsonFlushAt {
+			ew.Write(b)
+			b = b[:0]
+		}
+		return true
+	})
+	if t.NumRows() > 0 {
 		b = append(b, nl+"  "...)
 	}
 	b = append(b, "],"+nl+`  "notes": [`...)

@@ -41,12 +41,68 @@ func (c Column) Header() string {
 // Table is a titled result table. Rows may be shorter than Columns (missing
 // cells are empty) but not longer. Title and Notes are optional; Notes are
 // footnotes shown under the table. A Table with no columns renders only its
-// title and notes.
+// title and notes. More, when set, generates further rows after Rows as they
+// are written (see [RowSource]).
 type Table struct {
 	Title   string
 	Columns []Column
 	Rows    [][]Cell
+	More    RowSource
 	Notes   []string
+}
+
+// RowSource generates a table's rows one at a time: the CSV and JSON formats
+// write each as it is generated, so that a table of millions of cells (a
+// registry's similarity matrix) is written without holding them all; the
+// table and markdown formats, which size their columns to every cell, hold
+// them. The zero RowSource generates no row.
+type RowSource struct {
+	// N is the number of rows.
+	N int
+	// Row returns row i (0 ≤ i < N), built in dst's array when it has the
+	// room: the row is used only until the next call. It may be called
+	// more than once for a row, and must return the same cells each time.
+	Row func(i int, dst []Cell) []Cell
+}
+
+// NumRows returns the number of rows of t, those of More included.
+func (t *Table) NumRows() int { return len(t.Rows) + t.More.N }
+
+// AllRows returns every row of t, those of More generated and held.
+func (t *Table) AllRows() [][]Cell {
+	rows := append([][]Cell(nil), t.Rows...)
+	for i := 0; i < t.More.N; i++ {
+		rows = append(rows, t.More.Row(i, nil))
+	}
+	return rows
+}
+
+// eachRow calls f with each row of t in order, until f returns false; a
+// generated row is f's to read only until it returns.
+func (t *Table) eachRow(f func(i int, r []Cell) bool) {
+	for i, r := range t.Rows {
+		if !f(i, r) {
+			return
+		}
+	}
+	var buf []Cell
+	for i := range t.More.N {
+		buf = t.More.Row(i, buf[:0])
+		if !f(len(t.Rows)+i, buf) {
+			return
+		}
+	}
+}
+
+// held returns t with More's rows generated into Rows, for the formats
+// that size their columns to every cell.
+func (t *Table) held() *Table {
+	if t.More.N == 0 {
+		return t
+	}
+	h := *t
+	h.Rows, h.More = t.AllRows(), RowSource{}
+	return &h
 }
 
 // ErrInvalidTable is wrapped by the error returned when a table cannot be
@@ -66,13 +122,15 @@ func (t *Table) Validate() error {
 		}
 		seen[c.Name] = true
 	}
-	for i, r := range t.Rows {
+	var err error
+	t.eachRow(func(i int, r []Cell) bool {
 		if len(r) > len(t.Columns) {
-			return fmt.Errorf("report: table %q: row %d has %d cells for %d columns: %w",
+			err = fmt.Errorf("report: table %q: row %d has %d cells for %d columns: %w",
 				t.Title, i, len(r), len(t.Columns), ErrInvalidTable)
 		}
-	}
-	return nil
+		return err == nil
+	})
+	return err
 }
 
 // cell returns row i, column j, or the empty cell for a short row.
@@ -118,14 +176,13 @@ func Render(w io.Writer, t Table, f Format) error {
 	ew := &errWriter{w: w}
 	switch f {
 	case FormatTable:
-		writeASCII(ew, &t)
+		writeASCII(ew, t.held())
 	case FormatMarkdown:
-		writeMarkdown(ew, &t)
+		writeMarkdown(ew, t.held())
 	case FormatCSV:
 		writeCSV(ew, &t)
 	case FormatJSON:
-		ew.Write(appendTableJSON(nil, &t, ""))
-		ew.WriteString("\n")
+		ew.Write(append(writeTableJSON(ew, nil, &t, ""), '\n'))
 	}
 	if ew.err != nil {
 		if t.Title == "" {
@@ -162,7 +219,7 @@ func RenderAll(w io.Writer, ts []Table, f Format) error {
 				b = append(b, ',')
 			}
 			b = append(b, "\n  "...)
-			b = appendTableJSON(b, &ts[i], "  ")
+			b = writeTableJSON(ew, b, &ts[i], "  ")
 		}
 		if len(ts) > 0 {
 			b = append(b, '\n')
@@ -180,9 +237,9 @@ func RenderAll(w io.Writer, ts []Table, f Format) error {
 		t := &ts[i]
 		switch f {
 		case FormatTable:
-			writeASCII(ew, t)
+			writeASCII(ew, t.held())
 		case FormatMarkdown:
-			writeMarkdown(ew, t)
+			writeMarkdown(ew, t.held())
 		case FormatCSV:
 			ew.WriteString("# " + oneLine(t.Title) + "\n")
 			for _, n := range t.Notes {

@@ -239,7 +239,7 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		return err
 	}
 	if o.format == report.FormatJSON {
-		return writeJSON(c.OutOrStdout(), doc)
+		return doc.WriteJSON(c.OutOrStdout())
 	}
 	return report.RenderAll(c.OutOrStdout(), doc.TablesFor(o.format), o.format)
 }
