@@ -18,11 +18,9 @@ func TestAPIKeyNeverStored(t *testing.T) {
 	}
 	const key = "sk-test-0123456789abcdef-SECRET"
 	dir := t.TempDir()
-	runOK(t, dir, "train", "--hidden", "16", "--epochs", "3", "--out", "t.lnm")
-	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
-		"--controls", "6", "--suite-size", "60", "--seed", "1")
+	useFixture(t, "acme", dir) // teacher.lnm enrolled as acme in case.db
 
-	base, srvLog := startServe(t, dir, []string{"SERVE_KEY=" + key}, "t.lnm", "--name", "teacher", "--require-key-env", "SERVE_KEY")
+	base, srvLog := startServe(t, dir, []string{"SERVE_KEY=" + key}, "teacher.lnm", "--name", "teacher", "--require-key-env", "SERVE_KEY")
 	url := base + "/v2/models/teacher"
 
 	var outputs []string

@@ -68,9 +68,9 @@ func TestKillResume(t *testing.T) {
 
 	// enroll, killed while training controls, then rerun.
 	killAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
-		"--controls", "6", "--suite-size", "60", "--seed", "1"), 1500*time.Millisecond)
+		"--controls", "3", "--suite-size", "60", "--seed", "1"), 1500*time.Millisecond)
 	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
-		"--controls", "6", "--suite-size", "60", "--seed", "1")
+		"--controls", "3", "--suite-size", "60", "--seed", "1")
 	runOK(t, dir, "--db", "case.db", "db", "verify")
 
 	// A served teacher; the client is throttled so the kill lands mid-way.
