@@ -23,6 +23,7 @@ type probeOptions struct {
 	name    string
 	topK    int
 	replace bool
+	waited  bool // the run waited for another of the same job (claimJob)
 	format  report.Format
 	remote  remoteOptions
 }
@@ -195,6 +196,12 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		return probeStored(c, o, stored, s, ref, storedUsers)
 	}
 	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), "probe", g, &o.remote, ref, s, id, o.topK)
+	if errors.Is(err, errStoredMeanwhile) && !o.waited {
+		// The run of the same job this one waited for stored the
+		// fingerprint: check it as a rerun does.
+		o.waited = true
+		return runProbe(ctx, c, g, o, ref)
+	}
 	if err != nil {
 		return err
 	}
