@@ -20,8 +20,9 @@ var errStoredMeanwhile = errors.New("stored meanwhile by the run this one waited
 // says so on stderr and waits for the other to end, then replays what it
 // stored. release ends the claim; waited reports whether there was a
 // wait. Ctrl-C while waiting returns an interrupted error saying nothing
-// was asked. Where the database's file system has no advisory locks, the
-// job runs unclaimed, with a note.
+// was asked. Where the job cannot be claimed (no advisory locks on the
+// database's file system, no claim file beside it), the job runs
+// unclaimed, with a note.
 func claimJob(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, job string) (release func(), waited bool, err error) {
 	holder := ""
 	release, waited, err = jobclaim.Acquire(ctx, g.dbPath(), job, "lineage "+cmd, func(h string) {
@@ -32,13 +33,17 @@ func claimJob(ctx context.Context, stderr io.Writer, cmd string, g *globalOption
 		fmt.Fprintf(stderr, "lineage %s: another run is asking the same model the same questions (%s); waiting for it to end so that they are not paid for twice, then its answers are replayed from %s (Ctrl-C stops waiting)\n", cmd, h, g.dbPath())
 	})
 	switch {
-	case errors.Is(err, jobclaim.ErrUnsupported):
-		fmt.Fprintf(stderr, "lineage %s: %v: two runs of this job at once would each ask the model everything\n", cmd, err)
-		return func() {}, false, nil
-	case err != nil && waited && ctx.Err() != nil:
+	case err == nil:
+		return release, waited, nil
+	case waited && ctx.Err() != nil:
 		return nil, waited, interrupted{fmt.Sprintf("nothing was asked while waiting for the other run of the same job (%s)", holder), err}
-	case err != nil:
+	case ctx.Err() != nil:
 		return nil, waited, err
 	}
-	return release, waited, nil
+	// No lock on this file system, or no claim file beside the database
+	// (a directory this user cannot write, where the database file is
+	// writable; a missing directory is reported when the answers are
+	// stored): the job runs as it did before claims.
+	fmt.Fprintf(stderr, "lineage %s: %v: two runs of this job at once would each ask the model everything\n", cmd, err)
+	return func() {}, false, nil
 }
