@@ -104,7 +104,16 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	if err != nil {
 		return nil, nil, err
 	}
-	defer release()
+	defer func() {
+		if err != nil {
+			release()
+			return
+		}
+		// Held until the command has stored the fingerprint and dropped
+		// the journal: a run waiting for it then finds the fingerprint,
+		// not a journal about to go.
+		g.holdClaim(release)
+	}()
 	if waited {
 		stored := false
 		if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error { stored = tx.HasFingerprint(id); return nil }); err != nil {

@@ -42,7 +42,10 @@ fingerprint later with 'lineage audit ID'.`,
 		Example: `  lineage --db case.db probe suspect.lnm --suite acme --name suspect-1
   lineage --db case.db probe http://host:8080/v2/models/m --suite acme --name vendor-m --api-key-env VENDOR_KEY`,
 		Args: exactArgs(1, "MODEL"),
-		RunE: func(c *cobra.Command, args []string) error { return runProbe(c.Context(), c, g, o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			defer g.releaseClaims() // once what it took is stored
+			return runProbe(c.Context(), c, g, o, args[0])
+		},
 	}
 	g.bindDB(c, dbUsage)
 	f := c.Flags()
