@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 // Purged says what PurgeEnrolment removed and what it kept.
@@ -13,6 +15,12 @@ type Purged struct {
 	Fingerprints []string // its fingerprints removed
 	Suite        string   // its suite's hash, when the suite was removed
 	SuiteName    bool     // the suite name it registered
+	// SuiteKept is its suite's hash when the suite name was removed but
+	// the suite kept, because SuiteUsers (other enrolments, fingerprints)
+	// use it: no name leads to it any more, so `db rm suite HASH` is what
+	// removes it once they are gone.
+	SuiteKept  string
+	SuiteUsers []string
 	// Kept are its fingerprints left in place because another enrolment
 	// or an audit refers to them, each as "ID (used by …)".
 	Kept []string
@@ -113,7 +121,12 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 			return p, err
 		}
 		p.SuiteName = true
-		if len(t.suiteUsers(hash)) == 0 && !t.suiteNamed(hash) {
+		users := t.suiteUsers(hash)
+		switch {
+		case t.suiteNamed(hash):
+		case len(users) > 0:
+			p.SuiteKept, p.SuiteUsers = hash, users
+		default:
 			if err := t.tx.Bucket(bucketSuites).Delete([]byte(hash)); err != nil {
 				return p, err
 			}
@@ -160,4 +173,31 @@ func JoinUsers(users []string) string {
 		return strings.Join(users, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(users[:3], ", "), len(users)-3)
+}
+
+// UnusedSuites returns, sorted, the hashes of the stored suites that no
+// enrolment, fingerprint or suite name refers to: a suite a purge kept
+// while fingerprints used it, once those are removed too, or a suite
+// imported alone.
+func (t *Tx) UnusedSuites() []string {
+	used := map[string]bool{}
+	t.eachJSON(bucketEnrol, func(_ []byte, e *Enrolment, _ *AuditRecord) { used[e.Suite] = true })
+	t.tx.Bucket(bucketFPs).ForEach(func(_, v []byte) error {
+		if fp, err := fingerprint.Decode(v); err == nil {
+			used[fp.Suite] = true
+		}
+		return nil
+	})
+	t.tx.Bucket(bucketNames).ForEach(func(_, v []byte) error {
+		used[string(v)] = true
+		return nil
+	})
+	var out []string
+	t.tx.Bucket(bucketSuites).ForEach(func(k, _ []byte) error {
+		if !used[string(k)] {
+			out = append(out, string(k))
+		}
+		return nil
+	})
+	return out // bbolt iterates keys in order
 }

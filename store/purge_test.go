@@ -238,3 +238,44 @@ func TestPurgeEnrolmentTwice(t *testing.T) {
 		t.Errorf("second purge: %+v, %v; want acme/teacher, the suite name and the suite removed", p, err)
 	}
 }
+
+// TestPurgeEnrolmentSuiteKept checks that a purge that removes the suite
+// name but keeps the suite for a fingerprint on it says so (SuiteKept,
+// SuiteUsers), and that UnusedSuites lists the suite once that fingerprint
+// is gone, and no suite that is named or used.
+func TestPurgeEnrolmentSuiteKept(t *testing.T) {
+	su, other := newTestSuite("", 20, 4, 2), newTestSuite("", 20, 4, 3)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := putEnrolled(tx, "acme", su); err != nil {
+			return err
+		}
+		if err := putEnrolled(tx, "beta", other); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(newTestFP("tt", su, 2), PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused := func() (out []string) {
+		s.View(ctx, func(tx *Tx) error { out = tx.UnusedSuites(); return nil })
+		return out
+	}
+	p, err := s.PurgeEnrolment(ctx, "acme")
+	if err != nil || !p.SuiteName || p.Suite != "" || p.SuiteKept != su.Hash || !slices.Equal(p.SuiteUsers, []string{"fingerprint tt"}) {
+		t.Fatalf("purge: %+v, %v; want the suite name removed and the suite kept for fingerprint tt", p, err)
+	}
+	if got := unused(); len(got) != 0 {
+		t.Errorf("UnusedSuites with tt on the suite = %q, want none", got)
+	}
+	if err := s.Remove(ctx, TypeFingerprint, "tt", RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := unused(); !slices.Equal(got, []string{su.Hash}) {
+		t.Errorf("UnusedSuites = %q, want [%s]", got, su.Hash)
+	}
+	if _, err := s.PurgeEnrolment(ctx, "acme"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second purge: %v, want ErrNotFound", err)
+	}
+}

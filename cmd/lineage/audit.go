@@ -90,7 +90,10 @@ interrupted (Ctrl-C).`,
 		Example: `  lineage --db case.db audit suspect-1 --format json
   lineage --db case.db audit vendor.lnm --against acme --fail-on-derived`,
 		Args: exactArgs(1, "FINGERPRINT or MODEL"),
-		RunE: func(c *cobra.Command, args []string) error { return runAudit(c.Context(), c, g, o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			defer g.releaseClaims() // once what it took is stored
+			return runAudit(c.Context(), c, g, o, args[0])
+		},
 	}
 	g.bindDB(c, dbUsage)
 	f := c.Flags()

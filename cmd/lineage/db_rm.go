@@ -36,7 +36,8 @@ or audit refers to (a fingerprint you stored under another NAME/ ID, such as a s
 with --name NAME/x, stays, and so do references), its suite name, and its suite when no fingerprint is left on it. It works as well
 after a plain 'rm enrolment NAME', so that NAME can be enrolled again. A suite removed (by
 --purge or 'rm suite') takes along the answers journalled by interrupted probes on it, which
-no probe could resume.`,
+no probe could resume. A suite kept because other fingerprints use it is named, with the
+'db rm suite HASH' that removes it once they are gone ('db verify' lists such unused suites).`,
 		Example: "  lineage --db case.db db rm fingerprint suspect-1\n  lineage --db case.db db rm enrolment acme --purge",
 		Args:    exactArgs(2, "TYPE ID"),
 		RunE:    func(c *cobra.Command, args []string) error { return runDBRm(c.Context(), c, g, o, args[0], args[1]) },
@@ -65,7 +66,10 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 	if o.purge {
 		var p store.Purged
 		err := db.Update(ctx, func(tx *store.Tx) (err error) {
-			if p, err = tx.PurgeEnrolment(id); err != nil || p.Suite == "" {
+			if p, err = tx.PurgeEnrolment(id); errors.Is(err, store.ErrNotFound) {
+				return unusedSuitesHint(tx, err)
+			}
+			if err != nil || p.Suite == "" {
 				return err
 			}
 			journals, err = dropSuiteJournals(tx, p.Suite)
@@ -156,7 +160,29 @@ func printPurged(w io.Writer, name string, p store.Purged, journals int) error {
 			return err
 		}
 	}
+	if p.SuiteKept != "" {
+		// No name leads to it any more: say how it goes once unused.
+		if _, err := fmt.Fprintf(w, "kept suite %.12s (used by %s): once nothing uses it, `lineage db rm suite %s` removes it\n",
+			p.SuiteKept, store.JoinUsers(p.SuiteUsers), p.SuiteKept); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// unusedSuitesHint adds to err, a purge that found nothing of the
+// enrolment, the suites nothing uses (store.Tx.UnusedSuites): an earlier
+// purge removed the enrolment and its suite name but kept its suite while
+// fingerprints used it, and no name leads to it now.
+func unusedSuitesHint(tx *store.Tx, err error) error {
+	unused := tx.UnusedSuites()
+	switch len(unused) {
+	case 0:
+		return err
+	case 1:
+		return fmt.Errorf("%w (nothing of it is left); suite %.12s is used by nothing (an earlier purge keeps a suite while fingerprints use it): `lineage db rm suite %s` removes it", err, unused[0], unused[0])
+	}
+	return fmt.Errorf("%w (nothing of it is left); %d suites are used by nothing (an earlier purge keeps a suite while fingerprints use it): `lineage db verify` lists them with the command that removes each", err, len(unused))
 }
 
 // journalSuites returns the suite hashes the name of a probe's journal

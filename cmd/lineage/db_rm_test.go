@@ -131,3 +131,67 @@ func TestVerifyOrphanJournals(t *testing.T) {
 		t.Errorf("db verify:\n%s\nwant a note containing %q, and OK", stdout, want)
 	}
 }
+
+// TestPurgeAgainNamesUnusedSuite follows a suite a purge keeps because a
+// suspect's fingerprint uses it: the purge says so with the command that
+// removes it, and once the fingerprint is removed too, a second purge,
+// which finds nothing of the enrolment, and db verify name the now unused
+// suite and that command. The second purge said only `teacher "acme" not
+// found`, and nothing listed the suite left behind.
+func TestPurgeAgainNamesUnusedSuite(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme", "other")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		fp, err := tx.Fingerprint("acme/teacher")
+		if err != nil {
+			return err
+		}
+		hash = fp.Suite
+		fp.ID = "tt" // a suspect probed on acme's suite
+		return tx.PutFingerprint(fp, store.PutOptions{})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmSuite := "`lineage db rm suite " + hash + "` removes it"
+	stdout, stderr, code := runCLI(t, "--db", path, "db", "rm", "enrolment", "acme", "--purge")
+	if want := "kept suite " + hash[:12] + " (used by fingerprint tt): once nothing uses it, " + rmSuite; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("first purge: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, stdout, stderr, want)
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "db", "rm", "fingerprint", "tt"); code != exitOK {
+		t.Fatalf("db rm fingerprint tt: exit %d: %s", code, stderr)
+	}
+	_, stderr, code = runCLI(t, "--db", path, "db", "rm", "enrolment", "acme", "--purge")
+	if code == exitOK || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `teacher "acme" not found`) || !strings.Contains(stderr, "suite "+hash[:12]+" is used by nothing") || !strings.Contains(stderr, rmSuite) {
+		t.Errorf("second purge: exit %d, stderr %q; want one error line naming suite %.12s and %q", code, stderr, hash, rmSuite)
+	}
+	unused := func() []string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, "--db", path, "db", "verify", "--format", "json")
+		var got struct {
+			OK           bool     `json:"ok"`
+			UnusedSuites []string `json:"unused_suites"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != exitOK || !got.OK {
+			t.Fatalf("db verify --format json: exit %d, %+v (%v), stderr %q; want exit 0, ok", code, got, err, stderr)
+		}
+		return got.UnusedSuites
+	}
+	if got := unused(); !slices.Equal(got, []string{hash}) {
+		t.Errorf("unused_suites = %q, want [%q] (the other enrolment's suite is used)", got, hash)
+	}
+	if stdout, _, _ := runCLI(t, "--db", path, "db", "verify"); !strings.Contains(stdout, rmSuite) || !strings.Contains(stdout, "OK: no problems found") {
+		t.Errorf("db verify:\n%s\nwant a note containing %q, and OK", stdout, rmSuite)
+	}
+	if _, stderr, code := runCLI(t, "--db", path, "db", "rm", "suite", hash); code != exitOK {
+		t.Fatalf("db rm suite: exit %d: %s", code, stderr)
+	}
+	if got := unused(); len(got) != 0 {
+		t.Errorf("unused_suites after db rm suite = %q, want none", got)
+	}
+}

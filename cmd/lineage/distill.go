@@ -129,6 +129,11 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		// arrive, so a killed distillation never pays for a query twice.
 		db := newDBPerCall(ctx, g)
 		job = distillJob(o, teacher, sp.Train.Hash, "")
+		release, _, err := claimJob(ctx, c.ErrOrStderr(), "distill", g, job)
+		if err != nil {
+			return err
+		}
+		defer release()
 		older := func(reveal string) string { return distillJob(o, teacher, sp.Train.Hash, reveal) }
 		if err := adoptOlderJournal(ctx, c.ErrOrStderr(), g, job, older, len(sp.Train.Labels)); err != nil {
 			return err

@@ -98,6 +98,31 @@ func noJournal(*store.Tx) error { return nil }
 // that an interruption counts every answer kept, not this suite's alone.
 func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK, kept int) (fp *fingerprint.Fingerprint, done func(*store.Tx) error, err error) {
 	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, journalOutput(m, ro))
+	// The claim is on the job without the parts for the labels and
+	// outputs: two runs of one fingerprint ID clash whatever they read.
+	release, waited, err := claimJob(ctx, stderr, cmd, g, journalJob("probe", ref, s.Hash, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+			return
+		}
+		// Held until the command has stored the fingerprint and dropped
+		// the journal: a run waiting for it then finds the fingerprint,
+		// not a journal about to go.
+		g.holdClaim(release)
+	}()
+	if waited {
+		stored := false
+		if err := viewDBIfExists(ctx, g, func(tx *store.Tx) error { stored = tx.HasFingerprint(id); return nil }); err != nil {
+			return nil, nil, err
+		}
+		if stored {
+			return nil, nil, fmt.Errorf("fingerprint %q: %w; the same command again uses it", id, errStoredMeanwhile)
+		}
+	}
 	if err := noteOlderJournal(ctx, stderr, cmd, g, s, id); err != nil {
 		return nil, nil, err
 	}

@@ -23,6 +23,7 @@ type probeOptions struct {
 	name    string
 	topK    int
 	replace bool
+	waited  bool // the run waited for another of the same job (claimJob)
 	format  report.Format
 	remote  remoteOptions
 }
@@ -41,7 +42,10 @@ fingerprint later with 'lineage audit ID'.`,
 		Example: `  lineage --db case.db probe suspect.lnm --suite acme --name suspect-1
   lineage --db case.db probe http://host:8080/v2/models/m --suite acme --name vendor-m --api-key-env VENDOR_KEY`,
 		Args: exactArgs(1, "MODEL"),
-		RunE: func(c *cobra.Command, args []string) error { return runProbe(c.Context(), c, g, o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			defer g.releaseClaims() // once what it took is stored
+			return runProbe(c.Context(), c, g, o, args[0])
+		},
 	}
 	g.bindDB(c, dbUsage)
 	f := c.Flags()
@@ -195,6 +199,12 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		return probeStored(c, o, stored, s, ref, storedUsers)
 	}
 	fp, done, err := probeJournaled(ctx, c.ErrOrStderr(), "probe", g, &o.remote, ref, s, id, o.topK)
+	if errors.Is(err, errStoredMeanwhile) && !o.waited {
+		// The run of the same job this one waited for stored the
+		// fingerprint: check it as a rerun does.
+		o.waited = true
+		return runProbe(ctx, c, g, o, ref)
+	}
 	if err != nil {
 		return err
 	}

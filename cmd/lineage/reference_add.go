@@ -49,7 +49,10 @@ same command again asks the model nothing twice. 'reference ls' lists a teacher'
 and 'reference rm' takes one out of its null.`,
 		Example: `  lineage --db case.db reference add vendor-b --model vendor-b.lnm --for acme`,
 		Args:    exactArgs(1, "NAME"),
-		RunE:    func(c *cobra.Command, args []string) error { return runReferenceAdd(c.Context(), c, g, o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			defer g.releaseClaims() // once what it took is stored
+			return runReferenceAdd(c.Context(), c, g, o, args[0])
+		},
 	}
 	f := add.Flags()
 	f.StringVar(&o.model, "model", "", "the independent model (required)")

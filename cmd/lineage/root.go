@@ -79,6 +79,22 @@ type globalOptions struct {
 	// process's database lock); nil for none. The root command sets it to
 	// its error output before a subcommand runs.
 	stderr io.Writer
+	// claims are the releases of the remote jobs the command claimed
+	// (claimJob), held until it has stored what it took.
+	claims []func()
+}
+
+// holdClaim keeps the claim release holds until releaseClaims.
+func (g *globalOptions) holdClaim(release func()) { g.claims = append(g.claims, release) }
+
+// releaseClaims releases the claims the command holds (holdClaim): once
+// it has stored its fingerprints and dropped their journals, so that a run
+// that waited for it finds them.
+func (g *globalOptions) releaseClaims() {
+	for _, release := range g.claims {
+		release()
+	}
+	g.claims = nil
 }
 
 // dbUsage is the usage line of --db on the commands that use the database.

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/lineage-audit/lineage/internal/jobclaim"
+)
+
+// errStoredMeanwhile is returned by fingerprintJournaled when the
+// fingerprint it is to take was stored by the run of the same job it
+// waited for: the command's checks of a stored fingerprint apply again.
+var errStoredMeanwhile = errors.New("stored meanwhile by the run this one waited for")
+
+// claimJob claims the remote job (a journal's name) in the database for
+// the command cmd (jobclaim.Acquire), so that two runs of the same job at
+// once do not both pay for its answers: a run that finds the job claimed
+// says so on stderr and waits for the other to end, then replays what it
+// stored. release ends the claim; waited reports whether there was a
+// wait. Ctrl-C while waiting returns an interrupted error saying nothing
+// was asked. Where the job cannot be claimed (no advisory locks on the
+// database's file system, no claim file beside it), the job runs
+// unclaimed, with a note.
+func claimJob(ctx context.Context, stderr io.Writer, cmd string, g *globalOptions, job string) (release func(), waited bool, err error) {
+	holder := ""
+	release, waited, err = jobclaim.Acquire(ctx, g.dbPath(), job, "lineage "+cmd, func(h string) {
+		if h == "" {
+			h = "another process"
+		}
+		holder = h
+		fmt.Fprintf(stderr, "lineage %s: another run is asking the same model the same questions (%s); waiting for it to end so that they are not paid for twice, then its answers are replayed from %s (Ctrl-C stops waiting)\n", cmd, h, g.dbPath())
+	})
+	switch {
+	case err == nil:
+		return release, waited, nil
+	case waited && ctx.Err() != nil:
+		return nil, waited, interrupted{fmt.Sprintf("nothing was asked while waiting for the other run of the same job (%s)", holder), err}
+	case ctx.Err() != nil:
+		return nil, waited, err
+	}
+	// No lock on this file system, or no claim file beside the database
+	// (a directory this user cannot write, where the database file is
+	// writable; a missing directory is reported when the answers are
+	// stored): the job runs as it did before claims.
+	fmt.Fprintf(stderr, "lineage %s: %v: two runs of this job at once would each ask the model everything\n", cmd, err)
+	return func() {}, false, nil
+}

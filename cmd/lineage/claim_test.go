@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestConcurrentRemoteJob starts two runs of the same remote probe, then of
+// the same API distillation (into other --out files), at once against a
+// served model, and counts the server's requests: the second run must wait
+// for the first and replay its answers, not pay for them again. A first
+// run killed with SIGKILL while the second waits must not block it: the
+// second resumes from what the first stored.
+func TestConcurrentRemoteJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
+	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
+		"--controls", "6", "--suite-size", "60", "--seed", "1")
+	base, srvLog := startServe(t, dir, nil, "t.lnm", "--name", "teacher")
+	url := base + "/v2/models/teacher"
+	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
+	type proc struct {
+		c      *exec.Cmd
+		stderr *syncBuffer
+	}
+	start := func(args ...string) proc {
+		t.Helper()
+		c := lineageCmd(t, dir, args...)
+		var errb syncBuffer
+		c.Stdout, c.Stderr = new(bytes.Buffer), &errb
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return proc{c, &errb}
+	}
+	waitFor := func(p proc, text string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.stderr.String(), text); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on stderr:\n%s", text, p.stderr.String())
+			}
+		}
+	}
+	finish := func(p proc) string {
+		t.Helper()
+		if err := p.c.Wait(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(p.c.Args, " "), err, p.stderr.String())
+		}
+		return p.stderr.String()
+	}
+	const waiting = "another run is asking the same model the same questions"
+
+	// 60 probes in batches of 4: 15 requests for the two runs.
+	probeArgs := func(name string) []string {
+		return []string{"--db", "case.db", "probe", url, "--suite", "acme", "--name", name,
+			"--ask-again", "-1", "--remote-batch", "4", "--qps", "8", "--concurrency", "1"}
+	}
+	before := infers()
+	p1 := start(probeArgs("s1")...)
+	p2 := start(probeArgs("s1")...)
+	e1, e2 := finish(p1), finish(p2)
+	if got := infers() - before; got != 15 {
+		t.Errorf("two concurrent probes made %d requests, want 15 (the second waits and replays)\n%s\n%s", got, e1, e2)
+	}
+	if !strings.Contains(e1+e2, waiting) || !strings.Contains(e1+e2, "it was not asked again") {
+		t.Errorf("neither probe said it waited for the other and asked nothing:\n%s\n%s", e1, e2)
+	}
+
+	// The first killed while the second waits: the second resumes.
+	before = infers()
+	p1 = start(probeArgs("s2")...)
+	for infers() == before {
+		time.Sleep(20 * time.Millisecond)
+	}
+	p2 = start(probeArgs("s2")...)
+	waitFor(p2, waiting)
+	p1.c.Process.Signal(syscall.SIGKILL)
+	p1.c.Wait()
+	e2 = finish(p2)
+	if got := infers() - before; got < 15 || got > 16 {
+		t.Errorf("a killed probe and the run that waited for it made %d requests, want 15 (16 if the kill hit an answer before its commit)\n%s", got, e2)
+	}
+	if !strings.Contains(e2, "resumed fingerprint s2") {
+		t.Errorf("the run that waited for a killed one did not resume:\n%s", e2)
+	}
+
+	// 600 queries in batches of 20: 30 requests for the two distillations.
+	dargs := func(out string) []string {
+		return []string{"--db", "case.db", "distill", "--teacher", url, "--data", "digits", "--hidden", "16",
+			"--reveal", "label", "--queries", "600", "--epochs", "1", "--seed", "1",
+			"--remote-batch", "20", "--qps", "10", "--concurrency", "1", "--out", out}
+	}
+	before = infers()
+	d1 := start(dargs("a.lnm")...)
+	for infers() == before {
+		time.Sleep(20 * time.Millisecond)
+	}
+	d2 := start(dargs("b.lnm")...)
+	e1, e2 = finish(d1), finish(d2)
+	if got := infers() - before; got != 30 {
+		t.Errorf("two concurrent distillations made %d requests, want 30\n%s\n%s", got, e1, e2)
+	}
+	if !strings.Contains(e1+e2, waiting) || !strings.Contains(e1+e2, "teacher answered 0 queries; 600 more were replayed") {
+		t.Errorf("neither distillation waited for the other and replayed its answers:\n%s\n%s", e1, e2)
+	}
+}

@@ -1,0 +1,141 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package jobclaim
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func init() { Poll = 10 * time.Millisecond }
+
+// TestAcquireWaits checks that a second claim of a job waits for the first,
+// is told who holds it, and gets it once the first is released, and that
+// another job is not held up.
+func TestAcquireWaits(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "case.db")
+	ctx := context.Background()
+	release, waited, err := Acquire(ctx, db, "probe:x", "lineage probe", nil)
+	if err != nil || waited {
+		t.Fatalf("first Acquire: waited %v, err %v", waited, err)
+	}
+	other, waited, err := Acquire(ctx, db, "probe:y", "lineage probe", func(string) { t.Error("another job waited") })
+	if err != nil || waited {
+		t.Fatalf("Acquire of another job: waited %v, err %v", waited, err)
+	}
+	other()
+
+	holders := make(chan string, 1)
+	type result struct {
+		waited bool
+		err    error
+	}
+	done := make(chan result)
+	go func() {
+		r, w, err := Acquire(ctx, db, "probe:x", "lineage distill", func(h string) { holders <- h })
+		if err == nil {
+			r()
+		}
+		done <- result{w, err}
+	}()
+	h := <-holders
+	if want := fmt.Sprintf("pid %d since ", os.Getpid()); !strings.HasPrefix(h, want) || !strings.HasSuffix(h, ": lineage probe") {
+		t.Errorf("holder = %q, want %q…: lineage probe", h, want)
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("second Acquire returned (%+v) while the first held the claim", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release()
+	if r := <-done; r.err != nil || !r.waited {
+		t.Errorf("second Acquire after release: waited %v, err %v; want waited, no error", r.waited, r.err)
+	}
+	if _, err := os.Stat(Name(db, "probe:x")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("claim file after release: %v, want none", err)
+	}
+}
+
+// TestAcquireCancel checks that a wait ends with ctx.
+func TestAcquireCancel(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "case.db")
+	release, _, err := Acquire(context.Background(), db, "j", "a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, waited, err := Acquire(ctx, db, "j", "b", func(string) { cancel() })
+	if !errors.Is(err, context.Canceled) || !waited {
+		t.Errorf("Acquire cancelled while waiting: waited %v, err %v; want waited, context.Canceled", waited, err)
+	}
+}
+
+// TestAcquireUnsupported checks that a file system without flock is
+// reported as ErrUnsupported, not waited on.
+func TestAcquireUnsupported(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOLCK, syscall.EOPNOTSUPP, syscall.EINVAL} {
+		flock = func(int, int) error { return errno }
+		_, waited, err := Acquire(context.Background(), filepath.Join(t.TempDir(), "case.db"), "j", "a", func(string) { t.Error("waited") })
+		flock = syscall.Flock
+		if !errors.Is(err, ErrUnsupported) || waited {
+			t.Errorf("%v: waited %v, err %v; want ErrUnsupported", errno, waited, err)
+		}
+	}
+}
+
+// TestAcquireAfterKill checks that a claim whose holder was killed with
+// SIGKILL (its claim file left behind) is taken at once.
+func TestAcquireAfterKill(t *testing.T) {
+	if db := os.Getenv("JOBCLAIM_HOLD"); db != "" {
+		if _, _, err := Acquire(context.Background(), db, "j", "held", nil); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("held")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	db := filepath.Join(t.TempDir(), "case.db")
+	c := exec.Command(os.Args[0], "-test.run=^TestAcquireAfterKill$")
+	c.Env = append(os.Environ(), "JOBCLAIM_HOLD="+db)
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "held\n" {
+		c.Process.Kill()
+		c.Wait()
+		t.Fatalf("holder process said %q", line)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, _, err = Acquire(ctx, db, "j", "a", nil)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire while another process holds the claim: %v, want a wait", err)
+	}
+	c.Process.Signal(syscall.SIGKILL)
+	c.Wait()
+	if _, err := os.Stat(Name(db, "j")); err != nil {
+		t.Fatalf("the killed holder's claim file: %v, want it left behind", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	release, waited, err := Acquire(ctx, db, "j", "a", nil)
+	if err != nil || waited {
+		t.Fatalf("Acquire after the holder was killed: waited %v, err %v; want the claim at once", waited, err)
+	}
+	release()
+}

@@ -1,0 +1,35 @@
+// Package jobclaim keeps two processes from running the same paid job at
+// once: a remote probe or an API distillation whose answers lineage
+// journals in its store. The journal makes a rerun after a kill ask
+// nothing twice, but two runs started together (a script run with xargs
+// -P, the same command in two terminals) each find no stored batch and
+// each ask, and pay for, every one.
+//
+// Acquire takes an exclusive advisory lock (flock) on a claim file beside
+// the database, named by the SHA-256 of the job's name, and writes the
+// holder's process ID and start time in it. A second Acquire of the same
+// job waits, polling, until the first releases it (or exits: the kernel
+// drops the lock of a process killed with SIGKILL, so a crashed run never
+// blocks another), then goes on, and its journal replays what the first
+// stored. Where the file system has no flock, Acquire returns
+// ErrUnsupported and the job runs unclaimed, as it did before.
+package jobclaim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+)
+
+// ErrUnsupported is returned by Acquire when the claim file cannot be
+// locked: the file system (or the system) has no advisory locks.
+var ErrUnsupported = errors.New("advisory locks are not supported here")
+
+// Name returns the claim file of job in the database at db: a hidden
+// file beside it, ".BASE.job-HASH.claim", HASH the first 16 hex digits
+// of the SHA-256 of job.
+func Name(db, job string) string {
+	sum := sha256.Sum256([]byte(job))
+	return filepath.Join(filepath.Dir(db), "."+filepath.Base(db)+".job-"+hex.EncodeToString(sum[:8])+".claim")
+}
