@@ -2,7 +2,6 @@ package distill
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -111,8 +110,7 @@ func recordConfig(cfg Config) *ckptConfig {
 	}
 	if cfg.Student != nil {
 		h := sha256.New()
-		binary.Write(h, binary.LittleEndian, cfg.Student.Theta)
-		fmt.Fprintf(h, "|%v|%s", cfg.Student.Sizes, cfg.Student.Act)
+		writeStudent(h, cfg.Student)
 		rec.Student = hex.EncodeToString(h.Sum(nil))
 	}
 	return rec

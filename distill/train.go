@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -166,10 +167,17 @@ func configHash(cfg Config) string {
 		fmt.Fprintf(h, "|%s|%s|%s", info.Name, info.Source, info.Hash)
 	}
 	if cfg.Student != nil {
-		binary.Write(h, binary.LittleEndian, cfg.Student.Theta)
-		fmt.Fprintf(h, "|%v|%s", cfg.Student.Sizes, cfg.Student.Act)
+		writeStudent(h, cfg.Student)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeStudent writes what configHash (and the checkpoint's record of its
+// run, recordConfig) hashes of an initial student: its weights, sizes and
+// activation.
+func writeStudent(w io.Writer, m *model.MLP) {
+	binary.Write(w, binary.LittleEndian, m.Theta)
+	fmt.Fprintf(w, "|%v|%s", m.Sizes, m.Act)
 }
 
 func (r *run) init(ctx context.Context) error {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/digest"
 	"github.com/lineage-audit/lineage/model"
 )
 
@@ -180,10 +181,7 @@ func VerifyEncoded(data []byte) (*Fingerprint, error) {
 	row := make([]byte, 4*fp.P.Cols)
 	var rowErr error // the first row that is not a distribution
 	err = e.eachRow(func(int) []float32 { return buf }, func(i int, r []float32) {
-		for j, v := range r {
-			binary.LittleEndian.PutUint32(row[4*j:], math.Float32bits(v))
-		}
-		h.Write(row)
+		digest.Float32s(h, row, r)
 		if rowErr == nil {
 			rowErr = fp.rowError(i, r)
 		}

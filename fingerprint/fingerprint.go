@@ -2,7 +2,6 @@ package fingerprint
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -142,21 +141,16 @@ func (fp *Fingerprint) ComputeHash() string {
 // hashHead returns a SHA-256 of what ComputeHash hashes before the matrix.
 func (fp *Fingerprint) hashHead() hash.Hash {
 	h := sha256.New()
-	var b [8]byte
-	u64 := func(v uint64) {
-		binary.LittleEndian.PutUint64(b[:], v)
-		h.Write(b[:])
-	}
 	str := func(s string) {
-		u64(uint64(len(s)))
+		digest.Uint64(h, uint64(len(s)))
 		h.Write([]byte(s))
 	}
 	h.Write([]byte("lineage-fingerprint-v1"))
 	str(fp.Suite)
 	str(fp.Model.Hash)
-	u64(uint64(fp.P.Rows))
-	u64(uint64(fp.P.Cols))
-	u64(uint64(fp.TopK))
+	digest.Uint64(h, uint64(fp.P.Rows))
+	digest.Uint64(h, uint64(fp.P.Cols))
+	digest.Uint64(h, uint64(fp.TopK))
 	return h
 }
 

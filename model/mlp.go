@@ -248,16 +248,24 @@ func (m *MLP) offset(l int) int {
 
 // W returns layer l's weight, a Sizes[l+1]×Sizes[l] view into Theta.
 func (m *MLP) W(l int) blas32.General {
-	in, out := m.Sizes[l], m.Sizes[l+1]
-	off := m.offset(l)
-	return blas32.General{Rows: out, Cols: in, Stride: in, Data: m.Theta[off : off+out*in : off+out*in]}
+	w, _ := layerAt(m.Theta, m.offset(l), m.Sizes[l], m.Sizes[l+1])
+	return w
 }
 
 // B returns layer l's bias, a view of length Sizes[l+1] into Theta.
 func (m *MLP) B(l int) []float32 {
-	in, out := m.Sizes[l], m.Sizes[l+1]
-	off := m.offset(l) + out*in
-	return m.Theta[off : off+out : off+out]
+	_, b := layerAt(m.Theta, m.offset(l), m.Sizes[l], m.Sizes[l+1])
+	return b
+}
+
+// layerAt returns the weight (out×in) and bias (out) views of the layer
+// of in inputs and out outputs whose parameters start at off in theta
+// (Theta, or a gradient laid out as Theta). A pass over the layers keeps
+// a running off (each layer's is the last one's plus out·in + out), where
+// W and B sum the layers before l on every call.
+func layerAt(theta []float32, off, in, out int) (w blas32.General, b []float32) {
+	end := off + out*in
+	return blas32.General{Rows: out, Cols: in, Stride: in, Data: theta[off:end:end]}, theta[end : end+out : end+out]
 }
 
 // Validate reports whether m's fields are consistent: valid sizes (at most

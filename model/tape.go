@@ -102,11 +102,10 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 		}
 	}
 	L := m.NumLayers()
-	off := 0 // of layer l's weight in Theta: m.W(l) would sum the layers before it, each time
+	off := 0 // of layer l's parameters in Theta (see layerAt)
 	for l := 0; l < L; l++ {
 		in, out := m.Sizes[l], m.Sizes[l+1]
-		w := mat(m.Theta[off:off+out*in], out, in)
-		b := m.Theta[off+out*in : off+out*in+out]
+		w, b := layerAt(m.Theta, off, in, out)
 		off += out*in + out
 		z := mat(t.z[l], n, out)
 		for i := 0; i < n; i++ {
@@ -157,9 +156,8 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 	for l := L - 1; l >= 0; l-- {
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		off -= out*in + out
-		w := mat(m.Theta[off:off+out*in], out, in)
-		dW := mat(dTheta[off:off+out*in], out, in)
-		dB := dTheta[off+out*in : off+out*in+out]
+		w, _ := layerAt(m.Theta, off, in, out)
+		dW, dB := layerAt(dTheta, off, in, out)
 		// dW += gᵀ·A_in, dB += Σ_rows g.
 		blas32.Gemm(blas.Trans, blas.NoTrans, 1, g, t.input(l), 1, dW)
 		for i := 0; i < n; i++ {

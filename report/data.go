@@ -44,10 +44,7 @@ func writeCSV(ew *errWriter, t *Table) {
 	write(rec)
 	t.eachRow(func(_ int, r []Cell) bool {
 		for j := range rec {
-			rec[j] = ""
-			if j < len(r) {
-				rec[j] = csvField(r[j])
-			}
+			rec[j] = csvField(cellAt(r, j))
 		}
 		write(rec)
 		return true
@@ -127,11 +124,7 @@ func writeTableJSON(ew *errWriter, b []byte, t *Table, indent string) []byte {
 			}
 			b = appendJSONString(b, c.Name)
 			b = append(b, ": "...)
-			var v Cell
-			if j < len(r) {
-				v = r[j]
-			}
-			b = v.appendJSON(b)
+			b = cellAt(r, j).appendJSON(b)
 		}
 		b = append(b, '}')
 		if len(b) >= jsonFlushAt {

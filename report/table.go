@@ -134,9 +134,12 @@ func (t *Table) Validate() error {
 }
 
 // cell returns row i, column j, or the empty cell for a short row.
-func (t *Table) cell(i, j int) Cell {
-	if j < len(t.Rows[i]) {
-		return t.Rows[i][j]
+func (t *Table) cell(i, j int) Cell { return cellAt(t.Rows[i], j) }
+
+// cellAt returns cell j of row r, or the empty cell for a short row.
+func cellAt(r []Cell, j int) Cell {
+	if j < len(r) {
+		return r[j]
 	}
 	return Cell{}
 }

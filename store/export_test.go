@@ -433,22 +433,9 @@ func TestImportFingerprintShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	suBytes, err := EncodeSuite(su)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, l := range []line{
-		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
-		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
-		{Type: TypeFingerprint, ID: "x", Data: fpBytes},
-	} {
-		j, _ := json.Marshal(l)
-		b.Write(append(j, '\n'))
-	}
-	b.WriteString(`{"type":"end","count":2}` + "\n")
+	b := suiteFPExport(t, su, "x", fpBytes)
 	s := openTest(t, tempPath(t), false)
-	err = s.Import(ctx, strings.NewReader(b.String()))
+	err = s.Import(ctx, strings.NewReader(b))
 	var ie *ImportError
 	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "4×3 outputs, but suite") {
 		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrCorrupt that names the shapes", err)

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +138,26 @@ func populatedFile(t *testing.T) (string, *os.File, boltMeta) {
 		t.Fatal(err)
 	}
 	return path, f, m
+}
+
+// suiteFPExport returns an export holding su and the encoded fingerprint
+// fp under id, with its end line: a record crafted outside lineage, for
+// Import to meet.
+func suiteFPExport(t testing.TB, su *probe.Suite, id string, fp []byte) string {
+	t.Helper()
+	suBytes, err := EncodeSuite(su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range []line{
+		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
+		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
+		{Type: TypeFingerprint, ID: id, Data: fp},
+	} {
+		j, _ := json.Marshal(l)
+		b.Write(append(j, '\n'))
+	}
+	b.WriteString(`{"type":"end","count":2}` + "\n")
+	return b.String()
 }

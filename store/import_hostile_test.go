@@ -47,30 +47,17 @@ func sparseBomb(t *testing.T, id, suite string, rows, cols int) []byte {
 // file declaring 4096×65536 took 1 GB).
 func TestImportSparseBomb(t *testing.T) {
 	su := newTestSuite("s", 5, 3, 1)
-	suBytes, err := EncodeSuite(su)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const rows, cols = 1024, 1 << 16
 	bomb := sparseBomb(t, "x", su.Hash, rows, cols)
 	if _, err := fingerprint.VerifyEncoded(bomb); err != nil {
 		t.Fatalf("the crafted fingerprint is not valid: %v", err)
 	}
-	var b strings.Builder
-	for _, l := range []line{
-		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
-		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
-		{Type: TypeFingerprint, ID: "x", Data: bomb},
-	} {
-		j, _ := json.Marshal(l)
-		b.Write(append(j, '\n'))
-	}
-	b.WriteString(`{"type":"end","count":2}` + "\n")
+	b := suiteFPExport(t, su, "x", bomb)
 	s := openTest(t, tempPath(t), false)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	err = s.Import(ctx, strings.NewReader(b.String()))
+	err := s.Import(ctx, strings.NewReader(b))
 	runtime.ReadMemStats(&after)
 	var ie *ImportError
 	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "1024×65536 outputs, but suite") {
@@ -78,7 +65,7 @@ func TestImportSparseBomb(t *testing.T) {
 	}
 	const limit = 64 << 20
 	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
-		t.Errorf("Import of a %d-byte export allocated %d MiB, want at most %d MiB", b.Len(), got>>20, limit>>20)
+		t.Errorf("Import of a %d-byte export allocated %d MiB, want at most %d MiB", len(b), got>>20, limit>>20)
 	}
 }
 
@@ -98,22 +85,9 @@ func TestImportNotDistributions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	suBytes, err := EncodeSuite(su)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, l := range []line{
-		{Type: typeHeader, Format: formatName, Schema: SchemaVersion},
-		{Type: TypeSuite, ID: su.Hash, Data: suBytes},
-		{Type: TypeFingerprint, ID: "x", Data: fpBytes},
-	} {
-		j, _ := json.Marshal(l)
-		b.Write(append(j, '\n'))
-	}
-	b.WriteString(`{"type":"end","count":2}` + "\n")
+	b := suiteFPExport(t, su, "x", fpBytes)
 	s := openTest(t, tempPath(t), false)
-	err = s.Import(ctx, strings.NewReader(b.String()))
+	err = s.Import(ctx, strings.NewReader(b))
 	var ie *ImportError
 	if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, fingerprint.ErrRows) || !strings.Contains(err.Error(), "row 2: row sums to") {
 		t.Errorf("Import = %v, want an ImportError at line 3 wrapping ErrRows that names row 2", err)
