@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -109,5 +110,58 @@ func TestConcurrentRemoteJob(t *testing.T) {
 	}
 	if !strings.Contains(e1+e2, waiting) || !strings.Contains(e1+e2, "teacher answered 0 queries; 600 more were replayed") {
 		t.Errorf("neither distillation waited for the other and replayed its answers:\n%s\n%s", e1, e2)
+	}
+}
+
+// TestConcurrentAuditsNoDeadlock starts two audits of one remote model
+// with --save against two teachers named in opposite orders. Each holds
+// the claim of the fingerprint it took until it has stored them all, so
+// two runs taking the claims in their --against order each waited, for
+// ever, for the claim the other held. They take them in one order
+// (claimOrder): both must finish.
+func TestConcurrentAuditsNoDeadlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	useFixture(t, "acme", dir)
+	runOK(t, dir, "--db", "case.db", "enroll", "beta", "--model", "teacher.lnm", "--data", "digits",
+		"--controls", "3", "--suite-size", "30", "--seed", "2")
+	base, _ := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
+	audit := func(against string) *exec.Cmd {
+		c := lineageCmd(t, dir, "--db", "case.db", "audit", base+"/v2/models/teacher", "--save", "--name", "s",
+			"--against", against, "--remote-batch", "5", "--qps", "20", "--concurrency", "1")
+		c.Stdout, c.Stderr = new(bytes.Buffer), new(syncBuffer)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cmds := []*exec.Cmd{audit("acme,beta"), audit("beta,acme")}
+	done := make(chan error, len(cmds))
+	for _, c := range cmds {
+		go func() { done <- c.Wait() }()
+	}
+	timeout := time.After(120 * time.Second)
+	for range cmds {
+		select {
+		case <-done:
+		case <-timeout:
+			for _, c := range cmds {
+				c.Process.Signal(syscall.SIGKILL)
+			}
+			for range cmds {
+				<-done
+			}
+			t.Fatalf("two audits against acme,beta and beta,acme still running after 120 s (each waiting for the other's claim):\n%s\n%s",
+				cmds[0].Stderr, cmds[1].Stderr)
+		}
+	}
+	// The run that waited may end with errStoredMeanwhile (the fingerprint
+	// stored meanwhile): that is not what this test is about.
+	for _, c := range cmds {
+		if !c.ProcessState.Success() && !strings.Contains(fmt.Sprint(c.Stderr), errStoredMeanwhile.Error()) {
+			t.Errorf("%s: %v\n%s", strings.Join(c.Args[4:], " "), c.ProcessState, c.Stderr)
+		}
 	}
 }

@@ -100,7 +100,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, journalOutput(m, ro))
 	// The claim is on the job without the parts for the labels and
 	// outputs: two runs of one fingerprint ID clash whatever they read.
-	release, waited, err := claimJob(ctx, stderr, cmd, g, journalJob("probe", ref, s.Hash, id))
+	release, waited, err := claimJob(ctx, stderr, cmd, g, probeClaim(ref, s.Hash, id))
 	if err != nil {
 		return nil, nil, err
 	}
