@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/internal/jobclaim"
+	"github.com/lineage-audit/lineage/store"
 )
 
 // TestConcurrentRemoteJob starts two runs of the same remote probe, then of
@@ -163,5 +169,58 @@ func TestConcurrentAuditsNoDeadlock(t *testing.T) {
 		if !c.ProcessState.Success() && !strings.Contains(fmt.Sprint(c.Stderr), errStoredMeanwhile.Error()) {
 			t.Errorf("%s: %v\n%s", strings.Join(c.Args[4:], " "), c.ProcessState, c.Stderr)
 		}
+	}
+
+	// Ctrl-C while an audit waits for its second claim, the first
+	// suite's answers journalled: the line says they are kept. It said
+	// only "nothing was asked while waiting for the other run".
+	db, err := store.Open(filepath.Join(dir, "case.db"), store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The audit takes the claims in their order: the test holds the
+	// second, after the first suite's probes (acme's 60 or beta's 30).
+	var claims []string
+	probes := map[string]int{}
+	err = db.View(context.Background(), func(tx *store.Tx) error {
+		for teacher, n := range map[string]int{"acme": 60, "beta": 30} {
+			h, err := tx.SuiteHash(teacher)
+			if err != nil {
+				return err
+			}
+			claim := probeClaim(base+"/v2/models/teacher", h, "s2@"+teacher)
+			claims, probes[claim] = append(claims, claim), n
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(claims)
+	kept := fmt.Sprintf("%d answers are kept in", probes[claims[0]])
+	release, _, err := jobclaim.Acquire(context.Background(), filepath.Join(dir, "case.db"), claims[1], "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	c := lineageCmd(t, dir, "--db", "case.db", "audit", base+"/v2/models/teacher", "--save", "--name", "s2",
+		"--against", "acme,beta", "--remote-batch", "5", "--qps", "20", "--concurrency", "1")
+	stderr := new(syncBuffer)
+	c.Stdout, c.Stderr = new(bytes.Buffer), stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "another run is asking"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.Process.Signal(syscall.SIGKILL)
+			c.Wait()
+			t.Fatalf("the audit did not wait for the held claim:\n%s", stderr)
+		}
+	}
+	c.Process.Signal(syscall.SIGINT)
+	c.Wait()
+	if code := c.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), kept) {
+		t.Errorf("audit interrupted while waiting for its second claim: exit %d, want %d and %q:\n%s", code, exitInterrupted, kept, stderr)
 	}
 }

@@ -101,6 +101,11 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	// The claim is on the job without the parts for the labels and
 	// outputs: two runs of one fingerprint ID clash whatever they read.
 	release, waited, err := claimJob(ctx, stderr, cmd, g, probeClaim(ref, s.Hash, id))
+	if ie := (interrupted{}); kept > 0 && errors.As(err, &ie) {
+		// Interrupted while waiting: the earlier suites' answers are kept.
+		ie.hint += "; " + keptHint(kept, g)
+		return nil, nil, ie
+	}
 	if err != nil {
 		return nil, nil, err
 	}
