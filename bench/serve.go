@@ -75,8 +75,8 @@ func ServeThroughput(ctx context.Context, opts ServeOptions) (*ServeReport, erro
 		return nil, err
 	}
 
-	const in, out = 64, 10
-	sizes := append(append([]int{in}, opts.Hidden...), out)
+	const in = serveIn
+	sizes := opts.sizes()
 	m := model.NewMLP(sizes, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
 	srv, err := serve.New(m, serve.Options{Name: "bench", Log: io.Discard, MaxBatch: max(opts.Batch, serve.DefaultMaxBatch)})
 	if err != nil {

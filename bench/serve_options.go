@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 )
 
@@ -93,7 +94,9 @@ func (o ServeOptions) withDefaults() ServeOptions {
 // Check reports options out of range, wrapping ErrServeOptions: a negative
 // duration or repeat count, a batch above remote.MaxBatchSize, a
 // concurrency outside 1 to remote.MaxConcurrency, a hidden layer size
-// below 1, or an unknown wire format (zero fields mean the defaults).
+// below 1, hidden layers making a model of more than model.MaxLayers layers
+// or model.MaxParams parameters, or an unknown wire format (zero fields
+// mean the defaults).
 // ServeThroughput calls it first.
 func (o ServeOptions) Check() error {
 	for _, w := range o.Wires {
@@ -119,5 +122,23 @@ func (o ServeOptions) Check() error {
 			return fmt.Errorf("serve bench: hidden layer sizes must be ≥ 1, got %d: %w", h, ErrServeOptions)
 		}
 	}
+	if n := len(o.Hidden) + 1; n > model.MaxLayers {
+		return fmt.Errorf("serve bench: %d hidden layers make a model of %d layers, more than the %d lineage serves: %w", len(o.Hidden), n, model.MaxLayers, ErrServeOptions)
+	}
+	if p := model.NumParams(o.sizes()); p < 0 || p > model.MaxParams {
+		return fmt.Errorf("serve bench: hidden layers %v make a model of more than %d parameters: %w", o.Hidden, model.MaxParams, ErrServeOptions)
+	}
 	return nil
+}
+
+// The served MLP's input and output sizes.
+const serveIn, serveOut = 64, 10
+
+// sizes returns the layer sizes of the served MLP.
+func (o ServeOptions) sizes() []int {
+	hidden := o.Hidden
+	if len(hidden) == 0 {
+		hidden = DefaultServeHidden
+	}
+	return append(append([]int{serveIn}, hidden...), serveOut)
 }

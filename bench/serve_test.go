@@ -6,10 +6,12 @@ import (
 	"errors"
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 )
 
@@ -72,6 +74,10 @@ func TestServeThroughputOptions(t *testing.T) {
 		{"zero concurrency", ServeOptions{Concurrency: []int{4, 0}}},
 		{"negative repeats", ServeOptions{Repeats: -2}},
 		{"zero hidden", ServeOptions{Hidden: []int{0}}},
+		// Served, every request failed: "HTTP 500 ... prediction failed".
+		{"too many layers", ServeOptions{Hidden: slices.Repeat([]int{1}, model.MaxLayers)}},
+		// The MLP's parameters overflowed an int: makeslice panicked.
+		{"too many parameters", ServeOptions{Hidden: []int{1 << 40, 1 << 40}}},
 		{"unknown wire", ServeOptions{Wires: []string{"binary", "xml"}}},
 	}
 	for _, tt := range tests {

@@ -247,6 +247,10 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, configErr("hidden layer sizes must be at least 1, got %v", cfg.Hidden)
 		}
 	}
+	if n := len(cfg.Hidden) + 1; n > model.MaxLayers {
+		// Trained, such a student could be neither checkpointed nor saved.
+		return nil, configErr("%d hidden layers make a model of %d layers, more than the %d lineage reads", len(cfg.Hidden), n, model.MaxLayers)
+	}
 	p.hidden = cfg.Hidden
 	if len(p.hidden) == 0 {
 		p.hidden = []int{defaultHiddenUnits}

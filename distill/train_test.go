@@ -246,6 +246,9 @@ func TestConfigErrors(t *testing.T) {
 		{"patience negative", Config{Patience: -1}, nil, "patience must be ≥ 0, got -1"},
 		{"warm-up negative", Config{Warmup: -5}, nil, "warm-up must be ≥ 0, got -5"},
 		{"hidden 0", Config{Hidden: []int{0}}, nil, "hidden layer sizes must be at least 1"},
+		// It trained, then its checkpoint was refused: "save checkpoint:
+		// student: encode model ...: 4097 layers, at most 4096 allowed".
+		{"too many layers", Config{Hidden: slices.Repeat([]int{1}, model.MaxLayers)}, nil, "4096 hidden layers make a model of 4097 layers, more than the 4096 lineage reads"},
 		{"temperature", Config{Teacher: good, Temperature: -1}, nil, "temperature must lie in [0.001, 1000], got -1"},
 		// 1e-320 passed and the first loss was NaN ("training diverged").
 		{"temperature too low", Config{Teacher: good, Temperature: 1e-320}, nil, "temperature must lie in [0.001, 1000], got 1e-320"},

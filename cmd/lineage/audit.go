@@ -306,8 +306,16 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	reasons := map[int]string{}
 	var mismatches []error
 	kept := 0 // answers journalled for the suites done
-	for i, cs := range cases {
-		id := ids[i]
+	// A remote model's claims (fingerprintJournaled) are each held until
+	// the fingerprints are stored: every run takes them in one order.
+	order := claimOrder(len(cases), func(i int) string {
+		if !useJournal {
+			return "" // no claim: the teachers' order
+		}
+		return probeClaim(ref, cases[i].Suite.Hash, ids[i])
+	})
+	for _, i := range order {
+		cs, id := cases[i], ids[i]
 		if suspects[i] != nil {
 			fmt.Fprintf(stderr, "lineage: fingerprint %q is already stored, taken from this model on %s's suite: it was not asked again\n", id, cs.Enrolment.Name)
 			continue

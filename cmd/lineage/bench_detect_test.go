@@ -28,6 +28,8 @@ func TestBenchDetectUsage(t *testing.T) {
 		{args: []string{"bench", "serve", "--batch", "99999999"}, want: "--batch must be 1 to 65536, got 99999999"},
 		{args: []string{"bench", "serve", "--batch", "0"}, want: "--batch must be 1 to 65536, got 0"},
 		{args: []string{"bench", "serve", "--concurrency", "1,100000"}, want: "--concurrency: 100000 is above 1024"},
+		// Refused by bench.ServeOptions.Check, which said so with status 1.
+		{args: []string{"bench", "serve", "--hidden", "100000000,100000"}, want: "make a model of more than 1073741824 parameters"},
 	}
 	for _, tc := range tests {
 		_, err := runBenchCLI(t, tc.args...)

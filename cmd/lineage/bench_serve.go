@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -110,6 +111,9 @@ func runBenchServe(ctx context.Context, c *cobra.Command, o *benchServeOptions) 
 		}
 	}
 	rep, err := bench.ServeThroughput(ctx, opts)
+	if errors.Is(err, bench.ErrServeOptions) {
+		return usageError{err} // what the flags above do not check: --hidden's layers and parameters
+	}
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/lineage-audit/lineage/internal/jobclaim"
 )
@@ -46,4 +48,26 @@ func claimJob(ctx context.Context, stderr io.Writer, cmd string, g *globalOption
 	// stored): the job runs as it did before claims.
 	fmt.Fprintf(stderr, "lineage %s: %v: two runs of this job at once would each ask the model everything\n", cmd, err)
 	return func() {}, false, nil
+}
+
+// probeClaim names the claim of the remote probe of ref on the suite
+// suiteHash under the fingerprint ID id: the job without the parts for the
+// labels and outputs (see fingerprintJournaled), so that two runs of one
+// fingerprint ID clash whatever they read.
+func probeClaim(ref, suiteHash, id string) string { return journalJob("probe", ref, suiteHash, id) }
+
+// claimOrder returns the indices 0 to n-1 in the order of the claims
+// claim(i) names: the order in which a command that holds each claim until
+// it has taken the next (an audit with --save of a remote model against
+// several teachers) must take them. Two such runs that took them in their
+// own orders (--against acme,beta and --against beta,acme) each held one
+// and waited, for ever, for the one the other held.
+func claimOrder(n int, claim func(i int) string) []int {
+	order := make([]int, n)
+	keys := make([]string, n)
+	for i := range order {
+		order[i], keys[i] = i, claim(i)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	return order
 }

@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/internal/jobclaim"
+	"github.com/lineage-audit/lineage/store"
 )
 
 // TestConcurrentRemoteJob starts two runs of the same remote probe, then of
@@ -109,5 +116,111 @@ func TestConcurrentRemoteJob(t *testing.T) {
 	}
 	if !strings.Contains(e1+e2, waiting) || !strings.Contains(e1+e2, "teacher answered 0 queries; 600 more were replayed") {
 		t.Errorf("neither distillation waited for the other and replayed its answers:\n%s\n%s", e1, e2)
+	}
+}
+
+// TestConcurrentAuditsNoDeadlock starts two audits of one remote model
+// with --save against two teachers named in opposite orders. Each holds
+// the claim of the fingerprint it took until it has stored them all, so
+// two runs taking the claims in their --against order each waited, for
+// ever, for the claim the other held. They take them in one order
+// (claimOrder): both must finish.
+func TestConcurrentAuditsNoDeadlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	useFixture(t, "acme", dir)
+	runOK(t, dir, "--db", "case.db", "enroll", "beta", "--model", "teacher.lnm", "--data", "digits",
+		"--controls", "3", "--suite-size", "30", "--seed", "2")
+	base, _ := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
+	audit := func(against string) *exec.Cmd {
+		c := lineageCmd(t, dir, "--db", "case.db", "audit", base+"/v2/models/teacher", "--save", "--name", "s",
+			"--against", against, "--remote-batch", "5", "--qps", "20", "--concurrency", "1")
+		c.Stdout, c.Stderr = new(bytes.Buffer), new(syncBuffer)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cmds := []*exec.Cmd{audit("acme,beta"), audit("beta,acme")}
+	done := make(chan error, len(cmds))
+	for _, c := range cmds {
+		go func() { done <- c.Wait() }()
+	}
+	timeout := time.After(120 * time.Second)
+	for range cmds {
+		select {
+		case <-done:
+		case <-timeout:
+			for _, c := range cmds {
+				c.Process.Signal(syscall.SIGKILL)
+			}
+			for range cmds {
+				<-done
+			}
+			t.Fatalf("two audits against acme,beta and beta,acme still running after 120 s (each waiting for the other's claim):\n%s\n%s",
+				cmds[0].Stderr, cmds[1].Stderr)
+		}
+	}
+	// The run that waited may end with errStoredMeanwhile (the fingerprint
+	// stored meanwhile): that is not what this test is about.
+	for _, c := range cmds {
+		if !c.ProcessState.Success() && !strings.Contains(fmt.Sprint(c.Stderr), errStoredMeanwhile.Error()) {
+			t.Errorf("%s: %v\n%s", strings.Join(c.Args[4:], " "), c.ProcessState, c.Stderr)
+		}
+	}
+
+	// Ctrl-C while an audit waits for its second claim, the first
+	// suite's answers journalled: the line says they are kept. It said
+	// only "nothing was asked while waiting for the other run".
+	db, err := store.Open(filepath.Join(dir, "case.db"), store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The audit takes the claims in their order: the test holds the
+	// second, after the first suite's probes (acme's 60 or beta's 30).
+	var claims []string
+	probes := map[string]int{}
+	err = db.View(context.Background(), func(tx *store.Tx) error {
+		for teacher, n := range map[string]int{"acme": 60, "beta": 30} {
+			h, err := tx.SuiteHash(teacher)
+			if err != nil {
+				return err
+			}
+			claim := probeClaim(base+"/v2/models/teacher", h, "s2@"+teacher)
+			claims, probes[claim] = append(claims, claim), n
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(claims)
+	kept := fmt.Sprintf("%d answers are kept in", probes[claims[0]])
+	release, _, err := jobclaim.Acquire(context.Background(), filepath.Join(dir, "case.db"), claims[1], "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	c := lineageCmd(t, dir, "--db", "case.db", "audit", base+"/v2/models/teacher", "--save", "--name", "s2",
+		"--against", "acme,beta", "--remote-batch", "5", "--qps", "20", "--concurrency", "1")
+	stderr := new(syncBuffer)
+	c.Stdout, c.Stderr = new(bytes.Buffer), stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "another run is asking"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.Process.Signal(syscall.SIGKILL)
+			c.Wait()
+			t.Fatalf("the audit did not wait for the held claim:\n%s", stderr)
+		}
+	}
+	c.Process.Signal(syscall.SIGINT)
+	c.Wait()
+	if code := c.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), kept) {
+		t.Errorf("audit interrupted while waiting for its second claim: exit %d, want %d and %q:\n%s", code, exitInterrupted, kept, stderr)
 	}
 }

@@ -55,7 +55,7 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 	if o.purge && typ != store.TypeEnrolment {
 		return usageError{fmt.Errorf("--purge removes an enrolment with what it stored, not a %s", typ)}
 	}
-	db, err := openExistingDB(g)
+	db, err := openExistingDB(ctx, g)
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,15 @@ func (g *globalOptions) storeOptions(readOnly bool, timeout time.Duration) store
 // file; a missing file opened read-only is reported with a hint instead of
 // being created.
 func openDB(g *globalOptions, readOnly bool) (*store.Store, error) {
+	return openDBContext(context.Background(), g, readOnly)
+}
+
+// openDBContext is openDB, except that it stops waiting for another
+// process's lock when ctx is done: a writer waits up to 30 s for readers
+// (store.Options.ReaderTimeout), which Ctrl-C must end.
+func openDBContext(ctx context.Context, g *globalOptions, readOnly bool) (*store.Store, error) {
 	path := g.dbPath()
-	db, err := store.Open(path, g.storeOptions(readOnly, 0))
+	db, err := store.OpenContext(ctx, path, g.storeOptions(readOnly, 0))
 	if err != nil {
 		if readOnly && errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no lineage database at %q (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, fs.ErrNotExist)
@@ -71,9 +78,10 @@ func viewDBIfExists(ctx context.Context, g *globalOptions, fn func(tx *store.Tx)
 
 // openExistingDB opens the database read-write, refusing to create it: a
 // command that only changes records (rm, reference add) must not leave a
-// new file behind when its --db is mistyped.
-func openExistingDB(g *globalOptions) (*store.Store, error) {
-	return openExistingWait(context.Background(), g, 0)
+// new file behind when its --db is mistyped. It stops waiting for another
+// process's lock when ctx is done.
+func openExistingDB(ctx context.Context, g *globalOptions) (*store.Store, error) {
+	return openExistingWait(ctx, g, 0)
 }
 
 // openExistingWait is openExistingDB waiting up to timeout (0:
@@ -88,7 +96,7 @@ func openExistingWait(ctx context.Context, g *globalOptions, timeout time.Durati
 // updateDB runs fn in one read-write transaction of an existing store
 // opened just for it (see openExistingDB).
 func updateDB(ctx context.Context, g *globalOptions, fn func(tx *store.Tx) error) error {
-	return updateWith(ctx, g, openExistingDB, fn)
+	return updateWith(ctx, g, func(g *globalOptions) (*store.Store, error) { return openExistingDB(ctx, g) }, fn)
 }
 
 // commitDB is updateDB for the write that ends work on an existing store

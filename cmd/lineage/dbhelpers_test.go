@@ -118,6 +118,52 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 	}
 }
 
+// TestReaderWaitStopsOnInterrupt checks that a write's wait for readers
+// (store.Options.ReaderTimeout, 30 s) ends as soon as the command's
+// context is cancelled: updateDB, db rm and db import opened the store
+// without the context, so Ctrl-C during a long report was ignored, and
+// the command failed 30 s later with "database is locked".
+func TestReaderWaitStopsOnInterrupt(t *testing.T) {
+	g, holder := lockedStore(t)
+	holder.Close()
+	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for _, c := range []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"updateDB", func(ctx context.Context) error { return updateDB(ctx, g, func(*store.Tx) error { return nil }) }},
+		{"db rm's open", func(ctx context.Context) error {
+			db, err := openExistingDB(ctx, g)
+			if err == nil {
+				db.Close()
+			}
+			return err
+		}},
+		{"db import's open", func(ctx context.Context) error {
+			_, err := importInto(ctx, g, &store.Records{}, func(*store.Store) error { return nil }, true)
+			return err
+		}},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		errc := make(chan error, 1)
+		go func() { errc <- c.call(ctx) }()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: error %v, want context.Canceled", c.name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still waiting for the readers 10 s after start (cancelled at 200ms)", c.name)
+		}
+		cancel()
+	}
+}
+
 // lockedStore creates a store in a temporary directory and opens it for
 // writing, as another process holding its lock would; the caller closes
 // the holder.

@@ -101,7 +101,7 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 // that holds exactly recs already (the same import run again after it
 // completed) is left as it is, and done is true.
 func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add func(*store.Store) error, merge bool) (done bool, err error) {
-	db, err := openDB(g, false)
+	db, err := openDBContext(ctx, g, false)
 	if err != nil {
 		return false, err
 	}

@@ -100,7 +100,12 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 	job := probeJob(ref, s, id, m.Info().Labels, ro.logits, journalOutput(m, ro))
 	// The claim is on the job without the parts for the labels and
 	// outputs: two runs of one fingerprint ID clash whatever they read.
-	release, waited, err := claimJob(ctx, stderr, cmd, g, journalJob("probe", ref, s.Hash, id))
+	release, waited, err := claimJob(ctx, stderr, cmd, g, probeClaim(ref, s.Hash, id))
+	if ie := (interrupted{}); kept > 0 && errors.As(err, &ie) {
+		// Interrupted while waiting: the earlier suites' answers are kept.
+		ie.hint += "; " + keptHint(kept, g)
+		return nil, nil, ie
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,7 +174,7 @@ func journalMismatch(err error, run, job string, ro *remoteOptions) error {
 	if c <= 0 {
 		c = remote.DefaultConcurrency
 	}
-	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers '%s'`", job)
+	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers %s`", shellQuote(job))
 	var me *journal.MismatchError
 	if errors.As(err, &me) && me.Stored != me.Rows && me.Rows == bs*c {
 		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
@@ -244,6 +249,12 @@ func noteOlderJournal(ctx context.Context, stderr io.Writer, cmd string, g *glob
 		return err
 	}
 	fmt.Fprintf(stderr, "lineage %s: %d batches of answers stored by an interrupted run of lineage before 3 December 2026 are not replayed: "+
-		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers '%s'`\n", cmd, n, old)
+		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers %s`\n", cmd, n, shellQuote(old))
 	return nil
 }
+
+// shellQuote returns s quoted for a POSIX shell, between apostrophes
+// (each apostrophe of s closing the quotes, escaped, and reopening them),
+// for the commands messages suggest: a job's name holds the fingerprint
+// ID, which may hold an apostrophe.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

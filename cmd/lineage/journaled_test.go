@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -110,5 +111,26 @@ func TestJournalMismatch(t *testing.T) {
 				t.Errorf("got %q, want it to contain %q and wrap journal.ErrMismatch", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRmAnswersCommandQuoted checks that the `lineage db rm answers JOB`
+// command a message suggests gives the shell the job's name back, one
+// holding an apostrophe too (a fingerprint ID such as o'brien): it was
+// put between apostrophes as it was, which a shell reads as an unfinished
+// string.
+func TestRmAnswersCommandQuoted(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for _, job := range []string{"probe:http://h:8080/v2/models/m:0123abcd:o'brien", "j", "a''b 'c' $HOME"} {
+		err := journalMismatch(&journal.MismatchError{Job: job, Stored: 4, Rows: 8}, "the interrupted run", job, &remoteOptions{batchSize: 8, concurrency: 1})
+		_, cmd, _ := strings.Cut(err.Error(), "`lineage db rm answers ")
+		cmd, _, _ = strings.Cut(cmd, "`")
+		out, err := exec.Command(sh, "-c", "printf %s "+cmd).Output()
+		if err != nil || string(out) != job {
+			t.Errorf("job %q: the command's argument %s reads in sh as %q (err %v)", job, cmd, out, err)
+		}
 	}
 }
