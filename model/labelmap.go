@@ -5,6 +5,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -131,3 +132,31 @@ func (lm LabelMap) Format(labels []string) string {
 	}
 	return b.String()
 }
+
+// Relabel returns a Model answering as m does whose Info lists m's labels
+// renamed by lm (LabelMap.Rename's error when lm does not name each of
+// them, and them alone): for reading a model whose labels are a
+// dataset's classes under other names, before aligning it to the
+// dataset's order (InLabelOrder). The columns of its answers are m's.
+func Relabel(m Model, lm LabelMap) (Model, error) {
+	labels, err := lm.Rename(m.Info().Labels)
+	if err != nil {
+		return nil, err
+	}
+	return &relabelled{Model: m, labels: labels}, nil
+}
+
+// relabelled is Relabel's model.
+type relabelled struct {
+	Model
+	labels []string
+}
+
+func (r *relabelled) Info() Info {
+	info := r.Model.Info()
+	info.Labels = slices.Clone(r.labels)
+	return info
+}
+
+// Unwrap returns the wrapped model.
+func (r *relabelled) Unwrap() Model { return r.Model }

@@ -96,3 +96,50 @@ func FuzzParseLabelMap(f *testing.F) {
 		}
 	})
 }
+
+func TestRelabel(t *testing.T) {
+	m := NewMLP([]int{3, 5, 3}, ActTanh, []string{"two", "zero", "one"}, testRNG(7))
+	lm, err := ParseLabelMap("zero=0,one=1,two=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Relabel(m, lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Info().Labels; !slices.Equal(got, []string{"2", "0", "1"}) {
+		t.Errorf("labels %v, want [2 0 1]", got)
+	}
+	if !slices.Equal(m.Labels, []string{"two", "zero", "one"}) {
+		t.Errorf("Relabel changed the model's own labels to %v", m.Labels)
+	}
+	aligned, ok := InLabelOrder(r, []string{"0", "1", "2"})
+	if !ok {
+		t.Fatal("the relabelled model does not align to [0 1 2]")
+	}
+	x := randMatrix(testRNG(8), 4, 3, 1)
+	own, _ := m.Predict(t.Context(), x)
+	got, err := aligned.Predict(t.Context(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x.Rows {
+		for j, k := range []int{1, 2, 0} { // "0" is the model's column 1, "1" column 2, "2" column 0
+			if g, w := got.Data[i*got.Stride+j], own.Data[i*own.Stride+k]; g != w {
+				t.Errorf("row %d, label %d: %v, want %v", i, j, g, w)
+			}
+		}
+	}
+	if _, err := Relabel(m, mustParse(t, "zero=0,one=1")); err == nil || !errors.Is(err, ErrLabelMap) {
+		t.Errorf("a map missing a label: got %v, want ErrLabelMap", err)
+	}
+}
+
+func mustParse(t *testing.T, s string) LabelMap {
+	t.Helper()
+	lm, err := ParseLabelMap(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lm
+}
