@@ -97,6 +97,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	}
 	tr.Remote = suspect.Remote()
 	tr.Defaulted = suspect.DefaultedMetadata()
+	tr.LabelMap = suspect.LabelMap()
 	if why := coarseOutputs(c, suspect.P); why != "" {
 		tr.Coarse = why
 		suspect = labelsOf(suspect)

@@ -79,6 +79,7 @@ type teacherResultJSON struct {
 	Nearby        *float64                 `json:"nearby_variation,omitempty"`
 	Remote        bool                     `json:"remote,omitempty"`
 	Defaulted     []string                 `json:"defaulted_metadata,omitempty"`
+	LabelMap      string                   `json:"label_map,omitempty"`
 }
 
 // MarshalJSON writes a TeacherResult with NaN and infinite numbers (no
@@ -90,7 +91,7 @@ func (t TeacherResult) MarshalJSON() ([]byte, error) {
 		EffectSize: jsonnum.Float(t.EffectSize), Statistics: t.Statistics, KindProbes: t.KindProbes, Temperature: jsonnum.Float(t.Temperature),
 		LabelOnly: t.LabelOnly, NullSize: t.NullSize, NullFamily: t.NullFamily, LeftOut: t.LeftOut, UnderTrained: t.UnderTrained, Nearest: t.Nearest,
 		Outside: t.Outside, Caution: t.Caution, Coarse: t.Coarse, LabelsP: t.LabelsP, TPR: rateJSON(t.TPR), FPR: rateJSON(t.FPR), PowerControls: t.PowerControls,
-		NotRuledOut: t.NotRuledOut, DataP: t.DataP, ProbP: t.ProbP, Variation: t.Variation, Nearby: t.Nearby, Remote: t.Remote, Defaulted: t.Defaulted}
+		NotRuledOut: t.NotRuledOut, DataP: t.DataP, ProbP: t.ProbP, Variation: t.Variation, Nearby: t.Nearby, Remote: t.Remote, Defaulted: t.Defaulted, LabelMap: t.LabelMap}
 	if t.PerKind != nil {
 		w.PerKind = make(map[string]jsonnum.Float, len(t.PerKind))
 		for k, v := range t.PerKind {
@@ -114,7 +115,7 @@ func (t *TeacherResult) UnmarshalJSON(b []byte) error {
 		EffectSize: float64(w.EffectSize), Statistics: w.Statistics, KindProbes: w.KindProbes, Temperature: float64(w.Temperature),
 		LabelOnly: w.LabelOnly, NullSize: w.NullSize, NullFamily: w.NullFamily, LeftOut: w.LeftOut, UnderTrained: w.UnderTrained, Nearest: w.Nearest,
 		Outside: w.Outside, Caution: w.Caution, Coarse: w.Coarse, LabelsP: w.LabelsP, TPR: rateOfJSON(w.TPR), FPR: rateOfJSON(w.FPR), PowerControls: w.PowerControls,
-		NotRuledOut: w.NotRuledOut, DataP: w.DataP, ProbP: w.ProbP, Variation: w.Variation, Nearby: w.Nearby, Remote: w.Remote, Defaulted: w.Defaulted}
+		NotRuledOut: w.NotRuledOut, DataP: w.DataP, ProbP: w.ProbP, Variation: w.Variation, Nearby: w.Nearby, Remote: w.Remote, Defaulted: w.Defaulted, LabelMap: w.LabelMap}
 	if w.PerKind != nil {
 		t.PerKind = make(map[string]float64, len(w.PerKind))
 		for k, v := range w.PerKind {

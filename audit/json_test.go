@@ -39,7 +39,7 @@ func TestJSONFormsMatch(t *testing.T) {
 func TestTeacherResultJSON(t *testing.T) {
 	in := TeacherResult{Teacher: "acme", Verdict: Inconclusive, PValue: 1, PCombined: 1, EffectSize: math.NaN(),
 		PerKind: map[string]float64{"data": 0.75}, KindProbes: map[string]int{"all": 60, "data": 12}, Temperature: math.Inf(1), TPR: -1, FPR: -1,
-		Defaulted: []string{"labels", "normalization"}}
+		Defaulted: []string{"labels", "normalization"}, LabelMap: "zero=0,one=1"}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
@@ -50,12 +50,12 @@ func TestTeacherResultJSON(t *testing.T) {
 	}
 	if !math.IsNaN(got.EffectSize) || !math.IsNaN(got.Temperature) || got.PValue != 1 || got.TPR != -1 || got.FPR != -1 ||
 		got.PerKind["data"] != 0.75 || got.KindProbes["data"] != 12 || got.KindProbes["all"] != 60 || got.Teacher != "acme" || got.Verdict != Inconclusive ||
-		strings.Join(got.Defaulted, ",") != "labels,normalization" {
+		strings.Join(got.Defaulted, ",") != "labels,normalization" || got.LabelMap != "zero=0,one=1" {
 		t.Errorf("round trip via %s: got %+v", b, got)
 	}
 	// Zero temperature is left out, as before.
 	b, _ = json.Marshal(TeacherResult{EffectSize: 1.5})
-	if s := string(b); !json.Valid(b) || strings.Contains(s, "fitted_temperature") || !strings.Contains(s, `"effect_size":1.5`) {
+	if s := string(b); !json.Valid(b) || strings.Contains(s, "fitted_temperature") || strings.Contains(s, "label_map") || !strings.Contains(s, `"effect_size":1.5`) {
 		t.Errorf("Marshal(TeacherResult{EffectSize: 1.5}) = %s", s)
 	}
 }

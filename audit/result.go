@@ -179,6 +179,12 @@ type TeacherResult struct {
 	// the defaults, and a copy then looks independent (the README's
 	// "Models from PyTorch").
 	Defaulted []string `json:"defaulted_metadata,omitempty"`
+	// LabelMap is the label map the suspect's labels were read with, as
+	// the auditor stated it (fingerprint.Fingerprint.LabelMap,
+	// "zero=0,one=1,..." in the suspect's own order); "" when they were
+	// read by their names. The verdict holds for that correspondence: a
+	// wrong one makes a copy look unlike its teacher.
+	LabelMap string `json:"label_map,omitempty"`
 }
 
 // Result is the audit of one suspect against several teachers.

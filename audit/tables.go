@@ -42,6 +42,9 @@ func (res Result) Tables() []report.Table {
 		if tr.Caution != "" {
 			v.Notes = append(v.Notes, tr.Teacher+": caution: "+tr.Caution)
 		}
+		if tr.LabelMap != "" {
+			v.Notes = append(v.Notes, tr.Teacher+": "+labelMapNote(tr.LabelMap))
+		}
 		if len(tr.NotRuledOut) > 0 {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: NOT_DERIVED: the suspect behaves like the independent models; copies of kinds this suite failed to flag in calibration look like that too, and are not ruled out: %s", tr.Teacher, strings.Join(tr.NotRuledOut, ", ")))
 		}
@@ -81,6 +84,23 @@ func (res Result) Tables() []report.Table {
 	v.Notes = append(v.Notes, columnsNote)
 	v.Notes = append(v.Notes, fmt.Sprintf("p-value: the lineage test against the independent models, p_lineage = min(1, %.3g·p_score, %.3g·p_replica_residual) (the score alone for label-only suspects or without replicas), combined with the label-watermark test when the teacher has one, Holm-adjusted across teachers; DERIVED when ≤ α.", 1/(1-ResidualWeight), 1/ResidualWeight))
 	return append([]report.Table{v}, tables...)
+}
+
+// maxLabelMapNote is how much of a label map the verdict table's note
+// shows (the JSON holds it whole).
+const maxLabelMapNote = 240
+
+// labelMapNote says that the suspect's outputs were relabelled by the
+// label map lm (TeacherResult.LabelMap) before they were compared.
+func labelMapNote(lm string) string {
+	if len(lm) > maxLabelMapNote {
+		cut := strings.LastIndexByte(lm[:maxLabelMapNote], ',')
+		if cut <= 0 {
+			cut = maxLabelMapNote
+		}
+		lm = strings.ToValidUTF8(lm[:cut], "") + ",… (label_map in JSON lists them all)"
+	}
+	return "the suspect's outputs were relabelled by the label map the auditor stated (suspect label=teacher label, --label-map), not read by their names: " + lm + "; the verdict holds for that correspondence"
 }
 
 // labelOnlyNote says what auditing a suspect that answers with labels only

@@ -134,3 +134,34 @@ func TestOutsideNotes(t *testing.T) {
 		t.Errorf("outside note without the p-value's formula: %q", notes)
 	}
 }
+
+// TestLabelMapNote checks that the verdict table says when the suspect's
+// labels were read by a label map the auditor stated, with the map (cut,
+// at a pair, when long), and says nothing of one otherwise.
+func TestLabelMapNote(t *testing.T) {
+	long := strings.Repeat("label=other,", 40) + "last=end"
+	for _, tt := range []struct {
+		name, lm string
+		want     []string
+	}{
+		{"none", "", nil},
+		{"short", "zero=0,one=1", []string{"acme: the suspect's outputs were relabelled by the label map the auditor stated (suspect label=teacher label, --label-map), not read by their names: zero=0,one=1; the verdict holds for that correspondence"}},
+		{"long", long, []string{"label=other,… (label_map in JSON lists them all)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := TeacherResult{Teacher: "acme", Verdict: Derived, PValue: 0.001, PCombined: 0.001, LabelMap: tt.lm}
+			notes := strings.Join(Result{Suspect: "s", Alpha: 0.01, Results: []TeacherResult{tr}}.Tables()[0].Notes, "\n")
+			if tt.want == nil && strings.Contains(notes, "label map") {
+				t.Errorf("no map, yet a note of one: %q", notes)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(notes, w) {
+					t.Errorf("notes %q lack %q", notes, w)
+				}
+			}
+			if tt.name == "long" && strings.Contains(notes, "last=end") {
+				t.Errorf("a long map is shown whole: %q", notes)
+			}
+		})
+	}
+}

@@ -36,6 +36,12 @@ type MismatchError struct {
 	Want  string
 	Got   string
 	Diff  string // for labels: where the lists first differ (model.LabelDiff), or ""
+	// Mapped is, for labels read through a label map (Options.LabelMap),
+	// the model's labels under the map's names; "" without a map.
+	Mapped string
+	// GotN and WantN are, for labels, how many the model and the suite
+	// list.
+	GotN, WantN int
 }
 
 // Error formats the mismatch, for example
@@ -43,6 +49,9 @@ type MismatchError struct {
 func (e *MismatchError) Error() string {
 	if e.What == "labels" {
 		msg := fmt.Sprintf("model %q has labels [%s], suite %q has [%s]", e.Model, e.Got, e.Suite, e.Want)
+		if e.Mapped != "" {
+			msg = fmt.Sprintf("model %q has labels [%s], read by the label map as [%s], suite %q has [%s]", e.Model, e.Got, e.Mapped, e.Suite, e.Want)
+		}
 		if e.Diff != "" {
 			msg += " (" + e.Diff + ")"
 		}

@@ -113,6 +113,18 @@ func (fp *Fingerprint) DefaultedMetadata() []string {
 	return strings.Split(s, ",")
 }
 
+// MetaLabelMap is the Meta key under which Take records the label map
+// its model's answers were read with (Options.LabelMap), as
+// model.LabelMap.Format writes it with the model's labels in its own
+// order ("zero=0,one=1,..."); absent when the labels were read as the
+// model named them. The map is the auditor's statement, not fitted to
+// the answers.
+const MetaLabelMap = "label_map"
+
+// LabelMap returns the label map recorded under MetaLabelMap, "" for
+// none.
+func (fp *Fingerprint) LabelMap() string { return fp.Meta[MetaLabelMap] }
+
 // Len returns the number of probes (rows of P).
 func (fp *Fingerprint) Len() int { return fp.P.Rows }
 

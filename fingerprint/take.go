@@ -47,6 +47,13 @@ type Options struct {
 	Progress func(done, total int)
 	// Now returns the current time for Elapsed; nil means time.Now.
 	Now func() time.Time
+	// LabelMap, when not zero, says which of the suite's labels each of
+	// the model's labels stands for, as the auditor stated it: the model's
+	// labels are read under those names (then aligned by name as any
+	// other order), and the map is recorded under MetaLabelMap. A map
+	// that does not name each of the model's labels, and them alone, is
+	// refused with a *MismatchError.
+	LabelMap model.LabelMap
 }
 
 // BatchPredictor is a model that answers batch number k of a sequence
@@ -66,7 +73,9 @@ type BatchPredictor interface {
 // Answers of a model that lists the labels in another order are aligned
 // to the suite's by label name: the fingerprint's columns always follow
 // the suite's labels, and its Model.Labels keeps the model's own order
-// (see Reordered). Cancelling ctx stops between batches.
+// (see Reordered). With Options.LabelMap the model's labels are read under
+// the names the map gives them, and may then be in any order too.
+// Cancelling ctx stops between batches.
 func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fingerprint, error) {
 	if m == nil || s == nil {
 		panic("fingerprint: Take needs a model and a suite")
@@ -84,10 +93,9 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 		return nil, &MismatchError{What: "inputs", Model: info.Name, Suite: suiteName,
 			Want: strconv.Itoa(s.Dim()), Got: strconv.Itoa(info.InputSize)}
 	}
-	cols, ok := model.LabelColumns(info.Labels, s.Labels)
-	if !ok {
-		return nil, &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
-			Want: joinLabels(s.Labels), Got: joinLabels(info.Labels), Diff: labelsDiff(info.Labels, s.Labels)}
+	cols, err := labelColumns(info, s.Labels, suiteName, opts.LabelMap)
+	if err != nil {
+		return nil, err
 	}
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("fingerprint: suite %q has no probes", suiteName)
@@ -179,11 +187,42 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 			fp.Meta[k] = v
 		}
 	}
+	if !opts.LabelMap.IsZero() {
+		if fp.Meta == nil {
+			fp.Meta = map[string]string{}
+		}
+		fp.Meta[MetaLabelMap] = opts.LabelMap.Format(info.Labels)
+	}
 	if opts.TopK > 0 && opts.TopK < c {
 		fp = fp.Compact(opts.TopK)
 	}
 	fp.Hash = fp.ComputeHash()
 	return fp, nil
+}
+
+// labelColumns returns, for each of the model's labels (read under the
+// names lm gives them, when lm is not zero), the column of the suite's
+// labels want with that name, nil when they are want in its order; a
+// *MismatchError when they are not want's labels, each once.
+func labelColumns(info model.Info, want []string, suiteName string, lm model.LabelMap) ([]int, error) {
+	labels := info.Labels
+	mismatch := &MismatchError{What: "labels", Model: info.Name, Suite: suiteName,
+		Want: joinLabels(want), Got: joinLabels(info.Labels), GotN: len(info.Labels), WantN: len(want)}
+	if !lm.IsZero() {
+		renamed, err := lm.Rename(info.Labels)
+		if err != nil {
+			mismatch.Diff = err.Error()
+			return nil, mismatch
+		}
+		labels = renamed
+		mismatch.Mapped = joinLabels(renamed)
+	}
+	cols, ok := model.LabelColumns(labels, want)
+	if !ok {
+		mismatch.Diff = labelsDiff(labels, want)
+		return nil, mismatch
+	}
+	return cols, nil
 }
 
 // CheckRow returns "" when row is a probability distribution (finite,

@@ -107,6 +107,7 @@ interrupted (Ctrl-C).`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
+	o.remote.bindLabelMap(c)
 	return c
 }
 
@@ -159,6 +160,8 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			return usageError{fmt.Errorf("--name %q: %q is a stored fingerprint, whose audit is recorded under its own ID (--name names the suspect of a model file or URL)", o.name, arg)}
 		case o.save:
 			return usageError{fmt.Errorf("--save: %q is a stored fingerprint, whose audit is recorded without it (--dry-run records nothing)", arg)}
+		case !o.remote.labelMap.IsZero():
+			return usageError{fmt.Errorf("--label-map: %q is a stored fingerprint, whose labels were read when it was taken (%s): --label-map reads a model file or URL", arg, labelsReadAs(stored))}
 		}
 	}
 	var (

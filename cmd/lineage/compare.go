@@ -8,6 +8,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/report"
@@ -36,7 +37,8 @@ probes and per probe kind.
 A and B are stored fingerprint IDs taken on the same suite, or model references (file,
 OIP URL, exec:COMMAND), which are fingerprinted on --suite (default: the suite of the other
 argument when it is a stored fingerprint) without storing anything. The database is only
-read.`,
+read. --label-map applies to B, which must then be a model reference: its labels are read
+as the suite's under the names it states (A's are read by their names).`,
 		Example: `  lineage --db case.db compare acme/teacher suspect-1
   lineage --db case.db compare teacher.lnm student.lnm --suite acme --format json`,
 		Args: exactArgs(2, "A B"),
@@ -50,6 +52,7 @@ read.`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
+	o.remote.bindLabelMap(c)
 	return c
 }
 
@@ -58,6 +61,10 @@ type compareReport struct {
 	A     string `json:"a"`
 	B     string `json:"b"`
 	Suite string `json:"suite"`
+	// ALabelMap and BLabelMap are the label maps A's and B's labels were
+	// read with (fingerprint.Fingerprint.LabelMap), "" for by their names.
+	ALabelMap string `json:"a_label_map,omitempty"`
+	BLabelMap string `json:"b_label_map,omitempty"`
 	compare.Stats
 }
 
@@ -110,6 +117,9 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	if err != nil {
 		return err
 	}
+	if !o.remote.labelMap.IsZero() && fps[1] != nil {
+		return usageError{fmt.Errorf("--label-map applies to B, and %q is a stored fingerprint (its labels were read when it was taken): pass a model reference as B", b)}
+	}
 	for i, ref := range args {
 		if fps[i] != nil {
 			if fps[i].Suite != s.Hash {
@@ -120,7 +130,11 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 		if !isModelRef(ref) {
 			return notFingerprintOrModel(ref)
 		}
-		if fps[i], err = fingerprintModel(ctx, &o.remote, ref, s, defaultFingerprintID(ref), 0); err != nil {
+		ro := o.remote
+		if i == 0 {
+			ro.labelMap = model.LabelMap{} // --label-map reads B alone
+		}
+		if fps[i], err = fingerprintModel(ctx, &ro, ref, s, defaultFingerprintID(ref), 0); err != nil {
 			return err
 		}
 		warnTaken(c.ErrOrStderr(), fps[i], ref, s.Labels)
@@ -131,7 +145,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	if err != nil {
 		return fmt.Errorf("compare %s with %s: %w", a, b, err)
 	}
-	r := compareReport{A: a, B: b, Suite: s.Hash, Stats: st}
+	r := compareReport{A: a, B: b, Suite: s.Hash, ALabelMap: fps[0].LabelMap(), BLabelMap: fps[1].LabelMap(), Stats: st}
 	if o.format == report.FormatJSON {
 		return writeJSON(c.OutOrStdout(), r)
 	}
@@ -139,6 +153,12 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	kv.Add("A", report.Text(a))
 	kv.Add("B", report.Text(b))
 	kv.Add("suite", report.Text(s.Hash))
+	if r.ALabelMap != "" {
+		kv.Add("A's labels read as", report.Text(r.ALabelMap))
+	}
+	if r.BLabelMap != "" {
+		kv.Add("B's labels read as", report.Text(r.BLabelMap))
+	}
 	kv.Add("probes", report.Int(int64(st.Probes)))
 	kv.Add("classes", report.Int(int64(st.Classes)))
 	if !st.LabelOnly { // labels have no temperature to fit

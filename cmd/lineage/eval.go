@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/lineage-audit/lineage/model"
@@ -33,6 +34,7 @@ func newEvalCommand() *cobra.Command {
 	f.StringVar(&o.against, "against", "", "another model to measure top-1 agreement with (e.g. the teacher)")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
+	o.remote.bindLabelMap(c)
 	return c
 }
 
@@ -95,11 +97,20 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 		defer closeA()
 		other = a
 	}
-	warnReordered(c.ErrOrStderr(), ref, m.Info().Labels, "dataset", sp.Test.Labels)
+	var suspect model.Model = m
+	if lm := o.remote.labelMap; !lm.IsZero() {
+		// --label-map reads MODEL alone; --against by its labels' names.
+		if suspect, err = model.Relabel(m, lm); err != nil {
+			return fmt.Errorf("eval %q: %w", remote.StripCredentials(ref), err)
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "lineage: %s's labels were read as the dataset's by the label map you stated (--label-map %s), not by their names\n", remote.StripCredentials(ref), lm.Format(m.Info().Labels))
+	} else {
+		warnReordered(c.ErrOrStderr(), ref, m.Info().Labels, "dataset", sp.Test.Labels)
+	}
 	if other != nil {
 		warnReordered(c.ErrOrStderr(), o.against, other.Info().Labels, "dataset", sp.Test.Labels)
 	}
-	met, err := eval.Evaluate(ctx, m, sp.Test, other)
+	met, err := eval.Evaluate(ctx, suspect, sp.Test, other)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/visible"
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -50,12 +52,14 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 		// last answers of the previous one arrive (and are committed).
 		inFlight = 2
 	}
-	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch, InFlight: inFlight})
+	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch, InFlight: inFlight, LabelMap: ro.labelMap})
 	if err != nil {
-		return nil, err
+		return nil, labelMapHint(err, ro)
 	}
 	if r.Kind != remote.RefFile {
-		fp.Meta = map[string]string{}
+		if fp.Meta == nil {
+			fp.Meta = map[string]string{}
+		}
 		taken := m.Stats() // warnings count the fingerprint's repaired rows alone
 		raw := m
 		if jm, ok := m.(journaled); ok {
@@ -72,7 +76,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 			}{{false, fingerprint.MetaVariation, metaAskAgainError}, {true, fingerprint.MetaNearby, metaNearbyError}}
 			asked := 0
 			for i, step := range steps {
-				v, err := recheck(ctx, raw, s, fp, k, step.nudge)
+				v, err := recheck(ctx, raw, s, fp, k, step.nudge, ro.labelMap)
 				if err != nil && ctx.Err() != nil {
 					return nil, err
 				}
@@ -109,6 +113,18 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 	}
 	recordDefaulted(fp, m)
 	return fp, nil
+}
+
+// labelMapHint adds to err, when it says that a model's labels are not the
+// suite's and no --label-map was given, that --label-map can state what
+// they stand for: for lists of one length, which may be the same classes
+// under other names.
+func labelMapHint(err error, ro *remoteOptions) error {
+	var mm *fingerprint.MismatchError
+	if !errors.As(err, &mm) || mm.What != "labels" || !ro.labelMap.IsZero() || mm.GotN != mm.WantN {
+		return err
+	}
+	return fmt.Errorf("%w; if they are the teacher's classes under other names, state which is which with --label-map MODEL_LABEL=TEACHER_LABEL,... (see the README)", err)
 }
 
 // recordDefaulted records in fp's Meta (fingerprint.MetaDefaulted) the
@@ -206,7 +222,7 @@ func (o *remoteOptions) recheckProbes() int {
 // has the second far above a trained network's. Either may hide a copy,
 // so an audit does not clear such a model (see audit.MaxVariation and
 // audit.MaxNearby). The answers are not journalled: a rerun asks again.
-func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int, nudge bool) (float64, error) {
+func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprint.Fingerprint, k int, nudge bool, lm model.LabelMap) (float64, error) {
 	n := s.Len()
 	k = min(k, n)
 	if k == 0 {
@@ -231,7 +247,7 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 	}
 	// A top-k fingerprint's rows were compacted: the answers asked again
 	// are compacted alike before they are compared.
-	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k, TopK: fp.TopK})
+	again, err := fingerprint.Take(ctx, m, sub, fingerprint.Options{BatchSize: k, TopK: fp.TopK, LabelMap: lm})
 	if err != nil {
 		return 0, fmt.Errorf("asking %d %s: %w", k, what, err)
 	}
@@ -261,6 +277,10 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 	}
 	if others := fp.Meta[metaOtherOutputs]; others != "" {
 		fmt.Fprintf(stderr, "lineage: %s lists other outputs lineage could read (%s): its answers were read from %q (--output NAME reads another)\n", remote.StripCredentials(ref), others, fp.Meta[metaOutput])
+	}
+	if lm := fp.LabelMap(); lm != "" {
+		fmt.Fprintf(stderr, "lineage: %s's labels were read as the suite's by the label map you stated (--label-map %s), not by their names\n", remote.StripCredentials(ref), lm)
+		return
 	}
 	warnReordered(stderr, ref, fp.Model.Labels, "suite", labels)
 }

@@ -56,6 +56,7 @@ fingerprint later with 'lineage audit ID'.`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
+	o.remote.bindLabelMap(c)
 	return c
 }
 
@@ -131,7 +132,7 @@ func (r probeReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Fmt(r.ElapsedS, 'g', 3))
 	kv.Add("ms per query", report.Fmt(r.PerQuery, 'g', 3))
 	kv.Add("fingerprint sha256", report.Text(r.Hash))
-	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaOutput, metaOtherOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby, fingerprint.MetaDefaulted} {
+	for _, k := range []string{fingerprint.MetaRemote, "source", metaOutputs, metaOutput, metaOtherOutputs, metaReplayed, "requests", "retries", "warnings", metaAskedAgain, fingerprint.MetaVariation, fingerprint.MetaNearby, fingerprint.MetaDefaulted, fingerprint.MetaLabelMap} {
 		if v, ok := r.Meta[k]; ok {
 			kv.Add(k, report.Text(v))
 		}

@@ -62,6 +62,7 @@ and 'reference rm' takes one out of its null.`,
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
 	o.remote.bindAskAgain(add)
+	o.remote.bindLabelMap(add)
 	return add
 }
 

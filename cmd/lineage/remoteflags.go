@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/spf13/cobra"
 )
@@ -30,6 +32,7 @@ type remoteOptions struct {
 	logits      bool
 	askAgain    int
 	output      string
+	labelMap    model.LabelMap // --label-map (zero: labels read by their names)
 
 	cmd   *cobra.Command  // the command bound, whose stderr notes go to
 	noted map[string]bool // the model files noteNoEffect has spoken of
@@ -56,6 +59,58 @@ func (o *remoteOptions) bind(c *cobra.Command) {
 // fingerprint nothing, and took it without effect.
 func (o *remoteOptions) bindAskAgain(c *cobra.Command) {
 	c.Flags().IntVar(&o.askAgain, "ask-again", 0, "probes a remote model is asked again once fingerprinted, to see whether it answers an input the same way twice (0: 8, negative: none, and an audit will not clear it)")
+}
+
+// bindLabelMap adds --label-map, for the commands that fingerprint a
+// suspect (probe, audit, compare, reference add).
+func (o *remoteOptions) bindLabelMap(c *cobra.Command) {
+	c.Flags().Var((*labelMapFlag)(&o.labelMap), "label-map", "read the model's labels as the teacher's under the names you state: MODEL_LABEL=TEACHER_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the teacher's labels (stated by you, never fitted to the answers)")
+}
+
+// labelMapFlag is --label-map: pairs, or @FILE holding them, parsed when
+// the flag is set (model.ParseLabelMap).
+type labelMapFlag model.LabelMap
+
+// maxLabelMapFile is the largest --label-map @FILE read: a pair per label
+// of a model, each label at most model.MaxNameBytes.
+const maxLabelMapFile = 16 << 20
+
+func (f *labelMapFlag) Set(v string) error {
+	text, src := v, ""
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := readSmallFile(path, maxLabelMapFile)
+		if err != nil {
+			return err
+		}
+		text, src = string(b), fmt.Sprintf("file %q: ", path)
+	}
+	lm, err := model.ParseLabelMap(text)
+	if err != nil {
+		return fmt.Errorf("%s%w", src, err)
+	}
+	*f = labelMapFlag(lm)
+	return nil
+}
+
+func (f *labelMapFlag) String() string { return model.LabelMap(*f).Format(nil) }
+
+func (f *labelMapFlag) Type() string { return "PAIRS" }
+
+// readSmallFile reads the file at path, refusing one over limit bytes.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%q is over %d bytes", path, limit)
+	}
+	return b, nil
 }
 
 // options resolves the flags into remote.Options, reading the API key from

@@ -10,14 +10,16 @@ import (
 
 // reading is how a run reads a remote model's answers: as logits
 // (--logits) or not, and from the output --output names ("" for the
-// default choice).
+// default choice); and how it reads any model's labels (--label-map, zero
+// for by their names).
 type reading struct {
 	logits bool
 	output string
+	labels model.LabelMap
 }
 
-// reading returns how the flags read a remote model's answers.
-func (o *remoteOptions) reading() reading { return reading{o.logits, o.output} }
+// reading returns how the flags read a model's answers.
+func (o *remoteOptions) reading() reading { return reading{o.logits, o.output, o.labelMap} }
 
 // takenFrom reports whether fp was taken from the model ref (opened with
 // info; the zero Info serves for a remote model, known by its source) on
@@ -25,10 +27,28 @@ func (o *remoteOptions) reading() reading { return reading{o.logits, o.output} }
 // not, from the output --output named, or by the default choice): whether
 // a command may use it instead of asking the model again.
 func takenFrom(fp *fingerprint.Fingerprint, suite, ref string, info model.Info, topK int, rd reading) bool {
-	if fp.Suite != suite || !sameModel(fp, ref, info) || fp.TopK != topK {
+	if fp.Suite != suite || !sameModel(fp, ref, info) || fp.TopK != topK || !sameLabelMap(fp, rd.labels) {
 		return false
 	}
 	return isPlainPath(ref) || (fp.Meta[metaOutputs] == metaLogits) == rd.logits && sameOutput(fp, rd.output)
+}
+
+// sameLabelMap reports whether the labels of fp's model were read by the
+// label map lm (by their names, for lm zero).
+func sameLabelMap(fp *fingerprint.Fingerprint, lm model.LabelMap) bool {
+	if lm.IsZero() {
+		return fp.LabelMap() == ""
+	}
+	return fp.LabelMap() == lm.Format(fp.Model.Labels)
+}
+
+// labelsReadAs says how the labels of fp's model were read: by the label
+// map recorded, or by their names.
+func labelsReadAs(fp *fingerprint.Fingerprint) string {
+	if lm := fp.LabelMap(); lm != "" {
+		return "by the label map " + lm
+	}
+	return "by their names"
 }
 
 // sameOutput reports whether the remote fingerprint fp was read from the
@@ -44,10 +64,17 @@ func sameOutput(fp *fingerprint.Fingerprint, want string) bool {
 // remote model ref, how its answers were read when that is not how this
 // run (rd) reads them; "" otherwise.
 func outputsNote(fp *fingerprint.Fingerprint, ref string, rd reading) string {
-	if isPlainPath(ref) {
-		return ""
-	}
 	note := ""
+	if !sameLabelMap(fp, rd.labels) {
+		if lm := fp.LabelMap(); lm != "" {
+			note = fmt.Sprintf(", its labels read by the label map %s", lm)
+		} else {
+			note = ", its labels read by their names (without --label-map)"
+		}
+	}
+	if isPlainPath(ref) {
+		return note
+	}
 	switch stored := fp.Meta[metaOutputs] == metaLogits; {
 	case stored == rd.logits:
 	case stored:

@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"unlockdb": cmdUnlockDB,
 			"corrupt":  cmdCorrupt,
 			"fixture":  cmdFixture,
+			"relabel":  cmdRelabel,
 		},
 	})
 }

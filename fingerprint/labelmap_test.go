@@ -1,0 +1,98 @@
+package fingerprint
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// TestTakeLabelMap checks Options.LabelMap: a model whose labels are the
+// suite's under other names, in another order, read with the map stating
+// which is which, gives the fingerprint of the model answering under the
+// suite's names in its order, with the map recorded under MetaLabelMap
+// and the model's own labels kept; a map that does not fit is refused
+// with a *MismatchError saying how, and no map at all with one naming the
+// labels.
+func TestTakeLabelMap(t *testing.T) {
+	s := testSuite(20, 4, abc, 3)
+	base := softmaxModel("x", 4, abc, 5)
+	order := []int{2, 0, 3, 1} // the model's column j answers for abc[order[j]]
+	names := map[string]string{"a": "alpha", "b": "beta", "c": "gamma", "d": "delta"}
+	labels := make([]string, len(order))
+	for j, k := range order {
+		labels[j] = names[abc[k]]
+	}
+	renamed := &fakeModel{info: base.info, fn: func(x blas32.General) blas32.General {
+		y := base.fn(x)
+		out := blas32.General{Rows: y.Rows, Cols: y.Cols, Stride: y.Cols, Data: make([]float32, len(y.Data))}
+		for i := 0; i < y.Rows; i++ {
+			for j, k := range order {
+				out.Data[i*y.Cols+j] = y.Data[i*y.Stride+k]
+			}
+		}
+		return out
+	}}
+	renamed.info.Labels = labels
+	want, err := Take(context.Background(), base, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := mustLabelMap(t, "alpha=a, beta=b,gamma=c\ndelta=d")
+	for _, bs := range []int{1, 7, 0} {
+		got, err := Take(context.Background(), renamed, s, Options{BatchSize: bs, LabelMap: right})
+		if err != nil {
+			t.Fatalf("batch %d: %v", bs, err)
+		}
+		if !slices.Equal(got.P.Data, want.P.Data) || got.Hash != want.Hash {
+			t.Errorf("batch %d: relabelled model's fingerprint differs from the model's under the suite's names (hash %s, want %s)", bs, got.Hash, want.Hash)
+		}
+		if !slices.Equal(got.Model.Labels, labels) {
+			t.Errorf("batch %d: Model.Labels %v, want the model's own %v", bs, got.Model.Labels, labels)
+		}
+		if lm, w := got.LabelMap(), "gamma=c,alpha=a,delta=d,beta=b"; lm != w {
+			t.Errorf("batch %d: LabelMap() = %q, want %q (the model's order)", bs, lm, w)
+		}
+	}
+	if want.LabelMap() != "" || want.Meta != nil {
+		t.Errorf("no map: LabelMap() = %q, Meta %v; want none", want.LabelMap(), want.Meta)
+	}
+	tests := []struct {
+		name, lm string // "" for no map
+		want     string
+	}{
+		{"no map", "", `model "x" has labels [gamma,alpha,delta,beta], suite "acme" has [a,b,c,d] (no label "a")`},
+		{"a label unmapped", "alpha=a,beta=b,gamma=c", `it does not say which label the model's label "delta" stands for`},
+		{"a label the model lacks", "alpha=a,beta=b,gamma=c,delta=d,eps=e", `it maps "eps", which the model does not list`},
+		{"onto other labels", "alpha=a,beta=b,gamma=c,delta=e", `read by the label map as [c,a,e,b], suite "acme" has [a,b,c,d] (no label "d")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var lm model.LabelMap
+			if tt.lm != "" {
+				lm = mustLabelMap(t, tt.lm)
+			}
+			_, err := Take(context.Background(), renamed, s, Options{LabelMap: lm})
+			var mm *MismatchError
+			if !errors.As(err, &mm) || mm.What != "labels" || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want a labels *MismatchError containing %q", err, tt.want)
+			}
+			if mm.GotN != 4 || mm.WantN != 4 {
+				t.Errorf("GotN, WantN = %d, %d; want 4, 4", mm.GotN, mm.WantN)
+			}
+		})
+	}
+}
+
+func mustLabelMap(t *testing.T, s string) model.LabelMap {
+	t.Helper()
+	lm, err := model.ParseLabelMap(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lm
+}
