@@ -316,6 +316,13 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		done := noJournal
 		if useJournal {
 			fp, done, err = fingerprintJournaled(ctx, stderr, "audit", g, &o.remote, m, ref, cs.Suite, id, 0, kept)
+			if errors.Is(err, errStoredMeanwhile) {
+				if err := storedMeanwhile(ctx, g, o, m, ref, name, cases, ids, suspects, i); err != nil {
+					return audit.Result{}, nil, nil, err
+				}
+				fmt.Fprintf(stderr, "lineage: fingerprint %q was stored meanwhile by the run this one waited for, taken from this model on %s's suite: it was not asked again\n", ids[i], cs.Enrolment.Name)
+				continue
+			}
 			if err == nil {
 				kept += cs.Suite.Len()
 			}
@@ -347,6 +354,34 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	})
 	return res, suspects, dones, err
+}
+
+// storedMeanwhile settles, for auditModel, the fingerprint ids[i] that the
+// run of the same job this one waited for stored meanwhile (with, in the
+// same transaction, its fingerprints on the suites after case i's and its
+// audit record): the checks of --save before the model was asked
+// (checkSaveNames) run again, and the fingerprints now stored of this
+// model on the suites from case i on are used as they are, as a rerun
+// uses them, instead of asking the model again. A fingerprint or record
+// of another model is the error the rerun would give.
+func storedMeanwhile(ctx context.Context, g *globalOptions, o *auditOptions, m remote.Model, ref, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint, i int) error {
+	now := make([]*fingerprint.Fingerprint, len(cases))
+	nowIDs := slices.Clone(ids)
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		return checkSaveNames(tx, ref, m.Info(), o.remote.reading(), name, cases, nowIDs, now)
+	}); err != nil {
+		return err
+	}
+	if now[i] == nil {
+		// Removed again since: a rerun takes it anew.
+		return fmt.Errorf("fingerprint %q: %w and removed since; the same command again takes it", ids[i], errStoredMeanwhile)
+	}
+	for j := i; j < len(cases); j++ {
+		if suspects[j] == nil && now[j] != nil {
+			suspects[j], ids[j] = now[j], nowIDs[j]
+		}
+	}
+	return nil
 }
 
 // printAudit writes the audit result in format f: JSON as audit.Result
