@@ -66,9 +66,12 @@ func BenchmarkOpen(b *testing.B) {
 	}
 	su := newTestSuite("bench", 300, 8, 1)
 	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	su.Hash = ""
+	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
 	fp := newTestFP("x", su, 1)
 	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
 		for i := range 2000 {
 			f := *fp
 			f.ID = fmt.Sprint("fp-", i)
