@@ -149,10 +149,22 @@ func encodeSparse(fp *Fingerprint, k int) []byte {
 // Decode parses an encoded fingerprint. Malformed input gives an error
 // wrapping ErrFormat, never a panic. Decode does not check the hash; call
 // Verify for that.
-func Decode(data []byte) (*Fingerprint, error) {
+func Decode(data []byte) (*Fingerprint, error) { return DecodeIf(data, nil) }
+
+// DecodeIf is Decode, except that once the header is read (as DecodeHeader
+// gives it) and before the matrix is made, it calls check, when not nil,
+// with the fingerprint so far, and returns check's error as it is: a
+// reader that knows the shape the record must have (its suite's) refuses
+// a record declaring another without making it.
+func DecodeIf(data []byte, check func(head *Fingerprint) error) (*Fingerprint, error) {
 	e, err := parse(data)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(&e.fp); err != nil {
+			return nil, err
+		}
 	}
 	fp := e.fp
 	fp.P.Data = make([]float32, fp.P.Rows*fp.P.Cols)
@@ -161,6 +173,37 @@ func Decode(data []byte) (*Fingerprint, error) {
 		return nil, err
 	}
 	return &fp, nil
+}
+
+// DecodeHeader parses an encoded fingerprint as Decode does, but for the
+// matrix: the Fingerprint it returns has P's Rows, Cols and Stride and no
+// Data, and of the payload only the length is checked (a sparse row's
+// indices are not). It makes nothing of the matrix's size, for readers
+// that need a record's ID, suite, shape, hash or metadata alone: a sparse
+// record of a few kilobytes may declare a gigabyte of outputs.
+func DecodeHeader(data []byte) (*Fingerprint, error) {
+	e, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return &e.fp, nil
+}
+
+// SuiteOf returns the suite hash an encoded fingerprint names, reading no
+// more of it than that: the errors of a malformed header are Decode's,
+// but the rest of the metadata and the payload are not checked.
+func SuiteOf(data []byte) (string, error) {
+	meta, err := metadata(data)
+	if err != nil {
+		return "", err
+	}
+	var h struct {
+		Suite string `json:"suite"`
+	}
+	if err := json.Unmarshal(meta, &h); err != nil {
+		return "", formatError("metadata: %v", err)
+	}
+	return h.Suite, nil
 }
 
 // VerifyEncoded checks an encoded fingerprint as Decode, Verify and then
@@ -212,32 +255,16 @@ func parse(data []byte) (*encoded, error) {
 	bad := func(format string, args ...any) (*encoded, error) {
 		return nil, formatError(format, args...)
 	}
-	if len(data) < headerLen {
-		return bad("%d bytes is shorter than the %d-byte header", len(data), headerLen)
-	}
-	if string(data[:4]) != Magic {
-		return bad("magic %q, want %q", data[:4], Magic)
-	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != Version {
-		return bad("version %d, want %d", v, Version)
+	meta, err := metadata(data)
+	if err != nil {
+		return nil, err
 	}
 	form := data[6]
-	if form > formSparse32 {
-		return bad("unknown form %d", form)
-	}
-	if data[7] != 0 {
-		return bad("reserved byte is %d", data[7])
-	}
-	n := uint64(binary.LittleEndian.Uint32(data[8:]))
-	rest := data[headerLen:]
-	if n > maxMetaLen || n > uint64(len(rest)) {
-		return bad("metadata length %d exceeds the %d bytes left", n, len(rest))
-	}
 	var h header
-	if err := json.Unmarshal(rest[:n], &h); err != nil {
+	if err := json.Unmarshal(meta, &h); err != nil {
 		return bad("metadata: %v", err)
 	}
-	payload := rest[n:]
+	payload := data[headerLen+len(meta):]
 	rows, cols, k := h.Rows, h.Cols, h.TopK
 	if rows < 0 || cols < 0 || rows > maxDim || cols > maxDim {
 		return bad("bad shape %d×%d", rows, cols)
@@ -267,6 +294,32 @@ func parse(data []byte) (*encoded, error) {
 		return bad("sparse payload is %d bytes, want %d", len(payload), want)
 	}
 	return e, nil
+}
+
+// metadata checks the fixed header of an encoded fingerprint and returns
+// its JSON metadata.
+func metadata(data []byte) ([]byte, error) {
+	if len(data) < headerLen {
+		return nil, formatError("%d bytes is shorter than the %d-byte header", len(data), headerLen)
+	}
+	if string(data[:4]) != Magic {
+		return nil, formatError("magic %q, want %q", data[:4], Magic)
+	}
+	if v := binary.LittleEndian.Uint16(data[4:]); v != Version {
+		return nil, formatError("version %d, want %d", v, Version)
+	}
+	if form := data[6]; form > formSparse32 {
+		return nil, formatError("unknown form %d", form)
+	}
+	if data[7] != 0 {
+		return nil, formatError("reserved byte is %d", data[7])
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[8:]))
+	rest := data[headerLen:]
+	if n > maxMetaLen || n > uint64(len(rest)) {
+		return nil, formatError("metadata length %d exceeds the %d bytes left", n, len(rest))
+	}
+	return rest[:n], nil
 }
 
 // indexWidth is the bytes of a label index in a sparse payload.

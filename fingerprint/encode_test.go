@@ -155,6 +155,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := Decode(data)
+		checkHeader(t, data, fp, err)
 		checkVerifyEncoded(t, data, fp, err)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
@@ -178,6 +179,56 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding is not a fixpoint: %v", err)
 		}
 	})
+}
+
+// checkHeader checks DecodeHeader and SuiteOf on data against Decode's
+// result fp, derr: what Decode reads, they read alike (without the
+// matrix), and what they refuse, Decode refuses.
+func checkHeader(t *testing.T, data []byte, fp *Fingerprint, derr error) {
+	t.Helper()
+	head, herr := DecodeHeader(data)
+	suite, serr := SuiteOf(data)
+	if serr != nil && herr == nil {
+		t.Fatalf("SuiteOf refused what DecodeHeader reads: %v", serr)
+	}
+	if herr != nil && derr == nil {
+		t.Fatalf("DecodeHeader refused what Decode reads: %v", herr)
+	}
+	if herr != nil {
+		if !errors.Is(herr, ErrFormat) {
+			t.Fatalf("DecodeHeader error %v does not wrap ErrFormat", herr)
+		}
+		return
+	}
+	if serr != nil || suite != head.Suite {
+		t.Fatalf("SuiteOf = %q, %v; DecodeHeader's suite is %q", suite, serr, head.Suite)
+	}
+	if head.P.Data != nil {
+		t.Fatal("DecodeHeader made the matrix")
+	}
+	if derr == nil && (head.ID != fp.ID || head.Hash != fp.Hash || head.P.Rows != fp.P.Rows || head.P.Cols != fp.P.Cols || head.TopK != fp.TopK) {
+		t.Fatalf("DecodeHeader gave %+v, Decode %+v", head, fp)
+	}
+}
+
+// TestDecodeIf checks that DecodeIf's check sees the header before the
+// matrix is made, and that its error stops the decoding.
+func TestDecodeIf(t *testing.T) {
+	data, err := Encode(takeTest(t, 5, 3, abc, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	var seen *Fingerprint
+	if _, err := DecodeIf(data, func(head *Fingerprint) error { seen = head; return stop }); err != stop {
+		t.Errorf("DecodeIf = %v, want the check's error", err)
+	}
+	if seen == nil || seen.P.Rows != 5 || seen.P.Cols != len(abc) || seen.P.Data != nil {
+		t.Errorf("the check saw %+v, want a 5×%d header without its matrix", seen, len(abc))
+	}
+	if fp, err := DecodeIf(data, func(*Fingerprint) error { return nil }); err != nil || len(fp.P.Data) != 5*len(abc) {
+		t.Errorf("DecodeIf with a check that passes = %v, %v", fp, err)
+	}
 }
 
 // TestEncodeLongMetadata checks that a fingerprint whose metadata Decode

@@ -246,11 +246,7 @@ func (c *HTTPModel) chooseOutput(outs []serve.MetadataTensor) (serve.MetadataTen
 	if want := c.opts.Output; want != "" {
 		i := slices.IndexFunc(outs, func(o serve.MetadataTensor) bool { return o.Name == want })
 		if i < 0 {
-			names := make([]string, len(outs))
-			for j, o := range outs {
-				names[j] = strconv.Quote(o.Name)
-			}
-			return out, fmt.Errorf("output %q: the model lists no such output (it lists %s)", want, strings.Join(names, ", "))
+			return out, fmt.Errorf("output %q: the model lists no such output (it lists %s)", want, outputNames(outs))
 		}
 		out = outs[i]
 	}
@@ -261,6 +257,34 @@ func (c *HTTPModel) chooseOutput(outs []serve.MetadataTensor) (serve.MetadataTen
 		}
 	}
 	return out, nil
+}
+
+// Bounds on the outputs a message lists: a model may list MaxOutputs
+// outputs with names of MaxNameBytes, 256 KB on one line.
+const (
+	listedOutputs    = 10 // names listed, then "and N more"
+	listedOutputName = 64 // bytes of a name listed, then "…"
+)
+
+// outputNames lists the names of outs for a message, quoted: the first
+// listedOutputs, each cut to listedOutputName bytes (marked by "…" after
+// its quote), then how many more.
+func outputNames(outs []serve.MetadataTensor) string {
+	names := make([]string, 0, min(len(outs), listedOutputs))
+	for _, o := range outs[:min(len(outs), listedOutputs)] {
+		n := o.Name
+		if len(n) > listedOutputName {
+			n = strconv.Quote(strings.ToValidUTF8(n[:listedOutputName], "")) + "…"
+		} else {
+			n = strconv.Quote(n)
+		}
+		names = append(names, n)
+	}
+	list := strings.Join(names, ", ")
+	if more := len(outs) - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return list
 }
 
 // ReadableOutputs returns the output the model is read from and the other

@@ -3,12 +3,14 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/serve"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -113,5 +115,32 @@ func TestChooseOutput(t *testing.T) {
 				t.Errorf("answers are the model's own: got %v, want %v", same, tt.own)
 			}
 		})
+	}
+}
+
+// TestChooseOutputManyOutputs checks that the error for an unknown
+// Options.Output stays one short line when the model lists the most
+// outputs allowed, with the longest names: it listed them all, 256 KB.
+func TestChooseOutputManyOutputs(t *testing.T) {
+	outs := make([]serve.MetadataTensor, MaxOutputs)
+	for i := range outs {
+		outs[i] = serve.MetadataTensor{Name: fmt.Sprintf("out%03d-", i) + strings.Repeat("é", MaxNameBytes/2-4), Datatype: serve.FP32}
+	}
+	c := &HTTPModel{opts: Options{Output: "nosuch"}}
+	_, err := c.chooseOutput(outs)
+	if err == nil {
+		t.Fatal("chooseOutput: no error for an output the model does not list")
+	}
+	msg := err.Error()
+	if len(msg) > 1200 || strings.Contains(msg, "\n") {
+		t.Errorf("the error is %d bytes (at most 1200 wanted, on one line): %.300s…", len(msg), msg)
+	}
+	for _, want := range []string{`output "nosuch": the model lists no such output (it lists "out000-é`, `"out009-`, "\"… and 246 more)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("got %.300s…, want it to contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "out010-") || !utf8.ValidString(msg) {
+		t.Errorf("got %q, want the first 10 names alone, valid UTF-8", msg)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/probe"
 )
 
 func float32bits(v float32) uint32 { return math.Float32bits(v) }
@@ -16,6 +18,9 @@ func BenchmarkPutFingerprint(b *testing.B) {
 	}
 	defer s.Close()
 	su := newTestSuite("bench", 500, 8, 1)
+	if err := s.PutSuite(ctx, su); err != nil {
+		b.Fatal(err)
+	}
 	fps := newTestFP("x", su, 1)
 	b.ReportAllocs()
 	i := 0
@@ -36,6 +41,9 @@ func BenchmarkGetFingerprint(b *testing.B) {
 	}
 	defer s.Close()
 	su := newTestSuite("bench", 500, 8, 1)
+	if err := s.PutSuite(ctx, su); err != nil {
+		b.Fatal(err)
+	}
 	if err := s.PutFingerprint(ctx, newTestFP("x", su, 1), PutOptions{}); err != nil {
 		b.Fatal(err)
 	}
@@ -58,9 +66,12 @@ func BenchmarkOpen(b *testing.B) {
 	}
 	su := newTestSuite("bench", 300, 8, 1)
 	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	su.Hash = ""
+	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
 	fp := newTestFP("x", su, 1)
 	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
 		for i := range 2000 {
 			f := *fp
 			f.ID = fmt.Sprint("fp-", i)
@@ -87,4 +98,47 @@ func BenchmarkOpen(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkUnusedSuites finds the unused suites of a store of 500
+// fingerprints of 300 probes × 10 labels, and the users of its suite
+// (db rm's check): both read which suite each fingerprint is on.
+func BenchmarkUnusedSuites(b *testing.B) {
+	s, err := Open(tempPath(b), Options{Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	su := newTestSuite("bench", 300, 8, 1)
+	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
+	fp := newTestFP("x", su, 1)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		for i := range 500 {
+			f := *fp
+			f.ID = fmt.Sprint("fp-", i)
+			f.Hash = f.ComputeHash()
+			if err := tx.PutFingerprint(&f, PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("unused", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s.View(ctx, func(tx *Tx) error { tx.UnusedSuites(); return nil })
+		}
+	})
+	b.Run("users", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s.View(ctx, func(tx *Tx) error { tx.suiteUsers(fp.Suite); return nil })
+		}
+	})
 }

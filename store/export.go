@@ -190,73 +190,16 @@ func (x *Records) CheckContent(report, result func(json.RawMessage) error) error
 // by ImportRecords.
 func ReadExport(ctx context.Context, r io.Reader) (*Records, error) {
 	x := &Records{byType: map[string][]item{}}
-	br := bufio.NewReaderSize(contextReader{ctx, r}, 1<<16)
-	sawHeader, end := false, 0
-	n := 1
-	for ; ; n++ {
-		text, err := readLine(br, MaxLine)
-		if errors.Is(err, errLongLine) {
-			return nil, &ImportError{Line: n, Err: err}
-		}
-		if err != nil && err != io.EOF {
-			// A read that failed (Ctrl-C, a broken pipe) cut the line
-			// short: it is not the file's fault.
-			return nil, fmt.Errorf("import: %w", err)
-		}
-		if n == 1 {
-			// A byte-order mark, added by some editors on the way.
-			text = bytes.TrimPrefix(text, []byte("\ufeff"))
-		}
-		if len(bytes.TrimSpace(text)) > 0 {
-			if end > 0 {
-				return nil, &ImportError{Line: n, Err: fmt.Errorf("a record after the end line (line %d)", end)}
-			}
-			l, derr := decodeLine(text)
-			if derr != nil {
-				return nil, &ImportError{Line: n, Err: fmt.Errorf("malformed record: %w", derr)}
-			}
-			switch l.Type {
-			case typeHeader:
-				if l.Format != formatName {
-					return nil, &ImportError{Line: n, Err: fmt.Errorf("%w: format %q", ErrNotStore, l.Format)}
-				}
-				if l.Schema > SchemaVersion {
-					return nil, &ImportError{Line: n, Err: fmt.Errorf("%w: schema version %d is newer than %d", ErrSchema, l.Schema, SchemaVersion)}
-				}
-				if sawHeader {
-					return nil, &ImportError{Line: n, Err: errors.New("a second header line")}
-				}
-				sawHeader = true
-			case typeEnd:
-				if !sawHeader {
-					return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
-				}
-				if l.Count == nil || *l.Count != x.n {
-					return nil, &ImportError{Line: n, Err: fmt.Errorf("the end line counts %v records, the file holds %d", countOf(l.Count), x.n)}
-				}
-				end = n
-			case TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers:
-				if !sawHeader {
-					return nil, &ImportError{Line: n, Err: errors.New(`missing {"type":"store"} header line`)}
-				}
-				it, cerr := checkLine(n, l)
-				if cerr != nil {
-					return nil, &ImportError{Line: n, Err: cerr}
-				}
-				x.n++
-				x.byType[l.Type] = append(x.byType[l.Type], it)
-			default:
-				return nil, &ImportError{Line: n, Err: fmt.Errorf("unknown record type %q", l.Type)}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	if end == 0 {
-		return nil, &ImportError{Line: n, Err: missingEnd(x.n)}
+	if err := readExport(ctx, r, func(it item) error { x.add(it); return nil }); err != nil {
+		return nil, err
 	}
 	return x, nil
+}
+
+// add adds it to x.
+func (x *Records) add(it item) {
+	x.n++
+	x.byType[it.l.Type] = append(x.byType[it.l.Type], it)
 }
 
 // missingEnd is the error of an export of n records without its end line.
@@ -429,8 +372,50 @@ func checkLine(n int, l line) (item, error) {
 }
 
 // importLine stores the record of it, checked by checkLine, unless an
-// equal one is stored.
+// equal one is stored: importRefs, then importPut.
 func (t *Tx) importLine(it item, shapes map[string][2]int) error {
+	if err := t.importRefs(it, shapes); err != nil {
+		return err
+	}
+	return t.importPut(it)
+}
+
+// importRefs checks what the record of it refers to: a suite name's suite
+// must be stored, and a fingerprint's, in its shape (shapes caches the
+// shapes of the suites read). Other records are checked as they are put.
+func (t *Tx) importRefs(it item, shapes map[string][2]int) error {
+	l := it.l
+	switch l.Type {
+	case typeSuiteName:
+		if t.tx.Bucket(bucketSuites).Get([]byte(l.Suite)) == nil {
+			return fmt.Errorf("suite name %q: %w", l.ID, notFound("suite", l.Suite))
+		}
+	case TypeFingerprint:
+		// The suite must be stored (in the store or the import) and fit
+		// the outputs: db verify would find the fingerprint broken.
+		sh, ok := shapes[it.suite]
+		if !ok {
+			raw := t.tx.Bucket(bucketSuites).Get([]byte(it.suite))
+			if raw == nil {
+				return fmt.Errorf("fingerprint %q: %w", l.ID, notFound("suite", it.suite))
+			}
+			probes, labels, err := suiteShape(raw)
+			if err != nil {
+				return fmt.Errorf("fingerprint %q: suite %.12s: %w", l.ID, it.suite, err)
+			}
+			sh = [2]int{probes, labels}
+			shapes[it.suite] = sh
+		}
+		if it.shape != sh {
+			return fmt.Errorf("fingerprint %q: %w: %d×%d outputs, but suite %.12s has %d probes and %d labels", l.ID, ErrCorrupt, it.shape[0], it.shape[1], it.suite, sh[0], sh[1])
+		}
+	}
+	return nil
+}
+
+// importPut stores the record of it unless an equal one is stored; a
+// record of the same ID and other content is an error.
+func (t *Tx) importPut(it item) error {
 	l := it.l
 	putRaw := func(bucket []byte, kind string, v []byte) error {
 		b := t.tx.Bucket(bucket)
@@ -446,29 +431,8 @@ func (t *Tx) importLine(it item, shapes map[string][2]int) error {
 	case TypeSuite:
 		return putRaw(bucketSuites, "suite", l.Data)
 	case typeSuiteName:
-		if t.tx.Bucket(bucketSuites).Get([]byte(l.Suite)) == nil {
-			return fmt.Errorf("suite name %q: %w", l.ID, notFound("suite", l.Suite))
-		}
 		return putRaw(bucketNames, "suite", []byte(l.Suite))
 	case TypeFingerprint:
-		// The suite must be stored (in the store or the import) and fit
-		// the outputs: db verify would find the fingerprint broken.
-		sh, ok := shapes[it.suite]
-		if !ok {
-			raw := t.tx.Bucket(bucketSuites).Get([]byte(it.suite))
-			if raw == nil {
-				return fmt.Errorf("fingerprint %q: %w", l.ID, notFound("suite", it.suite))
-			}
-			su, err := DecodeSuite(raw)
-			if err != nil {
-				return fmt.Errorf("fingerprint %q: suite %.12s: %w", l.ID, it.suite, err)
-			}
-			sh = [2]int{su.Len(), len(su.Labels)}
-			shapes[it.suite] = sh
-		}
-		if it.shape != sh {
-			return fmt.Errorf("fingerprint %q: %w: %d×%d outputs, but suite %.12s has %d probes and %d labels", l.ID, ErrCorrupt, it.shape[0], it.shape[1], it.suite, sh[0], sh[1])
-		}
 		return putRaw(bucketFPs, "fingerprint", l.Data)
 	case TypeEnrolment:
 		return t.PutEnrolment(it.enrol, PutOptions{})

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,6 +105,18 @@ func TestImportErrors(t *testing.T) {
 			}
 			if got, _ := b.List(ctx, ""); len(got) != 0 {
 				t.Errorf("failed import left %d records, want none", len(got))
+			}
+		})
+		t.Run(tc.name+"/stream", func(t *testing.T) {
+			defer setImportBatch(1)() // a transaction per record
+			path := tempPath(t)
+			err := Create(ctx, path, func(s *Store) error { return s.ImportStream(ctx, strings.NewReader(tc.input), nil) })
+			var ie *ImportError
+			if !errors.As(err, &ie) || ie.Line != tc.wantLine {
+				t.Fatalf("error = %v, want ImportError at line %d", err, tc.wantLine)
+			}
+			if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 0 {
+				t.Errorf("failed import left %v", ents)
 			}
 		})
 	}

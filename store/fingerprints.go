@@ -41,7 +41,9 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 	}
 	b := t.tx.Bucket(bucketFPs)
 	if old := b.Get([]byte(fp.ID)); old != nil {
-		prev, err := fingerprint.Decode(old)
+		// Its content checked against its hash a row at a time: a
+		// record of a few kilobytes may declare a gigabyte of outputs.
+		prev, err := fingerprint.VerifyEncoded(old)
 		if err == nil && prev.Hash == fp.Hash {
 			if !opts.Replace || maps.Equal(prev.Meta, fp.Meta) {
 				return nil
@@ -87,8 +89,17 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	if b == nil {
 		return nil, notFound("fingerprint", id)
 	}
-	fp, err := fingerprint.Decode(b)
-	if err != nil {
+	// The matrix is made only in its suite's shape: a sparse record of a
+	// few kilobytes written outside lineage may declare a gigabyte.
+	var shapeErr error
+	fp, err := fingerprint.DecodeIf(b, func(head *fingerprint.Fingerprint) error {
+		shapeErr = t.checkSuiteShape(head)
+		return shapeErr
+	})
+	switch {
+	case shapeErr != nil:
+		return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, err)
+	case err != nil:
 		return nil, fmt.Errorf("fingerprint %q: %w: %w", id, ErrCorrupt, err)
 	}
 	// Outputs that no longer hash to the stored hash would change every
@@ -105,6 +116,31 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 		return nil, fmt.Errorf("fingerprint %q: %w: stored under %q but its ID is %q", id, ErrCorrupt, id, fp.ID)
 	}
 	return fp, nil
+}
+
+// checkSuiteShape fails unless fp's suite is stored and fp has a row per
+// probe of it and a column per label, as db verify checks.
+func (t *Tx) checkSuiteShape(fp *fingerprint.Fingerprint) error {
+	sh, ok := t.shapes[fp.Suite]
+	if !ok {
+		data := t.tx.Bucket(bucketSuites).Get([]byte(fp.Suite))
+		if data == nil {
+			return fmt.Errorf("suite %.12s is missing", fp.Suite)
+		}
+		rows, labels, err := suiteShape(data)
+		if err != nil {
+			return fmt.Errorf("suite %.12s: %w", fp.Suite, err)
+		}
+		sh = [2]int{rows, labels}
+		if t.shapes == nil {
+			t.shapes = map[string][2]int{}
+		}
+		t.shapes[fp.Suite] = sh
+	}
+	if fp.P.Rows != sh[0] || fp.P.Cols != sh[1] {
+		return fmt.Errorf("%d×%d outputs, but suite %.12s has %d probes and %d labels", fp.P.Rows, fp.P.Cols, fp.Suite, sh[0], sh[1])
+	}
+	return nil
 }
 
 // HasFingerprint reports whether a fingerprint with the given ID is stored.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -101,8 +102,14 @@ func TestImportNotDistributions(t *testing.T) {
 	if !errors.Is(err, fingerprint.ErrRows) {
 		t.Errorf("PutFingerprint = %v, want ErrRows", err)
 	}
-	// Stored as a store written outside lineage would hold it.
-	err = s.Update(ctx, func(tx *Tx) error { return tx.tx.Bucket(bucketFPs).Put([]byte("x"), fpBytes) })
+	// Stored as a store written outside lineage would hold it, with its
+	// suite (the update above was rolled back).
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		return tx.tx.Bucket(bucketFPs).Put([]byte("x"), fpBytes)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +126,69 @@ func TestImportNotDistributions(t *testing.T) {
 	}
 	if r.OK() {
 		t.Error("Verify found nothing wrong with a fingerprint whose rows are not distributions")
+	}
+}
+
+// TestStoredSparseBomb checks a store written outside lineage holding a
+// sparse fingerprint of 14 KB that declares 1024×65536 outputs (256 MiB
+// of float32; 4096×65536, 1 GiB, is allowed) on a suite of 5 probes and 3
+// labels: reading it is refused for its shape, and listing it, finding
+// the suites nothing uses or the users of its suite, and putting a
+// fingerprint over it read its header alone. Each made the whole matrix.
+func TestStoredSparseBomb(t *testing.T) {
+	su := newTestSuite("s", 5, 3, 1)
+	const rows, cols = 1024, 1 << 16
+	bomb := sparseBomb(t, "x", su.Hash, rows, cols)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.tx.Bucket(bucketFPs).Put([]byte("x"), bomb); err != nil {
+			return err
+		}
+		// A bomb on a suite not stored.
+		return tx.tx.Bucket(bucketFPs).Put([]byte("y"), sparseBomb(t, "y", strings.Repeat("ab", 32), rows, cols))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 64 << 20
+	tests := []struct {
+		name string
+		run  func(tx *Tx) error
+		want string // in the error; "" for none
+	}{
+		{"Fingerprint", func(tx *Tx) error { _, err := tx.Fingerprint("x"); return err }, `fingerprint "x": store is corrupted: 1024×65536 outputs, but suite ` + su.Hash[:12] + " has 5 probes and 3 labels"},
+		{"Fingerprint of a missing suite", func(tx *Tx) error { _, err := tx.Fingerprint("y"); return err }, `fingerprint "y": store is corrupted: suite abababababab is missing`},
+		{"list", func(tx *Tx) error { _, err := tx.list(TypeFingerprint); return err }, ""},
+		{"UnusedSuites", func(tx *Tx) error { tx.UnusedSuites(); return nil }, ""},
+		{"suiteUsers", func(tx *Tx) error { tx.suiteUsers(su.Hash); return nil }, ""},
+		{"PutFingerprint", func(tx *Tx) error { return tx.PutFingerprint(newTestFP("x", su, 1), PutOptions{}) }, "exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			err := s.Update(ctx, tt.run)
+			runtime.ReadMemStats(&after)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got error %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+				t.Errorf("allocated %d MiB, want at most %d MiB", got>>20, limit>>20)
+			}
+		})
+	}
+	r, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(r.Problems); !strings.Contains(got, "1024×65536 outputs, but suite") || !strings.Contains(got, "suite abababababab is missing") {
+		t.Errorf("Verify found %s, want both records listed", got)
 	}
 }

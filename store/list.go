@@ -78,7 +78,8 @@ func (t *Tx) list(typ string) ([]Entry, error) {
 	case TypeFingerprint:
 		err = t.tx.Bucket(bucketFPs).ForEach(func(k, v []byte) error {
 			d := "undecodable"
-			if fp, err := fingerprint.Decode(v); err == nil {
+			// The header alone: the matrix is not listed.
+			if fp, err := fingerprint.DecodeHeader(v); err == nil {
 				d = fmt.Sprintf("model %s, suite %.12s, %d×%d", fp.Model.Name, fp.Suite, fp.Len(), fp.Classes())
 				if fp.TopK > 0 {
 					d += fmt.Sprintf(" top-%d", fp.TopK)
@@ -380,7 +381,7 @@ func (t *Tx) suiteUsers(hash string) []string {
 		}
 	})
 	t.tx.Bucket(bucketFPs).ForEach(func(k, v []byte) error {
-		if fp, err := fingerprint.Decode(v); err == nil && fp.Suite == hash {
+		if suite, err := fingerprint.SuiteOf(v); err == nil && suite == hash { // not the outputs
 			users = append(users, "fingerprint "+string(k))
 		}
 		return nil

@@ -183,8 +183,8 @@ func (t *Tx) UnusedSuites() []string {
 	used := map[string]bool{}
 	t.eachJSON(bucketEnrol, func(_ []byte, e *Enrolment, _ *AuditRecord) { used[e.Suite] = true })
 	t.tx.Bucket(bucketFPs).ForEach(func(_, v []byte) error {
-		if fp, err := fingerprint.Decode(v); err == nil {
-			used[fp.Suite] = true
+		if suite, err := fingerprint.SuiteOf(v); err == nil { // not the outputs
+			used[suite] = true
 		}
 		return nil
 	})

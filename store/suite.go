@@ -61,40 +61,78 @@ func EncodeSuite(s *probe.Suite) ([]byte, error) {
 // DecodeSuite parses EncodeSuite's output. Malformed input gives an error
 // wrapping ErrCorrupt, never a panic; the hash is not recomputed.
 func DecodeSuite(data []byte) (*probe.Suite, error) {
-	bad := func(format string, args ...any) (*probe.Suite, error) {
-		return nil, fmt.Errorf("decode suite: %w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
-	}
-	if len(data) < 12 || string(data[:4]) != suiteMagic {
-		return bad("missing magic %q", suiteMagic)
-	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != suiteVersion || data[6] != 0 || data[7] != 0 {
-		return bad("version %d, want %d", v, suiteVersion)
-	}
-	n := uint64(binary.LittleEndian.Uint32(data[8:]))
-	rest := data[12:]
-	if n > maxSuiteMeta || n > uint64(len(rest)) {
-		return bad("metadata length %d exceeds the %d bytes left", n, len(rest))
+	meta, payload, err := suiteMeta(data)
+	if err != nil {
+		return nil, err
 	}
 	var h suiteHeader
-	if err := json.Unmarshal(rest[:n], &h); err != nil {
-		return bad("metadata: %v", err)
+	if err := json.Unmarshal(meta, &h); err != nil {
+		return nil, suiteCorrupt("metadata: %v", err)
 	}
-	if h.Rows < 0 || h.Cols < 0 || h.Rows > maxSuiteDim || h.Cols > maxSuiteDim {
-		return bad("bad shape %d×%d", h.Rows, h.Cols)
-	}
-	payload := rest[n:]
-	if want := uint64(h.Rows) * uint64(h.Cols) * 4; uint64(len(payload)) != want {
-		return bad("probe data is %d bytes, want %d", len(payload), want)
+	if err := checkSuiteShape(h.Rows, h.Cols, payload); err != nil {
+		return nil, err
 	}
 	s := h.Suite
 	if len(s.Kinds) != h.Rows {
-		return bad("%d probe kinds for %d probes", len(s.Kinds), h.Rows)
+		return nil, suiteCorrupt("%d probe kinds for %d probes", len(s.Kinds), h.Rows)
 	}
 	s.X = blas32.General{Rows: h.Rows, Cols: h.Cols, Stride: h.Cols, Data: make([]float32, h.Rows*h.Cols)}
 	for i := range s.X.Data {
 		s.X.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
 	}
 	return &s, nil
+}
+
+// suiteCorrupt is a decoding error of a stored suite, wrapping ErrCorrupt.
+func suiteCorrupt(format string, args ...any) error {
+	return fmt.Errorf("decode suite: %w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// suiteMeta splits EncodeSuite's output data into its JSON metadata and
+// its probe data, checking the magic, version and lengths.
+func suiteMeta(data []byte) (meta, payload []byte, err error) {
+	if len(data) < 12 || string(data[:4]) != suiteMagic {
+		return nil, nil, suiteCorrupt("missing magic %q", suiteMagic)
+	}
+	if v := binary.LittleEndian.Uint16(data[4:]); v != suiteVersion || data[6] != 0 || data[7] != 0 {
+		return nil, nil, suiteCorrupt("version %d, want %d", v, suiteVersion)
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[8:]))
+	rest := data[12:]
+	if n > maxSuiteMeta || n > uint64(len(rest)) {
+		return nil, nil, suiteCorrupt("metadata length %d exceeds the %d bytes left", n, len(rest))
+	}
+	return rest[:n], rest[n:], nil
+}
+
+// checkSuiteShape checks a suite's shape, as its metadata declares it,
+// against its probe data.
+func checkSuiteShape(rows, cols int, payload []byte) error {
+	if rows < 0 || cols < 0 || rows > maxSuiteDim || cols > maxSuiteDim {
+		return suiteCorrupt("bad shape %d×%d", rows, cols)
+	}
+	if want := uint64(rows) * uint64(cols) * 4; uint64(len(payload)) != want {
+		return suiteCorrupt("probe data is %d bytes, want %d", len(payload), want)
+	}
+	return nil
+}
+
+// suiteShape returns the number of probes and labels of the encoded suite
+// data without decoding its probes, with DecodeSuite's errors.
+func suiteShape(data []byte) (probes, labels int, err error) {
+	meta, payload, err := suiteMeta(data)
+	if err != nil {
+		return 0, 0, err
+	}
+	var h struct {
+		Labels []json.RawMessage `json:"labels"`
+		Rows   int               `json:"rows"`
+		Cols   int               `json:"cols"`
+	}
+	if err := json.Unmarshal(meta, &h); err != nil {
+		return 0, 0, suiteCorrupt("metadata: %v", err)
+	}
+	return h.Rows, len(h.Labels), checkSuiteShape(h.Rows, h.Cols, payload)
 }
 
 // suiteHash returns s's canonical hash, checking s.Hash when it is set.

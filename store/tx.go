@@ -12,7 +12,8 @@ import (
 // function passed to Store.Update or Store.View; values it returns are
 // copies that stay valid afterwards.
 type Tx struct {
-	tx *bolt.Tx
+	tx     *bolt.Tx
+	shapes map[string][2]int // suite hash: probes and labels (checkSuiteShape)
 }
 
 // Update runs fn in one read-write transaction: either everything fn

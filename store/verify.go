@@ -94,7 +94,16 @@ func (s *Store) Verify(ctx context.Context, checks ...func(*Tx) []Problem) (Repo
 		})
 		tx.tx.Bucket(bucketFPs).ForEach(func(k, v []byte) error {
 			r.Counts[TypeFingerprint]++
-			fp, err := fingerprint.VerifyEncoded(v) // the matrix is not needed, nor made
+			fp, err := fingerprint.DecodeHeader(v)
+			if sh, ok := shapeOf(shapes, fp); ok && (fp.P.Rows != sh[0] || fp.P.Cols != sh[1]) {
+				// Not hashed: a record of a few kilobytes may declare a
+				// gigabyte of outputs, seconds of hashing.
+				bad(TypeFingerprint, string(k), "%d×%d outputs, but suite %.12s has %d probes and %d labels", fp.P.Rows, fp.P.Cols, fp.Suite, sh[0], sh[1])
+				return ctx.Err()
+			}
+			if err == nil {
+				fp, err = fingerprint.VerifyEncoded(v) // the matrix is not needed, nor made
+			}
 			switch {
 			case err != nil:
 				bad(TypeFingerprint, string(k), "%v", err)
@@ -195,4 +204,14 @@ func (s *Store) Verify(ctx context.Context, checks ...func(*Tx) []Problem) (Repo
 		return ctx.Err()
 	})
 	return r, err
+}
+
+// shapeOf returns the shape (probes, labels) shapes holds for fp's suite,
+// and whether it holds one; fp may be nil.
+func shapeOf(shapes map[string][2]int, fp *fingerprint.Fingerprint) ([2]int, bool) {
+	if fp == nil {
+		return [2]int{}, false
+	}
+	sh, ok := shapes[fp.Suite]
+	return sh, ok
 }

@@ -307,7 +307,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		}
 	}
 	reasons := map[int]string{}
-	var mismatches []error
+	mismatches := map[int]error{}
 	kept := 0 // answers journalled for the suites done
 	// A remote model's claims (fingerprintJournaled) are each held until
 	// the fingerprints are stored: every run takes them in one order.
@@ -327,6 +327,13 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		done := noJournal
 		if useJournal {
 			fp, done, err = fingerprintJournaled(ctx, stderr, "audit", g, &o.remote, m, ref, cs.Suite, id, 0, kept)
+			if errors.Is(err, errStoredMeanwhile) {
+				if err := storedMeanwhile(ctx, g, o, m, ref, name, cases, ids, suspects, i); err != nil {
+					return audit.Result{}, nil, nil, err
+				}
+				fmt.Fprintf(stderr, "lineage: fingerprint %q was stored meanwhile by the run this one waited for, taken from this model on %s's suite: it was not asked again\n", ids[i], cs.Enrolment.Name)
+				continue
+			}
 			if err == nil {
 				kept += cs.Suite.Len()
 			}
@@ -336,7 +343,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		switch {
 		case errors.Is(err, fingerprint.ErrMismatch):
 			reasons[i] = err.Error()
-			mismatches = append(mismatches, err)
+			mismatches[i] = err
 		case err != nil:
 			return audit.Result{}, nil, nil, err
 		default:
@@ -348,16 +355,47 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 	if len(reasons) == len(cases) {
 		// Every teacher's reason, on one line: with several teachers the
 		// last one alone would hide why the model fits none of the others.
-		msgs := make([]string, len(mismatches))
-		for i, e := range mismatches {
-			msgs[i] = e.Error()
+		// They are in the teachers' order, not the claims'.
+		errs := make([]error, len(cases))
+		msgs := make([]string, len(cases))
+		for i := range cases {
+			errs[i], msgs[i] = mismatches[i], mismatches[i].Error()
 		}
-		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{mismatches, strings.Join(msgs, "; ")})
+		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ")})
 	}
 	res, err = interruptible(ctx, func() (audit.Result, error) {
 		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	})
 	return res, suspects, dones, err
+}
+
+// storedMeanwhile settles, for auditModel, the fingerprint ids[i] that the
+// run of the same job this one waited for stored meanwhile (with, in the
+// same transaction, its fingerprints on the other suites and its
+// audit record): the checks of --save before the model was asked
+// (checkSaveNames) run again, and the fingerprints now stored of this
+// model on the suites it has not taken yet (case i's and those after it
+// in claim order, which need not be --against's) are used as they are, as
+// a rerun uses them, instead of asking the model again. A fingerprint or record
+// of another model is the error the rerun would give.
+func storedMeanwhile(ctx context.Context, g *globalOptions, o *auditOptions, m remote.Model, ref, name string, cases []*audit.Case, ids []string, suspects []*fingerprint.Fingerprint, i int) error {
+	now := make([]*fingerprint.Fingerprint, len(cases))
+	nowIDs := slices.Clone(ids)
+	if err := viewDB(ctx, g, func(tx *store.Tx) error {
+		return checkSaveNames(tx, ref, m.Info(), o.remote.reading(), name, cases, nowIDs, now)
+	}); err != nil {
+		return err
+	}
+	if now[i] == nil {
+		// Removed again since: a rerun takes it anew.
+		return fmt.Errorf("fingerprint %q: %w and removed since; the same command again takes it", ids[i], errStoredMeanwhile)
+	}
+	for j := range cases {
+		if suspects[j] == nil && now[j] != nil {
+			suspects[j], ids[j] = now[j], nowIDs[j]
+		}
+	}
+	return nil
 }
 
 // printAudit writes the audit result in format f: JSON as audit.Result

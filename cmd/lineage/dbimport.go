@@ -30,9 +30,11 @@ func newDBImportCommand(g *globalOptions) *cobra.Command {
 every record is added or none is. The target must be new or empty unless --merge, which
 adds the records to an existing database (identical records are skipped; a conflicting
 record fails the whole import); a database that holds exactly the export's records already
-(the same import run again after it completed) is left as it is, and the import succeeds. The whole input is read and checked before the database is
-opened, and a new database is built under a temporary name and put in place only when the
-import succeeds: a failed import leaves no new file, and an existing database as it was.
+(the same import run again after it completed) is left as it is, and the import succeeds.
+A new database is built under a temporary name as the input is read (so the input is not held
+in memory) and put in place only when the whole input has been read and checked: a failed
+import leaves no new file. Into an existing database, the whole input is read and checked
+before the database is opened, and a failed import leaves it as it was.
 A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
 that), so a file that is not an export cannot take the machine's memory; nor can a small
 top-k fingerprint record declaring a huge matrix (its hash is checked a row at a time, its
@@ -64,6 +66,10 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 		}
 		r = f
 	}
+	path := g.dbPath()
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return importNew(ctx, c, path, name, r)
+	}
 	recs, err := store.ReadExport(ctx, r)
 	if err == nil {
 		err = recs.CheckContent(audit.CheckReport, audit.CheckResult)
@@ -77,9 +83,8 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 		}
 		return nil
 	}
-	// A new database is made whole or not at all; one that exists (or
-	// appeared meanwhile) gets the records in one transaction.
-	path := g.dbPath()
+	// One that exists (or appeared meanwhile: a new database is made
+	// whole or not at all) gets the records in one transaction.
 	done := false
 	err = store.Create(ctx, path, add)
 	if errors.Is(err, fs.ErrExist) {
@@ -125,4 +130,25 @@ func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add 
 		return false, err
 	}
 	return false, db.Close()
+}
+
+// importNew imports the export r (read from name) into a new database at
+// path, made whole or not at all (store.Create): the records are written
+// into it as they are read (store.ImportStream), so the export is not
+// held in memory.
+func importNew(ctx context.Context, c *cobra.Command, path, name string, r io.Reader) error {
+	err := store.Create(ctx, path, func(db *store.Store) error {
+		return db.ImportStream(ctx, r, func(recs *store.Records) error {
+			return recs.CheckContent(audit.CheckReport, audit.CheckResult)
+		})
+	})
+	if errors.Is(err, fs.ErrExist) {
+		// The export is read: it cannot be imported into that one now.
+		return fmt.Errorf("import %s: %s was created by another process while the import ran; nothing was written to it: import again (with --merge to add to what it holds)", name, path)
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", name, err)
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
+	return nil
 }

@@ -93,3 +93,37 @@ func TestImportMergeConflict(t *testing.T) {
 		t.Error("the refused import changed the database")
 	}
 }
+
+// TestImportNewAppeared checks `db import -` into a new database that
+// another process creates while the import reads its input (which is then
+// read, and cannot be imported again): one line saying nothing was
+// written to it, and that database left as it was.
+func TestImportNewAppeared(t *testing.T) {
+	t.Setenv("LINEAGE_DB", "")
+	path := filepath.Join(t.TempDir(), "case.db")
+	pr, pw := io.Pipe()
+	root := newRootCommand()
+	var out, errw bytes.Buffer
+	root.SetArgs([]string{"--db", path, "db", "import", "-"})
+	root.SetIn(pr)
+	root.SetOut(&out)
+	root.SetErr(&errw)
+	errc := make(chan error, 1)
+	go func() { errc <- root.ExecuteContext(context.Background()) }()
+	if _, err := pw.Write([]byte(`{"type":"store","format":"lineage-store","schema":1}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Create(context.Background(), path, func(*store.Store) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSum(t, path)
+	pw.Write([]byte(`{"type":"end","count":0}` + "\n"))
+	pw.Close()
+	err := <-errc
+	if code := exitCode(&errw, err); code != exitError || !strings.Contains(errw.String(), "was created by another process while the import ran; nothing was written to it") {
+		t.Errorf("status %d, stderr %q", code, errw.String())
+	}
+	if fileSum(t, path) != before {
+		t.Error("the import changed the database that appeared")
+	}
+}

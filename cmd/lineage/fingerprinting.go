@@ -258,6 +258,10 @@ func recheck(ctx context.Context, m remote.Model, s *probe.Suite, fp *fingerprin
 	return min(worst, 1), nil // rows may sum to 1 ± RowSumTolerance
 }
 
+// maxOthersShown bounds the bytes of the other outputs' names warnTaken
+// shows on its line.
+const maxOthersShown = 640
+
 // warnTaken says on stderr what the fingerprint fp, taken from ref on a
 // suite with the given labels, holds that the model did not answer as
 // such: rows --lenient repaired, or answers aligned to the suite's labels
@@ -276,6 +280,11 @@ func warnTaken(stderr io.Writer, fp *fingerprint.Fingerprint, ref string, labels
 		fmt.Fprintf(stderr, "lineage: %s was not asked again (--ask-again -1), so an audit will not clear it\n", remote.StripCredentials(ref))
 	}
 	if others := fp.Meta[metaOtherOutputs]; others != "" {
+		if len(others) > maxOthersShown {
+			// Up to 256 outputs of 1 KB names: the fingerprint's meta
+			// holds them all (lineage db show).
+			others = strings.ToValidUTF8(others[:maxOthersShown], "") + "…"
+		}
 		fmt.Fprintf(stderr, "lineage: %s lists other outputs lineage could read (%s): its answers were read from %q (--output NAME reads another)\n", remote.StripCredentials(ref), others, fp.Meta[metaOutput])
 	}
 	if lm := fp.LabelMap(); lm != "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/serve"
@@ -128,5 +129,25 @@ func TestJournalOutputDefault(t *testing.T) {
 			t.Errorf("--output %q: journal %q; older lineage's %q, want the same: %v", tt.output, job, old, tt.same)
 		}
 		m.Close()
+	}
+}
+
+// TestWarnTakenManyOutputs checks that the line saying which output was
+// read stays short when the model lists many others (256 names of 1 KB
+// are allowed): it listed them all on one line.
+func TestWarnTakenManyOutputs(t *testing.T) {
+	others := make([]string, remote.MaxOutputs-1)
+	for i := range others {
+		others[i] = strings.Repeat("o", remote.MaxNameBytes)
+	}
+	fp := &fingerprint.Fingerprint{ID: "x", Meta: map[string]string{metaOutput: "probabilities", metaOtherOutputs: strings.Join(others, ",")}}
+	var stderr strings.Builder
+	warnTaken(&stderr, fp, "http://host/v2/models/m", nil)
+	got := stderr.String()
+	if len(got) > 1000 || strings.Count(got, "\n") != 1 {
+		t.Errorf("warnTaken wrote %d bytes, %d lines; want one line under 1000 bytes", len(got), strings.Count(got, "\n"))
+	}
+	if want := `…): its answers were read from "probabilities"`; !strings.Contains(got, want) {
+		t.Errorf("got %.200q…, want it to contain %q", got, want)
 	}
 }
