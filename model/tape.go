@@ -112,7 +112,7 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 			copy(z.Data[i*out:(i+1)*out], b)
 		}
 		if n > 0 {
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, t.input(l), w, 1, z)
+			gemm(blas.NoTrans, blas.Trans, 1, t.input(l), w, 1, z)
 		}
 		if l == L-1 {
 			break
@@ -159,7 +159,7 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 		w, _ := layerAt(m.Theta, off, in, out)
 		dW, dB := layerAt(dTheta, off, in, out)
 		// dW += gᵀ·A_in, dB += Σ_rows g.
-		blas32.Gemm(blas.Trans, blas.NoTrans, 1, g, t.input(l), 1, dW)
+		gemm(blas.Trans, blas.NoTrans, 1, g, t.input(l), 1, dW)
 		for i := 0; i < n; i++ {
 			row := g.Data[i*g.Stride : i*g.Stride+out]
 			for j, v := range row {
@@ -172,7 +172,7 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 		// dA_in = g·W.
 		t.d[buf] = grow(t.d[buf], n*in)
 		dA := mat(t.d[buf], n, in)
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
+		gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
 		if l > 0 {
 			switch t.act {
 			case ActReLU:
