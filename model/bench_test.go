@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -66,5 +67,31 @@ func BenchmarkPredict64x256x256x10B64(b *testing.B) {
 		if _, err := m.Predict(b.Context(), x); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The demo's and enrolment's controls: digits (64 features), batches of 32.
+func BenchmarkTrainStep64x64x10B32(b *testing.B) {
+	benchTrainStep(b, []int{64, 64, 10}, 32)
+}
+
+func BenchmarkTrainStep64x128x10B32(b *testing.B) {
+	benchTrainStep(b, []int{64, 128, 10}, 32)
+}
+
+// BenchmarkGemmBackward times the two products of a backward pass
+// through a 64→128 layer on a batch of 32 (dW += gᵀ·A, dA = g·W), which
+// gemm computes with its axpy kernels where it has them.
+func BenchmarkGemmBackward(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := randGeneral(rng, 32, 128, 0, false)
+	a := randGeneral(rng, 32, 64, 0, false)
+	w := randGeneral(rng, 128, 64, 0, false)
+	dW := randGeneral(rng, 128, 64, 0, false)
+	dA := randGeneral(rng, 32, 64, 0, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		gemm(blas.Trans, blas.NoTrans, 1, g, a, 1, dW)
+		gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
 	}
 }

@@ -16,7 +16,11 @@
 // dL/dTheta and, on request, dL/dx in raw input space (for adversarial
 // probes). Matrix products go through gonum's blas32.Gemm: pure Go by
 // default, OpenBLAS when built with -tags openblas (cgo and
-// libopenblas-dev; see BLASImplementation).
+// libopenblas-dev; see BLASImplementation). In the pure-Go build on amd64
+// with AVX, Backward's two products (aᵀ·b for the weights, a·b for the
+// inputs) run on AVX kernels of this package instead (gemm.go), which give
+// gonum's bits exactly, several times faster on training's small matrices;
+// -tags purego leaves them to gonum too.
 //
 // Predict is the serving path: it is safe for concurrent use, checks its
 // context between chunks of rows and returns softmax probabilities.

@@ -88,3 +88,28 @@ func TestBackwardWithoutDX(t *testing.T) {
 		}
 	}
 }
+
+// TestBackwardWithoutDTheta checks that Backward with a nil dTheta (input
+// gradients only, as the adversarial attacks ask) writes the dX it writes
+// when it also accumulates dTheta, bit for bit, for every activation.
+func TestBackwardWithoutDTheta(t *testing.T) {
+	for _, act := range []Activation{ActReLU, ActTanh, ActGELU} {
+		rng := testRNG(13)
+		m := NewMLP([]int{9, 40, 17, 3}, act, nil, rng)
+		randomize(m, rng)
+		x := randMatrix(rng, 11, 9, 1)
+		c := randMatrix(rng, 11, 3, 1)
+		var tape Tape
+		want := blas32.General{Rows: 11, Cols: 9, Stride: 9, Data: make([]float32, 99)}
+		got := blas32.General{Rows: 11, Cols: 9, Stride: 9, Data: make([]float32, 99)}
+		m.Forward(&tape, x)
+		m.Backward(&tape, c, make([]float32, len(m.Theta)), want)
+		m.Forward(&tape, x)
+		m.Backward(&tape, c, nil, got)
+		for i := range want.Data {
+			if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+				t.Fatalf("%s: dX[%d] = %v with a nil dTheta, %v with one", act, i, got.Data[i], want.Data[i])
+			}
+		}
+	}
+}

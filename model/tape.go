@@ -112,7 +112,7 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 			copy(z.Data[i*out:(i+1)*out], b)
 		}
 		if n > 0 {
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, t.input(l), w, 1, z)
+			gemm(blas.NoTrans, blas.Trans, 1, t.input(l), w, 1, z)
 		}
 		if l == L-1 {
 			break
@@ -131,16 +131,18 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 
 // Backward back-propagates dLogits (the gradient of the loss with respect
 // to the logits of t's last Forward, x.Rows×len(Labels)) through m. It
-// adds dL/dTheta into dTheta (len(Theta)) and, when dX.Data is not nil,
-// writes dL/dx for the raw, un-normalised inputs into dX (x.Rows×Sizes[0]).
-// It panics on mismatched shapes.
+// adds dL/dTheta into dTheta (len(Theta)) unless dTheta is nil (callers
+// that want only input gradients skip the weight products) and, when
+// dX.Data is not nil, writes dL/dx for the raw, un-normalised inputs into
+// dX (x.Rows×Sizes[0]). It panics on mismatched shapes.
 func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX blas32.General) {
 	L := m.NumLayers()
 	n := t.n
 	if len(t.sizes) != len(m.Sizes) || dLogits.Rows != n || dLogits.Cols != m.Sizes[L] {
 		panic(fmt.Sprintf("model: Backward: dLogits is %d×%d, want %d×%d after the tape's forward pass", dLogits.Rows, dLogits.Cols, n, m.Sizes[L]))
 	}
-	if len(dTheta) != len(m.Theta) {
+	wantDTheta := dTheta != nil
+	if wantDTheta && len(dTheta) != len(m.Theta) {
 		panic(fmt.Sprintf("model: Backward: dTheta has %d entries, want %d", len(dTheta), len(m.Theta)))
 	}
 	wantDX := dX.Data != nil
@@ -157,13 +159,15 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		off -= out*in + out
 		w, _ := layerAt(m.Theta, off, in, out)
-		dW, dB := layerAt(dTheta, off, in, out)
-		// dW += gᵀ·A_in, dB += Σ_rows g.
-		blas32.Gemm(blas.Trans, blas.NoTrans, 1, g, t.input(l), 1, dW)
-		for i := 0; i < n; i++ {
-			row := g.Data[i*g.Stride : i*g.Stride+out]
-			for j, v := range row {
-				dB[j] += v
+		if wantDTheta {
+			dW, dB := layerAt(dTheta, off, in, out)
+			// dW += gᵀ·A_in, dB += Σ_rows g.
+			gemm(blas.Trans, blas.NoTrans, 1, g, t.input(l), 1, dW)
+			for i := 0; i < n; i++ {
+				row := g.Data[i*g.Stride : i*g.Stride+out]
+				for j, v := range row {
+					dB[j] += v
+				}
 			}
 		}
 		if l == 0 && !wantDX {
@@ -172,7 +176,7 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 		// dA_in = g·W.
 		t.d[buf] = grow(t.d[buf], n*in)
 		dA := mat(t.d[buf], n, in)
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
+		gemm(blas.NoTrans, blas.NoTrans, 1, g, w, 0, dA)
 		if l > 0 {
 			switch t.act {
 			case ActReLU:

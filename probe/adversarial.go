@@ -160,14 +160,13 @@ func AdversarialProbes(ctx context.Context, teacher *model.MLP, d *dataset.Datas
 
 // attacker holds the scratch buffers of one PGD run.
 type attacker struct {
-	m      *model.MLP
-	tape   model.Tape
-	dTheta []float32
-	k      int
+	m    *model.MLP
+	tape model.Tape
+	k    int
 }
 
 func newAttacker(m *model.MLP) *attacker {
-	return &attacker{m: m, dTheta: make([]float32, len(m.Theta)), k: m.Sizes[len(m.Sizes)-1]}
+	return &attacker{m: m, k: m.Sizes[len(m.Sizes)-1]}
 }
 
 type attackResult struct {
@@ -218,8 +217,7 @@ func (a *attacker) attack(d *dataset.Dataset, src []int, offset int, lo, hi []fl
 				g[j] *= sign[i]
 			}
 		}
-		clear(a.dTheta)
-		a.m.Backward(&a.tape, dl, a.dTheta, dx)
+		a.m.Backward(&a.tape, dl, nil, dx) // input gradients only
 		for i := 0; i < n; i++ {
 			xr, x0r, gr := row(x, i), row(x0, i), row(dx, i)
 			for j, g := range gr {

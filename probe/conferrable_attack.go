@@ -42,17 +42,11 @@ type conferrer struct {
 	o        ConferrableOptions
 	lo, hi   []float32
 	tapes    []model.Tape // one per model: teacher, pos..., neg...
-	dTheta   []float32
 	k        int
 }
 
 func newConferrer(teacher *model.MLP, pos, neg []*model.MLP, o ConferrableOptions, lo, hi []float32) *conferrer {
 	c := &conferrer{teacher: teacher, pos: pos, neg: neg, o: o, lo: lo, hi: hi, k: teacher.Sizes[len(teacher.Sizes)-1]}
-	size := 0
-	for _, m := range append(append([]*model.MLP{teacher}, pos...), neg...) {
-		size = max(size, len(m.Theta))
-	}
-	c.dTheta = make([]float32, size)
 	c.tapes = make([]model.Tape, 1+len(pos)+len(neg))
 	return c
 }
@@ -227,9 +221,7 @@ func (c *conferrer) attack(d *dataset.Dataset, pairs []conferPair, spos, sneg []
 				}
 				g[t] += f
 			}
-			th := c.dTheta[:len(m.Theta)]
-			clear(th)
-			m.Backward(&c.tapes[j], dl, th, dx)
+			m.Backward(&c.tapes[j], dl, nil, dx) // input gradients only
 			for l, v := range dx.Data {
 				grad.Data[l] += v
 			}
