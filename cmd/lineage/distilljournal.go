@@ -80,11 +80,14 @@ func adoptOlderJournal(ctx context.Context, stderr io.Writer, g *globalOptions, 
 	most, held := 0, 0
 	err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
 		names = olderDistillJobs(older, labels, slices.Collect(tx.AnswerJobs()))
-		have := batchesOf(tx, job)
+		var have map[int][]byte // job's batches, read once an older journal is found
 		for name, rv := range names {
 			n := 0
 			for range tx.Answers(name) {
 				n++
+			}
+			if n > 0 && have == nil {
+				have = batchesOf(tx, job)
 			}
 			switch {
 			case n == 0:
