@@ -373,22 +373,6 @@ func (t *Tx) fingerprintEnrolments(id string) []string {
 	return users
 }
 
-func (t *Tx) suiteUsers(hash string) []string {
-	var users []string
-	t.eachJSON(bucketEnrol, func(k []byte, e *Enrolment, _ *AuditRecord) {
-		if e.Suite == hash {
-			users = append(users, "enrolment "+string(k))
-		}
-	})
-	t.tx.Bucket(bucketFPs).ForEach(func(k, v []byte) error {
-		if suite, err := fingerprint.SuiteOf(v); err == nil && suite == hash { // not the outputs
-			users = append(users, "fingerprint "+string(k))
-		}
-		return nil
-	})
-	return users
-}
-
 // eachJSON decodes every enrolment or audit record, skipping undecodable
 // ones (Verify reports those).
 func (t *Tx) eachJSON(bucket []byte, fn func(k []byte, e *Enrolment, r *AuditRecord)) {

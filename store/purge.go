@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 // Purged says what PurgeEnrolment removed and what it kept.
@@ -178,16 +176,27 @@ func JoinUsers(users []string) string {
 // UnusedSuites returns, sorted, the hashes of the stored suites that no
 // enrolment, fingerprint or suite name refers to: a suite a purge kept
 // while fingerprints used it, once those are removed too, or a suite
-// imported alone.
+// imported alone. A damaged fingerprint or enrolment record (which Verify
+// reports) counts for the suites its "suite" fields still name; one
+// damaged past that may refer to any suite, so then none is returned.
 func (t *Tx) UnusedSuites() []string {
 	used := map[string]bool{}
-	t.eachJSON(bucketEnrol, func(_ []byte, e *Enrolment, _ *AuditRecord) { used[e.Suite] = true })
-	t.tx.Bucket(bucketFPs).ForEach(func(_, v []byte) error {
-		if suite, err := fingerprint.SuiteOf(v); err == nil { // not the outputs
-			used[suite] = true
+	known := true
+	count := func(fp bool) func(_, v []byte) error {
+		return func(_, v []byte) error {
+			suites, _ := recordSuites(v, fp)
+			for _, s := range suites {
+				used[s] = true
+			}
+			known = known && len(suites) > 0
+			return nil
 		}
+	}
+	t.tx.Bucket(bucketEnrol).ForEach(count(false))
+	t.tx.Bucket(bucketFPs).ForEach(count(true))
+	if !known {
 		return nil
-	})
+	}
 	t.tx.Bucket(bucketNames).ForEach(func(_, v []byte) error {
 		used[string(v)] = true
 		return nil

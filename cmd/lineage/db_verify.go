@@ -40,14 +40,18 @@ func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbV
 	if err != nil {
 		return err
 	}
-	var orphans, unused []string
-	if err := db.View(ctx, func(tx *store.Tx) error { orphans, unused = orphanJournals(tx), tx.UnusedSuites(); return nil }); err != nil {
+	var orphans, held, unused []string
+	err = db.View(ctx, func(tx *store.Tx) error {
+		orphans, held, unused = orphanJournals(tx), heldDistillJournals(tx), tx.UnusedSuites()
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := db.Close(); err != nil { // before output (see runDBLs)
 		return err
 	}
-	if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, orphans, unused, o.format); err != nil {
+	if err := printVerify(c.OutOrStdout(), g.dbPath(), &r, orphans, held, unused, o.format); err != nil {
 		return err
 	}
 	if !r.OK() {
@@ -58,16 +62,20 @@ func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbV
 
 // printVerify prints r, the report of verifying the store at path, and
 // orphans, the journals no probe can resume (orphanJournals): not a
-// problem of the store, but answers kept for nothing; and unused, the
-// suites nothing uses (store.Tx.UnusedSuites), which no name leads to.
-func printVerify(w io.Writer, path string, r *store.Report, orphans, unused []string, f report.Format) error {
+// problem of the store, but answers kept for nothing; held, the journals
+// older lineage kept of a distillation with its --reveal whose answers the
+// journal every --reveal shares holds too (heldDistillJournals); and
+// unused, the suites nothing uses (store.Tx.UnusedSuites), which no name
+// leads to.
+func printVerify(w io.Writer, path string, r *store.Report, orphans, held, unused []string, f report.Format) error {
 	if f == report.FormatJSON {
 		return writeJSON(w, struct {
 			OK bool `json:"ok"`
 			*store.Report
-			OrphanJournals []string `json:"orphan_journals,omitempty"`
-			UnusedSuites   []string `json:"unused_suites,omitempty"`
-		}{r.OK(), r, orphans, unused})
+			OrphanJournals    []string `json:"orphan_journals,omitempty"`
+			RedundantJournals []string `json:"redundant_journals,omitempty"`
+			UnusedSuites      []string `json:"unused_suites,omitempty"`
+		}{r.OK(), r, orphans, held, unused})
 	}
 	counts := report.Table{Title: "Verified " + path, Columns: []report.Column{{Name: "type"}, {Name: "records"}}}
 	for _, t := range store.Types() {
@@ -75,6 +83,9 @@ func printVerify(w io.Writer, path string, r *store.Report, orphans, unused []st
 	}
 	for _, j := range orphans {
 		counts.Notes = append(counts.Notes, fmt.Sprintf("an interrupted probe's answers on suite %.12s, which the store no longer holds, are kept for nothing (no probe can resume them): `lineage db rm answers %s` removes them", journalSuites(j)[0], shellQuote(j)))
+	}
+	for _, j := range held {
+		counts.Notes = append(counts.Notes, fmt.Sprintf("the answers an earlier distillation kept under its --reveal are all held by the journal every --reveal shares now, and nothing resumes them: `lineage db rm answers %s` removes them", shellQuote(j)))
 	}
 	for _, h := range unused {
 		counts.Notes = append(counts.Notes, fmt.Sprintf("suite %.12s is used by no enrolment, fingerprint or suite name (a purge keeps a suite while fingerprints use it): `lineage db rm suite %s` removes it", h, h))

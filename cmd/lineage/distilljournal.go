@@ -68,51 +68,60 @@ func olderDistillJobs(older func(reveal string) string, labels int, jobs []strin
 // adoptOlderJournal moves into job the journal older lineage kept of the
 // same distillation under another name (see distillJob) when job has no
 // answers yet: the batches of the one with the most, in one transaction.
-// It says on stderr what it reused. A missing database holds nothing.
+// It also removes the other older journals all of whose batches job then
+// holds, byte for byte (heldBy: a copy, or the part a run with another
+// --reveal paid for before it stopped), whether or not job had answers
+// before; an older journal with a batch job lacks is kept, since those
+// answers were paid for. It says on stderr what it reused and removed. A
+// missing database holds nothing.
 func adoptOlderJournal(ctx context.Context, stderr io.Writer, g *globalOptions, job string, older func(string) string, labels int) error {
 	var from, reveal string
 	var names map[string]string
-	most := 0
+	most, held := 0, 0
 	err := viewDBIfExists(ctx, g, func(tx *store.Tx) error {
-		for range tx.Answers(job) {
-			return nil // job has answers: it is resumed as it is
-		}
 		names = olderDistillJobs(older, labels, slices.Collect(tx.AnswerJobs()))
+		var have map[int][]byte // job's batches, read once an older journal is found
 		for name, rv := range names {
 			n := 0
 			for range tx.Answers(name) {
 				n++
 			}
-			if n > most || n == most && n > 0 && name < from {
+			if n > 0 && have == nil {
+				have = batchesOf(tx, job)
+			}
+			switch {
+			case n == 0:
+			case len(have) > 0:
+				if heldBy(tx, name, have) {
+					held++
+				}
+			case n > most || n == most && name < from:
 				from, reveal, most = name, rv, n
 			}
 		}
 		return nil
 	})
-	if err != nil || most == 0 {
+	if err != nil || most == 0 && held == 0 {
 		return err
 	}
 	moved, dropped := 0, 0
 	err = updateDB(ctx, g, func(tx *store.Tx) error {
 		moved, dropped = 0, 0
-		for range tx.Answers(job) {
-			return nil // another run began it meanwhile
-		}
-		batches := map[int][]byte{}
-		for k, data := range tx.Answers(from) {
-			if err := tx.PutAnswers(job, k, data); err != nil {
+		have := batchesOf(tx, job)
+		if len(have) == 0 && from != "" { // else another run began it meanwhile
+			for k, data := range tx.Answers(from) {
+				if err := tx.PutAnswers(job, k, data); err != nil {
+					return err
+				}
+				have[k] = data
+				moved++
+			}
+			if err := tx.DeleteAnswers(from); err != nil {
 				return err
 			}
-			batches[k] = data
-			moved++
 		}
-		if err := tx.DeleteAnswers(from); err != nil {
-			return err
-		}
-		// The journals of the same distillation with other --reveal
-		// that hold the same batches, byte for byte, are copies.
 		for name := range names {
-			if name != from && sameBatches(tx, name, batches) {
+			if name != from && heldBy(tx, name, have) {
 				if err := tx.DeleteAnswers(name); err != nil {
 					return err
 				}
@@ -121,22 +130,42 @@ func adoptOlderJournal(ctx context.Context, stderr io.Writer, g *globalOptions, 
 		}
 		return nil
 	})
-	if err != nil || moved == 0 {
+	if err != nil {
 		return err
 	}
-	copies := ""
-	if dropped > 0 {
-		copies = fmt.Sprintf(" (%d copies of them kept under another --reveal were removed)", dropped)
-		if dropped == 1 {
-			copies = " (a copy of them kept under another --reveal was removed)"
-		}
+	removed := ""
+	switch dropped {
+	case 0:
+	case 1:
+		removed = "a journal kept under another --reveal, all of whose answers this one holds, was removed"
+	default:
+		removed = fmt.Sprintf("%d journals kept under other --reveal, all of whose answers this one holds, were removed", dropped)
 	}
-	fmt.Fprintf(stderr, "lineage distill: reusing the %d batches of answers an earlier run with --reveal %s paid for%s: they are the teacher's answers as it gave them, which any --reveal is applied to\n", moved, reveal, copies)
+	switch {
+	case moved > 0 && removed != "":
+		removed = " (" + removed + ")"
+	case removed != "":
+		fmt.Fprintf(stderr, "lineage distill: %s\n", removed)
+	}
+	if moved > 0 {
+		fmt.Fprintf(stderr, "lineage distill: reusing the %d batches of answers an earlier run with --reveal %s paid for%s: they are the teacher's answers as it gave them, which any --reveal is applied to\n", moved, reveal, removed)
+	}
 	return nil
 }
 
-// sameBatches reports whether job's stored batches are exactly batches.
-func sameBatches(tx *store.Tx, job string, batches map[int][]byte) bool {
+// batchesOf returns job's stored batches by number (empty, not nil, for a
+// job with none).
+func batchesOf(tx *store.Tx, job string) map[int][]byte {
+	out := map[int][]byte{}
+	for k, data := range tx.Answers(job) {
+		out[k] = data
+	}
+	return out
+}
+
+// heldBy reports whether job has stored batches and batches holds every
+// one of them, byte for byte: removing job then loses no answer.
+func heldBy(tx *store.Tx, job string, batches map[int][]byte) bool {
 	n := 0
 	for k, data := range tx.Answers(job) {
 		if b, ok := batches[k]; !ok || !bytes.Equal(b, data) {
@@ -144,5 +173,48 @@ func sameBatches(tx *store.Tx, job string, batches map[int][]byte) bool {
 		}
 		n++
 	}
-	return n == len(batches)
+	return n > 0
+}
+
+// sharedDistillJob returns the name of the journal every --reveal shares
+// (distillJob with reveal "") for job, the name older lineage gave a
+// distillation's journal with its --reveal, and false for any other name
+// (one hashed whole shows no reveal part).
+func sharedDistillJob(job string) (string, bool) {
+	if !strings.HasPrefix(job, "distill:") {
+		return "", false
+	}
+	t := strings.Index(job, ":transfer=")
+	if t < 0 {
+		return "", false
+	}
+	r := strings.Index(job[t+1:], ":reveal=")
+	if r < 0 {
+		return "", false
+	}
+	r += t + 1
+	q := strings.Index(job[r+1:], ":queries=")
+	if q < 0 {
+		return "", false
+	}
+	q += r + 1
+	if _, err := model.ParseReveal(job[r+len(":reveal=") : q]); err != nil {
+		return "", false
+	}
+	return job[:r] + job[q:], true
+}
+
+// heldDistillJournals lists the journals older lineage kept of a distillation with its --reveal whose
+// every batch the journal of the same distillation that every --reveal
+// shares now holds, byte for byte: nothing resumes them (a distillation
+// reads the shared one) and removing them loses no answer.
+// adoptOlderJournal removes them when that distillation runs again.
+func heldDistillJournals(tx *store.Tx) []string {
+	var out []string
+	for job := range tx.AnswerJobs() {
+		if shared, ok := sharedDistillJob(job); ok && heldBy(tx, job, batchesOf(tx, shared)) {
+			out = append(out, job)
+		}
+	}
+	return out
 }

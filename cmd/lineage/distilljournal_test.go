@@ -121,7 +121,7 @@ func TestDistillRevealSharesJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := distill("shared.db", "full", "shared/full2.lnm")
-	want := "lineage distill: reusing the 2 batches of answers an earlier run with --reveal label paid for (a copy of them kept under another --reveal was removed)"
+	want := "lineage distill: reusing the 2 batches of answers an earlier run with --reveal label paid for (a journal kept under another --reveal, all of whose answers this one holds, was removed)"
 	if !strings.Contains(got, want) || !strings.Contains(got, replayed) {
 		t.Errorf("distill beside an older journal: stderr %q, want %q and %q", got, want, replayed)
 	}

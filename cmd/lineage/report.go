@@ -239,7 +239,11 @@ func runReport(ctx context.Context, c *cobra.Command, g *globalOptions, o *repor
 		return err
 	}
 	if o.format == report.FormatJSON {
-		return doc.WriteJSON(c.OutOrStdout())
+		// The context the tables' errors have (report.RenderAll).
+		if err := doc.WriteJSON(c.OutOrStdout()); err != nil {
+			return fmt.Errorf("report: writing the report as json: %w", err)
+		}
+		return nil
 	}
 	return report.RenderAll(c.OutOrStdout(), doc.TablesFor(o.format), o.format)
 }

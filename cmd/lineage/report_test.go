@@ -233,3 +233,30 @@ func TestReportFigureDirectory(t *testing.T) {
 		t.Errorf("report printed %d bytes, want none", out.Len())
 	}
 }
+
+// failingWriter fails every write, as stdout on a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestReportWriteError checks that a report that cannot be written says
+// what it was writing in every format: JSON said only the writer's error.
+func TestReportWriteError(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	for _, f := range []string{"json", "csv", "table"} {
+		root := newRootCommand()
+		var errw bytes.Buffer
+		root.SetArgs([]string{"--db", path, "report", "--format", f})
+		root.SetOut(failingWriter{})
+		root.SetErr(&errw)
+		err := root.Execute()
+		code := exitCode(&errw, err)
+		want := "report: writing the report as json: no space left on device"
+		if f != "json" {
+			want = "report: writing tables as " + f + ": no space left on device"
+		}
+		if code == exitOK || !strings.Contains(errw.String(), want) || strings.Count(errw.String(), "\n") != 1 {
+			t.Errorf("report --format %s to a failing writer: exit %d, stderr %q; want one line with %q", f, code, errw.String(), want)
+		}
+	}
+}
