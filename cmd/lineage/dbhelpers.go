@@ -243,8 +243,12 @@ func writeJSON(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		// A full disk or a closed pipe: say what was being written, as
+		// the tables' errors do (report.RenderAll).
+		return fmt.Errorf("writing the output as json: %w", err)
+	}
+	return nil
 }
 
 // fileExists reports whether path names an existing regular file.

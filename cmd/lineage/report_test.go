@@ -260,3 +260,27 @@ func TestReportWriteError(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONWriteError checks that the other commands' --format json output
+// (writeJSON) says what it was writing when the writer fails: it said only
+// the writer's error.
+func TestJSONWriteError(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	for _, args := range [][]string{
+		{"db", "verify", "--format", "json"},
+		{"db", "ls", "--format", "json"},
+		{"reference", "ls", "--format", "json"},
+	} {
+		root := newRootCommand()
+		var errw bytes.Buffer
+		root.SetArgs(append([]string{"--db", path}, args...))
+		root.SetOut(failingWriter{})
+		root.SetErr(&errw)
+		err := root.Execute()
+		code := exitCode(&errw, err)
+		const want = "writing the output as json: no space left on device"
+		if code == exitOK || !strings.Contains(errw.String(), want) || strings.Count(errw.String(), "\n") != 1 {
+			t.Errorf("%s to a failing writer: exit %d, stderr %q; want one line with %q", strings.Join(args, " "), code, errw.String(), want)
+		}
+	}
+}
