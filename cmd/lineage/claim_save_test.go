@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,5 +142,36 @@ func TestAuditSaveStoredMeanwhile(t *testing.T) {
 	// from runOK's output.
 	if got := stdout.String(); !strings.HasPrefix(want, got) || got == "" {
 		t.Errorf("the run that waited printed\n%s\nwant the first run's\n%s", got, want)
+	}
+}
+
+// TestAuditFitsNoTeacherOrder checks that an `audit --save` of a remote
+// model that fits none of the teachers lists their reasons in the
+// teachers' order: it takes the teachers' job claims sorted by claim name
+// (claimOrder), and listed the reasons in that order.
+func TestAuditFitsNoTeacherOrder(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	teachers := []string{"acme", "beta", "gamma", "delta"}
+	path := tinyEnrolments(t, 4, teachers...) // 2 inputs
+	_, script, _ := writeFlaky(t, strings.Replace(flakySuspect, `"input_size":2`, `"input_size":3`, 1))
+	var stderr bytes.Buffer
+	root := newRootCommand()
+	root.SetOut(io.Discard)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"--db", path, "audit", "exec:/bin/sh " + script, "--save", "--name", "s",
+		"--against", strings.Join(teachers, ","), "--remote-batch", "1", "--concurrency", "1"})
+	err := root.ExecuteContext(context.Background())
+	if err == nil {
+		t.Fatal("audit of a model with 3 inputs against suites of 2 succeeded")
+	}
+	msg, last := err.Error(), -1
+	for _, name := range teachers {
+		i := strings.Index(msg, `suite "`+name+`"`)
+		if i <= last {
+			t.Fatalf("the reasons are not in the teachers' order %v: %s", teachers, msg)
+		}
+		last = i
 	}
 }
