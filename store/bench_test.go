@@ -64,27 +64,7 @@ func BenchmarkOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	su := newTestSuite("bench", 300, 8, 1)
-	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
-	fp := newTestFP("x", su, 1)
-	if err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		for i := range 2000 {
-			f := *fp
-			f.ID = fmt.Sprint("fp-", i)
-			f.Model.Hash = f.ID
-			f.Hash = f.ComputeHash()
-			if err := tx.PutFingerprint(&f, PutOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	fillBench(b, s, 2000)
 	s.Close()
 	for _, ro := range []bool{true, false} {
 		b.Run(fmt.Sprint("readonly=", ro), func(b *testing.B) {
@@ -109,26 +89,7 @@ func BenchmarkUnusedSuites(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	su := newTestSuite("bench", 300, 8, 1)
-	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
-	fp := newTestFP("x", su, 1)
-	if err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
-		for i := range 500 {
-			f := *fp
-			f.ID = fmt.Sprint("fp-", i)
-			f.Hash = f.ComputeHash()
-			if err := tx.PutFingerprint(&f, PutOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	suite := fillBench(b, s, 500)
 	b.Run("unused", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -138,7 +99,35 @@ func BenchmarkUnusedSuites(b *testing.B) {
 	b.Run("users", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			s.View(ctx, func(tx *Tx) error { tx.suiteUsers(fp.Suite); return nil })
+			s.View(ctx, func(tx *Tx) error { tx.suiteUsers(suite); return nil })
 		}
 	})
+}
+
+// fillBench stores in s a suite of 300 probes × 10 labels and n
+// fingerprints on it, each of its own model, and returns the suite's hash.
+func fillBench(b *testing.B, s *Store, n int) string {
+	b.Helper()
+	su := newTestSuite("bench", 300, 8, 1)
+	su.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	su.Hash = probe.CanonicalHash(su.X, su.Kinds, su.Labels)
+	fp := newTestFP("x", su, 1)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		for i := range n {
+			f := *fp
+			f.ID = fmt.Sprint("fp-", i)
+			f.Model.Hash = f.ID
+			f.Hash = f.ComputeHash()
+			if err := tx.PutFingerprint(&f, PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return su.Hash
 }
