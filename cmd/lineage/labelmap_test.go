@@ -192,32 +192,16 @@ func TestProbeLabelMapRemote(t *testing.T) {
 	if _, stderr, code := runCLI(t, "--db", path, "probe", ref("renamed"), "--suite", "acme", "--name", "renamed", "--remote-batch", "1", "--label-map", "zero=0,one=1,two=2"); code != 0 {
 		t.Fatalf("probe renamed with the map: %s", stderr)
 	}
-	db, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
+	fps := storedFingerprints(t, path, "inorder", "renamed")
+	a, b := fps[0], fps[1]
+	if a.Hash != b.Hash {
+		t.Errorf("renamed model's fingerprint %s, the model under the suite's names %s; want the same", b.Hash, a.Hash)
 	}
-	defer db.Close()
-	if err := db.View(context.Background(), func(tx *store.Tx) error {
-		a, err := tx.Fingerprint("inorder")
-		if err != nil {
-			return err
-		}
-		b, err := tx.Fingerprint("renamed")
-		if err != nil {
-			return err
-		}
-		if a.Hash != b.Hash {
-			t.Errorf("renamed model's fingerprint %s, the model under the suite's names %s; want the same", b.Hash, a.Hash)
-		}
-		if v := b.Meta[fingerprint.MetaVariation]; v != "0" {
-			t.Errorf("renamed model asked again: answer_variation %q (error %q), want 0", v, b.Meta[metaAskAgainError])
-		}
-		if lm := b.LabelMap(); lm != "two=2,zero=0,one=1" {
-			t.Errorf("label_map %q, want the model's order two=2,zero=0,one=1", lm)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	if v := b.Meta[fingerprint.MetaVariation]; v != "0" {
+		t.Errorf("renamed model asked again: answer_variation %q (error %q), want 0", v, b.Meta[metaAskAgainError])
+	}
+	if lm := b.LabelMap(); lm != "two=2,zero=0,one=1" {
+		t.Errorf("label_map %q, want the model's order two=2,zero=0,one=1", lm)
 	}
 }
 

@@ -151,30 +151,37 @@ func TestProbeReorderedLabels(t *testing.T) {
 			t.Errorf("probe %s: exit %d, stderr %q; want 0 and the note %q only for the reordered model", name, code, stderr, note)
 		}
 	}
+	fps := storedFingerprints(t, path, "inorder", "reordered")
+	a, b := fps[0], fps[1]
+	if !slices.Equal(a.P.Data, b.P.Data) {
+		t.Errorf("reordered model's outputs %v, the model in the suite's order %v; want the same", b.P.Data, a.P.Data)
+	}
+	if got := b.Model.Labels; !slices.Equal(got, []string{"2", "0", "1"}) {
+		t.Errorf("reordered model's stored labels %v, want its own order [2 0 1]", got)
+	}
+}
+
+// storedFingerprints reads the fingerprints ids from the store at path,
+// opened read-only, failing t when one cannot be read.
+func storedFingerprints(t *testing.T, path string, ids ...string) []*fingerprint.Fingerprint {
+	t.Helper()
 	db, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	fps := make([]*fingerprint.Fingerprint, len(ids))
 	if err := db.View(context.Background(), func(tx *store.Tx) error {
-		a, err := tx.Fingerprint("inorder")
-		if err != nil {
-			return err
-		}
-		b, err := tx.Fingerprint("reordered")
-		if err != nil {
-			return err
-		}
-		if !slices.Equal(a.P.Data, b.P.Data) {
-			t.Errorf("reordered model's outputs %v, the model in the suite's order %v; want the same", b.P.Data, a.P.Data)
-		}
-		if got := b.Model.Labels; !slices.Equal(got, []string{"2", "0", "1"}) {
-			t.Errorf("reordered model's stored labels %v, want its own order [2 0 1]", got)
+		for i, id := range ids {
+			if fps[i], err = tx.Fingerprint(id); err != nil {
+				return err
+			}
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return fps
 }
 
 // TestProbeLogits checks --logits: a model answering with logits is
