@@ -139,3 +139,62 @@ func TestAcquireAfterKill(t *testing.T) {
 	}
 	release()
 }
+
+// TestAcquireSymlink checks that a run given a symbolic link to the
+// database and a run given the database itself share one claim: before,
+// each named its claim file after the path it was given, so both asked
+// the model everything.
+func TestAcquireSymlink(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "real", "case.db")
+	if err := os.Mkdir(filepath.Dir(db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(db, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	dirLink := filepath.Join(dir, "dirlink")
+	if err := os.Symlink(filepath.Dir(db), dirLink); err != nil {
+		t.Fatal(err)
+	}
+	// A link to a database not made yet (the run creates it through
+	// the link), and a relative link to that link.
+	dangling := filepath.Join(dir, "new.db")
+	if err := os.Symlink(filepath.Join("real", "new.db"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("new.db", filepath.Join(dir, "again.db")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Name(filepath.Join(dir, "again.db"), "probe:x"), Name(filepath.Join(dir, "real", "new.db"), "probe:x"); got != want {
+		t.Errorf("Name through links to a database not made yet = %q, want %q", got, want)
+	}
+
+	ctx := context.Background()
+	release, _, err := Acquire(ctx, db, "probe:x", "lineage probe", nil)
+	if err != nil {
+		t.Fatalf("Acquire through the file: %v", err)
+	}
+	defer release()
+	for _, path := range []string{link, filepath.Join(dirLink, "case.db")} {
+		if got, want := Name(path, "probe:x"), Name(db, "probe:x"); got != want {
+			t.Errorf("Name(%q) = %q, want %q", path, got, want)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		waitedFor := ""
+		r, waited, err := Acquire(cctx, path, "probe:x", "lineage probe", func(h string) { waitedFor = h })
+		cancel()
+		if err == nil {
+			r()
+			t.Errorf("Acquire through %s got the claim the file's run holds (waited %v)", path, waited)
+			continue
+		}
+		if !waited || !errors.Is(err, context.DeadlineExceeded) || !strings.HasSuffix(waitedFor, ": lineage probe") {
+			t.Errorf("Acquire through %s: waited %v for %q, err %v; want a wait for the file's run until the deadline", path, waited, waitedFor, err)
+		}
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -28,8 +30,36 @@ var ErrUnsupported = errors.New("advisory locks are not supported here")
 
 // Name returns the claim file of job in the database at db: a hidden
 // file beside it, ".BASE.job-HASH.claim", HASH the first 16 hex digits
-// of the SHA-256 of job.
+// of the SHA-256 of job. A db that is a symbolic link (or lies under
+// one) names the file it leads to, even one not made yet, so that runs
+// given the link and the file share one claim.
 func Name(db, job string) string {
+	db = resolve(db)
 	sum := sha256.Sum256([]byte(job))
 	return filepath.Join(filepath.Dir(db), "."+filepath.Base(db)+".job-"+hex.EncodeToString(sum[:8])+".claim")
+}
+
+// resolve returns the path p leads to through symbolic links: its
+// directory's real path and, while p names a link, the link's target,
+// also when the target does not exist (a database the run will create
+// through the link). It gives up after 40 links, returning where it got.
+func resolve(p string) string {
+	for range 40 {
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(dir, filepath.Base(p))
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return p
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return p
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return p
 }
