@@ -26,9 +26,8 @@ type labelPair struct{ from, to string }
 var ErrLabelMap = errors.New("label map")
 
 // ParseLabelMap parses "FROM=TO" pairs separated by commas or line
-// breaks, each name trimmed of surrounding spaces; a byte-order mark at
-// the start (some editors write one), blank lines, empty pairs
-// ("a=0,,b=1") and lines starting with '#' are skipped. It refuses an empty map, a pair without
+// breaks, each name trimmed of surrounding spaces; blank lines, empty
+// pairs ("a=0,,b=1") and lines starting with '#' are skipped. It refuses an empty map, a pair without
 // exactly one '=' or with an empty name, and a From or To named twice
 // (the map must be one-to-one), naming the pair; the error wraps
 // ErrLabelMap.
@@ -37,9 +36,6 @@ func ParseLabelMap(s string) (LabelMap, error) {
 	from := map[string]int{}
 	to := map[string]int{}
 	n := 0
-	// A file saved with a byte-order mark: else the first label, or a
-	// first comment line holding '=', would be read with it.
-	s = strings.TrimPrefix(s, "\ufeff")
 	for line := range strings.Lines(s) {
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue

@@ -17,8 +17,6 @@ func TestParseLabelMap(t *testing.T) {
 		{"spaces and lines", " zero = 0 ,\n# a comment\n\none=1\r\n", "zero=0,one=1", true},
 		{"names with spaces and slashes", "T-shirt/top=0,Ankle boot=9", "T-shirt/top=0,Ankle boot=9", true},
 		{"identity pair", "0=0", "0=0", true},
-		{"byte-order mark", "\ufeffzero=0\none=1\n", "zero=0,one=1", true},
-		{"byte-order mark before a comment", "\ufeff# the suspect's = the teacher's\nzero=0\n", "zero=0", true},
 		{"empty", "", "no MODEL_LABEL=TEACHER_LABEL pairs", false},
 		{"comments only", "# x\n", "no MODEL_LABEL=TEACHER_LABEL pairs", false},
 		{"no =", "zero=0,one", `pair 2 "one": want MODEL_LABEL=TEACHER_LABEL`, false},
