@@ -86,6 +86,7 @@ func (s *Summary) tables(narrow bool) []report.Table {
 		v.Notes = []string{fmt.Sprintf("q-value: Benjamini–Hochberg over the %d suspect–teacher pairs above, from each pair's p-value before Holm's correction; flagging every pair with q ≤ Q keeps the expected share of independent models among those flagged at most Q (a screening rate across the registry; the verdict and its p-value are the audit's)", distinct(s.Verdicts))}
 		v.Notes = append(v.Notes, sameNotes(s.Verdicts)...)
 		v.Notes = append(v.Notes, missingNotes(s.Verdicts)...)
+		v.Notes = append(v.Notes, labelMapNotes(s.Verdicts)...)
 		if n := holmNote(s.Verdicts); n != "" {
 			v.Notes = append(v.Notes, n)
 		}
@@ -217,6 +218,32 @@ func missingNotes(vs []Verdict) []string {
 		if v.FingerprintMissing {
 			out = append(out, fmt.Sprintf("%s (against %s): its fingerprint %s is no longer stored (removed with db rm --force), so it is in no similarity matrix; the verdict is that of audit record %s, which `lineage db verify` reports as dangling", v.Suspect, v.Teacher, v.Fingerprint, v.Audit))
 		}
+	}
+	return out
+}
+
+// maxLabelMapNote is how much of a label map a note shows (the JSON
+// holds it whole).
+const maxLabelMapNote = 240
+
+// labelMapNotes says, for each verdict whose suspect's labels were read by
+// a label map the auditor stated (audit --label-map), that map: the row's
+// verdict holds for that correspondence, as the audit's own table says.
+func labelMapNotes(vs []Verdict) []string {
+	var out []string
+	for _, v := range vs {
+		if v.LabelMap == "" {
+			continue
+		}
+		lm := v.LabelMap
+		if len(lm) > maxLabelMapNote {
+			cut := strings.LastIndexByte(lm[:maxLabelMapNote], ',')
+			if cut <= 0 {
+				cut = maxLabelMapNote
+			}
+			lm = strings.ToValidUTF8(lm[:cut], "") + ",… (label_map in JSON lists them all)"
+		}
+		out = append(out, fmt.Sprintf("%s (against %s): its outputs were relabelled by the label map the auditor stated (suspect label=teacher label, --label-map), not read by their names: %s; the verdict holds for that correspondence", v.Suspect, v.Teacher, lm))
 	}
 	return out
 }

@@ -40,6 +40,10 @@ type Verdict struct {
 	// NotRuledOut, for a NOT_DERIVED verdict, lists the kinds of copy it
 	// does not rule out (audit.TeacherResult.NotRuledOut).
 	NotRuledOut []string `json:"not_ruled_out,omitempty"`
+	// LabelMap is the label map the suspect's labels were read with, as
+	// the auditor stated it (audit.TeacherResult.LabelMap); "" when they
+	// were read by their names. The verdict holds for that correspondence.
+	LabelMap string `json:"label_map,omitempty"`
 	// SameAs names the suspect whose verdict against the teacher stands
 	// for this one's: its fingerprint holds the same outputs (see
 	// markSameModels). "" when it stands for itself.

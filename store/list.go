@@ -200,9 +200,20 @@ func (t *Tx) show(typ, id string) (any, error) {
 			suiteHeader
 		}{typ, suiteHeader{Suite: *su, Rows: su.Len(), Cols: su.Dim()}}, nil
 	case TypeFingerprint:
-		fp, err := t.Fingerprint(id)
+		// Checked as Fingerprint checks it, but a row at a time and not
+		// against its suite's shape: the matrix is not shown, and a
+		// fingerprint whose suite was removed (db rm suite --force) is
+		// shown too.
+		b := t.tx.Bucket(bucketFPs).Get([]byte(id))
+		if b == nil {
+			return nil, notFound("fingerprint", id)
+		}
+		fp, err := fingerprint.VerifyEncoded(b)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, err)
+		}
+		if fp.ID != id {
+			return nil, fmt.Errorf("fingerprint %q: %w: stored under %q but its ID is %q", id, ErrCorrupt, id, fp.ID)
 		}
 		return fingerprintView(fp)
 	case TypeEnrolment:

@@ -60,3 +60,34 @@ func TestTypesOf(t *testing.T) {
 		}
 	}
 }
+
+// TestShowFingerprintSuiteGone checks that db show shows a fingerprint
+// whose suite was removed (db rm suite --force), as it did before
+// Fingerprint checked a record's shape against its suite: it failed with
+// "suite … is missing (run `lineage db verify`)", hiding the record the
+// user wants to inspect.
+func TestShowFingerprintSuiteGone(t *testing.T) {
+	su := newTestSuite("", 20, 4, 5)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(newTestFP("s1", su, 1), PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"", TypeFingerprint} {
+		out, err := s.Show(ctx, typ, "s1")
+		if err != nil || !strings.Contains(string(out), `"rows": 20`) || !strings.Contains(string(out), `"suite": "`+su.Hash+`"`) {
+			t.Errorf("Show(%q, s1) = %s, %v; want the fingerprint, 20 rows on suite %.12s", typ, out, err, su.Hash)
+		}
+	}
+	if _, err := s.Show(ctx, TypeFingerprint, "none"); !isNotFound(err) {
+		t.Errorf("Show of a missing fingerprint: %v, want not found", err)
+	}
+}

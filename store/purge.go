@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 // Purged says what PurgeEnrolment removed and what it kept.
@@ -79,13 +81,19 @@ func (t *Tx) PurgeEnrolment(name string) (Purged, error) {
 		// fingerprint the user stored as NAME/teacher, with no enrolment
 		// NAME ever, was removed.
 		suite := string(t.tx.Bucket(bucketNames).Get([]byte(name)))
+		// The header alone (its suite and model): Fingerprint refuses
+		// one whose suite is missing (db rm suite --force), which the
+		// purge must still remove.
+		header := func(id string) (*fingerprint.Fingerprint, error) {
+			return fingerprint.DecodeHeader(t.tx.Bucket(bucketFPs).Get([]byte(id)))
+		}
 		own = func(id string) bool {
 			n, ok := strings.CutPrefix(id, name+"/control-")
 			if !ok { // NAME/teacher
-				fp, err := t.Fingerprint(id)
+				fp, err := header(id)
 				return err == nil && suite != "" && fp.Suite == suite
 			}
-			fp, err := t.Fingerprint(id)
+			fp, err := header(id)
 			return err == nil && strings.HasPrefix(fp.Model.Name, name+"-") && strings.HasSuffix(fp.Model.Name, "-"+n)
 		}
 	}

@@ -83,7 +83,9 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 			return err
 		}
 	}
-	db, err := store.Open(path, opts)
+	// With the command's context: a writer waits up to 30 s for readers
+	// (a report reading --db), which Ctrl-C must end.
+	db, err := store.OpenContext(ctx, path, opts)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lineage-audit/lineage/report"
+	"github.com/lineage-audit/lineage/store"
+	"github.com/spf13/cobra"
 )
 
 // TestDemoKeepClash: demo --keep into a database holding one of the
@@ -53,5 +60,35 @@ func TestDemoControlsRefusedFirst(t *testing.T) {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("demo --keep --controls %s left %s behind (stat: %v)", tt.controls, path, err)
 		}
+	}
+}
+
+// TestDemoKeepOpenStopsOnInterrupt checks that demo --keep's open of the
+// user's database ends its wait for readers (store.Options.ReaderTimeout,
+// 30 s) as soon as the command's context is cancelled, as updateDB's does
+// (TestReaderWaitStopsOnInterrupt): it opened the store without the
+// context, so Ctrl-C while a report read the database was ignored for 30 s.
+func TestDemoKeepOpenStopsOnInterrupt(t *testing.T) {
+	g, holder := lockedStore(t)
+	holder.Close()
+	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDemo(ctx, &cobra.Command{}, g, &demoOptions{seed: 1, keep: true, format: report.FormatTable})
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("demo --keep: error %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("demo --keep: still waiting for the reader 10 s after start (cancelled at 200ms)")
 	}
 }

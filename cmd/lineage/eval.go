@@ -53,6 +53,9 @@ type evalReport struct {
 	Rows                int      `json:"rows"`
 	LabelsOnly          bool     `json:"labels_only,omitempty"`
 	NoCalibration       string   `json:"no_calibration,omitempty"`
+	// LabelMap is the label map MODEL's labels were read with
+	// (--label-map, pairs in the model's order), "" for by their names.
+	LabelMap string `json:"label_map,omitempty"`
 }
 
 // noCalibration is why eval reports no NLL or ECE for a model that
@@ -115,8 +118,14 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 		return err
 	}
 	r := newEvalReport(ref, met)
+	if lm := o.remote.labelMap; !lm.IsZero() {
+		r.LabelMap = lm.Format(m.Info().Labels)
+	}
 	var kv report.KV
 	kv.Add("model", report.Text(r.Model))
+	if r.LabelMap != "" {
+		kv.Add("labels read as", report.Text(r.LabelMap))
+	}
 	kv.Add("test samples", report.Int(int64(sp.Test.Len())))
 	if met.Params > 0 {
 		kv.Add("parameters", report.Int(int64(met.Params)))

@@ -103,3 +103,47 @@ func TestEvalLabelsOnly(t *testing.T) {
 		t.Errorf("eval table: exit %d, want NLL and ECE n/a (labels only):\n%s", code, stdout)
 	}
 }
+
+// TestEvalLabelMap checks that eval --label-map says in its output, table
+// and JSON, that MODEL's labels were read by the map, with the map (only
+// stderr said so: the JSON of a relabelled model's accuracy did not), and
+// that the relabelled model measures as the original.
+func TestEvalLabelMap(t *testing.T) {
+	t.Chdir(t.TempDir())
+	m := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	if err := model.Save("m.lnm", m); err != nil {
+		t.Fatal(err)
+	}
+	if err := relabelModel("m.lnm", "renamed.lnm", 3); err != nil {
+		t.Fatal(err)
+	}
+	const inOrder = "seven=7,eight=8,nine=9,zero=0,one=1,two=2,three=3,four=4,five=5,six=6" // renamed.lnm's order
+	var (
+		got [2]evalReport
+		raw [2]string
+	)
+	for i, ref := range []string{"m.lnm", "renamed.lnm"} {
+		args := []string{"eval", ref, "--data", "digits", "--format", "json"}
+		if i == 1 {
+			args = append(args, "--label-map", digitWordsMap)
+		}
+		stdout, stderr, code := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("eval %s: exit %d, stderr %q", ref, code, stderr)
+		}
+		if err := json.Unmarshal([]byte(stdout), &got[i]); err != nil {
+			t.Fatalf("eval %s printed %q: %v", ref, stdout, err)
+		}
+		raw[i] = stdout
+	}
+	if strings.Contains(raw[0], "label_map") || !strings.Contains(raw[1], `"label_map": "`+inOrder+`"`) {
+		t.Errorf("eval JSON without a map:\n%s\nwith one:\n%s\nwant label_map %q in the second alone", raw[0], raw[1], inOrder)
+	}
+	if got[1].TestAccuracy != got[0].TestAccuracy {
+		t.Errorf("relabelled accuracy %v, want the original's %v", got[1].TestAccuracy, got[0].TestAccuracy)
+	}
+	stdout, stderr, code := runCLI(t, "eval", "renamed.lnm", "--data", "digits", "--label-map", digitWordsMap)
+	if code != exitOK || !strings.Contains(stdout, "labels read as") || !strings.Contains(stdout, inOrder) {
+		t.Errorf("eval table: exit %d, stderr %q, stdout lacks 'labels read as' %s:\n%s", code, stderr, inOrder, stdout)
+	}
+}

@@ -82,7 +82,9 @@ func (f *labelMapFlag) Set(v string) error {
 		if err != nil {
 			return err
 		}
-		text, src = string(b), fmt.Sprintf("file %q: ", path)
+		// A byte-order mark (some editors save one) is not part of the
+		// first label, nor of a first comment line holding '='.
+		text, src = strings.TrimPrefix(string(b), "\ufeff"), fmt.Sprintf("file %q: ", path)
 	}
 	lm, err := model.ParseLabelMap(text)
 	if err != nil {

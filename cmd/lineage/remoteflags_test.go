@@ -2,6 +2,8 @@ package main
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,31 @@ func TestRemoteFlagsOnModelFile(t *testing.T) {
 				t.Errorf("stderr = %q, want one note containing %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestLabelMapFlagFile checks that --label-map @FILE reads a file saved
+// with a byte-order mark as the same file without it: the mark made the
+// first label "\ufeffzero" (then refused as a label the model lacks), or
+// turned a first comment line holding '=' into a pair.
+func TestLabelMapFlagFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, text, want string }{
+		{"plain", "zero=0\none=1\n", "zero=0,one=1"},
+		{"byte-order mark", "\ufeffzero=0\none=1\n", "zero=0,one=1"},
+		{"byte-order mark, comment", "\ufeff# the suspect's label = the teacher's\r\nzero=0\r\none=1\r\n", "zero=0,one=1"},
+	} {
+		path := filepath.Join(dir, tt.name+".map")
+		if err := os.WriteFile(path, []byte(tt.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var lm model.LabelMap
+		if err := (*labelMapFlag)(&lm).Set("@" + path); err != nil {
+			t.Errorf("%s: Set: %v", tt.name, err)
+			continue
+		}
+		if got := lm.Format(nil); got != tt.want {
+			t.Errorf("%s: read as %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

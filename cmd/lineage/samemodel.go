@@ -78,9 +78,9 @@ func outputsNote(fp *fingerprint.Fingerprint, ref string, rd reading) string {
 	switch stored := fp.Meta[metaOutputs] == metaLogits; {
 	case stored == rd.logits:
 	case stored:
-		note = ", its answers read as logits (--logits)"
+		note += ", its answers read as logits (--logits)"
 	default:
-		note = ", its answers read as probabilities (without --logits)"
+		note += ", its answers read as probabilities (without --logits)"
 	}
 	if !sameOutput(fp, rd.output) {
 		if out := fp.Meta[metaOutput]; fp.Meta[metaOutputChosen] != "" {
