@@ -258,3 +258,15 @@ func noteOlderJournal(ctx context.Context, stderr io.Writer, cmd string, g *glob
 // for the commands messages suggest: a job's name holds the fingerprint
 // ID, which may hold an apostrophe.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shellArg returns s as one word of a POSIX shell command a message
+// suggests: as it is when it holds only letters, digits and the marks
+// that no shell gives a meaning there (so a plain name reads as before),
+// quoted by shellQuote otherwise (a name with a space, an apostrophe or a
+// '$', say, or the empty name).
+func shellArg(s string) string {
+	if s == "" || strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@%+,-") != "" {
+		return shellQuote(s)
+	}
+	return s
+}

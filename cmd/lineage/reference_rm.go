@@ -110,7 +110,7 @@ func runReferenceRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 	case len(r.KeptFor) > 0:
 		kv.Add("fingerprint", report.Text("kept: used by "+store.JoinUsers(r.KeptFor)))
 	default:
-		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with 'lineage db rm fingerprint %s')", id)))
+		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with `lineage db rm fingerprint %s`)", shellArg(id))))
 	}
 	return printResult(c.OutOrStdout(), o.format, r, kv)
 }

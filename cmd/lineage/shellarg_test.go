@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestShellArg checks that the names suggested commands hold (`lineage db
+// rm fingerprint NAME`, `... enrolment NAME --purge`) reach a POSIX shell
+// as one word, the name itself, and that plain names read as before.
+// Before, a name with a space or an apostrophe was printed bare, so the
+// command a message suggested removed something else or nothing.
+func TestShellArg(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"acme", "acme"},
+		{"acme/control-01", "acme/control-01"},
+		{"suspect-1.v2", "suspect-1.v2"},
+		{"http://host:8080/v2/models/m@x", "http://host:8080/v2/models/m@x"},
+		{"my teacher", "'my teacher'"},
+		{"o'brien", `'o'\''brien'`},
+		{"$HOME", "'$HOME'"},
+		{"a;rm -rf x", "'a;rm -rf x'"},
+		{"", "''"},
+		{"tab\there", "'tab\there'"},
+	}
+	sh, err := exec.LookPath("sh")
+	for _, tt := range tests {
+		got := shellArg(tt.in)
+		if got != tt.want {
+			t.Errorf("shellArg(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+		if err != nil {
+			continue
+		}
+		out, err := exec.Command(sh, "-c", "printf '%s|' "+got).Output()
+		if err != nil {
+			t.Fatalf("sh -c printf %s: %v", got, err)
+		}
+		if s := strings.TrimSuffix(string(out), "|"); s != tt.in {
+			t.Errorf("sh read shellArg(%q) = %s as %q", tt.in, got, out)
+		}
+	}
+}
