@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -75,7 +76,14 @@ type labelMapFlag model.LabelMap
 // of a model, each label at most model.MaxNameBytes.
 const maxLabelMapFile = 16 << 20
 
+// errLabelMapTwice refuses a second --label-map: the last would win and
+// the first be dropped without a word, though both were stated.
+var errLabelMapTwice = errors.New("given twice: state the whole map in one --label-map (pairs comma-separated, or @FILE)")
+
 func (f *labelMapFlag) Set(v string) error {
+	if !model.LabelMap(*f).IsZero() {
+		return errLabelMapTwice
+	}
 	text, src := v, ""
 	if path, ok := strings.CutPrefix(v, "@"); ok {
 		b, err := readSmallFile(path, maxLabelMapFile)

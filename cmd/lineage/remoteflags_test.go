@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -163,5 +164,33 @@ func TestLabelMapFlagFile(t *testing.T) {
 		if got := lm.Format(nil); got != tt.want {
 			t.Errorf("%s: read as %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestLabelMapTwice checks that a second --label-map is refused in one
+// line naming the flag, on every command that takes one, before anything
+// is read: before, the last map won and the first was dropped silently.
+func TestLabelMapTwice(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "case.db")
+	for _, args := range [][]string{
+		{"probe", "m.lnm", "--suite", "acme"},
+		{"audit", "m.lnm"},
+		{"compare", "a.lnm", "b.lnm"},
+		{"reference", "add", "r", "--model", "m.lnm", "--for", "acme"},
+		{"eval", "m.lnm", "--data", "digits"},
+	} {
+		full := args
+		if args[0] != "eval" { // eval takes no database
+			full = append([]string{"--db", db}, args...)
+		}
+		full = append(full, "--label-map", "zero=0", "--label-map", "one=1")
+		_, stderr, code := runCLI(t, full...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code == 0 || len(lines) != 1 || !strings.Contains(stderr, "--label-map") || !strings.Contains(stderr, "given twice") {
+			t.Errorf("%s with --label-map twice: exit %d, stderr %q; want one line saying it was given twice", args[0], code, stderr)
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused commands left %s: %v", db, err)
 	}
 }
