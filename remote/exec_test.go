@@ -78,12 +78,9 @@ func TestExecExamples(t *testing.T) {
 			t.Parallel()
 			needPython(t, tt.modules...)
 			ref := "exec:" + python + " " + filepath.Join("..", "examples", "exec", tt.script)
-			// The examples train their model before the hello line:
-			// 1-2 s of CPU, but 23-35 s of wall time at a load of 24
-			// on 2 cores, and over DefaultStartTimeout (a minute) for
-			// both at once under go test -race -shuffle=on. The test
-			// checks what they answer, not how soon they start (5 min:
-			// still an error of its own within go test's 10-minute limit).
+			// The examples train before their hello line: 1-2 s of CPU,
+			// over a minute (DefaultStartTimeout) on a loaded machine. The
+			// test checks their answers, not how soon they start.
 			m, err := Open(context.Background(), ref, Options{BatchSize: 50, StartTimeout: 5 * time.Minute})
 			if err != nil {
 				t.Fatal(err)
