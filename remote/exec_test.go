@@ -78,7 +78,10 @@ func TestExecExamples(t *testing.T) {
 			t.Parallel()
 			needPython(t, tt.modules...)
 			ref := "exec:" + python + " " + filepath.Join("..", "examples", "exec", tt.script)
-			m, err := Open(context.Background(), ref, Options{BatchSize: 50})
+			// The examples train before their hello line: 1-2 s of CPU,
+			// over a minute (DefaultStartTimeout) on a loaded machine. The
+			// test checks their answers, not how soon they start.
+			m, err := Open(context.Background(), ref, Options{BatchSize: 50, StartTimeout: 5 * time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,8 +2,10 @@ package serve
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +19,19 @@ import (
 // waits for room, and is refused with 503 after busyWait.
 func TestInFlightBudget(t *testing.T) {
 	const limit = 1000
-	ts, _ := newTestServer(t, Options{MaxBodyBytes: limit})
+	srv, err := New(testModel(), Options{MaxBodyBytes: limit, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	small := []byte(inferBody([][]float32{{1, 2, 3, 4}}, "FP32"))
 	// hold opens bodyBudget connections announcing a body of the largest
-	// size and sending send bytes of it.
+	// size and sending send bytes of it. When they send any, it returns
+	// once the server has charged them the whole budget: a fixed sleep
+	// was not always enough on a loaded machine under -race, and the
+	// request meant to wait for room went through.
 	hold := func(send int) []net.Conn {
 		var held []net.Conn
 		for range bodyBudget {
@@ -33,7 +43,11 @@ func TestInFlightBudget(t *testing.T) {
 			fmt.Fprintf(c, "POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", limit, strings.Repeat(" ", send))
 			held = append(held, c)
 		}
-		time.Sleep(200 * time.Millisecond) // let the server take them in
+		if send == 0 {
+			time.Sleep(200 * time.Millisecond) // let the server take them in
+			return held
+		}
+		waitBudgetFull(t, srv)
 		return held
 	}
 	post := func() chan int {
@@ -84,5 +98,17 @@ func TestInFlightBudget(t *testing.T) {
 	code, h, body := doWith(t, "POST", ts.URL+"/v2/models/tiny/infer", nil, small)
 	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(string(body), "server busy") {
 		t.Errorf("with the budget held for longer than busyWait: status %d, Retry-After %q, body %s; want 503, a Retry-After and \"server busy\"", code, h.Get("Retry-After"), body)
+	}
+}
+
+// waitBudgetFull waits until the bodies in flight hold all of s's budget,
+// failing t after 10 s.
+func waitBudgetFull(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); s.inFlight.TryAcquire(1); time.Sleep(5 * time.Millisecond) {
+		s.inFlight.Release(1)
+		if time.Now().After(deadline) {
+			t.Fatal("the held bodies were not charged to the budget within 10 s")
+		}
 	}
 }

@@ -91,8 +91,13 @@ func TestConcurrentRemoteJob(t *testing.T) {
 	p1.c.Process.Signal(syscall.SIGKILL)
 	p1.c.Wait()
 	e2 = finish(p2)
-	if got := infers() - before; got < 15 || got > 16 {
-		t.Errorf("a killed probe and the run that waited for it made %d requests, want 15 (16 if the kill hit an answer before its commit)\n%s", got, e2)
+	// A remote probe keeps two batches in flight (fingerprintBatched),
+	// each committed once answered: the kill can land after both were
+	// answered and before either was committed, and their requests are
+	// then asked again. On a loaded machine a commit (the store opened
+	// for it, synced) outlasts the next batch's request, and 17 was seen.
+	if got := infers() - before; got < 15 || got > 15+remoteInFlight {
+		t.Errorf("a killed probe and the run that waited for it made %d requests, want 15 (up to %d more if the kill hit the batches in flight answered but not committed)\n%s", got, remoteInFlight, e2)
 	}
 	if !strings.Contains(e2, "resumed fingerprint s2") {
 		t.Errorf("the run that waited for a killed one did not resume:\n%s", e2)

@@ -36,6 +36,11 @@ const (
 	metaLogits  = "logits (softmax taken by lineage)"
 )
 
+// remoteInFlight is how many batches a remote model's fingerprint keeps in
+// flight: the next batch's requests go out while the last answers of the
+// previous one arrive (and are committed).
+const remoteInFlight = 2
+
 // fingerprintOpened fingerprints a model opened with the flags ro on s.
 func fingerprintOpened(ctx context.Context, ro *remoteOptions, m remote.Model, ref string, s *probe.Suite, id string, topK int) (*fingerprint.Fingerprint, error) {
 	return fingerprintBatched(ctx, ro, m, ref, s, id, topK, 0)
@@ -48,9 +53,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 	before := m.Stats()
 	inFlight := 1
 	if r.Kind != remote.RefFile {
-		// Two batches in flight: the next batch's requests go out while the
-		// last answers of the previous one arrive (and are committed).
-		inFlight = 2
+		inFlight = remoteInFlight
 	}
 	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch, InFlight: inFlight, LabelMap: ro.labelMap})
 	if err != nil {
