@@ -51,7 +51,7 @@
 // serve-label (KD at T = 4, served with probabilities re-tempered at 0.5 or
 // 2, or as labels only).
 //
-// Negative families (independent of the teacher; 20 each, 220 in all, so
+// Negative families (independent of the teacher; 20 each, 240 in all, so
 // that one false flag is a family FPR of 0.05): independent-seed (64 relu
 // on the true labels), arch-h24x3, arch-h128-gelu, arch-h32-tanh (other
 // architectures, one of them the deep-narrow positives' own), half-data
@@ -63,7 +63,11 @@
 // negatives); and three that ask whether a model that learnt little, or
 // answers with labels only, is mistaken for a copy: under-trained (128
 // relu, 3 epochs of 40), independent-label (64 relu served as labels) and
-// under-trained-label (32-32-32 relu, 2 epochs, served as labels).
+// under-trained-label (32-32-32 relu, 2 epochs, served as labels); and
+// teacher-arch-torch (the teacher's architecture trained as PyTorch's
+// defaults train it: nn.Linear's uniform start, Adam at 1e-3, no weight
+// decay), the kind a hunt found falsely accused against a 32-32-32 tanh
+// teacher.
 //
 // A quick run keeps one suspect in each of QuickFamilies and one extra
 // teacher; it is a smoke test of the harness, not a measurement: its null
@@ -139,8 +143,8 @@
 // # Cost
 //
 // A full run trains the teacher, the enrolment's controls, 2 extra teachers
-// and 220 suspects: with audit's defaults of 2 December 2026 (16 + 128
-// controls, 300 probes) about 1.5 minutes of wall time for a 128-unit
-// teacher and 3 minutes for a 256-256 one on the 2-core reference machine;
-// a quick run about 30 s.
+// and 300 suspects: with audit's defaults (16 + 128 + 12 controls, 300
+// probes) under 1.5 minutes of wall time for a 128-unit teacher and about
+// 3 minutes for a 256-256 one on the 2-core reference machine (README, 6
+// December 2026); a quick run about 30 s.
 package bench

@@ -51,7 +51,7 @@ const (
 	// family in a full run (15 families: 60 positives).
 	DefaultPositivesPerFamily = 4
 	// DefaultNegativesPerFamily is the number of suspects per negative
-	// family in a full run (11 families: 220 negatives). With 20, a single
+	// family in a full run (12 families: 240 negatives). With 20, a single
 	// false flag is a family FPR of 0.05, so a family can be measured to
 	// be within the 0.05 bound at all; with 12, any flag is 0.083.
 	DefaultNegativesPerFamily = 20
@@ -70,14 +70,15 @@ const seedBase = 1_000_000
 // top-2-only and label-only extraction; distillation followed by
 // fine-tuning, int8 rounding or 50 % pruning; a deeper, narrower student
 // than any control; students served at temperature 0.5 or 2 or as labels
-// only) and 11 negative families (independent models with new seeds, three
+// only) and 12 negative families (independent models with new seeds, three
 // other architectures, the other half of the data, label smoothing,
 // students of other independent teachers, and the teacher's own recipe
 // with another seed; under-trained models and models that answer with
-// labels only). teacherHidden and teacherAct are the protected
+// labels only; the teacher's architecture trained as PyTorch's defaults
+// train it). teacherHidden and teacherAct are the protected
 // teacher's architecture, used by the "teacher-recipe" family. quick keeps
 // only QuickFamilies with one suspect each instead of the full counts (60
-// positives, 220 negatives).
+// positives, 240 negatives).
 func Families(quick bool, teacherHidden []int, teacherAct model.Activation) []Family {
 	kd := func(t float64) audit.Recipe {
 		return audit.Recipe{Source: audit.FromTeacher, Temperature: t, Alpha: 0.9}

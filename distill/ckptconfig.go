@@ -165,6 +165,34 @@ func changes(was, now *ckptConfig) []Change {
 	return out
 }
 
+// zeroMeans are the Config fields (as JSON names) whose zero value stands
+// for a fixed default, with that default as a Change shows it: a run that
+// states the default and a checkpoint written with the zero value (the
+// flag left out), or the reverse, are the same run.
+var zeroMeans = map[string]string{
+	"epochs":      strconv.Itoa(DefaultEpochs),
+	"batch_size":  strconv.Itoa(DefaultBatchSize),
+	"query_batch": strconv.Itoa(DefaultQueryBatch),
+}
+
+// sameRun reports whether chs, which must not be empty, are all a field's
+// zero value against the default it stands for (see zeroMeans).
+func sameRun(chs []Change) bool {
+	for _, c := range chs {
+		d, ok := zeroMeans[c.Field]
+		resolve := func(v string) string {
+			if v == "0" {
+				return d
+			}
+			return v
+		}
+		if !ok || resolve(c.Was) != resolve(c.Now) {
+			return false
+		}
+	}
+	return len(chs) > 0
+}
+
 // short is a hash's first 16 hex digits, enough to tell two apart.
 func short(hash string) string { return hash[:min(16, len(hash))] }
 

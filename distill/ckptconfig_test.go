@@ -92,3 +92,46 @@ func TestResumeNamesChanges(t *testing.T) {
 		t.Errorf("checkpoint of the resumed run: %v, config %v; want one recording its configuration", err, c.Config)
 	}
 }
+
+// TestResumeStatedDefaults interrupts a run whose epochs, batch size and
+// query batch were left at 0 (their defaults) and resumes it with those
+// defaults stated, as `--epochs 40` after a run without --epochs: it is the
+// same run, so it resumes and ends with the uninterrupted run's weights
+// (it was refused: "--epochs was 0, now 40"). A value other than the
+// default is still refused.
+func TestResumeStatedDefaults(t *testing.T) {
+	sp, teacher := digits(t)
+	cfg := smallConfig(sp, teacher)
+	cfg.Epochs, cfg.BatchSize, cfg.QueryBatch = 0, 0, 0
+	want, err := Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg.CheckpointPath, cfg.Resume = path, true
+	cfg.stepHook = func(s int64) {
+		if s == 40 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	cfg.stepHook = nil
+	other := cfg
+	other.BatchSize = 16
+	if _, err := Train(context.Background(), other); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("resume with batch size 16 after the default 32: error %v, want ErrCheckpoint", err)
+	}
+	stated := cfg
+	stated.Epochs, stated.BatchSize, stated.QueryBatch = DefaultEpochs, DefaultBatchSize, DefaultQueryBatch
+	got, err := Train(context.Background(), stated)
+	if err != nil {
+		t.Fatalf("resume with the defaults stated: %v", err)
+	}
+	if !got.Resumed || !reflect.DeepEqual(got.Student.Theta, want.Student.Theta) {
+		t.Errorf("resume with the defaults stated: resumed %v, same weights as the uninterrupted run %v; want true, true",
+			got.Resumed, reflect.DeepEqual(got.Student.Theta, want.Student.Theta))
+	}
+}

@@ -259,7 +259,11 @@ func queryTeacher(ctx context.Context, t model.Model, x blas32.General, rows int
 func (r *run) restore(c *ckptState) error {
 	p := r.p
 	if c.ConfigHash != r.hash {
-		return &ConfigChangedError{Checkpoint: p.cfg.CheckpointPath, Changes: changes(c.Config, r.config)}
+		// --epochs 40 resumes a run whose --epochs was left out (0, the
+		// default 40): only the hash of the configuration as given differs.
+		if ch := changes(c.Config, r.config); !sameRun(ch) {
+			return &ConfigChangedError{Checkpoint: p.cfg.CheckpointPath, Changes: ch}
+		}
 	}
 	r.student = c.student
 	r.opt = new(Optimizer)
@@ -302,7 +306,8 @@ func (r *run) restore(c *ckptState) error {
 	}
 	r.elapsed = c.Elapsed
 	r.st = *c
-	r.st.Config = r.config // a checkpoint of older lineage has none
+	r.st.ConfigHash = r.hash // another only where sameRun found the same run
+	r.st.Config = r.config   // a checkpoint of older lineage has none
 	return nil
 }
 

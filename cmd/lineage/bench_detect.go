@@ -36,10 +36,11 @@ suspects the enrolment never saw, on fresh seeds: 60 derived ones in 15
 families (soft KD at T=1,4,10; extraction through noise or mixup queries;
 top-2-only and label-only extraction; KD then fine-tuning, int8 or 50%
 pruning; a deeper, narrower student; students served at temperature 0.5 or 2
-or as labels only) and 220 independent ones in 11 families (20 each: new seeds, other
+or as labels only) and 240 independent ones in 12 families (20 each: new seeds, other
 architectures, the other half of the data, label smoothing, students of other
 independent teachers, the teacher's own recipe with another seed, models
-trained for a few epochs only, models that answer with labels only). Every
+trained for a few epochs only, models that answer with labels only, and the
+teacher's architecture trained as PyTorch's defaults train it). Every
 suspect is fingerprinted through its serving wrapper on the enrolment's suite
 and audited; it counts as flagged at α when its combined p-value is ≤ α.
 

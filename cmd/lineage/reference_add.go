@@ -39,8 +39,10 @@ suspects with the calibration half's negative controls and every reference, so m
 references mean a better-estimated null (the references also count as one family of their
 own, against which the p-value must hold too). Only add models you are sure were not derived
 from the teacher: reference add audits the model first and refuses it when its p-value
-against the teacher is at most 0.05 (--force adds it anyway), since one derived model among
-the references can clear every copy that resembles it. A suspect is never compared with
+against the teacher is at most 0.05, since one derived model among the references can clear
+every copy that resembles it, or when the audit puts it outside the null (it follows the
+teacher's top answer far less often than any independent model does, as an untrained model
+does); --force adds it anyway. A suspect is never compared with
 itself: an audit leaves a reference with the suspect's outputs out of its null.
 A reference whose answers are labels only (an endpoint that serves no probabilities)
 joins the null of label-only suspects only. A remote model's answers are committed as they
@@ -58,7 +60,7 @@ and 'reference rm' takes one out of its null.`,
 	f.StringVar(&o.model, "model", "", "the independent model (required)")
 	f.StringVar(&o.teacher, "for", "", "the enrolled teacher whose null it joins (required)")
 	f.StringVar(&o.recipe, "recipe", "", "how the model was made, for the record (default: the model reference)")
-	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05)")
+	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05) or outside the null")
 	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
 	o.remote.bind(add)
 	o.remote.bindAskAgain(add)

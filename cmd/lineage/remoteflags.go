@@ -63,9 +63,14 @@ func (o *remoteOptions) bindAskAgain(c *cobra.Command) {
 }
 
 // bindLabelMap adds --label-map, for the commands that fingerprint a
-// suspect (probe, audit, compare, reference add).
+// suspect (probe, audit, compare, reference add) and for eval, whose
+// model's labels it reads as the dataset's rather than the teacher's.
 func (o *remoteOptions) bindLabelMap(c *cobra.Command) {
-	c.Flags().Var((*labelMapFlag)(&o.labelMap), "label-map", "read the model's labels as the teacher's under the names you state: MODEL_LABEL=TEACHER_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the teacher's labels (stated by you, never fitted to the answers)")
+	usage := "read the model's labels as the teacher's under the names you state: MODEL_LABEL=TEACHER_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the teacher's labels (stated by you, never fitted to the answers)"
+	if c.Name() == "eval" {
+		usage = "read MODEL's labels as the dataset's under the names you state: MODEL_LABEL=DATASET_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the dataset's labels (stated by you, never fitted to the answers; --against is read by its labels' names)"
+	}
+	c.Flags().Var((*labelMapFlag)(&o.labelMap), "label-map", usage)
 }
 
 // labelMapFlag is --label-map: pairs, or @FILE holding them, parsed when

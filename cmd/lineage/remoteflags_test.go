@@ -99,6 +99,36 @@ func TestAskAgainFlag(t *testing.T) {
 	}
 }
 
+// TestLabelMapUsage checks that --label-map's help names what the model's
+// labels are read as: the teacher's for the commands that fingerprint a
+// suspect, the dataset's for eval (whose help said the teacher's, though
+// eval reads no teacher).
+func TestLabelMapUsage(t *testing.T) {
+	tests := []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"probe"}, "labels as the teacher's"},
+		{[]string{"audit"}, "labels as the teacher's"},
+		{[]string{"compare"}, "labels as the teacher's"},
+		{[]string{"reference", "add"}, "labels as the teacher's"},
+		{[]string{"eval"}, "labels as the dataset's"},
+	}
+	for _, tt := range tests {
+		c, _, err := newRootCommand().Find(tt.cmd)
+		if err != nil {
+			t.Fatalf("find %v: %v", tt.cmd, err)
+		}
+		f := c.Flags().Lookup("label-map")
+		if f == nil {
+			t.Fatalf("lineage %s has no --label-map", strings.Join(tt.cmd, " "))
+		}
+		if !strings.Contains(f.Usage, tt.want) {
+			t.Errorf("lineage %s --label-map usage = %q, want it to say %q", strings.Join(tt.cmd, " "), f.Usage, tt.want)
+		}
+	}
+}
+
 // TestRemoteFlagsOnModelFile checks that the remote flags a user set for a
 // model file, which is read in-process, are named on stderr as without
 // effect, once per file (a --qps meant to spare a server was silently
