@@ -3,7 +3,6 @@ package fingerprint
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -232,8 +231,8 @@ func VerifyEncoded(data []byte) (*Fingerprint, error) {
 	if err != nil {
 		return nil, err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != fp.Hash {
-		return nil, fp.hashError(got)
+	if err := fp.checkHash(h); err != nil {
+		return nil, err
 	}
 	if rowErr != nil {
 		return nil, rowErr

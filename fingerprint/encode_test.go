@@ -152,6 +152,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	mapped := takeTest(f, 5, 3, abc, 1)
+	mapped.Meta[MetaLabelMap], mapped.Meta[MetaDefaulted] = "a=a,b=b,c=c", "labels"
+	mapped.Hash = mapped.ComputeHash()
+	b, err := Encode(mapped)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := Decode(data)

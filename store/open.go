@@ -72,6 +72,16 @@ type Options struct {
 	// LockWaitNotice for another process's lock and waits on, so that a
 	// command can tell its user why it seems stuck. It must not block.
 	OnLockWait func()
+	// Grow, for a writer, is about how many bytes the caller expects to
+	// add to the file (0: no guess). The file's memory map is made that
+	// much larger than the file when it is opened (address space, not
+	// memory), so that bbolt does not map it again while a large
+	// transaction commits: every new map first copies to the heap each
+	// value the transaction has put, all of them, once per doubling of
+	// the file (db import --merge of a 332 MB export into a small store:
+	// 850 MB of memory and 14.9 s mapped again as the file grew, 640 MB
+	// and 9.0 s mapped once).
+	Grow int64
 }
 
 // Store is an open lineage store. Its methods are safe for concurrent use.
@@ -139,7 +149,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	}
 	if !opts.ReadOnly {
 		db.Close()
-		if s.db, err = openBolt(ctx, path, timeout, readers, &bolt.Options{}, wait); err != nil {
+		if s.db, err = openBolt(ctx, path, timeout, readers, &bolt.Options{InitialMmapSize: mmapSize(path, opts.Grow)}, wait); err != nil {
 			return nil, wrap(err)
 		}
 		s.readOnly = false
@@ -149,6 +159,23 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 		return nil, wrap(err)
 	}
 	return s, nil
+}
+
+// maxGrowMap bounds the memory map Options.Grow asks for.
+const maxGrowMap = 1 << 40
+
+// mmapSize returns the initial memory map of the file at path for a
+// writer expecting to add grow bytes to it: 0 (bbolt's own) when grow is
+// not positive, else the file's size and grow, at most maxGrowMap.
+func mmapSize(path string, grow int64) int {
+	if grow <= 0 {
+		return 0
+	}
+	var size int64
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	return int(min(size+min(grow, maxGrowMap), maxGrowMap))
 }
 
 // lockPoll is how long one attempt to take the file's lock waits: between

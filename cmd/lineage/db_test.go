@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/store"
 	bolt "go.etcd.io/bbolt"
@@ -295,5 +296,65 @@ func TestRecordContentChecked(t *testing.T) {
 	}
 	if _, err := os.Stat(copyDB); err == nil {
 		t.Error("a refused import left a database")
+	}
+}
+
+// TestEditedLabelMapRefused checks a fingerprint whose recorded label map
+// was changed in the database file (its hash left as it was): db verify
+// names it in one line, and db import of the store's export refuses it
+// naming its line. Both passed while the hash did not cover the map, and
+// an audit then printed the edited map as the one the answers were read
+// with.
+func TestEditedLabelMapRefused(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forged []byte
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		fp, err := tx.Fingerprint("acme/teacher")
+		if err != nil {
+			return err
+		}
+		fp.ID, fp.Meta = "mapped", map[string]string{fingerprint.MetaLabelMap: "a=0,b=1,c=2"}
+		fp.Hash = fp.ComputeHash()
+		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+			return err
+		}
+		fp.Meta[fingerprint.MetaLabelMap] = "a=1,b=0,c=2" // the edit, hash kept
+		forged, err = fingerprint.Encode(fp)
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("fingerprints")).Put([]byte("mapped"), forged) })
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "--db", path, "db", "verify")
+	var named []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "mapped") {
+			named = append(named, l)
+		}
+	}
+	if code != exitError || len(named) != 1 || !strings.Contains(named[0], "hash mismatch") {
+		t.Errorf("db verify: exit %d, output %q; want 1 and one line naming fingerprint mapped's hash mismatch", code, out)
+	}
+	export := filepath.Join(t.TempDir(), "x.jsonl")
+	if _, stderr, _ := runCLI(t, "--db", path, "db", "export", export); !strings.Contains(stderr, "the export was written") {
+		t.Fatalf("db export: %s", stderr)
+	}
+	_, stderr, code := runCLI(t, "--db", filepath.Join(t.TempDir(), "copy.db"), "db", "import", export)
+	if code != exitError || !strings.Contains(stderr, `fingerprint "mapped": fingerprint hash mismatch`) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("db import: exit %d, stderr %q; want 1 and one line naming fingerprint mapped", code, stderr)
 	}
 }

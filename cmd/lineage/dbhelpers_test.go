@@ -144,7 +144,7 @@ func TestReaderWaitStopsOnInterrupt(t *testing.T) {
 			return err
 		}},
 		{"db import's open", func(ctx context.Context) error {
-			_, err := importInto(ctx, g, &store.Records{}, func(*store.Store) error { return nil }, true)
+			_, err := importInto(ctx, g, &store.Records{}, func(*store.Store) error { return nil }, true, 0)
 			return err
 		}},
 	} {

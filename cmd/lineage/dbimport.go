@@ -70,7 +70,8 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return importNew(ctx, c, path, name, r)
 	}
-	recs, err := store.ReadExport(ctx, r)
+	cr := &countingReader{r: r}
+	recs, err := store.ReadExport(ctx, cr)
 	if err == nil {
 		err = recs.CheckContent(audit.CheckReport, audit.CheckResult)
 	}
@@ -88,7 +89,10 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 	done := false
 	err = store.Create(ctx, path, add)
 	if errors.Is(err, fs.ErrExist) {
-		done, err = importInto(ctx, g, recs, add, o.merge)
+		// The records take up to about twice the export's bytes in the
+		// file (small ones fill their pages partly); Grow costs address
+		// space, not memory.
+		done, err = importInto(ctx, g, recs, add, o.merge, 2*cr.n)
 	}
 	if err != nil {
 		return err
@@ -102,11 +106,14 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 }
 
 // importInto runs add, an import of recs in one transaction, on the
-// existing database, which must hold no record unless merge. A database
-// that holds exactly recs already (the same import run again after it
-// completed) is left as it is, and done is true.
-func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add func(*store.Store) error, merge bool) (done bool, err error) {
-	db, err := openDBContext(ctx, g, false)
+// existing database, which must hold no record unless merge; the database
+// is opened expecting to grow by grow bytes (store.Options.Grow). A
+// database that holds exactly recs already (the same import run again
+// after it completed) is left as it is, and done is true.
+func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add func(*store.Store) error, merge bool, grow int64) (done bool, err error) {
+	opts := g.storeOptions(false, 0)
+	opts.Grow = grow
+	db, err := store.OpenContext(ctx, g.dbPath(), opts)
 	if err != nil {
 		return false, err
 	}
@@ -151,4 +158,17 @@ func importNew(ctx context.Context, c *cobra.Command, path, name string, r io.Re
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+// Read reads from r, counting.
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

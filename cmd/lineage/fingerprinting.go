@@ -133,7 +133,8 @@ func labelMapHint(err error, ro *remoteOptions) error {
 // recordDefaulted records in fp's Meta (fingerprint.MetaDefaulted) the
 // metadata keys the model file behind m lacked, so that an audit of the
 // fingerprint, now or from the store later, says its answers rest on
-// lineage's defaults (see noteDefaultedMetadata).
+// lineage's defaults (see noteDefaultedMetadata), and hashes fp again:
+// its hash covers the key.
 func recordDefaulted(fp *fingerprint.Fingerprint, m remote.Model) {
 	keys := defaultedKeys(m)
 	if len(keys) == 0 {
@@ -143,6 +144,7 @@ func recordDefaulted(fp *fingerprint.Fingerprint, m remote.Model) {
 		fp.Meta = map[string]string{}
 	}
 	fp.Meta[fingerprint.MetaDefaulted] = strings.Join(keys, ",")
+	fp.Hash = fp.ComputeHash()
 }
 
 // chosenOutput returns, when which output of m is read was a choice (an

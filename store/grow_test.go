@@ -1,0 +1,59 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestGrowMapsOnce checks Options.Grow: a writer that expects the file to
+// grow by an import's bytes commits the import without bbolt mapping the
+// file again (which copies every value the transaction put to the heap,
+// once per doubling: bbolt counts the copies as node dereferences), and
+// imports the same records as one that did not say.
+func TestGrowMapsOnce(t *testing.T) {
+	su := newTestSuite("grow", 50, 4, 1)
+	src := openTest(t, tempPath(t), false)
+	if err := src.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		for i := range 300 {
+			if err := tx.PutFingerprint(newTestFP(fmt.Sprint("fp", i), su, uint64(i)), PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var export bytes.Buffer
+	if err := src.Export(ctx, &export); err != nil {
+		t.Fatal(err)
+	}
+	var exports [2]bytes.Buffer
+	for i, grow := range []int64{0, 2 * int64(export.Len())} {
+		s, err := Open(tempPath(t), Options{Grow: grow, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		st := s.db.Stats()
+		before := st.TxStats.GetNodeDeref()
+		if err := s.Import(ctx, bytes.NewReader(export.Bytes())); err != nil {
+			t.Fatal(err)
+		}
+		st = s.db.Stats()
+		derefs := st.TxStats.GetNodeDeref() - before
+		if (grow > 0) != (derefs == 0) {
+			t.Errorf("Grow %d: %d node dereferences (the file mapped again while committing); want them only without Grow", grow, derefs)
+		}
+		if err := s.Export(ctx, &exports[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(exports[0].Bytes(), exports[1].Bytes()) || !bytes.Equal(exports[0].Bytes(), export.Bytes()) {
+		t.Error("the imports with and without Grow export differently")
+	}
+}
