@@ -47,6 +47,12 @@ func TestBenchDetectQuickJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the quick detection experiment (~7 s of CPU)")
 	}
+	if raceEnabled {
+		// 45 s under -race on CI's machine, for a check of the JSON's
+		// fields; the experiment's concurrency (--workers) is bench's,
+		// whose TestDetectQuick runs under -race.
+		t.Skip("checks the JSON contract, no concurrency: runs without -race")
+	}
 	// The test checks the JSON contract, which depends neither on the
 	// enrolment's size nor on the data: --controls 3 (the quick default is
 	// 6) and the first 200 rows of digits make the run a quarter of the

@@ -29,9 +29,7 @@ func TestAuditSaveStoredMeanwhile(t *testing.T) {
 		t.Skip("runs real processes; skipped with -short")
 	}
 	dir := t.TempDir()
-	useFixture(t, "acme", dir)
-	runOK(t, dir, "--db", "case.db", "enroll", "acme2", "--model", "teacher.lnm", "--data", "digits", "--seed", "2",
-		"--controls", "3", "--suite-size", "60")
+	useFixture(t, "acme-beta", dir) // teacher.lnm enrolled as acme and beta
 	base, srvLog := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
 	url := base + "/v2/models/teacher"
 	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
@@ -55,7 +53,7 @@ func TestAuditSaveStoredMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = first.View(ctx, func(tx *store.Tx) error {
-		for _, teacher := range []string{"acme", "acme2"} {
+		for _, teacher := range []string{"acme", "beta"} {
 			e, err := tx.Enrolment(teacher)
 			if err != nil {
 				return err
@@ -135,7 +133,7 @@ func TestAuditSaveStoredMeanwhile(t *testing.T) {
 		return strings.Contains(stderr.String(), `fingerprint "`+a+`" was stored meanwhile`) &&
 			strings.Contains(stderr.String(), `fingerprint "`+b+`" is already stored`)
 	}
-	if !meanwhile("s1@acme", "s1@acme2") && !meanwhile("s1@acme2", "s1@acme") {
+	if !meanwhile("s1@acme", "s1@beta") && !meanwhile("s1@beta", "s1@acme") {
 		t.Errorf("stderr does not say one fingerprint was stored meanwhile and the other is then already stored:\n%s", stderr.String())
 	}
 	// The same audit: the first run's result, with the stderr line removed

@@ -27,10 +27,8 @@ func TestConcurrentRemoteJob(t *testing.T) {
 		t.Skip("runs real processes; skipped with -short")
 	}
 	dir := t.TempDir()
-	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
-	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
-		"--controls", "6", "--suite-size", "60", "--seed", "1")
-	base, srvLog := startServe(t, dir, nil, "t.lnm", "--name", "teacher")
+	useFixture(t, "acme-c6", dir) // teacher.lnm enrolled as acme, 60 probes
+	base, srvLog := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
 	url := base + "/v2/models/teacher"
 	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
 	type proc struct {
@@ -135,9 +133,7 @@ func TestConcurrentAuditsNoDeadlock(t *testing.T) {
 		t.Skip("runs real processes; skipped with -short")
 	}
 	dir := t.TempDir()
-	useFixture(t, "acme", dir)
-	runOK(t, dir, "--db", "case.db", "enroll", "beta", "--model", "teacher.lnm", "--data", "digits",
-		"--controls", "3", "--suite-size", "30", "--seed", "2")
+	useFixture(t, "acme-beta", dir) // acme with 60 probes, beta with 30
 	base, _ := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
 	audit := func(against string) *exec.Cmd {
 		c := lineageCmd(t, dir, "--db", "case.db", "audit", base+"/v2/models/teacher", "--save", "--name", "s",

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,24 +18,43 @@ import (
 
 // An enrolment trains dozens of control models: about 10 s of CPU with
 // --controls 3 and 20 s with --controls 6, most of this package's test
-// time when every script and test made its own. The scripts and tests that
-// need an enrolled teacher to work on, not an enrolment to check, copy one
-// of the fixtures below instead. Each is made once per test run, the first
-// time it is asked for, by the lineage commands themselves, in a directory
-// removed when the tests end.
+// time when every script and test made its own (and five to ten times
+// that under -race). The scripts and tests that need an enrolled teacher
+// or a trained model to work on, not an enrolment or a training to check,
+// copy one of the fixtures below instead. Each is made once per test run,
+// the first time it is asked for, by the lineage commands themselves, in a
+// directory removed when the tests end.
 var fixtures = map[string]*fixture{
+	// teacher: teacher.lnm, the teacher the fixtures below enrol or distil.
+	"teacher": {cmds: []string{
+		"train --data digits --hidden 32 --epochs 5 --seed 1 --out teacher.lnm",
+	}},
 	// acme: teacher.lnm enrolled as acme in case.db with 3 controls and a
 	// suite of 60 probes. enroll.json is the enrolment's output.
-	"acme": {cmds: []string{
-		"train --data digits --hidden 32 --epochs 5 --seed 1 --out teacher.lnm",
+	"acme": {from: "teacher", cmds: []string{
 		"--db case.db enroll acme --model teacher.lnm --data digits --seed 1 --controls 3 --suite-size 60 --format json > enroll.json",
 	}},
 	// acme-c6: the same with 6 controls, for the scripts that need audits
 	// to say DERIVED: with 3, they say INCONCLUSIVE at most (2 positive
 	// controls in the calibration half).
-	"acme-c6": {cmds: []string{
-		"train --data digits --hidden 32 --epochs 5 --seed 1 --out teacher.lnm",
+	"acme-c6": {from: "teacher", cmds: []string{
 		"--db case.db enroll acme --model teacher.lnm --data digits --seed 1 --controls 6 --suite-size 60 --format json > enroll.json",
+	}},
+	// acme-beta: acme, and teacher.lnm enrolled again as beta with other
+	// probes (seed 2) and a smaller suite (30), for the tests of two
+	// teachers' job claims. Claims are taken in suite-hash order: beta's
+	// is taken before acme's (as for the acme2 these tests enrolled
+	// before, with 60 probes).
+	"acme-beta": {from: "acme", cmds: []string{
+		"--db case.db enroll beta --model teacher.lnm --data digits --seed 2 --controls 3 --suite-size 30",
+	}},
+	// suspects: teacher.lnm, a student distilled from it (student.lnm) and
+	// a model trained apart (indep.lnm), the two suspects most scripts
+	// audit. Training is deterministic (same seed, same bytes): each used
+	// to make its own, the same.
+	"suspects": {from: "teacher", cmds: []string{
+		"distill --teacher teacher.lnm --data digits --hidden 32 --temperature 4 --epochs 10 --out student.lnm",
+		"train --data digits --hidden 32 --epochs 10 --seed 7 --out indep.lnm",
 	}},
 }
 
@@ -45,6 +66,7 @@ var fixtureRoot struct {
 
 // fixture is a directory of files made by lineage command lines.
 type fixture struct {
+	from string   // the fixture whose files the directory starts with, if any
 	cmds []string // run in order; "CMD > FILE" saves the command's stdout to FILE
 
 	once sync.Once
@@ -78,6 +100,11 @@ func (f *fixture) make(name string) (string, error) {
 		if f.err = os.Mkdir(f.dir, 0o755); f.err != nil {
 			return
 		}
+		if f.from != "" {
+			if f.err = copyFixture(f.from, f.dir); f.err != nil {
+				return
+			}
+		}
 		bin, err := exec.LookPath("lineage")
 		if err != nil {
 			f.err = fmt.Errorf("lineage binary not on PATH: %w", err)
@@ -105,7 +132,10 @@ func (f *fixture) make(name string) (string, error) {
 	return f.dir, f.err
 }
 
-// copyFixture copies the files of the fixture name into dir.
+// copyFixture copies the files of the fixture name into dir. A file dir
+// holds already is left as it is if it has the same bytes (two fixtures
+// made from the same one share its files); with other bytes it is an
+// error.
 func copyFixture(name, dir string) error {
 	f := fixtures[name]
 	if f == nil {
@@ -120,7 +150,12 @@ func copyFixture(name, dir string) error {
 		return err
 	}
 	for _, e := range ents {
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())
+		err := copyFile(from, to)
+		if errors.Is(err, fs.ErrExist) {
+			err = sameFile(from, to)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -142,6 +177,22 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// sameFile checks that the files a and b hold the same bytes.
+func sameFile(a, b string) error {
+	x, err := os.ReadFile(a)
+	if err != nil {
+		return err
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(x, y) {
+		return fmt.Errorf("%s exists, with other bytes than %s", b, a)
+	}
+	return nil
 }
 
 // useFixture copies the fixture name into dir, failing t if it cannot.

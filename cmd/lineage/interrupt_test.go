@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,16 +58,29 @@ func TestAsInterrupted(t *testing.T) {
 // clean stop these tests check; TestInterruptTwice tests that.)
 func interruptAfter(t *testing.T, c *exec.Cmd, d time.Duration) (int, string, time.Duration) {
 	t.Helper()
-	var errb bytes.Buffer
+	return interruptWhen(t, c, func() bool { time.Sleep(d); return true })
+}
+
+// interruptWhen is interruptAfter, the signal sent once ready() returns
+// true (asked every 5 ms); the test fails if the command ends before.
+func interruptWhen(t *testing.T, c *exec.Cmd, ready func() bool) (int, string, time.Duration) {
+	t.Helper()
+	var errb syncBuffer
 	c.Stderr = &errb
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(d)
-	start := time.Now()
-	c.Process.Signal(syscall.SIGINT)
 	done := make(chan struct{})
 	go func() { c.Wait(); close(done) }()
+	for !ready() {
+		select {
+		case <-done:
+			t.Fatalf("%s: ended before the interrupt (exit %d):\n%s", strings.Join(c.Args, " "), c.ProcessState.ExitCode(), errb.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	start := time.Now()
+	c.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -98,20 +112,29 @@ func TestInterrupt(t *testing.T) {
 	}
 
 	// Resumed with --log, the log keeps the epochs before the interruption.
-	// 100 epochs take seconds even with OpenBLAS on an idle machine (25
-	// took about 0.8 s and sometimes ended before the interrupt at 0.7 s).
-	targs := []string{"train", "--hidden", "256,256", "--epochs", "100", "--out", "r.lnm", "--log", "r.log", "--resume"}
-	if code, stderr, _ := interruptAfter(t, lineageCmd(t, dir, targs...), 700*time.Millisecond); code != exitInterrupted {
+	// The interrupt comes once the log has an epoch's line, not after a
+	// fixed time: 25 epochs took about 0.8 s with OpenBLAS on an idle
+	// machine and sometimes ended before an interrupt at 0.7 s, and 100
+	// (what this test trained) take minutes under -race, all trained
+	// again by the resumed run. 20 leave 19 epochs for a signal that
+	// takes milliseconds.
+	const epochs = 20
+	targs := []string{"train", "--hidden", "256,256", "--epochs", strconv.Itoa(epochs), "--out", "r.lnm", "--log", "r.log", "--resume"}
+	logged := func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "r.log"))
+		return bytes.Count(b, []byte("\n")) >= 1
+	}
+	if code, stderr, _ := interruptWhen(t, lineageCmd(t, dir, targs...), logged); code != exitInterrupted {
 		t.Fatalf("train --log: exit %d (%s), want an interrupted run", code, stderr)
 	}
 	runOK(t, dir, targs...)
-	if b, err := os.ReadFile(filepath.Join(dir, "r.log")); err != nil || strings.Count(string(b), "\n") != 100 ||
+	if b, err := os.ReadFile(filepath.Join(dir, "r.log")); err != nil || strings.Count(string(b), "\n") != epochs ||
 		!strings.HasPrefix(string(b), `{"epoch":1,`) {
-		t.Errorf("log of the interrupted and resumed run: %d lines (%v), want the 100 epochs from 1:\n%.300s", strings.Count(string(b), "\n"), err, b)
+		t.Errorf("log of the interrupted and resumed run: %d lines (%v), want the %d epochs from 1:\n%.300s", strings.Count(string(b), "\n"), err, epochs, b)
 	}
 
-	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
-	code, stderr, took = interruptAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm",
+	useFixture(t, "teacher", dir) // train --hidden 32 --epochs 5 --out teacher.lnm
+	code, stderr, took = interruptAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "teacher.lnm",
 		"--data", "digits", "--controls", "6", "--suite-size", "60"), 1500*time.Millisecond)
 	if want := "lineage: interrupted\n"; code != exitInterrupted || stderr != want || took > 3*time.Second {
 		t.Errorf("enroll: exit %d after %v, stderr %q; want %d within 3 s, %q", code, took, stderr, exitInterrupted, want)

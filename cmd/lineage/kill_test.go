@@ -82,17 +82,17 @@ func TestKillResume(t *testing.T) {
 		t.Skip("kills real processes; skipped with -short")
 	}
 	dir := t.TempDir()
-	runOK(t, dir, "train", "--hidden", "32", "--epochs", "5", "--out", "t.lnm")
+	useFixture(t, "teacher", dir) // train --hidden 32 --epochs 5 --out teacher.lnm
 
 	// enroll, killed while training controls, then rerun.
-	killAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
+	killAfter(t, lineageCmd(t, dir, "--db", "case.db", "enroll", "acme", "--model", "teacher.lnm", "--data", "digits",
 		"--controls", "3", "--suite-size", "60", "--seed", "1"), 1500*time.Millisecond)
-	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "t.lnm", "--data", "digits",
+	runOK(t, dir, "--db", "case.db", "enroll", "acme", "--model", "teacher.lnm", "--data", "digits",
 		"--controls", "3", "--suite-size", "60", "--seed", "1")
 	runOK(t, dir, "--db", "case.db", "db", "verify")
 
 	// A served teacher; the client is throttled so the kill lands mid-way.
-	base, srvLog := startServe(t, dir, nil, "t.lnm", "--name", "teacher")
+	base, srvLog := startServe(t, dir, nil, "teacher.lnm", "--name", "teacher")
 	url := base + "/v2/models/teacher"
 	infers := func() int { return strings.Count(srvLog.String(), "/infer") }
 
@@ -211,7 +211,11 @@ func TestKillTrainLog(t *testing.T) {
 		t.Skip("kills real processes; skipped with -short")
 	}
 	dir := t.TempDir()
-	const epochs = 25
+	// The kill comes once two epochs are logged; 10 leave 8 for a kill
+	// that takes milliseconds (an epoch takes about 30 ms with OpenBLAS
+	// on an idle machine). The test trains them about three times: with
+	// 25 it took minutes under -race.
+	const epochs = 10
 	targs := []string{"train", "--hidden", "256,256", "--epochs", strconv.Itoa(epochs), "--out", "r.lnm",
 		"--log", "r.log", "--resume", "--no-progress"}
 	logPath, ckpt := filepath.Join(dir, "r.log"), filepath.Join(dir, "r.lnm.ckpt")
