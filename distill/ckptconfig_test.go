@@ -16,18 +16,7 @@ import (
 func TestResumeNamesChanges(t *testing.T) {
 	sp, teacher := digits(t)
 	path := filepath.Join(t.TempDir(), "run.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := smallConfig(sp, teacher)
-	cfg.CheckpointPath, cfg.Resume = path, true
-	cfg.stepHook = func(s int64) {
-		if s == 40 {
-			cancel()
-		}
-	}
-	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
-	}
-	cfg.stepHook = nil
+	cfg := interruptedAt(t, smallConfig(sp, teacher), path, 40)
 	other := teacher.Clone()
 	other.Theta[0]++
 	otherID := recordConfig(Config{Teacher: other}).Teacher.String()
@@ -107,18 +96,7 @@ func TestResumeStatedDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "run.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg.CheckpointPath, cfg.Resume = path, true
-	cfg.stepHook = func(s int64) {
-		if s == 40 {
-			cancel()
-		}
-	}
-	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
-	}
-	cfg.stepHook = nil
+	cfg = interruptedAt(t, cfg, filepath.Join(t.TempDir(), "run.ckpt"), 40)
 	other := cfg
 	other.BatchSize = 16
 	if _, err := Train(context.Background(), other); !errors.Is(err, ErrCheckpoint) {

@@ -44,6 +44,27 @@ func interruptedCheckpoint(t *testing.T, cfg Config, stop func(step int64, epoch
 	return b
 }
 
+// interruptedAt runs cfg with its checkpoint at path and Resume set,
+// cancels it at optimizer step step, and fails t unless the run ends
+// with context.Canceled; it returns cfg as it ran, without the hook, for
+// the resume that follows.
+func interruptedAt(t *testing.T, cfg Config, path string, step int64) Config {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg.CheckpointPath, cfg.Resume = path, true
+	cfg.stepHook = func(s int64) {
+		if s == step {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	cfg.stepHook = nil
+	return cfg
+}
+
 // TestResumeContradictions resumes from real checkpoints, one taken
 // mid-epoch in a distillation that keeps its best epoch and one between
 // epochs of hard-label training, with one header field or section changed
@@ -319,17 +340,7 @@ func TestResume(t *testing.T) {
 func TestResumeMismatchedOptimizer(t *testing.T) {
 	sp, teacher := digits(t)
 	path := filepath.Join(t.TempDir(), "run.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := smallConfig(sp, teacher)
-	cfg.CheckpointPath, cfg.Resume = path, true
-	cfg.stepHook = func(s int64) {
-		if s == 40 {
-			cancel()
-		}
-	}
-	if _, err := Train(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
-	}
+	cfg := interruptedAt(t, smallConfig(sp, teacher), path, 40)
 	c, ok, err := loadCheckpoint(path)
 	if !ok || err != nil {
 		t.Fatalf("loadCheckpoint: %v %v", ok, err)
