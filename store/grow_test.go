@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 )
@@ -13,6 +14,9 @@ import (
 // once per doubling: bbolt counts the copies as node dereferences), and
 // imports the same records as one that did not say.
 func TestGrowMapsOnce(t *testing.T) {
+	if mmapSize(os.DevNull, 1) == 0 {
+		t.Skip("Grow is off here (mmapSize)")
+	}
 	su := newTestSuite("grow", 50, 4, 1)
 	src := openTest(t, tempPath(t), false)
 	if err := src.Update(ctx, func(tx *Tx) error {
@@ -55,5 +59,30 @@ func TestGrowMapsOnce(t *testing.T) {
 	}
 	if !bytes.Equal(exports[0].Bytes(), exports[1].Bytes()) || !bytes.Equal(exports[0].Bytes(), export.Bytes()) {
 		t.Error("the imports with and without Grow export differently")
+	}
+}
+
+// TestGrowKeepsFileSize checks that Grow maps more than the file without
+// making the file longer: a guess of 64 MB leaves a new store as long as
+// one opened without it.
+func TestGrowKeepsFileSize(t *testing.T) {
+	var sizes [2]int64
+	for i, grow := range []int64{0, 64 << 20} {
+		path := tempPath(t)
+		s, err := Open(path, Options{Grow: grow, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[i] = st.Size()
+	}
+	if sizes[1] != sizes[0] {
+		t.Errorf("a store opened with Grow 64 MB is %d bytes long, without it %d; want the same", sizes[1], sizes[0])
 	}
 }

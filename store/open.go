@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -166,9 +167,11 @@ const maxGrowMap = 1 << 40
 
 // mmapSize returns the initial memory map of the file at path for a
 // writer expecting to add grow bytes to it: 0 (bbolt's own) when grow is
-// not positive, else the file's size and grow, at most maxGrowMap.
+// not positive, else the file's size and grow, at most maxGrowMap. It is
+// 0 on Windows, where bbolt makes the file as long as its map (the file
+// would keep the guess's length), and where an int has 32 bits.
 func mmapSize(path string, grow int64) int {
-	if grow <= 0 {
+	if grow <= 0 || runtime.GOOS == "windows" || strconv.IntSize < 64 {
 		return 0
 	}
 	var size int64
