@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -106,7 +107,8 @@ func (s *Store) Verify(ctx context.Context, checks ...func(*Tx) []Problem) (Repo
 			}
 			switch {
 			case err != nil:
-				bad(TypeFingerprint, string(k), "%v", err)
+				// The row names the fingerprint; its error need not again.
+				bad(TypeFingerprint, string(k), "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("fingerprint %q: ", k)))
 			case fp.ID != string(k):
 				bad(TypeFingerprint, string(k), "stored under %q but its ID is %q", k, fp.ID)
 			default:

@@ -346,7 +346,7 @@ func TestEditedLabelMapRefused(t *testing.T) {
 			named = append(named, l)
 		}
 	}
-	if code != exitError || len(named) != 1 || !strings.Contains(named[0], "hash mismatch") {
+	if code != exitError || len(named) != 1 || !strings.Contains(named[0], "hash mismatch") || strings.Count(named[0], "mapped") != 1 {
 		t.Errorf("db verify: exit %d, output %q; want 1 and one line naming fingerprint mapped's hash mismatch", code, out)
 	}
 	export := filepath.Join(t.TempDir(), "x.jsonl")
