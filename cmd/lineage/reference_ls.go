@@ -45,6 +45,9 @@ type referenceRow struct {
 	Recipe    string `json:"recipe"`
 	Model     string `json:"model"`
 	LabelOnly bool   `json:"label_only"`
+	// LabelMap is the label map the reference's labels were read with
+	// (reference add --label-map), "" for by their names.
+	LabelMap string `json:"label_map,omitempty"`
 }
 
 func runReferenceLs(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceLsOptions) error {
@@ -65,7 +68,7 @@ func runReferenceLs(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 				row := referenceRow{Teacher: e.Name, Reference: ctl.FP, Recipe: ctl.Recipe}
 				switch fp, err := tx.Fingerprint(ctl.FP); {
 				case err == nil:
-					row.Model, row.LabelOnly = fp.Model.Name, compare.LabelOnly(fp.P)
+					row.Model, row.LabelOnly, row.LabelMap = fp.Model.Name, compare.LabelOnly(fp.P), fp.LabelMap()
 				case errors.Is(err, store.ErrNotFound):
 					// Removed with db rm --force: say so, and list the rest.
 					row.Model = "(fingerprint missing: see lineage db verify)"
@@ -91,6 +94,9 @@ func runReferenceLs(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 			lo = "yes"
 		}
 		t.AddRow(report.Text(r.Teacher), report.Text(r.Reference), report.Text(r.Recipe), report.Text(r.Model), report.Text(lo))
+		if r.LabelMap != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s (for %s): its labels were read by the label map stated when it was added (--label-map): %s", r.Reference, r.Teacher, r.LabelMap))
+		}
 	}
 	if len(rows) == 0 {
 		t.Notes = append(t.Notes, "no references: add one with 'lineage reference add NAME --model M --for TEACHER'")

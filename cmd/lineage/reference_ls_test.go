@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 // TestReferenceLs checks that reference ls lists every teacher's
@@ -47,5 +50,29 @@ func TestReferenceLs(t *testing.T) {
 	}
 	if fileSum(t, path) != before {
 		t.Error("reference ls changed the database file")
+	}
+}
+
+// TestReferenceLsLabelMap checks that reference ls says which reference
+// was read through a label map, and which map, in its table's notes and
+// its JSON: only its fingerprint's meta held it.
+func TestReferenceLsLabelMap(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	addTinyReference(t, path, "acme", "vendor-a")
+	const lm = "x=0,y=1,z=2"
+	addTinyReferenceMeta(t, path, "acme", "vendor-b", map[string]string{fingerprint.MetaLabelMap: lm})
+	out, _, code := runCLI(t, "--db", path, "reference", "ls")
+	if want := "vendor-b (for acme): its labels were read by the label map stated when it was added (--label-map): " + lm; code != 0 || !strings.Contains(out, want) || strings.Contains(out, "vendor-a (for acme)") {
+		t.Errorf("reference ls: exit %d, output\n%s\nwant a note for vendor-b alone: %s", code, out, want)
+	}
+	out, _, _ = runCLI(t, "--db", path, "reference", "ls", "--format", "json")
+	var rows []referenceRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if want := map[string]string{"vendor-b": lm}[r.Reference]; r.LabelMap != want {
+			t.Errorf("reference ls --format json: %s's label_map %q, want %q", r.Reference, r.LabelMap, want)
+		}
 	}
 }

@@ -12,6 +12,13 @@ import (
 // changed, under id and adds it to teacher's null as a reference.
 func addTinyReference(t *testing.T, path, teacher, id string) {
 	t.Helper()
+	addTinyReferenceMeta(t, path, teacher, id, nil)
+}
+
+// addTinyReferenceMeta is addTinyReference with meta added to the
+// reference's fingerprint.
+func addTinyReferenceMeta(t *testing.T, path, teacher, id string, meta map[string]string) {
+	t.Helper()
 	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +33,12 @@ func addTinyReference(t *testing.T, path, teacher, id string) {
 		fp.Model.Name = "model-of-" + id
 		v := float32(id[len(id)-1]%8+1) / 10 // other outputs than the teacher's and other references'
 		fp.P.Data[0], fp.P.Data[1], fp.P.Data[2] = v, 1-v, 0
+		for k, v := range meta {
+			if fp.Meta == nil {
+				fp.Meta = map[string]string{}
+			}
+			fp.Meta[k] = v
+		}
 		fp.Hash = fp.ComputeHash()
 		if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 			return err
