@@ -356,12 +356,18 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		// Every teacher's reason, on one line: with several teachers the
 		// last one alone would hide why the model fits none of the others.
 		// They are in the teachers' order, not the claims'.
+		// labelMapHint's advice is said once, at the end.
 		errs := make([]error, len(cases))
 		msgs := make([]string, len(cases))
+		hint := ""
 		for i := range cases {
-			errs[i], msgs[i] = mismatches[i], mismatches[i].Error()
+			msg, ok := strings.CutSuffix(mismatches[i].Error(), labelMapHintText)
+			if ok {
+				hint = labelMapHintText
+			}
+			errs[i], msgs[i] = mismatches[i], msg
 		}
-		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ")})
+		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ") + hint})
 	}
 	res, err = interruptible(ctx, func() (audit.Result, error) {
 		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})

@@ -127,8 +127,11 @@ func labelMapHint(err error, ro *remoteOptions) error {
 	if !errors.As(err, &mm) || mm.What != "labels" || !ro.labelMap.IsZero() || mm.GotN != mm.WantN {
 		return err
 	}
-	return fmt.Errorf("%w; if they are the teacher's classes under other names, state which is which with --label-map MODEL_LABEL=TEACHER_LABEL,... (see the README)", err)
+	return fmt.Errorf("%w"+labelMapHintText, err)
 }
+
+// labelMapHintText is what labelMapHint adds to an error.
+const labelMapHintText = "; if they are the teacher's classes under other names, state which is which with --label-map MODEL_LABEL=TEACHER_LABEL,... (see the README)"
 
 // recordDefaulted records in fp's Meta (fingerprint.MetaDefaulted) the
 // metadata keys the model file behind m lacked, so that an audit of the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -277,5 +278,30 @@ func TestSameJSON(t *testing.T) {
 		if d := sameJSON([]byte(tt.got), []byte(tt.want), tt.tol); (d == "") != tt.same {
 			t.Errorf("sameJSON(%s, %s, %g) = %q, want same %v", tt.got, tt.want, tt.tol, d, tt.same)
 		}
+	}
+}
+
+// TestAuditNoFitHintOnce checks that a model whose labels fit no teacher
+// of several, with lists of the teachers' length, is refused in one line
+// giving each teacher's reason and the --label-map advice once, at the
+// end: it was repeated after every teacher's reason.
+func TestAuditNoFitHintOnce(t *testing.T) {
+	db := tinyEnrolments(t, 4, "acme", "beta")
+	m := model.NewMLP([]int{2, 3}, model.ActReLU, []string{"x", "y", "z"}, rand.New(rand.NewPCG(1, 2)))
+	path := filepath.Join(t.TempDir(), "xyz.lnm")
+	if err := model.Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "--db", db, "audit", path, "--name", "t")
+	if code != 1 || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("audit: exit %d, stderr %q; want 1 and one line", code, stderr)
+	}
+	for _, want := range []string{`suite "acme" has [0,1,2]`, `suite "beta" has [0,1,2]`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	if n := strings.Count(stderr, "--label-map"); n != 1 || !strings.HasSuffix(stderr, labelMapHintText+"\n") {
+		t.Errorf("stderr %q gives the --label-map advice %d times; want it once, at the end", stderr, n)
 	}
 }
