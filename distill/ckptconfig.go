@@ -165,23 +165,42 @@ func changes(was, now *ckptConfig) []Change {
 	return out
 }
 
-// zeroMeans are the Config fields (as JSON names) whose zero value stands
-// for a fixed default, with that default as a Change shows it: a run that
-// states the default and a checkpoint written with the zero value (the
-// flag left out), or the reverse, are the same run.
-var zeroMeans = map[string]string{
-	"epochs":      strconv.Itoa(DefaultEpochs),
-	"batch_size":  strconv.Itoa(DefaultBatchSize),
-	"query_batch": strconv.Itoa(DefaultQueryBatch),
+// zeroMeans returns, for a Config field (by its JSON name) whose zero
+// value stands for a default, that default as a Change shows it, given
+// the run's optimizer (the learning rate's default is the optimizer's):
+// a run that states the default and a checkpoint written with the zero
+// value (the flag left out), or the reverse, are the same run. ok is
+// false for the other fields.
+func zeroMeans(field, optimizer string) (d string, ok bool) {
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch field {
+	case "epochs":
+		return strconv.Itoa(DefaultEpochs), true
+	case "batch_size":
+		return strconv.Itoa(DefaultBatchSize), true
+	case "query_batch":
+		return strconv.Itoa(DefaultQueryBatch), true
+	case "weight_decay":
+		return num(DefaultWeightDecay), true
+	case "optimizer":
+		return string(Adam), true
+	case "lr":
+		if o, err := ParseOptimizer(optimizer); err == nil && o.Kind == SGD {
+			return num(DefaultSGDLR), true
+		}
+		return num(DefaultLR), true
+	}
+	return "", false
 }
 
 // sameRun reports whether chs, which must not be empty, are all a field's
-// zero value against the default it stands for (see zeroMeans).
-func sameRun(chs []Change) bool {
+// zero value against the default it stands for (see zeroMeans) in a run
+// with the given optimizer.
+func sameRun(chs []Change, optimizer string) bool {
 	for _, c := range chs {
-		d, ok := zeroMeans[c.Field]
+		d, ok := zeroMeans(c.Field, optimizer)
 		resolve := func(v string) string {
-			if v == "0" {
+			if v == "0" || v == `""` {
 				return d
 			}
 			return v

@@ -104,6 +104,16 @@ func TestResumeStatedDefaults(t *testing.T) {
 	}
 	stated := cfg
 	stated.Epochs, stated.BatchSize, stated.QueryBatch = DefaultEpochs, DefaultBatchSize, DefaultQueryBatch
+	stated.Optimizer, stated.LR, stated.WeightDecay = "adam", DefaultLR, DefaultWeightDecay
+	for _, wrong := range []Config{
+		func() Config { c := stated; c.LR = DefaultSGDLR; return c }(), // SGD's default, not Adam's
+		func() Config { c := stated; c.Optimizer = "adamw"; return c }(),
+		func() Config { c := stated; c.WeightDecay = -1; return c }(), // none, not the default
+	} {
+		if _, err := Train(context.Background(), wrong); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("resume with optimizer %q, lr %g, weight decay %g after the defaults: error %v, want ErrCheckpoint", wrong.Optimizer, wrong.LR, wrong.WeightDecay, err)
+		}
+	}
 	got, err := Train(context.Background(), stated)
 	if err != nil {
 		t.Fatalf("resume with the defaults stated: %v", err)
@@ -111,5 +121,34 @@ func TestResumeStatedDefaults(t *testing.T) {
 	if !got.Resumed || !reflect.DeepEqual(got.Student.Theta, want.Student.Theta) {
 		t.Errorf("resume with the defaults stated: resumed %v, same weights as the uninterrupted run %v; want true, true",
 			got.Resumed, reflect.DeepEqual(got.Student.Theta, want.Student.Theta))
+	}
+}
+
+// TestSameRun checks which differences between a checkpoint's
+// configuration and a resumed run's are a default left out on one side
+// and stated on the other.
+func TestSameRun(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		optimizer string
+		chs       []Change
+		want      bool
+	}{
+		{"epochs stated", "", []Change{{"epochs", "0", "40"}}, true},
+		{"epochs changed", "", []Change{{"epochs", "0", "41"}}, false},
+		{"adam's lr stated", "adam", []Change{{"lr", "0", "0.005"}}, true},
+		{"sgd's lr stated", "sgd", []Change{{"lr", "0.05", "0"}}, true},
+		{"nesterov's lr stated", "nesterov", []Change{{"lr", "0", "0.05"}}, true},
+		{"adam's lr for sgd", "sgd", []Change{{"lr", "0", "0.005"}}, false},
+		{"optimizer stated", "adam", []Change{{"optimizer", `""`, "adam"}, {"lr", "0", "0.005"}}, true},
+		{"other optimizer", "adamw", []Change{{"optimizer", `""`, "adamw"}}, false},
+		{"weight decay stated", "", []Change{{"weight_decay", "0", "0.001"}}, true},
+		{"no weight decay", "", []Change{{"weight_decay", "0", "-1"}}, false},
+		{"one other change", "", []Change{{"epochs", "0", "40"}, {"seed", "7", "8"}}, false},
+		{"no change", "", nil, false},
+	} {
+		if got := sameRun(tt.chs, tt.optimizer); got != tt.want {
+			t.Errorf("%s: sameRun(%v, %q) = %v, want %v", tt.name, tt.chs, tt.optimizer, got, tt.want)
+		}
 	}
 }

@@ -260,8 +260,9 @@ func (r *run) restore(c *ckptState) error {
 	p := r.p
 	if c.ConfigHash != r.hash {
 		// --epochs 40 resumes a run whose --epochs was left out (0, the
-		// default 40): only the hash of the configuration as given differs.
-		if ch := changes(c.Config, r.config); !sameRun(ch) {
+		// default 40), --lr 0.005 one of Adam's without --lr: only the
+		// hash of the configuration as given differs.
+		if ch := changes(c.Config, r.config); !sameRun(ch, p.cfg.Optimizer) {
 			return &ConfigChangedError{Checkpoint: p.cfg.CheckpointPath, Changes: ch}
 		}
 	}
