@@ -124,13 +124,7 @@ func TestLockWaitStopsOnInterrupt(t *testing.T) {
 // without the context, so Ctrl-C during a long report was ignored, and
 // the command failed 30 s later with "database is locked".
 func TestReaderWaitStopsOnInterrupt(t *testing.T) {
-	g, holder := lockedStore(t)
-	holder.Close()
-	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
+	g := readStore(t)
 	for _, c := range []struct {
 		name string
 		call func(context.Context) error
@@ -178,6 +172,21 @@ func lockedStore(t *testing.T) (*globalOptions, *store.Store) {
 		t.Fatal(err)
 	}
 	return g, holder
+}
+
+// readStore creates a store in a temporary directory and holds it open
+// read-only until the test ends, as a long report would: a writer then
+// waits up to store.Options.ReaderTimeout for the reader.
+func readStore(t *testing.T) *globalOptions {
+	t.Helper()
+	g, holder := lockedStore(t)
+	holder.Close()
+	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() })
+	return g
 }
 
 // TestCommitDBWaits checks that the commit after long work (probe, audit

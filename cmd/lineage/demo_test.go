@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/report"
-	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
 )
 
@@ -69,13 +68,7 @@ func TestDemoControlsRefusedFirst(t *testing.T) {
 // (TestReaderWaitStopsOnInterrupt): it opened the store without the
 // context, so Ctrl-C while a report read the database was ignored for 30 s.
 func TestDemoKeepOpenStopsOnInterrupt(t *testing.T) {
-	g, holder := lockedStore(t)
-	holder.Close()
-	reader, err := store.Open(g.db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
+	g := readStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(200*time.Millisecond, cancel)

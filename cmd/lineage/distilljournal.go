@@ -211,8 +211,18 @@ func sharedDistillJob(job string) (string, bool) {
 // adoptOlderJournal removes them when that distillation runs again.
 func heldDistillJournals(tx *store.Tx) []string {
 	var out []string
+	read := map[string]map[int][]byte{} // each shared journal's batches, read once
 	for job := range tx.AnswerJobs() {
-		if shared, ok := sharedDistillJob(job); ok && heldBy(tx, job, batchesOf(tx, shared)) {
+		shared, ok := sharedDistillJob(job)
+		if !ok {
+			continue
+		}
+		batches, seen := read[shared]
+		if !seen {
+			batches = batchesOf(tx, shared)
+			read[shared] = batches
+		}
+		if heldBy(tx, job, batches) {
 			out = append(out, job)
 		}
 	}
