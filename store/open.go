@@ -118,6 +118,11 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly:
+		if target, lerr := os.Readlink(path); lerr == nil {
+			// Create makes nothing where a link is: the open would then
+			// say "no such file" of a path the user sees listed.
+			return nil, wrap(fmt.Errorf("a symbolic link to %q, which leads to no file (lineage makes no database through a link: give the path the new database is to have): %w", target, fs.ErrNotExist))
+		}
 		if err := create(path); err != nil {
 			return nil, wrap(err)
 		}
