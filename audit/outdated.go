@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -44,5 +45,5 @@ func CheckCurrent(e *store.Enrolment) error {
 		"without which independent models trained for a few epochs can be called DERIVED; enrol it again: "+
 		"`lineage db rm enrolment %s --purge`, then `lineage enroll` with the same teacher, data, --seed, --controls and --suite-size "+
 		"(its audits and suspects' fingerprints are kept; a suspect on a suite the new enrolment does not use must be probed again)",
-		e.Name, ErrOutdated, e.Name)
+		e.Name, ErrOutdated, shellword.Arg(e.Name))
 }

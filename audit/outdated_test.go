@@ -2,6 +2,7 @@ package audit
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/store"
@@ -41,5 +42,22 @@ func TestCheckCurrent(t *testing.T) {
 				t.Fatalf("CheckCurrent: got %v, want outdated %v", err, tt.outdated)
 			}
 		})
+	}
+}
+
+// TestCheckCurrentQuotesName checks that the remedy CheckCurrent names is
+// a command a shell reads with the teacher's name as one word: a name
+// with a space was printed bare, so the pasted `db rm enrolment` named two
+// records.
+func TestCheckCurrentQuotesName(t *testing.T) {
+	old := []byte(`{"name":"x","suite":"ab","probes":100,"calibration":{}}`)
+	for _, tt := range []struct{ name, want string }{
+		{"acme", "`lineage db rm enrolment acme --purge`"},
+		{"my teacher", "`lineage db rm enrolment 'my teacher' --purge`"},
+	} {
+		err := CheckCurrent(&store.Enrolment{Name: tt.name, Report: old})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckCurrent of %q: got %v, want it to say %s", tt.name, err, tt.want)
+		}
 	}
 }

@@ -168,6 +168,17 @@ func (fp *Fingerprint) ComputeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// OutputsHash returns the hash ComputeHash gives fp without the Meta keys
+// it covers (MetaDefaulted, MetaLabelMap): one model's outputs on one
+// suite hash the same however its labels were read (an identity
+// --label-map) and whichever metadata its file lacked, so a store can
+// tell the same model's outputs recorded twice apart from another's.
+func (fp *Fingerprint) OutputsHash() string {
+	h := fp.hashHead()
+	digest.Matrix(h, fp.P)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // hashHead returns a SHA-256 of what ComputeHash hashes before the matrix.
 func (fp *Fingerprint) hashHead() hash.Hash {
 	h := sha256.New()

@@ -35,6 +35,15 @@ func TestHashPinned(t *testing.T) {
 		if got := tt.fp.ComputeHash(); got != tt.want {
 			t.Errorf("%s: ComputeHash = %s, want %s", tt.name, got, tt.want)
 		}
+		// OutputsHash leaves the covered keys out: the hash without them.
+		withMeta := tt.fp.Clone()
+		if withMeta.Meta == nil {
+			withMeta.Meta = map[string]string{}
+		}
+		withMeta.Meta[MetaLabelMap], withMeta.Meta[MetaDefaulted] = "a=a", "labels"
+		if got := withMeta.OutputsHash(); got != tt.want {
+			t.Errorf("%s with label_map and defaulted_metadata: OutputsHash = %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -27,3 +27,25 @@ func TestOutdatedNote(t *testing.T) {
 		})
 	}
 }
+
+// TestUnlistedNoteQuotes checks that the note on a verdict not shown (its
+// teacher's enrolment removed) suggests a `db show audit` command a shell
+// reads as one word, the record's ID: an ID with a space was printed bare,
+// so the pasted command asked for two records.
+func TestUnlistedNoteQuotes(t *testing.T) {
+	tests := []struct{ audit, want string }{
+		{"s2", "`lineage db show audit s2`"},
+		{"my suspect", "`lineage db show audit 'my suspect'`"},
+		{"o'brien", "`lineage db show audit 'o'\\''brien'`"},
+	}
+	for _, tt := range tests {
+		s := Summary{Unlisted: []Unlisted{{Suspect: tt.audit, Teacher: "gone", Audit: tt.audit, Verdict: "DERIVED", PValue: 0.01, Why: "enrolment removed"}}}
+		var notes []string
+		for _, tab := range s.Tables() {
+			notes = append(notes, tab.Notes...)
+		}
+		if got := strings.Join(notes, "\n"); !strings.Contains(got, tt.want) {
+			t.Errorf("audit %q: notes %q, want %s", tt.audit, notes, tt.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/report"
 )
 
@@ -258,7 +259,7 @@ func unlistedNotes(us []Unlisted) []string {
 			why = fmt.Sprintf("%s was enrolled anew on another suite", u.Teacher)
 		}
 		out = append(out, fmt.Sprintf("%s (against %s): its verdict is not shown because %s; audit record %s still holds it (%s, p-value %.3g): `lineage db show audit %s`",
-			u.Suspect, u.Teacher, why, u.Audit, u.Verdict, u.PValue, u.Audit))
+			u.Suspect, u.Teacher, why, u.Audit, u.Verdict, u.PValue, shellword.Arg(u.Audit)))
 	}
 	return out
 }

@@ -128,7 +128,7 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 
 // AddReference appends c (its Role forced to RoleReference) to the
 // controls of the enrolment named name. The fingerprint must be stored and
-// must not be the teacher's own, nor have the outputs (content hash) of the
+// must not be the teacher's own, nor have the outputs (OutputsHash) of the
 // teacher or of a control already there.
 // Adding a control equal to an existing one is a no-op; a different
 // control with the same fingerprint gives ErrExists.
@@ -157,8 +157,11 @@ func (t *Tx) AddReference(name string, c Control) error {
 	if err != nil {
 		return err
 	}
+	// By the outputs' hash: the content hash also covers how the labels
+	// were read and which metadata was defaulted, which do not make the
+	// outputs another model's.
 	for _, id := range append([]string{e.TeacherFP}, controlIDs(e.Controls)...) {
-		if o, err := t.Fingerprint(id); err == nil && o.Hash == fp.Hash {
+		if o, err := t.Fingerprint(id); err == nil && o.OutputsHash() == fp.OutputsHash() {
 			return exists("control", c.FP, fmt.Sprintf("its outputs are those of %q, already in teacher %s's enrolment", id, name))
 		}
 	}

@@ -359,3 +359,31 @@ func TestCreateRemovesStaleTemps(t *testing.T) {
 		t.Errorf("created store: %+v, %v", r, err)
 	}
 }
+
+// TestOpenDanglingLink checks a writer's open of a path that is a
+// symbolic link to no file (a database not made yet): one error naming
+// the link and where it leads, wrapping fs.ErrNotExist, and nothing made,
+// the link kept. It said "open LINK: no such file or directory" of a path
+// the user sees listed: Create found the link there and made nothing, and
+// the open then followed it.
+func TestOpenDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(filepath.Join("real", "new.db"), link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(link, Options{Timeout: 200 * time.Millisecond})
+	want := `open store "` + link + `": a symbolic link to "real/new.db", which leads to no file`
+	if !errors.Is(err, fs.ErrNotExist) || err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Open of a link to no file: %v; want one line starting %q, wrapping fs.ErrNotExist", err, want)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link is gone or changed: %v %v", fi, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "real")); len(entries) != 0 {
+		t.Errorf("the link's directory holds %d files, want none", len(entries))
+	}
+}

@@ -8,8 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/probe"
+
 	bolt "go.etcd.io/bbolt"
 )
+
+// putDuplicate stores populate's "neg" outputs as fingerprint id, with
+// meta key k set to v, and adds it to acme as a reference.
+func putDuplicate(tx *Tx, su *probe.Suite, id, k, v string) error {
+	fp := newTestFP("neg", su, 2)
+	fp.ID, fp.Meta = id, map[string]string{k: v}
+	fp.Hash = fp.ComputeHash()
+	if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
+		return err
+	}
+	return tx.AddReference("acme", Control{FP: id})
+}
 
 func TestRecords(t *testing.T) {
 	s := openTest(t, tempPath(t), false)
@@ -67,6 +82,15 @@ func TestRecords(t *testing.T) {
 				return err
 			}
 			return tx.AddReference("acme", Control{FP: "neg-again"})
+		}, ErrExists},
+		// The hash covers how the labels were read and which metadata was
+		// defaulted: the same outputs recorded with either are the same
+		// model still, and would count twice in the null.
+		{"reference duplicates a control, read by a label map", func(tx *Tx) error {
+			return putDuplicate(tx, su, "neg-mapped", fingerprint.MetaLabelMap, "cat=cat,dog=dog,eel=eel")
+		}, ErrExists},
+		{"reference duplicates a control, metadata defaulted", func(tx *Tx) error {
+			return putDuplicate(tx, su, "neg-defaulted", fingerprint.MetaDefaulted, "labels")
 		}, ErrExists},
 		{"replace an enrolment's teacher", func(tx *Tx) error {
 			return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{Replace: true})

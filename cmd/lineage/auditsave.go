@@ -15,6 +15,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -48,7 +49,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name 
 		}
 		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, rd) {
 			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
-				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, rd), shellArg(id))
+				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, rd), shellword.Arg(id))
 		}
 		suspects[i] = fp
 	}
@@ -57,7 +58,7 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name 
 		return err
 	}
 	return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `lineage db rm audit %s`",
-		name, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellArg(name))
+		name, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Arg(name))
 }
 
 // otherModelIn returns the first stored fingerprint the audit record name
@@ -133,7 +134,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				// model's stored under this ID is not silently replaced.
 				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 					if errors.Is(err, store.ErrExists) {
-						return fmt.Errorf("--save: %w; remove it with `lineage db rm fingerprint %s` and rerun (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err, shellArg(fp.ID))
+						return fmt.Errorf("--save: %w; remove it with `lineage db rm fingerprint %s` and rerun (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err, shellword.Arg(fp.ID))
 					}
 					return err
 				}
@@ -177,7 +178,7 @@ func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerp
 	if err != nil || other == nil {
 		return err
 	}
-	return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, other.ID, name, shellArg(name))
+	return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, other.ID, name, shellword.Arg(name))
 }
 
 // auditRecordID returns the ID an audit of suspect measured against

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/journal"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
@@ -174,7 +175,7 @@ func journalMismatch(err error, run, job string, ro *remoteOptions) error {
 	if c <= 0 {
 		c = remote.DefaultConcurrency
 	}
-	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers %s`", shellQuote(job))
+	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers %s`", shellword.Quote(job))
 	var me *journal.MismatchError
 	if errors.As(err, &me) && me.Stored != me.Rows && me.Rows == bs*c {
 		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
@@ -249,24 +250,6 @@ func noteOlderJournal(ctx context.Context, stderr io.Writer, cmd string, g *glob
 		return err
 	}
 	fmt.Fprintf(stderr, "lineage %s: %d batches of answers stored by an interrupted run of lineage before 3 December 2026 are not replayed: "+
-		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers %s`\n", cmd, n, shellQuote(old))
+		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers %s`\n", cmd, n, shellword.Quote(old))
 	return nil
-}
-
-// shellQuote returns s quoted for a POSIX shell, between apostrophes
-// (each apostrophe of s closing the quotes, escaped, and reopening them),
-// for the commands messages suggest: a job's name holds the fingerprint
-// ID, which may hold an apostrophe.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// shellArg returns s as one word of a POSIX shell command a message
-// suggests: as it is when it holds only letters, digits and the marks
-// that no shell gives a meaning there (so a plain name reads as before),
-// quoted by shellQuote otherwise (a name with a space, an apostrophe or a
-// '$', say, or the empty name).
-func shellArg(s string) string {
-	if s == "" || strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@%+,-") != "" {
-		return shellQuote(s)
-	}
-	return s
 }

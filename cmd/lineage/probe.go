@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/remote"
@@ -245,7 +246,7 @@ func checkSuspectName(tx *store.Tx, id string, same func(*fingerprint.Fingerprin
 		return err
 	}
 	return fmt.Errorf("fingerprint %q: the name is the suspect name of the audit record of another model (fingerprint %q, taken from %s), and the report would show the two as one suspect; choose another --name, or remove the record with `lineage db rm audit %s`",
-		id, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellArg(id))
+		id, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Arg(id))
 }
 
 // probeStored answers a probe of the remote model ref under the ID of the

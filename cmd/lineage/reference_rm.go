@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
@@ -110,7 +111,7 @@ func runReferenceRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 	case len(r.KeptFor) > 0:
 		kv.Add("fingerprint", report.Text("kept: used by "+store.JoinUsers(r.KeptFor)))
 	default:
-		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with `lineage db rm fingerprint %s`)", shellArg(id))))
+		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with `lineage db rm fingerprint %s`)", shellword.Arg(id))))
 	}
 	return printResult(c.OutOrStdout(), o.format, r, kv)
 }

@@ -161,8 +161,9 @@ func TestAcquireSymlink(t *testing.T) {
 	if err := os.Symlink(filepath.Dir(db), dirLink); err != nil {
 		t.Fatal(err)
 	}
-	// A link to a database not made yet (the run creates it through
-	// the link), and a relative link to that link.
+	// A link to a database not made yet (a distillation claims its
+	// job before it opens the database), and a relative link to that
+	// link.
 	dangling := filepath.Join(dir, "new.db")
 	if err := os.Symlink(filepath.Join("real", "new.db"), dangling); err != nil {
 		t.Fatal(err)

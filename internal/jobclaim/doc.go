@@ -41,8 +41,10 @@ func Name(db, job string) string {
 
 // resolve returns the path p leads to through symbolic links: its
 // directory's real path and, while p names a link, the link's target,
-// also when the target does not exist (a database the run will create
-// through the link). It gives up after 40 links, returning where it got.
+// also when the target does not exist (a distillation claims its job
+// before it opens the database, whose open then refuses such a link). It
+// gives up after 40 links (a loop, which the open refuses too), returning
+// where it got.
 func resolve(p string) string {
 	for range 40 {
 		if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {

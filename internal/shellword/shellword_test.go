@@ -1,4 +1,4 @@
-package main
+package shellword
 
 import (
 	"os/exec"
@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// TestShellArg checks that the names suggested commands hold (`lineage db
-// rm fingerprint NAME`, `... enrolment NAME --purge`) reach a POSIX shell
-// as one word, the name itself, and that plain names read as before.
-// Before, a name with a space or an apostrophe was printed bare, so the
-// command a message suggested removed something else or nothing.
-func TestShellArg(t *testing.T) {
+// TestArg checks that the names suggested commands hold (`lineage db rm
+// fingerprint NAME`, `... enrolment NAME --purge`) reach a POSIX shell as
+// one word, the name itself, and that plain names read as before. Before,
+// a name with a space or an apostrophe was printed bare, so the command a
+// message suggested removed something else or nothing.
+func TestArg(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"acme", "acme"},
 		{"acme/control-01", "acme/control-01"},
@@ -26,9 +26,9 @@ func TestShellArg(t *testing.T) {
 	}
 	sh, err := exec.LookPath("sh")
 	for _, tt := range tests {
-		got := shellArg(tt.in)
+		got := Arg(tt.in)
 		if got != tt.want {
-			t.Errorf("shellArg(%q) = %s, want %s", tt.in, got, tt.want)
+			t.Errorf("Arg(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 		if err != nil {
 			continue
@@ -38,7 +38,7 @@ func TestShellArg(t *testing.T) {
 			t.Fatalf("sh -c printf %s: %v", got, err)
 		}
 		if s := strings.TrimSuffix(string(out), "|"); s != tt.in {
-			t.Errorf("sh read shellArg(%q) = %s as %q", tt.in, got, out)
+			t.Errorf("sh read Arg(%q) = %s as %q", tt.in, got, out)
 		}
 	}
 }
