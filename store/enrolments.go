@@ -128,8 +128,8 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 
 // AddReference appends c (its Role forced to RoleReference) to the
 // controls of the enrolment named name. The fingerprint must be stored and
-// must not be the teacher's own, nor have the outputs (content hash) of the
-// teacher or of a control already there.
+// must not be the teacher's own, nor have the outputs of the teacher or of
+// a control already there (fingerprint.Fingerprint.SameOutputs).
 // Adding a control equal to an existing one is a no-op; a different
 // control with the same fingerprint gives ErrExists.
 func (t *Tx) AddReference(name string, c Control) error {
@@ -158,7 +158,7 @@ func (t *Tx) AddReference(name string, c Control) error {
 		return err
 	}
 	for _, id := range append([]string{e.TeacherFP}, controlIDs(e.Controls)...) {
-		if o, err := t.Fingerprint(id); err == nil && o.Hash == fp.Hash {
+		if o, err := t.Fingerprint(id); err == nil && fp.SameOutputs(o) {
 			return exists("control", c.FP, fmt.Sprintf("its outputs are those of %q, already in teacher %s's enrolment", id, name))
 		}
 	}
