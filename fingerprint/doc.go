@@ -4,9 +4,12 @@
 // Take queries a model on every probe of a probe.Suite in batches, checks
 // each answer (shape, finite, non-negative, rows summing to 1 within
 // RowSumTolerance) and returns a *Fingerprint whose Hash is the hex SHA-256
-// of its canonical content: the suite hash, the model hash, TopK and the
-// float32 bits of P. Identity fields such as ID, Queries, Elapsed and Meta
-// are not part of the hash.
+// of its canonical content (see [Fingerprint.ComputeHash]): the suite hash,
+// the model hash, TopK, the float32 bits of P and the Meta keys that bear
+// on what the outputs mean (the label map, defaulted model metadata, and
+// under MetaHashRule what a remote model's fingerprint records of how it
+// was asked and answered). Identity fields such as ID, Queries and
+// Elapsed, and Meta's counts and messages, are not part of the hash.
 //
 // A Fingerprint's JSON form (what `lineage db show` prints) holds its
 // fields but P, with Elapsed in seconds under "elapsed_s"; JSON written

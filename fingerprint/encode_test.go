@@ -160,6 +160,13 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
+	remote := takeTest(f, 5, 3, abc, 0)
+	remote.Meta = remoteMeta()
+	remote.CoverRemote()
+	if b, err = Encode(remote); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Add([]byte("LNFP\x01\x00\x01\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := Decode(data)

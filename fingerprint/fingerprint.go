@@ -1,15 +1,10 @@
 package fingerprint
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lineage-audit/lineage/internal/digest"
 
 	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -138,111 +133,6 @@ func (fp *Fingerprint) Row(i int) []float32 {
 		panic(fmt.Sprintf("fingerprint: row %d out of range [0,%d)", i, fp.P.Rows))
 	}
 	return fp.P.Data[i*fp.P.Stride : i*fp.P.Stride+fp.P.Cols]
-}
-
-// hashedMeta lists the Meta keys ComputeHash covers, in the order it
-// hashes them: the map the answers were read with and the model file
-// metadata they rest on a default for, which audits print as evidence
-// and which, changed, would misstate it. Counts (requests, retries,
-// warnings, answers asked again or replayed) and error messages are not
-// evidence. The keys a remote model's fingerprint records about how it
-// was asked and answered (MetaRemote, MetaVariation, MetaNearby, the
-// output read) bear on a verdict too but are not covered: every remote
-// fingerprint stored since they were added holds them, and covering them
-// would change all those hashes.
-var hashedMeta = []string{MetaDefaulted, MetaLabelMap}
-
-// ComputeHash returns the hex SHA-256 of the canonical content: the ASCII
-// tag "lineage-fingerprint-v1", the suite hash and the model hash (each
-// as a uint64 LE length and its bytes), rows, cols and TopK as uint64 LE,
-// every probability's float32 bits LE row by row, and then, for each of
-// the Meta keys MetaDefaulted and MetaLabelMap that Meta holds (in that
-// order, even with an empty value), the ASCII tag "meta", the key and
-// its value (each as a uint64 LE length and its bytes). A fingerprint
-// holding neither key hashes as it did before they were covered. It does
-// not modify fp.
-func (fp *Fingerprint) ComputeHash() string {
-	h := fp.hashHead()
-	digest.Matrix(h, fp.P)
-	fp.hashMeta(h)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// OutputsHash returns the hash ComputeHash gives fp without the Meta keys
-// it covers (MetaDefaulted, MetaLabelMap): one model's outputs on one
-// suite hash the same however its labels were read (an identity
-// --label-map) and whichever metadata its file lacked, so a store can
-// tell the same model's outputs recorded twice apart from another's.
-func (fp *Fingerprint) OutputsHash() string {
-	h := fp.hashHead()
-	digest.Matrix(h, fp.P)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// hashHead returns a SHA-256 of what ComputeHash hashes before the matrix.
-func (fp *Fingerprint) hashHead() hash.Hash {
-	h := sha256.New()
-	h.Write([]byte("lineage-fingerprint-v1"))
-	hashString(h, fp.Suite)
-	hashString(h, fp.Model.Hash)
-	digest.Uint64(h, uint64(fp.P.Rows))
-	digest.Uint64(h, uint64(fp.P.Cols))
-	digest.Uint64(h, uint64(fp.TopK))
-	return h
-}
-
-// hashMeta writes to h what ComputeHash hashes after the matrix: the
-// hashedMeta keys fp.Meta holds.
-func (fp *Fingerprint) hashMeta(h hash.Hash) {
-	for _, k := range hashedMeta {
-		if v, ok := fp.Meta[k]; ok {
-			h.Write([]byte("meta"))
-			hashString(h, k)
-			hashString(h, v)
-		}
-	}
-}
-
-// hashedKeys returns the hashedMeta keys fp.Meta holds, nil for none.
-func (fp *Fingerprint) hashedKeys() []string {
-	var keys []string
-	for _, k := range hashedMeta {
-		if _, ok := fp.Meta[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
-// hashString writes s to h as a uint64 LE length and its bytes.
-func hashString(h hash.Hash, s string) {
-	digest.Uint64(h, uint64(len(s)))
-	h.Write([]byte(s))
-}
-
-// Verify reports whether fp.Hash matches its content; the error wraps
-// ErrHash and names both hashes.
-func (fp *Fingerprint) Verify() error {
-	h := fp.hashHead()
-	digest.Matrix(h, fp.P)
-	return fp.checkHash(h)
-}
-
-// checkHash finishes h, a SHA-256 of what ComputeHash hashes up to the
-// end of the matrix, and compares it with fp.Hash; the error is Verify's.
-func (fp *Fingerprint) checkHash(h hash.Hash) error {
-	outputs := hex.EncodeToString(h.Sum(nil)) // Sum leaves h as it was
-	fp.hashMeta(h)
-	got := hex.EncodeToString(h.Sum(nil))
-	if got == fp.Hash {
-		return nil
-	}
-	err := fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
-	if keys := fp.hashedKeys(); len(keys) > 0 && outputs == fp.Hash {
-		// The outputs are as hashed; what the hash leaves out is meta.
-		err = fmt.Errorf("%w: the stored hash does not cover its recorded %s (written by an older lineage, whose hash left it out, or changed outside lineage since)", err, strings.Join(keys, " and "))
-	}
-	return err
 }
 
 // CheckRows reports whether every row of fp.P is a probability

@@ -48,8 +48,8 @@ func TestHashPinned(t *testing.T) {
 }
 
 // TestHashMeta checks that the hash covers MetaLabelMap and MetaDefaulted
-// (present, absent, empty and each value tell apart) and nothing else of
-// Meta, and that Verify and VerifyEncoded refuse a record whose covered
+// (present, absent, empty and each value tell apart) and, without
+// MetaHashRule (TestHashRemoteMeta), nothing else of Meta, and that Verify and VerifyEncoded refuse a record whose covered
 // meta was changed after it was hashed, one line naming it.
 func TestHashMeta(t *testing.T) {
 	base := hashFixture(0, nil).ComputeHash()

@@ -15,11 +15,12 @@ import (
 // PutFingerprint stores fp under fp.ID. fp.Hash must match its content
 // (fingerprint.Take sets it), and its suite must be stored (else an error
 // wrapping ErrNotFound). Putting a fingerprint with the same ID and
-// content hash again is a no-op that keeps the stored one (so a rerun after
-// a crash succeeds), unless opts.Replace and its Meta differ: then the new
-// record is stored, its outputs being the same (a remote model probed
-// again records how it answered when asked again); a different one gives
-// ErrExists unless opts.Replace.
+// outputs (fingerprint.Fingerprint.SameOutputs) again is a no-op that
+// keeps the stored one (so a rerun after a crash succeeds), unless
+// opts.Replace and its Meta differ: then the new record is stored, its
+// outputs being the same (a remote model probed again records how it
+// answered when asked again, which its hash may cover); a different one
+// gives ErrExists unless opts.Replace.
 // A fingerprint an enrolment uses (its teacher or a control) is never
 // replaced by a different one: that gives an *InUseError, since it would
 // change the evidence of every audit against that teacher.
@@ -44,7 +45,7 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 		// Its content checked against its hash a row at a time: a
 		// record of a few kilobytes may declare a gigabyte of outputs.
 		prev, err := fingerprint.VerifyEncoded(old)
-		if err == nil && prev.Hash == fp.Hash {
+		if err == nil && fp.SameOutputs(prev) {
 			if !opts.Replace || maps.Equal(prev.Meta, fp.Meta) {
 				return nil
 			}

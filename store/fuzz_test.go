@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 func FuzzDecodeSuite(f *testing.F) {
@@ -91,10 +93,22 @@ func FuzzImport(f *testing.F) {
 }
 
 // addExportSeeds adds the seeds of the fuzz targets that read an export:
-// a populated store's whole export, its first three lines, and an empty
-// export.
+// a populated store's whole export, its first three lines, an empty
+// export, an export of lineage before fingerprint hash rule 2 and one
+// holding a remote fingerprint under it.
 func addExportSeeds(f *testing.F) {
 	f.Helper()
+	old, err := os.ReadFile(ruleOneExport)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(old)
+	fp, _ := coveredFP(f, "x", 1)
+	data, err := fingerprint.Encode(fp)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(suiteFPExport(f, newTestSuite("s", 5, 3, 1), "x", data)))
 	s := openTest(f, tempPath(f), false)
 	populate(f, s)
 	var buf bytes.Buffer

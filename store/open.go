@@ -21,8 +21,13 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the store schema this package reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the store schema this package writes; it reads every
+// version up to it. Version 2 (7 December 2026) holds remote fingerprints
+// whose hash covers more of their Meta (fingerprint.MetaHashRule), which
+// lineage of version 1 would take for damaged: it refuses the file as
+// newer instead. A writer opening a version-1 file marks it version 2 in
+// its first committed transaction; its records are kept as they are.
+const SchemaVersion = 2
 
 // DefaultTimeout is how long Open waits for another process's lock when
 // Options.Timeout is 0.
@@ -94,6 +99,9 @@ type Store struct {
 	// older schema): they are added by its first committed transaction,
 	// not at Open, and its read transactions see them empty.
 	missing atomic.Bool
+	// older is set while a writer's file has an older schema version: its
+	// first committed transaction writes SchemaVersion.
+	older atomic.Bool
 }
 
 // Open opens (read-write: creating if missing) the store at path.
@@ -387,9 +395,23 @@ func (s *Store) checkMeta() error {
 		case n == 0:
 			// Versions count from 1: lineage never wrote 0.
 			return fmt.Errorf("%w: schema version 0", ErrCorrupt)
+		case n < SchemaVersion:
+			s.older.Store(true) // a reader leaves it be; see update
 		}
 		return nil
 	})
+}
+
+// upgrade brings the file of a writer's transaction tx to SchemaVersion:
+// the buckets an older schema lacks, and the version. Records are kept as
+// they are: every one an older schema holds reads under this one.
+func upgrade(tx *bolt.Tx) error {
+	if err := initBuckets(tx); err != nil {
+		return err
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], SchemaVersion)
+	return tx.Bucket(bucketMeta).Put(keySchema, v[:])
 }
 
 // checkBuckets looks for buckets a store of an older schema lacks. A

@@ -32,7 +32,7 @@ func fingerprintModel(ctx context.Context, ro *remoteOptions, ref string, s *pro
 // metaOutputs is the fingerprint Meta key that says how a remote model's
 // answers were read: metaLogits for --logits, absent for probabilities.
 const (
-	metaOutputs = "outputs"
+	metaOutputs = fingerprint.MetaOutputs
 	metaLogits  = "logits (softmax taken by lineage)"
 )
 
@@ -113,6 +113,8 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 				fp.Meta[metaOutputChosen] = "--output"
 			}
 		}
+		// What an audit clears it by, and a command reuses it by.
+		fp.CoverRemote()
 	}
 	recordDefaulted(fp, m)
 	return fp, nil
@@ -188,9 +190,9 @@ func journalOutput(m remote.Model, ro *remoteOptions) string {
 // the default choice); they are set only when the output was a choice
 // (--output, or several candidates).
 const (
-	metaOutput       = "output"
+	metaOutput       = fingerprint.MetaOutput
 	metaOtherOutputs = "other_outputs"
-	metaOutputChosen = "output_chosen_by"
+	metaOutputChosen = fingerprint.MetaOutputChosen
 )
 
 // metaAskAgainError is the fingerprint Meta key holding why asking the
