@@ -63,6 +63,12 @@ func (e *MismatchError) Error() string {
 // Unwrap returns ErrMismatch.
 func (e *MismatchError) Unwrap() error { return ErrMismatch }
 
+// Is reports whether target is model.ErrLabelNames and e says that the
+// model lists as many labels as the suite, not the same ones.
+func (e *MismatchError) Is(target error) bool {
+	return target == model.ErrLabelNames && e.What == "labels" && e.GotN == e.WantN
+}
+
 // AnswerError says that the model's answer for probe Probe is not a valid
 // probability distribution; Problem describes how.
 type AnswerError struct {

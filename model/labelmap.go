@@ -25,6 +25,13 @@ type labelPair struct{ from, to string }
 // LabelMap.Rename.
 var ErrLabelMap = errors.New("label map")
 
+// ErrLabelNames is matched (errors.Is) by the errors saying that a model
+// lists as many labels as the suite or dataset it is read against, but
+// not the same ones (fingerprint.MismatchError, eval.LabelsError): they
+// may be the same classes under other names, which a LabelMap states.
+// Commands add that advice once, to the whole error.
+var ErrLabelNames = errors.New("labels differ by name")
+
 // ParseLabelMap parses "FROM=TO" pairs separated by commas or line
 // breaks, each name trimmed of surrounding spaces; blank lines, empty
 // pairs ("a=0,,b=1") and lines starting with '#' are skipped. It refuses an empty map, a pair without

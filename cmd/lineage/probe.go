@@ -44,7 +44,7 @@ fingerprint later with 'lineage audit ID'.`,
 		Args: exactArgs(1, "MODEL"),
 		RunE: func(c *cobra.Command, args []string) error {
 			defer g.releaseClaims() // once what it took is stored
-			return runProbe(c.Context(), c, g, o, args[0])
+			return labelMapHint(runProbe(c.Context(), c, g, o, args[0]), o.remote.labelMap)
 		},
 	}
 	g.bindDB(c, dbUsage)

@@ -53,7 +53,7 @@ and 'reference rm' takes one out of its null.`,
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
 			defer g.releaseClaims() // once what it took is stored
-			return runReferenceAdd(c.Context(), c, g, o, args[0])
+			return labelMapHint(runReferenceAdd(c.Context(), c, g, o, args[0]), o.remote.labelMap)
 		},
 	}
 	f := add.Flags()
