@@ -209,8 +209,8 @@ func hashString(h hash.Hash, s string) {
 	h.Write([]byte(s))
 }
 
-// Verify reports whether fp.Hash matches its content; the error wraps
-// ErrHash and names both hashes.
+// Verify reports whether fp.Hash matches its content; the error is a
+// *RecordError wrapping ErrHash and naming both hashes.
 func (fp *Fingerprint) Verify() error {
 	h := fp.hashHead()
 	digest.Matrix(h, fp.P)
@@ -226,17 +226,17 @@ func (fp *Fingerprint) checkHash(h hash.Hash) error {
 	if got == fp.Hash {
 		return nil
 	}
-	err := fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
+	err := fmt.Errorf("%w: stored %s, content %s", ErrHash, short(fp.Hash), short(got))
 	if keys := fp.hashedKeys(); len(keys) > 0 && outputs == fp.Hash {
 		// The outputs are as hashed; what the hash leaves out is meta.
 		err = fmt.Errorf("%w: the stored hash does not cover its recorded %s (written by an older lineage, whose hash left it out, or changed outside lineage since)", err, strings.Join(keys, " and "))
 	}
-	return err
+	return &RecordError{ID: fp.ID, Err: err}
 }
 
 // CheckRows reports whether every row of fp.P is a probability
-// distribution (see CheckRow); the error wraps ErrRows and names the
-// first row that is not. Take makes no other fingerprint, but a hash is
+// distribution (see CheckRow); the error is a *RecordError wrapping
+// ErrRows and naming the first row that is not. Take makes no other fingerprint, but a hash is
 // easy to recompute: a record written outside lineage with rows raised to
 // a power, say, moved an audit from DERIVED (p = 2.3e-05) to INCONCLUSIVE
 // (p = 0.075) without a word.
@@ -252,7 +252,7 @@ func (fp *Fingerprint) CheckRows() error {
 // rowError is CheckRows' error for row i, nil when it is a distribution.
 func (fp *Fingerprint) rowError(i int, row []float32) error {
 	if problem := CheckRow(row); problem != "" {
-		return fmt.Errorf("fingerprint %q: %w: row %d: %s", fp.ID, ErrRows, i, problem)
+		return &RecordError{ID: fp.ID, Err: fmt.Errorf("%w: row %d: %s", ErrRows, i, problem)}
 	}
 	return nil
 }

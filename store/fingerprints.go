@@ -118,6 +118,16 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	return fp, nil
 }
 
+// recordProblem returns, for a message that names the fingerprint id
+// already, the problem of err when it is a *fingerprint.RecordError of
+// that fingerprint (whose message names it too), else err.
+func recordProblem(id string, err error) error {
+	if re, ok := err.(*fingerprint.RecordError); ok && re.ID == id {
+		return re.Err
+	}
+	return err
+}
+
 // checkSuiteShape fails unless fp's suite is stored and fp has a row per
 // probe of it and a column per label, as db verify checks.
 func (t *Tx) checkSuiteShape(fp *fingerprint.Fingerprint) error {
