@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -51,6 +52,9 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
 		}
 		if !opts.Replace {
+			if err == nil && t.tx.Bucket(bucketSuites).Get([]byte(prev.Suite)) == nil {
+				return exists("fingerprint", fp.ID, fmt.Sprintf("taken on suite %.12s, which is no longer stored: removed with db rm suite --force", prev.Suite))
+			}
 			return exists("fingerprint", fp.ID, "with other content")
 		}
 		// An enrolment's would change its calibration; an audit record's
@@ -96,7 +100,11 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 		shapeErr = t.checkSuiteShape(head)
 		return shapeErr
 	})
+	var gone *SuiteGoneError
 	switch {
+	case errors.As(shapeErr, &gone):
+		gone.Fingerprint = id
+		return nil, gone
 	case shapeErr != nil:
 		return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, err)
 	case err != nil:
@@ -135,7 +143,7 @@ func (t *Tx) checkSuiteShape(fp *fingerprint.Fingerprint) error {
 	if !ok {
 		data := t.tx.Bucket(bucketSuites).Get([]byte(fp.Suite))
 		if data == nil {
-			return fmt.Errorf("suite %.12s is missing", fp.Suite)
+			return &SuiteGoneError{Fingerprint: fp.ID, Suite: fp.Suite}
 		}
 		rows, labels, err := suiteShape(data)
 		if err != nil {

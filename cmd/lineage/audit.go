@@ -130,7 +130,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		if tx.HasFingerprint(arg) {
 			fp, err := tx.Fingerprint(arg)
 			if err != nil {
-				return err
+				return suiteGone(err, func(id string) string {
+					return "audit its model instead, or remove the fingerprint with `lineage db rm fingerprint " + id + "`"
+				})
 			}
 			stored = fp
 		}

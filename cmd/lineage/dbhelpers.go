@@ -333,3 +333,15 @@ func checkWritable(g *globalOptions) error {
 	}
 	return f.Close()
 }
+
+// suiteGone adds to err, when it is (or wraps) a *store.SuiteGoneError,
+// what to do, advice given the fingerprint's ID as a shell argument: a
+// fingerprint whose suite db rm suite --force removed is not a damaged
+// store (it was said to be, with "run db verify").
+func suiteGone(err error, advice func(id string) string) error {
+	var gone *store.SuiteGoneError
+	if !errors.As(err, &gone) {
+		return err
+	}
+	return fmt.Errorf("%w; %s", err, advice(shellArg(gone.Fingerprint)))
+}

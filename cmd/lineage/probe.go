@@ -192,7 +192,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 			stored, err = tx.Fingerprint(id)
 			storedUsers = tx.FingerprintUsers(id)
 		}
-		return err
+		return suiteGone(err, func(string) string {
+			return "pass --replace to take it anew from " + remote.Identity(ref) + ", or choose another --name"
+		})
 	}); err != nil {
 		return err
 	}

@@ -99,7 +99,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		// stored from this model on this suite as it is.
 		fp, err := tx.Fingerprint(id)
 		if err != nil {
-			return err
+			return suiteGone(fmt.Errorf("reference add %q: %w", id, err), func(id string) string {
+				return "choose another NAME, or remove it with `lineage db rm fingerprint " + id + "`"
+			})
 		}
 		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0, o.remote.reading()) {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another NAME",
