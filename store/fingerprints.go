@@ -52,7 +52,10 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
 		}
 		if !opts.Replace {
-			if err == nil && t.tx.Bucket(bucketSuites).Get([]byte(prev.Suite)) == nil {
+			if err != nil {
+				return exists("fingerprint", fp.ID, "its record is damaged: "+recordProblem(fp.ID, err).Error())
+			}
+			if t.tx.Bucket(bucketSuites).Get([]byte(prev.Suite)) == nil {
 				return exists("fingerprint", fp.ID, fmt.Sprintf("taken on suite %.12s, which is no longer stored: removed with db rm suite --force", prev.Suite))
 			}
 			return exists("fingerprint", fp.ID, "with other content")

@@ -53,7 +53,8 @@ func damageFingerprint(t *testing.T, path, id string, rehash bool, edit func(fp 
 // damaged fingerprint record (its hash fails, or its rows are not
 // distributions under a recomputed hash) fails naming it once in its
 // line, and the problem: db show named it twice (the store named the
-// record, and the fingerprint package's error named it again).
+// record, and the fingerprint package's error named it again), and probe
+// over it said it held "other content".
 func TestDamagedFingerprintNamedOnce(t *testing.T) {
 	base := t.TempDir()
 	useFixture(t, "acme", base)
@@ -82,7 +83,7 @@ func TestDamagedFingerprintNamedOnce(t *testing.T) {
 		for _, tt := range []struct {
 			name string
 			args []string
-			want string // "": the damage's problem
+			want string // also said, besides the damage's problem
 		}{
 			{"db show", []string{"db", "show", "fingerprint", "sus"}, ""},
 			{"db show untyped", []string{"db", "show", "sus"}, ""},
@@ -91,7 +92,7 @@ func TestDamagedFingerprintNamedOnce(t *testing.T) {
 			{"db import", []string{"--db", filepath.Join(dir, "copy.db"), "db", "import", export}, ""},
 			{"audit", []string{"audit", "sus"}, ""},
 			{"audit --save", []string{"audit", student, "--save", "--name", "sus"}, ""},
-			{"probe", []string{"probe", student, "--suite", "acme", "--name", "sus"}, "already exists"},
+			{"probe", []string{"probe", student, "--suite", "acme", "--name", "sus"}, `fingerprint "sus": already exists (its record is damaged: `},
 			{"compare", []string{"compare", "sus", "acme/teacher"}, ""},
 			{"report", []string{"report"}, ""},
 		} {
@@ -100,7 +101,7 @@ func TestDamagedFingerprintNamedOnce(t *testing.T) {
 				want = damage.problem
 			}
 			stdout, stderr, code := runCLI(t, append([]string{"--db", path}, tt.args...)...)
-			if code == 0 || !strings.Contains(stdout+stderr, want) {
+			if code == 0 || !strings.Contains(stdout+stderr, want) || !strings.Contains(stdout+stderr, damage.problem) {
 				t.Errorf("%s, %s: exit %d, stdout %q, stderr %q; want a failure saying %q", damage.name, tt.name, code, stdout, stderr, want)
 			}
 			for _, l := range strings.Split(stdout+stderr, "\n") {

@@ -133,7 +133,7 @@ func labelMapHintAs(err error, lm model.LabelMap, hint string) error {
 	if err == nil || !errors.Is(err, model.ErrLabelNames) || !lm.IsZero() {
 		return err
 	}
-	return fmt.Errorf("%w"+hint, err)
+	return fmt.Errorf("%w%s", err, hint)
 }
 
 // labelMapHintText is what labelMapHint adds to an error.
