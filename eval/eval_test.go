@@ -108,6 +108,23 @@ func TestEvaluate(t *testing.T) {
 	if _, err := Evaluate(context.Background(), fixed{pTest, []string{"x", "y", "z"}}, d, nil); err == nil {
 		t.Error("Evaluate with mismatched labels: no error")
 	}
+	// A *LabelsError saying which model, matching model.ErrLabelNames for
+	// as many labels as the dataset's (commands then suggest --label-map).
+	for _, tt := range []struct {
+		name         string
+		m, against   model.Model
+		names, isAgt bool
+	}{
+		{"renamed", fixed{pTest, []string{"x", "y", "z"}}, nil, true, false},
+		{"fewer", fixed{pTest, []string{"a", "b"}}, nil, false, false},
+		{"against renamed", fixed{pTest, labels}, fixed{pTest, []string{"x", "y", "z"}}, true, true},
+	} {
+		_, err := Evaluate(context.Background(), tt.m, d, tt.against)
+		var le *LabelsError
+		if !errors.As(err, &le) || le.Against != tt.isAgt || errors.Is(err, model.ErrLabelNames) != tt.names {
+			t.Errorf("%s: error %v (%#v); want a *LabelsError with Against %v, matching model.ErrLabelNames %v", tt.name, err, le, tt.isAgt, tt.names)
+		}
+	}
 	// The same models listing the labels in another order, their columns
 	// rearranged to match, give the same metrics (they were refused).
 	perm := func(f fixed) fixed { // labels c, a, b

@@ -9,6 +9,28 @@ import (
 	"github.com/lineage-audit/lineage/model"
 )
 
+// LabelsError says that a model Evaluate was given does not list the
+// dataset's labels, each once. Against reports that it is the model to
+// measure agreement with, not the one evaluated. It matches
+// model.ErrLabelNames when the model lists as many labels as the dataset.
+type LabelsError struct {
+	Model, Dataset string
+	Labels, Want   []string // the model's labels, the dataset's
+	Against        bool
+}
+
+// Error names the model and the dataset, their labels and where they
+// first differ.
+func (e *LabelsError) Error() string {
+	return fmt.Sprintf("evaluate: model %q labels %s do not match dataset %q labels %s (%s)", e.Model, model.LabelList(e.Labels), e.Dataset, model.LabelList(e.Want), model.LabelDiff(e.Labels, e.Want))
+}
+
+// Is reports whether target is model.ErrLabelNames and the model lists
+// as many labels as the dataset.
+func (e *LabelsError) Is(target error) bool {
+	return target == model.ErrLabelNames && len(e.Labels) == len(e.Want)
+}
+
 // ThroughputBatch is the batch size Evaluate measures throughput with.
 const ThroughputBatch = 256
 
@@ -46,7 +68,7 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 		// Metrics of no rows would read as a model that is always wrong.
 		return Metrics{}, fmt.Errorf("evaluate: dataset %q has no rows: %w", d.Name, dataset.ErrEmpty)
 	}
-	for _, mp := range []*model.Model{&m, &against} {
+	for k, mp := range []*model.Model{&m, &against} {
 		mm := *mp
 		if mm == nil {
 			continue
@@ -54,7 +76,7 @@ func Evaluate(ctx context.Context, m model.Model, d *dataset.Dataset, against mo
 		info := mm.Info()
 		aligned, ok := model.InLabelOrder(mm, d.Labels)
 		if !ok {
-			return Metrics{}, fmt.Errorf("evaluate: model %q labels %s do not match dataset %q labels %s (%s)", info.Name, model.LabelList(info.Labels), d.Name, model.LabelList(d.Labels), model.LabelDiff(info.Labels, d.Labels))
+			return Metrics{}, &LabelsError{Model: info.Name, Dataset: d.Name, Labels: info.Labels, Want: d.Labels, Against: k == 1}
 		}
 		*mp = aligned
 		if info.InputSize != 0 && info.InputSize != d.Dim() {

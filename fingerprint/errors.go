@@ -63,6 +63,27 @@ func (e *MismatchError) Error() string {
 // Unwrap returns ErrMismatch.
 func (e *MismatchError) Unwrap() error { return ErrMismatch }
 
+// Is reports whether target is model.ErrLabelNames and e says that the
+// model lists as many labels as the suite, not the same ones.
+func (e *MismatchError) Is(target error) bool {
+	return target == model.ErrLabelNames && e.What == "labels" && e.GotN == e.WantN
+}
+
+// RecordError says that a fingerprint's content fails a check of Verify,
+// CheckRows or VerifyEncoded: ID is the fingerprint's, Err the problem,
+// wrapping ErrHash or ErrRows. A caller whose message names the
+// fingerprint already (a store naming the record it read) uses Err alone.
+type RecordError struct {
+	ID  string
+	Err error
+}
+
+// Error names the fingerprint and the problem.
+func (e *RecordError) Error() string { return fmt.Sprintf("fingerprint %q: %v", e.ID, e.Err) }
+
+// Unwrap returns Err.
+func (e *RecordError) Unwrap() error { return e.Err }
+
 // AnswerError says that the model's answer for probe Probe is not a valid
 // probability distribution; Problem describes how.
 type AnswerError struct {

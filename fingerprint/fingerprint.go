@@ -136,8 +136,8 @@ func (fp *Fingerprint) Row(i int) []float32 {
 }
 
 // CheckRows reports whether every row of fp.P is a probability
-// distribution (see CheckRow); the error wraps ErrRows and names the
-// first row that is not. Take makes no other fingerprint, but a hash is
+// distribution (see CheckRow); the error is a *RecordError wrapping
+// ErrRows and naming the first row that is not. Take makes no other fingerprint, but a hash is
 // easy to recompute: a record written outside lineage with rows raised to
 // a power, say, moved an audit from DERIVED (p = 2.3e-05) to INCONCLUSIVE
 // (p = 0.075) without a word.
@@ -153,7 +153,7 @@ func (fp *Fingerprint) CheckRows() error {
 // rowError is CheckRows' error for row i, nil when it is a distribution.
 func (fp *Fingerprint) rowError(i int, row []float32) error {
 	if problem := CheckRow(row); problem != "" {
-		return fmt.Errorf("fingerprint %q: %w: row %d: %s", fp.ID, ErrRows, i, problem)
+		return &RecordError{ID: fp.ID, Err: fmt.Errorf("%w: row %d: %s", ErrRows, i, problem)}
 	}
 	return nil
 }

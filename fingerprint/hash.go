@@ -146,8 +146,8 @@ func hashString(h hash.Hash, s string) {
 	h.Write([]byte(s))
 }
 
-// Verify reports whether fp.Hash matches its content; the error wraps
-// ErrHash and names both hashes.
+// Verify reports whether fp.Hash matches its content; the error is a
+// *RecordError wrapping ErrHash and naming both hashes.
 func (fp *Fingerprint) Verify() error {
 	h := fp.hashHead()
 	digest.Matrix(h, fp.P)
@@ -163,15 +163,15 @@ func (fp *Fingerprint) checkHash(h hash.Hash) error {
 	if got == fp.Hash {
 		return nil
 	}
-	err := fmt.Errorf("fingerprint %q: %w: stored %s, content %s", fp.ID, ErrHash, short(fp.Hash), short(got))
+	err := fmt.Errorf("%w: stored %s, content %s", ErrHash, short(fp.Hash), short(got))
 	if rule, ok := fp.Meta[MetaHashRule]; ok && rule != HashRuleRemote {
-		return fmt.Errorf("%w: its %s %q is not one this lineage knows (written by a newer lineage, or changed outside lineage)", err, MetaHashRule, rule)
+		return &RecordError{ID: fp.ID, Err: fmt.Errorf("%w: its %s %q is not one this lineage knows (written by a newer lineage, or changed outside lineage)", err, MetaHashRule, rule)}
 	}
 	if keys := fp.hashedKeys(); len(keys) > 0 && outputs == fp.Hash {
 		// The outputs are as hashed; what the hash leaves out is meta.
 		err = fmt.Errorf("%w: the stored hash does not cover its recorded %s (written by an older lineage, whose hash left it out, or changed outside lineage since)", err, strings.Join(keys, " and "))
 	}
-	return err
+	return &RecordError{ID: fp.ID, Err: err}
 }
 
 // SameOutputs reports whether fp holds the outputs of o, a fingerprint

@@ -130,3 +130,32 @@ func TestHashMetaOlder(t *testing.T) {
 		t.Errorf("Verify with the outputs changed: got %v, want ErrHash without the note", err)
 	}
 }
+
+// TestRecordError checks that Verify's and CheckRows' errors are a
+// *RecordError naming the fingerprint once, its Err the problem alone
+// (wrapping ErrHash or ErrRows), for a caller naming the record already.
+func TestRecordError(t *testing.T) {
+	hashed := hashFixture(0, nil)
+	hashed.Hash = hashed.ComputeHash()
+	hashed.Hash = strings.Repeat("0", len(hashed.Hash))
+	rows := hashFixture(0, nil)
+	rows.P.Data[0] += 0.5
+	rows.Hash = rows.ComputeHash()
+	for _, tt := range []struct {
+		name string
+		err  error
+		is   error
+	}{
+		{"Verify", hashed.Verify(), ErrHash},
+		{"CheckRows", rows.CheckRows(), ErrRows},
+	} {
+		var re *RecordError
+		if !errors.As(tt.err, &re) || re.ID != "x" || !errors.Is(tt.err, tt.is) || !errors.Is(re.Err, tt.is) {
+			t.Errorf("%s: %v, want a *RecordError of \"x\" wrapping %v", tt.name, tt.err, tt.is)
+			continue
+		}
+		if n := strings.Count(tt.err.Error(), `"x"`); n != 1 || strings.Contains(re.Err.Error(), `"x"`) {
+			t.Errorf("%s: %q names the fingerprint %d times, its problem %q: want once, and not in the problem", tt.name, tt.err, n, re.Err)
+		}
+	}
+}

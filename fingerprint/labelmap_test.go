@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -101,4 +102,27 @@ func mustLabelMap(t *testing.T, s string) model.LabelMap {
 		t.Fatal(err)
 	}
 	return lm
+}
+
+// TestMismatchLabelNames checks that a *MismatchError matches
+// model.ErrLabelNames for labels alone, and only when the model lists as
+// many as the suite: commands then suggest --label-map.
+func TestMismatchLabelNames(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		e    *MismatchError
+		want bool
+	}{
+		{"same count", &MismatchError{What: "labels", GotN: 3, WantN: 3}, true},
+		{"other count", &MismatchError{What: "labels", GotN: 2, WantN: 3}, false},
+		{"inputs", &MismatchError{What: "inputs", GotN: 3, WantN: 3}, false},
+	} {
+		err := fmt.Errorf("wrapped: %w", tt.e)
+		if got := errors.Is(err, model.ErrLabelNames); got != tt.want {
+			t.Errorf("%s: errors.Is(%v, model.ErrLabelNames) = %v, want %v", tt.name, err, got, tt.want)
+		}
+		if !errors.Is(err, ErrMismatch) {
+			t.Errorf("%s: %v does not wrap ErrMismatch", tt.name, err)
+		}
+	}
 }

@@ -25,41 +25,70 @@ type labelPair struct{ from, to string }
 // LabelMap.Rename.
 var ErrLabelMap = errors.New("label map")
 
+// ErrLabelNames is matched (errors.Is) by the errors saying that a model
+// lists as many labels as the suite or dataset it is read against, but
+// not the same ones (fingerprint.MismatchError, eval.LabelsError): they
+// may be the same classes under other names, which a LabelMap states.
+// Commands add that advice once, to the whole error.
+var ErrLabelNames = errors.New("labels differ by name")
+
 // ParseLabelMap parses "FROM=TO" pairs separated by commas or line
 // breaks, each name trimmed of surrounding spaces; blank lines, empty
-// pairs ("a=0,,b=1") and lines starting with '#' are skipped. It refuses an empty map, a pair without
-// exactly one '=' or with an empty name, and a From or To named twice
-// (the map must be one-to-one), naming the pair; the error wraps
-// ErrLabelMap.
+// pairs ("a=0,,b=1") and lines starting with '#' are skipped. A backslash
+// makes the character after it part of a name when that is ',', '=', '#'
+// or a backslash ("a\,b=x\=y" maps "a,b" to "x=y"; "\#a=0" maps "#a",
+// not a comment); before any other character, or ending the text, it is a
+// backslash. It refuses an empty map, a pair without exactly one '=' (not
+// counting escaped ones) or with an empty name, and a From or To named
+// twice (the map must be one-to-one), naming the pair and, for text of
+// several lines, its line; the error wraps ErrLabelMap.
 func ParseLabelMap(s string) (LabelMap, error) {
+	return parseLabelMap(s, strings.Count(strings.TrimRight(s, "\r\n"), "\n") > 0)
+}
+
+// ParseLabelMapFile is ParseLabelMap for the text of a file: its errors
+// name the line, even of a file of one line.
+func ParseLabelMapFile(text string) (LabelMap, error) { return parseLabelMap(text, true) }
+
+// parseLabelMap is ParseLabelMap, its errors naming the line when lines
+// is set.
+func parseLabelMap(s string, lines bool) (LabelMap, error) {
 	var lm LabelMap
 	from := map[string]int{}
 	to := map[string]int{}
-	n := 0
+	n, ln := 0, 0
+	where := func() string {
+		if lines {
+			return fmt.Sprintf("line %d: pair %d", ln, n)
+		}
+		return fmt.Sprintf("pair %d", n)
+	}
 	for line := range strings.Lines(s) {
+		ln++
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
-		for field := range strings.SplitSeq(strings.TrimRight(line, "\r\n"), ",") {
+		for _, field := range splitUnescaped(strings.TrimRight(line, "\r\n"), ',') {
 			if strings.TrimSpace(field) == "" {
 				continue // "a=0,\nb=1": a comma at the end of a line
 			}
 			n++
-			f, t, ok := strings.Cut(field, "=")
-			f, t = strings.TrimSpace(f), strings.TrimSpace(t)
+			parts := splitUnescaped(field, '=')
+			if len(parts) != 2 {
+				return LabelMap{}, fmt.Errorf("%w: %s %q: want MODEL_LABEL=TEACHER_LABEL (a ',', '=' or leading '#' within a label is written with a backslash before it)", ErrLabelMap, where(), shortPair(field))
+			}
+			f, t := unescapeLabel(strings.TrimSpace(parts[0])), unescapeLabel(strings.TrimSpace(parts[1]))
 			switch {
-			case !ok || strings.Contains(t, "="):
-				return LabelMap{}, fmt.Errorf("%w: pair %d %q: want MODEL_LABEL=TEACHER_LABEL", ErrLabelMap, n, shortPair(field))
 			case f == "" || t == "":
-				return LabelMap{}, fmt.Errorf("%w: pair %d %q: a label is empty", ErrLabelMap, n, shortPair(field))
+				return LabelMap{}, fmt.Errorf("%w: %s %q: a label is empty", ErrLabelMap, where(), shortPair(field))
 			case len(f) > MaxNameBytes || len(t) > MaxNameBytes:
-				return LabelMap{}, fmt.Errorf("%w: pair %d: a label is longer than %d bytes", ErrLabelMap, n, MaxNameBytes)
+				return LabelMap{}, fmt.Errorf("%w: %s: a label is longer than %d bytes", ErrLabelMap, where(), MaxNameBytes)
 			}
 			if k, dup := from[f]; dup {
-				return LabelMap{}, fmt.Errorf("%w: model label %q is mapped twice (pairs %d and %d): the map must be one-to-one", ErrLabelMap, shortPair(f), k, n)
+				return LabelMap{}, fmt.Errorf("%w: model label %q is mapped twice (pairs %d and %d%s): the map must be one-to-one", ErrLabelMap, shortPair(f), k, n, onLine(lines, ln))
 			}
 			if k, dup := to[t]; dup {
-				return LabelMap{}, fmt.Errorf("%w: label %q is the image of two model labels (pairs %d and %d): the map must be one-to-one", ErrLabelMap, shortPair(t), k, n)
+				return LabelMap{}, fmt.Errorf("%w: label %q is the image of two model labels (pairs %d and %d%s): the map must be one-to-one", ErrLabelMap, shortPair(t), k, n, onLine(lines, ln))
 			}
 			from[f], to[t] = n, n
 			lm.pairs = append(lm.pairs, labelPair{f, t})
@@ -69,6 +98,70 @@ func ParseLabelMap(s string) (LabelMap, error) {
 		return LabelMap{}, fmt.Errorf("%w: no MODEL_LABEL=TEACHER_LABEL pairs", ErrLabelMap)
 	}
 	return lm, nil
+}
+
+// onLine is ", the second on line ln" for the errors of a map of several
+// lines, else "".
+func onLine(lines bool, ln int) string {
+	if !lines {
+		return ""
+	}
+	return fmt.Sprintf(", the second on line %d", ln)
+}
+
+// labelEscaped lists the characters a backslash escapes in a label map.
+const labelEscaped = ",=#\\"
+
+// splitUnescaped splits s at each sep not escaped by a backslash (see
+// ParseLabelMap), leaving the escapes in the parts.
+func splitUnescaped(s string, sep byte) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && strings.IndexByte(labelEscaped, s[i+1]) >= 0:
+			i++ // the escaped character
+		case s[i] == sep:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// unescapeLabel removes the backslashes that escape a character of
+// labelEscaped in s.
+func unescapeLabel(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte(labelEscaped, s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// escapeLabel writes label l for ParseLabelMap: a backslash before each
+// ',' and '=', before a '#' starting the map (first), and before a
+// backslash that ParseLabelMap would otherwise read as an escape (one
+// before a character of labelEscaped or ending l, which a separator
+// follows). A label with none of these is written as it is, so a map of
+// such labels is written as lineage always wrote it.
+func escapeLabel(b *strings.Builder, l string, first bool) {
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch {
+		case c == ',' || c == '=' || c == '#' && first && i == 0:
+			b.WriteByte('\\')
+		case c == '\\' && (i+1 == len(l) || strings.IndexByte(labelEscaped, l[i+1]) >= 0):
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
 }
 
 // shortPair cuts s for an error message of one line.
@@ -110,7 +203,10 @@ func (lm LabelMap) Rename(labels []string) ([]string, error) {
 // Format returns lm as ParseLabelMap reads it, "FROM=TO,FROM=TO", with
 // the pairs in the order of labels when each of them is mapped (a
 // model's own order, for the record of how its answers were read), else
-// in the order given.
+// in the order given. A label holding ',' or '=' is written with
+// backslashes (see escapeLabel); any other as it is, as lineage wrote
+// every map before labels could hold them (the fingerprint's hash covers
+// the map recorded).
 func (lm LabelMap) Format(labels []string) string {
 	ordered := lm.pairs
 	if _, err := lm.Rename(labels); err == nil {
@@ -128,7 +224,9 @@ func (lm LabelMap) Format(labels []string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(p.from + "=" + p.to)
+		escapeLabel(&b, p.from, i == 0)
+		b.WriteByte('=')
+		escapeLabel(&b, p.to, false)
 	}
 	return b.String()
 }

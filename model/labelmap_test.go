@@ -27,6 +27,17 @@ func TestParseLabelMap(t *testing.T) {
 		{"model label twice", "a=0,b=1,a=2", `model label "a" is mapped twice (pairs 1 and 3): the map must be one-to-one`, false},
 		{"teacher label twice", "a=0,b=0", `label "0" is the image of two model labels (pairs 1 and 2): the map must be one-to-one`, false},
 		{"label too long", "a=" + strings.Repeat("x", MaxNameBytes+1), "longer than 1024 bytes", false},
+		// Labels holding ',', '=' or a leading '#', written with a
+		// backslash before it; a backslash before anything else is one.
+		{"escaped comma and =", `a\,b=x\=y, c = d\,`, `a\,b=x\=y,c=d\,`, true},
+		{"escaped #", `\#a=0`, `\#a=0`, true},
+		{"# within a label", `a#b=0,#c=1`, `a#b=0,#c=1`, true},
+		{"backslashes", `C:\dir=0,a\\=1,x\y=2`, `C:\dir=0,a\\=1,x\y=2`, true},
+		{"backslash ending a label", `a\\=b\\`, `a\\=b\\`, true},
+		{"unescaped = in a label", "a=b=c", `(a ',', '=' or leading '#' within a label is written with a backslash before it)`, false},
+		{"escaped separator", `a\=0`, `pair 1 "a\\=0": want MODEL_LABEL=TEACHER_LABEL`, false},
+		{"lines named", "a=0\n\nb=1,c\n", `line 3: pair 3 "c": want`, false},
+		{"twice on lines", "a=0\nb=0\n", `(pairs 1 and 2, the second on line 2)`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +56,62 @@ func TestParseLabelMap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLabelMapFormatUnchanged checks that maps of labels without ',' or
+// '=' are written as lineage wrote them before labels could hold them
+// (a fingerprint's hash covers the map recorded), and one holding them is
+// read back by the same pairs.
+func TestLabelMapFormatUnchanged(t *testing.T) {
+	for _, tt := range []struct{ from, to, want string }{
+		{"zero", "0", "zero=0"},
+		{"T-shirt/top", "Ankle boot", "T-shirt/top=Ankle boot"},
+		{`a\b`, `#c`, `a\b=#c`},
+		{"a,b", "x=y", `a\,b=x\=y`},
+		{"#a", `b\`, `\#a=b\\`},
+		{`c\,`, `\=`, `c\\\,=\\\=`},
+	} {
+		lm := LabelMap{pairs: []labelPair{{tt.from, tt.to}}}
+		got := lm.Format(nil)
+		if got != tt.want {
+			t.Errorf("Format of %q=%q = %q, want %q", tt.from, tt.to, got, tt.want)
+		}
+		back, err := ParseLabelMap(got)
+		if err != nil || !slices.Equal(back.pairs, lm.pairs) {
+			t.Errorf("ParseLabelMap(%q) = %v, %v; want %q=%q", got, back.pairs, err, tt.from, tt.to)
+		}
+	}
+}
+
+// FuzzLabelMapFormat checks that a map of any two pairs ParseLabelMap can
+// hold (names without line breaks or surrounding spaces, distinct) is
+// written by Format as text ParseLabelMap reads back to the same pairs.
+func FuzzLabelMapFormat(f *testing.F) {
+	for _, s := range [][4]string{{"a", "0", "b", "1"}, {"a,b", "x=y", "#c", `d\`}, {`\`, `\\`, `\,`, "=,#"}} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		for _, l := range []string{a, b, c, d} {
+			if l == "" || l != strings.TrimSpace(l) || strings.ContainsAny(l, "\r\n") || len(l) > MaxNameBytes {
+				return
+			}
+		}
+		if a == c || b == d {
+			return
+		}
+		lm := LabelMap{pairs: []labelPair{{a, b}, {c, d}}}
+		out := lm.Format(nil)
+		again, err := ParseLabelMap(out)
+		if err != nil {
+			t.Fatalf("Format %q of %q does not parse: %v", out, lm.pairs, err)
+		}
+		if !slices.Equal(again.pairs, lm.pairs) {
+			t.Fatalf("round trip of %q through %q: %q", lm.pairs, out, again.pairs)
+		}
+		if !strings.ContainsAny(a+b+c+d, ",=#\\") && out != a+"="+b+","+c+"="+d {
+			t.Fatalf("Format of %q = %q, want it as lineage always wrote it", lm.pairs, out)
+		}
+	})
 }
 
 func TestLabelMapRename(t *testing.T) {
@@ -78,7 +145,7 @@ func TestLabelMapRename(t *testing.T) {
 // FuzzParseLabelMap checks that what ParseLabelMap accepts, Format writes
 // back as a map it parses to the same pairs, and that nothing panics.
 func FuzzParseLabelMap(f *testing.F) {
-	for _, s := range []string{"zero=0,one=1", "a=b\n#c\nd=e", "a=b,a=c", "=", ",", "a = b , c=d"} {
+	for _, s := range []string{"zero=0,one=1", "a=b\n#c\nd=e", "a=b,a=c", "=", ",", "a = b , c=d", ` ,#a=1`, `a\,b=c\=d`, `a\\=b\`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

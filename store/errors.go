@@ -71,6 +71,23 @@ func (e *InUseError) Error() string {
 // Is reports whether target is ErrInUse.
 func (e *InUseError) Is(target error) bool { return target == ErrInUse }
 
+// SuiteGoneError says that the stored fingerprint Fingerprint was taken
+// on the suite Suite, which is no longer stored: `db rm suite --force`
+// removed it while the fingerprint used it. The fingerprint can be shown
+// (Tx.Show) and removed, not read (Tx.Fingerprint): its outputs answer
+// probes that are gone. Callers add what to do, which depends on the
+// command.
+type SuiteGoneError struct {
+	Fingerprint string
+	Suite       string
+}
+
+// Error formats as `fingerprint "s1" was taken on suite b6d7064dd612,
+// which is no longer stored (removed with db rm suite --force)`.
+func (e *SuiteGoneError) Error() string {
+	return fmt.Sprintf("fingerprint %q was taken on suite %.12s, which is no longer stored (removed with db rm suite --force)", e.Fingerprint, e.Suite)
+}
+
 func notFound(kind, name string) error { return &NotFoundError{Kind: kind, Name: name} }
 
 func exists(kind, name, detail string) error {

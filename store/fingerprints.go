@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -52,6 +53,12 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
 		}
 		if !opts.Replace {
+			if err != nil {
+				return exists("fingerprint", fp.ID, "its record is damaged: "+recordProblem(fp.ID, err).Error())
+			}
+			if t.tx.Bucket(bucketSuites).Get([]byte(prev.Suite)) == nil {
+				return exists("fingerprint", fp.ID, fmt.Sprintf("taken on suite %.12s, which is no longer stored: removed with db rm suite --force", prev.Suite))
+			}
 			return exists("fingerprint", fp.ID, "with other content")
 		}
 		// An enrolment's would change its calibration; an audit record's
@@ -97,7 +104,11 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 		shapeErr = t.checkSuiteShape(head)
 		return shapeErr
 	})
+	var gone *SuiteGoneError
 	switch {
+	case errors.As(shapeErr, &gone):
+		gone.Fingerprint = id
+		return nil, gone
 	case shapeErr != nil:
 		return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, err)
 	case err != nil:
@@ -119,6 +130,16 @@ func (t *Tx) Fingerprint(id string) (*fingerprint.Fingerprint, error) {
 	return fp, nil
 }
 
+// recordProblem returns, for a message that names the fingerprint id
+// already, the problem of err when it is a *fingerprint.RecordError of
+// that fingerprint (whose message names it too), else err.
+func recordProblem(id string, err error) error {
+	if re, ok := err.(*fingerprint.RecordError); ok && re.ID == id {
+		return re.Err
+	}
+	return err
+}
+
 // checkSuiteShape fails unless fp's suite is stored and fp has a row per
 // probe of it and a column per label, as db verify checks.
 func (t *Tx) checkSuiteShape(fp *fingerprint.Fingerprint) error {
@@ -126,7 +147,7 @@ func (t *Tx) checkSuiteShape(fp *fingerprint.Fingerprint) error {
 	if !ok {
 		data := t.tx.Bucket(bucketSuites).Get([]byte(fp.Suite))
 		if data == nil {
-			return fmt.Errorf("suite %.12s is missing", fp.Suite)
+			return &SuiteGoneError{Fingerprint: fp.ID, Suite: fp.Suite}
 		}
 		rows, labels, err := suiteShape(data)
 		if err != nil {

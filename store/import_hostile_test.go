@@ -160,7 +160,7 @@ func TestStoredSparseBomb(t *testing.T) {
 		want string // in the error; "" for none
 	}{
 		{"Fingerprint", func(tx *Tx) error { _, err := tx.Fingerprint("x"); return err }, `fingerprint "x": store is corrupted: 1024×65536 outputs, but suite ` + su.Hash[:12] + " has 5 probes and 3 labels"},
-		{"Fingerprint of a missing suite", func(tx *Tx) error { _, err := tx.Fingerprint("y"); return err }, `fingerprint "y": store is corrupted: suite abababababab is missing`},
+		{"Fingerprint of a missing suite", func(tx *Tx) error { _, err := tx.Fingerprint("y"); return err }, `fingerprint "y" was taken on suite abababababab, which is no longer stored`},
 		{"list", func(tx *Tx) error { _, err := tx.list(TypeFingerprint); return err }, ""},
 		{"UnusedSuites", func(tx *Tx) error { tx.UnusedSuites(); return nil }, ""},
 		{"suiteUsers", func(tx *Tx) error { tx.suiteUsers(su.Hash); return nil }, ""},

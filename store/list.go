@@ -210,7 +210,7 @@ func (t *Tx) show(typ, id string) (any, error) {
 		}
 		fp, err := fingerprint.VerifyEncoded(b)
 		if err != nil {
-			return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, err)
+			return nil, fmt.Errorf("fingerprint %q: %w: %w (run `lineage db verify`)", id, ErrCorrupt, recordProblem(id, err))
 		}
 		if fp.ID != id {
 			return nil, fmt.Errorf("fingerprint %q: %w: stored under %q but its ID is %q", id, ErrCorrupt, id, fp.ID)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -89,5 +90,42 @@ func TestShowFingerprintSuiteGone(t *testing.T) {
 	}
 	if _, err := s.Show(ctx, TypeFingerprint, "none"); !isNotFound(err) {
 		t.Errorf("Show of a missing fingerprint: %v, want not found", err)
+	}
+}
+
+// TestFingerprintSuiteGone checks that a fingerprint whose suite db rm
+// suite --force removed is refused by Fingerprint with a *SuiteGoneError
+// naming both, not as a corrupted store, and that putting another
+// fingerprint over it without Replace says its suite is gone.
+func TestFingerprintSuiteGone(t *testing.T) {
+	su := newTestSuite("", 20, 4, 5)
+	other := newTestSuite("", 20, 4, 6)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		if err := tx.PutSuite(other); err != nil {
+			return err
+		}
+		return tx.PutFingerprint(newTestFP("s1", su, 1), PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error { _, err := tx.Fingerprint("s1"); return err })
+	var gone *SuiteGoneError
+	if !errors.As(err, &gone) || gone.Fingerprint != "s1" || gone.Suite != su.Hash || errors.Is(err, ErrCorrupt) {
+		t.Errorf("Fingerprint(s1) = %v; want a *SuiteGoneError of s1 on %.12s, not ErrCorrupt", err, su.Hash)
+	}
+	err = s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(newTestFP("s1", other, 2), PutOptions{}) })
+	if want := "taken on suite " + su.Hash[:12] + ", which is no longer stored"; !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), want) {
+		t.Errorf("PutFingerprint over s1 = %v; want ErrExists saying %q", err, want)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(newTestFP("s1", other, 2), PutOptions{Replace: true}) }); err != nil {
+		t.Errorf("PutFingerprint over s1 with Replace = %v; want it stored", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/probe"
@@ -108,7 +107,7 @@ func (s *Store) Verify(ctx context.Context, checks ...func(*Tx) []Problem) (Repo
 			switch {
 			case err != nil:
 				// The row names the fingerprint; its error need not again.
-				bad(TypeFingerprint, string(k), "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("fingerprint %q: ", k)))
+				bad(TypeFingerprint, string(k), "%v", recordProblem(string(k), err))
 			case fp.ID != string(k):
 				bad(TypeFingerprint, string(k), "stored under %q but its ID is %q", k, fp.ID)
 			default:

@@ -92,7 +92,7 @@ interrupted (Ctrl-C).`,
 		Args: exactArgs(1, "FINGERPRINT or MODEL"),
 		RunE: func(c *cobra.Command, args []string) error {
 			defer g.releaseClaims() // once what it took is stored
-			return runAudit(c.Context(), c, g, o, args[0])
+			return labelMapHint(runAudit(c.Context(), c, g, o, args[0]), o.remote.labelMap)
 		},
 	}
 	g.bindDB(c, dbUsage)
@@ -130,7 +130,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		if tx.HasFingerprint(arg) {
 			fp, err := tx.Fingerprint(arg)
 			if err != nil {
-				return err
+				return suiteGone(err, func(id string) string {
+					return "audit its model instead, or remove the fingerprint with `lineage db rm fingerprint " + id + "`"
+				})
 			}
 			stored = fp
 		}
@@ -356,18 +358,13 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		// Every teacher's reason, on one line: with several teachers the
 		// last one alone would hide why the model fits none of the others.
 		// They are in the teachers' order, not the claims'.
-		// labelMapHint's advice is said once, at the end.
+		// runAudit adds labelMapHint's advice once, at the end.
 		errs := make([]error, len(cases))
 		msgs := make([]string, len(cases))
-		hint := ""
 		for i := range cases {
-			msg, ok := strings.CutSuffix(mismatches[i].Error(), labelMapHintText)
-			if ok {
-				hint = labelMapHintText
-			}
-			errs[i], msgs[i] = mismatches[i], msg
+			errs[i], msgs[i] = mismatches[i], mismatches[i].Error()
 		}
-		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ") + hint})
+		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ")})
 	}
 	res, err = interruptible(ctx, func() (audit.Result, error) {
 		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})

@@ -45,7 +45,9 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name 
 		}
 		fp, err := tx.Fingerprint(id)
 		if err != nil {
-			return err
+			return suiteGone(fmt.Errorf("--save: %w", err), func(id string) string {
+				return "choose another --name, or remove it with `lineage db rm fingerprint " + id + "`"
+			})
 		}
 		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, rd) {
 			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `lineage db rm fingerprint %s`",

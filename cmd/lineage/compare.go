@@ -79,7 +79,9 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 			if tx.HasFingerprint(id) {
 				fp, err := tx.Fingerprint(id)
 				if err != nil {
-					return err
+					return suiteGone(err, func(id string) string {
+						return "pass its model instead (compare fingerprints it on --suite), or remove the fingerprint with `lineage db rm fingerprint " + id + "`"
+					})
 				}
 				fps[i] = fp
 			}
@@ -135,7 +137,10 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 			ro.labelMap = model.LabelMap{} // --label-map reads B alone
 		}
 		if fps[i], err = fingerprintModel(ctx, &ro, ref, s, defaultFingerprintID(ref), 0); err != nil {
-			return err
+			if i == 0 {
+				return labelMapHintAs(err, ro.labelMap, compareALabelMapHintText)
+			}
+			return labelMapHint(err, ro.labelMap)
 		}
 		warnTaken(c.ErrOrStderr(), fps[i], ref, s.Labels)
 	}
@@ -183,3 +188,7 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 func isModelRef(ref string) bool {
 	return fileExists(ref) || !isPlainPath(ref)
 }
+
+// compareALabelMapHintText is what labelMapHint's advice is for compare's
+// A: --label-map reads B alone.
+const compareALabelMapHintText = "; if they are the teacher's classes under other names, pass this model as B and state which is which with --label-map MODEL_LABEL=TEACHER_LABEL,... (it reads B alone; see the README)"

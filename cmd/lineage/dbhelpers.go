@@ -14,6 +14,7 @@ import (
 	"github.com/lineage-audit/lineage/audit"
 	"github.com/lineage-audit/lineage/internal/jsonnum"
 	"github.com/lineage-audit/lineage/internal/regfile"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/remote"
 	"github.com/lineage-audit/lineage/store"
 )
@@ -332,4 +333,16 @@ func checkWritable(g *globalOptions) error {
 		return fmt.Errorf("database %q cannot be written: %w", path, err)
 	}
 	return f.Close()
+}
+
+// suiteGone adds to err, when it is (or wraps) a *store.SuiteGoneError,
+// what to do, advice given the fingerprint's ID as a shell argument: a
+// fingerprint whose suite db rm suite --force removed is not a damaged
+// store (it was said to be, with "run db verify").
+func suiteGone(err error, advice func(id string) string) error {
+	var gone *store.SuiteGoneError
+	if !errors.As(err, &gone) {
+		return err
+	}
+	return fmt.Errorf("%w; %s", err, advice(shellword.Arg(gone.Fingerprint)))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/lineage-audit/lineage/eval"
@@ -27,7 +28,13 @@ func newEvalCommand() *cobra.Command {
 		Short:   "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
 		Example: `  lineage eval student.lnm --data digits --against teacher.lnm --format json`,
 		Args:    exactArgs(1, "MODEL"),
-		RunE:    func(c *cobra.Command, args []string) error { return runEval(c.Context(), c, o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			err := runEval(c.Context(), c, o, args[0])
+			if le := (*eval.LabelsError)(nil); errors.As(err, &le) && le.Against {
+				return err // --label-map reads MODEL alone
+			}
+			return labelMapHintAs(err, o.remote.labelMap, evalLabelMapHintText)
+		},
 	}
 	f := c.Flags()
 	f.StringVar(&o.data, "data", "digits", "dataset whose test split is used")
@@ -149,3 +156,7 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	}
 	return printResult(c.OutOrStdout(), o.format, r, kv)
 }
+
+// evalLabelMapHintText is labelMapHint's advice for eval's MODEL, whose
+// labels --label-map reads as the dataset's.
+const evalLabelMapHintText = "; if they are the dataset's classes under other names, state which is which with --label-map MODEL_LABEL=DATASET_LABEL,... (see the README)"

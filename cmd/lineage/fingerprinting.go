@@ -57,7 +57,7 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 	}
 	fp, err := fingerprint.Take(ctx, m, s, fingerprint.Options{ID: id, TopK: topK, BatchSize: batch, InFlight: inFlight, LabelMap: ro.labelMap})
 	if err != nil {
-		return nil, labelMapHint(err, ro)
+		return nil, err
 	}
 	if r.Kind != remote.RefFile {
 		if fp.Meta == nil {
@@ -120,16 +120,22 @@ func fingerprintBatched(ctx context.Context, ro *remoteOptions, m remote.Model, 
 	return fp, nil
 }
 
-// labelMapHint adds to err, when it says that a model's labels are not the
-// suite's and no --label-map was given, that --label-map can state what
-// they stand for: for lists of one length, which may be the same classes
-// under other names.
-func labelMapHint(err error, ro *remoteOptions) error {
-	var mm *fingerprint.MismatchError
-	if !errors.As(err, &mm) || mm.What != "labels" || !ro.labelMap.IsZero() || mm.GotN != mm.WantN {
+// labelMapHint adds to err, once, when it says that a model's labels
+// are not those it was read against although it lists as many
+// (model.ErrLabelNames) and no --label-map (lm) was given, that
+// --label-map can state what they stand for: they may be the same
+// classes under other names. Each command that reads a model's labels
+// calls it on its whole error, at its top level.
+func labelMapHint(err error, lm model.LabelMap) error {
+	return labelMapHintAs(err, lm, labelMapHintText)
+}
+
+// labelMapHintAs is labelMapHint adding hint.
+func labelMapHintAs(err error, lm model.LabelMap, hint string) error {
+	if err == nil || !errors.Is(err, model.ErrLabelNames) || !lm.IsZero() {
 		return err
 	}
-	return fmt.Errorf("%w"+labelMapHintText, err)
+	return fmt.Errorf("%w%s", err, hint)
 }
 
 // labelMapHintText is what labelMapHint adds to an error.

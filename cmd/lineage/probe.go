@@ -45,7 +45,7 @@ fingerprint later with 'lineage audit ID'.`,
 		Args: exactArgs(1, "MODEL"),
 		RunE: func(c *cobra.Command, args []string) error {
 			defer g.releaseClaims() // once what it took is stored
-			return runProbe(c.Context(), c, g, o, args[0])
+			return labelMapHint(runProbe(c.Context(), c, g, o, args[0]), o.remote.labelMap)
 		},
 	}
 	g.bindDB(c, dbUsage)
@@ -193,7 +193,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 			stored, err = tx.Fingerprint(id)
 			storedUsers = tx.FingerprintUsers(id)
 		}
-		return err
+		return suiteGone(err, func(string) string {
+			return "pass --replace to take it anew from " + remote.Identity(ref) + ", or choose another --name"
+		})
 	}); err != nil {
 		return err
 	}

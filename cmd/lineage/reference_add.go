@@ -53,7 +53,7 @@ and 'reference rm' takes one out of its null.`,
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
 			defer g.releaseClaims() // once what it took is stored
-			return runReferenceAdd(c.Context(), c, g, o, args[0])
+			return labelMapHint(runReferenceAdd(c.Context(), c, g, o, args[0]), o.remote.labelMap)
 		},
 	}
 	f := add.Flags()
@@ -99,7 +99,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		// stored from this model on this suite as it is.
 		fp, err := tx.Fingerprint(id)
 		if err != nil {
-			return err
+			return suiteGone(fmt.Errorf("reference add %q: %w", id, err), func(id string) string {
+				return "choose another NAME, or remove it with `lineage db rm fingerprint " + id + "`"
+			})
 		}
 		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0, o.remote.reading()) {
 			return fmt.Errorf("reference add %q: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another NAME",

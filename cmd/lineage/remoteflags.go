@@ -66,9 +66,9 @@ func (o *remoteOptions) bindAskAgain(c *cobra.Command) {
 // suspect (probe, audit, compare, reference add) and for eval, whose
 // model's labels it reads as the dataset's rather than the teacher's.
 func (o *remoteOptions) bindLabelMap(c *cobra.Command) {
-	usage := "read the model's labels as the teacher's under the names you state: MODEL_LABEL=TEACHER_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the teacher's labels (stated by you, never fitted to the answers)"
+	usage := "read the model's labels as the teacher's under the names you state: MODEL_LABEL=TEACHER_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the teacher's labels (stated by you, never fitted to the answers); a ',', '=' or leading '#' within a label is written \\, \\= or \\#"
 	if c.Name() == "eval" {
-		usage = "read MODEL's labels as the dataset's under the names you state: MODEL_LABEL=DATASET_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the dataset's labels (stated by you, never fitted to the answers; --against is read by its labels' names)"
+		usage = "read MODEL's labels as the dataset's under the names you state: MODEL_LABEL=DATASET_LABEL pairs, comma-separated, or @FILE with one pair a line; one-to-one onto the dataset's labels (stated by you, never fitted to the answers; --against is read by its labels' names); a ',', '=' or leading '#' within a label is written \\, \\= or \\#"
 	}
 	c.Flags().Var((*labelMapFlag)(&o.labelMap), "label-map", usage)
 }
@@ -99,7 +99,11 @@ func (f *labelMapFlag) Set(v string) error {
 		// first label, nor of a first comment line holding '='.
 		text, src = strings.TrimPrefix(string(b), "\ufeff"), fmt.Sprintf("file %q: ", path)
 	}
-	lm, err := model.ParseLabelMap(text)
+	parse := model.ParseLabelMap
+	if src != "" {
+		parse = model.ParseLabelMapFile
+	}
+	lm, err := parse(text)
 	if err != nil {
 		return fmt.Errorf("%s%w", src, err)
 	}
