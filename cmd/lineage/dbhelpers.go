@@ -218,10 +218,31 @@ func notFoundHint(tx *store.Tx, name string, err error) error {
 	if !enrolled && nf.Name == name {
 		return fmt.Errorf("%w (enrolled: %s)", err, enrolledNames(tx))
 	}
+	if enrolled && nf.Kind == "suite" {
+		// `db rm suite --force` leaves the enrolment without its suite;
+		// nothing can be measured on it until it is enrolled again.
+		return fmt.Errorf("%w (its suite is no longer stored: removed with `lineage db rm suite --force`, or lost; remove the enrolment with `lineage db rm enrolment %s --purge` and enrol the teacher again%s)",
+			err, shellword.Arg(name), othersHint(es, name))
+	}
 	if enrolled {
 		return fmt.Errorf("%w (the store is incomplete: `lineage db verify` lists its problems)", err)
 	}
 	return err
+}
+
+// othersHint names, for an error about the enrolment name, the other
+// enrolled teachers a command can still be pointed at ("" for none).
+func othersHint(es []store.Enrolment, name string) string {
+	var others []string
+	for _, e := range es {
+		if e.Name != name {
+			others = append(others, e.Name)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return "; the other teachers, " + store.JoinNames(others, ", ") + ", can still be named with --against or --suite"
 }
 
 // enrolledNames lists the enrolled teachers for error messages.
