@@ -316,6 +316,16 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if bo.Seed == 0 {
 		bo.Seed = opts.Seed
 	}
+	var confOpts probe.ConferrableOptions
+	if probe.MixedScales(held) {
+		// Unscaled tabular features: a radius or bounds of the global
+		// range put the noise, adversarial and conferrable probes so far
+		// from the data that every control's answers there underflowed
+		// to exact zeros, and every suspect was audited on its labels.
+		bo.NoiseOptions.PerFeature = true
+		bo.AdversarialOptions.PerFeature = true
+		confOpts.PerFeature = true
+	}
 	cand, err := candidates(ctx, teacher, held, bo, opts.Mixup)
 	if err != nil {
 		return nil, fmt.Errorf("build candidate probes: %w", err)
@@ -338,7 +348,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		}
 	}
 	if nc > 0 {
-		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, probe.ConferrableOptions{})
+		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, confOpts)
 		if err != nil {
 			return nil, fmt.Errorf("conferrable probes: %w", err)
 		}

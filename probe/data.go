@@ -121,6 +121,42 @@ func NoiseProbes(d *dataset.Dataset, n int, seed uint64, opts NoiseOptions) Batc
 		Settings: map[string]float64{"per_feature": per}}}
 }
 
+// MixedScaleRatio is the ratio of d's global range to its median feature's
+// range above which MixedScales reports mixed scales.
+const MixedScaleRatio = 10
+
+// MixedScales reports whether d's features lie on different scales: its
+// global range (d.Range) exceeds MixedScaleRatio times the median range of
+// the features that vary. Images (the digits' pixels all span 0–16, a
+// ratio of 1) do not; tabular data of unscaled measurements do (the
+// breast cancer data's areas reach 4,254 where its median feature spans
+// 0.47, a ratio of 9,100). On such data the global range, as a radius or
+// as bounds, puts probes thousands of a small feature's standard
+// deviations from any data, where every ReLU network's softmax underflows
+// to exact zeros: take each feature's own range instead (PerFeature).
+func MixedScales(d *dataset.Dataset) bool {
+	if d.Len() == 0 {
+		return false
+	}
+	lo, hi := bounds(d, true)
+	ranges := make([]float64, 0, len(lo))
+	for j := range lo {
+		if r := float64(hi[j]) - float64(lo[j]); r > 0 {
+			ranges = append(ranges, r)
+		}
+	}
+	if len(ranges) == 0 {
+		return false
+	}
+	slices.Sort(ranges)
+	median := ranges[len(ranges)/2]
+	if len(ranges)%2 == 0 {
+		median = (ranges[len(ranges)/2-1] + median) / 2
+	}
+	glo, ghi := d.Range()
+	return float64(ghi)-float64(glo) > MixedScaleRatio*median
+}
+
 // bounds returns per-feature lower and upper input limits: the global
 // range of d repeated, or each column's own min/max.
 func bounds(d *dataset.Dataset, perFeature bool) (lo, hi []float32) {
