@@ -146,6 +146,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	if err != nil {
 		return err
 	}
+	warnUnheldClasses(c.ErrOrStderr(), o.data, data.Split(dataset.SplitOptions{}))
 	if err := checkTeacherFits(o.model, teacher.Info(), o.data, data, false); err != nil {
 		return err
 	}
