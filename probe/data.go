@@ -122,7 +122,7 @@ func NoiseProbes(d *dataset.Dataset, n int, seed uint64, opts NoiseOptions) Batc
 }
 
 // MixedScaleRatio is the ratio of d's global range to its median feature's
-// range above which MixedScales reports mixed scales.
+// range (dataset.MedianRange) above which MixedScales reports mixed scales.
 const MixedScaleRatio = 10
 
 // MixedScales reports whether d's features lie on different scales: its
@@ -135,26 +135,12 @@ const MixedScaleRatio = 10
 // deviations from any data, where every ReLU network's softmax underflows
 // to exact zeros: take each feature's own range instead (PerFeature).
 func MixedScales(d *dataset.Dataset) bool {
-	if d.Len() == 0 {
+	median := dataset.MedianRange(d)
+	if median == 0 {
 		return false
 	}
-	lo, hi := bounds(d, true)
-	ranges := make([]float64, 0, len(lo))
-	for j := range lo {
-		if r := float64(hi[j]) - float64(lo[j]); r > 0 {
-			ranges = append(ranges, r)
-		}
-	}
-	if len(ranges) == 0 {
-		return false
-	}
-	slices.Sort(ranges)
-	median := ranges[len(ranges)/2]
-	if len(ranges)%2 == 0 {
-		median = (ranges[len(ranges)/2-1] + median) / 2
-	}
-	glo, ghi := d.Range()
-	return float64(ghi)-float64(glo) > MixedScaleRatio*median
+	lo, hi := d.Range()
+	return float64(hi)-float64(lo) > MixedScaleRatio*median
 }
 
 // bounds returns per-feature lower and upper input limits: the global
