@@ -318,10 +318,8 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	}
 	var confOpts probe.ConferrableOptions
 	if probe.MixedScales(held) {
-		// Unscaled tabular features: a radius or bounds of the global
-		// range put the noise, adversarial and conferrable probes so far
-		// from the data that every control's answers there underflowed
-		// to exact zeros, and every suspect was audited on its labels.
+		// The global range put these probes so far from unscaled tabular
+		// data that every control answered exact zeros there.
 		bo.NoiseOptions.PerFeature = true
 		bo.AdversarialOptions.PerFeature = true
 		confOpts.PerFeature = true
