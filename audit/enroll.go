@@ -316,6 +316,14 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if bo.Seed == 0 {
 		bo.Seed = opts.Seed
 	}
+	var confOpts probe.ConferrableOptions
+	if probe.MixedScales(held) {
+		// The global range put these probes so far from unscaled tabular
+		// data that every control answered exact zeros there.
+		bo.NoiseOptions.PerFeature = true
+		bo.AdversarialOptions.PerFeature = true
+		confOpts.PerFeature = true
+	}
 	cand, err := candidates(ctx, teacher, held, bo, opts.Mixup)
 	if err != nil {
 		return nil, fmt.Errorf("build candidate probes: %w", err)
@@ -338,7 +346,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 		}
 	}
 	if nc > 0 {
-		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, probe.ConferrableOptions{})
+		conf, err := probe.ConferrableProbes(ctx, teacher, posM, negM, held, nc, bo.Seed^0xc0f, confOpts)
 		if err != nil {
 			return nil, fmt.Errorf("conferrable probes: %w", err)
 		}

@@ -178,6 +178,13 @@ func Make(ctx context.Context, r Recipe, t Teachers, tr, val *dataset.Dataset) (
 		}
 		cfg.Temperature, cfg.Alpha, cfg.Loss = r.Temperature, r.Alpha, r.Loss
 		cfg.Reveal, cfg.Transfer, cfg.Queries = r.Reveal, r.Transfer, r.Queries
+		if rv, err := model.ParseReveal(r.Reveal); err == nil && rv.Mode == model.RevealTopK && rv.K >= len(data.Labels) {
+			// The top K of at most K classes is the whole answer (the
+			// trainer refuses such a K as a misstated full reveal): a
+			// two-class teacher's kd-top2-jitter control learns from
+			// its full answers, which is what top-2 reveals there.
+			cfg.Reveal = "full"
+		}
 	}
 	res, err := distill.Train(ctx, cfg)
 	if err != nil {

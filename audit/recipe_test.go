@@ -9,6 +9,7 @@ import (
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // TestRecipeTraining checks that a recipe's learning rate, weight decay
@@ -88,6 +89,44 @@ func TestQuantizeAndPrune(t *testing.T) {
 		}
 		if n := len(p.W(l).Data); zero < n/2-1 || zero > n/2+1 {
 			t.Errorf("layer %d: %d of %d weights zero, want half", l, zero, n)
+		}
+	}
+}
+
+// TestRecipeTopKOfFewClasses checks that a top-K recipe trains on a
+// teacher of K or fewer classes, learning from its full answers: the
+// kd-top2-jitter control failed every two-class enrolment with "reveal
+// topk:2 keeps every one of the teacher's 2 labels".
+func TestRecipeTopKOfFewClasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const rows, dim = 40, 3
+	x := make([]float32, rows*dim)
+	y := make([]int, rows)
+	for i := range rows {
+		y[i] = i % 2
+		for j := range dim {
+			x[i*dim+j] = float32(rng.NormFloat64()) + float32(2*y[i])
+		}
+	}
+	d, err := dataset.New("two", blas32.General{Rows: rows, Cols: dim, Stride: dim, Data: x}, y, []string{"no", "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher := model.NewMLP([]int{dim, 4, 2}, model.ActReLU, d.Labels, rand.New(rand.NewPCG(1, 1)))
+	for _, tt := range []struct {
+		reveal, want string
+	}{
+		{"topk:2", "reveal=full"},
+		{"topk:5", "reveal=full"},
+		{"topk:1", "reveal=topk:1"},
+	} {
+		r := Recipe{Family: "kd-top", Source: FromTeacher, Reveal: tt.reveal, Transfer: "data,jitter", Queries: 50, Temperature: 4, Alpha: 1, Hidden: []int{4}, Epochs: 1, Seed: 1}
+		m, err := Make(context.Background(), r, Teachers{Teacher: teacher}, d, nil)
+		if err != nil {
+			t.Fatalf("reveal %s on 2 classes: %v", tt.reveal, err)
+		}
+		if got := m.Prov.Recipe; !strings.Contains(got, tt.want) {
+			t.Errorf("reveal %s on 2 classes: trained recipe %q, want %q in it", tt.reveal, got, tt.want)
 		}
 	}
 }

@@ -170,17 +170,21 @@ func TestSplitBadFractionPanics(t *testing.T) {
 
 func TestStandardizer(t *testing.T) {
 	// Feature 0 has std 1, feature 1 is constant, feature 2 varies by
-	// 0.005, less than 1e-3 of the global range [-1, 100].
-	x := mat(4, 3,
-		-1, 100, 50,
-		1, 100, 50.01,
-		-1, 100, 50,
-		1, 100, 50.01,
+	// 0.0005, less than 1e-3 of the median varying feature's range (2),
+	// feature 3 by 0.005 beside feature 4's std of 1000: a small feature
+	// of unscaled tabular data, standardised although its spread is below
+	// 1e-3 of the global range (the floor was that, and left 22 of the
+	// breast cancer data's 30 features unscaled).
+	x := mat(4, 5,
+		-1, 100, 50, 0.1, -1000,
+		1, 100, 50.001, 0.11, 1000,
+		-1, 100, 50, 0.1, -1000,
+		1, 100, 50.001, 0.11, 1000,
 	)
 	mean, std := Standardizer(mustNew(t, x, nil, nil))
-	want := []struct{ mean, std float32 }{{0, 1}, {100, 1}, {50.005, 1}}
+	want := []struct{ mean, std float32 }{{0, 1}, {100, 1}, {50.0005, 1}, {0.105, 0.005}, {0, 1000}}
 	for j, w := range want {
-		if math.Abs(float64(mean[j]-w.mean)) > 1e-4 || math.Abs(float64(std[j]-w.std)) > 1e-6 {
+		if math.Abs(float64(mean[j]-w.mean)) > 1e-4 || math.Abs(float64(std[j]-w.std)) > 1e-6*max(1, float64(w.std)) {
 			t.Errorf("feature %d: got mean %g std %g, want %g, %g", j, mean[j], std[j], w.mean, w.std)
 		}
 	}
@@ -193,6 +197,24 @@ func TestStandardizer(t *testing.T) {
 	m, s := Standardizer(mustNew(t, mat(0, 2), nil, nil))
 	if m[1] != 0 || s[1] != 1 {
 		t.Errorf("empty: got mean %v std %v, want zeros and ones", m, s)
+	}
+}
+
+// TestStandardizerImages checks that the builtin image datasets are
+// standardised as before the floor became relative to the median feature's
+// range: on them it is the global range (every pixel but the blank ones
+// spans the whole scale), so their models, and every figure measured on
+// them, are unchanged.
+func TestStandardizerImages(t *testing.T) {
+	fashion, err := FashionMNISTSmall(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Dataset{Digits(), fashion} {
+		lo, hi := d.Range()
+		if got, want := MedianRange(d), float64(hi)-float64(lo); got != want {
+			t.Errorf("%s: median feature range %g, global range %g: want them equal", d.Name, got, want)
+		}
 	}
 }
 

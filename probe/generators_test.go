@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
 )
 
 func TestDataProbesStratified(t *testing.T) {
@@ -312,4 +314,54 @@ func seq(a, b int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// TestMixedScales checks which data MixedScales calls mixed: images and
+// blobs of one scale are not (the digits' enrolments keep the global
+// range, so their suites are unchanged), a dataset with one feature in
+// thousands beside features in tenths is, as are the shapes in between
+// either side of MixedScaleRatio.
+func TestMixedScales(t *testing.T) {
+	scaled := func(d *dataset.Dataset, col int, by float32) *dataset.Dataset {
+		x := newMatrix(d.Len(), d.Dim())
+		copy(x.Data, d.X.Data)
+		for i := 0; i < x.Rows; i++ {
+			row(x, i)[col] *= by
+		}
+		s, err := dataset.New("scaled", x, d.Y, d.Labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	b := blobs(t, 200, 3, 5, 8)
+	constant := func(d *dataset.Dataset) *dataset.Dataset {
+		x := newMatrix(d.Len(), d.Dim())
+		copy(x.Data, d.X.Data)
+		for i := 0; i < x.Rows; i++ {
+			row(x, i)[2] = 7
+		}
+		s, err := dataset.New("constant", x, d.Y, d.Labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name string
+		d    *dataset.Dataset
+		want bool
+	}{
+		{"digits", dataset.Digits(), false},
+		{"blobs", b, false},
+		{"a constant feature", constant(b), false},
+		{"one feature ×3", scaled(b, 0, 3), false},
+		{"one feature ×1000", scaled(b, 0, 1000), true},
+		{"one feature ÷1000", scaled(scaled(scaled(scaled(b, 1, 1e-3), 2, 1e-3), 3, 1e-3), 4, 1e-3), true},
+	} {
+		if got := MixedScales(tt.d); got != tt.want {
+			lo, hi := tt.d.Range()
+			t.Errorf("%s (range %g to %g): MixedScales = %v, want %v", tt.name, lo, hi, got, tt.want)
+		}
+	}
 }

@@ -18,13 +18,44 @@ import (
 	"github.com/lineage-audit/lineage/remote"
 )
 
-// loadSplit loads a dataset by name and splits it the documented way.
-func loadSplit(ctx context.Context, name string) (dataset.Split, error) {
+// loadSplit loads a dataset by name and splits it the documented way,
+// saying on stderr which classes the split holds out none of
+// (warnUnheldClasses).
+func loadSplit(ctx context.Context, stderr io.Writer, name string) (dataset.Split, error) {
 	d, err := loadDataset(ctx, name)
 	if err != nil {
 		return dataset.Split{}, err
 	}
-	return d.Split(dataset.SplitOptions{}), nil
+	sp := d.Split(dataset.SplitOptions{})
+	warnUnheldClasses(stderr, name, sp)
+	return sp, nil
+}
+
+// warnUnheldClasses says on stderr, in one line, which classes of dataset
+// name have no row in the split's test part: the split holds out
+// round(20%) of each class, none of a class of one or two rows, so the
+// test accuracy says nothing of them and an enrolment, whose probes come
+// from the held-out rows, has no data or mistake probe of them (a CSV
+// with a class of one row was trained and enrolled without a word).
+func warnUnheldClasses(stderr io.Writer, name string, sp dataset.Split) {
+	tr, va, te := sp.Train.ClassCounts(), sp.Val.ClassCounts(), sp.Test.ClassCounts()
+	if te == nil {
+		return
+	}
+	var thin []string
+	for c, n := range te {
+		if rows := tr[c] + va[c]; n == 0 && rows > 0 {
+			thin = append(thin, fmt.Sprintf("%q (%d row%s)", sp.Test.Labels[c], rows, plural(rows)))
+		}
+	}
+	if len(thin) == 0 {
+		return
+	}
+	what, them := "class "+thin[0]+" has", "it"
+	if len(thin) > 1 {
+		what, them = "classes "+strings.Join(thin, ", ")+" have", "them"
+	}
+	fmt.Fprintf(stderr, "lineage: dataset %q: %s no row in the test split (it holds out 20%% of each class, none of a class of 1 or 2 rows): the test accuracy says nothing of %s, and an enrolment has no held-out probe of %s\n", name, what, them, them)
 }
 
 // loadDataset loads the dataset --data names. A name that is neither a

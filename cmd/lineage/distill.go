@@ -78,7 +78,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if err := o.checkApart(reads...); err != nil {
 		return err
 	}
-	sp, err := loadSplit(ctx, o.data)
+	sp, err := loadSplit(ctx, c.ErrOrStderr(), o.data)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/probe"
 )
 
@@ -78,6 +79,41 @@ func TestEnrolKVNullNote(t *testing.T) {
 		r.Calibration.NegP = make([]float64, 32)
 		if got := slices.Contains(enrolKV(r).Notes, want); got != (under > 0) {
 			t.Errorf("%d under-trained: note %v, want %v", under, got, under > 0)
+		}
+	}
+}
+
+// TestEnrolKVLowPower checks the note an enrolment of low measured power
+// gets (breast cancer, wine and iris enrolled at 0–38% at α=0.01 with
+// nothing in the report saying what that means for audits), naming each α
+// below audit.MinPower, and none when every rate reaches it or too few
+// derived controls were measured (another note says so).
+func TestEnrolKVLowPower(t *testing.T) {
+	rates := func(tpr01, tpr05 float64) []compare.Rate {
+		return []compare.Rate{{Alpha: 0.01, TPR: tpr01}, {Alpha: 0.05, TPR: tpr05}}
+	}
+	for _, tt := range []struct {
+		name  string
+		rates []compare.Rate
+		pos   int
+		want  string // in the note; "" for no note
+	}{
+		{"both low", rates(0.25, 0.375), 8, "detected 25% at α=0.01 and 38% at α=0.05 of the calibration half's derived controls, below the 50% an audit needs"},
+		{"one low", rates(0.375, 0.5), 8, "detected 38% at α=0.01 of the calibration"},
+		{"none low", rates(0.5, 0.875), 8, ""},
+		{"too few to count", rates(0, 0), 2, ""},
+	} {
+		r := &audit.EnrolReport{Composition: map[probe.Kind]int{}}
+		r.Calibration.Rates = tt.rates
+		r.Calibration.PosP = make([]float64, tt.pos)
+		var got string
+		for _, n := range enrolKV(r).Notes {
+			if strings.HasPrefix(n, "Low power") {
+				got = n
+			}
+		}
+		if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: low-power note %q, want one containing %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -86,7 +86,7 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	if err := o.remote.check(); err != nil {
 		return err
 	}
-	sp, err := loadSplit(ctx, o.data)
+	sp, err := loadSplit(ctx, c.ErrOrStderr(), o.data)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ func TestEval(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sp, err := loadSplit(t.Context(), "digits")
+	sp, err := loadSplit(t.Context(), io.Discard, "digits")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func runTrain(ctx context.Context, c *cobra.Command, o *trainOptions) error {
 	if err := o.checkApart(dataFiles(o.data)...); err != nil {
 		return err
 	}
-	sp, err := loadSplit(ctx, o.data)
+	sp, err := loadSplit(ctx, c.ErrOrStderr(), o.data)
 	if err != nil {
 		return err
 	}
