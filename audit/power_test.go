@@ -179,3 +179,44 @@ func TestNotRuledOut(t *testing.T) {
 		t.Errorf("missedFamilies with p-values and families that do not line up = %q, want nil", got)
 	}
 }
+
+// TestLowPowerCaution checks that a suspect with full outputs found
+// DERIVED by a suite of measured power below MinPower carries a caution
+// saying so, and that one found by a suite of enough or unknown power
+// carries none.
+func TestLowPowerCaution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	c := synthCase(t, rng, 6, 24)
+	copyP := follow(rng, c.Teacher.P, 0.97)
+	neg := []float64{0.3, 0.5, 0.7, 0.9, 1}
+	tests := []struct {
+		name    string
+		cal     *compare.Calibration // nil: no report
+		caution string               // a part of the caution; "" for none
+	}{
+		{"no report", nil, ""},
+		{"half detected", &compare.Calibration{PosP: []float64{0.001, 0.001, 0.5, 0.5}, NegP: neg}, ""},
+		{"a quarter detected", &compare.Calibration{PosP: []float64{0.001, 0.5, 0.5, 0.5}, NegP: neg}, "detected only 25% of its 4 calibration copies at α = 0.01"},
+		{"none detected", &compare.Calibration{PosP: []float64{0.2, 0.5}, NegP: neg}, "detected only 0% of its 2 calibration copies"},
+		{"rates only, low", &compare.Calibration{Rates: []compare.Rate{{Alpha: 0.01, TPR: 0.2}}}, "detected only 20% calibration copies"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.Enrolment.Report = nil
+			if tt.cal != nil {
+				b, err := json.Marshal(EnrolReport{Calibration: *tt.cal, OutsideRule: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Enrolment.Report = b
+			}
+			got := auditSuspect(t, c, "copy", copyP)
+			if got.Verdict != Derived {
+				t.Fatalf("verdict %s (p %.3g, reason %q), want DERIVED", got.Verdict, got.PValue, got.Reason)
+			}
+			if tt.caution == "" && got.Caution != "" || !strings.Contains(got.Caution, tt.caution) {
+				t.Errorf("caution %q, want one containing %q", got.Caution, tt.caution)
+			}
+		})
+	}
+}

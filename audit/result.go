@@ -111,8 +111,10 @@ type TeacherResult struct {
 	// still give itself away through its labels, and serving more than
 	// labels must not buy a clearance.
 	LabelsP *float64 `json:"labels_p,omitempty"`
-	// Caution, when set, says why a DERIVED verdict rests on the weakest
-	// evidence lineage gives (see labelOnlyCaution); "" for none.
+	// Caution, when set, says why a DERIVED verdict rests on weak
+	// evidence: a label-only suspect's lineage score alone
+	// (labelOnlyCaution), or a suite of low measured power
+	// (lowPowerCaution); "" for none.
 	Caution string `json:"caution,omitempty"`
 	// TPR and FPR are the error rates measured on this teacher's
 	// calibration controls at the audit's α, counted from their stored

@@ -59,6 +59,30 @@ func labelOnlyCaution(tr *TeacherResult, alpha float64) string {
 	return fmt.Sprintf("DERIVED from the suspect's labels alone, by the lineage score; %s. This is the weakest evidence lineage gives: innocent models unlike every control, such as ones trained from the teacher's own initial weights or RBF-kernel SVMs, can agree with the teacher this way%s", support, rate)
 }
 
+// lowPowerCaution returns, for a suspect with full outputs found DERIVED
+// by a suite whose measured power at α (tr.TPR) is below MinPower, a
+// sentence saying so; "" otherwise (and for a label-only suspect, whose
+// caution is labelOnlyCaution's).
+//
+// Why: the p-value is as valid as on any suite, but a test that seldom
+// finds the teacher's own copies gives a significant result that is, far
+// more often than on a strong suite, one of the chance draws α allows.
+// A hunt on small tabular CSVs (7 December 2026) found an independent
+// model DERIVED (p = 0.0067) by an enrolment whose calibration copies it
+// detected none of.
+func lowPowerCaution(tr *TeacherResult, alpha float64) string {
+	if tr.LabelOnly || tr.TPR < 0 || tr.TPR >= MinPower {
+		return ""
+	}
+	of := ""
+	if tr.PowerControls > 0 {
+		of = fmt.Sprintf(" of its %d", tr.PowerControls)
+	}
+	return fmt.Sprintf("DERIVED by a suite that detected only %.0f%%%s calibration copies at α = %g (the enrolment report's low-power note): "+
+		"a test that seldom finds copies still flags about one independent model in %.0f by chance, so a significant result from it is weak evidence; "+
+		"weigh it with other evidence, or enrol with more --controls and --suite-size and audit again", 100*tr.TPR, of, alpha, 1/alpha)
+}
+
 // unmeasuredNote returns what a recorded total variation of 1, the most
 // two answers can differ, may also mean: that asking failed
 // (fingerprint.VariationUnmeasured reads as 1).
@@ -88,6 +112,9 @@ func settle(tr *TeacherResult, o Options, tested int) {
 	case tr.PValue <= o.Alpha:
 		tr.Verdict = Derived
 		tr.Caution = labelOnlyCaution(tr, o.Alpha)
+		if tr.Caution == "" {
+			tr.Caution = lowPowerCaution(tr, o.Alpha)
+		}
 	case tr.Outside != "":
 		tr.Verdict, tr.Reason = Inconclusive, tr.Outside
 	case tr.PValue <= o.Clear:
