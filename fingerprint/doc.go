@@ -8,8 +8,10 @@
 // the model hash, TopK, the float32 bits of P and the Meta keys that bear
 // on what the outputs mean (the label map, defaulted model metadata, and
 // under MetaHashRule what a remote model's fingerprint records of how it
-// was asked and answered). Identity fields such as ID, Queries and
-// Elapsed, and Meta's counts and messages, are not part of the hash.
+// was asked and answered), and under HashRuleHeader, which Take records,
+// the model header (name, kind, input size, labels, parameter count,
+// source). Identity fields such as ID, Queries and Elapsed, and Meta's
+// counts and messages, are not part of the hash.
 //
 // A Fingerprint's JSON form (what `lineage db show` prints) holds its
 // fields but P, with Elapsed in seconds under "elapsed_s"; JSON written

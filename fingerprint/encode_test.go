@@ -162,8 +162,21 @@ func FuzzDecode(f *testing.F) {
 	f.Add(b)
 	remote := takeTest(f, 5, 3, abc, 0)
 	remote.Meta = remoteMeta()
-	remote.CoverRemote()
+	remote.Model.Source = "http://x/v2/models/m"
+	remote.CoverRemote() // hash rule 3
 	if b, err = Encode(remote); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	ruleTwo := remote.Clone() // as lineage wrote it before hash rule 3
+	ruleTwo.Meta[MetaHashRule] = HashRuleRemote
+	ruleTwo.Hash = ruleTwo.ComputeHash()
+	if b, err = Encode(ruleTwo); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	header := headerFixture(map[string]string{MetaLabelMap: "x=a,y=b,z=c"}) // every header field set
+	if b, err = Encode(header); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(b)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lineage-audit/lineage/internal/digest"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // MetaOutputs is the Meta key under which a command records how a remote
@@ -28,15 +29,22 @@ const (
 	MetaOutputChosen = "output_chosen_by"
 )
 
-// MetaHashRule is the Meta key that says the fingerprint's hash covers
-// the keys of remoteHashedMeta too: its value is HashRuleRemote. It is
-// absent from every fingerprint of a model file, whose hash covers
-// hashedMeta alone, and from remote fingerprints stored before 7 December
-// 2026, whose hashes left those keys out (see [Fingerprint.CoverRemote]).
+// MetaHashRule is the Meta key that names the rule a fingerprint's hash
+// was computed by, when it is not the first: HashRuleRemote for remote
+// fingerprints stored from 7 December 2026 until HashRuleHeader came
+// later that day, HashRuleHeader for every fingerprint stored since. It is
+// absent from older records, whose hashes leave out what the later rules
+// cover (see [Fingerprint.ComputeHash]).
 const MetaHashRule = "hash_rule"
 
-// HashRuleRemote is the value of MetaHashRule.
-const HashRuleRemote = "2"
+// The values of MetaHashRule lineage knows. Under HashRuleRemote the
+// hash also covers the keys of remoteHashedMeta; under HashRuleHeader
+// those keys and the model header (Fingerprint.Model). Take records
+// HashRuleHeader in every fingerprint it returns.
+const (
+	HashRuleRemote = "2"
+	HashRuleHeader = "3"
+)
 
 // hashedMeta lists the Meta keys ComputeHash covers, in the order it
 // hashes them: the map the answers were read with and the model file
@@ -57,15 +65,16 @@ var hashedMeta = []string{MetaDefaulted, MetaLabelMap}
 var remoteHashedMeta = []string{MetaHashRule, MetaRemote, MetaVariation, MetaNearby, MetaOutputs, MetaOutput, MetaOutputChosen}
 
 // CoverRemote makes fp's hash cover the Meta keys a remote model's
-// fingerprint records about how the model was asked and answered: it
-// sets MetaHashRule to HashRuleRemote and hashes fp again. A command calls
-// it once it has recorded them; a fingerprint of a model file needs no
-// call, its hash being what it always was.
+// fingerprint records about how the model was asked and answered, and its
+// model header: it sets MetaHashRule to HashRuleHeader and hashes fp
+// again. A command calls it once it has recorded them; a fingerprint Take
+// returned is under HashRuleHeader already, but its hash does not cover
+// what was recorded after it.
 func (fp *Fingerprint) CoverRemote() {
 	if fp.Meta == nil {
 		fp.Meta = map[string]string{}
 	}
-	fp.Meta[MetaHashRule] = HashRuleRemote
+	fp.Meta[MetaHashRule] = HashRuleHeader
 	fp.Hash = fp.ComputeHash()
 }
 
@@ -78,10 +87,17 @@ func (fp *Fingerprint) CoverRemote() {
 // its value (each as a uint64 LE length and its bytes); and when Meta
 // holds MetaHashRule, the same for each of the keys MetaHashRule,
 // MetaRemote, MetaVariation, MetaNearby, MetaOutputs, MetaOutput and
-// MetaOutputChosen that it holds, in that order. A fingerprint holding
-// none of these keys hashes as it did before they were covered, and one
-// without MetaHashRule as it did before those it names were. It does not
-// modify fp.
+// MetaOutputChosen that it holds, in that order. When MetaHashRule holds
+// anything but HashRuleRemote (HashRuleHeader, or a value of a later
+// lineage), the model header follows: the ASCII tag "model", then
+// fp.Model's Name and Kind (each as a uint64 LE length and its bytes),
+// InputSize (its int64 two's complement as uint64 LE), the number of
+// Labels (uint64 LE) and each label (a uint64 LE length and its bytes),
+// Params (as InputSize) and Source (a uint64 LE length and its bytes);
+// its Hash is in the head already. A fingerprint holding none of these
+// keys hashes as it did before they were covered, one without
+// MetaHashRule as it did before those it names were, and one under
+// HashRuleRemote as it did before the header was. It does not modify fp.
 func (fp *Fingerprint) ComputeHash() string {
 	h := fp.hashHead()
 	digest.Matrix(h, fp.P)
@@ -113,11 +129,12 @@ func (fp *Fingerprint) hashHead() hash.Hash {
 }
 
 // hashMeta writes to h what ComputeHash hashes after the matrix: the
-// hashedMeta keys fp.Meta holds, and under MetaHashRule the
-// remoteHashedMeta keys it holds.
+// hashedMeta keys fp.Meta holds, under MetaHashRule the remoteHashedMeta
+// keys it holds, and under any rule but HashRuleRemote the model header.
 func (fp *Fingerprint) hashMeta(h hash.Hash) {
 	keys := hashedMeta
-	if _, ok := fp.Meta[MetaHashRule]; ok {
+	rule, ruled := fp.Meta[MetaHashRule]
+	if ruled {
 		keys = append(keys[:len(keys):len(keys)], remoteHashedMeta...)
 	}
 	for _, k := range keys {
@@ -127,6 +144,24 @@ func (fp *Fingerprint) hashMeta(h hash.Hash) {
 			hashString(h, v)
 		}
 	}
+	if ruled && rule != HashRuleRemote {
+		hashHeader(h, fp.Model)
+	}
+}
+
+// hashHeader writes to h the model header as ComputeHash hashes it under
+// HashRuleHeader: every field of m but Hash, which the head holds.
+func hashHeader(h hash.Hash, m model.Info) {
+	h.Write([]byte("model"))
+	hashString(h, m.Name)
+	hashString(h, string(m.Kind))
+	digest.Uint64(h, uint64(int64(m.InputSize)))
+	digest.Uint64(h, uint64(len(m.Labels)))
+	for _, l := range m.Labels {
+		hashString(h, l)
+	}
+	digest.Uint64(h, uint64(int64(m.Params)))
+	hashString(h, m.Source)
 }
 
 // hashedKeys returns the hashedMeta keys fp.Meta holds, nil for none.
@@ -164,7 +199,7 @@ func (fp *Fingerprint) checkHash(h hash.Hash) error {
 		return nil
 	}
 	err := fmt.Errorf("%w: stored %s, content %s", ErrHash, short(fp.Hash), short(got))
-	if rule, ok := fp.Meta[MetaHashRule]; ok && rule != HashRuleRemote {
+	if rule, ok := fp.Meta[MetaHashRule]; ok && rule != HashRuleRemote && rule != HashRuleHeader {
 		return &RecordError{ID: fp.ID, Err: fmt.Errorf("%w: its %s %q is not one this lineage knows (written by a newer lineage, or changed outside lineage)", err, MetaHashRule, rule)}
 	}
 	if keys := fp.hashedKeys(); len(keys) > 0 && outputs == fp.Hash {
@@ -178,9 +213,12 @@ func (fp *Fingerprint) checkHash(h hash.Hash) error {
 // whose Hash matches its content (one that Verify or VerifyEncoded
 // accepted; o.P is not read): the same suite, model hash, top-k and
 // probabilities, read with the same label map and defaulted metadata
-// (hashedMeta), whatever else their Meta holds. Their hashes may differ
-// all the same: a remote model fingerprinted twice may answer the same
-// and still be recorded as answering otherwise when asked again.
+// (hashedMeta), whatever else their Meta and their model headers hold.
+// Their hashes may differ all the same: a remote model fingerprinted
+// twice may answer the same and still be recorded as answering otherwise
+// when asked again, a model file read from another path records another
+// source, and a record of older lineage leaves out what a newer one
+// covers.
 func (fp *Fingerprint) SameOutputs(o *Fingerprint) bool {
 	for _, k := range hashedMeta {
 		a, okA := fp.Meta[k]
@@ -190,6 +228,8 @@ func (fp *Fingerprint) SameOutputs(o *Fingerprint) bool {
 		}
 	}
 	c := *fp
-	c.Meta = o.Meta // o's hash is of its outputs and its Meta
+	c.Meta = o.Meta // o's hash is of its outputs, its Meta and its header
+	c.Model = o.Model
+	c.Model.Hash = fp.Model.Hash
 	return c.ComputeHash() == o.Hash
 }

@@ -17,7 +17,8 @@ func remoteMeta() map[string]string {
 
 // TestHashRemotePinned pins the hash of a remote fingerprint under hash
 // rule 2 (the value computed apart from Go, by the canonical form
-// ComputeHash documents), and checks that the rule changes no other hash: one without
+// ComputeHash documents; HashRuleHeader left it as it was), and checks
+// that the rule changes no other hash: one without
 // MetaHashRule, remote keys and all, hashes as lineage of 1 December
 // 2026 hashed it (TestHashPinned's value), and so still verifies.
 func TestHashRemotePinned(t *testing.T) {
@@ -29,10 +30,10 @@ func TestHashRemotePinned(t *testing.T) {
 	if err := fp.Verify(); err != nil {
 		t.Errorf("without the rule: Verify = %v", err)
 	}
-	fp.CoverRemote()
-	if got, want := fp.Meta[MetaHashRule], HashRuleRemote; got != want {
-		t.Errorf("CoverRemote: %s = %q, want %q", MetaHashRule, got, want)
-	}
+	// Recorded by lineage of 7 December 2026 before HashRuleHeader: the
+	// same hash still.
+	fp.Meta[MetaHashRule] = HashRuleRemote
+	fp.Hash = fp.ComputeHash()
 	if got, want := fp.Hash, "c261bcad6f36be660c8d626ad2b75bbd749e1a4bec9431118e6213974b9856f4"; got != want {
 		t.Errorf("under the rule: Hash = %s, want %s", got, want)
 	}
@@ -62,7 +63,8 @@ func TestHashRemoteMeta(t *testing.T) {
 		edit{"rule removed", func(m map[string]string) { delete(m, MetaHashRule) }},
 		edit{"rule removed, variation lowered", func(m map[string]string) { delete(m, MetaHashRule); m[MetaVariation] = "0" }},
 		edit{"rule and remote removed", func(m map[string]string) { delete(m, MetaHashRule); delete(m, MetaRemote) }},
-		edit{"rule changed", func(m map[string]string) { m[MetaHashRule] = "3" }},
+		edit{"rule changed", func(m map[string]string) { m[MetaHashRule] = "4" }},
+		edit{"rule lowered to 2", func(m map[string]string) { m[MetaHashRule] = HashRuleRemote }},
 		edit{"label map set", func(m map[string]string) { m[MetaLabelMap] = "a=0,b=1,c=2" }},
 	)
 	for _, tt := range edits {
@@ -99,9 +101,9 @@ func TestHashRemoteMeta(t *testing.T) {
 
 	fp := hashFixture(0, remoteMeta())
 	fp.CoverRemote()
-	fp.Meta[MetaHashRule] = "3"
-	if err := fp.Verify(); err == nil || !strings.Contains(err.Error(), `hash_rule "3" is not one this lineage knows`) {
-		t.Errorf("rule 3: Verify = %v, want it to say the rule is unknown", err)
+	fp.Meta[MetaHashRule] = "4"
+	if err := fp.Verify(); err == nil || !strings.Contains(err.Error(), `hash_rule "4" is not one this lineage knows`) {
+		t.Errorf("rule 4: Verify = %v, want it to say the rule is unknown", err)
 	}
 	for _, k := range []string{"requests", "retries", "warnings", "queries_asked_again", "other_outputs", "source"} {
 		fp := hashFixture(0, remoteMeta())

@@ -52,9 +52,11 @@ func TestTakeLabelMap(t *testing.T) {
 		if !slices.Equal(got.P.Data, want.P.Data) {
 			t.Errorf("batch %d: relabelled model's outputs differ from the model's under the suite's names", bs)
 		}
-		// The hash covers the recorded map: the outputs' hash with it.
+		// The hash covers the recorded map: the outputs' hash with it,
+		// and the model's own labels.
 		mapped := want.Clone()
-		mapped.Meta = map[string]string{MetaLabelMap: got.LabelMap()}
+		mapped.Meta = map[string]string{MetaLabelMap: got.LabelMap(), MetaHashRule: HashRuleHeader}
+		mapped.Model.Labels = labels
 		if h := mapped.ComputeHash(); got.Hash != h || h == want.Hash {
 			t.Errorf("batch %d: hash %s, want %s (the model's under the suite's names %s, with the map)", bs, got.Hash, h, want.Hash)
 		}
@@ -65,8 +67,8 @@ func TestTakeLabelMap(t *testing.T) {
 			t.Errorf("batch %d: LabelMap() = %q, want %q (the model's order)", bs, lm, w)
 		}
 	}
-	if want.LabelMap() != "" || want.Meta != nil {
-		t.Errorf("no map: LabelMap() = %q, Meta %v; want none", want.LabelMap(), want.Meta)
+	if want.LabelMap() != "" || len(want.Meta) != 1 || want.Meta[MetaHashRule] != HashRuleHeader {
+		t.Errorf("no map: LabelMap() = %q, Meta %v; want %s alone", want.LabelMap(), want.Meta, MetaHashRule)
 	}
 	tests := []struct {
 		name, lm string // "" for no map

@@ -34,7 +34,8 @@ type Options struct {
 	// TopK, when > 0, compacts the result to the K largest entries per row
 	// (see Compact) before hashing.
 	TopK int
-	// Meta is copied into the fingerprint's Meta; nil means none.
+	// Meta is copied into the fingerprint's Meta (nil means none), whose
+	// MetaHashRule Take sets to HashRuleHeader.
 	Meta map[string]string
 	// InFlight is the number of Predict calls Take keeps in flight at once;
 	// 0 and 1 mean one at a time. More pipelines the batches of a remote
@@ -75,7 +76,8 @@ type BatchPredictor interface {
 // the suite's labels, and its Model.Labels keeps the model's own order
 // (see Reordered). With Options.LabelMap the model's labels are read under
 // the names the map gives them, and may then be in any order too.
-// Cancelling ctx stops between batches.
+// The fingerprint's Meta holds MetaHashRule = HashRuleHeader: its hash
+// covers its model header. Cancelling ctx stops between batches.
 func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fingerprint, error) {
 	if m == nil || s == nil {
 		panic("fingerprint: Take needs a model and a suite")
@@ -181,18 +183,15 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 		Elapsed: now().Sub(start),
 	}
 	fp.Model.Labels = append([]string(nil), info.Labels...)
-	if opts.Meta != nil {
-		fp.Meta = make(map[string]string, len(opts.Meta))
-		for k, v := range opts.Meta {
-			fp.Meta[k] = v
-		}
+	fp.Meta = make(map[string]string, len(opts.Meta)+2)
+	for k, v := range opts.Meta {
+		fp.Meta[k] = v
 	}
 	if !opts.LabelMap.IsZero() {
-		if fp.Meta == nil {
-			fp.Meta = map[string]string{}
-		}
 		fp.Meta[MetaLabelMap] = opts.LabelMap.Format(info.Labels)
 	}
+	// Its hash covers the model header, which audits act on and show.
+	fp.Meta[MetaHashRule] = HashRuleHeader
 	if opts.TopK > 0 && opts.TopK < c {
 		fp = fp.Compact(opts.TopK)
 	}

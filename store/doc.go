@@ -31,5 +31,7 @@
 // That transaction also marks a file of an older schema version with
 // SchemaVersion (2: remote fingerprints under fingerprint.MetaHashRule,
 // which version-1 lineage would take for damaged); its records are kept
-// as they are.
+// as they are. Fingerprints under fingerprint.HashRuleHeader came without
+// a new version: lineage of version 2 refuses them naming their rule as
+// one it does not know (see SchemaVersion).
 package store

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/model"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -17,11 +20,13 @@ import (
 // (fingerprint.Take sets it), and its suite must be stored (else an error
 // wrapping ErrNotFound). Putting a fingerprint with the same ID and
 // outputs (fingerprint.Fingerprint.SameOutputs) again is a no-op that
-// keeps the stored one (so a rerun after a crash succeeds), unless
-// opts.Replace and its Meta differ: then the new record is stored, its
-// outputs being the same (a remote model probed again records how it
-// answered when asked again, which its hash may cover); a different one
-// gives ErrExists unless opts.Replace.
+// keeps the stored one (so a rerun after a crash succeeds, and a record
+// of older lineage stays as it is), unless opts.Replace and its Meta or
+// model header differ: then the new record is stored, its outputs being
+// the same (a remote model probed again records how it answered when
+// asked again, a model file read from another path another source, and
+// a record of this lineage a hash rule that covers more); a different
+// one gives ErrExists unless opts.Replace.
 // A fingerprint an enrolment uses (its teacher or a control) is never
 // replaced by a different one: that gives an *InUseError, since it would
 // change the evidence of every audit against that teacher.
@@ -47,7 +52,7 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 		// record of a few kilobytes may declare a gigabyte of outputs.
 		prev, err := fingerprint.VerifyEncoded(old)
 		if err == nil && fp.SameOutputs(prev) {
-			if !opts.Replace || maps.Equal(prev.Meta, fp.Meta) {
+			if !opts.Replace || maps.Equal(prev.Meta, fp.Meta) && sameHeader(prev.Model, fp.Model) {
 				return nil
 			}
 			return t.putFingerprint(b, fp) // the same outputs: their users keep their evidence
@@ -68,6 +73,16 @@ func (t *Tx) PutFingerprint(fp *fingerprint.Fingerprint, opts PutOptions) error 
 		}
 	}
 	return t.putFingerprint(b, fp)
+}
+
+// sameHeader reports whether a and b are one model header, no labels and
+// an empty list alike.
+func sameHeader(a, b model.Info) bool {
+	if !slices.Equal(a.Labels, b.Labels) {
+		return false
+	}
+	a.Labels, b.Labels = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // putFingerprint encodes fp into the fingerprints bucket b.

@@ -94,8 +94,9 @@ func FuzzImport(f *testing.F) {
 
 // addExportSeeds adds the seeds of the fuzz targets that read an export:
 // a populated store's whole export, its first three lines, an empty
-// export, an export of lineage before fingerprint hash rule 2 and one
-// holding a remote fingerprint under it.
+// export, an export of lineage before fingerprint hash rule 2, one
+// holding a remote fingerprint under hash rule 3 (coveredFP) and one a
+// model file's under it.
 func addExportSeeds(f *testing.F) {
 	f.Helper()
 	old, err := os.ReadFile(ruleOneExport)
@@ -109,6 +110,11 @@ func addExportSeeds(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add([]byte(suiteFPExport(f, newTestSuite("s", 5, 3, 1), "x", data)))
+	hfp, _ := headerFP(f, "y", 2) // a model file's, under hash rule 3
+	if data, err = fingerprint.Encode(hfp); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(suiteFPExport(f, newTestSuite("s", 5, 3, 1), "y", data)))
 	s := openTest(f, tempPath(f), false)
 	populate(f, s)
 	var buf bytes.Buffer

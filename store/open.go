@@ -27,6 +27,11 @@ import (
 // lineage of version 1 would take for damaged: it refuses the file as
 // newer instead. A writer opening a version-1 file marks it version 2 in
 // its first committed transaction; its records are kept as they are.
+// Fingerprints under fingerprint.HashRuleHeader (hash rule 3, the same
+// day) need no version 3: lineage of version 2 knows MetaHashRule, and
+// refuses such a record (db verify, reads, imports) saying that its
+// hash_rule "3" is not one it knows, written by a newer lineage, while
+// it still reads the other records of the file.
 const SchemaVersion = 2
 
 // DefaultTimeout is how long Open waits for another process's lock when

@@ -92,6 +92,19 @@ func TestRecords(t *testing.T) {
 		{"reference duplicates a control, metadata defaulted", func(tx *Tx) error {
 			return putDuplicate(tx, su, "neg-defaulted", fingerprint.MetaDefaulted, "labels")
 		}, ErrExists},
+		// Under hash rule 3 the hash covers the model header too: the
+		// same outputs from the model file at another path, recorded by
+		// this lineage, are the same model as populate's older record.
+		{"reference duplicates a control, under hash rule 3", func(tx *Tx) error {
+			fp := newTestFP("neg", su, 2)
+			fp.ID, fp.Model.Source = "neg-rule3", "/elsewhere/neg.lnm"
+			fp.Meta = map[string]string{fingerprint.MetaHashRule: fingerprint.HashRuleHeader}
+			fp.Hash = fp.ComputeHash()
+			if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
+				return err
+			}
+			return tx.AddReference("acme", Control{FP: "neg-rule3"})
+		}, ErrExists},
 		{"replace an enrolment's teacher", func(tx *Tx) error {
 			return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{Replace: true})
 		}, ErrInUse},

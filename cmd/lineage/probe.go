@@ -216,12 +216,17 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 	// The fingerprint is stored and the journal dropped in one
 	// transaction: an interruption between two would leave a journal
 	// whose rerun clashes with the stored fingerprint.
+	var kept *fingerprint.Fingerprint // a record of these outputs stored before, which PutFingerprint kept
 	if err := commitDB(ctx, g, time.Since(start), func(tx *store.Tx) error {
+		kept = nil // commitDB may run this again
 		if err := checkSuspectName(tx, fp.ID, func(other *fingerprint.Fingerprint) bool { return sameInfo(other.Model, fp.Model) }); err != nil {
 			return err
 		}
 		if err := tx.PutFingerprint(fp, store.PutOptions{Replace: o.replace}); err != nil {
 			return err
+		}
+		if stored, err := tx.Fingerprint(fp.ID); err == nil && stored.Hash != fp.Hash {
+			kept = stored
 		}
 		return done(tx)
 	}); err != nil {
@@ -233,8 +238,25 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		}
 		return err
 	}
+	if kept != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored with these outputs (%s): it was kept, and is shown; --replace stores this run's record instead\n", fp.ID, keptNote(kept, fp))
+		fp = kept
+	}
 	r := newProbeReport(fp, ref)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// keptNote says how kept, a stored fingerprint of the outputs of fp,
+// differs from it: recorded under an older hash rule, or from the model
+// read elsewhere.
+func keptNote(kept, fp *fingerprint.Fingerprint) string {
+	if rule := kept.Meta[fingerprint.MetaHashRule]; rule != fp.Meta[fingerprint.MetaHashRule] {
+		return "recorded by an older lineage, whose hash leaves out its model header"
+	}
+	if kept.Model.Source != fp.Model.Source {
+		return "taken from " + cmp.Or(kept.Model.Source, "a model without a source")
+	}
+	return "recorded otherwise"
 }
 
 // checkSuspectName fails when id is the suspect name of an audit record
