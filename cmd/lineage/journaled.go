@@ -181,7 +181,13 @@ func journalMismatch(err error, run, job string, ro *remoteOptions) error {
 		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
 			err, run, me.Stored, bs, c, bs*c, me.Stored, discard)
 	}
-	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s", err, run, bs, c, discard)
+	older := ""
+	if strings.HasPrefix(job, "distill:") {
+		// Its batches are those of this run's flags, yet their inputs
+		// differ: lineage made them otherwise when it ran.
+		older = " (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"
+	}
+	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s%s", err, run, bs, c, discard, older)
 }
 
 // remoteDrain is how long an interrupted remote job lets the batches in
