@@ -43,7 +43,7 @@ func CheckCurrent(e *store.Enrolment) error {
 	}
 	return fmt.Errorf("teacher %q: %w (before 5 December 2026): it has no under-trained controls, "+
 		"without which independent models trained for a few epochs can be called DERIVED; enrol it again: "+
-		"`lineage db rm enrolment %s --purge`, then `lineage enroll` with the same teacher, data, --seed, --controls and --suite-size "+
+		"`%s`, then `lineage enroll` with the same teacher, data, --seed, --controls and --suite-size "+
 		"(its audits and suspects' fingerprints are kept; a suspect on a suite the new enrolment does not use must be probed again)",
-		e.Name, ErrOutdated, shellword.Arg(e.Name))
+		e.Name, ErrOutdated, shellword.Command("lineage db rm enrolment", e.Name, "--purge"))
 }

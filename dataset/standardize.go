@@ -23,16 +23,8 @@ func MedianRange(d *Dataset) float64 {
 	if d.Len() == 0 {
 		return 0
 	}
-	D := d.Dim()
-	lo, hi := make([]float32, D), make([]float32, D)
-	copy(lo, d.Row(0))
-	copy(hi, d.Row(0))
-	for i := 1; i < d.Len(); i++ {
-		for j, v := range d.Row(i) {
-			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
-		}
-	}
-	ranges := make([]float64, 0, D)
+	lo, hi := FeatureRanges(d)
+	ranges := make([]float64, 0, len(lo))
 	for j := range lo {
 		if r := float64(hi[j]) - float64(lo[j]); r > 0 {
 			ranges = append(ranges, r)

@@ -22,11 +22,12 @@ const (
 	// training set cycles through further random permutations.
 	TransferData TransferSource = "data"
 	// TransferNoise draws every feature uniformly from the data's global
-	// range [lo, hi] (dataset.Range).
+	// range [lo, hi] (dataset.Range), or from the feature's own range on
+	// data whose features lie on different scales (dataset.InputBounds).
 	TransferNoise TransferSource = "noise"
 	// TransferJitter adds Gaussian noise N(0, (JitterScale·σ_j)²) to a random
 	// training row, σ_j the feature's standard deviation (dataset.Standardizer),
-	// and clamps to [lo, hi].
+	// and clamps to the same bounds as noise.
 	TransferJitter TransferSource = "jitter"
 	// TransferMixup blends two random training rows λx_a + (1−λ)x_b with
 	// λ ~ Uniform(0, 1) and a ≠ b (when the set has two rows or more).
@@ -121,7 +122,10 @@ func (t Transfer) Generate(rng *rand.Rand, train *dataset.Dataset, queries int) 
 	srcs := t.sources()
 	x := blas32.General{Rows: queries, Cols: d, Stride: d, Data: make([]float32, queries*d)}
 	labels := make([]int, queries)
-	lo, hi := train.Range()
+	// The global range bounds noise and jitter, or each feature's own on
+	// mixed-scale data (dataset.InputBounds), where the global range put
+	// queries thousands of a small feature's standard deviations away.
+	lo, hi := dataset.InputBounds(train)
 	var std []float32
 	scale := t.JitterScale
 	if scale == 0 {
@@ -154,7 +158,7 @@ func (t Transfer) Generate(rng *rand.Rand, train *dataset.Dataset, queries int) 
 			switch src {
 			case TransferNoise:
 				for j := range dst {
-					dst[j] = lo + float32(rng.Float64())*(hi-lo)
+					dst[j] = lo[j] + float32(rng.Float64())*(hi[j]-lo[j])
 				}
 			case TransferJitter:
 				if std == nil {
@@ -163,7 +167,7 @@ func (t Transfer) Generate(rng *rand.Rand, train *dataset.Dataset, queries int) 
 				src := train.Row(rng.IntN(n))
 				for j := range dst {
 					v := src[j] + float32(rng.NormFloat64()*scale)*std[j]
-					dst[j] = float32(math.Min(math.Max(float64(v), float64(lo)), float64(hi)))
+					dst[j] = float32(math.Min(math.Max(float64(v), float64(lo[j])), float64(hi[j])))
 				}
 			case TransferMixup:
 				a := rng.IntN(n)

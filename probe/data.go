@@ -123,25 +123,19 @@ func NoiseProbes(d *dataset.Dataset, n int, seed uint64, opts NoiseOptions) Batc
 
 // MixedScaleRatio is the ratio of d's global range to its median feature's
 // range (dataset.MedianRange) above which MixedScales reports mixed scales.
-const MixedScaleRatio = 10
+const MixedScaleRatio = dataset.MixedScaleRatio
 
-// MixedScales reports whether d's features lie on different scales: its
-// global range (d.Range) exceeds MixedScaleRatio times the median range of
-// the features that vary. Images (the digits' pixels all span 0–16, a
-// ratio of 1) do not; tabular data of unscaled measurements do (the
-// breast cancer data's areas reach 4,254 where its median feature spans
-// 0.47, a ratio of 9,100). On such data the global range, as a radius or
-// as bounds, puts probes thousands of a small feature's standard
-// deviations from any data, where every ReLU network's softmax underflows
-// to exact zeros: take each feature's own range instead (PerFeature).
-func MixedScales(d *dataset.Dataset) bool {
-	median := dataset.MedianRange(d)
-	if median == 0 {
-		return false
-	}
-	lo, hi := d.Range()
-	return float64(hi)-float64(lo) > MixedScaleRatio*median
-}
+// MixedScales reports whether d's features lie on different scales
+// (dataset.MixedScales): its global range (d.Range) exceeds
+// MixedScaleRatio times the median range of the features that vary.
+// Images (the digits' pixels all span 0–16, a ratio of 1) do not; tabular
+// data of unscaled measurements do (the breast cancer data's areas reach
+// 4,254 where its median feature spans 0.47, a ratio of 9,100). On such
+// data the global range, as a radius or as bounds, puts probes thousands
+// of a small feature's standard deviations from any data, where every
+// ReLU network's softmax underflows to exact zeros: take each feature's
+// own range instead (PerFeature).
+func MixedScales(d *dataset.Dataset) bool { return dataset.MixedScales(d) }
 
 // bounds returns per-feature lower and upper input limits: the global
 // range of d repeated, or each column's own min/max.
@@ -155,17 +149,7 @@ func bounds(d *dataset.Dataset, perFeature bool) (lo, hi []float32) {
 		}
 		return lo, hi
 	}
-	for i := 0; i < d.Len(); i++ {
-		for j, v := range d.Row(i) {
-			if i == 0 || v < lo[j] {
-				lo[j] = v
-			}
-			if i == 0 || v > hi[j] {
-				hi[j] = v
-			}
-		}
-	}
-	return lo, hi
+	return dataset.FeatureRanges(d)
 }
 
 // gather copies the rows idx of x into a new matrix.

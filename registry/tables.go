@@ -258,8 +258,8 @@ func unlistedNotes(us []Unlisted) []string {
 		if u.Why != "enrolment removed" {
 			why = fmt.Sprintf("%s was enrolled anew on another suite", u.Teacher)
 		}
-		out = append(out, fmt.Sprintf("%s (against %s): its verdict is not shown because %s; audit record %s still holds it (%s, p-value %.3g): `lineage db show audit %s`",
-			u.Suspect, u.Teacher, why, u.Audit, u.Verdict, u.PValue, shellword.Arg(u.Audit)))
+		out = append(out, fmt.Sprintf("%s (against %s): its verdict is not shown because %s; audit record %s still holds it (%s, p-value %.3g): `%s`",
+			u.Suspect, u.Teacher, why, u.Audit, u.Verdict, u.PValue, shellword.Command("lineage db show audit", u.Audit)))
 	}
 	return out
 }

@@ -130,8 +130,8 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		if tx.HasFingerprint(arg) {
 			fp, err := tx.Fingerprint(arg)
 			if err != nil {
-				return suiteGone(err, func(id string) string {
-					return "audit its model instead, or remove the fingerprint with `lineage db rm fingerprint " + id + "`"
+				return suiteGone(err, func(rm string) string {
+					return "audit its model instead, or remove the fingerprint with `" + rm + "`"
 				})
 			}
 			stored = fp

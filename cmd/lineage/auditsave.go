@@ -45,13 +45,13 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name 
 		}
 		fp, err := tx.Fingerprint(id)
 		if err != nil {
-			return suiteGone(fmt.Errorf("--save: %w", err), func(id string) string {
-				return "choose another --name, or remove it with `lineage db rm fingerprint " + id + "`"
+			return suiteGone(fmt.Errorf("--save: %w", err), func(rm string) string {
+				return "choose another --name, or remove it with `" + rm + "`"
 			})
 		}
 		if !takenFrom(fp, cases[i].Suite.Hash, ref, info, 0, rd) {
-			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `lineage db rm fingerprint %s`",
-				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, rd), shellword.Arg(id))
+			return fmt.Errorf("--save: fingerprint %q: %w (taken from %s on suite %.12s%s); choose another --name, or remove it with `%s`",
+				id, store.ErrExists, cmp.Or(fp.Model.Source, "model "+fp.Model.Name), fp.Suite, outputsNote(fp, ref, rd), shellword.Command("lineage db rm fingerprint", id))
 		}
 		suspects[i] = fp
 	}
@@ -59,8 +59,8 @@ func checkSaveNames(tx *store.Tx, ref string, info model.Info, rd reading, name 
 	if err != nil || other == nil {
 		return err
 	}
-	return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `lineage db rm audit %s`",
-		name, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Arg(name))
+	return fmt.Errorf("--save: suspect name %q is taken by the audit record of another model (fingerprint %q, taken from %s); choose another --name, or remove the record with `%s`",
+		name, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Command("lineage db rm audit", name))
 }
 
 // otherModelIn returns the first stored fingerprint the audit record name
@@ -136,7 +136,7 @@ func saveAudit(ctx context.Context, g *globalOptions, o *auditOptions, storedFP 
 				// model's stored under this ID is not silently replaced.
 				if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
 					if errors.Is(err, store.ErrExists) {
-						return fmt.Errorf("--save: %w; remove it with `lineage db rm fingerprint %s` and rerun (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err, shellword.Arg(fp.ID))
+						return fmt.Errorf("--save: %w; remove it with `%s` and rerun (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err, shellword.Command("lineage db rm fingerprint", fp.ID))
 					}
 					return err
 				}
@@ -180,7 +180,7 @@ func checkRecordModel(tx *store.Tx, name string, suspects []*fingerprint.Fingerp
 	if err != nil || other == nil {
 		return err
 	}
-	return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `lineage db rm audit %s`, or audit with --dry-run", name, other.ID, name, shellword.Arg(name))
+	return fmt.Errorf("audit record %q holds the results of another model (fingerprint %q) under the suspect name %q: recording this audit would replace them or mix the two models in the report; remove it with `%s`, or audit with --dry-run", name, other.ID, name, shellword.Command("lineage db rm audit", name))
 }
 
 // auditRecordID returns the ID an audit of suspect measured against

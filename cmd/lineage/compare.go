@@ -79,8 +79,8 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 			if tx.HasFingerprint(id) {
 				fp, err := tx.Fingerprint(id)
 				if err != nil {
-					return suiteGone(err, func(id string) string {
-						return "pass its model instead (compare fingerprints it on --suite), or remove the fingerprint with `lineage db rm fingerprint " + id + "`"
+					return suiteGone(err, func(rm string) string {
+						return "pass its model instead (compare fingerprints it on --suite), or remove the fingerprint with `" + rm + "`"
 					})
 				}
 				fps[i] = fp

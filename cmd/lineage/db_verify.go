@@ -83,10 +83,10 @@ func printVerify(w io.Writer, path string, r *store.Report, orphans, held, unuse
 		counts.AddRow(report.Text(t), report.Int(int64(r.Counts[t])))
 	}
 	for _, j := range orphans {
-		counts.Notes = append(counts.Notes, fmt.Sprintf("an interrupted probe's answers on suite %.12s, which the store no longer holds, are kept for nothing (no probe can resume them): `lineage db rm answers %s` removes them", journalSuites(j)[0], shellword.Quote(j)))
+		counts.Notes = append(counts.Notes, fmt.Sprintf("an interrupted probe's answers on suite %.12s, which the store no longer holds, are kept for nothing (no probe can resume them): `%s` removes them", journalSuites(j)[0], shellword.QuotedCommand("lineage db rm answers", j)))
 	}
 	for _, j := range held {
-		counts.Notes = append(counts.Notes, fmt.Sprintf("the answers an earlier distillation kept under its --reveal are all held by the journal every --reveal shares now, and nothing resumes them: `lineage db rm answers %s` removes them", shellword.Quote(j)))
+		counts.Notes = append(counts.Notes, fmt.Sprintf("the answers an earlier distillation kept under its --reveal are all held by the journal every --reveal shares now, and nothing resumes them: `%s` removes them", shellword.QuotedCommand("lineage db rm answers", j)))
 	}
 	for _, h := range unused {
 		counts.Notes = append(counts.Notes, fmt.Sprintf("suite %.12s is used by no enrolment, fingerprint or suite name (a purge keeps a suite while fingerprints use it): `lineage db rm suite %s` removes it", h, h))

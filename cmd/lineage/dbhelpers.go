@@ -221,8 +221,8 @@ func notFoundHint(tx *store.Tx, name string, err error) error {
 	if enrolled && nf.Kind == "suite" {
 		// `db rm suite --force` leaves the enrolment without its suite;
 		// nothing can be measured on it until it is enrolled again.
-		return fmt.Errorf("%w (its suite is no longer stored: removed with `lineage db rm suite --force`, or lost; remove the enrolment with `lineage db rm enrolment %s --purge` and enrol the teacher again%s)",
-			err, shellword.Arg(name), othersHint(es, name))
+		return fmt.Errorf("%w (its suite is no longer stored: removed with `lineage db rm suite --force`, or lost; remove the enrolment with `%s` and enrol the teacher again%s)",
+			err, shellword.Command("lineage db rm enrolment", name, "--purge"), othersHint(es, name))
 	}
 	if enrolled {
 		return fmt.Errorf("%w (the store is incomplete: `lineage db verify` lists its problems)", err)
@@ -357,13 +357,13 @@ func checkWritable(g *globalOptions) error {
 }
 
 // suiteGone adds to err, when it is (or wraps) a *store.SuiteGoneError,
-// what to do, advice given the fingerprint's ID as a shell argument: a
+// what to do, advice given the command that removes the fingerprint: a
 // fingerprint whose suite db rm suite --force removed is not a damaged
 // store (it was said to be, with "run db verify").
-func suiteGone(err error, advice func(id string) string) error {
+func suiteGone(err error, advice func(rm string) string) error {
 	var gone *store.SuiteGoneError
 	if !errors.As(err, &gone) {
 		return err
 	}
-	return fmt.Errorf("%w; %s", err, advice(shellword.Arg(gone.Fingerprint)))
+	return fmt.Errorf("%w; %s", err, advice(shellword.Command("lineage db rm fingerprint", gone.Fingerprint)))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -147,5 +148,51 @@ func TestAdoptRemovesHeldJournals(t *testing.T) {
 	}
 	if got := string(bytes.Join(jobs[shared], nil)); got != "aBc" {
 		t.Errorf("adopted batches %q, want %q", got, "aBc")
+	}
+}
+
+// TestHeldJournalsOneSharedAtATime checks that db verify reads each shared
+// distill journal once and holds one's batches at a time: it checks every
+// older journal of a shared journal before it reads the next. The jobs are
+// in key order, in which the older journals of two distillations that
+// differ after the reveal part interleave; before, their shared journals
+// were read as met and every one's batches kept until the end, so peak
+// memory was the sum of them.
+func TestHeldJournalsOneSharedAtATime(t *testing.T) {
+	const base = "distill:m:0123456789abcdef:transfer=noise"
+	older := func(rv string, q int) string { return fmt.Sprintf("%s:reveal=%s:queries=%d:seed=1", base, rv, q) }
+	shared := func(q int) string { return fmt.Sprintf("%s:queries=%d:seed=1", base, q) }
+	jobs := []string{shared(100), shared(200)}
+	for _, rv := range []string{"full", "label", "topk:1", "topk:2"} {
+		jobs = append(jobs, older(rv, 100), older(rv, 200))
+	}
+	slices.Sort(jobs)
+	// Every older journal is held but label's of 200.
+	reads := map[string]int{}
+	current := "" // the shared journal whose batches are out
+	held := 0
+	got := heldJournalsBy(slices.Values(jobs), func(job string) map[int][]byte {
+		reads[job]++
+		current = job
+		return map[int][]byte{0: []byte(job)}
+	}, func(job string, batches map[int][]byte) bool {
+		s, _ := sharedDistillJob(job)
+		if s != current || string(batches[0]) != s {
+			t.Errorf("older journal %q checked against %q while %q was read last: its shared journal's batches are held alongside another's", job, batches[0], current)
+		}
+		held++
+		return job != older("label", 200)
+	})
+	if want := map[string]int{shared(100): 1, shared(200): 1}; !maps.Equal(reads, want) {
+		t.Errorf("reads %v, want each shared journal read once: %v", reads, want)
+	}
+	var want []string
+	for _, job := range jobs {
+		if _, ok := sharedDistillJob(job); ok && job != older("label", 200) {
+			want = append(want, job)
+		}
+	}
+	if held != 8 || !slices.Equal(got, want) {
+		t.Errorf("held journals %q after %d checks, want %q after 8", got, held, want)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 
@@ -204,27 +206,39 @@ func sharedDistillJob(job string) (string, bool) {
 	return job[:r] + job[q:], true
 }
 
-// heldDistillJournals lists the journals older lineage kept of a distillation with its --reveal whose
-// every batch the journal of the same distillation that every --reveal
-// shares now holds, byte for byte: nothing resumes them (a distillation
-// reads the shared one) and removing them loses no answer.
-// adoptOlderJournal removes them when that distillation runs again.
+// heldDistillJournals lists, in key order, the journals older lineage kept
+// of a distillation with its --reveal whose every batch the journal of the
+// same distillation that every --reveal shares now holds, byte for byte:
+// nothing resumes them (a distillation reads the shared one) and removing
+// them loses no answer. adoptOlderJournal removes them when that
+// distillation runs again.
 func heldDistillJournals(tx *store.Tx) []string {
-	var out []string
-	read := map[string]map[int][]byte{} // each shared journal's batches, read once
-	for job := range tx.AnswerJobs() {
-		shared, ok := sharedDistillJob(job)
-		if !ok {
-			continue
-		}
-		batches, seen := read[shared]
-		if !seen {
-			batches = batchesOf(tx, shared)
-			read[shared] = batches
-		}
-		if heldBy(tx, job, batches) {
-			out = append(out, job)
+	return heldJournalsBy(tx.AnswerJobs(), func(job string) map[int][]byte { return batchesOf(tx, job) },
+		func(job string, batches map[int][]byte) bool { return heldBy(tx, job, batches) })
+}
+
+// heldJournalsBy is heldDistillJournals over the journal names jobs, with
+// read returning a journal's batches and held reporting whether batches
+// hold every one of job's. The older journals are grouped by the shared
+// journal they point to first, so that each shared journal is read once
+// and only one's batches are held at a time: a store of several large
+// distillations needs the memory of the largest, not of their sum.
+func heldJournalsBy(jobs iter.Seq[string], read func(job string) map[int][]byte, held func(job string, batches map[int][]byte) bool) []string {
+	groups := map[string][]string{} // shared journal → its older journals
+	for job := range jobs {
+		if shared, ok := sharedDistillJob(job); ok {
+			groups[shared] = append(groups[shared], job)
 		}
 	}
+	var out []string
+	for _, shared := range slices.Sorted(maps.Keys(groups)) {
+		batches := read(shared)
+		for _, job := range groups[shared] {
+			if held(job, batches) {
+				out = append(out, job)
+			}
+		}
+	}
+	slices.Sort(out)
 	return out
 }

@@ -243,12 +243,12 @@ func sameEnrolment(tx *store.Tx, name string, teacher *model.MLP, data *dataset.
 // from this run's (see audit.Rerun).
 func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions, diff string) error {
 	if _, err := tx.Enrolment(name); err == nil {
-		return fmt.Errorf("teacher %q: %w: %s (choose another name, or remove it with what it stored: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, diff, shellword.Arg(name))
+		return fmt.Errorf("teacher %q: %w: %s (choose another name, or remove it with what it stored: `%s`)", name, store.ErrExists, diff, shellword.Command("lineage db rm enrolment", name, "--purge"))
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if tx.HasSuiteName(name) {
-		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `lineage db rm enrolment %s --purge`)", name, store.ErrExists, shellword.Arg(name))
+		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `%s`)", name, store.ErrExists, shellword.Command("lineage db rm enrolment", name, "--purge"))
 	}
 	for _, id := range opts.FingerprintIDs(name) {
 		if tx.HasFingerprint(id) {
@@ -260,7 +260,7 @@ func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions, diff
 			if id == audit.TeacherID(name) {
 				what = "its teacher's fingerprint"
 			}
-			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store %s under that ID: %w (choose another name, or remove it with `lineage db rm fingerprint %s`)", name, id, what, store.ErrExists, shellword.Arg(id))
+			return fmt.Errorf("teacher %q: fingerprint %q is stored, and the enrolment would store %s under that ID: %w (choose another name, or remove it with `%s`)", name, id, what, store.ErrExists, shellword.Command("lineage db rm fingerprint", id))
 		}
 	}
 	return nil

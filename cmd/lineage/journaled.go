@@ -175,13 +175,19 @@ func journalMismatch(err error, run, job string, ro *remoteOptions) error {
 	if c <= 0 {
 		c = remote.DefaultConcurrency
 	}
-	discard := fmt.Sprintf("or discard its answers with `lineage db rm answers %s`", shellword.Quote(job))
+	discard := "or discard its answers with `" + shellword.QuotedCommand("lineage db rm answers", job) + "`"
 	var me *journal.MismatchError
 	if errors.As(err, &me) && me.Stored != me.Rows && me.Rows == bs*c {
 		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
 			err, run, me.Stored, bs, c, bs*c, me.Stored, discard)
 	}
-	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s", err, run, bs, c, discard)
+	older := ""
+	if strings.HasPrefix(job, "distill:") {
+		// Its batches are those of this run's flags, yet their inputs
+		// differ: lineage made them otherwise when it ran.
+		older = " (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"
+	}
+	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s%s", err, run, bs, c, discard, older)
 }
 
 // remoteDrain is how long an interrupted remote job lets the batches in
@@ -250,6 +256,6 @@ func noteOlderJournal(ctx context.Context, stderr io.Writer, cmd string, g *glob
 		return err
 	}
 	fmt.Fprintf(stderr, "lineage %s: %d batches of answers stored by an interrupted run of lineage before 3 December 2026 are not replayed: "+
-		"they do not name the model that gave them, so the model is asked again; once done, remove them with `lineage db rm answers %s`\n", cmd, n, shellword.Quote(old))
+		"they do not name the model that gave them, so the model is asked again; once done, remove them with `%s`\n", cmd, n, shellword.QuotedCommand("lineage db rm answers", old))
 	return nil
 }

@@ -89,7 +89,8 @@ func TestDrainOnInterruptNotice(t *testing.T) {
 
 // TestJournalMismatch checks what a rerun says of a journal batched
 // otherwise: the batch sizes of both runs and the flags that make them
-// (it used to say only "another --remote-batch or --concurrency").
+// (it used to say only "another --remote-batch or --concurrency"), and,
+// of a distillation's, that an older lineage made other queries.
 func TestJournalMismatch(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -103,10 +104,19 @@ func TestJournalMismatch(t *testing.T) {
 			"this one 64 × 4 = 256: rerun with flags whose product is 64"},
 		{"same size", 4, 2, &journal.MismatchError{Job: "j", Stored: 8, Rows: 8},
 			": the interrupted run used another --remote-batch or --concurrency (this one: 4 × 2 inputs a batch); rerun with those, or discard"},
+		// A distillation's journal of lineage before 7 December 2026 on
+		// mixed-scale data: its noise queries were others, whatever the
+		// flags (the message named only the flags, which were the same).
+		{"same size, distillation", 16, 1, &journal.MismatchError{Job: "distill:m:h:transfer=noise:queries=9:jitter=0:seed=1", Stored: 16, Rows: 16},
+			": the interrupted run used another --remote-batch or --concurrency (this one: 16 × 1 inputs a batch); rerun with those, or discard its answers with `lineage db rm answers 'distill:m:h:transfer=noise:queries=9:jitter=0:seed=1'` (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := journalMismatch(tt.err, "the interrupted run", "j", &remoteOptions{batchSize: tt.batch, concurrency: tt.conc})
+			job := "j"
+			if me := tt.err.(*journal.MismatchError); strings.HasPrefix(me.Job, "distill:") {
+				job = me.Job
+			}
+			err := journalMismatch(tt.err, "the interrupted run", job, &remoteOptions{batchSize: tt.batch, concurrency: tt.conc})
 			if !strings.Contains(err.Error(), tt.want) || !errors.Is(err, journal.ErrMismatch) {
 				t.Errorf("got %q, want it to contain %q and wrap journal.ErrMismatch", err, tt.want)
 			}

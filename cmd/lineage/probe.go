@@ -269,8 +269,8 @@ func checkSuspectName(tx *store.Tx, id string, same func(*fingerprint.Fingerprin
 	if err != nil || other == nil {
 		return err
 	}
-	return fmt.Errorf("fingerprint %q: the name is the suspect name of the audit record of another model (fingerprint %q, taken from %s), and the report would show the two as one suspect; choose another --name, or remove the record with `lineage db rm audit %s`",
-		id, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Arg(id))
+	return fmt.Errorf("fingerprint %q: the name is the suspect name of the audit record of another model (fingerprint %q, taken from %s), and the report would show the two as one suspect; choose another --name, or remove the record with `%s`",
+		id, other.ID, cmp.Or(other.Model.Source, "model "+other.Model.Name), shellword.Command("lineage db rm audit", id))
 }
 
 // probeStored answers a probe of the remote model ref under the ID of the

@@ -99,8 +99,8 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		// stored from this model on this suite as it is.
 		fp, err := tx.Fingerprint(id)
 		if err != nil {
-			return suiteGone(fmt.Errorf("reference add %q: %w", id, err), func(id string) string {
-				return "choose another NAME, or remove it with `lineage db rm fingerprint " + id + "`"
+			return suiteGone(fmt.Errorf("reference add %q: %w", id, err), func(rm string) string {
+				return "choose another NAME, or remove it with `" + rm + "`"
 			})
 		}
 		if !takenFrom(fp, cs.Suite.Hash, o.model, model.Info{}, 0, o.remote.reading()) {

@@ -111,7 +111,7 @@ func runReferenceRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *
 	case len(r.KeptFor) > 0:
 		kv.Add("fingerprint", report.Text("kept: used by "+store.JoinUsers(r.KeptFor)))
 	default:
-		kv.Add("fingerprint", report.Text(fmt.Sprintf("kept (remove it with `lineage db rm fingerprint %s`)", shellword.Arg(id))))
+		kv.Add("fingerprint", report.Text("kept (remove it with `"+shellword.Command("lineage db rm fingerprint", id)+"`)"))
 	}
 	return printResult(c.OutOrStdout(), o.format, r, kv)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -277,9 +276,12 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		epochs = distill.DefaultEpochs
 	}
 	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
+	// An empty validation split validates no epoch: the bar and the log
+	// show its accuracy as n/a and null, not 0.
+	noVal := cfg.Val == nil || cfg.Val.Len() == 0 || cfg.Val.Y == nil
 	var elog *epochLog
 	if o.logPath != "" {
-		elog = &epochLog{path: o.logPath}
+		elog = &epochLog{path: o.logPath, noVal: noVal}
 		defer elog.close()
 		// A run that resumes from a checkpoint rewrites the log from the
 		// checkpoint's history (OnResume); until then the log of the run
@@ -299,7 +301,11 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		return elog.start(history)
 	}
 	cfg.Progress = func(s distill.EpochStats) {
-		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %.4f", desc, s.Epoch, s.Epochs, s.TrainLoss, s.ValAccuracy))
+		val := "n/a"
+		if !noVal {
+			val = fmt.Sprintf("%.4f", s.ValAccuracy)
+		}
+		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %s", desc, s.Epoch, s.Epochs, s.TrainLoss, val))
 		bar.Add(1)
 		elog.add(s)
 	}
@@ -325,74 +331,6 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 	return res, nil
 }
 
-// epochLog is the --log file: one JSON line per completed epoch, every
-// epoch once and in order. distill.Train checkpoints an epoch before it
-// reports it, so a process killed in between leaves the log an epoch
-// behind its checkpoint; a resumed run therefore rewrites the log from the
-// checkpoint's history instead of appending to what is there.
-type epochLog struct {
-	path string
-	f    *os.File
-	err  error // the first write error; later lines are dropped
-}
-
-// start (re)writes the log: the file is truncated and holds the lines of
-// history, the epochs a resumed checkpoint completed (none for a fresh run).
-func (l *epochLog) start(history []distill.EpochStats) error {
-	if l.f != nil {
-		l.f.Close()
-	}
-	l.f, l.err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if l.err != nil {
-		l.f = nil
-		return fmt.Errorf("open log: %w", l.err)
-	}
-	for _, s := range history {
-		l.add(s)
-	}
-	if l.err != nil {
-		return fmt.Errorf("write log %q: %w", l.path, l.err)
-	}
-	return nil
-}
-
-// add appends the line of epoch s; a nil l does nothing. The log is
-// started afresh if a resume that was expected did not happen (the
-// checkpoint disappeared before Train read it).
-func (l *epochLog) add(s distill.EpochStats) {
-	if l == nil || l.err != nil {
-		return
-	}
-	if l.f == nil {
-		if l.start(nil) != nil {
-			return // l.err holds why
-		}
-	}
-	b, err := json.Marshal(s)
-	if err == nil {
-		_, err = l.f.Write(append(b, '\n'))
-	}
-	l.err = err
-}
-
-// close closes the file and returns the first error opening or writing
-// it; a nil l does nothing. It may be called again.
-func (l *epochLog) close() error {
-	if l == nil {
-		return nil
-	}
-	if l.f != nil {
-		if err := l.f.Close(); err != nil && l.err == nil {
-			l.err = err
-		}
-		l.f = nil
-	}
-	if l.err != nil {
-		return fmt.Errorf("write log %q: %w", l.path, l.err)
-	}
-	return nil
-}
-
 func saveModel(path string, m *model.MLP) error {
 	if strings.HasSuffix(path, ".safetensors") {
 		return model.SaveSafetensors(path, m)
@@ -409,7 +347,7 @@ type trainingReport struct {
 	Queries             int      `json:"queries,omitempty"`
 	Params              int      `json:"params"`
 	TrainLoss           float64  `json:"train_loss"`
-	ValAccuracy         float64  `json:"val_accuracy"`
+	ValAccuracy         *float64 `json:"val_accuracy"` // null when the validation split is empty
 	TestAccuracy        float64  `json:"test_accuracy"`
 	NLL                 float64  `json:"nll"`
 	ECE                 float64  `json:"ece"`
@@ -422,9 +360,12 @@ type trainingReport struct {
 func newTrainingReport(out string, res *distill.Result, m eval.Metrics) trainingReport {
 	r := trainingReport{
 		Model: out, Recipe: res.Recipe, Epochs: res.Epochs, Queries: res.Queries,
-		Params: len(res.Student.Theta), TrainLoss: res.TrainLoss, ValAccuracy: res.ValAccuracy,
+		Params: len(res.Student.Theta), TrainLoss: res.TrainLoss,
 		TestAccuracy: m.TestAccuracy, NLL: m.NLL, ECE: m.ECE, Agreement: m.Agreement,
 		TeacherTestAccuracy: m.TeacherTestAccuracy, Hash: res.Student.Info().Hash, ElapsedS: res.Elapsed,
+	}
+	if res.BestEpoch > 0 { // 0: no epoch was validated, the split being empty
+		r.ValAccuracy = &res.ValAccuracy
 	}
 	if res.RestoredBest {
 		r.WeightsEpoch = res.BestEpoch
@@ -447,7 +388,12 @@ func (r trainingReport) kv() report.KV {
 	}
 	kv.Add("parameters", report.Int(int64(r.Params)))
 	kv.Add("train loss", report.Float(r.TrainLoss, 4))
-	kv.Add("validation accuracy", report.Float(r.ValAccuracy, 4))
+	if r.ValAccuracy != nil {
+		kv.Add("validation accuracy", report.Float(*r.ValAccuracy, 4))
+	} else {
+		kv.Add("validation accuracy", report.Text("n/a"))
+		kv.Notes = append(kv.Notes, noValNote)
+	}
 	kv.Add("test accuracy", report.Float(r.TestAccuracy, 4))
 	kv.Add("test NLL", report.Float(r.NLL, 4))
 	kv.Add("test ECE", report.Float(r.ECE, 4))
@@ -461,6 +407,10 @@ func (r trainingReport) kv() report.KV {
 	kv.Add("elapsed (s)", report.Float(r.ElapsedS, 2))
 	return kv
 }
+
+// noValNote says why a run whose validation split is empty shows no
+// validation accuracy.
+const noValNote = "validation accuracy n/a: the data has too few rows to hold any out for validation, so no epoch was validated and --patience and --restore-best had nothing to go by"
 
 // printResult writes v as one JSON object, or kv in a text format.
 func printResult(w io.Writer, f report.Format, v any, kv report.KV) error {

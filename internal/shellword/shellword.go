@@ -24,3 +24,27 @@ func Arg(s string) string {
 	}
 	return s
 }
+
+// Command returns the command line a message suggests to act on the
+// record name: cmd (its words as they are, such as "lineage db rm
+// enrolment"), name as one word (Arg) and flags, in that order. A name
+// starting with '-' (which only older stores or imports hold) would be read
+// as a flag, so the command then puts the flags first and "--" before the
+// name: "lineage db rm enrolment --purge -- -x".
+func Command(cmd, name string, flags ...string) string { return command(cmd, name, Arg(name), flags) }
+
+// QuotedCommand is Command with name always between apostrophes (Quote),
+// as a journal's name is written.
+func QuotedCommand(cmd, name string, flags ...string) string {
+	return command(cmd, name, Quote(name), flags)
+}
+
+func command(cmd, name, word string, flags []string) string {
+	words := []string{cmd}
+	if strings.HasPrefix(name, "-") {
+		words = append(append(words, flags...), "--", word)
+	} else {
+		words = append(append(words, word), flags...)
+	}
+	return strings.Join(words, " ")
+}

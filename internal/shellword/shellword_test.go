@@ -42,3 +42,33 @@ func TestArg(t *testing.T) {
 		}
 	}
 }
+
+// TestCommand checks the suggested command lines: the name after the
+// command and before the flags, as before, or, for a name starting with
+// '-' (read as a flag before), the flags first and "--" before the name.
+func TestCommand(t *testing.T) {
+	tests := []struct {
+		cmd, name string
+		flags     []string
+		quoted    bool
+		want      string
+	}{
+		{"lineage db rm enrolment", "acme", []string{"--purge"}, false, "lineage db rm enrolment acme --purge"},
+		{"lineage db rm fingerprint", "my model", nil, false, "lineage db rm fingerprint 'my model'"},
+		{"lineage db rm enrolment", "-x", []string{"--purge"}, false, "lineage db rm enrolment --purge -- -x"},
+		{"lineage db show audit", "--help", nil, false, "lineage db show audit -- --help"},
+		{"lineage db rm fingerprint", "-a b", nil, false, "lineage db rm fingerprint -- '-a b'"},
+		{"lineage db rm answers", "probe:m:x", nil, true, "lineage db rm answers 'probe:m:x'"},
+		{"lineage db rm answers", "-j", nil, true, "lineage db rm answers -- '-j'"},
+		{"lineage db rm fingerprint", "a-b", nil, false, "lineage db rm fingerprint a-b"},
+	}
+	for _, tt := range tests {
+		got := Command(tt.cmd, tt.name, tt.flags...)
+		if tt.quoted {
+			got = QuotedCommand(tt.cmd, tt.name, tt.flags...)
+		}
+		if got != tt.want {
+			t.Errorf("Command(%q, %q, %q) quoted %v = %s, want %s", tt.cmd, tt.name, tt.flags, tt.quoted, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/lineage-audit/lineage/distill"
+)
+
+// epochLog is the --log file: one JSON line per completed epoch, every
+// epoch once and in order. distill.Train checkpoints an epoch before it
+// reports it, so a process killed in between leaves the log an epoch
+// behind its checkpoint; a resumed run therefore rewrites the log from the
+// checkpoint's history instead of appending to what is there.
+type epochLog struct {
+	path  string
+	noVal bool // no validation split: val_accuracy and val_loss are null
+	f     *os.File
+	err   error // the first write error; later lines are dropped
+}
+
+// start (re)writes the log: the file is truncated and holds the lines of
+// history, the epochs a resumed checkpoint completed (none for a fresh run).
+func (l *epochLog) start(history []distill.EpochStats) error {
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if l.err != nil {
+		l.f = nil
+		return fmt.Errorf("open log: %w", l.err)
+	}
+	for _, s := range history {
+		l.add(s)
+	}
+	if l.err != nil {
+		return fmt.Errorf("write log %q: %w", l.path, l.err)
+	}
+	return nil
+}
+
+// add appends the line of epoch s; a nil l does nothing. The log is
+// started afresh if a resume that was expected did not happen (the
+// checkpoint disappeared before Train read it).
+func (l *epochLog) add(s distill.EpochStats) {
+	if l == nil || l.err != nil {
+		return
+	}
+	if l.f == nil {
+		if l.start(nil) != nil {
+			return // l.err holds why
+		}
+	}
+	var line any = s
+	if l.noVal {
+		line = noValEpoch{EpochStats: s}
+	}
+	b, err := json.Marshal(line)
+	if err == nil {
+		_, err = l.f.Write(append(b, '\n'))
+	}
+	l.err = err
+}
+
+// noValEpoch is the log line of an epoch no validation split measured:
+// its nil fields hide EpochStats' zeros under the same names.
+type noValEpoch struct {
+	distill.EpochStats
+	ValAccuracy *float64 `json:"val_accuracy"`
+	ValLoss     *float64 `json:"val_loss"`
+}
+
+// close closes the file and returns the first error opening or writing
+// it; a nil l does nothing. It may be called again.
+func (l *epochLog) close() error {
+	if l == nil {
+		return nil
+	}
+	if l.f != nil {
+		if err := l.f.Close(); err != nil && l.err == nil {
+			l.err = err
+		}
+		l.f = nil
+	}
+	if l.err != nil {
+		return fmt.Errorf("write log %q: %w", l.path, l.err)
+	}
+	return nil
+}
