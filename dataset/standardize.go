@@ -47,6 +47,23 @@ func MedianRange(d *Dataset) float64 {
 // for example the always-blank corner pixels of digits) get std 1 so they
 // map to x-mean instead of blowing up. An empty dataset gives mean 0, std 1.
 func Standardizer(d *Dataset) (mean, std []float32) {
+	return standardize(d, MedianRange)
+}
+
+// GlobalRangeStandardizer is Standardizer as lineage computed it before 7
+// December 2026: its floor is StdFloor times d's global range (hi−lo of
+// Range) rather than the median feature's. A checkpoint written then
+// holds it; on images, whose median feature spans the global range, the
+// two are the same.
+func GlobalRangeStandardizer(d *Dataset) (mean, std []float32) {
+	return standardize(d, func(d *Dataset) float64 {
+		lo, hi := d.Range()
+		return float64(hi) - float64(lo)
+	})
+}
+
+// standardize is Standardizer with the floor StdFloor·scale(d).
+func standardize(d *Dataset, scale func(*Dataset) float64) (mean, std []float32) {
 	n, D := d.Len(), d.Dim()
 	mean = make([]float32, D)
 	std = make([]float32, D)
@@ -72,7 +89,7 @@ func Standardizer(d *Dataset) (mean, std []float32) {
 			ss[j] += dv * dv
 		}
 	}
-	floor := StdFloor * MedianRange(d)
+	floor := StdFloor * scale(d)
 	for j := range ss {
 		s := math.Sqrt(ss[j] / float64(n))
 		if s == 0 || s < floor {

@@ -104,7 +104,9 @@ func (r *run) checkResumed(c *ckptState) error {
 
 // checkStudent refuses a checkpoint's student that is not the model the
 // run trains: other hidden layers, activation, class names or input
-// standardisation (restore has checked its inputs and outputs).
+// standardisation (dataset.Standardizer's, or for a run begun before 7
+// December 2026 dataset.GlobalRangeStandardizer's; restore has checked
+// its inputs and outputs).
 func (r *run) checkStudent(c *ckptState, bad func(string, ...any) error) error {
 	p, cfg := r.p, r.p.cfg
 	s, tr := c.student, cfg.Train
@@ -122,8 +124,13 @@ func (r *run) checkStudent(c *ckptState, bad func(string, ...any) error) error {
 	if !slices.Equal(s.Labels, tr.Labels) {
 		return bad("the student's classes %v are not the training data's %v", s.Labels, tr.Labels)
 	}
-	mean, std := dataset.Standardizer(tr)
-	if !slices.Equal(s.Norm.Mean, mean) || !slices.Equal(s.Norm.Std, std) {
+	same := func(mean, std []float32) bool {
+		return slices.Equal(s.Norm.Mean, mean) && slices.Equal(s.Norm.Std, std)
+	}
+	// A run begun by lineage before 7 December 2026 keeps the
+	// standardisation it began with (its transfer set is in the
+	// checkpoint too): they differ only on data of mixed scales.
+	if !same(dataset.Standardizer(tr)) && !same(dataset.GlobalRangeStandardizer(tr)) {
 		return bad("the student's input standardisation is not the training data's")
 	}
 	return nil

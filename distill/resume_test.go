@@ -7,13 +7,16 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // interruptedCheckpoint runs cfg until stop returns true (checked after
@@ -355,5 +358,78 @@ func TestResumeMismatchedOptimizer(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrCheckpoint) {
 		t.Fatalf("resume with a 3-parameter optimizer: error %v, want ErrCheckpoint", err)
+	}
+}
+
+// mixedScales returns a labelled dataset of 200 rows whose first feature
+// spans 0–4000 and whose others spread by about 0.3: their standard
+// deviations are below StdFloor times the global range, not times the
+// median feature's.
+func mixedScales(t *testing.T) *dataset.Dataset {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, d = 200, 5
+	x := blas32.General{Rows: n, Cols: d, Stride: d, Data: make([]float32, n*d)}
+	y := make([]int, n)
+	for i := range n {
+		y[i] = i % 2
+		x.Data[i*d] = float32(rng.Float64() * 4000)
+		for j := 1; j < d; j++ {
+			x.Data[i*d+j] = float32(float64(y[i])*0.5 + rng.NormFloat64()*0.3)
+		}
+	}
+	ds, err := dataset.New("mixed", x, y, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// TestResumeGlobalRangeCheckpoint resumes a checkpoint whose student holds
+// the standardisation of lineage before 7 December 2026
+// (dataset.GlobalRangeStandardizer) on data of mixed scales, where it
+// differs from today's: the run resumes and keeps the standardisation it
+// began with. `lineage train --resume` of a CSV run interrupted under the
+// older lineage said "the student's input standardisation is not the
+// training data's: bad checkpoint" and could only start again. Another
+// standardisation is still refused.
+func TestResumeGlobalRangeCheckpoint(t *testing.T) {
+	tr := mixedScales(t)
+	oldMean, oldStd := dataset.GlobalRangeStandardizer(tr)
+	if _, std := dataset.Standardizer(tr); slices.Equal(std, oldStd) {
+		t.Fatal("the fixture's standardisations are the same: it tests nothing")
+	}
+	cfg := Config{Train: tr, Hidden: []int{8}, Epochs: 4, Seed: 5}
+	written := interruptedCheckpoint(t, cfg, func(_ int64, e int) bool { return e == 2 })
+	for _, tt := range []struct {
+		name string
+		std  func() []float32
+		want string
+	}{
+		{"before 7 December 2026", func() []float32 { return oldStd }, ""},
+		{"another", func() []float32 { s := slices.Clone(oldStd); s[2] *= 2; return s }, "the student's input standardisation is not the training data's"},
+	} {
+		c, err := decodeCheckpoint(written)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.student.Norm = model.Normalization{Mean: slices.Clone(oldMean), Std: tt.std()}
+		path := filepath.Join(t.TempDir(), "run.ckpt")
+		if err := saveCheckpoint(path, c); err != nil {
+			t.Fatal(err)
+		}
+		run := cfg
+		run.CheckpointPath, run.Resume = path, true
+		res, err := Train(context.Background(), run)
+		switch {
+		case tt.want != "":
+			if err == nil || !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: resume error %v, want ErrCheckpoint saying %q", tt.name, err, tt.want)
+			}
+		case err != nil:
+			t.Errorf("%s: resume error %v, want none", tt.name, err)
+		case !slices.Equal(res.Student.Norm.Std, oldStd) || !slices.Equal(res.Student.Norm.Mean, oldMean):
+			t.Errorf("%s: resumed student's standardisation std %v, want the checkpoint's %v", tt.name, res.Student.Norm.Std, oldStd)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/internal/digest"
@@ -105,15 +106,24 @@ func (fp *Fingerprint) ComputeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// OutputsHash returns the hash ComputeHash gives fp without any Meta
-// key: one model's outputs on one suite hash the same however its labels
-// were read (an identity --label-map), whichever metadata its file
-// lacked and however it was asked, so a store can tell the same model's
-// outputs recorded twice apart from another's.
-func (fp *Fingerprint) OutputsHash() string {
-	h := fp.hashHead()
-	digest.Matrix(h, fp.P)
-	return hex.EncodeToString(h.Sum(nil))
+// SameAnswers reports whether fp and o hold the same answers to the same
+// suite: the same shape and the same probabilities, value for value,
+// whichever model they are recorded as coming from (a remote model's hash
+// is unknown: its fingerprint and that of the file it serves differ in
+// Model.Hash alone), however its labels were read (an identity
+// --label-map), whichever metadata its file lacked and however it was
+// asked. A store tells by it the same model's answers recorded twice, as
+// audits leave a suspect's own answers out of its null.
+func (fp *Fingerprint) SameAnswers(o *Fingerprint) bool {
+	if fp.Suite != o.Suite || fp.P.Rows != o.P.Rows || fp.P.Cols != o.P.Cols {
+		return false
+	}
+	for i := range fp.P.Rows {
+		if !slices.Equal(fp.Row(i), o.Row(i)) {
+			return false
+		}
+	}
+	return true
 }
 
 // hashHead returns a SHA-256 of what ComputeHash hashes before the matrix.

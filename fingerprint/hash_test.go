@@ -35,14 +35,40 @@ func TestHashPinned(t *testing.T) {
 		if got := tt.fp.ComputeHash(); got != tt.want {
 			t.Errorf("%s: ComputeHash = %s, want %s", tt.name, got, tt.want)
 		}
-		// OutputsHash leaves the covered keys out: the hash without them.
-		withMeta := tt.fp.Clone()
-		if withMeta.Meta == nil {
-			withMeta.Meta = map[string]string{}
+	}
+}
+
+// TestSameAnswers checks that the same answers to the same suite are the
+// same whatever model they are recorded as coming from (a remote model's
+// hash is unknown) and whatever Meta records, and that other answers, or
+// answers to another suite, are not.
+func TestSameAnswers(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Fingerprint)
+		want bool
+	}{
+		{"itself", func(*Fingerprint) {}, true},
+		{"read from a server", func(fp *Fingerprint) { fp.Model.Hash, fp.Meta = "", remoteMeta(); fp.CoverRemote() }, true},
+		{"label map and defaults recorded", func(fp *Fingerprint) {
+			fp.Meta = map[string]string{MetaLabelMap: "a=a", MetaDefaulted: "labels"}
+		}, true},
+		{"top-k recorded", func(fp *Fingerprint) { fp.TopK = 2 }, true},
+		{"in another layout", func(fp *Fingerprint) {
+			fp.P = blas32.General{Rows: 2, Cols: 3, Stride: 4, Data: []float32{0.5, 0.25, 0.25, 9, 0.1, 0.2, 0.7}}
+		}, true},
+		{"an answer differs", func(fp *Fingerprint) { fp.P.Data[5] = 0.6 }, false},
+		{"another shape", func(fp *Fingerprint) { fp.P = blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: fp.P.Data} }, false},
+		{"another suite", func(fp *Fingerprint) { fp.Suite = "other" }, false},
+	}
+	for _, tt := range tests {
+		a, b := hashFixture(0, nil), hashFixture(0, nil)
+		tt.edit(b)
+		if got := a.SameAnswers(b); got != tt.want {
+			t.Errorf("%s: a.SameAnswers(b) = %v, want %v", tt.name, got, tt.want)
 		}
-		withMeta.Meta[MetaLabelMap], withMeta.Meta[MetaDefaulted] = "a=a", "labels"
-		if got := withMeta.OutputsHash(); got != tt.want {
-			t.Errorf("%s with label_map and defaulted_metadata: OutputsHash = %s, want %s", tt.name, got, tt.want)
+		if got := b.SameAnswers(a); got != tt.want {
+			t.Errorf("%s: b.SameAnswers(a) = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

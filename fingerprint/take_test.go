@@ -223,8 +223,8 @@ func TestTakeReordered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("batch %d: %v", bs, err)
 		}
-		if !slices.Equal(got.P.Data, want.P.Data) || got.OutputsHash() != want.OutputsHash() || !got.SameOutputs(want) {
-			t.Errorf("batch %d: reordered model's outputs differ from the model's in the suite's order (outputs hash %s, want %s)", bs, got.OutputsHash(), want.OutputsHash())
+		if !slices.Equal(got.P.Data, want.P.Data) || !got.SameAnswers(want) || !got.SameOutputs(want) {
+			t.Errorf("batch %d: reordered model's outputs differ from the model's in the suite's order", bs)
 		}
 		// Its hash covers the model's own order (HashRuleHeader).
 		if got.Hash == want.Hash {

@@ -28,10 +28,12 @@
 // buckets, is refused read-only (ErrCorrupt, naming the bucket); a writer
 // reads the buckets as empty and adds them in its first committed
 // transaction, so a command that fails leaves the file byte-identical.
-// That transaction also marks a file of an older schema version with
-// SchemaVersion (2: remote fingerprints under fingerprint.MetaHashRule,
-// which version-1 lineage would take for damaged); its records are kept
-// as they are. Fingerprints under fingerprint.HashRuleHeader came without
-// a new version: lineage of version 2 refuses them naming their rule as
-// one it does not know (see SchemaVersion).
+// A file of an older schema version is marked SchemaVersion (2:
+// fingerprints under fingerprint.MetaHashRule, which version-1 lineage
+// would take for damaged: remote ones under hash rule 2 and, since rule 3,
+// every new one) by the transaction that stores its first such
+// fingerprint, and not before; its records are kept as they are.
+// Fingerprints under fingerprint.HashRuleHeader came without a new
+// version: lineage of version 2 refuses them naming their rule as one it
+// does not know (see SchemaVersion).
 package store

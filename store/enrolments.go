@@ -128,8 +128,8 @@ func (t *Tx) Enrolments() ([]Enrolment, error) {
 
 // AddReference appends c (its Role forced to RoleReference) to the
 // controls of the enrolment named name. The fingerprint must be stored and
-// must not be the teacher's own, nor have the outputs (OutputsHash) of the
-// teacher or of a control already there.
+// must not be the teacher's own, nor hold the answers of the teacher or
+// of a control already there (fingerprint.Fingerprint.SameAnswers).
 // Adding a control equal to an existing one is a no-op; a different
 // control with the same fingerprint gives ErrExists.
 func (t *Tx) AddReference(name string, c Control) error {
@@ -157,11 +157,12 @@ func (t *Tx) AddReference(name string, c Control) error {
 	if err != nil {
 		return err
 	}
-	// By the outputs' hash: the content hash also covers how the labels
-	// were read and which metadata was defaulted, which do not make the
-	// outputs another model's.
+	// By the answers alone: the content hash also covers the model's hash
+	// (unknown for a remote model, so the file it serves hashes apart),
+	// how the labels were read and which metadata was defaulted, none of
+	// which makes the answers another model's.
 	for _, id := range append([]string{e.TeacherFP}, controlIDs(e.Controls)...) {
-		if o, err := t.Fingerprint(id); err == nil && o.OutputsHash() == fp.OutputsHash() {
+		if o, err := t.Fingerprint(id); err == nil && o.SameAnswers(fp) {
 			return exists("control", c.FP, fmt.Sprintf("its outputs are those of %q, already in teacher %s's enrolment", id, name))
 		}
 	}

@@ -155,6 +155,9 @@ type item struct {
 	audit *AuditRecord
 	suite string // a fingerprint's suite and its outputs' shape
 	shape [2]int
+	// hashRule says that a fingerprint is under fingerprint.MetaHashRule:
+	// storing it marks the file SchemaVersion (Tx.markSchema).
+	hashRule bool
 }
 
 // Len returns the number of records.
@@ -339,6 +342,7 @@ func checkLine(n int, l line) (item, error) {
 			return it, fmt.Errorf("fingerprint %q: %w: its ID is %q", l.ID, ErrCorrupt, fp.ID)
 		}
 		it.suite, it.shape = fp.Suite, [2]int{fp.P.Rows, fp.P.Cols}
+		_, it.hashRule = fp.Meta[fingerprint.MetaHashRule]
 	case TypeEnrolment:
 		var e Enrolment
 		if err := json.Unmarshal(l.Record, &e); err != nil {
@@ -433,6 +437,11 @@ func (t *Tx) importPut(it item) error {
 	case typeSuiteName:
 		return putRaw(bucketNames, "suite", []byte(l.Suite))
 	case TypeFingerprint:
+		if it.hashRule {
+			if err := t.markSchema(); err != nil {
+				return err
+			}
+		}
 		return putRaw(bucketFPs, "fingerprint", l.Data)
 	case TypeEnrolment:
 		return t.PutEnrolment(it.enrol, PutOptions{})

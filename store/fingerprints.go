@@ -85,11 +85,17 @@ func sameHeader(a, b model.Info) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// putFingerprint encodes fp into the fingerprints bucket b.
+// putFingerprint encodes fp into the fingerprints bucket b, marking the
+// file SchemaVersion for a fingerprint under fingerprint.MetaHashRule.
 func (t *Tx) putFingerprint(b *bolt.Bucket, fp *fingerprint.Fingerprint) error {
 	data, err := fingerprint.Encode(fp)
 	if err != nil {
 		return err
+	}
+	if _, ok := fp.Meta[fingerprint.MetaHashRule]; ok {
+		if err := t.markSchema(); err != nil {
+			return err
+		}
 	}
 	if err := b.Put([]byte(fp.ID), data); err != nil {
 		return fmt.Errorf("put fingerprint %q: %w", fp.ID, err)

@@ -25,13 +25,16 @@ import (
 // version up to it. Version 2 (7 December 2026) holds remote fingerprints
 // whose hash covers more of their Meta (fingerprint.MetaHashRule), which
 // lineage of version 1 would take for damaged: it refuses the file as
-// newer instead. A writer opening a version-1 file marks it version 2 in
-// its first committed transaction; its records are kept as they are.
+// newer instead. A version-1 file is marked version 2 by the transaction
+// that stores its first fingerprint under MetaHashRule (Tx.markSchema),
+// and not before: until then lineage of version 1 reads it whole. Its
+// records are kept as they are.
 // Fingerprints under fingerprint.HashRuleHeader (hash rule 3, the same
-// day) need no version 3: lineage of version 2 knows MetaHashRule, and
-// refuses such a record (db verify, reads, imports) saying that its
-// hash_rule "3" is not one it knows, written by a newer lineage, while
-// it still reads the other records of the file.
+// day, every fingerprint lineage takes since) need no version 3: lineage
+// of version 2 knows MetaHashRule, and refuses such a record (db verify,
+// reads, imports) saying that its hash_rule "3" is not one it knows,
+// written by a newer lineage, while it still reads the other records of
+// the file.
 const SchemaVersion = 2
 
 // DefaultTimeout is how long Open waits for another process's lock when
@@ -104,9 +107,6 @@ type Store struct {
 	// older schema): they are added by its first committed transaction,
 	// not at Open, and its read transactions see them empty.
 	missing atomic.Bool
-	// older is set while a writer's file has an older schema version: its
-	// first committed transaction writes SchemaVersion.
-	older atomic.Bool
 }
 
 // Open opens (read-write: creating if missing) the store at path.
@@ -400,23 +400,26 @@ func (s *Store) checkMeta() error {
 		case n == 0:
 			// Versions count from 1: lineage never wrote 0.
 			return fmt.Errorf("%w: schema version 0", ErrCorrupt)
-		case n < SchemaVersion:
-			s.older.Store(true) // a reader leaves it be; see update
 		}
 		return nil
 	})
 }
 
-// upgrade brings the file of a writer's transaction tx to SchemaVersion:
-// the buckets an older schema lacks, and the version. Records are kept as
-// they are: every one an older schema holds reads under this one.
-func upgrade(tx *bolt.Tx) error {
-	if err := initBuckets(tx); err != nil {
-		return err
+// markSchema marks the file of t SchemaVersion when it holds an older
+// version: t stores a record that lineage of an older schema would take
+// for damaged (a fingerprint under fingerprint.MetaHashRule). Every
+// record an older schema holds reads under this one, so nothing else
+// changes; and a file that never gets such a record keeps its version
+// (a rerun that stores nothing new, or only records older lineage reads,
+// leaves it open to that lineage).
+func (t *Tx) markSchema() error {
+	m := t.tx.Bucket(bucketMeta)
+	if v := m.Get(keySchema); len(v) == 8 && binary.BigEndian.Uint64(v) >= SchemaVersion {
+		return nil
 	}
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], SchemaVersion)
-	return tx.Bucket(bucketMeta).Put(keySchema, v[:])
+	return m.Put(keySchema, v[:])
 }
 
 // checkBuckets looks for buckets a store of an older schema lacks. A

@@ -26,6 +26,22 @@ func putDuplicate(tx *Tx, su *probe.Suite, id, k, v string) error {
 	return tx.AddReference("acme", Control{FP: id})
 }
 
+// putServed stores populate's fingerprint of's outputs (its seed, as
+// populate gives it) as fingerprint id of a remote model, as probe
+// records one (no model hash, meta under hash rule 2), and adds it to
+// acme as a reference.
+func putServed(tx *Tx, su *probe.Suite, of, id string) error {
+	seeds := map[string]uint64{"teacher": 0, "neg": 2}
+	fp := newTestFP(of, su, seeds[of])
+	fp.ID, fp.Model.Name, fp.Model.Hash = id, id, ""
+	fp.Meta = map[string]string{fingerprint.MetaRemote: "url", "source": "http://127.0.0.1:1/v2/models/" + of}
+	fp.CoverRemote()
+	if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
+		return err
+	}
+	return tx.AddReference("acme", Control{FP: id})
+}
+
 func TestRecords(t *testing.T) {
 	s := openTest(t, tempPath(t), false)
 	populate(t, s)
@@ -104,6 +120,15 @@ func TestRecords(t *testing.T) {
 				return err
 			}
 			return tx.AddReference("acme", Control{FP: "neg-rule3"})
+		}, ErrExists},
+		// A remote model's hash is unknown (""): its answers, bit for bit
+		// those of a control's or the teacher's file, are that model
+		// still (a reference added by URL and by file was counted twice).
+		{"reference duplicates a control, read from a server", func(tx *Tx) error {
+			return putServed(tx, su, "neg", "neg-served")
+		}, ErrExists},
+		{"reference is the teacher, read from a server", func(tx *Tx) error {
+			return putServed(tx, su, "teacher", "teacher-served")
 		}, ErrExists},
 		{"replace an enrolment's teacher", func(tx *Tx) error {
 			return tx.PutFingerprint(newTestFP("teacher", su, 99), PutOptions{Replace: true})

@@ -227,9 +227,13 @@ func versionOneFile(t *testing.T) string {
 
 // TestSchemaOneFile checks a store of schema version 1: read-only opens
 // and reads (verify, export, a fingerprint, a list) leave the file
-// byte-identical, and so does a writer that commits nothing; a writer's
-// first committed transaction marks it version 2, and its older records
-// read and verify as before.
+// byte-identical, and so does a writer that commits nothing; writes that
+// store no fingerprint under hash rule 2 (answers, a rerun's put of a
+// stored fingerprint, a fingerprint of a model file) leave it version 1,
+// which lineage of version 1 reads whole; the first put of one under
+// rule 2 marks it version 2, and its older records read and verify as
+// before. A probe rerun over a stored fingerprint, writing nothing, made
+// the file version 2, refused by the lineage that wrote it.
 func TestSchemaOneFile(t *testing.T) {
 	path := versionOneFile(t)
 	before := fileSum(t, path)
@@ -251,24 +255,103 @@ func TestSchemaOneFile(t *testing.T) {
 		t.Error("read-only use changed a version 1 file")
 	}
 	w := openTest(t, path, false)
-	if _, err := w.Fingerprint(ctx, "remote-s"); err != nil {
-		t.Error(err)
+	old, err := w.Fingerprint(ctx, "remote-s")
+	if err != nil {
+		t.Fatal(err)
 	}
 	w.Close()
 	if fileSum(t, path) != before || schemaOf(t, path) != 1 {
 		t.Error("a writer that committed nothing changed a version 1 file")
 	}
-	w = openTest(t, path, false)
-	if err := w.PutAnswers(ctx, "job", 0, []byte{1}); err != nil {
+	r = openTest(t, path, true)
+	local, err := r.Fingerprint(ctx, "acme/teacher")
+	if err != nil {
 		t.Fatal(err)
+	}
+	r.Close()
+	local.ID = "local"
+	covered := old.Clone()
+	covered.ID = "covered"
+	covered.CoverRemote()
+	w = openTest(t, path, false)
+	for _, step := range []struct {
+		name string
+		put  func() error
+		want uint64
+	}{
+		{"answers", func() error { return w.PutAnswers(ctx, "job", 0, []byte{1}) }, 1},
+		{"a rerun's put of a stored fingerprint", func() error { return w.PutFingerprint(ctx, old, PutOptions{}) }, 1},
+		{"a fingerprint of a model file", func() error { return w.PutFingerprint(ctx, local, PutOptions{}) }, 1},
+		{"a fingerprint under rule 2", func() error { return w.PutFingerprint(ctx, covered, PutOptions{}) }, 2},
+	} {
+		if err := step.put(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if got := schemaOfOpen(t, w); got != step.want {
+			t.Errorf("after %s: schema %d, want %d", step.name, got, step.want)
+		}
 	}
 	if rep, err := w.Verify(ctx); err != nil || !rep.OK() {
 		t.Errorf("after the upgrade: Verify = %+v, %v, want no problems", rep.Problems, err)
 	}
 	w.Close()
 	if got := schemaOf(t, path); got != 2 {
-		t.Errorf("after a write: schema %d, want 2", got)
+		t.Errorf("closed: schema %d, want 2", got)
 	}
+}
+
+// TestImportRuleTwoUpgrades checks that a merge into a store of version 1
+// keeps it version 1 unless it brings a fingerprint under hash rule 2,
+// which makes it version 2 with the import, and that an import refused
+// leaves it as it was.
+func TestImportRuleTwoUpgrades(t *testing.T) {
+	src := openTest(t, versionOneFile(t), false)
+	fp, err := src.Fingerprint(ctx, "remote-s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain bytes.Buffer
+	if err := src.Export(ctx, &plain); err != nil {
+		t.Fatal(err)
+	}
+	fp.ID = "covered"
+	fp.CoverRemote()
+	if err := src.PutFingerprint(ctx, fp, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var covered bytes.Buffer
+	if err := src.Export(ctx, &covered); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	path := versionOneFile(t)
+	w := openTest(t, path, false)
+	defer w.Close()
+	if err := w.Import(ctx, bytes.NewReader(plain.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaOfOpen(t, w); got != 1 {
+		t.Errorf("after merging records of rule 1: schema %d, want 1", got)
+	}
+	if err := w.Import(ctx, bytes.NewReader(covered.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaOfOpen(t, w); got != 2 {
+		t.Errorf("after merging a record of rule 2: schema %d, want 2", got)
+	}
+}
+
+// schemaOfOpen returns the schema version the open store s holds.
+func schemaOfOpen(t *testing.T, s *Store) uint64 {
+	t.Helper()
+	var v uint64
+	if err := s.View(ctx, func(tx *Tx) error {
+		v = binary.BigEndian.Uint64(tx.tx.Bucket(bucketMeta).Get(keySchema))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // TestPutSameOutputs checks PutFingerprint with a fingerprint of the

@@ -46,27 +46,27 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 // update and view run bbolt transactions, turning bbolt panics and memory
 // faults on damaged files into ErrCorrupt errors.
 //
-// On a writer's store of an older schema (Store.older: an older version;
-// Store.missing: buckets lacking), update upgrades it in the same
-// transaction as fn's writes, so that the upgrade is committed with those
-// or not at all; view runs fn in a read-write transaction that adds the
-// missing buckets and is rolled back, never committed: fn sees them
-// empty, and the file stays as it is until a write succeeds.
+// On a writer's store that lacks buckets (Store.missing), update adds them
+// in the same transaction as fn's writes, so they are committed with those
+// or not at all, and view runs fn in a read-write transaction that adds
+// them and is rolled back, never committed: fn sees them empty, and the
+// file stays as it is until a write succeeds. A file of an older schema
+// version keeps it until a transaction stores a record only this one
+// reads (see Tx.markSchema).
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.guard(&err)
-	if !s.missing.Load() && !s.older.Load() {
+	if !s.missing.Load() {
 		return s.db.Update(fn)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := upgrade(tx); err != nil {
+		if err := initBuckets(tx); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
 	if err == nil {
 		s.missing.Store(false)
-		s.older.Store(false)
 	}
 	return err
 }
