@@ -213,26 +213,35 @@ func TestPutHeaderRerun(t *testing.T) {
 		{"another path", fp, moved, false, fp.Hash},
 		{"another path replaced", fp, moved, true, moved.Hash},
 	} {
-		s := openTest(t, tempPath(t), false)
-		err := s.Update(ctx, func(tx *Tx) error {
-			if err := putSuite(tx); err != nil {
-				return err
-			}
-			if err := tx.PutFingerprint(tt.stored, PutOptions{}); err != nil {
-				return err
-			}
-			return tx.PutAudit(&AuditRecord{ID: "a", Suspect: "x", Result: []byte(`{}`)}, PutOptions{})
-		})
-		if err != nil {
-			t.Fatal(err)
+		putOverUsed(t, tt.name, putSuite, tt.stored, tt.put, tt.replace, tt.wantHash)
+	}
+}
+
+// putOverUsed stores stored, which an audit record then uses, in a fresh
+// store, puts put over it (with Replace as replace), and checks that the
+// record stored under put's ID, "x", has the hash wantHash (test case
+// name).
+func putOverUsed(t *testing.T, name string, putSuite func(*Tx) error, stored, put *fingerprint.Fingerprint, replace bool, wantHash string) {
+	t.Helper()
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := putSuite(tx); err != nil {
+			return err
 		}
-		if err := s.PutFingerprint(ctx, tt.put, PutOptions{Replace: tt.replace}); err != nil {
-			t.Errorf("%s: PutFingerprint = %v, want nil", tt.name, err)
-			continue
+		if err := tx.PutFingerprint(stored, PutOptions{}); err != nil {
+			return err
 		}
-		got, err := s.Fingerprint(ctx, "x")
-		if err != nil || got.Hash != tt.wantHash {
-			t.Errorf("%s: stored %v (%v), want hash %.12s", tt.name, got, err, tt.wantHash)
-		}
+		return tx.PutAudit(&AuditRecord{ID: "a", Suspect: "x", Result: []byte(`{}`)}, PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFingerprint(ctx, put, PutOptions{Replace: replace}); err != nil {
+		t.Errorf("%s: PutFingerprint = %v, want nil", name, err)
+		return
+	}
+	got, err := s.Fingerprint(ctx, "x")
+	if err != nil || got.Hash != wantHash {
+		t.Errorf("%s: stored %v (%v), want hash %.12s", name, got, err, wantHash)
 	}
 }

@@ -75,48 +75,7 @@ func TestEditedRemoteMeta(t *testing.T) {
 			}
 			edited := fp.Clone()
 			tt.edit(edited.Meta)
-			data, err := fingerprint.Encode(edited)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := openTest(t, tempPath(t), false)
-			err = s.Update(ctx, func(tx *Tx) error {
-				if err := putSuite(tx); err != nil {
-					return err
-				}
-				if err := tx.PutFingerprint(fp, PutOptions{}); err != nil {
-					return err
-				}
-				return tx.tx.Bucket(bucketFPs).Put([]byte("x"), data) // the edit
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := s.Verify(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(r.Problems) != 1 || r.Problems[0].Type != TypeFingerprint || r.Problems[0].ID != "x" ||
-				!strings.Contains(r.Problems[0].Problem, "hash mismatch") || strings.Contains(r.Problems[0].Problem, "\n") ||
-				strings.Contains(r.Problems[0].Problem, `"x"`) {
-				t.Errorf("Verify problems %+v, want one line: fingerprint x, hash mismatch, not naming x again", r.Problems)
-			}
-			err = s.View(ctx, func(tx *Tx) error { _, err := tx.Fingerprint("x"); return err })
-			if !errors.Is(err, ErrCorrupt) || !errors.Is(err, fingerprint.ErrHash) {
-				t.Errorf("Fingerprint = %v, want ErrCorrupt and ErrHash", err)
-			}
-			export := suiteFPExport(t, newTestSuite("s", 5, 3, 1), "x", data)
-			imports := map[string]func(*Store) error{
-				"Import":       func(s *Store) error { return s.Import(ctx, strings.NewReader(export)) },
-				"ImportStream": func(s *Store) error { return s.ImportStream(ctx, strings.NewReader(export), nil) },
-			}
-			for name, imp := range imports {
-				err := imp(openTest(t, tempPath(t), false))
-				var ie *ImportError
-				if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, fingerprint.ErrHash) || !strings.Contains(err.Error(), `fingerprint "x"`) {
-					t.Errorf("%s = %v, want an ImportError at line 3 wrapping ErrHash naming fingerprint \"x\"", name, err)
-				}
-			}
+			checkEditRefused(t, fp, edited, putSuite)
 		})
 	}
 }
@@ -378,26 +337,6 @@ func TestPutSameOutputs(t *testing.T) {
 		{"replace", fp, true, again.Hash},
 		{"replace an older record", older, true, again.Hash},
 	} {
-		s := openTest(t, tempPath(t), false)
-		err := s.Update(ctx, func(tx *Tx) error {
-			if err := putSuite(tx); err != nil {
-				return err
-			}
-			if err := tx.PutFingerprint(tt.stored, PutOptions{}); err != nil {
-				return err
-			}
-			return tx.PutAudit(&AuditRecord{ID: "a", Suspect: "x", Result: []byte(`{}`)}, PutOptions{})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutFingerprint(ctx, again, PutOptions{Replace: tt.replace}); err != nil {
-			t.Errorf("%s: PutFingerprint = %v, want nil", tt.name, err)
-			continue
-		}
-		got, err := s.Fingerprint(ctx, "x")
-		if err != nil || got.Hash != tt.wantHash {
-			t.Errorf("%s: stored %v (%v), want hash %.12s", tt.name, got, err, tt.wantHash)
-		}
+		putOverUsed(t, tt.name, putSuite, tt.stored, again, tt.replace, tt.wantHash)
 	}
 }

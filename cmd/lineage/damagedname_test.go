@@ -38,11 +38,18 @@ func damageFingerprint(t *testing.T, path, id string, rehash bool, edit func(fp 
 	if err != nil {
 		t.Fatal(err)
 	}
+	putRawFingerprint(t, path, id, forged)
+}
+
+// putRawFingerprint writes data as the record of fingerprint id in the
+// store at path, bypassing every check of the store.
+func putRawFingerprint(t *testing.T, path, id string, data []byte) {
+	t.Helper()
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("fingerprints")).Put([]byte(id), forged) })
+	err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("fingerprints")).Put([]byte(id), data) })
 	bdb.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -330,15 +330,7 @@ func TestEditedLabelMapRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("fingerprints")).Put([]byte("mapped"), forged) })
-	bdb.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	putRawFingerprint(t, path, "mapped", forged)
 	out, _, code := runCLI(t, "--db", path, "db", "verify")
 	var named []string
 	for _, l := range strings.Split(out, "\n") {

@@ -6,11 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/model"
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestRemoteMetaEditRefused checks that probe hashes what it records of
@@ -115,15 +113,7 @@ func TestRemoteMetaEditRefused(t *testing.T) {
 			if err := os.WriteFile(db, file, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			bdb, err := bolt.Open(db, 0o600, &bolt.Options{Timeout: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("fingerprints")).Put([]byte(id), forged) })
-			bdb.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			putRawFingerprint(t, db, id, forged)
 			out, _, code := runCLI(t, "--db", db, "db", "verify")
 			var named []string
 			for _, l := range strings.Split(out, "\n") {
