@@ -119,17 +119,7 @@ func TestHashMeta(t *testing.T) {
 			fp := hashFixture(0, map[string]string{MetaLabelMap: "a=0,b=1,c=2", MetaDefaulted: "labels", "requests": "3"})
 			fp.Hash = fp.ComputeHash()
 			tt.edit(fp.Meta)
-			err := fp.Verify()
-			if !errors.Is(err, ErrHash) || !strings.Contains(err.Error(), `fingerprint "x"`) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("Verify: got %v, want one line wrapping ErrHash naming fingerprint \"x\"", err)
-			}
-			data, eerr := Encode(fp)
-			if eerr != nil {
-				t.Fatal(eerr)
-			}
-			if _, verr := VerifyEncoded(data); verr == nil || err == nil || verr.Error() != err.Error() {
-				t.Errorf("VerifyEncoded: got %v, want Verify's %v", verr, err)
-			}
+			checkVerifyRefused(t, fp)
 		})
 	}
 	fp := hashFixture(0, map[string]string{MetaLabelMap: "a=0,b=1,c=2", "requests": "3"})
@@ -184,4 +174,24 @@ func TestRecordError(t *testing.T) {
 			t.Errorf("%s: %q names the fingerprint %d times, its problem %q: want once, and not in the problem", tt.name, tt.err, n, re.Err)
 		}
 	}
+}
+
+// checkVerifyRefused checks that fp, whose content no longer matches its
+// hash, fails Verify in one line wrapping ErrHash and naming fingerprint
+// "x", and that VerifyEncoded of its encoding fails the same way; it
+// returns Verify's error.
+func checkVerifyRefused(t *testing.T, fp *Fingerprint) error {
+	t.Helper()
+	err := fp.Verify()
+	if !errors.Is(err, ErrHash) || !strings.Contains(err.Error(), `fingerprint "x"`) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Verify: got %v, want one line wrapping ErrHash naming fingerprint \"x\"", err)
+	}
+	data, eerr := Encode(fp)
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	if _, verr := VerifyEncoded(data); verr == nil || err == nil || verr.Error() != err.Error() {
+		t.Errorf("VerifyEncoded: got %v, want Verify's %v", verr, err)
+	}
+	return err
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/probe"
 )
 
 // TestShowRedactsWatermarkKey checks that `db show` never prints the
@@ -68,20 +70,9 @@ func TestTypesOf(t *testing.T) {
 // "suite … is missing (run `lineage db verify`)", hiding the record the
 // user wants to inspect.
 func TestShowFingerprintSuiteGone(t *testing.T) {
-	su := newTestSuite("", 20, 4, 5)
-	s := openTest(t, tempPath(t), false)
-	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
+	s, su := suiteGoneStore(t, func(tx *Tx, su *probe.Suite) error {
 		return tx.PutFingerprint(newTestFP("s1", su, 1), PutOptions{})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
-		t.Fatal(err)
-	}
 	for _, typ := range []string{"", TypeFingerprint} {
 		out, err := s.Show(ctx, typ, "s1")
 		if err != nil || !strings.Contains(string(out), `"rows": 20`) || !strings.Contains(string(out), `"suite": "`+su.Hash+`"`) {
@@ -98,25 +89,14 @@ func TestShowFingerprintSuiteGone(t *testing.T) {
 // naming both, not as a corrupted store, and that putting another
 // fingerprint over it without Replace says its suite is gone.
 func TestFingerprintSuiteGone(t *testing.T) {
-	su := newTestSuite("", 20, 4, 5)
 	other := newTestSuite("", 20, 4, 6)
-	s := openTest(t, tempPath(t), false)
-	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
+	s, su := suiteGoneStore(t, func(tx *Tx, su *probe.Suite) error {
 		if err := tx.PutSuite(other); err != nil {
 			return err
 		}
 		return tx.PutFingerprint(newTestFP("s1", su, 1), PutOptions{})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	err = s.View(ctx, func(tx *Tx) error { _, err := tx.Fingerprint("s1"); return err })
+	err := s.View(ctx, func(tx *Tx) error { _, err := tx.Fingerprint("s1"); return err })
 	var gone *SuiteGoneError
 	if !errors.As(err, &gone) || gone.Fingerprint != "s1" || gone.Suite != su.Hash || errors.Is(err, ErrCorrupt) {
 		t.Errorf("Fingerprint(s1) = %v; want a *SuiteGoneError of s1 on %.12s, not ErrCorrupt", err, su.Hash)
@@ -128,4 +108,26 @@ func TestFingerprintSuiteGone(t *testing.T) {
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.PutFingerprint(newTestFP("s1", other, 2), PutOptions{Replace: true}) }); err != nil {
 		t.Errorf("PutFingerprint over s1 with Replace = %v; want it stored", err)
 	}
+}
+
+// suiteGoneStore opens a fresh store holding suite su (20 probes of 4
+// features, seed 5) and what put stores on it, then removes su as db rm
+// suite --force does, leaving those fingerprints without their suite.
+func suiteGoneStore(t *testing.T, put func(tx *Tx, su *probe.Suite) error) (*Store, *probe.Suite) {
+	t.Helper()
+	su := newTestSuite("", 20, 4, 5)
+	s := openTest(t, tempPath(t), false)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutSuite(su); err != nil {
+			return err
+		}
+		return put(tx, su)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s, su
 }

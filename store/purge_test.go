@@ -287,23 +287,12 @@ func TestPurgeEnrolmentSuiteKept(t *testing.T) {
 // fingerprint whose suite is missing (its shape check), so the purge
 // kept them and found nothing to remove.
 func TestPurgeEnrolmentSuiteGone(t *testing.T) {
-	su := newTestSuite("", 20, 4, 5)
-	s := openTest(t, tempPath(t), false)
-	err := s.Update(ctx, func(tx *Tx) error {
-		if err := tx.PutSuite(su); err != nil {
-			return err
-		}
+	s, _ := suiteGoneStore(t, func(tx *Tx, su *probe.Suite) error {
 		fp := newTestFP("acme/control-01", su, 1)
 		fp.Model.Name = "acme-pos-01"
 		fp.Hash = fp.ComputeHash()
 		return tx.PutFingerprint(fp, PutOptions{})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Remove(ctx, TypeSuite, su.Hash, RemoveOptions{Force: true}); err != nil {
-		t.Fatal(err)
-	}
 	p, err := s.PurgeEnrolment(ctx, "acme")
 	if err != nil || !slices.Equal(p.Fingerprints, []string{"acme/control-01"}) {
 		t.Errorf("purge: %+v, %v; want acme/control-01 removed", p, err)
