@@ -197,8 +197,9 @@ func TestLowPowerCaution(t *testing.T) {
 		{"no report", nil, ""},
 		{"half detected", &compare.Calibration{PosP: []float64{0.001, 0.001, 0.5, 0.5}, NegP: neg}, ""},
 		{"a quarter detected", &compare.Calibration{PosP: []float64{0.001, 0.5, 0.5, 0.5}, NegP: neg}, "detected only 25% of its 4 calibration copies at α = 0.01"},
-		{"none detected", &compare.Calibration{PosP: []float64{0.2, 0.5}, NegP: neg}, "detected only 0% of its 2 calibration copies"},
-		{"rates only, low", &compare.Calibration{Rates: []compare.Rate{{Alpha: 0.01, TPR: 0.2}}}, "detected only 20% calibration copies"},
+		// Two copies: the enrolment report has no low-power note to point to.
+		{"none detected", &compare.Calibration{PosP: []float64{0.2, 0.5}, NegP: neg}, "detected only 0% of its 2 calibration copies at α = 0.01: "},
+		{"rates only, low", &compare.Calibration{Rates: []compare.Rate{{Alpha: 0.01, TPR: 0.2}}}, "detected only 20% of its calibration copies at α = 0.01: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,11 +74,13 @@ func lowPowerCaution(tr *TeacherResult, alpha float64) string {
 	if tr.LabelOnly || tr.TPR < 0 || tr.TPR >= MinPower {
 		return ""
 	}
-	of := ""
+	// The enrolment report's low-power note is not pointed to: it is
+	// printed only for 4 or more copies and at the α of its rates.
+	of := " of its"
 	if tr.PowerControls > 0 {
 		of = fmt.Sprintf(" of its %d", tr.PowerControls)
 	}
-	return fmt.Sprintf("DERIVED by a suite that detected only %.0f%%%s calibration copies at α = %g (the enrolment report's low-power note): "+
+	return fmt.Sprintf("DERIVED by a suite that detected only %.0f%%%s calibration copies at α = %g: "+
 		"a test that seldom finds copies still flags about one independent model in %.0f by chance, so a significant result from it is weak evidence; "+
 		"weigh it with other evidence, or enrol with more --controls and --suite-size and audit again", 100*tr.TPR, of, alpha, 1/alpha)
 }

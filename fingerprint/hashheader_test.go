@@ -1,6 +1,8 @@
 package fingerprint
 
 import (
+	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,5 +181,56 @@ func TestSameOutputsHeader(t *testing.T) {
 		if got := b.SameOutputs(base); got != tt.want {
 			t.Errorf("%s: b.SameOutputs(a) = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestTakeHeaderNotUTF8 checks that a fingerprint Take returns from a
+// model whose header holds bytes that are not UTF-8 (a model file's path
+// on a file system of another encoding) verifies once encoded and read
+// back, and that the JSON form (db show) reads back the header Take
+// returned: both keep each such byte as U+FFFD, so Take must hash the
+// header as they keep it.
+func TestTakeHeaderNotUTF8(t *testing.T) {
+	tests := []struct {
+		name, model, source string
+		label               string
+	}{
+		{"source", "m", "/models/ind\xff.lnm", "a"},
+		{"two bytes", "m", "/models/\xff\xfe.lnm", "a"},
+		{"cut rune", "m\xc3", "m.lnm", "a"},
+		{"label", "m", "m.lnm", "a\xff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			labels := []string{tt.label, "b", "c"}
+			m := softmaxModel(tt.model, 4, labels, 5)
+			m.info.Source = tt.source
+			fp, err := Take(context.Background(), m, testSuite(8, 4, labels, 3), Options{ID: "fp"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := Encode(fp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := VerifyEncoded(data)
+			if err != nil {
+				t.Fatalf("VerifyEncoded = %v, want nil", err)
+			}
+			if got.Model.Source != fp.Model.Source || got.Model.Name != fp.Model.Name {
+				t.Errorf("read back: model %q from %q, want %q from %q (what Take returned)", got.Model.Name, got.Model.Source, fp.Model.Name, fp.Model.Source)
+			}
+			js, err := json.Marshal(fp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Fingerprint
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.Model, fp.Model) {
+				t.Errorf("JSON form: model %+v, want %+v (what Take returned)", back.Model, fp.Model)
+			}
+		})
 	}
 }

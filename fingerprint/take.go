@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
@@ -177,12 +178,11 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 	fp := &Fingerprint{
 		ID:      opts.ID,
 		Suite:   hash,
-		Model:   info,
+		Model:   storedHeader(info),
 		P:       p,
 		Queries: n,
 		Elapsed: now().Sub(start),
 	}
-	fp.Model.Labels = append([]string(nil), info.Labels...)
 	fp.Meta = make(map[string]string, len(opts.Meta)+2)
 	for k, v := range opts.Meta {
 		fp.Meta[k] = v
@@ -279,4 +279,40 @@ func labelsDiff(got, want []string) string {
 // name.
 func (fp *Fingerprint) Reordered(want []string) bool {
 	return len(fp.Model.Labels) == len(want) && !slices.Equal(fp.Model.Labels, want)
+}
+
+// storedHeader returns info as a fingerprint's encodings keep it, its
+// Labels copied: both (Encode's header and the JSON form) are JSON, which
+// writes each byte of a string that is not UTF-8 as U+FFFD. Its hash
+// covers the header (HashRuleHeader), so a header holding such a byte (a
+// model file's path on a file system of another encoding) must be hashed
+// as it will be read back, or the stored record fails Verify.
+func storedHeader(info model.Info) model.Info {
+	m := info
+	m.Name, m.Source, m.Hash = jsonString(info.Name), jsonString(info.Source), jsonString(info.Hash)
+	m.Kind = model.Kind(jsonString(string(info.Kind)))
+	m.Labels = nil
+	for _, l := range info.Labels {
+		m.Labels = append(m.Labels, jsonString(l))
+	}
+	return m
+}
+
+// jsonString returns s as encoding/json writes it and reads it back: each
+// byte that does not begin a valid UTF-8 sequence becomes U+FFFD.
+func jsonString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }

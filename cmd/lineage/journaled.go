@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/journal"
@@ -181,13 +182,28 @@ func journalMismatch(err error, run, job string, ro *remoteOptions) error {
 		return fmt.Errorf("%w; %s asked batches of --remote-batch × --concurrency = %d inputs, this one %d × %d = %d: rerun with flags whose product is %d, %s",
 			err, run, me.Stored, bs, c, bs*c, me.Stored, discard)
 	}
-	older := ""
-	if strings.HasPrefix(job, "distill:") {
-		// Its batches are those of this run's flags, yet their inputs
-		// differ: lineage made them otherwise when it ran.
-		older = " (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"
+	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s%s", err, run, bs, c, discard, olderQueriesNote(job))
+}
+
+// olderQueriesNote returns what journalMismatch adds for job, a journal
+// whose batches may be those of this run's flags yet hold other inputs: a
+// distillation's whose transfer draws noise or jitter queries, which
+// lineage before 7 December 2026 drew otherwise on data of mixed scales
+// (or whose name, hashed when long, does not say its transfer); "" for
+// another job, a distillation of data or mixup queries among them.
+func olderQueriesNote(job string) string {
+	if !strings.HasPrefix(job, "distill:") {
+		return ""
 	}
-	return fmt.Errorf("%w: %s used another --remote-batch or --concurrency (this one: %d × %d inputs a batch); rerun with those, %s%s", err, run, bs, c, discard, older)
+	if _, rest, ok := strings.Cut(job, ":transfer="); ok {
+		transfer, _, _ := strings.Cut(rest, ":")
+		if !slices.ContainsFunc(strings.Split(transfer, ","), func(s string) bool {
+			return s == string(distill.TransferNoise) || s == string(distill.TransferJitter)
+		}) {
+			return ""
+		}
+	}
+	return " (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"
 }
 
 // remoteDrain is how long an interrupted remote job lets the batches in

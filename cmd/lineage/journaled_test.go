@@ -92,6 +92,7 @@ func TestDrainOnInterruptNotice(t *testing.T) {
 // (it used to say only "another --remote-batch or --concurrency"), and,
 // of a distillation's, that an older lineage made other queries.
 func TestJournalMismatch(t *testing.T) {
+	const olderNote = " (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"
 	tests := []struct {
 		name        string
 		batch, conc int
@@ -108,7 +109,13 @@ func TestJournalMismatch(t *testing.T) {
 		// mixed-scale data: its noise queries were others, whatever the
 		// flags (the message named only the flags, which were the same).
 		{"same size, distillation", 16, 1, &journal.MismatchError{Job: "distill:m:h:transfer=noise:queries=9:jitter=0:seed=1", Stored: 16, Rows: 16},
-			": the interrupted run used another --remote-batch or --concurrency (this one: 16 × 1 inputs a batch); rerun with those, or discard its answers with `lineage db rm answers 'distill:m:h:transfer=noise:queries=9:jitter=0:seed=1'` (lineage before 7 December 2026 drew noise and jitter queries on features of mixed scales within the global range: a distillation of those it left has answers to other queries, of no use now)"},
+			": the interrupted run used another --remote-batch or --concurrency (this one: 16 × 1 inputs a batch); rerun with those, or discard its answers with `lineage db rm answers 'distill:m:h:transfer=noise:queries=9:jitter=0:seed=1'`" + olderNote},
+		{"same size, distillation with jitter", 16, 1, &journal.MismatchError{Job: "distill:m:h:transfer=data,jitter:queries=9:jitter=0.1:seed=1", Stored: 16, Rows: 16},
+			"'distill:m:h:transfer=data,jitter:queries=9:jitter=0.1:seed=1'`" + olderNote},
+		// Data and mixup queries were drawn as they are now: the note
+		// would send the reader after a change that made none.
+		{"same size, distillation of data and mixup", 16, 1, &journal.MismatchError{Job: "distill:http://h:8080/v2/models/m:0123456789abcdef:transfer=data,mixup:queries=9:jitter=0:seed=1", Stored: 16, Rows: 16},
+			"transfer=data,mixup:queries=9:jitter=0:seed=1'`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +126,9 @@ func TestJournalMismatch(t *testing.T) {
 			err := journalMismatch(tt.err, "the interrupted run", job, &remoteOptions{batchSize: tt.batch, concurrency: tt.conc})
 			if !strings.Contains(err.Error(), tt.want) || !errors.Is(err, journal.ErrMismatch) {
 				t.Errorf("got %q, want it to contain %q and wrap journal.ErrMismatch", err, tt.want)
+			}
+			if noted := strings.Contains(err.Error(), olderNote); noted != strings.HasSuffix(tt.want, olderNote) {
+				t.Errorf("got %q: holds the note on older distillations %v, want %v", err, noted, !noted)
 			}
 		})
 	}
