@@ -39,6 +39,8 @@ func QuotedCommand(cmd, name string, flags ...string) string {
 	return command(cmd, name, Quote(name), flags)
 }
 
+// command joins cmd, word (name as the caller quoted it) and flags, putting
+// the flags and "--" before word when name starts with '-'.
 func command(cmd, name, word string, flags []string) string {
 	words := []string{cmd}
 	if strings.HasPrefix(name, "-") {
