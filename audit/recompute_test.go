@@ -131,10 +131,11 @@ func TestRecomputePython(t *testing.T) {
 // TestRecomputePythonExport checks the statistics recompute.py rebuilds
 // from a `lineage db export` of a synthetic enrolment: the per-kind
 // agreement and JS, the temperature fit, mistake agreement, soft agreement
-// and JS after the fit with their nulls and robust predictive p-values, and
-// the lineage score's p-value (robust predictive or worst family, whichever
-// is larger) from the null models' own scores, which audits of the
-// calibration negatives give.
+// and JS after the fit with their nulls and robust predictive p-values, the
+// lineage score of the suspect and of each null model, and the score's
+// p-value (robust predictive or worst family, whichever is larger) from the
+// null's scores, computed or, where given, taken from audits of the
+// calibration negatives.
 func TestRecomputePythonExport(t *testing.T) {
 	needNumpy(t)
 	rng := rand.New(rand.NewPCG(29, 2))
@@ -144,8 +145,12 @@ func TestRecomputePythonExport(t *testing.T) {
 	for i := range c.Enrolment.Controls {
 		ctl := &c.Enrolment.Controls[i]
 		ctl.Recipe = fmt.Sprintf("%s seed=%d", fams[i%len(fams)], i)
-		if ctl.Role == store.RolePositive {
+		switch {
+		case ctl.Role == store.RolePositive:
 			ctl.Recipe = fmt.Sprintf("kd seed=%d", i)
+		case ctl.Half == store.HalfSelection && i%3 == 0:
+			// replicas: the score gets the replica contrast and residual
+			ctl.Recipe = fmt.Sprintf("%s seed=%d", ReplicaFamily, i)
 		}
 	}
 	withReport(t, c)
@@ -207,13 +212,21 @@ func TestRecomputePythonExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, ok := recompute(t, results, "--export", path)
-	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-2/synth soft_agreement p (t-predictive)"} {
+	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
+		"suspect-2/synth soft_agreement p (t-predictive)"} {
 		if !strings.Contains(out, "ok   "+want) {
 			t.Errorf("recompute.py did not check %q", want)
 		}
 	}
 	if !ok || !strings.Contains(out, "all checks agree") {
 		t.Fatalf("recompute.py disagrees with Audit:\n%s", out)
+	}
+	// Without the null models' audits the script computes their scores
+	// from the fingerprints and the enrolment's discriminant.
+	out, ok = recompute(t, results[:3], "--export", path)
+	if !ok || !strings.Contains(out, "ok   suspect-0/synth lineage_score value from the fingerprints") ||
+		!strings.Contains(out, "from 0 models' audits, 24 computed from the fingerprints") {
+		t.Fatalf("recompute.py, scoring the null itself, disagrees with Audit:\n%s", out)
 	}
 	// One null model's score edited: the recomputed p-values must move.
 	var edited Result

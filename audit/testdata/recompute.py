@@ -1,47 +1,43 @@
 # Independent recomputation of lineage's audit verdicts from what lineage
-# exposes, following README.md ("How the statistics work") and docs/design.md,
-# not the Go code. Run:
+# exposes, following README.md ("How the statistics work") and docs/design.md;
+# the Go code was read only where the docs were silent (recompute_lib.py names
+# what). Run:
 #
 #   /usr/bin/python3 audit/testdata/recompute.py [--export STORE.jsonl] AUDIT.json ...
 #
 # AUDIT.json is the output of `lineage audit --format json` (or of `lineage
-# bench detect --format json`, whose suspects' combined p-values alone are
-# checked). Checked for every teacher result:
+# bench detect --format json`, whose suspects' combined p-values and min_p
+# alone are checked). Checked for every teacher result:
 #
 #  (a) from the per-statistic p-values: the combined p-value (weighted
 #      Bonferroni: p_lineage = min(1, p_score/0.8, p_residual/0.2), then
 #      min(1, p_lineage/0.9, p_watermark/0.1) when there is a watermark;
-#      without replicas (no residual) p_lineage = p_score; outside
-#      the null min(1, p_watermark/0.1)), Holm's correction across the teachers
-#      the suspect was fingerprinted for, the verdict rule, and that the best
-#      statistic's z is the effect size;
-#  (b) from each statistic's z and null size: the Student-t predictive p-value
-#      with nu = min((n-1)/3, 8) and scale sd*sqrt(1+1/n), which the robust
-#      predictive reduces to when its Yeo-Johnson fit is the identity (reported
-#      as "plain-t" where it matches, "transformed" where the fit moved it);
-#      the watermark's decoy p-value on the 1/10,000 grid;
-#  (c) with --export (`lineage db export`): from the fingerprints, the
+#      without a residual p_lineage = p_score; outside the null
+#      min(1, p_watermark/0.1)), Holm's correction across the teachers the
+#      suspect was fingerprinted for, the verdict rule, and that the best
+#      statistic's z is the effect size; a note says which t-predictive
+#      p-values the Yeo-Johnson fit left as the plain Student-t of z;
+#  (c) with --export (`lineage db export`), from the fingerprints: the
 #      suspect's top-1 agreement and Jensen-Shannon divergence (bits) per
-#      probe kind, the temperature fitted against the teacher, and mistake
-#      agreement, soft agreement and JS after the fit (values, similarities),
-#      each with its null (calibration negatives and references, plus the
-#      under-trained controls when the audit says they are in it): mean, sd,
-#      rank p-value and robust predictive p-value (robust_p);
-#  (b) with --export and audits of the enrolment's null models as well
-#      (`lineage audit ENROLMENT/control-NN --dry-run --format json` for each
-#      calibration negative and under-trained control, passed among the
-#      AUDIT.json files; their score and residual values are the null's): the
-#      lineage score's and residual's p-values (robust predictive or worst
-#      family, whichever is larger; the under-trained rule), null sizes and
-#      methods.
+#      probe kind, its fitted temperature, mistake agreement, soft agreement
+#      and JS after the fit, and its lineage score and replica residual (from
+#      the enrolment record's discriminant); the same for every null model
+#      (calibration negatives and references, plus the under-trained controls
+#      where the audit says so);
+#  (b) from those null values: each statistic's null mean, sd and size, rank
+#      p-value and robust predictive p-value; for the score and the residual
+#      the larger of that and the worst family's, and the under-trained rule.
+#      Audits of the null models themselves (`lineage audit
+#      ENROLMENT/control-NN --dry-run --format json`), passed among the
+#      AUDIT.json files, supply their score and residual instead: a check of
+#      (b) apart from (c).
 #
-# Example (the demo's store, 4 suspects, 76 null models; about 3 s):
+# Example (the demo's store, 4 suspects; about 10 s):
 #
 #   lineage demo --keep --db demo.db
 #   lineage db export --db demo.db > export.jsonl
-#   for s in soft-label-student label-only-extraction independent-model \
-#            rival-teacher-student acme/control-17 ...; do
-#     lineage audit $s --db demo.db --dry-run --format json > "$(echo $s | tr / _).json"
+#   for s in soft-label-student label-only-extraction independent-model rival-teacher-student; do
+#     lineage audit $s --db demo.db --dry-run --format json > $s.json
 #   done
 #   /usr/bin/python3 audit/testdata/recompute.py --export export.jsonl *.json
 #
@@ -49,18 +45,23 @@
 import base64
 import json
 import math
+import os
 import struct
 import sys
 
 import numpy as np
 
-REL = 1e-9
-bad = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recompute_lib import (Scorer, family, fit_temperature, js_rows, logit,  # noqa: E402
+                           rescale, robust_p, t_predictive, worst_family_p)
 
+
+REL = 1e-9
+
+bad = []
 
 def close(got, want, rel=REL, absol=1e-12):
     return abs(got - want) <= max(absol, rel * max(abs(got), abs(want)))
-
 
 def check(name, got, want, rel=REL, absol=1e-12):
     ok = close(got, want, rel, absol)
@@ -68,159 +69,11 @@ def check(name, got, want, rel=REL, absol=1e-12):
     if not ok:
         bad.append(name)
 
-
 def check_eq(name, got, want):
     ok = got == want
     print("%-4s %-60s recomputed %s, lineage %s" % ("ok" if ok else "DIFF", name, got, want))
     if not ok:
         bad.append(name)
-
-
-# Student-t survival function, from the regularised incomplete beta function
-# (numpy only: scipy is not required).
-def betacf(a, b, x):
-    qab, qap, qam = a + b, a + 1, a - 1
-    c, d = 1.0, 1 - qab * x / qap
-    d = 1 / d if abs(d) > 1e-300 else 1e300
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1 + aa * d
-        d = 1 / d if abs(d) > 1e-300 else 1e300
-        c = 1 + aa / c if abs(1 + aa / c) > 1e-300 else 1e-300
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1 + aa * d
-        d = 1 / d if abs(d) > 1e-300 else 1e300
-        c = 1 + aa / c if abs(1 + aa / c) > 1e-300 else 1e-300
-        de = d * c
-        h *= de
-        if abs(de - 1) < 1e-16:
-            break
-    return h
-
-
-def betainc(a, b, x):
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    lbt = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1) / (a + b + 2):
-        return math.exp(lbt) * betacf(a, b, x) / a
-    return 1 - math.exp(lbt) * betacf(b, a, 1 - x) / b
-
-
-def t_sf(t, nu):
-    tail = 0.5 * betainc(nu / 2, 0.5, nu / (nu + t * t))
-    return tail if t >= 0 else 1 - tail
-
-
-def t_predictive(z, n):
-    nu = min((n - 1) / 3, 8)
-    return t_sf(z / math.sqrt(1 + 1 / n), nu)
-
-
-# The fits below follow compare.FitTemperature and compare.fitYJ (read from
-# the Go code: the README names them, docs/design.md gives their ranges):
-# a 9-point (temperature, T = 2^-4..2^4, over log T) or 17-point (lambda in
-# [0, 1]) grid, then golden-section search to a width of 1e-4.
-IP = 0.6180339887498949
-def rescale(S, T):
-    with np.errstate(divide='ignore'):
-        l = np.log(S) / T
-    l = l - l.max(1, keepdims=True)
-    q = np.exp(l); return q / q.sum(1, keepdims=True)
-def js_rows(P, Q):
-    M = (P + Q) / 2
-    with np.errstate(divide='ignore', invalid='ignore'):
-        a = np.where(P > 0, P * np.log2(np.where(P > 0, P, 1) / M), 0).sum(1)
-        b = np.where(Q > 0, Q * np.log2(np.where(Q > 0, Q, 1) / M), 0).sum(1)
-    return np.clip(0.5 * (a + b), 0, 1)
-def fit_temperature(T, S):
-    Pt = T / T.sum(1, keepdims=True); Sn = S / S.sum(1, keepdims=True)
-    ev = lambda lt: js_rows(Pt, rescale(Sn, math.exp(lt))).mean()
-    lo, hi = math.log(1/16), math.log(16); step = (hi - lo) / 8
-    vals = [ev(lo + k * step) for k in range(9)]
-    at1 = vals[4]; bk = int(np.argmin(vals)); bv = vals[bk]
-    a = lo + max(bk - 1, 0) * step; b = lo + min(bk + 1, 8) * step
-    x1, x2 = b - IP * (b - a), a + IP * (b - a); f1, f2 = ev(x1), ev(x2)
-    while b - a > 1e-4:
-        if f1 <= f2:
-            b, x2, f2 = x2, x1, f1; x1 = b - IP * (b - a); f1 = ev(x1)
-        else:
-            a, x1, f1 = x1, x2, f2; x2 = a + IP * (b - a); f2 = ev(x2)
-    bl = lo + bk * step
-    if f1 < bv: bl, bv = x1, f1
-    if f2 < bv: bl, bv = x2, f2
-    if not bv < at1: return 1.0, at1
-    return math.exp(bl), bv
-def yj(z, lam):
-    z = np.asarray(z, float)
-    pos = z >= 0
-    out = np.empty_like(z)
-    out[pos] = np.log1p(z[pos]) if abs(lam) < 1e-9 else ((z[pos] + 1) ** lam - 1) / lam
-    out[~pos] = -np.log1p(-z[~pos]) if abs(lam - 2) < 1e-9 else -((1 - z[~pos]) ** (2 - lam) - 1) / (2 - lam)
-    return out
-def yj_loglik(z, lam):
-    t = yj(z, lam); n = len(z); v = (t * t).mean() - t.mean() ** 2
-    if not v > 0: return -math.inf
-    jac = np.where(z >= 0, np.log1p(np.abs(z)), -np.log1p(np.abs(z))).sum()
-    return -n / 2 * math.log(v) + (lam - 1) * jac
-def fit_yj(z, lo=0.0, hi=1.0):
-    step = (hi - lo) / 16
-    vals = [yj_loglik(z, lo + k * step) for k in range(17)]
-    bk = int(np.argmax(vals)); bv = vals[bk]
-    a = lo + max(bk - 1, 0) * step; b = lo + min(bk + 1, 16) * step
-    x1, x2 = b - IP * (b - a), a + IP * (b - a); f1, f2 = yj_loglik(z, x1), yj_loglik(z, x2)
-    while b - a > 1e-4:
-        if f1 >= f2:
-            b, x2, f2 = x2, x1, f1; x1 = b - IP * (b - a); f1 = yj_loglik(z, x1)
-        else:
-            a, x1, f1 = x1, x2, f2; x2 = a + IP * (b - a); f2 = yj_loglik(z, x2)
-    best = lo + bk * step
-    if f1 > bv: best, bv = x1, f1
-    if f2 > bv: best = x2
-    return best
-
-
-def robust_p(y, x):
-    """The robust Student-t predictive p-value of x against null values y
-    (README "The p-value"): the rank p-value when half or more of y share
-    one value; else Yeo-Johnson with lambda in [0, 1] fitted by maximum
-    likelihood to the standardised null, then a Student-t predictive with
-    nu = min((n-1)/3, 8) on the transformed values."""
-    y = np.asarray(y, float)
-    n = len(y)
-    m, s = y.mean(), y.std(ddof=1)
-    pemp = (1 + int((y >= x).sum())) / (n + 1)
-    if np.unique(y, return_counts=True)[1].max() / n >= 0.5 or not s > 1e-12 * max(1, abs(m)):
-        return pemp, pemp, "empirical"
-    lam = fit_yj((y - m) / s)
-    t = yj((y - m) / s, lam)
-    tx = yj(np.array([(x - m) / s]), lam)[0]
-    p = t_sf((tx - t.mean()) / (t.std(ddof=1) * math.sqrt(1 + 1 / n)), min((n - 1) / 3, 8))
-    return max(p, 1e-300), pemp, "t-predictive"
-
-
-def worst_family_p(y, fam, x):
-    """The largest over families f of the Student-t predictive against f's
-    mean, with the spread pooled within families (df = n - families)."""
-    y, fam = np.asarray(y, float), np.asarray(fam)
-    fams = sorted(set(fam))
-    df = len(y) - len(fams)
-    if df < 2:
-        return 0.0, ""
-    sw = math.sqrt(sum(((y[fam == f] - y[fam == f].mean()) ** 2).sum() for f in fams) / df)
-    best = (0.0, "")
-    for f in fams:
-        yf = y[fam == f]
-        pf = t_sf((x - yf.mean()) / (sw * math.sqrt(1 + 1 / len(yf))), df)
-        if pf > best[0]:
-            best = (pf, f)
-    return best
-
 
 def combined(res):
     st = res.get("statistics", {})
@@ -236,7 +89,6 @@ def combined(res):
         return p_lin
     return min(1.0, p_lin / 0.9, wm / 0.1)
 
-
 def holm(ps):
     order = sorted(range(len(ps)), key=lambda i: ps[i])
     out, run = [0.0] * len(ps), 0.0
@@ -244,7 +96,6 @@ def holm(ps):
         run = max(run, min(1.0, (len(ps) - rank) * ps[i]))
         out[i] = run
     return out
-
 
 def verdict(res, alpha, clear_above=0.05):
     if res["p_value"] <= alpha:
@@ -263,7 +114,6 @@ def verdict(res, alpha, clear_above=0.05):
     ]
     return "INCONCLUSIVE" if any(blocks) else "NOT_DERIVED"
 
-
 def load_export(path):
     fps, suites, enr = {}, {}, {}
     for line in open(path):
@@ -281,21 +131,6 @@ def load_export(path):
             enr[d["id"]] = d["record"]
     return fps, suites, enr
 
-
-def js_bits(a, b):
-    m = (a + b) / 2
-
-    def kl(x, y):
-        return np.where(x > 0, x * np.log(np.where(x > 0, x, 1) / np.where(y > 0, y, 1)), 0).sum(1)
-    return (0.5 * kl(a, m) + 0.5 * kl(b, m)) / math.log(2)
-
-
-def logit(k, n):
-    """The similarity of an agreement-like statistic: the logit of the
-    continuity-corrected fraction (k + 1/2)/(n + 1)."""
-    return math.log((k + 0.5) / (n - k + 0.5))
-
-
 def similarities(S, T, kinds):
     """The suspect's reported statistics that need no replicas, each as
     (value, similarity): mistake agreement, and soft agreement and JS at the
@@ -312,18 +147,12 @@ def similarities(S, T, kinds):
     out["_temperature"] = (t, t)
     return out
 
-
 def null_members(e, res):
     """The calibration negatives and references, plus the under-trained
     controls when the audit says they are in the suspect's null."""
     halves = ["calibration"] + (["under-trained"] if res.get("under_trained_in_null") else [])
     return [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") in halves)
             or c["role"] == "reference"]
-
-
-def family(c):
-    return "reference" if c["role"] == "reference" else (c.get("recipe", "").split() or ["unnamed"])[0]
-
 
 def check_fingerprints(tag, res, exp, sfp):
     fps, suites, enr = exp
@@ -366,11 +195,12 @@ def check_fingerprints(tag, res, exp, sfp):
         check("%s %s p (%s)" % (tag, name, method), p, st["p"], rel=prel)
         check_eq("%s %s method" % (tag, name), method, st["method"])
 
+COMPUTED = {}  # (teacher, fingerprint ID) -> the model's score and residual
 
 def check_lineage_test(tag, res, exp, sfp, values):
-    """The lineage test from the null models' own values of the score and
-    the residual (values: fingerprint ID -> {statistic: value}, from audits
-    of the controls): per statistic the larger of the robust predictive and
+    """The lineage test from the null models' values of the score and the
+    residual (values: fingerprint ID -> {statistic: value}, from audits of
+    the controls where given, else computed here): per statistic the larger of the robust predictive and
     the worst family's p; p_lineage = min(1, p_score/0.8, p_residual/0.2);
     against the trained null and, when the suspect follows the teacher's top
     answer no more often than the under-trained controls (at most their
@@ -386,10 +216,25 @@ def check_lineage_test(tag, res, exp, sfp, values):
     trained = [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") == "calibration")
                or c["role"] == "reference"]
     under = [c for c in e["controls"] if c.get("half") == "under-trained"]
-    if any(c["fp"] not in values for c in trained + under):
-        print("skip %s lineage test: the null models' audits are not all given" % tag)
-        return
     keys = [k for k in ("lineage_score", "replica_residual") if k in res["statistics"]]
+    scorer = Scorer(e, fps, np.array(suites[res["suite"]]["kinds"]))
+    mine = scorer.values(None, sfp["p"])
+    # a score with temperature-fitted features (an enrolment without
+    # replicas) carries Go's float32 rescaling (see check_fingerprints)
+    loose = any(f.startswith(("soft_agreement", "js_tfit")) for f in e["report"]["discriminant"]["features"])
+    vrel, prel = (1e-7, 1e-5) if loose else (REL, REL)
+    for k in keys:
+        check("%s %s value from the fingerprints" % (tag, k), mine[k], res["statistics"][k]["value"], rel=vrel, absol=1e-8)
+    audited = sum(c["fp"] in values for c in trained + under)
+    values = dict(values)
+    for c in trained + under:
+        if c["fp"] not in values:
+            key = (res["teacher"], c["fp"])
+            if key not in COMPUTED:
+                COMPUTED[key] = scorer.values(c["fp"], fps[c["fp"]]["p"])
+            values[c["fp"]] = COMPUTED[key]
+    print("note %s: the null's score and residual from %d models' audits, %d computed from the fingerprints"
+          % (tag, audited, len(trained + under) - audited))
     weights = {"lineage_score": 0.8, "replica_residual": 0.2} if len(keys) == 2 else {"lineage_score": 1.0}
 
     def decide(members):
@@ -416,11 +261,10 @@ def check_lineage_test(tag, res, exp, sfp, values):
     for k in keys:
         st = res["statistics"][k]
         p, pemp, method, n, fam = d[k]
-        check("%s %s p from the null's values" % (tag, k), p, st["p"])
+        check("%s %s p from the null's values" % (tag, k), p, st["p"], rel=prel)
         check("%s %s p empirical from the null's values" % (tag, k), pemp, st["p_empirical"])
         check_eq("%s %s method" % (tag, k), method, st["method"])
         check_eq("%s %s null size" % (tag, k), n, st["null_n"])
-
 
 def main(argv):
     exp = None
@@ -496,7 +340,6 @@ def main(argv):
         return 1
     print("all checks agree")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
