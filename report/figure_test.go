@@ -319,6 +319,7 @@ func TestFigureTextDoesNotOverlap(t *testing.T) {
 	figs := map[string]Figure{
 		"null":         sampleNull(),
 		"null-crowded": crowdedNull(),
+		"null-labels":  labelOnlyNull(),
 		"null-long-title": NullFigure{Teacher: "acme-production-classifier-2026-03-retrained-on-the-full-corpus",
 			Statistic: "mean Jensen-Shannon divergence after temperature fit", Alpha: 0.001, Null: []float64{0.1, 0.2}},
 		"matrix": sampleMatrix(),
