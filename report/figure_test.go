@@ -366,7 +366,7 @@ func TestNullFigureNamesEverySuspect(t *testing.T) {
 		drawn[b.s] = true
 	}
 	for _, m := range fig.Suspects {
-		box := shorten(m.Name, maxMarkRunes) + ": " + m.Verdict
+		box := shortenMiddle(m.Name, maxMarkRunes) + ": " + m.Verdict
 		if finite(m.Value) != drawn[box] {
 			t.Errorf("suspect %s (value %v): box drawn %v", m.Name, m.Value, drawn[box])
 		}

@@ -79,7 +79,7 @@ const (
 	legendFontSize  = 10 // points
 	markPad         = vg.Length(2)
 	markGap         = vg.Length(3)
-	maxMarkRunes    = 32 // longer suspect names are shortened in the boxes (not in the legend)
+	maxMarkRunes    = 32 // longer suspect names are shortened in the middle in the boxes (to maxTitleNameRunes in the legend)
 )
 
 var (
@@ -227,7 +227,9 @@ func (fig NullFigure) layout() (laidOut, error) {
 		if finite(m.Value) {
 			lo, hi = min(lo, m.Value), max(hi, m.Value)
 			marks.x = append(marks.x, m.Value)
-			name := shorten(m.Name, maxMarkRunes)
+			// Cut in the middle, as in the legend: names that differ only at
+			// the end (a run number, a version) keep their difference.
+			name := shortenMiddle(m.Name, maxMarkRunes)
 			if m.Verdict != "" {
 				name += ": " + m.Verdict
 			}
@@ -455,15 +457,6 @@ func (denseTicks) Ticks(lo, hi float64) []plot.Tick {
 // plot's layout on.
 func measureCanvas(w, h vg.Length) draw.Canvas {
 	return draw.Canvas{Canvas: &recorder.Canvas{}, Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}
-}
-
-// shorten returns s cut to at most n runes, with an ellipsis when cut.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // finite reports whether v is neither NaN nor infinite.
