@@ -457,13 +457,20 @@ func TestAxisLabels(t *testing.T) {
 		{[]string{strings.Repeat("a", 25)}, []string{strings.Repeat("a", 16) + "…" + strings.Repeat("a", 7)}},
 		{[]string{long("a"), long("a"), long("b")},
 			[]string{"model-··········…···tail", "model-··········…···tail", "model-········…··tail #2"}},
+		// A role note is kept whole, after the name shortened on its
+		// own: the label read "independent-mode…uspect)".
+		{[]string{"independent-model (suspect)", "label-only-extraction-through-mixup (suspect)", "ref (a note longer than twelve)"},
+			[]string{"independent-model (suspect)", "label-only-extra…h-mixup (suspect)", "ref (a note long…twelve)"}},
+		{[]string{long("a") + " (suspect)", long("a") + " (suspect)", long("b") + " (suspect)"},
+			[]string{"model-··········…···tail (suspect)", "model-··········…···tail (suspect)", "model-········…··tail (suspect) #2"}},
 	} {
 		got := axisLabels(tt.names)
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("axisLabels(%q) = %q, want %q", tt.names, got, tt.want)
 		}
 		for _, l := range got {
-			if n := utf8.RuneCountInString(l); n > maxAxisRunes {
+			name, _, _ := strings.Cut(l, " (suspect)") // the role is not counted
+			if n := utf8.RuneCountInString(name); n > maxAxisRunes {
 				t.Errorf("axisLabels: %q has %d runes, want at most %d", l, n, maxAxisRunes)
 			}
 		}
