@@ -143,7 +143,21 @@ func (c *Case) ControlValues(key string) (null, pos []float64, err error) {
 // role with no such model has no key; label-only references, which join
 // only the label-only null, are not among them).
 func (c *Case) RoleValues(key string) (map[string][]float64, error) {
-	ref, err := c.reference(false)
+	return c.roleValues(key, false)
+}
+
+// LabelOnlyRoleValues is RoleValues for the null of label-only suspects:
+// each control's value of statistic key as an audit of a suspect that
+// answers with labels measures it (from the control's top labels, on the
+// discriminant fitted for labels), the models keyed as RoleValues keys
+// them, label-only references included. A label-only suspect's value is
+// read against these, not against RoleValues'.
+func (c *Case) LabelOnlyRoleValues(key string) (map[string][]float64, error) {
+	return c.roleValues(key, true)
+}
+
+func (c *Case) roleValues(key string, labelOnly bool) (map[string][]float64, error) {
+	ref, err := c.reference(labelOnly)
 	if err != nil {
 		return nil, err
 	}

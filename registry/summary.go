@@ -142,7 +142,7 @@ func Read(tx *store.Tx, cases []*audit.Case, fps []store.Entry, o Options) (*Sum
 	for _, f := range found.List {
 		v := Verdict{Suspect: f.Suspect, Teacher: f.Teacher, Verdict: string(f.Verdict), PValue: f.PValue, TeachersTested: f.Tested,
 			Best: f.Best, EffectSize: f.EffectSize, Reason: f.Reason, Caution: f.Caution, NotRuledOut: f.NotRuledOut, LabelMap: f.LabelMap, Fingerprint: f.Fingerprint, Audit: f.Audit,
-			Nearest: f.Nearest, created: f.Created, x: map[string]float64{}, Alpha: f.Alpha, pPair: f.PCombined}
+			Nearest: f.Nearest, created: f.Created, x: map[string]float64{}, Alpha: f.Alpha, pPair: f.PCombined, labelOnly: f.LabelOnly}
 		for k, s := range f.Statistics {
 			v.x[k] = s.Similarity
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -56,6 +57,9 @@ type Verdict struct {
 	created time.Time          // when its audit was recorded
 	x       map[string]float64 // the suspect's value of each statistic
 	pPair   float64            // the pair's p-value before Holm's correction
+	// labelOnly is set when the suspect answered with labels only: its
+	// statistics are measured against the null of label-only suspects.
+	labelOnly bool
 }
 
 // Unlisted is a recorded verdict a summary cannot show, because the
@@ -128,6 +132,7 @@ func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
 	}
 	fig.Null, fig.References, fig.Positives = byRole[store.RoleNegative], byRole[store.RoleReference], byRole[store.RolePositive]
 	fig.UnderTrained = byRole[store.HalfUnderTrained]
+	labelOnly := false
 	for _, v := range verdicts {
 		if v.Teacher != cs.Enrolment.Name {
 			continue
@@ -136,11 +141,26 @@ func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
 		if !ok {
 			x = math.NaN()
 		}
-		m := report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict}
+		m := report.Marked{Name: v.Suspect, Value: x, Verdict: v.Verdict, LabelOnly: v.labelOnly}
+		labelOnly = labelOnly || v.labelOnly
 		if v.Best != "" && v.Best != stat {
 			m.DecidedBy = v.Best
 		}
 		fig.Suspects = append(fig.Suspects, m)
+	}
+	if labelOnly {
+		// A label-only suspect's value is read against the null of
+		// label-only suspects, on the discriminant fitted for labels.
+		by, err := cs.LabelOnlyRoleValues(stat)
+		switch {
+		case errors.Is(err, audit.ErrUnknownStatistic):
+			// Not measured from labels: those suspects have no value.
+		case err != nil:
+			return fig, err
+		default:
+			fig.LabelOnly = report.Strips{Null: by[store.RoleNegative], References: by[store.RoleReference],
+				Positives: by[store.RolePositive], UnderTrained: by[store.HalfUnderTrained]}
+		}
 	}
 	return fig, nil
 }

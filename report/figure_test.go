@@ -319,6 +319,7 @@ func TestFigureTextDoesNotOverlap(t *testing.T) {
 	figs := map[string]Figure{
 		"null":         sampleNull(),
 		"null-crowded": crowdedNull(),
+		"null-labels":  labelOnlyNull(),
 		"null-long-title": NullFigure{Teacher: "acme-production-classifier-2026-03-retrained-on-the-full-corpus",
 			Statistic: "mean Jensen-Shannon divergence after temperature fit", Alpha: 0.001, Null: []float64{0.1, 0.2}},
 		"matrix": sampleMatrix(),
@@ -365,7 +366,7 @@ func TestNullFigureNamesEverySuspect(t *testing.T) {
 		drawn[b.s] = true
 	}
 	for _, m := range fig.Suspects {
-		box := shorten(m.Name, maxMarkRunes) + ": " + m.Verdict
+		box := shortenMiddle(m.Name, maxMarkRunes) + ": " + m.Verdict
 		if finite(m.Value) != drawn[box] {
 			t.Errorf("suspect %s (value %v): box drawn %v", m.Name, m.Value, drawn[box])
 		}
@@ -456,13 +457,20 @@ func TestAxisLabels(t *testing.T) {
 		{[]string{strings.Repeat("a", 25)}, []string{strings.Repeat("a", 16) + "…" + strings.Repeat("a", 7)}},
 		{[]string{long("a"), long("a"), long("b")},
 			[]string{"model-··········…···tail", "model-··········…···tail", "model-········…··tail #2"}},
+		// A role note is kept whole, after the name shortened on its
+		// own: the label read "independent-mode…uspect)".
+		{[]string{"independent-model (suspect)", "label-only-extraction-through-mixup (suspect)", "ref (a note longer than twelve)"},
+			[]string{"independent-model (suspect)", "label-only-extra…h-mixup (suspect)", "ref (a note long…twelve)"}},
+		{[]string{long("a") + " (suspect)", long("a") + " (suspect)", long("b") + " (suspect)"},
+			[]string{"model-··········…···tail (suspect)", "model-··········…···tail (suspect)", "model-········…··tail (suspect) #2"}},
 	} {
 		got := axisLabels(tt.names)
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("axisLabels(%q) = %q, want %q", tt.names, got, tt.want)
 		}
 		for _, l := range got {
-			if n := utf8.RuneCountInString(l); n > maxAxisRunes {
+			name, _, _ := strings.Cut(l, " (suspect)") // the role is not counted
+			if n := utf8.RuneCountInString(name); n > maxAxisRunes {
 				t.Errorf("axisLabels: %q has %d runes, want at most %d", l, n, maxAxisRunes)
 			}
 		}

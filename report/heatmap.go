@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"gonum.org/v1/plot"
@@ -185,7 +186,8 @@ func (m Matrix) layout() (laidOut, error) {
 // or the title ran off it. Longer ones are shortened in the middle.
 const maxTitleRunes, maxTitleNameRunes = 100, 60
 
-// maxAxisRunes is the longest model name a heat map's axes show; longer
+// maxAxisRunes is the longest model name a heat map's axes show (its
+// role, in parentheses after it, not counted: see shortenLabel); longer
 // names are shortened in the middle (their start and their end tell
 // models apart more often than their start alone). Full names are in the
 // report's tables.
@@ -198,19 +200,35 @@ func axisLabels(names []string) []string {
 	labels := make([]string, len(names))
 	seen := make(map[string]string, len(names)) // label → the name it shows
 	for i, n := range names {
-		l := shortenMiddle(n, maxAxisRunes)
+		l := shortenLabel(n, maxAxisRunes)
 		for k := 2; ; k++ {
 			if other, ok := seen[l]; !ok || other == n {
 				break
 			}
 			suffix := fmt.Sprintf(" #%d", k)
-			l = shortenMiddle(n, maxAxisRunes-len(suffix)) + suffix
+			l = shortenLabel(n, maxAxisRunes-len(suffix)) + suffix
 		}
 		seen[l] = n
 		labels[i] = l
 	}
 	return labels
 }
+
+// shortenLabel is shortenMiddle for an axis label, which may end in a
+// parenthesised note of at most maxNoteRunes runes, such as the model's
+// role in "name (suspect)": the name before the note is shortened to n
+// runes and the note kept whole, so that a 17-rune name is shown whole
+// (it was cut with its role to "independent-mode…uspect)").
+func shortenLabel(s string, n int) string {
+	if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, ")") && utf8.RuneCountInString(s[i:]) <= maxNoteRunes {
+		return shortenMiddle(s[:i], n) + s[i:]
+	}
+	return shortenMiddle(s, n)
+}
+
+// maxNoteRunes is the longest note shortenLabel keeps whole after a name:
+// " (reference)" and the other roles.
+const maxNoteRunes = 12
 
 // shortenMiddle returns s cut to at most n runes by replacing its middle
 // with an ellipsis, keeping about two thirds of what remains from the

@@ -110,3 +110,28 @@ func TestNullFigureManySuspects(t *testing.T) {
 		t.Errorf("SVG lacks %q", want)
 	}
 }
+
+// TestNullFigureBoxNamesKeepEnds checks that suspects whose names differ
+// only at the end (a run number) get name boxes that tell them apart, as
+// their legend entries do: the boxes cut names at 32 runes and kept the
+// start only, so "…-run-1" and "…-run-2" were drawn as the same box.
+func TestNullFigureBoxNamesKeepEnds(t *testing.T) {
+	fig := sampleNull()
+	const stem = "acme-distilled-student-on-the-full-corpus-run-"
+	fig.Suspects = []Marked{{Name: stem + "1", Value: 0.5, Verdict: "DERIVED"}, {Name: stem + "2", Value: 0.6, Verdict: "NOT_DERIVED"}}
+	_, _, boxes := figureTexts(t, fig)
+	var named []string
+	for _, b := range boxes {
+		if strings.HasPrefix(b.s, "acme-") && strings.HasSuffix(b.s, "DERIVED") && !strings.Contains(b.s, "=") {
+			named = append(named, b.s)
+		}
+	}
+	if len(named) != 2 {
+		t.Fatalf("name boxes %q, want 2", named)
+	}
+	for i, suffix := range []string{"run-1: DERIVED", "run-2: NOT_DERIVED"} {
+		if !strings.HasSuffix(named[i], suffix) {
+			t.Errorf("box %q, want it to end in %q (the name's end kept)", named[i], suffix)
+		}
+	}
+}

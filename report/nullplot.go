@@ -26,6 +26,10 @@ type Marked struct {
 	// DecidedBy, when set, names the statistic the verdict came from if it
 	// is not the one plotted (the legend says so).
 	DecidedBy string
+	// LabelOnly is set for a suspect that answered with labels only: its
+	// value is measured as label-only audits measure it and is read
+	// against the figure's LabelOnly strips (its box and legend say so).
+	LabelOnly bool
 }
 
 // NullFigure shows where suspects fall relative to the null distribution of
@@ -57,7 +61,11 @@ type NullFigure struct {
 	// null's strip apart from it: they join the null only of a suspect
 	// like them, whose p-value they can set (nil: none).
 	UnderTrained []float64
-	Suspects     []Marked
+	// LabelOnly holds the controls' values as an audit of a label-only
+	// suspect measures them, which its value is read against: drawn on
+	// strips of their own when a suspect is LabelOnly.
+	LabelOnly Strips
+	Suspects  []Marked
 }
 
 // jitterSeed fixes the dot jitter so figures are reproducible.
@@ -71,7 +79,7 @@ const (
 	legendFontSize  = 10 // points
 	markPad         = vg.Length(2)
 	markGap         = vg.Length(3)
-	maxMarkRunes    = 32 // longer suspect names are shortened in the boxes (not in the legend)
+	maxMarkRunes    = 32 // longer suspect names are shortened in the middle in the boxes (to maxTitleNameRunes in the legend)
 )
 
 var (
@@ -111,6 +119,8 @@ func (fig NullFigure) layout() (laidOut, error) {
 	refXY := strip(fig.References, 0)
 	posXY := strip(fig.Positives, 1)
 	underXY := strip(fig.UnderTrained, 0)
+	labels := fig.labelStrips()
+	var labelNullXY, labelRefXY, labelUnderXY, labelPosXY plotter.XYs
 
 	rows := []string{"negative controls"}
 	if len(fig.References) > 0 {
@@ -118,6 +128,17 @@ func (fig NullFigure) layout() (laidOut, error) {
 	}
 	if len(fig.Positives) > 0 {
 		rows = append(rows, "positive controls")
+	}
+	if labels {
+		// The null and positives of label-only suspects, above those of
+		// the others (the same glyphs; the rows' names tell them apart).
+		y := float64(len(rows))
+		labelNullXY, labelRefXY, labelUnderXY = strip(fig.LabelOnly.Null, y), strip(fig.LabelOnly.References, y), strip(fig.LabelOnly.UnderTrained, y)
+		rows = append(rows, "null, labels only")
+		if len(fig.LabelOnly.Positives) > 0 {
+			labelPosXY = strip(fig.LabelOnly.Positives, y+1)
+			rows = append(rows, "positive controls, labels only")
+		}
 	}
 	shown, others := fig.marked()
 	var othersXY plotter.XYs
@@ -162,6 +183,11 @@ func (fig NullFigure) layout() (laidOut, error) {
 		p.Add(s)
 		leg.Add(fmt.Sprintf("positive controls (n=%d)", len(posXY)), s)
 	}
+	if labels {
+		if err := addLabelStrips(p, labelNullXY, labelRefXY, labelUnderXY, labelPosXY); err != nil {
+			return laidOut{}, err
+		}
+	}
 	if len(others) > 0 {
 		s, err := plotter.NewScatter(othersXY)
 		if err != nil {
@@ -191,6 +217,9 @@ func (fig NullFigure) layout() (laidOut, error) {
 		} else {
 			text += ", " + stat + " = " + fmtValue(m.Value)
 		}
+		if m.LabelOnly && labels {
+			text += " from labels only (read against the labels-only strips)"
+		}
 		if m.DecidedBy != "" {
 			text += " (verdict decided by " + m.DecidedBy + ")"
 		}
@@ -198,9 +227,14 @@ func (fig NullFigure) layout() (laidOut, error) {
 		if finite(m.Value) {
 			lo, hi = min(lo, m.Value), max(hi, m.Value)
 			marks.x = append(marks.x, m.Value)
-			name := shorten(m.Name, maxMarkRunes)
+			// Cut in the middle, as in the legend: names that differ only at
+			// the end (a run number, a version) keep their difference.
+			name := shortenMiddle(m.Name, maxMarkRunes)
 			if m.Verdict != "" {
 				name += ": " + m.Verdict
+			}
+			if m.LabelOnly && labels {
+				name += " (labels only)"
 			}
 			marks.name = append(marks.name, name)
 			marks.line = append(marks.line, ls)
@@ -423,15 +457,6 @@ func (denseTicks) Ticks(lo, hi float64) []plot.Tick {
 // plot's layout on.
 func measureCanvas(w, h vg.Length) draw.Canvas {
 	return draw.Canvas{Canvas: &recorder.Canvas{}, Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}
-}
-
-// shorten returns s cut to at most n runes, with an ellipsis when cut.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // finite reports whether v is neither NaN nor infinite.

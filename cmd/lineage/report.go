@@ -54,7 +54,8 @@ NAME's); in a matrix its row shows the fingerprint its verdict was measured on.
 With --plot, a figure per teacher shows the null distribution (calibration negatives and, as
 squares, the references that serve probabilities), the calibration half's positive controls and
 each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
-audits than the score did; with several teachers the files are named FILE-TEACHER.png (a
+audits than the score did (a suspect that answered with labels only against the controls' values
+from their labels, on strips of their own: its value is on another scale); with several teachers the files are named FILE-TEACHER.png (a
 teacher name too long for a file name is cut, with a hash of it to keep files apart).
 With --plot-matrix, a heat map per teacher draws its similarity matrix (named the same way;
 names longer than 24 characters are shortened in the middle on its axes).`,

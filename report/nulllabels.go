@@ -1,0 +1,67 @@
+package report
+
+import (
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Strips are the control models' values on a [NullFigure]'s statistic for
+// one kind of suspect: the null's negative controls, references and
+// under-trained controls, and the positive controls.
+type Strips struct {
+	Null, References, Positives, UnderTrained []float64
+}
+
+// empty reports whether s holds no value.
+func (s Strips) empty() bool {
+	return len(s.Null)+len(s.References)+len(s.Positives)+len(s.UnderTrained) == 0
+}
+
+// labelStrips reports whether fig draws its LabelOnly strips: when it
+// marks a label-only suspect and has them. A label-only suspect's value
+// comes from a discriminant fitted on the controls' labels, on another
+// scale than the null of suspects with probabilities: drawn against that
+// null, a label-only suspect that its own null puts at p = 0.82 looked
+// more extreme than a suspect at p = 0.09.
+func (fig NullFigure) labelStrips() bool {
+	if fig.LabelOnly.empty() {
+		return false
+	}
+	shown, _ := fig.marked()
+	for _, i := range shown {
+		if fig.Suspects[i].LabelOnly {
+			return true
+		}
+	}
+	return false
+}
+
+// addLabelStrips adds the label-only strips' dots to p, in the glyphs of
+// the other strips (the rows' names tell the two kinds apart, and the
+// legend's glyphs hold for both).
+func addLabelStrips(p *plot.Plot, null, refs, under, pos plotter.XYs) error {
+	for _, st := range []struct {
+		xys   plotter.XYs
+		glyph draw.GlyphStyle
+	}{
+		{null, draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}},
+		{refs, draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}},
+		{under, draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}},
+		{pos, draw.GlyphStyle{Color: positiveColor, Radius: vg.Points(3), Shape: draw.TriangleGlyph{}}},
+	} {
+		if len(st.xys) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(st.xys)
+		if err != nil {
+			return fmt.Errorf("report: null figure: %w", err)
+		}
+		s.GlyphStyle = st.glyph
+		p.Add(s)
+	}
+	return nil
+}
