@@ -145,8 +145,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		return nil, nil, journalMismatch(err, "the interrupted run", job, ro)
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		asked, replayed := j.Counts()
-		return nil, nil, interrupted{keptHint(kept+asked+replayed, g), err}
+		return nil, nil, interrupted{keptHint(kept+j.Kept(), g), err}
 	}
 	if err != nil {
 		return nil, nil, err
