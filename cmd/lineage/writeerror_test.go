@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/store"
 )
 
 // errNoSpace is what failAfter's writes fail with, as stdout on a full disk.
@@ -74,5 +77,29 @@ func TestStdoutWriteError(t *testing.T) {
 	}
 	if stdout, stderr, code := runCLI(t, "--db", path, "db", "ls", "--format", "csv"); code != exitOK || strings.Contains(stdout, "acme") {
 		t.Errorf("db ls after the purge: exit %d, stdout %q, stderr %q; want acme gone", code, stdout, stderr)
+	}
+}
+
+// TestAnswersKept checks the hint of a failed commit of what a remote
+// model answered (probe's fingerprint, audit --save's record): its answers
+// stay journalled, which the error did not say; a model file has no
+// journal, and other errors say nothing of it.
+func TestAnswersKept(t *testing.T) {
+	commit := fmt.Errorf("store %q: %w: file resize error: truncate case.db: file too large", "case.db", store.ErrCommit)
+	hint := "; the model's answers are kept in the journal: the same command again stores it without asking the model again"
+	for _, tt := range []struct {
+		err  error
+		ref  string
+		want string
+	}{
+		{commit, "http://h:1/v2/models/m", commit.Error() + hint},
+		{commit, "exec:/bin/m", commit.Error() + hint},
+		{commit, "m.lnm", commit.Error()},
+		{errNoSpace, "http://h:1/v2/models/m", errNoSpace.Error()},
+	} {
+		err := answersKept(tt.err, tt.ref)
+		if err.Error() != tt.want || !errors.Is(err, tt.err) {
+			t.Errorf("answersKept(%q, %q) = %q, want %q wrapping the error", tt.err, tt.ref, err, tt.want)
+		}
 	}
 }
