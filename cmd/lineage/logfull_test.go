@@ -8,10 +8,12 @@ import (
 
 // TestLogWriteError checks that a --log that cannot take a line (a full
 // disk, here /dev/full) stops the training at the end of that epoch, with
-// one line saying so and how to go on, keeping the epoch's checkpoint; and
-// that --resume with a writable log then completes, the log holding every
-// epoch once. The run trained all its epochs, then failed without saving
-// the model or naming the checkpoint it kept.
+// one line saying so and how to go on, keeping the epoch's checkpoint (the
+// run trained all its epochs, then failed without saving the model or
+// naming the checkpoint it kept); that a checkpoint that cannot be written
+// names the one kept from the epoch before (it said only "save checkpoint:
+// write m.lnm.ckpt: file too large"); and that --resume with room then
+// completes, the log holding every epoch once.
 func TestLogWriteError(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full here")
@@ -29,6 +31,28 @@ func TestLogWriteError(t *testing.T) {
 	}
 	if _, err := os.Stat("m.lnm.ckpt"); err != nil {
 		t.Errorf("checkpoint after the log failed: %v", err)
+	}
+
+	// A checkpoint that cannot be written (here `ulimit -f 1`, in a child
+	// process: the limit would hold for the test's own files) stops the
+	// resumed run too, naming the checkpoint kept, which is unchanged.
+	ckpt, err := os.ReadFile("m.lnm.ckpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := os.Getwd()
+	c := lineageCmd(t, dir)
+	c.Args = append([]string{"sh", "-c", `ulimit -f 1 && exec "$0" "$@"`, c.Path}, append(train, "--log", "m.log", "--resume")...)
+	c.Path = "/bin/sh"
+	var errb strings.Builder
+	c.Stderr = &errb
+	err = c.Run()
+	want = `save checkpoint: write m.lnm.ckpt: file too large; the checkpoint of the last epoch saved, "m.lnm.ckpt", is kept: rerun with --resume once there is room`
+	if err == nil || errb.String() != "lineage: "+want+"\n" {
+		t.Errorf("train --resume under ulimit -f 1: %v, stderr %q; want exit 1 and the line %q", err, errb.String(), want)
+	}
+	if now, err := os.ReadFile("m.lnm.ckpt"); err != nil || string(now) != string(ckpt) {
+		t.Errorf("checkpoint after the failed save: %v, changed %v; want it as it was", err, string(now) != string(ckpt))
 	}
 
 	_, stderr, code = runCLI(t, append(train, "--log", "m.log", "--resume")...)

@@ -329,6 +329,9 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 			}
 			return nil, err
 		}
+		if se := (*distill.SaveError)(nil); errors.As(err, &se) && fileExists(se.Path) {
+			return nil, fmt.Errorf("%w; the checkpoint of the last epoch saved, %q, is kept: rerun with --resume once there is room", err, se.Path)
+		}
 		return nil, configError(resumeChanged(err))
 	}
 	if err := saveModel(o.out, res.Student); err != nil {
