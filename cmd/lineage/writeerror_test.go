@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -101,5 +106,29 @@ func TestAnswersKept(t *testing.T) {
 		if err.Error() != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("answersKept(%q, %q) = %q, want %q wrapping the error", tt.err, tt.ref, err, tt.want)
 		}
+	}
+}
+
+// TestServeStdoutWriteError checks that serve whose first line, the
+// address it listens on, cannot be written (`lineage serve m.lnm >
+// /dev/full`) fails at once with one line: it served on, unreachable by a
+// script waiting for that line, and exited 0 when stopped.
+func TestServeStdoutWriteError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.lnm")
+	m := model.NewMLP([]int{3, 2}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 1)))
+	if err := model.Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCommand()
+	var errw bytes.Buffer
+	root.SetArgs([]string{"serve", path, "--addr", "127.0.0.1:0"})
+	root.SetOut(&failAfter{})
+	root.SetErr(&errw)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	code := exitCode(&errw, root.ExecuteContext(ctx))
+	want := "lineage: writing the address it listens on: " + errNoSpace.Error() + "\n"
+	if ctx.Err() != nil || code != exitError || errw.String() != want {
+		t.Errorf("serve to a failing stdout: exit %d (timed out %v), stderr %q; want %d and %q", code, ctx.Err() != nil, errw.String(), exitError, want)
 	}
 }
