@@ -155,10 +155,24 @@ func decodeCheckpoint(data []byte) (*ckptState, error) {
 // write.
 func saveCheckpoint(path string, c *ckptState) error {
 	if err := tmpfile.Write(path, 0o644, func(w io.Writer) error { return encodeCheckpoint(w, c) }); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		return &SaveError{Path: path, Err: err}
 	}
 	return nil
 }
+
+// SaveError is the error of a checkpoint that could not be written (a
+// full disk, the file size limit): Train stops at it. The file at Path,
+// if any, is left as it was: the checkpoint of the last epoch saved,
+// from which Resume continues.
+type SaveError struct {
+	Path string // Config.CheckpointPath
+	Err  error
+}
+
+func (e *SaveError) Error() string { return "save checkpoint: " + e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *SaveError) Unwrap() error { return e.Err }
 
 // loadCheckpoint reads path; ok is false when the file does not exist.
 func loadCheckpoint(path string) (c *ckptState, ok bool, err error) {

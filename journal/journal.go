@@ -78,6 +78,7 @@ type Model struct {
 	have   map[int][]byte
 
 	asked, replayed int
+	committed       int // rows asked whose answers were committed
 	damaged         int // stored batches that failed their checks and were asked again
 
 	// Drain is how long a batch the model is already answering may go
@@ -158,6 +159,16 @@ func (j *Model) Counts() (asked, replayed int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.asked, j.replayed
+}
+
+// Kept returns how many input rows' answers the journal holds for a rerun
+// so far: those replayed from it and those asked and committed. It is
+// below the sum of Counts when a commit failed (a full disk): those
+// answers were asked, and paid for, but not kept.
+func (j *Model) Kept() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.replayed + j.committed
 }
 
 // Damaged returns how many stored batches failed their checks (a
@@ -241,6 +252,9 @@ func (j *Model) PredictBatch(ctx context.Context, k int, x blas32.General) (blas
 	if err := j.db.PutAnswers(context.WithoutCancel(ctx), j.job, k, encode(digest, p)); err != nil {
 		return blas32.General{}, fmt.Errorf("journal %q batch %d: %w", j.job, k, err)
 	}
+	j.mu.Lock()
+	j.committed += x.Rows
+	j.mu.Unlock()
 	return p, nil
 }
 

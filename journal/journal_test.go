@@ -396,3 +396,61 @@ func TestImpossibleBatchAskedAgain(t *testing.T) {
 		})
 	}
 }
+
+// failingPut is a Store whose PutAnswers fails from batch from on, as a
+// store on a full disk does.
+type failingPut struct {
+	Store
+	from int
+}
+
+var errFull = errors.New("write j.db: no space left on device")
+
+func (f failingPut) PutAnswers(ctx context.Context, job string, batch int, data []byte) error {
+	if batch >= f.from {
+		return errFull
+	}
+	return f.Store.PutAnswers(ctx, job, batch, data)
+}
+
+// TestKeptAfterFailedCommit checks that Kept counts the answers a rerun
+// finds, not those asked whose commit failed: a distillation whose store
+// filled up said "the teacher's 256 answers so far are kept" of answers
+// that were never stored, from Counts.
+func TestKeptAfterFailedCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
+	xs := batches(3, 7, 4)
+	db := openStore(t, path)
+	defer db.Close()
+	j, err := New(ctx, m, failingPut{db, 2}, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range xs {
+		_, err := j.Predict(ctx, x)
+		if wantErr := i == 2; (err != nil) != wantErr || (wantErr && !errors.Is(err, errFull)) {
+			t.Fatalf("batch %d: error %v, want one wrapping %v: %v", i, err, errFull, wantErr)
+		}
+	}
+	asked, replayed := j.Counts()
+	if got, want := j.Kept(), 14; got != want || asked != 21 || replayed != 0 {
+		t.Errorf("Kept() = %d, Counts() = %d asked, %d replayed; want %d kept of 21 asked, 0 replayed", got, asked, replayed, want)
+	}
+	j2, err := New(ctx, m, db, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j2.Stored(), 2; got != want {
+		t.Errorf("a rerun finds %d batches, want %d", got, want)
+	}
+	for _, x := range xs {
+		if _, err := j2.Predict(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := j2.Kept(), 21; got != want {
+		t.Errorf("rerun: Kept() = %d, want %d", got, want)
+	}
+}

@@ -29,6 +29,11 @@ var (
 	ErrReadOnly = errors.New("store is read-only")
 	// ErrAmbiguous means a shortened suite hash matches several suites.
 	ErrAmbiguous = errors.New("ambiguous")
+	// ErrCommit means a write transaction's changes were made but could
+	// not be committed (a full disk, the file size limit reached as the
+	// file grows): the transaction was rolled back, the store is as it
+	// was before it, and the same write can be tried again.
+	ErrCommit = errors.New("commit rolled back")
 )
 
 // NotFoundError says that no record of Kind (a human noun such as

@@ -53,19 +53,33 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 // file stays as it is until a write succeeds. A file of an older schema
 // version keeps it until a transaction stores a record only this one
 // reads (see Tx.markSchema).
+//
+// A commit that fails once fn has succeeded (the disk full, the file size
+// limit reached as the file grows) is an error naming the store and
+// wrapping ErrCommit, which says the transaction was rolled back: bbolt's own ("file resize error:
+// truncate x.db: file too large") says neither what was being done nor
+// that the store is as it was.
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.guard(&err)
-	if !s.missing.Load() {
-		return s.db.Update(fn)
-	}
+	missing := s.missing.Load()
+	done := false // fn succeeded: an error from here on is the commit's
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := initBuckets(tx); err != nil {
+		if missing {
+			if err := initBuckets(tx); err != nil {
+				return err
+			}
+		}
+		if err := fn(tx); err != nil {
 			return err
 		}
-		return fn(tx)
+		done = true
+		return nil
 	})
-	if err == nil {
+	if err != nil && done {
+		return fmt.Errorf("store %q: %w: %w", s.path, ErrCommit, err)
+	}
+	if err == nil && missing {
 		s.missing.Store(false)
 	}
 	return err

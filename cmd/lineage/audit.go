@@ -189,7 +189,10 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 		return err
 	}
 	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones, time.Since(start)); err != nil {
-		return err
+		if stored != nil {
+			return err // a stored fingerprint: nothing was asked
+		}
+		return answersKept(err, arg)
 	}
 	if err := printAudit(c, o.format, res); err != nil {
 		return err

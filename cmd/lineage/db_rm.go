@@ -81,7 +81,7 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 		if err := db.Close(); err != nil {
 			return err
 		}
-		return printPurged(c.OutOrStdout(), id, p, journals)
+		return removedButUnsaid(printPurged(c.OutOrStdout(), id, p, journals))
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		hash := ""
@@ -104,8 +104,19 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 	if err := db.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "removed %s %s%s\n", typ, id, journalsRemoved(journals))
-	return nil
+	_, err = fmt.Fprintf(c.OutOrStdout(), "removed %s %s%s\n", typ, id, journalsRemoved(journals))
+	return removedButUnsaid(err)
+}
+
+// removedButUnsaid is the error of db rm's output that could not be
+// written (stdout on a full disk, a closed pipe), err, or nil for none.
+// The removal is committed by then: the error says so, for a script that
+// would otherwise retry it or trust an empty output with exit status 0.
+func removedButUnsaid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("removed, but writing what was removed failed: %w", err)
 }
 
 // dropSuiteJournals removes the journals of the probes on the suite hash

@@ -149,8 +149,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		// Interrupted while the teacher was asked (no checkpoint yet):
 		// say what the journal keeps.
 		if ie := (interrupted{}); !errors.As(err, &ie) || ie.hint == "" {
-			asked, replayed := jrn.Counts()
-			return interrupted{keptHint(asked+replayed, g), err}
+			return interrupted{keptHint(jrn.Kept(), g), err}
 		}
 	}
 	if errors.Is(err, journal.ErrMismatch) {
@@ -159,8 +158,10 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if err != nil && jrn != nil && ctx.Err() == nil {
 		// A teacher that failed part-way (a server gone, its retries
 		// spent): say that what it answered is not lost.
-		if asked, replayed := jrn.Counts(); asked+replayed > 0 {
-			return fmt.Errorf("%w; the teacher's %d answers so far are kept in %s: the same command again asks only for the rest", err, asked+replayed, g.dbPath())
+		// Kept, not Counts: the batch that failed may be one whose
+		// commit failed (a full disk), asked but not kept.
+		if n := jrn.Kept(); n > 0 {
+			return fmt.Errorf("%w; the teacher's %d answers so far are kept in %s: the same command again asks only for the rest", err, n, g.dbPath())
 		}
 	}
 	if err != nil {

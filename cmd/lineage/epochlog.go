@@ -18,6 +18,9 @@ type epochLog struct {
 	noVal bool // no validation split: val_accuracy and val_loss are null
 	f     *os.File
 	err   error // the first write error; later lines are dropped
+	// failedAt is the epoch whose line could not be written (0 for none,
+	// or a failure before any line).
+	failedAt int
 }
 
 // start (re)writes the log: the file is truncated and holds the lines of
@@ -35,21 +38,31 @@ func (l *epochLog) start(history []distill.EpochStats) error {
 		l.add(s)
 	}
 	if l.err != nil {
+		l.failedAt = 0 // no epoch of this run: the resumed run's lines
 		return fmt.Errorf("write log %q: %w", l.path, l.err)
 	}
 	return nil
 }
 
-// add appends the line of epoch s; a nil l does nothing. The log is
-// started afresh if a resume that was expected did not happen (the
-// checkpoint disappeared before Train read it).
-func (l *epochLog) add(s distill.EpochStats) {
-	if l == nil || l.err != nil {
-		return
+// add appends the line of epoch s and returns the log's first error
+// (nil for none); a nil l does nothing. The log is started afresh if a
+// resume that was expected did not happen (the checkpoint disappeared
+// before Train read it).
+func (l *epochLog) add(s distill.EpochStats) error {
+	if l == nil {
+		return nil
 	}
+	if l.err != nil {
+		return l.err
+	}
+	defer func() {
+		if l.err != nil {
+			l.failedAt = s.Epoch
+		}
+	}()
 	if l.f == nil {
 		if l.start(nil) != nil {
-			return // l.err holds why
+			return l.err
 		}
 	}
 	var line any = s
@@ -61,6 +74,7 @@ func (l *epochLog) add(s distill.EpochStats) {
 		_, err = l.f.Write(append(b, '\n'))
 	}
 	l.err = err
+	return err
 }
 
 // noValEpoch is the log line of an epoch no validation split measured:
@@ -87,4 +101,23 @@ func (l *epochLog) close() error {
 		return fmt.Errorf("write log %q: %w", l.path, l.err)
 	}
 	return nil
+}
+
+// failure closes the log and returns the error of one that could not be
+// written, saying what the run kept: training stops at the end of the
+// epoch whose line failed (a full disk), and the checkpoint, when there is
+// one (ckpt), lets --resume continue and rewrite the log from its epochs.
+// It returns nil when the log was written whole; a nil l has no failure.
+func (l *epochLog) failure(ckpt string) error {
+	err := l.close()
+	if err == nil {
+		return nil
+	}
+	if ckpt == "" || !fileExists(ckpt) {
+		return err
+	}
+	if l.failedAt == 0 {
+		return fmt.Errorf("%w; checkpoint %q kept: rerun with --resume once the log can be written", err, ckpt)
+	}
+	return fmt.Errorf("%w; training stopped after epoch %d, checkpoint %q kept: rerun with --resume once the log can be written", err, l.failedAt, ckpt)
 }

@@ -146,8 +146,7 @@ func fingerprintJournaled(ctx context.Context, stderr io.Writer, cmd string, g *
 		return nil, nil, journalMismatch(err, "the interrupted run", job, ro)
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		asked, replayed := j.Counts()
-		return nil, nil, interrupted{keptHint(kept+asked+replayed, g), err}
+		return nil, nil, interrupted{keptHint(kept+j.Kept(), g), err}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -224,6 +223,19 @@ func drainOnInterrupt(ctx context.Context, j *journal.Model, stderr io.Writer, c
 		}
 		fmt.Fprintf(stderr, "lineage %s: stopping: finishing the batches in flight (up to %v) so that the answers already paid for are kept (Ctrl-C again to exit at once)\n", cmd, remoteDrain)
 	}
+}
+
+// answersKept adds to err, the error of the commit that stores what a
+// remote model ref answered (a probe's fingerprint, an audit's record),
+// that the answers stay journalled when the commit failed as a full disk
+// fails it (store.ErrCommit): they were committed batch by batch before,
+// so the same command again asks the model nothing. Other errors, and
+// those of a model file, are returned as they are.
+func answersKept(err error, ref string) error {
+	if !errors.Is(err, store.ErrCommit) || isPlainPath(ref) {
+		return err
+	}
+	return fmt.Errorf("%w; the model's answers are kept in the journal: the same command again stores it without asking the model again", err)
 }
 
 // keptHint is what an interrupted remote job says of the n answers its

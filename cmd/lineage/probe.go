@@ -236,7 +236,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 			// a rerun with --replace asks the model nothing again.
 			return fmt.Errorf("%w; pass --replace to store it over the old one (a remote model's answers are kept, and the rerun asks it nothing again), or choose another --name", err)
 		}
-		return err
+		return answersKept(err, ref)
 	}
 	if kept != nil {
 		fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored with these outputs (%s): it was kept, and is shown; --replace stores this run's record instead\n", fp.ID, keptNote(kept, fp))

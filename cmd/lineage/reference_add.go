@@ -163,7 +163,7 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		full, labelOnly = cs.NullSize(false), cs.NullSize(true)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("reference add %q: %w", id, err)
+		return answersKept(fmt.Errorf("reference add %q: %w", id, err), o.model)
 	}
 	r := struct {
 		probeReport

@@ -43,7 +43,8 @@ func newServeCommand() *cobra.Command {
 		Long: `Serve a model file over the Open Inference Protocol v2 REST API.
 
 The first line printed is "listening on http://ADDR" with the actual port
-(use --addr 127.0.0.1:0 for a free one). One JSON access-log line per
+(use --addr 127.0.0.1:0 for a free one); when it cannot be written, serve
+exits 1 before serving. One JSON access-log line per
 request goes to stderr. SIGINT or SIGTERM shuts down gracefully.
 
 The model answers POST /v2/models/NAME/infer with what --reveal allows:
@@ -169,7 +170,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s\n", ln.Addr())
+	if _, err := fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s\n", ln.Addr()); err != nil {
+		// The address is what a script reads (of --addr HOST:0 above
+		// all): a server nobody can find is not started.
+		ln.Close()
+		return fmt.Errorf("writing the address it listens on: %w", err)
+	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "serving %s as http://%s/v2/models/%s (reveal %s)\n", ref, ln.Addr(), srv.Name(), reveal)
 	if mark != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "labels carry a watermark (ε %g); --watermark off serves the plain argmax\n", o.epsilon)

@@ -275,6 +275,11 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 	if epochs == 0 {
 		epochs = distill.DefaultEpochs
 	}
+	// A log line that cannot be written (a full disk) stops the training
+	// at the end of its epoch, which is checkpointed: the run would train
+	// on, for hours maybe, only to fail without saving the model.
+	ctx, stopTraining := context.WithCancel(ctx)
+	defer stopTraining()
 	bar := report.NewProgress(c.ErrOrStderr(), epochs, desc, !o.noProgress && isTerminal(c.ErrOrStderr()))
 	// An empty validation split validates no epoch: the bar and the log
 	// show its accuracy as n/a and null, not 0.
@@ -307,10 +312,15 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		}
 		bar.Describe(fmt.Sprintf("%s epoch %d/%d loss %.4f val %s", desc, s.Epoch, s.Epochs, s.TrainLoss, val))
 		bar.Add(1)
-		elog.add(s)
+		if elog.add(s) != nil {
+			stopTraining()
+		}
 	}
 	res, err := distill.Train(ctx, cfg)
 	bar.End(err) // an interrupted or failed run's bar stays at the epochs done
+	if err := elog.failure(cfg.CheckpointPath); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		var ie *distill.InterruptedError
 		if errors.As(err, &ie) {
@@ -319,10 +329,10 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 			}
 			return nil, err
 		}
+		if se := (*distill.SaveError)(nil); errors.As(err, &se) && fileExists(se.Path) {
+			return nil, fmt.Errorf("%w; the checkpoint of the last epoch saved, %q, is kept: rerun with --resume once there is room", err, se.Path)
+		}
 		return nil, configError(resumeChanged(err))
-	}
-	if err := elog.close(); err != nil {
-		return nil, err
 	}
 	if err := saveModel(o.out, res.Student); err != nil {
 		return nil, err

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestCommitFailsFileSizeLimit checks a commit that cannot grow the file
+// (`ulimit -f`, which Go turns into EFBIG; a full disk is alike): the
+// error names the store and says the transaction was rolled back, where
+// bbolt's alone said "file resize error: truncate …: file too large", and
+// the store is as it was, the same write succeeding once the limit is
+// lifted. Not parallel: the limit holds for the whole process.
+func TestCommitFailsFileSizeLimit(t *testing.T) {
+	path := tempPath(t)
+	s := openTest(t, path, false)
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.PutAnswers("job", 0, []byte("small")) }); err != nil {
+		t.Fatal(err)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skip(err)
+	}
+	restore := func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Fatalf("restore the file size limit: %v", err)
+		}
+	}
+	defer restore()
+	lim := old
+	lim.Cur = 1 << 20 // the store is far smaller; the put needs 4 MiB
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skip(err)
+	}
+	big := make([]byte, 4<<20)
+	err := s.Update(ctx, func(tx *Tx) error { return tx.PutAnswers("job", 1, big) })
+	restore()
+	want := `store "` + path + `": commit rolled back: `
+	if !errors.Is(err, ErrCommit) || !strings.HasPrefix(err.Error(), want) || strings.Count(err.Error(), path) > 2 {
+		t.Fatalf("put beyond the file size limit: error %v, want one starting %q", err, want)
+	}
+	a, err := s.Answers(ctx, "job")
+	if err != nil || len(a) != 1 || string(a[0].Data) != "small" {
+		t.Errorf("answers after the failed commit: %d batches (%v), want the first alone", len(a), err)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK() {
+		t.Errorf("Verify after the failed commit: %+v, %v", rep, err)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.PutAnswers("job", 1, big) }); err != nil {
+		t.Errorf("the same put with the limit lifted: %v", err)
+	}
+}
