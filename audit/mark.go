@@ -18,11 +18,19 @@ import (
 // StatWatermark names the label-watermark test in audit results.
 const StatWatermark = "watermark"
 
-// MethodDecoyKeys marks a p-value from the watermark's decoy-key test:
-// the larger of the suspect's rank among the decoy keys and the p-value
-// of its z-score over the decoys against the independent controls' own
-// (markTest).
-const MethodDecoyKeys compare.Method = "decoy keys"
+// The methods a watermark row's p-value is named by: the larger of the
+// suspect's rank among the decoy keys and the p-value of its z-score over
+// the decoys against the independent controls' own (markTest), named by
+// the one that set it.
+const (
+	// MethodDecoyKeys marks a watermark p-value set by the real key's rank
+	// among the decoy keys (at least the controls' Student-t p-value).
+	MethodDecoyKeys compare.Method = "decoy keys"
+	// MethodControlsT marks a watermark p-value set by the independent
+	// controls' Student-t under the real key, larger than the rank (audit
+	// records before 7 December 2026 named it MethodDecoyKeys too).
+	MethodControlsT compare.Method = "controls t"
+)
 
 // WatermarkWeight is the share of α given to the watermark test when an
 // enrolment has one. The verdict's p-value is the weighted Bonferroni
@@ -230,19 +238,31 @@ func pick(m blas32.General, rows []int) blas32.General {
 // which is what an independent model's is drawn from. Both test the lean
 // whitened when the case chose to (chooseWeighing).
 func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
+	r, _, err := c.markTestBy(fp)
+	return r, err
+}
+
+// markTestBy is markTest, also returning the method that set the result's
+// P: MethodDecoyKeys, or MethodControlsT when the controls' p-value is the
+// larger.
+func (c *Case) markTestBy(fp *fingerprint.Fingerprint) (*watermark.Result, compare.Method, error) {
 	mp, err := c.mark()
 	if mp == nil || err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	p := pick(fp.P, mp.rows)
 	k := mp.kind(p)
 	self := c.markSelf(fp, k == &mp.hard)
 	r, err := mp.panel.TestWeighted(p, k.leans.center(self), k.weigher(self))
 	if err != nil {
-		return nil, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
+		return nil, "", fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
-	r.P = max(r.P, k.nullP(self, r.Z))
-	return &r, nil
+	method, np := MethodDecoyKeys, k.nullP(self, r.Z)
+	if np > r.P {
+		method = MethodControlsT
+	}
+	r.P = max(r.P, np)
+	return &r, method, nil
 }
 
 // markSelf returns the ID of the model of the watermark's null (the
@@ -300,10 +320,11 @@ func (k *markKind) nullP(id string, z float64) float64 {
 	return res.P
 }
 
-// markEvidence turns a watermark result into a statistic's evidence.
-func markEvidence(r *watermark.Result) StatEvidence {
+// markEvidence turns a watermark result, whose P method set (see
+// markTestBy), into a statistic's evidence.
+func markEvidence(r *watermark.Result, method compare.Method) StatEvidence {
 	return StatEvidence{Value: r.Stat, N: r.Probes, Similarity: r.Stat, NullMean: r.Mean, NullSD: r.SD,
-		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: r.P, Method: MethodDecoyKeys}
+		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: r.P, Method: method}
 }
 
 // markResults tests every control of e for the watermark (each centred

@@ -86,8 +86,14 @@ func TestAuditWatermark(t *testing.T) {
 			if want := combineP(got.Statistics[StatScore].P, wm.P); got.PValue != want {
 				t.Errorf("p_value %g, want the weighted Bonferroni combination %g", got.PValue, want)
 			}
-			if wm.Method != MethodDecoyKeys || wm.NullN != watermark.DefaultDecoys {
-				t.Errorf("watermark evidence method %q over %d decoys, want %q over %d", wm.Method, wm.NullN, MethodDecoyKeys, watermark.DefaultDecoys)
+			if wm.NullN != watermark.DefaultDecoys {
+				t.Errorf("watermark evidence over %d decoys, want %d", wm.NullN, watermark.DefaultDecoys)
+			}
+			// The method names the test that set p: a rank among the
+			// decoys is on the 1/(decoys+1) grid.
+			onGrid := math.Abs(wm.P*float64(wm.NullN+1)-math.Round(wm.P*float64(wm.NullN+1))) < 1e-6
+			if wm.Method != MethodDecoyKeys && wm.Method != MethodControlsT || (wm.Method == MethodDecoyKeys) != onGrid && wm.P < 1 {
+				t.Errorf("watermark p %g (on the decoys' grid: %v) by method %q, want %q on the grid, else %q", wm.P, onGrid, wm.Method, MethodDecoyKeys, MethodControlsT)
 			}
 		})
 	}
@@ -189,8 +195,14 @@ func TestWatermarkSharedLean(t *testing.T) {
 		t.Fatalf("set-up: the decoy-key p-value of a model of the leaning kind is %g, want ≤ 0.001 (else this test shows nothing)", p)
 	}
 	got := auditSuspect(t, c, "kind-like", kindLike)
-	if wm := got.Statistics[StatWatermark]; wm.P <= 10*WatermarkWeight*DefaultAlpha || got.Verdict == Derived {
+	wm := got.Statistics[StatWatermark]
+	if wm.P <= 10*WatermarkWeight*DefaultAlpha || got.Verdict == Derived {
 		t.Errorf("independent model of the leaning kind: watermark p %g, verdict %s; want p > %g and not DERIVED", wm.P, got.Verdict, 10*WatermarkWeight*DefaultAlpha)
+	}
+	// The controls' test set that p, not the decoys' rank: the row says so
+	// (it said "decoy keys" whichever set it).
+	if wm.Method != MethodControlsT {
+		t.Errorf("independent model of the leaning kind: watermark p %g (decoy-key p %g) by method %q, want %q", wm.P, decoyP(kindLike), wm.Method, MethodControlsT)
 	}
 }
 

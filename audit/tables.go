@@ -138,7 +138,7 @@ func statisticsTable(tr TeacherResult) report.Table {
 			report.Fmt(s.P, 'g', 3), report.Fmt(s.PEmpirical, 'g', 3), report.Text(fmt.Sprint(s.Method)))
 	}
 	t.Notes = []string{"value: raw statistic (agreements are fractions, js values are divergences in bits); similarity: the scale the null is fitted on (bigger = more similar).",
-		"null n: the independent models the row is tested against (for watermark, the decoy keys); z: the suspect's similarity in null standard deviations above the null mean; p: the row's own p-value by its method (t-predictive: a Student-t predictive of the null; worst-family t: the same against the family that scores highest, when larger; decoy keys: the real key's rank among the decoys, or the independent controls' Student-t under the real key when that is larger); p empirical: the rank p-value (1 + null members at least as high)/(null n + 1), for comparison."}
+		"null n: the independent models the row is tested against (for watermark, the decoy keys); z: the suspect's similarity in null standard deviations above the null mean; p: the row's own p-value by its method (t-predictive: a Student-t predictive of the null; worst-family t: the same against the family that scores highest, when larger; decoy keys: the real key's rank among the decoys; controls t: the independent controls' Student-t under the real key, when that is larger than the rank); p empirical: the rank p-value (1 + null members at least as high)/(null n + 1), for comparison."}
 	var deciding []string
 	decide := []string{StatScore, featResidual, StatWatermark}
 	if tr.Outside != "" {

@@ -42,7 +42,7 @@ func TestColumnNotes(t *testing.T) {
 	tabs := Result{Suspect: "s1", Alpha: 0.01, Results: []TeacherResult{tr}}.Tables()
 	want := map[int][]string{
 		0: {"best statistic: the statistic that set the p-value", "effect size (z):", "d its Euclidean distance"},
-		1: {"p empirical: the rank p-value", "decoy keys: the real key's rank",
+		1: {"p empirical: the rank p-value", "decoy keys: the real key's rank", "controls t: the independent controls' Student-t",
 			"the p-value comes from lineage_score, replica_residual and watermark alone"},
 		2: {"soft_agreement: the mean probability the suspect", "a kind with few probes"},
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -22,22 +23,14 @@ func (s Strips) empty() bool {
 }
 
 // labelStrips reports whether fig draws its LabelOnly strips: when it
-// marks a label-only suspect and has them. A label-only suspect's value
-// comes from a discriminant fitted on the controls' labels, on another
-// scale than the null of suspects with probabilities: drawn against that
-// null, a label-only suspect that its own null puts at p = 0.82 looked
-// more extreme than a suspect at p = 0.09.
+// has them and a label-only suspect, marked or drawn on the strip of
+// unnamed label-only suspects. A label-only suspect's value comes from a
+// discriminant fitted on the controls' labels, on another scale than the
+// null of suspects with probabilities: drawn against that null, a
+// label-only suspect that its own null puts at p = 0.82 looked more
+// extreme than a suspect at p = 0.09.
 func (fig NullFigure) labelStrips() bool {
-	if fig.LabelOnly.empty() {
-		return false
-	}
-	shown, _ := fig.marked()
-	for _, i := range shown {
-		if fig.Suspects[i].LabelOnly {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(fig.Suspects, fig.readsLabels)
 }
 
 // addLabelStrips adds the label-only strips' dots to p, in the glyphs of

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,5 +71,83 @@ func TestNullFigureLabelOnly(t *testing.T) {
 				t.Errorf("SVG mentions labels only: %v, want %v", got, tt.wantLabels)
 			}
 		})
+	}
+}
+
+// scalesNull is sampleNull with a null of mean 0.3 (sd 0.09),
+// MaxMarkedSuspects suspects with probabilities 2.4 to 3.5 sd above it,
+// five label-only ones at 0.8, above them all on the axis, and one,
+// labels-high, at 0.2; its label-only null is two groups of six, around
+// 0.9 (sd 0.05) and -0.1 (sd 0.05), which the test takes apart or whole.
+func scalesNull() NullFigure {
+	fig := sampleNull()
+	fig.Null = []float64{0.2, 0.3, 0.4, 0.3, 0.2, 0.4}
+	fig.LabelOnly = Strips{Null: []float64{0.85, 0.9, 0.95, 0.9, 0.85, 0.95}}
+	fig.Suspects = nil
+	for i := range MaxMarkedSuspects {
+		fig.Suspects = append(fig.Suspects, Marked{Name: fmt.Sprintf("prob-%02d", i), Value: 0.52 + 0.1*float64(i)/MaxMarkedSuspects, Verdict: "INCONCLUSIVE"})
+	}
+	for i := range 5 {
+		fig.Suspects = append(fig.Suspects, Marked{Name: fmt.Sprintf("labels-%d", i), Value: 0.8, Verdict: "NOT_DERIVED", LabelOnly: true})
+	}
+	fig.LabelOnly.Null = append(fig.LabelOnly.Null, []float64{-0.15, -0.1, -0.05, -0.1, -0.15, -0.05}...)
+	fig.Suspects = append(fig.Suspects, Marked{Name: "labels-high", Value: 0.2, Verdict: "INCONCLUSIVE", LabelOnly: true})
+	return fig
+}
+
+// TestNullFigureMarkedScales checks which of more than MaxMarkedSuspects
+// suspects a figure names when some answered with labels only: ranked by
+// how far above their own null each stands, not by their values, which
+// are on two scales (the five label-only suspects at 0.8, below their own
+// null, were named for standing above every value of the others', and the
+// label-only one furthest above its null was not), and the unnamed drawn
+// on a strip of their kind (they shared one, on either scale).
+func TestNullFigureMarkedScales(t *testing.T) {
+	fig := scalesNull()
+	lo := fig.LabelOnly.Null
+	fig.LabelOnly.Null = lo[:6]
+	// With a single label null at 0.9 the label-only suspects at 0.8 are
+	// 2 sd below it, and labels-high at 0.2 far below: none is named.
+	shown, others, othersLabels := fig.marked()
+	if want := seq(0, MaxMarkedSuspects); !slices.Equal(shown, want) {
+		t.Errorf("named %v, want the %d suspects with probabilities %v", shown, MaxMarkedSuspects, want)
+	}
+	if len(others) != 0 || len(othersLabels) != 6 {
+		t.Errorf("unnamed: %v with probabilities, %v from labels; want none and 6", others, othersLabels)
+	}
+	// A label null centred at 0.4 (sd 0.5): labels-high (0.2) is below it,
+	// the five at 0.8 under 1 sd above it; the suspects with probabilities
+	// are 2 to 3 sd above theirs.
+	fig.LabelOnly.Null = lo
+	shown, _, othersLabels = fig.marked()
+	if len(othersLabels) != 6 || slices.ContainsFunc(shown, func(i int) bool { return fig.Suspects[i].LabelOnly }) {
+		t.Errorf("named %v, unnamed label-only %v; want every label-only suspect unnamed", shown, othersLabels)
+	}
+	// labels-high alone against a null at -0.1 (sd 0.05): 6 sd above it,
+	// the furthest of all, so named before the lowest suspect with
+	// probabilities.
+	fig.LabelOnly.Null = lo[6:]
+	for i := range fig.Suspects {
+		if fig.Suspects[i].Value == 0.8 {
+			fig.Suspects[i].Value = -0.2
+		}
+	}
+	shown, others, othersLabels = fig.marked()
+	if want := append(seq(1, MaxMarkedSuspects), len(fig.Suspects)-1); !slices.Equal(shown, want) {
+		t.Errorf("named %v, want %v (labels-high for prob-00)", shown, want)
+	}
+	if len(others) != 1 || len(othersLabels) != 5 {
+		t.Errorf("unnamed: %v with probabilities, %v from labels; want 1 and 5", others, othersLabels)
+	}
+	_, _, boxes := figureTexts(t, fig)
+	drawn := map[string]bool{}
+	for _, b := range boxes {
+		drawn[b.s] = true
+	}
+	for _, want := range []string{"other suspects", "other suspects, labels only", "null, labels only",
+		"5 other suspects from labels only, not named (read against the labels-only strips)"} {
+		if !drawn[want] {
+			t.Errorf("figure lacks %q", want)
+		}
 	}
 }

@@ -48,7 +48,10 @@ func TestNullFigureMarked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			shown, others := tt.fig.marked()
+			shown, others, othersLabels := tt.fig.marked()
+			if len(othersLabels) > 0 {
+				t.Errorf("%d label-only others, want none", len(othersLabels))
+			}
 			want := tt.wantShown
 			if want == nil {
 				want = seq(0, len(tt.fig.Suspects))

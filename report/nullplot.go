@@ -39,8 +39,9 @@ type Marked struct {
 // dot strips along the statistic's axis,
 // and one vertical line per suspect, its name and verdict in a box above
 // the strips (boxes are stacked so that no two overlap); of more than
-// MaxMarkedSuspects suspects, that many are marked so and the others are
-// dots on a strip of their own. The legend, under the plot,
+// MaxMarkedSuspects suspects, that many are marked so (chosen by how far
+// above its own null each stands) and the others are dots on a strip of
+// their own, label-only ones on another. The legend, under the plot,
 // gives each suspect's verdict and value. Non-finite values are left out of
 // the strips; a suspect with a non-finite value still gets a legend entry.
 // Each legend entry names the statistic with the suspect's value, so that
@@ -140,11 +141,15 @@ func (fig NullFigure) layout() (laidOut, error) {
 			rows = append(rows, "positive controls, labels only")
 		}
 	}
-	shown, others := fig.marked()
-	var othersXY plotter.XYs
+	shown, others, othersLabels := fig.marked()
+	var othersXY, othersLabelsXY plotter.XYs
 	if len(others) > 0 {
 		othersXY = strip(others, float64(len(rows)))
 		rows = append(rows, "other suspects")
+	}
+	if len(othersLabels) > 0 {
+		othersLabelsXY = strip(othersLabels, float64(len(rows)))
+		rows = append(rows, "other suspects, labels only")
 	}
 	p.Add(plotter.NewGrid())
 	if len(nullXY) > 0 {
@@ -188,14 +193,24 @@ func (fig NullFigure) layout() (laidOut, error) {
 			return laidOut{}, err
 		}
 	}
-	if len(others) > 0 {
-		s, err := plotter.NewScatter(othersXY)
+	for _, o := range []struct {
+		xys  plotter.XYs
+		n    int
+		text string
+	}{
+		{othersXY, len(others), "%d other suspects, not named (named: DERIVED first, then the furthest above their own null's mean, in its standard deviations)"},
+		{othersLabelsXY, len(othersLabels), "%d other suspects from labels only, not named (read against the labels-only strips)"},
+	} {
+		if o.n == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(o.xys)
 		if err != nil {
 			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 0x60}, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
 		p.Add(s)
-		leg.Add(fmt.Sprintf("%d other suspects, not named (named: DERIVED first, then the closest to the teacher)", len(others)), s)
+		leg.Add(fmt.Sprintf(o.text, o.n), s)
 	}
 
 	marks := &suspectMarks{top: float64(len(rows)) - 0.5, style: p.X.Tick.Label}

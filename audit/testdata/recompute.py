@@ -309,10 +309,14 @@ def main(argv):
                 if best in r["statistics"]:
                     check("%s effect size = z of %s" % (tag, best), r["statistics"][best]["z"], r["effect_size"])
                 for name, st in sorted(r["statistics"].items()):
-                    if st["method"] == "decoy keys":
+                    if st["method"] in ("decoy keys", "controls t"):
+                        # The watermark: the larger of the real key's rank
+                        # among the decoys and the controls' t-predictive,
+                        # the method naming which (a record of lineage before
+                        # 7 December 2026 says "decoy keys" either way).
                         on_grid = close(st["p"] * 10000, round(st["p"] * 10000), absol=1e-6)
-                        print("note %s %s p %.6g %s" % (tag, name, st["p"], "on the decoy grid" if on_grid
-                                                       else "OFF the decoy grid: set by the controls' t-predictive"))
+                        print("note %s %s p %.6g (%s) %s" % (tag, name, st["p"], st["method"], "on the decoy grid" if on_grid
+                                                            else "OFF the decoy grid: set by the controls' t-predictive"))
                         continue
                     tp = t_predictive(st["z"], st["null_n"])
                     kind = "plain-t" if close(tp, st["p"]) else "transformed"

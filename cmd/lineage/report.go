@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-audit/lineage/audit"
-	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/registry"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
@@ -55,8 +58,11 @@ With --plot, a figure per teacher shows the null distribution (calibration negat
 squares, the references that serve probabilities), the calibration half's positive controls and
 each audited suspect on the lineage score, or on the replica residual when that decided more of the teacher's
 audits than the score did (a suspect that answered with labels only against the controls' values
-from their labels, on strips of their own: its value is on another scale); with several teachers the files are named FILE-TEACHER.png (a
-teacher name too long for a file name is cut, with a hash of it to keep files apart).
+from their labels, on strips of their own: its value is on another scale); with several teachers the files are named FILE-TEACHER.png,
+TEACHER portable: a name of ASCII letters and digits, '.', '_', '-' and other scripts' letters,
+marks and digits is kept; in any other, each other character becomes '_' and '-' and 8 hex digits
+of the name's SHA-256 follow (FILE-x_y-887fcea6.png for teacher "x y"), as they do a name cut to
+fit a file name or alike another's but for case.
 With --plot-matrix, a heat map per teacher draws its similarity matrix (named the same way;
 names longer than 24 characters are shortened in the middle on its axes).`,
 		Example: `  lineage --db case.db report --format markdown
@@ -346,21 +352,34 @@ func figureDests(g *globalOptions, o *reportOptions, teachers []string) (nullPat
 }
 
 // figurePaths returns a figure path per teacher: plot itself for one
-// teacher, else plot with "-NAME" before its extension, NAME made safe for
-// a file name; teachers whose safe names collide ("x y", "x_y") get "-2",
-// "-3", … after the name, so no figure overwrites another.
+// teacher, else plot with "-NAME" before its extension, NAME the teacher's
+// name as figureName makes it portable. Teachers whose NAMEs would still
+// name one file on a case-insensitive file system ("Acme", "acme") get the
+// hash of their name too, and any left alike (a name chosen to look like
+// another's hashed one) "-2", "-3", … after it, so no figure overwrites
+// another.
 func figurePaths(plot string, teachers []string) []string {
 	if len(teachers) == 1 {
 		return []string{plot}
 	}
 	ext := filepath.Ext(plot)
 	base := strings.TrimSuffix(plot, ext)
-	used := map[string]bool{} // lower-cased: case-insensitive file systems
-	out := make([]string, len(teachers))
 	// A teacher name may be 1,024 bytes; a file name at most nameMax.
 	room := nameMax - len(filepath.Base(base)) - len("-") - len(ext) - len("-99")
+	names := make([]string, len(teachers))
+	count := map[string]int{} // lower-cased: case-insensitive file systems
 	for i, t := range teachers {
-		name := tmpfile.FitName(safeFileName(t), room)
+		names[i] = figureName(t, room, false)
+		count[strings.ToLower(names[i])]++
+	}
+	for i, t := range teachers {
+		if count[strings.ToLower(names[i])] > 1 {
+			names[i] = figureName(t, room, true)
+		}
+	}
+	used := map[string]bool{}
+	out := make([]string, len(teachers))
+	for i, name := range names {
 		p := base + "-" + name + ext
 		for n := 2; used[strings.ToLower(p)]; n++ {
 			p = base + "-" + name + "-" + strconv.Itoa(n) + ext
@@ -388,12 +407,45 @@ func sharedPath(a, b []string) (string, bool) {
 // file systems take (ext4, XFS, APFS, NTFS in UTF-16 units).
 const nameMax = 255
 
-// safeFileName keeps a teacher name usable in a file name.
-func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r == ' ' {
-			return '_'
+// figureName returns teacher's name as a figure's file name holds it, in
+// at most room bytes: the name itself when it holds only ASCII letters and
+// digits, '.', '_', '-', and letters, combining marks and digits of other
+// scripts, else the name with each other character replaced by '_' and,
+// after a '-', the first 8 hex digits of the SHA-256 of the name, which
+// keep apart names that differ only in replaced characters ("x y", "x|y");
+// the hash is added too when hash is set, and a name longer than room is
+// cut at a character's start before it. Such a name is a valid file name
+// on Linux, macOS and Windows, and a shell word needing no quotes (the
+// characters it keeps are no shell's syntax, and "-" + the name follows
+// the figure's own file name, so it never starts a word).
+func figureName(teacher string, room int, hash bool) string {
+	changed := false
+	name := strings.Map(func(r rune) rune {
+		if portableRune(r) {
+			return r
 		}
-		return r
-	}, s)
+		changed = true
+		return '_'
+	}, teacher)
+	if !changed && !hash && len(name) <= room {
+		return name
+	}
+	const tag = len("-") + 8
+	cut := max(0, min(len(name), room-tag))
+	for cut > 0 && cut < len(name) && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(teacher))
+	return name[:cut] + "-" + hex.EncodeToString(sum[:4])
+}
+
+// portableRune reports whether figureName keeps r: an ASCII letter,
+// digit, '.', '_' or '-', or a letter, combining mark or decimal digit of
+// another script (Windows refuses only ASCII characters in file names,
+// and no shell gives these a meaning).
+func portableRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-'
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
 }

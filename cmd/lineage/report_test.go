@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,11 +20,32 @@ import (
 	"github.com/lineage-audit/lineage/store"
 )
 
-func TestSafeFileName(t *testing.T) {
-	tests := []struct{ in, want string }{{"acme", "acme"}, {"a/b c:d", "a_b_c_d"}}
+// TestFigureName checks the rule a teacher's name is kept in a figure's
+// file name by: only ASCII letters, digits, '.', '_' and '-' and other
+// scripts' letters, marks and digits; anything else becomes '_' with a
+// hash of the name after it ('"', '|', ',' and '!' were kept, ' ' became
+// '_' with no hash, so "x y" and a teacher named "x_y" had one name).
+func TestFigureName(t *testing.T) {
+	tests := []struct {
+		in   string
+		hash bool
+		room int
+		want string
+	}{
+		{"acme", false, 100, "acme"},
+		{"x-1.2_β", false, 100, "x-1.2_β"},
+		{"e\u0301te", false, 100, "e\u0301te"},
+		{"a/b c:d", false, 100, "a_b_c_d-ff3c2527"},
+		{"x y", false, 100, "x_y-887fcea6"},
+		{"x|y", false, 100, "x_y-791a886d"},
+		{`Ωmega "lab", v2 | β`, false, 100, "Ωmega__lab___v2___β-de6769b0"},
+		{"acme", true, 100, "acme-822b33ad"},
+		{"abcdefghijklmnopqrstuvwxyz", false, 20, "abcdefghijk-71c480df"},
+		{"éééééééé", false, 12, "é-3889e5eb"}, // cut at a character's start
+	}
 	for _, tt := range tests {
-		if got := safeFileName(tt.in); got != tt.want {
-			t.Errorf("safeFileName(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := figureName(tt.in, tt.room, tt.hash); got != tt.want {
+			t.Errorf("figureName(%q, %d, %v) = %q, want %q", tt.in, tt.room, tt.hash, got, tt.want)
 		}
 	}
 }
@@ -32,7 +56,11 @@ func TestFigurePaths(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"acme"}, []string{"m.png"}},
-		{[]string{"acme", "x y", "x_y", "X_Y", "x_y-2"}, []string{"m-acme.png", "m-x_y.png", "m-x_y-2.png", "m-X_Y-3.png", "m-x_y-2-2.png"}},
+		// "x_y" keeps its name; "x_y" and "X_Y", alike on a case-insensitive
+		// file system, each get their hash (they got "-2" and "-3" by order).
+		{[]string{"acme", "x y", "x_y", "X_Y", "x_y-2"}, []string{"m-acme.png", "m-x_y-887fcea6.png", "m-x_y-f9068e81.png", "m-X_Y-b6cd99a6.png", "m-x_y-2.png"}},
+		// A name made to look like another's hashed one is kept apart too.
+		{[]string{"x y", "x_y-887fcea6"}, []string{"m-x_y-887fcea6.png", "m-x_y-887fcea6-" + hash8("x_y-887fcea6") + ".png"}},
 	}
 	for _, tc := range tests {
 		got := figurePaths("m.png", tc.names)
@@ -40,6 +68,12 @@ func TestFigurePaths(t *testing.T) {
 			t.Errorf("figurePaths(%q) = %q, want %q", tc.names, got, tc.want)
 		}
 	}
+}
+
+// hash8 returns the first 8 hex digits of the SHA-256 of s.
+func hash8(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
 }
 
 // TestFigurePathsLongNames: a teacher name may be 1,024 bytes, a file name
@@ -283,4 +317,65 @@ func TestJSONWriteError(t *testing.T) {
 			t.Errorf("%s to a failing writer: exit %d, stderr %q; want one line with %q", strings.Join(args, " "), code, errw.String(), want)
 		}
 	}
+}
+
+// TestReportPlotPortableNames checks report's per-teacher figure file
+// names (--plot's and --plot-matrix's, named alike; drawn here with
+// --plot-matrix, which needs no controls): a name of ASCII letters, digits, '.', '_' and '-' and of other
+// scripts' letters is kept, any other character becomes '_' with a hash of
+// the name after it, so that no file name holds what Windows refuses or a
+// shell must quote ('"', '|', ',' and spaces were kept), and a teacher whose
+// name needs no change keeps it whatever the other teachers are called
+// ("x_y" got fig-x_y-2.svg when "x y" sorted first and took fig-x_y.svg).
+func TestReportPlotPortableNames(t *testing.T) {
+	names := []string{`Ωmega "lab", v2 | β`, "x y", "x_y", "x|y", "Acme", "acme"}
+	path := tinyEnrolments(t, 4, names...)
+	dir := t.TempDir()
+	stdout, stderr, code := runCLI(t, "--db", path, "report", "--format", "json", "--plot-matrix", filepath.Join(dir, "fig.svg"))
+	if code != exitOK {
+		t.Fatalf("report --plot-matrix: exit %d, stderr %q", code, stderr)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	portable := regexp.MustCompile(`^[\p{L}\p{M}\p{Nd}._-]+$`)
+	var files []string
+	for _, e := range ents {
+		files = append(files, e.Name())
+		if !portable.MatchString(e.Name()) || strings.ContainsFunc(e.Name(), func(r rune) bool { return r < utf8.RuneSelf && !isPortableASCII(r) }) {
+			t.Errorf("figure %q: want only letters, digits, '.', '_' and '-'", e.Name())
+		}
+	}
+	t.Logf("figures %q", files)
+	if len(files) != len(names) {
+		t.Errorf("%d figures %q, want one per teacher (%d)", len(files), files, len(names))
+	}
+	lower := map[string]bool{}
+	for _, f := range files {
+		if lower[strings.ToLower(f)] {
+			t.Errorf("figures %q: two differ only in case", files)
+		}
+		lower[strings.ToLower(f)] = true
+	}
+	var doc struct {
+		Figures  []string
+		Matrices []struct{ Teacher string } `json:"similarity"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Figures) != len(names) || len(doc.Matrices) != len(names) {
+		t.Fatalf("report lists figures %q for %d matrices, want %d", doc.Figures, len(doc.Matrices), len(names))
+	}
+	for i, m := range doc.Matrices {
+		if got, want := filepath.Base(doc.Figures[i]), "fig-x_y.svg"; m.Teacher == "x_y" && got != want {
+			t.Errorf("teacher %q's figure %q, want %q (its name unchanged)", m.Teacher, got, want)
+		}
+	}
+}
+
+// isPortableASCII reports whether r is an ASCII letter, digit, '.', '_' or '-'.
+func isPortableASCII(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-'
 }
