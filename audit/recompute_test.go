@@ -213,7 +213,8 @@ func TestRecomputePythonExport(t *testing.T) {
 	}
 	out, ok := recompute(t, results, "--export", path)
 	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
-		"suspect-2/synth soft_agreement p (t-predictive)"} {
+		"suspect-2/synth soft_agreement p (t-predictive)", "suspect-2/synth outside the null", "suspect-2/synth degenerate outputs",
+		"suspect-2/synth reason"} {
 		if !strings.Contains(out, "ok   "+want) {
 			t.Errorf("recompute.py did not check %q", want)
 		}

@@ -97,22 +97,75 @@ def holm(ps):
         out[i] = run
     return out
 
-def verdict(res, alpha, clear_above=0.05):
+# The reasons README gives for an INCONCLUSIVE verdict before any test
+# (the suspect's p-value stays 1), by the start of Go's reason.
+PRETEST = ("suspect not fingerprinted on this teacher's suite", "degenerate suspect outputs: ",
+           "suite too small: ", "too few controls: ", "too few references: ", "no usable null: ", "no p-value")
+
+MIN_POWER, MIN_POWER_CONTROLS, MAX_VARIATION, MAX_NEARBY = 0.5, 4, 1e-3, 0.05
+
+def rate(res):
+    """The calibration TPR; -1 when unknown (null in the JSON)."""
+    v = res.get("calibration_tpr")
+    return -1.0 if v is None else v
+
+def verdict(res, alpha, clear=0.05):
+    """The verdict README's "Verdicts" gives a result, and the start of the
+    reason (INCONCLUSIVE) or caution (DERIVED) that says why, "" for none.
+    README lists the conditions of a clearance as a conjunction; the reason
+    named is the first unmet in its order (README: "Verdicts"), which is
+    Go's. A result INCONCLUSIVE before any test keeps its reason."""
+    if res.get("reason", "").startswith(PRETEST) and not res.get("statistics"):
+        return "INCONCLUSIVE", next(r for r in PRETEST if res["reason"].startswith(r))
     if res["p_value"] <= alpha:
-        return "DERIVED"
-    if res["p_combined"] <= clear_above or res.get("outside_null"):
-        return "INCONCLUSIVE"
+        wm = res.get("statistics", {}).get("watermark")
+        if res.get("label_only"):
+            # the label-only caution, unless the watermark supports it at 0.05
+            return "DERIVED", "" if wm is not None and wm["p"] <= 0.05 else "DERIVED from the suspect's labels alone"
+        tpr = rate(res)
+        return "DERIVED", "DERIVED by a suite that detected only" if 0 <= tpr < MIN_POWER else ""
+    label_only = res.get("label_only", False)
     nc = res.get("nearest_control", {})
-    missed = nc.get("role") == "positive" and nc.get("p", 1) > alpha
-    blocks = [
-        res.get("calibration_tpr", 0) < 0.5,
-        res.get("calibration_positives", 0) < 4,
-        missed,
-        res.get("labels_p", 1) <= clear_above,
-        res.get("data_probes_p", 1) <= clear_above,
-        res.get("prob_contrast_p", 1) <= clear_above,
+    tpr = rate(res)
+    rules = [
+        (res.get("outside_null"), "the suspect agrees with the teacher's top answer on"),
+        (res["p_value"] <= clear, "not significant at α=%g, but p = " % alpha),
+        (res.get("labels_p", 1) <= clear, "not significant on its full outputs, but its labels alone"),
+        (res.get("data_probes_p", 1) <= clear, "not significant on the whole suite, but on the held-out data probes"),
+        (res.get("prob_contrast_p", 1) <= clear, "not significant in the order of its classes, but its probabilities"),
+        (res["p_combined"] <= clear, "not significant at α=%g after the correction across" % alpha),
+        (res.get("answer_variation", 0) > MAX_VARIATION, "not significant, but the suspect answered the same probe differently"),
+        (res.get("nearby_variation", 0) > MAX_NEARBY and not label_only,
+         "not significant, but the suspect answered points next to probes differently"),
+        (res.get("remote") and "answer_variation" not in res, "not significant, but the suspect is a remote model that was not asked again"),
+        (res.get("remote") and "nearby_variation" not in res and not label_only,
+         "not significant, but the suspect is a remote model whose answers to points next to probes"),
+        (res.get("defaulted_metadata"), "not significant, but the suspect's model file has no"),
+        (tpr < 0, "not significant, but this teacher's enrolment has no calibration record"),
+        (tpr < MIN_POWER and label_only, "not significant, but this teacher's suite detected only %.0f%% of derived controls from their labels alone" % (100 * tpr)),
+        (tpr < MIN_POWER, "not significant, but this teacher's suite detected only %.0f%% of derived controls at" % (100 * tpr)),
+        (0 < res.get("calibration_positives", 0) < MIN_POWER_CONTROLS,
+         "not significant, but this teacher's suite measured its power on only %d derived controls" % res.get("calibration_positives", 0)),
+        (nc.get("role") == "positive" and nc.get("p", 0) > alpha, "not significant, but the suspect is closest to a derived control"),
     ]
-    return "INCONCLUSIVE" if any(blocks) else "NOT_DERIVED"
+    for hit, why in rules:
+        if hit:
+            return "INCONCLUSIVE", why
+    return "NOT_DERIVED", ""
+
+def check_verdict(tag, r, alpha, clear):
+    v, why = verdict(r, alpha, clear)
+    check_eq("%s verdict" % tag, v, r["verdict"])
+    text = r.get("caution", "") if v == "DERIVED" else r.get("reason", "")
+    ok = text.startswith(why) and (why != "" or text == "")
+    print("%-4s %-60s recomputed %r, lineage %r" % ("ok" if ok else "DIFF", tag + " " + ("caution" if v == "DERIVED" else "reason"),
+                                                    why, text[:len(why) + 20] if why else text[:60]))
+    if not ok:
+        bad.append(tag + " reason")
+    # what a clearance does not rule out is given with NOT_DERIVED only
+    if r.get("not_ruled_out") and r["verdict"] != "NOT_DERIVED":
+        bad.append(tag + " not_ruled_out")
+        print("DIFF %s not_ruled_out on a %s verdict" % (tag, r["verdict"]))
 
 def load_export(path):
     fps, suites, enr = {}, {}, {}
@@ -195,6 +248,51 @@ def check_fingerprints(tag, res, exp, sfp):
         check("%s %s p (%s)" % (tag, name, method), p, st["p"], rel=prel)
         check_eq("%s %s method" % (tag, name), method, st["method"])
 
+def degenerate(P, tol):
+    """README's degenerate outputs (compare.CheckDegenerate's order): an
+    invalid row, no probes, every row the same, one top class on every row."""
+    if not np.isfinite(P).all() or (P < 0).any() or (P.sum(1) <= 0).any():
+        return "invalid probability"
+    if P.size == 0:
+        return "no probes"
+    if len(P) >= 2 and (np.abs(P - P[0]) <= tol).all():
+        return "all rows identical"
+    if len(P) >= 2 and (P.argmax(1) == P[0].argmax()).all():
+        return "constant prediction"
+    return ""
+
+def check_pretest(tag, res, exp, sfp):
+    """From the export: degenerate outputs, the suite's size (30 probes)
+    and the outside-the-null rule (README "Outside the null": the suspect's
+    top-1 agreement logit over all the suite's probes below every trained
+    independent model's of the null, calibration negatives and references,
+    by more than their sd; a reference with labels only is in the null of
+    label-only suspects only, and a null model that is the suspect is left
+    out)."""
+    fps, suites, enr = exp
+    why = degenerate(sfp["p"], 1e-6)
+    check_eq("%s degenerate outputs" % tag, why, res["reason"][len("degenerate suspect outputs: "):]
+             if res.get("reason", "").startswith("degenerate suspect outputs: ") else "")
+    rows = len(suites[res["suite"]]["kinds"])
+    check_eq("%s suite too small (%d probes)" % (tag, rows), rows < 30, res.get("reason", "").startswith("suite too small: "))
+    if why or rows < 30 or not res.get("statistics"):
+        return
+    e = enr[res["teacher"]]
+    T = fps[e["teacher_fp"]]["p"]
+    top = T.argmax(1)
+
+    def agree(P):
+        return logit(int((P.argmax(1) == top).sum()), len(top))
+    lab = bool(res.get("label_only"))
+    null = [agree(fps[c["fp"]]["p"]) for c in e["controls"]
+            if c["fp"] not in res.get("left_out", []) and c["fp"] in fps and
+            ((c["role"] == "negative" and c.get("half") == "calibration") or
+             (c["role"] == "reference" and (lab or not np.allclose(fps[c["fp"]]["p"].max(1), 1, atol=1e-6))))]
+    a = agree(sfp["p"])
+    outside = len(null) >= 2 and a < min(null) - np.std(null, ddof=1)
+    print("note %s agreement logit %.4g, trained null %d models %.4g..%.4g sd %.4g" % (tag, a, len(null), min(null), max(null), np.std(null, ddof=1)))
+    check_eq("%s outside the null" % tag, bool(outside), bool(res.get("outside_null")))
+
 COMPUTED = {}  # (teacher, fingerprint ID) -> the model's score and residual
 
 def check_lineage_test(tag, res, exp, sfp, values):
@@ -268,8 +366,12 @@ def check_lineage_test(tag, res, exp, sfp, values):
 
 def main(argv):
     exp = None
-    if len(argv) > 1 and argv[0] == "--export":
-        exp = load_export(argv[1])
+    clear = 0.05
+    while len(argv) > 1 and argv[0] in ("--export", "--clear-above"):
+        if argv[0] == "--export":
+            exp = load_export(argv[1])
+        else:
+            clear = float(argv[1])
         argv = argv[2:]
     docs = [(path, json.load(open(path))) for path in argv]
     # Audits of an enrolment's own controls (`lineage audit acme/control-NN`)
@@ -300,9 +402,19 @@ def main(argv):
                 check("zoo %s min_p" % z["name"], mp, z["min_p"])
             continue
         alpha = d.get("alpha", 0.01)
+        # the JSON does not record --clear-above: the default unless given
         results = d["results"]
         for r in results:
             tag = "%s/%s" % (d["suspect"], r["teacher"])
+            sfp = None
+            if exp is not None and r["teacher"] in exp[2]:
+                # the stored fingerprint audited by its ID, else one of the
+                # audited model file (by hash; a remote model has none)
+                mine = [f for f in exp[0].values() if f["suite"] == r["suite"] and f["id"] not in controls]
+                sfp = next((f for f in mine if f["id"] == d["suspect"]), None) or next(
+                    (f for f in mine if d.get("model_hash") and f["model"].get("hash") == d["model_hash"]), None)
+            if sfp is not None:
+                check_pretest(tag, r, exp, sfp)
             if r.get("statistics"):
                 check("%s p_combined" % tag, combined(r), r["p_combined"])
                 best = r.get("best_statistic")
@@ -317,10 +429,6 @@ def main(argv):
                     tp = t_predictive(st["z"], st["null_n"])
                     kind = "plain-t" if close(tp, st["p"]) else "transformed"
                     print("note %s %s p %.6g (%s): t-predictive of z %.6g; %s" % (tag, name, st["p"], st["method"], tp, kind))
-                sfp = None
-                if exp is not None and r["teacher"] in exp[2]:
-                    sfp = next((f for f in exp[0].values() if f["suite"] == r["suite"]
-                                and f["model"]["hash"] == d.get("model_hash") and f["id"] not in controls), None)
                 if sfp is None:
                     print("skip %s: no export, or the suspect's fingerprint is not in it" % tag)
                 elif r.get("coarse_outputs") or r.get("label_only") or np.allclose(sfp["p"].max(1), 1):
@@ -328,10 +436,10 @@ def main(argv):
                 else:
                     check_fingerprints(tag, r, exp, sfp)
                     check_lineage_test(tag, r, exp, sfp, values)
-            check_eq("%s verdict" % tag, verdict(r, alpha), r["verdict"])
+            check_verdict(tag, r, alpha, clear)
         # Holm counts every teacher the suspect was fingerprinted for, one
         # INCONCLUSIVE for another reason with its p_combined of 1.
-        fingerprinted = [r for r in results if not r.get("reason", "").startswith("not fingerprinted")]
+        fingerprinted = [r for r in results if not r.get("reason", "").startswith("suspect not fingerprinted")]
         adj = holm([r["p_combined"] for r in fingerprinted])
         for r, p in zip(fingerprinted, adj):
             check("%s/%s p_value (Holm over %d)" % (d["suspect"], r["teacher"], len(fingerprinted)), p, r["p_value"])
