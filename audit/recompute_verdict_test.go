@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,7 +133,14 @@ func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	pre := TeacherResult{Teacher: base.Teacher, Suite: base.Suite, Verdict: Inconclusive, PValue: 1, PCombined: 1, TPR: 1, FPR: 0,
 		Reason: "too few references: 3 independent models in the null, need 5 (add some with `lineage reference add`)"}
 	settle(&pre, o, 1)
-	return append(out, holm, Result{Suspect: "too-few-references", Alpha: o.Alpha, Results: []TeacherResult{pre}})
+	// A teacher without the suspect's fingerprint adds no test to Holm's
+	// correction: the weak-band result keeps its p-value.
+	unprobed := TeacherResult{Teacher: "unprobed", Suite: "other", Verdict: Inconclusive, PValue: 1, PCombined: 1, TPR: 1, FPR: 0,
+		Reason: "suspect not fingerprinted on this teacher's suite"}
+	settle(&unprobed, o, 1)
+	one := out[slices.IndexFunc(out, func(r Result) bool { return r.Suspect == "weak-band" })]
+	return append(out, holm, Result{Suspect: "too-few-references", Alpha: o.Alpha, Results: []TeacherResult{pre}},
+		Result{Suspect: "one-teacher-unprobed", Alpha: o.Alpha, Results: []TeacherResult{one.Results[0], unprobed}})
 }
 
 // TestRecomputePythonVerdicts checks every path of the verdict rule —
