@@ -178,6 +178,11 @@ func TestRecomputePythonExport(t *testing.T) {
 		fps = append(fps, fp)
 		audit(fp)
 	}
+	// A copy that answers with labels: scored on the discriminant of
+	// labels, which the script fits from the selection half's controls.
+	lab := named(&fingerprint.Fingerprint{ID: "suspect-labels", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.9))})
+	fps = append(fps, lab)
+	audit(lab)
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration {
 			audit(c.Controls[i])
@@ -214,7 +219,8 @@ func TestRecomputePythonExport(t *testing.T) {
 	out, ok := recompute(t, results, "--export", path)
 	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
 		"suspect-2/synth soft_agreement p (t-predictive)", "suspect-2/synth outside the null", "suspect-2/synth degenerate outputs",
-		"suspect-2/synth reason"} {
+		"suspect-2/synth reason", "suspect-labels/synth lineage_score value from the fingerprints",
+		"suspect-labels/synth lineage_score p from the null's values"} {
 		if !strings.Contains(out, "ok   "+want) {
 			t.Errorf("recompute.py did not check %q", want)
 		}
@@ -224,7 +230,7 @@ func TestRecomputePythonExport(t *testing.T) {
 	}
 	// Without the null models' audits the script computes their scores
 	// from the fingerprints and the enrolment's discriminant.
-	out, ok = recompute(t, results[:3], "--export", path)
+	out, ok = recompute(t, results[:4], "--export", path)
 	if !ok || !strings.Contains(out, "ok   suspect-0/synth lineage_score value from the fingerprints") ||
 		!strings.Contains(out, "from 0 models' audits, 24 computed from the fingerprints") {
 		t.Fatalf("recompute.py, scoring the null itself, disagrees with Audit:\n%s", out)

@@ -52,8 +52,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recompute_lib import (Scorer, family, fit_temperature, js_rows, logit,  # noqa: E402
-                           rescale, robust_p, t_predictive, worst_family_p)
+from recompute_lib import (Scorer, family, fit_temperature, js_rows, label_discriminant,  # noqa: E402
+                           logit, rescale, robust_p, t_predictive, worst_family_p)
 
 
 REL = 1e-9
@@ -315,11 +315,23 @@ def check_lineage_test(tag, res, exp, sfp, values):
                or c["role"] == "reference"]
     under = [c for c in e["controls"] if c.get("half") == "under-trained"]
     keys = [k for k in ("lineage_score", "replica_residual") if k in res["statistics"]]
-    scorer = Scorer(e, fps, np.array(suites[res["suite"]]["kinds"]))
+    labels = bool(res.get("label_only") or res.get("coarse_outputs"))
+    kinds = np.array(suites[res["suite"]]["kinds"])
+    if labels:
+        # the discriminant of labels, fitted here; the controls' audits
+        # give their full outputs' values, not these
+        ck = (res["teacher"], "labels")
+        if ck not in COMPUTED:
+            COMPUTED[ck] = label_discriminant(e, fps, kinds)
+        scorer, values = COMPUTED[ck], {}
+        print("note %s: discriminant of labels fitted here: %s, weights %s" % (
+            tag, ", ".join(scorer.disc["features"]), ", ".join("%.4g" % w for w in scorer.disc["weights"])))
+    else:
+        scorer = Scorer(e, fps, kinds)
     mine = scorer.values(None, sfp["p"])
     # a score with temperature-fitted features (an enrolment without
     # replicas) carries Go's float32 rescaling (see check_fingerprints)
-    loose = any(f.startswith(("soft_agreement", "js_tfit")) for f in e["report"]["discriminant"]["features"])
+    loose = any(f.startswith(("soft_agreement", "js_tfit")) for f in scorer.disc["features"])
     vrel, prel = (1e-7, 1e-5) if loose else (REL, REL)
     for k in keys:
         check("%s %s value from the fingerprints" % (tag, k), mine[k], res["statistics"][k]["value"], rel=vrel, absol=1e-8)
@@ -327,7 +339,7 @@ def check_lineage_test(tag, res, exp, sfp, values):
     values = dict(values)
     for c in trained + under:
         if c["fp"] not in values:
-            key = (res["teacher"], c["fp"])
+            key = (res["teacher"], c["fp"], labels)
             if key not in COMPUTED:
                 COMPUTED[key] = scorer.values(c["fp"], fps[c["fp"]]["p"])
             values[c["fp"]] = COMPUTED[key]
@@ -432,7 +444,8 @@ def main(argv):
                 if sfp is None:
                     print("skip %s: no export, or the suspect's fingerprint is not in it" % tag)
                 elif r.get("coarse_outputs") or r.get("label_only") or np.allclose(sfp["p"].max(1), 1):
-                    print("skip %s: audited on its labels" % tag)
+                    # audited on its labels: the lineage test only
+                    check_lineage_test(tag, r, exp, sfp, values)
                 else:
                     check_fingerprints(tag, r, exp, sfp)
                     check_lineage_test(tag, r, exp, sfp, values)
