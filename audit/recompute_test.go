@@ -188,34 +188,7 @@ func TestRecomputePythonExport(t *testing.T) {
 			audit(c.Controls[i])
 		}
 	}
-	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "case.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
-		if err := tx.PutSuite(c.Suite); err != nil {
-			return err
-		}
-		for _, fp := range fps {
-			if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
-				return err
-			}
-		}
-		return tx.PutEnrolment(c.Enrolment, store.PutOptions{})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp bytes.Buffer
-	if err := db.Export(context.Background(), &exp); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "export.jsonl")
-	if err := os.WriteFile(path, exp.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := exportCase(t, c, fps)
 	out, ok := recompute(t, results, "--export", path)
 	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
 		"suspect-2/synth soft_agreement p (t-predictive)", "suspect-2/synth outside the null", "suspect-2/synth degenerate outputs",
@@ -247,4 +220,40 @@ func TestRecomputePythonExport(t *testing.T) {
 	if out, ok := recompute(t, append(results[:len(results)-1:len(results)-1], edited), "--export", path); ok {
 		t.Errorf("recompute.py agreed with a null model's score raised by 3:\n%s", out)
 	}
+}
+
+// exportCase stores the case's suite, enrolment and the fingerprints fps
+// (the teacher's, the controls' and the suspects') and returns the path of
+// the store's `db export`.
+func exportCase(t *testing.T, c *Case, fps []*fingerprint.Fingerprint) string {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "case.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		if err := tx.PutSuite(c.Suite); err != nil {
+			return err
+		}
+		for _, fp := range fps {
+			if err := tx.PutFingerprint(fp, store.PutOptions{}); err != nil {
+				return err
+			}
+		}
+		return tx.PutEnrolment(c.Enrolment, store.PutOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp bytes.Buffer
+	if err := db.Export(context.Background(), &exp); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "export.jsonl")
+	if err := os.WriteFile(path, exp.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -52,8 +52,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recompute_wm import Panel, gaussian_predictive  # noqa: E402
 from recompute_lib import (Scorer, family, fit_temperature, js_rows, label_discriminant,  # noqa: E402
-                           logit, rescale, robust_p, t_predictive, worst_family_p)
+                           logit, one_hot, rescale, robust_p, t_predictive, worst_family_p)
 
 
 REL = 1e-9
@@ -176,6 +177,8 @@ def load_export(path):
             hl = struct.unpack("<I", b[8:12])[0]
             hdr = json.loads(b[12:12 + hl])
             if d["type"] == "suite":
+                # the probe inputs follow the header, float32 rows x cols
+                hdr["x"] = np.frombuffer(b[12 + hl:12 + hl + 4 * hdr["rows"] * hdr["cols"]], "<f4").reshape(hdr["rows"], hdr["cols"])
                 suites[d["id"]] = hdr
             else:
                 hdr["p"] = np.frombuffer(b[12 + hl:], "<f4").reshape(hdr["rows"], hdr["cols"]).astype(np.float64)
@@ -292,6 +295,59 @@ def check_pretest(tag, res, exp, sfp):
     outside = len(null) >= 2 and a < min(null) - np.std(null, ddof=1)
     print("note %s agreement logit %.4g, trained null %d models %.4g..%.4g sd %.4g" % (tag, a, len(null), min(null), max(null), np.std(null, ddof=1)))
     check_eq("%s outside the null" % tag, bool(outside), bool(res.get("outside_null")))
+
+def check_watermark(tag, res, exp, sfp):
+    """The watermark row (README "Label-only APIs carry a watermark"):
+    the suspect's lean on the watermark probes (its log-odds between the
+    teacher's top two classes, clipped to +-1), centred on the mean lean of
+    the independent controls (both halves) and references other than the
+    suspect itself, of the suspect's kind (its labels' leans for a suspect
+    answering those probes with labels); its statistic under the real key
+    and the 9,999 decoys; the rank p-value; each null model's z-score
+    under the real key (centred leave-one-out) and the Student-t
+    predictive of the suspect's z against them; the row's p the larger."""
+    fps, suites, enr = exp
+    e = enr[res["teacher"]]
+    st = res["statistics"]["watermark"]
+    rep = e["report"].get("watermark") or {}
+    suite = suites[res["suite"]]
+    rows = np.array(suite["kinds"]) == "watermark"
+    S = sfp["p"]
+    if res.get("coarse_outputs"):
+        S = one_hot(S)
+    S = S[rows]
+    hard = bool(np.all(np.isclose(S.max(1), 1, atol=1e-6, rtol=0)) and np.all((S >= 1 - 1e-6) | (np.abs(S) <= 1e-6)))
+    if ("labels" if hard else "outputs") in rep.get("whitened", []):
+        print("skip %s watermark: this enrolment whitens the leans of its %s (not recomputed)" % (tag, "labels" if hard else "outputs"))
+        return
+    key = (res["teacher"], "watermark")
+    if key not in COMPUTED:
+        T = fps[e["teacher_fp"]]["p"][rows]
+        COMPUTED[key] = Panel(e["watermark"], suite["x"][rows], T, rep.get("decoys", 9999))
+    pan = COMPUTED[key]
+    members = [c for c in e["controls"] if c["role"] != "positive" and c.get("half") != "under-trained" and c["fp"] in fps]
+    full = {c["fp"]: fps[c["fp"]]["p"] for c in members}
+    leans = {f: pan.lean(one_hot(P[rows]) if hard else P[rows]) for f, P in full.items()}
+    me = next((f for f, P in full.items() if P.shape == sfp["p"].shape and (np.array_equal(P, sfp["p"]) or
+               hard and np.array_equal(P.argmax(1), sfp["p"].argmax(1)))), "")
+    ids = list(leans)
+
+    def center(skip):
+        others = [leans[f] for f in ids if f != skip]
+        return np.mean(others, 0) if others else None
+    mine = pan.test(pan.lean(S), center(me))
+    for k in ("value", "null_mean", "null_sd", "z"):
+        check("%s watermark %s" % (tag, k), mine[k], st[k], rel=1e-9, absol=1e-9)
+    zkey = (res["teacher"], "watermark z", hard)
+    if zkey not in COMPUTED:
+        COMPUTED[zkey] = {f: pan.test(leans[f], center(f))["z"] for f in ids}
+    zs = COMPUTED[zkey]
+    p_null = gaussian_predictive([zs[f] for f in ids if f != me], mine["z"])
+    p = max(mine["rank_p"], p_null)
+    print("note %s watermark: rank among %d decoys p = %.6g, against the %d null models' z p = %.6g: %s sets it" % (
+        tag, rep.get("decoys", 9999), mine["rank_p"], len(ids) - (me != ""), p_null,
+        "the rank" if mine["rank_p"] >= p_null else "the controls' t"))
+    check("%s watermark p" % tag, p, st["p"], rel=1e-7)
 
 COMPUTED = {}  # (teacher, fingerprint ID) -> the model's score and residual
 
@@ -441,6 +497,8 @@ def main(argv):
                     tp = t_predictive(st["z"], st["null_n"])
                     kind = "plain-t" if close(tp, st["p"]) else "transformed"
                     print("note %s %s p %.6g (%s): t-predictive of z %.6g; %s" % (tag, name, st["p"], st["method"], tp, kind))
+                if sfp is not None and "watermark" in r["statistics"]:
+                    check_watermark(tag, r, exp, sfp)
                 if sfp is None:
                     print("skip %s: no export, or the suspect's fingerprint is not in it" % tag)
                 elif r.get("coarse_outputs") or r.get("label_only") or np.allclose(sfp["p"].max(1), 1):
