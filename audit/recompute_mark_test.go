@@ -81,6 +81,11 @@ func TestRecomputePythonWatermark(t *testing.T) {
 			}
 		}
 	}
+	for _, kind := range []string{"outputs", "labels"} {
+		if !strings.Contains(out, "ok   synth watermark whitens the leans of its "+kind) {
+			t.Errorf("recompute.py did not check whether the %s' leans are whitened", kind)
+		}
+	}
 	if !ok || !strings.Contains(out, "all checks agree") {
 		t.Fatalf("recompute.py disagrees with Audit:\n%s", out)
 	}

@@ -53,7 +53,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recompute_rules import degenerate, verdict  # noqa: E402
-from recompute_wm import Panel, gaussian_predictive  # noqa: E402
+from recompute_wm import Panel, gaussian_predictive, weighing  # noqa: E402
 from recompute_lib import (Scorer, family, fit_temperature, js_rows, label_discriminant,  # noqa: E402
                            logit, one_hot, rescale, robust_p, t_predictive, worst_family_p)
 
@@ -237,7 +237,9 @@ def check_watermark(tag, res, exp, sfp):
     answering those probes with labels); its statistic under the real key
     and the 9,999 decoys; the rank p-value; each null model's z-score
     under the real key (centred leave-one-out) and the Student-t
-    predictive of the suspect's z against them; the row's p the larger."""
+    predictive of the suspect's z against them; the row's p the larger.
+    The leans whitened when the enrolment's choice (recomputed, and
+    checked against the report's `whitened`) says so."""
     fps, suites, enr = exp
     e = enr[res["teacher"]]
     st = res["statistics"]["watermark"]
@@ -249,9 +251,6 @@ def check_watermark(tag, res, exp, sfp):
         S = one_hot(S)
     S = S[rows]
     hard = bool(np.all(np.isclose(S.max(1), 1, atol=1e-6, rtol=0)) and np.all((S >= 1 - 1e-6) | (np.abs(S) <= 1e-6)))
-    if ("labels" if hard else "outputs") in rep.get("whitened", []):
-        print("skip %s watermark: this enrolment whitens the leans of its %s (not recomputed)" % (tag, "labels" if hard else "outputs"))
-        return
     key = (res["teacher"], "watermark")
     if key not in COMPUTED:
         T = fps[e["teacher_fp"]]["p"][rows]
@@ -267,13 +266,16 @@ def check_watermark(tag, res, exp, sfp):
     def center(skip):
         others = [leans[f] for f in ids if f != skip]
         return np.mean(others, 0) if others else None
-    mine = pan.test(pan.lean(S), center(me))
+    kind = "labels" if hard else "outputs"
+    wkey = (res["teacher"], "watermark weighing", hard)
+    if wkey not in COMPUTED:
+        COMPUTED[wkey] = weighing(pan, leans)
+        check_eq("%s watermark whitens the leans of its %s" % (res["teacher"], kind), COMPUTED[wkey][0],
+                 kind in rep.get("whitened", []))
+    whitened, zs, loo, whole, _ = COMPUTED[wkey]
+    mine = pan.test(pan.lean(S), center(me), (loo.get(me) or whole) if whitened else None)
     for k in ("value", "null_mean", "null_sd", "z"):
-        check("%s watermark %s" % (tag, k), mine[k], st[k], rel=1e-9, absol=1e-9)
-    zkey = (res["teacher"], "watermark z", hard)
-    if zkey not in COMPUTED:
-        COMPUTED[zkey] = {f: pan.test(leans[f], center(f))["z"] for f in ids}
-    zs = COMPUTED[zkey]
+        check("%s watermark %s%s" % (tag, k, " (whitened)" if whitened else ""), mine[k], st[k], rel=1e-9, absol=1e-9)
     p_null = gaussian_predictive([zs[f] for f in ids if f != me], mine["z"])
     p = max(mine["rank_p"], p_null)
     print("note %s watermark: rank among %d decoys p = %.6g, against the %d null models' z p = %.6g: %s sets it" % (

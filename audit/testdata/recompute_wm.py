@@ -1,12 +1,14 @@
 # The label watermark's test (README "Label-only APIs carry a watermark"),
 # recomputed from a `db export`: the enrolment's key and normalisation, the
 # suite's watermark probes and the controls' fingerprints. README says what
-# is tested; how the keys' tilt matrices are drawn it does not say, so that
-# is read from the Go code: package watermark (key.go: decoy i is
-# SHA-256(key || "decoy" || uint64 LE i); mark.go: the C x D matrix of a
-# key is NormFloat64()/sqrt(D) from math/rand/v2's ChaCha8 seeded with the
-# key) and Go's own internal/chacha8rand and math/rand/v2 NormFloat64
-# (tables in recompute_zig.py), reimplemented here with numpy.
+# is tested and when leans are whitened; the rest is read from the Go code:
+# package watermark (key.go: decoy i is SHA-256(key || "decoy" || uint64 LE
+# i); mark.go: the C x D matrix of a key is NormFloat64()/sqrt(D) from
+# math/rand/v2's ChaCha8 seeded with the key), Go's own internal/chacha8rand
+# and math/rand/v2 NormFloat64 (tables in recompute_zig.py), reimplemented
+# here with numpy, and audit/whiten.go (the Ledoit-Wolf formula, shrinkage
+# at least 0.1, covariance over n) and markweigh.go (gonum's empirical
+# median of the stand-ins).
 import hashlib
 import math
 import struct
@@ -169,10 +171,13 @@ class Panel:
             np.log(P[n, self.b].astype(np.float32).astype(np.float64) + 1e-6)
         return np.clip(v, -1, 1)
 
-    def test(self, lean, center):
-        """watermark.Panel.TestLean unweighed: the statistic, the decoys'
-        mean and sd, z and the rank p-value."""
+    def test(self, lean, center, weigh=None):
+        """watermark.Panel.TestLean: the statistic (of the centred lean,
+        weighed by weigh when given), the decoys' mean and sd, z and the
+        rank p-value."""
         y = lean - center if center is not None else lean
+        if weigh is not None:
+            y = weigh(y)
         s = self.diff @ y
         stat, dec = s[0], s[1:]
         n = len(dec)
@@ -198,3 +203,65 @@ def gaussian_predictive(y, x, min_null=5):
     if counts.max() / n >= 0.5:
         return pemp
     return max(t_sf((x - mean) / sd / math.sqrt(1 + 1 / n), n - 1), 1e-300)
+
+
+def whitener(X, min_whiten=8, min_shrink=0.1):
+    """README's whitening (audit/whiten.go shrunkCov): the Ledoit-Wolf
+    covariance of the leans X, lam*m*I + (1-lam)*S with S the covariance
+    (1/n), m = tr(S)/p, lam = min(1, max(0.1, b2/d2)); returns the map
+    y -> Sigma^-1 y, or None with fewer than 8 leans or none varying."""
+    X = np.asarray(X, float)
+    n, p = X.shape
+    if n < min_whiten:
+        return None
+    c = X - X.mean(0)
+    S = c.T @ c / n
+    m = np.trace(S) / p
+    if m <= 0:
+        return None
+    d2 = ((S - m * np.eye(p)) ** 2).sum()
+    s2 = (S * S).sum()
+    b2 = sum((r @ r) ** 2 - 2 * r @ S @ r + s2 for r in c) / (n * n)
+    lam = min(1.0, max(min_shrink, b2 / d2)) if d2 > 0 else 1.0
+    cov = (1 - lam) * S + lam * m * np.eye(p)
+    return lambda y: np.linalg.solve(cov, y)
+
+
+def weighing(pan, leans, copy_share=0.2, gain=1.25, max_probes=400):
+    """audit/markweigh.go chooseWeighing, as README describes it: each null
+    model's lean plus a fifth of the real key's tilt (clipped) stands in
+    for a copy; its trace is the smaller of its z over the decoys and its
+    standing among the null models' own z; whitening is chosen when the
+    stand-ins' median trace is positive and at least 1.25 times the
+    unweighed test's. Returns (whitened, each model's z, each model's
+    whitener of the others' leans, the whitener of all)."""
+    ids = list(leans)
+    tilt = pan.diff[0]
+    best = None
+    for whiten in (False, True):
+        if whiten and (len(ids) <= 8 or len(tilt) > max_probes):
+            break
+        whole = whitener([leans[f] for f in ids]) if whiten else None
+        if whiten and whole is None:
+            break
+        z, copies, loo = {}, [], {}
+        for f in ids:
+            others = [leans[g] for g in ids if g != f]
+            center = np.mean(others, 0) if others else None
+            w = None
+            if whiten:
+                w = loo[f] = whitener(others)
+                if w is None:
+                    return best
+            z[f] = pan.test(leans[f], center, w)["z"]
+            stand = np.clip(leans[f] + copy_share * tilt, -1, 1)
+            copies.append(pan.test(stand, center, w)["z"])
+        zs = np.array([z[f] for f in ids])
+        m, sd = zs.mean(), zs.std(ddof=1)
+        if sd > 0:
+            copies = [min(c, (c - m) / sd) for c in copies]
+        copies.sort()
+        power = copies[int(math.ceil(0.5 * len(copies))) - 1]  # gonum's empirical quantile
+        if not whiten or (power > 0 and power >= gain * max(best[4], 0)):
+            best = (whiten, z, loo, whole, power)
+    return best
