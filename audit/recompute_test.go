@@ -153,6 +153,11 @@ func TestRecomputePythonExport(t *testing.T) {
 			ctl.Recipe = fmt.Sprintf("%s seed=%d", ReplicaFamily, i)
 		}
 	}
+	// A reference queried for labels only: in the null of label-only
+	// suspects, not in that of suspects with probabilities.
+	ref := &fingerprint.Fingerprint{ID: "label-reference", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.4))}
+	c.Controls = append(c.Controls, ref)
+	c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: ref.ID, Role: store.RoleReference})
 	withReport(t, c)
 	labels := model.DefaultLabels(nClasses)
 	named := func(fp *fingerprint.Fingerprint) *fingerprint.Fingerprint {

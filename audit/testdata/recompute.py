@@ -148,12 +148,22 @@ def similarities(S, T, kinds):
     out["_temperature"] = (t, t)
     return out
 
-def null_members(e, res):
-    """The calibration negatives and references, plus the under-trained
-    controls when the audit says they are in the suspect's null."""
+def labels_only(P):
+    """Whether every row is one-hot (compare.LabelOnly, 1e-6)."""
+    return bool(np.all((P >= 1 - 1e-6) & (P <= 1 + 1e-6) | (np.abs(P) <= 1e-6)) and np.all((P >= 1 - 1e-6).sum(1) == 1))
+
+def in_null(c, fps, labels):
+    """A reference fingerprinted through labels only joins the null of
+    label-only suspects only (README, `reference add`)."""
+    return c["role"] != "reference" or labels or not labels_only(fps[c["fp"]]["p"])
+
+def null_members(e, res, fps):
+    """The calibration negatives and references (with probabilities), plus
+    the under-trained controls when the audit says they are in the
+    suspect's null."""
     halves = ["calibration"] + (["under-trained"] if res.get("under_trained_in_null") else [])
     return [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") in halves)
-            or c["role"] == "reference"]
+            or (c["role"] == "reference" and in_null(c, fps, False))]
 
 def check_fingerprints(tag, res, exp, sfp):
     fps, suites, enr = exp
@@ -173,7 +183,7 @@ def check_fingerprints(tag, res, exp, sfp):
     mine = similarities(S, T, kinds)
     if "fitted_temperature" in res:
         check("%s fitted temperature" % tag, mine["_temperature"][0], res["fitted_temperature"], rel=1e-6)
-    null = null_members(e, res)
+    null = null_members(e, res, fps)
     nulls = [similarities(fps[c["fp"]]["p"], T, kinds) for c in null if c["fp"] in fps]
     for name in ("mistake_agreement", "js_tfit", "soft_agreement"):
         st = res["statistics"].get(name)
@@ -222,7 +232,7 @@ def check_pretest(tag, res, exp, sfp):
     null = [agree(fps[c["fp"]]["p"]) for c in e["controls"]
             if c["fp"] not in res.get("left_out", []) and c["fp"] in fps and
             ((c["role"] == "negative" and c.get("half") == "calibration") or
-             (c["role"] == "reference" and (lab or not np.allclose(fps[c["fp"]]["p"].max(1), 1, atol=1e-6))))]
+             (c["role"] == "reference" and in_null(c, fps, lab)))]
     a = agree(sfp["p"])
     outside = len(null) >= 2 and a < min(null) - np.std(null, ddof=1)
     print("note %s agreement logit %.4g, trained null %d models %.4g..%.4g sd %.4g" % (tag, a, len(null), min(null), max(null), np.std(null, ddof=1)))
@@ -301,11 +311,11 @@ def check_lineage_test(tag, res, exp, sfp, values):
 
     def agree(P):
         return logit(int((P.argmax(1) == top).sum()), len(top))
+    labels = bool(res.get("label_only") or res.get("coarse_outputs"))
     trained = [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") == "calibration")
-               or c["role"] == "reference"]
+               or (c["role"] == "reference" and in_null(c, fps, labels))]
     under = [c for c in e["controls"] if c.get("half") == "under-trained"]
     keys = [k for k in ("lineage_score", "replica_residual") if k in res["statistics"]]
-    labels = bool(res.get("label_only") or res.get("coarse_outputs"))
     kinds = np.array(suites[res["suite"]]["kinds"])
     if labels:
         # the discriminant of labels, fitted here; the controls' audits
