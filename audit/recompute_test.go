@@ -153,6 +153,11 @@ func TestRecomputePythonExport(t *testing.T) {
 			ctl.Recipe = fmt.Sprintf("%s seed=%d", ReplicaFamily, i)
 		}
 	}
+	// A reference queried for labels only: in the null of label-only
+	// suspects, not in that of suspects with probabilities.
+	ref := &fingerprint.Fingerprint{ID: "label-reference", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.4))}
+	c.Controls = append(c.Controls, ref)
+	c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: ref.ID, Role: store.RoleReference})
 	withReport(t, c)
 	labels := model.DefaultLabels(nClasses)
 	named := func(fp *fingerprint.Fingerprint) *fingerprint.Fingerprint {
@@ -178,11 +183,55 @@ func TestRecomputePythonExport(t *testing.T) {
 		fps = append(fps, fp)
 		audit(fp)
 	}
+	// A copy that answers with labels: scored on the discriminant of
+	// labels, which the script fits from the selection half's controls.
+	lab := named(&fingerprint.Fingerprint{ID: "suspect-labels", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.9))})
+	fps = append(fps, lab)
+	audit(lab)
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Role == store.RoleNegative && ctl.Half == store.HalfCalibration {
 			audit(c.Controls[i])
 		}
 	}
+	path := exportCase(t, c, fps)
+	out, ok := recompute(t, results, "--export", path)
+	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
+		"suspect-2/synth soft_agreement p (t-predictive)", "suspect-2/synth outside the null", "suspect-2/synth degenerate outputs",
+		"suspect-2/synth reason", "suspect-labels/synth lineage_score value from the fingerprints",
+		"suspect-labels/synth lineage_score p from the null's values"} {
+		if !strings.Contains(out, "ok   "+want) {
+			t.Errorf("recompute.py did not check %q", want)
+		}
+	}
+	if !ok || !strings.Contains(out, "all checks agree") {
+		t.Fatalf("recompute.py disagrees with Audit:\n%s", out)
+	}
+	// Without the null models' audits the script computes their scores
+	// from the fingerprints and the enrolment's discriminant.
+	out, ok = recompute(t, results[:4], "--export", path)
+	if !ok || !strings.Contains(out, "ok   suspect-0/synth lineage_score value from the fingerprints") ||
+		!strings.Contains(out, "from 0 models' audits, 24 computed from the fingerprints") {
+		t.Fatalf("recompute.py, scoring the null itself, disagrees with Audit:\n%s", out)
+	}
+	// One null model's score edited: the recomputed p-values must move.
+	var edited Result
+	b, _ := json.Marshal(results[len(results)-1])
+	if err := json.Unmarshal(b, &edited); err != nil {
+		t.Fatal(err)
+	}
+	s := edited.Results[0].Statistics[StatScore]
+	s.Value += 3
+	edited.Results[0].Statistics[StatScore] = s
+	if out, ok := recompute(t, append(results[:len(results)-1:len(results)-1], edited), "--export", path); ok {
+		t.Errorf("recompute.py agreed with a null model's score raised by 3:\n%s", out)
+	}
+}
+
+// exportCase stores the case's suite, enrolment and the fingerprints fps
+// (the teacher's, the controls' and the suspects') and returns the path of
+// the store's `db export`.
+func exportCase(t *testing.T, c *Case, fps []*fingerprint.Fingerprint) string {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "case.db"), store.Options{})
 	if err != nil {
@@ -211,33 +260,5 @@ func TestRecomputePythonExport(t *testing.T) {
 	if err := os.WriteFile(path, exp.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, ok := recompute(t, results, "--export", path)
-	for _, want := range []string{"suspect-0/synth lineage_score p from the null's values", "suspect-0/synth replica_residual p from the null's values",
-		"suspect-2/synth soft_agreement p (t-predictive)"} {
-		if !strings.Contains(out, "ok   "+want) {
-			t.Errorf("recompute.py did not check %q", want)
-		}
-	}
-	if !ok || !strings.Contains(out, "all checks agree") {
-		t.Fatalf("recompute.py disagrees with Audit:\n%s", out)
-	}
-	// Without the null models' audits the script computes their scores
-	// from the fingerprints and the enrolment's discriminant.
-	out, ok = recompute(t, results[:3], "--export", path)
-	if !ok || !strings.Contains(out, "ok   suspect-0/synth lineage_score value from the fingerprints") ||
-		!strings.Contains(out, "from 0 models' audits, 24 computed from the fingerprints") {
-		t.Fatalf("recompute.py, scoring the null itself, disagrees with Audit:\n%s", out)
-	}
-	// One null model's score edited: the recomputed p-values must move.
-	var edited Result
-	b, _ := json.Marshal(results[len(results)-1])
-	if err := json.Unmarshal(b, &edited); err != nil {
-		t.Fatal(err)
-	}
-	s := edited.Results[0].Statistics[StatScore]
-	s.Value += 3
-	edited.Results[0].Statistics[StatScore] = s
-	if out, ok := recompute(t, append(results[:len(results)-1:len(results)-1], edited), "--export", path); ok {
-		t.Errorf("recompute.py agreed with a null model's score raised by 3:\n%s", out)
-	}
+	return path
 }

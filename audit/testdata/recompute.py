@@ -52,8 +52,10 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recompute_lib import (Scorer, family, fit_temperature, js_rows, logit,  # noqa: E402
-                           rescale, robust_p, t_predictive, worst_family_p)
+from recompute_rules import degenerate, verdict  # noqa: E402
+from recompute_wm import Panel, gaussian_predictive, weighing  # noqa: E402
+from recompute_lib import (Scorer, family, fit_temperature, js_rows, label_discriminant,  # noqa: E402
+                           logit, one_hot, rescale, robust_p, t_predictive, worst_family_p)
 
 
 REL = 1e-9
@@ -97,22 +99,19 @@ def holm(ps):
         out[i] = run
     return out
 
-def verdict(res, alpha, clear_above=0.05):
-    if res["p_value"] <= alpha:
-        return "DERIVED"
-    if res["p_combined"] <= clear_above or res.get("outside_null"):
-        return "INCONCLUSIVE"
-    nc = res.get("nearest_control", {})
-    missed = nc.get("role") == "positive" and nc.get("p", 1) > alpha
-    blocks = [
-        res.get("calibration_tpr", 0) < 0.5,
-        res.get("calibration_positives", 0) < 4,
-        missed,
-        res.get("labels_p", 1) <= clear_above,
-        res.get("data_probes_p", 1) <= clear_above,
-        res.get("prob_contrast_p", 1) <= clear_above,
-    ]
-    return "INCONCLUSIVE" if any(blocks) else "NOT_DERIVED"
+def check_verdict(tag, r, alpha, clear):
+    v, why = verdict(r, alpha, clear)
+    check_eq("%s verdict" % tag, v, r["verdict"])
+    text = r.get("caution", "") if v == "DERIVED" else r.get("reason", "")
+    ok = text.startswith(why) and (why != "" or text == "")
+    print("%-4s %-60s recomputed %r, lineage %r" % ("ok" if ok else "DIFF", tag + " " + ("caution" if v == "DERIVED" else "reason"),
+                                                    why, text[:len(why) + 20] if why else text[:60]))
+    if not ok:
+        bad.append(tag + " reason")
+    # what a clearance does not rule out is given with NOT_DERIVED only
+    if r.get("not_ruled_out") and r["verdict"] != "NOT_DERIVED":
+        bad.append(tag + " not_ruled_out")
+        print("DIFF %s not_ruled_out on a %s verdict" % (tag, r["verdict"]))
 
 def load_export(path):
     fps, suites, enr = {}, {}, {}
@@ -123,6 +122,8 @@ def load_export(path):
             hl = struct.unpack("<I", b[8:12])[0]
             hdr = json.loads(b[12:12 + hl])
             if d["type"] == "suite":
+                # the probe inputs follow the header, float32 rows x cols
+                hdr["x"] = np.frombuffer(b[12 + hl:12 + hl + 4 * hdr["rows"] * hdr["cols"]], "<f4").reshape(hdr["rows"], hdr["cols"])
                 suites[d["id"]] = hdr
             else:
                 hdr["p"] = np.frombuffer(b[12 + hl:], "<f4").reshape(hdr["rows"], hdr["cols"]).astype(np.float64)
@@ -147,12 +148,22 @@ def similarities(S, T, kinds):
     out["_temperature"] = (t, t)
     return out
 
-def null_members(e, res):
-    """The calibration negatives and references, plus the under-trained
-    controls when the audit says they are in the suspect's null."""
+def labels_only(P):
+    """Whether every row is one-hot (compare.LabelOnly, 1e-6)."""
+    return bool(np.all((P >= 1 - 1e-6) & (P <= 1 + 1e-6) | (np.abs(P) <= 1e-6)) and np.all((P >= 1 - 1e-6).sum(1) == 1))
+
+def in_null(c, fps, labels):
+    """A reference fingerprinted through labels only joins the null of
+    label-only suspects only (README, `reference add`)."""
+    return c["role"] != "reference" or labels or not labels_only(fps[c["fp"]]["p"])
+
+def null_members(e, res, fps):
+    """The calibration negatives and references (with probabilities), plus
+    the under-trained controls when the audit says they are in the
+    suspect's null."""
     halves = ["calibration"] + (["under-trained"] if res.get("under_trained_in_null") else [])
     return [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") in halves)
-            or c["role"] == "reference"]
+            or (c["role"] == "reference" and in_null(c, fps, False))]
 
 def check_fingerprints(tag, res, exp, sfp):
     fps, suites, enr = exp
@@ -172,7 +183,7 @@ def check_fingerprints(tag, res, exp, sfp):
     mine = similarities(S, T, kinds)
     if "fitted_temperature" in res:
         check("%s fitted temperature" % tag, mine["_temperature"][0], res["fitted_temperature"], rel=1e-6)
-    null = null_members(e, res)
+    null = null_members(e, res, fps)
     nulls = [similarities(fps[c["fp"]]["p"], T, kinds) for c in null if c["fp"] in fps]
     for name in ("mistake_agreement", "js_tfit", "soft_agreement"):
         st = res["statistics"].get(name)
@@ -195,6 +206,93 @@ def check_fingerprints(tag, res, exp, sfp):
         check("%s %s p (%s)" % (tag, name, method), p, st["p"], rel=prel)
         check_eq("%s %s method" % (tag, name), method, st["method"])
 
+def check_pretest(tag, res, exp, sfp):
+    """From the export: degenerate outputs, the suite's size (30 probes)
+    and the outside-the-null rule (README "Outside the null": the suspect's
+    top-1 agreement logit over all the suite's probes below every trained
+    independent model's of the null, calibration negatives and references,
+    by more than their sd; a reference with labels only is in the null of
+    label-only suspects only, and a null model that is the suspect is left
+    out)."""
+    fps, suites, enr = exp
+    why = degenerate(sfp["p"], 1e-6)
+    check_eq("%s degenerate outputs" % tag, why, res["reason"][len("degenerate suspect outputs: "):]
+             if res.get("reason", "").startswith("degenerate suspect outputs: ") else "")
+    rows = len(suites[res["suite"]]["kinds"])
+    check_eq("%s suite too small (%d probes)" % (tag, rows), rows < 30, res.get("reason", "").startswith("suite too small: "))
+    if why or rows < 30 or not res.get("statistics"):
+        return
+    e = enr[res["teacher"]]
+    T = fps[e["teacher_fp"]]["p"]
+    top = T.argmax(1)
+
+    def agree(P):
+        return logit(int((P.argmax(1) == top).sum()), len(top))
+    lab = bool(res.get("label_only"))
+    null = [agree(fps[c["fp"]]["p"]) for c in e["controls"]
+            if c["fp"] not in res.get("left_out", []) and c["fp"] in fps and
+            ((c["role"] == "negative" and c.get("half") == "calibration") or
+             (c["role"] == "reference" and in_null(c, fps, lab)))]
+    a = agree(sfp["p"])
+    outside = len(null) >= 2 and a < min(null) - np.std(null, ddof=1)
+    print("note %s agreement logit %.4g, trained null %d models %.4g..%.4g sd %.4g" % (tag, a, len(null), min(null), max(null), np.std(null, ddof=1)))
+    check_eq("%s outside the null" % tag, bool(outside), bool(res.get("outside_null")))
+
+def check_watermark(tag, res, exp, sfp):
+    """The watermark row (README "Label-only APIs carry a watermark"):
+    the suspect's lean on the watermark probes (its log-odds between the
+    teacher's top two classes, clipped to +-1), centred on the mean lean of
+    the independent controls (both halves) and references other than the
+    suspect itself, of the suspect's kind (its labels' leans for a suspect
+    answering those probes with labels); its statistic under the real key
+    and the 9,999 decoys; the rank p-value; each null model's z-score
+    under the real key (centred leave-one-out) and the Student-t
+    predictive of the suspect's z against them; the row's p the larger.
+    The leans whitened when the enrolment's choice (recomputed, and
+    checked against the report's `whitened`) says so."""
+    fps, suites, enr = exp
+    e = enr[res["teacher"]]
+    st = res["statistics"]["watermark"]
+    rep = e["report"].get("watermark") or {}
+    suite = suites[res["suite"]]
+    rows = np.array(suite["kinds"]) == "watermark"
+    S = sfp["p"]
+    if res.get("coarse_outputs"):
+        S = one_hot(S)
+    S = S[rows]
+    hard = bool(np.all(np.isclose(S.max(1), 1, atol=1e-6, rtol=0)) and np.all((S >= 1 - 1e-6) | (np.abs(S) <= 1e-6)))
+    key = (res["teacher"], "watermark")
+    if key not in COMPUTED:
+        T = fps[e["teacher_fp"]]["p"][rows]
+        COMPUTED[key] = Panel(e["watermark"], suite["x"][rows], T, rep.get("decoys", 9999))
+    pan = COMPUTED[key]
+    members = [c for c in e["controls"] if c["role"] != "positive" and c.get("half") != "under-trained" and c["fp"] in fps]
+    full = {c["fp"]: fps[c["fp"]]["p"] for c in members}
+    leans = {f: pan.lean(one_hot(P[rows]) if hard else P[rows]) for f, P in full.items()}
+    me = next((f for f, P in full.items() if P.shape == sfp["p"].shape and (np.array_equal(P, sfp["p"]) or
+               hard and np.array_equal(P.argmax(1), sfp["p"].argmax(1)))), "")
+    ids = list(leans)
+
+    def center(skip):
+        others = [leans[f] for f in ids if f != skip]
+        return np.mean(others, 0) if others else None
+    kind = "labels" if hard else "outputs"
+    wkey = (res["teacher"], "watermark weighing", hard)
+    if wkey not in COMPUTED:
+        COMPUTED[wkey] = weighing(pan, leans)
+        check_eq("%s watermark whitens the leans of its %s" % (res["teacher"], kind), COMPUTED[wkey][0],
+                 kind in rep.get("whitened", []))
+    whitened, zs, loo, whole, _ = COMPUTED[wkey]
+    mine = pan.test(pan.lean(S), center(me), (loo.get(me) or whole) if whitened else None)
+    for k in ("value", "null_mean", "null_sd", "z"):
+        check("%s watermark %s%s" % (tag, k, " (whitened)" if whitened else ""), mine[k], st[k], rel=1e-9, absol=1e-9)
+    p_null = gaussian_predictive([zs[f] for f in ids if f != me], mine["z"])
+    p = max(mine["rank_p"], p_null)
+    print("note %s watermark: rank among %d decoys p = %.6g, against the %d null models' z p = %.6g: %s sets it" % (
+        tag, rep.get("decoys", 9999), mine["rank_p"], len(ids) - (me != ""), p_null,
+        "the rank" if mine["rank_p"] >= p_null else "the controls' t"))
+    check("%s watermark p" % tag, p, st["p"], rel=1e-7)
+
 COMPUTED = {}  # (teacher, fingerprint ID) -> the model's score and residual
 
 def check_lineage_test(tag, res, exp, sfp, values):
@@ -213,15 +311,27 @@ def check_lineage_test(tag, res, exp, sfp, values):
 
     def agree(P):
         return logit(int((P.argmax(1) == top).sum()), len(top))
+    labels = bool(res.get("label_only") or res.get("coarse_outputs"))
     trained = [c for c in e["controls"] if (c["role"] == "negative" and c.get("half") == "calibration")
-               or c["role"] == "reference"]
+               or (c["role"] == "reference" and in_null(c, fps, labels))]
     under = [c for c in e["controls"] if c.get("half") == "under-trained"]
     keys = [k for k in ("lineage_score", "replica_residual") if k in res["statistics"]]
-    scorer = Scorer(e, fps, np.array(suites[res["suite"]]["kinds"]))
+    kinds = np.array(suites[res["suite"]]["kinds"])
+    if labels:
+        # the discriminant of labels, fitted here; the controls' audits
+        # give their full outputs' values, not these
+        ck = (res["teacher"], "labels")
+        if ck not in COMPUTED:
+            COMPUTED[ck] = label_discriminant(e, fps, kinds)
+        scorer, values = COMPUTED[ck], {}
+        print("note %s: discriminant of labels fitted here: %s, weights %s" % (
+            tag, ", ".join(scorer.disc["features"]), ", ".join("%.4g" % w for w in scorer.disc["weights"])))
+    else:
+        scorer = Scorer(e, fps, kinds)
     mine = scorer.values(None, sfp["p"])
     # a score with temperature-fitted features (an enrolment without
     # replicas) carries Go's float32 rescaling (see check_fingerprints)
-    loose = any(f.startswith(("soft_agreement", "js_tfit")) for f in e["report"]["discriminant"]["features"])
+    loose = any(f.startswith(("soft_agreement", "js_tfit")) for f in scorer.disc["features"])
     vrel, prel = (1e-7, 1e-5) if loose else (REL, REL)
     for k in keys:
         check("%s %s value from the fingerprints" % (tag, k), mine[k], res["statistics"][k]["value"], rel=vrel, absol=1e-8)
@@ -229,7 +339,7 @@ def check_lineage_test(tag, res, exp, sfp, values):
     values = dict(values)
     for c in trained + under:
         if c["fp"] not in values:
-            key = (res["teacher"], c["fp"])
+            key = (res["teacher"], c["fp"], labels)
             if key not in COMPUTED:
                 COMPUTED[key] = scorer.values(c["fp"], fps[c["fp"]]["p"])
             values[c["fp"]] = COMPUTED[key]
@@ -268,8 +378,12 @@ def check_lineage_test(tag, res, exp, sfp, values):
 
 def main(argv):
     exp = None
-    if len(argv) > 1 and argv[0] == "--export":
-        exp = load_export(argv[1])
+    clear = 0.05
+    while len(argv) > 1 and argv[0] in ("--export", "--clear-above"):
+        if argv[0] == "--export":
+            exp = load_export(argv[1])
+        else:
+            clear = float(argv[1])
         argv = argv[2:]
     docs = [(path, json.load(open(path))) for path in argv]
     # Audits of an enrolment's own controls (`lineage audit acme/control-NN`)
@@ -300,9 +414,19 @@ def main(argv):
                 check("zoo %s min_p" % z["name"], mp, z["min_p"])
             continue
         alpha = d.get("alpha", 0.01)
+        # the JSON does not record --clear-above: the default unless given
         results = d["results"]
         for r in results:
             tag = "%s/%s" % (d["suspect"], r["teacher"])
+            sfp = None
+            if exp is not None and r["teacher"] in exp[2]:
+                # the stored fingerprint audited by its ID, else one of the
+                # audited model file (by hash; a remote model has none)
+                mine = [f for f in exp[0].values() if f["suite"] == r["suite"] and f["id"] not in controls]
+                sfp = next((f for f in mine if f["id"] == d["suspect"]), None) or next(
+                    (f for f in mine if d.get("model_hash") and f["model"].get("hash") == d["model_hash"]), None)
+            if sfp is not None:
+                check_pretest(tag, r, exp, sfp)
             if r.get("statistics"):
                 check("%s p_combined" % tag, combined(r), r["p_combined"])
                 best = r.get("best_statistic")
@@ -321,21 +445,20 @@ def main(argv):
                     tp = t_predictive(st["z"], st["null_n"])
                     kind = "plain-t" if close(tp, st["p"]) else "transformed"
                     print("note %s %s p %.6g (%s): t-predictive of z %.6g; %s" % (tag, name, st["p"], st["method"], tp, kind))
-                sfp = None
-                if exp is not None and r["teacher"] in exp[2]:
-                    sfp = next((f for f in exp[0].values() if f["suite"] == r["suite"]
-                                and f["model"]["hash"] == d.get("model_hash") and f["id"] not in controls), None)
+                if sfp is not None and "watermark" in r["statistics"]:
+                    check_watermark(tag, r, exp, sfp)
                 if sfp is None:
                     print("skip %s: no export, or the suspect's fingerprint is not in it" % tag)
                 elif r.get("coarse_outputs") or r.get("label_only") or np.allclose(sfp["p"].max(1), 1):
-                    print("skip %s: audited on its labels" % tag)
+                    # audited on its labels: the lineage test only
+                    check_lineage_test(tag, r, exp, sfp, values)
                 else:
                     check_fingerprints(tag, r, exp, sfp)
                     check_lineage_test(tag, r, exp, sfp, values)
-            check_eq("%s verdict" % tag, verdict(r, alpha), r["verdict"])
+            check_verdict(tag, r, alpha, clear)
         # Holm counts every teacher the suspect was fingerprinted for, one
         # INCONCLUSIVE for another reason with its p_combined of 1.
-        fingerprinted = [r for r in results if not r.get("reason", "").startswith("not fingerprinted")]
+        fingerprinted = [r for r in results if not r.get("reason", "").startswith("suspect not fingerprinted")]
         adj = holm([r["p_combined"] for r in fingerprinted])
         for r, p in zip(fingerprinted, adj):
             check("%s/%s p_value (Holm over %d)" % (d["suspect"], r["teacher"], len(fingerprinted)), p, r["p_value"])

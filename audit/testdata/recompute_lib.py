@@ -216,8 +216,9 @@ class Scorer:
     is cleared of its projection on the replicas' mean), on the mixup, data,
     watermark and boundary probes; then sum_k w_k (f_k - mean_k)/sd_k."""
 
-    def __init__(self, e, fps, kinds):
+    def __init__(self, e, fps, kinds, labels=False):
         self.disc = e["report"]["discriminant"]
+        self.labels = labels  # score the models' labels (one_hot) on label_discriminant
         self.fps, self.kinds = fps, kinds
         self.T = fps[e["teacher_fp"]]["p"]
         self.reps = [c["fp"] for c in e["controls"] if c["role"] == "negative" and c.get("half") == "selection"
@@ -247,7 +248,10 @@ class Scorer:
         raise KeyError(feat)
 
     def features(self, fid, S):
-        t = fit_temperature(self.T, S)[0]
+        if self.labels:
+            S, t = one_hot(S), 1.0  # no feature of labels fits a temperature
+        else:
+            t = fit_temperature(self.T, S)[0]
         reps = [r for r in self.reps if r != fid]
         out = {}
         for feat in self.disc["features"]:
@@ -279,3 +283,51 @@ class Scorer:
         if "replica_residual" in f:
             out["replica_residual"] = f["replica_residual"]
         return out
+
+
+def one_hot(P):
+    out = np.zeros(P.shape)
+    out[np.arange(len(P)), P.argmax(1)] = 1
+    return out
+
+# The kinds whose top-1 agreement is a feature, in Go's order (audit/score.go
+# features), when the suite has at least 5 probes of the kind.
+AGREEMENT_KINDS = ("mixup", "mistake", "adversarial", "boundary", "conferrable", "data")
+
+def label_discriminant(e, fps, kinds):
+    """The discriminant of label-only suspects, which the export does not
+    hold (an audit fits it): README "One score": top-1 agreement per kind
+    of probe and the replica contrast of the labels, standardised over the
+    selection half's positives and negatives, weighed by the negatives'
+    covariance shrunk by 0.3 towards its mean variance times the identity
+    (audit/score.go: shrinkage), solved for non-negative weights by
+    dropping every negative weight and solving again (nonNegativeSolve).
+    Returns a Scorer of labels on it."""
+    feats = ["agreement/" + k for k in AGREEMENT_KINDS if (kinds == k).sum() >= 5] or ["agreement"]
+    sc = Scorer(e, fps, kinds, labels=True)
+    if sc.reps:
+        feats.append("replica_contrast")
+    sc.disc = {"features": feats}
+    sel = [c for c in e["controls"] if c.get("half") == "selection" and c["role"] in ("positive", "negative")]
+    X = {c["fp"]: sc.features(c["fp"], fps[c["fp"]]["p"]) for c in sel}
+    pos = np.array([[X[c["fp"]][f] for f in feats] for c in sel if c["role"] == "positive"])
+    neg = np.array([[X[c["fp"]][f] for f in feats] for c in sel if c["role"] == "negative"])
+    allv = np.vstack([pos, neg])
+    mu, sd = allv.mean(0), allv.std(0, ddof=1)
+    sd = np.where(sd > 1e-9, sd, 1.0)
+    zp, zn = (pos - mu) / sd, (neg - mu) / sd
+    d = zn - zn.mean(0)
+    S = d.T @ d
+    S = 0.7 * S + 0.3 * np.trace(S) / len(feats) * np.eye(len(feats))
+    diff = zp.mean(0) - zn.mean(0)
+    active = np.ones(len(feats), bool)
+    while True:
+        w = np.zeros(len(feats))
+        if active.any():
+            idx = np.flatnonzero(active)
+            w[idx] = np.linalg.solve(S[np.ix_(idx, idx)], diff[idx])
+        if not (w < 0).any():
+            break
+        active &= w >= 0
+    sc.disc = {"features": feats, "mean": list(mu), "sd": list(sd), "weights": list(w)}
+    return sc
