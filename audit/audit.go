@@ -244,12 +244,12 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	tr.Best = ref.ds[dec.Best].key
 	tr.EffectSize = dec.Stats[dec.Best].Z
 	tr.NullFamily = dec.Worst[dec.Best]
-	mr, method, err := c.markTestBy(suspect)
+	mr, src, err := c.markTestBy(suspect)
 	if err != nil {
 		return tr, err
 	}
 	if mr != nil {
-		tr.Statistics[StatWatermark] = markEvidence(mr, method)
+		tr.Statistics[StatWatermark] = markEvidence(mr, src)
 		tr.PCombined = combineP(dec.P, mr.P)
 		tr.PValue = tr.PCombined
 		if mr.P/WatermarkWeight < dec.P/(1-WatermarkWeight) {

@@ -183,7 +183,11 @@ func (c *Case) markContext(ctx context.Context) (mp *markPanel, err error) {
 			return nil, c.markErr
 		}
 		hard, _ := pan.Lean(oneHot(p))
-		mp.soft.leans.add(ctl.FP, soft)
+		if ctl.Role != store.RoleReference || !compare.LabelOnly(c.Controls[i].P) {
+			// A reference read through labels only joins the null of
+			// label-only suspects only, as in the lineage test (compared).
+			mp.soft.leans.add(ctl.FP, soft)
+		}
 		mp.hard.leans.add(ctl.FP, hard)
 	}
 	for _, k := range []*markKind{&mp.soft, &mp.hard} {
@@ -242,27 +246,34 @@ func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) 
 	return r, err
 }
 
-// markTestBy is markTest, also returning the method that set the result's
-// P: MethodDecoyKeys, or MethodControlsT when the controls' p-value is the
-// larger.
-func (c *Case) markTestBy(fp *fingerprint.Fingerprint) (*watermark.Result, compare.Method, error) {
+// markSource says which test set a watermark result's P (MethodDecoyKeys,
+// or MethodControlsT when the controls' p-value is the larger) and keeps
+// the real key's rank p-value among the decoys, which P may exceed.
+type markSource struct {
+	Method compare.Method
+	RankP  float64
+}
+
+// markTestBy is markTest, also returning which test set the result's P
+// and the decoy rank p-value.
+func (c *Case) markTestBy(fp *fingerprint.Fingerprint) (*watermark.Result, markSource, error) {
 	mp, err := c.mark()
 	if mp == nil || err != nil {
-		return nil, "", err
+		return nil, markSource{}, err
 	}
 	p := pick(fp.P, mp.rows)
 	k := mp.kind(p)
 	self := c.markSelf(fp, k == &mp.hard)
 	r, err := mp.panel.TestWeighted(p, k.leans.center(self), k.weigher(self))
 	if err != nil {
-		return nil, "", fmt.Errorf("watermark test of %s: %w", fp.ID, err)
+		return nil, markSource{}, fmt.Errorf("watermark test of %s: %w", fp.ID, err)
 	}
-	method, np := MethodDecoyKeys, k.nullP(self, r.Z)
+	src, np := markSource{Method: MethodDecoyKeys, RankP: r.P}, k.nullP(self, r.Z)
 	if np > r.P {
-		method = MethodControlsT
+		src.Method = MethodControlsT
 	}
 	r.P = max(r.P, np)
-	return &r, method, nil
+	return &r, src, nil
 }
 
 // markSelf returns the ID of the model of the watermark's null (the
@@ -320,11 +331,12 @@ func (k *markKind) nullP(id string, z float64) float64 {
 	return res.P
 }
 
-// markEvidence turns a watermark result, whose P method set (see
-// markTestBy), into a statistic's evidence.
-func markEvidence(r *watermark.Result, method compare.Method) StatEvidence {
+// markEvidence turns a watermark result, whose P src's method set (see
+// markTestBy), into a statistic's evidence, its PEmpirical the decoy rank
+// p-value (the row's null is the decoy keys).
+func markEvidence(r *watermark.Result, src markSource) StatEvidence {
 	return StatEvidence{Value: r.Stat, N: r.Probes, Similarity: r.Stat, NullMean: r.Mean, NullSD: r.SD,
-		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: r.P, Method: method}
+		NullN: r.Decoys, Z: r.Z, P: r.P, PEmpirical: src.RankP, Method: src.Method}
 }
 
 // markResults tests every control of e for the watermark (each centred

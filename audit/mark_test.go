@@ -204,6 +204,44 @@ func TestWatermarkSharedLean(t *testing.T) {
 	if wm.Method != MethodControlsT {
 		t.Errorf("independent model of the leaning kind: watermark p %g (decoy-key p %g) by method %q, want %q", wm.P, decoyP(kindLike), wm.Method, MethodControlsT)
 	}
+	// Its p empirical is still the rank among the decoys (it repeated p).
+	if wm.PEmpirical > 0.001 || wm.PEmpirical >= wm.P {
+		t.Errorf("independent model of the leaning kind: watermark p empirical %g (p %g), want the decoy rank p-value, ≤ 0.001", wm.PEmpirical, wm.P)
+	}
+}
+
+// TestMarkNullLabelReference checks that a reference read through labels
+// only joins the watermark's null of label-only suspects only, as it joins
+// the lineage test's (compared): a one-hot model among soft ones is not
+// drawn from the population a suspect with full outputs is.
+func TestMarkNullLabelReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	c, _ := markCase(t, rng, 60)
+	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
+	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.4))}
+	for _, fp := range []*fingerprint.Fingerprint{soft, label} {
+		c.Controls = append(c.Controls, fp)
+		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleReference})
+	}
+	mp, err := c.mark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		kind string
+		set  *leanSet
+		id   string
+		want bool
+	}{
+		{"outputs", &mp.soft.leans, soft.ID, true},
+		{"outputs", &mp.soft.leans, label.ID, false},
+		{"labels", &mp.hard.leans, soft.ID, true},
+		{"labels", &mp.hard.leans, label.ID, true},
+	} {
+		if _, got := tt.set.leans[tt.id]; got != tt.want {
+			t.Errorf("watermark null of %s suspects holds %s: got %v, want %v", tt.kind, tt.id, got, tt.want)
+		}
+	}
 }
 
 // TestMarkTestLeavesOutByOutputs checks that the watermark test leaves a

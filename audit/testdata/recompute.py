@@ -243,7 +243,8 @@ def check_watermark(tag, res, exp, sfp):
     the suspect's lean on the watermark probes (its log-odds between the
     teacher's top two classes, clipped to +-1), centred on the mean lean of
     the independent controls (both halves) and references other than the
-    suspect itself, of the suspect's kind (its labels' leans for a suspect
+    suspect itself (a reference read through labels only for label-only
+    suspects only), of the suspect's kind (its labels' leans for a suspect
     answering those probes with labels); its statistic under the real key
     and the 9,999 decoys; the rank p-value; each null model's z-score
     under the real key (centred leave-one-out) and the Student-t
@@ -266,7 +267,8 @@ def check_watermark(tag, res, exp, sfp):
         T = fps[e["teacher_fp"]]["p"][rows]
         COMPUTED[key] = Panel(e["watermark"], suite["x"][rows], T, rep.get("decoys", 9999))
     pan = COMPUTED[key]
-    members = [c for c in e["controls"] if c["role"] != "positive" and c.get("half") != "under-trained" and c["fp"] in fps]
+    members = [c for c in e["controls"] if c["role"] != "positive" and c.get("half") != "under-trained" and c["fp"] in fps
+               and in_null(c, fps, hard)]
     full = {c["fp"]: fps[c["fp"]]["p"] for c in members}
     leans = {f: pan.lean(one_hot(P[rows]) if hard else P[rows]) for f, P in full.items()}
     me = next((f for f, P in full.items() if P.shape == sfp["p"].shape and (np.array_equal(P, sfp["p"]) or
@@ -292,6 +294,7 @@ def check_watermark(tag, res, exp, sfp):
         tag, rep.get("decoys", 9999), mine["rank_p"], len(ids) - (me != ""), p_null,
         "the rank" if mine["rank_p"] >= p_null else "the controls' t"))
     check("%s watermark p" % tag, p, st["p"], rel=1e-7)
+    check("%s watermark p empirical (the decoy rank)" % tag, mine["rank_p"], st["p_empirical"], rel=1e-9)
 
 COMPUTED = {}  # (teacher, fingerprint ID) -> the model's score and residual
 
