@@ -358,13 +358,7 @@ func TestRoleValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	base := synthCase(t, rng, 6, 24)
 	withReport(t, base)
-	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: base.Suite.Hash, P: follow(rng, base.Teacher.P, 0.4)}
-	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: base.Suite.Hash, P: oneHot(follow(rng, base.Teacher.P, 0.4))}
-	e := *base.Enrolment
-	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...),
-		store.Control{FP: soft.ID, Role: store.RoleReference}, store.Control{FP: label.ID, Role: store.RoleReference})
-	c := Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
-		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), soft, label)}
+	c := withRefs(rng, base)
 	by, err := c.RoleValues(StatScore)
 	if err != nil {
 		t.Fatal(err)
@@ -462,4 +456,16 @@ func TestAuditWeakEvidence(t *testing.T) {
 			t.Errorf("%s: verdict %s (p %.3g, reason %q), want %s with a reason containing %q", tt.name, got.Verdict, got.PValue, got.Reason, tt.want, tt.reason)
 		}
 	}
+}
+
+// withRefs returns a copy of base with two references added, drawn from
+// rng: "soft-ref" with full outputs and "label-ref" answering labels only.
+func withRefs(rng *rand.Rand, base *Case) *Case {
+	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: base.Suite.Hash, P: follow(rng, base.Teacher.P, 0.4)}
+	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: base.Suite.Hash, P: oneHot(follow(rng, base.Teacher.P, 0.4))}
+	e := *base.Enrolment
+	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...),
+		store.Control{FP: soft.ID, Role: store.RoleReference}, store.Control{FP: label.ID, Role: store.RoleReference})
+	return &Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
+		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), soft, label)}
 }

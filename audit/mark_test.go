@@ -216,13 +216,8 @@ func TestWatermarkSharedLean(t *testing.T) {
 // drawn from the population a suspect with full outputs is.
 func TestMarkNullLabelReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	c, _ := markCase(t, rng, 60)
-	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.4)}
-	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: c.Suite.Hash, P: oneHot(follow(rng, c.Teacher.P, 0.4))}
-	for _, fp := range []*fingerprint.Fingerprint{soft, label} {
-		c.Controls = append(c.Controls, fp)
-		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleReference})
-	}
+	base, _ := markCase(t, rng, 60)
+	c := withRefs(rng, base)
 	mp, err := c.mark()
 	if err != nil {
 		t.Fatal(err)
@@ -233,10 +228,10 @@ func TestMarkNullLabelReference(t *testing.T) {
 		id   string
 		want bool
 	}{
-		{"outputs", &mp.soft.leans, soft.ID, true},
-		{"outputs", &mp.soft.leans, label.ID, false},
-		{"labels", &mp.hard.leans, soft.ID, true},
-		{"labels", &mp.hard.leans, label.ID, true},
+		{"outputs", &mp.soft.leans, "soft-ref", true},
+		{"outputs", &mp.soft.leans, "label-ref", false},
+		{"labels", &mp.hard.leans, "soft-ref", true},
+		{"labels", &mp.hard.leans, "label-ref", true},
 	} {
 		if _, got := tt.set.leans[tt.id]; got != tt.want {
 			t.Errorf("watermark null of %s suspects holds %s: got %v, want %v", tt.kind, tt.id, got, tt.want)

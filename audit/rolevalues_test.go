@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -19,13 +18,7 @@ func TestLabelOnlyRoleValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	base := synthCase(t, rng, 6, 24)
 	withReport(t, base)
-	soft := &fingerprint.Fingerprint{ID: "soft-ref", Suite: base.Suite.Hash, P: follow(rng, base.Teacher.P, 0.4)}
-	label := &fingerprint.Fingerprint{ID: "label-ref", Suite: base.Suite.Hash, P: oneHot(follow(rng, base.Teacher.P, 0.4))}
-	e := *base.Enrolment
-	e.Controls = append(append([]store.Control(nil), base.Enrolment.Controls...),
-		store.Control{FP: soft.ID, Role: store.RoleReference}, store.Control{FP: label.ID, Role: store.RoleReference})
-	c := &Case{Enrolment: &e, Suite: base.Suite, Teacher: base.Teacher,
-		Controls: append(append([]*fingerprint.Fingerprint(nil), base.Controls...), soft, label)}
+	c := withRefs(rng, base)
 
 	lo, err := c.LabelOnlyRoleValues(StatScore)
 	if err != nil {
