@@ -19,7 +19,7 @@ var (
 	// ErrFormat is wrapped by every Decode error.
 	ErrFormat = errors.New("bad fingerprint encoding")
 	// ErrHash means a fingerprint's stored hash does not match its content.
-	ErrHash = errors.New("fingerprint hash mismatch")
+	ErrHash = errors.New("hash mismatch")
 	// ErrRows means a fingerprint's outputs are not probability
 	// distributions (see CheckRow), as no fingerprint Take makes is.
 	ErrRows = errors.New("fingerprint outputs are not probability distributions")

@@ -77,7 +77,7 @@ func TestDamagedFingerprintNamedOnce(t *testing.T) {
 		edit    func(fp *fingerprint.Fingerprint)
 		problem string
 	}{
-		{"hash", false, func(fp *fingerprint.Fingerprint) { fp.P.Data[0], fp.P.Data[1] = fp.P.Data[1], fp.P.Data[0] }, "fingerprint hash mismatch"},
+		{"hash", false, func(fp *fingerprint.Fingerprint) { fp.P.Data[0], fp.P.Data[1] = fp.P.Data[1], fp.P.Data[0] }, "hash mismatch"},
 		{"rows", true, func(fp *fingerprint.Fingerprint) { fp.P.Data[0] += 0.5 }, "not probability distributions: row 0"},
 	} {
 		dir := t.TempDir()

@@ -346,7 +346,7 @@ func TestEditedLabelMapRefused(t *testing.T) {
 		t.Fatalf("db export: %s", stderr)
 	}
 	_, stderr, code := runCLI(t, "--db", filepath.Join(t.TempDir(), "copy.db"), "db", "import", export)
-	if code != exitError || !strings.Contains(stderr, `fingerprint "mapped": fingerprint hash mismatch`) || strings.Count(stderr, "\n") != 1 {
+	if code != exitError || !strings.Contains(stderr, `fingerprint "mapped": hash mismatch`) || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("db import: exit %d, stderr %q; want 1 and one line naming fingerprint mapped", code, stderr)
 	}
 }
