@@ -13,16 +13,19 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// slow is a model whose answer arrives after delay, unless its ctx ends
-// first: a request already sent to a remote model.
-type slow struct {
+// stopping is a model asked a batch as its caller stops: at the request
+// it calls cancel (the caller stopping while the batch is answered), then
+// answers once answer is closed, unless its own ctx ends first.
+type stopping struct {
 	counting
-	delay time.Duration
+	cancel context.CancelFunc
+	answer <-chan struct{}
 }
 
-func (s *slow) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+func (s *stopping) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
+	s.cancel()
 	select {
-	case <-time.After(s.delay):
+	case <-s.answer:
 		return s.counting.Predict(ctx, x)
 	case <-ctx.Done():
 		return blas32.General{}, ctx.Err()
@@ -33,41 +36,58 @@ func (s *slow) Predict(ctx context.Context, x blas32.General) (blas32.General, e
 // caller stops is answered and committed (its requests are already paid
 // for; the rerun asked for them again), within Drain; no batch starts
 // after the caller stopped; and a batch that does not finish within Drain
-// reports the interruption.
+// reports the interruption, having been left Drain to finish. The caller
+// stops from inside the model's Predict, and the model answers at the
+// drain's notice or 20 s later, not at set times: timed (a cancel at 50
+// ms, answers after 200 ms), a loaded machine could stop the caller
+// before the batch was asked.
 func TestDrain(t *testing.T) {
 	m := model.NewMLP([]int{4, 8, 3}, model.ActReLU, nil, rand.New(rand.NewPCG(3, 4)))
 	xs := batches(2, 5, 4)
+	const late = 20 * time.Second // long after any drain here
 	for _, tt := range []struct {
-		name   string
-		delay  time.Duration
-		drain  time.Duration
-		stored int
+		name     string
+		drain    time.Duration
+		atNotice bool // the model answers at the drain's notice, else late
+		stored   int
 	}{
-		{"answered within the drain", 200 * time.Millisecond, 2 * time.Second, 1},
-		{"not within the drain", 2 * time.Second, 100 * time.Millisecond, 0},
-		{"no drain", 200 * time.Millisecond, 0, 0},
+		{"answered within the drain", time.Minute, true, 1},
+		{"not within the drain", 100 * time.Millisecond, false, 0},
+		{"no drain", 0, false, 0},
 	} {
 		db := openStore(t, filepath.Join(t.TempDir(), "j.db"))
-		s := &slow{counting: counting{Model: m}, delay: tt.delay}
+		ctx, cancel := context.WithCancel(context.Background())
+		noticed, lateAnswer := make(chan struct{}), make(chan struct{})
+		timer := time.AfterFunc(late, func() { close(lateAnswer) })
+		s := &stopping{counting: counting{Model: m}, cancel: cancel, answer: lateAnswer}
+		if tt.atNotice {
+			s.answer = noticed
+		}
 		j, err := New(context.Background(), s, db, "job")
 		if err != nil {
 			t.Fatal(err)
 		}
 		j.Drain = tt.drain
 		var notices atomic.Int32
-		j.OnDrain = func() { notices.Add(1) }
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(50*time.Millisecond, cancel)
+		j.OnDrain = func() {
+			if notices.Add(1) == 1 {
+				close(noticed)
+			}
+		}
 		start := time.Now()
 		_, err = j.PredictBatch(ctx, 0, xs[0])
 		took := time.Since(start)
+		timer.Stop()
 		switch {
 		case tt.stored == 1 && err != nil:
 			t.Errorf("%s: PredictBatch: %v, want the answer", tt.name, err)
 		case tt.stored == 0 && !errors.Is(err, context.Canceled):
 			t.Errorf("%s: PredictBatch: %v, want context.Canceled", tt.name, err)
 		}
-		if limit := 50*time.Millisecond + max(tt.drain, 0) + time.Second; took > limit {
+		if tt.stored == 0 && took < tt.drain {
+			t.Errorf("%s: PredictBatch gave up after %v, want the batch left the drain (%v) to finish", tt.name, took, tt.drain)
+		}
+		if limit := tt.drain + late/2; took > limit {
 			t.Errorf("%s: PredictBatch returned after %v, want within %v", tt.name, took, limit)
 		}
 		if _, err := j.PredictBatch(ctx, 1, xs[1]); !errors.Is(err, context.Canceled) || s.rows > xs[0].Rows {

@@ -40,7 +40,10 @@ type dbPerCall struct {
 	// wait and stopWait bound each wait for the lock, before and after
 	// stop closes (0: commitTimeout and store.DefaultTimeout).
 	wait, stopWait time.Duration
-	mu             sync.Mutex // one open at a time: flock locks are per open file
+	// open opens the database for a call (nil: store.OpenContext); a
+	// test seam, to see each wait's bound and act between the waits.
+	open func(ctx context.Context, path string, o store.Options) (*store.Store, error)
+	mu   sync.Mutex // one open at a time: flock locks are per open file
 }
 
 // newDBPerCall returns the journal store of a job whose context is ctx.
@@ -70,7 +73,11 @@ func (d *dbPerCall) with(ctx context.Context, missing func(path string) error, f
 		// stops within about one wait, not one per batch in flight.
 		wait = min(wait, cmp.Or(d.stopWait, store.DefaultTimeout))
 	}
-	db, err := store.OpenContext(ctx, path, d.g.storeOptions(false, wait))
+	open := d.open
+	if open == nil {
+		open = store.OpenContext
+	}
+	db, err := open(ctx, path, d.g.storeOptions(false, wait))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +117,9 @@ func TestDBPerCallCreatesWithFirstBatch(t *testing.T) {
 // TestLockWaitNotice checks that a remote job's journal, waiting for the
 // lock another process holds on the database, says so on stderr once per
 // wait after about a second (the wait is otherwise silent for up to
-// commitTimeout), and says nothing when it does not wait.
+// commitTimeout), and says nothing when it does not wait. The lock is let
+// go once the notice is out, not at a set time (a notice due after a
+// second of waiting, against a lock let go at 1.5 s).
 func TestLockWaitNotice(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "case.db")
 	var stderr syncBuffer
@@ -134,12 +137,21 @@ func TestLockWaitNotice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.AfterFunc(1500*time.Millisecond, func() { holder.Close() })
+		// The lock goes half a second after the notice (or after 30 s
+		// without one), so that a notice repeated as the wait goes on
+		// shows.
+		go func() {
+			for deadline := time.Now().Add(30 * time.Second); strings.Count(stderr.String(), want) < b && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(500 * time.Millisecond)
+			holder.Close()
+		}()
 		if err := d.PutAnswers(ctx, "job", b, []byte{byte(b)}); err != nil {
 			t.Fatalf("batch %d: %v", b, err)
 		}
 		if got := stderr.String(); got != strings.Repeat(want, b) {
-			t.Errorf("stderr after %d waits of 1.5 s:\n%s\nwant the line %d times:\n%s", b, got, b, want)
+			t.Errorf("stderr after %d waits:\n%s\nwant the line %d times:\n%s", b, got, b, want)
 		}
 	}
 }
@@ -147,52 +159,88 @@ func TestLockWaitNotice(t *testing.T) {
 // TestPutAnswersOutwaitsLock checks that a remote job's paid answers
 // wait, wait after wait, for a lock another process holds longer than one
 // wait (a reader streaming `db export -` into a pager), and that once the
-// job is interrupted the store gives up after the current wait.
+// job is interrupted the store gives up after the current wait, the
+// batches queued behind it trying only briefly. It follows the waits
+// through dbPerCall.open, which acts between them (lets the lock go,
+// interrupts the job) and records the bound each was given, so that
+// nothing depends on how fast the machine is (the queued batches were
+// timed against 2 waits, and took 604 ms against 600 under load).
 func TestPutAnswersOutwaitsLock(t *testing.T) {
-	const wait = 300 * time.Millisecond
+	const wait, stopWait = 200 * time.Millisecond, 20 * time.Millisecond
+	// opens returns a dbPerCall.open that calls at before its n-th
+	// open (from 1) and records each open's bound in timeouts.
+	opens := func(timeouts *[]time.Duration, at func(n int)) func(context.Context, string, store.Options) (*store.Store, error) {
+		return func(ctx context.Context, path string, o store.Options) (*store.Store, error) {
+			*timeouts = append(*timeouts, o.Timeout) // dbPerCall.mu: one open at a time
+			at(len(*timeouts))
+			return store.OpenContext(ctx, path, o)
+		}
+	}
 	t.Run("running", func(t *testing.T) {
 		g, holder := lockedStore(t)
+		defer holder.Close()
 		var stderr syncBuffer
 		g.stderr = &stderr
-		d := &dbPerCall{g: g, stop: make(chan struct{}), wait: wait}
-		time.AfterFunc(4*wait, func() { holder.Close() })
+		var timeouts []time.Duration
+		d := &dbPerCall{g: g, stop: make(chan struct{}), wait: wait, open: opens(&timeouts, func(n int) {
+			if n == 4 { // 3 waits ran out
+				holder.Close()
+			}
+		})}
 		if err := d.PutAnswers(context.Background(), "job", 0, []byte{7}); err != nil {
-			t.Fatalf("PutAnswers with the lock held for 4 waits: %v, want the batch stored", err)
+			t.Fatalf("PutAnswers with the lock held for 3 waits: %v, want the batch stored", err)
+		}
+		if want := []time.Duration{wait, wait, wait, wait}; !slices.Equal(timeouts, want) {
+			t.Errorf("opens waited up to %v, want %v", timeouts, want)
 		}
 		got, err := d.Answers(context.Background(), "job")
 		if err != nil || len(got) != 1 || got[0].Data[0] != 7 {
 			t.Fatalf("Answers = %v, %v; want the one batch", got, err)
 		}
-		if n := strings.Count(stderr.String(), "lineage: still waiting for the database lock"); n < 2 {
-			t.Errorf("stderr %q: got %d notices of a further wait, want at least 2", stderr.String(), n)
+		if n := strings.Count(stderr.String(), "lineage: still waiting for the database lock"); n != 3 {
+			t.Errorf("stderr %q: got %d notices of a further wait, want 3", stderr.String(), n)
 		}
 	})
+	// Interrupted before the call: one wait, then ErrLocked. The lock
+	// goes from the second open on, so that a store that waited on
+	// would store the batch instead of hanging.
 	t.Run("interrupted", func(t *testing.T) {
 		g, holder := lockedStore(t)
 		defer holder.Close()
 		stop := make(chan struct{})
 		close(stop)
-		d := &dbPerCall{g: g, stop: stop, wait: wait}
-		start := time.Now()
+		var timeouts []time.Duration
+		d := &dbPerCall{g: g, stop: stop, wait: wait, open: opens(&timeouts, func(n int) {
+			if n == 2 {
+				holder.Close()
+			}
+		})}
 		err := d.PutAnswers(context.Background(), "job", 0, []byte{7})
 		if !errors.Is(err, store.ErrLocked) {
 			t.Fatalf("PutAnswers after the interrupt: %v, want store.ErrLocked", err)
 		}
-		if took := time.Since(start); took > 10*wait {
-			t.Errorf("PutAnswers after the interrupt returned after %v, want one wait (%v)", took, wait)
+		if want := []time.Duration{wait}; !slices.Equal(timeouts, want) {
+			t.Errorf("opens waited up to %v, want one wait %v", timeouts, want)
 		}
 	})
 	// Batches in flight queue for the store: after the interrupt the
 	// wait under way runs out and the queued ones try briefly, so the
 	// command stops within about one wait, not one per batch (two
-	// batches in flight took two minutes).
+	// batches in flight took two minutes). The interrupt comes while the
+	// first batch waits; the others open after it.
 	t.Run("interrupted with batches queued", func(t *testing.T) {
 		g, holder := lockedStore(t)
 		defer holder.Close()
 		stop := make(chan struct{})
-		d := &dbPerCall{g: g, stop: stop, wait: wait, stopWait: 20 * time.Millisecond}
-		time.AfterFunc(wait/3, func() { close(stop) })
-		start := time.Now()
+		var timeouts []time.Duration
+		d := &dbPerCall{g: g, stop: stop, wait: wait, stopWait: stopWait, open: opens(&timeouts, func(n int) {
+			switch n {
+			case 1:
+				close(stop)
+			case 5: // one too many: let a store that waits on store them
+				holder.Close()
+			}
+		})}
 		errc := make(chan error, 4)
 		for b := range 4 {
 			go func() { errc <- d.PutAnswers(context.Background(), "job", b, []byte{7}) }()
@@ -202,8 +250,8 @@ func TestPutAnswersOutwaitsLock(t *testing.T) {
 				t.Errorf("PutAnswers: %v, want store.ErrLocked", err)
 			}
 		}
-		if took := time.Since(start); took > 2*wait {
-			t.Errorf("4 batches in flight returned %v after the start, want about one wait (%v)", took, wait)
+		if want := []time.Duration{wait, stopWait, stopWait, stopWait}; !slices.Equal(timeouts, want) {
+			t.Errorf("4 batches in flight: opens waited up to %v, want %v (one wait, then brief tries)", timeouts, want)
 		}
 	})
 }
