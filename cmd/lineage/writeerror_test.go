@@ -48,7 +48,7 @@ func TestStdoutWriteError(t *testing.T) {
 		{[]string{"db", "rm", "fingerprint", "beta/teacher", "--force"}, `removed fingerprint "beta/teacher", but writing what was removed failed`},
 		{[]string{"db", "rm", "enrolment", "acme"}, `removed enrolment "acme", but writing what was removed failed`},
 		{[]string{"db", "rm", "enrolment", "acme", "--purge"}, `removed enrolment "acme", but writing what was removed failed`},
-		{[]string{"db", "show", "acme"}, "writing the record"},
+		{[]string{"db", "show", "acme"}, `writing record "acme"`}, // it was "writing the record", naming none
 		{[]string{"db", "ls"}, "Records in"},
 		{[]string{"db", "export", "-"}, "export store"},
 		{[]string{"db", "verify"}, ""},
