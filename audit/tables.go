@@ -69,7 +69,7 @@ func (res Result) Tables() []report.Table {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: the lineage test's p-value is set against family %q, the independent controls that score highest on it (the effect size is against the whole null)", tr.Teacher, tr.NullFamily))
 		}
 		if wm, ok := tr.Statistics[StatWatermark]; ok {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %.2g over %d decoy keys; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, wm.P, wm.NullN, 1/(1-WatermarkWeight), 1/WatermarkWeight))
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: label watermark p = %s; combined p = min(1, %.3g·p_lineage, %.3g·p_watermark)", tr.Teacher, markPNote(wm), 1/(1-WatermarkWeight), 1/WatermarkWeight))
 		}
 		if len(tr.Statistics) > 0 {
 			tables = append(tables, statisticsTable(tr))
@@ -89,6 +89,17 @@ func (res Result) Tables() []report.Table {
 // maxLabelMapNote is how much of a label map the verdict table's note
 // shows (the JSON holds it whole).
 const maxLabelMapNote = 240
+
+// markPNote says what set a watermark row's p-value, wm.P: the real key's
+// rank among the decoy keys, or the independent controls' Student-t under
+// the real key when that was larger (MethodControlsT), its rank then given
+// beside it.
+func markPNote(wm StatEvidence) string {
+	if wm.Method == MethodControlsT {
+		return fmt.Sprintf("%.2g by the independent controls' Student-t under the real key (its rank among %d decoy keys gives %.2g)", wm.P, wm.NullN, wm.PEmpirical)
+	}
+	return fmt.Sprintf("%.2g over %d decoy keys", wm.P, wm.NullN)
+}
 
 // labelMapNote says that the suspect's outputs were relabelled by the
 // label map lm (TeacherResult.LabelMap) before they were compared.

@@ -165,3 +165,30 @@ func TestLabelMapNote(t *testing.T) {
 		})
 	}
 }
+
+// TestMarkPNote checks the verdict table's watermark note names the test
+// that set the row's p: it said "over 9999 decoy keys" of a p the
+// controls' Student-t set (method "controls t"), whose rank among the
+// decoys was far smaller.
+func TestMarkPNote(t *testing.T) {
+	for _, tt := range []struct {
+		wm   StatEvidence
+		want string
+	}{
+		{StatEvidence{P: 0.0012, PEmpirical: 0.0012, NullN: 9999, Method: MethodDecoyKeys}, "0.0012 over 9999 decoy keys"},
+		{StatEvidence{P: 0.147, PEmpirical: 0.0003, NullN: 9999, Method: MethodControlsT},
+			"0.15 by the independent controls' Student-t under the real key (its rank among 9999 decoy keys gives 0.0003)"},
+	} {
+		res := Result{Suspect: "s", Results: []TeacherResult{{Teacher: "acme", Statistics: map[string]StatEvidence{StatWatermark: tt.wm}}}}
+		want := "acme: label watermark p = " + tt.want + "; combined p = "
+		found := false
+		for _, tab := range res.Tables() {
+			for _, n := range tab.Notes {
+				found = found || strings.HasPrefix(n, want)
+			}
+		}
+		if !found {
+			t.Errorf("method %q: no note starting %q in %+v", tt.wm.Method, want, res.Tables())
+		}
+	}
+}

@@ -81,7 +81,7 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 		if err := db.Close(); err != nil {
 			return err
 		}
-		return removedButUnsaid(printPurged(c.OutOrStdout(), id, p, journals))
+		return removedButUnsaid(typ, id, printPurged(c.OutOrStdout(), id, p, journals))
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		hash := ""
@@ -105,18 +105,19 @@ func runDBRm(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbRmOpt
 		return err
 	}
 	_, err = fmt.Fprintf(c.OutOrStdout(), "removed %s %s%s\n", typ, id, journalsRemoved(journals))
-	return removedButUnsaid(err)
+	return removedButUnsaid(typ, id, err)
 }
 
 // removedButUnsaid is the error of db rm's output that could not be
 // written (stdout on a full disk, a closed pipe), err, or nil for none.
-// The removal is committed by then: the error says so, for a script that
-// would otherwise retry it or trust an empty output with exit status 0.
-func removedButUnsaid(err error) error {
+// The removal of the record of type typ and ID id is committed by then:
+// the error names it and says so, for a script that would otherwise retry
+// it or trust an empty output with exit status 0.
+func removedButUnsaid(typ, id string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("removed, but writing what was removed failed: %w", err)
+	return fmt.Errorf("removed %s %q, but writing what was removed failed: %w", typ, id, err)
 }
 
 // dropSuiteJournals removes the journals of the probes on the suite hash

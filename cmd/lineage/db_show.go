@@ -61,7 +61,7 @@ func runDBShow(ctx context.Context, c *cobra.Command, g *globalOptions, args ...
 		return err
 	}
 	if _, err = c.OutOrStdout().Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("writing the record: %w", err)
+		return fmt.Errorf("writing record %q: %w", id, err)
 	}
 	for _, ty := range others {
 		fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by db show %s ID\n", id, article(ty), ty, ty)

@@ -19,6 +19,7 @@ import (
 	"github.com/lineage-audit/lineage/report"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 )
 
 // reportOptions are the flags of `lineage report`.
@@ -354,8 +355,9 @@ func figureDests(g *globalOptions, o *reportOptions, teachers []string) (nullPat
 // figurePaths returns a figure path per teacher: plot itself for one
 // teacher, else plot with "-NAME" before its extension, NAME the teacher's
 // name as figureName makes it portable. Teachers whose NAMEs would still
-// name one file on a case-insensitive file system ("Acme", "acme") get the
-// hash of their name too, and any left alike (a name chosen to look like
+// name one file on a case-insensitive or normalization-insensitive file
+// system ("Acme" and "acme"; "caf\u00e9" and "cafe\u0301" on APFS) get
+// the hash of their name too, and any left alike (a name chosen to look like
 // another's hashed one) "-2", "-3", … after it, so no figure overwrites
 // another.
 func figurePaths(plot string, teachers []string) []string {
@@ -367,13 +369,13 @@ func figurePaths(plot string, teachers []string) []string {
 	// A teacher name may be 1,024 bytes; a file name at most nameMax.
 	room := nameMax - len(filepath.Base(base)) - len("-") - len(ext) - len("-99")
 	names := make([]string, len(teachers))
-	count := map[string]int{} // lower-cased: case-insensitive file systems
+	count := map[string]int{} // by fileKey
 	for i, t := range teachers {
 		names[i] = figureName(t, room, false)
-		count[strings.ToLower(names[i])]++
+		count[fileKey(names[i])]++
 	}
 	for i, t := range teachers {
-		if count[strings.ToLower(names[i])] > 1 {
+		if count[fileKey(names[i])] > 1 {
 			names[i] = figureName(t, room, true)
 		}
 	}
@@ -381,21 +383,36 @@ func figurePaths(plot string, teachers []string) []string {
 	out := make([]string, len(teachers))
 	for i, name := range names {
 		p := base + "-" + name + ext
-		for n := 2; used[strings.ToLower(p)]; n++ {
+		for n := 2; used[fileKey(p)]; n++ {
 			p = base + "-" + name + "-" + strconv.Itoa(n) + ext
 		}
-		used[strings.ToLower(p)] = true
+		used[fileKey(p)] = true
 		out[i] = p
 	}
 	return out
 }
 
+// fileKey returns a file name as a file system that ignores case and the
+// form of accents compares it (APFS, HFS+, NTFS for case): decomposed
+// (NFD), each character folded to the least of its case variants
+// ("Σ", "σ" and "ς" alike; strings.ToLower kept "ς" apart, which NTFS
+// does not).
+func fileKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, norm.NFD.String(s))
+}
+
 // sharedPath returns a path of a that b also has (compared as a
-// case-insensitive file system would), if any.
+// case- and normalization-insensitive file system would), if any.
 func sharedPath(a, b []string) (string, bool) {
 	for _, p := range a {
 		for _, q := range b {
-			if strings.EqualFold(filepath.Clean(p), filepath.Clean(q)) {
+			if fileKey(filepath.Clean(p)) == fileKey(filepath.Clean(q)) {
 				return p, true
 			}
 		}

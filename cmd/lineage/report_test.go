@@ -61,6 +61,15 @@ func TestFigurePaths(t *testing.T) {
 		{[]string{"acme", "x y", "x_y", "X_Y", "x_y-2"}, []string{"m-acme.png", "m-x_y-887fcea6.png", "m-x_y-f9068e81.png", "m-X_Y-b6cd99a6.png", "m-x_y-2.png"}},
 		// A name made to look like another's hashed one is kept apart too.
 		{[]string{"x y", "x_y-887fcea6"}, []string{"m-x_y-887fcea6.png", "m-x_y-887fcea6-" + hash8("x_y-887fcea6") + ".png"}},
+		// One file on APFS (normalization-insensitive): "café" with
+		// U+00E9 and with e + U+0301 each get their hash (both were
+		// kept whole, the second figure overwriting the first on macOS).
+		{[]string{"caf\u00e9", "cafe\u0301"}, []string{"m-caf\u00e9-" + hash8("caf\u00e9") + ".png", "m-cafe\u0301-" + hash8("cafe\u0301") + ".png"}},
+		// One file on NTFS, whose upper case of "ς" is "Σ" as of "σ"
+		// (strings.ToLower kept them apart).
+		{[]string{"ασ", "ας"}, []string{"m-ασ-" + hash8("ασ") + ".png", "m-ας-" + hash8("ας") + ".png"}},
+		// Names unlike but for the case of non-ASCII letters.
+		{[]string{"Ωmega", "ωmega", "beta"}, []string{"m-Ωmega-" + hash8("Ωmega") + ".png", "m-ωmega-" + hash8("ωmega") + ".png", "m-beta.png"}},
 	}
 	for _, tc := range tests {
 		got := figurePaths("m.png", tc.names)
@@ -114,6 +123,9 @@ func TestSharedPath(t *testing.T) {
 	}
 	if _, ok := sharedPath([]string{"dir/A.PNG"}, []string{"./dir/a.png"}); !ok {
 		t.Error("paths differing in case and ./: not shared")
+	}
+	if _, ok := sharedPath([]string{"caf\u00e9.png"}, []string{"cafe\u0301.png"}); !ok {
+		t.Error("paths differing in the form of an accent (one file on APFS): not shared")
 	}
 }
 

@@ -43,10 +43,12 @@ func TestStdoutWriteError(t *testing.T) {
 		args []string
 		want string // in the error line besides the write error
 	}{
-		{[]string{"db", "rm", "fingerprint", "beta/teacher", "--force"}, "removed, but writing what was removed failed"},
-		{[]string{"db", "rm", "enrolment", "acme"}, "removed, but writing what was removed failed"},
-		{[]string{"db", "rm", "enrolment", "acme", "--purge"}, "removed, but writing what was removed failed"},
-		{[]string{"db", "show", "acme"}, "writing the record"},
+		// The record removed is named (it was not: "removed, but
+		// writing what was removed failed").
+		{[]string{"db", "rm", "fingerprint", "beta/teacher", "--force"}, `removed fingerprint "beta/teacher", but writing what was removed failed`},
+		{[]string{"db", "rm", "enrolment", "acme"}, `removed enrolment "acme", but writing what was removed failed`},
+		{[]string{"db", "rm", "enrolment", "acme", "--purge"}, `removed enrolment "acme", but writing what was removed failed`},
+		{[]string{"db", "show", "acme"}, `writing record "acme"`}, // it was "writing the record", naming none
 		{[]string{"db", "ls"}, "Records in"},
 		{[]string{"db", "export", "-"}, "export store"},
 		{[]string{"db", "verify"}, ""},
