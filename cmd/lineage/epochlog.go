@@ -121,3 +121,19 @@ func (l *epochLog) failure(ckpt string) error {
 	}
 	return fmt.Errorf("%w; training stopped after epoch %d, checkpoint %q kept: rerun with --resume once the log can be written", err, l.failedAt, ckpt)
 }
+
+// finished is failure for a run that trained every epoch and saved its
+// model to out, a line of its log failing (the last epoch's, say): only
+// the log is incomplete, and --resume from the checkpoint kept (ckpt)
+// writes it whole, saving the same model again. It returns nil when the
+// log was written whole.
+func (l *epochLog) finished(out, ckpt string) error {
+	err := l.close()
+	if err == nil {
+		return nil
+	}
+	if ckpt == "" || !fileExists(ckpt) {
+		return fmt.Errorf("%w; training finished and the model is saved to %q, but its log is incomplete", err, out)
+	}
+	return fmt.Errorf("%w; training finished and the model is saved to %q, but its log is incomplete: checkpoint %q kept, rerun with --resume once the log can be written to write it whole", err, out, ckpt)
+}

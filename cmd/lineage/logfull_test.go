@@ -70,3 +70,35 @@ func TestLogWriteError(t *testing.T) {
 		t.Error("checkpoint left after the resumed run saved the model")
 	}
 }
+
+// TestLogWriteErrorLastEpoch checks a log whose line fails at the last
+// epoch (here the only one): training has finished, so the model is saved
+// (it was not, and the run said training stopped), the run still exits 1
+// for the incomplete log, and --resume from the checkpoint kept writes the
+// log whole and the same model again.
+func TestLogWriteErrorLastEpoch(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	train := []string{"train", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress", "--out", "m.lnm"}
+	_, stderr, code := runCLI(t, append(train, "--log", "/dev/full")...)
+	want := `write log "/dev/full": write /dev/full: no space left on device; training finished and the model is saved to "m.lnm", but its log is incomplete: checkpoint "m.lnm.ckpt" kept, rerun with --resume once the log can be written to write it whole`
+	if code != exitError || stderr != "lineage: "+want+"\n" {
+		t.Errorf("train --epochs 1 --log /dev/full: exit %d, stderr %q; want %d and the line %q", code, stderr, exitError, want)
+	}
+	saved, err := os.ReadFile("m.lnm")
+	if err != nil {
+		t.Fatalf("model after its last log line failed: %v", err)
+	}
+	if _, stderr, code := runCLI(t, append(train, "--log", "m.log", "--resume")...); code != exitOK {
+		t.Fatalf("train --resume: exit %d, stderr %q", code, stderr)
+	}
+	if log, err := os.ReadFile("m.log"); err != nil || strings.Count(string(log), "\n") != 1 {
+		t.Errorf("--log after --resume: %q, %v; want one line", log, err)
+	}
+	if again, err := os.ReadFile("m.lnm"); err != nil || string(again) != string(saved) {
+		t.Errorf("model after --resume: %v, changed %v; want the model saved before", err, string(again) != string(saved))
+	}
+}

@@ -318,6 +318,14 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 	}
 	res, err := distill.Train(ctx, cfg)
 	bar.End(err) // an interrupted or failed run's bar stays at the epochs done
+	if err == nil && elog != nil && elog.err != nil {
+		// Every epoch trained, a log line failed (the last's): the
+		// model is not lost for want of its log.
+		if err := saveModel(o.out, res.Student); err != nil {
+			return nil, err
+		}
+		return nil, elog.finished(o.out, cfg.CheckpointPath)
+	}
 	if err := elog.failure(cfg.CheckpointPath); err != nil {
 		return nil, err
 	}
