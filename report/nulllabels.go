@@ -1,12 +1,10 @@
 package report
 
 import (
-	"fmt"
 	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -40,21 +38,13 @@ func addLabelStrips(p *plot.Plot, null, refs, under, pos plotter.XYs) error {
 	for _, st := range []struct {
 		xys   plotter.XYs
 		glyph draw.GlyphStyle
-	}{
-		{null, draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}},
-		{refs, draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}},
-		{under, draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}},
-		{pos, draw.GlyphStyle{Color: positiveColor, Radius: vg.Points(3), Shape: draw.TriangleGlyph{}}},
-	} {
+	}{{null, nullGlyph}, {refs, refGlyph}, {under, underGlyph}, {pos, posGlyph}} {
 		if len(st.xys) == 0 {
 			continue
 		}
-		s, err := plotter.NewScatter(st.xys)
-		if err != nil {
-			return fmt.Errorf("report: null figure: %w", err)
+		if _, err := addScatter(p, st.xys, st.glyph); err != nil {
+			return err
 		}
-		s.GlyphStyle = st.glyph
-		p.Add(s)
 	}
 	return nil
 }

@@ -89,6 +89,28 @@ var (
 	refColor      = color.RGBA{R: 0x20, G: 0x80, B: 0x40, A: 0xff}
 )
 
+// The strips' glyphs: a shape for each kind of model, so that the figure
+// reads without colour.
+var (
+	nullGlyph  = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+	refGlyph   = draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
+	underGlyph = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}
+	posGlyph   = draw.GlyphStyle{Color: positiveColor, Radius: vg.Points(3), Shape: draw.TriangleGlyph{}}
+	otherGlyph = draw.GlyphStyle{Color: color.Gray{Y: 0x60}, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+)
+
+// addScatter adds xys to p as dots drawn in glyph and returns them (for
+// a legend entry).
+func addScatter(p *plot.Plot, xys plotter.XYs, glyph draw.GlyphStyle) (*plotter.Scatter, error) {
+	s, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, fmt.Errorf("report: null figure: %w", err)
+	}
+	s.GlyphStyle = glyph
+	p.Add(s)
+	return s, nil
+}
+
 func (fig NullFigure) layout() (laidOut, error) {
 	p := plot.New()
 	p.Title.Text = fig.title()
@@ -152,41 +174,24 @@ func (fig NullFigure) layout() (laidOut, error) {
 		rows = append(rows, "other suspects, labels only")
 	}
 	p.Add(plotter.NewGrid())
-	if len(nullXY) > 0 {
-		s, err := plotter.NewScatter(nullXY)
-		if err != nil {
-			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+	for _, st := range []struct {
+		xys    plotter.XYs
+		glyph  draw.GlyphStyle
+		legend string
+	}{
+		{nullXY, nullGlyph, "negative controls (n=%d)"},
+		{refXY, refGlyph, "references (n=%d)"},
+		{underXY, underGlyph, "under-trained negative controls (n=%d; in the null of suspects like them only)"},
+		{posXY, posGlyph, "positive controls (n=%d)"},
+	} {
+		if len(st.xys) == 0 {
+			continue
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
-		p.Add(s)
-		leg.Add(fmt.Sprintf("negative controls (n=%d)", len(nullXY)), s)
-	}
-	if len(refXY) > 0 {
-		s, err := plotter.NewScatter(refXY)
+		s, err := addScatter(p, st.xys, st.glyph)
 		if err != nil {
-			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+			return laidOut{}, err
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: refColor, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
-		p.Add(s)
-		leg.Add(fmt.Sprintf("references (n=%d)", len(refXY)), s)
-	}
-	if len(underXY) > 0 {
-		s, err := plotter.NewScatter(underXY)
-		if err != nil {
-			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
-		}
-		s.GlyphStyle = draw.GlyphStyle{Color: nullColor, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}
-		p.Add(s)
-		leg.Add(fmt.Sprintf("under-trained negative controls (n=%d; in the null of suspects like them only)", len(underXY)), s)
-	}
-	if len(posXY) > 0 {
-		s, err := plotter.NewScatter(posXY)
-		if err != nil {
-			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
-		}
-		s.GlyphStyle = draw.GlyphStyle{Color: positiveColor, Radius: vg.Points(3), Shape: draw.TriangleGlyph{}}
-		p.Add(s)
-		leg.Add(fmt.Sprintf("positive controls (n=%d)", len(posXY)), s)
+		leg.Add(fmt.Sprintf(st.legend, len(st.xys)), s)
 	}
 	if labels {
 		if err := addLabelStrips(p, labelNullXY, labelRefXY, labelUnderXY, labelPosXY); err != nil {
@@ -204,12 +209,10 @@ func (fig NullFigure) layout() (laidOut, error) {
 		if o.n == 0 {
 			continue
 		}
-		s, err := plotter.NewScatter(o.xys)
+		s, err := addScatter(p, o.xys, otherGlyph)
 		if err != nil {
-			return laidOut{}, fmt.Errorf("report: null figure: %w", err)
+			return laidOut{}, err
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 0x60}, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
-		p.Add(s)
 		leg.Add(fmt.Sprintf(o.text, o.n), s)
 	}
 
