@@ -305,7 +305,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 // below α.
 func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts Options) (Result, error) {
 	o := opts.withDefaults()
-	out := Result{Suspect: name, Alpha: o.Alpha}
+	out := Result{Suspect: name, Alpha: o.Alpha, ClearAbove: o.Clear}
 	ps := make([]float64, len(cases))
 	for i, c := range cases {
 		tr, err := auditOne(c, suspects[i], o)

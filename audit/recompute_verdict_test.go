@@ -138,9 +138,25 @@ func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	unprobed := TeacherResult{Teacher: "unprobed", Suite: "other", Verdict: Inconclusive, PValue: 1, PCombined: 1, TPR: 1, FPR: 0,
 		Reason: "suspect not fingerprinted on this teacher's suite"}
 	settle(&unprobed, o, 1)
+	// An audit with --clear-above 0.1, which its JSON records: p = 0.07
+	// is weak evidence there, where the default would clear it.
+	wide := Options{Clear: 0.1}.withDefaults()
+	var band TeacherResult
+	raw, _ := json.Marshal(base)
+	if err := json.Unmarshal(raw, &band); err != nil {
+		t.Fatal(err)
+	}
+	band.Verdict, band.Reason, band.Caution = "", "", ""
+	band.TPR, band.FPR, band.PowerControls = 1, 0, 8
+	withP(&band, 0.07, -1)
+	settle(&band, wide, 1)
+	if band.Verdict != Inconclusive || !strings.Contains(band.Reason, "is at most 0.1") {
+		t.Fatalf("p = %g with --clear-above 0.1: settle gave %s (%q), want INCONCLUSIVE in the weak band", band.PValue, band.Verdict, band.Reason)
+	}
 	one := out[slices.IndexFunc(out, func(r Result) bool { return r.Suspect == "weak-band" })]
 	return append(out, holm, Result{Suspect: "too-few-references", Alpha: o.Alpha, Results: []TeacherResult{pre}},
-		Result{Suspect: "one-teacher-unprobed", Alpha: o.Alpha, Results: []TeacherResult{one.Results[0], unprobed}})
+		Result{Suspect: "one-teacher-unprobed", Alpha: o.Alpha, Results: []TeacherResult{one.Results[0], unprobed}},
+		Result{Suspect: "clear-above-0.1", Alpha: wide.Alpha, ClearAbove: wide.Clear, Results: []TeacherResult{band}})
 }
 
 // TestRecomputePythonVerdicts checks every path of the verdict rule —

@@ -191,10 +191,14 @@ type TeacherResult struct {
 
 // Result is the audit of one suspect against several teachers.
 type Result struct {
-	Suspect string          `json:"suspect"`
-	Model   string          `json:"model_hash,omitempty"`
-	Alpha   float64         `json:"alpha"`
-	Results []TeacherResult `json:"results"`
+	Suspect string  `json:"suspect"`
+	Model   string  `json:"model_hash,omitempty"`
+	Alpha   float64 `json:"alpha"`
+	// ClearAbove is the p-value a non-significant suspect had to exceed
+	// to be cleared (Options.Clear after its defaults, never below Alpha);
+	// 0 in audits stored before 7 December 2026, which used 0.05.
+	ClearAbove float64         `json:"clear_above,omitempty"`
+	Results    []TeacherResult `json:"results"`
 }
 
 // AnyDerived reports whether some teacher's verdict is DERIVED.

@@ -417,7 +417,9 @@ def main(argv):
                 check("zoo %s min_p" % z["name"], mp, z["min_p"])
             continue
         alpha = d.get("alpha", 0.01)
-        # the JSON does not record --clear-above: the default unless given
+        # --clear-above as the audit recorded it; audits stored before it
+        # was recorded used the default, or what --clear-above here says
+        clear_d = d.get("clear_above", clear)
         results = d["results"]
         for r in results:
             tag = "%s/%s" % (d["suspect"], r["teacher"])
@@ -458,7 +460,7 @@ def main(argv):
                 else:
                     check_fingerprints(tag, r, exp, sfp)
                     check_lineage_test(tag, r, exp, sfp, values)
-            check_verdict(tag, r, alpha, clear)
+            check_verdict(tag, r, alpha, clear_d)
         # Holm counts every teacher the suspect was fingerprinted for, one
         # INCONCLUSIVE for another reason with its p_combined of 1.
         fingerprinted = [r for r in results if not r.get("reason", "").startswith("suspect not fingerprinted")]
