@@ -233,6 +233,9 @@ func TestConfigErrors(t *testing.T) {
 		{"queries overflow", Config{Teacher: good, Queries: 9e18}, nil, "9000000000000000000 queries of 64 features exceed the transfer set limit"},
 		{"epochs overflow", Config{Epochs: 1 << 62}, nil, "too many steps"},
 		{"momentum NaN", Config{Optimizer: "sgd", Momentum: math.NaN()}, nil, "momentum NaN must lie in [0,1)"},
+		// Adam took --momentum without using it, and its recipe said momentum=0.5.
+		{"momentum with adam", Config{Momentum: 0.5}, nil, "momentum 0.5 applies to sgd and nesterov only, not adam"},
+		{"momentum with adamw", Config{Optimizer: "adamw", Momentum: 0.5}, nil, "momentum 0.5 applies to sgd and nesterov only, not adamw"},
 		{"weight decay Inf", Config{WeightDecay: math.Inf(1)}, nil, "weight decay must be a finite number, got +Inf"},
 		{"weight decay NaN", Config{WeightDecay: math.NaN()}, nil, "weight decay must be a finite number, got NaN"},
 		{"jitter Inf", Config{Teacher: good, Transfer: "jitter", JitterScale: math.Inf(1)}, nil, "jitter scale must be a finite number ≥ 0, got +Inf"},
@@ -398,6 +401,39 @@ func TestRecipeOptimizer(t *testing.T) {
 				if strings.Contains(res.Recipe, w) {
 					t.Errorf("recipe %q, want no %q", res.Recipe, w)
 				}
+			}
+		})
+	}
+}
+
+// TestRecipeSchedule checks that the recipe records the step schedule's
+// gamma and the warm-up, which change the run: "step:0.5" and warm-up
+// runs were recorded as "sched=step" and "sched=cosine" like the defaults.
+func TestRecipeSchedule(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	tests := []struct {
+		schedule string
+		warmup   int
+		want     string
+		wantNot  string
+	}{
+		{"", 0, " sched=cosine seed=", "warmup"},
+		{"step", 0, " sched=step seed=", "warmup"},
+		{"step:0.5", 0, " sched=step:0.5 seed=", "warmup"},
+		{"constant", 3, " sched=constant warmup=3 seed=", ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s-%d", tt.schedule, tt.warmup), func(t *testing.T) {
+			res, err := Train(context.Background(), Config{Train: sp.Train.Subset([]int{0, 1, 2, 3, 4, 5, 6, 7}), Hidden: []int{4},
+				Epochs: 1, Seed: 1, Schedule: tt.schedule, Warmup: tt.warmup, WeightDecay: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(res.Recipe, tt.want) {
+				t.Errorf("recipe %q, want %q in it", res.Recipe, tt.want)
+			}
+			if tt.wantNot != "" && strings.Contains(res.Recipe, tt.wantNot) {
+				t.Errorf("recipe %q, want no %q", res.Recipe, tt.wantNot)
 			}
 		})
 	}

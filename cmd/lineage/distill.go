@@ -50,7 +50,7 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.loss, "loss", "kl", "soft loss: kl, rkl, jsd:BETA, tv, mse or ce")
 	f.StringVar(&o.reveal, "reveal", "full", "what the teacher reveals: full, topk:K or label")
 	f.StringVar(&o.transfer, "transfer", "data", "transfer set: data, noise, jitter, mixup, or a comma-separated mix")
-	f.IntVar(&o.queries, "queries", 0, "teacher query budget (0: one per training sample for data, otherwise the default)")
+	f.IntVar(&o.queries, "queries", 0, "teacher query budget, exact (0: one per training row for each source of --transfer)")
 	f.Float64Var(&o.jitter, "jitter", 0, "Gaussian jitter scale for --transfer jitter (0: the default)")
 	o.remote.bind(c)
 	return c
