@@ -120,7 +120,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
 		Watermark: o.markProbes}
 	if err := opts.Check(); err != nil {
-		return usageError{fmt.Errorf("--controls, --suite-size or --workers: %w", err)}
+		return enrollOptionsError(err)
 	}
 	// The name passed CheckNewName: only the length of the IDs made from
 	// it can fail (found after the training, when the enrolment was saved).
@@ -369,3 +369,27 @@ func compositionString(r *audit.EnrolReport) string {
 }
 
 func strconv64(f float64) string { return fmt.Sprintf("%g", f) }
+
+// enrollOptionsFlags are the flags of the audit.EnrollOptions fields an
+// *audit.OptionError names.
+var enrollOptionsFlags = map[string]string{"controls": "--controls", "suite size": "--suite-size", "workers": "--workers"}
+
+// enrollOptionsError is the usage error of enrolment options out of
+// range (audit.EnrollOptions.Check), naming the one flag at fault:
+// "--controls -1: want 0 (the default) or 3 to 256". It named the three
+// flags enroll checks ("--controls, --suite-size or --workers: ...").
+func enrollOptionsError(err error) error {
+	var oe *audit.OptionError
+	flag, ok := "", false
+	if errors.As(err, &oe) {
+		flag, ok = enrollOptionsFlags[oe.Option]
+	}
+	if !ok {
+		return usageError{err}
+	}
+	msg := fmt.Sprintf("%s %d: want %s", flag, oe.Value, oe.Want)
+	if oe.Why != "" {
+		msg += ": " + oe.Why
+	}
+	return usageError{errors.New(msg)}
+}
