@@ -19,8 +19,10 @@ type dbLsOptions struct {
 func newDBLsCommand(g *globalOptions) *cobra.Command {
 	o := &dbLsOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:     "ls [TYPE]",
-		Short:   "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Use:   "ls [TYPE]",
+		Short: "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Long: `ls lists the records of TYPE (` + typeList + `), or of every type, one a row:
+its type, ID, size and a summary. It opens the database read-only.`,
 		Example: "  lineage --db case.db db ls fingerprint",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
