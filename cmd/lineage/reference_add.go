@@ -70,8 +70,13 @@ and 'reference rm' takes one out of its null.`,
 
 func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceAddOptions, id string) error {
 	start := time.Now()
-	if o.model == "" || o.teacher == "" {
-		return usageError{errors.New("reference add: --model and --for are required")}
+	switch {
+	case o.model == "" && o.teacher == "":
+		return usageError{errors.New("reference add: --model and --for are required (the independent model, and the enrolled teacher whose null it joins)")}
+	case o.model == "":
+		return usageError{errors.New("reference add: --model is required (the independent model)")}
+	case o.teacher == "":
+		return usageError{errors.New("reference add: --for is required (the enrolled teacher whose null it joins)")}
 	}
 	// Before the model is queried (a remote one is paid per query), as
 	// probe does: the name would only be refused when stored.
