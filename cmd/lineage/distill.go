@@ -34,7 +34,7 @@ type distillOptions struct {
 func newDistillCommand(g *globalOptions) *cobra.Command {
 	o := &distillOptions{}
 	c := &cobra.Command{
-		Use:   "distill --teacher MODEL --data D --hidden H --out STUDENT.lnm",
+		Use:   "distill --teacher MODEL --out STUDENT.lnm [--data D] [--hidden H]",
 		Short: "Distil a student from a teacher through its full, top-k or label outputs",
 		Long: `distill trains a student on a teacher's outputs: its full distribution, its top K
 probabilities or its labels only (--reveal), on the training data, synthetic queries or

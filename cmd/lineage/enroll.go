@@ -40,7 +40,7 @@ type enrollOptions struct {
 func newEnrollCommand(g *globalOptions) *cobra.Command {
 	o := &enrollOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:   "enroll NAME --model TEACHER.lnm --data D",
+		Use:   "enroll NAME --model TEACHER.lnm [--data D]",
 		Short: "Protect a teacher: train controls, build and commit a probe suite, measure error rates",
 		Long: `enroll protects a teacher model under NAME. It trains positive controls (students of
 the teacher made with varied recipes) and negative controls (independent models, including

@@ -24,7 +24,7 @@ type evalOptions struct {
 func newEvalCommand() *cobra.Command {
 	o := &evalOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:     "eval MODEL --data D [--against OTHER]",
+		Use:     "eval MODEL [--data D] [--against OTHER]",
 		Short:   "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
 		Example: `  lineage eval student.lnm --data digits --against teacher.lnm --format json`,
 		Args:    exactArgs(1, "MODEL"),

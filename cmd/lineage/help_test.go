@@ -91,3 +91,25 @@ func TestFlagHelpRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageLineRequiredFlags checks that a flag a usage line shows
+// outside brackets, as one the command needs, has no default: train's
+// read "train --data D --hidden H --out MODEL.lnm", though --data
+// defaults to digits and --hidden to 256,256.
+func TestUsageLineRequiredFlags(t *testing.T) {
+	walkCommands(func(c *cobra.Command) {
+		depth := 0
+		for _, w := range strings.Fields(c.Use)[1:] {
+			depth += strings.Count(w, "[")
+			if name, ok := strings.CutPrefix(strings.Trim(w, "[]"), "--"); ok && depth == 0 {
+				switch f := c.Flags().Lookup(name); {
+				case f == nil:
+					t.Errorf("%s: usage line %q names --%s, which it does not have", c.CommandPath(), c.Use, name)
+				case f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false":
+					t.Errorf("%s: usage line %q shows --%s as needed, but it defaults to %q", c.CommandPath(), c.Use, name, f.DefValue)
+				}
+			}
+			depth -= strings.Count(w, "]")
+		}
+	})
+}
