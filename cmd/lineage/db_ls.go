@@ -32,7 +32,7 @@ its type, ID, size and a summary. It opens the database read-only.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error { return runDBLs(c.Context(), c, g, o, args...) },
 	}
-	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", formatUsage)
 	return c
 }
 

@@ -31,7 +31,7 @@ opens the database read-only.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDBVerify(c.Context(), c, g, o) },
 	}
-	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", formatUsage)
 	return c
 }
 

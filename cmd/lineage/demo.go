@@ -49,7 +49,7 @@ interrupted demo --keep can be run again.`,
 	f := c.Flags()
 	f.Uint64Var(&o.seed, "seed", 1, "random seed")
 	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment, 3 to 256, as enroll takes them (0: 16)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	f.BoolVar(&o.keep, "keep", false, "keep the database (at --db) instead of a temporary one")
 	return c
 }

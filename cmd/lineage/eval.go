@@ -39,7 +39,7 @@ func newEvalCommand() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.data, "data", "digits", "dataset whose test split is used")
 	f.StringVar(&o.against, "against", "", "another model to measure top-1 agreement with (e.g. the teacher)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
 	o.remote.bindLabelMap(c)
 	return c

@@ -113,3 +113,25 @@ func TestUsageLineRequiredFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestFormatFlag checks --format's help against what it takes: the help
+// named the formats in another order than its error and left out "md",
+// which it takes for markdown; the error of a wrong one began "report:",
+// the Go package's name.
+func TestFormatFlag(t *testing.T) {
+	walkCommands(func(c *cobra.Command) {
+		if f := c.Flags().Lookup("format"); f != nil && f.Usage != formatUsage {
+			t.Errorf("%s --format: help %q, want %q", c.CommandPath(), f.Usage, formatUsage)
+		}
+	})
+	_, stderr, code := runCLI(t, "train", "--format", "xml")
+	want := `lineage train: invalid argument "xml" for "--format" flag: unknown format "xml" (want table, markdown, csv, json) (see lineage train --help)` + "\n"
+	if code != exitUsage || stderr != want {
+		t.Errorf("train --format xml: status %d, stderr %q; want %d, %q", code, stderr, exitUsage, want)
+	}
+	db := newStore(t)
+	stdout, stderr, code := runCLI(t, "--db", db, "db", "verify", "--format", "md")
+	if code != exitOK || !strings.Contains(stdout, "| :--") {
+		t.Errorf("db verify --format md: status %d, stderr %q, want a markdown table:\n%s", code, stderr, stdout)
+	}
+}

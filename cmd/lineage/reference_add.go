@@ -61,7 +61,7 @@ and 'reference rm' takes one out of its null.`,
 	f.StringVar(&o.teacher, "for", "", "the enrolled teacher whose null it joins (required)")
 	f.StringVar(&o.recipe, "recipe", "", "how the model was made, for the record (default: the model reference)")
 	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05) or outside the null")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(add)
 	o.remote.bindAskAgain(add)
 	o.remote.bindLabelMap(add)

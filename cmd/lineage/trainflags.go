@@ -59,7 +59,7 @@ func (o *trainOptions) bind(c *cobra.Command, defaultHidden string) {
 	f.StringVar(&o.out, "out", "", "output model file (.lnm, or .safetensors)")
 	f.StringVar(&o.name, "name", "", "model name recorded in the file (default: the output file's base name)")
 	o.format = report.FormatTable
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	f.IntVar(&o.epochs, "epochs", 0, "training epochs (0: the default, 40)")
 	f.IntVar(&o.batchSize, "batch-size", 0, "mini-batch size (0: the default, 32; more than the rows of an epoch: one batch of them all)")
 	f.StringVar(&o.optimizer, "optimizer", "", "optimizer: adam (default), adamw, sgd, nesterov")
