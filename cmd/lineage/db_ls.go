@@ -21,8 +21,8 @@ func newDBLsCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ls [TYPE]",
 		Short: "List the records (suites, fingerprints, enrolments, audits, answers)",
-		Long: `ls lists the records of TYPE (` + typeList + `), or of every type, one a row:
-its type, ID, size and a summary. It opens the database read-only.`,
+		Long: `ls lists the records of TYPE (` + typeList + `),
+or of every type, one a row: its type, ID, size and a summary. It opens the database read-only.`,
 		Example: "  lineage --db case.db db ls fingerprint",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {

@@ -17,10 +17,10 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 		Use:   "show [TYPE] ID",
 		Short: "Print one record as JSON (without the probe and probability matrices)",
 		Long: `show prints the record with ID as JSON, without its probe and probability matrices (and
-with an enrolment's watermark key redacted). TYPE (` + typeList + `) picks one
-of the records that share an ID; without it the first found of an enrolment, fingerprint,
-suite, audit and answers is shown, and the others are named on stderr. It opens the
-database read-only.`,
+with an enrolment's watermark key redacted). TYPE (` + typeList + `)
+picks one of the records that share an ID; without it the first found of an enrolment,
+fingerprint, suite, audit and answers is shown, and the others are named on stderr. It opens
+the database read-only.`,
 		Example: `  lineage --db case.db db show acme
   lineage --db case.db db show fingerprint suspect-1`,
 		Args: func(c *cobra.Command, args []string) error {
