@@ -115,32 +115,58 @@ const (
 // ErrOptions is wrapped by errors about EnrollOptions out of range.
 var ErrOptions = errors.New("bad enrolment options")
 
+// OptionError is the error of one EnrollOptions field out of range, for
+// a command to name its flag. It wraps ErrOptions.
+type OptionError struct {
+	Option string // the field: "controls", "suite size" or "workers"
+	Value  int    // the value refused
+	Want   string // the values allowed, as "0 (the default) or 3 to 256"
+	Why    string // why those, when there is more to say ("" for nothing)
+}
+
+func (e *OptionError) Error() string {
+	s := fmt.Sprintf("%v: %s %d, want %s", ErrOptions, e.Option, e.Value, e.Want)
+	if e.Why != "" {
+		s += ": " + e.Why
+	}
+	return s
+}
+
+func (e *OptionError) Unwrap() error { return ErrOptions }
+
 // Check reports options out of range (negative, Controls below
 // MinControls, SuiteSize below DefaultMinProbes, which audits need, or
-// above MaxControls, MaxSuiteSize or MaxWorkers); Enroll
-// calls it first, and a command can call it before any other work.
+// above MaxControls, MaxSuiteSize or MaxWorkers) as an *OptionError;
+// Enroll calls it first, and a command can call it before any other work.
 func (o EnrollOptions) Check() error {
-	if o.Controls > 0 && o.Controls < MinControls {
-		return fmt.Errorf("%w: controls %d, want 0 (the default) or %d to %d", ErrOptions, o.Controls, MinControls, MaxControls)
-	}
 	for _, c := range []struct {
-		name   string
-		v, max int
-	}{{"controls", o.Controls, MaxControls}, {"suite size", o.SuiteSize, MaxSuiteSize}, {"workers", o.Workers, MaxWorkers}} {
-		if c.v < 0 || c.v > c.max {
-			return fmt.Errorf("%w: %s %d, want 0 (the default) to %d", ErrOptions, c.name, c.v, c.max)
+		name        string
+		v, min, max int
+		why         string
+	}{
+		{"controls", o.Controls, MinControls, MaxControls, ""},
+		// Below the minimum every audit would refuse the suite as too
+		// small, after the enrolment had trained its controls and printed
+		// rates for a test that never runs.
+		{"suite size", o.SuiteSize, DefaultMinProbes, MaxSuiteSize, fmt.Sprintf("audits need at least %d probes", DefaultMinProbes)},
+		{"workers", o.Workers, 1, MaxWorkers, ""},
+	} {
+		if c.v == 0 || c.v >= c.min && c.v <= c.max {
+			continue
 		}
+		e := &OptionError{Option: c.name, Value: c.v, Want: fmt.Sprintf("0 (the default) or %d to %d", c.min, c.max)}
+		if c.min == 1 {
+			e.Want = fmt.Sprintf("0 (the default) to %d", c.max)
+		}
+		if c.v > 0 && c.v < c.min {
+			e.Why = c.why
+		}
+		return e
 	}
 	for _, r := range o.Recipes {
 		if r.UnderTrained && r.Derived() {
 			return fmt.Errorf("%w: recipe %s is derived from the teacher and marked under-trained; only independent controls can be", ErrOptions, r.Family)
 		}
-	}
-	if o.SuiteSize > 0 && o.SuiteSize < DefaultMinProbes {
-		// Every audit would refuse the suite as too small, after the
-		// enrolment had trained its controls and printed rates for a test
-		// that never runs.
-		return fmt.Errorf("%w: suite size %d, want 0 (the default) or %d to %d: audits need at least %d probes", ErrOptions, o.SuiteSize, DefaultMinProbes, MaxSuiteSize, DefaultMinProbes)
 	}
 	return nil
 }

@@ -12,30 +12,39 @@ import (
 
 // TestEnrollOptionsCheck pins the bounds of EnrollOptions: zero values
 // (the defaults) and values up to the maxima pass, anything negative, too
-// few controls or above a maximum wraps ErrOptions.
+// few controls or above a maximum is an *OptionError wrapping ErrOptions
+// that names the option and the values allowed (a negative number of
+// controls was told "want 0 (the default) to 256", though 1 and 2 are
+// refused too).
 func TestEnrollOptionsCheck(t *testing.T) {
 	tests := []struct {
 		name string
 		o    EnrollOptions
-		ok   bool
+		want string // "" for ok
 	}{
-		{"defaults", EnrollOptions{}, true},
-		{"maxima", EnrollOptions{Controls: MaxControls, SuiteSize: MaxSuiteSize, Workers: MaxWorkers}, true},
-		{"minimum controls", EnrollOptions{Controls: MinControls}, true},
-		{"too few controls", EnrollOptions{Controls: MinControls - 1}, false},
-		{"too many controls", EnrollOptions{Controls: MaxControls + 1}, false},
-		{"suite too large", EnrollOptions{SuiteSize: MaxSuiteSize + 1}, false},
-		{"suite of 100,000", EnrollOptions{SuiteSize: 100000}, false},
-		{"negative suite", EnrollOptions{SuiteSize: -1}, false},
-		{"suite smaller than audits take", EnrollOptions{SuiteSize: DefaultMinProbes - 1}, false},
-		{"smallest suite", EnrollOptions{SuiteSize: DefaultMinProbes}, true},
-		{"negative workers", EnrollOptions{Workers: -1}, false},
-		{"too many workers", EnrollOptions{Workers: MaxWorkers + 1}, false},
+		{"defaults", EnrollOptions{}, ""},
+		{"maxima", EnrollOptions{Controls: MaxControls, SuiteSize: MaxSuiteSize, Workers: MaxWorkers}, ""},
+		{"minimum controls", EnrollOptions{Controls: MinControls}, ""},
+		{"too few controls", EnrollOptions{Controls: MinControls - 1}, "bad enrolment options: controls 2, want 0 (the default) or 3 to 256"},
+		{"negative controls", EnrollOptions{Controls: -1}, "bad enrolment options: controls -1, want 0 (the default) or 3 to 256"},
+		{"too many controls", EnrollOptions{Controls: MaxControls + 1}, "bad enrolment options: controls 257, want 0 (the default) or 3 to 256"},
+		{"suite too large", EnrollOptions{SuiteSize: MaxSuiteSize + 1}, "bad enrolment options: suite size 10001, want 0 (the default) or 30 to 10000"},
+		{"suite of 100,000", EnrollOptions{SuiteSize: 100000}, "bad enrolment options: suite size 100000, want 0 (the default) or 30 to 10000"},
+		{"negative suite", EnrollOptions{SuiteSize: -1}, "bad enrolment options: suite size -1, want 0 (the default) or 30 to 10000"},
+		{"suite smaller than audits take", EnrollOptions{SuiteSize: DefaultMinProbes - 1}, "bad enrolment options: suite size 29, want 0 (the default) or 30 to 10000: audits need at least 30 probes"},
+		{"smallest suite", EnrollOptions{SuiteSize: DefaultMinProbes}, ""},
+		{"negative workers", EnrollOptions{Workers: -1}, "bad enrolment options: workers -1, want 0 (the default) to 1024"},
+		{"too many workers", EnrollOptions{Workers: MaxWorkers + 1}, "bad enrolment options: workers 1025, want 0 (the default) to 1024"},
 	}
 	for _, tt := range tests {
 		err := tt.o.Check()
-		if got := err == nil; got != tt.ok || (err != nil && !errors.Is(err, ErrOptions)) {
-			t.Errorf("%s: Check() = %v, want ok %v (errors wrapping ErrOptions)", tt.name, err, tt.ok)
+		var oe *OptionError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: Check() = %v, want nil", tt.name, err)
+		case tt.want == "":
+		case err == nil || err.Error() != tt.want || !errors.Is(err, ErrOptions) || !errors.As(err, &oe):
+			t.Errorf("%s: Check() = %v, want an *OptionError %q wrapping ErrOptions", tt.name, err, tt.want)
 		}
 	}
 }

@@ -381,6 +381,11 @@ func newPlan(cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if cfg.Momentum != 0 {
+		if p.opt.Kind != SGD {
+			// Adam and AdamW take no momentum (their moments are their
+			// betas): it was ignored, and recorded in the recipe all the same.
+			return nil, configErr("momentum %g applies to sgd and nesterov only, not %s", cfg.Momentum, p.opt.Kind)
+		}
 		p.opt.Momentum = cfg.Momentum
 	}
 	switch wd := cfg.WeightDecay; {

@@ -27,6 +27,12 @@ func (p *plan) recipe(queries int) string {
 	}
 	fmt.Fprintf(&b, "hidden=%s act=%s epochs=%d batch=%d opt=%s lr=%g sched=%s",
 		strings.Join(hid, ","), p.act, p.epochs, p.batch, p.opt.Kind, p.lr, p.sched.Kind)
+	if p.sched.Gamma > 0 {
+		fmt.Fprintf(&b, ":%g", p.sched.Gamma) // --schedule step:GAMMA
+	}
+	if p.sched.Warmup > 0 {
+		fmt.Fprintf(&b, " warmup=%d", p.sched.Warmup)
+	}
 	if p.opt.Momentum > 0 {
 		fmt.Fprintf(&b, " momentum=%g", p.opt.Momentum)
 	}

@@ -233,6 +233,9 @@ func TestConfigErrors(t *testing.T) {
 		{"queries overflow", Config{Teacher: good, Queries: 9e18}, nil, "9000000000000000000 queries of 64 features exceed the transfer set limit"},
 		{"epochs overflow", Config{Epochs: 1 << 62}, nil, "too many steps"},
 		{"momentum NaN", Config{Optimizer: "sgd", Momentum: math.NaN()}, nil, "momentum NaN must lie in [0,1)"},
+		// Adam took --momentum without using it, and its recipe said momentum=0.5.
+		{"momentum with adam", Config{Momentum: 0.5}, nil, "momentum 0.5 applies to sgd and nesterov only, not adam"},
+		{"momentum with adamw", Config{Optimizer: "adamw", Momentum: 0.5}, nil, "momentum 0.5 applies to sgd and nesterov only, not adamw"},
 		{"weight decay Inf", Config{WeightDecay: math.Inf(1)}, nil, "weight decay must be a finite number, got +Inf"},
 		{"weight decay NaN", Config{WeightDecay: math.NaN()}, nil, "weight decay must be a finite number, got NaN"},
 		{"jitter Inf", Config{Teacher: good, Transfer: "jitter", JitterScale: math.Inf(1)}, nil, "jitter scale must be a finite number ≥ 0, got +Inf"},

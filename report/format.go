@@ -62,7 +62,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("report: %w %q (valid: %s)", ErrUnknownFormat, s, joinNames(Formats()))
+	return "", fmt.Errorf("%w %q (want %s)", ErrUnknownFormat, s, joinNames(Formats()))
 }
 
 // String returns the format's name.

@@ -104,7 +104,7 @@ interrupted (Ctrl-C).`,
 	f.BoolVar(&o.save, "save", false, "for a model: store its fingerprints and the audit record")
 	f.BoolVar(&o.dryRun, "dry-run", false, "for a stored fingerprint: do not record the audit (open the database read-only); a model file is recorded only with --save, so it changes nothing there")
 	f.StringVar(&o.name, "name", "", "for a model: the suspect's name and fingerprint ID (default: the model's base name)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
 	o.remote.bindLabelMap(c)

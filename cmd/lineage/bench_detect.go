@@ -72,7 +72,7 @@ The full run takes several minutes on 2 cores; --quick is a small smoke run.
 	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: enroll's default)")
 	f.IntVar(&o.otherTeachers, "other-teachers", 0, "extra independent teachers whose students make the student-of-other negatives (0: 2, 1 with --quick)")
 	f.StringVar(&o.data, "data", "digits", "dataset of the teacher, the controls and the zoo (a built-in name or a CSV/IDX path)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 	return c
 }

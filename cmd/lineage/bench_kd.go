@@ -54,7 +54,7 @@ Not run in CI.`,
 	f.IntVar(&o.epochs, "epochs", 0, "epochs for every model (0: the per-dataset default)")
 	f.StringVar(&o.temperatures, "temperatures", "1,4,10", "distillation temperatures, comma-separated")
 	f.Float64Var(&o.alpha, "alpha", bench.DefaultKDAlpha, "soft-target weight α in (0,1]")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print one line per trained model to stderr")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 	return c

@@ -67,7 +67,7 @@ wires × concurrencies × repeats × (2 or 3) × duration (~3 min by default).`,
 	f.IntVar(&o.repeats, "repeats", bench.DefaultServeRepeats, "runs per measurement (the median is reported)")
 	f.BoolVar(&o.noWrk, "no-wrk", false, "do not run wrk even when it is on PATH")
 	f.StringVar(&o.wire, "wire", "binary,json", "wire formats to measure, comma-separated: binary, json")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	return c
 }
 

@@ -49,7 +49,7 @@ as the suite's under the names it states (A's are read by their names).`,
 	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "suite (enrolment name, suite hash or its first 8+ digits) on which to fingerprint model arguments")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
 	o.remote.bindLabelMap(c)

@@ -34,5 +34,9 @@ func checkType(typ string) error {
 	return nil
 }
 
+// typeList names the record types for the help of the db commands that
+// take a TYPE; TestHelpNamesTypes checks it against store.Types.
+const typeList = "suite, fingerprint, enrolment, audit or answers"
+
 // errProblems is returned by db verify when the store is inconsistent.
 var errProblems = errors.New("database has problems")

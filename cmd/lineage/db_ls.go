@@ -19,8 +19,10 @@ type dbLsOptions struct {
 func newDBLsCommand(g *globalOptions) *cobra.Command {
 	o := &dbLsOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:     "ls [TYPE]",
-		Short:   "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Use:   "ls [TYPE]",
+		Short: "List the records (suites, fingerprints, enrolments, audits, answers)",
+		Long: `ls lists the records of TYPE (` + typeList + `),
+or of every type, one a row: its type, ID, size and a summary. It opens the database read-only.`,
 		Example: "  lineage --db case.db db ls fingerprint",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -30,7 +32,7 @@ func newDBLsCommand(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(c *cobra.Command, args []string) error { return runDBLs(c.Context(), c, g, o, args...) },
 	}
-	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", formatUsage)
 	return c
 }
 

@@ -22,9 +22,10 @@ type dbRmOptions struct {
 func newDBRmCommand(g *globalOptions) *cobra.Command {
 	o := &dbRmOptions{}
 	c := &cobra.Command{
-		Use:   "rm TYPE ID [--force] | rm enrolment NAME --purge",
+		Use:   "rm TYPE ID [--force] [--purge]",
 		Short: "Remove one record (refused when others refer to it, unless --force)",
-		Long: `rm removes one record in one transaction. Removing a fingerprint an enrolment or an audit
+		Long: `rm removes the record of TYPE (` + typeList + `) with ID,
+in one transaction. Removing a fingerprint an enrolment or an audit
 refers to, or a suite an enrolment or a fingerprint refers to, is refused unless --force
 (which leaves the referring records dangling; 'db verify' then reports them, and 'report' notes a
 verdict whose fingerprint is gone). Removing an

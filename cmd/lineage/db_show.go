@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/store"
 	"github.com/spf13/cobra"
 )
@@ -15,6 +16,11 @@ func newDBShowCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show [TYPE] ID",
 		Short: "Print one record as JSON (without the probe and probability matrices)",
+		Long: `show prints the record with ID as JSON, without its probe and probability matrices (and
+with an enrolment's watermark key redacted). TYPE (` + typeList + `)
+picks one of the records that share an ID; without it the first found of an enrolment,
+fingerprint, suite, audit and answers is shown, and the others are named on stderr. It opens
+the database read-only.`,
 		Example: `  lineage --db case.db db show acme
   lineage --db case.db db show fingerprint suspect-1`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -64,7 +70,7 @@ func runDBShow(ctx context.Context, c *cobra.Command, g *globalOptions, args ...
 		return fmt.Errorf("writing record %q: %w", id, err)
 	}
 	for _, ty := range others {
-		fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by db show %s ID\n", id, article(ty), ty, ty)
+		fmt.Fprintf(c.ErrOrStderr(), "lineage: %q is also the ID of a%s %s record, shown by `%s`\n", id, article(ty), ty, shellword.Command("lineage db show "+ty, id))
 	}
 	return nil
 }

@@ -23,10 +23,15 @@ func newDBVerifyCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the database's structure and every record (exit status 1 on any problem)",
-		Args:  noArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runDBVerify(c.Context(), c, g, o) },
+		Long: `verify checks the database's structure (its page tree, meta pages and freelist) and every
+record against its content hash or checksum and the records it refers to, and lists each
+problem, with exit status 1 when there is any. Notes that are not problems (a suite nothing
+uses, answers journalled on a suite since removed) name the command that removes them. It
+opens the database read-only.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runDBVerify(c.Context(), c, g, o) },
 	}
-	c.Flags().Var(&o.format, "format", "output format: table, json, markdown or csv")
+	c.Flags().Var(&o.format, "format", formatUsage)
 	return c
 }
 

@@ -48,8 +48,8 @@ interrupted demo --keep can be run again.`,
 	g.bindDB(c, "database file kept with --keep (default $LINEAGE_DB or lineage.db)")
 	f := c.Flags()
 	f.Uint64Var(&o.seed, "seed", 1, "random seed")
-	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment (0: the default)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.IntVar(&o.controls, "controls", 0, "positive controls of the enrolment, 3 to 256, as enroll takes them (0: 16)")
+	f.Var(&o.format, "format", formatUsage)
 	f.BoolVar(&o.keep, "keep", false, "keep the database (at --db) instead of a temporary one")
 	return c
 }
@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, c *cobra.Command, g *globalOptions, o *demoOpt
 		return usageError{fmt.Errorf("--db %s: the demo keeps its database only with --keep (without it, it uses a temporary one)", g.db)}
 	}
 	if err := (demo.Options{Controls: o.controls}).Check(); err != nil {
-		return usageError{fmt.Errorf("--controls: %w", err)}
+		return enrollOptionsError(err)
 	}
 	path := g.dbPath()
 	if !o.keep {

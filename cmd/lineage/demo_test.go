@@ -47,9 +47,9 @@ func TestDemoControlsRefusedFirst(t *testing.T) {
 	for _, tt := range []struct {
 		controls, want string
 	}{
-		{"2", "lineage: --controls: bad enrolment options: controls 2, want 0 (the default) or 3 to 256\n"},
-		{"-1", "lineage: --controls: bad enrolment options: controls -1, want 0 (the default) to 256\n"},
-		{"257", "lineage: --controls: bad enrolment options: controls 257, want 0 (the default) to 256\n"},
+		{"2", "lineage: --controls 2: want 0 (the default) or 3 to 256\n"},
+		{"-1", "lineage: --controls -1: want 0 (the default) or 3 to 256\n"},
+		{"257", "lineage: --controls 257: want 0 (the default) or 3 to 256\n"},
 	} {
 		path := filepath.Join(t.TempDir(), "demo.db")
 		code, stderr := runLineage(t, "--db", path, "demo", "--keep", "--controls", tt.controls)

@@ -34,8 +34,13 @@ type distillOptions struct {
 func newDistillCommand(g *globalOptions) *cobra.Command {
 	o := &distillOptions{}
 	c := &cobra.Command{
-		Use:   "distill --teacher MODEL --data D --hidden H --out STUDENT.lnm",
+		Use:   "distill --teacher MODEL --out STUDENT.lnm [--data D] [--hidden H]",
 		Short: "Distil a student from a teacher through its full, top-k or label outputs",
+		Long: `distill trains a student on a teacher's outputs: its full distribution, its top K
+probabilities or its labels only (--reveal), on the training data, synthetic queries or
+both (--transfer), with --queries teacher queries exactly. The teacher is a model file, an
+Open Inference Protocol URL or exec:COMMAND; a remote teacher's answers are journalled in
+the database (--db), so that an interrupted run asks it nothing twice.`,
 		Example: `  lineage distill --teacher teacher.lnm --data digits --hidden 16 --temperature 4 --alpha 0.9 --seed 1 --out student.lnm
   lineage distill --teacher teacher.lnm --data digits --hidden 64 --transfer mixup --reveal label --queries 5000 --out extracted.lnm`,
 		Args: noArgs,
@@ -46,12 +51,12 @@ func newDistillCommand(g *globalOptions) *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.teacher, "teacher", "", "teacher model: a .lnm/.safetensors file, an Open Inference Protocol URL or exec:COMMAND")
 	f.Float64Var(&o.temperature, "temperature", 4, "softmax temperature T of the soft targets (0.001 to 1000)")
-	f.Float64Var(&o.alpha, "alpha", 0.9, "weight of the soft-target term; 1-alpha weighs the hard labels (0..1)")
+	f.Float64Var(&o.alpha, "alpha", 0.9, "weight of the soft-target term, more than 0 and at most 1; 1-alpha weighs the hard labels")
 	f.StringVar(&o.loss, "loss", "kl", "soft loss: kl, rkl, jsd:BETA, tv, mse or ce")
 	f.StringVar(&o.reveal, "reveal", "full", "what the teacher reveals: full, topk:K or label")
 	f.StringVar(&o.transfer, "transfer", "data", "transfer set: data, noise, jitter, mixup, or a comma-separated mix")
-	f.IntVar(&o.queries, "queries", 0, "teacher query budget (0: one per training sample for data, otherwise the default)")
-	f.Float64Var(&o.jitter, "jitter", 0, "Gaussian jitter scale for --transfer jitter (0: the default)")
+	f.IntVar(&o.queries, "queries", 0, "teacher query budget, exact (0: one per training row for each source of --transfer)")
+	f.Float64Var(&o.jitter, "jitter", 0, "Gaussian jitter scale for --transfer jitter, in standard deviations of each feature (0: 0.25)")
 	o.remote.bind(c)
 	return c
 }

@@ -40,7 +40,7 @@ type enrollOptions struct {
 func newEnrollCommand(g *globalOptions) *cobra.Command {
 	o := &enrollOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:   "enroll NAME --model TEACHER.lnm --data D",
+		Use:   "enroll NAME --model TEACHER.lnm [--data D]",
 		Short: "Protect a teacher: train controls, build and commit a probe suite, measure error rates",
 		Long: `enroll protects a teacher model under NAME. It trains positive controls (students of
 the teacher made with varied recipes) and negative controls (independent models, including
@@ -87,7 +87,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given, and under-trained ones, ¾ of the positives rounded up to a multiple of 4 (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite, %d to %d (0: %d)", audit.DefaultMinProbes, audit.MaxSuiteSize, audit.DefaultSuiteSize))
 	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 	f.IntVar(&o.markProbes, "watermark-probes", 0, fmt.Sprintf("probes testing the label watermark, at most half the suite (0: %.0f%% of the suite; -1: no watermark test)", 100*audit.DefaultWatermark))
 	f.StringVar(&o.markKeyEnv, "watermark-key-env", "", "take the watermark key (64 hex digits) from this environment variable instead of deriving it from the weights")
@@ -120,7 +120,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, g *globalOptions, o *enrol
 	opts := audit.EnrollOptions{Controls: o.controls, SuiteSize: o.suiteSize, Seed: o.seed, Workers: o.workers,
 		Watermark: o.markProbes}
 	if err := opts.Check(); err != nil {
-		return usageError{fmt.Errorf("--controls, --suite-size or --workers: %w", err)}
+		return enrollOptionsError(err)
 	}
 	// The name passed CheckNewName: only the length of the IDs made from
 	// it can fail (found after the training, when the enrolment was saved).
@@ -369,3 +369,27 @@ func compositionString(r *audit.EnrolReport) string {
 }
 
 func strconv64(f float64) string { return fmt.Sprintf("%g", f) }
+
+// enrollOptionsFlags are the flags of the audit.EnrollOptions fields an
+// *audit.OptionError names.
+var enrollOptionsFlags = map[string]string{"controls": "--controls", "suite size": "--suite-size", "workers": "--workers"}
+
+// enrollOptionsError is the usage error of enrolment options out of
+// range (audit.EnrollOptions.Check), naming the one flag at fault:
+// "--controls -1: want 0 (the default) or 3 to 256". It named the three
+// flags enroll checks ("--controls, --suite-size or --workers: ...").
+func enrollOptionsError(err error) error {
+	var oe *audit.OptionError
+	flag, ok := "", false
+	if errors.As(err, &oe) {
+		flag, ok = enrollOptionsFlags[oe.Option]
+	}
+	if !ok {
+		return usageError{err}
+	}
+	msg := fmt.Sprintf("%s %d: want %s", flag, oe.Value, oe.Want)
+	if oe.Why != "" {
+		msg += ": " + oe.Why
+	}
+	return usageError{errors.New(msg)}
+}

@@ -153,3 +153,30 @@ func TestCheckWritable(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollOptionsFlag: enrolment options out of range are refused
+// before any work in one line naming the flag at fault and the values
+// it takes; the line named all three flags checked ("--controls,
+// --suite-size or --workers: ..."), and told a negative --controls
+// "want 0 (the default) to 256", though 1 and 2 are refused too.
+func TestEnrollOptionsFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		flag, value, want string
+	}{
+		{"--controls", "-1", "lineage: --controls -1: want 0 (the default) or 3 to 256\n"},
+		{"--controls", "2", "lineage: --controls 2: want 0 (the default) or 3 to 256\n"},
+		{"--suite-size", "29", "lineage: --suite-size 29: want 0 (the default) or 30 to 10000: audits need at least 30 probes\n"},
+		{"--suite-size", "10001", "lineage: --suite-size 10001: want 0 (the default) or 30 to 10000\n"},
+		{"--workers", "-1", "lineage: --workers -1: want 0 (the default) to 1024\n"},
+	} {
+		db := filepath.Join(dir, "case.db")
+		code, stderr := runLineage(t, "--db", db, "enroll", "acme", "--model", "teacher.lnm", tt.flag, tt.value)
+		if code != exitUsage || stderr != tt.want {
+			t.Errorf("enroll %s %s: exit %d, %q; want exit %d, %q", tt.flag, tt.value, code, stderr, exitUsage, tt.want)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Errorf("enroll %s %s left %s behind (stat: %v)", tt.flag, tt.value, db, err)
+		}
+	}
+}

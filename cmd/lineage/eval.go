@@ -24,7 +24,7 @@ type evalOptions struct {
 func newEvalCommand() *cobra.Command {
 	o := &evalOptions{format: report.FormatTable}
 	c := &cobra.Command{
-		Use:     "eval MODEL --data D [--against OTHER]",
+		Use:     "eval MODEL [--data D] [--against OTHER]",
 		Short:   "Evaluate a model on a dataset's test split (accuracy, NLL, calibration, throughput, agreement)",
 		Example: `  lineage eval student.lnm --data digits --against teacher.lnm --format json`,
 		Args:    exactArgs(1, "MODEL"),
@@ -39,7 +39,7 @@ func newEvalCommand() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.data, "data", "digits", "dataset whose test split is used")
 	f.StringVar(&o.against, "against", "", "another model to measure top-1 agreement with (e.g. the teacher)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
 	o.remote.bindLabelMap(c)
 	return c

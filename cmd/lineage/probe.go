@@ -54,7 +54,7 @@ fingerprint later with 'lineage audit ID'.`,
 	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
 	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe (0: all)")
 	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content (not one an enrolment or audit record uses)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
 	o.remote.bindAskAgain(c)
 	o.remote.bindLabelMap(c)

@@ -61,7 +61,7 @@ and 'reference rm' takes one out of its null.`,
 	f.StringVar(&o.teacher, "for", "", "the enrolled teacher whose null it joins (required)")
 	f.StringVar(&o.recipe, "recipe", "", "how the model was made, for the record (default: the model reference)")
 	f.BoolVar(&o.force, "force", false, "add the model even if its audit finds it close to the teacher (p ≤ 0.05) or outside the null")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(add)
 	o.remote.bindAskAgain(add)
 	o.remote.bindLabelMap(add)
@@ -70,8 +70,13 @@ and 'reference rm' takes one out of its null.`,
 
 func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o *referenceAddOptions, id string) error {
 	start := time.Now()
-	if o.model == "" || o.teacher == "" {
-		return usageError{errors.New("reference add: --model and --for are required")}
+	switch {
+	case o.model == "" && o.teacher == "":
+		return usageError{errors.New("reference add: --model and --for are required (the independent model, and the enrolled teacher whose null it joins)")}
+	case o.model == "":
+		return usageError{errors.New("reference add: --model is required (the independent model)")}
+	case o.teacher == "":
+		return usageError{errors.New("reference add: --for is required (the enrolled teacher whose null it joins)")}
 	}
 	// Before the model is queried (a remote one is paid per query), as
 	// probe does: the name would only be refused when stored.

@@ -141,3 +141,27 @@ func TestReferenceAddRemoteResumes(t *testing.T) {
 		t.Errorf("journals left: %v, %v; want none once the reference is stored", es, err)
 	}
 }
+
+// TestReferenceAddRequired: a reference add without --model or --for
+// names the flag missing, before the database is opened; it said "--model
+// and --for are required" when only one was missing.
+func TestReferenceAddRequired(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "case.db")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "lineage: reference add: --model and --for are required (the independent model, and the enrolled teacher whose null it joins)\n"},
+		{[]string{"--model", "m.lnm"}, "lineage: reference add: --for is required (the enrolled teacher whose null it joins)\n"},
+		{[]string{"--for", "acme"}, "lineage: reference add: --model is required (the independent model)\n"},
+	} {
+		code, stderr := runLineage(t, append([]string{"--db", db, "reference", "add", "vendor-b"}, tt.args...)...)
+		if code != exitUsage || stderr != tt.want {
+			t.Errorf("reference add %v: exit %d, %q; want exit %d, %q", tt.args, code, stderr, exitUsage, tt.want)
+		}
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("refused reference add left %s behind (stat: %v)", db, err)
+	}
+}

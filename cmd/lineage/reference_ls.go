@@ -34,7 +34,7 @@ only). It opens the database read-only.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.teacher, "for", "", "list this teacher's references only (default: every teacher's)")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	return c
 }
 

@@ -41,7 +41,7 @@ are not references and cannot be removed: its measured error rates rest on them.
 	f := c.Flags()
 	f.StringVar(&o.teacher, "for", "", "the teacher whose null it leaves (default: every teacher it is a reference of)")
 	f.BoolVar(&o.purge, "purge", false, "remove its fingerprint too when nothing else uses it")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	return c
 }
 

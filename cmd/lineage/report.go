@@ -79,7 +79,7 @@ names longer than 24 characters are shortened in the middle on its axes).`,
 	f.BoolVar(&o.controls, "controls", false, "include every control model in the similarity matrix (156 with enroll's defaults)")
 	f.StringVar(&o.plot, "plot", "", "write a null-distribution figure per teacher to this .png or .svg file")
 	f.StringVar(&o.matrix, "plot-matrix", "", "write a heat map of each teacher's similarity matrix to this .png or .svg file")
-	f.Var(&o.format, "format", "output format: table, json, markdown or csv")
+	f.Var(&o.format, "format", formatUsage)
 	return c
 }
 

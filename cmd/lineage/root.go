@@ -97,6 +97,10 @@ func (g *globalOptions) releaseClaims() {
 	g.claims = nil
 }
 
+// formatUsage is the usage line of --format, naming the formats in
+// report.Formats' order and the short name it takes for markdown.
+const formatUsage = "output format: table, markdown (or md), csv or json"
+
 // dbUsage is the usage line of --db on the commands that use the database.
 const dbUsage = "database file (default $LINEAGE_DB or lineage.db)"
 

@@ -78,8 +78,8 @@ trace); use --watermark off to serve the plain argmax.`,
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "inference requests per second allowed (0: unlimited)")
 	f.IntVar(&o.maxBatch, "max-batch", serve.DefaultMaxBatch, "largest batch per request")
 	f.StringVar(&o.watermark, "watermark", "auto", "label watermark with --reveal label: auto (on for native models) or off")
-	f.Float64Var(&o.epsilon, "watermark-epsilon", watermark.DefaultEpsilon, "the label watermark's tilt (larger: easier to detect, more labels changed)")
-	f.StringVar(&o.markKeyEnv, "watermark-key-env", "", "take the watermark key (64 hex digits) from this environment variable instead of deriving it from the weights")
+	f.Float64Var(&o.epsilon, "watermark-epsilon", watermark.DefaultEpsilon, "the label watermark's tilt, with --reveal label (larger: easier to detect, more labels changed)")
+	f.StringVar(&o.markKeyEnv, "watermark-key-env", "", "with --reveal label: take the watermark key (64 hex digits) from this environment variable instead of deriving it from the weights")
 	return cmd
 }
 
@@ -123,6 +123,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	markKey, err := watermarkKey(o.markKeyEnv)
 	if err != nil {
 		return usageError{err}
+	}
+	if err := checkMarkFlags(cmd, reveal, o.watermark); err != nil {
+		return err
 	}
 	if o.name != "" {
 		if err := serve.CheckName(o.name); err != nil {
@@ -182,6 +185,23 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	}
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
+	}
+	return nil
+}
+
+// checkMarkFlags refuses --watermark-epsilon and --watermark-key-env
+// where no label is marked: with a --reveal other than label, or with
+// --watermark off. They were accepted and ignored, so that a server
+// started with a key of its own served no watermark without a word.
+func checkMarkFlags(cmd *cobra.Command, reveal model.Reveal, watermark string) error {
+	for _, f := range []string{"watermark-epsilon", "watermark-key-env"} {
+		switch {
+		case !cmd.Flags().Changed(f):
+		case reveal.Mode != model.RevealLabel:
+			return usageError{fmt.Errorf("--%s has no effect with --reveal %s: the watermark marks labels only (--reveal label)", f, reveal)}
+		case watermark == "off":
+			return usageError{fmt.Errorf("--%s has no effect with --watermark off", f)}
+		}
 	}
 	return nil
 }

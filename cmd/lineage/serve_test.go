@@ -119,10 +119,15 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon", exitUsage},
 		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
 		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key", exitUsage},
+		// Accepted and ignored: the server marked no label.
+		{[]string{"x.lnm", "--watermark-epsilon", "2"}, "--watermark-epsilon has no effect with --reveal full: the watermark marks labels only (--reveal label)", exitUsage},
+		{[]string{"x.lnm", "--reveal", "topk:2", "--watermark-key-env", "LINEAGE_TEST_MARK_KEY"}, "--watermark-key-env has no effect with --reveal topk:2", exitUsage},
+		{[]string{"x.lnm", "--reveal", "label", "--watermark", "off", "--watermark-epsilon", "0.5"}, "--watermark-epsilon has no effect with --watermark off", exitUsage},
 		// Every request was refused (401): no client can send such a key.
 		{[]string{"x.lnm", "--require-key-env", "LINEAGE_TEST_SPACED_KEY"}, "--require-key-env LINEAGE_TEST_SPACED_KEY: the API key starts or ends with white space, which HTTP drops from a header's value", exitUsage},
 	}
 	t.Setenv("LINEAGE_TEST_BAD_MARK_KEY", "not-hex-and-secret")
+	t.Setenv("LINEAGE_TEST_MARK_KEY", strings.Repeat("ab", 32))
 	t.Setenv("LINEAGE_TEST_SPACED_KEY", "not-hex-and-secret ")
 	for _, tt := range tests {
 		cmd := newServeCommand()

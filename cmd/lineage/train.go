@@ -14,7 +14,7 @@ import (
 func newTrainCommand() *cobra.Command {
 	o := &trainOptions{}
 	c := &cobra.Command{
-		Use:   "train --data D --hidden H --out MODEL.lnm",
+		Use:   "train --out MODEL.lnm [--data D] [--hidden H]",
 		Short: "Train a model on hard labels (a teacher or an independent model)",
 		Example: `  lineage train --data digits --hidden 256,256 --seed 1 --out teacher.lnm
   lineage train --data fashion-mnist --hidden 512,512 --epochs 20 --out fm.lnm --format json`,

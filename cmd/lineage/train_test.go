@@ -106,6 +106,8 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"eval no images", []string{"eval", "teacher.lnm", "--data", "none-images-idx3-ubyte"}, exitError, "lineage: none-images-idx3-ubyte: no images\n"},
 		// Bug 9: non-finite and negative flags.
 		{"momentum NaN", with(train, "--optimizer", "sgd", "--momentum", "NaN", "--out", "a.lnm"), exitUsage, "momentum NaN must lie in [0,1)"},
+		{"momentum with adam", with(train, "--momentum", "0.5", "--out", "a.lnm"), exitUsage, "momentum 0.5 applies to sgd and nesterov only, not adam"},
+		{"momentum with adamw distill", with(dist, "--optimizer", "adamw", "--momentum", "0.9"), exitUsage, "momentum 0.9 applies to sgd and nesterov only, not adamw"},
 		{"weight decay Inf", with(train, "--weight-decay", "Inf", "--out", "a.lnm"), exitUsage, "weight decay must be a finite number, got +Inf"},
 		{"unknown init", with(train, "--init", "zeros", "--out", "a.lnm"), exitUsage, `unknown initialisation "zeros" (want normal or uniform)`},
 		{"jitter Inf", with(dist, "--transfer", "jitter", "--jitter", "Inf"), exitUsage, "jitter scale must be a finite number ≥ 0, got +Inf"},
