@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -263,7 +265,8 @@ func decodeLine(text []byte) (line, error) {
 	if err := json.Unmarshal(text, &fields); err != nil {
 		return line{}, err
 	}
-	for k := range fields {
+	// In name order: the error names the same field every time.
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if !lineFields[k] {
 			return line{}, fmt.Errorf("json: unknown field %q", k)
 		}
