@@ -378,6 +378,46 @@ func (e *encoded) sparseRow(i int, row []float32) error {
 	return nil
 }
 
+// SameButElapsed reports whether the encoded fingerprints a and b are one
+// record but for Elapsed, the time the model took to answer, which two
+// runs of the same enrolment or probe measure differently although every
+// answer, hash and other field is the same: the same form and payload,
+// byte for byte, and metadata equal once Elapsed is set aside. Metadata
+// not written exactly as Encode writes it (an older layout, a field it
+// does not know, another spelling), or a record that does not parse, is
+// never the same as another record.
+func SameButElapsed(a, b []byte) bool {
+	ca, ok := timeless(a)
+	if !ok {
+		return false
+	}
+	cb, ok := timeless(b)
+	return ok && bytes.Equal(ca, cb)
+}
+
+// timeless returns the encoding data would have with Elapsed 0, and false
+// when its metadata is not what Encode writes for the header it parses to.
+func timeless(data []byte) ([]byte, bool) {
+	meta, err := metadata(data)
+	if err != nil {
+		return nil, false
+	}
+	var h header
+	if json.Unmarshal(meta, &h) != nil {
+		return nil, false
+	}
+	if again, err := json.Marshal(h); err != nil || !bytes.Equal(again, meta) {
+		return nil, false
+	}
+	h.Elapsed = 0
+	zero, err := json.Marshal(h)
+	if err != nil {
+		return nil, false
+	}
+	out := binary.LittleEndian.AppendUint32(slices.Clone(data[:8]), uint32(len(zero)))
+	return slices.Concat(out, zero, data[headerLen+len(meta):]), true
+}
+
 // formatError is a decoding error, wrapping ErrFormat.
 func formatError(format string, args ...any) error {
 	return fmt.Errorf("decode fingerprint: %w: %s", ErrFormat, fmt.Sprintf(format, args...))

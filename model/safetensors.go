@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -304,14 +305,14 @@ func checkCoverage(raw map[string]json.RawMessage, bufLen int64) error {
 		lo, hi int64
 	}
 	var spans []span
-	for name, r := range raw {
+	for _, name := range slices.Sorted(maps.Keys(raw)) { // the same error every time
 		if name == "__metadata__" {
 			continue
 		}
 		var t struct {
 			Offsets *[2]int64 `json:"data_offsets"`
 		}
-		if err := json.Unmarshal(r, &t); err != nil || t.Offsets == nil {
+		if err := json.Unmarshal(raw[name], &t); err != nil || t.Offsets == nil {
 			return fmt.Errorf("tensor %s has no data_offsets", name)
 		}
 		spans = append(spans, span{name, t.Offsets[0], t.Offsets[1]})

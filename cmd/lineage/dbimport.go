@@ -28,8 +28,10 @@ func newDBImportCommand(g *globalOptions) *cobra.Command {
 		Short: "Read an export into the database (a new or empty one, unless --merge)",
 		Long: `import reads the JSON lines written by 'db export' into --db in one transaction: either
 every record is added or none is. The target must be new or empty unless --merge, which
-adds the records to an existing database (identical records are skipped; a conflicting
-record fails the whole import); a database that holds exactly the export's records already
+adds the records to an existing database (identical records are skipped, and so is a
+fingerprint that differs from the stored one only in the time the model took to answer, as
+two runs of the same enroll or probe do: the stored one is kept; a conflicting record fails
+the whole import); a database that holds exactly the export's records already
 (the same import run again after it completed) is left as it is, and the import succeeds.
 A new database is built under a temporary name as the input is read (so the input is not held
 in memory) and put in place only when the whole input has been read and checked: a failed
