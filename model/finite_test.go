@@ -72,3 +72,41 @@ func TestPredictNaN(t *testing.T) {
 		})
 	}
 }
+
+// TestStandardizeNearLimit checks that inputs near float32's limit are
+// standardised without overflow when the model's normalisation brings
+// them into range: a CSV feature of ±3.4e38 (valid float32 values) has a
+// mean of a few 1e36 and a deviation of 3.4e38, and 3.4e38 − (−7e36)
+// overflowed float32 to +Inf, so that training stopped at its first step
+// ("loss NaN: training diverged").
+func TestStandardizeNearLimit(t *testing.T) {
+	m := NewMLP([]int{2, 4, 2}, ActReLU, []string{"a", "b"}, rand.New(rand.NewPCG(1, 2)))
+	m.Norm = Normalization{Mean: []float32{-7e36, 0.5}, Std: []float32{3.4e38, 2}}
+	x := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{
+		3.4e38, 1,
+		-3.4e38, 0,
+		1, 3, // ordinary: the float32 expression, bit for bit
+	}}
+	var tape Tape
+	m.Forward(&tape, x)
+	f32 := func(v, mean, std float32) float32 { return (v - mean) / std } // float32 arithmetic
+	want := []float32{
+		float32((3.4e38 + 7e36) / 3.4e38), f32(1, 0.5, 2), // the first overflowed
+		f32(-3.4e38, -7e36, 3.4e38), f32(0, 0.5, 2),
+		f32(1, -7e36, 3.4e38), f32(3, 0.5, 2),
+	}
+	for i, w := range want {
+		if got := tape.x0[i]; got != w {
+			t.Errorf("standardised input %d = %g, want %g", i, got, w)
+		}
+	}
+	p, err := m.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range p.Data {
+		if math.IsNaN(float64(v)) {
+			t.Errorf("output %d is NaN", i)
+		}
+	}
+}
