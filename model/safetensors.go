@@ -160,10 +160,10 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 	buf := data[p.data:]
 	m := &MLP{Sizes: p.sizes, Act: ActReLU, Theta: make([]float32, 0, NumParams(p.sizes))}
 	for l := range p.ws {
-		for _, t := range []*stTensor{p.ws[l], p.bs[l]} {
+		for k, t := range []*stTensor{p.ws[l], p.bs[l]} {
 			var err error
 			if m.Theta, err = appendTensor(m.Theta, t, buf); err != nil {
-				return nil, stError(path, ErrHeader, "layer %d: %v", l, err)
+				return nil, stError(path, ErrHeader, "layers.%d.%s: %v", l, [2]string{"weight", "bias"}[k], err)
 			}
 		}
 	}
@@ -424,7 +424,12 @@ func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
 		case "F32":
 			v = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		case "F64":
-			v = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+			f := math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			if math.Abs(f) > math.MaxFloat32 && !math.IsInf(f, 0) {
+				// float32(f) would be an infinity the file does not hold.
+				return nil, fmt.Errorf("value %d is %g, beyond float32's range (3.4e38), in which lineage computes", i, f)
+			}
+			v = float32(f)
 		case "BF16":
 			v = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
 		case "F16":
