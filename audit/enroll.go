@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -218,6 +219,9 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	}
 	sp := data.Split(dataset.SplitOptions{})
 	held := heldOut(sp)
+	if err := checkTeacherOutputs(ctx, teacher, held, data.Name); err != nil {
+		return nil, err
+	}
 	recipes := opts.Recipes
 	if recipes == nil {
 		recipes = ControlRecipes(k, opts.Seed, teacher.Sizes[1:len(teacher.Sizes)-1], teacher.Act)
@@ -462,6 +466,25 @@ func heldOut(sp dataset.Split) *dataset.Dataset {
 		panic("audit: held-out data: " + err.Error())
 	}
 	return d
+}
+
+// checkTeacherOutputs refuses a teacher whose outputs on the held-out rows
+// are degenerate (compare.CheckDegenerate: the same answer to every row,
+// or the same top label): audits read such outputs as carrying no
+// evidence, so every audit against it would be INCONCLUSIVE, after the
+// whole enrolment's training (a teacher of all-zero weights, answering the
+// uniform distribution, enrolled without a word).
+func checkTeacherOutputs(ctx context.Context, teacher *model.MLP, held *dataset.Dataset, data string) error {
+	p, err := teacher.Predict(ctx, held.X)
+	if err != nil {
+		return fmt.Errorf("teacher %q on the held-out rows of %q: %w", teacher.Name, data, err)
+	}
+	var de *compare.DegenerateError
+	if err := compare.CheckDegenerate(p); errors.As(err, &de) && de.Reason != compare.ReasonEmpty {
+		return fmt.Errorf("teacher %q has degenerate outputs on the %d held-out rows of %q (%s): audits would find no evidence in a copy's answers: %w",
+			teacher.Name, held.Len(), data, de.Reason, ErrTeacher)
+	}
+	return nil
 }
 
 // candidates builds the candidate probe pool: probe.Build's kinds plus

@@ -94,3 +94,36 @@ func TestFingerprintIDs(t *testing.T) {
 		t.Errorf("with two recipes: %q", got)
 	}
 }
+
+// TestEnrollDegenerateTeacher checks that a teacher whose held-out outputs
+// are degenerate is refused before any control is trained: one of all-zero
+// weights (the uniform distribution for every row) was enrolled, at the
+// cost of the whole training, and every audit against it, a copy's too,
+// was INCONCLUSIVE ("degenerate suspect outputs: all rows identical").
+func TestEnrollDegenerateTeacher(t *testing.T) {
+	zero := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	clear(zero.Theta)
+	constant := zero.Clone()
+	constant.B(1)[3] = 1         // class 3 on top everywhere, the rest varying
+	constant.W(0).Data[20] = 0.1 // hidden unit 0 reads pixel 20 (0–16)
+	constant.W(1).Data[0] = 0.1  // class 0 gets at most 0.16 of it
+	tests := []struct {
+		name    string
+		teacher *model.MLP
+		want    string
+	}{
+		{"uniform", zero, `teacher "" has degenerate outputs on the 538 held-out rows of "digits" (all rows identical): audits would find no evidence in a copy's answers: unusable teacher`},
+		{"one class", constant, `teacher "" has degenerate outputs on the 538 held-out rows of "digits" (constant prediction): audits would find no evidence in a copy's answers: unusable teacher`},
+	}
+	for _, tt := range tests {
+		progressed := false
+		opts := EnrollOptions{Controls: 3, SuiteSize: 30, Progress: func(string, int, int) { progressed = true }}
+		_, err := Enroll(context.Background(), "acme", tt.teacher, dataset.Digits(), opts)
+		if !errors.Is(err, ErrTeacher) || err.Error() != tt.want {
+			t.Errorf("%s: error %v, want %q wrapping ErrTeacher", tt.name, err, tt.want)
+		}
+		if progressed {
+			t.Errorf("%s: training started", tt.name)
+		}
+	}
+}

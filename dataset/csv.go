@@ -300,6 +300,17 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	lo, hi := FeatureRanges(d)
+	for j := range lo {
+		if float64(hi[j])-float64(lo[j]) <= math.MaxFloat32 {
+			continue
+		}
+		col := j + 1
+		if labelCol >= 0 && labelCol <= j {
+			col++
+		}
+		return nil, perr(0, 0, ErrNotNumber, "column %d spans %g to %g, more than float32's range (3.4e38) apart: lineage computes in float32, so its probes and differences would overflow; scale the column down", col, lo[j], hi[j])
+	}
 	return d, nil
 }
 

@@ -51,6 +51,11 @@ func TestReadCSVErrors(t *testing.T) {
 		{"name without header", "1,2\n", CSVOptions{Label: "y", Header: HeaderAbsent}, `data.csv: label column "y" named but the file has no header`, nil, 0, 0},
 		{"index out of range", "1,2\n", CSVOptions{Label: "2"}, "data.csv: label column 2 out of range for 2 columns", nil, 0, 0},
 		{"negative out of range", "1,2\n", CSVOptions{Label: "-3"}, "data.csv: label column -3 out of range for 2 columns", nil, 0, 0},
+		// Valid float32 values 4e38 apart: training overflowed at its
+		// first step ("loss NaN: training diverged"), enroll's probes to
+		// ±Inf ("build: probe 91, feature 1 is +Inf: invalid probe suite").
+		{"range beyond float32", "1,-2e38,0\n2,2e38,1\n", CSVOptions{}, "data.csv: column 2 spans -2e+38 to 2e+38, more than float32's range (3.4e38) apart: lineage computes in float32, so its probes and differences would overflow; scale the column down", ErrNotNumber, 0, 0},
+		{"range beyond float32, label first", "a,-3.4e38\nb,3.4e38\n", CSVOptions{Label: "0"}, "data.csv: column 2 spans -3.4e+38 to 3.4e+38, more than float32's range (3.4e38) apart: lineage computes in float32, so its probes and differences would overflow; scale the column down", ErrNotNumber, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -407,7 +407,7 @@ func newPlan(cfg Config) (*plan, error) {
 		}
 	}
 	if !(p.lr > 0) || math.IsInf(p.lr, 0) {
-		return nil, configErr("learning rate must be > 0, got %g", cfg.LR)
+		return nil, configErr("learning rate must be a finite number > 0, got %g", cfg.LR)
 	}
 	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
 		return nil, configErr("clip norm must be a finite number ≥ 0, got %g", cfg.ClipNorm)

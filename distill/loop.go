@@ -89,12 +89,22 @@ func (r *run) loop(ctx context.Context) error {
 				p.cfg.stepHook(r.opt.Steps())
 			}
 		}
+		// The loss test above sees weights made non-finite by a step only
+		// at the next step; the epoch's last step would reach the
+		// validation, the checkpoint and the saved model.
+		if i := slices.IndexFunc(theta, notFinite); i >= 0 {
+			return fmt.Errorf("epoch %d step %d: parameter %d is %g: %w", epoch+1, r.opt.Steps(), i, theta[i], ErrDiverged)
+		}
 		stats := EpochStats{
 			Epoch: epoch + 1, Epochs: p.epochs, TrainLoss: r.st.EpochLoss / float64(max(r.st.EpochRows, 1)),
 			LR: lr, Steps: r.opt.Steps(), EpochSteps: steps,
 		}
 		if v := p.cfg.Val; v != nil && v.Y != nil && v.Len() > 0 {
 			stats.ValAccuracy, stats.ValLoss = evalLogits(r.student, &tape, v.X, v.Y)
+			if math.IsNaN(stats.ValLoss) {
+				// Finite weights whose outputs overflow: +Inf logits.
+				return fmt.Errorf("epoch %d step %d: validation loss NaN, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), ErrDiverged)
+			}
 			if stats.ValAccuracy > r.st.BestVal || r.st.BestEpoch == 0 {
 				r.st.BestVal, r.st.BestEpoch, r.st.SinceBest = stats.ValAccuracy, epoch+1, 0
 				if p.cfg.RestoreBest {
@@ -119,6 +129,11 @@ func (r *run) loop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// notFinite reports whether v is NaN or infinite.
+func notFinite(v float32) bool {
+	return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
 }
 
 // evalLogits returns the accuracy and mean cross-entropy of m on (x, y).

@@ -355,6 +355,18 @@ func mseLogits(dst, logits, p []float32, a float64) float64 {
 	return a * s / c
 }
 
+// logMOverP returns log(M/P) for M = βP + (1−β)Q and P > 0, through log1p
+// for precision when M is near P. A subnormal P (a teacher tempered at a
+// low temperature) would overflow the ratio (Q−P)/P to +Inf, and P·log(M/P)
+// would become +Inf where it tends to 0: the logarithms are then taken apart.
+func logMOverP(b, p, q float64) float64 {
+	r := (1 - b) * (q - p) / p
+	if math.IsInf(r, 1) {
+		return math.Log(b*p+(1-b)*q) - math.Log(p)
+	}
+	return math.Log1p(r)
+}
+
 // divergence returns D(P‖Q) and writes g = ∂D/∂Q (Q treated as free
 // coordinates; the softmax chain removes any constant shift of g).
 func divergence(kind LossKind, beta float64, g, p, q []float64) float64 {
@@ -392,7 +404,7 @@ func divergence(kind LossKind, beta float64, g, p, q []float64) float64 {
 				kqm -= q[i] * lmq
 			}
 			if pi > 0 {
-				kpm -= pi * math.Log1p((1-b)*(q[i]-pi)/pi) // Σ P log(P/M)
+				kpm -= pi * logMOverP(b, pi, q[i]) // Σ P log(P/M)
 			}
 		}
 		v = (b*kpm + (1-b)*kqm) / (b * (1 - b))

@@ -241,6 +241,8 @@ func TestConfigErrors(t *testing.T) {
 		{"jitter Inf", Config{Teacher: good, Transfer: "jitter", JitterScale: math.Inf(1)}, nil, "jitter scale must be a finite number ≥ 0, got +Inf"},
 		{"jitter NaN", Config{Teacher: good, JitterScale: math.NaN()}, nil, "jitter scale must be a finite number ≥ 0, got NaN"},
 		{"clip Inf", Config{ClipNorm: math.Inf(1)}, nil, "clip norm must be a finite number ≥ 0, got +Inf"},
+		// It said "must be > 0, got +Inf".
+		{"lr Inf", Config{LR: math.Inf(1)}, nil, "learning rate must be a finite number > 0, got +Inf"},
 		{"temperature too high", Config{Teacher: good, Temperature: 1e9}, nil, "temperature must lie in [0.001, 1000], got 1e+09"},
 		{"activation", Config{Activation: "foo"}, nil, `activation "foo": want relu, tanh or gelu`},
 		{"epochs negative", Config{Epochs: -1}, nil, "epochs must be ≥ 0, got -1"},

@@ -424,7 +424,7 @@ func chunkRows(sizes []int, act Activation) int {
 // probabilities. It is safe for concurrent use, checks ctx between chunks
 // of rows (see chunkRows: a chunk's activations take at most 64 MiB,
 // whatever the batch) and returns an error wrapping ErrShape for a wrong
-// x.Cols.
+// x.Cols, and one wrapping ErrNotFinite for an output row that is NaN.
 func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, error) {
 	if err := m.validateShape(); err != nil {
 		return blas32.General{}, fmt.Errorf("model %q: %w", m.Name, err)
@@ -444,6 +444,9 @@ func (m *MLP) Predict(ctx context.Context, x blas32.General) (blas32.General, er
 		n := min(chunk, x.Rows-r)
 		logits := m.Forward(t, rowsView(x, r, n))
 		SoftmaxRows(rowsView(out, r, n), logits)
+		if err := m.checkOutputs(x, rowsView(out, r, n), r); err != nil {
+			return blas32.General{}, err
+		}
 	}
 	return out, nil
 }

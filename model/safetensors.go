@@ -161,10 +161,10 @@ func decodeSafetensors(path string, data []byte) (*MLP, error) {
 	buf := data[p.data:]
 	m := &MLP{Sizes: p.sizes, Act: ActReLU, Theta: make([]float32, 0, NumParams(p.sizes))}
 	for l := range p.ws {
-		for _, t := range []*stTensor{p.ws[l], p.bs[l]} {
+		for k, t := range []*stTensor{p.ws[l], p.bs[l]} {
 			var err error
 			if m.Theta, err = appendTensor(m.Theta, t, buf); err != nil {
-				return nil, stError(path, ErrHeader, "layer %d: %v", l, err)
+				return nil, stError(path, ErrHeader, "layers.%d.%s: %v", l, [2]string{"weight", "bias"}[k], err)
 			}
 		}
 	}
@@ -408,52 +408,6 @@ func checkTensor(t *stTensor, bufLen int64) error {
 		return fmt.Errorf("data offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", lo, hi, hi-lo, t.Shape, t.Dtype, n*width)
 	}
 	return nil
-}
-
-// appendTensor converts tensor t's bytes in buf (checked by checkTensor)
-// to float32 and appends them.
-func appendTensor(dst []float32, t *stTensor, buf []byte) ([]float32, error) {
-	if err := checkTensor(t, int64(len(buf))); err != nil {
-		return nil, err
-	}
-	width := map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[t.Dtype]
-	b := buf[t.Offsets[0]:t.Offsets[1]]
-	n := int64(len(b)) / width
-	for i := int64(0); i < n; i++ {
-		var v float32
-		switch t.Dtype {
-		case "F32":
-			v = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		case "F64":
-			v = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
-		case "BF16":
-			v = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
-		case "F16":
-			v = HalfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-		dst = append(dst, v)
-	}
-	return dst, nil
-}
-
-// HalfToFloat32 converts an IEEE 754 half-precision value to float32,
-// exactly (every half-precision value is a float32): subnormals as
-// frac·2⁻²⁴, infinities and NaNs kept.
-func HalfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf, NaN
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp == 0: // zero, subnormal
-		v := float32(frac) / (1 << 24)
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // applyMeta fills m's name, activation (in any case), labels,

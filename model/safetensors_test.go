@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,6 +165,11 @@ func TestSafetensorsErrors(t *testing.T) {
 		{"other tensor without offsets", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1]}}`, data), "tensor extra has no data_offsets"},
 		// An ignored tensor's offsets are not checked by checkTensor:
 		// one starting before the buffer was an index out of range.
+		// It was read as +Inf and refused as "parameter 1 is +Inf", a
+		// value the file does not hold.
+		{"F64 beyond float32", stFile(`{"layers.0.weight":{"dtype":"F64","shape":[2,1],"data_offsets":[0,16]},"layers.0.bias":{"dtype":"F64","shape":[2],"data_offsets":[16,32]}}`,
+			slices.Concat(binary.LittleEndian.AppendUint64(nil, math.Float64bits(0.5)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(-1e300)), make([]byte, 16))),
+			"layers.0.weight: value 1 is -1e+300, beyond float32's range (3.4e38), in which lineage computes"},
 		{"other tensor before the buffer", stFile("{"+w+","+b+`,"extra":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`, data), "tensor extra has data offsets [-4, 0] outside the buffer"},
 	}
 	for _, tc := range tests {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -98,6 +99,9 @@ func (m *MLP) Forward(t *Tape, x blas32.General) blas32.General {
 		default:
 			for j, v := range src {
 				dst[j] = (v - mean[j]) / std[j]
+				if dst[j] > math.MaxFloat32 || dst[j] < -math.MaxFloat32 {
+					dst[j] = standardizeWide(v, mean[j], std[j])
+				}
 			}
 		}
 	}
@@ -204,4 +208,13 @@ func (m *MLP) Backward(t *Tape, dLogits blas32.General, dTheta []float32, dX bla
 			}
 		}
 	}
+}
+
+// standardizeWide returns (v−mean)/std computed in float64, for a finite
+// input whose float32 difference v−mean overflowed (features near
+// float32's limit of both signs: ±3.4e38 less a mean of −1e37 is beyond
+// it), where the quotient fits. The float32 expression is kept for every
+// other input, so that outputs stay bit for bit as they were.
+func standardizeWide(v, mean, std float32) float32 {
+	return float32((float64(v) - float64(mean)) / float64(std))
 }

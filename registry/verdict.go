@@ -155,6 +155,11 @@ func nullFigure(cs *audit.Case, verdicts []Verdict) (report.NullFigure, error) {
 		switch {
 		case errors.Is(err, audit.ErrUnknownStatistic):
 			// Not measured from labels: those suspects have no value.
+		case errors.Is(err, audit.ErrTooFewControls):
+			// No discriminant for labels could be fitted (independent
+			// controls whose labels do not vary, on a small suite): those
+			// suspects' audits were INCONCLUSIVE for it and have no value,
+			// and the teacher's figure is drawn without their strips.
 		case err != nil:
 			return fig, err
 		default:

@@ -405,7 +405,7 @@ func (e *ExecModel) request(ctx context.Context, x, out blas32.General, start, e
 	if err := json.Unmarshal(line, &resp); err != nil {
 		e.broken = errors.New("malformed answer")
 		e.kill()
-		return e.fail(fmt.Sprintf("request %d", id), fmt.Errorf("malformed JSON answer: %w", err))
+		return e.fail(fmt.Sprintf("request %d", id), fmt.Errorf("malformed JSON answer: %w", explainNonFinite(err, line)))
 	}
 	if resp.ID != id {
 		e.broken = errors.New("answer ids out of step")

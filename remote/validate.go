@@ -125,7 +125,11 @@ func checkRows(p []float32, rows, k, offset int, lenient bool) (warnings int, er
 		}
 		if math.Abs(sum-1) > SumTolerance {
 			if !lenient || sum <= 0 {
-				return warnings, &ProbeError{offset + i, fmt.Sprintf("probabilities sum to %.6g, want 1", sum)}
+				hint := ""
+				if sum > 1 {
+					hint = " (logits or unnormalised scores? answer their softmax, or read them with --logits)"
+				}
+				return warnings, &ProbeError{offset + i, fmt.Sprintf("probabilities sum to %.6g, want 1%s", sum, hint)}
 			}
 			for j := range row {
 				row[j] = float32(float64(row[j]) / sum)

@@ -61,7 +61,10 @@ func TestCheckRows(t *testing.T) {
 		{"within tolerance", []float32{0.5, 0.5009, 1, 0}, false, "", 0},
 		{"negative", []float32{1.1, -0.1, 1, 0}, false, "answer row 10: negative probability -0.1 for label 1 (logits or log-probabilities? answer their softmax, or read them with --logits)", 0},
 		{"negative lenient", []float32{1.1, -0.1, 1, 0}, true, "", 1},
-		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "answer row 11: probabilities sum to 0.9", 0},
+		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "answer row 11: probabilities sum to 0.9, want 1", 0},
+		// Non-negative logits sum above 1: they were refused without the
+		// hint the negative ones get.
+		{"logits", []float32{0.5, 0.5, 3, 7}, false, "answer row 11: probabilities sum to 10, want 1 (logits or unnormalised scores? answer their softmax, or read them with --logits)", 0},
 		{"zero row lenient", []float32{1, 0, 0, 0}, true, "answer row 11: probabilities sum to 0", 0},
 		{"nan lenient", []float32{1, 0, float32FromBits(0x7fc00000), 0}, true, "answer row 11: non-finite", 0},
 	}

@@ -112,7 +112,7 @@ func (c *HTTPModel) decodeAnswer(h http.Header, body []byte, id string, dst []fl
 	}
 	var resp answer
 	if err := json.Unmarshal(body, &resp); err != nil {
-		return malformed(fmt.Errorf("inference response: %w", err))
+		return malformed(fmt.Errorf("inference response: %w", explainNonFinite(err, body)))
 	}
 	switch {
 	case resp.ID != "" && resp.ID != id:

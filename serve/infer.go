@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +97,12 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	x := req.X
 	setBatch(w, x.Rows)
 	p, err := s.m.Predict(r.Context(), x)
+	if errors.Is(err, model.ErrNotFinite) {
+		// The weights overflow on these inputs: say so rather than
+		// answer NaN, which JSON cannot carry (it went out as null).
+		writeError(w, http.StatusInternalServerError, "prediction failed: the model's output is NaN (its activations overflow float32)")
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "prediction failed")
 		return

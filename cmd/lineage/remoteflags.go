@@ -163,7 +163,7 @@ func (o *remoteOptions) check() error {
 	case o.concurrency < 0 || o.concurrency > remote.MaxConcurrency:
 		return usageError{fmt.Errorf("--concurrency %d: want 1 to %d (0: %d)", o.concurrency, remote.MaxConcurrency, remote.DefaultConcurrency)}
 	case !(o.qps >= 0) || math.IsInf(o.qps, 0):
-		return usageError{fmt.Errorf("--qps %v: want a number of requests per second ≥ 0 (0: no limit)", o.qps)}
+		return usageError{fmt.Errorf("--qps %v: want a finite number of requests per second ≥ 0 (0: no limit)", o.qps)}
 	case o.qps > 0 && o.qps < minQPS:
 		return usageError{fmt.Errorf("--qps %v: below one request a day (%.3g); 0 means no limit", o.qps, minQPS)}
 	case o.timeout < 0:

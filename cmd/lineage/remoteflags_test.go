@@ -49,7 +49,7 @@ func TestQPSFlag(t *testing.T) {
 		wantErr string
 	}{
 		{"1e-10", "--qps 1e-10: below one request a day"},
-		{"-1", "--qps -1: want a number of requests per second ≥ 0"},
+		{"-1", "--qps -1: want a finite number of requests per second ≥ 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.qps, func(t *testing.T) {

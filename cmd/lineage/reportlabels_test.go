@@ -48,3 +48,46 @@ func TestReportPlotLabelOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPlotNoLabelDiscriminant checks that report --plot draws a
+// teacher whose discriminant for labels cannot be fitted (the selection
+// half's independent controls agree on every label of a small suite): its
+// label-only suspect's audit is INCONCLUSIVE for that reason, and the
+// figure shows it without a value. The whole report failed instead, for
+// every teacher: 'enrolment "g": fit discriminant: too few controls: the
+// selection half's independent controls do not vary'.
+func TestReportPlotNoLabelDiscriminant(t *testing.T) {
+	dir := t.TempDir()
+	useFixture(t, "teacher", dir)
+	db := filepath.Join(dir, "case.db")
+	teacher := filepath.Join(dir, "teacher.lnm")
+	if _, stderr, code := runCLI(t, "--db", db, "enroll", "g", "--model", teacher, "--data", "digits", "--seed", "1",
+		"--controls", "3", "--suite-size", "30", "--watermark-probes", "15"); code != exitOK {
+		t.Fatalf("enroll: exit %d, stderr %q", code, stderr)
+	}
+	m, err := model.Load(teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	stdout, stderr, code := runCLI(t, "--db", db, "audit", ts.URL+"/v2/models/m", "--save", "--name", "label api")
+	if code != exitOK || !strings.Contains(stdout, "the selection half's independent controls do not vary") {
+		t.Fatalf("audit: exit %d, stderr %q, stdout %q; want the reason that no discriminant for labels was fitted", code, stderr, stdout)
+	}
+	fig := filepath.Join(dir, "null.svg")
+	if _, stderr, code := runCLI(t, "--db", db, "report", "--plot", fig); code != exitOK {
+		t.Fatalf("report --plot: exit %d, stderr %q", code, stderr)
+	}
+	svg, err := os.ReadFile(fig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ">label api: INCONCLUSIVE, no lineage_score value<"; !strings.Contains(string(svg), want) {
+		t.Errorf("figure lacks %q", want)
+	}
+}

@@ -95,7 +95,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 		return usageError{fmt.Errorf("--temperature %v: want a finite number of at least %g", o.temperature, serve.MinTemperature)}
 	}
 	if !(o.rateLimit >= 0) || math.IsInf(o.rateLimit, 0) {
-		return usageError{fmt.Errorf("--rate-limit %v: want a number of requests per second ≥ 0 (0: unlimited)", o.rateLimit)}
+		return usageError{fmt.Errorf("--rate-limit %v: want a finite number of requests per second ≥ 0 (0: unlimited)", o.rateLimit)}
 	}
 	if o.maxBatch < 1 {
 		return usageError{fmt.Errorf("--max-batch %d: want at least 1", o.maxBatch)}

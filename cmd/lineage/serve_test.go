@@ -105,8 +105,9 @@ func TestServeCommandErrors(t *testing.T) {
 		// 1e-320 was accepted and every answer one-hot.
 		{[]string{"x.lnm", "--temperature", "1e-320"}, "--temperature 1e-320: want a finite number of at least 0.001", exitUsage},
 		{[]string{"x.lnm", "--max-batch", "0"}, "--max-batch 0: want at least 1", exitUsage},
-		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
-		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a number of requests per second ≥ 0 (0: unlimited)", exitUsage},
+		{[]string{"x.lnm", "--rate-limit", "-5"}, "--rate-limit -5: want a finite number of requests per second ≥ 0 (0: unlimited)", exitUsage},
+		{[]string{"x.lnm", "--rate-limit", "NaN"}, "--rate-limit NaN: want a finite number of requests per second ≥ 0 (0: unlimited)", exitUsage},
+		{[]string{"x.lnm", "--rate-limit", "Inf"}, "--rate-limit +Inf: want a finite number of requests per second ≥ 0 (0: unlimited)", exitUsage},
 		{[]string{"missing.lnm", "--addr", "127.0.0.1:0"}, "missing.lnm", exitError},
 		{[]string{"x.lnm", "--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": port 99999 is not in 0–65535`, exitUsage},
 		{[]string{"x.lnm", "--addr", "localhost"}, `--addr "localhost": want host:port`, exitUsage},

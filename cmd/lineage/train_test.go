@@ -116,8 +116,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		// A hundred million workers took the machine's memory.
 		{"huge concurrency", with(dist, "--concurrency", "100000000"), exitUsage, "--concurrency 100000000: want 1 to 1024 (0: 4)"},
 		{"huge remote batch", with(dist, "--remote-batch", "10000000"), exitUsage, "--remote-batch 10000000: want 1 to 65536 (0: 64)"},
-		{"qps negative", []string{"eval", "teacher.lnm", "--qps", "-1"}, exitUsage, "--qps -1: want a number of requests per second ≥ 0 (0: no limit)"},
-		{"qps NaN", []string{"eval", "teacher.lnm", "--qps", "NaN"}, exitUsage, "--qps NaN: want a number of requests per second ≥ 0 (0: no limit)"},
+		{"qps negative", []string{"eval", "teacher.lnm", "--qps", "-1"}, exitUsage, "--qps -1: want a finite number of requests per second ≥ 0 (0: no limit)"},
+		{"qps NaN", []string{"eval", "teacher.lnm", "--qps", "NaN"}, exitUsage, "--qps NaN: want a finite number of requests per second ≥ 0 (0: no limit)"},
+		{"qps Inf", []string{"eval", "teacher.lnm", "--qps", "Inf"}, exitUsage, "--qps +Inf: want a finite number of requests per second ≥ 0 (0: no limit)"},
 		{"timeout", with(dist, "--timeout", "-1s"), exitUsage, "--timeout -1s: want a positive duration (0: 30s)"},
 		// Bug 10: every training flag error is a usage error.
 		{"epochs", with(train, "--epochs", "-1", "--out", "a.lnm"), exitUsage, "epochs must be ≥ 0, got -1"},

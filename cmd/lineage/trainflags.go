@@ -340,6 +340,11 @@ func (o *trainOptions) runTraining(ctx context.Context, c *cobra.Command, cfg di
 		if se := (*distill.SaveError)(nil); errors.As(err, &se) && fileExists(se.Path) {
 			return nil, fmt.Errorf("%w; the checkpoint of the last epoch saved, %q, is kept: rerun with --resume once there is room", err, se.Path)
 		}
+		if errors.Is(err, distill.ErrDiverged) && fileExists(cfg.CheckpointPath) {
+			// A rerun refuses to start beside it, and --resume would
+			// diverge again, step for step.
+			return nil, fmt.Errorf("%w; the checkpoint of an earlier epoch, %q, is kept but --resume would diverge again: remove it to train afresh with other settings (a smaller --lr, say)", err, cfg.CheckpointPath)
+		}
 		return nil, configError(resumeChanged(err))
 	}
 	if err := saveModel(o.out, res.Student); err != nil {

@@ -1,0 +1,97 @@
+package distill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
+)
+
+// TestLossFiniteAtExtremes checks that every loss is finite and not
+// negative, with a finite gradient, on valid inputs at the ends of the
+// accepted range: temperatures 0.001 and 1000, teachers whose tempered
+// probabilities are subnormal or zero, one-hot teachers and huge logits.
+func TestLossFiniteAtExtremes(t *testing.T) {
+	teachers := map[string][]float32{
+		// 0.294/0.6 = 0.49: at T = 0.001 the second entry tempers to
+		// 0.49^1000 ≈ 4e-310, a subnormal float64.
+		"subnormal when tempered": {0.6, 0.294, 0.106},
+		"one-hot":                 {0, 1, 0},
+		"float32 subnormal":       {1e-45, 1 - 2e-45, 1e-45},
+		"uniform":                 {1. / 3, 1. / 3, 1. / 3},
+	}
+	logits := map[string][]float32{
+		"ordinary": {1, -0.5, 2},
+		"huge":     {1e4, -1e4, 0},
+		"equal":    {0, 0, 0},
+	}
+	for _, ls := range []string{"kl", "rkl", "jsd:0.5", "jsd:1e-9", "jsd:0.999999", "tv", "mse", "ce"} {
+		loss, err := ParseLoss(ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range []string{"full", "topk:1"} {
+			rv, err := model.ParseReveal(rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, T := range []float64{0.001, 1, 1000} {
+				for tn, teacher := range teachers {
+					for zn, z := range logits {
+						name := fmt.Sprintf("%s/%s/T=%g/%s/%s", ls, rs, T, tn, zn)
+						o := Objective{Loss: loss, Temperature: T, Reveal: rv}
+						g := make([]float32, len(z))
+						v := o.Row(g, z, teacher, -1, nil)
+						if math.IsNaN(v) || math.IsInf(v, 0) || v < -1e-9*T*T {
+							t.Errorf("%s: loss = %g, want finite and not negative", name, v)
+						}
+						for i, gi := range g {
+							if math.IsNaN(float64(gi)) || math.IsInf(float64(gi), 0) {
+								t.Errorf("%s: grad[%d] = %g, want finite", name, i, gi)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDivergedLastStep checks that weights made non-finite, or so large that
+// the outputs overflow, by an epoch's last step stop the run as diverged:
+// the loss test at the next step never came, and the checkpoint failed
+// instead ("save checkpoint: header: json: unsupported value: NaN", or
+// "encode model: parameter 0 is NaN").
+func TestDivergedLastStep(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"adam, weight decay 1e308", Config{WeightDecay: 1e308}, "epoch 1 step 1: parameter 0 is NaN"},
+		{"adamw, weight decay 1e308", Config{Optimizer: "adamw", WeightDecay: 1e308}, "epoch 1 step 1: parameter 0 is -Inf"},
+		{"sgd, lr 1e20", Config{Optimizer: "sgd", LR: 1e20}, "epoch 1 step 1: validation loss NaN, the model's outputs overflow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.Train, cfg.Val, cfg.Hidden, cfg.Epochs, cfg.BatchSize, cfg.Seed = sp.Train, sp.Val, []int{16}, 1, math.MaxInt, 1
+			cfg.CheckpointPath = filepath.Join(t.TempDir(), "m.ckpt")
+			_, err := Train(context.Background(), cfg)
+			if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q and wrapping ErrDiverged", err, tt.want)
+			}
+			if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("checkpoint: %v, want none written", err)
+			}
+		})
+	}
+}
