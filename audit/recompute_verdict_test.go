@@ -20,6 +20,18 @@ import (
 func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	t.Helper()
 	f := func(v float64) *float64 { return &v }
+	// fresh returns a deep copy of base with no verdict, measured on 8
+	// positive controls at TPR 1 and FPR 0.
+	fresh := func() TeacherResult {
+		var tr TeacherResult
+		b, _ := json.Marshal(base)
+		if err := json.Unmarshal(b, &tr); err != nil {
+			t.Fatal(err)
+		}
+		tr.Verdict, tr.Reason, tr.Caution = "", "", ""
+		tr.TPR, tr.FPR, tr.PowerControls = 1, 0, 8
+		return tr
+	}
 	withP := func(tr *TeacherResult, pScore, pMark float64) {
 		s := tr.Statistics[StatScore]
 		s.P = pScore
@@ -88,13 +100,7 @@ func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	var out []Result
 	o := Options{}.withDefaults()
 	for _, p := range paths {
-		var tr TeacherResult
-		b, _ := json.Marshal(base)
-		if err := json.Unmarshal(b, &tr); err != nil {
-			t.Fatal(err)
-		}
-		tr.Verdict, tr.Reason, tr.Caution = "", "", ""
-		tr.TPR, tr.FPR, tr.PowerControls = 1, 0, 8
+		tr := fresh()
 		p.set(&tr)
 		withP(&tr, p.pScore, p.pMark)
 		settle(&tr, o, 1)
@@ -111,13 +117,8 @@ func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	// above 0.05 by the check below).
 	holm := Result{Suspect: "holm-raised", Alpha: o.Alpha}
 	for i, p := range []float64{0.03, 0.04} {
-		var tr TeacherResult
-		b, _ := json.Marshal(base)
-		if err := json.Unmarshal(b, &tr); err != nil {
-			t.Fatal(err)
-		}
-		tr.Teacher, tr.Verdict, tr.Reason = fmt.Sprintf("teacher-%d", i), "", ""
-		tr.TPR, tr.FPR, tr.PowerControls = 1, 0, 8
+		tr := fresh()
+		tr.Teacher = fmt.Sprintf("teacher-%d", i)
 		withP(&tr, p, -1)
 		holm.Results = append(holm.Results, tr)
 	}
@@ -141,13 +142,7 @@ func verdictPaths(t *testing.T, base TeacherResult) []Result {
 	// An audit with --clear-above 0.1, which its JSON records: p = 0.07
 	// is weak evidence there, where the default would clear it.
 	wide := Options{Clear: 0.1}.withDefaults()
-	var band TeacherResult
-	raw, _ := json.Marshal(base)
-	if err := json.Unmarshal(raw, &band); err != nil {
-		t.Fatal(err)
-	}
-	band.Verdict, band.Reason, band.Caution = "", "", ""
-	band.TPR, band.FPR, band.PowerControls = 1, 0, 8
+	band := fresh()
 	withP(&band, 0.07, -1)
 	settle(&band, wide, 1)
 	if band.Verdict != Inconclusive || !strings.Contains(band.Reason, "is at most 0.1") {

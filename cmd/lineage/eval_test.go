@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"math/rand/v2"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/lineage-audit/lineage/model"
-	"github.com/lineage-audit/lineage/serve"
 )
 
 // TestEval runs `lineage eval` on a seeded model against another and
@@ -73,13 +71,7 @@ func TestEval(t *testing.T) {
 // and their ECE, the error rate, as if they were calibration).
 func TestEvalLabelsOnly(t *testing.T) {
 	m := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
-	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ref := ts.URL + "/v2/models/m"
+	ref := labelAPI(t, m)
 	stdout, stderr, code := runCLI(t, "eval", ref, "--data", "digits", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("eval --format json: exit %d, stderr %q", code, stderr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -213,4 +216,17 @@ func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: fixture NAME")
 	}
 	ts.Check(copyFixture(args[0], ts.MkAbs(".")))
+}
+
+// labelAPI serves m with labels only for the rest of the test and returns
+// the model's address, as `lineage serve --reveal label` would give it.
+func labelAPI(t *testing.T, m *model.MLP) string {
+	t.Helper()
+	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts.URL + "/v2/models/m"
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lineage-audit/lineage/model"
-	"github.com/lineage-audit/lineage/serve"
 )
 
 // TestReportPlotLabelOnly checks that report --plot draws a suspect that
@@ -24,15 +22,10 @@ func TestReportPlotLabelOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	api := labelAPI(t, m)
 	db := filepath.Join(dir, "case.db")
 	fig := filepath.Join(dir, "null.svg")
-	if _, stderr, code := runCLI(t, "--db", db, "audit", ts.URL+"/v2/models/m", "--save", "--name", "label api"); code != exitOK {
+	if _, stderr, code := runCLI(t, "--db", db, "audit", api, "--save", "--name", "label api"); code != exitOK {
 		t.Fatalf("audit: exit %d, stderr %q", code, stderr)
 	}
 	if _, stderr, code := runCLI(t, "--db", db, "report", "--plot", fig); code != exitOK {
@@ -69,13 +62,8 @@ func TestReportPlotNoLabelDiscriminant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := serve.New(m, serve.Options{Name: "m", Reveal: model.Reveal{Mode: model.RevealLabel}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	stdout, stderr, code := runCLI(t, "--db", db, "audit", ts.URL+"/v2/models/m", "--save", "--name", "label api")
+	api := labelAPI(t, m)
+	stdout, stderr, code := runCLI(t, "--db", db, "audit", api, "--save", "--name", "label api")
 	if code != exitOK || !strings.Contains(stdout, "the selection half's independent controls do not vary") {
 		t.Fatalf("audit: exit %d, stderr %q, stdout %q; want the reason that no discriminant for labels was fitted", code, stderr, stdout)
 	}
