@@ -106,6 +106,8 @@ type OptionError struct {
 	Why    string // why those, when there is more to say ("" for nothing)
 }
 
+// Error names the option, the value refused and the values allowed, as
+// "bad enrolment options: controls 2, want 0 (the default) or 3 to 256".
 func (e *OptionError) Error() string {
 	s := fmt.Sprintf("%v: %s %d, want %s", ErrOptions, e.Option, e.Value, e.Want)
 	if e.Why != "" {
@@ -114,6 +116,7 @@ func (e *OptionError) Error() string {
 	return s
 }
 
+// Unwrap returns ErrOptions.
 func (e *OptionError) Unwrap() error { return ErrOptions }
 
 // Check reports options out of range (negative, Controls below

@@ -195,9 +195,15 @@ func zeroMeans(field, optimizer string) (d string, ok bool) {
 
 // sameRun reports whether chs, which must not be empty, are all a field's
 // zero value against the default it stands for (see zeroMeans) in a run
-// with the given optimizer.
+// with the given optimizer, or a momentum that optimizer ignores: before
+// 7 December 2026 Adam and AdamW took a momentum and trained without it,
+// and their checkpoints record it, which the run resuming them can no
+// longer pass.
 func sameRun(chs []Change, optimizer string) bool {
 	for _, c := range chs {
+		if c.Field == "momentum" && !takesMomentum(optimizer) {
+			continue
+		}
 		d, ok := zeroMeans(c.Field, optimizer)
 		resolve := func(v string) string {
 			if v == "0" || v == `""` {
@@ -210,6 +216,15 @@ func sameRun(chs []Change, optimizer string) bool {
 		}
 	}
 	return len(chs) > 0
+}
+
+// takesMomentum reports whether the optimizer named optimizer ("" for
+// the default) uses Config.Momentum: SGD and Nesterov do, Adam and AdamW
+// do not. An unknown name counts as one that does, so that nothing is
+// set aside for it.
+func takesMomentum(optimizer string) bool {
+	o, err := ParseOptimizer(optimizer)
+	return err != nil || o.Kind == SGD
 }
 
 // short is a hash's first 16 hex digits, enough to tell two apart.

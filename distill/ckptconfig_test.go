@@ -2,6 +2,7 @@ package distill
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"reflect"
@@ -146,9 +147,64 @@ func TestSameRun(t *testing.T) {
 		{"no weight decay", "", []Change{{"weight_decay", "0", "-1"}}, false},
 		{"one other change", "", []Change{{"epochs", "0", "40"}, {"seed", "7", "8"}}, false},
 		{"no change", "", nil, false},
+		// Adam and AdamW ignored a momentum that lineage before 7
+		// December 2026 took and recorded; SGD uses it.
+		{"momentum adam ignored", "", []Change{{"momentum", "0.5", "0"}}, true},
+		{"momentum adamw ignored", "adamw", []Change{{"momentum", "0.9", "0"}}, true},
+		{"sgd's momentum", "sgd", []Change{{"momentum", "0.5", "0"}}, false},
+		{"nesterov's momentum", "nesterov", []Change{{"momentum", "0.5", "0"}}, false},
 	} {
 		if got := sameRun(tt.chs, tt.optimizer); got != tt.want {
 			t.Errorf("%s: sameRun(%v, %q) = %v, want %v", tt.name, tt.chs, tt.optimizer, got, tt.want)
 		}
+	}
+}
+
+// TestResumeAdamMomentum resumes a checkpoint as lineage wrote it before
+// 7 December 2026 for Adam with a momentum, which Adam ignored: the
+// momentum is in its configuration and its optimizer state. The run is
+// the same without it, and resumes to the uninterrupted run's weights;
+// it could not be resumed at all ("--momentum was 0.5, now 0", and
+// --momentum 0.5 is now refused with Adam).
+func TestResumeAdamMomentum(t *testing.T) {
+	sp, teacher := digits(t)
+	cfg := smallConfig(sp, teacher)
+	want, err := Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	cfg = interruptedAt(t, cfg, path, 40)
+	c, ok, err := loadCheckpoint(path)
+	if !ok || err != nil {
+		t.Fatalf("loadCheckpoint: %v %v", ok, err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(c.Config.Fields, &fields); err != nil {
+		t.Fatal(err)
+	}
+	fields["momentum"] = 0.5
+	if c.Config.Fields, err = json.Marshal(fields); err != nil {
+		t.Fatal(err)
+	}
+	c.ConfigHash = strings.Repeat("0", len(c.ConfigHash)) // the hash of that configuration
+	var o Optimizer
+	if err := o.UnmarshalBinary(c.opt); err != nil {
+		t.Fatal(err)
+	}
+	o.cfg.Momentum = 0.5
+	if c.opt, err = o.MarshalBinary(); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("resume without the momentum Adam ignored: %v", err)
+	}
+	if !got.Resumed || !reflect.DeepEqual(got.Student.Theta, want.Student.Theta) {
+		t.Errorf("resumed %v, same weights as the uninterrupted run %v; want true, true",
+			got.Resumed, reflect.DeepEqual(got.Student.Theta, want.Student.Theta))
 	}
 }

@@ -101,9 +101,10 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		if v := p.cfg.Val; v != nil && v.Y != nil && v.Len() > 0 {
 			stats.ValAccuracy, stats.ValLoss = evalLogits(r.student, &tape, v.X, v.Y)
-			if math.IsNaN(stats.ValLoss) {
-				// Finite weights whose outputs overflow: +Inf logits.
-				return fmt.Errorf("epoch %d step %d: validation loss NaN, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), ErrDiverged)
+			if math.IsNaN(stats.ValLoss) || math.IsInf(stats.ValLoss, 0) {
+				// Finite weights whose outputs overflow: +Inf logits
+				// (NaN), or -Inf for a row's label (+Inf).
+				return fmt.Errorf("epoch %d step %d: validation loss %g, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), stats.ValLoss, ErrDiverged)
 			}
 			if stats.ValAccuracy > r.st.BestVal || r.st.BestEpoch == 0 {
 				r.st.BestVal, r.st.BestEpoch, r.st.SinceBest = stats.ValAccuracy, epoch+1, 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,5 +94,36 @@ func TestDivergedLastStep(t *testing.T) {
 				t.Errorf("checkpoint: %v, want none written", err)
 			}
 		})
+	}
+}
+
+// TestDivergedValidationInf checks that a model whose logit for some
+// validation rows' label overflows to -Inf, its validation loss +Inf, stops
+// the run as diverged. Only a NaN loss did: the +Inf went into the epoch's
+// history and failed the checkpoint ("save checkpoint: header: json:
+// unsupported value: +Inf", to which lineage train added, past the first
+// epoch, "rerun with --resume once there is room"). The
+// training rows lack class 0, whose logit is -Inf everywhere, so every
+// step's loss is finite.
+func TestDivergedValidationInf(t *testing.T) {
+	sp := dataset.Digits().Split(dataset.SplitOptions{})
+	var keep []int
+	for i, y := range sp.Train.Y {
+		if y != 0 {
+			keep = append(keep, i)
+		}
+	}
+	st := model.NewMLP([]int{64, 4, 10}, model.ActReLU, sp.Train.Labels, rand.New(rand.NewPCG(1, 2)))
+	clear(st.Theta)
+	st.B(0)[0] = 1e19       // hidden unit 0 is 1e19 on every row
+	st.W(1).Data[0] = -1e20 // and class 0's logit -1e39: -Inf
+	cfg := Config{Train: sp.Train.Subset(keep), Val: sp.Val, Student: st, Epochs: 1, Seed: 1,
+		Optimizer: "sgd", LR: 1e-30, WeightDecay: -1, CheckpointPath: filepath.Join(t.TempDir(), "m.ckpt")}
+	_, err := Train(context.Background(), cfg)
+	if want := "epoch 1 step 36: validation loss +Inf, the model's outputs overflow"; !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q and wrapping ErrDiverged", err, want)
+	}
+	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("checkpoint: %v, want none written", err)
 	}
 }

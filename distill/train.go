@@ -271,6 +271,11 @@ func (r *run) restore(c *ckptState) error {
 	if err := r.opt.UnmarshalBinary(c.opt); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", p.cfg.CheckpointPath, err)
 	}
+	if r.opt.cfg.Kind != SGD {
+		// Adam and AdamW ignore a momentum, which lineage before
+		// 7 December 2026 took and recorded (see sameRun).
+		r.opt.cfg.Momentum = 0
+	}
 	r.pcg = new(rand.PCG)
 	if err := r.pcg.UnmarshalBinary(c.EpochRNG); err != nil {
 		return fmt.Errorf("checkpoint %s: epoch_rng: %w: %w", p.cfg.CheckpointPath, err, ErrCheckpoint)

@@ -127,7 +127,9 @@ func checkRows(p []float32, rows, k, offset int, lenient bool) (warnings int, er
 			if !lenient || sum <= 0 {
 				hint := ""
 				if sum > 1 {
-					hint = " (logits or unnormalised scores? answer their softmax, or read them with --logits)"
+					// Softmax is the cure for logits only: probabilities
+					// rounded or scaled (percentages) are renormalised.
+					hint = " (logits? answer their softmax, or read them with --logits; probabilities rounded or scaled? --lenient renormalises them)"
 				}
 				return warnings, &ProbeError{offset + i, fmt.Sprintf("probabilities sum to %.6g, want 1%s", sum, hint)}
 			}

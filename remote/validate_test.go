@@ -64,7 +64,11 @@ func TestCheckRows(t *testing.T) {
 		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "answer row 11: probabilities sum to 0.9, want 1", 0},
 		// Non-negative logits sum above 1: they were refused without the
 		// hint the negative ones get.
-		{"logits", []float32{0.5, 0.5, 3, 7}, false, "answer row 11: probabilities sum to 10, want 1 (logits or unnormalised scores? answer their softmax, or read them with --logits)", 0},
+		{"logits", []float32{0.5, 0.5, 3, 7}, false, "answer row 11: probabilities sum to 10, want 1 (logits? answer their softmax, or read them with --logits; probabilities rounded or scaled? --lenient renormalises them)", 0},
+		// Percentages: their softmax, which --logits takes, is not their
+		// distribution; the hint offered it alone.
+		{"percentages", []float32{0.5, 0.5, 30, 70}, false, "answer row 11: probabilities sum to 100, want 1 (logits? answer their softmax, or read them with --logits; probabilities rounded or scaled? --lenient renormalises them)", 0},
+		{"percentages lenient", []float32{0.5, 0.5, 30, 70}, true, "", 1},
 		{"zero row lenient", []float32{1, 0, 0, 0}, true, "answer row 11: probabilities sum to 0", 0},
 		{"nan lenient", []float32{1, 0, float32FromBits(0x7fc00000), 0}, true, "answer row 11: non-finite", 0},
 	}

@@ -86,7 +86,7 @@ The teacher must be a model file (.lnm or .safetensors): enrolment needs its gra
 	f.Uint64Var(&o.seed, "seed", 1, "random seed of the controls and probes (same seed, same suite)")
 	f.IntVar(&o.controls, "controls", 0, fmt.Sprintf("positive controls, %d to %d (an odd number is rounded up); negatives: %d× the number given, and under-trained ones, ¾ of the positives rounded up to a multiple of 4 (0: %d)", audit.MinControls, audit.MaxControls, audit.NegativesPerPositive, audit.DefaultControls))
 	f.IntVar(&o.suiteSize, "suite-size", 0, fmt.Sprintf("probes kept in the suite, %d to %d (0: %d)", audit.DefaultMinProbes, audit.MaxSuiteSize, audit.DefaultSuiteSize))
-	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once (0: %d)", audit.DefaultWorkers))
+	f.IntVar(&o.workers, "workers", 0, fmt.Sprintf("controls trained at once, 1 to %d (0: %d)", audit.MaxWorkers, audit.DefaultWorkers))
 	f.Var(&o.format, "format", formatUsage)
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show a progress bar")
 	f.IntVar(&o.markProbes, "watermark-probes", 0, fmt.Sprintf("probes testing the label watermark, at most half the suite (0: %.0f%% of the suite; -1: no watermark test)", 100*audit.DefaultWatermark))

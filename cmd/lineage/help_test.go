@@ -67,6 +67,8 @@ func TestFlagHelpRanges(t *testing.T) {
 		{"train", "momentum", "refused with adam and adamw", []string{"train", "--out", "m.lnm", "--momentum", "0.9"}},
 		{"train", "schedule", "step:GAMMA", nil},
 		{"demo", "controls", "3 to 256", []string{"demo", "--controls", "2"}},
+		// It said "(0: 2)" alone, as if any number of workers went.
+		{"enroll", "workers", "1 to 1024 (0: 2)", []string{"enroll", "acme", "--model", "t.lnm", "--workers", "1025"}},
 		{"serve", "watermark-epsilon", "with --reveal label", []string{"serve", "m.lnm", "--watermark-epsilon", "2"}},
 	}
 	t.Chdir(t.TempDir())

@@ -117,15 +117,17 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	if o.watermark != "auto" && o.watermark != "off" {
 		return usageError{fmt.Errorf("--watermark %q: want auto or off", o.watermark)}
 	}
+	// Before their values are checked: a key variable not set yet is
+	// beside the point where no key is used.
+	if err := checkMarkFlags(cmd, reveal, o.watermark); err != nil {
+		return err
+	}
 	if !(o.epsilon > 0) || math.IsInf(o.epsilon, 0) {
 		return usageError{fmt.Errorf("--watermark-epsilon %v: want a positive number", o.epsilon)}
 	}
 	markKey, err := watermarkKey(o.markKeyEnv)
 	if err != nil {
 		return usageError{err}
-	}
-	if err := checkMarkFlags(cmd, reveal, o.watermark); err != nil {
-		return err
 	}
 	if o.name != "" {
 		if err := serve.CheckName(o.name); err != nil {

@@ -117,13 +117,16 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--name", "a/b"}, `--name: model name "a/b": want letters, digits, '_', '.' or '-'`, exitUsage},
 		{[]string{"missing.lnm", "--name", "../x"}, `--name: model name "../x"`, exitUsage},
 		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},
-		{[]string{"x.lnm", "--watermark-epsilon", "-1"}, "--watermark-epsilon", exitUsage},
-		{[]string{"x.lnm", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
-		{[]string{"x.lnm", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key", exitUsage},
+		{[]string{"x.lnm", "--reveal", "label", "--watermark-epsilon", "-1"}, "--watermark-epsilon -1: want a positive number", exitUsage},
+		{[]string{"x.lnm", "--reveal", "label", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "SURELY_UNSET_VAR_123", exitUsage},
+		{[]string{"x.lnm", "--reveal", "label", "--watermark-key-env", "LINEAGE_TEST_BAD_MARK_KEY"}, "bad watermark key", exitUsage},
 		// Accepted and ignored: the server marked no label.
 		{[]string{"x.lnm", "--watermark-epsilon", "2"}, "--watermark-epsilon has no effect with --reveal full: the watermark marks labels only (--reveal label)", exitUsage},
 		{[]string{"x.lnm", "--reveal", "topk:2", "--watermark-key-env", "LINEAGE_TEST_MARK_KEY"}, "--watermark-key-env has no effect with --reveal topk:2", exitUsage},
 		{[]string{"x.lnm", "--reveal", "label", "--watermark", "off", "--watermark-epsilon", "0.5"}, "--watermark-epsilon has no effect with --watermark off", exitUsage},
+		// Named first: it said the variable was not set, and once it was,
+		// that it had no effect.
+		{[]string{"x.lnm", "--reveal", "label", "--watermark", "off", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "--watermark-key-env has no effect with --watermark off", exitUsage},
 		// Every request was refused (401): no client can send such a key.
 		{[]string{"x.lnm", "--require-key-env", "LINEAGE_TEST_SPACED_KEY"}, "--require-key-env LINEAGE_TEST_SPACED_KEY: the API key starts or ends with white space, which HTTP drops from a header's value", exitUsage},
 	}
