@@ -120,7 +120,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		cfg.QueryBatch = o.remote.journalBatch()
 	}
 	// Every flag is checked before the database is opened (or created).
-	if err := validateConfig(cfg); err != nil {
+	if err := validateConfig(c.Flags(), cfg); err != nil {
 		return err
 	}
 	if err := checkTestSplit(sp, o.data); err != nil {
