@@ -58,6 +58,7 @@ the database (--db), so that an interrupted run asks it nothing twice.`,
 	f.IntVar(&o.queries, "queries", 0, "teacher query budget, exact (0: one per training row for each source of --transfer)")
 	f.Float64Var(&o.jitter, "jitter", 0, "Gaussian jitter scale for --transfer jitter, in standard deviations of each feature (0: 0.25)")
 	o.remote.bind(c)
+	o.remote.alsoRemote = []string{"db"} // it journals a remote teacher's answers
 	return c
 }
 

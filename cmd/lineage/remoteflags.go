@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type remoteOptions struct {
 	cmd         *cobra.Command  // the command bound, whose stderr notes go to
 	noted       map[string]bool // the things noteNoEffect has spoken of
 	remoteInRun bool            // another model of the run is remote: noteNoEffect says nothing
+	alsoRemote  []string        // the command's other flags for a remote model only (distill's --db)
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -229,7 +231,7 @@ func (o *remoteOptions) noteNoEffect(what string) {
 		o.noted = map[string]bool{}
 	}
 	o.noted[what] = true
-	for _, f := range remoteOnly {
+	for _, f := range slices.Concat(remoteOnly, o.alsoRemote) {
 		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed {
 			fmt.Fprintf(o.cmd.ErrOrStderr(), "%s: --%s has no effect on %s: it applies to a remote model (an Open Inference Protocol URL or exec:) only\n",
 				o.cmd.CommandPath(), f, what)

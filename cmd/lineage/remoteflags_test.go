@@ -163,6 +163,9 @@ func TestRemoteFlagsOnModelFile(t *testing.T) {
 			[]string{"lineage distill: --qps has no effect on t.lnm" + tail}},
 		{"distill, qps and concurrency", append(dist[:len(dist):len(dist)], "--qps", "5", "--concurrency", "2", "--out", "s3.lnm"),
 			[]string{"lineage distill: --concurrency has no effect on t.lnm" + tail, "lineage distill: --qps has no effect on t.lnm" + tail}},
+		// --db journals a remote teacher's answers: a model file's need none.
+		{"distill, db", append(dist[:len(dist):len(dist)], "--db", "x.db", "--out", "s4.lnm"),
+			[]string{"lineage distill: --db has no effect on t.lnm" + tail}},
 		{"eval, three", []string{"eval", "t.lnm", "--data", "digits", "--against", "t.lnm", "--concurrency", "2", "--remote-batch", "8", "--logits"},
 			[]string{"lineage eval: --concurrency has no effect on t.lnm" + tail, "lineage eval: --remote-batch has no effect on t.lnm" + tail,
 				"lineage eval: --logits has no effect on t.lnm" + tail}},
