@@ -244,31 +244,31 @@ func newPlan(cfg Config) (*plan, error) {
 	}
 	for _, h := range cfg.Hidden {
 		if h < 1 {
-			return nil, configErr("hidden layer sizes must be at least 1, got %v", cfg.Hidden)
+			return nil, fieldErr("hidden", cfg.Hidden, "want layer sizes of at least 1")
 		}
 	}
 	if n := len(cfg.Hidden) + 1; n > model.MaxLayers {
 		// Trained, such a student could be neither checkpointed nor saved.
-		return nil, configErr("%d hidden layers make a model of %d layers, more than the %d lineage reads", len(cfg.Hidden), n, model.MaxLayers)
+		return nil, fieldErr("hidden", cfg.Hidden, "%d hidden layers make a model of %d layers, more than the %d lineage reads", len(cfg.Hidden), n, model.MaxLayers)
 	}
 	p.hidden = cfg.Hidden
 	if len(p.hidden) == 0 {
 		p.hidden = []int{defaultHiddenUnits}
 	}
 	if cfg.Student == nil {
-		if err := checkParams(append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels))); err != nil {
-			return nil, err
+		if sizes := append(append([]int{tr.Dim()}, p.hidden...), len(tr.Labels)); tooManyParams(sizes) {
+			return nil, fieldErr("hidden", p.hidden, "a model with layer sizes %v has more than %d parameters", sizes, model.MaxParams)
 		}
 	}
 	act, err := model.ParseActivation(string(cfg.Activation))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("activation", string(cfg.Activation), err)
 	}
 	p.act = act
 	switch cfg.Init {
 	case "", "normal", "uniform":
 	default:
-		return nil, configErr("unknown initialisation %q (want normal or uniform)", cfg.Init)
+		return nil, fieldErr("init", cfg.Init, "want normal or uniform")
 	}
 	if s := cfg.Student; s != nil {
 		if err := s.Validate(); err != nil {
@@ -290,33 +290,33 @@ func newPlan(cfg Config) (*plan, error) {
 		T = DefaultTemperature
 	}
 	if !(T >= MinTemperature && T <= maxTemperature) {
-		return nil, configErr("temperature must lie in [%g, %g], got %g", MinTemperature, maxTemperature, cfg.Temperature)
+		return nil, fieldErr("temperature", cfg.Temperature, "want a temperature from %g to %g", MinTemperature, maxTemperature)
 	}
 	alpha := cfg.Alpha
 	if alpha == 0 {
 		alpha = DefaultAlpha
 	}
 	if !(alpha >= 0 && alpha <= 1) {
-		return nil, configErr("alpha must lie in [0,1], got %g", cfg.Alpha)
+		return nil, fieldErr("alpha", cfg.Alpha, "want a weight from 0 to 1")
 	}
 	loss, err := ParseLoss(cfg.Loss)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("loss", cfg.Loss, err)
 	}
 	rv, err := model.ParseReveal(cfg.Reveal)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("reveal", cfg.Reveal, err)
 	}
 	p.obj = Objective{Loss: loss, Temperature: T, Alpha: alpha, Reveal: rv}
 	if p.transfer, err = ParseTransfer(cfg.Transfer); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("transfer", cfg.Transfer, err, ErrTransfer)
 	}
 	if !(cfg.JitterScale >= 0) || math.IsInf(cfg.JitterScale, 0) {
-		return nil, configErr("jitter scale must be a finite number ≥ 0, got %g", cfg.JitterScale)
+		return nil, fieldErr("jitter_scale", cfg.JitterScale, "want a finite number ≥ 0")
 	}
 	p.transfer.JitterScale = cfg.JitterScale
 	if cfg.Queries < 0 {
-		return nil, configErr("queries must be ≥ 0, got %d", cfg.Queries)
+		return nil, fieldErr("queries", cfg.Queries, "want 0 or more")
 	}
 	// rows is the number of training rows per epoch: the transfer set of a
 	// distillation, the training split otherwise.
@@ -327,7 +327,7 @@ func newPlan(cfg Config) (*plan, error) {
 			rows = p.transfer.DefaultQueries(tr.Len())
 		}
 		if rows > MaxTransferValues/tr.Dim() {
-			return nil, configErr("%d queries of %d features exceed the transfer set limit of %d values", rows, tr.Dim(), MaxTransferValues)
+			return nil, fieldErr("queries", cfg.Queries, "want at most %d: %d queries of %d features exceed the transfer set limit of %d values", MaxTransferValues/tr.Dim(), rows, tr.Dim(), MaxTransferValues)
 		}
 	}
 	p.rows = rows
@@ -340,7 +340,7 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, &LabelMismatchError{Teacher: slices.Clone(info.Labels), Dataset: slices.Clone(tr.Labels)}
 		}
 		if rv.Mode == model.RevealTopK && rv.K >= len(tr.Labels) {
-			return nil, configErr("reveal topk:%d keeps every one of the teacher's %d labels: that is reveal full", rv.K, len(tr.Labels))
+			return nil, fieldErr("reveal", cfg.Reveal, "keeps every one of the teacher's %d labels: that is full", len(tr.Labels))
 		}
 	}
 
@@ -355,11 +355,11 @@ func newPlan(cfg Config) (*plan, error) {
 		p.queryRows = DefaultQueryBatch
 	}
 	for _, c := range []struct {
-		what string
-		n    int
-	}{{"epochs", p.epochs}, {"batch size", p.batch}, {"query batch", p.queryRows}, {"patience", cfg.Patience}, {"warm-up", cfg.Warmup}} {
+		field string
+		n     int
+	}{{"epochs", p.epochs}, {"batch_size", p.batch}, {"query_batch", p.queryRows}, {"patience", cfg.Patience}, {"warmup", cfg.Warmup}} {
 		if c.n < 0 {
-			return nil, configErr("%s must be ≥ 0, got %d", c.what, c.n)
+			return nil, fieldErr(c.field, c.n, "want 0 or more")
 		}
 	}
 	// A batch larger than the rows of an epoch is one full batch: the
@@ -370,21 +370,24 @@ func newPlan(cfg Config) (*plan, error) {
 		sizes = cfg.Student.Sizes
 	}
 	if need := TrainBytes(sizes, p.batch); need > MaxTrainBytes {
-		return nil, configErr("training layer sizes %v on batches of %d rows needs about %.1f GiB of memory, more than the %d GiB lineage allows: use smaller hidden layers or batches",
+		return nil, fieldErr("hidden", p.hidden, "training layer sizes %v on batches of %d rows needs about %.1f GiB of memory, more than the %d GiB lineage allows: use smaller hidden layers or batches",
 			sizes, p.batch, float64(need)/(1<<30), MaxTrainBytes>>30)
 	}
 	if steps := p.stepsPerEpoch(rows); p.epochs > math.MaxInt32/steps {
-		return nil, configErr("%d epochs of %d steps is too many steps", p.epochs, steps)
+		return nil, fieldErr("epochs", p.epochs, "want at most %d: at %d steps an epoch, more is too many steps", math.MaxInt32/steps, steps)
 	}
 
 	if p.opt, err = ParseOptimizer(cfg.Optimizer); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("optimizer", cfg.Optimizer, err)
 	}
 	if cfg.Momentum != 0 {
 		if p.opt.Kind != SGD {
 			// Adam and AdamW take no momentum (their moments are their
 			// betas): it was ignored, and recorded in the recipe all the same.
-			return nil, configErr("momentum %g applies to sgd and nesterov only, not %s", cfg.Momentum, p.opt.Kind)
+			return nil, fieldErr("momentum", cfg.Momentum, "applies to sgd and nesterov only, not %s", p.opt.Kind)
+		}
+		if !(cfg.Momentum >= 0 && cfg.Momentum < 1) {
+			return nil, fieldErr("momentum", cfg.Momentum, "want a number in [0, 1)")
 		}
 		p.opt.Momentum = cfg.Momentum
 	}
@@ -392,7 +395,7 @@ func newPlan(cfg Config) (*plan, error) {
 	case wd == 0:
 		p.opt.WeightDecay = DefaultWeightDecay
 	case math.IsNaN(wd) || math.IsInf(wd, 0):
-		return nil, configErr("weight decay must be a finite number, got %g", wd)
+		return nil, fieldErr("weight_decay", wd, "want a finite number")
 	case wd > 0:
 		p.opt.WeightDecay = wd
 	}
@@ -407,13 +410,13 @@ func newPlan(cfg Config) (*plan, error) {
 		}
 	}
 	if !(p.lr > 0) || math.IsInf(p.lr, 0) {
-		return nil, configErr("learning rate must be a finite number > 0, got %g", cfg.LR)
+		return nil, fieldErr("lr", cfg.LR, "want a finite number > 0")
 	}
 	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
-		return nil, configErr("clip norm must be a finite number ≥ 0, got %g", cfg.ClipNorm)
+		return nil, fieldErr("clip_norm", cfg.ClipNorm, "want a finite number ≥ 0")
 	}
 	if p.sched, err = ParseSchedule(cfg.Schedule); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, parseErr("schedule", cfg.Schedule, err)
 	}
 	p.sched.Base = p.lr
 	p.sched.Warmup = cfg.Warmup
@@ -457,10 +460,17 @@ func TrainBytes(sizes []int, batch int) int64 {
 // checkParams reports an error unless an MLP with the given layer sizes
 // has at most model.MaxParams parameters (the most a model file holds).
 func checkParams(sizes []int) error {
-	if n := model.NumParams(sizes); n < 0 || n > model.MaxParams {
+	if tooManyParams(sizes) {
 		return configErr("a model with layer sizes %v has more than %d parameters", sizes, model.MaxParams)
 	}
 	return nil
+}
+
+// tooManyParams reports whether an MLP with the given layer sizes has
+// more than model.MaxParams parameters.
+func tooManyParams(sizes []int) bool {
+	n := model.NumParams(sizes)
+	return n < 0 || n > model.MaxParams
 }
 
 // distinctClasses returns the number of distinct values in y, up to 2.

@@ -188,6 +188,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	if err != nil {
 		return err
 	}
+	if stored != nil {
+		o.remote.noteStored(arg)
+	}
 	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones, time.Since(start)); err != nil {
 		if stored != nil {
 			return err // a stored fingerprint: nothing was asked

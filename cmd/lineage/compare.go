@@ -122,6 +122,14 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 	if !o.remote.labelMap.IsZero() && fps[1] != nil {
 		return usageError{fmt.Errorf("--label-map applies to B, and %q is a stored fingerprint (its labels were read when it was taken): pass a model reference as B", b)}
 	}
+	// The remote flags are noted as without effect on a model file or a
+	// stored fingerprint when neither argument is a remote model; the
+	// copies of o.remote below share what was noted.
+	o.remote.noted = map[string]bool{}
+	stored := [2]bool{fps[0] != nil, fps[1] != nil}
+	for i, ref := range args {
+		o.remote.remoteInRun = o.remote.remoteInRun || !stored[i] && anyRemote(ref)
+	}
 	for i, ref := range args {
 		if fps[i] != nil {
 			if fps[i].Suite != s.Hash {
@@ -143,6 +151,11 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 			return labelMapHint(err, ro.labelMap)
 		}
 		warnTaken(c.ErrOrStderr(), fps[i], ref, s.Labels)
+	}
+	for i, ref := range args {
+		if stored[i] {
+			o.remote.noteStored(ref)
+		}
 	}
 	st, err := compare.Compute(fps[0].P, fps[1].P, s.Kinds)
 	// A URL's credentials are never printed.

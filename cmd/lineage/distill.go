@@ -58,6 +58,7 @@ the database (--db), so that an interrupted run asks it nothing twice.`,
 	f.IntVar(&o.queries, "queries", 0, "teacher query budget, exact (0: one per training row for each source of --transfer)")
 	f.Float64Var(&o.jitter, "jitter", 0, "Gaussian jitter scale for --transfer jitter, in standard deviations of each feature (0: 0.25)")
 	o.remote.bind(c)
+	o.remote.alsoRemote = []string{"db"} // it journals a remote teacher's answers
 	return c
 }
 
@@ -120,7 +121,7 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 		cfg.QueryBatch = o.remote.journalBatch()
 	}
 	// Every flag is checked before the database is opened (or created).
-	if err := validateConfig(cfg); err != nil {
+	if err := validateConfig(c.Flags(), cfg); err != nil {
 		return err
 	}
 	if err := checkTestSplit(sp, o.data); err != nil {

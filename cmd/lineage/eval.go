@@ -93,6 +93,9 @@ func runEval(ctx context.Context, c *cobra.Command, o *evalOptions, ref string) 
 	if err := checkTestSplit(sp, o.data); err != nil {
 		return err
 	}
+	// The remote flags are noted as without effect on a model file
+	// when neither MODEL nor --against is a remote model.
+	o.remote.remoteInRun = anyRemote(ref, o.against)
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ fingerprint later with 'lineage audit ID'.`,
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name, a suite hash or its first 8+ digits (required)")
 	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
-	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe (0: all)")
+	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe, K below the suite's number of labels (0: all)")
 	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content (not one an enrolment or audit record uses)")
 	f.Var(&o.format, "format", formatUsage)
 	o.remote.bind(c)
@@ -147,7 +147,7 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		return usageError{errors.New("--suite is required (an enrolment name or a suite hash)")}
 	}
 	if o.topK < 0 {
-		return usageError{errors.New("--top-k must not be negative")}
+		return usageError{fmt.Errorf("--top-k %d: want 0 or more (0: all)", o.topK)}
 	}
 	id := o.name
 	if id == "" {
@@ -169,6 +169,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		}
 		if err != nil {
 			return err
+		}
+		if err := checkTopK(o.topK, o.suite, len(s.Labels)); err != nil {
+			return err // before a remote model is asked anything
 		}
 		if !tx.HasFingerprint(id) {
 			if isPlainPath(ref) {
@@ -295,4 +298,15 @@ func probeStored(c *cobra.Command, o *probeOptions, fp *fingerprint.Fingerprint,
 	fmt.Fprintf(c.ErrOrStderr(), "lineage: fingerprint %q is already stored, taken from this model on this suite: it was not asked again (--replace takes it anew)\n", fp.ID)
 	r := newProbeReport(fp, ref)
 	return printResult(c.OutOrStdout(), o.format, r, r.kv())
+}
+
+// checkTopK refuses a --top-k k that keeps every one of the n labels of
+// suite (named as the user did): it would store the full outputs under the
+// hash of --top-k 0, not the top-k fingerprint asked for, as serve and
+// distill refuse --reveal topk:K for such a K.
+func checkTopK(k int, suite string, n int) error {
+	if k > 0 && k >= n {
+		return usageError{fmt.Errorf("--top-k %d: want 1 to %d (0: all), suite %q having %d labels: a top-%d keeps every one, which is --top-k 0", k, n-1, suite, n, k)}
+	}
+	return nil
 }

@@ -399,3 +399,41 @@ func TestProbeAsksAgain(t *testing.T) {
 		t.Errorf("probe --ask-again -1: fingerprint %s; want no answer_variation or nearby_variation", out)
 	}
 }
+
+// TestProbeTopKAllLabels checks that a --top-k keeping every one of the
+// suite's labels is refused before the model is asked anything, naming the
+// flag and the bound, as serve and distill refuse --reveal topk:K there (it
+// was stored as the full outputs, under --top-k 0's hash), and that a K
+// below the number of labels is still taken as a top-k fingerprint.
+func TestProbeTopKAllLabels(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes, labels 0 1 2
+	_, script, answers := flakyScript(t)
+	ref := "exec:/bin/sh " + script
+	tests := []struct {
+		k          string
+		wantCode   int
+		wantStderr string // the whole stderr when wantCode is not 0
+	}{
+		{"3", exitUsage, "lineage: --top-k 3: want 1 to 2 (0: all), suite \"acme\" having 3 labels: a top-3 keeps every one, which is --top-k 0\n"},
+		{"10", exitUsage, "lineage: --top-k 10: want 1 to 2 (0: all), suite \"acme\" having 3 labels: a top-10 keeps every one, which is --top-k 0\n"},
+		{"-1", exitUsage, "lineage: --top-k -1: want 0 or more (0: all)\n"},
+		{"2", exitOK, ""},
+	}
+	for _, tt := range tests {
+		before := answers()
+		_, stderr, code := runCLI(t, "--db", path, "probe", ref, "--suite", "acme", "--name", "k"+tt.k, "--top-k", tt.k, "--remote-batch", "1", "--ask-again", "-1")
+		if code != tt.wantCode || tt.wantCode != exitOK && stderr != tt.wantStderr {
+			t.Errorf("probe --top-k %s: exit %d, stderr %q; want exit %d, stderr %q", tt.k, code, stderr, tt.wantCode, tt.wantStderr)
+		}
+		if asked := answers() - before; tt.wantCode != exitOK && asked != 0 {
+			t.Errorf("probe --top-k %s: the model answered %d times, want 0", tt.k, asked)
+		}
+	}
+	out, _, code := runCLI(t, "--db", path, "db", "show", "fingerprint", "k2")
+	if code != exitOK || !strings.Contains(out, `"top_k": 2`) {
+		t.Errorf("db show fingerprint k2: exit %d, want top_k 2:\n%s", code, out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,8 +36,10 @@ type remoteOptions struct {
 	output      string
 	labelMap    model.LabelMap // --label-map (zero: labels read by their names)
 
-	cmd   *cobra.Command  // the command bound, whose stderr notes go to
-	noted map[string]bool // the model files noteNoEffect has spoken of
+	cmd         *cobra.Command  // the command bound, whose stderr notes go to
+	noted       map[string]bool // the things noteNoEffect has spoken of
+	remoteInRun bool            // another model of the run is remote: noteNoEffect says nothing
+	alsoRemote  []string        // the command's other flags for a remote model only (distill's --db)
 }
 
 func (o *remoteOptions) bind(c *cobra.Command) {
@@ -188,48 +191,63 @@ func (o *remoteOptions) open(ctx context.Context, ref string) (remote.Model, fun
 	}
 	if o.cmd != nil {
 		noteDefaultedMetadata(o.cmd.ErrOrStderr(), remote.StripCredentials(ref), m)
-		o.noteNoEffect(ref)
+		o.noteFile(ref)
 	}
 	return m, func() { m.Close() }, nil
 }
 
 // remoteOnly are the flags of remoteOptions that shape the requests to a
-// remote model, or read its answers, and do nothing to a model file.
+// remote model, or read its answers, and do nothing to a model file or to
+// a stored fingerprint.
 var remoteOnly = []string{"api-key-env", "concurrency", "qps", "timeout", "start-timeout", "retries",
 	"remote-batch", "lenient", "json-only", "logits", "output", "ask-again"}
 
-// noteNoEffect says on the command's standard error, once per model file
-// ref, which of the remote flags the user set have no effect on it: it is
-// read in-process, so a --qps or --concurrency meant to spare a server
-// does nothing, and the user should not believe it did.
-func (o *remoteOptions) noteNoEffect(ref string) {
-	r, err := remote.ParseRef(ref)
-	if err != nil || r.Kind != remote.RefFile || o.noted[ref] {
-		return
+// noteFile says (noteNoEffect) which remote flags have no effect on ref
+// when it is a model file, read in-process.
+func (o *remoteOptions) noteFile(ref string) {
+	if r, err := remote.ParseRef(ref); err == nil && r.Kind == remote.RefFile {
+		o.noteNoEffect(r.Path + ", a model file read in-process")
 	}
-	var set []string
-	for _, f := range remoteOnly {
-		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed {
-			set = append(set, "--"+f)
-		}
-	}
-	if len(set) == 0 {
+}
+
+// noteStored says (noteNoEffect) which remote flags have no effect on the
+// stored fingerprint id, which the command reads without asking a model.
+func (o *remoteOptions) noteStored(id string) {
+	o.noteNoEffect(fmt.Sprintf("stored fingerprint %q, whose answers were read when it was taken", id))
+}
+
+// noteNoEffect says on the command's standard error, one line per flag and
+// once per thing, which of the remote flags the user set explicitly have
+// no effect on what (a model file or a stored fingerprint, described): a
+// --qps or --concurrency meant to spare a server does nothing there, and
+// the user should not believe it did. A warning, not an error: scripts
+// pass the same flags whatever the model is. It says nothing when another
+// model of the run is remote (remoteInRun), which the flags did shape.
+func (o *remoteOptions) noteNoEffect(what string) {
+	if o.cmd == nil || o.remoteInRun || o.noted[what] {
 		return
 	}
 	if o.noted == nil {
 		o.noted = map[string]bool{}
 	}
-	o.noted[ref] = true
-	verb, pron := "has", "it applies"
-	if len(set) > 1 {
-		verb, pron = "have", "they apply"
+	o.noted[what] = true
+	for _, f := range slices.Concat(remoteOnly, o.alsoRemote) {
+		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed {
+			fmt.Fprintf(o.cmd.ErrOrStderr(), "%s: --%s has no effect on %s: it applies to a remote model (an Open Inference Protocol URL or exec:) only\n",
+				o.cmd.CommandPath(), f, what)
+		}
 	}
-	list := strings.Join(set, " and ")
-	if len(set) > 2 {
-		list = strings.Join(set[:len(set)-1], ", ") + " and " + set[len(set)-1]
+}
+
+// anyRemote reports whether one of refs is a remote model (an OIP URL or
+// exec:), for remoteInRun.
+func anyRemote(refs ...string) bool {
+	for _, ref := range refs {
+		if r, err := remote.ParseRef(ref); err == nil && r.Kind != remote.RefFile {
+			return true
+		}
 	}
-	fmt.Fprintf(o.cmd.ErrOrStderr(), "%s: %s %s no effect on %s, a model file read in-process: %s to a remote model (an Open Inference Protocol URL or exec:) only\n",
-		o.cmd.CommandPath(), list, verb, r.Path, pron)
+	return false
 }
 
 // journalBatch is the number of inputs per journaled batch: one remote

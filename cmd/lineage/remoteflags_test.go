@@ -3,14 +3,17 @@ package main
 import (
 	"errors"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/serve"
 )
 
 // TestStartTimeout checks that --start-timeout bounds the wait for an
@@ -129,10 +132,12 @@ func TestLabelMapUsage(t *testing.T) {
 	}
 }
 
-// TestRemoteFlagsOnModelFile checks that the remote flags a user set for a
-// model file, which is read in-process, are named on stderr as without
-// effect, once per file (a --qps meant to spare a server was silently
-// ignored), and that a run without them says nothing.
+// TestRemoteFlagsOnModelFile checks that each remote flag a user set for a
+// model file, which is read in-process, is named on stderr as without
+// effect, one line per flag and once per file (a --qps meant to spare a
+// server was silently ignored), that a run without them says nothing, and
+// that a run with a remote model among its models says nothing either
+// (the flags shaped its requests).
 func TestRemoteFlagsOnModelFile(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
@@ -140,20 +145,33 @@ func TestRemoteFlagsOnModelFile(t *testing.T) {
 	if err := model.Save("t.lnm", teacher); err != nil {
 		t.Fatal(err)
 	}
-	const tail = ", a model file read in-process: "
+	srv, err := serve.New(teacher, serve.Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	const tail = ", a model file read in-process: it applies to a remote model (an Open Inference Protocol URL or exec:) only\n"
 	dist := []string{"distill", "--teacher", "t.lnm", "--data", "digits", "--hidden", "4", "--epochs", "1", "--no-progress", "--queries", "50", "--out", "s.lnm"}
 	tests := []struct {
 		name string
 		args []string
-		want string // "" for no note
+		want []string // the notes, in order; none for no note
 	}{
-		{"distill", dist, ""},
+		{"distill", dist, nil},
 		{"distill, qps", append(dist[:len(dist):len(dist)], "--qps", "5", "--out", "s2.lnm"),
-			"lineage distill: --qps has no effect on t.lnm" + tail + "it applies to a remote model (an Open Inference Protocol URL or exec:) only\n"},
+			[]string{"lineage distill: --qps has no effect on t.lnm" + tail}},
 		{"distill, qps and concurrency", append(dist[:len(dist):len(dist)], "--qps", "5", "--concurrency", "2", "--out", "s3.lnm"),
-			"lineage distill: --concurrency and --qps have no effect on t.lnm" + tail + "they apply"},
+			[]string{"lineage distill: --concurrency has no effect on t.lnm" + tail, "lineage distill: --qps has no effect on t.lnm" + tail}},
+		// --db journals a remote teacher's answers: a model file's need none.
+		{"distill, db", append(dist[:len(dist):len(dist)], "--db", "x.db", "--out", "s4.lnm"),
+			[]string{"lineage distill: --db has no effect on t.lnm" + tail}},
 		{"eval, three", []string{"eval", "t.lnm", "--data", "digits", "--against", "t.lnm", "--concurrency", "2", "--remote-batch", "8", "--logits"},
-			"lineage eval: --concurrency, --remote-batch and --logits have no effect on t.lnm" + tail},
+			[]string{"lineage eval: --concurrency has no effect on t.lnm" + tail, "lineage eval: --remote-batch has no effect on t.lnm" + tail,
+				"lineage eval: --logits has no effect on t.lnm" + tail}},
+		{"eval, two files", []string{"eval", "t.lnm", "--data", "digits", "--against", "s.lnm", "--retries", "2"},
+			[]string{"lineage eval: --retries has no effect on t.lnm" + tail, "lineage eval: --retries has no effect on s.lnm" + tail}},
+		{"eval, against a remote model", []string{"eval", "t.lnm", "--data", "digits", "--against", ts.URL + "/v2/models/t", "--qps", "1000", "--timeout", "1m"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,11 +179,14 @@ func TestRemoteFlagsOnModelFile(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 			}
-			if tt.want == "" && strings.Contains(stderr, "no effect") {
-				t.Errorf("stderr = %q, want no note", stderr)
+			var got []string
+			for line := range strings.Lines(stderr) {
+				if strings.Contains(line, "no effect") {
+					got = append(got, line)
+				}
 			}
-			if tt.want != "" && (!strings.Contains(stderr, tt.want) || strings.Count(stderr, "no effect") != 1) {
-				t.Errorf("stderr = %q, want one note containing %q", stderr, tt.want)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("notes on stderr:\n%q\nwant:\n%q", got, tt.want)
 			}
 		})
 	}

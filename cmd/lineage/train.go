@@ -40,7 +40,7 @@ func runTrain(ctx context.Context, c *cobra.Command, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := validateConfig(cfg); err != nil {
+	if err := validateConfig(c.Flags(), cfg); err != nil {
 		return err
 	}
 	if err := checkTestSplit(sp, o.data); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/report"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -213,12 +214,37 @@ func samePath(a, b string) bool {
 }
 
 // validateConfig checks cfg as distill.Train will, before any work (or a
-// database) is started; an invalid configuration is a usage error.
-func validateConfig(cfg distill.Config) error {
+// database) is started; an invalid configuration is a usage error, one
+// naming the flag at fault first when the error names a field
+// (configFlagError).
+func validateConfig(f *pflag.FlagSet, cfg distill.Config) error {
 	if err := cfg.Validate(); err != nil {
-		return configError(err)
+		return configError(configFlagError(f, err))
 	}
 	return nil
+}
+
+// configFlagError is err, a *distill.FieldError of a field set by one of
+// f's flags (configFlags), as the usage error naming that flag and the value given
+// first: "--epochs -1: want 0 or more" (it read "epochs must be ≥ 0, got
+// -1: invalid training configuration"). Other errors are returned as
+// they are.
+func configFlagError(f *pflag.FlagSet, err error) error {
+	var fe *distill.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	// configFlags names a field's flag, or says what else sets it.
+	name, ok := strings.CutPrefix(configFlags[fe.Field], "--")
+	fl := f.Lookup(name)
+	if !ok || fl == nil {
+		return err
+	}
+	v := fl.Value.String()
+	if short := fmt.Sprintf("%.57s", v); short != v {
+		v = short + "…" // thousands of --hidden layers are not worth printing
+	}
+	return usageError{fmt.Errorf("--%s %s: %s", name, v, fe.Problem)}
 }
 
 // configError makes errors about the training configuration usage errors;
