@@ -37,7 +37,7 @@ type remoteOptions struct {
 	labelMap    model.LabelMap // --label-map (zero: labels read by their names)
 
 	cmd         *cobra.Command  // the command bound, whose stderr notes go to
-	noted       map[string]bool // the things noteNoEffect has spoken of
+	noted       map[string]bool // the flags noteNoEffect has spoken of
 	remoteInRun bool            // another model of the run is remote: noteNoEffect says nothing
 	alsoRemote  []string        // the command's other flags for a remote model only (distill's --db)
 }
@@ -216,23 +216,25 @@ func (o *remoteOptions) noteStored(id string) {
 	o.noteNoEffect(fmt.Sprintf("stored fingerprint %q, whose answers were read when it was taken", id))
 }
 
-// noteNoEffect says on the command's standard error, one line per flag and
-// once per thing, which of the remote flags the user set explicitly have
-// no effect on what (a model file or a stored fingerprint, described): a
-// --qps or --concurrency meant to spare a server does nothing there, and
-// the user should not believe it did. A warning, not an error: scripts
-// pass the same flags whatever the model is. It says nothing when another
-// model of the run is remote (remoteInRun), which the flags did shape.
+// noteNoEffect says on the command's standard error, one line per flag,
+// which of the remote flags the user set explicitly have no effect on what
+// (a model file or a stored fingerprint, described): a --qps or
+// --concurrency meant to spare a server does nothing there, and the user
+// should not believe it did. A flag is said once, on the first model the
+// run reads, as none of them is remote (two files with three flags gave
+// six lines). A warning, not an error: scripts pass the same flags
+// whatever the model is. It says nothing when another model of the run is
+// remote (remoteInRun), which the flags did shape.
 func (o *remoteOptions) noteNoEffect(what string) {
-	if o.cmd == nil || o.remoteInRun || o.noted[what] {
+	if o.cmd == nil || o.remoteInRun {
 		return
 	}
 	if o.noted == nil {
 		o.noted = map[string]bool{}
 	}
-	o.noted[what] = true
 	for _, f := range slices.Concat(remoteOnly, o.alsoRemote) {
-		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed {
+		if fl := o.cmd.Flags().Lookup(f); fl != nil && fl.Changed && !o.noted[f] {
+			o.noted[f] = true
 			fmt.Fprintf(o.cmd.ErrOrStderr(), "%s: --%s has no effect on %s: it applies to a remote model (an Open Inference Protocol URL or exec:) only\n",
 				o.cmd.CommandPath(), f, what)
 		}
