@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/store"
@@ -104,18 +106,24 @@ func inUnit(x float64) bool { return math.IsNaN(x) || x >= 0 && x <= 1 }
 // CheckEnrolment checks an enrolment's report (CheckReport) and that its
 // counts agree with the enrolment's controls, as enroll writes them: as
 // many positive, negative and under-trained negative controls as the
-// controls list (references, added later, aside), and no more calibration
+// controls list (references, added later, aside); no more calibration
 // p-values than the calibration half holds controls of each role (the
-// under-trained among the negatives). A control turned from positive into
-// negative moved a derived suspect's p-value from 0.024 to 1, and padded
-// p-values made an enrolment of too few derived controls clear suspects.
+// under-trained among the negatives); and, when the report counts them,
+// as many calibration controls of each recipe family as it counts. A
+// control turned from positive into negative moved a derived suspect's
+// p-value from 0.024 to 1, and padded p-values made an enrolment of too
+// few derived controls clear suspects.
 func CheckEnrolment(e *store.Enrolment) error {
 	rep, err := readReport(e.Report)
 	if err != nil || rep == nil {
 		return err
 	}
 	var pos, neg, under, calPos, calNeg int
+	fams := map[string]int{} // of the calibration controls, as calibrationReport counts them
 	for _, c := range e.Controls {
+		if c.Role != store.RoleReference && (c.Half == store.HalfCalibration || c.Half == store.HalfUnderTrained) {
+			fams[familyOf(c)]++
+		}
 		switch c.Role {
 		case store.RolePositive:
 			pos++
@@ -141,6 +149,22 @@ func CheckEnrolment(e *store.Enrolment) error {
 		return fmt.Errorf("report: calibration pos_p holds %d p-values, but the enrolment's calibration half has %d positive controls", len(rep.Calibration.PosP), calPos)
 	case len(rep.Calibration.NegP) > calNeg:
 		return fmt.Errorf("report: calibration neg_p holds %d p-values, but the enrolment's calibration half has %d negative controls", len(rep.Calibration.NegP), calNeg)
+	}
+	if len(rep.Families) == 0 {
+		return nil // a report of none
+	}
+	// A recipe's first word is the family the worst-family null and the
+	// nearest control go by: one family for every negative moved an
+	// extracted suspect's p-value from 0.36 to 0.020.
+	for _, f := range slices.Sorted(maps.Keys(fams)) {
+		if n := rep.Families[f].N; n != fams[f] {
+			return fmt.Errorf("report: families count %d calibration controls of family %q, but the enrolment lists %d", n, f, fams[f])
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(rep.Families)) {
+		if _, ok := fams[f]; !ok {
+			return fmt.Errorf("report: families count %d calibration controls of family %q, but the enrolment lists 0", rep.Families[f].N, f)
+		}
 	}
 	return nil
 }

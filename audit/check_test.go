@@ -100,20 +100,23 @@ func TestCheckReportCalibration(t *testing.T) {
 // counts disagree with the enrolment's controls (a positive control made
 // negative moved a derived suspect's p-value from 0.024 to 1; p-values
 // added to pos_p cleared suspects an enrolment of too few derived controls
-// could not), and passes one as enroll writes it, with a reference added
-// later and with no report at all.
+// could not; a recipe family renamed moved a p-value from 0.36 to 0.020),
+// and passes one as enroll writes it, with a reference added later and
+// with no report at all. A selection-half recipe edited passes: the report
+// does not count that half's families, so nothing says what they were.
 func TestCheckEnrolment(t *testing.T) {
 	controls := func() []store.Control {
 		return []store.Control{
-			{FP: "p1", Role: store.RolePositive, Half: store.HalfSelection},
-			{FP: "p2", Role: store.RolePositive, Half: store.HalfCalibration},
-			{FP: "n1", Role: store.RoleNegative, Half: store.HalfSelection},
-			{FP: "n2", Role: store.RoleNegative, Half: store.HalfCalibration},
-			{FP: "n3", Role: store.RoleNegative, Half: store.HalfUnderTrained},
-			{FP: "r1", Role: store.RoleReference},
+			{FP: "p1", Role: store.RolePositive, Half: store.HalfSelection, Recipe: "kd-t1 seed=1"},
+			{FP: "p2", Role: store.RolePositive, Half: store.HalfCalibration, Recipe: "kd-t1 seed=2"},
+			{FP: "n1", Role: store.RoleNegative, Half: store.HalfSelection, Recipe: "independent-h64 seed=3"},
+			{FP: "n2", Role: store.RoleNegative, Half: store.HalfCalibration, Recipe: "independent-h64 seed=4"},
+			{FP: "n3", Role: store.RoleNegative, Half: store.HalfUnderTrained, Recipe: "under-trained seed=5"},
+			{FP: "r1", Role: store.RoleReference, Recipe: "anything"},
 		}
 	}
-	const report = `{"positives":2,"negatives":3,"under_trained":1,"calibration":{"pos_p":%s,"neg_p":%s}}`
+	const report = `{"positives":2,"negatives":3,"under_trained":1,"calibration":{"pos_p":%s,"neg_p":%s},` +
+		`"families":{"kd-t1":{"role":"positive","n":1},"independent-h64":{"role":"negative","n":1},"under-trained":{"role":"negative","n":1}}}`
 	tests := []struct {
 		name     string
 		edit     func([]store.Control) []store.Control
@@ -133,6 +136,11 @@ func TestCheckEnrolment(t *testing.T) {
 			"report: calibration pos_p holds 4 p-values, but the enrolment's calibration half has 1 positive controls"},
 		{"neg_p padded", nil, `[0.001]`, `[0.5,0.9,1]`, false,
 			"report: calibration neg_p holds 3 p-values, but the enrolment's calibration half has 2 negative controls"},
+		{"recipe renamed", func(c []store.Control) []store.Control { c[3].Recipe = "one " + c[3].Recipe; return c }, `[0.001]`, `[0.5,0.9]`, false,
+			`report: families count 0 calibration controls of family "one", but the enrolment lists 1`},
+		{"recipes merged", func(c []store.Control) []store.Control { c[3].Recipe = "under-trained seed=4"; return c }, `[0.001]`, `[0.5,0.9]`, false,
+			`report: families count 1 calibration controls of family "under-trained", but the enrolment lists 2`},
+		{"selection recipe renamed", func(c []store.Control) []store.Control { c[2].Recipe = "other"; return c }, `[0.001]`, `[0.5,0.9]`, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
