@@ -11,7 +11,7 @@ import (
 // checkEnrolmentContent checks what an enrolment holds beyond the records
 // it names, for a suite of inputs inputs per probe (0: not known): a
 // watermark key of 64 hex digits and a normalisation (when set) of one
-// finite mean and one finite, non-negative standard deviation per input; controls that are not the
+// finite mean and one positive standard deviation per input (see badNorm); controls that are not the
 // teacher's fingerprint and are listed once; a report that is a JSON
 // object. Records stored before their checksum are read as they are, so
 // these are what keeps one edited by hand (or damaged before it was
@@ -32,8 +32,8 @@ func checkEnrolmentContent(e *Enrolment, inputs int) error {
 				return fmt.Errorf("watermark normalisation has %d %s for a suite of %d inputs", len(v.x), v.name, inputs)
 			}
 			for i, x := range v.x {
-				if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) || v.name != "means" && f < 0 {
-					return fmt.Errorf("watermark normalisation of input %d: %s %v", i, v.name[:len(v.name)-1], f)
+				if why := badNorm(x, v.name == "means"); why != "" {
+					return fmt.Errorf("watermark normalisation of input %d: %s %v, %s", i, v.name[:len(v.name)-1], x, why)
 				}
 			}
 		}
@@ -54,6 +54,27 @@ func checkEnrolmentContent(e *Enrolment, inputs int) error {
 	return nil
 }
 
+// badNorm says what is wrong with x as a normalisation's mean (mean) or
+// standard deviation, or returns "". A deviation is held to the rule
+// model.MLP's Validate holds a teacher's to (positive, finite, its
+// reciprocal finite in float32), so a watermark's is one some teacher can
+// have: the watermark test skips a deviation of 0 and divides by any
+// other, so 0, 1e-45 or 1e30 in an edited record moved its p-value.
+func badNorm(x float32, mean bool) string {
+	f := float64(x)
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return "want a finite number"
+	case mean:
+		return ""
+	case !(f > 0):
+		return "want a positive number"
+	case math.IsInf(float64(float32(1/f)), 0):
+		return "too small: dividing by it overflows float32"
+	}
+	return ""
+}
+
 // checkAuditContent checks that an audit record's result, when present,
 // is a JSON object (what it holds is package audit's to check).
 func checkAuditContent(r *AuditRecord) error {
@@ -69,18 +90,19 @@ func isObject(b []byte) bool {
 	return len(b) > 0 && b[0] == '{'
 }
 
-// EachContent calls fn with the report of every enrolment and the result
-// of every audit record that decodes and passes its checksum, and is a
-// JSON object, for their owner (package audit) to check; records that do
-// not are left out, as Verify reports them already.
-func (t *Tx) EachContent(fn func(typ, id string, raw json.RawMessage)) {
+// EachContent calls fn with every enrolment and its report, and with the
+// result of every audit record (e nil), that decodes and passes its
+// checksum and holds a JSON object there, for their owner (package audit)
+// to check; records that do not are left out, as Verify reports them
+// already.
+func (t *Tx) EachContent(fn func(typ, id string, e *Enrolment, raw json.RawMessage)) {
 	for _, b := range [][]byte{bucketEnrol, bucketAudits} {
 		t.eachJSON(b, func(k []byte, e *Enrolment, r *AuditRecord) {
 			switch {
 			case e != nil && checkSeal(e) == nil && (len(e.Report) == 0 || isObject(e.Report)):
-				fn(TypeEnrolment, string(k), e.Report)
+				fn(TypeEnrolment, string(k), e, e.Report)
 			case r != nil && checkSeal(r) == nil && (len(r.Result) == 0 || isObject(r.Result)):
-				fn(TypeAudit, string(k), r.Result)
+				fn(TypeAudit, string(k), nil, r.Result)
 			}
 		})
 	}

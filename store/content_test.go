@@ -26,7 +26,11 @@ func TestRecordContent(t *testing.T) {
 		{"key not hex", func(e *Enrolment) { e.Watermark.Key = strings.Repeat("g", 64) }, "watermark key: want 64 hex digits, got other characters"},
 		{"mean size", func(e *Enrolment) { e.Watermark.Mean = []float32{1} }, "watermark normalisation has 1 means for a suite of 4 inputs"},
 		{"std NaN", func(e *Enrolment) { e.Watermark.Std = []float32{1, float32(math.NaN()), 1, 1} }, "watermark normalisation of input 1: standard deviation NaN"},
-		{"std negative", func(e *Enrolment) { e.Watermark.Std = []float32{1, 1, -1, 1} }, "watermark normalisation of input 2: standard deviation -1"},
+		{"std negative", func(e *Enrolment) { e.Watermark.Std = []float32{1, 1, -1, 1} }, "watermark normalisation of input 2: standard deviation -1, want a positive number"},
+		// A deviation of 0, which the watermark test skips, or one it
+		// divides by into overflow: both moved the test's p-value.
+		{"std zero", func(e *Enrolment) { e.Watermark.Std = []float32{1, 0, 1, 1} }, "watermark normalisation of input 1: standard deviation 0, want a positive number"},
+		{"std subnormal", func(e *Enrolment) { e.Watermark.Std = []float32{1, 1, 1e-45, 1} }, "watermark normalisation of input 2: standard deviation 1e-45, too small: dividing by it overflows float32"},
 		{"teacher as control", func(e *Enrolment) { e.Controls[1].FP = "teacher" }, `control "teacher" is the teacher's own fingerprint`},
 		{"control twice", func(e *Enrolment) { e.Controls[1].FP = "pos" }, `control "pos" is listed twice`},
 		{"report array", func(e *Enrolment) { e.Report = []byte(`[1,2]`) }, "report is not a JSON object"},
@@ -83,7 +87,7 @@ func TestRecordContent(t *testing.T) {
 			// package audit to report again; the sound record it does.
 			var got []string
 			s.View(ctx, func(tx *Tx) error {
-				tx.EachContent(func(typ, id string, _ json.RawMessage) { got = append(got, typ+" "+id) })
+				tx.EachContent(func(typ, id string, _ *Enrolment, _ json.RawMessage) { got = append(got, typ+" "+id) })
 				return nil
 			})
 			if want := []string{"enrolment acme", "audit case-1"}; !slices.Equal(got, want) {

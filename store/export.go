@@ -165,15 +165,16 @@ type item struct {
 // Len returns the number of records.
 func (x *Records) Len() int { return x.n }
 
-// CheckContent runs report on the report of every enrolment and result on
-// the result of every audit record that x holds, in file order, and
-// returns the first error as an *ImportError naming the record's line.
-// Package store keeps those as opaque JSON; their owner (package audit)
-// checks them, so that an export edited by hand cannot import records
-// that then fail every report.
-func (x *Records) CheckContent(report, result func(json.RawMessage) error) error {
+// CheckContent runs enrol on every enrolment (for its report and how that
+// agrees with the controls) and result on the result of every audit
+// record that x holds, in file order, and returns the first error as an
+// *ImportError naming the record's line. Package store keeps reports and
+// results as opaque JSON; their owner (package audit) checks them, so that
+// an export edited by hand cannot import records that then fail every
+// report or move a verdict.
+func (x *Records) CheckContent(enrol func(*Enrolment) error, result func(json.RawMessage) error) error {
 	for _, it := range x.byType[TypeEnrolment] {
-		if err := report(it.enrol.Report); err != nil {
+		if err := enrol(it.enrol); err != nil {
 			return &ImportError{Line: it.n, Err: fmt.Errorf("teacher %q: %w: %w", it.l.ID, ErrCorrupt, err)}
 		}
 	}

@@ -13,7 +13,11 @@ import (
 // "positive" into "negative", a verdict edited in place — is refused where
 // it is read and reported by Verify, as fingerprints and suites are by
 // their content hashes. Records written before the checksum have none and
-// are read as they are.
+// are read as they are. The checksum is keyed by nothing: it finds damage
+// and careless edits, but whoever edits a record on purpose can seal it
+// again (or drop the checksum), so what audits read from a record is also
+// range-checked where it is imported and verified (checkEnrolmentContent,
+// and package audit's CheckEnrolment and CheckResult).
 
 // sealed is a record that carries a checksum of its JSON.
 type sealed interface{ checksum() *string }

@@ -75,7 +75,7 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 	cr := &countingReader{r: r}
 	recs, err := store.ReadExport(ctx, cr)
 	if err == nil {
-		err = recs.CheckContent(audit.CheckReport, audit.CheckResult)
+		err = recs.CheckContent(audit.CheckEnrolment, audit.CheckResult)
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", name, err)
@@ -148,7 +148,7 @@ func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add 
 func importNew(ctx context.Context, c *cobra.Command, path, name string, r io.Reader) error {
 	err := store.Create(ctx, path, func(db *store.Store) error {
 		return db.ImportStream(ctx, r, func(recs *store.Records) error {
-			return recs.CheckContent(audit.CheckReport, audit.CheckResult)
+			return recs.CheckContent(audit.CheckEnrolment, audit.CheckResult)
 		})
 	})
 	if errors.Is(err, fs.ErrExist) {

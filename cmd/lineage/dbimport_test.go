@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -125,5 +126,57 @@ func TestImportNewAppeared(t *testing.T) {
 	}
 	if fileSum(t, path) != before {
 		t.Error("the import changed the database that appeared")
+	}
+}
+
+// TestEditedReportRefused checks an enrolment whose report was edited to a
+// TPR of 2 and sealed again with a checksum that matches (the checksum is
+// a plain SHA-256, which whoever edits a record can recompute): db verify
+// names the record and field, and db import of the store's export refuses
+// it, naming its line, into a new file (which it does not leave) and into
+// an existing one (--merge). Both passed, and audits against the imported
+// enrolment then cleared suspects (NOT_DERIVED) that it left INCONCLUSIVE.
+func TestEditedReportRefused(t *testing.T) {
+	path := tinyEnrolments(t, 4, "acme")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		e, err := tx.Enrolment("acme")
+		if err != nil {
+			return err
+		}
+		e.Report = json.RawMessage(`{"calibration":{"pos_p":[],"neg_p":[],"rates":[{"alpha":0.01,"tpr":2,"fpr":0,"fpr_upper95":0.1}],"auc":0.9}}`)
+		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "report: calibration rates[0]: tpr 2, want a rate in [0, 1]"
+	out, _, code := runCLI(t, "--db", path, "db", "verify")
+	if code != exitError || !strings.Contains(out, want) {
+		t.Errorf("db verify: exit %d, output %q; want 1 and %q", code, out, want)
+	}
+	export := filepath.Join(t.TempDir(), "x.jsonl")
+	if _, stderr, code := runCLI(t, "--db", path, "db", "export", export); code != 0 {
+		t.Fatalf("db export: %s", stderr)
+	}
+	copyDB := filepath.Join(t.TempDir(), "copy.db")
+	_, stderr, code := runCLI(t, "--db", copyDB, "db", "import", export)
+	if wantErr := `import line 5: teacher "acme": store is corrupted: ` + want; code != exitError || !strings.Contains(stderr, wantErr) {
+		t.Errorf("db import: exit %d, stderr %q; want 1 and %q", code, stderr, wantErr)
+	}
+	if _, err := os.Stat(copyDB); err == nil {
+		t.Error("a refused import left a database")
+	}
+	existing := newStore(t)
+	before := fileSum(t, existing)
+	if _, stderr, code := runCLI(t, "--db", existing, "db", "import", "--merge", export); code != exitError || !strings.Contains(stderr, want) {
+		t.Errorf("db import --merge: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+	if fileSum(t, existing) != before {
+		t.Error("a refused merge changed the database")
 	}
 }
