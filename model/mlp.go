@@ -338,11 +338,19 @@ func (m *MLP) validateShape() error {
 		if !(v > 0) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("normalisation deviation %d is %v, want a positive number", i, v)
 		}
-		if r := float32(1 / float64(v)); math.IsInf(float64(r), 0) {
+		if !StdUsable(v) {
 			return fmt.Errorf("normalisation deviation %d is %v, too small: dividing by it overflows float32", i, v)
 		}
 	}
 	return nil
+}
+
+// StdUsable reports whether v can be a normalisation's standard
+// deviation: positive and finite, with a reciprocal finite in float32
+// (what Validate asks of a model's, and package store of a watermark's).
+func StdUsable(v float32) bool {
+	f := float64(v)
+	return f > 0 && !math.IsInf(f, 0) && !math.IsInf(float64(float32(1/f)), 0)
 }
 
 // Info returns m's metadata: Params is len(Theta) and Hash the hex SHA-256

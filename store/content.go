@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/lineage-audit/lineage/model"
 )
 
 // checkEnrolmentContent checks what an enrolment holds beyond the records
@@ -56,10 +58,11 @@ func checkEnrolmentContent(e *Enrolment, inputs int) error {
 
 // badNorm says what is wrong with x as a normalisation's mean (mean) or
 // standard deviation, or returns "". A deviation is held to the rule
-// model.MLP's Validate holds a teacher's to (positive, finite, its
-// reciprocal finite in float32), so a watermark's is one some teacher can
-// have: the watermark test skips a deviation of 0 and divides by any
-// other, so 0, 1e-45 or 1e30 in an edited record moved its p-value.
+// model.MLP's Validate holds a teacher's to (model.StdUsable), so a
+// watermark's is one some teacher can have: the watermark test skips a
+// deviation of 0 and divides by any other, so 0 or 1e-45 in an edited
+// record moved its p-value (1e30 does too, and passes: a teacher may have
+// it).
 func badNorm(x float32, mean bool) string {
 	f := float64(x)
 	switch {
@@ -69,7 +72,7 @@ func badNorm(x float32, mean bool) string {
 		return ""
 	case !(f > 0):
 		return "want a positive number"
-	case math.IsInf(float64(float32(1/f)), 0):
+	case !model.StdUsable(x):
 		return "too small: dividing by it overflows float32"
 	}
 	return ""
