@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -80,7 +81,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 		return nil
 	})
 	if err != nil && done {
-		return commitError(s.path, err, s.lastTxID() >= txid)
+		return commitError(s.path, s.asNamed(err), s.lastTxID() >= txid)
 	}
 	if err == nil && missing {
 		s.missing.Store(false)
@@ -103,6 +104,27 @@ func commitError(path string, err error, written bool) error {
 	}
 	return fmt.Errorf("store %q: %w: %w", path, ErrCommit, err)
 }
+
+// asNamed returns err with the name of bbolt's file replaced by the
+// store's path where they differ: a store that Create is building is a
+// temporary (".case.db.tmp…"), which bbolt's errors name ("file resize
+// error: truncate .case.db.tmp3k…: file too large") and which is gone
+// once the error is read.
+func (s *Store) asNamed(err error) error {
+	if file := s.db.Path(); file != s.path && strings.Contains(err.Error(), file) {
+		return &renamedError{err: err, from: file, to: s.path}
+	}
+	return err
+}
+
+// renamedError is err with the file name from written to.
+type renamedError struct {
+	err      error
+	from, to string
+}
+
+func (e *renamedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.from, e.to) }
+func (e *renamedError) Unwrap() error { return e.err }
 
 // lastTxID returns the ID of the store's last committed transaction, which
 // its meta page records, or -1 should it not be read.
