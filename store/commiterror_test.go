@@ -33,10 +33,29 @@ func TestCommitError(t *testing.T) {
 		// The store's meta page is the one before it.
 		{last + 1, `store "` + path + `": commit rolled back: input/output error`, ErrCommit, ErrUnsynced},
 	} {
-		err := commitError(s.path, syscall.EIO, s.lastTxID() >= tt.txid)
+		err := commitError(s.path, syscall.EIO, s.kept(tt.txid))
 		if err.Error() != tt.want || !errors.Is(err, tt.is) || errors.Is(err, tt.isNot) || !errors.Is(err, syscall.EIO) {
 			t.Errorf("commit of transaction %d failing (last committed %d): error %q, want %q wrapping %v and EIO, not %v",
 				tt.txid, last, err, tt.want, tt.is, tt.isNot)
 		}
+	}
+}
+
+// TestCommitErrorCreate checks that a store Create is building never says
+// a failed commit's changes are in the store: its temporary is removed
+// when fn fails, whatever bbolt wrote into it.
+func TestCommitErrorCreate(t *testing.T) {
+	path := tempPath(t)
+	err := Create(ctx, path, func(s *Store) error {
+		if err := s.Update(ctx, func(tx *Tx) error { return tx.PutAnswers("job", 0, []byte("small")) }); err != nil {
+			return err
+		}
+		if last := s.lastTxID(); s.kept(last) {
+			t.Errorf("a commit into Create's temporary (transaction %d, its last): kept, want not (the temporary is removed)", last)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -81,7 +81,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 		return nil
 	})
 	if err != nil && done {
-		return commitError(s.path, s.asNamed(err), s.lastTxID() >= txid)
+		return commitError(s.path, s.asNamed(err), s.kept(txid))
 	}
 	if err == nil && missing {
 		s.missing.Store(false)
@@ -125,6 +125,14 @@ type renamedError struct {
 
 func (e *renamedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.from, e.to) }
 func (e *renamedError) Unwrap() error { return e.err }
+
+// kept reports whether transaction txid, whose commit failed, is in the
+// store all the same: its meta page was written (only the last sync
+// failed), and the file is the store's, not a temporary that Create
+// removes when its fn fails.
+func (s *Store) kept(txid int) bool {
+	return s.db.Path() == s.path && s.lastTxID() >= txid
+}
 
 // lastTxID returns the ID of the store's last committed transaction, which
 // its meta page records, or -1 should it not be read.
