@@ -99,7 +99,21 @@ func (r *run) loop(ctx context.Context) error {
 			Epoch: epoch + 1, Epochs: p.epochs, TrainLoss: r.st.EpochLoss / float64(max(r.st.EpochRows, 1)),
 			LR: lr, Steps: r.opt.Steps(), EpochSteps: steps,
 		}
-		if v := p.cfg.Val; v != nil && v.Y != nil && v.Len() > 0 {
+		if v := p.cfg.Val; v == nil || v.Y == nil || v.Len() == 0 {
+			// Without validation rows nothing runs the model between
+			// the epoch's last step and the checkpoint or the result:
+			// finite weights whose outputs overflow were saved, and
+			// refused by every later use. The training rows stand in for
+			// them, before a checkpoint and after the last epoch (an
+			// epoch's next step finds an overflow in its loss): one
+			// forward pass over them per run, not per epoch, when
+			// nothing is checkpointed (enrolment's controls).
+			if epoch+1 == p.epochs || p.cfg.CheckpointPath != "" {
+				if i := overflowRow(r.student, &tape, r.x); i >= 0 {
+					return fmt.Errorf("epoch %d step %d: output NaN on training row %d, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), i, ErrDiverged)
+				}
+			}
+		} else {
 			stats.ValAccuracy, stats.ValLoss = evalLogits(r.student, &tape, v.X, v.Y)
 			if math.IsNaN(stats.ValLoss) || math.IsInf(stats.ValLoss, 0) {
 				// Finite weights whose outputs overflow: +Inf logits
@@ -135,6 +149,24 @@ func (r *run) loop(ctx context.Context) error {
 // notFinite reports whether v is NaN or infinite.
 func notFinite(v float32) bool {
 	return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
+}
+
+// overflowRow returns the first row of x on which m's output is NaN, the
+// outputs model.MLP.Predict refuses (model.ErrNotFinite), or -1.
+func overflowRow(m *model.MLP, t *model.Tape, x blas32.General) int {
+	const chunk = 512
+	c := len(m.Labels)
+	buf := make([]float32, min(chunk, x.Rows)*c)
+	for r0 := 0; r0 < x.Rows; r0 += chunk {
+		n := min(chunk, x.Rows-r0)
+		in := blas32.General{Rows: n, Cols: x.Cols, Stride: x.Stride, Data: x.Data[r0*x.Stride : (r0+n-1)*x.Stride+x.Cols]}
+		out := blas32.General{Rows: n, Cols: c, Stride: c, Data: buf[:n*c]}
+		model.SoftmaxRows(out, m.Forward(t, in))
+		if i := slices.IndexFunc(out.Data, func(v float32) bool { return math.IsNaN(float64(v)) }); i >= 0 {
+			return r0 + i/c
+		}
+	}
+	return -1
 }
 
 // evalLogits returns the accuracy and mean cross-entropy of m on (x, y).

@@ -69,22 +69,31 @@ func TestLossFiniteAtExtremes(t *testing.T) {
 // the outputs overflow, by an epoch's last step stop the run as diverged:
 // the loss test at the next step never came, and the checkpoint failed
 // instead ("save checkpoint: header: json: unsupported value: NaN", or
-// "encode model: parameter 0 is NaN").
+// "encode model: parameter 0 is NaN"). Without validation rows (data too
+// small to hold any out) overflowing outputs were saved as the model,
+// which every later use refused ("output is NaN for input row 0"): the
+// training rows are checked instead.
 func TestDivergedLastStep(t *testing.T) {
 	sp := dataset.Digits().Split(dataset.SplitOptions{})
 	tests := []struct {
-		name string
-		cfg  Config
-		want string
+		name  string
+		cfg   Config
+		noVal bool
+		want  string
 	}{
-		{"adam, weight decay 1e308", Config{WeightDecay: 1e308}, "epoch 1 step 1: parameter 0 is NaN"},
-		{"adamw, weight decay 1e308", Config{Optimizer: "adamw", WeightDecay: 1e308}, "epoch 1 step 1: parameter 0 is -Inf"},
-		{"sgd, lr 1e20", Config{Optimizer: "sgd", LR: 1e20}, "epoch 1 step 1: validation loss NaN, the model's outputs overflow"},
+		{"adam, weight decay 1e308", Config{WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is NaN"},
+		{"adamw, weight decay 1e308", Config{Optimizer: "adamw", WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is -Inf"},
+		{"sgd, lr 1e20", Config{Optimizer: "sgd", LR: 1e20}, false, "epoch 1 step 1: validation loss NaN, the model's outputs overflow"},
+		{"sgd, lr 1e20, no validation rows", Config{Optimizer: "sgd", LR: 1e20}, true, "epoch 1 step 1: output NaN on training row 0, the model's outputs overflow"},
+		{"adam, weight decay 1e308, no validation rows", Config{WeightDecay: 1e308}, true, "epoch 1 step 1: parameter 0 is NaN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Train, cfg.Val, cfg.Hidden, cfg.Epochs, cfg.BatchSize, cfg.Seed = sp.Train, sp.Val, []int{16}, 1, math.MaxInt, 1
+			if tt.noVal {
+				cfg.Val = nil
+			}
 			cfg.CheckpointPath = filepath.Join(t.TempDir(), "m.ckpt")
 			_, err := Train(context.Background(), cfg)
 			if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), tt.want) {

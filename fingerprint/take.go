@@ -130,6 +130,12 @@ func Take(ctx context.Context, m model.Model, s *probe.Suite, opts Options) (*Fi
 			y, err = m.Predict(ctx, x)
 		}
 		if err != nil {
+			// A model's own NaN output names the model and the row in
+			// its batch: said once, with the probe's number.
+			var nf *model.NotFiniteError
+			if errors.As(err, &nf) && nf.Model == info.Name && nf.Row >= 0 && nf.Row < hi-lo {
+				return fmt.Errorf("fingerprint of model %q, probe %d (in probes %d-%d): %w: %s", info.Name, lo+nf.Row, lo, hi-1, model.ErrNotFinite, nf.Cause)
+			}
 			var row interface{ BatchRow() int }
 			if errors.As(err, &row) && row.BatchRow() >= 0 && row.BatchRow() < hi-lo {
 				return fmt.Errorf("fingerprint of model %q, probe %d (in probes %d-%d): %w", info.Name, lo+row.BatchRow(), lo, hi-1, err)

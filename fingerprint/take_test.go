@@ -393,3 +393,35 @@ func TestVariation(t *testing.T) {
 		}
 	}
 }
+
+// TestTakeNotFinite checks that a model whose activations overflow
+// float32 on a probe is named once, with the probe's number in the
+// suite: audit said `fingerprint of model "big", probes 0-255: model
+// "big": output is NaN for input row 241: …`. The error still wraps
+// model.ErrNotFinite.
+func TestTakeNotFinite(t *testing.T) {
+	m := model.NewMLP([]int{4, 8, len(abc)}, model.ActReLU, abc, rand.New(rand.NewPCG(1, 2)))
+	m.Name = "big"
+	for l := range m.NumLayers() {
+		clear(m.B(l))
+	}
+	// Probe 9, all ones, sends the hidden units to +Inf and the logits to
+	// +Inf − Inf; the other probes, all zeros, give finite logits.
+	for i := range m.W(0).Data {
+		m.W(0).Data[i] = 3e38
+	}
+	for i := range m.W(1).Data {
+		m.W(1).Data[i] = 3e38 * float32(1-2*(i%2))
+	}
+	s := testSuite(12, 4, abc, 1)
+	clear(s.X.Data)
+	for j := range 4 {
+		s.X.Data[9*4+j] = 1
+	}
+	s.Hash = probe.CanonicalHash(s.X, s.Kinds, s.Labels)
+	_, err := Take(context.Background(), m, s, Options{BatchSize: 4})
+	want := `fingerprint of model "big", probe 9 (in probes 8-11): output is NaN: its activations overflow float32 (largest |input| 1, largest |weight| 3e+38)`
+	if err == nil || err.Error() != want || !errors.Is(err, model.ErrNotFinite) {
+		t.Errorf("error %v, want %s, wrapping model.ErrNotFinite", err, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Identity returns what tells the model ref names from other models, for
@@ -39,7 +40,11 @@ func Identity(ref string) string {
 // model.py in two directories) is two models; the same command with
 // absolute paths is one model from any directory. What the program reads
 // without naming it (python3 -m pkg, files it opens by relative name) is
-// not seen. Arguments holding blanks or quotes are quoted.
+// not seen. Arguments holding blanks or quotes, or bytes that are not
+// UTF-8 (a file name can be any bytes), are quoted (strconv.Quote), so
+// that the identity is UTF-8, as the store's journal names and records
+// must be: a program under such a path was asked its every answer again
+// on each run, its journal refused.
 func ExecIdentity(argv []string, dir string) string {
 	if len(argv) == 0 {
 		return "exec:"
@@ -62,7 +67,7 @@ func ExecIdentity(argv []string, dir string) string {
 		}
 	}
 	for i, p := range parts {
-		if p == "" || strings.ContainsAny(p, " \t\n'\"\\") {
+		if p == "" || strings.ContainsAny(p, " \t\n'\"\\") || !utf8.ValidString(p) {
 			parts[i] = strconv.Quote(p)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestExecIdentity checks that one command text names two models when run
@@ -41,6 +42,13 @@ func TestExecIdentity(t *testing.T) {
 	}
 	if ref := "exec:sh model.py"; !SameSource(ref, ref) || SameSource("exec:sh other.py", ref) {
 		t.Errorf("SameSource: the command text recorded by older lineage must match its own ref, and only it")
+	}
+	// Arguments that are not UTF-8 (a file name can be any bytes) are
+	// quoted, so that the identity is UTF-8, as journal names and stored
+	// records must be: the store refused the journal, and every run asked
+	// the model everything again.
+	if got, want := ExecIdentity([]string{"/bin/sh", "/d\xff/m.sh", "café"}, a), `exec:/bin/sh "/d\xff/m.sh" café`; got != want || !utf8.ValidString(got) {
+		t.Errorf("identity of a path that is not UTF-8: %q, want %q (UTF-8)", got, want)
 	}
 	if got, want := Identity("http://u:secret@host:8080/v2/models/m/?q=1"), "http://host:8080/v2/models/m"; got != want {
 		t.Errorf("Identity of a URL: got %q, want %q", got, want)

@@ -150,12 +150,17 @@ func splitArgs(s string) ([]string, error) {
 	var args []string
 	var cur strings.Builder
 	inWord := false
-	var quote rune
+	var quote byte
 	escaped := false
-	for _, c := range s {
+	// Byte by byte: every byte the syntax reads is ASCII, which no byte of
+	// a multi-byte UTF-8 character is, and a path that is not UTF-8 (a
+	// file name is any bytes) passes through as it is; ranging over runes
+	// turned such a byte into U+FFFD, naming another file.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case escaped:
-			cur.WriteRune(c)
+			cur.WriteByte(c)
 			escaped = false
 		case c == '\\' && quote != '\'':
 			escaped, inWord = true, true
@@ -163,7 +168,7 @@ func splitArgs(s string) ([]string, error) {
 			if c == quote {
 				quote = 0
 			} else {
-				cur.WriteRune(c)
+				cur.WriteByte(c)
 			}
 		case c == '\'' || c == '"':
 			quote, inWord = c, true
@@ -174,7 +179,7 @@ func splitArgs(s string) ([]string, error) {
 				inWord = false
 			}
 		default:
-			cur.WriteRune(c)
+			cur.WriteByte(c)
 			inWord = true
 		}
 	}

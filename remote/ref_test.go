@@ -23,6 +23,9 @@ func TestParseRef(t *testing.T) {
 		{"http://h/v2/models/m/infer", "error: /v2/models/NAME"},
 		{"ftp://h/x", "error: unsupported scheme"},
 		{`exec:/usr/bin/python3 "my model.py" --k 'a b' x\ y`, "exec [/usr/bin/python3 my model.py --k a b x y]"},
+		// A path that is not UTF-8 is the file's: it was read rune by
+		// rune, each such byte turned into U+FFFD ("cannot open …dir�/m.sh").
+		{"exec:/bin/sh /d\xff/m.sh 'caf\xe9' \xc3\xa9t\xc3\xa9", "exec [/bin/sh /d\xff/m.sh caf\xe9 \xc3\xa9t\xc3\xa9]"},
 		{"exec:", "error: no command"},
 		{`exec:python "unterminated`, "error: unterminated"},
 		{"", "error: empty"},

@@ -34,6 +34,13 @@ var (
 	// file grows): the transaction was rolled back, the store is as it
 	// was before it, and the same write can be tried again.
 	ErrCommit = errors.New("commit rolled back")
+	// ErrUnsynced means a write transaction's commit was written to the
+	// file in full, and the store holds its changes (every reader sees
+	// them), but the disk did not confirm the write (the last fsync
+	// failed): they may be lost if the machine stops before the disk
+	// writes them out. The transaction was not rolled back: trying the
+	// same write again may find it done.
+	ErrUnsynced = errors.New("commit written but not confirmed by the disk")
 )
 
 // NotFoundError says that no record of Kind (a human noun such as

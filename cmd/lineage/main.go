@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/lineage-audit/lineage/internal/visible"
+	"github.com/spf13/cobra"
 )
 
 func main() { os.Exit(run()) }
@@ -35,10 +36,39 @@ func run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	stopWatch := watchSignals(sigs, cancel, func() { os.Exit(forceQuit(os.Stderr)) })
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	err := execute(ctx, newRootCommand())
 	stopWatch() // from here on the command's own result is reported
 	return exitCode(os.Stderr, asInterrupted(ctx, err))
+}
+
+// execute runs root's command line with ctx and returns its error or,
+// should the command succeed, the first error writing to its output.
+// Cobra's help (--help, lineage help CMD) and shell completion
+// (__complete) ignore their write errors, so that `lineage --help >
+// /dev/full` exited 0 having printed nothing; the commands' own output
+// reports its write errors already, and those come first.
+func execute(ctx context.Context, root *cobra.Command) error {
+	out := &recordingWriter{w: root.OutOrStdout()}
+	root.SetOut(out)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		err = out.err
+	}
+	return err
+}
+
+// recordingWriter writes to w and keeps the first error w returned.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // watchSignals calls cancel at the first signal on sigs and quit at the

@@ -437,3 +437,45 @@ func TestProbeTopKAllLabels(t *testing.T) {
 		t.Errorf("db show fingerprint k2: exit %d, want top_k 2:\n%s", code, out)
 	}
 }
+
+// TestProbeExecNotUTF8 checks an exec: model under a path that is not
+// UTF-8 (a file name is any bytes): its command was read rune by rune, so
+// the program was started on another path ("cannot open …/d�/suspect.sh"),
+// and with that fixed the store refused its journal's name ("is not valid
+// UTF-8"), so every run asked the model everything again. A run that
+// fails part-way now keeps its answers, the next asks only the rest, and
+// a third asks nothing.
+func TestProbeExecNotUTF8(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	path := tinyEnrolments(t, 4, "acme") // 4 probes
+	dir := filepath.Join(t.TempDir(), "d\xff")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skip(err) // a file system that takes UTF-8 names only
+	}
+	script := filepath.Join(dir, "suspect.sh")
+	if err := os.WriteFile(script, []byte(flakySuspect+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	answers := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "ok.log"))
+		return bytes.Count(b, []byte("\n"))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--db", path, "probe", "exec:/bin/sh " + script, "--suite", "acme", "--name", "s",
+		"--ask-again", "-1", "--remote-batch", "1", "--concurrency", "1"}
+	if _, stderr, code := runCLI(t, args...); code == exitOK || answers() != 2 {
+		t.Fatalf("probe of the failing model: exit %d, %d answers, stderr %q; want a failure after 2", code, answers(), stderr)
+	}
+	if err := os.Remove(filepath.Join(dir, "fail")); err != nil {
+		t.Fatal(err)
+	}
+	for run, want := range []int{4, 4} {
+		if _, stderr, code := runCLI(t, args...); code != exitOK || answers() != want {
+			t.Errorf("probe run %d after the failure: exit %d, stderr %q, %d answers in all; want %d", run+2, code, stderr, answers(), want)
+		}
+	}
+}

@@ -191,17 +191,18 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 	return nil
 }
 
-// checkMarkFlags refuses --watermark-epsilon and --watermark-key-env
-// where no label is marked: with a --reveal other than label, or with
-// --watermark off. They were accepted and ignored, so that a server
-// started with a key of its own served no watermark without a word.
+// checkMarkFlags refuses --watermark, --watermark-epsilon and
+// --watermark-key-env where no label is marked: with a --reveal other
+// than label, and the last two with --watermark off. They were accepted
+// and ignored, so that a server started with a key of its own served no
+// watermark without a word (and --watermark until 7 December 2026).
 func checkMarkFlags(cmd *cobra.Command, reveal model.Reveal, watermark string) error {
-	for _, f := range []string{"watermark-epsilon", "watermark-key-env"} {
+	for _, f := range []string{"watermark", "watermark-epsilon", "watermark-key-env"} {
 		switch {
 		case !cmd.Flags().Changed(f):
 		case reveal.Mode != model.RevealLabel:
 			return usageError{fmt.Errorf("--%s has no effect with --reveal %s: the watermark marks labels only (--reveal label)", f, reveal)}
-		case watermark == "off":
+		case f != "watermark" && watermark == "off":
 			return usageError{fmt.Errorf("--%s has no effect with --watermark off", f)}
 		}
 	}

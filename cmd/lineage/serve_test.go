@@ -124,6 +124,9 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--watermark-epsilon", "2"}, "--watermark-epsilon has no effect with --reveal full: the watermark marks labels only (--reveal label)", exitUsage},
 		{[]string{"x.lnm", "--reveal", "topk:2", "--watermark-key-env", "LINEAGE_TEST_MARK_KEY"}, "--watermark-key-env has no effect with --reveal topk:2", exitUsage},
 		{[]string{"x.lnm", "--reveal", "label", "--watermark", "off", "--watermark-epsilon", "0.5"}, "--watermark-epsilon has no effect with --watermark off", exitUsage},
+		// --watermark itself was accepted and ignored without label reveal.
+		{[]string{"x.lnm", "--watermark", "off"}, "--watermark has no effect with --reveal full: the watermark marks labels only (--reveal label)", exitUsage},
+		{[]string{"x.lnm", "--reveal", "topk:2", "--watermark", "auto"}, "--watermark has no effect with --reveal topk:2", exitUsage},
 		// Named first: it said the variable was not set, and once it was,
 		// that it had no effect.
 		{[]string{"x.lnm", "--reveal", "label", "--watermark", "off", "--watermark-key-env", "SURELY_UNSET_VAR_123"}, "--watermark-key-env has no effect with --watermark off", exitUsage},

@@ -134,3 +134,43 @@ func TestServeStdoutWriteError(t *testing.T) {
 		t.Errorf("serve to a failing stdout: exit %d (timed out %v), stderr %q; want %d and %q", code, ctx.Err() != nil, errw.String(), exitError, want)
 	}
 }
+
+// TestHelpWriteError checks that cobra's own output (help, a command's
+// --help, __complete's answer) that cannot be written exits non-zero with one
+// line naming the write error, as every command's own output does:
+// `lineage --help > /dev/full` exited 0. Output that can be written is
+// unchanged, with status 0. (completion bash returns its write error
+// itself, and writes to the process's stdout, not the command's.)
+func TestHelpWriteError(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"},
+		{"-h"},
+		{"help", "audit"},
+		{"audit", "--help"},
+		{"db", "ls", "--help"},
+		{"__complete", "audit", ""}, // ":0\n", then cobra's note on stderr
+	} {
+		name := strings.Join(args, " ")
+		for _, after := range []int{0, 2} {
+			root := newRootCommand()
+			var errw bytes.Buffer
+			root.SetArgs(args)
+			root.SetOut(&failAfter{n: after})
+			root.SetErr(&errw)
+			code := exitCode(&errw, execute(context.Background(), root))
+			lines := strings.Split(strings.TrimSuffix(errw.String(), "\n"), "\n")
+			if last := lines[len(lines)-1]; code != exitError || last != "lineage: "+errNoSpace.Error() {
+				t.Errorf("%s, stdout failing after %d bytes: exit %d, stderr %q; want %d and the line %q",
+					name, after, code, errw.String(), exitError, "lineage: "+errNoSpace.Error())
+			}
+		}
+		root := newRootCommand()
+		var out, errw bytes.Buffer
+		root.SetArgs(args)
+		root.SetOut(&out)
+		root.SetErr(&errw)
+		if code := exitCode(&errw, execute(context.Background(), root)); code != exitOK || out.Len() == 0 {
+			t.Errorf("%s, stdout writable: exit %d, %d bytes out, stderr %q; want %d and the output", name, code, out.Len(), errw.String(), exitOK)
+		}
+	}
+}
