@@ -93,7 +93,7 @@ func measured(r *EnrolReport) measuredReport {
 // that agrees with that rule and not today's gets a note, not an error.
 //
 // It takes what an enrolment's calibration took: the discriminant, every
-// control's test and the watermark's panel, about 4 s of CPU for the
+// control's test and the watermark's panel, about 3 s of CPU for the
 // demo's enrolment (300 probes, 156 controls), and more for a report
 // that differs (the earlier rule is tried too).
 func (c *Case) Recheck(ctx context.Context) (note string, err error) {
