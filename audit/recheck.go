@@ -176,7 +176,7 @@ func RecheckEnrolment(ctx context.Context, tx *store.Tx, name string) (note stri
 // verify does once it has loaded them, with the store closed, so that no
 // writer waits on the recomputation: problems holds one for each case
 // whose report differs from its recomputation or cannot be recomputed,
-// notes those not recomputed and why. The error is ctx's.
+// notes Recheck's notes. The error is ctx's.
 func RecheckAll(ctx context.Context, cases []*Case) (problems []store.Problem, notes []string, err error) {
 	for _, c := range cases {
 		note, err := c.Recheck(ctx)
@@ -200,8 +200,7 @@ func RecheckAll(ctx context.Context, cases []*Case) (problems []store.Problem, n
 // RecheckEnrolments rechecks the reports of the enrolments called names in
 // tx (RecheckEnrolment), as db import does before it keeps them: the error
 // is the first that differs from its recomputation (a *RecheckError) or
-// cannot be recomputed, or ctx's; notes say which were not recomputed,
-// and why.
+// cannot be recomputed, or ctx's; notes are Recheck's notes.
 func RecheckEnrolments(ctx context.Context, tx *store.Tx, names []string) (notes []string, err error) {
 	for _, name := range names {
 		note, err := RecheckEnrolment(ctx, tx, name)

@@ -85,8 +85,9 @@ func runDBVerify(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbV
 // kept of a distillation with its --reveal whose answers the journal every
 // --reveal shares holds too (heldDistillJournals); unused, the suites
 // nothing uses (store.Tx.UnusedSuites), which no name leads to; and
-// recheck, the enrolments whose reports were not recomputed, and why
-// (audit.RecheckAll).
+// recheck, what measuring the enrolment reports again noted (a report
+// not measured again, or one that agrees only with the rule of lineage of
+// 5 December 2026 10:35–10:59; audit.RecheckAll).
 type verifyNotes struct {
 	orphans, held, unused, recheck []string
 }
@@ -135,7 +136,7 @@ func printVerify(w io.Writer, path string, r *store.Report, n verifyNotes, f rep
 			OrphanJournals    []string `json:"orphan_journals,omitempty"`
 			RedundantJournals []string `json:"redundant_journals,omitempty"`
 			UnusedSuites      []string `json:"unused_suites,omitempty"`
-			NotRecomputed     []string `json:"not_recomputed,omitempty"`
+			RecomputeNotes    []string `json:"recompute_notes,omitempty"`
 		}{r.OK(), r, orphans, held, unused, n.recheck})
 	}
 	counts := report.Table{Title: "Verified " + path, Columns: []report.Column{{Name: "type"}, {Name: "records"}}}

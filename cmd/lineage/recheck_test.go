@@ -231,6 +231,17 @@ func TestRecheckOlderStores(t *testing.T) {
 			if code != 0 || !strings.Contains(out, tt.note) || !strings.Contains(out, "OK: no problems found") {
 				t.Errorf("db verify: exit %d, output\n%s%s\nwant 0, OK and note %q", code, out, stderr, tt.note)
 			}
+			out, _, _ = runCLI(t, "--db", db, "db", "verify", "--format", "json")
+			var v struct {
+				OK    bool     `json:"ok"`
+				Notes []string `json:"recompute_notes"`
+			}
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("db verify --format json: %v\n%s", err, out)
+			}
+			if !v.OK || (tt.note == "") != (len(v.Notes) == 0) || (tt.note != "" && !strings.HasPrefix(v.Notes[0], tt.note)) {
+				t.Errorf("db verify --format json: ok %v, recompute_notes %q; want ok and %q", v.OK, v.Notes, tt.note)
+			}
 		})
 	}
 }
