@@ -4,6 +4,7 @@ package audit
 // calibration half (enroll.go).
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -85,8 +86,9 @@ type WatermarkRate struct {
 // calibrationReport measures TPR and FPR on the calibration half and the
 // under-trained controls. It is for a new enrolment, which has no
 // references: a full-output reference would join the null it tests the
-// controls against.
-func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
+// controls against (Case.Recheck leaves them out). It stops with ctx's
+// error between controls.
+func calibrationReport(ctx context.Context, e *Case, recipes []Recipe) (EnrolReport, error) {
 	rep := EnrolReport{Suite: e.Suite.Hash, Probes: e.Suite.Len(), Composition: map[probe.Kind]int{}, OutsideRule: true}
 	for _, k := range e.Suite.Kinds {
 		rep.Composition[k]++
@@ -105,7 +107,7 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 		return rep, err
 	} else if mp != nil {
 		rep.Statistics = append(rep.Statistics, StatWatermark)
-		if marks, err = markResults(e); err != nil {
+		if marks, err = markResults(ctx, e); err != nil {
 			return rep, err
 		}
 		rep.Watermark = markRates(e, mp, marks)
@@ -137,6 +139,9 @@ func calibrationReport(e *Case, recipes []Recipe) (EnrolReport, error) {
 	for i, c := range r.allCtl {
 		if c.Role == store.RoleReference {
 			continue // none at enrolment; references are not the enrolment's to measure
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, err
 		}
 		d, outside, err := r.controlTest(i, agreementSimilarity(e.Teacher.P, e.Controls[r.allIdx[i]].P))
 		if err != nil {

@@ -31,6 +31,11 @@ type Case struct {
 	floorOnce    sync.Once
 	floor        []float64      // controlFloor's, one per floorTrims entry
 	contrastP    *contrastPanel // nil: no replica contrast (see contrast)
+
+	// firstRule: the calibration controls are tested as lineage of 5
+	// December 2026 10:35–10:59 tested them (see Case.Recheck); set on a
+	// case Recheck makes, never on one audits use.
+	firstRule bool
 }
 
 // LoadCase reads the enrolment called name and everything it refers to.

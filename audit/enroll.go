@@ -296,7 +296,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if _, err := out.Case.markContext(ctx); err != nil {
 		return nil, err
 	}
-	rep, err := calibrationReport(&out.Case, recipes)
+	rep, err := calibrationReport(ctx, &out.Case, recipes)
 	if err != nil {
 		return nil, err
 	}

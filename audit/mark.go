@@ -341,14 +341,17 @@ func markEvidence(r *watermark.Result, src markSource) StatEvidence {
 
 // markResults tests every control of e for the watermark (each centred
 // leave-one-out, see markTest), in e.Controls order; nil when e has no
-// watermark test.
-func markResults(e *Case) ([]*watermark.Result, error) {
+// watermark test. It stops with ctx's error between controls.
+func markResults(ctx context.Context, e *Case) ([]*watermark.Result, error) {
 	mp, err := e.mark()
 	if mp == nil || err != nil {
 		return nil, err
 	}
 	results := make([]*watermark.Result, len(e.Controls))
 	for i, fp := range e.Controls {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if results[i], err = e.markTest(fp); err != nil {
 			return nil, err
 		}

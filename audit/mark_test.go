@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -102,7 +103,7 @@ func TestAuditWatermark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := markResults(c)
+	results, err := markResults(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}

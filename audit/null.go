@@ -30,6 +30,9 @@ type reference struct {
 	ds      []decisionStat // the statistics the lineage test decides on
 	dnull   [][]float64    // the null models' decision values
 	allD    [][]float64    // every calibration control's and reference's
+	// firstRule makes controlTest test as lineage of 5 December 2026
+	// 10:35–10:59 did (Case.firstRule): only Case.Recheck sets it.
+	firstRule bool
 }
 
 // reference returns the case's cached reference for label-only or full
@@ -57,7 +60,7 @@ func (c *Case) newReference(labelOnly bool) (*reference, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
 	}
-	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc)}
+	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc), firstRule: c.firstRule}
 	for i, ctl := range c.Enrolment.Controls {
 		if !c.compared(i, labelOnly) {
 			continue
@@ -192,6 +195,16 @@ func (r *reference) controlTest(i int, a float64) (d decision, outside bool, err
 	self := ""
 	if r.allCtl[i].Role != store.RolePositive {
 		self = r.allCtl[i].FP
+	}
+	if r.firstRule {
+		// The under-trained controls in the null whenever nullFor keeps
+		// them, and the outside rule against that null.
+		rr := r.nullFor(a, self)
+		if d, err = decide(rr.ds, rr.dnull, rr.nullFam, r.allD[i]); err != nil {
+			return d, false, err
+		}
+		_, outside = outsideNull(rr.agree, a)
+		return d, outside, nil
 	}
 	return r.test(r.allD[i], a, self)
 }

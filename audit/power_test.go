@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
@@ -17,7 +18,7 @@ import (
 // calibration half, as Enroll does, so that audits know the suite's power.
 func withReport(t *testing.T, c *Case) {
 	t.Helper()
-	rep, err := calibrationReport(c, make([]Recipe, len(c.Controls)))
+	rep, err := calibrationReport(context.Background(), c, make([]Recipe, len(c.Controls)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -299,6 +299,14 @@ func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 // left as it was). Records equal to stored ones are skipped; a conflicting
 // record fails with ErrExists. Errors name the line of the record.
 func (s *Store) ImportRecords(ctx context.Context, x *Records) error {
+	return s.ImportRecordsChecked(ctx, x, nil)
+}
+
+// ImportRecordsChecked is ImportRecords with check (when not nil) run in
+// the import's transaction once every record is added, before it commits:
+// check sees the store as the import would leave it, and its error fails
+// the import, which then adds nothing.
+func (s *Store) ImportRecordsChecked(ctx context.Context, x *Records, check func(*Tx) error) error {
 	return s.Update(ctx, func(tx *Tx) error {
 		shapes := map[string][2]int{} // of the suites fingerprints use, decoded once
 		for _, typ := range []string{TypeSuite, typeSuiteName, TypeFingerprint, TypeEnrolment, TypeAudit, TypeAnswers} {
@@ -308,8 +316,20 @@ func (s *Store) ImportRecords(ctx context.Context, x *Records) error {
 				}
 			}
 		}
+		if check != nil {
+			return check(tx)
+		}
 		return nil
 	})
+}
+
+// Enrolments returns the names of the enrolments x holds, in file order.
+func (x *Records) Enrolments() []string {
+	var out []string
+	for _, it := range x.byType[TypeEnrolment] {
+		out = append(out, it.l.ID)
+	}
+	return out
 }
 
 // checkLine checks the record l, line n of an export, on its own (see

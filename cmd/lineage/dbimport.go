@@ -33,10 +33,13 @@ fingerprint that differs from the stored one only in the time the model took to 
 two runs of the same enroll or probe do: the stored one is kept; a conflicting record fails
 the whole import); a database that holds exactly the export's records already
 (the same import run again after it completed) is left as it is, and the import succeeds.
+Each enrolment's report is measured again from the suite and fingerprints it names (seconds per
+enrolment), and an export whose report differs is refused, naming the first field that differs.
 A new database is built under a temporary name as the input is read (so the input is not held
 in memory) and put in place only when the whole input has been read and checked: a failed
 import leaves no new file. Into an existing database, the whole input is read and checked
-before the database is opened, and a failed import leaves it as it was.
+before the database is opened (the reports are measured again in the import's transaction),
+and a failed import leaves it as it was.
 A line longer than 256 MiB is refused as it is read (no record lineage writes is a sixth of
 that), so a file that is not an export cannot take the machine's memory; nor can a small
 top-k fingerprint record declaring a huge matrix (its hash is checked a row at a time, its
@@ -80,8 +83,15 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 	if err != nil {
 		return fmt.Errorf("import %s: %w", name, err)
 	}
+	var notes []string
 	add := func(db *store.Store) error {
-		if err := db.ImportRecords(ctx, recs); err != nil {
+		// Each enrolment's report is measured again from the records the
+		// import leaves, in its transaction.
+		err := db.ImportRecordsChecked(ctx, recs, func(tx *store.Tx) (err error) {
+			notes, err = audit.RecheckEnrolments(ctx, tx, recs.Enrolments())
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("import %s: %w", name, err)
 		}
 		return nil
@@ -103,8 +113,16 @@ func runDBImport(ctx context.Context, c *cobra.Command, g *globalOptions, o *dbI
 		fmt.Fprintf(c.ErrOrStderr(), "%s already holds exactly the records of %s (imported before): nothing to do\n", path, name)
 		return nil
 	}
+	printNotes(c.ErrOrStderr(), notes)
 	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
 	return nil
+}
+
+// printNotes writes each note on a line of its own.
+func printNotes(w io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 // importInto runs add, an import of recs in one transaction, on the
@@ -146,9 +164,27 @@ func importInto(ctx context.Context, g *globalOptions, recs *store.Records, add 
 // into it as they are read (store.ImportStream), so the export is not
 // held in memory.
 func importNew(ctx context.Context, c *cobra.Command, path, name string, r io.Reader) error {
+	var notes []string
 	err := store.Create(ctx, path, func(db *store.Store) error {
-		return db.ImportStream(ctx, r, func(recs *store.Records) error {
+		err := db.ImportStream(ctx, r, func(recs *store.Records) error {
 			return recs.CheckContent(audit.CheckEnrolment, audit.CheckResult)
+		})
+		if err != nil {
+			return err
+		}
+		// Each enrolment's report is measured again from the records
+		// imported, all the new file holds: a failure leaves no file.
+		return db.View(ctx, func(tx *store.Tx) error {
+			es, err := tx.Enrolments()
+			if err != nil {
+				return err
+			}
+			names := make([]string, len(es))
+			for i, e := range es {
+				names[i] = e.Name
+			}
+			notes, err = audit.RecheckEnrolments(ctx, tx, names)
+			return err
 		})
 	})
 	if errors.Is(err, fs.ErrExist) {
@@ -158,6 +194,7 @@ func importNew(ctx context.Context, c *cobra.Command, path, name string, r io.Re
 	if err != nil {
 		return fmt.Errorf("import %s: %w", name, err)
 	}
+	printNotes(c.ErrOrStderr(), notes)
 	fmt.Fprintf(c.ErrOrStderr(), "imported %s into %s\n", name, path)
 	return nil
 }
