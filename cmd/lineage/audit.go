@@ -193,6 +193,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	}
 	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones, time.Since(start)); err != nil {
 		if stored != nil {
+			if errors.Is(err, store.ErrReadOnly) {
+				return fmt.Errorf("%w; pass --dry-run to audit it without recording the audit", err)
+			}
 			return err // a stored fingerprint: nothing was asked
 		}
 		return answersKept(err, arg)
