@@ -312,6 +312,9 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		// What --save will store, settled before the model is asked
 		// anything (a remote model's answers are paid for).
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
+			if err := tx.CheckNameForm("suspect", name); err != nil {
+				return nameError(o.name, ref, err)
+			}
 			return checkSaveNames(tx, ref, m.Info(), o.remote.reading(), name, cases, ids, suspects)
 		}); err != nil {
 			return audit.Result{}, nil, nil, err

@@ -247,6 +247,9 @@ func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions, diff
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	if err := tx.CheckNameForm("teacher", name); err != nil {
+		return err
+	}
 	if h, ok := tx.SuiteHashStarting(name); ok {
 		// --suite NAME would not know which suite is meant.
 		return fmt.Errorf("teacher %q: the name is also the start of suite %.12s's hash, so `--suite %s` could mean either suite; choose another name", name, h, name)
