@@ -134,6 +134,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 					return "audit its model instead, or remove the fingerprint with `" + rm + "`"
 				})
 			}
+			if err := fileBesideFingerprint(arg, fp); err != nil {
+				return err
+			}
 			stored = fp
 		}
 		against, err := againstNames(tx, o.against)
