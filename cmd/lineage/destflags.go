@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/lineage-audit/lineage/internal/tmpfile"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // checkOut checks, before any training, that --out can be written: a
@@ -66,4 +68,24 @@ func checkWritableDir(flag, path string) error {
 		return usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
 	return nil
+}
+
+// isModelFile reports whether path is a regular file holding a model: a
+// .lnm file's magic bytes, or a .safetensors file lineage reads.
+func isModelFile(path string) bool {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	if strings.HasSuffix(path, ".safetensors") {
+		_, err := model.LoadSafetensors(path)
+		return err == nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(model.Magic))
+	_, err = io.ReadFull(f, b)
+	return err == nil && string(b) == model.Magic
 }
