@@ -174,7 +174,7 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		if e := dbFlagError(c, err); e != nil {
 			return e
 		}
-		return commandLineError{c.CommandPath(), err}
+		return commandLineError{c.CommandPath(), dashFileHint(err)}
 	})
 	root.AddCommand(
 		newTrainCommand(),

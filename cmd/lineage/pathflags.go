@@ -1,9 +1,14 @@
 package main
 
+// This file checks, for the command line as a whole, path flags the shell
+// left unexpanded and files whose names the command line read as flags.
+
 import (
+	"fmt"
 	"os"
 	"strings"
 
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/spf13/cobra"
 )
 
@@ -42,4 +47,26 @@ func checkTilde(c *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// dashFileHint adds to err, cobra's error for an unknown flag, how to name
+// the file it is when one of that name is here: `audit -x.lnm` said only
+// "unknown shorthand flag: 'x' in -x.lnm".
+func dashFileHint(err error) error {
+	msg := err.Error()
+	var arg string
+	if i := strings.Index(msg, "unknown shorthand flag: "); i >= 0 {
+		if j := strings.LastIndex(msg, " in "); j > i {
+			arg = msg[j+len(" in "):]
+		}
+	} else if rest, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
+		arg = rest
+	}
+	if arg == "" {
+		return err
+	}
+	if _, serr := os.Lstat(arg); serr != nil {
+		return err
+	}
+	return fmt.Errorf("%w (a file named %q is here: give it after --, or as %s)", err, arg, shellword.Arg("./"+arg))
 }

@@ -45,3 +45,28 @@ func TestTildeUnexpanded(t *testing.T) {
 		t.Errorf("with a directory ~ here: stderr %q, want the database looked for in it", stderr)
 	}
 }
+
+// TestDashFileHint: a file whose name starts with '-', given where the
+// command line reads a flag, is refused as an unknown flag saying how to
+// give it; "unknown shorthand flag: 'x' in -x.lnm" did not.
+func TestDashFileHint(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, f := range []string{"-x.lnm", "--y.lnm"} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", "case.db", "audit", "-x.lnm"}, `lineage audit: unknown shorthand flag: 'x' in -x.lnm (a file named "-x.lnm" is here: give it after --, or as ./-x.lnm)`},
+		{[]string{"eval", "--y.lnm"}, `lineage eval: unknown flag: --y.lnm (a file named "--y.lnm" is here: give it after --, or as ./--y.lnm)`},
+		{[]string{"eval", "-z.lnm"}, `lineage eval: unknown shorthand flag: 'z' in -z.lnm (see`},
+	} {
+		_, stderr, code := runCLI(t, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr, exitUsage, tt.want)
+		}
+	}
+}
