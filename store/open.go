@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -141,7 +142,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 			return nil, wrap(err)
 		}
 	case err != nil:
-		return nil, wrap(err)
+		return nil, wrap(regfile.Cause(err, path))
 	case st.IsDir():
 		return nil, wrap(fmt.Errorf("%w: is a directory", ErrNotStore))
 	case !st.Mode().IsRegular():

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	"github.com/lineage-audit/lineage/model"
 )
@@ -26,7 +27,7 @@ func checkOut(path string) error {
 		return err
 	}
 	if err := tmpfile.Check(path); err != nil {
-		return usageError{fmt.Errorf("--out: %w", err)}
+		return usageError{fmt.Errorf("--out %q: %w", path, regfile.Cause(err, path))}
 	}
 	return nil
 }
@@ -45,15 +46,20 @@ func checkDest(flag, path string) error {
 // checkDestDir is checkDest without the check that the directory can be
 // written, for a file written in place.
 func checkDestDir(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	switch fi, err := os.Stat(path); {
+	case err == nil && fi.IsDir():
 		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
+	case errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.ELOOP):
+		// Else found only when the file was written, after the work,
+		// and said without the flag: "lstat NAME: file name too long".
+		return usageError{fmt.Errorf("%s %q: %w", flag, path, regfile.Cause(err, path))}
 	}
 	dir := filepath.Dir(path)
 	switch fi, err := os.Stat(dir); {
 	case errors.Is(err, fs.ErrNotExist):
 		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, dir)}
 	case err != nil:
-		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, err)}
+		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, regfile.Cause(err, dir))}
 	case !fi.IsDir():
 		return usageError{fmt.Errorf("%s %q: %q is not a directory", flag, path, dir)}
 	}
