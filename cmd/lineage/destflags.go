@@ -40,6 +40,14 @@ func checkDest(flag, path string) error {
 	if err := checkDestDir(flag, path); err != nil {
 		return err
 	}
+	// What the file is, which Write refuses to replace (a link to a
+	// missing file, a device, a named pipe): found after the work, with
+	// the report's other figures written (report --plot of two teachers
+	// wrote the first, then failed on the second's dangling link).
+	var nr *tmpfile.NotRegularError
+	if err := tmpfile.Check(path); errors.As(err, &nr) {
+		return usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
 	return checkWritableDir(flag, path)
 }
 

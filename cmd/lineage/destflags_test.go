@@ -42,3 +42,19 @@ func TestLongAndLoopingPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestDestNotRegular: an export FILE that is a link to a missing file is
+// refused before any work (it failed, exit 1, once it had read the
+// store); figure_links.txtar checks report --plot.
+func TestDestNotRegular(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	db := newStore(t)
+	if err := os.Symlink("missing/x.jsonl", "x.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	want := `lineage: export FILE: "x.jsonl" is a symbolic link to a missing file, not a regular file: lineage writes its files whole and renames them into place` + "\n"
+	if _, stderr, code := runCLI(t, "--db", db, "db", "export", "x.jsonl"); code != exitUsage || stderr != want {
+		t.Errorf("export to a link to a missing file: exit %d, stderr %q; want exit %d and %q", code, stderr, exitUsage, want)
+	}
+}
