@@ -363,3 +363,31 @@ func TestTableTitleOneLine(t *testing.T) {
 		t.Errorf("table format:\n%s\nwant the title and the note on one line each", b.String())
 	}
 }
+
+// TestTableCellOneLine: a line break in a cell (a model's name from its
+// file) is shown as \n in the table format, each row on one line: it
+// broke the cell, and what followed it was drawn as a line of its own,
+// the other columns blank, reading as a row of the table.
+func TestTableCellOneLine(t *testing.T) {
+	tb := Table{Columns: []Column{{Name: "type"}, {Name: "detail"}},
+		Rows: [][]Cell{{Text("fingerprint"), Text("model evil\n| fingerprint | forged |")}, {Text("audit"), Text("x")}}}
+	// Lines of cells: the header and two rows, and markdown's alignment row.
+	for f, want := range map[Format]int{FormatTable: 3, FormatMarkdown: 4} {
+		var b strings.Builder
+		if err := Render(&b, tb, f); err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		for l := range strings.Lines(b.String()) {
+			if strings.HasPrefix(l, "|") {
+				rows++
+			}
+		}
+		if rows != want {
+			t.Errorf("%s: %d lines of cells, want %d (one a row):\n%s", f, rows, want, b.String())
+		}
+		if f == FormatTable && !strings.Contains(b.String(), `| model evil\n| fingerprint | forged | |`) {
+			t.Errorf("%s: the line break is not shown as \\n in its row:\n%s", f, b.String())
+		}
+	}
+}

@@ -24,7 +24,7 @@ func writeASCII(ew *errWriter, t *Table) {
 		aligns := make(tw.Alignment, len(t.Columns))
 		header := make([]string, len(t.Columns))
 		for j, c := range t.Columns {
-			header[j] = printable(c.Header())
+			header[j] = oneRow(c.Header())
 			switch t.align(j) {
 			case AlignRight:
 				aligns[j] = tw.AlignRight
@@ -46,7 +46,7 @@ func writeASCII(ew *errWriter, t *Table) {
 		for i := range t.Rows {
 			row := make([]string, len(t.Columns)) // tablewriter keeps the slice
 			for j := range row {
-				row[j] = printable(t.cell(i, j).String())
+				row[j] = oneRow(t.cell(i, j).String())
 			}
 			if err := tb.Append(row); err != nil && ew.err == nil {
 				ew.err = err
@@ -68,6 +68,14 @@ func writeASCII(ew *errWriter, t *Table) {
 // name, its labels), which must not move the cursor, recolour or reorder
 // the screen, nor hide what it holds.
 func printable(s string) string { return visible.String(s, true) }
+
+// oneRow is printable for a cell of the table format, where a line feed
+// is shown as the escape \n too: tablewriter breaks a cell at one, and
+// the cell's text after it (a model's name from its file, say) was drawn
+// as a line of the table of its own, the other columns blank, as if it
+// were a row (db ls showed "| | | | forged | row |" for a model so named).
+// Markdown shows it as <br> within its row, and CSV as a space.
+func oneRow(s string) string { return visible.String(s, false) }
 
 // writeMarkdown writes a GitHub-flavoured markdown section: "### Title", a
 // pipe table with an alignment row (columns padded to one display width for

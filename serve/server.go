@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -134,7 +135,7 @@ func New(m model.Model, opts Options) (*Server, error) {
 	name := opts.Name
 	if name == "" {
 		name = info.Name
-		if !validName.MatchString(name) {
+		if CheckName(name) != nil {
 			name = "model"
 		}
 	}
@@ -210,10 +211,16 @@ func New(m model.Model, opts Options) (*Server, error) {
 }
 
 // CheckName returns an error unless name can be a served model's name in
-// URLs: letters, digits, '_', '.' or '-', not empty.
+// URLs: ASCII letters, digits, '_', '.' or '-', not empty, and neither "."
+// nor "..", which clients resolve as steps of the path
+// (/v2/models/../infer is /v2/infer), so that no request reached a model
+// so named.
 func CheckName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("model name %q: want letters, digits, '_', '.' or '-'", name)
+		return fmt.Errorf("model name %q: want ASCII letters, digits, '_', '.' or '-'", name)
+	}
+	if name == "." || name == ".." {
+		return fmt.Errorf("model name %q: a URL reads it as a step of the path (clients send /v2/models/%s/infer as %s), so no request would reach the model; choose another", name, name, path.Clean("/v2/models/"+name+"/infer"))
 	}
 	return nil
 }

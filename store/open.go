@@ -14,8 +14,10 @@ import (
 	"runtime"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -140,7 +142,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 			return nil, wrap(err)
 		}
 	case err != nil:
-		return nil, wrap(err)
+		return nil, wrap(regfile.Cause(err, path))
 	case st.IsDir():
 		return nil, wrap(fmt.Errorf("%w: is a directory", ErrNotStore))
 	case !st.Mode().IsRegular():
@@ -170,7 +172,7 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 		db.Close()
 		initial := mmapSize(path, opts.Grow)
 		if s.db, err = openBolt(ctx, path, timeout, readers, &bolt.Options{InitialMmapSize: initial}, wait); err != nil {
-			return nil, wrap(err)
+			return nil, wrap(WriteOpenError(err))
 		}
 		if initial > 0 {
 			// bbolt makes a file whose map is at most AllocSize as long
@@ -184,6 +186,22 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 		return nil, wrap(err)
 	}
 	return s, nil
+}
+
+// WriteOpenError returns err, the error of opening a store for writing, as
+// one wrapping ErrReadOnly when the file cannot be written (its mode,
+// chattr +i, a read-only mount), naming why: the bare "open case.db:
+// permission denied" of a file that commands reading it open without
+// fault did not say that the command was refused for writing.
+func WriteOpenError(err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return err
+	}
+	why := err
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		why = pe.Err
+	}
+	return fmt.Errorf("%w: it cannot be opened for writing (%v), and this command writes to it; commands that only read it still work", ErrReadOnly, why)
 }
 
 // growSlack is the AllocSize of a writer opened with Options.Grow: how

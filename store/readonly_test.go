@@ -3,6 +3,10 @@ package store
 import (
 	"bytes"
 	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -40,5 +44,61 @@ func TestReadOnlyUnchanged(t *testing.T) {
 	s.Close()
 	if fileSum(t, path) != before {
 		t.Error("Close modified a read-only store")
+	}
+}
+
+// TestWriteOpenError: a store file that cannot be opened for writing (its
+// mode, chattr +i, a read-only mount) is refused to a writer as read-only,
+// saying why; the error was the bare "open case.db: permission denied" of
+// a file that commands reading it open without fault.
+func TestWriteOpenError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string // "" for err unchanged
+	}{
+		{&fs.PathError{Op: "open", Path: "case.db", Err: syscall.EACCES}, "store is read-only: it cannot be opened for writing (permission denied)"},
+		{&fs.PathError{Op: "open", Path: "case.db", Err: syscall.EPERM}, "store is read-only: it cannot be opened for writing (operation not permitted)"},
+		{&fs.PathError{Op: "open", Path: "case.db", Err: syscall.EROFS}, "store is read-only: it cannot be opened for writing (read-only file system)"},
+		{&fs.PathError{Op: "open", Path: "case.db", Err: syscall.ENOSPC}, ""},
+		{ErrLocked, ""},
+	} {
+		got := WriteOpenError(tt.err)
+		if tt.want == "" {
+			if got != tt.err {
+				t.Errorf("WriteOpenError(%v) = %v, want it unchanged", tt.err, got)
+			}
+			continue
+		}
+		if !errors.Is(got, ErrReadOnly) || !strings.Contains(got.Error(), tt.want) {
+			t.Errorf("WriteOpenError(%v) = %v, want ErrReadOnly saying %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestOpenUnwritableFile opens for writing a store whose file mode
+// forbids it (not as root, whom permissions do not stop).
+func TestOpenUnwritableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("permissions do not stop root")
+	}
+	path := tempPath(t)
+	w := openTest(t, path, false)
+	populate(t, w)
+	w.Close()
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSum(t, path)
+	_, err := Open(path, Options{})
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "(permission denied)") {
+		t.Errorf("Open of a file of mode 0444 for writing = %v, want ErrReadOnly naming the permission", err)
+	}
+	s := openTest(t, path, true) // reading it still works
+	if _, err := s.Enrolments(ctx); err != nil {
+		t.Errorf("read-only open: %v", err)
+	}
+	s.Close()
+	if fileSum(t, path) != before {
+		t.Error("the file changed")
 	}
 }

@@ -212,8 +212,17 @@ func (t *Tx) Suite(ref string) (*probe.Suite, error) {
 // SuiteHash resolves a suite name, hash or hash prefix (as Suite) to the
 // hash of a stored suite. A prefix several suites share is an error
 // wrapping ErrAmbiguous.
+//
+// A name that is also the start of another suite's hash (an enrolment
+// named 24f69773ac83, say, the prefix reports print of another
+// enrolment's suite) is ambiguous too: it resolved to the named suite,
+// so that probe --suite and db rm suite took the one the user did not see
+// listed under that prefix.
 func (t *Tx) SuiteHash(ref string) (string, error) {
 	if v := t.tx.Bucket(bucketNames).Get([]byte(ref)); v != nil {
+		if h, ok := t.SuiteHashStarting(ref); ok && h != string(v) {
+			return "", fmt.Errorf("suite %q: %w: it is the name of suite %.12s and the start of suite %.12s's hash; give the whole hash of the one meant", ref, ErrAmbiguous, v, h)
+		}
 		return string(v), nil
 	}
 	suites := t.tx.Bucket(bucketSuites)
@@ -235,6 +244,20 @@ func (t *Tx) SuiteHash(ref string) (string, error) {
 		return match[0], nil
 	}
 	return "", fmt.Errorf("suite %q: %w: several suite hashes start with it; give more digits", ref, ErrAmbiguous)
+}
+
+// SuiteHashStarting returns the hash of a stored suite that starts with
+// prefix, when prefix can stand for a hash (at least MinSuitePrefix
+// lower-case hex digits; the first such suite in hash order).
+func (t *Tx) SuiteHashStarting(prefix string) (string, bool) {
+	if len(prefix) < MinSuitePrefix || !isHex(prefix) {
+		return "", false
+	}
+	k, _ := t.tx.Bucket(bucketSuites).Cursor().Seek([]byte(prefix))
+	if k == nil || !bytes.HasPrefix(k, []byte(prefix)) {
+		return "", false
+	}
+	return string(k), true
 }
 
 // HasSuiteName reports whether a suite is stored under the name name

@@ -80,3 +80,47 @@ func TestSuitePrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestSuiteNameLikeHash: a suite name that is also the start of another
+// suite's hash is ambiguous (it resolved to the named suite, so probe
+// --suite and db rm suite took the one not listed under that prefix),
+// and one that starts only its own suite's hash is not.
+func TestSuiteNameLikeHash(t *testing.T) {
+	s := openTest(t, tempPath(t), false)
+	populate(t, s)
+	su, err := s.Suite(ctx, "acme-suite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("f", len(su.Hash)) // a second suite, of another hash
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.tx.Bucket(bucketSuites).Put([]byte(other), tx.tx.Bucket(bucketSuites).Get([]byte(su.Hash))); err != nil {
+			return err
+		}
+		names := tx.tx.Bucket(bucketNames)
+		if err := names.Put([]byte(su.Hash[:12]), []byte(other)); err != nil {
+			return err
+		}
+		return names.Put([]byte(other[:9]), []byte(other))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		if got, err := tx.SuiteHash(su.Hash[:12]); !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), "it is the name of suite ffffffffffff and the start of suite "+su.Hash[:12]+"'s hash") {
+			t.Errorf("SuiteHash of a name starting another suite's hash = %q, %v; want ErrAmbiguous naming both", got, err)
+		}
+		if got, err := tx.SuiteHash(other[:9]); err != nil || got != other {
+			t.Errorf("SuiteHash of a name starting its own suite's hash = %q, %v; want %s", got, err, other)
+		}
+		if got, ok := tx.SuiteHashStarting(su.Hash[:8]); !ok || got != su.Hash {
+			t.Errorf("SuiteHashStarting(%s) = %q, %v", su.Hash[:8], got, ok)
+		}
+		if _, ok := tx.SuiteHashStarting(su.Hash[:7]); ok {
+			t.Errorf("SuiteHashStarting of %d digits found a suite", MinSuitePrefix-1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -134,6 +134,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 					return "audit its model instead, or remove the fingerprint with `" + rm + "`"
 				})
 			}
+			if err := fileBesideFingerprint(arg, fp); err != nil {
+				return err
+			}
 			stored = fp
 		}
 		against, err := againstNames(tx, o.against)
@@ -193,6 +196,9 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 	}
 	if err := saveAudit(ctx, g, o, stored != nil, res, suspects, dones, time.Since(start)); err != nil {
 		if stored != nil {
+			if errors.Is(err, store.ErrReadOnly) {
+				return fmt.Errorf("%w; pass --dry-run to audit it without recording the audit", err)
+			}
 			return err // a stored fingerprint: nothing was asked
 		}
 		return answersKept(err, arg)
@@ -309,6 +315,9 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		// What --save will store, settled before the model is asked
 		// anything (a remote model's answers are paid for).
 		if err := viewDB(ctx, g, func(tx *store.Tx) error {
+			if err := tx.CheckNameForm("suspect", name); err != nil {
+				return nameError(o.name, ref, err)
+			}
 			return checkSaveNames(tx, ref, m.Info(), o.remote.reading(), name, cases, ids, suspects)
 		}); err != nil {
 			return audit.Result{}, nil, nil, err

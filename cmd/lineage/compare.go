@@ -83,6 +83,9 @@ func runCompare(ctx context.Context, c *cobra.Command, g *globalOptions, o *comp
 						return "pass its model instead (compare fingerprints it on --suite), or remove the fingerprint with `" + rm + "`"
 					})
 				}
+				if err := fileBesideFingerprint(id, fp); err != nil {
+					return err
+				}
 				fps[i] = fp
 			}
 		}

@@ -40,6 +40,9 @@ func runDBExport(ctx context.Context, c *cobra.Command, g *globalOptions, args .
 		if err := notTheDB(g, "export FILE", args[0]); err != nil {
 			return err
 		}
+		if isModelFile(args[0]) {
+			return usageError{fmt.Errorf("export FILE %q is a model file: it would be written over; choose another file", args[0])}
+		}
 		// As report --plot: a FILE that cannot be written is a
 		// usage error named before the store is read.
 		if err := checkDest("export FILE", args[0]); err != nil {

@@ -340,6 +340,11 @@ func notADatabase(flag, path string) error {
 func checkWritable(g *globalOptions) error {
 	path := g.dbPath()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err2 := store.WriteOpenError(err); errors.Is(err2, store.ErrReadOnly) {
+			return fmt.Errorf("database %q: %w", path, err2)
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err = os.CreateTemp(filepath.Dir(path), ".lineage-check-*")
 		if err == nil {

@@ -5,13 +5,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/lineage-audit/lineage/internal/regfile"
 	"github.com/lineage-audit/lineage/internal/tmpfile"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // checkOut checks, before any training, that --out can be written: a
@@ -24,7 +27,7 @@ func checkOut(path string) error {
 		return err
 	}
 	if err := tmpfile.Check(path); err != nil {
-		return usageError{fmt.Errorf("--out: %w", err)}
+		return usageError{fmt.Errorf("--out %q: %w", path, regfile.Cause(err, path))}
 	}
 	return nil
 }
@@ -37,21 +40,34 @@ func checkDest(flag, path string) error {
 	if err := checkDestDir(flag, path); err != nil {
 		return err
 	}
+	// What the file is, which Write refuses to replace (a link to a
+	// missing file, a device, a named pipe): found after the work, with
+	// the report's other figures written (report --plot of two teachers
+	// wrote the first, then failed on the second's dangling link).
+	var nr *tmpfile.NotRegularError
+	if err := tmpfile.Check(path); errors.As(err, &nr) {
+		return usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
 	return checkWritableDir(flag, path)
 }
 
 // checkDestDir is checkDest without the check that the directory can be
 // written, for a file written in place.
 func checkDestDir(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	switch fi, err := os.Stat(path); {
+	case err == nil && fi.IsDir():
 		return usageError{fmt.Errorf("%s %q is a directory", flag, path)}
+	case errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.ELOOP):
+		// Else found only when the file was written, after the work,
+		// and said without the flag: "lstat NAME: file name too long".
+		return usageError{fmt.Errorf("%s %q: %w", flag, path, regfile.Cause(err, path))}
 	}
 	dir := filepath.Dir(path)
 	switch fi, err := os.Stat(dir); {
 	case errors.Is(err, fs.ErrNotExist):
 		return usageError{fmt.Errorf("%s %q: directory %q does not exist", flag, path, dir)}
 	case err != nil:
-		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, err)}
+		return usageError{fmt.Errorf("%s %q: directory %q: %w", flag, path, dir, regfile.Cause(err, dir))}
 	case !fi.IsDir():
 		return usageError{fmt.Errorf("%s %q: %q is not a directory", flag, path, dir)}
 	}
@@ -66,4 +82,24 @@ func checkWritableDir(flag, path string) error {
 		return usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
 	return nil
+}
+
+// isModelFile reports whether path is a regular file holding a model: a
+// .lnm file's magic bytes, or a .safetensors file lineage reads.
+func isModelFile(path string) bool {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	if strings.HasSuffix(path, ".safetensors") {
+		_, err := model.LoadSafetensors(path)
+		return err == nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(model.Magic))
+	_, err = io.ReadFull(f, b)
+	return err == nil && string(b) == model.Magic
 }

@@ -247,6 +247,13 @@ func checkNewEnrolment(tx *store.Tx, name string, opts audit.EnrollOptions, diff
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	if err := tx.CheckNameForm("teacher", name); err != nil {
+		return err
+	}
+	if h, ok := tx.SuiteHashStarting(name); ok {
+		// --suite NAME would not know which suite is meant.
+		return fmt.Errorf("teacher %q: the name is also the start of suite %.12s's hash, so `--suite %s` could mean either suite; choose another name", name, h, name)
+	}
 	if tx.HasSuiteName(name) {
 		return fmt.Errorf("teacher %q: a suite of that name is stored, left by an earlier enrolment: %w (choose another name, or remove what that enrolment left: `%s`)", name, store.ErrExists, shellword.Command("lineage db rm enrolment", name, "--purge"))
 	}

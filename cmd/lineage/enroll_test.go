@@ -139,6 +139,11 @@ func TestCheckWritable(t *testing.T) {
 			t.Fatal(err)
 		}
 		tests = append(tests, test{"read-only directory", filepath.Join(ro, "x.db"), "cannot be written: permission denied"})
+		rofile := filepath.Join(dir, "ro.db")
+		if err := os.WriteFile(rofile, nil, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, test{"read-only file", rofile, `database "` + rofile + `": store is read-only: it cannot be opened for writing (permission denied)`})
 	}
 	for _, tt := range tests {
 		err := checkWritable(&globalOptions{db: tt.db})

@@ -173,6 +173,9 @@ func runProbe(ctx context.Context, c *cobra.Command, g *globalOptions, o *probeO
 		if err := checkTopK(o.topK, o.suite, len(s.Labels)); err != nil {
 			return err // before a remote model is asked anything
 		}
+		if err := tx.CheckNameForm("fingerprint", id); err != nil {
+			return nameError(o.name, ref, err)
+		}
 		if !tx.HasFingerprint(id) {
 			if isPlainPath(ref) {
 				return nil // checked when it is stored, with the model's hash

@@ -96,6 +96,9 @@ func runReferenceAdd(ctx context.Context, c *cobra.Command, g *globalOptions, o 
 		if err := currentCases(cases); err != nil {
 			return fmt.Errorf("reference add: %w", err)
 		}
+		if err := tx.CheckNameForm("reference", id); err != nil {
+			return fmt.Errorf("reference add: %w", err)
+		}
 		if isPlainPath(o.model) || !tx.HasFingerprint(id) {
 			return nil
 		}

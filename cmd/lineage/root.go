@@ -160,7 +160,10 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 	}
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		g.stderr = c.ErrOrStderr()
-		return checkEmptyFlags(c)
+		if err := checkEmptyFlags(c); err != nil {
+			return err
+		}
+		return checkTilde(c)
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if args := c.Flags().Args(); c.HasSubCommands() && len(args) > 0 {
@@ -171,7 +174,7 @@ distill from a remote teacher, demo --keep) take --db FILE, before or after thei
 		if e := dbFlagError(c, err); e != nil {
 			return e
 		}
-		return commandLineError{c.CommandPath(), err}
+		return commandLineError{c.CommandPath(), dashFileHint(err)}
 	})
 	root.AddCommand(
 		newTrainCommand(),

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/shellword"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/remote"
 )
@@ -113,4 +116,32 @@ func sameInfo(a, b model.Info) bool {
 		return a.Hash == b.Hash
 	}
 	return a.Hash == b.Hash && a.Source == b.Source
+}
+
+// fileBesideFingerprint is the error for ref, the ID of the stored
+// fingerprint fp, when it is also the path of a model file of another
+// model: the stored fingerprint was taken, and the file, which the user
+// may well have meant, silently not audited (`audit s.lnm` gave the
+// verdict of the fingerprint named s.lnm, another model's). A file that
+// is no model, or the model fp was taken from, is no error.
+func fileBesideFingerprint(ref string, fp *fingerprint.Fingerprint) error {
+	if !isPlainPath(ref) {
+		return nil
+	}
+	if st, err := os.Stat(ref); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	m, err := model.Open(ref)
+	if err != nil {
+		return nil
+	}
+	info := m.Info()
+	if sameModel(fp, ref, info) {
+		return nil
+	}
+	here := "./" + ref
+	if filepath.IsAbs(ref) {
+		here = filepath.Clean(ref)
+	}
+	return fmt.Errorf("%q names both a stored fingerprint (of model %q) and a model file here (model %q, another model): give the file as %s, or run the command where no file of that name is to use the fingerprint", ref, fp.Model.Name, info.Name, shellword.Arg(here))
 }

@@ -162,6 +162,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, ref string, o serveOption
 			}
 			return '-'
 		}, name)
+		if serve.CheckName(name) != nil {
+			name = "" // a file named ..lnm: the model's own name, or "model"
+		}
 	}
 	srv, err := serve.New(m, serve.Options{
 		Name: name, Reveal: reveal, Temperature: o.temperature, APIKey: key,

@@ -114,7 +114,11 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"x.lnm", "--addr", "127.0.0.1:-1"}, `--addr "127.0.0.1:-1": port -1 is not in 0–65535`, exitUsage},
 		{[]string{"http://user:pw@host:8080/v2/models/m"}, `serve needs the model's weights: "http://host:8080/v2/models/m" is an HTTP endpoint, not a model file; pass its .lnm or .safetensors file`, exitError},
 		{[]string{"exec:python3 m.py"}, `serve needs the model's weights: "exec:python3 m.py" is an exec: program, not a model file`, exitError},
-		{[]string{"x.lnm", "--name", "a/b"}, `--name: model name "a/b": want letters, digits, '_', '.' or '-'`, exitUsage},
+		{[]string{"x.lnm", "--name", "a/b"}, `--name: model name "a/b": want ASCII letters, digits, '_', '.' or '-'`, exitUsage},
+		// Accepted, and no request reached the model: clients send
+		// /v2/models/../infer as /v2/infer.
+		{[]string{"x.lnm", "--name", ".."}, `--name: model name "..": a URL reads it as a step of the path (clients send /v2/models/../infer as /v2/infer)`, exitUsage},
+		{[]string{"x.lnm", "--name", "."}, `--name: model name ".": a URL reads it as a step of the path (clients send /v2/models/./infer as /v2/models/infer)`, exitUsage},
 		{[]string{"missing.lnm", "--name", "../x"}, `--name: model name "../x"`, exitUsage},
 		{[]string{"x.lnm", "--watermark", "maybe"}, "--watermark", exitUsage},
 		{[]string{"x.lnm", "--reveal", "label", "--watermark-epsilon", "-1"}, "--watermark-epsilon -1: want a positive number", exitUsage},

@@ -295,6 +295,11 @@ func TestWritesApart(t *testing.T) {
 		{"train log is a database", with(train, "--out", "a.lnm", "--log", path), "is a database file: it would be written over"},
 		{"train out is a database", with(train, "--out", path), `--out "` + path + `" is a database file`},
 		{"distill log is another database", with(dist, "--out", "s.lnm", "--log", path), "is a database file"},
+		// A model train does not read: the log wrote over it, and the
+		// checkpoint's file was said to hold an interrupted run, to be
+		// removed to start afresh.
+		{"train log is a model", with(train, "--out", "a.lnm", "--log", "teacher.lnm"), `--log "teacher.lnm" is a model file: it would be written over; choose another file`},
+		{"train checkpoint is a model", with(train, "--out", "a.lnm", "--checkpoint", "teacher.lnm"), `--checkpoint "teacher.lnm" is a model file: it would be written over; choose another file`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

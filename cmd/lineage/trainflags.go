@@ -185,6 +185,12 @@ func (o *trainOptions) checkApart(reads ...namedPath) error {
 		if err := notADatabase(w.flag, w.path); err != nil {
 			return err
 		}
+		if w.flag != "--out" && isModelFile(w.path) {
+			// --out replaces a model by design; the log and the
+			// checkpoint wrote over one (the checkpoint's file was
+			// said to hold an interrupted run, to be removed).
+			return usageError{fmt.Errorf("%s %q is a model file: it would be written over; choose another file", w.flag, w.path)}
+		}
 	}
 	return nil
 }
