@@ -94,7 +94,7 @@ func calibrationReport(ctx context.Context, e *Case, recipes []Recipe) (EnrolRep
 		rep.Composition[k]++
 	}
 	// Uncached (not e.reference): the report is computed once.
-	r, err := e.newReference(false)
+	r, err := e.newReference(ctx, false)
 	if err != nil {
 		return rep, err
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -43,7 +44,10 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	if r := c.refs[labelOnly]; r != nil {
 		return r, nil
 	}
-	r, err := c.newReference(labelOnly)
+	// Audits' reference is fitted once and cached, to the end whatever
+	// the audit's context; the recomputation (calibrationReport) passes
+	// its own.
+	r, err := c.newReference(context.Background(), labelOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +58,23 @@ func (c *Case) reference(labelOnly bool) (*reference, error) {
 	return r, nil
 }
 
-// newReference computes what reference caches.
-func (c *Case) newReference(labelOnly bool) (*reference, error) {
-	disc, err := fitDiscriminant(c, labelOnly)
+// newReference computes what reference caches. It stops with ctx's error
+// between controls.
+func (c *Case) newReference(ctx context.Context, labelOnly bool) (*reference, error) {
+	disc, err := fitDiscriminant(ctx, c, labelOnly)
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
 	}
 	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc), firstRule: c.firstRule}
 	for i, ctl := range c.Enrolment.Controls {
 		if !c.compared(i, labelOnly) {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
 		if err != nil {

@@ -218,6 +218,28 @@ func TestRecheckCancelled(t *testing.T) {
 	}
 }
 
+// TestNewReferenceCancelled checks that fitting the discriminant and the
+// controls' vectors, most of a recomputation's time (seconds for the
+// demo's enrolment, where db import went on for up to 6 s after Ctrl-C),
+// stops with ctx's error, unwrapped, as calibrationReport's callers test
+// it.
+func TestNewReferenceCancelled(t *testing.T) {
+	c := recheckCase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, labelOnly := range []bool{false, true} {
+		if _, err := fitDiscriminant(ctx, c, labelOnly); err != context.Canceled {
+			t.Errorf("fitDiscriminant(labelOnly=%v) with a cancelled context: %v, want context.Canceled", labelOnly, err)
+		}
+		if _, err := c.newReference(ctx, labelOnly); err != context.Canceled {
+			t.Errorf("newReference(labelOnly=%v) with a cancelled context: %v, want context.Canceled", labelOnly, err)
+		}
+	}
+	if _, err := c.newReference(context.Background(), false); err != nil {
+		t.Errorf("newReference: %v", err)
+	}
+}
+
 // TestRecheckFirstRule checks that a report measured by lineage of 5
 // December 2026 10:35–10:59, whose test of the controls kept the
 // under-trained ones in the null wherever nullFor did (not the larger

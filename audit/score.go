@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -196,13 +197,18 @@ func (d *Discriminant) Score(v []float64) float64 {
 // separates most of them from the null by a wide margin (the replica
 // contrast) varies a lot among them, so pooling would shrink its weight
 // for the wrong reason. The score is tested against the null, and the
-// null's spread is what a weight should be measured against.
-func fitDiscriminant(c *Case, labelOnly bool) (*Discriminant, error) {
+// null's spread is what a weight should be measured against. It stops
+// with ctx's error between controls (each control's features fit a
+// temperature, seconds in all for the demo's 72 selection controls).
+func fitDiscriminant(ctx context.Context, c *Case, labelOnly bool) (*Discriminant, error) {
 	fs := features(c, labelOnly)
 	var pos, neg [][]float64
 	for i, ctl := range c.Enrolment.Controls {
 		if ctl.Half != store.HalfSelection {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		v, err := controlFeatures(c, fs, c.Controls[i], labelOnly)
 		if err != nil {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -11,7 +12,7 @@ func TestDiscriminantMonotone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	c := synthCase(t, rng, 6, 24)
 	for _, labelOnly := range []bool{false, true} {
-		d, err := fitDiscriminant(c, labelOnly)
+		d, err := fitDiscriminant(context.Background(), c, labelOnly)
 		if err != nil {
 			t.Fatal(err)
 		}
