@@ -159,7 +159,11 @@ func recheckDiff(ctx context.Context, c *Case, recipes []Recipe, stored *EnrolRe
 		}
 		return nil, fmt.Errorf("enrolment %q: recompute its report: %w", c.Enrolment.Name, err)
 	}
-	return diffReports(measured(stored), measured(&got)), nil
+	d, err := diffReports(measured(stored), measured(&got))
+	if err != nil {
+		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
+	}
+	return d, nil
 }
 
 // RecheckEnrolment loads the enrolment called name from tx (LoadCase) and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -256,7 +257,7 @@ func TestRecheckFirstRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := editReport(t, c, func(r *EnrolReport) { *r = rep })
-	if diffReports(measured(&rep), measured(mustReport(t, c))) == nil {
+	if d, err := diffReports(measured(&rep), measured(mustReport(t, c))); err != nil || d == nil {
 		t.Fatal("both rules give the same report: the case tests nothing")
 	}
 	note, err := old.Recheck(context.Background())
@@ -272,4 +273,25 @@ func mustReport(t *testing.T, c *Case) *EnrolReport {
 		t.Fatal(err)
 	}
 	return &rep
+}
+
+// TestDiffReportsNotFinite checks that a recomputed report with no JSON (a
+// discriminant mean that is NaN, which records crafted for it could give)
+// is an error naming which report, not a panic.
+func TestDiffReportsNotFinite(t *testing.T) {
+	good := measuredReport{Discriminant: &Discriminant{Mean: []float64{1}}}
+	bad := measuredReport{Discriminant: &Discriminant{Mean: []float64{math.NaN()}}}
+	for _, tc := range []struct {
+		name        string
+		stored, got measuredReport
+		want        string
+	}{
+		{"recomputed", good, bad, "recomputed report: "},
+		{"stored", bad, good, "stored report: "},
+	} {
+		d, err := diffReports(tc.stored, tc.got)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || d != nil {
+			t.Errorf("%s: diffReports = %v, %v; want nil and an error starting %q", tc.name, d, err, tc.want)
+		}
+	}
 }

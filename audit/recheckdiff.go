@@ -13,15 +13,20 @@ import (
 
 // diffReports returns the first field, in JSON order, where stored and got
 // differ (numbers beyond RecheckTolerance), or nil when none does. Both are
-// compared as their JSON, which is what audits read back.
-func diffReports(stored, got measuredReport) *RecheckError {
-	s, errS := toNode(stored)
-	g, errG := toNode(got)
-	if errS != nil || errG != nil {
-		// Every field of measuredReport marshals (NaN as null).
-		panic(fmt.Sprintf("audit: report does not marshal: %v %v", errS, errG))
+// compared as their JSON, which is what audits read back. The error is for
+// a report that has no JSON (a number not finite where the report writes
+// it as a number, as the discriminant's): Enroll could not have stored
+// such a report, so records that give one are not what it measured.
+func diffReports(stored, got measuredReport) (*RecheckError, error) {
+	s, err := toNode(stored)
+	if err != nil {
+		return nil, fmt.Errorf("stored report: %w", err)
 	}
-	return diffNodes("", s, g)
+	g, err := toNode(got)
+	if err != nil {
+		return nil, fmt.Errorf("recomputed report: %w", err)
+	}
+	return diffNodes("", s, g), nil
 }
 
 // node is a JSON value that keeps its object's keys in order.
