@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -163,6 +164,29 @@ func TestSettleDefaulted(t *testing.T) {
 					t.Errorf("%s: reason %q does not name %q and the README section", tt.name, tr.Reason, k)
 				}
 			}
+		}
+	}
+}
+
+// TestSettleBoundaries checks the verdict at the edges the README states:
+// DERIVED at p ≤ α (p = α included), INCONCLUSIVE for p in (α, Clear]
+// (p = Clear included), NOT_DERIVED just above Clear.
+func TestSettleBoundaries(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, tt := range []struct {
+		name string
+		p    float64
+		want Verdict
+	}{
+		{"p = α", o.Alpha, Derived},
+		{"p just above α", math.Nextafter(o.Alpha, 1), Inconclusive},
+		{"p = Clear", o.Clear, Inconclusive},
+		{"p just above Clear", math.Nextafter(o.Clear, 1), NotDerived},
+	} {
+		tr := TeacherResult{PValue: tt.p, PCombined: tt.p, TPR: 0.75, PowerControls: 8}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s (%g): verdict %s (%s), want %s", tt.name, tt.p, tr.Verdict, tr.Reason, tt.want)
 		}
 	}
 }
