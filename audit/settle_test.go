@@ -188,5 +188,10 @@ func TestSettleBoundaries(t *testing.T) {
 		if tr.Verdict != tt.want {
 			t.Errorf("%s (%g): verdict %s (%s), want %s", tt.name, tt.p, tr.Verdict, tr.Reason, tt.want)
 		}
+		// One teacher: no Holm correction, so the reason is the p-value's
+		// own, not the one for a p-value the correction raised.
+		if want := "is at most"; tt.want == Inconclusive && (!strings.Contains(tr.Reason, want) || strings.Contains(tr.Reason, "correction")) {
+			t.Errorf("%s (%g): reason %q, want one saying the p-value %s Clear, with no correction", tt.name, tt.p, tr.Reason, want)
+		}
 	}
 }
