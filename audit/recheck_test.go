@@ -125,6 +125,8 @@ func TestRecheckEdited(t *testing.T) {
 		}, fmt.Sprintf("calibration.pos_p[%d]", missed)},
 		{"pos_p dropped, rates kept", func(r *EnrolReport) { r.Calibration.PosP = nil }, "calibration.pos_p"},
 		{"neg_p raised", func(r *EnrolReport) { r.Calibration.NegP[1] = 0.999 }, "calibration.neg_p[1]"},
+		{"neg_p with a value added", func(r *EnrolReport) { r.Calibration.NegP = append(r.Calibration.NegP, 0.5) }, "calibration.neg_p"},
+		{"neg_p with its last value dropped", func(r *EnrolReport) { r.Calibration.NegP = r.Calibration.NegP[:len(r.Calibration.NegP)-1] }, "calibration.neg_p"},
 		{"rates edited", func(r *EnrolReport) { r.Calibration.Rates[0].TPR = 1 }, "calibration.rates[0].tpr"},
 		{"auc edited", func(r *EnrolReport) { r.Calibration.AUC = 1 }, "calibration.auc"},
 		{"families edited", func(r *EnrolReport) {
