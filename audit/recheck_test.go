@@ -297,3 +297,56 @@ func TestDiffReportsNotFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestRecheckWatermarkEdited checks that the watermark's record in the
+// report is recomputed too: an enrolment with a label watermark agrees
+// with itself, and one whose watermark record was edited is found.
+func TestRecheckWatermarkEdited(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c, _ := markCase(t, rng, 60)
+	for i := range 3 {
+		fp := &fingerprint.Fingerprint{ID: fmt.Sprintf("under-%d", i), Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.2)}
+		c.Controls = append(c.Controls, fp)
+		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleNegative, Half: store.HalfUnderTrained})
+	}
+	recipes := make([]Recipe, len(c.Controls))
+	for i := range c.Enrolment.Controls {
+		ctl := &c.Enrolment.Controls[i]
+		fam := "independent"
+		if ctl.Role == store.RolePositive {
+			fam = "kd"
+		} else if ctl.Half == store.HalfUnderTrained {
+			fam = "under-trained"
+		}
+		ctl.Recipe = fmt.Sprintf("%s seed=%d", fam, i)
+		recipes[i] = Recipe{Family: fam}
+	}
+	rep, err := calibrationReport(context.Background(), c, recipes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Watermark == nil {
+		t.Fatal("set-up: the report has no watermark record")
+	}
+	if c.Enrolment.Report, err = json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+	if note, err := c.Recheck(context.Background()); err != nil || note != "" {
+		t.Fatalf("Recheck of the report as enrolled: note %q, %v; want none", note, err)
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(*EnrolReport)
+		field string
+	}{
+		{"flagged", func(r *EnrolReport) { r.Watermark.Flagged++ }, "watermark.flagged"},
+		{"min p", func(r *EnrolReport) { r.Watermark.MinP /= 2 }, "watermark.min_p"},
+		{"dropped", func(r *EnrolReport) { r.Watermark = nil }, "watermark"},
+	} {
+		_, err := editReport(t, c, tt.edit).Recheck(context.Background())
+		var re *RecheckError
+		if !errors.As(err, &re) || re.Field != tt.field {
+			t.Errorf("%s: Recheck: %v, want a RecheckError naming %q", tt.name, err, tt.field)
+		}
+	}
+}
