@@ -116,6 +116,26 @@ func TestDecide(t *testing.T) {
 	if got.Worst[1] != "b" || got.P < 0.05 {
 		t.Errorf("residual at family b's level: got p %g (worst family %q), want p ≥ 0.05 set by family \"b\"", got.P, got.Worst[1])
 	}
+	// Every null model a family of its own: worstFamilyP has no degrees
+	// of freedom, so each statistic keeps the pooled null's p-value.
+	single := make([]string, len(null))
+	for i := range single {
+		single[i] = fmt.Sprint("f", i)
+	}
+	x := []float64{3, 0}
+	got, err = decide(ds, null, single, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled, err := compare.Test(null, x, compare.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range ds {
+		if got.Stats[j].P != pooled.Stats[j].P || got.Worst[j] != "" {
+			t.Errorf("one model per family: statistic %d: got p %g (worst family %q), want the pooled p %g and no family", j, got.Stats[j].P, got.Worst[j], pooled.Stats[j].P)
+		}
+	}
 	// Too small a null: an error wrapping compare.ErrInsufficientNull and p = 1.
 	got, err = decide(ds, null[:2], fam[:2], []float64{9, 9})
 	if !errors.Is(err, compare.ErrInsufficientNull) || got.P != 1 {

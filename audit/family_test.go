@@ -49,6 +49,20 @@ func TestWorstFamilyP(t *testing.T) {
 	if _, _, ok := worstFamilyP([]float64{1, 2}, []string{"a", "b"}, 3); ok {
 		t.Error("one model per family: no degrees of freedom, but ok")
 	}
+	// Degrees of freedom N − F: ok needs at least two.
+	for _, tt := range []struct {
+		name string
+		null []float64
+		fam  []string
+		want bool
+	}{
+		{"one degree of freedom", []float64{1, 2, 5}, []string{"a", "a", "b"}, false},
+		{"two degrees of freedom", []float64{1, 2, 4, 5}, []string{"a", "a", "b", "b"}, true},
+	} {
+		if _, _, got := worstFamilyP(tt.null, tt.fam, 3); got != tt.want {
+			t.Errorf("%s: ok = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 func colVectors(v []float64) [][]float64 {

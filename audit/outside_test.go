@@ -29,6 +29,7 @@ func TestOutsideNull(t *testing.T) {
 		{"far below", null, -3, true},
 		{"not measured", null, math.NaN(), false},
 		{"four null models", null[:4], -3, true},
+		{"two null models: the fewest with a spread", []float64{0, 0.5}, -3, true},
 		{"one null model: no spread", null[:1], -3, false},
 	}
 	for _, tt := range tests {
@@ -360,5 +361,26 @@ func TestLabelOnlyCaution(t *testing.T) {
 	got := auditSuspect(t, plain, "labels, no watermark", oneHot(follow(rng, plain.Teacher.P, 0.97)))
 	if got.Verdict != Derived || !strings.Contains(got.Caution, "no label watermark") {
 		t.Errorf("labels without a watermark: verdict %s, caution %q, want DERIVED and one saying the teacher has none", got.Verdict, got.Caution)
+	}
+}
+
+// TestAuditWatermarkOutsideNull: a suspect outside the null of a teacher
+// with a label watermark is judged by the watermark's test alone, at its
+// share of the combination: p = min(1, p_watermark/WatermarkWeight), the
+// lineage test counting as p = 1, not as evidence.
+func TestAuditWatermarkOutsideNull(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c, _ := markCase(t, rng, 60)
+	withReport(t, c)
+	got := auditSuspect(t, c, "untrained", follow(rng, c.Teacher.P, 0.05))
+	wm, ok := got.Statistics[StatWatermark]
+	if got.Outside == "" || !ok {
+		t.Fatalf("set-up: outside %q, watermark evidence %v; want a suspect outside the null, tested by the watermark", got.Outside, ok)
+	}
+	if want := combineP(1, wm.P); got.PValue != want || got.PCombined != want {
+		t.Errorf("p_value %g, p_combined %g; want the watermark's share alone, min(1, %g/%g) = %g", got.PValue, got.PCombined, wm.P, WatermarkWeight, want)
+	}
+	if got.Verdict != Inconclusive || got.Best != StatWatermark {
+		t.Errorf("verdict %s by %q (p %g); want INCONCLUSIVE by %q", got.Verdict, got.Best, got.PValue, StatWatermark)
 	}
 }

@@ -179,6 +179,10 @@ func TestNotRuledOut(t *testing.T) {
 	if got := missedFamilies([]float64{0.5}, []string{"a", "b"}, 0.01); got != nil {
 		t.Errorf("missedFamilies with p-values and families that do not line up = %q, want nil", got)
 	}
+	// A positive at p = α exactly is flagged (p ≤ α), so its family is not missed.
+	if got, want := missedFamilies([]float64{0.01, 0.0100001, 0.001}, []string{"at", "above", "below"}, 0.01), []string{"above"}; !slices.Equal(got, want) {
+		t.Errorf("missedFamilies at the α boundary = %q, want %q", got, want)
+	}
 }
 
 // TestLowPowerCaution checks that a suspect with full outputs found

@@ -125,6 +125,8 @@ func TestRecheckEdited(t *testing.T) {
 		}, fmt.Sprintf("calibration.pos_p[%d]", missed)},
 		{"pos_p dropped, rates kept", func(r *EnrolReport) { r.Calibration.PosP = nil }, "calibration.pos_p"},
 		{"neg_p raised", func(r *EnrolReport) { r.Calibration.NegP[1] = 0.999 }, "calibration.neg_p[1]"},
+		{"neg_p with a value added", func(r *EnrolReport) { r.Calibration.NegP = append(r.Calibration.NegP, 0.5) }, "calibration.neg_p"},
+		{"neg_p with its last value dropped", func(r *EnrolReport) { r.Calibration.NegP = r.Calibration.NegP[:len(r.Calibration.NegP)-1] }, "calibration.neg_p"},
 		{"rates edited", func(r *EnrolReport) { r.Calibration.Rates[0].TPR = 1 }, "calibration.rates[0].tpr"},
 		{"auc edited", func(r *EnrolReport) { r.Calibration.AUC = 1 }, "calibration.auc"},
 		{"families edited", func(r *EnrolReport) {
@@ -292,6 +294,59 @@ func TestDiffReportsNotFinite(t *testing.T) {
 		d, err := diffReports(tc.stored, tc.got)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || d != nil {
 			t.Errorf("%s: diffReports = %v, %v; want nil and an error starting %q", tc.name, d, err, tc.want)
+		}
+	}
+}
+
+// TestRecheckWatermarkEdited checks that the watermark's record in the
+// report is recomputed too: an enrolment with a label watermark agrees
+// with itself, and one whose watermark record was edited is found.
+func TestRecheckWatermarkEdited(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c, _ := markCase(t, rng, 60)
+	for i := range 3 {
+		fp := &fingerprint.Fingerprint{ID: fmt.Sprintf("under-%d", i), Suite: c.Suite.Hash, P: follow(rng, c.Teacher.P, 0.2)}
+		c.Controls = append(c.Controls, fp)
+		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleNegative, Half: store.HalfUnderTrained})
+	}
+	recipes := make([]Recipe, len(c.Controls))
+	for i := range c.Enrolment.Controls {
+		ctl := &c.Enrolment.Controls[i]
+		fam := "independent"
+		if ctl.Role == store.RolePositive {
+			fam = "kd"
+		} else if ctl.Half == store.HalfUnderTrained {
+			fam = "under-trained"
+		}
+		ctl.Recipe = fmt.Sprintf("%s seed=%d", fam, i)
+		recipes[i] = Recipe{Family: fam}
+	}
+	rep, err := calibrationReport(context.Background(), c, recipes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Watermark == nil {
+		t.Fatal("set-up: the report has no watermark record")
+	}
+	if c.Enrolment.Report, err = json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+	if note, err := c.Recheck(context.Background()); err != nil || note != "" {
+		t.Fatalf("Recheck of the report as enrolled: note %q, %v; want none", note, err)
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(*EnrolReport)
+		field string
+	}{
+		{"flagged", func(r *EnrolReport) { r.Watermark.Flagged++ }, "watermark.flagged"},
+		{"min p", func(r *EnrolReport) { r.Watermark.MinP /= 2 }, "watermark.min_p"},
+		{"dropped", func(r *EnrolReport) { r.Watermark = nil }, "watermark"},
+	} {
+		_, err := editReport(t, c, tt.edit).Recheck(context.Background())
+		var re *RecheckError
+		if !errors.As(err, &re) || re.Field != tt.field {
+			t.Errorf("%s: Recheck: %v, want a RecheckError naming %q", tt.name, err, tt.field)
 		}
 	}
 }

@@ -1,8 +1,12 @@
 package audit
 
 import (
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/fingerprint"
 )
 
 // TestSettleLabelsP checks the verdict a not-significant full-output
@@ -164,5 +168,108 @@ func TestSettleDefaulted(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSettleBoundaries checks the verdict at the edges the README states:
+// DERIVED at p ≤ α (p = α included), INCONCLUSIVE for p in (α, Clear]
+// (p = Clear included), NOT_DERIVED just above Clear.
+func TestSettleBoundaries(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, tt := range []struct {
+		name string
+		p    float64
+		want Verdict
+	}{
+		{"p = α", o.Alpha, Derived},
+		{"p just above α", math.Nextafter(o.Alpha, 1), Inconclusive},
+		{"p = Clear", o.Clear, Inconclusive},
+		{"p just above Clear", math.Nextafter(o.Clear, 1), NotDerived},
+	} {
+		tr := TeacherResult{PValue: tt.p, PCombined: tt.p, TPR: 0.75, PowerControls: 8}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s (%g): verdict %s (%s), want %s", tt.name, tt.p, tr.Verdict, tr.Reason, tt.want)
+		}
+		// One teacher: no Holm correction, so the reason is the p-value's
+		// own, not the one for a p-value the correction raised.
+		if want := "is at most"; tt.want == Inconclusive && (!strings.Contains(tr.Reason, want) || strings.Contains(tr.Reason, "correction")) {
+			t.Errorf("%s (%g): reason %q, want one saying the p-value %s Clear, with no correction", tt.name, tt.p, tr.Reason, want)
+		}
+	}
+}
+
+// TestSettleNearest checks that a suspect nearest a positive control the
+// suite misses (its p above α) is not cleared, while one nearest a
+// control it detects (p ≤ α, p = α included) is.
+func TestSettleNearest(t *testing.T) {
+	o := Options{}.withDefaults()
+	pf := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name    string
+		nearest *Neighbour
+		want    Verdict
+	}{
+		{"no neighbour", nil, NotDerived},
+		{"a negative, no p-value", &Neighbour{Role: "negative", Recipe: "mlp seed 3"}, NotDerived},
+		{"a detected copy", &Neighbour{Role: "positive", Recipe: "kd T=4", P: pf(0.001)}, NotDerived},
+		{"a copy at p = α", &Neighbour{Role: "positive", Recipe: "kd T=4", P: pf(o.Alpha)}, NotDerived},
+		{"a copy missed at p below Clear", &Neighbour{Role: "positive", Recipe: "kd T=1", P: pf(0.03)}, Inconclusive},
+		{"a copy missed", &Neighbour{Role: "positive", Recipe: "kd T=1", P: pf(0.4)}, Inconclusive},
+	} {
+		tr := TeacherResult{PValue: 0.4, PCombined: 0.4, TPR: 0.75, PowerControls: 8, Nearest: tt.nearest}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want {
+			t.Errorf("%s: verdict %s (%s), want %s", tt.name, tr.Verdict, tr.Reason, tt.want)
+		}
+		if tt.want == Inconclusive && !strings.Contains(tr.Reason, "closest to a derived control (kd)") {
+			t.Errorf("%s: reason %q does not name the control's family", tt.name, tr.Reason)
+		}
+	}
+}
+
+// TestSettleNotRuledOut checks that the families a clearance does not
+// rule out are kept for a NOT_DERIVED verdict only.
+func TestSettleNotRuledOut(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, tt := range []struct {
+		name string
+		p    float64
+		want Verdict
+		keep bool
+	}{
+		{"cleared", 0.4, NotDerived, true},
+		{"weak evidence", 0.03, Inconclusive, false},
+		{"derived", 0.001, Derived, false},
+	} {
+		tr := TeacherResult{PValue: tt.p, PCombined: tt.p, TPR: 0.75, PowerControls: 8, NotRuledOut: []string{"kd"}}
+		settle(&tr, o, 1)
+		if tr.Verdict != tt.want || (tr.NotRuledOut != nil) != tt.keep {
+			t.Errorf("%s: verdict %s, not ruled out %q; want %s, kept %v", tt.name, tr.Verdict, tr.NotRuledOut, tt.want, tt.keep)
+		}
+	}
+}
+
+// TestAuditHolmOnlyMeasured checks that Holm's correction counts only the
+// teachers the suspect was fingerprinted for: against one measured
+// teacher and one it has no fingerprint on, its p-value is not corrected.
+func TestAuditHolmOnlyMeasured(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	c1 := synthCase(t, rng, 6, 24)
+	withReport(t, c1)
+	c2 := synthCase(t, rng, 6, 24)
+	c2.Enrolment.Name = "synth-2"
+	withReport(t, c2)
+	fp := &fingerprint.Fingerprint{ID: "copy", Suite: c1.Suite.Hash, P: follow(rng, c1.Teacher.P, 0.9)}
+	res, err := Audit([]*Case{c1, c2}, []*fingerprint.Fingerprint{fp, nil}, fp.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Results[0]
+	if !(got.PCombined < 0.5) || got.PValue != got.PCombined {
+		t.Errorf("one teacher measured: p_value %g, p_combined %g; want them equal (and below 0.5, or the test shows nothing)", got.PValue, got.PCombined)
+	}
+	if res.Results[1].Measured() || res.Results[1].Verdict != Inconclusive {
+		t.Errorf("teacher without a fingerprint: verdict %s, measured %v; want INCONCLUSIVE, not measured", res.Results[1].Verdict, res.Results[1].Measured())
 	}
 }

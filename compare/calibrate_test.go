@@ -29,6 +29,35 @@ func TestAUC(t *testing.T) {
 	}
 }
 
+// TestRatesOf checks the rates counted from given p-values: a control is
+// flagged at p ≤ α (p = α included), TPR counts the positives and FPR the
+// negatives, and a role without controls has a NaN rate.
+func TestRatesOf(t *testing.T) {
+	pos := []float64{0.001, 0.01, 0.02, 0.5}
+	neg := []float64{0.01, 0.3, 0.6, 0.9, 1}
+	tests := []struct {
+		name     string
+		pos, neg []float64
+		alpha    float64
+		tpr, fpr float64
+		upper    float64
+	}{
+		// Clopper–Pearson: one of 5 flagged gives 0.6574, none 1 − 0.05^(1/5).
+		{"p = α counts as flagged", pos, neg, 0.01, 0.5, 0.2, 0.657408},
+		{"below every negative", pos, neg, 0.005, 0.25, 0, 1 - math.Pow(0.05, 0.2)},
+		{"no negatives", pos, nil, 0.05, 0.75, math.NaN(), 1},
+	}
+	for _, tt := range tests {
+		got := RatesOf(tt.pos, tt.neg, []float64{tt.alpha})
+		if len(got) != 1 || got[0].Alpha != tt.alpha {
+			t.Fatalf("%s: RatesOf = %+v, want one rate at α = %g", tt.name, got, tt.alpha)
+		}
+		if r := got[0]; !approx(r.TPR, tt.tpr, 1e-12) || !approx(r.FPR, tt.fpr, 1e-12) || !approx(r.FPRUpper, tt.upper, 1e-5) {
+			t.Errorf("%s: TPR %v, FPR %v, FPRUpper %v; want %v, %v, %v", tt.name, r.TPR, r.FPR, r.FPRUpper, tt.tpr, tt.fpr, tt.upper)
+		}
+	}
+}
+
 func TestCalibrate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	gen := gaussianGen(2, 0.5)

@@ -128,6 +128,12 @@ func TestTestDegenerateNull(t *testing.T) {
 			t.Errorf("predictive %d, 6 of 9 tied: err=%v method=%s P=%v, want empirical 0.1", pred, err, res.Stats[0].Method, res.P)
 		}
 	}
+	// Exactly half tied (TiedShare): the empirical p-value, 1 + 0 above
+	// over 8 + 1.
+	res, err = Test(col(0, 0, 0, 0, 1, 1.5, 2, 3.5), []float64{4}, Options{})
+	if err != nil || res.Stats[0].Method != MethodEmpirical || !approx(res.P, 1.0/9, 1e-12) {
+		t.Errorf("4 of 8 tied: err=%v method=%s P=%v, want empirical 1/9", err, res.Stats[0].Method, res.P)
+	}
 	// Fewer than half tied: the predictive as usual.
 	res, err = Test(col(0, 0, 0, 0, 1, 1.5, 2, 3.5, 2.5), []float64{4}, Options{})
 	if err != nil || res.Stats[0].Method != MethodT {

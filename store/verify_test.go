@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lineage-audit/lineage/probe"
 )
 
 func TestVerifyFindsDamage(t *testing.T) {
@@ -130,6 +132,52 @@ func TestVerifyDamagedMeta(t *testing.T) {
 		}
 		if len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Problem, "one of the two meta pages is damaged") {
 			t.Errorf("meta page %d damaged: problems %+v, want the damaged meta page alone", page, r.Problems)
+		}
+	}
+}
+
+// TestVerifySuiteHash checks that a suite record is sound only when its
+// content hashes to both the key it is stored under and the hash its
+// header records: an edit of either is reported.
+func TestVerifySuiteHash(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(su *probe.Suite, key string) (newKey string)
+	}{
+		{"header hash edited", func(su *probe.Suite, key string) string { su.Hash = strings.Repeat("0", len(key)); return key }},
+		{"stored under another key", func(su *probe.Suite, key string) string { return strings.Repeat("f", len(key)) }},
+	} {
+		s := openTest(t, tempPath(t), false)
+		populate(t, s)
+		var key string
+		err := s.Update(ctx, func(tx *Tx) error {
+			b := tx.tx.Bucket(bucketSuites)
+			k, v := b.Cursor().First()
+			key = string(k)
+			su, err := DecodeSuite(v)
+			if err != nil {
+				return err
+			}
+			newKey := tt.edit(su, key)
+			data, err := EncodeSuite(su)
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(newKey), data)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range r.Problems {
+			found = found || p.Type == TypeSuite && strings.Contains(p.Problem, "content hashes to")
+		}
+		if !found {
+			t.Errorf("%s (suite %.12s): problems %+v, want a suite whose content does not hash to its key or header", tt.name, key, r.Problems)
 		}
 	}
 }

@@ -238,13 +238,15 @@ func TestLean(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		out  []float32
-		want []float64
+		name   string
+		out    []float32
+		want   []float64
+		probes int // Result.Probes: probes leaning to one of the top 2
 	}{
-		{"one-hot top-1, runner-up", []float32{1, 0, 0, 0, 0, 1}, []float64{LeanClip, -LeanClip}},
-		{"neither", []float32{0, 0, 1, 1, 0, 0}, []float64{0, 0}},
-		{"soft", []float32{0.5, 0.4, 0.1, 0.2, 0.5, 0.3}, []float64{math.Log(0.500001 / 0.400001), math.Log(0.500001 / 0.300001)}},
+		{"one-hot top-1, runner-up", []float32{1, 0, 0, 0, 0, 1}, []float64{LeanClip, -LeanClip}, 2},
+		{"neither", []float32{0, 0, 1, 1, 0, 0}, []float64{0, 0}, 0},
+		{"top-1 on one probe only", []float32{1, 0, 0, 1, 0, 0}, []float64{LeanClip, 0}, 1},
+		{"soft", []float32{0.5, 0.4, 0.1, 0.2, 0.5, 0.3}, []float64{math.Log(0.500001 / 0.400001), math.Log(0.500001 / 0.300001)}, 2},
 	}
 	for _, tt := range tests {
 		got, err := pan.Lean(blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: tt.out})
@@ -256,6 +258,11 @@ func TestLean(t *testing.T) {
 				t.Errorf("%s: lean %v, want %v", tt.name, got, tt.want)
 				break
 			}
+		}
+		// Probes counts the leaning probes before centring.
+		r, err := pan.TestLean(got, []float64{0.5, 0.5}, nil)
+		if err != nil || r.Probes != tt.probes {
+			t.Errorf("%s: TestLean probes %d (err %v), want %d", tt.name, r.Probes, err, tt.probes)
 		}
 	}
 	if _, err := pan.Lean(blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: make([]float32, 4)}); err == nil {
