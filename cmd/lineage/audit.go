@@ -304,12 +304,20 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 			return audit.Result{}, nil, nil, usageError{fmt.Errorf("--save: the fingerprint against %.60q would be stored as NAME@TEACHER, %d bytes, at most %d allowed: choose a shorter --name (this one is %d bytes)", cs.Enrolment.Name, len(ids[i]), store.MaxNameBytes, len(name))}
 		}
 	}
+	useJournal := r.Kind != remote.RefFile && o.saves(false)
+	if useJournal {
+		// Its answers are journalled before it is asked anything, and
+		// even its metadata is not read for a store that cannot be
+		// written.
+		if err := checkWritable(g); err != nil {
+			return audit.Result{}, nil, nil, err
+		}
+	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
 		return audit.Result{}, nil, nil, err
 	}
 	defer closeM()
-	useJournal := r.Kind != remote.RefFile && o.saves(false)
 	suspects = make([]*fingerprint.Fingerprint, len(cases))
 	if o.saves(false) {
 		// What --save will store, settled before the model is asked

@@ -332,6 +332,11 @@ func notADatabase(flag, path string) error {
 	return nil
 }
 
+// openForWrite opens a database file for writing (checkWritable); tests
+// replace it to see a file that cannot be written (chattr +i) even as
+// root, whom permissions do not stop.
+var openForWrite = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_WRONLY, 0) }
+
 // checkWritable checks, before long work that ends by writing the
 // database, that it can be written: the file opened for writing when it
 // exists (nothing is written), else a file created and removed beside
@@ -339,7 +344,7 @@ func notADatabase(flag, path string) error {
 // training every control.
 func checkWritable(g *globalOptions) error {
 	path := g.dbPath()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := openForWrite(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		if err2 := store.WriteOpenError(err); errors.Is(err2, store.ErrReadOnly) {
 			return fmt.Errorf("database %q: %w", path, err2)
