@@ -36,7 +36,7 @@ func (g *globalOptions) storeOptions(readOnly bool, timeout time.Duration) store
 
 // openDB opens the store at g.dbPath(). A read-only open never modifies the
 // file; a missing file opened read-only is reported with a hint instead of
-// being created.
+// being created, and a symbolic link to a missing file with where it leads.
 func openDB(g *globalOptions, readOnly bool) (*store.Store, error) {
 	return openDBContext(context.Background(), g, readOnly)
 }
@@ -49,7 +49,13 @@ func openDBContext(ctx context.Context, g *globalOptions, readOnly bool) (*store
 	db, err := store.OpenContext(ctx, path, g.storeOptions(readOnly, 0))
 	if err != nil {
 		if readOnly && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no lineage database at %q (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, fs.ErrNotExist)
+			link := ""
+			if target, lerr := os.Readlink(path); lerr == nil {
+				// Named as the commands that would create it name it:
+				// "file does not exist" of a path the user sees listed.
+				link = fmt.Sprintf(", a symbolic link to %q, which leads to no file", target)
+			}
+			return nil, fmt.Errorf("no lineage database at %q%s (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, link, fs.ErrNotExist)
 		}
 		return nil, err
 	}
