@@ -183,7 +183,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			}
 		}
 		res, err = interruptible(ctx, func() (audit.Result, error) {
-			return audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
+			return audit.AuditEachContext(ctx, cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
 		})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
@@ -390,7 +390,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ")})
 	}
 	res, err = interruptible(ctx, func() (audit.Result, error) {
-		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
+		return audit.AuditEachContext(ctx, cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	})
 	return res, suspects, dones, err
 }
