@@ -5,16 +5,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 )
 
-// TestReadOnlyStoreRemote: a remote model whose answers would be
-// journalled in a store that cannot be written is asked nothing, not even
-// its metadata (probe read GET /v2/models/NAME and GET /v2 before it
-// refused the store), and the command fails in one line saying the store
+// TestReadOnlyStoreRemote: a remote model (or distill's remote teacher)
+// whose answers would be journalled in a store that cannot be written is
+// asked nothing, not even its metadata (probe and distill read GET
+// /v2/models/NAME and GET /v2 before they refused the store), and the command fails in one line saying the store
 // is read-only. The file is seen as unwritable through openForWrite,
 // which here fails as chattr +i does (EPERM), so that the test runs as
 // root too, whom permissions do not stop.
@@ -46,6 +47,7 @@ func TestReadOnlyStoreRemote(t *testing.T) {
 		{"probe", ref, "--suite", "acme"},
 		{"reference", "add", "indep", "--model", ref, "--for", "acme"},
 		{"audit", ref, "--save"},
+		{"distill", "--teacher", ref, "--data", "digits", "--hidden", "8", "--epochs", "1", "--out", filepath.Join(t.TempDir(), "s.lnm")},
 	} {
 		mu.Lock()
 		asked = nil
