@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,8 +57,8 @@ func InformationalKeys(s *probe.Suite, labelOnly bool) []string {
 var ErrSuite = errors.New("fingerprint taken on another suite")
 
 // auditOne audits suspect against one case (before Holm's correction).
-func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResult, error) {
-	return auditAs(c, suspect, c.replicaOf(suspect), o)
+func auditOne(ctx context.Context, c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResult, error) {
+	return auditAs(ctx, c, suspect, c.replicaOf(suspect), o)
 }
 
 // auditAs is auditOne with the suspect's replica key self: the ID of the
@@ -65,7 +66,7 @@ func auditOne(c *Case, suspect *fingerprint.Fingerprint, o Options) (TeacherResu
 // contrast and the features relative to the replicas leave out, or "" for
 // none (see replicaOf). A suspect's ID is only a label and leaves nothing
 // out by itself.
-func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) (TeacherResult, error) {
+func auditAs(ctx context.Context, c *Case, suspect *fingerprint.Fingerprint, self string, o Options) (TeacherResult, error) {
 	tr := TeacherResult{Teacher: c.Enrolment.Name, Suite: c.Suite.Hash, PValue: 1, PCombined: 1, EffectSize: math.NaN(), TPR: -1, FPR: -1}
 	var rep EnrolReport
 	if len(c.Enrolment.Report) > 0 {
@@ -120,7 +121,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 		tr.Verdict, tr.Reason = Inconclusive, fmt.Sprintf("suite too small: %d probes, need %d", c.Suite.Len(), o.MinProbes)
 		return tr, nil
 	}
-	ref, err := c.reference(st.LabelOnly)
+	ref, err := c.reference(ctx, st.LabelOnly)
 	if errors.Is(err, ErrTooFewControls) {
 		tr.Verdict, tr.Reason = Inconclusive, err.Error()
 		return tr, nil
@@ -133,7 +134,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 		// The suite's power on labels alone, not on full outputs (see
 		// labelCalibration); an enrolment without a calibration record
 		// clears no one, whatever the suspect answers.
-		cal, err := c.labelCalibration()
+		cal, err := c.labelCalibration(ctx)
 		if err != nil {
 			return tr, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
 		}
@@ -191,7 +192,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 					if outside {
 						p = 1 // as an audit of it would have it
 					}
-					if mr, err := c.markTest(cfp); err == nil && mr != nil {
+					if mr, err := c.markTest(ctx, cfp); err == nil && mr != nil {
 						p = combineP(p, mr.P)
 					}
 					nb.P = &p
@@ -244,7 +245,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	tr.Best = ref.ds[dec.Best].key
 	tr.EffectSize = dec.Stats[dec.Best].Z
 	tr.NullFamily = dec.Worst[dec.Best]
-	mr, src, err := c.markTestBy(suspect)
+	mr, src, err := c.markTestBy(ctx, suspect)
 	if err != nil {
 		return tr, err
 	}
@@ -274,7 +275,7 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 	if !tr.LabelOnly && tr.Outside == "" && tr.Verdict == "" && tr.PCombined > o.Clear {
 		// A candidate for clearing: its labels alone must not look
 		// derived either (see TeacherResult.LabelsP).
-		lt, err := auditAs(c, labelsOf(suspect), self, o)
+		lt, err := auditAs(ctx, c, labelsOf(suspect), self, o)
 		if err != nil {
 			return tr, err
 		}
@@ -304,11 +305,20 @@ func auditAs(c *Case, suspect *fingerprint.Fingerprint, self string, o Options) 
 // teachers, so the chance of any false DERIVED verdict in this audit stays
 // below α.
 func Audit(cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts Options) (Result, error) {
+	return AuditContext(context.Background(), cases, suspects, name, opts)
+}
+
+// AuditContext is Audit, stopping with ctx's error when ctx is done while
+// a case's null is computed (its discriminant fitted, between controls,
+// or its watermark panel prepared); what was computed then is not kept
+// in the case, so a later audit computes it anew and gets the result it
+// would have had.
+func AuditContext(ctx context.Context, cases []*Case, suspects []*fingerprint.Fingerprint, name string, opts Options) (Result, error) {
 	o := opts.withDefaults()
 	out := Result{Suspect: name, Alpha: o.Alpha, ClearAbove: o.Clear}
 	ps := make([]float64, len(cases))
 	for i, c := range cases {
-		tr, err := auditOne(c, suspects[i], o)
+		tr, err := auditOne(ctx, c, suspects[i], o)
 		if err != nil {
 			return out, err
 		}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -105,7 +106,7 @@ func (c *Case) Save(tx *store.Tx) error {
 // of the case it loads again when [Case.SameAs] says both hold the same
 // records.
 func (c *Case) Precompute() error {
-	_, err := c.reference(false)
+	_, err := c.reference(context.Background(), false)
 	return err
 }
 

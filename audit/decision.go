@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -157,7 +158,7 @@ func (c *Case) LabelOnlyRoleValues(key string) (map[string][]float64, error) {
 }
 
 func (c *Case) roleValues(key string, labelOnly bool) (map[string][]float64, error) {
-	ref, err := c.reference(labelOnly)
+	ref, err := c.reference(context.Background(), labelOnly)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lineage-audit/lineage/fingerprint"
@@ -12,6 +13,12 @@ import (
 // suite: " and reasons[i] as its reason when set, else "not fingerprinted
 // on this suite". Results keep the order of cases.
 func AuditEach(cases []*Case, suspects []*fingerprint.Fingerprint, name string, reasons map[int]string, opts Options) (Result, error) {
+	return AuditEachContext(context.Background(), cases, suspects, name, reasons, opts)
+}
+
+// AuditEachContext is AuditEach, stopping with ctx's error as
+// AuditContext does.
+func AuditEachContext(ctx context.Context, cases []*Case, suspects []*fingerprint.Fingerprint, name string, reasons map[int]string, opts Options) (Result, error) {
 	if len(suspects) != len(cases) {
 		panic(fmt.Sprintf("audit: AuditEach with %d suspects for %d cases", len(suspects), len(cases)))
 	}
@@ -23,7 +30,7 @@ func AuditEach(cases []*Case, suspects []*fingerprint.Fingerprint, name string, 
 			fps = append(fps, suspects[i])
 		}
 	}
-	res, err := Audit(in, fps, name, opts)
+	res, err := AuditContext(ctx, in, fps, name, opts)
 	if err != nil {
 		return res, err
 	}
@@ -38,7 +45,7 @@ func AuditEach(cases []*Case, suspects []*fingerprint.Fingerprint, name string, 
 			out.Results = append(out.Results, tr)
 			continue
 		}
-		one, err := Audit([]*Case{cs}, []*fingerprint.Fingerprint{nil}, name, opts)
+		one, err := AuditContext(ctx, []*Case{cs}, []*fingerprint.Fingerprint{nil}, name, opts)
 		if err != nil {
 			return res, err
 		}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lineage-audit/lineage/compare"
@@ -20,14 +21,14 @@ import (
 // model files (p = 8e-5) and NOT_DERIVED behind an unmarked label API (p =
 // 0.14–0.26), cleared by the full-output power (TPR 0.75 at α = 0.01). A
 // label-only suspect is cleared only on the power this measures.
-func (c *Case) labelCalibration() (compare.Calibration, error) {
+func (c *Case) labelCalibration(ctx context.Context) (compare.Calibration, error) {
 	c.mu.Lock()
 	cal := c.labelCal
 	c.mu.Unlock()
 	if cal != nil {
 		return *cal, nil
 	}
-	r, err := c.reference(true)
+	r, err := c.reference(ctx, true)
 	if err != nil {
 		return compare.Calibration{}, err
 	}
@@ -45,7 +46,7 @@ func (c *Case) labelCalibration() (compare.Calibration, error) {
 		if outside {
 			p = 1
 		}
-		mr, err := c.markTest(fp)
+		mr, err := c.markTest(ctx, fp)
 		if err != nil {
 			return out, fmt.Errorf("label-only calibration: %w", err)
 		}

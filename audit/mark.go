@@ -241,8 +241,8 @@ func pick(m blas32.General, rows []int) blas32.General {
 // suspect's z-score over the decoys with the controls' own under this key,
 // which is what an independent model's is drawn from. Both test the lean
 // whitened when the case chose to (chooseWeighing).
-func (c *Case) markTest(fp *fingerprint.Fingerprint) (*watermark.Result, error) {
-	r, _, err := c.markTestBy(fp)
+func (c *Case) markTest(ctx context.Context, fp *fingerprint.Fingerprint) (*watermark.Result, error) {
+	r, _, err := c.markTestBy(ctx, fp)
 	return r, err
 }
 
@@ -256,8 +256,8 @@ type markSource struct {
 
 // markTestBy is markTest, also returning which test set the result's P
 // and the decoy rank p-value.
-func (c *Case) markTestBy(fp *fingerprint.Fingerprint) (*watermark.Result, markSource, error) {
-	mp, err := c.mark()
+func (c *Case) markTestBy(ctx context.Context, fp *fingerprint.Fingerprint) (*watermark.Result, markSource, error) {
+	mp, err := c.markContext(ctx)
 	if mp == nil || err != nil {
 		return nil, markSource{}, err
 	}
@@ -352,7 +352,7 @@ func markResults(ctx context.Context, e *Case) ([]*watermark.Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if results[i], err = e.markTest(fp); err != nil {
+		if results[i], err = e.markTest(ctx, fp); err != nil {
 			return nil, err
 		}
 	}

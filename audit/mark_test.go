@@ -111,7 +111,7 @@ func TestAuditWatermark(t *testing.T) {
 		t.Fatalf("markResults returned %d results for %d controls", len(results), len(c.Controls))
 	}
 	for i, r := range results {
-		again, err := c.markTest(c.Controls[i])
+		again, err := c.markTest(context.Background(), c.Controls[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestMarkTestLeavesOutByOutputs(t *testing.T) {
 	other := follow(rng, c.Teacher.P, 0.4)
 	test := func(id string, p blas32.General) watermark.Result {
 		t.Helper()
-		r, err := c.markTest(&fingerprint.Fingerprint{ID: id, Suite: c.Suite.Hash, P: p})
+		r, err := c.markTest(context.Background(), &fingerprint.Fingerprint{ID: id, Suite: c.Suite.Hash, P: p})
 		if err != nil || r == nil {
 			t.Fatalf("markTest(%s): %v, %v", id, r, err)
 		}

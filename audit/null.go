@@ -37,17 +37,19 @@ type reference struct {
 }
 
 // reference returns the case's cached reference for label-only or full
-// suspects, computing it on first use.
-func (c *Case) reference(labelOnly bool) (*reference, error) {
+// suspects, computing it on first use. It stops with ctx's error when ctx
+// is done while it is computed (between controls), and what it then
+// computed is not kept: a later call computes it anew, in full.
+func (c *Case) reference(ctx context.Context, labelOnly bool) (*reference, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r := c.refs[labelOnly]; r != nil {
 		return r, nil
 	}
-	// Audits' reference is fitted once and cached, to the end whatever
-	// the audit's context; the recomputation (calibrationReport) passes
-	// its own.
-	r, err := c.newReference(context.Background(), labelOnly)
+	// Audits' reference is fitted once and cached, only when fitted to
+	// the end: an error (ctx's among them) is never cached. The
+	// recomputation (calibrationReport) fits its own.
+	r, err := c.newReference(ctx, labelOnly)
 	if err != nil {
 		return nil, err
 	}

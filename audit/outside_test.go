@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -271,16 +272,16 @@ func interleaveRefs(t *testing.T, rng *rand.Rand, base *Case) *Case {
 // the control's own labels) and returns the positives' p-values by ID.
 func checkLabelWalk(t *testing.T, c *Case) map[string]float64 {
 	t.Helper()
-	cal, err := c.labelCalibration()
+	cal, err := c.labelCalibration(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.reference(true)
+	r, err := c.reference(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	withMark := func(i int, p float64) float64 {
-		mr, err := c.markTest(labelsOf(c.Controls[r.allIdx[i]]))
+		mr, err := c.markTest(context.Background(), labelsOf(c.Controls[r.allIdx[i]]))
 		if err != nil {
 			t.Fatal(err)
 		}

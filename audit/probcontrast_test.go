@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -99,7 +100,7 @@ func TestProbContrastP(t *testing.T) {
 	c, w, tq := guardCase(t, rng, 0)
 	indep := func() blas32.General { return w.answers(1, []float64{1}, w.quirks()) }
 	student := func() blas32.General { return w.answers(1, []float64{0.6, 0.6}, tq, w.quirks()) }
-	ref, err := c.reference(false)
+	ref, err := c.reference(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -388,6 +389,42 @@ func TestTableCellOneLine(t *testing.T) {
 		}
 		if f == FormatTable && !strings.Contains(b.String(), `| model evil\n| fingerprint | forged | |`) {
 			t.Errorf("%s: the line break is not shown as \\n in its row:\n%s", f, b.String())
+		}
+	}
+}
+
+// TestTableNotUTF8: a path that is not UTF-8 (an exec: model or a .lnm
+// under a directory with byte \xff) is shown with \xNN escapes in the
+// table and markdown formats, each line as wide as the others in the
+// table's; the raw byte was written, which a terminal shows as U+FFFD
+// (or not at all), drawing the row out of line.
+func TestTableNotUTF8(t *testing.T) {
+	kv := KV{Title: "Fingerprint ex"}
+	kv.Add("model", Text("exec:/bin/sh /tmp/d\xff/m.sh"))
+	kv.Add("source", Text(`exec:/bin/sh "/tmp/d\xff/m.sh"`))
+	// Markdown escapes the backslash, which it shows as one.
+	for f, want := range map[Format]string{FormatTable: `exec:/bin/sh /tmp/d\xff/m.sh `, FormatMarkdown: `exec:/bin/sh /tmp/d\\xff/m.sh `} {
+		var b strings.Builder
+		if err := RenderKV(&b, kv, f); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if !utf8.ValidString(out) || !strings.Contains(out, want) {
+			t.Errorf("%s: want valid UTF-8 showing the byte as \\xff:\n%q", f, out)
+		}
+		if f != FormatTable {
+			continue
+		}
+		width := -1
+		for l := range strings.Lines(out) {
+			if !strings.HasPrefix(l, "|") && !strings.HasPrefix(l, "+") {
+				continue
+			}
+			if n := utf8.RuneCountInString(l); width < 0 {
+				width = n
+			} else if n != width {
+				t.Errorf("%s: line %q is %d runes wide, want %d:\n%s", f, l, n, width, out)
+			}
 		}
 	}
 }

@@ -183,7 +183,7 @@ func runAudit(ctx context.Context, c *cobra.Command, g *globalOptions, o *auditO
 			}
 		}
 		res, err = interruptible(ctx, func() (audit.Result, error) {
-			return audit.AuditEach(cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
+			return audit.AuditEachContext(ctx, cases, suspects, arg, nil, audit.Options{Alpha: o.alpha, Clear: o.clear})
 		})
 	} else {
 		res, suspects, dones, err = auditModel(ctx, c.ErrOrStderr(), g, o, cases, arg)
@@ -304,12 +304,20 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 			return audit.Result{}, nil, nil, usageError{fmt.Errorf("--save: the fingerprint against %.60q would be stored as NAME@TEACHER, %d bytes, at most %d allowed: choose a shorter --name (this one is %d bytes)", cs.Enrolment.Name, len(ids[i]), store.MaxNameBytes, len(name))}
 		}
 	}
+	useJournal := r.Kind != remote.RefFile && o.saves(false)
+	if useJournal {
+		// Its answers are journalled before it is asked anything, and
+		// even its metadata is not read for a store that cannot be
+		// written.
+		if err := checkWritable(g); err != nil {
+			return audit.Result{}, nil, nil, err
+		}
+	}
 	m, closeM, err := o.remote.open(ctx, ref)
 	if err != nil {
 		return audit.Result{}, nil, nil, err
 	}
 	defer closeM()
-	useJournal := r.Kind != remote.RefFile && o.saves(false)
 	suspects = make([]*fingerprint.Fingerprint, len(cases))
 	if o.saves(false) {
 		// What --save will store, settled before the model is asked
@@ -382,7 +390,7 @@ func auditModel(ctx context.Context, stderr io.Writer, g *globalOptions, o *audi
 		return audit.Result{}, nil, nil, fmt.Errorf("cannot audit %q: %w", ref, joinedError{errs, strings.Join(msgs, "; ")})
 	}
 	res, err = interruptible(ctx, func() (audit.Result, error) {
-		return audit.AuditEach(cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
+		return audit.AuditEachContext(ctx, cases, suspects, name, reasons, audit.Options{Alpha: o.alpha, Clear: o.clear})
 	})
 	return res, suspects, dones, err
 }

@@ -36,7 +36,7 @@ func (g *globalOptions) storeOptions(readOnly bool, timeout time.Duration) store
 
 // openDB opens the store at g.dbPath(). A read-only open never modifies the
 // file; a missing file opened read-only is reported with a hint instead of
-// being created.
+// being created, and a symbolic link to a missing file with where it leads.
 func openDB(g *globalOptions, readOnly bool) (*store.Store, error) {
 	return openDBContext(context.Background(), g, readOnly)
 }
@@ -49,7 +49,13 @@ func openDBContext(ctx context.Context, g *globalOptions, readOnly bool) (*store
 	db, err := store.OpenContext(ctx, path, g.storeOptions(readOnly, 0))
 	if err != nil {
 		if readOnly && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no lineage database at %q (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, fs.ErrNotExist)
+			link := ""
+			if target, lerr := os.Readlink(path); lerr == nil {
+				// Named as the commands that would create it name it:
+				// "file does not exist" of a path the user sees listed.
+				link = fmt.Sprintf(", a symbolic link to %q, which leads to no file", target)
+			}
+			return nil, fmt.Errorf("no lineage database at %q%s (enrol a teacher first, or pass --db / set LINEAGE_DB): %w", path, link, fs.ErrNotExist)
 		}
 		return nil, err
 	}
@@ -332,6 +338,11 @@ func notADatabase(flag, path string) error {
 	return nil
 }
 
+// openForWrite opens a database file for writing (checkWritable); tests
+// replace it to see a file that cannot be written (chattr +i) even as
+// root, whom permissions do not stop.
+var openForWrite = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_WRONLY, 0) }
+
 // checkWritable checks, before long work that ends by writing the
 // database, that it can be written: the file opened for writing when it
 // exists (nothing is written), else a file created and removed beside
@@ -339,7 +350,7 @@ func notADatabase(flag, path string) error {
 // training every control.
 func checkWritable(g *globalOptions) error {
 	path := g.dbPath()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := openForWrite(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		if err2 := store.WriteOpenError(err); errors.Is(err2, store.ErrReadOnly) {
 			return fmt.Errorf("database %q: %w", path, err2)

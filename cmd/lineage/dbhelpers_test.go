@@ -351,3 +351,31 @@ func TestCreateDBAtomic(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestDanglingDBLink: a --db that is a symbolic link to no file is named
+// with where it leads by the commands that only read the database, as by
+// those that would create it; they said "no lineage database at
+// "dang.db" … file does not exist" of a path the user sees listed.
+func TestDanglingDBLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "dang.db")
+	if err := os.Symlink("gone.db", link); err != nil {
+		t.Fatal(err)
+	}
+	want := `no lineage database at "` + link + `", a symbolic link to "gone.db", which leads to no file (enrol a teacher first, or pass --db / set LINEAGE_DB): file does not exist`
+	for _, args := range [][]string{
+		{"report"},
+		{"db", "ls"},
+		{"db", "export", filepath.Join(dir, "out.json")},
+		{"audit", "x", "--dry-run"},
+		{"db", "rm", "audit", "x"},
+	} {
+		_, stderr, code := runCLI(t, append([]string{"--db", link}, args...)...)
+		if code != exitError || stderr != "lineage: "+want+"\n" {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", args, code, stderr, exitError, want)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "gone.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("gone.db: Lstat = %v; want no file made", err)
+	}
+}

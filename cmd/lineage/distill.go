@@ -92,6 +92,13 @@ func runDistill(ctx context.Context, c *cobra.Command, g *globalOptions, o *dist
 	if err != nil {
 		return err
 	}
+	if r, err := remote.ParseRef(o.teacher); err == nil && r.Kind != remote.RefFile {
+		// A remote teacher's answers are journalled: it is asked nothing,
+		// not even its metadata, for a store that cannot be written.
+		if err := checkWritable(g); err != nil {
+			return err
+		}
+	}
 	teacher, closeTeacher, err := o.remote.open(ctx, o.teacher)
 	if err != nil {
 		return err

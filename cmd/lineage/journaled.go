@@ -75,6 +75,11 @@ func probeJournaled(ctx context.Context, stderr io.Writer, cmd string, g *global
 		fp, err = fingerprintModel(ctx, ro, ref, s, id, topK)
 		return fp, noJournal, err
 	}
+	// The journal is written before the model is asked anything, and
+	// even its metadata is not read for a store that cannot be written.
+	if err := checkWritable(g); err != nil {
+		return nil, nil, err
+	}
 	m, closeM, err := ro.open(ctx, ref)
 	if err != nil {
 		return nil, nil, err

@@ -6,14 +6,19 @@
 package visible
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // String returns s with every control character and every invisible one
 // (Unicode formatting characters such as bidirectional overrides, line and
-// paragraph separators) written as its Go escape (\x1b, \t, \u202e). With
+// paragraph separators) written as its Go escape (\x1b, \t, \u202e), and
+// every byte that is not part of valid UTF-8 (a file name can be any
+// bytes) as \xNN, as strconv.Quote writes it: a terminal showed such a
+// byte as U+FFFD, or not at all, and tables were drawn out of line. With
 // keepNewline, line feeds are kept as they are. s is returned unchanged
 // when it has none of them.
 func String(s string, keepNewline bool) string {
@@ -23,17 +28,22 @@ func String(s string, keepNewline bool) string {
 		}
 		return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 	}
-	if !strings.ContainsFunc(s, hidden) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, hidden) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		if hidden(r) {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case hidden(r):
 			q := strconv.QuoteRuneToASCII(r)
 			b.WriteString(q[1 : len(q)-1])
-			continue
+		default:
+			b.WriteString(s[i : i+size])
 		}
-		b.WriteRune(r)
+		i += size
 	}
 	return b.String()
 }

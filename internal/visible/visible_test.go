@@ -17,6 +17,9 @@ func TestString(t *testing.T) {
 		{"red\x1b[31m\ttab", true, `red\x1b[31m\ttab`},
 		{"rtl\u202eevil", false, `rtl\u202eevil`},
 		{"zero\u200bwidth\u2028line", true, `zero\u200bwidth\u2028line`},
+		{"/d\xff/m.sh", false, `/d\xff/m.sh`},
+		{"caf\xe9 \xc3\xa9t\xc3\xa9\n\xf0\x9f", true, "caf\\xe9 été\n\\xf0\\x9f"},
+		{"\ufffd real", false, "\ufffd real"},
 	}
 	for _, tt := range tests {
 		if got := String(tt.in, tt.keepNewline); got != tt.want {
