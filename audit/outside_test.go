@@ -91,17 +91,25 @@ func TestAuditOutsideNull(t *testing.T) {
 	}
 }
 
+// twoTeachers returns two synthetic enrolments, "synth" and "synth-2",
+// with their reports, drawn from rng.
+func twoTeachers(t *testing.T, rng *rand.Rand) (c1, c2 *Case) {
+	t.Helper()
+	c1 = synthCase(t, rng, 6, 24)
+	withReport(t, c1)
+	c2 = synthCase(t, rng, 6, 24)
+	c2.Enrolment.Name = "synth-2"
+	withReport(t, c2)
+	return c1, c2
+}
+
 // TestAuditClearsBeforeHolm: Holm's correction across teachers raises a
 // p-value to guard against false DERIVED verdicts; a suspect with weak
 // evidence against one teacher (p in (α, Clear] alone) is not cleared by
 // auditing it against a second teacher as well.
 func TestAuditClearsBeforeHolm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	c1 := synthCase(t, rng, 6, 24)
-	withReport(t, c1)
-	c2 := synthCase(t, rng, 6, 24)
-	c2.Enrolment.Name = "synth-2"
-	withReport(t, c2)
+	c1, c2 := twoTeachers(t, rng)
 	var fp *fingerprint.Fingerprint
 	for k := 0; k < 400 && fp == nil; k++ {
 		cand := &fingerprint.Fingerprint{ID: fmt.Sprintf("s%d", k), Suite: c1.Suite.Hash, P: follow(rng, c1.Teacher.P, 0.45+0.3*rng.Float64())}

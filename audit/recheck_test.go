@@ -33,16 +33,26 @@ func recheckCase(t *testing.T) *Case {
 		c.Controls = append(c.Controls, fp)
 		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleNegative, Half: store.HalfUnderTrained})
 	}
+	storeFamilies(t, c, []string{"kd", "extract"}, []string{"kd", "extract", "independent", "half-data"}, " hidden=64")
+	return c
+}
+
+// storeFamilies gives each of c's controls a recipe of a family — the
+// positives' from pos and the other negatives' from neg, by index, the
+// under-trained ones "under-trained" — with extra after its seed, and
+// stores the report calibrationReport measures on c, which it returns.
+func storeFamilies(t *testing.T, c *Case, pos, neg []string, extra string) EnrolReport {
+	t.Helper()
 	recipes := make([]Recipe, len(c.Controls))
 	for i := range c.Enrolment.Controls {
 		ctl := &c.Enrolment.Controls[i]
-		fam := []string{"kd", "extract", "independent", "half-data"}[i%2*2+i/2%2]
+		fam := neg[(i%2*2+i/2%2)%len(neg)]
 		if ctl.Role == store.RolePositive {
-			fam = []string{"kd", "extract"}[i%2]
+			fam = pos[i%len(pos)]
 		} else if ctl.Half == store.HalfUnderTrained {
 			fam = "under-trained"
 		}
-		ctl.Recipe = fmt.Sprintf("%s seed=%d hidden=64", fam, i)
+		ctl.Recipe = fmt.Sprintf("%s seed=%d%s", fam, i, extra)
 		recipes[i] = Recipe{Family: fam}
 	}
 	rep, err := calibrationReport(context.Background(), c, recipes)
@@ -52,7 +62,7 @@ func recheckCase(t *testing.T) *Case {
 	if c.Enrolment.Report, err = json.Marshal(rep); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return rep
 }
 
 // editReport returns a copy of c whose stored report is edited by edit.
@@ -309,27 +319,8 @@ func TestRecheckWatermarkEdited(t *testing.T) {
 		c.Controls = append(c.Controls, fp)
 		c.Enrolment.Controls = append(c.Enrolment.Controls, store.Control{FP: fp.ID, Role: store.RoleNegative, Half: store.HalfUnderTrained})
 	}
-	recipes := make([]Recipe, len(c.Controls))
-	for i := range c.Enrolment.Controls {
-		ctl := &c.Enrolment.Controls[i]
-		fam := "independent"
-		if ctl.Role == store.RolePositive {
-			fam = "kd"
-		} else if ctl.Half == store.HalfUnderTrained {
-			fam = "under-trained"
-		}
-		ctl.Recipe = fmt.Sprintf("%s seed=%d", fam, i)
-		recipes[i] = Recipe{Family: fam}
-	}
-	rep, err := calibrationReport(context.Background(), c, recipes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Watermark == nil {
+	if rep := storeFamilies(t, c, []string{"kd"}, []string{"independent"}, ""); rep.Watermark == nil {
 		t.Fatal("set-up: the report has no watermark record")
-	}
-	if c.Enrolment.Report, err = json.Marshal(rep); err != nil {
-		t.Fatal(err)
 	}
 	if note, err := c.Recheck(context.Background()); err != nil || note != "" {
 		t.Fatalf("Recheck of the report as enrolled: note %q, %v; want none", note, err)

@@ -255,11 +255,7 @@ func TestSettleNotRuledOut(t *testing.T) {
 // teacher and one it has no fingerprint on, its p-value is not corrected.
 func TestAuditHolmOnlyMeasured(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	c1 := synthCase(t, rng, 6, 24)
-	withReport(t, c1)
-	c2 := synthCase(t, rng, 6, 24)
-	c2.Enrolment.Name = "synth-2"
-	withReport(t, c2)
+	c1, c2 := twoTeachers(t, rng)
 	fp := &fingerprint.Fingerprint{ID: "copy", Suite: c1.Suite.Hash, P: follow(rng, c1.Teacher.P, 0.9)}
 	res, err := Audit([]*Case{c1, c2}, []*fingerprint.Fingerprint{fp, nil}, fp.ID, Options{})
 	if err != nil {
