@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestDivergedLastStep(t *testing.T) {
 		{"adam, weight decay 1e308", Config{WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is NaN"},
 		{"adamw, weight decay 1e308", Config{Optimizer: "adamw", WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is -Inf"},
 		{"sgd, lr 1e20", Config{Optimizer: "sgd", LR: 1e20}, false, "epoch 1 step 1: validation loss NaN, the model's outputs overflow"},
-		{"sgd, lr 1e20, no validation rows", Config{Optimizer: "sgd", LR: 1e20}, true, "epoch 1 step 1: output NaN on training row 0, the model's outputs overflow"},
+		{"sgd, lr 1e20, no validation rows", Config{Optimizer: "sgd", LR: 1e20}, true, `epoch 1 step 1: output NaN on training row \d+, the model's outputs overflow`},
 		{"adam, weight decay 1e308, no validation rows", Config{WeightDecay: 1e308}, true, "epoch 1 step 1: parameter 0 is NaN"},
 	}
 	for _, tt := range tests {
@@ -96,8 +97,10 @@ func TestDivergedLastStep(t *testing.T) {
 			}
 			cfg.CheckpointPath = filepath.Join(t.TempDir(), "m.ckpt")
 			_, err := Train(context.Background(), cfg)
-			if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v, want one containing %q and wrapping ErrDiverged", err, tt.want)
+			// want is a pattern: which row overflows first depends on
+			// the order of the sums (another with -tags openblas).
+			if !errors.Is(err, ErrDiverged) || !regexp.MustCompile(tt.want).MatchString(fmt.Sprint(err)) {
+				t.Errorf("error %v, want one matching %q and wrapping ErrDiverged", err, tt.want)
 			}
 			if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("checkpoint: %v, want none written", err)
