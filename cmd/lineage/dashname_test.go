@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -19,12 +18,7 @@ import (
 // stored records, does not).
 func dashRecords(t *testing.T, path string) (suite string) {
 	t.Helper()
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		e, err := tx.Enrolment("acme")
 		if err != nil {
 			return err
@@ -43,9 +37,6 @@ func dashRecords(t *testing.T, path string) (suite string) {
 		}
 		return tx.PutAnswers("-x", 0, []byte("answers"))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return suite
 }
 

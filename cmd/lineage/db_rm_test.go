@@ -91,12 +91,8 @@ func TestRmSuiteTakesJournals(t *testing.T) {
 // without calling them a problem.
 func TestVerifyOrphanJournals(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme", "other")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var orphan string
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		acme, err := tx.Suite("acme")
 		if err != nil {
 			return err
@@ -114,10 +110,6 @@ func TestVerifyOrphanJournals(t *testing.T) {
 		_, err = tx.PurgeEnrolment("acme") // the store alone: the journal stays
 		return err
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	stdout, stderr, code := runCLI(t, "--db", path, "db", "verify", "--format", "json")
 	var got struct {
 		OK             bool     `json:"ok"`
@@ -140,12 +132,8 @@ func TestVerifyOrphanJournals(t *testing.T) {
 // found`, and nothing listed the suite left behind.
 func TestPurgeAgainNamesUnusedSuite(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme", "other")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var hash string
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		fp, err := tx.Fingerprint("acme/teacher")
 		if err != nil {
 			return err
@@ -154,10 +142,6 @@ func TestPurgeAgainNamesUnusedSuite(t *testing.T) {
 		fp.ID = "tt" // a suspect probed on acme's suite
 		return tx.PutFingerprint(fp, store.PutOptions{})
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	rmSuite := "`lineage db rm suite " + hash + "` removes it"
 	stdout, stderr, code := runCLI(t, "--db", path, "db", "rm", "enrolment", "acme", "--purge")
 	if want := "kept suite " + hash[:12] + " (used by fingerprint tt): once nothing uses it, " + rmSuite; code != exitOK || !strings.Contains(stdout, want) {

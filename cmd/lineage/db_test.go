@@ -44,6 +44,25 @@ func newStore(t *testing.T) string {
 	return path
 }
 
+// updateStore runs fn in one write transaction of the store at path,
+// which it opens and closes around it; an error from any of the three
+// fails the test. Tests use it to plant or edit records as another
+// program, or an older lineage, would have left them.
+func updateStore(t *testing.T, path string, fn func(tx *store.Tx) error) {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), fn)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLockedDatabase(t *testing.T) {
 	path := newStore(t)
 	db, err := store.Open(path, store.Options{})
@@ -307,12 +326,8 @@ func TestRecordContentChecked(t *testing.T) {
 // with.
 func TestEditedLabelMapRefused(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var forged []byte
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		fp, err := tx.Fingerprint("acme/teacher")
 		if err != nil {
 			return err
@@ -326,10 +341,6 @@ func TestEditedLabelMapRefused(t *testing.T) {
 		forged, err = fingerprint.Encode(fp)
 		return err
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	putRawFingerprint(t, path, "mapped", forged)
 	out, _, code := runCLI(t, "--db", path, "db", "verify")
 	var named []string

@@ -138,11 +138,7 @@ func TestImportNewAppeared(t *testing.T) {
 // enrolment then cleared suspects (NOT_DERIVED) that it left INCONCLUSIVE.
 func TestEditedReportRefused(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		e, err := tx.Enrolment("acme")
 		if err != nil {
 			return err
@@ -150,10 +146,6 @@ func TestEditedReportRefused(t *testing.T) {
 		e.Report = json.RawMessage(`{"calibration":{"pos_p":[],"neg_p":[],"rates":[{"alpha":0.01,"tpr":2,"fpr":0,"fpr_upper95":0.1}],"auc":0.9}}`)
 		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const want = "report: calibration rates[0]: tpr 2, want a rate in [0, 1]"
 	out, _, code := runCLI(t, "--db", path, "db", "verify")
 	if code != exitError || !strings.Contains(out, want) {

@@ -34,12 +34,7 @@ func heldJournals(t *testing.T) (path string, shared string, older func(rv strin
 		base + ":reveal=full:queries=300:jitter=0.1:seed=2": {0: "a"},
 	}
 	path = filepath.Join(t.TempDir(), "held.db")
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		for job, batches := range journals {
 			for k, data := range batches {
 				if err := tx.PutAnswers(job, k, []byte(data)); err != nil {
@@ -49,9 +44,6 @@ func heldJournals(t *testing.T) (path string, shared string, older func(rv strin
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return path, shared, older
 }
 

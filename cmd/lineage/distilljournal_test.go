@@ -102,11 +102,7 @@ func TestDistillRevealSharesJournal(t *testing.T) {
 	older := func(rv string) string {
 		return strings.Replace(job, ":transfer=data:", ":transfer=data:reveal="+rv+":", 1)
 	}
-	db, err := store.Open("shared.db", store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, "shared.db", func(tx *store.Tx) error {
 		for k, data := range tx.Answers(job) {
 			for _, rv := range []string{"label", "topk:3"} {
 				if err := tx.PutAnswers(older(rv), k, data); err != nil {
@@ -116,10 +112,6 @@ func TestDistillRevealSharesJournal(t *testing.T) {
 		}
 		return tx.DeleteAnswers(job)
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := distill("shared.db", "full", "shared/full2.lnm")
 	want := "lineage distill: reusing the 2 batches of answers an earlier run with --reveal label paid for (a journal kept under another --reveal, all of whose answers this one holds, was removed)"
 	if !strings.Contains(got, want) || !strings.Contains(got, replayed) {

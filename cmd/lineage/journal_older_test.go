@@ -31,12 +31,8 @@ func TestProbeOlderJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tinyEnrolments(t, 4, "acme") // 4 probes
-			db, err := store.Open(path, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			var old string
-			err = db.Update(context.Background(), func(tx *store.Tx) error {
+			updateStore(t, path, func(tx *store.Tx) error {
 				h, err := tx.SuiteHash("acme")
 				if err != nil || tt.oldJobFor == "" {
 					return err
@@ -44,12 +40,6 @@ func TestProbeOlderJournal(t *testing.T) {
 				old = "probe:" + h + ":" + tt.oldJobFor
 				return tx.PutAnswers(old, 0, []byte("answers of lineage before 3 December"))
 			})
-			if cerr := db.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			_, script, answers := flakyScript(t)
 			var stderr bytes.Buffer
 			root := newRootCommand()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,11 +25,7 @@ func TestOutdatedEnrolment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := synthEnrolment(t, 60)
-			db, err := store.Open(path, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = db.Update(context.Background(), func(tx *store.Tx) error {
+			updateStore(t, path, func(tx *store.Tx) error {
 				e, err := tx.Enrolment("acme")
 				if err != nil {
 					return err
@@ -46,12 +41,6 @@ func TestOutdatedEnrolment(t *testing.T) {
 				fp.ID = "suspect"
 				return tx.PutFingerprint(fp, store.PutOptions{})
 			})
-			if cerr := db.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
 
 			_, stderr, code := runCLI(t, "--db", path, "audit", "suspect", "--dry-run")
 			if tt.refused {

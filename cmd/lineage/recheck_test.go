@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -150,11 +149,7 @@ func TestForgedReportRefused(t *testing.T) {
 	}
 
 	// The same edit made in the store (PutEnrolment seals it).
-	s, err := store.Open(db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, db, func(tx *store.Tx) error {
 		e, err := tx.Enrolment("acme")
 		if err != nil {
 			return err
@@ -162,12 +157,6 @@ func TestForgedReportRefused(t *testing.T) {
 		forgeReport(t, e)
 		return tx.PutEnrolment(e, store.PutOptions{Replace: true})
 	})
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	wantRow := regexp.MustCompile(fmt.Sprintf(`\| enrolment \| acme \| report calibration\.pos_p\[%d\] is 0\.0001, but its fingerprints give 0\.\d+ +\|`, k))
 	if out, _, code := runCLI(t, "--db", db, "db", "verify"); code != exitError || !wantRow.MatchString(out) {
 		t.Errorf("db verify: exit %d, output\n%s\nwant 1 and a row matching %s", code, out, wantRow)

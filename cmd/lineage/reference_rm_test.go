@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -19,12 +18,7 @@ func addTinyReference(t *testing.T, path, teacher, id string) {
 // reference's fingerprint.
 func addTinyReferenceMeta(t *testing.T, path, teacher, id string, meta map[string]string) {
 	t.Helper()
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	updateStore(t, path, func(tx *store.Tx) error {
 		fp, err := tx.Fingerprint(teacher + "/teacher")
 		if err != nil {
 			return err
@@ -45,9 +39,6 @@ func addTinyReferenceMeta(t *testing.T, path, teacher, id string, meta map[strin
 		}
 		return tx.AddReference(teacher, store.Control{FP: id, Recipe: "bought from " + id})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestReferenceRmErrors pins the exit status and message of reference rm

@@ -126,12 +126,7 @@ func TestReportFigureUnlocked(t *testing.T) {
 
 	// A reference added meanwhile joins the null the figure shows.
 	reportPrecomputed = func() {
-		db, err := store.Open(path, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		err = db.Update(context.Background(), func(tx *store.Tx) error {
+		updateStore(t, path, func(tx *store.Tx) error {
 			cs, err := audit.LoadCase(tx, "acme")
 			if err != nil {
 				return err
@@ -146,9 +141,6 @@ func TestReportFigureUnlocked(t *testing.T) {
 			}
 			return tx.AddReference("acme", store.Control{FP: fp.ID, Role: store.RoleReference, Half: store.HalfCalibration})
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	changed := filepath.Join(dir, "changed.svg")
 	if _, stderr, code := runCLI(t, "--db", path, "report", "--plot", changed); code != 0 {
