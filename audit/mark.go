@@ -194,7 +194,7 @@ func (c *Case) markContext(ctx context.Context) (mp *markPanel, err error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if k.weighing, err = chooseWeighing(pan, &k.leans); err != nil {
+		if k.weighing, err = chooseWeighing(ctx, pan, &k.leans); err != nil {
 			c.markErr = fmt.Errorf("enrolment %q: watermark: %w", c.Enrolment.Name, err)
 			return nil, c.markErr
 		}

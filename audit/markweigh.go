@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -37,6 +38,15 @@ type weighing struct {
 	power float64
 }
 
+// maxWhitenProbes is the most watermark probes chooseWeighing considers
+// whitening for: a whitener is a Cholesky factorisation of a p×p
+// covariance, one per independent control (leave-one-out) and kind, so
+// its cost grows as p³ times the controls (measured for 2 × 129
+// whiteners of 127 leans each: 0.17 s at 90 probes, 3.3 s at 400, 32 s
+// at 1,000). The default suite has 90; 400 is reached by suites of about
+// 1,300 probes.
+const maxWhitenProbes = 400
+
 // chooseWeighing decides whether the watermark test whitens leans of the
 // set's kind, and returns the weighing chosen. Whitening (whitener) counts
 // less what independent models vary on together, which is what lets many
@@ -56,20 +66,11 @@ type weighing struct {
 // at the real key's tilt, so over random keys the decoy test is exact for
 // each weighing but, taken after the choice between two, only within a
 // factor of two (markTest takes the larger of the two p-values, so the
-// controls' test calibrates it).
-// maxWhitenProbes is the most watermark probes chooseWeighing considers
-// whitening for: a whitener is a Cholesky factorisation of a p×p
-// covariance, one per independent control (leave-one-out) and kind, so
-// its cost grows as p³ times the controls (measured for 2 × 129
-// whiteners of 127 leans each: 0.17 s at 90 probes, 3.3 s at 400, 32 s
-// at 1,000). The default suite has 90; 400 is reached by suites of about
-// 1,300 probes.
-const maxWhitenProbes = 400
-
-func chooseWeighing(pan *watermark.Panel, set *leanSet) (weighing, error) {
+// controls' test calibrates it). It stops with ctx's error when ctx is
+// done.
+func chooseWeighing(ctx context.Context, pan *watermark.Panel, set *leanSet) (weighing, error) {
 	var best weighing
 	tilt := pan.Tilt()
-outer:
 	for _, whiten := range []bool{false, true} {
 		var wg weighing
 		if whiten {
@@ -81,32 +82,29 @@ outer:
 			}
 			wg.loo = make(map[string]*whitener, set.n)
 		}
+		// Each model's tests, leave-one-out, are independent of the
+		// others' (a whitener is a Cholesky factorisation: most of the
+		// time); they are read in set.ids order.
+		tests := make([]looTest, len(set.ids))
+		if err := forEach(ctx, len(set.ids), func(k int) {
+			tests[k] = testLeaveOneOut(pan, set, set.ids[k], tilt, whiten)
+		}); err != nil {
+			return weighing{}, err
+		}
 		copies := make([]float64, 0, set.n)
-		stand := make([]float64, len(tilt))
-		for _, id := range set.ids {
-			center := set.center(id)
-			var w watermark.Weigher
+		for k, id := range set.ids {
+			t := tests[k]
+			if whiten && t.w == nil {
+				return best, nil // the others' leans do not vary
+			}
+			if t.err != nil {
+				return weighing{}, t.err
+			}
 			if whiten {
-				lw := newWhitener(set.others(id))
-				if lw == nil {
-					break outer // the others' leans do not vary
-				}
-				w, wg.loo[id] = lw, lw
+				wg.loo[id] = t.w
 			}
-			lean := set.leans[id]
-			r, err := pan.TestLean(lean, center, w)
-			if err != nil {
-				return weighing{}, fmt.Errorf("control %s: %w", id, err)
-			}
-			wg.z = append(wg.z, r.Z)
-			for i, v := range lean {
-				stand[i] = max(-watermark.LeanClip, min(watermark.LeanClip, v+markCopyShare*tilt[i]))
-			}
-			rc, err := pan.TestLean(stand, center, w)
-			if err != nil {
-				return weighing{}, fmt.Errorf("control %s as a copy: %w", id, err)
-			}
-			copies = append(copies, rc.Z)
+			wg.z = append(wg.z, t.z)
+			copies = append(copies, t.copyZ)
 		}
 		m, sd := stat.MeanStdDev(wg.z, nil)
 		for j, z := range copies {
@@ -121,4 +119,47 @@ outer:
 		}
 	}
 	return best, nil
+}
+
+// looTest is one model's part of chooseWeighing: w, its whitener of the
+// others' leans (nil unweighed, or when the others' leans do not vary),
+// z its key statistic as a z-score over the decoys and copyZ that of its
+// stand-in copy, err the error of either test.
+type looTest struct {
+	w        *whitener
+	z, copyZ float64
+	err      error
+}
+
+// testLeaveOneOut tests the lean of set's model id, and that of its
+// stand-in copy (the lean plus markCopyShare of the key's tilt), centred
+// on the others' mean lean and, when whiten, whitened by their spread.
+func testLeaveOneOut(pan *watermark.Panel, set *leanSet, id string, tilt []float64, whiten bool) looTest {
+	var t looTest
+	center := set.center(id)
+	var w watermark.Weigher
+	if whiten {
+		if t.w = newWhitener(set.others(id)); t.w == nil {
+			return t
+		}
+		w = t.w
+	}
+	lean := set.leans[id]
+	r, err := pan.TestLean(lean, center, w)
+	if err != nil {
+		t.err = fmt.Errorf("control %s: %w", id, err)
+		return t
+	}
+	t.z = r.Z
+	stand := make([]float64, len(tilt))
+	for i, v := range lean {
+		stand[i] = max(-watermark.LeanClip, min(watermark.LeanClip, v+markCopyShare*tilt[i]))
+	}
+	rc, err := pan.TestLean(stand, center, w)
+	if err != nil {
+		t.err = fmt.Errorf("control %s as a copy: %w", id, err)
+		return t
+	}
+	t.copyZ = rc.Z
+	return t
 }

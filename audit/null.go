@@ -60,8 +60,9 @@ func (c *Case) reference(ctx context.Context, labelOnly bool) (*reference, error
 	return r, nil
 }
 
-// newReference computes what reference caches. It stops with ctx's error
-// between controls.
+// newReference computes what reference caches, each control's features
+// on its own goroutine (forEach). It stops with ctx's error when ctx is
+// done.
 func (c *Case) newReference(ctx context.Context, labelOnly bool) (*reference, error) {
 	disc, err := fitDiscriminant(ctx, c, labelOnly)
 	if err != nil {
@@ -71,14 +72,21 @@ func (c *Case) newReference(ctx context.Context, labelOnly bool) (*reference, er
 		return nil, fmt.Errorf("enrolment %q: %w", c.Enrolment.Name, err)
 	}
 	r := &reference{disc: disc, info: InformationalKeys(c.Suite, labelOnly), ds: decisionStats(disc), firstRule: c.firstRule}
-	for i, ctl := range c.Enrolment.Controls {
-		if !c.compared(i, labelOnly) {
-			continue
+	var cmp []int // the controls compared with, in order
+	for i := range c.Enrolment.Controls {
+		if c.compared(i, labelOnly) {
+			cmp = append(cmp, i)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		f, v, err := c.vector(c.Controls[i], disc, r.info, labelOnly)
+	}
+	fs, vs, errs := make([][]float64, len(cmp)), make([][]float64, len(cmp)), make([]error, len(cmp))
+	if err := forEach(ctx, len(cmp), func(k int) {
+		fs[k], vs[k], errs[k] = c.vector(c.Controls[cmp[k]], disc, r.info, labelOnly)
+	}); err != nil {
+		return nil, err
+	}
+	for k, i := range cmp {
+		ctl := c.Enrolment.Controls[i]
+		f, v, err := fs[k], vs[k], errs[k]
 		if err != nil {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}

@@ -198,19 +198,27 @@ func (d *Discriminant) Score(v []float64) float64 {
 // contrast) varies a lot among them, so pooling would shrink its weight
 // for the wrong reason. The score is tested against the null, and the
 // null's spread is what a weight should be measured against. It stops
-// with ctx's error between controls (each control's features fit a
-// temperature, seconds in all for the demo's 72 selection controls).
+// with ctx's error when ctx is done (each control's features fit a
+// temperature, seconds of CPU in all for the demo's 72 selection
+// controls, which forEach spreads over the CPUs).
 func fitDiscriminant(ctx context.Context, c *Case, labelOnly bool) (*Discriminant, error) {
 	fs := features(c, labelOnly)
-	var pos, neg [][]float64
+	var sel []int // the selection half's controls, in order
 	for i, ctl := range c.Enrolment.Controls {
-		if ctl.Half != store.HalfSelection {
-			continue
+		if ctl.Half == store.HalfSelection {
+			sel = append(sel, i)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		v, err := controlFeatures(c, fs, c.Controls[i], labelOnly)
+	}
+	vs, errs := make([][]float64, len(sel)), make([]error, len(sel))
+	if err := forEach(ctx, len(sel), func(k int) {
+		vs[k], errs[k] = controlFeatures(c, fs, c.Controls[sel[k]], labelOnly)
+	}); err != nil {
+		return nil, err
+	}
+	var pos, neg [][]float64
+	for k, i := range sel {
+		ctl := c.Enrolment.Controls[i]
+		v, err := vs[k], errs[k]
 		if err != nil {
 			return nil, fmt.Errorf("control %s: %w", ctl.FP, err)
 		}

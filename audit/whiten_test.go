@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -161,7 +162,7 @@ func leaningControls(t *testing.T, seed uint64, n int) (*markPanel, *leanSet, we
 	for k := range n {
 		set.add(fmt.Sprintf("m%d", k), draw())
 	}
-	ch, err := chooseWeighing(mp.panel, set)
+	ch, err := chooseWeighing(context.Background(), mp.panel, set)
 	if err != nil {
 		t.Fatal(err)
 	}
