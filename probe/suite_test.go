@@ -241,6 +241,12 @@ func TestEncodeDecode(t *testing.T) {
 		{"empty", func(b []byte) []byte { return nil }, ErrFormat},
 		{"bad magic", func(b []byte) []byte { b[0] = 'X'; return b }, ErrFormat},
 		{"flipped value bit", func(b []byte) []byte { b[len(b)-40] ^= 1; return b }, ErrChecksum},
+		// A value more than rows×cols, under a checksum that matches.
+		{"extra value resealed", func(b []byte) []byte {
+			body := append(b[:len(b)-sha256.Size:len(b)-sha256.Size], 0, 0, 0x80, 0x3f)
+			sum := sha256.Sum256(body)
+			return append(body, sum[:]...)
+		}, ErrFormat},
 	}
 	for _, tt := range tests {
 		_, err := Decode(bytes.NewReader(tt.mutate(bytes.Clone(enc))))
