@@ -101,3 +101,49 @@ func TestBoundaryProbesDraw(t *testing.T) {
 		}
 	}
 }
+
+// TestMistakeProbesDraw checks that mistake probes are drawn with
+// rand.NewPCG(seed, 5) among the teacher's mistakes, in ascending order,
+// and that mistakes are read through the labels' names: the same data
+// with its classes listed in another order gives the same probes.
+func TestMistakeProbesDraw(t *testing.T) {
+	f := getFixture(t)
+	top := argmaxRows(predict(t, f.teacher, f.test.X))
+	var wrong []int
+	for i, c := range f.test.Y {
+		if top[i] != c {
+			wrong = append(wrong, i)
+		}
+	}
+	const n, seed = 3, 12
+	if len(wrong) <= n {
+		t.Fatalf("fixture teacher makes %d mistakes, the test needs more than %d", len(wrong), n)
+	}
+	var want []int
+	for _, q := range rand.New(rand.NewPCG(seed, 5)).Perm(len(wrong))[:n] {
+		want = append(want, wrong[q])
+	}
+	slices.Sort(want)
+	k := len(f.test.Labels)
+	rev := make([]string, k)
+	y := make([]int, len(f.test.Y))
+	for c, l := range f.test.Labels {
+		rev[k-1-c] = l
+	}
+	for i, c := range f.test.Y {
+		y[i] = k - 1 - c
+	}
+	relabelled, err := dataset.New("relabelled", f.test.X, y, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*dataset.Dataset{f.test, relabelled} {
+		b, err := MistakeProbes(context.Background(), f.teacher, d, n, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(b.Source, want) {
+			t.Errorf("%s: sources %v, want %v", d.Name, b.Source, want)
+		}
+	}
+}

@@ -117,3 +117,20 @@ func TestDataProbesLargestRemainder(t *testing.T) {
 		}
 	}
 }
+
+// TestMixupProbesBetweenRows checks that mixup probes mix their source
+// row with a second one: a probe equals its source only when the second
+// draw repeats the first, so nearly all differ from it.
+func TestMixupProbesBetweenRows(t *testing.T) {
+	f := getFixture(t)
+	b := MixupProbes(f.test, 40, 4)
+	same := 0
+	for i := range b.X.Rows {
+		if slices.Equal(row(b.X, i), f.test.Row(b.Source[i])) {
+			same++
+		}
+	}
+	if same > 2 {
+		t.Errorf("%d of %d probes equal their source row, want at most 2", same, b.X.Rows)
+	}
+}
