@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/model"
 )
 
 // The generators document the PCG stream each draws from, so that a suite
@@ -145,5 +146,59 @@ func TestMistakeProbesDraw(t *testing.T) {
 		if !slices.Equal(b.Source, want) {
 			t.Errorf("%s: sources %v, want %v", d.Name, b.Source, want)
 		}
+	}
+}
+
+// TestDataProbesLargestRemainder checks the stratified quotas exactly:
+// floor(n·share) per class, the remaining probes to the largest fractional
+// parts, ties to the lower class.
+func TestDataProbesLargestRemainder(t *testing.T) {
+	tests := []struct {
+		sizes []int
+		n     int
+		want  []int
+	}{
+		// Sizes of a power-of-two total keep the fractional parts exact.
+		{[]int{5, 2, 1}, 4, []int{3, 1, 0}}, // exact 2.5, 1, 0.5: the .5s first, class 0 before 2
+		{[]int{5, 2, 1}, 6, []int{4, 1, 1}}, // exact 3.75, 1.5, 0.75
+		{[]int{1, 2, 5}, 4, []int{1, 1, 2}}, // exact 0.5, 1, 2.5
+		{[]int{2, 2, 2, 2}, 3, []int{1, 1, 1, 0}},
+	}
+	for _, tt := range tests {
+		var y []int
+		for c, s := range tt.sizes {
+			for range s {
+				y = append(y, c)
+			}
+		}
+		x := newMatrix(len(y), 1)
+		d, err := dataset.New("classes", x, y, model.DefaultLabels(len(tt.sizes)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]int, len(tt.sizes))
+		for _, s := range DataProbes(d, tt.n, 3).Source {
+			got[y[s]]++
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("classes %v, n=%d: per-class probes %v, want %v", tt.sizes, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestMixupProbesBetweenRows checks that mixup probes mix their source
+// row with a second one: a probe equals its source only when the second
+// draw repeats the first, so nearly all differ from it.
+func TestMixupProbesBetweenRows(t *testing.T) {
+	f := getFixture(t)
+	b := MixupProbes(f.test, 40, 4)
+	same := 0
+	for i := range b.X.Rows {
+		if slices.Equal(row(b.X, i), f.test.Row(b.Source[i])) {
+			same++
+		}
+	}
+	if same > 2 {
+		t.Errorf("%d of %d probes equal their source row, want at most 2", same, b.X.Rows)
 	}
 }

@@ -1,13 +1,10 @@
 package probe
 
 import (
-	"encoding/binary"
 	"math"
 	"slices"
 	"testing"
 
-	"github.com/lineage-audit/lineage/dataset"
-	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -79,76 +76,5 @@ func TestSelectDefaultShare(t *testing.T) {
 	}
 	if slices.Equal(tenth, none) {
 		t.Errorf("MinShare 0.1 and -1 select alike (%v); the test cannot tell the default", tenth)
-	}
-}
-
-// TestDataProbesLargestRemainder checks the stratified quotas exactly:
-// floor(n·share) per class, the remaining probes to the largest fractional
-// parts, ties to the lower class.
-func TestDataProbesLargestRemainder(t *testing.T) {
-	tests := []struct {
-		sizes []int
-		n     int
-		want  []int
-	}{
-		// Sizes of a power-of-two total keep the fractional parts exact.
-		{[]int{5, 2, 1}, 4, []int{3, 1, 0}}, // exact 2.5, 1, 0.5: the .5s first, class 0 before 2
-		{[]int{5, 2, 1}, 6, []int{4, 1, 1}}, // exact 3.75, 1.5, 0.75
-		{[]int{1, 2, 5}, 4, []int{1, 1, 2}}, // exact 0.5, 1, 2.5
-		{[]int{2, 2, 2, 2}, 3, []int{1, 1, 1, 0}},
-	}
-	for _, tt := range tests {
-		var y []int
-		for c, s := range tt.sizes {
-			for range s {
-				y = append(y, c)
-			}
-		}
-		x := newMatrix(len(y), 1)
-		d, err := dataset.New("classes", x, y, model.DefaultLabels(len(tt.sizes)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := make([]int, len(tt.sizes))
-		for _, s := range DataProbes(d, tt.n, 3).Source {
-			got[y[s]]++
-		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("classes %v, n=%d: per-class probes %v, want %v", tt.sizes, tt.n, got, tt.want)
-		}
-	}
-}
-
-// TestMixupProbesBetweenRows checks that mixup probes mix their source
-// row with a second one: a probe equals its source only when the second
-// draw repeats the first, so nearly all differ from it.
-func TestMixupProbesBetweenRows(t *testing.T) {
-	f := getFixture(t)
-	b := MixupProbes(f.test, 40, 4)
-	same := 0
-	for i := range b.X.Rows {
-		if slices.Equal(row(b.X, i), f.test.Row(b.Source[i])) {
-			same++
-		}
-	}
-	if same > 2 {
-		t.Errorf("%d of %d probes equal their source row, want at most 2", same, b.X.Rows)
-	}
-}
-
-// TestCanonicalHashShape checks that the suite hash covers the number of
-// features: without it, a one-feature suite and a four-feature one whose
-// extra values spell the first one's kind record (its length and name)
-// would hash alike, the first suite's first label spelling the second's
-// kind record.
-func TestCanonicalHashShape(t *testing.T) {
-	kind := "data"
-	name := binary.LittleEndian.Uint32([]byte(kind))
-	a := blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{0.5}}
-	b := blas32.General{Rows: 1, Cols: 4, Stride: 4, Data: []float32{0.5, math.Float32frombits(uint32(len(kind))), 0, math.Float32frombits(name)}}
-	ha := CanonicalHash(a, []Kind{Data}, []string{kind, "x", "y"})
-	hb := CanonicalHash(b, []Kind{Data}, []string{"x", "y"})
-	if ha == hb {
-		t.Errorf("a 1×1 and a 1×4 suite hash alike (%s)", ha)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func TestBuildDeterministic(t *testing.T) {
@@ -322,4 +324,21 @@ func FuzzDecodeFramed(f *testing.F) {
 			t.Fatalf("round trip changed the suite (%v)", err)
 		}
 	})
+}
+
+// TestCanonicalHashShape checks that the suite hash covers the number of
+// features: without it, a one-feature suite and a four-feature one whose
+// extra values spell the first one's kind record (its length and name)
+// would hash alike, the first suite's first label spelling the second's
+// kind record.
+func TestCanonicalHashShape(t *testing.T) {
+	kind := "data"
+	name := binary.LittleEndian.Uint32([]byte(kind))
+	a := blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{0.5}}
+	b := blas32.General{Rows: 1, Cols: 4, Stride: 4, Data: []float32{0.5, math.Float32frombits(uint32(len(kind))), 0, math.Float32frombits(name)}}
+	ha := CanonicalHash(a, []Kind{Data}, []string{kind, "x", "y"})
+	hb := CanonicalHash(b, []Kind{Data}, []string{"x", "y"})
+	if ha == hb {
+		t.Errorf("a 1×1 and a 1×4 suite hash alike (%s)", ha)
+	}
 }
