@@ -176,6 +176,9 @@ func TestSchedule(t *testing.T) {
 		{Schedule{Kind: Constant, Base: 0.1}, 50, 0.1},
 		{Schedule{Kind: Constant, Base: 0.1, Warmup: 10}, 4, 0.05},
 		{Schedule{Kind: Step, Base: 1, StepSize: 10, Gamma: 0.5}, 25, 0.25},
+		// Steps count from the end of the warm-up.
+		{Schedule{Kind: Step, Base: 1, StepSize: 10, Gamma: 0.5, Warmup: 5}, 14, 1},
+		{Schedule{Kind: Step, Base: 1, StepSize: 10, Gamma: 0.5, Warmup: 5}, 15, 0.5},
 		{Schedule{Kind: Cosine, Base: 1, Total: 100}, 0, 1},
 		{Schedule{Kind: Cosine, Base: 1, Total: 100}, 50, 0.5},
 		{Schedule{Kind: Cosine, Base: 1, Min: 0.1, Total: 100}, 100, 0.1},

@@ -138,3 +138,29 @@ func TestWrappers(t *testing.T) {
 		}
 	}
 }
+
+// TestRevealTopKTies checks that top-k keeps the lowest index among equal
+// probabilities, as Apply documents, also when an earlier pick has moved
+// a lower index behind a higher one in the selection.
+func TestRevealTopKTies(t *testing.T) {
+	tests := []struct {
+		p    []float32
+		k    int
+		want []float32
+	}{
+		// 0.5 is picked first; of the tied 0.2s index 0 is kept, not 1.
+		{[]float32{0.2, 0.2, 0.5, 0.1}, 2, []float32{0.2, 0.15, 0.5, 0.15}},
+		{[]float32{0.3, 0.3, 0.3, 0.1}, 1, []float32{0.3, 0.7 / 3, 0.7 / 3, 0.7 / 3}},
+		{[]float32{0.1, 0.3, 0.3, 0.3}, 2, []float32{0.2, 0.3, 0.3, 0.2}},
+	}
+	for _, tt := range tests {
+		got := make([]float32, len(tt.p))
+		Reveal{Mode: RevealTopK, K: tt.k}.Apply(got, tt.p)
+		for i := range got {
+			if math.Abs(float64(got[i]-tt.want[i])) > 1e-6 {
+				t.Errorf("topk:%d of %v = %v, want %v", tt.k, tt.p, got, tt.want)
+				break
+			}
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 func TestBuildDeterministic(t *testing.T) {
@@ -241,6 +243,12 @@ func TestEncodeDecode(t *testing.T) {
 		{"empty", func(b []byte) []byte { return nil }, ErrFormat},
 		{"bad magic", func(b []byte) []byte { b[0] = 'X'; return b }, ErrFormat},
 		{"flipped value bit", func(b []byte) []byte { b[len(b)-40] ^= 1; return b }, ErrChecksum},
+		// A value more than rows×cols, under a checksum that matches.
+		{"extra value resealed", func(b []byte) []byte {
+			body := append(b[:len(b)-sha256.Size:len(b)-sha256.Size], 0, 0, 0x80, 0x3f)
+			sum := sha256.Sum256(body)
+			return append(body, sum[:]...)
+		}, ErrFormat},
 	}
 	for _, tt := range tests {
 		_, err := Decode(bytes.NewReader(tt.mutate(bytes.Clone(enc))))
@@ -316,4 +324,21 @@ func FuzzDecodeFramed(f *testing.F) {
 			t.Fatalf("round trip changed the suite (%v)", err)
 		}
 	})
+}
+
+// TestCanonicalHashShape checks that the suite hash covers the number of
+// features: without it, a one-feature suite and a four-feature one whose
+// extra values spell the first one's kind record (its length and name)
+// would hash alike, the first suite's first label spelling the second's
+// kind record.
+func TestCanonicalHashShape(t *testing.T) {
+	kind := "data"
+	name := binary.LittleEndian.Uint32([]byte(kind))
+	a := blas32.General{Rows: 1, Cols: 1, Stride: 1, Data: []float32{0.5}}
+	b := blas32.General{Rows: 1, Cols: 4, Stride: 4, Data: []float32{0.5, math.Float32frombits(uint32(len(kind))), 0, math.Float32frombits(name)}}
+	ha := CanonicalHash(a, []Kind{Data}, []string{kind, "x", "y"})
+	hb := CanonicalHash(b, []Kind{Data}, []string{"x", "y"})
+	if ha == hb {
+		t.Errorf("a 1×1 and a 1×4 suite hash alike (%s)", ha)
+	}
 }

@@ -40,9 +40,27 @@ func TestDeriveKey(t *testing.T) {
 	if k1 != k2 {
 		t.Fatalf("DeriveKey not deterministic: %x vs %x", k1, k2)
 	}
-	m.Theta[3] = math.Nextafter32(m.Theta[3], 10)
-	if k3 := DeriveKey(m); k3 == k1 {
-		t.Errorf("DeriveKey unchanged by a one-ulp weight change")
+	m.Norm = model.Normalization{Mean: []float32{0, 1, 2, 3}, Std: []float32{1, 2, 3, 4}}
+	base := DeriveKey(m)
+	// Each part of the model the key covers changes it by one ulp.
+	for _, tt := range []struct {
+		name string
+		v    []float32
+		i    int
+	}{
+		{"weight", m.Theta, 3},
+		{"mean", m.Norm.Mean, 2},
+		{"deviation", m.Norm.Std, 1},
+	} {
+		old := tt.v[tt.i]
+		tt.v[tt.i] = math.Nextafter32(old, 10)
+		if DeriveKey(m) == base {
+			t.Errorf("DeriveKey unchanged by a one-ulp %s change", tt.name)
+		}
+		tt.v[tt.i] = old
+	}
+	if DeriveKey(m) != base {
+		t.Errorf("DeriveKey changed after the edits were undone")
 	}
 }
 
