@@ -350,7 +350,8 @@ func TestDamagedBatchAskedAgain(t *testing.T) {
 
 // TestImpossibleBatchAskedAgain checks that a stored batch without a
 // checksum (as an earlier lineage stored them) that cannot be the model's
-// answer — NaN, a negative entry, a row not summing to 1, another shape —
+// answer — NaN, a negative entry, a row not summing to 1 (the last row
+// alone, too), another shape (rows or labels alone, too) —
 // is asked again, not replayed: replayed, it failed the job on every rerun
 // with an error blaming the model.
 func TestImpossibleBatchAskedAgain(t *testing.T) {
@@ -367,6 +368,10 @@ func TestImpossibleBatchAskedAgain(t *testing.T) {
 		{"negative", 2, 3, []float32{-1, 1, 1, 0.2, 0.3, 0.5}},
 		{"sum", 2, 3, []float32{0.5, 0.5, 0.5, 0.2, 0.3, 0.5}},
 		{"shape", 3, 2, []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}},
+		// One thing wrong at a time: each check alone must catch it.
+		{"last row", 2, 3, []float32{0.2, 0.3, 0.5, 0.5, 0.5, 0.5}},
+		{"rows", 1, 3, []float32{0.2, 0.3, 0.5}},
+		{"labels", 2, 2, []float32{0.5, 0.5, 0.4, 0.6}},
 		{"empty", 0, 0, nil},
 	}
 	for _, tt := range tests {

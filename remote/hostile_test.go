@@ -120,6 +120,11 @@ func TestHostileAnswers(t *testing.T) {
 			w.Header().Set("X-Big", strings.Repeat("a", 20<<20))
 			io.WriteString(w, goodAnswer)
 		}, false},
+		// The shape and the count of values must each match the request:
+		// a shape of two rows carrying one row's values, and a value past
+		// the shape, were taken (each check removed alone passed).
+		{"shape of two rows", textAnswer(`{"outputs":[{"name":"probabilities","datatype":"FP32","shape":[2,2],"data":[0.25,0.75]}]}`), false},
+		{"a value past the shape", textAnswer(`{"outputs":[{"name":"probabilities","datatype":"FP32","shape":[1,2],"data":[0.25,0.75,0.5]}]}`), false},
 		{"no outputs", textAnswer(`{"outputs":[]}`), false},
 		{"data missing", textAnswer(`{"outputs":[{"name":"probabilities","datatype":"FP32","shape":[1,2]}]}`), false},
 		{"html 200", textAnswer("<html>\n<body>oops</body>\n</html>"), false},

@@ -328,6 +328,8 @@ func TestMetadataRefusals(t *testing.T) {
 		{"no outputs", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[]}`,
 			"model metadata lists no outputs: lineage reads the input size and the label count from them"},
 		{"neither", `{"name":"m","inputs":[],"outputs":[]}`, "model metadata lists no inputs and no outputs"},
+		{"labels and shape disagree", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]}],"parameters":{"labels":["a","b","c"]}}`,
+			`metadata lists 3 labels but output "p" has shape [-1 4]`},
 		{"long output name", `{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]},{"name":"` + strings.Repeat("q", MaxNameBytes+1) + `","datatype":"FP32","shape":[-1,4]}]}`,
 			"model metadata: output 1's name is 1025 bytes long, at most 1024 allowed"},
 		{"long input name", `{"name":"m","inputs":[{"name":"` + strings.Repeat("x", 2<<20) + `","datatype":"FP32","shape":[-1,6]}],"outputs":[{"name":"p","datatype":"FP32","shape":[-1,4]}]}`,

@@ -59,6 +59,7 @@ func TestCheckRows(t *testing.T) {
 	}{
 		{"ok", []float32{0.25, 0.75, 1, 0}, false, "", 0},
 		{"within tolerance", []float32{0.5, 0.5009, 1, 0}, false, "", 0},
+		{"outside tolerance", []float32{0.5, 0.505, 1, 0}, false, "answer row 10: probabilities sum to 1.005, want 1", 0},
 		{"negative", []float32{1.1, -0.1, 1, 0}, false, "answer row 10: negative probability -0.1 for label 1 (logits or log-probabilities? answer their softmax, or read them with --logits)", 0},
 		{"negative lenient", []float32{1.1, -0.1, 1, 0}, true, "", 1},
 		{"sum", []float32{0.5, 0.5, 0.5, 0.4}, false, "answer row 11: probabilities sum to 0.9, want 1", 0},
@@ -71,6 +72,10 @@ func TestCheckRows(t *testing.T) {
 		{"percentages lenient", []float32{0.5, 0.5, 30, 70}, true, "", 1},
 		{"zero row lenient", []float32{1, 0, 0, 0}, true, "answer row 11: probabilities sum to 0", 0},
 		{"nan lenient", []float32{1, 0, float32FromBits(0x7fc00000), 0}, true, "answer row 11: non-finite", 0},
+		// Infinities are named as such; under --lenient, -Inf (a log of 0)
+		// must not pass as a negative value repaired to 0.
+		{"inf", []float32{1, 0, float32(math.Inf(1)), 0}, false, "answer row 11: non-finite probability +Inf for label 0", 0},
+		{"-inf lenient", []float32{1, 0, float32(math.Inf(-1)), 1}, true, "answer row 11: non-finite probability -Inf for label 0", 0},
 	}
 	for _, tt := range tests {
 		w, err := checkRows(tt.p, 2, 2, 10, tt.lenient)

@@ -112,14 +112,17 @@ func TestStatusCodes(t *testing.T) {
 		{"count mismatch", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[2,4],"data":[1,2,3,4]}]}`, 400, "values"},
 		{"NaN", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,NaN,3,4]}]}`, 400, "non-finite"},
 		{"overflow", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,1e39,3,4]}]}`, 400, `tensor "input": value 1: 1e39 is out of float32 range`},
-		{"two inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[]}`, 400, "inputs"},
+		{"no inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[]}`, 400, "request has 0 inputs, want 1"},
+		{"two inputs", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"extra","datatype":"FP32","shape":[1,4],"data":[5,6,7,8]}]}`, 400, "request has 2 inputs, want 1"},
+		{"unknown output", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"outputs":[{"name":"logits"}]}`, 400, `unknown output "logits"`},
 		{"batch too large", "POST", "/v2/models/tiny/infer", testKey, inferBody([][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}, "FP32"), 413, "batch of 3"},
 		// The shape is checked before the data is read: a body just under
 		// the limit could hold millions of values.
 		{"batch too large, data unread", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1000000,4],"data":[1,"x"]}]}`, 413, "batch of 1000000 exceeds the limit of 2"},
 		{"infer by GET", "GET", "/v2/models/tiny/infer", testKey, "", 405, "inference takes POST"},
 		{"versioned infer by PUT", "PUT", "/v2/models/tiny/versions/1/infer", testKey, ok, 405, "inference takes POST"},
-		{"body too large", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4` + strings.Repeat(" ", 5000) + `]}]}`, 413, "limit"},
+		// Refused on the length it announces, before it is read.
+		{"body too large", "POST", "/v2/models/tiny/infer", testKey, `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4` + strings.Repeat(" ", 5000) + `]}]}`, 413, "bytes exceeds the limit of 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -196,6 +196,21 @@ func TestOpenForeign(t *testing.T) {
 	}
 	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
 	db.Close()
+	// One of another program that keeps a "meta" bucket too, with its own
+	// format name in it.
+	othermeta := filepath.Join(dir, "othermeta.db")
+	db, err = bolt.Open(othermeta, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return b.Put(keyFormat, []byte("other-tool"))
+	})
+	db.Close()
 	// A real store cut short.
 	real := filepath.Join(dir, "real.db")
 	s := openTest(t, real, false)
@@ -213,7 +228,7 @@ func TestOpenForeign(t *testing.T) {
 	for name, data := range files {
 		os.WriteFile(filepath.Join(dir, name), data, 0o600)
 	}
-	for _, name := range []string{"random.db", "text.db", "empty.db", "truncated.db", "onepage.db", "other.db", "nofree.db"} {
+	for _, name := range []string{"random.db", "text.db", "empty.db", "truncated.db", "onepage.db", "other.db", "nofree.db", "othermeta.db"} {
 		for _, ro := range []bool{true, false} {
 			path := filepath.Join(dir, name)
 			before := fileSum(t, path)

@@ -286,8 +286,9 @@ func TestReadCommandsUnlockBeforeOutput(t *testing.T) {
 
 // TestRecordContentChecked checks that db verify reports an audit record
 // whose result no audit writes (a verdict "PWNED") and that db import
-// refuses the export of that store, naming the line: both used to pass,
-// and report then printed the verdict.
+// refuses the export of that store, naming the line, into a new database
+// and into one that exists: both used to pass, and report then printed
+// the verdict.
 func TestRecordContentChecked(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme")
 	db, err := store.Open(path, store.Options{})
@@ -310,11 +311,22 @@ func TestRecordContentChecked(t *testing.T) {
 	}
 	copyDB := filepath.Join(t.TempDir(), "copy.db")
 	_, stderr, code := runCLI(t, "--db", copyDB, "db", "import", export)
-	if code != exitError || !strings.Contains(stderr, `import line 6: audit "x": store is corrupted: result for acme: verdict "PWNED"`) {
+	const wantErr = `import line 6: audit "x": store is corrupted: result for acme: verdict "PWNED"`
+	if code != exitError || !strings.Contains(stderr, wantErr) {
 		t.Errorf("db import: exit %d, stderr %q; want 1 naming line 6's verdict", code, stderr)
 	}
 	if _, err := os.Stat(copyDB); err == nil {
 		t.Error("a refused import left a database")
+	}
+	// Into a database that exists, which import reads another way (a
+	// mutant skipping the check there passed every test).
+	existing := newStore(t)
+	before := fileSum(t, existing)
+	if _, stderr, code := runCLI(t, "--db", existing, "db", "import", export); code != exitError || !strings.Contains(stderr, wantErr) {
+		t.Errorf("db import into an existing database: exit %d, stderr %q; want 1 naming line 6's verdict", code, stderr)
+	}
+	if fileSum(t, existing) != before {
+		t.Error("a refused import changed the existing database")
 	}
 }
 
