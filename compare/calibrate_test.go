@@ -139,7 +139,7 @@ func TestNearest(t *testing.T) {
 // Test against the others (leave-one-out), the rates are RatesOf those
 // p-values (FPR over the negatives, TPR over the positives, in counts that
 // differ so a swapped denominator shows) and the AUC is AUC of their
-// −log10 MinP scores. α = 0.5 flags some of both kinds.
+// −log10 MinP scores (not of −log10 P). α = 0.5 flags some of both kinds.
 func TestCalibrateWiring(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	gen := gaussianGen(2, 0.3)
@@ -147,7 +147,10 @@ func TestCalibrateWiring(t *testing.T) {
 	for i := range neg {
 		neg[i] = gen(rng)
 	}
-	pos := [][]float64{{3, 0}, {0.5, 0.5}, {-1, 2.5}}
+	// The last two positives look like negatives: their combined p-value
+	// is capped at 1, as are some negatives', while their MinP differ, so
+	// an AUC of −log10 P instead of −log10 MinP would tie them.
+	pos := [][]float64{{3, 0}, {0.5, 0.5}, {-1, 2.5}, {0.1, -0.2}, {-1.5, -1.5}}
 	alphas := []float64{0.05, 0.5}
 	c, err := Calibrate(pos, neg, alphas, Options{})
 	if err != nil {

@@ -44,6 +44,9 @@ func TestSpearman(t *testing.T) {
 		{"closed form", []float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
 		{"constant", []float64{1, 1, 1}, []float64{1, 2, 3}, 0},
 		{"one value", []float64{1}, []float64{2}, 0},
+		// Two values are enough: their ranks correlate ±1.
+		{"two values", []float64{1, 2}, []float64{5, 9}, 1},
+		{"two values reversed", []float64{1, 2}, []float64{9, 5}, -1},
 	}
 	for _, tt := range tests {
 		if got := Spearman(tt.x, tt.y); math.Abs(got-tt.want) > 1e-12 {
