@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,40 @@ func TestSummarizeBaseline(t *testing.T) {
 	// Baseline at α = 0.01: no positive, one negative (p = 0.01) flagged.
 	if b.TPR01 != 0 || math.Abs(b.FPR01-1.0/3) > 1e-12 || math.Abs(b.FPR05-1) > 1e-12 {
 		t.Errorf("baseline tpr01 %g fpr01 %g fpr05 %g, want 0, 1/3, 1", b.TPR01, b.FPR01, b.FPR05)
+	}
+}
+
+// TestShortfallsAtThresholds checks each target of Shortfalls at its
+// threshold: TPR 0.95 per positive family, FPR 0.05 per negative family and
+// 0.02 overall at α = 0.01, AUC 0.99 and 300 queries per audit are met
+// exactly at the threshold; beating the baseline needs a strictly higher
+// TPR and an FPR no higher than the baseline's.
+func TestShortfallsAtThresholds(t *testing.T) {
+	at := func(baseTPR, baseFPR float64) *DetectReport {
+		return &DetectReport{
+			Rates: Rates{AUC: 0.99, TPR01: 0.9, FPR01: 0.02, QueriesPerAudit: 300, Families: []FamilyResult{
+				{Name: "p", Kind: Positive, N: 20, Flagged01: 19, Rate01: 0.95},
+				{Name: "n", Kind: Negative, N: 20, Flagged01: 1, Rate01: 0.05},
+			}},
+			Baseline: BaselineReport{Available: true, Rates: Rates{TPR01: baseTPR, FPR01: baseFPR}},
+		}
+	}
+	tests := []struct {
+		name string
+		rep  *DetectReport
+		want string // "" for no shortfall
+	}{
+		{"every target met exactly", at(0.8, 0.02), ""},
+		{"baseline's TPR equalled", at(0.9, 0.05), "does not beat the baseline"},
+		{"baseline's FPR lower", at(0.8, 0.01), "does not beat the baseline"},
+	}
+	for _, tt := range tests {
+		got := tt.rep.Shortfalls()
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("%s: shortfalls %q, want none", tt.name, got)
+		case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
+			t.Errorf("%s: shortfalls %q, want one containing %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -129,6 +129,10 @@ func TestNearest(t *testing.T) {
 	if got := Nearest(nil, nil, []float64{1}); got.Index != -1 {
 		t.Errorf("Nearest(no controls) = %+v, want index -1", got)
 	}
+	// Equally near controls: the first is named.
+	if got := Nearest([][]float64{{1, 1}, {1, 1}, {0, 0}}, []string{"first", "second", "third"}, []float64{1, 1}); got.Name != "first" || got.Index != 0 {
+		t.Errorf("Nearest(tie) = %+v, want the first, index 0", got)
+	}
 	if got := Nearest(controls, nil, []float64{0, 0}); got.Index != 0 || got.Name != "" {
 		t.Errorf("Nearest(nil names) = %+v, want index 0, no name", got)
 	}
