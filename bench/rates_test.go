@@ -130,3 +130,17 @@ func TestShortfallsAtThresholds(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitedFamilies checks that only positive families with a stated
+// limit are named beside the AUC: a negative family's limit does not take
+// it out of AUCWithinReach, which drops positives only.
+func TestLimitedFamilies(t *testing.T) {
+	r := Rates{Families: []FamilyResult{
+		{Name: "beyond", Kind: Positive, Limit: "stated"},
+		{Name: "hard-negative", Kind: Negative, Limit: "stated too"},
+		{Name: "plain", Kind: Positive},
+	}}
+	if got := r.limitedFamilies(); len(got) != 1 || got[0] != "beyond" {
+		t.Errorf("limited families = %q, want [beyond]", got)
+	}
+}
