@@ -144,3 +144,22 @@ func TestLimitedFamilies(t *testing.T) {
 		t.Errorf("limited families = %q, want [beyond]", got)
 	}
 }
+
+// TestComputeRatesUnlistedFamily checks that suspects of a family missing
+// from the family list are still reported, under their own kind, and count
+// towards the rates of that kind.
+func TestComputeRatesUnlistedFamily(t *testing.T) {
+	res := []SuspectResult{
+		{Family: "extra-pos", Kind: Positive, P: 0.001, MinP: 0.001},
+		{Family: "extra-neg", Kind: Negative, P: 0.5, MinP: 0.5},
+		{Family: "extra-neg", Kind: Negative, P: 0.005, MinP: 0.005},
+	}
+	r := ComputeRates(nil, res, func(s SuspectResult) (float64, float64) { return s.P, s.MinP })
+	if len(r.Families) != 2 || r.Families[0].Kind != Positive || r.Families[1].Kind != Negative ||
+		r.Families[0].N != 1 || r.Families[1].N != 2 || r.Families[1].Flagged01 != 1 {
+		t.Fatalf("families %+v, want extra-pos (positive, n 1) and extra-neg (negative, n 2, 1 flagged)", r.Families)
+	}
+	if r.Positives != 1 || r.Negatives != 2 || r.TPR01 != 1 || r.FPR01 != 0.5 {
+		t.Errorf("positives %d negatives %d tpr01 %g fpr01 %g, want 1, 2, 1, 0.5", r.Positives, r.Negatives, r.TPR01, r.FPR01)
+	}
+}
