@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/lineage-audit/lineage/audit"
+	"github.com/lineage-audit/lineage/compare"
 )
 
 // TestComputeRatesPerFamily checks every per-family figure of ComputeRates
@@ -44,6 +48,11 @@ func TestComputeRatesPerFamily(t *testing.T) {
 	// 1 − 0.05^(1/5), one flagged 0.657408 (the Beta(2, 4) 0.95 quantile).
 	near("fpr_upper95_at_0.01", r.FPRUpper01, 1-math.Pow(0.05, 0.2), 1e-9)
 	near("fpr_upper95_at_0.05", r.FPRUpper05, 0.657408, 1e-6)
+	// BH over all 9 p-values: adjusted 0.009 and 0.045 for the two smallest
+	// (both positives), 0.09 next; so 2 discoveries at q = 0.05, none false.
+	if want := (Screening{Q: 0.05, Discoveries: 2, TPR: 0.5}); r.BH05 != want {
+		t.Errorf("bh_screening_at_q0.05 = %+v, want %+v", r.BH05, want)
+	}
 	if len(r.Families) != 2 {
 		t.Fatalf("got %d families %+v, want 2 (a family listed twice is reported once)", len(r.Families), r.Families)
 	}
@@ -161,5 +170,27 @@ func TestComputeRatesUnlistedFamily(t *testing.T) {
 	}
 	if r.Positives != 1 || r.Negatives != 2 || r.TPR01 != 1 || r.FPR01 != 0.5 {
 		t.Errorf("positives %d negatives %d tpr01 %g fpr01 %g, want 1, 2, 1, 0.5", r.Positives, r.Negatives, r.TPR01, r.FPR01)
+	}
+}
+
+// TestEnrolSummaryNaN checks that an enrolment without positive (or
+// negative) controls, whose calibration rates and AUC are NaN, is
+// summarised with 0 in their place: the detect report must stay
+// JSON-encodable.
+func TestEnrolSummaryNaN(t *testing.T) {
+	var e audit.Enrolled
+	e.Report.Calibration = compare.Calibration{
+		Rates: []compare.Rate{{Alpha: 0.01, TPR: math.NaN(), FPR: 0.25, FPRUpper: 0.6}, {Alpha: 0.05, TPR: 0.5, FPR: math.NaN(), FPRUpper: 1}},
+		AUC:   math.NaN(),
+	}
+	s := enrolSummary(&e)
+	if r := s.Calibration; len(r) != 2 || r[0].TPR != 0 || r[0].FPR != 0.25 || r[1].TPR != 0.5 || r[1].FPR != 0 || s.CalibrationAUC != 0 {
+		t.Errorf("calibration %+v auc %v, want NaN rates and AUC as 0, the others kept", r, s.CalibrationAUC)
+	}
+	if _, err := json.Marshal(s); err != nil {
+		t.Errorf("summary not JSON-encodable: %v", err)
+	}
+	if !math.IsNaN(e.Report.Calibration.Rates[0].TPR) {
+		t.Error("enrolSummary changed the enrolment's own rates")
 	}
 }
