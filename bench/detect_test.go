@@ -59,6 +59,16 @@ func TestDetectQuick(t *testing.T) {
 		if st, ok := s.Statistics[audit.StatScore]; !ok || st.P < s.MinP || (st.NullN != rep.Enrolment.NullSize && st.NullN != rep.Enrolment.NullSize+rep.Enrolment.UnderTrained) {
 			t.Errorf("suspect %s: statistics %v, want the lineage score's evidence (p ≥ min p %g, null of %d, or %d with the under-trained controls)", s.Name, s.Statistics, s.MinP, rep.Enrolment.NullSize, rep.Enrolment.NullSize+rep.Enrolment.UnderTrained)
 		}
+		// min p is the smallest p-value of the lineage statistics (the
+		// watermark's aside); DERIVED means p ≤ α = 0.01.
+		for k, st := range s.Statistics {
+			if k != audit.StatWatermark && st.P < s.MinP {
+				t.Errorf("suspect %s: statistic %s has p %g below min p %g", s.Name, k, st.P, s.MinP)
+			}
+		}
+		if s.Verdict == audit.Derived && s.P > Alphas[0] {
+			t.Errorf("suspect %s: DERIVED at p %g > α %g", s.Name, s.P, Alphas[0])
+		}
 		if s.Queries != rep.QueriesPerAudit {
 			t.Errorf("suspect %s: %d queries, want %d", s.Name, s.Queries, rep.QueriesPerAudit)
 		}

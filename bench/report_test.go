@@ -276,6 +276,8 @@ func TestScreen(t *testing.T) {
 		{"one false", []float64{0.001, 0.004, 0.3}, []float64{0.02, 0.9}, Screening{Q: 0.05, Discoveries: 3, False: 1, FDP: 1.0 / 3, TPR: 2.0 / 3}},
 		{"none", []float64{0.5}, []float64{0.6}, Screening{Q: 0.05}},
 		{"no positives", nil, []float64{0.001}, Screening{Q: 0.05, Discoveries: 1, False: 1, FDP: 1}},
+		// BH q exactly 0.05 (0.025·2/1 and 0.05·2/2) counts as a discovery.
+		{"q equal to 0.05", []float64{0.025}, []float64{0.05}, Screening{Q: 0.05, Discoveries: 2, False: 1, FDP: 0.5, TPR: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

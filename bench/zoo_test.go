@@ -114,6 +114,29 @@ func TestSuspectsSeeds(t *testing.T) {
 	}
 }
 
+// TestSuspectsKinds checks that each suspect carries its family's name and
+// kind, N of them per family in family order: bench detect counts a
+// suspect as a positive or a negative by this kind.
+func TestSuspectsKinds(t *testing.T) {
+	fams := Families(true, []int{16}, model.ActReLU)
+	sus := Suspects(fams, 1, 1)
+	i := 0
+	for _, f := range fams {
+		for j := range f.N {
+			if i >= len(sus) {
+				t.Fatalf("%d suspects, want more (family %s)", len(sus), f.Name)
+			}
+			if s := sus[i]; s.Family != f.Name || s.Kind != f.Kind {
+				t.Errorf("suspect %d (%s, %d of family %s): family %s kind %s, want %s %s", i, s.Name, j, f.Name, s.Family, s.Kind, f.Name, f.Kind)
+			}
+			i++
+		}
+	}
+	if i != len(sus) {
+		t.Errorf("%d suspects, want %d", len(sus), i)
+	}
+}
+
 func TestCheckSeeds(t *testing.T) {
 	tests := []struct {
 		recipe  string

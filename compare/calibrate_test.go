@@ -46,6 +46,9 @@ func TestRatesOf(t *testing.T) {
 		{"p = α counts as flagged", pos, neg, 0.01, 0.5, 0.2, 0.657408},
 		{"below every negative", pos, neg, 0.005, 0.25, 0, 1 - math.Pow(0.05, 0.2)},
 		{"no negatives", pos, nil, 0.05, 0.75, math.NaN(), 1},
+		// Every negative flagged: the bound is 1 (Beta(k+1, n−k) has no
+		// second parameter left).
+		{"every negative flagged", pos, neg, 1, 1, 1, 1},
 	}
 	for _, tt := range tests {
 		got := RatesOf(tt.pos, tt.neg, []float64{tt.alpha})
@@ -126,7 +129,63 @@ func TestNearest(t *testing.T) {
 	if got := Nearest(nil, nil, []float64{1}); got.Index != -1 {
 		t.Errorf("Nearest(no controls) = %+v, want index -1", got)
 	}
+	// Equally near controls: the first is named.
+	if got := Nearest([][]float64{{1, 1}, {1, 1}, {0, 0}}, []string{"first", "second", "third"}, []float64{1, 1}); got.Name != "first" || got.Index != 0 {
+		t.Errorf("Nearest(tie) = %+v, want the first, index 0", got)
+	}
 	if got := Nearest(controls, nil, []float64{0, 0}); got.Index != 0 || got.Name != "" {
 		t.Errorf("Nearest(nil names) = %+v, want index 0, no name", got)
+	}
+}
+
+// TestCalibrateWiring recomputes what Calibrate reports from its parts:
+// each positive's p-value is Test against all negatives, each negative's
+// Test against the others (leave-one-out), the rates are RatesOf those
+// p-values (FPR over the negatives, TPR over the positives, in counts that
+// differ so a swapped denominator shows) and the AUC is AUC of their
+// −log10 MinP scores (not of −log10 P). α = 0.5 flags some of both kinds.
+func TestCalibrateWiring(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	gen := gaussianGen(2, 0.3)
+	neg := make([][]float64, 12)
+	for i := range neg {
+		neg[i] = gen(rng)
+	}
+	// The last two positives look like negatives: their combined p-value
+	// is capped at 1, as are some negatives', while their MinP differ, so
+	// an AUC of −log10 P instead of −log10 MinP would tie them.
+	pos := [][]float64{{3, 0}, {0.5, 0.5}, {-1, 2.5}, {0.1, -0.2}, {-1.5, -1.5}}
+	alphas := []float64{0.05, 0.5}
+	c, err := Calibrate(pos, neg, alphas, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posS, negS []float64
+	for i, x := range pos {
+		r, _ := Test(neg, x, Options{})
+		if c.PosP[i] != r.P {
+			t.Errorf("positive %d: p %v, want Test against all negatives %v", i, c.PosP[i], r.P)
+		}
+		posS = append(posS, -math.Log10(r.MinP))
+	}
+	for i, x := range neg {
+		rest := append(append([][]float64{}, neg[:i]...), neg[i+1:]...)
+		r, _ := Test(rest, x, Options{})
+		if c.NegP[i] != r.P {
+			t.Errorf("negative %d: p %v, want leave-one-out %v", i, c.NegP[i], r.P)
+		}
+		negS = append(negS, -math.Log10(r.MinP))
+	}
+	want := RatesOf(c.PosP, c.NegP, alphas)
+	for i, w := range want {
+		if g := c.Rates[i]; g != w {
+			t.Errorf("rate at α = %g: %+v, want %+v", alphas[i], g, w)
+		}
+	}
+	if fp := countLE(c.NegP, 0.5); fp == 0 || fp == len(neg) {
+		t.Errorf("%d of %d negatives flagged at α = 0.5; the test needs some but not all", fp, len(neg))
+	}
+	if got, w := c.AUC, AUC(posS, negS); got != w {
+		t.Errorf("AUC %v, want %v", got, w)
 	}
 }

@@ -196,6 +196,7 @@ func TestLabelOnlyAndDegenerate(t *testing.T) {
 		{"nan", mk(2, 2, 0.5, 0.5, float32(math.NaN()), 1), false, ReasonInvalid},
 		{"empty", mk(0, 2), false, ReasonEmpty},
 		{"single row", mk(1, 2, 0.5, 0.5), false, ""},
+		{"a zero row", mk(2, 2, 1, 0, 0, 0), false, ReasonInvalid}, // no hot class: not a label
 	}
 	for _, tt := range tests {
 		if got := LabelOnly(tt.p); got != tt.labelOnly {

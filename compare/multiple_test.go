@@ -19,6 +19,8 @@ func TestHolmBH(t *testing.T) {
 			[]float64{0.025, 0.05, 0.05, 0.025, 0.2},
 		},
 		{"cap", []float64{0.6, 0.5}, []float64{1, 1}, []float64{0.6, 0.6}},
+		// 2·0.6 = 1.2 is capped at 1 before the running maximum.
+		{"cap above one", []float64{0.7, 0.6}, []float64{1, 1}, []float64{0.7, 0.7}},
 		{"ties", []float64{0.02, 0.02, 0.02}, []float64{0.06, 0.06, 0.06}, []float64{0.02, 0.02, 0.02}},
 		{"nan is one", []float64{math.NaN(), 0.01}, []float64{1, 0.02}, []float64{1, 0.02}},
 		{"empty", nil, nil, nil},

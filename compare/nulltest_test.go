@@ -164,3 +164,75 @@ func TestTestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTestBoundaries pins Test at the edges of its rules: exactly
+// DefaultMinNull (or MinNull) null values is enough for the t-predictive;
+// a single null value has SD 0, not NaN (NaN is not JSON-encodable); a
+// spread within 1e-12 of the mean's magnitude counts as no spread, so the
+// empirical p-value is used and SD is reported as 0.
+func TestTestBoundaries(t *testing.T) {
+	const big = 1e6
+	ulp := math.Nextafter(big, 2*big) - big
+	tests := []struct {
+		name   string
+		null   [][]float64
+		x      float64
+		opts   Options
+		method Method
+		p, sd  float64 // p, sd < 0: not checked
+		err    error
+	}{
+		// Gaussian predictive on (1, 2, 3), x = 5: t = 3/√(1·4/3) on 2 df;
+		// 1 − F₂(t) = ½(1 − t/√(2 + t²)).
+		{"exactly DefaultMinNull", col(1, 2, 3), 5, Options{Predictive: PredictiveGaussian}, MethodT,
+			0.5 * (1 - (3/math.Sqrt(4.0/3))/math.Sqrt(2+27.0/4)), -1, nil},
+		{"exactly MinNull 5", col(1, 2, 3, 4, 5), 6, Options{MinNull: 5, Predictive: PredictiveGaussian}, MethodT,
+			0.07915121168772891, -1, nil},
+		{"one below MinNull 5", col(1, 2, 3, 4), 6, Options{MinNull: 5}, MethodInsufficient, 1, -1, ErrInsufficientNull},
+		{"single null value", col(0.25), 1, Options{}, MethodInsufficient, 1, 0, ErrInsufficientNull},
+		// Five distinct values one ulp apart at 10⁶: SD ≈ 1.6e-10 > 0 but
+		// below 1e-12·10⁶, so empirical, (1 + 0)/(5 + 1).
+		{"spread below rounding noise", col(big, big+ulp, big+2*ulp, big+3*ulp, big+4*ulp), big + 1, Options{}, MethodEmpirical,
+			1.0 / 6, 0, nil},
+	}
+	for _, tt := range tests {
+		res, err := Test(tt.null, []float64{tt.x}, tt.opts)
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: error %v, want %v", tt.name, err, tt.err)
+		}
+		s := res.Stats[0]
+		if s.Method != tt.method || !approx(s.P, tt.p, 1e-9) {
+			t.Errorf("%s: method %s, p %v; want %s, %v", tt.name, s.Method, s.P, tt.method, tt.p)
+		}
+		if tt.sd >= 0 && s.SD != tt.sd {
+			t.Errorf("%s: SD = %v, want %v", tt.name, s.SD, tt.sd)
+		}
+		if _, err := json.Marshal(res); err != nil {
+			t.Errorf("%s: result not JSON-encodable: %v", tt.name, err)
+		}
+	}
+}
+
+// TestTestBestTie checks that when statistics tie for the smallest p-value
+// Best names the first of them (the audit reports it as the deciding
+// statistic), including when every statistic is insufficient (all P = 1).
+func TestTestBestTie(t *testing.T) {
+	// Statistics 1 and 2 have the same null; statistic 0 another.
+	null := [][]float64{{0.1, 0.3, 0.3}, {0.2, 1.1, 1.1}, {0.4, -0.4, -0.4}, {0.3, 0.8, 0.8}, {0.5, 0.2, 0.2}}
+	tests := []struct {
+		name    string
+		null    [][]float64
+		suspect []float64
+		best    int
+	}{
+		{"tied smallest p", null, []float64{0, 2.4, 2.4}, 1},
+		{"smallest last, no tie", null, []float64{0, 0, 2.4}, 2},
+		{"all insufficient", null[:2], []float64{5, 5, 5}, 0},
+	}
+	for _, tt := range tests {
+		res, _ := Test(tt.null, tt.suspect, Options{})
+		if res.Best != tt.best {
+			t.Errorf("%s: Best = %d (p %v), want %d", tt.name, res.Best, res.Stats, tt.best)
+		}
+	}
+}

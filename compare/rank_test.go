@@ -47,6 +47,24 @@ func TestRankProfile(t *testing.T) {
 			t.Errorf("%s: sum got %v, want 0", tt.name, s)
 		}
 	}
+	// Ties take the mean of their 0-based ranks: 0.15 and 0.15 share ranks
+	// 2 and 3, so both get −log(1 + 2.5), not −log(1 + 2) of the lower rank.
+	ref := []float64{0, -math.Log(2), -math.Log(3.5), -math.Log(3.5)}
+	var mean, ss float64
+	for _, v := range ref {
+		mean += v / 4
+	}
+	for j := range ref {
+		ref[j] -= mean
+		ss += ref[j] * ref[j]
+	}
+	tie := make([]float64, 4)
+	RankProfile(tie, []float32{0.4, 0.3, 0.15, 0.15})
+	for j := range tie {
+		if want := ref[j] / math.Sqrt(ss); math.Abs(tie[j]-want) > 1e-12 {
+			t.Errorf("tied pair: class %d got %v, want %v", j, tie[j], want)
+		}
+	}
 	// A one-hot row: every class but the top shares one value.
 	got := make([]float64, 4)
 	RankProfile(got, []float32{0, 1, 0, 0})

@@ -44,6 +44,9 @@ func TestSpearman(t *testing.T) {
 		{"closed form", []float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
 		{"constant", []float64{1, 1, 1}, []float64{1, 2, 3}, 0},
 		{"one value", []float64{1}, []float64{2}, 0},
+		// Two values are enough: their ranks correlate ±1.
+		{"two values", []float64{1, 2}, []float64{5, 9}, 1},
+		{"two values reversed", []float64{1, 2}, []float64{9, 5}, -1},
 	}
 	for _, tt := range tests {
 		if got := Spearman(tt.x, tt.y); math.Abs(got-tt.want) > 1e-12 {
@@ -80,10 +83,13 @@ func TestCentredLog(t *testing.T) {
 	got := make([]float64, len(p))
 	CentredLog(got, p)
 	var s float64
-	for _, v := range got {
+	for j, v := range got {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("class %d: got %v, want a finite coordinate (a zero counts as the floor)", j, v)
+		}
 		s += v
 	}
-	if math.Abs(s) > 1e-9 {
+	if !(math.Abs(s) <= 1e-9) {
 		t.Errorf("sum: got %g, want 0", s)
 	}
 	if d, want := got[0]-got[1], math.Log(0.7/0.2); math.Abs(d-want) > 1e-6 {

@@ -167,6 +167,11 @@ func TestSimilarity(t *testing.T) {
 		{StatMistakeAgreement, Value{0.25, 3}, math.Log(1.5 / 2.5)}, // k = round(0.75) = 1 → 1.5/4
 		{StatJS, Value{0, 5}, -math.Log(1e-6)},
 		{StatJSTFit, Value{0.1, 5}, -math.Log(0.1 + 1e-6)},
+		// Soft agreement is a mean probability: k = 3.3 is not rounded.
+		{StatSoftAgreement, Value{0.33, 10}, math.Log(3.8 / 7.2)},
+		// Agreement outside [0, 1] counts as the nearer end.
+		{StatAgreement, Value{1.5, 9}, math.Log(9.5 / 0.5)},
+		{StatAgreement, Value{-0.2, 9}, math.Log(0.5 / 9.5)},
 		{StatAgreement, Value{0.5, 0}, math.NaN()},
 		{Stat("bogus"), Value{0.5, 10}, math.NaN()},
 	}

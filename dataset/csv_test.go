@@ -47,6 +47,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"bare quote", "1,2,0\n1,2\"x,0\n", CSVOptions{}, `data.csv: line 2, column 0: bare " in non-quoted-field`, nil, 2, 0},
 		{"unknown label", "1,cow\n2,dog\n", CSVOptions{Labels: []string{"cow", "cat"}}, `data.csv: line 2, column 2: label "dog" is not one of the 2 classes`, ErrUnknownLabel, 2, 2},
 		{"label index out of classes", "1,5\n", CSVOptions{Labels: []string{"a", "b"}}, `data.csv: line 1, column 2: label "5" is not one of the 2 classes`, ErrUnknownLabel, 1, 2},
+		// Index 2 is one past the last class (indices are 0 to K-1).
+		{"label index one past the classes", "1,0\n2,2\n", CSVOptions{Labels: []string{"a", "b"}}, `data.csv: line 2, column 2: label "2" is not one of the 2 classes`, ErrUnknownLabel, 2, 2},
 		{"no such column", "x,y\n1,2\n", CSVOptions{Label: "z"}, `data.csv: no column named "z" in the header`, nil, 0, 0},
 		{"name without header", "1,2\n", CSVOptions{Label: "y", Header: HeaderAbsent}, `data.csv: label column "y" named but the file has no header`, nil, 0, 0},
 		{"index out of range", "1,2\n", CSVOptions{Label: "2"}, "data.csv: label column 2 out of range for 2 columns", nil, 0, 0},
@@ -107,6 +109,8 @@ func TestReadCSV(t *testing.T) {
 		{"string labels sort bytewise", "1, cat\n2,ant\n3,Bee\n", CSVOptions{}, []float32{1, 2, 3}, []int{2, 1, 0}, []string{"Bee", "ant", "cat"}},
 		{"fixed labels by name and index", "1,no\n2,1\n3, yes\n", CSVOptions{Labels: []string{"no", "yes"}}, []float32{1, 2, 3}, []int{0, 1, 1}, []string{"no", "yes"}},
 		{"unlabelled", "1,2\n3,4\n", CSVOptions{NoLabel: true}, []float32{1, 2, 3, 4}, nil, nil},
+		// A column spanning exactly float32's range is read; only wider is refused.
+		{"range of exactly MaxFloat32", "0,a\n3.4028234663852886e38,b\n", CSVOptions{}, []float32{0, math.MaxFloat32}, []int{0, 1}, []string{"a", "b"}},
 		{"unlabelled header", "a,b\n1,2\n", CSVOptions{NoLabel: true}, []float32{1, 2}, nil, nil},
 		{"explicit header", "1,2,3\n4,5,0\n", CSVOptions{Header: HeaderPresent}, []float32{4, 5}, []int{0}, []string{"0"}},
 		{"semicolons", "x;y;c\n1;2,5;a\n", CSVOptions{Comma: ';', Label: "c"}, nil, nil, nil},

@@ -259,3 +259,31 @@ func TestReadIDXGzipChecksum(t *testing.T) {
 		t.Errorf("got %v, want a checksum error", err)
 	}
 }
+
+// TestLoadIDXSparseClassesBoundary checks the edge of the stray-label rule:
+// labels naming k classes of which exactly half have no image are taken
+// (the rule refuses only more than half), one more empty class is refused.
+func TestLoadIDXSparseClassesBoundary(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		labels  []byte
+		classes int // 0: want an error
+	}{
+		{"2 of 4 classes empty", []byte{0, 3, 0, 3}, 4},
+		{"3 of 5 classes empty", []byte{0, 4, 0, 4}, 0},
+	}
+	for _, tt := range tests {
+		ip, lp := writeMNIST(t, dir, strings.ReplaceAll(tt.name, " ", "-"), false,
+			&IDX{Dims: []int{len(tt.labels), 1, 1}, Data: make([]byte, len(tt.labels))}, &IDX{Dims: []int{len(tt.labels)}, Data: tt.labels})
+		d, err := LoadIDX(context.Background(), ip, lp)
+		switch {
+		case tt.classes == 0 && err == nil:
+			t.Errorf("%s: loaded %d classes, want a stray-byte error", tt.name, len(d.Labels))
+		case tt.classes > 0 && err != nil:
+			t.Errorf("%s: %v, want %d classes", tt.name, err, tt.classes)
+		case tt.classes > 0 && len(d.Labels) != tt.classes:
+			t.Errorf("%s: %d classes, want %d", tt.name, len(d.Labels), tt.classes)
+		}
+	}
+}

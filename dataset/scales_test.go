@@ -46,3 +46,38 @@ func TestInputBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedScales checks MedianRange (the median of the varying features'
+// ranges, the mean of the middle two for an even count, constant features
+// left out) and MixedScales at its threshold: a global range of exactly
+// MixedScaleRatio times that median is not mixed, just above it is.
+func TestMixedScales(t *testing.T) {
+	tests := []struct {
+		name   string
+		rows   [][]float32
+		median float64
+		mixed  bool
+	}{
+		// Ranges 1, 3 (and a constant feature): median 2.
+		{"even count", [][]float32{{0, 0, 5}, {1, 3, 5}}, 2, false},
+		// Ranges 1, 1, 7: median 1, global range 7 (ratio 7 < 10).
+		{"ratio 7", [][]float32{{0, 0, 0}, {1, 1, 7}}, 1, false},
+		{"ratio exactly 10", [][]float32{{0, 0, 0}, {1, 1, 10}}, 1, false},
+		{"ratio 10.5", [][]float32{{0, 0, 0}, {1, 1, 10.5}}, 1, true},
+		{"none varies", [][]float32{{1, 2}, {1, 2}}, 0, false},
+	}
+	for _, tt := range tests {
+		cols := len(tt.rows[0])
+		x := blas32.General{Rows: len(tt.rows), Cols: cols, Stride: cols}
+		for _, r := range tt.rows {
+			x.Data = append(x.Data, r...)
+		}
+		d := mustNew(t, x, nil, nil)
+		if got := MedianRange(d); got != tt.median {
+			t.Errorf("%s: MedianRange = %v, want %v", tt.name, got, tt.median)
+		}
+		if got := MixedScales(d); got != tt.mixed {
+			t.Errorf("%s: MixedScales = %v, want %v", tt.name, got, tt.mixed)
+		}
+	}
+}

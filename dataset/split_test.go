@@ -144,6 +144,19 @@ func TestSplitOfficialTest(t *testing.T) {
 	}
 }
 
+// TestSplitOfficialTestEmpty checks TestStart = Len, an official test part
+// of no rows: the rows are split into train and val only, val taking
+// 0.1/(0.7+0.1) of each class's 50 rows (round(6.25) = 6), and Test is
+// empty rather than a random 20 %.
+func TestSplitOfficialTestEmpty(t *testing.T) {
+	d := indexed(t, 100, 2, func(i int) int { return i % 2 })
+	d.TestStart = d.Len()
+	s := d.Split(SplitOptions{})
+	if s.Test.Len() != 0 || s.Val.Len() != 12 || s.Train.Len() != 88 {
+		t.Errorf("train/val/test: got %d/%d/%d, want 88/12/0", s.Train.Len(), s.Val.Len(), s.Test.Len())
+	}
+}
+
 func TestSplitUnlabelled(t *testing.T) {
 	d := mustNew(t, blas32.General{Rows: 10, Cols: 1, Stride: 1, Data: make([]float32, 10)}, nil, nil)
 	s := d.Split(SplitOptions{})
@@ -197,6 +210,29 @@ func TestStandardizer(t *testing.T) {
 	m, s := Standardizer(mustNew(t, mat(0, 2), nil, nil))
 	if m[1] != 0 || s[1] != 1 {
 		t.Errorf("empty: got mean %v std %v, want zeros and ones", m, s)
+	}
+}
+
+// TestStandardizerFloorBoundary checks the floor of Standardizer at its
+// edge: a feature whose standard deviation equals StdFloor times the median
+// range exactly keeps it, one just below gets std 1. Features 0 and 1 span
+// 2000, so the median range is 2000 and the floor 1e-3·2000 = 2 (exact in
+// float64); feature 2 has the population std half its span.
+func TestStandardizerFloorBoundary(t *testing.T) {
+	tests := []struct {
+		name string
+		span float32
+		std  float32
+	}{
+		{"std equal to the floor", 4, 2},
+		{"std just below the floor", 3.998, 1},
+		{"std above the floor", 6, 3},
+	}
+	for _, tt := range tests {
+		_, std := Standardizer(mustNew(t, mat(2, 3, 0, 0, 0, 2000, 2000, tt.span), nil, nil))
+		if std[2] != tt.std {
+			t.Errorf("%s: std %g, want %g", tt.name, std[2], tt.std)
+		}
 	}
 }
 

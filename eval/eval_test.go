@@ -48,6 +48,9 @@ func TestMetrics(t *testing.T) {
 			[]float32{1, 0, 0}, []float32{1, 0, 0}, []float32{0, 1, 0}, []float32{0, 0, 1})), 0.75},
 		{"NLL floor", NLL(mat([]float32{1, 0}), []int{1}), -math.Log(NLLFloor)},
 		{"ECE shared bin", ECE(mat([]float32{0.8, 0.2}, []float32{0.2, 0.8}), []int{0, 0}), math.Abs(1-1.6) / 2},
+		// Confidences .47 and .52 share bin 7 ([7/15, 8/15)), one right and
+		// one wrong: |1 − .99|/2; in bins of width 1/14 they would not.
+		{"ECE bin width 1/15", ECE(mat([]float32{0.47, 0.3, 0.23}, []float32{0.52, 0.48, 0}), []int{0, 1}), math.Abs(1-(0.47+0.52)) / 2},
 		{"Accuracy tie lowest", Accuracy(mat([]float32{0.5, 0.5}), []int{0}), 1},
 	}
 	for _, tt := range tests {
