@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,19 +174,7 @@ func TestSameOutputsMetaPresence(t *testing.T) {
 // TestTop1Ties checks that Top1 gives ties to the lowest index.
 func TestTop1Ties(t *testing.T) {
 	fp := rowsFP(0, []float32{0.4, 0.4, 0.2}, []float32{0.2, 0.4, 0.4}, []float32{0.3, 0.3, 0.3})
-	if got, want := Top1(fp), []int{0, 1, 0}; !equalInts(got, want) {
+	if got, want := Top1(fp), []int{0, 1, 0}; !slices.Equal(got, want) {
 		t.Errorf("Top1 = %v, want %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
@@ -46,10 +47,10 @@ func TestDataProbesStratified(t *testing.T) {
 		}
 	}
 	a, b, c := DataProbes(d, 30, 1), DataProbes(d, 30, 1), DataProbes(d, 30, 2)
-	if !equalInts(a.Source, b.Source) {
+	if !slices.Equal(a.Source, b.Source) {
 		t.Errorf("same seed: got sources %v and %v, want equal", a.Source, b.Source)
 	}
-	if equalInts(a.Source, c.Source) {
+	if slices.Equal(a.Source, c.Source) {
 		t.Errorf("different seeds gave the same sources %v", a.Source)
 	}
 }
@@ -249,7 +250,7 @@ func TestMistakeProbes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(b.Source, want) {
+	if !slices.Equal(b.Source, want) {
 		t.Errorf("got mistake rows %v, want %v", b.Source, want)
 	}
 	if got := b.Gen.Settings["available"]; got != float64(len(want)) {
@@ -287,25 +288,13 @@ func TestClassMap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := classMap(tt.teacher, tt.data)
-		if (err != nil) != tt.wantErr || !equalInts(got, tt.want) {
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
 			t.Errorf("classMap(%q, %q) = %v, %v; want %v, error %v", tt.teacher, tt.data, got, err, tt.want, tt.wantErr)
 		}
 		if err != nil && !errors.Is(err, ErrLabels) {
 			t.Errorf("classMap error %v does not wrap ErrLabels", err)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func seq(a, b int) []int {

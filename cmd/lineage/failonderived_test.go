@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"strings"
 	"testing"
 )
 
@@ -15,30 +12,24 @@ import (
 // was given passed every test, and would fail every CI gate that uses it.
 func TestFailOnDerivedOnlyOnDerived(t *testing.T) {
 	path := tinyEnrolments(t, 4, "acme", "beta")
-	var out strings.Builder
-	root := newRootCommand()
-	root.SetOut(&out)
-	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--dry-run", "--format", "json"})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatal(err)
+	out, stderr, code := runCLI(t, "--db", path, "audit", "acme/teacher", "--dry-run", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("audit: exit %d: %s", code, stderr)
 	}
 	var res struct {
 		Results []struct {
 			Verdict string `json:"verdict"`
 		} `json:"results"`
 	}
-	if err := json.Unmarshal([]byte(out.String()), &res); err != nil || len(res.Results) == 0 {
-		t.Fatalf("audit JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) == 0 {
+		t.Fatalf("audit JSON: %v\n%s", err, out)
 	}
 	for _, r := range res.Results {
 		if r.Verdict == "DERIVED" {
-			t.Fatalf("the set-up's audit has a DERIVED verdict:\n%s", out.String())
+			t.Fatalf("the set-up's audit has a DERIVED verdict:\n%s", out)
 		}
 	}
-	root = newRootCommand()
-	root.SetOut(io.Discard)
-	root.SetArgs([]string{"--db", path, "audit", "acme/teacher", "--dry-run", "--fail-on-derived"})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Errorf("audit --fail-on-derived without a DERIVED verdict: %v (exit %d), want exit %d", err, codeOf(err), exitOK)
+	if _, stderr, code := runCLI(t, "--db", path, "audit", "acme/teacher", "--dry-run", "--fail-on-derived"); code != exitOK {
+		t.Errorf("audit --fail-on-derived without a DERIVED verdict: exit %d (%s), want exit %d", code, stderr, exitOK)
 	}
 }
