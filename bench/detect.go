@@ -15,6 +15,7 @@ import (
 	"github.com/lineage-audit/lineage/eval"
 	"github.com/lineage-audit/lineage/fingerprint"
 	"github.com/lineage-audit/lineage/model"
+	"github.com/lineage-audit/lineage/probe"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -312,22 +313,7 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 		res.Nearest = nb.Role + ":" + nb.Family()
 	}
 	res.Agreement = tr.PerKind["agreement"]
-	// MinP ranges over the statistics the audit combines only (it also
-	// reports informational ones with their own p-values), the watermark
-	// aside as before; when none of them is reported it is the combined
-	// p-value itself, and so it is for a suspect outside the null, whose
-	// lineage test is not applied. Statistics keeps their evidence, the
-	// watermark's too.
-	res.MinP = tr.PCombined
-	res.Statistics = map[string]audit.StatEvidence{}
-	for _, k := range append(audit.StatisticKeys(enr.Suite, tr.LabelOnly), audit.StatWatermark) {
-		if st, ok := tr.Statistics[k]; ok {
-			res.Statistics[k] = st
-			if k != audit.StatWatermark && tr.Outside == "" {
-				res.MinP = math.Min(res.MinP, st.P)
-			}
-		}
-	}
+	res.MinP, res.Statistics = minP(&tr, enr.Suite)
 	res.BaselineP = 1 // no baseline: nothing flagged
 	if bl.ok() {
 		if res.BaselineP, err = bl.pValue(fp); err != nil {
@@ -335,4 +321,25 @@ func runSuspect(ctx context.Context, s Suspect, t audit.Teachers, sp dataset.Spl
 		}
 	}
 	return res, nil
+}
+
+// minP returns a suspect's MinP, the score bench detect's AUC ranks, and
+// the evidence of the statistics it looked at. MinP ranges over the
+// statistics the audit combines only (it also reports informational ones
+// with their own p-values), the watermark aside as before; when none of
+// them is reported it is the combined p-value itself, and so it is for a
+// suspect outside the null, whose lineage test is not applied. The
+// statistics map keeps their evidence, the watermark's too.
+func minP(tr *audit.TeacherResult, suite *probe.Suite) (float64, map[string]audit.StatEvidence) {
+	p := tr.PCombined
+	stats := map[string]audit.StatEvidence{}
+	for _, k := range append(audit.StatisticKeys(suite, tr.LabelOnly), audit.StatWatermark) {
+		if st, ok := tr.Statistics[k]; ok {
+			stats[k] = st
+			if k != audit.StatWatermark && tr.Outside == "" {
+				p = math.Min(p, st.P)
+			}
+		}
+	}
+	return p, stats
 }
