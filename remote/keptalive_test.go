@@ -1,15 +1,11 @@
 package remote
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"math"
-	"net"
-	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lineage-audit/lineage/serve"
 )
@@ -28,79 +24,37 @@ const wrongValue = 0.999
 // counts such requests.
 func keptAliveServer(t *testing.T, misbehave string) (url string, reused func() int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
 	inferences, reuses := 0, 0
-	respond := func(w io.Writer, body string) error {
-		_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-		return err
-	}
-	serveConn := func(c net.Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		tainted := false
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
+	url = keptAliveOIP(t, func() inferFunc {
+		tainted := false // this connection carried the wrong answer
+		return func(in serve.Request) ([]string, time.Duration, bool) {
+			mu.Lock()
+			inferences++
+			wrong := inferences == 3
+			if tainted {
+				reuses++
 			}
-			body, _ := io.ReadAll(req.Body)
-			switch {
-			case req.Method == http.MethodGet && req.URL.Path == "/v2":
-				err = respond(c, `{"name":"x","version":"1","extensions":[]}`)
-			case req.Method == http.MethodGet:
-				err = respond(c, hostileMeta)
-			default:
-				in, perr := serve.ParseRequest(body, -1, 2)
-				if perr != nil {
-					return
+			mu.Unlock()
+			s := sigmoids(in)
+			if tainted || (wrong && misbehave == "noid") {
+				for i := range s {
+					s[i] = wrongValue
 				}
-				mu.Lock()
-				inferences++
-				wrong := inferences == 3
-				if tainted {
-					reuses++
-				}
-				mu.Unlock()
-				out := []float32{}
-				for i := range in.X.Rows {
-					s := float32(1 / (1 + math.Exp(-float64(in.X.Data[i*in.X.Stride]))))
-					if tainted || (wrong && misbehave == "noid") {
-						s = wrongValue
-					}
-					out = append(out, s, 1-s)
-				}
-				id := fmt.Sprintf(`"id":%q,`, in.ID)
-				if wrong && misbehave == "noid" {
-					id = ""
-				}
-				ans := fmt.Sprintf(`{%s"outputs":[{"name":"probabilities","datatype":"FP32","shape":[%d,2],"data":%s}]}`,
-					id, in.X.Rows, serve.AppendFloats(nil, out))
-				if wrong && misbehave == "malformed" {
-					ans = ans[:len(ans)/2]
-				}
-				tainted = tainted || wrong
-				err = respond(c, ans)
 			}
-			if err != nil || req.Close {
-				return
+			id := in.ID
+			if wrong && misbehave == "noid" {
+				id = ""
 			}
+			ans := answerBody(id, s)
+			if wrong && misbehave == "malformed" {
+				ans = ans[:len(ans)/2]
+			}
+			tainted = tainted || wrong
+			return []string{ans}, 0, true
 		}
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveConn(c)
-		}
-	}()
-	return "http://" + ln.Addr().String(), func() int {
+	})
+	return url, func() int {
 		mu.Lock()
 		defer mu.Unlock()
 		return reuses

@@ -1,12 +1,9 @@
 package remote
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -22,65 +19,16 @@ import (
 // it echoes each request's id.
 func unsolicitedServer(t *testing.T, echo bool, delay time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	respond := func(w io.Writer, body string) error {
-		_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-		return err
-	}
-	serveConn := func(c net.Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
+	return keptAliveOIP(t, func() inferFunc {
+		return func(in serve.Request) ([]string, time.Duration, bool) {
+			id := ""
+			if echo {
+				id = in.ID
 			}
-			body, _ := io.ReadAll(req.Body)
-			switch {
-			case req.Method == http.MethodGet && req.URL.Path == "/v2":
-				err = respond(c, `{"name":"x","version":"1","extensions":[]}`)
-			case req.Method == http.MethodGet:
-				err = respond(c, hostileMeta)
-			default:
-				in, perr := serve.ParseRequest(body, -1, 2)
-				if perr != nil {
-					return
-				}
-				out := []float32{}
-				for i := range in.X.Rows {
-					s := float32(1 / (1 + math.Exp(-float64(in.X.Data[i*in.X.Stride]))))
-					out = append(out, s, 1-s)
-				}
-				id := ""
-				if echo {
-					id = fmt.Sprintf(`"id":%q,`, in.ID)
-				}
-				ans := fmt.Sprintf(`{%s"outputs":[{"name":"probabilities","datatype":"FP32","shape":[%d,2],"data":%s}]}`,
-					id, in.X.Rows, serve.AppendFloats(nil, out))
-				if err = respond(c, ans); err == nil {
-					time.Sleep(delay)
-					err = respond(c, ans)
-				}
-			}
-			if err != nil || req.Close {
-				return
-			}
+			ans := answerBody(id, sigmoids(in))
+			return []string{ans, ans}, delay, true
 		}
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveConn(c)
-		}
-	}()
-	return "http://" + ln.Addr().String()
+	})
 }
 
 // TestUnsolicitedAnswers checks that an answer a server sends unasked on a
