@@ -109,13 +109,7 @@ func TestBoundaryProbesDraw(t *testing.T) {
 // with its classes listed in another order gives the same probes.
 func TestMistakeProbesDraw(t *testing.T) {
 	f := getFixture(t)
-	top := argmaxRows(predict(t, f.teacher, f.test.X))
-	var wrong []int
-	for i, c := range f.test.Y {
-		if top[i] != c {
-			wrong = append(wrong, i)
-		}
-	}
+	wrong := teacherMistakes(t, f)
 	const n, seed = 3, 12
 	if len(wrong) <= n {
 		t.Fatalf("fixture teacher makes %d mistakes, the test needs more than %d", len(wrong), n)

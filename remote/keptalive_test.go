@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"math"
 	"sync"
 	"testing"
 	"time"
@@ -84,12 +83,7 @@ func TestWrongAnswerOnKeptAliveConnection(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Predict: %v", err)
 			}
-			for i := range x.Rows {
-				want := float32(1 / (1 + math.Exp(-float64(x.Data[i*x.Stride]))))
-				if g := got.Data[i*got.Stride]; math.Abs(float64(g-want)) > 1e-6 {
-					t.Errorf("row %d: got p0 %v, want %v (a wrong answer taken)", i, g, want)
-				}
-			}
+			checkSigmoids(t, x, got, "a wrong answer taken")
 			if n := reused(); n != 0 {
 				t.Errorf("requests sent on the connection that carried the wrong answer: %d, want 0", n)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lineage-audit/lineage/serve"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // inferFunc answers one inference request of a keptAliveOIP connection: the
@@ -110,4 +111,17 @@ func answerBody(id string, s []float32) string {
 	}
 	return fmt.Sprintf(`{%s"outputs":[{"name":"probabilities","datatype":"FP32","shape":[%d,2],"data":%s}]}`,
 		idField, len(s), serve.AppendFloats(nil, out))
+}
+
+// checkSigmoids fails the test for each row (v, w) of x whose answer in
+// got does not start with σ(v), the answer the keptAliveOIP servers of
+// these tests give it: why says what a wrong one would mean.
+func checkSigmoids(t *testing.T, x, got blas32.General, why string) {
+	t.Helper()
+	for i := range x.Rows {
+		want := float32(1 / (1 + math.Exp(-float64(x.Data[i*x.Stride]))))
+		if g := got.Data[i*got.Stride]; math.Abs(float64(g-want)) > 1e-6 {
+			t.Errorf("row %d: got p0 %v, want %v (%s)", i, g, want, why)
+		}
+	}
 }
