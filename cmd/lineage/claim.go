@@ -44,8 +44,11 @@ func claimJob(ctx context.Context, stderr io.Writer, cmd string, g *globalOption
 	}
 	// No lock on this file system, or no claim file beside the database
 	// (a directory this user cannot write, where the database file is
-	// writable; a missing directory is reported when the answers are
-	// stored): the job runs as it did before claims.
+	// writable, or a claim path that is a directory): the job runs as it
+	// did before claims, and can store its answers, so the note is all
+	// the user sees. A database that cannot be written (a missing
+	// directory, a link leading to no file) was refused before the claim
+	// (checkWritable), in one line without this note.
 	fmt.Fprintf(stderr, "lineage %s: %v: two runs of this job at once would each ask the model everything\n", cmd, err)
 	return func() {}, false, nil
 }

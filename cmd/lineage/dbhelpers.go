@@ -347,10 +347,18 @@ var openForWrite = func(path string) (*os.File, error) { return os.OpenFile(path
 // database, that it can be written: the file opened for writing when it
 // exists (nothing is written), else a file created and removed beside
 // where it will be. An enrolment found the database unwritable only after
-// training every control.
+// training every control. A symbolic link leading to no file is refused
+// as the store's open refuses it (it makes no database through a link):
+// an API distillation otherwise asked the teacher, and noted that its job
+// could not be claimed where the link leads, before that open failed.
 func checkWritable(g *globalOptions) error {
 	path := g.dbPath()
 	f, err := openForWrite(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return fmt.Errorf("database %q cannot be written: a symbolic link to %q, which leads to no file (lineage makes no database through a link: give the path the new database is to have): %w", path, target, fs.ErrNotExist)
+		}
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		if err2 := store.WriteOpenError(err); errors.Is(err2, store.ErrReadOnly) {
 			return fmt.Errorf("database %q: %w", path, err2)

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lineage-audit/lineage/dataset"
@@ -151,6 +153,51 @@ func TestOlderDistillJobs(t *testing.T) {
 		}
 		if slices.Sort(reveals); !slices.Equal(reveals, tt.want) {
 			t.Errorf("%s: reveals %q, want %q", tt.name, reveals, tt.want)
+		}
+	}
+}
+
+// TestDistillDanglingDB checks that an API distillation whose --db is a
+// symbolic link leading to no file (which lineage makes no database
+// through) fails in one line naming the link, before the teacher is
+// asked anything: with the link's target in a missing directory it
+// printed the note that the job could not be claimed, then the error.
+func TestDistillDanglingDB(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LINEAGE_DB", "")
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	if err := os.Mkdir("dir", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"nosuch/case.db", "dir/case.db"} {
+		asked.Store(0)
+		link := "link-" + strings.ReplaceAll(target, "/", "-")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		code, stderr := runLineage(t, "--db", link, "distill", "--teacher", ts.URL+"/v2/models/teacher", "--data", "digits",
+			"--hidden", "4", "--queries", "300", "--epochs", "1", "--no-progress", "--out", "s.lnm")
+		want := `lineage: database "` + link + `" cannot be written: a symbolic link to "` + target + `", which leads to no file`
+		if code != exitError || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("--db %s (to %s): exit %d, stderr %q; want %d and one line starting %q", link, target, code, stderr, exitError, want)
+		}
+		if n := asked.Load(); n > 0 {
+			t.Errorf("--db %s (to %s): the teacher was asked %d times before the database was refused; want none", link, target, n)
+		}
+		for _, name := range []string{"s.lnm", "nosuch", "dir/case.db"} {
+			if _, err := os.Lstat(name); err == nil {
+				t.Errorf("--db %s (to %s): %s was made", link, target, name)
+			}
 		}
 	}
 }

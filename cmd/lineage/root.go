@@ -266,10 +266,17 @@ func noteNoDB(c *cobra.Command) {
 // checkBuiltinArgs gives cobra's help and completion commands, which it
 // otherwise adds when the command line runs, lineage's argument checks:
 // "lineage help nosuch" and "lineage completion nosuch" are usage errors,
-// not the help printed with status 0.
+// not the help printed with status 0. Root must have no output set yet:
+// cobra's completion commands keep the writer root.OutOrStdout() returns
+// when they are made, so they are made with a laterOut, which writes where
+// the running completion command's OutOrStdout says (the writer a test or
+// execute gives root with SetOut after this, not the process's stdout).
 func checkBuiltinArgs(root *cobra.Command) {
 	root.InitDefaultHelpCmd()
+	out := &laterOut{}
+	root.SetOut(out)
 	root.InitDefaultCompletionCmd()
+	root.SetOut(nil) // back to none: os.Stdout unless set later
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "help":
@@ -283,7 +290,25 @@ func checkBuiltinArgs(root *cobra.Command) {
 			c.Args, c.RunE = subcommandArgs, wantSubcommand
 			for _, sh := range c.Commands() {
 				sh.Args = noArgs
+				if gen := sh.RunE; gen != nil {
+					sh.RunE = func(c *cobra.Command, args []string) error {
+						out.w = c.OutOrStdout()
+						return gen(c, args)
+					}
+				}
 			}
 		}
 	}
+}
+
+// laterOut is the output of cobra's completion commands (checkBuiltinArgs):
+// it writes to w, the running command's output, set when it runs. A nil w
+// (written to before any command ran) is a programmer error.
+type laterOut struct{ w io.Writer }
+
+func (o *laterOut) Write(p []byte) (int, error) {
+	if o.w == nil {
+		panic("lineage: completion output written before its command ran")
+	}
+	return o.w.Write(p)
 }

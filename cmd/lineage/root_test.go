@@ -132,3 +132,40 @@ func TestEmptyEnvName(t *testing.T) {
 		t.Errorf("refused commands left %d files behind", len(entries))
 	}
 }
+
+// TestCompletionOutput checks that `lineage completion SHELL` writes its
+// script to the command's output (the writer given SetOut), not to the
+// process's stdout, and that --no-descriptions still works: the script
+// asks for completions with __completeNoDesc exactly when it is given.
+// (Cobra's completion commands took the output when they were made,
+// before SetOut.)
+func TestCompletionOutput(t *testing.T) {
+	for _, tc := range []struct {
+		shell string
+		first string // a line of the script
+	}{
+		{"bash", "# bash completion V2 for lineage"},
+		{"zsh", "#compdef lineage"},
+		{"fish", "# fish completion for lineage"},
+		{"powershell", "# powershell completion for lineage"},
+	} {
+		for _, noDesc := range []bool{false, true} {
+			args := []string{"completion", tc.shell}
+			if noDesc {
+				args = append(args, "--no-descriptions")
+			}
+			stdout, stderr, code := runCLI(t, args...)
+			name := strings.Join(args, " ")
+			if code != exitOK || stderr != "" {
+				t.Errorf("%s: exit %d, stderr %q; want %d and nothing", name, code, stderr, exitOK)
+			}
+			if !strings.Contains(stdout, tc.first) {
+				t.Errorf("%s: the command's output has %d bytes, not the script (want %q in it)", name, len(stdout), tc.first)
+				continue
+			}
+			if got := strings.Contains(stdout, "__completeNoDesc"); got != noDesc {
+				t.Errorf("%s: the script asks for completions without descriptions: %v, want %v", name, got, noDesc)
+			}
+		}
+	}
+}

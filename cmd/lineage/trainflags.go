@@ -131,6 +131,14 @@ func (o *trainOptions) config(tr, val *dataset.Dataset) (distill.Config, error) 
 		if err := checkDestDir("--log", o.logPath); err != nil {
 			return distill.Config{}, err
 		}
+		// A link to a missing file is refused, as the files written
+		// whole are (checkDest): the open made the link's target, or
+		// failed on a missing directory once training started.
+		if _, err := os.Stat(o.logPath); errors.Is(err, fs.ErrNotExist) {
+			if target, lerr := os.Readlink(o.logPath); lerr == nil {
+				return distill.Config{}, usageError{fmt.Errorf("--log %q is a symbolic link to %q, which leads to no file: lineage makes no file through a link (give the path the log is to have)", o.logPath, target)}
+			}
+		}
 		if _, err := os.Lstat(o.logPath); errors.Is(err, fs.ErrNotExist) {
 			// Opened in place, an existing log needs no room in its
 			// directory; a new one does.

@@ -140,7 +140,7 @@ func TestServeStdoutWriteError(t *testing.T) {
 // line naming the write error, as every command's own output does:
 // `lineage --help > /dev/full` exited 0. Output that can be written is
 // unchanged, with status 0. (completion bash returns its write error
-// itself, and writes to the process's stdout, not the command's.)
+// itself.)
 func TestHelpWriteError(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"},
@@ -149,6 +149,8 @@ func TestHelpWriteError(t *testing.T) {
 		{"audit", "--help"},
 		{"db", "ls", "--help"},
 		{"__complete", "audit", ""}, // ":0\n", then cobra's note on stderr
+		{"completion", "bash"},
+		{"completion", "zsh", "--no-descriptions"},
 	} {
 		name := strings.Join(args, " ")
 		for _, after := range []int{0, 2} {
