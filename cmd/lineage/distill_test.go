@@ -93,11 +93,7 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 	if err := os.WriteFile("dying.sh", []byte(dyingTeacher+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
-	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := tinyTeacherServer(t)
 	// The metadata is served; every inference fails.
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
@@ -192,11 +188,7 @@ func TestDistillFailureLeavesNoDatabase(t *testing.T) {
 func TestDistillResumedAnswersNote(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
-	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
-	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := tinyTeacherServer(t)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	args := []string{"--db", "case.db", "distill", "--teacher", ts.URL + "/v2/models/teacher", "--data", "digits",
@@ -316,4 +308,17 @@ func TestDistillServedRevealNote(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tinyTeacherServer returns lineage's server (serve.New, named "teacher")
+// of an untrained 64-4-10 digits network of fixed seed: a remote teacher
+// for API distillation tests that need answers, not a good teacher.
+func tinyTeacherServer(t *testing.T) *serve.Server {
+	t.Helper()
+	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
+	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,9 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/lineage-audit/lineage/dataset"
-	"github.com/lineage-audit/lineage/model"
-	"github.com/lineage-audit/lineage/serve"
 	"github.com/lineage-audit/lineage/store"
 )
 
@@ -52,11 +48,7 @@ func answerJobs(t *testing.T, path string) map[string][][]byte {
 func TestDistillRevealSharesJournal(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
-	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
-	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := tinyTeacherServer(t)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	ref := ts.URL + "/v2/models/teacher"
@@ -165,11 +157,7 @@ func TestOlderDistillJobs(t *testing.T) {
 func TestDistillDanglingDB(t *testing.T) {
 	t.Chdir(t.TempDir())
 	t.Setenv("LINEAGE_DB", "")
-	teacher := model.NewMLP([]int{64, 4, 10}, model.ActReLU, dataset.DigitLabels, rand.New(rand.NewPCG(1, 2)))
-	srv, err := serve.New(teacher, serve.Options{Name: "teacher"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := tinyTeacherServer(t)
 	var asked atomic.Int64
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
