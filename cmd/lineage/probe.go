@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ fingerprint later with 'lineage audit ID'.`,
 	g.bindDB(c, dbUsage)
 	f := c.Flags()
 	f.StringVar(&o.suite, "suite", "", "the suite: an enrolment name, a suite hash or its first 8+ digits (required)")
-	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name)")
+	f.StringVar(&o.name, "name", "", "ID of the stored fingerprint (default: the model's base name; for exec:, the first argument with a . or / that is not a flag or a number, else the program's)")
 	f.IntVar(&o.topK, "top-k", 0, "store only the K largest probabilities per probe, K below the suite's number of labels (0: all)")
 	f.BoolVar(&o.replace, "replace", false, "replace a stored fingerprint with the same ID and other content (not one an enrolment or audit record uses)")
 	f.Var(&o.format, "format", formatUsage)
@@ -82,8 +83,12 @@ func defaultFingerprintID(ref string) string {
 	case remote.RefExec:
 		// The script an interpreter runs ("exec:python3 model.py
 		// --device cpu" is "model"), else the program itself: not the
-		// last argument, which may be a flag or a flag's value.
+		// last argument, which may be a flag or a flag's value, nor a
+		// number ("exec:blend 0.25 a.lnm" was "0").
 		for _, a := range r.Argv[min(1, len(r.Argv)):] {
+			if _, err := strconv.ParseFloat(a, 64); err == nil {
+				continue
+			}
 			if !strings.HasPrefix(a, "-") && strings.ContainsAny(a, "./") {
 				return baseName(a)
 			}

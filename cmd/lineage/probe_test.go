@@ -31,6 +31,8 @@ func TestDefaultFingerprintID(t *testing.T) {
 		{"exec:/usr/bin/python3 -u model.py --device cpu", "model"},
 		{"exec:/opt/bin/mymodel --fast", "mymodel"},
 		{"exec:mymodel", "mymodel"},
+		{"exec:/opt/bin/blend 0.25 a.lnm 0.75 b.lnm", "a"},
+		{"exec:/opt/bin/blend .5 1e-3", "blend"},
 	}
 	for _, tt := range tests {
 		if got := defaultFingerprintID(tt.ref); got != tt.want {
