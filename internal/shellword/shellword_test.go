@@ -23,6 +23,18 @@ func TestArg(t *testing.T) {
 		{"a;rm -rf x", "'a;rm -rf x'"},
 		{"", "''"},
 		{"tab\there", "'tab\there'"},
+		// Marks a shell gives a meaning (globs, ~ and = at a word's
+		// start, # a comment, ! history, braces) are quoted; the plain
+		// marks are not.
+		{"*.go", "'*.go'"},
+		{"x?", "'x?'"},
+		{"[ab]", "'[ab]'"},
+		{"{a,b}", "'{a,b}'"},
+		{"~root", "'~root'"},
+		{"#x", "'#x'"},
+		{"a!b", "'a!b'"},
+		{"=ls", "'=ls'"},
+		{"50%,c++", "50%,c++"},
 	}
 	sh, err := exec.LookPath("sh")
 	for _, tt := range tests {

@@ -20,6 +20,9 @@ func TestString(t *testing.T) {
 		{"/d\xff/m.sh", false, `/d\xff/m.sh`},
 		{"caf\xe9 \xc3\xa9t\xc3\xa9\n\xf0\x9f", true, "caf\\xe9 été\n\\xf0\\x9f"},
 		{"\ufffd real", false, "\ufffd real"},
+		{"\ufffd real\x1b", false, "\ufffd real\\x1b"},
+		{"para\u2029graph", false, `para\u2029graph`},
+		{"del\x7f csi\u009b", false, `del\x7f csi\u009b`},
 	}
 	for _, tt := range tests {
 		if got := String(tt.in, tt.keepNewline); got != tt.want {
