@@ -78,7 +78,9 @@ type ConferrableOptions struct {
 	// instead of the global dataset.Range.
 	PerFeature bool
 	// Batch bounds the number of (source, target) pairs attacked together;
-	// zero means 1024.
+	// zero means 1024. Up to GOMAXPROCS batches are attacked at once, each
+	// with buffers of its own (the models' activations on its pairs); the
+	// result does not depend on how many.
 	Batch int
 }
 
