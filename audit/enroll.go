@@ -210,10 +210,15 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	if err != nil {
 		return nil, err
 	}
+	// Each control's outputs in a slot of its own, several at once.
 	outputs := func(ms []*model.MLP) ([]blas32.General, error) {
 		outs := make([]blas32.General, len(ms))
-		for i, m := range ms {
-			if outs[i], err = m.Predict(ctx, cand.X); err != nil {
+		errs := make([]error, len(ms))
+		if err := forEach(ctx, len(ms), func(i int) { outs[i], errs[i] = ms[i].Predict(ctx, cand.X) }); err != nil {
+			return nil, err
+		}
+		for _, err := range errs { // the first in order, as a loop would stop at
+			if err != nil {
 				return nil, err
 			}
 		}

@@ -78,7 +78,9 @@ type ConferrableOptions struct {
 	// instead of the global dataset.Range.
 	PerFeature bool
 	// Batch bounds the number of (source, target) pairs attacked together;
-	// zero means 1024.
+	// zero means 1024. Up to GOMAXPROCS batches are attacked at once, each
+	// with buffers of its own (the models' activations on its pairs); the
+	// result does not depend on how many.
 	Batch int
 }
 
@@ -205,33 +207,9 @@ func ConferrableProbes(ctx context.Context, teacher *model.MLP, pos, neg []*mode
 
 	folds := max(1, min(opts.Folds, len(pos), len(neg)))
 	gen.Settings["folds"] = float64(folds)
-	var res []conferResult
-	var start, end float64
-	var pairs []conferPair
-	for f := range folds {
-		// Attack with the controls outside fold f, score on fold f.
-		apos, aneg := deal(pos, folds, f, false), deal(neg, folds, f, false)
-		spos, sneg := deal(pos, folds, f, true), deal(neg, folds, f, true)
-		if folds == 1 {
-			apos, aneg, spos, sneg = pos, neg, pos, neg
-		}
-		c := newConferrer(teacher, apos, aneg, opts, lo, hi)
-		if f == 0 {
-			var err error
-			if pairs, err = c.pairs(ctx, d, order, rng); err != nil {
-				return Batch{}, err
-			}
-		}
-		for b := 0; b < len(pairs); b += opts.Batch {
-			if err := ctx.Err(); err != nil {
-				return Batch{}, err
-			}
-			chunk := pairs[b:min(len(pairs), b+opts.Batch)]
-			r, s, e := c.attack(d, chunk, spos, sneg)
-			res = append(res, r...)
-			start += s
-			end += e
-		}
+	res, start, end, err := conferAttacks(ctx, teacher, pos, neg, d, order, rng, folds, opts, lo, hi)
+	if err != nil {
+		return Batch{}, err
 	}
 	hit := 0
 	var kept []conferResult

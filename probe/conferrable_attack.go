@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lineage-audit/lineage/dataset"
+	"github.com/lineage-audit/lineage/internal/parallel"
 	"github.com/lineage-audit/lineage/model"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -21,6 +22,57 @@ func deal(ms []*model.MLP, folds, f int, in bool) []*model.MLP {
 		}
 	}
 	return out
+}
+
+// conferAttacks lists the (source, target) pairs of the sources order and
+// attacks each batch of opts.Batch pairs once per fold, with the controls
+// outside that fold, scoring on the fold's own (with every control when
+// folds is 1). It returns the results in fold order, then pair order, and
+// the objective summed over them before and after the attacks, summed
+// batch by batch in that order. The batches run on several goroutines
+// (parallel.ForEach), each with a conferrer of its own: an attack reads
+// the models and d only and draws no random number, so the results and
+// their sums are those of a loop over the folds and batches. It returns
+// ctx's error when ctx is done before every batch was attacked.
+func conferAttacks(ctx context.Context, teacher *model.MLP, pos, neg []*model.MLP, d *dataset.Dataset, order []int, rng *rand.Rand, folds int, o ConferrableOptions, lo, hi []float32) (res []conferResult, start, end float64, err error) {
+	type side struct{ apos, aneg, spos, sneg []*model.MLP }
+	sides := make([]side, folds)
+	for f := range sides {
+		sides[f] = side{deal(pos, folds, f, false), deal(neg, folds, f, false), deal(pos, folds, f, true), deal(neg, folds, f, true)}
+		if folds == 1 {
+			sides[f] = side{pos, neg, pos, neg}
+		}
+	}
+	pairs, err := newConferrer(teacher, sides[0].apos, sides[0].aneg, o, lo, hi).pairs(ctx, d, order, rng)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	type batch struct{ f, b int } // fold, first pair
+	var batches []batch
+	for f := range folds {
+		for b := 0; b < len(pairs); b += o.Batch {
+			batches = append(batches, batch{f, b})
+		}
+	}
+	type outcome struct {
+		res        []conferResult
+		start, end float64
+	}
+	outs := make([]outcome, len(batches))
+	if err := parallel.ForEach(ctx, len(batches), func(i int) {
+		s, b := sides[batches[i].f], batches[i].b
+		c := newConferrer(teacher, s.apos, s.aneg, o, lo, hi)
+		r, st, e := c.attack(d, pairs[b:min(len(pairs), b+o.Batch)], s.spos, s.sneg)
+		outs[i] = outcome{r, st, e}
+	}); err != nil {
+		return nil, 0, 0, err
+	}
+	for _, out := range outs {
+		res = append(res, out.res...)
+		start += out.start
+		end += out.end
+	}
+	return res, start, end, nil
 }
 
 // conferPair is one source row and the class it is attacked towards.

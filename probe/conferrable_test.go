@@ -3,8 +3,10 @@ package probe
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -145,6 +147,38 @@ func TestConferrableProbesDeterministic(t *testing.T) {
 	}
 	if got := s.Counts()[Conferrable]; got != a.X.Rows {
 		t.Errorf("suite has %d conferrable probes, want %d", got, a.X.Rows)
+	}
+}
+
+// TestConferrableProbesGOMAXPROCS checks that the probes, their sources
+// and the settings recorded (the objective summed over the attacks among
+// them) do not depend on how many batches of pairs are attacked at once:
+// GOMAXPROCS 1 and 4, with batches of 7 pairs so that many are in flight,
+// and one, two or three folds. A suite's hash, which an owner publishes,
+// covers all three.
+func TestConferrableProbesGOMAXPROCS(t *testing.T) {
+	f := getFixture(t)
+	pos, neg := conferControls(t)
+	run := func(procs, folds int) Batch {
+		t.Helper()
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		b, err := ConferrableProbes(context.Background(), f.teacher, pos, neg, f.test, 20, 7, ConferrableOptions{Steps: 5, Batch: 7, Folds: folds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, folds := range []int{1, 2, 3} {
+		a, b := run(1, folds), run(4, folds)
+		if a.X.Rows == 0 {
+			t.Fatalf("folds %d: no probe kept, nothing compared", folds)
+		}
+		if !slices.Equal(a.X.Data, b.X.Data) || !slices.Equal(a.Source, b.Source) {
+			t.Errorf("folds %d: probes or sources differ between GOMAXPROCS 1 (sources %v) and 4 (%v)", folds, a.Source, b.Source)
+		}
+		if !maps.Equal(a.Gen.Settings, b.Gen.Settings) {
+			t.Errorf("folds %d: settings under GOMAXPROCS 4 are %v, want %v as under 1", folds, b.Gen.Settings, a.Gen.Settings)
+		}
 	}
 }
 
