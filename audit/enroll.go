@@ -13,6 +13,7 @@ import (
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/distill"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/parallel"
 	"github.com/lineage-audit/lineage/model"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
@@ -214,7 +215,7 @@ func Enroll(ctx context.Context, name string, teacher *model.MLP, data *dataset.
 	outputs := func(ms []*model.MLP) ([]blas32.General, error) {
 		outs := make([]blas32.General, len(ms))
 		errs := make([]error, len(ms))
-		if err := forEach(ctx, len(ms), func(i int) { outs[i], errs[i] = ms[i].Predict(ctx, cand.X) }); err != nil {
+		if err := parallel.ForEach(ctx, len(ms), func(i int) { outs[i], errs[i] = ms[i].Predict(ctx, cand.X) }); err != nil {
 			return nil, err
 		}
 		for _, err := range errs { // the first in order, as a loop would stop at

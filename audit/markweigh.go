@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lineage-audit/lineage/internal/parallel"
 	"github.com/lineage-audit/lineage/watermark"
 	"gonum.org/v1/gonum/stat"
 )
@@ -86,7 +87,7 @@ func chooseWeighing(ctx context.Context, pan *watermark.Panel, set *leanSet) (we
 		// others' (a whitener is a Cholesky factorisation: most of the
 		// time); they are read in set.ids order.
 		tests := make([]looTest, len(set.ids))
-		if err := forEach(ctx, len(set.ids), func(k int) {
+		if err := parallel.ForEach(ctx, len(set.ids), func(k int) {
 			tests[k] = testLeaveOneOut(pan, set, set.ids[k], tilt, whiten)
 		}); err != nil {
 			return weighing{}, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/parallel"
 	"github.com/lineage-audit/lineage/store"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -61,7 +62,7 @@ func (c *Case) reference(ctx context.Context, labelOnly bool) (*reference, error
 }
 
 // newReference computes what reference caches, each control's features
-// on its own goroutine (forEach). It stops with ctx's error when ctx is
+// on its own goroutine (parallel.ForEach). It stops with ctx's error when ctx is
 // done.
 func (c *Case) newReference(ctx context.Context, labelOnly bool) (*reference, error) {
 	disc, err := fitDiscriminant(ctx, c, labelOnly)
@@ -79,7 +80,7 @@ func (c *Case) newReference(ctx context.Context, labelOnly bool) (*reference, er
 		}
 	}
 	fs, vs, errs := make([][]float64, len(cmp)), make([][]float64, len(cmp)), make([]error, len(cmp))
-	if err := forEach(ctx, len(cmp), func(k int) {
+	if err := parallel.ForEach(ctx, len(cmp), func(k int) {
 		fs[k], vs[k], errs[k] = c.vector(c.Controls[cmp[k]], disc, r.info, labelOnly)
 	}); err != nil {
 		return nil, err

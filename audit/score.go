@@ -7,6 +7,7 @@ import (
 
 	"github.com/lineage-audit/lineage/compare"
 	"github.com/lineage-audit/lineage/fingerprint"
+	"github.com/lineage-audit/lineage/internal/parallel"
 	"github.com/lineage-audit/lineage/probe"
 	"github.com/lineage-audit/lineage/store"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -200,7 +201,7 @@ func (d *Discriminant) Score(v []float64) float64 {
 // null's spread is what a weight should be measured against. It stops
 // with ctx's error when ctx is done (each control's features fit a
 // temperature, seconds of CPU in all for the demo's 72 selection
-// controls, which forEach spreads over the CPUs).
+// controls, which parallel.ForEach spreads over the CPUs).
 func fitDiscriminant(ctx context.Context, c *Case, labelOnly bool) (*Discriminant, error) {
 	fs := features(c, labelOnly)
 	var sel []int // the selection half's controls, in order
@@ -210,7 +211,7 @@ func fitDiscriminant(ctx context.Context, c *Case, labelOnly bool) (*Discriminan
 		}
 	}
 	vs, errs := make([][]float64, len(sel)), make([]error, len(sel))
-	if err := forEach(ctx, len(sel), func(k int) {
+	if err := parallel.ForEach(ctx, len(sel), func(k int) {
 		vs[k], errs[k] = controlFeatures(c, fs, c.Controls[sel[k]], labelOnly)
 	}); err != nil {
 		return nil, err
