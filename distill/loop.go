@@ -109,8 +109,8 @@ func (r *run) loop(ctx context.Context) error {
 			// forward pass over them per run, not per epoch, when
 			// nothing is checkpointed (enrolment's controls).
 			if epoch+1 == p.epochs || p.cfg.CheckpointPath != "" {
-				if i := overflowRow(r.student, &tape, r.x); i >= 0 {
-					return fmt.Errorf("epoch %d step %d: output NaN on training row %d, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), i, ErrDiverged)
+				if i, v := overflowRow(r.student, &tape, r.x); i >= 0 {
+					return fmt.Errorf("epoch %d step %d: logit %g on training row %d, the model's outputs overflow: %w", epoch+1, r.opt.Steps(), v, i, ErrDiverged)
 				}
 			}
 		} else {
@@ -151,22 +151,27 @@ func notFinite(v float32) bool {
 	return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
 }
 
-// overflowRow returns the first row of x on which m's output is NaN, the
-// outputs model.MLP.Predict refuses (model.ErrNotFinite), or -1.
-func overflowRow(m *model.MLP, t *model.Tape, x blas32.General) int {
+// overflowRow returns the first row of x on which a logit of m is not
+// finite, and that logit, or -1. Such a row's output is NaN, the outputs
+// model.MLP.Predict refuses (model.ErrNotFinite), or ±Inf logits that
+// softmax turns into a one-hot answer: which of the two depends on the
+// order of the sums (an OpenBLAS kernel with fused multiply-adds gave
+// ±Inf where gonum's gave NaN), so both are an overflow.
+func overflowRow(m *model.MLP, t *model.Tape, x blas32.General) (int, float32) {
 	const chunk = 512
 	c := len(m.Labels)
-	buf := make([]float32, min(chunk, x.Rows)*c)
 	for r0 := 0; r0 < x.Rows; r0 += chunk {
 		n := min(chunk, x.Rows-r0)
 		in := blas32.General{Rows: n, Cols: x.Cols, Stride: x.Stride, Data: x.Data[r0*x.Stride : (r0+n-1)*x.Stride+x.Cols]}
-		out := blas32.General{Rows: n, Cols: c, Stride: c, Data: buf[:n*c]}
-		model.SoftmaxRows(out, m.Forward(t, in))
-		if i := slices.IndexFunc(out.Data, func(v float32) bool { return math.IsNaN(float64(v)) }); i >= 0 {
-			return r0 + i/c
+		logits := m.Forward(t, in)
+		for i := 0; i < n; i++ {
+			row := logits.Data[i*logits.Stride : i*logits.Stride+c]
+			if j := slices.IndexFunc(row, notFinite); j >= 0 {
+				return r0 + i, row[j]
+			}
 		}
 	}
-	return -1
+	return -1, 0
 }
 
 // evalLogits returns the accuracy and mean cross-entropy of m on (x, y).

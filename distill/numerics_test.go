@@ -14,6 +14,7 @@ import (
 
 	"github.com/lineage-audit/lineage/dataset"
 	"github.com/lineage-audit/lineage/model"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // TestLossFiniteAtExtremes checks that every loss is finite and not
@@ -85,7 +86,7 @@ func TestDivergedLastStep(t *testing.T) {
 		{"adam, weight decay 1e308", Config{WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is NaN"},
 		{"adamw, weight decay 1e308", Config{Optimizer: "adamw", WeightDecay: 1e308}, false, "epoch 1 step 1: parameter 0 is -Inf"},
 		{"sgd, lr 1e20", Config{Optimizer: "sgd", LR: 1e20}, false, "epoch 1 step 1: validation loss NaN, the model's outputs overflow"},
-		{"sgd, lr 1e20, no validation rows", Config{Optimizer: "sgd", LR: 1e20}, true, `epoch 1 step 1: output NaN on training row \d+, the model's outputs overflow`},
+		{"sgd, lr 1e20, no validation rows", Config{Optimizer: "sgd", LR: 1e20}, true, `epoch 1 step 1: logit (NaN|[+-]Inf) on training row \d+, the model's outputs overflow`},
 		{"adam, weight decay 1e308, no validation rows", Config{WeightDecay: 1e308}, true, "epoch 1 step 1: parameter 0 is NaN"},
 	}
 	for _, tt := range tests {
@@ -137,5 +138,35 @@ func TestDivergedValidationInf(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("checkpoint: %v, want none written", err)
+	}
+}
+
+// TestOverflowRowInf checks that overflowRow finds a row whose logits
+// overflow to ±Inf without a NaN, which softmax turns into a one-hot
+// answer: which of NaN and ±Inf an overflow gives depends on the order of
+// the sums, and lineage train -tags openblas, on a CPU whose kernel fuses
+// multiply-adds, saved a model (lr 1e20, no validation rows) that the pure
+// Go build refused at every use.
+func TestOverflowRowInf(t *testing.T) {
+	m := model.NewMLP([]int{2, 2}, model.ActReLU, nil, rand.New(rand.NewPCG(1, 2)))
+	w, b := m.W(0), m.B(0)
+	copy(w.Data, []float32{3e38, 3e38, 1, 1}) // class 0: two products of 3e39 each, both +Inf
+	b[0], b[1] = 0, 0
+	x := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{0, 0, -1, 0, 10, 10}}
+	var tape model.Tape
+	logits := m.Forward(&tape, x)
+	if v := logits.Data[4]; !math.IsInf(float64(v), 1) {
+		t.Fatalf("row 2's logit 0 = %v, want +Inf (the case this test is about)", v)
+	}
+	for _, v := range logits.Data {
+		if math.IsNaN(float64(v)) {
+			t.Fatalf("logits %v hold a NaN; want ±Inf only (the case this test is about)", logits.Data)
+		}
+	}
+	if i, v := overflowRow(m, &tape, x); i != 2 || !math.IsInf(float64(v), 1) {
+		t.Errorf("overflowRow = %d, %v; want 2, +Inf", i, v)
+	}
+	if i, _ := overflowRow(m, &tape, blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: x.Data[:4]}); i != -1 {
+		t.Errorf("overflowRow of finite rows = %d, want -1", i)
 	}
 }
