@@ -133,10 +133,10 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly:
-		if target, lerr := os.Readlink(path); lerr == nil {
+		if err := CheckLink(path); err != nil {
 			// Create makes nothing where a link is: the open would then
 			// say "no such file" of a path the user sees listed.
-			return nil, wrap(fmt.Errorf("a symbolic link to %q, which leads to no file (lineage makes no database through a link: give the path the new database is to have): %w", target, fs.ErrNotExist))
+			return nil, wrap(err)
 		}
 		if err := create(path); err != nil {
 			return nil, wrap(err)
@@ -474,4 +474,18 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close store %q: %w", s.path, err)
 	}
 	return nil
+}
+
+// CheckLink returns an error wrapping fs.ErrNotExist, naming where the link
+// leads, when path is a symbolic link to no file, where OpenContext makes
+// no database; nil otherwise (no file at path, or any other file).
+func CheckLink(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	target, err := os.Readlink(path)
+	if err != nil {
+		return nil
+	}
+	return fmt.Errorf("a symbolic link to %q, which leads to no file (lineage makes no database through a link: give the path the new database is to have): %w", target, fs.ErrNotExist)
 }

@@ -355,8 +355,8 @@ func checkWritable(g *globalOptions) error {
 	path := g.dbPath()
 	f, err := openForWrite(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if target, lerr := os.Readlink(path); lerr == nil {
-			return fmt.Errorf("database %q cannot be written: a symbolic link to %q, which leads to no file (lineage makes no database through a link: give the path the new database is to have): %w", path, target, fs.ErrNotExist)
+		if lerr := store.CheckLink(path); lerr != nil {
+			return fmt.Errorf("database %q cannot be written: %w", path, lerr)
 		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
